@@ -1,0 +1,51 @@
+/* api.h: the calls of the protocol, as the router and the writer see them.
+ *
+ * The router (loop thread) decodes a Request, looks the caller's principal
+ * up, then either answers it with api_read() from a read transaction, or
+ * hands it to the writer thread, which calls api_write() inside the batch's
+ * write transaction. Both check role and scope themselves (they know the
+ * records involved) and fill resp with a status and, on OK, a result.
+ * Hello, Ping, Subscribe and PushAck are the server's own (server.c). */
+#ifndef WHISTLED_API_H
+#define WHISTLED_API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "store.h"
+#include "stream.h"
+#include "whistle/v1/whistle.pb-c.h"
+
+/* Whether the request's call changes state (and so goes to the writer). */
+bool api_is_write(const Whistle__V1__Request *req);
+
+/* The call's short name for logs and the audit log: "report", "whistle"... */
+const char *api_call_name(const Whistle__V1__Request *req);
+
+/* Answers a read call. All allocations in resp come from a. */
+void api_read(store *st, MDB_txn *txn, const Whistle__V1__Principal *who,
+              const Whistle__V1__Request *req, int64_t now_ms, arena *a,
+              Whistle__V1__Response *resp);
+
+/* Applies a write call inside txn. On a non-OK status nothing it did may
+ * remain: the writer runs each call in a nested transaction and aborts it
+ * then. Appends pushes through stream_append(..., touched). */
+void api_write(store *st, MDB_txn *txn, const Whistle__V1__Principal *who,
+               const Whistle__V1__Request *req, int64_t now_ms, arena *a,
+               Whistle__V1__Response *resp, stream_touched *touched);
+
+/* Sets resp's status (message formatted into a); returns resp for chaining. */
+Whistle__V1__Response *api_status(Whistle__V1__Response *resp, arena *a,
+                                  Whistle__V1__Status__Code code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Looks a principal up by certificate CN. NULL if unknown. */
+Whistle__V1__Principal *api_principal(store *st, MDB_txn *txn, const char *name, arena *a);
+
+/* Loads the directory seed (JSON, docs/directory-seed.md) into an empty
+ * store: nodes, departments, categories, principals. Does nothing if the
+ * store already has nodes. Returns 0, or negative with err filled. */
+int api_seed(store *st, const char *path, int64_t now_ms, char *err, size_t errlen);
+
+#endif

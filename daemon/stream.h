@@ -1,0 +1,51 @@
+/* stream.h: durable push streams.
+ *
+ * A stream is a named, gapless sequence of whistle.v1.Push entries (seq from
+ * 1) with a cursor that PushAck moves. Names:
+ *   dept:<department code>    a department's dispatch orders and their changes
+ *   street:<street code>      a street's case feed (the operators' console)
+ *   principal:<name>          a reporter's own cases (kiosk, grid worker,
+ *                             integration): status changes of what it reported,
+ *                             and what was assigned to it
+ * Entries are appended inside the writer's transaction, so a push exists
+ * exactly when the change that caused it was committed. */
+#ifndef WHISTLED_STREAM_H
+#define WHISTLED_STREAM_H
+
+#include "store.h"
+#include "whistle/v1/whistle.pb-c.h"
+
+/* The set of streams a batch appended to, so that the loop can wake their
+ * subscribers after the commit. Owned by the caller; names are copied. */
+typedef struct stream_touched {
+    char **names;
+    size_t n, cap;
+} stream_touched;
+
+void stream_touched_add(stream_touched *t, const char *name);
+void stream_touched_clear(stream_touched *t);
+
+/* Appends push (its stream, seq and at_ms are set here) to the named stream
+ * and records the name in touched (may be NULL). */
+int stream_append(store *st, MDB_txn *txn, const char *name, int64_t now_ms,
+                  Whistle__V1__Push *push, stream_touched *touched);
+
+/* Reads the stream's meta (zeros when the stream has no entries yet). */
+int stream_meta_get(store *st, MDB_txn *txn, const char *name, uint64_t *last_seq, uint64_t *cursor);
+
+/* Moves the cursor forward to seq (never back, never past last_seq). */
+int stream_ack(store *st, MDB_txn *txn, const char *name, uint64_t seq);
+
+/* Calls fn for each entry with seq > after_seq, in order, with the packed
+ * Push bytes (valid only during the call), until fn returns non-zero or
+ * max entries were visited. Returns the number visited or a negative error. */
+typedef int (*stream_visit_fn)(void *ctx, uint64_t seq, const void *bytes, size_t len);
+int stream_read(store *st, MDB_txn *txn, const char *name, uint64_t after_seq, size_t max,
+                stream_visit_fn fn, void *ctx);
+
+/* The principal's own stream name, written into buf ("" if it has none). */
+void stream_default_for(const Whistle__V1__Principal *who, char *buf, size_t len);
+/* Whether who may subscribe to / ack the named stream (admins: any). */
+bool stream_allowed(const Whistle__V1__Principal *who, const char *name);
+
+#endif
