@@ -1,0 +1,38 @@
+# A thin wrapper around CMake: `make run` and `make test` are the two
+# commands of the README. Everything else is a helper for them.
+BUILD      ?= build
+TEST_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+CONF       ?= conf/whistled-dev.conf
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps build run test unit integration fuzz pki clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+pki: deps
+	@scripts/dev-pki.sh var/pki
+
+# Builds, makes the dev PKI on first use, and runs whistled in the
+# foreground on the demo city (seeded into var/state on first start).
+run: build pki
+	@mkdir -p var/state
+	$(BUILD)/whistled --config $(CONF)
+
+# The whole suite, under AddressSanitizer + UndefinedBehaviorSanitizer.
+test: deps
+	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWHISTLE_SANITIZE=ON >/dev/null
+	@cmake --build $(TEST_BUILD) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(TEST_BUILD) --output-on-failure -j $(JOBS)
+	@scripts/fuzz.sh short
+
+clean:
+	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD)
