@@ -37,8 +37,8 @@ void whistle_framer_init(whistle_framer *f, uint32_t max_frame);
 void whistle_framer_free(whistle_framer *f);
 /* Appends received bytes. Returns 0 or WHISTLE_FRAME_ERR_NOMEM. */
 int whistle_framer_feed(whistle_framer *f, const void *data, size_t len);
-/* Takes the next whole frame: returns 1 with *frame/*len pointing at its
- * payload (valid until the next feed or next call), 0 if more bytes are
+/* Takes the next whole frame: returns 1 with *frame and *len pointing at its
+ * payload (valid until the next feed or the next call), 0 if more bytes are
  * needed, or a negative WHISTLE_FRAME_ERR_*. Checks the length as soon as
  * the 4 header bytes are in, so an oversize frame is refused before its
  * body is buffered. */

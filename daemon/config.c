@@ -1,0 +1,244 @@
+/* config.c: see config.h. libinih reads the file; every value is checked
+ * here so that a typo is a start-up error naming the line, never a silent
+ * default. */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static void set_str(char **dst, const char *v)
+{
+    free(*dst);
+    *dst = strdup(v);
+}
+
+void config_defaults(config *c)
+{
+    memset(c, 0, sizeof *c);
+    set_str(&c->listen, "127.0.0.1");
+    c->port = 7730;
+    c->max_frame = 1u << 20;
+    c->max_in_flight = 64;
+    c->max_output = 4u << 20;
+    c->max_connections = 10000;
+    c->idle_timeout = 0;
+    set_str(&c->ca, "");
+    set_str(&c->cert, "");
+    set_str(&c->key, "");
+    set_str(&c->crl, "");
+    set_str(&c->store_dir, "var/state");
+    c->sync = STORE_SYNC_FULL;
+    c->sync_interval_ms = 1000;
+    c->map_size = 64u << 20;
+    c->map_max = (size_t)16 << 30;
+    set_str(&c->seed, "");
+    c->log_level = LOG_LVL_INFO;
+}
+
+void config_free(config *c)
+{
+    free(c->path);
+    free(c->listen);
+    free(c->ca);
+    free(c->cert);
+    free(c->key);
+    free(c->crl);
+    free(c->store_dir);
+    free(c->seed);
+    memset(c, 0, sizeof *c);
+}
+
+static int parse_u64(const char *v, uint64_t min, uint64_t max, uint64_t *out)
+{
+    if (!*v)
+        return -1;
+    for (const char *p = v; *p; p++)
+        if (*p < '0' || *p > '9')
+            return -1;
+    errno = 0;
+    unsigned long long n = strtoull(v, NULL, 10);
+    if (errno || n < min || n > max)
+        return -1;
+    *out = n;
+    return 0;
+}
+
+#define RANGE_ERR(lo, hi)                                                                          \
+    do {                                                                                           \
+        snprintf(err, errlen, "%s.%s = \"%s\": expected a whole number from %llu to %llu",       \
+                 section, key, value, (unsigned long long)(lo), (unsigned long long)(hi));         \
+        return -1;                                                                                 \
+    } while (0)
+
+int config_set(config *c, const char *section, const char *key, const char *value, char *err, size_t errlen)
+{
+    uint64_t n;
+#define NUM(field, lo, hi)                                                                         \
+    do {                                                                                           \
+        if (parse_u64(value, lo, hi, &n) < 0)                                                      \
+            RANGE_ERR(lo, hi);                                                                     \
+        c->field = n;                                                                              \
+        return 0;                                                                                  \
+    } while (0)
+    if (strcmp(section, "server") == 0) {
+        if (strcmp(key, "listen") == 0) {
+            set_str(&c->listen, value);
+            return 0;
+        }
+        if (strcmp(key, "port") == 0)
+            NUM(port, 0, 65535);
+        if (strcmp(key, "max_frame") == 0)
+            NUM(max_frame, 1024, 64u << 20);
+        if (strcmp(key, "max_in_flight") == 0)
+            NUM(max_in_flight, 1, 100000);
+        if (strcmp(key, "max_output") == 0)
+            NUM(max_output, 65536, (uint64_t)1 << 32);
+        if (strcmp(key, "max_connections") == 0)
+            NUM(max_connections, 1, 1000000);
+        if (strcmp(key, "idle_timeout") == 0)
+            NUM(idle_timeout, 0, 86400 * 30);
+    } else if (strcmp(section, "tls") == 0) {
+        char **dst = strcmp(key, "ca") == 0     ? &c->ca
+                     : strcmp(key, "cert") == 0 ? &c->cert
+                     : strcmp(key, "key") == 0  ? &c->key
+                     : strcmp(key, "crl") == 0  ? &c->crl
+                                                : NULL;
+        if (dst) {
+            set_str(dst, value);
+            return 0;
+        }
+    } else if (strcmp(section, "store") == 0) {
+        if (strcmp(key, "dir") == 0) {
+            if (!*value) {
+                snprintf(err, errlen, "store.dir must not be empty");
+                return -1;
+            }
+            set_str(&c->store_dir, value);
+            return 0;
+        }
+        if (strcmp(key, "sync") == 0) {
+            if (strcmp(value, "full") == 0)
+                c->sync = STORE_SYNC_FULL;
+            else if (strcmp(value, "nometasync") == 0)
+                c->sync = STORE_SYNC_NOMETASYNC;
+            else if (strcmp(value, "none") == 0)
+                c->sync = STORE_SYNC_NONE;
+            else {
+                snprintf(err, errlen, "store.sync = \"%s\": expected full, nometasync or none", value);
+                return -1;
+            }
+            return 0;
+        }
+        if (strcmp(key, "sync_interval_ms") == 0)
+            NUM(sync_interval_ms, 10, 3600000);
+        if (strcmp(key, "map_size") == 0)
+            NUM(map_size, 1u << 20, (uint64_t)1 << 40);
+        if (strcmp(key, "map_max") == 0)
+            NUM(map_max, 1u << 20, (uint64_t)1 << 44);
+        if (strcmp(key, "seed") == 0) {
+            set_str(&c->seed, value);
+            return 0;
+        }
+    } else if (strcmp(section, "log") == 0) {
+        if (strcmp(key, "level") == 0) {
+            int l = log_level_parse(value);
+            if (l < 0) {
+                snprintf(err, errlen, "log.level = \"%s\": expected error, warn, info or debug", value);
+                return -1;
+            }
+            c->log_level = l;
+            return 0;
+        }
+    } else {
+        snprintf(err, errlen, "unknown section [%s]: expected [server], [tls], [store] or [log]", section);
+        return -1;
+    }
+#undef NUM
+    snprintf(err, errlen, "unknown key %s.%s (conf/whistled.conf lists every key)", section, key);
+    return -1;
+}
+
+struct load_ctx {
+    config *c;
+    char *err;
+    size_t errlen;
+    int failed_line;
+};
+
+/* Debian's libinih passes no line number to the handler; ini_parse
+ * returns the line of the first error instead, which config_load adds. */
+static int on_kv(void *user, const char *section, const char *name, const char *value)
+{
+    struct load_ctx *lc = user;
+    if (lc->failed_line)
+        return 1; /* report the first error only */
+    if (config_set(lc->c, section, name, value, lc->err, lc->errlen) < 0) {
+        lc->failed_line = 1;
+        return 0;
+    }
+    return 1;
+}
+
+int config_load(config *c, const char *path, char *err, size_t errlen)
+{
+    set_str(&c->path, path);
+    struct load_ctx lc = {c, err, errlen, 0};
+    int rc = ini_parse(path, on_kv, &lc);
+    if (rc == -1) {
+        snprintf(err, errlen, "%s: cannot open: %s (pass --config FILE; conf/whistled.conf is the example)",
+                 path, strerror(errno));
+        return -1;
+    }
+    if (rc == -2) {
+        snprintf(err, errlen, "%s: out of memory while reading", path);
+        return -1;
+    }
+    if (rc > 0) {
+        char what[512];
+        if (lc.failed_line)
+            snprintf(what, sizeof what, "%s", err);
+        else
+            snprintf(what, sizeof what, "not a valid INI line (expected key = value or [section])");
+        snprintf(err, errlen, "%s:%d: %s", path, rc, what);
+        return -1;
+    }
+    return 0;
+}
+
+static int readable(const char *what, const char *file, char *err, size_t errlen)
+{
+    if (!*file) {
+        snprintf(err, errlen, "tls.%s is required: the PEM file (make pki creates dev ones under var/pki)", what);
+        return -1;
+    }
+    if (access(file, R_OK) != 0) {
+        snprintf(err, errlen, "tls.%s = %s: cannot read: %s", what, file, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int config_validate(const config *c, char *err, size_t errlen)
+{
+    if (readable("ca", c->ca, err, errlen) < 0 || readable("cert", c->cert, err, errlen) < 0 ||
+        readable("key", c->key, err, errlen) < 0)
+        return -1;
+    if (*c->crl && readable("crl", c->crl, err, errlen) < 0)
+        return -1;
+    if (c->map_max < c->map_size) {
+        snprintf(err, errlen, "store.map_max (%zu) is below store.map_size (%zu)", c->map_max, c->map_size);
+        return -1;
+    }
+    if (*c->seed && access(c->seed, R_OK) != 0) {
+        snprintf(err, errlen, "store.seed = %s: cannot read: %s", c->seed, strerror(errno));
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,43 @@
+/* config.h: whistled's settings, from the INI file (conf/whistled.conf
+ * documents every key and its default), then command-line flags. */
+#ifndef WHISTLED_CONFIG_H
+#define WHISTLED_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+typedef struct config {
+    char *path; /* the file it came from, for messages */
+    /* [server] */
+    char *listen;
+    int port;
+    uint32_t max_frame;
+    uint32_t max_in_flight;
+    size_t max_output;
+    uint32_t max_connections;
+    uint32_t idle_timeout; /* seconds, 0 = never */
+    /* [tls] */
+    char *ca, *cert, *key, *crl;
+    /* [store] */
+    char *store_dir;
+    store_sync sync;
+    uint32_t sync_interval_ms;
+    size_t map_size, map_max;
+    char *seed;
+    /* [log] */
+    int log_level;
+} config;
+
+void config_defaults(config *c);
+/* Reads path over the defaults. On error returns -1 and err names the file,
+ * line and key, and what is allowed. */
+int config_load(config *c, const char *path, char *err, size_t errlen);
+/* Sets one key as if read from [section]; used for flags. */
+int config_set(config *c, const char *section, const char *key, const char *value, char *err, size_t errlen);
+/* Checks that required keys are present and files readable. */
+int config_validate(const config *c, char *err, size_t errlen);
+void config_free(config *c);
+
+#endif

@@ -1,0 +1,204 @@
+/* main.c: whistled's entry point: flags, config, store, seed, serve. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "api.h"
+#include "config.h"
+#include "log.h"
+#include "server.h"
+#include "store.h"
+
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: whistled [--config FILE] [options]\n"
+            "\n"
+            "The whistle daemon: keeps a city's grid-governance state and serves it\n"
+            "over mutual TLS (docs/protocol.md). Settings come from the INI file\n"
+            "(conf/whistled.conf documents every key), then from these flags.\n"
+            "\n"
+            "  -c, --config FILE     configuration file\n"
+            "      --listen ADDR     address to bind (server.listen)\n"
+            "  -p, --port N          port (server.port; 0 picks a free one)\n"
+            "      --state-dir DIR   LMDB directory (store.dir)\n"
+            "      --seed FILE       directory seed for an empty store (store.seed)\n"
+            "      --log-level L     error, warn, info or debug (log.level)\n"
+            "      --port-file FILE  write the bound port there once listening\n"
+            "      --check-config    validate the configuration and exit\n"
+            "  -h, --help            this help\n"
+            "  -V, --version         print the version\n");
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int mkdir_p(const char *path)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = 0;
+            mkdir(buf, 0750);
+            *p = '/';
+        }
+    }
+    if (mkdir(buf, 0750) != 0) {
+        struct stat st;
+        if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+            return -1;
+    }
+    return 0;
+}
+
+struct override {
+    const char *section, *key, *value;
+};
+
+static void add_override(struct override *o, int *n, const char *section, const char *key, const char *value)
+{
+    o[*n].section = section;
+    o[*n].key = key;
+    o[*n].value = value;
+    (*n)++;
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_LISTEN = 256, OPT_STATE, OPT_SEED, OPT_LOG, OPT_CHECK, OPT_PORTFILE };
+    static const struct option opts[] = {
+        {"config", required_argument, 0, 'c'},   {"listen", required_argument, 0, OPT_LISTEN},
+        {"port", required_argument, 0, 'p'},     {"state-dir", required_argument, 0, OPT_STATE},
+        {"seed", required_argument, 0, OPT_SEED}, {"log-level", required_argument, 0, OPT_LOG},
+        {"check-config", no_argument, 0, OPT_CHECK}, {"port-file", required_argument, 0, OPT_PORTFILE},
+        {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0},
+    };
+    const char *config_path = NULL, *port_file = NULL;
+    bool check_only = false;
+    struct override overrides[16];
+    int n_over = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "c:p:hV", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c': config_path = optarg; break;
+        case 'p': add_override(overrides, &n_over, "server", "port", optarg); break;
+        case OPT_LISTEN: add_override(overrides, &n_over, "server", "listen", optarg); break;
+        case OPT_STATE: add_override(overrides, &n_over, "store", "dir", optarg); break;
+        case OPT_SEED: add_override(overrides, &n_over, "store", "seed", optarg); break;
+        case OPT_LOG: add_override(overrides, &n_over, "log", "level", optarg); break;
+        case OPT_CHECK: check_only = true; break;
+        case OPT_PORTFILE: port_file = optarg; break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("whistled %s\n", WHISTLE_VERSION); return 0;
+        default: usage(stderr); return 2;
+        }
+        if (n_over >= 15) {
+            fprintf(stderr, "whistled: too many options\n");
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "whistled: unexpected argument \"%s\" (see --help)\n", argv[optind]);
+        return 2;
+    }
+
+    config cfg;
+    char err[1024];
+    config_defaults(&cfg);
+    if (config_path && config_load(&cfg, config_path, err, sizeof err) < 0) {
+        fprintf(stderr, "whistled: %s\n", err);
+        config_free(&cfg);
+        return 1;
+    }
+    for (int i = 0; i < n_over; i++)
+        if (config_set(&cfg, overrides[i].section, overrides[i].key, overrides[i].value, err, sizeof err) < 0) {
+            fprintf(stderr, "whistled: command line: %s\n", err);
+            config_free(&cfg);
+            return 2;
+        }
+    if (config_validate(&cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "whistled: %s%s%s\n", cfg.path ? cfg.path : "", cfg.path ? ": " : "", err);
+        config_free(&cfg);
+        return 1;
+    }
+    log_set_level(cfg.log_level);
+    if (check_only) {
+        SSL_CTX *ctx = tls_ctx_new(cfg.ca, cfg.cert, cfg.key, cfg.crl, err, sizeof err);
+        if (!ctx) {
+            fprintf(stderr, "whistled: %s\n", err);
+            config_free(&cfg);
+            return 1;
+        }
+        SSL_CTX_free(ctx);
+        printf("whistled: configuration OK\n");
+        config_free(&cfg);
+        return 0;
+    }
+
+    if (mkdir_p(cfg.store_dir) != 0) {
+        fprintf(stderr, "whistled: store.dir = %s: cannot create the directory\n", cfg.store_dir);
+        config_free(&cfg);
+        return 1;
+    }
+    store *st = NULL;
+    store_opts so = {.map_size = cfg.map_size, .map_max = cfg.map_max, .sync = cfg.sync};
+    if (store_open(&st, cfg.store_dir, &so, err, sizeof err) < 0) {
+        fprintf(stderr, "whistled: %s\n", err);
+        config_free(&cfg);
+        return 1;
+    }
+    if (*cfg.seed && api_seed(st, cfg.seed, now_ms(), err, sizeof err) < 0) {
+        fprintf(stderr, "whistled: store.seed = %s: %s\n", cfg.seed, err);
+        store_close(st);
+        config_free(&cfg);
+        return 1;
+    }
+
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    server srv;
+    if (server_start(&srv, &loop, &cfg, st, err, sizeof err) < 0) {
+        fprintf(stderr, "whistled: %s\n", err);
+        server_free(&srv);
+        uv_loop_close(&loop);
+        store_close(st);
+        config_free(&cfg);
+        return 1;
+    }
+    int port = server_port(&srv);
+    if (port_file) {
+        FILE *pf = fopen(port_file, "w");
+        if (pf) {
+            fprintf(pf, "%d\n", port);
+            fclose(pf);
+        }
+    }
+    log_info("whistled %s listening on %s port %d, store %s", WHISTLE_VERSION, cfg.listen, port,
+             cfg.store_dir);
+#ifdef HAVE_SYSTEMD
+    sd_notifyf(0, "READY=1\nSTATUS=listening on %s port %d", cfg.listen, port);
+#endif
+    uv_run(&loop, UV_RUN_DEFAULT);
+
+    server_free(&srv);
+    int rc = uv_loop_close(&loop);
+    if (rc != 0)
+        log_warn("loop closed with handles still open");
+    store_close(st);
+    log_info("stopped");
+    config_free(&cfg);
+    return 0;
+}

@@ -1,0 +1,368 @@
+/* router.c: one whole frame from a connection -> an answer.
+ *
+ * Decodes, checks the session (Hello first, a known and enabled
+ * principal), validates strings, then answers reads here from a read
+ * transaction and hands writes to the writer. Hello, Ping, Subscribe and
+ * PushAck are handled here because they concern the connection. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "log.h"
+#include "server.h"
+
+/* The request id of a frame that failed to decode, when its bytes still
+ * show one: Frame.request (field 1, bytes) -> Request.id (field 1,
+ * varint). 0 when unreadable. Lets a client match the error. */
+static int read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        r |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = r;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static uint64_t salvage_id(const uint8_t *p, size_t len)
+{
+    const uint8_t *end = p + len;
+    uint64_t len2, id;
+    if (len < 2 || p[0] != 0x0a)
+        return 0;
+    p++;
+    if (read_varint(&p, end, &len2) < 0 || len2 > (uint64_t)(end - p))
+        return 0;
+    end = p + len2;
+    if (p >= end || *p != 0x08)
+        return 0;
+    p++;
+    if (read_varint(&p, end, &id) < 0)
+        return 0;
+    return id;
+}
+
+static bool utf8_valid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t need;
+        uint32_t cp;
+        if ((c & 0xe0) == 0xc0)
+            need = 1, cp = c & 0x1f;
+        else if ((c & 0xf0) == 0xe0)
+            need = 2, cp = c & 0x0f;
+        else if ((c & 0xf8) == 0xf0)
+            need = 3, cp = c & 0x07;
+        else
+            return false;
+        if (i + need >= n)
+            return false;
+        for (size_t k = 1; k <= need; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[i + k] & 0x3f);
+        }
+        /* overlong forms, surrogates, beyond Unicode */
+        if ((need == 1 && cp < 0x80) || (need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
+            (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+            return false;
+        i += need + 1;
+    }
+    return true;
+}
+
+const char *router_check_utf8(const ProtobufCMessage *m)
+{
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        const char *base = (const char *)m;
+        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+            uint32_t which = *(const uint32_t *)(base + f->quantifier_offset);
+            if (which != f->id)
+                continue;
+        }
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *)(base + f->quantifier_offset);
+            void *const *arr = *(void *const *const *)(base + f->offset);
+            for (size_t k = 0; k < n; k++) {
+                if (f->type == PROTOBUF_C_TYPE_STRING) {
+                    const char *s = arr[k];
+                    if (s && !utf8_valid((const unsigned char *)s, strlen(s)))
+                        return f->name;
+                } else if (f->type == PROTOBUF_C_TYPE_MESSAGE && arr[k]) {
+                    const char *bad = router_check_utf8(arr[k]);
+                    if (bad)
+                        return bad;
+                }
+            }
+            continue;
+        }
+        if (f->type == PROTOBUF_C_TYPE_STRING) {
+            const char *s = *(const char *const *)(base + f->offset);
+            /* A string with an embedded NUL is cut at it by protobuf-c's
+             * C strings; it arrives shorter but still valid. */
+            if (s && !utf8_valid((const unsigned char *)s, strlen(s)))
+                return f->name;
+        } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+            const ProtobufCMessage *inner = *(const ProtobufCMessage *const *)(base + f->offset);
+            if (inner) {
+                const char *bad = router_check_utf8(inner);
+                if (bad)
+                    return bad;
+            }
+        }
+    }
+    return NULL;
+}
+
+static void reply_status(conn *c, uint64_t id, int code, const char *msg)
+{
+    Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
+    st.code = code;
+    st.message = (char *)msg;
+    Whistle__V1__Response resp = WHISTLE__V1__RESPONSE__INIT;
+    resp.id = id;
+    resp.status = &st;
+    conn_send_response(c, &resp);
+}
+
+static void handle_hello(conn *c, Whistle__V1__Request *req, Whistle__V1__Principal *who, arena *a)
+{
+    server *s = c->srv;
+    Whistle__V1__Hello *h = req->hello;
+    if (h->protocol_version != 0 && h->protocol_version != WHISTLE_PROTOCOL_VERSION) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "protocol version %u is not supported; this server speaks version %d",
+                 h->protocol_version, WHISTLE_PROTOCOL_VERSION);
+        reply_status(c, req->id, WHISTLE__V1__STATUS__CODE__FAILED_PRECONDITION, msg);
+        return;
+    }
+    Whistle__V1__HelloResult *r = arena_alloc(a, sizeof *r);
+    whistle__v1__hello_result__init(r);
+    r->protocol_version = WHISTLE_PROTOCOL_VERSION;
+    r->server_version = WHISTLE_VERSION;
+    r->principal = who;
+    r->max_frame = s->cfg->max_frame;
+    r->max_in_flight = s->cfg->max_in_flight;
+    char def[300];
+    stream_default_for(who, def, sizeof def);
+    if (*def) {
+        r->n_streams = 1;
+        r->streams = arena_alloc(a, sizeof(char *));
+        r->streams[0] = arena_strdup(a, def);
+    }
+    c->hello_done = true;
+    log_debug("connection %s: hello from %s (%s)", c->peer, c->cn, h->client_name ? h->client_name : "");
+    Whistle__V1__Response resp = WHISTLE__V1__RESPONSE__INIT;
+    resp.id = req->id;
+    Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
+    resp.status = &st;
+    resp.result_case = WHISTLE__V1__RESPONSE__RESULT_HELLO;
+    resp.hello = r;
+    conn_send_response(c, &resp);
+}
+
+static void handle_subscribe(conn *c, Whistle__V1__Request *req, Whistle__V1__Principal *who, arena *a)
+{
+    server *s = c->srv;
+    Whistle__V1__Subscribe *sb = req->subscribe;
+    char name[300];
+    if (sb->stream && *sb->stream)
+        snprintf(name, sizeof name, "%s", sb->stream);
+    else
+        stream_default_for(who, name, sizeof name);
+    if (!*name) {
+        reply_status(c, req->id, WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT,
+                     "name a stream: this principal has no stream of its own (dept:<code>, "
+                     "street:<code> or principal:<name>)");
+        return;
+    }
+    if (!stream_allowed(who, name)) {
+        char msg[800];
+        snprintf(msg, sizeof msg,
+                 "principal %s may not subscribe to %s (rule: a principal reads only its own stream; "
+                 "operators their street's)",
+                 who->name, name);
+        reply_status(c, req->id, WHISTLE__V1__STATUS__CODE__PERMISSION_DENIED, msg);
+        return;
+    }
+    uint64_t last = 0, cursor = 0;
+    MDB_txn *txn = store_read_begin(s->st);
+    int rc = txn ? stream_meta_get(s->st, txn, name, &last, &cursor) : -1;
+    store_read_end(s->st);
+    if (rc != 0) {
+        reply_status(c, req->id, WHISTLE__V1__STATUS__CODE__INTERNAL, "store: cannot read the stream");
+        return;
+    }
+    uint64_t after = sb->from_cursor ? cursor : sb->after_seq;
+    Whistle__V1__SubscribeResult *r = arena_alloc(a, sizeof *r);
+    whistle__v1__subscribe_result__init(r);
+    r->stream = arena_strdup(a, name);
+    r->last_seq = last;
+    r->cursor = cursor;
+    r->replay_after = after;
+    Whistle__V1__Response resp = WHISTLE__V1__RESPONSE__INIT;
+    Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
+    resp.id = req->id;
+    resp.status = &st;
+    resp.result_case = WHISTLE__V1__RESPONSE__RESULT_SUBSCRIBE;
+    resp.subscribe = r;
+    conn_send_response(c, &resp);
+    /* The answer goes first, then the replay, then live pushes. */
+    if (conn_subscribe(c, name, after) != 0)
+        conn_close(c, "out of memory");
+}
+
+static void handle_push_ack(conn *c, Whistle__V1__PushAck *ack, Whistle__V1__Principal *who)
+{
+    if (!ack->stream || !*ack->stream || !stream_allowed(who, ack->stream)) {
+        /* PushAck has no answer; a bad one is dropped with a log line. */
+        log_info("connection %s %s: push ack for stream \"%s\" ignored: not its stream", c->peer, c->cn,
+                 ack->stream ? ack->stream : "");
+        return;
+    }
+    intent *it = calloc(1, sizeof *it);
+    if (!it)
+        return;
+    it->kind = INTENT_ACK;
+    it->principal = strdup(c->cn);
+    it->ack_stream = strdup(ack->stream);
+    it->ack_seq = ack->seq;
+    conn_submit(c, it);
+}
+
+void router_frame(conn *c, const uint8_t *data, size_t len)
+{
+    server *s = c->srv;
+    arena *a = arena_new();
+    Whistle__V1__Frame *f = whistle__v1__frame__unpack(arena_allocator(a), len, data);
+    if (!f) {
+        reply_status(c, salvage_id(data, len), WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT,
+                     "frame is not a valid whistle.v1.Frame (protobuf decoding failed)");
+        goto out;
+    }
+    if (f->kind_case != WHISTLE__V1__FRAME__KIND_REQUEST &&
+        f->kind_case != WHISTLE__V1__FRAME__KIND_PUSH_ACK) {
+        reply_status(c, 0, f->kind_case == WHISTLE__V1__FRAME__KIND__NOT_SET ? WHISTLE__V1__STATUS__CODE__UNIMPLEMENTED
+                                                                              : WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT,
+                     "clients send Frame.request or Frame.push_ack only");
+        goto out;
+    }
+    const char *bad = router_check_utf8(&f->base);
+    uint64_t id = f->kind_case == WHISTLE__V1__FRAME__KIND_REQUEST ? f->request->id : 0;
+    if (bad) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "field %s is not valid UTF-8", bad);
+        reply_status(c, id, WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT, msg);
+        goto out;
+    }
+
+    /* Who is calling: looked up on every frame, so a principal disabled
+     * since the connection opened is refused at its next request. */
+    MDB_txn *txn = store_read_begin(s->st);
+    Whistle__V1__Principal *who = txn ? api_principal(s->st, txn, c->cn, a) : NULL;
+    if (!who || !who->enabled) {
+        store_read_end(s->st);
+        char msg[600];
+        snprintf(msg, sizeof msg,
+                 "certificate CN \"%s\" is %s: ask an administrator to add or enable this principal", c->cn,
+                 who ? "a disabled principal" : "not a known principal");
+        log_warn("connection %s refused: %s", c->peer, msg);
+        reply_status(c, id, WHISTLE__V1__STATUS__CODE__UNAUTHENTICATED, msg);
+        c->close_after_flush = true;
+        goto out;
+    }
+
+    if (f->kind_case == WHISTLE__V1__FRAME__KIND_PUSH_ACK) {
+        store_read_end(s->st);
+        handle_push_ack(c, f->push_ack, who);
+        goto out;
+    }
+    Whistle__V1__Request *req = f->request;
+    if (req->call_case == WHISTLE__V1__REQUEST__CALL__NOT_SET) {
+        store_read_end(s->st);
+        char msg[200];
+        if (req->base.n_unknown_fields > 0)
+            snprintf(msg, sizeof msg, "call field %u is not implemented by this server (version %s)",
+                     req->base.unknown_fields[0].tag, WHISTLE_VERSION);
+        else
+            snprintf(msg, sizeof msg, "request has no call set");
+        reply_status(c, id, WHISTLE__V1__STATUS__CODE__UNIMPLEMENTED, msg);
+        goto out;
+    }
+    if (req->call_case == WHISTLE__V1__REQUEST__CALL_HELLO) {
+        store_read_end(s->st);
+        handle_hello(c, req, who, a);
+        goto out;
+    }
+    if (!c->hello_done) {
+        store_read_end(s->st);
+        reply_status(c, id, WHISTLE__V1__STATUS__CODE__FAILED_PRECONDITION,
+                     "send Hello first: it opens every session");
+        goto out;
+    }
+    switch (req->call_case) {
+    case WHISTLE__V1__REQUEST__CALL_PING: {
+        store_read_end(s->st);
+        Whistle__V1__PingResult pr = WHISTLE__V1__PING_RESULT__INIT;
+        pr.sent_ms = req->ping->sent_ms;
+        pr.server_ms = server_now_ms(s);
+        Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
+        Whistle__V1__Response resp = WHISTLE__V1__RESPONSE__INIT;
+        resp.id = id;
+        resp.status = &st;
+        resp.result_case = WHISTLE__V1__RESPONSE__RESULT_PING;
+        resp.ping = &pr;
+        conn_send_response(c, &resp);
+        goto out;
+    }
+    case WHISTLE__V1__REQUEST__CALL_SUBSCRIBE:
+        store_read_end(s->st);
+        handle_subscribe(c, req, who, a);
+        goto out;
+    default:
+        break;
+    }
+
+    if (api_is_write(req)) {
+        store_read_end(s->st);
+        intent *it = calloc(1, sizeof *it);
+        uint8_t *copy = malloc(len);
+        if (!it || !copy) {
+            free(it);
+            free(copy);
+            reply_status(c, id, WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED, "out of memory");
+            goto out;
+        }
+        memcpy(copy, data, len);
+        it->kind = INTENT_REQUEST;
+        it->req_id = id;
+        it->principal = strdup(c->cn);
+        it->frame = copy;
+        it->frame_len = len;
+        conn_submit(c, it);
+        goto out;
+    }
+
+    Whistle__V1__Response *resp = arena_alloc(a, sizeof *resp);
+    whistle__v1__response__init(resp);
+    api_read(s->st, txn, who, req, server_now_ms(s), a, resp);
+    store_read_end(s->st);
+    resp->id = id;
+    if (!resp->status)
+        api_status(resp, a, WHISTLE__V1__STATUS__CODE__OK, "%s", "");
+    conn_send_response(c, resp);
+out:
+    arena_free(a);
+}

@@ -1,0 +1,703 @@
+/* server.c: listener, connections, TLS pumping, backpressure, pushes.
+ *
+ * Everything here runs on the loop thread. A connection is freed only when
+ * it is closed AND no intent of it is still in the writer (refs == 0): the
+ * writer hands intents back with the connection pointer, and the loop then
+ * drops answers for connections that have gone. */
+#include "server.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "log.h"
+
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#define READ_CHUNK 65536
+#define PUMP_BATCH 256
+
+static int64_t real_clock(void *ctx)
+{
+    (void)ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t server_now_ms(server *s) { return s->clock(s->clock_ctx); }
+
+/* ------------------------------------------------------------ lifetime */
+
+static void conn_unref(conn *c);
+
+static void on_conn_closed(uv_handle_t *h)
+{
+    conn *c = h->data;
+    conn_unref(c);
+}
+
+static void sub_unlink(sub *b)
+{
+    *b->pprev_in_bucket = b->next_in_bucket;
+    if (b->next_in_bucket)
+        b->next_in_bucket->pprev_in_bucket = b->pprev_in_bucket;
+}
+
+static void conn_free(conn *c)
+{
+    sub *b = c->subs;
+    while (b) {
+        sub *n = b->next_in_conn;
+        free(b->stream);
+        free(b);
+        b = n;
+    }
+    tls_session_free(&c->tls);
+    whistle_framer_free(&c->framer);
+    free(c);
+}
+
+static void conn_unref(conn *c)
+{
+    if (--c->refs == 0)
+        conn_free(c);
+}
+
+void conn_close(conn *c, const char *why)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    server *s = c->srv;
+    if (why)
+        log_info("connection %s%s%s closed: %s", c->peer, c->cn[0] ? " " : "", c->cn, why);
+    for (sub *b = c->subs; b; b = b->next_in_conn)
+        sub_unlink(b);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->nconns--;
+    uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+}
+
+/* ------------------------------------------------------------ output */
+
+typedef struct wreq {
+    uv_write_t req;
+    conn *c;
+    size_t len;
+    char data[];
+} wreq;
+
+static void maybe_resume(conn *c);
+static void sub_pump(sub *b);
+
+static void on_written(uv_write_t *req, int status)
+{
+    wreq *w = (wreq *)req;
+    conn *c = w->c;
+    c->out_pending -= w->len;
+    free(w);
+    if (status < 0) {
+        conn_close(c, uv_strerror(status));
+    } else if (!c->closing) {
+        if (c->close_after_flush && c->out_pending == 0) {
+            conn_close(c, NULL);
+        } else {
+            maybe_resume(c);
+            /* Subscriptions that stopped on a full pipe go on now. */
+            if (c->out_pending < c->srv->cfg->max_output / 2)
+                for (sub *b = c->subs; b; b = b->next_in_conn)
+                    sub_pump(b);
+        }
+    }
+    conn_unref(c);
+}
+
+/* Moves whatever ciphertext OpenSSL produced to the socket. */
+static void flush_tls(conn *c)
+{
+    size_t n;
+    while (!c->closing && (n = tls_pending_out(&c->tls)) > 0) {
+        wreq *w = malloc(sizeof *w + n);
+        if (!w) {
+            conn_close(c, "out of memory");
+            return;
+        }
+        w->c = c;
+        w->len = tls_take_out(&c->tls, w->data, n);
+        uv_buf_t buf = uv_buf_init(w->data, (unsigned)w->len);
+        c->refs++;
+        c->out_pending += w->len;
+        int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_written);
+        if (rc < 0) {
+            c->out_pending -= w->len;
+            c->refs--;
+            free(w);
+            conn_close(c, uv_strerror(rc));
+            return;
+        }
+    }
+}
+
+void conn_send(conn *c, const uint8_t *bytes, size_t len)
+{
+    if (c->closing)
+        return;
+    if (tls_write(&c->tls, bytes, len) != TLS_OK) {
+        conn_close(c, "TLS write failed");
+        return;
+    }
+    flush_tls(c);
+}
+
+void conn_send_response(conn *c, const Whistle__V1__Response *resp)
+{
+    Whistle__V1__Frame f = WHISTLE__V1__FRAME__INIT;
+    f.kind_case = WHISTLE__V1__FRAME__KIND_RESPONSE;
+    f.response = (Whistle__V1__Response *)resp;
+    uint8_t *out;
+    size_t len;
+    if (whistle_frame_pack(&f, c->srv->cfg->max_frame, &out, &len) != 0) {
+        Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
+        st.code = WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED;
+        st.message = "the result is larger than the frame limit; ask for less (a smaller limit)";
+        Whistle__V1__Response small = WHISTLE__V1__RESPONSE__INIT;
+        small.id = resp->id;
+        small.status = &st;
+        f.response = &small;
+        if (whistle_frame_pack(&f, c->srv->cfg->max_frame, &out, &len) != 0)
+            return;
+    }
+    conn_send(c, out, len);
+    free(out);
+}
+
+/* ------------------------------------------------------------ input */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    (void)suggested;
+    static char slab[READ_CHUNK]; /* the loop thread is the only reader */
+    *buf = uv_buf_init(slab, sizeof slab);
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+
+static void start_reading(conn *c)
+{
+    if (c->reading || c->closing || c->srv->draining)
+        return;
+    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
+        c->reading = true;
+}
+
+static void stop_reading(conn *c)
+{
+    if (!c->reading)
+        return;
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    c->reading = false;
+}
+
+static bool over_limits(conn *c)
+{
+    const config *cfg = c->srv->cfg;
+    return c->in_flight >= cfg->max_in_flight || c->out_pending >= cfg->max_output;
+}
+
+static void process_frames(conn *c);
+
+/* Backpressure: resume reading only below half of both limits, so a busy
+ * connection does not flap between reading and not. */
+static void maybe_resume(conn *c)
+{
+    const config *cfg = c->srv->cfg;
+    if (c->closing || c->reading)
+        return;
+    if (c->in_flight < (cfg->max_in_flight + 1) / 2 && c->out_pending < cfg->max_output / 2) {
+        process_frames(c);
+        if (!c->closing && !over_limits(c))
+            start_reading(c);
+    }
+}
+
+static void send_error_frame(conn *c, int code, const char *msg)
+{
+    Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
+    st.code = code;
+    st.message = (char *)msg;
+    Whistle__V1__Response resp = WHISTLE__V1__RESPONSE__INIT;
+    resp.status = &st;
+    conn_send_response(c, &resp);
+}
+
+static void process_frames(conn *c)
+{
+    /* While draining, requests already buffered are not started: the
+     * writer has stopped, and the client retries them elsewhere. */
+    while (!c->closing && !c->close_after_flush && !c->srv->draining && !over_limits(c)) {
+        const uint8_t *frame;
+        size_t len;
+        int rc = whistle_framer_next(&c->framer, &frame, &len);
+        if (rc == 0)
+            return;
+        if (rc < 0) {
+            char msg[160];
+            if (rc == WHISTLE_FRAME_ERR_TOO_BIG)
+                snprintf(msg, sizeof msg, "frame length above max_frame (%u bytes); closing",
+                         c->srv->cfg->max_frame);
+            else
+                snprintf(msg, sizeof msg, "frame length 0 is invalid; closing");
+            send_error_frame(c, rc == WHISTLE_FRAME_ERR_TOO_BIG ? WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED
+                                                                : WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT,
+                             msg);
+            log_info("connection %s %s: %s", c->peer, c->cn, msg);
+            c->close_after_flush = true;
+            stop_reading(c);
+            if (c->out_pending == 0)
+                conn_close(c, NULL);
+            return;
+        }
+        c->last_active_ms = server_now_ms(c->srv);
+        router_frame(c, frame, len);
+    }
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    conn *c = stream->data;
+    if (nread == 0)
+        return;
+    if (nread < 0) {
+        conn_close(c, nread == UV_EOF ? "peer closed" : uv_strerror((int)nread));
+        return;
+    }
+    if (c->closing)
+        return;
+    c->last_active_ms = server_now_ms(c->srv);
+    if (tls_feed(&c->tls, buf->base, (size_t)nread) != TLS_OK) {
+        conn_close(c, "out of memory");
+        return;
+    }
+    if (!c->tls.established) {
+        char why[256];
+        int rc = tls_handshake(&c->tls, why, sizeof why);
+        flush_tls(c);
+        if (rc == TLS_ERR) {
+            log_warn("TLS handshake from %s refused: %s", c->peer, why);
+            /* flush_tls queued the alert; close once it is written */
+            c->close_after_flush = true;
+            stop_reading(c);
+            if (c->out_pending == 0)
+                conn_close(c, NULL);
+            return;
+        }
+        if (rc == TLS_WANT)
+            return;
+        if (tls_peer_cn(&c->tls, c->cn, sizeof c->cn) < 0) {
+            log_warn("TLS handshake from %s: client certificate has no subject CN", c->peer);
+            conn_close(c, NULL);
+            return;
+        }
+        log_debug("connection %s authenticated as %s", c->peer, c->cn);
+    }
+    char plain[16384];
+    for (;;) {
+        int n = tls_read(&c->tls, plain, sizeof plain);
+        if (n > 0) {
+            if (whistle_framer_feed(&c->framer, plain, (size_t)n) != 0) {
+                conn_close(c, "out of memory");
+                return;
+            }
+            continue;
+        }
+        if (n == TLS_WANT)
+            break;
+        flush_tls(c);
+        conn_close(c, n == TLS_CLOSED ? "peer closed" : "TLS error");
+        return;
+    }
+    flush_tls(c);
+    process_frames(c);
+    if (!c->closing && over_limits(c))
+        stop_reading(c);
+}
+
+/* ------------------------------------------------------------ accept */
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    server *s = listener->data;
+    if (status < 0) {
+        log_warn("accept: %s", uv_strerror(status));
+        return;
+    }
+    conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return;
+    c->srv = s;
+    c->refs = 1;
+    c->id = ++s->next_conn_id;
+    uv_tcp_init(s->loop, &c->tcp);
+    c->tcp.data = c;
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
+        c->closing = true;
+        uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+        return;
+    }
+    struct sockaddr_storage sa;
+    int salen = sizeof sa;
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&sa, &salen) == 0) {
+        char ip[48] = "?";
+        int port = 0;
+        if (sa.ss_family == AF_INET) {
+            uv_ip4_name((struct sockaddr_in *)&sa, ip, sizeof ip);
+            port = ntohs(((struct sockaddr_in *)&sa)->sin_port);
+        } else if (sa.ss_family == AF_INET6) {
+            uv_ip6_name((struct sockaddr_in6 *)&sa, ip, sizeof ip);
+            port = ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
+        }
+        snprintf(c->peer, sizeof c->peer, "%s:%d", ip, port);
+    }
+    if (s->draining || s->nconns >= s->cfg->max_connections) {
+        log_warn("connection %s refused: %s", c->peer,
+                 s->draining ? "stopping" : "max_connections reached");
+        c->closing = true;
+        uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+        return;
+    }
+    if (tls_session_init(&c->tls, s->ssl_ctx) != TLS_OK) {
+        c->closing = true;
+        uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+        return;
+    }
+    whistle_framer_init(&c->framer, s->cfg->max_frame);
+    uv_tcp_nodelay(&c->tcp, 1);
+    c->last_active_ms = server_now_ms(s);
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    s->nconns++;
+    start_reading(c);
+}
+
+/* ------------------------------------------------------------ writer */
+
+void conn_submit(conn *c, intent *it)
+{
+    it->owner = c;
+    c->refs++;
+    if (it->kind == INTENT_REQUEST)
+        c->in_flight++;
+    writer_submit(c->srv->w, it);
+}
+
+static void maybe_finish_drain(server *s);
+
+static void on_writer_done(void *ud, intent *done)
+{
+    server *s = ud;
+    stream_touched all = {0};
+    while (done) {
+        intent *it = done;
+        done = it->next;
+        conn *c = it->owner;
+        if (it->kind == INTENT_REQUEST) {
+            c->in_flight--;
+            if (!c->closing && it->out)
+                conn_send(c, it->out, it->out_len);
+        }
+        for (size_t i = 0; i < it->touched.n; i++)
+            stream_touched_add(&all, it->touched.names[i]);
+        if (!c->closing)
+            maybe_resume(c);
+        conn_unref(c);
+        intent_free(it);
+    }
+    server_streams_touched(s, &all);
+    stream_touched_clear(&all);
+    maybe_finish_drain(s);
+}
+
+/* ------------------------------------------------------------ pushes */
+
+static uint32_t bucket_of(const char *name)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h % SUB_BUCKETS;
+}
+
+struct pump_ctx {
+    sub *b;
+    size_t bytes;
+};
+
+static int pump_one(void *ctx, uint64_t seq, const void *bytes, size_t len)
+{
+    struct pump_ctx *pc = ctx;
+    conn *c = pc->b->c;
+    /* Frame { push = 3 }: the stored Push bytes wrapped as field 3,
+     * without unpacking them. */
+    uint8_t hdr[4 + 1 + 10];
+    size_t inner = len, n = 0;
+    uint8_t var[10];
+    do {
+        var[n++] = (uint8_t)((inner & 0x7f) | (inner > 0x7f ? 0x80 : 0));
+        inner >>= 7;
+    } while (inner);
+    size_t total = 1 + n + len;
+    hdr[0] = (uint8_t)(total >> 24);
+    hdr[1] = (uint8_t)(total >> 16);
+    hdr[2] = (uint8_t)(total >> 8);
+    hdr[3] = (uint8_t)total;
+    hdr[4] = (3 << 3) | 2;
+    memcpy(hdr + 5, var, n);
+    if (tls_write(&c->tls, hdr, 5 + n) != TLS_OK || tls_write(&c->tls, bytes, len) != TLS_OK)
+        return -1;
+    pc->b->sent_seq = seq;
+    pc->bytes += total + 4;
+    if (tls_pending_out(&c->tls) > 256 * 1024)
+        flush_tls(c);
+    return c->out_pending >= c->srv->cfg->max_output ? 1 : 0;
+}
+
+/* Sends committed entries after sent_seq until caught up or the
+ * connection's output is full (then on_written calls again). */
+static void sub_pump(sub *b)
+{
+    conn *c = b->c;
+    server *s = c->srv;
+    while (!c->closing && c->out_pending < s->cfg->max_output) {
+        MDB_txn *txn = store_read_begin(s->st);
+        if (!txn)
+            return;
+        struct pump_ctx pc = {b, 0};
+        int n = stream_read(s->st, txn, b->stream, b->sent_seq, PUMP_BATCH, pump_one, &pc);
+        store_read_end(s->st);
+        flush_tls(c);
+        if (n < PUMP_BATCH || pc.bytes == 0)
+            return;
+    }
+}
+
+void server_streams_touched(server *s, const stream_touched *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        uint32_t h = bucket_of(t->names[i]);
+        for (sub *b = s->buckets[h]; b;) {
+            sub *next = b->next_in_bucket;
+            if (strcmp(b->stream, t->names[i]) == 0)
+                sub_pump(b);
+            b = next;
+        }
+    }
+}
+
+int conn_subscribe(conn *c, const char *stream, uint64_t after_seq)
+{
+    sub *b = NULL;
+    for (sub *x = c->subs; x; x = x->next_in_conn)
+        if (strcmp(x->stream, stream) == 0)
+            b = x;
+    if (!b) {
+        b = calloc(1, sizeof *b);
+        if (!b)
+            return -1;
+        b->stream = strdup(stream);
+        b->c = c;
+        b->next_in_conn = c->subs;
+        c->subs = b;
+        uint32_t h = bucket_of(stream);
+        b->next_in_bucket = c->srv->buckets[h];
+        if (b->next_in_bucket)
+            b->next_in_bucket->pprev_in_bucket = &b->next_in_bucket;
+        b->pprev_in_bucket = &c->srv->buckets[h];
+        c->srv->buckets[h] = b;
+    }
+    b->sent_seq = after_seq;
+    sub_pump(b);
+    return 0;
+}
+
+/* ------------------------------------------------------------ signals */
+
+static void on_handle_closed(uv_handle_t *h) { (void)h; }
+
+static void maybe_finish_drain(server *s)
+{
+    if (!s->draining || !s->w)
+        return;
+    for (conn *c = s->conns; c; c = c->next)
+        if (c->in_flight > 0)
+            return;
+    /* Every answer has been handed to its connection; close them once
+     * their output is written (uv_close after pending writes: libuv
+     * completes queued writes with ECANCELED on close, so wait). */
+    conn *c = s->conns;
+    while (c) {
+        conn *n = c->next;
+        if (c->out_pending == 0)
+            conn_close(c, NULL);
+        else
+            c->close_after_flush = true;
+        c = n;
+    }
+}
+
+static void on_tick(uv_timer_t *t);
+
+void server_drain(server *s)
+{
+    if (s->draining)
+        return;
+    s->draining = true;
+    log_info("stopping: finishing the requests in flight");
+    if (s->listening) {
+        uv_close((uv_handle_t *)&s->listener, on_handle_closed);
+        s->listening = false;
+    }
+    for (conn *c = s->conns; c; c = c->next)
+        stop_reading(c);
+    /* The writer finishes what was queued and hands it back now. */
+    writer_stop(s->w);
+    maybe_finish_drain(s);
+    uv_close((uv_handle_t *)&s->sig_term, on_handle_closed);
+    uv_close((uv_handle_t *)&s->sig_int, on_handle_closed);
+    uv_close((uv_handle_t *)&s->sig_hup, on_handle_closed);
+    uv_close((uv_handle_t *)&s->tick, on_handle_closed);
+    uv_close((uv_handle_t *)&s->sync_timer, on_handle_closed);
+}
+
+static void on_stop_signal(uv_signal_t *h, int signum)
+{
+    server *s = h->data;
+    log_info("%s received", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+#ifdef HAVE_SYSTEMD
+    sd_notify(0, "STOPPING=1");
+#endif
+    server_drain(s);
+}
+
+static void on_hup(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    server *s = h->data;
+    char err[512];
+    SSL_CTX *ctx = tls_ctx_new(s->cfg->ca, s->cfg->cert, s->cfg->key, s->cfg->crl, err, sizeof err);
+    if (!ctx) {
+        log_error("SIGHUP: keeping the current certificates: %s", err);
+        return;
+    }
+    /* Open connections keep the context they were made with (SSL holds a
+     * reference); new ones get the reloaded certificates and CRL. */
+    SSL_CTX_free(s->ssl_ctx);
+    s->ssl_ctx = ctx;
+    log_info("SIGHUP: certificates and CRL reloaded");
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    server *s = t->data;
+    if (!s->cfg->idle_timeout)
+        return;
+    int64_t now = server_now_ms(s);
+    conn *c = s->conns;
+    while (c) {
+        conn *n = c->next;
+        if (c->in_flight == 0 && !c->subs &&
+            now - (int64_t)c->last_active_ms > (int64_t)s->cfg->idle_timeout * 1000)
+            conn_close(c, "idle timeout");
+        c = n;
+    }
+}
+
+static void on_sync(uv_timer_t *t)
+{
+    server *s = t->data;
+    int rc = mdb_env_sync(s->st->env, 1);
+    if (rc != 0)
+        log_error("store: periodic sync failed: %s", mdb_strerror(rc));
+}
+
+/* ------------------------------------------------------------ start */
+
+int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    s->loop = loop;
+    s->cfg = cfg;
+    s->st = st;
+    s->clock = real_clock;
+    s->ssl_ctx = tls_ctx_new(cfg->ca, cfg->cert, cfg->key, cfg->crl, err, errlen);
+    if (!s->ssl_ctx)
+        return -1;
+
+    struct sockaddr_storage addr;
+    if (uv_ip4_addr(cfg->listen, cfg->port, (struct sockaddr_in *)&addr) != 0 &&
+        uv_ip6_addr(cfg->listen, cfg->port, (struct sockaddr_in6 *)&addr) != 0) {
+        snprintf(err, errlen, "server.listen = %s: not an IPv4 or IPv6 address", cfg->listen);
+        return -1;
+    }
+    uv_tcp_init(loop, &s->listener);
+    s->listener.data = s;
+    s->listening = true;
+    int rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&addr, 0);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&s->listener, 1024, on_connection);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot listen on %s port %d: %s (is another whistled running? set server.port)",
+                 cfg->listen, cfg->port, uv_strerror(rc));
+        return -1;
+    }
+    s->w = writer_start(st, loop, cfg->max_frame, s->clock, s->clock_ctx, on_writer_done, s);
+    if (!s->w) {
+        snprintf(err, errlen, "cannot start the writer thread");
+        return -1;
+    }
+    uv_signal_init(loop, &s->sig_term);
+    uv_signal_init(loop, &s->sig_int);
+    uv_signal_init(loop, &s->sig_hup);
+    s->sig_term.data = s->sig_int.data = s->sig_hup.data = s;
+    uv_signal_start(&s->sig_term, on_stop_signal, SIGTERM);
+    uv_signal_start(&s->sig_int, on_stop_signal, SIGINT);
+    uv_signal_start(&s->sig_hup, on_hup, SIGHUP);
+    uv_timer_init(loop, &s->tick);
+    s->tick.data = s;
+    uv_timer_start(&s->tick, on_tick, 1000, 1000);
+    uv_timer_init(loop, &s->sync_timer);
+    s->sync_timer.data = s;
+    if (cfg->sync == STORE_SYNC_NONE)
+        uv_timer_start(&s->sync_timer, on_sync, cfg->sync_interval_ms, cfg->sync_interval_ms);
+    return 0;
+}
+
+int server_port(server *s)
+{
+    struct sockaddr_storage sa;
+    int len = sizeof sa;
+    if (uv_tcp_getsockname(&s->listener, (struct sockaddr *)&sa, &len) != 0)
+        return -1;
+    if (sa.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&sa)->sin_port);
+    return ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
+}
+
+void server_free(server *s)
+{
+    writer_free(s->w);
+    s->w = NULL;
+    SSL_CTX_free(s->ssl_ctx);
+    s->ssl_ctx = NULL;
+}

@@ -1,0 +1,46 @@
+/* tls.h: the server's TLS context and one connection's TLS session over
+ * memory BIOs (libuv owns the socket; OpenSSL only sees bytes). */
+#ifndef WHISTLED_TLS_H
+#define WHISTLED_TLS_H
+
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Builds a server context: TLS 1.3, or 1.2 with ECDHE + AEAD only; client
+ * certificates required and verified against ca (and crl when non-empty);
+ * no renegotiation. NULL with err naming the file and the fix. */
+SSL_CTX *tls_ctx_new(const char *ca, const char *cert, const char *key, const char *crl, char *err,
+                     size_t errlen);
+
+typedef struct tls_session {
+    SSL *ssl;
+    BIO *rbio; /* network -> OpenSSL */
+    BIO *wbio; /* OpenSSL -> network */
+    bool established;
+} tls_session;
+
+int tls_session_init(tls_session *s, SSL_CTX *ctx);
+void tls_session_free(tls_session *s);
+
+enum { TLS_OK = 0, TLS_WANT = 1, TLS_ERR = -1, TLS_CLOSED = -2 };
+
+/* Feeds ciphertext read from the socket. */
+int tls_feed(tls_session *s, const void *data, size_t len);
+/* Drives the handshake: TLS_OK once established, TLS_WANT if more bytes are
+ * needed, TLS_ERR (reason in why) when refused. */
+int tls_handshake(tls_session *s, char *why, size_t whylen);
+/* Reads decrypted bytes: >0 count, TLS_WANT when none are buffered,
+ * TLS_CLOSED on close_notify, TLS_ERR on error. */
+int tls_read(tls_session *s, void *buf, size_t len);
+/* Encrypts plaintext into the write BIO. 0 or TLS_ERR. */
+int tls_write(tls_session *s, const void *data, size_t len);
+/* Bytes of ciphertext waiting to go to the socket, and taking them. */
+size_t tls_pending_out(tls_session *s);
+size_t tls_take_out(tls_session *s, void *buf, size_t len);
+/* The peer certificate's subject CN into buf; -1 if none. */
+int tls_peer_cn(tls_session *s, char *buf, size_t len);
+/* The first queued OpenSSL error as text, and clears the queue. */
+const char *tls_error_string(char *buf, size_t len);
+
+#endif

@@ -1,0 +1,371 @@
+/* writer.c: see writer.h. */
+#include "writer.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "arena.h"
+#include "daemon/records.pb-c.h"
+#include "log.h"
+#include "whistle/frame.h"
+
+struct writer {
+    store *st;
+    uint32_t max_frame;
+    clock_fn clock;
+    void *clock_ctx;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    intent *queue, **queue_tail; /* submitted, not yet taken */
+    intent *done, **done_tail;   /* finished, not yet delivered */
+    size_t backlog;
+    bool stop;
+    bool started;
+    uv_async_t async;
+    writer_done_fn done_cb;
+    void *ud;
+    writer_stats stats;
+};
+
+void intent_free(intent *it)
+{
+    if (!it)
+        return;
+    free(it->principal);
+    free(it->frame);
+    free(it->ack_stream);
+    free(it->out);
+    stream_touched_clear(&it->touched);
+    free(it);
+}
+
+/* Packs resp (with id) as a length-prefixed Frame into it->out. A response
+ * too large for a frame becomes an error response: the client learns why
+ * instead of the connection dying on an oversize frame. */
+static void set_response(writer *w, intent *it, Whistle__V1__Response *resp)
+{
+    Whistle__V1__Frame f = WHISTLE__V1__FRAME__INIT;
+    f.kind_case = WHISTLE__V1__FRAME__KIND_RESPONSE;
+    f.response = resp;
+    resp->id = it->req_id;
+    it->code = resp->status ? (int)resp->status->code : 0;
+    free(it->out);
+    it->out = NULL;
+    if (whistle_frame_pack(&f, w->max_frame, &it->out, &it->out_len) == 0)
+        return;
+    Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
+    st.code = WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED;
+    st.message = "the result is larger than the frame limit; ask for less (a smaller limit)";
+    Whistle__V1__Response small = WHISTLE__V1__RESPONSE__INIT;
+    small.id = it->req_id;
+    small.status = &st;
+    f.response = &small;
+    it->code = st.code;
+    if (whistle_frame_pack(&f, w->max_frame, &it->out, &it->out_len) != 0)
+        abort(); /* a bare status always fits: the limit is at least 1 KiB */
+}
+
+static void fail_intent(writer *w, intent *it, int code, const char *msg)
+{
+    Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
+    st.code = code;
+    st.message = (char *)msg;
+    Whistle__V1__Response resp = WHISTLE__V1__RESPONSE__INIT;
+    resp.status = &st;
+    stream_touched_clear(&it->touched);
+    set_response(w, it, &resp);
+}
+
+static size_t idem_key(const intent *it, const char *key, uint8_t **out)
+{
+    size_t a = strlen(it->principal), b = strlen(key);
+    uint8_t *k = malloc(a + 1 + b);
+    if (!k)
+        abort();
+    memcpy(k, it->principal, a);
+    k[a] = 0;
+    memcpy(k + a + 1, key, b);
+    *out = k;
+    return a + 1 + b;
+}
+
+/* Applies one request inside the batch transaction. */
+static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
+{
+    arena *a = arena_new();
+    Whistle__V1__Response *resp = arena_alloc(a, sizeof *resp);
+    whistle__v1__response__init(resp);
+    Whistle__V1__Frame *f =
+        whistle__v1__frame__unpack(arena_allocator(a), it->frame_len, it->frame);
+    if (!f || f->kind_case != WHISTLE__V1__FRAME__KIND_REQUEST) {
+        /* The router decoded it already; this would be our own bug. */
+        fail_intent(w, it, WHISTLE__V1__STATUS__CODE__INTERNAL, "request could not be decoded again");
+        arena_free(a);
+        return;
+    }
+    Whistle__V1__Request *req = f->request;
+    MDB_txn *child = NULL;
+    int rc = mdb_txn_begin(w->st->env, batch, 0, &child);
+    if (rc != 0) {
+        api_status(resp, a, store_status_code(rc), "store: cannot begin a transaction: %s",
+                   mdb_strerror(rc));
+        set_response(w, it, resp);
+        arena_free(a);
+        return;
+    }
+    /* The principal is checked again here, inside the transaction that
+     * applies the call: a principal disabled since the router looked is
+     * refused, not served from a stale read. */
+    Whistle__V1__Principal *who = api_principal(w->st, child, it->principal, a);
+    if (!who || !who->enabled) {
+        api_status(resp, a, WHISTLE__V1__STATUS__CODE__UNAUTHENTICATED,
+                   "principal \"%s\" is %s", it->principal, who ? "disabled" : "unknown");
+        goto abort_child;
+    }
+
+    uint8_t *ik = NULL;
+    size_t iklen = 0;
+    if (req->idempotency_key && *req->idempotency_key) {
+        if (strlen(req->idempotency_key) > 128) {
+            api_status(resp, a, WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT,
+                       "idempotency_key is %zu bytes; at most 128 are allowed",
+                       strlen(req->idempotency_key));
+            goto abort_child;
+        }
+        iklen = idem_key(it, req->idempotency_key, &ik);
+        Whistled__IdemRecord *rec = NULL;
+        rc = store_get(child, w->st->idem, ik, iklen, &whistled__idem_record__descriptor, a, (void **)&rec);
+        if (rc == 0 && rec) {
+            Whistle__V1__Response *first = whistle__v1__response__unpack(
+                arena_allocator(a), rec->response.len, rec->response.data);
+            free(ik);
+            mdb_txn_abort(child);
+            if (first) {
+                set_response(w, it, first);
+            } else {
+                fail_intent(w, it, WHISTLE__V1__STATUS__CODE__DATA_LOSS,
+                            "the stored result of this idempotency key cannot be decoded");
+            }
+            arena_free(a);
+            return;
+        }
+        if (rc != 0 && rc != MDB_NOTFOUND) {
+            free(ik);
+            api_status(resp, a, store_status_code(rc), "store: %s", mdb_strerror(rc));
+            goto abort_child;
+        }
+    }
+
+    api_write(w->st, child, who, req, now, a, resp, &it->touched);
+    if (resp->status && resp->status->code != 0) {
+        free(ik);
+        goto abort_child;
+    }
+    if (ik) {
+        Whistled__IdemRecord rec = WHISTLED__IDEM_RECORD__INIT;
+        rec.at_ms = now;
+        resp->id = 0;
+        rec.response.len = whistle__v1__response__get_packed_size(resp);
+        rec.response.data = arena_alloc(a, rec.response.len ? rec.response.len : 1);
+        whistle__v1__response__pack(resp, rec.response.data);
+        rc = store_put(child, w->st->idem, ik, iklen, &rec.base);
+        free(ik);
+        if (rc != 0) {
+            resp->result_case = WHISTLE__V1__RESPONSE__RESULT__NOT_SET;
+            api_status(resp, a, store_status_code(rc), "store: cannot record the idempotency key: %s",
+                       mdb_strerror(rc));
+            goto abort_child;
+        }
+    }
+    rc = mdb_txn_commit(child);
+    if (rc != 0) {
+        resp->result_case = WHISTLE__V1__RESPONSE__RESULT__NOT_SET;
+        api_status(resp, a, store_status_code(rc), "store: %s", mdb_strerror(rc));
+        stream_touched_clear(&it->touched);
+    }
+    set_response(w, it, resp);
+    arena_free(a);
+    return;
+
+abort_child:
+    mdb_txn_abort(child);
+    stream_touched_clear(&it->touched);
+    set_response(w, it, resp);
+    arena_free(a);
+}
+
+static void apply_ack(writer *w, MDB_txn *batch, intent *it)
+{
+    MDB_txn *child = NULL;
+    if (mdb_txn_begin(w->st->env, batch, 0, &child) != 0)
+        return;
+    if (stream_ack(w->st, child, it->ack_stream, it->ack_seq) == 0)
+        mdb_txn_commit(child);
+    else
+        mdb_txn_abort(child);
+}
+
+static void run_batch(writer *w, intent *batch)
+{
+    int64_t now = w->clock(w->clock_ctx);
+    MDB_txn *txn = NULL;
+    int rc = store_write_begin(w->st, &txn);
+    if (rc != 0) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "store: cannot begin the write transaction: %s", mdb_strerror(rc));
+        log_error("%s", msg);
+        for (intent *it = batch; it; it = it->next)
+            if (it->kind == INTENT_REQUEST)
+                fail_intent(w, it, store_status_code(rc), msg);
+        return;
+    }
+    for (intent *it = batch; it; it = it->next) {
+        if (it->kind == INTENT_REQUEST)
+            apply_request(w, txn, it, now);
+        else if (it->kind == INTENT_ACK)
+            apply_ack(w, txn, it);
+    }
+    rc = mdb_txn_commit(txn);
+    if (rc != 0) {
+        /* Nothing of the batch is durable: every answer says so, and no push
+         * is announced (the subscribers read only committed entries). */
+        atomic_fetch_add(&w->stats.failed_commits, 1);
+        char msg[256];
+        snprintf(msg, sizeof msg, "store: commit failed, nothing was changed: %s", mdb_strerror(rc));
+        log_error("%s", msg);
+        for (intent *it = batch; it; it = it->next)
+            if (it->kind == INTENT_REQUEST && it->code == 0)
+                fail_intent(w, it, store_status_code(rc), msg);
+            else
+                stream_touched_clear(&it->touched);
+        return;
+    }
+    atomic_fetch_add(&w->stats.commits, 1);
+}
+
+static void *writer_main(void *arg)
+{
+    writer *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        while (!w->queue && !w->stop)
+            pthread_cond_wait(&w->cv, &w->mu);
+        intent *batch = w->queue;
+        w->queue = NULL;
+        w->queue_tail = &w->queue;
+        bool stop = w->stop;
+        pthread_mutex_unlock(&w->mu);
+
+        if (batch) {
+            size_t n = 0;
+            for (intent *it = batch; it; it = it->next)
+                n++;
+            run_batch(w, batch);
+            atomic_fetch_add(&w->stats.intents, n);
+            pthread_mutex_lock(&w->mu);
+            *w->done_tail = batch;
+            while (*w->done_tail)
+                w->done_tail = &(*w->done_tail)->next;
+            pthread_mutex_unlock(&w->mu);
+            uv_async_send(&w->async);
+            continue; /* stop only once the queue is empty */
+        }
+        if (stop)
+            break;
+    }
+    uv_async_send(&w->async);
+    return NULL;
+}
+
+static void on_async(uv_async_t *h)
+{
+    writer *w = h->data;
+    pthread_mutex_lock(&w->mu);
+    intent *done = w->done;
+    w->done = NULL;
+    w->done_tail = &w->done;
+    size_t n = 0;
+    for (intent *it = done; it; it = it->next)
+        n++;
+    w->backlog -= n;
+    pthread_mutex_unlock(&w->mu);
+    if (done)
+        w->done_cb(w->ud, done);
+}
+
+writer *writer_start(store *st, uv_loop_t *loop, uint32_t max_frame, clock_fn clock, void *clock_ctx,
+                     writer_done_fn done_cb, void *ud)
+{
+    writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->st = st;
+    w->max_frame = max_frame;
+    w->clock = clock;
+    w->clock_ctx = clock_ctx;
+    w->done_cb = done_cb;
+    w->ud = ud;
+    w->queue_tail = &w->queue;
+    w->done_tail = &w->done;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    if (uv_async_init(loop, &w->async, on_async) != 0) {
+        free(w);
+        return NULL;
+    }
+    w->async.data = w;
+    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        uv_close((uv_handle_t *)&w->async, NULL);
+        return NULL;
+    }
+    w->started = true;
+    return w;
+}
+
+void writer_submit(writer *w, intent *it)
+{
+    it->next = NULL;
+    pthread_mutex_lock(&w->mu);
+    *w->queue_tail = it;
+    w->queue_tail = &it->next;
+    w->backlog++;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+void writer_stop(writer *w)
+{
+    if (!w || !w->started)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stop = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    w->started = false;
+    on_async(&w->async); /* deliver what finished last */
+    uv_close((uv_handle_t *)&w->async, NULL);
+}
+
+void writer_free(writer *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    free(w);
+}
+
+const writer_stats *writer_get_stats(const writer *w) { return &w->stats; }
+
+size_t writer_backlog(const writer *w)
+{
+    writer *mw = (writer *)w;
+    pthread_mutex_lock(&mw->mu);
+    size_t n = mw->backlog;
+    pthread_mutex_unlock(&mw->mu);
+    return n;
+}

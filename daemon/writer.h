@@ -1,0 +1,63 @@
+/* writer.h: the writer thread, the only one that writes LMDB.
+ *
+ * The loop thread submits intents; the writer takes everything queued,
+ * applies it in one write transaction (each request in a nested
+ * transaction, so a refused request leaves no trace), commits once, and
+ * hands the intents back to the loop with their packed responses. Nothing
+ * is answered before the commit that holds it returned (group commit: many
+ * writes, one fsync). */
+#ifndef WHISTLED_WRITER_H
+#define WHISTLED_WRITER_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "store.h"
+#include "stream.h"
+
+enum { INTENT_REQUEST = 1, INTENT_ACK = 2 };
+
+typedef struct intent {
+    struct intent *next;
+    int kind;
+    void *owner;        /* the loop's connection; the writer never touches it */
+    uint64_t req_id;
+    char *principal;    /* certificate CN */
+    uint8_t *frame;     /* INTENT_REQUEST: the packed Frame as received */
+    size_t frame_len;
+    char *ack_stream;   /* INTENT_ACK */
+    uint64_t ack_seq;
+    /* filled by the writer */
+    uint8_t *out;       /* the response, length-prefixed, ready to send */
+    size_t out_len;
+    int code;           /* its status code */
+    stream_touched touched;
+} intent;
+
+typedef struct writer writer;
+typedef void (*writer_done_fn)(void *ud, intent *done);
+typedef int64_t (*clock_fn)(void *ctx);
+
+typedef struct writer_stats {
+    atomic_uint_fast64_t commits, intents, failed_commits;
+} writer_stats;
+
+/* Starts the thread; done_cb runs on loop's thread with a list of finished
+ * intents (the callee frees them with intent_free). */
+writer *writer_start(store *st, uv_loop_t *loop, uint32_t max_frame, clock_fn clock, void *clock_ctx,
+                     writer_done_fn done_cb, void *ud);
+void writer_submit(writer *w, intent *it);
+/* Finishes everything queued, delivers it, stops the thread and closes its
+ * loop handle. Call from the loop thread; the loop must keep running until
+ * the done callback has seen the last intents. */
+void writer_stop(writer *w);
+/* After the loop has ended: frees the writer. */
+void writer_free(writer *w);
+const writer_stats *writer_get_stats(const writer *w);
+/* Intents submitted and not yet handed back. */
+size_t writer_backlog(const writer *w);
+
+void intent_free(intent *it);
+
+#endif
