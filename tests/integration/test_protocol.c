@@ -1,0 +1,207 @@
+/* Protocol rules of DESIGN.md §3, tested with bytes the test writes. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static daemon_h d;
+static void setup(void) { harness_start(&d, "[server]\nmax_frame = 4096\n"); }
+static void teardown(void) { harness_cleanup(&d); }
+TestSuite(protocol, .init = setup, .fini = teardown, .timeout = 60);
+
+static void ping_ok(raw_conn *r, uint64_t id)
+{
+    Whistle__V1__Ping p = WHISTLE__V1__PING__INIT;
+    p.sent_ms = 42;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.id = id;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_PING;
+    req.ping = &p;
+    cr_assert_eq(raw_send_request(r, &req), 0);
+    Whistle__V1__Frame *f = NULL;
+    cr_assert_eq(raw_read_frame(r, 10000, &f), 1, "no answer to Ping: the connection is not working");
+    cr_assert_eq(f->response->id, id);
+    cr_assert_eq(f->response->status->code, 0);
+    cr_assert_eq(f->response->ping->sent_ms, 42);
+    whistle__v1__frame__free_unpacked(f, NULL);
+}
+
+Test(protocol, oversize_length_gets_an_error_frame_and_closes)
+{
+    raw_conn r;
+    raw_open_hello(&r, &d, "operator");
+    uint8_t hdr[4] = {0, 0, 0x10, 0x01}; /* 4097 > max_frame 4096 */
+    cr_assert_eq(raw_write(&r, hdr, 4), 0);
+    Whistle__V1__Frame *f = NULL;
+    cr_assert_eq(raw_read_frame(&r, 10000, &f), 1, "no final error frame before closing");
+    cr_assert_eq(f->response->status->code, WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED);
+    cr_assert(strstr(f->response->status->message, "max_frame"), "message: %s", f->response->status->message);
+    whistle__v1__frame__free_unpacked(f, NULL);
+    cr_assert(raw_wait_closed(&r, 10000), "the connection stayed open after an oversize length");
+    raw_close(&r);
+}
+
+Test(protocol, zero_length_frame_closes)
+{
+    raw_conn r;
+    raw_open_hello(&r, &d, "operator");
+    uint8_t hdr[4] = {0, 0, 0, 0};
+    cr_assert_eq(raw_write(&r, hdr, 4), 0);
+    cr_assert(raw_wait_closed(&r, 10000), "the connection stayed open after a zero length");
+    raw_close(&r);
+}
+
+Test(protocol, undecodable_frame_gets_invalid_argument_and_connection_keeps_working)
+{
+    raw_conn r;
+    raw_open_hello(&r, &d, "operator");
+    /* field 1 (request), length 10, but only garbage varints inside */
+    uint8_t bad[] = {0, 0, 0, 12, 0x0a, 10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    cr_assert_eq(raw_write(&r, bad, sizeof bad), 0);
+    Whistle__V1__Frame *f = NULL;
+    cr_assert_eq(raw_read_frame(&r, 10000, &f), 1);
+    cr_assert_eq(f->response->status->code, WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT);
+    whistle__v1__frame__free_unpacked(f, NULL);
+    ping_ok(&r, 7);
+    raw_close(&r);
+}
+
+Test(protocol, undecodable_request_echoes_its_id_when_readable)
+{
+    raw_conn r;
+    raw_open_hello(&r, &d, "operator");
+    /* Frame.request { id = 77, field 11 (ping) with a truncated length } */
+    uint8_t bad[] = {0, 0, 0, 6, 0x0a, 4, 0x08, 77, 0x5a, 9};
+    cr_assert_eq(raw_write(&r, bad, sizeof bad), 0);
+    Whistle__V1__Frame *f = NULL;
+    cr_assert_eq(raw_read_frame(&r, 10000, &f), 1);
+    cr_assert_eq(f->response->status->code, WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT);
+    cr_assert_eq(f->response->id, 77);
+    whistle__v1__frame__free_unpacked(f, NULL);
+    ping_ok(&r, 8);
+    raw_close(&r);
+}
+
+Test(protocol, request_with_no_call_gets_unimplemented)
+{
+    raw_conn r;
+    raw_open_hello(&r, &d, "operator");
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.id = 5;
+    cr_assert_eq(raw_send_request(&r, &req), 0);
+    Whistle__V1__Frame *f = NULL;
+    cr_assert_eq(raw_read_frame(&r, 10000, &f), 1);
+    cr_assert_eq(f->response->id, 5);
+    cr_assert_eq(f->response->status->code, WHISTLE__V1__STATUS__CODE__UNIMPLEMENTED);
+    whistle__v1__frame__free_unpacked(f, NULL);
+    ping_ok(&r, 6);
+    raw_close(&r);
+}
+
+Test(protocol, unknown_call_field_gets_unimplemented_naming_it)
+{
+    raw_conn r;
+    raw_open_hello(&r, &d, "operator");
+    /* Request { id = 9, field 999 = empty message } as a newer client sends */
+    uint8_t body[] = {0x08, 9, 0xba, 0x3e, 0};
+    uint8_t fr[4 + 2 + sizeof body] = {0, 0, 0, 2 + sizeof body, 0x0a, sizeof body};
+    memcpy(fr + 6, body, sizeof body);
+    cr_assert_eq(raw_write(&r, fr, sizeof fr), 0);
+    Whistle__V1__Frame *f = NULL;
+    cr_assert_eq(raw_read_frame(&r, 10000, &f), 1);
+    cr_assert_eq(f->response->id, 9);
+    cr_assert_eq(f->response->status->code, WHISTLE__V1__STATUS__CODE__UNIMPLEMENTED);
+    cr_assert(strstr(f->response->status->message, "999"), "message: %s", f->response->status->message);
+    whistle__v1__frame__free_unpacked(f, NULL);
+    raw_close(&r);
+}
+
+Test(protocol, request_before_hello_is_refused)
+{
+    raw_conn r;
+    char cert[512], key[512];
+    harness_cert("operator", cert, sizeof cert, key, sizeof key);
+    cr_assert_eq(raw_open(&r, &d, cert, key), 0);
+    Whistle__V1__Ping p = WHISTLE__V1__PING__INIT;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.id = 3;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_PING;
+    req.ping = &p;
+    cr_assert_eq(raw_send_request(&r, &req), 0);
+    Whistle__V1__Frame *f = NULL;
+    cr_assert_eq(raw_read_frame(&r, 10000, &f), 1);
+    cr_assert_eq(f->response->status->code, WHISTLE__V1__STATUS__CODE__FAILED_PRECONDITION);
+    whistle__v1__frame__free_unpacked(f, NULL);
+    raw_close(&r);
+}
+
+Test(protocol, invalid_utf8_gets_invalid_argument_and_changes_nothing)
+{
+    raw_conn r;
+    raw_open_hello(&r, &d, "operator");
+    Whistle__V1__ReportEvent rep = WHISTLE__V1__REPORT_EVENT__INIT;
+    rep.node = FIRST_GRID;
+    rep.category = "0102";
+    rep.description = "bad \xc3\x28 bytes";
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.id = 11;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_REPORT;
+    req.report = &rep;
+    cr_assert_eq(raw_send_request(&r, &req), 0);
+    Whistle__V1__Frame *f = NULL;
+    cr_assert_eq(raw_read_frame(&r, 10000, &f), 1);
+    cr_assert_eq(f->response->status->code, WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT);
+    cr_assert(strstr(f->response->status->message, "description"), "message: %s", f->response->status->message);
+    whistle__v1__frame__free_unpacked(f, NULL);
+    raw_close(&r);
+
+    whistle_client *op = harness_connect(&d, "operator");
+    Whistle__V1__ListEvents le = WHISTLE__V1__LIST_EVENTS__INIT;
+    Whistle__V1__Request lr = WHISTLE__V1__REQUEST__INIT;
+    lr.call_case = WHISTLE__V1__REQUEST__CALL_LIST_EVENTS;
+    lr.list_events = &le;
+    Whistle__V1__Response *l = harness_call_ok(op, &lr);
+    cr_assert_eq(l->events->n_events, 0, "a refused report left a case behind");
+    whistle_response_free(l);
+    whistle_close(op);
+}
+
+Test(protocol, responses_to_pipelined_requests_match_by_id)
+{
+    raw_conn r;
+    raw_open_hello(&r, &d, "operator");
+    /* a write then a read, back to back: the read may answer first */
+    Whistle__V1__ReportEvent rep = WHISTLE__V1__REPORT_EVENT__INIT;
+    rep.node = FIRST_GRID;
+    rep.category = "0102";
+    rep.description = "pipelined";
+    Whistle__V1__Request w = WHISTLE__V1__REQUEST__INIT;
+    w.id = 100;
+    w.call_case = WHISTLE__V1__REQUEST__CALL_REPORT;
+    w.report = &rep;
+    Whistle__V1__ListDepartments ld = WHISTLE__V1__LIST_DEPARTMENTS__INIT;
+    Whistle__V1__Request rd = WHISTLE__V1__REQUEST__INIT;
+    rd.id = 101;
+    rd.call_case = WHISTLE__V1__REQUEST__CALL_LIST_DEPARTMENTS;
+    rd.list_departments = &ld;
+    cr_assert_eq(raw_send_request(&r, &w), 0);
+    cr_assert_eq(raw_send_request(&r, &rd), 0);
+    bool got_w = false, got_r = false;
+    for (int i = 0; i < 2; i++) {
+        Whistle__V1__Frame *f = NULL;
+        cr_assert_eq(raw_read_frame(&r, 10000, &f), 1);
+        cr_assert_eq(f->response->status->code, 0, "%s", f->response->status->message);
+        if (f->response->id == 100) {
+            cr_assert_eq(f->response->result_case, WHISTLE__V1__RESPONSE__RESULT_EVENT);
+            got_w = true;
+        } else if (f->response->id == 101) {
+            cr_assert_eq(f->response->result_case, WHISTLE__V1__RESPONSE__RESULT_DEPARTMENTS);
+            cr_assert_geq(f->response->departments->n_departments, 8);
+            got_r = true;
+        }
+        whistle__v1__frame__free_unpacked(f, NULL);
+    }
+    cr_assert(got_w && got_r);
+    raw_close(&r);
+}
