@@ -30,6 +30,7 @@
 #define WHISTLED_STORE_H
 
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,6 +55,15 @@ typedef struct store {
     /* loop thread's cached read transaction (MDB_NOTLS, reset/renew) */
     MDB_txn *rtxn;
     bool rtxn_live;
+    /* Held shared while a read transaction is live (store_read_begin..end)
+     * and exclusively while the writer grows the map: mdb_env_set_mapsize
+     * remaps the file, which would pull the pages from under a reader. */
+    pthread_rwlock_t map_lock;
+    /* Denials waiting to be written to the audit log (audit.c): they are
+     * noticed on the loop thread or inside a call that is rolled back, so
+     * the next write transaction writes them. */
+    struct audit_queue *denials;
+    char *dir;
 } store;
 
 /* Opens (creating if needed) the environment in dir, which must exist.
@@ -68,8 +78,23 @@ MDB_txn *store_read_begin(store *st);
 void store_read_end(store *st);
 
 /* Write transactions (writer thread only). store_write_begin grows the map
- * by policy first when it is more than 80% used. */
+ * by policy first when it is more than 80% used: it doubles it, up to
+ * map_max, after waiting (at most a second) for the loop thread's read
+ * transaction to end; if that does not happen it tries again at the next
+ * batch. So every read transaction in the process must go through
+ * store_read_begin/end (or hold map_lock shared). It then writes the
+ * denials queued for the audit log into the new transaction. */
 int store_write_begin(store *st, MDB_txn **out);
+
+/* Grows the map now (to at least min_size, doubling, capped at map_max),
+ * under the same rule as store_write_begin. 0 or an MDB/errno code. */
+int store_grow(store *st, size_t min_size);
+
+/* The raw packed value copied into the arena (MDB_NOTFOUND if absent). */
+int store_get_bytes(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, arena *a,
+                    void **data, size_t *len);
+/* Whether the database has no entries. */
+bool store_db_empty(MDB_txn *txn, MDB_dbi dbi);
 
 /* Record helpers: get unpacks into the arena (NULL + MDB_NOTFOUND if absent,
  * other MDB errors returned); put packs and stores. */
@@ -84,7 +109,11 @@ int store_next_seq(MDB_txn *txn, store *st, const char *name, uint64_t *out);
 void store_be64(uint8_t out[8], uint64_t v);
 uint64_t store_get_be64(const uint8_t in[8]);
 
-/* MDB error -> whistle status code (MDB_MAP_FULL -> RESOURCE_EXHAUSTED ...) */
+/* MDB error -> whistle status code (MDB_MAP_FULL -> RESOURCE_EXHAUSTED,
+ * MDB_NOTFOUND -> NOT_FOUND, MDB_CORRUPTED -> DATA_LOSS, else INTERNAL) */
 int store_status_code(int mdb_rc);
+/* A short text for a store error code: mdb_strerror, or ours for a record
+ * that does not unpack. */
+const char *store_strerror(int rc);
 
 #endif

@@ -1,0 +1,403 @@
+/* store.c: see store.h. */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "whistle/v1/whistle.pb-c.h"
+
+#define SCHEMA_VERSION 1u
+#define DEFAULT_MAP ((size_t)64 << 20)
+#define DEFAULT_MAP_MAX ((size_t)16 << 30)
+
+void store_be64(uint8_t out[8], uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        out[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+uint64_t store_get_be64(const uint8_t in[8])
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | in[i];
+    return v;
+}
+
+int store_status_code(int rc)
+{
+    switch (rc) {
+    case 0:
+        return WHISTLE__V1__STATUS__CODE__OK;
+    case MDB_MAP_FULL:
+        return WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED;
+    case MDB_NOTFOUND:
+        return WHISTLE__V1__STATUS__CODE__NOT_FOUND;
+    case MDB_CORRUPTED:
+        return WHISTLE__V1__STATUS__CODE__DATA_LOSS;
+    default:
+        return WHISTLE__V1__STATUS__CODE__INTERNAL;
+    }
+}
+
+const char *store_strerror(int rc)
+{
+    if (rc == MDB_CORRUPTED)
+        return "a stored record does not unpack (damaged store?)";
+    if (rc == MDB_MAP_FULL)
+        return "the store is full (its map is at map_max; raise map_max and restart)";
+    return mdb_strerror(rc);
+}
+
+/* The named databases, in the order of the fields of struct store. */
+static MDB_dbi *dbi_slot(store *st, size_t i)
+{
+    MDB_dbi *slots[] = {&st->meta,        &st->events,     &st->ev_by_state, &st->ev_by_node,
+                        &st->orders,      &st->ord_by_dept, &st->streams,    &st->stream_meta,
+                        &st->idem,        &st->nodes,      &st->departments, &st->categories,
+                        &st->principals,  &st->audit};
+    return i < sizeof slots / sizeof *slots ? slots[i] : NULL;
+}
+static const char *const dbi_names[] = {"meta",  "events",      "ev_by_state", "ev_by_node",
+                                        "orders", "ord_by_dept", "streams",     "stream_meta",
+                                        "idem",  "nodes",       "departments", "categories",
+                                        "principals", "audit"};
+#define N_DBIS (sizeof dbi_names / sizeof *dbi_names)
+
+static int check_schema(store *st, MDB_txn *txn, char *err, size_t errlen)
+{
+    MDB_val k = {6, "schema"}, v;
+    int rc = mdb_get(txn, st->meta, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        uint8_t b[4] = {0, 0, 0, SCHEMA_VERSION};
+        v.mv_size = 4;
+        v.mv_data = b;
+        rc = mdb_put(txn, st->meta, &k, &v, 0);
+        if (rc)
+            snprintf(err, errlen, "store: cannot initialise %s: %s", st->dir, store_strerror(rc));
+        return rc;
+    }
+    if (rc) {
+        snprintf(err, errlen, "store: cannot read %s: %s", st->dir, store_strerror(rc));
+        return rc;
+    }
+    const uint8_t *p = v.mv_data;
+    uint32_t have = v.mv_size == 4 ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
+                                   : 0;
+    if (have == 0 || have > SCHEMA_VERSION) {
+        snprintf(err, errlen,
+                 "store: %s has schema version %u, this whistled knows up to %u; "
+                 "run a newer whistled or restore a backup",
+                 st->dir, have, SCHEMA_VERSION);
+        return MDB_INCOMPATIBLE;
+    }
+    return 0;
+}
+
+int store_open(store **out, const char *dir, const store_opts *opts, char *err, size_t errlen)
+{
+    *out = NULL;
+    store *st = calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(err, errlen, "store: out of memory");
+        return -ENOMEM;
+    }
+    st->dir = strdup(dir ? dir : "");
+    st->map_size = opts && opts->map_size ? opts->map_size : DEFAULT_MAP;
+    st->map_max = opts && opts->map_max ? opts->map_max : DEFAULT_MAP_MAX;
+    if (st->map_max < st->map_size)
+        st->map_max = st->map_size;
+    st->sync = opts ? opts->sync : STORE_SYNC_FULL;
+
+    /* Writers waiting to grow the map must not starve behind a stream of
+     * short reads from the loop thread. */
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&st->map_lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
+    st->denials = audit_queue_new();
+
+    unsigned flags = MDB_NOTLS;
+    if (st->sync == STORE_SYNC_NOMETASYNC)
+        flags |= MDB_NOMETASYNC;
+    else if (st->sync == STORE_SYNC_NONE)
+        flags |= MDB_NOSYNC;
+
+    MDB_txn *txn = NULL;
+    int rc = mdb_env_create(&st->env);
+    if (!rc)
+        rc = mdb_env_set_maxdbs(st->env, 32);
+    if (!rc)
+        rc = mdb_env_set_mapsize(st->env, st->map_size);
+    if (!rc)
+        rc = mdb_env_open(st->env, st->dir, flags, 0600);
+    if (rc) {
+        snprintf(err, errlen, "store: cannot open %s: %s; check the directory exists and is writable",
+                 st->dir, mdb_strerror(rc));
+        goto fail;
+    }
+    /* An existing environment may be larger than asked: adopt its size. */
+    MDB_envinfo info;
+    mdb_env_info(st->env, &info);
+    if (info.me_mapsize > st->map_size)
+        st->map_size = info.me_mapsize;
+    if (st->map_max < st->map_size)
+        st->map_max = st->map_size;
+
+    rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    for (size_t i = 0; !rc && i < N_DBIS; i++)
+        rc = mdb_dbi_open(txn, dbi_names[i], MDB_CREATE, dbi_slot(st, i));
+    if (rc) {
+        snprintf(err, errlen, "store: cannot open the databases in %s: %s", st->dir, mdb_strerror(rc));
+        goto fail;
+    }
+    rc = check_schema(st, txn, err, errlen);
+    if (rc)
+        goto fail;
+    rc = mdb_txn_commit(txn);
+    txn = NULL;
+    if (rc) {
+        snprintf(err, errlen, "store: cannot write %s: %s; check free disk space and permissions", st->dir,
+                 mdb_strerror(rc));
+        goto fail;
+    }
+    /* Grow at open too: a store that was left nearly full gets room before
+     * the first write, while nothing else can be reading. */
+    store_grow(st, 0);
+    *out = st;
+    return 0;
+fail:
+    if (txn)
+        mdb_txn_abort(txn);
+    store_close(st);
+    return rc < 0 ? rc : -rc;
+}
+
+void store_close(store *st)
+{
+    if (!st)
+        return;
+    if (st->env && st->denials && audit_queue_len(st->denials) > 0) {
+        MDB_txn *txn;
+        if (mdb_txn_begin(st->env, NULL, 0, &txn) == 0) {
+            audit_flush_denials(st, txn);
+            if (mdb_txn_commit(txn))
+                fprintf(stderr, "whistled: store: could not write the last audited denials\n");
+        }
+    }
+    if (st->rtxn_live)
+        pthread_rwlock_unlock(&st->map_lock);
+    if (st->rtxn)
+        mdb_txn_abort(st->rtxn);
+    if (st->env)
+        mdb_env_close(st->env);
+    audit_queue_free(st->denials);
+    pthread_rwlock_destroy(&st->map_lock);
+    free(st->dir);
+    free(st);
+}
+
+MDB_txn *store_read_begin(store *st)
+{
+    if (st->rtxn_live)
+        return st->rtxn;
+    pthread_rwlock_rdlock(&st->map_lock);
+    int rc;
+    if (st->rtxn) {
+        rc = mdb_txn_renew(st->rtxn);
+    } else {
+        rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &st->rtxn);
+        if (rc)
+            st->rtxn = NULL;
+    }
+    if (rc == MDB_MAP_RESIZED) {
+        /* Another process grew the map: adopt the size and retry once. */
+        if (st->rtxn) {
+            mdb_txn_abort(st->rtxn);
+            st->rtxn = NULL;
+        }
+        pthread_rwlock_unlock(&st->map_lock);
+        pthread_rwlock_wrlock(&st->map_lock);
+        mdb_env_set_mapsize(st->env, 0);
+        pthread_rwlock_unlock(&st->map_lock);
+        pthread_rwlock_rdlock(&st->map_lock);
+        rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &st->rtxn);
+        if (rc)
+            st->rtxn = NULL;
+    }
+    if (rc) {
+        pthread_rwlock_unlock(&st->map_lock);
+        return NULL;
+    }
+    st->rtxn_live = true;
+    return st->rtxn;
+}
+
+void store_read_end(store *st)
+{
+    if (!st->rtxn_live)
+        return;
+    mdb_txn_reset(st->rtxn);
+    st->rtxn_live = false;
+    pthread_rwlock_unlock(&st->map_lock);
+}
+
+static size_t map_used(store *st)
+{
+    MDB_envinfo info;
+    MDB_stat stat;
+    if (mdb_env_info(st->env, &info) || mdb_env_stat(st->env, &stat))
+        return 0;
+    return (info.me_last_pgno + 1) * (size_t)stat.ms_psize;
+}
+
+int store_grow(store *st, size_t min_size)
+{
+    size_t used = map_used(st);
+    /* The map is big enough when the used part is at most 80% of it. */
+    size_t need = used + used / 4;
+    if (need < min_size)
+        need = min_size;
+    size_t want = st->map_size;
+    while (want < need && want < st->map_max)
+        want = want > st->map_max / 2 ? st->map_max : want * 2;
+    if (want <= st->map_size)
+        return 0;
+
+    /* LMDB allows set_mapsize only while no transaction of this process is
+     * active; the write lock waits for the loop thread's reader to end. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 1;
+    int rc = pthread_rwlock_timedwrlock(&st->map_lock, &ts);
+    if (rc)
+        return rc;
+    rc = mdb_env_set_mapsize(st->env, want);
+    pthread_rwlock_unlock(&st->map_lock);
+    if (rc) {
+        fprintf(stderr, "whistled: store: cannot grow the map of %s to %zu MiB: %s\n", st->dir, want >> 20,
+                mdb_strerror(rc));
+        return rc;
+    }
+    fprintf(stderr, "whistled: store: map of %s grown to %zu MiB (%zu MiB used, max %zu MiB)\n", st->dir,
+            want >> 20, used >> 20, st->map_max >> 20);
+    st->map_size = want;
+    return 0;
+}
+
+int store_write_begin(store *st, MDB_txn **out)
+{
+    *out = NULL;
+    store_grow(st, 0);
+    int rc = mdb_txn_begin(st->env, NULL, 0, out);
+    if (rc == MDB_MAP_RESIZED) {
+        pthread_rwlock_wrlock(&st->map_lock);
+        mdb_env_set_mapsize(st->env, 0);
+        pthread_rwlock_unlock(&st->map_lock);
+        rc = mdb_txn_begin(st->env, NULL, 0, out);
+    }
+    if (rc) {
+        *out = NULL;
+        return rc;
+    }
+    if (audit_queue_len(st->denials) > 0)
+        audit_flush_denials(st, *out);
+    return 0;
+}
+
+int store_get_bytes(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, arena *a, void **data,
+                    size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    if (klen == 0)
+        return MDB_NOTFOUND;
+    MDB_val k = {klen, (void *)key}, v;
+    int rc = mdb_get(txn, dbi, &k, &v);
+    if (rc)
+        return rc;
+    /* Copied: in a write transaction the page may move at the next put. */
+    *data = arena_alloc(a, v.mv_size ? v.mv_size : 1);
+    memcpy(*data, v.mv_data, v.mv_size);
+    *len = v.mv_size;
+    return 0;
+}
+
+int store_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const ProtobufCMessageDescriptor *desc,
+              arena *a, void **out)
+{
+    *out = NULL;
+    if (klen == 0 || klen > 511)
+        return MDB_NOTFOUND;
+    MDB_val k = {klen, (void *)key}, v;
+    int rc = mdb_get(txn, dbi, &k, &v);
+    if (rc)
+        return rc;
+    /* protobuf-c copies strings and bytes out of the buffer, so the result
+     * does not point into the map. */
+    ProtobufCMessage *m = protobuf_c_message_unpack(desc, arena_allocator(a), v.mv_size, v.mv_data);
+    if (!m)
+        return MDB_CORRUPTED;
+    *out = m;
+    return 0;
+}
+
+int store_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const ProtobufCMessage *msg)
+{
+    if (klen == 0 || klen > 511)
+        return MDB_BAD_VALSIZE;
+    MDB_val k = {klen, (void *)key}, v;
+    v.mv_size = protobuf_c_message_get_packed_size(msg);
+    if (v.mv_size == 0) {
+        v.mv_data = "";
+        return mdb_put(txn, dbi, &k, &v, 0);
+    }
+    int rc = mdb_put(txn, dbi, &k, &v, MDB_RESERVE);
+    if (rc)
+        return rc;
+    protobuf_c_message_pack(msg, v.mv_data);
+    return 0;
+}
+
+int store_del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen)
+{
+    if (klen == 0 || klen > 511)
+        return MDB_NOTFOUND;
+    MDB_val k = {klen, (void *)key};
+    return mdb_del(txn, dbi, &k, NULL);
+}
+
+int store_next_seq(MDB_txn *txn, store *st, const char *name, uint64_t *out)
+{
+    MDB_val k = {strlen(name), (void *)name}, v;
+    uint64_t n = 0;
+    int rc = mdb_get(txn, st->meta, &k, &v);
+    if (rc == 0 && v.mv_size == 8)
+        n = store_get_be64(v.mv_data);
+    else if (rc == 0)
+        return MDB_CORRUPTED;
+    else if (rc != MDB_NOTFOUND)
+        return rc;
+    uint8_t b[8];
+    store_be64(b, n + 1);
+    v.mv_size = 8;
+    v.mv_data = b;
+    rc = mdb_put(txn, st->meta, &k, &v, 0);
+    if (rc)
+        return rc;
+    *out = n + 1;
+    return 0;
+}
+
+bool store_db_empty(MDB_txn *txn, MDB_dbi dbi)
+{
+    MDB_stat s;
+    return mdb_stat(txn, dbi, &s) == 0 && s.ms_entries == 0;
+}
