@@ -1,0 +1,207 @@
+/* stream.c: see stream.h. An entry's key is name | 0x00 | u64 BE seq, so
+ * one stream's entries are contiguous and in seq order; names never hold
+ * a NUL, so no stream's range overlaps another's. */
+#include "stream.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/records.pb-c.h"
+
+#define NAME_MAX_LEN 400 /* + 9 bytes of key suffix stays under LMDB's 511 */
+
+void stream_touched_add(stream_touched *t, const char *name)
+{
+    if (!t || !name)
+        return;
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->names[i], name) == 0)
+            return;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 8;
+        char **names = realloc(t->names, cap * sizeof *names);
+        if (!names)
+            abort();
+        t->names = names;
+        t->cap = cap;
+    }
+    t->names[t->n] = strdup(name);
+    if (!t->names[t->n])
+        abort();
+    t->n++;
+}
+
+void stream_touched_clear(stream_touched *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->n; i++)
+        free(t->names[i]);
+    free(t->names);
+    t->names = NULL;
+    t->n = t->cap = 0;
+}
+
+static size_t entry_key(uint8_t *key, const char *name, size_t nlen, uint64_t seq)
+{
+    memcpy(key, name, nlen);
+    key[nlen] = 0;
+    store_be64(key + nlen + 1, seq);
+    return nlen + 9;
+}
+
+static int meta_read(store *st, MDB_txn *txn, const char *name, Whistled__StreamMeta *m)
+{
+    MDB_val k = {strlen(name), (void *)name}, v;
+    int rc = mdb_get(txn, st->stream_meta, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    /* A tiny record: unpack into a stack copy without an arena. */
+    Whistled__StreamMeta *u = whistled__stream_meta__unpack(NULL, v.mv_size, v.mv_data);
+    if (!u)
+        return MDB_CORRUPTED;
+    m->last_seq = u->last_seq;
+    m->cursor = u->cursor;
+    whistled__stream_meta__free_unpacked(u, NULL);
+    return 0;
+}
+
+static bool name_ok(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    return n > 0 && n <= NAME_MAX_LEN;
+}
+
+int stream_append(store *st, MDB_txn *txn, const char *name, int64_t now_ms, Whistle__V1__Push *push,
+                  stream_touched *touched)
+{
+    if (!name_ok(name))
+        return MDB_BAD_VALSIZE;
+    Whistled__StreamMeta m = WHISTLED__STREAM_META__INIT;
+    int rc = meta_read(st, txn, name, &m);
+    if (rc)
+        return rc;
+    m.last_seq++;
+    push->stream = (char *)name;
+    push->seq = m.last_seq;
+    push->at_ms = now_ms;
+
+    size_t nlen = strlen(name);
+    uint8_t key[NAME_MAX_LEN + 9];
+    size_t klen = entry_key(key, name, nlen, m.last_seq);
+    rc = store_put(txn, st->streams, key, klen, &push->base);
+    if (!rc)
+        rc = store_put(txn, st->stream_meta, name, nlen, &m.base);
+    /* The caller's name may be a temporary; the push keeps pointing at it
+     * only for as long as the caller's arena lives anyway. */
+    if (!rc)
+        stream_touched_add(touched, name);
+    return rc;
+}
+
+int stream_meta_get(store *st, MDB_txn *txn, const char *name, uint64_t *last_seq, uint64_t *cursor)
+{
+    Whistled__StreamMeta m = WHISTLED__STREAM_META__INIT;
+    int rc = name_ok(name) ? meta_read(st, txn, name, &m) : 0;
+    if (last_seq)
+        *last_seq = m.last_seq;
+    if (cursor)
+        *cursor = m.cursor;
+    return rc;
+}
+
+int stream_ack(store *st, MDB_txn *txn, const char *name, uint64_t seq)
+{
+    if (!name_ok(name))
+        return MDB_NOTFOUND;
+    Whistled__StreamMeta m = WHISTLED__STREAM_META__INIT;
+    int rc = meta_read(st, txn, name, &m);
+    if (rc)
+        return rc;
+    /* An ack past the newest entry is a confused client: it cannot have
+     * handled what does not exist, so the cursor stops at last_seq. */
+    if (seq > m.last_seq)
+        seq = m.last_seq;
+    if (seq <= m.cursor)
+        return 0;
+    m.cursor = seq;
+    return store_put(txn, st->stream_meta, name, strlen(name), &m.base);
+}
+
+int stream_read(store *st, MDB_txn *txn, const char *name, uint64_t after_seq, size_t max, stream_visit_fn fn,
+                void *ctx)
+{
+    if (!name_ok(name) || max == 0)
+        return 0;
+    if (after_seq == UINT64_MAX)
+        return 0;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, st->streams, &cur);
+    if (rc)
+        return rc < 0 ? rc : -rc;
+    size_t nlen = strlen(name);
+    uint8_t key[NAME_MAX_LEN + 9];
+    MDB_val k = {entry_key(key, name, nlen, after_seq + 1), key}, v;
+    int n = 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != nlen + 9 || memcmp(k.mv_data, name, nlen) != 0 || ((uint8_t *)k.mv_data)[nlen] != 0)
+            break;
+        uint64_t seq = store_get_be64((uint8_t *)k.mv_data + nlen + 1);
+        n++;
+        if (fn(ctx, seq, v.mv_data, v.mv_size) || (size_t)n >= max)
+            break;
+    }
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc < 0 ? rc : -rc;
+    return n;
+}
+
+void stream_default_for(const Whistle__V1__Principal *who, char *buf, size_t len)
+{
+    if (!len)
+        return;
+    buf[0] = 0;
+    if (!who)
+        return;
+    switch (who->role) {
+    case WHISTLE__V1__ROLE__ROLE_ADMIN:
+        break;
+    case WHISTLE__V1__ROLE__ROLE_OPERATOR:
+        snprintf(buf, len, "street:%s", who->scope ? who->scope : "");
+        break;
+    case WHISTLE__V1__ROLE__ROLE_DEPARTMENT:
+        snprintf(buf, len, "dept:%s", who->department ? who->department : "");
+        break;
+    default:
+        snprintf(buf, len, "principal:%s", who->name ? who->name : "");
+        break;
+    }
+}
+
+static bool has_prefix(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
+
+bool stream_allowed(const Whistle__V1__Principal *who, const char *name)
+{
+    if (!who || !name_ok(name))
+        return false;
+    const char *scope = who->scope ? who->scope : "";
+    switch (who->role) {
+    case WHISTLE__V1__ROLE__ROLE_ADMIN:
+        return true;
+    case WHISTLE__V1__ROLE__ROLE_OPERATOR:
+        /* An operator's scope is its street (or, for a district center, a
+         * district): any street feed inside it. */
+        return has_prefix(name, "street:") && name[7] && *scope && has_prefix(name + 7, scope);
+    case WHISTLE__V1__ROLE__ROLE_DEPARTMENT:
+        return has_prefix(name, "dept:") && who->department && *who->department &&
+               strcmp(name + 5, who->department) == 0;
+    case WHISTLE__V1__ROLE__ROLE_UNSPECIFIED:
+        return false;
+    default:
+        return has_prefix(name, "principal:") && who->name && *who->name && strcmp(name + 10, who->name) == 0;
+    }
+}
