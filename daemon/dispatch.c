@@ -1,0 +1,539 @@
+/* dispatch.c: see dispatch.h. */
+#include "dispatch.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "audit.h"
+#include "directory.h"
+
+#define OS(s) WHISTLE__V1__ORDER_STATE__ORDER_STATE_##s
+#define ES(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
+#define MAX_DEPARTMENTS 32
+#define NOTE_MAX 1000
+#define FEEDBACK_MAX 4000
+
+static const char *const order_state_names[] = {"unspecified", "pending", "checked_in", "done", "returned"};
+
+const char *dispatch_order_state_name(Whistle__V1__OrderState s)
+{
+    return (size_t)s < sizeof order_state_names / sizeof *order_state_names ? order_state_names[s] : "unknown";
+}
+
+static bool active(const Whistle__V1__Order *o)
+{
+    return o->state == OS(PENDING) || o->state == OS(CHECKED_IN) || o->state == OS(DONE);
+}
+
+/* ------------------------------------------------------------ records */
+
+Whistle__V1__Order *dispatch_order_get(call *c, uint64_t id)
+{
+    uint8_t key[8];
+    store_be64(key, id);
+    void *o = NULL;
+    store_get(c->txn, c->st->orders, key, sizeof key, &whistle__v1__order__descriptor, c->a, &o);
+    return o;
+}
+
+static char *order_target(call *c, uint64_t id) { return arena_printf(c->a, "order:%llu", (unsigned long long)id); }
+
+/* Stores an order (before: its packed bytes as loaded, NULL when new) and
+ * audits the change; a new order also gets its ord_by_dept row. */
+static int order_save(call *c, Whistle__V1__Order *o, const void *before, size_t blen)
+{
+    uint8_t key[8];
+    store_be64(key, o->id);
+    int rc = store_put(c->txn, c->st->orders, key, sizeof key, &o->base);
+    if (!rc && !before) {
+        size_t dl = strlen(o->department);
+        uint8_t *dk = arena_alloc(c->a, dl + 9);
+        memcpy(dk, o->department, dl);
+        dk[dl] = '/';
+        memcpy(dk + dl + 1, key, 8);
+        MDB_val k = {dl + 9, dk}, v = {0, ""};
+        rc = mdb_put(c->txn, c->st->ord_by_dept, &k, &v, 0);
+    }
+    if (!rc)
+        rc = audit_append(c->st, c->txn, c->now, c->who->name, c->name, order_target(c, o->id), before, blen,
+                          &o->base);
+    return rc ? call_store_fail(c, rc, "saving the order") : 0;
+}
+
+static int order_load(call *c, uint64_t id, Whistle__V1__Order **out, void **bytes, size_t *len)
+{
+    *out = NULL;
+    if (id == 0)
+        return call_fail(c, CODE(INVALID_ARGUMENT), "order_id is required for %s", c->name);
+    uint8_t key[8];
+    store_be64(key, id);
+    int rc = store_get_bytes(c->txn, c->st->orders, key, sizeof key, c->a, bytes, len);
+    if (rc == MDB_NOTFOUND)
+        return call_fail(c, CODE(NOT_FOUND), "no order %llu", (unsigned long long)id);
+    if (rc)
+        return call_store_fail(c, rc, "reading the order");
+    *out = whistle__v1__order__unpack(arena_allocator(c->a), *len, *bytes);
+    if (!*out)
+        return call_store_fail(c, MDB_CORRUPTED, "reading the order");
+    return 0;
+}
+
+bool dispatch_case_has_dept(call *c, const Whistle__V1__Event *ev, const char *dept)
+{
+    if (!dept || !*dept)
+        return false;
+    for (size_t i = 0; i < ev->n_order_ids; i++) {
+        Whistle__V1__Order *o = dispatch_order_get(c, ev->order_ids[i]);
+        if (o && strcmp(str0(o->department), dept) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The order as a department reads it in a push: the case's contact is not
+ * in an order, so nothing to blank. */
+static int push_dept(call *c, const Whistle__V1__Event *ev, const Whistle__V1__Order *o, const char *action)
+{
+    return event_push_to(c, arena_printf(c->a, "dept:%s", o->department), ev, false, action, o);
+}
+
+/* ------------------------------------------------------------ whistle */
+
+void dispatch_whistle(call *c, const Whistle__V1__WhistleEvent *req)
+{
+    event_snap snap;
+    Whistle__V1__Event *ev;
+    if (event_role_allows(c, str0(req->ticket)) || event_load(c, req->ticket, &ev, &snap) || event_allow(c, ev))
+        return;
+    if (check_text(c, "note", req->note, NOTE_MAX, false))
+        return;
+    if (ev->state != ES(FILED) && ev->state != ES(HANDLING) && ev->state != ES(WHISTLED)) {
+        event_wrong_state(c, ev, "filed, handling or whistled");
+        return;
+    }
+    size_t nd = req->n_departments;
+    if (nd == 0) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "departments is required: whom to whistle (e.g. police, urban)");
+        return;
+    }
+    if (nd > MAX_DEPARTMENTS) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "%zu departments; one whistle reaches at most %d", nd,
+                  MAX_DEPARTMENTS);
+        return;
+    }
+    for (size_t i = 0; i < nd; i++) {
+        const char *d = str0(req->departments[i]);
+        if (!ident_ok(d, 32) || !directory_department_get(c->st, c->txn, d, c->a)) {
+            call_fail(c, CODE(INVALID_ARGUMENT), "no department \"%s\"; list_departments shows them", d);
+            return;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(d, req->departments[j]) == 0) {
+                call_fail(c, CODE(INVALID_ARGUMENT), "department %s is named twice", d);
+                return;
+            }
+    }
+    if (req->kind < 0 || req->kind > WHISTLE__V1__WHISTLE_KIND__WHISTLE_KIND_EMERGENCY) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "kind %d is not a whistle kind (1 routine, 2 tackle, 3 emergency)",
+                  req->kind);
+        return;
+    }
+
+    /* Re-dispatch (改派) goes to departments without a live order. */
+    Whistle__V1__Order **old = arena_alloc(c->a, (ev->n_order_ids + 1) * sizeof *old);
+    void **old_bytes = arena_alloc(c->a, (ev->n_order_ids + 1) * sizeof *old_bytes);
+    size_t *old_len = arena_alloc(c->a, (ev->n_order_ids + 1) * sizeof *old_len);
+    char *busy = NULL;
+    for (size_t i = 0; i < ev->n_order_ids; i++) {
+        void *b;
+        size_t l;
+        if (order_load(c, ev->order_ids[i], &old[i], &b, &l))
+            return;
+        old_bytes[i] = b;
+        old_len[i] = l;
+        if (!active(old[i]))
+            continue;
+        for (size_t j = 0; j < nd; j++)
+            if (strcmp(old[i]->department, req->departments[j]) == 0)
+                busy = busy ? arena_printf(c->a, "%s, %s", busy, old[i]->department)
+                            : arena_strdup(c->a, old[i]->department);
+    }
+    if (busy) {
+        call_fail(c, CODE(ALREADY_EXISTS),
+                  "case %s already has a live order for %s; re-dispatch goes to other departments", ev->ticket,
+                  busy);
+        return;
+    }
+
+    /* The lead (首接负责): named, or kept from an earlier whistle while its
+     * order is live, or the first department named now. */
+    const char *lead = str0(req->lead);
+    if (*lead) {
+        bool named = false;
+        for (size_t j = 0; j < nd; j++)
+            named |= strcmp(lead, req->departments[j]) == 0;
+        if (!named) {
+            call_fail(c, CODE(INVALID_ARGUMENT), "lead %s is not one of the departments whistled", lead);
+            return;
+        }
+    } else {
+        lead = req->departments[0];
+        for (size_t i = 0; i < ev->n_order_ids; i++)
+            if (active(old[i]) && old[i]->lead)
+                lead = old[i]->department;
+    }
+    for (size_t i = 0; i < ev->n_order_ids; i++) {
+        if (old[i]->lead && active(old[i]) && strcmp(old[i]->department, lead) != 0) {
+            old[i]->lead = false;
+            if (order_save(c, old[i], old_bytes[i], old_len[i]))
+                return;
+        }
+    }
+
+    Whistle__V1__WhistleKind kind = req->kind ? req->kind : WHISTLE__V1__WHISTLE_KIND__WHISTLE_KIND_ROUTINE;
+    Whistle__V1__Order **orders = arena_alloc(c->a, nd * sizeof *orders);
+    uint64_t *ids = arena_alloc(c->a, (ev->n_order_ids + nd) * sizeof *ids);
+    if (ev->n_order_ids)
+        memcpy(ids, ev->order_ids, ev->n_order_ids * sizeof *ids);
+
+    ev->state = ES(WHISTLED);
+    ev->whistle_kind = kind;
+    ev->lead_department = (char *)lead;
+    event_timeline(c, ev, "whistle", req->note, 0, NULL);
+    for (size_t j = 0; j < nd; j++) {
+        uint64_t id;
+        int rc = store_next_seq(c->txn, c->st, "order_seq", &id);
+        if (rc) {
+            call_store_fail(c, rc, "numbering the order");
+            return;
+        }
+        Whistle__V1__Order *o = arena_alloc(c->a, sizeof *o);
+        whistle__v1__order__init(o);
+        o->id = id;
+        o->ticket = ev->ticket;
+        o->department = req->departments[j];
+        o->state = OS(PENDING);
+        o->lead = strcmp(o->department, lead) == 0;
+        o->kind = kind;
+        o->note = (char *)str0(req->note);
+        o->street = ev->street;
+        o->node = ev->node;
+        o->category = ev->category;
+        o->description = ev->description;
+        o->priority = ev->priority;
+        o->created_ms = c->now;
+        if (order_save(c, o, NULL, 0))
+            return;
+        orders[j] = o;
+        ids[ev->n_order_ids + j] = id;
+        event_timeline(c, ev, "dispatch", o->lead ? "lead" : "", id, o->department);
+    }
+    ev->order_ids = ids;
+    ev->n_order_ids += nd;
+    if (event_save(c, ev, &snap) || event_push(c, ev, "whistle", NULL))
+        return;
+    for (size_t j = 0; j < nd; j++)
+        if (push_dept(c, ev, orders[j], "dispatch"))
+            return;
+
+    Whistle__V1__WhistleResult *wr = arena_alloc(c->a, sizeof *wr);
+    whistle__v1__whistle_result__init(wr);
+    wr->event = event_for_reply(c, ev, true);
+    wr->orders = orders;
+    wr->n_orders = nd;
+    c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_WHISTLE;
+    c->resp->whistle = wr;
+}
+
+/* ------------------------------------------------------------ order actions */
+
+static const char *order_allowed(const Whistle__V1__Order *o)
+{
+    switch (o->state) {
+    case OS(PENDING): return "check_in, return";
+    case OS(CHECKED_IN): return "feedback, return";
+    case OS(DONE): return "nothing (done; a failed verification reopens it)";
+    case OS(RETURNED): return "nothing (returned is final; the street re-dispatches)";
+    default: return "nothing";
+    }
+}
+
+/* Loads the order and its case for an order action, with every check that
+ * does not depend on the action's own state rule. */
+static int order_begin(call *c, uint64_t id, Whistle__V1__Order **o, void **ob, size_t *ol,
+                       Whistle__V1__Event **ev, event_snap *snap)
+{
+    if (event_role_allows(c, order_target(c, id)) || order_load(c, id, o, ob, ol))
+        return -1;
+    if (c->who->role != ROLE(ADMIN) && strcmp((*o)->department, str0(c->who->department)) != 0)
+        return call_deny(c, order_target(c, id),
+                         "order %llu belongs to %s, not to your department %s (rule: a department acts on its "
+                         "own orders only)",
+                         (unsigned long long)id, (*o)->department, str0(c->who->department));
+    if (event_load(c, (*o)->ticket, ev, snap)) {
+        if (c->resp->status && c->resp->status->code == CODE(NOT_FOUND))
+            return call_fail(c, CODE(DATA_LOSS), "order %llu names case %s, which is missing",
+                             (unsigned long long)id, (*o)->ticket);
+        return -1;
+    }
+    return 0;
+}
+
+static int order_wrong_state(call *c, const Whistle__V1__Order *o, const char *needs)
+{
+    return call_fail(c, CODE(FAILED_PRECONDITION), "order %llu is %s; %s needs %s. Allowed now: %s",
+                     (unsigned long long)o->id, dispatch_order_state_name(o->state), c->name, needs,
+                     order_allowed(o));
+}
+
+/* After an order reached done or returned: the case is resolved when every
+ * non-returned order is done and one at least is. */
+static bool all_done(call *c, const Whistle__V1__Event *ev, const Whistle__V1__Order *changed)
+{
+    size_t done = 0;
+    for (size_t i = 0; i < ev->n_order_ids; i++) {
+        const Whistle__V1__Order *o =
+            ev->order_ids[i] == changed->id ? changed : dispatch_order_get(c, ev->order_ids[i]);
+        if (!o)
+            return false;
+        if (o->state == OS(DONE))
+            done++;
+        else if (o->state != OS(RETURNED))
+            return false;
+    }
+    return done > 0;
+}
+
+static void order_finish(call *c, Whistle__V1__Order *o, const void *ob, size_t ol, Whistle__V1__Event *ev,
+                         const event_snap *snap, const char *note)
+{
+    event_timeline(c, ev, c->name, note, o->id, o->department);
+    bool resolved = false;
+    if ((o->state == OS(DONE) || o->state == OS(RETURNED)) && ev->state == ES(WHISTLED) && all_done(c, ev, o)) {
+        ev->state = ES(RESOLVED);
+        event_timeline(c, ev, "resolved", "every department has fed back", 0, NULL);
+        resolved = true;
+    }
+    if (order_save(c, o, ob, ol) || event_save(c, ev, snap) || push_dept(c, ev, o, c->name) ||
+        event_push(c, ev, c->name, o))
+        return;
+    if (resolved && event_push(c, ev, "resolved", NULL))
+        return;
+    c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_ORDER;
+    c->resp->order = o;
+}
+
+void dispatch_check_in(call *c, const Whistle__V1__CheckIn *req)
+{
+    Whistle__V1__Order *o;
+    Whistle__V1__Event *ev;
+    event_snap snap;
+    void *ob;
+    size_t ol;
+    if (order_begin(c, req->order_id, &o, &ob, &ol, &ev, &snap) || check_text(c, "note", req->note, NOTE_MAX, false))
+        return;
+    if (o->state != OS(PENDING)) {
+        order_wrong_state(c, o, "pending");
+        return;
+    }
+    o->state = OS(CHECKED_IN);
+    o->checked_in_ms = c->now;
+    order_finish(c, o, ob, ol, ev, &snap, req->note);
+}
+
+void dispatch_feedback(call *c, const Whistle__V1__Feedback *req)
+{
+    Whistle__V1__Order *o;
+    Whistle__V1__Event *ev;
+    event_snap snap;
+    void *ob;
+    size_t ol;
+    if (order_begin(c, req->order_id, &o, &ob, &ol, &ev, &snap) ||
+        check_text(c, "text", req->text, FEEDBACK_MAX, true))
+        return;
+    if (o->state != OS(CHECKED_IN)) {
+        order_wrong_state(c, o, "checked_in");
+        return;
+    }
+    o->state = OS(DONE);
+    o->done_ms = c->now;
+    o->feedback = (char *)str0(req->text);
+    order_finish(c, o, ob, ol, ev, &snap, req->text);
+}
+
+void dispatch_return(call *c, const Whistle__V1__ReturnOrder *req)
+{
+    Whistle__V1__Order *o;
+    Whistle__V1__Event *ev;
+    event_snap snap;
+    void *ob;
+    size_t ol;
+    if (order_begin(c, req->order_id, &o, &ob, &ol, &ev, &snap) ||
+        check_text(c, "reason", req->reason, NOTE_MAX, true))
+        return;
+    if (o->state != OS(PENDING) && o->state != OS(CHECKED_IN)) {
+        order_wrong_state(c, o, "pending or checked_in");
+        return;
+    }
+    o->state = OS(RETURNED);
+    o->returned_ms = c->now;
+    o->return_reason = (char *)str0(req->reason);
+    order_finish(c, o, ob, ol, ev, &snap, req->reason);
+}
+
+int dispatch_rework(call *c, const Whistle__V1__Event *ev)
+{
+    for (size_t i = 0; i < ev->n_order_ids; i++) {
+        Whistle__V1__Order *o;
+        void *ob;
+        size_t ol;
+        if (order_load(c, ev->order_ids[i], &o, &ob, &ol))
+            return -1;
+        if (o->state != OS(DONE))
+            continue;
+        o->state = OS(CHECKED_IN);
+        o->done_ms = 0;
+        if (order_save(c, o, ob, ol) || push_dept(c, ev, o, "rework"))
+            return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ list */
+
+typedef struct order_filter {
+    const char *department; /* "" any */
+    const char *scope;      /* "" any */
+    Whistle__V1__OrderState state;
+} order_filter;
+
+static bool order_matches(const order_filter *f, const Whistle__V1__Order *o)
+{
+    if (*f->department && strcmp(o->department, f->department) != 0)
+        return false;
+    if (*f->scope && !scope_covers(f->scope, o->node))
+        return false;
+    return !f->state || o->state == f->state;
+}
+
+/* Adds o to the page; returns true when the page is full and o is proof
+ * that another page follows. */
+static bool page_add(call *c, ptr_vec *out, uint32_t limit, Whistle__V1__Order *o)
+{
+    if (out->n == limit)
+        return true;
+    ptr_vec_push(c->a, out, o);
+    return false;
+}
+
+void dispatch_list_orders(call *c, const Whistle__V1__ListOrders *req)
+{
+    const char *dept = str0(req->department), *ticket = str0(req->ticket);
+    if (event_role_allows(c, *ticket ? ticket : dept))
+        return;
+    if (req->state < 0 || req->state > OS(RETURNED)) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "state %d is not an order state (1 pending .. 4 returned)", req->state);
+        return;
+    }
+    const Whistle__V1__Principal *w = c->who;
+    if (w->role == ROLE(DEPARTMENT)) {
+        if (*dept && strcmp(dept, str0(w->department)) != 0) {
+            call_deny(c, dept, "department %s may not list the orders of %s (rule: a department lists its own "
+                               "orders only)",
+                      str0(w->department), dept);
+            return;
+        }
+        dept = str0(w->department);
+    }
+    if (*dept && (!ident_ok(dept, 32) || !directory_department_get(c->st, c->txn, dept, c->a))) {
+        call_fail(c, CODE(NOT_FOUND), "no department \"%s\"", dept);
+        return;
+    }
+    uint32_t limit = req->limit ? req->limit : 50;
+    if (limit > 500)
+        limit = 500;
+    order_filter f = {.department = dept,
+                      .scope = w->role == ROLE(OPERATOR) ? str0(w->scope) : "",
+                      .state = req->state};
+    ptr_vec out = {0};
+    bool more = false;
+    int rc = 0;
+
+    if (*ticket) {
+        Whistle__V1__Event *ev;
+        if (event_load(c, ticket, &ev, NULL))
+            return;
+        /* Operators by scope; a department sees its own orders of a case. */
+        if (w->role == ROLE(OPERATOR) && event_allow(c, ev))
+            return;
+        if (w->role == ROLE(DEPARTMENT) && event_allow(c, ev))
+            return;
+        for (size_t i = 0; i < ev->n_order_ids && !more; i++) {
+            if (ev->order_ids[i] <= req->after_id)
+                continue;
+            Whistle__V1__Order *o = dispatch_order_get(c, ev->order_ids[i]);
+            if (o && order_matches(&f, o))
+                more = page_add(c, &out, limit, o);
+        }
+    } else if (*dept) {
+        size_t dl = strlen(dept);
+        uint8_t *key = arena_alloc(c->a, dl + 9);
+        memcpy(key, dept, dl);
+        key[dl] = '/';
+        store_be64(key + dl + 1, req->after_id == UINT64_MAX ? UINT64_MAX : req->after_id + 1);
+        MDB_cursor *cur;
+        rc = mdb_cursor_open(c->txn, c->st->ord_by_dept, &cur);
+        if (rc) {
+            call_store_fail(c, rc, "listing orders");
+            return;
+        }
+        MDB_val k = {dl + 9, key}, v;
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && !more;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            if (k.mv_size != dl + 9 || memcmp(k.mv_data, key, dl + 1) != 0)
+                break;
+            uint64_t id = store_get_be64((uint8_t *)k.mv_data + dl + 1);
+            if (id <= req->after_id)
+                continue;
+            Whistle__V1__Order *o = dispatch_order_get(c, id);
+            if (o && order_matches(&f, o))
+                more = page_add(c, &out, limit, o);
+        }
+        mdb_cursor_close(cur);
+    } else {
+        uint8_t key[8];
+        store_be64(key, req->after_id == UINT64_MAX ? UINT64_MAX : req->after_id + 1);
+        MDB_cursor *cur;
+        rc = mdb_cursor_open(c->txn, c->st->orders, &cur);
+        if (rc) {
+            call_store_fail(c, rc, "listing orders");
+            return;
+        }
+        MDB_val k = {8, key}, v;
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && !more;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            if (k.mv_size != 8 || store_get_be64(k.mv_data) <= req->after_id)
+                continue;
+            Whistle__V1__Order *o = whistle__v1__order__unpack(arena_allocator(c->a), v.mv_size, v.mv_data);
+            if (!o) {
+                rc = MDB_CORRUPTED;
+                break;
+            }
+            if (order_matches(&f, o))
+                more = page_add(c, &out, limit, o);
+        }
+        mdb_cursor_close(cur);
+    }
+    if (rc && rc != MDB_NOTFOUND) {
+        call_store_fail(c, rc, "listing orders");
+        return;
+    }
+    Whistle__V1__OrderList *list = arena_alloc(c->a, sizeof *list);
+    whistle__v1__order_list__init(list);
+    list->orders = (Whistle__V1__Order **)out.items;
+    list->n_orders = out.n;
+    if (more && out.n)
+        list->next_after_id = ((Whistle__V1__Order *)out.items[out.n - 1])->id;
+    c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_ORDERS;
+    c->resp->orders = list;
+}

@@ -1,0 +1,29 @@
+/* dispatch.h: the whistle (吹哨) and its dispatch orders (派单).
+ *
+ * One Order per whistled department: pending -check_in-> checked_in
+ * -feedback-> done; pending | checked_in -return-> returned (final). When
+ * every non-returned order of a case is done (and one at least), the case is
+ * resolved. A failed verification puts done orders back to checked_in. */
+#ifndef WHISTLED_DISPATCH_H
+#define WHISTLED_DISPATCH_H
+
+#include "event.h"
+
+void dispatch_whistle(call *c, const Whistle__V1__WhistleEvent *req);
+void dispatch_list_orders(call *c, const Whistle__V1__ListOrders *req);
+void dispatch_check_in(call *c, const Whistle__V1__CheckIn *req);
+void dispatch_feedback(call *c, const Whistle__V1__Feedback *req);
+void dispatch_return(call *c, const Whistle__V1__ReturnOrder *req);
+
+/* verify failed on a whistled case: done orders go back to checked_in, each
+ * department gets a "rework" push. ev is the case after the change (state
+ * and timeline already set). -1 with the status set on error. */
+int dispatch_rework(call *c, const Whistle__V1__Event *ev);
+
+/* Whether one of the case's orders belongs to the department. */
+bool dispatch_case_has_dept(call *c, const Whistle__V1__Event *ev, const char *dept);
+
+Whistle__V1__Order *dispatch_order_get(call *c, uint64_t id);
+const char *dispatch_order_state_name(Whistle__V1__OrderState s);
+
+#endif

@@ -1,0 +1,832 @@
+/* event.c: see event.h. */
+#include "event.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "directory.h"
+#include "dispatch.h"
+
+#define ST(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
+#define TICKET_MAX 32
+#define NOTE_MAX 1000
+#define DESCRIPTION_MAX 4000
+#define CONTACT_MAX 64
+#define EXTERNAL_ID_MAX 64
+#define COMMENT_MAX 500
+
+/* ------------------------------------------------------------ names */
+
+static const char *const state_names[] = {"unspecified", "reported", "filed",    "rejected", "handling",
+                                          "whistled",    "resolved", "verified", "closed"};
+
+const char *event_state_name(Whistle__V1__EventState s)
+{
+    return (size_t)s < sizeof state_names / sizeof *state_names ? state_names[s] : "unknown";
+}
+
+static const char *allowed_in(const Whistle__V1__Event *ev)
+{
+    switch (ev->state) {
+    case ST(REPORTED): return "file, reject";
+    case ST(FILED): return "assign, whistle";
+    case ST(REJECTED): return "nothing (rejected is final)";
+    case ST(HANDLING): return "resolve, whistle";
+    case ST(WHISTLED): return "whistle (re-dispatch), and the departments' check_in, feedback, return";
+    case ST(RESOLVED): return "verify";
+    case ST(VERIFIED): return "close";
+    case ST(CLOSED): return ev->rating ? "nothing (closed and rated)" : "rate";
+    default: return "nothing";
+    }
+}
+
+int event_wrong_state(call *c, const Whistle__V1__Event *ev, const char *needs)
+{
+    return call_fail(c, CODE(FAILED_PRECONDITION), "case %s is %s; %s needs %s. Allowed now: %s", ev->ticket,
+                     event_state_name(ev->state), c->name, needs, allowed_in(ev));
+}
+
+/* ------------------------------------------------------------ authority */
+
+static bool role_in(Whistle__V1__Role r, unsigned mask) { return (mask >> r) & 1u; }
+#define R(x) (1u << ROLE(x))
+
+/* Which roles may make each call at all, and how the refusal reads. */
+static const struct {
+    const char *call;
+    unsigned roles;
+    const char *rule;
+} role_rules[] = {
+    {"report", R(ADMIN) | R(OPERATOR) | R(GRID_WORKER) | R(COMMUNITY) | R(KIOSK) | R(INTEGRATION) | R(SENSOR),
+     "cases are reported by operators, grid and community workers, kiosks, integrations and sensors"},
+    {"get", R(ADMIN) | R(OPERATOR) | R(DEPARTMENT) | R(GRID_WORKER) | R(COMMUNITY) | R(KIOSK) | R(INTEGRATION),
+     "sensors only report"},
+    {"list", R(ADMIN) | R(OPERATOR) | R(GRID_WORKER) | R(COMMUNITY) | R(KIOSK) | R(INTEGRATION),
+     "departments list their orders; sensors only report"},
+    {"file", R(ADMIN) | R(OPERATOR), "file needs operator or admin"},
+    {"reject", R(ADMIN) | R(OPERATOR), "reject needs operator or admin"},
+    {"assign", R(ADMIN) | R(OPERATOR), "assign needs operator or admin"},
+    {"whistle", R(ADMIN) | R(OPERATOR), "whistle needs operator or admin"},
+    {"close", R(ADMIN) | R(OPERATOR), "close needs operator or admin"},
+    {"resolve", R(ADMIN) | R(OPERATOR) | R(GRID_WORKER) | R(COMMUNITY),
+     "resolve needs the assigned grid or community worker, an operator or an admin"},
+    {"verify", R(ADMIN) | R(OPERATOR) | R(GRID_WORKER) | R(COMMUNITY),
+     "verify needs a grid or community worker, an operator or an admin"},
+    {"rate", R(ADMIN) | R(OPERATOR) | R(GRID_WORKER) | R(COMMUNITY) | R(KIOSK) | R(INTEGRATION),
+     "rate needs the reporter, an operator or an admin"},
+    {"list_orders", R(ADMIN) | R(OPERATOR) | R(DEPARTMENT), "orders are listed by departments and operators"},
+    {"check_in", R(ADMIN) | R(DEPARTMENT), "check_in needs the department the order was sent to"},
+    {"feedback", R(ADMIN) | R(DEPARTMENT), "feedback needs the department the order was sent to"},
+    {"return", R(ADMIN) | R(DEPARTMENT), "return needs the department the order was sent to"},
+};
+
+int event_role_allows(call *c, const char *target)
+{
+    for (size_t i = 0; i < sizeof role_rules / sizeof *role_rules; i++) {
+        if (strcmp(role_rules[i].call, c->name) != 0)
+            continue;
+        if (role_in(c->who->role, role_rules[i].roles))
+            return 0;
+        return call_deny(c, target, "role %s may not %s (rule: %s)", role_name(c->who->role), c->name,
+                         role_rules[i].rule);
+    }
+    return call_deny(c, target, "role %s may not %s (rule: no role rule for this call)",
+                     role_name(c->who->role), c->name);
+}
+
+static bool is(const call *c, const char *name) { return strcmp(c->name, name) == 0; }
+
+static int deny_scope(call *c, const Whistle__V1__Event *ev, const char *rule)
+{
+    return call_deny(c, ev->ticket, "case %s is at %s, outside your scope %s (rule: %s)", ev->ticket, ev->node,
+                     str0(c->who->scope), rule);
+}
+
+int event_allow(call *c, const Whistle__V1__Event *ev)
+{
+    const Whistle__V1__Principal *w = c->who;
+    const char *me = str0(w->name);
+    bool in_scope = scope_covers(w->scope, ev->node);
+    bool reporter = strcmp(str0(ev->reporter), me) == 0;
+    switch (w->role) {
+    case ROLE(ADMIN):
+        return 0;
+    case ROLE(OPERATOR):
+        return in_scope ? 0 : deny_scope(c, ev, "an operator acts on its street only");
+    case ROLE(DEPARTMENT):
+        if (is(c, "get") || is(c, "list_orders")) {
+            if (dispatch_case_has_dept(c, ev, str0(w->department)))
+                return 0;
+            return call_deny(c, ev->ticket,
+                             "case %s has no order for department %s (rule: a department sees only the cases "
+                             "whistled to it)",
+                             ev->ticket, str0(w->department));
+        }
+        break;
+    case ROLE(GRID_WORKER):
+    case ROLE(COMMUNITY):
+        if (is(c, "resolve")) {
+            if (strcmp(str0(ev->assignee), me) == 0)
+                return 0;
+            return call_deny(c, ev->ticket,
+                             "case %s is assigned to %s, not to you (rule: a grid or community worker resolves "
+                             "only the cases assigned to it)",
+                             ev->ticket, *str0(ev->assignee) ? ev->assignee : "nobody");
+        }
+        if (is(c, "rate")) {
+            if (reporter)
+                return 0;
+            return call_deny(c, ev->ticket, "case %s was reported by %s (rule: only the reporter rates a case)",
+                             ev->ticket, str0(ev->reporter));
+        }
+        if (is(c, "get") || is(c, "list") || is(c, "verify"))
+            return in_scope ? 0 : deny_scope(c, ev, "a grid or community worker acts inside its scope only");
+        break;
+    case ROLE(KIOSK):
+        if (is(c, "get") || is(c, "rate") || is(c, "list")) {
+            if (reporter)
+                return 0;
+            return call_deny(c, ev->ticket, "case %s was not reported by this kiosk (rule: a kiosk sees and "
+                                            "rates only the cases it reported)",
+                             ev->ticket);
+        }
+        break;
+    case ROLE(INTEGRATION):
+        if (is(c, "rate")) {
+            if (reporter)
+                return 0;
+            return call_deny(c, ev->ticket, "case %s was reported by %s (rule: only the reporter rates a case)",
+                             ev->ticket, str0(ev->reporter));
+        }
+        if (is(c, "get") || is(c, "list"))
+            return in_scope ? 0 : deny_scope(c, ev, "an integration reads inside its scope only");
+        break;
+    default:
+        break;
+    }
+    return call_deny(c, ev->ticket, "role %s may not %s case %s (rule: no rule lets it)", role_name(w->role),
+                     c->name, ev->ticket);
+}
+
+/* ------------------------------------------------------------ records */
+
+static size_t state_key(uint8_t *key, Whistle__V1__EventState s, const char *ticket)
+{
+    size_t n = strlen(ticket);
+    key[0] = (uint8_t)s;
+    memcpy(key + 1, ticket, n);
+    return n + 1;
+}
+
+static size_t node_key(uint8_t *key, const char *node, const char *ticket)
+{
+    size_t nn = strlen(node), tn = strlen(ticket);
+    memcpy(key, node, nn);
+    key[nn] = '/';
+    memcpy(key + nn + 1, ticket, tn);
+    return nn + 1 + tn;
+}
+
+int event_load(call *c, const char *ticket, Whistle__V1__Event **ev, event_snap *snap)
+{
+    *ev = NULL;
+    ticket = str0(ticket);
+    if (!*ticket)
+        return call_fail(c, CODE(INVALID_ARGUMENT), "ticket is required for %s", c->name);
+    if (!ident_ok(ticket, TICKET_MAX))
+        return call_fail(c, CODE(NOT_FOUND), "no case with that ticket (tickets look like E2026112100042)");
+    void *bytes;
+    size_t len;
+    int rc = store_get_bytes(c->txn, c->st->events, ticket, strlen(ticket), c->a, &bytes, &len);
+    if (rc == MDB_NOTFOUND)
+        return call_fail(c, CODE(NOT_FOUND), "no case %s", ticket);
+    if (rc)
+        return call_store_fail(c, rc, "reading the case");
+    Whistle__V1__Event *e = whistle__v1__event__unpack(arena_allocator(c->a), len, bytes);
+    if (!e)
+        return call_store_fail(c, MDB_CORRUPTED, "reading the case");
+    *ev = e;
+    if (snap) {
+        snap->bytes = bytes;
+        snap->len = len;
+        snap->state = e->state;
+    }
+    return 0;
+}
+
+int event_save(call *c, Whistle__V1__Event *ev, const event_snap *snap)
+{
+    uint8_t key[1 + 18 + 1 + TICKET_MAX + 1];
+    const char *t = ev->ticket;
+    int rc = store_put(c->txn, c->st->events, t, strlen(t), &ev->base);
+    MDB_val empty = {0, ""};
+    if (!rc && (!snap || snap->state != ev->state)) {
+        if (snap) {
+            MDB_val k = {state_key(key, snap->state, t), key};
+            rc = mdb_del(c->txn, c->st->ev_by_state, &k, NULL);
+            if (rc == MDB_NOTFOUND)
+                rc = 0; /* a missing row is repaired by the put below */
+        }
+        if (!rc) {
+            MDB_val k = {state_key(key, ev->state, t), key};
+            rc = mdb_put(c->txn, c->st->ev_by_state, &k, &empty, 0);
+        }
+    }
+    if (!rc && !snap) {
+        MDB_val k = {node_key(key, ev->node, t), key};
+        rc = mdb_put(c->txn, c->st->ev_by_node, &k, &empty, 0);
+    }
+    if (!rc)
+        rc = audit_append(c->st, c->txn, c->now, c->who->name, c->name, t, snap ? snap->bytes : NULL,
+                          snap ? snap->len : 0, &ev->base);
+    return rc ? call_store_fail(c, rc, "saving the case") : 0;
+}
+
+void event_timeline(call *c, Whistle__V1__Event *ev, const char *action, const char *note, uint64_t order_id,
+                    const char *department)
+{
+    Whistle__V1__TimelineEntry *t = arena_alloc(c->a, sizeof *t);
+    whistle__v1__timeline_entry__init(t);
+    t->at_ms = c->now;
+    t->actor = (char *)str0(c->who->name);
+    t->action = (char *)action;
+    t->note = (char *)str0(note);
+    t->state = ev->state;
+    t->order_id = order_id;
+    t->department = (char *)str0(department);
+    Whistle__V1__TimelineEntry **tl = arena_alloc(c->a, (ev->n_timeline + 1) * sizeof *tl);
+    if (ev->n_timeline)
+        memcpy(tl, ev->timeline, ev->n_timeline * sizeof *tl);
+    tl[ev->n_timeline] = t;
+    ev->timeline = tl;
+    ev->n_timeline++;
+    ev->updated_ms = c->now;
+}
+
+/* ------------------------------------------------------------ replies, pushes */
+
+static bool sees_contact(const call *c, const Whistle__V1__Event *ev)
+{
+    Whistle__V1__Role r = c->who->role;
+    return r == ROLE(ADMIN) || r == ROLE(OPERATOR) || strcmp(str0(ev->reporter), str0(c->who->name)) == 0;
+}
+
+static Whistle__V1__Event *event_copy(arena *a, const Whistle__V1__Event *ev, bool keep_contact, bool timeline)
+{
+    Whistle__V1__Event *e = arena_alloc(a, sizeof *e);
+    *e = *ev;
+    if (!keep_contact)
+        e->contact = (char *)"";
+    if (!timeline) {
+        e->n_timeline = 0;
+        e->timeline = NULL;
+    }
+    return e;
+}
+
+Whistle__V1__Event *event_for_reply(call *c, const Whistle__V1__Event *ev, bool with_timeline)
+{
+    return event_copy(c->a, ev, sees_contact(c, ev), with_timeline);
+}
+
+void event_reply(call *c, const Whistle__V1__Event *ev)
+{
+    c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_EVENT;
+    c->resp->event = event_for_reply(c, ev, true);
+}
+
+int event_push_to(call *c, const char *stream, const Whistle__V1__Event *ev, bool keep_contact,
+                  const char *action, const Whistle__V1__Order *order)
+{
+    Whistle__V1__Push *p = arena_alloc(c->a, sizeof *p);
+    whistle__v1__push__init(p);
+    p->action = (char *)action;
+    p->actor = (char *)str0(c->who->name);
+    /* Pushes carry the case without its timeline, to stay small. */
+    p->event = ev ? event_copy(c->a, ev, keep_contact, false) : NULL;
+    p->order = (Whistle__V1__Order *)order;
+    int rc = stream_append(c->st, c->txn, stream, c->now, p, c->touched);
+    return rc ? call_store_fail(c, rc, "appending a push") : 0;
+}
+
+/* The reporter's own stream, for the roles that follow their cases. */
+static const char *reporter_stream(call *c, const Whistle__V1__Event *ev)
+{
+    if (!*str0(ev->reporter))
+        return NULL;
+    Whistle__V1__Principal *p = directory_principal_get(c->st, c->txn, ev->reporter, c->a);
+    if (!p)
+        return NULL;
+    switch (p->role) {
+    case ROLE(KIOSK):
+    case ROLE(GRID_WORKER):
+    case ROLE(COMMUNITY):
+    case ROLE(INTEGRATION):
+    case ROLE(SENSOR):
+        return arena_printf(c->a, "principal:%s", ev->reporter);
+    default:
+        return NULL;
+    }
+}
+
+int event_push(call *c, const Whistle__V1__Event *ev, const char *action, const Whistle__V1__Order *order)
+{
+    if (event_push_to(c, arena_printf(c->a, "street:%s", ev->street), ev, true, action, order))
+        return -1;
+    const char *rs = reporter_stream(c, ev);
+    if (rs && event_push_to(c, rs, ev, true, action, order))
+        return -1;
+    return 0;
+}
+
+/* Saves a changed case, pushes the change and answers with it. */
+static void commit_change(call *c, Whistle__V1__Event *ev, const event_snap *snap, const char *action)
+{
+    if (event_save(c, ev, snap) || event_push(c, ev, action, NULL))
+        return;
+    event_reply(c, ev);
+}
+
+/* ------------------------------------------------------------ report */
+
+static Whistle__V1__Source source_for(Whistle__V1__Role r)
+{
+    switch (r) {
+    case ROLE(KIOSK): return WHISTLE__V1__SOURCE__SOURCE_KIOSK;
+    case ROLE(GRID_WORKER):
+    case ROLE(COMMUNITY): return WHISTLE__V1__SOURCE__SOURCE_PATROL;
+    case ROLE(INTEGRATION): return WHISTLE__V1__SOURCE__SOURCE_HOTLINE;
+    case ROLE(SENSOR): return WHISTLE__V1__SOURCE__SOURCE_SENSOR;
+    default: return WHISTLE__V1__SOURCE__SOURCE_RESIDENT;
+    }
+}
+
+static int new_ticket(call *c, char *out, size_t len)
+{
+    time_t secs = (time_t)(c->now / 1000);
+    struct tm tm;
+    if (c->now < 0 || !gmtime_r(&secs, &tm))
+        return call_fail(c, CODE(INTERNAL), "the clock reads %lld ms; cannot number a ticket",
+                         (long long)c->now);
+    char day[48], name[64];
+    snprintf(day, sizeof day, "%04d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    snprintf(name, sizeof name, "ticket:%s", day);
+    uint64_t n;
+    int rc = store_next_seq(c->txn, c->st, name, &n);
+    if (rc)
+        return call_store_fail(c, rc, "numbering the ticket");
+    snprintf(out, len, "E%s%05llu", day, (unsigned long long)n);
+    return 0;
+}
+
+void event_report(call *c, const Whistle__V1__ReportEvent *req)
+{
+    const char *node = str0(req->node);
+    if (event_role_allows(c, node))
+        return;
+    if (!*node) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "node is required: the code of the place (e.g. a grid)");
+        return;
+    }
+    if (!digits_ok(node, strlen(node))) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "node \"%s\" is not a node code (6 to 18 digits)", node);
+        return;
+    }
+    if (check_text(c, "description", req->description, DESCRIPTION_MAX, true) ||
+        check_text(c, "contact", req->contact, CONTACT_MAX, false) ||
+        check_text(c, "external_id", req->external_id, EXTERNAL_ID_MAX, false))
+        return;
+    if (req->priority < 0 || req->priority > WHISTLE__V1__PRIORITY__PRIORITY_URGENT) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "priority %d is out of range (1 low .. 4 urgent)", req->priority);
+        return;
+    }
+    if (req->source < 0 || req->source > WHISTLE__V1__SOURCE__SOURCE_EMERGENCY_CALL) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "source %d is not a source (1 kiosk .. 6 emergency call)",
+                  req->source);
+        return;
+    }
+    if (req->has_location && !(isfinite(req->lat) && isfinite(req->lon) && req->lat >= -90 && req->lat <= 90 &&
+                               req->lon >= -180 && req->lon <= 180)) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "location %g,%g is not WGS84 (lat -90..90, lon -180..180)", req->lat,
+                  req->lon);
+        return;
+    }
+
+    Whistle__V1__Node *n = directory_node_get(c->st, c->txn, node, c->a);
+    if (!n) {
+        call_fail(c, CODE(NOT_FOUND), "no node %s in the tree of places", node);
+        return;
+    }
+    if (n->retired) {
+        call_fail(c, CODE(FAILED_PRECONDITION), "node %s (%s) is retired; report at its successor", node,
+                  n->name_zh);
+        return;
+    }
+    if (n->kind < WHISTLE__V1__NODE_KIND__NODE_KIND_STREET) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "node %s is a %s; report at a street, community, grid or building",
+                  node, directory_kind_name(n->kind));
+        return;
+    }
+    if (c->who->role != ROLE(ADMIN) && !scope_covers(c->who->scope, node)) {
+        call_deny(c, node, "node %s is outside your scope %s (rule: a %s reports inside its scope only)", node,
+                  str0(c->who->scope), role_name(c->who->role));
+        return;
+    }
+    const char *cat = str0(req->category);
+    if (!digits_ok(cat, 4)) {
+        call_fail(c, CODE(INVALID_ARGUMENT),
+                  "category \"%s\" is not a minor class: 4 digits, major + minor (e.g. 0101)", cat);
+        return;
+    }
+    if (!directory_category_get(c->st, c->txn, cat, c->a)) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "no category %s; list_categories shows them", cat);
+        return;
+    }
+    const char *street = directory_street_of(c->st, c->txn, node, c->a);
+    if (!street) {
+        call_fail(c, CODE(FAILED_PRECONDITION), "node %s is not under a street (the tree is broken there)", node);
+        return;
+    }
+
+    char ticket[TICKET_MAX + 1];
+    if (new_ticket(c, ticket, sizeof ticket))
+        return;
+    Whistle__V1__Event *ev = arena_alloc(c->a, sizeof *ev);
+    whistle__v1__event__init(ev);
+    ev->ticket = arena_strdup(c->a, ticket);
+    ev->state = ST(REPORTED);
+    ev->source = req->source ? req->source : source_for(c->who->role);
+    ev->category = (char *)cat;
+    ev->node = (char *)node;
+    ev->street = (char *)street;
+    ev->priority = req->priority ? req->priority : WHISTLE__V1__PRIORITY__PRIORITY_NORMAL;
+    ev->description = (char *)str0(req->description);
+    ev->contact = (char *)str0(req->contact);
+    ev->external_id = (char *)str0(req->external_id);
+    ev->has_location = req->has_location;
+    ev->lat = req->has_location ? req->lat : 0;
+    ev->lon = req->has_location ? req->lon : 0;
+    ev->reporter = (char *)str0(c->who->name);
+    ev->created_ms = c->now;
+    event_timeline(c, ev, "report", "", 0, NULL);
+    commit_change(c, ev, NULL, "report");
+}
+
+/* ------------------------------------------------------------ get, list */
+
+void event_get(call *c, const Whistle__V1__GetEvent *req)
+{
+    Whistle__V1__Event *ev;
+    if (event_role_allows(c, str0(req->ticket)) || event_load(c, req->ticket, &ev, NULL) || event_allow(c, ev))
+        return;
+    event_reply(c, ev);
+}
+
+static char *hex_encode(arena *a, const uint8_t *p, size_t n)
+{
+    static const char hx[] = "0123456789abcdef";
+    char *s = arena_alloc(a, 2 * n + 1);
+    for (size_t i = 0; i < n; i++) {
+        s[2 * i] = hx[p[i] >> 4];
+        s[2 * i + 1] = hx[p[i] & 15];
+    }
+    return s;
+}
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    return -1;
+}
+
+static uint8_t *hex_decode(arena *a, const char *s, size_t *n)
+{
+    size_t len = strlen(s);
+    if (len % 2 || len > 1000)
+        return NULL;
+    uint8_t *p = arena_alloc(a, len / 2 + 1);
+    for (size_t i = 0; i < len / 2; i++) {
+        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return NULL;
+        p[i] = (uint8_t)(hi << 4 | lo);
+    }
+    *n = len / 2;
+    return p;
+}
+
+void event_list(call *c, const Whistle__V1__ListEvents *req)
+{
+    const char *node = str0(req->node);
+    if (event_role_allows(c, node))
+        return;
+    if (req->state < 0 || req->state > ST(CLOSED)) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "state %d is not a case state (1 reported .. 8 closed)", req->state);
+        return;
+    }
+    bool admin = c->who->role == ROLE(ADMIN);
+    if (*node) {
+        if (!digits_ok(node, strlen(node)) || strlen(node) > 18) {
+            call_fail(c, CODE(INVALID_ARGUMENT), "node \"%s\" is not a node code", node);
+            return;
+        }
+        if (!admin && !scope_covers(c->who->scope, node)) {
+            call_deny(c, node, "node %s is outside your scope %s (rule: a %s lists inside its scope only)", node,
+                      str0(c->who->scope), role_name(c->who->role));
+            return;
+        }
+    } else if (!admin) {
+        node = str0(c->who->scope);
+        if (!*node) {
+            call_fail(c, CODE(FAILED_PRECONDITION), "principal %s has no scope", str0(c->who->name));
+            return;
+        }
+    }
+    uint32_t limit = req->limit ? req->limit : 50;
+    if (limit > 500)
+        limit = 500;
+    bool own_only = c->who->role == ROLE(KIOSK);
+
+    /* By state: the state's rows, filtered by node. Otherwise the node
+     * index, whose prefix scan is the subtree. */
+    uint8_t prefix[20];
+    size_t plen;
+    MDB_dbi dbi;
+    if (req->state) {
+        prefix[0] = (uint8_t)req->state;
+        plen = 1;
+        dbi = c->st->ev_by_state;
+    } else {
+        plen = strlen(node);
+        memcpy(prefix, node, plen);
+        dbi = c->st->ev_by_node;
+    }
+    const uint8_t *start = prefix;
+    size_t slen = plen;
+    bool skip_equal = false;
+    if (*str0(req->cursor)) {
+        start = hex_decode(c->a, req->cursor, &slen);
+        if (!start || slen < plen || memcmp(start, prefix, plen) != 0) {
+            call_fail(c, CODE(INVALID_ARGUMENT), "cursor is not from this listing; start again without one");
+            return;
+        }
+        skip_equal = true;
+    }
+
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(c->txn, dbi, &cur);
+    if (rc) {
+        call_store_fail(c, rc, "listing cases");
+        return;
+    }
+    ptr_vec out = {0};
+    const char *last_key = NULL;
+    bool more = false;
+    MDB_val k = {slen, (void *)start}, v;
+    MDB_cursor_op op = slen ? MDB_SET_RANGE : MDB_FIRST;
+    for (rc = mdb_cursor_get(cur, &k, &v, op); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+            break;
+        if (skip_equal && k.mv_size == slen && memcmp(k.mv_data, start, slen) == 0)
+            continue;
+        const char *kd = k.mv_data;
+        const char *ticket;
+        size_t tlen;
+        if (req->state) {
+            ticket = kd + 1;
+            tlen = k.mv_size - 1;
+        } else {
+            const char *slash = memchr(kd, '/', k.mv_size);
+            if (!slash)
+                continue;
+            ticket = slash + 1;
+            tlen = k.mv_size - (size_t)(slash + 1 - kd);
+        }
+        char *t = arena_strndup(c->a, ticket, tlen);
+        Whistle__V1__Event *ev;
+        int grc = store_get(c->txn, c->st->events, t, tlen, &whistle__v1__event__descriptor, c->a, (void **)&ev);
+        if (grc == MDB_NOTFOUND)
+            continue; /* an index row without its case: skip rather than fail the page */
+        if (grc) {
+            rc = grc;
+            break;
+        }
+        if (req->state && *node && !scope_covers(node, ev->node))
+            continue;
+        if (own_only && strcmp(str0(ev->reporter), str0(c->who->name)) != 0)
+            continue;
+        if (out.n == limit) {
+            more = true;
+            break;
+        }
+        ptr_vec_push(c->a, &out, event_for_reply(c, ev, false));
+        last_key = hex_encode(c->a, k.mv_data, k.mv_size);
+    }
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND && !more) {
+        call_store_fail(c, rc, "listing cases");
+        return;
+    }
+    Whistle__V1__EventList *list = arena_alloc(c->a, sizeof *list);
+    whistle__v1__event_list__init(list);
+    list->events = (Whistle__V1__Event **)out.items;
+    list->n_events = out.n;
+    if (more && last_key)
+        list->next_cursor = (char *)last_key;
+    c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_EVENTS;
+    c->resp->events = list;
+}
+
+/* ------------------------------------------------------------ the loop */
+
+/* Loads the case for a change: role, body, existence and authority. */
+static Whistle__V1__Event *load_for_change(call *c, const char *ticket, event_snap *snap)
+{
+    Whistle__V1__Event *ev;
+    if (event_role_allows(c, str0(ticket)) || event_load(c, ticket, &ev, snap) || event_allow(c, ev))
+        return NULL;
+    return ev;
+}
+
+void event_file(call *c, const Whistle__V1__FileEvent *req)
+{
+    event_snap snap;
+    Whistle__V1__Event *ev = load_for_change(c, req->ticket, &snap);
+    if (!ev || check_text(c, "note", req->note, NOTE_MAX, false))
+        return;
+    if (ev->state != ST(REPORTED)) {
+        event_wrong_state(c, ev, "reported");
+        return;
+    }
+    ev->state = ST(FILED);
+    event_timeline(c, ev, "file", req->note, 0, NULL);
+    commit_change(c, ev, &snap, "file");
+}
+
+void event_reject(call *c, const Whistle__V1__RejectEvent *req)
+{
+    event_snap snap;
+    Whistle__V1__Event *ev = load_for_change(c, req->ticket, &snap);
+    if (!ev || check_text(c, "reason", req->reason, NOTE_MAX, true))
+        return;
+    if (ev->state != ST(REPORTED)) {
+        event_wrong_state(c, ev, "reported");
+        return;
+    }
+    ev->state = ST(REJECTED);
+    ev->reject_reason = (char *)str0(req->reason);
+    event_timeline(c, ev, "reject", req->reason, 0, NULL);
+    commit_change(c, ev, &snap, "reject");
+}
+
+void event_assign(call *c, const Whistle__V1__AssignEvent *req)
+{
+    event_snap snap;
+    Whistle__V1__Event *ev = load_for_change(c, req->ticket, &snap);
+    if (!ev || check_text(c, "note", req->note, NOTE_MAX, false))
+        return;
+    const char *to = str0(req->assignee);
+    if (!*to) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "assignee is required: a grid or community worker's name");
+        return;
+    }
+    if (ev->state != ST(FILED)) {
+        event_wrong_state(c, ev, "filed");
+        return;
+    }
+    Whistle__V1__Principal *p = ident_ok(to, 64) ? directory_principal_get(c->st, c->txn, to, c->a) : NULL;
+    if (!p) {
+        call_fail(c, CODE(NOT_FOUND), "no principal named %s", to);
+        return;
+    }
+    if (p->role != ROLE(GRID_WORKER) && p->role != ROLE(COMMUNITY)) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "%s is a %s; a case is assigned to a grid_worker or community", to,
+                  role_name(p->role));
+        return;
+    }
+    if (!p->enabled) {
+        call_fail(c, CODE(FAILED_PRECONDITION), "principal %s is disabled", to);
+        return;
+    }
+    if (!scope_covers(p->scope, ev->node)) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "%s works at %s, which does not cover case %s at %s", to,
+                  str0(p->scope), ev->ticket, ev->node);
+        return;
+    }
+    ev->state = ST(HANDLING);
+    ev->assignee = (char *)to;
+    const char *note = *str0(req->note) ? arena_printf(c->a, "to %s: %s", to, req->note)
+                                        : arena_printf(c->a, "to %s", to);
+    event_timeline(c, ev, "assign", note, 0, NULL);
+    if (event_save(c, ev, &snap) || event_push(c, ev, "assign", NULL))
+        return;
+    const char *rs = reporter_stream(c, ev);
+    const char *as = arena_printf(c->a, "principal:%s", to);
+    if ((!rs || strcmp(rs, as) != 0) && event_push_to(c, as, ev, strcmp(to, ev->reporter) == 0, "assign", NULL))
+        return;
+    event_reply(c, ev);
+}
+
+void event_resolve(call *c, const Whistle__V1__ResolveEvent *req)
+{
+    event_snap snap;
+    Whistle__V1__Event *ev = load_for_change(c, req->ticket, &snap);
+    if (!ev || check_text(c, "note", req->note, DESCRIPTION_MAX, true))
+        return;
+    if (ev->state != ST(HANDLING)) {
+        if (ev->state == ST(WHISTLED))
+            call_fail(c, CODE(FAILED_PRECONDITION),
+                      "case %s is whistled; it resolves when every department has fed back. Allowed now: %s",
+                      ev->ticket, allowed_in(ev));
+        else
+            event_wrong_state(c, ev, "handling");
+        return;
+    }
+    ev->state = ST(RESOLVED);
+    ev->resolution = (char *)str0(req->note);
+    event_timeline(c, ev, "resolve", req->note, 0, NULL);
+    commit_change(c, ev, &snap, "resolve");
+}
+
+void event_verify(call *c, const Whistle__V1__VerifyEvent *req)
+{
+    event_snap snap;
+    Whistle__V1__Event *ev = load_for_change(c, req->ticket, &snap);
+    if (!ev || check_text(c, "note", req->note, NOTE_MAX, !req->pass))
+        return;
+    if (ev->state != ST(RESOLVED)) {
+        event_wrong_state(c, ev, "resolved");
+        return;
+    }
+    if (req->pass) {
+        ev->state = ST(VERIFIED);
+        event_timeline(c, ev, "verify", req->note, 0, NULL);
+        commit_change(c, ev, &snap, "verify");
+        return;
+    }
+    /* Rework: back to whoever did the work. */
+    ev->rework_count++;
+    bool whistled = ev->n_order_ids > 0;
+    ev->state = whistled ? ST(WHISTLED) : ST(HANDLING);
+    event_timeline(c, ev, "verify", arena_printf(c->a, "failed: %s", req->note), 0, NULL);
+    if (event_save(c, ev, &snap) || event_push(c, ev, "verify", NULL))
+        return;
+    if (whistled) {
+        if (dispatch_rework(c, ev))
+            return;
+    } else if (*str0(ev->assignee)) {
+        const char *as = arena_printf(c->a, "principal:%s", ev->assignee);
+        if (event_push_to(c, as, ev, strcmp(ev->assignee, ev->reporter) == 0, "rework", NULL))
+            return;
+    }
+    event_reply(c, ev);
+}
+
+void event_close(call *c, const Whistle__V1__CloseEvent *req)
+{
+    event_snap snap;
+    Whistle__V1__Event *ev = load_for_change(c, req->ticket, &snap);
+    if (!ev || check_text(c, "note", req->note, NOTE_MAX, false))
+        return;
+    if (ev->state != ST(VERIFIED)) {
+        event_wrong_state(c, ev, "verified");
+        return;
+    }
+    ev->state = ST(CLOSED);
+    event_timeline(c, ev, "close", req->note, 0, NULL);
+    commit_change(c, ev, &snap, "close");
+}
+
+void event_rate(call *c, const Whistle__V1__RateEvent *req)
+{
+    event_snap snap;
+    Whistle__V1__Event *ev = load_for_change(c, req->ticket, &snap);
+    if (!ev || check_text(c, "comment", req->comment, COMMENT_MAX, false))
+        return;
+    if (req->score < 1 || req->score > 5) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "score %u is out of range: 1 (dissatisfied) to 5 (very satisfied)",
+                  req->score);
+        return;
+    }
+    if (ev->state != ST(CLOSED)) {
+        event_wrong_state(c, ev, "closed");
+        return;
+    }
+    if (ev->rating) {
+        call_fail(c, CODE(FAILED_PRECONDITION), "case %s is closed and already rated %u; a case is rated once",
+                  ev->ticket, ev->rating);
+        return;
+    }
+    ev->rating = req->score;
+    ev->rating_comment = (char *)str0(req->comment);
+    event_timeline(c, ev, "rate", arena_printf(c->a, "%u/5%s%s", req->score, *str0(req->comment) ? ": " : "",
+                                               str0(req->comment)),
+                   0, NULL);
+    commit_change(c, ev, &snap, "rate");
+}
