@@ -1,0 +1,237 @@
+/* test_store.c: the LMDB wrapper on a real environment in a temp dir. */
+#include "helpers.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "daemon/records.pb-c.h"
+
+TestSuite(store, .init = h_setup_empty, .fini = h_teardown);
+
+static Whistle__V1__Department *dept(const char *code, const char *zh)
+{
+    Whistle__V1__Department *d = NEW(Whistle__V1__Department, whistle__v1__department__init);
+    d->code = arena_strdup(h_a, code);
+    d->name_zh = arena_strdup(h_a, zh);
+    return d;
+}
+
+Test(store, put_get_del_round_trip)
+{
+    MDB_txn *txn;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    cr_assert_eq(store_put(txn, h_st->departments, "police", 6, &dept("police", "派出所")->base), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+
+    txn = store_read_begin(h_st);
+    Whistle__V1__Department *d;
+    cr_assert_eq(store_get(txn, h_st->departments, "police", 6, &whistle__v1__department__descriptor, h_a,
+                           (void **)&d),
+                 0);
+    cr_assert_str_eq(d->name_zh, "派出所");
+    void *absent = (void *)1;
+    cr_assert_eq(store_get(txn, h_st->departments, "fire", 4, &whistle__v1__department__descriptor, h_a, &absent),
+                 MDB_NOTFOUND);
+    cr_assert_null(absent);
+    store_read_end(h_st);
+
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    cr_assert_eq(store_del(txn, h_st->departments, "police", 6), 0);
+    cr_assert_eq(store_del(txn, h_st->departments, "police", 6), MDB_NOTFOUND);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    txn = store_read_begin(h_st);
+    cr_assert_eq(store_get(txn, h_st->departments, "police", 6, &whistle__v1__department__descriptor, h_a,
+                           (void **)&d),
+                 MDB_NOTFOUND);
+    store_read_end(h_st);
+}
+
+Test(store, data_survives_reopen)
+{
+    MDB_txn *txn;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    cr_assert_eq(store_put(txn, h_st->departments, "urban", 5, &dept("urban", "城管")->base), 0);
+    uint64_t n;
+    cr_assert_eq(store_next_seq(txn, h_st, "order_seq", &n), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    store_close(h_st);
+    h_st = NULL;
+    h_open_opts(NULL);
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    cr_assert_eq(store_next_seq(txn, h_st, "order_seq", &n), 0);
+    cr_assert_eq(n, 2, "the counter continues after a reopen");
+    Whistle__V1__Department *d;
+    cr_assert_eq(store_get(txn, h_st->departments, "urban", 5, &whistle__v1__department__descriptor, h_a,
+                           (void **)&d),
+                 0);
+    mdb_txn_abort(txn);
+}
+
+Test(store, counters_start_at_one_and_are_independent)
+{
+    MDB_txn *txn;
+    uint64_t a, b, c;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    cr_assert_eq(store_next_seq(txn, h_st, "order_seq", &a), 0);
+    cr_assert_eq(store_next_seq(txn, h_st, "order_seq", &b), 0);
+    cr_assert_eq(store_next_seq(txn, h_st, "ticket:20261121", &c), 0);
+    cr_assert_eq(a, 1);
+    cr_assert_eq(b, 2);
+    cr_assert_eq(c, 1);
+    mdb_txn_abort(txn);
+    /* An aborted transaction takes its numbers back. */
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    cr_assert_eq(store_next_seq(txn, h_st, "order_seq", &a), 0);
+    cr_assert_eq(a, 1);
+    mdb_txn_abort(txn);
+}
+
+Test(store, be64_keys_sort_numerically)
+{
+    uint64_t vals[] = {256, 1, 0xffffffffffULL, 255, 65536, 2};
+    MDB_txn *txn;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    for (size_t i = 0; i < sizeof vals / sizeof *vals; i++) {
+        uint8_t k[8];
+        store_be64(k, vals[i]);
+        cr_assert_eq(store_get_be64(k), vals[i]);
+        cr_assert_eq(store_put(txn, h_st->departments, k, 8, &dept("x", "x")->base), 0);
+    }
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    txn = store_read_begin(h_st);
+    MDB_cursor *cur;
+    cr_assert_eq(mdb_cursor_open(txn, h_st->departments, &cur), 0);
+    MDB_val k, v;
+    uint64_t prev = 0, seen = 0;
+    while (mdb_cursor_get(cur, &k, &v, seen ? MDB_NEXT : MDB_FIRST) == 0) {
+        uint64_t x = store_get_be64(k.mv_data);
+        cr_assert_gt(x, prev, "%llu after %llu", (unsigned long long)x, (unsigned long long)prev);
+        prev = x;
+        seen++;
+    }
+    mdb_cursor_close(cur);
+    store_read_end(h_st);
+    cr_assert_eq(seen, 6);
+    cr_assert_eq(prev, 0xffffffffffULL);
+}
+
+Test(store, status_codes)
+{
+    cr_assert_eq(store_status_code(MDB_MAP_FULL), WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED);
+    cr_assert_eq(store_status_code(MDB_NOTFOUND), WHISTLE__V1__STATUS__CODE__NOT_FOUND);
+    cr_assert_eq(store_status_code(MDB_TXN_FULL), WHISTLE__V1__STATUS__CODE__INTERNAL);
+    cr_assert_eq(store_status_code(EIO), WHISTLE__V1__STATUS__CODE__INTERNAL);
+}
+
+Test(store, a_record_that_does_not_unpack_is_an_error)
+{
+    MDB_txn *txn;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    MDB_val k = {3, "bad"}, v = {3, "\xff\xff\xff"};
+    cr_assert_eq(mdb_put(txn, h_st->departments, &k, &v, 0), 0);
+    void *out;
+    cr_assert_eq(store_get(txn, h_st->departments, "bad", 3, &whistle__v1__department__descriptor, h_a, &out),
+                 MDB_CORRUPTED);
+    mdb_txn_abort(txn);
+}
+
+Test(store, open_error_names_the_directory_and_the_fix)
+{
+    store *st = NULL;
+    char err[512] = "";
+    int rc = store_open(&st, "/nonexistent/whistle-state", NULL, err, sizeof err);
+    cr_assert_lt(rc, 0);
+    cr_assert_null(st);
+    cr_assert(strstr(err, "/nonexistent/whistle-state"), "%s", err);
+    cr_assert(strstr(err, "check the directory exists and is writable"), "%s", err);
+}
+
+Test(store, map_grows_before_it_is_full)
+{
+    store_close(h_st);
+    h_st = NULL;
+    h_rmtree(h_dir);
+    cr_assert(mkdir(h_dir, 0700) == 0);
+    store_opts o = {.map_size = 1 << 20, .map_max = 64 << 20};
+    h_open_opts(&o);
+    size_t first = h_st->map_size;
+    char *blob = arena_alloc(h_a, 100000);
+    memset(blob, 'x', 99999);
+    /* Each write transaction adds ~100 KB; the map must grow instead of
+     * failing, well before 64 MiB. */
+    for (int i = 0; i < 40; i++) {
+        MDB_txn *txn;
+        cr_assert_eq(store_write_begin(h_st, &txn), 0);
+        Whistle__V1__Department *d = dept(arena_printf(h_a, "d%d", i), blob);
+        int rc = store_put(txn, h_st->departments, d->code, strlen(d->code), &d->base);
+        cr_assert_eq(rc, 0, "put %d: %s", i, mdb_strerror(rc));
+        cr_assert_eq(mdb_txn_commit(txn), 0);
+    }
+    cr_assert_gt(h_st->map_size, first);
+    cr_assert_leq(h_st->map_size, (size_t)64 << 20);
+}
+
+Test(store, full_map_at_max_is_resource_exhausted_and_reads_go_on)
+{
+    store_close(h_st);
+    h_st = NULL;
+    h_rmtree(h_dir);
+    cr_assert(mkdir(h_dir, 0700) == 0);
+    store_opts o = {.map_size = 256 << 10, .map_max = 256 << 10};
+    h_open_opts(&o);
+    MDB_txn *txn;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    cr_assert_eq(store_put(txn, h_st->departments, "keep", 4, &dept("keep", "k")->base), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+
+    char *blob = arena_alloc(h_a, 400000);
+    memset(blob, 'x', 399999);
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    int rc = store_put(txn, h_st->departments, "big", 3, &dept("big", blob)->base);
+    cr_assert_eq(rc, MDB_MAP_FULL);
+    cr_assert_eq(store_status_code(rc), WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED);
+    mdb_txn_abort(txn);
+
+    txn = store_read_begin(h_st);
+    cr_assert(txn);
+    void *d;
+    cr_assert_eq(store_get(txn, h_st->departments, "keep", 4, &whistle__v1__department__descriptor, h_a, &d), 0);
+    store_read_end(h_st);
+}
+
+static int count_denials(void *ctx, const Whistled__AuditRecord *r)
+{
+    if (r->denied && *r->denied) {
+        cr_assert_str_eq(r->principal, "kiosk-1");
+        cr_assert_str_eq(r->call, "whistle");
+        cr_assert_str_eq(r->target, "E2026112100001");
+        ++*(int *)ctx;
+    }
+    return 0;
+}
+
+Test(store, denials_reach_the_audit_log_with_the_next_write)
+{
+    audit_deny(h_st, T0, "kiosk-1", "whistle", "E2026112100001", "role kiosk may not whistle");
+    MDB_txn *txn;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    int n = 0;
+    txn = store_read_begin(h_st);
+    cr_assert_eq(audit_read(h_st, txn, 0, 100, h_a, count_denials, &n), 1);
+    store_read_end(h_st);
+    cr_assert_eq(n, 1);
+}
+
+Test(store, denials_pending_at_close_are_written)
+{
+    audit_deny(h_st, T0, "kiosk-1", "whistle", "E2026112100001", "role kiosk may not whistle");
+    store_close(h_st);
+    h_st = NULL;
+    h_open_opts(NULL);
+    int n = 0;
+    MDB_txn *txn = store_read_begin(h_st);
+    audit_read(h_st, txn, 0, 100, h_a, count_denials, &n);
+    store_read_end(h_st);
+    cr_assert_eq(n, 1);
+}

@@ -1,0 +1,173 @@
+/* test_stream.c: durable push streams. */
+#include "helpers.h"
+
+TestSuite(stream, .init = h_setup_empty, .fini = h_teardown);
+
+static void append(const char *name, const char *action, stream_touched *t)
+{
+    MDB_txn *txn;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    Whistle__V1__Push *p = NEW(Whistle__V1__Push, whistle__v1__push__init);
+    p->action = arena_strdup(h_a, action);
+    cr_assert_eq(stream_append(h_st, txn, name, h_now, p, t), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+}
+
+static void ack(const char *name, uint64_t seq)
+{
+    MDB_txn *txn;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    cr_assert_eq(stream_ack(h_st, txn, name, seq), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+}
+
+static uint64_t cursor_of(const char *name)
+{
+    uint64_t last, cur;
+    MDB_txn *txn = store_read_begin(h_st);
+    cr_assert_eq(stream_meta_get(h_st, txn, name, &last, &cur), 0);
+    store_read_end(h_st);
+    return cur;
+}
+
+Test(stream, seq_is_gapless_from_one_per_stream)
+{
+    stream_touched t = {0};
+    for (int i = 0; i < 5; i++)
+        append("dept:police", arena_printf(h_a, "a%d", i), &t);
+    append("dept:urban", "u", &t);
+    h_pushes *ps = h_stream("dept:police", 0);
+    cr_assert_eq(ps->n, 5);
+    for (size_t i = 0; i < ps->n; i++) {
+        cr_assert_eq(ps->p[i]->seq, i + 1);
+        cr_assert_str_eq(ps->p[i]->stream, "dept:police");
+        cr_assert_eq(ps->p[i]->at_ms, h_now);
+    }
+    cr_assert_eq(h_last_seq("dept:urban"), 1);
+    cr_assert_eq(t.n, 2, "touched holds each stream once");
+    stream_touched_clear(&t);
+    cr_assert_eq(t.n, 0);
+}
+
+Test(stream, an_aborted_append_leaves_no_gap)
+{
+    append("street:110105001", "one", NULL);
+    MDB_txn *txn;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    Whistle__V1__Push *p = NEW(Whistle__V1__Push, whistle__v1__push__init);
+    cr_assert_eq(stream_append(h_st, txn, "street:110105001", h_now, p, NULL), 0);
+    mdb_txn_abort(txn);
+    append("street:110105001", "two", NULL);
+    cr_assert_str_eq(h_actions("street:110105001", 0), "one two");
+    cr_assert_eq(h_last_seq("street:110105001"), 2);
+}
+
+Test(stream, read_after_seq_and_max)
+{
+    for (int i = 1; i <= 6; i++)
+        append("principal:kiosk-1", arena_printf(h_a, "a%d", i), NULL);
+    cr_assert_str_eq(h_actions("principal:kiosk-1", 4), "a5 a6");
+    cr_assert_str_eq(h_actions("principal:kiosk-1", 6), "");
+    cr_assert_str_eq(h_actions("principal:kiosk-1", 100), "");
+    h_pushes ps = {0};
+    MDB_txn *txn = store_read_begin(h_st);
+    int n = stream_read(h_st, txn, "principal:kiosk-1", 1, 2, h_collect, &ps);
+    store_read_end(h_st);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(ps.p[0]->seq, 2);
+    cr_assert_eq(ps.p[1]->seq, 3);
+}
+
+Test(stream, a_stream_does_not_read_into_a_longer_name)
+{
+    append("principal:kiosk", "short", NULL);
+    append("principal:kiosk-1", "long", NULL);
+    append("principal:kiosk-1", "long", NULL);
+    cr_assert_str_eq(h_actions("principal:kiosk", 0), "short");
+    cr_assert_str_eq(h_actions("principal:kiosk-1", 0), "long long");
+    cr_assert_str_eq(h_actions("principal:kios", 0), "");
+}
+
+Test(stream, ack_moves_forward_only_and_not_past_the_end)
+{
+    for (int i = 0; i < 4; i++)
+        append("dept:police", "x", NULL);
+    cr_assert_eq(cursor_of("dept:police"), 0);
+    ack("dept:police", 3);
+    cr_assert_eq(cursor_of("dept:police"), 3);
+    ack("dept:police", 1);
+    cr_assert_eq(cursor_of("dept:police"), 3, "an old ack does not move the cursor back");
+    ack("dept:police", 99);
+    cr_assert_eq(cursor_of("dept:police"), 4, "an ack past the end stops at last_seq");
+}
+
+Test(stream, meta_of_an_unknown_stream_is_zero)
+{
+    uint64_t last = 7, cur = 7;
+    MDB_txn *txn = store_read_begin(h_st);
+    cr_assert_eq(stream_meta_get(h_st, txn, "dept:nobody", &last, &cur), 0);
+    store_read_end(h_st);
+    cr_assert_eq(last, 0);
+    cr_assert_eq(cur, 0);
+}
+
+static Whistle__V1__Principal *who(Whistle__V1__Role role, const char *name, const char *scope, const char *dept)
+{
+    Whistle__V1__Principal *p = NEW(Whistle__V1__Principal, whistle__v1__principal__init);
+    p->role = role;
+    p->name = arena_strdup(h_a, name);
+    p->scope = arena_strdup(h_a, scope);
+    p->department = arena_strdup(h_a, dept);
+    p->enabled = true;
+    return p;
+}
+
+Test(stream, default_stream_by_role)
+{
+    char buf[128];
+    stream_default_for(who(WHISTLE__V1__ROLE__ROLE_OPERATOR, "op", "110105001", ""), buf, sizeof buf);
+    cr_assert_str_eq(buf, "street:110105001");
+    stream_default_for(who(WHISTLE__V1__ROLE__ROLE_DEPARTMENT, "police-desk", "110105", "police"), buf, sizeof buf);
+    cr_assert_str_eq(buf, "dept:police");
+    stream_default_for(who(WHISTLE__V1__ROLE__ROLE_ADMIN, "admin", "110105", ""), buf, sizeof buf);
+    cr_assert_str_eq(buf, "");
+    stream_default_for(who(WHISTLE__V1__ROLE__ROLE_KIOSK, "kiosk-1", "110105001001", ""), buf, sizeof buf);
+    cr_assert_str_eq(buf, "principal:kiosk-1");
+    stream_default_for(who(WHISTLE__V1__ROLE__ROLE_GRID_WORKER, "gw-1", "110105001001001", ""), buf, sizeof buf);
+    cr_assert_str_eq(buf, "principal:gw-1");
+    stream_default_for(who(WHISTLE__V1__ROLE__ROLE_INTEGRATION, "hotline", "110105", ""), buf, sizeof buf);
+    cr_assert_str_eq(buf, "principal:hotline");
+}
+
+Test(stream, allowed_matrix)
+{
+    Whistle__V1__Principal *admin = who(WHISTLE__V1__ROLE__ROLE_ADMIN, "admin", "110105", "");
+    Whistle__V1__Principal *op = who(WHISTLE__V1__ROLE__ROLE_OPERATOR, "op", "110105001", "");
+    Whistle__V1__Principal *dop = who(WHISTLE__V1__ROLE__ROLE_OPERATOR, "district-op", "110105", "");
+    Whistle__V1__Principal *police = who(WHISTLE__V1__ROLE__ROLE_DEPARTMENT, "police", "110105", "police");
+    Whistle__V1__Principal *kiosk = who(WHISTLE__V1__ROLE__ROLE_KIOSK, "kiosk-1", "110105001001", "");
+    Whistle__V1__Principal *gw = who(WHISTLE__V1__ROLE__ROLE_GRID_WORKER, "gw-1", "110105001001001", "");
+
+    cr_assert(stream_allowed(admin, "dept:police"));
+    cr_assert(stream_allowed(admin, "street:110105002"));
+    cr_assert(stream_allowed(admin, "principal:kiosk-1"));
+    cr_assert_not(stream_allowed(admin, ""));
+
+    cr_assert(stream_allowed(op, "street:110105001"));
+    cr_assert_not(stream_allowed(op, "street:110105002"));
+    cr_assert_not(stream_allowed(op, "dept:police"));
+    cr_assert_not(stream_allowed(op, "principal:op"));
+    cr_assert(stream_allowed(dop, "street:110105002"), "a district operator reaches every street in it");
+
+    cr_assert(stream_allowed(police, "dept:police"));
+    cr_assert_not(stream_allowed(police, "dept:urban"));
+    cr_assert_not(stream_allowed(police, "dept:police2"));
+    cr_assert_not(stream_allowed(police, "street:110105001"));
+
+    cr_assert(stream_allowed(kiosk, "principal:kiosk-1"));
+    cr_assert_not(stream_allowed(kiosk, "principal:kiosk-2"));
+    cr_assert_not(stream_allowed(kiosk, "principal:kiosk-10"));
+    cr_assert_not(stream_allowed(kiosk, "street:110105001"));
+    cr_assert(stream_allowed(gw, "principal:gw-1"));
+    cr_assert_not(stream_allowed(gw, "dept:police"));
+}
