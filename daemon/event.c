@@ -51,7 +51,10 @@ int event_wrong_state(call *c, const Whistle__V1__Event *ev, const char *needs)
 
 /* ------------------------------------------------------------ authority */
 
-static bool role_in(Whistle__V1__Role r, unsigned mask) { return (mask >> r) & 1u; }
+static bool role_in(Whistle__V1__Role r, unsigned mask)
+{
+    return r >= 0 && r < 32 && ((mask >> r) & 1u);
+}
 #define R(x) (1u << ROLE(x))
 
 /* Which roles may make each call at all, and how the refusal reads. */
@@ -737,7 +740,7 @@ void event_resolve(call *c, const Whistle__V1__ResolveEvent *req)
 {
     event_snap snap;
     Whistle__V1__Event *ev = load_for_change(c, req->ticket, &snap);
-    if (!ev || check_text(c, "note", req->note, DESCRIPTION_MAX, true))
+    if (!ev || check_text(c, "note", req->note, NOTE_MAX, true))
         return;
     if (ev->state != ST(HANDLING)) {
         if (ev->state == ST(WHISTLED))

@@ -82,7 +82,9 @@ void store_read_end(store *st);
  * map_max, after waiting (at most a second) for the loop thread's read
  * transaction to end; if that does not happen it tries again at the next
  * batch. So every read transaction in the process must go through
- * store_read_begin/end (or hold map_lock shared). It then writes the
+ * store_read_begin/end or hold map_lock shared, and so must anything that
+ * reads the map behind LMDB's back (mdb_env_copy2 for a backup takes its
+ * own read transaction: hold map_lock shared around it). It then writes the
  * denials queued for the audit log into the new transaction. */
 int store_write_begin(store *st, MDB_txn **out);
 
