@@ -73,8 +73,10 @@ void conn_close(conn *c, const char *why)
         return;
     c->closing = true;
     server *s = c->srv;
+    /* A peer hanging up is routine; anything else is worth a line. */
     if (why)
-        log_info("connection %s%s%s closed: %s", c->peer, c->cn[0] ? " " : "", c->cn, why);
+        log_msg(strcmp(why, "peer closed") == 0 ? LOG_LVL_DEBUG : LOG_LVL_INFO, "connection %s%s%s closed: %s",
+                c->peer, c->cn[0] ? " " : "", c->cn, why);
     for (sub *b = c->subs; b; b = b->next_in_conn)
         sub_unlink(b);
     if (c->prev)

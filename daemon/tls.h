@@ -23,7 +23,8 @@ typedef struct tls_session {
 int tls_session_init(tls_session *s, SSL_CTX *ctx);
 void tls_session_free(tls_session *s);
 
-enum { TLS_OK = 0, TLS_WANT = 1, TLS_ERR = -1, TLS_CLOSED = -2 };
+/* Negative so that tls_read can return byte counts beside them. */
+enum { TLS_OK = 0, TLS_ERR = -1, TLS_CLOSED = -2, TLS_WANT = -3 };
 
 /* Feeds ciphertext read from the socket. */
 int tls_feed(tls_session *s, const void *data, size_t len);

@@ -86,12 +86,15 @@ Test(loop, whole_loop_from_report_to_rating)
     cr_assert_eq(e->state, EV(CLOSED));
     cr_assert_eq(e->rating, 5);
     /* the timeline holds every action, in order, with who did it */
-    const char *want[] = {"report", "file", "whistle", "check_in", "check_in", "feedback", "feedback"};
-    cr_assert_geq(e->n_timeline, 10, "timeline has %zu entries", e->n_timeline);
+    const char *want[] = {"report",   "file",     "whistle",  "dispatch", "dispatch",
+                          "check_in", "check_in", "feedback", "feedback"};
+    cr_assert_geq(e->n_timeline, 12, "timeline has %zu entries", e->n_timeline);
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
         cr_assert_str_eq(e->timeline[i]->action, want[i], "timeline[%zu] is %s", i, e->timeline[i]->action);
     cr_assert_str_eq(e->timeline[0]->actor, "gridworker");
     cr_assert_str_eq(e->timeline[1]->actor, "operator");
+    cr_assert_str_eq(e->timeline[5]->actor, "police");
+    cr_assert_str_eq(e->timeline[e->n_timeline - 1]->action, "rate");
     whistle_response_free(keep);
     free(t);
     whistle_close(grid);
