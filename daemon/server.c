@@ -293,9 +293,12 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     if (!c->tls.established) {
         char why[256];
         int rc = tls_handshake(&c->tls, why, sizeof why);
+        /* Log before the alert goes out, so the line exists by the time
+         * the client learns of the refusal. */
+        if (rc == TLS_ERR)
+            log_warn("TLS handshake from %s refused: %s", c->peer, why);
         flush_tls(c);
         if (rc == TLS_ERR) {
-            log_warn("TLS handshake from %s refused: %s", c->peer, why);
             /* flush_tls queued the alert; close once it is written */
             c->close_after_flush = true;
             stop_reading(c);
