@@ -2,7 +2,7 @@
 # fuzz.sh: build the libFuzzer targets with clang and run them.
 #
 #   scripts/fuzz.sh short          every target for FUZZ_SECONDS (default 20)
-#                                  on the committed corpus: what make test runs
+#                                  from the generated seeds: what make test runs
 #   scripts/fuzz.sh long [SECONDS] every target for SECONDS (default 3600),
 #                                  growing a scratch corpus under build-fuzz/
 #
@@ -14,7 +14,9 @@ BUILD=${FUZZ_BUILD:-build-fuzz}
 
 CC=clang cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHISTLE_FUZZ=ON \
     -DWHISTLE_TESTS=OFF -DWHISTLE_WERROR=ON >/dev/null
-cmake --build "$BUILD" -j "$(nproc)" --target fuzz_frame fuzz_request >/dev/null
+cmake --build "$BUILD" -j "$(nproc)" --target fuzz_frame fuzz_request fuzz_seeds >/dev/null
+# A valid request of every call, made from the current proto, to start from.
+"$BUILD/fuzz_seeds" "$BUILD/seeds"
 
 case "$mode" in
 short) secs=${FUZZ_SECONDS:-20} ;;
@@ -25,10 +27,11 @@ esac
 mkdir -p "$BUILD/crashes"
 status=0
 for t in frame request; do
-    seeds=tests/fuzz/corpus/$t
+    seeds=$BUILD/seeds/$t
     work=$BUILD/corpus/$t
     mkdir -p "$work"
-    # The committed seeds stay as they are; new inputs go to the scratch dir.
+    # The seeds stay as they are; new inputs go to the scratch dir, kept
+    # between runs so that coverage accumulates.
     out=$("$BUILD/fuzz_$t" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$BUILD/crashes/$t-" -print_final_stats=1 "$work" "$seeds" 2>&1) || status=1
     execs=$(printf '%s\n' "$out" | sed -n 's/^stat::number_of_executed_units: *//p')
