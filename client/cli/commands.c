@@ -1,0 +1,1124 @@
+/* commands.c: the CLI's commands. Each builds one Request from its
+ * arguments, sends it with cli_call, and prints the result: a table or a
+ * few lines for people, or one JSON object (--json). */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+/* ---------------------------------------------------------------- arguments */
+
+static int opt_index(const cmd *c, const char *name, size_t nl)
+{
+    for (int i = 0; c->opts && c->opts[i].name; i++)
+        if (strlen(c->opts[i].name) == nl && strncmp(c->opts[i].name, name, nl) == 0)
+            return i;
+    return -1;
+}
+
+/* The option's value (repeated ones joined by ','), "" for a flag that is
+ * set, NULL when absent. */
+static const char *opt(const args *a, const char *name)
+{
+    int i = opt_index(a->c, name, strlen(name));
+    if (i < 0)
+        return NULL;
+    return a->multi[i] ? a->multi[i] : a->val[i];
+}
+
+static char *join_pos(const args *a, int from)
+{
+    size_t n = 1;
+    for (int i = from; i < a->npos; i++)
+        n += strlen(a->pos[i]) + 1;
+    char *s = malloc(n);
+    if (!s)
+        return NULL;
+    s[0] = '\0';
+    for (int i = from; i < a->npos; i++) {
+        if (i > from)
+            strcat(s, " ");
+        strcat(s, a->pos[i]);
+    }
+    return s;
+}
+
+void cli_print_command_help(const cmd *c, FILE *out)
+{
+    fprintf(out, "usage: whistle %s%s%s\n\n%s\n", c->name, c->synopsis[0] ? " " : "", c->synopsis, c->summary);
+    if (c->opts && c->opts[0].name) {
+        fputs("\nOptions:\n", out);
+        for (int i = 0; c->opts[i].name; i++) {
+            char left[64];
+            snprintf(left, sizeof left, "--%s%s%s", c->opts[i].name, c->opts[i].arg ? " " : "",
+                     c->opts[i].arg ? c->opts[i].arg : "");
+            fprintf(out, "  %-22s %s\n", left, c->opts[i].help);
+        }
+    }
+    fputs("\nGlobal options (--as, --host, --json, ...) may come before or after the command;\n"
+          "see whistle --help.\n",
+          out);
+}
+
+int cli_run(cli *x, const cmd *c, int argc, char **argv)
+{
+    args a;
+    memset(&a, 0, sizeof a);
+    a.c = c;
+    a.pos = calloc((size_t)argc + 1, sizeof *a.pos);
+    if (!a.pos)
+        return EXIT_CONN;
+    int rc = -1;
+    int only_pos = 0;
+    for (int i = 1; i < argc && rc < 0; i++) {
+        const char *s = argv[i];
+        if (!only_pos && strcmp(s, "--") == 0) {
+            only_pos = 1;
+            continue;
+        }
+        if (!only_pos && (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0)) {
+            cli_print_command_help(c, stdout);
+            rc = EXIT_OK;
+            break;
+        }
+        if (!only_pos && s[0] == '-' && s[1] == '-') {
+            const char *name = s + 2;
+            const char *eq = strchr(name, '=');
+            size_t nl = eq ? (size_t)(eq - name) : strlen(name);
+            int k = opt_index(c, name, nl);
+            if (k < 0) {
+                int n = cli_global_option(x, argc, argv, i);
+                if (n < 0)
+                    rc = EXIT_USAGE;
+                else if (n == 0)
+                    rc = cli_usage_error("%s: unknown option '%s' (see whistle %s --help)", c->name, s, c->name);
+                else
+                    i += n - 1;
+                continue;
+            }
+            const char *v = "";
+            if (c->opts[k].arg) {
+                if (eq)
+                    v = eq + 1;
+                else if (i + 1 < argc)
+                    v = argv[++i];
+                else {
+                    rc = cli_usage_error("%s: option --%s needs a value (%s)", c->name, c->opts[k].name,
+                                         c->opts[k].arg);
+                    break;
+                }
+            } else if (eq) {
+                rc = cli_usage_error("%s: option --%s takes no value", c->name, c->opts[k].name);
+                break;
+            }
+            if (a.val[k] && c->opts[k].arg) {
+                /* Repeated: keep every value (--dept police --dept urban). */
+                const char *prev = a.multi[k] ? a.multi[k] : a.val[k];
+                char *j = malloc(strlen(prev) + strlen(v) + 2);
+                if (j) {
+                    sprintf(j, "%s,%s", prev, v);
+                    free(a.multi[k]);
+                    a.multi[k] = j;
+                }
+            }
+            a.val[k] = v;
+            continue;
+        }
+        if (!only_pos && s[0] == '-' && s[1] && !isdigit((unsigned char)s[1]) && s[1] != '.') {
+            rc = cli_usage_error("%s: unknown option '%s' (put -- before text that starts with '-')", c->name, s);
+            break;
+        }
+        a.pos[a.npos++] = argv[i];
+    }
+    if (rc < 0) {
+        if (a.npos < c->min_pos || (c->max_pos >= 0 && a.npos > c->max_pos)) {
+            cli_usage_error("%s: %s (usage: whistle %s %s)", c->name,
+                            a.npos < c->min_pos ? "missing arguments" : "too many arguments", c->name,
+                            c->synopsis);
+            rc = EXIT_USAGE;
+        } else
+            rc = c->run(x, &a);
+    }
+    for (int i = 0; i < CLI_MAX_OPTS; i++)
+        free(a.multi[i]);
+    free(a.pos);
+    return rc;
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    if (!s || !*s || s[0] == '-')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_order_id(const char *s, uint64_t *out)
+{
+    if (s && s[0] == '#')
+        s++;
+    return parse_u64(s, UINT64_MAX, out) < 0 || *out == 0 ? -1 : 0;
+}
+
+static int parse_limit(const args *a, uint32_t *out)
+{
+    const char *s = opt(a, "limit");
+    uint64_t v = 0;
+    if (s && (parse_u64(s, 100000, &v) < 0 || v == 0))
+        return cli_usage_error("%s: bad --limit '%s' (a positive number; the server caps it at 500)",
+                               a->c->name, s);
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int need(const args *a, const char *name)
+{
+    const char *v = opt(a, name);
+    if (!v || !*v)
+        return cli_usage_error("%s: --%s is required (see whistle %s --help)", a->c->name, name, a->c->name);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- printing */
+
+static void print_json_result(const Whistle__V1__Response *resp)
+{
+    /* Every member of the result oneof is a message pointer. */
+    const ProtobufCMessage *m = (const ProtobufCMessage *)resp->hello;
+    cli_json_print(resp->result_case != WHISTLE__V1__RESPONSE__RESULT__NOT_SET && m ? cli_json_message(m)
+                                                                                  : json_object());
+}
+
+static const char *priority_word(Whistle__V1__Priority p)
+{
+    return p == WHISTLE__V1__PRIORITY__PRIORITY_UNSPECIFIED ? "normal" : whistle_priority_name(p);
+}
+
+static const char *kind_word(Whistle__V1__WhistleKind k)
+{
+    return k == WHISTLE__V1__WHISTLE_KIND__WHISTLE_KIND_UNSPECIFIED ? "routine" : whistle_kind_name(k);
+}
+
+static void print_event_line(const Whistle__V1__Event *e)
+{
+    printf("%s  %s\n", e->ticket, whistle_state_name(e->state));
+}
+
+static void print_event(const Whistle__V1__Event *e)
+{
+    char buf[256], t[64];
+    kv_print(stdout, "ticket", e->ticket, true);
+    kv_print(stdout, "state", whistle_state_name(e->state), true);
+    kv_print(stdout, "source", whistle_source_name(e->source), true);
+    kv_print(stdout, "category", e->category, true);
+    if (e->street && *e->street && strcmp(e->street, e->node) != 0)
+        snprintf(buf, sizeof buf, "%s (street %s)", e->node, e->street);
+    else
+        snprintf(buf, sizeof buf, "%s", e->node);
+    kv_print(stdout, "node", buf, true);
+    kv_print(stdout, "priority", priority_word(e->priority), true);
+    kv_print(stdout, "description", e->description, true);
+    kv_print(stdout, "contact", e->contact, false);
+    kv_print(stdout, "external id", e->external_id, false);
+    if (e->has_location) {
+        snprintf(buf, sizeof buf, "%.6f, %.6f", e->lat, e->lon);
+        kv_print(stdout, "location", buf, true);
+    }
+    kv_print(stdout, "reporter", e->reporter, false);
+    kv_print(stdout, "assignee", e->assignee, false);
+    kv_print(stdout, "created", cli_local_time(e->created_ms, true, t, sizeof t), true);
+    kv_print(stdout, "updated", cli_local_time(e->updated_ms, true, t, sizeof t), true);
+    kv_print(stdout, "reject reason", e->reject_reason, false);
+    kv_print(stdout, "resolution", e->resolution, false);
+    if (e->n_order_ids || (e->lead_department && *e->lead_department)) {
+        kv_print(stdout, "whistle", kind_word(e->whistle_kind), true);
+        kv_print(stdout, "lead department", e->lead_department, false);
+        size_t o = 0;
+        buf[0] = '\0';
+        for (size_t i = 0; i < e->n_order_ids && o + 24 < sizeof buf; i++)
+            o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%" PRIu64, i ? ", " : "", e->order_ids[i]);
+        kv_print(stdout, "orders", buf, false);
+    }
+    if (e->rating) {
+        snprintf(buf, sizeof buf, "%u/5%s%s", e->rating, e->rating_comment && *e->rating_comment ? "  " : "",
+                 e->rating_comment ? e->rating_comment : "");
+        kv_print(stdout, "rating", buf, true);
+    }
+    if (e->rework_count) {
+        snprintf(buf, sizeof buf, "%u", e->rework_count);
+        kv_print(stdout, "rework", buf, true);
+    }
+    if (e->n_timeline) {
+        fputs("\n", stdout);
+        static const char *const h[] = {"TIME", "ACTOR", "ACTION", "STATE", "NOTE"};
+        table tb;
+        table_init(&tb, 5, h);
+        for (size_t i = 0; i < e->n_timeline; i++) {
+            const Whistle__V1__TimelineEntry *te = e->timeline[i];
+            char note[1024];
+            if (te->department && *te->department)
+                snprintf(note, sizeof note, "[%s #%" PRIu64 "] %s", te->department, te->order_id, te->note);
+            else
+                snprintf(note, sizeof note, "%s", te->note);
+            const char *row[] = {cli_local_time(te->at_ms, true, t, sizeof t), te->actor, te->action,
+                                 whistle_state_name(te->state), note};
+            table_add(&tb, row);
+        }
+        table_print(&tb, stdout);
+        table_free(&tb);
+    }
+}
+
+static void order_row(table *tb, const Whistle__V1__Order *o)
+{
+    char id[24], t[64];
+    snprintf(id, sizeof id, "%" PRIu64, o->id);
+    const char *row[] = {id,
+                         o->ticket,
+                         o->department,
+                         whistle_order_state_name(o->state),
+                         o->lead ? "lead" : "",
+                         kind_word(o->kind),
+                         cli_local_time(o->created_ms, false, t, sizeof t)};
+    table_add(tb, row);
+}
+
+static const char *const order_header[] = {"ORDER", "TICKET", "DEPARTMENT", "STATE", "LEAD", "KIND", "CREATED"};
+
+static void print_orders(Whistle__V1__Order **orders, size_t n)
+{
+    table tb;
+    table_init(&tb, 7, order_header);
+    for (size_t i = 0; i < n; i++)
+        order_row(&tb, orders[i]);
+    table_print(&tb, stdout);
+    table_free(&tb);
+}
+
+static void print_order_line(const Whistle__V1__Order *o)
+{
+    printf("order %" PRIu64 "  %s  %s  %s\n", o->id, o->ticket, o->department, whistle_order_state_name(o->state));
+}
+
+/* Calls and prints a response whose result is an Event as one line (or the
+ * whole case with --json). */
+static int call_event(cli *x, Whistle__V1__Request *req)
+{
+    Whistle__V1__Response *resp;
+    int rc = cli_call(x, req, &resp);
+    if (rc)
+        return rc;
+    if (x->json)
+        print_json_result(resp);
+    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT)
+        print_event_line(resp->event);
+    whistle_response_free(resp);
+    return EXIT_OK;
+}
+
+static int call_order(cli *x, Whistle__V1__Request *req)
+{
+    Whistle__V1__Response *resp;
+    int rc = cli_call(x, req, &resp);
+    if (rc)
+        return rc;
+    if (x->json)
+        print_json_result(resp);
+    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_ORDER)
+        print_order_line(resp->order);
+    whistle_response_free(resp);
+    return EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- cases */
+
+static int run_report(cli *x, args *a)
+{
+    if (need(a, "node") || need(a, "category"))
+        return EXIT_USAGE;
+    Whistle__V1__ReportEvent r = WHISTLE__V1__REPORT_EVENT__INIT;
+    r.node = (char *)opt(a, "node");
+    r.category = (char *)opt(a, "category");
+    const char *s;
+    if ((s = opt(a, "priority")) && whistle_priority_parse(s, &r.priority) < 0)
+        return cli_usage_error("report: bad --priority '%s' (low, normal, high, urgent)", s);
+    if ((s = opt(a, "source")) && whistle_source_parse(s, &r.source) < 0)
+        return cli_usage_error("report: bad --source '%s' (kiosk, patrol, resident, hotline, sensor, "
+                               "emergency_call)",
+                               s);
+    if ((s = opt(a, "contact")))
+        r.contact = (char *)s;
+    if ((s = opt(a, "external-id")))
+        r.external_id = (char *)s;
+    const char *lat = opt(a, "lat"), *lon = opt(a, "lon");
+    if (!lat != !lon)
+        return cli_usage_error("report: --lat and --lon go together");
+    if (lat) {
+        char *e1, *e2;
+        r.lat = strtod(lat, &e1);
+        r.lon = strtod(lon, &e2);
+        if (*e1 || *e2 || !*lat || !*lon || !isfinite(r.lat) || !isfinite(r.lon) || fabs(r.lat) > 90 ||
+            fabs(r.lon) > 180)
+            return cli_usage_error("report: bad --lat/--lon '%s' '%s' (WGS84 degrees)", lat, lon);
+        r.has_location = 1;
+    }
+    char *text = join_pos(a, 0);
+    r.description = text;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_REPORT;
+    req.report = &r;
+    int rc = call_event(x, &req);
+    free(text);
+    return rc;
+}
+
+static int run_show(cli *x, args *a)
+{
+    Whistle__V1__GetEvent g = WHISTLE__V1__GET_EVENT__INIT;
+    g.ticket = a->pos[0];
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_GET_EVENT;
+    req.get_event = &g;
+    Whistle__V1__Response *resp;
+    int rc = cli_call(x, &req, &resp);
+    if (rc)
+        return rc;
+    if (x->json)
+        print_json_result(resp);
+    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT)
+        print_event(resp->event);
+    whistle_response_free(resp);
+    return EXIT_OK;
+}
+
+static int run_list(cli *x, args *a)
+{
+    Whistle__V1__ListEvents l = WHISTLE__V1__LIST_EVENTS__INIT;
+    const char *s;
+    if ((s = opt(a, "state")) && whistle_state_parse(s, &l.state) < 0)
+        return cli_usage_error("list: bad --state '%s' (reported, filed, rejected, handling, whistled, "
+                               "resolved, verified, closed)",
+                               s);
+    if ((s = opt(a, "node")))
+        l.node = (char *)s;
+    if (parse_limit(a, &l.limit))
+        return EXIT_USAGE;
+    bool all = opt(a, "all") != NULL;
+
+    static const char *const h[] = {"TICKET", "STATE", "CATEGORY", "NODE", "PRIORITY", "CREATED", "DESCRIPTION"};
+    table tb;
+    table_init(&tb, 7, h);
+    json_t *events = json_array();
+    char *cursor = NULL;
+    int rc = EXIT_OK;
+    for (;;) {
+        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+        req.call_case = WHISTLE__V1__REQUEST__CALL_LIST_EVENTS;
+        req.list_events = &l;
+        l.cursor = cursor ? cursor : (char *)protobuf_c_empty_string;
+        Whistle__V1__Response *resp;
+        if ((rc = cli_call(x, &req, &resp)))
+            break;
+        const Whistle__V1__EventList *el = resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENTS ? resp->events
+                                                                                                   : NULL;
+        for (size_t i = 0; el && i < el->n_events; i++) {
+            const Whistle__V1__Event *e = el->events[i];
+            char t[64];
+            if (x->json) {
+                json_array_append_new(events, cli_json_message(&e->base));
+                continue;
+            }
+            const char *row[] = {e->ticket,        whistle_state_name(e->state),
+                                 e->category,      e->node,
+                                 priority_word(e->priority), cli_local_time(e->created_ms, false, t, sizeof t),
+                                 e->description};
+            table_add(&tb, row);
+        }
+        const char *next = el && el->next_cursor ? el->next_cursor : "";
+        /* Stop on the last page, and on a server that hands back the
+         * cursor it was given (it would loop forever). */
+        bool more = *next && !(cursor && strcmp(cursor, next) == 0);
+        free(cursor);
+        cursor = more ? strdup(next) : NULL;
+        whistle_response_free(resp);
+        if (!all || !cursor)
+            break;
+    }
+    if (rc == EXIT_OK) {
+        if (x->json) {
+            json_t *o = json_object();
+            json_object_set(o, "events", events);
+            json_object_set_new(o, "next_cursor", json_string(cursor ? cursor : ""));
+            cli_json_print(o);
+        } else {
+            table_print(&tb, stdout);
+            if (cursor)
+                fprintf(stderr, "(more cases: use --all)\n");
+        }
+    }
+    json_decref(events);
+    free(cursor);
+    table_free(&tb);
+    return rc;
+}
+
+static int run_file(cli *x, args *a)
+{
+    Whistle__V1__FileEvent f = WHISTLE__V1__FILE_EVENT__INIT;
+    f.ticket = a->pos[0];
+    if (opt(a, "note"))
+        f.note = (char *)opt(a, "note");
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_FILE;
+    req.file = &f;
+    return call_event(x, &req);
+}
+
+static int run_reject(cli *x, args *a)
+{
+    if (need(a, "reason"))
+        return EXIT_USAGE;
+    Whistle__V1__RejectEvent r = WHISTLE__V1__REJECT_EVENT__INIT;
+    r.ticket = a->pos[0];
+    r.reason = (char *)opt(a, "reason");
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_REJECT;
+    req.reject = &r;
+    return call_event(x, &req);
+}
+
+static int run_assign(cli *x, args *a)
+{
+    if (need(a, "to"))
+        return EXIT_USAGE;
+    Whistle__V1__AssignEvent r = WHISTLE__V1__ASSIGN_EVENT__INIT;
+    r.ticket = a->pos[0];
+    r.assignee = (char *)opt(a, "to");
+    if (opt(a, "note"))
+        r.note = (char *)opt(a, "note");
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_ASSIGN;
+    req.assign = &r;
+    return call_event(x, &req);
+}
+
+static int run_resolve(cli *x, args *a)
+{
+    Whistle__V1__ResolveEvent r = WHISTLE__V1__RESOLVE_EVENT__INIT;
+    r.ticket = a->pos[0];
+    char *text = join_pos(a, 1);
+    r.note = text;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_RESOLVE;
+    req.resolve = &r;
+    int rc = call_event(x, &req);
+    free(text);
+    return rc;
+}
+
+static int run_whistle(cli *x, args *a)
+{
+    if (need(a, "dept"))
+        return EXIT_USAGE;
+    Whistle__V1__WhistleEvent w = WHISTLE__V1__WHISTLE_EVENT__INIT;
+    w.ticket = a->pos[0];
+    const char *s;
+    if ((s = opt(a, "kind")) && whistle_kind_parse(s, &w.kind) < 0)
+        return cli_usage_error("whistle: bad --kind '%s' (routine, tackle, emergency)", s);
+    if ((s = opt(a, "lead")))
+        w.lead = (char *)s;
+    if ((s = opt(a, "note")))
+        w.note = (char *)s;
+    /* --dept police,urban (or repeated): split on commas, skip blanks. */
+    char *depts = strdup(opt(a, "dept"));
+    char *list[64];
+    size_t n = 0;
+    for (char *save = NULL, *tok = strtok_r(depts, ", ", &save); tok && n < 64; tok = strtok_r(NULL, ", ", &save))
+        list[n++] = tok;
+    if (n == 0) {
+        free(depts);
+        return cli_usage_error("whistle: --dept names no department");
+    }
+    w.departments = list;
+    w.n_departments = n;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_WHISTLE;
+    req.whistle = &w;
+    Whistle__V1__Response *resp;
+    int rc = cli_call(x, &req, &resp);
+    free(depts);
+    if (rc)
+        return rc;
+    if (x->json)
+        print_json_result(resp);
+    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_WHISTLE) {
+        const Whistle__V1__WhistleResult *wr = resp->whistle;
+        if (wr->event)
+            printf("%s  %s  (%s whistle)\n\n", wr->event->ticket, whistle_state_name(wr->event->state),
+                   kind_word(wr->event->whistle_kind));
+        print_orders(wr->orders, wr->n_orders);
+    }
+    whistle_response_free(resp);
+    return EXIT_OK;
+}
+
+static int run_verify(cli *x, args *a)
+{
+    bool pass = opt(a, "pass") != NULL, failed = opt(a, "fail") != NULL;
+    if (pass == failed)
+        return cli_usage_error("verify: give exactly one of --pass and --fail");
+    Whistle__V1__VerifyEvent v = WHISTLE__V1__VERIFY_EVENT__INIT;
+    v.ticket = a->pos[0];
+    v.pass = pass;
+    if (opt(a, "note"))
+        v.note = (char *)opt(a, "note");
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_VERIFY;
+    req.verify = &v;
+    return call_event(x, &req);
+}
+
+static int run_close(cli *x, args *a)
+{
+    Whistle__V1__CloseEvent c = WHISTLE__V1__CLOSE_EVENT__INIT;
+    c.ticket = a->pos[0];
+    if (opt(a, "note"))
+        c.note = (char *)opt(a, "note");
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_CLOSE;
+    req.close = &c;
+    return call_event(x, &req);
+}
+
+static int run_rate(cli *x, args *a)
+{
+    uint64_t score;
+    if (parse_u64(a->pos[1], 5, &score) < 0 || score < 1)
+        return cli_usage_error("rate: bad score '%s' (1 to 5)", a->pos[1]);
+    Whistle__V1__RateEvent r = WHISTLE__V1__RATE_EVENT__INIT;
+    r.ticket = a->pos[0];
+    r.score = (uint32_t)score;
+    if (opt(a, "comment"))
+        r.comment = (char *)opt(a, "comment");
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_RATE;
+    req.rate = &r;
+    return call_event(x, &req);
+}
+
+/* ---------------------------------------------------------------- orders */
+
+static int run_orders(cli *x, args *a)
+{
+    Whistle__V1__ListOrders l = WHISTLE__V1__LIST_ORDERS__INIT;
+    const char *s;
+    if ((s = opt(a, "state")) && whistle_order_state_parse(s, &l.state) < 0)
+        return cli_usage_error("orders: bad --state '%s' (pending, checked_in, done, returned)", s);
+    if ((s = opt(a, "dept")))
+        l.department = (char *)s;
+    if ((s = opt(a, "ticket")))
+        l.ticket = (char *)s;
+    if (parse_limit(a, &l.limit))
+        return EXIT_USAGE;
+    bool all = opt(a, "all") != NULL;
+
+    table tb;
+    table_init(&tb, 7, order_header);
+    json_t *orders = json_array();
+    uint64_t after = 0;
+    int rc = EXIT_OK;
+    for (;;) {
+        l.after_id = after;
+        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+        req.call_case = WHISTLE__V1__REQUEST__CALL_LIST_ORDERS;
+        req.list_orders = &l;
+        Whistle__V1__Response *resp;
+        if ((rc = cli_call(x, &req, &resp)))
+            break;
+        const Whistle__V1__OrderList *ol = resp->result_case == WHISTLE__V1__RESPONSE__RESULT_ORDERS ? resp->orders
+                                                                                                   : NULL;
+        for (size_t i = 0; ol && i < ol->n_orders; i++) {
+            if (x->json)
+                json_array_append_new(orders, cli_json_message(&ol->orders[i]->base));
+            else
+                order_row(&tb, ol->orders[i]);
+        }
+        uint64_t next = ol ? ol->next_after_id : 0;
+        after = next > after ? next : 0; /* ids only move forward */
+        whistle_response_free(resp);
+        if (!all || !after)
+            break;
+    }
+    if (rc == EXIT_OK) {
+        if (x->json) {
+            json_t *o = json_object();
+            json_object_set(o, "orders", orders);
+            json_object_set_new(o, "next_after_id", json_integer((json_int_t)after));
+            cli_json_print(o);
+        } else {
+            table_print(&tb, stdout);
+            if (after)
+                fprintf(stderr, "(more orders: use --all)\n");
+        }
+    }
+    json_decref(orders);
+    table_free(&tb);
+    return rc;
+}
+
+static int order_arg(const args *a, uint64_t *id)
+{
+    if (parse_order_id(a->pos[0], id) < 0)
+        return cli_usage_error("%s: bad order id '%s' (a number, as in `whistle orders`)", a->c->name, a->pos[0]);
+    return 0;
+}
+
+static int run_checkin(cli *x, args *a)
+{
+    Whistle__V1__CheckIn c = WHISTLE__V1__CHECK_IN__INIT;
+    if (order_arg(a, &c.order_id))
+        return EXIT_USAGE;
+    if (opt(a, "note"))
+        c.note = (char *)opt(a, "note");
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_CHECK_IN;
+    req.check_in = &c;
+    return call_order(x, &req);
+}
+
+static int run_feedback(cli *x, args *a)
+{
+    Whistle__V1__Feedback f = WHISTLE__V1__FEEDBACK__INIT;
+    if (order_arg(a, &f.order_id))
+        return EXIT_USAGE;
+    char *text = join_pos(a, 1);
+    f.text = text;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_FEEDBACK;
+    req.feedback = &f;
+    int rc = call_order(x, &req);
+    free(text);
+    return rc;
+}
+
+static int run_return(cli *x, args *a)
+{
+    if (need(a, "reason"))
+        return EXIT_USAGE;
+    Whistle__V1__ReturnOrder r = WHISTLE__V1__RETURN_ORDER__INIT;
+    if (order_arg(a, &r.order_id))
+        return EXIT_USAGE;
+    r.reason = (char *)opt(a, "reason");
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_RETURN_ORDER;
+    req.return_order = &r;
+    return call_order(x, &req);
+}
+
+/* ---------------------------------------------------------------- directory */
+
+static int run_nodes(cli *x, args *a)
+{
+    Whistle__V1__ListNodes l = WHISTLE__V1__LIST_NODES__INIT;
+    const char *s;
+    if ((s = opt(a, "parent")))
+        l.parent = (char *)s;
+    if ((s = opt(a, "kind")) && whistle_node_kind_parse(s, &l.kind) < 0)
+        return cli_usage_error("nodes: bad --kind '%s' (district, street, community, grid, building)", s);
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_LIST_NODES;
+    req.list_nodes = &l;
+    Whistle__V1__Response *resp;
+    int rc = cli_call(x, &req, &resp);
+    if (rc)
+        return rc;
+    if (x->json)
+        print_json_result(resp);
+    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_NODES) {
+        static const char *const h[] = {"CODE", "KIND", "PARENT", "NAME", "NAME (EN)"};
+        table tb;
+        table_init(&tb, 5, h);
+        for (size_t i = 0; i < resp->nodes->n_nodes; i++) {
+            const Whistle__V1__Node *n = resp->nodes->nodes[i];
+            char kind[48];
+            snprintf(kind, sizeof kind, "%s%s", whistle_node_kind_name(n->kind), n->retired ? " (retired)" : "");
+            const char *row[] = {n->code, kind, n->parent, n->name_zh, n->name_en};
+            table_add(&tb, row);
+        }
+        table_print(&tb, stdout);
+        table_free(&tb);
+    }
+    whistle_response_free(resp);
+    return EXIT_OK;
+}
+
+static int run_departments(cli *x, args *a)
+{
+    (void)a;
+    Whistle__V1__ListDepartments l = WHISTLE__V1__LIST_DEPARTMENTS__INIT;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_LIST_DEPARTMENTS;
+    req.list_departments = &l;
+    Whistle__V1__Response *resp;
+    int rc = cli_call(x, &req, &resp);
+    if (rc)
+        return rc;
+    if (x->json)
+        print_json_result(resp);
+    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_DEPARTMENTS) {
+        static const char *const h[] = {"CODE", "NAME", "NAME (EN)"};
+        table tb;
+        table_init(&tb, 3, h);
+        for (size_t i = 0; i < resp->departments->n_departments; i++) {
+            const Whistle__V1__Department *d = resp->departments->departments[i];
+            const char *row[] = {d->code, d->name_zh, d->name_en};
+            table_add(&tb, row);
+        }
+        table_print(&tb, stdout);
+        table_free(&tb);
+    }
+    whistle_response_free(resp);
+    return EXIT_OK;
+}
+
+static int run_categories(cli *x, args *a)
+{
+    (void)a;
+    Whistle__V1__ListCategories l = WHISTLE__V1__LIST_CATEGORIES__INIT;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_LIST_CATEGORIES;
+    req.list_categories = &l;
+    Whistle__V1__Response *resp;
+    int rc = cli_call(x, &req, &resp);
+    if (rc)
+        return rc;
+    if (x->json)
+        print_json_result(resp);
+    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_CATEGORIES) {
+        static const char *const h[] = {"CODE", "CHECK-IN", "RESOLVE", "DEPARTMENTS", "NAME", "NAME (EN)"};
+        table tb;
+        table_init(&tb, 6, h);
+        for (size_t i = 0; i < resp->categories->n_categories; i++) {
+            const Whistle__V1__Category *c = resp->categories->categories[i];
+            char ci[16], rs[16], depts[256];
+            snprintf(ci, sizeof ci, "%um", c->check_in_minutes);
+            snprintf(rs, sizeof rs, "%uh", c->resolve_hours);
+            size_t o = 0;
+            depts[0] = '\0';
+            for (size_t k = 0; k < c->n_departments && o < sizeof depts; k++)
+                o += (size_t)snprintf(depts + o, sizeof depts - o, "%s%s", k ? "," : "", c->departments[k]);
+            const char *row[] = {c->code, ci, rs, depts, c->name_zh, c->name_en};
+            table_add(&tb, row);
+        }
+        table_print(&tb, stdout);
+        table_free(&tb);
+    }
+    whistle_response_free(resp);
+    return EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- session */
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static int run_ping(cli *x, args *a)
+{
+    (void)a;
+    int rc = cli_connect(x);
+    if (rc)
+        return rc;
+    Whistle__V1__Ping p = WHISTLE__V1__PING__INIT;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_PING;
+    req.ping = &p;
+    p.sent_ms = now_ms();
+    double t0 = mono_ms();
+    Whistle__V1__Response *resp;
+    if ((rc = cli_call(x, &req, &resp)))
+        return rc;
+    double rtt = mono_ms() - t0;
+    int64_t server = resp->result_case == WHISTLE__V1__RESPONSE__RESULT_PING ? resp->ping->server_ms : 0;
+    if (x->json) {
+        json_t *j = resp->result_case == WHISTLE__V1__RESPONSE__RESULT_PING ? cli_json_message(&resp->ping->base)
+                                                                             : json_object();
+        json_object_set_new(j, "rtt_ms", json_real(rtt));
+        cli_json_print(j);
+    } else {
+        char t[64];
+        /* The server's clock against the midpoint of the round trip. */
+        double offset = (double)server - ((double)p.sent_ms + rtt / 2);
+        printf("pong from %s port %u: %.2f ms; server time %s (offset %+.0f ms)\n", x->conn.host,
+               x->conn.opts.port, rtt, cli_iso_time(server, t, sizeof t), offset);
+    }
+    whistle_response_free(resp);
+    return EXIT_OK;
+}
+
+static int run_hello(cli *x, args *a)
+{
+    (void)a;
+    int rc = cli_connect(x);
+    if (rc)
+        return rc;
+    const Whistle__V1__HelloResult *h = whistle_hello(x->client);
+    if (x->json) {
+        cli_json_print(cli_json_message(&h->base));
+        return EXIT_OK;
+    }
+    char buf[1024];
+    const Whistle__V1__Principal *p = h->principal;
+    kv_print(stdout, "principal", p ? p->name : "", true);
+    kv_print(stdout, "role", p ? whistle_role_name(p->role) : "", true);
+    kv_print(stdout, "scope", p ? p->scope : "", true);
+    if (p)
+        kv_print(stdout, "department", p->department, false);
+    snprintf(buf, sizeof buf, "%s (protocol %u)", h->server_version, h->protocol_version);
+    kv_print(stdout, "server", buf, true);
+    snprintf(buf, sizeof buf, "%s port %u", x->conn.host, x->conn.opts.port);
+    kv_print(stdout, "connected to", buf, true);
+    snprintf(buf, sizeof buf, "%u bytes", h->max_frame);
+    kv_print(stdout, "max frame", buf, true);
+    snprintf(buf, sizeof buf, "%u", h->max_in_flight);
+    kv_print(stdout, "max in flight", buf, true);
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < h->n_streams && o < sizeof buf; i++)
+        o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%s", i ? ", " : "", h->streams[i]);
+    kv_print(stdout, "streams", buf, true);
+    return EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- watch */
+
+static volatile sig_atomic_t stop_watch;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_watch = 1;
+}
+
+static void print_push_line(const Whistle__V1__Push *p)
+{
+    char t[64], who[96];
+    const Whistle__V1__Event *e = p->event;
+    const Whistle__V1__Order *o = p->order;
+    if (o)
+        snprintf(who, sizeof who, "%s/%" PRIu64, o->department, o->id);
+    else
+        snprintf(who, sizeof who, "-");
+    const char *state = o ? whistle_order_state_name(o->state) : e ? whistle_state_name(e->state) : "-";
+    const char *ticket = e ? e->ticket : o ? o->ticket : "-";
+    const char *desc = e ? e->description : o ? o->description : "";
+    char *d = cli_truncate(desc, 60);
+    /* Control characters would break the one-line-per-push promise. */
+    for (char *c = d; c && *c; c++)
+        if ((unsigned char)*c < 0x20)
+            *c = ' ';
+    printf("%-6" PRIu64 "  %s  %-10s  %-14s  %-16s  %-10s  %s\n", p->seq, cli_local_time(p->at_ms, true, t, sizeof t),
+           p->action, ticket, who, state, d ? d : "");
+    free(d);
+}
+
+static int run_watch(cli *x, args *a)
+{
+    Whistle__V1__Subscribe s = WHISTLE__V1__SUBSCRIBE__INIT;
+    const char *v;
+    if ((v = opt(a, "stream")))
+        s.stream = (char *)v;
+    if ((v = opt(a, "after"))) {
+        if (parse_u64(v, UINT64_MAX, &s.after_seq) < 0)
+            return cli_usage_error("watch: bad --after '%s' (a sequence number)", v);
+    } else
+        s.from_cursor = 1; /* resume after what was acknowledged */
+    uint64_t count = 0;
+    if ((v = opt(a, "count")) && (parse_u64(v, UINT64_MAX, &count) < 0 || count == 0))
+        return cli_usage_error("watch: bad --count '%s' (a positive number)", v);
+    bool ack = opt(a, "no-ack") == NULL;
+
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_SUBSCRIBE;
+    req.subscribe = &s;
+    Whistle__V1__Response *resp;
+    int rc = cli_call(x, &req, &resp);
+    if (rc)
+        return rc;
+    if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_SUBSCRIBE) {
+        const Whistle__V1__SubscribeResult *sr = resp->subscribe;
+        /* On stderr: stdout carries only pushes, one per line. */
+        fprintf(stderr, "watching %s from seq %" PRIu64 " (last %" PRIu64 ", acked %" PRIu64 ")%s\n", sr->stream,
+                sr->replay_after + 1, sr->last_seq, sr->cursor, count ? "" : "; Ctrl-C to stop");
+    }
+    whistle_response_free(resp);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    uint64_t seen = 0;
+    while (!stop_watch) {
+        Whistle__V1__Push *p;
+        /* A short wait so that Ctrl-C is noticed promptly. */
+        int r = whistle_next_push(x->client, 250, &p);
+        if (r == 0)
+            continue;
+        if (r < 0) {
+            if (stop_watch)
+                break;
+            fprintf(stderr, "whistle: watch: %s\n", whistle_last_error(x->client));
+            return EXIT_CONN;
+        }
+        if (x->json)
+            cli_json_print(cli_json_message(&p->base));
+        else {
+            print_push_line(p);
+            fflush(stdout);
+        }
+        if (ferror(stdout)) {
+            /* The reader went away (watch | head): stop quietly, and do not
+             * ack what nobody saw. */
+            whistle_push_free(p);
+            return EXIT_OK;
+        }
+        if (ack && whistle_push_ack(x->client, p->stream, p->seq) < 0) {
+            fprintf(stderr, "whistle: watch: %s\n", whistle_last_error(x->client));
+            whistle_push_free(p);
+            return EXIT_CONN;
+        }
+        whistle_push_free(p);
+        if (count && ++seen >= count)
+            break;
+    }
+    return EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- table */
+
+static const cmd_opt report_opts[] = {
+    {"node", "CODE", "where: a node of the tree (grid, community, ...)"},
+    {"category", "CODE", "4-digit category (see whistle categories)"},
+    {"priority", "P", "low, normal (default), high, urgent"},
+    {"contact", "PHONE", "the reporter's phone number"},
+    {"external-id", "ID", "the sending system's reference (12345 hotline)"},
+    {"source", "S", "kiosk, patrol, resident, hotline, sensor, emergency_call (default: by role)"},
+    {"lat", "X", "WGS84 latitude"},
+    {"lon", "Y", "WGS84 longitude"},
+    {NULL, NULL, NULL},
+};
+static const cmd_opt no_opts[] = {{NULL, NULL, NULL}};
+static const cmd_opt list_opts[] = {
+    {"state", "S", "reported, filed, rejected, handling, whistled, resolved, verified, closed"},
+    {"node", "CODE", "only this subtree (default: your scope)"},
+    {"limit", "N", "page size (server default 50, at most 500)"},
+    {"all", NULL, "follow the pages to the end"},
+    {NULL, NULL, NULL},
+};
+static const cmd_opt note_opts[] = {{"note", "TEXT", "a note for the timeline"}, {NULL, NULL, NULL}};
+static const cmd_opt reject_opts[] = {{"reason", "TEXT", "why (duplicate, not in scope, false report...)"},
+                                      {NULL, NULL, NULL}};
+static const cmd_opt assign_opts[] = {
+    {"to", "NAME", "the grid or community worker (principal name)"},
+    {"note", "TEXT", "a note for the timeline"},
+    {NULL, NULL, NULL},
+};
+static const cmd_opt whistle_opts_[] = {
+    {"dept", "A,B", "departments to dispatch to (comma-separated, or repeat the option)"},
+    {"lead", "A", "the lead department (default: the first)"},
+    {"kind", "K", "routine (default), tackle, emergency"},
+    {"note", "TEXT", "the operator's note for the departments"},
+    {NULL, NULL, NULL},
+};
+static const cmd_opt orders_opts[] = {
+    {"dept", "D", "this department's orders (default: yours, or all in scope)"},
+    {"state", "S", "pending, checked_in, done, returned"},
+    {"ticket", "T", "only this case's orders"},
+    {"limit", "N", "page size (server default 50, at most 500)"},
+    {"all", NULL, "follow the pages to the end"},
+    {NULL, NULL, NULL},
+};
+static const cmd_opt verify_opts[] = {
+    {"pass", NULL, "the fix is real: the case is verified"},
+    {"fail", NULL, "it is not: back for rework"},
+    {"note", "TEXT", "what was found on the spot"},
+    {NULL, NULL, NULL},
+};
+static const cmd_opt rate_opts[] = {{"comment", "TEXT", "the reporter's comment"}, {NULL, NULL, NULL}};
+static const cmd_opt nodes_opts[] = {
+    {"parent", "CODE", "only the children of this node"},
+    {"kind", "K", "district, street, community, grid, building"},
+    {NULL, NULL, NULL},
+};
+static const cmd_opt watch_opts[] = {
+    {"stream", "NAME", "the stream (default: your own; see whistle hello)"},
+    {"after", "SEQ", "replay from after SEQ (default: after the acknowledged cursor)"},
+    {"no-ack", NULL, "do not acknowledge (the cursor stays where it is)"},
+    {"count", "N", "exit after N pushes"},
+    {NULL, NULL, NULL},
+};
+
+const cmd cli_commands[] = {
+    {"report", "--node CODE --category CODE [options] TEXT...", "Report a new case; prints its ticket and state.",
+     report_opts, 1, -1, run_report},
+    {"show", "TICKET", "Show a case with its timeline.", no_opts, 1, 1, run_show},
+    {"list", "[--state S] [--node CODE] [--limit N] [--all]", "List cases.", list_opts, 0, 0, run_list},
+    {"file", "TICKET [--note TEXT]", "File a case: accept it into the loop (立案).", note_opts, 1, 1, run_file},
+    {"reject", "TICKET --reason TEXT", "Reject a case, with a reason (不予立案).", reject_opts, 1, 1, run_reject},
+    {"assign", "TICKET --to NAME [--note TEXT]", "Hand a case to a grid or community worker.", assign_opts, 1, 1,
+     run_assign},
+    {"resolve", "TICKET TEXT...", "Record what local handling did.", no_opts, 2, -1, run_resolve},
+    {"whistle", "TICKET --dept A,B [--lead A] [--kind K] [--note TEXT]",
+     "Whistle a case to departments (吹哨): one dispatch order each.", whistle_opts_, 1, 1, run_whistle},
+    {"orders", "[--dept D] [--state S] [--ticket T] [--limit N] [--all]", "List dispatch orders.", orders_opts, 0,
+     0, run_orders},
+    {"checkin", "ORDER [--note TEXT]", "Check in to a dispatch order (报到).", note_opts, 1, 1, run_checkin},
+    {"feedback", "ORDER TEXT...", "Feed back what the department did (反馈).", no_opts, 2, -1, run_feedback},
+    {"return", "ORDER --reason TEXT", "Return an order that is not your duty (退单).", reject_opts, 1, 1,
+     run_return},
+    {"verify", "TICKET --pass|--fail [--note TEXT]", "Record the on-the-spot check (核查).", verify_opts, 1, 1,
+     run_verify},
+    {"close", "TICKET [--note TEXT]", "Close a case (结案).", note_opts, 1, 1, run_close},
+    {"rate", "TICKET SCORE [--comment TEXT]", "Rate a closed case, 1 to 5 (评价).", rate_opts, 2, 2, run_rate},
+    {"nodes", "[--parent CODE] [--kind K]", "List the tree of places.", nodes_opts, 0, 0, run_nodes},
+    {"departments", "", "List the departments.", no_opts, 0, 0, run_departments},
+    {"categories", "", "List the case categories with their departments and time limits.", no_opts, 0, 0,
+     run_categories},
+    {"watch", "[--stream NAME] [--after SEQ] [--no-ack] [--count N]",
+     "Subscribe to a stream and print each push as it arrives.", watch_opts, 0, 0, run_watch},
+    {"ping", "", "Measure the round trip to the server.", no_opts, 0, 0, run_ping},
+    {"hello", "", "Show who the server thinks you are: principal, role, scope, streams.", no_opts, 0, 0,
+     run_hello},
+    {NULL, NULL, NULL, NULL, 0, 0, NULL},
+};
+
+const cmd *cli_find(const char *name)
+{
+    for (const cmd *c = cli_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
