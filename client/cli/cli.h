@@ -18,6 +18,7 @@ typedef struct cli {
     const char *config;     /* --config FILE, or NULL */
     const char *idempotency_key; /* --idempotency-key, or NULL: random */
     bool json;
+    bool quiet;             /* -q: print only the ids (tickets, order ids, codes) */
     whistle_client *client; /* connected on first use */
     whistle_resolved conn;  /* the settings it was connected with */
 } cli;

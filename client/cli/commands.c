@@ -130,6 +130,10 @@ int cli_run(cli *x, const cmd *c, int argc, char **argv)
             a.val[k] = v;
             continue;
         }
+        if (!only_pos && strcmp(s, "-q") == 0) {
+            cli_global_option(x, argc, argv, i);
+            continue;
+        }
         if (!only_pos && s[0] == '-' && s[1] && !isdigit((unsigned char)s[1]) && s[1] != '.') {
             rc = cli_usage_error("%s: unknown option '%s' (put -- before text that starts with '-')", c->name, s);
             break;
@@ -311,6 +315,17 @@ static void print_order_line(const Whistle__V1__Order *o)
     printf("order %" PRIu64 "  %s  %s  %s\n", o->id, o->ticket, o->department, whistle_order_state_name(o->state));
 }
 
+/* A listing: the table, or with -q only its first column (the codes). */
+static void emit_table(const cli *x, table *tb)
+{
+    if (!x->quiet) {
+        table_print(tb, stdout);
+        return;
+    }
+    for (int r = 1; r < tb->nrows; r++)
+        printf("%s\n", tb->cells[r * tb->ncols]);
+}
+
 /* Calls and prints a response whose result is an Event as one line (or the
  * whole case with --json). */
 static int call_event(cli *x, Whistle__V1__Request *req)
@@ -321,8 +336,12 @@ static int call_event(cli *x, Whistle__V1__Request *req)
         return rc;
     if (x->json)
         print_json_result(resp);
-    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT)
-        print_event_line(resp->event);
+    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT) {
+        if (x->quiet)
+            printf("%s\n", resp->event->ticket);
+        else
+            print_event_line(resp->event);
+    }
     whistle_response_free(resp);
     return EXIT_OK;
 }
@@ -335,8 +354,12 @@ static int call_order(cli *x, Whistle__V1__Request *req)
         return rc;
     if (x->json)
         print_json_result(resp);
-    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_ORDER)
-        print_order_line(resp->order);
+    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_ORDER) {
+        if (x->quiet)
+            printf("%" PRIu64 "\n", resp->order->id);
+        else
+            print_order_line(resp->order);
+    }
     whistle_response_free(resp);
     return EXIT_OK;
 }
@@ -396,8 +419,12 @@ static int run_show(cli *x, args *a)
         return rc;
     if (x->json)
         print_json_result(resp);
-    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT)
-        print_event(resp->event);
+    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT) {
+        if (x->quiet)
+            printf("%s\n", resp->event->ticket);
+        else
+            print_event(resp->event);
+    }
     whistle_response_free(resp);
     return EXIT_OK;
 }
@@ -439,6 +466,10 @@ static int run_list(cli *x, args *a)
                 json_array_append_new(events, cli_json_message(&e->base));
                 continue;
             }
+            if (x->quiet) {
+                printf("%s\n", e->ticket);
+                continue;
+            }
             const char *row[] = {e->ticket,        whistle_state_name(e->state),
                                  e->category,      e->node,
                                  priority_word(e->priority), cli_local_time(e->created_ms, false, t, sizeof t),
@@ -462,7 +493,8 @@ static int run_list(cli *x, args *a)
             json_object_set_new(o, "next_cursor", json_string(cursor ? cursor : ""));
             cli_json_print(o);
         } else {
-            table_print(&tb, stdout);
+            if (!x->quiet)
+                table_print(&tb, stdout);
             if (cursor)
                 fprintf(stderr, "(more cases: use --all)\n");
         }
@@ -564,10 +596,14 @@ static int run_whistle(cli *x, args *a)
         print_json_result(resp);
     else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_WHISTLE) {
         const Whistle__V1__WhistleResult *wr = resp->whistle;
-        if (wr->event)
+        if (x->quiet) {
+            for (size_t i = 0; i < wr->n_orders; i++)
+                printf("%" PRIu64 "\n", wr->orders[i]->id);
+        } else if (wr->event)
             printf("%s  %s  (%s whistle)\n\n", wr->event->ticket, whistle_state_name(wr->event->state),
                    kind_word(wr->event->whistle_kind));
-        print_orders(wr->orders, wr->n_orders);
+        if (!x->quiet)
+            print_orders(wr->orders, wr->n_orders);
     }
     whistle_response_free(resp);
     return EXIT_OK;
@@ -651,6 +687,8 @@ static int run_orders(cli *x, args *a)
         for (size_t i = 0; ol && i < ol->n_orders; i++) {
             if (x->json)
                 json_array_append_new(orders, cli_json_message(&ol->orders[i]->base));
+            else if (x->quiet)
+                printf("%" PRIu64 "\n", ol->orders[i]->id);
             else
                 order_row(&tb, ol->orders[i]);
         }
@@ -667,7 +705,8 @@ static int run_orders(cli *x, args *a)
             json_object_set_new(o, "next_after_id", json_integer((json_int_t)after));
             cli_json_print(o);
         } else {
-            table_print(&tb, stdout);
+            if (!x->quiet)
+                table_print(&tb, stdout);
             if (after)
                 fprintf(stderr, "(more orders: use --all)\n");
         }
@@ -756,7 +795,7 @@ static int run_nodes(cli *x, args *a)
             const char *row[] = {n->code, kind, n->parent, n->name_zh, n->name_en};
             table_add(&tb, row);
         }
-        table_print(&tb, stdout);
+        emit_table(x, &tb);
         table_free(&tb);
     }
     whistle_response_free(resp);
@@ -785,7 +824,7 @@ static int run_departments(cli *x, args *a)
             const char *row[] = {d->code, d->name_zh, d->name_en};
             table_add(&tb, row);
         }
-        table_print(&tb, stdout);
+        emit_table(x, &tb);
         table_free(&tb);
     }
     whistle_response_free(resp);
@@ -812,8 +851,15 @@ static int run_categories(cli *x, args *a)
         for (size_t i = 0; i < resp->categories->n_categories; i++) {
             const Whistle__V1__Category *c = resp->categories->categories[i];
             char ci[16], rs[16], depts[256];
-            snprintf(ci, sizeof ci, "%um", c->check_in_minutes);
-            snprintf(rs, sizeof rs, "%uh", c->resolve_hours);
+            /* Major classes carry no limits of their own: "-", not "0m". */
+            if (c->check_in_minutes)
+                snprintf(ci, sizeof ci, "%um", c->check_in_minutes);
+            else
+                snprintf(ci, sizeof ci, "-");
+            if (c->resolve_hours)
+                snprintf(rs, sizeof rs, "%uh", c->resolve_hours);
+            else
+                snprintf(rs, sizeof rs, "-");
             size_t o = 0;
             depts[0] = '\0';
             for (size_t k = 0; k < c->n_departments && o < sizeof depts; k++)
@@ -821,7 +867,7 @@ static int run_categories(cli *x, args *a)
             const char *row[] = {c->code, ci, rs, depts, c->name_zh, c->name_en};
             table_add(&tb, row);
         }
-        table_print(&tb, stdout);
+        emit_table(x, &tb);
         table_free(&tb);
     }
     whistle_response_free(resp);
@@ -866,7 +912,7 @@ static int run_ping(cli *x, args *a)
                                                                              : json_object();
         json_object_set_new(j, "rtt_ms", json_real(rtt));
         cli_json_print(j);
-    } else {
+    } else if (!x->quiet) {
         char t[64];
         /* The server's clock against the midpoint of the round trip. */
         double offset = (double)server - ((double)p.sent_ms + rtt / 2);
@@ -890,6 +936,10 @@ static int run_hello(cli *x, args *a)
     }
     char buf[1024];
     const Whistle__V1__Principal *p = h->principal;
+    if (x->quiet) {
+        printf("%s\n", p ? p->name : "");
+        return EXIT_OK;
+    }
     kv_print(stdout, "principal", p ? p->name : "", true);
     kv_print(stdout, "role", p ? whistle_role_name(p->role) : "", true);
     kv_print(stdout, "scope", p ? p->scope : "", true);
@@ -966,7 +1016,7 @@ static int run_watch(cli *x, args *a)
     int rc = cli_call(x, &req, &resp);
     if (rc)
         return rc;
-    if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_SUBSCRIBE) {
+    if (!x->json && !x->quiet && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_SUBSCRIBE) {
         const Whistle__V1__SubscribeResult *sr = resp->subscribe;
         /* On stderr: stdout carries only pushes, one per line. */
         fprintf(stderr, "watching %s from seq %" PRIu64 " (last %" PRIu64 ", acked %" PRIu64 ")%s\n", sr->stream,
@@ -996,7 +1046,10 @@ static int run_watch(cli *x, args *a)
         if (x->json)
             cli_json_print(cli_json_message(&p->base));
         else {
-            print_push_line(p);
+            if (x->quiet)
+                printf("%s\n", p->event ? p->event->ticket : p->order ? p->order->ticket : "-");
+            else
+                print_push_line(p);
             fflush(stdout);
         }
         if (ferror(stdout)) {
