@@ -232,6 +232,7 @@ static void handle_push_ack(conn *c, Whistle__V1__PushAck *ack, Whistle__V1__Pri
                  ack->stream ? ack->stream : "");
         return;
     }
+    log_debug("connection %s %s: push ack %s %llu", c->peer, c->cn, ack->stream, (unsigned long long)ack->seq);
     intent *it = calloc(1, sizeof *it);
     if (!it)
         return;
@@ -240,6 +241,45 @@ static void handle_push_ack(conn *c, Whistle__V1__PushAck *ack, Whistle__V1__Pri
     it->ack_stream = strdup(ack->stream);
     it->ack_seq = ack->seq;
     conn_submit(c, it);
+}
+
+/* Hands the frame to the writer as an intent of the given kind. */
+static void submit_copy(conn *c, int kind, uint64_t id, const uint8_t *data, size_t len)
+{
+    intent *it = calloc(1, sizeof *it);
+    uint8_t *copy = malloc(len);
+    if (!it || !copy) {
+        free(it);
+        free(copy);
+        reply_status(c, id, WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED, "out of memory");
+        return;
+    }
+    memcpy(copy, data, len);
+    it->kind = kind;
+    it->req_id = id;
+    it->principal = strdup(c->cn);
+    it->frame = copy;
+    it->frame_len = len;
+    conn_submit(c, it);
+}
+
+void router_after_barrier(conn *c, const uint8_t *data, size_t len)
+{
+    server *s = c->srv;
+    arena *a = arena_new();
+    Whistle__V1__Frame *f = whistle__v1__frame__unpack(arena_allocator(a), len, data);
+    MDB_txn *txn = store_read_begin(s->st);
+    Whistle__V1__Principal *who = txn ? api_principal(s->st, txn, c->cn, a) : NULL;
+    store_read_end(s->st);
+    if (f && f->kind_case == WHISTLE__V1__FRAME__KIND_REQUEST &&
+        f->request->call_case == WHISTLE__V1__REQUEST__CALL_SUBSCRIBE) {
+        if (who && who->enabled)
+            handle_subscribe(c, f->request, who, a);
+        else
+            reply_status(c, f->request->id, WHISTLE__V1__STATUS__CODE__UNAUTHENTICATED,
+                         "this principal was disabled");
+    }
+    arena_free(a);
 }
 
 void router_frame(conn *c, const uint8_t *data, size_t len)
@@ -329,7 +369,10 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
     }
     case WHISTLE__V1__REQUEST__CALL_SUBSCRIBE:
         store_read_end(s->st);
-        handle_subscribe(c, req, who, a);
+        /* Through the writer's queue first: the cursor it reads then
+         * includes every PushAck received before this Subscribe, on any
+         * connection (PushAck has no answer a client could wait for). */
+        submit_copy(c, INTENT_BARRIER, id, data, len);
         goto out;
     default:
         break;
@@ -337,21 +380,7 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
 
     if (api_is_write(req)) {
         store_read_end(s->st);
-        intent *it = calloc(1, sizeof *it);
-        uint8_t *copy = malloc(len);
-        if (!it || !copy) {
-            free(it);
-            free(copy);
-            reply_status(c, id, WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED, "out of memory");
-            goto out;
-        }
-        memcpy(copy, data, len);
-        it->kind = INTENT_REQUEST;
-        it->req_id = id;
-        it->principal = strdup(c->cn);
-        it->frame = copy;
-        it->frame_len = len;
-        conn_submit(c, it);
+        submit_copy(c, INTENT_REQUEST, id, data, len);
         goto out;
     }
 

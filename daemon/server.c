@@ -99,6 +99,7 @@ typedef struct wreq {
 } wreq;
 
 static void maybe_resume(conn *c);
+static void maybe_finish_peer_close(conn *c);
 static void sub_pump(sub *b);
 
 static void on_written(uv_write_t *req, int status)
@@ -110,8 +111,10 @@ static void on_written(uv_write_t *req, int status)
     if (status < 0) {
         conn_close(c, uv_strerror(status));
     } else if (!c->closing) {
-        if (c->close_after_flush && c->out_pending == 0) {
+        if (c->close_after_flush && c->out_pending == 0 && c->in_flight == 0) {
             conn_close(c, NULL);
+        } else if (c->peer_closed) {
+            maybe_finish_peer_close(c);
         } else {
             maybe_resume(c);
             /* Subscriptions that stopped on a full pipe go on now. */
@@ -196,7 +199,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
 static void start_reading(conn *c)
 {
-    if (c->reading || c->closing || c->srv->draining)
+    if (c->reading || c->closing || c->peer_closed || c->srv->draining)
         return;
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
         c->reading = true;
@@ -274,6 +277,17 @@ static void process_frames(conn *c)
     }
 }
 
+/* After the peer's close_notify: serve the frames it sent before, then
+ * close once every answer is written. */
+static void maybe_finish_peer_close(conn *c)
+{
+    if (c->closing)
+        return;
+    process_frames(c);
+    if (!c->closing && c->in_flight == 0 && c->out_pending == 0)
+        conn_close(c, "peer closed");
+}
+
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     conn *c = stream->data;
@@ -327,8 +341,18 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         }
         if (n == TLS_WANT)
             break;
+        if (n == TLS_CLOSED) {
+            /* Frames that came before the close_notify are still served
+             * (a PushAck sent just before closing must not be lost); the
+             * connection closes once they are all answered. */
+            c->peer_closed = true;
+            stop_reading(c);
+            flush_tls(c);
+            maybe_finish_peer_close(c);
+            return;
+        }
         flush_tls(c);
-        conn_close(c, n == TLS_CLOSED ? "peer closed" : "TLS error");
+        conn_close(c, "TLS error");
         return;
     }
     flush_tls(c);
@@ -402,7 +426,7 @@ void conn_submit(conn *c, intent *it)
 {
     it->owner = c;
     c->refs++;
-    if (it->kind == INTENT_REQUEST)
+    if (it->kind == INTENT_REQUEST || it->kind == INTENT_BARRIER)
         c->in_flight++;
     writer_submit(c->srv->w, it);
 }
@@ -421,11 +445,21 @@ static void on_writer_done(void *ud, intent *done)
             c->in_flight--;
             if (!c->closing && it->out)
                 conn_send(c, it->out, it->out_len);
+        } else if (it->kind == INTENT_BARRIER) {
+            c->in_flight--;
+            if (!c->closing)
+                router_after_barrier(c, it->frame, it->frame_len);
         }
         for (size_t i = 0; i < it->touched.n; i++)
             stream_touched_add(&all, it->touched.names[i]);
-        if (!c->closing)
-            maybe_resume(c);
+        if (!c->closing) {
+            if (c->close_after_flush && c->in_flight == 0 && c->out_pending == 0)
+                conn_close(c, NULL);
+            else if (c->peer_closed)
+                maybe_finish_peer_close(c);
+            else
+                maybe_resume(c);
+        }
         conn_unref(c);
         intent_free(it);
     }

@@ -36,7 +36,8 @@ struct conn {
     uint64_t id;
     int refs;           /* the conn itself + intents in the writer */
     bool closing;
-    bool close_after_flush;
+    bool close_after_flush; /* a framing or auth error: answer, then close */
+    bool peer_closed;       /* close_notify received: finish, then close */
     bool reading;
     bool hello_done;
     char peer[64];      /* address:port, for logs */
@@ -95,6 +96,8 @@ void server_streams_touched(server *s, const stream_touched *t);
 
 /* router.c: handles one whole frame from a connection. */
 void router_frame(conn *c, const uint8_t *data, size_t len);
+/* Finishes a request that waited for a writer barrier (Subscribe). */
+void router_after_barrier(conn *c, const uint8_t *data, size_t len);
 /* Validates every string field of a message (recursively) as UTF-8; on
  * failure returns the field's name. */
 const char *router_check_utf8(const ProtobufCMessage *m);

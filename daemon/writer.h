@@ -16,7 +16,10 @@
 #include "store.h"
 #include "stream.h"
 
-enum { INTENT_REQUEST = 1, INTENT_ACK = 2 };
+/* INTENT_BARRIER changes nothing: it comes back once everything submitted
+ * before it is committed, so the loop can act on a state that includes
+ * them (a Subscribe from the cursor sees every PushAck received before). */
+enum { INTENT_REQUEST = 1, INTENT_ACK = 2, INTENT_BARRIER = 3 };
 
 typedef struct intent {
     struct intent *next;
