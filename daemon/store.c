@@ -10,7 +10,6 @@
 #include "audit.h"
 #include "whistle/v1/whistle.pb-c.h"
 
-#define SCHEMA_VERSION 1u
 #define DEFAULT_MAP ((size_t)64 << 20)
 #define DEFAULT_MAP_MAX ((size_t)16 << 30)
 
@@ -75,7 +74,7 @@ static int check_schema(store *st, MDB_txn *txn, char *err, size_t errlen)
     MDB_val k = {6, "schema"}, v;
     int rc = mdb_get(txn, st->meta, &k, &v);
     if (rc == MDB_NOTFOUND) {
-        uint8_t b[4] = {0, 0, 0, SCHEMA_VERSION};
+        uint8_t b[4] = {0, 0, 0, STORE_SCHEMA_VERSION};
         v.mv_size = 4;
         v.mv_data = b;
         rc = mdb_put(txn, st->meta, &k, &v, 0);
@@ -90,11 +89,11 @@ static int check_schema(store *st, MDB_txn *txn, char *err, size_t errlen)
     const uint8_t *p = v.mv_data;
     uint32_t have = v.mv_size == 4 ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
                                    : 0;
-    if (have == 0 || have > SCHEMA_VERSION) {
+    if (have == 0 || have > STORE_SCHEMA_VERSION) {
         snprintf(err, errlen,
                  "store: %s has schema version %u, this whistled knows up to %u; "
                  "run a newer whistled or restore a backup",
-                 st->dir, have, SCHEMA_VERSION);
+                 st->dir, have, STORE_SCHEMA_VERSION);
         return MDB_INCOMPATIBLE;
     }
     return 0;

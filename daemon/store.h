@@ -38,6 +38,10 @@
 
 #include "arena.h"
 
+/* The layout version written to meta "schema"; a store with a newer one is
+ * refused at open (and reported by whistled --check). */
+#define STORE_SCHEMA_VERSION 1u
+
 typedef enum { STORE_SYNC_FULL = 0, STORE_SYNC_NOMETASYNC, STORE_SYNC_NONE } store_sync;
 
 typedef struct store_opts {
