@@ -41,7 +41,9 @@ const char *harness_pki(void)
     cr_assert(lock >= 0, "cannot open the PKI lock: %s", strerror(errno));
     flock(lock, LOCK_EX);
     char done[512];
-    snprintf(done, sizeof done, "%s/.complete", WHISTLE_TEST_PKI_DIR);
+    /* The marker names what the PKI holds, so that a build tree made
+     * before a fixture was added makes the missing part. */
+    snprintf(done, sizeof done, "%s/.complete-future", WHISTLE_TEST_PKI_DIR);
     if (access(done, F_OK) != 0) {
         char cmd[2048];
         const char *d = WHISTLE_TEST_PKI_DIR, *s = WHISTLE_SOURCE_DIR "/scripts/dev-pki.sh";
@@ -49,8 +51,8 @@ const char *harness_pki(void)
                  "%s %s admin operator operator2 police urban market emergency environment health fire "
                  "housing gridworker community kiosk hotline sensor stranger >/dev/null && "
                  "%s revoke %s revoked >/dev/null && %s expired %s police >/dev/null && "
-                 "%s foreign %s police >/dev/null && touch %s",
-                 s, d, s, d, s, d, s, d, done);
+                 "%s future %s police >/dev/null && %s foreign %s police >/dev/null && touch %s",
+                 s, d, s, d, s, d, s, d, s, d, done);
         cr_assert_eq(run(cmd), 0, "making the fixture PKI failed: %s", cmd);
     }
     flock(lock, LOCK_UN);

@@ -27,7 +27,8 @@ typedef struct daemon_h {
 
 /* The fixture PKI directory (made on first use): the demo principals plus
  * "stranger" (valid certificate, no principal), "revoked" (in the CRL),
- * expired/police and foreign/police. */
+ * expired/police, future/police (not yet valid) and foreign/police (signed
+ * by another CA). */
 const char *harness_pki(void);
 
 /* Starts whistled; extra_conf (may be NULL) is appended to the generated
