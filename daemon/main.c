@@ -1,5 +1,6 @@
 /* main.c: whistled's entry point: flags, config, store, seed, serve. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +192,10 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    /* A store file that reaches the file size limit (ulimit -f, systemd's
+     * LimitFSIZE=) must fail the commit with EFBIG, answered as a full
+     * disk, not kill the daemon with SIGXFSZ. */
+    signal(SIGXFSZ, SIG_IGN);
     uv_loop_t loop;
     uv_loop_init(&loop);
     server srv;

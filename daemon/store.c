@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -51,7 +54,30 @@ const char *store_strerror(int rc)
         return "a stored record does not unpack (damaged store?)";
     if (rc == MDB_MAP_FULL)
         return "the store is full (its map is at map_max; raise map_max and restart)";
+    if (rc == ENOSPC || rc == EDQUOT)
+        return "the disk holding the store is full (writes resume once space is freed)";
+    if (rc == EFBIG)
+        return "the store file reached the file size limit (writes resume once it is raised)";
     return mdb_strerror(rc);
+}
+
+bool store_out_of_space(store *st, int rc)
+{
+    if (rc == ENOSPC || rc == EDQUOT || rc == EFBIG)
+        return true;
+    if (rc != EIO)
+        return false;
+    /* LMDB reports a short write as EIO ("filesystem full?"): look. */
+    int fd;
+    struct stat sb;
+    if (mdb_env_get_fd(st->env, &fd) != 0 || fstat(fd, &sb) != 0)
+        return false;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (uint64_t)sb.st_size + 65536 > (uint64_t)rl.rlim_cur)
+        return true;
+    struct statvfs vfs;
+    return fstatvfs(fd, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < 1u << 20;
 }
 
 /* The named databases, in the order of the fields of struct store. */
