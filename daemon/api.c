@@ -67,6 +67,8 @@ const char *api_call_name(const Whistle__V1__Request *req)
 
 /* ------------------------------------------------------------ status */
 
+#define STATUS_MESSAGE_MAX 1000
+
 static Whistle__V1__Response *vstatus(Whistle__V1__Response *resp, arena *a, Whistle__V1__Status__Code code,
                                       const char *fmt, va_list ap)
 {
@@ -80,6 +82,15 @@ static Whistle__V1__Response *vstatus(Whistle__V1__Response *resp, arena *a, Whi
     if (n > 0) {
         s->message = arena_alloc(a, (size_t)n + 1);
         vsnprintf(s->message, (size_t)n + 1, fmt, ap);
+        /* Messages may quote what the client sent; a huge value must not
+         * make the answer huge (it would no longer fit a frame). Cut at a
+         * character boundary, and say so. */
+        if ((size_t)n > STATUS_MESSAGE_MAX + 3) {
+            size_t cut = STATUS_MESSAGE_MAX;
+            while (cut > 0 && ((unsigned char)s->message[cut] & 0xC0) == 0x80)
+                cut--;
+            memcpy(s->message + cut, "...", 4);
+        }
     }
     resp->status = s;
     /* A failed call carries no result, even if it had begun building one. */

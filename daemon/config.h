@@ -18,6 +18,8 @@ typedef struct config {
     size_t max_output;
     uint32_t max_connections;
     uint32_t idle_timeout; /* seconds, 0 = never */
+    uint32_t handshake_timeout; /* seconds to finish the TLS handshake */
+    uint32_t frame_timeout;     /* seconds to finish a frame once begun */
     /* [tls] */
     char *ca, *cert, *key, *crl;
     /* [store] */

@@ -102,7 +102,11 @@ void directory_list_nodes(call *c, const Whistle__V1__ListNodes *req)
     }
     const char *prefix;
     if (*parent) {
-        if (!digits_ok(parent, strlen(parent)) || !directory_node_get(c->st, c->txn, parent, c->a)) {
+        if (!digits_ok(parent, strlen(parent)) || strlen(parent) > 18) {
+            call_fail(c, CODE(INVALID_ARGUMENT), "parent \"%.40s\" is not a node code (6 to 18 digits)", parent);
+            return;
+        }
+        if (!directory_node_get(c->st, c->txn, parent, c->a)) {
             call_fail(c, CODE(NOT_FOUND), "no node %s", parent);
             return;
         }

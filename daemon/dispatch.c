@@ -123,7 +123,12 @@ void dispatch_whistle(call *c, const Whistle__V1__WhistleEvent *req)
     }
     for (size_t i = 0; i < nd; i++) {
         const char *d = str0(req->departments[i]);
-        if (!ident_ok(d, 32) || !directory_department_get(c->st, c->txn, d, c->a)) {
+        if (!ident_ok(d, 32)) {
+            call_fail(c, CODE(INVALID_ARGUMENT),
+                      "departments[%zu] is not a department code (1 to 32 printable characters, no spaces)", i);
+            return;
+        }
+        if (!directory_department_get(c->st, c->txn, d, c->a)) {
             call_fail(c, CODE(INVALID_ARGUMENT), "no department \"%s\"; list_departments shows them", d);
             return;
         }
@@ -173,7 +178,7 @@ void dispatch_whistle(call *c, const Whistle__V1__WhistleEvent *req)
         for (size_t j = 0; j < nd; j++)
             named |= strcmp(lead, req->departments[j]) == 0;
         if (!named) {
-            call_fail(c, CODE(INVALID_ARGUMENT), "lead %s is not one of the departments whistled", lead);
+            call_fail(c, CODE(INVALID_ARGUMENT), "lead \"%.40s\" is not one of the departments whistled", lead);
             return;
         }
     } else {
@@ -445,7 +450,11 @@ void dispatch_list_orders(call *c, const Whistle__V1__ListOrders *req)
         }
         dept = str0(w->department);
     }
-    if (*dept && (!ident_ok(dept, 32) || !directory_department_get(c->st, c->txn, dept, c->a))) {
+    if (*dept && !ident_ok(dept, 32)) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "department is not a department code (1 to 32 printable characters)");
+        return;
+    }
+    if (*dept && !directory_department_get(c->st, c->txn, dept, c->a)) {
         call_fail(c, CODE(NOT_FOUND), "no department \"%s\"", dept);
         return;
     }

@@ -200,7 +200,10 @@ int event_load(call *c, const char *ticket, Whistle__V1__Event **ev, event_snap 
     if (!*ticket)
         return call_fail(c, CODE(INVALID_ARGUMENT), "ticket is required for %s", c->name);
     if (!ident_ok(ticket, TICKET_MAX))
-        return call_fail(c, CODE(NOT_FOUND), "no case with that ticket (tickets look like E2026112100042)");
+        return call_fail(c, CODE(INVALID_ARGUMENT),
+                         "ticket is not a ticket number: tickets look like E2026112100042 (at most %d printable "
+                         "characters)",
+                         TICKET_MAX);
     void *bytes;
     size_t len;
     int rc = store_get_bytes(c->txn, c->st->events, ticket, strlen(ticket), c->a, &bytes, &len);
@@ -394,8 +397,8 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
         call_fail(c, CODE(INVALID_ARGUMENT), "node is required: the code of the place (e.g. a grid)");
         return;
     }
-    if (!digits_ok(node, strlen(node))) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "node \"%s\" is not a node code (6 to 18 digits)", node);
+    if (!digits_ok(node, strlen(node)) || strlen(node) < 6 || strlen(node) > 18) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "node \"%.40s\" is not a node code (6 to 18 digits)", node);
         return;
     }
     if (check_text(c, "description", req->description, DESCRIPTION_MAX, true) ||
@@ -441,7 +444,7 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
     const char *cat = str0(req->category);
     if (!digits_ok(cat, 4)) {
         call_fail(c, CODE(INVALID_ARGUMENT),
-                  "category \"%s\" is not a minor class: 4 digits, major + minor (e.g. 0101)", cat);
+                  "category \"%.40s\" is not a minor class: 4 digits, major + minor (e.g. 0101)", cat);
         return;
     }
     if (!directory_category_get(c->st, c->txn, cat, c->a)) {
@@ -536,7 +539,7 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
     bool admin = c->who->role == ROLE(ADMIN);
     if (*node) {
         if (!digits_ok(node, strlen(node)) || strlen(node) > 18) {
-            call_fail(c, CODE(INVALID_ARGUMENT), "node \"%s\" is not a node code", node);
+            call_fail(c, CODE(INVALID_ARGUMENT), "node \"%.40s\" is not a node code (6 to 18 digits)", node);
             return;
         }
         if (!admin && !scope_covers(c->who->scope, node)) {
@@ -699,11 +702,16 @@ void event_assign(call *c, const Whistle__V1__AssignEvent *req)
         call_fail(c, CODE(INVALID_ARGUMENT), "assignee is required: a grid or community worker's name");
         return;
     }
+    if (!ident_ok(to, 64)) {
+        call_fail(c, CODE(INVALID_ARGUMENT),
+                  "assignee is not a principal's name (1 to 64 printable characters, no spaces)");
+        return;
+    }
     if (ev->state != ST(FILED)) {
         event_wrong_state(c, ev, "filed");
         return;
     }
-    Whistle__V1__Principal *p = ident_ok(to, 64) ? directory_principal_get(c->st, c->txn, to, c->a) : NULL;
+    Whistle__V1__Principal *p = directory_principal_get(c->st, c->txn, to, c->a);
     if (!p) {
         call_fail(c, CODE(NOT_FOUND), "no principal named %s", to);
         return;

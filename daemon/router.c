@@ -137,6 +137,11 @@ static void reply_status(conn *c, uint64_t id, int code, const char *msg)
     conn_send_response(c, &resp);
 }
 
+/* Hello.client_name goes into log lines: a name, not a document. */
+#define HELLO_NAME_MAX 128
+/* Stream names (stream.h): a prefix and a code or principal name. */
+#define STREAM_NAME_MAX 200
+
 static void handle_hello(conn *c, Whistle__V1__Request *req, Whistle__V1__Principal *who, arena *a)
 {
     server *s = c->srv;
@@ -146,6 +151,13 @@ static void handle_hello(conn *c, Whistle__V1__Request *req, Whistle__V1__Princi
         snprintf(msg, sizeof msg, "protocol version %u is not supported; this server speaks version %d",
                  h->protocol_version, WHISTLE_PROTOCOL_VERSION);
         reply_status(c, req->id, WHISTLE__V1__STATUS__CODE__FAILED_PRECONDITION, msg);
+        return;
+    }
+    if (h->client_name && strlen(h->client_name) > HELLO_NAME_MAX) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "client_name is %zu bytes; at most %d are allowed", strlen(h->client_name),
+                 HELLO_NAME_MAX);
+        reply_status(c, req->id, WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT, msg);
         return;
     }
     Whistle__V1__HelloResult *r = arena_alloc(a, sizeof *r);
@@ -177,9 +189,25 @@ static void handle_subscribe(conn *c, Whistle__V1__Request *req, Whistle__V1__Pr
 {
     server *s = c->srv;
     Whistle__V1__Subscribe *sb = req->subscribe;
-    char name[300];
-    if (sb->stream && *sb->stream)
+    char name[STREAM_NAME_MAX + 100];
+    if (sb->stream && *sb->stream) {
+        /* Checked before it is copied: a long name must be refused, not
+         * cut into the name of some other stream. */
+        size_t n = strlen(sb->stream);
+        bool printable = n <= STREAM_NAME_MAX;
+        for (size_t i = 0; printable && i < n; i++)
+            printable = (unsigned char)sb->stream[i] > 0x20 && (unsigned char)sb->stream[i] < 0x7f;
+        if (!printable) {
+            char msg[200];
+            snprintf(msg, sizeof msg,
+                     "stream is not a stream name (dept:<code>, street:<code> or principal:<name>; at most %d "
+                     "printable characters)",
+                     STREAM_NAME_MAX);
+            reply_status(c, req->id, WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT, msg);
+            return;
+        }
         snprintf(name, sizeof name, "%s", sb->stream);
+    }
     else
         stream_default_for(who, name, sizeof name);
     if (!*name) {
@@ -228,7 +256,7 @@ static void handle_push_ack(conn *c, Whistle__V1__PushAck *ack, Whistle__V1__Pri
 {
     if (!ack->stream || !*ack->stream || !stream_allowed(who, ack->stream)) {
         /* PushAck has no answer; a bad one is dropped with a log line. */
-        log_info("connection %s %s: push ack for stream \"%s\" ignored: not its stream", c->peer, c->cn,
+        log_info("connection %s %s: push ack for stream \"%.80s\" ignored: not its stream", c->peer, c->cn,
                  ack->stream ? ack->stream : "");
         return;
     }

@@ -197,12 +197,30 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
+static void note_partial(conn *c);
+
 static void start_reading(conn *c)
 {
     if (c->reading || c->closing || c->peer_closed || c->srv->draining)
         return;
-    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
+    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0) {
         c->reading = true;
+        /* A frame left half-read while we did not read is not the
+         * client's delay: its clock starts again now. */
+        c->partial_since_ms = 0;
+        note_partial(c);
+    }
+}
+
+/* frame_timeout: remembers since when a frame (or a TLS record) has been
+ * arriving. Called after each read and each whole frame. */
+static void note_partial(conn *c)
+{
+    bool partial = whistle_framer_pending(&c->framer) > 0 || tls_pending_in(&c->tls) > 0;
+    if (!partial)
+        c->partial_since_ms = 0;
+    else if (!c->partial_since_ms)
+        c->partial_since_ms = server_now_ms(c->srv);
 }
 
 static void stop_reading(conn *c)
@@ -273,6 +291,7 @@ static void process_frames(conn *c)
             return;
         }
         c->last_active_ms = server_now_ms(c->srv);
+        c->partial_since_ms = 0; /* a whole frame: the next one's clock starts with its first byte */
         router_frame(c, frame, len);
     }
 }
@@ -355,9 +374,20 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         conn_close(c, "TLS error");
         return;
     }
+    if (c->tls.renegotiation_refused) {
+        /* OpenSSL has refused it already; a client that tries is either
+         * broken or probing, and gets no more of our time. */
+        log_warn("connection %s %s: TLS renegotiation attempt refused; closing", c->peer, c->cn);
+        flush_tls(c);
+        conn_close(c, NULL);
+        return;
+    }
     flush_tls(c);
     process_frames(c);
-    if (!c->closing && over_limits(c))
+    if (c->closing)
+        return;
+    note_partial(c);
+    if (over_limits(c))
         stop_reading(c);
 }
 
@@ -398,8 +428,22 @@ static void on_connection(uv_stream_t *listener, int status)
         snprintf(c->peer, sizeof c->peer, "%s:%d", ip, port);
     }
     if (s->draining || s->nconns >= s->cfg->max_connections) {
-        log_warn("connection %s refused: %s", c->peer,
-                 s->draining ? "stopping" : "max_connections reached");
+        int64_t now = server_now_ms(s);
+        if (now - s->refused_logged_ms >= 1000) {
+            char more[64] = "";
+            if (s->refused_quiet)
+                snprintf(more, sizeof more, " (and %llu more in the last second)",
+                         (unsigned long long)s->refused_quiet);
+            if (s->draining)
+                log_warn("connection %s refused: stopping%s", c->peer, more);
+            else
+                log_warn("connection %s refused: max_connections (%u) reached%s", c->peer,
+                         s->cfg->max_connections, more);
+            s->refused_logged_ms = now;
+            s->refused_quiet = 0;
+        } else {
+            s->refused_quiet++;
+        }
         c->closing = true;
         uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
         return;
@@ -412,6 +456,7 @@ static void on_connection(uv_stream_t *listener, int status)
     whistle_framer_init(&c->framer, s->cfg->max_frame);
     uv_tcp_nodelay(&c->tcp, 1);
     c->last_active_ms = server_now_ms(s);
+    c->accepted_ms = server_now_ms(s);
     c->next = s->conns;
     if (s->conns)
         s->conns->prev = c;
@@ -646,18 +691,32 @@ static void on_hup(uv_signal_t *h, int signum)
     log_info("SIGHUP: certificates and CRL reloaded");
 }
 
+/* Once a second: the time limits of every connection. */
 static void on_tick(uv_timer_t *t)
 {
     server *s = t->data;
-    if (!s->cfg->idle_timeout)
-        return;
+    const config *cfg = s->cfg;
     int64_t now = server_now_ms(s);
     conn *c = s->conns;
     while (c) {
         conn *n = c->next;
-        if (c->in_flight == 0 && !c->subs &&
-            now - (int64_t)c->last_active_ms > (int64_t)s->cfg->idle_timeout * 1000)
+        if (c->closing) {
+            /* closed already, waiting for its last writes */
+        } else if (!c->tls.established) {
+            if (now - c->accepted_ms > (int64_t)cfg->handshake_timeout * 1000) {
+                log_warn("connection %s closed: TLS handshake not finished within %u s (handshake_timeout)",
+                         c->peer, cfg->handshake_timeout);
+                conn_close(c, NULL);
+            }
+        } else if (c->reading && c->partial_since_ms &&
+                   now - c->partial_since_ms > (int64_t)cfg->frame_timeout * 1000) {
+            log_warn("connection %s %s closed: a frame begun %lld s ago is still incomplete (frame_timeout %u s)",
+                     c->peer, c->cn, (long long)(now - c->partial_since_ms) / 1000, cfg->frame_timeout);
+            conn_close(c, NULL);
+        } else if (cfg->idle_timeout && c->in_flight == 0 && !c->subs &&
+                   now - (int64_t)c->last_active_ms > (int64_t)cfg->idle_timeout * 1000) {
             conn_close(c, "idle timeout");
+        }
         c = n;
     }
 }

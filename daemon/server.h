@@ -47,6 +47,8 @@ struct conn {
     uint32_t in_flight;     /* requests read and not yet answered */
     size_t out_pending;     /* bytes handed to uv_write and not yet written */
     uint64_t last_active_ms;
+    int64_t accepted_ms;       /* for handshake_timeout */
+    int64_t partial_since_ms;  /* a frame or TLS record begun then; 0: none */
     sub *subs;
     conn *next, *prev;
 };
@@ -69,6 +71,10 @@ struct server {
     uint64_t next_conn_id;
     sub *buckets[SUB_BUCKETS];
     bool draining;
+    /* Refusals at max_connections are logged at most once a second; the
+     * ones in between are counted into the next line. */
+    int64_t refused_logged_ms;
+    uint64_t refused_quiet;
     clock_fn clock;
     void *clock_ctx;
     int exit_code;

@@ -38,6 +38,10 @@
 
 #include "arena.h"
 
+/* The layout version written to meta "schema"; a store with a newer one is
+ * refused at open (and reported by whistled --check). */
+#define STORE_SCHEMA_VERSION 1u
+
 typedef enum { STORE_SYNC_FULL = 0, STORE_SYNC_NOMETASYNC, STORE_SYNC_NONE } store_sync;
 
 typedef struct store_opts {
@@ -115,7 +119,14 @@ uint64_t store_get_be64(const uint8_t in[8]);
  * MDB_NOTFOUND -> NOT_FOUND, MDB_CORRUPTED -> DATA_LOSS, else INTERNAL) */
 int store_status_code(int mdb_rc);
 /* A short text for a store error code: mdb_strerror, or ours for a record
- * that does not unpack. */
+ * that does not unpack, a full map or a full disk. */
 const char *store_strerror(int rc);
+
+/* Whether a failed commit (rc) ran out of room rather than failed: the
+ * disk is full (ENOSPC, EDQUOT), the file hit the size limit (EFBIG), or
+ * LMDB's "short write" EIO while the disk or the limit is at its end.
+ * Such a commit is answered RESOURCE_EXHAUSTED, and the next one tries
+ * again: writes resume by themselves once there is room. */
+bool store_out_of_space(store *st, int rc);
 
 #endif

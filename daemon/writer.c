@@ -1,6 +1,7 @@
 /* writer.c: see writer.h. */
 #include "writer.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ struct writer {
     bool stop;
     bool started;
     uv_async_t async;
+    bool out_of_space; /* the last commit failed for want of room (logged once) */
     writer_done_fn done_cb;
     void *ud;
     writer_stats stats;
@@ -154,7 +156,7 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
         }
         if (rc != 0 && rc != MDB_NOTFOUND) {
             free(ik);
-            api_status(resp, a, store_status_code(rc), "store: %s", mdb_strerror(rc));
+            api_status(resp, a, store_status_code(rc), "store: %s", store_strerror(rc));
             goto abort_child;
         }
     }
@@ -176,14 +178,14 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
         if (rc != 0) {
             resp->result_case = WHISTLE__V1__RESPONSE__RESULT__NOT_SET;
             api_status(resp, a, store_status_code(rc), "store: cannot record the idempotency key: %s",
-                       mdb_strerror(rc));
+                       store_strerror(rc));
             goto abort_child;
         }
     }
     rc = mdb_txn_commit(child);
     if (rc != 0) {
         resp->result_case = WHISTLE__V1__RESPONSE__RESULT__NOT_SET;
-        api_status(resp, a, store_status_code(rc), "store: %s", mdb_strerror(rc));
+        api_status(resp, a, store_status_code(rc), "store: %s", store_strerror(rc));
         stream_touched_clear(&it->touched);
     }
     set_response(w, it, resp);
@@ -222,26 +224,48 @@ static void run_batch(writer *w, intent *batch)
                 fail_intent(w, it, store_status_code(rc), msg);
         return;
     }
+    size_t ok = 0, map_full = 0;
     for (intent *it = batch; it; it = it->next) {
-        if (it->kind == INTENT_REQUEST)
+        if (it->kind == INTENT_REQUEST) {
             apply_request(w, txn, it, now);
-        else if (it->kind == INTENT_ACK)
+            ok += it->code == 0;
+            /* the one RESOURCE_EXHAUSTED a call itself answers: MDB_MAP_FULL */
+            map_full += it->code == WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED;
+        } else if (it->kind == INTENT_ACK) {
             apply_ack(w, txn, it);
+        }
+    }
+    if (map_full && !w->out_of_space) {
+        log_error("store: the map is full at map_max (%zu MiB): writes are refused until there is room (reads go "
+                  "on); raise store.map_max and restart",
+                  w->st->map_max >> 20);
+        w->out_of_space = true;
     }
     rc = mdb_txn_commit(txn);
     if (rc != 0) {
         /* Nothing of the batch is durable: every answer says so, and no push
          * is announced (the subscribers read only committed entries). */
         atomic_fetch_add(&w->stats.failed_commits, 1);
+        /* A full disk is answered like a full map: RESOURCE_EXHAUSTED, and
+         * logged when it starts, not at every batch while it lasts. */
+        bool full = store_out_of_space(w->st, rc);
+        int code = full ? WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED : store_status_code(rc);
         char msg[256];
-        snprintf(msg, sizeof msg, "store: commit failed, nothing was changed: %s", mdb_strerror(rc));
-        log_error("%s", msg);
+        snprintf(msg, sizeof msg, "store: commit failed, nothing was changed: %s",
+                 full && rc == EIO ? "short write: the disk holding the store is full" : store_strerror(rc));
+        if (!full || !w->out_of_space)
+            log_error("%s%s", msg, full ? "; writes are refused until there is room (reads go on)" : "");
+        w->out_of_space = full;
         for (intent *it = batch; it; it = it->next)
             if (it->kind == INTENT_REQUEST && it->code == 0)
-                fail_intent(w, it, store_status_code(rc), msg);
+                fail_intent(w, it, code, msg);
             else
                 stream_touched_clear(&it->touched);
         return;
+    }
+    if (w->out_of_space && ok > 0 && !map_full) {
+        log_info("store: commits succeed again; writes resumed");
+        w->out_of_space = false;
     }
     atomic_fetch_add(&w->stats.commits, 1);
 }
