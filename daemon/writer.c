@@ -2,11 +2,13 @@
 #include "writer.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
 #include "arena.h"
+#include "audit.h"
 #include "daemon/records.pb-c.h"
 #include "log.h"
 #include "whistle/frame.h"
@@ -37,6 +39,9 @@ void intent_free(intent *it)
     free(it->principal);
     free(it->frame);
     free(it->ack_stream);
+    free(it->audit_call);
+    free(it->audit_target);
+    free(it->audit_what);
     free(it->out);
     stream_touched_clear(&it->touched);
     free(it);
@@ -208,17 +213,50 @@ static void apply_ack(writer *w, MDB_txn *batch, intent *it)
         mdb_txn_abort(child);
 }
 
+/* The audit record of a read that disclosed personal data; the answer in
+ * it->out goes out only if this commits. */
+static void apply_audit(writer *w, MDB_txn *batch, intent *it, int64_t now)
+{
+    MDB_txn *child = NULL;
+    int rc = mdb_txn_begin(w->st->env, batch, 0, &child);
+    if (!rc)
+        rc = audit_read_append(w->st, child, now, it->principal, it->audit_call, it->audit_target, it->audit_what);
+    if (child) {
+        if (rc)
+            mdb_txn_abort(child);
+        else
+            rc = mdb_txn_commit(child);
+    }
+    if (rc) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "store: the read could not be audited, so it is not answered: %s",
+                 mdb_strerror(rc));
+        fail_intent(w, it, store_status_code(rc), msg);
+        return;
+    }
+    it->code = 0;
+}
+
+static bool answers(const intent *it) { return it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT; }
+
 static void run_batch(writer *w, intent *batch)
 {
     int64_t now = w->clock(w->clock_ctx);
     MDB_txn *txn = NULL;
+    /* A large write (a directory import) gets room before its transaction:
+     * the map cannot grow while one is open. */
+    size_t reserve = 0;
+    for (intent *it = batch; it; it = it->next)
+        reserve += it->reserve;
+    if (reserve)
+        store_reserve(w->st, reserve);
     int rc = store_write_begin(w->st, &txn);
     if (rc != 0) {
         char msg[256];
         snprintf(msg, sizeof msg, "store: cannot begin the write transaction: %s", mdb_strerror(rc));
         log_error("%s", msg);
         for (intent *it = batch; it; it = it->next)
-            if (it->kind == INTENT_REQUEST)
+            if (answers(it))
                 fail_intent(w, it, store_status_code(rc), msg);
         return;
     }
@@ -227,6 +265,8 @@ static void run_batch(writer *w, intent *batch)
             apply_request(w, txn, it, now);
         else if (it->kind == INTENT_ACK)
             apply_ack(w, txn, it);
+        else if (it->kind == INTENT_AUDIT)
+            apply_audit(w, txn, it, now);
     }
     rc = mdb_txn_commit(txn);
     if (rc != 0) {
@@ -237,7 +277,7 @@ static void run_batch(writer *w, intent *batch)
         snprintf(msg, sizeof msg, "store: commit failed, nothing was changed: %s", mdb_strerror(rc));
         log_error("%s", msg);
         for (intent *it = batch; it; it = it->next)
-            if (it->kind == INTENT_REQUEST && it->code == 0)
+            if (answers(it) && it->code == 0)
                 fail_intent(w, it, store_status_code(rc), msg);
             else
                 stream_touched_clear(&it->touched);

@@ -16,7 +16,11 @@
 #include "store.h"
 #include "stream.h"
 
-enum { INTENT_REQUEST = 1, INTENT_ACK = 2 };
+/* REQUEST: a write call. ACK: a PushAck. AUDIT: a read's answer that
+ * discloses personal data, already packed in out: the writer appends the
+ * audit record and the answer goes out only once that is committed.
+ * FLUSH: nothing but a transaction, so that queued denials get written. */
+enum { INTENT_REQUEST = 1, INTENT_ACK = 2, INTENT_AUDIT = 3, INTENT_FLUSH = 4 };
 
 typedef struct intent {
     struct intent *next;
@@ -28,8 +32,11 @@ typedef struct intent {
     size_t frame_len;
     char *ack_stream;   /* INTENT_ACK */
     uint64_t ack_seq;
+    char *audit_call, *audit_target, *audit_what; /* INTENT_AUDIT */
+    size_t reserve;     /* bytes the write may need: the map grows first */
     /* filled by the writer */
-    uint8_t *out;       /* the response, length-prefixed, ready to send */
+    uint8_t *out;       /* the response, length-prefixed, ready to send
+                           (INTENT_AUDIT: set by the loop) */
     size_t out_len;
     int code;           /* its status code */
     stream_touched touched;
