@@ -178,6 +178,7 @@ static void smap_put(arena *a, smap *m, const char *k, int v)
 
 typedef struct row {
     const char *where;            /* "line 12", "nodes[3] (110105001)" */
+    uint64_t ord;                 /* where in the file: errors are listed in this order */
     const char *f[MAX_FIELDS];    /* NULL: the file has no such column/key */
     const char *fname[MAX_FIELDS]; /* the column or key as the file spells it */
     bool bad;                     /* an error was reported for it */
@@ -201,9 +202,16 @@ typedef struct imp {
     const dirio_opts *o;
     dirio_result *r;
     table_rows t[DIRIO_TABLES];
-    csv_buf err;
+    ptr_vec errs; /* struct err */
+    size_t err_bytes;
     ptr_vec notes;
 } imp;
+
+struct err {
+    uint64_t ord;
+    size_t n; /* the order it was found in, among equals */
+    const char *text;
+};
 
 static row *row_new(imp *m, int t)
 {
@@ -232,17 +240,27 @@ static void note(imp *m, const char *fmt, ...)
     ptr_vec_push(m->a, &m->notes, arena_strdup(m->a, buf));
 }
 
+static void add_err(imp *m, uint64_t ord, const char *text)
+{
+    m->r->n_errors++;
+    if (m->err_bytes >= ERR_BUDGET)
+        return; /* counted, not kept */
+    struct err *e = arena_alloc(m->a, sizeof *e);
+    e->ord = ord;
+    e->n = m->errs.n;
+    e->text = arena_strdup(m->a, text);
+    m->err_bytes += strlen(text) + 1;
+    ptr_vec_push(m->a, &m->errs, e);
+}
+
 /* Reports an error on a row (field -1: the row as a whole). */
 static void bad(imp *m, row *rw, int field, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void bad(imp *m, row *rw, int field, const char *fmt, ...)
 {
-    m->r->n_errors++;
-    if (rw && !rw->bad) {
+    if (!rw->bad) {
         rw->bad = true;
         m->r->bad_rows++;
     }
-    if (m->err.len >= ERR_BUDGET)
-        return;
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -250,15 +268,13 @@ static void bad(imp *m, row *rw, int field, const char *fmt, ...)
     va_end(ap);
     char line[1400];
     if (field >= 0)
-        snprintf(line, sizeof line, "%s: field \"%s\": %s", rw ? rw->where : "-", rw->fname[field], msg);
+        snprintf(line, sizeof line, "%s: field \"%s\": %s", rw->where, rw->fname[field], msg);
     else
-        snprintf(line, sizeof line, "%s: %s", rw ? rw->where : "-", msg);
-    if (m->err.len)
-        csv_append(&m->err, "\n", 1);
-    csv_append(&m->err, line, strlen(line));
+        snprintf(line, sizeof line, "%s: %s", rw->where, msg);
+    add_err(m, rw->ord, line);
 }
 
-/* An error about the file as a whole. */
+/* An error about the file as a whole (listed first). */
 static void bad_file(imp *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void bad_file(imp *m, const char *fmt, ...)
 {
@@ -267,10 +283,34 @@ static void bad_file(imp *m, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    m->r->n_errors++;
-    if (m->err.len)
-        csv_append(&m->err, "\n", 1);
-    csv_append(&m->err, msg, strlen(msg));
+    add_err(m, 0, msg);
+}
+
+static int err_cmp(const void *a, const void *b)
+{
+    const struct err *x = *(const struct err *const *)a, *y = *(const struct err *const *)b;
+    if (x->ord != y->ord)
+        return x->ord < y->ord ? -1 : 1;
+    return x->n < y->n ? -1 : x->n > y->n;
+}
+
+/* The errors in file order, one a line. */
+static const char *errors_text(imp *m)
+{
+    if (!m->errs.n)
+        return "";
+    qsort(m->errs.items, m->errs.n, sizeof *m->errs.items, err_cmp);
+    char *out = arena_alloc(m->a, m->err_bytes + 1), *p = out;
+    for (size_t i = 0; i < m->errs.n; i++) {
+        const struct err *e = m->errs.items[i];
+        size_t n = strlen(e->text);
+        if (i)
+            *p++ = '\n';
+        memcpy(p, e->text, n);
+        p += n;
+    }
+    *p = 0;
+    return out;
 }
 
 static const char *fv(const row *r, int i) { return r->f[i]; }
@@ -402,6 +442,7 @@ static void load_csv(imp *m, const void *data, size_t len)
             break;
         row *r = row_new(m, t);
         r->where = arena_printf(m->a, "line %zu", line);
+        r->ord = line;
         for (size_t k = 0; k < nc; k++)
             r->fname[k] = field_col[k] >= 0 ? h[field_col[k]] : table_cols[t][k].name;
         if (rc == CSV_BAD) {
@@ -470,6 +511,7 @@ static void load_json(imp *m, const void *data, size_t len)
         {
             row *r = row_new(m, t);
             r->where = arena_printf(m->a, "%s[%zu]", table_names[t], i);
+            r->ord = ((uint64_t)t << 40) + i + 1;
             for (size_t k = 0; table_cols[t][k].name; k++)
                 r->fname[k] = table_cols[t][k].name;
             if (!json_is_object(o)) {
@@ -1176,8 +1218,7 @@ int dirio_import(store *st, MDB_txn *txn, arena *a, const void *data, size_t len
     int rc = 0;
     if (!r->n_errors)
         rc = apply(&m);
-    r->errors = m.err.len ? arena_strndup(a, m.err.data, m.err.len) : "";
-    csv_buf_free(&m.err);
+    r->errors = errors_text(&m);
     if (rc)
         return rc;
     return r->n_errors ? 1 : 0;
@@ -1468,8 +1509,6 @@ int dirio_export(store *st, MDB_txn *txn, arena *a, Whistle__V1__DataFormat form
         if (json)
             csv_append(out, "{", 1);
         else
-            csv_append(out, "\xEF\xBB\xBF", 3); /* spreadsheets then read it as UTF-8 */
-        if (!json)
             csv_header(out, t);
     }
     for (; t <= last; t++, after = "") {
