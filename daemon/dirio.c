@@ -519,6 +519,11 @@ static void load_json(imp *m, const void *data, size_t len)
                 bad(m, r, -1, "each entry must be an object");
                 continue;
             }
+            /* name the entry by its code in every message about it */
+            json_t *key = json_object_get(o, table_cols[t][0].name);
+            if (json_is_string(key) && *json_string_value(key))
+                r->where = arena_printf(m->a, "%s[%zu] (%s)", table_names[t], i, json_string_value(key));
+            size_t errors_before = m->r->n_errors;
             for (size_t k = 0; table_cols[t][k].name; k++) {
                 const colspec *c = &table_cols[t][k];
                 json_t *v = json_object_get(o, c->name);
@@ -582,8 +587,9 @@ static void load_json(imp *m, const void *data, size_t len)
                 }
                 }
             }
-            if (!empty(r, 0))
-                r->where = arena_printf(m->a, "%s[%zu] (%s)", table_names[t], i, r->f[0]);
+            /* a value of the wrong type: the entry is not checked further */
+            if (m->r->n_errors > errors_before)
+                r->skip = true;
         }
     }
     json_decref(root);
