@@ -68,6 +68,8 @@ void cli_print_command_help(const cmd *c, FILE *out)
 
 int cli_run(cli *x, const cmd *c, int argc, char **argv)
 {
+    if (!c->opts && !c->run) /* a group: its words name the subcommand */
+        return cli_group_main(x, argc, argv);
     args a;
     memset(&a, 0, sizeof a);
     a.c = c;
@@ -429,6 +431,26 @@ static int run_show(cli *x, args *a)
     return EXIT_OK;
 }
 
+static int run_lookup(cli *x, args *a)
+{
+    Whistle__V1__LookupTicket l = WHISTLE__V1__LOOKUP_TICKET__INIT;
+    l.ticket = a->pos[0];
+    l.phone_last4 = a->pos[1];
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_LOOKUP_TICKET;
+    req.lookup_ticket = &l;
+    Whistle__V1__Response *resp;
+    int rc = cli_call(x, &req, &resp);
+    if (rc)
+        return rc;
+    if (x->json)
+        print_json_result(resp);
+    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT)
+        print_event(resp->event);
+    whistle_response_free(resp);
+    return EXIT_OK;
+}
+
 static int run_list(cli *x, args *a)
 {
     Whistle__V1__ListEvents l = WHISTLE__V1__LIST_EVENTS__INIT;
@@ -559,12 +581,68 @@ static int run_resolve(cli *x, args *a)
     return rc;
 }
 
+/* The catalogue's proposal for a case (权责清单): its departments joined by
+ * commas (malloc'd, "" if none) and the lead. Prints it unless quiet. */
+static int propose(cli *x, const char *ticket, char **depts, char **lead, bool print)
+{
+    Whistle__V1__ProposeDepartments p = WHISTLE__V1__PROPOSE_DEPARTMENTS__INIT;
+    p.ticket = (char *)ticket;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_PROPOSE_DEPARTMENTS;
+    req.propose_departments = &p;
+    Whistle__V1__Response *resp;
+    int rc = cli_call(x, &req, &resp);
+    if (rc)
+        return rc;
+    const Whistle__V1__DepartmentProposal *dp = resp->proposal;
+    size_t len = 1;
+    for (size_t i = 0; dp && i < dp->n_departments; i++)
+        len += strlen(dp->departments[i]) + 1;
+    *depts = calloc(1, len);
+    for (size_t i = 0; dp && i < dp->n_departments; i++) {
+        if (i)
+            strcat(*depts, ",");
+        strcat(*depts, dp->departments[i]);
+    }
+    *lead = strdup(dp && dp->lead ? dp->lead : "");
+    if (print && dp) {
+        if (x->json)
+            print_json_result(resp);
+        else
+            fprintf(stderr, "the catalogue proposes for category %s: %s%s%s%s\n", dp->category,
+                    dp->n_departments ? *depts : "no department", *dp->lead ? " (lead " : "", dp->lead,
+                    *dp->lead ? ")" : "");
+    }
+    whistle_response_free(resp);
+    return 0;
+}
+
 static int run_whistle(cli *x, args *a)
 {
-    if (need(a, "dept"))
-        return EXIT_USAGE;
+    char *proposed = NULL, *proposed_lead = NULL;
+    if (opt(a, "propose") || !opt(a, "dept")) {
+        /* Without --dept the catalogue decides whom; --propose only shows it. */
+        int prc = propose(x, a->pos[0], &proposed, &proposed_lead, true);
+        if (prc)
+            return prc;
+        if (opt(a, "propose")) {
+            if (!x->json)
+                printf("%s\n", proposed);
+            free(proposed);
+            free(proposed_lead);
+            return EXIT_OK;
+        }
+        if (!*proposed) {
+            free(proposed);
+            free(proposed_lead);
+            return cli_usage_error("whistle: the catalogue names no department for this case's category; give "
+                                   "--dept");
+        }
+    }
     Whistle__V1__WhistleEvent w = WHISTLE__V1__WHISTLE_EVENT__INIT;
     w.ticket = a->pos[0];
+    if (proposed_lead && *proposed_lead)
+        w.lead = proposed_lead;
     const char *s;
     if ((s = opt(a, "kind")) && whistle_kind_parse(s, &w.kind) < 0)
         return cli_usage_error("whistle: bad --kind '%s' (routine, tackle, emergency)", s);
@@ -573,13 +651,15 @@ static int run_whistle(cli *x, args *a)
     if ((s = opt(a, "note")))
         w.note = (char *)s;
     /* --dept police,urban (or repeated): split on commas, skip blanks. */
-    char *depts = strdup(opt(a, "dept"));
+    char *depts = strdup(proposed ? proposed : opt(a, "dept"));
+    free(proposed);
     char *list[64];
     size_t n = 0;
     for (char *save = NULL, *tok = strtok_r(depts, ", ", &save); tok && n < 64; tok = strtok_r(NULL, ", ", &save))
         list[n++] = tok;
     if (n == 0) {
         free(depts);
+        free(proposed_lead);
         return cli_usage_error("whistle: --dept names no department");
     }
     w.departments = list;
@@ -590,6 +670,7 @@ static int run_whistle(cli *x, args *a)
     Whistle__V1__Response *resp;
     int rc = cli_call(x, &req, &resp);
     free(depts);
+    free(proposed_lead);
     if (rc)
         return rc;
     if (x->json)
@@ -1100,7 +1181,9 @@ static const cmd_opt assign_opts[] = {
     {NULL, NULL, NULL},
 };
 static const cmd_opt whistle_opts_[] = {
-    {"dept", "A,B", "departments to dispatch to (comma-separated, or repeat the option)"},
+    {"dept", "A,B", "departments to dispatch to (comma-separated, or repeat the option); default: the "
+                    "catalogue's proposal for the case's category"},
+    {"propose", NULL, "only show the catalogue's proposal (whistle nobody)"},
     {"lead", "A", "the lead department (default: the first)"},
     {"kind", "K", "routine (default), tackle, emergency"},
     {"note", "TEXT", "the operator's note for the departments"},
@@ -1144,7 +1227,7 @@ const cmd cli_commands[] = {
     {"assign", "TICKET --to NAME [--note TEXT]", "Hand a case to a grid or community worker.", assign_opts, 1, 1,
      run_assign},
     {"resolve", "TICKET TEXT...", "Record what local handling did.", no_opts, 2, -1, run_resolve},
-    {"whistle", "TICKET --dept A,B [--lead A] [--kind K] [--note TEXT]",
+    {"whistle", "TICKET [--dept A,B] [--lead A] [--kind K] [--note TEXT] [--propose]",
      "Whistle a case to departments (吹哨): one dispatch order each.", whistle_opts_, 1, 1, run_whistle},
     {"orders", "[--dept D] [--state S] [--ticket T] [--limit N] [--all]", "List dispatch orders.", orders_opts, 0,
      0, run_orders},
@@ -1165,6 +1248,12 @@ const cmd cli_commands[] = {
     {"ping", "", "Measure the round trip to the server.", no_opts, 0, 0, run_ping},
     {"hello", "", "Show who the server thinks you are: principal, role, scope, streams.", no_opts, 0, 0,
      run_hello},
+    {"lookup", "TICKET LAST4", "A resident's ticket, by its number and the last 4 digits of the phone given.",
+     no_opts, 2, 2, run_lookup},
+    {"admin", "SUBCOMMAND ...", "Administration: import, export, node, dept, category, principal, audit, crl.",
+     NULL, 0, -1, NULL},
+    {"admission", "show|set COMMUNITY ...", "A community's task admission list (准入清单).", NULL, 0, -1, NULL},
+    {"task", "push|list|done ...", "Tasks pushed to communities within their admission lists.", NULL, 0, -1, NULL},
     {NULL, NULL, NULL, NULL, 0, 0, NULL},
 };
 
