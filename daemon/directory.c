@@ -262,6 +262,16 @@ void directory_list_nodes(call *c, const Whistle__V1__ListNodes *req)
             call_fail(c, CODE(NOT_FOUND), "no node %s", parent);
             return;
         }
+        /* Inside the scope, and on the path above it: a kiosk may name its
+         * street and the street's neighbours, not list another district. */
+        if (c->who->role != ROLE(ADMIN) && !scope_covers(c->who->scope, parent) &&
+            !scope_covers(parent, c->who->scope)) {
+            call_deny(c, parent,
+                      "node %s is outside your scope %s (rule: the tree of places is read inside the caller's "
+                      "scope and along the path above it)",
+                      parent, str0(c->who->scope));
+            return;
+        }
         prefix = parent;
     } else if (c->who->role == ROLE(ADMIN)) {
         prefix = "";
