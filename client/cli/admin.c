@@ -243,6 +243,7 @@ static int run_import(cli *x, args *a)
     im.upload_id = id;
     Whistle__V1__Response *resp = NULL;
     size_t off = 0;
+    bool progress = len > 4 * chunk && isatty(fileno(stderr)) && !x->json;
     do {
         size_t n = len - off < chunk ? len - off : chunk;
         im.offset = off;
@@ -258,11 +259,11 @@ static int run_import(cli *x, args *a)
             return rc;
         }
         off += n;
-        if (!im.last && len > 4 * chunk && !x->json)
+        if (!im.last && progress)
             fprintf(stderr, "\rsent %zu of %zu bytes", off, len);
     } while (off < len);
-    if (len > 4 * chunk && !x->json)
-        fprintf(stderr, "\n");
+    if (progress)
+        fprintf(stderr, "\rsent %zu bytes; the server checked and applied them\n", len);
     free(data);
     const Whistle__V1__ImportResult *r =
         resp->result_case == WHISTLE__V1__RESPONSE__RESULT_IMPORT_RESULT ? resp->import_result : NULL;
