@@ -1367,8 +1367,8 @@ static void csv_header(csv_buf *b, int t)
         "",
         "code,parent_code,kind,name_zh,name_en,retired,successor",
         "code,name_zh,name_en",
-        "code,name_zh,name_en,departments,check_in,resolve,check_in_urgent,resolve_urgent,check_in_high,"
-        "resolve_high,check_in_low,resolve_low",
+        ("code,name_zh,name_en,departments,check_in,resolve,check_in_urgent,resolve_urgent,check_in_high,"
+         "resolve_high,check_in_low,resolve_low"),
         "name,role,scope,department,enabled",
     };
     csv_append(b, headers[t], strlen(headers[t]));
