@@ -113,6 +113,12 @@ void admin_import(call *c, const Whistle__V1__ImportDirectory *req)
         call_fail(c, CODE(INVALID_ARGUMENT), "%s\n%s%s", head, r.errors, more);
         return;
     }
+    if (rc == MDB_TXN_FULL || rc == MDB_MAP_FULL) {
+        call_fail(c, CODE(RESOURCE_EXHAUSTED), "%s: too large for one transaction (%s); split it, by street for "
+                                               "example, and import the parts in turn",
+                  src, store_strerror(rc));
+        return;
+    }
     if (rc) {
         call_store_fail(c, rc, "importing");
         return;

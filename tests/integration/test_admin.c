@@ -253,6 +253,21 @@ Test(admin, a_file_larger_than_a_frame_is_imported_in_chunks_as_one_transaction)
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert(strstr(out, "0 added, 0 updated, 2041 unchanged"), "the export reads back unchanged: %s", out);
 
+    /* a file with more bad lines than a frame holds: as many as fit, and
+     * the count of all */
+    FILE *f = fopen(path, "w");
+    fprintf(f, "code,parent_code,kind,name_zh,name_en\n");
+    for (int i = 1; i <= 3000; i++)
+        fprintf(f, "110105008%03d%03d,110105008%03d,grid,孤儿,Orphan\n", i % 1000, i / 1000, i % 1000);
+    fclose(f);
+    static char big[1 << 17];
+    snprintf(args, sizeof args, "admin import %s", path);
+    rc = cli(big, sizeof big, "admin", args);
+    cr_assert_eq(rc, 1, "%.300s", big);
+    cr_assert(strstr(big, "3000 bad lines, 3000 errors; nothing was imported"), "%.300s", big);
+    cr_assert(strstr(big, "line 2: field \"parent_code\""), "%.300s", big);
+    cr_assert(strstr(big, "cut to fit the frame limit"), "the list was not cut to the frame");
+
     /* chunks out of order, and from someone who may not import */
     whistle_client *admin = harness_connect(&d, "admin");
     Whistle__V1__ImportDirectory im = WHISTLE__V1__IMPORT_DIRECTORY__INIT;
