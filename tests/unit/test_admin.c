@@ -493,3 +493,44 @@ Test(admin, tasks_reach_a_community_only_through_its_admission_list)
     assert_code(h_read("comm-yonganli", get), PERMISSION_DENIED);
     cr_assert_eq(h_read("admin", get)->admission->n_kinds, 0, "no list: nothing admitted");
 }
+
+/* ------------------------------------------------------------ several grids */
+
+Test(admin, a_grid_worker_with_several_grids_reaches_each_and_nothing_between)
+{
+    /* gw-2 holds its grid and one in the other street (一员多格) */
+    Whistle__V1__Request *u = rq_update_principal("gw-2");
+    char *scopes[] = {GRID2, "110105002001001"};
+    u->update_principal->scopes = scopes;
+    u->update_principal->n_scopes = 2;
+    Whistle__V1__Response *r = h_write("admin", u);
+    assert_ok(r);
+    cr_assert_eq(r->principal->n_extra_scopes, 1);
+    const char *here = h_report_as("gw-2", GRID2);
+    const char *there = h_report_as("gw-2", "110105002001001");
+    assert_code(h_write("gw-2", rq_report(GRID1, "0102", "the grid next door")), PERMISSION_DENIED);
+    const char *other = h_report_as("gw-1", GRID1);
+    r = h_read("gw-2", rq_list_events(0, NULL, 0, NULL));
+    assert_ok(r);
+    cr_assert_eq(r->events->n_events, 2, "both its grids, not gw-1's");
+    cr_assert(!strcmp(r->events->events[0]->ticket, here) || !strcmp(r->events->events[1]->ticket, here));
+    cr_assert(!strcmp(r->events->events[0]->ticket, there) || !strcmp(r->events->events[1]->ticket, there));
+    assert_code(h_read("gw-2", rq_ticket(CALL(GET_EVENT), other)), PERMISSION_DENIED);
+    assert_ok(h_read("gw-2", rq_ticket(CALL(GET_EVENT), there)));
+
+    /* the same from a principals file: several places in the scope column */
+    Whistle__V1__Request *im = h_req();
+    im->call_case = CALL(IMPORT_DIRECTORY);
+    im->import_directory = NEW(Whistle__V1__ImportDirectory, whistle__v1__import_directory__init);
+    const char *csv = "name,role,scope\ngw-9,grid_worker,\"110105001001001;110105001001002\"\n";
+    im->import_directory->data.data = (uint8_t *)csv;
+    im->import_directory->data.len = strlen(csv);
+    im->import_directory->last = true;
+    assert_ok(h_write("admin", im));
+    MDB_txn *txn = store_read_begin(h_st);
+    Whistle__V1__Principal *p = api_principal(h_st, txn, "gw-9", h_a);
+    store_read_end(h_st);
+    cr_assert_str_eq(p->scope, GRID1);
+    cr_assert_eq(p->n_extra_scopes, 1);
+    cr_assert_str_eq(p->extra_scopes[0], GRID2);
+}
