@@ -1266,7 +1266,7 @@ static const cmd admin_cmds[] = {
 };
 
 /* Prints the subcommands of a group ("admin", "admin node"...). */
-static void group_help(const char *group, FILE *out)
+void cli_group_help(const char *group, FILE *out)
 {
     fprintf(out, "usage: whistle %s SUBCOMMAND [args]\n\nSubcommands:\n", group);
     size_t gl = strlen(group);
@@ -1306,7 +1306,7 @@ int cli_group_main(cli *x, int argc, char **argv)
     if (!found) {
         bool help = used < argc && (strcmp(argv[used], "--help") == 0 || strcmp(argv[used], "-h") == 0);
         if (help || used == argc) {
-            group_help(name, help ? stdout : stderr);
+            cli_group_help(name, help ? stdout : stderr);
             return help ? EXIT_OK : EXIT_USAGE;
         }
         cli_usage_error("no command 'whistle %s %s' (see whistle %s --help)", name, argv[used], name);

@@ -51,6 +51,10 @@ static char *join_pos(const args *a, int from)
 
 void cli_print_command_help(const cmd *c, FILE *out)
 {
+    if (!c->opts && !c->run) {
+        cli_group_help(c->name, out);
+        return;
+    }
     fprintf(out, "usage: whistle %s%s%s\n\n%s\n", c->name, c->synopsis[0] ? " " : "", c->synopsis, c->summary);
     if (c->opts && c->opts[0].name) {
         fputs("\nOptions:\n", out);
