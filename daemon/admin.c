@@ -610,6 +610,12 @@ static int check_principal(call *c, const Whistle__V1__Principal *p)
         return call_fail(c, CODE(NOT_FOUND), "scope \"%s\" is not a place in the directory", str0(p->scope));
     if (p->n_extra_scopes > 64)
         return call_fail(c, CODE(INVALID_ARGUMENT), "%zu extra scopes; at most 64", p->n_extra_scopes);
+    /* Several places are for workers (一员多格); an operator's or a
+     * department's reach is one subtree, which its stream follows. */
+    if (p->n_extra_scopes && p->role != WHISTLE__V1__ROLE__ROLE_GRID_WORKER &&
+        p->role != WHISTLE__V1__ROLE__ROLE_COMMUNITY)
+        return call_fail(c, CODE(INVALID_ARGUMENT),
+                         "a %s has one scope; several places are for grid and community workers", role_name(p->role));
     for (size_t i = 0; i < p->n_extra_scopes; i++)
         if (!digits(p->extra_scopes[i]) || !directory_node_get(c->st, c->txn, p->extra_scopes[i], c->a))
             return call_fail(c, CODE(NOT_FOUND), "extra scope \"%s\" is not a place in the directory",

@@ -1123,6 +1123,10 @@ static void principals_pass2(imp *m)
         }
         if (has(r, P_DEPT))
             p->department = (char *)fv(r, P_DEPT);
+        if (p->n_extra_scopes && p->role && p->role != WHISTLE__V1__ROLE__ROLE_GRID_WORKER &&
+            p->role != WHISTLE__V1__ROLE__ROLE_COMMUNITY)
+            bad(m, r, P_SCOPE, "a %s has one place; several are for grid and community workers (一员多格)",
+                role_name(p->role));
         if (p->role == WHISTLE__V1__ROLE__ROLE_DEPARTMENT) {
             if (!*str0(p->department))
                 bad(m, r, P_DEPT, "missing: a department principal names its department");
