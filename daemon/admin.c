@@ -60,6 +60,22 @@ static bool digits(const char *s)
     return s && *s && digits_ok(s, strlen(s));
 }
 
+/* A place code given by the client: required, 6 to 18 digits. Fails the
+ * call (quoting at most 40 characters of it) and returns false otherwise. */
+static bool code_arg(call *c, const char *field, const char *code)
+{
+    size_t n = strlen(code);
+    if (n == 0) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "%s is required: a place code of 6 to 18 digits", field);
+        return false;
+    }
+    if (!digits(code) || n < 6 || n > 18) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "%s \"%.40s\" is not a place code (6 to 18 digits)", field, code);
+        return false;
+    }
+    return true;
+}
+
 /* ------------------------------------------------------------ import, export */
 
 void admin_import(call *c, const Whistle__V1__ImportDirectory *req)
@@ -110,7 +126,11 @@ void admin_import(call *c, const Whistle__V1__ImportDirectory *req)
                                ? arena_printf(c->a, "\n... and %zu more errors not listed; fix these and import again",
                                               r.n_errors - shown)
                                : "";
-        call_fail(c, CODE(INVALID_ARGUMENT), "%s\n%s%s", head, r.errors, more);
+        call_fail(c, CODE(INVALID_ARGUMENT), "%s", head);
+        /* The list of every bad line is this answer's substance, so it is
+         * exempt from the usual cap on status messages; the writer still
+         * cuts it to the frame limit, saying so. */
+        c->resp->status->message = arena_printf(c->a, "%s\n%s%s", head, r.errors, more);
         return;
     }
     if (rc == MDB_TXN_FULL || rc == MDB_MAP_FULL) {
@@ -309,8 +329,9 @@ void admin_update_node(call *c, const Whistle__V1__UpdateNode *req)
     const char *code = str0(req->code);
     void *bytes;
     size_t len;
-    Whistle__V1__Node *n = digits(code) ? load(c, c->st->nodes, code, &whistle__v1__node__descriptor, &bytes, &len)
-                                        : NULL;
+    if (!code_arg(c, "code", code))
+        return;
+    Whistle__V1__Node *n = load(c, c->st->nodes, code, &whistle__v1__node__descriptor, &bytes, &len);
     if (!n) {
         call_fail(c, CODE(NOT_FOUND), "no place %s", code);
         return;
@@ -392,7 +413,9 @@ static int move_one(call *c, Whistle__V1__Node *n, void *bytes, size_t len, void
 void admin_move_node(call *c, const Whistle__V1__MoveNode *req)
 {
     const char *code = str0(req->code), *np = str0(req->new_parent);
-    Whistle__V1__Node *n = digits(code) ? directory_node_get(c->st, c->txn, code, c->a) : NULL;
+    if (!code_arg(c, "code", code))
+        return;
+    Whistle__V1__Node *n = directory_node_get(c->st, c->txn, code, c->a);
     if (!n) {
         call_fail(c, CODE(NOT_FOUND), "no place %s", code);
         return;
@@ -406,7 +429,9 @@ void admin_move_node(call *c, const Whistle__V1__MoveNode *req)
                   *str0(n->successor) ? " and was replaced by " : "", str0(n->successor));
         return;
     }
-    Whistle__V1__Node *p = digits(np) ? directory_node_get(c->st, c->txn, np, c->a) : NULL;
+    if (!code_arg(c, "new_parent", np))
+        return;
+    Whistle__V1__Node *p = directory_node_get(c->st, c->txn, np, c->a);
     if (!p) {
         call_fail(c, CODE(NOT_FOUND), "new parent \"%s\" does not exist", np);
         return;
@@ -745,8 +770,17 @@ void admin_list_principals(call *c, const Whistle__V1__ListPrincipals *req)
     if (limit > 1000)
         limit = 1000;
     const char *under = str0(req->under), *after = str0(req->after);
+    if (req->role < 0 || req->role > WHISTLE__V1__ROLE__ROLE_SENSOR) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "role %d is not a role (1 admin ... 8 sensor; 0: any)", (int)req->role);
+        return;
+    }
     if (*under && !digits(under)) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "under \"%s\" is not a node code", under);
+        call_fail(c, CODE(INVALID_ARGUMENT), "under \"%.40s\" is not a node code", under);
+        return;
+    }
+    if (strlen(after) > 256) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "after is %zu bytes: it is the last principal name of the previous "
+                                             "page, at most 256 bytes", strlen(after));
         return;
     }
     MDB_cursor *cur;

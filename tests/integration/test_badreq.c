@@ -289,8 +289,8 @@ static void expect(const ProtobufCFieldDescriptor *cf, ProtobufCMessage *body, c
     else
         cr_assert_neq(got, 0, "%s with %s was accepted", cf->name, what);
     if (got != 0) {
-        cr_assert_gt(strlen(msg), 10, "%s with %s: %s without a message for people", cf->name, what,
-                     whistle_code_name(got));
+        cr_assert_gt(strlen(msg), 10, "%s with %s: %s without a message for people: \"%s\"", cf->name, what,
+                     whistle_code_name(got), msg);
         cr_assert_lt(strlen(msg), 1100, "%s with %s: a message of %zu bytes", cf->name, what, strlen(msg));
         if (needle)
             cr_assert(strstr(msg, needle), "%s with %s: the message does not name \"%s\": %.300s", cf->name, what,

@@ -141,7 +141,7 @@ static void list_orders_ok(whistle_client *c)
     whistle_response_free(harness_call_ok(c, &req));
 }
 
-Test(tls, crl_reload_on_sighup_refuses_the_revoked_and_keeps_open_connections)
+Test(tls, crl_reload_on_sighup_refuses_the_revoked_and_keeps_other_connections)
 {
     /* A PKI of this test's own (a copy of the fixture), so that revoking
      * police here changes no other test's CRL. */
@@ -153,7 +153,9 @@ Test(tls, crl_reload_on_sighup_refuses_the_revoked_and_keeps_open_connections)
     snprintf(d.extra, sizeof d.extra, "[tls]\nca = %s/ca.crt\ncrl = %s/crl.pem\n", pki, pki);
     harness_restart(&d);
 
-    whistle_client *open_before = harness_connect(&d, "police");
+    whistle_client *revoked_open = harness_connect(&d, "police");
+    whistle_client *open_before = harness_connect(&d, "urban");
+    list_orders_ok(revoked_open);
     list_orders_ok(open_before);
 
     snprintf(cmd, sizeof cmd, "'%s/scripts/dev-pki.sh' revoke '%s' police >/dev/null", WHISTLE_SOURCE_DIR, pki);
@@ -168,10 +170,19 @@ Test(tls, crl_reload_on_sighup_refuses_the_revoked_and_keeps_open_connections)
     cr_assert_null(after, "a certificate revoked and reloaded was accepted");
     cr_assert(harness_log_wait(&d, "client certificate /CN=police refused: certificate revoked", 5000),
               "no log line names the revocation");
-    /* others still get in, and the connection opened before goes on */
-    whistle_client *urban = harness_connect(&d, "urban");
-    list_orders_ok(urban);
-    whistle_close(urban);
+    /* the revoked certificate's open connection is cut off too: a reload
+     * checks every open connection against the new CRL */
+    Whistle__V1__ListOrders lo = WHISTLE__V1__LIST_ORDERS__INIT;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_LIST_ORDERS;
+    req.list_orders = &lo;
+    Whistle__V1__Response *resp = NULL;
+    cr_assert_neq(whistle_call(revoked_open, &req, &resp), 0, "a revoked certificate's connection was still served");
+    whistle_close(revoked_open);
+    /* others still get in, and their connections opened before go on */
+    whistle_client *fire = harness_connect(&d, "fire");
+    list_orders_ok(fire);
+    whistle_close(fire);
     list_orders_ok(open_before);
 
     /* A broken CRL on SIGHUP: the old context stays, nothing drops. */
