@@ -278,6 +278,7 @@ static void expect(const ProtobufCFieldDescriptor *cf, ProtobufCMessage *body, c
     req.call_case = cf->id;
     req.idempotency_key = (char *)(idem ? idem : "");
     *(ProtobufCMessage **)((char *)&req + cf->offset) = body;
+    harness_capture_request(adm, &req);
     Whistle__V1__Response *resp = NULL;
     cr_assert_eq(whistle_call(adm, &req, &resp), 0, "%s %s: transport failed: %s", cf->name, what,
                  whistle_last_error(adm));
