@@ -87,6 +87,9 @@ void conn_close(conn *c, const char *why)
         c->next->prev = c->prev;
     s->nconns--;
     uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    /* The last connection of a stop: nothing left to wait for. */
+    if (s->draining && !s->conns && !uv_is_closing((uv_handle_t *)&s->drain_timer))
+        uv_close((uv_handle_t *)&s->drain_timer, NULL);
 }
 
 /* ------------------------------------------------------------ output */
@@ -608,6 +611,18 @@ static void maybe_finish_drain(server *s)
 
 static void on_tick(uv_timer_t *t);
 
+/* A stop waits for every connection to take its last answers; a client
+ * that does not read must not hold the daemon up forever. */
+static void on_drain_timeout(uv_timer_t *t)
+{
+    server *s = t->data;
+    uint32_t n = s->nconns;
+    log_warn("stopping: %u connection%s did not take their last answers within %u s (drain_timeout); closing them",
+             n, n == 1 ? "" : "s", s->cfg->drain_timeout);
+    while (s->conns)
+        conn_close(s->conns, NULL);
+}
+
 void server_drain(server *s)
 {
     if (s->draining)
@@ -620,9 +635,12 @@ void server_drain(server *s)
     }
     for (conn *c = s->conns; c; c = c->next)
         stop_reading(c);
+    uv_timer_start(&s->drain_timer, on_drain_timeout, (uint64_t)s->cfg->drain_timeout * 1000, 0);
     /* The writer finishes what was queued and hands it back now. */
     writer_stop(s->w);
     maybe_finish_drain(s);
+    if (!s->conns && !uv_is_closing((uv_handle_t *)&s->drain_timer))
+        uv_close((uv_handle_t *)&s->drain_timer, NULL);
     uv_close((uv_handle_t *)&s->sig_term, on_handle_closed);
     uv_close((uv_handle_t *)&s->sig_int, on_handle_closed);
     uv_close((uv_handle_t *)&s->sig_hup, on_handle_closed);
@@ -742,6 +760,8 @@ int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, 
     uv_timer_start(&s->tick, on_tick, 1000, 1000);
     uv_timer_init(loop, &s->sync_timer);
     s->sync_timer.data = s;
+    uv_timer_init(loop, &s->drain_timer);
+    s->drain_timer.data = s;
     if (cfg->sync == STORE_SYNC_NONE)
         uv_timer_start(&s->sync_timer, on_sync, cfg->sync_interval_ms, cfg->sync_interval_ms);
     return 0;

@@ -65,6 +65,7 @@ struct server {
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t tick;
     uv_timer_t sync_timer;
+    uv_timer_t drain_timer; /* bounds how long a stop waits for slow readers */
     conn *conns;
     uint32_t nconns;
     uint64_t next_conn_id;

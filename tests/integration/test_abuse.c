@@ -523,3 +523,32 @@ Test(abuse, connections_past_max_connections_are_refused_cleanly)
     for (int i = 1; i < 6; i++)
         raw_close(&c[i]);
 }
+
+/* ------------------------------------------------------------ stop */
+
+Test(abuse, sigterm_with_a_client_that_never_reads_still_exits)
+{
+    harness_start(&d, "[server]\nmax_output = 65536\ndrain_timeout = 2\n");
+    raw_conn r;
+    raw_open_hello(&r, &d, "operator");
+    Whistle__V1__ListCategories lc = WHISTLE__V1__LIST_CATEGORIES__INIT;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(LIST_CATEGORIES);
+    req.list_categories = &lc;
+    struct timeval tv = {1, 0};
+    setsockopt(r.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    /* answers pile up unread until the daemon stops reading us */
+    for (uint64_t id = 10; id < 100000; id++) {
+        req.id = id;
+        if (raw_send_request(&r, &req) != 0)
+            break;
+    }
+    /* SIGTERM must not wait forever for us to read */
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    harness_stop(&d); /* asserts exit 0 within 30 s */
+    fprintf(stderr, "stop with an unread client took %ld ms\n", elapsed_ms(&t0));
+    cr_assert_lt(elapsed_ms(&t0), 20000);
+    cr_assert(harness_log_contains(&d, "did not take their last answers within 2 s"), "no log line says why");
+    raw_close(&r);
+}
