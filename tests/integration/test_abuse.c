@@ -495,6 +495,15 @@ Test(abuse, connections_past_max_connections_are_refused_cleanly)
         raw_close(&extra);
     }
     cr_assert(harness_log_wait(&d, "max_connections (6) reached", 5000), "no log line says why");
+    /* a burst of 40 at once: all turned away at once, in few log lines */
+    int burst[40];
+    for (int i = 0; i < 40; i++)
+        burst[i] = harness_tcp_connect(&d);
+    for (int i = 0; i < 40; i++) {
+        cr_assert(burst[i] < 0 || tcp_closed_within(burst[i], 5000), "connection %d of the burst was kept", i);
+        if (burst[i] >= 0)
+            close(burst[i]);
+    }
     for (int i = 0; i < 6; i++)
         raw_ping(&c[i], 50 + (uint64_t)i);
     /* one leaves: a new one gets in */
