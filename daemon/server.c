@@ -30,6 +30,11 @@ static int64_t real_clock(void *ctx)
 
 int64_t server_now_ms(server *s) { return s->clock(s->clock_ctx); }
 
+/* Connection timing (handshake, frame and idle timeouts, log rate limits)
+ * runs on the loop's monotonic clock, not on the clock of the domain,
+ * which tests may move and which can step with the wall clock. */
+static int64_t mono_ms(server *s) { return (int64_t)uv_now(s->loop); }
+
 /* ------------------------------------------------------------ lifetime */
 
 static void conn_unref(conn *c);
@@ -220,7 +225,7 @@ static void note_partial(conn *c)
     if (!partial)
         c->partial_since_ms = 0;
     else if (!c->partial_since_ms)
-        c->partial_since_ms = server_now_ms(c->srv);
+        c->partial_since_ms = mono_ms(c->srv);
 }
 
 static void stop_reading(conn *c)
@@ -290,7 +295,7 @@ static void process_frames(conn *c)
                 conn_close(c, NULL);
             return;
         }
-        c->last_active_ms = server_now_ms(c->srv);
+        c->last_active_ms = mono_ms(c->srv);
         c->partial_since_ms = 0; /* a whole frame: the next one's clock starts with its first byte */
         router_frame(c, frame, len);
     }
@@ -307,7 +312,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     }
     if (c->closing)
         return;
-    c->last_active_ms = server_now_ms(c->srv);
+    c->last_active_ms = mono_ms(c->srv);
     if (tls_feed(&c->tls, buf->base, (size_t)nread) != TLS_OK) {
         conn_close(c, "out of memory");
         return;
@@ -407,7 +412,7 @@ static void on_connection(uv_stream_t *listener, int status)
         snprintf(c->peer, sizeof c->peer, "%s:%d", ip, port);
     }
     if (s->draining || s->nconns >= s->cfg->max_connections) {
-        int64_t now = server_now_ms(s);
+        int64_t now = mono_ms(s);
         if (now - s->refused_logged_ms >= 1000) {
             char more[64] = "";
             if (s->refused_quiet)
@@ -434,8 +439,8 @@ static void on_connection(uv_stream_t *listener, int status)
     }
     whistle_framer_init(&c->framer, s->cfg->max_frame);
     uv_tcp_nodelay(&c->tcp, 1);
-    c->last_active_ms = server_now_ms(s);
-    c->accepted_ms = server_now_ms(s);
+    c->last_active_ms = mono_ms(s);
+    c->accepted_ms = mono_ms(s);
     c->next = s->conns;
     if (s->conns)
         s->conns->prev = c;
@@ -680,7 +685,7 @@ static void on_tick(uv_timer_t *t)
 {
     server *s = t->data;
     const config *cfg = s->cfg;
-    int64_t now = server_now_ms(s);
+    int64_t now = mono_ms(s);
     conn *c = s->conns;
     while (c) {
         conn *n = c->next;

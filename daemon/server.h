@@ -45,6 +45,7 @@ struct conn {
     whistle_framer framer;
     uint32_t in_flight;     /* requests read and not yet answered */
     size_t out_pending;     /* bytes handed to uv_write and not yet written */
+    /* on the loop's monotonic clock (uv_now), not the domain's */
     uint64_t last_active_ms;
     int64_t accepted_ms;       /* for handshake_timeout */
     int64_t partial_since_ms;  /* a frame or TLS record begun then; 0: none */
