@@ -250,6 +250,56 @@ void dispatch_whistle(call *c, const Whistle__V1__WhistleEvent *req)
     c->resp->whistle = wr;
 }
 
+/* ------------------------------------------------------------ proposal */
+
+/* What the catalogue (权责清单) says for a case: its minor class's
+ * departments, most responsible first and leading, minus those that already
+ * hold a live order on the case (a re-dispatch goes to others), and the
+ * time limits for its priority. A proposal only: the operator whistles
+ * whom it decides. */
+void dispatch_propose(call *c, const Whistle__V1__ProposeDepartments *req)
+{
+    const char *cat = str0(req->category);
+    Whistle__V1__Priority prio = req->priority;
+    Whistle__V1__Event *ev = NULL;
+    if (*str0(req->ticket)) {
+        if (event_load(c, req->ticket, &ev, NULL) || event_allow(c, ev))
+            return;
+        cat = ev->category;
+        prio = ev->priority;
+    } else if (!digits_ok(cat, 4)) {
+        call_fail(c, CODE(INVALID_ARGUMENT),
+                  "give a ticket, or a category: 4 digits, major + minor (e.g. 0101)");
+        return;
+    }
+    if (prio < 0 || prio > WHISTLE__V1__PRIORITY__PRIORITY_URGENT) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "priority %d is out of range (1 low .. 4 urgent)", prio);
+        return;
+    }
+    Whistle__V1__Category *k = directory_category_get(c->st, c->txn, cat, c->a);
+    if (!k) {
+        call_fail(c, CODE(NOT_FOUND), "no category %s in the catalogue", cat);
+        return;
+    }
+    Whistle__V1__DepartmentProposal *p = arena_alloc(c->a, sizeof *p);
+    whistle__v1__department_proposal__init(p);
+    p->category = k->code;
+    p->departments = arena_alloc(c->a, (k->n_departments + 1) * sizeof *p->departments);
+    for (size_t i = 0; i < k->n_departments; i++) {
+        bool busy = false;
+        for (size_t j = 0; ev && j < ev->n_order_ids && !busy; j++) {
+            Whistle__V1__Order *o = dispatch_order_get(c, ev->order_ids[j]);
+            busy = o && active(o) && strcmp(o->department, k->departments[i]) == 0;
+        }
+        if (!busy)
+            p->departments[p->n_departments++] = k->departments[i];
+    }
+    p->lead = p->n_departments ? p->departments[0] : (char *)"";
+    p->limits = directory_limits_for(k, prio, c->a);
+    c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_PROPOSAL;
+    c->resp->proposal = p;
+}
+
 /* ------------------------------------------------------------ order actions */
 
 static const char *order_allowed(const Whistle__V1__Order *o)

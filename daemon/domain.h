@@ -22,6 +22,9 @@ typedef struct call {
     arena *a;
     Whistle__V1__Response *resp;
     stream_touched *touched;
+    /* Set by a read whose answer discloses personal data: what ("contact")
+     * and whose (a ticket); api.c has it audited. */
+    const char *read_what, *read_target;
 } call;
 
 #define ROLE(r) WHISTLE__V1__ROLE__ROLE_##r
@@ -38,6 +41,9 @@ int call_fail(call *c, Whistle__V1__Status__Code code, const char *fmt, ...)
 int call_deny(call *c, const char *target, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* A store error as a status ("what" says what was being done). Returns -1. */
 int call_store_fail(call *c, int rc, const char *what);
+
+/* Notes that the answer discloses personal data (audited by api.c). */
+void call_read_personal(call *c, const char *target, const char *what);
 
 /* Node N is in scope S when N's code starts with S (codes are prefixes of
  * their subtree). The empty scope holds nothing. */

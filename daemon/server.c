@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "api.h"
+#include "audit.h"
+#include "domain.h"
 #include "log.h"
 
 #ifdef HAVE_SYSTEMD
@@ -61,6 +63,7 @@ static void conn_free(conn *c)
         free(b);
         b = n;
     }
+    router_conn_free(c);
     tls_session_free(&c->tls);
     whistle_framer_free(&c->framer);
     free(c);
@@ -107,6 +110,7 @@ typedef struct wreq {
 } wreq;
 
 static void maybe_resume(conn *c);
+static void maybe_finish_peer_close(conn *c);
 static void sub_pump(sub *b);
 
 static void on_written(uv_write_t *req, int status)
@@ -118,8 +122,10 @@ static void on_written(uv_write_t *req, int status)
     if (status < 0) {
         conn_close(c, uv_strerror(status));
     } else if (!c->closing) {
-        if (c->close_after_flush && c->out_pending == 0) {
+        if (c->close_after_flush && c->out_pending == 0 && c->in_flight == 0) {
             conn_close(c, NULL);
+        } else if (c->peer_closed) {
+            maybe_finish_peer_close(c);
         } else {
             maybe_resume(c);
             /* Subscriptions that stopped on a full pipe go on now. */
@@ -206,7 +212,7 @@ static void note_partial(conn *c);
 
 static void start_reading(conn *c)
 {
-    if (c->reading || c->closing || c->srv->draining)
+    if (c->reading || c->closing || c->peer_closed || c->srv->draining)
         return;
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0) {
         c->reading = true;
@@ -301,6 +307,17 @@ static void process_frames(conn *c)
     }
 }
 
+/* After the peer's close_notify: serve the frames it sent before, then
+ * close once every answer is written. */
+static void maybe_finish_peer_close(conn *c)
+{
+    if (c->closing)
+        return;
+    process_frames(c);
+    if (!c->closing && c->in_flight == 0 && c->out_pending == 0)
+        conn_close(c, "peer closed");
+}
+
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     conn *c = stream->data;
@@ -354,8 +371,18 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         }
         if (n == TLS_WANT)
             break;
+        if (n == TLS_CLOSED) {
+            /* Frames that came before the close_notify are still served
+             * (a PushAck sent just before closing must not be lost); the
+             * connection closes once they are all answered. */
+            c->peer_closed = true;
+            stop_reading(c);
+            flush_tls(c);
+            maybe_finish_peer_close(c);
+            return;
+        }
         flush_tls(c);
-        conn_close(c, n == TLS_CLOSED ? "peer closed" : "TLS error");
+        conn_close(c, "TLS error");
         return;
     }
     if (c->tls.renegotiation_refused) {
@@ -455,7 +482,7 @@ void conn_submit(conn *c, intent *it)
 {
     it->owner = c;
     c->refs++;
-    if (it->kind == INTENT_REQUEST)
+    if (it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT || it->kind == INTENT_BARRIER)
         c->in_flight++;
     writer_submit(c->srv->w, it);
 }
@@ -470,15 +497,31 @@ static void on_writer_done(void *ud, intent *done)
         intent *it = done;
         done = it->next;
         conn *c = it->owner;
-        if (it->kind == INTENT_REQUEST) {
+        if (!c) {
+            /* the server's own (INTENT_FLUSH) */
+            s->flush_pending = false;
+            intent_free(it);
+            continue;
+        }
+        if (it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT) {
             c->in_flight--;
             if (!c->closing && it->out)
                 conn_send(c, it->out, it->out_len);
+        } else if (it->kind == INTENT_BARRIER) {
+            c->in_flight--;
+            if (!c->closing)
+                router_after_barrier(c, it->frame, it->frame_len);
         }
         for (size_t i = 0; i < it->touched.n; i++)
             stream_touched_add(&all, it->touched.names[i]);
-        if (!c->closing)
-            maybe_resume(c);
+        if (!c->closing) {
+            if (c->close_after_flush && c->in_flight == 0 && c->out_pending == 0)
+                conn_close(c, NULL);
+            else if (c->peer_closed)
+                maybe_finish_peer_close(c);
+            else
+                maybe_resume(c);
+        }
         conn_unref(c);
         intent_free(it);
     }
@@ -541,6 +584,21 @@ static void sub_pump(sub *b)
         MDB_txn *txn = store_read_begin(s->st);
         if (!txn)
             return;
+        /* The principal is looked up at every pump, as the router does at
+         * every frame: a principal disabled (or moved out of the stream's
+         * reach) while subscribed gets nothing more. */
+        arena *a = arena_new();
+        Whistle__V1__Principal *who = api_principal(s->st, txn, c->cn, a);
+        bool allowed = who && who->enabled && stream_allowed(who, b->stream);
+        arena_free(a);
+        if (!allowed) {
+            store_read_end(s->st);
+            log_info("connection %s %s: subscription to %s ended: the principal is disabled or no longer reaches "
+                     "the stream",
+                     c->peer, c->cn, b->stream);
+            conn_close(c, NULL);
+            return;
+        }
         struct pump_ctx pc = {b, 0};
         int n = stream_read(s->st, txn, b->stream, b->sent_seq, PUMP_BATCH, pump_one, &pc);
         store_read_end(s->st);
@@ -663,28 +721,79 @@ static void on_stop_signal(uv_signal_t *h, int signum)
     server_drain(s);
 }
 
+int server_reload_tls(server *s, arena *a, reload_report *rep, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = tls_ctx_new(s->cfg->ca, s->cfg->cert, s->cfg->key, s->cfg->crl, err, errlen);
+    if (!ctx)
+        return -1;
+    /* New connections get the reloaded certificates and CRL. Open ones keep
+     * the context they were made with (SSL holds a reference), but their
+     * certificates are checked against the new one now: a certificate
+     * revoked since its handshake ends its connection here, not at its
+     * expiry. */
+    SSL_CTX_free(s->ssl_ctx);
+    s->ssl_ctx = ctx;
+    uint32_t checked = 0;
+    ptr_vec closed = {0};
+    conn *c = s->conns;
+    while (c) {
+        conn *next = c->next;
+        if (!c->closing && c->tls.established) {
+            char why[256];
+            checked++;
+            if (tls_peer_verify(&c->tls, ctx, why, sizeof why) != TLS_OK) {
+                char line[600];
+                snprintf(line, sizeof line, "%s %s: %s", c->peer, c->cn, why);
+                log_warn("connection %s closed: its certificate is no longer valid after the reload (%s)", c->peer,
+                         why);
+                if (a)
+                    ptr_vec_push(a, &closed, arena_strdup(a, line));
+                conn_close(c, NULL);
+            }
+        }
+        c = next;
+    }
+    if (rep) {
+        rep->checked = checked;
+        rep->closed = (char **)closed.items;
+        rep->n_closed = closed.n;
+    }
+    return 0;
+}
+
 static void on_hup(uv_signal_t *h, int signum)
 {
     (void)signum;
     server *s = h->data;
     char err[512];
-    SSL_CTX *ctx = tls_ctx_new(s->cfg->ca, s->cfg->cert, s->cfg->key, s->cfg->crl, err, sizeof err);
-    if (!ctx) {
+    if (server_reload_tls(s, NULL, NULL, err, sizeof err) != 0) {
         log_error("SIGHUP: keeping the current certificates: %s", err);
         return;
     }
-    /* Open connections keep the context they were made with (SSL holds a
-     * reference); new ones get the reloaded certificates and CRL. */
-    SSL_CTX_free(s->ssl_ctx);
-    s->ssl_ctx = ctx;
     log_info("SIGHUP: certificates and CRL reloaded");
 }
 
-/* Once a second: the time limits of every connection. */
+/* Denials and reads noticed outside a write wait in a queue until a write
+ * transaction takes them; with no writes coming, this one does, so that
+ * they are durable within about a second. */
+static void flush_audit_queue(server *s)
+{
+    if (s->draining || s->flush_pending || !s->w || audit_queue_len(s->st->denials) == 0)
+        return;
+    intent *it = calloc(1, sizeof *it);
+    if (!it)
+        return;
+    it->kind = INTENT_FLUSH;
+    s->flush_pending = true;
+    writer_submit(s->w, it);
+}
+
+/* Once a second: the audit queue, and the time limits of every connection. */
 static void on_tick(uv_timer_t *t)
 {
     server *s = t->data;
     const config *cfg = s->cfg;
+    flush_audit_queue(s);
     int64_t now = mono_ms(s);
     conn *c = s->conns;
     while (c) {

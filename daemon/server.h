@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "arena.h"
 #include "config.h"
 #include "store.h"
 #include "tls.h"
@@ -36,7 +37,8 @@ struct conn {
     uint64_t id;
     int refs;           /* the conn itself + intents in the writer */
     bool closing;
-    bool close_after_flush;
+    bool close_after_flush; /* a framing or auth error: answer, then close */
+    bool peer_closed;       /* close_notify received: finish, then close */
     bool reading;
     bool hello_done;
     char peer[64];      /* address:port, for logs */
@@ -50,6 +52,7 @@ struct conn {
     int64_t accepted_ms;       /* for handshake_timeout */
     int64_t partial_since_ms;  /* a frame or TLS record begun then; 0: none */
     sub *subs;
+    struct upload *upload;  /* an import arriving in chunks (router.c) */
     conn *next, *prev;
 };
 
@@ -76,6 +79,7 @@ struct server {
      * ones in between are counted into the next line. */
     int64_t refused_logged_ms;
     uint64_t refused_quiet;
+    bool flush_pending;     /* an INTENT_FLUSH is with the writer */
     clock_fn clock;
     void *clock_ctx;
     int exit_code;
@@ -101,8 +105,24 @@ void conn_submit(conn *c, intent *it);
 int conn_subscribe(conn *c, const char *stream, uint64_t after_seq);
 void server_streams_touched(server *s, const stream_touched *t);
 
+/* Reloads the certificates and the CRL (SIGHUP, and the reload_crl call):
+ * new connections get the new context, and every open connection's
+ * certificate is checked against it; those no longer valid (revoked,
+ * expired) are closed. On failure the old context stays and err says why.
+ * rep (may be NULL) gets the connections checked and those closed (in a). */
+typedef struct reload_report {
+    uint32_t checked;
+    char **closed;
+    size_t n_closed;
+} reload_report;
+int server_reload_tls(server *s, arena *a, reload_report *rep, char *err, size_t errlen);
+
 /* router.c: handles one whole frame from a connection. */
 void router_frame(conn *c, const uint8_t *data, size_t len);
+/* Finishes a request that waited for a writer barrier (Subscribe). */
+void router_after_barrier(conn *c, const uint8_t *data, size_t len);
+/* Frees what the router keeps on a connection (a partial import). */
+void router_conn_free(conn *c);
 /* Validates every string field of a message (recursively) as UTF-8; on
  * failure returns the field's name. */
 const char *router_check_utf8(const ProtobufCMessage *m);

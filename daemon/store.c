@@ -86,13 +86,17 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
     MDB_dbi *slots[] = {&st->meta,        &st->events,     &st->ev_by_state, &st->ev_by_node,
                         &st->orders,      &st->ord_by_dept, &st->streams,    &st->stream_meta,
                         &st->idem,        &st->nodes,      &st->departments, &st->categories,
-                        &st->principals,  &st->audit};
+                        &st->principals,  &st->audit,      &st->audit_by_time, &st->audit_by_principal,
+                        &st->audit_by_target, &st->admission, &st->tasks,   &st->task_by_comm,
+                        &st->task_by_dept};
     return i < sizeof slots / sizeof *slots ? slots[i] : NULL;
 }
 static const char *const dbi_names[] = {"meta",  "events",      "ev_by_state", "ev_by_node",
                                         "orders", "ord_by_dept", "streams",     "stream_meta",
                                         "idem",  "nodes",       "departments", "categories",
-                                        "principals", "audit"};
+                                        "principals", "audit", "audit_by_time", "audit_by_principal",
+                                        "audit_by_target", "admission", "tasks", "task_by_comm",
+                                        "task_by_dept"};
 #define N_DBIS (sizeof dbi_names / sizeof *dbi_names)
 
 static int check_schema(store *st, MDB_txn *txn, char *err, size_t errlen)
@@ -158,7 +162,7 @@ int store_open(store **out, const char *dir, const store_opts *opts, char *err, 
     MDB_txn *txn = NULL;
     int rc = mdb_env_create(&st->env);
     if (!rc)
-        rc = mdb_env_set_maxdbs(st->env, 32);
+        rc = mdb_env_set_maxdbs(st->env, 64);
     if (!rc)
         rc = mdb_env_set_mapsize(st->env, st->map_size);
     if (!rc)
@@ -274,7 +278,7 @@ void store_read_end(store *st)
     pthread_rwlock_unlock(&st->map_lock);
 }
 
-static size_t map_used(store *st)
+size_t store_used(store *st)
 {
     MDB_envinfo info;
     MDB_stat stat;
@@ -285,7 +289,7 @@ static size_t map_used(store *st)
 
 int store_grow(store *st, size_t min_size)
 {
-    size_t used = map_used(st);
+    size_t used = store_used(st);
     /* The map is big enough when the used part is at most 80% of it. */
     size_t need = used + used / 4;
     if (need < min_size)
@@ -315,6 +319,12 @@ int store_grow(store *st, size_t min_size)
             want >> 20, used >> 20, st->map_max >> 20);
     st->map_size = want;
     return 0;
+}
+
+int store_reserve(store *st, size_t extra)
+{
+    size_t used = store_used(st);
+    return store_grow(st, used + extra + (used + extra) / 4);
 }
 
 int store_write_begin(store *st, MDB_txn **out)

@@ -25,6 +25,13 @@
  *   categories   code -> whistle.v1.Category
  *   principals   name -> whistle.v1.Principal
  *   audit        u64 BE seq -> whistled.AuditRecord
+ *   audit_by_time       u64 BE at_ms | u64 BE seq -> ""
+ *   audit_by_principal  principal | 0x00 | u64 BE at_ms | u64 BE seq -> ""
+ *   audit_by_target     target | 0x00 | u64 BE at_ms | u64 BE seq -> ""
+ *   admission    community code -> whistle.v1.AdmissionList
+ *   tasks        u64 BE id -> whistle.v1.Task
+ *   task_by_comm community code | '/' | u64 BE id -> ""
+ *   task_by_dept department code | '/' | u64 BE id -> ""  (street pushes: "")
  */
 #ifndef WHISTLED_STORE_H
 #define WHISTLED_STORE_H
@@ -56,6 +63,7 @@ typedef struct store {
     store_sync sync;
     MDB_dbi meta, events, ev_by_state, ev_by_node, orders, ord_by_dept, streams,
         stream_meta, idem, nodes, departments, categories, principals, audit;
+    MDB_dbi audit_by_time, audit_by_principal, audit_by_target, admission, tasks, task_by_comm, task_by_dept;
     /* loop thread's cached read transaction (MDB_NOTLS, reset/renew) */
     MDB_txn *rtxn;
     bool rtxn_live;
@@ -95,6 +103,11 @@ int store_write_begin(store *st, MDB_txn **out);
 /* Grows the map now (to at least min_size, doubling, capped at map_max),
  * under the same rule as store_write_begin. 0 or an MDB/errno code. */
 int store_grow(store *st, size_t min_size);
+/* Grows the map so that extra more bytes fit under the 80% rule: for a
+ * write known to be large (a directory import), before its transaction. */
+int store_reserve(store *st, size_t extra);
+/* Bytes of the map in use (pages up to the last one written). */
+size_t store_used(store *st);
 
 /* The raw packed value copied into the arena (MDB_NOTFOUND if absent). */
 int store_get_bytes(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, arena *a,

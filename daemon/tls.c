@@ -243,3 +243,30 @@ int tls_peer_cn(tls_session *s, char *buf, size_t len)
     X509_free(peer);
     return n > 0 ? 0 : -1;
 }
+
+int tls_peer_verify(tls_session *s, SSL_CTX *ctx, char *why, size_t whylen)
+{
+    if (!s->ssl || !s->established)
+        return TLS_OK;
+    X509 *leaf = SSL_get1_peer_certificate(s->ssl);
+    if (!leaf) {
+        snprintf(why, whylen, "no client certificate");
+        return TLS_ERR;
+    }
+    /* On the server side the peer chain does not hold the leaf. */
+    STACK_OF(X509) *chain = SSL_get_peer_cert_chain(s->ssl);
+    X509_STORE_CTX *x = X509_STORE_CTX_new();
+    int ok = 0;
+    if (x && X509_STORE_CTX_init(x, SSL_CTX_get_cert_store(ctx), leaf, chain) == 1) {
+        X509_STORE_CTX_set_purpose(x, X509_PURPOSE_SSL_CLIENT);
+        ok = X509_verify_cert(x) == 1;
+        if (!ok)
+            snprintf(why, whylen, "%s", X509_verify_cert_error_string(X509_STORE_CTX_get_error(x)));
+    } else {
+        snprintf(why, whylen, "cannot check the certificate (out of memory)");
+    }
+    X509_STORE_CTX_free(x);
+    X509_free(leaf);
+    ERR_clear_error();
+    return ok ? TLS_OK : TLS_ERR;
+}

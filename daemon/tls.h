@@ -49,6 +49,9 @@ size_t tls_pending_out(tls_session *s);
 size_t tls_take_out(tls_session *s, void *buf, size_t len);
 /* The peer certificate's subject CN into buf; -1 if none. */
 int tls_peer_cn(tls_session *s, char *buf, size_t len);
+/* Verifies the peer's certificate chain again, against ctx's trust store
+ * and CRL (after a reload). TLS_OK, or TLS_ERR with why. */
+int tls_peer_verify(tls_session *s, SSL_CTX *ctx, char *why, size_t whylen);
 /* The first queued OpenSSL error as text, and clears the queue. */
 const char *tls_error_string(char *buf, size_t len);
 

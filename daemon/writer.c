@@ -3,11 +3,13 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
 #include "arena.h"
+#include "audit.h"
 #include "daemon/records.pb-c.h"
 #include "log.h"
 #include "whistle/frame.h"
@@ -39,6 +41,9 @@ void intent_free(intent *it)
     free(it->principal);
     free(it->frame);
     free(it->ack_stream);
+    free(it->audit_call);
+    free(it->audit_target);
+    free(it->audit_what);
     free(it->out);
     stream_touched_clear(&it->touched);
     free(it);
@@ -210,17 +215,50 @@ static void apply_ack(writer *w, MDB_txn *batch, intent *it)
         mdb_txn_abort(child);
 }
 
+/* The audit record of a read that disclosed personal data; the answer in
+ * it->out goes out only if this commits. */
+static void apply_audit(writer *w, MDB_txn *batch, intent *it, int64_t now)
+{
+    MDB_txn *child = NULL;
+    int rc = mdb_txn_begin(w->st->env, batch, 0, &child);
+    if (!rc)
+        rc = audit_read_append(w->st, child, now, it->principal, it->audit_call, it->audit_target, it->audit_what);
+    if (child) {
+        if (rc)
+            mdb_txn_abort(child);
+        else
+            rc = mdb_txn_commit(child);
+    }
+    if (rc) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "store: the read could not be audited, so it is not answered: %s",
+                 mdb_strerror(rc));
+        fail_intent(w, it, store_status_code(rc), msg);
+        return;
+    }
+    it->code = 0;
+}
+
+static bool answers(const intent *it) { return it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT; }
+
 static void run_batch(writer *w, intent *batch)
 {
     int64_t now = w->clock(w->clock_ctx);
     MDB_txn *txn = NULL;
+    /* A large write (a directory import) gets room before its transaction:
+     * the map cannot grow while one is open. */
+    size_t reserve = 0;
+    for (intent *it = batch; it; it = it->next)
+        reserve += it->reserve;
+    if (reserve)
+        store_reserve(w->st, reserve);
     int rc = store_write_begin(w->st, &txn);
     if (rc != 0) {
         char msg[256];
         snprintf(msg, sizeof msg, "store: cannot begin the write transaction: %s", mdb_strerror(rc));
         log_error("%s", msg);
         for (intent *it = batch; it; it = it->next)
-            if (it->kind == INTENT_REQUEST)
+            if (answers(it))
                 fail_intent(w, it, store_status_code(rc), msg);
         return;
     }
@@ -233,6 +271,8 @@ static void run_batch(writer *w, intent *batch)
             map_full += it->code == WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED;
         } else if (it->kind == INTENT_ACK) {
             apply_ack(w, txn, it);
+        } else if (it->kind == INTENT_AUDIT) {
+            apply_audit(w, txn, it, now);
         }
     }
     if (map_full && !w->out_of_space) {
@@ -257,7 +297,7 @@ static void run_batch(writer *w, intent *batch)
             log_error("%s%s", msg, full ? "; writes are refused until there is room (reads go on)" : "");
         w->out_of_space = full;
         for (intent *it = batch; it; it = it->next)
-            if (it->kind == INTENT_REQUEST && it->code == 0)
+            if (answers(it) && it->code == 0)
                 fail_intent(w, it, code, msg);
             else
                 stream_touched_clear(&it->touched);

@@ -18,6 +18,7 @@ typedef struct cli {
     const char *config;     /* --config FILE, or NULL */
     const char *idempotency_key; /* --idempotency-key, or NULL: random */
     bool json;
+    bool quiet;             /* -q: print only the ids (tickets, order ids, codes) */
     whistle_client *client; /* connected on first use */
     whistle_resolved conn;  /* the settings it was connected with */
 } cli;
@@ -45,7 +46,7 @@ struct cmd {
     const char *summary;
     const cmd_opt *opts;  /* terminated by {NULL} */
     int min_pos, max_pos; /* positional arguments; max -1: any number */
-    int (*run)(cli *x, args *a);
+    int (*run)(cli *x, args *a); /* NULL with opts NULL: a group of subcommands (admin.c) */
 };
 
 /* commands.c */
@@ -54,6 +55,9 @@ const cmd *cli_find(const char *name);
 void cli_print_command_help(const cmd *c, FILE *out);
 /* Parses argv (argv[0] is the command's name) and runs c. Exit status. */
 int cli_run(cli *x, const cmd *c, int argc, char **argv);
+
+/* admin.c: the groups admin, admission and task; argv[0] is the group. */
+int cli_group_main(cli *x, int argc, char **argv);
 
 /* main.c */
 /* Connects if not yet connected. 0, or an exit status (message printed). */

@@ -193,6 +193,11 @@ void harness_cleanup(daemon_h *d)
 {
     if (d->pid)
         harness_stop(d);
+    /* WHISTLE_TEST_KEEP=1 keeps the state and log for a post-mortem. */
+    if (d->dir[0] && getenv("WHISTLE_TEST_KEEP")) {
+        fprintf(stderr, "kept %s\n", d->dir);
+        d->dir[0] = 0;
+    }
     if (d->dir[0]) {
         char cmd[400];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", d->dir);
