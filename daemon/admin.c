@@ -60,6 +60,17 @@ static bool digits(const char *s)
     return s && *s && digits_ok(s, strlen(s));
 }
 
+/* A node code named by a call: required, and 6 to 18 digits. -1 with
+ * INVALID_ARGUMENT otherwise (a malformed code is not a missing node). */
+static int check_code(call *c, const char *field, const char *code)
+{
+    if (!*code)
+        return call_fail(c, CODE(INVALID_ARGUMENT), "%s is required: a node code (6 to 18 digits)", field);
+    if (!digits(code) || strlen(code) < 6 || strlen(code) > 18)
+        return call_fail(c, CODE(INVALID_ARGUMENT), "%s \"%.40s\" is not a node code (6 to 18 digits)", field, code);
+    return 0;
+}
+
 /* ------------------------------------------------------------ import, export */
 
 void admin_import(call *c, const Whistle__V1__ImportDirectory *req)
@@ -303,8 +314,9 @@ void admin_update_node(call *c, const Whistle__V1__UpdateNode *req)
     const char *code = str0(req->code);
     void *bytes;
     size_t len;
-    Whistle__V1__Node *n = digits(code) ? load(c, c->st->nodes, code, &whistle__v1__node__descriptor, &bytes, &len)
-                                        : NULL;
+    if (check_code(c, "code", code))
+        return;
+    Whistle__V1__Node *n = load(c, c->st->nodes, code, &whistle__v1__node__descriptor, &bytes, &len);
     if (!n) {
         call_fail(c, CODE(NOT_FOUND), "no place %s", code);
         return;
@@ -386,7 +398,9 @@ static int move_one(call *c, Whistle__V1__Node *n, void *bytes, size_t len, void
 void admin_move_node(call *c, const Whistle__V1__MoveNode *req)
 {
     const char *code = str0(req->code), *np = str0(req->new_parent);
-    Whistle__V1__Node *n = digits(code) ? directory_node_get(c->st, c->txn, code, c->a) : NULL;
+    if (check_code(c, "code", code))
+        return;
+    Whistle__V1__Node *n = directory_node_get(c->st, c->txn, code, c->a);
     if (!n) {
         call_fail(c, CODE(NOT_FOUND), "no place %s", code);
         return;
@@ -714,8 +728,14 @@ void admin_list_principals(call *c, const Whistle__V1__ListPrincipals *req)
     if (limit > 1000)
         limit = 1000;
     const char *under = str0(req->under), *after = str0(req->after);
-    if (*under && !digits(under)) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "under \"%s\" is not a node code", under);
+    if (*under && check_code(c, "under", under))
+        return;
+    if (req->role < 0 || req->role > WHISTLE__V1__ROLE__ROLE_SENSOR) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "role %d is not a role (1 admin .. 8 sensor; 0: any)", req->role);
+        return;
+    }
+    if (strlen(after) > 64) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "after is %zu bytes; principal names are at most 64", strlen(after));
         return;
     }
     MDB_cursor *cur;
@@ -768,6 +788,10 @@ void admin_query_audit(call *c, const Whistle__V1__QueryAudit *req)
     uint32_t limit = req->limit ? req->limit : 100;
     if (limit > 1000)
         limit = 1000;
+    if (strlen(str0(req->principal)) > 64 || strlen(str0(req->target)) > 256) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "principal is at most 64 bytes and target at most 256");
+        return;
+    }
     if (req->from_ms < 0 || req->to_ms < 0 || (req->to_ms && req->to_ms < req->from_ms)) {
         call_fail(c, CODE(INVALID_ARGUMENT), "from_ms and to_ms are Unix milliseconds, from <= to (to 0: now)");
         return;
