@@ -60,20 +60,15 @@ static bool digits(const char *s)
     return s && *s && digits_ok(s, strlen(s));
 }
 
-/* A place code given by the client: required, 6 to 18 digits. Fails the
- * call (quoting at most 40 characters of it) and returns false otherwise. */
-static bool code_arg(call *c, const char *field, const char *code)
+/* A node code named by a call: required, and 6 to 18 digits. -1 with
+ * INVALID_ARGUMENT otherwise (a malformed code is not a missing node). */
+static int check_code(call *c, const char *field, const char *code)
 {
-    size_t n = strlen(code);
-    if (n == 0) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "%s is required: a place code of 6 to 18 digits", field);
-        return false;
-    }
-    if (!digits(code) || n < 6 || n > 18) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "%s \"%.40s\" is not a place code (6 to 18 digits)", field, code);
-        return false;
-    }
-    return true;
+    if (!*code)
+        return call_fail(c, CODE(INVALID_ARGUMENT), "%s is required: a node code (6 to 18 digits)", field);
+    if (!digits(code) || strlen(code) < 6 || strlen(code) > 18)
+        return call_fail(c, CODE(INVALID_ARGUMENT), "%s \"%.40s\" is not a node code (6 to 18 digits)", field, code);
+    return 0;
 }
 
 /* ------------------------------------------------------------ import, export */
@@ -329,7 +324,7 @@ void admin_update_node(call *c, const Whistle__V1__UpdateNode *req)
     const char *code = str0(req->code);
     void *bytes;
     size_t len;
-    if (!code_arg(c, "code", code))
+    if (check_code(c, "code", code))
         return;
     Whistle__V1__Node *n = load(c, c->st->nodes, code, &whistle__v1__node__descriptor, &bytes, &len);
     if (!n) {
@@ -413,7 +408,7 @@ static int move_one(call *c, Whistle__V1__Node *n, void *bytes, size_t len, void
 void admin_move_node(call *c, const Whistle__V1__MoveNode *req)
 {
     const char *code = str0(req->code), *np = str0(req->new_parent);
-    if (!code_arg(c, "code", code))
+    if (check_code(c, "code", code))
         return;
     Whistle__V1__Node *n = directory_node_get(c->st, c->txn, code, c->a);
     if (!n) {
@@ -429,7 +424,7 @@ void admin_move_node(call *c, const Whistle__V1__MoveNode *req)
                   *str0(n->successor) ? " and was replaced by " : "", str0(n->successor));
         return;
     }
-    if (!code_arg(c, "new_parent", np))
+    if (check_code(c, "new_parent", np))
         return;
     Whistle__V1__Node *p = directory_node_get(c->st, c->txn, np, c->a);
     if (!p) {
@@ -770,17 +765,14 @@ void admin_list_principals(call *c, const Whistle__V1__ListPrincipals *req)
     if (limit > 1000)
         limit = 1000;
     const char *under = str0(req->under), *after = str0(req->after);
+    if (*under && check_code(c, "under", under))
+        return;
     if (req->role < 0 || req->role > WHISTLE__V1__ROLE__ROLE_SENSOR) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "role %d is not a role (1 admin ... 8 sensor; 0: any)", (int)req->role);
+        call_fail(c, CODE(INVALID_ARGUMENT), "role %d is not a role (1 admin .. 8 sensor; 0: any)", req->role);
         return;
     }
-    if (*under && !digits(under)) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "under \"%.40s\" is not a node code", under);
-        return;
-    }
-    if (strlen(after) > 256) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "after is %zu bytes: it is the last principal name of the previous "
-                                             "page, at most 256 bytes", strlen(after));
+    if (strlen(after) > 64) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "after is %zu bytes; principal names are at most 64", strlen(after));
         return;
     }
     MDB_cursor *cur;
@@ -836,6 +828,10 @@ void admin_query_audit(call *c, const Whistle__V1__QueryAudit *req)
     uint32_t limit = req->limit ? req->limit : 100;
     if (limit > 1000)
         limit = 1000;
+    if (strlen(str0(req->principal)) > 64 || strlen(str0(req->target)) > 256) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "principal is at most 64 bytes and target at most 256");
+        return;
+    }
     if (req->from_ms < 0 || req->to_ms < 0 || (req->to_ms && req->to_ms < req->from_ms)) {
         call_fail(c, CODE(INVALID_ARGUMENT), "from_ms and to_ms are Unix milliseconds, from <= to (to 0: now)");
         return;

@@ -20,6 +20,7 @@ typedef struct config {
     uint32_t idle_timeout; /* seconds, 0 = never */
     uint32_t handshake_timeout; /* seconds to finish the TLS handshake */
     uint32_t frame_timeout;     /* seconds to finish a frame once begun */
+    uint32_t drain_timeout;     /* seconds a stop waits for clients to take their answers */
     /* [tls] */
     char *ca, *cert, *key, *crl;
     /* [store] */

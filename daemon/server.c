@@ -32,6 +32,11 @@ static int64_t real_clock(void *ctx)
 
 int64_t server_now_ms(server *s) { return s->clock(s->clock_ctx); }
 
+/* Connection timing (handshake, frame and idle timeouts, log rate limits)
+ * runs on the loop's monotonic clock, not on the clock of the domain,
+ * which tests may move and which can step with the wall clock. */
+static int64_t mono_ms(server *s) { return (int64_t)uv_now(s->loop); }
+
 /* ------------------------------------------------------------ lifetime */
 
 static void conn_unref(conn *c);
@@ -90,6 +95,9 @@ void conn_close(conn *c, const char *why)
         c->next->prev = c->prev;
     s->nconns--;
     uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    /* The last connection of a stop: nothing left to wait for. */
+    if (s->draining && !s->conns && !uv_is_closing((uv_handle_t *)&s->drain_timer))
+        uv_close((uv_handle_t *)&s->drain_timer, NULL);
 }
 
 /* ------------------------------------------------------------ output */
@@ -223,7 +231,7 @@ static void note_partial(conn *c)
     if (!partial)
         c->partial_since_ms = 0;
     else if (!c->partial_since_ms)
-        c->partial_since_ms = server_now_ms(c->srv);
+        c->partial_since_ms = mono_ms(c->srv);
 }
 
 static void stop_reading(conn *c)
@@ -293,7 +301,7 @@ static void process_frames(conn *c)
                 conn_close(c, NULL);
             return;
         }
-        c->last_active_ms = server_now_ms(c->srv);
+        c->last_active_ms = mono_ms(c->srv);
         c->partial_since_ms = 0; /* a whole frame: the next one's clock starts with its first byte */
         router_frame(c, frame, len);
     }
@@ -321,7 +329,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     }
     if (c->closing)
         return;
-    c->last_active_ms = server_now_ms(c->srv);
+    c->last_active_ms = mono_ms(c->srv);
     if (tls_feed(&c->tls, buf->base, (size_t)nread) != TLS_OK) {
         conn_close(c, "out of memory");
         return;
@@ -431,7 +439,7 @@ static void on_connection(uv_stream_t *listener, int status)
         snprintf(c->peer, sizeof c->peer, "%s:%d", ip, port);
     }
     if (s->draining || s->nconns >= s->cfg->max_connections) {
-        int64_t now = server_now_ms(s);
+        int64_t now = mono_ms(s);
         if (now - s->refused_logged_ms >= 1000) {
             char more[64] = "";
             if (s->refused_quiet)
@@ -458,8 +466,8 @@ static void on_connection(uv_stream_t *listener, int status)
     }
     whistle_framer_init(&c->framer, s->cfg->max_frame);
     uv_tcp_nodelay(&c->tcp, 1);
-    c->last_active_ms = server_now_ms(s);
-    c->accepted_ms = server_now_ms(s);
+    c->last_active_ms = mono_ms(s);
+    c->accepted_ms = mono_ms(s);
     c->next = s->conns;
     if (s->conns)
         s->conns->prev = c;
@@ -666,6 +674,18 @@ static void maybe_finish_drain(server *s)
 
 static void on_tick(uv_timer_t *t);
 
+/* A stop waits for every connection to take its last answers; a client
+ * that does not read must not hold the daemon up forever. */
+static void on_drain_timeout(uv_timer_t *t)
+{
+    server *s = t->data;
+    uint32_t n = s->nconns;
+    log_warn("stopping: %u connection%s did not take their last answers within %u s (drain_timeout); closing them",
+             n, n == 1 ? "" : "s", s->cfg->drain_timeout);
+    while (s->conns)
+        conn_close(s->conns, NULL);
+}
+
 void server_drain(server *s)
 {
     if (s->draining)
@@ -678,9 +698,12 @@ void server_drain(server *s)
     }
     for (conn *c = s->conns; c; c = c->next)
         stop_reading(c);
+    uv_timer_start(&s->drain_timer, on_drain_timeout, (uint64_t)s->cfg->drain_timeout * 1000, 0);
     /* The writer finishes what was queued and hands it back now. */
     writer_stop(s->w);
     maybe_finish_drain(s);
+    if (!s->conns && !uv_is_closing((uv_handle_t *)&s->drain_timer))
+        uv_close((uv_handle_t *)&s->drain_timer, NULL);
     uv_close((uv_handle_t *)&s->sig_term, on_handle_closed);
     uv_close((uv_handle_t *)&s->sig_int, on_handle_closed);
     uv_close((uv_handle_t *)&s->sig_hup, on_handle_closed);
@@ -771,7 +794,7 @@ static void on_tick(uv_timer_t *t)
     server *s = t->data;
     const config *cfg = s->cfg;
     flush_audit_queue(s);
-    int64_t now = server_now_ms(s);
+    int64_t now = mono_ms(s);
     conn *c = s->conns;
     while (c) {
         conn *n = c->next;
@@ -851,6 +874,8 @@ int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, 
     uv_timer_start(&s->tick, on_tick, 1000, 1000);
     uv_timer_init(loop, &s->sync_timer);
     s->sync_timer.data = s;
+    uv_timer_init(loop, &s->drain_timer);
+    s->drain_timer.data = s;
     if (cfg->sync == STORE_SYNC_NONE)
         uv_timer_start(&s->sync_timer, on_sync, cfg->sync_interval_ms, cfg->sync_interval_ms);
     return 0;

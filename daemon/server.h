@@ -47,6 +47,7 @@ struct conn {
     whistle_framer framer;
     uint32_t in_flight;     /* requests read and not yet answered */
     size_t out_pending;     /* bytes handed to uv_write and not yet written */
+    /* on the loop's monotonic clock (uv_now), not the domain's */
     uint64_t last_active_ms;
     int64_t accepted_ms;       /* for handshake_timeout */
     int64_t partial_since_ms;  /* a frame or TLS record begun then; 0: none */
@@ -68,6 +69,7 @@ struct server {
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t tick;
     uv_timer_t sync_timer;
+    uv_timer_t drain_timer; /* bounds how long a stop waits for slow readers */
     conn *conns;
     uint32_t nconns;
     uint64_t next_conn_id;

@@ -218,7 +218,11 @@ void task_complete(call *c, const Whistle__V1__CompleteTask *req)
 {
     void *bytes;
     size_t len;
-    Whistle__V1__Task *t = req->task_id ? task_load(c, req->task_id, &bytes, &len) : NULL;
+    if (!req->task_id) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "task_id is required for complete_task");
+        return;
+    }
+    Whistle__V1__Task *t = task_load(c, req->task_id, &bytes, &len);
     if (!t) {
         call_fail(c, CODE(NOT_FOUND), "no task %llu", (unsigned long long)req->task_id);
         return;

@@ -101,7 +101,7 @@ enum phase { PH_CONNECT, PH_VERIFY, PH_RETRY, PH_LOAD };
 typedef struct run {
     /* options */
     const char *whistled, *pki, *seed, *sync;
-    int cycles, term_every, parallel, min_ms, max_ms;
+    int cycles, term_every, fresh_every, parallel, min_ms, max_ms;
     unsigned long rng_seed;
     bool keep, verbose;
     /* the daemon */
@@ -126,7 +126,7 @@ typedef struct run {
     char failure[1024];
     /* figures */
     uint64_t acked, verified, final_verified, lost, retried, answered_after_signal, kills, terms, checks,
-        check_records, reads;
+        check_records, reads, stores, cases_total, cases_complete;
 } run;
 
 /* ------------------------------------------------------------ helpers */
@@ -172,6 +172,7 @@ static kase *new_case(run *r)
         abort();
     k->idx = r->ncases;
     r->cases[r->ncases++] = k;
+    r->cases_total++;
     return k;
 }
 
@@ -409,6 +410,7 @@ static void on_write_answer(whistle_conn *c, int status, Whistle__V1__Response *
     }
     k->step = w->step + 1;
     k->lost = false;
+    r->cases_complete += k->step == NSTEPS;
     r->acked++;
     r->retried += w->retry;
     fprintf(r->acks, "%d %s %s %s-%zu-%d%s\n", r->cycle, k->ticket, steps[w->step].name, r->key_prefix, k->idx,
@@ -656,6 +658,54 @@ static void load(run *r, int sig)
     r->signalled = false;
 }
 
+/* Everything acknowledged, all of it, read back once more; then SIGTERM
+ * (exit 0 required) and a last check of the store. */
+static void final_round(run *r)
+{
+    uv_update_time(&r->loop);
+    uv_timer_start(&r->guard, on_guard, 60000, 0);
+    connect_all(r);
+    if (!r->failure[0])
+        verify(r, false);
+    if (!r->failure[0])
+        retry_lost(r);
+    if (!r->failure[0])
+        verify(r, true);
+    uv_timer_stop(&r->guard);
+    for (int i = 0; i < NROLES; i++)
+        for (int j = 0; j < PER_ROLE; j++)
+            if (r->conns[i][j])
+                whistle_conn_close(r->conns[i][j]);
+    r->phase = PH_LOAD; /* closing is expected now */
+    uv_run(&r->loop, UV_RUN_DEFAULT);
+    if (r->failure[0])
+        return;
+    kill(r->pid, SIGTERM);
+    int st = reap(r, 30000);
+    if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        failf(r, "final SIGTERM: whistled did not exit 0 (wait status %d); see %s", st, r->log);
+    else if (run_check(r) != 0)
+        failf(r, "final whistled --check found violations (above)");
+}
+
+/* Starts over on an empty store (--fresh-every): the store, and with it
+ * the time of each check, stays bounded however many cycles run. */
+static void fresh_store(run *r)
+{
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", r->state);
+    if (system(cmd) != 0) {
+        failf(r, "cannot remove %s", r->state);
+        return;
+    }
+    for (size_t i = 0; i < r->ncases; i++)
+        free(r->cases[i]);
+    r->ncases = 0;
+    r->stores++;
+    snprintf(r->key_prefix, sizeof r->key_prefix, "cc%lx-%d", r->rng_seed, r->cycle);
+    fprintf(r->acks, "# fresh store at cycle %d\n", r->cycle);
+}
+
 /* ------------------------------------------------------------ main */
 
 static void usage(FILE *f)
@@ -668,6 +718,8 @@ static void usage(FILE *f)
                "  --cycles N       kill/restart cycles (default 50)\n"
                "  --term-every N   every Nth cycle stops with SIGTERM instead of kill -9,\n"
                "                   which must exit 0 (default 0: never; 1: always)\n"
+               "  --fresh-every N  every N cycles: verify everything, stop, check, and start\n"
+               "                   over on an empty store (default 0: one store throughout)\n"
                "  --parallel N     cases in flight at once (default 48)\n"
                "  --min-ms N, --max-ms N  the kill comes this long after the load starts\n"
                "                   (default 30 to 400)\n"
@@ -691,6 +743,7 @@ int main(int argc, char **argv)
         {"whistled", required_argument, 0, 'w'}, {"pki", required_argument, 0, 'p'},
         {"seed", required_argument, 0, 's'},     {"cycles", required_argument, 0, 'c'},
         {"term-every", required_argument, 0, 't'}, {"parallel", required_argument, 0, 'n'},
+        {"fresh-every", required_argument, 0, 'f'},
         {"min-ms", required_argument, 0, 'a'},   {"max-ms", required_argument, 0, 'b'},
         {"sync", required_argument, 0, 'y'},     {"rng-seed", required_argument, 0, 'r'},
         {"keep", no_argument, 0, 'k'},           {"verbose", no_argument, 0, 'v'},
@@ -704,6 +757,7 @@ int main(int argc, char **argv)
         case 's': r->seed = optarg; break;
         case 'c': r->cycles = atoi(optarg); break;
         case 't': r->term_every = atoi(optarg); break;
+        case 'f': r->fresh_every = atoi(optarg); break;
         case 'n': r->parallel = atoi(optarg); break;
         case 'a': r->min_ms = atoi(optarg); break;
         case 'b': r->max_ms = atoi(optarg); break;
@@ -721,6 +775,7 @@ int main(int argc, char **argv)
         return 2;
     }
     r->rng = r->rng_seed ? r->rng_seed : 1;
+    r->stores = 1;
     snprintf(r->key_prefix, sizeof r->key_prefix, "cc%lx", r->rng_seed);
 
     snprintf(r->dir, sizeof r->dir, "/tmp/whistle-crash-XXXXXX");
@@ -797,34 +852,20 @@ int main(int argc, char **argv)
             printf("cycle %d: %s, %llu acknowledged so far, %llu lost answers\n", r->cycle,
                    term ? "SIGTERM" : "kill -9", (unsigned long long)r->acked, (unsigned long long)r->lost);
         spawn(r);
+        if (r->fresh_every > 0 && r->cycle % r->fresh_every == 0 && r->cycle < r->cycles) {
+            final_round(r);
+            if (!r->failure[0])
+                fresh_store(r);
+            if (r->failure[0])
+                break;
+            spawn(r);
+        }
     }
     if (!r->failure[0]) {
-        /* The last round: everything acknowledged, all of it, once more. */
-        uv_update_time(&r->loop);
-        uv_timer_start(&r->guard, on_guard, 60000, 0);
-        connect_all(r);
-        if (!r->failure[0])
-            verify(r, false);
-        if (!r->failure[0])
-            retry_lost(r);
-        if (!r->failure[0])
-            verify(r, true);
-        uv_timer_stop(&r->guard);
-        for (int i = 0; i < NROLES; i++)
-            for (int j = 0; j < PER_ROLE; j++)
-                if (r->conns[i][j])
-                    whistle_conn_close(r->conns[i][j]);
-        r->phase = PH_LOAD; /* closing is expected now */
-        uv_run(&r->loop, UV_RUN_DEFAULT);
-        kill(r->pid, SIGTERM);
-        int st = reap(r, 30000);
-        if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-            failf(r, "final SIGTERM: whistled did not exit 0 (wait status %d); see %s", st, r->log);
-        else if (run_check(r) != 0)
-            failf(r, "final whistled --check found violations (above)");
+        final_round(r);
         /* Under load there is always a batch in flight when SIGTERM comes;
          * draining must commit and answer it, not drop it. */
-        else if (r->terms > 0 && r->answered_after_signal == 0)
+        if (!r->failure[0] && r->terms > 0 && r->answered_after_signal == 0)
             failf(r, "no answer came after any of the %llu SIGTERMs: the batch in flight was not answered",
                   (unsigned long long)r->terms);
     } else if (r->pid) {
@@ -843,16 +884,14 @@ int main(int argc, char **argv)
                 r->rng_seed, r->failure, r->dir);
         return 1;
     }
-    size_t complete = 0;
-    for (size_t i = 0; i < r->ncases; i++)
-        complete += r->cases[i]->step == NSTEPS;
-    printf("crashcheck: OK: %llu kill -9 + %llu SIGTERM cycles in %llds; %llu writes acknowledged, "
+    printf("crashcheck: OK: %llu kill -9 + %llu SIGTERM cycles on %llu store%s in %llds; %llu writes acknowledged, "
            "%llu verified after a restart and %llu again at the end (%llu reads); %llu answers lost to a "
-           "crash, retried with their idempotency keys; %zu cases (%zu through the whole loop); "
+           "crash, retried with their idempotency keys; %llu cases (%llu through the whole loop); "
            "%llu answers sent after SIGTERM; whistled --check clean %llu times (%llu records read)\n",
-           (unsigned long long)r->kills, (unsigned long long)r->terms, (long long)secs,
+           (unsigned long long)r->kills, (unsigned long long)r->terms, (unsigned long long)r->stores,
+           r->stores == 1 ? "" : "s", (long long)secs,
            (unsigned long long)r->acked, (unsigned long long)r->verified, (unsigned long long)r->final_verified,
-           (unsigned long long)r->reads, (unsigned long long)r->lost, r->ncases, complete,
+           (unsigned long long)r->reads, (unsigned long long)r->lost, (unsigned long long)r->cases_total, (unsigned long long)r->cases_complete,
            (unsigned long long)r->answered_after_signal, (unsigned long long)r->checks,
            (unsigned long long)r->check_records);
     if (!r->keep) {

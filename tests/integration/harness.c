@@ -288,6 +288,90 @@ int harness_tcp_connect(daemon_h *d)
     return fd;
 }
 
+/* ------------------------------------------------------------ capture */
+
+/* The principals of fuzz_request.c's names[], by index. */
+static const char *const fuzz_names[16] = {"admin",  "operator", "operator2", "police",    "urban",  "gridworker",
+                                           "kiosk",  "hotline",  "sensor",    "community", "nobody", "market",
+                                           "fire",   "housing",  "health",    "stranger"};
+
+static struct {
+    whistle_client *c;
+    char who[64];
+} clients[64];
+
+/* The principal's name from a certificate path: .../NAME.crt */
+static void name_of_cert(const char *cert, char *out, size_t len)
+{
+    const char *b = cert ? strrchr(cert, '/') : NULL;
+    snprintf(out, len, "%s", b ? b + 1 : cert ? cert : "nobody");
+    char *dot = strrchr(out, '.');
+    if (dot)
+        *dot = 0;
+}
+
+static uint64_t fnv64(const uint8_t *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return h;
+}
+
+static void capture_file(const char *sub, uint8_t first, const uint8_t *data, size_t len)
+{
+    const char *dir = getenv("WHISTLE_FUZZ_CAPTURE");
+    if (!dir || !*dir || len > 65000)
+        return;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, sub);
+    mkdir(dir, 0755);
+    mkdir(path, 0755);
+    uint64_t h = fnv64(data, len) ^ first;
+    snprintf(path, sizeof path, "%s/%s/%016llx", dir, sub, (unsigned long long)h);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return;
+    fputc(first, f);
+    fwrite(data, 1, len, f);
+    fclose(f);
+}
+
+static void capture_frame_bytes(const uint8_t *data, size_t len)
+{
+    /* the step byte cuts the stream into reads of step+1 bytes: whole */
+    capture_file("frame", 255, data, len);
+}
+
+static void capture_as(const char *who, const Whistle__V1__Request *req)
+{
+    if (!getenv("WHISTLE_FUZZ_CAPTURE"))
+        return;
+    uint8_t first = 10; /* nobody */
+    for (uint8_t i = 0; i < 16; i++)
+        if (strcmp(fuzz_names[i], who) == 0)
+            first = i;
+    Whistle__V1__Frame f = WHISTLE__V1__FRAME__INIT;
+    f.kind_case = WHISTLE__V1__FRAME__KIND_REQUEST;
+    f.request = (Whistle__V1__Request *)req;
+    uint8_t *out;
+    size_t len;
+    if (whistle_frame_pack(&f, 64u << 20, &out, &len) != 0)
+        return;
+    capture_file("request", first, out + 4, len - 4);
+    capture_frame_bytes(out, len);
+    free(out);
+}
+
+void harness_capture_request(whistle_client *c, const Whistle__V1__Request *req)
+{
+    const char *who = "nobody";
+    for (size_t i = 0; i < sizeof clients / sizeof *clients; i++)
+        if (clients[i].c == c)
+            who = clients[i].who;
+    capture_as(who, req);
+}
+
 whistle_client *harness_try_connect(daemon_h *d, const char *cert, const char *key, char *err, size_t errlen)
 {
     char ca[512];
@@ -303,6 +387,18 @@ whistle_client *harness_try_connect(daemon_h *d, const char *cert, const char *k
     whistle_client *c = NULL;
     if (whistle_connect(&o, &c, err, errlen) != 0)
         return NULL;
+    /* a closed client's address may come back: its slot is reused */
+    size_t slot = sizeof clients / sizeof *clients - 1;
+    for (size_t i = 0; i < sizeof clients / sizeof *clients; i++)
+        if (clients[i].c == c) {
+            slot = i;
+            break;
+        }
+    for (size_t i = 0; slot == sizeof clients / sizeof *clients - 1 && i < slot; i++)
+        if (!clients[i].c)
+            slot = i;
+    clients[slot].c = c;
+    name_of_cert(cert, clients[slot].who, sizeof clients[slot].who);
     return c;
 }
 
@@ -317,6 +413,7 @@ whistle_client *harness_connect(daemon_h *d, const char *name)
 
 Whistle__V1__Response *harness_call_ok(whistle_client *c, Whistle__V1__Request *req)
 {
+    harness_capture_request(c, req);
     Whistle__V1__Response *resp = NULL;
     int rc = whistle_call(c, req, &resp);
     cr_assert_eq(rc, 0, "call failed in transport: %s", whistle_last_error(c));
@@ -328,6 +425,7 @@ Whistle__V1__Response *harness_call_ok(whistle_client *c, Whistle__V1__Request *
 
 const char *harness_call_fail(whistle_client *c, Whistle__V1__Request *req, int code)
 {
+    harness_capture_request(c, req);
     static char msg[2048];
     Whistle__V1__Response *resp = NULL;
     int rc = whistle_call(c, req, &resp);
@@ -383,6 +481,7 @@ int raw_open_tls(raw_conn *r, daemon_h *d, const char *cert, const char *key, in
     if (cert && (SSL_CTX_use_certificate_file(r->ctx, cert, SSL_FILETYPE_PEM) != 1 ||
                  SSL_CTX_use_PrivateKey_file(r->ctx, key, SSL_FILETYPE_PEM) != 1))
         return -1;
+    name_of_cert(cert, r->who, sizeof r->who);
     r->ssl = SSL_new(r->ctx);
     SSL_set_fd(r->ssl, r->fd);
     SSL_set_tlsext_host_name(r->ssl, "localhost");
@@ -391,6 +490,7 @@ int raw_open_tls(raw_conn *r, daemon_h *d, const char *cert, const char *key, in
 
 int raw_write(raw_conn *r, const void *data, size_t len)
 {
+    capture_frame_bytes(data, len);
     size_t off = 0;
     while (off < len) {
         int n = SSL_write(r->ssl, (const char *)data + off, (int)(len - off));
@@ -410,6 +510,7 @@ int raw_send_request(raw_conn *r, const Whistle__V1__Request *req)
     size_t len;
     if (whistle_frame_pack(&f, 64u << 20, &out, &len) != 0)
         return -1;
+    capture_as(r->who, req);
     int rc = raw_write(r, out, len);
     free(out);
     return rc;

@@ -63,6 +63,15 @@ whistle_client *harness_try_connect(daemon_h *d, const char *cert, const char *k
 /* Cert/key paths of a fixture principal. */
 void harness_cert(const char *name, char *cert, size_t certlen, char *key, size_t keylen);
 
+/* Fuzz corpus capture: with WHISTLE_FUZZ_CAPTURE=DIR set, every request
+ * a test sends (through the calls below, raw_send_request or raw_write) is
+ * also written to DIR/request/ (principal byte + Frame, the input of
+ * tests/fuzz/fuzz_request.c) and DIR/frame/ (step byte + the bytes as
+ * framed on the wire, fuzz_frame.c). scripts/fuzz.sh capture runs the
+ * integration tests so and merges what adds coverage into
+ * tests/fuzz/corpus/. Without the variable these do nothing. */
+void harness_capture_request(whistle_client *c, const Whistle__V1__Request *req);
+
 /* A call that must succeed: returns the response (free it). */
 Whistle__V1__Response *harness_call_ok(whistle_client *c, Whistle__V1__Request *req);
 /* A call expected to fail with code; returns the message (static buffer). */
@@ -74,6 +83,7 @@ typedef struct raw_conn {
     SSL_CTX *ctx;
     SSL *ssl;
     whistle_framer fr;
+    char who[64]; /* the certificate's name, for the fuzz corpus capture */
 } raw_conn;
 
 /* cert/key may be NULL: no client certificate. Returns 0 when the TLS

@@ -495,6 +495,15 @@ Test(abuse, connections_past_max_connections_are_refused_cleanly)
         raw_close(&extra);
     }
     cr_assert(harness_log_wait(&d, "max_connections (6) reached", 5000), "no log line says why");
+    /* a burst of 40 at once: all turned away at once, in few log lines */
+    int burst[40];
+    for (int i = 0; i < 40; i++)
+        burst[i] = harness_tcp_connect(&d);
+    for (int i = 0; i < 40; i++) {
+        cr_assert(burst[i] < 0 || tcp_closed_within(burst[i], 5000), "connection %d of the burst was kept", i);
+        if (burst[i] >= 0)
+            close(burst[i]);
+    }
     for (int i = 0; i < 6; i++)
         raw_ping(&c[i], 50 + (uint64_t)i);
     /* one leaves: a new one gets in */
@@ -522,4 +531,33 @@ Test(abuse, connections_past_max_connections_are_refused_cleanly)
     cr_assert(in, "no room was made when a connection closed");
     for (int i = 1; i < 6; i++)
         raw_close(&c[i]);
+}
+
+/* ------------------------------------------------------------ stop */
+
+Test(abuse, sigterm_with_a_client_that_never_reads_still_exits)
+{
+    harness_start(&d, "[server]\nmax_output = 65536\ndrain_timeout = 2\n");
+    raw_conn r;
+    raw_open_hello(&r, &d, "operator");
+    Whistle__V1__ListCategories lc = WHISTLE__V1__LIST_CATEGORIES__INIT;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(LIST_CATEGORIES);
+    req.list_categories = &lc;
+    struct timeval tv = {1, 0};
+    setsockopt(r.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    /* answers pile up unread until the daemon stops reading us */
+    for (uint64_t id = 10; id < 100000; id++) {
+        req.id = id;
+        if (raw_send_request(&r, &req) != 0)
+            break;
+    }
+    /* SIGTERM must not wait forever for us to read */
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    harness_stop(&d); /* asserts exit 0 within 30 s */
+    fprintf(stderr, "stop with an unread client took %ld ms\n", elapsed_ms(&t0));
+    cr_assert_lt(elapsed_ms(&t0), 20000);
+    cr_assert(harness_log_contains(&d, "did not take their last answers within 2 s"), "no log line says why");
+    raw_close(&r);
 }
