@@ -124,6 +124,12 @@ void admin_import(call *c, const Whistle__V1__ImportDirectory *req)
         call_fail(c, CODE(INVALID_ARGUMENT), "%s\n%s%s", head, r.errors, more);
         return;
     }
+    if (rc == MDB_TXN_FULL || rc == MDB_MAP_FULL) {
+        call_fail(c, CODE(RESOURCE_EXHAUSTED), "%s: too large for one transaction (%s); split it, by street for "
+                                               "example, and import the parts in turn",
+                  src, store_strerror(rc));
+        return;
+    }
     if (rc) {
         call_store_fail(c, rc, "importing");
         return;
@@ -460,7 +466,10 @@ void admin_move_node(call *c, const Whistle__V1__MoveNode *req)
         for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
             Whistle__V1__Principal *pr =
                 whistle__v1__principal__unpack(arena_allocator(c->a), v.mv_size, v.mv_data);
-            if (pr && scope_covers(code, pr->scope))
+            bool inside = pr && scope_covers(code, pr->scope);
+            for (size_t i = 0; pr && i < pr->n_extra_scopes; i++)
+                inside |= scope_covers(code, pr->extra_scopes[i]);
+            if (inside)
                 ptr_vec_push(c->a, &notes,
                              arena_printf(c->a,
                                           "principal %s has scope %s, now retired: give it %s with "
@@ -613,6 +622,18 @@ static int check_principal(call *c, const Whistle__V1__Principal *p)
                                                     "community, kiosk, integration or sensor");
     if (!digits(p->scope) || !directory_node_get(c->st, c->txn, p->scope, c->a))
         return call_fail(c, CODE(NOT_FOUND), "scope \"%s\" is not a place in the directory", str0(p->scope));
+    if (p->n_extra_scopes > 64)
+        return call_fail(c, CODE(INVALID_ARGUMENT), "%zu extra scopes; at most 64", p->n_extra_scopes);
+    /* Several places are for workers (一员多格); an operator's or a
+     * department's reach is one subtree, which its stream follows. */
+    if (p->n_extra_scopes && p->role != WHISTLE__V1__ROLE__ROLE_GRID_WORKER &&
+        p->role != WHISTLE__V1__ROLE__ROLE_COMMUNITY)
+        return call_fail(c, CODE(INVALID_ARGUMENT),
+                         "a %s has one scope; several places are for grid and community workers", role_name(p->role));
+    for (size_t i = 0; i < p->n_extra_scopes; i++)
+        if (!digits(p->extra_scopes[i]) || !directory_node_get(c->st, c->txn, p->extra_scopes[i], c->a))
+            return call_fail(c, CODE(NOT_FOUND), "extra scope \"%s\" is not a place in the directory",
+                             str0(p->extra_scopes[i]));
     if (p->role == WHISTLE__V1__ROLE__ROLE_DEPARTMENT) {
         if (!*str0(p->department))
             return call_fail(c, CODE(INVALID_ARGUMENT), "a department principal names its department");
@@ -688,8 +709,13 @@ void admin_update_principal(call *c, const Whistle__V1__UpdatePrincipal *req)
         call_fail(c, CODE(INVALID_ARGUMENT), "disable or enable, not both");
         return;
     }
-    if (!req->disable && !req->enable && !*str0(req->scope) && !req->role && !*str0(req->department)) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "nothing to change: give disable, enable, scope, role or department");
+    if (!req->disable && !req->enable && !*str0(req->scope) && !req->role && !*str0(req->department) &&
+        !req->n_scopes) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "nothing to change: give disable, enable, scope(s), role or department");
+        return;
+    }
+    if (req->n_scopes && *str0(req->scope)) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "scope or scopes, not both");
         return;
     }
     bool was_admin = p->enabled && p->role == WHISTLE__V1__ROLE__ROLE_ADMIN;
@@ -699,6 +725,11 @@ void admin_update_principal(call *c, const Whistle__V1__UpdatePrincipal *req)
         p->enabled = true;
     if (*str0(req->scope))
         p->scope = req->scope;
+    if (req->n_scopes) {
+        p->scope = req->scopes[0];
+        p->extra_scopes = req->scopes + 1;
+        p->n_extra_scopes = req->n_scopes - 1;
+    }
     if (req->role) {
         /* A principal leaving the department role leaves its department. */
         if (p->role == WHISTLE__V1__ROLE__ROLE_DEPARTMENT && req->role != WHISTLE__V1__ROLE__ROLE_DEPARTMENT &&
@@ -758,7 +789,10 @@ void admin_list_principals(call *c, const Whistle__V1__ListPrincipals *req)
         }
         if (req->role && p->role != req->role)
             continue;
-        if (*under && !scope_covers(under, p->scope))
+        bool inside = !*under || scope_covers(under, p->scope);
+        for (size_t i = 0; !inside && i < p->n_extra_scopes; i++)
+            inside = scope_covers(under, p->extra_scopes[i]);
+        if (!inside)
             continue;
         if (out.n == limit) {
             more = true;

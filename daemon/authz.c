@@ -51,7 +51,8 @@ static const authz_rule rules[] = {
     {C(RETURN_ORDER), "return", true, R(ADMIN) | R(DEPARTMENT), "return needs the department the order was sent to"},
 
     /* the directory: read by everyone inside their scope */
-    {C(LIST_NODES), "list_nodes", false, AUTHZ_ALL, "the tree of places is read inside the caller's scope"},
+    {C(LIST_NODES), "list_nodes", false, AUTHZ_ALL,
+     "the tree of places is read inside the caller's scope and along the path above it"},
     {C(LIST_DEPARTMENTS), "list_departments", false, AUTHZ_ALL, "the departments are public to principals"},
     {C(LIST_CATEGORIES), "list_categories", false, AUTHZ_ALL, "the category catalogue is public to principals"},
 

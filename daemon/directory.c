@@ -266,12 +266,21 @@ void directory_list_nodes(call *c, const Whistle__V1__ListNodes *req)
             call_fail(c, CODE(NOT_FOUND), "no node %s", parent);
             return;
         }
+        /* Inside the scope, and on the path above it: a kiosk may name its
+         * street and the street's neighbours, not list another district. */
+        if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, parent) && !principal_below(c->who, parent)) {
+            call_deny(c, parent,
+                      "node %s is outside your scope %s (rule: the tree of places is read inside the caller's "
+                      "scope and along the path above it)",
+                      parent, str0(c->who->scope));
+            return;
+        }
         prefix = parent;
     } else if (c->who->role == ROLE(ADMIN)) {
         prefix = "";
     } else {
-        prefix = str0(c->who->scope);
-        if (!*prefix) {
+        prefix = c->who->n_extra_scopes ? principal_common_scope(c->who, c->a) : str0(c->who->scope);
+        if (!*str0(c->who->scope)) {
             call_fail(c, CODE(FAILED_PRECONDITION), "principal %s has no scope; an admin must give it one",
                       str0(c->who->name));
             return;
@@ -300,6 +309,8 @@ void directory_list_nodes(call *c, const Whistle__V1__ListNodes *req)
         if (*parent && strcmp(str0(n->parent), parent) != 0)
             continue;
         if (req->kind && n->kind != req->kind)
+            continue;
+        if (!*parent && c->who->role != ROLE(ADMIN) && c->who->n_extra_scopes && !principal_covers(c->who, n->code))
             continue;
         ptr_vec_push(c->a, &out, n);
     }

@@ -1097,16 +1097,36 @@ static void principals_pass2(imp *m)
                     fv(r, P_ROLE));
         }
         if (has(r, P_SCOPE) || !old) {
-            if (empty(r, P_SCOPE))
+            /* one place, or several (a grid worker with several grids,
+             * 一员多格): the first is the scope, the others extra scopes */
+            char **codes = NULL;
+            size_t nc = empty(r, P_SCOPE) ? 0 : split_list(m->a, fv(r, P_SCOPE), &codes);
+            bool ok = nc > 0;
+            if (!nc)
                 bad(m, r, P_SCOPE, "missing: the code of the place the principal reaches");
-            else if (!exists(m, T(NODES), fv(r, P_SCOPE)))
-                bad(m, r, P_SCOPE, "node %s does not exist (neither in this file nor in the directory)",
-                    fv(r, P_SCOPE));
-            else
-                p->scope = (char *)fv(r, P_SCOPE);
+            for (size_t k = 0; k < nc; k++) {
+                if (!digits_only(codes[k]) || !exists(m, T(NODES), codes[k])) {
+                    bad(m, r, P_SCOPE, "node %s does not exist (neither in this file nor in the directory)", codes[k]);
+                    ok = false;
+                }
+                for (size_t j = 0; j < k; j++)
+                    if (strcmp(codes[j], codes[k]) == 0) {
+                        bad(m, r, P_SCOPE, "node %s is listed twice", codes[k]);
+                        ok = false;
+                    }
+            }
+            if (ok) {
+                p->scope = codes[0];
+                p->extra_scopes = codes + 1;
+                p->n_extra_scopes = nc - 1;
+            }
         }
         if (has(r, P_DEPT))
             p->department = (char *)fv(r, P_DEPT);
+        if (p->n_extra_scopes && p->role && p->role != WHISTLE__V1__ROLE__ROLE_GRID_WORKER &&
+            p->role != WHISTLE__V1__ROLE__ROLE_COMMUNITY)
+            bad(m, r, P_SCOPE, "a %s has one place; several are for grid and community workers (一员多格)",
+                role_name(p->role));
         if (p->role == WHISTLE__V1__ROLE__ROLE_DEPARTMENT) {
             if (!*str0(p->department))
                 bad(m, r, P_DEPT, "missing: a department principal names its department");
@@ -1361,14 +1381,23 @@ static const char *join_depts(arena *a, const Whistle__V1__Category *k)
     return s;
 }
 
+/* "scope;extra;extra", as the files write several places. */
+static const char *all_scopes(arena *a, const Whistle__V1__Principal *p)
+{
+    const char *s = str0(p->scope);
+    for (size_t i = 0; i < p->n_extra_scopes; i++)
+        s = arena_printf(a, "%s;%s", s, p->extra_scopes[i]);
+    return s;
+}
+
 static void csv_header(csv_buf *b, int t)
 {
     static const char *const headers[DIRIO_TABLES] = {
         "",
         "code,parent_code,kind,name_zh,name_en,retired,successor",
         "code,name_zh,name_en",
-        "code,name_zh,name_en,departments,check_in,resolve,check_in_urgent,resolve_urgent,check_in_high,"
-        "resolve_high,check_in_low,resolve_low",
+        ("code,name_zh,name_en,departments,check_in,resolve,check_in_urgent,resolve_urgent,check_in_high,"
+         "resolve_high,check_in_low,resolve_low"),
         "name,role,scope,department,enabled",
     };
     csv_append(b, headers[t], strlen(headers[t]));
@@ -1410,7 +1439,7 @@ static void csv_row(csv_buf *b, arena *a, int t, const ProtobufCMessage *m)
         const Whistle__V1__Principal *p = (const void *)m;
         csv_put(b, p->name, true);
         csv_put(b, role_name(p->role), false);
-        csv_put(b, p->scope, false);
+        csv_put(b, all_scopes(a, p), false);
         csv_put(b, p->department, false);
         csv_put(b, p->enabled ? "true" : "false", false);
         break;
@@ -1470,7 +1499,7 @@ static json_t *json_row(arena *a, int t, const ProtobufCMessage *m)
         const Whistle__V1__Principal *p = (const void *)m;
         json_object_set_new(o, "name", json_string(p->name));
         json_object_set_new(o, "role", json_string(role_name(p->role)));
-        json_object_set_new(o, "scope", json_string(str0(p->scope)));
+        json_object_set_new(o, "scope", json_string(all_scopes(a, p)));
         if (*str0(p->department))
             json_object_set_new(o, "department", json_string(p->department));
         json_object_set_new(o, "enabled", json_boolean(p->enabled));
@@ -1555,8 +1584,14 @@ int dirio_export(store *st, MDB_txn *txn, arena *a, Whistle__V1__DataFormat form
                 rc = MDB_CORRUPTED;
                 break;
             }
-            if (t == T(PRINCIPALS) && *under && !scope_covers(under, ((Whistle__V1__Principal *)m)->scope))
-                continue;
+            if (t == T(PRINCIPALS) && *under) {
+                const Whistle__V1__Principal *p = (const void *)m;
+                bool inside = scope_covers(under, p->scope);
+                for (size_t i = 0; !inside && i < p->n_extra_scopes; i++)
+                    inside = scope_covers(under, p->extra_scopes[i]);
+                if (!inside)
+                    continue;
+            }
             if (json) {
                 json_t *o = json_row(a, t, m);
                 char *s = json_dumps(o, JSON_COMPACT);

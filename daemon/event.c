@@ -76,7 +76,7 @@ int event_allow(call *c, const Whistle__V1__Event *ev)
 {
     const Whistle__V1__Principal *w = c->who;
     const char *me = str0(w->name);
-    bool in_scope = scope_covers(w->scope, ev->node);
+    bool in_scope = principal_covers(w, ev->node);
     bool reporter = strcmp(str0(ev->reporter), me) == 0;
     switch (w->role) {
     case ROLE(ADMIN):
@@ -369,7 +369,7 @@ static int new_ticket(call *c, char *out, size_t len)
     int rc = store_next_seq(c->txn, c->st, name, &n);
     if (rc)
         return call_store_fail(c, rc, "numbering the ticket");
-    snprintf(out, len, "E%.8s%05llu", day, (unsigned long long)n); /* day is yyyymmdd */
+    snprintf(out, len, "E%.8s%05llu", day, (unsigned long long)n); /* yyyymmdd: 8 digits until 9999 */
     return 0;
 }
 
@@ -421,7 +421,7 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
                   node, directory_kind_name(n->kind));
         return;
     }
-    if (c->who->role != ROLE(ADMIN) && !scope_covers(c->who->scope, node)) {
+    if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, node)) {
         call_deny(c, node, "node %s is outside your scope %s (rule: a %s reports inside its scope only)", node,
                   str0(c->who->scope), role_name(c->who->role));
         return;
@@ -493,7 +493,7 @@ void event_lookup(call *c, const Whistle__V1__LookupTicket *req)
             call_fail(c, CODE(NOT_FOUND), "no ticket %s with a phone ending in %s", str0(req->ticket), digits);
         return;
     }
-    if (c->who->role != ROLE(ADMIN) && !scope_covers(c->who->scope, ev->node)) {
+    if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, ev->node)) {
         deny_scope(c, ev, arena_printf(c->a, "a %s looks up tickets inside its scope only", role_name(c->who->role)));
         return;
     }
@@ -566,18 +566,21 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
             call_fail(c, CODE(INVALID_ARGUMENT), "node \"%.40s\" is not a node code (6 to 18 digits)", node);
             return;
         }
-        if (!admin && !scope_covers(c->who->scope, node)) {
+        if (!admin && !principal_covers(c->who, node)) {
             call_deny(c, node, "node %s is outside your scope %s (rule: a %s lists inside its scope only)", node,
                       str0(c->who->scope), role_name(c->who->role));
             return;
         }
     } else if (!admin) {
-        node = str0(c->who->scope);
-        if (!*node) {
+        /* Several scopes (一员多格): scan from what they share, keep what
+         * one of them covers. */
+        node = c->who->n_extra_scopes ? principal_common_scope(c->who, c->a) : str0(c->who->scope);
+        if (!*str0(c->who->scope)) {
             call_fail(c, CODE(FAILED_PRECONDITION), "principal %s has no scope", str0(c->who->name));
             return;
         }
     }
+    bool reach_filter = !admin && !*str0(req->node) && c->who->n_extra_scopes > 0;
     uint32_t limit = req->limit ? req->limit : 50;
     if (limit > 500)
         limit = 500;
@@ -648,6 +651,8 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
             break;
         }
         if (req->state && *node && !scope_covers(node, ev->node))
+            continue;
+        if (reach_filter && !principal_covers(c->who, ev->node))
             continue;
         if (own_only && strcmp(str0(ev->reporter), str0(c->who->name)) != 0)
             continue;
@@ -753,7 +758,7 @@ void event_assign(call *c, const Whistle__V1__AssignEvent *req)
         call_fail(c, CODE(FAILED_PRECONDITION), "principal %s is disabled", to);
         return;
     }
-    if (!scope_covers(p->scope, ev->node)) {
+    if (!principal_covers(p, ev->node)) {
         call_fail(c, CODE(INVALID_ARGUMENT), "%s works at %s, which does not cover case %s at %s", to,
                   str0(p->scope), ev->ticket, ev->node);
         return;

@@ -38,7 +38,7 @@ static Whistle__V1__Node *community_get(call *c, const char *code, bool live)
 /* The caller reaches the community: admins always; others by scope. */
 static int reach(call *c, const char *community, const char *rule)
 {
-    if (c->who->role == ROLE(ADMIN) || scope_covers(c->who->scope, community))
+    if (c->who->role == ROLE(ADMIN) || principal_covers(c->who, community))
         return 0;
     return call_deny(c, community, "community %s is outside your scope %s (rule: %s)", community,
                      str0(c->who->scope), rule);

@@ -243,6 +243,7 @@ static int run_import(cli *x, args *a)
     im.upload_id = id;
     Whistle__V1__Response *resp = NULL;
     size_t off = 0;
+    bool progress = len > 4 * chunk && isatty(fileno(stderr)) && !x->json;
     do {
         size_t n = len - off < chunk ? len - off : chunk;
         im.offset = off;
@@ -258,11 +259,11 @@ static int run_import(cli *x, args *a)
             return rc;
         }
         off += n;
-        if (!im.last && len > 4 * chunk && !x->json)
+        if (!im.last && progress)
             fprintf(stderr, "\rsent %zu of %zu bytes", off, len);
     } while (off < len);
-    if (len > 4 * chunk && !x->json)
-        fprintf(stderr, "\n");
+    if (progress)
+        fprintf(stderr, "\rsent %zu bytes; the server checked and applied them\n", len);
     free(data);
     const Whistle__V1__ImportResult *r =
         resp->result_case == WHISTLE__V1__RESPONSE__RESULT_IMPORT_RESULT ? resp->import_result : NULL;
@@ -658,7 +659,11 @@ static int run_category_put(cli *x, args *a)
 
 static void principal_row(table *t, const Whistle__V1__Principal *p)
 {
-    const char *row[] = {p->name, whistle_role_name(p->role), p->scope, p->department,
+    char scopes[1024];
+    size_t o = (size_t)snprintf(scopes, sizeof scopes, "%s", p->scope);
+    for (size_t i = 0; i < p->n_extra_scopes && o < sizeof scopes; i++)
+        o += (size_t)snprintf(scopes + o, sizeof scopes - o, ";%s", p->extra_scopes[i]);
+    const char *row[] = {p->name, whistle_role_name(p->role), scopes, p->department,
                          p->enabled ? "enabled" : "DISABLED"};
     table_add(t, row);
 }
@@ -692,13 +697,26 @@ static int run_principal_add(cli *x, args *a)
         return cli_usage_error("admin principal add: bad --role '%s' (admin, operator, department, grid_worker, "
                                "community, kiosk, integration, sensor)",
                                opt(a, "role"));
-    p.scope = (char *)opt(a, "scope");
+    /* --scope A,B: a worker with several grids; the first is its scope */
+    char *sbuf, **sl;
+    size_t ns = split(opt(a, "scope"), &sbuf, &sl);
+    if (ns == 0) {
+        free(sbuf);
+        free(sl);
+        return cli_usage_error("admin principal add: --scope names no place");
+    }
+    p.scope = sl[0];
+    p.extra_scopes = sl + 1;
+    p.n_extra_scopes = ns - 1;
     if (opt(a, "dept"))
         p.department = (char *)opt(a, "dept");
     Whistle__V1__AddPrincipal ap = WHISTLE__V1__ADD_PRINCIPAL__INIT;
     ap.principal = &p;
     REQ(req, ADD_PRINCIPAL, add_principal, &ap);
-    return principal_result(x, &req);
+    int rc = principal_result(x, &req);
+    free(sbuf);
+    free(sl);
+    return rc;
 }
 
 static int update_principal(cli *x, Whistle__V1__UpdatePrincipal *u)
@@ -727,7 +745,9 @@ static int run_principal_scope(cli *x, args *a)
 {
     Whistle__V1__UpdatePrincipal u = WHISTLE__V1__UPDATE_PRINCIPAL__INIT;
     u.name = a->pos[0];
-    u.scope = a->pos[1];
+    /* every place it reaches: the first is its scope, the others extra */
+    u.scopes = a->pos + 1;
+    u.n_scopes = (size_t)a->npos - 1;
     return update_principal(x, &u);
 }
 
@@ -1143,7 +1163,7 @@ static const cmd_opt category_opts[] = {
 };
 static const cmd_opt principal_add_opts[] = {
     {"role", "R", "admin, operator, department, grid_worker, community, kiosk, integration, sensor"},
-    {"scope", "CODE", "the place whose subtree it reaches"},
+    {"scope", "CODE", "the place whose subtree it reaches (A,B: several, a worker with several grids)"},
     {"dept", "D", "for a department principal: its department"},
     {NULL, NULL, NULL},
 };
@@ -1217,7 +1237,9 @@ static const cmd admin_cmds[] = {
      "Disable a principal: refused at its next request, even on a connection already open.", none, 1, 1,
      run_principal_disable},
     {"admin principal enable", "NAME", "Enable a principal again.", none, 1, 1, run_principal_enable},
-    {"admin principal scope", "NAME CODE", "Change the place a principal reaches.", none, 2, 2, run_principal_scope},
+    {"admin principal scope", "NAME CODE [CODE...]",
+     "Change the places a principal reaches (several: a grid worker with several grids).", none, 2, -1,
+     run_principal_scope},
     {"admin principal role", "NAME ROLE [--dept D]", "Change a principal's role.", principal_role_opts, 2, 2,
      run_principal_role},
     {"admin audit", "[--principal NAME] [--target T] [--from TIME] [--to TIME] [--all]",
@@ -1244,7 +1266,7 @@ static const cmd admin_cmds[] = {
 };
 
 /* Prints the subcommands of a group ("admin", "admin node"...). */
-static void group_help(const char *group, FILE *out)
+void cli_group_help(const char *group, FILE *out)
 {
     fprintf(out, "usage: whistle %s SUBCOMMAND [args]\n\nSubcommands:\n", group);
     size_t gl = strlen(group);
@@ -1284,7 +1306,7 @@ int cli_group_main(cli *x, int argc, char **argv)
     if (!found) {
         bool help = used < argc && (strcmp(argv[used], "--help") == 0 || strcmp(argv[used], "-h") == 0);
         if (help || used == argc) {
-            group_help(name, help ? stdout : stderr);
+            cli_group_help(name, help ? stdout : stderr);
             return help ? EXIT_OK : EXIT_USAGE;
         }
         cli_usage_error("no command 'whistle %s %s' (see whistle %s --help)", name, argv[used], name);

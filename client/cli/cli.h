@@ -58,6 +58,7 @@ int cli_run(cli *x, const cmd *c, int argc, char **argv);
 
 /* admin.c: the groups admin, admission and task; argv[0] is the group. */
 int cli_group_main(cli *x, int argc, char **argv);
+void cli_group_help(const char *group, FILE *out);
 
 /* main.c */
 /* Connects if not yet connected. 0, or an exit status (message printed). */

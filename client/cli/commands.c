@@ -51,6 +51,10 @@ static char *join_pos(const args *a, int from)
 
 void cli_print_command_help(const cmd *c, FILE *out)
 {
+    if (!c->opts && !c->run) {
+        cli_group_help(c->name, out);
+        return;
+    }
     fprintf(out, "usage: whistle %s%s%s\n\n%s\n", c->name, c->synopsis[0] ? " " : "", c->synopsis, c->summary);
     if (c->opts && c->opts[0].name) {
         fputs("\nOptions:\n", out);
@@ -931,16 +935,26 @@ static int run_categories(cli *x, args *a)
         table_init(&tb, 6, h);
         for (size_t i = 0; i < resp->categories->n_categories; i++) {
             const Whistle__V1__Category *c = resp->categories->categories[i];
-            char ci[16], rs[16], depts[256];
-            /* Major classes carry no limits of their own: "-", not "0m". */
-            if (c->check_in_minutes)
-                snprintf(ci, sizeof ci, "%um", c->check_in_minutes);
+            char ci[32], rs[32], depts[256];
+            /* The default limits (any unit), else the older minute/hour
+             * fields; "+" when a priority has limits of its own. */
+            static const char *const unit[] = {"", "m", "h", "d", "wh", "wd"};
+            const Whistle__V1__PriorityLimits *dl = NULL;
+            bool own = false;
+            for (size_t k = 0; k < c->n_limits; k++) {
+                if (c->limits[k]->priority == WHISTLE__V1__PRIORITY__PRIORITY_UNSPECIFIED)
+                    dl = c->limits[k];
+                else
+                    own = true;
+            }
+            if (dl && dl->check_in && dl->check_in->amount && (unsigned)dl->check_in->unit < 6)
+                snprintf(ci, sizeof ci, "%u%s%s", dl->check_in->amount, unit[dl->check_in->unit], own ? "+" : "");
             else
-                snprintf(ci, sizeof ci, "-");
-            if (c->resolve_hours)
-                snprintf(rs, sizeof rs, "%uh", c->resolve_hours);
+                snprintf(ci, sizeof ci, "%um%s", c->check_in_minutes, own ? "+" : "");
+            if (dl && dl->resolve && dl->resolve->amount && (unsigned)dl->resolve->unit < 6)
+                snprintf(rs, sizeof rs, "%u%s%s", dl->resolve->amount, unit[dl->resolve->unit], own ? "+" : "");
             else
-                snprintf(rs, sizeof rs, "-");
+                snprintf(rs, sizeof rs, "%uh%s", c->resolve_hours, own ? "+" : "");
             size_t o = 0;
             depts[0] = '\0';
             for (size_t k = 0; k < c->n_departments && o < sizeof depts; k++)
@@ -1241,8 +1255,8 @@ const cmd cli_commands[] = {
     {"rate", "TICKET SCORE [--comment TEXT]", "Rate a closed case, 1 to 5 (评价).", rate_opts, 2, 2, run_rate},
     {"nodes", "[--parent CODE] [--kind K]", "List the tree of places.", nodes_opts, 0, 0, run_nodes},
     {"departments", "", "List the departments.", no_opts, 0, 0, run_departments},
-    {"categories", "", "List the case categories with their departments and time limits.", no_opts, 0, 0,
-     run_categories},
+    {"categories", "", "List the case categories with their departments and time limits (+: per priority too).",
+     no_opts, 0, 0, run_categories},
     {"watch", "[--stream NAME] [--after SEQ] [--no-ack] [--count N]",
      "Subscribe to a stream and print each push as it arrives.", watch_opts, 0, 0, run_watch},
     {"ping", "", "Measure the round trip to the server.", no_opts, 0, 0, run_ping},
