@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "deadline.h"
 #include "log.h"
 
 #ifdef HAVE_SYSTEMD
@@ -416,6 +417,14 @@ static void on_writer_done(void *ud, intent *done)
     while (done) {
         intent *it = done;
         done = it->next;
+        if (it->kind == INTENT_TICK) {
+            /* the deadline engine's own: no connection */
+            for (size_t i = 0; i < it->touched.n; i++)
+                stream_touched_add(&all, it->touched.names[i]);
+            deadline_engine_tick_done(s, it);
+            intent_free(it);
+            continue;
+        }
         conn *c = it->owner;
         if (it->kind == INTENT_REQUEST) {
             c->in_flight--;
@@ -431,6 +440,8 @@ static void on_writer_done(void *ud, intent *done)
     }
     server_streams_touched(s, &all);
     stream_touched_clear(&all);
+    /* a write may have added an earlier deadline */
+    deadline_engine_rearm(s);
     maybe_finish_drain(s);
 }
 
@@ -577,6 +588,7 @@ void server_drain(server *s)
         stop_reading(c);
     /* The writer finishes what was queued and hands it back now. */
     writer_stop(s->w);
+    deadline_engine_stop(s);
     maybe_finish_drain(s);
     uv_close((uv_handle_t *)&s->sig_term, on_handle_closed);
     uv_close((uv_handle_t *)&s->sig_int, on_handle_closed);
@@ -645,6 +657,16 @@ int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, 
     s->cfg = cfg;
     s->st = st;
     s->clock = real_clock;
+    if (cfg->test_clock) {
+        s->test_clock = calloc(1, sizeof *s->test_clock);
+        if (!s->test_clock) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        s->test_clock->path = cfg->test_clock;
+        s->clock = deadline_file_clock;
+        s->clock_ctx = s->test_clock;
+    }
     s->ssl_ctx = tls_ctx_new(cfg->ca, cfg->cert, cfg->key, cfg->crl, err, errlen);
     if (!s->ssl_ctx)
         return -1;
@@ -685,6 +707,10 @@ int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, 
     s->sync_timer.data = s;
     if (cfg->sync == STORE_SYNC_NONE)
         uv_timer_start(&s->sync_timer, on_sync, cfg->sync_interval_ms, cfg->sync_interval_ms);
+    if (deadline_engine_start(s) != 0) {
+        snprintf(err, errlen, "cannot start the deadline timer");
+        return -1;
+    }
     return 0;
 }
 
@@ -705,4 +731,6 @@ void server_free(server *s)
     s->w = NULL;
     SSL_CTX_free(s->ssl_ctx);
     s->ssl_ctx = NULL;
+    free(s->test_clock);
+    s->test_clock = NULL;
 }

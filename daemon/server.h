@@ -70,6 +70,8 @@ struct server {
     bool draining;
     clock_fn clock;
     void *clock_ctx;
+    struct deadline_engine *dl;    /* deadline.c: the one deadline timer */
+    struct test_clock *test_clock; /* --test-clock FILE, else NULL */
     int exit_code;
 };
 

@@ -61,13 +61,16 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
     MDB_dbi *slots[] = {&st->meta,        &st->events,     &st->ev_by_state, &st->ev_by_node,
                         &st->orders,      &st->ord_by_dept, &st->streams,    &st->stream_meta,
                         &st->idem,        &st->nodes,      &st->departments, &st->categories,
-                        &st->principals,  &st->audit};
+                        &st->principals,  &st->audit,
+                        /* deadline.c, supervision.c, stats.c */
+                        &st->deadlines,   &st->supervisions, &st->stats};
     return i < sizeof slots / sizeof *slots ? slots[i] : NULL;
 }
 static const char *const dbi_names[] = {"meta",  "events",      "ev_by_state", "ev_by_node",
                                         "orders", "ord_by_dept", "streams",     "stream_meta",
                                         "idem",  "nodes",       "departments", "categories",
-                                        "principals", "audit"};
+                                        "principals", "audit",
+                                        "deadlines", "supervisions", "stats"};
 #define N_DBIS (sizeof dbi_names / sizeof *dbi_names)
 
 static int check_schema(store *st, MDB_txn *txn, char *err, size_t errlen)

@@ -8,6 +8,7 @@
 #include "api.h"
 #include "arena.h"
 #include "daemon/records.pb-c.h"
+#include "deadline.h"
 #include "log.h"
 #include "whistle/frame.h"
 
@@ -208,6 +209,27 @@ static void apply_ack(writer *w, MDB_txn *batch, intent *it)
         mdb_txn_abort(child);
 }
 
+/* The deadline sweep, in a nested transaction of the batch: a failure
+ * leaves the batch's other intents alone. */
+static void apply_tick(writer *w, MDB_txn *batch, intent *it, int64_t now)
+{
+    MDB_txn *child = NULL;
+    int rc = mdb_txn_begin(w->st->env, batch, 0, &child);
+    if (rc == 0) {
+        rc = deadline_sweep(w->st, child, now, &it->touched, it->tick_max, &it->tick_fired, &it->tick_more);
+        if (rc)
+            mdb_txn_abort(child);
+        else
+            rc = mdb_txn_commit(child);
+    }
+    if (rc) {
+        log_error("deadline sweep failed: %s", rc > 0 ? mdb_strerror(rc) : "see above");
+        it->code = store_status_code(rc > 0 ? rc : MDB_PANIC);
+        it->tick_fired = 0;
+        stream_touched_clear(&it->touched);
+    }
+}
+
 static void run_batch(writer *w, intent *batch)
 {
     int64_t now = w->clock(w->clock_ctx);
@@ -227,6 +249,8 @@ static void run_batch(writer *w, intent *batch)
             apply_request(w, txn, it, now);
         else if (it->kind == INTENT_ACK)
             apply_ack(w, txn, it);
+        else if (it->kind == INTENT_TICK)
+            apply_tick(w, txn, it, now);
     }
     rc = mdb_txn_commit(txn);
     if (rc != 0) {

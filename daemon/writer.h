@@ -10,13 +10,15 @@
 #define WHISTLED_WRITER_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
 #include "store.h"
 #include "stream.h"
 
-enum { INTENT_REQUEST = 1, INTENT_ACK = 2 };
+/* INTENT_TICK: the deadline engine's sweep (deadline.c); it has no owner. */
+enum { INTENT_REQUEST = 1, INTENT_ACK = 2, INTENT_TICK = 3 };
 
 typedef struct intent {
     struct intent *next;
@@ -28,10 +30,13 @@ typedef struct intent {
     size_t frame_len;
     char *ack_stream;   /* INTENT_ACK */
     uint64_t ack_seq;
+    size_t tick_max;    /* INTENT_TICK: deadlines to handle at most */
     /* filled by the writer */
     uint8_t *out;       /* the response, length-prefixed, ready to send */
     size_t out_len;
     int code;           /* its status code */
+    size_t tick_fired;  /* INTENT_TICK: deadlines handled, and whether more are due */
+    bool tick_more;
     stream_touched touched;
 } intent;
 
