@@ -160,6 +160,7 @@ const deadline_policy policy_default = {
     .emergency_check_in_minutes = 30,
     .follow_up_hours = 24,
     .escalate_after = 2,
+    .max_misses = 5,
     .reopen_max_score = 2,
     .emergency_category = "0507",
 };
@@ -303,6 +304,7 @@ int policy_set(deadline_policy *p, const char *section, const char *key, const c
             {"emergency_check_in_minutes", 1, 24 * 60, offsetof(deadline_policy, emergency_check_in_minutes)},
             {"follow_up_hours", 1, 366 * 24, offsetof(deadline_policy, follow_up_hours)},
             {"escalate_after", 1, 100, offsetof(deadline_policy, escalate_after)},
+            {"max_misses", 1, 100, offsetof(deadline_policy, max_misses)},
             {"reopen_max_score", 0, 5, offsetof(deadline_policy, reopen_max_score)},
         };
         for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {

@@ -33,6 +33,7 @@ typedef struct deadline_policy {
     uint32_t emergency_check_in_minutes; /* an emergency whistle's check-in at most this */
     uint32_t follow_up_hours;          /* after a missed resolve or stage deadline */
     uint32_t escalate_after;           /* misses of one order before the district hears */
+    uint32_t max_misses;               /* misses of one supervision after which no follow-up is set */
     uint32_t reopen_max_score;         /* a rating at or below this may reopen the case */
     char emergency_category[8];        /* the category of a one-key emergency call */
 } deadline_policy;

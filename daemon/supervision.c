@@ -237,12 +237,20 @@ int supervision_order_miss(call *c, uint64_t order_id, int kind, uint32_t stage,
         o->escalated = true;
     }
     o->supervision_id = s->id;
+    /* Reminders are bounded: after max_misses the supervision stays open
+     * (and counted) but sets no further follow-up. */
+    bool last = s->n_misses >= p->max_misses;
+    if (last) {
+        o->follow_up_ms = 0;
+        o->follow_up = (char *)"";
+    }
     const char *action = escalate ? "escalate" : "overdue";
     event_timeline(c, ev, action,
-                   arena_printf(c->a, "missed its %s (due %s), %s miss; supervision #%llu%s", what, when(c, due),
+                   arena_printf(c->a, "missed its %s (due %s), %s miss; supervision #%llu%s%s", what, when(c, due),
                                 ordinal(c, s->n_misses), (unsigned long long)s->id,
                                 s->level >= 2 ? (escalate ? ", escalated to the district" : ", with the district")
-                                              : ""),
+                                              : "",
+                                last ? "; no further reminders" : ""),
                    o->id, o->department);
     if (sup_save(c, s, sb, sl) || dispatch_order_save(c, o, ob, ol) || event_save(c, ev, &snap))
         return -1;

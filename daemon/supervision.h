@@ -9,7 +9,8 @@
  * deadline.follow_up_hours. When a supervision has collected
  * deadline.escalate_after misses (at once for an emergency whistle) it is
  * escalated: level 2, alert "escalate" to district:<district code> as well.
- * The record closes when the order is done or returned.
+ * After deadline.max_misses misses no further follow-up is set: the record
+ * stays open, and counted, until the order is done or returned.
  *
  * A case handled locally (by a grid or community worker) that passes its
  * due time opens a supervision of its own (order_id 0) and alerts the
