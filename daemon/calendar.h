@@ -63,6 +63,10 @@ int64_t calendar_day_start(const calendar *c, int32_t day);
  * working day after from_ms's local day. */
 int64_t calendar_add(const calendar *c, int64_t from_ms, const Whistle__V1__TimeLimit *limit);
 
+/* Parses "30 minutes", "2 hours", "4 working hours", "7 working days"
+ * (singular too; working_hours and working_days as well). Amounts from 1 to
+ * a year's worth. 0 or -1. */
+int calendar_parse_limit(const char *s, Whistle__V1__TimeLimit *out);
 /* "2 working days", "30 minutes" (buf returned). */
 const char *calendar_limit_text(const Whistle__V1__TimeLimit *limit, char *buf, size_t len);
 

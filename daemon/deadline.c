@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -445,6 +446,97 @@ int deadline_sweep(store *st, MDB_txn *txn, int64_t now, stream_touched *touched
     }
     free(rows);
     return rc;
+}
+
+/* ------------------------------------------------------------ seed */
+
+static int seed_limit(json_t *o, const char *key, arena *a, Whistle__V1__TimeLimit **out, char *err, size_t errlen)
+{
+    json_t *j = json_object_get(o, key);
+    *out = NULL;
+    if (!j || json_is_null(j))
+        return 0;
+    Whistle__V1__TimeLimit l;
+    if (!json_is_string(j) || calendar_parse_limit(json_string_value(j), &l)) {
+        snprintf(err, errlen,
+                 "a time limit is a string: \"30 minutes\", \"2 hours\", \"4 working hours\" or \"7 working days\" "
+                 "(at most a year)");
+        return -1;
+    }
+    *out = arena_alloc(a, sizeof **out);
+    **out = l;
+    return 0;
+}
+
+int deadline_seed_category(json_t *o, arena *a, Whistle__V1__Category *cat, const char **field, char *err,
+                           size_t errlen)
+{
+    *field = "check_in";
+    if (seed_limit(o, "check_in", a, &cat->check_in_limit, err, errlen))
+        return -1;
+    *field = "resolve";
+    if (seed_limit(o, "resolve", a, &cat->resolve_limit, err, errlen))
+        return -1;
+    *field = "stages";
+    json_t *st = json_object_get(o, "stages");
+    if (st && !json_is_null(st)) {
+        if (!json_is_array(st) || json_array_size(st) > 8) {
+            snprintf(err, errlen, "stages is an array of at most 8 {name_zh, name_en, limit}");
+            return -1;
+        }
+        cat->n_stages = json_array_size(st);
+        cat->stages = arena_alloc(a, (cat->n_stages + 1) * sizeof *cat->stages);
+        size_t i;
+        json_t *e;
+        json_array_foreach(st, i, e)
+        {
+            Whistle__V1__Stage *s = arena_alloc(a, sizeof *s);
+            whistle__v1__stage__init(s);
+            json_t *zh = json_object_get(e, "name_zh"), *en = json_object_get(e, "name_en");
+            if (!json_is_object(e) || (zh && !json_is_string(zh)) || (en && !json_is_string(en)) || (!zh && !en)) {
+                snprintf(err, errlen, "stage %zu: an object with a name (name_zh, name_en) and a limit", i + 1);
+                return -1;
+            }
+            s->name_zh = arena_strdup(a, zh ? json_string_value(zh) : "");
+            s->name_en = arena_strdup(a, en ? json_string_value(en) : "");
+            if (seed_limit(e, "limit", a, &s->limit, err, errlen))
+                return -1;
+            if (!s->limit) {
+                snprintf(err, errlen, "stage %zu (%s): limit is required", i + 1, *s->name_zh ? s->name_zh : s->name_en);
+                return -1;
+            }
+            cat->stages[i] = s;
+        }
+    }
+    *field = "priority_limits";
+    json_t *pl = json_object_get(o, "priority_limits");
+    if (pl && !json_is_null(pl)) {
+        if (!json_is_object(pl)) {
+            snprintf(err, errlen, "priority_limits is an object: {\"urgent\": {\"check_in\": \"30 minutes\"}, ...}");
+            return -1;
+        }
+        cat->priority_limits = arena_alloc(a, (json_object_size(pl) + 1) * sizeof *cat->priority_limits);
+        const char *k;
+        json_t *v;
+        json_object_foreach(pl, k, v)
+        {
+            static const char *const words[] = {"low", "normal", "high", "urgent"};
+            Whistle__V1__PriorityLimits *p = arena_alloc(a, sizeof *p);
+            whistle__v1__priority_limits__init(p);
+            for (int i = 0; i < 4; i++)
+                if (strcmp(k, words[i]) == 0)
+                    p->priority = (Whistle__V1__Priority)(i + 1);
+            if (!p->priority || !json_is_object(v)) {
+                snprintf(err, errlen, "\"%s\": keys are low, normal, high, urgent, each {check_in, resolve}", k);
+                return -1;
+            }
+            if (seed_limit(v, "check_in", a, &p->check_in, err, errlen) ||
+                seed_limit(v, "resolve", a, &p->resolve, err, errlen))
+                return -1;
+            cat->priority_limits[cat->n_priority_limits++] = p;
+        }
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------ the loop's timer */

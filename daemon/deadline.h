@@ -86,6 +86,14 @@ struct test_clock {
 };
 int64_t deadline_file_clock(void *ctx);
 
+/* The seed's limit keys of a category (docs/directory-seed.md): "check_in"
+ * and "resolve" ("4 working hours"), "stages" and "priority_limits". Fills
+ * cat (allocating in a). On error returns -1 with *field naming the key and
+ * err the rule. */
+struct json_t;
+int deadline_seed_category(struct json_t *o, arena *a, Whistle__V1__Category *cat, const char **field, char *err,
+                           size_t errlen);
+
 /* Calls (docs/deadlines.md). */
 void deadline_request_extension(call *c, const Whistle__V1__RequestExtension *req);
 void deadline_decide_extension(call *c, const Whistle__V1__DecideExtension *req);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "deadline.h"
 
 /* ------------------------------------------------------------ lookups */
 
@@ -470,6 +471,10 @@ static int seed_categories(seed *s, json_t *root, size_t *count)
         if (seed_uint(s, o, "check_in_minutes", 7 * 24 * 60, &cat.check_in_minutes) ||
             seed_uint(s, o, "resolve_hours", 366 * 24, &cat.resolve_hours))
             return -1;
+        const char *lf; /* limits in working time, stages, per priority: deadline.c */
+        char lerr[200];
+        if (deadline_seed_category(o, s->a, &cat, &lf, lerr, sizeof lerr))
+            return seed_err(s, lf, "%s", lerr);
         if (seed_put(s, s->st->categories, code, &cat.base, "code"))
             return -1;
         (*count)++;

@@ -52,6 +52,8 @@ struct cmd {
 extern const cmd cli_commands[];
 /* oversight.c: deadlines, supervision, exceptions, statistics */
 extern const cmd cli_oversight_commands[];
+/* "4 working hours" ("" for an unset limit); buf returned. */
+const char *cli_limit_text(const Whistle__V1__TimeLimit *l, char *buf, size_t len);
 const cmd *cli_find(const char *name);
 void cli_print_command_help(const cmd *c, FILE *out);
 /* Parses argv (argv[0] is the command's name) and runs c. Exit status. */

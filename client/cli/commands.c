@@ -415,6 +415,7 @@ static int run_list(cli *x, args *a)
     if (parse_limit(a, &l.limit))
         return EXIT_USAGE;
     bool all = opt(a, "all") != NULL;
+    l.parked = opt(a, "parked") != NULL;
 
     static const char *const h[] = {"TICKET", "STATE", "CATEGORY", "NODE", "PRIORITY", "CREATED", "DESCRIPTION"};
     table tb;
@@ -811,9 +812,14 @@ static int run_categories(cli *x, args *a)
         table_init(&tb, 6, h);
         for (size_t i = 0; i < resp->categories->n_categories; i++) {
             const Whistle__V1__Category *c = resp->categories->categories[i];
-            char ci[16], rs[16], depts[256];
+            char ci[32], rs[32], depts[256];
             snprintf(ci, sizeof ci, "%um", c->check_in_minutes);
             snprintf(rs, sizeof rs, "%uh", c->resolve_hours);
+            /* limits in working time replace the plain ones (oversight.c) */
+            if (c->check_in_limit && c->check_in_limit->amount)
+                cli_limit_text(c->check_in_limit, ci, sizeof ci);
+            if (c->resolve_limit && c->resolve_limit->amount)
+                cli_limit_text(c->resolve_limit, rs, sizeof rs);
             size_t o = 0;
             depts[0] = '\0';
             for (size_t k = 0; k < c->n_departments && o < sizeof depts; k++)
@@ -1036,6 +1042,7 @@ static const cmd_opt list_opts[] = {
     {"node", "CODE", "only this subtree (default: your scope)"},
     {"limit", "N", "page size (server default 50, at most 500)"},
     {"all", NULL, "follow the pages to the end"},
+    {"parked", NULL, "only the cases in the problem pool (挂账)"},
     {NULL, NULL, NULL},
 };
 static const cmd_opt note_opts[] = {{"note", "TEXT", "a note for the timeline"}, {NULL, NULL, NULL}};
@@ -1085,7 +1092,7 @@ const cmd cli_commands[] = {
     {"report", "--node CODE --category CODE [options] TEXT...", "Report a new case; prints its ticket and state.",
      report_opts, 1, -1, run_report},
     {"show", "TICKET", "Show a case with its timeline.", no_opts, 1, 1, run_show},
-    {"list", "[--state S] [--node CODE] [--limit N] [--all]", "List cases.", list_opts, 0, 0, run_list},
+    {"list", "[--state S] [--node CODE] [--limit N] [--all] [--parked]", "List cases.", list_opts, 0, 0, run_list},
     {"file", "TICKET [--note TEXT]", "File a case: accept it into the loop (立案).", note_opts, 1, 1, run_file},
     {"reject", "TICKET --reason TEXT", "Reject a case, with a reason (不予立案).", reject_opts, 1, 1, run_reject},
     {"assign", "TICKET --to NAME [--note TEXT]", "Hand a case to a grid or community worker.", assign_opts, 1, 1,

@@ -70,6 +70,18 @@ static char *join_pos(const args *a, int from)
 
 /* ---------------------------------------------------------------- output */
 
+const char *cli_limit_text(const Whistle__V1__TimeLimit *l, char *buf, size_t len)
+{
+    static const char *const u[] = {"", "min", "h", "working h", "working days"};
+    if (!l || !l->amount || l->unit < 1 || l->unit > 4)
+        snprintf(buf, len, "%s", "");
+    else if (l->unit == WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS && l->amount == 1)
+        snprintf(buf, len, "1 working day");
+    else
+        snprintf(buf, len, "%u%s%s", l->amount, l->unit >= 3 ? " " : "", u[l->unit]);
+    return buf;
+}
+
 static void print_json(const Whistle__V1__Response *resp)
 {
     const ProtobufCMessage *m = (const ProtobufCMessage *)resp->hello; /* any member: same place */

@@ -302,6 +302,47 @@ Test(deadline, an_emergency_whistle_must_check_in_within_30_minutes)
     whistle_close(district);
 }
 
+Test(deadline, a_staged_category_runs_a_deadline_per_stage)
+{
+    /* 0101 illegal building in the demo city: stop work in 4 working hours,
+     * penalty in 7 working days, removal in 20 */
+    whistle_client *grid = harness_connect(&d, "gridworker");
+    whistle_client *op = harness_connect(&d, "operator");
+    whistle_client *urban = harness_connect(&d, "urban");
+    char *t = h_report(grid, FIRST_GRID, "0101", "a shed going up on the green");
+    whistle_response_free(h_simple(op, CALL(FILE), t, NULL));
+    const char *depts[] = {"urban"};
+    Whistle__V1__Response *r = h_whistle(op, t, depts, 1);
+    Whistle__V1__Order *o = r->whistle->orders[0];
+    cr_assert_eq(o->n_stages, 3);
+    cr_assert_str_eq(o->stages[0]->name_zh, "责令停工");
+    cr_assert_eq(o->stages[0]->due_ms, START + 4 * HOUR, "Monday 10:00 + 4 working hours");
+    cr_assert_eq(o->stages[1]->due_ms, START + (9 * 24 + 7) * HOUR, "7 working days: Wednesday week, 17:00");
+    cr_assert_eq(o->resolve_due_ms, o->stages[2]->due_ms, "the last stage is the resolve deadline");
+    uint64_t id = o->id;
+    whistle_response_free(r);
+    whistle_response_free(h_order_call(urban, CALL(CHECK_IN), id, "on site"));
+    Whistle__V1__ReportStage rs = WHISTLE__V1__REPORT_STAGE__INIT;
+    rs.order_id = id;
+    rs.stage = 1;
+    rs.note = "work stopped, site sealed";
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(REPORT_STAGE);
+    req.report_stage = &rs;
+    whistle_response_free(harness_call_ok(urban, &req));
+    subscribe(op, "street:110105001");
+    harness_set_clock(&d, START + (9 * 24 + 8) * HOUR);
+    Whistle__V1__Push *p = h_wait_push(op, "overdue", 10000);
+    cr_assert(p, "the penalty stage passed unreported");
+    cr_assert_str_eq(p->order->misses[0]->kind, "stage");
+    cr_assert_eq(p->order->misses[0]->stage, 2);
+    whistle_push_free(p);
+    free(t);
+    whistle_close(grid);
+    whistle_close(op);
+    whistle_close(urban);
+}
+
 static double mono_ms(void)
 {
     struct timespec ts;

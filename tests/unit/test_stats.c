@@ -75,28 +75,28 @@ static Whistle__V1__Response *rd(Whistle__V1__Request *req)
     return resp;
 }
 
-/* A write as the writer makes it; the response lives in h_a. */
+/* A write, in the batch's transaction. The writer runs each call in a
+ * nested transaction of its own; here calls run in the batch directly,
+ * because under ASan every nested transaction costs a fresh mapping of
+ * LMDB's 3 MB of bookkeeping, which would make this test minutes long.
+ * That is sound for what this test checks: every refusal the generator
+ * meets (a state that moved on, a department already busy) happens before
+ * the call writes anything. */
 static Whistle__V1__Response *w(const char *who, Whistle__V1__Request *req)
 {
     if (!batch)
         cr_assert_eq(store_write_begin(h_st, &batch), 0);
-    MDB_txn *child;
-    cr_assert_eq(mdb_txn_begin(h_st->env, batch, 0, &child), 0);
-    Whistle__V1__Principal *p = api_principal(h_st, child, who, h_a);
+    Whistle__V1__Principal *p = api_principal(h_st, batch, who, h_a);
     cr_assert(p, "no principal %s", who);
     Whistle__V1__Response *resp = NEW(Whistle__V1__Response, whistle__v1__response__init);
     stream_touched t = {0};
-    api_write(h_st, child, p, req, h_now, h_a, resp, &t);
+    api_write(h_st, batch, p, req, h_now, h_a, resp, &t);
     stream_touched_clear(&t);
     int code = resp->status ? (int)resp->status->code : -1;
     cr_assert(code == 0 || code == WHISTLE__V1__STATUS__CODE__FAILED_PRECONDITION ||
                   code == WHISTLE__V1__STATUS__CODE__ALREADY_EXISTS,
               "%s as %s: %d %s", api_call_name(req), who, code, h_msg(resp));
     codes[code >= 0 && code < 20 ? code : 19]++;
-    if (code == 0)
-        cr_assert_eq(mdb_txn_commit(child), 0);
-    else
-        mdb_txn_abort(child);
     if (++in_batch == 1000)
         batch_end();
     return resp;
@@ -532,11 +532,9 @@ Test(stats, counters_agree_with_a_recount_from_the_cases)
                 step(&cases[i]);
         }
         steps++;
-        if (steps % 200 == 0)
+        if (steps % 200 == 0) {
             sweep();
-        /* the arena grows with every response: start afresh now and then */
-        if (steps % 2000 == 0) {
-            batch_end();
+            /* the arena grows with every response: start afresh */
             arena_free(h_a);
             h_a = arena_new();
         }
