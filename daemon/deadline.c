@@ -278,6 +278,7 @@ static int propagate_rating(call *c, const Whistle__V1__Event *ev)
 int deadline_event_saving(call *c, Whistle__V1__Event *ev)
 {
     Whistle__V1__Event *old = stored_event(c, ev->ticket);
+    ev->version = (old ? old->version : 0) + 1;
     if (ev->state == ES(FILED) && !ev->filed_ms)
         ev->filed_ms = c->now;
     if (ev->state == ES(RESOLVED) && !ev->resolved_ms)
@@ -308,6 +309,7 @@ int deadline_event_saving(call *c, Whistle__V1__Event *ev)
 int deadline_order_saving(call *c, Whistle__V1__Order *o)
 {
     Whistle__V1__Order *old = dispatch_order_get(c, o->id);
+    o->version = (old ? old->version : 0) + 1;
     if (o->supervision_id && !order_active(o) && (!old || old->state != o->state) &&
         supervision_close(c, o->supervision_id, o->state == OS(DONE) ? "order done" : "order returned"))
         return -1;

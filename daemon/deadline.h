@@ -15,7 +15,8 @@
  * miss (supervision.c). A deadline that passed while the daemon was down is
  * simply a first row in the past at start: it fires at once.
  *
- * The same hooks keep the statistics (stats.c) in step with each record. */
+ * The same hooks keep the statistics (stats.c) in step with each record,
+ * and count each record's version (Event.version, Order.version). */
 #ifndef WHISTLED_DEADLINE_H
 #define WHISTLED_DEADLINE_H
 
