@@ -212,6 +212,23 @@ static const char *dept_name(console *k, const char *code)
     return n ? n->name : code;
 }
 
+static const char *miss_words(const char *kind)
+{
+    static const struct {
+        const char *kind, *words;
+    } w[] = {
+        {"check_in", "check-in deadline"},
+        {"resolve", "resolve deadline"},
+        {"stage", "stage deadline"},
+        {"check_in_follow_up", "check-in follow-up"},
+        {"follow_up", "follow-up to finish"},
+    };
+    for (size_t i = 0; kind && i < sizeof w / sizeof *w; i++)
+        if (strcmp(kind, w[i].kind) == 0)
+            return _(w[i].words);
+    return kind ? kind : "";
+}
+
 static void on_push(whistle_conn *c, Whistle__V1__Push *p, void *ud)
 {
     console *k = ud;
@@ -239,8 +256,10 @@ static void on_push(whistle_conn *c, Whistle__V1__Push *p, void *ud)
         bool esc = strcmp(a, "escalate") == 0;
         const Whistle__V1__Miss *m = o && o->n_misses ? o->misses[o->n_misses - 1] : NULL;
         if (o)
-            model_alert(k, esc ? 2 : 1, p->at_ms, esc ? _("ESCALATED %s: %s #%llu missed %s again") : _("OVERDUE %s: %s #%llu missed its %s deadline"),
-                        t, dept_name(k, o->department), (unsigned long long)o->id, m ? m->kind : "");
+            model_alert(k, esc ? 2 : 1, p->at_ms,
+                        esc ? _("ESCALATED %s: %s #%llu missed its %s, to the district")
+                            : _("OVERDUE %s: %s #%llu missed its %s"),
+                        t, dept_name(k, o->department), (unsigned long long)o->id, miss_words(m ? m->kind : NULL));
         else
             model_alert(k, 1, p->at_ms, _("OVERDUE %s: past its due time"), t);
     } else if (strcmp(a, "extension_request") == 0 && o) {

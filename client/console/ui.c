@@ -386,7 +386,7 @@ static void rate_line(int y, int x, int w, const char *label, double r)
     int lw = 14;
     put(y, x, label, lw, lw, A_NORMAL);
     if (r < 0) {
-        put(y, x + lw, "-", 6, 6, A_DIM);
+        put(y, x + lw, "     -", 7, 7, A_DIM);
         return;
     }
     snprintf(buf, sizeof buf, "%5.1f%%", 100 * r);
