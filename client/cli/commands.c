@@ -259,6 +259,25 @@ static void print_event(const Whistle__V1__Event *e)
         snprintf(buf, sizeof buf, "%u", e->rework_count);
         kv_print(stdout, "rework", buf, true);
     }
+    /* deadlines and the exception flow (docs/deadlines.md) */
+    if (e->due_ms) {
+        snprintf(buf, sizeof buf, "%s%s", cli_local_time(e->due_ms, false, t, sizeof t),
+                 e->due_passed ? "  (passed before it closed)" : "");
+        kv_print(stdout, "due", buf, true);
+    }
+    if (e->parked) {
+        snprintf(buf, sizeof buf, "since %s: %s", cli_local_time(e->parked_ms, false, t, sizeof t), e->park_reason);
+        kv_print(stdout, "parked", buf, true);
+    }
+    kv_print(stdout, "merged into", e->merged_into, false);
+    for (size_t i = 0; i < e->n_merged; i++)
+        kv_print(stdout, i ? "" : "merged", e->merged[i], true);
+    for (size_t i = 0; i < e->n_followers; i++)
+        kv_print(stdout, i ? "" : "followers", e->followers[i], true);
+    if (e->reopen_count) {
+        snprintf(buf, sizeof buf, "%u", e->reopen_count);
+        kv_print(stdout, "reopened", buf, true);
+    }
     if (e->n_timeline) {
         fputs("\n", stdout);
         static const char *const h[] = {"TIME", "ACTOR", "ACTION", "STATE", "NOTE"};
@@ -282,24 +301,31 @@ static void print_event(const Whistle__V1__Event *e)
 
 static void order_row(table *tb, const Whistle__V1__Order *o)
 {
-    char id[24], t[64];
+    char id[24], t[64], due[80], d[64];
     snprintf(id, sizeof id, "%" PRIu64, o->id);
+    /* the deadline it runs against now; "!" once one was missed */
+    int64_t dms = o->state == WHISTLE__V1__ORDER_STATE__ORDER_STATE_PENDING      ? o->check_in_due_ms
+                  : o->state == WHISTLE__V1__ORDER_STATE__ORDER_STATE_CHECKED_IN ? o->resolve_due_ms
+                                                                                 : 0;
+    snprintf(due, sizeof due, "%s%s%s", dms ? cli_local_time(dms, false, d, sizeof d) : "",
+             o->n_misses ? " !" : "", o->escalated ? " (district)" : "");
     const char *row[] = {id,
                          o->ticket,
                          o->department,
                          whistle_order_state_name(o->state),
                          o->lead ? "lead" : "",
                          kind_word(o->kind),
-                         cli_local_time(o->created_ms, false, t, sizeof t)};
+                         cli_local_time(o->created_ms, false, t, sizeof t),
+                         due};
     table_add(tb, row);
 }
 
-static const char *const order_header[] = {"ORDER", "TICKET", "DEPARTMENT", "STATE", "LEAD", "KIND", "CREATED"};
+static const char *const order_header[] = {"ORDER", "TICKET", "DEPARTMENT", "STATE", "LEAD", "KIND", "CREATED", "DUE"};
 
 static void print_orders(Whistle__V1__Order **orders, size_t n)
 {
     table tb;
-    table_init(&tb, 7, order_header);
+    table_init(&tb, 8, order_header);
     for (size_t i = 0; i < n; i++)
         order_row(&tb, orders[i]);
     table_print(&tb, stdout);
@@ -635,7 +661,7 @@ static int run_orders(cli *x, args *a)
     bool all = opt(a, "all") != NULL;
 
     table tb;
-    table_init(&tb, 7, order_header);
+    table_init(&tb, 8, order_header);
     json_t *orders = json_array();
     uint64_t after = 0;
     int rc = EXIT_OK;

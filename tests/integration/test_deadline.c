@@ -302,6 +302,47 @@ Test(deadline, an_emergency_whistle_must_check_in_within_30_minutes)
     whistle_close(district);
 }
 
+Test(deadline, a_locally_handled_case_past_its_due_time_alerts_the_street_and_the_worker)
+{
+    whistle_client *grid = harness_connect(&d, "gridworker");
+    whistle_client *op = harness_connect(&d, "operator");
+    char *t = h_report(grid, FIRST_GRID, "0404", "car on the pavement, the grid worker will see to it");
+    whistle_response_free(h_simple(op, CALL(FILE), t, NULL));
+    Whistle__V1__AssignEvent as = WHISTLE__V1__ASSIGN_EVENT__INIT;
+    as.ticket = t;
+    as.assignee = "gridworker";
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(ASSIGN);
+    req.assign = &as;
+    Whistle__V1__Response *r = harness_call_ok(op, &req);
+    cr_assert_eq(r->event->due_ms, START + 4 * HOUR, "the clock starts at the hand-over: 4 hours for 0404");
+    whistle_response_free(r);
+    subscribe(op, "street:110105001");
+    subscribe(grid, NULL);
+    harness_set_clock(&d, START + 4 * HOUR + MINUTE);
+    Whistle__V1__Push *p = h_wait_push(op, "overdue", 10000);
+    cr_assert(p, "the street was not alerted");
+    cr_assert(p->supervision, "a supervision record was opened for the case");
+    cr_assert_eq(p->supervision->order_id, 0);
+    cr_assert_str_eq(p->supervision->assignee, "gridworker");
+    whistle_push_free(p);
+    p = h_wait_push(grid, "overdue", 10000);
+    cr_assert(p, "the worker was not alerted");
+    whistle_push_free(p);
+    /* resolving closes the record */
+    whistle_response_free(h_simple(grid, CALL(RESOLVE), t, "car towed"));
+    Whistle__V1__ListSupervisions ls = WHISTLE__V1__LIST_SUPERVISIONS__INIT;
+    ls.open_only = 1;
+    req.call_case = CALL(LIST_SUPERVISIONS);
+    req.list_supervisions = &ls;
+    r = harness_call_ok(op, &req);
+    cr_assert_eq(r->supervisions->n_supervisions, 0, "closed when the case was resolved");
+    whistle_response_free(r);
+    free(t);
+    whistle_close(grid);
+    whistle_close(op);
+}
+
 Test(deadline, a_staged_category_runs_a_deadline_per_stage)
 {
     /* 0101 illegal building in the demo city: stop work in 4 working hours,
