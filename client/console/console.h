@@ -23,8 +23,9 @@
 #include "whistle/names.h"
 #include "whistle/settings.h"
 
-#define _(s) gettext(s)
 #include <libintl.h>
+#define _(s) gettext(s)
+#define N_(s) s /* marked for translation, translated where it is used */
 
 enum conn_state { NET_OFFLINE, NET_CONNECTING, NET_LOADING, NET_LIVE };
 enum view { VIEW_CASES, VIEW_STATS };

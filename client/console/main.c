@@ -157,17 +157,43 @@ void console_quit(console *k)
             uv_close(hs[i], on_closed);
 }
 
+static bool starts_zh(const char *s) { return s && strncmp(s, "zh", 2) == 0; }
+
 static int utf8_locale(void)
 {
-    setlocale(LC_ALL, "");
+    const char *want = getenv("LC_ALL");
+    if (!want || !*want)
+        want = getenv("LC_MESSAGES");
+    if (!want || !*want)
+        want = getenv("LANG");
+    bool ok = setlocale(LC_ALL, "") != NULL;
     const char *cs = nl_langinfo(CODESET);
-    if (cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0))
+    if (ok && cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0))
         return 0;
-    /* Chinese needs wide characters: fall back to C.UTF-8 for the
-     * character type when the environment names no UTF-8 locale. */
-    if (setlocale(LC_CTYPE, "C.UTF-8") || setlocale(LC_CTYPE, "C.utf8"))
-        return 0;
-    return -1;
+    /* Chinese needs wide characters: fall back to C.UTF-8 when the
+     * environment names no UTF-8 locale, or one this machine has not
+     * generated (zh_CN.UTF-8 on a minimal system): the messages then come
+     * in Chinese through LANGUAGE, which gettext honours under C.UTF-8. */
+    if (!setlocale(LC_ALL, "C.UTF-8") && !setlocale(LC_ALL, "C.utf8"))
+        return -1;
+    if (starts_zh(want) && !getenv("LANGUAGE"))
+        setenv("LANGUAGE", want, 1);
+    return 0;
+}
+
+/* Where the message catalogs are: $WHISTLE_LOCALEDIR, the installed ones,
+ * or those of the build tree (a console run from build/). */
+static const char *locale_dir(void)
+{
+    const char *env = getenv("WHISTLE_LOCALEDIR");
+    if (env && *env)
+        return env;
+#ifdef WHISTLE_BUILD_LOCALEDIR
+    if (access(WHISTLE_LOCALEDIR "/zh_CN/LC_MESSAGES/whistle-console.mo", R_OK) != 0 &&
+        access(WHISTLE_BUILD_LOCALEDIR "/zh_CN/LC_MESSAGES/whistle-console.mo", R_OK) == 0)
+        return WHISTLE_BUILD_LOCALEDIR;
+#endif
+    return WHISTLE_LOCALEDIR;
 }
 
 int main(int argc, char **argv)
@@ -218,7 +244,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "whistle-console: needs a UTF-8 locale (set LANG=zh_CN.UTF-8 or C.UTF-8)\n");
         return 2;
     }
-    bindtextdomain("whistle-console", WHISTLE_LOCALEDIR);
+    bindtextdomain("whistle-console", locale_dir());
     textdomain("whistle-console");
 
     static console k; /* large; and the handles must outlive main's frame anyway */

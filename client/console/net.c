@@ -217,11 +217,11 @@ static const char *miss_words(const char *kind)
     static const struct {
         const char *kind, *words;
     } w[] = {
-        {"check_in", "check-in deadline"},
-        {"resolve", "resolve deadline"},
-        {"stage", "stage deadline"},
-        {"check_in_follow_up", "check-in follow-up"},
-        {"follow_up", "follow-up to finish"},
+        {"check_in", N_("check-in deadline")},
+        {"resolve", N_("resolve deadline")},
+        {"stage", N_("stage deadline")},
+        {"check_in_follow_up", N_("check-in follow-up")},
+        {"follow_up", N_("follow-up to finish")},
     };
     for (size_t i = 0; kind && i < sizeof w / sizeof *w; i++)
         if (strcmp(kind, w[i].kind) == 0)

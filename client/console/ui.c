@@ -120,6 +120,35 @@ static const char *name_of(const named *v, size_t n, const char *code)
     return x && *x->name ? x->name : code;
 }
 
+/* The words of the states and deadlines, for the catalog (the library's
+ * names are the protocol's English words). */
+static const char *const state_words[] = {N_("reported"), N_("filed"),    N_("rejected"), N_("handling"),
+                                          N_("whistled"), N_("resolved"), N_("verified"), N_("closed"),
+                                          N_("pending"),  N_("checked_in"), N_("done"),   N_("returned"),
+                                          N_("check-in"), N_("resolve"),  N_("stage")};
+
+static const char *word(const char *w)
+{
+    for (size_t i = 0; i < sizeof state_words / sizeof *state_words; i++)
+        if (strcmp(state_words[i], w) == 0)
+            return _(state_words[i]);
+    return w;
+}
+
+/* s, then spaces up to w display columns, appended to out. */
+static void cat_padded(char *out, size_t len, const char *s, int w)
+{
+    size_t n = strlen(out);
+    snprintf(out + n, len - n, "%s", s);
+    for (int pad = w - ui_width(s); pad > 0; pad--) {
+        n = strlen(out);
+        if (n + 1 < len) {
+            out[n] = ' ';
+            out[n + 1] = 0;
+        }
+    }
+}
+
 static void fmt_countdown(int64_t ms, char *buf, size_t len)
 {
     const char *sign = ms < 0 ? "-" : "";
@@ -200,8 +229,11 @@ static void draw_case(console *k, int y, int x, int w, const Whistle__V1__Event 
     int64_t now = console_now(k);
     attr_t a = sel ? A_REVERSE : A_NORMAL;
     bool urgent = e->priority == WHISTLE__V1__PRIORITY__PRIORITY_URGENT;
-    snprintf(buf, sizeof buf, "%s %-9s %s · %s", e->ticket, whistle_state_name(e->state),
-             name_of(k->cats, k->n_cats, e->category), name_of(k->nodes, k->n_nodes, e->node));
+    snprintf(buf, sizeof buf, "%s ", e->ticket);
+    cat_padded(buf, sizeof buf, word(whistle_state_name(e->state)), 9);
+    size_t bl = strlen(buf);
+    snprintf(buf + bl, sizeof buf - bl, " %s · %s", name_of(k->cats, k->n_cats, e->category),
+             name_of(k->nodes, k->n_nodes, e->node));
     /* the right end: what the case waits for */
     const char *tail = "";
     attr_t ta = a;
@@ -235,13 +267,13 @@ static void draw_order(console *k, int y, int x, int w, const Whistle__V1__Order
     const char *flags = o->escalated ? "⚑" : o->n_misses ? "!" : "";
     bool ext = o->extension && o->extension->state == WHISTLE__V1__EXTENSION_STATE__EXTENSION_STATE_PENDING;
     snprintf(buf, sizeof buf, "  └ #%llu %s %s %s%s", (unsigned long long)o->id,
-             name_of(k->depts, k->n_depts, o->department), whistle_order_state_name(o->state), flags,
+             name_of(k->depts, k->n_depts, o->department), word(whistle_order_state_name(o->state)), flags,
              ext ? _(" [extension?]") : "");
     char tail[64] = "";
     attr_t ta = a;
     if (due) {
         fmt_countdown(due - now, cd, sizeof cd);
-        snprintf(tail, sizeof tail, "%s %s", what, cd);
+        snprintf(tail, sizeof tail, "%s %s", word(what), cd);
         ta |= urgency(due - now, due - o->created_ms, o->n_misses > 0);
     } else if (o->state == OS(DONE)) {
         snprintf(tail, sizeof tail, "%s", _("done ✓"));
@@ -488,23 +520,23 @@ static void draw_emergency(console *k, int w, int h)
 static void draw_help(int w, int h)
 {
     static const char *const lines[] = {
-        "whistle-console keys",
+        N_("whistle-console keys"),
         "",
-        "↑ ↓ j k  PgUp PgDn  move          Tab    cases / statistics",
-        "f  file the case                   r      reject it (asks why)",
-        "a  assign to a grid or community worker",
-        "w  whistle: departments proposed by the category, editable",
-        "c  close (a verified case)         v      verify it passed",
-        "x  approve the extension asked on the selected order",
-        "X  refuse it (asks why)            p      park / unpark",
-        "Esc cancels a prompt               q      quit",
+        N_("↑ ↓ j k  PgUp PgDn  move          Tab    cases / statistics"),
+        N_("f  file the case                   r      reject it (asks why)"),
+        N_("a  assign to a grid or community worker"),
+        N_("w  whistle: departments proposed by the category, editable"),
+        N_("c  close (a verified case)         v      verify it passed"),
+        N_("x  approve the extension asked on the selected order"),
+        N_("X  refuse it (asks why)            p      park / unpark"),
+        N_("Esc cancels a prompt               q      quit"),
         "",
-        "any key closes this help",
+        N_("any key closes this help"),
     };
     int n = (int)(sizeof lines / sizeof *lines);
     int bw = w - 4 < 70 ? w - 4 : 70, y0 = (h - n - 2) / 2, x0 = (w - bw) / 2;
     for (int i = -1; i <= n; i++)
-        put(y0 + i, x0, i >= 0 && i < n ? lines[i] : "", bw, bw, A_REVERSE);
+        put(y0 + i, x0, i >= 0 && i < n && *lines[i] ? _(lines[i]) : "", bw, bw, A_REVERSE);
 }
 
 void ui_draw(console *k)

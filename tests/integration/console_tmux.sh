@@ -46,7 +46,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-screen() { tmux -L "$sock" capture-pane -p -t console; }
+target=console
+screen() { tmux -L "$sock" capture-pane -p -t "$target"; }
 
 fail() {
     echo "console_tmux: FAIL: $*" >&2
@@ -218,6 +219,23 @@ wait_for "● live" 30
 wait_for "connected again; resumed street:110105001" 10
 wait_for "ESCALATED $T" 15
 screen >"$BUILD/console-reconnected.txt"
+
+# ---------------------------------------------------------------- in Chinese
+
+# A second desk with a Chinese locale (generated or not: the console falls
+# back to C.UTF-8 and LANGUAGE): the words come from the catalog, and the
+# columns still line up.
+tmux -L "$sock" new-session -d -s zh -x 80 -y 24 \
+    "env LANG=zh_CN.UTF-8 TZ=CST-8 WHISTLE_PKI=$work/pki WHISTLE_PORT=$port WHISTLE_HOST=127.0.0.1 \
+     $CONSOLE --as operator 2>$work/console-zh.err; sleep 600"
+target=zh
+wait_for "● 在线" 20
+wait_for "$T 已吹哨 +占道经营 · 第一网格" 10
+wait_for "部门 +在办 报到 超期" 5
+check_alignment
+screen >"$BUILD/console-zh.txt"
+tmux -L "$sock" send-keys -t zh q
+target=console
 
 # ---------------------------------------------------------------- quit
 
