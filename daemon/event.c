@@ -115,8 +115,10 @@ int event_allow(call *c, const Whistle__V1__Event *ev)
     const Whistle__V1__Principal *w = c->who;
     const char *me = str0(w->name);
     bool in_scope = scope_covers(w->scope, ev->node);
-    /* The reporter of a duplicate merged into this case follows it. */
-    bool reporter = strcmp(str0(ev->reporter), me) == 0 || exception_is_follower(ev, me);
+    bool reporter = strcmp(str0(ev->reporter), me) == 0;
+    /* The reporter of a duplicate merged into this case follows it: it may
+     * read the case, not rate it (a case is rated once, by its reporter). */
+    bool follows = reporter || exception_is_follower(ev, me);
     switch (w->role) {
     case ROLE(ADMIN):
         return 0;
@@ -153,7 +155,7 @@ int event_allow(call *c, const Whistle__V1__Event *ev)
         break;
     case ROLE(KIOSK):
         if (is(c, "get") || is(c, "rate") || is(c, "list")) {
-            if (reporter)
+            if (reporter || (follows && !is(c, "rate")))
                 return 0;
             return call_deny(c, ev->ticket, "case %s was not reported by this kiosk (rule: a kiosk sees and "
                                             "rates only the cases it reported)",

@@ -110,8 +110,11 @@ Test(exception, a_duplicate_merges_into_the_earlier_case_and_its_reporter_follow
     cr_assert_eq(ps->n, 1);
     cr_assert_str_eq(ps->p[0]->action, "whistle");
     cr_assert_str_eq(ps->p[0]->event->ticket, first);
-    /* ... and may read it */
+    /* ... and may read it, not rate it */
     cr_assert_eq(h_get("kiosk-yonganli", first)->state, ES(WHISTLED));
+    Whistle__V1__Request *rt = rq_ticket(CALL(RATE), first);
+    rt->rate->score = 5;
+    assert_code(h_write("kiosk-yonganli", rt), PERMISSION_DENIED);
     /* a merged case takes nothing more, and nothing merges into it */
     assert_code(h_write("op-jianwai", rq_ticket(CALL(FILE), dup)), FAILED_PRECONDITION);
     const char *third = h_report_as("gw-1", GRID1);
