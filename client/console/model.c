@@ -263,21 +263,63 @@ static void add_row(console *k, size_t kase, const Whistle__V1__Order *o)
     k->n_rows++;
 }
 
+/* Orders by case, then id: a case's orders are a run, found by bisection. */
 static int cmp_order(const void *a, const void *b)
 {
     const Whistle__V1__Order *x = *(Whistle__V1__Order *const *)a, *y = *(Whistle__V1__Order *const *)b;
+    int t = strcmp(x->ticket, y->ticket);
+    if (t)
+        return t;
     return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static size_t first_order(const console *k, const char *ticket)
+{
+    size_t lo = 0, hi = k->n_orders;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (strcmp(k->orders[mid]->ticket, ticket) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* A closed or rejected case leaves the model an hour after its last
+ * change, with its orders, so that a console left running for weeks does
+ * not grow. */
+#define KEEP_FINISHED_MS (3600 * 1000LL)
+
+static void prune(console *k, int64_t now)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < k->n_cases; i++) {
+        Whistle__V1__Event *e = k->cases[i];
+        if (!model_case_open(e) && e->updated_ms && e->updated_ms < now - KEEP_FINISHED_MS) {
+            size_t o = first_order(k, e->ticket), end = o;
+            while (end < k->n_orders && strcmp(k->orders[end]->ticket, e->ticket) == 0)
+                whistle__v1__order__free_unpacked(k->orders[end++], NULL);
+            memmove(k->orders + o, k->orders + end, (k->n_orders - end) * sizeof *k->orders);
+            k->n_orders -= end - o;
+            whistle__v1__event__free_unpacked(e, NULL);
+            continue;
+        }
+        k->cases[w++] = e;
+    }
+    k->n_cases = w;
 }
 
 void model_rows(console *k)
 {
     int64_t now = console_now(k);
+    if (k->n_orders > 1)
+        qsort(k->orders, k->n_orders, sizeof *k->orders, cmp_order);
+    prune(k, now);
     sortkey *keys = calloc(k->n_cases + 1, sizeof *keys);
     if (!keys)
         abort();
     size_t n = 0;
-    if (k->n_orders > 1)
-        qsort(k->orders, k->n_orders, sizeof *k->orders, cmp_order);
     for (size_t i = 0; i < k->n_cases; i++) {
         const Whistle__V1__Event *e = k->cases[i];
         if (!model_case_open(e))
@@ -289,10 +331,10 @@ void model_rows(console *k)
         bool overdue = e->due_passed;
         if (e->state == ES(HANDLING) && e->due_ms)
             s->due = e->due_ms;
-        for (size_t j = 0; j < k->n_orders; j++) {
+        for (size_t j = first_order(k, e->ticket); j < k->n_orders; j++) {
             const Whistle__V1__Order *o = k->orders[j];
             if (strcmp(o->ticket, e->ticket) != 0)
-                continue;
+                break;
             const char *what;
             int64_t due = model_order_due(o, &what);
             if (due && due < s->due)
@@ -311,9 +353,11 @@ void model_rows(console *k)
     for (size_t i = 0; i < n; i++) {
         const Whistle__V1__Event *e = k->cases[keys[i].idx];
         add_row(k, keys[i].idx, NULL);
-        for (size_t j = 0; j < k->n_orders; j++) {
+        for (size_t j = first_order(k, e->ticket); j < k->n_orders; j++) {
             const Whistle__V1__Order *o = k->orders[j];
-            if (strcmp(o->ticket, e->ticket) == 0 && o->state != OS(RETURNED))
+            if (strcmp(o->ticket, e->ticket) != 0)
+                break;
+            if (o->state != OS(RETURNED))
                 add_row(k, keys[i].idx, o);
         }
     }
