@@ -14,7 +14,7 @@ deps:
 	@scripts/deps.sh
 
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHISTLE_TESTS=OFF >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 pki: deps

@@ -106,6 +106,8 @@ int64_t calendar_add(const calendar *c, int64_t from, const Whistle__V1__TimeLim
         return from + n * MIN_MS;
     case WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS:
         return from + n * 60 * MIN_MS;
+    case WHISTLE__V1__TIME_UNIT__TIME_UNIT_DAYS:
+        return from + n * DAY_MS;
     case WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS: {
         int32_t d = calendar_day(c, from);
         int64_t counted = 0;
@@ -142,50 +144,10 @@ int64_t calendar_add(const calendar *c, int64_t from, const Whistle__V1__TimeLim
     }
 }
 
-int calendar_parse_limit(const char *s, Whistle__V1__TimeLimit *out)
-{
-    static const struct {
-        const char *word;
-        Whistle__V1__TimeUnit unit;
-        unsigned long max;
-    } units[] = {
-        {"minute", WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES, 366UL * 24 * 60},
-        {"hour", WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS, 366UL * 24},
-        {"working hour", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_HOURS, 366UL * 24},
-        {"working_hour", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_HOURS, 366UL * 24},
-        {"working day", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS, 366},
-        {"working_day", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS, 366},
-    };
-    if (!s || *s < '0' || *s > '9')
-        return -1;
-    char *end;
-    errno = 0;
-    unsigned long n = strtoul(s, &end, 10);
-    if (end == s || errno || *s == '-' || *s == '+' || *end != ' ')
-        return -1;
-    while (*end == ' ')
-        end++;
-    for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
-        size_t wl = strlen(units[i].word);
-        if (strncmp(end, units[i].word, wl) != 0)
-            continue;
-        const char *rest = end + wl;
-        if (*rest == 's')
-            rest++;
-        if (*rest || n < 1 || n > units[i].max)
-            return -1;
-        whistle__v1__time_limit__init(out);
-        out->amount = (uint32_t)n;
-        out->unit = units[i].unit;
-        return 0;
-    }
-    return -1;
-}
-
 const char *calendar_limit_text(const Whistle__V1__TimeLimit *l, char *buf, size_t len)
 {
-    static const char *const units[] = {"?", "minute", "hour", "working hour", "working day"};
-    unsigned u = l && (unsigned)l->unit < 5 ? (unsigned)l->unit : 0;
+    static const char *const units[] = {"?", "minute", "hour", "day", "working hour", "working day"};
+    unsigned u = l && (unsigned)l->unit < 6 ? (unsigned)l->unit : 0;
     unsigned n = l ? l->amount : 0;
     snprintf(buf, len, "%u %s%s", n, units[u], n == 1 ? "" : "s");
     return buf;

@@ -1,6 +1,6 @@
 /* calendar.h: the working calendar and the deadline policy.
  *
- * Time limits come in minutes, hours, working hours or working days
+ * Time limits come in minutes, hours, days, working hours or working days
  * (docs/deadlines.md). Working time is local time at a fixed UTC offset
  * (China keeps +08:00 all year, so no time zone database is needed), on
  * weekdays, minus the public holidays, plus the make-up workdays (调休)
@@ -63,10 +63,6 @@ int64_t calendar_day_start(const calendar *c, int32_t day);
  * working day after from_ms's local day. */
 int64_t calendar_add(const calendar *c, int64_t from_ms, const Whistle__V1__TimeLimit *limit);
 
-/* Parses "30 minutes", "2 hours", "4 working hours", "7 working days"
- * (singular too; working_hours and working_days as well). Amounts from 1 to
- * a year's worth. 0 or -1. */
-int calendar_parse_limit(const char *s, Whistle__V1__TimeLimit *out);
 /* "2 working days", "30 minutes" (buf returned). */
 const char *calendar_limit_text(const Whistle__V1__TimeLimit *limit, char *buf, size_t len);
 

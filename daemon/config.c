@@ -29,6 +29,9 @@ void config_defaults(config *c)
     c->max_output = 4u << 20;
     c->max_connections = 10000;
     c->idle_timeout = 0;
+    c->handshake_timeout = 10;
+    c->frame_timeout = 30;
+    c->drain_timeout = 10;
     set_str(&c->ca, "");
     set_str(&c->cert, "");
     set_str(&c->key, "");
@@ -107,6 +110,12 @@ int config_set(config *c, const char *section, const char *key, const char *valu
             NUM(max_connections, 1, 1000000);
         if (strcmp(key, "idle_timeout") == 0)
             NUM(idle_timeout, 0, 86400 * 30);
+        if (strcmp(key, "handshake_timeout") == 0)
+            NUM(handshake_timeout, 1, 3600);
+        if (strcmp(key, "frame_timeout") == 0)
+            NUM(frame_timeout, 1, 3600);
+        if (strcmp(key, "drain_timeout") == 0)
+            NUM(drain_timeout, 1, 3600);
     } else if (strcmp(section, "tls") == 0) {
         char **dst = strcmp(key, "ca") == 0     ? &c->ca
                      : strcmp(key, "cert") == 0 ? &c->cert

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,32 +50,20 @@ static void limit_make(Whistle__V1__TimeLimit *l, uint32_t amount, Whistle__V1__
 }
 
 void deadline_limits(const deadline_policy *p, const Whistle__V1__Category *cat, Whistle__V1__Priority prio,
-                     Whistle__V1__WhistleKind kind, Whistle__V1__TimeLimit *check_in, Whistle__V1__TimeLimit *resolve)
+                     Whistle__V1__WhistleKind kind, arena *a, Whistle__V1__TimeLimit *check_in,
+                     Whistle__V1__TimeLimit *resolve)
 {
-    /* Most specific first: the category's limit for the priority, its own
-     * limit, its plain minutes/hours, then the policy's defaults. */
+    /* The catalogue's limits for the priority (directory.c: its own entry,
+     * else the category's default, else its plain minutes and hours), then
+     * the policy's defaults for what the catalogue leaves at none. */
     limit_make(check_in, p->default_check_in_minutes, UNIT(MINUTES));
     limit_make(resolve, p->default_resolve_hours, UNIT(HOURS));
     if (cat) {
-        if (limit_set(cat->check_in_limit))
-            *check_in = *cat->check_in_limit;
-        else if (cat->check_in_minutes)
-            limit_make(check_in, cat->check_in_minutes, UNIT(MINUTES));
-        if (limit_set(cat->resolve_limit))
-            *resolve = *cat->resolve_limit;
-        else if (cat->resolve_hours)
-            limit_make(resolve, cat->resolve_hours, UNIT(HOURS));
-        if (prio == WHISTLE__V1__PRIORITY__PRIORITY_UNSPECIFIED)
-            prio = WHISTLE__V1__PRIORITY__PRIORITY_NORMAL;
-        for (size_t i = 0; i < cat->n_priority_limits; i++) {
-            const Whistle__V1__PriorityLimits *pl = cat->priority_limits[i];
-            if (!pl || pl->priority != prio)
-                continue;
-            if (limit_set(pl->check_in))
-                *check_in = *pl->check_in;
-            if (limit_set(pl->resolve))
-                *resolve = *pl->resolve;
-        }
+        Whistle__V1__PriorityLimits *l = directory_limits_for(cat, prio, a);
+        if (limit_set(l->check_in))
+            *check_in = *l->check_in;
+        if (limit_set(l->resolve))
+            *resolve = *l->resolve;
     }
     /* An emergency whistle: check in within emergency_check_in_minutes (30
      * by default) by the clock, whatever the category says; an emergency
@@ -104,7 +91,7 @@ int deadline_order_init(call *c, const Whistle__V1__Event *ev, Whistle__V1__Orde
     const deadline_policy *p = deadline_policy_of(c->st);
     Whistle__V1__Category *cat = directory_category_get(c->st, c->txn, ev->category, c->a);
     Whistle__V1__TimeLimit ci, rs;
-    deadline_limits(p, cat, ev->priority, o->kind, &ci, &rs);
+    deadline_limits(p, cat, ev->priority, o->kind, c->a, &ci, &rs);
     o->check_in_limit = limit_copy(c->a, &ci);
     o->resolve_limit = limit_copy(c->a, &rs);
     o->check_in_due_ms = calendar_add(&p->cal, c->now, &ci);
@@ -291,7 +278,7 @@ int deadline_event_saving(call *c, Whistle__V1__Event *ev)
         const deadline_policy *p = deadline_policy_of(c->st);
         Whistle__V1__TimeLimit ci, rs;
         deadline_limits(p, directory_category_get(c->st, c->txn, ev->category, c->a), ev->priority,
-                        ev->state == ES(WHISTLED) ? ev->whistle_kind : 0, &ci, &rs);
+                        ev->state == ES(WHISTLED) ? ev->whistle_kind : 0, c->a, &ci, &rs);
         ev->due_ms = calendar_add(&p->cal, c->now, &rs);
     }
     if (old && old->rating != ev->rating && propagate_rating(c, ev))
@@ -448,97 +435,6 @@ int deadline_sweep(store *st, MDB_txn *txn, int64_t now, stream_touched *touched
     }
     free(rows);
     return rc;
-}
-
-/* ------------------------------------------------------------ seed */
-
-static int seed_limit(json_t *o, const char *key, arena *a, Whistle__V1__TimeLimit **out, char *err, size_t errlen)
-{
-    json_t *j = json_object_get(o, key);
-    *out = NULL;
-    if (!j || json_is_null(j))
-        return 0;
-    Whistle__V1__TimeLimit l;
-    if (!json_is_string(j) || calendar_parse_limit(json_string_value(j), &l)) {
-        snprintf(err, errlen,
-                 "a time limit is a string: \"30 minutes\", \"2 hours\", \"4 working hours\" or \"7 working days\" "
-                 "(at most a year)");
-        return -1;
-    }
-    *out = arena_alloc(a, sizeof **out);
-    **out = l;
-    return 0;
-}
-
-int deadline_seed_category(json_t *o, arena *a, Whistle__V1__Category *cat, const char **field, char *err,
-                           size_t errlen)
-{
-    *field = "check_in";
-    if (seed_limit(o, "check_in", a, &cat->check_in_limit, err, errlen))
-        return -1;
-    *field = "resolve";
-    if (seed_limit(o, "resolve", a, &cat->resolve_limit, err, errlen))
-        return -1;
-    *field = "stages";
-    json_t *st = json_object_get(o, "stages");
-    if (st && !json_is_null(st)) {
-        if (!json_is_array(st) || json_array_size(st) > 8) {
-            snprintf(err, errlen, "stages is an array of at most 8 {name_zh, name_en, limit}");
-            return -1;
-        }
-        cat->n_stages = json_array_size(st);
-        cat->stages = arena_alloc(a, (cat->n_stages + 1) * sizeof *cat->stages);
-        size_t i;
-        json_t *e;
-        json_array_foreach(st, i, e)
-        {
-            Whistle__V1__Stage *s = arena_alloc(a, sizeof *s);
-            whistle__v1__stage__init(s);
-            json_t *zh = json_object_get(e, "name_zh"), *en = json_object_get(e, "name_en");
-            if (!json_is_object(e) || (zh && !json_is_string(zh)) || (en && !json_is_string(en)) || (!zh && !en)) {
-                snprintf(err, errlen, "stage %zu: an object with a name (name_zh, name_en) and a limit", i + 1);
-                return -1;
-            }
-            s->name_zh = arena_strdup(a, zh ? json_string_value(zh) : "");
-            s->name_en = arena_strdup(a, en ? json_string_value(en) : "");
-            if (seed_limit(e, "limit", a, &s->limit, err, errlen))
-                return -1;
-            if (!s->limit) {
-                snprintf(err, errlen, "stage %zu (%s): limit is required", i + 1, *s->name_zh ? s->name_zh : s->name_en);
-                return -1;
-            }
-            cat->stages[i] = s;
-        }
-    }
-    *field = "priority_limits";
-    json_t *pl = json_object_get(o, "priority_limits");
-    if (pl && !json_is_null(pl)) {
-        if (!json_is_object(pl)) {
-            snprintf(err, errlen, "priority_limits is an object: {\"urgent\": {\"check_in\": \"30 minutes\"}, ...}");
-            return -1;
-        }
-        cat->priority_limits = arena_alloc(a, (json_object_size(pl) + 1) * sizeof *cat->priority_limits);
-        const char *k;
-        json_t *v;
-        json_object_foreach(pl, k, v)
-        {
-            static const char *const words[] = {"low", "normal", "high", "urgent"};
-            Whistle__V1__PriorityLimits *p = arena_alloc(a, sizeof *p);
-            whistle__v1__priority_limits__init(p);
-            for (int i = 0; i < 4; i++)
-                if (strcmp(k, words[i]) == 0)
-                    p->priority = (Whistle__V1__Priority)(i + 1);
-            if (!p->priority || !json_is_object(v)) {
-                snprintf(err, errlen, "\"%s\": keys are low, normal, high, urgent, each {check_in, resolve}", k);
-                return -1;
-            }
-            if (seed_limit(v, "check_in", a, &p->check_in, err, errlen) ||
-                seed_limit(v, "resolve", a, &p->resolve, err, errlen))
-                return -1;
-            cat->priority_limits[cat->n_priority_limits++] = p;
-        }
-    }
-    return 0;
 }
 
 /* ------------------------------------------------------------ the loop's timer */
@@ -758,15 +654,13 @@ static int check_limit(call *c, const char *field, const Whistle__V1__TimeLimit 
                          field);
     if (l->unit < UNIT(MINUTES) || l->unit > UNIT(WORKING_DAYS))
         return call_fail(c, CODE(INVALID_ARGUMENT),
-                         "%s.unit %d is not a time unit (1 minutes, 2 hours, 3 working hours, 4 working days)", field,
-                         l->unit);
-    static const uint32_t max[] = {0, 60 * 24 * 366, 24 * 366, 8 * 366, 366};
+                         "%s.unit %d is not a time unit (1 minutes, 2 hours, 3 days, 4 working hours, 5 working days)",
+                         field, l->unit);
+    static const uint32_t max[] = {0, 60 * 24 * 366, 24 * 366, 366, 8 * 366, 366};
+    static const char *const names[] = {"", "minutes", "hours", "days", "working hours", "working days"};
     if (l->amount > max[l->unit])
         return call_fail(c, CODE(INVALID_ARGUMENT), "%s is more than a year (%u %s at most)", field, max[l->unit],
-                         l->unit == UNIT(MINUTES)   ? "minutes"
-                         : l->unit == UNIT(HOURS)   ? "hours"
-                         : l->unit == UNIT(WORKING_HOURS) ? "working hours"
-                                                          : "working days");
+                         names[l->unit]);
     return 0;
 }
 

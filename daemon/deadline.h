@@ -35,10 +35,12 @@ enum { DL_CHECK_IN = 1, DL_RESOLVE = 2, DL_STAGE = 3, DL_FOLLOW_UP = 4, DL_CASE 
 const deadline_policy *deadline_policy_of(const store *st);
 
 /* The limits for a case of this category (NULL: none found) and priority,
- * whistled with kind (0 for local handling). Fills check_in and resolve;
- * an amount of 0 means no deadline. */
+ * whistled with kind (0 for local handling): the catalogue's
+ * (directory_limits_for), the policy's defaults where it has none, and
+ * the emergency whistle's check-in. Fills check_in and resolve; an amount
+ * of 0 means no deadline. */
 void deadline_limits(const deadline_policy *p, const Whistle__V1__Category *cat, Whistle__V1__Priority prio,
-                     Whistle__V1__WhistleKind kind, Whistle__V1__TimeLimit *check_in,
+                     Whistle__V1__WhistleKind kind, arena *a, Whistle__V1__TimeLimit *check_in,
                      Whistle__V1__TimeLimit *resolve);
 
 /* A new order, before its first save: its limits, due times and stages
@@ -86,14 +88,6 @@ struct test_clock {
     _Atomic int64_t last; /* the last good reading, for a torn read */
 };
 int64_t deadline_file_clock(void *ctx);
-
-/* The seed's limit keys of a category (docs/directory-seed.md): "check_in"
- * and "resolve" ("4 working hours"), "stages" and "priority_limits". Fills
- * cat (allocating in a). On error returns -1 with *field naming the key and
- * err the rule. */
-struct json_t;
-int deadline_seed_category(struct json_t *o, arena *a, Whistle__V1__Category *cat, const char **field, char *err,
-                           size_t errlen);
 
 /* Calls (docs/deadlines.md). */
 void deadline_request_extension(call *c, const Whistle__V1__RequestExtension *req);

@@ -125,7 +125,12 @@ void dispatch_whistle(call *c, const Whistle__V1__WhistleEvent *req)
     }
     for (size_t i = 0; i < nd; i++) {
         const char *d = str0(req->departments[i]);
-        if (!ident_ok(d, 32) || !directory_department_get(c->st, c->txn, d, c->a)) {
+        if (!ident_ok(d, 32)) {
+            call_fail(c, CODE(INVALID_ARGUMENT),
+                      "departments[%zu] is not a department code (1 to 32 printable characters, no spaces)", i);
+            return;
+        }
+        if (!directory_department_get(c->st, c->txn, d, c->a)) {
             call_fail(c, CODE(INVALID_ARGUMENT), "no department \"%s\"; list_departments shows them", d);
             return;
         }
@@ -175,7 +180,7 @@ void dispatch_whistle(call *c, const Whistle__V1__WhistleEvent *req)
         for (size_t j = 0; j < nd; j++)
             named |= strcmp(lead, req->departments[j]) == 0;
         if (!named) {
-            call_fail(c, CODE(INVALID_ARGUMENT), "lead %s is not one of the departments whistled", lead);
+            call_fail(c, CODE(INVALID_ARGUMENT), "lead \"%.40s\" is not one of the departments whistled", lead);
             return;
         }
     } else {
@@ -245,6 +250,56 @@ void dispatch_whistle(call *c, const Whistle__V1__WhistleEvent *req)
     wr->n_orders = nd;
     c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_WHISTLE;
     c->resp->whistle = wr;
+}
+
+/* ------------------------------------------------------------ proposal */
+
+/* What the catalogue (权责清单) says for a case: its minor class's
+ * departments, most responsible first and leading, minus those that already
+ * hold a live order on the case (a re-dispatch goes to others), and the
+ * time limits for its priority. A proposal only: the operator whistles
+ * whom it decides. */
+void dispatch_propose(call *c, const Whistle__V1__ProposeDepartments *req)
+{
+    const char *cat = str0(req->category);
+    Whistle__V1__Priority prio = req->priority;
+    Whistle__V1__Event *ev = NULL;
+    if (*str0(req->ticket)) {
+        if (event_load(c, req->ticket, &ev, NULL) || event_allow(c, ev))
+            return;
+        cat = ev->category;
+        prio = ev->priority;
+    } else if (!digits_ok(cat, 4)) {
+        call_fail(c, CODE(INVALID_ARGUMENT),
+                  "give a ticket, or a category: 4 digits, major + minor (e.g. 0101)");
+        return;
+    }
+    if (prio < 0 || prio > WHISTLE__V1__PRIORITY__PRIORITY_URGENT) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "priority %d is out of range (1 low .. 4 urgent)", prio);
+        return;
+    }
+    Whistle__V1__Category *k = directory_category_get(c->st, c->txn, cat, c->a);
+    if (!k) {
+        call_fail(c, CODE(NOT_FOUND), "no category %s in the catalogue", cat);
+        return;
+    }
+    Whistle__V1__DepartmentProposal *p = arena_alloc(c->a, sizeof *p);
+    whistle__v1__department_proposal__init(p);
+    p->category = k->code;
+    p->departments = arena_alloc(c->a, (k->n_departments + 1) * sizeof *p->departments);
+    for (size_t i = 0; i < k->n_departments; i++) {
+        bool busy = false;
+        for (size_t j = 0; ev && j < ev->n_order_ids && !busy; j++) {
+            Whistle__V1__Order *o = dispatch_order_get(c, ev->order_ids[j]);
+            busy = o && active(o) && strcmp(o->department, k->departments[i]) == 0;
+        }
+        if (!busy)
+            p->departments[p->n_departments++] = k->departments[i];
+    }
+    p->lead = p->n_departments ? p->departments[0] : (char *)"";
+    p->limits = directory_limits_for(k, prio, c->a);
+    c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_PROPOSAL;
+    c->resp->proposal = p;
 }
 
 /* ------------------------------------------------------------ order actions */
@@ -451,7 +506,11 @@ void dispatch_list_orders(call *c, const Whistle__V1__ListOrders *req)
         }
         dept = str0(w->department);
     }
-    if (*dept && (!ident_ok(dept, 32) || !directory_department_get(c->st, c->txn, dept, c->a))) {
+    if (*dept && !ident_ok(dept, 32)) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "department is not a department code (1 to 32 printable characters)");
+        return;
+    }
+    if (*dept && !directory_department_get(c->st, c->txn, dept, c->a)) {
         call_fail(c, CODE(NOT_FOUND), "no department \"%s\"", dept);
         return;
     }

@@ -14,6 +14,7 @@ void dispatch_list_orders(call *c, const Whistle__V1__ListOrders *req);
 void dispatch_check_in(call *c, const Whistle__V1__CheckIn *req);
 void dispatch_feedback(call *c, const Whistle__V1__Feedback *req);
 void dispatch_return(call *c, const Whistle__V1__ReturnOrder *req);
+void dispatch_propose(call *c, const Whistle__V1__ProposeDepartments *req);
 
 /* verify failed on a whistled case: done orders go back to checked_in, each
  * department gets a "rework" push. ev is the case after the change (state

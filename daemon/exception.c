@@ -207,6 +207,14 @@ void exception_emergency(call *c, const Whistle__V1__EmergencyCall *req)
     }
     if (check_text(c, "description", req->description, 4000, false))
         return;
+    /* who may call from where, before anything about the catalogue */
+    const char *node = *str0(req->node) ? req->node : str0(c->who->scope);
+    if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, node)) {
+        call_deny(c, node, "node %s is outside your scope %s (rule: an emergency call is made inside the caller's "
+                           "scope)",
+                  node, str0(c->who->scope));
+        return;
+    }
     const char *cat = deadline_policy_of(c->st)->emergency_category;
     if (!directory_category_get(c->st, c->txn, cat, c->a)) {
         call_fail(c, CODE(FAILED_PRECONDITION),
@@ -220,7 +228,7 @@ void exception_emergency(call *c, const Whistle__V1__EmergencyCall *req)
     else if (*device)
         text = arena_printf(c->a, "%s (from %s)", text, device);
     Whistle__V1__ReportEvent r = WHISTLE__V1__REPORT_EVENT__INIT;
-    r.node = (char *)(*str0(req->node) ? req->node : str0(c->who->scope));
+    r.node = (char *)node;
     r.category = (char *)cat;
     r.priority = WHISTLE__V1__PRIORITY__PRIORITY_URGENT;
     r.description = (char *)text;

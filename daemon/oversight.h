@@ -6,10 +6,6 @@
 
 #include "domain.h"
 
-/* Whether the request is one of these calls and a write. */
-bool oversight_is_write(const Whistle__V1__Request *req);
-/* The call's short name, or NULL when it is not one of these. */
-const char *oversight_call_name(const Whistle__V1__Request *req);
 /* Answer the call if it is one of these (true), else leave it (false). */
 bool oversight_read(call *c, const Whistle__V1__Request *req);
 bool oversight_write(call *c, const Whistle__V1__Request *req);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "arena.h"
 #include "config.h"
 #include "store.h"
 #include "tls.h"
@@ -36,7 +37,8 @@ struct conn {
     uint64_t id;
     int refs;           /* the conn itself + intents in the writer */
     bool closing;
-    bool close_after_flush;
+    bool close_after_flush; /* a framing or auth error: answer, then close */
+    bool peer_closed;       /* close_notify received: finish, then close */
     bool reading;
     bool hello_done;
     char peer[64];      /* address:port, for logs */
@@ -45,8 +47,12 @@ struct conn {
     whistle_framer framer;
     uint32_t in_flight;     /* requests read and not yet answered */
     size_t out_pending;     /* bytes handed to uv_write and not yet written */
+    /* on the loop's monotonic clock (uv_now), not the domain's */
     uint64_t last_active_ms;
+    int64_t accepted_ms;       /* for handshake_timeout */
+    int64_t partial_since_ms;  /* a frame or TLS record begun then; 0: none */
     sub *subs;
+    struct upload *upload;  /* an import arriving in chunks (router.c) */
     conn *next, *prev;
 };
 
@@ -63,11 +69,17 @@ struct server {
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t tick;
     uv_timer_t sync_timer;
+    uv_timer_t drain_timer; /* bounds how long a stop waits for slow readers */
     conn *conns;
     uint32_t nconns;
     uint64_t next_conn_id;
     sub *buckets[SUB_BUCKETS];
     bool draining;
+    /* Refusals at max_connections are logged at most once a second; the
+     * ones in between are counted into the next line. */
+    int64_t refused_logged_ms;
+    uint64_t refused_quiet;
+    bool flush_pending;     /* an INTENT_FLUSH is with the writer */
     clock_fn clock;
     void *clock_ctx;
     struct deadline_engine *dl;    /* deadline.c: the one deadline timer */
@@ -95,8 +107,24 @@ void conn_submit(conn *c, intent *it);
 int conn_subscribe(conn *c, const char *stream, uint64_t after_seq);
 void server_streams_touched(server *s, const stream_touched *t);
 
+/* Reloads the certificates and the CRL (SIGHUP, and the reload_crl call):
+ * new connections get the new context, and every open connection's
+ * certificate is checked against it; those no longer valid (revoked,
+ * expired) are closed. On failure the old context stays and err says why.
+ * rep (may be NULL) gets the connections checked and those closed (in a). */
+typedef struct reload_report {
+    uint32_t checked;
+    char **closed;
+    size_t n_closed;
+} reload_report;
+int server_reload_tls(server *s, arena *a, reload_report *rep, char *err, size_t errlen);
+
 /* router.c: handles one whole frame from a connection. */
 void router_frame(conn *c, const uint8_t *data, size_t len);
+/* Finishes a request that waited for a writer barrier (Subscribe). */
+void router_after_barrier(conn *c, const uint8_t *data, size_t len);
+/* Frees what the router keeps on a connection (a partial import). */
+void router_conn_free(conn *c);
 /* Validates every string field of a message (recursively) as UTF-8; on
  * failure returns the field's name. */
 const char *router_check_utf8(const ProtobufCMessage *m);

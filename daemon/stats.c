@@ -500,7 +500,7 @@ void stats_get(call *c, const Whistle__V1__GetStats *req)
                       dept ? "" : arena_printf(c->a, " (%zu digits)", dim_code_len(q.by)));
             return;
         }
-        if (!dept && !admin && !scope_covers(w->scope, code)) {
+        if (!dept && !admin && !principal_covers(w, code)) {
             call_deny(c, code, "%s %s is outside your scope %s (rule: statistics of places in your scope)",
                       dim_word(q.by), code, str0(w->scope));
             return;
@@ -511,13 +511,16 @@ void stats_get(call *c, const Whistle__V1__GetStats *req)
     if (!req->n_codes) {
         if (w->role == ROLE(DEPARTMENT))
             ptr_vec_push(c->a, &codes, (void *)str0(w->department));
-        else {
-            /* a place dimension coarser than the scope has nothing in it */
-            const char *under = dept || admin ? "" : str0(w->scope);
-            if (!dept && strlen(under) > dim_code_len(q.by))
-                under = NULL;
-            if (under)
-                rc = list_codes(&q, under, &codes);
+        else if (dept || admin) {
+            rc = list_codes(&q, "", &codes);
+        } else {
+            /* each place the caller reaches (a grid worker may hold several);
+             * a place dimension coarser than a scope has nothing in it */
+            for (size_t i = 0; !rc && i <= w->n_extra_scopes; i++) {
+                const char *under = i ? str0(w->extra_scopes[i - 1]) : str0(w->scope);
+                if (*under && strlen(under) <= dim_code_len(q.by))
+                    rc = list_codes(&q, under, &codes);
+            }
         }
     }
     for (size_t i = 0; !rc && i < codes.n && !q.too_many; i++)

@@ -338,13 +338,13 @@ void supervision_list(call *c, const Whistle__V1__ListSupervisions *req)
             return;
         }
         dept = str0(w->department);
-    } else if (*node && !admin && !scope_covers(w->scope, node)) {
+    } else if (*node && !admin && !principal_covers(w, node)) {
         call_deny(c, node, "node %s is outside your scope %s (rule: an operator reads its street's supervision)",
                   node, str0(w->scope));
         return;
-    } else if (!*node && !admin) {
-        node = str0(w->scope);
     }
+    /* no node: everything the caller reaches */
+    bool by_scope = !*node && !admin && !is_dept;
     uint32_t limit = req->limit ? req->limit : 50;
     if (limit > 500)
         limit = 500;
@@ -384,7 +384,7 @@ void supervision_list(call *c, const Whistle__V1__ListSupervisions *req)
             break;
         }
         if ((req->open_only && !s->open) || (*dept && strcmp(str0(s->department), dept) != 0) ||
-            (*node && !scope_covers(node, s->node)))
+            (*node && !scope_covers(node, s->node)) || (by_scope && !principal_covers(w, s->node)))
             continue;
         ptr_vec_push(c->a, &out, s);
     }

@@ -18,6 +18,7 @@ typedef struct cli {
     const char *config;     /* --config FILE, or NULL */
     const char *idempotency_key; /* --idempotency-key, or NULL: random */
     bool json;
+    bool quiet;             /* -q: print only the ids (tickets, order ids, codes) */
     whistle_client *client; /* connected on first use */
     whistle_resolved conn;  /* the settings it was connected with */
 } cli;
@@ -45,19 +46,21 @@ struct cmd {
     const char *summary;
     const cmd_opt *opts;  /* terminated by {NULL} */
     int min_pos, max_pos; /* positional arguments; max -1: any number */
-    int (*run)(cli *x, args *a);
+    int (*run)(cli *x, args *a); /* NULL with opts NULL: a group of subcommands (admin.c) */
 };
 
 /* commands.c */
 extern const cmd cli_commands[];
 /* oversight.c: deadlines, supervision, exceptions, statistics */
 extern const cmd cli_oversight_commands[];
-/* "4 working hours" ("" for an unset limit); buf returned. */
-const char *cli_limit_text(const Whistle__V1__TimeLimit *l, char *buf, size_t len);
 const cmd *cli_find(const char *name);
 void cli_print_command_help(const cmd *c, FILE *out);
 /* Parses argv (argv[0] is the command's name) and runs c. Exit status. */
 int cli_run(cli *x, const cmd *c, int argc, char **argv);
+
+/* admin.c: the groups admin, admission and task; argv[0] is the group. */
+int cli_group_main(cli *x, int argc, char **argv);
+void cli_group_help(const char *group, FILE *out);
 
 /* main.c */
 /* Connects if not yet connected. 0, or an exit status (message printed). */

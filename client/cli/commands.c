@@ -51,6 +51,10 @@ static char *join_pos(const args *a, int from)
 
 void cli_print_command_help(const cmd *c, FILE *out)
 {
+    if (!c->opts && !c->run) {
+        cli_group_help(c->name, out);
+        return;
+    }
     fprintf(out, "usage: whistle %s%s%s\n\n%s\n", c->name, c->synopsis[0] ? " " : "", c->synopsis, c->summary);
     if (c->opts && c->opts[0].name) {
         fputs("\nOptions:\n", out);
@@ -68,6 +72,8 @@ void cli_print_command_help(const cmd *c, FILE *out)
 
 int cli_run(cli *x, const cmd *c, int argc, char **argv)
 {
+    if (!c->opts && !c->run) /* a group: its words name the subcommand */
+        return cli_group_main(x, argc, argv);
     args a;
     memset(&a, 0, sizeof a);
     a.c = c;
@@ -128,6 +134,10 @@ int cli_run(cli *x, const cmd *c, int argc, char **argv)
                 }
             }
             a.val[k] = v;
+            continue;
+        }
+        if (!only_pos && strcmp(s, "-q") == 0) {
+            cli_global_option(x, argc, argv, i);
             continue;
         }
         if (!only_pos && s[0] == '-' && s[1] && !isdigit((unsigned char)s[1]) && s[1] != '.') {
@@ -337,6 +347,17 @@ static void print_order_line(const Whistle__V1__Order *o)
     printf("order %" PRIu64 "  %s  %s  %s\n", o->id, o->ticket, o->department, whistle_order_state_name(o->state));
 }
 
+/* A listing: the table, or with -q only its first column (the codes). */
+static void emit_table(const cli *x, table *tb)
+{
+    if (!x->quiet) {
+        table_print(tb, stdout);
+        return;
+    }
+    for (int r = 1; r < tb->nrows; r++)
+        printf("%s\n", tb->cells[r * tb->ncols]);
+}
+
 /* Calls and prints a response whose result is an Event as one line (or the
  * whole case with --json). */
 static int call_event(cli *x, Whistle__V1__Request *req)
@@ -347,8 +368,12 @@ static int call_event(cli *x, Whistle__V1__Request *req)
         return rc;
     if (x->json)
         print_json_result(resp);
-    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT)
-        print_event_line(resp->event);
+    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT) {
+        if (x->quiet)
+            printf("%s\n", resp->event->ticket);
+        else
+            print_event_line(resp->event);
+    }
     whistle_response_free(resp);
     return EXIT_OK;
 }
@@ -361,8 +386,12 @@ static int call_order(cli *x, Whistle__V1__Request *req)
         return rc;
     if (x->json)
         print_json_result(resp);
-    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_ORDER)
-        print_order_line(resp->order);
+    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_ORDER) {
+        if (x->quiet)
+            printf("%" PRIu64 "\n", resp->order->id);
+        else
+            print_order_line(resp->order);
+    }
     whistle_response_free(resp);
     return EXIT_OK;
 }
@@ -422,6 +451,30 @@ static int run_show(cli *x, args *a)
         return rc;
     if (x->json)
         print_json_result(resp);
+    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT) {
+        if (x->quiet)
+            printf("%s\n", resp->event->ticket);
+        else
+            print_event(resp->event);
+    }
+    whistle_response_free(resp);
+    return EXIT_OK;
+}
+
+static int run_lookup(cli *x, args *a)
+{
+    Whistle__V1__LookupTicket l = WHISTLE__V1__LOOKUP_TICKET__INIT;
+    l.ticket = a->pos[0];
+    l.phone_last4 = a->pos[1];
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_LOOKUP_TICKET;
+    req.lookup_ticket = &l;
+    Whistle__V1__Response *resp;
+    int rc = cli_call(x, &req, &resp);
+    if (rc)
+        return rc;
+    if (x->json)
+        print_json_result(resp);
     else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT)
         print_event(resp->event);
     whistle_response_free(resp);
@@ -466,6 +519,10 @@ static int run_list(cli *x, args *a)
                 json_array_append_new(events, cli_json_message(&e->base));
                 continue;
             }
+            if (x->quiet) {
+                printf("%s\n", e->ticket);
+                continue;
+            }
             const char *row[] = {e->ticket,        whistle_state_name(e->state),
                                  e->category,      e->node,
                                  priority_word(e->priority), cli_local_time(e->created_ms, false, t, sizeof t),
@@ -489,7 +546,8 @@ static int run_list(cli *x, args *a)
             json_object_set_new(o, "next_cursor", json_string(cursor ? cursor : ""));
             cli_json_print(o);
         } else {
-            table_print(&tb, stdout);
+            if (!x->quiet)
+                table_print(&tb, stdout);
             if (cursor)
                 fprintf(stderr, "(more cases: use --all)\n");
         }
@@ -554,12 +612,68 @@ static int run_resolve(cli *x, args *a)
     return rc;
 }
 
+/* The catalogue's proposal for a case (权责清单): its departments joined by
+ * commas (malloc'd, "" if none) and the lead. Prints it unless quiet. */
+static int propose(cli *x, const char *ticket, char **depts, char **lead, bool print)
+{
+    Whistle__V1__ProposeDepartments p = WHISTLE__V1__PROPOSE_DEPARTMENTS__INIT;
+    p.ticket = (char *)ticket;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_PROPOSE_DEPARTMENTS;
+    req.propose_departments = &p;
+    Whistle__V1__Response *resp;
+    int rc = cli_call(x, &req, &resp);
+    if (rc)
+        return rc;
+    const Whistle__V1__DepartmentProposal *dp = resp->proposal;
+    size_t len = 1;
+    for (size_t i = 0; dp && i < dp->n_departments; i++)
+        len += strlen(dp->departments[i]) + 1;
+    *depts = calloc(1, len);
+    for (size_t i = 0; dp && i < dp->n_departments; i++) {
+        if (i)
+            strcat(*depts, ",");
+        strcat(*depts, dp->departments[i]);
+    }
+    *lead = strdup(dp && dp->lead ? dp->lead : "");
+    if (print && dp) {
+        if (x->json)
+            print_json_result(resp);
+        else
+            fprintf(stderr, "the catalogue proposes for category %s: %s%s%s%s\n", dp->category,
+                    dp->n_departments ? *depts : "no department", *dp->lead ? " (lead " : "", dp->lead,
+                    *dp->lead ? ")" : "");
+    }
+    whistle_response_free(resp);
+    return 0;
+}
+
 static int run_whistle(cli *x, args *a)
 {
-    if (need(a, "dept"))
-        return EXIT_USAGE;
+    char *proposed = NULL, *proposed_lead = NULL;
+    if (opt(a, "propose") || !opt(a, "dept")) {
+        /* Without --dept the catalogue decides whom; --propose only shows it. */
+        int prc = propose(x, a->pos[0], &proposed, &proposed_lead, true);
+        if (prc)
+            return prc;
+        if (opt(a, "propose")) {
+            if (!x->json)
+                printf("%s\n", proposed);
+            free(proposed);
+            free(proposed_lead);
+            return EXIT_OK;
+        }
+        if (!*proposed) {
+            free(proposed);
+            free(proposed_lead);
+            return cli_usage_error("whistle: the catalogue names no department for this case's category; give "
+                                   "--dept");
+        }
+    }
     Whistle__V1__WhistleEvent w = WHISTLE__V1__WHISTLE_EVENT__INIT;
     w.ticket = a->pos[0];
+    if (proposed_lead && *proposed_lead)
+        w.lead = proposed_lead;
     const char *s;
     if ((s = opt(a, "kind")) && whistle_kind_parse(s, &w.kind) < 0)
         return cli_usage_error("whistle: bad --kind '%s' (routine, tackle, emergency)", s);
@@ -568,13 +682,15 @@ static int run_whistle(cli *x, args *a)
     if ((s = opt(a, "note")))
         w.note = (char *)s;
     /* --dept police,urban (or repeated): split on commas, skip blanks. */
-    char *depts = strdup(opt(a, "dept"));
+    char *depts = strdup(proposed ? proposed : opt(a, "dept"));
+    free(proposed);
     char *list[64];
     size_t n = 0;
     for (char *save = NULL, *tok = strtok_r(depts, ", ", &save); tok && n < 64; tok = strtok_r(NULL, ", ", &save))
         list[n++] = tok;
     if (n == 0) {
         free(depts);
+        free(proposed_lead);
         return cli_usage_error("whistle: --dept names no department");
     }
     w.departments = list;
@@ -585,16 +701,21 @@ static int run_whistle(cli *x, args *a)
     Whistle__V1__Response *resp;
     int rc = cli_call(x, &req, &resp);
     free(depts);
+    free(proposed_lead);
     if (rc)
         return rc;
     if (x->json)
         print_json_result(resp);
     else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_WHISTLE) {
         const Whistle__V1__WhistleResult *wr = resp->whistle;
-        if (wr->event)
+        if (x->quiet) {
+            for (size_t i = 0; i < wr->n_orders; i++)
+                printf("%" PRIu64 "\n", wr->orders[i]->id);
+        } else if (wr->event)
             printf("%s  %s  (%s whistle)\n\n", wr->event->ticket, whistle_state_name(wr->event->state),
                    kind_word(wr->event->whistle_kind));
-        print_orders(wr->orders, wr->n_orders);
+        if (!x->quiet)
+            print_orders(wr->orders, wr->n_orders);
     }
     whistle_response_free(resp);
     return EXIT_OK;
@@ -678,6 +799,8 @@ static int run_orders(cli *x, args *a)
         for (size_t i = 0; ol && i < ol->n_orders; i++) {
             if (x->json)
                 json_array_append_new(orders, cli_json_message(&ol->orders[i]->base));
+            else if (x->quiet)
+                printf("%" PRIu64 "\n", ol->orders[i]->id);
             else
                 order_row(&tb, ol->orders[i]);
         }
@@ -694,7 +817,8 @@ static int run_orders(cli *x, args *a)
             json_object_set_new(o, "next_after_id", json_integer((json_int_t)after));
             cli_json_print(o);
         } else {
-            table_print(&tb, stdout);
+            if (!x->quiet)
+                table_print(&tb, stdout);
             if (after)
                 fprintf(stderr, "(more orders: use --all)\n");
         }
@@ -783,7 +907,7 @@ static int run_nodes(cli *x, args *a)
             const char *row[] = {n->code, kind, n->parent, n->name_zh, n->name_en};
             table_add(&tb, row);
         }
-        table_print(&tb, stdout);
+        emit_table(x, &tb);
         table_free(&tb);
     }
     whistle_response_free(resp);
@@ -812,7 +936,7 @@ static int run_departments(cli *x, args *a)
             const char *row[] = {d->code, d->name_zh, d->name_en};
             table_add(&tb, row);
         }
-        table_print(&tb, stdout);
+        emit_table(x, &tb);
         table_free(&tb);
     }
     whistle_response_free(resp);
@@ -839,13 +963,25 @@ static int run_categories(cli *x, args *a)
         for (size_t i = 0; i < resp->categories->n_categories; i++) {
             const Whistle__V1__Category *c = resp->categories->categories[i];
             char ci[32], rs[32], depts[256];
-            snprintf(ci, sizeof ci, "%um", c->check_in_minutes);
-            snprintf(rs, sizeof rs, "%uh", c->resolve_hours);
-            /* limits in working time replace the plain ones (oversight.c) */
-            if (c->check_in_limit && c->check_in_limit->amount)
-                cli_limit_text(c->check_in_limit, ci, sizeof ci);
-            if (c->resolve_limit && c->resolve_limit->amount)
-                cli_limit_text(c->resolve_limit, rs, sizeof rs);
+            /* The default limits (any unit), else the older minute/hour
+             * fields; "+" when a priority has limits of its own. */
+            static const char *const unit[] = {"", "m", "h", "d", "wh", "wd"};
+            const Whistle__V1__PriorityLimits *dl = NULL;
+            bool own = false;
+            for (size_t k = 0; k < c->n_limits; k++) {
+                if (c->limits[k]->priority == WHISTLE__V1__PRIORITY__PRIORITY_UNSPECIFIED)
+                    dl = c->limits[k];
+                else
+                    own = true;
+            }
+            if (dl && dl->check_in && dl->check_in->amount && (unsigned)dl->check_in->unit < 6)
+                snprintf(ci, sizeof ci, "%u%s%s", dl->check_in->amount, unit[dl->check_in->unit], own ? "+" : "");
+            else
+                snprintf(ci, sizeof ci, "%um%s", c->check_in_minutes, own ? "+" : "");
+            if (dl && dl->resolve && dl->resolve->amount && (unsigned)dl->resolve->unit < 6)
+                snprintf(rs, sizeof rs, "%u%s%s", dl->resolve->amount, unit[dl->resolve->unit], own ? "+" : "");
+            else
+                snprintf(rs, sizeof rs, "%uh%s", c->resolve_hours, own ? "+" : "");
             size_t o = 0;
             depts[0] = '\0';
             for (size_t k = 0; k < c->n_departments && o < sizeof depts; k++)
@@ -853,7 +989,7 @@ static int run_categories(cli *x, args *a)
             const char *row[] = {c->code, ci, rs, depts, c->name_zh, c->name_en};
             table_add(&tb, row);
         }
-        table_print(&tb, stdout);
+        emit_table(x, &tb);
         table_free(&tb);
     }
     whistle_response_free(resp);
@@ -898,7 +1034,7 @@ static int run_ping(cli *x, args *a)
                                                                              : json_object();
         json_object_set_new(j, "rtt_ms", json_real(rtt));
         cli_json_print(j);
-    } else {
+    } else if (!x->quiet) {
         char t[64];
         /* The server's clock against the midpoint of the round trip. */
         double offset = (double)server - ((double)p.sent_ms + rtt / 2);
@@ -922,6 +1058,10 @@ static int run_hello(cli *x, args *a)
     }
     char buf[1024];
     const Whistle__V1__Principal *p = h->principal;
+    if (x->quiet) {
+        printf("%s\n", p ? p->name : "");
+        return EXIT_OK;
+    }
     kv_print(stdout, "principal", p ? p->name : "", true);
     kv_print(stdout, "role", p ? whistle_role_name(p->role) : "", true);
     kv_print(stdout, "scope", p ? p->scope : "", true);
@@ -998,7 +1138,7 @@ static int run_watch(cli *x, args *a)
     int rc = cli_call(x, &req, &resp);
     if (rc)
         return rc;
-    if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_SUBSCRIBE) {
+    if (!x->json && !x->quiet && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_SUBSCRIBE) {
         const Whistle__V1__SubscribeResult *sr = resp->subscribe;
         /* On stderr: stdout carries only pushes, one per line. */
         fprintf(stderr, "watching %s from seq %" PRIu64 " (last %" PRIu64 ", acked %" PRIu64 ")%s\n", sr->stream,
@@ -1028,7 +1168,10 @@ static int run_watch(cli *x, args *a)
         if (x->json)
             cli_json_print(cli_json_message(&p->base));
         else {
-            print_push_line(p);
+            if (x->quiet)
+                printf("%s\n", p->event ? p->event->ticket : p->order ? p->order->ticket : "-");
+            else
+                print_push_line(p);
             fflush(stdout);
         }
         if (ferror(stdout)) {
@@ -1080,7 +1223,9 @@ static const cmd_opt assign_opts[] = {
     {NULL, NULL, NULL},
 };
 static const cmd_opt whistle_opts_[] = {
-    {"dept", "A,B", "departments to dispatch to (comma-separated, or repeat the option)"},
+    {"dept", "A,B", "departments to dispatch to (comma-separated, or repeat the option); default: the "
+                    "catalogue's proposal for the case's category"},
+    {"propose", NULL, "only show the catalogue's proposal (whistle nobody)"},
     {"lead", "A", "the lead department (default: the first)"},
     {"kind", "K", "routine (default), tackle, emergency"},
     {"note", "TEXT", "the operator's note for the departments"},
@@ -1124,7 +1269,7 @@ const cmd cli_commands[] = {
     {"assign", "TICKET --to NAME [--note TEXT]", "Hand a case to a grid or community worker.", assign_opts, 1, 1,
      run_assign},
     {"resolve", "TICKET TEXT...", "Record what local handling did.", no_opts, 2, -1, run_resolve},
-    {"whistle", "TICKET --dept A,B [--lead A] [--kind K] [--note TEXT]",
+    {"whistle", "TICKET [--dept A,B] [--lead A] [--kind K] [--note TEXT] [--propose]",
      "Whistle a case to departments (吹哨): one dispatch order each.", whistle_opts_, 1, 1, run_whistle},
     {"orders", "[--dept D] [--state S] [--ticket T] [--limit N] [--all]", "List dispatch orders.", orders_opts, 0,
      0, run_orders},
@@ -1138,13 +1283,19 @@ const cmd cli_commands[] = {
     {"rate", "TICKET SCORE [--comment TEXT]", "Rate a closed case, 1 to 5 (评价).", rate_opts, 2, 2, run_rate},
     {"nodes", "[--parent CODE] [--kind K]", "List the tree of places.", nodes_opts, 0, 0, run_nodes},
     {"departments", "", "List the departments.", no_opts, 0, 0, run_departments},
-    {"categories", "", "List the case categories with their departments and time limits.", no_opts, 0, 0,
-     run_categories},
+    {"categories", "", "List the case categories with their departments and time limits (+: per priority too).",
+     no_opts, 0, 0, run_categories},
     {"watch", "[--stream NAME] [--after SEQ] [--no-ack] [--count N]",
      "Subscribe to a stream and print each push as it arrives.", watch_opts, 0, 0, run_watch},
     {"ping", "", "Measure the round trip to the server.", no_opts, 0, 0, run_ping},
     {"hello", "", "Show who the server thinks you are: principal, role, scope, streams.", no_opts, 0, 0,
      run_hello},
+    {"lookup", "TICKET LAST4", "A resident's ticket, by its number and the last 4 digits of the phone given.",
+     no_opts, 2, 2, run_lookup},
+    {"admin", "SUBCOMMAND ...", "Administration: import, export, node, dept, category, principal, audit, crl.",
+     NULL, 0, -1, NULL},
+    {"admission", "show|set COMMUNITY ...", "A community's task admission list (准入清单).", NULL, 0, -1, NULL},
+    {"task", "push|list|done ...", "Tasks pushed to communities within their admission lists.", NULL, 0, -1, NULL},
     {NULL, NULL, NULL, NULL, 0, 0, NULL},
 };
 

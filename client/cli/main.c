@@ -38,6 +38,8 @@ static void print_usage(FILE *out)
           "  --config FILE   client config file\n"
           "  --idempotency-key KEY  use KEY on the write instead of a random one, so that\n"
           "                  rerunning a write whose answer was lost applies it once\n"
+          "  -q, --quiet     print only identifiers: the ticket (report, file, ...), ticket or\n"
+          "                  order ids one per line (list, orders, whistle), codes (nodes, ...)\n"
           "  --json          print JSON: one object per result, one line per push (watch)\n"
           "  --help          this text; `whistle COMMAND --help` for a command\n"
           "  --version       print the version\n"
@@ -81,6 +83,10 @@ static const struct {
 int cli_global_option(cli *x, int argc, char **argv, int i)
 {
     const char *a = argv[i];
+    if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+        x->quiet = true;
+        return 1;
+    }
     if (strncmp(a, "--", 2) != 0)
         return 0;
     a += 2;

@@ -227,12 +227,12 @@ void kv_print(FILE *out, const char *key, const char *value, bool always)
     if (!always && (!value || !*value))
         return;
     int kw = cli_display_width(key);
-    put_padded(out, key, kw + 2 > 16 ? kw + 2 : 16);
+    put_padded(out, key, kw + 2 > 18 ? kw + 2 : 18);
     /* A multi-line value (a description) continues under its first line. */
     for (const char *p = value ? value : ""; *p; p++) {
         fputc(*p, out);
         if (*p == '\n' && p[1])
-            fprintf(out, "%*s", kw + 2 > 16 ? kw + 2 : 16, "");
+            fprintf(out, "%*s", kw + 2 > 18 ? kw + 2 : 18, "");
     }
     fputc('\n', out);
 }

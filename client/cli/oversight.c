@@ -70,18 +70,6 @@ static char *join_pos(const args *a, int from)
 
 /* ---------------------------------------------------------------- output */
 
-const char *cli_limit_text(const Whistle__V1__TimeLimit *l, char *buf, size_t len)
-{
-    static const char *const u[] = {"", "min", "h", "working h", "working days"};
-    if (!l || !l->amount || l->unit < 1 || l->unit > 4)
-        snprintf(buf, len, "%s", "");
-    else if (l->unit == WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS && l->amount == 1)
-        snprintf(buf, len, "1 working day");
-    else
-        snprintf(buf, len, "%u%s%s", l->amount, l->unit >= 3 ? " " : "", u[l->unit]);
-    return buf;
-}
-
 static void print_json(const Whistle__V1__Response *resp)
 {
     const ProtobufCMessage *m = (const ProtobufCMessage *)resp->hello; /* any member: same place */
@@ -125,6 +113,7 @@ static const struct {
 } units[] = {
     {"minutes", WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES},
     {"hours", WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS},
+    {"days", WHISTLE__V1__TIME_UNIT__TIME_UNIT_DAYS},
     {"working-hours", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_HOURS},
     {"working-days", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS},
 };
@@ -148,7 +137,8 @@ static int run_extend(cli *x, args *a)
         given++;
     }
     if (given != 1)
-        return cli_usage_error("extend: give exactly one of --minutes, --hours, --working-hours, --working-days");
+        return cli_usage_error("extend: give exactly one of --minutes, --hours, --days, --working-hours, "
+                               "--working-days");
     r.extra = &extra;
     r.reason = (char *)opt(a, "reason");
     Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
@@ -514,6 +504,7 @@ static int run_stats(cli *x, args *a)
 static const cmd_opt extend_opts[] = {
     {"minutes", "N", "N more minutes"},
     {"hours", "N", "N more hours"},
+    {"days", "N", "N more days (calendar days)"},
     {"working-hours", "N", "N more working hours (on the working calendar)"},
     {"working-days", "N", "N more working days"},
     {"reason", "TEXT", "why more time is needed (required)"},

@@ -21,6 +21,7 @@ struct whistle_client {
     int connect_done, connect_status;
     int closed, close_status;
     int timed_out;
+    int acks_unconfirmed; /* PushAcks sent since the last answered call */
     push_item *push_head, *push_tail;
     char err[512];
 };
@@ -195,6 +196,7 @@ int whistle_call(whistle_client *c, Whistle__V1__Request *req, Whistle__V1__Resp
         return slot.status;
     }
     *resp = slot.resp;
+    c->acks_unconfirmed = 0; /* the server reads in order: it has read them */
     return 0;
 }
 
@@ -245,8 +247,10 @@ int whistle_push_ack(whistle_client *c, const char *stream, uint64_t seq)
     int r = whistle_conn_push_ack(c->conn, stream, seq);
     if (r < 0)
         snprintf(c->err, sizeof c->err, "push ack: %s", whistle_strerror(r));
-    else
+    else {
+        c->acks_unconfirmed = 1;
         uv_run(&c->loop, UV_RUN_NOWAIT); /* let the write go out now */
+    }
     return r;
 }
 
@@ -256,6 +260,22 @@ void whistle_close(whistle_client *c)
 {
     if (!c)
         return;
+    if (c->conn && c->acks_unconfirmed) {
+        /* A PushAck has no answer, so nothing says the server read it
+         * before our close (a server may drop frames that arrive together
+         * with close_notify). One Ping round trip settles it; its answer
+         * comes only after the server has read everything sent before. */
+        Whistle__V1__Ping ping = WHISTLE__V1__PING__INIT;
+        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+        req.call_case = WHISTLE__V1__REQUEST__CALL_PING;
+        req.ping = &ping;
+        Whistle__V1__Response *resp;
+        uint32_t keep = c->timeout_ms;
+        c->timeout_ms = keep < 2000 ? keep : 2000;
+        if (whistle_call(c, &req, &resp) == 0)
+            whistle_response_free(resp);
+        c->timeout_ms = keep;
+    }
     shutdown_loop(c);
     Whistle__V1__Push *p;
     while ((p = pop_push(c)) != NULL)
@@ -290,6 +310,17 @@ int whistle_request_is_write(const Whistle__V1__Request *req)
     case WHISTLE__V1__REQUEST__CALL_CLOSE:
     case WHISTLE__V1__REQUEST__CALL_RATE:
     case WHISTLE__V1__REQUEST__CALL_RESOLVE:
+    case WHISTLE__V1__REQUEST__CALL_IMPORT_DIRECTORY:
+    case WHISTLE__V1__REQUEST__CALL_ADD_NODE:
+    case WHISTLE__V1__REQUEST__CALL_UPDATE_NODE:
+    case WHISTLE__V1__REQUEST__CALL_MOVE_NODE:
+    case WHISTLE__V1__REQUEST__CALL_PUT_DEPARTMENT:
+    case WHISTLE__V1__REQUEST__CALL_PUT_CATEGORY:
+    case WHISTLE__V1__REQUEST__CALL_ADD_PRINCIPAL:
+    case WHISTLE__V1__REQUEST__CALL_UPDATE_PRINCIPAL:
+    case WHISTLE__V1__REQUEST__CALL_SET_ADMISSION_LIST:
+    case WHISTLE__V1__REQUEST__CALL_PUSH_TASK:
+    case WHISTLE__V1__REQUEST__CALL_COMPLETE_TASK:
         return 1;
     default:
         return 0;

@@ -17,7 +17,11 @@
  * never got that far. on_close runs exactly once, last, after every pending
  * request's callback has run (with WHISTLE_ERR_CLOSED); the handle is freed
  * when on_close returns. Until then the handle stays valid even after
- * whistle_conn_close. */
+ * whistle_conn_close.
+ *
+ * Signals: libuv writes to sockets with write(2), so a server that went
+ * away raises SIGPIPE; programs using libwhistle should ignore SIGPIPE
+ * (the library does not change a process's signal handling). */
 #ifndef WHISTLE_ASYNC_H
 #define WHISTLE_ASYNC_H
 

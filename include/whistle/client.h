@@ -51,7 +51,9 @@ int whistle_push_ack(whistle_client *c, const char *stream, uint64_t seq);
 /* The last error, one line for people; "" if none. */
 const char *whistle_last_error(const whistle_client *c);
 
-/* Closes the connection (after what is queued is written) and frees c. */
+/* Closes the connection (after what is queued is written) and frees c.
+ * If PushAcks were sent after the last answered call, first waits (up to
+ * 2 s) for one Ping round trip, so that the server has surely read them. */
 void whistle_close(whistle_client *c);
 
 /* Fills key (at least 33 bytes) with 32 random hex digits: a fresh

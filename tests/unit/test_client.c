@@ -338,7 +338,7 @@ static void write_file(const char *path, const char *text)
  * config file; the environment is cleared of WHISTLE_*. */
 static void settings_setup(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/whistle-test-XXXXXX");
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/whistle-client-test-XXXXXX");
     cr_assert_not_null(mkdtemp(tmpdir));
     char p[256];
     snprintf(p, sizeof p, "%s/pki", tmpdir);

@@ -1,0 +1,230 @@
+/* The `whistle` CLI (DESIGN.md §6) against a real daemon: exit statuses,
+ * the error line, --json, -q, settings from the environment, watch. Each
+ * test runs the built binary through sh, as a user or a script would. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+
+static daemon_h d;
+static void setup(void)
+{
+    harness_start(&d, NULL);
+    char port[16];
+    snprintf(port, sizeof port, "%d", d.port);
+    setenv("WHISTLE_PORT", port, 1);
+    setenv("WHISTLE_PKI", harness_pki(), 1);
+    setenv("WHISTLE_HOST", "127.0.0.1", 1);
+    setenv("WHISTLE_CONFIG", "/dev/null", 1); /* no user config leaks in */
+    unsetenv("WHISTLE_AS");
+    unsetenv("WHISTLE_CERT");
+    unsetenv("WHISTLE_KEY");
+    unsetenv("WHISTLE_CA");
+}
+static void teardown(void) { harness_cleanup(&d); }
+TestSuite(cli, .init = setup, .fini = teardown, .timeout = 60);
+
+/* Runs `whistle ARGS` (a shell fragment); returns the exit status and the
+ * captured stdout and stderr (malloc'd, NUL-terminated). */
+static int run(char **out, char **err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int run(char **out, char **err, const char *fmt, ...)
+{
+    char args[2048], cmd[4096], errfile[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(errfile, sizeof errfile, "%s/cli.err", d.dir);
+    snprintf(cmd, sizeof cmd, "%s %s 2>%s", WHISTLE_CLI_BIN, args, errfile);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    size_t k;
+    while ((k = fread(buf + n, 1, cap - n - 1, p)) > 0) {
+        n += k;
+        if (cap - n < 2)
+            buf = realloc(buf, cap *= 2);
+    }
+    buf[n] = '\0';
+    int st = pclose(p);
+    *out = buf;
+    FILE *e = fopen(errfile, "r");
+    char *ebuf = calloc(1, 4096);
+    if (e) {
+        size_t en = fread(ebuf, 1, 4095, e);
+        ebuf[en] = '\0';
+        fclose(e);
+    }
+    if (err)
+        *err = ebuf;
+    else
+        free(ebuf);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void chomp(char *s)
+{
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+}
+
+/* The integer after "key": in a compact JSON line (the tests link no
+ * JSON library; the CLI's output is compact, one object per line). */
+static long long json_int(const char *json, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(json, pat);
+    cr_assert_not_null(p, "no %s in %s", key, json);
+    return atoll(p + strlen(pat));
+}
+
+/* Reports a case with -q and returns its ticket. */
+static char *report(void)
+{
+    char *out, *err;
+    int rc = run(&out, &err, "-q --as gridworker report --node %s --category 0401 'Stall at gate 3' '占道经营'",
+                 FIRST_GRID);
+    cr_assert_eq(rc, 0, "report failed: %s", err);
+    chomp(out);
+    cr_assert_eq(out[0], 'E', "not a ticket: '%s'", out);
+    cr_assert_eq(strchr(out, '\n'), NULL, "-q printed more than the ticket: '%s'", out);
+    free(err);
+    return out;
+}
+
+Test(cli, quiet_report_prints_only_the_ticket_and_show_finds_it)
+{
+    char *t = report(), *out, *err;
+    cr_assert_eq(run(&out, &err, "--as operator show %s", t), 0, "%s", err);
+    cr_assert(strstr(out, t) && strstr(out, "reported") && strstr(out, "占道经营"), "%s", out);
+    cr_assert(strstr(out, "TIME") && strstr(out, "gridworker"), "no timeline: %s", out);
+    free(out);
+    free(err);
+    free(t);
+}
+
+Test(cli, server_refusal_exits_1_with_code_and_message)
+{
+    char *t = report(), *out, *err;
+    int rc = run(&out, &err, "--as kiosk whistle %s --dept urban", t);
+    cr_assert_eq(rc, 1, "exit %d, stderr %s", rc, err);
+    cr_assert_eq(strncmp(err, "whistle: PERMISSION_DENIED: ", 28), 0, "stderr: %s", err);
+    cr_assert_str_eq(out, "");
+    free(out);
+    free(err);
+    rc = run(&out, &err, "--as operator show E1999010199999");
+    cr_assert_eq(rc, 1);
+    cr_assert_eq(strncmp(err, "whistle: NOT_FOUND: ", 20), 0, "stderr: %s", err);
+    free(out);
+    free(err);
+    free(t);
+}
+
+Test(cli, usage_errors_exit_2_before_connecting)
+{
+    char *out, *err;
+    cr_assert_eq(run(&out, &err, "--as operator --port 1 verify E1 --pass --fail"), 2);
+    cr_assert(strstr(err, "--pass"), "%s", err);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as operator nosuchcommand"), 2);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "report --help"), 0);
+    cr_assert(strstr(out, "--category"), "%s", out);
+    free(out);
+    free(err);
+}
+
+Test(cli, connection_failures_exit_3)
+{
+    char *out, *err;
+    /* nothing listens on port 1 */
+    cr_assert_eq(run(&out, &err, "--as operator --port 1 ping"), 3);
+    cr_assert(strstr(err, "connect"), "%s", err);
+    free(out);
+    free(err);
+    /* a principal the server does not know */
+    cr_assert_eq(run(&out, &err, "--as stranger ping"), 3);
+    cr_assert(strstr(err, "hello: UNAUTHENTICATED: "), "%s", err);
+    free(out);
+    free(err);
+}
+
+Test(cli, json_uses_words_for_states_and_iso_times)
+{
+    char *t = report(), *out, *err;
+    cr_assert_eq(run(&out, &err, "--as operator file %s --json", t), 0, "%s", err);
+    char want[64];
+    snprintf(want, sizeof want, "{\"ticket\":\"%s\",\"state\":\"filed\"", t);
+    cr_assert_eq(strncmp(out, want, strlen(want)), 0, "%s", out);
+    cr_assert(strstr(out, "\"priority\":\"normal\""), "%s", out);
+    cr_assert_gt(json_int(out, "created_ms"), 0);
+    const char *created = strstr(out, "\"created\":\"");
+    cr_assert(created && created[10 + 24 + 1] == '"' && created[10 + 24] == 'Z', "%s", out);
+    cr_assert_eq(strchr(out, '\n'), out + strlen(out) - 1, "not one line: %s", out);
+    free(out);
+    free(err);
+    free(t);
+}
+
+Test(cli, whistle_then_orders_and_watch_with_ack)
+{
+    char *t = report(), *out, *err;
+    cr_assert_eq(run(&out, &err, "--as operator file %s", t), 0, "%s", err);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "-q --as operator whistle %s --dept urban,police --lead urban --kind tackle", t), 0,
+                 "%s", err);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "-q --as police orders --ticket %s", t), 0, "%s", err);
+    chomp(out);
+    char order[32];
+    snprintf(order, sizeof order, "%s", out);
+    cr_assert(order[0] >= '1' && order[0] <= '9' && !strchr(order, '\n'), "police orders: '%s'", out);
+    free(out);
+    free(err);
+
+    /* The police desk's stream holds the dispatch: watch prints it as one
+     * JSON line and acks it, so a second watch from the cursor starts
+     * after it. */
+    cr_assert_eq(run(&out, &err, "--as police --json watch --count 1"), 0, "%s", err);
+    cr_assert_eq(strchr(out, '\n'), out + strlen(out) - 1, "not one line: %s", out);
+    cr_assert(strstr(out, "\"action\":\"dispatch\""), "%s", out);
+    cr_assert(strstr(out, "\"department\":\"police\",\"state\":\"pending\""), "%s", out);
+    long long seq = json_int(out, "seq");
+    free(out);
+    free(err);
+
+    cr_assert_eq(run(&out, &err, "--as police checkin %s", order), 0, "%s", err);
+    cr_assert(strstr(out, "checked_in"), "%s", out);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as police --json watch --count 1"), 0, "%s", err);
+    cr_assert_eq(json_int(out, "seq"), seq + 1, "the ack did not move the cursor: %s", out);
+    cr_assert(strstr(out, "\"action\":\"check_in\""), "%s", out);
+    free(out);
+    free(err);
+    free(t);
+}
+
+Test(cli, settings_flag_beats_environment)
+{
+    char *out, *err;
+    setenv("WHISTLE_AS", "police", 1);
+    cr_assert_eq(run(&out, &err, "-q hello"), 0, "%s", err);
+    cr_assert_str_eq(out, "police\n");
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "-q --as operator hello"), 0, "%s", err);
+    cr_assert_str_eq(out, "operator\n");
+    free(out);
+    free(err);
+}
