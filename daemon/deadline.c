@@ -204,6 +204,27 @@ static size_t event_rows(const Whistle__V1__Event *ev, dl_row *out)
     return 1;
 }
 
+_Static_assert(9 + TICKET_MAX + 1 == DEADLINE_KEY_MAX, "deadline key size");
+_Static_assert(MAX_ROWS == DEADLINE_ROWS_MAX, "deadline rows per order");
+
+size_t deadline_order_keys(const Whistle__V1__Order *o, uint8_t keys[][DEADLINE_KEY_MAX], size_t *lens)
+{
+    dl_row rows[MAX_ROWS];
+    size_t n = order_rows(o, rows);
+    for (size_t i = 0; i < n; i++)
+        lens[i] = row_key(&rows[i], keys[i]);
+    return n;
+}
+
+size_t deadline_event_keys(const Whistle__V1__Event *ev, uint8_t keys[][DEADLINE_KEY_MAX], size_t *lens)
+{
+    dl_row rows[1];
+    size_t n = event_rows(ev, rows);
+    for (size_t i = 0; i < n; i++)
+        lens[i] = row_key(&rows[i], keys[i]);
+    return n;
+}
+
 static int rows_apply(call *c, const dl_row *before, size_t nb, const dl_row *after, size_t na)
 {
     uint8_t key[9 + TICKET_MAX + 1];

@@ -76,6 +76,14 @@ void deadline_engine_rearm(struct server *s);
 void deadline_engine_tick_done(struct server *s, struct intent *it);
 void deadline_engine_stop(struct server *s);
 
+/* The keys of the deadline rows a record calls for (whistled --check
+ * compares them with the index). Returns how many were written to keys
+ * (each DEADLINE_KEY_MAX bytes) and lens. */
+#define DEADLINE_KEY_MAX 42
+#define DEADLINE_ROWS_MAX 19
+size_t deadline_order_keys(const Whistle__V1__Order *o, uint8_t keys[][DEADLINE_KEY_MAX], size_t *lens);
+size_t deadline_event_keys(const Whistle__V1__Event *ev, uint8_t keys[][DEADLINE_KEY_MAX], size_t *lens);
+
 /* Whether the order already has a miss of this kind for this due time. */
 bool deadline_order_missed(const Whistle__V1__Order *o, const char *kind, int64_t due, uint32_t stage);
 

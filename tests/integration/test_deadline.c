@@ -171,6 +171,9 @@ Test(deadline, a_deadline_missed_while_down_fires_at_start)
     cr_assert_eq(p->at_ms, START + 3 * HOUR, "it fired at start, on the clock of the restart");
     whistle_push_free(p);
     cr_assert(harness_log_contains(&d, "passed deadline"));
+    /* the deadline index agrees with the records (whistled --check) */
+    char out[4096];
+    cr_assert_eq(harness_check_store(&d, out, sizeof out), 0, "whistled --check:\n%s", out);
     free(t);
     whistle_close(op);
 }

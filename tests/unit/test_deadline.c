@@ -432,3 +432,48 @@ Test(deadline, deadlines_survive_a_restart_and_fire_when_it_comes_back)
     cr_assert(a->escalated, "two misses: the district hears of it");
     (void)t;
 }
+
+/* ------------------------------------------------------------ whistled --check */
+
+#include "check.h"
+
+static uint64_t check_violations(char *out, size_t len)
+{
+    store_close(h_st);
+    h_st = NULL;
+    FILE *f = fmemopen(out, len, "w");
+    cr_assert(f);
+    check_report rep;
+    char err[256] = "";
+    int rc = check_store(h_dir, f, &rep, err, sizeof err);
+    fclose(f);
+    cr_assert(rc == 0 || rc == 1, "check_store: %s", err);
+    h_open_opts(NULL);
+    return rep.violations;
+}
+
+Test(deadline, the_checker_finds_a_missing_or_a_stale_deadline_row)
+{
+    const char *t = filed_case("0102");
+    Whistle__V1__Order *o = whistle1(t, "urban", 0);
+    cr_assert_eq(sweep_at(o->check_in_due_ms), 1);
+    char out[4096] = "";
+    cr_assert_eq(check_violations(out, sizeof out), 0, "a clean store: %s", out);
+
+    /* the resolve row goes missing, and a row nobody runs appears */
+    MDB_txn *txn;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    uint8_t key[17];
+    store_be64(key, (uint64_t)o->resolve_due_ms);
+    key[8] = DL_RESOLVE;
+    store_be64(key + 9, o->id);
+    MDB_val k = {17, key}, v = {0, ""};
+    cr_assert_eq(mdb_del(txn, h_st->deadlines, &k, NULL), 0);
+    store_be64(key, (uint64_t)(o->resolve_due_ms + 1));
+    cr_assert_eq(mdb_put(txn, h_st->deadlines, &k, &v, 0), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    memset(out, 0, sizeof out);
+    cr_assert_eq(check_violations(out, sizeof out), 2, "%s", out);
+    cr_assert(strstr(out, "deadlines has no row"), "%s", out);
+    cr_assert(strstr(out, "stale"), "%s", out);
+}
