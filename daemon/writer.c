@@ -11,6 +11,7 @@
 #include "arena.h"
 #include "audit.h"
 #include "daemon/records.pb-c.h"
+#include "deadline.h"
 #include "log.h"
 #include "whistle/frame.h"
 
@@ -264,6 +265,27 @@ static void apply_audit(writer *w, MDB_txn *batch, intent *it, int64_t now)
 
 static bool answers(const intent *it) { return it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT; }
 
+/* The deadline sweep, in a nested transaction of the batch: a failure
+ * leaves the batch's other intents alone. */
+static void apply_tick(writer *w, MDB_txn *batch, intent *it, int64_t now)
+{
+    MDB_txn *child = NULL;
+    int rc = mdb_txn_begin(w->st->env, batch, 0, &child);
+    if (rc == 0) {
+        rc = deadline_sweep(w->st, child, now, &it->touched, it->tick_max, &it->tick_fired, &it->tick_more);
+        if (rc)
+            mdb_txn_abort(child);
+        else
+            rc = mdb_txn_commit(child);
+    }
+    if (rc) {
+        log_error("deadline sweep failed: %s", rc > 0 ? mdb_strerror(rc) : "see above");
+        it->code = store_status_code(rc > 0 ? rc : MDB_PANIC);
+        it->tick_fired = 0;
+        stream_touched_clear(&it->touched);
+    }
+}
+
 static void run_batch(writer *w, intent *batch)
 {
     int64_t now = w->clock(w->clock_ctx);
@@ -296,6 +318,8 @@ static void run_batch(writer *w, intent *batch)
             apply_ack(w, txn, it);
         } else if (it->kind == INTENT_AUDIT) {
             apply_audit(w, txn, it, now);
+        } else if (it->kind == INTENT_TICK) {
+            apply_tick(w, txn, it, now);
         }
     }
     if (map_full && !w->out_of_space) {
@@ -316,7 +340,13 @@ static void run_batch(writer *w, intent *batch)
         char msg[256];
         snprintf(msg, sizeof msg, "store: commit failed, nothing was changed: %s",
                  full && rc == EIO ? "short write: the disk holding the store is full" : store_strerror(rc));
-        if (!full || !w->out_of_space)
+        if (rc == MDB_MAP_FULL && !w->out_of_space)
+            /* the map filled at the commit rather than in a call: the same
+             * line as when a call finds it full */
+            log_error("store: the map is full at map_max (%zu MiB): writes are refused until there is room (reads "
+                      "go on); raise store.map_max and restart",
+                      w->st->map_max >> 20);
+        else if (!full || !w->out_of_space)
             log_error("%s%s", msg, full ? "; writes are refused until there is room (reads go on)" : "");
         w->out_of_space = full;
         for (intent *it = batch; it; it = it->next)
