@@ -78,7 +78,34 @@ static const char *call_target(const ProtobufCMessage *m, arena *a, int depth)
 
 /* ------------------------------------------------------------ status */
 
-#define STATUS_MESSAGE_MAX 1000
+#define STATUS_LINE_MAX 1000
+
+static char *cut_long_lines(arena *a, const char *msg)
+{
+    size_t n = strlen(msg);
+    char *out = arena_alloc(a, n + 1), *o = out;
+    const char *p = msg;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (len > STATUS_LINE_MAX + 3) {
+            size_t cut = STATUS_LINE_MAX;
+            while (cut > 0 && ((unsigned char)p[cut] & 0xC0) == 0x80)
+                cut--;
+            memcpy(o, p, cut);
+            memcpy(o + cut, "...", 3);
+            o += cut + 3;
+        } else {
+            memcpy(o, p, len);
+            o += len;
+        }
+        p += len;
+        if (*p == '\n')
+            *o++ = *p++;
+    }
+    *o = 0;
+    return out;
+}
 
 static Whistle__V1__Response *vstatus(Whistle__V1__Response *resp, arena *a, Whistle__V1__Status__Code code,
                                       const char *fmt, va_list ap)
@@ -94,14 +121,12 @@ static Whistle__V1__Response *vstatus(Whistle__V1__Response *resp, arena *a, Whi
         s->message = arena_alloc(a, (size_t)n + 1);
         vsnprintf(s->message, (size_t)n + 1, fmt, ap);
         /* Messages may quote what the client sent; a huge value must not
-         * make the answer huge (it would no longer fit a frame). Cut at a
-         * character boundary, and say so. */
-        if ((size_t)n > STATUS_MESSAGE_MAX + 3) {
-            size_t cut = STATUS_MESSAGE_MAX;
-            while (cut > 0 && ((unsigned char)s->message[cut] & 0xC0) == 0x80)
-                cut--;
-            memcpy(s->message + cut, "...", 4);
-        }
+         * make the answer huge (it would no longer fit a frame). Every line
+         * is cut at STATUS_LINE_MAX bytes, on a character boundary, ending
+         * in "..."; a message of many short lines (an import's list of bad
+         * lines) stays whole, and the writer fits that to the frame. */
+        if ((size_t)n > STATUS_LINE_MAX)
+            s->message = cut_long_lines(a, s->message);
     }
     resp->status = s;
     /* A failed call carries no result, even if it had begun building one. */

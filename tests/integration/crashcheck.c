@@ -634,8 +634,18 @@ static void on_kill_timer(uv_timer_t *t)
 static void on_guard(uv_timer_t *t)
 {
     run *r = t->data;
-    failf(r, "cycle %d: phase %d did not finish within 60 s (%zu requests pending, %d connections open)", r->cycle,
-          (int)r->phase, r->pending, r->alive);
+    /* A hang is a bug until shown otherwise: keep the daemon's threads'
+     * stacks (when gdb is there) before it is killed. */
+    char cmd[1024], stacks[400];
+    snprintf(stacks, sizeof stacks, "%s/hang-stacks.txt", r->dir);
+    snprintf(cmd, sizeof cmd,
+             "command -v gdb >/dev/null && gdb -batch -p %d -ex 'thread apply all bt' >'%s' 2>&1", (int)r->pid,
+             stacks);
+    bool dumped = system(cmd) == 0;
+    r->keep = true;
+    failf(r, "cycle %d: phase %d did not finish within 60 s (%zu requests pending, %d connections open)%s%s",
+          r->cycle, (int)r->phase, r->pending, r->alive, dumped ? "; the daemon's stacks are in " : "",
+          dumped ? stacks : "");
 }
 
 static void load(run *r, int sig)

@@ -13,6 +13,7 @@
 #include "helpers.h"
 
 #include "authz.h"
+#include "whistle/client.h"
 
 TestSuite(matrix, .init = h_setup, .fini = h_teardown, .timeout = 120);
 
@@ -111,6 +112,26 @@ Test(matrix, every_call_of_the_protocol_has_a_rule)
     unsigned n;
     authz_rules(&n);
     cr_assert_eq(n, calls, "authz.c has a rule for a call the protocol does not have");
+}
+
+/* The client library decides which calls get an idempotency key from its
+ * own list of writes; it must agree with the daemon's table, or a retried
+ * write could be applied twice. */
+Test(matrix, client_and_daemon_agree_on_which_calls_write)
+{
+    const ProtobufCMessageDescriptor *d = &whistle__v1__request__descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+            continue;
+        const authz_rule *r = authz_rule_for((int)f->id);
+        cr_assert(r, "%s has no rule", f->name);
+        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+        req.call_case = f->id;
+        cr_assert_eq(whistle_request_is_write(&req) != 0, r->write,
+                     "%s: libwhistle says %s, daemon/authz.c says %s", f->name,
+                     whistle_request_is_write(&req) ? "write" : "read", r->write ? "write" : "read");
+    }
 }
 
 /* ------------------------------------------------------------ the fixture */
