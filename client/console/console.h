@@ -111,6 +111,7 @@ typedef struct console {
     int64_t status_until;
     bool help;
     bool quit;           /* leaving: no reconnect */
+    bool fatal;          /* leaving because it cannot work: net_err says why */
     bool closing;        /* the handles are being closed */
     bool draw_pending;
     /* handles */

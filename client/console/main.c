@@ -321,7 +321,7 @@ int main(int argc, char **argv)
 
     endwin();
     int rc = 0;
-    if (!*k.stream && *k.net_err) {
+    if (k.fatal) {
         fprintf(stderr, "whistle-console: %s\n", k.net_err);
         rc = 1;
     }
