@@ -15,6 +15,7 @@
 #include "domain.h"
 #include "deadline.h"
 #include "log.h"
+#include "reply.h"
 
 #ifdef HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
@@ -177,22 +178,9 @@ void conn_send(conn *c, const uint8_t *bytes, size_t len)
 
 void conn_send_response(conn *c, const Whistle__V1__Response *resp)
 {
-    Whistle__V1__Frame f = WHISTLE__V1__FRAME__INIT;
-    f.kind_case = WHISTLE__V1__FRAME__KIND_RESPONSE;
-    f.response = (Whistle__V1__Response *)resp;
     uint8_t *out;
     size_t len;
-    if (whistle_frame_pack(&f, c->srv->cfg->max_frame, &out, &len) != 0) {
-        Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
-        st.code = WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED;
-        st.message = "the result is larger than the frame limit; ask for less (a smaller limit)";
-        Whistle__V1__Response small = WHISTLE__V1__RESPONSE__INIT;
-        small.id = resp->id;
-        small.status = &st;
-        f.response = &small;
-        if (whistle_frame_pack(&f, c->srv->cfg->max_frame, &out, &len) != 0)
-            return;
-    }
+    reply_pack(resp, c->srv->cfg->max_frame, &out, &len);
     conn_send(c, out, len);
     free(out);
 }

@@ -13,6 +13,7 @@
 #include "daemon/records.pb-c.h"
 #include "deadline.h"
 #include "log.h"
+#include "reply.h"
 #include "whistle/frame.h"
 
 struct writer {
@@ -55,48 +56,10 @@ void intent_free(intent *it)
  * instead of the connection dying on an oversize frame. */
 static void set_response(writer *w, intent *it, Whistle__V1__Response *resp)
 {
-    Whistle__V1__Frame f = WHISTLE__V1__FRAME__INIT;
-    f.kind_case = WHISTLE__V1__FRAME__KIND_RESPONSE;
-    f.response = resp;
     resp->id = it->req_id;
-    it->code = resp->status ? (int)resp->status->code : 0;
     free(it->out);
     it->out = NULL;
-    if (whistle_frame_pack(&f, w->max_frame, &it->out, &it->out_len) == 0)
-        return;
-    /* A refusal whose message is too long (an import's list of bad lines)
-     * keeps as many whole lines as fit, and says it was cut. */
-    const char *msg = resp->status ? resp->status->message : NULL;
-    if (it->code != 0 && msg && strlen(msg) > w->max_frame / 2) {
-        size_t keep = w->max_frame / 2;
-        while (keep > 0 && msg[keep] != '\n')
-            keep--;
-        char *cut = malloc(keep + 80);
-        if (cut) {
-            memcpy(cut, msg, keep);
-            snprintf(cut + keep, 80, "\n... (cut to fit the frame limit of %u bytes)", w->max_frame);
-            Whistle__V1__Status st2 = *resp->status;
-            st2.message = cut;
-            Whistle__V1__Response r2 = WHISTLE__V1__RESPONSE__INIT;
-            r2.id = it->req_id;
-            r2.status = &st2;
-            f.response = &r2;
-            int rc = whistle_frame_pack(&f, w->max_frame, &it->out, &it->out_len);
-            free(cut);
-            if (rc == 0)
-                return;
-        }
-    }
-    Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
-    st.code = WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED;
-    st.message = "the result is larger than the frame limit; ask for less (a smaller limit)";
-    Whistle__V1__Response small = WHISTLE__V1__RESPONSE__INIT;
-    small.id = it->req_id;
-    small.status = &st;
-    f.response = &small;
-    it->code = st.code;
-    if (whistle_frame_pack(&f, w->max_frame, &it->out, &it->out_len) != 0)
-        abort(); /* a bare status always fits: the limit is at least 1 KiB */
+    it->code = reply_pack(resp, w->max_frame, &it->out, &it->out_len);
 }
 
 static void fail_intent(writer *w, intent *it, int code, const char *msg)
