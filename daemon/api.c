@@ -61,6 +61,7 @@ const char *api_call_name(const Whistle__V1__Request *req)
     case WHISTLE__V1__REQUEST__CALL_LIST_CATEGORIES: return "list_categories";
     case WHISTLE__V1__REQUEST__CALL_SUBSCRIBE: return "subscribe";
     case WHISTLE__V1__REQUEST__CALL_RESOLVE: return "resolve";
+    case WHISTLE__V1__REQUEST__CALL_SERVER_STATS: return "server_stats";
     default: return "unknown";
     }
 }
@@ -291,6 +292,7 @@ void api_read(store *st, MDB_txn *txn, const Whistle__V1__Principal *who, const 
     case WHISTLE__V1__REQUEST__CALL_HELLO:
     case WHISTLE__V1__REQUEST__CALL_PING:
     case WHISTLE__V1__REQUEST__CALL_SUBSCRIBE:
+    case WHISTLE__V1__REQUEST__CALL_SERVER_STATS:
         call_fail(&c, CODE(INTERNAL), "%s is answered by the server, not by api_read", c.name);
         break;
     default:

@@ -2,8 +2,9 @@
  *
  * Decodes, checks the session (Hello first, a known and enabled
  * principal), validates strings, then answers reads here from a read
- * transaction and hands writes to the writer. Hello, Ping, Subscribe and
- * PushAck are handled here because they concern the connection. */
+ * transaction and hands writes to the writer. Hello, Ping, Subscribe,
+ * PushAck and ServerStats are handled here because they concern the
+ * connection or the server. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -367,6 +368,10 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
         conn_send_response(c, &resp);
         goto out;
     }
+    case WHISTLE__V1__REQUEST__CALL_SERVER_STATS:
+        store_read_end(s->st);
+        server_stats_reply(c, id, who);
+        goto out;
     case WHISTLE__V1__REQUEST__CALL_SUBSCRIBE:
         store_read_end(s->st);
         /* Through the writer's queue first: the cursor it reads then

@@ -6,12 +6,16 @@
  * drops answers for connections that have gone. */
 #include "server.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "api.h"
+#include "audit.h"
 #include "log.h"
+#include "whistle/names.h"
 
 #ifdef HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
@@ -570,6 +574,89 @@ int conn_subscribe(conn *c, const char *stream, uint64_t after_seq)
     return 0;
 }
 
+/* ------------------------------------------------------------ stats */
+
+/* VmRSS and RssAnon from /proc/self/status, in bytes (0 when unreadable:
+ * not Linux, or /proc not mounted). */
+static void read_rss(uint64_t *rss, uint64_t *anon)
+{
+    *rss = *anon = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return;
+    char line[256];
+    unsigned long long kb;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+            *rss = kb * 1024;
+        else if (sscanf(line, "RssAnon: %llu kB", &kb) == 1)
+            *anon = kb * 1024;
+    }
+    fclose(f);
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void server_stats_reply(conn *c, uint64_t id, const Whistle__V1__Principal *who)
+{
+    server *s = c->srv;
+    Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
+    Whistle__V1__Response resp = WHISTLE__V1__RESPONSE__INIT;
+    resp.id = id;
+    resp.status = &st;
+    if (who->role != WHISTLE__V1__ROLE__ROLE_ADMIN) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "server_stats is for admins; %s is a %s (rule: only admins read the server's "
+                 "counters)", who->name, whistle_role_name(who->role));
+        audit_deny(s->st, server_now_ms(s), who->name, "server_stats", "", msg);
+        st.code = WHISTLE__V1__STATUS__CODE__PERMISSION_DENIED;
+        st.message = msg;
+        conn_send_response(c, &resp);
+        return;
+    }
+    const writer_stats *ws = writer_get_stats(s->w);
+    Whistle__V1__ServerStatsResult r = WHISTLE__V1__SERVER_STATS_RESULT__INIT;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    r.server_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    r.uptime_ms = mono_ms() - s->started_mono_ms;
+    r.commits = atomic_load(&ws->commits);
+    r.failed_commits = atomic_load(&ws->failed_commits);
+    r.batches = atomic_load(&ws->batches);
+    r.intents = atomic_load(&ws->intents);
+    r.writes = atomic_load(&ws->writes);
+    r.commit_us = atomic_load(&ws->commit_ns) / 1000;
+    r.max_batch = atomic_load(&ws->max_batch);
+    /* LMDB flushes twice per commit in full mode (the data pages, then the
+     * meta page through its O_DSYNC descriptor), once with nometasync, and
+     * never with none, where the periodic mdb_env_sync flushes instead. */
+    switch (s->cfg->sync) {
+    case STORE_SYNC_FULL: r.fsyncs = 2 * r.commits; r.sync = "full"; break;
+    case STORE_SYNC_NOMETASYNC: r.fsyncs = r.commits; r.sync = "nometasync"; break;
+    default: r.fsyncs = s->periodic_syncs; r.sync = "none"; break;
+    }
+    r.connections = s->nconns;
+    uint32_t subs = 0;
+    for (conn *x = s->conns; x; x = x->next)
+        for (sub *b = x->subs; b; b = b->next_in_conn)
+            subs++;
+    r.subscriptions = subs;
+    read_rss(&r.rss_bytes, &r.rss_anon_bytes);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        r.cpu_user_us = (uint64_t)ru.ru_utime.tv_sec * 1000000 + (uint64_t)ru.ru_utime.tv_usec;
+        r.cpu_system_us = (uint64_t)ru.ru_stime.tv_sec * 1000000 + (uint64_t)ru.ru_stime.tv_usec;
+    }
+    resp.result_case = WHISTLE__V1__RESPONSE__RESULT_SERVER_STATS;
+    resp.server_stats = &r;
+    conn_send_response(c, &resp);
+}
+
 /* ------------------------------------------------------------ signals */
 
 static void on_handle_closed(uv_handle_t *h) { (void)h; }
@@ -666,6 +753,7 @@ static void on_sync(uv_timer_t *t)
 {
     server *s = t->data;
     int rc = mdb_env_sync(s->st->env, 1);
+    s->periodic_syncs++;
     if (rc != 0)
         log_error("store: periodic sync failed: %s", mdb_strerror(rc));
 }
@@ -679,6 +767,7 @@ int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, 
     s->cfg = cfg;
     s->st = st;
     s->clock = real_clock;
+    s->started_mono_ms = mono_ms();
     s->ssl_ctx = tls_ctx_new(cfg->ca, cfg->cert, cfg->key, cfg->crl, err, errlen);
     if (!s->ssl_ctx)
         return -1;

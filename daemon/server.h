@@ -72,6 +72,8 @@ struct server {
     clock_fn clock;
     void *clock_ctx;
     int exit_code;
+    uint64_t started_mono_ms; /* for uptime */
+    uint64_t periodic_syncs;  /* store.sync = none: mdb_env_sync calls */
 };
 
 /* Opens the listener, starts the writer and the signal handlers. The store
@@ -93,6 +95,8 @@ void conn_close(conn *c, const char *why);
 void conn_submit(conn *c, intent *it);
 int conn_subscribe(conn *c, const char *stream, uint64_t after_seq);
 void server_streams_touched(server *s, const stream_touched *t);
+/* Answers ServerStats (admins only; others get PERMISSION_DENIED, audited). */
+void server_stats_reply(conn *c, uint64_t id, const Whistle__V1__Principal *who);
 
 /* router.c: handles one whole frame from a connection. */
 void router_frame(conn *c, const uint8_t *data, size_t len);

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 #include "arena.h"
@@ -228,7 +229,14 @@ static void run_batch(writer *w, intent *batch)
         else if (it->kind == INTENT_ACK)
             apply_ack(w, txn, it);
     }
+    MDB_envinfo before;
+    mdb_env_info(w->st->env, &before);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     rc = mdb_txn_commit(txn);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    atomic_fetch_add(&w->stats.commit_ns,
+                     (uint_fast64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec)));
     if (rc != 0) {
         /* Nothing of the batch is durable: every answer says so, and no push
          * is announced (the subscribers read only committed entries). */
@@ -243,7 +251,12 @@ static void run_batch(writer *w, intent *batch)
                 stream_touched_clear(&it->touched);
         return;
     }
-    atomic_fetch_add(&w->stats.commits, 1);
+    /* LMDB skips an empty commit entirely (no write, no flush): a batch of
+     * barriers, or of requests that all failed, costs no disk time. */
+    MDB_envinfo after;
+    mdb_env_info(w->st->env, &after);
+    if (after.me_last_txnid != before.me_last_txnid)
+        atomic_fetch_add(&w->stats.commits, 1);
 }
 
 static void *writer_main(void *arg)
@@ -260,11 +273,17 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&w->mu);
 
         if (batch) {
-            size_t n = 0;
-            for (intent *it = batch; it; it = it->next)
+            size_t n = 0, writes = 0;
+            for (intent *it = batch; it; it = it->next) {
                 n++;
+                writes += it->kind == INTENT_REQUEST;
+            }
             run_batch(w, batch);
+            atomic_fetch_add(&w->stats.batches, 1);
             atomic_fetch_add(&w->stats.intents, n);
+            atomic_fetch_add(&w->stats.writes, writes);
+            if (n > atomic_load(&w->stats.max_batch))
+                atomic_store(&w->stats.max_batch, n); /* the writer is the only one that stores it */
             pthread_mutex_lock(&w->mu);
             *w->done_tail = batch;
             while (*w->done_tail)

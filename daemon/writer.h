@@ -42,8 +42,13 @@ typedef struct writer writer;
 typedef void (*writer_done_fn)(void *ud, intent *done);
 typedef int64_t (*clock_fn)(void *ctx);
 
+/* Counters since start, read by the loop thread (ServerStats) while the
+ * writer updates them. batches: every batch run; commits: those whose
+ * commit wrote something (LMDB's transaction id moved: only these reach
+ * the disk, so they are what fsyncs are counted from); commit_ns: time
+ * spent in mdb_txn_commit, which is mostly waiting for the disk. */
 typedef struct writer_stats {
-    atomic_uint_fast64_t commits, intents, failed_commits;
+    atomic_uint_fast64_t batches, commits, failed_commits, intents, writes, commit_ns, max_batch;
 } writer_stats;
 
 /* Starts the thread; done_cb runs on loop's thread with a list of finished
