@@ -538,10 +538,15 @@ int bench_run(const bopts *o, json_t **out, char *err, size_t errlen)
         staffed += b->depts[i].staffed;
     b->targets = calloc((size_t)(staffed ? staffed : 1), sizeof *b->targets);
     int want = o->targets > 0 ? o->targets : o->subscribers > 0 ? o->subscribers : o->conns;
+    if (want < o->whistle_depts)
+        want = o->whistle_depts;
     for (int i = 0; i < b->n_depts && b->n_targets < want; i++)
         if (b->depts[i].staffed)
             b->targets[b->n_targets++] = i;
-    if (b->n_targets < o->whistle_depts) {
+    bool whistles = false;
+    for (int i = 0; i < o->n_ops; i++)
+        whistles |= o->ops[i] == OP_WHISTLE;
+    if (b->n_targets < (whistles ? o->whistle_depts : 1)) {
         snprintf(err, errlen,
                  "%d department(s) with a certificate in %s; a whistle to %d needs at least that many "
                  "(lower --whistle-depts or make more certificates)",

@@ -221,5 +221,10 @@ int main(int argc, char **argv)
     REQ(r_pi, PING);
     r_pi.ping = &pi;
     emit("ping", &r_pi);
+
+    Whistle__V1__ServerStats ss = WHISTLE__V1__SERVER_STATS__INIT;
+    REQ(r_ss, SERVER_STATS);
+    r_ss.server_stats = &ss;
+    emit("server_stats", &r_ss);
     return 0;
 }
