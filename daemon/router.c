@@ -206,6 +206,11 @@ static void handle_subscribe(conn *c, Whistle__V1__Request *req, Whistle__V1__Pr
         reply_status(c, req->id, WHISTLE__V1__STATUS__CODE__INTERNAL, "store: cannot read the stream");
         return;
     }
+    /* The newest entry that may be pushed: one committed but not yet
+     * durable comes once it is. */
+    uint64_t durable_last;
+    if (writer_stream_cap(s->w, name, &durable_last) && durable_last < last)
+        last = durable_last;
     uint64_t after = sb->from_cursor ? cursor : sb->after_seq;
     Whistle__V1__SubscribeResult *r = arena_alloc(a, sizeof *r);
     whistle__v1__subscribe_result__init(r);

@@ -485,11 +485,15 @@ static uint32_t bucket_of(const char *name)
 struct pump_ctx {
     sub *b;
     size_t bytes;
+    bool capped;   /* entries past cap are committed but not yet durable */
+    uint64_t cap;
 };
 
 static int pump_one(void *ctx, uint64_t seq, const void *bytes, size_t len)
 {
     struct pump_ctx *pc = ctx;
+    if (pc->capped && seq > pc->cap)
+        return 1; /* pushed once its batch is durable (server_streams_touched) */
     conn *c = pc->b->c;
     /* Frame { push = 3 }: the stored Push bytes wrapped as field 3,
      * without unpacking them. */
@@ -523,10 +527,13 @@ static void sub_pump(sub *b)
     conn *c = b->c;
     server *s = c->srv;
     while (!c->closing && c->out_pending < s->cfg->max_output) {
+        struct pump_ctx pc = {b, 0, false, 0};
+        pc.capped = writer_stream_cap(s->w, b->stream, &pc.cap);
+        if (pc.capped && b->sent_seq >= pc.cap)
+            return;
         MDB_txn *txn = store_read_begin(s->st);
         if (!txn)
             return;
-        struct pump_ctx pc = {b, 0};
         int n = stream_read(s->st, txn, b->stream, b->sent_seq, PUMP_BATCH, pump_one, &pc);
         store_read_end(s->st);
         flush_tls(c);
@@ -632,11 +639,12 @@ void server_stats_reply(conn *c, uint64_t id, const Whistle__V1__Principal *who)
     r.writes = atomic_load(&ws->writes);
     r.commit_us = atomic_load(&ws->commit_ns) / 1000;
     r.max_batch = atomic_load(&ws->max_batch);
-    /* LMDB flushes twice per commit in full mode (the data pages, then the
-     * meta page through its O_DSYNC descriptor), once with nometasync, and
-     * never with none, where the periodic mdb_env_sync flushes instead. */
+    /* Each commit flushes its data pages once; in full mode a commit's meta
+     * page goes to disk with the next commit's flush, or with a flush of
+     * its own (syncs) when none follows; with none only the periodic
+     * mdb_env_sync flushes. */
     switch (s->cfg->sync) {
-    case STORE_SYNC_FULL: r.fsyncs = 2 * r.commits; r.sync = "full"; break;
+    case STORE_SYNC_FULL: r.fsyncs = r.commits + atomic_load(&ws->syncs); r.sync = "full"; break;
     case STORE_SYNC_NOMETASYNC: r.fsyncs = r.commits; r.sync = "nometasync"; break;
     default: r.fsyncs = s->periodic_syncs; r.sync = "none"; break;
     }
