@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+
 #include <time.h>
 
 #include "api.h"
@@ -142,6 +143,7 @@ static void flush_tls(conn *c)
         }
         w->c = c;
         w->len = tls_take_out(&c->tls, w->data, n);
+        c->last_io_ms = server_now_ms(c->srv);
         uv_buf_t buf = uv_buf_init(w->data, (unsigned)w->len);
         c->refs++;
         c->out_pending += w->len;
@@ -303,7 +305,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     }
     if (c->closing)
         return;
-    c->last_active_ms = server_now_ms(c->srv);
+    c->last_active_ms = c->last_io_ms = server_now_ms(c->srv);
     if (tls_feed(&c->tls, buf->base, (size_t)nread) != TLS_OK) {
         conn_close(c, "out of memory");
         return;
@@ -415,7 +417,7 @@ static void on_connection(uv_stream_t *listener, int status)
     }
     whistle_framer_init(&c->framer, s->cfg->max_frame);
     uv_tcp_nodelay(&c->tcp, 1);
-    c->last_active_ms = server_now_ms(s);
+    c->last_active_ms = c->last_io_ms = server_now_ms(s);
     c->next = s->conns;
     if (s->conns)
         s->conns->prev = c;
@@ -741,18 +743,37 @@ static void on_hup(uv_signal_t *h, int signum)
     log_info("SIGHUP: certificates and CRL reloaded");
 }
 
+/* A connection quiet for this long gives back its buffers. */
+#define TRIM_AFTER_MS 2000
+
+/* An idle connection should cost little (thousands stay connected all
+ * day): the frame buffer and the TLS memory BIOs keep the largest size
+ * they have held, the handshake's at least, so they are freed once the
+ * connection has been quiet for a while, and made again when it speaks. */
+static void conn_trim(conn *c)
+{
+    if (c->in_flight || c->out_pending || !c->tls.established)
+        return;
+    if (c->framer.buf && whistle_framer_pending(&c->framer) == 0) {
+        uint32_t max = c->framer.max_frame;
+        whistle_framer_free(&c->framer);
+        whistle_framer_init(&c->framer, max);
+    }
+    tls_session_trim(&c->tls);
+}
+
 static void on_tick(uv_timer_t *t)
 {
     server *s = t->data;
-    if (!s->cfg->idle_timeout)
-        return;
     int64_t now = server_now_ms(s);
     conn *c = s->conns;
     while (c) {
         conn *n = c->next;
-        if (c->in_flight == 0 && !c->subs &&
+        if (s->cfg->idle_timeout && c->in_flight == 0 && !c->subs &&
             now - (int64_t)c->last_active_ms > (int64_t)s->cfg->idle_timeout * 1000)
             conn_close(c, "idle timeout");
+        else if (now - (int64_t)c->last_io_ms > TRIM_AFTER_MS)
+            conn_trim(c);
         c = n;
     }
 }

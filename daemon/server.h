@@ -47,6 +47,7 @@ struct conn {
     uint32_t in_flight;     /* requests read and not yet answered */
     size_t out_pending;     /* bytes handed to uv_write and not yet written */
     uint64_t last_active_ms;
+    uint64_t last_io_ms;    /* bytes read or written; idle ones give buffers back */
     sub *subs;
     conn *next, *prev;
 };

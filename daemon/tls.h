@@ -39,6 +39,11 @@ int tls_write(tls_session *s, const void *data, size_t len);
 /* Bytes of ciphertext waiting to go to the socket, and taking them. */
 size_t tls_pending_out(tls_session *s);
 size_t tls_take_out(tls_session *s, void *buf, size_t len);
+/* Gives back the memory BIOs' buffers when they are empty (a memory BIO
+ * keeps the largest it has held, the handshake's for an idle connection):
+ * swaps in fresh, empty BIOs. For connections with nothing to send or
+ * read; a no-op otherwise. */
+void tls_session_trim(tls_session *s);
 /* The peer certificate's subject CN into buf; -1 if none. */
 int tls_peer_cn(tls_session *s, char *buf, size_t len);
 /* The first queued OpenSSL error as text, and clears the queue. */

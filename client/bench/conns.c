@@ -84,6 +84,7 @@ static int daemon_mem(const bopts *o, srv_snap *s)
 /* ---------------------------------------------------------------- idle */
 
 #define IDLE_AT_ONCE 200
+#define IDLE_SETTLE_MS 5000
 
 typedef struct iconn {
     rtls t;
@@ -217,10 +218,11 @@ int bench_idle(const bopts *o, int n, json_t **out, char *err, size_t errlen)
     idle_next(I);
     uv_run(&I->loop, UV_RUN_DEFAULT);
     double open_s = (double)(now_ns() - t0) / 1e9;
-    /* let the daemon finish with what it was doing for the last ones */
+    /* Idle means quiet for a while: the daemon gives an idle connection's
+     * buffers back after a few seconds (server.c, conn_trim). */
     uv_timer_t settle;
     uv_timer_init(&I->loop, &settle);
-    uv_timer_start(&settle, on_settle, 1000, 0);
+    uv_timer_start(&settle, on_settle, IDLE_SETTLE_MS, 0);
     uv_run(&I->loop, UV_RUN_DEFAULT);
     uv_close((uv_handle_t *)&settle, NULL);
     int mem_rc = daemon_mem(o, &after);
