@@ -187,15 +187,18 @@ run() {
     "$BENCH" "$@" $common --label "$label" --out "$OUT/results/$label.json" >/dev/null
 }
 
+# Idle connections first, on the daemon as it started: after a load, its
+# heap has free memory that new connections reuse, and the growth of its
+# resident memory would understate what a connection costs.
+run idle idle -n "$IDLE" -p "$WPORT" --daemon-pid "$WPID"
+run hs-whistle handshake -p "$WPORT" --daemon-pid "$WPID" -d "$DUR" --threads 2
+run hs-s_server handshake -p "$SPORT" --daemon-pid "$SSPID" -d "$DUR" --threads 2 --proto echo
 run ops -p "$WPORT" --daemon-pid "$WPID" -c "$CONNS" -P "$PIPE" -d "$DUR" --ops report,whistle,checkin,read
 run ops-redis --target redis -p "$RPORT" --daemon-pid "$RPID" -c "$CONNS" -P "$PIPE" -d "$DUR" \
     --ops report,whistle,checkin,read,xadd
 run push -p "$WPORT" --daemon-pid "$WPID" -c "$CONNS" -P "$PIPE" -d "$DUR" -S "$DESKS" --ops whistle
 run push-redis --target redis -p "$RPORT" --daemon-pid "$RPID" -c "$CONNS" -P "$PIPE" -d "$DUR" -S "$DESKS" \
     --ops whistle
-run idle idle -n "$IDLE" -p "$WPORT" --daemon-pid "$WPID"
-run hs-whistle handshake -p "$WPORT" --daemon-pid "$WPID" -d "$DUR" --threads 2
-run hs-s_server handshake -p "$SPORT" --daemon-pid "$SSPID" -d "$DUR" --threads 2 --proto echo
 
 load_after=$(cat /proc/loadavg)
 {
