@@ -628,8 +628,8 @@ void server_stats_reply(conn *c, uint64_t id, const Whistle__V1__Principal *who)
     resp.status = &st;
     if (who->role != WHISTLE__V1__ROLE__ROLE_ADMIN) {
         char msg[300];
-        snprintf(msg, sizeof msg, "server_stats is for admins; %s is a %s (rule: only admins read the server's "
-                 "counters)", who->name, whistle_role_name(who->role));
+        snprintf(msg, sizeof msg, "server_stats is for admins; %s has role %s (rule: only admins read the "
+                 "server's counters)", who->name, whistle_role_name(who->role));
         audit_deny(s->st, server_now_ms(s), who->name, "server_stats", "", msg);
         st.code = WHISTLE__V1__STATUS__CODE__PERMISSION_DENIED;
         st.message = msg;

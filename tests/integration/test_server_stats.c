@@ -2,7 +2,10 @@
  * admins only. The counters move with the work done; a non-admin is
  * refused with the rule that refused it. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "harness.h"
 
@@ -68,4 +71,27 @@ Test(server_stats, is_refused_to_non_admins_naming_the_rule)
         cr_expect(strstr(msg, "admins"), "the message names the rule: %s", msg);
         whistle_close(c);
     }
+}
+
+/* Runs `whistle --as NAME stats`; returns its exit status and stdout. */
+static int cli_stats(const char *name, char *out, size_t outlen)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "WHISTLE_CONFIG=/dev/null %s --pki %s --as %s --host 127.0.0.1 --port %d stats 2>&1",
+             WHISTLE_CLI_BIN, harness_pki(), name, d.port);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t n = fread(out, 1, outlen - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+Test(server_stats, the_cli_shows_them_to_admins_only)
+{
+    char out[4096];
+    cr_expect_eq(cli_stats("admin", out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "commits") && strstr(out, "flushes") && strstr(out, "connections"), "%s", out);
+    cr_expect_neq(cli_stats("operator", out, sizeof out), 0);
+    cr_expect(strstr(out, "PERMISSION_DENIED"), "%s", out);
 }
