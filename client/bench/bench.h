@@ -172,7 +172,7 @@ typedef struct phase_res {
     uint64_t ops, errors, calls;
     double seconds;
     lat lat;
-    lat push_e2e, push_after;
+    lat push_e2e, push_after, push_from_at;
     uint64_t pushes_expected, pushes_received, push_before_answer;
     srv_snap before, after;
     char first_error[300];
@@ -228,8 +228,10 @@ void bench_conn_ready(bconn *lc, int ok, const char *err);
 void bench_conn_closed(bconn *lc);
 void bench_op_done(bop *o, const char *err);
 void bench_desk_ready(desk *d, int ok, const char *err);
-/* A dispatch push for ticket arrived at a desk (thread B). */
-void bench_push(desk *d, const char *ticket);
+/* A dispatch push for ticket arrived at a desk (thread B). at_ms: the
+ * push's own time (whistled: when its batch began, before the commit), 0
+ * when there is none (Redis). */
+void bench_push(desk *d, const char *ticket, int64_t at_ms);
 /* The whistle for ticket is about to be sent / was answered (main thread). */
 void bench_whistle_sent(bench *b, const char *ticket, const int *depts, int n);
 void bench_whistle_answered(bench *b, const char *ticket);

@@ -170,10 +170,13 @@ void bench_whistle_answered(bench *b, const char *ticket)
     pthread_mutex_unlock(&b->mu);
 }
 
-void bench_push(desk *d, const char *ticket)
+void bench_push(desk *d, const char *ticket, int64_t at_ms)
 {
     bench *b = d->b;
     uint64_t t = now_ns();
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    int64_t now_us = (int64_t)rt.tv_sec * 1000000 + rt.tv_nsec / 1000;
     d->pushes++;
     pthread_mutex_lock(&b->mu);
     for (wentry *e = b->reg[hash_str(ticket)]; e; e = e->next) {
@@ -195,6 +198,10 @@ void bench_push(desk *d, const char *ticket)
             lat_add(&r->push_after, 0);
             r->push_before_answer++;
         }
+        /* From the batch's start (ms, the same host's clock): an upper
+         * bound of commit-to-receipt, the flush included. */
+        if (at_ms > 0)
+            lat_add(&r->push_from_at, now_us > at_ms * 1000 ? (uint64_t)(now_us - at_ms * 1000) * 1000 : 0);
         break;
     }
     pthread_mutex_unlock(&b->mu);
@@ -491,6 +498,8 @@ static json_t *phase_json(bench *b, phase_res *r)
         json_object_set_new(p, "seen_before_answer", json_integer((json_int_t)r->push_before_answer));
         json_object_set_new(p, "from_send_us", lat_json(&r->push_e2e));
         json_object_set_new(p, "after_commit_us", lat_json(&r->push_after));
+        if (r->push_from_at.n)
+            json_object_set_new(p, "from_batch_start_us", lat_json(&r->push_from_at));
         json_object_set_new(j, "push", p);
     }
     json_object_set_new(j, "server", server_json(&r->before, &r->after, r->ops));
@@ -685,6 +694,7 @@ out:
         lat_free(&b->res[i].lat);
         lat_free(&b->res[i].push_e2e);
         lat_free(&b->res[i].push_after);
+        lat_free(&b->res[i].push_from_at);
     }
     for (size_t i = 0; i < b->n_tickets; i++)
         free(b->tickets[i]);

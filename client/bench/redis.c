@@ -209,7 +209,7 @@ static void on_reply(rconn *r, rinfo *ri)
         if (ri->nel == 3 && ri->ellen[0] == 7 && memcmp(ri->el[0], "message", 7) == 0) {
             char t[48];
             snprintf(t, sizeof t, "%.*s", (int)ri->ellen[2], ri->el[2]);
-            bench_push(r->d, t);
+            bench_push(r->d, t, 0);
         } else if (!r->d->ready) {
             bench_desk_ready(r->d, !ri->err, ri->err ? ri->msg : NULL);
         }

@@ -88,6 +88,10 @@ static void print_load(FILE *f, json_t *j)
         fprintf(f, "  after the commit         p50 %7.2f ms  p99 %7.2f ms  p99.9 %7.2f ms\n",
                 jnum(p, "after_commit_us.p50") / 1e3, jnum(p, "after_commit_us.p99") / 1e3,
                 jnum(p, "after_commit_us.p999") / 1e3);
+        if (json_object_get(p, "from_batch_start_us"))
+            fprintf(f, "  from the batch's start   p50 %7.2f ms  p99 %7.2f ms  p99.9 %7.2f ms  (the commit included)\n",
+                    jnum(p, "from_batch_start_us.p50") / 1e3, jnum(p, "from_batch_start_us.p99") / 1e3,
+                    jnum(p, "from_batch_start_us.p999") / 1e3);
     }
 }
 
@@ -226,6 +230,9 @@ int report_summary(int argc, char **argv)
                jnum(p, "from_send_us.p50") / 1e3, jnum(p, "from_send_us.p99") / 1e3,
                jnum(p, "after_commit_us.p50") / 1e3, jnum(p, "after_commit_us.p99") / 1e3, (int)jnum(p, "received"),
                (int)jnum(p, "expected"));
+        if (json_object_get(p, "from_batch_start_us"))
+            printf("  whistled, from the start of the whistle's batch (commit included): p50 %.2f ms, p99 %.2f ms\n",
+                   jnum(p, "from_batch_start_us.p50") / 1e3, jnum(p, "from_batch_start_us.p99") / 1e3);
         json_t *q = push_r ? json_object_get(push_r, "push") : NULL;
         if (q)
             printf("  Redis (pub/sub)        %7.2f / %7.2f ms       %7.2f / %7.2f ms   (%d of %d received)\n",

@@ -462,7 +462,7 @@ static void on_desk_push(whistle_conn *c, Whistle__V1__Push *p, void *ud)
 {
     desk *d = ud;
     if (p->action && strcmp(p->action, "dispatch") == 0 && p->event && p->event->ticket)
-        bench_push(d, p->event->ticket);
+        bench_push(d, p->event->ticket, p->at_ms);
     if (!d->b->o->no_ack && p->stream)
         whistle_conn_push_ack(c, p->stream, p->seq);
     whistle_push_free(p);
