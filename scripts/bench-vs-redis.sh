@@ -196,6 +196,9 @@ run hs-s_server handshake -p "$SPORT" --daemon-pid "$SSPID" -d "$DUR" --threads 
 run ops -p "$WPORT" --daemon-pid "$WPID" -c "$CONNS" -P "$PIPE" -d "$DUR" --ops report,whistle,checkin,read
 run ops-redis --target redis -p "$RPORT" --daemon-pid "$RPID" -c "$CONNS" -P "$PIPE" -d "$DUR" \
     --ops report,whistle,checkin,read,xadd
+run mix -p "$WPORT" --daemon-pid "$WPID" -c "$CONNS" -P "$PIPE" -d "$DUR" --mix --ops report,whistle,checkin,read
+run mix-redis --target redis -p "$RPORT" --daemon-pid "$RPID" -c "$CONNS" -P "$PIPE" -d "$DUR" --mix \
+    --ops report,whistle,checkin,read
 run push -p "$WPORT" --daemon-pid "$WPID" -c "$CONNS" -P "$PIPE" -d "$DUR" -S "$DESKS" --ops whistle
 run push-redis --target redis -p "$RPORT" --daemon-pid "$RPID" -c "$CONNS" -P "$PIPE" -d "$DUR" -S "$DESKS" \
     --ops whistle

@@ -81,6 +81,7 @@ typedef struct bopts {
     int daemon_pid;
     const char *as_operator, *as_admin;
     bool no_ack;
+    bool mix;                  /* the operations at once, connections split among them */
     unsigned seed;
     const char *redis_auth_cert; /* principal whose certificate Redis clients show */
 } bopts;
@@ -100,7 +101,7 @@ struct bconn {
     int dept;          /* check-in: index into b->depts */
     void *impl;        /* the backend's connection */
     int in_flight;
-    bool ready, failed, closed, starved;
+    bool ready, failed, closed, starved, was_read, filling;
     char principal[80];
 };
 
@@ -170,6 +171,7 @@ typedef struct wentry {
 typedef struct phase_res {
     int kind;
     uint64_t ops, errors, calls;
+    uint64_t cpu_ops;  /* operations the server's CPU time is divided by */
     double seconds;
     lat lat;
     lat push_e2e, push_after, push_from_at;
@@ -200,6 +202,8 @@ struct bench {
     uint64_t seq;
     phase_res res[OP_KINDS];
     int n_res;
+    int res_of_kind[OP_KINDS]; /* where an operation's results go now, -1: nowhere */
+    bool mixing;
     /* pools */
     uint64_t **pool;   /* per department: order ids (FIFO) */
     size_t *pool_head, *pool_n, *pool_cap;

@@ -48,6 +48,8 @@ void bench_pick_targets(bench *b, int *out, int n)
     }
 }
 
+static void conn_fill(bconn *lc);
+
 void bench_pool_put(bench *b, int dept, uint64_t order)
 {
     if (dept < 0 || dept >= b->n_depts)
@@ -68,6 +70,15 @@ void bench_pool_put(bench *b, int dept, uint64_t order)
     }
     b->pool[dept][h + n] = order;
     b->pool_n[dept]++;
+    /* In a mix, check-in desks that ran out wait for the next whistle. */
+    if (b->mixing && b->running)
+        for (int i = 0; i < b->n_conns && b->pool_n[dept]; i++) {
+            bconn *lc = &b->conns[i];
+            if (lc->kind == OP_CHECKIN && lc->dept == dept && lc->starved) {
+                lc->starved = false;
+                conn_fill(lc);
+            }
+        }
 }
 
 static bool pool_take(bench *b, int dept, uint64_t *order)
@@ -145,7 +156,7 @@ void bench_whistle_sent(bench *b, const char *ticket, const int *depts, int n)
     if (!e)
         return;
     snprintf(e->ticket, sizeof e->ticket, "%s", ticket);
-    e->phase = recording ? b->phase : -1; /* warm-up whistles are not counted */
+    e->phase = recording ? b->res_of_kind[OP_WHISTLE] : -1; /* warm-up whistles are not counted */
     for (int i = 0; i < n; i++)
         e->expected += b->depts[depts[i]].desks;
     uint32_t h = hash_str(ticket);
@@ -283,8 +294,6 @@ void bench_conn_closed(bconn *lc)
         bench_wake(b);
 }
 
-static void conn_fill(bconn *lc);
-
 static bool phase_idle(bench *b)
 {
     for (int i = 0; i < b->n_conns; i++)
@@ -301,7 +310,8 @@ static void check_end(bench *b)
             if (!b->conns[i].starved && !b->conns[i].failed)
                 return;
         b->running = false;
-        b->res[b->phase].starved = true;
+        if (b->res_of_kind[OP_CHECKIN] >= 0)
+            b->res[b->res_of_kind[OP_CHECKIN]].starved = true;
     }
     if (phase_idle(b))
         bench_wake(b);
@@ -311,9 +321,9 @@ void bench_op_done(bop *o, const char *err)
 {
     bconn *lc = o->lc;
     bench *b = lc->b;
-    phase_res *r = &b->res[b->phase];
+    phase_res *r = b->res_of_kind[o->kind] >= 0 ? &b->res[b->res_of_kind[o->kind]] : NULL;
     lc->in_flight--;
-    if (recording) {
+    if (recording && r) {
         if (!err) {
             uint64_t t = now_ns();
             lat_add(&r->lat, t - o->t0);
@@ -337,10 +347,9 @@ void bench_op_done(bop *o, const char *err)
 static void conn_fill(bconn *lc)
 {
     bench *b = lc->b;
-    static bool filling; /* be->start may finish an operation at once */
-    if (filling)
+    if (lc->filling) /* be->start may finish an operation at once */
         return;
-    filling = true;
+    lc->filling = true;
     while (b->running && lc->ready && !lc->failed && !lc->starved && lc->in_flight < b->o->pipeline) {
         bop *o = calloc(1, sizeof *o);
         if (!o)
@@ -358,7 +367,7 @@ static void conn_fill(bconn *lc)
         lc->in_flight++;
         b->be->start(lc, o);
     }
-    filling = false;
+    lc->filling = false;
 }
 
 static void on_phase_timer(uv_timer_t *t)
@@ -387,6 +396,8 @@ static void run_for(bench *b, double secs)
     uv_run(&b->loop, UV_RUN_NOWAIT);
 }
 
+/* Check-in connection i acts for a target department; every other
+ * operation for the operator. */
 static const char *principal_for(bench *b, int kind, int i, int *dept)
 {
     *dept = -1;
@@ -397,7 +408,8 @@ static const char *principal_for(bench *b, int kind, int i, int *dept)
     return b->o->as_operator;
 }
 
-static int open_conns(bench *b, int kind)
+/* Opens the load connections, running kinds[] round robin. */
+static int open_conns(bench *b, const int *kinds, int n_kinds)
 {
     const bopts *o = b->o;
     b->n_conns = o->conns;
@@ -405,12 +417,14 @@ static int open_conns(bench *b, int kind)
     if (!b->conns)
         return -1;
     b->waiting = b->n_conns;
+    int checkins = 0;
     for (int i = 0; i < b->n_conns; i++) {
         bconn *lc = &b->conns[i];
         lc->b = b;
         lc->idx = i;
-        lc->kind = kind;
-        snprintf(lc->principal, sizeof lc->principal, "%s", principal_for(b, kind, i, &lc->dept));
+        lc->kind = kinds[i % n_kinds];
+        int nth = lc->kind == OP_CHECKIN ? checkins++ : i;
+        snprintf(lc->principal, sizeof lc->principal, "%s", principal_for(b, lc->kind, nth, &lc->dept));
         if (b->be->open(b, lc) != 0) {
             lc->failed = true;
             b->waiting--;
@@ -502,7 +516,7 @@ static json_t *phase_json(bench *b, phase_res *r)
             json_object_set_new(p, "from_batch_start_us", lat_json(&r->push_from_at));
         json_object_set_new(j, "push", p);
     }
-    json_object_set_new(j, "server", server_json(&r->before, &r->after, r->ops));
+    json_object_set_new(j, "server", server_json(&r->before, &r->after, r->cpu_ops));
     return j;
 }
 
@@ -602,27 +616,42 @@ int bench_run(const bopts *o, json_t **out, char *err, size_t errlen)
         }
     }
 
-    for (int p = 0; p < o->n_ops; p++) {
-        int kind = o->ops[p];
-        b->phase = b->n_res++;
-        phase_res *r = &b->res[b->phase];
-        r->kind = kind;
+    /* One phase per operation; with --mix one phase running them all. */
+    for (int p = 0; p < (o->mix ? 1 : o->n_ops); p++) {
+        const int *kinds = o->mix ? o->ops : &o->ops[p];
+        int n_kinds = o->mix ? o->n_ops : 1;
+        for (int k = 0; k < OP_KINDS; k++)
+            b->res_of_kind[k] = -1;
+        for (int k = 0; k < n_kinds; k++) {
+            b->res_of_kind[kinds[k]] = b->n_res;
+            b->res[b->n_res++].kind = kinds[k];
+        }
+        b->mixing = o->mix;
+        char what[128] = "";
+        for (int k = 0; k < n_kinds; k++)
+            snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s", k ? "+" : "", op_names[kinds[k]]);
         if (!o->json)
-            fprintf(stderr, "whistle-bench: %s: %s, %d connections x %d in flight, %.1f s\n", b->be->name,
-                    op_names[kind], o->conns, o->pipeline, o->duration);
-        if (open_conns(b, kind) != 0) {
+            fprintf(stderr, "whistle-bench: %s: %s, %d connections x %d in flight, %.1f s\n", b->be->name, what,
+                    o->conns, o->pipeline, o->duration);
+        if (open_conns(b, kinds, n_kinds) != 0) {
             snprintf(err, errlen, "%s", b->err[0] ? b->err : "cannot open the load connections");
             close_conns(b);
             goto out;
         }
-        if (kind == OP_READ && b->n_tickets == 0) {
-            /* Reads are of known cases: make some first, unmeasured. */
+        bool reads = false;
+        for (int k = 0; k < n_kinds; k++)
+            reads |= kinds[k] == OP_READ;
+        if (reads && b->n_tickets == 0) {
+            /* Reads are of known cases: the readers report some first,
+             * unmeasured. */
             recording = false;
             for (int i = 0; i < b->n_conns; i++)
-                b->conns[i].kind = OP_REPORT;
+                if (b->conns[i].kind == OP_READ)
+                    b->conns[i].kind = OP_REPORT, b->conns[i].was_read = true;
             run_for(b, 0.5);
             for (int i = 0; i < b->n_conns; i++)
-                b->conns[i].kind = OP_READ;
+                if (b->conns[i].was_read)
+                    b->conns[i].kind = OP_READ;
         }
         if (o->warmup > 0) {
             recording = false;
@@ -631,21 +660,35 @@ int bench_run(const bopts *o, json_t **out, char *err, size_t errlen)
                 if (b->conns[i].starved)
                     b->conns[i].starved = false; /* try again in the measured part */
         }
-        b->be->stats(b, &r->before);
+        srv_snap before, after;
+        b->be->stats(b, &before);
         recording = true;
         b->phase_t0 = now_ns();
         b->phase_t1 = b->phase_t0;
         run_for(b, o->duration);
         recording = false;
-        r->seconds = (double)(b->phase_t1 - b->phase_t0) / 1e9;
-        if (kind == OP_WHISTLE && b->n_desks > 0)
-            wait_pushes(b, r);
-        b->be->stats(b, &r->after);
+        bool pushes = false;
+        for (int k = 0; k < n_kinds; k++)
+            pushes |= kinds[k] == OP_WHISTLE;
+        if (pushes && b->n_desks > 0)
+            wait_pushes(b, &b->res[b->res_of_kind[OP_WHISTLE]]);
+        b->be->stats(b, &after);
         close_conns(b);
-        if (!o->json)
-            fprintf(stderr, "whistle-bench: %s: %llu ops, %llu errors%s%s\n", op_names[kind],
-                    (unsigned long long)r->ops, (unsigned long long)r->errors, r->first_error[0] ? ": " : "",
-                    r->first_error);
+        b->mixing = false;
+        uint64_t all_ops = 0;
+        for (int k = 0; k < n_kinds; k++)
+            all_ops += b->res[b->res_of_kind[kinds[k]]].ops;
+        for (int k = 0; k < n_kinds; k++) {
+            phase_res *r = &b->res[b->res_of_kind[kinds[k]]];
+            r->cpu_ops = all_ops; /* a mix's CPU time is shared by all its operations */
+            r->seconds = (double)(b->phase_t1 - b->phase_t0) / 1e9;
+            r->before = before;
+            r->after = after;
+            if (!o->json)
+                fprintf(stderr, "whistle-bench: %s: %llu ops, %llu errors%s%s\n", op_names[kinds[k]],
+                        (unsigned long long)r->ops, (unsigned long long)r->errors, r->first_error[0] ? ": " : "",
+                        r->first_error);
+        }
     }
 
     json_t *run = json_object();
@@ -657,6 +700,7 @@ int bench_run(const bopts *o, json_t **out, char *err, size_t errlen)
     json_object_set_new(run, "port", json_integer(o->port));
     json_object_set_new(run, "connections", json_integer(o->conns));
     json_object_set_new(run, "pipeline", json_integer(o->pipeline));
+    json_object_set_new(run, "mix", json_boolean(o->mix));
     json_object_set_new(run, "subscribers", json_integer(b->n_desks));
     json_object_set_new(run, "target_departments", json_integer(b->n_targets));
     json_object_set_new(run, "whistle_departments", json_integer(o->whistle_depts));

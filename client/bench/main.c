@@ -45,6 +45,9 @@ static void usage(FILE *f)
             "                          the whistles made), read (get a known case: some are\n"
             "                          reported first if none is); redis also xadd\n"
             "                          (default report,whistle,checkin,read)\n"
+            "      --mix               run the operations at once instead of one after the\n"
+            "                          other: the connections are dealt out among them; the\n"
+            "                          server's CPU time is per operation of the whole mix\n"
             "  -S, --subscribers S     department desks subscribed for the whole run (0); each\n"
             "                          is its department's principal (its certificate must exist)\n"
             "      --targets N         departments the whistles go to (default S, else C)\n"
@@ -127,7 +130,7 @@ int main(int argc, char **argv)
     const char *proto = "whistle";
     int idle_n = 10000, threads = 2;
     enum { O_PKI = 256, O_CA, O_AS, O_ADMIN, O_PID, O_TARGET, O_WARMUP, O_OPS, O_TARGETS, O_WD, O_NOACK, O_SEED,
-           O_JSON, O_OUT, O_LABEL, O_PROTO, O_THREADS };
+           O_JSON, O_OUT, O_LABEL, O_PROTO, O_THREADS, O_MIX };
     static const struct option lo[] = {
         {"host", required_argument, 0, 'H'},     {"port", required_argument, 0, 'p'},
         {"pki", required_argument, 0, O_PKI},    {"ca", required_argument, 0, O_CA},
@@ -138,6 +141,7 @@ int main(int argc, char **argv)
         {"ops", required_argument, 0, O_OPS},    {"subscribers", required_argument, 0, 'S'},
         {"targets", required_argument, 0, O_TARGETS}, {"whistle-depts", required_argument, 0, O_WD},
         {"no-ack", no_argument, 0, O_NOACK},     {"seed", required_argument, 0, O_SEED},
+        {"mix", no_argument, 0, O_MIX},
         {"json", no_argument, 0, O_JSON},        {"out", required_argument, 0, O_OUT},
         {"label", required_argument, 0, O_LABEL}, {"proto", required_argument, 0, O_PROTO},
         {"threads", required_argument, 0, O_THREADS}, {"help", no_argument, 0, 'h'},
@@ -170,6 +174,7 @@ int main(int argc, char **argv)
         case O_TARGETS: if (num("--targets", optarg, 1, 100000, &d)) return 2; o.targets = (int)d; break;
         case O_WD: if (num("--whistle-depts", optarg, 1, 32, &d)) return 2; o.whistle_depts = (int)d; break;
         case O_NOACK: o.no_ack = true; break;
+        case O_MIX: o.mix = true; break;
         case O_SEED: if (num("--seed", optarg, 1, 4e9, &d)) return 2; o.seed = (unsigned)d; break;
         case O_JSON: o.json = true; break;
         case O_OUT: o.out = optarg; break;

@@ -45,9 +45,11 @@ static void print_load(FILE *f, json_t *j)
         if (s)
             sync = s;
     }
-    fprintf(f, "%s at %s:%d%s%s%s: %d connections x %d in flight, %d desks; %d cpus, load %.2f\n", jstr(j, "target"),
+    fprintf(f, "%s at %s:%d%s%s%s: %d connections x %d in flight%s, %d desks; %d cpus, load %.2f\n", jstr(j, "target"),
             jstr(j, "host"), (int)jnum(j, "port"), *sync ? " (sync " : "", sync, *sync ? ")" : "",
-            (int)jnum(j, "connections"), (int)jnum(j, "pipeline"), (int)jnum(j, "subscribers"), (int)jnum(m, "cpus"),
+            (int)jnum(j, "connections"), (int)jnum(j, "pipeline"),
+            json_is_true(json_object_get(j, "mix")) ? ", operations at once" : "", (int)jnum(j, "subscribers"),
+            (int)jnum(m, "cpus"),
             json_real_value(json_array_get(json_object_get(m, "load"), 0)));
     fprintf(f, "%-8s %9s %9s %8s %8s %8s %6s %9s %9s %9s %8s %8s %8s\n", "op", "ops/s", "calls/s", "p50 ms", "p99 ms",
             "p99.9 ms", "errors", "cpu us/op", "commits/s", "fsyncs/s", "wr/commit", "commit ms", "rss MiB");
@@ -179,9 +181,10 @@ int report_summary(int argc, char **argv)
         for (int k = 0; k < n; k++)
             if (strcmp(jstr(all[k], "label"), rl) == 0)
                 r = all[k];
-        printf("\n%s: %d connections x %d in flight, %d subscribed desks, whistles to %d of %d departments\n",
-               jstr(w, "label"), (int)jnum(w, "connections"), (int)jnum(w, "pipeline"), (int)jnum(w, "subscribers"),
-               (int)jnum(w, "whistle_departments"), (int)jnum(w, "target_departments"));
+        printf("\n%s: %d connections x %d in flight%s, %d subscribed desks, whistles to %d of %d departments\n",
+               jstr(w, "label"), (int)jnum(w, "connections"), (int)jnum(w, "pipeline"),
+               json_is_true(json_object_get(w, "mix")) ? ", the operations at once" : ", one operation at a time",
+               (int)jnum(w, "subscribers"), (int)jnum(w, "whistle_departments"), (int)jnum(w, "target_departments"));
         printf("%-8s %11s %9s %9s %11s %9s %9s %7s\n", "op", "whistled/s", "p99 ms", "cpu us/op", "Redis/s",
                "p99 ms", "cpu us/op", "ratio");
         const char *names[] = {"report", "whistle", "checkin", "read", "xadd"};
@@ -207,7 +210,7 @@ int report_summary(int argc, char **argv)
                    jnum(rep, "server.writes_per_commit"), jnum(rep, "server.commit_ms_avg"));
         }
         /* which results the targets use */
-        if (rep && (int)jnum(w, "connections") == 50 && !report_w) {
+        if (rep && (int)jnum(w, "connections") == 50 && !json_is_true(json_object_get(w, "mix")) && !report_w) {
             report_w = rep;
             if (r) {
                 xadd_r = find_op(r, "xadd");

@@ -79,6 +79,20 @@ Test(bench, every_operation_runs_and_reports_numbers)
     json_decref(j);
 }
 
+Test(bench, a_mix_runs_the_operations_at_once)
+{
+    json_t *j = bench("-c 4 -d 1 --warmup 0 -S 2 --mix --ops report,whistle,read");
+    cr_expect(json_is_true(json_object_get(j, "mix")));
+    json_t *ops = json_object_get(j, "ops");
+    cr_assert_eq(json_array_size(ops), 3);
+    for (size_t i = 0; i < 3; i++) {
+        json_t *op = json_array_get(ops, i);
+        cr_expect_gt(num(op, "ops"), 0, "%s ran alongside the others", json_string_value(json_object_get(op, "op")));
+        cr_expect_eq(num(op, "errors"), 0);
+    }
+    json_decref(j);
+}
+
 Test(bench, idle_connections_and_handshakes)
 {
     json_t *j = bench("idle -n 20");
