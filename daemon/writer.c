@@ -268,7 +268,8 @@ static void caps_add(writer *w, wbatch *wb, intent *batch)
             cap *c = calloc(1, sizeof *c);
             if (!c || !(c->name = strdup(it->touched.names[i])))
                 abort(); /* as stream_touched_add: a lost cap could push what is not durable */
-            c->first = it->touched.first[i];
+            /* unknown (0): hold the whole stream until the batch is durable */
+            c->first = it->touched.first[i] ? it->touched.first[i] : 1;
             uint32_t h = cap_bucket(c->name);
             c->next = w->caps[h];
             if (c->next)
