@@ -204,6 +204,8 @@ struct bench {
     int n_res;
     int res_of_kind[OP_KINDS]; /* where an operation's results go now, -1: nowhere */
     bool mixing;
+    bool recording;    /* main thread: the measured part of a phase */
+    int desks_next;    /* thread B: the next desk to open */
     /* pools */
     uint64_t **pool;   /* per department: order ids (FIFO) */
     size_t *pool_head, *pool_n, *pool_cap;

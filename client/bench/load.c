@@ -10,8 +10,6 @@
 
 #define OPEN_AT_ONCE 100 /* desks connecting at the same time */
 
-static bool recording; /* main thread: the measured part of a phase */
-
 /* ---------------------------------------------------------------- helpers */
 
 unsigned bench_rand(bench *b)
@@ -156,7 +154,7 @@ void bench_whistle_sent(bench *b, const char *ticket, const int *depts, int n)
     if (!e)
         return;
     snprintf(e->ticket, sizeof e->ticket, "%s", ticket);
-    e->phase = recording ? b->res_of_kind[OP_WHISTLE] : -1; /* warm-up whistles are not counted */
+    e->phase = b->recording ? b->res_of_kind[OP_WHISTLE] : -1; /* warm-up whistles are not counted */
     for (int i = 0; i < n; i++)
         e->expected += b->depts[depts[i]].desks;
     uint32_t h = hash_str(ticket);
@@ -220,12 +218,10 @@ void bench_push(desk *d, const char *ticket, int64_t at_ms)
 
 /* ---------------------------------------------------------------- desks (thread B) */
 
-static int desks_next; /* thread B only */
-
 static void desk_open_next(bench *b)
 {
-    while (desks_next < b->n_desks && desks_next - (b->desks_ready + b->desks_failed) < OPEN_AT_ONCE) {
-        desk *d = &b->desks[desks_next++];
+    while (b->desks_next < b->n_desks && b->desks_next - (b->desks_ready + b->desks_failed) < OPEN_AT_ONCE) {
+        desk *d = &b->desks[b->desks_next++];
         if (b->be->desk_open(b, d) != 0) {
             pthread_mutex_lock(&b->mu);
             b->desks_failed++;
@@ -323,7 +319,7 @@ void bench_op_done(bop *o, const char *err)
     bench *b = lc->b;
     phase_res *r = b->res_of_kind[o->kind] >= 0 ? &b->res[b->res_of_kind[o->kind]] : NULL;
     lc->in_flight--;
-    if (recording && r) {
+    if (b->recording && r) {
         if (!err) {
             uint64_t t = now_ns();
             lat_add(&r->lat, t - o->t0);
@@ -644,7 +640,7 @@ int bench_run(const bopts *o, json_t **out, char *err, size_t errlen)
         if (reads && b->n_tickets == 0) {
             /* Reads are of known cases: the readers report some first,
              * unmeasured. */
-            recording = false;
+            b->recording = false;
             for (int i = 0; i < b->n_conns; i++)
                 if (b->conns[i].kind == OP_READ)
                     b->conns[i].kind = OP_REPORT, b->conns[i].was_read = true;
@@ -654,7 +650,7 @@ int bench_run(const bopts *o, json_t **out, char *err, size_t errlen)
                     b->conns[i].kind = OP_READ;
         }
         if (o->warmup > 0) {
-            recording = false;
+            b->recording = false;
             run_for(b, o->warmup);
             for (int i = 0; i < b->n_conns; i++)
                 if (b->conns[i].starved)
@@ -662,11 +658,11 @@ int bench_run(const bopts *o, json_t **out, char *err, size_t errlen)
         }
         srv_snap before, after;
         b->be->stats(b, &before);
-        recording = true;
+        b->recording = true;
         b->phase_t0 = now_ns();
         b->phase_t1 = b->phase_t0;
         run_for(b, o->duration);
-        recording = false;
+        b->recording = false;
         bool pushes = false;
         for (int k = 0; k < n_kinds; k++)
             pushes |= kinds[k] == OP_WHISTLE;
