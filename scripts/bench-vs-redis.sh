@@ -15,6 +15,7 @@
 #
 # Settings (environment):
 #   BENCH_DURATION  seconds per measured operation (10)
+#   BENCH_ROUNDS    rounds of the two ratio targets, each DURATION/ROUNDS s (5)
 #   BENCH_CONNS     load connections (50)
 #   BENCH_PIPELINE  operations in flight per connection (1)
 #   BENCH_DESKS     subscribed department desks, and departments (1000)
@@ -25,6 +26,8 @@ set -eu
 cd "$(dirname "$0")/.."
 
 DUR=${BENCH_DURATION:-10}
+ROUNDS=${BENCH_ROUNDS:-5}
+RDUR=$(awk -v d="$DUR" -v r="$ROUNDS" 'BEGIN { x = d / r; print (x < 1 ? 1 : x) }')
 CONNS=${BENCH_CONNS:-50}
 PIPE=${BENCH_PIPELINE:-1}
 DESKS=${BENCH_DESKS:-1000}
@@ -194,12 +197,18 @@ run() {
 # heap has free memory that new connections reuse, and the growth of its
 # resident memory would understate what a connection costs.
 run idle idle -n "$IDLE" -p "$WPORT" --daemon-pid "$WPID"
-run hs-whistle handshake -p "$WPORT" --daemon-pid "$WPID" -d "$DUR" --threads 2
-run hs-s_server handshake -p "$SPORT" --daemon-pid "$SSPID" -d "$DUR" --threads 2 --proto echo
-# The durable-report target's pair, back to back so that the machine's
-# load is as alike as it can be: reports on whistled, plain XADDs on Redis.
-run durable -p "$WPORT" --daemon-pid "$WPID" -c "$CONNS" -P "$PIPE" -d "$DUR" --ops report
-run durable-redis --target redis -p "$RPORT" --daemon-pid "$RPID" -c "$CONNS" -P "$PIPE" -d "$DUR" --ops xadd
+# The two ratio targets in short rounds, whistled and its reference back to
+# back, so that a machine whose load drifts weighs on both alike; the
+# summary takes the median of the rounds' ratios.
+i=1
+while [ $i -le "$ROUNDS" ]; do
+    run hs-$i-whistle handshake -p "$WPORT" --daemon-pid "$WPID" -d "$RDUR" --threads 2
+    run hs-$i-s_server handshake -p "$SPORT" --daemon-pid "$SSPID" -d "$RDUR" --threads 2 --proto echo
+    run durable-$i -p "$WPORT" --daemon-pid "$WPID" -c "$CONNS" -P "$PIPE" -d "$RDUR" --ops report
+    run durable-$i-redis --target redis -p "$RPORT" --daemon-pid "$RPID" -c "$CONNS" -P "$PIPE" -d "$RDUR" \
+        --ops xadd
+    i=$((i + 1))
+done
 run ops -p "$WPORT" --daemon-pid "$WPID" -c "$CONNS" -P "$PIPE" -d "$DUR" --ops report,whistle,checkin,read
 run ops-redis --target redis -p "$RPORT" --daemon-pid "$RPID" -c "$CONNS" -P "$PIPE" -d "$DUR" \
     --ops report,whistle,checkin,read
@@ -213,7 +222,8 @@ run push-redis --target redis -p "$RPORT" --daemon-pid "$RPID" -c "$CONNS" -P "$
 load_after=$(cat /proc/loadavg)
 {
     echo "whistle-bench, $(date -u '+%Y-%m-%d %H:%M UTC'); load before: $load_before; after: $load_after"
-    echo "duration $DUR s per operation, $CONNS connections x $PIPE in flight, $DESKS desks, $IDLE idle connections"
+    echo "duration $DUR s per operation ($ROUNDS rounds of $RDUR s for the ratios), $CONNS connections x $PIPE" \
+        "in flight, $DESKS desks, $IDLE idle connections"
     echo
     "$BENCH" summary "$OUT"/results/*.json
 } | tee "$OUT/summary.txt"
