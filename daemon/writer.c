@@ -66,6 +66,7 @@ struct writer {
     bool chain;
     wbatch *pend, **pend_tail;   /* committed, not yet durable, in order */
     uint64_t committed, durable; /* LMDB transaction ids */
+    uint64_t sync_target;        /* what the syncer's flush in progress carries */
     bool want_sync, syncing, sync_stop, syncer_started;
     pthread_t syncer;
     pthread_cond_t sync_cv;
@@ -409,7 +410,7 @@ static void *syncer_main(void *arg)
             break;
         w->want_sync = false;
         w->syncing = true;
-        uint64_t target = w->committed;
+        uint64_t target = w->sync_target = w->committed;
         pthread_mutex_unlock(&w->mu);
         int rc = mdb_env_sync(w->st->env, 1);
         atomic_fetch_add(&w->stats.syncs, 1);
@@ -438,8 +439,11 @@ static void *writer_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&w->mu);
         while (!w->queue && !w->stop) {
-            /* Idle with answers waiting for a flush: let the syncer do it. */
-            if (w->pend && !w->syncing && !w->want_sync) {
+            /* Idle with answers waiting for a flush: let the syncer do it,
+             * again after the flush it is doing if that one began before
+             * the last commit (it would not carry that commit's meta page,
+             * and nothing else would: nobody writes while all wait). */
+            if (w->pend && !w->want_sync && (!w->syncing || w->sync_target < w->committed)) {
                 w->want_sync = true;
                 pthread_cond_signal(&w->sync_cv);
             }

@@ -6,6 +6,7 @@
  * gapless and in order while commits overlap their answers. */
 #include <criterion/criterion.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness.h"
 
@@ -106,4 +107,25 @@ Test(group_commit, pipelined_writes_are_all_answered_and_their_pushes_come_once_
     raw_close(&a);
     raw_close(&b);
     whistle_close(sub);
+}
+
+/* A write that commits while the flush for the previous one is under way,
+ * just before the writer goes idle, must still be flushed and answered
+ * (the syncer is asked again once it is done). Writes land at varying
+ * distances from each other so that some fall in that window. */
+Test(group_commit, a_write_committed_during_a_flush_is_answered_too)
+{
+    raw_conn a, b;
+    raw_open_hello(&a, &d, "operator");
+    raw_open_hello(&b, &d, "operator");
+    for (int round = 0; round < 60; round++) {
+        send_reports(&a, 1, 1000 + 2 * round);
+        struct timespec gap = {0, (round % 12) * 250000L}; /* 0 to 2.75 ms */
+        nanosleep(&gap, NULL);
+        send_reports(&b, 1, 1001 + 2 * round);
+        cr_assert_eq(read_answers(&a, 1), 1, "round %d: the first write was answered", round);
+        cr_assert_eq(read_answers(&b, 1), 1, "round %d: the second write was answered", round);
+    }
+    raw_close(&a);
+    raw_close(&b);
 }
