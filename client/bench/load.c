@@ -662,6 +662,18 @@ int bench_run(const bopts *o, json_t **out, char *err, size_t errlen)
         b->phase_t0 = now_ns();
         b->phase_t1 = b->phase_t0;
         run_for(b, o->duration);
+        /* Operations still waiting 30 s after the end got no answer: a
+         * server that stalls must not look like one that was merely slow. */
+        for (int i = 0; i < b->n_conns; i++) {
+            bconn *lc = &b->conns[i];
+            if (lc->in_flight > 0 && b->res_of_kind[lc->kind] >= 0) {
+                phase_res *r = &b->res[b->res_of_kind[lc->kind]];
+                r->errors += (uint64_t)lc->in_flight;
+                if (!r->first_error[0])
+                    snprintf(r->first_error, sizeof r->first_error,
+                             "%s: no answer within 30 s after the end of the run", op_names[lc->kind]);
+            }
+        }
         b->recording = false;
         bool pushes = false;
         for (int k = 0; k < n_kinds; k++)
