@@ -65,6 +65,11 @@ struct server {
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t tick;
     uv_timer_t sync_timer;
+    /* Intents of this loop iteration, handed to the writer together once
+     * the iteration's reads are done: one wake-up of the writer for many
+     * requests and push acks (conn_submit, on_check). */
+    uv_check_t submit_check;
+    intent *submit_head, **submit_tail;
     conn *conns;
     uint32_t nconns;
     uint64_t next_conn_id;

@@ -585,10 +585,23 @@ writer *writer_start(store *st, uv_loop_t *loop, uint32_t max_frame, clock_fn cl
 void writer_submit(writer *w, intent *it)
 {
     it->next = NULL;
+    writer_submit_list(w, it);
+}
+
+void writer_submit_list(writer *w, intent *list)
+{
+    if (!list)
+        return;
+    size_t n = 0;
+    intent *last = list;
+    for (intent *it = list; it; it = it->next) {
+        n++;
+        last = it;
+    }
     pthread_mutex_lock(&w->mu);
-    *w->queue_tail = it;
-    w->queue_tail = &it->next;
-    w->backlog++;
+    *w->queue_tail = list;
+    w->queue_tail = &last->next;
+    w->backlog += n;
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
 }

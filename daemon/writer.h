@@ -59,6 +59,9 @@ typedef struct writer_stats {
 writer *writer_start(store *st, uv_loop_t *loop, uint32_t max_frame, clock_fn clock, void *clock_ctx,
                      writer_done_fn done_cb, void *ud);
 void writer_submit(writer *w, intent *it);
+/* Submits a chain of intents (linked by next) at once: one lock, one
+ * wake-up of the writer. */
+void writer_submit_list(writer *w, intent *list);
 /* Finishes everything queued, delivers it, stops the thread and closes its
  * loop handle. Call from the loop thread; the loop must keep running until
  * the done callback has seen the last intents. */

@@ -81,6 +81,7 @@ typedef struct bopts {
     int daemon_pid;
     const char *as_operator, *as_admin;
     bool no_ack;
+    int ack_interval_ms;       /* desks acknowledge at most this often (0: every push) */
     bool mix;                  /* the operations at once, connections split among them */
     unsigned seed;
     const char *redis_auth_cert; /* principal whose certificate Redis clients show */

@@ -52,6 +52,8 @@ static void usage(FILE *f)
             "                          is its department's principal (its certificate must exist)\n"
             "      --targets N         departments the whistles go to (default S, else C)\n"
             "      --whistle-depts K   departments per whistle (2)\n"
+            "      --ack-interval MS   desks acknowledge what they handled at most every MS\n"
+            "                          (100; 0: each push as it comes)\n"
             "      --no-ack            desks do not acknowledge what is pushed to them\n"
             "      --seed N            random seed (default: the time)\n"
             "\n"
@@ -123,14 +125,15 @@ int main(int argc, char **argv)
         argc--;
     }
     bopts o = {.target = "whistle", .host = "127.0.0.1", .port = 0, .conns = 50, .pipeline = 1,
-               .whistle_depts = 2, .duration = 5, .warmup = 1, .as_operator = "operator", .as_admin = "admin"};
+               .whistle_depts = 2, .duration = 5, .warmup = 1, .as_operator = "operator", .as_admin = "admin",
+               .ack_interval_ms = 100};
     parse_ops(&o, "report,whistle,checkin,read");
     const char *pki = getenv("WHISTLE_PKI");
     o.pki = pki && *pki ? pki : "var/pki";
     const char *proto = "whistle";
     int idle_n = 10000, threads = 2;
     enum { O_PKI = 256, O_CA, O_AS, O_ADMIN, O_PID, O_TARGET, O_WARMUP, O_OPS, O_TARGETS, O_WD, O_NOACK, O_SEED,
-           O_JSON, O_OUT, O_LABEL, O_PROTO, O_THREADS, O_MIX };
+           O_JSON, O_OUT, O_LABEL, O_PROTO, O_THREADS, O_MIX, O_ACKI };
     static const struct option lo[] = {
         {"host", required_argument, 0, 'H'},     {"port", required_argument, 0, 'p'},
         {"pki", required_argument, 0, O_PKI},    {"ca", required_argument, 0, O_CA},
@@ -141,7 +144,7 @@ int main(int argc, char **argv)
         {"ops", required_argument, 0, O_OPS},    {"subscribers", required_argument, 0, 'S'},
         {"targets", required_argument, 0, O_TARGETS}, {"whistle-depts", required_argument, 0, O_WD},
         {"no-ack", no_argument, 0, O_NOACK},     {"seed", required_argument, 0, O_SEED},
-        {"mix", no_argument, 0, O_MIX},
+        {"mix", no_argument, 0, O_MIX},         {"ack-interval", required_argument, 0, O_ACKI},
         {"json", no_argument, 0, O_JSON},        {"out", required_argument, 0, O_OUT},
         {"label", required_argument, 0, O_LABEL}, {"proto", required_argument, 0, O_PROTO},
         {"threads", required_argument, 0, O_THREADS}, {"help", no_argument, 0, 'h'},
@@ -175,6 +178,7 @@ int main(int argc, char **argv)
         case O_WD: if (num("--whistle-depts", optarg, 1, 32, &d)) return 2; o.whistle_depts = (int)d; break;
         case O_NOACK: o.no_ack = true; break;
         case O_MIX: o.mix = true; break;
+        case O_ACKI: if (num("--ack-interval", optarg, 0, 60000, &d)) return 2; o.ack_interval_ms = (int)d; break;
         case O_SEED: if (num("--seed", optarg, 1, 4e9, &d)) return 2; o.seed = (unsigned)d; break;
         case O_JSON: o.json = true; break;
         case O_OUT: o.out = optarg; break;
