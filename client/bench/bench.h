@@ -57,11 +57,16 @@ typedef struct srv_snap {
     int64_t rss, rss_anon;
     int64_t commits, fsyncs, writes, intents, batches, commit_us, max_batch;
     int64_t connections, subscriptions;
+    int64_t run_delay_us;       /* time its threads waited for a CPU (schedstat) */
     char sync[16];
 } srv_snap;
 
 /* /proc/PID/stat (utime + stime) and /proc/PID/status (VmRSS, RssAnon). */
 int proc_snap(int pid, srv_snap *s);
+/* Microseconds the process's threads have spent runnable but waiting for
+ * a CPU (/proc/PID/task/x/schedstat), -1 if unknown: on a shared machine
+ * this says how much of a latency is the scheduler's. */
+int64_t proc_run_delay(int pid);
 
 /* ---------------------------------------------------------------- options */
 

@@ -479,6 +479,9 @@ static json_t *server_json(const srv_snap *a, const srv_snap *z, uint64_t ops)
         }
         json_object_set_new(j, "max_batch", json_integer(z->max_batch));
     }
+    if (a->run_delay_us >= 0 && z->run_delay_us >= 0 && secs > 0)
+        /* on average this many of its threads were ready to run but had no CPU */
+        json_object_set_new(j, "waiting_for_cpu", json_real((double)(z->run_delay_us - a->run_delay_us) / 1e6 / secs));
     if (z->sync[0])
         json_object_set_new(j, "sync", json_string(z->sync));
     if (z->connections >= 0)

@@ -418,6 +418,7 @@ static void r_stats(bench *b, srv_snap *s)
             s->rss_anon = p.rss_anon;
         }
     }
+    s->run_delay_us = b->o->daemon_pid ? proc_run_delay(b->o->daemon_pid) : -1;
     s->at_ns = now_ns();
 }
 

@@ -51,8 +51,9 @@ static void print_load(FILE *f, json_t *j)
             json_is_true(json_object_get(j, "mix")) ? ", operations at once" : "", (int)jnum(j, "subscribers"),
             (int)jnum(m, "cpus"),
             json_real_value(json_array_get(json_object_get(m, "load"), 0)));
-    fprintf(f, "%-8s %9s %9s %8s %8s %8s %6s %9s %9s %9s %8s %8s %8s\n", "op", "ops/s", "calls/s", "p50 ms", "p99 ms",
-            "p99.9 ms", "errors", "cpu us/op", "commits/s", "fsyncs/s", "wr/commit", "commit ms", "rss MiB");
+    fprintf(f, "%-8s %9s %9s %8s %8s %8s %6s %9s %9s %9s %8s %8s %8s %8s\n", "op", "ops/s", "calls/s", "p50 ms",
+            "p99 ms", "p99.9 ms", "errors", "cpu us/op", "commits/s", "fsyncs/s", "wr/commit", "commit ms", "rss MiB",
+            "cpu wait");
     json_array_foreach(ops, i, op)
     {
         json_t *sv = json_object_get(op, "server");
@@ -69,6 +70,7 @@ static void print_load(FILE *f, json_t *j)
         col(f, 8, 1, jnum(sv, "writes_per_commit"));
         col(f, 8, 2, jnum(sv, "commit_ms_avg"));
         col(f, 8, 1, jnum(sv, "rss_bytes") / 1048576.0);
+        col(f, 8, 2, jnum(sv, "waiting_for_cpu"));
         fputc('\n', f);
         if (json_is_true(json_object_get(op, "ran_out_of_orders")))
             fprintf(f, "         (every check-in connection ran out of orders before the end: the rate is over %.1f s)\n",
@@ -260,6 +262,7 @@ int report_summary(int argc, char **argv)
         json_t *p = json_object_get(push_w, "push");
         printf("\npush to %d desks          from send p50 / p99     after commit p50 / p99\n",
                (int)jnum(push_w, "_subscribers"));
+        double wait = jnum(push_w, "server.waiting_for_cpu");
         printf("  whistled               %7.2f / %7.2f ms       %7.2f / %7.2f ms   (%d of %d received)\n",
                jnum(p, "from_send_us.p50") / 1e3, jnum(p, "from_send_us.p99") / 1e3,
                jnum(p, "after_commit_us.p50") / 1e3, jnum(p, "after_commit_us.p99") / 1e3, (int)jnum(p, "received"),
@@ -267,6 +270,8 @@ int report_summary(int argc, char **argv)
         if (json_object_get(p, "from_batch_start_us"))
             printf("  whistled, from the start of the whistle's batch (commit included): p50 %.2f ms, p99 %.2f ms\n",
                    jnum(p, "from_batch_start_us.p50") / 1e3, jnum(p, "from_batch_start_us.p99") / 1e3);
+        if (!isnan(wait))
+            printf("  whistled's threads waited for a CPU %.2f s per second of the run (the machine's load)\n", wait);
         json_t *q = push_r ? json_object_get(push_r, "push") : NULL;
         if (q)
             printf("  Redis (pub/sub)        %7.2f / %7.2f ms       %7.2f / %7.2f ms   (%d of %d received)\n",

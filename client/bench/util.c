@@ -1,4 +1,5 @@
 /* util.c: latency samples, /proc readings, PKI paths, the machine. */
+#include <dirent.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,32 @@ int proc_snap(int pid, srv_snap *s)
     }
     s->ok = true;
     return 0;
+}
+
+int64_t proc_run_delay(int pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    unsigned long long total = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char p2[300];
+        snprintf(p2, sizeof p2, "/proc/%d/task/%s/schedstat", pid, e->d_name);
+        FILE *f = fopen(p2, "r");
+        unsigned long long run, wait;
+        if (f) {
+            if (fscanf(f, "%llu %llu", &run, &wait) == 2)
+                total += wait;
+            fclose(f);
+        }
+    }
+    closedir(d);
+    return (int64_t)(total / 1000);
 }
 
 /* ---------------------------------------------------------------- PKI */

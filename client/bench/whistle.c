@@ -211,6 +211,7 @@ static void w_stats(bench *b, srv_snap *s)
     }
     if (!s->ok && b->o->daemon_pid)
         proc_snap(b->o->daemon_pid, s);
+    s->run_delay_us = b->o->daemon_pid ? proc_run_delay(b->o->daemon_pid) : -1;
     s->at_ns = now_ns();
 }
 
