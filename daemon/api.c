@@ -8,65 +8,104 @@
 #include <string.h>
 
 #include "audit.h"
+#include "authz.h"
 #include "directory.h"
+#include "admin.h"
 #include "dispatch.h"
 #include "domain.h"
 #include "event.h"
+#include "oversight.h"
+#include "task.h"
 
 /* ------------------------------------------------------------ names */
 
 bool api_is_write(const Whistle__V1__Request *req)
 {
-    switch (req->call_case) {
-    case WHISTLE__V1__REQUEST__CALL_REPORT:
-    case WHISTLE__V1__REQUEST__CALL_FILE:
-    case WHISTLE__V1__REQUEST__CALL_REJECT:
-    case WHISTLE__V1__REQUEST__CALL_ASSIGN:
-    case WHISTLE__V1__REQUEST__CALL_WHISTLE:
-    case WHISTLE__V1__REQUEST__CALL_CHECK_IN:
-    case WHISTLE__V1__REQUEST__CALL_FEEDBACK:
-    case WHISTLE__V1__REQUEST__CALL_RETURN_ORDER:
-    case WHISTLE__V1__REQUEST__CALL_VERIFY:
-    case WHISTLE__V1__REQUEST__CALL_CLOSE:
-    case WHISTLE__V1__REQUEST__CALL_RATE:
-    case WHISTLE__V1__REQUEST__CALL_RESOLVE:
-        return true;
-    default:
-        return false;
-    }
+    const authz_rule *r = authz_rule_for((int)req->call_case);
+    return r && r->write;
 }
 
 const char *api_call_name(const Whistle__V1__Request *req)
 {
-    switch (req->call_case) {
-    case WHISTLE__V1__REQUEST__CALL__NOT_SET: return "none";
-    case WHISTLE__V1__REQUEST__CALL_HELLO: return "hello";
-    case WHISTLE__V1__REQUEST__CALL_PING: return "ping";
-    case WHISTLE__V1__REQUEST__CALL_REPORT: return "report";
-    case WHISTLE__V1__REQUEST__CALL_GET_EVENT: return "get";
-    case WHISTLE__V1__REQUEST__CALL_LIST_EVENTS: return "list";
-    case WHISTLE__V1__REQUEST__CALL_FILE: return "file";
-    case WHISTLE__V1__REQUEST__CALL_REJECT: return "reject";
-    case WHISTLE__V1__REQUEST__CALL_ASSIGN: return "assign";
-    case WHISTLE__V1__REQUEST__CALL_WHISTLE: return "whistle";
-    case WHISTLE__V1__REQUEST__CALL_LIST_ORDERS: return "list_orders";
-    case WHISTLE__V1__REQUEST__CALL_CHECK_IN: return "check_in";
-    case WHISTLE__V1__REQUEST__CALL_FEEDBACK: return "feedback";
-    case WHISTLE__V1__REQUEST__CALL_RETURN_ORDER: return "return";
-    case WHISTLE__V1__REQUEST__CALL_VERIFY: return "verify";
-    case WHISTLE__V1__REQUEST__CALL_CLOSE: return "close";
-    case WHISTLE__V1__REQUEST__CALL_RATE: return "rate";
-    case WHISTLE__V1__REQUEST__CALL_LIST_NODES: return "list_nodes";
-    case WHISTLE__V1__REQUEST__CALL_LIST_DEPARTMENTS: return "list_departments";
-    case WHISTLE__V1__REQUEST__CALL_LIST_CATEGORIES: return "list_categories";
-    case WHISTLE__V1__REQUEST__CALL_SUBSCRIBE: return "subscribe";
-    case WHISTLE__V1__REQUEST__CALL_RESOLVE: return "resolve";
-    case WHISTLE__V1__REQUEST__CALL_SERVER_STATS: return "server_stats";
-    default: return "unknown";
+    if (req->call_case == WHISTLE__V1__REQUEST__CALL__NOT_SET)
+        return "none";
+    const authz_rule *r = authz_rule_for((int)req->call_case);
+    return r ? r->name : "unknown";
+}
+
+/* The call's message (every member of the oneof is a pointer at the same
+ * place) and its descriptor; NULL when the call is unknown. */
+static const ProtobufCMessage *call_body(const Whistle__V1__Request *req, const ProtobufCFieldDescriptor **fd)
+{
+    *fd = protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor, (unsigned)req->call_case);
+    if (!*fd || (*fd)->type != PROTOBUF_C_TYPE_MESSAGE)
+        return NULL;
+    return *(const ProtobufCMessage *const *)((const char *)req + (*fd)->offset);
+}
+
+/* What a call is about, for the audit log of a refused call: the first
+ * field of its message (a ticket, a code, a name; an id as "order:7"),
+ * looking into a nested record (AddNode.node -> its code). */
+static const char *call_target(const ProtobufCMessage *m, arena *a, int depth)
+{
+    if (!m || depth > 2 || m->descriptor->n_fields == 0)
+        return "";
+    const ProtobufCFieldDescriptor *f = &m->descriptor->fields[0];
+    for (unsigned i = 1; i < m->descriptor->n_fields; i++)
+        if (m->descriptor->fields[i].id < f->id)
+            f = &m->descriptor->fields[i];
+    if (f->label == PROTOBUF_C_LABEL_REPEATED)
+        return "";
+    const char *p = (const char *)m + f->offset;
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING:
+        return str0(*(char *const *)p);
+    case PROTOBUF_C_TYPE_UINT64: {
+        uint64_t v = *(const uint64_t *)p;
+        size_t n = strlen(f->name);
+        if (!v)
+            return "";
+        if (n > 3 && strcmp(f->name + n - 3, "_id") == 0)
+            return arena_printf(a, "%.*s:%llu", (int)(n - 3), f->name, (unsigned long long)v);
+        return arena_printf(a, "%llu", (unsigned long long)v);
+    }
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return call_target(*(const ProtobufCMessage *const *)p, a, depth + 1);
+    default:
+        return "";
     }
 }
 
 /* ------------------------------------------------------------ status */
+
+#define STATUS_LINE_MAX 1000
+
+static char *cut_long_lines(arena *a, const char *msg)
+{
+    size_t n = strlen(msg);
+    char *out = arena_alloc(a, n + 1), *o = out;
+    const char *p = msg;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (len > STATUS_LINE_MAX + 3) {
+            size_t cut = STATUS_LINE_MAX;
+            while (cut > 0 && ((unsigned char)p[cut] & 0xC0) == 0x80)
+                cut--;
+            memcpy(o, p, cut);
+            memcpy(o + cut, "...", 3);
+            o += cut + 3;
+        } else {
+            memcpy(o, p, len);
+            o += len;
+        }
+        p += len;
+        if (*p == '\n')
+            *o++ = *p++;
+    }
+    *o = 0;
+    return out;
+}
 
 static Whistle__V1__Response *vstatus(Whistle__V1__Response *resp, arena *a, Whistle__V1__Status__Code code,
                                       const char *fmt, va_list ap)
@@ -81,6 +120,13 @@ static Whistle__V1__Response *vstatus(Whistle__V1__Response *resp, arena *a, Whi
     if (n > 0) {
         s->message = arena_alloc(a, (size_t)n + 1);
         vsnprintf(s->message, (size_t)n + 1, fmt, ap);
+        /* Messages may quote what the client sent; a huge value must not
+         * make the answer huge (it would no longer fit a frame). Every line
+         * is cut at STATUS_LINE_MAX bytes, on a character boundary, ending
+         * in "..."; a message of many short lines (an import's list of bad
+         * lines) stays whole, and the writer fits that to the frame. */
+        if ((size_t)n > STATUS_LINE_MAX)
+            s->message = cut_long_lines(a, s->message);
     }
     resp->status = s;
     /* A failed call carries no result, even if it had begun building one. */
@@ -134,6 +180,44 @@ bool scope_covers(const char *scope, const char *node)
     if (!scope || !*scope || !node)
         return false;
     return strncmp(node, scope, strlen(scope)) == 0;
+}
+
+bool principal_covers(const Whistle__V1__Principal *p, const char *node)
+{
+    if (!p)
+        return false;
+    if (scope_covers(p->scope, node))
+        return true;
+    for (size_t i = 0; i < p->n_extra_scopes; i++)
+        if (scope_covers(p->extra_scopes[i], node))
+            return true;
+    return false;
+}
+
+bool principal_below(const Whistle__V1__Principal *p, const char *node)
+{
+    if (!p || !node || !*node)
+        return false;
+    if (scope_covers(node, p->scope))
+        return true;
+    for (size_t i = 0; i < p->n_extra_scopes; i++)
+        if (scope_covers(node, p->extra_scopes[i]))
+            return true;
+    return false;
+}
+
+const char *principal_common_scope(const Whistle__V1__Principal *p, arena *a)
+{
+    const char *s = str0(p->scope);
+    size_t n = strlen(s);
+    for (size_t i = 0; i < p->n_extra_scopes; i++) {
+        const char *e = str0(p->extra_scopes[i]);
+        size_t k = 0;
+        while (k < n && e[k] == s[k])
+            k++;
+        n = k;
+    }
+    return arena_strndup(a, s, n);
 }
 
 bool utf8_valid(const char *str, size_t n)
@@ -234,6 +318,19 @@ int api_seed(store *st, const char *path, int64_t now_ms, char *err, size_t errl
     return directory_seed(st, path, now_ms, err, errlen);
 }
 
+/* The role gate of authz.c, before anything is loaded. */
+static bool call_gate(call *c, const Whistle__V1__Request *req)
+{
+    if (authz_role_may((int)req->call_case, c->who->role))
+        return true;
+    const authz_rule *r = authz_rule_for((int)req->call_case);
+    const ProtobufCFieldDescriptor *fd;
+    const char *target = call_target(call_body(req, &fd), c->a, 0);
+    call_deny(c, target, "role %s may not %s (rule: %s)", role_name(c->who->role), c->name,
+              r ? r->rule : "no rule lets anyone make this call");
+    return false;
+}
+
 static bool call_begin(call *c, store *st, MDB_txn *txn, const Whistle__V1__Principal *who,
                        const Whistle__V1__Request *req, int64_t now_ms, arena *a, Whistle__V1__Response *resp,
                        stream_touched *touched)
@@ -249,6 +346,26 @@ static bool call_begin(call *c, store *st, MDB_txn *txn, const Whistle__V1__Prin
         call_fail(c, CODE(INVALID_ARGUMENT), "the request has no call set");
         return false;
     }
+    if (!call_gate(c, req))
+        return false;
+    /* A hand-built request may name the call but not carry its message;
+     * only a message without fields may be left out. */
+    const ProtobufCFieldDescriptor *fd;
+    const ProtobufCMessage *body = call_body(req, &fd);
+    if (!body && fd && fd->type == PROTOBUF_C_TYPE_MESSAGE &&
+        ((const ProtobufCMessageDescriptor *)fd->descriptor)->n_fields > 0) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "the %s call has no body", c->name);
+        return false;
+    }
+    return true;
+}
+
+bool api_authorize(store *st, const Whistle__V1__Principal *who, const Whistle__V1__Request *req, int64_t now_ms,
+                   arena *a, Whistle__V1__Response *resp)
+{
+    call c;
+    if (!call_begin(&c, st, NULL, who, req, now_ms, a, resp, NULL))
+        return false;
     return true;
 }
 
@@ -258,18 +375,21 @@ static void call_end(call *c)
         api_status(c->resp, c->a, CODE(OK), "%s", "");
 }
 
-void api_read(store *st, MDB_txn *txn, const Whistle__V1__Principal *who, const Whistle__V1__Request *req,
-              int64_t now_ms, arena *a, Whistle__V1__Response *resp)
+void call_read_personal(call *c, const char *target, const char *what)
+{
+    c->read_target = target;
+    c->read_what = what;
+}
+
+void api_read_audited(store *st, MDB_txn *txn, const Whistle__V1__Principal *who,
+                      const Whistle__V1__Request *req, int64_t now_ms, arena *a, Whistle__V1__Response *resp,
+                      api_read_audit *audit)
 {
     call c;
+    if (audit)
+        *audit = (api_read_audit){0};
     if (!call_begin(&c, st, txn, who, req, now_ms, a, resp, NULL))
         return;
-    /* Every member of the call oneof is a pointer at the same place. */
-    if (!req->get_event && req->call_case != WHISTLE__V1__REQUEST__CALL_LIST_DEPARTMENTS &&
-        req->call_case != WHISTLE__V1__REQUEST__CALL_LIST_CATEGORIES) {
-        call_fail(&c, CODE(INVALID_ARGUMENT), "the %s call has no body", c.name);
-        return;
-    }
     switch (req->call_case) {
     case WHISTLE__V1__REQUEST__CALL_GET_EVENT:
         event_get(&c, req->get_event);
@@ -289,20 +409,56 @@ void api_read(store *st, MDB_txn *txn, const Whistle__V1__Principal *who, const 
     case WHISTLE__V1__REQUEST__CALL_LIST_CATEGORIES:
         directory_list_categories(&c);
         break;
+    case WHISTLE__V1__REQUEST__CALL_LOOKUP_TICKET:
+        event_lookup(&c, req->lookup_ticket);
+        break;
+    case WHISTLE__V1__REQUEST__CALL_PROPOSE_DEPARTMENTS:
+        dispatch_propose(&c, req->propose_departments);
+        break;
+    case WHISTLE__V1__REQUEST__CALL_EXPORT_DIRECTORY:
+        admin_export(&c, req->export_directory);
+        break;
+    case WHISTLE__V1__REQUEST__CALL_LIST_PRINCIPALS:
+        admin_list_principals(&c, req->list_principals);
+        break;
+    case WHISTLE__V1__REQUEST__CALL_QUERY_AUDIT:
+        admin_query_audit(&c, req->query_audit);
+        break;
+    case WHISTLE__V1__REQUEST__CALL_GET_ADMISSION_LIST:
+        task_get_admission(&c, req->get_admission_list);
+        break;
+    case WHISTLE__V1__REQUEST__CALL_LIST_TASKS:
+        task_list(&c, req->list_tasks);
+        break;
     case WHISTLE__V1__REQUEST__CALL_HELLO:
     case WHISTLE__V1__REQUEST__CALL_PING:
     case WHISTLE__V1__REQUEST__CALL_SUBSCRIBE:
     case WHISTLE__V1__REQUEST__CALL_SERVER_STATS:
+    case WHISTLE__V1__REQUEST__CALL_RELOAD_CRL:
         call_fail(&c, CODE(INTERNAL), "%s is answered by the server, not by api_read", c.name);
         break;
     default:
         if (api_is_write(req))
             call_fail(&c, CODE(INTERNAL), "%s is a write; it goes to the writer", c.name);
+        else if (oversight_read(&c, req))
+            break;
         else
             call_fail(&c, CODE(UNIMPLEMENTED), "call %d is not known to this server", (int)req->call_case);
         break;
     }
     call_end(&c);
+    if (c.read_what && c.resp->status && c.resp->status->code == CODE(OK)) {
+        if (audit)
+            *audit = (api_read_audit){.call = c.name, .target = str0(c.read_target), .what = c.read_what};
+        else
+            audit_read_queue(st, now_ms, str0(who->name), c.name, c.read_target, c.read_what);
+    }
+}
+
+void api_read(store *st, MDB_txn *txn, const Whistle__V1__Principal *who, const Whistle__V1__Request *req,
+              int64_t now_ms, arena *a, Whistle__V1__Response *resp)
+{
+    api_read_audited(st, txn, who, req, now_ms, a, resp, NULL);
 }
 
 void api_write(store *st, MDB_txn *txn, const Whistle__V1__Principal *who, const Whistle__V1__Request *req,
@@ -311,11 +467,6 @@ void api_write(store *st, MDB_txn *txn, const Whistle__V1__Principal *who, const
     call c;
     if (!call_begin(&c, st, txn, who, req, now_ms, a, resp, touched))
         return;
-    /* A hand-built request may carry the case but not its message. */
-    if (api_is_write(req) && !req->report) {
-        call_fail(&c, CODE(INVALID_ARGUMENT), "the %s call has no body", c.name);
-        return;
-    }
     switch (req->call_case) {
     case WHISTLE__V1__REQUEST__CALL_REPORT:
         event_report(&c, req->report);
@@ -353,8 +504,42 @@ void api_write(store *st, MDB_txn *txn, const Whistle__V1__Principal *who, const
     case WHISTLE__V1__REQUEST__CALL_RETURN_ORDER:
         dispatch_return(&c, req->return_order);
         break;
+    case WHISTLE__V1__REQUEST__CALL_IMPORT_DIRECTORY:
+        admin_import(&c, req->import_directory);
+        break;
+    case WHISTLE__V1__REQUEST__CALL_ADD_NODE:
+        admin_add_node(&c, req->add_node);
+        break;
+    case WHISTLE__V1__REQUEST__CALL_UPDATE_NODE:
+        admin_update_node(&c, req->update_node);
+        break;
+    case WHISTLE__V1__REQUEST__CALL_MOVE_NODE:
+        admin_move_node(&c, req->move_node);
+        break;
+    case WHISTLE__V1__REQUEST__CALL_PUT_DEPARTMENT:
+        admin_put_department(&c, req->put_department);
+        break;
+    case WHISTLE__V1__REQUEST__CALL_PUT_CATEGORY:
+        admin_put_category(&c, req->put_category);
+        break;
+    case WHISTLE__V1__REQUEST__CALL_ADD_PRINCIPAL:
+        admin_add_principal(&c, req->add_principal);
+        break;
+    case WHISTLE__V1__REQUEST__CALL_UPDATE_PRINCIPAL:
+        admin_update_principal(&c, req->update_principal);
+        break;
+    case WHISTLE__V1__REQUEST__CALL_SET_ADMISSION_LIST:
+        task_set_admission(&c, req->set_admission_list);
+        break;
+    case WHISTLE__V1__REQUEST__CALL_PUSH_TASK:
+        task_push(&c, req->push_task);
+        break;
+    case WHISTLE__V1__REQUEST__CALL_COMPLETE_TASK:
+        task_complete(&c, req->complete_task);
+        break;
     default:
-        call_fail(&c, CODE(INTERNAL), "%s is not a write; it is answered from a read transaction", c.name);
+        if (!oversight_write(&c, req))
+            call_fail(&c, CODE(INTERNAL), "%s is not a write; it is answered from a read transaction", c.name);
         break;
     }
     call_end(&c);

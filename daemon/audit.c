@@ -1,15 +1,17 @@
 /* audit.c: see audit.h. */
 #include "audit.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* A record waiting in the queue: a denial (rule set) or a read (read set). */
 struct denial {
     struct denial *next;
     int64_t at_ms;
-    char *principal, *call, *target, *rule;
+    char *principal, *call, *target, *rule, *read;
 };
 
 struct audit_queue {
@@ -35,6 +37,7 @@ static void denial_free(struct denial *d)
     free(d->call);
     free(d->target);
     free(d->rule);
+    free(d->read);
     free(d);
 }
 
@@ -60,8 +63,8 @@ size_t audit_queue_len(struct audit_queue *q)
 
 static char *dup0(const char *s) { return strdup(s ? s : ""); }
 
-void audit_deny(store *st, int64_t now_ms, const char *principal, const char *call, const char *target,
-                const char *rule)
+static void enqueue(store *st, int64_t now_ms, const char *principal, const char *call, const char *target,
+                    const char *rule, const char *read)
 {
     struct audit_queue *q = st->denials;
     pthread_mutex_lock(&q->mu);
@@ -69,7 +72,7 @@ void audit_deny(store *st, int64_t now_ms, const char *principal, const char *ca
         /* A flood of refused calls must not grow memory without bound; one
          * line per thousand keeps the log readable too. */
         if (q->dropped++ % 1000 == 0)
-            fprintf(stderr, "whistled: audit: denial queue full, dropping denials (%llu so far)\n",
+            fprintf(stderr, "whistled: audit: queue full, dropping denials and reads (%llu so far)\n",
                     (unsigned long long)q->dropped);
         pthread_mutex_unlock(&q->mu);
         return;
@@ -82,12 +85,51 @@ void audit_deny(store *st, int64_t now_ms, const char *principal, const char *ca
     d->call = dup0(call);
     d->target = dup0(target);
     d->rule = dup0(rule);
-    if (!d->principal || !d->call || !d->target || !d->rule)
+    d->read = dup0(read);
+    if (!d->principal || !d->call || !d->target || !d->rule || !d->read)
         abort();
     *q->tail = d;
     q->tail = &d->next;
     q->n++;
     pthread_mutex_unlock(&q->mu);
+}
+
+void audit_deny(store *st, int64_t now_ms, const char *principal, const char *call, const char *target,
+                const char *rule)
+{
+    enqueue(st, now_ms, principal, call, target, rule, "");
+}
+
+void audit_read_queue(store *st, int64_t now_ms, const char *principal, const char *call, const char *target,
+                      const char *what)
+{
+    enqueue(st, now_ms, principal, call, target, "", what);
+}
+
+/* Index keys: [str 0x00] at_ms BE seq BE. Strings longer than this are cut
+ * in the index (the record keeps them whole); LMDB keys stop at 511. */
+#define IDX_STR_MAX 400
+
+static size_t idx_key(uint8_t *key, const char *str, int64_t at_ms, uint64_t seq)
+{
+    size_t n = 0;
+    if (str) {
+        n = strlen(str);
+        if (n > IDX_STR_MAX)
+            n = IDX_STR_MAX;
+        memcpy(key, str, n);
+        key[n++] = 0;
+    }
+    store_be64(key + n, at_ms > 0 ? (uint64_t)at_ms : 0);
+    store_be64(key + n + 8, seq);
+    return n + 16;
+}
+
+static int put_index(MDB_txn *txn, MDB_dbi dbi, const char *str, int64_t at_ms, uint64_t seq)
+{
+    uint8_t key[IDX_STR_MAX + 1 + 16];
+    MDB_val k = {idx_key(key, str, at_ms, seq), key}, v = {0, ""};
+    return mdb_put(txn, dbi, &k, &v, 0);
 }
 
 static int put_record(store *st, MDB_txn *txn, Whistled__AuditRecord *r)
@@ -99,7 +141,14 @@ static int put_record(store *st, MDB_txn *txn, Whistled__AuditRecord *r)
     r->seq = seq;
     uint8_t key[8];
     store_be64(key, seq);
-    return store_put(txn, st->audit, key, sizeof key, &r->base);
+    rc = store_put(txn, st->audit, key, sizeof key, &r->base);
+    if (!rc)
+        rc = put_index(txn, st->audit_by_time, NULL, r->at_ms, seq);
+    if (!rc)
+        rc = put_index(txn, st->audit_by_principal, r->principal, r->at_ms, seq);
+    if (!rc && r->target && *r->target)
+        rc = put_index(txn, st->audit_by_target, r->target, r->at_ms, seq);
+    return rc;
 }
 
 int audit_append(store *st, MDB_txn *txn, int64_t now_ms, const char *principal, const char *call,
@@ -121,6 +170,7 @@ int audit_append(store *st, MDB_txn *txn, int64_t now_ms, const char *principal,
         protobuf_c_message_pack(after, packed);
         r.after.data = packed;
         r.after.len = n;
+        r.record_type = (char *)after->descriptor->name;
     }
     int rc = put_record(st, txn, &r);
     free(packed);
@@ -149,6 +199,7 @@ int audit_flush_denials(store *st, MDB_txn *txn)
         r.call = d->call;
         r.target = d->target;
         r.denied = d->rule;
+        r.read = d->read;
         rc = put_record(st, child, &r);
     }
     if (child) {
@@ -158,7 +209,7 @@ int audit_flush_denials(store *st, MDB_txn *txn)
             rc = mdb_txn_commit(child);
     }
     if (rc)
-        fprintf(stderr, "whistled: audit: could not write %zu denials: %s\n", n, store_strerror(rc));
+        fprintf(stderr, "whistled: audit: could not write %zu denials and reads: %s\n", n, store_strerror(rc));
     for (struct denial *d = list, *nx; d; d = nx) {
         nx = d->next;
         denial_free(d);
@@ -192,4 +243,175 @@ int audit_read(store *st, MDB_txn *txn, uint64_t after_seq, size_t max, arena *a
     if (rc && rc != MDB_NOTFOUND)
         return rc;
     return n;
+}
+
+int audit_read_append(store *st, MDB_txn *txn, int64_t now_ms, const char *principal, const char *call,
+                      const char *target, const char *what)
+{
+    Whistled__AuditRecord r = WHISTLED__AUDIT_RECORD__INIT;
+    r.at_ms = now_ms;
+    r.principal = (char *)(principal ? principal : "");
+    r.call = (char *)(call ? call : "");
+    r.target = (char *)(target ? target : "");
+    r.read = (char *)(what ? what : "");
+    return put_record(st, txn, &r);
+}
+
+/* ------------------------------------------------------------ query */
+
+static char *hex_of(arena *a, const uint8_t *p, size_t n)
+{
+    static const char hx[] = "0123456789abcdef";
+    char *s = arena_alloc(a, 2 * n + 1);
+    for (size_t i = 0; i < n; i++) {
+        s[2 * i] = hx[p[i] >> 4];
+        s[2 * i + 1] = hx[p[i] & 15];
+    }
+    s[2 * n] = 0;
+    return s;
+}
+
+static uint8_t *unhex(arena *a, const char *s, size_t *n)
+{
+    size_t len = strlen(s);
+    if (len % 2 || len > 2 * (IDX_STR_MAX + 17))
+        return NULL;
+    uint8_t *p = arena_alloc(a, len / 2 + 1);
+    for (size_t i = 0; i < len / 2; i++) {
+        int v = 0;
+        for (int k = 0; k < 2; k++) {
+            char ch = s[2 * i + (size_t)k];
+            int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+            if (d < 0)
+                return NULL;
+            v = v << 4 | d;
+        }
+        p[i] = (uint8_t)v;
+    }
+    *n = len / 2;
+    return p;
+}
+
+int audit_query(store *st, MDB_txn *txn, const char *principal, const char *target, int64_t from_ms,
+                int64_t to_ms, const char *cursor, size_t max, arena *a, Whistled__AuditRecord ***out,
+                size_t *count, char **next)
+{
+    *count = 0;
+    principal = principal ? principal : "";
+    target = target ? target : "";
+    cursor = cursor ? cursor : "";
+    *out = NULL;
+    *next = "";
+    if (to_ms <= 0)
+        to_ms = INT64_MAX;
+    if (from_ms < 0)
+        from_ms = 0;
+
+    /* The most selective index first: target, then principal, then time.
+     * A target ending in '*' is a prefix: its rows are in target order, so
+     * the scan cannot stop at to_ms and filters instead. */
+    MDB_dbi dbi;
+    const char *str = NULL;
+    bool prefix_mode = false;
+    size_t tlen = strlen(target);
+    if (tlen) {
+        dbi = st->audit_by_target;
+        str = target;
+        if (target[tlen - 1] == '*') {
+            prefix_mode = true;
+            str = arena_strndup(a, target, tlen - 1);
+        }
+    } else if (*principal) {
+        dbi = st->audit_by_principal;
+        str = principal;
+    } else {
+        dbi = st->audit_by_time;
+    }
+    uint8_t *prefix = arena_alloc(a, IDX_STR_MAX + 18);
+    size_t plen = 0;
+    if (str) {
+        plen = strlen(str);
+        if (plen > IDX_STR_MAX)
+            plen = IDX_STR_MAX;
+        memcpy(prefix, str, plen);
+        if (!prefix_mode)
+            prefix[plen++] = 0;
+    }
+    uint8_t *start = arena_alloc(a, IDX_STR_MAX + 18);
+    size_t slen;
+    bool skip_equal = false;
+    if (*cursor) {
+        uint8_t *c = unhex(a, cursor, &slen);
+        if (!c || slen < plen + 16 || memcmp(c, prefix, plen) != 0)
+            return EINVAL;
+        start = c;
+        skip_equal = true;
+    } else if (prefix_mode) {
+        memcpy(start, prefix, plen);
+        slen = plen;
+    } else {
+        memcpy(start, prefix, plen);
+        store_be64(start + plen, (uint64_t)from_ms);
+        store_be64(start + plen + 8, 0);
+        slen = plen + 16;
+    }
+
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc)
+        return rc;
+    size_t cap = max < 64 ? max : 64, n = 0;
+    Whistled__AuditRecord **recs = arena_alloc(a, (cap ? cap : 1) * sizeof *recs);
+    uint8_t *last = NULL;
+    size_t last_len = 0;
+    bool more = false;
+    MDB_val k = {slen, start}, v;
+    MDB_cursor_op op = slen ? MDB_SET_RANGE : MDB_FIRST;
+    for (rc = mdb_cursor_get(cur, &k, &v, op); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const uint8_t *kd = k.mv_data;
+        if (k.mv_size < plen + 16 || memcmp(kd, prefix, plen) != 0)
+            break;
+        if (skip_equal && k.mv_size == slen && memcmp(kd, start, slen) == 0)
+            continue;
+        int64_t at = (int64_t)store_get_be64(kd + k.mv_size - 16);
+        uint64_t seq = store_get_be64(kd + k.mv_size - 8);
+        if (!prefix_mode && at > to_ms)
+            break;
+        if (prefix_mode && (at < from_ms || at > to_ms))
+            continue;
+        uint8_t sk[8];
+        store_be64(sk, seq);
+        Whistled__AuditRecord *r = NULL;
+        int grc = store_get(txn, st->audit, sk, 8, &whistled__audit_record__descriptor, a, (void **)&r);
+        if (grc == MDB_NOTFOUND)
+            continue;
+        if (grc) {
+            rc = grc;
+            break;
+        }
+        if (tlen && *principal && strcmp(r->principal, principal) != 0)
+            continue;
+        if (n == max) {
+            more = true;
+            break;
+        }
+        if (n == cap) {
+            cap *= 2;
+            Whistled__AuditRecord **bigger = arena_alloc(a, cap * sizeof *bigger);
+            memcpy(bigger, recs, n * sizeof *recs);
+            recs = bigger;
+        }
+        recs[n++] = r;
+        last = arena_alloc(a, k.mv_size);
+        memcpy(last, kd, k.mv_size);
+        last_len = k.mv_size;
+    }
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND && !more)
+        return rc;
+    *out = recs;
+    *count = n;
+    if (more && last)
+        *next = hex_of(a, last, last_len);
+    return 0;
 }

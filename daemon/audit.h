@@ -1,10 +1,17 @@
-/* audit.h: the append-only audit log (db "audit", key u64 BE seq).
+/* audit.h: the append-only audit log (db "audit", key u64 BE seq, with
+ * indexes by time, by principal and by target that change in the same
+ * transaction). No call deletes or rewrites a record.
  *
  * Changes are audited inside the transaction that makes them, so a record
  * exists exactly when its change was committed. Denials are different: they
  * happen on the loop thread (reads) or inside a call whose nested
  * transaction is rolled back, so they wait in a queue on the store and the
- * next write transaction (store_write_begin) or store_close writes them. */
+ * next write transaction (store_write_begin) or store_close writes them;
+ * the server starts such a transaction within a second when nothing else
+ * does (server.c, on_tick). Reads of personal data that an answer carries
+ * are written by the writer before the answer is sent (audit_read_append);
+ * the few noticed where that cannot wait (a subscription) are queued like
+ * denials. */
 #ifndef WHISTLED_AUDIT_H
 #define WHISTLED_AUDIT_H
 
@@ -20,10 +27,17 @@ int audit_append(store *st, MDB_txn *txn, int64_t now_ms, const char *principal,
                  const char *target, const void *before, size_t before_len, const ProtobufCMessage *after);
 
 /* Queues a denial (thread-safe). The queue is bounded: past AUDIT_QUEUE_MAX
- * waiting denials further ones are counted and dropped, with a log line. */
+ * waiting records further ones are counted and dropped, with a log line. */
 #define AUDIT_QUEUE_MAX 10000
 void audit_deny(store *st, int64_t now_ms, const char *principal, const char *call, const char *target,
                 const char *rule);
+/* Queues a read of personal data (what: "contact", ...), the same way. */
+void audit_read_queue(store *st, int64_t now_ms, const char *principal, const char *call, const char *target,
+                      const char *what);
+/* Appends a read of personal data inside txn (the writer, before the answer
+ * that carries it is sent). */
+int audit_read_append(store *st, MDB_txn *txn, int64_t now_ms, const char *principal, const char *call,
+                      const char *target, const char *what);
 
 /* Writes the queued denials into txn (in a nested transaction, so that a
  * failure leaves txn usable; the denials are then dropped with a log line). */
@@ -35,6 +49,16 @@ int audit_flush_denials(store *st, MDB_txn *txn);
 typedef int (*audit_visit_fn)(void *ctx, const Whistled__AuditRecord *rec);
 int audit_read(store *st, MDB_txn *txn, uint64_t after_seq, size_t max, arena *a, audit_visit_fn fn,
                void *ctx);
+
+/* Records in time order with filters (any may be empty/0): an exact
+ * principal, a target (exact, or a prefix when it ends with '*'), at_ms in
+ * [from_ms, to_ms]. Resumes after cursor (an opaque string from the last
+ * call, "" to start); fills *next with the cursor for the next page ("" at
+ * the end). Results in a. Returns 0 with *count, EINVAL for a cursor that
+ * is not from such a query, or an MDB error code. */
+int audit_query(store *st, MDB_txn *txn, const char *principal, const char *target, int64_t from_ms,
+                int64_t to_ms, const char *cursor, size_t max, arena *a, Whistled__AuditRecord ***out,
+                size_t *count, char **next);
 
 /* The queue itself (store.c owns one). */
 struct audit_queue;

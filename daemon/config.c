@@ -29,6 +29,9 @@ void config_defaults(config *c)
     c->max_output = 4u << 20;
     c->max_connections = 10000;
     c->idle_timeout = 0;
+    c->handshake_timeout = 10;
+    c->frame_timeout = 30;
+    c->drain_timeout = 10;
     set_str(&c->ca, "");
     set_str(&c->cert, "");
     set_str(&c->key, "");
@@ -40,6 +43,7 @@ void config_defaults(config *c)
     c->map_max = (size_t)16 << 30;
     set_str(&c->seed, "");
     c->log_level = LOG_LVL_INFO;
+    policy_defaults(&c->policy);
 }
 
 void config_free(config *c)
@@ -52,6 +56,8 @@ void config_free(config *c)
     free(c->crl);
     free(c->store_dir);
     free(c->seed);
+    free(c->test_clock);
+    policy_free(&c->policy);
     memset(c, 0, sizeof *c);
 }
 
@@ -104,6 +110,12 @@ int config_set(config *c, const char *section, const char *key, const char *valu
             NUM(max_connections, 1, 1000000);
         if (strcmp(key, "idle_timeout") == 0)
             NUM(idle_timeout, 0, 86400 * 30);
+        if (strcmp(key, "handshake_timeout") == 0)
+            NUM(handshake_timeout, 1, 3600);
+        if (strcmp(key, "frame_timeout") == 0)
+            NUM(frame_timeout, 1, 3600);
+        if (strcmp(key, "drain_timeout") == 0)
+            NUM(drain_timeout, 1, 3600);
     } else if (strcmp(section, "tls") == 0) {
         char **dst = strcmp(key, "ca") == 0     ? &c->ca
                      : strcmp(key, "cert") == 0 ? &c->cert
@@ -157,7 +169,13 @@ int config_set(config *c, const char *section, const char *key, const char *valu
             return 0;
         }
     } else {
-        snprintf(err, errlen, "unknown section [%s]: expected [server], [tls], [store] or [log]", section);
+        int prc = policy_set(&c->policy, section, key, value, err, errlen);
+        if (prc <= 0)
+            return prc;
+        snprintf(err, errlen,
+                 "unknown section [%s]: expected [server], [tls], [store], [log], [calendar], [deadline] or "
+                 "[emergency]",
+                 section);
         return -1;
     }
 #undef NUM
@@ -236,6 +254,8 @@ int config_validate(const config *c, char *err, size_t errlen)
         snprintf(err, errlen, "store.map_max (%zu) is below store.map_size (%zu)", c->map_max, c->map_size);
         return -1;
     }
+    if (policy_validate(&c->policy, err, errlen) < 0)
+        return -1;
     if (*c->seed && access(c->seed, R_OK) != 0) {
         snprintf(err, errlen, "store.seed = %s: cannot read: %s", c->seed, strerror(errno));
         return -1;

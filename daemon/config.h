@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "calendar.h"
 #include "store.h"
 
 typedef struct config {
@@ -18,6 +19,9 @@ typedef struct config {
     size_t max_output;
     uint32_t max_connections;
     uint32_t idle_timeout; /* seconds, 0 = never */
+    uint32_t handshake_timeout; /* seconds to finish the TLS handshake */
+    uint32_t frame_timeout;     /* seconds to finish a frame once begun */
+    uint32_t drain_timeout;     /* seconds a stop waits for clients to take their answers */
     /* [tls] */
     char *ca, *cert, *key, *crl;
     /* [store] */
@@ -28,6 +32,11 @@ typedef struct config {
     char *seed;
     /* [log] */
     int log_level;
+    /* [calendar], [deadline], [emergency]: calendar.c */
+    deadline_policy policy;
+    /* --test-clock FILE (a flag only, never from the file): tests drive
+     * time by writing the current Unix ms into FILE. */
+    char *test_clock;
 } config;
 
 void config_defaults(config *c);

@@ -1,12 +1,12 @@
 /* directory.c: see directory.h. */
 #include "directory.h"
 
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "audit.h"
+#include "dirio.h"
 
 /* ------------------------------------------------------------ lookups */
 
@@ -61,11 +61,28 @@ static const char *const role_names[] = {"unspecified", "admin",     "operator",
 static const char *const kind_names[] = {"unspecified", "district", "street", "community", "grid", "building"};
 static const size_t kind_code_len[] = {0, 6, 9, 12, 15, 18};
 
+/* Words a spreadsheet may use instead of ours. */
+static const struct {
+    const char *word;
+    int value;
+} role_alias[] = {
+    {"管理员", 1}, {"值班员", 2}, {"指挥中心", 2}, {"部门", 3}, {"网格员", 4}, {"社区", 5}, {"社区工作者", 5},
+    {"自助终端", 6}, {"终端", 6}, {"对接系统", 7}, {"集成", 7}, {"传感器", 8},
+}, kind_alias[] = {
+    {"区", 1}, {"县", 1}, {"区县", 1}, {"街道", 2}, {"乡镇", 2}, {"镇", 2}, {"乡", 2},
+    {"社区", 3}, {"村", 3}, {"网格", 4}, {"楼栋", 5}, {"院落", 5}, {"楼", 5},
+};
+
 bool directory_role_parse(const char *s, Whistle__V1__Role *out)
 {
     for (size_t i = 1; s && i < sizeof role_names / sizeof *role_names; i++)
         if (strcmp(s, role_names[i]) == 0) {
             *out = (Whistle__V1__Role)i;
+            return true;
+        }
+    for (size_t i = 0; s && i < sizeof role_alias / sizeof *role_alias; i++)
+        if (strcmp(s, role_alias[i].word) == 0) {
+            *out = (Whistle__V1__Role)role_alias[i].value;
             return true;
         }
     return false;
@@ -78,7 +95,224 @@ bool directory_kind_parse(const char *s, Whistle__V1__NodeKind *out)
             *out = (Whistle__V1__NodeKind)i;
             return true;
         }
+    for (size_t i = 0; s && i < sizeof kind_alias / sizeof *kind_alias; i++)
+        if (strcmp(s, kind_alias[i].word) == 0) {
+            *out = (Whistle__V1__NodeKind)kind_alias[i].value;
+            return true;
+        }
     return false;
+}
+
+size_t directory_code_len(Whistle__V1__NodeKind k)
+{
+    return (size_t)k < sizeof kind_code_len / sizeof *kind_code_len ? kind_code_len[k] : 0;
+}
+
+bool directory_dept_code_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 32)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+            return false;
+    return true;
+}
+
+/* ------------------------------------------------------------ time limits */
+
+#define TU(x) WHISTLE__V1__TIME_UNIT__TIME_UNIT_##x
+
+static const struct {
+    const char *word;
+    Whistle__V1__TimeUnit unit;
+    uint32_t max; /* about a year, so that a typo is caught */
+} units[] = {
+    {"wh", TU(WORKING_HOURS), 2000}, {"wd", TU(WORKING_DAYS), 250},  {"m", TU(MINUTES), 527040},
+    {"min", TU(MINUTES), 527040},    {"h", TU(HOURS), 8784},         {"d", TU(DAYS), 366},
+    {"工作小时", TU(WORKING_HOURS), 2000}, {"工作时", TU(WORKING_HOURS), 2000}, {"个工作日", TU(WORKING_DAYS), 250},
+    {"工作日", TU(WORKING_DAYS), 250},     {"分钟", TU(MINUTES), 527040},       {"个小时", TU(HOURS), 8784},
+    {"小时", TU(HOURS), 8784},             {"天", TU(DAYS), 366},               {"日", TU(DAYS), 366},
+};
+
+int directory_limit_parse(const char *s, Whistle__V1__TimeLimit *out, const char **why)
+{
+    whistle__v1__time_limit__init(out);
+    s = str0(s);
+    while (*s == ' ')
+        s++;
+    if (!*s)
+        return 0;
+    uint64_t v = 0;
+    const char *p = s;
+    while (*p >= '0' && *p <= '9' && v < 1000000)
+        v = v * 10 + (uint64_t)(*p++ - '0');
+    if (p == s) {
+        *why = "a limit is a number and a unit: 30m, 2h, 3d, 4wh (working hours), 7wd (working days)";
+        return -1;
+    }
+    while (*p == ' ')
+        p++;
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
+        if (strcmp(p, units[i].word) != 0)
+            continue;
+        if (v == 0 || v > units[i].max) {
+            *why = "the amount is out of range (1 up to about a year)";
+            return -1;
+        }
+        out->amount = (uint32_t)v;
+        out->unit = units[i].unit;
+        return 0;
+    }
+    *why = "unknown unit: use m (minutes), h (hours), d (days), wh (working hours) or wd (working days)";
+    return -1;
+}
+
+const char *directory_limit_format(const Whistle__V1__TimeLimit *l, arena *a)
+{
+    if (!l || !l->amount)
+        return "";
+    const char *u = l->unit == TU(MINUTES) ? "m" : l->unit == TU(HOURS) ? "h" : l->unit == TU(DAYS) ? "d"
+                    : l->unit == TU(WORKING_HOURS) ? "wh" : l->unit == TU(WORKING_DAYS) ? "wd" : "?";
+    return arena_printf(a, "%u%s", l->amount, u);
+}
+
+#define MAX_STAGES 8
+
+int directory_stages_parse(const char *s, arena *a, Whistle__V1__Stage ***out, size_t *n, const char **why)
+{
+    *out = NULL;
+    *n = 0;
+    char *copy = arena_strdup(a, str0(s));
+    /* the full-width semicolon as well: a Chinese spreadsheet has it */
+    for (char *p; (p = strstr(copy, "；"));) {
+        *p = ';';
+        memmove(p + 1, p + 3, strlen(p + 3) + 1);
+    }
+    Whistle__V1__Stage **v = arena_alloc(a, (MAX_STAGES + 1) * sizeof *v);
+    for (char *save = NULL, *part = strtok_r(copy, ";", &save); part; part = strtok_r(NULL, ";", &save)) {
+        while (*part == ' ')
+            part++;
+        size_t len = strlen(part);
+        while (len && part[len - 1] == ' ')
+            part[--len] = 0;
+        if (!len)
+            continue;
+        if (*n == MAX_STAGES) {
+            *why = "at most 8 stages";
+            return -1;
+        }
+        char *sp = strrchr(part, ' ');
+        if (!sp) {
+            *why = "a stage is a name and a limit: \"责令停工/Stop work 4wh\"";
+            return -1;
+        }
+        *sp = 0;
+        Whistle__V1__Stage *st = arena_alloc(a, sizeof *st);
+        whistle__v1__stage__init(st);
+        st->limit = arena_alloc(a, sizeof *st->limit);
+        if (directory_limit_parse(sp + 1, st->limit, why) < 0)
+            return -1;
+        if (!st->limit->amount) {
+            *why = "a stage needs a limit: \"责令停工/Stop work 4wh\"";
+            return -1;
+        }
+        char *slash = strchr(part, '/');
+        if (slash) {
+            *slash = 0;
+            st->name_en = slash + 1;
+        }
+        st->name_zh = part;
+        /* one name alone: Chinese if it has any, else English */
+        if (!slash && utf8_valid(part, strlen(part))) {
+            bool ascii = true;
+            for (const char *q = part; *q; q++)
+                ascii &= (unsigned char)*q < 0x80;
+            if (ascii) {
+                st->name_en = part;
+                st->name_zh = (char *)"";
+            }
+        }
+        if (!*str0(st->name_zh) && !*str0(st->name_en)) {
+            *why = "a stage needs a name";
+            return -1;
+        }
+        v[(*n)++] = st;
+    }
+    *out = v;
+    return 0;
+}
+
+const char *directory_stages_format(const Whistle__V1__Category *k, arena *a)
+{
+    const char *s = "";
+    for (size_t i = 0; i < k->n_stages; i++) {
+        const Whistle__V1__Stage *st = k->stages[i];
+        const char *zh = str0(st->name_zh), *en = str0(st->name_en);
+        const char *name = *zh && *en ? arena_printf(a, "%s/%s", zh, en) : *zh ? zh : en;
+        s = arena_printf(a, "%s%s%s %s", s, i ? "; " : "", name, directory_limit_format(st->limit, a));
+    }
+    return s;
+}
+
+static uint32_t in_minutes(const Whistle__V1__TimeLimit *l)
+{
+    if (!l)
+        return 0;
+    switch (l->unit) {
+    case TU(MINUTES): return l->amount;
+    case TU(HOURS): return l->amount * 60;
+    case TU(DAYS): return l->amount * 24 * 60;
+    default: return 0;
+    }
+}
+
+void directory_category_mirror(Whistle__V1__Category *k)
+{
+    k->check_in_minutes = 0;
+    k->resolve_hours = 0;
+    for (size_t i = 0; i < k->n_limits; i++) {
+        if (k->limits[i]->priority != WHISTLE__V1__PRIORITY__PRIORITY_UNSPECIFIED)
+            continue;
+        k->check_in_minutes = in_minutes(k->limits[i]->check_in);
+        uint32_t rm = in_minutes(k->limits[i]->resolve);
+        k->resolve_hours = rm % 60 == 0 ? rm / 60 : 0;
+    }
+}
+
+static Whistle__V1__TimeLimit *limit_new(arena *a, uint32_t amount, Whistle__V1__TimeUnit unit)
+{
+    Whistle__V1__TimeLimit *l = arena_alloc(a, sizeof *l);
+    whistle__v1__time_limit__init(l);
+    l->amount = amount;
+    l->unit = amount ? unit : TU(UNSPECIFIED);
+    return l;
+}
+
+Whistle__V1__PriorityLimits *directory_limits_for(const Whistle__V1__Category *k, Whistle__V1__Priority p,
+                                                  arena *a)
+{
+    if (p == WHISTLE__V1__PRIORITY__PRIORITY_UNSPECIFIED)
+        p = WHISTLE__V1__PRIORITY__PRIORITY_NORMAL;
+    const Whistle__V1__PriorityLimits *own = NULL, *dflt = NULL;
+    for (size_t i = 0; i < k->n_limits; i++) {
+        if (k->limits[i]->priority == p)
+            own = k->limits[i];
+        else if (k->limits[i]->priority == WHISTLE__V1__PRIORITY__PRIORITY_UNSPECIFIED)
+            dflt = k->limits[i];
+    }
+    Whistle__V1__PriorityLimits *out = arena_alloc(a, sizeof *out);
+    whistle__v1__priority_limits__init(out);
+    out->priority = p;
+    const Whistle__V1__TimeLimit *ci = own && own->check_in && own->check_in->amount ? own->check_in
+                                       : dflt && dflt->check_in && dflt->check_in->amount ? dflt->check_in
+                                                                                          : NULL;
+    const Whistle__V1__TimeLimit *rs = own && own->resolve && own->resolve->amount ? own->resolve
+                                       : dflt && dflt->resolve && dflt->resolve->amount ? dflt->resolve
+                                                                                        : NULL;
+    out->check_in = ci ? limit_new(a, ci->amount, ci->unit) : limit_new(a, k->check_in_minutes, TU(MINUTES));
+    out->resolve = rs ? limit_new(a, rs->amount, rs->unit) : limit_new(a, k->resolve_hours, TU(HOURS));
+    return out;
 }
 
 const char *directory_kind_name(Whistle__V1__NodeKind k)
@@ -102,16 +336,29 @@ void directory_list_nodes(call *c, const Whistle__V1__ListNodes *req)
     }
     const char *prefix;
     if (*parent) {
-        if (!digits_ok(parent, strlen(parent)) || !directory_node_get(c->st, c->txn, parent, c->a)) {
+        if (!digits_ok(parent, strlen(parent)) || strlen(parent) > 18) {
+            call_fail(c, CODE(INVALID_ARGUMENT), "parent \"%.40s\" is not a node code (6 to 18 digits)", parent);
+            return;
+        }
+        if (!directory_node_get(c->st, c->txn, parent, c->a)) {
             call_fail(c, CODE(NOT_FOUND), "no node %s", parent);
+            return;
+        }
+        /* Inside the scope, and on the path above it: a kiosk may name its
+         * street and the street's neighbours, not list another district. */
+        if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, parent) && !principal_below(c->who, parent)) {
+            call_deny(c, parent,
+                      "node %s is outside your scope %s (rule: the tree of places is read inside the caller's "
+                      "scope and along the path above it)",
+                      parent, str0(c->who->scope));
             return;
         }
         prefix = parent;
     } else if (c->who->role == ROLE(ADMIN)) {
         prefix = "";
     } else {
-        prefix = str0(c->who->scope);
-        if (!*prefix) {
+        prefix = c->who->n_extra_scopes ? principal_common_scope(c->who, c->a) : str0(c->who->scope);
+        if (!*str0(c->who->scope)) {
             call_fail(c, CODE(FAILED_PRECONDITION), "principal %s has no scope; an admin must give it one",
                       str0(c->who->name));
             return;
@@ -140,6 +387,8 @@ void directory_list_nodes(call *c, const Whistle__V1__ListNodes *req)
         if (*parent && strcmp(str0(n->parent), parent) != 0)
             continue;
         if (req->kind && n->kind != req->kind)
+            continue;
+        if (!*parent && c->who->role != ROLE(ADMIN) && c->who->n_extra_scopes && !principal_covers(c->who, n->code))
             continue;
         ptr_vec_push(c->a, &out, n);
     }
@@ -210,382 +459,7 @@ void directory_list_categories(call *c)
 
 /* ------------------------------------------------------------ seed */
 
-typedef struct seed {
-    store *st;
-    MDB_txn *txn;
-    arena *a;
-    const char *path;
-    char *err;
-    size_t errlen;
-    const char *section; /* "nodes", ... */
-    size_t index;
-    const char *code; /* the entry's code or name, once known */
-} seed;
-
-static int seed_err(seed *s, const char *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int seed_err(seed *s, const char *field, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (s->section)
-        snprintf(s->err, s->errlen, "seed %s: %s[%zu]%s%s%s: field \"%s\": %s; nothing was loaded", s->path,
-                 s->section, s->index, s->code ? " (" : "", s->code ? s->code : "", s->code ? ")" : "", field,
-                 msg);
-    else
-        snprintf(s->err, s->errlen, "seed %s: %s; nothing was loaded", s->path, msg);
-    return -1;
-}
-
-/* A string member: NULL out when absent and not required. */
-static int seed_str(seed *s, json_t *o, const char *field, bool required, size_t max, const char **out)
-{
-    json_t *j = json_object_get(o, field);
-    *out = NULL;
-    if (!j || json_is_null(j)) {
-        if (required)
-            return seed_err(s, field, "missing");
-        return 0;
-    }
-    if (!json_is_string(j))
-        return seed_err(s, field, "must be a string");
-    const char *v = json_string_value(j);
-    size_t n = json_string_length(j);
-    if (strlen(v) != n)
-        return seed_err(s, field, "contains a NUL byte");
-    if (n > max)
-        return seed_err(s, field, "longer than %zu bytes", max);
-    if (required && n == 0)
-        return seed_err(s, field, "empty");
-    *out = v;
-    return 0;
-}
-
-static int seed_uint(seed *s, json_t *o, const char *field, uint32_t max, uint32_t *out)
-{
-    json_t *j = json_object_get(o, field);
-    *out = 0;
-    if (!j || json_is_null(j))
-        return 0;
-    if (!json_is_integer(j) || json_integer_value(j) < 0 || json_integer_value(j) > (json_int_t)max)
-        return seed_err(s, field, "must be a whole number from 0 to %u", max);
-    *out = (uint32_t)json_integer_value(j);
-    return 0;
-}
-
-static int seed_bool(seed *s, json_t *o, const char *field, bool dflt, bool *out)
-{
-    json_t *j = json_object_get(o, field);
-    *out = dflt;
-    if (!j || json_is_null(j))
-        return 0;
-    if (!json_is_boolean(j))
-        return seed_err(s, field, "must be true or false");
-    *out = json_is_true(j);
-    return 0;
-}
-
-static json_t *seed_section(seed *s, json_t *root, const char *name, int *rc)
-{
-    json_t *arr = json_object_get(root, name);
-    *rc = 0;
-    if (!arr)
-        return NULL;
-    if (!json_is_array(arr)) {
-        s->section = NULL;
-        *rc = seed_err(s, name, "\"%s\" must be an array", name);
-        return NULL;
-    }
-    s->section = name;
-    return arr;
-}
-
-static int seed_put(seed *s, MDB_dbi dbi, const char *key, const ProtobufCMessage *m, const char *field)
-{
-    MDB_val k = {strlen(key), (void *)key}, v;
-    int rc = mdb_get(s->txn, dbi, &k, &v);
-    if (rc == 0)
-        return seed_err(s, field, "duplicate: %s appears earlier in the list", key);
-    if (rc != MDB_NOTFOUND)
-        return seed_err(s, field, "store: %s", store_strerror(rc));
-    rc = store_put(s->txn, dbi, key, strlen(key), m);
-    if (rc)
-        return seed_err(s, field, "store: %s", store_strerror(rc));
-    return 0;
-}
-
-static int seed_nodes(seed *s, json_t *root, size_t *count)
-{
-    int rc;
-    json_t *arr = seed_section(s, root, "nodes", &rc), *o;
-    if (!arr)
-        return rc;
-    json_array_foreach(arr, s->index, o)
-    {
-        s->code = NULL;
-        if (!json_is_object(o))
-            return seed_err(s, "-", "each entry must be an object");
-        const char *code, *parent, *kind, *zh, *en;
-        if (seed_str(s, o, "code", true, 18, &code))
-            return -1;
-        s->code = code;
-        if (seed_str(s, o, "kind", true, 16, &kind) || seed_str(s, o, "parent", false, 18, &parent) ||
-            seed_str(s, o, "name_zh", false, 200, &zh) || seed_str(s, o, "name_en", false, 200, &en))
-            return -1;
-        Whistle__V1__Node n = WHISTLE__V1__NODE__INIT;
-        if (!directory_kind_parse(kind, &n.kind))
-            return seed_err(s, "kind", "\"%s\" is not one of district, street, community, grid, building", kind);
-        if (!digits_ok(code, kind_code_len[n.kind]))
-            return seed_err(s, "code", "a %s code is %zu digits", kind, kind_code_len[n.kind]);
-        if ((!zh || !*zh) && (!en || !*en))
-            return seed_err(s, "name_zh", "a node needs a name (name_zh or name_en)");
-        if (!utf8_valid(zh ? zh : "", zh ? strlen(zh) : 0) || !utf8_valid(en ? en : "", en ? strlen(en) : 0))
-            return seed_err(s, "name_zh", "names must be UTF-8");
-        parent = parent ? parent : "";
-        if (n.kind == WHISTLE__V1__NODE_KIND__NODE_KIND_DISTRICT) {
-            if (*parent)
-                return seed_err(s, "parent", "a district is a root: its parent must be empty");
-        } else {
-            if (!*parent)
-                return seed_err(s, "parent", "missing: a %s needs its %s", kind, kind_names[n.kind - 1]);
-            Whistle__V1__Node *p = directory_node_get(s->st, s->txn, parent, s->a);
-            if (!p)
-                return seed_err(s, "parent", "%s does not exist (parents must come earlier in the list)",
-                                parent);
-            if (p->kind != n.kind - 1 || strncmp(code, parent, strlen(parent)) != 0)
-                return seed_err(s, "parent",
-                                "%s is a %s; the parent of %s %s must be the %s whose code is its first %zu digits",
-                                parent, kind_names[p->kind], kind, code, kind_names[n.kind - 1],
-                                kind_code_len[n.kind - 1]);
-        }
-        n.code = (char *)code;
-        n.parent = (char *)parent;
-        n.name_zh = (char *)(zh ? zh : "");
-        n.name_en = (char *)(en ? en : "");
-        bool retired;
-        if (seed_bool(s, o, "retired", false, &retired))
-            return -1;
-        n.retired = retired;
-        if (seed_put(s, s->st->nodes, code, &n.base, "code"))
-            return -1;
-        (*count)++;
-    }
-    return 0;
-}
-
-static bool dept_code_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 32)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
-            return false;
-    return true;
-}
-
-static int seed_departments(seed *s, json_t *root, size_t *count)
-{
-    int rc;
-    json_t *arr = seed_section(s, root, "departments", &rc), *o;
-    if (!arr)
-        return rc;
-    json_array_foreach(arr, s->index, o)
-    {
-        s->code = NULL;
-        if (!json_is_object(o))
-            return seed_err(s, "-", "each entry must be an object");
-        const char *code, *zh, *en;
-        if (seed_str(s, o, "code", true, 32, &code))
-            return -1;
-        s->code = code;
-        if (seed_str(s, o, "name_zh", false, 200, &zh) || seed_str(s, o, "name_en", false, 200, &en))
-            return -1;
-        if (!dept_code_ok(code))
-            return seed_err(s, "code", "a department code is 1-32 of a-z 0-9 _ -");
-        Whistle__V1__Department d = WHISTLE__V1__DEPARTMENT__INIT;
-        d.code = (char *)code;
-        d.name_zh = (char *)(zh ? zh : "");
-        d.name_en = (char *)(en ? en : "");
-        if (seed_put(s, s->st->departments, code, &d.base, "code"))
-            return -1;
-        (*count)++;
-    }
-    return 0;
-}
-
-static int seed_categories(seed *s, json_t *root, size_t *count)
-{
-    int rc;
-    json_t *arr = seed_section(s, root, "categories", &rc), *o;
-    if (!arr)
-        return rc;
-    json_array_foreach(arr, s->index, o)
-    {
-        s->code = NULL;
-        if (!json_is_object(o))
-            return seed_err(s, "-", "each entry must be an object");
-        const char *code, *zh, *en;
-        if (seed_str(s, o, "code", true, 4, &code))
-            return -1;
-        s->code = code;
-        if (seed_str(s, o, "name_zh", false, 200, &zh) || seed_str(s, o, "name_en", false, 200, &en))
-            return -1;
-        size_t len = strlen(code);
-        if (!(len == 2 || len == 4) || !digits_ok(code, len))
-            return seed_err(s, "code", "a category code is 2 digits (major class) or 4 (major + minor)");
-        Whistle__V1__Category cat = WHISTLE__V1__CATEGORY__INIT;
-        cat.code = (char *)code;
-        cat.name_zh = (char *)(zh ? zh : "");
-        cat.name_en = (char *)(en ? en : "");
-        if (len == 4) {
-            char major[3] = {code[0], code[1], 0};
-            if (!directory_category_get(s->st, s->txn, major, s->a))
-                return seed_err(s, "code", "its major class %s does not exist (list majors before their minors)",
-                                major);
-        }
-        json_t *deps = json_object_get(o, "departments"), *d;
-        size_t i;
-        if (deps && !json_is_array(deps))
-            return seed_err(s, "departments", "must be an array of department codes");
-        if (deps) {
-            cat.n_departments = json_array_size(deps);
-            cat.departments = arena_alloc(s->a, (cat.n_departments + 1) * sizeof *cat.departments);
-            json_array_foreach(deps, i, d)
-            {
-                if (!json_is_string(d))
-                    return seed_err(s, "departments", "entry %zu is not a string", i);
-                const char *dc = json_string_value(d);
-                if (!directory_department_get(s->st, s->txn, dc, s->a))
-                    return seed_err(s, "departments", "department \"%s\" does not exist", dc);
-                for (size_t j = 0; j < i; j++)
-                    if (strcmp(cat.departments[j], dc) == 0)
-                        return seed_err(s, "departments", "department \"%s\" is listed twice", dc);
-                cat.departments[i] = (char *)dc;
-            }
-        }
-        /* a week in minutes, a year in hours: anything beyond is a typo */
-        if (seed_uint(s, o, "check_in_minutes", 7 * 24 * 60, &cat.check_in_minutes) ||
-            seed_uint(s, o, "resolve_hours", 366 * 24, &cat.resolve_hours))
-            return -1;
-        if (seed_put(s, s->st->categories, code, &cat.base, "code"))
-            return -1;
-        (*count)++;
-    }
-    return 0;
-}
-
-static int seed_principals(seed *s, json_t *root, size_t *count)
-{
-    int rc;
-    json_t *arr = seed_section(s, root, "principals", &rc), *o;
-    if (!arr)
-        return rc;
-    json_array_foreach(arr, s->index, o)
-    {
-        s->code = NULL;
-        if (!json_is_object(o))
-            return seed_err(s, "-", "each entry must be an object");
-        const char *name, *role, *scope, *dept;
-        if (seed_str(s, o, "name", true, 64, &name))
-            return -1;
-        s->code = name;
-        if (seed_str(s, o, "role", true, 16, &role) || seed_str(s, o, "scope", true, 18, &scope) ||
-            seed_str(s, o, "department", false, 32, &dept))
-            return -1;
-        if (!ident_ok(name, 64))
-            return seed_err(s, "name", "a principal name (the certificate CN) is 1-64 printable ASCII "
-                                       "characters without spaces");
-        Whistle__V1__Principal p = WHISTLE__V1__PRINCIPAL__INIT;
-        if (!directory_role_parse(role, &p.role))
-            return seed_err(s, "role",
-                            "\"%s\" is not one of admin, operator, department, grid_worker, community, kiosk, "
-                            "integration, sensor",
-                            role);
-        if (!directory_node_get(s->st, s->txn, scope, s->a))
-            return seed_err(s, "scope", "node %s does not exist", scope);
-        if (p.role == ROLE(DEPARTMENT)) {
-            if (!dept || !*dept)
-                return seed_err(s, "department", "missing: a department principal names its department");
-            if (!directory_department_get(s->st, s->txn, dept, s->a))
-                return seed_err(s, "department", "department \"%s\" does not exist", dept);
-        } else if (dept && *dept) {
-            return seed_err(s, "department", "only a department principal has a department");
-        }
-        bool enabled;
-        if (seed_bool(s, o, "enabled", true, &enabled))
-            return -1;
-        p.name = (char *)name;
-        p.scope = (char *)scope;
-        p.department = (char *)(dept ? dept : "");
-        p.enabled = enabled;
-        if (seed_put(s, s->st->principals, name, &p.base, "name"))
-            return -1;
-        (*count)++;
-    }
-    return 0;
-}
-
 int directory_seed(store *st, const char *path, int64_t now_ms, char *err, size_t errlen)
 {
-    seed s = {.st = st, .path = path, .err = err, .errlen = errlen};
-    json_error_t jerr;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        snprintf(err, errlen, "seed %s: line %d column %d: %s; fix the JSON (see docs/directory-seed.md)", path,
-                 jerr.line, jerr.column, jerr.text);
-        return -1;
-    }
-    if (!json_is_object(root)) {
-        json_decref(root);
-        snprintf(err, errlen, "seed %s: the top level must be an object with nodes, departments, categories, "
-                              "principals", path);
-        return -1;
-    }
-    int rc = store_write_begin(st, &s.txn);
-    if (rc) {
-        json_decref(root);
-        snprintf(err, errlen, "seed %s: store: %s", path, store_strerror(rc));
-        return -1;
-    }
-    if (!store_db_empty(s.txn, st->nodes)) {
-        /* Seeding is for a new store; the directory then changes by calls. */
-        mdb_txn_commit(s.txn); /* keeps any denials store_write_begin flushed */
-        json_decref(root);
-        return 0;
-    }
-    s.a = arena_new();
-    size_t nn = 0, nd = 0, nc = 0, np = 0;
-    rc = seed_nodes(&s, root, &nn);
-    if (!rc && nn == 0) {
-        s.section = NULL;
-        rc = seed_err(&s, "nodes", "no nodes: the seed needs at least the district");
-    }
-    if (!rc)
-        rc = seed_departments(&s, root, &nd);
-    if (!rc)
-        rc = seed_categories(&s, root, &nc);
-    if (!rc)
-        rc = seed_principals(&s, root, &np);
-    if (!rc) {
-        char target[64];
-        snprintf(target, sizeof target, "%zu nodes, %zu departments, %zu categories, %zu principals", nn, nd, nc,
-                 np);
-        s.section = NULL;
-        int mrc = audit_append(st, s.txn, now_ms, "whistled", "seed", target, NULL, 0, NULL);
-        if (!mrc)
-            mrc = mdb_txn_commit(s.txn);
-        else
-            mdb_txn_abort(s.txn);
-        s.txn = NULL;
-        if (mrc)
-            rc = seed_err(&s, "-", "store: %s", store_strerror(mrc));
-    }
-    if (s.txn)
-        mdb_txn_abort(s.txn);
-    arena_free(s.a);
-    json_decref(root);
-    return rc ? -1 : 0;
+    return dirio_seed(st, path, now_ms, err, errlen);
 }

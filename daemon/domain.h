@@ -22,6 +22,9 @@ typedef struct call {
     arena *a;
     Whistle__V1__Response *resp;
     stream_touched *touched;
+    /* Set by a read whose answer discloses personal data: what ("contact")
+     * and whose (a ticket); api.c has it audited. */
+    const char *read_what, *read_target;
 } call;
 
 #define ROLE(r) WHISTLE__V1__ROLE__ROLE_##r
@@ -39,9 +42,19 @@ int call_deny(call *c, const char *target, const char *fmt, ...) __attribute__((
 /* A store error as a status ("what" says what was being done). Returns -1. */
 int call_store_fail(call *c, int rc, const char *what);
 
+/* Notes that the answer discloses personal data (audited by api.c). */
+void call_read_personal(call *c, const char *target, const char *what);
+
 /* Node N is in scope S when N's code starts with S (codes are prefixes of
  * their subtree). The empty scope holds nothing. */
 bool scope_covers(const char *scope, const char *node);
+/* Whether any of the principal's scopes (scope and extra_scopes) covers
+ * node; and whether node lies on the path above one of them. */
+bool principal_covers(const Whistle__V1__Principal *p, const char *node);
+bool principal_below(const Whistle__V1__Principal *p, const char *node);
+/* The longest code that prefixes all of the principal's scopes: what a
+ * scan of its reach starts from ("" if they share no district). */
+const char *principal_common_scope(const Whistle__V1__Principal *p, arena *a);
 const char *role_name(Whistle__V1__Role r);
 
 /* Free text from a client: valid UTF-8, no NUL, at most max bytes, and at

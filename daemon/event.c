@@ -7,8 +7,11 @@
 #include <time.h>
 
 #include "audit.h"
+#include "deadline.h"
+#include "authz.h"
 #include "directory.h"
 #include "dispatch.h"
+#include "exception.h"
 
 #define ST(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
 #define TICKET_MAX 32
@@ -51,53 +54,16 @@ int event_wrong_state(call *c, const Whistle__V1__Event *ev, const char *needs)
 
 /* ------------------------------------------------------------ authority */
 
-static bool role_in(Whistle__V1__Role r, unsigned mask)
-{
-    return r >= 0 && r < 32 && ((mask >> r) & 1u);
-}
-#define R(x) (1u << ROLE(x))
-
-/* Which roles may make each call at all, and how the refusal reads. */
-static const struct {
-    const char *call;
-    unsigned roles;
-    const char *rule;
-} role_rules[] = {
-    {"report", R(ADMIN) | R(OPERATOR) | R(GRID_WORKER) | R(COMMUNITY) | R(KIOSK) | R(INTEGRATION) | R(SENSOR),
-     "cases are reported by operators, grid and community workers, kiosks, integrations and sensors"},
-    {"get", R(ADMIN) | R(OPERATOR) | R(DEPARTMENT) | R(GRID_WORKER) | R(COMMUNITY) | R(KIOSK) | R(INTEGRATION),
-     "sensors only report"},
-    {"list", R(ADMIN) | R(OPERATOR) | R(GRID_WORKER) | R(COMMUNITY) | R(KIOSK) | R(INTEGRATION),
-     "departments list their orders; sensors only report"},
-    {"file", R(ADMIN) | R(OPERATOR), "file needs operator or admin"},
-    {"reject", R(ADMIN) | R(OPERATOR), "reject needs operator or admin"},
-    {"assign", R(ADMIN) | R(OPERATOR), "assign needs operator or admin"},
-    {"whistle", R(ADMIN) | R(OPERATOR), "whistle needs operator or admin"},
-    {"close", R(ADMIN) | R(OPERATOR), "close needs operator or admin"},
-    {"resolve", R(ADMIN) | R(OPERATOR) | R(GRID_WORKER) | R(COMMUNITY),
-     "resolve needs the assigned grid or community worker, an operator or an admin"},
-    {"verify", R(ADMIN) | R(OPERATOR) | R(GRID_WORKER) | R(COMMUNITY),
-     "verify needs a grid or community worker, an operator or an admin"},
-    {"rate", R(ADMIN) | R(OPERATOR) | R(GRID_WORKER) | R(COMMUNITY) | R(KIOSK) | R(INTEGRATION),
-     "rate needs the reporter, an operator or an admin"},
-    {"list_orders", R(ADMIN) | R(OPERATOR) | R(DEPARTMENT), "orders are listed by departments and operators"},
-    {"check_in", R(ADMIN) | R(DEPARTMENT), "check_in needs the department the order was sent to"},
-    {"feedback", R(ADMIN) | R(DEPARTMENT), "feedback needs the department the order was sent to"},
-    {"return", R(ADMIN) | R(DEPARTMENT), "return needs the department the order was sent to"},
-};
-
+/* The role gate of authz.c. api.c runs it before every call; the case
+ * calls ask again with their target, so that a call reached some other way
+ * is refused the same way. */
 int event_role_allows(call *c, const char *target)
 {
-    for (size_t i = 0; i < sizeof role_rules / sizeof *role_rules; i++) {
-        if (strcmp(role_rules[i].call, c->name) != 0)
-            continue;
-        if (role_in(c->who->role, role_rules[i].roles))
-            return 0;
-        return call_deny(c, target, "role %s may not %s (rule: %s)", role_name(c->who->role), c->name,
-                         role_rules[i].rule);
-    }
-    return call_deny(c, target, "role %s may not %s (rule: no role rule for this call)",
-                     role_name(c->who->role), c->name);
+    const authz_rule *r = authz_rule_for(authz_call_of(c->name));
+    if (r && authz_role_may(r->call, c->who->role))
+        return 0;
+    return call_deny(c, target, "role %s may not %s (rule: %s)", role_name(c->who->role), c->name,
+                     r ? r->rule : "no role rule for this call");
 }
 
 static bool is(const call *c, const char *name) { return strcmp(c->name, name) == 0; }
@@ -112,8 +78,11 @@ int event_allow(call *c, const Whistle__V1__Event *ev)
 {
     const Whistle__V1__Principal *w = c->who;
     const char *me = str0(w->name);
-    bool in_scope = scope_covers(w->scope, ev->node);
+    bool in_scope = principal_covers(w, ev->node);
     bool reporter = strcmp(str0(ev->reporter), me) == 0;
+    /* The reporter of a duplicate merged into this case follows it: it may
+     * read the case, not rate it (a case is rated once, by its reporter). */
+    bool follows = reporter || exception_is_follower(ev, me);
     switch (w->role) {
     case ROLE(ADMIN):
         return 0;
@@ -150,7 +119,7 @@ int event_allow(call *c, const Whistle__V1__Event *ev)
         break;
     case ROLE(KIOSK):
         if (is(c, "get") || is(c, "rate") || is(c, "list")) {
-            if (reporter)
+            if (reporter || (follows && !is(c, "rate")))
                 return 0;
             return call_deny(c, ev->ticket, "case %s was not reported by this kiosk (rule: a kiosk sees and "
                                             "rates only the cases it reported)",
@@ -200,7 +169,10 @@ int event_load(call *c, const char *ticket, Whistle__V1__Event **ev, event_snap 
     if (!*ticket)
         return call_fail(c, CODE(INVALID_ARGUMENT), "ticket is required for %s", c->name);
     if (!ident_ok(ticket, TICKET_MAX))
-        return call_fail(c, CODE(NOT_FOUND), "no case with that ticket (tickets look like E2026112100042)");
+        return call_fail(c, CODE(INVALID_ARGUMENT),
+                         "ticket is not a ticket number: tickets look like E2026112100042 (at most %d printable "
+                         "characters)",
+                         TICKET_MAX);
     void *bytes;
     size_t len;
     int rc = store_get_bytes(c->txn, c->st->events, ticket, strlen(ticket), c->a, &bytes, &len);
@@ -224,6 +196,9 @@ int event_save(call *c, Whistle__V1__Event *ev, const event_snap *snap)
 {
     uint8_t key[1 + 18 + 1 + TICKET_MAX + 1];
     const char *t = ev->ticket;
+    /* deadline rows, statistics and supervision follow the record */
+    if (deadline_event_saving(c, ev))
+        return -1;
     int rc = store_put(c->txn, c->st->events, t, strlen(t), &ev->base);
     MDB_val empty = {0, ""};
     if (!rc && (!snap || snap->state != ev->state)) {
@@ -271,10 +246,16 @@ void event_timeline(call *c, Whistle__V1__Event *ev, const char *action, const c
 
 /* ------------------------------------------------------------ replies, pushes */
 
+/* The reporter's phone is personal data: admins and operators (who call
+ * back) see it, and the principal that reported the case, unless that is a
+ * kiosk: a kiosk is a shared terminal, and the next resident at it must not
+ * read the last one's number (residents read their ticket with
+ * lookup_ticket instead). */
 static bool sees_contact(const call *c, const Whistle__V1__Event *ev)
 {
     Whistle__V1__Role r = c->who->role;
-    return r == ROLE(ADMIN) || r == ROLE(OPERATOR) || strcmp(str0(ev->reporter), str0(c->who->name)) == 0;
+    return r == ROLE(ADMIN) || r == ROLE(OPERATOR) ||
+           (r != ROLE(KIOSK) && strcmp(str0(ev->reporter), str0(c->who->name)) == 0);
 }
 
 static Whistle__V1__Event *event_copy(arena *a, const Whistle__V1__Event *ev, bool keep_contact, bool timeline)
@@ -299,6 +280,10 @@ void event_reply(call *c, const Whistle__V1__Event *ev)
 {
     c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_EVENT;
     c->resp->event = event_for_reply(c, ev, true);
+    /* A read that hands out the phone is audited (a write's answer is the
+     * writer's own change, audited with it). */
+    if (!c->touched && *str0(c->resp->event->contact))
+        call_read_personal(c, ev->ticket, "contact");
 }
 
 int event_push_to(call *c, const char *stream, const Whistle__V1__Event *ev, bool keep_contact,
@@ -315,14 +300,19 @@ int event_push_to(call *c, const char *stream, const Whistle__V1__Event *ev, boo
     return rc ? call_store_fail(c, rc, "appending a push") : 0;
 }
 
-/* The reporter's own stream, for the roles that follow their cases. */
-static const char *reporter_stream(call *c, const Whistle__V1__Event *ev)
+/* The reporter's own stream, for the roles that follow their cases; and
+ * whether its readers may see the phone (not a kiosk's: see sees_contact). */
+static const char *reporter_stream_ex(call *c, const Whistle__V1__Event *ev, bool *keep_contact)
 {
+    if (keep_contact)
+        *keep_contact = true;
     if (!*str0(ev->reporter))
         return NULL;
     Whistle__V1__Principal *p = directory_principal_get(c->st, c->txn, ev->reporter, c->a);
     if (!p)
         return NULL;
+    if (keep_contact)
+        *keep_contact = p->role != ROLE(KIOSK);
     switch (p->role) {
     case ROLE(KIOSK):
     case ROLE(GRID_WORKER):
@@ -335,14 +325,20 @@ static const char *reporter_stream(call *c, const Whistle__V1__Event *ev)
     }
 }
 
+static const char *reporter_stream(call *c, const Whistle__V1__Event *ev)
+{
+    return reporter_stream_ex(c, ev, NULL);
+}
+
 int event_push(call *c, const Whistle__V1__Event *ev, const char *action, const Whistle__V1__Order *order)
 {
     if (event_push_to(c, arena_printf(c->a, "street:%s", ev->street), ev, true, action, order))
         return -1;
-    const char *rs = reporter_stream(c, ev);
-    if (rs && event_push_to(c, rs, ev, true, action, order))
+    bool keep;
+    const char *rs = reporter_stream_ex(c, ev, &keep);
+    if (rs && event_push_to(c, rs, ev, keep, action, order))
         return -1;
-    return 0;
+    return exception_push_followers(c, ev, action, order);
 }
 
 /* Saves a changed case, pushes the change and answers with it. */
@@ -381,7 +377,7 @@ static int new_ticket(call *c, char *out, size_t len)
     int rc = store_next_seq(c->txn, c->st, name, &n);
     if (rc)
         return call_store_fail(c, rc, "numbering the ticket");
-    snprintf(out, len, "E%.8s%05llu", day, (unsigned long long)n); /* day is yyyymmdd */
+    snprintf(out, len, "E%.8s%05llu", day, (unsigned long long)n); /* yyyymmdd: 8 digits until 9999 */
     return 0;
 }
 
@@ -394,8 +390,8 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
         call_fail(c, CODE(INVALID_ARGUMENT), "node is required: the code of the place (e.g. a grid)");
         return;
     }
-    if (!digits_ok(node, strlen(node))) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "node \"%s\" is not a node code (6 to 18 digits)", node);
+    if (!digits_ok(node, strlen(node)) || strlen(node) < 6 || strlen(node) > 18) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "node \"%.40s\" is not a node code (6 to 18 digits)", node);
         return;
     }
     if (check_text(c, "description", req->description, DESCRIPTION_MAX, true) ||
@@ -433,7 +429,7 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
                   node, directory_kind_name(n->kind));
         return;
     }
-    if (c->who->role != ROLE(ADMIN) && !scope_covers(c->who->scope, node)) {
+    if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, node)) {
         call_deny(c, node, "node %s is outside your scope %s (rule: a %s reports inside its scope only)", node,
                   str0(c->who->scope), role_name(c->who->role));
         return;
@@ -441,7 +437,7 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
     const char *cat = str0(req->category);
     if (!digits_ok(cat, 4)) {
         call_fail(c, CODE(INVALID_ARGUMENT),
-                  "category \"%s\" is not a minor class: 4 digits, major + minor (e.g. 0101)", cat);
+                  "category \"%.40s\" is not a minor class: 4 digits, major + minor (e.g. 0101)", cat);
         return;
     }
     if (!directory_category_get(c->st, c->txn, cat, c->a)) {
@@ -466,6 +462,10 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
     ev->node = (char *)node;
     ev->street = (char *)street;
     ev->priority = req->priority ? req->priority : WHISTLE__V1__PRIORITY__PRIORITY_NORMAL;
+    /* A one-key emergency call is urgent whatever it says. */
+    bool emergency = ev->source == WHISTLE__V1__SOURCE__SOURCE_EMERGENCY_CALL;
+    if (emergency)
+        ev->priority = WHISTLE__V1__PRIORITY__PRIORITY_URGENT;
     ev->description = (char *)str0(req->description);
     ev->contact = (char *)str0(req->contact);
     ev->external_id = (char *)str0(req->external_id);
@@ -475,7 +475,7 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
     ev->reporter = (char *)str0(c->who->name);
     ev->created_ms = c->now;
     event_timeline(c, ev, "report", "", 0, NULL);
-    commit_change(c, ev, NULL, "report");
+    commit_change(c, ev, NULL, emergency ? "emergency" : "report");
 }
 
 /* ------------------------------------------------------------ get, list */
@@ -486,6 +486,45 @@ void event_get(call *c, const Whistle__V1__GetEvent *req)
     if (event_role_allows(c, str0(req->ticket)) || event_load(c, req->ticket, &ev, NULL) || event_allow(c, ev))
         return;
     event_reply(c, ev);
+}
+
+/* A resident at a kiosk (or on the 12345 line) reads a ticket with its
+ * number and the last four digits of the phone given at report time. The
+ * answer never holds the phone. A wrong pair reads the same as a missing
+ * ticket, and is audited as a denial so that guessing shows in the log. */
+void event_lookup(call *c, const Whistle__V1__LookupTicket *req)
+{
+    const char *digits = str0(req->phone_last4);
+    if (!digits_ok(digits, 4)) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "phone_last4 must be the last 4 digits of the phone given at report");
+        return;
+    }
+    Whistle__V1__Event *ev;
+    if (event_load(c, req->ticket, &ev, NULL)) {
+        if (c->resp->status->code == CODE(NOT_FOUND))
+            call_fail(c, CODE(NOT_FOUND), "no ticket %s with a phone ending in %s", str0(req->ticket), digits);
+        return;
+    }
+    if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, ev->node)) {
+        deny_scope(c, ev, arena_printf(c->a, "a %s looks up tickets inside its scope only", role_name(c->who->role)));
+        return;
+    }
+    char tail[5] = "";
+    size_t got = 0;
+    const char *ph = str0(ev->contact);
+    for (size_t i = strlen(ph); i > 0 && got < 4; i--)
+        if (ph[i - 1] >= '0' && ph[i - 1] <= '9')
+            tail[3 - got++] = ph[i - 1];
+    if (got < 4 || memcmp(tail, digits, 4) != 0) {
+        audit_deny(c->st, c->now, str0(c->who->name), c->name, ev->ticket,
+                   "lookup: the phone digits do not match the ticket");
+        call_fail(c, CODE(NOT_FOUND), "no ticket %s with a phone ending in %s", ev->ticket, digits);
+        return;
+    }
+    Whistle__V1__Event *e = event_for_reply(c, ev, true);
+    e->contact = (char *)"";
+    c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_EVENT;
+    c->resp->event = e;
 }
 
 static char *hex_encode(arena *a, const uint8_t *p, size_t n)
@@ -536,21 +575,24 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
     bool admin = c->who->role == ROLE(ADMIN);
     if (*node) {
         if (!digits_ok(node, strlen(node)) || strlen(node) > 18) {
-            call_fail(c, CODE(INVALID_ARGUMENT), "node \"%s\" is not a node code", node);
+            call_fail(c, CODE(INVALID_ARGUMENT), "node \"%.40s\" is not a node code (6 to 18 digits)", node);
             return;
         }
-        if (!admin && !scope_covers(c->who->scope, node)) {
+        if (!admin && !principal_covers(c->who, node)) {
             call_deny(c, node, "node %s is outside your scope %s (rule: a %s lists inside its scope only)", node,
                       str0(c->who->scope), role_name(c->who->role));
             return;
         }
     } else if (!admin) {
-        node = str0(c->who->scope);
-        if (!*node) {
+        /* Several scopes (一员多格): scan from what they share, keep what
+         * one of them covers. */
+        node = c->who->n_extra_scopes ? principal_common_scope(c->who, c->a) : str0(c->who->scope);
+        if (!*str0(c->who->scope)) {
             call_fail(c, CODE(FAILED_PRECONDITION), "principal %s has no scope", str0(c->who->name));
             return;
         }
     }
+    bool reach_filter = !admin && !*str0(req->node) && c->who->n_extra_scopes > 0;
     uint32_t limit = req->limit ? req->limit : 50;
     if (limit > 500)
         limit = 500;
@@ -622,13 +664,21 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
         }
         if (req->state && *node && !scope_covers(node, ev->node))
             continue;
+        if (reach_filter && !principal_covers(c->who, ev->node))
+            continue;
         if (own_only && strcmp(str0(ev->reporter), str0(c->who->name)) != 0)
+            continue;
+        if (req->parked && !ev->parked)
             continue;
         if (out.n == limit) {
             more = true;
             break;
         }
-        ptr_vec_push(c->a, &out, event_for_reply(c, ev, false));
+        /* Lists carry no phone numbers: whoever needs one opens the case
+         * (get_event), and that read is audited. */
+        Whistle__V1__Event *brief = event_for_reply(c, ev, false);
+        brief->contact = (char *)"";
+        ptr_vec_push(c->a, &out, brief);
         last_key = hex_encode(c->a, k.mv_data, k.mv_size);
     }
     mdb_cursor_close(cur);
@@ -699,11 +749,16 @@ void event_assign(call *c, const Whistle__V1__AssignEvent *req)
         call_fail(c, CODE(INVALID_ARGUMENT), "assignee is required: a grid or community worker's name");
         return;
     }
+    if (!ident_ok(to, 64)) {
+        call_fail(c, CODE(INVALID_ARGUMENT),
+                  "assignee is not a principal's name (1 to 64 printable characters, no spaces)");
+        return;
+    }
     if (ev->state != ST(FILED)) {
         event_wrong_state(c, ev, "filed");
         return;
     }
-    Whistle__V1__Principal *p = ident_ok(to, 64) ? directory_principal_get(c->st, c->txn, to, c->a) : NULL;
+    Whistle__V1__Principal *p = directory_principal_get(c->st, c->txn, to, c->a);
     if (!p) {
         call_fail(c, CODE(NOT_FOUND), "no principal named %s", to);
         return;
@@ -717,7 +772,7 @@ void event_assign(call *c, const Whistle__V1__AssignEvent *req)
         call_fail(c, CODE(FAILED_PRECONDITION), "principal %s is disabled", to);
         return;
     }
-    if (!scope_covers(p->scope, ev->node)) {
+    if (!principal_covers(p, ev->node)) {
         call_fail(c, CODE(INVALID_ARGUMENT), "%s works at %s, which does not cover case %s at %s", to,
                   str0(p->scope), ev->ticket, ev->node);
         return;

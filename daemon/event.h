@@ -27,6 +27,7 @@ void event_resolve(call *c, const Whistle__V1__ResolveEvent *req);
 void event_verify(call *c, const Whistle__V1__VerifyEvent *req);
 void event_close(call *c, const Whistle__V1__CloseEvent *req);
 void event_rate(call *c, const Whistle__V1__RateEvent *req);
+void event_lookup(call *c, const Whistle__V1__LookupTicket *req);
 
 /* ---- shared with dispatch.c */
 

@@ -1,5 +1,6 @@
 /* main.c: whistled's entry point: flags, config, store, seed, serve. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "check.h"
 #include "config.h"
 #include "log.h"
 #include "server.h"
@@ -33,6 +35,12 @@ static void usage(FILE *out)
             "      --log-level L     error, warn, info or debug (log.level)\n"
             "      --port-file FILE  write the bound port there once listening\n"
             "      --check-config    validate the configuration and exit\n"
+            "      --test-clock FILE for tests only: read the time (Unix ms) from FILE\n"
+            "                        instead of the system clock (docs/deadlines.md)\n"
+            "      --check           check the store (store.dir) record by record and\n"
+            "                        index by index, print one line per violation and\n"
+            "                        exit: 0 clean, 1 violations, 2 unreadable. Safe while\n"
+            "                        whistled runs; needs no certificates\n"
             "  -h, --help            this help\n"
             "  -V, --version         print the version\n");
 }
@@ -77,17 +85,19 @@ static void add_override(struct override *o, int *n, const char *section, const 
 
 int main(int argc, char **argv)
 {
-    enum { OPT_LISTEN = 256, OPT_STATE, OPT_SEED, OPT_LOG, OPT_CHECK, OPT_PORTFILE };
+    enum { OPT_LISTEN = 256, OPT_STATE, OPT_SEED, OPT_LOG, OPT_CHECK, OPT_PORTFILE, OPT_CHECK_STORE, OPT_TESTCLOCK };
     static const struct option opts[] = {
         {"config", required_argument, 0, 'c'},   {"listen", required_argument, 0, OPT_LISTEN},
         {"port", required_argument, 0, 'p'},     {"state-dir", required_argument, 0, OPT_STATE},
         {"seed", required_argument, 0, OPT_SEED}, {"log-level", required_argument, 0, OPT_LOG},
         {"check-config", no_argument, 0, OPT_CHECK}, {"port-file", required_argument, 0, OPT_PORTFILE},
+        {"check", no_argument, 0, OPT_CHECK_STORE},
+        {"test-clock", required_argument, 0, OPT_TESTCLOCK},
         {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0},
     };
-    const char *config_path = NULL, *port_file = NULL;
-    bool check_only = false;
+    const char *config_path = NULL, *port_file = NULL, *test_clock = NULL;
+    bool check_only = false, check_store_only = false;
     struct override overrides[16];
     int n_over = 0;
     int ch;
@@ -100,7 +110,9 @@ int main(int argc, char **argv)
         case OPT_SEED: add_override(overrides, &n_over, "store", "seed", optarg); break;
         case OPT_LOG: add_override(overrides, &n_over, "log", "level", optarg); break;
         case OPT_CHECK: check_only = true; break;
+        case OPT_CHECK_STORE: check_store_only = true; break;
         case OPT_PORTFILE: port_file = optarg; break;
+        case OPT_TESTCLOCK: test_clock = optarg; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("whistled %s\n", WHISTLE_VERSION); return 0;
         default: usage(stderr); return 2;
@@ -129,12 +141,37 @@ int main(int argc, char **argv)
             config_free(&cfg);
             return 2;
         }
+    if (check_store_only) {
+        /* The checker reads the store only: no certificates needed, so an
+         * admin can run it on a copy or on a stopped daemon's directory. */
+        check_report rep;
+        int rc = check_store(cfg.store_dir, stdout, &rep, err, sizeof err);
+        if (rc == 2)
+            fprintf(stderr, "whistled: check: %s\n", err);
+        else
+            printf("whistled: check: %s: %llu records read (%llu cases, %llu orders, %llu stream entries, "
+                   "%llu audit records): %llu violation%s\n",
+                   cfg.store_dir, (unsigned long long)rep.records, (unsigned long long)rep.events,
+                   (unsigned long long)rep.orders, (unsigned long long)rep.stream_entries,
+                   (unsigned long long)rep.audit_records, (unsigned long long)rep.violations,
+                   rep.violations == 1 ? "" : "s");
+        config_free(&cfg);
+        return rc;
+    }
     if (config_validate(&cfg, err, sizeof err) < 0) {
         fprintf(stderr, "whistled: %s%s%s\n", cfg.path ? cfg.path : "", cfg.path ? ": " : "", err);
         config_free(&cfg);
         return 1;
     }
     log_set_level(cfg.log_level);
+    if (test_clock) {
+        /* Only a flag, never a config key, so that no config file can turn
+         * it on: tests move time by writing FILE. */
+        cfg.test_clock = strdup(test_clock);
+        log_warn("TEST CLOCK: the time is read from %s, not from the system clock; never use --test-clock in "
+                 "production",
+                 test_clock);
+    }
     if (check_only) {
         SSL_CTX *ctx = tls_ctx_new(cfg.ca, cfg.cert, cfg.key, cfg.crl, err, sizeof err);
         if (!ctx) {
@@ -160,6 +197,7 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
+    st->policy = &cfg.policy; /* before any thread uses the store */
     if (*cfg.seed && api_seed(st, cfg.seed, now_ms(), err, sizeof err) < 0) {
         fprintf(stderr, "whistled: store.seed = %s: %s\n", cfg.seed, err);
         store_close(st);
@@ -167,6 +205,10 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    /* A store file that reaches the file size limit (ulimit -f, systemd's
+     * LimitFSIZE=) must fail the commit with EFBIG, answered as a full
+     * disk, not kill the daemon with SIGXFSZ. */
+    signal(SIGXFSZ, SIG_IGN);
     uv_loop_t loop;
     uv_loop_init(&loop);
     server srv;

@@ -8,9 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin.h"
 #include "api.h"
+#include "audit.h"
+#include "domain.h"
 #include "log.h"
 #include "server.h"
+
+/* No string field of any call needs more (descriptions stop at 4,000
+ * bytes; large payloads such as imports travel as bytes): a longer one is
+ * refused here, whatever the call, before it reaches the domain. */
+#define ROUTER_MAX_STRING 16384
 
 /* The request id of a frame that failed to decode, when its bytes still
  * show one: Frame.request (field 1, bytes) -> Request.id (field 1,
@@ -47,7 +55,7 @@ static uint64_t salvage_id(const uint8_t *p, size_t len)
     return id;
 }
 
-static bool utf8_valid(const unsigned char *s, size_t n)
+static bool utf8_bytes_ok(const unsigned char *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
@@ -82,7 +90,10 @@ static bool utf8_valid(const unsigned char *s, size_t n)
     return true;
 }
 
-const char *router_check_utf8(const ProtobufCMessage *m)
+/* Walks every string field of m (recursively, oneofs by their case):
+ * the first that is not valid UTF-8, or longer than max bytes, is returned
+ * by name (*len gets its length). */
+static const char *check_strings(const ProtobufCMessage *m, size_t max, size_t *len)
 {
     const ProtobufCMessageDescriptor *d = m->descriptor;
     for (unsigned i = 0; i < d->n_fields; i++) {
@@ -93,38 +104,36 @@ const char *router_check_utf8(const ProtobufCMessage *m)
             if (which != f->id)
                 continue;
         }
+        size_t n = 1;
+        const void *const *arr = (const void *const *)(base + f->offset);
         if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n = *(const size_t *)(base + f->quantifier_offset);
-            void *const *arr = *(void *const *const *)(base + f->offset);
-            for (size_t k = 0; k < n; k++) {
-                if (f->type == PROTOBUF_C_TYPE_STRING) {
-                    const char *s = arr[k];
-                    if (s && !utf8_valid((const unsigned char *)s, strlen(s)))
-                        return f->name;
-                } else if (f->type == PROTOBUF_C_TYPE_MESSAGE && arr[k]) {
-                    const char *bad = router_check_utf8(arr[k]);
-                    if (bad)
-                        return bad;
-                }
-            }
-            continue;
+            n = *(const size_t *)(base + f->quantifier_offset);
+            arr = *(const void *const *const *)(base + f->offset);
         }
-        if (f->type == PROTOBUF_C_TYPE_STRING) {
-            const char *s = *(const char *const *)(base + f->offset);
-            /* A string with an embedded NUL is cut at it by protobuf-c's
-             * C strings; it arrives shorter but still valid. */
-            if (s && !utf8_valid((const unsigned char *)s, strlen(s)))
-                return f->name;
-        } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-            const ProtobufCMessage *inner = *(const ProtobufCMessage *const *)(base + f->offset);
-            if (inner) {
-                const char *bad = router_check_utf8(inner);
+        for (size_t k = 0; k < n; k++) {
+            if (f->type == PROTOBUF_C_TYPE_STRING) {
+                /* A string with an embedded NUL is cut at it by
+                 * protobuf-c's C strings; it arrives shorter but valid. */
+                const char *str = arr[k];
+                size_t sl = str ? strlen(str) : 0;
+                if (str && (sl > max || !utf8_bytes_ok((const unsigned char *)str, sl))) {
+                    *len = sl;
+                    return f->name;
+                }
+            } else if (f->type == PROTOBUF_C_TYPE_MESSAGE && arr[k]) {
+                const char *bad = check_strings(arr[k], max, len);
                 if (bad)
                     return bad;
             }
         }
     }
     return NULL;
+}
+
+const char *router_check_utf8(const ProtobufCMessage *m)
+{
+    size_t len;
+    return check_strings(m, SIZE_MAX, &len);
 }
 
 static void reply_status(conn *c, uint64_t id, int code, const char *msg)
@@ -138,6 +147,11 @@ static void reply_status(conn *c, uint64_t id, int code, const char *msg)
     conn_send_response(c, &resp);
 }
 
+/* Hello.client_name goes into log lines: a name, not a document. */
+#define HELLO_NAME_MAX 128
+/* Stream names (stream.h): a prefix and a code or principal name. */
+#define STREAM_NAME_MAX 200
+
 static void handle_hello(conn *c, Whistle__V1__Request *req, Whistle__V1__Principal *who, arena *a)
 {
     server *s = c->srv;
@@ -147,6 +161,13 @@ static void handle_hello(conn *c, Whistle__V1__Request *req, Whistle__V1__Princi
         snprintf(msg, sizeof msg, "protocol version %u is not supported; this server speaks version %d",
                  h->protocol_version, WHISTLE_PROTOCOL_VERSION);
         reply_status(c, req->id, WHISTLE__V1__STATUS__CODE__FAILED_PRECONDITION, msg);
+        return;
+    }
+    if (h->client_name && strlen(h->client_name) > HELLO_NAME_MAX) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "client_name is %zu bytes; at most %d are allowed", strlen(h->client_name),
+                 HELLO_NAME_MAX);
+        reply_status(c, req->id, WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT, msg);
         return;
     }
     Whistle__V1__HelloResult *r = arena_alloc(a, sizeof *r);
@@ -178,9 +199,25 @@ static void handle_subscribe(conn *c, Whistle__V1__Request *req, Whistle__V1__Pr
 {
     server *s = c->srv;
     Whistle__V1__Subscribe *sb = req->subscribe;
-    char name[300];
-    if (sb->stream && *sb->stream)
+    char name[STREAM_NAME_MAX + 100];
+    if (sb->stream && *sb->stream) {
+        /* Checked before it is copied: a long name must be refused, not
+         * cut into the name of some other stream. */
+        size_t n = strlen(sb->stream);
+        bool printable = n <= STREAM_NAME_MAX;
+        for (size_t i = 0; printable && i < n; i++)
+            printable = (unsigned char)sb->stream[i] > 0x20 && (unsigned char)sb->stream[i] < 0x7f;
+        if (!printable) {
+            char msg[200];
+            snprintf(msg, sizeof msg,
+                     "stream is not a stream name (dept:<code>, street:<code> or principal:<name>; at most %d "
+                     "printable characters)",
+                     STREAM_NAME_MAX);
+            reply_status(c, req->id, WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT, msg);
+            return;
+        }
         snprintf(name, sizeof name, "%s", sb->stream);
+    }
     else
         stream_default_for(who, name, sizeof name);
     if (!*name) {
@@ -211,6 +248,10 @@ static void handle_subscribe(conn *c, Whistle__V1__Request *req, Whistle__V1__Pr
     uint64_t durable_last;
     if (writer_stream_cap(s->w, name, &durable_last) && durable_last < last)
         last = durable_last;
+    /* A street's feed carries its reporters' phones: reading it is a read
+     * of personal data, audited once per subscription. */
+    if (strncmp(name, "street:", 7) == 0)
+        audit_read_queue(s->st, server_now_ms(s), who->name, "subscribe", name, "contacts in the street's case feed");
     uint64_t after = sb->from_cursor ? cursor : sb->after_seq;
     Whistle__V1__SubscribeResult *r = arena_alloc(a, sizeof *r);
     whistle__v1__subscribe_result__init(r);
@@ -234,7 +275,7 @@ static void handle_push_ack(conn *c, Whistle__V1__PushAck *ack, Whistle__V1__Pri
 {
     if (!ack->stream || !*ack->stream || !stream_allowed(who, ack->stream)) {
         /* PushAck has no answer; a bad one is dropped with a log line. */
-        log_info("connection %s %s: push ack for stream \"%s\" ignored: not its stream", c->peer, c->cn,
+        log_info("connection %s %s: push ack for stream \"%.80s\" ignored: not its stream", c->peer, c->cn,
                  ack->stream ? ack->stream : "");
         return;
     }
@@ -249,24 +290,58 @@ static void handle_push_ack(conn *c, Whistle__V1__PushAck *ack, Whistle__V1__Pri
     conn_submit(c, it);
 }
 
-/* Hands the frame to the writer as an intent of the given kind. */
-static void submit_copy(conn *c, int kind, uint64_t id, const uint8_t *data, size_t len)
+/* ------------------------------------------------------------ imports in chunks */
+
+/* A directory file larger than a frame arrives as ImportDirectory chunks
+ * with one upload_id; they are kept here, on the connection, and the whole
+ * file goes to the writer as one request when the last chunk arrives, so
+ * that it is checked and applied in one transaction. A connection that
+ * closes drops its partial upload. */
+struct upload {
+    char *id;
+    uint8_t *data;
+    size_t len, cap;
+    Whistle__V1__ImportDirectory first; /* format, table, dry_run of the first chunk */
+    char *source;
+};
+
+void router_conn_free(conn *c)
+{
+    struct upload *u = c->upload;
+    if (!u)
+        return;
+    free(u->id);
+    free(u->data);
+    free(u->source);
+    free(u);
+    c->upload = NULL;
+}
+
+/* Hands the frame to the writer as an intent of the given kind; reserve is
+ * the map room a large write needs before its transaction. */
+static void submit_copy(conn *c, int kind, uint64_t id, const uint8_t *frame, size_t len, size_t reserve)
 {
     intent *it = calloc(1, sizeof *it);
-    uint8_t *copy = malloc(len);
+    uint8_t *copy = malloc(len ? len : 1);
     if (!it || !copy) {
         free(it);
         free(copy);
         reply_status(c, id, WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED, "out of memory");
         return;
     }
-    memcpy(copy, data, len);
+    memcpy(copy, frame, len);
     it->kind = kind;
     it->req_id = id;
     it->principal = strdup(c->cn);
     it->frame = copy;
     it->frame_len = len;
+    it->reserve = reserve;
     conn_submit(c, it);
+}
+
+static void submit_write(conn *c, uint64_t id, const uint8_t *frame, size_t len, size_t reserve)
+{
+    submit_copy(c, INTENT_REQUEST, id, frame, len, reserve);
 }
 
 void router_after_barrier(conn *c, const uint8_t *data, size_t len)
@@ -288,6 +363,173 @@ void router_after_barrier(conn *c, const uint8_t *data, size_t len)
     arena_free(a);
 }
 
+/* What an import may need in the map: records, audit rows and indexes come
+ * to about twenty times the file's bytes. */
+#define IMPORT_RESERVE(n) ((n)*24 + ((size_t)1 << 20))
+
+static void handle_import(conn *c, Whistle__V1__Request *req, const uint8_t *frame, size_t len, arena *a)
+{
+    Whistle__V1__ImportDirectory *im = req->import_directory;
+    uint64_t id = req->id;
+    if (im->offset == 0 && im->last) {
+        router_conn_free(c);
+        submit_write(c, id, frame, len, IMPORT_RESERVE(im->data.len));
+        return;
+    }
+    if (!ident_ok(im->upload_id, 64)) {
+        reply_status(c, id, WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT,
+                     "upload_id is required when a file comes in chunks: 1-64 printable characters, the same for "
+                     "every chunk");
+        return;
+    }
+    struct upload *u = c->upload;
+    if (im->offset == 0) {
+        router_conn_free(c);
+        u = calloc(1, sizeof *u);
+        if (!u || !(u->id = strdup(im->upload_id)) || !(u->source = strdup(im->source ? im->source : ""))) {
+            if (u) {
+                free(u->id);
+                free(u);
+            }
+            reply_status(c, id, WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED, "out of memory");
+            return;
+        }
+        u->first = *im;
+        c->upload = u;
+    } else if (!u || strcmp(u->id, im->upload_id) != 0 || u->len != im->offset) {
+        char msg[400];
+        snprintf(msg, sizeof msg,
+                 "chunk at offset %llu of upload %s, but this connection has %zu bytes of %s; send the file again "
+                 "from offset 0",
+                 (unsigned long long)im->offset, im->upload_id, u ? u->len : (size_t)0, u ? u->id : "no upload");
+        router_conn_free(c);
+        reply_status(c, id, WHISTLE__V1__STATUS__CODE__FAILED_PRECONDITION, msg);
+        return;
+    }
+    if (u->len + im->data.len > ADMIN_IMPORT_MAX) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "the file passes %zu MiB, the most an import takes; split it",
+                 ADMIN_IMPORT_MAX >> 20);
+        router_conn_free(c);
+        reply_status(c, id, WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED, msg);
+        return;
+    }
+    if (u->len + im->data.len > u->cap) {
+        size_t cap = u->cap ? u->cap : 1u << 20;
+        while (cap < u->len + im->data.len)
+            cap *= 2;
+        uint8_t *d = realloc(u->data, cap);
+        if (!d) {
+            router_conn_free(c);
+            reply_status(c, id, WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED, "out of memory");
+            return;
+        }
+        u->data = d;
+        u->cap = cap;
+    }
+    if (im->data.len)
+        memcpy(u->data + u->len, im->data.data, im->data.len);
+    u->len += im->data.len;
+    if (!im->last) {
+        Whistle__V1__ImportResult *r = arena_alloc(a, sizeof *r);
+        whistle__v1__import_result__init(r);
+        r->received = u->len;
+        Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
+        Whistle__V1__Response resp = WHISTLE__V1__RESPONSE__INIT;
+        resp.id = id;
+        resp.status = &st;
+        resp.result_case = WHISTLE__V1__RESPONSE__RESULT_IMPORT_RESULT;
+        resp.import_result = r;
+        conn_send_response(c, &resp);
+        return;
+    }
+    /* The whole file, as one request with the first chunk's settings. */
+    Whistle__V1__ImportDirectory whole = u->first;
+    whole.base.n_unknown_fields = 0;
+    whole.base.unknown_fields = NULL;
+    whole.upload_id = u->id;
+    whole.source = u->source;
+    whole.offset = 0;
+    whole.last = true;
+    whole.data.data = u->data;
+    whole.data.len = u->len;
+    Whistle__V1__Request r2 = *req;
+    r2.base.n_unknown_fields = 0;
+    r2.base.unknown_fields = NULL;
+    r2.import_directory = &whole;
+    Whistle__V1__Frame f = WHISTLE__V1__FRAME__INIT;
+    f.kind_case = WHISTLE__V1__FRAME__KIND_REQUEST;
+    f.request = &r2;
+    size_t n = whistle__v1__frame__get_packed_size(&f);
+    uint8_t *packed = malloc(n ? n : 1);
+    if (!packed) {
+        router_conn_free(c);
+        reply_status(c, id, WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED, "out of memory");
+        return;
+    }
+    whistle__v1__frame__pack(&f, packed);
+    size_t total = u->len;
+    router_conn_free(c);
+    submit_write(c, id, packed, n, IMPORT_RESERVE(total));
+    free(packed);
+}
+
+/* ------------------------------------------------------------ other server calls */
+
+static void handle_reload(conn *c, uint64_t id, arena *a)
+{
+    char err[512];
+    reload_report rep = {0};
+    if (server_reload_tls(c->srv, a, &rep, err, sizeof err) != 0) {
+        log_error("reload_crl by %s: keeping the current certificates: %s", c->cn, err);
+        reply_status(c, id, WHISTLE__V1__STATUS__CODE__FAILED_PRECONDITION, err);
+        return;
+    }
+    log_info("reload_crl by %s: certificates and CRL reloaded; %u connections checked, %zu closed", c->cn,
+             rep.checked, rep.n_closed);
+    audit_read_queue(c->srv->st, server_now_ms(c->srv), c->cn, "reload_crl", "tls", "");
+    Whistle__V1__ReloadResult *r = arena_alloc(a, sizeof *r);
+    whistle__v1__reload_result__init(r);
+    r->connections_checked = rep.checked;
+    r->closed = rep.closed;
+    r->n_closed = rep.n_closed;
+    Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
+    Whistle__V1__Response resp = WHISTLE__V1__RESPONSE__INIT;
+    resp.id = id;
+    resp.status = &st;
+    resp.result_case = WHISTLE__V1__RESPONSE__RESULT_RELOAD;
+    resp.reload = r;
+    conn_send_response(c, &resp);
+}
+
+/* A read's answer that discloses personal data goes out only after the
+ * writer has committed the audit record of it. */
+static void send_audited(conn *c, Whistle__V1__Response *resp, const api_read_audit *aud)
+{
+    Whistle__V1__Frame f = WHISTLE__V1__FRAME__INIT;
+    f.kind_case = WHISTLE__V1__FRAME__KIND_RESPONSE;
+    f.response = resp;
+    uint8_t *out;
+    size_t n;
+    if (whistle_frame_pack(&f, c->srv->cfg->max_frame, &out, &n) != 0) {
+        conn_send_response(c, resp); /* answers "too large": nothing disclosed */
+        return;
+    }
+    intent *it = calloc(1, sizeof *it);
+    if (!it || !(it->principal = strdup(c->cn)) || !(it->audit_call = strdup(aud->call)) ||
+        !(it->audit_target = strdup(aud->target)) || !(it->audit_what = strdup(aud->what))) {
+        intent_free(it);
+        free(out);
+        reply_status(c, resp->id, WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED, "out of memory");
+        return;
+    }
+    it->kind = INTENT_AUDIT;
+    it->req_id = resp->id;
+    it->out = out;
+    it->out_len = n;
+    conn_submit(c, it);
+}
+
 void router_frame(conn *c, const uint8_t *data, size_t len)
 {
     server *s = c->srv;
@@ -305,11 +547,16 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
                      "clients send Frame.request or Frame.push_ack only");
         goto out;
     }
-    const char *bad = router_check_utf8(&f->base);
+    size_t blen = 0;
+    const char *bad = check_strings(&f->base, ROUTER_MAX_STRING, &blen);
     uint64_t id = f->kind_case == WHISTLE__V1__FRAME__KIND_REQUEST ? f->request->id : 0;
     if (bad) {
         char msg[200];
-        snprintf(msg, sizeof msg, "field %s is not valid UTF-8", bad);
+        if (blen > ROUTER_MAX_STRING)
+            snprintf(msg, sizeof msg, "field %s is %zu bytes; a string field holds at most %d", bad, blen,
+                     ROUTER_MAX_STRING);
+        else
+            snprintf(msg, sizeof msg, "field %s is not valid UTF-8", bad);
         reply_status(c, id, WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT, msg);
         goto out;
     }
@@ -358,7 +605,36 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
                      "send Hello first: it opens every session");
         goto out;
     }
+    /* The calls the server answers itself pass the role gate here; the
+     * others pass it in api_read / api_write. */
     switch (req->call_case) {
+    case WHISTLE__V1__REQUEST__CALL_PING:
+    case WHISTLE__V1__REQUEST__CALL_SUBSCRIBE:
+    case WHISTLE__V1__REQUEST__CALL_RELOAD_CRL:
+    case WHISTLE__V1__REQUEST__CALL_SERVER_STATS:
+    case WHISTLE__V1__REQUEST__CALL_IMPORT_DIRECTORY: {
+        Whistle__V1__Response *denied = arena_alloc(a, sizeof *denied);
+        whistle__v1__response__init(denied);
+        if (!api_authorize(s->st, who, req, server_now_ms(s), a, denied)) {
+            store_read_end(s->st);
+            denied->id = id;
+            conn_send_response(c, denied);
+            goto out;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    switch (req->call_case) {
+    case WHISTLE__V1__REQUEST__CALL_RELOAD_CRL:
+        store_read_end(s->st);
+        handle_reload(c, id, a);
+        goto out;
+    case WHISTLE__V1__REQUEST__CALL_IMPORT_DIRECTORY:
+        store_read_end(s->st);
+        handle_import(c, req, data, len, a);
+        goto out;
     case WHISTLE__V1__REQUEST__CALL_PING: {
         store_read_end(s->st);
         Whistle__V1__PingResult pr = WHISTLE__V1__PING_RESULT__INIT;
@@ -375,14 +651,14 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
     }
     case WHISTLE__V1__REQUEST__CALL_SERVER_STATS:
         store_read_end(s->st);
-        server_stats_reply(c, id, who);
+        server_stats_reply(c, id);
         goto out;
     case WHISTLE__V1__REQUEST__CALL_SUBSCRIBE:
         store_read_end(s->st);
         /* Through the writer's queue first: the cursor it reads then
          * includes every PushAck received before this Subscribe, on any
          * connection (PushAck has no answer a client could wait for). */
-        submit_copy(c, INTENT_BARRIER, id, data, len);
+        submit_copy(c, INTENT_BARRIER, id, data, len, 0);
         goto out;
     default:
         break;
@@ -390,18 +666,23 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
 
     if (api_is_write(req)) {
         store_read_end(s->st);
-        submit_copy(c, INTENT_REQUEST, id, data, len);
+        submit_write(c, id, data, len, 0);
         goto out;
     }
 
     Whistle__V1__Response *resp = arena_alloc(a, sizeof *resp);
     whistle__v1__response__init(resp);
-    api_read(s->st, txn, who, req, server_now_ms(s), a, resp);
-    store_read_end(s->st);
+    api_read_audit aud;
+    api_read_audited(s->st, txn, who, req, server_now_ms(s), a, resp, &aud);
     resp->id = id;
     if (!resp->status)
         api_status(resp, a, WHISTLE__V1__STATUS__CODE__OK, "%s", "");
-    conn_send_response(c, resp);
+    /* pack before the read transaction ends: the answer may point into it */
+    if (aud.what)
+        send_audited(c, resp, &aud);
+    else
+        conn_send_response(c, resp);
+    store_read_end(s->st);
 out:
     arena_free(a);
 }

@@ -14,6 +14,8 @@
 
 #include "api.h"
 #include "audit.h"
+#include "domain.h"
+#include "deadline.h"
 #include "log.h"
 #include "whistle/names.h"
 
@@ -33,6 +35,11 @@ static int64_t real_clock(void *ctx)
 }
 
 int64_t server_now_ms(server *s) { return s->clock(s->clock_ctx); }
+
+/* Connection timing (handshake, frame and idle timeouts, log rate limits)
+ * runs on the loop's monotonic clock, not on the clock of the domain,
+ * which tests may move and which can step with the wall clock. */
+static int64_t mono_ms(server *s) { return (int64_t)uv_now(s->loop); }
 
 /* ------------------------------------------------------------ lifetime */
 
@@ -60,6 +67,7 @@ static void conn_free(conn *c)
         free(b);
         b = n;
     }
+    router_conn_free(c);
     tls_session_free(&c->tls);
     whistle_framer_free(&c->framer);
     free(c);
@@ -91,6 +99,9 @@ void conn_close(conn *c, const char *why)
         c->next->prev = c->prev;
     s->nconns--;
     uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    /* The last connection of a stop: nothing left to wait for. */
+    if (s->draining && !s->conns && !uv_is_closing((uv_handle_t *)&s->drain_timer))
+        uv_close((uv_handle_t *)&s->drain_timer, NULL);
 }
 
 /* ------------------------------------------------------------ output */
@@ -142,7 +153,7 @@ static void flush_tls(conn *c)
         }
         w->c = c;
         w->len = tls_take_out(&c->tls, w->data, n);
-        c->last_io_ms = server_now_ms(c->srv);
+        c->last_io_ms = mono_ms(c->srv);
         uv_buf_t buf = uv_buf_init(w->data, (unsigned)w->len);
         c->refs++;
         c->out_pending += w->len;
@@ -202,12 +213,30 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
+static void note_partial(conn *c);
+
 static void start_reading(conn *c)
 {
     if (c->reading || c->closing || c->peer_closed || c->srv->draining)
         return;
-    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
+    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0) {
         c->reading = true;
+        /* A frame left half-read while we did not read is not the
+         * client's delay: its clock starts again now. */
+        c->partial_since_ms = 0;
+        note_partial(c);
+    }
+}
+
+/* frame_timeout: remembers since when a frame (or a TLS record) has been
+ * arriving. Called after each read and each whole frame. */
+static void note_partial(conn *c)
+{
+    bool partial = whistle_framer_pending(&c->framer) > 0 || tls_pending_in(&c->tls) > 0;
+    if (!partial)
+        c->partial_since_ms = 0;
+    else if (!c->partial_since_ms)
+        c->partial_since_ms = mono_ms(c->srv);
 }
 
 static void stop_reading(conn *c)
@@ -277,7 +306,8 @@ static void process_frames(conn *c)
                 conn_close(c, NULL);
             return;
         }
-        c->last_active_ms = server_now_ms(c->srv);
+        c->last_active_ms = mono_ms(c->srv);
+        c->partial_since_ms = 0; /* a whole frame: the next one's clock starts with its first byte */
         router_frame(c, frame, len);
     }
 }
@@ -304,7 +334,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     }
     if (c->closing)
         return;
-    c->last_active_ms = c->last_io_ms = server_now_ms(c->srv);
+    c->last_active_ms = c->last_io_ms = mono_ms(c->srv);
     if (tls_feed(&c->tls, buf->base, (size_t)nread) != TLS_OK) {
         conn_close(c, "out of memory");
         return;
@@ -360,9 +390,20 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         conn_close(c, "TLS error");
         return;
     }
+    if (c->tls.renegotiation_refused) {
+        /* OpenSSL has refused it already; a client that tries is either
+         * broken or probing, and gets no more of our time. */
+        log_warn("connection %s %s: TLS renegotiation attempt refused; closing", c->peer, c->cn);
+        flush_tls(c);
+        conn_close(c, NULL);
+        return;
+    }
     flush_tls(c);
     process_frames(c);
-    if (!c->closing && over_limits(c))
+    if (c->closing)
+        return;
+    note_partial(c);
+    if (over_limits(c))
         stop_reading(c);
 }
 
@@ -403,8 +444,22 @@ static void on_connection(uv_stream_t *listener, int status)
         snprintf(c->peer, sizeof c->peer, "%s:%d", ip, port);
     }
     if (s->draining || s->nconns >= s->cfg->max_connections) {
-        log_warn("connection %s refused: %s", c->peer,
-                 s->draining ? "stopping" : "max_connections reached");
+        int64_t now = mono_ms(s);
+        if (now - s->refused_logged_ms >= 1000) {
+            char more[64] = "";
+            if (s->refused_quiet)
+                snprintf(more, sizeof more, " (and %llu more in the last second)",
+                         (unsigned long long)s->refused_quiet);
+            if (s->draining)
+                log_warn("connection %s refused: stopping%s", c->peer, more);
+            else
+                log_warn("connection %s refused: max_connections (%u) reached%s", c->peer,
+                         s->cfg->max_connections, more);
+            s->refused_logged_ms = now;
+            s->refused_quiet = 0;
+        } else {
+            s->refused_quiet++;
+        }
         c->closing = true;
         uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
         return;
@@ -416,7 +471,8 @@ static void on_connection(uv_stream_t *listener, int status)
     }
     whistle_framer_init(&c->framer, s->cfg->max_frame);
     uv_tcp_nodelay(&c->tcp, 1);
-    c->last_active_ms = c->last_io_ms = server_now_ms(s);
+    c->last_active_ms = c->last_io_ms = mono_ms(s);
+    c->accepted_ms = mono_ms(s);
     c->next = s->conns;
     if (s->conns)
         s->conns->prev = c;
@@ -432,7 +488,7 @@ void conn_submit(conn *c, intent *it)
     server *s = c->srv;
     it->owner = c;
     c->refs++;
-    if (it->kind == INTENT_REQUEST || it->kind == INTENT_BARRIER)
+    if (it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT || it->kind == INTENT_BARRIER)
         c->in_flight++;
     it->next = NULL;
     *s->submit_tail = it;
@@ -461,8 +517,21 @@ static void on_writer_done(void *ud, intent *done)
     while (done) {
         intent *it = done;
         done = it->next;
+        if (it->kind == INTENT_TICK) {
+            /* the deadline engine's own: no connection */
+            server_streams_touched(s, &it->touched);
+            deadline_engine_tick_done(s, it);
+            intent_free(it);
+            continue;
+        }
         conn *c = it->owner;
-        if (it->kind == INTENT_REQUEST) {
+        if (!c) {
+            /* the server's own (INTENT_FLUSH) */
+            s->flush_pending = false;
+            intent_free(it);
+            continue;
+        }
+        if (it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT) {
             c->in_flight--;
             if (!c->closing && it->out)
                 conn_send(c, it->out, it->out_len);
@@ -487,6 +556,8 @@ static void on_writer_done(void *ud, intent *done)
         conn_unref(c);
         intent_free(it);
     }
+    /* a write may have added an earlier deadline */
+    deadline_engine_rearm(s);
     maybe_finish_drain(s);
 }
 
@@ -560,6 +631,21 @@ static void sub_pump(sub *b)
         MDB_txn *txn = store_read_begin(s->st);
         if (!txn)
             return;
+        /* The principal is looked up at every pump, as the router does at
+         * every frame: a principal disabled (or moved out of the stream's
+         * reach) while subscribed gets nothing more. */
+        arena *a = arena_new();
+        Whistle__V1__Principal *who = api_principal(s->st, txn, c->cn, a);
+        bool allowed = who && who->enabled && stream_allowed(who, b->stream);
+        arena_free(a);
+        if (!allowed) {
+            store_read_end(s->st);
+            log_info("connection %s %s: subscription to %s ended: the principal is disabled or no longer reaches "
+                     "the stream",
+                     c->peer, c->cn, b->stream);
+            conn_close(c, NULL);
+            return;
+        }
         int n = stream_read(s->st, txn, b->stream, b->sent_seq, PUMP_BATCH, pump_one, &pc);
         store_read_end(s->st);
         flush_tls(c);
@@ -628,36 +714,19 @@ static void read_rss(uint64_t *rss, uint64_t *anon)
     fclose(f);
 }
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-void server_stats_reply(conn *c, uint64_t id, const Whistle__V1__Principal *who)
+void server_stats_reply(conn *c, uint64_t id)
 {
     server *s = c->srv;
     Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
     Whistle__V1__Response resp = WHISTLE__V1__RESPONSE__INIT;
     resp.id = id;
     resp.status = &st;
-    if (who->role != WHISTLE__V1__ROLE__ROLE_ADMIN) {
-        char msg[300];
-        snprintf(msg, sizeof msg, "server_stats is for admins; %s has role %s (rule: only admins read the "
-                 "server's counters)", who->name, whistle_role_name(who->role));
-        audit_deny(s->st, server_now_ms(s), who->name, "server_stats", "", msg);
-        st.code = WHISTLE__V1__STATUS__CODE__PERMISSION_DENIED;
-        st.message = msg;
-        conn_send_response(c, &resp);
-        return;
-    }
     const writer_stats *ws = writer_get_stats(s->w);
     Whistle__V1__ServerStatsResult r = WHISTLE__V1__SERVER_STATS_RESULT__INIT;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     r.server_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
-    r.uptime_ms = mono_ms() - s->started_mono_ms;
+    r.uptime_ms = (uint64_t)(mono_ms(s) - s->started_mono_ms);
     r.commits = atomic_load(&ws->commits);
     r.failed_commits = atomic_load(&ws->failed_commits);
     r.batches = atomic_load(&ws->batches);
@@ -718,6 +787,18 @@ static void maybe_finish_drain(server *s)
 
 static void on_tick(uv_timer_t *t);
 
+/* A stop waits for every connection to take its last answers; a client
+ * that does not read must not hold the daemon up forever. */
+static void on_drain_timeout(uv_timer_t *t)
+{
+    server *s = t->data;
+    uint32_t n = s->nconns;
+    log_warn("stopping: %u connection%s did not take their last answers within %u s (drain_timeout); closing them",
+             n, n == 1 ? "" : "s", s->cfg->drain_timeout);
+    while (s->conns)
+        conn_close(s->conns, NULL);
+}
+
 void server_drain(server *s)
 {
     if (s->draining)
@@ -730,10 +811,14 @@ void server_drain(server *s)
     }
     for (conn *c = s->conns; c; c = c->next)
         stop_reading(c);
+    uv_timer_start(&s->drain_timer, on_drain_timeout, (uint64_t)s->cfg->drain_timeout * 1000, 0);
     /* The writer finishes what was queued and hands it back now. */
     submit_flush(s);
     writer_stop(s->w);
+    deadline_engine_stop(s);
     maybe_finish_drain(s);
+    if (!s->conns && !uv_is_closing((uv_handle_t *)&s->drain_timer))
+        uv_close((uv_handle_t *)&s->drain_timer, NULL);
     uv_close((uv_handle_t *)&s->sig_term, on_handle_closed);
     uv_close((uv_handle_t *)&s->sig_int, on_handle_closed);
     uv_close((uv_handle_t *)&s->sig_hup, on_handle_closed);
@@ -752,21 +837,71 @@ static void on_stop_signal(uv_signal_t *h, int signum)
     server_drain(s);
 }
 
+int server_reload_tls(server *s, arena *a, reload_report *rep, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = tls_ctx_new(s->cfg->ca, s->cfg->cert, s->cfg->key, s->cfg->crl, err, errlen);
+    if (!ctx)
+        return -1;
+    /* New connections get the reloaded certificates and CRL. Open ones keep
+     * the context they were made with (SSL holds a reference), but their
+     * certificates are checked against the new one now: a certificate
+     * revoked since its handshake ends its connection here, not at its
+     * expiry. */
+    SSL_CTX_free(s->ssl_ctx);
+    s->ssl_ctx = ctx;
+    uint32_t checked = 0;
+    ptr_vec closed = {0};
+    conn *c = s->conns;
+    while (c) {
+        conn *next = c->next;
+        if (!c->closing && c->tls.established) {
+            char why[256];
+            checked++;
+            if (tls_peer_verify(&c->tls, ctx, why, sizeof why) != TLS_OK) {
+                char line[600];
+                snprintf(line, sizeof line, "%s %s: %s", c->peer, c->cn, why);
+                log_warn("connection %s closed: its certificate is no longer valid after the reload (%s)", c->peer,
+                         why);
+                if (a)
+                    ptr_vec_push(a, &closed, arena_strdup(a, line));
+                conn_close(c, NULL);
+            }
+        }
+        c = next;
+    }
+    if (rep) {
+        rep->checked = checked;
+        rep->closed = (char **)closed.items;
+        rep->n_closed = closed.n;
+    }
+    return 0;
+}
+
 static void on_hup(uv_signal_t *h, int signum)
 {
     (void)signum;
     server *s = h->data;
     char err[512];
-    SSL_CTX *ctx = tls_ctx_new(s->cfg->ca, s->cfg->cert, s->cfg->key, s->cfg->crl, err, sizeof err);
-    if (!ctx) {
+    if (server_reload_tls(s, NULL, NULL, err, sizeof err) != 0) {
         log_error("SIGHUP: keeping the current certificates: %s", err);
         return;
     }
-    /* Open connections keep the context they were made with (SSL holds a
-     * reference); new ones get the reloaded certificates and CRL. */
-    SSL_CTX_free(s->ssl_ctx);
-    s->ssl_ctx = ctx;
     log_info("SIGHUP: certificates and CRL reloaded");
+}
+
+/* Denials and reads noticed outside a write wait in a queue until a write
+ * transaction takes them; with no writes coming, this one does, so that
+ * they are durable within about a second. */
+static void flush_audit_queue(server *s)
+{
+    if (s->draining || s->flush_pending || !s->w || audit_queue_len(s->st->denials) == 0)
+        return;
+    intent *it = calloc(1, sizeof *it);
+    if (!it)
+        return;
+    it->kind = INTENT_FLUSH;
+    s->flush_pending = true;
+    writer_submit(s->w, it);
 }
 
 /* A connection quiet for this long gives back its buffers. */
@@ -788,18 +923,36 @@ static void conn_trim(conn *c)
     tls_session_trim(&c->tls);
 }
 
+/* Once a second: the audit queue, the time limits of every connection,
+ * and the buffers of the quiet ones. */
 static void on_tick(uv_timer_t *t)
 {
     server *s = t->data;
-    int64_t now = server_now_ms(s);
+    const config *cfg = s->cfg;
+    flush_audit_queue(s);
+    int64_t now = mono_ms(s);
     conn *c = s->conns;
     while (c) {
         conn *n = c->next;
-        if (s->cfg->idle_timeout && c->in_flight == 0 && !c->subs &&
-            now - (int64_t)c->last_active_ms > (int64_t)s->cfg->idle_timeout * 1000)
+        if (c->closing) {
+            /* closed already, waiting for its last writes */
+        } else if (!c->tls.established) {
+            if (now - c->accepted_ms > (int64_t)cfg->handshake_timeout * 1000) {
+                log_warn("connection %s closed: TLS handshake not finished within %u s (handshake_timeout)",
+                         c->peer, cfg->handshake_timeout);
+                conn_close(c, NULL);
+            }
+        } else if (c->reading && c->partial_since_ms &&
+                   now - c->partial_since_ms > (int64_t)cfg->frame_timeout * 1000) {
+            log_warn("connection %s %s closed: a frame begun %lld s ago is still incomplete (frame_timeout %u s)",
+                     c->peer, c->cn, (long long)(now - c->partial_since_ms) / 1000, cfg->frame_timeout);
+            conn_close(c, NULL);
+        } else if (cfg->idle_timeout && c->in_flight == 0 && !c->subs &&
+                   now - (int64_t)c->last_active_ms > (int64_t)cfg->idle_timeout * 1000) {
             conn_close(c, "idle timeout");
-        else if (now - (int64_t)c->last_io_ms > TRIM_AFTER_MS)
+        } else if (now - (int64_t)c->last_io_ms > TRIM_AFTER_MS) {
             conn_trim(c);
+        }
         c = n;
     }
 }
@@ -822,7 +975,17 @@ int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, 
     s->cfg = cfg;
     s->st = st;
     s->clock = real_clock;
-    s->started_mono_ms = mono_ms();
+    s->started_mono_ms = mono_ms(s);
+    if (cfg->test_clock) {
+        s->test_clock = calloc(1, sizeof *s->test_clock);
+        if (!s->test_clock) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        s->test_clock->path = cfg->test_clock;
+        s->clock = deadline_file_clock;
+        s->clock_ctx = s->test_clock;
+    }
     s->ssl_ctx = tls_ctx_new(cfg->ca, cfg->cert, cfg->key, cfg->crl, err, errlen);
     if (!s->ssl_ctx)
         return -1;
@@ -865,8 +1028,14 @@ int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, 
     uv_check_init(loop, &s->submit_check);
     s->submit_check.data = s;
     uv_check_start(&s->submit_check, on_check);
+    uv_timer_init(loop, &s->drain_timer);
+    s->drain_timer.data = s;
     if (cfg->sync == STORE_SYNC_NONE)
         uv_timer_start(&s->sync_timer, on_sync, cfg->sync_interval_ms, cfg->sync_interval_ms);
+    if (deadline_engine_start(s) != 0) {
+        snprintf(err, errlen, "cannot start the deadline timer");
+        return -1;
+    }
     return 0;
 }
 
@@ -887,4 +1056,6 @@ void server_free(server *s)
     s->w = NULL;
     SSL_CTX_free(s->ssl_ctx);
     s->ssl_ctx = NULL;
+    free(s->test_clock);
+    s->test_clock = NULL;
 }

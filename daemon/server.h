@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "arena.h"
 #include "config.h"
 #include "store.h"
 #include "tls.h"
@@ -46,9 +47,13 @@ struct conn {
     whistle_framer framer;
     uint32_t in_flight;     /* requests read and not yet answered */
     size_t out_pending;     /* bytes handed to uv_write and not yet written */
+    /* on the loop's monotonic clock (uv_now), not the domain's */
     uint64_t last_active_ms;
     uint64_t last_io_ms;    /* bytes read or written; idle ones give buffers back */
+    int64_t accepted_ms;       /* for handshake_timeout */
+    int64_t partial_since_ms;  /* a frame or TLS record begun then; 0: none */
     sub *subs;
+    struct upload *upload;  /* an import arriving in chunks (router.c) */
     conn *next, *prev;
 };
 
@@ -70,13 +75,21 @@ struct server {
      * requests and push acks (conn_submit, on_check). */
     uv_check_t submit_check;
     intent *submit_head, **submit_tail;
+    uv_timer_t drain_timer; /* bounds how long a stop waits for slow readers */
     conn *conns;
     uint32_t nconns;
     uint64_t next_conn_id;
     sub *buckets[SUB_BUCKETS];
     bool draining;
+    /* Refusals at max_connections are logged at most once a second; the
+     * ones in between are counted into the next line. */
+    int64_t refused_logged_ms;
+    uint64_t refused_quiet;
+    bool flush_pending;     /* an INTENT_FLUSH is with the writer */
     clock_fn clock;
     void *clock_ctx;
+    struct deadline_engine *dl;    /* deadline.c: the one deadline timer */
+    struct test_clock *test_clock; /* --test-clock FILE, else NULL */
     int exit_code;
     uint64_t started_mono_ms; /* for uptime */
     uint64_t periodic_syncs;  /* store.sync = none: mdb_env_sync calls */
@@ -101,13 +114,27 @@ void conn_close(conn *c, const char *why);
 void conn_submit(conn *c, intent *it);
 int conn_subscribe(conn *c, const char *stream, uint64_t after_seq);
 void server_streams_touched(server *s, const stream_touched *t);
-/* Answers ServerStats (admins only; others get PERMISSION_DENIED, audited). */
-void server_stats_reply(conn *c, uint64_t id, const Whistle__V1__Principal *who);
+/* Answers ServerStats (the router has checked that the caller is an admin). */
+void server_stats_reply(conn *c, uint64_t id);
+
+/* Reloads the certificates and the CRL (SIGHUP, and the reload_crl call):
+ * new connections get the new context, and every open connection's
+ * certificate is checked against it; those no longer valid (revoked,
+ * expired) are closed. On failure the old context stays and err says why.
+ * rep (may be NULL) gets the connections checked and those closed (in a). */
+typedef struct reload_report {
+    uint32_t checked;
+    char **closed;
+    size_t n_closed;
+} reload_report;
+int server_reload_tls(server *s, arena *a, reload_report *rep, char *err, size_t errlen);
 
 /* router.c: handles one whole frame from a connection. */
 void router_frame(conn *c, const uint8_t *data, size_t len);
 /* Finishes a request that waited for a writer barrier (Subscribe). */
 void router_after_barrier(conn *c, const uint8_t *data, size_t len);
+/* Frees what the router keeps on a connection (a partial import). */
+void router_conn_free(conn *c);
 /* Validates every string field of a message (recursively) as UTF-8; on
  * failure returns the field's name. */
 const char *router_check_utf8(const ProtobufCMessage *m);

@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,7 +13,6 @@
 #include "audit.h"
 #include "whistle/v1/whistle.pb-c.h"
 
-#define SCHEMA_VERSION 1u
 #define DEFAULT_MAP ((size_t)64 << 20)
 #define DEFAULT_MAP_MAX ((size_t)16 << 30)
 
@@ -52,7 +54,30 @@ const char *store_strerror(int rc)
         return "a stored record does not unpack (damaged store?)";
     if (rc == MDB_MAP_FULL)
         return "the store is full (its map is at map_max; raise map_max and restart)";
+    if (rc == ENOSPC || rc == EDQUOT)
+        return "the disk holding the store is full (writes resume once space is freed)";
+    if (rc == EFBIG)
+        return "the store file reached the file size limit (writes resume once it is raised)";
     return mdb_strerror(rc);
+}
+
+bool store_out_of_space(store *st, int rc)
+{
+    if (rc == ENOSPC || rc == EDQUOT || rc == EFBIG)
+        return true;
+    if (rc != EIO)
+        return false;
+    /* LMDB reports a short write as EIO ("filesystem full?"): look. */
+    int fd;
+    struct stat sb;
+    if (mdb_env_get_fd(st->env, &fd) != 0 || fstat(fd, &sb) != 0)
+        return false;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (uint64_t)sb.st_size + 65536 > (uint64_t)rl.rlim_cur)
+        return true;
+    struct statvfs vfs;
+    return fstatvfs(fd, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < 1u << 20;
 }
 
 /* The named databases, in the order of the fields of struct store. */
@@ -61,13 +86,19 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
     MDB_dbi *slots[] = {&st->meta,        &st->events,     &st->ev_by_state, &st->ev_by_node,
                         &st->orders,      &st->ord_by_dept, &st->streams,    &st->stream_meta,
                         &st->idem,        &st->nodes,      &st->departments, &st->categories,
-                        &st->principals,  &st->audit};
+                        &st->principals,  &st->audit,      &st->audit_by_time, &st->audit_by_principal,
+                        &st->audit_by_target, &st->admission, &st->tasks,   &st->task_by_comm,
+                        &st->task_by_dept,
+                        /* deadline.c, supervision.c, stats.c */
+                        &st->deadlines,   &st->supervisions, &st->stats};
     return i < sizeof slots / sizeof *slots ? slots[i] : NULL;
 }
 static const char *const dbi_names[] = {"meta",  "events",      "ev_by_state", "ev_by_node",
                                         "orders", "ord_by_dept", "streams",     "stream_meta",
                                         "idem",  "nodes",       "departments", "categories",
-                                        "principals", "audit"};
+                                        "principals", "audit", "audit_by_time", "audit_by_principal",
+                                        "audit_by_target", "admission", "tasks", "task_by_comm",
+                                        "task_by_dept", "deadlines", "supervisions", "stats"};
 #define N_DBIS (sizeof dbi_names / sizeof *dbi_names)
 
 static int check_schema(store *st, MDB_txn *txn, char *err, size_t errlen)
@@ -75,7 +106,7 @@ static int check_schema(store *st, MDB_txn *txn, char *err, size_t errlen)
     MDB_val k = {6, "schema"}, v;
     int rc = mdb_get(txn, st->meta, &k, &v);
     if (rc == MDB_NOTFOUND) {
-        uint8_t b[4] = {0, 0, 0, SCHEMA_VERSION};
+        uint8_t b[4] = {0, 0, 0, STORE_SCHEMA_VERSION};
         v.mv_size = 4;
         v.mv_data = b;
         rc = mdb_put(txn, st->meta, &k, &v, 0);
@@ -90,11 +121,11 @@ static int check_schema(store *st, MDB_txn *txn, char *err, size_t errlen)
     const uint8_t *p = v.mv_data;
     uint32_t have = v.mv_size == 4 ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
                                    : 0;
-    if (have == 0 || have > SCHEMA_VERSION) {
+    if (have == 0 || have > STORE_SCHEMA_VERSION) {
         snprintf(err, errlen,
                  "store: %s has schema version %u, this whistled knows up to %u; "
                  "run a newer whistled or restore a backup",
-                 st->dir, have, SCHEMA_VERSION);
+                 st->dir, have, STORE_SCHEMA_VERSION);
         return MDB_INCOMPATIBLE;
     }
     return 0;
@@ -136,7 +167,7 @@ int store_open(store **out, const char *dir, const store_opts *opts, char *err, 
     MDB_txn *txn = NULL;
     int rc = mdb_env_create(&st->env);
     if (!rc)
-        rc = mdb_env_set_maxdbs(st->env, 32);
+        rc = mdb_env_set_maxdbs(st->env, 64);
     if (!rc)
         rc = mdb_env_set_mapsize(st->env, st->map_size);
     if (!rc)
@@ -256,7 +287,7 @@ void store_read_end(store *st)
     pthread_rwlock_unlock(&st->map_lock);
 }
 
-static size_t map_used(store *st)
+size_t store_used(store *st)
 {
     MDB_envinfo info;
     MDB_stat stat;
@@ -267,7 +298,7 @@ static size_t map_used(store *st)
 
 int store_grow(store *st, size_t min_size)
 {
-    size_t used = map_used(st);
+    size_t used = store_used(st);
     /* The map is big enough when the used part is at most 80% of it. */
     size_t need = used + used / 4;
     if (need < min_size)
@@ -297,6 +328,12 @@ int store_grow(store *st, size_t min_size)
             want >> 20, used >> 20, st->map_max >> 20);
     st->map_size = want;
     return 0;
+}
+
+int store_reserve(store *st, size_t extra)
+{
+    size_t used = store_used(st);
+    return store_grow(st, used + extra + (used + extra) / 4);
 }
 
 int store_write_begin(store *st, MDB_txn **out)

@@ -25,6 +25,18 @@
  *   categories   code -> whistle.v1.Category
  *   principals   name -> whistle.v1.Principal
  *   audit        u64 BE seq -> whistled.AuditRecord
+ *   audit_by_time       u64 BE at_ms | u64 BE seq -> ""
+ *   audit_by_principal  principal | 0x00 | u64 BE at_ms | u64 BE seq -> ""
+ *   audit_by_target     target | 0x00 | u64 BE at_ms | u64 BE seq -> ""
+ *   admission    community code -> whistle.v1.AdmissionList
+ *   tasks        u64 BE id -> whistle.v1.Task
+ *   task_by_comm community code | '/' | u64 BE id -> ""
+ *   task_by_dept department code | '/' | u64 BE id -> ""  (street pushes: "")
+ *   deadlines    i64 BE due ms | u8 kind | target -> ""   (deadline.c: one row
+ *                per running deadline; target = u64 BE order id [+ u8
+ *                stage] or a ticket)
+ *   supervisions u64 BE id -> whistle.v1.Supervision   (supervision.c)
+ *   stats        dimension | '|' | bucket | '|' | metric -> i64 BE (stats.c)
  */
 #ifndef WHISTLED_STORE_H
 #define WHISTLED_STORE_H
@@ -37,6 +49,10 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "arena.h"
+
+/* The layout version written to meta "schema"; a store with a newer one is
+ * refused at open (and reported by whistled --check). */
+#define STORE_SCHEMA_VERSION 1u
 
 typedef enum { STORE_SYNC_FULL = 0, STORE_SYNC_NOMETASYNC, STORE_SYNC_NONE } store_sync;
 
@@ -52,6 +68,11 @@ typedef struct store {
     store_sync sync;
     MDB_dbi meta, events, ev_by_state, ev_by_node, orders, ord_by_dept, streams,
         stream_meta, idem, nodes, departments, categories, principals, audit;
+    MDB_dbi audit_by_time, audit_by_principal, audit_by_target, admission, tasks, task_by_comm, task_by_dept;
+    MDB_dbi deadlines, supervisions, stats;
+    /* The deadline policy and working calendar (calendar.h), set once at
+     * start before any thread uses the store; NULL: the defaults. */
+    const struct deadline_policy *policy;
     /* loop thread's cached read transaction (MDB_NOTLS, reset/renew) */
     MDB_txn *rtxn;
     bool rtxn_live;
@@ -91,6 +112,11 @@ int store_write_begin(store *st, MDB_txn **out);
 /* Grows the map now (to at least min_size, doubling, capped at map_max),
  * under the same rule as store_write_begin. 0 or an MDB/errno code. */
 int store_grow(store *st, size_t min_size);
+/* Grows the map so that extra more bytes fit under the 80% rule: for a
+ * write known to be large (a directory import), before its transaction. */
+int store_reserve(store *st, size_t extra);
+/* Bytes of the map in use (pages up to the last one written). */
+size_t store_used(store *st);
 
 /* The raw packed value copied into the arena (MDB_NOTFOUND if absent). */
 int store_get_bytes(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, arena *a,
@@ -115,7 +141,14 @@ uint64_t store_get_be64(const uint8_t in[8]);
  * MDB_NOTFOUND -> NOT_FOUND, MDB_CORRUPTED -> DATA_LOSS, else INTERNAL) */
 int store_status_code(int mdb_rc);
 /* A short text for a store error code: mdb_strerror, or ours for a record
- * that does not unpack. */
+ * that does not unpack, a full map or a full disk. */
 const char *store_strerror(int rc);
+
+/* Whether a failed commit (rc) ran out of room rather than failed: the
+ * disk is full (ENOSPC, EDQUOT), the file hit the size limit (EFBIG), or
+ * LMDB's "short write" EIO while the disk or the limit is at its end.
+ * Such a commit is answered RESOURCE_EXHAUSTED, and the next one tries
+ * again: writes resume by themselves once there is room. */
+bool store_out_of_space(store *st, int rc);
 
 #endif

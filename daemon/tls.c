@@ -17,6 +17,35 @@ const char *tls_error_string(char *buf, size_t len)
     return buf;
 }
 
+/* Keeps the subject of a client certificate that fails verification, so
+ * that the log line names whose certificate was refused (OpenSSL drops the
+ * certificate on failure). */
+static int verify_cb(int ok, X509_STORE_CTX *x)
+{
+    if (ok)
+        return ok;
+    SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+    tls_session *s = ssl ? SSL_get_app_data(ssl) : NULL;
+    X509 *cert = X509_STORE_CTX_get_current_cert(x);
+    if (s && cert && !s->refused_subject[0])
+        X509_NAME_oneline(X509_get_subject_name(cert), s->refused_subject, sizeof s->refused_subject);
+    return ok;
+}
+
+/* With SSL_OP_NO_RENEGOTIATION OpenSSL answers a renegotiation attempt
+ * with a no_renegotiation alert and carries on; the alert going out is the
+ * one sign of the attempt, so it is noted here for the server to act on. */
+static void msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl, void *arg)
+{
+    (void)version, (void)arg;
+    if (write_p && content_type == SSL3_RT_ALERT && len >= 2 &&
+        ((const unsigned char *)buf)[1] == SSL_AD_NO_RENEGOTIATION) {
+        tls_session *s = SSL_get_app_data(ssl);
+        if (s)
+            s->renegotiation_refused = true;
+    }
+}
+
 SSL_CTX *tls_ctx_new(const char *ca, const char *cert, const char *key, const char *crl, char *err,
                      size_t errlen)
 {
@@ -59,7 +88,8 @@ SSL_CTX *tls_ctx_new(const char *ca, const char *cert, const char *key, const ch
     STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(ca);
     if (names)
         SSL_CTX_set_client_CA_list(ctx, names);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
+    SSL_CTX_set_msg_callback(ctx, msg_cb);
     SSL_CTX_set_verify_depth(ctx, 4);
 
     if (crl && *crl) {
@@ -96,6 +126,7 @@ int tls_session_init(tls_session *s, SSL_CTX *ctx)
     BIO_set_mem_eof_return(s->wbio, -1);
     SSL_set_bio(s->ssl, s->rbio, s->wbio);
     SSL_set_accept_state(s->ssl);
+    SSL_set_app_data(s->ssl, s);
     return TLS_OK;
 }
 
@@ -132,11 +163,30 @@ int tls_handshake(tls_session *s, char *why, size_t whylen)
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
         return TLS_WANT;
     long vr = SSL_get_verify_result(s->ssl);
+    unsigned long err = ERR_peek_error();
+    int reason = ERR_GET_LIB(err) == ERR_LIB_SSL ? ERR_GET_REASON(err) : 0;
     char eb[256];
-    if (vr != X509_V_OK)
-        snprintf(why, whylen, "client certificate refused: %s", X509_verify_cert_error_string(vr));
-    else
+    if (vr != X509_V_OK) {
+        snprintf(why, whylen, "client certificate%s%s refused: %s", s->refused_subject[0] ? " " : "",
+                 s->refused_subject, X509_verify_cert_error_string(vr));
+    } else if (reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
+        snprintf(why, whylen, "no client certificate was sent (every client needs one: mutual TLS)");
+    } else if (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_WRONG_VERSION_NUMBER ||
+               reason == SSL_R_VERSION_TOO_LOW) {
+        int v = SSL_client_version(s->ssl);
+        const char *name = v == TLS1_1_VERSION ? "TLS 1.1" : v == TLS1_VERSION ? "TLS 1.0" : v == SSL3_VERSION ? "SSL 3" : NULL;
+        if (name)
+            snprintf(why, whylen, "the client offers %s at most; this server requires TLS 1.2 or 1.3", name);
+        else
+            snprintf(why, whylen, "protocol version not accepted (TLS 1.2 or 1.3 required): %s",
+                     tls_error_string(eb, sizeof eb));
+    } else if (reason == SSL_R_NO_SHARED_CIPHER) {
+        snprintf(why, whylen, "no shared cipher: TLS 1.2 needs an ECDHE key exchange with AES-GCM or ChaCha20-Poly1305");
+    } else if (reason == SSL_R_HTTP_REQUEST || reason == SSL_R_HTTPS_PROXY_REQUEST) {
+        snprintf(why, whylen, "the client spoke plain HTTP to a TLS port");
+    } else {
         snprintf(why, whylen, "%s", tls_error_string(eb, sizeof eb));
+    }
     ERR_clear_error();
     return TLS_ERR;
 }
@@ -167,6 +217,13 @@ int tls_write(tls_session *s, const void *data, size_t len)
         len -= (size_t)n;
     }
     return TLS_OK;
+}
+
+size_t tls_pending_in(tls_session *s)
+{
+    /* OpenSSL moves a partial record from the BIO into its own buffer;
+     * SSL_has_pending sees that one. */
+    return BIO_ctrl_pending(s->rbio) + (s->ssl && SSL_has_pending(s->ssl) ? 1 : 0);
 }
 
 size_t tls_pending_out(tls_session *s) { return BIO_ctrl_pending(s->wbio); }
@@ -212,4 +269,31 @@ int tls_peer_cn(tls_session *s, char *buf, size_t len)
     int n = X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, buf, (int)len);
     X509_free(peer);
     return n > 0 ? 0 : -1;
+}
+
+int tls_peer_verify(tls_session *s, SSL_CTX *ctx, char *why, size_t whylen)
+{
+    if (!s->ssl || !s->established)
+        return TLS_OK;
+    X509 *leaf = SSL_get1_peer_certificate(s->ssl);
+    if (!leaf) {
+        snprintf(why, whylen, "no client certificate");
+        return TLS_ERR;
+    }
+    /* On the server side the peer chain does not hold the leaf. */
+    STACK_OF(X509) *chain = SSL_get_peer_cert_chain(s->ssl);
+    X509_STORE_CTX *x = X509_STORE_CTX_new();
+    int ok = 0;
+    if (x && X509_STORE_CTX_init(x, SSL_CTX_get_cert_store(ctx), leaf, chain) == 1) {
+        X509_STORE_CTX_set_purpose(x, X509_PURPOSE_SSL_CLIENT);
+        ok = X509_verify_cert(x) == 1;
+        if (!ok)
+            snprintf(why, whylen, "%s", X509_verify_cert_error_string(X509_STORE_CTX_get_error(x)));
+    } else {
+        snprintf(why, whylen, "cannot check the certificate (out of memory)");
+    }
+    X509_STORE_CTX_free(x);
+    X509_free(leaf);
+    ERR_clear_error();
+    return ok ? TLS_OK : TLS_ERR;
 }

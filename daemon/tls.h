@@ -18,6 +18,12 @@ typedef struct tls_session {
     BIO *rbio; /* network -> OpenSSL */
     BIO *wbio; /* OpenSSL -> network */
     bool established;
+    /* Set when OpenSSL refused a renegotiation (it sent the peer a
+     * no_renegotiation alert): the server logs it and closes. */
+    bool renegotiation_refused;
+    /* The subject of the client certificate that failed verification, for
+     * the log line ("" if none did). */
+    char refused_subject[160];
 } tls_session;
 
 int tls_session_init(tls_session *s, SSL_CTX *ctx);
@@ -36,6 +42,8 @@ int tls_handshake(tls_session *s, char *why, size_t whylen);
 int tls_read(tls_session *s, void *buf, size_t len);
 /* Encrypts plaintext into the write BIO. 0 or TLS_ERR. */
 int tls_write(tls_session *s, const void *data, size_t len);
+/* Bytes received but not yet decrypted (a TLS record still arriving). */
+size_t tls_pending_in(tls_session *s);
 /* Bytes of ciphertext waiting to go to the socket, and taking them. */
 size_t tls_pending_out(tls_session *s);
 size_t tls_take_out(tls_session *s, void *buf, size_t len);
@@ -46,6 +54,9 @@ size_t tls_take_out(tls_session *s, void *buf, size_t len);
 void tls_session_trim(tls_session *s);
 /* The peer certificate's subject CN into buf; -1 if none. */
 int tls_peer_cn(tls_session *s, char *buf, size_t len);
+/* Verifies the peer's certificate chain again, against ctx's trust store
+ * and CRL (after a reload). TLS_OK, or TLS_ERR with why. */
+int tls_peer_verify(tls_session *s, SSL_CTX *ctx, char *why, size_t whylen);
 /* The first queued OpenSSL error as text, and clears the queue. */
 const char *tls_error_string(char *buf, size_t len);
 

@@ -1,14 +1,18 @@
 /* writer.c: see writer.h. */
 #include "writer.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "api.h"
 #include "arena.h"
+#include "audit.h"
 #include "daemon/records.pb-c.h"
+#include "deadline.h"
 #include "log.h"
 #include "whistle/frame.h"
 
@@ -59,6 +63,7 @@ struct writer {
     bool stop;
     bool started;
     uv_async_t async;
+    bool out_of_space; /* the last commit failed for want of room (logged once) */
     writer_done_fn done_cb;
     void *ud;
     writer_stats stats;
@@ -80,6 +85,9 @@ void intent_free(intent *it)
     free(it->principal);
     free(it->frame);
     free(it->ack_stream);
+    free(it->audit_call);
+    free(it->audit_target);
+    free(it->audit_what);
     free(it->out);
     stream_touched_clear(&it->touched);
     free(it);
@@ -99,6 +107,29 @@ static void set_response(writer *w, intent *it, Whistle__V1__Response *resp)
     it->out = NULL;
     if (whistle_frame_pack(&f, w->max_frame, &it->out, &it->out_len) == 0)
         return;
+    /* A refusal whose message is too long (an import's list of bad lines)
+     * keeps as many whole lines as fit, and says it was cut. */
+    const char *msg = resp->status ? resp->status->message : NULL;
+    if (it->code != 0 && msg && strlen(msg) > w->max_frame / 2) {
+        size_t keep = w->max_frame / 2;
+        while (keep > 0 && msg[keep] != '\n')
+            keep--;
+        char *cut = malloc(keep + 80);
+        if (cut) {
+            memcpy(cut, msg, keep);
+            snprintf(cut + keep, 80, "\n... (cut to fit the frame limit of %u bytes)", w->max_frame);
+            Whistle__V1__Status st2 = *resp->status;
+            st2.message = cut;
+            Whistle__V1__Response r2 = WHISTLE__V1__RESPONSE__INIT;
+            r2.id = it->req_id;
+            r2.status = &st2;
+            f.response = &r2;
+            int rc = whistle_frame_pack(&f, w->max_frame, &it->out, &it->out_len);
+            free(cut);
+            if (rc == 0)
+                return;
+        }
+    }
     Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
     st.code = WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED;
     st.message = "the result is larger than the frame limit; ask for less (a smaller limit)";
@@ -197,7 +228,7 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
         }
         if (rc != 0 && rc != MDB_NOTFOUND) {
             free(ik);
-            api_status(resp, a, store_status_code(rc), "store: %s", mdb_strerror(rc));
+            api_status(resp, a, store_status_code(rc), "store: %s", store_strerror(rc));
             goto abort_child;
         }
     }
@@ -219,14 +250,14 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
         if (rc != 0) {
             resp->result_case = WHISTLE__V1__RESPONSE__RESULT__NOT_SET;
             api_status(resp, a, store_status_code(rc), "store: cannot record the idempotency key: %s",
-                       mdb_strerror(rc));
+                       store_strerror(rc));
             goto abort_child;
         }
     }
     rc = mdb_txn_commit(child);
     if (rc != 0) {
         resp->result_case = WHISTLE__V1__RESPONSE__RESULT__NOT_SET;
-        api_status(resp, a, store_status_code(rc), "store: %s", mdb_strerror(rc));
+        api_status(resp, a, store_status_code(rc), "store: %s", store_strerror(rc));
         stream_touched_clear(&it->touched);
     }
     set_response(w, it, resp);
@@ -249,6 +280,53 @@ static void apply_ack(writer *w, MDB_txn *batch, intent *it)
         mdb_txn_commit(child);
     else
         mdb_txn_abort(child);
+}
+
+/* The audit record of a read that disclosed personal data; the answer in
+ * it->out goes out only if this commits. */
+static void apply_audit(writer *w, MDB_txn *batch, intent *it, int64_t now)
+{
+    MDB_txn *child = NULL;
+    int rc = mdb_txn_begin(w->st->env, batch, 0, &child);
+    if (!rc)
+        rc = audit_read_append(w->st, child, now, it->principal, it->audit_call, it->audit_target, it->audit_what);
+    if (child) {
+        if (rc)
+            mdb_txn_abort(child);
+        else
+            rc = mdb_txn_commit(child);
+    }
+    if (rc) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "store: the read could not be audited, so it is not answered: %s",
+                 mdb_strerror(rc));
+        fail_intent(w, it, store_status_code(rc), msg);
+        return;
+    }
+    it->code = 0;
+}
+
+static bool answers(const intent *it) { return it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT; }
+
+/* The deadline sweep, in a nested transaction of the batch: a failure
+ * leaves the batch's other intents alone. */
+static void apply_tick(writer *w, MDB_txn *batch, intent *it, int64_t now)
+{
+    MDB_txn *child = NULL;
+    int rc = mdb_txn_begin(w->st->env, batch, 0, &child);
+    if (rc == 0) {
+        rc = deadline_sweep(w->st, child, now, &it->touched, it->tick_max, &it->tick_fired, &it->tick_more);
+        if (rc)
+            mdb_txn_abort(child);
+        else
+            rc = mdb_txn_commit(child);
+    }
+    if (rc) {
+        log_error("deadline sweep failed: %s", rc > 0 ? mdb_strerror(rc) : "see above");
+        it->code = store_status_code(rc > 0 ? rc : MDB_PANIC);
+        it->tick_fired = 0;
+        stream_touched_clear(&it->touched);
+    }
 }
 
 static uint32_t cap_bucket(const char *name)
@@ -346,21 +424,43 @@ static void run_batch(writer *w, intent *batch, wbatch *wb, uint64_t *before_id,
     *before_id = *after_id = info.me_last_txnid;
     int64_t now = w->clock(w->clock_ctx);
     MDB_txn *txn = NULL;
+    /* A large write (a directory import) gets room before its transaction:
+     * the map cannot grow while one is open. */
+    size_t reserve = 0;
+    for (intent *it = batch; it; it = it->next)
+        reserve += it->reserve;
+    if (reserve)
+        store_reserve(w->st, reserve);
     int rc = store_write_begin(w->st, &txn);
     if (rc != 0) {
         char msg[256];
         snprintf(msg, sizeof msg, "store: cannot begin the write transaction: %s", mdb_strerror(rc));
         log_error("%s", msg);
         for (intent *it = batch; it; it = it->next)
-            if (it->kind == INTENT_REQUEST)
+            if (answers(it))
                 fail_intent(w, it, store_status_code(rc), msg);
         return;
     }
+    size_t ok = 0, map_full = 0;
     for (intent *it = batch; it; it = it->next) {
-        if (it->kind == INTENT_REQUEST)
+        if (it->kind == INTENT_REQUEST) {
             apply_request(w, txn, it, now);
-        else if (it->kind == INTENT_ACK)
+            ok += it->code == 0;
+            /* the one RESOURCE_EXHAUSTED a call itself answers: MDB_MAP_FULL */
+            map_full += it->code == WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED;
+        } else if (it->kind == INTENT_ACK) {
             apply_ack(w, txn, it);
+        } else if (it->kind == INTENT_AUDIT) {
+            apply_audit(w, txn, it, now);
+        } else if (it->kind == INTENT_TICK) {
+            apply_tick(w, txn, it, now);
+        }
+    }
+    if (map_full && !w->out_of_space) {
+        log_error("store: the map is full at map_max (%zu MiB): writes are refused until there is room (reads go "
+                  "on); raise store.map_max and restart",
+                  w->st->map_max >> 20);
+        w->out_of_space = true;
     }
     if (wb)
         caps_add(w, wb, batch);
@@ -374,12 +474,25 @@ static void run_batch(writer *w, intent *batch, wbatch *wb, uint64_t *before_id,
         /* Nothing of the batch is durable: every answer says so, and no push
          * is announced (the subscribers read only committed entries). */
         atomic_fetch_add(&w->stats.failed_commits, 1);
+        /* A full disk is answered like a full map: RESOURCE_EXHAUSTED, and
+         * logged when it starts, not at every batch while it lasts. */
+        bool full = store_out_of_space(w->st, rc);
+        int code = full ? WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED : store_status_code(rc);
         char msg[256];
-        snprintf(msg, sizeof msg, "store: commit failed, nothing was changed: %s", mdb_strerror(rc));
-        log_error("%s", msg);
+        snprintf(msg, sizeof msg, "store: commit failed, nothing was changed: %s",
+                 full && rc == EIO ? "short write: the disk holding the store is full" : store_strerror(rc));
+        if (rc == MDB_MAP_FULL && !w->out_of_space)
+            /* the map filled at the commit rather than in a call: the same
+             * line as when a call finds it full */
+            log_error("store: the map is full at map_max (%zu MiB): writes are refused until there is room (reads "
+                      "go on); raise store.map_max and restart",
+                      w->st->map_max >> 20);
+        else if (!full || !w->out_of_space)
+            log_error("%s%s", msg, full ? "; writes are refused until there is room (reads go on)" : "");
+        w->out_of_space = full;
         for (intent *it = batch; it; it = it->next)
-            if (it->kind == INTENT_REQUEST && it->code == 0)
-                fail_intent(w, it, store_status_code(rc), msg);
+            if (answers(it) && it->code == 0)
+                fail_intent(w, it, code, msg);
             else
                 stream_touched_clear(&it->touched);
         if (wb) {
@@ -388,6 +501,10 @@ static void run_batch(writer *w, intent *batch, wbatch *wb, uint64_t *before_id,
             pthread_mutex_unlock(&w->mu);
         }
         return;
+    }
+    if (w->out_of_space && ok > 0 && !map_full) {
+        log_info("store: commits succeed again; writes resumed");
+        w->out_of_space = false;
     }
     /* LMDB skips an empty commit entirely (no write, no flush): a batch of
      * barriers, or of requests that all failed, costs no disk time. */

@@ -18,10 +18,16 @@
 #include "store.h"
 #include "stream.h"
 
-/* INTENT_BARRIER changes nothing: it comes back once everything submitted
- * before it is committed, so the loop can act on a state that includes
- * them (a Subscribe from the cursor sees every PushAck received before). */
-enum { INTENT_REQUEST = 1, INTENT_ACK = 2, INTENT_BARRIER = 3 };
+/* REQUEST: a write call. ACK: a PushAck. AUDIT: a read's answer that
+ * discloses personal data, already packed in out: the writer appends the
+ * audit record and the answer goes out only once that is committed.
+ * FLUSH: nothing but a transaction, so that queued denials get written.
+ * BARRIER: changes nothing; it comes back once everything submitted before
+ * it is committed, so the loop can act on a state that includes them (a
+ * Subscribe from the cursor sees every PushAck received before). */
+enum { INTENT_REQUEST = 1, INTENT_ACK = 2, INTENT_AUDIT = 3, INTENT_FLUSH = 4, INTENT_BARRIER = 5,
+       /* TICK: the deadline engine's sweep (deadline.c); it has no owner */
+       INTENT_TICK = 6 };
 
 typedef struct intent {
     struct intent *next;
@@ -33,10 +39,16 @@ typedef struct intent {
     size_t frame_len;
     char *ack_stream;   /* INTENT_ACK */
     uint64_t ack_seq;
+    char *audit_call, *audit_target, *audit_what; /* INTENT_AUDIT */
+    size_t reserve;     /* bytes the write may need: the map grows first */
+    size_t tick_max;    /* INTENT_TICK: deadlines to handle at most */
     /* filled by the writer */
-    uint8_t *out;       /* the response, length-prefixed, ready to send */
+    uint8_t *out;       /* the response, length-prefixed, ready to send
+                           (INTENT_AUDIT: set by the loop) */
     size_t out_len;
     int code;           /* its status code */
+    size_t tick_fired;  /* INTENT_TICK: deadlines handled, and whether more are due */
+    bool tick_more;
     stream_touched touched;
 } intent;
 

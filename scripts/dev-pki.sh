@@ -11,6 +11,9 @@
 #                                        give tests a name of their own
 #   scripts/dev-pki.sh expired DIR NAME  DIR/expired/NAME.{crt,key}: CN=NAME,
 #                                        signed by the CA, validity ended
+#   scripts/dev-pki.sh future  DIR NAME  DIR/future/NAME.{crt,key}: CN=NAME,
+#                                        signed by the CA, not valid before
+#                                        2099 (a clock or issuing mistake)
 #   scripts/dev-pki.sh foreign DIR NAME  DIR/foreign/NAME.{crt,key}: CN=NAME,
 #                                        signed by a throwaway CA
 #                                        (DIR/foreign/ca.{crt,key})
@@ -29,7 +32,7 @@
 # Keys are 0600. Needs a POSIX sh and the openssl CLI (1.1.1 or 3.x).
 set -eu
 
-DEFAULT_NAMES="admin operator operator2 police urban market emergency environment
+DEFAULT_NAMES="admin operator operator2 district police urban market emergency environment
 health fire housing gridworker community kiosk hotline sensor"
 CA_DAYS=3650
 LEAF_DAYS=825
@@ -69,7 +72,7 @@ check_name() {
 cmd=issue
 case "${1:-}" in
 -h | --help) usage 0 ;;
-revoke | expired | foreign)
+revoke | expired | future | foreign)
     cmd=$1
     [ $# -eq 3 ] || usage 2 >&2
     shift
@@ -279,6 +282,21 @@ expired)
         # today: verification fails with "certificate has expired".
         ca_sign "$work/leaf.csr" "$base.crt" v3_client \
             -startdate 20200101000000Z -enddate 20210101000000Z
+        made "$base.crt $base.key"
+    fi
+    ;;
+
+future)
+    n=$names
+    mkdir -p "$dir/future"
+    base="$dir/future/$n"
+    if ! [ -s "$base.crt" ] || ! [ -s "$base.key" ] || ! key_matches "$base.crt" "$base.key"; then
+        new_key "$base.key"
+        ossl req -new -config "$cnf" -key "$base.key" -subj "/CN=$n" -out "$work/leaf.csr"
+        # Valid from a day far ahead: verification fails with "certificate
+        # is not yet valid".
+        ca_sign "$work/leaf.csr" "$base.crt" v3_client \
+            -startdate 20990101000000Z -enddate 21000101000000Z
         made "$base.crt $base.key"
     fi
     ;;

@@ -46,15 +46,21 @@ struct cmd {
     const char *summary;
     const cmd_opt *opts;  /* terminated by {NULL} */
     int min_pos, max_pos; /* positional arguments; max -1: any number */
-    int (*run)(cli *x, args *a);
+    int (*run)(cli *x, args *a); /* NULL with opts NULL: a group of subcommands (admin.c) */
 };
 
 /* commands.c */
 extern const cmd cli_commands[];
+/* oversight.c: deadlines, supervision, exceptions, statistics */
+extern const cmd cli_oversight_commands[];
 const cmd *cli_find(const char *name);
 void cli_print_command_help(const cmd *c, FILE *out);
 /* Parses argv (argv[0] is the command's name) and runs c. Exit status. */
 int cli_run(cli *x, const cmd *c, int argc, char **argv);
+
+/* admin.c: the groups admin, admission and task; argv[0] is the group. */
+int cli_group_main(cli *x, int argc, char **argv);
+void cli_group_help(const char *group, FILE *out);
 
 /* main.c */
 /* Connects if not yet connected. 0, or an exit status (message printed). */

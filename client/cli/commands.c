@@ -51,6 +51,10 @@ static char *join_pos(const args *a, int from)
 
 void cli_print_command_help(const cmd *c, FILE *out)
 {
+    if (!c->opts && !c->run) {
+        cli_group_help(c->name, out);
+        return;
+    }
     fprintf(out, "usage: whistle %s%s%s\n\n%s\n", c->name, c->synopsis[0] ? " " : "", c->synopsis, c->summary);
     if (c->opts && c->opts[0].name) {
         fputs("\nOptions:\n", out);
@@ -68,6 +72,8 @@ void cli_print_command_help(const cmd *c, FILE *out)
 
 int cli_run(cli *x, const cmd *c, int argc, char **argv)
 {
+    if (!c->opts && !c->run) /* a group: its words name the subcommand */
+        return cli_group_main(x, argc, argv);
     args a;
     memset(&a, 0, sizeof a);
     a.c = c;
@@ -263,6 +269,25 @@ static void print_event(const Whistle__V1__Event *e)
         snprintf(buf, sizeof buf, "%u", e->rework_count);
         kv_print(stdout, "rework", buf, true);
     }
+    /* deadlines and the exception flow (docs/deadlines.md) */
+    if (e->due_ms) {
+        snprintf(buf, sizeof buf, "%s%s", cli_local_time(e->due_ms, false, t, sizeof t),
+                 e->due_passed ? "  (passed before it closed)" : "");
+        kv_print(stdout, "due", buf, true);
+    }
+    if (e->parked) {
+        snprintf(buf, sizeof buf, "since %s: %s", cli_local_time(e->parked_ms, false, t, sizeof t), e->park_reason);
+        kv_print(stdout, "parked", buf, true);
+    }
+    kv_print(stdout, "merged into", e->merged_into, false);
+    for (size_t i = 0; i < e->n_merged; i++)
+        kv_print(stdout, i ? "" : "merged", e->merged[i], true);
+    for (size_t i = 0; i < e->n_followers; i++)
+        kv_print(stdout, i ? "" : "followers", e->followers[i], true);
+    if (e->reopen_count) {
+        snprintf(buf, sizeof buf, "%u", e->reopen_count);
+        kv_print(stdout, "reopened", buf, true);
+    }
     if (e->n_timeline) {
         fputs("\n", stdout);
         static const char *const h[] = {"TIME", "ACTOR", "ACTION", "STATE", "NOTE"};
@@ -286,24 +311,31 @@ static void print_event(const Whistle__V1__Event *e)
 
 static void order_row(table *tb, const Whistle__V1__Order *o)
 {
-    char id[24], t[64];
+    char id[24], t[64], due[80], d[64];
     snprintf(id, sizeof id, "%" PRIu64, o->id);
+    /* the deadline it runs against now; "!" once one was missed */
+    int64_t dms = o->state == WHISTLE__V1__ORDER_STATE__ORDER_STATE_PENDING      ? o->check_in_due_ms
+                  : o->state == WHISTLE__V1__ORDER_STATE__ORDER_STATE_CHECKED_IN ? o->resolve_due_ms
+                                                                                 : 0;
+    snprintf(due, sizeof due, "%s%s%s", dms ? cli_local_time(dms, false, d, sizeof d) : "",
+             o->n_misses ? " !" : "", o->escalated ? " (district)" : "");
     const char *row[] = {id,
                          o->ticket,
                          o->department,
                          whistle_order_state_name(o->state),
                          o->lead ? "lead" : "",
                          kind_word(o->kind),
-                         cli_local_time(o->created_ms, false, t, sizeof t)};
+                         cli_local_time(o->created_ms, false, t, sizeof t),
+                         due};
     table_add(tb, row);
 }
 
-static const char *const order_header[] = {"ORDER", "TICKET", "DEPARTMENT", "STATE", "LEAD", "KIND", "CREATED"};
+static const char *const order_header[] = {"ORDER", "TICKET", "DEPARTMENT", "STATE", "LEAD", "KIND", "CREATED", "DUE"};
 
 static void print_orders(Whistle__V1__Order **orders, size_t n)
 {
     table tb;
-    table_init(&tb, 7, order_header);
+    table_init(&tb, 8, order_header);
     for (size_t i = 0; i < n; i++)
         order_row(&tb, orders[i]);
     table_print(&tb, stdout);
@@ -429,6 +461,26 @@ static int run_show(cli *x, args *a)
     return EXIT_OK;
 }
 
+static int run_lookup(cli *x, args *a)
+{
+    Whistle__V1__LookupTicket l = WHISTLE__V1__LOOKUP_TICKET__INIT;
+    l.ticket = a->pos[0];
+    l.phone_last4 = a->pos[1];
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_LOOKUP_TICKET;
+    req.lookup_ticket = &l;
+    Whistle__V1__Response *resp;
+    int rc = cli_call(x, &req, &resp);
+    if (rc)
+        return rc;
+    if (x->json)
+        print_json_result(resp);
+    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT)
+        print_event(resp->event);
+    whistle_response_free(resp);
+    return EXIT_OK;
+}
+
 static int run_list(cli *x, args *a)
 {
     Whistle__V1__ListEvents l = WHISTLE__V1__LIST_EVENTS__INIT;
@@ -442,6 +494,7 @@ static int run_list(cli *x, args *a)
     if (parse_limit(a, &l.limit))
         return EXIT_USAGE;
     bool all = opt(a, "all") != NULL;
+    l.parked = opt(a, "parked") != NULL;
 
     static const char *const h[] = {"TICKET", "STATE", "CATEGORY", "NODE", "PRIORITY", "CREATED", "DESCRIPTION"};
     table tb;
@@ -559,12 +612,68 @@ static int run_resolve(cli *x, args *a)
     return rc;
 }
 
+/* The catalogue's proposal for a case (权责清单): its departments joined by
+ * commas (malloc'd, "" if none) and the lead. Prints it unless quiet. */
+static int propose(cli *x, const char *ticket, char **depts, char **lead, bool print)
+{
+    Whistle__V1__ProposeDepartments p = WHISTLE__V1__PROPOSE_DEPARTMENTS__INIT;
+    p.ticket = (char *)ticket;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_PROPOSE_DEPARTMENTS;
+    req.propose_departments = &p;
+    Whistle__V1__Response *resp;
+    int rc = cli_call(x, &req, &resp);
+    if (rc)
+        return rc;
+    const Whistle__V1__DepartmentProposal *dp = resp->proposal;
+    size_t len = 1;
+    for (size_t i = 0; dp && i < dp->n_departments; i++)
+        len += strlen(dp->departments[i]) + 1;
+    *depts = calloc(1, len);
+    for (size_t i = 0; dp && i < dp->n_departments; i++) {
+        if (i)
+            strcat(*depts, ",");
+        strcat(*depts, dp->departments[i]);
+    }
+    *lead = strdup(dp && dp->lead ? dp->lead : "");
+    if (print && dp) {
+        if (x->json)
+            print_json_result(resp);
+        else
+            fprintf(stderr, "the catalogue proposes for category %s: %s%s%s%s\n", dp->category,
+                    dp->n_departments ? *depts : "no department", *dp->lead ? " (lead " : "", dp->lead,
+                    *dp->lead ? ")" : "");
+    }
+    whistle_response_free(resp);
+    return 0;
+}
+
 static int run_whistle(cli *x, args *a)
 {
-    if (need(a, "dept"))
-        return EXIT_USAGE;
+    char *proposed = NULL, *proposed_lead = NULL;
+    if (opt(a, "propose") || !opt(a, "dept")) {
+        /* Without --dept the catalogue decides whom; --propose only shows it. */
+        int prc = propose(x, a->pos[0], &proposed, &proposed_lead, true);
+        if (prc)
+            return prc;
+        if (opt(a, "propose")) {
+            if (!x->json)
+                printf("%s\n", proposed);
+            free(proposed);
+            free(proposed_lead);
+            return EXIT_OK;
+        }
+        if (!*proposed) {
+            free(proposed);
+            free(proposed_lead);
+            return cli_usage_error("whistle: the catalogue names no department for this case's category; give "
+                                   "--dept");
+        }
+    }
     Whistle__V1__WhistleEvent w = WHISTLE__V1__WHISTLE_EVENT__INIT;
     w.ticket = a->pos[0];
+    if (proposed_lead && *proposed_lead)
+        w.lead = proposed_lead;
     const char *s;
     if ((s = opt(a, "kind")) && whistle_kind_parse(s, &w.kind) < 0)
         return cli_usage_error("whistle: bad --kind '%s' (routine, tackle, emergency)", s);
@@ -573,13 +682,15 @@ static int run_whistle(cli *x, args *a)
     if ((s = opt(a, "note")))
         w.note = (char *)s;
     /* --dept police,urban (or repeated): split on commas, skip blanks. */
-    char *depts = strdup(opt(a, "dept"));
+    char *depts = strdup(proposed ? proposed : opt(a, "dept"));
+    free(proposed);
     char *list[64];
     size_t n = 0;
     for (char *save = NULL, *tok = strtok_r(depts, ", ", &save); tok && n < 64; tok = strtok_r(NULL, ", ", &save))
         list[n++] = tok;
     if (n == 0) {
         free(depts);
+        free(proposed_lead);
         return cli_usage_error("whistle: --dept names no department");
     }
     w.departments = list;
@@ -590,6 +701,7 @@ static int run_whistle(cli *x, args *a)
     Whistle__V1__Response *resp;
     int rc = cli_call(x, &req, &resp);
     free(depts);
+    free(proposed_lead);
     if (rc)
         return rc;
     if (x->json)
@@ -670,7 +782,7 @@ static int run_orders(cli *x, args *a)
     bool all = opt(a, "all") != NULL;
 
     table tb;
-    table_init(&tb, 7, order_header);
+    table_init(&tb, 8, order_header);
     json_t *orders = json_array();
     uint64_t after = 0;
     int rc = EXIT_OK;
@@ -850,16 +962,26 @@ static int run_categories(cli *x, args *a)
         table_init(&tb, 6, h);
         for (size_t i = 0; i < resp->categories->n_categories; i++) {
             const Whistle__V1__Category *c = resp->categories->categories[i];
-            char ci[16], rs[16], depts[256];
-            /* Major classes carry no limits of their own: "-", not "0m". */
-            if (c->check_in_minutes)
-                snprintf(ci, sizeof ci, "%um", c->check_in_minutes);
+            char ci[32], rs[32], depts[256];
+            /* The default limits (any unit), else the older minute/hour
+             * fields; "+" when a priority has limits of its own. */
+            static const char *const unit[] = {"", "m", "h", "d", "wh", "wd"};
+            const Whistle__V1__PriorityLimits *dl = NULL;
+            bool own = false;
+            for (size_t k = 0; k < c->n_limits; k++) {
+                if (c->limits[k]->priority == WHISTLE__V1__PRIORITY__PRIORITY_UNSPECIFIED)
+                    dl = c->limits[k];
+                else
+                    own = true;
+            }
+            if (dl && dl->check_in && dl->check_in->amount && (unsigned)dl->check_in->unit < 6)
+                snprintf(ci, sizeof ci, "%u%s%s", dl->check_in->amount, unit[dl->check_in->unit], own ? "+" : "");
             else
-                snprintf(ci, sizeof ci, "-");
-            if (c->resolve_hours)
-                snprintf(rs, sizeof rs, "%uh", c->resolve_hours);
+                snprintf(ci, sizeof ci, "%um%s", c->check_in_minutes, own ? "+" : "");
+            if (dl && dl->resolve && dl->resolve->amount && (unsigned)dl->resolve->unit < 6)
+                snprintf(rs, sizeof rs, "%u%s%s", dl->resolve->amount, unit[dl->resolve->unit], own ? "+" : "");
             else
-                snprintf(rs, sizeof rs, "-");
+                snprintf(rs, sizeof rs, "%uh%s", c->resolve_hours, own ? "+" : "");
             size_t o = 0;
             depts[0] = '\0';
             for (size_t k = 0; k < c->n_departments && o < sizeof depts; k++)
@@ -963,7 +1085,7 @@ static int run_hello(cli *x, args *a)
 
 /* The server's counters since it started (admins): what a monitor or
  * whistle-bench reads; rates come from two readings. */
-static int run_stats(cli *x, args *a)
+static int run_server_stats(cli *x, args *a)
 {
     (void)a;
     int rc = cli_connect(x);
@@ -1136,6 +1258,7 @@ static const cmd_opt list_opts[] = {
     {"node", "CODE", "only this subtree (default: your scope)"},
     {"limit", "N", "page size (server default 50, at most 500)"},
     {"all", NULL, "follow the pages to the end"},
+    {"parked", NULL, "only the cases in the problem pool (挂账)"},
     {NULL, NULL, NULL},
 };
 static const cmd_opt note_opts[] = {{"note", "TEXT", "a note for the timeline"}, {NULL, NULL, NULL}};
@@ -1147,7 +1270,9 @@ static const cmd_opt assign_opts[] = {
     {NULL, NULL, NULL},
 };
 static const cmd_opt whistle_opts_[] = {
-    {"dept", "A,B", "departments to dispatch to (comma-separated, or repeat the option)"},
+    {"dept", "A,B", "departments to dispatch to (comma-separated, or repeat the option); default: the "
+                    "catalogue's proposal for the case's category"},
+    {"propose", NULL, "only show the catalogue's proposal (whistle nobody)"},
     {"lead", "A", "the lead department (default: the first)"},
     {"kind", "K", "routine (default), tackle, emergency"},
     {"note", "TEXT", "the operator's note for the departments"},
@@ -1185,13 +1310,13 @@ const cmd cli_commands[] = {
     {"report", "--node CODE --category CODE [options] TEXT...", "Report a new case; prints its ticket and state.",
      report_opts, 1, -1, run_report},
     {"show", "TICKET", "Show a case with its timeline.", no_opts, 1, 1, run_show},
-    {"list", "[--state S] [--node CODE] [--limit N] [--all]", "List cases.", list_opts, 0, 0, run_list},
+    {"list", "[--state S] [--node CODE] [--limit N] [--all] [--parked]", "List cases.", list_opts, 0, 0, run_list},
     {"file", "TICKET [--note TEXT]", "File a case: accept it into the loop (立案).", note_opts, 1, 1, run_file},
     {"reject", "TICKET --reason TEXT", "Reject a case, with a reason (不予立案).", reject_opts, 1, 1, run_reject},
     {"assign", "TICKET --to NAME [--note TEXT]", "Hand a case to a grid or community worker.", assign_opts, 1, 1,
      run_assign},
     {"resolve", "TICKET TEXT...", "Record what local handling did.", no_opts, 2, -1, run_resolve},
-    {"whistle", "TICKET --dept A,B [--lead A] [--kind K] [--note TEXT]",
+    {"whistle", "TICKET [--dept A,B] [--lead A] [--kind K] [--note TEXT] [--propose]",
      "Whistle a case to departments (吹哨): one dispatch order each.", whistle_opts_, 1, 1, run_whistle},
     {"orders", "[--dept D] [--state S] [--ticket T] [--limit N] [--all]", "List dispatch orders.", orders_opts, 0,
      0, run_orders},
@@ -1205,21 +1330,30 @@ const cmd cli_commands[] = {
     {"rate", "TICKET SCORE [--comment TEXT]", "Rate a closed case, 1 to 5 (评价).", rate_opts, 2, 2, run_rate},
     {"nodes", "[--parent CODE] [--kind K]", "List the tree of places.", nodes_opts, 0, 0, run_nodes},
     {"departments", "", "List the departments.", no_opts, 0, 0, run_departments},
-    {"categories", "", "List the case categories with their departments and time limits.", no_opts, 0, 0,
-     run_categories},
+    {"categories", "", "List the case categories with their departments and time limits (+: per priority too).",
+     no_opts, 0, 0, run_categories},
     {"watch", "[--stream NAME] [--after SEQ] [--no-ack] [--count N]",
      "Subscribe to a stream and print each push as it arrives.", watch_opts, 0, 0, run_watch},
     {"ping", "", "Measure the round trip to the server.", no_opts, 0, 0, run_ping},
     {"hello", "", "Show who the server thinks you are: principal, role, scope, streams.", no_opts, 0, 0,
      run_hello},
-    {"stats", "", "Show the server's counters (admins): writes, commits, flushes, connections, memory.", no_opts,
-     0, 0, run_stats},
+    {"server-stats", "", "Show the daemon's counters (admins): writes, commits, flushes, connections, memory.",
+     no_opts, 0, 0, run_server_stats},
+    {"lookup", "TICKET LAST4", "A resident's ticket, by its number and the last 4 digits of the phone given.",
+     no_opts, 2, 2, run_lookup},
+    {"admin", "SUBCOMMAND ...", "Administration: import, export, node, dept, category, principal, audit, crl.",
+     NULL, 0, -1, NULL},
+    {"admission", "show|set COMMUNITY ...", "A community's task admission list (准入清单).", NULL, 0, -1, NULL},
+    {"task", "push|list|done ...", "Tasks pushed to communities within their admission lists.", NULL, 0, -1, NULL},
     {NULL, NULL, NULL, NULL, 0, 0, NULL},
 };
 
 const cmd *cli_find(const char *name)
 {
     for (const cmd *c = cli_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    for (const cmd *c = cli_oversight_commands; c->name; c++)
         if (strcmp(c->name, name) == 0)
             return c;
     return NULL;

@@ -1,20 +1,38 @@
-/* libFuzzer target: request decoding and validation through the api, on a
- * real store seeded with the demo city.
+/* libFuzzer target: one frame through the router and the api, on a real
+ * store seeded with the demo city.
  *
- * The first byte picks the calling principal; the rest is a Frame. Reads
- * run in a read transaction, writes in a write transaction that is always
- * aborted, so every input sees the same store and a crash reproduces. */
+ * The input is one byte, then one Frame as a connection would deliver it
+ * (without its length prefix). The byte's low 4 bits pick the calling
+ * principal (names[] below; "nobody" and "stranger" are not principals),
+ * bit 4 set means the session has not said Hello yet. router_frame then
+ * decodes, checks and answers the frame exactly as for a connection: the
+ * session rules, UTF-8, Hello, Ping, Subscribe, PushAck, chunked imports
+ * and every read and write of the api. The connection's side (server.c) is replaced by the
+ * stubs below: every answer is packed as the server would send it, a write
+ * runs through api_write in a write transaction that is then aborted, an
+ * ack moves a cursor in an aborted transaction, a subscription reads its
+ * stream. Nothing is ever committed, so every input sees the same store and
+ * a crash reproduces from its input alone. Nothing may crash, leak, read
+ * out of bounds or produce an answer that does not pack. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "api.h"
+#include "audit.h"
+#include "log.h"
 #include "server.h"
 
+#define NOW_MS 1763769600000LL
+
 static store *st;
-static const char *names[] = {"admin",  "operator", "operator2", "police", "urban",  "gridworker",
-                              "kiosk",  "hotline",  "sensor",    "community", "nobody"};
+static config cfg;
+static server srv;
+static conn fake;
+static const char *names[16] = {"admin",  "operator", "operator2", "police",    "urban",  "gridworker",
+                                "kiosk",  "hotline",  "sensor",    "community", "nobody", "market",
+                                "fire",   "housing",  "health",    "stranger"};
 
 static void open_store(void)
 {
@@ -25,11 +43,137 @@ static void open_store(void)
     o.sync = STORE_SYNC_NONE;
     char err[512];
     if (store_open(&st, dir, &o, err, sizeof err) != 0 ||
-        api_seed(st, WHISTLE_SOURCE_DIR "/conf/demo-city.json", 1763769600000, err, sizeof err) != 0) {
+        api_seed(st, WHISTLE_SOURCE_DIR "/conf/demo-city.json", NOW_MS, err, sizeof err) != 0) {
         fprintf(stderr, "fuzz setup: %s\n", err);
         abort();
     }
+    config_defaults(&cfg);
+    srv.cfg = &cfg;
+    srv.st = st;
+    /* refusals are logged at warn: a line per input would drown the
+     * fuzzer's own output */
+    log_set_level(LOG_LVL_ERROR);
 }
+
+/* ---- the server's side of router.c, stubbed ---- */
+
+int64_t server_now_ms(server *s)
+{
+    (void)s;
+    return NOW_MS;
+}
+
+void conn_close(conn *c, const char *why)
+{
+    (void)why;
+    c->closing = true;
+}
+
+/* What conn_send_response does before the socket: the answer must pack
+ * into a frame (or be replaced by the small error that always fits). */
+static void pack_answer(const Whistle__V1__Response *resp)
+{
+    Whistle__V1__Frame f = WHISTLE__V1__FRAME__INIT;
+    f.kind_case = WHISTLE__V1__FRAME__KIND_RESPONSE;
+    f.response = (Whistle__V1__Response *)resp;
+    uint8_t *out;
+    size_t len;
+    if (whistle_frame_pack(&f, cfg.max_frame, &out, &len) == 0)
+        free(out);
+}
+
+void conn_send_response(conn *c, const Whistle__V1__Response *resp)
+{
+    (void)c;
+    if (!resp->status)
+        abort(); /* every answer carries a status */
+    pack_answer(resp);
+}
+
+void conn_submit(conn *c, intent *it)
+{
+    MDB_txn *txn;
+    if (store_write_begin(st, &txn) != 0)
+        abort();
+    if (it->kind == INTENT_REQUEST) {
+        arena *a = arena_new();
+        Whistle__V1__Frame *f = whistle__v1__frame__unpack(arena_allocator(a), it->frame_len, it->frame);
+        if (!f || f->kind_case != WHISTLE__V1__FRAME__KIND_REQUEST)
+            abort(); /* the router decoded it already */
+        Whistle__V1__Response *resp = arena_alloc(a, sizeof *resp);
+        whistle__v1__response__init(resp);
+        Whistle__V1__Principal *who = api_principal(st, txn, it->principal, a);
+        MDB_txn *child;
+        if (who && mdb_txn_begin(st->env, txn, 0, &child) == 0) {
+            stream_touched t = {0};
+            api_write(st, child, who, f->request, NOW_MS, a, resp, &t);
+            stream_touched_clear(&t);
+            mdb_txn_abort(child);
+            if (!resp->status)
+                abort();
+            pack_answer(resp);
+        }
+        arena_free(a);
+    } else if (it->kind == INTENT_ACK) {
+        stream_ack(st, txn, it->ack_stream, it->ack_seq);
+    } else if (it->kind == INTENT_AUDIT) {
+        /* an audited read: its answer is ready; the audit record is written
+         * (and dropped with the transaction) */
+        audit_read_append(st, txn, NOW_MS, it->principal, it->audit_call, it->audit_target, it->audit_what);
+    }
+    mdb_txn_abort(txn);
+    /* A barrier (Subscribe from the cursor) comes back and the subscription
+     * goes on, as on_writer_done does it. */
+    if (it->kind == INTENT_BARRIER && !c->closing)
+        router_after_barrier(c, it->frame, it->frame_len);
+    intent_free(it);
+}
+
+int server_reload_tls(server *s, arena *a, reload_report *rep, char *err, size_t errlen)
+{
+    (void)s, (void)a, (void)err, (void)errlen;
+    /* the certificates are not the fuzzer's business: a reload that
+     * checked nothing and closed nothing */
+    if (rep)
+        memset(rep, 0, sizeof *rep);
+    return 0;
+}
+
+void server_stats_reply(conn *c, uint64_t id)
+{
+    /* the counters are the server's; an empty reading packs the same way */
+    Whistle__V1__ServerStatsResult r = WHISTLE__V1__SERVER_STATS_RESULT__INIT;
+    r.sync = "none";
+    Whistle__V1__Status status = WHISTLE__V1__STATUS__INIT;
+    Whistle__V1__Response resp = WHISTLE__V1__RESPONSE__INIT;
+    resp.id = id;
+    resp.status = &status;
+    resp.result_case = WHISTLE__V1__RESPONSE__RESULT_SERVER_STATS;
+    resp.server_stats = &r;
+    conn_send_response(c, &resp);
+}
+
+static int visit(void *ctx, uint64_t seq, const void *bytes, size_t len)
+{
+    (void)ctx, (void)seq;
+    Whistle__V1__Push *p = whistle__v1__push__unpack(NULL, len, bytes);
+    if (!p)
+        abort(); /* stored pushes always unpack */
+    whistle__v1__push__free_unpacked(p, NULL);
+    return 0;
+}
+
+int conn_subscribe(conn *c, const char *stream, uint64_t after_seq)
+{
+    (void)c;
+    MDB_txn *txn = store_read_begin(st);
+    if (txn)
+        stream_read(st, txn, stream, after_seq, 64, visit, NULL);
+    store_read_end(st);
+    return 0;
+}
+
+/* ---- the target ---- */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -37,42 +181,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         open_store();
     if (size < 1)
         return 0;
-    const char *who_name = names[data[0] % (sizeof names / sizeof *names)];
-    arena *a = arena_new();
-    Whistle__V1__Frame *f = whistle__v1__frame__unpack(arena_allocator(a), size - 1, data + 1);
-    if (!f || f->kind_case != WHISTLE__V1__FRAME__KIND_REQUEST || router_check_utf8(&f->base) ||
-        f->request->call_case == WHISTLE__V1__REQUEST__CALL__NOT_SET) {
-        arena_free(a);
-        return 0;
-    }
-    Whistle__V1__Request *req = f->request;
-    Whistle__V1__Response *resp = arena_alloc(a, sizeof *resp);
-    whistle__v1__response__init(resp);
-    if (api_is_write(req)) {
-        MDB_txn *txn;
-        if (store_write_begin(st, &txn) != 0)
-            abort();
-        Whistle__V1__Principal *who = api_principal(st, txn, who_name, a);
-        if (who) {
-            stream_touched t = {0};
-            api_write(st, txn, who, req, 1763769600000, a, resp, &t);
-            stream_touched_clear(&t);
-        }
-        mdb_txn_abort(txn);
-    } else {
-        MDB_txn *txn = store_read_begin(st);
-        Whistle__V1__Principal *who = api_principal(st, txn, who_name, a);
-        if (who)
-            api_read(st, txn, who, req, 1763769600000, a, resp);
-        store_read_end(st);
-    }
-    /* every answer must pack */
-    if (resp->status || resp->result_case) {
-        size_t n = whistle__v1__response__get_packed_size(resp);
-        uint8_t *buf = malloc(n ? n : 1);
-        whistle__v1__response__pack(resp, buf);
-        free(buf);
-    }
-    arena_free(a);
+    router_conn_free(&fake); /* an upload left by the previous input */
+    memset(&fake, 0, sizeof fake);
+    fake.srv = &srv;
+    snprintf(fake.peer, sizeof fake.peer, "fuzz:1");
+    snprintf(fake.cn, sizeof fake.cn, "%s", names[data[0] & 15]);
+    fake.hello_done = !(data[0] & 16);
+    router_frame(&fake, data + 1, size - 1);
     return 0;
 }

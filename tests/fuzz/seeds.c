@@ -49,6 +49,94 @@ static void emit(const char *name, Whistle__V1__Request *req)
     free(framed);
 }
 
+#define REQ(var, CALL)                                                                             \
+    Whistle__V1__Request var = WHISTLE__V1__REQUEST__INIT;                                         \
+    var.call_case = WHISTLE__V1__REQUEST__CALL_##CALL
+
+/* The calls of deadlines, supervision, exceptions and statistics
+ * (Request.call 60-69). */
+static void emit_oversight(const char *ticket)
+{
+    Whistle__V1__TimeLimit extra = WHISTLE__V1__TIME_LIMIT__INIT;
+    extra.amount = 2;
+    extra.unit = WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS;
+    Whistle__V1__RequestExtension rx = WHISTLE__V1__REQUEST_EXTENSION__INIT;
+    rx.order_id = 1;
+    rx.extra = &extra;
+    rx.reason = "owner away";
+    REQ(r_rx, REQUEST_EXTENSION);
+    r_rx.request_extension = &rx;
+    emit("request_extension", &r_rx);
+
+    Whistle__V1__DecideExtension dx = WHISTLE__V1__DECIDE_EXTENSION__INIT;
+    dx.order_id = 1;
+    dx.approve = 1;
+    REQ(r_dx, DECIDE_EXTENSION);
+    r_dx.decide_extension = &dx;
+    emit("decide_extension", &r_dx);
+
+    Whistle__V1__ParkEvent pk = WHISTLE__V1__PARK_EVENT__INIT;
+    pk.ticket = (char *)ticket;
+    pk.reason = "waiting";
+    REQ(r_pk, PARK);
+    r_pk.park = &pk;
+    emit("park", &r_pk);
+
+    Whistle__V1__UnparkEvent up = WHISTLE__V1__UNPARK_EVENT__INIT;
+    up.ticket = (char *)ticket;
+    REQ(r_up, UNPARK);
+    r_up.unpark = &up;
+    emit("unpark", &r_up);
+
+    Whistle__V1__ReopenEvent ro = WHISTLE__V1__REOPEN_EVENT__INIT;
+    ro.ticket = (char *)ticket;
+    ro.reason = "not fixed";
+    REQ(r_ro, REOPEN);
+    r_ro.reopen = &ro;
+    emit("reopen", &r_ro);
+
+    Whistle__V1__MergeEvent mg = WHISTLE__V1__MERGE_EVENT__INIT;
+    mg.ticket = "E2025112200002";
+    mg.into = (char *)ticket;
+    REQ(r_mg, MERGE);
+    r_mg.merge = &mg;
+    emit("merge", &r_mg);
+
+    Whistle__V1__ReportStage rs = WHISTLE__V1__REPORT_STAGE__INIT;
+    rs.order_id = 1;
+    rs.stage = 1;
+    REQ(r_rs, REPORT_STAGE);
+    r_rs.report_stage = &rs;
+    emit("report_stage", &r_rs);
+
+    Whistle__V1__ListSupervisions ls = WHISTLE__V1__LIST_SUPERVISIONS__INIT;
+    ls.open_only = 1;
+    ls.node = "110105001";
+    REQ(r_ls, LIST_SUPERVISIONS);
+    r_ls.list_supervisions = &ls;
+    emit("list_supervisions", &r_ls);
+
+    char *codes[] = {"urban"};
+    Whistle__V1__GetStats gs = WHISTLE__V1__GET_STATS__INIT;
+    gs.by = WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_DEPARTMENT;
+    gs.codes = codes;
+    gs.n_codes = 1;
+    gs.period = WHISTLE__V1__STATS_PERIOD__STATS_PERIOD_DAY;
+    gs.from = "2025-11-01";
+    gs.to = "2025-11-30";
+    gs.totals = 1;
+    REQ(r_gs, GET_STATS);
+    r_gs.get_stats = &gs;
+    emit("stats", &r_gs);
+
+    Whistle__V1__EmergencyCall ec = WHISTLE__V1__EMERGENCY_CALL__INIT;
+    ec.node = "110105001001001003";
+    ec.device = "sos-1";
+    REQ(r_ec, EMERGENCY_CALL);
+    r_ec.emergency_call = &ec;
+    emit("emergency_call", &r_ec);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -64,9 +152,6 @@ int main(int argc, char **argv)
     mkdir(p, 0755);
 
     const char *ticket = "E2025112200001";
-#define REQ(var, CALL)                                                                             \
-    Whistle__V1__Request var = WHISTLE__V1__REQUEST__INIT;                                         \
-    var.call_case = WHISTLE__V1__REQUEST__CALL_##CALL
 
     Whistle__V1__Hello hello = WHISTLE__V1__HELLO__INIT;
     hello.protocol_version = 1;
@@ -222,6 +307,185 @@ int main(int argc, char **argv)
     r_pi.ping = &pi;
     emit("ping", &r_pi);
 
+    /* the directory and its administration */
+    static const char nodes_csv[] = "code,parent_code,kind,name_zh,name_en\n"
+                                    "110105003,110105,street,呼家楼街道,Hujialou\n"
+                                    "110105003001,110105003,community,\"北社区, 新\",North\n";
+    Whistle__V1__ImportDirectory im = WHISTLE__V1__IMPORT_DIRECTORY__INIT;
+    im.data.data = (uint8_t *)nodes_csv;
+    im.data.len = sizeof nodes_csv - 1;
+    im.last = 1;
+    im.source = "seed.csv";
+    REQ(r_im, IMPORT_DIRECTORY);
+    r_im.import_directory = &im;
+    emit("import-csv", &r_im);
+    static const char cats_json[] = "{\"departments\":[{\"code\":\"property\",\"name_zh\":\"物业\"}],"
+                                    "\"categories\":[{\"code\":\"1001\",\"departments\":[\"property\"],"
+                                    "\"check_in\":\"2h\",\"resolve\":\"3wd\",\"check_in_urgent\":\"30m\"}]}";
+    Whistle__V1__ImportDirectory ij = WHISTLE__V1__IMPORT_DIRECTORY__INIT;
+    ij.data.data = (uint8_t *)cats_json;
+    ij.data.len = sizeof cats_json - 1;
+    ij.last = 1;
+    ij.format = WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_JSON;
+    REQ(r_ij, IMPORT_DIRECTORY);
+    r_ij.import_directory = &ij;
+    emit("import-json", &r_ij);
+
+    Whistle__V1__ExportDirectory ex = WHISTLE__V1__EXPORT_DIRECTORY__INIT;
+    ex.table = WHISTLE__V1__DIRECTORY_TABLE__DIRECTORY_TABLE_CATEGORIES;
+    ex.page_bytes = 2048;
+    REQ(r_ex, EXPORT_DIRECTORY);
+    r_ex.export_directory = &ex;
+    emit("export", &r_ex);
+
+    Whistle__V1__Node nn = WHISTLE__V1__NODE__INIT;
+    nn.code = "110105001009";
+    nn.parent = "110105001";
+    nn.kind = WHISTLE__V1__NODE_KIND__NODE_KIND_COMMUNITY;
+    nn.name_zh = "新社区";
+    Whistle__V1__AddNode an = WHISTLE__V1__ADD_NODE__INIT;
+    an.node = &nn;
+    REQ(r_an, ADD_NODE);
+    r_an.add_node = &an;
+    emit("add-node", &r_an);
+
+    Whistle__V1__UpdateNode un = WHISTLE__V1__UPDATE_NODE__INIT;
+    un.code = "110105001001";
+    un.name_en = "Renamed";
+    un.retire = 1;
+    REQ(r_un, UPDATE_NODE);
+    r_un.update_node = &un;
+    emit("update-node", &r_un);
+
+    Whistle__V1__MoveNode mn = WHISTLE__V1__MOVE_NODE__INIT;
+    mn.code = "110105001001002";
+    mn.new_parent = "110105002001";
+    REQ(r_mn, MOVE_NODE);
+    r_mn.move_node = &mn;
+    emit("move-node", &r_mn);
+
+    Whistle__V1__Department dd = WHISTLE__V1__DEPARTMENT__INIT;
+    dd.code = "property";
+    dd.name_zh = "物业";
+    Whistle__V1__PutDepartment pd = WHISTLE__V1__PUT_DEPARTMENT__INIT;
+    pd.department = &dd;
+    REQ(r_pd, PUT_DEPARTMENT);
+    r_pd.put_department = &pd;
+    emit("put-department", &r_pd);
+
+    Whistle__V1__TimeLimit tci = WHISTLE__V1__TIME_LIMIT__INIT, trs = WHISTLE__V1__TIME_LIMIT__INIT;
+    tci.amount = 30;
+    tci.unit = WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES;
+    trs.amount = 2;
+    trs.unit = WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS;
+    Whistle__V1__PriorityLimits pl = WHISTLE__V1__PRIORITY_LIMITS__INIT;
+    pl.priority = WHISTLE__V1__PRIORITY__PRIORITY_URGENT;
+    pl.check_in = &tci;
+    pl.resolve = &trs;
+    Whistle__V1__PriorityLimits *pls[] = {&pl};
+    char *cdepts[] = {"urban"};
+    Whistle__V1__Category kk = WHISTLE__V1__CATEGORY__INIT;
+    kk.code = "0109";
+    kk.name_zh = "新类别";
+    kk.departments = cdepts;
+    kk.n_departments = 1;
+    kk.limits = pls;
+    kk.n_limits = 1;
+    Whistle__V1__PutCategory pc = WHISTLE__V1__PUT_CATEGORY__INIT;
+    pc.category = &kk;
+    REQ(r_pc, PUT_CATEGORY);
+    r_pc.put_category = &pc;
+    emit("put-category", &r_pc);
+
+    Whistle__V1__Principal pp = WHISTLE__V1__PRINCIPAL__INIT;
+    pp.name = "gw-new";
+    pp.role = WHISTLE__V1__ROLE__ROLE_GRID_WORKER;
+    pp.scope = "110105001001002";
+    Whistle__V1__AddPrincipal ap = WHISTLE__V1__ADD_PRINCIPAL__INIT;
+    ap.principal = &pp;
+    REQ(r_ap, ADD_PRINCIPAL);
+    r_ap.add_principal = &ap;
+    emit("add-principal", &r_ap);
+
+    Whistle__V1__UpdatePrincipal up = WHISTLE__V1__UPDATE_PRINCIPAL__INIT;
+    up.name = "gridworker";
+    up.disable = 1;
+    up.scope = "110105001001";
+    REQ(r_up, UPDATE_PRINCIPAL);
+    r_up.update_principal = &up;
+    emit("update-principal", &r_up);
+
+    Whistle__V1__ListPrincipals lp = WHISTLE__V1__LIST_PRINCIPALS__INIT;
+    lp.role = WHISTLE__V1__ROLE__ROLE_DEPARTMENT;
+    lp.limit = 3;
+    REQ(r_lp, LIST_PRINCIPALS);
+    r_lp.list_principals = &lp;
+    emit("list-principals", &r_lp);
+
+    Whistle__V1__ReloadCrl rl = WHISTLE__V1__RELOAD_CRL__INIT;
+    REQ(r_rl, RELOAD_CRL);
+    r_rl.reload_crl = &rl;
+    emit("reload-crl", &r_rl);
+
+    Whistle__V1__QueryAudit qa = WHISTLE__V1__QUERY_AUDIT__INIT;
+    qa.target = "11010500*";
+    qa.from_ms = 1;
+    qa.limit = 5;
+    REQ(r_qa, QUERY_AUDIT);
+    r_qa.query_audit = &qa;
+    emit("query-audit", &r_qa);
+
+    Whistle__V1__ProposeDepartments pr = WHISTLE__V1__PROPOSE_DEPARTMENTS__INIT;
+    pr.category = "0401";
+    pr.priority = WHISTLE__V1__PRIORITY__PRIORITY_URGENT;
+    REQ(r_pr, PROPOSE_DEPARTMENTS);
+    r_pr.propose_departments = &pr;
+    emit("propose", &r_pr);
+
+    Whistle__V1__LookupTicket lt = WHISTLE__V1__LOOKUP_TICKET__INIT;
+    lt.ticket = (char *)ticket;
+    lt.phone_last4 = "1234";
+    REQ(r_lt, LOOKUP_TICKET);
+    r_lt.lookup_ticket = &lt;
+    emit("lookup", &r_lt);
+
+    char *kinds[] = {"survey", "inspection"};
+    Whistle__V1__SetAdmissionList sa = WHISTLE__V1__SET_ADMISSION_LIST__INIT;
+    sa.community = "110105001001";
+    sa.kinds = kinds;
+    sa.n_kinds = 2;
+    REQ(r_sa, SET_ADMISSION_LIST);
+    r_sa.set_admission_list = &sa;
+    emit("set-admission", &r_sa);
+
+    Whistle__V1__GetAdmissionList ga = WHISTLE__V1__GET_ADMISSION_LIST__INIT;
+    ga.community = "110105001001";
+    REQ(r_ga, GET_ADMISSION_LIST);
+    r_ga.get_admission_list = &ga;
+    emit("get-admission", &r_ga);
+
+    Whistle__V1__PushTask pt = WHISTLE__V1__PUSH_TASK__INIT;
+    pt.community = "110105001001";
+    pt.kind = "survey";
+    pt.title = "入户调查";
+    pt.deadline_ms = 1893456000000;
+    REQ(r_pt, PUSH_TASK);
+    r_pt.push_task = &pt;
+    emit("push-task", &r_pt);
+
+    Whistle__V1__ListTasks lt2 = WHISTLE__V1__LIST_TASKS__INIT;
+    lt2.state = WHISTLE__V1__TASK_STATE__TASK_STATE_OPEN;
+    REQ(r_lt2, LIST_TASKS);
+    r_lt2.list_tasks = &lt2;
+    emit("list-tasks", &r_lt2);
+
+    Whistle__V1__CompleteTask ct = WHISTLE__V1__COMPLETE_TASK__INIT;
+    ct.task_id = 1;
+    ct.note = "done";
+    REQ(r_ct, COMPLETE_TASK);
+    r_ct.complete_task = &ct;
+    emit("complete-task", &r_ct);
+    emit_oversight(ticket);
     Whistle__V1__ServerStats ss = WHISTLE__V1__SERVER_STATS__INIT;
     REQ(r_ss, SERVER_STATS);
     r_ss.server_stats = &ss;

@@ -41,16 +41,18 @@ const char *harness_pki(void)
     cr_assert(lock >= 0, "cannot open the PKI lock: %s", strerror(errno));
     flock(lock, LOCK_EX);
     char done[512];
-    snprintf(done, sizeof done, "%s/.complete", WHISTLE_TEST_PKI_DIR);
+    /* The marker names what the PKI holds, so that a build tree made
+     * before a fixture was added makes the missing part. */
+    snprintf(done, sizeof done, "%s/.complete-future-district", WHISTLE_TEST_PKI_DIR);
     if (access(done, F_OK) != 0) {
         char cmd[2048];
         const char *d = WHISTLE_TEST_PKI_DIR, *s = WHISTLE_SOURCE_DIR "/scripts/dev-pki.sh";
         snprintf(cmd, sizeof cmd,
-                 "%s %s admin operator operator2 police urban market emergency environment health fire "
+                 "%s %s admin operator operator2 district police urban market emergency environment health fire "
                  "housing gridworker community kiosk hotline sensor stranger >/dev/null && "
                  "%s revoke %s revoked >/dev/null && %s expired %s police >/dev/null && "
-                 "%s foreign %s police >/dev/null && touch %s",
-                 s, d, s, d, s, d, s, d, done);
+                 "%s future %s police >/dev/null && %s foreign %s police >/dev/null && touch %s",
+                 s, d, s, d, s, d, s, d, s, d, done);
         cr_assert_eq(run(cmd), 0, "making the fixture PKI failed: %s", cmd);
     }
     flock(lock, LOCK_UN);
@@ -94,7 +96,11 @@ static void spawn(daemon_h *d)
             dup2(fd, 2);
             close(fd);
         }
-        execl(WHISTLED_BIN, "whistled", "--config", d->conf, "--port-file", portfile, (char *)NULL);
+        if (d->clock[0])
+            execl(WHISTLED_BIN, "whistled", "--config", d->conf, "--port-file", portfile, "--test-clock", d->clock,
+                  (char *)NULL);
+        else
+            execl(WHISTLED_BIN, "whistled", "--config", d->conf, "--port-file", portfile, (char *)NULL);
         _exit(127);
     }
     d->pid = pid;
@@ -123,8 +129,37 @@ static void spawn(daemon_h *d)
     cr_assert_fail("whistled did not start listening within 30 s");
 }
 
+void harness_set_clock(daemon_h *d, int64_t ms)
+{
+    char tmp[400];
+    snprintf(tmp, sizeof tmp, "%s.tmp", d->clock);
+    FILE *f = fopen(tmp, "w");
+    cr_assert(f, "cannot write %s", tmp);
+    fprintf(f, "%lld\n", (long long)ms);
+    fclose(f);
+    cr_assert_eq(rename(tmp, d->clock), 0, "rename %s: %s", tmp, strerror(errno));
+}
+
+void harness_start_clock(daemon_h *d, const char *extra_conf, int64_t start_ms)
+{
+    memset(d, 0, sizeof *d);
+    snprintf(d->dir, sizeof d->dir, "/tmp/whistle-test-XXXXXX");
+    cr_assert(mkdtemp(d->dir), "mkdtemp: %s", strerror(errno));
+    snprintf(d->conf, sizeof d->conf, "%s/whistled.conf", d->dir);
+    snprintf(d->log, sizeof d->log, "%s/whistled.log", d->dir);
+    snprintf(d->clock, sizeof d->clock, "%s/clock", d->dir);
+    if (extra_conf)
+        snprintf(d->extra, sizeof d->extra, "%s", extra_conf);
+    harness_set_clock(d, start_ms);
+    write_conf(d);
+    spawn(d);
+}
+
 void harness_start(daemon_h *d, const char *extra_conf)
 {
+    /* Tests write to connections the daemon may have closed: an error to
+     * check, not a reason for the test process to die. */
+    signal(SIGPIPE, SIG_IGN);
     memset(d, 0, sizeof *d);
     snprintf(d->dir, sizeof d->dir, "/tmp/whistle-test-XXXXXX");
     cr_assert(mkdtemp(d->dir), "mkdtemp: %s", strerror(errno));
@@ -214,6 +249,159 @@ bool harness_log_contains(daemon_h *d, const char *needle)
     return found;
 }
 
+bool harness_log_wait(daemon_h *d, const char *needle, int timeout_ms)
+{
+    for (int i = 0; i <= timeout_ms / 20; i++) {
+        if (harness_log_contains(d, needle))
+            return true;
+        usleep(20000);
+    }
+    return false;
+}
+
+long harness_rss_kb(daemon_h *d)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)d->pid);
+    FILE *f = fopen(path, "r");
+    cr_assert(f, "cannot read %s", path);
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+            break;
+    fclose(f);
+    cr_assert_gt(kb, 0, "no VmRSS in %s", path);
+    return kb;
+}
+
+void harness_signal(daemon_h *d, int sig)
+{
+    cr_assert(d->pid > 0);
+    kill(d->pid, sig);
+}
+
+int harness_check_store(daemon_h *d, char *out, size_t outlen)
+{
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "%s --check --state-dir %s/state 2>&1", WHISTLED_BIN, d->dir);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    size_t n = 0;
+    char buf[1024];
+    if (out && outlen)
+        out[0] = 0;
+    while (fgets(buf, sizeof buf, p)) {
+        if (out && n + 1 < outlen) {
+            snprintf(out + n, outlen - n, "%s", buf);
+            n = strlen(out);
+        }
+    }
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int harness_tcp_connect(daemon_h *d)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)d->port);
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+/* ------------------------------------------------------------ capture */
+
+/* The principals of fuzz_request.c's names[], by index. */
+static const char *const fuzz_names[16] = {"admin",  "operator", "operator2", "police",    "urban",  "gridworker",
+                                           "kiosk",  "hotline",  "sensor",    "community", "nobody", "market",
+                                           "fire",   "housing",  "health",    "stranger"};
+
+static struct {
+    whistle_client *c;
+    char who[64];
+} clients[64];
+
+/* The principal's name from a certificate path: .../NAME.crt */
+static void name_of_cert(const char *cert, char *out, size_t len)
+{
+    const char *b = cert ? strrchr(cert, '/') : NULL;
+    snprintf(out, len, "%s", b ? b + 1 : cert ? cert : "nobody");
+    char *dot = strrchr(out, '.');
+    if (dot)
+        *dot = 0;
+}
+
+static uint64_t fnv64(const uint8_t *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return h;
+}
+
+static void capture_file(const char *sub, uint8_t first, const uint8_t *data, size_t len)
+{
+    const char *dir = getenv("WHISTLE_FUZZ_CAPTURE");
+    if (!dir || !*dir || len > 65000)
+        return;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, sub);
+    mkdir(dir, 0755);
+    mkdir(path, 0755);
+    uint64_t h = fnv64(data, len) ^ first;
+    snprintf(path, sizeof path, "%s/%s/%016llx", dir, sub, (unsigned long long)h);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return;
+    fputc(first, f);
+    fwrite(data, 1, len, f);
+    fclose(f);
+}
+
+static void capture_frame_bytes(const uint8_t *data, size_t len)
+{
+    /* the step byte cuts the stream into reads of step+1 bytes: whole */
+    capture_file("frame", 255, data, len);
+}
+
+static void capture_as(const char *who, const Whistle__V1__Request *req)
+{
+    if (!getenv("WHISTLE_FUZZ_CAPTURE"))
+        return;
+    uint8_t first = 10; /* nobody */
+    for (uint8_t i = 0; i < 16; i++)
+        if (strcmp(fuzz_names[i], who) == 0)
+            first = i;
+    Whistle__V1__Frame f = WHISTLE__V1__FRAME__INIT;
+    f.kind_case = WHISTLE__V1__FRAME__KIND_REQUEST;
+    f.request = (Whistle__V1__Request *)req;
+    uint8_t *out;
+    size_t len;
+    if (whistle_frame_pack(&f, 64u << 20, &out, &len) != 0)
+        return;
+    capture_file("request", first, out + 4, len - 4);
+    capture_frame_bytes(out, len);
+    free(out);
+}
+
+void harness_capture_request(whistle_client *c, const Whistle__V1__Request *req)
+{
+    const char *who = "nobody";
+    for (size_t i = 0; i < sizeof clients / sizeof *clients; i++)
+        if (clients[i].c == c)
+            who = clients[i].who;
+    capture_as(who, req);
+}
+
 whistle_client *harness_try_connect(daemon_h *d, const char *cert, const char *key, char *err, size_t errlen)
 {
     char ca[512];
@@ -229,6 +417,18 @@ whistle_client *harness_try_connect(daemon_h *d, const char *cert, const char *k
     whistle_client *c = NULL;
     if (whistle_connect(&o, &c, err, errlen) != 0)
         return NULL;
+    /* a closed client's address may come back: its slot is reused */
+    size_t slot = sizeof clients / sizeof *clients - 1;
+    for (size_t i = 0; i < sizeof clients / sizeof *clients; i++)
+        if (clients[i].c == c) {
+            slot = i;
+            break;
+        }
+    for (size_t i = 0; slot == sizeof clients / sizeof *clients - 1 && i < slot; i++)
+        if (!clients[i].c)
+            slot = i;
+    clients[slot].c = c;
+    name_of_cert(cert, clients[slot].who, sizeof clients[slot].who);
     return c;
 }
 
@@ -243,6 +443,7 @@ whistle_client *harness_connect(daemon_h *d, const char *name)
 
 Whistle__V1__Response *harness_call_ok(whistle_client *c, Whistle__V1__Request *req)
 {
+    harness_capture_request(c, req);
     Whistle__V1__Response *resp = NULL;
     int rc = whistle_call(c, req, &resp);
     cr_assert_eq(rc, 0, "call failed in transport: %s", whistle_last_error(c));
@@ -254,6 +455,7 @@ Whistle__V1__Response *harness_call_ok(whistle_client *c, Whistle__V1__Request *
 
 const char *harness_call_fail(whistle_client *c, Whistle__V1__Request *req, int code)
 {
+    harness_capture_request(c, req);
     static char msg[2048];
     Whistle__V1__Response *resp = NULL;
     int rc = whistle_call(c, req, &resp);
@@ -269,6 +471,12 @@ const char *harness_call_fail(whistle_client *c, Whistle__V1__Request *req, int 
 /* ------------------------------------------------------------ raw */
 
 int raw_open(raw_conn *r, daemon_h *d, const char *cert, const char *key)
+{
+    return raw_open_tls(r, d, cert, key, 0, 0, NULL);
+}
+
+int raw_open_tls(raw_conn *r, daemon_h *d, const char *cert, const char *key, int min_version, int max_version,
+                 const char *ciphers)
 {
     memset(r, 0, sizeof *r);
     r->fd = -1;
@@ -287,6 +495,15 @@ int raw_open(raw_conn *r, daemon_h *d, const char *cert, const char *key)
     struct timeval tv = {10, 0};
     setsockopt(r->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     r->ctx = SSL_CTX_new(TLS_client_method());
+    if (min_version || max_version) {
+        /* Old protocols need OpenSSL's security level 0 on our side, so
+         * that it is the server that refuses them. */
+        SSL_CTX_set_security_level(r->ctx, 0);
+        SSL_CTX_set_min_proto_version(r->ctx, min_version);
+        SSL_CTX_set_max_proto_version(r->ctx, max_version);
+    }
+    if (ciphers)
+        SSL_CTX_set_cipher_list(r->ctx, ciphers);
     char ca[512];
     snprintf(ca, sizeof ca, "%s/ca.crt", harness_pki());
     SSL_CTX_load_verify_locations(r->ctx, ca, NULL);
@@ -294,6 +511,7 @@ int raw_open(raw_conn *r, daemon_h *d, const char *cert, const char *key)
     if (cert && (SSL_CTX_use_certificate_file(r->ctx, cert, SSL_FILETYPE_PEM) != 1 ||
                  SSL_CTX_use_PrivateKey_file(r->ctx, key, SSL_FILETYPE_PEM) != 1))
         return -1;
+    name_of_cert(cert, r->who, sizeof r->who);
     r->ssl = SSL_new(r->ctx);
     SSL_set_fd(r->ssl, r->fd);
     SSL_set_tlsext_host_name(r->ssl, "localhost");
@@ -302,6 +520,7 @@ int raw_open(raw_conn *r, daemon_h *d, const char *cert, const char *key)
 
 int raw_write(raw_conn *r, const void *data, size_t len)
 {
+    capture_frame_bytes(data, len);
     size_t off = 0;
     while (off < len) {
         int n = SSL_write(r->ssl, (const char *)data + off, (int)(len - off));
@@ -321,6 +540,7 @@ int raw_send_request(raw_conn *r, const Whistle__V1__Request *req)
     size_t len;
     if (whistle_frame_pack(&f, 64u << 20, &out, &len) != 0)
         return -1;
+    capture_as(r->who, req);
     int rc = raw_write(r, out, len);
     free(out);
     return rc;

@@ -23,11 +23,13 @@ typedef struct daemon_h {
     char conf[320];
     char log[320];
     char extra[1024]; /* extra config lines, kept for restarts */
+    char clock[320];  /* the --test-clock file, or "" for the real clock */
 } daemon_h;
 
 /* The fixture PKI directory (made on first use): the demo principals plus
  * "stranger" (valid certificate, no principal), "revoked" (in the CRL),
- * expired/police and foreign/police. */
+ * expired/police, future/police (not yet valid) and foreign/police (signed
+ * by another CA). */
 const char *harness_pki(void);
 
 /* Starts whistled; extra_conf (may be NULL) is appended to the generated
@@ -39,10 +41,25 @@ void harness_stop(daemon_h *d);
 void harness_kill(daemon_h *d);
 /* Starts again on the same state directory and config. */
 void harness_restart(daemon_h *d);
+/* Starts whistled on a test clock (--test-clock) reading start_ms. */
+void harness_start_clock(daemon_h *d, const char *extra_conf, int64_t start_ms);
+/* Moves the test clock (atomically: a temporary file renamed over it). */
+void harness_set_clock(daemon_h *d, int64_t ms);
 /* Stops (if running) and removes the temp dir. */
 void harness_cleanup(daemon_h *d);
 /* Whether the daemon's log contains needle. */
 bool harness_log_contains(daemon_h *d, const char *needle);
+/* Waits up to timeout_ms for the log to contain needle. */
+bool harness_log_wait(daemon_h *d, const char *needle, int timeout_ms);
+/* The daemon's resident memory (VmRSS of /proc/PID/status), in KiB. */
+long harness_rss_kb(daemon_h *d);
+/* Sends the daemon a signal (SIGHUP: reload certificates). */
+void harness_signal(daemon_h *d, int sig);
+/* Runs `whistled --check` on the daemon's store; returns its exit code and
+ * leaves its output in out (may be NULL). */
+int harness_check_store(daemon_h *d, char *out, size_t outlen);
+/* A plain TCP connection to the daemon (no TLS); -1 on failure. */
+int harness_tcp_connect(daemon_h *d);
 
 /* Connects as a fixture principal through libwhistle; asserts success. */
 whistle_client *harness_connect(daemon_h *d, const char *name);
@@ -50,6 +67,15 @@ whistle_client *harness_connect(daemon_h *d, const char *name);
 whistle_client *harness_try_connect(daemon_h *d, const char *cert, const char *key, char *err, size_t errlen);
 /* Cert/key paths of a fixture principal. */
 void harness_cert(const char *name, char *cert, size_t certlen, char *key, size_t keylen);
+
+/* Fuzz corpus capture: with WHISTLE_FUZZ_CAPTURE=DIR set, every request
+ * a test sends (through the calls below, raw_send_request or raw_write) is
+ * also written to DIR/request/ (principal byte + Frame, the input of
+ * tests/fuzz/fuzz_request.c) and DIR/frame/ (step byte + the bytes as
+ * framed on the wire, fuzz_frame.c). scripts/fuzz.sh capture runs the
+ * integration tests so and merges what adds coverage into
+ * tests/fuzz/corpus/. Without the variable these do nothing. */
+void harness_capture_request(whistle_client *c, const Whistle__V1__Request *req);
 
 /* A call that must succeed: returns the response (free it). */
 Whistle__V1__Response *harness_call_ok(whistle_client *c, Whistle__V1__Request *req);
@@ -62,12 +88,17 @@ typedef struct raw_conn {
     SSL_CTX *ctx;
     SSL *ssl;
     whistle_framer fr;
+    char who[64]; /* the certificate's name, for the fuzz corpus capture */
 } raw_conn;
 
 /* cert/key may be NULL: no client certificate. Returns 0 when the TLS
  * handshake completed (TLS 1.3 may still refuse the certificate right
  * after: the first read then fails). */
 int raw_open(raw_conn *r, daemon_h *d, const char *cert, const char *key);
+/* The same with the client's TLS versions and TLS 1.2 cipher list chosen
+ * (0 / NULL: OpenSSL's defaults), to try what the server must refuse. */
+int raw_open_tls(raw_conn *r, daemon_h *d, const char *cert, const char *key, int min_version, int max_version,
+                 const char *ciphers);
 int raw_write(raw_conn *r, const void *data, size_t len);
 /* A request as a correctly framed Frame. */
 int raw_send_request(raw_conn *r, const Whistle__V1__Request *req);

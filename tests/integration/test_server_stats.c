@@ -73,11 +73,12 @@ Test(server_stats, is_refused_to_non_admins_naming_the_rule)
     }
 }
 
-/* Runs `whistle --as NAME stats`; returns its exit status and stdout. */
+/* Runs `whistle --as NAME server-stats`; returns its exit status and stdout. */
 static int cli_stats(const char *name, char *out, size_t outlen)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "WHISTLE_CONFIG=/dev/null %s --pki %s --as %s --host 127.0.0.1 --port %d stats 2>&1",
+    snprintf(cmd, sizeof cmd,
+             "WHISTLE_CONFIG=/dev/null %s --pki %s --as %s --host 127.0.0.1 --port %d server-stats 2>&1",
              WHISTLE_CLI_BIN, harness_pki(), name, d.port);
     FILE *p = popen(cmd, "r");
     cr_assert_not_null(p);

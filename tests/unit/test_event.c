@@ -112,7 +112,7 @@ Test(event, whole_loop_report_to_rating)
     e = h_get("kiosk-yonganli", t);
     cr_assert_str_eq(timeline_actions(e), "report file whistle dispatch dispatch check_in check_in feedback "
                                           "feedback resolved verify close rate");
-    cr_assert_str_eq(e->contact, "13800000000", "the reporter sees its own contact");
+    cr_assert_str_eq(e->contact, "", "a kiosk is a shared terminal: it never shows a phone, not even its own case's");
     for (size_t i = 0; i < e->n_timeline; i++)
         cr_assert_gt(e->timeline[i]->at_ms, 0);
     cr_assert_eq(e->timeline[5]->order_id, ou->id);
@@ -478,7 +478,7 @@ Test(event, scope_denials_name_the_rule_and_are_audited)
     cr_assert_eq(h_get("admin", t)->state, ES(WHISTLED));
 }
 
-Test(event, contact_is_shown_to_admin_operator_and_reporter_only)
+Test(event, contact_is_shown_to_admin_operator_and_reporter_only_never_at_a_kiosk)
 {
     Whistle__V1__Request *rep = rq_report(GRID1, "0101", "noise");
     rep->report->contact = "13900000000";
@@ -489,7 +489,7 @@ Test(event, contact_is_shown_to_admin_operator_and_reporter_only)
     assert_ok(h_write("op-jianwai", rq_whistle(t, 1, "police")));
     cr_assert_str_eq(h_get("admin", t)->contact, "13900000000");
     cr_assert_str_eq(h_get("op-jianwai", t)->contact, "13900000000");
-    cr_assert_str_eq(h_get("kiosk-yonganli", t)->contact, "13900000000");
+    cr_assert_str_eq(h_get("kiosk-yonganli", t)->contact, "");
     cr_assert_str_eq(h_get("gw-1", t)->contact, "");
     cr_assert_str_eq(h_get("hotline", t)->contact, "");
     Whistle__V1__Event *pe = h_get("police", t);
@@ -637,7 +637,8 @@ static int count_changes(void *ctx, const Whistled__AuditRecord *r)
     }
     if (strcmp(r->call, "report") == 0)
         cr_assert_eq(r->before.len, 0);
-    n[0]++;
+    if (strcmp(r->call, "seed") != 0) /* the seed audits each record it loads */
+        n[0]++;
     return 0;
 }
 
@@ -646,9 +647,9 @@ Test(event, every_change_is_audited_with_before_and_after)
     filed_case();
     int n = 0;
     MDB_txn *txn = store_read_begin(h_st);
-    cr_assert_eq(audit_read(h_st, txn, 0, 100, h_a, count_changes, &n), 3); /* seed, report, file */
+    audit_read(h_st, txn, 0, 1000, h_a, count_changes, &n);
     store_read_end(h_st);
-    cr_assert_eq(n, 3);
+    cr_assert_eq(n, 2); /* report, file */
 }
 
 Test(event, index_rows_follow_the_state)

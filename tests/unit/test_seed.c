@@ -152,3 +152,20 @@ Test(seed, broken_json_names_the_line)
     expect_fail("[1,2]", "top level", NULL);
     expect_fail("{\"departments\":[]}", "no nodes", NULL);
 }
+
+Test(seed, a_bad_seed_names_every_bad_entry)
+{
+    char *path = arena_printf(h_a, "%s/seed.json", h_dir);
+    FILE *f = fopen(path, "w");
+    fputs("{\"nodes\":[{\"code\":\"110105\",\"kind\":\"district\",\"name_zh\":\"a\"},"
+          "{\"code\":\"1101050\",\"parent\":\"110105\",\"kind\":\"street\",\"name_zh\":\"b\"},"
+          "{\"code\":\"110105001001\",\"parent\":\"110105001\",\"kind\":\"community\",\"name_zh\":\"c\"}]}",
+          f);
+    fclose(f);
+    char err[1024] = "";
+    cr_assert_lt(api_seed(h_st, path, T0, err, sizeof err), 0);
+    cr_assert(strstr(err, "nodes[1] (1101050): field \"code\""), "%s", err);
+    cr_assert(strstr(err, "nodes[2] (110105001001): field \"parent\": 110105001 does not exist"), "%s", err);
+    cr_assert(strstr(err, "(2 errors)"), "%s", err);
+    cr_assert_eq(entries(h_st->nodes), 0);
+}

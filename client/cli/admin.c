@@ -1,0 +1,1316 @@
+/* admin.c: the CLI's administration and community-task commands:
+ *
+ *   whistle admin import|export|node|dept|category|principal|audit|crl ...
+ *   whistle admission show|set ...     (准入清单)
+ *   whistle task push|list|done ...
+ *
+ * Each group is one entry of the command table (commands.c) that hands its
+ * arguments here; each subcommand is a cmd of its own, parsed and helped
+ * by cli_run like any other. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* ---------------------------------------------------------------- helpers */
+
+static const char *opt(const args *a, const char *name)
+{
+    for (int i = 0; a->c->opts && a->c->opts[i].name; i++)
+        if (strcmp(a->c->opts[i].name, name) == 0)
+            return a->multi[i] ? a->multi[i] : a->val[i];
+    return NULL;
+}
+
+static bool flag(const args *a, const char *name) { return opt(a, name) != NULL; }
+
+static int need(const args *a, const char *name)
+{
+    const char *v = opt(a, name);
+    if (!v || !*v)
+        return cli_usage_error("%s: --%s is required (see whistle %s --help)", a->c->name, name, a->c->name);
+    return 0;
+}
+
+#define REQ(var, CALL, field, msg)                                                                           \
+    Whistle__V1__Request var = WHISTLE__V1__REQUEST__INIT;                                                   \
+    var.call_case = WHISTLE__V1__REQUEST__CALL_##CALL;                                                       \
+    var.field = msg
+
+/* Calls and, with --json, prints the result as one object. */
+static int call_print(cli *x, Whistle__V1__Request *req, Whistle__V1__Response **resp)
+{
+    int rc = cli_call(x, req, resp);
+    if (rc)
+        return rc;
+    if (x->json) {
+        const ProtobufCMessage *m = (const ProtobufCMessage *)(*resp)->hello; /* every result is a pointer here */
+        cli_json_print((*resp)->result_case && m ? cli_json_message(m) : json_object());
+    }
+    return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s || *s == '-')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* A time: Unix milliseconds; YYYY-MM-DD[ HH:MM[:SS]] (or with T) in local
+ * time, or UTC with a trailing Z; or relative to now: +3d, -2h, +30m. */
+static int parse_time(const char *s, int64_t *out)
+{
+    if (!s || !*s)
+        return -1;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    if (*s == '+' || *s == '-') {
+        char *end;
+        errno = 0;
+        long long v = strtoll(s + 1, &end, 10);
+        int64_t unit = *end == 'd' ? 86400000LL : *end == 'h' ? 3600000LL : *end == 'm' ? 60000LL : 0;
+        if (errno || end == s + 1 || !unit || end[1])
+            return -1;
+        *out = now_ms + (*s == '+' ? 1 : -1) * v * unit;
+        return 0;
+    }
+    uint64_t ms;
+    if (parse_u64(s, &ms) == 0 && ms > 100000000000ULL) {
+        *out = (int64_t)ms;
+        return 0;
+    }
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *formats[] = {"%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M",
+                             "%Y-%m-%d"};
+    for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {
+        memset(&tm, 0, sizeof tm);
+        const char *end = strptime(s, formats[i], &tm);
+        if (!end || (*end && strcmp(end, "Z") != 0))
+            continue;
+        tm.tm_isdst = -1;
+        time_t t = *end == 'Z' ? timegm(&tm) : mktime(&tm);
+        if (t == (time_t)-1)
+            return -1;
+        *out = (int64_t)t * 1000;
+        return 0;
+    }
+    return -1;
+}
+
+static int parse_table(const char *s, Whistle__V1__DirectoryTable *t)
+{
+    static const char *const names[] = {"", "nodes", "departments", "categories", "principals"};
+    static const char *const alt[] = {"", "places", "depts", "catalogue", "people"};
+    for (int i = 1; i < 5; i++)
+        if (strcmp(s, names[i]) == 0 || strcmp(s, alt[i]) == 0) {
+            *t = (Whistle__V1__DirectoryTable)i;
+            return 0;
+        }
+    return -1;
+}
+
+static const char *table_word(Whistle__V1__DirectoryTable t)
+{
+    static const char *const names[] = {"all", "nodes", "departments", "categories", "principals"};
+    return (int)t >= 0 && t < 5 ? names[t] : "?";
+}
+
+static int parse_format(const args *a, const cli *x, Whistle__V1__DataFormat *f)
+{
+    const char *s = opt(a, "format");
+    if (!s) {
+        *f = x->json ? WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_JSON : WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_CSV;
+        return 0;
+    }
+    if (strcmp(s, "csv") == 0)
+        *f = WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_CSV;
+    else if (strcmp(s, "json") == 0)
+        *f = WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_JSON;
+    else
+        return cli_usage_error("%s: bad --format '%s' (csv or json)", a->c->name, s);
+    return 0;
+}
+
+/* Splits "a,b c" into a malloc'd list (owned by *buf). */
+static size_t split(const char *s, char **buf, char ***out)
+{
+    *buf = strdup(s ? s : "");
+    size_t n = 0, cap = 8;
+    char **v = malloc(cap * sizeof *v);
+    for (char *save = NULL, *t = strtok_r(*buf, ", ;", &save); t; t = strtok_r(NULL, ", ;", &save)) {
+        if (n == cap) {
+            cap *= 2;
+            v = realloc(v, cap * sizeof *v);
+        }
+        v[n++] = t;
+    }
+    *out = v;
+    return n;
+}
+
+/* ---------------------------------------------------------------- import, export */
+
+static int read_file(const char *path, uint8_t **data, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "whistle: %s: %s\n", path, strerror(errno));
+        return EXIT_USAGE;
+    }
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap)
+            break;
+        cap *= 2;
+        uint8_t *b = realloc(buf, cap);
+        if (!b)
+            free(buf);
+        buf = b;
+    }
+    bool err = ferror(f);
+    if (f != stdin)
+        fclose(f);
+    if (!buf || err) {
+        free(buf);
+        fprintf(stderr, "whistle: %s: cannot read it\n", path);
+        return EXIT_USAGE;
+    }
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static int run_import(cli *x, args *a)
+{
+    const char *path = a->pos[0];
+    Whistle__V1__ImportDirectory im = WHISTLE__V1__IMPORT_DIRECTORY__INIT;
+    const char *s;
+    if ((s = opt(a, "table")) && parse_table(s, &im.table) < 0)
+        return cli_usage_error("admin import: bad --table '%s' (nodes, departments, categories, principals)", s);
+    if ((s = opt(a, "format"))) {
+        if (strcmp(s, "csv") == 0)
+            im.format = WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_CSV;
+        else if (strcmp(s, "json") == 0)
+            im.format = WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_JSON;
+        else
+            return cli_usage_error("admin import: bad --format '%s' (csv or json)", s);
+    } else {
+        size_t n = strlen(path);
+        im.format = n > 5 && strcmp(path + n - 5, ".json") == 0 ? WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_JSON
+                                                                : WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_CSV;
+    }
+    im.dry_run = flag(a, "check");
+    im.source = (char *)base_name(path);
+    uint8_t *data;
+    size_t len;
+    int rc = read_file(path, &data, &len);
+    if (rc)
+        return rc;
+    if ((rc = cli_connect(x))) {
+        free(data);
+        return rc;
+    }
+    /* Chunks well under the server's frame limit; the server keeps them on
+     * this connection and applies the file as a whole at the last one. */
+    size_t max = whistle_hello(x->client)->max_frame;
+    size_t chunk = max > (64u << 10) ? max - (32u << 10) : max / 2;
+    if (chunk > (768u << 10))
+        chunk = 768u << 10;
+    char id[33];
+    if (whistle_idempotency_key(id, sizeof id) < 0)
+        snprintf(id, sizeof id, "%ld", (long)time(NULL));
+    im.upload_id = id;
+    Whistle__V1__Response *resp = NULL;
+    size_t off = 0;
+    bool progress = len > 4 * chunk && isatty(fileno(stderr)) && !x->json;
+    do {
+        size_t n = len - off < chunk ? len - off : chunk;
+        im.offset = off;
+        im.data.data = data + off;
+        im.data.len = n;
+        im.last = off + n == len;
+        REQ(req, IMPORT_DIRECTORY, import_directory, &im);
+        if (resp)
+            whistle_response_free(resp);
+        resp = NULL;
+        if ((rc = cli_call(x, &req, &resp))) {
+            free(data);
+            return rc;
+        }
+        off += n;
+        if (!im.last && progress)
+            fprintf(stderr, "\rsent %zu of %zu bytes", off, len);
+    } while (off < len);
+    if (progress)
+        fprintf(stderr, "\rsent %zu bytes; the server checked and applied them\n", len);
+    free(data);
+    const Whistle__V1__ImportResult *r =
+        resp->result_case == WHISTLE__V1__RESPONSE__RESULT_IMPORT_RESULT ? resp->import_result : NULL;
+    if (x->json) {
+        cli_json_print(r ? cli_json_message(&r->base) : json_object());
+    } else if (r) {
+        for (size_t i = 0; i < r->n_counts; i++) {
+            const Whistle__V1__TableCount *c = r->counts[i];
+            printf("%-12s %u added, %u updated, %u unchanged\n", table_word(c->table), c->added, c->updated,
+                   c->unchanged);
+        }
+        if (!r->n_counts)
+            printf("the file held no records\n");
+        for (size_t i = 0; i < r->n_notes; i++)
+            fprintf(stderr, "note: %s\n", r->notes[i]);
+        if (!r->applied)
+            printf("(--check: the file is valid; nothing was changed)\n");
+    }
+    whistle_response_free(resp);
+    return EXIT_OK;
+}
+
+static int run_export(cli *x, args *a)
+{
+    Whistle__V1__ExportDirectory ex = WHISTLE__V1__EXPORT_DIRECTORY__INIT;
+    const char *s;
+    if ((s = opt(a, "table")) && parse_table(s, &ex.table) < 0)
+        return cli_usage_error("admin export: bad --table '%s' (nodes, departments, categories, principals)", s);
+    if (parse_format(a, x, &ex.format))
+        return EXIT_USAGE;
+    if ((s = opt(a, "under")))
+        ex.under = (char *)s;
+    const char *path = opt(a, "output");
+    FILE *out = stdout;
+    if (path && strcmp(path, "-") != 0 && !(out = fopen(path, "wb"))) {
+        fprintf(stderr, "whistle: %s: %s\n", path, strerror(errno));
+        return EXIT_USAGE;
+    }
+    int rc = cli_connect(x);
+    if (rc)
+        goto done;
+    uint32_t max = whistle_hello(x->client)->max_frame;
+    ex.page_bytes = max > (128u << 10) ? max / 2 : max / 4;
+    if (ex.page_bytes > (512u << 10))
+        ex.page_bytes = 512u << 10;
+    /* A CSV file starts with a byte order mark: spreadsheets (Excel, WPS)
+     * then read it as UTF-8 instead of the local code page. The import
+     * skips it. */
+    if (ex.format != WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_JSON && !isatty(fileno(out)))
+        fputs("\xEF\xBB\xBF", out);
+    char *cursor = NULL;
+    uint64_t rows = 0;
+    for (;;) {
+        ex.cursor = cursor ? cursor : (char *)protobuf_c_empty_string;
+        REQ(req, EXPORT_DIRECTORY, export_directory, &ex);
+        Whistle__V1__Response *resp;
+        if ((rc = cli_call(x, &req, &resp)))
+            break;
+        const Whistle__V1__ExportPage *p =
+            resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EXPORT_PAGE ? resp->export_page : NULL;
+        if (p && p->data.len)
+            fwrite(p->data.data, 1, p->data.len, out);
+        rows += p ? p->rows : 0;
+        const char *next = p && p->next_cursor ? p->next_cursor : "";
+        bool more = *next && !(cursor && strcmp(cursor, next) == 0);
+        free(cursor);
+        cursor = more ? strdup(next) : NULL;
+        whistle_response_free(resp);
+        if (!cursor)
+            break;
+    }
+    free(cursor);
+    if (!rc && path && out != stdout)
+        fprintf(stderr, "%" PRIu64 " records written to %s\n", rows, path);
+done:
+    if (out != stdout && fclose(out) != 0 && !rc) {
+        fprintf(stderr, "whistle: %s: %s\n", path, strerror(errno));
+        rc = EXIT_USAGE;
+    }
+    return rc;
+}
+
+/* ---------------------------------------------------------------- nodes */
+
+static void print_node(const Whistle__V1__Node *n)
+{
+    printf("%s  %s  %s%s%s%s\n", n->code, whistle_node_kind_name(n->kind), n->name_zh, *n->name_en ? "  " : "",
+           n->name_en, n->retired ? "  (retired)" : "");
+    if (*n->successor)
+        printf("  replaced by %s\n", n->successor);
+}
+
+static int node_result(cli *x, Whistle__V1__Request *req)
+{
+    Whistle__V1__Response *resp;
+    int rc = call_print(x, req, &resp);
+    if (rc)
+        return rc;
+    if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_NODE)
+        print_node(resp->node);
+    whistle_response_free(resp);
+    return EXIT_OK;
+}
+
+static int run_node_add(cli *x, args *a)
+{
+    if (need(a, "kind"))
+        return EXIT_USAGE;
+    Whistle__V1__Node n = WHISTLE__V1__NODE__INIT;
+    n.code = a->pos[0];
+    if (whistle_node_kind_parse(opt(a, "kind"), &n.kind) < 0)
+        return cli_usage_error("admin node add: bad --kind '%s' (district, street, community, grid, building)",
+                               opt(a, "kind"));
+    if (opt(a, "parent"))
+        n.parent = (char *)opt(a, "parent");
+    else if (n.kind > WHISTLE__V1__NODE_KIND__NODE_KIND_DISTRICT && strlen(n.code) >= 9) {
+        /* the parent is the code without its last three digits */
+        static char parent[32];
+        snprintf(parent, sizeof parent, "%.*s", (int)strlen(n.code) - 3, n.code);
+        n.parent = parent;
+    }
+    if (opt(a, "zh"))
+        n.name_zh = (char *)opt(a, "zh");
+    if (opt(a, "en"))
+        n.name_en = (char *)opt(a, "en");
+    Whistle__V1__AddNode an = WHISTLE__V1__ADD_NODE__INIT;
+    an.node = &n;
+    REQ(req, ADD_NODE, add_node, &an);
+    return node_result(x, &req);
+}
+
+static int update_node(cli *x, args *a, bool retire, bool reinstate)
+{
+    Whistle__V1__UpdateNode u = WHISTLE__V1__UPDATE_NODE__INIT;
+    u.code = a->pos[0];
+    if (!retire && !reinstate) {
+        if (!opt(a, "zh") && !opt(a, "en"))
+            return cli_usage_error("admin node rename: give --zh NAME, --en NAME or both");
+        if (opt(a, "zh"))
+            u.name_zh = (char *)opt(a, "zh");
+        if (opt(a, "en"))
+            u.name_en = (char *)opt(a, "en");
+    }
+    u.retire = retire;
+    u.reinstate = reinstate;
+    REQ(req, UPDATE_NODE, update_node, &u);
+    return node_result(x, &req);
+}
+
+static int run_node_rename(cli *x, args *a) { return update_node(x, a, false, false); }
+static int run_node_retire(cli *x, args *a) { return update_node(x, a, true, false); }
+static int run_node_reinstate(cli *x, args *a) { return update_node(x, a, false, true); }
+
+static int run_node_move(cli *x, args *a)
+{
+    if (need(a, "to"))
+        return EXIT_USAGE;
+    Whistle__V1__MoveNode m = WHISTLE__V1__MOVE_NODE__INIT;
+    m.code = a->pos[0];
+    m.new_parent = (char *)opt(a, "to");
+    if (opt(a, "new-code"))
+        m.new_code = (char *)opt(a, "new-code");
+    REQ(req, MOVE_NODE, move_node, &m);
+    Whistle__V1__Response *resp;
+    int rc = call_print(x, &req, &resp);
+    if (rc)
+        return rc;
+    if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_MOVED) {
+        const Whistle__V1__MoveResult *r = resp->moved;
+        if (r->n_created)
+            printf("%s moved to %s: %zu place%s created, the old codes retired\n", m.code, r->created[0]->code,
+                   r->n_created, r->n_created == 1 ? "" : "s");
+        for (size_t i = 0; i < r->n_created && i < 20; i++)
+            printf("  %s  %s  %s\n", r->created[i]->code, whistle_node_kind_name(r->created[i]->kind),
+                   r->created[i]->name_zh);
+        if (r->n_created > 20)
+            printf("  ... (--json lists them all)\n");
+        for (size_t i = 0; i < r->n_notes; i++)
+            fprintf(stderr, "note: %s\n", r->notes[i]);
+    }
+    whistle_response_free(resp);
+    return EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- departments, categories */
+
+static int run_dept_put(cli *x, args *a)
+{
+    Whistle__V1__Department d = WHISTLE__V1__DEPARTMENT__INIT;
+    d.code = a->pos[0];
+    /* Keep the names not given: read the current record first. */
+    Whistle__V1__ListDepartments ld = WHISTLE__V1__LIST_DEPARTMENTS__INIT;
+    REQ(lreq, LIST_DEPARTMENTS, list_departments, &ld);
+    Whistle__V1__Response *lresp;
+    int rc = cli_call(x, &lreq, &lresp);
+    if (rc)
+        return rc;
+    for (size_t i = 0; lresp->departments && i < lresp->departments->n_departments; i++)
+        if (strcmp(lresp->departments->departments[i]->code, d.code) == 0) {
+            d.name_zh = lresp->departments->departments[i]->name_zh;
+            d.name_en = lresp->departments->departments[i]->name_en;
+        }
+    if (opt(a, "zh"))
+        d.name_zh = (char *)opt(a, "zh");
+    if (opt(a, "en"))
+        d.name_en = (char *)opt(a, "en");
+    Whistle__V1__PutDepartment pd = WHISTLE__V1__PUT_DEPARTMENT__INIT;
+    pd.department = &d;
+    REQ(req, PUT_DEPARTMENT, put_department, &pd);
+    Whistle__V1__Response *resp;
+    rc = call_print(x, &req, &resp);
+    whistle_response_free(lresp);
+    if (rc)
+        return rc;
+    if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_DEPARTMENT)
+        printf("%s  %s  %s\n", resp->department->code, resp->department->name_zh, resp->department->name_en);
+    whistle_response_free(resp);
+    return EXIT_OK;
+}
+
+/* "30m", "2h", "3d", "4wh", "7wd" (and Chinese units) -> a limit; the
+ * server checks the ranges. */
+static int parse_limit(const char *s, Whistle__V1__TimeLimit *l)
+{
+    static const struct {
+        const char *w;
+        Whistle__V1__TimeUnit u;
+    } units[] = {
+        {"wh", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_HOURS}, {"wd", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS},
+        {"m", WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES},        {"min", WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES},
+        {"h", WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS},          {"d", WHISTLE__V1__TIME_UNIT__TIME_UNIT_DAYS},
+        {"工作小时", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_HOURS},
+        {"工作日", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS},
+        {"分钟", WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES},       {"小时", WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS},
+        {"天", WHISTLE__V1__TIME_UNIT__TIME_UNIT_DAYS},
+    };
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || v == 0 || v > 1000000)
+        return -1;
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+        if (strcmp(end, units[i].w) == 0) {
+            l->amount = (uint32_t)v;
+            l->unit = units[i].u;
+            return 0;
+        }
+    return -1;
+}
+
+static const char *limit_text(const Whistle__V1__TimeLimit *l, char *buf, size_t len)
+{
+    static const char *const u[] = {"", "m", "h", "d", "wh", "wd"};
+    if (!l || !l->amount)
+        return "-";
+    snprintf(buf, len, "%u%s", l->amount, (int)l->unit >= 0 && l->unit < 6 ? u[l->unit] : "?");
+    return buf;
+}
+
+static int run_category_put(cli *x, args *a)
+{
+    const char *code = a->pos[0];
+    /* Start from the current record, so that only what is given changes. */
+    Whistle__V1__ListCategories lc = WHISTLE__V1__LIST_CATEGORIES__INIT;
+    REQ(lreq, LIST_CATEGORIES, list_categories, &lc);
+    Whistle__V1__Response *lresp;
+    int rc = cli_call(x, &lreq, &lresp);
+    if (rc)
+        return rc;
+    Whistle__V1__Category k = WHISTLE__V1__CATEGORY__INIT;
+    for (size_t i = 0; lresp->categories && i < lresp->categories->n_categories; i++)
+        if (strcmp(lresp->categories->categories[i]->code, code) == 0)
+            k = *lresp->categories->categories[i];
+    k.base.n_unknown_fields = 0;
+    k.base.unknown_fields = NULL;
+    k.code = (char *)code;
+    if (opt(a, "zh"))
+        k.name_zh = (char *)opt(a, "zh");
+    if (opt(a, "en"))
+        k.name_en = (char *)opt(a, "en");
+    char *dbuf = NULL, **dl = NULL;
+    if (opt(a, "dept")) {
+        k.n_departments = split(opt(a, "dept"), &dbuf, &dl);
+        k.departments = dl;
+    }
+    /* Limits: the options given replace that priority's entry. */
+    static const struct {
+        const char *ci, *rs;
+        Whistle__V1__Priority p;
+    } pri[] = {{"check-in", "resolve", WHISTLE__V1__PRIORITY__PRIORITY_UNSPECIFIED},
+               {"check-in-low", "resolve-low", WHISTLE__V1__PRIORITY__PRIORITY_LOW},
+               {"check-in-high", "resolve-high", WHISTLE__V1__PRIORITY__PRIORITY_HIGH},
+               {"check-in-urgent", "resolve-urgent", WHISTLE__V1__PRIORITY__PRIORITY_URGENT}};
+    Whistle__V1__PriorityLimits *pls[8];
+    Whistle__V1__PriorityLimits pl[4];
+    Whistle__V1__TimeLimit tl[8];
+    size_t np = 0;
+    bool any = false;
+    for (size_t i = 0; i < 4; i++)
+        any |= opt(a, pri[i].ci) || opt(a, pri[i].rs);
+    if (any || k.n_limits) {
+        if (!k.n_limits && (k.check_in_minutes || k.resolve_hours)) {
+            /* an older record: its default limits become an entry */
+            whistle__v1__priority_limits__init(&pl[0]);
+            whistle__v1__time_limit__init(&tl[0]);
+            whistle__v1__time_limit__init(&tl[1]);
+            tl[0].amount = k.check_in_minutes;
+            tl[0].unit = k.check_in_minutes ? WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES : 0;
+            tl[1].amount = k.resolve_hours;
+            tl[1].unit = k.resolve_hours ? WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS : 0;
+            pl[0].check_in = &tl[0];
+            pl[0].resolve = &tl[1];
+            pls[np++] = &pl[0];
+        }
+        for (size_t i = 0; i < k.n_limits && np < 8; i++)
+            pls[np++] = k.limits[i];
+        for (size_t i = 0; i < 4; i++) {
+            const char *ci = opt(a, pri[i].ci), *rs = opt(a, pri[i].rs);
+            if (!ci && !rs)
+                continue;
+            Whistle__V1__PriorityLimits *e = NULL;
+            for (size_t j = 0; j < np; j++)
+                if (pls[j]->priority == pri[i].p)
+                    e = pls[j];
+            Whistle__V1__PriorityLimits *fresh = &pl[i];
+            if (e != fresh) {
+                whistle__v1__priority_limits__init(fresh);
+                fresh->priority = pri[i].p;
+                if (e) {
+                    fresh->check_in = e->check_in;
+                    fresh->resolve = e->resolve;
+                    for (size_t j = 0; j < np; j++)
+                        if (pls[j] == e)
+                            pls[j] = fresh;
+                } else {
+                    pls[np++] = fresh;
+                }
+            }
+            if (ci) {
+                whistle__v1__time_limit__init(&tl[2 * i]);
+                if (parse_limit(ci, &tl[2 * i]) < 0) {
+                    free(dbuf);
+                    free(dl);
+                    whistle_response_free(lresp);
+                    return cli_usage_error("admin category put: bad --%s '%s' (30m, 2h, 3d, 4wh, 7wd)", pri[i].ci, ci);
+                }
+                fresh->check_in = &tl[2 * i];
+            }
+            if (rs) {
+                whistle__v1__time_limit__init(&tl[2 * i + 1]);
+                if (parse_limit(rs, &tl[2 * i + 1]) < 0) {
+                    free(dbuf);
+                    free(dl);
+                    whistle_response_free(lresp);
+                    return cli_usage_error("admin category put: bad --%s '%s' (30m, 2h, 3d, 4wh, 7wd)", pri[i].rs, rs);
+                }
+                fresh->resolve = &tl[2 * i + 1];
+            }
+        }
+        k.limits = pls;
+        k.n_limits = np;
+    }
+    Whistle__V1__PutCategory pc = WHISTLE__V1__PUT_CATEGORY__INIT;
+    pc.category = &k;
+    REQ(req, PUT_CATEGORY, put_category, &pc);
+    Whistle__V1__Response *resp;
+    rc = call_print(x, &req, &resp);
+    free(dbuf);
+    free(dl);
+    whistle_response_free(lresp);
+    if (rc)
+        return rc;
+    if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_CATEGORY) {
+        const Whistle__V1__Category *c = resp->category;
+        printf("%s  %s  %s\n", c->code, c->name_zh, c->name_en);
+        printf("  departments: ");
+        for (size_t i = 0; i < c->n_departments; i++)
+            printf("%s%s", i ? ", " : "", c->departments[i]);
+        printf("%s\n", c->n_departments ? "" : "-");
+        for (size_t i = 0; i < c->n_limits; i++) {
+            char b1[32], b2[32];
+            const Whistle__V1__PriorityLimits *l = c->limits[i];
+            printf("  %-8s check in %s, resolve %s\n",
+                   l->priority ? whistle_priority_name(l->priority) : "default", limit_text(l->check_in, b1, sizeof b1),
+                   limit_text(l->resolve, b2, sizeof b2));
+        }
+    }
+    whistle_response_free(resp);
+    return EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- principals */
+
+static void principal_row(table *t, const Whistle__V1__Principal *p)
+{
+    char scopes[1024];
+    size_t o = (size_t)snprintf(scopes, sizeof scopes, "%s", p->scope);
+    for (size_t i = 0; i < p->n_extra_scopes && o < sizeof scopes; i++)
+        o += (size_t)snprintf(scopes + o, sizeof scopes - o, ";%s", p->extra_scopes[i]);
+    const char *row[] = {p->name, whistle_role_name(p->role), scopes, p->department,
+                         p->enabled ? "enabled" : "DISABLED"};
+    table_add(t, row);
+}
+
+static const char *const principal_header[] = {"NAME", "ROLE", "SCOPE", "DEPARTMENT", "STATE"};
+
+static int principal_result(cli *x, Whistle__V1__Request *req)
+{
+    Whistle__V1__Response *resp;
+    int rc = call_print(x, req, &resp);
+    if (rc)
+        return rc;
+    if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_PRINCIPAL) {
+        table t;
+        table_init(&t, 5, principal_header);
+        principal_row(&t, resp->principal);
+        table_print(&t, stdout);
+        table_free(&t);
+    }
+    whistle_response_free(resp);
+    return EXIT_OK;
+}
+
+static int run_principal_add(cli *x, args *a)
+{
+    if (need(a, "role") || need(a, "scope"))
+        return EXIT_USAGE;
+    Whistle__V1__Principal p = WHISTLE__V1__PRINCIPAL__INIT;
+    p.name = a->pos[0];
+    if (whistle_role_parse(opt(a, "role"), &p.role) < 0)
+        return cli_usage_error("admin principal add: bad --role '%s' (admin, operator, department, grid_worker, "
+                               "community, kiosk, integration, sensor)",
+                               opt(a, "role"));
+    /* --scope A,B: a worker with several grids; the first is its scope */
+    char *sbuf, **sl;
+    size_t ns = split(opt(a, "scope"), &sbuf, &sl);
+    if (ns == 0) {
+        free(sbuf);
+        free(sl);
+        return cli_usage_error("admin principal add: --scope names no place");
+    }
+    p.scope = sl[0];
+    p.extra_scopes = sl + 1;
+    p.n_extra_scopes = ns - 1;
+    if (opt(a, "dept"))
+        p.department = (char *)opt(a, "dept");
+    Whistle__V1__AddPrincipal ap = WHISTLE__V1__ADD_PRINCIPAL__INIT;
+    ap.principal = &p;
+    REQ(req, ADD_PRINCIPAL, add_principal, &ap);
+    int rc = principal_result(x, &req);
+    free(sbuf);
+    free(sl);
+    return rc;
+}
+
+static int update_principal(cli *x, Whistle__V1__UpdatePrincipal *u)
+{
+    REQ(req, UPDATE_PRINCIPAL, update_principal, u);
+    return principal_result(x, &req);
+}
+
+static int run_principal_disable(cli *x, args *a)
+{
+    Whistle__V1__UpdatePrincipal u = WHISTLE__V1__UPDATE_PRINCIPAL__INIT;
+    u.name = a->pos[0];
+    u.disable = 1;
+    return update_principal(x, &u);
+}
+
+static int run_principal_enable(cli *x, args *a)
+{
+    Whistle__V1__UpdatePrincipal u = WHISTLE__V1__UPDATE_PRINCIPAL__INIT;
+    u.name = a->pos[0];
+    u.enable = 1;
+    return update_principal(x, &u);
+}
+
+static int run_principal_scope(cli *x, args *a)
+{
+    Whistle__V1__UpdatePrincipal u = WHISTLE__V1__UPDATE_PRINCIPAL__INIT;
+    u.name = a->pos[0];
+    /* every place it reaches: the first is its scope, the others extra */
+    u.scopes = a->pos + 1;
+    u.n_scopes = (size_t)a->npos - 1;
+    return update_principal(x, &u);
+}
+
+static int run_principal_role(cli *x, args *a)
+{
+    Whistle__V1__UpdatePrincipal u = WHISTLE__V1__UPDATE_PRINCIPAL__INIT;
+    u.name = a->pos[0];
+    if (whistle_role_parse(a->pos[1], &u.role) < 0)
+        return cli_usage_error("admin principal role: bad role '%s'", a->pos[1]);
+    if (opt(a, "dept"))
+        u.department = (char *)opt(a, "dept");
+    return update_principal(x, &u);
+}
+
+static int run_principal_list(cli *x, args *a)
+{
+    Whistle__V1__ListPrincipals l = WHISTLE__V1__LIST_PRINCIPALS__INIT;
+    const char *s;
+    if ((s = opt(a, "role")) && whistle_role_parse(s, &l.role) < 0)
+        return cli_usage_error("admin principal list: bad --role '%s'", s);
+    if ((s = opt(a, "under")))
+        l.under = (char *)s;
+    table t;
+    table_init(&t, 5, principal_header);
+    json_t *all = json_array();
+    char *after = NULL;
+    int rc = EXIT_OK;
+    for (;;) {
+        l.after = after ? after : (char *)protobuf_c_empty_string;
+        REQ(req, LIST_PRINCIPALS, list_principals, &l);
+        Whistle__V1__Response *resp;
+        if ((rc = cli_call(x, &req, &resp)))
+            break;
+        const Whistle__V1__PrincipalList *pl = resp->principals;
+        for (size_t i = 0; pl && i < pl->n_principals; i++) {
+            if (x->json)
+                json_array_append_new(all, cli_json_message(&pl->principals[i]->base));
+            else
+                principal_row(&t, pl->principals[i]);
+        }
+        const char *next = pl && pl->next_after ? pl->next_after : "";
+        bool more = *next && !(after && strcmp(after, next) == 0);
+        free(after);
+        after = more ? strdup(next) : NULL;
+        whistle_response_free(resp);
+        if (!after)
+            break;
+    }
+    if (rc == EXIT_OK) {
+        if (x->json) {
+            json_t *o = json_object();
+            json_object_set(o, "principals", all);
+            cli_json_print(o);
+        } else {
+            table_print(&t, stdout);
+        }
+    }
+    free(after);
+    json_decref(all);
+    table_free(&t);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- audit */
+
+/* before/after as the records they are, for the types this client knows. */
+static json_t *decode_record(const char *type, const ProtobufCBinaryData *b)
+{
+    static const ProtobufCMessageDescriptor *const known[] = {
+        &whistle__v1__node__descriptor,      &whistle__v1__department__descriptor,
+        &whistle__v1__category__descriptor,  &whistle__v1__principal__descriptor,
+        &whistle__v1__event__descriptor,     &whistle__v1__order__descriptor,
+        &whistle__v1__task__descriptor,      &whistle__v1__admission_list__descriptor,
+        &whistle__v1__import_result__descriptor,
+    };
+    if (!b->len)
+        return json_null();
+    for (size_t i = 0; type && i < sizeof known / sizeof *known; i++) {
+        if (strcmp(known[i]->name, type) != 0)
+            continue;
+        ProtobufCMessage *m = protobuf_c_message_unpack(known[i], NULL, b->len, b->data);
+        if (!m)
+            break;
+        json_t *j = cli_json_message(m);
+        protobuf_c_message_free_unpacked(m, NULL);
+        return j;
+    }
+    return NULL; /* keep the hex */
+}
+
+static int run_audit(cli *x, args *a)
+{
+    Whistle__V1__QueryAudit q = WHISTLE__V1__QUERY_AUDIT__INIT;
+    const char *s;
+    if ((s = opt(a, "principal")))
+        q.principal = (char *)s;
+    if ((s = opt(a, "target")))
+        q.target = (char *)s;
+    if ((s = opt(a, "from")) && parse_time(s, &q.from_ms) < 0)
+        return cli_usage_error("admin audit: bad --from '%s' (2026-11-21, \"2026-11-21 14:00\", -2h, -7d)", s);
+    if ((s = opt(a, "to")) && parse_time(s, &q.to_ms) < 0)
+        return cli_usage_error("admin audit: bad --to '%s' (2026-11-21, \"2026-11-21 14:00\", -2h, -7d)", s);
+    uint64_t lim = 0;
+    if ((s = opt(a, "limit")) && (parse_u64(s, &lim) < 0 || lim == 0 || lim > 1000))
+        return cli_usage_error("admin audit: bad --limit '%s' (1 to 1000)", s);
+    q.limit = (uint32_t)lim;
+    q.brief = !x->json;
+    bool all = flag(a, "all");
+    static const char *const h[] = {"SEQ", "TIME", "PRINCIPAL", "CALL", "TARGET", "WHAT"};
+    table t;
+    table_init(&t, 6, h);
+    json_t *entries = json_array();
+    char *cursor = NULL;
+    int rc = EXIT_OK;
+    for (;;) {
+        q.cursor = cursor ? cursor : (char *)protobuf_c_empty_string;
+        REQ(req, QUERY_AUDIT, query_audit, &q);
+        Whistle__V1__Response *resp;
+        if ((rc = cli_call(x, &req, &resp)))
+            break;
+        const Whistle__V1__AuditList *l = resp->audit;
+        for (size_t i = 0; l && i < l->n_entries; i++) {
+            const Whistle__V1__AuditEntry *e = l->entries[i];
+            if (x->json) {
+                json_t *j = cli_json_message(&e->base);
+                json_t *b = decode_record(e->record_type, &e->before), *af = decode_record(e->record_type, &e->after);
+                if (b)
+                    json_object_set_new(j, "before", b);
+                if (af)
+                    json_object_set_new(j, "after", af);
+                json_array_append_new(entries, j);
+                continue;
+            }
+            char seq[24], tm[64], what[600];
+            snprintf(seq, sizeof seq, "%" PRIu64, e->seq);
+            if (*e->denied)
+                snprintf(what, sizeof what, "DENIED: %s", e->denied);
+            else if (*e->read)
+                snprintf(what, sizeof what, "read: %s", e->read);
+            else if (*e->record_type)
+                snprintf(what, sizeof what, "change (%s)",
+                         e->record_type + (strncmp(e->record_type, "whistle.v1.", 11) ? 0 : 11));
+            else
+                snprintf(what, sizeof what, "-");
+            const char *row[] = {seq, cli_local_time(e->at_ms, true, tm, sizeof tm), e->principal, e->call, e->target,
+                                 what};
+            table_add(&t, row);
+        }
+        const char *next = l && l->next_cursor ? l->next_cursor : "";
+        bool more = *next && !(cursor && strcmp(cursor, next) == 0);
+        free(cursor);
+        cursor = more ? strdup(next) : NULL;
+        whistle_response_free(resp);
+        if (!all || !cursor)
+            break;
+    }
+    if (rc == EXIT_OK) {
+        if (x->json) {
+            json_t *o = json_object();
+            json_object_set(o, "entries", entries);
+            json_object_set_new(o, "next_cursor", json_string(cursor ? cursor : ""));
+            cli_json_print(o);
+        } else {
+            table_print(&t, stdout);
+            if (cursor)
+                fprintf(stderr, "(more records: use --all)\n");
+        }
+    }
+    free(cursor);
+    json_decref(entries);
+    table_free(&t);
+    return rc;
+}
+
+static int run_crl_reload(cli *x, args *a)
+{
+    (void)a;
+    Whistle__V1__ReloadCrl r = WHISTLE__V1__RELOAD_CRL__INIT;
+    REQ(req, RELOAD_CRL, reload_crl, &r);
+    Whistle__V1__Response *resp;
+    int rc = call_print(x, &req, &resp);
+    if (rc)
+        return rc;
+    if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_RELOAD) {
+        printf("certificates and CRL reloaded; %u connections checked, %zu closed\n", resp->reload->connections_checked,
+               resp->reload->n_closed);
+        for (size_t i = 0; i < resp->reload->n_closed; i++)
+            printf("  closed: %s\n", resp->reload->closed[i]);
+    }
+    whistle_response_free(resp);
+    return EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- admission lists, tasks */
+
+static void print_admission(const Whistle__V1__AdmissionList *l)
+{
+    char t[64];
+    printf("%s admits: ", l->community);
+    for (size_t i = 0; i < l->n_kinds; i++)
+        printf("%s%s", i ? ", " : "", l->kinds[i]);
+    printf("%s\n", l->n_kinds ? "" : "nothing");
+    if (l->updated_ms)
+        printf("  (set by %s, %s)\n", l->updated_by, cli_local_time(l->updated_ms, false, t, sizeof t));
+}
+
+static int admission_result(cli *x, Whistle__V1__Request *req)
+{
+    Whistle__V1__Response *resp;
+    int rc = call_print(x, req, &resp);
+    if (rc)
+        return rc;
+    if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_ADMISSION)
+        print_admission(resp->admission);
+    whistle_response_free(resp);
+    return EXIT_OK;
+}
+
+static int run_admission_show(cli *x, args *a)
+{
+    Whistle__V1__GetAdmissionList g = WHISTLE__V1__GET_ADMISSION_LIST__INIT;
+    g.community = a->pos[0];
+    REQ(req, GET_ADMISSION_LIST, get_admission_list, &g);
+    return admission_result(x, &req);
+}
+
+static int run_admission_set(cli *x, args *a)
+{
+    Whistle__V1__SetAdmissionList s = WHISTLE__V1__SET_ADMISSION_LIST__INIT;
+    s.community = a->pos[0];
+    s.kinds = a->pos + 1;
+    s.n_kinds = (size_t)a->npos - 1;
+    if (flag(a, "none"))
+        s.n_kinds = 0;
+    else if (s.n_kinds == 0)
+        return cli_usage_error("admission set: name the kinds of task admitted (or --none to admit nothing)");
+    REQ(req, SET_ADMISSION_LIST, set_admission_list, &s);
+    return admission_result(x, &req);
+}
+
+static const char *task_state(const Whistle__V1__Task *t, int64_t now)
+{
+    if (t->state == WHISTLE__V1__TASK_STATE__TASK_STATE_DONE)
+        return "done";
+    return t->deadline_ms && now > t->deadline_ms ? "OVERDUE" : "open";
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *const task_header[] = {"TASK", "COMMUNITY", "KIND", "STATE", "DEADLINE", "FROM", "TITLE"};
+
+static void task_row(table *tb, const Whistle__V1__Task *t)
+{
+    char id[24], dl[64];
+    snprintf(id, sizeof id, "%" PRIu64, t->id);
+    const char *row[] = {id, t->community, t->kind, task_state(t, now_ms()),
+                         cli_local_time(t->deadline_ms, false, dl, sizeof dl), *t->department ? t->department : t->pushed_by,
+                         t->title};
+    table_add(tb, row);
+}
+
+static int task_result(cli *x, Whistle__V1__Request *req)
+{
+    Whistle__V1__Response *resp;
+    int rc = call_print(x, req, &resp);
+    if (rc)
+        return rc;
+    if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_TASK) {
+        table t;
+        table_init(&t, 7, task_header);
+        task_row(&t, resp->task);
+        table_print(&t, stdout);
+        table_free(&t);
+    }
+    whistle_response_free(resp);
+    return EXIT_OK;
+}
+
+static int run_task_push(cli *x, args *a)
+{
+    if (need(a, "kind") || need(a, "title") || need(a, "deadline"))
+        return EXIT_USAGE;
+    Whistle__V1__PushTask p = WHISTLE__V1__PUSH_TASK__INIT;
+    p.community = a->pos[0];
+    p.kind = (char *)opt(a, "kind");
+    p.title = (char *)opt(a, "title");
+    if (opt(a, "description"))
+        p.description = (char *)opt(a, "description");
+    if (parse_time(opt(a, "deadline"), &p.deadline_ms) < 0)
+        return cli_usage_error("task push: bad --deadline '%s' (2026-12-01, \"2026-12-01 17:00\", +3d, +4h)",
+                               opt(a, "deadline"));
+    REQ(req, PUSH_TASK, push_task, &p);
+    return task_result(x, &req);
+}
+
+static int run_task_done(cli *x, args *a)
+{
+    Whistle__V1__CompleteTask ct = WHISTLE__V1__COMPLETE_TASK__INIT;
+    if (parse_u64(a->pos[0], &ct.task_id) < 0 || ct.task_id == 0)
+        return cli_usage_error("task done: bad task number '%s'", a->pos[0]);
+    if (opt(a, "note"))
+        ct.note = (char *)opt(a, "note");
+    REQ(req, COMPLETE_TASK, complete_task, &ct);
+    return task_result(x, &req);
+}
+
+static int run_task_list(cli *x, args *a)
+{
+    Whistle__V1__ListTasks l = WHISTLE__V1__LIST_TASKS__INIT;
+    const char *s;
+    if ((s = opt(a, "community")))
+        l.community = (char *)s;
+    if ((s = opt(a, "state"))) {
+        if (strcmp(s, "open") == 0)
+            l.state = WHISTLE__V1__TASK_STATE__TASK_STATE_OPEN;
+        else if (strcmp(s, "done") == 0)
+            l.state = WHISTLE__V1__TASK_STATE__TASK_STATE_DONE;
+        else
+            return cli_usage_error("task list: bad --state '%s' (open or done)", s);
+    }
+    table t;
+    table_init(&t, 7, task_header);
+    json_t *all = json_array();
+    uint64_t after = 0;
+    int rc = EXIT_OK;
+    for (;;) {
+        l.after_id = after;
+        REQ(req, LIST_TASKS, list_tasks, &l);
+        Whistle__V1__Response *resp;
+        if ((rc = cli_call(x, &req, &resp)))
+            break;
+        const Whistle__V1__TaskList *tl = resp->tasks;
+        for (size_t i = 0; tl && i < tl->n_tasks; i++) {
+            if (x->json)
+                json_array_append_new(all, cli_json_message(&tl->tasks[i]->base));
+            else
+                task_row(&t, tl->tasks[i]);
+        }
+        uint64_t next = tl ? tl->next_after_id : 0;
+        bool more = next && next > after;
+        after = next;
+        whistle_response_free(resp);
+        if (!more || !flag(a, "all"))
+            break;
+    }
+    if (rc == EXIT_OK) {
+        if (x->json) {
+            json_t *o = json_object();
+            json_object_set(o, "tasks", all);
+            cli_json_print(o);
+        } else {
+            table_print(&t, stdout);
+            if (after && !flag(a, "all"))
+                fprintf(stderr, "(more tasks: use --all)\n");
+        }
+    }
+    json_decref(all);
+    table_free(&t);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- tables */
+
+static const cmd_opt none[] = {{NULL, NULL, NULL}};
+static const cmd_opt import_opts[] = {
+    {"table", "T", "nodes, departments, categories or principals (CSV: default from the header row)"},
+    {"format", "F", "csv or json (default: from the file name)"},
+    {"check", NULL, "check the file and count what would change; change nothing"},
+    {NULL, NULL, NULL},
+};
+static const cmd_opt export_opts[] = {
+    {"table", "T", "nodes, departments, categories or principals (CSV: default nodes; JSON: default all)"},
+    {"format", "F", "csv (default) or json (default with --json)"},
+    {"under", "CODE", "only this subtree (nodes; principals scoped in it)"},
+    {"output", "FILE", "write there instead of standard output"},
+    {NULL, NULL, NULL},
+};
+static const cmd_opt node_add_opts[] = {
+    {"kind", "K", "district, street, community, grid or building"},
+    {"parent", "CODE", "the parent (default: the code without its last 3 digits)"},
+    {"zh", "NAME", "the Chinese name"},
+    {"en", "NAME", "the English name"},
+    {NULL, NULL, NULL},
+};
+static const cmd_opt names_opts[] = {
+    {"zh", "NAME", "the Chinese name"},
+    {"en", "NAME", "the English name"},
+    {NULL, NULL, NULL},
+};
+static const cmd_opt move_opts[] = {
+    {"to", "CODE", "the new parent"},
+    {"new-code", "CODE", "the code it gets (default: the new parent's + its own last 3 digits)"},
+    {NULL, NULL, NULL},
+};
+static const cmd_opt category_opts[] = {
+    {"zh", "NAME", "the Chinese name"},
+    {"en", "NAME", "the English name"},
+    {"dept", "A,B", "responsible departments, most responsible first (权责清单)"},
+    {"check-in", "LIMIT", "time to check in after dispatch: 30m, 2h, 1d, 4wh, 1wd"},
+    {"resolve", "LIMIT", "time to resolve after dispatch"},
+    {"check-in-urgent", "LIMIT", "the same for urgent cases"},
+    {"resolve-urgent", "LIMIT", ""},
+    {"check-in-high", "LIMIT", "for high priority"},
+    {"resolve-high", "LIMIT", ""},
+    {"check-in-low", "LIMIT", "for low priority"},
+    {"resolve-low", "LIMIT", ""},
+    {NULL, NULL, NULL},
+};
+static const cmd_opt principal_add_opts[] = {
+    {"role", "R", "admin, operator, department, grid_worker, community, kiosk, integration, sensor"},
+    {"scope", "CODE", "the place whose subtree it reaches (A,B: several, a worker with several grids)"},
+    {"dept", "D", "for a department principal: its department"},
+    {NULL, NULL, NULL},
+};
+static const cmd_opt principal_role_opts[] = {{"dept", "D", "the department (role department)"},
+                                              {NULL, NULL, NULL}};
+static const cmd_opt principal_list_opts[] = {
+    {"role", "R", "only this role"},
+    {"under", "CODE", "only principals whose scope is in this subtree"},
+    {NULL, NULL, NULL},
+};
+static const cmd_opt audit_opts[] = {
+    {"principal", "NAME", "only what this principal did"},
+    {"target", "T", "only this target (a ticket, a code, order:7, task:3...; a trailing * for a prefix)"},
+    {"from", "TIME", "from this time (2026-11-21, \"2026-11-21 14:00\", -2h, -7d)"},
+    {"to", "TIME", "up to this time"},
+    {"limit", "N", "page size (default 100, at most 1000)"},
+    {"all", NULL, "follow the pages to the end"},
+    {NULL, NULL, NULL},
+};
+static const cmd_opt admission_set_opts[] = {{"none", NULL, "admit nothing"}, {NULL, NULL, NULL}};
+static const cmd_opt task_push_opts[] = {
+    {"kind", "K", "the kind of task; must be on the community's admission list"},
+    {"title", "TEXT", "what is asked, in a line"},
+    {"description", "TEXT", "more detail"},
+    {"deadline", "TIME", "when it is due (2026-12-01, \"2026-12-01 17:00\", +3d, +4h)"},
+    {NULL, NULL, NULL},
+};
+static const cmd_opt task_list_opts[] = {
+    {"community", "CODE", "only this community's tasks"},
+    {"state", "S", "open or done"},
+    {"all", NULL, "follow the pages to the end"},
+    {NULL, NULL, NULL},
+};
+static const cmd_opt note_opts[] = {{"note", "TEXT", "what was done"}, {NULL, NULL, NULL}};
+
+static const cmd admin_cmds[] = {
+    {"admin import", "FILE [--table T] [--format csv|json] [--check]",
+     "Import places, departments, categories or principals from a CSV or JSON file.\n"
+     "FILE - reads standard input. The whole file is checked first: every bad line is reported, and a\n"
+     "file with one changes nothing. Records already there are updated; the file's columns decide what\n"
+     "(docs/administration.md).",
+     import_opts, 1, 1, run_import},
+    {"admin export", "[--table T] [--format csv|json] [--under CODE] [--output FILE]",
+     "Export the directory in the import's format.", export_opts, 0, 0, run_export},
+    {"admin node add", "CODE --kind K [--parent CODE] --zh NAME [--en NAME]", "Add a place.", node_add_opts, 1, 1,
+     run_node_add},
+    {"admin node rename", "CODE [--zh NAME] [--en NAME]", "Rename a place.", names_opts, 1, 1, run_node_rename},
+    {"admin node retire", "CODE",
+     "Retire a place and everything below it: it keeps its cases and takes no new ones.", none, 1, 1,
+     run_node_retire},
+    {"admin node reinstate", "CODE", "Bring a retired place back (its parent must be live).", none, 1, 1,
+     run_node_reinstate},
+    {"admin node move", "CODE --to PARENT [--new-code CODE]",
+     "Move a place under another parent.\n"
+     "It and its subtree get new codes; the old ones are retired with their successor named, and keep\n"
+     "their history.",
+     move_opts, 1, 1, run_node_move},
+    {"admin dept put", "CODE [--zh NAME] [--en NAME]", "Add a department, or rename one.", names_opts, 1, 1,
+     run_dept_put},
+    {"admin category put", "CODE [--zh NAME] [--en NAME] [--dept A,B] [--check-in LIMIT] [--resolve LIMIT] ...",
+     "Add a category, or change what is given of one.\n"
+     "Limits: 30m, 2h, 3d, 4wh (working hours), 7wd (working days); per priority with\n"
+     "--check-in-urgent and the like.",
+     category_opts, 1, 1, run_category_put},
+    {"admin principal add", "NAME --role R --scope CODE [--dept D]",
+     "Add a principal: NAME is the subject CN of its client certificate.", principal_add_opts, 1, 1,
+     run_principal_add},
+    {"admin principal list", "[--role R] [--under CODE]", "List principals.", principal_list_opts, 0, 0,
+     run_principal_list},
+    {"admin principal disable", "NAME",
+     "Disable a principal: refused at its next request, even on a connection already open.", none, 1, 1,
+     run_principal_disable},
+    {"admin principal enable", "NAME", "Enable a principal again.", none, 1, 1, run_principal_enable},
+    {"admin principal scope", "NAME CODE [CODE...]",
+     "Change the places a principal reaches (several: a grid worker with several grids).", none, 2, -1,
+     run_principal_scope},
+    {"admin principal role", "NAME ROLE [--dept D]", "Change a principal's role.", principal_role_opts, 2, 2,
+     run_principal_role},
+    {"admin audit", "[--principal NAME] [--target T] [--from TIME] [--to TIME] [--all]",
+     "Read the audit log: every change, every refused call, every read of personal data.", audit_opts, 0, 0,
+     run_audit},
+    {"admin crl reload", "",
+     "Reload the server's certificates and CRL, as SIGHUP does.\n"
+     "Open connections whose certificate is now revoked are closed.",
+     none, 0, 0, run_crl_reload},
+    {"admission show", "COMMUNITY", "Show a community's task admission list (准入清单).", none, 1, 1,
+     run_admission_show},
+    {"admission set", "COMMUNITY KIND... | --none",
+     "Set the kinds of task a community may be given (replaces the list).", admission_set_opts, 1, -1,
+     run_admission_set},
+    {"task push", "COMMUNITY --kind K --title TEXT --deadline TIME [--description TEXT]",
+     "Push a task to a community; refused unless its kind is on the community's admission list.", task_push_opts,
+     1, 1, run_task_push},
+    {"task list", "[--community CODE] [--state open|done] [--all]",
+     "List tasks: a community its own, a department those it pushed, an operator its street's.", task_list_opts, 0,
+     0, run_task_list},
+    {"task done", "TASK [--note TEXT]", "Complete a task (the community that has it).", note_opts, 1, 1,
+     run_task_done},
+    {NULL, NULL, NULL, NULL, 0, 0, NULL},
+};
+
+/* Prints the subcommands of a group ("admin", "admin node"...). */
+void cli_group_help(const char *group, FILE *out)
+{
+    fprintf(out, "usage: whistle %s SUBCOMMAND [args]\n\nSubcommands:\n", group);
+    size_t gl = strlen(group);
+    for (const cmd *c = admin_cmds; c->name; c++)
+        if (strncmp(c->name, group, gl) == 0 && c->name[gl] == ' ') {
+            const char *nl = strchr(c->summary, '\n');
+            fprintf(out, "  %-26s %.*s\n", c->name + gl + 1, nl ? (int)(nl - c->summary) : (int)strlen(c->summary),
+                    c->summary);
+        }
+    fprintf(out, "\n`whistle %s SUBCOMMAND --help` for one of them.\n", group);
+}
+
+/* argv[0] is the group ("admin", "admission", "task"); the words after it
+ * name the subcommand, longest match first ("admin node add"). */
+int cli_group_main(cli *x, int argc, char **argv)
+{
+    char name[96];
+    snprintf(name, sizeof name, "%.40s", argv[0]);
+    int used = 1;
+    const cmd *found = NULL;
+    while (used < argc && argv[used][0] != '-' && !found) {
+        char longer[96];
+        if ((size_t)snprintf(longer, sizeof longer, "%s %.40s", name, argv[used]) >= sizeof longer)
+            break;
+        bool prefix = false;
+        for (const cmd *c = admin_cmds; c->name; c++) {
+            if (strcmp(c->name, longer) == 0)
+                found = c;
+            else if (strncmp(c->name, longer, strlen(longer)) == 0 && c->name[strlen(longer)] == ' ')
+                prefix = true;
+        }
+        if (!found && !prefix)
+            break;
+        snprintf(name, sizeof name, "%s", longer);
+        used++;
+    }
+    if (!found) {
+        bool help = used < argc && (strcmp(argv[used], "--help") == 0 || strcmp(argv[used], "-h") == 0);
+        if (help || used == argc) {
+            cli_group_help(name, help ? stdout : stderr);
+            return help ? EXIT_OK : EXIT_USAGE;
+        }
+        cli_usage_error("no command 'whistle %s %s' (see whistle %s --help)", name, argv[used], name);
+        return EXIT_USAGE;
+    }
+    return cli_run(x, found, argc - used + 1, argv + used - 1);
+}

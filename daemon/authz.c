@@ -1,0 +1,137 @@
+/* authz.c: see authz.h. docs/protocol.md section 10 says the same in prose;
+ * change both together. */
+#include "authz.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#define R(x) AUTHZ_ROLE(x)
+#define C(x) WHISTLE__V1__REQUEST__CALL_##x
+#define ADMIN_ONLY R(ADMIN)
+
+static const authz_rule rules[] = {
+    /* the session (answered by the server) */
+    {C(HELLO), "hello", false, AUTHZ_ALL, "any enabled principal opens a session"},
+    {C(PING), "ping", false, AUTHZ_ALL, "any enabled principal may ping"},
+    {C(SUBSCRIBE), "subscribe", false, AUTHZ_ALL,
+     "a principal reads its own stream; operators their street's; admins any"},
+
+    /* cases */
+    {C(REPORT), "report", true,
+     R(ADMIN) | R(OPERATOR) | R(GRID_WORKER) | R(COMMUNITY) | R(KIOSK) | R(INTEGRATION) | R(SENSOR),
+     "cases are reported by operators, grid and community workers, kiosks, integrations and sensors, inside "
+     "their scope"},
+    {C(GET_EVENT), "get", false,
+     R(ADMIN) | R(OPERATOR) | R(DEPARTMENT) | R(GRID_WORKER) | R(COMMUNITY) | R(KIOSK) | R(INTEGRATION),
+     "sensors only report"},
+    {C(LIST_EVENTS), "list", false,
+     R(ADMIN) | R(OPERATOR) | R(GRID_WORKER) | R(COMMUNITY) | R(KIOSK) | R(INTEGRATION),
+     "departments list their orders; sensors only report"},
+    {C(FILE), "file", true, R(ADMIN) | R(OPERATOR), "file needs operator or admin"},
+    {C(REJECT), "reject", true, R(ADMIN) | R(OPERATOR), "reject needs operator or admin"},
+    {C(ASSIGN), "assign", true, R(ADMIN) | R(OPERATOR), "assign needs operator or admin"},
+    {C(WHISTLE), "whistle", true, R(ADMIN) | R(OPERATOR), "whistle needs operator or admin"},
+    {C(RESOLVE), "resolve", true, R(ADMIN) | R(OPERATOR) | R(GRID_WORKER) | R(COMMUNITY),
+     "resolve needs the assigned grid or community worker, an operator or an admin"},
+    {C(VERIFY), "verify", true, R(ADMIN) | R(OPERATOR) | R(GRID_WORKER) | R(COMMUNITY),
+     "verify needs a grid or community worker, an operator or an admin"},
+    {C(CLOSE), "close", true, R(ADMIN) | R(OPERATOR), "close needs operator or admin"},
+    {C(RATE), "rate", true, R(ADMIN) | R(OPERATOR) | R(GRID_WORKER) | R(COMMUNITY) | R(KIOSK) | R(INTEGRATION),
+     "rate needs the reporter, an operator or an admin"},
+    {C(LOOKUP_TICKET), "lookup", false, R(ADMIN) | R(OPERATOR) | R(KIOSK) | R(INTEGRATION),
+     "a ticket is looked up with its phone digits by kiosks, operators and integrations, inside their scope"},
+    {C(PROPOSE_DEPARTMENTS), "propose", false, R(ADMIN) | R(OPERATOR),
+     "the catalogue's proposal is for those who whistle: operators and admins"},
+
+    /* orders */
+    {C(LIST_ORDERS), "list_orders", false, R(ADMIN) | R(OPERATOR) | R(DEPARTMENT),
+     "orders are listed by departments and operators"},
+    {C(CHECK_IN), "check_in", true, R(ADMIN) | R(DEPARTMENT), "check_in needs the department the order was sent to"},
+    {C(FEEDBACK), "feedback", true, R(ADMIN) | R(DEPARTMENT), "feedback needs the department the order was sent to"},
+    {C(RETURN_ORDER), "return", true, R(ADMIN) | R(DEPARTMENT), "return needs the department the order was sent to"},
+
+    /* the directory: read by everyone inside their scope */
+    {C(LIST_NODES), "list_nodes", false, AUTHZ_ALL,
+     "the tree of places is read inside the caller's scope and along the path above it"},
+    {C(LIST_DEPARTMENTS), "list_departments", false, AUTHZ_ALL, "the departments are public to principals"},
+    {C(LIST_CATEGORIES), "list_categories", false, AUTHZ_ALL, "the category catalogue is public to principals"},
+
+    /* administration */
+    {C(IMPORT_DIRECTORY), "import", true, ADMIN_ONLY, "the directory is imported by admins"},
+    {C(EXPORT_DIRECTORY), "export", false, ADMIN_ONLY, "the directory is exported by admins"},
+    {C(ADD_NODE), "add_node", true, ADMIN_ONLY, "places are managed by admins"},
+    {C(UPDATE_NODE), "update_node", true, ADMIN_ONLY, "places are managed by admins"},
+    {C(MOVE_NODE), "move_node", true, ADMIN_ONLY, "places are managed by admins"},
+    {C(PUT_DEPARTMENT), "put_department", true, ADMIN_ONLY, "departments are managed by admins"},
+    {C(PUT_CATEGORY), "put_category", true, ADMIN_ONLY, "the category catalogue is managed by admins"},
+    {C(ADD_PRINCIPAL), "add_principal", true, ADMIN_ONLY, "principals are managed by admins"},
+    {C(UPDATE_PRINCIPAL), "update_principal", true, ADMIN_ONLY, "principals are managed by admins"},
+    {C(LIST_PRINCIPALS), "list_principals", false, ADMIN_ONLY, "principals are listed by admins"},
+    {C(RELOAD_CRL), "reload_crl", false, ADMIN_ONLY, "certificates and the CRL are reloaded by admins"},
+    {C(SERVER_STATS), "server_stats", false, ADMIN_ONLY, "the server's counters are read by admins"},
+    {C(QUERY_AUDIT), "query_audit", false, ADMIN_ONLY, "the audit log is read by admins"},
+
+    /* the community's admission list (准入清单) and the tasks it admits */
+    {C(SET_ADMISSION_LIST), "set_admission", true, R(ADMIN) | R(OPERATOR),
+     "a community's admission list is set by admins and by the operators of its street"},
+    {C(GET_ADMISSION_LIST), "get_admission", false, R(ADMIN) | R(OPERATOR) | R(DEPARTMENT) | R(COMMUNITY),
+     "admission lists are read by admins, departments, the street's operators and the community itself"},
+    {C(PUSH_TASK), "push_task", true, R(ADMIN) | R(OPERATOR) | R(DEPARTMENT),
+     "tasks are pushed to communities by departments, the street's operators and admins, within the admission "
+     "list"},
+    {C(LIST_TASKS), "list_tasks", false, R(ADMIN) | R(OPERATOR) | R(DEPARTMENT) | R(COMMUNITY),
+     "tasks are listed by the community that has them, the department that pushed them, the street's "
+     "operators and admins"},
+    {C(COMPLETE_TASK), "complete_task", true, R(ADMIN) | R(COMMUNITY),
+     "a task is completed by its community (or an admin)"},
+
+    /* deadlines, supervision, the exception flow, statistics
+     * (docs/deadlines.md, docs/statistics.md) */
+    {C(REQUEST_EXTENSION), "request_extension", true, R(ADMIN) | R(DEPARTMENT),
+     "an extension is asked for by the department the order was sent to"},
+    {C(DECIDE_EXTENSION), "decide_extension", true, R(ADMIN) | R(OPERATOR),
+     "extensions are approved or refused by the operators of the case's street"},
+    {C(PARK), "park", true, R(ADMIN) | R(OPERATOR), "park needs operator or admin"},
+    {C(UNPARK), "unpark", true, R(ADMIN) | R(OPERATOR), "unpark needs operator or admin"},
+    {C(REOPEN), "reopen", true, R(ADMIN) | R(OPERATOR), "reopen needs operator or admin"},
+    {C(MERGE), "merge", true, R(ADMIN) | R(OPERATOR), "merge needs operator or admin"},
+    {C(REPORT_STAGE), "report_stage", true, R(ADMIN) | R(DEPARTMENT),
+     "a stage is reported by the department the order was sent to"},
+    {C(EMERGENCY_CALL), "emergency_call", true,
+     R(ADMIN) | R(OPERATOR) | R(KIOSK) | R(SENSOR) | R(INTEGRATION) | R(COMMUNITY) | R(GRID_WORKER),
+     "the emergency call is made from a kiosk or a sensor, or by those who report cases, inside their scope"},
+    {C(LIST_SUPERVISIONS), "list_supervisions", false, R(ADMIN) | R(OPERATOR) | R(DEPARTMENT),
+     "supervision records are read by operators (their scope), departments (their own) and admins"},
+    {C(GET_STATS), "stats", false,
+     R(ADMIN) | R(OPERATOR) | R(DEPARTMENT) | R(GRID_WORKER) | R(COMMUNITY) | R(INTEGRATION),
+     "statistics are read by operators, departments (their own), grid and community workers and integrations "
+     "(places in their scope), and admins"},
+};
+
+const authz_rule *authz_rule_for(int call)
+{
+    for (size_t i = 0; i < sizeof rules / sizeof *rules; i++)
+        if (rules[i].call == call)
+            return &rules[i];
+    return NULL;
+}
+
+int authz_call_of(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof rules / sizeof *rules; i++)
+        if (strcmp(rules[i].name, name) == 0)
+            return rules[i].call;
+    return 0;
+}
+
+const authz_rule *authz_rules(unsigned *n)
+{
+    *n = (unsigned)(sizeof rules / sizeof *rules);
+    return rules;
+}
+
+bool authz_role_may(int call, Whistle__V1__Role role)
+{
+    const authz_rule *r = authz_rule_for(call);
+    return r && role > 0 && role < 32 && ((r->roles >> role) & 1u);
+}

@@ -1,0 +1,41 @@
+/* authz.h: who may make which call, in one table.
+ *
+ * Every member of Request.call has one row: its short name (logs, the
+ * audit log), whether it is a write (the writer applies it), the roles that
+ * may make it at all, and the rule in words, which a denial quotes. The
+ * role gate runs before anything is loaded (api.c for the calls it answers,
+ * the router for the server's own); the domain modules then check the
+ * target against the caller's scope (a case in its street, an order of its
+ * department...) and name their own rule when they deny. A call without a
+ * row is refused for everyone, and a unit test fails on it
+ * (tests/unit/test_scope_matrix.c enumerates the proto's calls). */
+#ifndef WHISTLED_AUTHZ_H
+#define WHISTLED_AUTHZ_H
+
+#include <stdbool.h>
+
+#include "whistle/v1/whistle.pb-c.h"
+
+#define AUTHZ_ROLE(r) (1u << WHISTLE__V1__ROLE__ROLE_##r)
+#define AUTHZ_ALL                                                                                            \
+    (AUTHZ_ROLE(ADMIN) | AUTHZ_ROLE(OPERATOR) | AUTHZ_ROLE(DEPARTMENT) | AUTHZ_ROLE(GRID_WORKER) |           \
+     AUTHZ_ROLE(COMMUNITY) | AUTHZ_ROLE(KIOSK) | AUTHZ_ROLE(INTEGRATION) | AUTHZ_ROLE(SENSOR))
+
+typedef struct authz_rule {
+    int call;          /* Request.call field number (= its call_case) */
+    const char *name;  /* short name: "report", "import"... */
+    bool write;        /* applied by the writer */
+    unsigned roles;    /* AUTHZ_ROLE bits of the roles that may make it */
+    const char *rule;  /* for people: who may, and on what */
+} authz_rule;
+
+/* The row of a call, or NULL if it has none. */
+const authz_rule *authz_rule_for(int call);
+/* The call number of a short name, or 0. */
+int authz_call_of(const char *name);
+/* All rows, for the docs and the tests. */
+const authz_rule *authz_rules(unsigned *n);
+/* Whether the role may make the call at all (no row: nobody may). */
+bool authz_role_may(int call, Whistle__V1__Role role);
+
+#endif

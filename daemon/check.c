@@ -1,0 +1,712 @@
+/* check.c: see check.h. Every walk reads one database in key order and
+ * looks its partners up with mdb_get, so each rule is checked from both
+ * sides (record -> index row, index row -> record) and a stale or missing
+ * row shows on one of them. */
+#include "check.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "daemon/records.pb-c.h"
+#include "deadline.h"
+#include "store.h"
+#include "whistle/v1/whistle.pb-c.h"
+
+#define ES(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
+#define OS(s) WHISTLE__V1__ORDER_STATE__ORDER_STATE_##s
+
+/* Where the walk of the stream entries is: the stream it is in and how
+ * many of its entries it has seen. */
+typedef struct stream_walk {
+    char name[512];
+    uint64_t count;
+    bool open;
+} stream_walk;
+
+typedef struct checker {
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta, events, ev_by_state, ev_by_node, orders, ord_by_dept, streams, stream_meta, idem, nodes,
+        departments, categories, principals, audit;
+    MDB_dbi deadlines, supervisions; /* deadline.c, supervision.c */
+    bool have_deadlines;             /* a store from before them has none */
+    FILE *out;
+    check_report *rep;
+    uint64_t order_seq, audit_seq;
+    stream_walk sw;
+    uint64_t audit_expect; /* the seq the next audit record must have */
+} checker;
+
+static void violation(checker *ck, const char *db, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void violation(checker *ck, const char *db, const char *key, const char *fmt, ...)
+{
+    ck->rep->violations++;
+    if (ck->rep->violations > CHECK_MAX_LINES)
+        return;
+    if (ck->rep->violations == CHECK_MAX_LINES) {
+        fprintf(ck->out, "check: more than %d violations; only the count goes on\n", CHECK_MAX_LINES);
+        return;
+    }
+    fprintf(ck->out, "check: %s %s: ", db, key);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(ck->out, fmt, ap);
+    va_end(ap);
+    fputc('\n', ck->out);
+}
+
+/* A key for messages: printable ASCII as it is, anything else as hex. */
+static const char *key_text(arena *a, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    bool printable = len > 0;
+    for (size_t i = 0; i < len; i++)
+        printable &= p[i] > 0x20 && p[i] < 0x7f;
+    if (printable)
+        return arena_strndup(a, data, len);
+    char *s = arena_alloc(a, 2 * len + 3);
+    strcpy(s, "0x");
+    for (size_t i = 0; i < len; i++)
+        sprintf(s + 2 + 2 * i, "%02x", p[i]);
+    return s;
+}
+
+static bool has(checker *ck, MDB_dbi dbi, const void *key, size_t klen)
+{
+    if (klen == 0 || klen > 511)
+        return false;
+    MDB_val k = {klen, (void *)key}, v;
+    return mdb_get(ck->txn, dbi, &k, &v) == 0;
+}
+
+static void *get(checker *ck, MDB_dbi dbi, const void *key, size_t klen, const ProtobufCMessageDescriptor *d,
+                 arena *a)
+{
+    void *out = NULL;
+    store_get(ck->txn, dbi, key, klen, d, a, &out);
+    return out;
+}
+
+static bool has_str(checker *ck, MDB_dbi dbi, const char *s) { return s && *s && has(ck, dbi, s, strlen(s)); }
+
+static uint64_t meta_u64(checker *ck, const char *name, bool *present)
+{
+    MDB_val k = {strlen(name), (void *)name}, v;
+    *present = false;
+    if (mdb_get(ck->txn, ck->meta, &k, &v) != 0)
+        return 0;
+    *present = true;
+    if (v.mv_size != 8) {
+        violation(ck, "meta", name, "counter is %zu bytes; counters are 8 (u64 big-endian)", v.mv_size);
+        return 0;
+    }
+    return store_get_be64(v.mv_data);
+}
+
+/* Calls fn for every entry of dbi, in key order. */
+typedef void (*walk_fn)(checker *ck, const MDB_val *k, const MDB_val *v, arena *a);
+static int walk(checker *ck, MDB_dbi dbi, walk_fn fn)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(ck->txn, dbi, &cur);
+    if (rc)
+        return rc;
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        ck->rep->records++;
+        arena *a = arena_new();
+        fn(ck, &k, &v, a);
+        arena_free(a);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* ------------------------------------------------------------ meta */
+
+static void check_meta(checker *ck)
+{
+    MDB_val k = {6, "schema"}, v;
+    if (mdb_get(ck->txn, ck->meta, &k, &v) != 0) {
+        violation(ck, "meta", "schema", "missing: every store records its schema version");
+    } else {
+        const uint8_t *p = v.mv_data;
+        uint32_t s = v.mv_size == 4 ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3] : 0;
+        if (s == 0 || s > STORE_SCHEMA_VERSION)
+            violation(ck, "meta", "schema", "version %u; this whistled knows 1 to %u", s, STORE_SCHEMA_VERSION);
+    }
+    bool present;
+    ck->order_seq = meta_u64(ck, "order_seq", &present);
+    ck->audit_seq = meta_u64(ck, "audit_seq", &present);
+}
+
+/* ------------------------------------------------------------ directory */
+
+static void walk_node(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    Whistle__V1__Node *n = whistle__v1__node__unpack(arena_allocator(a), v->mv_size, v->mv_data);
+    if (!n) {
+        violation(ck, "nodes", key, "record does not unpack as whistle.v1.Node");
+        return;
+    }
+    if (strlen(n->code) != k->mv_size || memcmp(n->code, k->mv_data, k->mv_size) != 0)
+        violation(ck, "nodes", key, "record's code is \"%s\"", n->code);
+    if (*n->parent && !has_str(ck, ck->nodes, n->parent))
+        violation(ck, "nodes", key, "parent %s does not exist", n->parent);
+    if (*n->parent && strncmp(n->code, n->parent, strlen(n->parent)) != 0)
+        violation(ck, "nodes", key, "code does not start with its parent's code %s", n->parent);
+}
+
+static void walk_department(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    Whistle__V1__Department *d = whistle__v1__department__unpack(arena_allocator(a), v->mv_size, v->mv_data);
+    if (!d)
+        violation(ck, "departments", key, "record does not unpack as whistle.v1.Department");
+    else if (strlen(d->code) != k->mv_size || memcmp(d->code, k->mv_data, k->mv_size) != 0)
+        violation(ck, "departments", key, "record's code is \"%s\"", d->code);
+}
+
+static void walk_category(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    Whistle__V1__Category *c = whistle__v1__category__unpack(arena_allocator(a), v->mv_size, v->mv_data);
+    if (!c) {
+        violation(ck, "categories", key, "record does not unpack as whistle.v1.Category");
+        return;
+    }
+    if (strlen(c->code) != k->mv_size || memcmp(c->code, k->mv_data, k->mv_size) != 0)
+        violation(ck, "categories", key, "record's code is \"%s\"", c->code);
+    for (size_t i = 0; i < c->n_departments; i++)
+        if (!has_str(ck, ck->departments, c->departments[i]))
+            violation(ck, "categories", key, "responsible department %s does not exist", c->departments[i]);
+}
+
+static void walk_principal(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    Whistle__V1__Principal *p = whistle__v1__principal__unpack(arena_allocator(a), v->mv_size, v->mv_data);
+    if (!p) {
+        violation(ck, "principals", key, "record does not unpack as whistle.v1.Principal");
+        return;
+    }
+    if (strlen(p->name) != k->mv_size || memcmp(p->name, k->mv_data, k->mv_size) != 0)
+        violation(ck, "principals", key, "record's name is \"%s\"", p->name);
+    if (p->role == WHISTLE__V1__ROLE__ROLE_DEPARTMENT && !has_str(ck, ck->departments, p->department))
+        violation(ck, "principals", key, "department %s does not exist", p->department);
+    if (*p->scope && !has_str(ck, ck->nodes, p->scope))
+        violation(ck, "principals", key, "scope %s is not a node", p->scope);
+}
+
+/* ------------------------------------------------------------ cases */
+
+static size_t state_key(uint8_t *key, int state, const char *ticket)
+{
+    size_t n = strlen(ticket);
+    key[0] = (uint8_t)state;
+    memcpy(key + 1, ticket, n);
+    return n + 1;
+}
+
+/* Tickets are E + yyyymmdd + a day counter of at least 5 digits; the
+ * counter "ticket:<yyyymmdd>" in meta must have reached it, or the next
+ * report of that day would take the ticket again. */
+static void check_ticket_counter(checker *ck, const char *ticket)
+{
+    size_t n = strlen(ticket);
+    if (n < 14 || ticket[0] != 'E') {
+        violation(ck, "events", ticket, "ticket is not E + yyyymmdd + a number");
+        return;
+    }
+    for (size_t i = 1; i < n; i++)
+        if (ticket[i] < '0' || ticket[i] > '9') {
+            violation(ck, "events", ticket, "ticket is not E + yyyymmdd + a number");
+            return;
+        }
+    char name[32];
+    snprintf(name, sizeof name, "ticket:%.8s", ticket + 1);
+    bool present;
+    uint64_t counter = meta_u64(ck, name, &present);
+    uint64_t num = strtoull(ticket + 9, NULL, 10);
+    if (!present || counter < num)
+        violation(ck, "events", ticket, "meta %s is %llu, behind this ticket's number %llu", name,
+                  (unsigned long long)counter, (unsigned long long)num);
+}
+
+/* The rules of the loop between a case and its orders (event.h,
+ * dispatch.h): a whistled case has orders and is not yet resolved by them;
+ * a case resolved by its orders has every live order done. */
+static void check_case_orders(checker *ck, const Whistle__V1__Event *ev, Whistle__V1__Order **orders, size_t n)
+{
+    size_t done = 0, returned = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!orders[i])
+            return; /* reported already */
+        done += orders[i]->state == OS(DONE);
+        returned += orders[i]->state == OS(RETURNED);
+    }
+    bool all_done = done > 0 && done + returned == n;
+    if (ev->state == ES(WHISTLED) && n == 0)
+        violation(ck, "events", ev->ticket, "is whistled but has no orders");
+    if (ev->state == ES(WHISTLED) && all_done)
+        violation(ck, "events", ev->ticket, "is whistled but every order is done or returned (should be resolved)");
+    if (n > 0 && (ev->state == ES(RESOLVED) || ev->state == ES(VERIFIED) || ev->state == ES(CLOSED)) && !all_done)
+        violation(ck, "events", ev->ticket, "is %s but not every live order is done",
+                  ev->state == ES(RESOLVED) ? "resolved" : ev->state == ES(VERIFIED) ? "verified" : "closed");
+    if (n > 0 && (ev->state == ES(REPORTED) || ev->state == ES(REJECTED)))
+        violation(ck, "events", ev->ticket, "has orders but was never whistled (state %d)", ev->state);
+}
+
+/* The deadline rows a record calls for are all in the index (deadline.c
+ * derives them from the record; the save hooks keep them in step). */
+static void check_deadline_rows(checker *ck, const char *db, const char *key, uint8_t keys[][DEADLINE_KEY_MAX],
+                                const size_t *lens, size_t n, arena *a)
+{
+    for (size_t i = 0; ck->have_deadlines && i < n; i++)
+        if (!has(ck, ck->deadlines, keys[i], lens[i]))
+            violation(ck, db, key, "deadlines has no row %s for a deadline it runs", key_text(a, keys[i], lens[i]));
+}
+
+static void walk_event(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    ck->rep->events++;
+    Whistle__V1__Event *ev = whistle__v1__event__unpack(arena_allocator(a), v->mv_size, v->mv_data);
+    if (!ev) {
+        violation(ck, "events", key, "record does not unpack as whistle.v1.Event");
+        return;
+    }
+    if (strlen(ev->ticket) != k->mv_size || memcmp(ev->ticket, k->mv_data, k->mv_size) != 0) {
+        violation(ck, "events", key, "record's ticket is \"%s\"", ev->ticket);
+        return;
+    }
+    check_ticket_counter(ck, ev->ticket);
+    if (ev->state < ES(REPORTED) || ev->state > ES(CLOSED))
+        violation(ck, "events", key, "state %d is not a case state", ev->state);
+    uint8_t sk[1 + 512];
+    if (strlen(ev->ticket) < 500 && !has(ck, ck->ev_by_state, sk, state_key(sk, ev->state, ev->ticket)))
+        violation(ck, "events", key, "ev_by_state has no row for its state %d", ev->state);
+    char *nk = arena_printf(a, "%s/%s", ev->node, ev->ticket);
+    if (!*ev->node || !has_str(ck, ck->ev_by_node, nk))
+        violation(ck, "events", key, "ev_by_node has no row %s", nk);
+    if (!has_str(ck, ck->nodes, ev->node))
+        violation(ck, "events", key, "node %s is not in the tree", ev->node);
+    if (!has_str(ck, ck->nodes, ev->street))
+        violation(ck, "events", key, "street %s is not in the tree", ev->street);
+    {
+        uint8_t dkeys[1][DEADLINE_KEY_MAX];
+        size_t dlens[1];
+        size_t nd = deadline_event_keys(ev, dkeys, dlens);
+        check_deadline_rows(ck, "events", key, dkeys, dlens, nd, a);
+    }
+    if (ev->n_timeline == 0)
+        violation(ck, "events", key, "has an empty timeline (every case starts with its report)");
+    else if (ev->timeline[ev->n_timeline - 1]->state != ev->state)
+        violation(ck, "events", key, "is in state %d but its last timeline entry (%s) says %d", ev->state,
+                  ev->timeline[ev->n_timeline - 1]->action, ev->timeline[ev->n_timeline - 1]->state);
+
+    Whistle__V1__Order **orders = arena_alloc(a, (ev->n_order_ids + 1) * sizeof *orders);
+    for (size_t i = 0; i < ev->n_order_ids; i++) {
+        uint64_t id = ev->order_ids[i];
+        for (size_t j = 0; j < i; j++)
+            if (ev->order_ids[j] == id)
+                violation(ck, "events", key, "lists order %llu twice", (unsigned long long)id);
+        uint8_t ok[8];
+        store_be64(ok, id);
+        orders[i] = get(ck, ck->orders, ok, 8, &whistle__v1__order__descriptor, a);
+        if (!orders[i])
+            violation(ck, "events", key, "lists order %llu, which does not exist", (unsigned long long)id);
+        else if (strcmp(orders[i]->ticket, ev->ticket) != 0)
+            violation(ck, "events", key, "lists order %llu, which belongs to %s", (unsigned long long)id,
+                      orders[i]->ticket);
+    }
+    check_case_orders(ck, ev, orders, ev->n_order_ids);
+}
+
+static void walk_ev_by_state(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    if (k->mv_size < 2) {
+        violation(ck, "ev_by_state", key, "row too short for state | ticket");
+        return;
+    }
+    if (v->mv_size)
+        violation(ck, "ev_by_state", key, "row has a value; index rows are empty");
+    const uint8_t *p = k->mv_data;
+    Whistle__V1__Event *ev = get(ck, ck->events, p + 1, k->mv_size - 1, &whistle__v1__event__descriptor, a);
+    const char *t = arena_strndup(a, (const char *)p + 1, k->mv_size - 1);
+    if (!ev)
+        violation(ck, "ev_by_state", t, "row for state %u, but there is no such case", p[0]);
+    else if ((int)ev->state != p[0])
+        violation(ck, "ev_by_state", t, "row for state %u, but the case is in state %d", p[0], ev->state);
+}
+
+static void walk_ev_by_node(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    const char *slash = memchr(k->mv_data, '/', k->mv_size);
+    if (!slash) {
+        violation(ck, "ev_by_node", key, "row is not node/ticket");
+        return;
+    }
+    if (v->mv_size)
+        violation(ck, "ev_by_node", key, "row has a value; index rows are empty");
+    size_t nlen = (size_t)(slash - (const char *)k->mv_data);
+    const char *ticket = slash + 1;
+    size_t tlen = k->mv_size - nlen - 1;
+    Whistle__V1__Event *ev = get(ck, ck->events, ticket, tlen, &whistle__v1__event__descriptor, a);
+    if (!ev)
+        violation(ck, "ev_by_node", key, "row without its case");
+    else if (strlen(ev->node) != nlen || memcmp(ev->node, k->mv_data, nlen) != 0)
+        violation(ck, "ev_by_node", key, "row, but the case is at node %s", ev->node);
+}
+
+/* ------------------------------------------------------------ orders */
+
+static void walk_order(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    ck->rep->orders++;
+    if (k->mv_size != 8) {
+        violation(ck, "orders", key, "key is not a u64");
+        return;
+    }
+    uint64_t id = store_get_be64(k->mv_data);
+    key = arena_printf(a, "%llu", (unsigned long long)id);
+    Whistle__V1__Order *o = whistle__v1__order__unpack(arena_allocator(a), v->mv_size, v->mv_data);
+    if (!o) {
+        violation(ck, "orders", key, "record does not unpack as whistle.v1.Order");
+        return;
+    }
+    if (o->id != id)
+        violation(ck, "orders", key, "record's id is %llu", (unsigned long long)o->id);
+    if (id > ck->order_seq)
+        violation(ck, "orders", key, "id above meta order_seq %llu (the next whistle would reuse it)",
+                  (unsigned long long)ck->order_seq);
+    if (o->state < OS(PENDING) || o->state > OS(RETURNED))
+        violation(ck, "orders", key, "state %d is not an order state", o->state);
+    if (!has_str(ck, ck->departments, o->department))
+        violation(ck, "orders", key, "department %s does not exist", o->department);
+    Whistle__V1__Event *ev = o->ticket && *o->ticket
+                                 ? get(ck, ck->events, o->ticket, strlen(o->ticket), &whistle__v1__event__descriptor, a)
+                                 : NULL;
+    if (!ev) {
+        violation(ck, "orders", key, "case %s does not exist", o->ticket);
+    } else {
+        bool listed = false;
+        for (size_t i = 0; i < ev->n_order_ids; i++)
+            listed |= ev->order_ids[i] == id;
+        if (!listed)
+            violation(ck, "orders", key, "case %s does not list it", o->ticket);
+    }
+    size_t dl = strlen(o->department);
+    if (dl + 9 <= 511) {
+        uint8_t *dk = arena_alloc(a, dl + 9);
+        memcpy(dk, o->department, dl);
+        dk[dl] = '/';
+        store_be64(dk + dl + 1, id);
+        if (!has(ck, ck->ord_by_dept, dk, dl + 9))
+            violation(ck, "orders", key, "ord_by_dept has no row %s/%llu", o->department, (unsigned long long)id);
+    }
+    uint8_t keys[DEADLINE_ROWS_MAX][DEADLINE_KEY_MAX];
+    size_t lens[DEADLINE_ROWS_MAX];
+    size_t nk = deadline_order_keys(o, keys, lens);
+    check_deadline_rows(ck, "orders", key, keys, lens, nk, a);
+}
+
+/* Each deadline row is called for by its record: an order or a case that
+ * still runs that deadline. */
+static void walk_deadline(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    (void)v;
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    const uint8_t *p = k->mv_data;
+    if (k->mv_size < 10 || k->mv_size > DEADLINE_KEY_MAX) {
+        violation(ck, "deadlines", key, "key is not due | kind | target");
+        return;
+    }
+    uint8_t keys[DEADLINE_ROWS_MAX][DEADLINE_KEY_MAX];
+    size_t lens[DEADLINE_ROWS_MAX], n = 0;
+    if (p[8] == DL_CASE) {
+        Whistle__V1__Event *ev = get(ck, ck->events, p + 9, k->mv_size - 9, &whistle__v1__event__descriptor, a);
+        if (!ev) {
+            violation(ck, "deadlines", key, "case %s does not exist",
+                      arena_strndup(a, (const char *)p + 9, k->mv_size - 9));
+            return;
+        }
+        n = deadline_event_keys(ev, keys, lens);
+    } else if (k->mv_size >= 17) {
+        Whistle__V1__Order *o = get(ck, ck->orders, p + 9, 8, &whistle__v1__order__descriptor, a);
+        if (!o) {
+            violation(ck, "deadlines", key, "order %llu does not exist", (unsigned long long)store_get_be64(p + 9));
+            return;
+        }
+        n = deadline_order_keys(o, keys, lens);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (lens[i] == k->mv_size && memcmp(keys[i], k->mv_data, k->mv_size) == 0)
+            return;
+    violation(ck, "deadlines", key, "stale: its record no longer runs this deadline");
+}
+
+static void walk_supervision(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    Whistle__V1__Supervision *s = whistle__v1__supervision__unpack(arena_allocator(a), v->mv_size, v->mv_data);
+    if (k->mv_size != 8 || !s) {
+        violation(ck, "supervisions", key, "record does not unpack as whistle.v1.Supervision");
+        return;
+    }
+    if (s->id != store_get_be64(k->mv_data))
+        violation(ck, "supervisions", key, "record's id is %llu", (unsigned long long)s->id);
+    if (!has_str(ck, ck->events, s->ticket))
+        violation(ck, "supervisions", key, "case %s does not exist", s->ticket ? s->ticket : "");
+    uint8_t ok[8];
+    store_be64(ok, s->order_id);
+    if (s->order_id && !has(ck, ck->orders, ok, 8))
+        violation(ck, "supervisions", key, "order %llu does not exist", (unsigned long long)s->order_id);
+    if (s->n_misses == 0)
+        violation(ck, "supervisions", key, "has no miss (a supervision opens with one)");
+}
+
+static void walk_ord_by_dept(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    if (k->mv_size < 10 || ((const uint8_t *)k->mv_data)[k->mv_size - 9] != '/') {
+        violation(ck, "ord_by_dept", key, "row is not department/u64");
+        return;
+    }
+    if (v->mv_size)
+        violation(ck, "ord_by_dept", key, "row has a value; index rows are empty");
+    size_t dl = k->mv_size - 9;
+    const uint8_t *idb = (const uint8_t *)k->mv_data + dl + 1;
+    uint64_t id = store_get_be64(idb);
+    key = arena_printf(a, "%.*s/%llu", (int)dl, (const char *)k->mv_data, (unsigned long long)id);
+    Whistle__V1__Order *o = get(ck, ck->orders, idb, 8, &whistle__v1__order__descriptor, a);
+    if (!o)
+        violation(ck, "ord_by_dept", key, "row without its order");
+    else if (strlen(o->department) != dl || memcmp(o->department, k->mv_data, dl) != 0)
+        violation(ck, "ord_by_dept", key, "row, but the order belongs to %s", o->department);
+}
+
+/* ------------------------------------------------------------ streams */
+
+/* Stream entries come in key order: name | 0 | seq, so one stream's
+ * entries are together and in seq order. Gapless from 1 means the n-th
+ * entry of a stream has seq n; the meta's last_seq must be the count. */
+static void stream_end(checker *ck, arena *a)
+{
+    if (!ck->sw.open)
+        return;
+    ck->sw.open = false;
+    MDB_val k = {strlen(ck->sw.name), ck->sw.name}, v;
+    if (mdb_get(ck->txn, ck->stream_meta, &k, &v) != 0) {
+        violation(ck, "streams", ck->sw.name, "%llu entries but no stream_meta", (unsigned long long)ck->sw.count);
+        return;
+    }
+    Whistled__StreamMeta *m = whistled__stream_meta__unpack(arena_allocator(a), v.mv_size, v.mv_data);
+    if (m && m->last_seq != ck->sw.count)
+        violation(ck, "streams", ck->sw.name, "stream_meta last_seq is %llu but the stream has %llu entries",
+                  (unsigned long long)m->last_seq, (unsigned long long)ck->sw.count);
+}
+
+static void walk_stream_entry(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    ck->rep->stream_entries++;
+    const char *kd = k->mv_data;
+    const char *nul = memchr(kd, 0, k->mv_size);
+    if (!nul || k->mv_size != (size_t)(nul - kd) + 9 || nul == kd) {
+        violation(ck, "streams", key_text(a, kd, k->mv_size), "key is not name | 0x00 | u64");
+        return;
+    }
+    size_t nlen = (size_t)(nul - kd);
+    uint64_t seq = store_get_be64((const uint8_t *)nul + 1);
+    if (!ck->sw.open || strlen(ck->sw.name) != nlen || memcmp(ck->sw.name, kd, nlen) != 0) {
+        stream_end(ck, a);
+        snprintf(ck->sw.name, sizeof ck->sw.name, "%.*s", (int)nlen, kd);
+        ck->sw.count = 0;
+        ck->sw.open = true;
+    }
+    ck->sw.count++;
+    const char *key = arena_printf(a, "%s#%llu", ck->sw.name, (unsigned long long)seq);
+    if (seq != ck->sw.count) {
+        violation(ck, "streams", key, "expected seq %llu here: the stream has a gap or a duplicate",
+                  (unsigned long long)ck->sw.count);
+        ck->sw.count = seq; /* one line per gap, not one per entry after it */
+    }
+    Whistle__V1__Push *p = whistle__v1__push__unpack(arena_allocator(a), v->mv_size, v->mv_data);
+    if (!p)
+        violation(ck, "streams", key, "entry does not unpack as whistle.v1.Push");
+    else if (p->seq != seq || strcmp(p->stream, ck->sw.name) != 0)
+        violation(ck, "streams", key, "entry says it is %s#%llu", p->stream, (unsigned long long)p->seq);
+}
+
+static void walk_stream_meta(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *name = arena_strndup(a, k->mv_data, k->mv_size);
+    Whistled__StreamMeta *m = whistled__stream_meta__unpack(arena_allocator(a), v->mv_size, v->mv_data);
+    if (!m) {
+        violation(ck, "stream_meta", name, "record does not unpack as whistled.StreamMeta");
+        return;
+    }
+    if (m->cursor > m->last_seq)
+        violation(ck, "stream_meta", name, "cursor %llu is past last_seq %llu", (unsigned long long)m->cursor,
+                  (unsigned long long)m->last_seq);
+    /* The walk of the entries counted them from seq 1 up; here the newest
+     * must exist too (a meta whose entries are all missing). */
+    if (m->last_seq > 0 && k->mv_size + 9 <= 511) {
+        uint8_t *ek = arena_alloc(a, k->mv_size + 9);
+        memcpy(ek, k->mv_data, k->mv_size);
+        ek[k->mv_size] = 0;
+        store_be64(ek + k->mv_size + 1, m->last_seq);
+        if (!has(ck, ck->streams, ek, k->mv_size + 9))
+            violation(ck, "stream_meta", name, "last_seq is %llu but that entry does not exist",
+                      (unsigned long long)m->last_seq);
+    }
+}
+
+/* ------------------------------------------------------------ audit, idem */
+
+static void walk_audit(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    ck->rep->audit_records++;
+    if (k->mv_size != 8) {
+        violation(ck, "audit", key_text(a, k->mv_data, k->mv_size), "key is not a u64");
+        return;
+    }
+    uint64_t seq = store_get_be64(k->mv_data);
+    const char *key = arena_printf(a, "%llu", (unsigned long long)seq);
+    ck->audit_expect++;
+    if (seq != ck->audit_expect) {
+        violation(ck, "audit", key, "expected seq %llu here: the log has a gap", (unsigned long long)ck->audit_expect);
+        ck->audit_expect = seq;
+    }
+    Whistled__AuditRecord *r = whistled__audit_record__unpack(arena_allocator(a), v->mv_size, v->mv_data);
+    if (!r)
+        violation(ck, "audit", key, "record does not unpack as whistled.AuditRecord");
+    else if (r->seq != seq)
+        violation(ck, "audit", key, "record's seq is %llu", (unsigned long long)r->seq);
+}
+
+static void walk_idem(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    if (!memchr(k->mv_data, 0, k->mv_size))
+        violation(ck, "idem", key, "key is not principal | 0x00 | idempotency key");
+    Whistled__IdemRecord *r = whistled__idem_record__unpack(arena_allocator(a), v->mv_size, v->mv_data);
+    if (!r)
+        violation(ck, "idem", key, "record does not unpack as whistled.IdemRecord");
+    else if (!whistle__v1__response__unpack(arena_allocator(a), r->response.len, r->response.data))
+        violation(ck, "idem", key, "stored response does not unpack as whistle.v1.Response");
+}
+
+/* ------------------------------------------------------------ entry */
+
+static int open_dbs(checker *ck, char *err, size_t errlen)
+{
+    static const char *const names[] = {"meta",        "events", "ev_by_state", "ev_by_node",  "orders",
+                                        "ord_by_dept", "streams", "stream_meta", "idem",       "nodes",
+                                        "departments", "categories", "principals", "audit"};
+    MDB_dbi *slots[] = {&ck->meta,        &ck->events,  &ck->ev_by_state, &ck->ev_by_node,
+                        &ck->orders,      &ck->ord_by_dept, &ck->streams, &ck->stream_meta,
+                        &ck->idem,        &ck->nodes,   &ck->departments, &ck->categories,
+                        &ck->principals,  &ck->audit};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        int rc = mdb_dbi_open(ck->txn, names[i], 0, slots[i]);
+        if (rc) {
+            snprintf(err, errlen, "cannot open database \"%s\": %s%s", names[i], mdb_strerror(rc),
+                     rc == MDB_NOTFOUND ? " (not a whistled store, or never opened by whistled)" : "");
+            return rc;
+        }
+    }
+    /* the deadline index and supervision records (a store opened by a
+     * whistled older than them has neither) */
+    int drc = mdb_dbi_open(ck->txn, "deadlines", 0, &ck->deadlines);
+    int src = drc ? drc : mdb_dbi_open(ck->txn, "supervisions", 0, &ck->supervisions);
+    ck->have_deadlines = drc == 0 && src == 0;
+    return 0;
+}
+
+int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t errlen)
+{
+    memset(rep, 0, sizeof *rep);
+    checker ck = {.out = out, .rep = rep};
+    int rc = mdb_env_create(&ck.env);
+    if (!rc)
+        rc = mdb_env_set_maxdbs(ck.env, 64);
+    /* Read-only: the checker never writes, and may share the store with a
+     * running whistled (its reader slot keeps the snapshot's pages). */
+    if (!rc)
+        rc = mdb_env_open(ck.env, dir, MDB_RDONLY | MDB_NOTLS, 0600);
+    if (rc) {
+        snprintf(err, errlen, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
+        mdb_env_close(ck.env);
+        return 2;
+    }
+    rc = mdb_txn_begin(ck.env, NULL, MDB_RDONLY, &ck.txn);
+    if (rc == MDB_MAP_RESIZED) {
+        /* A running whistled grew the map since we opened it. */
+        mdb_env_set_mapsize(ck.env, 0);
+        rc = mdb_txn_begin(ck.env, NULL, MDB_RDONLY, &ck.txn);
+    }
+    if (rc) {
+        snprintf(err, errlen, "cannot read the store in %s: %s", dir, mdb_strerror(rc));
+        mdb_env_close(ck.env);
+        return 2;
+    }
+    rc = open_dbs(&ck, err, errlen);
+    if (!rc) {
+        check_meta(&ck);
+        struct {
+            MDB_dbi dbi;
+            walk_fn fn;
+            const char *name;
+        } walks[] = {
+            {ck.nodes, walk_node, "nodes"},
+            {ck.departments, walk_department, "departments"},
+            {ck.categories, walk_category, "categories"},
+            {ck.principals, walk_principal, "principals"},
+            {ck.events, walk_event, "events"},
+            {ck.ev_by_state, walk_ev_by_state, "ev_by_state"},
+            {ck.ev_by_node, walk_ev_by_node, "ev_by_node"},
+            {ck.orders, walk_order, "orders"},
+            {ck.ord_by_dept, walk_ord_by_dept, "ord_by_dept"},
+            {ck.streams, walk_stream_entry, "streams"},
+            {ck.stream_meta, walk_stream_meta, "stream_meta"},
+            {ck.audit, walk_audit, "audit"},
+            {ck.idem, walk_idem, "idem"},
+            {ck.deadlines, walk_deadline, "deadlines"},
+            {ck.supervisions, walk_supervision, "supervisions"},
+        };
+        size_t nwalks = sizeof walks / sizeof *walks - (ck.have_deadlines ? 0 : 2);
+        for (size_t i = 0; !rc && i < nwalks; i++) {
+            rc = walk(&ck, walks[i].dbi, walks[i].fn);
+            if (walks[i].fn == walk_stream_entry) {
+                arena *a = arena_new();
+                stream_end(&ck, a);
+                arena_free(a);
+            }
+            if (rc)
+                snprintf(err, errlen, "reading database \"%s\" failed: %s (the file is damaged)", walks[i].name,
+                         mdb_strerror(rc));
+        }
+        if (!rc && ck.audit_expect != ck.audit_seq)
+            violation(&ck, "meta", "audit_seq",
+                      "is %llu but the audit log ends at %llu (the next record would %s)",
+                      (unsigned long long)ck.audit_seq, (unsigned long long)ck.audit_expect,
+                      ck.audit_expect > ck.audit_seq ? "overwrite one" : "leave a gap");
+    }
+    mdb_txn_abort(ck.txn);
+    mdb_env_close(ck.env);
+    if (rc)
+        return 2;
+    return rep->violations ? 1 : 0;
+}

@@ -1,0 +1,260 @@
+/* test_check.c: whistled --check finds each kind of damage it claims to,
+ * and passes a store the loop made. Each test builds a store through the
+ * api, closes it, damages it behind the daemon's back, and runs the
+ * checker over it (LMDB forbids one process opening an environment twice,
+ * so the store is closed while the checker looks). */
+#include "helpers.h"
+
+#include "check.h"
+#include "daemon/records.pb-c.h"
+
+TestSuite(check, .init = h_setup, .fini = h_teardown);
+
+static const char *ticket_a, *ticket_b;
+static uint64_t order_a;
+
+/* Two cases: one whistled to urban and housing with one order checked in
+ * and fed back, one only reported. */
+static void build(void)
+{
+    ticket_a = arena_strdup(h_a, h_report_as("gw-1", "110105001001001"));
+    ticket_b = arena_strdup(h_a, h_report_as("kiosk-yonganli", "110105001001002"));
+    assert_ok(h_write("op-jianwai", rq_ticket(CALL(FILE), ticket_a)));
+    Whistle__V1__Response *w = h_write("op-jianwai", rq_whistle(ticket_a, 2, "urban", "housing"));
+    assert_ok(w);
+    order_a = w->whistle->orders[0]->id;
+    assert_ok(h_write("urban", rq_order(CALL(CHECK_IN), order_a, "on the way")));
+    assert_ok(h_write("urban", rq_order(CALL(FEEDBACK), order_a, "removed")));
+    /* a denial, so that the audit log holds one of those too */
+    cr_assert_eq(h_code(h_write("gw-2", rq_ticket(CALL(FILE), ticket_b))), WHISTLE__V1__STATUS__CODE__PERMISSION_DENIED);
+    store_close(h_st);
+    h_st = NULL;
+}
+
+/* Runs the checker; returns its exit code, output in *out (arena). */
+static int run_check(const char **out, check_report *rep)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    char err[512] = "";
+    int rc = check_store(h_dir, f, rep, err, sizeof err);
+    fclose(f);
+    *out = arena_printf(h_a, "%s%s", buf ? buf : "", err);
+    free(buf);
+    return rc;
+}
+
+/* Opens the store, lets fn damage it in one write transaction, closes. */
+static void damage(void (*fn)(MDB_txn *txn))
+{
+    h_open_opts(NULL);
+    MDB_txn *txn;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    fn(txn);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    store_close(h_st);
+    h_st = NULL;
+}
+
+static void expect_violation(const char *needle)
+{
+    const char *out;
+    check_report rep;
+    int rc = run_check(&out, &rep);
+    cr_assert_eq(rc, 1, "the checker passed a damaged store (exit %d); output:\n%s", rc, out);
+    cr_assert_geq(rep.violations, 1);
+    cr_assert(strstr(out, needle), "no line mentions \"%s\"; output:\n%s", needle, out);
+}
+
+static void del(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kl)
+{
+    MDB_val key = {kl, (void *)k};
+    cr_assert_eq(mdb_del(txn, dbi, &key, NULL), 0, "nothing to delete");
+}
+
+static void put_raw(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kl, const void *v, size_t vl)
+{
+    MDB_val key = {kl, (void *)k}, val = {vl, (void *)v};
+    cr_assert_eq(mdb_put(txn, dbi, &key, &val, 0), 0);
+}
+
+Test(check, a_store_made_by_the_loop_is_clean)
+{
+    build();
+    const char *out;
+    check_report rep;
+    int rc = run_check(&out, &rep);
+    cr_assert_eq(rc, 0, "violations in a clean store:\n%s", out);
+    cr_assert_eq(rep.events, 2);
+    cr_assert_eq(rep.orders, 2);
+    cr_assert_gt(rep.stream_entries, 4);
+    cr_assert_gt(rep.audit_records, 6);
+}
+
+Test(check, missing_store_is_exit_2)
+{
+    store_close(h_st);
+    h_st = NULL;
+    char err[512] = "";
+    check_report rep;
+    cr_assert_eq(check_store("/nonexistent/whistle-store", stdout, &rep, err, sizeof err), 2);
+    cr_assert(strstr(err, "/nonexistent/whistle-store"), "err: %s", err);
+}
+
+static void drop_state_row(MDB_txn *txn)
+{
+    uint8_t k[64];
+    k[0] = WHISTLE__V1__EVENT_STATE__EVENT_STATE_REPORTED;
+    memcpy(k + 1, ticket_b, strlen(ticket_b));
+    del(txn, h_st->ev_by_state, k, strlen(ticket_b) + 1);
+}
+Test(check, case_without_its_state_row)
+{
+    build();
+    damage(drop_state_row);
+    expect_violation("ev_by_state has no row");
+}
+
+static void stale_state_row(MDB_txn *txn)
+{
+    uint8_t k[64];
+    k[0] = WHISTLE__V1__EVENT_STATE__EVENT_STATE_FILED;
+    memcpy(k + 1, ticket_b, strlen(ticket_b));
+    put_raw(txn, h_st->ev_by_state, k, strlen(ticket_b) + 1, "", 0);
+}
+Test(check, stale_state_row)
+{
+    build();
+    damage(stale_state_row);
+    expect_violation("but the case is in state 1");
+}
+
+static void node_row_without_case(MDB_txn *txn)
+{
+    const char *k = "110105001001001/E2099010100001";
+    put_raw(txn, h_st->ev_by_node, k, strlen(k), "", 0);
+}
+Test(check, node_row_without_its_case)
+{
+    build();
+    damage(node_row_without_case);
+    expect_violation("row without its case");
+}
+
+static void drop_order(MDB_txn *txn)
+{
+    uint8_t k[8];
+    store_be64(k, order_a);
+    del(txn, h_st->orders, k, 8);
+}
+Test(check, case_lists_a_missing_order)
+{
+    build();
+    damage(drop_order);
+    expect_violation("which does not exist");
+    expect_violation("row without its order");
+}
+
+static void drop_dept_row(MDB_txn *txn)
+{
+    uint8_t k[16];
+    memcpy(k, "urban/", 6);
+    store_be64(k + 6, order_a);
+    del(txn, h_st->ord_by_dept, k, 14);
+}
+Test(check, order_without_its_department_row)
+{
+    build();
+    damage(drop_dept_row);
+    expect_violation("ord_by_dept has no row urban/");
+}
+
+static void stream_gap(MDB_txn *txn)
+{
+    const char *name = "street:110105001";
+    uint8_t k[64];
+    size_t n = strlen(name);
+    memcpy(k, name, n);
+    k[n] = 0;
+    store_be64(k + n + 1, 2);
+    del(txn, h_st->streams, k, n + 9);
+}
+Test(check, stream_with_a_gap)
+{
+    build();
+    damage(stream_gap);
+    expect_violation("the stream has a gap");
+}
+
+static void meta_behind(MDB_txn *txn)
+{
+    Whistled__StreamMeta m = WHISTLED__STREAM_META__INIT;
+    m.last_seq = 1;
+    const char *name = "street:110105001";
+    cr_assert_eq(store_put(txn, h_st->stream_meta, name, strlen(name), &m.base), 0);
+}
+Test(check, stream_meta_behind_its_entries)
+{
+    build();
+    damage(meta_behind);
+    expect_violation("stream_meta last_seq is 1");
+}
+
+static void audit_hole(MDB_txn *txn)
+{
+    uint8_t k[8];
+    store_be64(k, 3);
+    del(txn, h_st->audit, k, 8);
+}
+Test(check, audit_log_with_a_hole)
+{
+    build();
+    damage(audit_hole);
+    expect_violation("the log has a gap");
+}
+
+static void garbage_case(MDB_txn *txn)
+{
+    put_raw(txn, h_st->events, ticket_b, strlen(ticket_b), "\xff\xff\xff", 3);
+}
+Test(check, record_that_does_not_unpack)
+{
+    build();
+    damage(garbage_case);
+    expect_violation("does not unpack");
+}
+
+static void counter_behind(MDB_txn *txn)
+{
+    char name[32];
+    snprintf(name, sizeof name, "ticket:%.8s", ticket_a + 1);
+    uint8_t v[8];
+    store_be64(v, 1);
+    put_raw(txn, h_st->meta, name, strlen(name), v, 8);
+}
+Test(check, ticket_counter_behind_its_tickets)
+{
+    build();
+    damage(counter_behind);
+    expect_violation("behind this ticket's number 2");
+}
+
+static void whistled_without_orders(MDB_txn *txn)
+{
+    arena *a = arena_new();
+    Whistle__V1__Event *ev;
+    cr_assert_eq(store_get(txn, h_st->events, ticket_a, strlen(ticket_a), &whistle__v1__event__descriptor, a,
+                           (void **)&ev),
+                 0);
+    ev->n_order_ids = 0;
+    cr_assert_eq(store_put(txn, h_st->events, ticket_a, strlen(ticket_a), &ev->base), 0);
+    arena_free(a);
+}
+Test(check, whistled_case_without_orders)
+{
+    build();
+    damage(whistled_without_orders);
+    expect_violation("is whistled but has no orders");
+    expect_violation("does not list it");
+}

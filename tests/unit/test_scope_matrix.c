@@ -1,0 +1,548 @@
+/* test_scope_matrix.c: every role x every call x a target in and out of
+ * the caller's reach.
+ *
+ * The expectations below are written apart from daemon/authz.c, as the
+ * rules of docs/protocol.md section 10 say them: which roles may make each
+ * call, and whether the call has a target that may lie outside the
+ * caller's scope. The first test enumerates Request.call from the proto's
+ * descriptor and fails on a call that has no row here or no rule in the
+ * daemon; the second makes every call as every role on a target inside
+ * and one outside its scope, and checks that it is refused
+ * (PERMISSION_DENIED) exactly when the expectations say so. Writes run in a
+ * transaction that is aborted, so every cell sees the same store. */
+#include "helpers.h"
+
+#include "authz.h"
+#include "whistle/client.h"
+
+TestSuite(matrix, .init = h_setup, .fini = h_teardown, .timeout = 120);
+
+enum { A = 1, O, D, G, C, K, I, S };
+#define B(r) (1u << (r))
+#define ALL_ROLES (B(A) | B(O) | B(D) | B(G) | B(C) | B(K) | B(I) | B(S))
+static const char *const role_word[] = {"", "admin", "operator", "department", "grid_worker",
+                                        "community", "kiosk", "integration", "sensor"};
+
+/* ------------------------------------------------------------ the expectations */
+
+static const struct expect {
+    const char *call; /* the field of Request.call */
+    unsigned roles;
+    bool scoped; /* a target outside the caller's scope is refused (admins have no outside) */
+} expect[] = {
+    {"hello", ALL_ROLES, false},
+    {"ping", ALL_ROLES, false},
+    {"subscribe", ALL_ROLES, true},
+    {"report", ALL_ROLES & ~B(D), true},
+    {"get_event", ALL_ROLES & ~B(S), true},
+    {"list_events", B(A) | B(O) | B(G) | B(C) | B(K) | B(I), true},
+    {"file", B(A) | B(O), true},
+    {"reject", B(A) | B(O), true},
+    {"assign", B(A) | B(O), true},
+    {"whistle", B(A) | B(O), true},
+    {"resolve", B(A) | B(O) | B(G) | B(C), true},
+    {"verify", B(A) | B(O) | B(G) | B(C), true},
+    {"close", B(A) | B(O), true},
+    {"rate", B(A) | B(O) | B(G) | B(C) | B(K) | B(I), true},
+    {"list_orders", B(A) | B(O) | B(D), true},
+    {"check_in", B(A) | B(D), true},
+    {"feedback", B(A) | B(D), true},
+    {"return_order", B(A) | B(D), true},
+    {"list_nodes", ALL_ROLES, true},
+    {"list_departments", ALL_ROLES, false},
+    {"list_categories", ALL_ROLES, false},
+    {"import_directory", B(A), false},
+    {"export_directory", B(A), false},
+    {"add_node", B(A), false},
+    {"update_node", B(A), false},
+    {"move_node", B(A), false},
+    {"put_department", B(A), false},
+    {"put_category", B(A), false},
+    {"add_principal", B(A), false},
+    {"update_principal", B(A), false},
+    {"list_principals", B(A), false},
+    {"reload_crl", B(A), false},
+    {"server_stats", B(A), false},
+    {"query_audit", B(A), false},
+    {"propose_departments", B(A) | B(O), true},
+    {"lookup_ticket", B(A) | B(O) | B(K) | B(I), true},
+    {"set_admission_list", B(A) | B(O), true},
+    {"get_admission_list", B(A) | B(O) | B(D) | B(C), true},
+    {"push_task", B(A) | B(O) | B(D), true},
+    {"list_tasks", B(A) | B(O) | B(D) | B(C), true},
+    {"complete_task", B(A) | B(C), true},
+    /* deadlines, supervision, exceptions, statistics (docs/deadlines.md) */
+    {"request_extension", B(A) | B(D), true},
+    {"decide_extension", B(A) | B(O), true},
+    {"park", B(A) | B(O), true},
+    {"unpark", B(A) | B(O), true},
+    {"reopen", B(A) | B(O), true},
+    {"merge", B(A) | B(O), true},
+    {"report_stage", B(A) | B(D), true},
+    {"list_supervisions", B(A) | B(O) | B(D), true},
+    {"get_stats", B(A) | B(O) | B(D) | B(G) | B(C) | B(I), true},
+    {"emergency_call", ALL_ROLES & ~B(D), true},
+};
+#define N_EXPECT (sizeof expect / sizeof *expect)
+
+static const struct expect *expect_for(const char *call)
+{
+    for (size_t i = 0; i < N_EXPECT; i++)
+        if (strcmp(expect[i].call, call) == 0)
+            return &expect[i];
+    return NULL;
+}
+
+Test(matrix, every_call_of_the_protocol_has_a_rule)
+{
+    const ProtobufCMessageDescriptor *d = &whistle__v1__request__descriptor;
+    char *missing = arena_strdup(h_a, "");
+    unsigned calls = 0;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+            continue;
+        calls++;
+        if (!authz_rule_for((int)f->id))
+            missing = arena_printf(h_a, "%s %s (no rule in daemon/authz.c)", missing, f->name);
+        if (!expect_for(f->name))
+            missing = arena_printf(h_a, "%s %s (no row in this test)", missing, f->name);
+    }
+    cr_assert_str_eq(missing, "", "calls without a rule:%s", missing);
+    cr_assert_eq(calls, N_EXPECT, "the test lists a call the protocol does not have");
+    unsigned n;
+    authz_rules(&n);
+    cr_assert_eq(n, calls, "authz.c has a rule for a call the protocol does not have");
+}
+
+/* The client library decides which calls get an idempotency key from its
+ * own list of writes; it must agree with the daemon's table, or a retried
+ * write could be applied twice. */
+Test(matrix, client_and_daemon_agree_on_which_calls_write)
+{
+    const ProtobufCMessageDescriptor *d = &whistle__v1__request__descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+            continue;
+        const authz_rule *r = authz_rule_for((int)f->id);
+        cr_assert(r, "%s has no rule", f->name);
+        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+        req.call_case = f->id;
+        cr_assert_eq(whistle_request_is_write(&req) != 0, r->write,
+                     "%s: libwhistle says %s, daemon/authz.c says %s", f->name,
+                     whistle_request_is_write(&req) ? "write" : "read", r->write ? "write" : "read");
+    }
+}
+
+/* ------------------------------------------------------------ the fixture */
+
+#define GRID1 "110105001001001"
+#define GRID2 "110105001001002"
+#define GRID_CHAOWAI "110105002001001"
+#define GRID_OTHER "110106001001001" /* another district */
+#define YONGANLI "110105001001"
+#define JIXIANGLI "110105002001"
+#define COMM_OTHER "110106001001"
+
+static struct {
+    const char *w, *c, *x, *g, *cm, *i; /* cases */
+    uint64_t po, uo;                    /* police's and urban's orders on w */
+    uint64_t co;                        /* fire's order on c, in the other street */
+    uint64_t t_in, t_out, t_other;      /* tasks */
+} fx;
+
+static const char *report(const char *who, const char *node, const char *phone)
+{
+    Whistle__V1__Request *r = rq_report(node, "0101", "matrix case");
+    r->report->contact = (char *)(phone ? phone : "");
+    Whistle__V1__Response *resp = h_write(who, r);
+    assert_ok(resp);
+    return resp->event->ticket;
+}
+
+static void file_assign(const char *t, const char *to)
+{
+    assert_ok(h_write("admin", rq_ticket(CALL(FILE), t)));
+    Whistle__V1__Request *r = rq_ticket(CALL(ASSIGN), t);
+    r->assign->assignee = (char *)to;
+    assert_ok(h_write("admin", r));
+}
+
+static uint64_t push(const char *community)
+{
+    Whistle__V1__Request *r = h_req();
+    r->call_case = CALL(PUSH_TASK);
+    r->push_task = NEW(Whistle__V1__PushTask, whistle__v1__push_task__init);
+    r->push_task->community = (char *)community;
+    r->push_task->kind = "survey";
+    r->push_task->title = "survey";
+    r->push_task->deadline_ms = T0 + 86400000LL * 30;
+    Whistle__V1__Response *resp = h_write("admin", r);
+    assert_ok(resp);
+    return resp->task->id;
+}
+
+static void fixture(void)
+{
+    Whistle__V1__Request *r = h_req();
+    r->call_case = CALL(IMPORT_DIRECTORY);
+    r->import_directory = NEW(Whistle__V1__ImportDirectory, whistle__v1__import_directory__init);
+    const char *csv = "code,parent_code,kind,name_zh,name_en\n110106,,district,海淀区,Haidian\n"
+                      "110106001,110106,street,街道,Street\n110106001001,110106001,community,社区,Community\n"
+                      "110106001001001,110106001001,grid,网格,Grid\n";
+    r->import_directory->data.data = (uint8_t *)csv;
+    r->import_directory->data.len = strlen(csv);
+    r->import_directory->last = true;
+    assert_ok(h_write("admin", r));
+    const char *survey[] = {"survey"};
+    const char *comms[] = {YONGANLI, JIXIANGLI, COMM_OTHER};
+    for (int i = 0; i < 3; i++) {
+        r = h_req();
+        r->call_case = CALL(SET_ADMISSION_LIST);
+        r->set_admission_list = NEW(Whistle__V1__SetAdmissionList, whistle__v1__set_admission_list__init);
+        r->set_admission_list->community = (char *)comms[i];
+        r->set_admission_list->kinds = (char **)survey;
+        r->set_admission_list->n_kinds = 1;
+        assert_ok(h_write("admin", r));
+    }
+    fx.w = report("kiosk-yonganli", GRID1, "13800138000");
+    assert_ok(h_write("admin", rq_ticket(CALL(FILE), fx.w)));
+    Whistle__V1__Response *wr = h_write("admin", rq_whistle(fx.w, 2, "police", "urban"));
+    assert_ok(wr);
+    fx.po = wr->whistle->orders[0]->id;
+    fx.uo = wr->whistle->orders[1]->id;
+    fx.c = report("hotline", GRID_CHAOWAI, "13900139000");
+    /* an order outside the Jianwai operator's street (fire has no principal:
+     * no department's reach changes) */
+    assert_ok(h_write("admin", rq_ticket(CALL(FILE), fx.c)));
+    wr = h_write("admin", rq_whistle(fx.c, 1, "fire"));
+    assert_ok(wr);
+    fx.co = wr->whistle->orders[0]->id;
+    fx.x = report("admin", GRID_OTHER, "13700137000");
+    fx.g = report("gw-1", GRID1, NULL);
+    file_assign(fx.g, "gw-1");
+    fx.cm = report("comm-yonganli", GRID2, NULL);
+    file_assign(fx.cm, "comm-yonganli");
+    fx.i = report("hotline", GRID1, "13600136000");
+    fx.t_in = push(YONGANLI);
+    fx.t_out = push(JIXIANGLI);
+    fx.t_other = push(COMM_OTHER);
+}
+
+/* What each role reaches and what lies just outside it. */
+typedef struct reach {
+    int role;
+    const char *who;
+    const char *case_in, *case_out; /* a case it may act on / one it may not */
+    const char *assigned, *reported; /* resolve and rate need more than scope */
+    uint64_t order_in, order_out;
+    const char *node_in, *node_out; /* places: report, list_nodes, list_events */
+    const char *comm_in, *comm_out;
+    uint64_t task_in, task_out;
+    const char *stream_in, *stream_out;
+} reach;
+
+static reach reach_of(int role)
+{
+    switch (role) {
+    case A:
+        return (reach){A, "admin", fx.w, fx.x, fx.g, fx.w, fx.po, fx.uo, GRID1, GRID_OTHER, YONGANLI, COMM_OTHER,
+                       fx.t_in, fx.t_other, "street:110105001", "dept:urban"};
+    case O:
+        return (reach){O, "op-jianwai", fx.w, fx.c, fx.w, fx.w, fx.po, fx.uo, GRID1, GRID_CHAOWAI, YONGANLI,
+                       JIXIANGLI, fx.t_in, fx.t_out, "street:110105001", "street:110105002"};
+    case D:
+        return (reach){D, "police", fx.w, fx.c, fx.w, fx.w, fx.po, fx.uo, "110105001", "110106001", YONGANLI,
+                       COMM_OTHER, fx.t_in, fx.t_other, "dept:police", "dept:urban"};
+    case G:
+        return (reach){G, "gw-1", fx.g, fx.c, fx.g, fx.g, fx.po, fx.uo, GRID1, GRID_CHAOWAI, YONGANLI, JIXIANGLI,
+                       fx.t_in, fx.t_out, "principal:gw-1", "principal:gw-2"};
+    case C:
+        return (reach){C, "comm-yonganli", fx.cm, fx.c, fx.cm, fx.cm, fx.po, fx.uo, GRID2, GRID_CHAOWAI, YONGANLI,
+                       JIXIANGLI, fx.t_in, fx.t_out, "principal:comm-yonganli", "principal:kiosk-yonganli"};
+    case K:
+        return (reach){K, "kiosk-yonganli", fx.w, fx.c, fx.w, fx.w, fx.po, fx.uo, GRID1, GRID_CHAOWAI, YONGANLI,
+                       JIXIANGLI, fx.t_in, fx.t_out, "principal:kiosk-yonganli", "principal:kiosk-2"};
+    case I:
+        return (reach){I, "hotline", fx.i, fx.x, fx.i, fx.i, fx.po, fx.uo, GRID1, GRID_OTHER, YONGANLI, COMM_OTHER,
+                       fx.t_in, fx.t_other, "principal:hotline", "principal:kiosk-yonganli"};
+    default:
+        return (reach){S, "smoke-1", fx.w, fx.c, fx.w, fx.w, fx.po, fx.uo, GRID1, GRID_CHAOWAI, YONGANLI, JIXIANGLI,
+                       fx.t_in, fx.t_out, "principal:smoke-1", "principal:gw-1"};
+    }
+}
+
+/* The last four digits of the phones the fixture gave. */
+static const char *digits_of(const char *ticket)
+{
+    if (ticket == fx.w)
+        return "8000";
+    if (ticket == fx.c)
+        return "9000";
+    if (ticket == fx.x)
+        return "7000";
+    return "6000";
+}
+
+/* ------------------------------------------------------------ one request per call */
+
+#define SET(field, type, init) (r->field = NEW(type, init))
+
+static Whistle__V1__Request *build(const char *call, const reach *x, bool in)
+{
+    Whistle__V1__Request *r = h_req();
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(&whistle__v1__request__descriptor, call);
+    cr_assert(f, "no call %s", call);
+    r->call_case = (Whistle__V1__Request__CallCase)f->id;
+    const char *ticket = in ? x->case_in : x->case_out;
+    const char *node = in ? x->node_in : x->node_out;
+    const char *comm = in ? x->comm_in : x->comm_out;
+    if (!strcmp(call, "hello")) {
+        SET(hello, Whistle__V1__Hello, whistle__v1__hello__init)->protocol_version = 1;
+    } else if (!strcmp(call, "ping")) {
+        SET(ping, Whistle__V1__Ping, whistle__v1__ping__init);
+    } else if (!strcmp(call, "subscribe")) {
+        SET(subscribe, Whistle__V1__Subscribe, whistle__v1__subscribe__init)->stream =
+            (char *)(in ? x->stream_in : x->stream_out);
+    } else if (!strcmp(call, "report")) {
+        Whistle__V1__Request *q = rq_report(node, "0101", "matrix");
+        q->id = r->id;
+        return q;
+    } else if (!strcmp(call, "get_event") || !strcmp(call, "file") || !strcmp(call, "reject") ||
+               !strcmp(call, "assign") || !strcmp(call, "verify") || !strcmp(call, "close")) {
+        Whistle__V1__Request *q = rq_ticket(r->call_case, ticket);
+        if (q->call_case == CALL(REJECT))
+            q->reject->reason = "duplicate";
+        if (q->call_case == CALL(ASSIGN))
+            q->assign->assignee = "gw-1";
+        return q;
+    } else if (!strcmp(call, "whistle")) {
+        return rq_whistle(ticket, 1, "fire");
+    } else if (!strcmp(call, "resolve")) {
+        Whistle__V1__Request *q = rq_ticket(CALL(RESOLVE), in ? x->assigned : x->case_out);
+        q->resolve->note = "done";
+        return q;
+    } else if (!strcmp(call, "rate")) {
+        Whistle__V1__Request *q = rq_ticket(CALL(RATE), in ? x->reported : x->case_out);
+        q->rate->score = 5;
+        return q;
+    } else if (!strcmp(call, "list_events")) {
+        return rq_list_events(0, node, 0, NULL);
+    } else if (!strcmp(call, "list_orders")) {
+        if (x->role == D)
+            return rq_list_orders(in ? "police" : "urban", NULL, 0, 0);
+        return rq_list_orders(NULL, ticket, 0, 0);
+    } else if (!strcmp(call, "check_in") || !strcmp(call, "feedback") || !strcmp(call, "return_order")) {
+        return rq_order(r->call_case, in ? x->order_in : x->order_out, "why");
+    } else if (!strcmp(call, "list_nodes")) {
+        SET(list_nodes, Whistle__V1__ListNodes, whistle__v1__list_nodes__init)->parent = (char *)node;
+    } else if (!strcmp(call, "list_departments")) {
+        SET(list_departments, Whistle__V1__ListDepartments, whistle__v1__list_departments__init);
+    } else if (!strcmp(call, "list_categories")) {
+        SET(list_categories, Whistle__V1__ListCategories, whistle__v1__list_categories__init);
+    } else if (!strcmp(call, "import_directory")) {
+        Whistle__V1__ImportDirectory *im = SET(import_directory, Whistle__V1__ImportDirectory,
+                                               whistle__v1__import_directory__init);
+        im->data.data = (uint8_t *)"code,name_zh\nzoo,动物园\n";
+        im->data.len = strlen((const char *)im->data.data);
+        im->last = true;
+    } else if (!strcmp(call, "export_directory")) {
+        SET(export_directory, Whistle__V1__ExportDirectory, whistle__v1__export_directory__init);
+    } else if (!strcmp(call, "add_node")) {
+        Whistle__V1__AddNode *an = SET(add_node, Whistle__V1__AddNode, whistle__v1__add_node__init);
+        an->node = NEW(Whistle__V1__Node, whistle__v1__node__init);
+        an->node->code = "110105001009";
+        an->node->parent = "110105001";
+        an->node->kind = WHISTLE__V1__NODE_KIND__NODE_KIND_COMMUNITY;
+        an->node->name_zh = "新";
+    } else if (!strcmp(call, "update_node")) {
+        Whistle__V1__UpdateNode *u = SET(update_node, Whistle__V1__UpdateNode, whistle__v1__update_node__init);
+        u->code = (char *)node;
+        u->name_en = "renamed";
+    } else if (!strcmp(call, "move_node")) {
+        Whistle__V1__MoveNode *m = SET(move_node, Whistle__V1__MoveNode, whistle__v1__move_node__init);
+        m->code = GRID2;
+        m->new_parent = JIXIANGLI;
+    } else if (!strcmp(call, "put_department")) {
+        Whistle__V1__PutDepartment *p = SET(put_department, Whistle__V1__PutDepartment,
+                                            whistle__v1__put_department__init);
+        p->department = NEW(Whistle__V1__Department, whistle__v1__department__init);
+        p->department->code = "zoo";
+    } else if (!strcmp(call, "put_category")) {
+        Whistle__V1__PutCategory *p = SET(put_category, Whistle__V1__PutCategory, whistle__v1__put_category__init);
+        p->category = NEW(Whistle__V1__Category, whistle__v1__category__init);
+        p->category->code = "09";
+    } else if (!strcmp(call, "add_principal")) {
+        Whistle__V1__AddPrincipal *p = SET(add_principal, Whistle__V1__AddPrincipal, whistle__v1__add_principal__init);
+        p->principal = NEW(Whistle__V1__Principal, whistle__v1__principal__init);
+        p->principal->name = "newcomer";
+        p->principal->role = WHISTLE__V1__ROLE__ROLE_KIOSK;
+        p->principal->scope = YONGANLI;
+    } else if (!strcmp(call, "update_principal")) {
+        Whistle__V1__UpdatePrincipal *u = SET(update_principal, Whistle__V1__UpdatePrincipal,
+                                              whistle__v1__update_principal__init);
+        u->name = "gw-2";
+        u->disable = true;
+    } else if (!strcmp(call, "list_principals")) {
+        SET(list_principals, Whistle__V1__ListPrincipals, whistle__v1__list_principals__init);
+    } else if (!strcmp(call, "reload_crl")) {
+        SET(reload_crl, Whistle__V1__ReloadCrl, whistle__v1__reload_crl__init);
+    } else if (!strcmp(call, "server_stats")) {
+        SET(server_stats, Whistle__V1__ServerStats, whistle__v1__server_stats__init);
+    } else if (!strcmp(call, "query_audit")) {
+        SET(query_audit, Whistle__V1__QueryAudit, whistle__v1__query_audit__init);
+    } else if (!strcmp(call, "propose_departments")) {
+        SET(propose_departments, Whistle__V1__ProposeDepartments, whistle__v1__propose_departments__init)->ticket =
+            (char *)ticket;
+    } else if (!strcmp(call, "lookup_ticket")) {
+        Whistle__V1__LookupTicket *l = SET(lookup_ticket, Whistle__V1__LookupTicket, whistle__v1__lookup_ticket__init);
+        l->ticket = (char *)ticket;
+        l->phone_last4 = (char *)digits_of(ticket);
+    } else if (!strcmp(call, "set_admission_list")) {
+        Whistle__V1__SetAdmissionList *s = SET(set_admission_list, Whistle__V1__SetAdmissionList,
+                                               whistle__v1__set_admission_list__init);
+        s->community = (char *)comm;
+    } else if (!strcmp(call, "get_admission_list")) {
+        SET(get_admission_list, Whistle__V1__GetAdmissionList, whistle__v1__get_admission_list__init)->community =
+            (char *)comm;
+    } else if (!strcmp(call, "push_task")) {
+        Whistle__V1__PushTask *p = SET(push_task, Whistle__V1__PushTask, whistle__v1__push_task__init);
+        p->community = (char *)comm;
+        p->kind = "survey";
+        p->title = "survey";
+        p->deadline_ms = T0 + 86400000LL * 30;
+    } else if (!strcmp(call, "list_tasks")) {
+        SET(list_tasks, Whistle__V1__ListTasks, whistle__v1__list_tasks__init)->community = (char *)comm;
+    } else if (!strcmp(call, "complete_task")) {
+        SET(complete_task, Whistle__V1__CompleteTask, whistle__v1__complete_task__init)->task_id =
+            in ? x->task_in : x->task_out;
+    } else if (!strcmp(call, "request_extension")) {
+        Whistle__V1__RequestExtension *e = SET(request_extension, Whistle__V1__RequestExtension,
+                                               whistle__v1__request_extension__init);
+        e->order_id = in ? x->order_in : x->order_out;
+        e->extra = NEW(Whistle__V1__TimeLimit, whistle__v1__time_limit__init);
+        e->extra->amount = 1;
+        e->extra->unit = WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS;
+        e->reason = "why";
+    } else if (!strcmp(call, "decide_extension")) {
+        /* the operator's reach is the case's street: an order on a case of
+         * the other street is outside it */
+        Whistle__V1__DecideExtension *e = SET(decide_extension, Whistle__V1__DecideExtension,
+                                              whistle__v1__decide_extension__init);
+        e->order_id = in ? x->order_in : fx.co;
+        e->approve = true;
+    } else if (!strcmp(call, "park")) {
+        Whistle__V1__ParkEvent *p = SET(park, Whistle__V1__ParkEvent, whistle__v1__park_event__init);
+        p->ticket = (char *)ticket;
+        p->reason = "why";
+    } else if (!strcmp(call, "unpark")) {
+        SET(unpark, Whistle__V1__UnparkEvent, whistle__v1__unpark_event__init)->ticket = (char *)ticket;
+    } else if (!strcmp(call, "reopen")) {
+        Whistle__V1__ReopenEvent *p = SET(reopen, Whistle__V1__ReopenEvent, whistle__v1__reopen_event__init);
+        p->ticket = (char *)ticket;
+        p->reason = "why";
+    } else if (!strcmp(call, "merge")) {
+        Whistle__V1__MergeEvent *m = SET(merge, Whistle__V1__MergeEvent, whistle__v1__merge_event__init);
+        m->ticket = (char *)ticket;
+        m->into = (char *)ticket;
+    } else if (!strcmp(call, "report_stage")) {
+        Whistle__V1__ReportStage *p = SET(report_stage, Whistle__V1__ReportStage, whistle__v1__report_stage__init);
+        p->order_id = in ? x->order_in : x->order_out;
+        p->stage = 1;
+    } else if (!strcmp(call, "list_supervisions")) {
+        Whistle__V1__ListSupervisions *l = SET(list_supervisions, Whistle__V1__ListSupervisions,
+                                               whistle__v1__list_supervisions__init);
+        if (x->role == D)
+            l->department = in ? "police" : "urban";
+        else
+            l->node = (char *)node;
+    } else if (!strcmp(call, "get_stats")) {
+        Whistle__V1__GetStats *g = SET(get_stats, Whistle__V1__GetStats, whistle__v1__get_stats__init);
+        g->codes = arena_alloc(h_a, sizeof(char *));
+        g->n_codes = 1;
+        if (x->role == D) {
+            g->by = WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_DEPARTMENT;
+            g->codes[0] = in ? "police" : "urban";
+        } else {
+            g->by = WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_GRID;
+            g->codes[0] = (char *)node;
+        }
+    } else if (!strcmp(call, "emergency_call")) {
+        SET(emergency_call, Whistle__V1__EmergencyCall, whistle__v1__emergency_call__init)->node = (char *)node;
+    } else {
+        cr_assert_fail("the matrix cannot build a %s request: add it to build()", call);
+    }
+    return r;
+}
+
+/* ------------------------------------------------------------ making the call */
+
+/* The status of the call as who, changing nothing. The calls the server
+ * answers itself pass the same role gate (api_authorize) and, for
+ * subscribe, the stream rule the server applies. */
+static Whistle__V1__Response *run(const char *who, Whistle__V1__Request *req)
+{
+    Whistle__V1__Response *resp = NEW(Whistle__V1__Response, whistle__v1__response__init);
+    MDB_txn *txn, *child;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    Whistle__V1__Principal *p = h_who(txn, who);
+    switch (req->call_case) {
+    case CALL(HELLO):
+    case CALL(PING):
+    case CALL(RELOAD_CRL):
+    case CALL(SERVER_STATS):
+    case CALL(SUBSCRIBE):
+        if (api_authorize(h_st, p, req, h_now, h_a, resp)) {
+            if (req->call_case == CALL(SUBSCRIBE) && !stream_allowed(p, req->subscribe->stream))
+                api_status(resp, h_a, WHISTLE__V1__STATUS__CODE__PERMISSION_DENIED, "stream rule");
+            else
+                api_status(resp, h_a, WHISTLE__V1__STATUS__CODE__OK, "%s", "");
+        }
+        break;
+    default:
+        cr_assert_eq(mdb_txn_begin(h_st->env, txn, 0, &child), 0);
+        if (api_is_write(req)) {
+            stream_touched t = {0};
+            api_write(h_st, child, p, req, h_now, h_a, resp, &t);
+            stream_touched_clear(&t);
+        } else {
+            api_read(h_st, child, p, req, h_now, h_a, resp);
+        }
+        mdb_txn_abort(child);
+    }
+    mdb_txn_abort(txn);
+    cr_assert(resp->status, "no status");
+    return resp;
+}
+
+Test(matrix, every_role_every_call_in_and_out_of_scope)
+{
+    fixture();
+    char *wrong = arena_strdup(h_a, "");
+    int cells = 0, failures = 0;
+    for (size_t i = 0; i < N_EXPECT; i++) {
+        const struct expect *e = &expect[i];
+        for (int role = A; role <= S; role++) {
+            reach x = reach_of(role);
+            for (int in = 1; in >= 0; in--) {
+                bool allowed = (e->roles & B(role)) != 0;
+                bool want_denied = !allowed || (!in && e->scoped && role != A);
+                Whistle__V1__Response *r = run(x.who, build(e->call, &x, in));
+                bool denied = h_code(r) == WHISTLE__V1__STATUS__CODE__PERMISSION_DENIED;
+                cells++;
+                if (denied != want_denied && failures++ < 40)
+                    wrong = arena_printf(h_a, "%s\n  %s as %s (%s), target %s: %s, expected %s — %d %s", wrong,
+                                         e->call, x.who, role_word[role], in ? "in scope" : "out of scope",
+                                         denied ? "refused" : "not refused", want_denied ? "refused" : "not refused",
+                                         h_code(r), h_msg(r));
+                if (denied)
+                    cr_assert(strstr(h_msg(r), "rule"), "%s as %s: the refusal names no rule: %s", e->call, x.who,
+                              h_msg(r));
+            }
+        }
+    }
+    cr_assert_eq(failures, 0, "%d of %d cells disagree:%s", failures, cells, wrong);
+    cr_assert_eq(cells, (int)N_EXPECT * 8 * 2);
+}
