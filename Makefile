@@ -6,7 +6,7 @@ FUZZ_BUILD ?= build-fuzz
 CONF       ?= conf/whistled-dev.conf
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build run test unit integration fuzz pki clean
+.PHONY: all deps build run test unit integration fuzz pki bench clean
 
 all: build
 
@@ -33,6 +33,15 @@ test: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(TEST_BUILD) --output-on-failure -j $(JOBS)
 	@scripts/fuzz.sh short
+
+# whistled side by side with Redis (scripts/bench-vs-redis.sh; numbers, not
+# tests): installs Redis if missing, builds optimised, runs for a few
+# minutes. docs/performance.md records the figures.
+bench: deps
+	@scripts/bench-deps.sh
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHISTLE_TESTS=OFF >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	BUILD=$(BUILD) scripts/bench-vs-redis.sh
 
 clean:
 	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD)

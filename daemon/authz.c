@@ -68,6 +68,7 @@ static const authz_rule rules[] = {
     {C(UPDATE_PRINCIPAL), "update_principal", true, ADMIN_ONLY, "principals are managed by admins"},
     {C(LIST_PRINCIPALS), "list_principals", false, ADMIN_ONLY, "principals are listed by admins"},
     {C(RELOAD_CRL), "reload_crl", false, ADMIN_ONLY, "certificates and the CRL are reloaded by admins"},
+    {C(SERVER_STATS), "server_stats", false, ADMIN_ONLY, "the server's counters are read by admins"},
     {C(QUERY_AUDIT), "query_audit", false, ADMIN_ONLY, "the audit log is read by admins"},
 
     /* the community's admission list (准入清单) and the tasks it admits */

@@ -2,8 +2,9 @@
  *
  * Decodes, checks the session (Hello first, a known and enabled
  * principal), validates strings, then answers reads here from a read
- * transaction and hands writes to the writer. Hello, Ping, Subscribe and
- * PushAck are handled here because they concern the connection. */
+ * transaction and hands writes to the writer. Hello, Ping, Subscribe,
+ * PushAck and ServerStats are handled here because they concern the
+ * connection or the server. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,6 +243,11 @@ static void handle_subscribe(conn *c, Whistle__V1__Request *req, Whistle__V1__Pr
         reply_status(c, req->id, WHISTLE__V1__STATUS__CODE__INTERNAL, "store: cannot read the stream");
         return;
     }
+    /* The newest entry that may be pushed: one committed but not yet
+     * durable comes once it is. */
+    uint64_t durable_last;
+    if (writer_stream_cap(s->w, name, &durable_last) && durable_last < last)
+        last = durable_last;
     /* A street's feed carries its reporters' phones: reading it is a read
      * of personal data, audited once per subscription. */
     if (strncmp(name, "street:", 7) == 0)
@@ -605,6 +611,7 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
     case WHISTLE__V1__REQUEST__CALL_PING:
     case WHISTLE__V1__REQUEST__CALL_SUBSCRIBE:
     case WHISTLE__V1__REQUEST__CALL_RELOAD_CRL:
+    case WHISTLE__V1__REQUEST__CALL_SERVER_STATS:
     case WHISTLE__V1__REQUEST__CALL_IMPORT_DIRECTORY: {
         Whistle__V1__Response *denied = arena_alloc(a, sizeof *denied);
         whistle__v1__response__init(denied);
@@ -642,6 +649,10 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
         conn_send_response(c, &resp);
         goto out;
     }
+    case WHISTLE__V1__REQUEST__CALL_SERVER_STATS:
+        store_read_end(s->st);
+        server_stats_reply(c, id);
+        goto out;
     case WHISTLE__V1__REQUEST__CALL_SUBSCRIBE:
         store_read_end(s->st);
         /* Through the writer's queue first: the cursor it reads then

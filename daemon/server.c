@@ -6,8 +6,10 @@
  * drops answers for connections that have gone. */
 #include "server.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "api.h"
@@ -16,6 +18,7 @@
 #include "deadline.h"
 #include "log.h"
 #include "reply.h"
+#include "whistle/names.h"
 
 #ifdef HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
@@ -151,6 +154,7 @@ static void flush_tls(conn *c)
         }
         w->c = c;
         w->len = tls_take_out(&c->tls, w->data, n);
+        c->last_io_ms = mono_ms(c->srv);
         uv_buf_t buf = uv_buf_init(w->data, (unsigned)w->len);
         c->refs++;
         c->out_pending += w->len;
@@ -318,7 +322,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     }
     if (c->closing)
         return;
-    c->last_active_ms = mono_ms(c->srv);
+    c->last_active_ms = c->last_io_ms = mono_ms(c->srv);
     if (tls_feed(&c->tls, buf->base, (size_t)nread) != TLS_OK) {
         conn_close(c, "out of memory");
         return;
@@ -455,7 +459,7 @@ static void on_connection(uv_stream_t *listener, int status)
     }
     whistle_framer_init(&c->framer, s->cfg->max_frame);
     uv_tcp_nodelay(&c->tcp, 1);
-    c->last_active_ms = mono_ms(s);
+    c->last_active_ms = c->last_io_ms = mono_ms(s);
     c->accepted_ms = mono_ms(s);
     c->next = s->conns;
     if (s->conns)
@@ -469,26 +473,41 @@ static void on_connection(uv_stream_t *listener, int status)
 
 void conn_submit(conn *c, intent *it)
 {
+    server *s = c->srv;
     it->owner = c;
     c->refs++;
     if (it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT || it->kind == INTENT_BARRIER)
         c->in_flight++;
-    writer_submit(c->srv->w, it);
+    it->next = NULL;
+    *s->submit_tail = it;
+    s->submit_tail = &it->next;
 }
+
+/* After the loop iteration's reads: everything they submitted goes to the
+ * writer at once. A writer woken for each push ack of a thousand desks
+ * takes the cores the loop needs to send the pushes. */
+static void submit_flush(server *s)
+{
+    intent *list = s->submit_head;
+    s->submit_head = NULL;
+    s->submit_tail = &s->submit_head;
+    if (list)
+        writer_submit_list(s->w, list);
+}
+
+static void on_check(uv_check_t *h) { submit_flush(h->data); }
 
 static void maybe_finish_drain(server *s);
 
 static void on_writer_done(void *ud, intent *done)
 {
     server *s = ud;
-    stream_touched all = {0};
     while (done) {
         intent *it = done;
         done = it->next;
         if (it->kind == INTENT_TICK) {
             /* the deadline engine's own: no connection */
-            for (size_t i = 0; i < it->touched.n; i++)
-                stream_touched_add(&all, it->touched.names[i]);
+            server_streams_touched(s, &it->touched);
             deadline_engine_tick_done(s, it);
             intent_free(it);
             continue;
@@ -509,8 +528,11 @@ static void on_writer_done(void *ud, intent *done)
             if (!c->closing)
                 router_after_barrier(c, it->frame, it->frame_len);
         }
-        for (size_t i = 0; i < it->touched.n; i++)
-            stream_touched_add(&all, it->touched.names[i]);
+        /* A write's pushes go right after its answer, not after the whole
+         * batch's answers: a department learns of a whistle as soon as the
+         * operator does. A stream touched again later in the batch is read
+         * again from where it stopped, which costs one empty read. */
+        server_streams_touched(s, &it->touched);
         if (!c->closing) {
             if (c->close_after_flush && c->in_flight == 0 && c->out_pending == 0)
                 conn_close(c, NULL);
@@ -522,8 +544,6 @@ static void on_writer_done(void *ud, intent *done)
         conn_unref(c);
         intent_free(it);
     }
-    server_streams_touched(s, &all);
-    stream_touched_clear(&all);
     /* a write may have added an earlier deadline */
     deadline_engine_rearm(s);
     maybe_finish_drain(s);
@@ -542,11 +562,15 @@ static uint32_t bucket_of(const char *name)
 struct pump_ctx {
     sub *b;
     size_t bytes;
+    bool capped;   /* entries past cap are committed but not yet durable */
+    uint64_t cap;
 };
 
 static int pump_one(void *ctx, uint64_t seq, const void *bytes, size_t len)
 {
     struct pump_ctx *pc = ctx;
+    if (pc->capped && seq > pc->cap)
+        return 1; /* pushed once its batch is durable (server_streams_touched) */
     conn *c = pc->b->c;
     /* Frame { push = 3 }: the stored Push bytes wrapped as field 3,
      * without unpacking them. */
@@ -564,7 +588,15 @@ static int pump_one(void *ctx, uint64_t seq, const void *bytes, size_t len)
     hdr[3] = (uint8_t)total;
     hdr[4] = (3 << 3) | 2;
     memcpy(hdr + 5, var, n);
-    if (tls_write(&c->tls, hdr, 5 + n) != TLS_OK || tls_write(&c->tls, bytes, len) != TLS_OK)
+    /* One TLS record for the frame when it is small (most pushes are a few
+     * hundred bytes): half the records, half the sealing, for subscribers. */
+    uint8_t one[4096];
+    if (5 + n + len <= sizeof one) {
+        memcpy(one, hdr, 5 + n);
+        memcpy(one + 5 + n, bytes, len);
+        if (tls_write(&c->tls, one, 5 + n + len) != TLS_OK)
+            return -1;
+    } else if (tls_write(&c->tls, hdr, 5 + n) != TLS_OK || tls_write(&c->tls, bytes, len) != TLS_OK)
         return -1;
     pc->b->sent_seq = seq;
     pc->bytes += total + 4;
@@ -580,6 +612,10 @@ static void sub_pump(sub *b)
     conn *c = b->c;
     server *s = c->srv;
     while (!c->closing && c->out_pending < s->cfg->max_output) {
+        struct pump_ctx pc = {b, 0, false, 0};
+        pc.capped = writer_stream_cap(s->w, b->stream, &pc.cap);
+        if (pc.capped && b->sent_seq >= pc.cap)
+            return;
         MDB_txn *txn = store_read_begin(s->st);
         if (!txn)
             return;
@@ -598,7 +634,6 @@ static void sub_pump(sub *b)
             conn_close(c, NULL);
             return;
         }
-        struct pump_ctx pc = {b, 0};
         int n = stream_read(s->st, txn, b->stream, b->sent_seq, PUMP_BATCH, pump_one, &pc);
         store_read_end(s->st);
         flush_tls(c);
@@ -644,6 +679,73 @@ int conn_subscribe(conn *c, const char *stream, uint64_t after_seq)
     b->sent_seq = after_seq;
     sub_pump(b);
     return 0;
+}
+
+/* ------------------------------------------------------------ stats */
+
+/* VmRSS and RssAnon from /proc/self/status, in bytes (0 when unreadable:
+ * not Linux, or /proc not mounted). */
+static void read_rss(uint64_t *rss, uint64_t *anon)
+{
+    *rss = *anon = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return;
+    char line[256];
+    unsigned long long kb;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+            *rss = kb * 1024;
+        else if (sscanf(line, "RssAnon: %llu kB", &kb) == 1)
+            *anon = kb * 1024;
+    }
+    fclose(f);
+}
+
+void server_stats_reply(conn *c, uint64_t id)
+{
+    server *s = c->srv;
+    Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
+    Whistle__V1__Response resp = WHISTLE__V1__RESPONSE__INIT;
+    resp.id = id;
+    resp.status = &st;
+    const writer_stats *ws = writer_get_stats(s->w);
+    Whistle__V1__ServerStatsResult r = WHISTLE__V1__SERVER_STATS_RESULT__INIT;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    r.server_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    r.uptime_ms = (uint64_t)(mono_ms(s) - s->started_mono_ms);
+    r.commits = atomic_load(&ws->commits);
+    r.failed_commits = atomic_load(&ws->failed_commits);
+    r.batches = atomic_load(&ws->batches);
+    r.intents = atomic_load(&ws->intents);
+    r.writes = atomic_load(&ws->writes);
+    r.commit_us = atomic_load(&ws->commit_ns) / 1000;
+    r.max_batch = atomic_load(&ws->max_batch);
+    /* Each commit flushes its data pages once; in full mode a commit's meta
+     * page goes to disk with the next commit's flush, or with a flush of
+     * its own (syncs) when none follows; with none only the periodic
+     * mdb_env_sync flushes. */
+    switch (s->cfg->sync) {
+    case STORE_SYNC_FULL: r.fsyncs = r.commits + atomic_load(&ws->syncs); r.sync = "full"; break;
+    case STORE_SYNC_NOMETASYNC: r.fsyncs = r.commits; r.sync = "nometasync"; break;
+    default: r.fsyncs = s->periodic_syncs; r.sync = "none"; break;
+    }
+    r.connections = s->nconns;
+    uint32_t subs = 0;
+    for (conn *x = s->conns; x; x = x->next)
+        for (sub *b = x->subs; b; b = b->next_in_conn)
+            subs++;
+    r.subscriptions = subs;
+    read_rss(&r.rss_bytes, &r.rss_anon_bytes);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        r.cpu_user_us = (uint64_t)ru.ru_utime.tv_sec * 1000000 + (uint64_t)ru.ru_utime.tv_usec;
+        r.cpu_system_us = (uint64_t)ru.ru_stime.tv_sec * 1000000 + (uint64_t)ru.ru_stime.tv_usec;
+    }
+    resp.result_case = WHISTLE__V1__RESPONSE__RESULT_SERVER_STATS;
+    resp.server_stats = &r;
+    conn_send_response(c, &resp);
 }
 
 /* ------------------------------------------------------------ signals */
@@ -699,6 +801,7 @@ void server_drain(server *s)
         stop_reading(c);
     uv_timer_start(&s->drain_timer, on_drain_timeout, (uint64_t)s->cfg->drain_timeout * 1000, 0);
     /* The writer finishes what was queued and hands it back now. */
+    submit_flush(s);
     writer_stop(s->w);
     deadline_engine_stop(s);
     maybe_finish_drain(s);
@@ -709,6 +812,7 @@ void server_drain(server *s)
     uv_close((uv_handle_t *)&s->sig_hup, on_handle_closed);
     uv_close((uv_handle_t *)&s->tick, on_handle_closed);
     uv_close((uv_handle_t *)&s->sync_timer, on_handle_closed);
+    uv_close((uv_handle_t *)&s->submit_check, on_handle_closed);
 }
 
 static void on_stop_signal(uv_signal_t *h, int signum)
@@ -788,7 +892,27 @@ static void flush_audit_queue(server *s)
     writer_submit(s->w, it);
 }
 
-/* Once a second: the audit queue, and the time limits of every connection. */
+/* A connection quiet for this long gives back its buffers. */
+#define TRIM_AFTER_MS 2000
+
+/* An idle connection should cost little (thousands stay connected all
+ * day): the frame buffer and the TLS memory BIOs keep the largest size
+ * they have held, the handshake's at least, so they are freed once the
+ * connection has been quiet for a while, and made again when it speaks. */
+static void conn_trim(conn *c)
+{
+    if (c->in_flight || c->out_pending || !c->tls.established)
+        return;
+    if (c->framer.buf && whistle_framer_pending(&c->framer) == 0) {
+        uint32_t max = c->framer.max_frame;
+        whistle_framer_free(&c->framer);
+        whistle_framer_init(&c->framer, max);
+    }
+    tls_session_trim(&c->tls);
+}
+
+/* Once a second: the audit queue, the time limits of every connection,
+ * and the buffers of the quiet ones. */
 static void on_tick(uv_timer_t *t)
 {
     server *s = t->data;
@@ -814,6 +938,8 @@ static void on_tick(uv_timer_t *t)
         } else if (cfg->idle_timeout && c->in_flight == 0 && !c->subs &&
                    now - (int64_t)c->last_active_ms > (int64_t)cfg->idle_timeout * 1000) {
             conn_close(c, "idle timeout");
+        } else if (now - (int64_t)c->last_io_ms > TRIM_AFTER_MS) {
+            conn_trim(c);
         }
         c = n;
     }
@@ -823,6 +949,7 @@ static void on_sync(uv_timer_t *t)
 {
     server *s = t->data;
     int rc = mdb_env_sync(s->st->env, 1);
+    s->periodic_syncs++;
     if (rc != 0)
         log_error("store: periodic sync failed: %s", mdb_strerror(rc));
 }
@@ -836,6 +963,7 @@ int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, 
     s->cfg = cfg;
     s->st = st;
     s->clock = real_clock;
+    s->started_mono_ms = mono_ms(s);
     if (cfg->test_clock) {
         s->test_clock = calloc(1, sizeof *s->test_clock);
         if (!s->test_clock) {
@@ -884,6 +1012,10 @@ int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, 
     uv_timer_start(&s->tick, on_tick, 1000, 1000);
     uv_timer_init(loop, &s->sync_timer);
     s->sync_timer.data = s;
+    s->submit_tail = &s->submit_head;
+    uv_check_init(loop, &s->submit_check);
+    s->submit_check.data = s;
+    uv_check_start(&s->submit_check, on_check);
     uv_timer_init(loop, &s->drain_timer);
     s->drain_timer.data = s;
     if (cfg->sync == STORE_SYNC_NONE)

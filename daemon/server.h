@@ -49,6 +49,7 @@ struct conn {
     size_t out_pending;     /* bytes handed to uv_write and not yet written */
     /* on the loop's monotonic clock (uv_now), not the domain's */
     uint64_t last_active_ms;
+    uint64_t last_io_ms;    /* bytes read or written; idle ones give buffers back */
     int64_t accepted_ms;       /* for handshake_timeout */
     int64_t partial_since_ms;  /* a frame or TLS record begun then; 0: none */
     sub *subs;
@@ -69,6 +70,11 @@ struct server {
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t tick;
     uv_timer_t sync_timer;
+    /* Intents of this loop iteration, handed to the writer together once
+     * the iteration's reads are done: one wake-up of the writer for many
+     * requests and push acks (conn_submit, on_check). */
+    uv_check_t submit_check;
+    intent *submit_head, **submit_tail;
     uv_timer_t drain_timer; /* bounds how long a stop waits for slow readers */
     conn *conns;
     uint32_t nconns;
@@ -85,6 +91,8 @@ struct server {
     struct deadline_engine *dl;    /* deadline.c: the one deadline timer */
     struct test_clock *test_clock; /* --test-clock FILE, else NULL */
     int exit_code;
+    uint64_t started_mono_ms; /* for uptime */
+    uint64_t periodic_syncs;  /* store.sync = none: mdb_env_sync calls */
 };
 
 /* Opens the listener, starts the writer and the signal handlers. The store
@@ -106,6 +114,8 @@ void conn_close(conn *c, const char *why);
 void conn_submit(conn *c, intent *it);
 int conn_subscribe(conn *c, const char *stream, uint64_t after_seq);
 void server_streams_touched(server *s, const stream_touched *t);
+/* Answers ServerStats (the router has checked that the caller is an admin). */
+void server_stats_reply(conn *c, uint64_t id);
 
 /* Reloads the certificates and the CRL (SIGHUP, and the reload_crl call):
  * new connections get the new context, and every open connection's

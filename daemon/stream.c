@@ -11,26 +11,36 @@
 
 #define NAME_MAX_LEN 400 /* + 9 bytes of key suffix stays under LMDB's 511 */
 
-void stream_touched_add(stream_touched *t, const char *name)
+void stream_touched_add_seq(stream_touched *t, const char *name, uint64_t seq)
 {
     if (!t || !name)
         return;
     for (size_t i = 0; i < t->n; i++)
-        if (strcmp(t->names[i], name) == 0)
+        if (strcmp(t->names[i], name) == 0) {
+            if (seq && (!t->first[i] || seq < t->first[i]))
+                t->first[i] = seq;
             return;
+        }
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 8;
         char **names = realloc(t->names, cap * sizeof *names);
         if (!names)
             abort();
         t->names = names;
+        uint64_t *first = realloc(t->first, cap * sizeof *first);
+        if (!first)
+            abort();
+        t->first = first;
         t->cap = cap;
     }
     t->names[t->n] = strdup(name);
     if (!t->names[t->n])
         abort();
+    t->first[t->n] = seq;
     t->n++;
 }
+
+void stream_touched_add(stream_touched *t, const char *name) { stream_touched_add_seq(t, name, 0); }
 
 void stream_touched_clear(stream_touched *t)
 {
@@ -39,7 +49,9 @@ void stream_touched_clear(stream_touched *t)
     for (size_t i = 0; i < t->n; i++)
         free(t->names[i]);
     free(t->names);
+    free(t->first);
     t->names = NULL;
+    t->first = NULL;
     t->n = t->cap = 0;
 }
 
@@ -98,7 +110,7 @@ int stream_append(store *st, MDB_txn *txn, const char *name, int64_t now_ms, Whi
     /* The caller's name may be a temporary; the push keeps pointing at it
      * only for as long as the caller's arena lives anyway. */
     if (!rc)
-        stream_touched_add(touched, name);
+        stream_touched_add_seq(touched, name, m.last_seq);
     return rc;
 }
 

@@ -20,10 +20,13 @@
  * subscribers after the commit. Owned by the caller; names are copied. */
 typedef struct stream_touched {
     char **names;
+    uint64_t *first; /* the first seq appended to each, 0 if unknown */
     size_t n, cap;
 } stream_touched;
 
 void stream_touched_add(stream_touched *t, const char *name);
+/* Adds name, noting seq as appended to it (the writer's caps, writer.h). */
+void stream_touched_add_seq(stream_touched *t, const char *name, uint64_t seq);
 void stream_touched_clear(stream_touched *t);
 
 /* Appends push (its stream, seq and at_ms are set here) to the named stream

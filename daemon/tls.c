@@ -234,6 +234,33 @@ size_t tls_take_out(tls_session *s, void *buf, size_t len)
     return n > 0 ? (size_t)n : 0;
 }
 
+static BIO *fresh_bio_if_holding(BIO *b)
+{
+    BUF_MEM *m = NULL;
+    if (BIO_ctrl_pending(b) != 0 || BIO_get_mem_ptr(b, &m) != 1 || !m || m->max == 0)
+        return NULL;
+    BIO *nb = BIO_new(BIO_s_mem());
+    if (nb)
+        BIO_set_mem_eof_return(nb, -1);
+    return nb;
+}
+
+void tls_session_trim(tls_session *s)
+{
+    if (!s->ssl || !s->established)
+        return;
+    BIO *nb = fresh_bio_if_holding(s->rbio);
+    if (nb) {
+        SSL_set0_rbio(s->ssl, nb); /* frees the old one */
+        s->rbio = nb;
+    }
+    nb = fresh_bio_if_holding(s->wbio);
+    if (nb) {
+        SSL_set0_wbio(s->ssl, nb);
+        s->wbio = nb;
+    }
+}
+
 int tls_peer_cn(tls_session *s, char *buf, size_t len)
 {
     X509 *peer = SSL_get1_peer_certificate(s->ssl);

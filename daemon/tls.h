@@ -47,6 +47,11 @@ size_t tls_pending_in(tls_session *s);
 /* Bytes of ciphertext waiting to go to the socket, and taking them. */
 size_t tls_pending_out(tls_session *s);
 size_t tls_take_out(tls_session *s, void *buf, size_t len);
+/* Gives back the memory BIOs' buffers when they are empty (a memory BIO
+ * keeps the largest it has held, the handshake's for an idle connection):
+ * swaps in fresh, empty BIOs. For connections with nothing to send or
+ * read; a no-op otherwise. */
+void tls_session_trim(tls_session *s);
 /* The peer certificate's subject CN into buf; -1 if none. */
 int tls_peer_cn(tls_session *s, char *buf, size_t len);
 /* Verifies the peer's certificate chain again, against ctx's trust store

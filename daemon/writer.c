@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 #include "arena.h"
@@ -15,6 +16,39 @@
 #include "log.h"
 #include "reply.h"
 #include "whistle/frame.h"
+
+/* Durability with store.sync = full (LMDB opened with MDB_NOMETASYNC).
+ *
+ * An LMDB commit flushes the transaction's data pages, then writes its meta
+ * page, which makes it the current state. A commit is durable once that
+ * meta page is on disk too. LMDB's default does a second flush for it,
+ * inside every commit. Here the writer does not wait for it: the next
+ * commit's own data flush carries the previous meta page to the disk
+ * (LMDB documents this for MDB_NOMETASYNC), and when no commit follows,
+ * the syncer thread flushes once more. So a batch is answered after two
+ * flushes, as before, but under load every commit costs one.
+ *
+ * Batches are answered in order, each once the LMDB transaction its answers
+ * depend on (its own commit, or the last one before it when it changed
+ * nothing) is durable. Meanwhile the loop may read the new state, but must
+ * not push what is not durable: each pending batch registers, before its
+ * commit, the first seq it appended to every stream (a "cap"), and the loop
+ * pushes a stream only up to its oldest pending cap (writer_stream_cap). */
+typedef struct cap {
+    char *name;
+    uint64_t first; /* the first seq the batch appended to the stream */
+    struct cap *next, **pprev; /* in its bucket */
+    struct cap *next_in_batch;
+} cap;
+
+typedef struct wbatch {
+    intent *list;
+    uint64_t txnid; /* answered once this LMDB transaction is durable */
+    cap *caps;
+    struct wbatch *next;
+} wbatch;
+
+#define CAP_BUCKETS 1024
 
 struct writer {
     store *st;
@@ -34,6 +68,15 @@ struct writer {
     writer_done_fn done_cb;
     void *ud;
     writer_stats stats;
+    /* store.sync = full; all under mu */
+    bool chain;
+    wbatch *pend, **pend_tail;   /* committed, not yet durable, in order */
+    uint64_t committed, durable; /* LMDB transaction ids */
+    uint64_t sync_target;        /* what the syncer's flush in progress carries */
+    bool want_sync, syncing, sync_stop, syncer_started;
+    pthread_t syncer;
+    pthread_cond_t sync_cv;
+    cap *caps[CAP_BUCKETS];
 };
 
 void intent_free(intent *it)
@@ -249,8 +292,99 @@ static void apply_tick(writer *w, MDB_txn *batch, intent *it, int64_t now)
     }
 }
 
-static void run_batch(writer *w, intent *batch)
+static uint32_t cap_bucket(const char *name)
 {
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h % CAP_BUCKETS;
+}
+
+/* Registers the batch's caps (under mu), before its commit makes its
+ * entries visible to the loop. */
+static void caps_add(writer *w, wbatch *wb, intent *batch)
+{
+    pthread_mutex_lock(&w->mu);
+    for (intent *it = batch; it; it = it->next)
+        for (size_t i = 0; i < it->touched.n; i++) {
+            cap *c = calloc(1, sizeof *c);
+            if (!c || !(c->name = strdup(it->touched.names[i])))
+                abort(); /* as stream_touched_add: a lost cap could push what is not durable */
+            /* unknown (0): hold the whole stream until the batch is durable */
+            c->first = it->touched.first[i] ? it->touched.first[i] : 1;
+            uint32_t h = cap_bucket(c->name);
+            c->next = w->caps[h];
+            if (c->next)
+                c->next->pprev = &c->next;
+            c->pprev = &w->caps[h];
+            w->caps[h] = c;
+            c->next_in_batch = wb->caps;
+            wb->caps = c;
+        }
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void caps_drop_locked(wbatch *wb)
+{
+    cap *c = wb->caps;
+    while (c) {
+        cap *n = c->next_in_batch;
+        *c->pprev = c->next;
+        if (c->next)
+            c->next->pprev = c->pprev;
+        free(c->name);
+        free(c);
+        c = n;
+    }
+    wb->caps = NULL;
+}
+
+bool writer_stream_cap(writer *w, const char *name, uint64_t *last)
+{
+    if (!w || !w->chain)
+        return false;
+    bool capped = false;
+    uint64_t first = 0;
+    pthread_mutex_lock(&w->mu);
+    for (cap *c = w->caps[cap_bucket(name)]; c; c = c->next)
+        if (strcmp(c->name, name) == 0 && (!capped || c->first < first)) {
+            first = c->first;
+            capped = true;
+        }
+    pthread_mutex_unlock(&w->mu);
+    if (capped)
+        *last = first - 1;
+    return capped;
+}
+
+/* Hands every pending batch that is now durable to the loop, in order. */
+static void release_locked(writer *w)
+{
+    bool any = false;
+    while (w->pend && w->pend->txnid <= w->durable) {
+        wbatch *wb = w->pend;
+        w->pend = wb->next;
+        if (!w->pend)
+            w->pend_tail = &w->pend;
+        caps_drop_locked(wb);
+        *w->done_tail = wb->list;
+        while (*w->done_tail)
+            w->done_tail = &(*w->done_tail)->next;
+        free(wb);
+        any = true;
+    }
+    if (any)
+        uv_async_send(&w->async);
+}
+
+/* Applies and commits a batch. *before and *after are LMDB's last
+ * transaction id around the commit: they differ when it wrote (and so
+ * flushed) something. */
+static void run_batch(writer *w, intent *batch, wbatch *wb, uint64_t *before_id, uint64_t *after_id)
+{
+    MDB_envinfo info;
+    mdb_env_info(w->st->env, &info);
+    *before_id = *after_id = info.me_last_txnid;
     int64_t now = w->clock(w->clock_ctx);
     MDB_txn *txn = NULL;
     /* A large write (a directory import) gets room before its transaction:
@@ -291,7 +425,14 @@ static void run_batch(writer *w, intent *batch)
                   w->st->map_max >> 20);
         w->out_of_space = true;
     }
+    if (wb)
+        caps_add(w, wb, batch);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     rc = mdb_txn_commit(txn);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    atomic_fetch_add(&w->stats.commit_ns,
+                     (uint_fast64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec)));
     if (rc != 0) {
         /* Nothing of the batch is durable: every answer says so, and no push
          * is announced (the subscribers read only committed entries). */
@@ -317,13 +458,59 @@ static void run_batch(writer *w, intent *batch)
                 fail_intent(w, it, code, msg);
             else
                 stream_touched_clear(&it->touched);
+        if (wb) {
+            pthread_mutex_lock(&w->mu);
+            caps_drop_locked(wb);
+            pthread_mutex_unlock(&w->mu);
+        }
         return;
     }
     if (w->out_of_space && ok > 0 && !map_full) {
         log_info("store: commits succeed again; writes resumed");
         w->out_of_space = false;
     }
-    atomic_fetch_add(&w->stats.commits, 1);
+    /* LMDB skips an empty commit entirely (no write, no flush): a batch of
+     * barriers, or of requests that all failed, costs no disk time. */
+    mdb_env_info(w->st->env, &info);
+    *after_id = info.me_last_txnid;
+    if (*after_id != *before_id)
+        atomic_fetch_add(&w->stats.commits, 1);
+}
+
+/* The syncer: flushes once more when the writer has gone idle with
+ * batches whose meta page is not on disk yet. */
+static void *syncer_main(void *arg)
+{
+    writer *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->sync_stop && !w->want_sync)
+            pthread_cond_wait(&w->sync_cv, &w->mu);
+        if (!w->want_sync)
+            break;
+        w->want_sync = false;
+        w->syncing = true;
+        uint64_t target = w->sync_target = w->committed;
+        pthread_mutex_unlock(&w->mu);
+        int rc = mdb_env_sync(w->st->env, 1);
+        atomic_fetch_add(&w->stats.syncs, 1);
+        if (rc != 0) {
+            /* The answers wait: nothing is acknowledged that is not on
+             * disk. Try again shortly (the next commit may also do it). */
+            log_error("store: flushing to disk failed: %s; answers wait until a flush succeeds", mdb_strerror(rc));
+            struct timespec ts = {0, 100 * 1000000};
+            nanosleep(&ts, NULL);
+        }
+        pthread_mutex_lock(&w->mu);
+        w->syncing = false;
+        if (rc == 0 && target > w->durable)
+            w->durable = target;
+        else if (rc != 0)
+            w->want_sync = true;
+        release_locked(w);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
 }
 
 static void *writer_main(void *arg)
@@ -331,8 +518,17 @@ static void *writer_main(void *arg)
     writer *w = arg;
     for (;;) {
         pthread_mutex_lock(&w->mu);
-        while (!w->queue && !w->stop)
+        while (!w->queue && !w->stop) {
+            /* Idle with answers waiting for a flush: let the syncer do it,
+             * again after the flush it is doing if that one began before
+             * the last commit (it would not carry that commit's meta page,
+             * and nothing else would: nobody writes while all wait). */
+            if (w->pend && !w->want_sync && (!w->syncing || w->sync_target < w->committed)) {
+                w->want_sync = true;
+                pthread_cond_signal(&w->sync_cv);
+            }
             pthread_cond_wait(&w->cv, &w->mu);
+        }
         intent *batch = w->queue;
         w->queue = NULL;
         w->queue_tail = &w->queue;
@@ -340,21 +536,65 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&w->mu);
 
         if (batch) {
-            size_t n = 0;
-            for (intent *it = batch; it; it = it->next)
+            size_t n = 0, writes = 0;
+            for (intent *it = batch; it; it = it->next) {
                 n++;
-            run_batch(w, batch);
+                writes += it->kind == INTENT_REQUEST;
+            }
+            wbatch *wb = NULL;
+            if (w->chain && !(wb = calloc(1, sizeof *wb)))
+                abort();
+            uint64_t before_id, after_id;
+            run_batch(w, batch, wb, &before_id, &after_id);
+            atomic_fetch_add(&w->stats.batches, 1);
             atomic_fetch_add(&w->stats.intents, n);
+            atomic_fetch_add(&w->stats.writes, writes);
+            if (n > atomic_load(&w->stats.max_batch))
+                atomic_store(&w->stats.max_batch, n); /* the writer is the only one that stores it */
             pthread_mutex_lock(&w->mu);
-            *w->done_tail = batch;
-            while (*w->done_tail)
-                w->done_tail = &(*w->done_tail)->next;
+            if (!wb) {
+                *w->done_tail = batch;
+                while (*w->done_tail)
+                    w->done_tail = &(*w->done_tail)->next;
+                uv_async_send(&w->async);
+            } else {
+                wb->list = batch;
+                if (after_id != before_id) {
+                    /* This commit flushed its data, and with it the meta
+                     * page of the one before. */
+                    if (before_id > w->durable)
+                        w->durable = before_id;
+                    w->committed = after_id;
+                }
+                /* A batch that wrote nothing answered from the state of the
+                 * last commit: it waits for that one. */
+                wb->txnid = w->committed;
+                *w->pend_tail = wb;
+                w->pend_tail = &wb->next;
+                release_locked(w);
+            }
             pthread_mutex_unlock(&w->mu);
-            uv_async_send(&w->async);
             continue; /* stop only once the queue is empty */
         }
         if (stop)
             break;
+    }
+    if (w->chain) {
+        /* Stopping: make the last commit durable before its answers go. */
+        pthread_mutex_lock(&w->mu);
+        uint64_t target = w->committed;
+        bool need = w->pend != NULL;
+        pthread_mutex_unlock(&w->mu);
+        int rc = need ? mdb_env_sync(w->st->env, 1) : 0;
+        if (need)
+            atomic_fetch_add(&w->stats.syncs, 1);
+        if (rc != 0)
+            log_error("store: the last flush failed: %s; the last answers may not be durable", mdb_strerror(rc));
+        pthread_mutex_lock(&w->mu);
+        if (target > w->durable)
+            w->durable = target; /* answered either way: the process is ending */
+        release_locked(w);
+        pthread_mutex_unlock(&w->mu);
     }
     uv_async_send(&w->async);
     return NULL;
@@ -390,13 +630,30 @@ writer *writer_start(store *st, uv_loop_t *loop, uint32_t max_frame, clock_fn cl
     w->ud = ud;
     w->queue_tail = &w->queue;
     w->done_tail = &w->done;
+    w->pend_tail = &w->pend;
+    w->chain = st->sync == STORE_SYNC_FULL;
+    /* Whatever was committed before (the seed, say) goes to disk now, so
+     * that the writer can start from a durable state. */
+    if (w->chain && mdb_env_sync(st->env, 1) != 0)
+        log_warn("store: the first flush to disk failed");
+    MDB_envinfo info;
+    mdb_env_info(st->env, &info);
+    w->committed = w->durable = info.me_last_txnid;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
+    pthread_cond_init(&w->sync_cv, NULL);
     if (uv_async_init(loop, &w->async, on_async) != 0) {
         free(w);
         return NULL;
     }
     w->async.data = w;
+    if (w->chain) {
+        if (pthread_create(&w->syncer, NULL, syncer_main, w) != 0) {
+            uv_close((uv_handle_t *)&w->async, NULL);
+            return NULL;
+        }
+        w->syncer_started = true;
+    }
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
         uv_close((uv_handle_t *)&w->async, NULL);
         return NULL;
@@ -408,10 +665,23 @@ writer *writer_start(store *st, uv_loop_t *loop, uint32_t max_frame, clock_fn cl
 void writer_submit(writer *w, intent *it)
 {
     it->next = NULL;
+    writer_submit_list(w, it);
+}
+
+void writer_submit_list(writer *w, intent *list)
+{
+    if (!list)
+        return;
+    size_t n = 0;
+    intent *last = list;
+    for (intent *it = list; it; it = it->next) {
+        n++;
+        last = it;
+    }
     pthread_mutex_lock(&w->mu);
-    *w->queue_tail = it;
-    w->queue_tail = &it->next;
-    w->backlog++;
+    *w->queue_tail = list;
+    w->queue_tail = &last->next;
+    w->backlog += n;
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
 }
@@ -426,6 +696,14 @@ void writer_stop(writer *w)
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);
     w->started = false;
+    if (w->syncer_started) {
+        pthread_mutex_lock(&w->mu);
+        w->sync_stop = true;
+        pthread_cond_signal(&w->sync_cv);
+        pthread_mutex_unlock(&w->mu);
+        pthread_join(w->syncer, NULL);
+        w->syncer_started = false;
+    }
     on_async(&w->async); /* deliver what finished last */
     uv_close((uv_handle_t *)&w->async, NULL);
 }
@@ -436,6 +714,7 @@ void writer_free(writer *w)
         return;
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
+    pthread_cond_destroy(&w->sync_cv);
     free(w);
 }
 

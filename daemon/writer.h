@@ -4,8 +4,9 @@
  * applies it in one write transaction (each request in a nested
  * transaction, so a refused request leaves no trace), commits once, and
  * hands the intents back to the loop with their packed responses. Nothing
- * is answered before the commit that holds it returned (group commit: many
- * writes, one fsync). */
+ * is answered before the commit that holds it is as durable as store.sync
+ * says (group commit: many writes, one fsync; writer.c explains how full
+ * mode gets there with one flush per commit under load). */
 #ifndef WHISTLED_WRITER_H
 #define WHISTLED_WRITER_H
 
@@ -55,8 +56,14 @@ typedef struct writer writer;
 typedef void (*writer_done_fn)(void *ud, intent *done);
 typedef int64_t (*clock_fn)(void *ctx);
 
+/* Counters since start, read by the loop thread (ServerStats) while the
+ * writer updates them. batches: every batch run; commits: those whose
+ * commit wrote something (LMDB's transaction id moved: only these reach
+ * the disk); syncs: flushes made only to put a commit's meta page on disk
+ * (store.sync = full, when no commit followed it); commit_ns: time spent
+ * in mdb_txn_commit, which is mostly waiting for the disk. */
 typedef struct writer_stats {
-    atomic_uint_fast64_t commits, intents, failed_commits;
+    atomic_uint_fast64_t batches, commits, failed_commits, intents, writes, commit_ns, max_batch, syncs;
 } writer_stats;
 
 /* Starts the thread; done_cb runs on loop's thread with a list of finished
@@ -64,6 +71,9 @@ typedef struct writer_stats {
 writer *writer_start(store *st, uv_loop_t *loop, uint32_t max_frame, clock_fn clock, void *clock_ctx,
                      writer_done_fn done_cb, void *ud);
 void writer_submit(writer *w, intent *it);
+/* Submits a chain of intents (linked by next) at once: one lock, one
+ * wake-up of the writer. */
+void writer_submit_list(writer *w, intent *list);
 /* Finishes everything queued, delivers it, stops the thread and closes its
  * loop handle. Call from the loop thread; the loop must keep running until
  * the done callback has seen the last intents. */
@@ -73,6 +83,10 @@ void writer_free(writer *w);
 const writer_stats *writer_get_stats(const writer *w);
 /* Intents submitted and not yet handed back. */
 size_t writer_backlog(const writer *w);
+/* Whether the loop may push every committed entry of the stream: false if
+ * so; true if a batch that appended to it is committed but not yet durable
+ * (store.sync = full), with *last the last entry that may be pushed. */
+bool writer_stream_cap(writer *w, const char *name, uint64_t *last);
 
 void intent_free(intent *it);
 

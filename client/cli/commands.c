@@ -1083,6 +1083,53 @@ static int run_hello(cli *x, args *a)
     return EXIT_OK;
 }
 
+/* The server's counters since it started (admins): what a monitor or
+ * whistle-bench reads; rates come from two readings. */
+static int run_server_stats(cli *x, args *a)
+{
+    (void)a;
+    int rc = cli_connect(x);
+    if (rc)
+        return rc;
+    Whistle__V1__ServerStats ss = WHISTLE__V1__SERVER_STATS__INIT;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_SERVER_STATS;
+    req.server_stats = &ss;
+    Whistle__V1__Response *resp;
+    if ((rc = cli_call(x, &req, &resp)))
+        return rc;
+    if (resp->result_case != WHISTLE__V1__RESPONSE__RESULT_SERVER_STATS) {
+        whistle_response_free(resp);
+        return EXIT_OK;
+    }
+    const Whistle__V1__ServerStatsResult *r = resp->server_stats;
+    if (x->json) {
+        cli_json_print(cli_json_message(&r->base));
+    } else if (!x->quiet) {
+        char buf[128];
+        snprintf(buf, sizeof buf, "%.1f h", (double)r->uptime_ms / 3.6e6);
+        kv_print(stdout, "uptime", buf, true);
+        snprintf(buf, sizeof buf, "%u (%u subscriptions)", r->connections, r->subscriptions);
+        kv_print(stdout, "connections", buf, true);
+        snprintf(buf, sizeof buf, "%" PRIu64 " in %" PRIu64 " commits (%.1f per commit; largest batch %" PRIu64 ")",
+                 r->writes, r->commits, r->commits ? (double)r->writes / (double)r->commits : 0.0, r->max_batch);
+        kv_print(stdout, "writes", buf, true);
+        snprintf(buf, sizeof buf, "%" PRIu64 " (sync %s); %.2f ms per commit", r->fsyncs, r->sync,
+                 r->commits ? (double)r->commit_us / 1e3 / (double)r->commits : 0.0);
+        kv_print(stdout, "flushes", buf, true);
+        snprintf(buf, sizeof buf, "%" PRIu64, r->failed_commits);
+        kv_print(stdout, "failed commits", buf, true);
+        snprintf(buf, sizeof buf, "%.1f MiB resident, %.1f MiB of it heap", (double)r->rss_bytes / 1048576.0,
+                 (double)r->rss_anon_bytes / 1048576.0);
+        kv_print(stdout, "memory", buf, true);
+        snprintf(buf, sizeof buf, "%.1f s user, %.1f s system", (double)r->cpu_user_us / 1e6,
+                 (double)r->cpu_system_us / 1e6);
+        kv_print(stdout, "cpu", buf, true);
+    }
+    whistle_response_free(resp);
+    return EXIT_OK;
+}
+
 /* ---------------------------------------------------------------- watch */
 
 static volatile sig_atomic_t stop_watch;
@@ -1290,6 +1337,8 @@ const cmd cli_commands[] = {
     {"ping", "", "Measure the round trip to the server.", no_opts, 0, 0, run_ping},
     {"hello", "", "Show who the server thinks you are: principal, role, scope, streams.", no_opts, 0, 0,
      run_hello},
+    {"server-stats", "", "Show the daemon's counters (admins): writes, commits, flushes, connections, memory.",
+     no_opts, 0, 0, run_server_stats},
     {"lookup", "TICKET LAST4", "A resident's ticket, by its number and the last 4 digits of the phone given.",
      no_opts, 2, 2, run_lookup},
     {"admin", "SUBCOMMAND ...", "Administration: import, export, node, dept, category, principal, audit, crl.",

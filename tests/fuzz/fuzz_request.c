@@ -139,6 +139,20 @@ int server_reload_tls(server *s, arena *a, reload_report *rep, char *err, size_t
     return 0;
 }
 
+void server_stats_reply(conn *c, uint64_t id)
+{
+    /* the counters are the server's; an empty reading packs the same way */
+    Whistle__V1__ServerStatsResult r = WHISTLE__V1__SERVER_STATS_RESULT__INIT;
+    r.sync = "none";
+    Whistle__V1__Status status = WHISTLE__V1__STATUS__INIT;
+    Whistle__V1__Response resp = WHISTLE__V1__RESPONSE__INIT;
+    resp.id = id;
+    resp.status = &status;
+    resp.result_case = WHISTLE__V1__RESPONSE__RESULT_SERVER_STATS;
+    resp.server_stats = &r;
+    conn_send_response(c, &resp);
+}
+
 static int visit(void *ctx, uint64_t seq, const void *bytes, size_t len)
 {
     (void)ctx, (void)seq;

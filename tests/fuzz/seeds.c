@@ -486,5 +486,9 @@ int main(int argc, char **argv)
     r_ct.complete_task = &ct;
     emit("complete-task", &r_ct);
     emit_oversight(ticket);
+    Whistle__V1__ServerStats ss = WHISTLE__V1__SERVER_STATS__INIT;
+    REQ(r_ss, SERVER_STATS);
+    r_ss.server_stats = &ss;
+    emit("server_stats", &r_ss);
     return 0;
 }

@@ -62,6 +62,7 @@ static const struct expect {
     {"update_principal", B(A), false},
     {"list_principals", B(A), false},
     {"reload_crl", B(A), false},
+    {"server_stats", B(A), false},
     {"query_audit", B(A), false},
     {"propose_departments", B(A) | B(O), true},
     {"lookup_ticket", B(A) | B(O) | B(K) | B(I), true},
@@ -388,6 +389,8 @@ static Whistle__V1__Request *build(const char *call, const reach *x, bool in)
         SET(list_principals, Whistle__V1__ListPrincipals, whistle__v1__list_principals__init);
     } else if (!strcmp(call, "reload_crl")) {
         SET(reload_crl, Whistle__V1__ReloadCrl, whistle__v1__reload_crl__init);
+    } else if (!strcmp(call, "server_stats")) {
+        SET(server_stats, Whistle__V1__ServerStats, whistle__v1__server_stats__init);
     } else if (!strcmp(call, "query_audit")) {
         SET(query_audit, Whistle__V1__QueryAudit, whistle__v1__query_audit__init);
     } else if (!strcmp(call, "propose_departments")) {
@@ -489,6 +492,7 @@ static Whistle__V1__Response *run(const char *who, Whistle__V1__Request *req)
     case CALL(HELLO):
     case CALL(PING):
     case CALL(RELOAD_CRL):
+    case CALL(SERVER_STATS):
     case CALL(SUBSCRIBE):
         if (api_authorize(h_st, p, req, h_now, h_a, resp)) {
             if (req->call_case == CALL(SUBSCRIBE) && !stream_allowed(p, req->subscribe->stream))
