@@ -121,7 +121,11 @@ void admin_import(call *c, const Whistle__V1__ImportDirectory *req)
                                ? arena_printf(c->a, "\n... and %zu more errors not listed; fix these and import again",
                                               r.n_errors - shown)
                                : "";
-        call_fail(c, CODE(INVALID_ARGUMENT), "%s\n%s%s", head, r.errors, more);
+        call_fail(c, CODE(INVALID_ARGUMENT), "%s", head);
+        /* The list of every bad line is this answer's substance, so it is
+         * exempt from the usual cap on status messages; the writer still
+         * cuts it to the frame limit, saying so. */
+        c->resp->status->message = arena_printf(c->a, "%s\n%s%s", head, r.errors, more);
         return;
     }
     if (rc == MDB_TXN_FULL || rc == MDB_MAP_FULL) {
@@ -420,7 +424,9 @@ void admin_move_node(call *c, const Whistle__V1__MoveNode *req)
                   *str0(n->successor) ? " and was replaced by " : "", str0(n->successor));
         return;
     }
-    Whistle__V1__Node *p = digits(np) ? directory_node_get(c->st, c->txn, np, c->a) : NULL;
+    if (check_code(c, "new_parent", np))
+        return;
+    Whistle__V1__Node *p = directory_node_get(c->st, c->txn, np, c->a);
     if (!p) {
         call_fail(c, CODE(NOT_FOUND), "new parent \"%s\" does not exist", np);
         return;

@@ -83,6 +83,28 @@ static const authz_rule rules[] = {
      "operators and admins"},
     {C(COMPLETE_TASK), "complete_task", true, R(ADMIN) | R(COMMUNITY),
      "a task is completed by its community (or an admin)"},
+
+    /* deadlines, supervision, the exception flow, statistics
+     * (docs/deadlines.md, docs/statistics.md) */
+    {C(REQUEST_EXTENSION), "request_extension", true, R(ADMIN) | R(DEPARTMENT),
+     "an extension is asked for by the department the order was sent to"},
+    {C(DECIDE_EXTENSION), "decide_extension", true, R(ADMIN) | R(OPERATOR),
+     "extensions are approved or refused by the operators of the case's street"},
+    {C(PARK), "park", true, R(ADMIN) | R(OPERATOR), "park needs operator or admin"},
+    {C(UNPARK), "unpark", true, R(ADMIN) | R(OPERATOR), "unpark needs operator or admin"},
+    {C(REOPEN), "reopen", true, R(ADMIN) | R(OPERATOR), "reopen needs operator or admin"},
+    {C(MERGE), "merge", true, R(ADMIN) | R(OPERATOR), "merge needs operator or admin"},
+    {C(REPORT_STAGE), "report_stage", true, R(ADMIN) | R(DEPARTMENT),
+     "a stage is reported by the department the order was sent to"},
+    {C(EMERGENCY_CALL), "emergency_call", true,
+     R(ADMIN) | R(OPERATOR) | R(KIOSK) | R(SENSOR) | R(INTEGRATION) | R(COMMUNITY) | R(GRID_WORKER),
+     "the emergency call is made from a kiosk or a sensor, or by those who report cases, inside their scope"},
+    {C(LIST_SUPERVISIONS), "list_supervisions", false, R(ADMIN) | R(OPERATOR) | R(DEPARTMENT),
+     "supervision records are read by operators (their scope), departments (their own) and admins"},
+    {C(GET_STATS), "stats", false,
+     R(ADMIN) | R(OPERATOR) | R(DEPARTMENT) | R(GRID_WORKER) | R(COMMUNITY) | R(INTEGRATION),
+     "statistics are read by operators, departments (their own), grid and community workers and integrations "
+     "(places in their scope), and admins"},
 };
 
 const authz_rule *authz_rule_for(int call)

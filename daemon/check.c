@@ -13,6 +13,7 @@
 
 #include "arena.h"
 #include "daemon/records.pb-c.h"
+#include "deadline.h"
 #include "store.h"
 #include "whistle/v1/whistle.pb-c.h"
 
@@ -32,6 +33,8 @@ typedef struct checker {
     MDB_txn *txn;
     MDB_dbi meta, events, ev_by_state, ev_by_node, orders, ord_by_dept, streams, stream_meta, idem, nodes,
         departments, categories, principals, audit;
+    MDB_dbi deadlines, supervisions; /* deadline.c, supervision.c */
+    bool have_deadlines;             /* a store from before them has none */
     FILE *out;
     check_report *rep;
     uint64_t order_seq, audit_seq;
@@ -262,6 +265,16 @@ static void check_case_orders(checker *ck, const Whistle__V1__Event *ev, Whistle
         violation(ck, "events", ev->ticket, "has orders but was never whistled (state %d)", ev->state);
 }
 
+/* The deadline rows a record calls for are all in the index (deadline.c
+ * derives them from the record; the save hooks keep them in step). */
+static void check_deadline_rows(checker *ck, const char *db, const char *key, uint8_t keys[][DEADLINE_KEY_MAX],
+                                const size_t *lens, size_t n, arena *a)
+{
+    for (size_t i = 0; ck->have_deadlines && i < n; i++)
+        if (!has(ck, ck->deadlines, keys[i], lens[i]))
+            violation(ck, db, key, "deadlines has no row %s for a deadline it runs", key_text(a, keys[i], lens[i]));
+}
+
 static void walk_event(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
 {
     const char *key = key_text(a, k->mv_data, k->mv_size);
@@ -288,6 +301,12 @@ static void walk_event(checker *ck, const MDB_val *k, const MDB_val *v, arena *a
         violation(ck, "events", key, "node %s is not in the tree", ev->node);
     if (!has_str(ck, ck->nodes, ev->street))
         violation(ck, "events", key, "street %s is not in the tree", ev->street);
+    {
+        uint8_t dkeys[1][DEADLINE_KEY_MAX];
+        size_t dlens[1];
+        size_t nd = deadline_event_keys(ev, dkeys, dlens);
+        check_deadline_rows(ck, "events", key, dkeys, dlens, nd, a);
+    }
     if (ev->n_timeline == 0)
         violation(ck, "events", key, "has an empty timeline (every case starts with its report)");
     else if (ev->timeline[ev->n_timeline - 1]->state != ev->state)
@@ -397,6 +416,65 @@ static void walk_order(checker *ck, const MDB_val *k, const MDB_val *v, arena *a
         if (!has(ck, ck->ord_by_dept, dk, dl + 9))
             violation(ck, "orders", key, "ord_by_dept has no row %s/%llu", o->department, (unsigned long long)id);
     }
+    uint8_t keys[DEADLINE_ROWS_MAX][DEADLINE_KEY_MAX];
+    size_t lens[DEADLINE_ROWS_MAX];
+    size_t nk = deadline_order_keys(o, keys, lens);
+    check_deadline_rows(ck, "orders", key, keys, lens, nk, a);
+}
+
+/* Each deadline row is called for by its record: an order or a case that
+ * still runs that deadline. */
+static void walk_deadline(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    (void)v;
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    const uint8_t *p = k->mv_data;
+    if (k->mv_size < 10 || k->mv_size > DEADLINE_KEY_MAX) {
+        violation(ck, "deadlines", key, "key is not due | kind | target");
+        return;
+    }
+    uint8_t keys[DEADLINE_ROWS_MAX][DEADLINE_KEY_MAX];
+    size_t lens[DEADLINE_ROWS_MAX], n = 0;
+    if (p[8] == DL_CASE) {
+        Whistle__V1__Event *ev = get(ck, ck->events, p + 9, k->mv_size - 9, &whistle__v1__event__descriptor, a);
+        if (!ev) {
+            violation(ck, "deadlines", key, "case %s does not exist",
+                      arena_strndup(a, (const char *)p + 9, k->mv_size - 9));
+            return;
+        }
+        n = deadline_event_keys(ev, keys, lens);
+    } else if (k->mv_size >= 17) {
+        Whistle__V1__Order *o = get(ck, ck->orders, p + 9, 8, &whistle__v1__order__descriptor, a);
+        if (!o) {
+            violation(ck, "deadlines", key, "order %llu does not exist", (unsigned long long)store_get_be64(p + 9));
+            return;
+        }
+        n = deadline_order_keys(o, keys, lens);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (lens[i] == k->mv_size && memcmp(keys[i], k->mv_data, k->mv_size) == 0)
+            return;
+    violation(ck, "deadlines", key, "stale: its record no longer runs this deadline");
+}
+
+static void walk_supervision(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    Whistle__V1__Supervision *s = whistle__v1__supervision__unpack(arena_allocator(a), v->mv_size, v->mv_data);
+    if (k->mv_size != 8 || !s) {
+        violation(ck, "supervisions", key, "record does not unpack as whistle.v1.Supervision");
+        return;
+    }
+    if (s->id != store_get_be64(k->mv_data))
+        violation(ck, "supervisions", key, "record's id is %llu", (unsigned long long)s->id);
+    if (!has_str(ck, ck->events, s->ticket))
+        violation(ck, "supervisions", key, "case %s does not exist", s->ticket ? s->ticket : "");
+    uint8_t ok[8];
+    store_be64(ok, s->order_id);
+    if (s->order_id && !has(ck, ck->orders, ok, 8))
+        violation(ck, "supervisions", key, "order %llu does not exist", (unsigned long long)s->order_id);
+    if (s->n_misses == 0)
+        violation(ck, "supervisions", key, "has no miss (a supervision opens with one)");
 }
 
 static void walk_ord_by_dept(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
@@ -549,6 +627,11 @@ static int open_dbs(checker *ck, char *err, size_t errlen)
             return rc;
         }
     }
+    /* the deadline index and supervision records (a store opened by a
+     * whistled older than them has neither) */
+    int drc = mdb_dbi_open(ck->txn, "deadlines", 0, &ck->deadlines);
+    int src = drc ? drc : mdb_dbi_open(ck->txn, "supervisions", 0, &ck->supervisions);
+    ck->have_deadlines = drc == 0 && src == 0;
     return 0;
 }
 
@@ -600,8 +683,11 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
             {ck.stream_meta, walk_stream_meta, "stream_meta"},
             {ck.audit, walk_audit, "audit"},
             {ck.idem, walk_idem, "idem"},
+            {ck.deadlines, walk_deadline, "deadlines"},
+            {ck.supervisions, walk_supervision, "supervisions"},
         };
-        for (size_t i = 0; !rc && i < sizeof walks / sizeof *walks; i++) {
+        size_t nwalks = sizeof walks / sizeof *walks - (ck.have_deadlines ? 0 : 2);
+        for (size_t i = 0; !rc && i < nwalks; i++) {
             rc = walk(&ck, walks[i].dbi, walks[i].fn);
             if (walks[i].fn == walk_stream_entry) {
                 arena *a = arena_new();

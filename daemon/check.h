@@ -4,7 +4,9 @@
  * violation, whatever does not agree: an index row without its record or a
  * record without its row, a stream with a gap in its seqs or a meta that
  * does not match its entries, an order whose case does not list it, a hole
- * in the audit log, a record that does not unpack. It opens the store
+ * in the audit log, a record that does not unpack, a deadline a record runs
+ * without its row in the deadline index or a row no record runs, a
+ * supervision record whose case or order is gone. It opens the store
  * read-only in one read transaction, so it sees one consistent snapshot and
  * may run while whistled is running (or on a stopped daemon's store).
  *

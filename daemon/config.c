@@ -43,6 +43,7 @@ void config_defaults(config *c)
     c->map_max = (size_t)16 << 30;
     set_str(&c->seed, "");
     c->log_level = LOG_LVL_INFO;
+    policy_defaults(&c->policy);
 }
 
 void config_free(config *c)
@@ -55,6 +56,8 @@ void config_free(config *c)
     free(c->crl);
     free(c->store_dir);
     free(c->seed);
+    free(c->test_clock);
+    policy_free(&c->policy);
     memset(c, 0, sizeof *c);
 }
 
@@ -166,7 +169,13 @@ int config_set(config *c, const char *section, const char *key, const char *valu
             return 0;
         }
     } else {
-        snprintf(err, errlen, "unknown section [%s]: expected [server], [tls], [store] or [log]", section);
+        int prc = policy_set(&c->policy, section, key, value, err, errlen);
+        if (prc <= 0)
+            return prc;
+        snprintf(err, errlen,
+                 "unknown section [%s]: expected [server], [tls], [store], [log], [calendar], [deadline] or "
+                 "[emergency]",
+                 section);
         return -1;
     }
 #undef NUM
@@ -245,6 +254,8 @@ int config_validate(const config *c, char *err, size_t errlen)
         snprintf(err, errlen, "store.map_max (%zu) is below store.map_size (%zu)", c->map_max, c->map_size);
         return -1;
     }
+    if (policy_validate(&c->policy, err, errlen) < 0)
+        return -1;
     if (*c->seed && access(c->seed, R_OK) != 0) {
         snprintf(err, errlen, "store.seed = %s: cannot read: %s", c->seed, strerror(errno));
         return -1;

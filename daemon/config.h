@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "calendar.h"
 #include "store.h"
 
 typedef struct config {
@@ -31,6 +32,11 @@ typedef struct config {
     char *seed;
     /* [log] */
     int log_level;
+    /* [calendar], [deadline], [emergency]: calendar.c */
+    deadline_policy policy;
+    /* --test-clock FILE (a flag only, never from the file): tests drive
+     * time by writing the current Unix ms into FILE. */
+    char *test_clock;
 } config;
 
 void config_defaults(config *c);

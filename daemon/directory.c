@@ -177,6 +177,84 @@ const char *directory_limit_format(const Whistle__V1__TimeLimit *l, arena *a)
     return arena_printf(a, "%u%s", l->amount, u);
 }
 
+#define MAX_STAGES 8
+
+int directory_stages_parse(const char *s, arena *a, Whistle__V1__Stage ***out, size_t *n, const char **why)
+{
+    *out = NULL;
+    *n = 0;
+    char *copy = arena_strdup(a, str0(s));
+    /* the full-width semicolon as well: a Chinese spreadsheet has it */
+    for (char *p; (p = strstr(copy, "；"));) {
+        *p = ';';
+        memmove(p + 1, p + 3, strlen(p + 3) + 1);
+    }
+    Whistle__V1__Stage **v = arena_alloc(a, (MAX_STAGES + 1) * sizeof *v);
+    for (char *save = NULL, *part = strtok_r(copy, ";", &save); part; part = strtok_r(NULL, ";", &save)) {
+        while (*part == ' ')
+            part++;
+        size_t len = strlen(part);
+        while (len && part[len - 1] == ' ')
+            part[--len] = 0;
+        if (!len)
+            continue;
+        if (*n == MAX_STAGES) {
+            *why = "at most 8 stages";
+            return -1;
+        }
+        char *sp = strrchr(part, ' ');
+        if (!sp) {
+            *why = "a stage is a name and a limit: \"责令停工/Stop work 4wh\"";
+            return -1;
+        }
+        *sp = 0;
+        Whistle__V1__Stage *st = arena_alloc(a, sizeof *st);
+        whistle__v1__stage__init(st);
+        st->limit = arena_alloc(a, sizeof *st->limit);
+        if (directory_limit_parse(sp + 1, st->limit, why) < 0)
+            return -1;
+        if (!st->limit->amount) {
+            *why = "a stage needs a limit: \"责令停工/Stop work 4wh\"";
+            return -1;
+        }
+        char *slash = strchr(part, '/');
+        if (slash) {
+            *slash = 0;
+            st->name_en = slash + 1;
+        }
+        st->name_zh = part;
+        /* one name alone: Chinese if it has any, else English */
+        if (!slash && utf8_valid(part, strlen(part))) {
+            bool ascii = true;
+            for (const char *q = part; *q; q++)
+                ascii &= (unsigned char)*q < 0x80;
+            if (ascii) {
+                st->name_en = part;
+                st->name_zh = (char *)"";
+            }
+        }
+        if (!*str0(st->name_zh) && !*str0(st->name_en)) {
+            *why = "a stage needs a name";
+            return -1;
+        }
+        v[(*n)++] = st;
+    }
+    *out = v;
+    return 0;
+}
+
+const char *directory_stages_format(const Whistle__V1__Category *k, arena *a)
+{
+    const char *s = "";
+    for (size_t i = 0; i < k->n_stages; i++) {
+        const Whistle__V1__Stage *st = k->stages[i];
+        const char *zh = str0(st->name_zh), *en = str0(st->name_en);
+        const char *name = *zh && *en ? arena_printf(a, "%s/%s", zh, en) : *zh ? zh : en;
+        s = arena_printf(a, "%s%s%s %s", s, i ? "; " : "", name, directory_limit_format(st->limit, a));
+    }
+    return s;
+}
+
 static uint32_t in_minutes(const Whistle__V1__TimeLimit *l)
 {
     if (!l)

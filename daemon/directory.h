@@ -45,6 +45,13 @@ void directory_category_mirror(Whistle__V1__Category *k);
 int directory_limit_parse(const char *s, Whistle__V1__TimeLimit *out, const char **why);
 /* The same text back ("" for no limit). */
 const char *directory_limit_format(const Whistle__V1__TimeLimit *l, arena *a);
+/* Staged limits (docs/deadlines.md) as people write them: stages separated
+ * by ';' (or '；'), each a name (中文/English, or either alone) and a limit:
+ * "责令停工/Stop work 4wh; 处罚/Penalty 7wd". At most 8. "" is none.
+ * Fills the stages (allocated in a); 0, or -1 with why. */
+int directory_stages_parse(const char *s, arena *a, Whistle__V1__Stage ***out, size_t *n, const char **why);
+/* The same text back. */
+const char *directory_stages_format(const Whistle__V1__Category *k, arena *a);
 
 /* The list calls: any principal. */
 void directory_list_nodes(call *c, const Whistle__V1__ListNodes *req);

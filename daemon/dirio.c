@@ -71,6 +71,7 @@ enum {
     C_RESOLVE_LOW,
     C_CHECK_IN_MINUTES,
     C_RESOLVE_HOURS,
+    C_STAGES,
 };
 static const colspec cat_cols[] = {
     {"code", {"编码", "代码"}, true, J_STR},
@@ -87,6 +88,7 @@ static const colspec cat_cols[] = {
     {"resolve_low", {NULL}, false, J_STR},
     {"check_in_minutes", {NULL}, false, J_INT},
     {"resolve_hours", {NULL}, false, J_INT},
+    {"stages", {"阶段时限"}, false, J_STR},
     {NULL, {NULL}, false, 0},
 };
 
@@ -1004,6 +1006,13 @@ static void categories_pass2(imp *m)
                 bad(m, r, col, "give %s or %s, not both", w ? "resolve" : "check_in",
                     w ? "resolve_hours" : "check_in_minutes");
         }
+        Whistle__V1__Stage **stages = NULL;
+        size_t ns = 0;
+        if (has(r, C_STAGES)) {
+            const char *why;
+            if (directory_stages_parse(fv(r, C_STAGES), m->a, &stages, &ns, &why) < 0)
+                bad(m, r, C_STAGES, "\"%s\": %s", fv(r, C_STAGES), why);
+        }
         if (r->bad)
             continue;
         Whistle__V1__Category *old = stored(m, T(CATEGORIES), code, r);
@@ -1020,6 +1029,10 @@ static void categories_pass2(imp *m)
         if (has(r, C_DEPTS)) {
             k->departments = deps;
             k->n_departments = nd;
+        }
+        if (has(r, C_STAGES)) {
+            k->stages = stages;
+            k->n_stages = ns;
         }
         if (any_limit) {
             /* The limits are the row's: a limit it leaves empty is none. */
@@ -1397,7 +1410,7 @@ static void csv_header(csv_buf *b, int t)
         "code,parent_code,kind,name_zh,name_en,retired,successor",
         "code,name_zh,name_en",
         ("code,name_zh,name_en,departments,check_in,resolve,check_in_urgent,resolve_urgent,check_in_high,"
-         "resolve_high,check_in_low,resolve_low"),
+         "resolve_high,check_in_low,resolve_low,stages"),
         "name,role,scope,department,enabled",
     };
     csv_append(b, headers[t], strlen(headers[t]));
@@ -1433,6 +1446,7 @@ static void csv_row(csv_buf *b, arena *a, int t, const ProtobufCMessage *m)
             csv_put(b, cat_limit(a, k, limit_prio[order[p]], 0), false);
             csv_put(b, cat_limit(a, k, limit_prio[order[p]], 1), false);
         }
+        csv_put(b, directory_stages_format(k, a), false);
         break;
     }
     case T(PRINCIPALS): {
@@ -1493,6 +1507,8 @@ static json_t *json_row(arena *a, int t, const ProtobufCMessage *m)
                 if (*v)
                     json_object_set_new(o, names[p][w], json_string(v));
             }
+        if (k->n_stages)
+            json_object_set_new(o, "stages", json_string(directory_stages_format(k, a)));
         break;
     }
     case T(PRINCIPALS): {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "deadline.h"
 #include "directory.h"
 
 #define OS(s) WHISTLE__V1__ORDER_STATE__ORDER_STATE_##s
@@ -38,12 +39,13 @@ Whistle__V1__Order *dispatch_order_get(call *c, uint64_t id)
 
 static char *order_target(call *c, uint64_t id) { return arena_printf(c->a, "order:%llu", (unsigned long long)id); }
 
-/* Stores an order (before: its packed bytes as loaded, NULL when new) and
- * audits the change; a new order also gets its ord_by_dept row. */
-static int order_save(call *c, Whistle__V1__Order *o, const void *before, size_t blen)
+int dispatch_order_save(call *c, Whistle__V1__Order *o, const void *before, size_t blen)
 {
     uint8_t key[8];
     store_be64(key, o->id);
+    /* deadline rows, statistics and supervision follow the record */
+    if (deadline_order_saving(c, o))
+        return -1;
     int rc = store_put(c->txn, c->st->orders, key, sizeof key, &o->base);
     if (!rc && !before) {
         size_t dl = strlen(o->department);
@@ -60,7 +62,7 @@ static int order_save(call *c, Whistle__V1__Order *o, const void *before, size_t
     return rc ? call_store_fail(c, rc, "saving the order") : 0;
 }
 
-static int order_load(call *c, uint64_t id, Whistle__V1__Order **out, void **bytes, size_t *len)
+int dispatch_order_load(call *c, uint64_t id, Whistle__V1__Order **out, void **bytes, size_t *len)
 {
     *out = NULL;
     if (id == 0)
@@ -152,7 +154,7 @@ void dispatch_whistle(call *c, const Whistle__V1__WhistleEvent *req)
     for (size_t i = 0; i < ev->n_order_ids; i++) {
         void *b;
         size_t l;
-        if (order_load(c, ev->order_ids[i], &old[i], &b, &l))
+        if (dispatch_order_load(c, ev->order_ids[i], &old[i], &b, &l))
             return;
         old_bytes[i] = b;
         old_len[i] = l;
@@ -190,7 +192,7 @@ void dispatch_whistle(call *c, const Whistle__V1__WhistleEvent *req)
     for (size_t i = 0; i < ev->n_order_ids; i++) {
         if (old[i]->lead && active(old[i]) && strcmp(old[i]->department, lead) != 0) {
             old[i]->lead = false;
-            if (order_save(c, old[i], old_bytes[i], old_len[i]))
+            if (dispatch_order_save(c, old[i], old_bytes[i], old_len[i]))
                 return;
         }
     }
@@ -227,7 +229,7 @@ void dispatch_whistle(call *c, const Whistle__V1__WhistleEvent *req)
         o->description = ev->description;
         o->priority = ev->priority;
         o->created_ms = c->now;
-        if (order_save(c, o, NULL, 0))
+        if (deadline_order_init(c, ev, o) || dispatch_order_save(c, o, NULL, 0))
             return;
         orders[j] = o;
         ids[ev->n_order_ids + j] = id;
@@ -318,7 +320,7 @@ static const char *order_allowed(const Whistle__V1__Order *o)
 static int order_begin(call *c, uint64_t id, Whistle__V1__Order **o, void **ob, size_t *ol,
                        Whistle__V1__Event **ev, event_snap *snap)
 {
-    if (event_role_allows(c, order_target(c, id)) || order_load(c, id, o, ob, ol))
+    if (event_role_allows(c, order_target(c, id)) || dispatch_order_load(c, id, o, ob, ol))
         return -1;
     if (c->who->role != ROLE(ADMIN) && strcmp((*o)->department, str0(c->who->department)) != 0)
         return call_deny(c, order_target(c, id),
@@ -369,7 +371,7 @@ static void order_finish(call *c, Whistle__V1__Order *o, const void *ob, size_t 
         event_timeline(c, ev, "resolved", "every department has fed back", 0, NULL);
         resolved = true;
     }
-    if (order_save(c, o, ob, ol) || event_save(c, ev, snap) || push_dept(c, ev, o, c->name) ||
+    if (dispatch_order_save(c, o, ob, ol) || event_save(c, ev, snap) || push_dept(c, ev, o, c->name) ||
         event_push(c, ev, c->name, o))
         return;
     if (resolved && event_push(c, ev, "resolved", NULL))
@@ -436,19 +438,23 @@ void dispatch_return(call *c, const Whistle__V1__ReturnOrder *req)
     order_finish(c, o, ob, ol, ev, &snap, req->reason);
 }
 
-int dispatch_rework(call *c, const Whistle__V1__Event *ev)
+int dispatch_rework(call *c, const Whistle__V1__Event *ev) { return dispatch_rework_as(c, ev, "rework"); }
+
+int dispatch_rework_as(call *c, const Whistle__V1__Event *ev, const char *action)
 {
     for (size_t i = 0; i < ev->n_order_ids; i++) {
         Whistle__V1__Order *o;
         void *ob;
         size_t ol;
-        if (order_load(c, ev->order_ids[i], &o, &ob, &ol))
+        if (dispatch_order_load(c, ev->order_ids[i], &o, &ob, &ol))
             return -1;
         if (o->state != OS(DONE))
             continue;
         o->state = OS(CHECKED_IN);
         o->done_ms = 0;
-        if (order_save(c, o, ob, ol) || push_dept(c, ev, o, "rework"))
+        o->rework_count++;
+        deadline_order_restart(c, o);
+        if (dispatch_order_save(c, o, ob, ol) || push_dept(c, ev, o, action))
             return -1;
     }
     return 0;

@@ -20,6 +20,15 @@ void dispatch_propose(call *c, const Whistle__V1__ProposeDepartments *req);
  * department gets a "rework" push. ev is the case after the change (state
  * and timeline already set). -1 with the status set on error. */
 int dispatch_rework(call *c, const Whistle__V1__Event *ev);
+/* The same with another push action ("reopen"). Each order sent back gets
+ * rework_count + 1 and a fresh resolve deadline. */
+int dispatch_rework_as(call *c, const Whistle__V1__Event *ev, const char *action);
+
+/* Loads an order with its packed bytes (the audit's "before"); -1 with the
+ * status set. Stores an order (before NULL: new) through the deadline and
+ * statistics hooks, with its audit record and, when new, its index row. */
+int dispatch_order_load(call *c, uint64_t id, Whistle__V1__Order **out, void **bytes, size_t *len);
+int dispatch_order_save(call *c, Whistle__V1__Order *o, const void *before, size_t blen);
 
 /* Whether one of the case's orders belongs to the department. */
 bool dispatch_case_has_dept(call *c, const Whistle__V1__Event *ev, const char *dept);

@@ -7,9 +7,11 @@
 #include <time.h>
 
 #include "audit.h"
+#include "deadline.h"
 #include "authz.h"
 #include "directory.h"
 #include "dispatch.h"
+#include "exception.h"
 
 #define ST(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
 #define TICKET_MAX 32
@@ -78,6 +80,9 @@ int event_allow(call *c, const Whistle__V1__Event *ev)
     const char *me = str0(w->name);
     bool in_scope = principal_covers(w, ev->node);
     bool reporter = strcmp(str0(ev->reporter), me) == 0;
+    /* The reporter of a duplicate merged into this case follows it: it may
+     * read the case, not rate it (a case is rated once, by its reporter). */
+    bool follows = reporter || exception_is_follower(ev, me);
     switch (w->role) {
     case ROLE(ADMIN):
         return 0;
@@ -114,7 +119,7 @@ int event_allow(call *c, const Whistle__V1__Event *ev)
         break;
     case ROLE(KIOSK):
         if (is(c, "get") || is(c, "rate") || is(c, "list")) {
-            if (reporter)
+            if (reporter || (follows && !is(c, "rate")))
                 return 0;
             return call_deny(c, ev->ticket, "case %s was not reported by this kiosk (rule: a kiosk sees and "
                                             "rates only the cases it reported)",
@@ -191,6 +196,9 @@ int event_save(call *c, Whistle__V1__Event *ev, const event_snap *snap)
 {
     uint8_t key[1 + 18 + 1 + TICKET_MAX + 1];
     const char *t = ev->ticket;
+    /* deadline rows, statistics and supervision follow the record */
+    if (deadline_event_saving(c, ev))
+        return -1;
     int rc = store_put(c->txn, c->st->events, t, strlen(t), &ev->base);
     MDB_val empty = {0, ""};
     if (!rc && (!snap || snap->state != ev->state)) {
@@ -330,7 +338,7 @@ int event_push(call *c, const Whistle__V1__Event *ev, const char *action, const 
     const char *rs = reporter_stream_ex(c, ev, &keep);
     if (rs && event_push_to(c, rs, ev, keep, action, order))
         return -1;
-    return 0;
+    return exception_push_followers(c, ev, action, order);
 }
 
 /* Saves a changed case, pushes the change and answers with it. */
@@ -454,6 +462,10 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
     ev->node = (char *)node;
     ev->street = (char *)street;
     ev->priority = req->priority ? req->priority : WHISTLE__V1__PRIORITY__PRIORITY_NORMAL;
+    /* A one-key emergency call is urgent whatever it says. */
+    bool emergency = ev->source == WHISTLE__V1__SOURCE__SOURCE_EMERGENCY_CALL;
+    if (emergency)
+        ev->priority = WHISTLE__V1__PRIORITY__PRIORITY_URGENT;
     ev->description = (char *)str0(req->description);
     ev->contact = (char *)str0(req->contact);
     ev->external_id = (char *)str0(req->external_id);
@@ -463,7 +475,7 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
     ev->reporter = (char *)str0(c->who->name);
     ev->created_ms = c->now;
     event_timeline(c, ev, "report", "", 0, NULL);
-    commit_change(c, ev, NULL, "report");
+    commit_change(c, ev, NULL, emergency ? "emergency" : "report");
 }
 
 /* ------------------------------------------------------------ get, list */
@@ -655,6 +667,8 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
         if (reach_filter && !principal_covers(c->who, ev->node))
             continue;
         if (own_only && strcmp(str0(ev->reporter), str0(c->who->name)) != 0)
+            continue;
+        if (req->parked && !ev->parked)
             continue;
         if (out.n == limit) {
             more = true;

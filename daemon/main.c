@@ -35,6 +35,8 @@ static void usage(FILE *out)
             "      --log-level L     error, warn, info or debug (log.level)\n"
             "      --port-file FILE  write the bound port there once listening\n"
             "      --check-config    validate the configuration and exit\n"
+            "      --test-clock FILE for tests only: read the time (Unix ms) from FILE\n"
+            "                        instead of the system clock (docs/deadlines.md)\n"
             "      --check           check the store (store.dir) record by record and\n"
             "                        index by index, print one line per violation and\n"
             "                        exit: 0 clean, 1 violations, 2 unreadable. Safe while\n"
@@ -83,17 +85,18 @@ static void add_override(struct override *o, int *n, const char *section, const 
 
 int main(int argc, char **argv)
 {
-    enum { OPT_LISTEN = 256, OPT_STATE, OPT_SEED, OPT_LOG, OPT_CHECK, OPT_PORTFILE, OPT_CHECK_STORE };
+    enum { OPT_LISTEN = 256, OPT_STATE, OPT_SEED, OPT_LOG, OPT_CHECK, OPT_PORTFILE, OPT_CHECK_STORE, OPT_TESTCLOCK };
     static const struct option opts[] = {
         {"config", required_argument, 0, 'c'},   {"listen", required_argument, 0, OPT_LISTEN},
         {"port", required_argument, 0, 'p'},     {"state-dir", required_argument, 0, OPT_STATE},
         {"seed", required_argument, 0, OPT_SEED}, {"log-level", required_argument, 0, OPT_LOG},
         {"check-config", no_argument, 0, OPT_CHECK}, {"port-file", required_argument, 0, OPT_PORTFILE},
         {"check", no_argument, 0, OPT_CHECK_STORE},
+        {"test-clock", required_argument, 0, OPT_TESTCLOCK},
         {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0},
     };
-    const char *config_path = NULL, *port_file = NULL;
+    const char *config_path = NULL, *port_file = NULL, *test_clock = NULL;
     bool check_only = false, check_store_only = false;
     struct override overrides[16];
     int n_over = 0;
@@ -109,6 +112,7 @@ int main(int argc, char **argv)
         case OPT_CHECK: check_only = true; break;
         case OPT_CHECK_STORE: check_store_only = true; break;
         case OPT_PORTFILE: port_file = optarg; break;
+        case OPT_TESTCLOCK: test_clock = optarg; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("whistled %s\n", WHISTLE_VERSION); return 0;
         default: usage(stderr); return 2;
@@ -160,6 +164,14 @@ int main(int argc, char **argv)
         return 1;
     }
     log_set_level(cfg.log_level);
+    if (test_clock) {
+        /* Only a flag, never a config key, so that no config file can turn
+         * it on: tests move time by writing FILE. */
+        cfg.test_clock = strdup(test_clock);
+        log_warn("TEST CLOCK: the time is read from %s, not from the system clock; never use --test-clock in "
+                 "production",
+                 test_clock);
+    }
     if (check_only) {
         SSL_CTX *ctx = tls_ctx_new(cfg.ca, cfg.cert, cfg.key, cfg.crl, err, sizeof err);
         if (!ctx) {
@@ -185,6 +197,7 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
+    st->policy = &cfg.policy; /* before any thread uses the store */
     if (*cfg.seed && api_seed(st, cfg.seed, now_ms(), err, sizeof err) < 0) {
         fprintf(stderr, "whistled: store.seed = %s: %s\n", cfg.seed, err);
         store_close(st);

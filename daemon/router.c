@@ -14,6 +14,11 @@
 #include "log.h"
 #include "server.h"
 
+/* No string field of any call needs more (descriptions stop at 4,000
+ * bytes; large payloads such as imports travel as bytes): a longer one is
+ * refused here, whatever the call, before it reaches the domain. */
+#define ROUTER_MAX_STRING 16384
+
 /* The request id of a frame that failed to decode, when its bytes still
  * show one: Frame.request (field 1, bytes) -> Request.id (field 1,
  * varint). 0 when unreadable. Lets a client match the error. */
@@ -84,7 +89,10 @@ static bool utf8_bytes_ok(const unsigned char *s, size_t n)
     return true;
 }
 
-const char *router_check_utf8(const ProtobufCMessage *m)
+/* Walks every string field of m (recursively, oneofs by their case):
+ * the first that is not valid UTF-8, or longer than max bytes, is returned
+ * by name (*len gets its length). */
+static const char *check_strings(const ProtobufCMessage *m, size_t max, size_t *len)
 {
     const ProtobufCMessageDescriptor *d = m->descriptor;
     for (unsigned i = 0; i < d->n_fields; i++) {
@@ -95,38 +103,36 @@ const char *router_check_utf8(const ProtobufCMessage *m)
             if (which != f->id)
                 continue;
         }
+        size_t n = 1;
+        const void *const *arr = (const void *const *)(base + f->offset);
         if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n = *(const size_t *)(base + f->quantifier_offset);
-            void *const *arr = *(void *const *const *)(base + f->offset);
-            for (size_t k = 0; k < n; k++) {
-                if (f->type == PROTOBUF_C_TYPE_STRING) {
-                    const char *s = arr[k];
-                    if (s && !utf8_bytes_ok((const unsigned char *)s, strlen(s)))
-                        return f->name;
-                } else if (f->type == PROTOBUF_C_TYPE_MESSAGE && arr[k]) {
-                    const char *bad = router_check_utf8(arr[k]);
-                    if (bad)
-                        return bad;
-                }
-            }
-            continue;
+            n = *(const size_t *)(base + f->quantifier_offset);
+            arr = *(const void *const *const *)(base + f->offset);
         }
-        if (f->type == PROTOBUF_C_TYPE_STRING) {
-            const char *s = *(const char *const *)(base + f->offset);
-            /* A string with an embedded NUL is cut at it by protobuf-c's
-             * C strings; it arrives shorter but still valid. */
-            if (s && !utf8_bytes_ok((const unsigned char *)s, strlen(s)))
-                return f->name;
-        } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-            const ProtobufCMessage *inner = *(const ProtobufCMessage *const *)(base + f->offset);
-            if (inner) {
-                const char *bad = router_check_utf8(inner);
+        for (size_t k = 0; k < n; k++) {
+            if (f->type == PROTOBUF_C_TYPE_STRING) {
+                /* A string with an embedded NUL is cut at it by
+                 * protobuf-c's C strings; it arrives shorter but valid. */
+                const char *str = arr[k];
+                size_t sl = str ? strlen(str) : 0;
+                if (str && (sl > max || !utf8_bytes_ok((const unsigned char *)str, sl))) {
+                    *len = sl;
+                    return f->name;
+                }
+            } else if (f->type == PROTOBUF_C_TYPE_MESSAGE && arr[k]) {
+                const char *bad = check_strings(arr[k], max, len);
                 if (bad)
                     return bad;
             }
         }
     }
     return NULL;
+}
+
+const char *router_check_utf8(const ProtobufCMessage *m)
+{
+    size_t len;
+    return check_strings(m, SIZE_MAX, &len);
 }
 
 static void reply_status(conn *c, uint64_t id, int code, const char *msg)
@@ -535,11 +541,16 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
                      "clients send Frame.request or Frame.push_ack only");
         goto out;
     }
-    const char *bad = router_check_utf8(&f->base);
+    size_t blen = 0;
+    const char *bad = check_strings(&f->base, ROUTER_MAX_STRING, &blen);
     uint64_t id = f->kind_case == WHISTLE__V1__FRAME__KIND_REQUEST ? f->request->id : 0;
     if (bad) {
         char msg[200];
-        snprintf(msg, sizeof msg, "field %s is not valid UTF-8", bad);
+        if (blen > ROUTER_MAX_STRING)
+            snprintf(msg, sizeof msg, "field %s is %zu bytes; a string field holds at most %d", bad, blen,
+                     ROUTER_MAX_STRING);
+        else
+            snprintf(msg, sizeof msg, "field %s is not valid UTF-8", bad);
         reply_status(c, id, WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT, msg);
         goto out;
     }

@@ -13,7 +13,9 @@
 #include "api.h"
 #include "audit.h"
 #include "domain.h"
+#include "deadline.h"
 #include "log.h"
+#include "reply.h"
 
 #ifdef HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
@@ -176,22 +178,9 @@ void conn_send(conn *c, const uint8_t *bytes, size_t len)
 
 void conn_send_response(conn *c, const Whistle__V1__Response *resp)
 {
-    Whistle__V1__Frame f = WHISTLE__V1__FRAME__INIT;
-    f.kind_case = WHISTLE__V1__FRAME__KIND_RESPONSE;
-    f.response = (Whistle__V1__Response *)resp;
     uint8_t *out;
     size_t len;
-    if (whistle_frame_pack(&f, c->srv->cfg->max_frame, &out, &len) != 0) {
-        Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
-        st.code = WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED;
-        st.message = "the result is larger than the frame limit; ask for less (a smaller limit)";
-        Whistle__V1__Response small = WHISTLE__V1__RESPONSE__INIT;
-        small.id = resp->id;
-        small.status = &st;
-        f.response = &small;
-        if (whistle_frame_pack(&f, c->srv->cfg->max_frame, &out, &len) != 0)
-            return;
-    }
+    reply_pack(resp, c->srv->cfg->max_frame, &out, &len);
     conn_send(c, out, len);
     free(out);
 }
@@ -496,6 +485,14 @@ static void on_writer_done(void *ud, intent *done)
     while (done) {
         intent *it = done;
         done = it->next;
+        if (it->kind == INTENT_TICK) {
+            /* the deadline engine's own: no connection */
+            for (size_t i = 0; i < it->touched.n; i++)
+                stream_touched_add(&all, it->touched.names[i]);
+            deadline_engine_tick_done(s, it);
+            intent_free(it);
+            continue;
+        }
         conn *c = it->owner;
         if (!c) {
             /* the server's own (INTENT_FLUSH) */
@@ -527,6 +524,8 @@ static void on_writer_done(void *ud, intent *done)
     }
     server_streams_touched(s, &all);
     stream_touched_clear(&all);
+    /* a write may have added an earlier deadline */
+    deadline_engine_rearm(s);
     maybe_finish_drain(s);
 }
 
@@ -701,6 +700,7 @@ void server_drain(server *s)
     uv_timer_start(&s->drain_timer, on_drain_timeout, (uint64_t)s->cfg->drain_timeout * 1000, 0);
     /* The writer finishes what was queued and hands it back now. */
     writer_stop(s->w);
+    deadline_engine_stop(s);
     maybe_finish_drain(s);
     if (!s->conns && !uv_is_closing((uv_handle_t *)&s->drain_timer))
         uv_close((uv_handle_t *)&s->drain_timer, NULL);
@@ -836,6 +836,16 @@ int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, 
     s->cfg = cfg;
     s->st = st;
     s->clock = real_clock;
+    if (cfg->test_clock) {
+        s->test_clock = calloc(1, sizeof *s->test_clock);
+        if (!s->test_clock) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        s->test_clock->path = cfg->test_clock;
+        s->clock = deadline_file_clock;
+        s->clock_ctx = s->test_clock;
+    }
     s->ssl_ctx = tls_ctx_new(cfg->ca, cfg->cert, cfg->key, cfg->crl, err, errlen);
     if (!s->ssl_ctx)
         return -1;
@@ -878,6 +888,10 @@ int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, 
     s->drain_timer.data = s;
     if (cfg->sync == STORE_SYNC_NONE)
         uv_timer_start(&s->sync_timer, on_sync, cfg->sync_interval_ms, cfg->sync_interval_ms);
+    if (deadline_engine_start(s) != 0) {
+        snprintf(err, errlen, "cannot start the deadline timer");
+        return -1;
+    }
     return 0;
 }
 
@@ -898,4 +912,6 @@ void server_free(server *s)
     s->w = NULL;
     SSL_CTX_free(s->ssl_ctx);
     s->ssl_ctx = NULL;
+    free(s->test_clock);
+    s->test_clock = NULL;
 }

@@ -32,6 +32,11 @@
  *   tasks        u64 BE id -> whistle.v1.Task
  *   task_by_comm community code | '/' | u64 BE id -> ""
  *   task_by_dept department code | '/' | u64 BE id -> ""  (street pushes: "")
+ *   deadlines    i64 BE due ms | u8 kind | target -> ""   (deadline.c: one row
+ *                per running deadline; target = u64 BE order id [+ u8
+ *                stage] or a ticket)
+ *   supervisions u64 BE id -> whistle.v1.Supervision   (supervision.c)
+ *   stats        dimension | '|' | bucket | '|' | metric -> i64 BE (stats.c)
  */
 #ifndef WHISTLED_STORE_H
 #define WHISTLED_STORE_H
@@ -64,6 +69,10 @@ typedef struct store {
     MDB_dbi meta, events, ev_by_state, ev_by_node, orders, ord_by_dept, streams,
         stream_meta, idem, nodes, departments, categories, principals, audit;
     MDB_dbi audit_by_time, audit_by_principal, audit_by_target, admission, tasks, task_by_comm, task_by_dept;
+    MDB_dbi deadlines, supervisions, stats;
+    /* The deadline policy and working calendar (calendar.h), set once at
+     * start before any thread uses the store; NULL: the defaults. */
+    const struct deadline_policy *policy;
     /* loop thread's cached read transaction (MDB_NOTLS, reset/renew) */
     MDB_txn *rtxn;
     bool rtxn_live;

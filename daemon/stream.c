@@ -171,7 +171,10 @@ void stream_default_for(const Whistle__V1__Principal *who, char *buf, size_t len
     case WHISTLE__V1__ROLE__ROLE_ADMIN:
         break;
     case WHISTLE__V1__ROLE__ROLE_OPERATOR:
-        snprintf(buf, len, "street:%s", who->scope ? who->scope : "");
+        /* a district's command center (a 6-digit scope) has the district's
+         * escalations; a street's its case feed */
+        snprintf(buf, len, "%s:%s", who->scope && strlen(who->scope) == 6 ? "district" : "street",
+                 who->scope ? who->scope : "");
         break;
     case WHISTLE__V1__ROLE__ROLE_DEPARTMENT:
         snprintf(buf, len, "dept:%s", who->department ? who->department : "");
@@ -195,6 +198,8 @@ bool stream_allowed(const Whistle__V1__Principal *who, const char *name)
     case WHISTLE__V1__ROLE__ROLE_OPERATOR:
         /* An operator's scope is its street (or, for a district center, a
          * district): any street feed inside it. */
+        if (has_prefix(name, "district:"))
+            return name[9] && *scope && has_prefix(name + 9, scope);
         return has_prefix(name, "street:") && name[7] && *scope && has_prefix(name + 7, scope);
     case WHISTLE__V1__ROLE__ROLE_DEPARTMENT:
         return has_prefix(name, "dept:") && who->department && *who->department &&

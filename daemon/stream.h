@@ -4,6 +4,7 @@
  * 1) with a cursor that PushAck moves. Names:
  *   dept:<department code>    a department's dispatch orders and their changes
  *   street:<street code>      a street's case feed (the operators' console)
+ *   district:<code>           a district's escalated supervision (supervision.c)
  *   principal:<name>          a reporter's own cases (kiosk, grid worker,
  *                             integration): status changes of what it reported,
  *                             and what was assigned to it

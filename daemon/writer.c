@@ -11,7 +11,9 @@
 #include "arena.h"
 #include "audit.h"
 #include "daemon/records.pb-c.h"
+#include "deadline.h"
 #include "log.h"
+#include "reply.h"
 #include "whistle/frame.h"
 
 struct writer {
@@ -54,48 +56,10 @@ void intent_free(intent *it)
  * instead of the connection dying on an oversize frame. */
 static void set_response(writer *w, intent *it, Whistle__V1__Response *resp)
 {
-    Whistle__V1__Frame f = WHISTLE__V1__FRAME__INIT;
-    f.kind_case = WHISTLE__V1__FRAME__KIND_RESPONSE;
-    f.response = resp;
     resp->id = it->req_id;
-    it->code = resp->status ? (int)resp->status->code : 0;
     free(it->out);
     it->out = NULL;
-    if (whistle_frame_pack(&f, w->max_frame, &it->out, &it->out_len) == 0)
-        return;
-    /* A refusal whose message is too long (an import's list of bad lines)
-     * keeps as many whole lines as fit, and says it was cut. */
-    const char *msg = resp->status ? resp->status->message : NULL;
-    if (it->code != 0 && msg && strlen(msg) > w->max_frame / 2) {
-        size_t keep = w->max_frame / 2;
-        while (keep > 0 && msg[keep] != '\n')
-            keep--;
-        char *cut = malloc(keep + 80);
-        if (cut) {
-            memcpy(cut, msg, keep);
-            snprintf(cut + keep, 80, "\n... (cut to fit the frame limit of %u bytes)", w->max_frame);
-            Whistle__V1__Status st2 = *resp->status;
-            st2.message = cut;
-            Whistle__V1__Response r2 = WHISTLE__V1__RESPONSE__INIT;
-            r2.id = it->req_id;
-            r2.status = &st2;
-            f.response = &r2;
-            int rc = whistle_frame_pack(&f, w->max_frame, &it->out, &it->out_len);
-            free(cut);
-            if (rc == 0)
-                return;
-        }
-    }
-    Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
-    st.code = WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED;
-    st.message = "the result is larger than the frame limit; ask for less (a smaller limit)";
-    Whistle__V1__Response small = WHISTLE__V1__RESPONSE__INIT;
-    small.id = it->req_id;
-    small.status = &st;
-    f.response = &small;
-    it->code = st.code;
-    if (whistle_frame_pack(&f, w->max_frame, &it->out, &it->out_len) != 0)
-        abort(); /* a bare status always fits: the limit is at least 1 KiB */
+    it->code = reply_pack(resp, w->max_frame, &it->out, &it->out_len);
 }
 
 static void fail_intent(writer *w, intent *it, int code, const char *msg)
@@ -264,6 +228,27 @@ static void apply_audit(writer *w, MDB_txn *batch, intent *it, int64_t now)
 
 static bool answers(const intent *it) { return it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT; }
 
+/* The deadline sweep, in a nested transaction of the batch: a failure
+ * leaves the batch's other intents alone. */
+static void apply_tick(writer *w, MDB_txn *batch, intent *it, int64_t now)
+{
+    MDB_txn *child = NULL;
+    int rc = mdb_txn_begin(w->st->env, batch, 0, &child);
+    if (rc == 0) {
+        rc = deadline_sweep(w->st, child, now, &it->touched, it->tick_max, &it->tick_fired, &it->tick_more);
+        if (rc)
+            mdb_txn_abort(child);
+        else
+            rc = mdb_txn_commit(child);
+    }
+    if (rc) {
+        log_error("deadline sweep failed: %s", rc > 0 ? mdb_strerror(rc) : "see above");
+        it->code = store_status_code(rc > 0 ? rc : MDB_PANIC);
+        it->tick_fired = 0;
+        stream_touched_clear(&it->touched);
+    }
+}
+
 static void run_batch(writer *w, intent *batch)
 {
     int64_t now = w->clock(w->clock_ctx);
@@ -296,6 +281,8 @@ static void run_batch(writer *w, intent *batch)
             apply_ack(w, txn, it);
         } else if (it->kind == INTENT_AUDIT) {
             apply_audit(w, txn, it, now);
+        } else if (it->kind == INTENT_TICK) {
+            apply_tick(w, txn, it, now);
         }
     }
     if (map_full && !w->out_of_space) {
@@ -316,7 +303,13 @@ static void run_batch(writer *w, intent *batch)
         char msg[256];
         snprintf(msg, sizeof msg, "store: commit failed, nothing was changed: %s",
                  full && rc == EIO ? "short write: the disk holding the store is full" : store_strerror(rc));
-        if (!full || !w->out_of_space)
+        if (rc == MDB_MAP_FULL && !w->out_of_space)
+            /* the map filled at the commit rather than in a call: the same
+             * line as when a call finds it full */
+            log_error("store: the map is full at map_max (%zu MiB): writes are refused until there is room (reads "
+                      "go on); raise store.map_max and restart",
+                      w->st->map_max >> 20);
+        else if (!full || !w->out_of_space)
             log_error("%s%s", msg, full ? "; writes are refused until there is room (reads go on)" : "");
         w->out_of_space = full;
         for (intent *it = batch; it; it = it->next)

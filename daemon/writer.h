@@ -10,6 +10,7 @@
 #define WHISTLED_WRITER_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -23,7 +24,9 @@
  * BARRIER: changes nothing; it comes back once everything submitted before
  * it is committed, so the loop can act on a state that includes them (a
  * Subscribe from the cursor sees every PushAck received before). */
-enum { INTENT_REQUEST = 1, INTENT_ACK = 2, INTENT_AUDIT = 3, INTENT_FLUSH = 4, INTENT_BARRIER = 5 };
+enum { INTENT_REQUEST = 1, INTENT_ACK = 2, INTENT_AUDIT = 3, INTENT_FLUSH = 4, INTENT_BARRIER = 5,
+       /* TICK: the deadline engine's sweep (deadline.c); it has no owner */
+       INTENT_TICK = 6 };
 
 typedef struct intent {
     struct intent *next;
@@ -37,11 +40,14 @@ typedef struct intent {
     uint64_t ack_seq;
     char *audit_call, *audit_target, *audit_what; /* INTENT_AUDIT */
     size_t reserve;     /* bytes the write may need: the map grows first */
+    size_t tick_max;    /* INTENT_TICK: deadlines to handle at most */
     /* filled by the writer */
     uint8_t *out;       /* the response, length-prefixed, ready to send
                            (INTENT_AUDIT: set by the loop) */
     size_t out_len;
     int code;           /* its status code */
+    size_t tick_fired;  /* INTENT_TICK: deadlines handled, and whether more are due */
+    bool tick_more;
     stream_touched touched;
 } intent;
 

@@ -32,7 +32,7 @@
 # Keys are 0600. Needs a POSIX sh and the openssl CLI (1.1.1 or 3.x).
 set -eu
 
-DEFAULT_NAMES="admin operator operator2 police urban market emergency environment
+DEFAULT_NAMES="admin operator operator2 district police urban market emergency environment
 health fire housing gridworker community kiosk hotline sensor"
 CA_DAYS=3650
 LEAF_DAYS=825

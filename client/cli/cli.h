@@ -51,6 +51,8 @@ struct cmd {
 
 /* commands.c */
 extern const cmd cli_commands[];
+/* oversight.c: deadlines, supervision, exceptions, statistics */
+extern const cmd cli_oversight_commands[];
 const cmd *cli_find(const char *name);
 void cli_print_command_help(const cmd *c, FILE *out);
 /* Parses argv (argv[0] is the command's name) and runs c. Exit status. */

@@ -269,6 +269,25 @@ static void print_event(const Whistle__V1__Event *e)
         snprintf(buf, sizeof buf, "%u", e->rework_count);
         kv_print(stdout, "rework", buf, true);
     }
+    /* deadlines and the exception flow (docs/deadlines.md) */
+    if (e->due_ms) {
+        snprintf(buf, sizeof buf, "%s%s", cli_local_time(e->due_ms, false, t, sizeof t),
+                 e->due_passed ? "  (passed before it closed)" : "");
+        kv_print(stdout, "due", buf, true);
+    }
+    if (e->parked) {
+        snprintf(buf, sizeof buf, "since %s: %s", cli_local_time(e->parked_ms, false, t, sizeof t), e->park_reason);
+        kv_print(stdout, "parked", buf, true);
+    }
+    kv_print(stdout, "merged into", e->merged_into, false);
+    for (size_t i = 0; i < e->n_merged; i++)
+        kv_print(stdout, i ? "" : "merged", e->merged[i], true);
+    for (size_t i = 0; i < e->n_followers; i++)
+        kv_print(stdout, i ? "" : "followers", e->followers[i], true);
+    if (e->reopen_count) {
+        snprintf(buf, sizeof buf, "%u", e->reopen_count);
+        kv_print(stdout, "reopened", buf, true);
+    }
     if (e->n_timeline) {
         fputs("\n", stdout);
         static const char *const h[] = {"TIME", "ACTOR", "ACTION", "STATE", "NOTE"};
@@ -292,24 +311,31 @@ static void print_event(const Whistle__V1__Event *e)
 
 static void order_row(table *tb, const Whistle__V1__Order *o)
 {
-    char id[24], t[64];
+    char id[24], t[64], due[80], d[64];
     snprintf(id, sizeof id, "%" PRIu64, o->id);
+    /* the deadline it runs against now; "!" once one was missed */
+    int64_t dms = o->state == WHISTLE__V1__ORDER_STATE__ORDER_STATE_PENDING      ? o->check_in_due_ms
+                  : o->state == WHISTLE__V1__ORDER_STATE__ORDER_STATE_CHECKED_IN ? o->resolve_due_ms
+                                                                                 : 0;
+    snprintf(due, sizeof due, "%s%s%s", dms ? cli_local_time(dms, false, d, sizeof d) : "",
+             o->n_misses ? " !" : "", o->escalated ? " (district)" : "");
     const char *row[] = {id,
                          o->ticket,
                          o->department,
                          whistle_order_state_name(o->state),
                          o->lead ? "lead" : "",
                          kind_word(o->kind),
-                         cli_local_time(o->created_ms, false, t, sizeof t)};
+                         cli_local_time(o->created_ms, false, t, sizeof t),
+                         due};
     table_add(tb, row);
 }
 
-static const char *const order_header[] = {"ORDER", "TICKET", "DEPARTMENT", "STATE", "LEAD", "KIND", "CREATED"};
+static const char *const order_header[] = {"ORDER", "TICKET", "DEPARTMENT", "STATE", "LEAD", "KIND", "CREATED", "DUE"};
 
 static void print_orders(Whistle__V1__Order **orders, size_t n)
 {
     table tb;
-    table_init(&tb, 7, order_header);
+    table_init(&tb, 8, order_header);
     for (size_t i = 0; i < n; i++)
         order_row(&tb, orders[i]);
     table_print(&tb, stdout);
@@ -468,6 +494,7 @@ static int run_list(cli *x, args *a)
     if (parse_limit(a, &l.limit))
         return EXIT_USAGE;
     bool all = opt(a, "all") != NULL;
+    l.parked = opt(a, "parked") != NULL;
 
     static const char *const h[] = {"TICKET", "STATE", "CATEGORY", "NODE", "PRIORITY", "CREATED", "DESCRIPTION"};
     table tb;
@@ -755,7 +782,7 @@ static int run_orders(cli *x, args *a)
     bool all = opt(a, "all") != NULL;
 
     table tb;
-    table_init(&tb, 7, order_header);
+    table_init(&tb, 8, order_header);
     json_t *orders = json_array();
     uint64_t after = 0;
     int rc = EXIT_OK;
@@ -1184,6 +1211,7 @@ static const cmd_opt list_opts[] = {
     {"node", "CODE", "only this subtree (default: your scope)"},
     {"limit", "N", "page size (server default 50, at most 500)"},
     {"all", NULL, "follow the pages to the end"},
+    {"parked", NULL, "only the cases in the problem pool (挂账)"},
     {NULL, NULL, NULL},
 };
 static const cmd_opt note_opts[] = {{"note", "TEXT", "a note for the timeline"}, {NULL, NULL, NULL}};
@@ -1235,7 +1263,7 @@ const cmd cli_commands[] = {
     {"report", "--node CODE --category CODE [options] TEXT...", "Report a new case; prints its ticket and state.",
      report_opts, 1, -1, run_report},
     {"show", "TICKET", "Show a case with its timeline.", no_opts, 1, 1, run_show},
-    {"list", "[--state S] [--node CODE] [--limit N] [--all]", "List cases.", list_opts, 0, 0, run_list},
+    {"list", "[--state S] [--node CODE] [--limit N] [--all] [--parked]", "List cases.", list_opts, 0, 0, run_list},
     {"file", "TICKET [--note TEXT]", "File a case: accept it into the loop (立案).", note_opts, 1, 1, run_file},
     {"reject", "TICKET --reason TEXT", "Reject a case, with a reason (不予立案).", reject_opts, 1, 1, run_reject},
     {"assign", "TICKET --to NAME [--note TEXT]", "Hand a case to a grid or community worker.", assign_opts, 1, 1,
@@ -1274,6 +1302,9 @@ const cmd cli_commands[] = {
 const cmd *cli_find(const char *name)
 {
     for (const cmd *c = cli_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    for (const cmd *c = cli_oversight_commands; c->name; c++)
         if (strcmp(c->name, name) == 0)
             return c;
     return NULL;

@@ -49,6 +49,94 @@ static void emit(const char *name, Whistle__V1__Request *req)
     free(framed);
 }
 
+#define REQ(var, CALL)                                                                             \
+    Whistle__V1__Request var = WHISTLE__V1__REQUEST__INIT;                                         \
+    var.call_case = WHISTLE__V1__REQUEST__CALL_##CALL
+
+/* The calls of deadlines, supervision, exceptions and statistics
+ * (Request.call 60-69). */
+static void emit_oversight(const char *ticket)
+{
+    Whistle__V1__TimeLimit extra = WHISTLE__V1__TIME_LIMIT__INIT;
+    extra.amount = 2;
+    extra.unit = WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS;
+    Whistle__V1__RequestExtension rx = WHISTLE__V1__REQUEST_EXTENSION__INIT;
+    rx.order_id = 1;
+    rx.extra = &extra;
+    rx.reason = "owner away";
+    REQ(r_rx, REQUEST_EXTENSION);
+    r_rx.request_extension = &rx;
+    emit("request_extension", &r_rx);
+
+    Whistle__V1__DecideExtension dx = WHISTLE__V1__DECIDE_EXTENSION__INIT;
+    dx.order_id = 1;
+    dx.approve = 1;
+    REQ(r_dx, DECIDE_EXTENSION);
+    r_dx.decide_extension = &dx;
+    emit("decide_extension", &r_dx);
+
+    Whistle__V1__ParkEvent pk = WHISTLE__V1__PARK_EVENT__INIT;
+    pk.ticket = (char *)ticket;
+    pk.reason = "waiting";
+    REQ(r_pk, PARK);
+    r_pk.park = &pk;
+    emit("park", &r_pk);
+
+    Whistle__V1__UnparkEvent up = WHISTLE__V1__UNPARK_EVENT__INIT;
+    up.ticket = (char *)ticket;
+    REQ(r_up, UNPARK);
+    r_up.unpark = &up;
+    emit("unpark", &r_up);
+
+    Whistle__V1__ReopenEvent ro = WHISTLE__V1__REOPEN_EVENT__INIT;
+    ro.ticket = (char *)ticket;
+    ro.reason = "not fixed";
+    REQ(r_ro, REOPEN);
+    r_ro.reopen = &ro;
+    emit("reopen", &r_ro);
+
+    Whistle__V1__MergeEvent mg = WHISTLE__V1__MERGE_EVENT__INIT;
+    mg.ticket = "E2025112200002";
+    mg.into = (char *)ticket;
+    REQ(r_mg, MERGE);
+    r_mg.merge = &mg;
+    emit("merge", &r_mg);
+
+    Whistle__V1__ReportStage rs = WHISTLE__V1__REPORT_STAGE__INIT;
+    rs.order_id = 1;
+    rs.stage = 1;
+    REQ(r_rs, REPORT_STAGE);
+    r_rs.report_stage = &rs;
+    emit("report_stage", &r_rs);
+
+    Whistle__V1__ListSupervisions ls = WHISTLE__V1__LIST_SUPERVISIONS__INIT;
+    ls.open_only = 1;
+    ls.node = "110105001";
+    REQ(r_ls, LIST_SUPERVISIONS);
+    r_ls.list_supervisions = &ls;
+    emit("list_supervisions", &r_ls);
+
+    char *codes[] = {"urban"};
+    Whistle__V1__GetStats gs = WHISTLE__V1__GET_STATS__INIT;
+    gs.by = WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_DEPARTMENT;
+    gs.codes = codes;
+    gs.n_codes = 1;
+    gs.period = WHISTLE__V1__STATS_PERIOD__STATS_PERIOD_DAY;
+    gs.from = "2025-11-01";
+    gs.to = "2025-11-30";
+    gs.totals = 1;
+    REQ(r_gs, GET_STATS);
+    r_gs.get_stats = &gs;
+    emit("stats", &r_gs);
+
+    Whistle__V1__EmergencyCall ec = WHISTLE__V1__EMERGENCY_CALL__INIT;
+    ec.node = "110105001001001003";
+    ec.device = "sos-1";
+    REQ(r_ec, EMERGENCY_CALL);
+    r_ec.emergency_call = &ec;
+    emit("emergency_call", &r_ec);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -64,9 +152,6 @@ int main(int argc, char **argv)
     mkdir(p, 0755);
 
     const char *ticket = "E2025112200001";
-#define REQ(var, CALL)                                                                             \
-    Whistle__V1__Request var = WHISTLE__V1__REQUEST__INIT;                                         \
-    var.call_case = WHISTLE__V1__REQUEST__CALL_##CALL
 
     Whistle__V1__Hello hello = WHISTLE__V1__HELLO__INIT;
     hello.protocol_version = 1;
@@ -400,5 +485,6 @@ int main(int argc, char **argv)
     REQ(r_ct, COMPLETE_TASK);
     r_ct.complete_task = &ct;
     emit("complete-task", &r_ct);
+    emit_oversight(ticket);
     return 0;
 }

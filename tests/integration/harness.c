@@ -43,12 +43,12 @@ const char *harness_pki(void)
     char done[512];
     /* The marker names what the PKI holds, so that a build tree made
      * before a fixture was added makes the missing part. */
-    snprintf(done, sizeof done, "%s/.complete-future", WHISTLE_TEST_PKI_DIR);
+    snprintf(done, sizeof done, "%s/.complete-future-district", WHISTLE_TEST_PKI_DIR);
     if (access(done, F_OK) != 0) {
         char cmd[2048];
         const char *d = WHISTLE_TEST_PKI_DIR, *s = WHISTLE_SOURCE_DIR "/scripts/dev-pki.sh";
         snprintf(cmd, sizeof cmd,
-                 "%s %s admin operator operator2 police urban market emergency environment health fire "
+                 "%s %s admin operator operator2 district police urban market emergency environment health fire "
                  "housing gridworker community kiosk hotline sensor stranger >/dev/null && "
                  "%s revoke %s revoked >/dev/null && %s expired %s police >/dev/null && "
                  "%s future %s police >/dev/null && %s foreign %s police >/dev/null && touch %s",
@@ -96,7 +96,11 @@ static void spawn(daemon_h *d)
             dup2(fd, 2);
             close(fd);
         }
-        execl(WHISTLED_BIN, "whistled", "--config", d->conf, "--port-file", portfile, (char *)NULL);
+        if (d->clock[0])
+            execl(WHISTLED_BIN, "whistled", "--config", d->conf, "--port-file", portfile, "--test-clock", d->clock,
+                  (char *)NULL);
+        else
+            execl(WHISTLED_BIN, "whistled", "--config", d->conf, "--port-file", portfile, (char *)NULL);
         _exit(127);
     }
     d->pid = pid;
@@ -123,6 +127,32 @@ static void spawn(daemon_h *d)
         usleep(10000);
     }
     cr_assert_fail("whistled did not start listening within 30 s");
+}
+
+void harness_set_clock(daemon_h *d, int64_t ms)
+{
+    char tmp[400];
+    snprintf(tmp, sizeof tmp, "%s.tmp", d->clock);
+    FILE *f = fopen(tmp, "w");
+    cr_assert(f, "cannot write %s", tmp);
+    fprintf(f, "%lld\n", (long long)ms);
+    fclose(f);
+    cr_assert_eq(rename(tmp, d->clock), 0, "rename %s: %s", tmp, strerror(errno));
+}
+
+void harness_start_clock(daemon_h *d, const char *extra_conf, int64_t start_ms)
+{
+    memset(d, 0, sizeof *d);
+    snprintf(d->dir, sizeof d->dir, "/tmp/whistle-test-XXXXXX");
+    cr_assert(mkdtemp(d->dir), "mkdtemp: %s", strerror(errno));
+    snprintf(d->conf, sizeof d->conf, "%s/whistled.conf", d->dir);
+    snprintf(d->log, sizeof d->log, "%s/whistled.log", d->dir);
+    snprintf(d->clock, sizeof d->clock, "%s/clock", d->dir);
+    if (extra_conf)
+        snprintf(d->extra, sizeof d->extra, "%s", extra_conf);
+    harness_set_clock(d, start_ms);
+    write_conf(d);
+    spawn(d);
 }
 
 void harness_start(daemon_h *d, const char *extra_conf)

@@ -23,6 +23,7 @@ typedef struct daemon_h {
     char conf[320];
     char log[320];
     char extra[1024]; /* extra config lines, kept for restarts */
+    char clock[320];  /* the --test-clock file, or "" for the real clock */
 } daemon_h;
 
 /* The fixture PKI directory (made on first use): the demo principals plus
@@ -40,6 +41,10 @@ void harness_stop(daemon_h *d);
 void harness_kill(daemon_h *d);
 /* Starts again on the same state directory and config. */
 void harness_restart(daemon_h *d);
+/* Starts whistled on a test clock (--test-clock) reading start_ms. */
+void harness_start_clock(daemon_h *d, const char *extra_conf, int64_t start_ms);
+/* Moves the test clock (atomically: a temporary file renamed over it). */
+void harness_set_clock(daemon_h *d, int64_t ms);
 /* Stops (if running) and removes the temp dir. */
 void harness_cleanup(daemon_h *d);
 /* Whether the daemon's log contains needle. */

@@ -13,6 +13,7 @@
 #include "helpers.h"
 
 #include "authz.h"
+#include "whistle/client.h"
 
 TestSuite(matrix, .init = h_setup, .fini = h_teardown, .timeout = 120);
 
@@ -69,6 +70,17 @@ static const struct expect {
     {"push_task", B(A) | B(O) | B(D), true},
     {"list_tasks", B(A) | B(O) | B(D) | B(C), true},
     {"complete_task", B(A) | B(C), true},
+    /* deadlines, supervision, exceptions, statistics (docs/deadlines.md) */
+    {"request_extension", B(A) | B(D), true},
+    {"decide_extension", B(A) | B(O), true},
+    {"park", B(A) | B(O), true},
+    {"unpark", B(A) | B(O), true},
+    {"reopen", B(A) | B(O), true},
+    {"merge", B(A) | B(O), true},
+    {"report_stage", B(A) | B(D), true},
+    {"list_supervisions", B(A) | B(O) | B(D), true},
+    {"get_stats", B(A) | B(O) | B(D) | B(G) | B(C) | B(I), true},
+    {"emergency_call", ALL_ROLES & ~B(D), true},
 };
 #define N_EXPECT (sizeof expect / sizeof *expect)
 
@@ -102,6 +114,26 @@ Test(matrix, every_call_of_the_protocol_has_a_rule)
     cr_assert_eq(n, calls, "authz.c has a rule for a call the protocol does not have");
 }
 
+/* The client library decides which calls get an idempotency key from its
+ * own list of writes; it must agree with the daemon's table, or a retried
+ * write could be applied twice. */
+Test(matrix, client_and_daemon_agree_on_which_calls_write)
+{
+    const ProtobufCMessageDescriptor *d = &whistle__v1__request__descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+            continue;
+        const authz_rule *r = authz_rule_for((int)f->id);
+        cr_assert(r, "%s has no rule", f->name);
+        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+        req.call_case = f->id;
+        cr_assert_eq(whistle_request_is_write(&req) != 0, r->write,
+                     "%s: libwhistle says %s, daemon/authz.c says %s", f->name,
+                     whistle_request_is_write(&req) ? "write" : "read", r->write ? "write" : "read");
+    }
+}
+
 /* ------------------------------------------------------------ the fixture */
 
 #define GRID1 "110105001001001"
@@ -115,6 +147,7 @@ Test(matrix, every_call_of_the_protocol_has_a_rule)
 static struct {
     const char *w, *c, *x, *g, *cm, *i; /* cases */
     uint64_t po, uo;                    /* police's and urban's orders on w */
+    uint64_t co;                        /* fire's order on c, in the other street */
     uint64_t t_in, t_out, t_other;      /* tasks */
 } fx;
 
@@ -179,6 +212,12 @@ static void fixture(void)
     fx.po = wr->whistle->orders[0]->id;
     fx.uo = wr->whistle->orders[1]->id;
     fx.c = report("hotline", GRID_CHAOWAI, "13900139000");
+    /* an order outside the Jianwai operator's street (fire has no principal:
+     * no department's reach changes) */
+    assert_ok(h_write("admin", rq_ticket(CALL(FILE), fx.c)));
+    wr = h_write("admin", rq_whistle(fx.c, 1, "fire"));
+    assert_ok(wr);
+    fx.co = wr->whistle->orders[0]->id;
     fx.x = report("admin", GRID_OTHER, "13700137000");
     fx.g = report("gw-1", GRID1, NULL);
     file_assign(fx.g, "gw-1");
@@ -376,6 +415,59 @@ static Whistle__V1__Request *build(const char *call, const reach *x, bool in)
     } else if (!strcmp(call, "complete_task")) {
         SET(complete_task, Whistle__V1__CompleteTask, whistle__v1__complete_task__init)->task_id =
             in ? x->task_in : x->task_out;
+    } else if (!strcmp(call, "request_extension")) {
+        Whistle__V1__RequestExtension *e = SET(request_extension, Whistle__V1__RequestExtension,
+                                               whistle__v1__request_extension__init);
+        e->order_id = in ? x->order_in : x->order_out;
+        e->extra = NEW(Whistle__V1__TimeLimit, whistle__v1__time_limit__init);
+        e->extra->amount = 1;
+        e->extra->unit = WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS;
+        e->reason = "why";
+    } else if (!strcmp(call, "decide_extension")) {
+        /* the operator's reach is the case's street: an order on a case of
+         * the other street is outside it */
+        Whistle__V1__DecideExtension *e = SET(decide_extension, Whistle__V1__DecideExtension,
+                                              whistle__v1__decide_extension__init);
+        e->order_id = in ? x->order_in : fx.co;
+        e->approve = true;
+    } else if (!strcmp(call, "park")) {
+        Whistle__V1__ParkEvent *p = SET(park, Whistle__V1__ParkEvent, whistle__v1__park_event__init);
+        p->ticket = (char *)ticket;
+        p->reason = "why";
+    } else if (!strcmp(call, "unpark")) {
+        SET(unpark, Whistle__V1__UnparkEvent, whistle__v1__unpark_event__init)->ticket = (char *)ticket;
+    } else if (!strcmp(call, "reopen")) {
+        Whistle__V1__ReopenEvent *p = SET(reopen, Whistle__V1__ReopenEvent, whistle__v1__reopen_event__init);
+        p->ticket = (char *)ticket;
+        p->reason = "why";
+    } else if (!strcmp(call, "merge")) {
+        Whistle__V1__MergeEvent *m = SET(merge, Whistle__V1__MergeEvent, whistle__v1__merge_event__init);
+        m->ticket = (char *)ticket;
+        m->into = (char *)ticket;
+    } else if (!strcmp(call, "report_stage")) {
+        Whistle__V1__ReportStage *p = SET(report_stage, Whistle__V1__ReportStage, whistle__v1__report_stage__init);
+        p->order_id = in ? x->order_in : x->order_out;
+        p->stage = 1;
+    } else if (!strcmp(call, "list_supervisions")) {
+        Whistle__V1__ListSupervisions *l = SET(list_supervisions, Whistle__V1__ListSupervisions,
+                                               whistle__v1__list_supervisions__init);
+        if (x->role == D)
+            l->department = in ? "police" : "urban";
+        else
+            l->node = (char *)node;
+    } else if (!strcmp(call, "get_stats")) {
+        Whistle__V1__GetStats *g = SET(get_stats, Whistle__V1__GetStats, whistle__v1__get_stats__init);
+        g->codes = arena_alloc(h_a, sizeof(char *));
+        g->n_codes = 1;
+        if (x->role == D) {
+            g->by = WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_DEPARTMENT;
+            g->codes[0] = in ? "police" : "urban";
+        } else {
+            g->by = WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_GRID;
+            g->codes[0] = (char *)node;
+        }
+    } else if (!strcmp(call, "emergency_call")) {
+        SET(emergency_call, Whistle__V1__EmergencyCall, whistle__v1__emergency_call__init)->node = (char *)node;
     } else {
         cr_assert_fail("the matrix cannot build a %s request: add it to build()", call);
     }

@@ -1,0 +1,178 @@
+/* console.h: whistle-console, the street command center's live screen.
+ *
+ * One thread, one libuv loop: libwhistle's async connection (pushes,
+ * responses), the keyboard (a uv_poll on stdin, read with ncurses'
+ * get_wch), SIGWINCH, and timers (the countdowns tick every second; a ping
+ * every few seconds measures the server's clock; statistics refresh).
+ * Nothing ever blocks, so the screen keeps counting down while a call is in
+ * flight, and the connection comes back by itself.
+ *
+ * Files: main.c (options, the loop), net.c (connection, loading, pushes,
+ * acknowledgements, calls), model.c (cases, orders, alerts), ui.c
+ * (drawing), input.c (keys, prompts). docs/console.md is the user's guide. */
+#ifndef WHISTLE_CONSOLE_H
+#define WHISTLE_CONSOLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+#include <wchar.h>
+
+#include "whistle/async.h"
+#include "whistle/names.h"
+#include "whistle/settings.h"
+
+#include <libintl.h>
+#define _(s) gettext(s)
+#define N_(s) s /* marked for translation, translated where it is used */
+
+enum conn_state { NET_OFFLINE, NET_CONNECTING, NET_LOADING, NET_LIVE };
+enum view { VIEW_CASES, VIEW_STATS };
+
+typedef struct named {
+    char *code, *name;   /* name: Chinese if any, else English */
+    char *depts;         /* categories: the responsible departments, "a,b" */
+} named;
+
+typedef struct alert {
+    int64_t at_ms;
+    int level;           /* 0 info, 1 overdue, 2 escalated or emergency */
+    char text[300];
+} alert;
+
+#define MAX_ALERTS 64
+#define MAX_EMERGENCIES 32
+
+/* A line of the case feed: a case, or one of its orders below it. */
+typedef struct row {
+    size_t kase;         /* index into cases */
+    const Whistle__V1__Order *order; /* NULL: the case's own line */
+} row;
+
+/* The line being typed at the bottom of the screen. */
+typedef struct prompt {
+    bool active;
+    int kind;            /* what the answer is for (input.c) */
+    char label[160];
+    wchar_t buf[512];
+    size_t len, cur;
+    char ticket[40];
+    uint64_t order_id;
+    char extra[2048];    /* a first answer, for two-step prompts */
+} prompt;
+
+typedef struct console {
+    uv_loop_t *loop;
+    whistle_resolved settings;
+    /* connection */
+    whistle_conn *conn;
+    enum conn_state net;
+    char net_err[300];
+    unsigned backoff_ms;
+    int loads;           /* list calls still to answer before going live */
+    char stream[160];    /* the stream followed (HelloResult.streams[0], or --stream) */
+    char who[80];        /* principal, for the header */
+    char scope[32];
+    Whistle__V1__Role role;
+    uint64_t received;   /* highest seq applied */
+    uint64_t acked;      /* last seq acknowledged */
+    uint64_t live_from;  /* the stream's newest seq when the subscription began */
+    uint64_t reconnects;
+    /* the server's clock: server = local + offset */
+    int64_t offset_ms;
+    /* data */
+    Whistle__V1__Event **cases;
+    size_t n_cases, cap_cases;
+    Whistle__V1__Order **orders;
+    size_t n_orders, cap_orders;
+    named *cats, *depts, *nodes;
+    size_t n_cats, n_depts, n_nodes;
+    alert alerts[MAX_ALERTS];
+    size_t n_alerts;     /* ring: the newest is alerts[(n_alerts - 1) % MAX] */
+    struct {
+        char ticket[40];
+        uint64_t seq;
+    } emergencies[MAX_EMERGENCIES];
+    size_t n_emergencies;
+    char acknowledged[MAX_EMERGENCIES][40]; /* emergencies acknowledged here */
+    size_t n_acknowledged;
+    Whistle__V1__Response *stats_depts, *stats_places; /* the latest statistics */
+    bool stats_dirty;
+    /* screen */
+    enum view view;
+    row *rows;
+    size_t n_rows, cap_rows;
+    size_t sel, top;
+    char sel_ticket[40];
+    uint64_t sel_order;
+    prompt pr;
+    char status[300];
+    int64_t status_until;
+    bool help;
+    bool quit;           /* leaving: no reconnect */
+    bool fatal;          /* leaving because it cannot work: net_err says why */
+    bool closing;        /* the handles are being closed */
+    bool draw_pending;
+    /* handles */
+    uv_timer_t tick, ping, reconnect, stats, draw;
+    uv_poll_t in;
+    uv_signal_t winch, sigint, sigterm, sighup;
+} console;
+
+/* main.c */
+int64_t console_local_ms(void);
+int64_t console_now(const console *k); /* the server's clock, as measured */
+void console_status(console *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void console_redraw(console *k);
+/* Leaves: acknowledges what was handled, closes the connection and the
+ * handles; the loop then ends. */
+void console_quit(console *k);
+
+/* net.c */
+void net_start(console *k);
+void net_stop(console *k);
+void net_ping(console *k);
+void net_refresh_stats(console *k);
+void net_ack(console *k);
+/* Calls for the keys; the answer shows on the status line. */
+void net_file(console *k, const char *ticket);
+void net_reject(console *k, const char *ticket, const char *reason);
+void net_assign(console *k, const char *ticket, const char *who);
+void net_whistle(console *k, const char *ticket, const char *depts, Whistle__V1__WhistleKind kind);
+void net_close_case(console *k, const char *ticket);
+void net_verify(console *k, const char *ticket);
+void net_decide(console *k, uint64_t order, bool approve, const char *note);
+void net_park(console *k, const char *ticket, bool park, const char *reason);
+
+/* model.c */
+void model_free(console *k);
+/* Keeps the newer (by version) copy; takes ownership of nothing. */
+void model_put_event(console *k, const Whistle__V1__Event *e);
+void model_put_order(console *k, const Whistle__V1__Order *o);
+Whistle__V1__Event *model_event(console *k, const char *ticket);
+void model_alert(console *k, int level, int64_t at_ms, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* An emergency to take over the screen (unless acknowledged here before). */
+void model_emergency(console *k, const char *ticket, uint64_t seq);
+void model_acknowledge(console *k, const char *ticket);
+/* The seq below which everything is handled: acks stop before an
+ * emergency nobody has acknowledged yet. */
+uint64_t model_ack_limit(const console *k);
+void model_names(named **v, size_t *n, const char *code, const char *name, const char *depts);
+const named *model_find(const named *v, size_t n, const char *code);
+/* Rebuilds the feed's rows: open cases, most urgent first, each with its
+ * live orders. Keeps the selection on the same case or order. */
+void model_rows(console *k);
+/* The deadline an order runs against now (0: none) and what it is for. */
+int64_t model_order_due(const Whistle__V1__Order *o, const char **what);
+bool model_case_open(const Whistle__V1__Event *e);
+
+/* ui.c */
+void ui_init(void);
+void ui_draw(console *k);
+int ui_width(const char *utf8);
+
+/* input.c */
+void input_key(console *k, wint_t ch, bool is_key);
+
+#endif

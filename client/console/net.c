@@ -1,0 +1,666 @@
+/* net.c: the console's connection: connect (and reconnect with a backoff),
+ * load the street's open cases and orders, follow the stream from its
+ * acknowledged cursor, turn pushes into the model and alerts, acknowledge
+ * what has been handled, measure the server's clock, fetch statistics, and
+ * make the calls the keys ask for.
+ *
+ * Nothing is lost across a reconnect: the console acknowledges a push only
+ * once it has been applied, and never past an emergency the operator has
+ * not acknowledged, so the stream replays it after a restart or a dropped
+ * connection. Replayed entries carry older versions of records, which the
+ * model ignores. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "console.h"
+#include "whistle/client.h"
+
+#ifndef WHISTLE_VERSION
+#define WHISTLE_VERSION "0.0.0"
+#endif
+#define CALL(x) WHISTLE__V1__REQUEST__CALL_##x
+#define ES(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
+#define MAX_PAGES 10
+#define BACKOFF_MAX_MS 5000
+
+static void schedule_reconnect(console *k);
+
+/* ------------------------------------------------------------ loading */
+
+enum { LOAD_CATS = 1, LOAD_DEPTS, LOAD_NODES, LOAD_EVENTS, LOAD_ORDERS };
+
+typedef struct load {
+    console *k;
+    int what;
+    int state;
+    int page;
+} load;
+
+static void load_send(console *k, int what, int state, int page, const char *cursor, uint64_t after);
+static void on_subscribed(whistle_conn *c, int status, Whistle__V1__Response *resp, void *ud);
+
+static void subscribe(console *k)
+{
+    Whistle__V1__Subscribe s = WHISTLE__V1__SUBSCRIBE__INIT;
+    s.stream = k->stream;
+    s.from_cursor = 1; /* what was not acknowledged comes again */
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(SUBSCRIBE);
+    req.subscribe = &s;
+    if (whistle_conn_send(k->conn, &req, on_subscribed, k) < 0)
+        whistle_conn_close(k->conn);
+}
+
+static void load_done(console *k)
+{
+    if (--k->loads == 0)
+        subscribe(k);
+}
+
+static void on_load(whistle_conn *c, int status, Whistle__V1__Response *resp, void *ud)
+{
+    load *l = ud;
+    console *k = l->k;
+    (void)c;
+    if (status < 0 || !resp) {
+        free(l);
+        return; /* closed: the reconnect loads again */
+    }
+    int code = whistle_response_code(resp);
+    if (code != WHISTLE__V1__STATUS__CODE__OK) {
+        console_status(k, _("loading: %s: %s"), whistle_code_name(code), whistle_response_message(resp));
+    } else if (l->what == LOAD_CATS && resp->categories) {
+        for (size_t i = 0; i < resp->categories->n_categories; i++) {
+            const Whistle__V1__Category *cat = resp->categories->categories[i];
+            char depts[256] = "";
+            size_t o = 0;
+            for (size_t j = 0; j < cat->n_departments && o < sizeof depts; j++)
+                o += (size_t)snprintf(depts + o, sizeof depts - o, "%s%s", j ? "," : "", cat->departments[j]);
+            model_names(&k->cats, &k->n_cats, cat->code, *cat->name_zh ? cat->name_zh : cat->name_en, depts);
+        }
+    } else if (l->what == LOAD_DEPTS && resp->departments) {
+        for (size_t i = 0; i < resp->departments->n_departments; i++) {
+            const Whistle__V1__Department *d = resp->departments->departments[i];
+            model_names(&k->depts, &k->n_depts, d->code, *d->name_zh ? d->name_zh : d->name_en, NULL);
+        }
+    } else if (l->what == LOAD_NODES && resp->nodes) {
+        for (size_t i = 0; i < resp->nodes->n_nodes; i++) {
+            const Whistle__V1__Node *n = resp->nodes->nodes[i];
+            model_names(&k->nodes, &k->n_nodes, n->code, *n->name_zh ? n->name_zh : n->name_en, NULL);
+        }
+    } else if (l->what == LOAD_EVENTS && resp->events) {
+        for (size_t i = 0; i < resp->events->n_events; i++)
+            model_put_event(k, resp->events->events[i]);
+        if (*resp->events->next_cursor && l->page + 1 < MAX_PAGES) {
+            load_send(k, LOAD_EVENTS, l->state, l->page + 1, resp->events->next_cursor, 0);
+            whistle_response_free(resp);
+            free(l);
+            return;
+        }
+    } else if (l->what == LOAD_ORDERS && resp->orders) {
+        for (size_t i = 0; i < resp->orders->n_orders; i++)
+            model_put_order(k, resp->orders->orders[i]);
+        if (resp->orders->next_after_id && l->page + 1 < MAX_PAGES) {
+            load_send(k, LOAD_ORDERS, l->state, l->page + 1, NULL, resp->orders->next_after_id);
+            whistle_response_free(resp);
+            free(l);
+            return;
+        }
+    }
+    whistle_response_free(resp);
+    free(l);
+    load_done(k);
+    console_redraw(k);
+}
+
+static void load_send(console *k, int what, int state, int page, const char *cursor, uint64_t after)
+{
+    load *l = calloc(1, sizeof *l);
+    if (!l)
+        abort();
+    l->k = k;
+    l->what = what;
+    l->state = state;
+    l->page = page;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    Whistle__V1__ListCategories lc = WHISTLE__V1__LIST_CATEGORIES__INIT;
+    Whistle__V1__ListDepartments ld = WHISTLE__V1__LIST_DEPARTMENTS__INIT;
+    Whistle__V1__ListNodes ln = WHISTLE__V1__LIST_NODES__INIT;
+    Whistle__V1__ListEvents le = WHISTLE__V1__LIST_EVENTS__INIT;
+    Whistle__V1__ListOrders lo = WHISTLE__V1__LIST_ORDERS__INIT;
+    switch (what) {
+    case LOAD_CATS:
+        req.call_case = CALL(LIST_CATEGORIES);
+        req.list_categories = &lc;
+        break;
+    case LOAD_DEPTS:
+        req.call_case = CALL(LIST_DEPARTMENTS);
+        req.list_departments = &ld;
+        break;
+    case LOAD_NODES:
+        req.call_case = CALL(LIST_NODES);
+        req.list_nodes = &ln;
+        break;
+    case LOAD_EVENTS:
+        req.call_case = CALL(LIST_EVENTS);
+        le.state = state;
+        le.limit = 500;
+        le.cursor = (char *)(cursor ? cursor : "");
+        req.list_events = &le;
+        break;
+    default:
+        req.call_case = CALL(LIST_ORDERS);
+        lo.state = state;
+        lo.limit = 500;
+        lo.after_id = after;
+        req.list_orders = &lo;
+        break;
+    }
+    if (whistle_conn_send(k->conn, &req, on_load, l) < 0) {
+        free(l);
+        whistle_conn_close(k->conn);
+    }
+}
+
+/* Everything the screen needs, afresh: after a reconnect the cases closed
+ * meanwhile must go, so the model starts empty (alerts and emergencies
+ * stay: they are the operator's, not the server's). */
+static void load_all(console *k)
+{
+    for (size_t i = 0; i < k->n_cases; i++)
+        whistle__v1__event__free_unpacked(k->cases[i], NULL);
+    for (size_t i = 0; i < k->n_orders; i++)
+        whistle__v1__order__free_unpacked(k->orders[i], NULL);
+    k->n_cases = k->n_orders = k->n_rows = 0;
+    size_t *counts[] = {&k->n_cats, &k->n_depts, &k->n_nodes};
+    named **lists[] = {&k->cats, &k->depts, &k->nodes};
+    for (int i = 0; i < 3; i++) {
+        for (size_t j = 0; j < *counts[i]; j++) {
+            free((*lists[i])[j].code);
+            free((*lists[i])[j].name);
+            free((*lists[i])[j].depts);
+        }
+        free(*lists[i]);
+        *lists[i] = NULL;
+        *counts[i] = 0;
+    }
+    static const int open_states[] = {ES(REPORTED), ES(FILED), ES(HANDLING), ES(WHISTLED), ES(RESOLVED),
+                                      ES(VERIFIED)};
+    k->loads = 3 + 6 + 2;
+    load_send(k, LOAD_CATS, 0, 0, NULL, 0);
+    load_send(k, LOAD_DEPTS, 0, 0, NULL, 0);
+    load_send(k, LOAD_NODES, 0, 0, NULL, 0);
+    for (size_t i = 0; i < 6; i++)
+        load_send(k, LOAD_EVENTS, open_states[i], 0, NULL, 0);
+    load_send(k, LOAD_ORDERS, WHISTLE__V1__ORDER_STATE__ORDER_STATE_PENDING, 0, NULL, 0);
+    load_send(k, LOAD_ORDERS, WHISTLE__V1__ORDER_STATE__ORDER_STATE_CHECKED_IN, 0, NULL, 0);
+}
+
+/* ------------------------------------------------------------ pushes */
+
+static const char *cat_name(console *k, const char *code)
+{
+    const named *n = model_find(k->cats, k->n_cats, code);
+    return n ? n->name : code;
+}
+
+static const char *dept_name(console *k, const char *code)
+{
+    const named *n = model_find(k->depts, k->n_depts, code);
+    return n ? n->name : code;
+}
+
+static const char *miss_words(const char *kind)
+{
+    static const struct {
+        const char *kind, *words;
+    } w[] = {
+        {"check_in", N_("check-in deadline")},
+        {"resolve", N_("resolve deadline")},
+        {"stage", N_("stage deadline")},
+        {"check_in_follow_up", N_("check-in follow-up")},
+        {"follow_up", N_("follow-up to finish")},
+    };
+    for (size_t i = 0; kind && i < sizeof w / sizeof *w; i++)
+        if (strcmp(kind, w[i].kind) == 0)
+            return _(w[i].words);
+    return kind ? kind : "";
+}
+
+static void on_push(whistle_conn *c, Whistle__V1__Push *p, void *ud)
+{
+    console *k = ud;
+    (void)c;
+    if (p->event)
+        model_put_event(k, p->event);
+    if (p->order)
+        model_put_order(k, p->order);
+    /* A live push carries the server's time of commit: the clock estimate
+     * never falls behind it. */
+    if (p->seq > k->live_from && p->at_ms > console_now(k))
+        k->offset_ms += p->at_ms - console_now(k);
+    const Whistle__V1__Event *e = p->event;
+    const Whistle__V1__Order *o = p->order;
+    const char *a = p->action ? p->action : "";
+    const char *t = e ? e->ticket : o ? o->ticket : "";
+    if (strcmp(a, "emergency") == 0) {
+        /* Only while nobody has taken it up: a replayed emergency that was
+         * filed meanwhile is history. */
+        const Whistle__V1__Event *cur = model_event(k, t);
+        if (cur && cur->state == ES(REPORTED))
+            model_emergency(k, t, p->seq);
+        model_alert(k, 2, p->at_ms, _("EMERGENCY CALL %s: %s"), t, e ? e->description : "");
+    } else if (strcmp(a, "overdue") == 0 || strcmp(a, "escalate") == 0) {
+        bool esc = strcmp(a, "escalate") == 0;
+        const Whistle__V1__Miss *m = o && o->n_misses ? o->misses[o->n_misses - 1] : NULL;
+        if (o)
+            model_alert(k, esc ? 2 : 1, p->at_ms,
+                        esc ? _("ESCALATED %s: %s #%llu missed its %s, to the district")
+                            : _("OVERDUE %s: %s #%llu missed its %s"),
+                        t, dept_name(k, o->department), (unsigned long long)o->id, miss_words(m ? m->kind : NULL));
+        else
+            model_alert(k, 1, p->at_ms, _("OVERDUE %s: past its due time"), t);
+    } else if (strcmp(a, "extension_request") == 0 && o) {
+        model_alert(k, 1, p->at_ms, _("%s asks for more time on #%llu (%s): x approve, X refuse"),
+                    dept_name(k, o->department), (unsigned long long)o->id, t);
+    } else if (strcmp(a, "return") == 0 && o) {
+        model_alert(k, 1, p->at_ms, _("%s returned #%llu (%s): %s"), dept_name(k, o->department),
+                    (unsigned long long)o->id, t, o->return_reason);
+    } else if (strcmp(a, "rate") == 0 && e && e->rating && e->rating <= 2) {
+        model_alert(k, 1, p->at_ms, _("dissatisfied: %s rated %u/5"), t, e->rating);
+    } else if (strcmp(a, "report") == 0 && e) {
+        model_alert(k, 0, p->at_ms, _("new case %s: %s"), t, cat_name(k, e->category));
+    }
+    if (p->seq > k->received)
+        k->received = p->seq;
+    k->stats_dirty = true;
+    whistle_push_free(p);
+    net_ack(k);
+    console_redraw(k);
+}
+
+void net_ack(console *k)
+{
+    if (!k->conn || k->net != NET_LIVE)
+        return;
+    uint64_t lim = model_ack_limit(k);
+    uint64_t to = k->received < lim ? k->received : lim;
+    if (to > k->acked && whistle_conn_push_ack(k->conn, k->stream, to) == 0)
+        k->acked = to;
+}
+
+static void on_subscribed(whistle_conn *c, int status, Whistle__V1__Response *resp, void *ud)
+{
+    console *k = ud;
+    if (status < 0 || !resp)
+        return;
+    int code = whistle_response_code(resp);
+    if (code != WHISTLE__V1__STATUS__CODE__OK || !resp->subscribe) {
+        snprintf(k->net_err, sizeof k->net_err, "subscribe %s: %s: %s", k->stream, whistle_code_name(code),
+                 whistle_response_message(resp));
+        whistle_response_free(resp);
+        whistle_conn_close(c);
+        return;
+    }
+    k->live_from = resp->subscribe->last_seq;
+    k->acked = resp->subscribe->cursor;
+    if (k->received < resp->subscribe->replay_after)
+        k->received = resp->subscribe->replay_after;
+    whistle_response_free(resp);
+    k->net = NET_LIVE;
+    k->net_err[0] = 0;
+    k->backoff_ms = 0;
+    if (k->reconnects)
+        console_status(k, _("connected again; resumed %s from its cursor"), k->stream);
+    net_ping(k);
+    net_refresh_stats(k);
+    console_redraw(k);
+}
+
+/* ------------------------------------------------------------ the connection */
+
+static void on_connect(whistle_conn *c, int status, void *ud)
+{
+    console *k = ud;
+    if (status < 0) {
+        snprintf(k->net_err, sizeof k->net_err, "%s", whistle_conn_error(c));
+        return; /* on_close follows */
+    }
+    const Whistle__V1__HelloResult *h = whistle_conn_hello(c);
+    if (h && h->principal) {
+        snprintf(k->who, sizeof k->who, "%s", h->principal->name);
+        snprintf(k->scope, sizeof k->scope, "%s", h->principal->scope);
+        k->role = h->principal->role;
+    }
+    if (k->role != WHISTLE__V1__ROLE__ROLE_OPERATOR && k->role != WHISTLE__V1__ROLE__ROLE_ADMIN) {
+        snprintf(k->net_err, sizeof k->net_err,
+                 "whistle-console is the command center's screen, for operators; %s is a %s (whistle watch "
+                 "follows any principal's stream)",
+                 k->who, whistle_role_name(k->role));
+        k->fatal = true;
+        console_quit(k);
+        return;
+    }
+    if (!*k->stream) {
+        if (h && h->n_streams)
+            snprintf(k->stream, sizeof k->stream, "%s", h->streams[0]);
+        else {
+            snprintf(k->net_err, sizeof k->net_err,
+                     "principal %s has no stream of its own: give --stream street:<code>", k->who);
+            k->fatal = true;
+            console_quit(k);
+            return;
+        }
+    }
+    k->net = NET_LOADING;
+    load_all(k);
+    console_redraw(k);
+}
+
+static void on_close(whistle_conn *c, int status, void *ud)
+{
+    console *k = ud;
+    if (status < 0 && *whistle_conn_error(c))
+        snprintf(k->net_err, sizeof k->net_err, "%s", whistle_conn_error(c));
+    else if (!*k->net_err)
+        snprintf(k->net_err, sizeof k->net_err, "%s", _("the connection closed"));
+    k->conn = NULL;
+    k->net = NET_OFFLINE;
+    if (!k->quit)
+        schedule_reconnect(k);
+    console_redraw(k);
+}
+
+static void connect_now(console *k)
+{
+    char err[300];
+    whistle_conn_cbs cbs = {on_connect, on_push, on_close};
+    k->settings.opts.client_name = "whistle-console/" WHISTLE_VERSION;
+    if (k->net_err[0] && k->net == NET_OFFLINE)
+        k->reconnects++;
+    int r = whistle_conn_open(k->loop, &k->settings.opts, &cbs, k, &k->conn, err, sizeof err);
+    if (r < 0) {
+        snprintf(k->net_err, sizeof k->net_err, "%s", err);
+        k->conn = NULL;
+        schedule_reconnect(k);
+        return;
+    }
+    k->net = NET_CONNECTING;
+}
+
+static void on_reconnect_timer(uv_timer_t *t)
+{
+    console *k = t->data;
+    if (!k->quit && !k->conn)
+        connect_now(k);
+    console_redraw(k);
+}
+
+static void schedule_reconnect(console *k)
+{
+    k->backoff_ms = k->backoff_ms ? k->backoff_ms * 2 : 500;
+    if (k->backoff_ms > BACKOFF_MAX_MS)
+        k->backoff_ms = BACKOFF_MAX_MS;
+    uv_timer_start(&k->reconnect, on_reconnect_timer, k->backoff_ms, 0);
+}
+
+void net_start(console *k)
+{
+    k->reconnect.data = k;
+    connect_now(k);
+}
+
+void net_stop(console *k)
+{
+    k->quit = true;
+    uv_timer_stop(&k->reconnect);
+    if (k->conn) {
+        net_ack(k);
+        whistle_conn_close(k->conn);
+    }
+}
+
+/* ------------------------------------------------------------ clock, statistics */
+
+static void on_pong(whistle_conn *c, int status, Whistle__V1__Response *resp, void *ud)
+{
+    console *k = ud;
+    (void)c;
+    if (status < 0 || !resp)
+        return;
+    if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_PING) {
+        int64_t now = console_local_ms(), sent = resp->ping->sent_ms;
+        k->offset_ms = resp->ping->server_ms - (sent + (now - sent) / 2);
+    }
+    whistle_response_free(resp);
+}
+
+void net_ping(console *k)
+{
+    if (!k->conn || k->net < NET_LOADING)
+        return;
+    Whistle__V1__Ping p = WHISTLE__V1__PING__INIT;
+    p.sent_ms = console_local_ms();
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(PING);
+    req.ping = &p;
+    whistle_conn_send(k->conn, &req, on_pong, k);
+}
+
+static void on_stats(whistle_conn *c, int status, Whistle__V1__Response *resp, void *ud)
+{
+    console *k = (console *)((uintptr_t)ud & ~(uintptr_t)1);
+    bool places = (uintptr_t)ud & 1;
+    (void)c;
+    if (status < 0 || !resp)
+        return;
+    if (whistle_response_code(resp) != WHISTLE__V1__STATUS__CODE__OK) {
+        whistle_response_free(resp);
+        return;
+    }
+    Whistle__V1__Response **slot = places ? &k->stats_places : &k->stats_depts;
+    whistle_response_free(*slot);
+    *slot = resp;
+    console_redraw(k);
+}
+
+void net_refresh_stats(console *k)
+{
+    if (!k->conn || k->net != NET_LIVE)
+        return;
+    if (k->role != WHISTLE__V1__ROLE__ROLE_OPERATOR && k->role != WHISTLE__V1__ROLE__ROLE_ADMIN)
+        return;
+    k->stats_dirty = false;
+    /* this month, on the server's clock */
+    time_t secs = (time_t)(console_now(k) / 1000);
+    struct tm tm;
+    localtime_r(&secs, &tm);
+    char from[40];
+    snprintf(from, sizeof from, "%04d-%02d-01", tm.tm_year + 1900, tm.tm_mon + 1);
+    for (int places = 0; places < 2; places++) {
+        Whistle__V1__GetStats g = WHISTLE__V1__GET_STATS__INIT;
+        g.by = places ? (strlen(k->scope) == 6 ? WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_DISTRICT
+                                               : WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_STREET)
+                      : WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_DEPARTMENT;
+        g.period = WHISTLE__V1__STATS_PERIOD__STATS_PERIOD_MONTH;
+        g.from = from;
+        char *code = k->scope;
+        if (places && *k->scope) {
+            g.codes = &code;
+            g.n_codes = 1;
+        }
+        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+        req.call_case = CALL(GET_STATS);
+        req.get_stats = &g;
+        whistle_conn_send(k->conn, &req, on_stats, (void *)((uintptr_t)k | (uintptr_t)places));
+    }
+}
+
+/* ------------------------------------------------------------ calls for the keys */
+
+typedef struct act {
+    console *k;
+    char what[120];
+} act;
+
+static void on_act(whistle_conn *c, int status, Whistle__V1__Response *resp, void *ud)
+{
+    act *a = ud;
+    console *k = a->k;
+    (void)c;
+    if (status < 0 || !resp) {
+        console_status(k, _("%s: the connection closed before the answer; check, then try again"), a->what);
+        free(a);
+        console_redraw(k);
+        return;
+    }
+    int code = whistle_response_code(resp);
+    if (code != WHISTLE__V1__STATUS__CODE__OK) {
+        console_status(k, "%s: %s: %s", a->what, whistle_code_name(code), whistle_response_message(resp));
+    } else {
+        if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT)
+            model_put_event(k, resp->event);
+        else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_ORDER)
+            model_put_order(k, resp->order);
+        else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_WHISTLE && resp->whistle) {
+            model_put_event(k, resp->whistle->event);
+            for (size_t i = 0; i < resp->whistle->n_orders; i++)
+                model_put_order(k, resp->whistle->orders[i]);
+        }
+        console_status(k, _("%s: done"), a->what);
+    }
+    whistle_response_free(resp);
+    free(a);
+    console_redraw(k);
+}
+
+static void act_send(console *k, Whistle__V1__Request *req, const char *fmt, const char *arg)
+{
+    act *a = calloc(1, sizeof *a);
+    if (!a)
+        abort();
+    a->k = k;
+    snprintf(a->what, sizeof a->what, fmt, arg);
+    if (!k->conn || k->net < NET_LOADING) {
+        console_status(k, _("%s: not connected; nothing was sent"), a->what);
+        free(a);
+        return;
+    }
+    /* A fresh key: a retry by hand after a lost answer would be a new
+     * write, which the state rules then refuse or accept as they should. */
+    char key[33];
+    if (whistle_idempotency_key(key, sizeof key) == 0)
+        req->idempotency_key = key;
+    if (whistle_conn_send(k->conn, req, on_act, a) < 0) {
+        console_status(k, _("%s: not sent: %s"), a->what, whistle_conn_error(k->conn));
+        free(a);
+        return;
+    }
+    console_status(k, _("%s..."), a->what);
+}
+
+void net_file(console *k, const char *ticket)
+{
+    Whistle__V1__FileEvent f = WHISTLE__V1__FILE_EVENT__INIT;
+    f.ticket = (char *)ticket;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(FILE);
+    req.file = &f;
+    act_send(k, &req, _("file %s"), ticket);
+}
+
+void net_reject(console *k, const char *ticket, const char *reason)
+{
+    Whistle__V1__RejectEvent r = WHISTLE__V1__REJECT_EVENT__INIT;
+    r.ticket = (char *)ticket;
+    r.reason = (char *)reason;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(REJECT);
+    req.reject = &r;
+    act_send(k, &req, _("reject %s"), ticket);
+}
+
+void net_assign(console *k, const char *ticket, const char *who)
+{
+    Whistle__V1__AssignEvent r = WHISTLE__V1__ASSIGN_EVENT__INIT;
+    r.ticket = (char *)ticket;
+    r.assignee = (char *)who;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(ASSIGN);
+    req.assign = &r;
+    act_send(k, &req, _("assign %s"), ticket);
+}
+
+void net_whistle(console *k, const char *ticket, const char *depts, Whistle__V1__WhistleKind kind)
+{
+    char *copy = strdup(depts), *list[32];
+    size_t n = 0;
+    for (char *save = NULL, *tok = strtok_r(copy, ", ", &save); tok && n < 32; tok = strtok_r(NULL, ", ", &save))
+        list[n++] = tok;
+    Whistle__V1__WhistleEvent w = WHISTLE__V1__WHISTLE_EVENT__INIT;
+    w.ticket = (char *)ticket;
+    w.departments = list;
+    w.n_departments = n;
+    w.kind = kind;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(WHISTLE);
+    req.whistle = &w;
+    act_send(k, &req, _("whistle %s"), ticket);
+    free(copy);
+}
+
+void net_close_case(console *k, const char *ticket)
+{
+    Whistle__V1__CloseEvent r = WHISTLE__V1__CLOSE_EVENT__INIT;
+    r.ticket = (char *)ticket;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(CLOSE);
+    req.close = &r;
+    act_send(k, &req, _("close %s"), ticket);
+}
+
+void net_verify(console *k, const char *ticket)
+{
+    Whistle__V1__VerifyEvent r = WHISTLE__V1__VERIFY_EVENT__INIT;
+    r.ticket = (char *)ticket;
+    r.pass = 1;
+    r.note = (char *)_("verified from the command center");
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(VERIFY);
+    req.verify = &r;
+    act_send(k, &req, _("verify %s"), ticket);
+}
+
+void net_decide(console *k, uint64_t order, bool approve, const char *note)
+{
+    Whistle__V1__DecideExtension d = WHISTLE__V1__DECIDE_EXTENSION__INIT;
+    d.order_id = order;
+    d.approve = approve;
+    d.note = (char *)(note ? note : "");
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(DECIDE_EXTENSION);
+    req.decide_extension = &d;
+    char id[32];
+    snprintf(id, sizeof id, "#%llu", (unsigned long long)order);
+    act_send(k, &req, approve ? _("approve the extension of %s") : _("refuse the extension of %s"), id);
+}
+
+void net_park(console *k, const char *ticket, bool park, const char *reason)
+{
+    Whistle__V1__ParkEvent p = WHISTLE__V1__PARK_EVENT__INIT;
+    Whistle__V1__UnparkEvent u = WHISTLE__V1__UNPARK_EVENT__INIT;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    if (park) {
+        p.ticket = (char *)ticket;
+        p.reason = (char *)reason;
+        req.call_case = CALL(PARK);
+        req.park = &p;
+    } else {
+        u.ticket = (char *)ticket;
+        req.call_case = CALL(UNPARK);
+        req.unpark = &u;
+    }
+    act_send(k, &req, park ? _("park %s") : _("unpark %s"), ticket);
+}

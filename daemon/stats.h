@@ -1,0 +1,38 @@
+/* stats.h: counters for how the work is judged (DOMAIN §5,
+ * docs/statistics.md).
+ *
+ * Each case and each order contributes a fixed set of counters, computed
+ * from its record alone (filed, closed on time, checked in on time, rated
+ * 4 or 5, ...). Whenever a record is stored, the save hook adds the
+ * difference between its new and its stored contribution to the counters
+ * of its dimensions (district, street, community and grid of its place;
+ * the department of an order) in the buckets of the day, ISO week and
+ * month in which the case was reported (the order dispatched), in the same
+ * transaction. So the counters always equal a recount from the records, and
+ * a query reads buckets, never cases.
+ *
+ * db "stats": key "<dim>:<code>|<bucket>|<metric>", value i64 BE, where dim
+ * is dept, district, street, community or grid and bucket D2026-11-21,
+ * W2026-W47 or M2026-11 (local dates on the working calendar's offset). */
+#ifndef WHISTLED_STATS_H
+#define WHISTLED_STATS_H
+
+#include "domain.h"
+
+int stats_event_changed(call *c, const Whistle__V1__Event *old, const Whistle__V1__Event *ev);
+int stats_order_changed(call *c, const Whistle__V1__Order *old, const Whistle__V1__Order *o);
+
+/* The GetStats call. */
+void stats_get(call *c, const Whistle__V1__GetStats *req);
+
+/* For tests and tools: the metric names, in the order of the contribution
+ * vectors, and the contributions themselves. */
+enum { STATS_METRICS = 32 };
+extern const char *const stats_metric_names[STATS_METRICS];
+void stats_event_contribution(const Whistle__V1__Event *ev, int64_t out[STATS_METRICS]);
+/* dept: the department's dimension (adds the case's rating); else a place. */
+void stats_order_contribution(const Whistle__V1__Order *o, bool dept, int64_t out[STATS_METRICS]);
+/* The three bucket labels (D..., W..., M...) of a time. */
+void stats_buckets(const store *st, int64_t ms, char out[3][16]);
+
+#endif

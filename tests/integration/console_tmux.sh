@@ -1,0 +1,253 @@
+#!/bin/sh
+# console_tmux.sh: whistle-console tested as a person uses it. A real
+# whistled (on a test clock) and the console in a tmux session of its own;
+# the whistle CLI plays the grid worker and the kiosk; tmux send-keys types
+# the operator's keys and capture-pane reads the screen:
+#
+#   a reported case appears; f files it; w whistles it to the departments
+#   the category proposes (Enter, Enter); the orders show their countdown;
+#   the clock passes the check-in deadline: the alert comes and the
+#   countdown goes negative; Chinese names keep the board's column; an
+#   emergency call takes over the screen until Enter; 80x24 still works;
+#   Tab shows the statistics; whistled stops, time passes, whistled comes
+#   back: the console reconnects by itself and shows what fell due meanwhile;
+#   q quits cleanly.
+#
+#   tests/integration/console_tmux.sh BUILD_DIR SOURCE_DIR
+#
+# The screens it saw are left in BUILD_DIR/console-*.txt (docs/console.md
+# shows them). Every wait is bounded.
+set -eu
+
+BUILD=$(cd "$1" && pwd)
+SRC=$(cd "$2" && pwd)
+WHISTLED=$BUILD/whistled
+CLI=$BUILD/whistle
+CONSOLE=$BUILD/whistle-console
+START=1795399200000 # Monday 2026-11-23 10:00 in Beijing
+MIN=60000
+
+if ! command -v tmux >/dev/null 2>&1; then
+    echo "console_tmux: tmux is not installed (scripts/deps.sh installs it)" >&2
+    exit 1
+fi
+
+work=$(mktemp -d /tmp/whistle-console-XXXXXX)
+sock=whistle-console-test-$$
+dpid=
+cleanup() {
+    tmux -L "$sock" kill-server 2>/dev/null || true
+    if [ -n "$dpid" ]; then
+        kill "$dpid" 2>/dev/null || true
+        wait "$dpid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+target=console
+screen() { tmux -L "$sock" capture-pane -p -t "$target"; }
+
+fail() {
+    echo "console_tmux: FAIL: $*" >&2
+    echo "---- screen" >&2
+    screen >&2 || true
+    echo "---- console stderr" >&2
+    cat "$work/console.err" >&2 2>/dev/null || true
+    echo "---- whistled log (tail)" >&2
+    tail -n 20 "$work/whistled.log" >&2 2>/dev/null || true
+    exit 1
+}
+
+# wait_for PATTERN SECONDS: until the screen shows it (grep -E)
+wait_for() {
+    i=0
+    while [ "$i" -lt $(($2 * 10)) ]; do
+        if screen | grep -Eq -- "$1"; then
+            return 0
+        fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    fail "the screen did not show /$1/ within $2 s"
+}
+
+wait_gone() {
+    i=0
+    while [ "$i" -lt $(($2 * 10)) ]; do
+        if ! screen | grep -Eq -- "$1"; then
+            return 0
+        fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    fail "the screen still shows /$1/ after $2 s"
+}
+
+set_clock() {
+    echo "$1" >"$work/clock.tmp"
+    mv "$work/clock.tmp" "$work/clock"
+}
+
+start_daemon() {
+    rm -f "$work/port"
+    "$WHISTLED" --config "$work/whistled.conf" --port-file "$work/port" --test-clock "$work/clock" \
+        >>"$work/whistled.log" 2>&1 &
+    dpid=$!
+    i=0
+    while [ ! -s "$work/port" ]; do
+        i=$((i + 1))
+        [ "$i" -lt 300 ] || fail "whistled did not start"
+        kill -0 "$dpid" 2>/dev/null || fail "whistled exited at start"
+        sleep 0.1
+    done
+}
+
+# The board's column separator must stand at the same display column on
+# every line of the feed, whatever script the names are in.
+check_alignment() {
+    cols=$(screen | sed -n '2,$p' | grep '│' | while IFS= read -r line; do
+        printf '%s' "${line%%│*}" | LC_ALL=C.UTF-8 wc -L
+    done | sort -u)
+    [ "$(printf '%s\n' "$cols" | wc -l)" -eq 1 ] || fail "the board's column moves: at columns $(echo $cols)"
+}
+
+# ---------------------------------------------------------------- set-up
+
+sh "$SRC/scripts/dev-pki.sh" "$work/pki" operator gridworker kiosk urban >/dev/null
+set_clock $START
+cat >"$work/whistled.conf" <<EOF
+[server]
+listen = 127.0.0.1
+port = 0
+[tls]
+ca = $work/pki/ca.crt
+cert = $work/pki/server.crt
+key = $work/pki/server.key
+crl = $work/pki/crl.pem
+[store]
+dir = $work/state
+seed = $SRC/conf/demo-city.json
+[log]
+level = info
+EOF
+start_daemon
+port=$(cat "$work/port")
+# a restart must come back on the same port: the console knows only it
+sed -i "s/^port = 0$/port = $port/" "$work/whistled.conf"
+
+export WHISTLE_PKI="$work/pki" WHISTLE_PORT="$port" WHISTLE_HOST=127.0.0.1
+W() { "$CLI" "$@"; }
+
+tmux -L "$sock" new-session -d -s console -x 100 -y 30 \
+    "env LANG=C.UTF-8 TZ=CST-8 WHISTLE_PKI=$work/pki WHISTLE_PORT=$port WHISTLE_HOST=127.0.0.1 \
+     $CONSOLE --as operator 2>$work/console.err; echo \"exit status \$?\" >>$work/console.err; sleep 600"
+
+# ---------------------------------------------------------------- the feed
+
+wait_for "● live" 20
+T=$(W --as gridworker report --node 110105001001001 --category 0401 "Stall blocking the pavement at gate 3" |
+    awk '{print $1}')
+[ -n "$T" ] || fail "report failed"
+wait_for "$T reported +占道经营 · 第一网格" 10
+
+tmux -L "$sock" send-keys -t console f
+wait_for "$T filed" 10
+
+# whistle: the departments the category proposes, accepted as they are
+tmux -L "$sock" send-keys -t console w
+wait_for "Whistle $T to: urban,market" 5
+tmux -L "$sock" send-keys -t console Enter
+wait_for "Kind \(routine, tackle, emergency\): routine" 5
+tmux -L "$sock" send-keys -t console Enter
+wait_for "$T whistled" 10
+wait_for "#[0-9]+ 城管执法队 pending +check-in (2:00:00|1:59:[0-9]{2})" 10
+wait_for "#[0-9]+ 市场监管所 pending +check-in (2:00:00|1:59:[0-9]{2})" 10
+screen >"$BUILD/console-whistled.txt"
+check_alignment
+
+# ---------------------------------------------------------------- the deadline
+
+set_clock $((START + 121 * MIN))
+wait_for "OVERDUE $T: .* missed its check-in deadline" 10
+wait_for "城管执法队 pending ! +check-in -0:0[0-9]:[0-9]{2}" 15
+screen >"$BUILD/console-overdue.txt"
+check_alignment
+
+# ---------------------------------------------------------------- the emergency
+
+E=$(W --as kiosk emergency --node 110105001001001003 --device sos-3-1201 --contact 13900001111 \
+    "独居老人按下呼叫按钮" | awk '{print $1}')
+[ -n "$E" ] || fail "the emergency call failed"
+wait_for "!!! 紧急呼叫  EMERGENCY CALL !!!" 5
+wait_for "$E" 2
+screen >"$BUILD/console-emergency.txt"
+# nothing but Enter (or w) lets go of it
+tmux -L "$sock" send-keys -t console j Tab
+sleep 0.3
+screen | grep -q "!!! 紧急呼叫" || fail "the emergency let go without being acknowledged"
+tmux -L "$sock" send-keys -t console Enter
+wait_gone "!!! 紧急呼叫" 5
+wait_for "$E filed +独居老人求助 · 3号楼" 10
+
+# ---------------------------------------------------------------- 80x24, statistics
+
+tmux -L "$sock" resize-window -t console -x 80 -y 24
+wait_for "^ f file r reject" 5
+[ "$(screen | wc -l)" -eq 24 ] || fail "not 24 lines at 80x24"
+wait_for "DEPARTMENTS +open +in late" 5
+check_alignment
+screen >"$BUILD/console-80x24.txt"
+tmux -L "$sock" send-keys -t console Tab
+wait_for "THIS MONTH +建外街道" 10
+wait_for "whistle +[0-9.]+% +█" 5
+screen >"$BUILD/console-stats.txt"
+tmux -L "$sock" send-keys -t console Tab
+wait_for "CASES +2 open" 5
+
+# ---------------------------------------------------------------- reconnect
+
+kill -TERM "$dpid"
+wait "$dpid" || true
+dpid=
+wait_for "offline" 10
+# four hours pass while the daemon is down: the follow-ups fall due
+set_clock $((START + 245 * MIN))
+start_daemon
+wait_for "● live" 30
+wait_for "connected again; resumed street:110105001" 10
+wait_for "ESCALATED $T" 15
+screen >"$BUILD/console-reconnected.txt"
+
+# ---------------------------------------------------------------- in Chinese
+
+# A second desk with a Chinese locale (generated or not: the console falls
+# back to C.UTF-8 and LANGUAGE): the words come from the catalog, and the
+# columns still line up.
+tmux -L "$sock" new-session -d -s zh -x 80 -y 24 \
+    "env LANG=zh_CN.UTF-8 TZ=CST-8 WHISTLE_PKI=$work/pki WHISTLE_PORT=$port WHISTLE_HOST=127.0.0.1 \
+     $CONSOLE --as operator 2>$work/console-zh.err; sleep 600"
+target=zh
+wait_for "● 在线" 20
+wait_for "$T 已吹哨 +占道经营 · 第一网格" 10
+wait_for "部门 +在办 报到 超期" 5
+check_alignment
+screen >"$BUILD/console-zh.txt"
+tmux -L "$sock" send-keys -t zh q
+target=console
+
+# ---------------------------------------------------------------- quit
+
+tmux -L "$sock" send-keys -t console q
+i=0
+until grep -q "exit status" "$work/console.err" 2>/dev/null; do
+    i=$((i + 1))
+    [ "$i" -lt 100 ] || fail "q did not quit"
+    sleep 0.1
+done
+grep -q "exit status 0" "$work/console.err" || fail "the console exited with an error"
+if grep -Eq "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:" "$work/console.err"; then
+    fail "sanitizer report from the console"
+fi
+echo "console_tmux: OK: feed, whistle, countdown, overdue, emergency, 80x24, statistics, reconnect, quit"
