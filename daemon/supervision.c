@@ -328,6 +328,16 @@ void supervision_list(call *c, const Whistle__V1__ListSupervisions *req)
     const char *node = str0(req->node), *dept = str0(req->department);
     if (oversight_role_allows(c, node))
         return;
+    /* filters are names, not text: a malformed one is refused, not
+     * silently matched against nothing */
+    if (*node && (!digits_ok(node, strlen(node)) || strlen(node) < 6 || strlen(node) > 18)) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "node \"%.40s\" is not a node code (6 to 18 digits)", node);
+        return;
+    }
+    if (*dept && !ident_ok(dept, 32)) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "department is not a department code (1 to 32 printable characters)");
+        return;
+    }
     const Whistle__V1__Principal *w = c->who;
     bool admin = w->role == ROLE(ADMIN), is_dept = w->role == ROLE(DEPARTMENT);
     if (is_dept) {

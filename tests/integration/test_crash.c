@@ -15,7 +15,7 @@
 #error "CRASHCHECK_BIN must be defined by the build"
 #endif
 
-TestSuite(crash, .timeout = 300);
+TestSuite(crash, .timeout = 600);
 
 /* Runs crashcheck with args; asserts exit 0 and that its summary says OK.
  * Its output goes to the test's output (ctest shows it on failure). */
