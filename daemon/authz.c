@@ -106,6 +106,9 @@ static const authz_rule rules[] = {
      R(ADMIN) | R(OPERATOR) | R(DEPARTMENT) | R(GRID_WORKER) | R(COMMUNITY) | R(INTEGRATION),
      "statistics are read by operators, departments (their own), grid and community workers and integrations "
      "(places in their scope), and admins"},
+
+    /* the resident's side */
+    {C(LIST_SERVICES), "services", false, AUTHZ_ALL, "the public service guide is open to every principal"},
 };
 
 const authz_rule *authz_rule_for(int call)

@@ -82,6 +82,7 @@ static const struct expect {
     {"list_supervisions", B(A) | B(O) | B(D), true},
     {"get_stats", B(A) | B(O) | B(D) | B(G) | B(C) | B(I), true},
     {"emergency_call", ALL_ROLES & ~B(D), true},
+    {"list_services", ALL_ROLES, false},
 };
 #define N_EXPECT (sizeof expect / sizeof *expect)
 
@@ -471,6 +472,8 @@ static Whistle__V1__Request *build(const char *call, const reach *x, bool in)
         }
     } else if (!strcmp(call, "emergency_call")) {
         SET(emergency_call, Whistle__V1__EmergencyCall, whistle__v1__emergency_call__init)->node = (char *)node;
+    } else if (!strcmp(call, "list_services")) {
+        SET(list_services, Whistle__V1__ListServices, whistle__v1__list_services__init);
     } else {
         cr_assert_fail("the matrix cannot build a %s request: add it to build()", call);
     }
