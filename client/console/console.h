@@ -23,15 +23,13 @@
 #include "whistle/names.h"
 #include "whistle/settings.h"
 
-#include <libintl.h>
-#define _(s) gettext(s)
-#define N_(s) s /* marked for translation, translated where it is used */
+#include "uitext.h" /* _(), N_(), display width */
 
 enum conn_state { NET_OFFLINE, NET_CONNECTING, NET_LOADING, NET_LIVE };
 enum view { VIEW_CASES, VIEW_STATS };
 
 typedef struct named {
-    char *code, *name;   /* name: Chinese if any, else English */
+    char *code, *name;   /* name: in the locale's language if the data has it */
     char *depts;         /* categories: the responsible departments, "a,b" */
 } named;
 
@@ -170,7 +168,7 @@ bool model_case_open(const Whistle__V1__Event *e);
 /* ui.c */
 void ui_init(void);
 void ui_draw(console *k);
-int ui_width(const char *utf8);
+#define ui_width uitext_width
 
 /* input.c */
 void input_key(console *k, wint_t ch, bool is_key);

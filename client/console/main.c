@@ -1,8 +1,6 @@
 /* main.c: whistle-console's options and its loop (console.h says how the
  * parts fit). */
 #include <curses.h>
-#include <langinfo.h>
-#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +16,6 @@
 #endif
 #ifndef WHISTLE_SOURCE_DIR
 #define WHISTLE_SOURCE_DIR "."
-#endif
-#ifndef WHISTLE_LOCALEDIR
-#define WHISTLE_LOCALEDIR "/usr/share/locale"
 #endif
 
 #define TICK_MS 1000
@@ -157,45 +152,6 @@ void console_quit(console *k)
             uv_close(hs[i], on_closed);
 }
 
-static bool starts_zh(const char *s) { return s && strncmp(s, "zh", 2) == 0; }
-
-static int utf8_locale(void)
-{
-    const char *want = getenv("LC_ALL");
-    if (!want || !*want)
-        want = getenv("LC_MESSAGES");
-    if (!want || !*want)
-        want = getenv("LANG");
-    bool ok = setlocale(LC_ALL, "") != NULL;
-    const char *cs = nl_langinfo(CODESET);
-    if (ok && cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0))
-        return 0;
-    /* Chinese needs wide characters: fall back to C.UTF-8 when the
-     * environment names no UTF-8 locale, or one this machine has not
-     * generated (zh_CN.UTF-8 on a minimal system): the messages then come
-     * in Chinese through LANGUAGE, which gettext honours under C.UTF-8. */
-    if (!setlocale(LC_ALL, "C.UTF-8") && !setlocale(LC_ALL, "C.utf8"))
-        return -1;
-    if (starts_zh(want) && !getenv("LANGUAGE"))
-        setenv("LANGUAGE", want, 1);
-    return 0;
-}
-
-/* Where the message catalogs are: $WHISTLE_LOCALEDIR, the installed ones,
- * or those of the build tree (a console run from build/). */
-static const char *locale_dir(void)
-{
-    const char *env = getenv("WHISTLE_LOCALEDIR");
-    if (env && *env)
-        return env;
-#ifdef WHISTLE_BUILD_LOCALEDIR
-    if (access(WHISTLE_LOCALEDIR "/zh_CN/LC_MESSAGES/whistle-console.mo", R_OK) != 0 &&
-        access(WHISTLE_BUILD_LOCALEDIR "/zh_CN/LC_MESSAGES/whistle-console.mo", R_OK) == 0)
-        return WHISTLE_BUILD_LOCALEDIR;
-#endif
-    return WHISTLE_LOCALEDIR;
-}
-
 int main(int argc, char **argv)
 {
     static const char *const keys[] = {"as", "host", "port", "cert", "key", "ca", "pki", "timeout"};
@@ -240,12 +196,10 @@ int main(int argc, char **argv)
         if (!eq)
             i++;
     }
-    if (utf8_locale() < 0) {
+    if (uitext_locale_init("whistle-console") < 0) {
         fprintf(stderr, "whistle-console: needs a UTF-8 locale (set LANG=zh_CN.UTF-8 or C.UTF-8)\n");
         return 2;
     }
-    bindtextdomain("whistle-console", locale_dir());
-    textdomain("whistle-console");
 
     static console k; /* large; and the handles must outlive main's frame anyway */
     char err[512];

@@ -78,17 +78,17 @@ static void on_load(whistle_conn *c, int status, Whistle__V1__Response *resp, vo
             size_t o = 0;
             for (size_t j = 0; j < cat->n_departments && o < sizeof depts; j++)
                 o += (size_t)snprintf(depts + o, sizeof depts - o, "%s%s", j ? "," : "", cat->departments[j]);
-            model_names(&k->cats, &k->n_cats, cat->code, *cat->name_zh ? cat->name_zh : cat->name_en, depts);
+            model_names(&k->cats, &k->n_cats, cat->code, uitext_pick(cat->name_zh, cat->name_en), depts);
         }
     } else if (l->what == LOAD_DEPTS && resp->departments) {
         for (size_t i = 0; i < resp->departments->n_departments; i++) {
             const Whistle__V1__Department *d = resp->departments->departments[i];
-            model_names(&k->depts, &k->n_depts, d->code, *d->name_zh ? d->name_zh : d->name_en, NULL);
+            model_names(&k->depts, &k->n_depts, d->code, uitext_pick(d->name_zh, d->name_en), NULL);
         }
     } else if (l->what == LOAD_NODES && resp->nodes) {
         for (size_t i = 0; i < resp->nodes->n_nodes; i++) {
             const Whistle__V1__Node *n = resp->nodes->nodes[i];
-            model_names(&k->nodes, &k->n_nodes, n->code, *n->name_zh ? n->name_zh : n->name_en, NULL);
+            model_names(&k->nodes, &k->n_nodes, n->code, uitext_pick(n->name_zh, n->name_en), NULL);
         }
     } else if (l->what == LOAD_EVENTS && resp->events) {
         for (size_t i = 0; i < resp->events->n_events; i++)

@@ -45,39 +45,6 @@ void ui_init(void)
 
 /* ------------------------------------------------------------ text by display width */
 
-/* The next character of s (a '?' for a broken byte, a space for a control
- * character) and its width. Returns the bytes it took (0 at the end). */
-static size_t next_char(const char *s, mbstate_t *st, wchar_t *wc, int *w)
-{
-    if (!*s)
-        return 0;
-    size_t n = mbrtowc(wc, s, MB_CUR_MAX, st);
-    if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
-        memset(st, 0, sizeof *st);
-        *wc = L'?';
-        n = 1;
-    }
-    if (*wc < 0x20 || *wc == 0x7f)
-        *wc = L' ';
-    *w = wcwidth(*wc);
-    if (*w < 0) {
-        *wc = L'?';
-        *w = 1;
-    }
-    return n;
-}
-
-int ui_width(const char *s)
-{
-    mbstate_t st;
-    memset(&st, 0, sizeof st);
-    int w = 0, cw;
-    wchar_t wc;
-    for (size_t n; s && (n = next_char(s, &st, &wc, &cw)); s += n)
-        w += cw;
-    return w;
-}
-
 /* Draws s at (y, x) in at most maxw columns, "…" marking a cut; then
  * spaces up to pad columns (0: none). Returns the columns written. */
 static int put(int y, int x, const char *s, int maxw, int pad, attr_t attr)
@@ -90,7 +57,7 @@ static int put(int y, int x, const char *s, int maxw, int pad, attr_t attr)
     mbstate_t st;
     memset(&st, 0, sizeof st);
     wchar_t wc;
-    for (size_t n; s && (n = next_char(s, &st, &wc, &cw)); s += n) {
+    for (size_t n; s && (n = uitext_next(s, &st, &wc, &cw)); s += n) {
         if (w + cw > maxw || (total > maxw && w + cw > maxw - 1))
             break;
         addnwstr(&wc, 1);
@@ -113,6 +80,12 @@ static void put_right(int y, int x_end, const char *s, attr_t attr)
 }
 
 /* ------------------------------------------------------------ pieces */
+
+static const char *named_or(const named *v, size_t n, const char *code, const char *fallback)
+{
+    const named *x = model_find(v, n, code);
+    return x && *x->name ? x->name : fallback;
+}
 
 static const char *name_of(const named *v, size_t n, const char *code)
 {
@@ -259,16 +232,13 @@ static void draw_case(console *k, int y, int x, int w, const Whistle__V1__Event 
 
 static void draw_order(console *k, int y, int x, int w, const Whistle__V1__Order *o, bool sel)
 {
-    char buf[300], cd[32];
+    char buf[400], cd[32];
     int64_t now = console_now(k);
     attr_t a = sel ? A_REVERSE : A_NORMAL;
     const char *what;
     int64_t due = model_order_due(o, &what);
     const char *flags = o->escalated ? "⚑" : o->n_misses ? "!" : "";
     bool ext = o->extension && o->extension->state == WHISTLE__V1__EXTENSION_STATE__EXTENSION_STATE_PENDING;
-    snprintf(buf, sizeof buf, "  └ #%llu %s %s %s%s", (unsigned long long)o->id,
-             name_of(k->depts, k->n_depts, o->department), word(whistle_order_state_name(o->state)), flags,
-             ext ? _(" [extension?]") : "");
     char tail[64] = "";
     attr_t ta = a;
     if (due) {
@@ -280,6 +250,14 @@ static void draw_order(console *k, int y, int x, int w, const Whistle__V1__Order
         ta |= COLOR_PAIR(C_OK);
     }
     int tw = ui_width(tail);
+    /* A long department name is cut, not the order's state after it. */
+    char head[32], rest[120], name[120];
+    snprintf(head, sizeof head, "  └ #%llu ", (unsigned long long)o->id);
+    snprintf(rest, sizeof rest, " %s %s%s", word(whistle_order_state_name(o->state)), flags,
+             ext ? _(" [extension?]") : "");
+    int room = w - tw - 1 - ui_width(head) - ui_width(rest);
+    uitext_fit(name, sizeof name, name_of(k->depts, k->n_depts, o->department), room > 4 ? room : 4, false);
+    snprintf(buf, sizeof buf, "%s%s%s", head, name, rest);
     put(y, x, buf, w - tw - 1, w, a | (ext ? A_BOLD : 0));
     if (tw)
         put_right(y, x + w, tail, ta);
@@ -442,7 +420,10 @@ static void draw_stats(console *k, int y0, int x, int w, int h)
     }
     const Whistle__V1__StatsRow *r = pl && pl->n_rows ? pl->rows[pl->n_rows - 1] : NULL;
     if (r) {
-        snprintf(buf, sizeof buf, _("THIS MONTH  %s %s: %lld cases, %lld closed, %lld overdue orders"), r->name,
+        snprintf(buf, sizeof buf, _("THIS MONTH  %s %s: %lld cases, %lld closed, %lld overdue orders"),
+                 /* the directory's name in the locale's language (the row's
+                  * own name is the Chinese one) */
+                 named_or(k->nodes, k->n_nodes, r->code, r->name),
                  r->bucket, (long long)r->reported, (long long)r->closed, (long long)r->overdue);
         put(y++, x, buf, w, w, COLOR_PAIR(C_TITLE) | A_BOLD);
         struct {
@@ -464,7 +445,7 @@ static void draw_stats(console *k, int y0, int x, int w, int h)
     int half = (w - 16) / 2;
     for (size_t i = 0; i < dp->n_rows && y < y0 + h; i++) {
         const Whistle__V1__StatsRow *d = dp->rows[i];
-        put(y, x, *d->name ? d->name : d->code, 15, 16, A_NORMAL);
+        put(y, x, named_or(k->depts, k->n_depts, d->code, *d->name ? d->name : d->code), 15, 16, A_NORMAL);
         double a = d->response_rate, s = d->satisfaction_rate;
         if (a >= 0)
             bar(y, x + 16, half - 7, a, a >= 0.9 ? COLOR_PAIR(C_OK) : COLOR_PAIR(C_NEAR));

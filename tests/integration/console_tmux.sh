@@ -150,7 +150,8 @@ wait_for "● live" 20
 T=$(W --as gridworker report --node 110105001001001 --category 0401 "Stall blocking the pavement at gate 3" |
     awk '{print $1}')
 [ -n "$T" ] || fail "report failed"
-wait_for "$T reported +占道经营 · 第一网格" 10
+# in English, the names come in English too (the data has both)
+wait_for "$T reported +Street vending · Grid 1" 10
 
 tmux -L "$sock" send-keys -t console f
 wait_for "$T filed" 10
@@ -162,8 +163,8 @@ tmux -L "$sock" send-keys -t console Enter
 wait_for "Kind \(routine, tackle, emergency\): routine" 5
 tmux -L "$sock" send-keys -t console Enter
 wait_for "$T whistled" 10
-wait_for "#[0-9]+ 城管执法队 pending +check-in (2:00:00|1:59:[0-9]{2})" 10
-wait_for "#[0-9]+ 市场监管所 pending +check-in (2:00:00|1:59:[0-9]{2})" 10
+wait_for "#[0-9]+ Urban management[^│]* pending +check-in (2:00:00|1:59:[0-9]{2})" 10
+wait_for "#[0-9]+ Market supervision[^│]* pending +check-in (2:00:00|1:59:[0-9]{2})" 10
 screen >"$BUILD/console-whistled.txt"
 check_alignment
 
@@ -171,7 +172,7 @@ check_alignment
 
 set_clock $((START + 121 * MIN))
 wait_for "OVERDUE $T: .* missed its check-in deadline" 10
-wait_for "城管执法队 pending ! +check-in -0:0[0-9]:[0-9]{2}" 15
+wait_for "Urban management[^│]* pending ! +check-in -0:0[0-9]:[0-9]{2}" 15
 screen >"$BUILD/console-overdue.txt"
 check_alignment
 
@@ -189,7 +190,7 @@ sleep 0.3
 screen | grep -q "!!! 紧急呼叫" || fail "the emergency let go without being acknowledged"
 tmux -L "$sock" send-keys -t console Enter
 wait_gone "!!! 紧急呼叫" 5
-wait_for "$E filed +独居老人求助 · 3号楼" 10
+wait_for "$E filed +Elderly person living alone[^│]*" 10
 
 # ---------------------------------------------------------------- 80x24, statistics
 
@@ -200,7 +201,7 @@ wait_for "DEPARTMENTS +open +in late" 5
 check_alignment
 screen >"$BUILD/console-80x24.txt"
 tmux -L "$sock" send-keys -t console Tab
-wait_for "THIS MONTH +建外街道" 10
+wait_for "THIS MONTH +Jianwai Subdistrict" 10
 wait_for "whistle +[0-9.]+% +█" 5
 screen >"$BUILD/console-stats.txt"
 tmux -L "$sock" send-keys -t console Tab

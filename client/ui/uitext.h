@@ -1,0 +1,53 @@
+/* uitext.h: what every screen and the CLI need to speak the resident's
+ * and the operator's language: the locale and its message catalogue, the
+ * language to pick from data that carries Chinese and English, and text
+ * placed by display width (a Chinese character takes two columns, so
+ * bytes and characters both line up wrong).
+ *
+ * Used by whistle (CLI), whistle-console and whistle-kiosk; not part of
+ * libwhistle, which has no text for people. */
+#ifndef WHISTLE_UITEXT_H
+#define WHISTLE_UITEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <wchar.h>
+
+#include <libintl.h>
+#define _(s) gettext(s)
+#define N_(s) s /* marked for translation, translated where it is used */
+
+/* Sets the locale from the environment and binds the message catalogue of
+ * `domain` (po/<domain>/LANG.po). Needs a UTF-8 codeset: when the environment
+ * names none, or one this machine has not generated (zh_CN.UTF-8 on a
+ * minimal system), it falls back to C.UTF-8 and asks gettext for the
+ * wanted language through LANGUAGE. Returns 0, or -1 when not even
+ * C.UTF-8 exists (the caller says so and stops). */
+int uitext_locale_init(const char *domain);
+
+/* Whether people here want Chinese: the first of LANGUAGE, LC_ALL,
+ * LC_MESSAGES, LANG that is set starts with "zh". */
+bool uitext_lang_zh(void);
+
+/* The text in the wanted language: zh or en as uitext_lang_zh() says,
+ * the other when that one is empty, "" when both are. Never NULL. */
+const char *uitext_pick(const char *zh, const char *en);
+
+/* The next character of s and its display width: a '?' for a broken byte
+ * or an unprintable character, a space for a control character. Returns
+ * the bytes it took, 0 at the end of s. *st starts zeroed. */
+size_t uitext_next(const char *s, mbstate_t *st, wchar_t *wc, int *w);
+
+/* Display columns of s (NULL: 0). */
+int uitext_width(const char *s);
+
+/* Copies into out (cap bytes, always terminated) the longest start of s
+ * that fits in cols columns, ending in "…" when s had to be cut, then
+ * spaces up to exactly cols columns when pad is set. Never cuts a
+ * character in two. Returns the columns used. */
+int uitext_fit(char *out, size_t cap, const char *s, int cols, bool pad);
+
+/* Like uitext_fit with pad, but right-aligned: spaces first. */
+int uitext_fit_right(char *out, size_t cap, const char *s, int cols);
+
+#endif
