@@ -16,12 +16,23 @@ for p in $PKGS; do
     fi
 done
 
-[ -z "$missing" ] && exit 0
-
-echo "deps: installing$missing" >&2
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-# shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+
+if [ -n "$missing" ]; then
+    echo "deps: installing$missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    # shellcheck disable=SC2086
+    $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# The kiosk and the console are tested in Chinese and in English, in real
+# locales: generate those this machine lacks (a minimal Debian has only
+# C.UTF-8). localedef writes them to the locale archive; nothing else changes.
+for loc in zh_CN en_US; do
+    if ! locale -a 2>/dev/null | grep -qix "$loc.utf-\{0,1\}8"; then
+        echo "deps: generating the $loc.UTF-8 locale" >&2
+        $SUDO localedef -i "$loc" -c -f UTF-8 -A /usr/share/locale/locale.alias "$loc.UTF-8"
+    fi
+done
