@@ -183,8 +183,9 @@ static void page_draw(kiosk *k, tpage *p, int x, int top, int height)
     }
     if (more) {
         char m[120];
-        snprintf(m, sizeof m, "%s%s", k->scroll > 0 ? _("↑ more above") : "",
-                 k->scroll < maxs ? (k->scroll > 0 ? _("   ↓ more below") : _("↓ more below")) : "");
+        bool above = k->scroll > 0, below = k->scroll < maxs;
+        snprintf(m, sizeof m, "%s%s%s", above ? _("↑ more above") : "", above && below ? "   " : "",
+                 below ? _("↓ more below") : "");
         put(top + rows, x, m, COLS - x - 1, 0, COLOR_PAIR(C_DIM) | A_BOLD);
     }
 }
@@ -212,6 +213,30 @@ static void place_path(const kiosk *k, char *out, size_t len)
     for (size_t i = 0; i < k->d.depth; i++) {
         size_t o = strlen(out);
         snprintf(out + o, len - o, " › %s", node_name(k, k->d.place[i]));
+    }
+}
+
+/* A place by its path from the kiosk's community down ("永安里社区 › 第一网格
+ * › 3号楼"); just its name when it is not below the community. */
+static void node_path(const kiosk *k, const char *code, char *out, size_t len)
+{
+    const char *chain[8];
+    size_t n = 0;
+    const Whistle__V1__Node *nd = net_node(k, code);
+    while (nd && n < 8) {
+        chain[n++] = nd->code;
+        if (strcmp(nd->code, k->scope) == 0)
+            break;
+        nd = net_node(k, nd->parent);
+    }
+    out[0] = 0;
+    if (!n) {
+        snprintf(out, len, "%s", code);
+        return;
+    }
+    while (n--) {
+        size_t o = strlen(out);
+        snprintf(out + o, len - o, "%s%s", o ? " › " : "", node_name(k, chain[n]));
     }
 }
 
@@ -723,18 +748,23 @@ static void result_page(kiosk *k, tpage *p)
     if (!e)
         return;
     char b[1200], when[40];
-    const char *labels[] = {_("Problem:"), _("Where:"), _("Reported:"), _("Now:")};
+    const char *labels[] = {_("Problem:"), _("Where:"), _("You wrote:"), _("Reported:"), _("Now:")};
     int hang = 0;
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < 5; i++) {
         int w = uitext_width(labels[i]) + 2;
         hang = w > hang ? w : hang;
     }
     int64_t now = kiosk_ms();
     page_para(p, A_NORMAL, 0, labels[0], hang, cat_name(k, e->category));
-    const Whistle__V1__Node *n = net_node(k, e->node);
-    page_para(p, A_NORMAL, 0, labels[1], hang, n ? uitext_pick(n->name_zh, n->name_en) : e->node);
+    node_path(k, e->node, b, sizeof b);
+    page_para(p, A_NORMAL, 0, labels[1], hang, b);
+    /* the resident's own words, cut to a line: enough to know the case */
+    char desc[400];
+    uitext_fit(desc, sizeof desc, e->description, p->width - hang, false);
+    page_para(p, A_NORMAL, 0, labels[2], hang, desc);
+    explicit_bzero(desc, sizeof desc);
     words_when(e->created_ms, now, when, sizeof when);
-    page_para(p, A_NORMAL, 0, labels[2], hang, when);
+    page_para(p, A_NORMAL, 0, labels[3], hang, when);
     snprintf(b, sizeof b, "%s", words_state(e->state));
     if (e->state == ES(CLOSED) && e->rating) {
         size_t o = strlen(b);
@@ -743,7 +773,7 @@ static void result_page(kiosk *k, tpage *p)
         size_t o = strlen(b);
         snprintf(b + o, sizeof b - o, "%s", _(" · you can rate it: 3 on the home screen"));
     }
-    page_para(p, A_BOLD | COLOR_PAIR(C_OK), 0, labels[3], hang, b);
+    page_para(p, A_BOLD | COLOR_PAIR(C_OK), 0, labels[4], hang, b);
     page_blank(p);
     page_text(p, A_BOLD, _("What has happened:"));
     int tw = 0;
@@ -889,7 +919,7 @@ void draw_screen(kiosk *k)
         break;
     case S_MINOR:
         list_page_mark(k, S_MINOR, mark, sizeof mark);
-        snprintf(b, sizeof b, _("%s: which one?"), cat_name(k, k->d.major));
+        snprintf(b, sizeof b, _("%s, which one?"), cat_name(k, k->d.major));
         report_heading(k, 1, b, mark);
         draw_list(k, S_MINOR);
         list_keys(k, S_MINOR);
@@ -983,10 +1013,10 @@ void draw_screen(kiosk *k)
         draw_message(k, NULL);
         break;
     case S_COMMENT:
-        snprintf(b, sizeof b, _("Rate a closed ticket · step 4 of 4: a comment (optional). You chose: %u %s"),
+        snprintf(b, sizeof b, _("You chose %u: %s.\nAnything you want to add? Press Enter to send your rating."),
                  k->d.score, score_word(k->d.score));
-        draw_field_screen(k, b, _("Anything you want to add? Press Enter to send your rating."), &k->d.comment, 64,
-                          2, NULL);
+        draw_field_screen(k, _("Rate a closed ticket · step 4 of 4: a comment (optional)"), b, &k->d.comment, 64, 2,
+                          NULL);
         break;
     case S_RATED: {
         const char *paras[] = {_("Thank you. Your rating has been recorded."),
