@@ -310,6 +310,9 @@ static void draw_message(kiosk *k, const char *hint)
     } else if (k->net != NET_LIVE && (k->ever_live || k->net == NET_OFFLINE)) {
         snprintf(b, sizeof b, "⚠ %s", _("The service is temporarily unavailable, please ask the staff."));
         put(y, 2, b, COLS - 4, 0, COLOR_PAIR(C_SOS) | A_BOLD);
+    } else if (COLS < 80 || LINES < 24) {
+        /* for whoever sets the terminal up: it works, but cramped */
+        put(y, 2, _("This screen needs at least 80 columns and 24 lines."), COLS - 4, 0, COLOR_PAIR(C_WARN));
     } else if (hint && *hint) {
         put(y, 2, hint, COLS - 4, 0, COLOR_PAIR(C_DIM));
     }

@@ -44,6 +44,7 @@ for loc in zh_CN en_US; do
 done
 
 work=$(mktemp -d /tmp/whistle-kiosk-XXXXXX)
+
 sock=whistle-kiosk-test-$$
 dpid=
 cleanup() {
@@ -59,6 +60,17 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
+
+# Every message of the kiosk is in the Chinese catalogue, translated: the
+# messages as xgettext finds them in the sources, against the .po.
+if command -v xgettext >/dev/null 2>&1 && command -v msgcmp >/dev/null 2>&1; then
+    xgettext --from-code=UTF-8 -k_ -kN_ -kngettext:1,2 -o "$work/kiosk.pot" "$SRC"/client/kiosk/*.c
+    msgcmp "$SRC/po/whistle-kiosk/zh_CN.po" "$work/kiosk.pot" 2>"$work/msgcmp.txt" || {
+        cat "$work/msgcmp.txt" >&2
+        echo "kiosk_tmux: FAIL: po/whistle-kiosk/zh_CN.po lacks translations (above)" >&2
+        exit 1
+    }
+fi
 
 target=
 lang=
