@@ -61,12 +61,14 @@ static void load_done(kiosk *k)
 {
     if (--k->loads > 0)
         return;
+    bool reload = k->net == NET_LIVE;
     k->net = NET_LIVE;
     k->ever_live = true;
     k->backoff_ms = 0;
     k->loaded_ms = kiosk_ms();
-    logf_("connected as %s (scope %s); the directory is loaded%s", k->who, k->scope,
-          k->services_missing ? "; the service guide is not available" : "");
+    if (!reload)
+        logf_("connected as %s (scope %s); the directory is loaded%s", k->who, k->scope,
+              k->services_missing ? "; the service guide is not available" : "");
     flow_net_live(k);
     kiosk_redraw(k);
 }
@@ -143,7 +145,9 @@ static void load_send(kiosk *k, int what)
 
 static void load_all(kiosk *k)
 {
-    k->net = NET_LOADING;
+    /* a reload keeps the kiosk live: the old directory serves meanwhile */
+    if (k->net != NET_LIVE)
+        k->net = NET_LOADING;
     k->loads = 4;
     load_send(k, LOAD_CATS);
     load_send(k, LOAD_DEPTS);
@@ -153,7 +157,7 @@ static void load_all(kiosk *k)
 
 void net_maybe_reload(kiosk *k)
 {
-    if (net_live(k) && kiosk_ms() - k->loaded_ms > RELOAD_AFTER_MS)
+    if (net_live(k) && k->loads == 0 && kiosk_ms() - k->loaded_ms > RELOAD_AFTER_MS)
         load_all(k);
 }
 
@@ -429,6 +433,7 @@ static void on_close(whistle_conn *c, int status, void *ud)
         logf_("connection: %s", whistle_conn_error(c));
     k->conn = NULL;
     k->net = NET_OFFLINE;
+    k->loads = 0;
     if (!k->quit)
         schedule_reconnect(k);
     kiosk_redraw(k);
