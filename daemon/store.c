@@ -1,4 +1,5 @@
 /* store.c: see store.h. */
+#include "guard.h"
 #include "store.h"
 
 #include <errno.h>
@@ -154,6 +155,7 @@ int store_open(store **out, const char *dir, const store_opts *opts, char *err, 
     pthread_rwlock_init(&st->map_lock, &ra);
     pthread_rwlockattr_destroy(&ra);
     st->denials = audit_queue_new();
+    st->lookups = guard_new(GUARD_DEFAULT_MAX, GUARD_DEFAULT_WINDOW_MS);
 
     /* full: the writer, not LMDB, puts each commit's meta page on disk
      * before anything of it is acknowledged (writer.c), so that under load
@@ -237,6 +239,7 @@ void store_close(store *st)
     if (st->env)
         mdb_env_close(st->env);
     audit_queue_free(st->denials);
+    guard_free(st->lookups);
     pthread_rwlock_destroy(&st->map_lock);
     free(st->dir);
     free(st);

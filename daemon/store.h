@@ -84,6 +84,9 @@ typedef struct store {
      * noticed on the loop thread or inside a call that is rolled back, so
      * the next write transaction writes them. */
     struct audit_queue *denials;
+    /* Failed ticket look-ups per kiosk (guard.h); the defaults until
+     * main.c applies the config's [kiosk] limits. */
+    struct guard *lookups;
     char *dir;
 } store;
 
