@@ -108,7 +108,7 @@ static const colspec princ_cols[] = {
 enum { SC_CODE, SC_ZH, SC_EN, SC_RETIRED };
 static const colspec sclass_cols[] = {
     {"code", {"编码", "代码", "类别编码"}, true, J_STR},
-    {"name_zh", {"名称", "中文名称", "中文名", "类别名称"}, true, J_STR},
+    {"name_zh", {"名称", "中文名称", "中文名", "类别名称"}, false, J_STR}, /* a new class needs it */
     {"name_en", {"英文名称", "英文名"}, false, J_STR},
     {"retired", {"已撤销", "撤销", "停用"}, false, J_BOOL},
     {NULL, {NULL}, false, 0},
@@ -133,7 +133,7 @@ enum {
 static const colspec service_cols[] = {
     {"code", {"编码", "代码", "事项编码"}, true, J_STR},
     {"class_code", {"类别编码", "所属类别", "类别"}, false, J_STR},
-    {"name_zh", {"名称", "中文名称", "中文名", "事项名称"}, true, J_STR},
+    {"name_zh", {"名称", "中文名称", "中文名", "事项名称"}, false, J_STR}, /* a new service needs it */
     {"name_en", {"英文名称", "英文名"}, false, J_STR},
     {"where_zh", {"办理地点", "地点"}, false, J_STR},
     {"where_en", {"英文办理地点"}, false, J_STR},
