@@ -84,7 +84,7 @@ void services_list(call *c, const Whistle__V1__ListServices *req)
     if (retired && c->who->role != ROLE(ADMIN)) {
         /* Retired entries are what the guide no longer offers; showing
          * them is for the admins who keep it, not for a resident's screen. */
-        call_deny(c, want,
+        call_deny(c, *want ? arena_printf(c->a, "service_class:%s", want) : "services",
                   "role %s may not list retired services (rule: include_retired is for admins, who keep the "
                   "catalogue; the guide itself is open to every principal)",
                   role_name(c->who->role));

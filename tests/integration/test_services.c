@@ -14,7 +14,11 @@
 #define CODE(x) WHISTLE__V1__STATUS__CODE__##x
 
 static daemon_h d;
-static void setup(void) { harness_start(&d, NULL); }
+static void setup(void)
+{
+    harness_start(&d, NULL);
+    setenv("WHISTLE_TMP", d.dir, 1); /* for files the CLI writes */
+}
 static void teardown(void) { harness_cleanup(&d); }
 TestSuite(services, .init = setup, .fini = teardown, .timeout = 60);
 
@@ -84,15 +88,15 @@ Test(services, the_demo_city_has_a_guide_in_chinese_and_english)
     whistle_close(kiosk);
 }
 
-/* `whistle ARGS` with the given locale variables; returns the exit status
- * and stdout (malloc'd). */
-static int run(char **out, const char *env, const char *args)
+/* `whistle ARGS` as principal as, with the given locale variables; returns
+ * the exit status and stdout (malloc'd). */
+static int run_as(char **out, const char *as, const char *env, const char *args)
 {
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
-             "env -u LC_ALL -u LC_MESSAGES -u LANG %s WHISTLE_CONFIG=/dev/null %s --pki %s --as kiosk --host 127.0.0.1 "
+             "env -u LC_ALL -u LC_MESSAGES -u LANG %s WHISTLE_CONFIG=/dev/null %s --pki %s --as %s --host 127.0.0.1 "
              "--port %d %s 2>&1",
-             env, WHISTLE_CLI_BIN, harness_pki(), d.port, args);
+             env, WHISTLE_CLI_BIN, harness_pki(), as, d.port, args);
     FILE *p = popen(cmd, "r");
     cr_assert(p);
     size_t cap = 1 << 16, n = 0, k;
@@ -107,6 +111,8 @@ static int run(char **out, const char *env, const char *args)
     *out = buf;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+static int run(char **out, const char *env, const char *args) { return run_as(out, "kiosk", env, args); }
 
 static size_t lines(const char *s)
 {
@@ -154,5 +160,16 @@ Test(services, the_cli_prints_the_guide_in_the_locales_language)
     free(out);
     cr_assert_eq(run(&out, "LANG=C", "services --retired"), 1, "%s", out);
     cr_assert(strstr(out, "PERMISSION_DENIED"), "%s", out);
+    free(out);
+
+    /* an admin exports the guide as a spreadsheet and reads it back */
+    cr_assert_eq(run_as(&out, "admin", "LANG=C", "admin export --table services --output $WHISTLE_TMP/s.csv"), 0,
+                 "%s", out);
+    free(out);
+    cr_assert_eq(run_as(&out, "admin", "LANG=C", "admin import $WHISTLE_TMP/s.csv"), 0, "%s", out);
+    cr_assert(strstr(out, "services     0 added, 0 updated, 49 unchanged"), "%s", out);
+    free(out);
+    cr_assert_eq(run_as(&out, "admin", "LANG=C", "admin export --table service_classes"), 0, "%s", out);
+    cr_assert(strstr(out, "code,name_zh,name_en,retired\r\n01,社会保障,Social security,"), "%s", out);
     free(out);
 }
