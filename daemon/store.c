@@ -91,7 +91,9 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
                         &st->audit_by_target, &st->admission, &st->tasks,   &st->task_by_comm,
                         &st->task_by_dept,
                         /* deadline.c, supervision.c, stats.c */
-                        &st->deadlines,   &st->supervisions, &st->stats};
+                        &st->deadlines,   &st->supervisions, &st->stats,
+                        /* services.c */
+                        &st->service_classes, &st->services};
     return i < sizeof slots / sizeof *slots ? slots[i] : NULL;
 }
 static const char *const dbi_names[] = {"meta",  "events",      "ev_by_state", "ev_by_node",
@@ -99,7 +101,8 @@ static const char *const dbi_names[] = {"meta",  "events",      "ev_by_state", "
                                         "idem",  "nodes",       "departments", "categories",
                                         "principals", "audit", "audit_by_time", "audit_by_principal",
                                         "audit_by_target", "admission", "tasks", "task_by_comm",
-                                        "task_by_dept", "deadlines", "supervisions", "stats"};
+                                        "task_by_dept", "deadlines", "supervisions", "stats",
+                                        "service_classes", "services"};
 #define N_DBIS (sizeof dbi_names / sizeof *dbi_names)
 
 static int check_schema(store *st, MDB_txn *txn, char *err, size_t errlen)

@@ -1361,5 +1361,8 @@ const cmd *cli_find(const char *name)
     for (const cmd *c = cli_oversight_commands; c->name; c++)
         if (strcmp(c->name, name) == 0)
             return c;
+    for (const cmd *c = cli_services_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
     return NULL;
 }

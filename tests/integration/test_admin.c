@@ -315,6 +315,19 @@ Test(admin, the_example_street_of_the_docs_comes_up_from_its_spreadsheets)
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert(strstr(out, "proposes for category 1101: property,housing (lead property)"), "%s", out);
     cr_assert(strstr(out, "property") && strstr(out, "housing"), "%s", out);
+
+    /* the service guide's example class (administration.md section 7) */
+    static const char *const guide[] = {"service-classes", "services"};
+    static const char *const guide_added[] = {"service_classes 1 added", "services     3 added"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(args, sizeof args, "admin import %s%s.csv", ex, guide[i]);
+        rc = cli(out, sizeof out, "admin", args);
+        cr_assert_eq(rc, 0, "%s: %s", guide[i], out);
+        cr_assert(strstr(out, guide_added[i]), "%s: %s", guide[i], out);
+    }
+    rc = cli(out, sizeof out, "kiosk", "services 08");
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "0803") && strstr(out, "property"), "%s", out);
 }
 
 /* The audit records about target, as admin. */
