@@ -894,12 +894,6 @@ void event_rate(call *c, const Whistle__V1__RateEvent *req)
     Whistle__V1__Event *ev = load_for_change(c, req->ticket, &snap);
     if (!ev || check_text(c, "comment", req->comment, COMMENT_MAX, false))
         return;
-    /* A kiosk's proof that the resident is the reporter (whistle.proto);
-     * whatever its use, it is 4 digits or nothing. */
-    if (*str0(req->phone_last4) && !digits_ok(req->phone_last4, 4)) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "phone_last4 must be the last 4 digits of the phone given at report");
-        return;
-    }
     if (req->score < 1 || req->score > 5) {
         call_fail(c, CODE(INVALID_ARGUMENT), "score %u is out of range: 1 (dissatisfied) to 5 (very satisfied)",
                   req->score);
