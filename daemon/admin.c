@@ -86,9 +86,9 @@ void admin_import(call *c, const Whistle__V1__ImportDirectory *req)
         call_fail(c, CODE(INVALID_ARGUMENT), "format %d: use csv or json", req->format);
         return;
     }
-    if (req->table < 0 || req->table > WHISTLE__V1__DIRECTORY_TABLE__DIRECTORY_TABLE_PRINCIPALS) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "table %d: use nodes, departments, categories or principals",
-                  req->table);
+    if (req->table < 0 || req->table >= DIRIO_TABLES) {
+        call_fail(c, CODE(INVALID_ARGUMENT),
+                  "table %d: use nodes, departments, categories, principals, service_classes or services", req->table);
         return;
     }
     if (check_text(c, "source", req->source, 200, false))

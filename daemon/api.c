@@ -15,6 +15,7 @@
 #include "domain.h"
 #include "event.h"
 #include "oversight.h"
+#include "services.h"
 #include "task.h"
 
 /* ------------------------------------------------------------ names */
@@ -429,6 +430,9 @@ void api_read_audited(store *st, MDB_txn *txn, const Whistle__V1__Principal *who
         break;
     case WHISTLE__V1__REQUEST__CALL_LIST_TASKS:
         task_list(&c, req->list_tasks);
+        break;
+    case WHISTLE__V1__REQUEST__CALL_LIST_SERVICES:
+        services_list(&c, req->list_services);
         break;
     case WHISTLE__V1__REQUEST__CALL_HELLO:
     case WHISTLE__V1__REQUEST__CALL_PING:

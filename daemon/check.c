@@ -35,6 +35,8 @@ typedef struct checker {
         departments, categories, principals, audit;
     MDB_dbi deadlines, supervisions; /* deadline.c, supervision.c */
     bool have_deadlines;             /* a store from before them has none */
+    MDB_dbi service_classes, services; /* the service catalogue (services.c) */
+    bool have_services;                /* likewise */
     FILE *out;
     check_report *rep;
     uint64_t order_seq, audit_seq;
@@ -188,6 +190,59 @@ static void walk_category(checker *ck, const MDB_val *k, const MDB_val *v, arena
     for (size_t i = 0; i < c->n_departments; i++)
         if (!has_str(ck, ck->departments, c->departments[i]))
             violation(ck, "categories", key, "responsible department %s does not exist", c->departments[i]);
+}
+
+static bool digits_n(const char *s, size_t n)
+{
+    if (strlen(s) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+static void walk_service_class(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    Whistle__V1__ServiceClass *c = whistle__v1__service_class__unpack(arena_allocator(a), v->mv_size, v->mv_data);
+    if (!c) {
+        violation(ck, "service_classes", key, "record does not unpack as whistle.v1.ServiceClass");
+        return;
+    }
+    if (strlen(c->code) != k->mv_size || memcmp(c->code, k->mv_data, k->mv_size) != 0)
+        violation(ck, "service_classes", key, "record's code is \"%s\"", c->code);
+    else if (!digits_n(c->code, 2))
+        violation(ck, "service_classes", key, "a service class code is 2 digits");
+    if (!*c->name_zh)
+        violation(ck, "service_classes", key, "no Chinese name");
+}
+
+/* An item's class is the first 2 digits of its code, and exists. */
+static void walk_service(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    Whistle__V1__ServiceItem *s = whistle__v1__service_item__unpack(arena_allocator(a), v->mv_size, v->mv_data);
+    if (!s) {
+        violation(ck, "services", key, "record does not unpack as whistle.v1.ServiceItem");
+        return;
+    }
+    if (strlen(s->code) != k->mv_size || memcmp(s->code, k->mv_data, k->mv_size) != 0) {
+        violation(ck, "services", key, "record's code is \"%s\"", s->code);
+        return;
+    }
+    if (!digits_n(s->code, 4)) {
+        violation(ck, "services", key, "a service code is 4 digits");
+        return;
+    }
+    if (strlen(s->class_code) != 2 || strncmp(s->class_code, s->code, 2) != 0)
+        violation(ck, "services", key, "class_code is \"%s\", not the code's first 2 digits", s->class_code);
+    else if (!has_str(ck, ck->service_classes, s->class_code))
+        violation(ck, "services", key, "service class %s does not exist", s->class_code);
+    if (!*s->name_zh)
+        violation(ck, "services", key, "no Chinese name");
+    if (*s->department && !has_str(ck, ck->departments, s->department))
+        violation(ck, "services", key, "department %s does not exist", s->department);
 }
 
 static void walk_principal(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
@@ -632,6 +687,10 @@ static int open_dbs(checker *ck, char *err, size_t errlen)
     int drc = mdb_dbi_open(ck->txn, "deadlines", 0, &ck->deadlines);
     int src = drc ? drc : mdb_dbi_open(ck->txn, "supervisions", 0, &ck->supervisions);
     ck->have_deadlines = drc == 0 && src == 0;
+    /* the service catalogue, likewise */
+    int crc = mdb_dbi_open(ck->txn, "service_classes", 0, &ck->service_classes);
+    int irc = crc ? crc : mdb_dbi_open(ck->txn, "services", 0, &ck->services);
+    ck->have_services = crc == 0 && irc == 0;
     return 0;
 }
 
@@ -665,29 +724,35 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
     rc = open_dbs(&ck, err, errlen);
     if (!rc) {
         check_meta(&ck);
+        /* present: false for the databases a store from before them lacks */
         struct {
             MDB_dbi dbi;
             walk_fn fn;
             const char *name;
+            bool present;
         } walks[] = {
-            {ck.nodes, walk_node, "nodes"},
-            {ck.departments, walk_department, "departments"},
-            {ck.categories, walk_category, "categories"},
-            {ck.principals, walk_principal, "principals"},
-            {ck.events, walk_event, "events"},
-            {ck.ev_by_state, walk_ev_by_state, "ev_by_state"},
-            {ck.ev_by_node, walk_ev_by_node, "ev_by_node"},
-            {ck.orders, walk_order, "orders"},
-            {ck.ord_by_dept, walk_ord_by_dept, "ord_by_dept"},
-            {ck.streams, walk_stream_entry, "streams"},
-            {ck.stream_meta, walk_stream_meta, "stream_meta"},
-            {ck.audit, walk_audit, "audit"},
-            {ck.idem, walk_idem, "idem"},
-            {ck.deadlines, walk_deadline, "deadlines"},
-            {ck.supervisions, walk_supervision, "supervisions"},
+            {ck.nodes, walk_node, "nodes", true},
+            {ck.departments, walk_department, "departments", true},
+            {ck.categories, walk_category, "categories", true},
+            {ck.principals, walk_principal, "principals", true},
+            {ck.service_classes, walk_service_class, "service_classes", ck.have_services},
+            {ck.services, walk_service, "services", ck.have_services},
+            {ck.events, walk_event, "events", true},
+            {ck.ev_by_state, walk_ev_by_state, "ev_by_state", true},
+            {ck.ev_by_node, walk_ev_by_node, "ev_by_node", true},
+            {ck.orders, walk_order, "orders", true},
+            {ck.ord_by_dept, walk_ord_by_dept, "ord_by_dept", true},
+            {ck.streams, walk_stream_entry, "streams", true},
+            {ck.stream_meta, walk_stream_meta, "stream_meta", true},
+            {ck.audit, walk_audit, "audit", true},
+            {ck.idem, walk_idem, "idem", true},
+            {ck.deadlines, walk_deadline, "deadlines", ck.have_deadlines},
+            {ck.supervisions, walk_supervision, "supervisions", ck.have_deadlines},
         };
-        size_t nwalks = sizeof walks / sizeof *walks - (ck.have_deadlines ? 0 : 2);
+        size_t nwalks = sizeof walks / sizeof *walks;
         for (size_t i = 0; !rc && i < nwalks; i++) {
+            if (!walks[i].present)
+                continue;
             rc = walk(&ck, walks[i].dbi, walks[i].fn);
             if (walks[i].fn == walk_stream_entry) {
                 arena *a = arena_new();

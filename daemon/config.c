@@ -1,6 +1,7 @@
 /* config.c: see config.h. libinih reads the file; every value is checked
  * here so that a typo is a start-up error naming the line, never a silent
  * default. */
+#include "guard.h"
 #include "config.h"
 
 #include <errno.h>
@@ -43,6 +44,8 @@ void config_defaults(config *c)
     c->map_max = (size_t)16 << 30;
     set_str(&c->seed, "");
     c->log_level = LOG_LVL_INFO;
+    c->lookup_failures = GUARD_DEFAULT_MAX;
+    c->lookup_window = GUARD_DEFAULT_WINDOW_MS / 1000;
     policy_defaults(&c->policy);
 }
 
@@ -168,13 +171,18 @@ int config_set(config *c, const char *section, const char *key, const char *valu
             c->log_level = l;
             return 0;
         }
+    } else if (strcmp(section, "kiosk") == 0) {
+        if (strcmp(key, "lookup_failures") == 0)
+            NUM(lookup_failures, 1, 1000);
+        if (strcmp(key, "lookup_window") == 0)
+            NUM(lookup_window, 1, 86400);
     } else {
         int prc = policy_set(&c->policy, section, key, value, err, errlen);
         if (prc <= 0)
             return prc;
         snprintf(err, errlen,
-                 "unknown section [%s]: expected [server], [tls], [store], [log], [calendar], [deadline] or "
-                 "[emergency]",
+                 "unknown section [%s]: expected [server], [tls], [store], [log], [kiosk], [calendar], [deadline] "
+                 "or [emergency]",
                  section);
         return -1;
     }

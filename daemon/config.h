@@ -32,6 +32,9 @@ typedef struct config {
     char *seed;
     /* [log] */
     int log_level;
+    /* [kiosk]: failed ticket look-ups allowed per kiosk in a window (guard.h) */
+    uint32_t lookup_failures;
+    uint32_t lookup_window; /* seconds */
     /* [calendar], [deadline], [emergency]: calendar.c */
     deadline_policy policy;
     /* --test-clock FILE (a flag only, never from the file): tests drive

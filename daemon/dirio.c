@@ -18,10 +18,12 @@
 #include "audit.h"
 #include "directory.h"
 #include "domain.h"
+#include "services.h"
 
 #define T(x) WHISTLE__V1__DIRECTORY_TABLE__DIRECTORY_TABLE_##x
 #define NK(x) WHISTLE__V1__NODE_KIND__NODE_KIND_##x
 #define NAME_MAX_BYTES 200
+#define TEXT_MAX_BYTES 1000 /* a service's what-to-bring and how: a short paragraph */
 #define ERR_BUDGET (256u << 10) /* error text kept; the count goes on */
 #define MAX_FIELDS 16
 
@@ -102,8 +104,80 @@ static const colspec princ_cols[] = {
     {NULL, {NULL}, false, 0},
 };
 
-static const colspec *const table_cols[DIRIO_TABLES] = {NULL, node_cols, dept_cols, cat_cols, princ_cols};
-static const char *const table_names[DIRIO_TABLES] = {"", "nodes", "departments", "categories", "principals"};
+/* The service catalogue (services.h): classes, and the items in them. */
+enum { SC_CODE, SC_ZH, SC_EN, SC_RETIRED };
+static const colspec sclass_cols[] = {
+    {"code", {"编码", "代码", "类别编码"}, true, J_STR},
+    {"name_zh", {"名称", "中文名称", "中文名", "类别名称"}, false, J_STR}, /* a new class needs it */
+    {"name_en", {"英文名称", "英文名"}, false, J_STR},
+    {"retired", {"已撤销", "撤销", "停用"}, false, J_BOOL},
+    {NULL, {NULL}, false, 0},
+};
+
+enum {
+    S_CODE,
+    S_CLASS,
+    S_ZH,
+    S_EN,
+    S_WHERE_ZH,
+    S_WHERE_EN,
+    S_HOURS_ZH,
+    S_HOURS_EN,
+    S_BRING_ZH,
+    S_BRING_EN,
+    S_HOW_ZH,
+    S_HOW_EN,
+    S_DEPT,
+    S_RETIRED,
+};
+static const colspec service_cols[] = {
+    {"code", {"编码", "代码", "事项编码"}, true, J_STR},
+    {"class_code", {"类别编码", "所属类别", "类别"}, false, J_STR},
+    {"name_zh", {"名称", "中文名称", "中文名", "事项名称"}, false, J_STR}, /* a new service needs it */
+    {"name_en", {"英文名称", "英文名"}, false, J_STR},
+    {"where_zh", {"办理地点", "地点"}, false, J_STR},
+    {"where_en", {"英文办理地点"}, false, J_STR},
+    {"hours_zh", {"办理时间", "时间"}, false, J_STR},
+    {"hours_en", {"英文办理时间"}, false, J_STR},
+    {"bring_zh", {"所需材料", "材料", "申请材料"}, false, J_STR},
+    {"bring_en", {"英文所需材料"}, false, J_STR},
+    {"how_zh", {"办理流程", "流程"}, false, J_STR},
+    {"how_en", {"英文办理流程"}, false, J_STR},
+    {"department", {"责任部门", "部门"}, false, J_STR},
+    {"retired", {"已撤销", "撤销", "停用"}, false, J_BOOL},
+    {NULL, {NULL}, false, 0},
+};
+
+static const colspec *const table_cols[DIRIO_TABLES] = {NULL,      node_cols,   dept_cols,   cat_cols,
+                                                        princ_cols, sclass_cols, service_cols};
+static const char *const table_names[DIRIO_TABLES] = {"",           "nodes",           "departments", "categories",
+                                                      "principals", "service_classes", "services"};
+#define TABLE_LIST "nodes, departments, categories, principals, service_classes or services"
+
+/* Where each table is stored, and as what. */
+static MDB_dbi table_dbi(store *st, int t)
+{
+    switch (t) {
+    case T(NODES): return st->nodes;
+    case T(DEPARTMENTS): return st->departments;
+    case T(CATEGORIES): return st->categories;
+    case T(SERVICE_CLASSES): return st->service_classes;
+    case T(SERVICES): return st->services;
+    default: return st->principals;
+    }
+}
+
+static const ProtobufCMessageDescriptor *table_desc(int t)
+{
+    switch (t) {
+    case T(NODES): return &whistle__v1__node__descriptor;
+    case T(DEPARTMENTS): return &whistle__v1__department__descriptor;
+    case T(CATEGORIES): return &whistle__v1__category__descriptor;
+    case T(SERVICE_CLASSES): return &whistle__v1__service_class__descriptor;
+    case T(SERVICES): return &whistle__v1__service_item__descriptor;
+    default: return &whistle__v1__principal__descriptor;
+    }
+}
 
 const char *dirio_table_name(Whistle__V1__DirectoryTable t)
 {
@@ -207,6 +281,7 @@ typedef struct imp {
     ptr_vec errs; /* struct err */
     size_t err_bytes;
     ptr_vec notes;
+    bool guessed; /* a CSV file's table was read from its header, not given */
 } imp;
 
 struct err {
@@ -352,21 +427,38 @@ static int header_col(int t, const char *h)
     return -1;
 }
 
-/* Which table a header row is for, when the caller did not say. */
+/* Whether any header names column col of table t. */
+static bool header_has(char **h, size_t n, int t, int col)
+{
+    for (size_t i = 0; i < n; i++)
+        if (header_col(t, h[i]) == col)
+            return true;
+    return false;
+}
+
+/* Which table a header row is for, when the caller did not say: by the
+ * columns only one table has, the most telling first (a principals file
+ * with a 部门 column is not a categories file). */
 static int detect_table(char **h, size_t n)
 {
-    bool code = false;
-    for (size_t i = 0; i < n; i++) {
-        if (header_col(T(NODES), h[i]) == N_KIND || header_col(T(NODES), h[i]) == N_PARENT)
-            return T(NODES);
-        if (header_col(T(PRINCIPALS), h[i]) == P_ROLE)
-            return T(PRINCIPALS);
-        int c = header_col(T(CATEGORIES), h[i]);
-        if (c >= C_DEPTS)
+    if (header_has(h, n, T(NODES), N_KIND) || header_has(h, n, T(NODES), N_PARENT))
+        return T(NODES);
+    if (header_has(h, n, T(PRINCIPALS), P_ROLE))
+        return T(PRINCIPALS);
+    /* a service's own columns (not department: principals have one too) */
+    for (int c = S_CLASS; c <= S_HOW_EN; c++)
+        if (c != S_ZH && c != S_EN && header_has(h, n, T(SERVICES), c))
+            return T(SERVICES);
+    for (size_t i = 0; i < n; i++)
+        if (header_col(T(CATEGORIES), h[i]) >= C_DEPTS)
             return T(CATEGORIES);
-        code |= c == C_CODE;
-    }
-    return code ? T(DEPARTMENTS) : 0;
+    if (!header_has(h, n, T(CATEGORIES), C_CODE))
+        return 0;
+    /* code and retired without a kind: service classes (places have a kind
+     * and a parent; departments are never retired) */
+    if (header_has(h, n, T(SERVICE_CLASSES), SC_RETIRED))
+        return T(SERVICE_CLASSES);
+    return T(DEPARTMENTS);
 }
 
 static void load_csv(imp *m, const void *data, size_t len)
@@ -396,11 +488,12 @@ static void load_csv(imp *m, const void *data, size_t len)
     int t = m->o->table ? (int)m->o->table : detect_table(h, nh);
     if (t <= 0 || t >= DIRIO_TABLES) {
         bad_file(m,
-                 "line %zu: cannot tell which table this header is for; say which (--table nodes, "
-                 "departments, categories or principals) or use the documented columns",
+                 "line %zu: cannot tell which table this header is for; say which (--table " TABLE_LIST
+                 ") or use the documented columns",
                  header_line);
         return;
     }
+    m->guessed = !m->o->table;
     m->r->present[t] = true;
     int col_of[256];
     size_t nc = ncols(t);
@@ -490,7 +583,7 @@ static void load_json(imp *m, const void *data, size_t len)
         return;
     }
     if (!json_is_object(root)) {
-        bad_file(m, "the top level must be an object with nodes, departments, categories, principals");
+        bad_file(m, "the top level must be an object with arrays named " TABLE_LIST);
         json_decref(root);
         return;
     }
@@ -607,13 +700,8 @@ static row *in_file(imp *m, int t, const char *key)
 
 static void *stored(imp *m, int t, const char *key, row *r)
 {
-    MDB_dbi dbi = t == T(NODES) ? m->st->nodes : t == T(DEPARTMENTS) ? m->st->departments
-                  : t == T(CATEGORIES)                                 ? m->st->categories
-                                                                      : m->st->principals;
-    const ProtobufCMessageDescriptor *d = t == T(NODES)         ? &whistle__v1__node__descriptor
-                                          : t == T(DEPARTMENTS) ? &whistle__v1__department__descriptor
-                                          : t == T(CATEGORIES)  ? &whistle__v1__category__descriptor
-                                                                : &whistle__v1__principal__descriptor;
+    MDB_dbi dbi = table_dbi(m->st, t);
+    const ProtobufCMessageDescriptor *d = table_desc(t);
     void *bytes;
     size_t len;
     if (!key || !*key || strlen(key) > 511 ||
@@ -857,6 +945,15 @@ static void departments_check(imp *m)
         }
         if (!directory_dept_code_ok(fv(r, D_CODE)))
             bad(m, r, D_CODE, "\"%s\": a department code is 1-32 of a-z 0-9 _ - (it names the stream dept:<code>)",
+                fv(r, D_CODE));
+        else if (m->guessed && digits_only(fv(r, D_CODE)))
+            /* code,name_zh,name_en is also the header of categories and
+             * service classes without their other columns: a file of
+             * numbers is not taken for departments unless said so. */
+            bad(m, r, D_CODE,
+                "\"%s\" is digits only: the header made this file departments; if it holds categories or "
+                "service classes, say so (--table categories, --table service_classes), or --table departments "
+                "if it is departments",
                 fv(r, D_CODE));
         check_name(m, r, D_ZH);
         check_name(m, r, D_EN);
@@ -1161,17 +1258,206 @@ static void principals_pass2(imp *m)
     }
 }
 
+/* ------------------------------------------------------------ the service catalogue */
+
+/* A text of the guide: at most max bytes, and no control characters but
+ * the line breaks a spreadsheet cell may hold (multiline only). UTF-8 was
+ * checked when the file was read. */
+static void check_guide_text(imp *m, row *r, int field, size_t max, bool multiline)
+{
+    const char *s = fv(r, field);
+    if (!s)
+        return;
+    size_t n = strlen(s);
+    if (n > max) {
+        bad(m, r, field, "%zu bytes; at most %zu", n, max);
+        return;
+    }
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p < 0x20 || *p == 0x7f) && !(multiline && (*p == '\n' || *p == '\r' || *p == '\t'))) {
+            bad(m, r, field, "contains a control character (0x%02x)%s", *p,
+                multiline ? "; line breaks are allowed" : "; keep it on one line");
+            return;
+        }
+}
+
+static bool parse_retired(imp *m, row *r, int field)
+{
+    bool b;
+    if (has(r, field) && parse_bool(fv(r, field), &b) < 0) {
+        bad(m, r, field, "\"%s\": use true or false (or leave it empty)", fv(r, field));
+        return false;
+    }
+    return true;
+}
+
+static void sclasses_check(imp *m)
+{
+    table_rows *tb = &m->t[T(SERVICE_CLASSES)];
+    for (size_t i = 0; i < tb->n; i++) {
+        row *r = &tb->rows[i];
+        if (r->skip)
+            continue;
+        if (empty(r, SC_CODE)) {
+            bad(m, r, SC_CODE, "missing: every service class has a code (2 digits)");
+            r->skip = true;
+            continue;
+        }
+        if (!services_class_code_ok(fv(r, SC_CODE)))
+            bad(m, r, SC_CODE, "\"%s\": a service class code is 2 digits (01..99)", fv(r, SC_CODE));
+        check_guide_text(m, r, SC_ZH, NAME_MAX_BYTES, false);
+        check_guide_text(m, r, SC_EN, NAME_MAX_BYTES, false);
+        parse_retired(m, r, SC_RETIRED);
+        index_key(m, T(SERVICE_CLASSES), r, SC_CODE, "service class");
+    }
+}
+
+static void sclasses_build(imp *m)
+{
+    table_rows *tb = &m->t[T(SERVICE_CLASSES)];
+    for (size_t i = 0; i < tb->n; i++) {
+        row *r = &tb->rows[i];
+        if (r->skip || r->bad)
+            continue;
+        Whistle__V1__ServiceClass *old = stored(m, T(SERVICE_CLASSES), fv(r, SC_CODE), r);
+        Whistle__V1__ServiceClass *k = arena_alloc(m->a, sizeof *k);
+        if (old)
+            *k = *old;
+        else
+            whistle__v1__service_class__init(k);
+        k->code = (char *)fv(r, SC_CODE);
+        if (has(r, SC_ZH))
+            k->name_zh = (char *)fv(r, SC_ZH);
+        if (has(r, SC_EN))
+            k->name_en = (char *)fv(r, SC_EN);
+        if (has(r, SC_RETIRED)) {
+            bool b = false;
+            parse_bool(fv(r, SC_RETIRED), &b);
+            k->retired = b;
+        }
+        if (!*str0(k->name_zh)) {
+            bad(m, r, SC_ZH, "missing: a service class needs its Chinese name (name_zh)");
+            continue;
+        }
+        r->rec = &k->base;
+    }
+}
+
+/* Whether a service class is in the file or the store, and whether it is
+ * (or will be) retired. */
+static bool sclass_info(imp *m, const char *code, bool *retired)
+{
+    row *r = in_file(m, T(SERVICE_CLASSES), code);
+    Whistle__V1__ServiceClass *s = stored(m, T(SERVICE_CLASSES), code, NULL);
+    if (!r && !s)
+        return false;
+    bool b = s && s->retired;
+    if (r && has(r, SC_RETIRED))
+        parse_bool(fv(r, SC_RETIRED), &b);
+    *retired = b;
+    return true;
+}
+
+static void services_check(imp *m)
+{
+    table_rows *tb = &m->t[T(SERVICES)];
+    for (size_t i = 0; i < tb->n; i++) {
+        row *r = &tb->rows[i];
+        if (r->skip)
+            continue;
+        if (empty(r, S_CODE)) {
+            bad(m, r, S_CODE, "missing: every service has a code (4 digits: its class's 2 + 2)");
+            r->skip = true;
+            continue;
+        }
+        const char *code = fv(r, S_CODE);
+        if (!services_item_code_ok(code)) {
+            bad(m, r, S_CODE, "\"%s\": a service code is 4 digits, its class's 2 and 2 of its own (0101)", code);
+            r->skip = true; /* its class cannot be told */
+        }
+        for (int f = S_ZH; f <= S_HOW_EN; f++) {
+            bool paragraph = f == S_BRING_ZH || f == S_BRING_EN || f == S_HOW_ZH || f == S_HOW_EN;
+            check_guide_text(m, r, f, paragraph ? TEXT_MAX_BYTES : NAME_MAX_BYTES, paragraph);
+        }
+        parse_retired(m, r, S_RETIRED);
+        index_key(m, T(SERVICES), r, S_CODE, "service");
+    }
+}
+
+static void services_pass2(imp *m)
+{
+    table_rows *tb = &m->t[T(SERVICES)];
+    for (size_t i = 0; i < tb->n; i++) {
+        row *r = &tb->rows[i];
+        if (r->skip)
+            continue;
+        const char *code = fv(r, S_CODE);
+        char *cls = arena_strndup(m->a, code, 2);
+        Whistle__V1__ServiceItem *old = stored(m, T(SERVICES), code, r);
+        if (!empty(r, S_CLASS) && strcmp(fv(r, S_CLASS), cls) != 0)
+            bad(m, r, S_CLASS, "the class of service %s is %s (its first 2 digits); this row says %s", code, cls,
+                fv(r, S_CLASS));
+        bool cls_retired = false;
+        if (!sclass_info(m, cls, &cls_retired)) {
+            bad(m, r, S_CODE, "its class %s does not exist (neither in this file nor in the catalogue)", cls);
+        } else if (cls_retired && !old) {
+            bool b = false;
+            if (!(has(r, S_RETIRED) && parse_bool(fv(r, S_RETIRED), &b) == 0 && b))
+                bad(m, r, S_CODE, "its class %s is retired: a retired class takes no new services", cls);
+        }
+        const char *dept = fv(r, S_DEPT);
+        if (dept && *dept && (!directory_dept_code_ok(dept) || !exists(m, T(DEPARTMENTS), dept)))
+            bad(m, r, S_DEPT, "department \"%s\" does not exist (neither in this file nor in the directory)", dept);
+        if (r->bad)
+            continue;
+        Whistle__V1__ServiceItem *it = arena_alloc(m->a, sizeof *it);
+        if (old)
+            *it = *old;
+        else
+            whistle__v1__service_item__init(it);
+        it->code = (char *)code;
+        it->class_code = cls;
+        /* the texts the file has; the others stay as they are */
+        static const int cols[] = {S_ZH,       S_EN,       S_WHERE_ZH, S_WHERE_EN, S_HOURS_ZH, S_HOURS_EN,
+                                   S_BRING_ZH, S_BRING_EN, S_HOW_ZH,   S_HOW_EN,   S_DEPT};
+        char **slots[] = {&it->name_zh,  &it->name_en,  &it->where_zh, &it->where_en, &it->hours_zh, &it->hours_en,
+                          &it->bring_zh, &it->bring_en, &it->how_zh,   &it->how_en,   &it->department};
+        for (size_t k = 0; k < sizeof cols / sizeof *cols; k++)
+            if (has(r, cols[k]))
+                *slots[k] = (char *)fv(r, cols[k]);
+        if (has(r, S_RETIRED)) {
+            bool b = false;
+            parse_bool(fv(r, S_RETIRED), &b);
+            it->retired = b;
+        }
+        if (!*str0(it->name_zh)) {
+            bad(m, r, S_ZH, "missing: a service needs its Chinese name (name_zh)");
+            continue;
+        }
+        r->rec = &it->base;
+    }
+}
+
 /* ------------------------------------------------------------ apply */
 
 static const char *row_key(int t, const row *r) { return fv(r, t == T(PRINCIPALS) ? P_NAME : 0); }
+
+/* The audit log's target for a record: its key, but the catalogue's codes
+ * are prefixed, as they have the shape of category codes. */
+static const char *audit_target(arena *a, int t, const char *key)
+{
+    if (t == T(SERVICE_CLASSES))
+        return arena_printf(a, "service_class:%s", key);
+    if (t == T(SERVICES))
+        return arena_printf(a, "service:%s", key);
+    return key;
+}
 
 static int apply(imp *m)
 {
     for (int t = 1; t < DIRIO_TABLES; t++) {
         table_rows *tb = &m->t[t];
-        MDB_dbi dbi = t == T(NODES) ? m->st->nodes : t == T(DEPARTMENTS) ? m->st->departments
-                      : t == T(CATEGORIES)                                 ? m->st->categories
-                                                                          : m->st->principals;
+        MDB_dbi dbi = table_dbi(m->st, t);
         for (size_t i = 0; i < tb->n; i++) {
             row *r = &tb->rows[i];
             if (!r->rec)
@@ -1193,8 +1479,8 @@ static int apply(imp *m)
             MDB_val k = {strlen(key), (void *)key}, v = {n, packed};
             int rc = mdb_put(m->txn, dbi, &k, &v, 0);
             if (!rc)
-                rc = audit_append(m->st, m->txn, m->o->now, m->o->principal, m->o->call, key, r->before,
-                                  r->before_len, r->rec);
+                rc = audit_append(m->st, m->txn, m->o->now, m->o->principal, m->o->call, audit_target(m->a, t, key),
+                                  r->before, r->before_len, r->rec);
             if (rc)
                 return rc;
         }
@@ -1246,10 +1532,14 @@ int dirio_import(store *st, MDB_txn *txn, arena *a, const void *data, size_t len
     departments_check(&m);
     categories_check(&m);
     principals_check(&m);
+    sclasses_check(&m);
+    services_check(&m);
     nodes_pass2(&m);
     departments_build(&m);
     categories_pass2(&m);
     principals_pass2(&m);
+    sclasses_build(&m);
+    services_pass2(&m);
     if (!r->n_errors)
         check_admin_left(&m);
     r->notes = (const char **)m.notes.items;
@@ -1412,6 +1702,9 @@ static void csv_header(csv_buf *b, int t)
         ("code,name_zh,name_en,departments,check_in,resolve,check_in_urgent,resolve_urgent,check_in_high,"
          "resolve_high,check_in_low,resolve_low,stages"),
         "name,role,scope,department,enabled",
+        "code,name_zh,name_en,retired",
+        ("code,class_code,name_zh,name_en,where_zh,where_en,hours_zh,hours_en,bring_zh,bring_en,how_zh,how_en,"
+         "department,retired"),
     };
     csv_append(b, headers[t], strlen(headers[t]));
     csv_end_record(b);
@@ -1456,6 +1749,23 @@ static void csv_row(csv_buf *b, arena *a, int t, const ProtobufCMessage *m)
         csv_put(b, all_scopes(a, p), false);
         csv_put(b, p->department, false);
         csv_put(b, p->enabled ? "true" : "false", false);
+        break;
+    }
+    case T(SERVICE_CLASSES): {
+        const Whistle__V1__ServiceClass *k = (const void *)m;
+        csv_put(b, k->code, true);
+        csv_put(b, k->name_zh, false);
+        csv_put(b, k->name_en, false);
+        csv_put(b, k->retired ? "true" : "", false);
+        break;
+    }
+    case T(SERVICES): {
+        const Whistle__V1__ServiceItem *it = (const void *)m;
+        const char *f[] = {it->code,     it->class_code, it->name_zh,  it->name_en, it->where_zh,
+                           it->where_en, it->hours_zh,   it->hours_en, it->bring_zh, it->bring_en,
+                           it->how_zh,   it->how_en,     it->department, it->retired ? "true" : ""};
+        for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+            csv_put(b, f[i], i == 0);
         break;
     }
     }
@@ -1521,6 +1831,32 @@ static json_t *json_row(arena *a, int t, const ProtobufCMessage *m)
         json_object_set_new(o, "enabled", json_boolean(p->enabled));
         break;
     }
+    case T(SERVICE_CLASSES): {
+        const Whistle__V1__ServiceClass *k = (const void *)m;
+        json_object_set_new(o, "code", json_string(k->code));
+        json_object_set_new(o, "name_zh", json_string(str0(k->name_zh)));
+        json_object_set_new(o, "name_en", json_string(str0(k->name_en)));
+        if (k->retired)
+            json_object_set_new(o, "retired", json_true());
+        break;
+    }
+    case T(SERVICES): {
+        const Whistle__V1__ServiceItem *it = (const void *)m;
+        json_object_set_new(o, "code", json_string(it->code));
+        json_object_set_new(o, "class_code", json_string(str0(it->class_code)));
+        const char *keys[] = {"name_zh",  "name_en",  "where_zh", "where_en", "hours_zh",
+                              "hours_en", "bring_zh", "bring_en", "how_zh",   "how_en"};
+        const char *vals[] = {it->name_zh,  it->name_en,  it->where_zh, it->where_en, it->hours_zh,
+                              it->hours_en, it->bring_zh, it->bring_en, it->how_zh,   it->how_en};
+        for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+            if (i < 2 || *str0(vals[i]))
+                json_object_set_new(o, keys[i], json_string(str0(vals[i])));
+        if (*str0(it->department))
+            json_object_set_new(o, "department", json_string(it->department));
+        if (it->retired)
+            json_object_set_new(o, "retired", json_true());
+        break;
+    }
     }
     return o;
 }
@@ -1535,7 +1871,7 @@ int dirio_export(store *st, MDB_txn *txn, arena *a, Whistle__V1__DataFormat form
     *next = "";
     *rows = 0;
     if (table < 0 || table >= DIRIO_TABLES) {
-        *why = "table is one of nodes, departments, categories, principals";
+        *why = "table is one of " TABLE_LIST;
         return -1;
     }
     if (*under && !digits_only(under)) {
@@ -1549,7 +1885,7 @@ int dirio_export(store *st, MDB_txn *txn, arena *a, Whistle__V1__DataFormat form
     const char *after = "";
     if (*cursor) {
         const char *colon = strchr(cursor, ':');
-        if (!colon || colon == cursor || colon - cursor > 1 || cursor[0] < '1' || cursor[0] > '4' ||
+        if (!colon || colon == cursor || colon - cursor > 1 || cursor[0] < '1' || cursor[0] >= '0' + DIRIO_TABLES ||
             cursor[0] - '0' < first || cursor[0] - '0' > last) {
             *why = "cursor is not from this export; start again without one";
             return -1;
@@ -1569,13 +1905,8 @@ int dirio_export(store *st, MDB_txn *txn, arena *a, Whistle__V1__DataFormat form
             csv_append(out, open, strlen(open));
             *next = arena_printf(a, "%d:", t); /* opened, no row yet */
         }
-        MDB_dbi dbi = t == T(NODES) ? st->nodes : t == T(DEPARTMENTS) ? st->departments
-                      : t == T(CATEGORIES)                              ? st->categories
-                                                                       : st->principals;
-        const ProtobufCMessageDescriptor *d = t == T(NODES)         ? &whistle__v1__node__descriptor
-                                              : t == T(DEPARTMENTS) ? &whistle__v1__department__descriptor
-                                              : t == T(CATEGORIES)  ? &whistle__v1__category__descriptor
-                                                                    : &whistle__v1__principal__descriptor;
+        MDB_dbi dbi = table_dbi(st, t);
+        const ProtobufCMessageDescriptor *d = table_desc(t);
         MDB_cursor *cur;
         int rc = mdb_cursor_open(txn, dbi, &cur);
         if (rc)

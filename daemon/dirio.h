@@ -29,7 +29,7 @@ typedef struct dirio_opts {
     int64_t now;
 } dirio_opts;
 
-#define DIRIO_TABLES 5 /* indexed by Whistle__V1__DirectoryTable, 1..4 */
+#define DIRIO_TABLES 7 /* indexed by Whistle__V1__DirectoryTable, 1..6 */
 
 typedef struct dirio_result {
     uint32_t added[DIRIO_TABLES], updated[DIRIO_TABLES], unchanged[DIRIO_TABLES];
@@ -58,7 +58,8 @@ int dirio_export(store *st, MDB_txn *txn, arena *a, Whistle__V1__DataFormat form
                  Whistle__V1__DirectoryTable table, const char *under, const char *cursor, size_t budget,
                  csv_buf *out, const char **next, uint32_t *rows, const char **why);
 
-/* The table's name in files and messages ("nodes", ...). */
+/* The table's name in files and messages ("nodes", ..., "service_classes",
+ * "services"). */
 const char *dirio_table_name(Whistle__V1__DirectoryTable t);
 
 #endif

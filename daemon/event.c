@@ -12,6 +12,7 @@
 #include "directory.h"
 #include "dispatch.h"
 #include "exception.h"
+#include "guard.h"
 
 #define ST(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
 #define TICKET_MAX 32
@@ -80,9 +81,6 @@ int event_allow(call *c, const Whistle__V1__Event *ev)
     const char *me = str0(w->name);
     bool in_scope = principal_covers(w, ev->node);
     bool reporter = strcmp(str0(ev->reporter), me) == 0;
-    /* The reporter of a duplicate merged into this case follows it: it may
-     * read the case, not rate it (a case is rated once, by its reporter). */
-    bool follows = reporter || exception_is_follower(ev, me);
     switch (w->role) {
     case ROLE(ADMIN):
         return 0;
@@ -118,13 +116,10 @@ int event_allow(call *c, const Whistle__V1__Event *ev)
             return in_scope ? 0 : deny_scope(c, ev, "a grid or community worker acts inside its scope only");
         break;
     case ROLE(KIOSK):
-        if (is(c, "get") || is(c, "rate") || is(c, "list")) {
-            if (reporter || (follows && !is(c, "rate")))
-                return 0;
-            return call_deny(c, ev->ticket, "case %s was not reported by this kiosk (rule: a kiosk sees and "
-                                            "rates only the cases it reported)",
-                             ev->ticket);
-        }
+        /* A kiosk rates for the resident in front of it, who proved the
+         * ticket with the phone's digits (event_rate checks them first). */
+        if (is(c, "rate"))
+            return in_scope ? 0 : deny_scope(c, ev, "a kiosk rates the tickets of its community only");
         break;
     case ROLE(INTEGRATION):
         if (is(c, "rate")) {
@@ -301,7 +296,10 @@ int event_push_to(call *c, const char *stream, const Whistle__V1__Event *ev, boo
 }
 
 /* The reporter's own stream, for the roles that follow their cases; and
- * whether its readers may see the phone (not a kiosk's: see sees_contact). */
+ * whether its readers may see the phone. A kiosk follows nothing: it is a
+ * shared terminal, and a stream of the cases reported at it would hand one
+ * resident's case to whoever stands there next (residents follow theirs
+ * with lookup_ticket). */
 static const char *reporter_stream_ex(call *c, const Whistle__V1__Event *ev, bool *keep_contact)
 {
     if (keep_contact)
@@ -314,7 +312,6 @@ static const char *reporter_stream_ex(call *c, const Whistle__V1__Event *ev, boo
     if (keep_contact)
         *keep_contact = p->role != ROLE(KIOSK);
     switch (p->role) {
-    case ROLE(KIOSK):
     case ROLE(GRID_WORKER):
     case ROLE(COMMUNITY):
     case ROLE(INTEGRATION):
@@ -488,37 +485,58 @@ void event_get(call *c, const Whistle__V1__GetEvent *req)
     event_reply(c, ev);
 }
 
-/* A resident at a kiosk (or on the 12345 line) reads a ticket with its
- * number and the last four digits of the phone given at report time. The
- * answer never holds the phone. A wrong pair reads the same as a missing
- * ticket, and is audited as a denial so that guessing shows in the log. */
-void event_lookup(call *c, const Whistle__V1__LookupTicket *req)
+/* Proves a ticket with the last 4 digits of the phone given at report:
+ * loads it into *ev when the pair matches. A missing ticket and a wrong
+ * pair read the same (NOT_FOUND), so that a guess learns nothing; a wrong
+ * pair is audited as a denial so that guessing shows in the log. A kiosk
+ * that failed too often lately is refused before anything is read
+ * (guard.h). Returns 0 or -1 with the answer set. */
+static int prove_ticket(call *c, const char *ticket, const char *digits, Whistle__V1__Event **ev)
 {
-    const char *digits = str0(req->phone_last4);
-    if (!digits_ok(digits, 4)) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "phone_last4 must be the last 4 digits of the phone given at report");
-        return;
+    bool kiosk = c->who->role == ROLE(KIOSK);
+    const char *me = str0(c->who->name);
+    int64_t wait = kiosk && c->st->lookups ? guard_wait(c->st->lookups, me, c->now) : 0;
+    if (wait > 0) {
+        audit_deny(c->st, c->now, me, c->name, str0(ticket), "too many failed look-ups from this kiosk");
+        return call_fail(c, CODE(RESOURCE_EXHAUSTED),
+                         "too many failed look-ups from this terminal: try again in %lld min, or ask the staff",
+                         (long long)((wait + 59999) / 60000));
     }
-    Whistle__V1__Event *ev;
-    if (event_load(c, req->ticket, &ev, NULL)) {
-        if (c->resp->status->code == CODE(NOT_FOUND))
-            call_fail(c, CODE(NOT_FOUND), "no ticket %s with a phone ending in %s", str0(req->ticket), digits);
-        return;
-    }
-    if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, ev->node)) {
-        deny_scope(c, ev, arena_printf(c->a, "a %s looks up tickets inside its scope only", role_name(c->who->role)));
-        return;
+    if (!digits_ok(digits, 4))
+        return call_fail(c, CODE(INVALID_ARGUMENT), "phone_last4 must be the last 4 digits of the phone given at report");
+    if (event_load(c, ticket, ev, NULL)) {
+        if (c->resp->status->code != CODE(NOT_FOUND))
+            return -1;
+        if (kiosk && c->st->lookups)
+            guard_fail(c->st->lookups, me, c->now);
+        return call_fail(c, CODE(NOT_FOUND), "no ticket %s with a phone ending in %s", str0(ticket), digits);
     }
     char tail[5] = "";
     size_t got = 0;
-    const char *ph = str0(ev->contact);
+    const char *ph = str0((*ev)->contact);
     for (size_t i = strlen(ph); i > 0 && got < 4; i--)
         if (ph[i - 1] >= '0' && ph[i - 1] <= '9')
             tail[3 - got++] = ph[i - 1];
     if (got < 4 || memcmp(tail, digits, 4) != 0) {
-        audit_deny(c->st, c->now, str0(c->who->name), c->name, ev->ticket,
-                   "lookup: the phone digits do not match the ticket");
-        call_fail(c, CODE(NOT_FOUND), "no ticket %s with a phone ending in %s", ev->ticket, digits);
+        if (kiosk && c->st->lookups)
+            guard_fail(c->st->lookups, me, c->now);
+        audit_deny(c->st, c->now, me, c->name, (*ev)->ticket, "the phone digits do not match the ticket");
+        return call_fail(c, CODE(NOT_FOUND), "no ticket %s with a phone ending in %s", (*ev)->ticket, digits);
+    }
+    return 0;
+}
+
+/* A resident at a kiosk (or on the 12345 line) reads a ticket with its
+ * number and the last four digits of the phone given at report time. The
+ * answer never holds the phone. The digits are checked before the scope:
+ * only someone who knows both learns where the ticket is. */
+void event_lookup(call *c, const Whistle__V1__LookupTicket *req)
+{
+    Whistle__V1__Event *ev;
+    if (prove_ticket(c, req->ticket, str0(req->phone_last4), &ev))
+        return;
+    if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, ev->node)) {
+        deny_scope(c, ev, arena_printf(c->a, "a %s looks up tickets inside its scope only", role_name(c->who->role)));
         return;
     }
     Whistle__V1__Event *e = event_for_reply(c, ev, true);
@@ -596,7 +614,6 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
     uint32_t limit = req->limit ? req->limit : 50;
     if (limit > 500)
         limit = 500;
-    bool own_only = c->who->role == ROLE(KIOSK);
 
     /* By state: the state's rows, filtered by node. Otherwise the node
      * index, whose prefix scan is the subtree. */
@@ -665,8 +682,6 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
         if (req->state && *node && !scope_covers(node, ev->node))
             continue;
         if (reach_filter && !principal_covers(c->who, ev->node))
-            continue;
-        if (own_only && strcmp(str0(ev->reporter), str0(c->who->name)) != 0)
             continue;
         if (req->parked && !ev->parked)
             continue;
@@ -863,6 +878,18 @@ void event_close(call *c, const Whistle__V1__CloseEvent *req)
 
 void event_rate(call *c, const Whistle__V1__RateEvent *req)
 {
+    /* A kiosk rates for whoever stands at it: that resident proves the
+     * ticket as for a look-up. The digits are not needed from the others,
+     * who rate their own reports, but must still be well formed. */
+    if (*str0(req->phone_last4) && !digits_ok(req->phone_last4, 4)) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "phone_last4 must be the last 4 digits of the phone given at report");
+        return;
+    }
+    if (c->who->role == ROLE(KIOSK)) {
+        Whistle__V1__Event *proved;
+        if (event_role_allows(c, str0(req->ticket)) || prove_ticket(c, req->ticket, str0(req->phone_last4), &proved))
+            return;
+    }
     event_snap snap;
     Whistle__V1__Event *ev = load_for_change(c, req->ticket, &snap);
     if (!ev || check_text(c, "comment", req->comment, COMMENT_MAX, false))

@@ -32,8 +32,7 @@ int exception_push_followers(call *c, const Whistle__V1__Event *ev, const char *
         if (!p)
             continue;
         switch (p->role) {
-        case ROLE(KIOSK):
-        case ROLE(GRID_WORKER):
+        case ROLE(GRID_WORKER): /* not a kiosk: see reporter_stream_ex in event.c */
         case ROLE(COMMUNITY):
         case ROLE(INTEGRATION):
         case ROLE(SENSOR):

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "guard.h"
 #include "api.h"
 #include "check.h"
 #include "config.h"
@@ -198,6 +199,7 @@ int main(int argc, char **argv)
         return 1;
     }
     st->policy = &cfg.policy; /* before any thread uses the store */
+    guard_configure(st->lookups, cfg.lookup_failures, (int64_t)cfg.lookup_window * 1000);
     if (*cfg.seed && api_seed(st, cfg.seed, now_ms(), err, sizeof err) < 0) {
         fprintf(stderr, "whistled: store.seed = %s: %s\n", cfg.seed, err);
         store_close(st);

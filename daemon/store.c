@@ -1,4 +1,5 @@
 /* store.c: see store.h. */
+#include "guard.h"
 #include "store.h"
 
 #include <errno.h>
@@ -90,7 +91,9 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
                         &st->audit_by_target, &st->admission, &st->tasks,   &st->task_by_comm,
                         &st->task_by_dept,
                         /* deadline.c, supervision.c, stats.c */
-                        &st->deadlines,   &st->supervisions, &st->stats};
+                        &st->deadlines,   &st->supervisions, &st->stats,
+                        /* services.c */
+                        &st->service_classes, &st->services};
     return i < sizeof slots / sizeof *slots ? slots[i] : NULL;
 }
 static const char *const dbi_names[] = {"meta",  "events",      "ev_by_state", "ev_by_node",
@@ -98,7 +101,8 @@ static const char *const dbi_names[] = {"meta",  "events",      "ev_by_state", "
                                         "idem",  "nodes",       "departments", "categories",
                                         "principals", "audit", "audit_by_time", "audit_by_principal",
                                         "audit_by_target", "admission", "tasks", "task_by_comm",
-                                        "task_by_dept", "deadlines", "supervisions", "stats"};
+                                        "task_by_dept", "deadlines", "supervisions", "stats",
+                                        "service_classes", "services"};
 #define N_DBIS (sizeof dbi_names / sizeof *dbi_names)
 
 static int check_schema(store *st, MDB_txn *txn, char *err, size_t errlen)
@@ -154,6 +158,7 @@ int store_open(store **out, const char *dir, const store_opts *opts, char *err, 
     pthread_rwlock_init(&st->map_lock, &ra);
     pthread_rwlockattr_destroy(&ra);
     st->denials = audit_queue_new();
+    st->lookups = guard_new(GUARD_DEFAULT_MAX, GUARD_DEFAULT_WINDOW_MS);
 
     /* full: the writer, not LMDB, puts each commit's meta page on disk
      * before anything of it is acknowledged (writer.c), so that under load
@@ -237,6 +242,7 @@ void store_close(store *st)
     if (st->env)
         mdb_env_close(st->env);
     audit_queue_free(st->denials);
+    guard_free(st->lookups);
     pthread_rwlock_destroy(&st->map_lock);
     free(st->dir);
     free(st);

@@ -37,6 +37,10 @@
  *                stage] or a ticket)
  *   supervisions u64 BE id -> whistle.v1.Supervision   (supervision.c)
  *   stats        dimension | '|' | bucket | '|' | metric -> i64 BE (stats.c)
+ *   service_classes  2-digit code -> whistle.v1.ServiceClass   (services.c:
+ *   services         4-digit code -> whistle.v1.ServiceItem     the public
+ *                    service guide; fixed-width codes, so key order is code
+ *                    order and a class's items are the keys with its prefix)
  */
 #ifndef WHISTLED_STORE_H
 #define WHISTLED_STORE_H
@@ -70,6 +74,7 @@ typedef struct store {
         stream_meta, idem, nodes, departments, categories, principals, audit;
     MDB_dbi audit_by_time, audit_by_principal, audit_by_target, admission, tasks, task_by_comm, task_by_dept;
     MDB_dbi deadlines, supervisions, stats;
+    MDB_dbi service_classes, services;
     /* The deadline policy and working calendar (calendar.h), set once at
      * start before any thread uses the store; NULL: the defaults. */
     const struct deadline_policy *policy;
@@ -84,6 +89,9 @@ typedef struct store {
      * noticed on the loop thread or inside a call that is rolled back, so
      * the next write transaction writes them. */
     struct audit_queue *denials;
+    /* Failed ticket look-ups per kiosk (guard.h); the defaults until
+     * main.c applies the config's [kiosk] limits. */
+    struct guard *lookups;
     char *dir;
 } store;
 

@@ -110,12 +110,18 @@ static int parse_time(const char *s, int64_t *out)
     return -1;
 }
 
+/* The tables by their names in files (DirectoryTable's order), and the
+ * other words people use for them. */
+static const char *const table_names[] = {"all",        "nodes",           "departments", "categories",
+                                          "principals", "service_classes", "services"};
+#define N_TABLES (int)(sizeof table_names / sizeof *table_names)
+#define TABLE_WORDS "nodes, departments, categories, principals, service_classes, services"
+
 static int parse_table(const char *s, Whistle__V1__DirectoryTable *t)
 {
-    static const char *const names[] = {"", "nodes", "departments", "categories", "principals"};
-    static const char *const alt[] = {"", "places", "depts", "catalogue", "people"};
-    for (int i = 1; i < 5; i++)
-        if (strcmp(s, names[i]) == 0 || strcmp(s, alt[i]) == 0) {
+    static const char *const alt[] = {"", "places", "depts", "catalogue", "people", "service-classes", "service-items"};
+    for (int i = 1; i < N_TABLES; i++)
+        if (strcmp(s, table_names[i]) == 0 || strcmp(s, alt[i]) == 0) {
             *t = (Whistle__V1__DirectoryTable)i;
             return 0;
         }
@@ -124,8 +130,7 @@ static int parse_table(const char *s, Whistle__V1__DirectoryTable *t)
 
 static const char *table_word(Whistle__V1__DirectoryTable t)
 {
-    static const char *const names[] = {"all", "nodes", "departments", "categories", "principals"};
-    return (int)t >= 0 && t < 5 ? names[t] : "?";
+    return (int)t >= 0 && (int)t < N_TABLES ? table_names[t] : "?";
 }
 
 static int parse_format(const args *a, const cli *x, Whistle__V1__DataFormat *f)
@@ -207,7 +212,7 @@ static int run_import(cli *x, args *a)
     Whistle__V1__ImportDirectory im = WHISTLE__V1__IMPORT_DIRECTORY__INIT;
     const char *s;
     if ((s = opt(a, "table")) && parse_table(s, &im.table) < 0)
-        return cli_usage_error("admin import: bad --table '%s' (nodes, departments, categories, principals)", s);
+        return cli_usage_error(_("admin import: bad --table '%s' (%s)"), s, TABLE_WORDS);
     if ((s = opt(a, "format"))) {
         if (strcmp(s, "csv") == 0)
             im.format = WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_CSV;
@@ -291,7 +296,7 @@ static int run_export(cli *x, args *a)
     Whistle__V1__ExportDirectory ex = WHISTLE__V1__EXPORT_DIRECTORY__INIT;
     const char *s;
     if ((s = opt(a, "table")) && parse_table(s, &ex.table) < 0)
-        return cli_usage_error("admin export: bad --table '%s' (nodes, departments, categories, principals)", s);
+        return cli_usage_error(_("admin export: bad --table '%s' (%s)"), s, TABLE_WORDS);
     if (parse_format(a, x, &ex.format))
         return EXIT_USAGE;
     if ((s = opt(a, "under")))
@@ -1118,13 +1123,17 @@ static int run_task_list(cli *x, args *a)
 
 static const cmd_opt none[] = {{NULL, NULL, NULL}};
 static const cmd_opt import_opts[] = {
-    {"table", "T", "nodes, departments, categories or principals (CSV: default from the header row)"},
+    {"table", "T",
+     "nodes, departments, categories, principals, service_classes or services (CSV: default from the header "
+     "row)"},
     {"format", "F", "csv or json (default: from the file name)"},
     {"check", NULL, "check the file and count what would change; change nothing"},
     {NULL, NULL, NULL},
 };
 static const cmd_opt export_opts[] = {
-    {"table", "T", "nodes, departments, categories or principals (CSV: default nodes; JSON: default all)"},
+    {"table", "T",
+     "nodes, departments, categories, principals, service_classes or services (CSV: default nodes; JSON: "
+     "default all)"},
     {"format", "F", "csv (default) or json (default with --json)"},
     {"under", "CODE", "only this subtree (nodes; principals scoped in it)"},
     {"output", "FILE", "write there instead of standard output"},
@@ -1201,7 +1210,7 @@ static const cmd_opt note_opts[] = {{"note", "TEXT", "what was done"}, {NULL, NU
 
 static const cmd admin_cmds[] = {
     {"admin import", "FILE [--table T] [--format csv|json] [--check]",
-     "Import places, departments, categories or principals from a CSV or JSON file.\n"
+     "Import places, departments, categories, principals or the service catalogue from a CSV or JSON file.\n"
      "FILE - reads standard input. The whole file is checked first: every bad line is reported, and a\n"
      "file with one changes nothing. Records already there are updated; the file's columns decide what\n"
      "(docs/administration.md).",

@@ -3,10 +3,19 @@
 #define WHISTLE_CLI_H
 
 #include <jansson.h>
+#include <libintl.h>
 #include <stdbool.h>
 #include <stdio.h>
 
 #include "whistle/client.h"
+
+/* Text for people goes through gettext (the CLI's message catalogue). */
+#ifndef _
+#define _(s) gettext(s)
+#endif
+#ifndef N_
+#define N_(s) (s)
+#endif
 
 /* Exit statuses (documented in `whistle --help`). */
 enum { EXIT_OK = 0, EXIT_SERVER = 1, EXIT_USAGE = 2, EXIT_CONN = 3 };
@@ -53,6 +62,8 @@ struct cmd {
 extern const cmd cli_commands[];
 /* oversight.c: deadlines, supervision, exceptions, statistics */
 extern const cmd cli_oversight_commands[];
+/* services.c: the public service guide */
+extern const cmd cli_services_commands[];
 const cmd *cli_find(const char *name);
 void cli_print_command_help(const cmd *c, FILE *out);
 /* Parses argv (argv[0] is the command's name) and runs c. Exit status. */

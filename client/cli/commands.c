@@ -759,6 +759,8 @@ static int run_rate(cli *x, args *a)
     r.score = (uint32_t)score;
     if (opt(a, "comment"))
         r.comment = (char *)opt(a, "comment");
+    if (opt(a, "phone"))
+        r.phone_last4 = (char *)opt(a, "phone");
     Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
     req.call_case = WHISTLE__V1__REQUEST__CALL_RATE;
     req.rate = &r;
@@ -1292,7 +1294,9 @@ static const cmd_opt verify_opts[] = {
     {"note", "TEXT", "what was found on the spot"},
     {NULL, NULL, NULL},
 };
-static const cmd_opt rate_opts[] = {{"comment", "TEXT", "the reporter's comment"}, {NULL, NULL, NULL}};
+static const cmd_opt rate_opts[] = {{"comment", "TEXT", "the reporter's comment"},
+                                    {"phone", "DIGITS", "a kiosk: the last 4 digits of the phone given at report"},
+                                    {NULL, NULL, NULL}};
 static const cmd_opt nodes_opts[] = {
     {"parent", "CODE", "only the children of this node"},
     {"kind", "K", "district, street, community, grid, building"},
@@ -1327,7 +1331,8 @@ const cmd cli_commands[] = {
     {"verify", "TICKET --pass|--fail [--note TEXT]", "Record the on-the-spot check (核查).", verify_opts, 1, 1,
      run_verify},
     {"close", "TICKET [--note TEXT]", "Close a case (结案).", note_opts, 1, 1, run_close},
-    {"rate", "TICKET SCORE [--comment TEXT]", "Rate a closed case, 1 to 5 (评价).", rate_opts, 2, 2, run_rate},
+    {"rate", "TICKET SCORE [--comment TEXT] [--phone DIGITS]", "Rate a closed case, 1 to 5 (评价).", rate_opts, 2, 2,
+     run_rate},
     {"nodes", "[--parent CODE] [--kind K]", "List the tree of places.", nodes_opts, 0, 0, run_nodes},
     {"departments", "", "List the departments.", no_opts, 0, 0, run_departments},
     {"categories", "", "List the case categories with their departments and time limits (+: per priority too).",
@@ -1354,6 +1359,9 @@ const cmd *cli_find(const char *name)
         if (strcmp(c->name, name) == 0)
             return c;
     for (const cmd *c = cli_oversight_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    for (const cmd *c = cli_services_commands; c->name; c++)
         if (strcmp(c->name, name) == 0)
             return c;
     return NULL;

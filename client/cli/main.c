@@ -54,6 +54,8 @@ static void print_usage(FILE *out)
         fprintf(out, "  %-12s%s\n", c->name, c->summary);
     for (const cmd *c = cli_oversight_commands; c->name; c++)
         fprintf(out, "  %-12s%s\n", c->name, c->summary);
+    for (const cmd *c = cli_services_commands; c->name; c++)
+        fprintf(out, "  %-12s%s\n", c->name, _(c->summary));
     fputs("\n"
           "Exit status: 0 ok; 1 the server refused (\"whistle: CODE: message\" on stderr);\n"
           "2 usage error; 3 connection or TLS failure, or timeout.\n",

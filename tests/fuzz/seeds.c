@@ -294,6 +294,12 @@ int main(int argc, char **argv)
     r_lc.list_categories = &lc;
     emit("categories", &r_lc);
 
+    Whistle__V1__ListServices ls = WHISTLE__V1__LIST_SERVICES__INIT;
+    ls.class_code = "02";
+    REQ(r_ls, LIST_SERVICES);
+    r_ls.list_services = &ls;
+    emit("services", &r_ls);
+
     Whistle__V1__Subscribe sb = WHISTLE__V1__SUBSCRIBE__INIT;
     sb.stream = "dept:police";
     sb.from_cursor = 1;
@@ -330,6 +336,17 @@ int main(int argc, char **argv)
     REQ(r_ij, IMPORT_DIRECTORY);
     r_ij.import_directory = &ij;
     emit("import-json", &r_ij);
+
+    static const char guide_csv[] = "code,class_code,name_zh,name_en,where_zh,hours_zh,bring_zh,how_zh,retired\n"
+                                    "0208,02,临时救助,Temporary help,2号窗口,工作日,身份证,\"受理\n审核\",\n";
+    Whistle__V1__ImportDirectory ig = WHISTLE__V1__IMPORT_DIRECTORY__INIT;
+    ig.data.data = (uint8_t *)guide_csv;
+    ig.data.len = sizeof guide_csv - 1;
+    ig.last = 1;
+    ig.table = WHISTLE__V1__DIRECTORY_TABLE__DIRECTORY_TABLE_SERVICES;
+    REQ(r_ig, IMPORT_DIRECTORY);
+    r_ig.import_directory = &ig;
+    emit("import-services", &r_ig);
 
     Whistle__V1__ExportDirectory ex = WHISTLE__V1__EXPORT_DIRECTORY__INIT;
     ex.table = WHISTLE__V1__DIRECTORY_TABLE__DIRECTORY_TABLE_CATEGORIES;

@@ -91,26 +91,7 @@ Test(auth, kiosk_trying_to_whistle_gets_permission_denied)
     whistle_close(kiosk);
 }
 
-Test(auth, kiosk_reads_only_its_own_tickets)
-{
-    whistle_client *grid = harness_connect(&d, "gridworker");
-    whistle_client *kiosk = harness_connect(&d, "kiosk");
-    char *theirs = h_report(grid, FIRST_GRID, "0102", "someone else's case");
-    char *mine = h_report(kiosk, FIRST_GRID, "0102", "my case");
-    Whistle__V1__Response *keep;
-    cr_assert_str_eq(h_get(kiosk, mine, &keep)->ticket, mine);
-    whistle_response_free(keep);
-    Whistle__V1__GetEvent g = WHISTLE__V1__GET_EVENT__INIT;
-    g.ticket = theirs;
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = CALL(GET_EVENT);
-    req.get_event = &g;
-    harness_call_fail(kiosk, &req, CODE(PERMISSION_DENIED));
-    free(theirs);
-    free(mine);
-    whistle_close(grid);
-    whistle_close(kiosk);
-}
+/* What a kiosk may read: test_kiosk_privacy.c. */
 
 Test(auth, operator_acts_on_its_own_street_only)
 {

@@ -244,6 +244,7 @@ static bool base_body(int call, ProtobufCMessage *m)
     case CALL(LIST_DEPARTMENTS):
     case CALL(LIST_CATEGORIES): return true;
     case CALL(SUBSCRIBE): set_str(m, "stream", "dept:police"); set(m, "after_seq", 0); return true;
+    case CALL(LIST_SERVICES): set_str(m, "class_code", "01"); set(m, "include_retired", 1); return true;
     default: return false;
     }
 }
@@ -535,6 +536,7 @@ static const struct {
     {CALL(LIST_DEPARTMENTS), NULL, 0, NULL},
     {CALL(LIST_CATEGORIES), NULL, 0, NULL},
     {CALL(SUBSCRIBE), NULL, CODE(INVALID_ARGUMENT), "name a stream"}, /* an admin has no stream of its own */
+    {CALL(LIST_SERVICES), NULL, 0, NULL},         /* the whole guide */
 };
 
 Test(badreq, missing_fields_of_every_call)
@@ -626,5 +628,19 @@ Test(badreq, numbers_out_of_range)
     m = new_body(ci, &known);
     ((Whistle__V1__CheckIn *)m)->order_id = UINT64_MAX;
     expect(ci, m, NULL, CODE(NOT_FOUND), "no order", "order_id = 2^64 - 1");
+    free(m);
+    /* A service class is 2 digits; one that is not there is not found */
+    const ProtobufCFieldDescriptor *ls = protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor,
+                                                                                 CALL(LIST_SERVICES));
+    const char *bad_class[] = {"1", "011", "a1", "-1", "０１"};
+    for (size_t i = 0; i < sizeof bad_class / sizeof *bad_class; i++) {
+        m = new_body(ls, &known);
+        set_str(m, "class_code", bad_class[i]);
+        expect(ls, m, NULL, CODE(INVALID_ARGUMENT), "class_code", "a class code that is not 2 digits");
+        free(m);
+    }
+    m = new_body(ls, &known);
+    set_str(m, "class_code", "99");
+    expect(ls, m, NULL, CODE(NOT_FOUND), "no service class 99", "class_code = 99");
     free(m);
 }

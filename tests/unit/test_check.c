@@ -258,3 +258,58 @@ Test(check, whistled_case_without_orders)
     expect_violation("is whistled but has no orders");
     expect_violation("does not list it");
 }
+
+/* The service catalogue: a clean one passes; a service whose class is gone
+ * is found. */
+static void import_catalogue(void)
+{
+    static const char *const files[] = {
+        "code,name_zh,name_en,retired\n01,社会保障,Social security,\n",
+        "code,class_code,name_zh,department\n0101,01,养老认证,police\n0102,01,医保登记,\n",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        Whistle__V1__Request *r = h_req();
+        r->call_case = CALL(IMPORT_DIRECTORY);
+        r->import_directory = NEW(Whistle__V1__ImportDirectory, whistle__v1__import_directory__init);
+        r->import_directory->last = true;
+        r->import_directory->data.data = (uint8_t *)files[i];
+        r->import_directory->data.len = strlen(files[i]);
+        assert_ok(h_write("admin", r));
+    }
+}
+
+Test(check, a_store_with_a_service_catalogue_is_clean)
+{
+    import_catalogue();
+    build();
+    const char *out;
+    check_report rep;
+    int rc = run_check(&out, &rep);
+    cr_assert_eq(rc, 0, "violations in a clean store:\n%s", out);
+}
+
+static void drop_service_class(MDB_txn *txn) { del(txn, h_st->service_classes, "01", 2); }
+Test(check, service_without_its_class)
+{
+    import_catalogue();
+    build();
+    damage(drop_service_class);
+    expect_violation("services 0101: service class 01 does not exist");
+}
+
+static void service_with_wrong_key(MDB_txn *txn)
+{
+    MDB_val k = {4, "0102"}, v;
+    cr_assert_eq(mdb_get(txn, h_st->services, &k, &v), 0);
+    /* a copy: the value is the map's until the next write */
+    void *copy = arena_alloc(h_a, v.mv_size);
+    memcpy(copy, v.mv_data, v.mv_size);
+    put_raw(txn, h_st->services, "0199", 4, copy, v.mv_size);
+}
+Test(check, service_under_another_code)
+{
+    import_catalogue();
+    build();
+    damage(service_with_wrong_key);
+    expect_violation("services 0199: record's code is \"0102\"");
+}

@@ -102,6 +102,14 @@ Test(event, whole_loop_report_to_rating)
     rate->rate->score = 5;
     rate->rate->comment = "很满意";
     r = h_write("kiosk-yonganli", rate);
+    assert_code(r, INVALID_ARGUMENT);
+    assert_msg_has(r, "phone_last4");
+    rate->rate->phone_last4 = "0001";
+    r = h_write("kiosk-yonganli", rate);
+    assert_code(r, NOT_FOUND);
+    assert_msg_has(r, "no ticket");
+    rate->rate->phone_last4 = "0000";
+    r = h_write("kiosk-yonganli", rate);
     assert_ok(r);
     cr_assert_eq(r->event->state, ES(CLOSED));
     cr_assert_eq(r->event->rating, 5);
@@ -109,7 +117,15 @@ Test(event, whole_loop_report_to_rating)
     assert_code(r, FAILED_PRECONDITION);
     assert_msg_has(r, "already rated");
 
-    e = h_get("kiosk-yonganli", t);
+    assert_code(h_read("kiosk-yonganli", rq_ticket(CALL(GET_EVENT), t)), PERMISSION_DENIED);
+    Whistle__V1__Request *lk = h_req();
+    lk->call_case = CALL(LOOKUP_TICKET);
+    lk->lookup_ticket = NEW(Whistle__V1__LookupTicket, whistle__v1__lookup_ticket__init);
+    lk->lookup_ticket->ticket = (char *)t;
+    lk->lookup_ticket->phone_last4 = "0000";
+    r = h_read("kiosk-yonganli", lk);
+    assert_ok(r);
+    e = r->event;
     cr_assert_str_eq(timeline_actions(e), "report file whistle dispatch dispatch check_in check_in feedback "
                                           "feedback resolved verify close rate");
     cr_assert_str_eq(e->contact, "", "a kiosk is a shared terminal: it never shows a phone, not even its own case's");
@@ -120,11 +136,12 @@ Test(event, whole_loop_report_to_rating)
     cr_assert_eq(e->timeline[e->n_timeline - 1]->state, ES(CLOSED));
     cr_assert_gt(e->updated_ms, e->created_ms);
 
-    /* Pushes: the street feed and the kiosk follow every change; each
-     * department sees its own order only. */
+    /* Pushes: the street feed follows every change; each department sees
+     * its own order only; nothing goes to the kiosk, where the next
+     * resident would read it. */
     const char *all = "report file whistle check_in check_in feedback feedback resolved verify close rate";
     cr_assert_str_eq(h_actions(JIANWAI, 0), all);
-    cr_assert_str_eq(h_actions("principal:kiosk-yonganli", 0), all);
+    cr_assert_str_eq(h_actions("principal:kiosk-yonganli", 0), "");
     cr_assert_str_eq(h_actions("dept:urban", 0), "dispatch check_in feedback");
     cr_assert_str_eq(h_actions("dept:housing", 0), "dispatch check_in feedback");
     cr_assert_str_eq(h_actions("dept:police", 0), "");
@@ -223,7 +240,7 @@ Test(event, illegal_transitions_name_the_state_and_what_is_allowed)
 
     Whistle__V1__Request *rate = rq_ticket(CALL(RATE), t);
     rate->rate->score = 3;
-    r = h_write("kiosk-yonganli", rate);
+    r = h_write("op-jianwai", rate);
     assert_code(r, FAILED_PRECONDITION);
     assert_msg_has(r, "rate needs closed");
 
@@ -251,7 +268,7 @@ Test(event, reject_needs_a_reason_and_is_final)
     r = h_write("op-jianwai", rq_ticket(CALL(FILE), t));
     assert_code(r, FAILED_PRECONDITION);
     assert_msg_has(r, "rejected is final");
-    cr_assert_str_eq(h_actions("principal:kiosk-yonganli", 0), "report reject");
+    cr_assert_str_eq(h_actions(JIANWAI, 0), "report reject");
 }
 
 Test(event, order_actions_follow_the_order_state)
@@ -468,7 +485,7 @@ Test(event, scope_denials_name_the_rule_and_are_audited)
     assert_msg_has(r, "departments list their orders");
     r = h_read("kiosk-2", rq_ticket(CALL(GET_EVENT), t));
     assert_code(r, PERMISSION_DENIED);
-    assert_msg_has(r, "kiosk sees and rates only the cases it reported");
+    assert_msg_has(r, "a kiosk reads a ticket only with lookup and the phone's digits");
     r = h_read("smoke-1", rq_ticket(CALL(GET_EVENT), t));
     assert_code(r, PERMISSION_DENIED);
     r = h_read("gw-1", rq_list_orders(NULL, NULL, 0, 0));
@@ -489,7 +506,7 @@ Test(event, contact_is_shown_to_admin_operator_and_reporter_only_never_at_a_kios
     assert_ok(h_write("op-jianwai", rq_whistle(t, 1, "police")));
     cr_assert_str_eq(h_get("admin", t)->contact, "13900000000");
     cr_assert_str_eq(h_get("op-jianwai", t)->contact, "13900000000");
-    cr_assert_str_eq(h_get("kiosk-yonganli", t)->contact, "");
+    assert_code(h_read("kiosk-yonganli", rq_ticket(CALL(GET_EVENT), t)), PERMISSION_DENIED);
     cr_assert_str_eq(h_get("gw-1", t)->contact, "");
     cr_assert_str_eq(h_get("hotline", t)->contact, "");
     Whistle__V1__Event *pe = h_get("police", t);
@@ -536,7 +553,7 @@ Test(event, list_events_pages_through_everything_once)
     cr_assert_eq(r->events->n_events, 7);
     cr_assert_str_eq(r->events->next_cursor, "");
 
-    /* Subtree of a grid; state filter; kiosk sees its own; other street. */
+    /* Subtree of a grid; state filter; a kiosk lists nothing; other street. */
     r = h_read("op-jianwai", rq_list_events(0, GRID2, 0, NULL));
     cr_assert_eq(r->events->n_events, 2);
     assert_ok(h_write("op-jianwai", rq_ticket(CALL(FILE), tickets[1])));
@@ -550,7 +567,8 @@ Test(event, list_events_pages_through_everything_once)
     r = h_read("admin", rq_list_events(ES(REPORTED), NULL, 0, NULL));
     cr_assert_eq(r->events->n_events, 6, "admin: every street");
     r = h_read("kiosk-yonganli", rq_list_events(0, NULL, 0, NULL));
-    cr_assert_eq(r->events->n_events, 3, "a kiosk lists what it reported");
+    assert_code(r, PERMISSION_DENIED);
+    assert_msg_has(r, "a kiosk lists nothing");
     r = h_read("gw-1", rq_list_events(0, NULL, 0, NULL));
     cr_assert_eq(r->events->n_events, 5, "a grid worker lists its grid");
     r = h_read("op-chaowai", rq_list_events(0, NULL, 0, NULL));

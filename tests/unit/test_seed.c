@@ -19,7 +19,8 @@ static bool store_is_empty(void)
 {
     MDB_txn *txn = store_read_begin(h_st);
     bool e = store_db_empty(txn, h_st->nodes) && store_db_empty(txn, h_st->departments) &&
-             store_db_empty(txn, h_st->categories) && store_db_empty(txn, h_st->principals);
+             store_db_empty(txn, h_st->categories) && store_db_empty(txn, h_st->principals) &&
+             store_db_empty(txn, h_st->service_classes) && store_db_empty(txn, h_st->services);
     store_read_end(h_st);
     return e;
 }
@@ -84,6 +85,39 @@ Test(seed, the_demo_city_loads)
     char err[512] = "";
     cr_assert_eq(seed(WHISTLE_SOURCE_DIR "/conf/demo-city.json", err, sizeof err), 0, "%s", err);
     cr_assert_gt(entries(h_st->nodes), 0);
+    /* and its service guide (DOMAIN.md: one city has 6 classes, 83 items):
+     * every text of every live service in both languages */
+    Whistle__V1__Request *r = h_req();
+    r->call_case = CALL(LIST_SERVICES);
+    r->list_services = NEW(Whistle__V1__ListServices, whistle__v1__list_services__init);
+    Whistle__V1__Response *resp = h_read("kiosk", r);
+    assert_ok(resp);
+    const Whistle__V1__ServiceCatalogue *c = resp->services;
+    cr_assert_geq(c->n_classes, 6);
+    cr_assert_geq(c->n_items, 40);
+    for (size_t i = 0; i < c->n_classes; i++)
+        cr_assert(*c->classes[i]->name_zh && *c->classes[i]->name_en, "class %s", c->classes[i]->code);
+    for (size_t i = 0; i < c->n_items; i++) {
+        const Whistle__V1__ServiceItem *it = c->items[i];
+        const char *texts[] = {it->name_zh,  it->name_en,  it->where_zh, it->where_en, it->hours_zh,
+                               it->hours_en, it->bring_zh, it->bring_en, it->how_zh,   it->how_en};
+        for (size_t k = 0; k < sizeof texts / sizeof *texts; k++)
+            cr_assert(*texts[k], "service %s lacks text %zu", it->code, k);
+    }
+    /* every class offers something */
+    for (size_t i = 0, k = 0; i < c->n_classes; i++) {
+        size_t n = 0;
+        for (; k < c->n_items && strncmp(c->items[k]->code, c->classes[i]->code, 2) == 0; k++)
+            n++;
+        cr_assert_geq(n, 3, "class %s has %zu services", c->classes[i]->code, n);
+    }
+}
+
+Test(seed, a_seed_with_a_bad_service_loads_nothing)
+{
+    expect_fail("{" NODES_OK ",\"service_classes\":[{\"code\":\"01\",\"name_zh\":\"社保\"}],"
+                "\"services\":[{\"code\":\"0201\",\"name_zh\":\"低保\"}]}",
+                "services[0] (0201): field \"code\": its class 02 does not exist", NULL);
 }
 
 Test(seed, unknown_parent)
