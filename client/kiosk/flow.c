@@ -356,7 +356,8 @@ static void choose(kiosk *k, size_t idx)
             k->purpose = code[0] == '2' ? P_LOOKUP : P_RATE;
             go(k, S_TICKET);
         } else {
-            if (!k->services || k->services_missing) {
+            const char *classes[1];
+            if (!k->services || k->services_missing || !flow_items(k, S_GUIDE_CLASSES, classes, 1)) {
                 notice(k, _("The service guide is not available at the moment. Please ask the staff."), S_HOME);
                 return;
             }

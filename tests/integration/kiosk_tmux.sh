@@ -15,8 +15,11 @@
 #   and closed; look-up with the right suffix shows the state and the
 #   timeline in plain words; rating once works, a second rating is refused
 #   with its reason; F12 in the middle of typing a description reaches the
-#   console's emergency banner; the service guide; --idle 3 goes home and
-#   the text typed is gone. At the end the kiosks stop on SIGTERM, cleanly.
+#   console's emergency banner; the service guide, a class, an item's where
+#   and when; --idle 3 goes home and the text typed is gone. Then guesses
+#   at tickets until the daemon's limit of failed look-ups, which the kiosk
+#   reports plainly. Every kiosk stops on SIGTERM, cleanly. First of all,
+#   every message of the kiosk must be translated in the Chinese catalogue.
 #
 #   tests/integration/kiosk_tmux.sh BUILD_DIR SOURCE_DIR
 #
@@ -150,6 +153,9 @@ dir = $work/state
 seed = $SRC/conf/demo-city.json
 [log]
 level = info
+[kiosk]
+; two languages make one failed look-up each; the last part makes two more
+lookup_failures = 4
 EOF
 "$WHISTLED" --config "$work/whistled.conf" --port-file "$work/port" --test-clock "$work/clock" \
     >>"$work/whistled.log" 2>&1 &
@@ -242,7 +248,14 @@ words() {
         RATED_ONCE='此事项已经评价过了；每个事项只能评价一次。'
         SOS_CONFIRM_RE='现在呼叫街道值班室吗'
         SOS_SENT_RE='已呼叫街道值班室'
-        GUIDE_OFF_RE='办事指南暂时无法查看'
+        GUIDE_RE='办事指南：在社区可以办理的事项'
+        GUIDE_CLASS='社会保障'
+        GUIDE_CLASS_RE='办事指南：社会保障'
+        GUIDE_ITEM_RE='养老待遇领取资格认证'
+        GUIDE_WHERE_RE='办理地点'
+        GUIDE_HOURS_RE='办理时间'
+        GUIDE_WHERE='社区服务站一层1号窗口'
+        GUIDE_HOURS='周一至周五 9:00-17:00'
         DESC_TEXT='3号楼门口有人摆摊，堵住了人行道'
         PHONE=13900139876
         MASKED='139****9876'
@@ -277,7 +290,14 @@ words() {
         RATED_ONCE='This ticket has already been rated; a ticket is rated once.'
         SOS_CONFIRM_RE="Call the street's duty room now"
         SOS_SENT_RE="The street's duty room has been called"
-        GUIDE_OFF_RE='The service guide is not available at the moment'
+        GUIDE_RE='Service guide: what you can get done in the community'
+        GUIDE_CLASS='Social security'
+        GUIDE_CLASS_RE='Service guide: Social security'
+        GUIDE_ITEM_RE='Pension entitlement check'
+        GUIDE_WHERE_RE='Where to go'
+        GUIDE_HOURS_RE='Opening hours'
+        GUIDE_WHERE='Community service station, ground floor, window 1'
+        GUIDE_HOURS='Mon-Fri 9:00-17:00'
         DESC_TEXT='Stall blocking the pavement at building 3, 门口有摊贩'
         PHONE=13800135678
         MASKED='138****5678'
@@ -421,10 +441,18 @@ run_language() {
     absent "half"
 
     # ------------------------------------------------ the service guide
-    # The catalogue lands with the directory's service tables; until then
-    # list_services answers UNIMPLEMENTED and the kiosk says so, calmly.
-    press 4 "$GUIDE_OFF_RE"
-    press Enter "$HOME_RE"
+    press 4 "$GUIDE_RE"
+    wait_for "1 +$GUIDE_CLASS" 2
+    screen >"$BUILD/kiosk-guide-classes-$short.txt"
+    press 1 "$GUIDE_CLASS_RE"
+    press 1 "$GUIDE_ITEM_RE"
+    wait_for "$GUIDE_WHERE_RE" 2
+    wait_text "$GUIDE_WHERE" 2
+    wait_for "$GUIDE_HOURS_RE" 2
+    wait_text "$GUIDE_HOURS" 2
+    screen >"$BUILD/kiosk-guide-$short.txt"
+    press Escape "$GUIDE_CLASS_RE"
+    press 0 "$HOME_RE"
     stop_kiosk "kiosk-$short"
 
     # ------------------------------------------------ idle: home, and the text is gone
@@ -452,6 +480,31 @@ run_language() {
 
 run_language zh_CN.UTF-8
 run_language en_US.UTF-8
+
+# ---------------------------------------------------------------- too many failed look-ups
+
+# The daemon counts failed look-ups per kiosk ([kiosk] lookup_failures = 4
+# here: one per language so far); past the limit the kiosk says so, plainly.
+lang=en_US.UTF-8
+words
+start_kiosk guesser "$lang" --idle 120
+wait_for "$HOME_RE" 20
+for guess in 1 2 3; do
+    press 2 "$TICKET_RE"
+    type_text "E202611230000$guess"
+    press Enter "$LAST4_RE"
+    type_text 1111
+    keys Enter
+    if [ "$guess" -lt 3 ]; then
+        wait_for "$NOTFOUND" 5
+    else
+        wait_for "Too many attempts. Please try again later, or ask the staff." 5
+        absent "$NOTFOUND"
+        screen >"$BUILD/kiosk-too-many.txt"
+    fi
+    press 0 "$HOME_RE"
+done
+stop_kiosk guesser
 
 if grep -Eq "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:" "$work/console.err"; then
     lang=console
