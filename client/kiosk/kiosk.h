@@ -121,6 +121,7 @@ typedef struct kiosk {
     /* the call in flight (one at a time, besides the emergency) */
     unsigned gen;             /* bumped by a wipe: an answer for an older session is dropped */
     uint64_t call_id;
+    void *call_ud;            /* the call's context (net.c), freed here if the call is cancelled */
     int call_what;            /* enum call_kind of the call in flight */
     bool call_busy;
     int waiting_call;         /* enum call_kind waiting for the connection (0: none) */

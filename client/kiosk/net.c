@@ -229,6 +229,8 @@ static void on_answer(whistle_conn *c, int status, Whistle__V1__Response *resp, 
     (void)c;
     bool current = p->gen == k->gen && k->call_busy;
     enum call_kind what = p->what;
+    if (k->call_ud == p)
+        k->call_ud = NULL;
     free(p);
     if (!current) { /* the session it was for is gone */
         whistle_response_free(resp);
@@ -261,6 +263,7 @@ static int send_call(kiosk *k, Whistle__V1__Request *req, enum call_kind what)
         return -1;
     }
     k->call_id = req->id;
+    k->call_ud = p;
     k->call_what = what;
     k->call_busy = true;
     kiosk_call_timer(k, true);
@@ -271,9 +274,11 @@ void net_call_timeout(kiosk *k)
 {
     if (!k->call_busy)
         return;
-    logf_("call: no answer in time; given up (a report is retried with the same key)");
-    if (k->conn)
-        whistle_conn_cancel(k->conn, k->call_id);
+    logf_("call: no answer in time; given up (a report or a rating is retried with the same key)");
+    /* a cancelled call's callback never runs: its context is freed here */
+    if (k->conn && whistle_conn_cancel(k->conn, k->call_id) == 0)
+        free(k->call_ud);
+    k->call_ud = NULL;
     k->call_busy = false;
     flow_answer(k, (enum call_kind)k->call_what, -1, NULL);
     kiosk_redraw(k);

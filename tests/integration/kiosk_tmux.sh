@@ -18,7 +18,9 @@
 #   console's emergency banner; the service guide, a class, an item's where
 #   and when; --idle 3 goes home and the text typed is gone. Then guesses
 #   at tickets until the daemon's limit of failed look-ups, which the kiosk
-#   reports plainly. Every kiosk stops on SIGTERM, cleanly. First of all,
+#   reports plainly. A report whose answer is lost (whistled stopped) is
+#   sent again with Enter and filed once. Every kiosk stops on SIGTERM,
+#   cleanly. First of all,
 #   every message of the kiosk must be translated in the Chinese catalogue.
 #
 #   tests/integration/kiosk_tmux.sh BUILD_DIR SOURCE_DIR
@@ -505,6 +507,37 @@ for guess in 1 2 3; do
     press 0 "$HOME_RE"
 done
 stop_kiosk guesser
+
+# ---------------------------------------------------------------- a report whose answer is lost
+
+# whistled stops answering (SIGSTOP) while a report is on its way: after the
+# kiosk's 15 s the resident is told it is not confirmed yet, and Enter sends
+# it again with the same idempotency key once whistled is back: one case,
+# whose ticket the resident sees.
+start_kiosk retry "$lang" --idle 120
+wait_for "$HOME_RE" 20
+press 1 "$MAJOR_RE"
+press 4 "$MINOR_RE"
+press 1 "$GRID_RE"
+press 1 "$BUILDING_RE"
+press 3 "$DESC_RE"
+type_text "Sent twice, filed once"
+wait_for "Sent twice, filed once" 5
+press Enter "$PHONE_RE"
+press Enter "$CONFIRM_RE"
+wait_for "Phone: +none: this ticket cannot be looked up or rated here" 2
+kill -STOP "$dpid"
+press Enter "Sending your report"
+wait_for "Your report has not been confirmed yet" 25
+kill -CONT "$dpid"
+press Enter "$DONE_RE"
+wait_for "You gave no phone number, so this ticket cannot be looked" 5
+R=$(screen | grep -o 'E[0-9]\{13\}' | head -n 1)
+[ -n "$R" ] || fail "no ticket after the retry"
+n=$(W --as operator --json list --state reported | grep -o '"description": *"Sent twice, filed once"' | wc -l)
+[ "$n" -eq 1 ] || fail "the report sent twice was filed $n times"
+stop_kiosk retry
+echo "kiosk_tmux: a report retried after its answer was lost: filed once ($R)"
 
 if grep -Eq "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:" "$work/console.err"; then
     lang=console
