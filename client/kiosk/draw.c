@@ -414,10 +414,8 @@ static void item_text(kiosk *k, enum kscreen s, const char *code, char *label, s
 
 static void draw_list(kiosk *k, enum kscreen s)
 {
-    const char *codes[512];
-    size_t n = flow_items(k, s, codes, 512);
-    if (n > 512)
-        n = 512;
+    const char *codes[MAX_ITEMS];
+    size_t n = flow_items(k, s, codes, MAX_ITEMS);
     size_t per = draw_per_page();
     listpos *p = &k->lp[s];
     if (p->sel >= n)
@@ -457,8 +455,8 @@ static void draw_list(kiosk *k, enum kscreen s)
 
 static void list_keys(kiosk *k, enum kscreen s)
 {
-    const char *codes[512];
-    size_t n = flow_items(k, s, codes, 512);
+    const char *codes[MAX_ITEMS];
+    size_t n = flow_items(k, s, codes, MAX_ITEMS);
     size_t per = draw_per_page();
     size_t shown = n < per ? n : per;
     char range[16];
@@ -479,8 +477,8 @@ static void list_keys(kiosk *k, enum kscreen s)
 
 static void list_page_mark(kiosk *k, enum kscreen s, char *out, size_t len)
 {
-    const char *codes[512];
-    size_t n = flow_items(k, s, codes, 512);
+    const char *codes[MAX_ITEMS];
+    size_t n = flow_items(k, s, codes, MAX_ITEMS);
     size_t per = draw_per_page();
     out[0] = 0;
     if (n > per)

@@ -292,7 +292,7 @@ size_t flow_items(kiosk *k, enum kscreen s, const char **codes, size_t max)
         break;
     }
 #undef ADD
-    return n;
+    return n < max ? n : max;
 }
 
 static bool list_screen(enum kscreen s)
@@ -313,11 +313,12 @@ static field *screen_field(kiosk *k, int *kind)
     }
 }
 
+/* The places below the one chosen last, or the description when there are
+ * none: the place is known. */
 static void enter_place(kiosk *k)
 {
-    k->d.place_done = false;
-    if (!has_children(k, flow_place_parent(k))) {
-        k->d.place_done = true; /* nothing to choose below: the place is known */
+    k->d.here = false;
+    if (k->d.depth >= MAX_DEPTH || !has_children(k, flow_place_parent(k))) {
         go(k, S_DESC);
         return;
     }
@@ -337,9 +338,9 @@ static void ask(kiosk *k, enum kscreen waiting, enum call_kind what)
 
 static void choose(kiosk *k, size_t idx)
 {
-    const char *codes[512];
-    size_t n = flow_items(k, k->screen, codes, 512);
-    if (idx >= n || idx >= 512)
+    const char *codes[MAX_ITEMS];
+    size_t n = flow_items(k, k->screen, codes, MAX_ITEMS);
+    if (idx >= n)
         return;
     const char *code = codes[idx];
     k->lp[k->screen].sel = idx;
@@ -376,21 +377,14 @@ static void choose(kiosk *k, size_t idx)
         enter_place(k);
         break;
     case S_PLACE:
-        if (!*code) {
-            k->d.place_done = true;
+        if (!*code || k->d.depth >= MAX_DEPTH) {
+            k->d.here = true;
             go(k, S_DESC);
             break;
         }
-        if (k->d.depth < MAX_DEPTH) {
-            snprintf(k->d.place[k->d.depth], sizeof k->d.place[0], "%s", code);
-            k->d.depth++;
-        }
-        if (k->d.depth >= MAX_DEPTH) {
-            k->d.place_done = true;
-            go(k, S_DESC);
-        } else {
-            enter_place(k);
-        }
+        snprintf(k->d.place[k->d.depth], sizeof k->d.place[0], "%s", code);
+        k->d.depth++;
+        enter_place(k);
         break;
     case S_SCORE:
         k->d.score = (unsigned)(idx + 1);
@@ -423,14 +417,17 @@ static void back(kiosk *k)
             go(k, S_MINOR);
         break;
     case S_DESC:
-        k->d.place_done = false;
-        /* a place without places below was taken as it was: step over it */
-        while (k->d.depth && !has_children(k, flow_place_parent(k)))
+        /* back to the list the last place was chosen from */
+        if (k->d.here)
+            k->d.here = false;
+        else if (k->d.depth)
             k->d.depth--;
-        if (!has_children(k, flow_place_parent(k)))
-            go(k, S_MINOR);
-        else
-            go(k, S_PLACE);
+        else {
+            go(k, S_MINOR); /* the kiosk's place has none below: nothing was chosen */
+            break;
+        }
+        k->lp[S_PLACE].sel = 0;
+        go(k, S_PLACE);
         break;
     case S_PHONE: go(k, S_DESC); break;
     case S_CONFIRM: go(k, S_PHONE); break;
@@ -657,8 +654,8 @@ void flow_idle(kiosk *k)
 
 static void list_key(kiosk *k, wint_t ch, bool is_key)
 {
-    const char *codes[512];
-    size_t n = flow_items(k, k->screen, codes, 512);
+    const char *codes[MAX_ITEMS];
+    size_t n = flow_items(k, k->screen, codes, MAX_ITEMS);
     size_t per = draw_per_page();
     listpos *p = &k->lp[k->screen];
     if (p->sel >= n)

@@ -65,7 +65,8 @@ typedef struct field {
 #define DESC_MAX 200    /* characters of a description (the daemon takes 4000 bytes) */
 #define COMMENT_MAX 100 /* characters of a rating's comment (the daemon takes 500 bytes) */
 #define PHONE_MAX 12
-#define MAX_DEPTH 4     /* places chosen below the kiosk's scope: grid, building, ... */
+#define MAX_DEPTH 6     /* places chosen below the kiosk's scope: grid, building, ... */
+#define MAX_ITEMS 1024  /* choices a list screen holds */
 
 /* What one resident has typed and chosen: wiped (explicit_bzero) when they
  * are done or walk away. Codes, not pointers, so that a reload of the
@@ -74,7 +75,7 @@ typedef struct draft {
     char major[8], minor[8];
     char place[MAX_DEPTH][24]; /* the path chosen below the scope */
     size_t depth;
-    bool place_done;           /* the last choice was "here" (no deeper place) */
+    bool here;                 /* the last choice was "not sure" / "not in a building": the place above */
     field desc, phone, ticket, last4, comment;
     char key[40];              /* the report's idempotency key, kept for retries */
     char ticket_norm[24];      /* the ticket being looked up or rated */
@@ -186,7 +187,7 @@ void flow_emergency_expired(kiosk *k);
 void flow_home(kiosk *k);
 
 /* The items a list screen shows: codes (or "" for the "not sure" choice
- * of the place list), in order. Returns how many; fills at most max. */
+ * of the place list), in order. Fills and returns at most max. */
 size_t flow_items(kiosk *k, enum kscreen s, const char **codes, size_t max);
 /* Where the place list is (the last chosen place, or the scope). */
 const char *flow_place_parent(const kiosk *k);
