@@ -419,7 +419,7 @@ static void on_connect(whistle_conn *c, int status, void *ud)
     if (role != WHISTLE__V1__ROLE__ROLE_KIOSK) {
         snprintf(k->fatal_err, sizeof k->fatal_err,
                  "whistle-kiosk is a community's self-service terminal and runs as a kiosk principal (role "
-                 "kiosk, scoped to a community); %s is a %s",
+                 "kiosk, scoped to a community); %s has the role %s",
                  *k->who ? k->who : "this certificate", whistle_role_name(role));
         k->fatal = true;
         kiosk_quit(k);
