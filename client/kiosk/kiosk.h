@@ -77,7 +77,7 @@ typedef struct draft {
     size_t depth;
     bool here;                 /* the last choice was "not sure" / "not in a building": the place above */
     field desc, phone, ticket, last4, comment;
-    char key[40];              /* the report's idempotency key, kept for retries */
+    char key[40];              /* the report's or the rating's idempotency key, kept for retries */
     char ticket_norm[24];      /* the ticket being looked up or rated */
     char last4_norm[8];
     unsigned score;
