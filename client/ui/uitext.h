@@ -22,7 +22,9 @@
  * names none, or one this machine has not generated (zh_CN.UTF-8 on a
  * minimal system), it falls back to C.UTF-8 and asks gettext for the
  * wanted language through LANGUAGE. Returns 0, or -1 when not even
- * C.UTF-8 exists (the caller says so and stops). */
+ * C.UTF-8 exists: the catalogue is bound all the same and the widths below
+ * still work (they decode UTF-8 themselves), so a program that can live in
+ * such a locale (the CLI) goes on in English; a screen says so and stops. */
 int uitext_locale_init(const char *domain);
 
 /* Whether people here want Chinese: the first of LANGUAGE, LC_ALL,
@@ -33,9 +35,12 @@ bool uitext_lang_zh(void);
  * the other when that one is empty, "" when both are. Never NULL. */
 const char *uitext_pick(const char *zh, const char *en);
 
-/* The next character of s and its display width: a '?' for a broken byte
- * or an unprintable character, a space for a control character. Returns
- * the bytes it took, 0 at the end of s. *st starts zeroed. */
+/* The next character of s (UTF-8, whatever the locale's codeset) and its
+ * display width: a '?' for a broken byte or an unprintable character, a
+ * space for a control character. Widths come from the locale (wcwidth);
+ * in a locale without UTF-8, from a table of the East Asian wide ranges.
+ * Returns the bytes it took, 0 at the end of s. *st is not used (kept
+ * for callers that pass one). */
 size_t uitext_next(const char *s, mbstate_t *st, wchar_t *wc, int *w);
 
 /* Display columns of s (NULL: 0). */
