@@ -20,6 +20,12 @@ static const char *wanted_language(void)
     return "";
 }
 
+const char *uitext_pgettext(const char *ctx_msgid, const char *msgid)
+{
+    const char *t = gettext(ctx_msgid);
+    return t == ctx_msgid ? msgid : t;
+}
+
 bool uitext_lang_zh(void) { return strncmp(wanted_language(), "zh", 2) == 0; }
 
 const char *uitext_pick(const char *zh, const char *en)

@@ -14,8 +14,24 @@
 #include <wchar.h>
 
 #include <libintl.h>
+/* Guarded: a file may have defined them the same way before including
+ * this header. */
+#ifndef _
 #define _(s) gettext(s)
+#endif
+#ifndef N_
 #define N_(s) s /* marked for translation, translated where it is used */
+#endif
+/* A message in a context (msgctxt), for a word that reads differently in
+ * different places: a case that is "closed" (已结案) and a supervision
+ * record that is (已销号). xgettext: --keyword=C_:1c,2. */
+#ifndef C_
+#define C_(ctx, s) uitext_pgettext(ctx "\004" s, s)
+#endif
+
+/* gettext of "context\004msgid"; msgid itself when the catalogue has no
+ * translation (what gettext.h's pgettext does). */
+const char *uitext_pgettext(const char *ctx_msgid, const char *msgid);
 
 /* Sets the locale from the environment and binds the message catalogue of
  * `domain` (po/<domain>/LANG.po). Needs a UTF-8 codeset: when the environment
