@@ -1,0 +1,64 @@
+#!/bin/sh
+# update-po.sh: the message catalogues after a change of the sources.
+#
+# For each program's gettext domain it extracts the texts marked in the
+# sources (_("..."), N_("..."), C_("context", "..."), ngettext) into the
+# template po/<domain>/<domain>.pot, and merges the template into every
+# po/<domain>/<lang>.po: new texts come in untranslated, changed ones
+# marked fuzzy (with the previous text, to see what changed), gone ones
+# commented out at the end. Then translate what it reports, and check:
+#
+#   scripts/update-po.sh             # whistle, whistle-console, whistle-kiosk
+#   scripts/update-po.sh whistle     # one domain
+#   msgfmt --check --statistics -o /dev/null po/whistle/zh_CN.po
+#
+# The build compiles the .po files (CMakeLists.txt, whistle_po); the test
+# po_complete fails while any message is untranslated or fuzzy.
+# docs/i18n.md: how to add a language.
+set -eu
+cd "$(dirname "$0")/.."
+
+version=$(sed -n 's/^project(whistle VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+
+sources() {
+    case $1 in
+    whistle) echo client/cli ;;
+    whistle-console) echo client/console ;;
+    whistle-kiosk) echo client/kiosk ;;
+    *) echo "update-po: no domain '$1' (whistle, whistle-console, whistle-kiosk)" >&2; return 1 ;;
+    esac
+}
+
+update() {
+    domain=$1
+    dir=$(sources "$domain")
+    if [ ! -d "$dir" ]; then
+        echo "update-po: $domain: no $dir, skipped" >&2
+        return 0
+    fi
+    mkdir -p "po/$domain"
+    pot=po/$domain/$domain.pot
+    # File names only (no line numbers), sorted: the template changes when
+    # a message does, not when code moves.
+    find "$dir" -name '*.[ch]' | LC_ALL=C sort | xargs xgettext \
+        --language=C --from-code=UTF-8 \
+        --keyword=_ --keyword=N_ --keyword=C_:1c,2 \
+        --add-comments=TRANSLATORS: --add-location=file --sort-by-file \
+        --package-name="$domain" --package-version="$version" --msgid-bugs-address="whistle developers" \
+        --output="$pot"
+    # The header's charset: xgettext leaves it CHARSET in a template.
+    sed -i 's/charset=CHARSET/charset=UTF-8/' "$pot"
+    for po in "po/$domain"/*.po; do
+        [ -e "$po" ] || continue
+        msgmerge --quiet --update --backup=none --previous --add-location=file "$po" "$pot"
+        printf '%s: ' "$po"
+        msgfmt --check --statistics -o /dev/null "$po" 2>&1
+    done
+}
+
+if [ $# -eq 0 ]; then
+    set -- whistle whistle-console whistle-kiosk
+fi
+for d in "$@"; do
+    update "$d"
+done
