@@ -2,11 +2,11 @@
 # update-po.sh: the message catalogues after a change of the sources.
 #
 # For each program's gettext domain it extracts the texts marked in the
-# sources (_("..."), N_("..."), C_("context", "..."), ngettext) into the
+# sources (_("..."), N_("..."), C_ and NC_("context", "..."), ngettext) into the
 # template po/<domain>/<domain>.pot, and merges the template into every
 # po/<domain>/<lang>.po: new texts come in untranslated, changed ones
 # marked fuzzy (with the previous text, to see what changed), gone ones
-# commented out at the end. Then translate what it reports, and check:
+# dropped. Then translate what it reports, and check:
 #
 #   scripts/update-po.sh             # whistle, whistle-console, whistle-kiosk
 #   scripts/update-po.sh whistle     # one domain
@@ -42,15 +42,23 @@ update() {
     # a message does, not when code moves.
     find "$dir" -name '*.[ch]' | LC_ALL=C sort | xargs xgettext \
         --language=C --from-code=UTF-8 \
-        --keyword=_ --keyword=N_ --keyword=C_:1c,2 \
+        --keyword=_ --keyword=N_ --keyword=C_:1c,2 --keyword=NC_:1c,2 \
         --add-comments=TRANSLATORS: --add-location=file --sort-by-file \
         --package-name="$domain" --package-version="$version" --msgid-bugs-address="whistle developers" \
-        --output="$pot"
+        --output="$pot.new"
     # The header's charset: xgettext leaves it CHARSET in a template.
-    sed -i 's/charset=CHARSET/charset=UTF-8/' "$pot"
+    sed -i 's/charset=CHARSET/charset=UTF-8/' "$pot.new"
+    # A template whose messages did not change keeps its date: no churn.
+    if [ -f "$pot" ] && [ "$(grep -v '^"POT-Creation-Date' "$pot")" = "$(grep -v '^"POT-Creation-Date' "$pot.new")" ]; then
+        rm "$pot.new"
+    else
+        mv "$pot.new" "$pot"
+    fi
     for po in "po/$domain"/*.po; do
         [ -e "$po" ] || continue
         msgmerge --quiet --update --backup=none --previous --add-location=file "$po" "$pot"
+        # Texts gone from the sources go from the catalogue (git has them).
+        msgattrib --no-obsolete --output-file="$po" "$po"
         printf '%s: ' "$po"
         msgfmt --check --statistics -o /dev/null "$po" 2>&1
     done

@@ -1034,7 +1034,7 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static const char *const task_header[] = {N_("TASK"),     N_("COMMUNITY"), N_("KIND"), N_("STATE"),
+static const char *const task_header[] = {N_("TASK"),     N_("COMMUNITY"), NC_("task", "KIND"), N_("STATE"),
                                           N_("DEADLINE"), N_("FROM"),      N_("TITLE")};
 
 static void task_table(table *t)
@@ -1310,7 +1310,10 @@ static const cmd admin_cmds[] = {
 /* Prints the subcommands of a group ("admin", "admin node"...). */
 void cli_group_help(const char *group, FILE *out)
 {
-    fprintf(out, "%s whistle %s SUBCOMMAND [args]\n\n%s\n", _("usage:"), group, _("Subcommands:"));
+    char line[160];
+    snprintf(line, sizeof line, "whistle %s SUBCOMMAND [args]", group);
+    fprintf(out, _("usage: %s\n"), line);
+    fprintf(out, "\n%s\n", _("Subcommands:"));
     size_t gl = strlen(group);
     for (const cmd *c = admin_cmds; c->name; c++)
         if (strncmp(c->name, group, gl) == 0 && c->name[gl] == ' ') {

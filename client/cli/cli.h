@@ -111,6 +111,10 @@ int cli_term_width(void);
 
 #define TABLE_MAX_COLS 16
 
+/* A table header in a context, where one word heads different things
+ * ("KIND" of a place, of a whistle, of a task). xgettext: NC_:1c,2. */
+#define NC_(ctx, s) ctx "\004" s
+
 typedef struct table {
     int ncols;
     char **cells; /* row-major, row 0 the header */

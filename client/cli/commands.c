@@ -57,8 +57,10 @@ void cli_print_command_help(const cmd *c, FILE *out)
     }
     /* The synopsis names options and metavariables: the same in every
      * language. */
-    fprintf(out, "%s whistle %s%s%s\n\n%s\n", _("usage:"), c->name, c->synopsis[0] ? " " : "", c->synopsis,
-            _(c->summary));
+    char line[512];
+    snprintf(line, sizeof line, "whistle %s%s%s", c->name, c->synopsis[0] ? " " : "", c->synopsis);
+    fprintf(out, _("usage: %s\n"), line);
+    fprintf(out, "\n%s\n", _(c->summary));
     if (c->opts && c->opts[0].name) {
         fprintf(out, "\n%s\n", _("Options:"));
         for (int i = 0; c->opts[i].name; i++) {
@@ -949,7 +951,7 @@ static int run_nodes(cli *x, args *a)
     else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_NODES) {
         /* One name, in the locale's language (--json and admin export
          * give both). */
-        static const char *const h[] = {N_("CODE"), N_("KIND"), N_("PARENT"), N_("NAME")};
+        static const char *const h[] = {N_("CODE"), NC_("node", "KIND"), N_("PARENT"), N_("NAME")};
         table tb;
         table_init(&tb, 4, h);
         for (size_t i = 0; i < resp->nodes->n_nodes; i++) {

@@ -135,6 +135,13 @@ int cli_term_width(void)
     return 0;
 }
 
+/* A header's words: "ctx\004text" (NC_) through the context. */
+static const char *header_text(const char *h)
+{
+    const char *sep = strchr(h, '\004');
+    return sep ? uitext_pgettext(h, sep + 1) : _(h);
+}
+
 void table_init(table *t, int ncols, const char *const *header)
 {
     memset(t, 0, sizeof *t);
@@ -142,7 +149,7 @@ void table_init(table *t, int ncols, const char *const *header)
     /* The header is marked N_() where it is written, translated here. */
     const char *h[TABLE_MAX_COLS];
     for (int i = 0; i < ncols && i < TABLE_MAX_COLS; i++)
-        h[i] = header[i] && *header[i] ? _(header[i]) : "";
+        h[i] = header[i] && *header[i] ? header_text(header[i]) : "";
     table_add(t, h);
 }
 
