@@ -75,9 +75,13 @@ int uitext_locale_init(const char *domain)
         if (setlocale(LC_ALL, "C.UTF-8") || setlocale(LC_ALL, "C.utf8")) {
             /* gettext ignores LANGUAGE under the C locale proper, but
              * honours it under C.UTF-8: the messages still come in
-             * Chinese. */
+             * Chinese. And a locale set to C on purpose (a script's
+             * LC_ALL=C) means untranslated, as gettext has it, whatever
+             * LANGUAGE the user's session carries. */
             if (want && strncmp(want, "zh", 2) == 0 && !getenv("LANGUAGE"))
                 setenv("LANGUAGE", want, 1);
+            else if (want && (strcmp(want, "C") == 0 || strcmp(want, "POSIX") == 0))
+                unsetenv("LANGUAGE");
         } else {
             /* No UTF-8 locale at all: whatever the environment gave (or
              * C). Widths still come right (uitext_next decodes UTF-8 by

@@ -37,7 +37,9 @@ const char *uitext_pgettext(const char *ctx_msgid, const char *msgid);
  * `domain` (po/<domain>/LANG.po). Needs a UTF-8 codeset: when the environment
  * names none, or one this machine has not generated (zh_CN.UTF-8 on a
  * minimal system), it falls back to C.UTF-8 and asks gettext for the
- * wanted language through LANGUAGE. Returns 0, or -1 when not even
+ * wanted language through LANGUAGE (an environment that names C or POSIX
+ * gets the untranslated messages, LANGUAGE or not, as gettext has it).
+ * Returns 0, or -1 when not even
  * C.UTF-8 exists: the catalogue is bound all the same and the widths below
  * still work (they decode UTF-8 themselves), so a program that can live in
  * such a locale (the CLI) goes on in English; a screen says so and stops. */

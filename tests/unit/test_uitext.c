@@ -125,3 +125,20 @@ Test(uitext, locale_init_binds_the_catalogue_and_falls_back_to_c_utf8)
     cr_assert_not_null(bindtextdomain("whistle", NULL), "the domain is bound");
     cr_assert_str_eq(textdomain(NULL), "whistle");
 }
+
+Test(uitext, a_c_locale_on_purpose_is_english_whatever_language_says)
+{
+    /* A script's LC_ALL=C in a session with LANGUAGE=zh_CN: untranslated,
+     * as gettext has it, and names in English too. */
+    setenv("LANGUAGE", "zh_CN", 1);
+    setenv("LC_ALL", "C", 1);
+    cr_assert_eq(uitext_locale_init("whistle"), 0);
+    cr_assert_null(getenv("LANGUAGE"));
+    cr_assert_not(uitext_lang_zh());
+    /* A Chinese locale this machine may not have: Chinese all the same. */
+    unsetenv("LANGUAGE");
+    setenv("LC_ALL", "zh_CN.NOWHERE", 1);
+    cr_assert_eq(uitext_locale_init("whistle"), 0);
+    cr_assert(uitext_lang_zh());
+    cr_assert_str_eq(getenv("LANGUAGE"), "zh_CN.NOWHERE");
+}
