@@ -2,23 +2,33 @@
 # update-po.sh: the message catalogues after a change of the sources.
 #
 # For each program's gettext domain it extracts the texts marked in the
-# sources (_("..."), N_("..."), C_ and NC_("context", "..."), ngettext) into the
-# template po/<domain>/<domain>.pot, and merges the template into every
-# po/<domain>/<lang>.po: new texts come in untranslated, changed ones
+# sources (_("..."), N_("..."), C_("context", "...") and NC_, ngettext)
+# into the template po/<domain>/<domain>.pot, and merges the template into
+# every po/<domain>/<lang>.po: new texts come in untranslated, changed ones
 # marked fuzzy (with the previous text, to see what changed), gone ones
-# dropped. Then translate what it reports, and check:
+# dropped. Then translate what it reports, and run it again:
 #
 #   scripts/update-po.sh             # whistle, whistle-console, whistle-kiosk
 #   scripts/update-po.sh whistle     # one domain
-#   msgfmt --check --statistics -o /dev/null po/whistle/zh_CN.po
+#   scripts/update-po.sh --check     # change nothing; fail unless every
+#                                    # catalogue translates every text of
+#                                    # the sources as they are now
 #
 # The build compiles the .po files (CMakeLists.txt, whistle_po); the test
-# po_complete fails while any message is untranslated or fuzzy.
-# docs/i18n.md: how to add a language.
+# unit/po_complete runs --check. docs/i18n.md: how to add a language.
 set -eu
 cd "$(dirname "$0")/.."
 
+check=false
+if [ "${1:-}" = "--check" ]; then
+    check=true
+    shift
+fi
+tmp=$(mktemp -d /tmp/whistle-po-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
 version=$(sed -n 's/^project(whistle VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+failed=0
 
 sources() {
     case $1 in
@@ -36,8 +46,8 @@ update() {
         echo "update-po: $domain: no $dir, skipped" >&2
         return 0
     fi
-    mkdir -p "po/$domain"
     pot=po/$domain/$domain.pot
+    new=$tmp/$domain.pot
     # File names only (no line numbers), sorted: the template changes when
     # a message does, not when code moves.
     find "$dir" -name '*.[ch]' | LC_ALL=C sort | xargs xgettext \
@@ -45,14 +55,35 @@ update() {
         --keyword=_ --keyword=N_ --keyword=C_:1c,2 --keyword=NC_:1c,2 \
         --add-comments=TRANSLATORS: --add-location=file --sort-by-file \
         --package-name="$domain" --package-version="$version" --msgid-bugs-address="whistle developers" \
-        --output="$pot.new"
+        --output="$new"
     # The header's charset: xgettext leaves it CHARSET in a template.
-    sed -i 's/charset=CHARSET/charset=UTF-8/' "$pot.new"
+    sed -i 's/charset=CHARSET/charset=UTF-8/' "$new"
+    if $check; then
+        found=false
+        for po in "po/$domain"/*.po; do
+            [ -e "$po" ] || continue
+            found=true
+            msgmerge --quiet --previous -o "$tmp/merged.po" "$po" "$new"
+            stats=$(msgfmt --check --statistics -o /dev/null "$tmp/merged.po" 2>&1) || failed=1
+            echo "$po: $stats"
+            case $stats in
+            *untranslated* | *fuzzy*)
+                echo "FAIL: $po does not translate every text of $dir (scripts/update-po.sh $domain, then translate)"
+                msgattrib --untranslated --no-obsolete "$tmp/merged.po" | grep '^msgid' | sed -n '2,11p'
+                msgattrib --only-fuzzy --no-obsolete "$tmp/merged.po" | grep '^msgid' | sed -n '2,11p'
+                failed=1
+                ;;
+            esac
+        done
+        $found || { echo "FAIL: $domain has no catalogue in po/$domain"; failed=1; }
+        return 0
+    fi
+    mkdir -p "po/$domain"
     # A template whose messages did not change keeps its date: no churn.
-    if [ -f "$pot" ] && [ "$(grep -v '^"POT-Creation-Date' "$pot")" = "$(grep -v '^"POT-Creation-Date' "$pot.new")" ]; then
-        rm "$pot.new"
+    if [ -f "$pot" ] && [ "$(grep -v '^"POT-Creation-Date' "$pot")" = "$(grep -v '^"POT-Creation-Date' "$new")" ]; then
+        :
     else
-        mv "$pot.new" "$pot"
+        cp "$new" "$pot"
     fi
     for po in "po/$domain"/*.po; do
         [ -e "$po" ] || continue
@@ -70,3 +101,4 @@ fi
 for d in "$@"; do
     update "$d"
 done
+exit $failed
