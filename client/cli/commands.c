@@ -542,8 +542,8 @@ static int run_list(cli *x, args *a)
                                     N_("PRIORITY"), N_("CREATED"), N_("DESCRIPTION")};
     table tb;
     table_init(&tb, 7, h);
-    table_cap(&tb, 2, 16);
-    table_cap(&tb, 3, 16);
+    table_cap(&tb, 2, 20);
+    table_cap(&tb, 3, 20);
     json_t *events = json_array();
     char *cursor = NULL;
     int rc = EXIT_OK;
