@@ -628,7 +628,8 @@ static int run_category_put(cli *x, args *a)
                     free(dbuf);
                     free(dl);
                     whistle_response_free(lresp);
-                    return cli_usage_error(_("admin category put: bad --%s '%s' (30m, 2h, 3d, 4wh, 7wd)"), pri[i].ci, ci);
+                    return cli_usage_error(_("admin category put: bad --%s '%s' (30m, 2h, 3d, 4wh, 7wd)"),
+                                           pri[i].ci, ci);
                 }
                 fresh->check_in = &tl[2 * i];
             }
@@ -638,7 +639,8 @@ static int run_category_put(cli *x, args *a)
                     free(dbuf);
                     free(dl);
                     whistle_response_free(lresp);
-                    return cli_usage_error(_("admin category put: bad --%s '%s' (30m, 2h, 3d, 4wh, 7wd)"), pri[i].rs, rs);
+                    return cli_usage_error(_("admin category put: bad --%s '%s' (30m, 2h, 3d, 4wh, 7wd)"),
+                                           pri[i].rs, rs);
                 }
                 fresh->resolve = &tl[2 * i + 1];
             }

@@ -255,7 +255,8 @@ static void print_event(cli *x, const Whistle__V1__Event *e)
     kv_print(stdout, _("category"), named(n1, sizeof n1, e->category, cli_category_name(x, e->category)), true);
     named(n1, sizeof n1, e->node, cli_node_name(x, e->node));
     if (e->street && *e->street && strcmp(e->street, e->node) != 0)
-        snprintf(buf, sizeof buf, _("%s (street %s)"), n1, named(n2, sizeof n2, e->street, cli_node_name(x, e->street)));
+        snprintf(buf, sizeof buf, _("%s (street %s)"), n1,
+                 named(n2, sizeof n2, e->street, cli_node_name(x, e->street)));
     else
         snprintf(buf, sizeof buf, "%s", n1);
     kv_print(stdout, _("node"), buf, true);
@@ -1371,7 +1372,8 @@ const cmd cli_commands[] = {
     {"report", "--node CODE --category CODE [options] TEXT...", N_("Report a new case; prints its ticket and state."),
      report_opts, 1, -1, run_report},
     {"show", "TICKET", N_("Show a case with its timeline."), no_opts, 1, 1, run_show},
-    {"list", "[--state S] [--node CODE] [--limit N] [--all] [--parked]", N_("List cases."), list_opts, 0, 0, run_list},
+    {"list", "[--state S] [--node CODE] [--limit N] [--all] [--parked]", N_("List cases."), list_opts, 0, 0,
+     run_list},
     {"file", "TICKET [--note TEXT]", N_("File a case: accept it into the loop (立案)."), note_opts, 1, 1, run_file},
     {"reject", "TICKET --reason TEXT", N_("Reject a case, with a reason (不予立案)."), reject_opts, 1, 1, run_reject},
     {"assign", "TICKET --to NAME [--note TEXT]", N_("Hand a case to a grid or community worker."), assign_opts, 1, 1,
