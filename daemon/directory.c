@@ -10,33 +10,24 @@
 
 /* ------------------------------------------------------------ lookups */
 
-static void *get_rec(MDB_txn *txn, MDB_dbi dbi, const char *key, const ProtobufCMessageDescriptor *d, arena *a)
-{
-    void *out = NULL;
-    if (!key || !*key)
-        return NULL;
-    store_get(txn, dbi, key, strlen(key), d, a, &out);
-    return out;
-}
-
 Whistle__V1__Principal *directory_principal_get(store *st, MDB_txn *txn, const char *name, arena *a)
 {
-    return get_rec(txn, st->principals, name, &whistle__v1__principal__descriptor, a);
+    return store_get_named(txn, st->principals, name, &whistle__v1__principal__descriptor, a);
 }
 
 Whistle__V1__Node *directory_node_get(store *st, MDB_txn *txn, const char *code, arena *a)
 {
-    return get_rec(txn, st->nodes, code, &whistle__v1__node__descriptor, a);
+    return store_get_named(txn, st->nodes, code, &whistle__v1__node__descriptor, a);
 }
 
 Whistle__V1__Department *directory_department_get(store *st, MDB_txn *txn, const char *code, arena *a)
 {
-    return get_rec(txn, st->departments, code, &whistle__v1__department__descriptor, a);
+    return store_get_named(txn, st->departments, code, &whistle__v1__department__descriptor, a);
 }
 
 Whistle__V1__Category *directory_category_get(store *st, MDB_txn *txn, const char *code, arena *a)
 {
-    return get_rec(txn, st->categories, code, &whistle__v1__category__descriptor, a);
+    return store_get_named(txn, st->categories, code, &whistle__v1__category__descriptor, a);
 }
 
 const char *directory_street_of(store *st, MDB_txn *txn, const char *code, arena *a)

@@ -11,23 +11,14 @@ static bool digits_n(const char *s, size_t n)
 bool services_class_code_ok(const char *s) { return digits_n(s, 2); }
 bool services_item_code_ok(const char *s) { return digits_n(s, 4); }
 
-static void *get(MDB_txn *txn, MDB_dbi dbi, const char *code, const ProtobufCMessageDescriptor *d, arena *a)
-{
-    void *out = NULL;
-    if (!code || !*code)
-        return NULL;
-    store_get(txn, dbi, code, strlen(code), d, a, &out);
-    return out;
-}
-
 Whistle__V1__ServiceClass *services_class_get(store *st, MDB_txn *txn, const char *code, arena *a)
 {
-    return get(txn, st->service_classes, code, &whistle__v1__service_class__descriptor, a);
+    return store_get_named(txn, st->service_classes, code, &whistle__v1__service_class__descriptor, a);
 }
 
 Whistle__V1__ServiceItem *services_item_get(store *st, MDB_txn *txn, const char *code, arena *a)
 {
-    return get(txn, st->services, code, &whistle__v1__service_item__descriptor, a);
+    return store_get_named(txn, st->services, code, &whistle__v1__service_item__descriptor, a);
 }
 
 /* Unpacks the records of dbi whose keys start with prefix ("" for all),

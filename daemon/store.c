@@ -399,6 +399,15 @@ int store_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const Pro
     return 0;
 }
 
+void *store_get_named(MDB_txn *txn, MDB_dbi dbi, const char *key, const ProtobufCMessageDescriptor *desc, arena *a)
+{
+    void *out = NULL;
+    if (!key || !*key)
+        return NULL;
+    store_get(txn, dbi, key, strlen(key), desc, a, &out);
+    return out;
+}
+
 int store_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const ProtobufCMessage *msg)
 {
     if (klen == 0 || klen > 511)

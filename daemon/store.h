@@ -136,6 +136,10 @@ bool store_db_empty(MDB_txn *txn, MDB_dbi dbi);
  * other MDB errors returned); put packs and stores. */
 int store_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
               const ProtobufCMessageDescriptor *desc, arena *a, void **out);
+/* The record under a string key (a code, a name), or NULL when the key is
+ * empty, missing or unreadable: for look-ups whose callers treat all three
+ * as "no such record". */
+void *store_get_named(MDB_txn *txn, MDB_dbi dbi, const char *key, const ProtobufCMessageDescriptor *desc, arena *a);
 int store_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const ProtobufCMessage *msg);
 int store_del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen);
 

@@ -32,7 +32,7 @@ static int need(const args *a, const char *name)
 {
     const char *v = opt(a, name);
     if (!v || !*v)
-        return cli_usage_error("%s: --%s is required (see whistle %s --help)", a->c->name, name, a->c->name);
+        return cli_usage_error(_("%s: --%s is required (see whistle %s --help)"), a->c->name, name, a->c->name);
     return 0;
 }
 
@@ -133,6 +133,18 @@ static const char *table_word(Whistle__V1__DirectoryTable t)
     return (int)t >= 0 && (int)t < N_TABLES ? table_names[t] : "?";
 }
 
+/* The table's word for people (the option --table takes the English). */
+static const char *table_label(Whistle__V1__DirectoryTable t)
+{
+    const char *w = table_word(t);
+    return strcmp(w, "all") == 0           ? C_("table", "all")
+           : strcmp(w, "nodes") == 0       ? C_("table", "nodes")
+           : strcmp(w, "departments") == 0 ? C_("table", "departments")
+           : strcmp(w, "categories") == 0  ? C_("table", "categories")
+           : strcmp(w, "principals") == 0  ? C_("table", "principals")
+                                           : w;
+}
+
 static int parse_format(const args *a, const cli *x, Whistle__V1__DataFormat *f)
 {
     const char *s = opt(a, "format");
@@ -145,7 +157,7 @@ static int parse_format(const args *a, const cli *x, Whistle__V1__DataFormat *f)
     else if (strcmp(s, "json") == 0)
         *f = WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_JSON;
     else
-        return cli_usage_error("%s: bad --format '%s' (csv or json)", a->c->name, s);
+        return cli_usage_error(_("%s: bad --format '%s' (csv or json)"), a->c->name, s);
     return 0;
 }
 
@@ -192,7 +204,7 @@ static int read_file(const char *path, uint8_t **data, size_t *len)
         fclose(f);
     if (!buf || err) {
         free(buf);
-        fprintf(stderr, "whistle: %s: cannot read it\n", path);
+        fprintf(stderr, _("whistle: %s: cannot read it\n"), path);
         return EXIT_USAGE;
     }
     *data = buf;
@@ -219,7 +231,7 @@ static int run_import(cli *x, args *a)
         else if (strcmp(s, "json") == 0)
             im.format = WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_JSON;
         else
-            return cli_usage_error("admin import: bad --format '%s' (csv or json)", s);
+            return cli_usage_error(_("admin import: bad --format '%s' (csv or json)"), s);
     } else {
         size_t n = strlen(path);
         im.format = n > 5 && strcmp(path + n - 5, ".json") == 0 ? WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_JSON
@@ -264,11 +276,15 @@ static int run_import(cli *x, args *a)
             return rc;
         }
         off += n;
-        if (!im.last && progress)
-            fprintf(stderr, "\rsent %zu of %zu bytes", off, len);
+        if (!im.last && progress) {
+            fputc('\r', stderr);
+            fprintf(stderr, _("sent %zu of %zu bytes"), off, len);
+        }
     } while (off < len);
-    if (progress)
-        fprintf(stderr, "\rsent %zu bytes; the server checked and applied them\n", len);
+    if (progress) {
+        fputc('\r', stderr);
+        fprintf(stderr, _("sent %zu bytes; the server checked and applied them\n"), len);
+    }
     free(data);
     const Whistle__V1__ImportResult *r =
         resp->result_case == WHISTLE__V1__RESPONSE__RESULT_IMPORT_RESULT ? resp->import_result : NULL;
@@ -277,15 +293,16 @@ static int run_import(cli *x, args *a)
     } else if (r) {
         for (size_t i = 0; i < r->n_counts; i++) {
             const Whistle__V1__TableCount *c = r->counts[i];
-            printf("%-12s %u added, %u updated, %u unchanged\n", table_word(c->table), c->added, c->updated,
-                   c->unchanged);
+            char tw[64];
+            uitext_fit(tw, sizeof tw, table_label(c->table), 15, true);
+            printf(_("%s %u added, %u updated, %u unchanged\n"), tw, c->added, c->updated, c->unchanged);
         }
         if (!r->n_counts)
-            printf("the file held no records\n");
+            printf("%s\n", _("the file held no records"));
         for (size_t i = 0; i < r->n_notes; i++)
-            fprintf(stderr, "note: %s\n", r->notes[i]);
+            fprintf(stderr, _("note: %s\n"), r->notes[i]);
         if (!r->applied)
-            printf("(--check: the file is valid; nothing was changed)\n");
+            printf("%s\n", _("(--check: the file is valid; nothing was changed)"));
     }
     whistle_response_free(resp);
     return EXIT_OK;
@@ -342,7 +359,8 @@ static int run_export(cli *x, args *a)
     }
     free(cursor);
     if (!rc && path && out != stdout)
-        fprintf(stderr, "%" PRIu64 " records written to %s\n", rows, path);
+        fprintf(stderr, ngettext("%llu record written to %s\n", "%llu records written to %s\n", rows),
+                (unsigned long long)rows, path);
 done:
     if (out != stdout && fclose(out) != 0 && !rc) {
         fprintf(stderr, "whistle: %s: %s\n", path, strerror(errno));
@@ -353,12 +371,13 @@ done:
 
 /* ---------------------------------------------------------------- nodes */
 
+/* What was stored: both names, as the admin gave them. */
 static void print_node(const Whistle__V1__Node *n)
 {
-    printf("%s  %s  %s%s%s%s\n", n->code, whistle_node_kind_name(n->kind), n->name_zh, *n->name_en ? "  " : "",
-           n->name_en, n->retired ? "  (retired)" : "");
+    printf("%s  %s  %s%s%s%s\n", n->code, cli_word(whistle_node_kind_name(n->kind)), n->name_zh,
+           *n->name_en ? "  " : "", n->name_en, n->retired ? _("  (retired)") : "");
     if (*n->successor)
-        printf("  replaced by %s\n", n->successor);
+        printf(_("  replaced by %s\n"), n->successor);
 }
 
 static int node_result(cli *x, Whistle__V1__Request *req)
@@ -380,7 +399,7 @@ static int run_node_add(cli *x, args *a)
     Whistle__V1__Node n = WHISTLE__V1__NODE__INIT;
     n.code = a->pos[0];
     if (whistle_node_kind_parse(opt(a, "kind"), &n.kind) < 0)
-        return cli_usage_error("admin node add: bad --kind '%s' (district, street, community, grid, building)",
+        return cli_usage_error(_("admin node add: bad --kind '%s' (district, street, community, grid, building)"),
                                opt(a, "kind"));
     if (opt(a, "parent"))
         n.parent = (char *)opt(a, "parent");
@@ -406,7 +425,7 @@ static int update_node(cli *x, args *a, bool retire, bool reinstate)
     u.code = a->pos[0];
     if (!retire && !reinstate) {
         if (!opt(a, "zh") && !opt(a, "en"))
-            return cli_usage_error("admin node rename: give --zh NAME, --en NAME or both");
+            return cli_usage_error(_("admin node rename: give --zh NAME, --en NAME or both"));
         if (opt(a, "zh"))
             u.name_zh = (char *)opt(a, "zh");
         if (opt(a, "en"))
@@ -439,15 +458,16 @@ static int run_node_move(cli *x, args *a)
     if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_MOVED) {
         const Whistle__V1__MoveResult *r = resp->moved;
         if (r->n_created)
-            printf("%s moved to %s: %zu place%s created, the old codes retired\n", m.code, r->created[0]->code,
-                   r->n_created, r->n_created == 1 ? "" : "s");
+            printf(ngettext("%s moved to %s: %zu place created, the old codes retired\n",
+                            "%s moved to %s: %zu places created, the old codes retired\n", r->n_created),
+                   m.code, r->created[0]->code, r->n_created);
         for (size_t i = 0; i < r->n_created && i < 20; i++)
-            printf("  %s  %s  %s\n", r->created[i]->code, whistle_node_kind_name(r->created[i]->kind),
-                   r->created[i]->name_zh);
+            printf("  %s  %s  %s\n", r->created[i]->code, cli_word(whistle_node_kind_name(r->created[i]->kind)),
+                   uitext_pick(r->created[i]->name_zh, r->created[i]->name_en));
         if (r->n_created > 20)
-            printf("  ... (--json lists them all)\n");
+            printf("  %s\n", _("... (--json lists them all)"));
         for (size_t i = 0; i < r->n_notes; i++)
-            fprintf(stderr, "note: %s\n", r->notes[i]);
+            fprintf(stderr, _("note: %s\n"), r->notes[i]);
     }
     whistle_response_free(resp);
     return EXIT_OK;
@@ -613,7 +633,8 @@ static int run_category_put(cli *x, args *a)
                     free(dbuf);
                     free(dl);
                     whistle_response_free(lresp);
-                    return cli_usage_error("admin category put: bad --%s '%s' (30m, 2h, 3d, 4wh, 7wd)", pri[i].ci, ci);
+                    return cli_usage_error(_("admin category put: bad --%s '%s' (30m, 2h, 3d, 4wh, 7wd)"),
+                                           pri[i].ci, ci);
                 }
                 fresh->check_in = &tl[2 * i];
             }
@@ -623,7 +644,8 @@ static int run_category_put(cli *x, args *a)
                     free(dbuf);
                     free(dl);
                     whistle_response_free(lresp);
-                    return cli_usage_error("admin category put: bad --%s '%s' (30m, 2h, 3d, 4wh, 7wd)", pri[i].rs, rs);
+                    return cli_usage_error(_("admin category put: bad --%s '%s' (30m, 2h, 3d, 4wh, 7wd)"),
+                                           pri[i].rs, rs);
                 }
                 fresh->resolve = &tl[2 * i + 1];
             }
@@ -644,15 +666,17 @@ static int run_category_put(cli *x, args *a)
     if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_CATEGORY) {
         const Whistle__V1__Category *c = resp->category;
         printf("%s  %s  %s\n", c->code, c->name_zh, c->name_en);
-        printf("  departments: ");
+        printf("  %s ", _("departments:"));
         for (size_t i = 0; i < c->n_departments; i++)
             printf("%s%s", i ? ", " : "", c->departments[i]);
         printf("%s\n", c->n_departments ? "" : "-");
         for (size_t i = 0; i < c->n_limits; i++) {
             char b1[32], b2[32];
             const Whistle__V1__PriorityLimits *l = c->limits[i];
-            printf("  %-8s check in %s, resolve %s\n",
-                   l->priority ? whistle_priority_name(l->priority) : "default", limit_text(l->check_in, b1, sizeof b1),
+            char pw[64];
+            uitext_fit(pw, sizeof pw, l->priority ? cli_word(whistle_priority_name(l->priority)) : _("default"), 8,
+                       true);
+            printf(_("  %s check in %s, resolve %s\n"), pw, limit_text(l->check_in, b1, sizeof b1),
                    limit_text(l->resolve, b2, sizeof b2));
         }
     }
@@ -668,12 +692,13 @@ static void principal_row(table *t, const Whistle__V1__Principal *p)
     size_t o = (size_t)snprintf(scopes, sizeof scopes, "%s", p->scope);
     for (size_t i = 0; i < p->n_extra_scopes && o < sizeof scopes; i++)
         o += (size_t)snprintf(scopes + o, sizeof scopes - o, ";%s", p->extra_scopes[i]);
-    const char *row[] = {p->name, whistle_role_name(p->role), scopes, p->department,
-                         p->enabled ? "enabled" : "DISABLED"};
+    /* Codes, not names: they are what an admin types back. */
+    const char *row[] = {p->name, cli_word(whistle_role_name(p->role)), scopes, p->department,
+                         p->enabled ? _("enabled") : _("DISABLED")};
     table_add(t, row);
 }
 
-static const char *const principal_header[] = {"NAME", "ROLE", "SCOPE", "DEPARTMENT", "STATE"};
+static const char *const principal_header[] = {N_("NAME"), N_("ROLE"), N_("SCOPE"), N_("DEPARTMENT"), N_("STATE")};
 
 static int principal_result(cli *x, Whistle__V1__Request *req)
 {
@@ -699,8 +724,8 @@ static int run_principal_add(cli *x, args *a)
     Whistle__V1__Principal p = WHISTLE__V1__PRINCIPAL__INIT;
     p.name = a->pos[0];
     if (whistle_role_parse(opt(a, "role"), &p.role) < 0)
-        return cli_usage_error("admin principal add: bad --role '%s' (admin, operator, department, grid_worker, "
-                               "community, kiosk, integration, sensor)",
+        return cli_usage_error(_("admin principal add: bad --role '%s' (admin, operator, department, grid_worker, "
+                               "community, kiosk, integration, sensor)"),
                                opt(a, "role"));
     /* --scope A,B: a worker with several grids; the first is its scope */
     char *sbuf, **sl;
@@ -708,7 +733,7 @@ static int run_principal_add(cli *x, args *a)
     if (ns == 0) {
         free(sbuf);
         free(sl);
-        return cli_usage_error("admin principal add: --scope names no place");
+        return cli_usage_error(_("admin principal add: --scope names no place"));
     }
     p.scope = sl[0];
     p.extra_scopes = sl + 1;
@@ -761,7 +786,7 @@ static int run_principal_role(cli *x, args *a)
     Whistle__V1__UpdatePrincipal u = WHISTLE__V1__UPDATE_PRINCIPAL__INIT;
     u.name = a->pos[0];
     if (whistle_role_parse(a->pos[1], &u.role) < 0)
-        return cli_usage_error("admin principal role: bad role '%s'", a->pos[1]);
+        return cli_usage_error(_("admin principal role: bad role '%s'"), a->pos[1]);
     if (opt(a, "dept"))
         u.department = (char *)opt(a, "dept");
     return update_principal(x, &u);
@@ -772,7 +797,7 @@ static int run_principal_list(cli *x, args *a)
     Whistle__V1__ListPrincipals l = WHISTLE__V1__LIST_PRINCIPALS__INIT;
     const char *s;
     if ((s = opt(a, "role")) && whistle_role_parse(s, &l.role) < 0)
-        return cli_usage_error("admin principal list: bad --role '%s'", s);
+        return cli_usage_error(_("admin principal list: bad --role '%s'"), s);
     if ((s = opt(a, "under")))
         l.under = (char *)s;
     table t;
@@ -852,16 +877,16 @@ static int run_audit(cli *x, args *a)
     if ((s = opt(a, "target")))
         q.target = (char *)s;
     if ((s = opt(a, "from")) && parse_time(s, &q.from_ms) < 0)
-        return cli_usage_error("admin audit: bad --from '%s' (2026-11-21, \"2026-11-21 14:00\", -2h, -7d)", s);
+        return cli_usage_error(_("admin audit: bad --from '%s' (2026-11-21, \"2026-11-21 14:00\", -2h, -7d)"), s);
     if ((s = opt(a, "to")) && parse_time(s, &q.to_ms) < 0)
-        return cli_usage_error("admin audit: bad --to '%s' (2026-11-21, \"2026-11-21 14:00\", -2h, -7d)", s);
+        return cli_usage_error(_("admin audit: bad --to '%s' (2026-11-21, \"2026-11-21 14:00\", -2h, -7d)"), s);
     uint64_t lim = 0;
     if ((s = opt(a, "limit")) && (parse_u64(s, &lim) < 0 || lim == 0 || lim > 1000))
-        return cli_usage_error("admin audit: bad --limit '%s' (1 to 1000)", s);
+        return cli_usage_error(_("admin audit: bad --limit '%s' (1 to 1000)"), s);
     q.limit = (uint32_t)lim;
     q.brief = !x->json;
     bool all = flag(a, "all");
-    static const char *const h[] = {"SEQ", "TIME", "PRINCIPAL", "CALL", "TARGET", "WHAT"};
+    static const char *const h[] = {N_("SEQ"), N_("TIME"), N_("PRINCIPAL"), N_("CALL"), N_("TARGET"), N_("WHAT")};
     table t;
     table_init(&t, 6, h);
     json_t *entries = json_array();
@@ -889,11 +914,11 @@ static int run_audit(cli *x, args *a)
             char seq[24], tm[64], what[600];
             snprintf(seq, sizeof seq, "%" PRIu64, e->seq);
             if (*e->denied)
-                snprintf(what, sizeof what, "DENIED: %s", e->denied);
+                snprintf(what, sizeof what, _("DENIED: %s"), e->denied);
             else if (*e->read)
-                snprintf(what, sizeof what, "read: %s", e->read);
+                snprintf(what, sizeof what, _("read: %s"), e->read);
             else if (*e->record_type)
-                snprintf(what, sizeof what, "change (%s)",
+                snprintf(what, sizeof what, _("change (%s)"),
                          e->record_type + (strncmp(e->record_type, "whistle.v1.", 11) ? 0 : 11));
             else
                 snprintf(what, sizeof what, "-");
@@ -918,7 +943,7 @@ static int run_audit(cli *x, args *a)
         } else {
             table_print(&t, stdout);
             if (cursor)
-                fprintf(stderr, "(more records: use --all)\n");
+                fprintf(stderr, "%s\n", _("(more records: use --all)"));
         }
     }
     free(cursor);
@@ -937,10 +962,12 @@ static int run_crl_reload(cli *x, args *a)
     if (rc)
         return rc;
     if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_RELOAD) {
-        printf("certificates and CRL reloaded; %u connections checked, %zu closed\n", resp->reload->connections_checked,
-               resp->reload->n_closed);
+        printf(ngettext("certificates and CRL reloaded; %u connection checked, %zu closed\n",
+                        "certificates and CRL reloaded; %u connections checked, %zu closed\n",
+                        resp->reload->connections_checked),
+               resp->reload->connections_checked, resp->reload->n_closed);
         for (size_t i = 0; i < resp->reload->n_closed; i++)
-            printf("  closed: %s\n", resp->reload->closed[i]);
+            printf(_("  closed: %s\n"), resp->reload->closed[i]);
     }
     whistle_response_free(resp);
     return EXIT_OK;
@@ -948,15 +975,22 @@ static int run_crl_reload(cli *x, args *a)
 
 /* ---------------------------------------------------------------- admission lists, tasks */
 
-static void print_admission(const Whistle__V1__AdmissionList *l)
+/* The kinds are the list's own words (a community's, as set): as they are. */
+static void print_admission(cli *x, const Whistle__V1__AdmissionList *l)
 {
-    char t[64];
-    printf("%s admits: ", l->community);
-    for (size_t i = 0; i < l->n_kinds; i++)
-        printf("%s%s", i ? ", " : "", l->kinds[i]);
-    printf("%s\n", l->n_kinds ? "" : "nothing");
+    char t[64], who[256], kinds[2048];
+    const char *name = cli_node_name(x, l->community);
+    if (name)
+        snprintf(who, sizeof who, "%s %s", l->community, name);
+    else
+        snprintf(who, sizeof who, "%s", l->community);
+    size_t o = 0;
+    kinds[0] = '\0';
+    for (size_t i = 0; i < l->n_kinds && o < sizeof kinds; i++)
+        o += (size_t)snprintf(kinds + o, sizeof kinds - o, "%s%s", i ? ", " : "", l->kinds[i]);
+    printf(_("%s admits: %s\n"), who, l->n_kinds ? kinds : _("nothing"));
     if (l->updated_ms)
-        printf("  (set by %s, %s)\n", l->updated_by, cli_local_time(l->updated_ms, false, t, sizeof t));
+        printf(_("  (set by %s, %s)\n"), l->updated_by, cli_local_time(l->updated_ms, false, t, sizeof t));
 }
 
 static int admission_result(cli *x, Whistle__V1__Request *req)
@@ -966,7 +1000,7 @@ static int admission_result(cli *x, Whistle__V1__Request *req)
     if (rc)
         return rc;
     if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_ADMISSION)
-        print_admission(resp->admission);
+        print_admission(x, resp->admission);
     whistle_response_free(resp);
     return EXIT_OK;
 }
@@ -988,7 +1022,7 @@ static int run_admission_set(cli *x, args *a)
     if (flag(a, "none"))
         s.n_kinds = 0;
     else if (s.n_kinds == 0)
-        return cli_usage_error("admission set: name the kinds of task admitted (or --none to admit nothing)");
+        return cli_usage_error(_("admission set: name the kinds of task admitted (or --none to admit nothing)"));
     REQ(req, SET_ADMISSION_LIST, set_admission_list, &s);
     return admission_result(x, &req);
 }
@@ -996,8 +1030,8 @@ static int run_admission_set(cli *x, args *a)
 static const char *task_state(const Whistle__V1__Task *t, int64_t now)
 {
     if (t->state == WHISTLE__V1__TASK_STATE__TASK_STATE_DONE)
-        return "done";
-    return t->deadline_ms && now > t->deadline_ms ? "OVERDUE" : "open";
+        return C_("task", "done");
+    return t->deadline_ms && now > t->deadline_ms ? C_("task", "OVERDUE") : C_("task", "open");
 }
 
 static int64_t now_ms(void)
@@ -1007,14 +1041,24 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static const char *const task_header[] = {"TASK", "COMMUNITY", "KIND", "STATE", "DEADLINE", "FROM", "TITLE"};
+static const char *const task_header[] = {N_("TASK"),     N_("COMMUNITY"), NC_("task", "KIND"), N_("STATE"),
+                                          N_("DEADLINE"), N_("FROM"),      N_("TITLE")};
 
-static void task_row(table *tb, const Whistle__V1__Task *t)
+static void task_table(table *t)
+{
+    table_init(t, 7, task_header);
+    table_cap(t, 1, 16);
+    table_cap(t, 5, 20);
+}
+
+static void task_row(cli *x, table *tb, const Whistle__V1__Task *t)
 {
     char id[24], dl[64];
     snprintf(id, sizeof id, "%" PRIu64, t->id);
-    const char *row[] = {id, t->community, t->kind, task_state(t, now_ms()),
-                         cli_local_time(t->deadline_ms, false, dl, sizeof dl), *t->department ? t->department : t->pushed_by,
+    const char *from = *t->department ? cli_or(cli_department_name(x, t->department), t->department) : t->pushed_by;
+    const char *row[] = {id,   cli_or(cli_node_name(x, t->community), t->community),
+                         t->kind, task_state(t, now_ms()),
+                         cli_local_time(t->deadline_ms, false, dl, sizeof dl), from,
                          t->title};
     table_add(tb, row);
 }
@@ -1027,8 +1071,8 @@ static int task_result(cli *x, Whistle__V1__Request *req)
         return rc;
     if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_TASK) {
         table t;
-        table_init(&t, 7, task_header);
-        task_row(&t, resp->task);
+        task_table(&t);
+        task_row(x, &t, resp->task);
         table_print(&t, stdout);
         table_free(&t);
     }
@@ -1047,7 +1091,7 @@ static int run_task_push(cli *x, args *a)
     if (opt(a, "description"))
         p.description = (char *)opt(a, "description");
     if (parse_time(opt(a, "deadline"), &p.deadline_ms) < 0)
-        return cli_usage_error("task push: bad --deadline '%s' (2026-12-01, \"2026-12-01 17:00\", +3d, +4h)",
+        return cli_usage_error(_("task push: bad --deadline '%s' (2026-12-01, \"2026-12-01 17:00\", +3d, +4h)"),
                                opt(a, "deadline"));
     REQ(req, PUSH_TASK, push_task, &p);
     return task_result(x, &req);
@@ -1057,7 +1101,7 @@ static int run_task_done(cli *x, args *a)
 {
     Whistle__V1__CompleteTask ct = WHISTLE__V1__COMPLETE_TASK__INIT;
     if (parse_u64(a->pos[0], &ct.task_id) < 0 || ct.task_id == 0)
-        return cli_usage_error("task done: bad task number '%s'", a->pos[0]);
+        return cli_usage_error(_("task done: bad task number '%s'"), a->pos[0]);
     if (opt(a, "note"))
         ct.note = (char *)opt(a, "note");
     REQ(req, COMPLETE_TASK, complete_task, &ct);
@@ -1076,10 +1120,10 @@ static int run_task_list(cli *x, args *a)
         else if (strcmp(s, "done") == 0)
             l.state = WHISTLE__V1__TASK_STATE__TASK_STATE_DONE;
         else
-            return cli_usage_error("task list: bad --state '%s' (open or done)", s);
+            return cli_usage_error(_("task list: bad --state '%s' (open or done)"), s);
     }
     table t;
-    table_init(&t, 7, task_header);
+    task_table(&t);
     json_t *all = json_array();
     uint64_t after = 0;
     int rc = EXIT_OK;
@@ -1094,7 +1138,7 @@ static int run_task_list(cli *x, args *a)
             if (x->json)
                 json_array_append_new(all, cli_json_message(&tl->tasks[i]->base));
             else
-                task_row(&t, tl->tasks[i]);
+                task_row(x, &t, tl->tasks[i]);
         }
         uint64_t next = tl ? tl->next_after_id : 0;
         bool more = next && next > after;
@@ -1111,7 +1155,7 @@ static int run_task_list(cli *x, args *a)
         } else {
             table_print(&t, stdout);
             if (after && !flag(a, "all"))
-                fprintf(stderr, "(more tasks: use --all)\n");
+                fprintf(stderr, "%s\n", _("(more tasks: use --all)"));
         }
     }
     json_decref(all);
@@ -1124,152 +1168,152 @@ static int run_task_list(cli *x, args *a)
 static const cmd_opt none[] = {{NULL, NULL, NULL}};
 static const cmd_opt import_opts[] = {
     {"table", "T",
-     "nodes, departments, categories, principals, service_classes or services (CSV: default from the header "
-     "row)"},
-    {"format", "F", "csv or json (default: from the file name)"},
-    {"check", NULL, "check the file and count what would change; change nothing"},
+     N_("nodes, departments, categories, principals, service_classes or services (CSV: default from the header "
+        "row)")},
+    {"format", "F", N_("csv or json (default: from the file name)")},
+    {"check", NULL, N_("check the file and count what would change; change nothing")},
     {NULL, NULL, NULL},
 };
 static const cmd_opt export_opts[] = {
     {"table", "T",
-     "nodes, departments, categories, principals, service_classes or services (CSV: default nodes; JSON: "
-     "default all)"},
-    {"format", "F", "csv (default) or json (default with --json)"},
-    {"under", "CODE", "only this subtree (nodes; principals scoped in it)"},
-    {"output", "FILE", "write there instead of standard output"},
+     N_("nodes, departments, categories, principals, service_classes or services (CSV: default nodes; JSON: "
+        "default all)")},
+    {"format", "F", N_("csv (default) or json (default with --json)")},
+    {"under", "CODE", N_("only this subtree (nodes; principals scoped in it)")},
+    {"output", "FILE", N_("write there instead of standard output")},
     {NULL, NULL, NULL},
 };
 static const cmd_opt node_add_opts[] = {
-    {"kind", "K", "district, street, community, grid or building"},
-    {"parent", "CODE", "the parent (default: the code without its last 3 digits)"},
-    {"zh", "NAME", "the Chinese name"},
-    {"en", "NAME", "the English name"},
+    {"kind", "K", N_("district, street, community, grid or building")},
+    {"parent", "CODE", N_("the parent (default: the code without its last 3 digits)")},
+    {"zh", "NAME", N_("the Chinese name")},
+    {"en", "NAME", N_("the English name")},
     {NULL, NULL, NULL},
 };
 static const cmd_opt names_opts[] = {
-    {"zh", "NAME", "the Chinese name"},
-    {"en", "NAME", "the English name"},
+    {"zh", "NAME", N_("the Chinese name")},
+    {"en", "NAME", N_("the English name")},
     {NULL, NULL, NULL},
 };
 static const cmd_opt move_opts[] = {
-    {"to", "CODE", "the new parent"},
-    {"new-code", "CODE", "the code it gets (default: the new parent's + its own last 3 digits)"},
+    {"to", "CODE", N_("the new parent")},
+    {"new-code", "CODE", N_("the code it gets (default: the new parent's + its own last 3 digits)")},
     {NULL, NULL, NULL},
 };
 static const cmd_opt category_opts[] = {
-    {"zh", "NAME", "the Chinese name"},
-    {"en", "NAME", "the English name"},
-    {"dept", "A,B", "responsible departments, most responsible first (权责清单)"},
-    {"check-in", "LIMIT", "time to check in after dispatch: 30m, 2h, 1d, 4wh, 1wd"},
-    {"resolve", "LIMIT", "time to resolve after dispatch"},
-    {"check-in-urgent", "LIMIT", "the same for urgent cases"},
+    {"zh", "NAME", N_("the Chinese name")},
+    {"en", "NAME", N_("the English name")},
+    {"dept", "A,B", N_("responsible departments, most responsible first (权责清单)")},
+    {"check-in", "LIMIT", N_("time to check in after dispatch: 30m, 2h, 1d, 4wh, 1wd")},
+    {"resolve", "LIMIT", N_("time to resolve after dispatch")},
+    {"check-in-urgent", "LIMIT", N_("the same for urgent cases")},
     {"resolve-urgent", "LIMIT", ""},
-    {"check-in-high", "LIMIT", "for high priority"},
+    {"check-in-high", "LIMIT", N_("for high priority")},
     {"resolve-high", "LIMIT", ""},
-    {"check-in-low", "LIMIT", "for low priority"},
+    {"check-in-low", "LIMIT", N_("for low priority")},
     {"resolve-low", "LIMIT", ""},
     {NULL, NULL, NULL},
 };
 static const cmd_opt principal_add_opts[] = {
-    {"role", "R", "admin, operator, department, grid_worker, community, kiosk, integration, sensor"},
-    {"scope", "CODE", "the place whose subtree it reaches (A,B: several, a worker with several grids)"},
-    {"dept", "D", "for a department principal: its department"},
+    {"role", "R", N_("admin, operator, department, grid_worker, community, kiosk, integration, sensor")},
+    {"scope", "CODE", N_("the place whose subtree it reaches (A,B: several, a worker with several grids)")},
+    {"dept", "D", N_("for a department principal: its department")},
     {NULL, NULL, NULL},
 };
-static const cmd_opt principal_role_opts[] = {{"dept", "D", "the department (role department)"},
+static const cmd_opt principal_role_opts[] = {{"dept", "D", N_("the department (role department)")},
                                               {NULL, NULL, NULL}};
 static const cmd_opt principal_list_opts[] = {
-    {"role", "R", "only this role"},
-    {"under", "CODE", "only principals whose scope is in this subtree"},
+    {"role", "R", N_("only this role")},
+    {"under", "CODE", N_("only principals whose scope is in this subtree")},
     {NULL, NULL, NULL},
 };
 static const cmd_opt audit_opts[] = {
-    {"principal", "NAME", "only what this principal did"},
-    {"target", "T", "only this target (a ticket, a code, order:7, task:3...; a trailing * for a prefix)"},
-    {"from", "TIME", "from this time (2026-11-21, \"2026-11-21 14:00\", -2h, -7d)"},
-    {"to", "TIME", "up to this time"},
-    {"limit", "N", "page size (default 100, at most 1000)"},
-    {"all", NULL, "follow the pages to the end"},
+    {"principal", "NAME", N_("only what this principal did")},
+    {"target", "T", N_("only this target (a ticket, a code, order:7, task:3...; a trailing * for a prefix)")},
+    {"from", "TIME", N_("from this time (2026-11-21, \"2026-11-21 14:00\", -2h, -7d)")},
+    {"to", "TIME", N_("up to this time")},
+    {"limit", "N", N_("page size (default 100, at most 1000)")},
+    {"all", NULL, N_("follow the pages to the end")},
     {NULL, NULL, NULL},
 };
-static const cmd_opt admission_set_opts[] = {{"none", NULL, "admit nothing"}, {NULL, NULL, NULL}};
+static const cmd_opt admission_set_opts[] = {{"none", NULL, N_("admit nothing")}, {NULL, NULL, NULL}};
 static const cmd_opt task_push_opts[] = {
-    {"kind", "K", "the kind of task; must be on the community's admission list"},
-    {"title", "TEXT", "what is asked, in a line"},
-    {"description", "TEXT", "more detail"},
-    {"deadline", "TIME", "when it is due (2026-12-01, \"2026-12-01 17:00\", +3d, +4h)"},
+    {"kind", "K", N_("the kind of task; must be on the community's admission list")},
+    {"title", "TEXT", N_("what is asked, in a line")},
+    {"description", "TEXT", N_("more detail")},
+    {"deadline", "TIME", N_("when it is due (2026-12-01, \"2026-12-01 17:00\", +3d, +4h)")},
     {NULL, NULL, NULL},
 };
 static const cmd_opt task_list_opts[] = {
-    {"community", "CODE", "only this community's tasks"},
-    {"state", "S", "open or done"},
-    {"all", NULL, "follow the pages to the end"},
+    {"community", "CODE", N_("only this community's tasks")},
+    {"state", "S", N_("open or done")},
+    {"all", NULL, N_("follow the pages to the end")},
     {NULL, NULL, NULL},
 };
-static const cmd_opt note_opts[] = {{"note", "TEXT", "what was done"}, {NULL, NULL, NULL}};
+static const cmd_opt note_opts[] = {{"note", "TEXT", N_("what was done")}, {NULL, NULL, NULL}};
 
 static const cmd admin_cmds[] = {
     {"admin import", "FILE [--table T] [--format csv|json] [--check]",
-     "Import places, departments, categories, principals or the service catalogue from a CSV or JSON file.\n"
+     N_("Import places, departments, categories, principals or the service catalogue from a CSV or JSON file.\n"
      "FILE - reads standard input. The whole file is checked first: every bad line is reported, and a\n"
      "file with one changes nothing. Records already there are updated; the file's columns decide what\n"
-     "(docs/administration.md).",
+     "(docs/administration.md)."),
      import_opts, 1, 1, run_import},
     {"admin export", "[--table T] [--format csv|json] [--under CODE] [--output FILE]",
-     "Export the directory in the import's format.", export_opts, 0, 0, run_export},
-    {"admin node add", "CODE --kind K [--parent CODE] --zh NAME [--en NAME]", "Add a place.", node_add_opts, 1, 1,
+     N_("Export the directory in the import's format."), export_opts, 0, 0, run_export},
+    {"admin node add", "CODE --kind K [--parent CODE] --zh NAME [--en NAME]", N_("Add a place."), node_add_opts, 1, 1,
      run_node_add},
-    {"admin node rename", "CODE [--zh NAME] [--en NAME]", "Rename a place.", names_opts, 1, 1, run_node_rename},
+    {"admin node rename", "CODE [--zh NAME] [--en NAME]", N_("Rename a place."), names_opts, 1, 1, run_node_rename},
     {"admin node retire", "CODE",
-     "Retire a place and everything below it: it keeps its cases and takes no new ones.", none, 1, 1,
+     N_("Retire a place and everything below it: it keeps its cases and takes no new ones."), none, 1, 1,
      run_node_retire},
-    {"admin node reinstate", "CODE", "Bring a retired place back (its parent must be live).", none, 1, 1,
+    {"admin node reinstate", "CODE", N_("Bring a retired place back (its parent must be live)."), none, 1, 1,
      run_node_reinstate},
     {"admin node move", "CODE --to PARENT [--new-code CODE]",
-     "Move a place under another parent.\n"
+     N_("Move a place under another parent.\n"
      "It and its subtree get new codes; the old ones are retired with their successor named, and keep\n"
-     "their history.",
+     "their history."),
      move_opts, 1, 1, run_node_move},
-    {"admin dept put", "CODE [--zh NAME] [--en NAME]", "Add a department, or rename one.", names_opts, 1, 1,
+    {"admin dept put", "CODE [--zh NAME] [--en NAME]", N_("Add a department, or rename one."), names_opts, 1, 1,
      run_dept_put},
     {"admin category put", "CODE [--zh NAME] [--en NAME] [--dept A,B] [--check-in LIMIT] [--resolve LIMIT] ...",
-     "Add a category, or change what is given of one.\n"
+     N_("Add a category, or change what is given of one.\n"
      "Limits: 30m, 2h, 3d, 4wh (working hours), 7wd (working days); per priority with\n"
-     "--check-in-urgent and the like.",
+     "--check-in-urgent and the like."),
      category_opts, 1, 1, run_category_put},
     {"admin principal add", "NAME --role R --scope CODE [--dept D]",
-     "Add a principal: NAME is the subject CN of its client certificate.", principal_add_opts, 1, 1,
+     N_("Add a principal: NAME is the subject CN of its client certificate."), principal_add_opts, 1, 1,
      run_principal_add},
-    {"admin principal list", "[--role R] [--under CODE]", "List principals.", principal_list_opts, 0, 0,
+    {"admin principal list", "[--role R] [--under CODE]", N_("List principals."), principal_list_opts, 0, 0,
      run_principal_list},
     {"admin principal disable", "NAME",
-     "Disable a principal: refused at its next request, even on a connection already open.", none, 1, 1,
+     N_("Disable a principal: refused at its next request, even on a connection already open."), none, 1, 1,
      run_principal_disable},
-    {"admin principal enable", "NAME", "Enable a principal again.", none, 1, 1, run_principal_enable},
+    {"admin principal enable", "NAME", N_("Enable a principal again."), none, 1, 1, run_principal_enable},
     {"admin principal scope", "NAME CODE [CODE...]",
-     "Change the places a principal reaches (several: a grid worker with several grids).", none, 2, -1,
+     N_("Change the places a principal reaches (several: a grid worker with several grids)."), none, 2, -1,
      run_principal_scope},
-    {"admin principal role", "NAME ROLE [--dept D]", "Change a principal's role.", principal_role_opts, 2, 2,
+    {"admin principal role", "NAME ROLE [--dept D]", N_("Change a principal's role."), principal_role_opts, 2, 2,
      run_principal_role},
     {"admin audit", "[--principal NAME] [--target T] [--from TIME] [--to TIME] [--all]",
-     "Read the audit log: every change, every refused call, every read of personal data.", audit_opts, 0, 0,
+     N_("Read the audit log: every change, every refused call, every read of personal data."), audit_opts, 0, 0,
      run_audit},
     {"admin crl reload", "",
-     "Reload the server's certificates and CRL, as SIGHUP does.\n"
-     "Open connections whose certificate is now revoked are closed.",
+     N_("Reload the server's certificates and CRL, as SIGHUP does.\n"
+     "Open connections whose certificate is now revoked are closed."),
      none, 0, 0, run_crl_reload},
-    {"admission show", "COMMUNITY", "Show a community's task admission list (准入清单).", none, 1, 1,
+    {"admission show", "COMMUNITY", N_("Show a community's task admission list (准入清单)."), none, 1, 1,
      run_admission_show},
     {"admission set", "COMMUNITY KIND... | --none",
-     "Set the kinds of task a community may be given (replaces the list).", admission_set_opts, 1, -1,
+     N_("Set the kinds of task a community may be given (replaces the list)."), admission_set_opts, 1, -1,
      run_admission_set},
     {"task push", "COMMUNITY --kind K --title TEXT --deadline TIME [--description TEXT]",
-     "Push a task to a community; refused unless its kind is on the community's admission list.", task_push_opts,
+     N_("Push a task to a community; refused unless its kind is on the community's admission list."), task_push_opts,
      1, 1, run_task_push},
     {"task list", "[--community CODE] [--state open|done] [--all]",
-     "List tasks: a community its own, a department those it pushed, an operator its street's.", task_list_opts, 0,
+     N_("List tasks: a community its own, a department those it pushed, an operator its street's."), task_list_opts, 0,
      0, run_task_list},
-    {"task done", "TASK [--note TEXT]", "Complete a task (the community that has it).", note_opts, 1, 1,
+    {"task done", "TASK [--note TEXT]", N_("Complete a task (the community that has it)."), note_opts, 1, 1,
      run_task_done},
     {NULL, NULL, NULL, NULL, 0, 0, NULL},
 };
@@ -1277,15 +1321,18 @@ static const cmd admin_cmds[] = {
 /* Prints the subcommands of a group ("admin", "admin node"...). */
 void cli_group_help(const char *group, FILE *out)
 {
-    fprintf(out, "usage: whistle %s SUBCOMMAND [args]\n\nSubcommands:\n", group);
+    char line[160];
+    snprintf(line, sizeof line, "whistle %s SUBCOMMAND [args]", group);
+    fprintf(out, _("usage: %s\n"), line);
+    fprintf(out, "\n%s\n", _("Subcommands:"));
     size_t gl = strlen(group);
     for (const cmd *c = admin_cmds; c->name; c++)
         if (strncmp(c->name, group, gl) == 0 && c->name[gl] == ' ') {
-            const char *nl = strchr(c->summary, '\n');
-            fprintf(out, "  %-26s %.*s\n", c->name + gl + 1, nl ? (int)(nl - c->summary) : (int)strlen(c->summary),
-                    c->summary);
+            const char *summary = _(c->summary), *nl = strchr(summary, '\n');
+            fprintf(out, "  %-26s %.*s\n", c->name + gl + 1, nl ? (int)(nl - summary) : (int)strlen(summary), summary);
         }
-    fprintf(out, "\n`whistle %s SUBCOMMAND --help` for one of them.\n", group);
+    fprintf(out, "\n");
+    fprintf(out, _("`whistle %s SUBCOMMAND --help` for one of them.\n"), group);
 }
 
 /* argv[0] is the group ("admin", "admission", "task"); the words after it
@@ -1318,7 +1365,7 @@ int cli_group_main(cli *x, int argc, char **argv)
             cli_group_help(name, help ? stdout : stderr);
             return help ? EXIT_OK : EXIT_USAGE;
         }
-        cli_usage_error("no command 'whistle %s %s' (see whistle %s --help)", name, argv[used], name);
+        cli_usage_error(_("no command 'whistle %s %s' (see whistle %s --help)"), name, argv[used], name);
         return EXIT_USAGE;
     }
     return cli_run(x, found, argc - used + 1, argv + used - 1);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "uitext.h" /* _(), N_(), display widths */
 #include "whistle/client.h"
 
 /* Text for people goes through gettext (the CLI's message catalogue). */
@@ -30,6 +31,7 @@ typedef struct cli {
     bool quiet;             /* -q: print only the ids (tickets, order ids, codes) */
     whistle_client *client; /* connected on first use */
     whistle_resolved conn;  /* the settings it was connected with */
+    struct cli_names *names; /* names.c's directory names, read on first need */
 } cli;
 
 typedef struct cmd_opt {
@@ -86,6 +88,27 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * global option, or -1 after printing a usage error. */
 int cli_global_option(cli *x, int argc, char **argv, int i);
 
+/* names.c: names of places, categories and departments in the locale's
+ * language (uitext_pick), read quietly from the directory on first need
+ * over the command's connection; NULL when there is none to be had. Only
+ * for human output. */
+const char *cli_node_name(cli *x, const char *code);
+const char *cli_category_name(cli *x, const char *code);
+const char *cli_department_name(cli *x, const char *code);
+/* Reads every node of a kind in the caller's scope at once (statistics by
+ * grid: one call, not one per community). */
+void cli_names_load_kind(cli *x, Whistle__V1__NodeKind kind);
+/* name if there is one, else code (never NULL). */
+const char *cli_or(const char *name, const char *code);
+void cli_names_free(cli *x);
+
+/* output.c: the protocol's words in the locale's language, for people:
+ * states, priorities, kinds, sources, node kinds, roles (the words --json
+ * prints and the options take stay as they are); and the actions of the
+ * timeline and of pushes. An unknown word comes back unchanged. */
+const char *cli_word(const char *w);
+const char *cli_action_word(const char *w);
+
 /* output.c: human tables and times */
 int cli_display_width(const char *s);
 /* A copy of s cut to at most maxw display columns, "…" marking the cut. */
@@ -97,13 +120,24 @@ const char *cli_iso_time(int64_t ms, char *buf, size_t len);
 /* Width of the terminal on stdout, or 0 when it is not a terminal. */
 int cli_term_width(void);
 
+#define TABLE_MAX_COLS 16
+
+/* A table header in a context, where one word heads different things
+ * ("KIND" of a place, of a whistle, of a task). xgettext: NC_:1c,2. */
+#define NC_(ctx, s) ctx "\004" s
+
 typedef struct table {
     int ncols;
     char **cells; /* row-major, row 0 the header */
     int nrows, cap;
+    int maxw[TABLE_MAX_COLS]; /* a column's cap in display columns (0: none) */
 } table;
 
+/* header: ncols strings marked N_(), translated here. */
 void table_init(table *t, int ncols, const char *const *header);
+/* Cuts the cells of column col to maxw display columns ("…"): names that
+ * may be long (a department's, in English) leave room for the rest. */
+void table_cap(table *t, int col, int maxw);
 /* Adds a row of ncols strings (copied; NULL prints as ""). */
 void table_add(table *t, const char *const *row);
 /* Prints with columns aligned by display width; the last column is cut to

@@ -55,18 +55,24 @@ void cli_print_command_help(const cmd *c, FILE *out)
         cli_group_help(c->name, out);
         return;
     }
-    fprintf(out, "usage: whistle %s%s%s\n\n%s\n", c->name, c->synopsis[0] ? " " : "", c->synopsis, c->summary);
+    /* The synopsis names options and metavariables: the same in every
+     * language. */
+    char line[512];
+    snprintf(line, sizeof line, "whistle %s%s%s", c->name, c->synopsis[0] ? " " : "", c->synopsis);
+    fprintf(out, _("usage: %s\n"), line);
+    fprintf(out, "\n%s\n", _(c->summary));
     if (c->opts && c->opts[0].name) {
-        fputs("\nOptions:\n", out);
+        fprintf(out, "\n%s\n", _("Options:"));
         for (int i = 0; c->opts[i].name; i++) {
             char left[64];
             snprintf(left, sizeof left, "--%s%s%s", c->opts[i].name, c->opts[i].arg ? " " : "",
                      c->opts[i].arg ? c->opts[i].arg : "");
-            fprintf(out, "  %-22s %s\n", left, c->opts[i].help);
+            fprintf(out, "  %-22s %s\n", left, c->opts[i].help[0] ? _(c->opts[i].help) : "");
         }
     }
-    fputs("\nGlobal options (--as, --host, --json, ...) may come before or after the command;\n"
-          "see whistle --help.\n",
+    fputs("\n", out);
+    fputs(_("Global options (--as, --host, --json, ...) may come before or after the command;\n"
+            "see whistle --help.\n"),
           out);
 }
 
@@ -103,7 +109,7 @@ int cli_run(cli *x, const cmd *c, int argc, char **argv)
                 if (n < 0)
                     rc = EXIT_USAGE;
                 else if (n == 0)
-                    rc = cli_usage_error("%s: unknown option '%s' (see whistle %s --help)", c->name, s, c->name);
+                    rc = cli_usage_error(_("%s: unknown option '%s' (see whistle %s --help)"), c->name, s, c->name);
                 else
                     i += n - 1;
                 continue;
@@ -115,12 +121,12 @@ int cli_run(cli *x, const cmd *c, int argc, char **argv)
                 else if (i + 1 < argc)
                     v = argv[++i];
                 else {
-                    rc = cli_usage_error("%s: option --%s needs a value (%s)", c->name, c->opts[k].name,
+                    rc = cli_usage_error(_("%s: option --%s needs a value (%s)"), c->name, c->opts[k].name,
                                          c->opts[k].arg);
                     break;
                 }
             } else if (eq) {
-                rc = cli_usage_error("%s: option --%s takes no value", c->name, c->opts[k].name);
+                rc = cli_usage_error(_("%s: option --%s takes no value"), c->name, c->opts[k].name);
                 break;
             }
             if (a.val[k] && c->opts[k].arg) {
@@ -141,15 +147,15 @@ int cli_run(cli *x, const cmd *c, int argc, char **argv)
             continue;
         }
         if (!only_pos && s[0] == '-' && s[1] && !isdigit((unsigned char)s[1]) && s[1] != '.') {
-            rc = cli_usage_error("%s: unknown option '%s' (put -- before text that starts with '-')", c->name, s);
+            rc = cli_usage_error(_("%s: unknown option '%s' (put -- before text that starts with '-')"), c->name, s);
             break;
         }
         a.pos[a.npos++] = argv[i];
     }
     if (rc < 0) {
         if (a.npos < c->min_pos || (c->max_pos >= 0 && a.npos > c->max_pos)) {
-            cli_usage_error("%s: %s (usage: whistle %s %s)", c->name,
-                            a.npos < c->min_pos ? "missing arguments" : "too many arguments", c->name,
+            cli_usage_error(_("%s: %s (usage: whistle %s %s)"), c->name,
+                            a.npos < c->min_pos ? _("missing arguments") : _("too many arguments"), c->name,
                             c->synopsis);
             rc = EXIT_USAGE;
         } else
@@ -186,7 +192,7 @@ static int parse_limit(const args *a, uint32_t *out)
     const char *s = opt(a, "limit");
     uint64_t v = 0;
     if (s && (parse_u64(s, 100000, &v) < 0 || v == 0))
-        return cli_usage_error("%s: bad --limit '%s' (a positive number; the server caps it at 500)",
+        return cli_usage_error(_("%s: bad --limit '%s' (a positive number; the server caps it at 500)"),
                                a->c->name, s);
     *out = (uint32_t)v;
     return 0;
@@ -196,7 +202,7 @@ static int need(const args *a, const char *name)
 {
     const char *v = opt(a, name);
     if (!v || !*v)
-        return cli_usage_error("%s: --%s is required (see whistle %s --help)", a->c->name, name, a->c->name);
+        return cli_usage_error(_("%s: --%s is required (see whistle %s --help)"), a->c->name, name, a->c->name);
     return 0;
 }
 
@@ -220,88 +226,111 @@ static const char *kind_word(Whistle__V1__WhistleKind k)
     return k == WHISTLE__V1__WHISTLE_KIND__WHISTLE_KIND_UNSPECIFIED ? "routine" : whistle_kind_name(k);
 }
 
+/* The ticket first: `whistle report ... | awk '{print $1}'` works in any
+ * language (-q is the way for scripts, but this has been used). */
 static void print_event_line(const Whistle__V1__Event *e)
 {
-    printf("%s  %s\n", e->ticket, whistle_state_name(e->state));
+    printf("%s  %s\n", e->ticket, cli_word(whistle_state_name(e->state)));
 }
 
-static void print_event(const Whistle__V1__Event *e)
+/* "0401 占道经营": a code with its name when the directory has one. */
+static const char *named(char *buf, size_t len, const char *code, const char *name)
 {
-    char buf[256], t[64];
-    kv_print(stdout, "ticket", e->ticket, true);
-    kv_print(stdout, "state", whistle_state_name(e->state), true);
-    kv_print(stdout, "source", whistle_source_name(e->source), true);
-    kv_print(stdout, "category", e->category, true);
-    if (e->street && *e->street && strcmp(e->street, e->node) != 0)
-        snprintf(buf, sizeof buf, "%s (street %s)", e->node, e->street);
+    if (name && *name && strcmp(name, code) != 0)
+        snprintf(buf, len, "%s %s", code, name);
     else
-        snprintf(buf, sizeof buf, "%s", e->node);
-    kv_print(stdout, "node", buf, true);
-    kv_print(stdout, "priority", priority_word(e->priority), true);
-    kv_print(stdout, "description", e->description, true);
-    kv_print(stdout, "contact", e->contact, false);
-    kv_print(stdout, "external id", e->external_id, false);
+        snprintf(buf, len, "%s", code ? code : "");
+    return buf;
+}
+
+/* The case for people: its fields in the locale's language, the codes of
+ * its place, category and departments with their names. The timeline's
+ * notes are the server's (and the people's) own words. */
+static void print_event(cli *x, const Whistle__V1__Event *e)
+{
+    char buf[1024], t[64], n1[256], n2[256];
+    kv_print(stdout, _("ticket"), e->ticket, true);
+    kv_print(stdout, _("state"), cli_word(whistle_state_name(e->state)), true);
+    kv_print(stdout, _("source"), cli_word(whistle_source_name(e->source)), true);
+    kv_print(stdout, _("category"), named(n1, sizeof n1, e->category, cli_category_name(x, e->category)), true);
+    named(n1, sizeof n1, e->node, cli_node_name(x, e->node));
+    if (e->street && *e->street && strcmp(e->street, e->node) != 0)
+        snprintf(buf, sizeof buf, _("%s (street %s)"), n1,
+                 named(n2, sizeof n2, e->street, cli_node_name(x, e->street)));
+    else
+        snprintf(buf, sizeof buf, "%s", n1);
+    kv_print(stdout, _("node"), buf, true);
+    kv_print(stdout, _("priority"), cli_word(priority_word(e->priority)), true);
+    kv_print(stdout, _("description"), e->description, true);
+    kv_print(stdout, _("contact"), e->contact, false);
+    kv_print(stdout, _("external id"), e->external_id, false);
     if (e->has_location) {
         snprintf(buf, sizeof buf, "%.6f, %.6f", e->lat, e->lon);
-        kv_print(stdout, "location", buf, true);
+        kv_print(stdout, _("location"), buf, true);
     }
-    kv_print(stdout, "reporter", e->reporter, false);
-    kv_print(stdout, "assignee", e->assignee, false);
-    kv_print(stdout, "created", cli_local_time(e->created_ms, true, t, sizeof t), true);
-    kv_print(stdout, "updated", cli_local_time(e->updated_ms, true, t, sizeof t), true);
-    kv_print(stdout, "reject reason", e->reject_reason, false);
-    kv_print(stdout, "resolution", e->resolution, false);
+    kv_print(stdout, _("reporter"), e->reporter, false);
+    kv_print(stdout, _("assignee"), e->assignee, false);
+    kv_print(stdout, _("created"), cli_local_time(e->created_ms, true, t, sizeof t), true);
+    kv_print(stdout, _("updated"), cli_local_time(e->updated_ms, true, t, sizeof t), true);
+    kv_print(stdout, _("reject reason"), e->reject_reason, false);
+    kv_print(stdout, _("resolution"), e->resolution, false);
     if (e->n_order_ids || (e->lead_department && *e->lead_department)) {
-        kv_print(stdout, "whistle", kind_word(e->whistle_kind), true);
-        kv_print(stdout, "lead department", e->lead_department, false);
+        kv_print(stdout, _("whistle kind"), cli_word(kind_word(e->whistle_kind)), true);
+        if (e->lead_department && *e->lead_department)
+            kv_print(stdout, _("lead department"),
+                     named(n1, sizeof n1, e->lead_department, cli_department_name(x, e->lead_department)), true);
         size_t o = 0;
         buf[0] = '\0';
         for (size_t i = 0; i < e->n_order_ids && o + 24 < sizeof buf; i++)
             o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%" PRIu64, i ? ", " : "", e->order_ids[i]);
-        kv_print(stdout, "orders", buf, false);
+        kv_print(stdout, _("orders"), buf, false);
     }
     if (e->rating) {
         snprintf(buf, sizeof buf, "%u/5%s%s", e->rating, e->rating_comment && *e->rating_comment ? "  " : "",
                  e->rating_comment ? e->rating_comment : "");
-        kv_print(stdout, "rating", buf, true);
+        kv_print(stdout, _("rating"), buf, true);
     }
     if (e->rework_count) {
         snprintf(buf, sizeof buf, "%u", e->rework_count);
-        kv_print(stdout, "rework", buf, true);
+        kv_print(stdout, _("rework"), buf, true);
     }
     /* deadlines and the exception flow (docs/deadlines.md) */
     if (e->due_ms) {
-        snprintf(buf, sizeof buf, "%s%s", cli_local_time(e->due_ms, false, t, sizeof t),
-                 e->due_passed ? "  (passed before it closed)" : "");
-        kv_print(stdout, "due", buf, true);
+        cli_local_time(e->due_ms, false, t, sizeof t);
+        if (e->due_passed)
+            snprintf(buf, sizeof buf, _("%s  (passed before it closed)"), t);
+        else
+            snprintf(buf, sizeof buf, "%s", t);
+        kv_print(stdout, _("due"), buf, true);
     }
     if (e->parked) {
-        snprintf(buf, sizeof buf, "since %s: %s", cli_local_time(e->parked_ms, false, t, sizeof t), e->park_reason);
-        kv_print(stdout, "parked", buf, true);
+        snprintf(buf, sizeof buf, _("since %s: %s"), cli_local_time(e->parked_ms, false, t, sizeof t), e->park_reason);
+        kv_print(stdout, _("parked"), buf, true);
     }
-    kv_print(stdout, "merged into", e->merged_into, false);
+    kv_print(stdout, _("merged into"), e->merged_into, false);
     for (size_t i = 0; i < e->n_merged; i++)
-        kv_print(stdout, i ? "" : "merged", e->merged[i], true);
+        kv_print(stdout, i ? "" : _("merged"), e->merged[i], true);
     for (size_t i = 0; i < e->n_followers; i++)
-        kv_print(stdout, i ? "" : "followers", e->followers[i], true);
+        kv_print(stdout, i ? "" : _("followers"), e->followers[i], true);
     if (e->reopen_count) {
         snprintf(buf, sizeof buf, "%u", e->reopen_count);
-        kv_print(stdout, "reopened", buf, true);
+        kv_print(stdout, _("reopened"), buf, true);
     }
     if (e->n_timeline) {
         fputs("\n", stdout);
-        static const char *const h[] = {"TIME", "ACTOR", "ACTION", "STATE", "NOTE"};
+        static const char *const h[] = {N_("TIME"), N_("ACTOR"), N_("ACTION"), N_("STATE"), N_("NOTE")};
         table tb;
         table_init(&tb, 5, h);
         for (size_t i = 0; i < e->n_timeline; i++) {
             const Whistle__V1__TimelineEntry *te = e->timeline[i];
             char note[1024];
             if (te->department && *te->department)
-                snprintf(note, sizeof note, "[%s #%" PRIu64 "] %s", te->department, te->order_id, te->note);
+                snprintf(note, sizeof note, "[%s #%" PRIu64 "] %s",
+                         cli_or(cli_department_name(x, te->department), te->department), te->order_id, te->note);
             else
                 snprintf(note, sizeof note, "%s", te->note);
-            const char *row[] = {cli_local_time(te->at_ms, true, t, sizeof t), te->actor, te->action,
-                                 whistle_state_name(te->state), note};
+            const char *row[] = {cli_local_time(te->at_ms, true, t, sizeof t), te->actor, cli_action_word(te->action),
+                                 cli_word(whistle_state_name(te->state)), note};
             table_add(&tb, row);
         }
         table_print(&tb, stdout);
@@ -309,7 +338,7 @@ static void print_event(const Whistle__V1__Event *e)
     }
 }
 
-static void order_row(table *tb, const Whistle__V1__Order *o)
+static void order_row(cli *x, table *tb, const Whistle__V1__Order *o)
 {
     char id[24], t[64], due[80], d[64];
     snprintf(id, sizeof id, "%" PRIu64, o->id);
@@ -318,33 +347,45 @@ static void order_row(table *tb, const Whistle__V1__Order *o)
                   : o->state == WHISTLE__V1__ORDER_STATE__ORDER_STATE_CHECKED_IN ? o->resolve_due_ms
                                                                                  : 0;
     snprintf(due, sizeof due, "%s%s%s", dms ? cli_local_time(dms, false, d, sizeof d) : "",
-             o->n_misses ? " !" : "", o->escalated ? " (district)" : "");
+             o->n_misses ? " !" : "", o->escalated ? _(" (district)") : "");
     const char *row[] = {id,
                          o->ticket,
-                         o->department,
-                         whistle_order_state_name(o->state),
-                         o->lead ? "lead" : "",
-                         kind_word(o->kind),
+                         cli_or(cli_department_name(x, o->department), o->department),
+                         cli_word(whistle_order_state_name(o->state)),
+                         o->lead ? _("lead") : "",
+                         cli_word(kind_word(o->kind)),
                          cli_local_time(o->created_ms, false, t, sizeof t),
                          due};
     table_add(tb, row);
 }
 
-static const char *const order_header[] = {"ORDER", "TICKET", "DEPARTMENT", "STATE", "LEAD", "KIND", "CREATED", "DUE"};
+static const char *const order_header[] = {N_("ORDER"), N_("TICKET"),  N_("DEPARTMENT"), N_("STATE"),
+                                           N_("LEAD"),  N_("KIND"),    N_("CREATED"),    N_("DUE")};
 
-static void print_orders(Whistle__V1__Order **orders, size_t n)
+/* A department's name in a table: long in English, so cut. */
+#define DEPT_COLS 20
+
+static void orders_table(table *tb)
+{
+    table_init(tb, 8, order_header);
+    table_cap(tb, 2, DEPT_COLS);
+}
+
+static void print_orders(cli *x, Whistle__V1__Order **orders, size_t n)
 {
     table tb;
-    table_init(&tb, 8, order_header);
+    orders_table(&tb);
     for (size_t i = 0; i < n; i++)
-        order_row(&tb, orders[i]);
+        order_row(x, &tb, orders[i]);
     table_print(&tb, stdout);
     table_free(&tb);
 }
 
-static void print_order_line(const Whistle__V1__Order *o)
+/* The order id and ticket first, as print_event_line. */
+static void print_order_line(cli *x, const Whistle__V1__Order *o)
 {
-    printf("order %" PRIu64 "  %s  %s  %s\n", o->id, o->ticket, o->department, whistle_order_state_name(o->state));
+    printf(_("order %llu  %s  %s  %s\n"), (unsigned long long)o->id, o->ticket,
+           cli_or(cli_department_name(x, o->department), o->department), cli_word(whistle_order_state_name(o->state)));
 }
 
 /* A listing: the table, or with -q only its first column (the codes). */
@@ -390,7 +431,7 @@ static int call_order(cli *x, Whistle__V1__Request *req)
         if (x->quiet)
             printf("%" PRIu64 "\n", resp->order->id);
         else
-            print_order_line(resp->order);
+            print_order_line(x, resp->order);
     }
     whistle_response_free(resp);
     return EXIT_OK;
@@ -407,10 +448,10 @@ static int run_report(cli *x, args *a)
     r.category = (char *)opt(a, "category");
     const char *s;
     if ((s = opt(a, "priority")) && whistle_priority_parse(s, &r.priority) < 0)
-        return cli_usage_error("report: bad --priority '%s' (low, normal, high, urgent)", s);
+        return cli_usage_error(_("report: bad --priority '%s' (low, normal, high, urgent)"), s);
     if ((s = opt(a, "source")) && whistle_source_parse(s, &r.source) < 0)
-        return cli_usage_error("report: bad --source '%s' (kiosk, patrol, resident, hotline, sensor, "
-                               "emergency_call)",
+        return cli_usage_error(_("report: bad --source '%s' (kiosk, patrol, resident, hotline, sensor, "
+                               "emergency_call)"),
                                s);
     if ((s = opt(a, "contact")))
         r.contact = (char *)s;
@@ -418,14 +459,14 @@ static int run_report(cli *x, args *a)
         r.external_id = (char *)s;
     const char *lat = opt(a, "lat"), *lon = opt(a, "lon");
     if (!lat != !lon)
-        return cli_usage_error("report: --lat and --lon go together");
+        return cli_usage_error(_("report: --lat and --lon go together"));
     if (lat) {
         char *e1, *e2;
         r.lat = strtod(lat, &e1);
         r.lon = strtod(lon, &e2);
         if (*e1 || *e2 || !*lat || !*lon || !isfinite(r.lat) || !isfinite(r.lon) || fabs(r.lat) > 90 ||
             fabs(r.lon) > 180)
-            return cli_usage_error("report: bad --lat/--lon '%s' '%s' (WGS84 degrees)", lat, lon);
+            return cli_usage_error(_("report: bad --lat/--lon '%s' '%s' (WGS84 degrees)"), lat, lon);
         r.has_location = 1;
     }
     char *text = join_pos(a, 0);
@@ -455,7 +496,7 @@ static int run_show(cli *x, args *a)
         if (x->quiet)
             printf("%s\n", resp->event->ticket);
         else
-            print_event(resp->event);
+            print_event(x, resp->event);
     }
     whistle_response_free(resp);
     return EXIT_OK;
@@ -476,7 +517,7 @@ static int run_lookup(cli *x, args *a)
     if (x->json)
         print_json_result(resp);
     else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT)
-        print_event(resp->event);
+        print_event(x, resp->event);
     whistle_response_free(resp);
     return EXIT_OK;
 }
@@ -486,8 +527,8 @@ static int run_list(cli *x, args *a)
     Whistle__V1__ListEvents l = WHISTLE__V1__LIST_EVENTS__INIT;
     const char *s;
     if ((s = opt(a, "state")) && whistle_state_parse(s, &l.state) < 0)
-        return cli_usage_error("list: bad --state '%s' (reported, filed, rejected, handling, whistled, "
-                               "resolved, verified, closed)",
+        return cli_usage_error(_("list: bad --state '%s' (reported, filed, rejected, handling, whistled, "
+                               "resolved, verified, closed)"),
                                s);
     if ((s = opt(a, "node")))
         l.node = (char *)s;
@@ -496,9 +537,14 @@ static int run_list(cli *x, args *a)
     bool all = opt(a, "all") != NULL;
     l.parked = opt(a, "parked") != NULL;
 
-    static const char *const h[] = {"TICKET", "STATE", "CATEGORY", "NODE", "PRIORITY", "CREATED", "DESCRIPTION"};
+    /* The category and the place by name (show gives the codes), cut so
+     * that the description keeps some room. */
+    static const char *const h[] = {N_("TICKET"),   N_("STATE"),   N_("CATEGORY"),   N_("PLACE"),
+                                    N_("PRIORITY"), N_("CREATED"), N_("DESCRIPTION")};
     table tb;
     table_init(&tb, 7, h);
+    table_cap(&tb, 2, 20);
+    table_cap(&tb, 3, 20);
     json_t *events = json_array();
     char *cursor = NULL;
     int rc = EXIT_OK;
@@ -523,9 +569,12 @@ static int run_list(cli *x, args *a)
                 printf("%s\n", e->ticket);
                 continue;
             }
-            const char *row[] = {e->ticket,        whistle_state_name(e->state),
-                                 e->category,      e->node,
-                                 priority_word(e->priority), cli_local_time(e->created_ms, false, t, sizeof t),
+            const char *row[] = {e->ticket,
+                                 cli_word(whistle_state_name(e->state)),
+                                 cli_or(cli_category_name(x, e->category), e->category),
+                                 cli_or(cli_node_name(x, e->node), e->node),
+                                 cli_word(priority_word(e->priority)),
+                                 cli_local_time(e->created_ms, false, t, sizeof t),
                                  e->description};
             table_add(&tb, row);
         }
@@ -549,7 +598,7 @@ static int run_list(cli *x, args *a)
             if (!x->quiet)
                 table_print(&tb, stdout);
             if (cursor)
-                fprintf(stderr, "(more cases: use --all)\n");
+                fprintf(stderr, "%s\n", _("(more cases: use --all)"));
         }
     }
     json_decref(events);
@@ -637,12 +686,16 @@ static int propose(cli *x, const char *ticket, char **depts, char **lead, bool p
     }
     *lead = strdup(dp && dp->lead ? dp->lead : "");
     if (print && dp) {
+        /* The codes: what --dept takes, to whistle otherwise. */
         if (x->json)
             print_json_result(resp);
+        else if (!dp->n_departments)
+            fprintf(stderr, _("the catalogue proposes for category %s: no department\n"), dp->category);
+        else if (*dp->lead)
+            fprintf(stderr, _("the catalogue proposes for category %s: %s (lead %s)\n"), dp->category, *depts,
+                    dp->lead);
         else
-            fprintf(stderr, "the catalogue proposes for category %s: %s%s%s%s\n", dp->category,
-                    dp->n_departments ? *depts : "no department", *dp->lead ? " (lead " : "", dp->lead,
-                    *dp->lead ? ")" : "");
+            fprintf(stderr, _("the catalogue proposes for category %s: %s\n"), dp->category, *depts);
     }
     whistle_response_free(resp);
     return 0;
@@ -666,8 +719,8 @@ static int run_whistle(cli *x, args *a)
         if (!*proposed) {
             free(proposed);
             free(proposed_lead);
-            return cli_usage_error("whistle: the catalogue names no department for this case's category; give "
-                                   "--dept");
+            return cli_usage_error(_("whistle: the catalogue names no department for this case's category; give "
+                                   "--dept"));
         }
     }
     Whistle__V1__WhistleEvent w = WHISTLE__V1__WHISTLE_EVENT__INIT;
@@ -676,7 +729,7 @@ static int run_whistle(cli *x, args *a)
         w.lead = proposed_lead;
     const char *s;
     if ((s = opt(a, "kind")) && whistle_kind_parse(s, &w.kind) < 0)
-        return cli_usage_error("whistle: bad --kind '%s' (routine, tackle, emergency)", s);
+        return cli_usage_error(_("whistle: bad --kind '%s' (routine, tackle, emergency)"), s);
     if ((s = opt(a, "lead")))
         w.lead = (char *)s;
     if ((s = opt(a, "note")))
@@ -691,7 +744,7 @@ static int run_whistle(cli *x, args *a)
     if (n == 0) {
         free(depts);
         free(proposed_lead);
-        return cli_usage_error("whistle: --dept names no department");
+        return cli_usage_error(_("whistle: --dept names no department"));
     }
     w.departments = list;
     w.n_departments = n;
@@ -712,10 +765,10 @@ static int run_whistle(cli *x, args *a)
             for (size_t i = 0; i < wr->n_orders; i++)
                 printf("%" PRIu64 "\n", wr->orders[i]->id);
         } else if (wr->event)
-            printf("%s  %s  (%s whistle)\n\n", wr->event->ticket, whistle_state_name(wr->event->state),
-                   kind_word(wr->event->whistle_kind));
+            printf(_("%s  %s  (%s whistle)\n\n"), wr->event->ticket, cli_word(whistle_state_name(wr->event->state)),
+                   cli_word(kind_word(wr->event->whistle_kind)));
         if (!x->quiet)
-            print_orders(wr->orders, wr->n_orders);
+            print_orders(x, wr->orders, wr->n_orders);
     }
     whistle_response_free(resp);
     return EXIT_OK;
@@ -725,7 +778,7 @@ static int run_verify(cli *x, args *a)
 {
     bool pass = opt(a, "pass") != NULL, failed = opt(a, "fail") != NULL;
     if (pass == failed)
-        return cli_usage_error("verify: give exactly one of --pass and --fail");
+        return cli_usage_error(_("verify: give exactly one of --pass and --fail"));
     Whistle__V1__VerifyEvent v = WHISTLE__V1__VERIFY_EVENT__INIT;
     v.ticket = a->pos[0];
     v.pass = pass;
@@ -753,7 +806,7 @@ static int run_rate(cli *x, args *a)
 {
     uint64_t score;
     if (parse_u64(a->pos[1], 5, &score) < 0 || score < 1)
-        return cli_usage_error("rate: bad score '%s' (1 to 5)", a->pos[1]);
+        return cli_usage_error(_("rate: bad score '%s' (1 to 5)"), a->pos[1]);
     Whistle__V1__RateEvent r = WHISTLE__V1__RATE_EVENT__INIT;
     r.ticket = a->pos[0];
     r.score = (uint32_t)score;
@@ -774,7 +827,7 @@ static int run_orders(cli *x, args *a)
     Whistle__V1__ListOrders l = WHISTLE__V1__LIST_ORDERS__INIT;
     const char *s;
     if ((s = opt(a, "state")) && whistle_order_state_parse(s, &l.state) < 0)
-        return cli_usage_error("orders: bad --state '%s' (pending, checked_in, done, returned)", s);
+        return cli_usage_error(_("orders: bad --state '%s' (pending, checked_in, done, returned)"), s);
     if ((s = opt(a, "dept")))
         l.department = (char *)s;
     if ((s = opt(a, "ticket")))
@@ -784,7 +837,7 @@ static int run_orders(cli *x, args *a)
     bool all = opt(a, "all") != NULL;
 
     table tb;
-    table_init(&tb, 8, order_header);
+    orders_table(&tb);
     json_t *orders = json_array();
     uint64_t after = 0;
     int rc = EXIT_OK;
@@ -804,7 +857,7 @@ static int run_orders(cli *x, args *a)
             else if (x->quiet)
                 printf("%" PRIu64 "\n", ol->orders[i]->id);
             else
-                order_row(&tb, ol->orders[i]);
+                order_row(x, &tb, ol->orders[i]);
         }
         uint64_t next = ol ? ol->next_after_id : 0;
         after = next > after ? next : 0; /* ids only move forward */
@@ -822,7 +875,7 @@ static int run_orders(cli *x, args *a)
             if (!x->quiet)
                 table_print(&tb, stdout);
             if (after)
-                fprintf(stderr, "(more orders: use --all)\n");
+                fprintf(stderr, "%s\n", _("(more orders: use --all)"));
         }
     }
     json_decref(orders);
@@ -833,7 +886,7 @@ static int run_orders(cli *x, args *a)
 static int order_arg(const args *a, uint64_t *id)
 {
     if (parse_order_id(a->pos[0], id) < 0)
-        return cli_usage_error("%s: bad order id '%s' (a number, as in `whistle orders`)", a->c->name, a->pos[0]);
+        return cli_usage_error(_("%s: bad order id '%s' (a number, as in `whistle orders`)"), a->c->name, a->pos[0]);
     return 0;
 }
 
@@ -888,7 +941,7 @@ static int run_nodes(cli *x, args *a)
     if ((s = opt(a, "parent")))
         l.parent = (char *)s;
     if ((s = opt(a, "kind")) && whistle_node_kind_parse(s, &l.kind) < 0)
-        return cli_usage_error("nodes: bad --kind '%s' (district, street, community, grid, building)", s);
+        return cli_usage_error(_("nodes: bad --kind '%s' (district, street, community, grid, building)"), s);
     Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
     req.call_case = WHISTLE__V1__REQUEST__CALL_LIST_NODES;
     req.list_nodes = &l;
@@ -899,14 +952,17 @@ static int run_nodes(cli *x, args *a)
     if (x->json)
         print_json_result(resp);
     else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_NODES) {
-        static const char *const h[] = {"CODE", "KIND", "PARENT", "NAME", "NAME (EN)"};
+        /* One name, in the locale's language (--json and admin export
+         * give both). */
+        static const char *const h[] = {N_("CODE"), NC_("node", "KIND"), N_("PARENT"), N_("NAME")};
         table tb;
-        table_init(&tb, 5, h);
+        table_init(&tb, 4, h);
         for (size_t i = 0; i < resp->nodes->n_nodes; i++) {
             const Whistle__V1__Node *n = resp->nodes->nodes[i];
-            char kind[48];
-            snprintf(kind, sizeof kind, "%s%s", whistle_node_kind_name(n->kind), n->retired ? " (retired)" : "");
-            const char *row[] = {n->code, kind, n->parent, n->name_zh, n->name_en};
+            char kind[96];
+            snprintf(kind, sizeof kind, "%s%s", cli_word(whistle_node_kind_name(n->kind)),
+                     n->retired ? _(" (retired)") : "");
+            const char *row[] = {n->code, kind, n->parent, uitext_pick(n->name_zh, n->name_en)};
             table_add(&tb, row);
         }
         emit_table(x, &tb);
@@ -930,12 +986,12 @@ static int run_departments(cli *x, args *a)
     if (x->json)
         print_json_result(resp);
     else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_DEPARTMENTS) {
-        static const char *const h[] = {"CODE", "NAME", "NAME (EN)"};
+        static const char *const h[] = {N_("CODE"), N_("NAME")};
         table tb;
-        table_init(&tb, 3, h);
+        table_init(&tb, 2, h);
         for (size_t i = 0; i < resp->departments->n_departments; i++) {
             const Whistle__V1__Department *d = resp->departments->departments[i];
-            const char *row[] = {d->code, d->name_zh, d->name_en};
+            const char *row[] = {d->code, uitext_pick(d->name_zh, d->name_en)};
             table_add(&tb, row);
         }
         emit_table(x, &tb);
@@ -959,9 +1015,9 @@ static int run_categories(cli *x, args *a)
     if (x->json)
         print_json_result(resp);
     else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_CATEGORIES) {
-        static const char *const h[] = {"CODE", "CHECK-IN", "RESOLVE", "DEPARTMENTS", "NAME", "NAME (EN)"};
+        static const char *const h[] = {N_("CODE"), N_("CHECK-IN"), N_("RESOLVE"), N_("DEPARTMENTS"), N_("NAME")};
         table tb;
-        table_init(&tb, 6, h);
+        table_init(&tb, 5, h);
         for (size_t i = 0; i < resp->categories->n_categories; i++) {
             const Whistle__V1__Category *c = resp->categories->categories[i];
             char ci[32], rs[32], depts[256];
@@ -988,7 +1044,7 @@ static int run_categories(cli *x, args *a)
             depts[0] = '\0';
             for (size_t k = 0; k < c->n_departments && o < sizeof depts; k++)
                 o += (size_t)snprintf(depts + o, sizeof depts - o, "%s%s", k ? "," : "", c->departments[k]);
-            const char *row[] = {c->code, ci, rs, depts, c->name_zh, c->name_en};
+            const char *row[] = {c->code, ci, rs, depts, uitext_pick(c->name_zh, c->name_en)};
             table_add(&tb, row);
         }
         emit_table(x, &tb);
@@ -1040,7 +1096,7 @@ static int run_ping(cli *x, args *a)
         char t[64];
         /* The server's clock against the midpoint of the round trip. */
         double offset = (double)server - ((double)p.sent_ms + rtt / 2);
-        printf("pong from %s port %u: %.2f ms; server time %s (offset %+.0f ms)\n", x->conn.host,
+        printf(_("pong from %s port %u: %.2f ms; server time %s (offset %+.0f ms)\n"), x->conn.host,
                x->conn.opts.port, rtt, cli_iso_time(server, t, sizeof t), offset);
     }
     whistle_response_free(resp);
@@ -1064,24 +1120,26 @@ static int run_hello(cli *x, args *a)
         printf("%s\n", p ? p->name : "");
         return EXIT_OK;
     }
-    kv_print(stdout, "principal", p ? p->name : "", true);
-    kv_print(stdout, "role", p ? whistle_role_name(p->role) : "", true);
-    kv_print(stdout, "scope", p ? p->scope : "", true);
-    if (p)
-        kv_print(stdout, "department", p->department, false);
-    snprintf(buf, sizeof buf, "%s (protocol %u)", h->server_version, h->protocol_version);
-    kv_print(stdout, "server", buf, true);
-    snprintf(buf, sizeof buf, "%s port %u", x->conn.host, x->conn.opts.port);
-    kv_print(stdout, "connected to", buf, true);
-    snprintf(buf, sizeof buf, "%u bytes", h->max_frame);
-    kv_print(stdout, "max frame", buf, true);
+    char n1[256];
+    kv_print(stdout, _("principal"), p ? p->name : "", true);
+    kv_print(stdout, _("role"), p ? cli_word(whistle_role_name(p->role)) : "", true);
+    kv_print(stdout, _("scope"), p ? named(n1, sizeof n1, p->scope, cli_node_name(x, p->scope)) : "", true);
+    if (p && *p->department)
+        kv_print(stdout, _("department"), named(n1, sizeof n1, p->department, cli_department_name(x, p->department)),
+                 true);
+    snprintf(buf, sizeof buf, _("%s (protocol %u)"), h->server_version, h->protocol_version);
+    kv_print(stdout, _("server"), buf, true);
+    snprintf(buf, sizeof buf, _("%s port %u"), x->conn.host, x->conn.opts.port);
+    kv_print(stdout, _("connected to"), buf, true);
+    snprintf(buf, sizeof buf, ngettext("%u byte", "%u bytes", h->max_frame), h->max_frame);
+    kv_print(stdout, _("max frame"), buf, true);
     snprintf(buf, sizeof buf, "%u", h->max_in_flight);
-    kv_print(stdout, "max in flight", buf, true);
+    kv_print(stdout, _("max in flight"), buf, true);
     size_t o = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < h->n_streams && o < sizeof buf; i++)
         o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%s", i ? ", " : "", h->streams[i]);
-    kv_print(stdout, "streams", buf, true);
+    kv_print(stdout, _("streams"), buf, true);
     return EXIT_OK;
 }
 
@@ -1108,25 +1166,26 @@ static int run_server_stats(cli *x, args *a)
     if (x->json) {
         cli_json_print(cli_json_message(&r->base));
     } else if (!x->quiet) {
-        char buf[128];
-        snprintf(buf, sizeof buf, "%.1f h", (double)r->uptime_ms / 3.6e6);
-        kv_print(stdout, "uptime", buf, true);
-        snprintf(buf, sizeof buf, "%u (%u subscriptions)", r->connections, r->subscriptions);
-        kv_print(stdout, "connections", buf, true);
-        snprintf(buf, sizeof buf, "%" PRIu64 " in %" PRIu64 " commits (%.1f per commit; largest batch %" PRIu64 ")",
-                 r->writes, r->commits, r->commits ? (double)r->writes / (double)r->commits : 0.0, r->max_batch);
-        kv_print(stdout, "writes", buf, true);
-        snprintf(buf, sizeof buf, "%" PRIu64 " (sync %s); %.2f ms per commit", r->fsyncs, r->sync,
+        char buf[256];
+        snprintf(buf, sizeof buf, _("%.1f h"), (double)r->uptime_ms / 3.6e6);
+        kv_print(stdout, _("uptime"), buf, true);
+        snprintf(buf, sizeof buf, _("%u (%u subscriptions)"), r->connections, r->subscriptions);
+        kv_print(stdout, _("connections"), buf, true);
+        snprintf(buf, sizeof buf, _("%llu in %llu commits (%.1f per commit; largest batch %llu)"),
+                 (unsigned long long)r->writes, (unsigned long long)r->commits,
+                 r->commits ? (double)r->writes / (double)r->commits : 0.0, (unsigned long long)r->max_batch);
+        kv_print(stdout, _("writes"), buf, true);
+        snprintf(buf, sizeof buf, _("%llu (sync %s); %.2f ms per commit"), (unsigned long long)r->fsyncs, r->sync,
                  r->commits ? (double)r->commit_us / 1e3 / (double)r->commits : 0.0);
-        kv_print(stdout, "flushes", buf, true);
+        kv_print(stdout, _("flushes"), buf, true);
         snprintf(buf, sizeof buf, "%" PRIu64, r->failed_commits);
-        kv_print(stdout, "failed commits", buf, true);
-        snprintf(buf, sizeof buf, "%.1f MiB resident, %.1f MiB of it heap", (double)r->rss_bytes / 1048576.0,
+        kv_print(stdout, _("failed commits"), buf, true);
+        snprintf(buf, sizeof buf, _("%.1f MiB resident, %.1f MiB of it heap"), (double)r->rss_bytes / 1048576.0,
                  (double)r->rss_anon_bytes / 1048576.0);
-        kv_print(stdout, "memory", buf, true);
-        snprintf(buf, sizeof buf, "%.1f s user, %.1f s system", (double)r->cpu_user_us / 1e6,
+        kv_print(stdout, _("memory"), buf, true);
+        snprintf(buf, sizeof buf, _("%.1f s user, %.1f s system"), (double)r->cpu_user_us / 1e6,
                  (double)r->cpu_system_us / 1e6);
-        kv_print(stdout, "cpu", buf, true);
+        kv_print(stdout, _("cpu"), buf, true);
     }
     whistle_response_free(resp);
     return EXIT_OK;
@@ -1142,26 +1201,27 @@ static void on_stop_signal(int sig)
     stop_watch = 1;
 }
 
+/* One line per push, in fixed columns (by display width: the action and
+ * state words may be Chinese). The department by its code: the line is
+ * long enough. */
 static void print_push_line(const Whistle__V1__Push *p)
 {
-    char t[64], who[96];
+    char t[64], who[96], action[64], state[64], desc[256];
     const Whistle__V1__Event *e = p->event;
     const Whistle__V1__Order *o = p->order;
     if (o)
         snprintf(who, sizeof who, "%s/%" PRIu64, o->department, o->id);
     else
         snprintf(who, sizeof who, "-");
-    const char *state = o ? whistle_order_state_name(o->state) : e ? whistle_state_name(e->state) : "-";
+    uitext_fit(action, sizeof action, cli_action_word(p->action), 10, true);
+    uitext_fit(state, sizeof state,
+               o ? cli_word(whistle_order_state_name(o->state)) : e ? cli_word(whistle_state_name(e->state)) : "-",
+               10, true);
     const char *ticket = e ? e->ticket : o ? o->ticket : "-";
-    const char *desc = e ? e->description : o ? o->description : "";
-    char *d = cli_truncate(desc, 60);
-    /* Control characters would break the one-line-per-push promise. */
-    for (char *c = d; c && *c; c++)
-        if ((unsigned char)*c < 0x20)
-            *c = ' ';
-    printf("%-6" PRIu64 "  %s  %-10s  %-14s  %-16s  %-10s  %s\n", p->seq, cli_local_time(p->at_ms, true, t, sizeof t),
-           p->action, ticket, who, state, d ? d : "");
-    free(d);
+    /* uitext_fit draws a control character as a space: one push, one line. */
+    uitext_fit(desc, sizeof desc, e ? e->description : o ? o->description : "", 60, false);
+    printf("%-6" PRIu64 "  %s  %s  %-14s  %-16s  %s  %s\n", p->seq, cli_local_time(p->at_ms, true, t, sizeof t), action,
+           ticket, who, state, desc);
 }
 
 static int run_watch(cli *x, args *a)
@@ -1172,12 +1232,12 @@ static int run_watch(cli *x, args *a)
         s.stream = (char *)v;
     if ((v = opt(a, "after"))) {
         if (parse_u64(v, UINT64_MAX, &s.after_seq) < 0)
-            return cli_usage_error("watch: bad --after '%s' (a sequence number)", v);
+            return cli_usage_error(_("watch: bad --after '%s' (a sequence number)"), v);
     } else
         s.from_cursor = 1; /* resume after what was acknowledged */
     uint64_t count = 0;
     if ((v = opt(a, "count")) && (parse_u64(v, UINT64_MAX, &count) < 0 || count == 0))
-        return cli_usage_error("watch: bad --count '%s' (a positive number)", v);
+        return cli_usage_error(_("watch: bad --count '%s' (a positive number)"), v);
     bool ack = opt(a, "no-ack") == NULL;
 
     Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
@@ -1190,8 +1250,10 @@ static int run_watch(cli *x, args *a)
     if (!x->json && !x->quiet && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_SUBSCRIBE) {
         const Whistle__V1__SubscribeResult *sr = resp->subscribe;
         /* On stderr: stdout carries only pushes, one per line. */
-        fprintf(stderr, "watching %s from seq %" PRIu64 " (last %" PRIu64 ", acked %" PRIu64 ")%s\n", sr->stream,
-                sr->replay_after + 1, sr->last_seq, sr->cursor, count ? "" : "; Ctrl-C to stop");
+        fprintf(stderr, _("watching %s from seq %llu (last %llu, acked %llu)"), sr->stream,
+                (unsigned long long)sr->replay_after + 1, (unsigned long long)sr->last_seq,
+                (unsigned long long)sr->cursor);
+        fprintf(stderr, "%s\n", count ? "" : _("; Ctrl-C to stop"));
     }
     whistle_response_free(resp);
 
@@ -1244,112 +1306,113 @@ static int run_watch(cli *x, args *a)
 /* ---------------------------------------------------------------- table */
 
 static const cmd_opt report_opts[] = {
-    {"node", "CODE", "where: a node of the tree (grid, community, ...)"},
-    {"category", "CODE", "4-digit category (see whistle categories)"},
-    {"priority", "P", "low, normal (default), high, urgent"},
-    {"contact", "PHONE", "the reporter's phone number"},
-    {"external-id", "ID", "the sending system's reference (12345 hotline)"},
-    {"source", "S", "kiosk, patrol, resident, hotline, sensor, emergency_call (default: by role)"},
-    {"lat", "X", "WGS84 latitude"},
-    {"lon", "Y", "WGS84 longitude"},
+    {"node", "CODE", N_("where: a node of the tree (grid, community, ...)")},
+    {"category", "CODE", N_("4-digit category (see whistle categories)")},
+    {"priority", "P", N_("low, normal (default), high, urgent")},
+    {"contact", "PHONE", N_("the reporter's phone number")},
+    {"external-id", "ID", N_("the sending system's reference (12345 hotline)")},
+    {"source", "S", N_("kiosk, patrol, resident, hotline, sensor, emergency_call (default: by role)")},
+    {"lat", "X", N_("WGS84 latitude")},
+    {"lon", "Y", N_("WGS84 longitude")},
     {NULL, NULL, NULL},
 };
 static const cmd_opt no_opts[] = {{NULL, NULL, NULL}};
 static const cmd_opt list_opts[] = {
-    {"state", "S", "reported, filed, rejected, handling, whistled, resolved, verified, closed"},
-    {"node", "CODE", "only this subtree (default: your scope)"},
-    {"limit", "N", "page size (server default 50, at most 500)"},
-    {"all", NULL, "follow the pages to the end"},
-    {"parked", NULL, "only the cases in the problem pool (挂账)"},
+    {"state", "S", N_("reported, filed, rejected, handling, whistled, resolved, verified, closed")},
+    {"node", "CODE", N_("only this subtree (default: your scope)")},
+    {"limit", "N", N_("page size (server default 50, at most 500)")},
+    {"all", NULL, N_("follow the pages to the end")},
+    {"parked", NULL, N_("only the cases in the problem pool (挂账)")},
     {NULL, NULL, NULL},
 };
-static const cmd_opt note_opts[] = {{"note", "TEXT", "a note for the timeline"}, {NULL, NULL, NULL}};
-static const cmd_opt reject_opts[] = {{"reason", "TEXT", "why (duplicate, not in scope, false report...)"},
+static const cmd_opt note_opts[] = {{"note", "TEXT", N_("a note for the timeline")}, {NULL, NULL, NULL}};
+static const cmd_opt reject_opts[] = {{"reason", "TEXT", N_("why (duplicate, not in scope, false report...)")},
                                       {NULL, NULL, NULL}};
 static const cmd_opt assign_opts[] = {
-    {"to", "NAME", "the grid or community worker (principal name)"},
-    {"note", "TEXT", "a note for the timeline"},
+    {"to", "NAME", N_("the grid or community worker (principal name)")},
+    {"note", "TEXT", N_("a note for the timeline")},
     {NULL, NULL, NULL},
 };
 static const cmd_opt whistle_opts_[] = {
-    {"dept", "A,B", "departments to dispatch to (comma-separated, or repeat the option); default: the "
-                    "catalogue's proposal for the case's category"},
-    {"propose", NULL, "only show the catalogue's proposal (whistle nobody)"},
-    {"lead", "A", "the lead department (default: the first)"},
-    {"kind", "K", "routine (default), tackle, emergency"},
-    {"note", "TEXT", "the operator's note for the departments"},
+    {"dept", "A,B", N_("departments to dispatch to (comma-separated, or repeat the option); default: the "
+                    "catalogue's proposal for the case's category")},
+    {"propose", NULL, N_("only show the catalogue's proposal (whistle nobody)")},
+    {"lead", "A", N_("the lead department (default: the first)")},
+    {"kind", "K", N_("routine (default), tackle, emergency")},
+    {"note", "TEXT", N_("the operator's note for the departments")},
     {NULL, NULL, NULL},
 };
 static const cmd_opt orders_opts[] = {
-    {"dept", "D", "this department's orders (default: yours, or all in scope)"},
-    {"state", "S", "pending, checked_in, done, returned"},
-    {"ticket", "T", "only this case's orders"},
-    {"limit", "N", "page size (server default 50, at most 500)"},
-    {"all", NULL, "follow the pages to the end"},
+    {"dept", "D", N_("this department's orders (default: yours, or all in scope)")},
+    {"state", "S", N_("pending, checked_in, done, returned")},
+    {"ticket", "T", N_("only this case's orders")},
+    {"limit", "N", N_("page size (server default 50, at most 500)")},
+    {"all", NULL, N_("follow the pages to the end")},
     {NULL, NULL, NULL},
 };
 static const cmd_opt verify_opts[] = {
-    {"pass", NULL, "the fix is real: the case is verified"},
-    {"fail", NULL, "it is not: back for rework"},
-    {"note", "TEXT", "what was found on the spot"},
+    {"pass", NULL, N_("the fix is real: the case is verified")},
+    {"fail", NULL, N_("it is not: back for rework")},
+    {"note", "TEXT", N_("what was found on the spot")},
     {NULL, NULL, NULL},
 };
-static const cmd_opt rate_opts[] = {{"comment", "TEXT", "the reporter's comment"},
-                                    {"phone", "DIGITS", "a kiosk: the last 4 digits of the phone given at report"},
+static const cmd_opt rate_opts[] = {{"comment", "TEXT", N_("the reporter's comment")},
+                                    {"phone", "DIGITS", N_("a kiosk: the last 4 digits of the phone given at report")},
                                     {NULL, NULL, NULL}};
 static const cmd_opt nodes_opts[] = {
-    {"parent", "CODE", "only the children of this node"},
-    {"kind", "K", "district, street, community, grid, building"},
+    {"parent", "CODE", N_("only the children of this node")},
+    {"kind", "K", N_("district, street, community, grid, building")},
     {NULL, NULL, NULL},
 };
 static const cmd_opt watch_opts[] = {
-    {"stream", "NAME", "the stream (default: your own; see whistle hello)"},
-    {"after", "SEQ", "replay from after SEQ (default: after the acknowledged cursor)"},
-    {"no-ack", NULL, "do not acknowledge (the cursor stays where it is)"},
-    {"count", "N", "exit after N pushes"},
+    {"stream", "NAME", N_("the stream (default: your own; see whistle hello)")},
+    {"after", "SEQ", N_("replay from after SEQ (default: after the acknowledged cursor)")},
+    {"no-ack", NULL, N_("do not acknowledge (the cursor stays where it is)")},
+    {"count", "N", N_("exit after N pushes")},
     {NULL, NULL, NULL},
 };
 
 const cmd cli_commands[] = {
-    {"report", "--node CODE --category CODE [options] TEXT...", "Report a new case; prints its ticket and state.",
+    {"report", "--node CODE --category CODE [options] TEXT...", N_("Report a new case; prints its ticket and state."),
      report_opts, 1, -1, run_report},
-    {"show", "TICKET", "Show a case with its timeline.", no_opts, 1, 1, run_show},
-    {"list", "[--state S] [--node CODE] [--limit N] [--all] [--parked]", "List cases.", list_opts, 0, 0, run_list},
-    {"file", "TICKET [--note TEXT]", "File a case: accept it into the loop (立案).", note_opts, 1, 1, run_file},
-    {"reject", "TICKET --reason TEXT", "Reject a case, with a reason (不予立案).", reject_opts, 1, 1, run_reject},
-    {"assign", "TICKET --to NAME [--note TEXT]", "Hand a case to a grid or community worker.", assign_opts, 1, 1,
+    {"show", "TICKET", N_("Show a case with its timeline."), no_opts, 1, 1, run_show},
+    {"list", "[--state S] [--node CODE] [--limit N] [--all] [--parked]", N_("List cases."), list_opts, 0, 0,
+     run_list},
+    {"file", "TICKET [--note TEXT]", N_("File a case: accept it into the loop (立案)."), note_opts, 1, 1, run_file},
+    {"reject", "TICKET --reason TEXT", N_("Reject a case, with a reason (不予立案)."), reject_opts, 1, 1, run_reject},
+    {"assign", "TICKET --to NAME [--note TEXT]", N_("Hand a case to a grid or community worker."), assign_opts, 1, 1,
      run_assign},
-    {"resolve", "TICKET TEXT...", "Record what local handling did.", no_opts, 2, -1, run_resolve},
+    {"resolve", "TICKET TEXT...", N_("Record what local handling did."), no_opts, 2, -1, run_resolve},
     {"whistle", "TICKET [--dept A,B] [--lead A] [--kind K] [--note TEXT] [--propose]",
-     "Whistle a case to departments (吹哨): one dispatch order each.", whistle_opts_, 1, 1, run_whistle},
-    {"orders", "[--dept D] [--state S] [--ticket T] [--limit N] [--all]", "List dispatch orders.", orders_opts, 0,
+     N_("Whistle a case to departments (吹哨): one dispatch order each."), whistle_opts_, 1, 1, run_whistle},
+    {"orders", "[--dept D] [--state S] [--ticket T] [--limit N] [--all]", N_("List dispatch orders."), orders_opts, 0,
      0, run_orders},
-    {"checkin", "ORDER [--note TEXT]", "Check in to a dispatch order (报到).", note_opts, 1, 1, run_checkin},
-    {"feedback", "ORDER TEXT...", "Feed back what the department did (反馈).", no_opts, 2, -1, run_feedback},
-    {"return", "ORDER --reason TEXT", "Return an order that is not your duty (退单).", reject_opts, 1, 1,
+    {"checkin", "ORDER [--note TEXT]", N_("Check in to a dispatch order (报到)."), note_opts, 1, 1, run_checkin},
+    {"feedback", "ORDER TEXT...", N_("Feed back what the department did (反馈)."), no_opts, 2, -1, run_feedback},
+    {"return", "ORDER --reason TEXT", N_("Return an order that is not your duty (退单)."), reject_opts, 1, 1,
      run_return},
-    {"verify", "TICKET --pass|--fail [--note TEXT]", "Record the on-the-spot check (核查).", verify_opts, 1, 1,
+    {"verify", "TICKET --pass|--fail [--note TEXT]", N_("Record the on-the-spot check (核查)."), verify_opts, 1, 1,
      run_verify},
-    {"close", "TICKET [--note TEXT]", "Close a case (结案).", note_opts, 1, 1, run_close},
-    {"rate", "TICKET SCORE [--comment TEXT] [--phone DIGITS]", "Rate a closed case, 1 to 5 (评价).", rate_opts, 2, 2,
-     run_rate},
-    {"nodes", "[--parent CODE] [--kind K]", "List the tree of places.", nodes_opts, 0, 0, run_nodes},
-    {"departments", "", "List the departments.", no_opts, 0, 0, run_departments},
-    {"categories", "", "List the case categories with their departments and time limits (+: per priority too).",
+    {"close", "TICKET [--note TEXT]", N_("Close a case (结案)."), note_opts, 1, 1, run_close},
+    {"rate", "TICKET SCORE [--comment TEXT] [--phone DIGITS]", N_("Rate a closed case, 1 to 5 (评价)."), rate_opts,
+     2, 2, run_rate},
+    {"nodes", "[--parent CODE] [--kind K]", N_("List the tree of places."), nodes_opts, 0, 0, run_nodes},
+    {"departments", "", N_("List the departments."), no_opts, 0, 0, run_departments},
+    {"categories", "", N_("List the case categories with their departments and time limits (+: per priority too)."),
      no_opts, 0, 0, run_categories},
     {"watch", "[--stream NAME] [--after SEQ] [--no-ack] [--count N]",
-     "Subscribe to a stream and print each push as it arrives.", watch_opts, 0, 0, run_watch},
-    {"ping", "", "Measure the round trip to the server.", no_opts, 0, 0, run_ping},
-    {"hello", "", "Show who the server thinks you are: principal, role, scope, streams.", no_opts, 0, 0,
+     N_("Subscribe to a stream and print each push as it arrives."), watch_opts, 0, 0, run_watch},
+    {"ping", "", N_("Measure the round trip to the server."), no_opts, 0, 0, run_ping},
+    {"hello", "", N_("Show who the server thinks you are: principal, role, scope, streams."), no_opts, 0, 0,
      run_hello},
-    {"server-stats", "", "Show the daemon's counters (admins): writes, commits, flushes, connections, memory.",
+    {"server-stats", "", N_("Show the daemon's counters (admins): writes, commits, flushes, connections, memory."),
      no_opts, 0, 0, run_server_stats},
-    {"lookup", "TICKET LAST4", "A resident's ticket, by its number and the last 4 digits of the phone given.",
+    {"lookup", "TICKET LAST4", N_("A resident's ticket, by its number and the last 4 digits of the phone given."),
      no_opts, 2, 2, run_lookup},
-    {"admin", "SUBCOMMAND ...", "Administration: import, export, node, dept, category, principal, audit, crl.",
+    {"admin", "SUBCOMMAND ...", N_("Administration: import, export, node, dept, category, principal, audit, crl."),
      NULL, 0, -1, NULL},
-    {"admission", "show|set COMMUNITY ...", "A community's task admission list (准入清单).", NULL, 0, -1, NULL},
-    {"task", "push|list|done ...", "Tasks pushed to communities within their admission lists.", NULL, 0, -1, NULL},
+    {"admission", "show|set COMMUNITY ...", N_("A community's task admission list (准入清单)."), NULL, 0, -1, NULL},
+    {"task", "push|list|done ...", N_("Tasks pushed to communities within their admission lists."), NULL, 0, -1, NULL},
     {NULL, NULL, NULL, NULL, 0, 0, NULL},
 };
 

@@ -20,45 +20,53 @@
 
 static void print_usage(FILE *out)
 {
-    fputs("usage: whistle [options] COMMAND [args]\n"
-          "\n"
-          "The command-line client of whistled, the grid-governance daemon\n"
-          "(\"whistle, and departments report\").\n"
-          "\n"
-          "Options (may also follow the command):\n"
-          "  --as NAME       act as principal NAME of the dev PKI: <pki>/clients/NAME.crt/.key and\n"
-          "                  <pki>/ca.crt, <pki> = $WHISTLE_PKI, ./var/pki, or the source tree's var/pki\n"
-          "  --host HOST     server host name or address (default localhost)\n"
-          "  --port PORT     server port (default 7730)\n"
-          "  --cert FILE     client certificate (PEM)\n"
-          "  --key FILE      the certificate's private key (PEM)\n"
-          "  --ca FILE       CA certificate the server's certificate must chain to (PEM)\n"
-          "  --pki DIR       the dev PKI directory for --as\n"
-          "  --timeout MS    connect timeout and per-call timeout (default 10000)\n"
-          "  --config FILE   client config file\n"
-          "  --idempotency-key KEY  use KEY on the write instead of a random one, so that\n"
-          "                  rerunning a write whose answer was lost applies it once\n"
-          "  -q, --quiet     print only identifiers: the ticket (report, file, ...), ticket or\n"
-          "                  order ids one per line (list, orders, whistle), codes (nodes, ...)\n"
-          "  --json          print JSON: one object per result, one line per push (watch)\n"
-          "  --help          this text; `whistle COMMAND --help` for a command\n"
-          "  --version       print the version\n"
-          "\n"
-          "Settings come from the flags, then WHISTLE_HOST, WHISTLE_PORT, WHISTLE_CERT, WHISTLE_KEY,\n"
-          "WHISTLE_CA, WHISTLE_AS, WHISTLE_PKI, WHISTLE_TIMEOUT, then the config file ($WHISTLE_CONFIG,\n"
-          "else ~/.config/whistle/client.conf; INI keys host, port, cert, key, ca, as, pki, timeout).\n"
-          "\n"
-          "Commands:\n",
+    /* Option and command names, environment variables and INI keys are
+     * the same in every language: the translation keeps them. */
+    fputs(_("usage: whistle [options] COMMAND [args]\n"
+            "\n"
+            "The command-line client of whistled, the grid-governance daemon\n"
+            "(\"whistle, and departments report\").\n"),
           out);
+    fputs("\n", out);
+    fputs(_("Options (may also follow the command):\n"
+            "  --as NAME       act as principal NAME of the dev PKI: <pki>/clients/NAME.crt/.key and\n"
+            "                  <pki>/ca.crt, <pki> = $WHISTLE_PKI, ./var/pki, or the source tree's var/pki\n"
+            "  --host HOST     server host name or address (default localhost)\n"
+            "  --port PORT     server port (default 7730)\n"
+            "  --cert FILE     client certificate (PEM)\n"
+            "  --key FILE      the certificate's private key (PEM)\n"
+            "  --ca FILE       CA certificate the server's certificate must chain to (PEM)\n"
+            "  --pki DIR       the dev PKI directory for --as\n"
+            "  --timeout MS    connect timeout and per-call timeout (default 10000)\n"
+            "  --config FILE   client config file\n"
+            "  --idempotency-key KEY  use KEY on the write instead of a random one, so that\n"
+            "                  rerunning a write whose answer was lost applies it once\n"
+            "  -q, --quiet     print only identifiers: the ticket (report, file, ...), ticket or\n"
+            "                  order ids one per line (list, orders, whistle), codes (nodes, ...)\n"
+            "  --json          print JSON: one object per result, one line per push (watch)\n"
+            "  --help          this text; `whistle COMMAND --help` for a command\n"
+            "  --version       print the version\n"),
+          out);
+    fputs("\n", out);
+    fputs(_("Settings come from the flags, then WHISTLE_HOST, WHISTLE_PORT, WHISTLE_CERT, WHISTLE_KEY,\n"
+            "WHISTLE_CA, WHISTLE_AS, WHISTLE_PKI, WHISTLE_TIMEOUT, then the config file ($WHISTLE_CONFIG,\n"
+            "else ~/.config/whistle/client.conf; INI keys host, port, cert, key, ca, as, pki, timeout).\n"),
+          out);
+    fputs("\n", out);
+    fputs(_("Language: the locale's (LANGUAGE, LC_ALL, LC_MESSAGES, LANG); English or Simplified\n"
+            "Chinese. --json, -q and the server's messages are the same in every language.\n"),
+          out);
+    fputs("\n", out);
+    fputs(_("Commands:\n"), out);
     for (const cmd *c = cli_commands; c->name; c++)
-        fprintf(out, "  %-12s%s\n", c->name, c->summary);
+        fprintf(out, "  %-12s%s\n", c->name, _(c->summary));
     for (const cmd *c = cli_oversight_commands; c->name; c++)
-        fprintf(out, "  %-12s%s\n", c->name, c->summary);
+        fprintf(out, "  %-12s%s\n", c->name, _(c->summary));
     for (const cmd *c = cli_services_commands; c->name; c++)
         fprintf(out, "  %-12s%s\n", c->name, _(c->summary));
-    fputs("\n"
-          "Exit status: 0 ok; 1 the server refused (\"whistle: CODE: message\" on stderr);\n"
-          "2 usage error; 3 connection or TLS failure, or timeout.\n",
+    fputs("\n", out);
+    fputs(_("Exit status: 0 ok; 1 the server refused (\"whistle: CODE: message\" on stderr);\n"
+            "2 usage error; 3 connection or TLS failure, or timeout.\n"),
           out);
 }
 
@@ -110,7 +118,7 @@ int cli_global_option(cli *x, int argc, char **argv, int i)
             v = argv[i + 1];
             taken = 2;
         } else {
-            cli_usage_error("option --%s needs a value", valued[k].flag);
+            cli_usage_error(_("option --%s needs a value"), valued[k].flag);
             return -1;
         }
         if (valued[k].key)
@@ -141,8 +149,8 @@ int cli_connect(cli *x)
     if (r < 0)
         return cli_usage_error("%s", err);
     if (!x->conn.opts.cert_file)
-        return cli_usage_error("no client certificate: use --as NAME (dev PKI) or --cert FILE --key FILE "
-                               "(or WHISTLE_AS, WHISTLE_CERT/WHISTLE_KEY, or the config file)");
+        return cli_usage_error("%s", _("no client certificate: use --as NAME (dev PKI) or --cert FILE --key FILE "
+                                     "(or WHISTLE_AS, WHISTLE_CERT/WHISTLE_KEY, or the config file)"));
     x->conn.opts.client_name = "whistle-cli/" WHISTLE_VERSION;
     r = whistle_connect(&x->conn.opts, &x->client, err, sizeof err);
     if (r < 0) {
@@ -187,7 +195,13 @@ int cli_call(cli *x, Whistle__V1__Request *req, Whistle__V1__Response **resp)
 
 int main(int argc, char **argv)
 {
-    setlocale(LC_ALL, "");
+    /* Messages in the locale's language (docs/i18n.md). Without any UTF-8
+     * locale (-1) the CLI still works, in English: scripts run it under
+     * LC_ALL=C and read --json or -q, which no language changes. */
+    uitext_locale_init("whistle");
+    /* Numbers for machines as well as people: "93.7" in the tables and the
+     * CSV, whatever decimal sign the locale uses. */
+    setlocale(LC_NUMERIC, "C");
     /* libuv writes to sockets with plain write(2): a server that went away
      * must give an error to report, not a silent death by SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
@@ -213,7 +227,7 @@ int main(int argc, char **argv)
         if (n < 0)
             return EXIT_USAGE;
         if (n == 0) {
-            cli_usage_error("unknown option '%s' (see whistle --help)", a);
+            cli_usage_error(_("unknown option '%s' (see whistle --help)"), a);
             return EXIT_USAGE;
         }
         i += n;
@@ -231,7 +245,7 @@ int main(int argc, char **argv)
             if (c)
                 cli_print_command_help(c, stdout);
             else
-                rc = cli_usage_error("no command '%s' (see whistle help)", argv[i + 1]);
+                rc = cli_usage_error(_("no command '%s' (see whistle help)"), argv[i + 1]);
         } else
             print_usage(stdout);
         whistle_settings_free(&x.flags);
@@ -240,10 +254,11 @@ int main(int argc, char **argv)
     const cmd *c = cli_find(name);
     if (!c) {
         whistle_settings_free(&x.flags);
-        return cli_usage_error("no command '%s' (see whistle --help)", name);
+        return cli_usage_error(_("no command '%s' (see whistle --help)"), name);
     }
 
     int rc = cli_run(&x, c, argc - i, argv + i);
+    cli_names_free(&x);
     if (x.client)
         whistle_close(x.client);
     whistle_settings_free(&x.flags);

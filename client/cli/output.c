@@ -1,97 +1,88 @@
 /* output.c: human output for the CLI: display widths, tables, times.
  *
  * Columns are aligned by display width, not bytes: a Chinese character
- * takes two terminal columns and three UTF-8 bytes. */
+ * takes two terminal columns and three UTF-8 bytes (client/ui/uitext.c
+ * measures them, in any locale). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
-#include <wchar.h>
 
 #include "cli.h"
 
-/* Decodes one UTF-8 sequence; an invalid byte decodes as itself (width 1)
- * so that garbage still lines up roughly. Returns the bytes consumed. */
-static int utf8_next(const unsigned char *s, unsigned *cp)
-{
-    unsigned c = s[0];
-    int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0) {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    unsigned v = n == 1 ? c : n == 2 ? c & 0x1F : n == 3 ? c & 0x0F : c & 0x07;
-    for (int i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            *cp = 0xFFFD;
-            return 1;
-        }
-        v = v << 6 | (s[i] & 0x3F);
-    }
-    *cp = v;
-    return n;
-}
-
-/* East Asian wide ranges, for when the locale's wcwidth does not know the
- * character (a C locale, or a glibc without width data). */
-static int wide_fallback(unsigned cp)
-{
-    return (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0x303E) || (cp >= 0x3041 && cp <= 0xA4CF) ||
-           (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFE30 && cp <= 0xFE4F) ||
-           (cp >= 0xFF00 && cp <= 0xFF60) || (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x1F300 && cp <= 0x1F64F) ||
-           (cp >= 0x20000 && cp <= 0x3FFFD);
-}
-
-static int cp_width(unsigned cp)
-{
-    if (cp < 0x20 || cp == 0x7F)
-        return 0;
-    if (cp < 0x7F)
-        return 1;
-    int w = wcwidth((wchar_t)cp);
-    if (w >= 0)
-        return w;
-    return wide_fallback(cp) ? 2 : 1;
-}
-
-int cli_display_width(const char *s)
-{
-    int w = 0;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        unsigned cp;
-        p += utf8_next(p, &cp);
-        w += cp_width(cp);
-    }
-    return w;
-}
+int cli_display_width(const char *s) { return uitext_width(s); }
 
 char *cli_truncate(const char *s, int maxw)
 {
     if (!s)
         s = "";
-    if (cli_display_width(s) <= maxw)
+    if (uitext_width(s) <= maxw)
         return strdup(s);
-    /* Keep whole characters that fit in maxw - 1, then "…" (width 1). */
-    const unsigned char *p = (const unsigned char *)s;
-    int w = 0;
-    while (*p) {
-        unsigned cp;
-        int n = utf8_next(p, &cp);
-        int cw = cp_width(cp);
-        if (w + cw > maxw - 1)
-            break;
-        w += cw;
-        p += n;
-    }
-    size_t keep = (size_t)(p - (const unsigned char *)s);
-    char *out = malloc(keep + 4);
-    if (!out)
-        return NULL;
-    memcpy(out, s, keep);
-    memcpy(out + keep, "\xE2\x80\xA6", 4); /* U+2026 and the NUL */
+    /* Whole characters that fit in maxw - 1, then "…": at most 4 bytes a
+     * column (a 4-byte character takes at least one). */
+    size_t cap = (size_t)(maxw > 0 ? maxw : 0) * 4 + 8;
+    char *out = malloc(cap);
+    if (out)
+        uitext_fit(out, cap, s, maxw, false);
     return out;
+}
+
+/* The enum words of names.h, marked for the catalogue. */
+static const char *const words[] = {
+    /* event states */
+    N_("reported"), N_("filed"), N_("rejected"), N_("handling"), N_("whistled"), N_("resolved"), N_("verified"),
+    N_("closed"),
+    /* order states */
+    N_("pending"), N_("checked_in"), N_("done"), N_("returned"),
+    /* priorities */
+    N_("low"), N_("normal"), N_("high"), N_("urgent"),
+    /* whistle kinds */
+    N_("routine"), N_("tackle"), N_("emergency"),
+    /* sources */
+    N_("kiosk"), N_("patrol"), N_("resident"), N_("hotline"), N_("sensor"), N_("emergency_call"),
+    /* node kinds */
+    N_("district"), N_("street"), N_("community"), N_("grid"), N_("building"),
+    /* roles (kiosk, sensor and community above) */
+    N_("admin"), N_("operator"), N_("department"), N_("grid_worker"), N_("integration"),
+};
+
+const char *cli_word(const char *w)
+{
+    if (!w)
+        return "";
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (strcmp(words[i], w) == 0)
+            return _(words[i]);
+    return w;
+}
+
+const char *cli_action_word(const char *w)
+{
+    /* In a context of their own: "close" the action (结案) is not the
+     * state, "emergency" the call is not the kind of whistle. */
+    static const char *const actions[] = {
+        "report", "file", "reject", "assign", "whistle", "dispatch", "check_in", "feedback", "return",
+        "resolve", "verify", "rework", "close", "rate", "emergency", "overdue", "escalate",
+        "extension_request", "extension_approved", "extension_refused", "stage", "park", "unpark", "reopen",
+        "merge",
+    };
+    const char *const tr[] = {
+        C_("action", "report"), C_("action", "file"), C_("action", "reject"), C_("action", "assign"),
+        C_("action", "whistle"), C_("action", "dispatch"), C_("action", "check_in"), C_("action", "feedback"),
+        C_("action", "return"), C_("action", "resolve"), C_("action", "verify"), C_("action", "rework"),
+        C_("action", "close"), C_("action", "rate"), C_("action", "emergency"), C_("action", "overdue"),
+        C_("action", "escalate"), C_("action", "extension_request"), C_("action", "extension_approved"),
+        C_("action", "extension_refused"), C_("action", "stage"), C_("action", "park"), C_("action", "unpark"),
+        C_("action", "reopen"), C_("action", "merge"),
+    };
+    _Static_assert(sizeof actions / sizeof *actions == sizeof tr / sizeof *tr, "one translation per action");
+    if (!w)
+        return "";
+    for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
+        if (strcmp(actions[i], w) == 0)
+            return tr[i];
+    return w;
 }
 
 /* Replaces control characters (newlines in a description) by spaces so
@@ -144,11 +135,28 @@ int cli_term_width(void)
     return 0;
 }
 
+/* A header's words: "ctx\004text" (NC_) through the context. */
+static const char *header_text(const char *h)
+{
+    const char *sep = strchr(h, '\004');
+    return sep ? uitext_pgettext(h, sep + 1) : _(h);
+}
+
 void table_init(table *t, int ncols, const char *const *header)
 {
     memset(t, 0, sizeof *t);
     t->ncols = ncols;
-    table_add(t, header);
+    /* The header is marked N_() where it is written, translated here. */
+    const char *h[TABLE_MAX_COLS];
+    for (int i = 0; i < ncols && i < TABLE_MAX_COLS; i++)
+        h[i] = header[i] && *header[i] ? header_text(header[i]) : "";
+    table_add(t, h);
+}
+
+void table_cap(table *t, int col, int maxw)
+{
+    if (col >= 0 && col < t->ncols && col < TABLE_MAX_COLS)
+        t->maxw[col] = maxw;
 }
 
 void table_add(table *t, const char *const *row)
@@ -157,7 +165,7 @@ void table_add(table *t, const char *const *row)
         int cap = t->cap ? t->cap * 2 : 16;
         char **nc = realloc(t->cells, sizeof(char *) * (size_t)cap * (size_t)t->ncols);
         if (!nc) {
-            fprintf(stderr, "whistle: out of memory\n");
+            fprintf(stderr, "whistle: %s\n", _("out of memory"));
             exit(EXIT_CONN);
         }
         t->cells = nc;
@@ -171,8 +179,18 @@ void table_add(table *t, const char *const *row)
 static void put_padded(FILE *out, const char *s, int width)
 {
     fputs(s, out);
-    for (int w = cli_display_width(s); w < width; w++)
+    for (int w = uitext_width(s); w < width; w++)
         fputc(' ', out);
+}
+
+/* A cell cut to its column's cap (a long name), "…" marking the cut. */
+static const char *capped(const table *t, int col, const char *cell, char *buf, size_t len)
+{
+    int cap = col < TABLE_MAX_COLS ? t->maxw[col] : 0;
+    if (cap <= 0 || uitext_width(cell) <= cap)
+        return cell;
+    uitext_fit(buf, len, cell, cap, false);
+    return buf;
 }
 
 void table_print(table *t, FILE *out)
@@ -180,9 +198,10 @@ void table_print(table *t, FILE *out)
     int *w = calloc((size_t)t->ncols, sizeof *w);
     if (!w)
         return;
+    char cut[1024];
     for (int r = 0; r < t->nrows; r++)
         for (int i = 0; i < t->ncols; i++) {
-            int cw = cli_display_width(t->cells[r * t->ncols + i]);
+            int cw = uitext_width(capped(t, i, t->cells[r * t->ncols + i], cut, sizeof cut));
             if (cw > w[i])
                 w[i] = cw;
         }
@@ -199,18 +218,18 @@ void table_print(table *t, FILE *out)
         for (int i = 0; i < t->ncols; i++) {
             const char *cell = t->cells[r * t->ncols + i];
             if (i == t->ncols - 1) {
-                char *cut = cli_truncate(cell, last_max);
-                fputs(cut ? cut : cell, out);
-                free(cut);
+                char *c = cli_truncate(cell, last_max);
+                fputs(c ? c : cell, out);
+                free(c);
             } else {
-                put_padded(out, cell, w[i]);
+                put_padded(out, capped(t, i, cell, cut, sizeof cut), w[i]);
                 fputs("  ", out);
             }
         }
         fputc('\n', out);
     }
     if (t->nrows == 1)
-        fputs("(none)\n", out);
+        fprintf(out, "%s\n", _("(none)"));
     free(w);
 }
 
@@ -226,7 +245,7 @@ void kv_print(FILE *out, const char *key, const char *value, bool always)
 {
     if (!always && (!value || !*value))
         return;
-    int kw = cli_display_width(key);
+    int kw = uitext_width(key);
     put_padded(out, key, kw + 2 > 18 ? kw + 2 : 18);
     /* A multi-line value (a description) continues under its first line. */
     for (const char *p = value ? value : ""; *p; p++) {

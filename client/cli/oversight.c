@@ -39,7 +39,7 @@ static int parse_order(const args *a, const char *s, uint64_t *id)
     if (s && s[0] == '#')
         s++;
     if (parse_u64(s, UINT64_MAX, id) < 0 || *id == 0)
-        return cli_usage_error("%s: bad order id '%s' (a positive number)", a->c->name, s ? s : "");
+        return cli_usage_error(_("%s: bad order id '%s' (a positive number)"), a->c->name, s ? s : "");
     return 0;
 }
 
@@ -47,7 +47,7 @@ static int need(const args *a, const char *name)
 {
     const char *v = opt(a, name);
     if (!v || !*v)
-        return cli_usage_error("%s: --%s is required (see whistle %s --help)", a->c->name, name, a->c->name);
+        return cli_usage_error(_("%s: --%s is required (see whistle %s --help)"), a->c->name, name, a->c->name);
     return 0;
 }
 
@@ -86,19 +86,21 @@ static int call_print(cli *x, Whistle__V1__Request *req)
     if (x->json)
         print_json(resp);
     else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT)
-        printf("%s  %s%s\n", resp->event->ticket, whistle_state_name(resp->event->state),
-               resp->event->parked ? "  (parked)" : "");
+        printf("%s  %s%s\n", resp->event->ticket, cli_word(whistle_state_name(resp->event->state)),
+               resp->event->parked ? _("  (parked)") : "");
     else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_ORDER) {
         const Whistle__V1__Order *o = resp->order;
         char t[64];
-        printf("order %" PRIu64 "  %s  %s  %s", o->id, o->ticket, o->department, whistle_order_state_name(o->state));
+        printf(_("order %llu  %s  %s  %s"), (unsigned long long)o->id, o->ticket,
+               cli_or(cli_department_name(x, o->department), o->department),
+               cli_word(whistle_order_state_name(o->state)));
         if (o->resolve_due_ms)
-            printf("  resolve by %s", cli_local_time(o->resolve_due_ms, false, t, sizeof t));
+            printf(_("  resolve by %s"), cli_local_time(o->resolve_due_ms, false, t, sizeof t));
         if (o->extension)
-            printf("  extension %s", o->extension->state == 1   ? "pending"
-                                     : o->extension->state == 2 ? "approved"
-                                     : o->extension->state == 3 ? "refused"
-                                                                : "?");
+            printf(_("  extension %s"), o->extension->state == 1   ? C_("extension", "pending")
+                                        : o->extension->state == 2 ? C_("extension", "approved")
+                                        : o->extension->state == 3 ? C_("extension", "refused")
+                                                                   : "?");
         printf("\n");
     }
     whistle_response_free(resp);
@@ -131,14 +133,14 @@ static int run_extend(cli *x, args *a)
             continue;
         uint64_t n;
         if (parse_u64(v, 100000, &n) < 0 || n == 0)
-            return cli_usage_error("extend: bad --%s '%s' (a positive number)", units[i].opt, v);
+            return cli_usage_error(_("extend: bad --%s '%s' (a positive number)"), units[i].opt, v);
         extra.amount = (uint32_t)n;
         extra.unit = units[i].unit;
         given++;
     }
     if (given != 1)
-        return cli_usage_error("extend: give exactly one of --minutes, --hours, --days, --working-hours, "
-                               "--working-days");
+        return cli_usage_error(_("extend: give exactly one of --minutes, --hours, --days, --working-hours, "
+                               "--working-days"));
     r.extra = &extra;
     r.reason = (char *)opt(a, "reason");
     Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
@@ -154,7 +156,7 @@ static int run_extension(cli *x, args *a)
         return EXIT_USAGE;
     bool approve = opt(a, "approve") != NULL, refuse = opt(a, "refuse") != NULL;
     if (approve == refuse)
-        return cli_usage_error("extension: give exactly one of --approve and --refuse");
+        return cli_usage_error(_("extension: give exactly one of --approve and --refuse"));
     r.approve = approve;
     if (opt(a, "note"))
         r.note = (char *)opt(a, "note");
@@ -171,7 +173,7 @@ static int run_stage(cli *x, args *a)
     if (parse_order(a, a->pos[0], &r.order_id))
         return EXIT_USAGE;
     if (parse_u64(a->pos[1], 100, &n) < 0 || n == 0)
-        return cli_usage_error("stage: bad stage '%s' (1, 2, ...)", a->pos[1]);
+        return cli_usage_error(_("stage: bad stage '%s' (1, 2, ...)"), a->pos[1]);
     r.stage = (uint32_t)n;
     if (opt(a, "note"))
         r.note = (char *)opt(a, "note");
@@ -257,6 +259,24 @@ static int run_emergency(cli *x, args *a)
 
 /* ---------------------------------------------------------------- supervision */
 
+/* Miss.kind: which deadline was missed (docs/deadlines.md). */
+static const char *miss_word(const char *k)
+{
+    if (strcmp(k, "check_in") == 0)
+        return C_("deadline", "check_in");
+    if (strcmp(k, "resolve") == 0)
+        return C_("deadline", "resolve");
+    if (strcmp(k, "stage") == 0)
+        return C_("deadline", "stage");
+    if (strcmp(k, "check_in_follow_up") == 0)
+        return C_("deadline", "check_in_follow_up");
+    if (strcmp(k, "follow_up") == 0)
+        return C_("deadline", "follow_up");
+    if (strcmp(k, "case") == 0)
+        return C_("deadline", "case");
+    return k;
+}
+
 static int run_supervision(cli *x, args *a)
 {
     Whistle__V1__ListSupervisions l = WHISTLE__V1__LIST_SUPERVISIONS__INIT;
@@ -267,12 +287,14 @@ static int run_supervision(cli *x, args *a)
         l.node = (char *)opt(a, "node");
     uint64_t lim = 0;
     if (opt(a, "limit") && (parse_u64(opt(a, "limit"), 500, &lim) < 0 || lim == 0))
-        return cli_usage_error("supervision: bad --limit (1 to 500)");
+        return cli_usage_error(_("supervision: bad --limit (1 to 500)"));
     l.limit = (uint32_t)lim;
     bool all = opt(a, "all") != NULL;
-    static const char *const h[] = {"ID", "LEVEL", "STATE", "TICKET", "ORDER", "DEPT", "MISSES", "OPENED", "LAST MISS"};
+    static const char *const h[] = {N_("ID"),   N_("LEVEL"),  N_("STATE"),  N_("TICKET"),   N_("ORDER"),
+                                    N_("DEPT"), N_("MISSES"), N_("OPENED"), N_("LAST MISS")};
     table tb;
     table_init(&tb, 9, h);
+    table_cap(&tb, 5, 20);
     json_t *rows = json_array();
     int rc = EXIT_OK;
     uint64_t next = 0;
@@ -295,13 +317,16 @@ static int run_supervision(cli *x, args *a)
             snprintf(id, sizeof id, "%" PRIu64, s->id);
             snprintf(ord, sizeof ord, "%" PRIu64, s->order_id);
             snprintf(n, sizeof n, "%zu", s->n_misses);
-            snprintf(lvl, sizeof lvl, "%s", s->level >= 2 ? "district" : "street");
+            snprintf(lvl, sizeof lvl, "%s", cli_word(s->level >= 2 ? "district" : "street"));
             const Whistle__V1__Miss *last = s->n_misses ? s->misses[s->n_misses - 1] : NULL;
             char lm[128];
-            snprintf(lm, sizeof lm, "%s %s", last ? last->kind : "",
+            snprintf(lm, sizeof lm, "%s %s", last ? miss_word(last->kind) : "",
                      last ? cli_local_time(last->due_ms, false, t2, sizeof t2) : "");
-            const char *row[] = {id, lvl, s->open ? "open" : "closed", s->ticket, s->order_id ? ord : "-",
-                                 *s->department ? s->department : (*s->assignee ? s->assignee : "-"), n,
+            const char *who = *s->department ? cli_or(cli_department_name(x, s->department), s->department)
+                              : *s->assignee ? s->assignee
+                                             : "-";
+            const char *row[] = {id, lvl, s->open ? C_("supervision", "open") : C_("supervision", "closed"),
+                                 s->ticket, s->order_id ? ord : "-", who, n,
                                  cli_local_time(s->opened_ms, false, t1, sizeof t1), lm};
             table_add(&tb, row);
         }
@@ -319,7 +344,7 @@ static int run_supervision(cli *x, args *a)
         } else {
             table_print(&tb, stdout);
             if (next)
-                fprintf(stderr, "(more records: use --all)\n");
+                fprintf(stderr, "%s\n", _("(more records: use --all)"));
         }
     }
     json_decref(rows);
@@ -391,6 +416,9 @@ static void print_csv(const Whistle__V1__StatsResult *r)
     }
 }
 
+/* The period of a row: a date, a week, a month, or the total over them. */
+static const char *bucket(const char *b) { return strcmp(b, "total") == 0 ? C_("period", "total") : b; }
+
 static const struct {
     const char *word;
     Whistle__V1__StatsDimension dim;
@@ -412,7 +440,7 @@ static int run_stats(cli *x, args *a)
             if (strcmp(s, dims[i].word) == 0)
                 g.by = dims[i].dim;
         if (!g.by)
-            return cli_usage_error("stats: bad --by '%s' (department, district, street, community, grid)", s);
+            return cli_usage_error(_("stats: bad --by '%s' (department, district, street, community, grid)"), s);
     }
     if ((s = opt(a, "period"))) {
         g.period = strcmp(s, "day") == 0     ? WHISTLE__V1__STATS_PERIOD__STATS_PERIOD_DAY
@@ -420,7 +448,7 @@ static int run_stats(cli *x, args *a)
                    : strcmp(s, "month") == 0 ? WHISTLE__V1__STATS_PERIOD__STATS_PERIOD_MONTH
                                              : 0;
         if (!g.period)
-            return cli_usage_error("stats: bad --period '%s' (day, week, month)", s);
+            return cli_usage_error(_("stats: bad --period '%s' (day, week, month)"), s);
     }
     if ((s = opt(a, "from")))
         g.from = (char *)s;
@@ -451,16 +479,32 @@ static int run_stats(cli *x, args *a)
         print_csv(r);
     } else if (r) {
         bool dept = g.by == WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_DEPARTMENT;
-        static const char *const hp[] = {"CODE",   "NAME",   "PERIOD", "CASES",  "FILED",   "CLOSED",
-                                         "RESP%",  "RESOL%", "SATIS%", "CLOSE%", "ONTIME%", "REWORK%",
-                                         "OVERDUE", "RATING", "WHISTLE%"};
-        static const char *const hd[] = {"CODE",   "NAME",   "PERIOD", "ORDERS",  "IN",      "DONE",
-                                         "RESP%",  "RESOL%", "SATIS%", "ONTIME%", "REWORK%", "OVERDUE",
-                                         "RATING", "RETURNED"};
+        static const char *const hp[] = {N_("CODE"),   N_("NAME"),    N_("PERIOD"),  N_("CASES"),   N_("FILED"),
+                                         N_("CLOSED"), N_("RESP%"),   N_("RESOL%"),  N_("SATIS%"),  N_("CLOSE%"),
+                                         N_("ONTIME%"), N_("REWORK%"), N_("OVERDUE"), N_("RATING"), N_("WHISTLE%")};
+        static const char *const hd[] = {N_("CODE"),    N_("NAME"),    N_("PERIOD"),  N_("ORDERS"), N_("IN"),
+                                         N_("DONE"),    N_("RESP%"),   N_("RESOL%"),  N_("SATIS%"), N_("ONTIME%"),
+                                         N_("REWORK%"), N_("OVERDUE"), N_("RATING"), N_("RETURNED")};
         table tb;
         table_init(&tb, dept ? 14 : 15, dept ? hd : hp);
+        table_cap(&tb, 1, 20);
+        /* A row's name is the directory's Chinese one: in English, the
+         * English name from the directory (one call for the whole
+         * dimension), the Chinese one where it has none. */
+        bool zh = uitext_lang_zh();
+        static const Whistle__V1__NodeKind kind_of[] = {
+            [WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_DISTRICT] = WHISTLE__V1__NODE_KIND__NODE_KIND_DISTRICT,
+            [WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_STREET] = WHISTLE__V1__NODE_KIND__NODE_KIND_STREET,
+            [WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_COMMUNITY] = WHISTLE__V1__NODE_KIND__NODE_KIND_COMMUNITY,
+            [WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_GRID] = WHISTLE__V1__NODE_KIND__NODE_KIND_GRID,
+        };
+        if (!zh && !dept && r->n_rows && (size_t)r->rows[0]->by < sizeof kind_of / sizeof *kind_of)
+            cli_names_load_kind(x, kind_of[r->rows[0]->by]);
         for (size_t i = 0; i < r->n_rows; i++) {
             const Whistle__V1__StatsRow *w = r->rows[i];
+            const char *name = w->name;
+            if (!zh)
+                name = cli_or(dept ? cli_department_name(x, w->code) : cli_node_name(x, w->code), w->name);
             char c1[24], c2[24], c3[24], p1[16], p2[16], p3[16], p4[16], p5[16], p6[16], p7[16], ov[24], avg[16];
             snprintf(ov, sizeof ov, "%" PRId64, w->overdue);
             if (w->average_rating >= 0)
@@ -473,7 +517,7 @@ static int run_stats(cli *x, args *a)
                 snprintf(c3, sizeof c3, "%" PRId64, w->done);
                 char ret[24];
                 snprintf(ret, sizeof ret, "%" PRId64, w->returned);
-                const char *row[] = {w->code, w->name, w->bucket, c1, c2, c3, pct(w->response_rate, p1, sizeof p1),
+                const char *row[] = {w->code, name, bucket(w->bucket), c1, c2, c3, pct(w->response_rate, p1, sizeof p1),
                                      pct(w->resolution_rate, p2, sizeof p2), pct(w->satisfaction_rate, p3, sizeof p3),
                                      pct(w->on_time_close_rate, p4, sizeof p4), pct(w->rework_rate, p5, sizeof p5),
                                      ov, avg, ret};
@@ -482,7 +526,7 @@ static int run_stats(cli *x, args *a)
                 snprintf(c1, sizeof c1, "%" PRId64, w->reported);
                 snprintf(c2, sizeof c2, "%" PRId64, w->filed);
                 snprintf(c3, sizeof c3, "%" PRId64, w->closed);
-                const char *row[] = {w->code, w->name, w->bucket, c1, c2, c3, pct(w->response_rate, p1, sizeof p1),
+                const char *row[] = {w->code, name, bucket(w->bucket), c1, c2, c3, pct(w->response_rate, p1, sizeof p1),
                                      pct(w->resolution_rate, p2, sizeof p2), pct(w->satisfaction_rate, p3, sizeof p3),
                                      pct(w->close_rate, p4, sizeof p4), pct(w->on_time_close_rate, p5, sizeof p5),
                                      pct(w->rework_rate, p6, sizeof p6), ov, avg, pct(w->whistle_rate, p7, sizeof p7)};
@@ -492,7 +536,7 @@ static int run_stats(cli *x, args *a)
         if (r->n_rows)
             table_print(&tb, stdout);
         else
-            fprintf(stderr, "(no cases from %s to %s)\n", r->from, r->to);
+            fprintf(stderr, _("(no cases from %s to %s)\n"), r->from, r->to);
         table_free(&tb);
     }
     whistle_response_free(resp);
@@ -502,71 +546,71 @@ static int run_stats(cli *x, args *a)
 /* ---------------------------------------------------------------- table */
 
 static const cmd_opt extend_opts[] = {
-    {"minutes", "N", "N more minutes"},
-    {"hours", "N", "N more hours"},
-    {"days", "N", "N more days (calendar days)"},
-    {"working-hours", "N", "N more working hours (on the working calendar)"},
-    {"working-days", "N", "N more working days"},
-    {"reason", "TEXT", "why more time is needed (required)"},
+    {"minutes", "N", N_("N more minutes")},
+    {"hours", "N", N_("N more hours")},
+    {"days", "N", N_("N more days (calendar days)")},
+    {"working-hours", "N", N_("N more working hours (on the working calendar)")},
+    {"working-days", "N", N_("N more working days")},
+    {"reason", "TEXT", N_("why more time is needed (required)")},
     {NULL, NULL, NULL},
 };
 static const cmd_opt extension_opts[] = {
-    {"approve", NULL, "grant it: the resolve deadline moves"},
-    {"refuse", NULL, "refuse it (give the reason with --note)"},
-    {"note", "TEXT", "the operator's note"},
+    {"approve", NULL, N_("grant it: the resolve deadline moves")},
+    {"refuse", NULL, N_("refuse it (give the reason with --note)")},
+    {"note", "TEXT", N_("the operator's note")},
     {NULL, NULL, NULL},
 };
-static const cmd_opt reason_opts[] = {{"reason", "TEXT", "why (required)"}, {NULL, NULL, NULL}};
-static const cmd_opt note_opts[] = {{"note", "TEXT", "a note for the timeline"}, {NULL, NULL, NULL}};
+static const cmd_opt reason_opts[] = {{"reason", "TEXT", N_("why (required)")}, {NULL, NULL, NULL}};
+static const cmd_opt note_opts[] = {{"note", "TEXT", N_("a note for the timeline")}, {NULL, NULL, NULL}};
 static const cmd_opt merge_opts[] = {
-    {"into", "TICKET", "the earlier case this one duplicates (required)"},
-    {"note", "TEXT", "a note for the timeline"},
+    {"into", "TICKET", N_("the earlier case this one duplicates (required)")},
+    {"note", "TEXT", N_("a note for the timeline")},
     {NULL, NULL, NULL},
 };
 static const cmd_opt emergency_opts[] = {
-    {"node", "CODE", "where the button is (default: your own place)"},
-    {"device", "ID", "the terminal's or sensor's id"},
-    {"contact", "PHONE", "a phone number to call back"},
+    {"node", "CODE", N_("where the button is (default: your own place)")},
+    {"device", "ID", N_("the terminal's or sensor's id")},
+    {"contact", "PHONE", N_("a phone number to call back")},
     {NULL, NULL, NULL},
 };
 static const cmd_opt supervision_opts[] = {
-    {"open", NULL, "only the open ones"},
-    {"dept", "D", "only this department's"},
-    {"node", "CODE", "only this subtree (default: your scope)"},
-    {"limit", "N", "page size (server default 50, at most 500)"},
-    {"all", NULL, "follow the pages to the end"},
+    {"open", NULL, N_("only the open ones")},
+    {"dept", "D", N_("only this department's")},
+    {"node", "CODE", N_("only this subtree (default: your scope)")},
+    {"limit", "N", N_("page size (server default 50, at most 500)")},
+    {"all", NULL, N_("follow the pages to the end")},
     {NULL, NULL, NULL},
 };
 static const cmd_opt stats_opts[] = {
-    {"by", "DIM", "department, district, street (default), community, grid"},
-    {"period", "P", "day, week, month (default)"},
-    {"from", "DATE", "YYYY-MM-DD: the first period holds it (default: 14 days, 8 weeks, 12 months back)"},
-    {"to", "DATE", "YYYY-MM-DD: the last period holds it (default: today)"},
-    {"code", "C,D", "only these departments or places (default: all in your scope)"},
-    {"totals", NULL, "add a total row per code over the range"},
-    {"csv", NULL, "print CSV: every counter and rate, one line per row"},
+    {"by", "DIM", N_("department, district, street (default), community, grid")},
+    {"period", "P", N_("day, week, month (default)")},
+    {"from", "DATE", N_("YYYY-MM-DD: the first period holds it (default: 14 days, 8 weeks, 12 months back)")},
+    {"to", "DATE", N_("YYYY-MM-DD: the last period holds it (default: today)")},
+    {"code", "C,D", N_("only these departments or places (default: all in your scope)")},
+    {"totals", NULL, N_("add a total row per code over the range")},
+    {"csv", NULL, N_("print CSV: every counter and rate, one line per row")},
     {NULL, NULL, NULL},
 };
 
 const cmd cli_oversight_commands[] = {
     {"extend", "ORDER --hours N|--working-days N|... --reason TEXT",
-     "Ask the operator for more time on a dispatch order (延期).", extend_opts, 1, 1, run_extend},
-    {"extension", "ORDER --approve|--refuse [--note TEXT]", "Approve or refuse an order's extension request.",
+     N_("Ask the operator for more time on a dispatch order (延期)."), extend_opts, 1, 1, run_extend},
+    {"extension", "ORDER --approve|--refuse [--note TEXT]", N_("Approve or refuse an order's extension request."),
      extension_opts, 1, 1, run_extension},
-    {"stage", "ORDER N [--note TEXT]", "Report stage N of a staged order done.", note_opts, 2, 2, run_stage},
-    {"park", "TICKET --reason TEXT", "Put a case in the problem pool: its deadlines stop (挂账).", reason_opts, 1, 1,
-     run_park},
-    {"unpark", "TICKET [--note TEXT]", "Take a case out of the pool: its deadlines move by the time parked.",
+    {"stage", "ORDER N [--note TEXT]", N_("Report stage N of a staged order done."), note_opts, 2, 2, run_stage},
+    {"park", "TICKET --reason TEXT", N_("Put a case in the problem pool: its deadlines stop (挂账)."), reason_opts,
+     1, 1, run_park},
+    {"unpark", "TICKET [--note TEXT]", N_("Take a case out of the pool: its deadlines move by the time parked."),
      note_opts, 1, 1, run_unpark},
-    {"reopen", "TICKET --reason TEXT", "Reopen a closed case after a dissatisfied rating.", reason_opts, 1, 1,
+    {"reopen", "TICKET --reason TEXT", N_("Reopen a closed case after a dissatisfied rating."), reason_opts, 1, 1,
      run_reopen},
     {"merge", "TICKET --into EARLIER [--note TEXT]",
-     "Merge a duplicate into the earlier case; its reporter follows that one.", merge_opts, 1, 1, run_merge},
-    {"supervision", "[--open] [--dept D] [--node CODE] [--all]", "List supervision records (督办) of missed deadlines.",
-     supervision_opts, 0, 0, run_supervision},
-    {"emergency", "[--node CODE] [--device ID] [TEXT...]", "The one-key emergency call (一键呼叫).", emergency_opts, 0,
-     -1, run_emergency},
+     N_("Merge a duplicate into the earlier case; its reporter follows that one."), merge_opts, 1, 1, run_merge},
+    {"supervision", "[--open] [--dept D] [--node CODE] [--all]",
+     N_("List supervision records (督办) of missed deadlines."), supervision_opts, 0, 0, run_supervision},
+    {"emergency", "[--node CODE] [--device ID] [TEXT...]", N_("The one-key emergency call (一键呼叫)."),
+     emergency_opts, 0, -1, run_emergency},
     {"stats", "[--by DIM] [--period P] [--from DATE] [--to DATE] [--code C] [--csv]",
-     "Response, resolution, satisfaction, close and on-time rates, and more.", stats_opts, 0, 0, run_stats},
+     N_("Response, resolution, satisfaction, close and on-time rates, and more."), stats_opts, 0, 0, run_stats},
     {NULL, NULL, NULL, NULL, 0, 0, NULL},
 };

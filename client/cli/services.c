@@ -3,25 +3,16 @@
  * where, when, what to bring and how.
  *
  * The guide's texts come in Chinese and English; the command shows the
- * language of the locale (LC_ALL, LC_MESSAGES, LANG: the first that is set
- * decides; "zh..." is Chinese, anything else English), and Chinese where
- * the English text is empty. --json prints both. */
+ * locale's language (docs/i18n.md), and Chinese where the English text is
+ * empty. --json prints both. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-/* Whether the guide is shown in Chinese. */
-static bool lang_zh(void)
-{
-    static const char *const vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
-    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
-        const char *v = getenv(vars[i]);
-        if (v && *v)
-            return strncmp(v, "zh", 2) == 0;
-    }
-    return false;
-}
+/* Whether the guide is shown in Chinese: as for every text of the CLI
+ * (uitext.h, docs/i18n.md). */
+static bool lang_zh(void) { return uitext_lang_zh(); }
 
 /* The text in the chosen language, falling back to the other one. */
 static const char *pick(bool zh, const char *t_zh, const char *t_en)

@@ -25,28 +25,28 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: whistle-console [options]\n"
-          "\n"
-          "The street command center's live screen (docs/console.md): the case feed\n"
-          "pushed by whistled, each order's countdown, the department board, alerts of\n"
-          "missed deadlines, emergencies, and the statistics. Keys: ? in the console.\n"
-          "\n"
-          "  --as NAME       act as principal NAME of the dev PKI (<pki>/clients/NAME.crt/.key,\n"
-          "                  <pki>/ca.crt; <pki> = $WHISTLE_PKI, ./var/pki, or the source tree's)\n"
-          "  --host HOST     server host (default localhost)\n"
-          "  --port PORT     server port (default 7730)\n"
-          "  --cert FILE     client certificate (PEM)\n"
-          "  --key FILE      its private key (PEM)\n"
-          "  --ca FILE       the CA the server's certificate chains to (PEM)\n"
-          "  --pki DIR       the dev PKI directory for --as\n"
-          "  --timeout MS    connect timeout (default 10000)\n"
-          "  --config FILE   client config file (as for whistle)\n"
-          "  --stream NAME   follow this stream (default: your own, e.g. street:<code>)\n"
-          "  --help, --version\n"
-          "\n"
-          "Settings come from the flags, then WHISTLE_HOST, WHISTLE_PORT, WHISTLE_CERT, WHISTLE_KEY,\n"
-          "WHISTLE_CA, WHISTLE_AS, WHISTLE_PKI, WHISTLE_TIMEOUT, then the config file. The terminal\n"
-          "must be at least 60x16 (80x24 shows the department board) with a UTF-8 locale.\n",
+    fputs(_("usage: whistle-console [options]\n"
+            "\n"
+            "The street command center's live screen (docs/console.md): the case feed\n"
+            "pushed by whistled, each order's countdown, the department board, alerts of\n"
+            "missed deadlines, emergencies, and the statistics. Keys: ? in the console.\n"
+            "\n"
+            "  --as NAME       act as principal NAME of the dev PKI (<pki>/clients/NAME.crt/.key,\n"
+            "                  <pki>/ca.crt; <pki> = $WHISTLE_PKI, ./var/pki, or the source tree's)\n"
+            "  --host HOST     server host (default localhost)\n"
+            "  --port PORT     server port (default 7730)\n"
+            "  --cert FILE     client certificate (PEM)\n"
+            "  --key FILE      its private key (PEM)\n"
+            "  --ca FILE       the CA the server's certificate chains to (PEM)\n"
+            "  --pki DIR       the dev PKI directory for --as\n"
+            "  --timeout MS    connect timeout (default 10000)\n"
+            "  --config FILE   client config file (as for whistle)\n"
+            "  --stream NAME   follow this stream (default: your own, e.g. street:<code>)\n"
+            "  --help, --version\n"
+            "\n"
+            "Settings come from the flags, then WHISTLE_HOST, WHISTLE_PORT, WHISTLE_CERT, WHISTLE_KEY,\n"
+            "WHISTLE_CA, WHISTLE_AS, WHISTLE_PKI, WHISTLE_TIMEOUT, then the config file. The terminal\n"
+            "must be at least 60x16 (80x24 shows the department board) with a UTF-8 locale.\n"),
           out);
 }
 
@@ -157,6 +157,8 @@ int main(int argc, char **argv)
     static const char *const keys[] = {"as", "host", "port", "cert", "key", "ca", "pki", "timeout"};
     whistle_settings flags = {0};
     const char *config = NULL, *stream = NULL;
+    /* First: --help and the errors below speak the locale's language too. */
+    bool utf8 = uitext_locale_init("whistle-console") == 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -176,7 +178,7 @@ int main(int argc, char **argv)
             if (strlen(keys[k]) == nl && strncmp(name, keys[k], nl) == 0) {
                 known = true;
                 if (!val) {
-                    fprintf(stderr, "whistle-console: --%s needs a value\n", keys[k]);
+                    fprintf(stderr, _("whistle-console: --%s needs a value\n"), keys[k]);
                     return 2;
                 }
                 whistle_settings_set(&flags, keys[k], val);
@@ -189,15 +191,16 @@ int main(int argc, char **argv)
             known = true;
         }
         if (!known) {
-            fprintf(stderr, "whistle-console: unknown option '%s' (see --help)\n", a);
+            fprintf(stderr, _("whistle-console: unknown option '%s' (see --help)\n"), a);
             whistle_settings_free(&flags);
             return 2;
         }
         if (!eq)
             i++;
     }
-    if (uitext_locale_init("whistle-console") < 0) {
-        fprintf(stderr, "whistle-console: needs a UTF-8 locale (set LANG=zh_CN.UTF-8 or C.UTF-8)\n");
+    if (!utf8) {
+        fprintf(stderr, "%s\n", _("whistle-console: needs a UTF-8 locale (set LANG=zh_CN.UTF-8 or C.UTF-8)"));
+        whistle_settings_free(&flags);
         return 2;
     }
 
@@ -218,11 +221,12 @@ int main(int argc, char **argv)
         return 2;
     }
     if (!k.settings.opts.cert_file) {
-        fprintf(stderr, "whistle-console: no client certificate: use --as NAME (dev PKI) or --cert FILE --key FILE\n");
+        fprintf(stderr, "%s\n",
+                _("whistle-console: no client certificate: use --as NAME (dev PKI) or --cert FILE --key FILE"));
         return 2;
     }
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-        fprintf(stderr, "whistle-console: needs a terminal\n");
+        fprintf(stderr, "%s\n", _("whistle-console: needs a terminal"));
         return 2;
     }
     if (stream)

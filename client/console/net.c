@@ -336,8 +336,8 @@ static void on_connect(whistle_conn *c, int status, void *ud)
     }
     if (k->role != WHISTLE__V1__ROLE__ROLE_OPERATOR && k->role != WHISTLE__V1__ROLE__ROLE_ADMIN) {
         snprintf(k->net_err, sizeof k->net_err,
-                 "whistle-console is the command center's screen, for operators; %s is a %s (whistle watch "
-                 "follows any principal's stream)",
+                 _("whistle-console is the command center's screen, for operators; %s is a %s (whistle watch "
+                   "follows any principal's stream)"),
                  k->who, whistle_role_name(k->role));
         k->fatal = true;
         console_quit(k);
@@ -348,7 +348,7 @@ static void on_connect(whistle_conn *c, int status, void *ud)
             snprintf(k->stream, sizeof k->stream, "%s", h->streams[0]);
         else {
             snprintf(k->net_err, sizeof k->net_err,
-                     "principal %s has no stream of its own: give --stream street:<code>", k->who);
+                     _("principal %s has no stream of its own: give --stream street:<code>"), k->who);
             k->fatal = true;
             console_quit(k);
             return;

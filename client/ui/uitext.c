@@ -20,6 +20,12 @@ static const char *wanted_language(void)
     return "";
 }
 
+const char *uitext_pgettext(const char *ctx_msgid, const char *msgid)
+{
+    const char *t = gettext(ctx_msgid);
+    return t == ctx_msgid ? msgid : t;
+}
+
 bool uitext_lang_zh(void) { return strncmp(wanted_language(), "zh", 2) == 0; }
 
 const char *uitext_pick(const char *zh, const char *en)
@@ -64,33 +70,84 @@ int uitext_locale_init(const char *domain)
         want = getenv("LC_MESSAGES");
     if (!want || !*want)
         want = getenv("LANG");
+    int rc = 0;
     if (!(setlocale(LC_ALL, "") && utf8_codeset())) {
-        if (!setlocale(LC_ALL, "C.UTF-8") && !setlocale(LC_ALL, "C.utf8"))
-            return -1;
-        /* gettext ignores LANGUAGE under the C locale proper, but honours
-         * it under C.UTF-8: the messages still come in Chinese. */
-        if (want && strncmp(want, "zh", 2) == 0 && !getenv("LANGUAGE"))
-            setenv("LANGUAGE", want, 1);
+        if (setlocale(LC_ALL, "C.UTF-8") || setlocale(LC_ALL, "C.utf8")) {
+            /* gettext ignores LANGUAGE under the C locale proper, but
+             * honours it under C.UTF-8: the messages still come in
+             * Chinese. And a locale set to C on purpose (a script's
+             * LC_ALL=C) means untranslated, as gettext has it, whatever
+             * LANGUAGE the user's session carries. */
+            if (want && strncmp(want, "zh", 2) == 0 && !getenv("LANGUAGE"))
+                setenv("LANGUAGE", want, 1);
+            else if (want && (strcmp(want, "C") == 0 || strcmp(want, "POSIX") == 0))
+                unsetenv("LANGUAGE");
+        } else {
+            /* No UTF-8 locale at all: whatever the environment gave (or
+             * C). Widths still come right (uitext_next decodes UTF-8 by
+             * itself); the messages are English. */
+            rc = -1;
+        }
     }
+    /* Bound even on failure: a program that can do without a UTF-8
+     * locale (the CLI) goes on and finds its catalogue. */
     bindtextdomain(domain, locale_dir(domain));
     bind_textdomain_codeset(domain, "UTF-8");
     textdomain(domain);
-    return 0;
+    return rc;
+}
+
+/* East Asian wide ranges (Hangul Jamo, CJK radicals to Yi, Hangul, CJK
+ * compatibility, fullwidth forms, emoji, CJK extensions): the widths when
+ * the locale cannot say (not UTF-8, so wcwidth knows only ASCII). */
+static bool wide_fallback(unsigned cp)
+{
+    return (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0x303E) || (cp >= 0x3041 && cp <= 0xA4CF) ||
+           (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFE30 && cp <= 0xFE4F) ||
+           (cp >= 0xFF00 && cp <= 0xFF60) || (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x1F300 && cp <= 0x1F64F) ||
+           (cp >= 0x20000 && cp <= 0x3FFFD);
+}
+
+/* One UTF-8 sequence of s: its code point and length, or 0 for a broken
+ * one (bad lead or continuation byte, overlong, surrogate, past
+ * U+10FFFF). All text here is UTF-8 (the data, and the catalogues bound
+ * with bind_textdomain_codeset), whatever the locale's codeset. */
+static size_t utf8_decode(const unsigned char *s, unsigned *cp)
+{
+    unsigned c = s[0];
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0)
+        return 0;
+    unsigned v = n == 1 ? c : n == 2 ? c & 0x1F : n == 3 ? c & 0x0F : c & 0x07;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        v = v << 6 | (s[i] & 0x3F);
+    }
+    static const unsigned least[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (v < least[n] || (v >= 0xD800 && v <= 0xDFFF) || v > 0x10FFFF)
+        return 0;
+    *cp = v;
+    return n;
 }
 
 size_t uitext_next(const char *s, mbstate_t *st, wchar_t *wc, int *w)
 {
+    (void)st; /* decoded here, not by the locale: nothing carries over */
     if (!s || !*s)
         return 0;
-    size_t n = mbrtowc(wc, s, MB_CUR_MAX, st);
-    if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
-        memset(st, 0, sizeof *st);
-        *wc = L'?';
+    unsigned cp;
+    size_t n = utf8_decode((const unsigned char *)s, &cp);
+    if (n == 0) {
+        cp = '?';
         n = 1;
     }
-    if (*wc < 0x20 || *wc == 0x7f)
-        *wc = L' ';
+    if (cp < 0x20 || cp == 0x7f)
+        cp = ' ';
+    *wc = (wchar_t)cp;
     *w = wcwidth(*wc);
+    if (*w < 0 && MB_CUR_MAX == 1 && cp >= 0xA0) /* a locale without UTF-8 */
+        *w = wide_fallback(cp) ? 2 : 1;
     if (*w < 0) {
         *wc = L'?';
         *w = 1;
@@ -109,16 +166,30 @@ int uitext_width(const char *s)
     return w;
 }
 
-/* Appends wc to out as multibyte, if it fits with the terminator. */
+/* Appends wc to out as UTF-8, if it fits with the terminator. */
 static bool append(char *out, size_t cap, size_t *len, wchar_t wc)
 {
-    char mb[MB_LEN_MAX];
-    mbstate_t st;
-    memset(&st, 0, sizeof st);
-    size_t n = wcrtomb(mb, wc, &st);
-    if (n == (size_t)-1) {
-        mb[0] = '?';
+    unsigned c = (unsigned)wc;
+    char mb[4];
+    size_t n;
+    if (c < 0x80) {
+        mb[0] = (char)c;
         n = 1;
+    } else if (c < 0x800) {
+        mb[0] = (char)(0xC0 | c >> 6);
+        mb[1] = (char)(0x80 | (c & 0x3F));
+        n = 2;
+    } else if (c < 0x10000) {
+        mb[0] = (char)(0xE0 | c >> 12);
+        mb[1] = (char)(0x80 | (c >> 6 & 0x3F));
+        mb[2] = (char)(0x80 | (c & 0x3F));
+        n = 3;
+    } else {
+        mb[0] = (char)(0xF0 | c >> 18);
+        mb[1] = (char)(0x80 | (c >> 12 & 0x3F));
+        mb[2] = (char)(0x80 | (c >> 6 & 0x3F));
+        mb[3] = (char)(0x80 | (c & 0x3F));
+        n = 4;
     }
     if (*len + n + 1 > cap)
         return false;

@@ -141,7 +141,7 @@ export WHISTLE_PKI="$work/pki" WHISTLE_PORT="$port" WHISTLE_HOST=127.0.0.1
 W() { "$CLI" "$@"; }
 
 tmux -L "$sock" new-session -d -s console -x 100 -y 30 \
-    "env LANG=C.UTF-8 TZ=CST-8 WHISTLE_PKI=$work/pki WHISTLE_PORT=$port WHISTLE_HOST=127.0.0.1 \
+    "env -u LC_ALL -u LC_MESSAGES -u LANGUAGE LANG=C.UTF-8 TZ=CST-8 WHISTLE_PKI=$work/pki WHISTLE_PORT=$port WHISTLE_HOST=127.0.0.1 \
      $CONSOLE --as operator 2>$work/console.err; echo \"exit status \$?\" >>$work/console.err; sleep 600"
 
 # ---------------------------------------------------------------- the feed
@@ -227,7 +227,7 @@ screen >"$BUILD/console-reconnected.txt"
 # back to C.UTF-8 and LANGUAGE): the words come from the catalog, and the
 # columns still line up.
 tmux -L "$sock" new-session -d -s zh -x 80 -y 24 \
-    "env LANG=zh_CN.UTF-8 TZ=CST-8 WHISTLE_PKI=$work/pki WHISTLE_PORT=$port WHISTLE_HOST=127.0.0.1 \
+    "env -u LC_ALL -u LC_MESSAGES -u LANGUAGE LANG=zh_CN.UTF-8 TZ=CST-8 WHISTLE_PKI=$work/pki WHISTLE_PORT=$port WHISTLE_HOST=127.0.0.1 \
      $CONSOLE --as operator 2>$work/console-zh.err; sleep 600"
 target=zh
 wait_for "● 在线" 20

@@ -84,6 +84,11 @@ static void write_conf(daemon_h *d)
 
 static void spawn(daemon_h *d)
 {
+    /* The CLI the tests run speaks the locale's language (docs/i18n.md):
+     * the tests read its English, whatever locale the suite runs in
+     * (test_cli_i18n sets its own per command). */
+    setenv("LC_ALL", "C.UTF-8", 1);
+    unsetenv("LANGUAGE");
     char portfile[320];
     snprintf(portfile, sizeof portfile, "%s/port", d->dir);
     unlink(portfile);

@@ -11,6 +11,11 @@
 # usage: readme_walkthrough.sh SOURCE_DIR BUILD_DIR PKI_DIR
 set -eu
 src=$1 build=$2 pki=$3
+# The README shows the commands' English output: the programs speak the
+# locale's language (docs/i18n.md), so the walk-through runs in C.UTF-8
+# whatever the machine's session says.
+export LC_ALL=C.UTF-8
+unset LANGUAGE LC_MESSAGES
 tmp=$(mktemp -d /tmp/whistle-readme-XXXXXX)
 daemon=
 watcher=

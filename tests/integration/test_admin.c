@@ -243,7 +243,7 @@ Test(admin, a_file_larger_than_a_frame_is_imported_in_chunks_as_one_transaction)
     write_street(path, 40, 50, false);
     rc = cli(out, sizeof out, "admin", args);
     cr_assert_eq(rc, 0, "%s", out);
-    cr_assert(strstr(out, "nodes        2041 added, 0 updated, 0 unchanged"), "%s", out);
+    cr_assert(strstr(out, "nodes           2041 added, 0 updated, 0 unchanged"), "%s", out);
     snprintf(args, sizeof args, "admin export --under 110105009 --output %s/back.csv", d.dir);
     rc = cli(out, sizeof out, "admin", args);
     cr_assert_eq(rc, 0, "%s", out);
@@ -293,8 +293,8 @@ Test(admin, the_example_street_of_the_docs_comes_up_from_its_spreadsheets)
     char out[16384], args[800];
     const char *ex = WHISTLE_SOURCE_DIR "/docs/examples/hujialou-";
     static const char *const files[] = {"places", "departments", "categories", "principals"};
-    static const char *const added[] = {"nodes        19 added", "departments  2 added", "categories   6 added",
-                                        "principals   9 added"};
+    static const char *const added[] = {"nodes           19 added", "departments     2 added", "categories      6 added",
+                                        "principals      9 added"};
     for (int i = 0; i < 4; i++) {
         snprintf(args, sizeof args, "admin import %s%s.csv", ex, files[i]);
         int rc = cli(out, sizeof out, "admin", args);
@@ -318,7 +318,7 @@ Test(admin, the_example_street_of_the_docs_comes_up_from_its_spreadsheets)
 
     /* the service guide's example class (administration.md section 7) */
     static const char *const guide[] = {"service-classes", "services"};
-    static const char *const guide_added[] = {"service_classes 1 added", "services     3 added"};
+    static const char *const guide_added[] = {"service_classes 1 added", "services        3 added"};
     for (int i = 0; i < 2; i++) {
         snprintf(args, sizeof args, "admin import %s%s.csv", ex, guide[i]);
         rc = cli(out, sizeof out, "admin", args);

@@ -167,7 +167,7 @@ Test(services, the_cli_prints_the_guide_in_the_locales_language)
                  "%s", out);
     free(out);
     cr_assert_eq(run_as(&out, "admin", "LANG=C", "admin import $WHISTLE_TMP/s.csv"), 0, "%s", out);
-    cr_assert(strstr(out, "services     0 added, 0 updated, 49 unchanged"), "%s", out);
+    cr_assert(strstr(out, "services        0 added, 0 updated, 49 unchanged"), "%s", out);
     free(out);
     cr_assert_eq(run_as(&out, "admin", "LANG=C", "admin export --table service_classes"), 0, "%s", out);
     cr_assert(strstr(out, "code,name_zh,name_en,retired\r\n01,社会保障,Social security,"), "%s", out);

@@ -1,0 +1,278 @@
+/* The `whistle` CLI in Simplified Chinese and in English (docs/i18n.md):
+ * the real binary against a real daemon, once with LANG=zh_CN.UTF-8 and
+ * once with LANG=en_US.UTF-8 (a machine without those locales falls back
+ * to C.UTF-8 and still speaks the language asked for). Help, listings,
+ * names of places and categories, the CLI's own errors follow the
+ * language; tables line up by display width (a Chinese character takes two
+ * columns); --json and -q are byte for byte the same in both; the
+ * server's messages stay as the server wrote them. */
+#include <criterion/criterion.h>
+#include <locale.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <wchar.h>
+
+#include "harness.h"
+
+static daemon_h d;
+static char tickets[3][32];
+
+static void setup(void)
+{
+    harness_start(&d, NULL);
+    char port[16];
+    snprintf(port, sizeof port, "%d", d.port);
+    setenv("WHISTLE_PORT", port, 1);
+    setenv("WHISTLE_PKI", harness_pki(), 1);
+    setenv("WHISTLE_HOST", "127.0.0.1", 1);
+    setenv("WHISTLE_CONFIG", "/dev/null", 1);
+    /* The catalogues of this build, not whatever is installed. */
+    setenv("WHISTLE_LOCALEDIR", WHISTLE_LOCALE_BUILD_DIR, 1);
+    unsetenv("WHISTLE_AS");
+    /* This process measures display widths. */
+    cr_assert(setlocale(LC_ALL, "C.UTF-8") || setlocale(LC_ALL, "C.utf8"));
+}
+static void teardown(void) { harness_cleanup(&d); }
+TestSuite(cli_i18n, .init = setup, .fini = teardown, .timeout = 60);
+
+/* The languages, as a user's session sets them: only LANG. */
+static const char *const ZH = "env -u LC_ALL -u LC_MESSAGES -u LANGUAGE LANG=zh_CN.UTF-8";
+static const char *const EN = "env -u LC_ALL -u LC_MESSAGES -u LANGUAGE LANG=en_US.UTF-8";
+
+/* Runs `ENV whistle ARGS`; the exit status, stdout and stderr (malloc'd). */
+static int run(const char *env, char **out, char **err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int run(const char *env, char **out, char **err, const char *fmt, ...)
+{
+    char args[1024], cmd[2048], errfile[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(errfile, sizeof errfile, "%s/cli.err", d.dir);
+    snprintf(cmd, sizeof cmd, "%s %s %s 2>%s", env, WHISTLE_CLI_BIN, args, errfile);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t cap = 8192, n = 0, k;
+    char *buf = malloc(cap);
+    while ((k = fread(buf + n, 1, cap - n - 1, p)) > 0) {
+        n += k;
+        if (cap - n < 2)
+            buf = realloc(buf, cap *= 2);
+    }
+    buf[n] = '\0';
+    int st = pclose(p);
+    FILE *e = fopen(errfile, "r");
+    char *ebuf = calloc(1, 8192);
+    if (e) {
+        ebuf[fread(ebuf, 1, 8191, e)] = '\0';
+        fclose(e);
+    }
+    *out = buf;
+    if (err)
+        *err = ebuf;
+    else
+        free(ebuf);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Three cases whose category and place names differ in width in both
+ * languages (积存垃圾渣土 is 12 columns, 3号楼 five; "Accumulated rubbish
+ * and muck" is cut to the column's 20). */
+static void report_three(void)
+{
+    static const char *const where[][3] = {
+        {"gridworker", "110105001001001", "0401"},    /* 第一网格, 占道经营 */
+        {"gridworker", "110105001001001003", "0104"}, /* 3号楼, 积存垃圾渣土 */
+        {"operator", "110105001002", "0103"},         /* 光华里社区, 道路不洁 */
+    };
+    for (int i = 0; i < 3; i++) {
+        char *out;
+        int rc = run(EN, &out, NULL, "-q --as %s report --node %s --category %s 'case %d'", where[i][0], where[i][1],
+                     where[i][2], i);
+        cr_assert_eq(rc, 0, "report %d: %s", i, out);
+        out[strcspn(out, "\n")] = '\0';
+        snprintf(tickets[i], sizeof tickets[i], "%s", out);
+        free(out);
+    }
+}
+
+/* Display columns of the first n bytes of s. */
+static int cols(const char *s, size_t n)
+{
+    char *b = strndup(s, n);
+    wchar_t w[1024];
+    size_t k = mbstowcs(w, b, 1024);
+    free(b);
+    cr_assert_neq(k, (size_t)-1, "not UTF-8: %.*s", (int)n, s);
+    int c = wcswidth(w, k);
+    cr_assert_geq(c, 0);
+    return c;
+}
+
+/* The display column where `header` starts in the table's first line, and
+ * where the first match of `cell` (an ERE) starts in every other line:
+ * they must all be the same. Returns the number of rows checked. */
+static int check_column(const char *table, const char *header, const char *cell)
+{
+    regex_t re;
+    cr_assert_eq(regcomp(&re, cell, REG_EXTENDED), 0);
+    const char *nl = strchr(table, '\n');
+    cr_assert_not_null(nl, "no table: %s", table);
+    const char *h = strstr(table, header);
+    cr_assert(h && h < nl, "no %s in the header: %s", header, table);
+    int want = cols(table, (size_t)(h - table)), rows = 0;
+    for (const char *line = nl + 1; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        if (!nl)
+            break;
+        char *l = strndup(line, (size_t)(nl - line));
+        regmatch_t m;
+        cr_assert_eq(regexec(&re, l, 1, &m, 0), 0, "no /%s/ in: %s", cell, l);
+        cr_assert_eq(cols(l, (size_t)m.rm_so), want, "column %s: at %d, not %d, in\n%s\nof\n%s", header,
+                     cols(l, (size_t)m.rm_so), want, l, table);
+        free(l);
+        rows++;
+    }
+    regfree(&re);
+    return rows;
+}
+
+Test(cli_i18n, help_comes_in_the_locale_language)
+{
+    char *zh, *en;
+    cr_assert_eq(run(ZH, &zh, NULL, "--help"), 0);
+    cr_assert_eq(run(EN, &en, NULL, "--help"), 0);
+    cr_assert(strstr(zh, "用法：whistle [选项] 命令 [参数]") && strstr(zh, "命令：\n"), "%s", zh);
+    cr_assert(strstr(zh, "吹哨：向各部门派单，每个部门一张派单。"), "command summaries: %s", zh);
+    cr_assert(strstr(zh, "--as NAME"), "option names stay: %s", zh);
+    cr_assert(strstr(en, "usage: whistle [options] COMMAND [args]") && strstr(en, "Commands:\n"), "%s", en);
+    cr_assert(strstr(en, "Whistle a case to departments"), "%s", en);
+    cr_assert_null(strstr(en, "用法"), "%s", en);
+    free(zh);
+    free(en);
+
+    cr_assert_eq(run(ZH, &zh, NULL, "whistle --help"), 0);
+    cr_assert(strstr(zh, "用法：whistle whistle TICKET [--dept A,B]") && strstr(zh, "选项："), "%s", zh);
+    cr_assert(strstr(zh, "--kind K") && strstr(zh, "routine 日常哨（默认）、tackle 攻坚哨、emergency 应急哨"),
+              "the values to type, with their meaning: %s", zh);
+    cr_assert_eq(run(EN, &en, NULL, "whistle --help"), 0);
+    cr_assert(strstr(en, "routine (default), tackle, emergency"), "%s", en);
+    free(zh);
+    free(en);
+}
+
+Test(cli_i18n, listings_name_places_and_categories_in_the_language_and_line_up)
+{
+    report_three();
+    char *zh, *en;
+    cr_assert_eq(run(ZH, &zh, NULL, "--as operator list"), 0);
+    cr_assert_eq(run(EN, &en, NULL, "--as operator list"), 0);
+    cr_assert(strstr(zh, "第一网格") && strstr(zh, "3号楼") && strstr(zh, "光华里社区"), "%s", zh);
+    cr_assert(strstr(zh, "占道经营") && strstr(zh, "积存垃圾渣土") && strstr(zh, "已上报"), "%s", zh);
+    cr_assert(strstr(en, "Grid 1") && strstr(en, "Building 3") && strstr(en, "Guanghuali Community"), "%s", en);
+    cr_assert(strstr(en, "Street vending") && strstr(en, "Accumulated rubbish…") && strstr(en, "reported"), "%s", en);
+    cr_assert_null(strstr(en, "第一网格"), "%s", en);
+    cr_assert_null(strstr(zh, "Grid 1"), "%s", zh);
+    /* every column after the names starts where its header does */
+    static const char *const stamp = "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}";
+    cr_assert_eq(check_column(zh, "创建时间", stamp), 3);
+    cr_assert_eq(check_column(zh, "优先级", "一般"), 3);
+    cr_assert_eq(check_column(zh, "地点", "第一网格|3号楼|光华里社区"), 3);
+    cr_assert_eq(check_column(en, "CREATED", stamp), 3);
+    cr_assert_eq(check_column(en, "PRIORITY", "normal"), 3);
+    free(zh);
+    free(en);
+
+    /* the tree of places: one name, in the language */
+    cr_assert_eq(run(ZH, &zh, NULL, "--as operator nodes --parent 110105001"), 0);
+    cr_assert_eq(run(EN, &en, NULL, "--as operator nodes --parent 110105001"), 0);
+    cr_assert(strstr(zh, "永安里社区") && strstr(zh, "社区") && !strstr(zh, "Yong'anli"), "%s", zh);
+    cr_assert(strstr(en, "Yong'anli Community") && strstr(en, "community") && !strstr(en, "永安里"), "%s", en);
+    cr_assert_eq(check_column(zh, "名称", "[^ ]+社区$"), check_column(en, "NAME", "[^ ]+ Community$"));
+    free(zh);
+    free(en);
+
+    /* a case: codes with their names */
+    cr_assert_eq(run(ZH, &zh, NULL, "--as operator show %s", tickets[1]), 0);
+    cr_assert(strstr(zh, "地点              110105001001001003 3号楼（街道 110105001 建外街道）"), "%s", zh);
+    cr_assert(strstr(zh, "类别              0104 积存垃圾渣土"), "%s", zh);
+    cr_assert(strstr(zh, "操作人") && strstr(zh, "上报  已上报"), "the timeline: %s", zh);
+    cr_assert_eq(run(EN, &en, NULL, "--as operator show %s", tickets[1]), 0);
+    cr_assert(strstr(en, "node              110105001001001003 Building 3 (street 110105001 Jianwai Subdistrict)"),
+              "%s", en);
+    cr_assert(strstr(en, "category          0104 Accumulated rubbish and muck"), "%s", en);
+    free(zh);
+    free(en);
+}
+
+Test(cli_i18n, the_clients_errors_are_translated_the_servers_are_not)
+{
+    char *out, *zh, *en;
+    cr_assert_eq(run(ZH, &out, &zh, "--as operator list --state bogus"), 2);
+    free(out);
+    cr_assert(strstr(zh, "whistle: list：--state “bogus”无效") && strstr(zh, "reported 已上报"), "%s", zh);
+    cr_assert_eq(run(EN, &out, &en, "--as operator list --state bogus"), 2);
+    free(out);
+    cr_assert(strstr(en, "whistle: list: bad --state 'bogus' (reported, filed,"), "%s", en);
+    free(zh);
+    free(en);
+
+    cr_assert_eq(run(ZH, &out, &zh, "--as operator nosuchcommand"), 2);
+    free(out);
+    cr_assert(strstr(zh, "没有命令“nosuchcommand”"), "%s", zh);
+    free(zh);
+
+    /* the server writes its own messages: the same in every language */
+    report_three();
+    cr_assert_eq(run(ZH, &out, &zh, "--as kiosk whistle %s --dept urban", tickets[0]), 1);
+    free(out);
+    cr_assert_eq(strncmp(zh, "whistle: PERMISSION_DENIED: ", 28), 0, "%s", zh);
+    cr_assert_eq(run(EN, &out, &en, "--as kiosk whistle %s --dept urban", tickets[0]), 1);
+    free(out);
+    cr_assert_str_eq(zh, en);
+    free(zh);
+    free(en);
+}
+
+Test(cli_i18n, json_and_quiet_output_are_the_same_in_every_language)
+{
+    report_three();
+    char *e0, *err;
+    cr_assert_eq(run(EN, &e0, &err, "--as operator file %s", tickets[0]), 0, "%s", err);
+    free(e0);
+    free(err);
+    static const char *const cmds[] = {
+        "--as operator list --json",       "--as operator show %s --json", "--as operator nodes --json",
+        "--as operator categories --json", "--as operator departments --json", "-q --as operator list",
+        "-q --as operator nodes",          "--as operator stats --json",   "--as operator stats --csv",
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        char args[256], *zh, *en, *c;
+        snprintf(args, sizeof args, cmds[i], tickets[0]);
+        cr_assert_eq(run(ZH, &zh, NULL, "%s", args), 0, "%s", args);
+        cr_assert_eq(run(EN, &en, NULL, "%s", args), 0, "%s", args);
+        cr_assert_gt(strlen(en), 10, "%s printed nothing", args);
+        cr_assert_str_eq(zh, en, "`whistle %s` differs between the languages", args);
+        /* and a script's LC_ALL=C gets the same bytes as well */
+        cr_assert_eq(run("env -u LANGUAGE LC_ALL=C", &c, NULL, "%s", args), 0, "%s", args);
+        cr_assert_str_eq(c, en, "`whistle %s` differs under LC_ALL=C", args);
+        free(zh);
+        free(en);
+        free(c);
+    }
+}
+
+Test(cli_i18n, a_c_locale_is_english_and_still_lines_up)
+{
+    report_three();
+    char *c;
+    /* a session in Chinese running a script under LC_ALL=C */
+    cr_assert_eq(run("env LANGUAGE=zh_CN LANG=zh_CN.UTF-8 LC_ALL=C", &c, NULL, "--as operator list"), 0);
+    cr_assert(strstr(c, "TICKET") && strstr(c, "Grid 1") && !strstr(c, "工单号"), "%s", c);
+    cr_assert_eq(check_column(c, "CREATED", "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}"), 3);
+    free(c);
+}
