@@ -397,14 +397,20 @@ void directory_list_nodes(call *c, const Whistle__V1__ListNodes *req)
 }
 
 /* Unpacks every record of a small database into v. */
-static int list_all(call *c, MDB_dbi dbi, const ProtobufCMessageDescriptor *d, ptr_vec *v)
+/* Unpacks the records of dbi whose keys start with prefix ("" for all),
+ * in key order, into v. */
+int directory_scan(call *c, MDB_dbi dbi, const char *prefix, const ProtobufCMessageDescriptor *d, ptr_vec *v)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(c->txn, dbi, &cur);
     if (rc)
         return rc;
-    MDB_val k, val;
-    for (rc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+    size_t plen = strlen(prefix);
+    MDB_val k = {plen, (void *)prefix}, val;
+    for (rc = mdb_cursor_get(cur, &k, &val, plen ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+            break;
         ProtobufCMessage *m = protobuf_c_message_unpack(d, arena_allocator(c->a), val.mv_size, val.mv_data);
         if (!m) {
             rc = MDB_CORRUPTED;
@@ -419,7 +425,7 @@ static int list_all(call *c, MDB_dbi dbi, const ProtobufCMessageDescriptor *d, p
 void directory_list_departments(call *c)
 {
     ptr_vec v = {0};
-    int rc = list_all(c, c->st->departments, &whistle__v1__department__descriptor, &v);
+    int rc = directory_scan(c, c->st->departments, "", &whistle__v1__department__descriptor, &v);
     if (rc) {
         call_store_fail(c, rc, "listing departments");
         return;
@@ -435,7 +441,7 @@ void directory_list_departments(call *c)
 void directory_list_categories(call *c)
 {
     ptr_vec v = {0};
-    int rc = list_all(c, c->st->categories, &whistle__v1__category__descriptor, &v);
+    int rc = directory_scan(c, c->st->categories, "", &whistle__v1__category__descriptor, &v);
     if (rc) {
         call_store_fail(c, rc, "listing categories");
         return;

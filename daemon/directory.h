@@ -57,6 +57,9 @@ const char *directory_stages_format(const Whistle__V1__Category *k, arena *a);
 void directory_list_nodes(call *c, const Whistle__V1__ListNodes *req);
 void directory_list_departments(call *c);
 void directory_list_categories(call *c);
+/* Unpacks the records of dbi whose keys start with prefix ("" for all),
+ * in key order, into v (in c's arena). Returns 0 or an LMDB error. */
+int directory_scan(call *c, MDB_dbi dbi, const char *prefix, const ProtobufCMessageDescriptor *d, ptr_vec *v);
 
 /* The seed loader (api_seed calls it): see api.h. */
 int directory_seed(store *st, const char *path, int64_t now_ms, char *err, size_t errlen);

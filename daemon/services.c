@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "directory.h"
+
 static bool digits_n(const char *s, size_t n)
 {
     return s && strlen(s) == n && digits_ok(s, n);
@@ -21,30 +23,6 @@ Whistle__V1__ServiceItem *services_item_get(store *st, MDB_txn *txn, const char 
     return store_get_named(txn, st->services, code, &whistle__v1__service_item__descriptor, a);
 }
 
-/* Unpacks the records of dbi whose keys start with prefix ("" for all),
- * in key order, into v. */
-static int scan(call *c, MDB_dbi dbi, const char *prefix, const ProtobufCMessageDescriptor *d, ptr_vec *v)
-{
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(c->txn, dbi, &cur);
-    if (rc)
-        return rc;
-    size_t plen = strlen(prefix);
-    MDB_val k = {plen, (void *)prefix}, val;
-    for (rc = mdb_cursor_get(cur, &k, &val, plen ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
-        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
-            break;
-        ProtobufCMessage *m = protobuf_c_message_unpack(d, arena_allocator(c->a), val.mv_size, val.mv_data);
-        if (!m) {
-            rc = MDB_CORRUPTED;
-            break;
-        }
-        ptr_vec_push(c->a, v, m);
-    }
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : rc;
-}
 
 /* At most the first 40 bytes of what the client sent, cut on a character
  * boundary, for a message (a malformed code may be anything up to the
@@ -82,7 +60,7 @@ void services_list(call *c, const Whistle__V1__ListServices *req)
         return;
     }
     ptr_vec classes = {0}, items = {0};
-    int rc = scan(c, c->st->service_classes, want, &whistle__v1__service_class__descriptor, &classes);
+    int rc = directory_scan(c, c->st->service_classes, want, &whistle__v1__service_class__descriptor, &classes);
     if (rc) {
         call_store_fail(c, rc, "listing the service classes");
         return;
@@ -103,7 +81,7 @@ void services_list(call *c, const Whistle__V1__ListServices *req)
                   is_retired ? " in the guide: it is retired" : "; list_services without class_code lists them");
         return;
     }
-    rc = scan(c, c->st->services, want, &whistle__v1__service_item__descriptor, &items);
+    rc = directory_scan(c, c->st->services, want, &whistle__v1__service_item__descriptor, &items);
     if (rc) {
         call_store_fail(c, rc, "listing the services");
         return;
