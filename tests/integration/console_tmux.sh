@@ -60,48 +60,11 @@ fail() {
     exit 1
 }
 
-# wait_for PATTERN SECONDS: until the screen shows it (grep -E)
-wait_for() {
-    i=0
-    while [ "$i" -lt $(($2 * 10)) ]; do
-        if screen | grep -Eq -- "$1"; then
-            return 0
-        fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    fail "the screen did not show /$1/ within $2 s"
-}
-
-wait_gone() {
-    i=0
-    while [ "$i" -lt $(($2 * 10)) ]; do
-        if ! screen | grep -Eq -- "$1"; then
-            return 0
-        fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    fail "the screen still shows /$1/ after $2 s"
-}
+. "$SRC/tests/integration/screen_lib.sh"
 
 set_clock() {
     echo "$1" >"$work/clock.tmp"
     mv "$work/clock.tmp" "$work/clock"
-}
-
-start_daemon() {
-    rm -f "$work/port"
-    "$WHISTLED" --config "$work/whistled.conf" --port-file "$work/port" --test-clock "$work/clock" \
-        >>"$work/whistled.log" 2>&1 &
-    dpid=$!
-    i=0
-    while [ ! -s "$work/port" ]; do
-        i=$((i + 1))
-        [ "$i" -lt 300 ] || fail "whistled did not start"
-        kill -0 "$dpid" 2>/dev/null || fail "whistled exited at start"
-        sleep 0.1
-    done
 }
 
 # The board's column separator must stand at the same display column on

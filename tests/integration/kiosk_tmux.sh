@@ -86,37 +86,7 @@ fail() {
     exit 1
 }
 
-# wait_for PATTERN SECONDS: until the screen shows it (grep -E)
-wait_for() {
-    i=0
-    while [ "$i" -lt $(($2 * 10)) ]; do
-        if screen | grep -Eq -- "$1"; then
-            return 0
-        fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    fail "the screen did not show /$1/ within $2 s"
-}
-
-# wait_text TEXT SECONDS: the same, for a fixed string
-wait_text() {
-    i=0
-    while [ "$i" -lt $(($2 * 10)) ]; do
-        if screen | grep -Fq -- "$1"; then
-            return 0
-        fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    fail "the screen did not show \"$1\" within $2 s"
-}
-
-absent() {
-    if screen | grep -Fq -- "$1"; then
-        fail "the screen shows \"$1\", which it must not"
-    fi
-}
+. "$SRC/tests/integration/screen_lib.sh"
 
 # press KEY PATTERN: a key, then wait for what it brings. Esc is followed by
 # a pause: a key right after it would read as an escape sequence.
@@ -148,16 +118,7 @@ level = info
 ; two languages make one failed look-up each; the last part makes two more
 lookup_failures = 4
 EOF
-"$WHISTLED" --config "$work/whistled.conf" --port-file "$work/port" --test-clock "$work/clock" \
-    >>"$work/whistled.log" 2>&1 &
-dpid=$!
-i=0
-while [ ! -s "$work/port" ]; do
-    i=$((i + 1))
-    [ "$i" -lt 300 ] || fail "whistled did not start"
-    kill -0 "$dpid" 2>/dev/null || fail "whistled exited at start"
-    sleep 0.1
-done
+start_daemon
 port=$(cat "$work/port")
 export WHISTLE_PKI="$work/pki" WHISTLE_PORT="$port" WHISTLE_HOST=127.0.0.1
 W() { "$CLI" "$@"; }
