@@ -211,6 +211,12 @@ int main(int argc, char **argv)
      * LimitFSIZE=) must fail the commit with EFBIG, answered as a full
      * disk, not kill the daemon with SIGXFSZ. */
     signal(SIGXFSZ, SIG_IGN);
+    /* A peer that resets its connection while answers are being written
+     * makes the next write fail with EPIPE: an error on that connection
+     * (conn closes it), never a SIGPIPE that ends the daemon and every
+     * other connection with it. libuv writes with plain write(2), so the
+     * signal must be ignored process-wide. */
+    signal(SIGPIPE, SIG_IGN);
     uv_loop_t loop;
     uv_loop_init(&loop);
     server srv;

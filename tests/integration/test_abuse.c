@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -474,6 +475,48 @@ Test(abuse, random_close_mid_frame_leaves_the_daemon_serving)
     raw_open_hello(&r, &d, "operator");
     raw_ping(&r, 1);
     raw_close(&r);
+}
+
+/* A client that pipelines thousands of requests and leaves with a reset
+ * while their answers are still being written: the daemon's next writes to
+ * that socket fail with EPIPE, which must be an error on one connection,
+ * not a SIGPIPE that ends the process (the harness starts the daemon with
+ * SIGPIPE at its default, as a shell does). A kiosk will do: any principal
+ * can. */
+Test(abuse, a_reset_while_answers_are_written_leaves_the_daemon_serving)
+{
+    harness_start(&d, NULL);
+    enum { ROUNDS = 6, PINGS = 4000 };
+    uint8_t *one;
+    size_t n = ping_frame(1, &one);
+    uint8_t *burst = malloc(n * PINGS);
+    cr_assert(burst);
+    for (int i = 0; i < PINGS; i++)
+        memcpy(burst + (size_t)i * n, one, n);
+    free(one);
+    for (int round = 0; round <= ROUNDS; round++) {
+        int st;
+        cr_assert_eq(waitpid(d.pid, &st, WNOHANG), 0, "whistled died after a reset (round %d: %s %d)", round,
+                     WIFSIGNALED(st) ? "signal" : "exit status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+        if (round == ROUNDS)
+            break;
+        raw_conn r;
+        raw_open_hello(&r, &d, "kiosk");
+        (void)raw_write(&r, burst, n * PINGS);
+        /* let some answers start to flow, then reset */
+        Whistle__V1__Frame *f = NULL;
+        if (raw_read_frame(&r, 5000, &f) == 1)
+            whistle__v1__frame__free_unpacked(f, NULL);
+        rst_close(&r);
+        raw_close(&r);
+        /* a ping on a fresh connection: the daemon has taken in the
+         * reset's consequences before the next round looks */
+        raw_open_hello(&r, &d, "operator");
+        raw_ping(&r, 1);
+        raw_close(&r);
+    }
+    free(burst);
+    others_are_served();
 }
 
 /* ------------------------------------------------------------ too many */
