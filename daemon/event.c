@@ -486,59 +486,66 @@ void event_get(call *c, const Whistle__V1__GetEvent *req)
 }
 
 /* Proves a ticket with the last 4 digits of the phone given at report:
- * loads it into *ev when the pair matches. A missing ticket and a wrong
- * pair read the same (NOT_FOUND), so that a guess learns nothing; a wrong
- * pair is audited as a denial so that guessing shows in the log. A kiosk
- * that failed too often lately is refused before anything is read
- * (guard.h). Returns 0 or -1 with the answer set. */
+ * loads it into *ev when the pair matches and the ticket lies inside the
+ * caller's scope. A missing ticket, a ticket outside the scope and a wrong
+ * pair all read the same (NOT_FOUND, one message built from what the caller
+ * sent), so that a guess learns nothing: the scope is checked before the
+ * digits, or a principal of another street could try every suffix and tell
+ * the right one by its different refusal. Every failure counts against the
+ * caller's limit (guard.h), whatever its role; a caller that failed too
+ * often lately is refused before anything is read. A wrong pair and an
+ * out-of-scope try are audited as denials, with the true reason, so that
+ * guessing shows in the log. Returns 0 or -1 with the answer set. */
 static int prove_ticket(call *c, const char *ticket, const char *digits, Whistle__V1__Event **ev)
 {
     bool kiosk = c->who->role == ROLE(KIOSK);
     const char *me = str0(c->who->name);
-    int64_t wait = kiosk && c->st->lookups ? guard_wait(c->st->lookups, me, c->now) : 0;
+    int64_t wait = c->st->lookups ? guard_wait(c->st->lookups, me, c->now) : 0;
     if (wait > 0) {
-        audit_deny(c->st, c->now, me, c->name, str0(ticket), "too many failed look-ups from this kiosk");
-        return call_fail(c, CODE(RESOURCE_EXHAUSTED),
-                         "too many failed look-ups from this terminal: try again in %lld min, or ask the staff",
-                         (long long)((wait + 59999) / 60000));
+        audit_deny(c->st, c->now, me, c->name, str0(ticket),
+                   kiosk ? "too many failed look-ups from this kiosk" : "too many failed look-ups by this principal");
+        return call_fail(c, CODE(RESOURCE_EXHAUSTED), "too many failed look-ups from this %s: try again in %lld min%s",
+                         kiosk ? "terminal" : "principal", (long long)((wait + 59999) / 60000),
+                         kiosk ? ", or ask the staff" : "");
     }
     if (!digits_ok(digits, 4))
         return call_fail(c, CODE(INVALID_ARGUMENT), "phone_last4 must be the last 4 digits of the phone given at report");
+    const char *why = NULL;
     if (event_load(c, ticket, ev, NULL)) {
         if (c->resp->status->code != CODE(NOT_FOUND))
             return -1;
-        if (kiosk && c->st->lookups)
-            guard_fail(c->st->lookups, me, c->now);
-        return call_fail(c, CODE(NOT_FOUND), "no ticket %s with a phone ending in %s", str0(ticket), digits);
+    } else if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, (*ev)->node)) {
+        why = arena_printf(c->a, "case %s is at %s, outside the scope %s (rule: a %s looks up tickets inside its "
+                                 "scope only)",
+                           (*ev)->ticket, (*ev)->node, str0(c->who->scope), role_name(c->who->role));
+    } else {
+        char tail[5] = "";
+        size_t got = 0;
+        const char *ph = str0((*ev)->contact);
+        for (size_t i = strlen(ph); i > 0 && got < 4; i--)
+            if (ph[i - 1] >= '0' && ph[i - 1] <= '9')
+                tail[3 - got++] = ph[i - 1];
+        if (got == 4 && memcmp(tail, digits, 4) == 0)
+            return 0;
+        why = "the phone digits do not match the ticket";
     }
-    char tail[5] = "";
-    size_t got = 0;
-    const char *ph = str0((*ev)->contact);
-    for (size_t i = strlen(ph); i > 0 && got < 4; i--)
-        if (ph[i - 1] >= '0' && ph[i - 1] <= '9')
-            tail[3 - got++] = ph[i - 1];
-    if (got < 4 || memcmp(tail, digits, 4) != 0) {
-        if (kiosk && c->st->lookups)
-            guard_fail(c->st->lookups, me, c->now);
-        audit_deny(c->st, c->now, me, c->name, (*ev)->ticket, "the phone digits do not match the ticket");
-        return call_fail(c, CODE(NOT_FOUND), "no ticket %s with a phone ending in %s", (*ev)->ticket, digits);
-    }
-    return 0;
+    if (c->st->lookups)
+        guard_fail(c->st->lookups, me, c->now);
+    if (why)
+        audit_deny(c->st, c->now, me, c->name, str0(ticket), why);
+    *ev = NULL;
+    return call_fail(c, CODE(NOT_FOUND), "no ticket %s with a phone ending in %s", str0(ticket), digits);
 }
 
 /* A resident at a kiosk (or on the 12345 line) reads a ticket with its
  * number and the last four digits of the phone given at report time. The
- * answer never holds the phone. The digits are checked before the scope:
- * only someone who knows both learns where the ticket is. */
+ * answer never holds the phone. prove_ticket checks the scope and the
+ * digits, and answers alike for every way of failing. */
 void event_lookup(call *c, const Whistle__V1__LookupTicket *req)
 {
     Whistle__V1__Event *ev;
     if (prove_ticket(c, req->ticket, str0(req->phone_last4), &ev))
         return;
-    if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, ev->node)) {
-        deny_scope(c, ev, arena_printf(c->a, "a %s looks up tickets inside its scope only", role_name(c->who->role)));
-        return;
-    }
     Whistle__V1__Event *e = event_for_reply(c, ev, true);
     e->contact = (char *)"";
     c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_EVENT;

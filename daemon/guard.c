@@ -2,7 +2,7 @@
  * the times of its last `max` failures in a ring: it is blocked while the
  * ring is full and its oldest entry is inside the window. Entries whose
  * newest failure left the window are reused, so the table holds only the
- * kiosks that failed in the last window (a city has hundreds). */
+ * principals that failed in the last window (a city has hundreds). */
 #include "guard.h"
 
 #include <pthread.h>

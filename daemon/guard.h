@@ -1,9 +1,10 @@
 /* guard.h: the limit on failed ticket look-ups (查询限次). A kiosk stands
  * in a public hall; whoever uses it could try every 4-digit phone suffix of
- * a ticket number read off someone else's slip. So each kiosk may fail at
- * most `max` look-ups (lookup_ticket, or a kiosk's rate with the wrong
- * digits) in any `window`; past that it is answered RESOURCE_EXHAUSTED
- * until the oldest failure leaves the window. Successes do not reset the
+ * a ticket number read off someone else's slip, and so could a script
+ * holding any other principal's certificate. So each principal, whatever
+ * its role, may fail at most `max` look-ups (lookup_ticket, or a kiosk's
+ * rate with the wrong digits) in any `window`; past that it is answered
+ * RESOURCE_EXHAUSTED until the oldest failure leaves the window. Successes do not reset the
  * count: an attacker must not wash failures out with a ticket they know.
  *
  * Kept in memory, not in the store: a restart forgets the count, which

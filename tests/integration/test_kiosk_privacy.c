@@ -2,7 +2,8 @@
  * and §6: a kiosk stands in a public hall and must never show one resident
  * another's data). A kiosk creates cases in its community and reads a
  * ticket only with its number and the last 4 digits of the phone given at
- * report; failed look-ups are limited per kiosk ([kiosk] in the config). */
+ * report; failed look-ups are limited per principal, kiosk or not ([kiosk]
+ * in the config). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,8 +53,8 @@ static Whistle__V1__Request lookup_req(Whistle__V1__LookupTicket *l, const char 
     return req;
 }
 
-/* The message a failed look-up gets, with the ticket number blanked out:
- * a wrong phone and a missing ticket must read alike. */
+/* The message a failed look-up gets, with the ticket number and the digits
+ * sent blanked out: a wrong phone and a missing ticket must read alike. */
 static char *failed_lookup(whistle_client *c, const char *ticket, const char *digits, int code)
 {
     Whistle__V1__LookupTicket l;
@@ -62,6 +63,9 @@ static char *failed_lookup(whistle_client *c, const char *ticket, const char *di
     char *at = strstr(msg, ticket);
     if (at)
         memset(at, '#', strlen(ticket));
+    at = strstr(msg, digits);
+    if (at)
+        memset(at, '#', strlen(digits));
     return msg;
 }
 
@@ -143,4 +147,39 @@ Test(kiosk_privacy, failed_lookups_are_limited_per_kiosk_and_the_limit_passes)
     free(t);
     whistle_close(kiosk);
     whistle_close(op);
+}
+
+/* Issue 11, item 11: a principal outside a ticket's scope must learn
+ * nothing of its phone digits. Before, the digits were checked first: a
+ * wrong pair answered NOT_FOUND and the right one PERMISSION_DENIED, so an
+ * operator of another street found the suffix by trying all 10,000. Now
+ * every pair reads alike, and its failures are limited like a kiosk's. */
+Test(kiosk_privacy, a_principal_outside_the_scope_learns_nothing_from_the_digits)
+{
+    whistle_client *kiosk = harness_connect(&d, "kiosk");
+    whistle_client *other = harness_connect(&d, "operator2"); /* another street */
+    char *t = report_with_phone(kiosk, "a case of street 001", "13912344321");
+
+    char *right = failed_lookup(other, t, "4321", CODE(NOT_FOUND));
+    char *wrong = failed_lookup(other, t, "4322", CODE(NOT_FOUND));
+    char *missing = failed_lookup(other, "E2026112399999", "4321", CODE(NOT_FOUND));
+    cr_assert_str_eq(right, wrong, "the right digits must read like wrong ones outside the scope");
+    cr_assert_str_eq(right, missing, "an out-of-scope ticket must read like a missing one");
+    cr_assert_null(strstr(right, "110105"), "the refusal names no place: %s", right);
+    free(right);
+    free(wrong);
+    free(missing);
+
+    /* three failures against a limit of 3: an operator is limited too */
+    char *msg = failed_lookup(other, t, "4321", CODE(RESOURCE_EXHAUSTED));
+    cr_assert(strstr(msg, "too many failed look-ups from this principal"), "%s", msg);
+    free(msg);
+    /* ... and the kiosk in the ticket's community still reads it */
+    Whistle__V1__LookupTicket l;
+    Whistle__V1__Request req = lookup_req(&l, t, "4321");
+    whistle_response_free(harness_call_ok(kiosk, &req));
+
+    free(t);
+    whistle_close(kiosk);
+    whistle_close(other);
 }
