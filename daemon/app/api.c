@@ -12,7 +12,7 @@
 #include "directory.h"
 #include "admin.h"
 #include "dispatch.h"
-#include "domain.h"
+#include "call.h"
 #include "event.h"
 #include "oversight.h"
 #include "services.h"
@@ -77,233 +77,8 @@ static const char *call_target(const ProtobufCMessage *m, arena *a, int depth)
     }
 }
 
-/* ------------------------------------------------------------ status */
-
-#define STATUS_LINE_MAX 1000
-
-static char *cut_long_lines(arena *a, const char *msg)
-{
-    size_t n = strlen(msg);
-    char *out = arena_alloc(a, n + 1), *o = out;
-    const char *p = msg;
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        if (len > STATUS_LINE_MAX + 3) {
-            size_t cut = STATUS_LINE_MAX;
-            while (cut > 0 && ((unsigned char)p[cut] & 0xC0) == 0x80)
-                cut--;
-            memcpy(o, p, cut);
-            memcpy(o + cut, "...", 3);
-            o += cut + 3;
-        } else {
-            memcpy(o, p, len);
-            o += len;
-        }
-        p += len;
-        if (*p == '\n')
-            *o++ = *p++;
-    }
-    *o = 0;
-    return out;
-}
-
-static Whistle__V1__Response *vstatus(Whistle__V1__Response *resp, arena *a, Whistle__V1__Status__Code code,
-                                      const char *fmt, va_list ap)
-{
-    Whistle__V1__Status *s = arena_alloc(a, sizeof *s);
-    whistle__v1__status__init(s);
-    s->code = code;
-    va_list ap2;
-    va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
-    va_end(ap2);
-    if (n > 0) {
-        s->message = arena_alloc(a, (size_t)n + 1);
-        vsnprintf(s->message, (size_t)n + 1, fmt, ap);
-        /* Messages may quote what the client sent; a huge value must not
-         * make the answer huge (it would no longer fit a frame). Every line
-         * is cut at STATUS_LINE_MAX bytes, on a character boundary, ending
-         * in "..."; a message of many short lines (an import's list of bad
-         * lines) stays whole, and the writer fits that to the frame. */
-        if ((size_t)n > STATUS_LINE_MAX)
-            s->message = cut_long_lines(a, s->message);
-    }
-    resp->status = s;
-    /* A failed call carries no result, even if it had begun building one. */
-    if (code != WHISTLE__V1__STATUS__CODE__OK) {
-        resp->result_case = WHISTLE__V1__RESPONSE__RESULT__NOT_SET;
-        resp->event = NULL;
-    }
-    return resp;
-}
-
-Whistle__V1__Response *api_status(Whistle__V1__Response *resp, arena *a, Whistle__V1__Status__Code code,
-                                  const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vstatus(resp, a, code, fmt, ap);
-    va_end(ap);
-    return resp;
-}
-
-int call_fail(call *c, Whistle__V1__Status__Code code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vstatus(c->resp, c->a, code, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-int call_deny(call *c, const char *target, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vstatus(c->resp, c->a, CODE(PERMISSION_DENIED), fmt, ap);
-    va_end(ap);
-    audit_deny(c->st, c->now, str0(c->who ? c->who->name : NULL), c->name, str0(target),
-               c->resp->status->message);
-    return -1;
-}
-
-int call_store_fail(call *c, int rc, const char *what)
-{
-    return call_fail(c, (Whistle__V1__Status__Code)store_status_code(rc), "store error while %s: %s", what,
-                     store_strerror(rc));
-}
-
 /* ------------------------------------------------------------ checks */
 
-bool scope_covers(const char *scope, const char *node)
-{
-    if (!scope || !*scope || !node)
-        return false;
-    return strncmp(node, scope, strlen(scope)) == 0;
-}
-
-bool principal_covers(const Whistle__V1__Principal *p, const char *node)
-{
-    if (!p)
-        return false;
-    if (scope_covers(p->scope, node))
-        return true;
-    for (size_t i = 0; i < p->n_extra_scopes; i++)
-        if (scope_covers(p->extra_scopes[i], node))
-            return true;
-    return false;
-}
-
-bool principal_below(const Whistle__V1__Principal *p, const char *node)
-{
-    if (!p || !node || !*node)
-        return false;
-    if (scope_covers(node, p->scope))
-        return true;
-    for (size_t i = 0; i < p->n_extra_scopes; i++)
-        if (scope_covers(node, p->extra_scopes[i]))
-            return true;
-    return false;
-}
-
-const char *principal_common_scope(const Whistle__V1__Principal *p, arena *a)
-{
-    const char *s = str0(p->scope);
-    size_t n = strlen(s);
-    for (size_t i = 0; i < p->n_extra_scopes; i++) {
-        const char *e = str0(p->extra_scopes[i]);
-        size_t k = 0;
-        while (k < n && e[k] == s[k])
-            k++;
-        n = k;
-    }
-    return arena_strndup(a, s, n);
-}
-
-bool utf8_valid(const char *str, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < n) {
-        unsigned char b = s[i];
-        if (b < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        uint32_t cp, min;
-        if ((b & 0xE0) == 0xC0) {
-            len = 2, cp = b & 0x1F, min = 0x80;
-        } else if ((b & 0xF0) == 0xE0) {
-            len = 3, cp = b & 0x0F, min = 0x800;
-        } else if ((b & 0xF8) == 0xF0) {
-            len = 4, cp = b & 0x07, min = 0x10000;
-        } else {
-            return false;
-        }
-        if (n - i < len)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = cp << 6 | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += len;
-    }
-    return true;
-}
-
-int check_text(call *c, const char *field, const char *s, size_t max, bool required)
-{
-    s = str0(s);
-    size_t n = strlen(s);
-    if (required && n == 0)
-        return call_fail(c, CODE(INVALID_ARGUMENT), "%s is required for %s", field, c->name);
-    if (n > max)
-        return call_fail(c, CODE(INVALID_ARGUMENT), "%s is %zu bytes; at most %zu are allowed", field, n, max);
-    if (!utf8_valid(s, n))
-        return call_fail(c, CODE(INVALID_ARGUMENT), "%s is not valid UTF-8", field);
-    return 0;
-}
-
-bool ident_ok(const char *s, size_t max)
-{
-    if (!s)
-        return false;
-    size_t n = strlen(s);
-    if (n == 0 || n > max)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
-            return false;
-    return true;
-}
-
-bool digits_ok(const char *s, size_t len)
-{
-    if (!s || strlen(s) != len || len == 0)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
-}
-
-void ptr_vec_push(arena *a, ptr_vec *v, void *p)
-{
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 16;
-        void **items = arena_alloc(a, cap * sizeof *items);
-        if (v->n)
-            memcpy(items, v->items, v->n * sizeof *items);
-        v->items = items;
-        v->cap = cap;
-    }
-    v->items[v->n++] = p;
-}
 
 /* ------------------------------------------------------------ entry points */
 
@@ -319,17 +94,14 @@ int api_seed(store *st, const char *path, int64_t now_ms, char *err, size_t errl
     return directory_seed(st, path, now_ms, err, errlen);
 }
 
-/* The role gate of authz.c, before anything is loaded. */
+/* The role gate (authz.h), before anything is loaded: a refusal is
+ * audited under what the call is about. */
 static bool call_gate(call *c, const Whistle__V1__Request *req)
 {
     if (authz_role_may((int)req->call_case, c->who->role))
         return true;
-    const authz_rule *r = authz_rule_for((int)req->call_case);
     const ProtobufCFieldDescriptor *fd;
-    const char *target = call_target(call_body(req, &fd), c->a, 0);
-    call_deny(c, target, "role %s may not %s (rule: %s)", role_name(c->who->role), c->name,
-              r ? r->rule : "no rule lets anyone make this call");
-    return false;
+    return authz_check(c, call_target(call_body(req, &fd), c->a, 0)) == 0;
 }
 
 static bool call_begin(call *c, store *st, MDB_txn *txn, const Whistle__V1__Principal *who,
@@ -373,14 +145,9 @@ bool api_authorize(store *st, const Whistle__V1__Principal *who, const Whistle__
 static void call_end(call *c)
 {
     if (!c->resp->status)
-        api_status(c->resp, c->a, CODE(OK), "%s", "");
+        call_status(c->resp, c->a, CODE(OK), "%s", "");
 }
 
-void call_read_personal(call *c, const char *target, const char *what)
-{
-    c->read_target = target;
-    c->read_what = what;
-}
 
 void api_read_audited(store *st, MDB_txn *txn, const Whistle__V1__Principal *who,
                       const Whistle__V1__Request *req, int64_t now_ms, arena *a, Whistle__V1__Response *resp,

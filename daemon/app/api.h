@@ -12,10 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "arena.h"
-#include "store.h"
-#include "stream.h"
-#include "whistle/v1/whistle.pb-c.h"
+#include "call.h"
 
 /* Whether the request's call changes state (and so goes to the writer). */
 bool api_is_write(const Whistle__V1__Request *req);
@@ -56,11 +53,6 @@ bool api_authorize(store *st, const Whistle__V1__Principal *who, const Whistle__
 void api_write(store *st, MDB_txn *txn, const Whistle__V1__Principal *who,
                const Whistle__V1__Request *req, int64_t now_ms, arena *a,
                Whistle__V1__Response *resp, stream_touched *touched);
-
-/* Sets resp's status (message formatted into a); returns resp for chaining. */
-Whistle__V1__Response *api_status(Whistle__V1__Response *resp, arena *a,
-                                  Whistle__V1__Status__Code code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 
 /* Looks a principal up by certificate CN. NULL if unknown. */
 Whistle__V1__Principal *api_principal(store *st, MDB_txn *txn, const char *name, arena *a);

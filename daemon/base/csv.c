@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "domain.h"
+#include "text.h"
 
 void csv_init(csv_reader *r, const void *data, size_t len)
 {

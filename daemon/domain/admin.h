@@ -10,7 +10,7 @@
 #ifndef WHISTLED_ADMIN_H
 #define WHISTLED_ADMIN_H
 
-#include "domain.h"
+#include "call.h"
 
 void admin_import(call *c, const Whistle__V1__ImportDirectory *req);
 void admin_export(call *c, const Whistle__V1__ExportDirectory *req);

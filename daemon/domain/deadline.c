@@ -1,5 +1,6 @@
 /* deadline.c: see deadline.h. */
 #include "deadline.h"
+#include "field_limits.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +15,7 @@
 #include "dispatch.h"
 #include "event.h"
 #include "log.h"
-#include "oversight.h"
+#include "authz.h"
 #include "server.h"
 #include "stats.h"
 #include "supervision.h"
@@ -25,8 +26,6 @@
 #define UNIT(u) WHISTLE__V1__TIME_UNIT__TIME_UNIT_##u
 #define MAX_STAGES 16
 #define MAX_ROWS (3 + MAX_STAGES)
-#define NOTE_MAX 1000
-#define TICKET_MAX 32
 
 const deadline_policy *deadline_policy_of(const store *st)
 {
@@ -638,7 +637,7 @@ static int order_for_department(call *c, uint64_t id, Whistle__V1__Order **o, vo
                                 Whistle__V1__Event **ev, event_snap *snap)
 {
     char *target = arena_printf(c->a, "order:%llu", (unsigned long long)id);
-    if (oversight_role_allows(c, target) || dispatch_order_load(c, id, o, ob, ol))
+    if (authz_check(c, target) || dispatch_order_load(c, id, o, ob, ol))
         return -1;
     if (c->who->role != ROLE(ADMIN) && strcmp(str0((*o)->department), str0(c->who->department)) != 0)
         return call_deny(c, target,
@@ -732,9 +731,9 @@ void deadline_decide_extension(call *c, const Whistle__V1__DecideExtension *req)
     void *ob;
     size_t ol;
     char *target = arena_printf(c->a, "order:%llu", (unsigned long long)req->order_id);
-    if (oversight_role_allows(c, target) || check_text(c, "note", req->note, NOTE_MAX, !req->approve) ||
+    if (authz_check(c, target) || check_text(c, "note", req->note, NOTE_MAX, !req->approve) ||
         dispatch_order_load(c, req->order_id, &o, &ob, &ol) || event_load(c, o->ticket, &ev, &snap) ||
-        oversight_case_scope(c, ev))
+        authz_operator_case(c, ev))
         return;
     if (!o->extension || o->extension->state != WHISTLE__V1__EXTENSION_STATE__EXTENSION_STATE_PENDING) {
         call_fail(c, CODE(FAILED_PRECONDITION), "order %llu has no extension request waiting for a decision",
@@ -785,7 +784,7 @@ void deadline_decide_extension(call *c, const Whistle__V1__DecideExtension *req)
 static Whistle__V1__Event *case_for_operator(call *c, const char *ticket, event_snap *snap)
 {
     Whistle__V1__Event *ev;
-    if (oversight_role_allows(c, str0(ticket)) || event_load(c, ticket, &ev, snap) || oversight_case_scope(c, ev))
+    if (authz_check(c, str0(ticket)) || event_load(c, ticket, &ev, snap) || authz_operator_case(c, ev))
         return NULL;
     return ev;
 }

@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #include "calendar.h"
-#include "domain.h"
+#include "call.h"
 
 /* Row kinds, in the key after the due time. */
 enum { DL_CHECK_IN = 1, DL_RESOLVE = 2, DL_STAGE = 3, DL_FOLLOW_UP = 4, DL_CASE = 5 };

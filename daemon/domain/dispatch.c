@@ -1,5 +1,7 @@
 /* dispatch.c: see dispatch.h. */
 #include "dispatch.h"
+#include "authz.h"
+#include "field_limits.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -11,8 +13,6 @@
 #define OS(s) WHISTLE__V1__ORDER_STATE__ORDER_STATE_##s
 #define ES(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
 #define MAX_DEPARTMENTS 32
-#define NOTE_MAX 1000
-#define FEEDBACK_MAX 4000
 
 static const char *const order_state_names[] = {"unspecified", "pending", "checked_in", "done", "returned"};
 
@@ -105,7 +105,7 @@ void dispatch_whistle(call *c, const Whistle__V1__WhistleEvent *req)
 {
     event_snap snap;
     Whistle__V1__Event *ev;
-    if (event_role_allows(c, str0(req->ticket)) || event_load(c, req->ticket, &ev, &snap) || event_allow(c, ev))
+    if (authz_check(c, str0(req->ticket)) || event_load(c, req->ticket, &ev, &snap) || event_allow(c, ev))
         return;
     if (check_text(c, "note", req->note, NOTE_MAX, false))
         return;
@@ -320,7 +320,7 @@ static const char *order_allowed(const Whistle__V1__Order *o)
 static int order_begin(call *c, uint64_t id, Whistle__V1__Order **o, void **ob, size_t *ol,
                        Whistle__V1__Event **ev, event_snap *snap)
 {
-    if (event_role_allows(c, order_target(c, id)) || dispatch_order_load(c, id, o, ob, ol))
+    if (authz_check(c, order_target(c, id)) || dispatch_order_load(c, id, o, ob, ol))
         return -1;
     if (c->who->role != ROLE(ADMIN) && strcmp((*o)->department, str0(c->who->department)) != 0)
         return call_deny(c, order_target(c, id),
@@ -490,7 +490,7 @@ static bool page_add(call *c, ptr_vec *out, uint32_t limit, Whistle__V1__Order *
 void dispatch_list_orders(call *c, const Whistle__V1__ListOrders *req)
 {
     const char *dept = str0(req->department), *ticket = str0(req->ticket);
-    if (event_role_allows(c, *ticket ? ticket : dept))
+    if (authz_check(c, *ticket ? ticket : dept))
         return;
     if (req->state < 0 || req->state > OS(RETURNED)) {
         call_fail(c, CODE(INVALID_ARGUMENT), "state %d is not an order state (1 pending .. 4 returned)", req->state);

@@ -1,5 +1,6 @@
 /* event.c: see event.h. */
 #include "event.h"
+#include "field_limits.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -15,12 +16,6 @@
 #include "guard.h"
 
 #define ST(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
-#define TICKET_MAX 32
-#define NOTE_MAX 1000
-#define DESCRIPTION_MAX 4000
-#define CONTACT_MAX 64
-#define EXTERNAL_ID_MAX 64
-#define COMMENT_MAX 500
 
 /* ------------------------------------------------------------ names */
 
@@ -54,18 +49,6 @@ int event_wrong_state(call *c, const Whistle__V1__Event *ev, const char *needs)
 }
 
 /* ------------------------------------------------------------ authority */
-
-/* The role gate of authz.c. api.c runs it before every call; the case
- * calls ask again with their target, so that a call reached some other way
- * is refused the same way. */
-int event_role_allows(call *c, const char *target)
-{
-    const authz_rule *r = authz_rule_for(authz_call_of(c->name));
-    if (r && authz_role_may(r->call, c->who->role))
-        return 0;
-    return call_deny(c, target, "role %s may not %s (rule: %s)", role_name(c->who->role), c->name,
-                     r ? r->rule : "no role rule for this call");
-}
 
 static bool is(const call *c, const char *name) { return strcmp(c->name, name) == 0; }
 
@@ -381,7 +364,7 @@ static int new_ticket(call *c, char *out, size_t len)
 void event_report(call *c, const Whistle__V1__ReportEvent *req)
 {
     const char *node = str0(req->node);
-    if (event_role_allows(c, node))
+    if (authz_check(c, node))
         return;
     if (!*node) {
         call_fail(c, CODE(INVALID_ARGUMENT), "node is required: the code of the place (e.g. a grid)");
@@ -480,7 +463,7 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
 void event_get(call *c, const Whistle__V1__GetEvent *req)
 {
     Whistle__V1__Event *ev;
-    if (event_role_allows(c, str0(req->ticket)) || event_load(c, req->ticket, &ev, NULL) || event_allow(c, ev))
+    if (authz_check(c, str0(req->ticket)) || event_load(c, req->ticket, &ev, NULL) || event_allow(c, ev))
         return;
     event_reply(c, ev);
 }
@@ -591,7 +574,7 @@ static uint8_t *hex_decode(arena *a, const char *s, size_t *n)
 void event_list(call *c, const Whistle__V1__ListEvents *req)
 {
     const char *node = str0(req->node);
-    if (event_role_allows(c, node))
+    if (authz_check(c, node))
         return;
     if (req->state < 0 || req->state > ST(CLOSED)) {
         call_fail(c, CODE(INVALID_ARGUMENT), "state %d is not a case state (1 reported .. 8 closed)", req->state);
@@ -724,7 +707,7 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
 static Whistle__V1__Event *load_for_change(call *c, const char *ticket, event_snap *snap)
 {
     Whistle__V1__Event *ev;
-    if (event_role_allows(c, str0(ticket)) || event_load(c, ticket, &ev, snap) || event_allow(c, ev))
+    if (authz_check(c, str0(ticket)) || event_load(c, ticket, &ev, snap) || event_allow(c, ev))
         return NULL;
     return ev;
 }
@@ -894,7 +877,7 @@ void event_rate(call *c, const Whistle__V1__RateEvent *req)
     }
     if (c->who->role == ROLE(KIOSK)) {
         Whistle__V1__Event *proved;
-        if (event_role_allows(c, str0(req->ticket)) || prove_ticket(c, req->ticket, str0(req->phone_last4), &proved))
+        if (authz_check(c, str0(req->ticket)) || prove_ticket(c, req->ticket, str0(req->phone_last4), &proved))
             return;
     }
     event_snap snap;

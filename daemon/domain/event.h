@@ -14,7 +14,7 @@
 #ifndef WHISTLED_EVENT_H
 #define WHISTLED_EVENT_H
 
-#include "domain.h"
+#include "call.h"
 
 /* The calls. Each fills c->resp. */
 void event_report(call *c, const Whistle__V1__ReportEvent *req);
@@ -52,8 +52,6 @@ void event_timeline(call *c, Whistle__V1__Event *ev, const char *action, const c
 /* Whether the caller may act with c->name on this case (role and scope);
  * if not, the call is denied (status set, denial audited) and -1 returned. */
 int event_allow(call *c, const Whistle__V1__Event *ev);
-/* The caller's role may make this call at all (before anything is loaded). */
-int event_role_allows(call *c, const char *target);
 
 /* FAILED_PRECONDITION: "case E... is filed; close needs verified. Allowed
  * now: assign, whistle". Returns -1. */

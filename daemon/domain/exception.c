@@ -1,5 +1,6 @@
 /* exception.c: see exception.h. */
 #include "exception.h"
+#include "field_limits.h"
 
 #include <string.h>
 
@@ -7,10 +8,9 @@
 #include "directory.h"
 #include "dispatch.h"
 #include "event.h"
-#include "oversight.h"
+#include "authz.h"
 
 #define ES(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
-#define NOTE_MAX 1000
 #define MAX_FOLLOWERS 200
 
 bool exception_is_follower(const Whistle__V1__Event *ev, const char *name)
@@ -62,7 +62,7 @@ static void add_follower(call *c, Whistle__V1__Event *ev, const char *name)
 static Whistle__V1__Event *case_for_operator(call *c, const char *ticket, event_snap *snap)
 {
     Whistle__V1__Event *ev;
-    if (oversight_role_allows(c, str0(ticket)) || event_load(c, ticket, &ev, snap) || oversight_case_scope(c, ev))
+    if (authz_check(c, str0(ticket)) || event_load(c, ticket, &ev, snap) || authz_operator_case(c, ev))
         return NULL;
     return ev;
 }
@@ -80,7 +80,7 @@ void exception_merge(call *c, const Whistle__V1__MergeEvent *req)
         return;
     }
     Whistle__V1__Event *into;
-    if (event_load(c, req->into, &into, &is) || oversight_case_scope(c, into))
+    if (event_load(c, req->into, &into, &is) || authz_operator_case(c, into))
         return;
     if (strcmp(dup->ticket, into->ticket) == 0) {
         call_fail(c, CODE(INVALID_ARGUMENT), "a case cannot be merged into itself");
@@ -197,7 +197,7 @@ void exception_reopen(call *c, const Whistle__V1__ReopenEvent *req)
 
 void exception_emergency(call *c, const Whistle__V1__EmergencyCall *req)
 {
-    if (oversight_role_allows(c, str0(req->node)))
+    if (authz_check(c, str0(req->node)))
         return;
     const char *device = str0(req->device);
     if (*device && !ident_ok(device, 64)) {

@@ -7,7 +7,7 @@
 #ifndef WHISTLED_EXCEPTION_H
 #define WHISTLED_EXCEPTION_H
 
-#include "domain.h"
+#include "call.h"
 
 /* Whether name follows the case (the reporter of a duplicate merged in). */
 bool exception_is_follower(const Whistle__V1__Event *ev, const char *name);

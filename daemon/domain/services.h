@@ -10,7 +10,7 @@
 
 #include <stdbool.h>
 
-#include "domain.h"
+#include "call.h"
 
 /* Code shapes: a class is exactly 2 ASCII digits, an item exactly 4. */
 bool services_class_code_ok(const char *s);

@@ -7,7 +7,7 @@
 #include "calendar.h"
 #include "deadline.h"
 #include "directory.h"
-#include "oversight.h"
+#include "authz.h"
 
 #define ES(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
 #define OS(s) WHISTLE__V1__ORDER_STATE__ORDER_STATE_##s
@@ -418,7 +418,7 @@ static void label_of(char period, int32_t day, char *out, size_t len)
 
 void stats_get(call *c, const Whistle__V1__GetStats *req)
 {
-    if (oversight_role_allows(c, ""))
+    if (authz_check(c, ""))
         return;
     query q = {.c = c, .totals = req->totals};
     q.by = req->by ? req->by : DIM(STREET);

@@ -17,7 +17,7 @@
 #ifndef WHISTLED_STATS_H
 #define WHISTLED_STATS_H
 
-#include "domain.h"
+#include "call.h"
 
 int stats_event_changed(call *c, const Whistle__V1__Event *old, const Whistle__V1__Event *ev);
 int stats_order_changed(call *c, const Whistle__V1__Order *old, const Whistle__V1__Order *o);

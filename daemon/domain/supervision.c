@@ -10,7 +10,7 @@
 #include "directory.h"
 #include "dispatch.h"
 #include "event.h"
-#include "oversight.h"
+#include "authz.h"
 
 #define OS(s) WHISTLE__V1__ORDER_STATE__ORDER_STATE_##s
 #define ES(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
@@ -326,7 +326,7 @@ int supervision_case_due(call *c, const char *ticket, int64_t due)
 void supervision_list(call *c, const Whistle__V1__ListSupervisions *req)
 {
     const char *node = str0(req->node), *dept = str0(req->department);
-    if (oversight_role_allows(c, node))
+    if (authz_check(c, node))
         return;
     /* filters are names, not text: a malformed one is refused, not
      * silently matched against nothing */

@@ -18,7 +18,7 @@
 #ifndef WHISTLED_SUPERVISION_H
 #define WHISTLED_SUPERVISION_H
 
-#include "domain.h"
+#include "call.h"
 
 /* A passed deadline row of an order (kind DL_*, stage 1-based for
  * DL_STAGE, due its time). Returns 0 when handled or no longer applicable

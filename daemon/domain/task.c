@@ -2,6 +2,7 @@
  * operator reaches the communities of its street, a department those in
  * its scope, a community principal its own community. */
 #include "task.h"
+#include "field_limits.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -11,9 +12,6 @@
 
 #define TS(x) WHISTLE__V1__TASK_STATE__TASK_STATE_##x
 #define MAX_KINDS 200
-#define TITLE_MAX 200
-#define DESCRIPTION_MAX 4000
-#define NOTE_MAX 1000
 
 /* ------------------------------------------------------------ helpers */
 

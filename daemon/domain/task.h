@@ -9,7 +9,7 @@
 #ifndef WHISTLED_TASK_H
 #define WHISTLED_TASK_H
 
-#include "domain.h"
+#include "call.h"
 
 void task_set_admission(call *c, const Whistle__V1__SetAdmissionList *req);
 void task_get_admission(call *c, const Whistle__V1__GetAdmissionList *req);

@@ -147,7 +147,7 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
     MDB_txn *child = NULL;
     int rc = mdb_txn_begin(w->st->env, batch, 0, &child);
     if (rc != 0) {
-        api_status(resp, a, store_status_code(rc), "store: cannot begin a transaction: %s",
+        call_status(resp, a, store_status_code(rc), "store: cannot begin a transaction: %s",
                    mdb_strerror(rc));
         set_response(w, it, resp);
         arena_free(a);
@@ -158,7 +158,7 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
      * refused, not served from a stale read. */
     Whistle__V1__Principal *who = api_principal(w->st, child, it->principal, a);
     if (!who || !who->enabled) {
-        api_status(resp, a, WHISTLE__V1__STATUS__CODE__UNAUTHENTICATED,
+        call_status(resp, a, WHISTLE__V1__STATUS__CODE__UNAUTHENTICATED,
                    "principal \"%s\" is %s", it->principal, who ? "disabled" : "unknown");
         goto abort_child;
     }
@@ -167,7 +167,7 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
     size_t iklen = 0;
     if (req->idempotency_key && *req->idempotency_key) {
         if (strlen(req->idempotency_key) > 128) {
-            api_status(resp, a, WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT,
+            call_status(resp, a, WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT,
                        "idempotency_key is %zu bytes; at most 128 are allowed",
                        strlen(req->idempotency_key));
             goto abort_child;
@@ -191,7 +191,7 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
         }
         if (rc != 0 && rc != MDB_NOTFOUND) {
             free(ik);
-            api_status(resp, a, store_status_code(rc), "store: %s", store_strerror(rc));
+            call_status(resp, a, store_status_code(rc), "store: %s", store_strerror(rc));
             goto abort_child;
         }
     }
@@ -212,7 +212,7 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
         free(ik);
         if (rc != 0) {
             resp->result_case = WHISTLE__V1__RESPONSE__RESULT__NOT_SET;
-            api_status(resp, a, store_status_code(rc), "store: cannot record the idempotency key: %s",
+            call_status(resp, a, store_status_code(rc), "store: cannot record the idempotency key: %s",
                        store_strerror(rc));
             goto abort_child;
         }
@@ -220,7 +220,7 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
     rc = mdb_txn_commit(child);
     if (rc != 0) {
         resp->result_case = WHISTLE__V1__RESPONSE__RESULT__NOT_SET;
-        api_status(resp, a, store_status_code(rc), "store: %s", store_strerror(rc));
+        call_status(resp, a, store_status_code(rc), "store: %s", store_strerror(rc));
         stream_touched_clear(&it->touched);
     }
     set_response(w, it, resp);

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "directory.h"
+
 #define R(x) AUTHZ_ROLE(x)
 #define C(x) WHISTLE__V1__REQUEST__CALL_##x
 #define ADMIN_ONLY R(ADMIN)
@@ -109,10 +111,10 @@ static const authz_rule rules[] = {
     {C(LIST_SERVICES), "services", false, AUTHZ_ALL, "the public service guide is open to every principal"},
 };
 
-const authz_rule *authz_rule_for(int call)
+const authz_rule *authz_rule_for(int call_case)
 {
     for (size_t i = 0; i < sizeof rules / sizeof *rules; i++)
-        if (rules[i].call == call)
+        if (rules[i].call == call_case)
             return &rules[i];
     return NULL;
 }
@@ -131,8 +133,30 @@ const authz_rule *authz_rules(unsigned *n)
     return rules;
 }
 
-bool authz_role_may(int call, Whistle__V1__Role role)
+bool authz_role_may(int call_case, Whistle__V1__Role role)
 {
-    const authz_rule *r = authz_rule_for(call);
+    const authz_rule *r = authz_rule_for(call_case);
     return r && role > 0 && role < 32 && ((r->roles >> role) & 1u);
+}
+
+int authz_check(call *c, const char *target)
+{
+    int cc = authz_call_of(c->name);
+    if (authz_role_may(cc, c->who->role))
+        return 0;
+    const authz_rule *r = authz_rule_for(cc);
+    return call_deny(c, target, "role %s may not %s (rule: %s)", role_name(c->who->role), c->name,
+                     r ? r->rule : "no rule lets anyone make this call");
+}
+
+int authz_operator_case(call *c, const Whistle__V1__Event *ev)
+{
+    const Whistle__V1__Principal *w = c->who;
+    if (w->role == ROLE(ADMIN))
+        return 0;
+    if (w->role == ROLE(OPERATOR) && principal_covers(w, ev->node))
+        return 0;
+    return call_deny(c, ev->ticket, "case %s is at %s, outside your scope %s (rule: an operator acts on its street "
+                                    "only)",
+                     ev->ticket, ev->node, str0(w->scope));
 }

@@ -3,9 +3,11 @@
  * Every member of Request.call has one row: its short name (logs, the
  * audit log), whether it is a write (the writer applies it), the roles that
  * may make it at all, and the rule in words, which a denial quotes. The
- * role gate runs before anything is loaded (api.c for the calls it answers,
- * the router for the server's own); the domain modules then check the
- * target against the caller's scope (a case in its street, an order of its
+ * role gate (authz_check) runs before anything is loaded (app/api.c for
+ * every call it answers, the router for the server's own), and again in
+ * the domain functions that another call reaches (a case's calls, the
+ * oversight calls); the domain modules then check the target against the
+ * caller's scope (a case in its street, an order of its
  * department...) and name their own rule when they deny. A call without a
  * row is refused for everyone, and a unit test fails on it
  * (tests/unit/test_scope_matrix.c enumerates the proto's calls). */
@@ -14,7 +16,7 @@
 
 #include <stdbool.h>
 
-#include "whistle/v1/whistle.pb-c.h"
+#include "call.h"
 
 #define AUTHZ_ROLE(r) (1u << WHISTLE__V1__ROLE__ROLE_##r)
 #define AUTHZ_ALL                                                                                            \
@@ -30,12 +32,21 @@ typedef struct authz_rule {
 } authz_rule;
 
 /* The row of a call, or NULL if it has none. */
-const authz_rule *authz_rule_for(int call);
+const authz_rule *authz_rule_for(int call_case);
 /* The call number of a short name, or 0. */
 int authz_call_of(const char *name);
 /* All rows, for the docs and the tests. */
 const authz_rule *authz_rules(unsigned *n);
 /* Whether the role may make the call at all (no row: nobody may). */
-bool authz_role_may(int call, Whistle__V1__Role role);
+bool authz_role_may(int call_case, Whistle__V1__Role role);
+
+/* The role gate for c->name: 0 when c's role may make the call, else -1
+ * with PERMISSION_DENIED quoting the rule, the denial audited under
+ * target. The one gate: the dispatcher and the domain functions all ask
+ * it. */
+int authz_check(call *c, const char *target);
+/* An operator's reach over a case (the oversight calls): admins, and the
+ * operators whose street holds the case; else -1, denied and audited. */
+int authz_operator_case(call *c, const Whistle__V1__Event *ev);
 
 #endif

@@ -4,7 +4,7 @@
 #ifndef WHISTLED_DIRECTORY_H
 #define WHISTLED_DIRECTORY_H
 
-#include "domain.h"
+#include "call.h"
 
 /* Lookups: NULL when absent (or on a store error). Records live in a. */
 Whistle__V1__Principal *directory_principal_get(store *st, MDB_txn *txn, const char *name, arena *a);
@@ -23,6 +23,8 @@ const char *directory_street_of(store *st, MDB_txn *txn, const char *code, arena
 bool directory_role_parse(const char *s, Whistle__V1__Role *out);
 bool directory_kind_parse(const char *s, Whistle__V1__NodeKind *out);
 const char *directory_kind_name(Whistle__V1__NodeKind k);
+/* A role's name as the protocol and the files spell it ("grid_worker"). */
+const char *role_name(Whistle__V1__Role r);
 /* The digits of a code of each kind: 6 district, 9 street, 12 community,
  * 15 grid, 18 building (0 for anything else). */
 size_t directory_code_len(Whistle__V1__NodeKind k);

@@ -17,7 +17,7 @@
 
 #include "audit.h"
 #include "directory.h"
-#include "domain.h"
+#include "call.h"
 #include "services.h"
 
 #define T(x) WHISTLE__V1__DIRECTORY_TABLE__DIRECTORY_TABLE_##x

@@ -11,7 +11,7 @@
 #include "admin.h"
 #include "api.h"
 #include "audit.h"
-#include "domain.h"
+#include "call.h"
 #include "log.h"
 #include "server.h"
 
@@ -55,41 +55,6 @@ static uint64_t salvage_id(const uint8_t *p, size_t len)
     return id;
 }
 
-static bool utf8_bytes_ok(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t need;
-        uint32_t cp;
-        if ((c & 0xe0) == 0xc0)
-            need = 1, cp = c & 0x1f;
-        else if ((c & 0xf0) == 0xe0)
-            need = 2, cp = c & 0x0f;
-        else if ((c & 0xf8) == 0xf0)
-            need = 3, cp = c & 0x07;
-        else
-            return false;
-        if (i + need >= n)
-            return false;
-        for (size_t k = 1; k <= need; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = cp << 6 | (s[i + k] & 0x3f);
-        }
-        /* overlong forms, surrogates, beyond Unicode */
-        if ((need == 1 && cp < 0x80) || (need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
-            (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-            return false;
-        i += need + 1;
-    }
-    return true;
-}
-
 /* Walks every string field of m (recursively, oneofs by their case):
  * the first that is not valid UTF-8, or longer than max bytes, is returned
  * by name (*len gets its length). */
@@ -116,7 +81,7 @@ static const char *check_strings(const ProtobufCMessage *m, size_t max, size_t *
                  * protobuf-c's C strings; it arrives shorter but valid. */
                 const char *str = arr[k];
                 size_t sl = str ? strlen(str) : 0;
-                if (str && (sl > max || !utf8_bytes_ok((const unsigned char *)str, sl))) {
+                if (str && (sl > max || !utf8_valid(str, sl))) {
                     *len = sl;
                     return f->name;
                 }
@@ -676,7 +641,7 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
     api_read_audited(s->st, txn, who, req, server_now_ms(s), a, resp, &aud);
     resp->id = id;
     if (!resp->status)
-        api_status(resp, a, WHISTLE__V1__STATUS__CODE__OK, "%s", "");
+        call_status(resp, a, WHISTLE__V1__STATUS__CODE__OK, "%s", "");
     /* pack before the read transaction ends: the answer may point into it */
     if (aud.what)
         send_audited(c, resp, &aud);

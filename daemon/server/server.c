@@ -14,7 +14,7 @@
 
 #include "api.h"
 #include "audit.h"
-#include "domain.h"
+#include "call.h"
 #include "deadline.h"
 #include "log.h"
 #include "reply.h"

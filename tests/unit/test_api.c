@@ -1,14 +1,14 @@
 /* test_api.c: the status helpers every call answers with. */
 #include "helpers.h"
 
-#include "domain.h"
+#include "call.h"
 
 TestSuite(api, .init = h_mkdir, .fini = h_teardown);
 
 static Whistle__V1__Response *status_of(const char *fmt, const char *arg)
 {
     Whistle__V1__Response *r = NEW(Whistle__V1__Response, whistle__v1__response__init);
-    return api_status(r, h_a, WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT, fmt, arg);
+    return call_status(r, h_a, WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT, fmt, arg);
 }
 
 Test(api, a_message_quoting_a_huge_value_is_cut_to_a_line)

@@ -90,19 +90,19 @@ static const struct expect {
  * alike with a missing one: proving a ticket with the phone's digits
  * (lookup_ticket, a kiosk's rate) must teach an outsider nothing, not even
  * that the ticket exists elsewhere. */
-static unsigned hidden_for(const char *call)
+static unsigned hidden_for(const char *call_name)
 {
-    if (strcmp(call, "lookup_ticket") == 0)
+    if (strcmp(call_name, "lookup_ticket") == 0)
         return B(A) | B(O) | B(K) | B(I);
-    if (strcmp(call, "rate") == 0)
+    if (strcmp(call_name, "rate") == 0)
         return B(K);
     return 0;
 }
 
-static const struct expect *expect_for(const char *call)
+static const struct expect *expect_for(const char *call_name)
 {
     for (size_t i = 0; i < N_EXPECT; i++)
-        if (strcmp(expect[i].call, call) == 0)
+        if (strcmp(expect[i].call, call_name) == 0)
             return &expect[i];
     return NULL;
 }
@@ -303,138 +303,138 @@ static const char *digits_of(const char *ticket)
 
 #define SET(field, type, init) (r->field = NEW(type, init))
 
-static Whistle__V1__Request *build(const char *call, const reach *x, bool in)
+static Whistle__V1__Request *build(const char *call_name, const reach *x, bool in)
 {
     Whistle__V1__Request *r = h_req();
     const ProtobufCFieldDescriptor *f =
-        protobuf_c_message_descriptor_get_field_by_name(&whistle__v1__request__descriptor, call);
-    cr_assert(f, "no call %s", call);
+        protobuf_c_message_descriptor_get_field_by_name(&whistle__v1__request__descriptor, call_name);
+    cr_assert(f, "no call %s", call_name);
     r->call_case = (Whistle__V1__Request__CallCase)f->id;
     const char *ticket = in ? x->case_in : x->case_out;
     const char *node = in ? x->node_in : x->node_out;
     const char *comm = in ? x->comm_in : x->comm_out;
-    if (!strcmp(call, "hello")) {
+    if (!strcmp(call_name, "hello")) {
         SET(hello, Whistle__V1__Hello, whistle__v1__hello__init)->protocol_version = 1;
-    } else if (!strcmp(call, "ping")) {
+    } else if (!strcmp(call_name, "ping")) {
         SET(ping, Whistle__V1__Ping, whistle__v1__ping__init);
-    } else if (!strcmp(call, "subscribe")) {
+    } else if (!strcmp(call_name, "subscribe")) {
         SET(subscribe, Whistle__V1__Subscribe, whistle__v1__subscribe__init)->stream =
             (char *)(in ? x->stream_in : x->stream_out);
-    } else if (!strcmp(call, "report")) {
+    } else if (!strcmp(call_name, "report")) {
         Whistle__V1__Request *q = rq_report(node, "0101", "matrix");
         q->id = r->id;
         return q;
-    } else if (!strcmp(call, "get_event") || !strcmp(call, "file") || !strcmp(call, "reject") ||
-               !strcmp(call, "assign") || !strcmp(call, "verify") || !strcmp(call, "close")) {
+    } else if (!strcmp(call_name, "get_event") || !strcmp(call_name, "file") || !strcmp(call_name, "reject") ||
+               !strcmp(call_name, "assign") || !strcmp(call_name, "verify") || !strcmp(call_name, "close")) {
         Whistle__V1__Request *q = rq_ticket(r->call_case, ticket);
         if (q->call_case == CALL(REJECT))
             q->reject->reason = "duplicate";
         if (q->call_case == CALL(ASSIGN))
             q->assign->assignee = "gw-1";
         return q;
-    } else if (!strcmp(call, "whistle")) {
+    } else if (!strcmp(call_name, "whistle")) {
         return rq_whistle(ticket, 1, "fire");
-    } else if (!strcmp(call, "resolve")) {
+    } else if (!strcmp(call_name, "resolve")) {
         Whistle__V1__Request *q = rq_ticket(CALL(RESOLVE), in ? x->assigned : x->case_out);
         q->resolve->note = "done";
         return q;
-    } else if (!strcmp(call, "rate")) {
+    } else if (!strcmp(call_name, "rate")) {
         Whistle__V1__Request *q = rq_ticket(CALL(RATE), in ? x->reported : x->case_out);
         q->rate->score = 5;
         if (x->role == K) /* a kiosk proves the ticket with the phone's digits */
             q->rate->phone_last4 = (char *)digits_of(in ? x->reported : x->case_out);
         return q;
-    } else if (!strcmp(call, "list_events")) {
+    } else if (!strcmp(call_name, "list_events")) {
         return rq_list_events(0, node, 0, NULL);
-    } else if (!strcmp(call, "list_orders")) {
+    } else if (!strcmp(call_name, "list_orders")) {
         if (x->role == D)
             return rq_list_orders(in ? "police" : "urban", NULL, 0, 0);
         return rq_list_orders(NULL, ticket, 0, 0);
-    } else if (!strcmp(call, "check_in") || !strcmp(call, "feedback") || !strcmp(call, "return_order")) {
+    } else if (!strcmp(call_name, "check_in") || !strcmp(call_name, "feedback") || !strcmp(call_name, "return_order")) {
         return rq_order(r->call_case, in ? x->order_in : x->order_out, "why");
-    } else if (!strcmp(call, "list_nodes")) {
+    } else if (!strcmp(call_name, "list_nodes")) {
         SET(list_nodes, Whistle__V1__ListNodes, whistle__v1__list_nodes__init)->parent = (char *)node;
-    } else if (!strcmp(call, "list_departments")) {
+    } else if (!strcmp(call_name, "list_departments")) {
         SET(list_departments, Whistle__V1__ListDepartments, whistle__v1__list_departments__init);
-    } else if (!strcmp(call, "list_categories")) {
+    } else if (!strcmp(call_name, "list_categories")) {
         SET(list_categories, Whistle__V1__ListCategories, whistle__v1__list_categories__init);
-    } else if (!strcmp(call, "import_directory")) {
+    } else if (!strcmp(call_name, "import_directory")) {
         Whistle__V1__ImportDirectory *im = SET(import_directory, Whistle__V1__ImportDirectory,
                                                whistle__v1__import_directory__init);
         im->data.data = (uint8_t *)"code,name_zh\nzoo,动物园\n";
         im->data.len = strlen((const char *)im->data.data);
         im->last = true;
-    } else if (!strcmp(call, "export_directory")) {
+    } else if (!strcmp(call_name, "export_directory")) {
         SET(export_directory, Whistle__V1__ExportDirectory, whistle__v1__export_directory__init);
-    } else if (!strcmp(call, "add_node")) {
+    } else if (!strcmp(call_name, "add_node")) {
         Whistle__V1__AddNode *an = SET(add_node, Whistle__V1__AddNode, whistle__v1__add_node__init);
         an->node = NEW(Whistle__V1__Node, whistle__v1__node__init);
         an->node->code = "110105001009";
         an->node->parent = "110105001";
         an->node->kind = WHISTLE__V1__NODE_KIND__NODE_KIND_COMMUNITY;
         an->node->name_zh = "新";
-    } else if (!strcmp(call, "update_node")) {
+    } else if (!strcmp(call_name, "update_node")) {
         Whistle__V1__UpdateNode *u = SET(update_node, Whistle__V1__UpdateNode, whistle__v1__update_node__init);
         u->code = (char *)node;
         u->name_en = "renamed";
-    } else if (!strcmp(call, "move_node")) {
+    } else if (!strcmp(call_name, "move_node")) {
         Whistle__V1__MoveNode *m = SET(move_node, Whistle__V1__MoveNode, whistle__v1__move_node__init);
         m->code = GRID2;
         m->new_parent = JIXIANGLI;
-    } else if (!strcmp(call, "put_department")) {
+    } else if (!strcmp(call_name, "put_department")) {
         Whistle__V1__PutDepartment *p = SET(put_department, Whistle__V1__PutDepartment,
                                             whistle__v1__put_department__init);
         p->department = NEW(Whistle__V1__Department, whistle__v1__department__init);
         p->department->code = "zoo";
-    } else if (!strcmp(call, "put_category")) {
+    } else if (!strcmp(call_name, "put_category")) {
         Whistle__V1__PutCategory *p = SET(put_category, Whistle__V1__PutCategory, whistle__v1__put_category__init);
         p->category = NEW(Whistle__V1__Category, whistle__v1__category__init);
         p->category->code = "09";
-    } else if (!strcmp(call, "add_principal")) {
+    } else if (!strcmp(call_name, "add_principal")) {
         Whistle__V1__AddPrincipal *p = SET(add_principal, Whistle__V1__AddPrincipal, whistle__v1__add_principal__init);
         p->principal = NEW(Whistle__V1__Principal, whistle__v1__principal__init);
         p->principal->name = "newcomer";
         p->principal->role = WHISTLE__V1__ROLE__ROLE_KIOSK;
         p->principal->scope = YONGANLI;
-    } else if (!strcmp(call, "update_principal")) {
+    } else if (!strcmp(call_name, "update_principal")) {
         Whistle__V1__UpdatePrincipal *u = SET(update_principal, Whistle__V1__UpdatePrincipal,
                                               whistle__v1__update_principal__init);
         u->name = "gw-2";
         u->disable = true;
-    } else if (!strcmp(call, "list_principals")) {
+    } else if (!strcmp(call_name, "list_principals")) {
         SET(list_principals, Whistle__V1__ListPrincipals, whistle__v1__list_principals__init);
-    } else if (!strcmp(call, "reload_crl")) {
+    } else if (!strcmp(call_name, "reload_crl")) {
         SET(reload_crl, Whistle__V1__ReloadCrl, whistle__v1__reload_crl__init);
-    } else if (!strcmp(call, "server_stats")) {
+    } else if (!strcmp(call_name, "server_stats")) {
         SET(server_stats, Whistle__V1__ServerStats, whistle__v1__server_stats__init);
-    } else if (!strcmp(call, "query_audit")) {
+    } else if (!strcmp(call_name, "query_audit")) {
         SET(query_audit, Whistle__V1__QueryAudit, whistle__v1__query_audit__init);
-    } else if (!strcmp(call, "propose_departments")) {
+    } else if (!strcmp(call_name, "propose_departments")) {
         SET(propose_departments, Whistle__V1__ProposeDepartments, whistle__v1__propose_departments__init)->ticket =
             (char *)ticket;
-    } else if (!strcmp(call, "lookup_ticket")) {
+    } else if (!strcmp(call_name, "lookup_ticket")) {
         Whistle__V1__LookupTicket *l = SET(lookup_ticket, Whistle__V1__LookupTicket, whistle__v1__lookup_ticket__init);
         l->ticket = (char *)ticket;
         l->phone_last4 = (char *)digits_of(ticket);
-    } else if (!strcmp(call, "set_admission_list")) {
+    } else if (!strcmp(call_name, "set_admission_list")) {
         Whistle__V1__SetAdmissionList *s = SET(set_admission_list, Whistle__V1__SetAdmissionList,
                                                whistle__v1__set_admission_list__init);
         s->community = (char *)comm;
-    } else if (!strcmp(call, "get_admission_list")) {
+    } else if (!strcmp(call_name, "get_admission_list")) {
         SET(get_admission_list, Whistle__V1__GetAdmissionList, whistle__v1__get_admission_list__init)->community =
             (char *)comm;
-    } else if (!strcmp(call, "push_task")) {
+    } else if (!strcmp(call_name, "push_task")) {
         Whistle__V1__PushTask *p = SET(push_task, Whistle__V1__PushTask, whistle__v1__push_task__init);
         p->community = (char *)comm;
         p->kind = "survey";
         p->title = "survey";
         p->deadline_ms = T0 + 86400000LL * 30;
-    } else if (!strcmp(call, "list_tasks")) {
+    } else if (!strcmp(call_name, "list_tasks")) {
         SET(list_tasks, Whistle__V1__ListTasks, whistle__v1__list_tasks__init)->community = (char *)comm;
-    } else if (!strcmp(call, "complete_task")) {
+    } else if (!strcmp(call_name, "complete_task")) {
         SET(complete_task, Whistle__V1__CompleteTask, whistle__v1__complete_task__init)->task_id =
             in ? x->task_in : x->task_out;
-    } else if (!strcmp(call, "request_extension")) {
+    } else if (!strcmp(call_name, "request_extension")) {
         Whistle__V1__RequestExtension *e = SET(request_extension, Whistle__V1__RequestExtension,
                                                whistle__v1__request_extension__init);
         e->order_id = in ? x->order_in : x->order_out;
@@ -442,39 +442,39 @@ static Whistle__V1__Request *build(const char *call, const reach *x, bool in)
         e->extra->amount = 1;
         e->extra->unit = WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS;
         e->reason = "why";
-    } else if (!strcmp(call, "decide_extension")) {
+    } else if (!strcmp(call_name, "decide_extension")) {
         /* the operator's reach is the case's street: an order on a case of
          * the other street is outside it */
         Whistle__V1__DecideExtension *e = SET(decide_extension, Whistle__V1__DecideExtension,
                                               whistle__v1__decide_extension__init);
         e->order_id = in ? x->order_in : fx.co;
         e->approve = true;
-    } else if (!strcmp(call, "park")) {
+    } else if (!strcmp(call_name, "park")) {
         Whistle__V1__ParkEvent *p = SET(park, Whistle__V1__ParkEvent, whistle__v1__park_event__init);
         p->ticket = (char *)ticket;
         p->reason = "why";
-    } else if (!strcmp(call, "unpark")) {
+    } else if (!strcmp(call_name, "unpark")) {
         SET(unpark, Whistle__V1__UnparkEvent, whistle__v1__unpark_event__init)->ticket = (char *)ticket;
-    } else if (!strcmp(call, "reopen")) {
+    } else if (!strcmp(call_name, "reopen")) {
         Whistle__V1__ReopenEvent *p = SET(reopen, Whistle__V1__ReopenEvent, whistle__v1__reopen_event__init);
         p->ticket = (char *)ticket;
         p->reason = "why";
-    } else if (!strcmp(call, "merge")) {
+    } else if (!strcmp(call_name, "merge")) {
         Whistle__V1__MergeEvent *m = SET(merge, Whistle__V1__MergeEvent, whistle__v1__merge_event__init);
         m->ticket = (char *)ticket;
         m->into = (char *)ticket;
-    } else if (!strcmp(call, "report_stage")) {
+    } else if (!strcmp(call_name, "report_stage")) {
         Whistle__V1__ReportStage *p = SET(report_stage, Whistle__V1__ReportStage, whistle__v1__report_stage__init);
         p->order_id = in ? x->order_in : x->order_out;
         p->stage = 1;
-    } else if (!strcmp(call, "list_supervisions")) {
+    } else if (!strcmp(call_name, "list_supervisions")) {
         Whistle__V1__ListSupervisions *l = SET(list_supervisions, Whistle__V1__ListSupervisions,
                                                whistle__v1__list_supervisions__init);
         if (x->role == D)
             l->department = in ? "police" : "urban";
         else
             l->node = (char *)node;
-    } else if (!strcmp(call, "get_stats")) {
+    } else if (!strcmp(call_name, "get_stats")) {
         Whistle__V1__GetStats *g = SET(get_stats, Whistle__V1__GetStats, whistle__v1__get_stats__init);
         g->codes = arena_alloc(h_a, sizeof(char *));
         g->n_codes = 1;
@@ -485,12 +485,12 @@ static Whistle__V1__Request *build(const char *call, const reach *x, bool in)
             g->by = WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_GRID;
             g->codes[0] = (char *)node;
         }
-    } else if (!strcmp(call, "emergency_call")) {
+    } else if (!strcmp(call_name, "emergency_call")) {
         SET(emergency_call, Whistle__V1__EmergencyCall, whistle__v1__emergency_call__init)->node = (char *)node;
-    } else if (!strcmp(call, "list_services")) {
+    } else if (!strcmp(call_name, "list_services")) {
         SET(list_services, Whistle__V1__ListServices, whistle__v1__list_services__init);
     } else {
-        cr_assert_fail("the matrix cannot build a %s request: add it to build()", call);
+        cr_assert_fail("the matrix cannot build a %s request: add it to build()", call_name);
     }
     return r;
 }
@@ -514,9 +514,9 @@ static Whistle__V1__Response *run(const char *who, Whistle__V1__Request *req)
     case CALL(SUBSCRIBE):
         if (api_authorize(h_st, p, req, h_now, h_a, resp)) {
             if (req->call_case == CALL(SUBSCRIBE) && !stream_allowed(p, req->subscribe->stream))
-                api_status(resp, h_a, WHISTLE__V1__STATUS__CODE__PERMISSION_DENIED, "stream rule");
+                call_status(resp, h_a, WHISTLE__V1__STATUS__CODE__PERMISSION_DENIED, "stream rule");
             else
-                api_status(resp, h_a, WHISTLE__V1__STATUS__CODE__OK, "%s", "");
+                call_status(resp, h_a, WHISTLE__V1__STATUS__CODE__OK, "%s", "");
         }
         break;
     default:

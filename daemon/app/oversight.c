@@ -11,31 +11,6 @@
 
 #define CALL(x) WHISTLE__V1__REQUEST__CALL_##x
 
-/* The role gate is authz.c's table, which api.c applies before a call is
- * dispatched; this is the same gate for the functions that check again
- * where they load their target. */
-int oversight_role_allows(call *c, const char *target)
-{
-    int cc = authz_call_of(c->name);
-    if (cc && authz_role_may(cc, c->who->role))
-        return 0;
-    const authz_rule *r = authz_rule_for(cc);
-    return call_deny(c, target, "role %s may not %s (rule: %s)", role_name(c->who->role), c->name,
-                     r ? r->rule : "no rule lets anyone make this call");
-}
-
-int oversight_case_scope(call *c, const Whistle__V1__Event *ev)
-{
-    const Whistle__V1__Principal *w = c->who;
-    if (w->role == ROLE(ADMIN))
-        return 0;
-    if (w->role == ROLE(OPERATOR) && principal_covers(w, ev->node))
-        return 0;
-    return call_deny(c, ev->ticket, "case %s is at %s, outside your scope %s (rule: an operator acts on its street "
-                                    "only)",
-                     ev->ticket, ev->node, str0(w->scope));
-}
-
 bool oversight_read(call *c, const Whistle__V1__Request *req)
 {
     switch (req->call_case) {
