@@ -7,8 +7,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "guard.h"
 #include "api.h"
+#include "audit.h"
+#include "guard.h"
 #include "check.h"
 #include "config.h"
 #include "log.h"
@@ -198,11 +199,22 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
-    st->policy = &cfg.policy; /* before any thread uses the store */
-    guard_configure(st->lookups, cfg.lookup_failures, (int64_t)cfg.lookup_window * 1000);
+    /* What the layers above keep with the store, before any thread uses
+     * it (store.h). */
+    guard *lookups = guard_new(cfg.lookup_failures, (int64_t)cfg.lookup_window * 1000);
+    if (!lookups || audit_attach(st) < 0) {
+        fprintf(stderr, "whistled: out of memory at start-up\n");
+        guard_free(lookups);
+        store_close(st);
+        config_free(&cfg);
+        return 1;
+    }
+    st->policy = &cfg.policy;
+    st->lookups = lookups;
     if (*cfg.seed && api_seed(st, cfg.seed, now_ms(), err, sizeof err) < 0) {
         fprintf(stderr, "whistled: store.seed = %s: %s\n", cfg.seed, err);
         store_close(st);
+        guard_free(lookups);
         config_free(&cfg);
         return 1;
     }
@@ -225,6 +237,7 @@ int main(int argc, char **argv)
         server_free(&srv);
         uv_loop_close(&loop);
         store_close(st);
+        guard_free(lookups);
         config_free(&cfg);
         return 1;
     }
@@ -248,6 +261,7 @@ int main(int argc, char **argv)
     if (rc != 0)
         log_warn("loop closed with handles still open");
     store_close(st);
+    guard_free(lookups);
     log_info("stopped");
     config_free(&cfg);
     return 0;

@@ -55,6 +55,8 @@ void audit_queue_free(struct audit_queue *q)
 
 size_t audit_queue_len(struct audit_queue *q)
 {
+    if (!q)
+        return 0;
     pthread_mutex_lock(&q->mu);
     size_t n = q->n;
     pthread_mutex_unlock(&q->mu);
@@ -413,5 +415,39 @@ int audit_query(store *st, MDB_txn *txn, const char *principal, const char *targ
     *count = n;
     if (more && last)
         *next = hex_of(a, last, last_len);
+    return 0;
+}
+
+/* store_write_begin's hook: what was queued goes into the new transaction
+ * (audit_flush_denials nests it, so a failed flush spoils nothing else). */
+static void audit_on_write_begin(store *st, MDB_txn *txn)
+{
+    if (audit_queue_len(st->denials) > 0)
+        audit_flush_denials(st, txn);
+}
+
+/* store_close's hook: the denials still queued go to the log in one last
+ * transaction, then the queue goes. */
+static void audit_on_close(store *st)
+{
+    if (st->env && audit_queue_len(st->denials) > 0) {
+        MDB_txn *txn;
+        if (mdb_txn_begin(st->env, NULL, 0, &txn) == 0) {
+            audit_flush_denials(st, txn);
+            if (mdb_txn_commit(txn))
+                fprintf(stderr, "whistled: store: could not write the last audited denials\n");
+        }
+    }
+    audit_queue_free(st->denials);
+    st->denials = NULL;
+}
+
+int audit_attach(store *st)
+{
+    st->denials = audit_queue_new();
+    if (!st->denials)
+        return -ENOMEM;
+    st->on_write_begin = audit_on_write_begin;
+    st->on_close = audit_on_close;
     return 0;
 }

@@ -60,7 +60,12 @@ int audit_query(store *st, MDB_txn *txn, const char *principal, const char *targ
                 int64_t to_ms, const char *cursor, size_t max, arena *a, Whistled__AuditRecord ***out,
                 size_t *count, char **next);
 
-/* The queue itself (store.c owns one). */
+/* Gives an open store its queue of denials, written at store_close if
+ * still queued then. Call once, right after store_open, before any thread
+ * uses the store; 0 or -ENOMEM. */
+int audit_attach(store *st);
+
+/* The queue itself (audit_attach makes the store's). */
 struct audit_queue;
 struct audit_queue *audit_queue_new(void);
 void audit_queue_free(struct audit_queue *q);

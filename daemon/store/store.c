@@ -1,5 +1,4 @@
 /* store.c: see store.h. */
-#include "guard.h"
 #include "store.h"
 
 #include <errno.h>
@@ -11,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "audit.h"
 #include "whistle/v1/whistle.pb-c.h"
 
 #define DEFAULT_MAP ((size_t)64 << 20)
@@ -157,8 +155,6 @@ int store_open(store **out, const char *dir, const store_opts *opts, char *err, 
     pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     pthread_rwlock_init(&st->map_lock, &ra);
     pthread_rwlockattr_destroy(&ra);
-    st->denials = audit_queue_new();
-    st->lookups = guard_new(GUARD_DEFAULT_MAX, GUARD_DEFAULT_WINDOW_MS);
 
     /* full: the writer, not LMDB, puts each commit's meta page on disk
      * before anything of it is acknowledged (writer.c), so that under load
@@ -223,14 +219,8 @@ void store_close(store *st)
 {
     if (!st)
         return;
-    if (st->env && st->denials && audit_queue_len(st->denials) > 0) {
-        MDB_txn *txn;
-        if (mdb_txn_begin(st->env, NULL, 0, &txn) == 0) {
-            audit_flush_denials(st, txn);
-            if (mdb_txn_commit(txn))
-                fprintf(stderr, "whistled: store: could not write the last audited denials\n");
-        }
-    }
+    if (st->on_close)
+        st->on_close(st);
     if (st->rtxn_live)
         pthread_rwlock_unlock(&st->map_lock);
     if (st->rtxn)
@@ -241,8 +231,6 @@ void store_close(store *st)
         fprintf(stderr, "whistled: store: the last flush to disk failed\n");
     if (st->env)
         mdb_env_close(st->env);
-    audit_queue_free(st->denials);
-    guard_free(st->lookups);
     pthread_rwlock_destroy(&st->map_lock);
     free(st->dir);
     free(st);
@@ -357,8 +345,8 @@ int store_write_begin(store *st, MDB_txn **out)
         *out = NULL;
         return rc;
     }
-    if (audit_queue_len(st->denials) > 0)
-        audit_flush_denials(st, *out);
+    if (st->on_write_begin)
+        st->on_write_begin(st, *out);
     return 0;
 }
 

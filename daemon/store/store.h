@@ -75,9 +75,6 @@ typedef struct store {
     MDB_dbi audit_by_time, audit_by_principal, audit_by_target, admission, tasks, task_by_comm, task_by_dept;
     MDB_dbi deadlines, supervisions, stats;
     MDB_dbi service_classes, services;
-    /* The deadline policy and working calendar (calendar.h), set once at
-     * start before any thread uses the store; NULL: the defaults. */
-    const struct deadline_policy *policy;
     /* loop thread's cached read transaction (MDB_NOTLS, reset/renew) */
     MDB_txn *rtxn;
     bool rtxn_live;
@@ -85,13 +82,25 @@ typedef struct store {
      * and exclusively while the writer grows the map: mdb_env_set_mapsize
      * remaps the file, which would pull the pages from under a reader. */
     pthread_rwlock_t map_lock;
-    /* Denials waiting to be written to the audit log (audit.c): they are
-     * noticed on the loop thread or inside a call that is rolled back, so
-     * the next write transaction writes them. */
+    /* What the layers above keep with the store, set once at start before
+     * any thread uses it; store.c never looks inside (the store layer
+     * calls nothing above it):
+     * - policy: the deadline policy and working calendar (calendar.h);
+     *   NULL: the defaults;
+     * - denials: the denials and reads waiting for the audit log, noticed
+     *   on the loop thread or inside a call that is rolled back, so the
+     *   next write transaction writes them (audit.h, audit_attach);
+     * - lookups: failed ticket look-ups per principal (guard.h); NULL: no
+     *   limit (main.c sets it from the config's [kiosk] limits). */
+    const struct deadline_policy *policy;
     struct audit_queue *denials;
-    /* Failed ticket look-ups per kiosk (guard.h); the defaults until
-     * main.c applies the config's [kiosk] limits. */
     struct guard *lookups;
+    /* Hooks of the layer above (audit_attach sets both): on_write_begin
+     * runs in every write transaction store_write_begin opens, first (it
+     * writes the queued denials); on_close runs first in store_close, while
+     * the environment is still open (the last denials, then the queue goes). */
+    void (*on_write_begin)(struct store *st, MDB_txn *txn);
+    void (*on_close)(struct store *st);
     char *dir;
 } store;
 
@@ -113,8 +122,8 @@ void store_read_end(store *st);
  * batch. So every read transaction in the process must go through
  * store_read_begin/end or hold map_lock shared, and so must anything that
  * reads the map behind LMDB's back (mdb_env_copy2 for a backup takes its
- * own read transaction: hold map_lock shared around it). It then writes the
- * denials queued for the audit log into the new transaction. */
+ * own read transaction: hold map_lock shared around it). It then runs
+ * on_write_begin (the audit layer writes its queued denials there). */
 int store_write_begin(store *st, MDB_txn **out);
 
 /* Grows the map now (to at least min_size, doubling, capped at map_max),

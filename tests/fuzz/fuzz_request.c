@@ -42,7 +42,7 @@ static void open_store(void)
     store_opts o = {0};
     o.sync = STORE_SYNC_NONE;
     char err[512];
-    if (store_open(&st, dir, &o, err, sizeof err) != 0 ||
+    if (store_open(&st, dir, &o, err, sizeof err) != 0 || audit_attach(st) != 0 ||
         api_seed(st, WHISTLE_SOURCE_DIR "/conf/demo-city.json", NOW_MS, err, sizeof err) != 0) {
         fprintf(stderr, "fuzz setup: %s\n", err);
         abort();

@@ -51,6 +51,7 @@ static void h_open_opts(const store_opts *o)
     char err[512] = "";
     int rc = store_open(&h_st, h_dir, o, err, sizeof err);
     cr_assert_eq(rc, 0, "store_open: %s", err);
+    cr_assert_eq(audit_attach(h_st), 0);
 }
 
 /* A fresh store, empty. */
