@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "authz.h"
 #include "directory.h"
+#include "dirio.h"
 #include "admin.h"
 #include "dispatch.h"
 #include "call.h"
@@ -91,7 +92,7 @@ Whistle__V1__Principal *api_principal(store *st, MDB_txn *txn, const char *name,
 
 int api_seed(store *st, const char *path, int64_t now_ms, char *err, size_t errlen)
 {
-    return directory_seed(st, path, now_ms, err, errlen);
+    return dirio_seed(st, path, now_ms, err, errlen);
 }
 
 /* The role gate (authz.h), before anything is loaded: a refusal is

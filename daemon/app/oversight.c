@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "authz.h"
-#include "deadline.h"
+#include "extension.h"
 #include "exception.h"
 #include "stats.h"
 #include "supervision.h"

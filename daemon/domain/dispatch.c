@@ -7,89 +7,17 @@
 #include <string.h>
 
 #include "audit.h"
-#include "deadline.h"
+#include "deadline_rows.h"
+#include "order_record.h"
 #include "directory.h"
 
 #define OS(s) WHISTLE__V1__ORDER_STATE__ORDER_STATE_##s
 #define ES(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
 #define MAX_DEPARTMENTS 32
 
-static const char *const order_state_names[] = {"unspecified", "pending", "checked_in", "done", "returned"};
-
-const char *dispatch_order_state_name(Whistle__V1__OrderState s)
-{
-    return (size_t)s < sizeof order_state_names / sizeof *order_state_names ? order_state_names[s] : "unknown";
-}
-
 static bool active(const Whistle__V1__Order *o)
 {
     return o->state == OS(PENDING) || o->state == OS(CHECKED_IN) || o->state == OS(DONE);
-}
-
-/* ------------------------------------------------------------ records */
-
-Whistle__V1__Order *dispatch_order_get(call *c, uint64_t id)
-{
-    uint8_t key[8];
-    store_be64(key, id);
-    void *o = NULL;
-    store_get(c->txn, c->st->orders, key, sizeof key, &whistle__v1__order__descriptor, c->a, &o);
-    return o;
-}
-
-static char *order_target(call *c, uint64_t id) { return arena_printf(c->a, "order:%llu", (unsigned long long)id); }
-
-int dispatch_order_save(call *c, Whistle__V1__Order *o, const void *before, size_t blen)
-{
-    uint8_t key[8];
-    store_be64(key, o->id);
-    /* deadline rows, statistics and supervision follow the record */
-    if (deadline_order_saving(c, o))
-        return -1;
-    int rc = store_put(c->txn, c->st->orders, key, sizeof key, &o->base);
-    if (!rc && !before) {
-        size_t dl = strlen(o->department);
-        uint8_t *dk = arena_alloc(c->a, dl + 9);
-        memcpy(dk, o->department, dl);
-        dk[dl] = '/';
-        memcpy(dk + dl + 1, key, 8);
-        MDB_val k = {dl + 9, dk}, v = {0, ""};
-        rc = mdb_put(c->txn, c->st->ord_by_dept, &k, &v, 0);
-    }
-    if (!rc)
-        rc = audit_append(c->st, c->txn, c->now, c->who->name, c->name, order_target(c, o->id), before, blen,
-                          &o->base);
-    return rc ? call_store_fail(c, rc, "saving the order") : 0;
-}
-
-int dispatch_order_load(call *c, uint64_t id, Whistle__V1__Order **out, void **bytes, size_t *len)
-{
-    *out = NULL;
-    if (id == 0)
-        return call_fail(c, CODE(INVALID_ARGUMENT), "order_id is required for %s", c->name);
-    uint8_t key[8];
-    store_be64(key, id);
-    int rc = store_get_bytes(c->txn, c->st->orders, key, sizeof key, c->a, bytes, len);
-    if (rc == MDB_NOTFOUND)
-        return call_fail(c, CODE(NOT_FOUND), "no order %llu", (unsigned long long)id);
-    if (rc)
-        return call_store_fail(c, rc, "reading the order");
-    *out = whistle__v1__order__unpack(arena_allocator(c->a), *len, *bytes);
-    if (!*out)
-        return call_store_fail(c, MDB_CORRUPTED, "reading the order");
-    return 0;
-}
-
-bool dispatch_case_has_dept(call *c, const Whistle__V1__Event *ev, const char *dept)
-{
-    if (!dept || !*dept)
-        return false;
-    for (size_t i = 0; i < ev->n_order_ids; i++) {
-        Whistle__V1__Order *o = dispatch_order_get(c, ev->order_ids[i]);
-        if (o && strcmp(str0(o->department), dept) == 0)
-            return true;
-    }
-    return false;
 }
 
 /* The order as a department reads it in a push: the case's contact is not
@@ -154,7 +82,7 @@ void dispatch_whistle(call *c, const Whistle__V1__WhistleEvent *req)
     for (size_t i = 0; i < ev->n_order_ids; i++) {
         void *b;
         size_t l;
-        if (dispatch_order_load(c, ev->order_ids[i], &old[i], &b, &l))
+        if (order_load(c, ev->order_ids[i], &old[i], &b, &l))
             return;
         old_bytes[i] = b;
         old_len[i] = l;
@@ -192,7 +120,7 @@ void dispatch_whistle(call *c, const Whistle__V1__WhistleEvent *req)
     for (size_t i = 0; i < ev->n_order_ids; i++) {
         if (old[i]->lead && active(old[i]) && strcmp(old[i]->department, lead) != 0) {
             old[i]->lead = false;
-            if (dispatch_order_save(c, old[i], old_bytes[i], old_len[i]))
+            if (order_save(c, old[i], old_bytes[i], old_len[i]))
                 return;
         }
     }
@@ -229,7 +157,7 @@ void dispatch_whistle(call *c, const Whistle__V1__WhistleEvent *req)
         o->description = ev->description;
         o->priority = ev->priority;
         o->created_ms = c->now;
-        if (deadline_order_init(c, ev, o) || dispatch_order_save(c, o, NULL, 0))
+        if (deadline_order_init(c, ev, o) || order_save(c, o, NULL, 0))
             return;
         orders[j] = o;
         ids[ev->n_order_ids + j] = id;
@@ -290,7 +218,7 @@ void dispatch_propose(call *c, const Whistle__V1__ProposeDepartments *req)
     for (size_t i = 0; i < k->n_departments; i++) {
         bool busy = false;
         for (size_t j = 0; ev && j < ev->n_order_ids && !busy; j++) {
-            Whistle__V1__Order *o = dispatch_order_get(c, ev->order_ids[j]);
+            Whistle__V1__Order *o = order_get(c, ev->order_ids[j]);
             busy = o && active(o) && strcmp(o->department, k->departments[i]) == 0;
         }
         if (!busy)
@@ -317,10 +245,10 @@ static const char *order_allowed(const Whistle__V1__Order *o)
 
 /* Loads the order and its case for an order action, with every check that
  * does not depend on the action's own state rule. */
-static int order_begin(call *c, uint64_t id, Whistle__V1__Order **o, void **ob, size_t *ol,
+int dispatch_order_begin(call *c, uint64_t id, Whistle__V1__Order **o, void **ob, size_t *ol,
                        Whistle__V1__Event **ev, event_snap *snap)
 {
-    if (authz_check(c, order_target(c, id)) || dispatch_order_load(c, id, o, ob, ol))
+    if (authz_check(c, order_target(c, id)) || order_load(c, id, o, ob, ol))
         return -1;
     if (c->who->role != ROLE(ADMIN) && strcmp((*o)->department, str0(c->who->department)) != 0)
         return call_deny(c, order_target(c, id),
@@ -336,10 +264,10 @@ static int order_begin(call *c, uint64_t id, Whistle__V1__Order **o, void **ob, 
     return 0;
 }
 
-static int order_wrong_state(call *c, const Whistle__V1__Order *o, const char *needs)
+int dispatch_order_wrong_state(call *c, const Whistle__V1__Order *o, const char *needs)
 {
     return call_fail(c, CODE(FAILED_PRECONDITION), "order %llu is %s; %s needs %s. Allowed now: %s",
-                     (unsigned long long)o->id, dispatch_order_state_name(o->state), c->name, needs,
+                     (unsigned long long)o->id, order_state_name(o->state), c->name, needs,
                      order_allowed(o));
 }
 
@@ -350,7 +278,7 @@ static bool all_done(call *c, const Whistle__V1__Event *ev, const Whistle__V1__O
     size_t done = 0;
     for (size_t i = 0; i < ev->n_order_ids; i++) {
         const Whistle__V1__Order *o =
-            ev->order_ids[i] == changed->id ? changed : dispatch_order_get(c, ev->order_ids[i]);
+            ev->order_ids[i] == changed->id ? changed : order_get(c, ev->order_ids[i]);
         if (!o)
             return false;
         if (o->state == OS(DONE))
@@ -371,7 +299,7 @@ static void order_finish(call *c, Whistle__V1__Order *o, const void *ob, size_t 
         event_timeline(c, ev, "resolved", "every department has fed back", 0, NULL);
         resolved = true;
     }
-    if (dispatch_order_save(c, o, ob, ol) || event_save(c, ev, snap) || push_dept(c, ev, o, c->name) ||
+    if (order_save(c, o, ob, ol) || event_save(c, ev, snap) || push_dept(c, ev, o, c->name) ||
         event_push(c, ev, c->name, o))
         return;
     if (resolved && event_push(c, ev, "resolved", NULL))
@@ -387,10 +315,10 @@ void dispatch_check_in(call *c, const Whistle__V1__CheckIn *req)
     event_snap snap;
     void *ob;
     size_t ol;
-    if (order_begin(c, req->order_id, &o, &ob, &ol, &ev, &snap) || check_text(c, "note", req->note, NOTE_MAX, false))
+    if (dispatch_order_begin(c, req->order_id, &o, &ob, &ol, &ev, &snap) || check_text(c, "note", req->note, NOTE_MAX, false))
         return;
     if (o->state != OS(PENDING)) {
-        order_wrong_state(c, o, "pending");
+        dispatch_order_wrong_state(c, o, "pending");
         return;
     }
     o->state = OS(CHECKED_IN);
@@ -405,11 +333,11 @@ void dispatch_feedback(call *c, const Whistle__V1__Feedback *req)
     event_snap snap;
     void *ob;
     size_t ol;
-    if (order_begin(c, req->order_id, &o, &ob, &ol, &ev, &snap) ||
+    if (dispatch_order_begin(c, req->order_id, &o, &ob, &ol, &ev, &snap) ||
         check_text(c, "text", req->text, FEEDBACK_MAX, true))
         return;
     if (o->state != OS(CHECKED_IN)) {
-        order_wrong_state(c, o, "checked_in");
+        dispatch_order_wrong_state(c, o, "checked_in");
         return;
     }
     o->state = OS(DONE);
@@ -425,11 +353,11 @@ void dispatch_return(call *c, const Whistle__V1__ReturnOrder *req)
     event_snap snap;
     void *ob;
     size_t ol;
-    if (order_begin(c, req->order_id, &o, &ob, &ol, &ev, &snap) ||
+    if (dispatch_order_begin(c, req->order_id, &o, &ob, &ol, &ev, &snap) ||
         check_text(c, "reason", req->reason, NOTE_MAX, true))
         return;
     if (o->state != OS(PENDING) && o->state != OS(CHECKED_IN)) {
-        order_wrong_state(c, o, "pending or checked_in");
+        dispatch_order_wrong_state(c, o, "pending or checked_in");
         return;
     }
     o->state = OS(RETURNED);
@@ -446,7 +374,7 @@ int dispatch_rework_as(call *c, const Whistle__V1__Event *ev, const char *action
         Whistle__V1__Order *o;
         void *ob;
         size_t ol;
-        if (dispatch_order_load(c, ev->order_ids[i], &o, &ob, &ol))
+        if (order_load(c, ev->order_ids[i], &o, &ob, &ol))
             return -1;
         if (o->state != OS(DONE))
             continue;
@@ -454,7 +382,7 @@ int dispatch_rework_as(call *c, const Whistle__V1__Event *ev, const char *action
         o->done_ms = 0;
         o->rework_count++;
         deadline_order_restart(c, o);
-        if (dispatch_order_save(c, o, ob, ol) || push_dept(c, ev, o, action))
+        if (order_save(c, o, ob, ol) || push_dept(c, ev, o, action))
             return -1;
     }
     return 0;
@@ -536,7 +464,7 @@ void dispatch_list_orders(call *c, const Whistle__V1__ListOrders *req)
         for (size_t i = 0; i < ev->n_order_ids && !more; i++) {
             if (ev->order_ids[i] <= req->after_id)
                 continue;
-            Whistle__V1__Order *o = dispatch_order_get(c, ev->order_ids[i]);
+            Whistle__V1__Order *o = order_get(c, ev->order_ids[i]);
             if (o && order_matches(&f, o))
                 more = page_add(c, &out, limit, o);
         }
@@ -560,7 +488,7 @@ void dispatch_list_orders(call *c, const Whistle__V1__ListOrders *req)
             uint64_t id = store_get_be64((uint8_t *)k.mv_data + dl + 1);
             if (id <= req->after_id)
                 continue;
-            Whistle__V1__Order *o = dispatch_order_get(c, id);
+            Whistle__V1__Order *o = order_get(c, id);
             if (o && order_matches(&f, o))
                 more = page_add(c, &out, limit, o);
         }

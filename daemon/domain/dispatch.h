@@ -7,7 +7,8 @@
 #ifndef WHISTLED_DISPATCH_H
 #define WHISTLED_DISPATCH_H
 
-#include "event.h"
+#include "call.h"
+#include "event_record.h"
 
 void dispatch_whistle(call *c, const Whistle__V1__WhistleEvent *req);
 void dispatch_list_orders(call *c, const Whistle__V1__ListOrders *req);
@@ -24,16 +25,14 @@ int dispatch_rework(call *c, const Whistle__V1__Event *ev);
  * rework_count + 1 and a fresh resolve deadline. */
 int dispatch_rework_as(call *c, const Whistle__V1__Event *ev, const char *action);
 
-/* Loads an order with its packed bytes (the audit's "before"); -1 with the
- * status set. Stores an order (before NULL: new) through the deadline and
- * statistics hooks, with its audit record and, when new, its index row. */
-int dispatch_order_load(call *c, uint64_t id, Whistle__V1__Order **out, void **bytes, size_t *len);
-int dispatch_order_save(call *c, Whistle__V1__Order *o, const void *before, size_t blen);
-
-/* Whether one of the case's orders belongs to the department. */
-bool dispatch_case_has_dept(call *c, const Whistle__V1__Event *ev, const char *dept);
-
-Whistle__V1__Order *dispatch_order_get(call *c, uint64_t id);
-const char *dispatch_order_state_name(Whistle__V1__OrderState s);
+/* Loads an order and its case for a department's action on it: the role
+ * gate, the order, that it is the caller's department's (or the caller an
+ * admin), and its case (DATA_LOSS when the order names a missing case).
+ * 0, or -1 with the status set. */
+int dispatch_order_begin(call *c, uint64_t id, Whistle__V1__Order **o, void **ob, size_t *ol,
+                         Whistle__V1__Event **ev, event_snap *snap);
+/* FAILED_PRECONDITION: "order 7 is done; check_in needs pending. Allowed
+ * now: ...". Returns -1. */
+int dispatch_order_wrong_state(call *c, const Whistle__V1__Order *o, const char *needs);
 
 #endif

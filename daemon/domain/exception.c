@@ -4,51 +4,19 @@
 
 #include <string.h>
 
-#include "deadline.h"
+#include "deadline_rows.h"
 #include "directory.h"
 #include "dispatch.h"
 #include "event.h"
+#include "order_record.h"
 #include "authz.h"
 
 #define ES(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
 #define MAX_FOLLOWERS 200
 
-bool exception_is_follower(const Whistle__V1__Event *ev, const char *name)
-{
-    for (size_t i = 0; name && *name && i < ev->n_followers; i++)
-        if (strcmp(str0(ev->followers[i]), name) == 0)
-            return true;
-    return false;
-}
-
-int exception_push_followers(call *c, const Whistle__V1__Event *ev, const char *action,
-                             const Whistle__V1__Order *order)
-{
-    for (size_t i = 0; i < ev->n_followers; i++) {
-        const char *f = str0(ev->followers[i]);
-        if (!*f || strcmp(f, str0(ev->reporter)) == 0)
-            continue;
-        Whistle__V1__Principal *p = directory_principal_get(c->st, c->txn, f, c->a);
-        if (!p)
-            continue;
-        switch (p->role) {
-        case ROLE(GRID_WORKER): /* not a kiosk: see reporter_stream_ex in event.c */
-        case ROLE(COMMUNITY):
-        case ROLE(INTEGRATION):
-        case ROLE(SENSOR):
-            if (event_push_to(c, arena_printf(c->a, "principal:%s", f), ev, false, action, order))
-                return -1;
-            break;
-        default:
-            break;
-        }
-    }
-    return 0;
-}
-
 static void add_follower(call *c, Whistle__V1__Event *ev, const char *name)
 {
-    if (!name || !*name || strcmp(name, str0(ev->reporter)) == 0 || exception_is_follower(ev, name) ||
+    if (!name || !*name || strcmp(name, str0(ev->reporter)) == 0 || event_is_follower(ev, name) ||
         ev->n_followers >= MAX_FOLLOWERS)
         return;
     char **v = arena_alloc(c->a, (ev->n_followers + 1) * sizeof *v);
@@ -59,20 +27,12 @@ static void add_follower(call *c, Whistle__V1__Event *ev, const char *name)
 }
 
 /* Loads a case for an operator's change (role, existence, scope). */
-static Whistle__V1__Event *case_for_operator(call *c, const char *ticket, event_snap *snap)
-{
-    Whistle__V1__Event *ev;
-    if (authz_check(c, str0(ticket)) || event_load(c, ticket, &ev, snap) || authz_operator_case(c, ev))
-        return NULL;
-    return ev;
-}
-
 /* ------------------------------------------------------------ merge */
 
 void exception_merge(call *c, const Whistle__V1__MergeEvent *req)
 {
     event_snap ds, is;
-    Whistle__V1__Event *dup = case_for_operator(c, req->ticket, &ds);
+    Whistle__V1__Event *dup = event_load_for_operator(c, req->ticket, &ds);
     if (!dup || check_text(c, "note", req->note, NOTE_MAX, false))
         return;
     if (!*str0(req->into)) {
@@ -148,7 +108,7 @@ void exception_merge(call *c, const Whistle__V1__MergeEvent *req)
 void exception_reopen(call *c, const Whistle__V1__ReopenEvent *req)
 {
     event_snap snap;
-    Whistle__V1__Event *ev = case_for_operator(c, req->ticket, &snap);
+    Whistle__V1__Event *ev = event_load_for_operator(c, req->ticket, &snap);
     if (!ev || check_text(c, "reason", req->reason, NOTE_MAX, true))
         return;
     if (ev->state != ES(CLOSED)) {

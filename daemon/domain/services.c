@@ -5,14 +5,6 @@
 
 #include "directory.h"
 
-static bool digits_n(const char *s, size_t n)
-{
-    return s && strlen(s) == n && digits_ok(s, n);
-}
-
-bool services_class_code_ok(const char *s) { return digits_n(s, 2); }
-bool services_item_code_ok(const char *s) { return digits_n(s, 4); }
-
 Whistle__V1__ServiceClass *services_class_get(store *st, MDB_txn *txn, const char *code, arena *a)
 {
     return store_get_named(txn, st->service_classes, code, &whistle__v1__service_class__descriptor, a);
@@ -43,7 +35,7 @@ static const char *quoted(arena *a, const char *s)
 void services_list(call *c, const Whistle__V1__ListServices *req)
 {
     const char *want = str0(req->class_code);
-    if (*want && !services_class_code_ok(want)) {
+    if (*want && !directory_class_code_ok(want)) {
         call_fail(c, CODE(INVALID_ARGUMENT),
                   "class_code \"%s\" is not a service class code: 2 digits (01..99), or empty for the whole guide",
                   quoted(c->a, want));

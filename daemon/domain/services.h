@@ -12,10 +12,6 @@
 
 #include "call.h"
 
-/* Code shapes: a class is exactly 2 ASCII digits, an item exactly 4. */
-bool services_class_code_ok(const char *s);
-bool services_item_code_ok(const char *s);
-
 /* Lookups: NULL when absent (or on a store error). Records live in a. */
 Whistle__V1__ServiceClass *services_class_get(store *st, MDB_txn *txn, const char *code, arena *a);
 Whistle__V1__ServiceItem *services_item_get(store *st, MDB_txn *txn, const char *code, arena *a);

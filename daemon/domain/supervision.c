@@ -5,95 +5,17 @@
 #include <string.h>
 
 #include "audit.h"
-#include "calendar.h"
-#include "deadline.h"
-#include "directory.h"
-#include "dispatch.h"
-#include "event.h"
 #include "authz.h"
+#include "calendar.h"
+#include "deadline_rows.h"
+#include "directory.h"
+#include "event_record.h"
+#include "order_record.h"
+#include "supervision_record.h"
 
 #define OS(s) WHISTLE__V1__ORDER_STATE__ORDER_STATE_##s
 #define ES(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
 #define MAX_SCAN 20000
-
-/* ------------------------------------------------------------ records */
-
-static Whistle__V1__Supervision *sup_load(call *c, uint64_t id, void **bytes, size_t *len)
-{
-    uint8_t key[8];
-    store_be64(key, id);
-    void *b;
-    size_t l;
-    if (!id || store_get_bytes(c->txn, c->st->supervisions, key, sizeof key, c->a, &b, &l))
-        return NULL;
-    if (bytes) {
-        *bytes = b;
-        *len = l;
-    }
-    return whistle__v1__supervision__unpack(arena_allocator(c->a), l, b);
-}
-
-static int sup_save(call *c, Whistle__V1__Supervision *s, const void *before, size_t blen)
-{
-    uint8_t key[8];
-    store_be64(key, s->id);
-    int rc = store_put(c->txn, c->st->supervisions, key, sizeof key, &s->base);
-    if (!rc)
-        rc = audit_append(c->st, c->txn, c->now, str0(c->who->name), c->name,
-                          arena_printf(c->a, "supervision:%llu", (unsigned long long)s->id), before, blen, &s->base);
-    return rc ? call_store_fail(c, rc, "saving the supervision record") : 0;
-}
-
-const char *supervision_district_of(call *c, const char *street)
-{
-    Whistle__V1__Node *n = directory_node_get(c->st, c->txn, street, c->a);
-    if (n && *str0(n->parent))
-        return n->parent;
-    return arena_strndup(c->a, str0(street), 6);
-}
-
-static Whistle__V1__Supervision *sup_new(call *c, const Whistle__V1__Event *ev)
-{
-    uint64_t id;
-    int rc = store_next_seq(c->txn, c->st, "supervision_seq", &id);
-    if (rc) {
-        call_store_fail(c, rc, "numbering the supervision record");
-        return NULL;
-    }
-    Whistle__V1__Supervision *s = arena_alloc(c->a, sizeof *s);
-    whistle__v1__supervision__init(s);
-    s->id = id;
-    s->ticket = ev->ticket;
-    s->street = ev->street;
-    s->district = (char *)supervision_district_of(c, ev->street);
-    s->node = ev->node;
-    s->level = 1;
-    s->open = true;
-    s->opened_ms = c->now;
-    return s;
-}
-
-static void sup_add_miss(call *c, Whistle__V1__Supervision *s, Whistle__V1__Miss *m)
-{
-    Whistle__V1__Miss **v = arena_alloc(c->a, (s->n_misses + 1) * sizeof *v);
-    if (s->n_misses)
-        memcpy(v, s->misses, s->n_misses * sizeof *v);
-    v[s->n_misses++] = m;
-    s->misses = v;
-}
-
-int supervision_close(call *c, uint64_t id, const char *reason)
-{
-    void *b;
-    size_t l;
-    Whistle__V1__Supervision *s = sup_load(c, id, &b, &l);
-    if (!s || !s->open)
-        return 0;
-    s->open = false;
-    s->closed_ms = c->now;
-    s->closed_reason = (char *)reason;
-    return sup_save(c, s, b, l);
-}
 
 /* ------------------------------------------------------------ alerts */
 
@@ -117,16 +39,6 @@ static int sup_push(call *c, const char *stream, const Whistle__V1__Event *ev, b
     p->supervision = (Whistle__V1__Supervision *)s;
     int rc = stream_append(c->st, c->txn, stream, c->now, p, c->touched);
     return rc ? call_store_fail(c, rc, "appending an alert") : 0;
-}
-
-static const char *when(call *c, int64_t ms)
-{
-    const calendar *cal = &deadline_policy_of(c->st)->cal;
-    int32_t day = calendar_day(cal, ms);
-    int y, m, d;
-    calendar_civil(day, &y, &m, &d);
-    int64_t into = ms - calendar_day_start(cal, day);
-    return arena_printf(c->a, "%04d-%02d-%02d %02d:%02d", y, m, d, (int)(into / 3600000), (int)(into / 60000 % 60));
 }
 
 static const char *ordinal(call *c, size_t n)
@@ -157,12 +69,12 @@ static bool applicable(const Whistle__V1__Order *o, int kind, uint32_t stage, in
 
 int supervision_order_miss(call *c, uint64_t order_id, int kind, uint32_t stage, int64_t due)
 {
-    if (!dispatch_order_get(c, order_id))
+    if (!order_get(c, order_id))
         return 0; /* gone: nothing to supervise */
     Whistle__V1__Order *o;
     void *ob;
     size_t ol;
-    if (dispatch_order_load(c, order_id, &o, &ob, &ol))
+    if (order_load(c, order_id, &o, &ob, &ol))
         return -1;
     if (!applicable(o, kind, stage, due))
         return 0;
@@ -218,9 +130,9 @@ int supervision_order_miss(call *c, uint64_t order_id, int kind, uint32_t stage,
 
     void *sb = NULL;
     size_t sl = 0;
-    Whistle__V1__Supervision *s = o->supervision_id ? sup_load(c, o->supervision_id, &sb, &sl) : NULL;
+    Whistle__V1__Supervision *s = o->supervision_id ? supervision_load(c, o->supervision_id, &sb, &sl) : NULL;
     if (!s || !s->open) {
-        s = sup_new(c, ev);
+        s = supervision_new(c, ev);
         if (!s)
             return -1;
         sb = NULL;
@@ -228,7 +140,7 @@ int supervision_order_miss(call *c, uint64_t order_id, int kind, uint32_t stage,
         s->order_id = o->id;
         s->department = o->department;
     }
-    sup_add_miss(c, s, m);
+    supervision_add_miss(c, s, m);
     bool escalate = s->level < 2 && (s->n_misses >= p->escalate_after ||
                                      o->kind == WHISTLE__V1__WHISTLE_KIND__WHISTLE_KIND_EMERGENCY);
     if (escalate) {
@@ -246,13 +158,13 @@ int supervision_order_miss(call *c, uint64_t order_id, int kind, uint32_t stage,
     }
     const char *action = escalate ? "escalate" : "overdue";
     event_timeline(c, ev, action,
-                   arena_printf(c->a, "missed its %s (due %s), %s miss; supervision #%llu%s%s", what, when(c, due),
+                   arena_printf(c->a, "missed its %s (due %s), %s miss; supervision #%llu%s%s", what, deadline_format(c, due),
                                 ordinal(c, s->n_misses), (unsigned long long)s->id,
                                 s->level >= 2 ? (escalate ? ", escalated to the district" : ", with the district")
                                               : "",
                                 last ? "; no further reminders" : ""),
                    o->id, o->department);
-    if (sup_save(c, s, sb, sl) || dispatch_order_save(c, o, ob, ol) || event_save(c, ev, &snap))
+    if (supervision_save(c, s, sb, sl) || order_save(c, o, ob, ol) || event_save(c, ev, &snap))
         return -1;
     if (sup_push(c, arena_printf(c->a, "street:%s", ev->street), ev, true, action, o, s) ||
         sup_push(c, arena_printf(c->a, "dept:%s", o->department), ev, false, action, o, s))
@@ -282,9 +194,9 @@ int supervision_case_due(call *c, const char *ticket, int64_t due)
     if (ev->state == ES(HANDLING)) {
         /* Handled locally: no orders watch it, so the case itself is
          * supervised. */
-        s = ev->supervision_id ? sup_load(c, ev->supervision_id, &sb, &sl) : NULL;
+        s = ev->supervision_id ? supervision_load(c, ev->supervision_id, &sb, &sl) : NULL;
         if (!s || !s->open) {
-            s = sup_new(c, ev);
+            s = supervision_new(c, ev);
             if (!s)
                 return -1;
             sb = NULL;
@@ -296,17 +208,17 @@ int supervision_case_due(call *c, const char *ticket, int64_t due)
         m->kind = (char *)"case";
         m->due_ms = due;
         m->at_ms = c->now;
-        sup_add_miss(c, s, m);
+        supervision_add_miss(c, s, m);
         ev->supervision_id = s->id;
     }
     const char *note =
         ev->state == ES(HANDLING)
-            ? arena_printf(c->a, "passed its due time (%s) while handled by %s; supervision #%llu", when(c, due),
+            ? arena_printf(c->a, "passed its due time (%s) while handled by %s; supervision #%llu", deadline_format(c, due),
                            str0(ev->assignee), (unsigned long long)(s ? s->id : 0))
-        : ev->state == ES(WHISTLED) ? arena_printf(c->a, "passed its due time (%s)", when(c, due))
-                                    : arena_printf(c->a, "passed its due time (%s) before it was closed", when(c, due));
+        : ev->state == ES(WHISTLED) ? arena_printf(c->a, "passed its due time (%s)", deadline_format(c, due))
+                                    : arena_printf(c->a, "passed its due time (%s) before it was closed", deadline_format(c, due));
     event_timeline(c, ev, "overdue", note, 0, NULL);
-    if ((s && sup_save(c, s, sb, sl)) || event_save(c, ev, &snap))
+    if ((s && supervision_save(c, s, sb, sl)) || event_save(c, ev, &snap))
         return -1;
     /* A whistled case's orders raise their own alerts; otherwise the street
      * hears of it here (and the worker, for a local case). */

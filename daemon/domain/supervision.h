@@ -26,14 +26,8 @@
 int supervision_order_miss(call *c, uint64_t order_id, int kind, uint32_t stage, int64_t due);
 /* A case's own due time passed. Same returns. */
 int supervision_case_due(call *c, const char *ticket, int64_t due);
-/* Closes an open record (a closed or missing one: nothing to do). */
-int supervision_close(call *c, uint64_t id, const char *reason);
 
 /* The list call: admins; operators in their scope; departments their own. */
 void supervision_list(call *c, const Whistle__V1__ListSupervisions *req);
-
-/* The district a street belongs to (its parent node; the code's first six
- * digits when the tree does not say). */
-const char *supervision_district_of(call *c, const char *street);
 
 #endif

@@ -12,7 +12,7 @@
 #include "arena.h"
 #include "audit.h"
 #include "daemon/records.pb-c.h"
-#include "deadline.h"
+#include "sweep.h"
 #include "log.h"
 #include "reply.h"
 #include "whistle/frame.h"

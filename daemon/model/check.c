@@ -13,7 +13,7 @@
 
 #include "arena.h"
 #include "daemon/records.pb-c.h"
-#include "deadline.h"
+#include "deadline_rows.h"
 #include "store.h"
 #include "whistle/v1/whistle.pb-c.h"
 

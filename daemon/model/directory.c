@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "audit.h"
-#include "dirio.h"
 
 /* ------------------------------------------------------------ lookups */
 
@@ -311,6 +310,9 @@ const char *directory_kind_name(Whistle__V1__NodeKind k)
     return (size_t)k < sizeof kind_names / sizeof *kind_names ? kind_names[k] : "unknown";
 }
 
+bool directory_class_code_ok(const char *s) { return digits_ok(s, 2); }
+bool directory_service_code_ok(const char *s) { return digits_ok(s, 4); }
+
 const char *role_name(Whistle__V1__Role r)
 {
     return (size_t)r < sizeof role_names / sizeof *role_names ? role_names[r] : "unknown";
@@ -454,9 +456,3 @@ void directory_list_categories(call *c)
     c->resp->categories = list;
 }
 
-/* ------------------------------------------------------------ seed */
-
-int directory_seed(store *st, const char *path, int64_t now_ms, char *err, size_t errlen)
-{
-    return dirio_seed(st, path, now_ms, err, errlen);
-}

@@ -23,6 +23,10 @@ const char *directory_street_of(store *st, MDB_txn *txn, const char *code, arena
 bool directory_role_parse(const char *s, Whistle__V1__Role *out);
 bool directory_kind_parse(const char *s, Whistle__V1__NodeKind *out);
 const char *directory_kind_name(Whistle__V1__NodeKind k);
+/* Code shapes of the service catalogue: a class is exactly 2 ASCII
+ * digits, an item exactly 4 (the class's 2 + 2). */
+bool directory_class_code_ok(const char *s);
+bool directory_service_code_ok(const char *s);
 /* A role's name as the protocol and the files spell it ("grid_worker"). */
 const char *role_name(Whistle__V1__Role r);
 /* The digits of a code of each kind: 6 district, 9 street, 12 community,
@@ -63,7 +67,5 @@ void directory_list_categories(call *c);
  * in key order, into v (in c's arena). Returns 0 or an LMDB error. */
 int directory_scan(call *c, MDB_dbi dbi, const char *prefix, const ProtobufCMessageDescriptor *d, ptr_vec *v);
 
-/* The seed loader (api_seed calls it): see api.h. */
-int directory_seed(store *st, const char *path, int64_t now_ms, char *err, size_t errlen);
 
 #endif

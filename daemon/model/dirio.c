@@ -18,7 +18,6 @@
 #include "audit.h"
 #include "directory.h"
 #include "call.h"
-#include "services.h"
 
 #define T(x) WHISTLE__V1__DIRECTORY_TABLE__DIRECTORY_TABLE_##x
 #define NK(x) WHISTLE__V1__NODE_KIND__NODE_KIND_##x
@@ -1303,7 +1302,7 @@ static void sclasses_check(imp *m)
             r->skip = true;
             continue;
         }
-        if (!services_class_code_ok(fv(r, SC_CODE)))
+        if (!directory_class_code_ok(fv(r, SC_CODE)))
             bad(m, r, SC_CODE, "\"%s\": a service class code is 2 digits (01..99)", fv(r, SC_CODE));
         check_guide_text(m, r, SC_ZH, NAME_MAX_BYTES, false);
         check_guide_text(m, r, SC_EN, NAME_MAX_BYTES, false);
@@ -1371,7 +1370,7 @@ static void services_check(imp *m)
             continue;
         }
         const char *code = fv(r, S_CODE);
-        if (!services_item_code_ok(code)) {
+        if (!directory_service_code_ok(code)) {
             bad(m, r, S_CODE, "\"%s\": a service code is 4 digits, its class's 2 and 2 of its own (0101)", code);
             r->skip = true; /* its class cannot be told */
         }

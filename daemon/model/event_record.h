@@ -1,35 +1,15 @@
-/* event.h: the case (事件) and its closed loop.
- *
- *   report -> reported -file-> filed -assign-> handling -resolve-> resolved
- *                     -reject-> rejected (final)
- *   filed | handling | whistled -whistle-> whistled (orders: dispatch.c)
- *   whistled -(every non-returned order done)-> resolved
- *   resolved -verify pass-> verified -close-> closed -rate-> closed (rated)
- *   resolved -verify fail-> whistled (done orders back to checked_in)
- *                         | handling (a local case)
- *
- * Every change appends a timeline entry, rewrites the indexes and an audit
- * record in the call's transaction, and appends pushes (street feed, the
- * reporter's own stream, ...). */
-#ifndef WHISTLED_EVENT_H
-#define WHISTLED_EVENT_H
+/* event_record.h: a case (事件, an Event record) as stored, read and
+ * pushed: db "events" under its ticket, indexed by state and by node.
+ * Saving one brings everything derived from it in line in the same
+ * transaction (its version and times, its due time, the rating copied to
+ * its orders, the supervision it closes, the statistics, the deadline
+ * rows), moves its index rows and audits the change. The calls that change
+ * a case are domain/event.c's; this is what they and the other domain
+ * modules share. */
+#ifndef WHISTLED_EVENT_RECORD_H
+#define WHISTLED_EVENT_RECORD_H
 
 #include "call.h"
-
-/* The calls. Each fills c->resp. */
-void event_report(call *c, const Whistle__V1__ReportEvent *req);
-void event_get(call *c, const Whistle__V1__GetEvent *req);
-void event_list(call *c, const Whistle__V1__ListEvents *req);
-void event_file(call *c, const Whistle__V1__FileEvent *req);
-void event_reject(call *c, const Whistle__V1__RejectEvent *req);
-void event_assign(call *c, const Whistle__V1__AssignEvent *req);
-void event_resolve(call *c, const Whistle__V1__ResolveEvent *req);
-void event_verify(call *c, const Whistle__V1__VerifyEvent *req);
-void event_close(call *c, const Whistle__V1__CloseEvent *req);
-void event_rate(call *c, const Whistle__V1__RateEvent *req);
-void event_lookup(call *c, const Whistle__V1__LookupTicket *req);
-
-/* ---- shared with dispatch.c */
 
 /* The record as it was loaded: what the audit log calls "before", and the
  * state whose index row a save must move. */
@@ -53,6 +33,8 @@ void event_timeline(call *c, Whistle__V1__Event *ev, const char *action, const c
  * if not, the call is denied (status set, denial audited) and -1 returned. */
 int event_allow(call *c, const Whistle__V1__Event *ev);
 
+/* What may be done to a case in its state, for people: "file, reject". */
+const char *event_allowed_in(const Whistle__V1__Event *ev);
 /* FAILED_PRECONDITION: "case E... is filed; close needs verified. Allowed
  * now: assign, whistle". Returns -1. */
 int event_wrong_state(call *c, const Whistle__V1__Event *ev, const char *needs);
@@ -70,5 +52,21 @@ int event_push_to(call *c, const char *stream, const Whistle__V1__Event *ev, boo
  * admin, an operator or the reporter; the timeline dropped unless asked. */
 Whistle__V1__Event *event_for_reply(call *c, const Whistle__V1__Event *ev, bool with_timeline);
 void event_reply(call *c, const Whistle__V1__Event *ev);
+
+/* A case for an operator's change (the oversight calls): the role gate,
+ * the case, and the operator's street (authz_operator_case). NULL with the
+ * status set when refused or missing. */
+Whistle__V1__Event *event_load_for_operator(call *c, const char *ticket, event_snap *snap);
+
+/* The reporter's own stream ("principal:NAME") when its role follows the
+ * cases it reported (grid and community workers, integrations, sensors;
+ * not a kiosk), else NULL. */
+const char *event_reporter_stream(call *c, const Whistle__V1__Event *ev);
+
+/* Whether name follows the case (merged into it: exception.c). */
+bool event_is_follower(const Whistle__V1__Event *ev, const char *name);
+/* Pushes to the streams of the case's followers that follow their cases. */
+int event_push_followers(call *c, const Whistle__V1__Event *ev, const char *action,
+                         const Whistle__V1__Order *order);
 
 #endif

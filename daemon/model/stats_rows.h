@@ -1,4 +1,4 @@
-/* stats.h: counters for how the work is judged (DOMAIN §5,
+/* stats_rows.h: counters for how the work is judged (DOMAIN §5,
  * docs/statistics.md).
  *
  * Each case and each order contributes a fixed set of counters, computed
@@ -9,21 +9,21 @@
  * the department of an order) in the buckets of the day, ISO week and
  * month in which the case was reported (the order dispatched), in the same
  * transaction. So the counters always equal a recount from the records, and
- * a query reads buckets, never cases.
+ * a query (domain/stats.c) reads buckets, never cases.
  *
  * db "stats": key "<dim>:<code>|<bucket>|<metric>", value i64 BE, where dim
  * is dept, district, street, community or grid and bucket D2026-11-21,
  * W2026-W47 or M2026-11 (local dates on the working calendar's offset). */
-#ifndef WHISTLED_STATS_H
-#define WHISTLED_STATS_H
+#ifndef WHISTLED_STATS_ROWS_H
+#define WHISTLED_STATS_ROWS_H
 
 #include "call.h"
 
+/* The counters follow a record about to be stored (old: as stored, NULL
+ * for a new one). -1 with the status set. Called only by the records'
+ * save (event_record.c, order_record.c). */
 int stats_event_changed(call *c, const Whistle__V1__Event *old, const Whistle__V1__Event *ev);
 int stats_order_changed(call *c, const Whistle__V1__Order *old, const Whistle__V1__Order *o);
-
-/* The GetStats call. */
-void stats_get(call *c, const Whistle__V1__GetStats *req);
 
 /* For tests and tools: the metric names, in the order of the contribution
  * vectors, and the contributions themselves. */
@@ -32,6 +32,9 @@ extern const char *const stats_metric_names[STATS_METRICS];
 void stats_event_contribution(const Whistle__V1__Event *ev, int64_t out[STATS_METRICS]);
 /* dept: the department's dimension (adds the case's rating); else a place. */
 void stats_order_contribution(const Whistle__V1__Order *o, bool dept, int64_t out[STATS_METRICS]);
+/* The ISO 8601 week (1..53) of a day number (calendar.h), its ISO year in
+ * *iso_year. */
+int stats_iso_week(int32_t day, int *iso_year);
 /* The three bucket labels (D..., W..., M...) of a time. */
 void stats_buckets(const store *st, int64_t ms, char out[3][16]);
 

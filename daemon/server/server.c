@@ -15,7 +15,7 @@
 #include "api.h"
 #include "audit.h"
 #include "call.h"
-#include "deadline.h"
+#include "deadline_engine.h"
 #include "log.h"
 #include "reply.h"
 #include "whistle/names.h"

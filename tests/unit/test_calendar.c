@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "calendar.h"
-#include "stats.h"
+#include "stats_rows.h"
 
 #define UNIT(u) WHISTLE__V1__TIME_UNIT__TIME_UNIT_##u
 

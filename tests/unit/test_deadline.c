@@ -5,7 +5,8 @@
  * deadlines passed. Time is h_now, moved by hand. */
 #include "helpers.h"
 
-#include "deadline.h"
+#include "deadline_rows.h"
+#include "sweep.h"
 
 TestSuite(deadline, .init = h_setup, .fini = h_teardown);
 

@@ -6,7 +6,8 @@
 #include "helpers.h"
 
 #include "calendar.h"
-#include "deadline.h"
+#include "deadline_rows.h"
+#include "sweep.h"
 
 static deadline_policy policy;
 static void setup(void)

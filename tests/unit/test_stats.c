@@ -12,8 +12,9 @@
 
 #include <math.h>
 
-#include "deadline.h"
-#include "stats.h"
+#include "deadline_rows.h"
+#include "sweep.h"
+#include "stats_rows.h"
 
 #define ES(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
 #define OS(s) WHISTLE__V1__ORDER_STATE__ORDER_STATE_##s

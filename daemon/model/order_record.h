@@ -1,0 +1,26 @@
+/* order_record.h: a dispatch order (派单) as stored: db "orders" under its
+ * u64 BE id, indexed by department in "ord_by_dept". Saving one brings
+ * everything derived from it in line in the same transaction (its
+ * version, the supervision its leaving a pressed state closes, the
+ * statistics, the deadline rows) and audits the change. */
+#ifndef WHISTLED_ORDER_RECORD_H
+#define WHISTLED_ORDER_RECORD_H
+
+#include "call.h"
+
+/* "pending", "checked_in", "done", "returned". */
+const char *order_state_name(Whistle__V1__OrderState s);
+/* The order, or NULL when absent (no status set: for derived work). */
+Whistle__V1__Order *order_get(call *c, uint64_t id);
+/* Loads an order with its packed bytes (the audit's "before"): NOT_FOUND
+ * naming it when absent; -1 with the status set. */
+int order_load(call *c, uint64_t id, Whistle__V1__Order **out, void **bytes, size_t *len);
+/* Stores an order (before NULL: new) through everything derived from it,
+ * with its audit record and, when new, its index row. 0 or -1. */
+int order_save(call *c, Whistle__V1__Order *o, const void *before, size_t blen);
+/* Whether one of the case's orders belongs to the department. */
+bool order_case_has_dept(call *c, const Whistle__V1__Event *ev, const char *dept);
+/* "order:7": how the audit log and the denials name an order. */
+char *order_target(call *c, uint64_t id);
+
+#endif
