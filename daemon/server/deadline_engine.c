@@ -9,9 +9,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "server.h"
 #include "sweep.h"
-#include "writer.h"
 
 #define SWEEP_MAX 500
 #define RECHECK_MS 60000 /* re-read the clock at least this often */
@@ -19,14 +17,24 @@
 #define RETRY_MS 1000
 
 struct deadline_engine {
-    server *s;
+    deadline_engine_env env;
     uv_timer_t timer;
     bool ticking; /* an INTENT_TICK is with the writer */
     bool stopped;
-    bool test_clock;
 };
 
-static void engine_submit(server *s)
+static bool idle(const deadline_engine *e) { return e->stopped || e->ticking || *e->env.draining; }
+static int64_t now_ms(const deadline_engine *e) { return e->env.now(e->env.now_ctx); }
+
+static int64_t first_due(deadline_engine *e)
+{
+    MDB_txn *txn = store_read_begin(e->env.st);
+    int64_t due = txn ? deadline_first_due(e->env.st, txn) : 0;
+    store_read_end(e->env.st);
+    return due;
+}
+
+static void engine_submit(deadline_engine *e)
 {
     intent *it = calloc(1, sizeof *it);
     char *who = strdup("whistled");
@@ -38,28 +46,25 @@ static void engine_submit(server *s)
     it->kind = INTENT_TICK;
     it->principal = who;
     it->tick_max = SWEEP_MAX;
-    s->dl->ticking = true;
-    writer_submit(s->w, it);
+    e->ticking = true;
+    writer_submit(e->env.w, it);
 }
 
 static void on_timer(uv_timer_t *t)
 {
-    server *s = t->data;
-    struct deadline_engine *e = s->dl;
-    if (!e || e->stopped || s->draining || e->ticking)
+    deadline_engine *e = t->data;
+    if (idle(e))
         return;
-    MDB_txn *txn = store_read_begin(s->st);
-    int64_t due = txn ? deadline_first_due(s->st, txn) : 0;
-    store_read_end(s->st);
-    if (due && due <= server_now_ms(s))
-        engine_submit(s);
+    int64_t due = first_due(e);
+    if (due && due <= now_ms(e))
+        engine_submit(e);
     else
-        deadline_engine_rearm(s);
+        deadline_engine_rearm(e);
 }
 
-static void arm(struct deadline_engine *e, int64_t delay)
+static void arm(deadline_engine *e, int64_t delay)
 {
-    int64_t cap = e->test_clock ? TEST_RECHECK_MS : RECHECK_MS;
+    int64_t cap = e->env.test_clock ? TEST_RECHECK_MS : RECHECK_MS;
     if (delay > cap)
         delay = cap;
     if (delay < 0)
@@ -67,35 +72,31 @@ static void arm(struct deadline_engine *e, int64_t delay)
     uv_timer_start(&e->timer, on_timer, (uint64_t)delay, 0);
 }
 
-void deadline_engine_rearm(server *s)
+void deadline_engine_rearm(deadline_engine *e)
 {
-    struct deadline_engine *e = s->dl;
-    if (!e || e->stopped || e->ticking || s->draining)
+    if (!e || idle(e))
         return;
-    MDB_txn *txn = store_read_begin(s->st);
-    int64_t due = txn ? deadline_first_due(s->st, txn) : 0;
-    store_read_end(s->st);
+    int64_t due = first_due(e);
     if (!due) {
         /* Nothing runs; the test clock still polls, because time there
          * jumps without the loop knowing. */
-        if (e->test_clock)
+        if (e->env.test_clock)
             arm(e, TEST_RECHECK_MS);
         else
             uv_timer_stop(&e->timer);
         return;
     }
-    arm(e, due - server_now_ms(s));
+    arm(e, due - now_ms(e));
 }
 
-void deadline_engine_tick_done(server *s, intent *it)
+void deadline_engine_tick_done(deadline_engine *e, intent *it)
 {
-    struct deadline_engine *e = s->dl;
     if (!e)
         return;
     e->ticking = false;
     if (it->tick_fired)
         log_info("deadline: %zu passed deadline%s handled", it->tick_fired, it->tick_fired == 1 ? "" : "s");
-    if (e->stopped || s->draining)
+    if (e->stopped || *e->env.draining)
         return;
     if (it->code != 0 || (!it->tick_more && it->touched.n == 0 && it->tick_fired == 0)) {
         /* A failed sweep (or one that moved nothing): try again in a
@@ -105,35 +106,27 @@ void deadline_engine_tick_done(server *s, intent *it)
         arm(e, RETRY_MS);
         return;
     }
-    deadline_engine_rearm(s);
+    deadline_engine_rearm(e);
 }
 
-int deadline_engine_start(server *s)
+deadline_engine *deadline_engine_start(const deadline_engine_env *env)
 {
-    struct deadline_engine *e = calloc(1, sizeof *e);
+    deadline_engine *e = calloc(1, sizeof *e);
     if (!e)
-        return -1;
-    e->s = s;
-    e->test_clock = s->cfg->test_clock != NULL;
-    uv_timer_init(s->loop, &e->timer);
-    e->timer.data = s;
-    s->dl = e;
+        return NULL;
+    e->env = *env;
+    uv_timer_init(env->loop, &e->timer);
+    e->timer.data = e;
     /* A deadline that passed while the daemon was down is the first row,
      * in the past: the timer fires at once. */
-    deadline_engine_rearm(s);
-    return 0;
+    deadline_engine_rearm(e);
+    return e;
 }
 
-static void on_engine_closed(uv_handle_t *h)
-{
-    server *s = h->data;
-    free(s->dl);
-    s->dl = NULL;
-}
+static void on_engine_closed(uv_handle_t *h) { free(h->data); }
 
-void deadline_engine_stop(server *s)
+void deadline_engine_stop(deadline_engine *e)
 {
-    struct deadline_engine *e = s->dl;
     if (!e || e->stopped)
         return;
     e->stopped = true;

@@ -508,7 +508,7 @@ static void on_writer_done(void *ud, intent *done)
         if (it->kind == INTENT_TICK) {
             /* the deadline engine's own: no connection */
             server_streams_touched(s, &it->touched);
-            deadline_engine_tick_done(s, it);
+            deadline_engine_tick_done(s->dl, it);
             intent_free(it);
             continue;
         }
@@ -545,7 +545,7 @@ static void on_writer_done(void *ud, intent *done)
         intent_free(it);
     }
     /* a write may have added an earlier deadline */
-    deadline_engine_rearm(s);
+    deadline_engine_rearm(s->dl);
     maybe_finish_drain(s);
 }
 
@@ -803,7 +803,8 @@ void server_drain(server *s)
     /* The writer finishes what was queued and hands it back now. */
     submit_flush(s);
     writer_stop(s->w);
-    deadline_engine_stop(s);
+    deadline_engine_stop(s->dl);
+    s->dl = NULL;
     maybe_finish_drain(s);
     if (!s->conns && !uv_is_closing((uv_handle_t *)&s->drain_timer))
         uv_close((uv_handle_t *)&s->drain_timer, NULL);
@@ -1020,7 +1021,10 @@ int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, 
     s->drain_timer.data = s;
     if (cfg->sync == STORE_SYNC_NONE)
         uv_timer_start(&s->sync_timer, on_sync, cfg->sync_interval_ms, cfg->sync_interval_ms);
-    if (deadline_engine_start(s) != 0) {
+    deadline_engine_env de = {.loop = loop, .st = st, .w = s->w, .now = s->clock, .now_ctx = s->clock_ctx,
+                              .test_clock = cfg->test_clock != NULL, .draining = &s->draining};
+    s->dl = deadline_engine_start(&de);
+    if (!s->dl) {
         snprintf(err, errlen, "cannot start the deadline timer");
         return -1;
     }

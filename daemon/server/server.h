@@ -88,7 +88,7 @@ struct server {
     bool flush_pending;     /* an INTENT_FLUSH is with the writer */
     clock_fn clock;
     void *clock_ctx;
-    struct deadline_engine *dl;    /* deadline.c: the one deadline timer */
+    struct deadline_engine *dl;    /* deadline_engine.c: the one deadline timer */
     struct test_clock *test_clock; /* --test-clock FILE, else NULL */
     int exit_code;
     uint64_t started_mono_ms; /* for uptime */
