@@ -5,6 +5,8 @@
  * transaction and hands writes to the writer. Hello, Ping, Subscribe,
  * PushAck and ServerStats are handled here because they concern the
  * connection or the server. */
+#include "router.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +15,6 @@
 #include "audit.h"
 #include "call.h"
 #include "log.h"
-#include "server.h"
 
 /* No string field of any call needs more (descriptions stop at 4,000
  * bytes; large payloads such as imports travel as bytes): a longer one is
@@ -119,7 +120,7 @@ static void reply_status(conn *c, uint64_t id, int code, const char *msg)
 
 static void handle_hello(conn *c, Whistle__V1__Request *req, Whistle__V1__Principal *who, arena *a)
 {
-    server *s = c->srv;
+    hub *hb = c->hub;
     Whistle__V1__Hello *h = req->hello;
     if (h->protocol_version != 0 && h->protocol_version != WHISTLE_PROTOCOL_VERSION) {
         char msg[160];
@@ -140,8 +141,8 @@ static void handle_hello(conn *c, Whistle__V1__Request *req, Whistle__V1__Princi
     r->protocol_version = WHISTLE_PROTOCOL_VERSION;
     r->server_version = WHISTLE_VERSION;
     r->principal = who;
-    r->max_frame = s->cfg->max_frame;
-    r->max_in_flight = s->cfg->max_in_flight;
+    r->max_frame = hb->lim.max_frame;
+    r->max_in_flight = hb->lim.max_in_flight;
     char def[300];
     stream_default_for(who, def, sizeof def);
     if (*def) {
@@ -162,7 +163,7 @@ static void handle_hello(conn *c, Whistle__V1__Request *req, Whistle__V1__Princi
 
 static void handle_subscribe(conn *c, Whistle__V1__Request *req, Whistle__V1__Principal *who, arena *a)
 {
-    server *s = c->srv;
+    hub *hb = c->hub;
     Whistle__V1__Subscribe *sb = req->subscribe;
     char name[STREAM_NAME_MAX + 100];
     if (sb->stream && *sb->stream) {
@@ -201,9 +202,9 @@ static void handle_subscribe(conn *c, Whistle__V1__Request *req, Whistle__V1__Pr
         return;
     }
     uint64_t last = 0, cursor = 0;
-    MDB_txn *txn = store_read_begin(s->st);
-    int rc = txn ? stream_meta_get(s->st, txn, name, &last, &cursor) : -1;
-    store_read_end(s->st);
+    MDB_txn *txn = store_read_begin(hb->st);
+    int rc = txn ? stream_meta_get(hb->st, txn, name, &last, &cursor) : -1;
+    store_read_end(hb->st);
     if (rc != 0) {
         reply_status(c, req->id, WHISTLE__V1__STATUS__CODE__INTERNAL, "store: cannot read the stream");
         return;
@@ -211,12 +212,12 @@ static void handle_subscribe(conn *c, Whistle__V1__Request *req, Whistle__V1__Pr
     /* The newest entry that may be pushed: one committed but not yet
      * durable comes once it is. */
     uint64_t durable_last;
-    if (writer_stream_cap(s->w, name, &durable_last) && durable_last < last)
+    if (writer_stream_cap(hb->w, name, &durable_last) && durable_last < last)
         last = durable_last;
     /* A street's feed carries its reporters' phones: reading it is a read
      * of personal data, audited once per subscription. */
     if (strncmp(name, "street:", 7) == 0)
-        audit_read_queue(s->st, server_now_ms(s), who->name, "subscribe", name, "contacts in the street's case feed");
+        audit_read_queue(hb->st, hub_now_ms(hb), who->name, "subscribe", name, "contacts in the street's case feed");
     uint64_t after = sb->from_cursor ? cursor : sb->after_seq;
     Whistle__V1__SubscribeResult *r = arena_alloc(a, sizeof *r);
     whistle__v1__subscribe_result__init(r);
@@ -311,12 +312,12 @@ static void submit_write(conn *c, uint64_t id, const uint8_t *frame, size_t len,
 
 void router_after_barrier(conn *c, const uint8_t *data, size_t len)
 {
-    server *s = c->srv;
+    hub *hb = c->hub;
     arena *a = arena_new();
     Whistle__V1__Frame *f = whistle__v1__frame__unpack(arena_allocator(a), len, data);
-    MDB_txn *txn = store_read_begin(s->st);
-    Whistle__V1__Principal *who = txn ? api_principal(s->st, txn, c->cn, a) : NULL;
-    store_read_end(s->st);
+    MDB_txn *txn = store_read_begin(hb->st);
+    Whistle__V1__Principal *who = txn ? api_principal(hb->st, txn, c->cn, a) : NULL;
+    store_read_end(hb->st);
     if (f && f->kind_case == WHISTLE__V1__FRAME__KIND_REQUEST &&
         f->request->call_case == WHISTLE__V1__REQUEST__CALL_SUBSCRIBE) {
         if (who && who->enabled)
@@ -445,14 +446,14 @@ static void handle_reload(conn *c, uint64_t id, arena *a)
 {
     char err[512];
     reload_report rep = {0};
-    if (server_reload_tls(c->srv, a, &rep, err, sizeof err) != 0) {
+    if (c->hub->reload_tls(c->hub, a, &rep, err, sizeof err) != 0) {
         log_error("reload_crl by %s: keeping the current certificates: %s", c->cn, err);
         reply_status(c, id, WHISTLE__V1__STATUS__CODE__FAILED_PRECONDITION, err);
         return;
     }
     log_info("reload_crl by %s: certificates and CRL reloaded; %u connections checked, %zu closed", c->cn,
              rep.checked, rep.n_closed);
-    audit_read_queue(c->srv->st, server_now_ms(c->srv), c->cn, "reload_crl", "tls", "");
+    audit_read_queue(c->hub->st, hub_now_ms(c->hub), c->cn, "reload_crl", "tls", "");
     Whistle__V1__ReloadResult *r = arena_alloc(a, sizeof *r);
     whistle__v1__reload_result__init(r);
     r->connections_checked = rep.checked;
@@ -476,7 +477,7 @@ static void send_audited(conn *c, Whistle__V1__Response *resp, const api_read_au
     f.response = resp;
     uint8_t *out;
     size_t n;
-    if (whistle_frame_pack(&f, c->srv->cfg->max_frame, &out, &n) != 0) {
+    if (whistle_frame_pack(&f, c->hub->lim.max_frame, &out, &n) != 0) {
         conn_send_response(c, resp); /* answers "too large": nothing disclosed */
         return;
     }
@@ -497,7 +498,7 @@ static void send_audited(conn *c, Whistle__V1__Response *resp, const api_read_au
 
 void router_frame(conn *c, const uint8_t *data, size_t len)
 {
-    server *s = c->srv;
+    hub *hb = c->hub;
     arena *a = arena_new();
     Whistle__V1__Frame *f = whistle__v1__frame__unpack(arena_allocator(a), len, data);
     if (!f) {
@@ -528,10 +529,10 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
 
     /* Who is calling: looked up on every frame, so a principal disabled
      * since the connection opened is refused at its next request. */
-    MDB_txn *txn = store_read_begin(s->st);
-    Whistle__V1__Principal *who = txn ? api_principal(s->st, txn, c->cn, a) : NULL;
+    MDB_txn *txn = store_read_begin(hb->st);
+    Whistle__V1__Principal *who = txn ? api_principal(hb->st, txn, c->cn, a) : NULL;
     if (!who || !who->enabled) {
-        store_read_end(s->st);
+        store_read_end(hb->st);
         char msg[600];
         snprintf(msg, sizeof msg,
                  "certificate CN \"%s\" is %s: ask an administrator to add or enable this principal", c->cn,
@@ -543,13 +544,13 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
     }
 
     if (f->kind_case == WHISTLE__V1__FRAME__KIND_PUSH_ACK) {
-        store_read_end(s->st);
+        store_read_end(hb->st);
         handle_push_ack(c, f->push_ack, who);
         goto out;
     }
     Whistle__V1__Request *req = f->request;
     if (req->call_case == WHISTLE__V1__REQUEST__CALL__NOT_SET) {
-        store_read_end(s->st);
+        store_read_end(hb->st);
         char msg[200];
         if (req->base.n_unknown_fields > 0)
             snprintf(msg, sizeof msg, "call field %u is not implemented by this server (version %s)",
@@ -560,12 +561,12 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
         goto out;
     }
     if (req->call_case == WHISTLE__V1__REQUEST__CALL_HELLO) {
-        store_read_end(s->st);
+        store_read_end(hb->st);
         handle_hello(c, req, who, a);
         goto out;
     }
     if (!c->hello_done) {
-        store_read_end(s->st);
+        store_read_end(hb->st);
         reply_status(c, id, WHISTLE__V1__STATUS__CODE__FAILED_PRECONDITION,
                      "send Hello first: it opens every session");
         goto out;
@@ -580,8 +581,8 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
     case WHISTLE__V1__REQUEST__CALL_IMPORT_DIRECTORY: {
         Whistle__V1__Response *denied = arena_alloc(a, sizeof *denied);
         whistle__v1__response__init(denied);
-        if (!api_authorize(s->st, who, req, server_now_ms(s), a, denied)) {
-            store_read_end(s->st);
+        if (!api_authorize(hb->st, who, req, hub_now_ms(hb), a, denied)) {
+            store_read_end(hb->st);
             denied->id = id;
             conn_send_response(c, denied);
             goto out;
@@ -593,18 +594,18 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
     }
     switch (req->call_case) {
     case WHISTLE__V1__REQUEST__CALL_RELOAD_CRL:
-        store_read_end(s->st);
+        store_read_end(hb->st);
         handle_reload(c, id, a);
         goto out;
     case WHISTLE__V1__REQUEST__CALL_IMPORT_DIRECTORY:
-        store_read_end(s->st);
+        store_read_end(hb->st);
         handle_import(c, req, data, len, a);
         goto out;
     case WHISTLE__V1__REQUEST__CALL_PING: {
-        store_read_end(s->st);
+        store_read_end(hb->st);
         Whistle__V1__PingResult pr = WHISTLE__V1__PING_RESULT__INIT;
         pr.sent_ms = req->ping->sent_ms;
-        pr.server_ms = server_now_ms(s);
+        pr.server_ms = hub_now_ms(hb);
         Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
         Whistle__V1__Response resp = WHISTLE__V1__RESPONSE__INIT;
         resp.id = id;
@@ -615,11 +616,11 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
         goto out;
     }
     case WHISTLE__V1__REQUEST__CALL_SERVER_STATS:
-        store_read_end(s->st);
-        server_stats_reply(c, id);
+        store_read_end(hb->st);
+        c->hub->stats_reply(c, id);
         goto out;
     case WHISTLE__V1__REQUEST__CALL_SUBSCRIBE:
-        store_read_end(s->st);
+        store_read_end(hb->st);
         /* Through the writer's queue first: the cursor it reads then
          * includes every PushAck received before this Subscribe, on any
          * connection (PushAck has no answer a client could wait for). */
@@ -630,7 +631,7 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
     }
 
     if (api_is_write(req)) {
-        store_read_end(s->st);
+        store_read_end(hb->st);
         submit_write(c, id, data, len, 0);
         goto out;
     }
@@ -638,7 +639,7 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
     Whistle__V1__Response *resp = arena_alloc(a, sizeof *resp);
     whistle__v1__response__init(resp);
     api_read_audit aud;
-    api_read_audited(s->st, txn, who, req, server_now_ms(s), a, resp, &aud);
+    api_read_audited(hb->st, txn, who, req, hub_now_ms(hb), a, resp, &aud);
     resp->id = id;
     if (!resp->status)
         call_status(resp, a, WHISTLE__V1__STATUS__CODE__OK, "%s", "");
@@ -647,7 +648,7 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
         send_audited(c, resp, &aud);
     else
         conn_send_response(c, resp);
-    store_read_end(s->st);
+    store_read_end(hb->st);
 out:
     arena_free(a);
 }

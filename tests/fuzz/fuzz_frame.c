@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server.h"
+#include "router.h"
 #include "whistle/frame.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

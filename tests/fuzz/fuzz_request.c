@@ -7,8 +7,8 @@
  * bit 4 set means the session has not said Hello yet. router_frame then
  * decodes, checks and answers the frame exactly as for a connection: the
  * session rules, UTF-8, Hello, Ping, Subscribe, PushAck, chunked imports
- * and every read and write of the api. The connection's side (server.c) is replaced by the
- * stubs below: every answer is packed as the server would send it, a write
+ * and every read and write of the api. The connection's side (net/conn.c) is replaced by
+ * the stubs below: every answer is packed as the server would send it, a write
  * runs through api_write in a write transaction that is then aborted, an
  * ack moves a cursor in an aborted transaction, a subscription reads its
  * stream. Nothing is ever committed, so every input sees the same store and
@@ -22,17 +22,21 @@
 #include "api.h"
 #include "audit.h"
 #include "log.h"
-#include "server.h"
+#include "config.h"
+#include "router.h"
 
 #define NOW_MS 1763769600000LL
 
 static store *st;
 static config cfg;
-static server srv;
+static hub fake_hub;
 static conn fake;
 static const char *names[16] = {"admin",  "operator", "operator2", "police",    "urban",  "gridworker",
                                 "kiosk",  "hotline",  "sensor",    "community", "nobody", "market",
                                 "fire",   "housing",  "health",    "stranger"};
+
+static int fake_reload_tls(hub *h, arena *a, reload_report *rep, char *err, size_t errlen);
+static void fake_stats_reply(conn *c, uint64_t id);
 
 static void open_store(void)
 {
@@ -48,8 +52,11 @@ static void open_store(void)
         abort();
     }
     config_defaults(&cfg);
-    srv.cfg = &cfg;
-    srv.st = st;
+    fake_hub.st = st;
+    fake_hub.lim.max_frame = cfg.max_frame;
+    fake_hub.lim.max_in_flight = cfg.max_in_flight;
+    fake_hub.reload_tls = fake_reload_tls;
+    fake_hub.stats_reply = fake_stats_reply;
     /* refusals are logged at warn: a line per input would drown the
      * fuzzer's own output */
     log_set_level(LOG_LVL_ERROR);
@@ -57,9 +64,9 @@ static void open_store(void)
 
 /* ---- the server's side of router.c, stubbed ---- */
 
-int64_t server_now_ms(server *s)
+int64_t hub_now_ms(hub *h)
 {
-    (void)s;
+    (void)h;
     return NOW_MS;
 }
 
@@ -129,9 +136,9 @@ void conn_submit(conn *c, intent *it)
     intent_free(it);
 }
 
-int server_reload_tls(server *s, arena *a, reload_report *rep, char *err, size_t errlen)
+static int fake_reload_tls(hub *h, arena *a, reload_report *rep, char *err, size_t errlen)
 {
-    (void)s, (void)a, (void)err, (void)errlen;
+    (void)h, (void)a, (void)err, (void)errlen;
     /* the certificates are not the fuzzer's business: a reload that
      * checked nothing and closed nothing */
     if (rep)
@@ -139,7 +146,7 @@ int server_reload_tls(server *s, arena *a, reload_report *rep, char *err, size_t
     return 0;
 }
 
-void server_stats_reply(conn *c, uint64_t id)
+static void fake_stats_reply(conn *c, uint64_t id)
 {
     /* the counters are the server's; an empty reading packs the same way */
     Whistle__V1__ServerStatsResult r = WHISTLE__V1__SERVER_STATS_RESULT__INIT;
@@ -183,7 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     router_conn_free(&fake); /* an upload left by the previous input */
     memset(&fake, 0, sizeof fake);
-    fake.srv = &srv;
+    fake.hub = &fake_hub;
     snprintf(fake.peer, sizeof fake.peer, "fuzz:1");
     snprintf(fake.cn, sizeof fake.cn, "%s", names[data[0] & 15]);
     fake.hello_done = !(data[0] & 16);

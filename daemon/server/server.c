@@ -1,0 +1,387 @@
+/* server.c: see server.h. Everything here runs on the loop thread. */
+#include "server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "audit.h"
+#include "deadline_engine.h"
+#include "log.h"
+#include "router.h"
+
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+static int64_t real_clock(void *ctx)
+{
+    (void)ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_ms(server *s) { return (int64_t)uv_now(s->h.loop); }
+
+static server *server_of(hub *h) { return h->owner; }
+
+/* ------------------------------------------------------------ accept, writer */
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    server *s = listener->data;
+    conn_accept(&s->h, listener, status);
+}
+
+/* After the loop iteration's reads: everything they submitted goes to the
+ * writer at once. A writer woken for each push ack of a thousand desks
+ * takes the cores the loop needs to send the pushes. */
+static void on_check(uv_check_t *c)
+{
+    server *s = c->data;
+    hub_submit_flush(&s->h);
+}
+
+static void maybe_finish_drain(server *s);
+
+static void on_writer_done(void *ud, intent *done)
+{
+    server *s = ud;
+    while (done) {
+        intent *it = done;
+        done = it->next;
+        if (it->kind == INTENT_TICK) {
+            /* the deadline engine's own: no connection */
+            hub_streams_touched(&s->h, &it->touched);
+            deadline_engine_tick_done(s->dl, it);
+        } else if (!it->owner) {
+            /* the server's own (INTENT_FLUSH) */
+            s->flush_pending = false;
+        } else {
+            hub_intent_done(&s->h, it);
+        }
+        intent_free(it);
+    }
+    /* a write may have added an earlier deadline */
+    deadline_engine_rearm(s->dl);
+    maybe_finish_drain(s);
+}
+
+/* ------------------------------------------------------------ stats */
+
+/* VmRSS and RssAnon from /proc/self/status, in bytes (0 when unreadable:
+ * not Linux, or /proc not mounted). */
+static void read_rss(uint64_t *rss, uint64_t *anon)
+{
+    *rss = *anon = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return;
+    char line[256];
+    unsigned long long kb;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+            *rss = kb * 1024;
+        else if (sscanf(line, "RssAnon: %llu kB", &kb) == 1)
+            *anon = kb * 1024;
+    }
+    fclose(f);
+}
+
+/* The server_stats call (the router has checked that the caller is an
+ * admin): the writer's counters, the connections, the process. */
+static void stats_reply(conn *c, uint64_t id)
+{
+    server *s = server_of(c->hub);
+    Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
+    Whistle__V1__Response resp = WHISTLE__V1__RESPONSE__INIT;
+    resp.id = id;
+    resp.status = &st;
+    const writer_stats *ws = writer_get_stats(s->h.w);
+    Whistle__V1__ServerStatsResult r = WHISTLE__V1__SERVER_STATS_RESULT__INIT;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    r.server_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    r.uptime_ms = (uint64_t)(mono_ms(s) - s->started_mono_ms);
+    r.commits = atomic_load(&ws->commits);
+    r.failed_commits = atomic_load(&ws->failed_commits);
+    r.batches = atomic_load(&ws->batches);
+    r.intents = atomic_load(&ws->intents);
+    r.writes = atomic_load(&ws->writes);
+    r.commit_us = atomic_load(&ws->commit_ns) / 1000;
+    r.max_batch = atomic_load(&ws->max_batch);
+    /* Each commit flushes its data pages once; in full mode a commit's meta
+     * page goes to disk with the next commit's flush, or with a flush of
+     * its own (syncs) when none follows; with none only the periodic
+     * mdb_env_sync flushes. */
+    switch (s->cfg->sync) {
+    case STORE_SYNC_FULL: r.fsyncs = r.commits + atomic_load(&ws->syncs); r.sync = "full"; break;
+    case STORE_SYNC_NOMETASYNC: r.fsyncs = r.commits; r.sync = "nometasync"; break;
+    default: r.fsyncs = s->periodic_syncs; r.sync = "none"; break;
+    }
+    r.connections = s->h.nconns;
+    uint32_t subs = 0;
+    for (conn *x = s->h.conns; x; x = x->next)
+        for (sub *b = x->subs; b; b = b->next_in_conn)
+            subs++;
+    r.subscriptions = subs;
+    read_rss(&r.rss_bytes, &r.rss_anon_bytes);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        r.cpu_user_us = (uint64_t)ru.ru_utime.tv_sec * 1000000 + (uint64_t)ru.ru_utime.tv_usec;
+        r.cpu_system_us = (uint64_t)ru.ru_stime.tv_sec * 1000000 + (uint64_t)ru.ru_stime.tv_usec;
+    }
+    resp.result_case = WHISTLE__V1__RESPONSE__RESULT_SERVER_STATS;
+    resp.server_stats = &r;
+    conn_send_response(c, &resp);
+}
+
+/* ------------------------------------------------------------ signals */
+
+static void on_handle_closed(uv_handle_t *h) { (void)h; }
+
+static void maybe_finish_drain(server *s)
+{
+    if (!s->h.draining || !s->h.w)
+        return;
+    hub_finish_drain(&s->h);
+}
+
+/* The hub's last connection of a stop closed: nothing left to wait for. */
+static void last_closed(hub *h)
+{
+    server *s = server_of(h);
+    if (!uv_is_closing((uv_handle_t *)&s->drain_timer))
+        uv_close((uv_handle_t *)&s->drain_timer, NULL);
+}
+
+/* A stop waits for every connection to take its last answers; a client
+ * that does not read must not hold the daemon up forever. */
+static void on_drain_timeout(uv_timer_t *t)
+{
+    server *s = t->data;
+    uint32_t n = s->h.nconns;
+    log_warn("stopping: %u connection%s did not take their last answers within %u s (drain_timeout); closing them",
+             n, n == 1 ? "" : "s", s->cfg->drain_timeout);
+    hub_close_all(&s->h);
+}
+
+void server_drain(server *s)
+{
+    if (s->h.draining)
+        return;
+    s->h.draining = true;
+    log_info("stopping: finishing the requests in flight");
+    if (s->listening) {
+        uv_close((uv_handle_t *)&s->listener, on_handle_closed);
+        s->listening = false;
+    }
+    hub_stop_reading(&s->h);
+    uv_timer_start(&s->drain_timer, on_drain_timeout, (uint64_t)s->cfg->drain_timeout * 1000, 0);
+    /* The writer finishes what was queued and hands it back now. */
+    hub_submit_flush(&s->h);
+    writer_stop(s->h.w);
+    deadline_engine_stop(s->dl);
+    s->dl = NULL;
+    maybe_finish_drain(s);
+    if (!s->h.conns && !uv_is_closing((uv_handle_t *)&s->drain_timer))
+        uv_close((uv_handle_t *)&s->drain_timer, NULL);
+    uv_close((uv_handle_t *)&s->sig_term, on_handle_closed);
+    uv_close((uv_handle_t *)&s->sig_int, on_handle_closed);
+    uv_close((uv_handle_t *)&s->sig_hup, on_handle_closed);
+    uv_close((uv_handle_t *)&s->tick, on_handle_closed);
+    uv_close((uv_handle_t *)&s->sync_timer, on_handle_closed);
+    uv_close((uv_handle_t *)&s->submit_check, on_handle_closed);
+}
+
+static void on_stop_signal(uv_signal_t *h, int signum)
+{
+    server *s = h->data;
+    log_info("%s received", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+#ifdef HAVE_SYSTEMD
+    sd_notify(0, "STOPPING=1");
+#endif
+    server_drain(s);
+}
+
+int server_reload_tls(server *s, arena *a, reload_report *rep, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = tls_ctx_new(s->cfg->ca, s->cfg->cert, s->cfg->key, s->cfg->crl, err, errlen);
+    if (!ctx)
+        return -1;
+    /* New connections get the reloaded certificates and CRL. Open ones keep
+     * the context they were made with (SSL holds a reference), but their
+     * certificates are checked against the new one now: a certificate
+     * revoked since its handshake ends its connection here, not at its
+     * expiry. */
+    SSL_CTX_free(s->h.ssl_ctx);
+    s->h.ssl_ctx = ctx;
+    hub_verify_peers(&s->h, ctx, a, rep);
+    return 0;
+}
+
+/* The reload_crl call, through the hub. */
+static int reload_tls(hub *h, arena *a, reload_report *rep, char *err, size_t errlen)
+{
+    return server_reload_tls(server_of(h), a, rep, err, errlen);
+}
+
+static void on_hup(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    server *s = h->data;
+    char err[512];
+    if (server_reload_tls(s, NULL, NULL, err, sizeof err) != 0) {
+        log_error("SIGHUP: keeping the current certificates: %s", err);
+        return;
+    }
+    log_info("SIGHUP: certificates and CRL reloaded");
+}
+
+/* Denials and reads noticed outside a write wait in a queue until a write
+ * transaction takes them; with no writes coming, this one does, so that
+ * they are durable within about a second. */
+static void flush_audit_queue(server *s)
+{
+    if (s->h.draining || s->flush_pending || !s->h.w || audit_queue_len(s->h.st->denials) == 0)
+        return;
+    intent *it = calloc(1, sizeof *it);
+    if (!it)
+        return;
+    it->kind = INTENT_FLUSH;
+    s->flush_pending = true;
+    writer_submit(s->h.w, it);
+}
+
+/* Once a second: the audit queue, the time limits of every connection,
+ * and the buffers of the quiet ones. */
+static void on_tick(uv_timer_t *t)
+{
+    server *s = t->data;
+    flush_audit_queue(s);
+    hub_tick(&s->h);
+}
+
+static void on_sync(uv_timer_t *t)
+{
+    server *s = t->data;
+    int rc = mdb_env_sync(s->h.st->env, 1);
+    s->periodic_syncs++;
+    if (rc != 0)
+        log_error("store: periodic sync failed: %s", mdb_strerror(rc));
+}
+
+/* ------------------------------------------------------------ start */
+
+int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    hub *h = &s->h;
+    s->cfg = cfg;
+    h->loop = loop;
+    h->st = st;
+    h->owner = s;
+    h->lim = (conn_limits){.max_frame = cfg->max_frame,
+                           .max_in_flight = cfg->max_in_flight,
+                           .max_output = cfg->max_output,
+                           .max_connections = cfg->max_connections,
+                           .idle_timeout = cfg->idle_timeout,
+                           .handshake_timeout = cfg->handshake_timeout,
+                           .frame_timeout = cfg->frame_timeout};
+    h->frame = router_frame;
+    h->after_barrier = router_after_barrier;
+    h->conn_free = router_conn_free;
+    h->reload_tls = reload_tls;
+    h->stats_reply = stats_reply;
+    h->last_closed = last_closed;
+    h->submit_tail = &h->submit_head;
+    h->clock = real_clock;
+    s->started_mono_ms = mono_ms(s);
+    if (cfg->test_clock) {
+        s->test_clock = calloc(1, sizeof *s->test_clock);
+        if (!s->test_clock) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        s->test_clock->path = cfg->test_clock;
+        h->clock = deadline_file_clock;
+        h->clock_ctx = s->test_clock;
+    }
+    h->ssl_ctx = tls_ctx_new(cfg->ca, cfg->cert, cfg->key, cfg->crl, err, errlen);
+    if (!h->ssl_ctx)
+        return -1;
+
+    struct sockaddr_storage addr;
+    if (uv_ip4_addr(cfg->listen, cfg->port, (struct sockaddr_in *)&addr) != 0 &&
+        uv_ip6_addr(cfg->listen, cfg->port, (struct sockaddr_in6 *)&addr) != 0) {
+        snprintf(err, errlen, "server.listen = %s: not an IPv4 or IPv6 address", cfg->listen);
+        return -1;
+    }
+    uv_tcp_init(loop, &s->listener);
+    s->listener.data = s;
+    s->listening = true;
+    int rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&addr, 0);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&s->listener, 1024, on_connection);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot listen on %s port %d: %s (is another whistled running? set server.port)",
+                 cfg->listen, cfg->port, uv_strerror(rc));
+        return -1;
+    }
+    h->w = writer_start(st, loop, cfg->max_frame, h->clock, h->clock_ctx, on_writer_done, s);
+    if (!h->w) {
+        snprintf(err, errlen, "cannot start the writer thread");
+        return -1;
+    }
+    uv_signal_init(loop, &s->sig_term);
+    uv_signal_init(loop, &s->sig_int);
+    uv_signal_init(loop, &s->sig_hup);
+    s->sig_term.data = s->sig_int.data = s->sig_hup.data = s;
+    uv_signal_start(&s->sig_term, on_stop_signal, SIGTERM);
+    uv_signal_start(&s->sig_int, on_stop_signal, SIGINT);
+    uv_signal_start(&s->sig_hup, on_hup, SIGHUP);
+    uv_timer_init(loop, &s->tick);
+    s->tick.data = s;
+    uv_timer_start(&s->tick, on_tick, 1000, 1000);
+    uv_timer_init(loop, &s->sync_timer);
+    s->sync_timer.data = s;
+    uv_check_init(loop, &s->submit_check);
+    s->submit_check.data = s;
+    uv_check_start(&s->submit_check, on_check);
+    uv_timer_init(loop, &s->drain_timer);
+    s->drain_timer.data = s;
+    if (cfg->sync == STORE_SYNC_NONE)
+        uv_timer_start(&s->sync_timer, on_sync, cfg->sync_interval_ms, cfg->sync_interval_ms);
+    deadline_engine_env de = {.loop = loop, .st = st, .w = h->w, .now = h->clock, .now_ctx = h->clock_ctx,
+                              .test_clock = cfg->test_clock != NULL, .draining = &h->draining};
+    s->dl = deadline_engine_start(&de);
+    if (!s->dl) {
+        snprintf(err, errlen, "cannot start the deadline timer");
+        return -1;
+    }
+    return 0;
+}
+
+int server_port(server *s)
+{
+    struct sockaddr_storage sa;
+    int len = sizeof sa;
+    if (uv_tcp_getsockname(&s->listener, (struct sockaddr *)&sa, &len) != 0)
+        return -1;
+    if (sa.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&sa)->sin_port);
+    return ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
+}
+
+void server_free(server *s)
+{
+    writer_free(s->h.w);
+    s->h.w = NULL;
+    SSL_CTX_free(s->h.ssl_ctx);
+    s->h.ssl_ctx = NULL;
+    free(s->test_clock);
+    s->test_clock = NULL;
+}
