@@ -5,61 +5,8 @@
 #ifndef WHISTLE_TEST_HELPERS_H
 #define WHISTLE_TEST_HELPERS_H
 
-/* Each test file uses some of these helpers, not all. */
-#pragma GCC diagnostic ignored "-Wunused-function"
-
-#include <criterion/criterion.h>
-#include <ftw.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
+#include "helpers_store.h"
 #include "api.h"
-#include "arena.h"
-#include "audit.h"
-#include "store.h"
-#include "stream.h"
-
-/* 2026-11-21 08:30 UTC */
-#define T0 1795249800000LL
-#define SEED_SMALL WHISTLE_SOURCE_DIR "/tests/fixtures/seed-small.json"
-
-static char h_dir[64];
-static store *h_st;
-static arena *h_a;
-static int64_t h_now = T0;
-
-static int h_rm(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
-static void h_rmtree(const char *dir) { nftw(dir, h_rm, 8, FTW_DEPTH | FTW_PHYS); }
-
-static void h_mkdir(void)
-{
-    strcpy(h_dir, "/tmp/whistle-unit-XXXXXX");
-    cr_assert(mkdtemp(h_dir), "mkdtemp");
-    h_a = arena_new();
-}
-
-static void h_open_opts(const store_opts *o)
-{
-    char err[512] = "";
-    int rc = store_open(&h_st, h_dir, o, err, sizeof err);
-    cr_assert_eq(rc, 0, "store_open: %s", err);
-    cr_assert_eq(audit_attach(h_st), 0);
-}
-
-/* A fresh store, empty. */
-static void h_setup_empty(void)
-{
-    h_mkdir();
-    h_open_opts(NULL);
-}
 
 /* A fresh store with the small fixture seeded. */
 static void h_setup(void)
@@ -68,16 +15,6 @@ static void h_setup(void)
     char err[512] = "";
     int rc = api_seed(h_st, SEED_SMALL, T0, err, sizeof err);
     cr_assert_eq(rc, 0, "seed: %s", err);
-}
-
-static void h_teardown(void)
-{
-    store_close(h_st);
-    h_st = NULL;
-    arena_free(h_a);
-    h_a = NULL;
-    if (h_dir[0])
-        h_rmtree(h_dir);
 }
 
 /* ------------------------------------------------------------ calls */
@@ -90,7 +27,6 @@ static Whistle__V1__Request *h_req(void)
     return r;
 }
 
-#define NEW(T, init) ({ T *_p = arena_alloc(h_a, sizeof *_p); init(_p); _p; })
 
 static Whistle__V1__Principal *h_who(MDB_txn *txn, const char *name)
 {
@@ -286,54 +222,6 @@ static Whistle__V1__Event *h_get(const char *who, const char *ticket)
     assert_ok(r);
     cr_assert_eq(r->result_case, WHISTLE__V1__RESPONSE__RESULT_EVENT);
     return r->event;
-}
-
-/* ------------------------------------------------------------ streams */
-
-typedef struct h_pushes {
-    Whistle__V1__Push *p[256];
-    size_t n;
-} h_pushes;
-
-static int h_collect(void *ctx, uint64_t seq, const void *bytes, size_t len)
-{
-    h_pushes *ps = ctx;
-    Whistle__V1__Push *p = whistle__v1__push__unpack(arena_allocator(h_a), len, bytes);
-    cr_assert(p, "push %llu does not unpack", (unsigned long long)seq);
-    cr_assert_eq(p->seq, seq);
-    if (ps->n < 256)
-        ps->p[ps->n++] = p;
-    return 0;
-}
-
-/* Every entry of the stream after after_seq. */
-static h_pushes *h_stream(const char *name, uint64_t after_seq)
-{
-    h_pushes *ps = arena_alloc(h_a, sizeof *ps);
-    MDB_txn *txn = store_read_begin(h_st);
-    int n = stream_read(h_st, txn, name, after_seq, 1000, h_collect, ps);
-    store_read_end(h_st);
-    cr_assert(n >= 0, "stream_read %s: %d", name, n);
-    return ps;
-}
-
-static uint64_t h_last_seq(const char *name)
-{
-    uint64_t last = 0, cursor = 0;
-    MDB_txn *txn = store_read_begin(h_st);
-    cr_assert_eq(stream_meta_get(h_st, txn, name, &last, &cursor), 0);
-    store_read_end(h_st);
-    return last;
-}
-
-/* The actions of a stream after after_seq, joined by spaces. */
-static const char *h_actions(const char *name, uint64_t after_seq)
-{
-    h_pushes *ps = h_stream(name, after_seq);
-    char *s = arena_strdup(h_a, "");
-    for (size_t i = 0; i < ps->n; i++)
-        s = arena_printf(h_a, "%s%s%s", s, i ? " " : "", ps->p[i]->action);
-    return s;
 }
 
 #endif

@@ -1,5 +1,5 @@
 /* test_store.c: the LMDB wrapper on a real environment in a temp dir. */
-#include "helpers.h"
+#include "helpers_store.h"
 
 #include <errno.h>
 #include <sys/stat.h>

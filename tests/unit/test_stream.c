@@ -1,5 +1,5 @@
 /* test_stream.c: durable push streams. */
-#include "helpers.h"
+#include "helpers_store.h"
 
 TestSuite(stream, .init = h_setup_empty, .fini = h_teardown);
 
