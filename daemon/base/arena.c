@@ -1,6 +1,7 @@
 /* arena.c: see arena.h. Blocks grow geometrically so that a request that
  * unpacks a large list does not make thousands of small mallocs. */
 #include "arena.h"
+#include "log.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -26,7 +27,7 @@ arena *arena_new(void)
 {
     arena *a = calloc(1, sizeof *a);
     if (!a)
-        abort();
+        log_oom("an arena");
     a->pa.alloc = pa_alloc;
     a->pa.free = pa_free;
     a->pa.allocator_data = a;
@@ -60,7 +61,7 @@ void *arena_alloc(arena *a, size_t n)
             sz = n;
         struct block *nb = malloc(sizeof *nb + sz);
         if (!nb)
-            abort();
+            log_oom("an arena block");
         nb->size = sz;
         nb->used = 0;
         /* A full-sized block goes behind the head so the head's free space

@@ -14,8 +14,8 @@ typedef struct arena arena;
 
 arena *arena_new(void);
 void arena_free(arena *a);
-/* Never returns NULL: out of memory aborts (the daemon cannot answer
- * anything sensible without memory). Memory is zeroed, 16-byte aligned. */
+/* Never returns NULL: out of memory stops the daemon (log_oom: it
+ * cannot answer anything sensible without memory). Memory is zeroed, 16-byte aligned. */
 void *arena_alloc(arena *a, size_t n);
 char *arena_strdup(arena *a, const char *s);
 char *arena_strndup(arena *a, const char *s, size_t n);

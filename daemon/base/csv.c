@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "text.h"
+#include "log.h"
 
 void csv_init(csv_reader *r, const void *data, size_t len)
 {
@@ -167,7 +168,7 @@ void csv_append(csv_buf *b, const char *s, size_t n)
             cap *= 2;
         char *d = realloc(b->data, cap);
         if (!d)
-            abort();
+            log_oom("a CSV buffer");
         b->data = d;
         b->cap = cap;
     }

@@ -37,3 +37,9 @@ void log_msg(int l, const char *fmt, ...)
     else
         fprintf(stderr, "whistled: %s: %s\n", tags[l], line);
 }
+
+void log_oom(const char *what)
+{
+    log_error("out of memory (%s); stopping", what);
+    abort();
+}

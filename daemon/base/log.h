@@ -11,6 +11,14 @@ void log_set_level(int level);
 int log_level_parse(const char *s); /* -1 if unknown */
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Out of memory where going on would break a promise (an answer half
+ * built, the writer's bookkeeping of what is durable, an audit record):
+ * logs one line naming what could not be had and aborts. The one place
+ * the daemon stops for want of memory (docs/errors.md); nothing it
+ * acknowledged is lost, because nothing is acknowledged before it is on
+ * disk, and systemd starts it again. */
+_Noreturn void log_oom(const char *what);
+
 #define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)

@@ -52,11 +52,9 @@ void services_list(call *c, const Whistle__V1__ListServices *req)
         return;
     }
     ptr_vec classes = {0}, items = {0};
-    int rc = directory_scan(c, c->st->service_classes, want, &whistle__v1__service_class__descriptor, &classes);
-    if (rc) {
-        call_store_fail(c, rc, "listing the service classes");
+    if (directory_scan(c, c->st->service_classes, want, &whistle__v1__service_class__descriptor, &classes,
+                       "listing the service classes"))
         return;
-    }
     /* The classes shown: live ones (all with include_retired). */
     ptr_vec shown = {0};
     for (size_t i = 0; i < classes.n; i++) {
@@ -73,11 +71,9 @@ void services_list(call *c, const Whistle__V1__ListServices *req)
                   is_retired ? " in the guide: it is retired" : "; list_services without class_code lists them");
         return;
     }
-    rc = directory_scan(c, c->st->services, want, &whistle__v1__service_item__descriptor, &items);
-    if (rc) {
-        call_store_fail(c, rc, "listing the services");
+    if (directory_scan(c, c->st->services, want, &whistle__v1__service_item__descriptor, &items,
+                       "listing the services"))
         return;
-    }
     /* Items in code order, each under a class that is shown: classes and
      * items are both sorted, so one pass pairs them. */
     ptr_vec out = {0};

@@ -58,15 +58,16 @@ static char *task_key(call *c, uint64_t id)
     return (char *)k;
 }
 
-static int index_put(call *c, MDB_dbi dbi, const char *prefix, uint64_t id)
+/* Returns a store code (store.h): it goes in a chain of puts. */
+static int index_put(MDB_txn *txn, arena *a, MDB_dbi dbi, const char *prefix, uint64_t id)
 {
     size_t pl = strlen(prefix);
-    uint8_t *k = arena_alloc(c->a, pl + 9);
+    uint8_t *k = arena_alloc(a, pl + 9);
     memcpy(k, prefix, pl);
     k[pl] = '/';
     store_be64(k + pl + 1, id);
     MDB_val key = {pl + 9, k}, v = {0, ""};
-    return mdb_put(c->txn, dbi, &key, &v, 0);
+    return mdb_put(txn, dbi, &key, &v, 0);
 }
 
 static void reply_task(call *c, Whistle__V1__Task *t)
@@ -192,9 +193,9 @@ void task_push(call *c, const Whistle__V1__PushTask *req)
     t->state = TS(OPEN);
     rc = store_put(c->txn, c->st->tasks, task_key(c, id), 8, &t->base);
     if (!rc)
-        rc = index_put(c, c->st->task_by_comm, t->community, id);
+        rc = index_put(c->txn, c->a, c->st->task_by_comm, t->community, id);
     if (!rc)
-        rc = index_put(c, c->st->task_by_dept, t->department, id);
+        rc = index_put(c->txn, c->a, c->st->task_by_dept, t->department, id);
     if (!rc)
         rc = audit_append(c->st, c->txn, c->now, c->who->name, c->name,
                           arena_printf(c->a, "task:%llu", (unsigned long long)id), NULL, 0, &t->base);
@@ -264,7 +265,7 @@ static int scan(call *c, MDB_dbi dbi, const char *prefix, const char *scope, Whi
     MDB_cursor *cur;
     int rc = mdb_cursor_open(c->txn, prefix ? dbi : c->st->tasks, &cur);
     if (rc)
-        return rc;
+        return call_store_fail(c, rc, "listing tasks");
     MDB_val k = {pl + 8, start}, v;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size != pl + 8 || memcmp(k.mv_data, start, pl) != 0)
@@ -288,7 +289,7 @@ static int scan(call *c, MDB_dbi dbi, const char *prefix, const char *scope, Whi
         ptr_vec_push(c->a, out, t);
     }
     mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : call_store_fail(c, rc, "listing tasks");
 }
 
 void task_list(call *c, const Whistle__V1__ListTasks *req)
@@ -320,10 +321,8 @@ void task_list(call *c, const Whistle__V1__ListTasks *req)
         }
         rc = scan(c, 0, NULL, scope, req->state, req->after_id, limit, &out, &more);
     }
-    if (rc) {
-        call_store_fail(c, rc, "listing tasks");
+    if (rc)
         return;
-    }
     Whistle__V1__TaskList *l = arena_alloc(c->a, sizeof *l);
     whistle__v1__task_list__init(l);
     l->tasks = (Whistle__V1__Task **)out.items;

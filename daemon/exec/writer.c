@@ -121,7 +121,7 @@ static size_t idem_key(const intent *it, const char *key, uint8_t **out)
     size_t a = strlen(it->principal), b = strlen(key);
     uint8_t *k = malloc(a + 1 + b);
     if (!k)
-        abort();
+        log_oom("an idempotency key");
     memcpy(k, it->principal, a);
     k[a] = 0;
     memcpy(k + a + 1, key, b);
@@ -309,7 +309,7 @@ static void caps_add(writer *w, wbatch *wb, intent *batch)
         for (size_t i = 0; i < it->touched.n; i++) {
             cap *c = calloc(1, sizeof *c);
             if (!c || !(c->name = strdup(it->touched.names[i])))
-                abort(); /* as stream_touched_add: a lost cap could push what is not durable */
+                log_oom("a stream's durable cap"); /* a lost cap could push what is not durable */
             /* unknown (0): hold the whole stream until the batch is durable */
             c->first = it->touched.first[i] ? it->touched.first[i] : 1;
             uint32_t h = cap_bucket(c->name);
@@ -543,7 +543,7 @@ static void *writer_main(void *arg)
             }
             wbatch *wb = NULL;
             if (w->chain && !(wb = calloc(1, sizeof *wb)))
-                abort();
+                log_oom("a batch waiting for its flush");
             uint64_t before_id, after_id;
             run_batch(w, batch, wb, &before_id, &after_id);
             atomic_fetch_add(&w->stats.batches, 1);

@@ -398,15 +398,13 @@ void directory_list_nodes(call *c, const Whistle__V1__ListNodes *req)
     c->resp->nodes = list;
 }
 
-/* Unpacks every record of a small database into v. */
-/* Unpacks the records of dbi whose keys start with prefix ("" for all),
- * in key order, into v. */
-int directory_scan(call *c, MDB_dbi dbi, const char *prefix, const ProtobufCMessageDescriptor *d, ptr_vec *v)
+int directory_scan(call *c, MDB_dbi dbi, const char *prefix, const ProtobufCMessageDescriptor *d, ptr_vec *v,
+                   const char *what)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(c->txn, dbi, &cur);
     if (rc)
-        return rc;
+        return call_store_fail(c, rc, what);
     size_t plen = strlen(prefix);
     MDB_val k = {plen, (void *)prefix}, val;
     for (rc = mdb_cursor_get(cur, &k, &val, plen ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
@@ -421,17 +419,14 @@ int directory_scan(call *c, MDB_dbi dbi, const char *prefix, const ProtobufCMess
         ptr_vec_push(c->a, v, m);
     }
     mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : call_store_fail(c, rc, what);
 }
 
 void directory_list_departments(call *c)
 {
     ptr_vec v = {0};
-    int rc = directory_scan(c, c->st->departments, "", &whistle__v1__department__descriptor, &v);
-    if (rc) {
-        call_store_fail(c, rc, "listing departments");
+    if (directory_scan(c, c->st->departments, "", &whistle__v1__department__descriptor, &v, "listing departments"))
         return;
-    }
     Whistle__V1__DepartmentList *list = arena_alloc(c->a, sizeof *list);
     whistle__v1__department_list__init(list);
     list->departments = (Whistle__V1__Department **)v.items;
@@ -443,11 +438,8 @@ void directory_list_departments(call *c)
 void directory_list_categories(call *c)
 {
     ptr_vec v = {0};
-    int rc = directory_scan(c, c->st->categories, "", &whistle__v1__category__descriptor, &v);
-    if (rc) {
-        call_store_fail(c, rc, "listing categories");
+    if (directory_scan(c, c->st->categories, "", &whistle__v1__category__descriptor, &v, "listing categories"))
         return;
-    }
     Whistle__V1__CategoryList *list = arena_alloc(c->a, sizeof *list);
     whistle__v1__category_list__init(list);
     list->categories = (Whistle__V1__Category **)v.items;

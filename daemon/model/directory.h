@@ -64,8 +64,10 @@ void directory_list_nodes(call *c, const Whistle__V1__ListNodes *req);
 void directory_list_departments(call *c);
 void directory_list_categories(call *c);
 /* Unpacks the records of dbi whose keys start with prefix ("" for all),
- * in key order, into v (in c's arena). Returns 0 or an LMDB error. */
-int directory_scan(call *c, MDB_dbi dbi, const char *prefix, const ProtobufCMessageDescriptor *d, ptr_vec *v);
+ * in key order, into v. 0, or -1 with the call failed ("store error
+ * while <what>"). */
+int directory_scan(call *c, MDB_dbi dbi, const char *prefix, const ProtobufCMessageDescriptor *d, ptr_vec *v,
+                   const char *what);
 
 
 #endif

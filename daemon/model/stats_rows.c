@@ -135,12 +135,13 @@ static int add_counter(call *c, const char *key, int64_t delta)
     if (rc == 0 && v.mv_size == 8)
         cur = (int64_t)store_get_be64(v.mv_data);
     else if (rc && rc != MDB_NOTFOUND)
-        return rc;
+        return call_store_fail(c, rc, "counting statistics");
     uint8_t buf[8];
     store_be64(buf, (uint64_t)(cur + delta));
     v.mv_size = 8;
     v.mv_data = buf;
-    return mdb_put(c->txn, c->st->stats, &k, &v, 0);
+    rc = mdb_put(c->txn, c->st->stats, &k, &v, 0);
+    return rc ? call_store_fail(c, rc, "counting statistics") : 0;
 }
 
 static int apply(call *c, const char *const *dims, size_t nd, int64_t anchor, const int64_t *before,
@@ -156,9 +157,8 @@ static int apply(call *c, const char *const *dims, size_t nd, int64_t anchor, co
             for (int k = 0; k < 3; k++) {
                 char key[160];
                 snprintf(key, sizeof key, "%s|%s|%s", dims[d], b[k], stats_metric_names[m]);
-                int rc = add_counter(c, key, delta);
-                if (rc)
-                    return call_store_fail(c, rc, "counting statistics");
+                if (add_counter(c, key, delta))
+                    return -1;
             }
     }
     return 0;

@@ -1,5 +1,6 @@
 /* audit.c: see audit.h. */
 #include "audit.h"
+#include "log.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -25,7 +26,7 @@ struct audit_queue *audit_queue_new(void)
 {
     struct audit_queue *q = calloc(1, sizeof *q);
     if (!q)
-        abort();
+        log_oom("the audit's queue");
     pthread_mutex_init(&q->mu, NULL);
     q->tail = &q->head;
     return q;
@@ -74,14 +75,13 @@ static void enqueue(store *st, int64_t now_ms, const char *principal, const char
         /* A flood of refused calls must not grow memory without bound; one
          * line per thousand keeps the log readable too. */
         if (q->dropped++ % 1000 == 0)
-            fprintf(stderr, "whistled: audit: queue full, dropping denials and reads (%llu so far)\n",
-                    (unsigned long long)q->dropped);
+            log_error("audit: queue full, dropping denials and reads (%llu so far)", (unsigned long long)q->dropped);
         pthread_mutex_unlock(&q->mu);
         return;
     }
     struct denial *d = calloc(1, sizeof *d);
     if (!d)
-        abort();
+        log_oom("a queued denial");
     d->at_ms = now_ms;
     d->principal = dup0(principal);
     d->call = dup0(call);
@@ -89,7 +89,7 @@ static void enqueue(store *st, int64_t now_ms, const char *principal, const char
     d->rule = dup0(rule);
     d->read = dup0(read);
     if (!d->principal || !d->call || !d->target || !d->rule || !d->read)
-        abort();
+        log_oom("a queued denial");
     *q->tail = d;
     q->tail = &d->next;
     q->n++;
@@ -168,7 +168,7 @@ int audit_append(store *st, MDB_txn *txn, int64_t now_ms, const char *principal,
         size_t n = protobuf_c_message_get_packed_size(after);
         packed = malloc(n ? n : 1);
         if (!packed)
-            abort();
+            log_oom("an audit record");
         protobuf_c_message_pack(after, packed);
         r.after.data = packed;
         r.after.len = n;
@@ -211,7 +211,7 @@ int audit_flush_denials(store *st, MDB_txn *txn)
             rc = mdb_txn_commit(child);
     }
     if (rc)
-        fprintf(stderr, "whistled: audit: could not write %zu denials and reads: %s\n", n, store_strerror(rc));
+        log_error("audit: could not write %zu denials and reads: %s", n, store_strerror(rc));
     for (struct denial *d = list, *nx; d; d = nx) {
         nx = d->next;
         denial_free(d);
@@ -435,7 +435,7 @@ static void audit_on_close(store *st)
         if (mdb_txn_begin(st->env, NULL, 0, &txn) == 0) {
             audit_flush_denials(st, txn);
             if (mdb_txn_commit(txn))
-                fprintf(stderr, "whistled: store: could not write the last audited denials\n");
+                log_error("store: could not write the last audited denials");
         }
     }
     audit_queue_free(st->denials);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "whistle/v1/whistle.pb-c.h"
+#include "log.h"
 
 #define DEFAULT_MAP ((size_t)64 << 20)
 #define DEFAULT_MAP_MAX ((size_t)16 << 30)
@@ -228,7 +229,7 @@ void store_close(store *st)
     /* The last commit's meta page may still be only in the page cache
      * (MDB_NOMETASYNC): a clean stop leaves everything on disk. */
     if (st->env && mdb_env_sync(st->env, 1) != 0)
-        fprintf(stderr, "whistled: store: the last flush to disk failed\n");
+        log_error("store: the last flush to disk failed");
     if (st->env)
         mdb_env_close(st->env);
     pthread_rwlock_destroy(&st->map_lock);
@@ -314,12 +315,11 @@ int store_grow(store *st, size_t min_size)
     rc = mdb_env_set_mapsize(st->env, want);
     pthread_rwlock_unlock(&st->map_lock);
     if (rc) {
-        fprintf(stderr, "whistled: store: cannot grow the map of %s to %zu MiB: %s\n", st->dir, want >> 20,
-                mdb_strerror(rc));
+        log_error("store: cannot grow the map of %s to %zu MiB: %s", st->dir, want >> 20, mdb_strerror(rc));
         return rc;
     }
-    fprintf(stderr, "whistled: store: map of %s grown to %zu MiB (%zu MiB used, max %zu MiB)\n", st->dir,
-            want >> 20, used >> 20, st->map_max >> 20);
+    log_info("store: map of %s grown to %zu MiB (%zu MiB used, max %zu MiB)", st->dir, want >> 20, used >> 20,
+             st->map_max >> 20);
     st->map_size = want;
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "daemon/records.pb-c.h"
+#include "log.h"
 
 #define NAME_MAX_LEN 400 /* + 9 bytes of key suffix stays under LMDB's 511 */
 
@@ -25,17 +26,17 @@ void stream_touched_add_seq(stream_touched *t, const char *name, uint64_t seq)
         size_t cap = t->cap ? t->cap * 2 : 8;
         char **names = realloc(t->names, cap * sizeof *names);
         if (!names)
-            abort();
+            log_oom("the streams a batch touched");
         t->names = names;
         uint64_t *first = realloc(t->first, cap * sizeof *first);
         if (!first)
-            abort();
+            log_oom("the streams a batch touched");
         t->first = first;
         t->cap = cap;
     }
     t->names[t->n] = strdup(name);
     if (!t->names[t->n])
-        abort();
+        log_oom("the streams a batch touched");
     t->first[t->n] = seq;
     t->n++;
 }
