@@ -3,9 +3,15 @@
  * The router (loop thread) decodes a Request, looks the caller's principal
  * up, then either answers it with api_read() from a read transaction, or
  * hands it to the writer thread, which calls api_write() inside the batch's
- * write transaction. Both check role and scope themselves (they know the
- * records involved) and fill resp with a status and, on OK, a result.
- * Hello, Ping, Subscribe and PushAck are the server's own (server.c). */
+ * write transaction. The role is checked here, the scope by the domain
+ * calls (they know the records involved); both fill resp with a status
+ * and, on OK, a result.
+ * Hello, Ping, Subscribe and PushAck are the router's own (net/router.c).
+ *
+ * app/ is the layer of the call table: the role gate applied once before
+ * anything is loaded (authz_check), the dispatch to domain/ (api.c; the
+ * oversight calls through oversight.c), and the seed. It calls domain/ and
+ * below; exec/ and net/ call it. */
 #ifndef WHISTLED_API_H
 #define WHISTLED_API_H
 

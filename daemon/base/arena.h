@@ -3,7 +3,11 @@
  * Every record unpacked, every string built and every response assembled
  * while serving one request comes from one arena and is freed at once when
  * the reply has been packed. That keeps error paths free of per-field
- * cleanup: an error just drops the arena. */
+ * cleanup: an error just drops the arena.
+ *
+ * base/ is the bottom layer: the arena, the log, the text checks, scopes,
+ * ptr_vec, the field limits, the working calendar, CSV and the look-up
+ * guard. It calls nothing of the daemon; every layer may call it. */
 #ifndef WHISTLED_ARENA_H
 #define WHISTLED_ARENA_H
 

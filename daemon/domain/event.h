@@ -1,5 +1,13 @@
 /* event.h: the case (事件) and its closed loop.
  *
+ * domain/ is the layer of the calls: the rules of the case (event.c), its
+ * orders (dispatch.c), the exception flow (exception.c), deadlines moved
+ * (extension.c), supervision (supervision.c) and the sweep that finds the
+ * passed deadlines (sweep.c), statistics (stats.c), tasks, admin and the
+ * service guide. A call's entry point fills c->resp; everything it stores
+ * goes through model/'s records, which keep what is derived from them. It
+ * calls model/ and below, never app/ or the loop.
+ *
  *   report -> reported -file-> filed -assign-> handling -resolve-> resolved
  *                     -reject-> rejected (final)
  *   filed | handling | whistled -whistle-> whistled (orders: dispatch.c)

@@ -1,5 +1,10 @@
 /* writer.h: the writer thread, the only one that writes LMDB.
  *
+ * exec/ is the layer that applies: the writer thread (writer.c) and the
+ * packing of answers into frames (reply.c). It calls app/ (api_write, the
+ * call table) and below; the loop side (net/, server/) hands it intents and
+ * gets them back through the done callback it is started with.
+ *
  * The loop thread submits intents; the writer takes everything queued,
  * applies it in one write transaction (each request in a nested
  * transaction, so a refused request leaves no trace), commits once, and

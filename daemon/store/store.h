@@ -1,5 +1,12 @@
 /* store.h: the LMDB environment and its named databases.
  *
+ * store/ is the layer of persistence: the environment (store.c), the audit
+ * log (audit.c) and the durable push streams (stream.c). It calls only
+ * base/. What the layers above keep with the store (the policy, the
+ * denials, the look-up guard) rides on it as opaque pointers and two hooks
+ * that audit_attach sets; store.c never calls up. Its functions return 0
+ * or a store code (docs/errors.md).
+ *
  * One environment under the state directory. Only the writer thread opens
  * write transactions; the loop thread reads through one MDB_NOTLS read
  * transaction that it resets between loop iterations (store_read_*).
