@@ -79,7 +79,7 @@ static const char *check_strings(const ProtobufCMessage *m, size_t max, size_t *
         for (size_t k = 0; k < n; k++) {
             if (f->type == PROTOBUF_C_TYPE_STRING) {
                 /* A string with an embedded NUL is cut at it by
-                 * protobuf-c's C strings; it arrives shorter but valid. */
+                 * protobuf-c's C strings: nul_string refuses it. */
                 const char *str = arr[k];
                 size_t sl = str ? strlen(str) : 0;
                 if (str && (sl > max || !utf8_valid(str, sl))) {
@@ -91,6 +91,53 @@ static const char *check_strings(const ProtobufCMessage *m, size_t max, size_t *
                 if (bad)
                     return bad;
             }
+        }
+    }
+    return NULL;
+}
+
+/* The first string field of the message in p..p+len (described by d,
+ * nested messages walked) whose bytes hold a NUL, or NULL. protobuf-c
+ * hands strings on as C strings, so "visible\0hidden" would arrive as
+ * "visible" and two idempotency keys that differ after a NUL as one: the
+ * raw bytes are the only place to see it. Bytes that do not parse end the
+ * walk (the unpack has accepted them already). */
+static const char *nul_string(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t len, int depth)
+{
+    const uint8_t *end = p + len;
+    while (p < end) {
+        uint64_t key, v;
+        if (read_varint(&p, end, &key) < 0)
+            return NULL;
+        switch (key & 7) {
+        case 0:
+            if (read_varint(&p, end, &v) < 0)
+                return NULL;
+            break;
+        case 1:
+        case 5: {
+            size_t n = (key & 7) == 1 ? 8 : 4;
+            if ((size_t)(end - p) < n)
+                return NULL;
+            p += n;
+            break;
+        }
+        case 2: {
+            if (read_varint(&p, end, &v) < 0 || v > (uint64_t)(end - p))
+                return NULL;
+            const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(d, (unsigned)(key >> 3));
+            if (f && f->type == PROTOBUF_C_TYPE_STRING && memchr(p, 0, v))
+                return f->name;
+            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE && depth < 32) {
+                const char *bad = nul_string(f->descriptor, p, v, depth + 1);
+                if (bad)
+                    return bad;
+            }
+            p += v;
+            break;
+        }
+        default:
+            return NULL;
         }
     }
     return NULL;
@@ -523,6 +570,12 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
                      ROUTER_MAX_STRING);
         else
             snprintf(msg, sizeof msg, "field %s is not valid UTF-8", bad);
+        reply_status(c, id, WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT, msg);
+        goto out;
+    }
+    if ((bad = nul_string(&whistle__v1__frame__descriptor, data, len, 0))) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "field %s holds a NUL byte; text fields may not contain NUL", bad);
         reply_status(c, id, WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT, msg);
         goto out;
     }

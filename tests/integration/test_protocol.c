@@ -167,6 +167,73 @@ Test(protocol, invalid_utf8_gets_invalid_argument_and_changes_nothing)
     whistle_close(op);
 }
 
+/* Packs req as a frame and turns every '~' of the packed bytes into a NUL:
+ * libwhistle's C strings cannot carry one, a hostile client's bytes can. */
+static void send_with_nuls(raw_conn *r, const Whistle__V1__Request *req)
+{
+    Whistle__V1__Frame f = WHISTLE__V1__FRAME__INIT;
+    f.kind_case = WHISTLE__V1__FRAME__KIND_REQUEST;
+    f.request = (Whistle__V1__Request *)req;
+    uint8_t *out;
+    size_t len;
+    cr_assert_eq(whistle_frame_pack(&f, 1u << 20, &out, &len), 0);
+    int nuls = 0;
+    for (size_t i = 4; i < len; i++)
+        if (out[i] == '~') {
+            out[i] = 0;
+            nuls++;
+        }
+    cr_assert_gt(nuls, 0);
+    cr_assert_eq(raw_write(r, out, len), 0);
+    free(out);
+}
+
+/* Issue 11, item 15: a NUL inside a string used to be cut at by the C
+ * strings protobuf-c hands on: "visible\0hidden" was stored as "visible",
+ * and two idempotency keys that differ only after a NUL were one key (the
+ * second report got the first's case and was never applied). Now any
+ * string field holding a NUL is refused, naming the field, and changes
+ * nothing. */
+Test(protocol, a_string_with_an_embedded_nul_is_refused_naming_the_field)
+{
+    raw_conn r;
+    raw_open_hello(&r, &d, "operator");
+    Whistle__V1__ReportEvent rep = WHISTLE__V1__REPORT_EVENT__INIT;
+    rep.node = FIRST_GRID;
+    rep.category = "0102";
+    rep.description = "visible~hidden";
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.id = 21;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_REPORT;
+    req.report = &rep;
+    send_with_nuls(&r, &req);
+    rep.description = "a report";
+    req.id = 22;
+    req.idempotency_key = "key~one";
+    send_with_nuls(&r, &req);
+    for (int i = 0; i < 2; i++) {
+        Whistle__V1__Frame *f = NULL;
+        cr_assert_eq(raw_read_frame(&r, 10000, &f), 1);
+        const char *msg = f->response->status->message;
+        cr_assert_eq(f->response->status->code, WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT, "%s", msg);
+        cr_assert(strstr(msg, f->response->id == 21 ? "description" : "idempotency_key") && strstr(msg, "NUL"),
+                  "message: %s", msg);
+        whistle__v1__frame__free_unpacked(f, NULL);
+    }
+    ping_ok(&r, 23);
+    raw_close(&r);
+
+    whistle_client *op = harness_connect(&d, "operator");
+    Whistle__V1__ListEvents le = WHISTLE__V1__LIST_EVENTS__INIT;
+    Whistle__V1__Request lr = WHISTLE__V1__REQUEST__INIT;
+    lr.call_case = WHISTLE__V1__REQUEST__CALL_LIST_EVENTS;
+    lr.list_events = &le;
+    Whistle__V1__Response *l = harness_call_ok(op, &lr);
+    cr_assert_eq(l->events->n_events, 0, "a refused report left a case behind");
+    whistle_response_free(l);
+    whistle_close(op);
+}
+
 Test(protocol, responses_to_pipelined_requests_match_by_id)
 {
     raw_conn r;
