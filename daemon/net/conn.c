@@ -328,8 +328,9 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         }
         if (rc == TLS_WANT)
             return;
-        if (tls_peer_cn(&c->tls, c->cn, sizeof c->cn) < 0) {
-            log_warn("TLS handshake from %s: client certificate has no subject CN", c->peer);
+        if (tls_peer_cn(&c->tls, c->cn, sizeof c->cn, why, sizeof why) < 0) {
+            c->cn[0] = 0;
+            log_warn("TLS handshake from %s refused: %s", c->peer, why);
             conn_close(c, NULL);
             return;
         }

@@ -1,6 +1,8 @@
 /* tls.c: see tls.h. */
 #include "tls.h"
 
+#include "text.h"
+
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
@@ -261,14 +263,43 @@ void tls_session_trim(tls_session *s)
     }
 }
 
-int tls_peer_cn(tls_session *s, char *buf, size_t len)
+int tls_peer_cn(tls_session *s, char *buf, size_t len, char *why, size_t whylen)
 {
     X509 *peer = SSL_get1_peer_certificate(s->ssl);
-    if (!peer)
+    if (!peer) {
+        snprintf(why, whylen, "no client certificate");
         return -1;
-    int n = X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, buf, (int)len);
+    }
+    /* Exactly one CN, read with its length: X509_NAME_get_text_by_NID
+     * would cut "admin\0x" at the NUL and serve it as admin. */
+    const X509_NAME *subject = X509_get_subject_name(peer);
+    int at = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+    int rc = -1;
+    if (at < 0) {
+        snprintf(why, whylen, "the client certificate has no subject CN");
+    } else if (X509_NAME_get_index_by_NID(subject, NID_commonName, at) >= 0) {
+        snprintf(why, whylen, "the client certificate has more than one subject CN");
+    } else {
+        const ASN1_STRING *cn = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, at));
+        unsigned char *utf8 = NULL;
+        int n = ASN1_STRING_to_UTF8(&utf8, cn);
+        if (n < 0) {
+            snprintf(why, whylen, "the client certificate's CN cannot be read as UTF-8");
+        } else if (memchr(utf8, 0, (size_t)n)) {
+            snprintf(why, whylen, "the client certificate's CN holds a NUL byte");
+        } else if ((size_t)n >= len || !ident_ok((const char *)utf8, PRINCIPAL_NAME_MAX)) {
+            snprintf(why, whylen,
+                     "the client certificate's CN \"%.80s\" is not a principal name (1 to %d printable ASCII "
+                     "characters, no spaces)",
+                     (const char *)utf8, PRINCIPAL_NAME_MAX);
+        } else {
+            memcpy(buf, utf8, (size_t)n + 1);
+            rc = 0;
+        }
+        OPENSSL_free(utf8);
+    }
     X509_free(peer);
-    return n > 0 ? 0 : -1;
+    return rc;
 }
 
 int tls_peer_verify(tls_session *s, SSL_CTX *ctx, char *why, size_t whylen)

@@ -52,8 +52,13 @@ size_t tls_take_out(tls_session *s, void *buf, size_t len);
  * swaps in fresh, empty BIOs. For connections with nothing to send or
  * read; a no-op otherwise. */
 void tls_session_trim(tls_session *s);
-/* The peer certificate's subject CN into buf; -1 if none. */
-int tls_peer_cn(tls_session *s, char *buf, size_t len);
+/* A principal's name is at most this long (the certificate's CN). */
+#define PRINCIPAL_NAME_MAX 64
+/* The peer certificate's subject CN into buf: 0, or -1 with why for the
+ * log when there is none, more than one, or one that is not a principal
+ * name (a NUL inside it, spaces, more than PRINCIPAL_NAME_MAX bytes): the
+ * connection is then refused. */
+int tls_peer_cn(tls_session *s, char *buf, size_t len, char *why, size_t whylen);
 /* Verifies the peer's certificate chain again, against ctx's trust store
  * and CRL (after a reload). TLS_OK, or TLS_ERR with why. */
 int tls_peer_verify(tls_session *s, SSL_CTX *ctx, char *why, size_t whylen);

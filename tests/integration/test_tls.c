@@ -5,6 +5,8 @@
  * revoked is cut). */
 #include <criterion/criterion.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +74,64 @@ Test(tls, revoked_certificate_is_refused_and_logged)
     char cert[512], key[512];
     harness_cert("revoked", cert, sizeof cert, key, sizeof key);
     refused(cert, key, 0, 0, NULL, "client certificate /CN=revoked refused: certificate revoked");
+}
+
+/* Makes dir/NAME.crt and .key: a client certificate signed by the fixture
+ * CA whose subject CN is the cn_len bytes of cn (a NUL may be among them:
+ * the openssl command cannot make such a name, a hostile CA clerk can). */
+static void make_cert(const char *dir, const char *name, const char *cn, int cn_len, char *cert, size_t cl,
+                      char *key, size_t kl)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/ca.crt", harness_pki());
+    FILE *f = fopen(path, "r");
+    cr_assert(f, "%s", path);
+    X509 *ca = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/ca.key", harness_pki());
+    f = fopen(path, "r");
+    cr_assert(f, "%s", path);
+    EVP_PKEY *ca_key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    cr_assert(ca && ca_key);
+    EVP_PKEY *pkey = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 0x4e554c);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+    X509_set_pubkey(x, pkey);
+    X509_NAME *subj = X509_get_subject_name(x);
+    cr_assert(X509_NAME_add_entry_by_NID(subj, NID_commonName, MBSTRING_UTF8, (const unsigned char *)cn, cn_len, -1,
+                                         0));
+    X509_set_issuer_name(x, X509_get_subject_name(ca));
+    cr_assert(X509_sign(x, ca_key, EVP_sha256()) > 0);
+    snprintf(cert, cl, "%s/%s.crt", dir, name);
+    snprintf(key, kl, "%s/%s.key", dir, name);
+    f = fopen(cert, "w");
+    PEM_write_X509(f, x);
+    fclose(f);
+    f = fopen(key, "w");
+    PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL);
+    fclose(f);
+    X509_free(x);
+    X509_free(ca);
+    EVP_PKEY_free(pkey);
+    EVP_PKEY_free(ca_key);
+}
+
+/* Issue 11, item 14: a CN with an embedded NUL, signed by the CA, was cut
+ * at the NUL and served as that principal ("admin\0x" as admin). A CN that
+ * is not a principal name is refused at the handshake, with a log line;
+ * the same CA's good certificates are served as before. */
+Test(tls, a_cn_with_a_nul_or_not_a_principal_name_is_refused)
+{
+    char cert[600], key[600];
+    make_cert(d.dir, "nul", "admin\0x", 7, cert, sizeof cert, key, sizeof key);
+    refused(cert, key, 0, 0, NULL, "the client certificate's CN holds a NUL byte");
+    make_cert(d.dir, "spaced", "ad min", 6, cert, sizeof cert, key, sizeof key);
+    refused(cert, key, 0, 0, NULL, "is not a principal name");
+    whistle_close(harness_connect(&d, "admin"));
 }
 
 Test(tls, tls_1_0_and_1_1_are_refused_and_logged)
