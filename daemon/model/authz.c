@@ -156,7 +156,10 @@ int authz_operator_case(call *c, const Whistle__V1__Event *ev)
         return 0;
     if (w->role == ROLE(OPERATOR) && principal_covers(w, ev->node))
         return 0;
-    return call_deny(c, ev->ticket, "case %s is at %s, outside your scope %s (rule: an operator acts on its street "
-                                    "only)",
-                     ev->ticket, ev->node, str0(w->scope));
+    if (w->role == ROLE(OPERATOR))
+        return call_hide(c, ev->ticket, arena_printf(c->a, "no case %s", ev->ticket),
+                         "case %s is at %s, outside the scope %s (rule: an operator acts on its street only)",
+                         ev->ticket, ev->node, str0(w->scope));
+    return call_deny(c, ev->ticket, "role %s may not %s (rule: an operator acts on its street only)",
+                     role_name(w->role), c->name);
 }

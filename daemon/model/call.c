@@ -98,6 +98,20 @@ int call_deny(call *c, const char *target, const char *fmt, ...)
     return -1;
 }
 
+int call_hide(call *c, const char *target, const char *missing, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *rule = arena_alloc(c->a, n > 0 ? (size_t)n + 1 : 1);
+    va_start(ap, fmt);
+    vsnprintf(rule, n > 0 ? (size_t)n + 1 : 1, fmt, ap);
+    va_end(ap);
+    audit_deny(c->st, c->now, str0(c->who ? c->who->name : NULL), c->name, str0(target), rule);
+    return call_fail(c, CODE(NOT_FOUND), "%s", missing);
+}
+
 int call_store_fail(call *c, int rc, const char *what)
 {
     return call_fail(c, (Whistle__V1__Status__Code)store_status_code(rc), "store error while %s: %s", what,

@@ -50,6 +50,12 @@ int call_fail(call *c, Whistle__V1__Status__Code code, const char *fmt, ...)
 /* PERMISSION_DENIED with the rule in the message, and an audited denial
  * naming the call and target. Returns -1. */
 int call_deny(call *c, const char *target, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A refusal that must not tell the caller that the target exists (a case
+ * outside its scope): audited as a denial with the true reason (fmt), and
+ * answered NOT_FOUND with missing, the message a target that does not
+ * exist gets. Returns -1. */
+int call_hide(call *c, const char *target, const char *missing, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* A store error as a status ("what" says what was being done). Returns -1. */
 int call_store_fail(call *c, int rc, const char *what);
 

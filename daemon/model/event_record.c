@@ -49,10 +49,14 @@ int event_wrong_state(call *c, const Whistle__V1__Event *ev, const char *needs)
 
 static bool is(const call *c, const char *name) { return strcmp(c->name, name) == 0; }
 
+/* A case outside the caller's reach reads like a missing one: where it is
+ * (and that it exists) is for the log, not for the caller (issue 11: with
+ * sequential tickets the lowest roles could map every case). */
 static int deny_scope(call *c, const Whistle__V1__Event *ev, const char *rule)
 {
-    return call_deny(c, ev->ticket, "case %s is at %s, outside your scope %s (rule: %s)", ev->ticket, ev->node,
-                     str0(c->who->scope), rule);
+    return call_hide(c, ev->ticket, arena_printf(c->a, "no case %s", ev->ticket),
+                     "case %s is at %s, outside the scope %s (rule: %s)", ev->ticket, ev->node, str0(c->who->scope),
+                     rule);
 }
 
 int event_allow(call *c, const Whistle__V1__Event *ev)
@@ -70,7 +74,7 @@ int event_allow(call *c, const Whistle__V1__Event *ev)
         if (is(c, "get") || is(c, "list_orders")) {
             if (order_case_has_dept(c, ev, str0(w->department)))
                 return 0;
-            return call_deny(c, ev->ticket,
+            return call_hide(c, ev->ticket, arena_printf(c->a, "no case %s", ev->ticket),
                              "case %s has no order for department %s (rule: a department sees only the cases "
                              "whistled to it)",
                              ev->ticket, str0(w->department));

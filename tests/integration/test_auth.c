@@ -103,8 +103,10 @@ Test(auth, operator_acts_on_its_own_street_only)
     Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
     req.call_case = CALL(FILE);
     req.file = &fe;
-    const char *msg = harness_call_fail(op2, &req, CODE(PERMISSION_DENIED));
-    cr_assert(strstr(msg, "scope"), "message: %s", msg);
+    /* a case of another street reads like a missing one: nothing of where
+     * it is (issue 11, item 16); the denial is audited with its rule */
+    const char *msg = harness_call_fail(op2, &req, CODE(NOT_FOUND));
+    cr_assert(strstr(msg, "no case") && !strstr(msg, "110105"), "message: %s", msg);
     free(t);
     whistle_close(op2);
     whistle_close(grid);

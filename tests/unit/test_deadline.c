@@ -316,7 +316,7 @@ Test(deadline, extension_requested_and_approved_moves_the_deadline)
     cr_assert_str_eq(last_push(JIANWAI)->action, "extension_request");
     assert_code(h_write("urban", rq_ext(o->id, 24, "again")), FAILED_PRECONDITION);
     assert_code(h_write("urban", rq_decide(o->id, true, "")), PERMISSION_DENIED);
-    assert_code(h_write("op-chaowai", rq_decide(o->id, true, "")), PERMISSION_DENIED);
+    assert_code(h_write("op-chaowai", rq_decide(o->id, true, "")), NOT_FOUND);
     r = h_write("op-jianwai", rq_decide(o->id, true, "ok"));
     assert_ok(r);
     cr_assert_eq(r->order->resolve_due_ms, o->resolve_due_ms + 24 * HOUR);

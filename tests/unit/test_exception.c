@@ -87,7 +87,7 @@ Test(exception, a_duplicate_merges_into_the_earlier_case_and_its_reporter_follow
 
     assert_code(h_write("op-jianwai", rq_merge(first, dup)), FAILED_PRECONDITION); /* newer into older only */
     assert_code(h_write("op-jianwai", rq_merge(dup, dup)), INVALID_ARGUMENT);
-    assert_code(h_write("op-chaowai", rq_merge(dup, first)), PERMISSION_DENIED);
+    assert_code(h_write("op-chaowai", rq_merge(dup, first)), NOT_FOUND);
     assert_code(h_write("gw-1", rq_merge(dup, first)), PERMISSION_DENIED);
     uint64_t hot0 = h_last_seq("principal:hotline");
     Whistle__V1__Response *r = h_write("op-jianwai", rq_merge(dup, first));

@@ -87,15 +87,39 @@ static const struct expect {
 #define N_EXPECT (sizeof expect / sizeof *expect)
 
 /* The roles for which a target outside the scope is refused NOT_FOUND, read
- * alike with a missing one: proving a ticket with the phone's digits
- * (lookup_ticket, a kiosk's rate) must teach an outsider nothing, not even
- * that the ticket exists elsewhere. */
+ * alike with a missing one, so that a caller learns nothing of a case it
+ * may not see, not even that it exists or where (issue 11: with sequential
+ * tickets the lowest roles could map every case); the denial is audited
+ * with its true reason. Proving a ticket with the phone's digits
+ * (lookup_ticket, a kiosk's rate) is the same. The other refusals
+ * (PERMISSION_DENIED with the rule) concern cases the caller may see. */
 static unsigned hidden_for(const char *call_name)
 {
-    if (strcmp(call_name, "lookup_ticket") == 0)
-        return B(A) | B(O) | B(K) | B(I);
-    if (strcmp(call_name, "rate") == 0)
-        return B(K);
+    static const struct {
+        const char *call;
+        unsigned roles;
+    } hidden[] = {
+        {"lookup_ticket", B(A) | B(O) | B(K) | B(I)},
+        {"rate", B(O) | B(K)},
+        {"get_event", B(O) | B(D) | B(G) | B(C) | B(I)},
+        {"verify", B(O) | B(G) | B(C)},
+        {"file", B(O)},
+        {"reject", B(O)},
+        {"assign", B(O)},
+        {"whistle", B(O)},
+        {"resolve", B(O)},
+        {"close", B(O)},
+        {"list_orders", B(O)},
+        {"propose_departments", B(O)},
+        {"decide_extension", B(O)},
+        {"park", B(O)},
+        {"unpark", B(O)},
+        {"reopen", B(O)},
+        {"merge", B(O)},
+    };
+    for (size_t i = 0; i < sizeof hidden / sizeof *hidden; i++)
+        if (strcmp(hidden[i].call, call_name) == 0)
+            return hidden[i].roles;
     return 0;
 }
 
