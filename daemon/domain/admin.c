@@ -551,6 +551,39 @@ static int check_limit(call *c, const char *what, const Whistle__V1__TimeLimit *
     return 0;
 }
 
+/* A category's stages (分阶段时限), checked as the directory files are
+ * (directory_stages_parse): each has a name and a limit of a real unit
+ * and range, at most 8 of them. The stages go through their text form and
+ * back, so what a call may store is exactly what an import may. */
+static int check_stages(call *c, const Whistle__V1__Category *in)
+{
+    if (in->n_stages > 8)
+        return call_fail(c, CODE(INVALID_ARGUMENT), "%zu stages; a category has at most 8", in->n_stages);
+    for (size_t i = 0; i < in->n_stages; i++) {
+        const Whistle__V1__Stage *st = in->stages[i];
+        char what[32];
+        snprintf(what, sizeof what, "stages[%zu]", i);
+        if (!st || (!*str0(st->name_zh) && !*str0(st->name_en)))
+            return call_fail(c, CODE(INVALID_ARGUMENT), "%s needs a name (name_zh or name_en)", what);
+        if (check_name(c, "stages.name_zh", st->name_zh) || check_name(c, "stages.name_en", st->name_en))
+            return -1;
+        if (strpbrk(str0(st->name_zh), ";/") || strpbrk(str0(st->name_en), ";/") ||
+            strstr(str0(st->name_zh), "；"))
+            return call_fail(c, CODE(INVALID_ARGUMENT), "%s: a stage's name may not hold ';' or '/'", what);
+        if (!st->limit || !st->limit->amount)
+            return call_fail(c, CODE(INVALID_ARGUMENT), "%s needs a limit: an amount and a unit", what);
+        if (check_limit(c, what, st->limit))
+            return -1;
+    }
+    Whistle__V1__Stage **back;
+    size_t n;
+    const char *why;
+    if (directory_stages_parse(directory_stages_format(in, c->a), c->a, &back, &n, &why) < 0 || n != in->n_stages)
+        return call_fail(c, CODE(INVALID_ARGUMENT), "stages: %s", n != in->n_stages ? "a stage does not read back"
+                                                                                         : why);
+    return 0;
+}
+
 void admin_put_category(call *c, const Whistle__V1__PutCategory *req)
 {
     Whistle__V1__Category *in = req->category;
@@ -607,6 +640,8 @@ void admin_put_category(call *c, const Whistle__V1__PutCategory *req)
         call_fail(c, CODE(INVALID_ARGUMENT), "check_in_minutes is at most 10080 and resolve_hours at most 8784");
         return;
     }
+    if (check_stages(c, in))
+        return;
     if (in->n_limits)
         directory_category_mirror(in);
     void *bytes;

@@ -244,6 +244,76 @@ Test(admin, categories_are_checked_and_mirror_their_default_limits)
     assert_msg_has(resp, "major class 09 does not exist");
 }
 
+/* Issue 11, item 18: put_category took any stages (unit 99 or -1, 2^32-1
+ * days, 60,000 empty stages); it now checks them as an import does, and a
+ * refused one changes nothing. */
+Test(admin, a_categorys_stages_are_checked_as_an_import_checks_them)
+{
+    Whistle__V1__Request *r = h_req();
+    r->call_case = CALL(PUT_CATEGORY);
+    r->put_category = NEW(Whistle__V1__PutCategory, whistle__v1__put_category__init);
+    Whistle__V1__Category *k = NEW(Whistle__V1__Category, whistle__v1__category__init);
+    r->put_category->category = k;
+    k->code = "0104";
+    k->name_zh = "违章搭建";
+    Whistle__V1__TimeLimit lim = WHISTLE__V1__TIME_LIMIT__INIT;
+    lim.amount = 4;
+    lim.unit = WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_HOURS;
+    Whistle__V1__Stage st = WHISTLE__V1__STAGE__INIT;
+    st.name_zh = "责令停工";
+    st.name_en = "Stop work";
+    st.limit = &lim;
+    Whistle__V1__Stage *one[] = {&st};
+    k->stages = one;
+    k->n_stages = 1;
+    assert_ok(h_write("admin", r));
+    Whistle__V1__Category *kept = directory_category_get(h_st, store_read_begin(h_st), "0104", h_a);
+    store_read_end(h_st);
+    cr_assert_eq(kept->n_stages, 1);
+
+    static const struct {
+        int unit;
+        uint32_t amount;
+        const char *says;
+    } bad[] = {
+        {99, 4, "not a time unit"},
+        {-1, 4, "not a time unit"},
+        {WHISTLE__V1__TIME_UNIT__TIME_UNIT_DAYS, UINT32_MAX, "stages[0]"},
+        {WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS, 0, "needs a limit"},
+    };
+    k->name_zh = "违章搭建 (changed)";
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        lim.unit = bad[i].unit;
+        lim.amount = bad[i].amount;
+        Whistle__V1__Response *resp = h_write("admin", r);
+        assert_code(resp, INVALID_ARGUMENT);
+        assert_msg_has(resp, bad[i].says);
+    }
+    lim.unit = WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS;
+    lim.amount = 4;
+    st.name_zh = "";
+    st.name_en = "";
+    assert_msg_has(h_write("admin", r), "needs a name");
+    st.name_zh = "停工;整改";
+    assert_msg_has(h_write("admin", r), "may not hold");
+    st.name_zh = "责令停工";
+    size_t many = 60000;
+    Whistle__V1__Stage **lots = arena_alloc(h_a, many * sizeof *lots);
+    for (size_t i = 0; i < many; i++)
+        lots[i] = &st;
+    k->stages = lots;
+    k->n_stages = many;
+    Whistle__V1__Response *resp = h_write("admin", r);
+    assert_code(resp, INVALID_ARGUMENT);
+    assert_msg_has(resp, "at most 8");
+
+    kept = directory_category_get(h_st, store_read_begin(h_st), "0104", h_a);
+    store_read_end(h_st);
+    cr_assert_str_eq(kept->name_zh, "违章搭建", "a refused put changed the category");
+    cr_assert_eq(kept->n_stages, 1);
+    cr_assert_eq(kept->stages[0]->limit->unit, WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_HOURS);
+}
+
 /* ------------------------------------------------------------ principals */
 
 Test(admin, principals_are_added_disabled_moved_and_keep_an_admin)
