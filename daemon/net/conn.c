@@ -609,6 +609,15 @@ void hub_streams_touched(hub *h, const stream_touched *t)
     }
 }
 
+bool conn_may_subscribe(conn *c, const char *stream)
+{
+    size_t n = 0;
+    for (sub *x = c->subs; x; x = x->next_in_conn, n++)
+        if (strcmp(x->stream, stream) == 0)
+            return true;
+    return n < SUBS_PER_CONN_MAX;
+}
+
 int conn_subscribe(conn *c, const char *stream, uint64_t after_seq)
 {
     sub *b = NULL;

@@ -91,6 +91,10 @@ typedef struct reload_report {
 } reload_report;
 
 #define SUB_BUCKETS 4096
+/* Streams one connection may follow at once: a desk follows one or two; a
+ * bound keeps a connection from costing the loop without end (each
+ * subscribe walks the connection's list). */
+#define SUBS_PER_CONN_MAX 64
 
 struct hub {
     uv_loop_t *loop;
@@ -148,6 +152,10 @@ void conn_submit(conn *c, intent *it);
 /* Subscribes c to stream from after_seq (a repeat moves the position) and
  * pumps what is stored; 0 or -1 when out of memory. */
 int conn_subscribe(conn *c, const char *stream, uint64_t after_seq);
+
+/* Whether c may subscribe to stream: it already does, or follows fewer
+ * than SUBS_PER_CONN_MAX streams. */
+bool conn_may_subscribe(conn *c, const char *stream);
 
 /* Hands the iteration's intents to the writer, all at once. */
 void hub_submit_flush(hub *h);

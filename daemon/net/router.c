@@ -248,6 +248,12 @@ static void handle_subscribe(conn *c, Whistle__V1__Request *req, Whistle__V1__Pr
         reply_status(c, req->id, WHISTLE__V1__STATUS__CODE__PERMISSION_DENIED, msg);
         return;
     }
+    if (!conn_may_subscribe(c, name)) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "this connection follows %d streams already, the most one may", SUBS_PER_CONN_MAX);
+        reply_status(c, req->id, WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED, msg);
+        return;
+    }
     uint64_t last = 0, cursor = 0;
     MDB_txn *txn = store_read_begin(hb->st);
     int rc = txn ? stream_meta_get(hb->st, txn, name, &last, &cursor) : -1;

@@ -9,6 +9,7 @@
 
 #include "daemon/records.pb-c.h"
 #include "log.h"
+#include "text.h"
 
 #define NAME_MAX_LEN 400 /* + 9 bytes of key suffix stays under LMDB's 511 */
 
@@ -200,6 +201,16 @@ void stream_default_for(const Whistle__V1__Principal *who, char *buf, size_t len
 
 static bool has_prefix(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
 
+/* "<prefix><code>" whose code is exactly digits long and inside scope: a
+ * real street's or district's feed, not any name that starts like one. */
+static bool code_stream(const char *name, const char *prefix, size_t digits, const char *scope)
+{
+    if (!has_prefix(name, prefix))
+        return false;
+    const char *code = name + strlen(prefix);
+    return digits_ok(code, digits) && *scope && has_prefix(code, scope);
+}
+
 bool stream_allowed(const Whistle__V1__Principal *who, const char *name)
 {
     if (!who || !name_ok(name))
@@ -211,9 +222,7 @@ bool stream_allowed(const Whistle__V1__Principal *who, const char *name)
     case WHISTLE__V1__ROLE__ROLE_OPERATOR:
         /* An operator's scope is its street (or, for a district center, a
          * district): any street feed inside it. */
-        if (has_prefix(name, "district:"))
-            return name[9] && *scope && has_prefix(name + 9, scope);
-        return has_prefix(name, "street:") && name[7] && *scope && has_prefix(name + 7, scope);
+        return code_stream(name, "district:", 6, scope) || code_stream(name, "street:", 9, scope);
     case WHISTLE__V1__ROLE__ROLE_DEPARTMENT:
         return has_prefix(name, "dept:") && who->department && *who->department &&
                strcmp(name + 5, who->department) == 0;

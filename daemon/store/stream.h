@@ -49,7 +49,11 @@ int stream_read(store *st, MDB_txn *txn, const char *name, uint64_t after_seq, s
 
 /* The principal's own stream name, written into buf ("" if it has none). */
 void stream_default_for(const Whistle__V1__Principal *who, char *buf, size_t len);
-/* Whether who may subscribe to / ack the named stream (admins: any). */
+/* Whether who may subscribe to / ack the named stream (admins: any): a
+ * department its dept:<code>, an operator the street:<9 digits> feeds in
+ * its scope (a district center also its district:<6 digits>), anyone
+ * else its principal:<name>. Only real names: not any name that starts
+ * like an allowed one. */
 bool stream_allowed(const Whistle__V1__Principal *who, const char *name);
 
 #endif

@@ -519,6 +519,54 @@ Test(abuse, a_reset_while_answers_are_written_leaves_the_daemon_serving)
     others_are_served();
 }
 
+/* Issue 11, item 17: one connection took 100,000 made-up stream names and
+ * held the loop at 94% for minutes (each subscribe walks the list). A
+ * connection follows at most 64 streams now; a repeat of one it follows is
+ * not a new one; a name that only starts like an allowed one is refused. */
+static int subscribe_code(raw_conn *r, uint64_t id, const char *stream, char *msg, size_t len)
+{
+    Whistle__V1__Subscribe sb = WHISTLE__V1__SUBSCRIBE__INIT;
+    sb.stream = (char *)stream;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.id = id;
+    req.call_case = CALL(SUBSCRIBE);
+    req.subscribe = &sb;
+    cr_assert_eq(raw_send_request(r, &req), 0);
+    for (;;) {
+        Whistle__V1__Frame *f = NULL;
+        cr_assert_eq(raw_read_frame(r, 10000, &f), 1, "no answer to subscribe %s", stream);
+        bool mine = f->kind_case == WHISTLE__V1__FRAME__KIND_RESPONSE && f->response->id == id;
+        int code = mine ? (int)f->response->status->code : -1;
+        if (mine && msg)
+            snprintf(msg, len, "%s", f->response->status->message ? f->response->status->message : "");
+        whistle__v1__frame__free_unpacked(f, NULL);
+        if (mine)
+            return code;
+    }
+}
+
+Test(abuse, a_connection_follows_at_most_64_streams_and_only_real_ones)
+{
+    harness_start(&d, NULL);
+    raw_conn r;
+    raw_open_hello(&r, &d, "admin");
+    char name[64], msg[300];
+    for (int i = 0; i < 64; i++) {
+        snprintf(name, sizeof name, "principal:made-up-%d", i);
+        cr_assert_eq(subscribe_code(&r, 100 + i, name, NULL, 0), 0, "subscription %d refused", i);
+    }
+    cr_assert_eq(subscribe_code(&r, 200, "principal:one-more", msg, sizeof msg), CODE(RESOURCE_EXHAUSTED));
+    cr_assert(strstr(msg, "64 streams"), "%s", msg);
+    cr_assert_eq(subscribe_code(&r, 201, "principal:made-up-7", NULL, 0), 0, "a repeat is not a new stream");
+    raw_close(&r);
+
+    raw_open_hello(&r, &d, "operator");
+    cr_assert_eq(subscribe_code(&r, 1, "street:110105001", NULL, 0), 0);
+    cr_assert_eq(subscribe_code(&r, 2, "street:110105001zzz", msg, sizeof msg), CODE(PERMISSION_DENIED), "%s", msg);
+    raw_close(&r);
+    others_are_served();
+}
+
 /* ------------------------------------------------------------ too many */
 
 Test(abuse, connections_past_max_connections_are_refused_cleanly)

@@ -158,6 +158,14 @@ Test(stream, allowed_matrix)
     cr_assert_not(stream_allowed(op, "dept:police"));
     cr_assert_not(stream_allowed(op, "principal:op"));
     cr_assert(stream_allowed(dop, "street:110105002"), "a district operator reaches every street in it");
+    cr_assert(stream_allowed(dop, "district:110105"));
+    /* issue 11, item 17: only real names, not any that start like one */
+    cr_assert_not(stream_allowed(op, "street:110105001x"));
+    cr_assert_not(stream_allowed(op, "street:1101050017"));
+    cr_assert_not(stream_allowed(op, "street:110105001001"));
+    cr_assert_not(stream_allowed(dop, "street:110105"));
+    cr_assert_not(stream_allowed(dop, "district:1101050"));
+    cr_assert_not(stream_allowed(op, "district:110105"), "a street's operator has no district feed");
 
     cr_assert(stream_allowed(police, "dept:police"));
     cr_assert_not(stream_allowed(police, "dept:urban"));
