@@ -20,6 +20,7 @@ static void setup(void)
 TestSuite(exception, .init = setup, .fini = h_teardown);
 
 #define GRID1 "110105001001001"
+#define GRID2 "110105001001002" /* gw-2's, in the same street */
 #define JIANWAI "street:110105001"
 #define ES(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
 #define OS(s) WHISTLE__V1__ORDER_STATE__ORDER_STATE_##s
@@ -122,6 +123,14 @@ Test(exception, a_duplicate_merges_into_the_earlier_case_and_its_reporter_follow
     r = h_write("op-jianwai", rq_merge(third, dup));
     assert_code(r, FAILED_PRECONDITION);
     assert_msg_has(r, "merge into");
+    /* Issue 11, item 19: a follower reads the case even outside its own
+     * grid, as docs/deadlines.md says; not its first reporter's phone */
+    const char *across = h_report_as("gw-2", GRID2);
+    assert_code(h_read("gw-2", rq_ticket(CALL(GET_EVENT), first)), NOT_FOUND);
+    assert_ok(h_write("op-jianwai", rq_merge(across, first)));
+    Whistle__V1__Event *seen = h_get("gw-2", first);
+    cr_assert_str_eq(seen->ticket, first);
+    cr_assert_str_eq(seen->contact, "");
     /* A kiosk's duplicate merges too, but nothing is pushed to the kiosk:
      * the next resident at the terminal would read it. */
     const char *kdup = h_report_as("kiosk-yonganli", GRID1);
