@@ -899,6 +899,8 @@ void admin_query_audit(call *c, const Whistle__V1__QueryAudit *req)
         e->denied = r->denied;
         e->read = r->read;
         e->record_type = r->record_type;
+        e->count = r->count;
+        e->last_at_ms = r->last_at_ms;
         if (!req->brief) {
             e->before = r->before;
             e->after = r->after;

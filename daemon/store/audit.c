@@ -1,6 +1,7 @@
 /* audit.c: see audit.h. */
 #include "audit.h"
 #include "log.h"
+#include "text.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -8,18 +9,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A record waiting in the queue: a denial (rule set) or a read (read set). */
+/* A record waiting in the queue: a denial (rule set) or a read (read set).
+ * count > 1: an aggregate of that many, from at_ms to last_ms. */
 struct denial {
     struct denial *next;
-    int64_t at_ms;
+    int64_t at_ms, last_ms;
+    uint64_t count;
     char *principal, *call, *target, *rule, *read;
 };
 
+/* The queue: up to AUDIT_QUEUE_MAX records in order, then aggregates by
+ * principal, call, rule and read (an open-addressing table of
+ * AUDIT_AGG_MAX slots), then one aggregate of whatever is left ("rest").
+ * audit_flush_denials takes all three. */
 struct audit_queue {
     pthread_mutex_t mu;
     struct denial *head, **tail;
     size_t n;
-    uint64_t dropped;
+    struct denial *agg[AUDIT_AGG_MAX];
+    size_t n_agg;
+    struct denial *rest[2]; /* beyond the aggregates: denials, reads */
+    uint64_t folded; /* records folded into aggregates since the last flush */
 };
 
 struct audit_queue *audit_queue_new(void)
@@ -42,14 +52,25 @@ static void denial_free(struct denial *d)
     free(d);
 }
 
+static void list_free(struct denial *d)
+{
+    for (struct denial *n; d; d = n) {
+        n = d->next;
+        denial_free(d);
+    }
+}
+
 void audit_queue_free(struct audit_queue *q)
 {
     if (!q)
         return;
-    for (struct denial *d = q->head, *n; d; d = n) {
-        n = d->next;
-        denial_free(d);
-    }
+    list_free(q->head);
+    for (size_t i = 0; i < AUDIT_AGG_MAX; i++)
+        if (q->agg[i])
+            denial_free(q->agg[i]);
+    for (int i = 0; i < 2; i++)
+        if (q->rest[i])
+            denial_free(q->rest[i]);
     pthread_mutex_destroy(&q->mu);
     free(q);
 }
@@ -59,30 +80,21 @@ size_t audit_queue_len(struct audit_queue *q)
     if (!q)
         return 0;
     pthread_mutex_lock(&q->mu);
-    size_t n = q->n;
+    size_t n = q->n + q->n_agg + (q->rest[0] != NULL) + (q->rest[1] != NULL);
     pthread_mutex_unlock(&q->mu);
     return n;
 }
 
 static char *dup0(const char *s) { return strdup(s ? s : ""); }
 
-static void enqueue(store *st, int64_t now_ms, const char *principal, const char *call, const char *target,
-                    const char *rule, const char *read)
+static struct denial *denial_new(int64_t now_ms, const char *principal, const char *call, const char *target,
+                                 const char *rule, const char *read)
 {
-    struct audit_queue *q = st->denials;
-    pthread_mutex_lock(&q->mu);
-    if (q->n >= AUDIT_QUEUE_MAX) {
-        /* A flood of refused calls must not grow memory without bound; one
-         * line per thousand keeps the log readable too. */
-        if (q->dropped++ % 1000 == 0)
-            log_error("audit: queue full, dropping denials and reads (%llu so far)", (unsigned long long)q->dropped);
-        pthread_mutex_unlock(&q->mu);
-        return;
-    }
     struct denial *d = calloc(1, sizeof *d);
     if (!d)
         log_oom("a queued denial");
-    d->at_ms = now_ms;
+    d->at_ms = d->last_ms = now_ms;
+    d->count = 1;
     d->principal = dup0(principal);
     d->call = dup0(call);
     d->target = dup0(target);
@@ -90,6 +102,69 @@ static void enqueue(store *st, int64_t now_ms, const char *principal, const char
     d->read = dup0(read);
     if (!d->principal || !d->call || !d->target || !d->rule || !d->read)
         log_oom("a queued denial");
+    return d;
+}
+
+static uint32_t fnv(uint32_t h, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return (h ^ 0xff) * 16777619u; /* a separator, so that "ab"+"c" is not "a"+"bc" */
+}
+
+static bool same(const struct denial *d, const char *principal, const char *call, const char *rule, const char *read)
+{
+    return !strcmp(d->principal, principal ? principal : "") && !strcmp(d->call, call ? call : "") &&
+           !strcmp(d->rule, rule ? rule : "") && !strcmp(d->read, read ? read : "");
+}
+
+/* Folds one more record into its aggregate (called with q->mu held, the
+ * queue full). */
+static void fold(struct audit_queue *q, int64_t now_ms, const char *principal, const char *call, const char *target,
+                 const char *rule, const char *read)
+{
+    if (q->folded++ % 1000 == 0)
+        log_warn("audit: more than %d denials and reads wait to be written; further ones are kept as counts per "
+                 "principal, call and rule (%llu so far)",
+                 AUDIT_QUEUE_MAX, (unsigned long long)q->folded);
+    uint32_t h = fnv(fnv(fnv(fnv(2166136261u, principal), call), rule), read) % AUDIT_AGG_MAX;
+    for (size_t probe = 0; probe < AUDIT_AGG_MAX; probe++) {
+        struct denial **slot = &q->agg[(h + probe) % AUDIT_AGG_MAX];
+        if (*slot && same(*slot, principal, call, rule, read)) {
+            (*slot)->count++;
+            (*slot)->last_ms = now_ms;
+            return;
+        }
+        if (!*slot) {
+            if (q->n_agg * 4 >= AUDIT_AGG_MAX * 3)
+                break; /* three quarters full: probing would get long */
+            *slot = denial_new(now_ms, principal, call, target, rule, read);
+            q->n_agg++;
+            return;
+        }
+    }
+    int r = *str0(rule) ? 0 : 1;
+    if (!q->rest[r]) {
+        q->rest[r] = denial_new(now_ms, "", "", "",
+                                r ? "" : "denials beyond the audit queue's room, of many principals, calls and rules",
+                                r ? "reads beyond the audit queue's room, of many principals and calls" : "");
+        q->rest[r]->count = 0;
+    }
+    q->rest[r]->count++;
+    q->rest[r]->last_ms = now_ms;
+}
+
+static void enqueue(store *st, int64_t now_ms, const char *principal, const char *call, const char *target,
+                    const char *rule, const char *read)
+{
+    struct audit_queue *q = st->denials;
+    pthread_mutex_lock(&q->mu);
+    if (q->n >= AUDIT_QUEUE_MAX) {
+        fold(q, now_ms, principal, call, target, rule, read);
+        pthread_mutex_unlock(&q->mu);
+        return;
+    }
+    struct denial *d = denial_new(now_ms, principal, call, target, rule, read);
     *q->tail = d;
     q->tail = &d->next;
     q->n++;
@@ -183,11 +258,28 @@ int audit_flush_denials(store *st, MDB_txn *txn)
 {
     struct audit_queue *q = st->denials;
     pthread_mutex_lock(&q->mu);
-    struct denial *list = q->head;
+    struct denial *list = q->head, **tail = q->head ? q->tail : &list;
     size_t n = q->n;
+    /* the aggregates after the records, in the order they began */
+    for (size_t i = 0; i < AUDIT_AGG_MAX; i++)
+        if (q->agg[i]) {
+            *tail = q->agg[i];
+            tail = &q->agg[i]->next;
+            q->agg[i] = NULL;
+            n++;
+        }
+    for (int i = 0; i < 2; i++)
+        if (q->rest[i]) {
+            *tail = q->rest[i];
+            tail = &q->rest[i]->next;
+            q->rest[i] = NULL;
+            n++;
+        }
+    *tail = NULL;
     q->head = NULL;
     q->tail = &q->head;
-    q->n = 0;
+    q->n = q->n_agg = 0;
+    q->folded = 0;
     pthread_mutex_unlock(&q->mu);
     if (!list)
         return 0;
@@ -202,6 +294,10 @@ int audit_flush_denials(store *st, MDB_txn *txn)
         r.target = d->target;
         r.denied = d->rule;
         r.read = d->read;
+        if (d->count != 1) {
+            r.count = d->count;
+            r.last_at_ms = d->last_ms;
+        }
         rc = put_record(st, child, &r);
     }
     if (child) {
@@ -210,13 +306,23 @@ int audit_flush_denials(store *st, MDB_txn *txn)
         else
             rc = mdb_txn_commit(child);
     }
-    if (rc)
-        log_error("audit: could not write %zu denials and reads: %s", n, store_strerror(rc));
-    for (struct denial *d = list, *nx; d; d = nx) {
-        nx = d->next;
-        denial_free(d);
+    if (rc) {
+        /* Not written: back to the front of the queue for the next write
+         * transaction, so that none is lost (the queue may run over its
+         * bound by these once; the next flush takes them all). */
+        log_error("audit: could not write %zu denials and reads, kept for the next try: %s", n,
+                  store_strerror(rc));
+        pthread_mutex_lock(&q->mu);
+        *tail = q->head;
+        if (!q->head)
+            q->tail = tail;
+        q->head = list;
+        q->n += n;
+        pthread_mutex_unlock(&q->mu);
+        return rc;
     }
-    return rc;
+    list_free(list);
+    return 0;
 }
 
 int audit_read(store *st, MDB_txn *txn, uint64_t after_seq, size_t max, arena *a, audit_visit_fn fn, void *ctx)

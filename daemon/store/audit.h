@@ -26,9 +26,14 @@
 int audit_append(store *st, MDB_txn *txn, int64_t now_ms, const char *principal, const char *call,
                  const char *target, const void *before, size_t before_len, const ProtobufCMessage *after);
 
-/* Queues a denial (thread-safe). The queue is bounded: past AUDIT_QUEUE_MAX
- * waiting records further ones are counted and dropped, with a log line. */
+/* Queues a denial (thread-safe). Nothing queued is ever dropped, and the
+ * memory stays bounded: past AUDIT_QUEUE_MAX waiting records, the next ones
+ * are folded into one aggregate per principal, call and rule (a count, the
+ * first target, the first and last time), up to AUDIT_AGG_MAX aggregates;
+ * past those, into one last aggregate of everything else. A flood of
+ * refused calls is so recorded in full, as counts (issue 11). */
 #define AUDIT_QUEUE_MAX 10000
+#define AUDIT_AGG_MAX 4096
 void audit_deny(store *st, int64_t now_ms, const char *principal, const char *call, const char *target,
                 const char *rule);
 /* Queues a read of personal data (what: "contact", ...), the same way. */
