@@ -233,12 +233,12 @@ void api_read(store *st, MDB_txn *txn, const Whistle__V1__Principal *who, const 
     api_read_audited(st, txn, who, req, now_ms, a, resp, NULL);
 }
 
-void api_write(store *st, MDB_txn *txn, const Whistle__V1__Principal *who, const Whistle__V1__Request *req,
-               int64_t now_ms, arena *a, Whistle__V1__Response *resp, stream_touched *touched)
+int api_write(store *st, MDB_txn *txn, const Whistle__V1__Principal *who, const Whistle__V1__Request *req,
+              int64_t now_ms, arena *a, Whistle__V1__Response *resp, stream_touched *touched)
 {
     call c;
     if (!call_begin(&c, st, txn, who, req, now_ms, a, resp, touched))
-        return;
+        return 0;
     switch (req->call_case) {
     case WHISTLE__V1__REQUEST__CALL_REPORT:
         event_report(&c, req->report);
@@ -315,4 +315,5 @@ void api_write(store *st, MDB_txn *txn, const Whistle__V1__Principal *who, const
         break;
     }
     call_end(&c);
+    return c.store_rc;
 }

@@ -55,10 +55,12 @@ bool api_authorize(store *st, const Whistle__V1__Principal *who, const Whistle__
 
 /* Applies a write call inside txn. On a non-OK status nothing it did may
  * remain: the writer runs each call in a nested transaction and aborts it
- * then. Appends pushes through stream_append(..., touched). */
-void api_write(store *st, MDB_txn *txn, const Whistle__V1__Principal *who,
-               const Whistle__V1__Request *req, int64_t now_ms, arena *a,
-               Whistle__V1__Response *resp, stream_touched *touched);
+ * then. Appends pushes through stream_append(..., touched). Returns the
+ * store code that failed the call (MDB_MAP_FULL: the map is full), 0 when
+ * it succeeded or was refused for another reason. */
+int api_write(store *st, MDB_txn *txn, const Whistle__V1__Principal *who,
+              const Whistle__V1__Request *req, int64_t now_ms, arena *a,
+              Whistle__V1__Response *resp, stream_touched *touched);
 
 /* Looks a principal up by certificate CN. NULL if unknown. */
 Whistle__V1__Principal *api_principal(store *st, MDB_txn *txn, const char *name, arena *a);

@@ -161,7 +161,12 @@ void event_get(call *c, const Whistle__V1__GetEvent *req)
     Whistle__V1__Event *ev;
     if (authz_check(c, str0(req->ticket)) || event_load(c, req->ticket, &ev, NULL) || event_allow(c, ev))
         return;
-    event_reply(c, ev);
+    if (req->timeline_before > ev->n_timeline) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "timeline_before %u is past the case's %zu timeline entries",
+                  req->timeline_before, ev->n_timeline);
+        return;
+    }
+    event_reply_page(c, ev, req->timeline_before);
 }
 
 /* Proves a ticket with the last 4 digits of the phone given at report:

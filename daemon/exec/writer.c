@@ -196,9 +196,20 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
         }
     }
 
-    api_write(w->st, child, who, req, now, a, resp, &it->touched);
+    it->map_full = api_write(w->st, child, who, req, now, a, resp, &it->touched) == MDB_MAP_FULL;
     if (resp->status && resp->status->code != 0) {
         free(ik);
+        goto abort_child;
+    }
+    /* An answer that would not fit a frame could only be replaced by an
+     * error: then the write must not stay either (a client told
+     * RESOURCE_EXHAUSTED would retry something already done). */
+    size_t answer = whistle__v1__response__get_packed_size(resp) + 16; /* the frame's tags and lengths */
+    if (answer > w->max_frame) {
+        free(ik);
+        call_status(resp, a, WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED,
+                    "the answer to %s would be %zu bytes, over the frame limit of %u: nothing was changed",
+                    api_call_name(req), answer, w->max_frame);
         goto abort_child;
     }
     if (ik) {
@@ -409,8 +420,10 @@ static void run_batch(writer *w, intent *batch, wbatch *wb, uint64_t *before_id,
         if (it->kind == INTENT_REQUEST) {
             apply_request(w, txn, it, now);
             ok += it->code == 0;
-            /* the one RESOURCE_EXHAUSTED a call itself answers: MDB_MAP_FULL */
-            map_full += it->code == WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED;
+            /* only a call refused for a full map: others answer
+             * RESOURCE_EXHAUSTED for other reasons (a look-up limit, an
+             * answer too large) */
+            map_full += it->map_full;
         } else if (it->kind == INTENT_ACK) {
             apply_ack(w, txn, it);
         } else if (it->kind == INTENT_AUDIT) {

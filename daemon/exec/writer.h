@@ -52,6 +52,7 @@ typedef struct intent {
                            (INTENT_AUDIT: set by the loop) */
     size_t out_len;
     int code;           /* its status code */
+    bool map_full;      /* the call was refused because the map is full */
     size_t tick_fired;  /* INTENT_TICK: deadlines handled, and whether more are due */
     bool tick_more;
     stream_touched touched;

@@ -114,6 +114,7 @@ int call_hide(call *c, const char *target, const char *missing, const char *fmt,
 
 int call_store_fail(call *c, int rc, const char *what)
 {
+    c->store_rc = rc;
     return call_fail(c, (Whistle__V1__Status__Code)store_status_code(rc), "store error while %s: %s", what,
                      store_strerror(rc));
 }

@@ -39,6 +39,9 @@ typedef struct call {
     /* Set by a read whose answer discloses personal data: what ("contact")
      * and whose (a ticket); api.c has it audited. */
     const char *read_what, *read_target;
+    /* The store code that failed the call (call_store_fail), 0 if none: the
+     * writer tells a full map from other refusals by it. */
+    int store_rc;
 } call;
 
 #define ROLE(r) WHISTLE__V1__ROLE__ROLE_##r

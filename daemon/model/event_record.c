@@ -303,13 +303,40 @@ static bool sees_contact(const call *c, const Whistle__V1__Event *ev)
            (r != ROLE(KIOSK) && strcmp(str0(ev->reporter), str0(c->who->name)) == 0);
 }
 
-static Whistle__V1__Event *event_copy(arena *a, const Whistle__V1__Event *ev, bool keep_contact, bool timeline)
+/* A window of the timeline, so that an answer always fits a frame however
+ * long the case has lived: the entries before entry `before` (0: the
+ * newest), at most TIMELINE_REPLY_MAX of them and TIMELINE_REPLY_BYTES
+ * packed, at least one. */
+#define TIMELINE_REPLY_MAX 200
+#define TIMELINE_REPLY_BYTES (256 * 1024)
+
+static void timeline_window(Whistle__V1__Event *e, size_t before)
+{
+    size_t n = e->n_timeline;
+    size_t end = before && before < n ? before : n, start = end, bytes = 0;
+    while (start > 0 && end - start < TIMELINE_REPLY_MAX) {
+        size_t sz = whistle__v1__timeline_entry__get_packed_size(e->timeline[start - 1]) + 4;
+        if (end > start && bytes + sz > TIMELINE_REPLY_BYTES)
+            break;
+        bytes += sz;
+        start--;
+    }
+    e->timeline_total = (uint32_t)n;
+    e->timeline_from = (uint32_t)start;
+    e->timeline = n ? e->timeline + start : NULL;
+    e->n_timeline = end - start;
+}
+
+static Whistle__V1__Event *event_copy(arena *a, const Whistle__V1__Event *ev, bool keep_contact, bool timeline,
+                                      size_t before)
 {
     Whistle__V1__Event *e = arena_alloc(a, sizeof *e);
     *e = *ev;
     if (!keep_contact)
         e->contact = (char *)"";
-    if (!timeline) {
+    if (timeline) {
+        timeline_window(e, before);
+    } else {
         e->n_timeline = 0;
         e->timeline = NULL;
     }
@@ -318,13 +345,15 @@ static Whistle__V1__Event *event_copy(arena *a, const Whistle__V1__Event *ev, bo
 
 Whistle__V1__Event *event_for_reply(call *c, const Whistle__V1__Event *ev, bool with_timeline)
 {
-    return event_copy(c->a, ev, sees_contact(c, ev), with_timeline);
+    return event_copy(c->a, ev, sees_contact(c, ev), with_timeline, 0);
 }
 
-void event_reply(call *c, const Whistle__V1__Event *ev)
+void event_reply(call *c, const Whistle__V1__Event *ev) { event_reply_page(c, ev, 0); }
+
+void event_reply_page(call *c, const Whistle__V1__Event *ev, uint32_t before)
 {
     c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_EVENT;
-    c->resp->event = event_for_reply(c, ev, true);
+    c->resp->event = event_copy(c->a, ev, sees_contact(c, ev), true, before);
     /* A read that hands out the phone is audited (a write's answer is the
      * writer's own change, audited with it). */
     if (!c->touched && *str0(c->resp->event->contact))
@@ -339,7 +368,7 @@ int event_push_to(call *c, const char *stream, const Whistle__V1__Event *ev, boo
     p->action = (char *)action;
     p->actor = (char *)str0(c->who->name);
     /* Pushes carry the case without its timeline, to stay small. */
-    p->event = ev ? event_copy(c->a, ev, keep_contact, false) : NULL;
+    p->event = ev ? event_copy(c->a, ev, keep_contact, false, 0) : NULL;
     p->order = (Whistle__V1__Order *)order;
     int rc = stream_append(c->st, c->txn, stream, c->now, p, c->touched);
     return rc ? call_store_fail(c, rc, "appending a push") : 0;

@@ -49,9 +49,14 @@ int event_push_to(call *c, const char *stream, const Whistle__V1__Event *ev, boo
                   const char *action, const Whistle__V1__Order *order);
 
 /* The case as the caller may see it: contact blanked unless the caller is an
- * admin, an operator or the reporter; the timeline dropped unless asked. */
+ * admin, an operator or the reporter; the timeline dropped unless asked,
+ * and when asked, its newest entries that fit an answer (at most 200 and
+ * 256 KiB; Event.timeline_total and timeline_from say which). */
 Whistle__V1__Event *event_for_reply(call *c, const Whistle__V1__Event *ev, bool with_timeline);
+/* The answer is the case (event_for_reply with its timeline); _page gives
+ * the entries before entry `before` instead of the newest (GetEvent). */
 void event_reply(call *c, const Whistle__V1__Event *ev);
+void event_reply_page(call *c, const Whistle__V1__Event *ev, uint32_t before);
 
 /* A case for an operator's change (the oversight calls): the role gate,
  * the case, and the operator's street (authz_operator_case). NULL with the

@@ -234,6 +234,45 @@ Test(protocol, a_string_with_an_embedded_nul_is_refused_naming_the_field)
     whistle_close(op);
 }
 
+/* Issue 11, item 13: a write whose answer outgrew the frame was answered
+ * RESOURCE_EXHAUSTED but applied, and a retry with the same idempotency
+ * key failed forever. Here max_frame is 4096: a report whose description
+ * nearly fills a request makes an answer over it. It is refused, changes
+ * nothing (a retry is refused the same way), and the log does not call it
+ * a full map. */
+Test(protocol, a_write_whose_answer_would_not_fit_is_refused_and_changes_nothing)
+{
+    whistle_client *op = harness_connect(&d, "operator");
+    char desc[3991];
+    memset(desc, 'd', sizeof desc - 1);
+    desc[sizeof desc - 1] = 0;
+    Whistle__V1__ReportEvent rep = WHISTLE__V1__REPORT_EVENT__INIT;
+    rep.node = FIRST_GRID;
+    rep.category = "0102";
+    rep.description = desc;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_REPORT;
+    req.report = &rep;
+    req.idempotency_key = "big-answer-1";
+    for (int i = 0; i < 2; i++) {
+        const char *msg = harness_call_fail(op, &req, WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED);
+        cr_assert(strstr(msg, "frame limit") && strstr(msg, "nothing was changed"), "%s", msg);
+    }
+    Whistle__V1__ListEvents le = WHISTLE__V1__LIST_EVENTS__INIT;
+    Whistle__V1__Request lr = WHISTLE__V1__REQUEST__INIT;
+    lr.call_case = WHISTLE__V1__REQUEST__CALL_LIST_EVENTS;
+    lr.list_events = &le;
+    Whistle__V1__Response *l = harness_call_ok(op, &lr);
+    cr_assert_eq(l->events->n_events, 0, "a refused report left a case behind");
+    whistle_response_free(l);
+    cr_assert_not(harness_log_contains(&d, "map is full"), "a large answer was logged as a full map");
+    /* a smaller one goes through */
+    desc[1000] = 0;
+    req.idempotency_key = "big-answer-2";
+    whistle_response_free(harness_call_ok(op, &req));
+    whistle_close(op);
+}
+
 Test(protocol, responses_to_pipelined_requests_match_by_id)
 {
     raw_conn r;

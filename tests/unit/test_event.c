@@ -699,3 +699,56 @@ Test(event, index_rows_follow_the_state)
     cr_assert_eq(r->events->n_events, 1);
     cr_assert_str_eq(r->events->events[0]->ticket, t);
 }
+
+/* Issue 11, item 13: a grid worker alternating resolve and a failed verify
+ * with long notes on its own case grew its answer past the frame: the
+ * next write was refused but applied, and the case could be read by no
+ * one. An answer now carries a window of the timeline (the newest 200 at
+ * most), and the rest pages back with GetEvent.timeline_before, each entry
+ * once. */
+Test(event, a_long_lived_case_always_fits_an_answer_and_its_timeline_pages_back)
+{
+    const char *t = h_report_as("gw-1", GRID1);
+    assert_ok(h_write("op-jianwai", rq_ticket(CALL(FILE), t)));
+    Whistle__V1__Request *as = rq_ticket(CALL(ASSIGN), t);
+    as->assign->assignee = "gw-1";
+    assert_ok(h_write("op-jianwai", as));
+    char *note = arena_alloc(h_a, 1001);
+    memset(note, 'n', 1000);
+    Whistle__V1__Response *r = NULL;
+    enum { CYCLES = 150 };
+    for (int i = 0; i < CYCLES; i++) {
+        Whistle__V1__Request *res = rq_ticket(CALL(RESOLVE), t);
+        res->resolve->note = note;
+        assert_ok(h_write("gw-1", res));
+        Whistle__V1__Request *v = rq_ticket(CALL(VERIFY), t);
+        v->verify->pass = false;
+        v->verify->note = note;
+        r = h_write("gw-1", v);
+        assert_ok(r);
+    }
+    size_t total = r->event->timeline_total;
+    cr_assert_gt(total, 2 * CYCLES, "%zu entries", total);
+    cr_assert_eq(r->event->n_timeline, 200, "a write's answer carries the newest 200");
+    cr_assert_eq(r->event->timeline_from, total - 200);
+
+    /* read back page by page, newest first: every entry exactly once */
+    Whistle__V1__Request *g = rq_ticket(CALL(GET_EVENT), t);
+    size_t seen = 0;
+    uint32_t before = 0;
+    do {
+        g->get_event->timeline_before = before;
+        Whistle__V1__Response *p = h_read("gw-1", g);
+        assert_ok(p);
+        cr_assert_eq(p->event->timeline_total, total);
+        cr_assert_gt(p->event->n_timeline, 0);
+        cr_assert_eq(p->event->timeline_from + p->event->n_timeline, before ? before : total);
+        seen += p->event->n_timeline;
+        before = p->event->timeline_from;
+    } while (before > 0);
+    cr_assert_eq(seen, total);
+    cr_assert_str_eq(h_get("op-jianwai", t)->timeline[0]->action, "resolve", "the newest page by default");
+
+    g->get_event->timeline_before = (uint32_t)total + 1;
+    assert_code(h_read("gw-1", g), INVALID_ARGUMENT);
+}
