@@ -178,6 +178,6 @@ static const cmd_opt services_opts[] = {
 const cmd cli_services_commands[] = {
     {"services", "[CLASS|SERVICE] [--retired]",
      N_("The public service guide: what residents can get done, where, when, what to bring."), services_opts, 0, 1,
-     run_services},
-    {NULL, NULL, NULL, NULL, 0, 0, NULL},
+     .run = run_services},
+    {.name = NULL},
 };
