@@ -65,6 +65,31 @@ char *cli_text(args *a, int from)
     return cli_keep(a, s, free);
 }
 
+char **cli_split(args *a, const char *s, const char *seps, size_t max, size_t *n)
+{
+    char *buf = cli_keep(a, strdup(s ? s : ""), free);
+    size_t cap = 8, k = 0;
+    char **v = malloc(cap * sizeof *v);
+    if (!buf || !v) {
+        free(v);
+        return NULL;
+    }
+    for (char *save = NULL, *t = strtok_r(buf, seps, &save); t && k < max; t = strtok_r(NULL, seps, &save)) {
+        if (k == cap) {
+            char **w = realloc(v, 2 * cap * sizeof *v);
+            if (!w) {
+                free(v);
+                return NULL;
+            }
+            v = w;
+            cap *= 2;
+        }
+        v[k++] = t;
+    }
+    *n = k;
+    return cli_keep(a, v, free);
+}
+
 int cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
     if (!s || !*s || s[0] == '-')

@@ -24,9 +24,9 @@ static int out_of_memory(void)
 
 static void message_release(void *p) { free(p); }
 
-/* A message of type d, initialised, kept by a (freed with it: the strings
- * it points to are the arguments', not its own). */
-static ProtobufCMessage *message_new(const ProtobufCMessageDescriptor *d, args *a)
+/* Freed with a, alone: the strings it points to are the arguments', not
+ * its own. */
+void *cli_new(args *a, const ProtobufCMessageDescriptor *d)
 {
     ProtobufCMessage *m = calloc(1, d->sizeof_message);
     if (!m)
@@ -61,7 +61,7 @@ void *cli_request_new(Whistle__V1__Request *req, int call_case, args *a)
     const ProtobufCFieldDescriptor *f =
         protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor, (unsigned)call_case);
     assert(f && f->type == PROTOBUF_C_TYPE_MESSAGE);
-    ProtobufCMessage *m = message_new(f->descriptor, a);
+    ProtobufCMessage *m = cli_new(a, f->descriptor);
     if (m)
         cli_request_set(req, call_case, m);
     return m;
@@ -121,7 +121,7 @@ static const ProtobufCFieldDescriptor *field_path(ProtobufCMessage *m, const cha
         }
         assert(f->type == PROTOBUF_C_TYPE_MESSAGE && f->label != PROTOBUF_C_LABEL_REPEATED);
         ProtobufCMessage **sub = (ProtobufCMessage **)((char *)m + f->offset);
-        if (!*sub && !(*sub = message_new(f->descriptor, a)))
+        if (!*sub && !(*sub = cli_new(a, f->descriptor)))
             return NULL;
         m = *sub;
         path = dot + 1;

@@ -175,6 +175,9 @@ char *cli_text(args *a, int from);
 /* Hands p to a, to be released (release(p)) when the command is done.
  * Returns p. */
 void *cli_keep(args *a, void *p, void (*release)(void *));
+/* s split at any of seps, blanks skipped, at most max pieces: a list kept
+ * by a, *n long (NULL when out of memory). */
+char **cli_split(args *a, const char *s, const char *seps, size_t max, size_t *n);
 /* A decimal number up to max (no sign, nothing after it): 0, or -1. */
 int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
 /* An order id, "7" or "#7", not 0: 0, or -1. */
@@ -185,6 +188,8 @@ int cli_parse_order(const char *s, uint64_t *out);
 void cli_request_set(Whistle__V1__Request *req, int call_case, void *msg);
 /* Makes the message of call_case, set in req, kept by a. NULL when out of memory. */
 void *cli_request_new(Whistle__V1__Request *req, int call_case, args *a);
+/* A message of type d, initialised, kept by a (NULL when out of memory). */
+void *cli_new(args *a, const ProtobufCMessageDescriptor *d);
 /* Runs a command made of parts (cmd.call...): exit status. */
 int cli_call_run(cli *x, args *a);
 /* --json: the response's result as one object ({} when it has none). */

@@ -385,16 +385,10 @@ static int run_whistle(cli *x, args *a)
     if ((s = cli_opt(a, "note")))
         w->note = (char *)s;
     /* --dept police,urban (or repeated): split on commas, skip blanks. */
-    char *depts = cli_keep(a, strdup(proposed ? proposed : cli_opt(a, "dept")), free);
-    char *list[64];
-    size_t n = 0;
-    for (char *save = NULL, *tok = depts ? strtok_r(depts, ", ", &save) : NULL; tok && n < 64;
-         tok = strtok_r(NULL, ", ", &save))
-        list[n++] = tok;
-    if (n == 0)
+    if (!(w->departments = cli_split(a, proposed ? proposed : cli_opt(a, "dept"), ", ", 64, &w->n_departments)))
+        return EXIT_CONN;
+    if (w->n_departments == 0)
         return cli_usage_error(_("whistle: --dept names no department"));
-    w->departments = list;
-    w->n_departments = n;
     Whistle__V1__Response *resp;
     int rc = cli_call(x, &req, &resp);
     if (rc)
