@@ -67,9 +67,7 @@ void *cli_request_new(Whistle__V1__Request *req, int call_case, args *a)
     return m;
 }
 
-/* The response's result when it is of result_case (0: whichever it is),
- * else NULL. */
-static const ProtobufCMessage *result_of(const Whistle__V1__Response *resp, int result_case)
+const ProtobufCMessage *cli_result(const Whistle__V1__Response *resp, int result_case)
 {
     if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT__NOT_SET ||
         (result_case && (int)resp->result_case != result_case))
@@ -79,7 +77,7 @@ static const ProtobufCMessage *result_of(const Whistle__V1__Response *resp, int 
 
 void cli_print_json(const Whistle__V1__Response *resp)
 {
-    const ProtobufCMessage *m = result_of(resp, 0);
+    const ProtobufCMessage *m = cli_result(resp, 0);
     cli_json_print(m ? cli_json_message(m) : json_object());
 }
 
@@ -164,7 +162,7 @@ static int field_set(ProtobufCMessage *m, const char *path, args *a, const void 
 static int bind_apply(args *a, ProtobufCMessage *m, const cli_bind *b)
 {
     for (; b && b->how != BIND_END; b++) {
-        const char *v = b->how == BIND_ORDER || !b->opt ? NULL : cli_opt(a, b->opt);
+        const char *v = b->opt ? cli_opt(a, b->opt) : NULL;
         int rc = 0;
         switch (b->how) {
         case BIND_NEED:
@@ -198,10 +196,15 @@ static int bind_apply(args *a, ProtobufCMessage *m, const cli_bind *b)
             const char *s = a->pos[b->pos];
             uint64_t id;
             if (cli_parse_order(s, &id) < 0)
-                return cli_usage_error(_(b->opt), a->c->name, b->bare && s[0] == '#' ? s + 1 : s);
+                return cli_usage_error(_(b->msg), a->c->name, b->bare && s[0] == '#' ? s + 1 : s);
             rc = field_set(m, b->field, a, &id, 0);
             break;
         }
+        case BIND_EITHER:
+            if (!v == !cli_opt(a, b->other))
+                return cli_usage_error("%s", _(b->msg));
+            rc = field_set(m, b->field, a, v ? "" : NULL, 0);
+            break;
         case BIND_END:
             break;
         }
@@ -231,7 +234,7 @@ int cli_pages(cli *x, Whistle__V1__Request *req, void *msg, int result_case, con
         Whistle__V1__Response *resp;
         if ((rc = cli_call(x, req, &resp)))
             break;
-        const ProtobufCMessage *r = result_of(resp, result_case);
+        const ProtobufCMessage *r = cli_result(resp, result_case);
         on_page(ctx, r);
         const ProtobufCFieldDescriptor *nf = r ? field_named(r, l->next) : NULL;
         if (text) {
@@ -348,7 +351,7 @@ int cli_call_run(cli *x, args *a)
     Whistle__V1__Response *resp;
     if ((rc = cli_call(x, &req, &resp)))
         return rc;
-    const ProtobufCMessage *r = result_of(resp, c->result);
+    const ProtobufCMessage *r = cli_result(resp, c->result);
     if (x->json)
         cli_print_json(resp);
     else if (c->list && r) {

@@ -72,30 +72,34 @@ typedef enum bind_how {
     BIND_NEED,  /* the same, and the option is required (field NULL: only required) */
     BIND_FLAG,  /* bool field = whether flag opt is given */
     BIND_SET,   /* bool field = true */
-    BIND_ORDER, /* uint64 field = the order id at pos ("7" or "#7"); opt is the usage message */
+    BIND_ORDER, /* uint64 field = the order id at pos ("7" or "#7") */
+    BIND_EITHER, /* bool field = flag opt given; exactly one of opt and other must be */
 } bind_how;
 
 typedef struct cli_bind {
     bind_how how;
     const char *field;
-    const char *opt; /* the option; for BIND_ORDER the message, "%s: ... '%s' ..." (command, argument) */
+    const char *opt;   /* the option */
+    const char *other; /* BIND_EITHER: the option that says no */
+    const char *msg;   /* BIND_ORDER: "%s: ... '%s' ..." (command, argument); BIND_EITHER: the usage error */
     int pos;
-    bool bare;       /* BIND_ORDER: the message shows the argument without its '#' */
+    bool bare;         /* BIND_ORDER: the message shows the argument without its '#' */
 } cli_bind;
 
-#define B_POS(i, f) {BIND_POS, f, NULL, i, false}
-#define B_TEXT(i, f) {BIND_TEXT, f, NULL, i, false}
-#define B_REST(i, f) {BIND_REST, f, NULL, i, false}
-#define B_OPT(o, f) {BIND_OPT, f, o, 0, false}
-#define B_NEED(o, f) {BIND_NEED, f, o, 0, false}
-#define B_FLAG(o, f) {BIND_FLAG, f, o, 0, false}
-#define B_SET(f) {BIND_SET, f, NULL, 0, false}
-#define B_ORDER(i, f, msg, bare) {BIND_ORDER, f, msg, i, bare}
+#define B_POS(i, f) {BIND_POS, f, NULL, NULL, NULL, i, false}
+#define B_TEXT(i, f) {BIND_TEXT, f, NULL, NULL, NULL, i, false}
+#define B_REST(i, f) {BIND_REST, f, NULL, NULL, NULL, i, false}
+#define B_OPT(o, f) {BIND_OPT, f, o, NULL, NULL, 0, false}
+#define B_NEED(o, f) {BIND_NEED, f, o, NULL, NULL, 0, false}
+#define B_FLAG(o, f) {BIND_FLAG, f, o, NULL, NULL, 0, false}
+#define B_SET(f) {BIND_SET, f, NULL, NULL, NULL, 0, false}
+#define B_ORDER(i, f, msg, bare) {BIND_ORDER, f, NULL, NULL, msg, i, bare}
+#define B_EITHER(yes, no, f, msg) {BIND_EITHER, f, yes, no, msg, 0, false}
 /* A row's call and result by their proto names: CALL(FILE), RESULT(EVENT). */
 #define CALL(name) WHISTLE__V1__REQUEST__CALL_##name
 #define RESULT(name) WHISTLE__V1__RESPONSE__RESULT_##name
 /* A command's bindings: .bind = BINDS(B_POS(0, "ticket"), B_OPT("note", "note")) */
-#define BINDS(...) ((const cli_bind[]){__VA_ARGS__, {BIND_END, NULL, NULL, 0, false}})
+#define BINDS(...) ((const cli_bind[]){__VA_ARGS__, {BIND_END, NULL, NULL, NULL, NULL, 0, false}})
 
 typedef struct table table;
 
@@ -192,6 +196,9 @@ void *cli_request_new(Whistle__V1__Request *req, int call_case, args *a);
 void *cli_new(args *a, const ProtobufCMessageDescriptor *d);
 /* Runs a command made of parts (cmd.call...): exit status. */
 int cli_call_run(cli *x, args *a);
+/* The response's result when it is of result_case (0: whichever it is),
+ * else NULL. */
+const ProtobufCMessage *cli_result(const Whistle__V1__Response *resp, int result_case);
 /* --json: the response's result as one object ({} when it has none). */
 void cli_print_json(const Whistle__V1__Response *resp);
 /* The items of a result's repeated message field (*n of them). */

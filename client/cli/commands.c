@@ -410,16 +410,6 @@ static int run_whistle(cli *x, args *a)
     return EXIT_OK;
 }
 
-static int build_verify(cli *x, args *a, void *msg)
-{
-    Whistle__V1__VerifyEvent *v = msg;
-    bool pass = cli_flag(a, "pass"), failed = cli_flag(a, "fail");
-    if (pass == failed)
-        return cli_usage_error(_("verify: give exactly one of --pass and --fail"));
-    v->pass = pass;
-    return 0;
-}
-
 static int build_rate(cli *x, args *a, void *msg)
 {
     Whistle__V1__RateEvent *r = msg;
@@ -856,7 +846,9 @@ const cmd cli_commands[] = {
      .call = CALL(RETURN_ORDER), .bind = BINDS(B_NEED("reason", "reason"), B_ORDER(0, "order_id", BAD_ORDER, false)),
      .result = RESULT(ORDER), .print = print_order_line},
     {"verify", "TICKET --pass|--fail [--note TEXT]", N_("Record the on-the-spot check (核查)."), verify_opts, 1, 1,
-     .call = CALL(VERIFY), .bind = BINDS(B_POS(0, "ticket"), B_OPT("note", "note")), .build = build_verify,
+     .call = CALL(VERIFY),
+     .bind = BINDS(B_EITHER("pass", "fail", "pass", N_("verify: give exactly one of --pass and --fail")),
+                   B_POS(0, "ticket"), B_OPT("note", "note")),
      .result = RESULT(EVENT), .print = print_event_line},
     {"close", "TICKET [--note TEXT]", N_("Close a case (结案)."), note_opts, 1, 1, .call = CALL(CLOSE),
      .bind = BINDS(B_POS(0, "ticket"), B_OPT("note", "note")), .result = RESULT(EVENT), .print = print_event_line},

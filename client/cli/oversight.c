@@ -78,16 +78,6 @@ static int build_extend(cli *x, args *a, void *msg)
     return 0;
 }
 
-static int build_extension(cli *x, args *a, void *msg)
-{
-    Whistle__V1__DecideExtension *r = msg;
-    bool approve = cli_flag(a, "approve"), refuse = cli_flag(a, "refuse");
-    if (approve == refuse)
-        return cli_usage_error(_("extension: give exactly one of --approve and --refuse"));
-    r->approve = approve;
-    return 0;
-}
-
 static int build_stage(cli *x, args *a, void *msg)
 {
     Whistle__V1__ReportStage *r = msg;
@@ -395,7 +385,9 @@ const cmd cli_oversight_commands[] = {
      .print = print_oversight},
     {"extension", "ORDER --approve|--refuse [--note TEXT]", N_("Approve or refuse an order's extension request."),
      extension_opts, 1, 1, .call = CALL(DECIDE_EXTENSION),
-     .bind = BINDS(B_ORDER(0, "order_id", BAD_ORDER, true), B_OPT("note", "note")), .build = build_extension,
+     .bind = BINDS(B_ORDER(0, "order_id", BAD_ORDER, true),
+                   B_EITHER("approve", "refuse", "approve", N_("extension: give exactly one of --approve and --refuse")),
+                   B_OPT("note", "note")),
      .print = print_oversight},
     {"stage", "ORDER N [--note TEXT]", N_("Report stage N of a staged order done."), note_opts, 2, 2,
      .call = CALL(REPORT_STAGE), .bind = BINDS(B_ORDER(0, "order_id", BAD_ORDER, true), B_OPT("note", "note")),
