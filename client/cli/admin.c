@@ -6,7 +6,7 @@
  *
  * Each group is one entry of the command table (commands.c) that hands its
  * arguments here; each subcommand is a cmd of its own, parsed and helped
- * by cli_run like any other. */
+ * by cli_run like any other, and most are rows call.c runs. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -18,54 +18,7 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static const char *opt(const args *a, const char *name)
-{
-    for (int i = 0; a->c->opts && a->c->opts[i].name; i++)
-        if (strcmp(a->c->opts[i].name, name) == 0)
-            return a->multi[i] ? a->multi[i] : a->val[i];
-    return NULL;
-}
-
-static bool flag(const args *a, const char *name) { return opt(a, name) != NULL; }
-
-static int need(const args *a, const char *name)
-{
-    const char *v = opt(a, name);
-    if (!v || !*v)
-        return cli_usage_error(_("%s: --%s is required (see whistle %s --help)"), a->c->name, name, a->c->name);
-    return 0;
-}
-
-#define REQ(var, CALL, field, msg)                                                                           \
-    Whistle__V1__Request var = WHISTLE__V1__REQUEST__INIT;                                                   \
-    var.call_case = WHISTLE__V1__REQUEST__CALL_##CALL;                                                       \
-    var.field = msg
-
-/* Calls and, with --json, prints the result as one object. */
-static int call_print(cli *x, Whistle__V1__Request *req, Whistle__V1__Response **resp)
-{
-    int rc = cli_call(x, req, resp);
-    if (rc)
-        return rc;
-    if (x->json) {
-        const ProtobufCMessage *m = (const ProtobufCMessage *)(*resp)->hello; /* every result is a pointer here */
-        cli_json_print((*resp)->result_case && m ? cli_json_message(m) : json_object());
-    }
-    return 0;
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-    if (!s || !*s || *s == '-')
-        return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
+static void response_release(void *p) { whistle_response_free(p); }
 
 /* A time: Unix milliseconds; YYYY-MM-DD[ HH:MM[:SS]] (or with T) in local
  * time, or UTC with a trailing Z; or relative to now: +3d, -2h, +30m. */
@@ -87,7 +40,7 @@ static int parse_time(const char *s, int64_t *out)
         return 0;
     }
     uint64_t ms;
-    if (parse_u64(s, &ms) == 0 && ms > 100000000000ULL) {
+    if (cli_parse_u64(s, UINT64_MAX, &ms) == 0 && ms > 100000000000ULL) {
         *out = (int64_t)ms;
         return 0;
     }
@@ -147,7 +100,7 @@ static const char *table_label(Whistle__V1__DirectoryTable t)
 
 static int parse_format(const args *a, const cli *x, Whistle__V1__DataFormat *f)
 {
-    const char *s = opt(a, "format");
+    const char *s = cli_opt(a, "format");
     if (!s) {
         *f = x->json ? WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_JSON : WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_CSV;
         return 0;
@@ -159,23 +112,6 @@ static int parse_format(const args *a, const cli *x, Whistle__V1__DataFormat *f)
     else
         return cli_usage_error(_("%s: bad --format '%s' (csv or json)"), a->c->name, s);
     return 0;
-}
-
-/* Splits "a,b c" into a malloc'd list (owned by *buf). */
-static size_t split(const char *s, char **buf, char ***out)
-{
-    *buf = strdup(s ? s : "");
-    size_t n = 0, cap = 8;
-    char **v = malloc(cap * sizeof *v);
-    for (char *save = NULL, *t = strtok_r(*buf, ", ;", &save); t; t = strtok_r(NULL, ", ;", &save)) {
-        if (n == cap) {
-            cap *= 2;
-            v = realloc(v, cap * sizeof *v);
-        }
-        v[n++] = t;
-    }
-    *out = v;
-    return n;
 }
 
 /* ---------------------------------------------------------------- import, export */
@@ -223,9 +159,9 @@ static int run_import(cli *x, args *a)
     const char *path = a->pos[0];
     Whistle__V1__ImportDirectory im = WHISTLE__V1__IMPORT_DIRECTORY__INIT;
     const char *s;
-    if ((s = opt(a, "table")) && parse_table(s, &im.table) < 0)
+    if ((s = cli_opt(a, "table")) && parse_table(s, &im.table) < 0)
         return cli_usage_error(_("admin import: bad --table '%s' (%s)"), s, TABLE_WORDS);
-    if ((s = opt(a, "format"))) {
+    if ((s = cli_opt(a, "format"))) {
         if (strcmp(s, "csv") == 0)
             im.format = WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_CSV;
         else if (strcmp(s, "json") == 0)
@@ -237,7 +173,7 @@ static int run_import(cli *x, args *a)
         im.format = n > 5 && strcmp(path + n - 5, ".json") == 0 ? WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_JSON
                                                                 : WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_CSV;
     }
-    im.dry_run = flag(a, "check");
+    im.dry_run = cli_flag(a, "check");
     im.source = (char *)base_name(path);
     uint8_t *data;
     size_t len;
@@ -267,7 +203,8 @@ static int run_import(cli *x, args *a)
         im.data.data = data + off;
         im.data.len = n;
         im.last = off + n == len;
-        REQ(req, IMPORT_DIRECTORY, import_directory, &im);
+        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+        cli_request_set(&req, CALL(IMPORT_DIRECTORY), &im);
         if (resp)
             whistle_response_free(resp);
         resp = NULL;
@@ -308,19 +245,39 @@ static int run_import(cli *x, args *a)
     return EXIT_OK;
 }
 
+/* Export's pages: every one, each written out as it comes. */
+static const cli_list export_pages = {.cursor = "cursor", .next = "next_cursor"};
+
+typedef struct export_out {
+    FILE *out;
+    uint64_t rows;
+} export_out;
+
+static void export_page(void *ctx, const ProtobufCMessage *result)
+{
+    export_out *e = ctx;
+    const Whistle__V1__ExportPage *p = (const Whistle__V1__ExportPage *)result;
+    if (p && p->data.len)
+        fwrite(p->data.data, 1, p->data.len, e->out);
+    e->rows += p ? p->rows : 0;
+}
+
 static int run_export(cli *x, args *a)
 {
-    Whistle__V1__ExportDirectory ex = WHISTLE__V1__EXPORT_DIRECTORY__INIT;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    Whistle__V1__ExportDirectory *ex = cli_request_new(&req, CALL(EXPORT_DIRECTORY), a);
+    if (!ex)
+        return EXIT_CONN;
     const char *s;
-    if ((s = opt(a, "table")) && parse_table(s, &ex.table) < 0)
+    if ((s = cli_opt(a, "table")) && parse_table(s, &ex->table) < 0)
         return cli_usage_error(_("admin export: bad --table '%s' (%s)"), s, TABLE_WORDS);
-    if (parse_format(a, x, &ex.format))
+    if (parse_format(a, x, &ex->format))
         return EXIT_USAGE;
-    if ((s = opt(a, "under")))
-        ex.under = (char *)s;
-    const char *path = opt(a, "output");
-    FILE *out = stdout;
-    if (path && strcmp(path, "-") != 0 && !(out = fopen(path, "wb"))) {
+    if ((s = cli_opt(a, "under")))
+        ex->under = (char *)s;
+    const char *path = cli_opt(a, "output");
+    export_out e = {stdout, 0};
+    if (path && strcmp(path, "-") != 0 && !(e.out = fopen(path, "wb"))) {
         fprintf(stderr, "whistle: %s: %s\n", path, strerror(errno));
         return EXIT_USAGE;
     }
@@ -328,41 +285,22 @@ static int run_export(cli *x, args *a)
     if (rc)
         goto done;
     uint32_t max = whistle_hello(x->client)->max_frame;
-    ex.page_bytes = max > (128u << 10) ? max / 2 : max / 4;
-    if (ex.page_bytes > (512u << 10))
-        ex.page_bytes = 512u << 10;
+    ex->page_bytes = max > (128u << 10) ? max / 2 : max / 4;
+    if (ex->page_bytes > (512u << 10))
+        ex->page_bytes = 512u << 10;
     /* A CSV file starts with a byte order mark: spreadsheets (Excel, WPS)
      * then read it as UTF-8 instead of the local code page. The import
      * skips it. */
-    if (ex.format != WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_JSON && !isatty(fileno(out)))
-        fputs("\xEF\xBB\xBF", out);
-    char *cursor = NULL;
-    uint64_t rows = 0;
-    for (;;) {
-        ex.cursor = cursor ? cursor : (char *)protobuf_c_empty_string;
-        REQ(req, EXPORT_DIRECTORY, export_directory, &ex);
-        Whistle__V1__Response *resp;
-        if ((rc = cli_call(x, &req, &resp)))
-            break;
-        const Whistle__V1__ExportPage *p =
-            resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EXPORT_PAGE ? resp->export_page : NULL;
-        if (p && p->data.len)
-            fwrite(p->data.data, 1, p->data.len, out);
-        rows += p ? p->rows : 0;
-        const char *next = p && p->next_cursor ? p->next_cursor : "";
-        bool more = *next && !(cursor && strcmp(cursor, next) == 0);
-        free(cursor);
-        cursor = more ? strdup(next) : NULL;
-        whistle_response_free(resp);
-        if (!cursor)
-            break;
-    }
-    free(cursor);
-    if (!rc && path && out != stdout)
-        fprintf(stderr, ngettext("%llu record written to %s\n", "%llu records written to %s\n", rows),
-                (unsigned long long)rows, path);
+    if (ex->format != WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_JSON && !isatty(fileno(e.out)))
+        fputs("\xEF\xBB\xBF", e.out);
+    cli_cursor left;
+    rc = cli_pages(x, &req, ex, RESULT(EXPORT_PAGE), &export_pages, true, export_page, &e, &left);
+    free(left.text);
+    if (!rc && path && e.out != stdout)
+        fprintf(stderr, ngettext("%llu record written to %s\n", "%llu records written to %s\n", e.rows),
+                (unsigned long long)e.rows, path);
 done:
-    if (out != stdout && fclose(out) != 0 && !rc) {
+    if (e.out != stdout && fclose(e.out) != 0 && !rc) {
         fprintf(stderr, "whistle: %s: %s\n", path, strerror(errno));
         rc = EXIT_USAGE;
     }
@@ -380,133 +318,82 @@ static void print_node(const Whistle__V1__Node *n)
         printf(_("  replaced by %s\n"), n->successor);
 }
 
-static int node_result(cli *x, Whistle__V1__Request *req)
+static void print_node_result(cli *x, const args *a, const Whistle__V1__Request *req,
+                              const Whistle__V1__Response *resp)
 {
-    Whistle__V1__Response *resp;
-    int rc = call_print(x, req, &resp);
-    if (rc)
-        return rc;
-    if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_NODE)
-        print_node(resp->node);
-    whistle_response_free(resp);
-    return EXIT_OK;
+    print_node(resp->node);
 }
 
-static int run_node_add(cli *x, args *a)
+static int build_node_add(cli *x, args *a, void *msg)
 {
-    if (need(a, "kind"))
-        return EXIT_USAGE;
-    Whistle__V1__Node n = WHISTLE__V1__NODE__INIT;
-    n.code = a->pos[0];
-    if (whistle_node_kind_parse(opt(a, "kind"), &n.kind) < 0)
+    Whistle__V1__Node *n = ((Whistle__V1__AddNode *)msg)->node;
+    if (whistle_node_kind_parse(cli_opt(a, "kind"), &n->kind) < 0)
         return cli_usage_error(_("admin node add: bad --kind '%s' (district, street, community, grid, building)"),
-                               opt(a, "kind"));
-    if (opt(a, "parent"))
-        n.parent = (char *)opt(a, "parent");
-    else if (n.kind > WHISTLE__V1__NODE_KIND__NODE_KIND_DISTRICT && strlen(n.code) >= 9) {
+                               cli_opt(a, "kind"));
+    if (!cli_opt(a, "parent") && n->kind > WHISTLE__V1__NODE_KIND__NODE_KIND_DISTRICT && strlen(n->code) >= 9) {
         /* the parent is the code without its last three digits */
-        static char parent[32];
-        snprintf(parent, sizeof parent, "%.*s", (int)strlen(n.code) - 3, n.code);
-        n.parent = parent;
+        char *parent = cli_keep(a, malloc(32), free);
+        if (!parent)
+            return EXIT_CONN;
+        snprintf(parent, 32, "%.*s", (int)strlen(n->code) - 3, n->code);
+        n->parent = parent;
     }
-    if (opt(a, "zh"))
-        n.name_zh = (char *)opt(a, "zh");
-    if (opt(a, "en"))
-        n.name_en = (char *)opt(a, "en");
-    Whistle__V1__AddNode an = WHISTLE__V1__ADD_NODE__INIT;
-    an.node = &n;
-    REQ(req, ADD_NODE, add_node, &an);
-    return node_result(x, &req);
+    return 0;
 }
 
-static int update_node(cli *x, args *a, bool retire, bool reinstate)
+static int build_node_rename(cli *x, args *a, void *msg)
 {
-    Whistle__V1__UpdateNode u = WHISTLE__V1__UPDATE_NODE__INIT;
-    u.code = a->pos[0];
-    if (!retire && !reinstate) {
-        if (!opt(a, "zh") && !opt(a, "en"))
-            return cli_usage_error(_("admin node rename: give --zh NAME, --en NAME or both"));
-        if (opt(a, "zh"))
-            u.name_zh = (char *)opt(a, "zh");
-        if (opt(a, "en"))
-            u.name_en = (char *)opt(a, "en");
-    }
-    u.retire = retire;
-    u.reinstate = reinstate;
-    REQ(req, UPDATE_NODE, update_node, &u);
-    return node_result(x, &req);
+    if (!cli_opt(a, "zh") && !cli_opt(a, "en"))
+        return cli_usage_error(_("admin node rename: give --zh NAME, --en NAME or both"));
+    return 0;
 }
 
-static int run_node_rename(cli *x, args *a) { return update_node(x, a, false, false); }
-static int run_node_retire(cli *x, args *a) { return update_node(x, a, true, false); }
-static int run_node_reinstate(cli *x, args *a) { return update_node(x, a, false, true); }
-
-static int run_node_move(cli *x, args *a)
+static void print_moved(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp)
 {
-    if (need(a, "to"))
-        return EXIT_USAGE;
-    Whistle__V1__MoveNode m = WHISTLE__V1__MOVE_NODE__INIT;
-    m.code = a->pos[0];
-    m.new_parent = (char *)opt(a, "to");
-    if (opt(a, "new-code"))
-        m.new_code = (char *)opt(a, "new-code");
-    REQ(req, MOVE_NODE, move_node, &m);
-    Whistle__V1__Response *resp;
-    int rc = call_print(x, &req, &resp);
-    if (rc)
-        return rc;
-    if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_MOVED) {
-        const Whistle__V1__MoveResult *r = resp->moved;
-        if (r->n_created)
-            printf(ngettext("%s moved to %s: %zu place created, the old codes retired\n",
-                            "%s moved to %s: %zu places created, the old codes retired\n", r->n_created),
-                   m.code, r->created[0]->code, r->n_created);
-        for (size_t i = 0; i < r->n_created && i < 20; i++)
-            printf("  %s  %s  %s\n", r->created[i]->code, cli_word(whistle_node_kind_name(r->created[i]->kind)),
-                   uitext_pick(r->created[i]->name_zh, r->created[i]->name_en));
-        if (r->n_created > 20)
-            printf("  %s\n", _("... (--json lists them all)"));
-        for (size_t i = 0; i < r->n_notes; i++)
-            fprintf(stderr, _("note: %s\n"), r->notes[i]);
-    }
-    whistle_response_free(resp);
-    return EXIT_OK;
+    const Whistle__V1__MoveResult *r = resp->moved;
+    if (r->n_created)
+        printf(ngettext("%s moved to %s: %zu place created, the old codes retired\n",
+                        "%s moved to %s: %zu places created, the old codes retired\n", r->n_created),
+               req->move_node->code, r->created[0]->code, r->n_created);
+    for (size_t i = 0; i < r->n_created && i < 20; i++)
+        printf("  %s  %s  %s\n", r->created[i]->code, cli_word(whistle_node_kind_name(r->created[i]->kind)),
+               uitext_pick(r->created[i]->name_zh, r->created[i]->name_en));
+    if (r->n_created > 20)
+        printf("  %s\n", _("... (--json lists them all)"));
+    for (size_t i = 0; i < r->n_notes; i++)
+        fprintf(stderr, _("note: %s\n"), r->notes[i]);
 }
 
 /* ---------------------------------------------------------------- departments, categories */
 
-static int run_dept_put(cli *x, args *a)
+/* Keeps the names not given: the current record is read first. */
+static int build_dept_put(cli *x, args *a, void *msg)
 {
-    Whistle__V1__Department d = WHISTLE__V1__DEPARTMENT__INIT;
-    d.code = a->pos[0];
-    /* Keep the names not given: read the current record first. */
-    Whistle__V1__ListDepartments ld = WHISTLE__V1__LIST_DEPARTMENTS__INIT;
-    REQ(lreq, LIST_DEPARTMENTS, list_departments, &ld);
+    Whistle__V1__Department *d = ((Whistle__V1__PutDepartment *)msg)->department;
+    Whistle__V1__Request lreq = WHISTLE__V1__REQUEST__INIT;
+    if (!cli_request_new(&lreq, CALL(LIST_DEPARTMENTS), a))
+        return EXIT_CONN;
     Whistle__V1__Response *lresp;
     int rc = cli_call(x, &lreq, &lresp);
     if (rc)
         return rc;
+    cli_keep(a, lresp, response_release);
     for (size_t i = 0; lresp->departments && i < lresp->departments->n_departments; i++)
-        if (strcmp(lresp->departments->departments[i]->code, d.code) == 0) {
-            d.name_zh = lresp->departments->departments[i]->name_zh;
-            d.name_en = lresp->departments->departments[i]->name_en;
+        if (strcmp(lresp->departments->departments[i]->code, d->code) == 0) {
+            d->name_zh = lresp->departments->departments[i]->name_zh;
+            d->name_en = lresp->departments->departments[i]->name_en;
         }
-    if (opt(a, "zh"))
-        d.name_zh = (char *)opt(a, "zh");
-    if (opt(a, "en"))
-        d.name_en = (char *)opt(a, "en");
-    Whistle__V1__PutDepartment pd = WHISTLE__V1__PUT_DEPARTMENT__INIT;
-    pd.department = &d;
-    REQ(req, PUT_DEPARTMENT, put_department, &pd);
-    Whistle__V1__Response *resp;
-    rc = call_print(x, &req, &resp);
-    whistle_response_free(lresp);
-    if (rc)
-        return rc;
-    if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_DEPARTMENT)
-        printf("%s  %s  %s\n", resp->department->code, resp->department->name_zh, resp->department->name_en);
-    whistle_response_free(resp);
-    return EXIT_OK;
+    if (cli_opt(a, "zh"))
+        d->name_zh = (char *)cli_opt(a, "zh");
+    if (cli_opt(a, "en"))
+        d->name_en = (char *)cli_opt(a, "en");
+    return 0;
+}
+
+static void print_department(cli *x, const args *a, const Whistle__V1__Request *req,
+                             const Whistle__V1__Response *resp)
+{
+    printf("%s  %s  %s\n", resp->department->code, resp->department->name_zh, resp->department->name_en);
 }
 
 /* "30m", "2h", "3d", "4wh", "7wd" (and Chinese units) -> a limit; the
@@ -548,32 +435,44 @@ static const char *limit_text(const Whistle__V1__TimeLimit *l, char *buf, size_t
     return buf;
 }
 
-static int run_category_put(cli *x, args *a)
+/* The limits a category put sends: its entries, and room for the ones the
+ * options make (kept by the command: the request points into them). */
+typedef struct category_limits {
+    Whistle__V1__PriorityLimits *pls[8];
+    Whistle__V1__PriorityLimits pl[4];
+    Whistle__V1__TimeLimit tl[8];
+} category_limits;
+
+/* Starts from the current record, so that only what is given changes. */
+static int build_category_put(cli *x, args *a, void *msg)
 {
     const char *code = a->pos[0];
-    /* Start from the current record, so that only what is given changes. */
-    Whistle__V1__ListCategories lc = WHISTLE__V1__LIST_CATEGORIES__INIT;
-    REQ(lreq, LIST_CATEGORIES, list_categories, &lc);
+    Whistle__V1__Request lreq = WHISTLE__V1__REQUEST__INIT;
+    if (!cli_request_new(&lreq, CALL(LIST_CATEGORIES), a))
+        return EXIT_CONN;
     Whistle__V1__Response *lresp;
     int rc = cli_call(x, &lreq, &lresp);
     if (rc)
         return rc;
-    Whistle__V1__Category k = WHISTLE__V1__CATEGORY__INIT;
+    cli_keep(a, lresp, response_release);
+    Whistle__V1__Category *kp = cli_new(a, &whistle__v1__category__descriptor);
+    category_limits *cl = cli_keep(a, calloc(1, sizeof *cl), free);
+    if (!kp || !cl)
+        return EXIT_CONN;
+    ((Whistle__V1__PutCategory *)msg)->category = kp;
+    Whistle__V1__Category k = *kp;
     for (size_t i = 0; lresp->categories && i < lresp->categories->n_categories; i++)
         if (strcmp(lresp->categories->categories[i]->code, code) == 0)
             k = *lresp->categories->categories[i];
     k.base.n_unknown_fields = 0;
     k.base.unknown_fields = NULL;
     k.code = (char *)code;
-    if (opt(a, "zh"))
-        k.name_zh = (char *)opt(a, "zh");
-    if (opt(a, "en"))
-        k.name_en = (char *)opt(a, "en");
-    char *dbuf = NULL, **dl = NULL;
-    if (opt(a, "dept")) {
-        k.n_departments = split(opt(a, "dept"), &dbuf, &dl);
-        k.departments = dl;
-    }
+    if (cli_opt(a, "zh"))
+        k.name_zh = (char *)cli_opt(a, "zh");
+    if (cli_opt(a, "en"))
+        k.name_en = (char *)cli_opt(a, "en");
+    if (cli_opt(a, "dept") && !(k.departments = cli_split(a, cli_opt(a, "dept"), ", ;", SIZE_MAX, &k.n_departments)))
+        return EXIT_CONN;
     /* Limits: the options given replace that priority's entry. */
     static const struct {
         const char *ci, *rs;
@@ -582,13 +481,12 @@ static int run_category_put(cli *x, args *a)
                {"check-in-low", "resolve-low", WHISTLE__V1__PRIORITY__PRIORITY_LOW},
                {"check-in-high", "resolve-high", WHISTLE__V1__PRIORITY__PRIORITY_HIGH},
                {"check-in-urgent", "resolve-urgent", WHISTLE__V1__PRIORITY__PRIORITY_URGENT}};
-    Whistle__V1__PriorityLimits *pls[8];
-    Whistle__V1__PriorityLimits pl[4];
-    Whistle__V1__TimeLimit tl[8];
+    Whistle__V1__PriorityLimits **pls = cl->pls, *pl = cl->pl;
+    Whistle__V1__TimeLimit *tl = cl->tl;
     size_t np = 0;
     bool any = false;
     for (size_t i = 0; i < 4; i++)
-        any |= opt(a, pri[i].ci) || opt(a, pri[i].rs);
+        any |= cli_opt(a, pri[i].ci) || cli_opt(a, pri[i].rs);
     if (any || k.n_limits) {
         if (!k.n_limits && (k.check_in_minutes || k.resolve_hours)) {
             /* an older record: its default limits become an entry */
@@ -606,7 +504,7 @@ static int run_category_put(cli *x, args *a)
         for (size_t i = 0; i < k.n_limits && np < 8; i++)
             pls[np++] = k.limits[i];
         for (size_t i = 0; i < 4; i++) {
-            const char *ci = opt(a, pri[i].ci), *rs = opt(a, pri[i].rs);
+            const char *ci = cli_opt(a, pri[i].ci), *rs = cli_opt(a, pri[i].rs);
             if (!ci && !rs)
                 continue;
             Whistle__V1__PriorityLimits *e = NULL;
@@ -629,65 +527,49 @@ static int run_category_put(cli *x, args *a)
             }
             if (ci) {
                 whistle__v1__time_limit__init(&tl[2 * i]);
-                if (parse_limit(ci, &tl[2 * i]) < 0) {
-                    free(dbuf);
-                    free(dl);
-                    whistle_response_free(lresp);
+                if (parse_limit(ci, &tl[2 * i]) < 0)
                     return cli_usage_error(_("admin category put: bad --%s '%s' (30m, 2h, 3d, 4wh, 7wd)"),
                                            pri[i].ci, ci);
-                }
                 fresh->check_in = &tl[2 * i];
             }
             if (rs) {
                 whistle__v1__time_limit__init(&tl[2 * i + 1]);
-                if (parse_limit(rs, &tl[2 * i + 1]) < 0) {
-                    free(dbuf);
-                    free(dl);
-                    whistle_response_free(lresp);
+                if (parse_limit(rs, &tl[2 * i + 1]) < 0)
                     return cli_usage_error(_("admin category put: bad --%s '%s' (30m, 2h, 3d, 4wh, 7wd)"),
                                            pri[i].rs, rs);
-                }
                 fresh->resolve = &tl[2 * i + 1];
             }
         }
         k.limits = pls;
         k.n_limits = np;
     }
-    Whistle__V1__PutCategory pc = WHISTLE__V1__PUT_CATEGORY__INIT;
-    pc.category = &k;
-    REQ(req, PUT_CATEGORY, put_category, &pc);
-    Whistle__V1__Response *resp;
-    rc = call_print(x, &req, &resp);
-    free(dbuf);
-    free(dl);
-    whistle_response_free(lresp);
-    if (rc)
-        return rc;
-    if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_CATEGORY) {
-        const Whistle__V1__Category *c = resp->category;
-        printf("%s  %s  %s\n", c->code, c->name_zh, c->name_en);
-        printf("  %s ", _("departments:"));
-        for (size_t i = 0; i < c->n_departments; i++)
-            printf("%s%s", i ? ", " : "", c->departments[i]);
-        printf("%s\n", c->n_departments ? "" : "-");
-        for (size_t i = 0; i < c->n_limits; i++) {
-            char b1[32], b2[32];
-            const Whistle__V1__PriorityLimits *l = c->limits[i];
-            char pw[64];
-            uitext_fit(pw, sizeof pw, l->priority ? cli_word(whistle_priority_name(l->priority)) : _("default"), 8,
-                       true);
-            printf(_("  %s check in %s, resolve %s\n"), pw, limit_text(l->check_in, b1, sizeof b1),
-                   limit_text(l->resolve, b2, sizeof b2));
-        }
+    *kp = k;
+    return 0;
+}
+
+static void print_category(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp)
+{
+    const Whistle__V1__Category *c = resp->category;
+    printf("%s  %s  %s\n", c->code, c->name_zh, c->name_en);
+    printf("  %s ", _("departments:"));
+    for (size_t i = 0; i < c->n_departments; i++)
+        printf("%s%s", i ? ", " : "", c->departments[i]);
+    printf("%s\n", c->n_departments ? "" : "-");
+    for (size_t i = 0; i < c->n_limits; i++) {
+        char b1[32], b2[32];
+        const Whistle__V1__PriorityLimits *l = c->limits[i];
+        char pw[64];
+        uitext_fit(pw, sizeof pw, l->priority ? cli_word(whistle_priority_name(l->priority)) : _("default"), 8, true);
+        printf(_("  %s check in %s, resolve %s\n"), pw, limit_text(l->check_in, b1, sizeof b1),
+               limit_text(l->resolve, b2, sizeof b2));
     }
-    whistle_response_free(resp);
-    return EXIT_OK;
 }
 
 /* ---------------------------------------------------------------- principals */
 
-static void principal_row(table *t, const Whistle__V1__Principal *p)
+static void principal_row(cli *x, table *t, const void *item)
 {
+    const Whistle__V1__Principal *p = item;
     char scopes[1024];
     size_t o = (size_t)snprintf(scopes, sizeof scopes, "%s", p->scope);
     for (size_t i = 0; i < p->n_extra_scopes && o < sizeof scopes; i++)
@@ -700,145 +582,56 @@ static void principal_row(table *t, const Whistle__V1__Principal *p)
 
 static const char *const principal_header[] = {N_("NAME"), N_("ROLE"), N_("SCOPE"), N_("DEPARTMENT"), N_("STATE")};
 
-static int principal_result(cli *x, Whistle__V1__Request *req)
+/* Every page: an admin reads the whole list. */
+static const cli_list principals_list = {
+    .items = "principals",
+    .cursor = "after",
+    .next = "next_after",
+    .every_page = true,
+    .table = {5, principal_header},
+    .row = principal_row,
+};
+
+/* A principal a change left: its row of the list. */
+static void print_principal(cli *x, const args *a, const Whistle__V1__Request *req,
+                            const Whistle__V1__Response *resp)
 {
-    Whistle__V1__Response *resp;
-    int rc = call_print(x, req, &resp);
-    if (rc)
-        return rc;
-    if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_PRINCIPAL) {
-        table t;
-        table_init(&t, 5, principal_header);
-        principal_row(&t, resp->principal);
-        table_print(&t, stdout);
-        table_free(&t);
-    }
-    whistle_response_free(resp);
-    return EXIT_OK;
+    cli_list_print(x, &principals_list, (ProtobufCMessage *const *)&resp->principal, 1);
 }
 
-static int run_principal_add(cli *x, args *a)
+static int build_principal_add(cli *x, args *a, void *msg)
 {
-    if (need(a, "role") || need(a, "scope"))
-        return EXIT_USAGE;
-    Whistle__V1__Principal p = WHISTLE__V1__PRINCIPAL__INIT;
-    p.name = a->pos[0];
-    if (whistle_role_parse(opt(a, "role"), &p.role) < 0)
+    Whistle__V1__Principal *p = ((Whistle__V1__AddPrincipal *)msg)->principal;
+    if (whistle_role_parse(cli_opt(a, "role"), &p->role) < 0)
         return cli_usage_error(_("admin principal add: bad --role '%s' (admin, operator, department, grid_worker, "
-                               "community, kiosk, integration, sensor)"),
-                               opt(a, "role"));
+                                 "community, kiosk, integration, sensor)"),
+                               cli_opt(a, "role"));
     /* --scope A,B: a worker with several grids; the first is its scope */
-    char *sbuf, **sl;
-    size_t ns = split(opt(a, "scope"), &sbuf, &sl);
-    if (ns == 0) {
-        free(sbuf);
-        free(sl);
+    size_t ns;
+    char **sl = cli_split(a, cli_opt(a, "scope"), ", ;", SIZE_MAX, &ns);
+    if (!sl)
+        return EXIT_CONN;
+    if (ns == 0)
         return cli_usage_error(_("admin principal add: --scope names no place"));
-    }
-    p.scope = sl[0];
-    p.extra_scopes = sl + 1;
-    p.n_extra_scopes = ns - 1;
-    if (opt(a, "dept"))
-        p.department = (char *)opt(a, "dept");
-    Whistle__V1__AddPrincipal ap = WHISTLE__V1__ADD_PRINCIPAL__INIT;
-    ap.principal = &p;
-    REQ(req, ADD_PRINCIPAL, add_principal, &ap);
-    int rc = principal_result(x, &req);
-    free(sbuf);
-    free(sl);
-    return rc;
+    p->scope = sl[0];
+    p->extra_scopes = sl + 1;
+    p->n_extra_scopes = ns - 1;
+    return 0;
 }
 
-static int update_principal(cli *x, Whistle__V1__UpdatePrincipal *u)
+static int build_principal_role(cli *x, args *a, void *msg)
 {
-    REQ(req, UPDATE_PRINCIPAL, update_principal, u);
-    return principal_result(x, &req);
-}
-
-static int run_principal_disable(cli *x, args *a)
-{
-    Whistle__V1__UpdatePrincipal u = WHISTLE__V1__UPDATE_PRINCIPAL__INIT;
-    u.name = a->pos[0];
-    u.disable = 1;
-    return update_principal(x, &u);
-}
-
-static int run_principal_enable(cli *x, args *a)
-{
-    Whistle__V1__UpdatePrincipal u = WHISTLE__V1__UPDATE_PRINCIPAL__INIT;
-    u.name = a->pos[0];
-    u.enable = 1;
-    return update_principal(x, &u);
-}
-
-static int run_principal_scope(cli *x, args *a)
-{
-    Whistle__V1__UpdatePrincipal u = WHISTLE__V1__UPDATE_PRINCIPAL__INIT;
-    u.name = a->pos[0];
-    /* every place it reaches: the first is its scope, the others extra */
-    u.scopes = a->pos + 1;
-    u.n_scopes = (size_t)a->npos - 1;
-    return update_principal(x, &u);
-}
-
-static int run_principal_role(cli *x, args *a)
-{
-    Whistle__V1__UpdatePrincipal u = WHISTLE__V1__UPDATE_PRINCIPAL__INIT;
-    u.name = a->pos[0];
-    if (whistle_role_parse(a->pos[1], &u.role) < 0)
+    if (whistle_role_parse(a->pos[1], &((Whistle__V1__UpdatePrincipal *)msg)->role) < 0)
         return cli_usage_error(_("admin principal role: bad role '%s'"), a->pos[1]);
-    if (opt(a, "dept"))
-        u.department = (char *)opt(a, "dept");
-    return update_principal(x, &u);
+    return 0;
 }
 
-static int run_principal_list(cli *x, args *a)
+static int build_principal_list(cli *x, args *a, void *msg)
 {
-    Whistle__V1__ListPrincipals l = WHISTLE__V1__LIST_PRINCIPALS__INIT;
     const char *s;
-    if ((s = opt(a, "role")) && whistle_role_parse(s, &l.role) < 0)
+    if ((s = cli_opt(a, "role")) && whistle_role_parse(s, &((Whistle__V1__ListPrincipals *)msg)->role) < 0)
         return cli_usage_error(_("admin principal list: bad --role '%s'"), s);
-    if ((s = opt(a, "under")))
-        l.under = (char *)s;
-    table t;
-    table_init(&t, 5, principal_header);
-    json_t *all = json_array();
-    char *after = NULL;
-    int rc = EXIT_OK;
-    for (;;) {
-        l.after = after ? after : (char *)protobuf_c_empty_string;
-        REQ(req, LIST_PRINCIPALS, list_principals, &l);
-        Whistle__V1__Response *resp;
-        if ((rc = cli_call(x, &req, &resp)))
-            break;
-        const Whistle__V1__PrincipalList *pl = resp->principals;
-        for (size_t i = 0; pl && i < pl->n_principals; i++) {
-            if (x->json)
-                json_array_append_new(all, cli_json_message(&pl->principals[i]->base));
-            else
-                principal_row(&t, pl->principals[i]);
-        }
-        const char *next = pl && pl->next_after ? pl->next_after : "";
-        bool more = *next && !(after && strcmp(after, next) == 0);
-        free(after);
-        after = more ? strdup(next) : NULL;
-        whistle_response_free(resp);
-        if (!after)
-            break;
-    }
-    if (rc == EXIT_OK) {
-        if (x->json) {
-            json_t *o = json_object();
-            json_object_set(o, "principals", all);
-            cli_json_print(o);
-        } else {
-            table_print(&t, stdout);
-        }
-    }
-    free(after);
-    json_decref(all);
-    table_free(&t);
-    return rc;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- audit */
@@ -868,109 +661,74 @@ static json_t *decode_record(const char *type, const ProtobufCBinaryData *b)
     return NULL; /* keep the hex */
 }
 
-static int run_audit(cli *x, args *a)
+/* --json: an entry with its before and after decoded where they can be. */
+static json_t *audit_json(const void *item)
 {
-    Whistle__V1__QueryAudit q = WHISTLE__V1__QUERY_AUDIT__INIT;
-    const char *s;
-    if ((s = opt(a, "principal")))
-        q.principal = (char *)s;
-    if ((s = opt(a, "target")))
-        q.target = (char *)s;
-    if ((s = opt(a, "from")) && parse_time(s, &q.from_ms) < 0)
-        return cli_usage_error(_("admin audit: bad --from '%s' (2026-11-21, \"2026-11-21 14:00\", -2h, -7d)"), s);
-    if ((s = opt(a, "to")) && parse_time(s, &q.to_ms) < 0)
-        return cli_usage_error(_("admin audit: bad --to '%s' (2026-11-21, \"2026-11-21 14:00\", -2h, -7d)"), s);
-    uint64_t lim = 0;
-    if ((s = opt(a, "limit")) && (parse_u64(s, &lim) < 0 || lim == 0 || lim > 1000))
-        return cli_usage_error(_("admin audit: bad --limit '%s' (1 to 1000)"), s);
-    q.limit = (uint32_t)lim;
-    q.brief = !x->json;
-    bool all = flag(a, "all");
-    static const char *const h[] = {N_("SEQ"), N_("TIME"), N_("PRINCIPAL"), N_("CALL"), N_("TARGET"), N_("WHAT")};
-    table t;
-    table_init(&t, 6, h);
-    json_t *entries = json_array();
-    char *cursor = NULL;
-    int rc = EXIT_OK;
-    for (;;) {
-        q.cursor = cursor ? cursor : (char *)protobuf_c_empty_string;
-        REQ(req, QUERY_AUDIT, query_audit, &q);
-        Whistle__V1__Response *resp;
-        if ((rc = cli_call(x, &req, &resp)))
-            break;
-        const Whistle__V1__AuditList *l = resp->audit;
-        for (size_t i = 0; l && i < l->n_entries; i++) {
-            const Whistle__V1__AuditEntry *e = l->entries[i];
-            if (x->json) {
-                json_t *j = cli_json_message(&e->base);
-                json_t *b = decode_record(e->record_type, &e->before), *af = decode_record(e->record_type, &e->after);
-                if (b)
-                    json_object_set_new(j, "before", b);
-                if (af)
-                    json_object_set_new(j, "after", af);
-                json_array_append_new(entries, j);
-                continue;
-            }
-            char seq[24], tm[64], what[600];
-            snprintf(seq, sizeof seq, "%" PRIu64, e->seq);
-            if (*e->denied)
-                snprintf(what, sizeof what, _("DENIED: %s"), e->denied);
-            else if (*e->read)
-                snprintf(what, sizeof what, _("read: %s"), e->read);
-            else if (*e->record_type)
-                snprintf(what, sizeof what, _("change (%s)"),
-                         e->record_type + (strncmp(e->record_type, "whistle.v1.", 11) ? 0 : 11));
-            else
-                snprintf(what, sizeof what, "-");
-            const char *row[] = {seq, cli_local_time(e->at_ms, true, tm, sizeof tm), e->principal, e->call, e->target,
-                                 what};
-            table_add(&t, row);
-        }
-        const char *next = l && l->next_cursor ? l->next_cursor : "";
-        bool more = *next && !(cursor && strcmp(cursor, next) == 0);
-        free(cursor);
-        cursor = more ? strdup(next) : NULL;
-        whistle_response_free(resp);
-        if (!all || !cursor)
-            break;
-    }
-    if (rc == EXIT_OK) {
-        if (x->json) {
-            json_t *o = json_object();
-            json_object_set(o, "entries", entries);
-            json_object_set_new(o, "next_cursor", json_string(cursor ? cursor : ""));
-            cli_json_print(o);
-        } else {
-            table_print(&t, stdout);
-            if (cursor)
-                fprintf(stderr, "%s\n", _("(more records: use --all)"));
-        }
-    }
-    free(cursor);
-    json_decref(entries);
-    table_free(&t);
-    return rc;
+    const Whistle__V1__AuditEntry *e = item;
+    json_t *j = cli_json_message(&e->base);
+    json_t *b = decode_record(e->record_type, &e->before), *af = decode_record(e->record_type, &e->after);
+    if (b)
+        json_object_set_new(j, "before", b);
+    if (af)
+        json_object_set_new(j, "after", af);
+    return j;
 }
 
-static int run_crl_reload(cli *x, args *a)
+static void audit_row(cli *x, table *t, const void *item)
 {
-    (void)a;
-    Whistle__V1__ReloadCrl r = WHISTLE__V1__RELOAD_CRL__INIT;
-    REQ(req, RELOAD_CRL, reload_crl, &r);
-    Whistle__V1__Response *resp;
-    int rc = call_print(x, &req, &resp);
-    if (rc)
-        return rc;
-    if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_RELOAD) {
-        printf(ngettext("certificates and CRL reloaded; %u connection checked, %zu closed\n",
-                        "certificates and CRL reloaded; %u connections checked, %zu closed\n",
-                        resp->reload->connections_checked),
-               resp->reload->connections_checked, resp->reload->n_closed);
-        for (size_t i = 0; i < resp->reload->n_closed; i++)
-            printf(_("  closed: %s\n"), resp->reload->closed[i]);
-    }
-    whistle_response_free(resp);
-    return EXIT_OK;
+    const Whistle__V1__AuditEntry *e = item;
+    char seq[24], tm[64], what[600];
+    snprintf(seq, sizeof seq, "%" PRIu64, e->seq);
+    if (*e->denied)
+        snprintf(what, sizeof what, _("DENIED: %s"), e->denied);
+    else if (*e->read)
+        snprintf(what, sizeof what, _("read: %s"), e->read);
+    else if (*e->record_type)
+        snprintf(what, sizeof what, _("change (%s)"), e->record_type + (strncmp(e->record_type, "whistle.v1.", 11) ? 0 : 11));
+    else
+        snprintf(what, sizeof what, "-");
+    const char *row[] = {seq, cli_local_time(e->at_ms, true, tm, sizeof tm), e->principal, e->call, e->target, what};
+    table_add(t, row);
+}
+
+static const char *const audit_header[] = {N_("SEQ"), N_("TIME"), N_("PRINCIPAL"), N_("CALL"), N_("TARGET"),
+                                           N_("WHAT")};
+
+static const cli_list audit_list = {
+    .items = "entries",
+    .cursor = "cursor",
+    .next = "next_cursor",
+    .json_next = true,
+    .more = N_("(more records: use --all)"),
+    .table = {6, audit_header},
+    .row = audit_row,
+    .json = audit_json,
+};
+
+static int build_audit(cli *x, args *a, void *msg)
+{
+    Whistle__V1__QueryAudit *q = msg;
+    const char *s;
+    if ((s = cli_opt(a, "from")) && parse_time(s, &q->from_ms) < 0)
+        return cli_usage_error(_("admin audit: bad --from '%s' (2026-11-21, \"2026-11-21 14:00\", -2h, -7d)"), s);
+    if ((s = cli_opt(a, "to")) && parse_time(s, &q->to_ms) < 0)
+        return cli_usage_error(_("admin audit: bad --to '%s' (2026-11-21, \"2026-11-21 14:00\", -2h, -7d)"), s);
+    uint64_t lim = 0;
+    if ((s = cli_opt(a, "limit")) && (cli_parse_u64(s, UINT64_MAX, &lim) < 0 || lim == 0 || lim > 1000))
+        return cli_usage_error(_("admin audit: bad --limit '%s' (1 to 1000)"), s);
+    q->limit = (uint32_t)lim;
+    q->brief = !x->json;
+    return 0;
+}
+
+static void print_reload(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp)
+{
+    printf(ngettext("certificates and CRL reloaded; %u connection checked, %zu closed\n",
+                    "certificates and CRL reloaded; %u connections checked, %zu closed\n",
+                    resp->reload->connections_checked),
+           resp->reload->connections_checked, resp->reload->n_closed);
+    for (size_t i = 0; i < resp->reload->n_closed; i++)
+        printf(_("  closed: %s\n"), resp->reload->closed[i]);
 }
 
 /* ---------------------------------------------------------------- admission lists, tasks */
@@ -993,38 +751,20 @@ static void print_admission(cli *x, const Whistle__V1__AdmissionList *l)
         printf(_("  (set by %s, %s)\n"), l->updated_by, cli_local_time(l->updated_ms, false, t, sizeof t));
 }
 
-static int admission_result(cli *x, Whistle__V1__Request *req)
+static void print_admission_result(cli *x, const args *a, const Whistle__V1__Request *req,
+                                   const Whistle__V1__Response *resp)
 {
-    Whistle__V1__Response *resp;
-    int rc = call_print(x, req, &resp);
-    if (rc)
-        return rc;
-    if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_ADMISSION)
-        print_admission(x, resp->admission);
-    whistle_response_free(resp);
-    return EXIT_OK;
+    print_admission(x, resp->admission);
 }
 
-static int run_admission_show(cli *x, args *a)
+static int build_admission_set(cli *x, args *a, void *msg)
 {
-    Whistle__V1__GetAdmissionList g = WHISTLE__V1__GET_ADMISSION_LIST__INIT;
-    g.community = a->pos[0];
-    REQ(req, GET_ADMISSION_LIST, get_admission_list, &g);
-    return admission_result(x, &req);
-}
-
-static int run_admission_set(cli *x, args *a)
-{
-    Whistle__V1__SetAdmissionList s = WHISTLE__V1__SET_ADMISSION_LIST__INIT;
-    s.community = a->pos[0];
-    s.kinds = a->pos + 1;
-    s.n_kinds = (size_t)a->npos - 1;
-    if (flag(a, "none"))
-        s.n_kinds = 0;
-    else if (s.n_kinds == 0)
+    Whistle__V1__SetAdmissionList *s = msg;
+    if (cli_flag(a, "none"))
+        s->n_kinds = 0;
+    else if (s->n_kinds == 0)
         return cli_usage_error(_("admission set: name the kinds of task admitted (or --none to admit nothing)"));
-    REQ(req, SET_ADMISSION_LIST, set_admission_list, &s);
-    return admission_result(x, &req);
+    return 0;
 }
 
 static const char *task_state(const Whistle__V1__Task *t, int64_t now)
@@ -1044,15 +784,9 @@ static int64_t now_ms(void)
 static const char *const task_header[] = {N_("TASK"),     N_("COMMUNITY"), NC_("task", "KIND"), N_("STATE"),
                                           N_("DEADLINE"), N_("FROM"),      N_("TITLE")};
 
-static void task_table(table *t)
+static void task_row(cli *x, table *tb, const void *item)
 {
-    table_init(t, 7, task_header);
-    table_cap(t, 1, 16);
-    table_cap(t, 5, 20);
-}
-
-static void task_row(cli *x, table *tb, const Whistle__V1__Task *t)
-{
+    const Whistle__V1__Task *t = item;
     char id[24], dl[64];
     snprintf(id, sizeof id, "%" PRIu64, t->id);
     const char *from = *t->department ? cli_or(cli_department_name(x, t->department), t->department) : t->pushed_by;
@@ -1063,104 +797,50 @@ static void task_row(cli *x, table *tb, const Whistle__V1__Task *t)
     table_add(tb, row);
 }
 
-static int task_result(cli *x, Whistle__V1__Request *req)
+static const cli_list tasks_list = {
+    .items = "tasks",
+    .cursor = "after_id",
+    .next = "next_after_id",
+    .more = N_("(more tasks: use --all)"),
+    .table = {7, task_header, {{1, 16}, {5, 20}}},
+    .row = task_row,
+};
+
+/* A task a write left: its row of the list. */
+static void print_task(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp)
 {
-    Whistle__V1__Response *resp;
-    int rc = call_print(x, req, &resp);
-    if (rc)
-        return rc;
-    if (!x->json && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_TASK) {
-        table t;
-        task_table(&t);
-        task_row(x, &t, resp->task);
-        table_print(&t, stdout);
-        table_free(&t);
-    }
-    whistle_response_free(resp);
-    return EXIT_OK;
+    cli_list_print(x, &tasks_list, (ProtobufCMessage *const *)&resp->task, 1);
 }
 
-static int run_task_push(cli *x, args *a)
+static int build_task_push(cli *x, args *a, void *msg)
 {
-    if (need(a, "kind") || need(a, "title") || need(a, "deadline"))
-        return EXIT_USAGE;
-    Whistle__V1__PushTask p = WHISTLE__V1__PUSH_TASK__INIT;
-    p.community = a->pos[0];
-    p.kind = (char *)opt(a, "kind");
-    p.title = (char *)opt(a, "title");
-    if (opt(a, "description"))
-        p.description = (char *)opt(a, "description");
-    if (parse_time(opt(a, "deadline"), &p.deadline_ms) < 0)
+    if (parse_time(cli_opt(a, "deadline"), &((Whistle__V1__PushTask *)msg)->deadline_ms) < 0)
         return cli_usage_error(_("task push: bad --deadline '%s' (2026-12-01, \"2026-12-01 17:00\", +3d, +4h)"),
-                               opt(a, "deadline"));
-    REQ(req, PUSH_TASK, push_task, &p);
-    return task_result(x, &req);
+                               cli_opt(a, "deadline"));
+    return 0;
 }
 
-static int run_task_done(cli *x, args *a)
+static int build_task_done(cli *x, args *a, void *msg)
 {
-    Whistle__V1__CompleteTask ct = WHISTLE__V1__COMPLETE_TASK__INIT;
-    if (parse_u64(a->pos[0], &ct.task_id) < 0 || ct.task_id == 0)
+    Whistle__V1__CompleteTask *ct = msg;
+    if (cli_parse_u64(a->pos[0], UINT64_MAX, &ct->task_id) < 0 || ct->task_id == 0)
         return cli_usage_error(_("task done: bad task number '%s'"), a->pos[0]);
-    if (opt(a, "note"))
-        ct.note = (char *)opt(a, "note");
-    REQ(req, COMPLETE_TASK, complete_task, &ct);
-    return task_result(x, &req);
+    return 0;
 }
 
-static int run_task_list(cli *x, args *a)
+static int build_task_list(cli *x, args *a, void *msg)
 {
-    Whistle__V1__ListTasks l = WHISTLE__V1__LIST_TASKS__INIT;
+    Whistle__V1__ListTasks *l = msg;
     const char *s;
-    if ((s = opt(a, "community")))
-        l.community = (char *)s;
-    if ((s = opt(a, "state"))) {
+    if ((s = cli_opt(a, "state"))) {
         if (strcmp(s, "open") == 0)
-            l.state = WHISTLE__V1__TASK_STATE__TASK_STATE_OPEN;
+            l->state = WHISTLE__V1__TASK_STATE__TASK_STATE_OPEN;
         else if (strcmp(s, "done") == 0)
-            l.state = WHISTLE__V1__TASK_STATE__TASK_STATE_DONE;
+            l->state = WHISTLE__V1__TASK_STATE__TASK_STATE_DONE;
         else
             return cli_usage_error(_("task list: bad --state '%s' (open or done)"), s);
     }
-    table t;
-    task_table(&t);
-    json_t *all = json_array();
-    uint64_t after = 0;
-    int rc = EXIT_OK;
-    for (;;) {
-        l.after_id = after;
-        REQ(req, LIST_TASKS, list_tasks, &l);
-        Whistle__V1__Response *resp;
-        if ((rc = cli_call(x, &req, &resp)))
-            break;
-        const Whistle__V1__TaskList *tl = resp->tasks;
-        for (size_t i = 0; tl && i < tl->n_tasks; i++) {
-            if (x->json)
-                json_array_append_new(all, cli_json_message(&tl->tasks[i]->base));
-            else
-                task_row(x, &t, tl->tasks[i]);
-        }
-        uint64_t next = tl ? tl->next_after_id : 0;
-        bool more = next && next > after;
-        after = next;
-        whistle_response_free(resp);
-        if (!more || !flag(a, "all"))
-            break;
-    }
-    if (rc == EXIT_OK) {
-        if (x->json) {
-            json_t *o = json_object();
-            json_object_set(o, "tasks", all);
-            cli_json_print(o);
-        } else {
-            table_print(&t, stdout);
-            if (after && !flag(a, "all"))
-                fprintf(stderr, "%s\n", _("(more tasks: use --all)"));
-        }
-    }
-    json_decref(all);
-    table_free(&t);
-    return rc;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- tables */
@@ -1258,64 +938,92 @@ static const cmd admin_cmds[] = {
      "FILE - reads standard input. The whole file is checked first: every bad line is reported, and a\n"
      "file with one changes nothing. Records already there are updated; the file's columns decide what\n"
      "(docs/administration.md)."),
-     import_opts, 1, 1, run_import},
+     import_opts, 1, 1, .run = run_import},
     {"admin export", "[--table T] [--format csv|json] [--under CODE] [--output FILE]",
-     N_("Export the directory in the import's format."), export_opts, 0, 0, run_export},
+     N_("Export the directory in the import's format."), export_opts, 0, 0, .run = run_export},
     {"admin node add", "CODE --kind K [--parent CODE] --zh NAME [--en NAME]", N_("Add a place."), node_add_opts, 1, 1,
-     run_node_add},
-    {"admin node rename", "CODE [--zh NAME] [--en NAME]", N_("Rename a place."), names_opts, 1, 1, run_node_rename},
+     .call = CALL(ADD_NODE),
+     .bind = BINDS(B_NEED("kind", NULL), B_POS(0, "node.code"), B_OPT("parent", "node.parent"),
+                   B_OPT("zh", "node.name_zh"), B_OPT("en", "node.name_en")),
+     .build = build_node_add, .result = RESULT(NODE), .print = print_node_result},
+    {"admin node rename", "CODE [--zh NAME] [--en NAME]", N_("Rename a place."), names_opts, 1, 1,
+     .call = CALL(UPDATE_NODE),
+     .bind = BINDS(B_POS(0, "code"), B_OPT("zh", "name_zh"), B_OPT("en", "name_en")), .build = build_node_rename,
+     .result = RESULT(NODE), .print = print_node_result},
     {"admin node retire", "CODE",
      N_("Retire a place and everything below it: it keeps its cases and takes no new ones."), none, 1, 1,
-     run_node_retire},
+     .call = CALL(UPDATE_NODE), .bind = BINDS(B_POS(0, "code"), B_SET("retire")), .result = RESULT(NODE),
+     .print = print_node_result},
     {"admin node reinstate", "CODE", N_("Bring a retired place back (its parent must be live)."), none, 1, 1,
-     run_node_reinstate},
+     .call = CALL(UPDATE_NODE), .bind = BINDS(B_POS(0, "code"), B_SET("reinstate")), .result = RESULT(NODE),
+     .print = print_node_result},
     {"admin node move", "CODE --to PARENT [--new-code CODE]",
      N_("Move a place under another parent.\n"
      "It and its subtree get new codes; the old ones are retired with their successor named, and keep\n"
      "their history."),
-     move_opts, 1, 1, run_node_move},
+     move_opts, 1, 1, .call = CALL(MOVE_NODE),
+     .bind = BINDS(B_NEED("to", "new_parent"), B_POS(0, "code"), B_OPT("new-code", "new_code")),
+     .result = RESULT(MOVED), .print = print_moved},
     {"admin dept put", "CODE [--zh NAME] [--en NAME]", N_("Add a department, or rename one."), names_opts, 1, 1,
-     run_dept_put},
+     .call = CALL(PUT_DEPARTMENT), .bind = BINDS(B_POS(0, "department.code")), .build = build_dept_put,
+     .result = RESULT(DEPARTMENT), .print = print_department},
     {"admin category put", "CODE [--zh NAME] [--en NAME] [--dept A,B] [--check-in LIMIT] [--resolve LIMIT] ...",
      N_("Add a category, or change what is given of one.\n"
      "Limits: 30m, 2h, 3d, 4wh (working hours), 7wd (working days); per priority with\n"
      "--check-in-urgent and the like."),
-     category_opts, 1, 1, run_category_put},
+     category_opts, 1, 1, .call = CALL(PUT_CATEGORY), .build = build_category_put, .result = RESULT(CATEGORY),
+     .print = print_category},
     {"admin principal add", "NAME --role R --scope CODE [--dept D]",
      N_("Add a principal: NAME is the subject CN of its client certificate."), principal_add_opts, 1, 1,
-     run_principal_add},
+     .call = CALL(ADD_PRINCIPAL),
+     .bind = BINDS(B_NEED("role", NULL), B_NEED("scope", NULL), B_POS(0, "principal.name"),
+                   B_OPT("dept", "principal.department")),
+     .build = build_principal_add, .result = RESULT(PRINCIPAL), .print = print_principal},
     {"admin principal list", "[--role R] [--under CODE]", N_("List principals."), principal_list_opts, 0, 0,
-     run_principal_list},
+     .call = CALL(LIST_PRINCIPALS), .bind = BINDS(B_OPT("under", "under")), .build = build_principal_list,
+     .result = RESULT(PRINCIPALS), .list = &principals_list},
     {"admin principal disable", "NAME",
      N_("Disable a principal: refused at its next request, even on a connection already open."), none, 1, 1,
-     run_principal_disable},
-    {"admin principal enable", "NAME", N_("Enable a principal again."), none, 1, 1, run_principal_enable},
+     .call = CALL(UPDATE_PRINCIPAL), .bind = BINDS(B_POS(0, "name"), B_SET("disable")), .result = RESULT(PRINCIPAL),
+     .print = print_principal},
+    {"admin principal enable", "NAME", N_("Enable a principal again."), none, 1, 1, .call = CALL(UPDATE_PRINCIPAL),
+     .bind = BINDS(B_POS(0, "name"), B_SET("enable")), .result = RESULT(PRINCIPAL), .print = print_principal},
     {"admin principal scope", "NAME CODE [CODE...]",
      N_("Change the places a principal reaches (several: a grid worker with several grids)."), none, 2, -1,
-     run_principal_scope},
+     .call = CALL(UPDATE_PRINCIPAL), .bind = BINDS(B_POS(0, "name"), B_REST(1, "scopes")), .result = RESULT(PRINCIPAL),
+     .print = print_principal},
     {"admin principal role", "NAME ROLE [--dept D]", N_("Change a principal's role."), principal_role_opts, 2, 2,
-     run_principal_role},
+     .call = CALL(UPDATE_PRINCIPAL), .bind = BINDS(B_POS(0, "name"), B_OPT("dept", "department")),
+     .build = build_principal_role, .result = RESULT(PRINCIPAL), .print = print_principal},
     {"admin audit", "[--principal NAME] [--target T] [--from TIME] [--to TIME] [--all]",
      N_("Read the audit log: every change, every refused call, every read of personal data."), audit_opts, 0, 0,
-     run_audit},
+     .call = CALL(QUERY_AUDIT), .bind = BINDS(B_OPT("principal", "principal"), B_OPT("target", "target")),
+     .build = build_audit, .result = RESULT(AUDIT), .list = &audit_list},
     {"admin crl reload", "",
      N_("Reload the server's certificates and CRL, as SIGHUP does.\n"
      "Open connections whose certificate is now revoked are closed."),
-     none, 0, 0, run_crl_reload},
+     none, 0, 0, .call = CALL(RELOAD_CRL), .result = RESULT(RELOAD), .print = print_reload},
     {"admission show", "COMMUNITY", N_("Show a community's task admission list (准入清单)."), none, 1, 1,
-     run_admission_show},
+     .call = CALL(GET_ADMISSION_LIST), .bind = BINDS(B_POS(0, "community")), .result = RESULT(ADMISSION),
+     .print = print_admission_result},
     {"admission set", "COMMUNITY KIND... | --none",
      N_("Set the kinds of task a community may be given (replaces the list)."), admission_set_opts, 1, -1,
-     run_admission_set},
+     .call = CALL(SET_ADMISSION_LIST), .bind = BINDS(B_POS(0, "community"), B_REST(1, "kinds")),
+     .build = build_admission_set, .result = RESULT(ADMISSION), .print = print_admission_result},
     {"task push", "COMMUNITY --kind K --title TEXT --deadline TIME [--description TEXT]",
      N_("Push a task to a community; refused unless its kind is on the community's admission list."), task_push_opts,
-     1, 1, run_task_push},
+     1, 1, .call = CALL(PUSH_TASK),
+     .bind = BINDS(B_NEED("kind", "kind"), B_NEED("title", "title"), B_NEED("deadline", NULL),
+                   B_POS(0, "community"), B_OPT("description", "description")),
+     .build = build_task_push, .result = RESULT(TASK), .print = print_task},
     {"task list", "[--community CODE] [--state open|done] [--all]",
      N_("List tasks: a community its own, a department those it pushed, an operator its street's."), task_list_opts, 0,
-     0, run_task_list},
+     0, .call = CALL(LIST_TASKS), .bind = BINDS(B_OPT("community", "community")), .build = build_task_list,
+     .result = RESULT(TASKS), .list = &tasks_list},
     {"task done", "TASK [--note TEXT]", N_("Complete a task (the community that has it)."), note_opts, 1, 1,
-     run_task_done},
-    {NULL, NULL, NULL, NULL, 0, 0, NULL},
+     .call = CALL(COMPLETE_TASK), .bind = BINDS(B_OPT("note", "note")), .build = build_task_done,
+     .result = RESULT(TASK), .print = print_task},
+    {.name = NULL},
 };
 
 /* Prints the subcommands of a group ("admin", "admin node"...). */

@@ -22,6 +22,7 @@
 enum { EXIT_OK = 0, EXIT_SERVER = 1, EXIT_USAGE = 2, EXIT_CONN = 3 };
 
 #define CLI_MAX_OPTS 12
+#define CLI_MAX_KEPT 16
 
 typedef struct cli {
     whistle_settings flags; /* the command line's layer of settings */
@@ -49,8 +50,91 @@ typedef struct args {
     char *multi[CLI_MAX_OPTS];     /* repeated options, joined by ',' (owned) */
     char **pos;
     int npos;
+    /* What the command allocated for its request (cli_keep): released when
+     * the command is done, on every path. */
+    struct {
+        void *p;
+        void (*release)(void *);
+    } kept[CLI_MAX_KEPT];
+    int nkept;
 } args;
 
+/* How an argument fills a field of the request's message (call.c). The
+ * field is named as in the proto; "node.code" reaches into a message field,
+ * made on first use. Bindings apply in their order, so the first usage
+ * error a command line has is the one reported. */
+typedef enum bind_how {
+    BIND_END,
+    BIND_POS,   /* string field = positional argument pos */
+    BIND_TEXT,  /* string field = positional arguments from pos on, joined by spaces */
+    BIND_REST,  /* repeated string field = positional arguments from pos on */
+    BIND_OPT,   /* string field = option opt, when given */
+    BIND_NEED,  /* the same, and the option is required (field NULL: only required) */
+    BIND_FLAG,  /* bool field = whether flag opt is given */
+    BIND_SET,   /* bool field = true */
+    BIND_ORDER, /* uint64 field = the order id at pos ("7" or "#7") */
+    BIND_EITHER, /* bool field = flag opt given; exactly one of opt and other must be */
+} bind_how;
+
+typedef struct cli_bind {
+    bind_how how;
+    const char *field;
+    const char *opt;   /* the option */
+    const char *other; /* BIND_EITHER: the option that says no */
+    const char *msg;   /* BIND_ORDER: "%s: ... '%s' ..." (command, argument); BIND_EITHER: the usage error */
+    int pos;
+    bool bare;         /* BIND_ORDER: the message shows the argument without its '#' */
+} cli_bind;
+
+#define B_POS(i, f) {BIND_POS, f, NULL, NULL, NULL, i, false}
+#define B_TEXT(i, f) {BIND_TEXT, f, NULL, NULL, NULL, i, false}
+#define B_REST(i, f) {BIND_REST, f, NULL, NULL, NULL, i, false}
+#define B_OPT(o, f) {BIND_OPT, f, o, NULL, NULL, 0, false}
+#define B_NEED(o, f) {BIND_NEED, f, o, NULL, NULL, 0, false}
+#define B_FLAG(o, f) {BIND_FLAG, f, o, NULL, NULL, 0, false}
+#define B_SET(f) {BIND_SET, f, NULL, NULL, NULL, 0, false}
+#define B_ORDER(i, f, msg, bare) {BIND_ORDER, f, NULL, NULL, msg, i, bare}
+#define B_EITHER(yes, no, f, msg) {BIND_EITHER, f, yes, no, msg, 0, false}
+/* A row's call and result by their proto names: CALL(FILE), RESULT(EVENT). */
+#define CALL(name) WHISTLE__V1__REQUEST__CALL_##name
+#define RESULT(name) WHISTLE__V1__RESPONSE__RESULT_##name
+/* A command's bindings: .bind = BINDS(B_POS(0, "ticket"), B_OPT("note", "note")) */
+#define BINDS(...) ((const cli_bind[]){__VA_ARGS__, {BIND_END, NULL, NULL, NULL, NULL, 0, false}})
+
+typedef struct table table;
+
+/* A table's columns: the header (N_() strings) and up to two columns cut
+ * to a width (maxw 0: none). */
+typedef struct table_spec {
+    int ncols;
+    const char *const *header;
+    struct {
+        int col, maxw;
+    } cap[2];
+} table_spec;
+
+/* A result whose repeated field is shown as a table (call.c): one page
+ * (nodes), or pages followed by one loop (list, orders, audit...). --json
+ * prints one page's result as it is, pages as {"<items>": [...]} with the
+ * next cursor when json_next; -q prints each item's id, or the table when
+ * there is no id. */
+typedef struct cli_list {
+    const char *items;          /* the result's repeated message field */
+    const char *cursor, *next;  /* the request's cursor field, the result's next one; NULL: one page */
+    bool descending;            /* an id cursor that counts down (before_id) */
+    bool every_page;            /* follow the pages to the end; else only with --all */
+    bool json_next;             /* --json: "<next>": the cursor left, beside the items */
+    const char *more;           /* on stderr when a page is left (N_()), or NULL */
+    table_spec table;
+    void (*row)(cli *x, table *t, const void *item);
+    const char *(*id)(const void *item, char *buf, size_t len); /* -q; NULL: the table */
+    json_t *(*json)(const void *item); /* --json of an item; NULL: cli_json_message */
+} cli_list;
+
+/* A command: its words and options, and either a run function of its own
+ * or the parts of the one shape most commands have (call.c): build the
+ * request from the arguments, call, print the result for people (--json:
+ * as it is) or as a listing. */
 struct cmd {
     const char *name;
     const char *synopsis; /* after "whistle NAME " */
@@ -58,18 +142,87 @@ struct cmd {
     const cmd_opt *opts;  /* terminated by {NULL} */
     int min_pos, max_pos; /* positional arguments; max -1: any number */
     int (*run)(cli *x, args *a); /* NULL with opts NULL: a group of subcommands (admin.c) */
+    /* With run NULL: */
+    int call;                /* the Request's call_case */
+    const cli_bind *bind;    /* its fields from the arguments (BINDS) */
+    /* What bindings cannot say (a word to parse, options that go
+     * together); msg is the call's message. 0, or an exit status (message
+     * printed). */
+    int (*build)(cli *x, args *a, void *msg);
+    int result;              /* the Response's result_case print takes; 0: any */
+    void (*print)(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp);
+    const cli_list *list;    /* instead of print: the result as a listing */
 };
 
-/* commands.c */
+/* The command tables, in the order `whistle --help` lists them, NULL-ended:
+ * commands.c's cases, orders, directory and session; oversight.c's
+ * deadlines, supervision, exceptions, statistics; services.c's guide. */
 extern const cmd cli_commands[];
-/* oversight.c: deadlines, supervision, exceptions, statistics */
 extern const cmd cli_oversight_commands[];
-/* services.c: the public service guide */
 extern const cmd cli_services_commands[];
+extern const cmd *const cli_tables[];
 const cmd *cli_find(const char *name);
 void cli_print_command_help(const cmd *c, FILE *out);
 /* Parses argv (argv[0] is the command's name) and runs c. Exit status. */
 int cli_run(cli *x, const cmd *c, int argc, char **argv);
+
+/* args.c: a command's arguments */
+/* The option's value (repeated ones joined by ','), "" for a flag that is
+ * set, NULL when absent. */
+const char *cli_opt(const args *a, const char *name);
+bool cli_flag(const args *a, const char *name);
+/* 0 if the option is given and not empty, else EXIT_USAGE (message printed). */
+int cli_need(const args *a, const char *name);
+/* The positional arguments from `from` on, joined by spaces; kept by a
+ * (NULL when out of memory). */
+char *cli_text(args *a, int from);
+/* Hands p to a, to be released (release(p)) when the command is done.
+ * Returns p. */
+void *cli_keep(args *a, void *p, void (*release)(void *));
+/* s split at any of seps, blanks skipped, at most max pieces: a list kept
+ * by a, *n long (NULL when out of memory). */
+char **cli_split(args *a, const char *s, const char *seps, size_t max, size_t *n);
+/* A decimal number up to max (no sign, nothing after it): 0, or -1. */
+int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
+/* An order id, "7" or "#7", not 0: 0, or -1. */
+int cli_parse_order(const char *s, uint64_t *out);
+
+/* call.c: the requests, their calls and their printing */
+/* Sets req to call call_case with msg (the oneof's message). */
+void cli_request_set(Whistle__V1__Request *req, int call_case, void *msg);
+/* Makes the message of call_case, set in req, kept by a. NULL when out of memory. */
+void *cli_request_new(Whistle__V1__Request *req, int call_case, args *a);
+/* A message of type d, initialised, kept by a (NULL when out of memory). */
+void *cli_new(args *a, const ProtobufCMessageDescriptor *d);
+/* Runs a command made of parts (cmd.call...): exit status. */
+int cli_call_run(cli *x, args *a);
+/* The response's result when it is of result_case (0: whichever it is),
+ * else NULL. */
+const ProtobufCMessage *cli_result(const Whistle__V1__Response *resp, int result_case);
+/* --json: the response's result as one object ({} when it has none). */
+void cli_print_json(const Whistle__V1__Response *resp);
+/* The items of a result's repeated message field (*n of them). */
+ProtobufCMessage **cli_items(const ProtobufCMessage *result, const char *field, size_t *n);
+/* A string field of a message by its name ("" when unset). */
+const char *cli_field_text(const ProtobufCMessage *m, const char *field);
+/* Prints items as l's table. */
+void cli_list_print(cli *x, const cli_list *l, ProtobufCMessage *const *items, size_t n);
+
+/* The cursor a paged call stopped at: text for string cursors, id for
+ * number ones (NULL, 0: none, the last page was read). */
+typedef struct cli_cursor {
+    char *text;
+    uint64_t id;
+    bool is_text; /* the cursor is a string field (else a uint64 one) */
+} cli_cursor;
+/* Calls req page after page: sets msg's field l->cursor (msg is req's
+ * message), hands each result (of result_case; NULL if another) to
+ * on_page, and follows l->next while every page, or follow, says so. A
+ * cursor that does not move on stops it (a server handing back what it
+ * was given would loop forever). 0 with *left (free left->text), or an
+ * exit status (message printed). */
+int cli_pages(cli *x, Whistle__V1__Request *req, void *msg, int result_case, const cli_list *l, bool follow,
+              void (*on_page)(void *ctx, const ProtobufCMessage *result), void *ctx, cli_cursor *left);
 
 /* admin.c: the groups admin, admission and task; argv[0] is the group. */
 int cli_group_main(cli *x, int argc, char **argv);
@@ -126,18 +279,20 @@ int cli_term_width(void);
  * ("KIND" of a place, of a whistle, of a task). xgettext: NC_:1c,2. */
 #define NC_(ctx, s) ctx "\004" s
 
-typedef struct table {
+struct table {
     int ncols;
     char **cells; /* row-major, row 0 the header */
     int nrows, cap;
     int maxw[TABLE_MAX_COLS]; /* a column's cap in display columns (0: none) */
-} table;
+};
 
 /* header: ncols strings marked N_(), translated here. */
 void table_init(table *t, int ncols, const char *const *header);
 /* Cuts the cells of column col to maxw display columns ("…"): names that
  * may be long (a department's, in English) leave room for the rest. */
 void table_cap(table *t, int col, int maxw);
+/* table_init and table_cap as spec says. */
+void table_start(table *t, const table_spec *spec);
 /* Adds a row of ncols strings (copied; NULL prints as ""). */
 void table_add(table *t, const char *const *row);
 /* Prints with columns aligned by display width; the last column is cut to

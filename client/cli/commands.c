@@ -1,8 +1,8 @@
-/* commands.c: the CLI's commands. Each builds one Request from its
- * arguments, sends it with cli_call, and prints the result: a table or a
- * few lines for people, or one JSON object (--json). */
-#include <ctype.h>
-#include <errno.h>
+/* commands.c: the CLI's commands for cases, dispatch orders, the directory
+ * and the session. Most are rows of the table at the end: the call, the
+ * arguments bound to its fields, a builder for the rest, and a printer or
+ * a listing (call.c runs them); watch, ping, hello and whistle have run
+ * functions of their own. */
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
@@ -14,207 +14,18 @@
 
 /* ---------------------------------------------------------------- arguments */
 
-static int opt_index(const cmd *c, const char *name, size_t nl)
-{
-    for (int i = 0; c->opts && c->opts[i].name; i++)
-        if (strlen(c->opts[i].name) == nl && strncmp(c->opts[i].name, name, nl) == 0)
-            return i;
-    return -1;
-}
-
-/* The option's value (repeated ones joined by ','), "" for a flag that is
- * set, NULL when absent. */
-static const char *opt(const args *a, const char *name)
-{
-    int i = opt_index(a->c, name, strlen(name));
-    if (i < 0)
-        return NULL;
-    return a->multi[i] ? a->multi[i] : a->val[i];
-}
-
-static char *join_pos(const args *a, int from)
-{
-    size_t n = 1;
-    for (int i = from; i < a->npos; i++)
-        n += strlen(a->pos[i]) + 1;
-    char *s = malloc(n);
-    if (!s)
-        return NULL;
-    s[0] = '\0';
-    for (int i = from; i < a->npos; i++) {
-        if (i > from)
-            strcat(s, " ");
-        strcat(s, a->pos[i]);
-    }
-    return s;
-}
-
-void cli_print_command_help(const cmd *c, FILE *out)
-{
-    if (!c->opts && !c->run) {
-        cli_group_help(c->name, out);
-        return;
-    }
-    /* The synopsis names options and metavariables: the same in every
-     * language. */
-    char line[512];
-    snprintf(line, sizeof line, "whistle %s%s%s", c->name, c->synopsis[0] ? " " : "", c->synopsis);
-    fprintf(out, _("usage: %s\n"), line);
-    fprintf(out, "\n%s\n", _(c->summary));
-    if (c->opts && c->opts[0].name) {
-        fprintf(out, "\n%s\n", _("Options:"));
-        for (int i = 0; c->opts[i].name; i++) {
-            char left[64];
-            snprintf(left, sizeof left, "--%s%s%s", c->opts[i].name, c->opts[i].arg ? " " : "",
-                     c->opts[i].arg ? c->opts[i].arg : "");
-            fprintf(out, "  %-22s %s\n", left, c->opts[i].help[0] ? _(c->opts[i].help) : "");
-        }
-    }
-    fputs("\n", out);
-    fputs(_("Global options (--as, --host, --json, ...) may come before or after the command;\n"
-            "see whistle --help.\n"),
-          out);
-}
-
-int cli_run(cli *x, const cmd *c, int argc, char **argv)
-{
-    if (!c->opts && !c->run) /* a group: its words name the subcommand */
-        return cli_group_main(x, argc, argv);
-    args a;
-    memset(&a, 0, sizeof a);
-    a.c = c;
-    a.pos = calloc((size_t)argc + 1, sizeof *a.pos);
-    if (!a.pos)
-        return EXIT_CONN;
-    int rc = -1;
-    int only_pos = 0;
-    for (int i = 1; i < argc && rc < 0; i++) {
-        const char *s = argv[i];
-        if (!only_pos && strcmp(s, "--") == 0) {
-            only_pos = 1;
-            continue;
-        }
-        if (!only_pos && (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0)) {
-            cli_print_command_help(c, stdout);
-            rc = EXIT_OK;
-            break;
-        }
-        if (!only_pos && s[0] == '-' && s[1] == '-') {
-            const char *name = s + 2;
-            const char *eq = strchr(name, '=');
-            size_t nl = eq ? (size_t)(eq - name) : strlen(name);
-            int k = opt_index(c, name, nl);
-            if (k < 0) {
-                int n = cli_global_option(x, argc, argv, i);
-                if (n < 0)
-                    rc = EXIT_USAGE;
-                else if (n == 0)
-                    rc = cli_usage_error(_("%s: unknown option '%s' (see whistle %s --help)"), c->name, s, c->name);
-                else
-                    i += n - 1;
-                continue;
-            }
-            const char *v = "";
-            if (c->opts[k].arg) {
-                if (eq)
-                    v = eq + 1;
-                else if (i + 1 < argc)
-                    v = argv[++i];
-                else {
-                    rc = cli_usage_error(_("%s: option --%s needs a value (%s)"), c->name, c->opts[k].name,
-                                         c->opts[k].arg);
-                    break;
-                }
-            } else if (eq) {
-                rc = cli_usage_error(_("%s: option --%s takes no value"), c->name, c->opts[k].name);
-                break;
-            }
-            if (a.val[k] && c->opts[k].arg) {
-                /* Repeated: keep every value (--dept police --dept urban). */
-                const char *prev = a.multi[k] ? a.multi[k] : a.val[k];
-                char *j = malloc(strlen(prev) + strlen(v) + 2);
-                if (j) {
-                    sprintf(j, "%s,%s", prev, v);
-                    free(a.multi[k]);
-                    a.multi[k] = j;
-                }
-            }
-            a.val[k] = v;
-            continue;
-        }
-        if (!only_pos && strcmp(s, "-q") == 0) {
-            cli_global_option(x, argc, argv, i);
-            continue;
-        }
-        if (!only_pos && s[0] == '-' && s[1] && !isdigit((unsigned char)s[1]) && s[1] != '.') {
-            rc = cli_usage_error(_("%s: unknown option '%s' (put -- before text that starts with '-')"), c->name, s);
-            break;
-        }
-        a.pos[a.npos++] = argv[i];
-    }
-    if (rc < 0) {
-        if (a.npos < c->min_pos || (c->max_pos >= 0 && a.npos > c->max_pos)) {
-            cli_usage_error(_("%s: %s (usage: whistle %s %s)"), c->name,
-                            a.npos < c->min_pos ? _("missing arguments") : _("too many arguments"), c->name,
-                            c->synopsis);
-            rc = EXIT_USAGE;
-        } else
-            rc = c->run(x, &a);
-    }
-    for (int i = 0; i < CLI_MAX_OPTS; i++)
-        free(a.multi[i]);
-    free(a.pos);
-    return rc;
-}
-
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-    if (!s || !*s || s[0] == '-')
-        return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_order_id(const char *s, uint64_t *out)
-{
-    if (s && s[0] == '#')
-        s++;
-    return parse_u64(s, UINT64_MAX, out) < 0 || *out == 0 ? -1 : 0;
-}
-
 static int parse_limit(const args *a, uint32_t *out)
 {
-    const char *s = opt(a, "limit");
+    const char *s = cli_opt(a, "limit");
     uint64_t v = 0;
-    if (s && (parse_u64(s, 100000, &v) < 0 || v == 0))
+    if (s && (cli_parse_u64(s, 100000, &v) < 0 || v == 0))
         return cli_usage_error(_("%s: bad --limit '%s' (a positive number; the server caps it at 500)"),
                                a->c->name, s);
     *out = (uint32_t)v;
     return 0;
 }
 
-static int need(const args *a, const char *name)
-{
-    const char *v = opt(a, name);
-    if (!v || !*v)
-        return cli_usage_error(_("%s: --%s is required (see whistle %s --help)"), a->c->name, name, a->c->name);
-    return 0;
-}
-
 /* ---------------------------------------------------------------- printing */
-
-static void print_json_result(const Whistle__V1__Response *resp)
-{
-    /* Every member of the result oneof is a message pointer. */
-    const ProtobufCMessage *m = (const ProtobufCMessage *)resp->hello;
-    cli_json_print(resp->result_case != WHISTLE__V1__RESPONSE__RESULT__NOT_SET && m ? cli_json_message(m)
-                                                                                  : json_object());
-}
 
 static const char *priority_word(Whistle__V1__Priority p)
 {
@@ -228,7 +39,7 @@ static const char *kind_word(Whistle__V1__WhistleKind k)
 
 /* The ticket first: `whistle report ... | awk '{print $1}'` works in any
  * language (-q is the way for scripts, but this has been used). */
-static void print_event_line(const Whistle__V1__Event *e)
+static void print_ticket_line(const Whistle__V1__Event *e)
 {
     printf("%s  %s\n", e->ticket, cli_word(whistle_state_name(e->state)));
 }
@@ -338,8 +149,9 @@ static void print_event(cli *x, const Whistle__V1__Event *e)
     }
 }
 
-static void order_row(cli *x, table *tb, const Whistle__V1__Order *o)
+static void order_row(cli *x, table *tb, const void *item)
 {
+    const Whistle__V1__Order *o = item;
     char id[24], t[64], due[80], d[64];
     snprintf(id, sizeof id, "%" PRIu64, o->id);
     /* the deadline it runs against now; "!" once one was missed */
@@ -359,317 +171,156 @@ static void order_row(cli *x, table *tb, const Whistle__V1__Order *o)
     table_add(tb, row);
 }
 
+static const char *order_id(const void *item, char *buf, size_t len)
+{
+    snprintf(buf, len, "%" PRIu64, ((const Whistle__V1__Order *)item)->id);
+    return buf;
+}
+
 static const char *const order_header[] = {N_("ORDER"), N_("TICKET"),  N_("DEPARTMENT"), N_("STATE"),
                                            N_("LEAD"),  N_("KIND"),    N_("CREATED"),    N_("DUE")};
 
 /* A department's name in a table: long in English, so cut. */
 #define DEPT_COLS 20
 
-static void orders_table(table *tb)
+/* `whistle orders`, and the orders a whistle made. */
+static const cli_list orders_list = {
+    .items = "orders",
+    .cursor = "after_id",
+    .next = "next_after_id",
+    .json_next = true,
+    .more = N_("(more orders: use --all)"),
+    .table = {8, order_header, {{2, DEPT_COLS}}},
+    .row = order_row,
+    .id = order_id,
+};
+
+/* ---------------------------------------------------------------- printers */
+
+/* A write's case: its ticket (-q), or the ticket and its state. */
+static void print_event_line(cli *x, const args *a, const Whistle__V1__Request *req,
+                             const Whistle__V1__Response *resp)
 {
-    table_init(tb, 8, order_header);
-    table_cap(tb, 2, DEPT_COLS);
+    if (x->quiet)
+        printf("%s\n", resp->event->ticket);
+    else
+        print_ticket_line(resp->event);
 }
 
-static void print_orders(cli *x, Whistle__V1__Order **orders, size_t n)
+/* show: the ticket (-q), or the whole case. */
+static void print_event_show(cli *x, const args *a, const Whistle__V1__Request *req,
+                             const Whistle__V1__Response *resp)
 {
-    table tb;
-    orders_table(&tb);
-    for (size_t i = 0; i < n; i++)
-        order_row(x, &tb, orders[i]);
-    table_print(&tb, stdout);
-    table_free(&tb);
+    if (x->quiet)
+        printf("%s\n", resp->event->ticket);
+    else
+        print_event(x, resp->event);
 }
 
-/* The order id and ticket first, as print_event_line. */
-static void print_order_line(cli *x, const Whistle__V1__Order *o)
+/* lookup: the whole case, -q or not. */
+static void print_event_full(cli *x, const args *a, const Whistle__V1__Request *req,
+                             const Whistle__V1__Response *resp)
 {
-    printf(_("order %llu  %s  %s  %s\n"), (unsigned long long)o->id, o->ticket,
-           cli_or(cli_department_name(x, o->department), o->department), cli_word(whistle_order_state_name(o->state)));
+    print_event(x, resp->event);
 }
 
-/* A listing: the table, or with -q only its first column (the codes). */
-static void emit_table(const cli *x, table *tb)
+/* An order's write: its id (-q), or the id and ticket first, as the case's
+ * line has the ticket first. */
+static void print_order_line(cli *x, const args *a, const Whistle__V1__Request *req,
+                             const Whistle__V1__Response *resp)
 {
-    if (!x->quiet) {
-        table_print(tb, stdout);
-        return;
-    }
-    for (int r = 1; r < tb->nrows; r++)
-        printf("%s\n", tb->cells[r * tb->ncols]);
-}
-
-/* Calls and prints a response whose result is an Event as one line (or the
- * whole case with --json). */
-static int call_event(cli *x, Whistle__V1__Request *req)
-{
-    Whistle__V1__Response *resp;
-    int rc = cli_call(x, req, &resp);
-    if (rc)
-        return rc;
-    if (x->json)
-        print_json_result(resp);
-    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT) {
-        if (x->quiet)
-            printf("%s\n", resp->event->ticket);
-        else
-            print_event_line(resp->event);
-    }
-    whistle_response_free(resp);
-    return EXIT_OK;
-}
-
-static int call_order(cli *x, Whistle__V1__Request *req)
-{
-    Whistle__V1__Response *resp;
-    int rc = cli_call(x, req, &resp);
-    if (rc)
-        return rc;
-    if (x->json)
-        print_json_result(resp);
-    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_ORDER) {
-        if (x->quiet)
-            printf("%" PRIu64 "\n", resp->order->id);
-        else
-            print_order_line(x, resp->order);
-    }
-    whistle_response_free(resp);
-    return EXIT_OK;
+    const Whistle__V1__Order *o = resp->order;
+    if (x->quiet)
+        printf("%" PRIu64 "\n", o->id);
+    else
+        printf(_("order %llu  %s  %s  %s\n"), (unsigned long long)o->id, o->ticket,
+               cli_or(cli_department_name(x, o->department), o->department),
+               cli_word(whistle_order_state_name(o->state)));
 }
 
 /* ---------------------------------------------------------------- cases */
 
-static int run_report(cli *x, args *a)
+static int build_report(cli *x, args *a, void *msg)
 {
-    if (need(a, "node") || need(a, "category"))
-        return EXIT_USAGE;
-    Whistle__V1__ReportEvent r = WHISTLE__V1__REPORT_EVENT__INIT;
-    r.node = (char *)opt(a, "node");
-    r.category = (char *)opt(a, "category");
+    Whistle__V1__ReportEvent *r = msg;
     const char *s;
-    if ((s = opt(a, "priority")) && whistle_priority_parse(s, &r.priority) < 0)
+    if ((s = cli_opt(a, "priority")) && whistle_priority_parse(s, &r->priority) < 0)
         return cli_usage_error(_("report: bad --priority '%s' (low, normal, high, urgent)"), s);
-    if ((s = opt(a, "source")) && whistle_source_parse(s, &r.source) < 0)
+    if ((s = cli_opt(a, "source")) && whistle_source_parse(s, &r->source) < 0)
         return cli_usage_error(_("report: bad --source '%s' (kiosk, patrol, resident, hotline, sensor, "
-                               "emergency_call)"),
+                                 "emergency_call)"),
                                s);
-    if ((s = opt(a, "contact")))
-        r.contact = (char *)s;
-    if ((s = opt(a, "external-id")))
-        r.external_id = (char *)s;
-    const char *lat = opt(a, "lat"), *lon = opt(a, "lon");
+    const char *lat = cli_opt(a, "lat"), *lon = cli_opt(a, "lon");
     if (!lat != !lon)
         return cli_usage_error(_("report: --lat and --lon go together"));
     if (lat) {
         char *e1, *e2;
-        r.lat = strtod(lat, &e1);
-        r.lon = strtod(lon, &e2);
-        if (*e1 || *e2 || !*lat || !*lon || !isfinite(r.lat) || !isfinite(r.lon) || fabs(r.lat) > 90 ||
-            fabs(r.lon) > 180)
+        r->lat = strtod(lat, &e1);
+        r->lon = strtod(lon, &e2);
+        if (*e1 || *e2 || !*lat || !*lon || !isfinite(r->lat) || !isfinite(r->lon) || fabs(r->lat) > 90 ||
+            fabs(r->lon) > 180)
             return cli_usage_error(_("report: bad --lat/--lon '%s' '%s' (WGS84 degrees)"), lat, lon);
-        r.has_location = 1;
+        r->has_location = 1;
     }
-    char *text = join_pos(a, 0);
-    r.description = text;
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_REPORT;
-    req.report = &r;
-    int rc = call_event(x, &req);
-    free(text);
-    return rc;
+    return 0;
 }
 
-static int run_show(cli *x, args *a)
+static void event_row(cli *x, table *tb, const void *item)
 {
-    Whistle__V1__GetEvent g = WHISTLE__V1__GET_EVENT__INIT;
-    g.ticket = a->pos[0];
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_GET_EVENT;
-    req.get_event = &g;
-    Whistle__V1__Response *resp;
-    int rc = cli_call(x, &req, &resp);
-    if (rc)
-        return rc;
-    if (x->json)
-        print_json_result(resp);
-    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT) {
-        if (x->quiet)
-            printf("%s\n", resp->event->ticket);
-        else
-            print_event(x, resp->event);
-    }
-    whistle_response_free(resp);
-    return EXIT_OK;
+    const Whistle__V1__Event *e = item;
+    char t[64];
+    const char *row[] = {e->ticket,
+                         cli_word(whistle_state_name(e->state)),
+                         cli_or(cli_category_name(x, e->category), e->category),
+                         cli_or(cli_node_name(x, e->node), e->node),
+                         cli_word(priority_word(e->priority)),
+                         cli_local_time(e->created_ms, false, t, sizeof t),
+                         e->description};
+    table_add(tb, row);
 }
 
-static int run_lookup(cli *x, args *a)
+static const char *event_ticket(const void *item, char *buf, size_t len)
 {
-    Whistle__V1__LookupTicket l = WHISTLE__V1__LOOKUP_TICKET__INIT;
-    l.ticket = a->pos[0];
-    l.phone_last4 = a->pos[1];
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_LOOKUP_TICKET;
-    req.lookup_ticket = &l;
-    Whistle__V1__Response *resp;
-    int rc = cli_call(x, &req, &resp);
-    if (rc)
-        return rc;
-    if (x->json)
-        print_json_result(resp);
-    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT)
-        print_event(x, resp->event);
-    whistle_response_free(resp);
-    return EXIT_OK;
+    return ((const Whistle__V1__Event *)item)->ticket;
 }
 
-static int run_list(cli *x, args *a)
+/* The category and the place by name (show gives the codes), cut so that
+ * the description keeps some room. */
+static const char *const event_header[] = {N_("TICKET"),   N_("STATE"),   N_("CATEGORY"),   N_("PLACE"),
+                                           N_("PRIORITY"), N_("CREATED"), N_("DESCRIPTION")};
+
+static const cli_list events_list = {
+    .items = "events",
+    .cursor = "cursor",
+    .next = "next_cursor",
+    .json_next = true,
+    .more = N_("(more cases: use --all)"),
+    .table = {7, event_header, {{2, 20}, {3, 20}}},
+    .row = event_row,
+    .id = event_ticket,
+};
+
+static int build_list(cli *x, args *a, void *msg)
 {
-    Whistle__V1__ListEvents l = WHISTLE__V1__LIST_EVENTS__INIT;
+    Whistle__V1__ListEvents *l = msg;
     const char *s;
-    if ((s = opt(a, "state")) && whistle_state_parse(s, &l.state) < 0)
+    if ((s = cli_opt(a, "state")) && whistle_state_parse(s, &l->state) < 0)
         return cli_usage_error(_("list: bad --state '%s' (reported, filed, rejected, handling, whistled, "
-                               "resolved, verified, closed)"),
+                                 "resolved, verified, closed)"),
                                s);
-    if ((s = opt(a, "node")))
-        l.node = (char *)s;
-    if (parse_limit(a, &l.limit))
-        return EXIT_USAGE;
-    bool all = opt(a, "all") != NULL;
-    l.parked = opt(a, "parked") != NULL;
-
-    /* The category and the place by name (show gives the codes), cut so
-     * that the description keeps some room. */
-    static const char *const h[] = {N_("TICKET"),   N_("STATE"),   N_("CATEGORY"),   N_("PLACE"),
-                                    N_("PRIORITY"), N_("CREATED"), N_("DESCRIPTION")};
-    table tb;
-    table_init(&tb, 7, h);
-    table_cap(&tb, 2, 20);
-    table_cap(&tb, 3, 20);
-    json_t *events = json_array();
-    char *cursor = NULL;
-    int rc = EXIT_OK;
-    for (;;) {
-        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-        req.call_case = WHISTLE__V1__REQUEST__CALL_LIST_EVENTS;
-        req.list_events = &l;
-        l.cursor = cursor ? cursor : (char *)protobuf_c_empty_string;
-        Whistle__V1__Response *resp;
-        if ((rc = cli_call(x, &req, &resp)))
-            break;
-        const Whistle__V1__EventList *el = resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENTS ? resp->events
-                                                                                                   : NULL;
-        for (size_t i = 0; el && i < el->n_events; i++) {
-            const Whistle__V1__Event *e = el->events[i];
-            char t[64];
-            if (x->json) {
-                json_array_append_new(events, cli_json_message(&e->base));
-                continue;
-            }
-            if (x->quiet) {
-                printf("%s\n", e->ticket);
-                continue;
-            }
-            const char *row[] = {e->ticket,
-                                 cli_word(whistle_state_name(e->state)),
-                                 cli_or(cli_category_name(x, e->category), e->category),
-                                 cli_or(cli_node_name(x, e->node), e->node),
-                                 cli_word(priority_word(e->priority)),
-                                 cli_local_time(e->created_ms, false, t, sizeof t),
-                                 e->description};
-            table_add(&tb, row);
-        }
-        const char *next = el && el->next_cursor ? el->next_cursor : "";
-        /* Stop on the last page, and on a server that hands back the
-         * cursor it was given (it would loop forever). */
-        bool more = *next && !(cursor && strcmp(cursor, next) == 0);
-        free(cursor);
-        cursor = more ? strdup(next) : NULL;
-        whistle_response_free(resp);
-        if (!all || !cursor)
-            break;
-    }
-    if (rc == EXIT_OK) {
-        if (x->json) {
-            json_t *o = json_object();
-            json_object_set(o, "events", events);
-            json_object_set_new(o, "next_cursor", json_string(cursor ? cursor : ""));
-            cli_json_print(o);
-        } else {
-            if (!x->quiet)
-                table_print(&tb, stdout);
-            if (cursor)
-                fprintf(stderr, "%s\n", _("(more cases: use --all)"));
-        }
-    }
-    json_decref(events);
-    free(cursor);
-    table_free(&tb);
-    return rc;
-}
-
-static int run_file(cli *x, args *a)
-{
-    Whistle__V1__FileEvent f = WHISTLE__V1__FILE_EVENT__INIT;
-    f.ticket = a->pos[0];
-    if (opt(a, "note"))
-        f.note = (char *)opt(a, "note");
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_FILE;
-    req.file = &f;
-    return call_event(x, &req);
-}
-
-static int run_reject(cli *x, args *a)
-{
-    if (need(a, "reason"))
-        return EXIT_USAGE;
-    Whistle__V1__RejectEvent r = WHISTLE__V1__REJECT_EVENT__INIT;
-    r.ticket = a->pos[0];
-    r.reason = (char *)opt(a, "reason");
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_REJECT;
-    req.reject = &r;
-    return call_event(x, &req);
-}
-
-static int run_assign(cli *x, args *a)
-{
-    if (need(a, "to"))
-        return EXIT_USAGE;
-    Whistle__V1__AssignEvent r = WHISTLE__V1__ASSIGN_EVENT__INIT;
-    r.ticket = a->pos[0];
-    r.assignee = (char *)opt(a, "to");
-    if (opt(a, "note"))
-        r.note = (char *)opt(a, "note");
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_ASSIGN;
-    req.assign = &r;
-    return call_event(x, &req);
-}
-
-static int run_resolve(cli *x, args *a)
-{
-    Whistle__V1__ResolveEvent r = WHISTLE__V1__RESOLVE_EVENT__INIT;
-    r.ticket = a->pos[0];
-    char *text = join_pos(a, 1);
-    r.note = text;
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_RESOLVE;
-    req.resolve = &r;
-    int rc = call_event(x, &req);
-    free(text);
-    return rc;
+    return parse_limit(a, &l->limit) ? EXIT_USAGE : 0;
 }
 
 /* The catalogue's proposal for a case (权责清单): its departments joined by
- * commas (malloc'd, "" if none) and the lead. Prints it unless quiet. */
-static int propose(cli *x, const char *ticket, char **depts, char **lead, bool print)
+ * commas (kept by a, "" if none) and the lead (kept, or NULL). Prints it
+ * unless quiet. */
+static int propose(cli *x, args *a, const char **depts, const char **lead)
 {
-    Whistle__V1__ProposeDepartments p = WHISTLE__V1__PROPOSE_DEPARTMENTS__INIT;
-    p.ticket = (char *)ticket;
     Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_PROPOSE_DEPARTMENTS;
-    req.propose_departments = &p;
+    Whistle__V1__ProposeDepartments *p = cli_request_new(&req, WHISTLE__V1__REQUEST__CALL_PROPOSE_DEPARTMENTS, a);
+    if (!p)
+        return EXIT_CONN;
+    p->ticket = a->pos[0];
     Whistle__V1__Response *resp;
     int rc = cli_call(x, &req, &resp);
     if (rc)
@@ -678,17 +329,18 @@ static int propose(cli *x, const char *ticket, char **depts, char **lead, bool p
     size_t len = 1;
     for (size_t i = 0; dp && i < dp->n_departments; i++)
         len += strlen(dp->departments[i]) + 1;
-    *depts = calloc(1, len);
-    for (size_t i = 0; dp && i < dp->n_departments; i++) {
+    char *d = cli_keep(a, calloc(1, len), free);
+    for (size_t i = 0; d && dp && i < dp->n_departments; i++) {
         if (i)
-            strcat(*depts, ",");
-        strcat(*depts, dp->departments[i]);
+            strcat(d, ",");
+        strcat(d, dp->departments[i]);
     }
-    *lead = strdup(dp && dp->lead ? dp->lead : "");
-    if (print && dp) {
+    *depts = d ? d : "";
+    *lead = cli_keep(a, strdup(dp && dp->lead ? dp->lead : ""), free);
+    if (dp) {
         /* The codes: what --dept takes, to whistle otherwise. */
         if (x->json)
-            print_json_result(resp);
+            cli_print_json(resp);
         else if (!dp->n_departments)
             fprintf(stderr, _("the catalogue proposes for category %s: no department\n"), dp->category);
         else if (*dp->lead)
@@ -703,62 +355,46 @@ static int propose(cli *x, const char *ticket, char **depts, char **lead, bool p
 
 static int run_whistle(cli *x, args *a)
 {
-    char *proposed = NULL, *proposed_lead = NULL;
-    if (opt(a, "propose") || !opt(a, "dept")) {
+    const char *proposed = NULL, *proposed_lead = NULL;
+    if (cli_flag(a, "propose") || !cli_opt(a, "dept")) {
         /* Without --dept the catalogue decides whom; --propose only shows it. */
-        int prc = propose(x, a->pos[0], &proposed, &proposed_lead, true);
+        int prc = propose(x, a, &proposed, &proposed_lead);
         if (prc)
             return prc;
-        if (opt(a, "propose")) {
+        if (cli_flag(a, "propose")) {
             if (!x->json)
                 printf("%s\n", proposed);
-            free(proposed);
-            free(proposed_lead);
             return EXIT_OK;
         }
-        if (!*proposed) {
-            free(proposed);
-            free(proposed_lead);
+        if (!*proposed)
             return cli_usage_error(_("whistle: the catalogue names no department for this case's category; give "
-                                   "--dept"));
-        }
+                                     "--dept"));
     }
-    Whistle__V1__WhistleEvent w = WHISTLE__V1__WHISTLE_EVENT__INIT;
-    w.ticket = a->pos[0];
-    if (proposed_lead && *proposed_lead)
-        w.lead = proposed_lead;
-    const char *s;
-    if ((s = opt(a, "kind")) && whistle_kind_parse(s, &w.kind) < 0)
-        return cli_usage_error(_("whistle: bad --kind '%s' (routine, tackle, emergency)"), s);
-    if ((s = opt(a, "lead")))
-        w.lead = (char *)s;
-    if ((s = opt(a, "note")))
-        w.note = (char *)s;
-    /* --dept police,urban (or repeated): split on commas, skip blanks. */
-    char *depts = strdup(proposed ? proposed : opt(a, "dept"));
-    free(proposed);
-    char *list[64];
-    size_t n = 0;
-    for (char *save = NULL, *tok = strtok_r(depts, ", ", &save); tok && n < 64; tok = strtok_r(NULL, ", ", &save))
-        list[n++] = tok;
-    if (n == 0) {
-        free(depts);
-        free(proposed_lead);
-        return cli_usage_error(_("whistle: --dept names no department"));
-    }
-    w.departments = list;
-    w.n_departments = n;
     Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_WHISTLE;
-    req.whistle = &w;
+    Whistle__V1__WhistleEvent *w = cli_request_new(&req, WHISTLE__V1__REQUEST__CALL_WHISTLE, a);
+    if (!w)
+        return EXIT_CONN;
+    w->ticket = a->pos[0];
+    if (proposed_lead && *proposed_lead)
+        w->lead = (char *)proposed_lead;
+    const char *s;
+    if ((s = cli_opt(a, "kind")) && whistle_kind_parse(s, &w->kind) < 0)
+        return cli_usage_error(_("whistle: bad --kind '%s' (routine, tackle, emergency)"), s);
+    if ((s = cli_opt(a, "lead")))
+        w->lead = (char *)s;
+    if ((s = cli_opt(a, "note")))
+        w->note = (char *)s;
+    /* --dept police,urban (or repeated): split on commas, skip blanks. */
+    if (!(w->departments = cli_split(a, proposed ? proposed : cli_opt(a, "dept"), ", ", 64, &w->n_departments)))
+        return EXIT_CONN;
+    if (w->n_departments == 0)
+        return cli_usage_error(_("whistle: --dept names no department"));
     Whistle__V1__Response *resp;
     int rc = cli_call(x, &req, &resp);
-    free(depts);
-    free(proposed_lead);
     if (rc)
         return rc;
     if (x->json)
-        print_json_result(resp);
+        cli_print_json(resp);
     else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_WHISTLE) {
         const Whistle__V1__WhistleResult *wr = resp->whistle;
         if (x->quiet) {
@@ -768,291 +404,111 @@ static int run_whistle(cli *x, args *a)
             printf(_("%s  %s  (%s whistle)\n\n"), wr->event->ticket, cli_word(whistle_state_name(wr->event->state)),
                    cli_word(kind_word(wr->event->whistle_kind)));
         if (!x->quiet)
-            print_orders(x, wr->orders, wr->n_orders);
+            cli_list_print(x, &orders_list, (ProtobufCMessage *const *)wr->orders, wr->n_orders);
     }
     whistle_response_free(resp);
     return EXIT_OK;
 }
 
-static int run_verify(cli *x, args *a)
+static int build_rate(cli *x, args *a, void *msg)
 {
-    bool pass = opt(a, "pass") != NULL, failed = opt(a, "fail") != NULL;
-    if (pass == failed)
-        return cli_usage_error(_("verify: give exactly one of --pass and --fail"));
-    Whistle__V1__VerifyEvent v = WHISTLE__V1__VERIFY_EVENT__INIT;
-    v.ticket = a->pos[0];
-    v.pass = pass;
-    if (opt(a, "note"))
-        v.note = (char *)opt(a, "note");
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_VERIFY;
-    req.verify = &v;
-    return call_event(x, &req);
-}
-
-static int run_close(cli *x, args *a)
-{
-    Whistle__V1__CloseEvent c = WHISTLE__V1__CLOSE_EVENT__INIT;
-    c.ticket = a->pos[0];
-    if (opt(a, "note"))
-        c.note = (char *)opt(a, "note");
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_CLOSE;
-    req.close = &c;
-    return call_event(x, &req);
-}
-
-static int run_rate(cli *x, args *a)
-{
+    Whistle__V1__RateEvent *r = msg;
     uint64_t score;
-    if (parse_u64(a->pos[1], 5, &score) < 0 || score < 1)
+    if (cli_parse_u64(a->pos[1], 5, &score) < 0 || score < 1)
         return cli_usage_error(_("rate: bad score '%s' (1 to 5)"), a->pos[1]);
-    Whistle__V1__RateEvent r = WHISTLE__V1__RATE_EVENT__INIT;
-    r.ticket = a->pos[0];
-    r.score = (uint32_t)score;
-    if (opt(a, "comment"))
-        r.comment = (char *)opt(a, "comment");
-    if (opt(a, "phone"))
-        r.phone_last4 = (char *)opt(a, "phone");
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_RATE;
-    req.rate = &r;
-    return call_event(x, &req);
+    r->score = (uint32_t)score;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- orders */
 
-static int run_orders(cli *x, args *a)
+static int build_orders(cli *x, args *a, void *msg)
 {
-    Whistle__V1__ListOrders l = WHISTLE__V1__LIST_ORDERS__INIT;
+    Whistle__V1__ListOrders *l = msg;
     const char *s;
-    if ((s = opt(a, "state")) && whistle_order_state_parse(s, &l.state) < 0)
+    if ((s = cli_opt(a, "state")) && whistle_order_state_parse(s, &l->state) < 0)
         return cli_usage_error(_("orders: bad --state '%s' (pending, checked_in, done, returned)"), s);
-    if ((s = opt(a, "dept")))
-        l.department = (char *)s;
-    if ((s = opt(a, "ticket")))
-        l.ticket = (char *)s;
-    if (parse_limit(a, &l.limit))
-        return EXIT_USAGE;
-    bool all = opt(a, "all") != NULL;
-
-    table tb;
-    orders_table(&tb);
-    json_t *orders = json_array();
-    uint64_t after = 0;
-    int rc = EXIT_OK;
-    for (;;) {
-        l.after_id = after;
-        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-        req.call_case = WHISTLE__V1__REQUEST__CALL_LIST_ORDERS;
-        req.list_orders = &l;
-        Whistle__V1__Response *resp;
-        if ((rc = cli_call(x, &req, &resp)))
-            break;
-        const Whistle__V1__OrderList *ol = resp->result_case == WHISTLE__V1__RESPONSE__RESULT_ORDERS ? resp->orders
-                                                                                                   : NULL;
-        for (size_t i = 0; ol && i < ol->n_orders; i++) {
-            if (x->json)
-                json_array_append_new(orders, cli_json_message(&ol->orders[i]->base));
-            else if (x->quiet)
-                printf("%" PRIu64 "\n", ol->orders[i]->id);
-            else
-                order_row(x, &tb, ol->orders[i]);
-        }
-        uint64_t next = ol ? ol->next_after_id : 0;
-        after = next > after ? next : 0; /* ids only move forward */
-        whistle_response_free(resp);
-        if (!all || !after)
-            break;
-    }
-    if (rc == EXIT_OK) {
-        if (x->json) {
-            json_t *o = json_object();
-            json_object_set(o, "orders", orders);
-            json_object_set_new(o, "next_after_id", json_integer((json_int_t)after));
-            cli_json_print(o);
-        } else {
-            if (!x->quiet)
-                table_print(&tb, stdout);
-            if (after)
-                fprintf(stderr, "%s\n", _("(more orders: use --all)"));
-        }
-    }
-    json_decref(orders);
-    table_free(&tb);
-    return rc;
+    return parse_limit(a, &l->limit) ? EXIT_USAGE : 0;
 }
 
-static int order_arg(const args *a, uint64_t *id)
-{
-    if (parse_order_id(a->pos[0], id) < 0)
-        return cli_usage_error(_("%s: bad order id '%s' (a number, as in `whistle orders`)"), a->c->name, a->pos[0]);
-    return 0;
-}
-
-static int run_checkin(cli *x, args *a)
-{
-    Whistle__V1__CheckIn c = WHISTLE__V1__CHECK_IN__INIT;
-    if (order_arg(a, &c.order_id))
-        return EXIT_USAGE;
-    if (opt(a, "note"))
-        c.note = (char *)opt(a, "note");
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_CHECK_IN;
-    req.check_in = &c;
-    return call_order(x, &req);
-}
-
-static int run_feedback(cli *x, args *a)
-{
-    Whistle__V1__Feedback f = WHISTLE__V1__FEEDBACK__INIT;
-    if (order_arg(a, &f.order_id))
-        return EXIT_USAGE;
-    char *text = join_pos(a, 1);
-    f.text = text;
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_FEEDBACK;
-    req.feedback = &f;
-    int rc = call_order(x, &req);
-    free(text);
-    return rc;
-}
-
-static int run_return(cli *x, args *a)
-{
-    if (need(a, "reason"))
-        return EXIT_USAGE;
-    Whistle__V1__ReturnOrder r = WHISTLE__V1__RETURN_ORDER__INIT;
-    if (order_arg(a, &r.order_id))
-        return EXIT_USAGE;
-    r.reason = (char *)opt(a, "reason");
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_RETURN_ORDER;
-    req.return_order = &r;
-    return call_order(x, &req);
-}
+/* The order id's usage error (BIND_ORDER): as typed, with the way to find one. */
+#define BAD_ORDER N_("%s: bad order id '%s' (a number, as in `whistle orders`)")
 
 /* ---------------------------------------------------------------- directory */
 
-static int run_nodes(cli *x, args *a)
+static int build_nodes(cli *x, args *a, void *msg)
 {
-    Whistle__V1__ListNodes l = WHISTLE__V1__LIST_NODES__INIT;
+    Whistle__V1__ListNodes *l = msg;
     const char *s;
-    if ((s = opt(a, "parent")))
-        l.parent = (char *)s;
-    if ((s = opt(a, "kind")) && whistle_node_kind_parse(s, &l.kind) < 0)
+    if ((s = cli_opt(a, "kind")) && whistle_node_kind_parse(s, &l->kind) < 0)
         return cli_usage_error(_("nodes: bad --kind '%s' (district, street, community, grid, building)"), s);
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_LIST_NODES;
-    req.list_nodes = &l;
-    Whistle__V1__Response *resp;
-    int rc = cli_call(x, &req, &resp);
-    if (rc)
-        return rc;
-    if (x->json)
-        print_json_result(resp);
-    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_NODES) {
-        /* One name, in the locale's language (--json and admin export
-         * give both). */
-        static const char *const h[] = {N_("CODE"), NC_("node", "KIND"), N_("PARENT"), N_("NAME")};
-        table tb;
-        table_init(&tb, 4, h);
-        for (size_t i = 0; i < resp->nodes->n_nodes; i++) {
-            const Whistle__V1__Node *n = resp->nodes->nodes[i];
-            char kind[96];
-            snprintf(kind, sizeof kind, "%s%s", cli_word(whistle_node_kind_name(n->kind)),
-                     n->retired ? _(" (retired)") : "");
-            const char *row[] = {n->code, kind, n->parent, uitext_pick(n->name_zh, n->name_en)};
-            table_add(&tb, row);
-        }
-        emit_table(x, &tb);
-        table_free(&tb);
-    }
-    whistle_response_free(resp);
-    return EXIT_OK;
+    return 0;
 }
 
-static int run_departments(cli *x, args *a)
+/* One name, in the locale's language (--json and admin export give both). */
+static void node_row(cli *x, table *tb, const void *item)
 {
-    (void)a;
-    Whistle__V1__ListDepartments l = WHISTLE__V1__LIST_DEPARTMENTS__INIT;
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_LIST_DEPARTMENTS;
-    req.list_departments = &l;
-    Whistle__V1__Response *resp;
-    int rc = cli_call(x, &req, &resp);
-    if (rc)
-        return rc;
-    if (x->json)
-        print_json_result(resp);
-    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_DEPARTMENTS) {
-        static const char *const h[] = {N_("CODE"), N_("NAME")};
-        table tb;
-        table_init(&tb, 2, h);
-        for (size_t i = 0; i < resp->departments->n_departments; i++) {
-            const Whistle__V1__Department *d = resp->departments->departments[i];
-            const char *row[] = {d->code, uitext_pick(d->name_zh, d->name_en)};
-            table_add(&tb, row);
-        }
-        emit_table(x, &tb);
-        table_free(&tb);
-    }
-    whistle_response_free(resp);
-    return EXIT_OK;
+    const Whistle__V1__Node *n = item;
+    char kind[96];
+    snprintf(kind, sizeof kind, "%s%s", cli_word(whistle_node_kind_name(n->kind)), n->retired ? _(" (retired)") : "");
+    const char *row[] = {n->code, kind, n->parent, uitext_pick(n->name_zh, n->name_en)};
+    table_add(tb, row);
 }
 
-static int run_categories(cli *x, args *a)
+static void department_row(cli *x, table *tb, const void *item)
 {
-    (void)a;
-    Whistle__V1__ListCategories l = WHISTLE__V1__LIST_CATEGORIES__INIT;
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_LIST_CATEGORIES;
-    req.list_categories = &l;
-    Whistle__V1__Response *resp;
-    int rc = cli_call(x, &req, &resp);
-    if (rc)
-        return rc;
-    if (x->json)
-        print_json_result(resp);
-    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_CATEGORIES) {
-        static const char *const h[] = {N_("CODE"), N_("CHECK-IN"), N_("RESOLVE"), N_("DEPARTMENTS"), N_("NAME")};
-        table tb;
-        table_init(&tb, 5, h);
-        for (size_t i = 0; i < resp->categories->n_categories; i++) {
-            const Whistle__V1__Category *c = resp->categories->categories[i];
-            char ci[32], rs[32], depts[256];
-            /* The default limits (any unit), else the older minute/hour
-             * fields; "+" when a priority has limits of its own. */
-            static const char *const unit[] = {"", "m", "h", "d", "wh", "wd"};
-            const Whistle__V1__PriorityLimits *dl = NULL;
-            bool own = false;
-            for (size_t k = 0; k < c->n_limits; k++) {
-                if (c->limits[k]->priority == WHISTLE__V1__PRIORITY__PRIORITY_UNSPECIFIED)
-                    dl = c->limits[k];
-                else
-                    own = true;
-            }
-            if (dl && dl->check_in && dl->check_in->amount && (unsigned)dl->check_in->unit < 6)
-                snprintf(ci, sizeof ci, "%u%s%s", dl->check_in->amount, unit[dl->check_in->unit], own ? "+" : "");
-            else
-                snprintf(ci, sizeof ci, "%um%s", c->check_in_minutes, own ? "+" : "");
-            if (dl && dl->resolve && dl->resolve->amount && (unsigned)dl->resolve->unit < 6)
-                snprintf(rs, sizeof rs, "%u%s%s", dl->resolve->amount, unit[dl->resolve->unit], own ? "+" : "");
-            else
-                snprintf(rs, sizeof rs, "%uh%s", c->resolve_hours, own ? "+" : "");
-            size_t o = 0;
-            depts[0] = '\0';
-            for (size_t k = 0; k < c->n_departments && o < sizeof depts; k++)
-                o += (size_t)snprintf(depts + o, sizeof depts - o, "%s%s", k ? "," : "", c->departments[k]);
-            const char *row[] = {c->code, ci, rs, depts, uitext_pick(c->name_zh, c->name_en)};
-            table_add(&tb, row);
-        }
-        emit_table(x, &tb);
-        table_free(&tb);
-    }
-    whistle_response_free(resp);
-    return EXIT_OK;
+    const Whistle__V1__Department *d = item;
+    const char *row[] = {d->code, uitext_pick(d->name_zh, d->name_en)};
+    table_add(tb, row);
 }
+
+static void category_row(cli *x, table *tb, const void *item)
+{
+    const Whistle__V1__Category *c = item;
+    char ci[32], rs[32], depts[256];
+    /* The default limits (any unit), else the older minute/hour fields;
+     * "+" when a priority has limits of its own. */
+    static const char *const unit[] = {"", "m", "h", "d", "wh", "wd"};
+    const Whistle__V1__PriorityLimits *dl = NULL;
+    bool own = false;
+    for (size_t k = 0; k < c->n_limits; k++) {
+        if (c->limits[k]->priority == WHISTLE__V1__PRIORITY__PRIORITY_UNSPECIFIED)
+            dl = c->limits[k];
+        else
+            own = true;
+    }
+    if (dl && dl->check_in && dl->check_in->amount && (unsigned)dl->check_in->unit < 6)
+        snprintf(ci, sizeof ci, "%u%s%s", dl->check_in->amount, unit[dl->check_in->unit], own ? "+" : "");
+    else
+        snprintf(ci, sizeof ci, "%um%s", c->check_in_minutes, own ? "+" : "");
+    if (dl && dl->resolve && dl->resolve->amount && (unsigned)dl->resolve->unit < 6)
+        snprintf(rs, sizeof rs, "%u%s%s", dl->resolve->amount, unit[dl->resolve->unit], own ? "+" : "");
+    else
+        snprintf(rs, sizeof rs, "%uh%s", c->resolve_hours, own ? "+" : "");
+    size_t o = 0;
+    depts[0] = '\0';
+    for (size_t k = 0; k < c->n_departments && o < sizeof depts; k++)
+        o += (size_t)snprintf(depts + o, sizeof depts - o, "%s%s", k ? "," : "", c->departments[k]);
+    const char *row[] = {c->code, ci, rs, depts, uitext_pick(c->name_zh, c->name_en)};
+    table_add(tb, row);
+}
+
+/* -q: the code, the first column of each of these tables. */
+static const char *code_of(const void *item, char *buf, size_t len)
+{
+    return cli_field_text(item, "code");
+}
+
+static const char *const node_header[] = {N_("CODE"), NC_("node", "KIND"), N_("PARENT"), N_("NAME")};
+static const char *const department_header[] = {N_("CODE"), N_("NAME")};
+static const char *const category_header[] = {N_("CODE"), N_("CHECK-IN"), N_("RESOLVE"), N_("DEPARTMENTS"),
+                                              N_("NAME")};
+
+static const cli_list nodes_list = {.items = "nodes", .table = {4, node_header}, .row = node_row, .id = code_of};
+static const cli_list departments_list = {
+    .items = "departments", .table = {2, department_header}, .row = department_row, .id = code_of};
+static const cli_list categories_list = {
+    .items = "categories", .table = {5, category_header}, .row = category_row, .id = code_of};
 
 /* ---------------------------------------------------------------- session */
 
@@ -1072,14 +528,12 @@ static double mono_ms(void)
 
 static int run_ping(cli *x, args *a)
 {
-    (void)a;
     int rc = cli_connect(x);
     if (rc)
         return rc;
     Whistle__V1__Ping p = WHISTLE__V1__PING__INIT;
     Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_PING;
-    req.ping = &p;
+    cli_request_set(&req, WHISTLE__V1__REQUEST__CALL_PING, &p);
     p.sent_ms = now_ms();
     double t0 = mono_ms();
     Whistle__V1__Response *resp;
@@ -1105,7 +559,6 @@ static int run_ping(cli *x, args *a)
 
 static int run_hello(cli *x, args *a)
 {
-    (void)a;
     int rc = cli_connect(x);
     if (rc)
         return rc;
@@ -1145,50 +598,35 @@ static int run_hello(cli *x, args *a)
 
 /* The server's counters since it started (admins): what a monitor or
  * whistle-bench reads; rates come from two readings. */
-static int run_server_stats(cli *x, args *a)
+
+/* The server's counters since it started (admins): what a monitor or
+ * whistle-bench reads; rates come from two readings. */
+static void print_server_stats(cli *x, const args *a, const Whistle__V1__Request *req,
+                               const Whistle__V1__Response *resp)
 {
-    (void)a;
-    int rc = cli_connect(x);
-    if (rc)
-        return rc;
-    Whistle__V1__ServerStats ss = WHISTLE__V1__SERVER_STATS__INIT;
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_SERVER_STATS;
-    req.server_stats = &ss;
-    Whistle__V1__Response *resp;
-    if ((rc = cli_call(x, &req, &resp)))
-        return rc;
-    if (resp->result_case != WHISTLE__V1__RESPONSE__RESULT_SERVER_STATS) {
-        whistle_response_free(resp);
-        return EXIT_OK;
-    }
     const Whistle__V1__ServerStatsResult *r = resp->server_stats;
-    if (x->json) {
-        cli_json_print(cli_json_message(&r->base));
-    } else if (!x->quiet) {
-        char buf[256];
-        snprintf(buf, sizeof buf, _("%.1f h"), (double)r->uptime_ms / 3.6e6);
-        kv_print(stdout, _("uptime"), buf, true);
-        snprintf(buf, sizeof buf, _("%u (%u subscriptions)"), r->connections, r->subscriptions);
-        kv_print(stdout, _("connections"), buf, true);
-        snprintf(buf, sizeof buf, _("%llu in %llu commits (%.1f per commit; largest batch %llu)"),
-                 (unsigned long long)r->writes, (unsigned long long)r->commits,
-                 r->commits ? (double)r->writes / (double)r->commits : 0.0, (unsigned long long)r->max_batch);
-        kv_print(stdout, _("writes"), buf, true);
-        snprintf(buf, sizeof buf, _("%llu (sync %s); %.2f ms per commit"), (unsigned long long)r->fsyncs, r->sync,
-                 r->commits ? (double)r->commit_us / 1e3 / (double)r->commits : 0.0);
-        kv_print(stdout, _("flushes"), buf, true);
-        snprintf(buf, sizeof buf, "%" PRIu64, r->failed_commits);
-        kv_print(stdout, _("failed commits"), buf, true);
-        snprintf(buf, sizeof buf, _("%.1f MiB resident, %.1f MiB of it heap"), (double)r->rss_bytes / 1048576.0,
-                 (double)r->rss_anon_bytes / 1048576.0);
-        kv_print(stdout, _("memory"), buf, true);
-        snprintf(buf, sizeof buf, _("%.1f s user, %.1f s system"), (double)r->cpu_user_us / 1e6,
-                 (double)r->cpu_system_us / 1e6);
-        kv_print(stdout, _("cpu"), buf, true);
-    }
-    whistle_response_free(resp);
-    return EXIT_OK;
+    if (x->quiet)
+        return;
+    char buf[256];
+    snprintf(buf, sizeof buf, _("%.1f h"), (double)r->uptime_ms / 3.6e6);
+    kv_print(stdout, _("uptime"), buf, true);
+    snprintf(buf, sizeof buf, _("%u (%u subscriptions)"), r->connections, r->subscriptions);
+    kv_print(stdout, _("connections"), buf, true);
+    snprintf(buf, sizeof buf, _("%llu in %llu commits (%.1f per commit; largest batch %llu)"),
+             (unsigned long long)r->writes, (unsigned long long)r->commits,
+             r->commits ? (double)r->writes / (double)r->commits : 0.0, (unsigned long long)r->max_batch);
+    kv_print(stdout, _("writes"), buf, true);
+    snprintf(buf, sizeof buf, _("%llu (sync %s); %.2f ms per commit"), (unsigned long long)r->fsyncs, r->sync,
+             r->commits ? (double)r->commit_us / 1e3 / (double)r->commits : 0.0);
+    kv_print(stdout, _("flushes"), buf, true);
+    snprintf(buf, sizeof buf, "%" PRIu64, r->failed_commits);
+    kv_print(stdout, _("failed commits"), buf, true);
+    snprintf(buf, sizeof buf, _("%.1f MiB resident, %.1f MiB of it heap"), (double)r->rss_bytes / 1048576.0,
+             (double)r->rss_anon_bytes / 1048576.0);
+    kv_print(stdout, _("memory"), buf, true);
+    snprintf(buf, sizeof buf, _("%.1f s user, %.1f s system"), (double)r->cpu_user_us / 1e6,
+             (double)r->cpu_system_us / 1e6);
+    kv_print(stdout, _("cpu"), buf, true);
 }
 
 /* ---------------------------------------------------------------- watch */
@@ -1228,21 +666,20 @@ static int run_watch(cli *x, args *a)
 {
     Whistle__V1__Subscribe s = WHISTLE__V1__SUBSCRIBE__INIT;
     const char *v;
-    if ((v = opt(a, "stream")))
+    if ((v = cli_opt(a, "stream")))
         s.stream = (char *)v;
-    if ((v = opt(a, "after"))) {
-        if (parse_u64(v, UINT64_MAX, &s.after_seq) < 0)
+    if ((v = cli_opt(a, "after"))) {
+        if (cli_parse_u64(v, UINT64_MAX, &s.after_seq) < 0)
             return cli_usage_error(_("watch: bad --after '%s' (a sequence number)"), v);
     } else
         s.from_cursor = 1; /* resume after what was acknowledged */
     uint64_t count = 0;
-    if ((v = opt(a, "count")) && (parse_u64(v, UINT64_MAX, &count) < 0 || count == 0))
+    if ((v = cli_opt(a, "count")) && (cli_parse_u64(v, UINT64_MAX, &count) < 0 || count == 0))
         return cli_usage_error(_("watch: bad --count '%s' (a positive number)"), v);
-    bool ack = opt(a, "no-ack") == NULL;
+    bool ack = !cli_flag(a, "no-ack");
 
     Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_SUBSCRIBE;
-    req.subscribe = &s;
+    cli_request_set(&req, WHISTLE__V1__REQUEST__CALL_SUBSCRIBE, &s);
     Whistle__V1__Response *resp;
     int rc = cli_call(x, &req, &resp);
     if (rc)
@@ -1374,58 +811,70 @@ static const cmd_opt watch_opts[] = {
 
 const cmd cli_commands[] = {
     {"report", "--node CODE --category CODE [options] TEXT...", N_("Report a new case; prints its ticket and state."),
-     report_opts, 1, -1, run_report},
-    {"show", "TICKET", N_("Show a case with its timeline."), no_opts, 1, 1, run_show},
+     report_opts, 1, -1, .call = CALL(REPORT),
+     .bind = BINDS(B_NEED("node", "node"), B_NEED("category", "category"), B_OPT("contact", "contact"),
+                   B_OPT("external-id", "external_id"), B_TEXT(0, "description")),
+     .build = build_report, .result = RESULT(EVENT), .print = print_event_line},
+    {"show", "TICKET", N_("Show a case with its timeline."), no_opts, 1, 1, .call = CALL(GET_EVENT),
+     .bind = BINDS(B_POS(0, "ticket")), .result = RESULT(EVENT), .print = print_event_show},
     {"list", "[--state S] [--node CODE] [--limit N] [--all] [--parked]", N_("List cases."), list_opts, 0, 0,
-     run_list},
-    {"file", "TICKET [--note TEXT]", N_("File a case: accept it into the loop (立案)."), note_opts, 1, 1, run_file},
-    {"reject", "TICKET --reason TEXT", N_("Reject a case, with a reason (不予立案)."), reject_opts, 1, 1, run_reject},
+     .call = CALL(LIST_EVENTS), .bind = BINDS(B_OPT("node", "node"), B_FLAG("parked", "parked")),
+     .build = build_list, .result = RESULT(EVENTS), .list = &events_list},
+    {"file", "TICKET [--note TEXT]", N_("File a case: accept it into the loop (立案)."), note_opts, 1, 1,
+     .call = CALL(FILE), .bind = BINDS(B_POS(0, "ticket"), B_OPT("note", "note")), .result = RESULT(EVENT),
+     .print = print_event_line},
+    {"reject", "TICKET --reason TEXT", N_("Reject a case, with a reason (不予立案)."), reject_opts, 1, 1,
+     .call = CALL(REJECT), .bind = BINDS(B_NEED("reason", "reason"), B_POS(0, "ticket")), .result = RESULT(EVENT),
+     .print = print_event_line},
     {"assign", "TICKET --to NAME [--note TEXT]", N_("Hand a case to a grid or community worker."), assign_opts, 1, 1,
-     run_assign},
-    {"resolve", "TICKET TEXT...", N_("Record what local handling did."), no_opts, 2, -1, run_resolve},
+     .call = CALL(ASSIGN), .bind = BINDS(B_NEED("to", "assignee"), B_POS(0, "ticket"), B_OPT("note", "note")),
+     .result = RESULT(EVENT), .print = print_event_line},
+    {"resolve", "TICKET TEXT...", N_("Record what local handling did."), no_opts, 2, -1, .call = CALL(RESOLVE),
+     .bind = BINDS(B_POS(0, "ticket"), B_TEXT(1, "note")), .result = RESULT(EVENT), .print = print_event_line},
     {"whistle", "TICKET [--dept A,B] [--lead A] [--kind K] [--note TEXT] [--propose]",
-     N_("Whistle a case to departments (吹哨): one dispatch order each."), whistle_opts_, 1, 1, run_whistle},
+     N_("Whistle a case to departments (吹哨): one dispatch order each."), whistle_opts_, 1, 1, .run = run_whistle},
     {"orders", "[--dept D] [--state S] [--ticket T] [--limit N] [--all]", N_("List dispatch orders."), orders_opts, 0,
-     0, run_orders},
-    {"checkin", "ORDER [--note TEXT]", N_("Check in to a dispatch order (报到)."), note_opts, 1, 1, run_checkin},
-    {"feedback", "ORDER TEXT...", N_("Feed back what the department did (反馈)."), no_opts, 2, -1, run_feedback},
+     0, .call = CALL(LIST_ORDERS), .bind = BINDS(B_OPT("dept", "department"), B_OPT("ticket", "ticket")),
+     .build = build_orders, .result = RESULT(ORDERS), .list = &orders_list},
+    {"checkin", "ORDER [--note TEXT]", N_("Check in to a dispatch order (报到)."), note_opts, 1, 1,
+     .call = CALL(CHECK_IN), .bind = BINDS(B_ORDER(0, "order_id", BAD_ORDER, false), B_OPT("note", "note")),
+     .result = RESULT(ORDER), .print = print_order_line},
+    {"feedback", "ORDER TEXT...", N_("Feed back what the department did (反馈)."), no_opts, 2, -1,
+     .call = CALL(FEEDBACK), .bind = BINDS(B_ORDER(0, "order_id", BAD_ORDER, false), B_TEXT(1, "text")),
+     .result = RESULT(ORDER), .print = print_order_line},
     {"return", "ORDER --reason TEXT", N_("Return an order that is not your duty (退单)."), reject_opts, 1, 1,
-     run_return},
+     .call = CALL(RETURN_ORDER), .bind = BINDS(B_NEED("reason", "reason"), B_ORDER(0, "order_id", BAD_ORDER, false)),
+     .result = RESULT(ORDER), .print = print_order_line},
     {"verify", "TICKET --pass|--fail [--note TEXT]", N_("Record the on-the-spot check (核查)."), verify_opts, 1, 1,
-     run_verify},
-    {"close", "TICKET [--note TEXT]", N_("Close a case (结案)."), note_opts, 1, 1, run_close},
+     .call = CALL(VERIFY),
+     .bind = BINDS(B_EITHER("pass", "fail", "pass", N_("verify: give exactly one of --pass and --fail")),
+                   B_POS(0, "ticket"), B_OPT("note", "note")),
+     .result = RESULT(EVENT), .print = print_event_line},
+    {"close", "TICKET [--note TEXT]", N_("Close a case (结案)."), note_opts, 1, 1, .call = CALL(CLOSE),
+     .bind = BINDS(B_POS(0, "ticket"), B_OPT("note", "note")), .result = RESULT(EVENT), .print = print_event_line},
     {"rate", "TICKET SCORE [--comment TEXT] [--phone DIGITS]", N_("Rate a closed case, 1 to 5 (评价)."), rate_opts,
-     2, 2, run_rate},
-    {"nodes", "[--parent CODE] [--kind K]", N_("List the tree of places."), nodes_opts, 0, 0, run_nodes},
-    {"departments", "", N_("List the departments."), no_opts, 0, 0, run_departments},
+     2, 2, .call = CALL(RATE),
+     .bind = BINDS(B_POS(0, "ticket"), B_OPT("comment", "comment"), B_OPT("phone", "phone_last4")),
+     .build = build_rate, .result = RESULT(EVENT), .print = print_event_line},
+    {"nodes", "[--parent CODE] [--kind K]", N_("List the tree of places."), nodes_opts, 0, 0, .call = CALL(LIST_NODES),
+     .bind = BINDS(B_OPT("parent", "parent")), .build = build_nodes, .result = RESULT(NODES), .list = &nodes_list},
+    {"departments", "", N_("List the departments."), no_opts, 0, 0, .call = CALL(LIST_DEPARTMENTS),
+     .result = RESULT(DEPARTMENTS), .list = &departments_list},
     {"categories", "", N_("List the case categories with their departments and time limits (+: per priority too)."),
-     no_opts, 0, 0, run_categories},
+     no_opts, 0, 0, .call = CALL(LIST_CATEGORIES), .result = RESULT(CATEGORIES), .list = &categories_list},
     {"watch", "[--stream NAME] [--after SEQ] [--no-ack] [--count N]",
-     N_("Subscribe to a stream and print each push as it arrives."), watch_opts, 0, 0, run_watch},
-    {"ping", "", N_("Measure the round trip to the server."), no_opts, 0, 0, run_ping},
+     N_("Subscribe to a stream and print each push as it arrives."), watch_opts, 0, 0, .run = run_watch},
+    {"ping", "", N_("Measure the round trip to the server."), no_opts, 0, 0, .run = run_ping},
     {"hello", "", N_("Show who the server thinks you are: principal, role, scope, streams."), no_opts, 0, 0,
-     run_hello},
+     .run = run_hello},
     {"server-stats", "", N_("Show the daemon's counters (admins): writes, commits, flushes, connections, memory."),
-     no_opts, 0, 0, run_server_stats},
+     no_opts, 0, 0, .call = CALL(SERVER_STATS), .result = RESULT(SERVER_STATS), .print = print_server_stats},
     {"lookup", "TICKET LAST4", N_("A resident's ticket, by its number and the last 4 digits of the phone given."),
-     no_opts, 2, 2, run_lookup},
+     no_opts, 2, 2, .call = CALL(LOOKUP_TICKET), .bind = BINDS(B_POS(0, "ticket"), B_POS(1, "phone_last4")),
+     .result = RESULT(EVENT), .print = print_event_full},
     {"admin", "SUBCOMMAND ...", N_("Administration: import, export, node, dept, category, principal, audit, crl."),
-     NULL, 0, -1, NULL},
-    {"admission", "show|set COMMUNITY ...", N_("A community's task admission list (准入清单)."), NULL, 0, -1, NULL},
-    {"task", "push|list|done ...", N_("Tasks pushed to communities within their admission lists."), NULL, 0, -1, NULL},
-    {NULL, NULL, NULL, NULL, 0, 0, NULL},
+     NULL, 0, -1, .run = NULL},
+    {"admission", "show|set COMMUNITY ...", N_("A community's task admission list (准入清单)."), NULL, 0, -1, .run = NULL},
+    {"task", "push|list|done ...", N_("Tasks pushed to communities within their admission lists."), NULL, 0, -1, .run = NULL},
+    {.name = NULL},
 };
-
-const cmd *cli_find(const char *name)
-{
-    for (const cmd *c = cli_commands; c->name; c++)
-        if (strcmp(c->name, name) == 0)
-            return c;
-    for (const cmd *c = cli_oversight_commands; c->name; c++)
-        if (strcmp(c->name, name) == 0)
-            return c;
-    for (const cmd *c = cli_services_commands; c->name; c++)
-        if (strcmp(c->name, name) == 0)
-            return c;
-    return NULL;
-}

@@ -58,12 +58,9 @@ static void print_usage(FILE *out)
           out);
     fputs("\n", out);
     fputs(_("Commands:\n"), out);
-    for (const cmd *c = cli_commands; c->name; c++)
-        fprintf(out, "  %-12s%s\n", c->name, _(c->summary));
-    for (const cmd *c = cli_oversight_commands; c->name; c++)
-        fprintf(out, "  %-12s%s\n", c->name, _(c->summary));
-    for (const cmd *c = cli_services_commands; c->name; c++)
-        fprintf(out, "  %-12s%s\n", c->name, _(c->summary));
+    for (const cmd *const *t = cli_tables; *t; t++)
+        for (const cmd *c = *t; c->name; c++)
+            fprintf(out, "  %-12s%s\n", c->name, _(c->summary));
     fputs("\n", out);
     fputs(_("Exit status: 0 ok; 1 the server refused (\"whistle: CODE: message\" on stderr);\n"
             "2 usage error; 3 connection or TLS failure, or timeout.\n"),

@@ -110,50 +110,49 @@ void cli_names_free(cli *x)
     x->names = NULL;
 }
 
+/* The name of code in a directory list (categories, departments), the
+ * list read into s on first need with the call call_case (its message
+ * msg): every item's code and its name in the locale's language. */
+static const char *list_name(cli *x, name_set *s, bool *tried, int call_case, void *msg, int result_case,
+                             const char *items, const char *code)
+{
+    if (!code || !*code)
+        return NULL;
+    if (!*tried) {
+        *tried = true;
+        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+        cli_request_set(&req, call_case, msg);
+        Whistle__V1__Response *resp = quiet_call(x, &req);
+        const ProtobufCMessage *r = resp ? cli_result(resp, result_case) : NULL;
+        if (r) {
+            size_t n;
+            ProtobufCMessage **v = cli_items(r, items, &n);
+            for (size_t i = 0; i < n; i++)
+                set_add(s, cli_field_text(v[i], "code"),
+                        uitext_pick(cli_field_text(v[i], "name_zh"), cli_field_text(v[i], "name_en")));
+        }
+        whistle_response_free(resp);
+    }
+    const name_entry *e = set_find(s, code);
+    return e && *e->name ? e->name : NULL;
+}
+
 const char *cli_category_name(cli *x, const char *code)
 {
     struct cli_names *n = names(x);
-    if (!n || !code || !*code)
-        return NULL;
-    if (!n->cats_tried) {
-        n->cats_tried = true;
-        Whistle__V1__ListCategories l = WHISTLE__V1__LIST_CATEGORIES__INIT;
-        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-        req.call_case = WHISTLE__V1__REQUEST__CALL_LIST_CATEGORIES;
-        req.list_categories = &l;
-        Whistle__V1__Response *resp = quiet_call(x, &req);
-        if (resp && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_CATEGORIES)
-            for (size_t i = 0; i < resp->categories->n_categories; i++) {
-                const Whistle__V1__Category *c = resp->categories->categories[i];
-                set_add(&n->cats, c->code, uitext_pick(c->name_zh, c->name_en));
-            }
-        whistle_response_free(resp);
-    }
-    const name_entry *e = set_find(&n->cats, code);
-    return e && *e->name ? e->name : NULL;
+    Whistle__V1__ListCategories l = WHISTLE__V1__LIST_CATEGORIES__INIT;
+    return n ? list_name(x, &n->cats, &n->cats_tried, CALL(LIST_CATEGORIES), &l, RESULT(CATEGORIES), "categories",
+                         code)
+             : NULL;
 }
 
 const char *cli_department_name(cli *x, const char *code)
 {
     struct cli_names *n = names(x);
-    if (!n || !code || !*code)
-        return NULL;
-    if (!n->depts_tried) {
-        n->depts_tried = true;
-        Whistle__V1__ListDepartments l = WHISTLE__V1__LIST_DEPARTMENTS__INIT;
-        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-        req.call_case = WHISTLE__V1__REQUEST__CALL_LIST_DEPARTMENTS;
-        req.list_departments = &l;
-        Whistle__V1__Response *resp = quiet_call(x, &req);
-        if (resp && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_DEPARTMENTS)
-            for (size_t i = 0; i < resp->departments->n_departments; i++) {
-                const Whistle__V1__Department *d = resp->departments->departments[i];
-                set_add(&n->depts, d->code, uitext_pick(d->name_zh, d->name_en));
-            }
-        whistle_response_free(resp);
-    }
-    const name_entry *e = set_find(&n->depts, code);
-    return e && *e->name ? e->name : NULL;
+    Whistle__V1__ListDepartments l = WHISTLE__V1__LIST_DEPARTMENTS__INIT;
+    return n ? list_name(x, &n->depts, &n->depts_tried, CALL(LIST_DEPARTMENTS), &l, RESULT(DEPARTMENTS),
+                         "departments", code)
+             : NULL;
 }
 
 static bool prefix_of(const char *p, const char *s) { return p && *p && strncmp(s, p, strlen(p)) == 0; }
@@ -177,15 +176,19 @@ static bool may_list(cli *x, const char *parent)
     return false;
 }
 
-static void add_nodes(struct cli_names *n, const Whistle__V1__Response *resp)
+/* Lists nodes as l asks and keeps the names of those not yet known. */
+static void add_nodes(cli *x, struct cli_names *n, Whistle__V1__ListNodes *l)
 {
-    if (!resp || resp->result_case != WHISTLE__V1__RESPONSE__RESULT_NODES)
-        return;
-    for (size_t i = 0; i < resp->nodes->n_nodes; i++) {
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    cli_request_set(&req, CALL(LIST_NODES), l);
+    Whistle__V1__Response *resp = quiet_call(x, &req);
+    for (size_t i = 0; resp && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_NODES && i < resp->nodes->n_nodes;
+         i++) {
         const Whistle__V1__Node *nd = resp->nodes->nodes[i];
         if (!set_find(&n->nodes, nd->code))
             set_add(&n->nodes, nd->code, uitext_pick(nd->name_zh, nd->name_en));
     }
+    whistle_response_free(resp);
 }
 
 const char *cli_node_name(cli *x, const char *code)
@@ -212,12 +215,7 @@ const char *cli_node_name(cli *x, const char *code)
     n->node_calls++;
     Whistle__V1__ListNodes l = WHISTLE__V1__LIST_NODES__INIT;
     l.parent = parent;
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_LIST_NODES;
-    req.list_nodes = &l;
-    Whistle__V1__Response *resp = quiet_call(x, &req);
-    add_nodes(n, resp);
-    whistle_response_free(resp);
+    add_nodes(x, n, &l);
     e = set_find(&n->nodes, code);
     return e && *e->name ? e->name : NULL;
 }
@@ -230,12 +228,7 @@ void cli_names_load_kind(cli *x, Whistle__V1__NodeKind kind)
     n->kinds_tried |= 1 << kind;
     Whistle__V1__ListNodes l = WHISTLE__V1__LIST_NODES__INIT;
     l.kind = kind;
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_LIST_NODES;
-    req.list_nodes = &l;
-    Whistle__V1__Response *resp = quiet_call(x, &req);
-    add_nodes(n, resp);
-    whistle_response_free(resp);
+    add_nodes(x, n, &l);
 }
 
 const char *cli_or(const char *name, const char *code) { return name && *name ? name : code ? code : ""; }

@@ -159,6 +159,14 @@ void table_cap(table *t, int col, int maxw)
         t->maxw[col] = maxw;
 }
 
+void table_start(table *t, const table_spec *spec)
+{
+    table_init(t, spec->ncols, spec->header);
+    for (int i = 0; i < 2; i++)
+        if (spec->cap[i].maxw)
+            table_cap(t, spec->cap[i].col, spec->cap[i].maxw);
+}
+
 void table_add(table *t, const char *const *row)
 {
     if (t->nrows == t->cap) {

@@ -2,8 +2,7 @@
  * exception flow and statistics (docs/deadlines.md, docs/statistics.md):
  * extend, extension, park, unpark, reopen, merge, stage, supervision,
  * emergency, stats. They live in their own table (cli_oversight_commands),
- * searched after cli_commands. */
-#include <errno.h>
+ * searched after cli_commands; call.c runs its rows. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -11,81 +10,17 @@
 
 #include "cli.h"
 
-/* ---------------------------------------------------------------- arguments */
-
-static const char *opt(const args *a, const char *name)
-{
-    for (int i = 0; a->c->opts && a->c->opts[i].name; i++)
-        if (strcmp(a->c->opts[i].name, name) == 0)
-            return a->multi[i] ? a->multi[i] : a->val[i];
-    return NULL;
-}
-
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-    if (!s || !*s || s[0] == '-')
-        return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_order(const args *a, const char *s, uint64_t *id)
-{
-    if (s && s[0] == '#')
-        s++;
-    if (parse_u64(s, UINT64_MAX, id) < 0 || *id == 0)
-        return cli_usage_error(_("%s: bad order id '%s' (a positive number)"), a->c->name, s ? s : "");
-    return 0;
-}
-
-static int need(const args *a, const char *name)
-{
-    const char *v = opt(a, name);
-    if (!v || !*v)
-        return cli_usage_error(_("%s: --%s is required (see whistle %s --help)"), a->c->name, name, a->c->name);
-    return 0;
-}
-
-static char *join_pos(const args *a, int from)
-{
-    size_t n = 1;
-    for (int i = from; i < a->npos; i++)
-        n += strlen(a->pos[i]) + 1;
-    char *s = malloc(n);
-    if (!s)
-        return NULL;
-    s[0] = '\0';
-    for (int i = from; i < a->npos; i++) {
-        if (i > from)
-            strcat(s, " ");
-        strcat(s, a->pos[i]);
-    }
-    return s;
-}
-
 /* ---------------------------------------------------------------- output */
 
-static void print_json(const Whistle__V1__Response *resp)
-{
-    const ProtobufCMessage *m = (const ProtobufCMessage *)resp->hello; /* any member: same place */
-    cli_json_print(resp->result_case != WHISTLE__V1__RESPONSE__RESULT__NOT_SET && m ? cli_json_message(m)
-                                                                                  : json_object());
-}
+/* The order id's usage error (BIND_ORDER): without its '#'. */
+#define BAD_ORDER N_("%s: bad order id '%s' (a positive number)")
 
-static int call_print(cli *x, Whistle__V1__Request *req)
+/* The case (parked or not) or the order (its resolve deadline and
+ * extension) a write left, -q or not. */
+static void print_oversight(cli *x, const args *a, const Whistle__V1__Request *req,
+                            const Whistle__V1__Response *resp)
 {
-    Whistle__V1__Response *resp;
-    int rc = cli_call(x, req, &resp);
-    if (rc)
-        return rc;
-    if (x->json)
-        print_json(resp);
-    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT)
+    if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT)
         printf("%s  %s%s\n", resp->event->ticket, cli_word(whistle_state_name(resp->event->state)),
                resp->event->parked ? _("  (parked)") : "");
     else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_ORDER) {
@@ -103,8 +38,6 @@ static int call_print(cli *x, Whistle__V1__Request *req)
                                                                    : "?");
         printf("\n");
     }
-    whistle_response_free(resp);
-    return EXIT_OK;
 }
 
 /* ---------------------------------------------------------------- extension */
@@ -120,141 +53,39 @@ static const struct {
     {"working-days", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS},
 };
 
-static int run_extend(cli *x, args *a)
+static int build_extend(cli *x, args *a, void *msg)
 {
-    Whistle__V1__RequestExtension r = WHISTLE__V1__REQUEST_EXTENSION__INIT;
-    Whistle__V1__TimeLimit extra = WHISTLE__V1__TIME_LIMIT__INIT;
-    if (parse_order(a, a->pos[0], &r.order_id) || need(a, "reason"))
-        return EXIT_USAGE;
+    Whistle__V1__RequestExtension *r = msg;
+    Whistle__V1__TimeLimit *extra = cli_new(a, &whistle__v1__time_limit__descriptor);
+    if (!extra)
+        return EXIT_CONN;
     int given = 0;
     for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
-        const char *v = opt(a, units[i].opt);
+        const char *v = cli_opt(a, units[i].opt);
         if (!v)
             continue;
         uint64_t n;
-        if (parse_u64(v, 100000, &n) < 0 || n == 0)
+        if (cli_parse_u64(v, 100000, &n) < 0 || n == 0)
             return cli_usage_error(_("extend: bad --%s '%s' (a positive number)"), units[i].opt, v);
-        extra.amount = (uint32_t)n;
-        extra.unit = units[i].unit;
+        extra->amount = (uint32_t)n;
+        extra->unit = units[i].unit;
         given++;
     }
     if (given != 1)
         return cli_usage_error(_("extend: give exactly one of --minutes, --hours, --days, --working-hours, "
-                               "--working-days"));
-    r.extra = &extra;
-    r.reason = (char *)opt(a, "reason");
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_REQUEST_EXTENSION;
-    req.request_extension = &r;
-    return call_print(x, &req);
+                                 "--working-days"));
+    r->extra = extra;
+    return 0;
 }
 
-static int run_extension(cli *x, args *a)
+static int build_stage(cli *x, args *a, void *msg)
 {
-    Whistle__V1__DecideExtension r = WHISTLE__V1__DECIDE_EXTENSION__INIT;
-    if (parse_order(a, a->pos[0], &r.order_id))
-        return EXIT_USAGE;
-    bool approve = opt(a, "approve") != NULL, refuse = opt(a, "refuse") != NULL;
-    if (approve == refuse)
-        return cli_usage_error(_("extension: give exactly one of --approve and --refuse"));
-    r.approve = approve;
-    if (opt(a, "note"))
-        r.note = (char *)opt(a, "note");
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_DECIDE_EXTENSION;
-    req.decide_extension = &r;
-    return call_print(x, &req);
-}
-
-static int run_stage(cli *x, args *a)
-{
-    Whistle__V1__ReportStage r = WHISTLE__V1__REPORT_STAGE__INIT;
+    Whistle__V1__ReportStage *r = msg;
     uint64_t n;
-    if (parse_order(a, a->pos[0], &r.order_id))
-        return EXIT_USAGE;
-    if (parse_u64(a->pos[1], 100, &n) < 0 || n == 0)
+    if (cli_parse_u64(a->pos[1], 100, &n) < 0 || n == 0)
         return cli_usage_error(_("stage: bad stage '%s' (1, 2, ...)"), a->pos[1]);
-    r.stage = (uint32_t)n;
-    if (opt(a, "note"))
-        r.note = (char *)opt(a, "note");
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_REPORT_STAGE;
-    req.report_stage = &r;
-    return call_print(x, &req);
-}
-
-/* ---------------------------------------------------------------- cases */
-
-static int run_park(cli *x, args *a)
-{
-    if (need(a, "reason"))
-        return EXIT_USAGE;
-    Whistle__V1__ParkEvent r = WHISTLE__V1__PARK_EVENT__INIT;
-    r.ticket = a->pos[0];
-    r.reason = (char *)opt(a, "reason");
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_PARK;
-    req.park = &r;
-    return call_print(x, &req);
-}
-
-static int run_unpark(cli *x, args *a)
-{
-    Whistle__V1__UnparkEvent r = WHISTLE__V1__UNPARK_EVENT__INIT;
-    r.ticket = a->pos[0];
-    if (opt(a, "note"))
-        r.note = (char *)opt(a, "note");
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_UNPARK;
-    req.unpark = &r;
-    return call_print(x, &req);
-}
-
-static int run_reopen(cli *x, args *a)
-{
-    if (need(a, "reason"))
-        return EXIT_USAGE;
-    Whistle__V1__ReopenEvent r = WHISTLE__V1__REOPEN_EVENT__INIT;
-    r.ticket = a->pos[0];
-    r.reason = (char *)opt(a, "reason");
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_REOPEN;
-    req.reopen = &r;
-    return call_print(x, &req);
-}
-
-static int run_merge(cli *x, args *a)
-{
-    if (need(a, "into"))
-        return EXIT_USAGE;
-    Whistle__V1__MergeEvent r = WHISTLE__V1__MERGE_EVENT__INIT;
-    r.ticket = a->pos[0];
-    r.into = (char *)opt(a, "into");
-    if (opt(a, "note"))
-        r.note = (char *)opt(a, "note");
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_MERGE;
-    req.merge = &r;
-    return call_print(x, &req);
-}
-
-static int run_emergency(cli *x, args *a)
-{
-    Whistle__V1__EmergencyCall r = WHISTLE__V1__EMERGENCY_CALL__INIT;
-    if (opt(a, "node"))
-        r.node = (char *)opt(a, "node");
-    if (opt(a, "device"))
-        r.device = (char *)opt(a, "device");
-    if (opt(a, "contact"))
-        r.contact = (char *)opt(a, "contact");
-    char *text = join_pos(a, 0);
-    r.description = text;
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_EMERGENCY_CALL;
-    req.emergency_call = &r;
-    int rc = call_print(x, &req);
-    free(text);
-    return rc;
+    r->stage = (uint32_t)n;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- supervision */
@@ -277,79 +108,51 @@ static const char *miss_word(const char *k)
     return k;
 }
 
-static int run_supervision(cli *x, args *a)
+static void supervision_row(cli *x, table *tb, const void *item)
 {
-    Whistle__V1__ListSupervisions l = WHISTLE__V1__LIST_SUPERVISIONS__INIT;
-    l.open_only = opt(a, "open") != NULL;
-    if (opt(a, "dept"))
-        l.department = (char *)opt(a, "dept");
-    if (opt(a, "node"))
-        l.node = (char *)opt(a, "node");
+    const Whistle__V1__Supervision *s = item;
+    char id[24], ord[24], n[16], t1[64], t2[64], lvl[16];
+    snprintf(id, sizeof id, "%" PRIu64, s->id);
+    snprintf(ord, sizeof ord, "%" PRIu64, s->order_id);
+    snprintf(n, sizeof n, "%zu", s->n_misses);
+    snprintf(lvl, sizeof lvl, "%s", cli_word(s->level >= 2 ? "district" : "street"));
+    const Whistle__V1__Miss *last = s->n_misses ? s->misses[s->n_misses - 1] : NULL;
+    char lm[128];
+    snprintf(lm, sizeof lm, "%s %s", last ? miss_word(last->kind) : "",
+             last ? cli_local_time(last->due_ms, false, t2, sizeof t2) : "");
+    const char *who = *s->department ? cli_or(cli_department_name(x, s->department), s->department)
+                      : *s->assignee ? s->assignee
+                                     : "-";
+    const char *row[] = {id, lvl, s->open ? C_("supervision", "open") : C_("supervision", "closed"),
+                         s->ticket, s->order_id ? ord : "-", who, n,
+                         cli_local_time(s->opened_ms, false, t1, sizeof t1), lm};
+    table_add(tb, row);
+}
+
+static const char *const supervision_header[] = {N_("ID"),   N_("LEVEL"),  N_("STATE"),  N_("TICKET"),   N_("ORDER"),
+                                                 N_("DEPT"), N_("MISSES"), N_("OPENED"), N_("LAST MISS")};
+
+/* Newest first: the cursor counts down. */
+static const cli_list supervision_list = {
+    .items = "supervisions",
+    .cursor = "before_id",
+    .next = "next_before_id",
+    .descending = true,
+    .json_next = true,
+    .more = N_("(more records: use --all)"),
+    .table = {9, supervision_header, {{5, 20}}},
+    .row = supervision_row,
+};
+
+static int build_supervision(cli *x, args *a, void *msg)
+{
+    Whistle__V1__ListSupervisions *l = msg;
     uint64_t lim = 0;
-    if (opt(a, "limit") && (parse_u64(opt(a, "limit"), 500, &lim) < 0 || lim == 0))
+    const char *s = cli_opt(a, "limit");
+    if (s && (cli_parse_u64(s, 500, &lim) < 0 || lim == 0))
         return cli_usage_error(_("supervision: bad --limit (1 to 500)"));
-    l.limit = (uint32_t)lim;
-    bool all = opt(a, "all") != NULL;
-    static const char *const h[] = {N_("ID"),   N_("LEVEL"),  N_("STATE"),  N_("TICKET"),   N_("ORDER"),
-                                    N_("DEPT"), N_("MISSES"), N_("OPENED"), N_("LAST MISS")};
-    table tb;
-    table_init(&tb, 9, h);
-    table_cap(&tb, 5, 20);
-    json_t *rows = json_array();
-    int rc = EXIT_OK;
-    uint64_t next = 0;
-    for (;;) {
-        l.before_id = next;
-        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-        req.call_case = WHISTLE__V1__REQUEST__CALL_LIST_SUPERVISIONS;
-        req.list_supervisions = &l;
-        Whistle__V1__Response *resp;
-        if ((rc = cli_call(x, &req, &resp)))
-            break;
-        const Whistle__V1__SupervisionList *sl = resp->supervisions;
-        for (size_t i = 0; sl && i < sl->n_supervisions; i++) {
-            const Whistle__V1__Supervision *s = sl->supervisions[i];
-            if (x->json) {
-                json_array_append_new(rows, cli_json_message(&s->base));
-                continue;
-            }
-            char id[24], ord[24], n[16], t1[64], t2[64], lvl[16];
-            snprintf(id, sizeof id, "%" PRIu64, s->id);
-            snprintf(ord, sizeof ord, "%" PRIu64, s->order_id);
-            snprintf(n, sizeof n, "%zu", s->n_misses);
-            snprintf(lvl, sizeof lvl, "%s", cli_word(s->level >= 2 ? "district" : "street"));
-            const Whistle__V1__Miss *last = s->n_misses ? s->misses[s->n_misses - 1] : NULL;
-            char lm[128];
-            snprintf(lm, sizeof lm, "%s %s", last ? miss_word(last->kind) : "",
-                     last ? cli_local_time(last->due_ms, false, t2, sizeof t2) : "");
-            const char *who = *s->department ? cli_or(cli_department_name(x, s->department), s->department)
-                              : *s->assignee ? s->assignee
-                                             : "-";
-            const char *row[] = {id, lvl, s->open ? C_("supervision", "open") : C_("supervision", "closed"),
-                                 s->ticket, s->order_id ? ord : "-", who, n,
-                                 cli_local_time(s->opened_ms, false, t1, sizeof t1), lm};
-            table_add(&tb, row);
-        }
-        next = sl ? sl->next_before_id : 0;
-        whistle_response_free(resp);
-        if (!all || !next)
-            break;
-    }
-    if (rc == EXIT_OK) {
-        if (x->json) {
-            json_t *o = json_object();
-            json_object_set(o, "supervisions", rows);
-            json_object_set_new(o, "next_before_id", json_integer((json_int_t)next));
-            cli_json_print(o);
-        } else {
-            table_print(&tb, stdout);
-            if (next)
-                fprintf(stderr, "%s\n", _("(more records: use --all)"));
-        }
-    }
-    json_decref(rows);
-    table_free(&tb);
-    return rc;
+    l->limit = (uint32_t)lim;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- stats */
@@ -431,54 +234,38 @@ static const struct {
     {"grid", WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_GRID},
 };
 
-static int run_stats(cli *x, args *a)
+static int build_stats(cli *x, args *a, void *msg)
 {
-    Whistle__V1__GetStats g = WHISTLE__V1__GET_STATS__INIT;
+    Whistle__V1__GetStats *g = msg;
     const char *s;
-    if ((s = opt(a, "by"))) {
+    if ((s = cli_opt(a, "by"))) {
         for (size_t i = 0; i < sizeof dims / sizeof *dims; i++)
             if (strcmp(s, dims[i].word) == 0)
-                g.by = dims[i].dim;
-        if (!g.by)
+                g->by = dims[i].dim;
+        if (!g->by)
             return cli_usage_error(_("stats: bad --by '%s' (department, district, street, community, grid)"), s);
     }
-    if ((s = opt(a, "period"))) {
-        g.period = strcmp(s, "day") == 0     ? WHISTLE__V1__STATS_PERIOD__STATS_PERIOD_DAY
-                   : strcmp(s, "week") == 0  ? WHISTLE__V1__STATS_PERIOD__STATS_PERIOD_WEEK
-                   : strcmp(s, "month") == 0 ? WHISTLE__V1__STATS_PERIOD__STATS_PERIOD_MONTH
-                                             : 0;
-        if (!g.period)
+    if ((s = cli_opt(a, "period"))) {
+        g->period = strcmp(s, "day") == 0     ? WHISTLE__V1__STATS_PERIOD__STATS_PERIOD_DAY
+                    : strcmp(s, "week") == 0  ? WHISTLE__V1__STATS_PERIOD__STATS_PERIOD_WEEK
+                    : strcmp(s, "month") == 0 ? WHISTLE__V1__STATS_PERIOD__STATS_PERIOD_MONTH
+                                              : 0;
+        if (!g->period)
             return cli_usage_error(_("stats: bad --period '%s' (day, week, month)"), s);
     }
-    if ((s = opt(a, "from")))
-        g.from = (char *)s;
-    if ((s = opt(a, "to")))
-        g.to = (char *)s;
-    g.totals = opt(a, "totals") != NULL;
-    char *codes = opt(a, "code") ? strdup(opt(a, "code")) : NULL;
-    char *list[64];
-    size_t n = 0;
-    for (char *save = NULL, *tok = codes ? strtok_r(codes, ", ", &save) : NULL; tok && n < 64;
-         tok = strtok_r(NULL, ", ", &save))
-        list[n++] = tok;
-    g.codes = list;
-    g.n_codes = n;
-    bool csv = opt(a, "csv") != NULL;
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_GET_STATS;
-    req.get_stats = &g;
-    Whistle__V1__Response *resp;
-    int rc = cli_call(x, &req, &resp);
-    free(codes);
-    if (rc)
-        return rc;
+    if ((s = cli_opt(a, "code")) && !(g->codes = cli_split(a, s, ", ", 64, &g->n_codes)))
+        return EXIT_CONN;
+    return 0;
+}
+
+/* The table (CSV with --csv) of the rows. */
+static void print_stats(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp)
+{
     const Whistle__V1__StatsResult *r = resp->stats;
-    if (x->json) {
-        print_json(resp);
-    } else if (csv) {
+    if (cli_flag(a, "csv")) {
         print_csv(r);
-    } else if (r) {
-        bool dept = g.by == WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_DEPARTMENT;
+    } else {
+        bool dept = req->get_stats->by == WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_DEPARTMENT;
         static const char *const hp[] = {N_("CODE"),   N_("NAME"),    N_("PERIOD"),  N_("CASES"),   N_("FILED"),
                                          N_("CLOSED"), N_("RESP%"),   N_("RESOL%"),  N_("SATIS%"),  N_("CLOSE%"),
                                          N_("ONTIME%"), N_("REWORK%"), N_("OVERDUE"), N_("RATING"), N_("WHISTLE%")};
@@ -539,8 +326,6 @@ static int run_stats(cli *x, args *a)
             fprintf(stderr, _("(no cases from %s to %s)\n"), r->from, r->to);
         table_free(&tb);
     }
-    whistle_response_free(resp);
-    return EXIT_OK;
 }
 
 /* ---------------------------------------------------------------- table */
@@ -594,23 +379,45 @@ static const cmd_opt stats_opts[] = {
 
 const cmd cli_oversight_commands[] = {
     {"extend", "ORDER --hours N|--working-days N|... --reason TEXT",
-     N_("Ask the operator for more time on a dispatch order (延期)."), extend_opts, 1, 1, run_extend},
+     N_("Ask the operator for more time on a dispatch order (延期)."), extend_opts, 1, 1,
+     .call = CALL(REQUEST_EXTENSION),
+     .bind = BINDS(B_ORDER(0, "order_id", BAD_ORDER, true), B_NEED("reason", "reason")), .build = build_extend,
+     .print = print_oversight},
     {"extension", "ORDER --approve|--refuse [--note TEXT]", N_("Approve or refuse an order's extension request."),
-     extension_opts, 1, 1, run_extension},
-    {"stage", "ORDER N [--note TEXT]", N_("Report stage N of a staged order done."), note_opts, 2, 2, run_stage},
+     extension_opts, 1, 1, .call = CALL(DECIDE_EXTENSION),
+     .bind = BINDS(B_ORDER(0, "order_id", BAD_ORDER, true),
+                   B_EITHER("approve", "refuse", "approve", N_("extension: give exactly one of --approve and --refuse")),
+                   B_OPT("note", "note")),
+     .print = print_oversight},
+    {"stage", "ORDER N [--note TEXT]", N_("Report stage N of a staged order done."), note_opts, 2, 2,
+     .call = CALL(REPORT_STAGE), .bind = BINDS(B_ORDER(0, "order_id", BAD_ORDER, true), B_OPT("note", "note")),
+     .build = build_stage, .print = print_oversight},
     {"park", "TICKET --reason TEXT", N_("Put a case in the problem pool: its deadlines stop (挂账)."), reason_opts,
-     1, 1, run_park},
+     1, 1, .call = CALL(PARK), .bind = BINDS(B_NEED("reason", "reason"), B_POS(0, "ticket")),
+     .print = print_oversight},
     {"unpark", "TICKET [--note TEXT]", N_("Take a case out of the pool: its deadlines move by the time parked."),
-     note_opts, 1, 1, run_unpark},
+     note_opts, 1, 1, .call = CALL(UNPARK), .bind = BINDS(B_POS(0, "ticket"), B_OPT("note", "note")),
+     .print = print_oversight},
     {"reopen", "TICKET --reason TEXT", N_("Reopen a closed case after a dissatisfied rating."), reason_opts, 1, 1,
-     run_reopen},
+     .call = CALL(REOPEN), .bind = BINDS(B_NEED("reason", "reason"), B_POS(0, "ticket")), .print = print_oversight},
     {"merge", "TICKET --into EARLIER [--note TEXT]",
-     N_("Merge a duplicate into the earlier case; its reporter follows that one."), merge_opts, 1, 1, run_merge},
+     N_("Merge a duplicate into the earlier case; its reporter follows that one."), merge_opts, 1, 1,
+     .call = CALL(MERGE), .bind = BINDS(B_NEED("into", "into"), B_POS(0, "ticket"), B_OPT("note", "note")),
+     .print = print_oversight},
     {"supervision", "[--open] [--dept D] [--node CODE] [--all]",
-     N_("List supervision records (督办) of missed deadlines."), supervision_opts, 0, 0, run_supervision},
+     N_("List supervision records (督办) of missed deadlines."), supervision_opts, 0, 0,
+     .call = CALL(LIST_SUPERVISIONS),
+     .bind = BINDS(B_FLAG("open", "open_only"), B_OPT("dept", "department"), B_OPT("node", "node")),
+     .build = build_supervision, .result = RESULT(SUPERVISIONS), .list = &supervision_list},
     {"emergency", "[--node CODE] [--device ID] [TEXT...]", N_("The one-key emergency call (一键呼叫)."),
-     emergency_opts, 0, -1, run_emergency},
+     emergency_opts, 0, -1, .call = CALL(EMERGENCY_CALL),
+     .bind = BINDS(B_OPT("node", "node"), B_OPT("device", "device"), B_OPT("contact", "contact"),
+                   B_TEXT(0, "description")),
+     .print = print_oversight},
     {"stats", "[--by DIM] [--period P] [--from DATE] [--to DATE] [--code C] [--csv]",
-     N_("Response, resolution, satisfaction, close and on-time rates, and more."), stats_opts, 0, 0, run_stats},
-    {NULL, NULL, NULL, NULL, 0, 0, NULL},
+     N_("Response, resolution, satisfaction, close and on-time rates, and more."), stats_opts, 0, 0,
+     .call = CALL(GET_STATS),
+     .bind = BINDS(B_OPT("from", "from"), B_OPT("to", "to"), B_FLAG("totals", "totals")), .build = build_stats,
+     .result = RESULT(STATS), .print = print_stats},
+    {.name = NULL},
 };

@@ -24,14 +24,6 @@ static const char *pick(bool zh, const char *t_zh, const char *t_en)
     return *t_en ? t_en : t_zh;
 }
 
-static const char *opt(const args *a, const char *name)
-{
-    for (int i = 0; a->c->opts && a->c->opts[i].name; i++)
-        if (strcmp(a->c->opts[i].name, name) == 0)
-            return a->val[i];
-    return NULL;
-}
-
 static bool all_digits(const char *s)
 {
     if (!*s)
@@ -99,10 +91,9 @@ static int run_services(cli *x, args *a)
     }
     Whistle__V1__ListServices ls = WHISTLE__V1__LIST_SERVICES__INIT;
     ls.class_code = cls;
-    ls.include_retired = opt(a, "retired") != NULL;
+    ls.include_retired = cli_flag(a, "retired");
     Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_LIST_SERVICES;
-    req.list_services = &ls;
+    cli_request_set(&req, CALL(LIST_SERVICES), &ls);
     Whistle__V1__Response *resp;
     int rc = cli_call(x, &req, &resp);
     if (rc)
@@ -178,6 +169,6 @@ static const cmd_opt services_opts[] = {
 const cmd cli_services_commands[] = {
     {"services", "[CLASS|SERVICE] [--retired]",
      N_("The public service guide: what residents can get done, where, when, what to bring."), services_opts, 0, 1,
-     run_services},
-    {NULL, NULL, NULL, NULL, 0, 0, NULL},
+     .run = run_services},
+    {.name = NULL},
 };
