@@ -2,6 +2,7 @@
 # commands of the README. Everything else is a helper for them.
 BUILD      ?= build
 TEST_BUILD ?= build-asan
+O2_BUILD   ?= build-o2
 FUZZ_BUILD ?= build-fuzz
 CONF       ?= conf/whistled-dev.conf
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
@@ -26,12 +27,18 @@ run: build pki
 	@mkdir -p var/state
 	$(BUILD)/whistled --config $(CONF)
 
-# The whole suite, under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The whole suite, under AddressSanitizer + UndefinedBehaviorSanitizer;
+# then again optimised as a packager builds it (-O2: the optimiser's
+# warnings are errors too, and code that works only at -O0 shows); then
+# short fuzz runs.
 test: deps
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWHISTLE_SANITIZE=ON >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(TEST_BUILD) --output-on-failure -j $(JOBS)
+	@cmake -S . -B $(O2_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(O2_BUILD) -j $(JOBS)
+	ctest --test-dir $(O2_BUILD) --output-on-failure -j $(JOBS)
 	@scripts/fuzz.sh short
 
 # whistled side by side with Redis (scripts/bench-vs-redis.sh; numbers, not
@@ -44,4 +51,4 @@ bench: deps
 	BUILD=$(BUILD) scripts/bench-vs-redis.sh
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(TEST_BUILD) $(O2_BUILD) $(FUZZ_BUILD)

@@ -255,6 +255,16 @@ typedef struct collected {
     int n;
 } collected;
 
+/* s without its spaces, into out (cut to fit). */
+static void squeeze(char *out, size_t cap, const char *s)
+{
+    size_t n = 0;
+    for (; *s && n + 1 < cap; s++)
+        if (*s != ' ')
+            out[n++] = *s;
+    out[n] = 0;
+}
+
 static void collect(void *ud, const char *line, int n)
 {
     collected *c = ud;
@@ -274,7 +284,7 @@ Test(kiosk_words, wrapping_fits_the_width_and_keeps_the_text)
             collected c = {0};
             int n = words_wrap(texts[t], width, collect, &c);
             cr_assert_eq(n, c.n);
-            char joined[2048] = "", plain[2048] = "";
+            char joined[2048] = "", plain[2048];
             for (int i = 0; i < c.n; i++) {
                 cr_assert_leq(uitext_width(c.lines[i]), width, "line \"%s\" is wider than %d", c.lines[i], width);
                 /* no line starts with a closing mark */
@@ -287,13 +297,9 @@ Test(kiosk_words, wrapping_fits_the_width_and_keeps_the_text)
                 strcat(joined, c.lines[i]);
             }
             /* nothing lost but the spaces at the breaks */
-            for (const char *p = texts[t]; *p; p++)
-                if (*p != ' ')
-                    strncat(plain, p, 1);
-            char squeezed[2048] = "";
-            for (const char *p = joined; *p; p++)
-                if (*p != ' ')
-                    strncat(squeezed, p, 1);
+            squeeze(plain, sizeof plain, texts[t]);
+            char squeezed[2048];
+            squeeze(squeezed, sizeof squeezed, joined);
             cr_assert_str_eq(squeezed, plain, "width %d", width);
         }
     collected c = {0};
