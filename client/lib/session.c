@@ -1,8 +1,9 @@
 /* session.c: a connection that comes back by itself (whistle/session.h).
  *
- * The session owns one timer (the backoff; also the first attempt, so
- * that no callback runs inside whistle_session_open) and at most one
- * whistle_conn. It is freed only from a libuv callback (the timer's close,
+ * The session owns one timer (the backoff) and at most one whistle_conn.
+ * The first attempt starts inside whistle_session_open, as soon as it can
+ * (a screen's directory loads while it draws); when it fails at once, the
+ * timer reports it from the loop, so that no callback runs inside a call. It is freed only from a libuv callback (the timer's close,
  * or the connection's on_close), never inside a call the program made, so
  * a program may close it from any of its callbacks. */
 #include <stdbool.h>
@@ -29,12 +30,14 @@ struct whistle_session {
     bool closed; /* whistle_session_close was called: no more callbacks */
     unsigned backoff_ms;
     uint64_t attempts;
+    int open_failed; /* the first attempt failed inside open: why says why; on_down is due */
     char stream[256]; /* the followed stream, "" for none */
     uint64_t received, acked, live_from;
     char why[512]; /* the session's own reason to drop a connection */
 };
 
-static void attempt(whistle_session *s);
+static int attempt(whistle_session *s, char *err, size_t errlen);
+static void went_down(whistle_session *s, int status, const char *why);
 
 static void maybe_free(whistle_session *s)
 {
@@ -58,8 +61,19 @@ static void on_timer_closed(uv_handle_t *h)
 static void on_timer(uv_timer_t *t)
 {
     whistle_session *s = t->data;
-    if (!s->closed && !s->conn)
-        attempt(s);
+    if (s->closed || s->conn)
+        return;
+    char why[sizeof s->why];
+    int r = s->open_failed;
+    if (r < 0) {
+        snprintf(why, sizeof why, "%s", s->why);
+        s->why[0] = 0;
+        s->open_failed = 0;
+    } else {
+        r = attempt(s, why, sizeof why);
+    }
+    if (r < 0)
+        went_down(s, r, why);
 }
 
 /* The connection (or the attempt) is gone: the next one after the
@@ -119,17 +133,17 @@ static void on_conn_close(whistle_conn *c, int status, void *ud)
     went_down(s, status, why);
 }
 
-static void attempt(whistle_session *s)
+/* Starts connecting; a failure at once (bad options, an unreadable
+ * certificate) leaves no connection and returns the error, with err. */
+static int attempt(whistle_session *s, char *err, size_t errlen)
 {
-    char err[512];
     whistle_conn_cbs cbs = {on_conn_connect, on_conn_push, on_conn_close};
     s->attempts++;
     s->state = WHISTLE_SESSION_CONNECTING;
-    int r = whistle_conn_open(s->loop, &s->opts, &cbs, s, &s->conn, err, sizeof err);
-    if (r < 0) {
+    int r = whistle_conn_open(s->loop, &s->opts, &cbs, s, &s->conn, err, errlen);
+    if (r < 0)
         s->conn = NULL;
-        went_down(s, r, err);
-    }
+    return r;
 }
 
 static int dup_opt(const char *in, char **copy, const char **field)
@@ -166,8 +180,12 @@ int whistle_session_open(uv_loop_t *loop, const whistle_opts *opts, const whistl
     uv_timer_init(loop, &s->timer);
     s->timer.data = s;
     s->timer_open = true;
-    s->state = WHISTLE_SESSION_CONNECTING;
-    uv_timer_start(&s->timer, on_timer, 0, 0);
+    int r = attempt(s, s->why, sizeof s->why); /* why: written only on failure */
+    if (r < 0) {
+        s->state = WHISTLE_SESSION_OFFLINE;
+        s->open_failed = r;
+        uv_timer_start(&s->timer, on_timer, 0, 0);
+    }
     *out = s;
     return 0;
 }

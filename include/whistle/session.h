@@ -24,7 +24,8 @@
  *
  * Threading and callbacks as for whistle_conn: everything on the loop's
  * thread; callbacks run from the loop, never from inside a call you made
- * (whistle_session_open connects from the loop too), and may call any
+ * (whistle_session_open starts the first attempt, and a failure of it at
+ * once is reported from the loop), and may call any
  * function here, whistle_session_close included. Calls are made on the
  * current connection (whistle_session_conn) with whistle_conn_send; their
  * callbacks run (with WHISTLE_ERR_CLOSED) when it goes away.
@@ -69,8 +70,8 @@ typedef struct whistle_session_cbs {
     void (*on_down)(whistle_session *s, int status, const char *why, void *ud);
 } whistle_session_cbs;
 
-/* Starts a session: the first attempt is made from the loop, at once.
- * opts (and its strings) are copied. Returns 0 with *out, or
+/* Starts a session and its first attempt. opts (and its strings) are
+ * copied. Returns 0 with *out, or
  * WHISTLE_ERR_INVALID / WHISTLE_ERR_NOMEM with nothing started. */
 int whistle_session_open(uv_loop_t *loop, const whistle_opts *opts, const whistle_session_cbs *cbs, void *ud,
                          whistle_session **out);
