@@ -100,52 +100,29 @@ void console_quit(console *k)
 
 int main(int argc, char **argv)
 {
-    whistle_settings flags = {0};
+    static console k; /* large; and the handles must outlive main's frame anyway */
     const char *config = NULL, *stream = NULL;
     static const char *const names[] = {"config", "stream"};
     const char **const values[] = {&config, &stream};
-    const char *bad = NULL;
     /* First: --help and the errors below speak the locale's language too. */
     bool utf8 = uitext_locale_init("whistle-console") == 0;
-    int r = shell_parse(argc, argv, names, values, 2, &flags, &bad);
-    if (r == SHELL_HELP || r == SHELL_VERSION) {
-        if (r == SHELL_HELP)
-            usage(stdout);
-        else
-            printf("whistle-console %s\n", WHISTLE_VERSION);
-        whistle_settings_free(&flags);
-        return 0;
-    }
-    if (r < 0) {
-        if (r == SHELL_ERR_NO_VALUE)
-            fprintf(stderr, _("whistle-console: --%s needs a value\n"), bad);
-        else
-            fprintf(stderr, _("whistle-console: unknown option '%s' (see --help)\n"), bad);
-        whistle_settings_free(&flags);
-        return 2;
-    }
-    if (!utf8) {
-        fprintf(stderr, "%s\n", _("whistle-console: needs a UTF-8 locale (set LANG=zh_CN.UTF-8 or C.UTF-8)"));
-        whistle_settings_free(&flags);
-        return 2;
-    }
-
-    static console k; /* large; and the handles must outlive main's frame anyway */
-    char err[512];
-    r = shell_settings(&flags, config, WHISTLE_SOURCE_DIR "/var/pki", &k.settings, err, sizeof err);
-    if (r == SHELL_ERR_SETTINGS) {
-        fprintf(stderr, "whistle-console: %s\n", err);
-        return 2;
-    }
-    if (r == SHELL_ERR_NO_CERT) {
-        fprintf(stderr, "%s\n",
-                _("whistle-console: no client certificate: use --as NAME (dev PKI) or --cert FILE --key FILE"));
-        return 2;
-    }
-    if (r < 0) {
-        fprintf(stderr, "%s\n", _("whistle-console: needs a terminal"));
-        return 2;
-    }
+    shell_program prog = {
+        .name = "whistle-console",
+        .version = WHISTLE_VERSION,
+        .usage = usage,
+        .names = names,
+        .values = values,
+        .n = 2,
+        .pki_fallback = WHISTLE_SOURCE_DIR "/var/pki",
+        .no_value = _("whistle-console: --%s needs a value\n"),
+        .unknown = _("whistle-console: unknown option '%s' (see --help)\n"),
+        .no_utf8 = _("whistle-console: needs a UTF-8 locale (set LANG=zh_CN.UTF-8 or C.UTF-8)"),
+        .no_cert = _("whistle-console: no client certificate: use --as NAME (dev PKI) or --cert FILE --key FILE"),
+        .no_terminal = _("whistle-console: needs a terminal"),
+    };
+    int r = shell_startup(&prog, argc, argv, utf8, &k.settings);
+    if (r != 0)
+        return r > 0 ? 0 : 2;
     if (stream)
         snprintf(k.stream, sizeof k.stream, "%s", stream);
 
@@ -156,7 +133,7 @@ int main(int argc, char **argv)
     shell_cbs sc = {on_key, on_draw, on_stop};
     if (shell_start(&k.sh, &loop, &so, &sc, &k) < 0) {
         shell_end();
-        fprintf(stderr, "%s\n", _("whistle-console: needs a terminal"));
+        fprintf(stderr, "%s\n", prog.no_terminal);
         return 2;
     }
     ui_init();

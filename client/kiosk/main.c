@@ -107,75 +107,62 @@ void kiosk_quit(kiosk *k)
             uv_close(hs[i], on_closed);
 }
 
-int main(int argc, char **argv)
-{
-    whistle_settings flags = {0};
-    const char *config = NULL, *idle = NULL, *device = NULL;
-    static const char *const names[] = {"config", "idle", "device"};
-    const char **const values[] = {&config, &idle, &device};
-    const char *bad = NULL;
-    bool utf8 = uitext_locale_init("whistle-kiosk") == 0;
-    int r = shell_parse(argc, argv, names, values, 3, &flags, &bad);
-    if (r == SHELL_HELP || r == SHELL_VERSION) {
-        if (r == SHELL_HELP)
-            usage(stdout);
-        else
-            printf("whistle-kiosk %s\n", WHISTLE_VERSION);
-        whistle_settings_free(&flags);
-        return 0;
-    }
-    if (r < 0) {
-        if (r == SHELL_ERR_NO_VALUE)
-            fprintf(stderr, "whistle-kiosk: --%s needs a value\n", bad);
-        else
-            fprintf(stderr, "whistle-kiosk: unknown option '%s' (see --help)\n", bad);
-        whistle_settings_free(&flags);
-        return 2;
-    }
+static const char *idle_arg, *device_arg;
 
-    static kiosk k; /* large; and the handles must outlive main's frame anyway */
-    k.idle_s = IDLE_DEFAULT_S;
-    if (idle) {
+/* --idle and --device (shell_program.check). */
+static int check_options(void *ud)
+{
+    kiosk *k = ud;
+    k->idle_s = IDLE_DEFAULT_S;
+    if (idle_arg) {
         char *end;
-        unsigned long v = strtoul(idle, &end, 10);
-        if (!*idle || *end || v > 86400) {
-            fprintf(stderr, "whistle-kiosk: --idle takes seconds, 0 to 86400 (0: never); not '%s'\n", idle);
-            whistle_settings_free(&flags);
-            return 2;
+        unsigned long v = strtoul(idle_arg, &end, 10);
+        if (!*idle_arg || *end || v > 86400) {
+            fprintf(stderr, "whistle-kiosk: --idle takes seconds, 0 to 86400 (0: never); not '%s'\n", idle_arg);
+            return -1;
         }
-        k.idle_s = (unsigned)v;
+        k->idle_s = (unsigned)v;
     }
-    if (device) {
-        bool ok = *device && strlen(device) <= 64;
-        for (const char *p = device; ok && *p; p++)
+    if (device_arg) {
+        bool ok = *device_arg && strlen(device_arg) <= 64;
+        for (const char *p = device_arg; ok && *p; p++)
             ok = (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f;
         if (!ok) {
             fprintf(stderr, "whistle-kiosk: --device is 1-64 printable ASCII characters without spaces\n");
-            whistle_settings_free(&flags);
-            return 2;
+            return -1;
         }
-        snprintf(k.device, sizeof k.device, "%s", device);
+        snprintf(k->device, sizeof k->device, "%s", device_arg);
     }
-    if (!utf8) {
-        fprintf(stderr, "whistle-kiosk: needs a UTF-8 locale (set LANG=zh_CN.UTF-8 or C.UTF-8)\n");
-        whistle_settings_free(&flags);
-        return 2;
-    }
+    return 0;
+}
 
-    char err[512];
-    r = shell_settings(&flags, config, WHISTLE_SOURCE_DIR "/var/pki", &k.settings, err, sizeof err);
-    if (r == SHELL_ERR_SETTINGS) {
-        fprintf(stderr, "whistle-kiosk: %s\n", err);
-        return 2;
-    }
-    if (r == SHELL_ERR_NO_CERT) {
-        fprintf(stderr, "whistle-kiosk: no client certificate: use --as NAME (dev PKI) or --cert FILE --key FILE\n");
-        return 2;
-    }
-    if (r < 0) {
-        fprintf(stderr, "whistle-kiosk: needs a terminal\n");
-        return 2;
-    }
+int main(int argc, char **argv)
+{
+    static kiosk k; /* large; and the handles must outlive main's frame anyway */
+    const char *config = NULL;
+    static const char *const names[] = {"config", "idle", "device"};
+    const char **const values[] = {&config, &idle_arg, &device_arg};
+    bool utf8 = uitext_locale_init("whistle-kiosk") == 0;
+    /* Details go to stderr for the staff, in English: never to the screen. */
+    shell_program prog = {
+        .name = "whistle-kiosk",
+        .version = WHISTLE_VERSION,
+        .usage = usage,
+        .names = names,
+        .values = values,
+        .n = 3,
+        .check = check_options,
+        .ud = &k,
+        .pki_fallback = WHISTLE_SOURCE_DIR "/var/pki",
+        .no_value = "whistle-kiosk: --%s needs a value\n",
+        .unknown = "whistle-kiosk: unknown option '%s' (see --help)\n",
+        .no_utf8 = "whistle-kiosk: needs a UTF-8 locale (set LANG=zh_CN.UTF-8 or C.UTF-8)",
+        .no_cert = "whistle-kiosk: no client certificate: use --as NAME (dev PKI) or --cert FILE --key FILE",
+        .no_terminal = "whistle-kiosk: needs a terminal",
+    };
+    int r = shell_startup(&prog, argc, argv, utf8, &k.settings);
+    if (r != 0)
+        return r > 0 ? 0 : 2;
 
     uv_loop_t loop;
     uv_loop_init(&loop);
@@ -185,7 +172,7 @@ int main(int argc, char **argv)
     shell_cbs sc = {on_key, on_draw, on_stop};
     if (shell_start(&k.sh, &loop, &so, &sc, &k) < 0) {
         shell_end();
-        fprintf(stderr, "whistle-kiosk: needs a terminal\n");
+        fprintf(stderr, "%s\n", prog.no_terminal);
         return 2;
     }
     draw_init();

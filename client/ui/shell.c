@@ -11,46 +11,49 @@
 
 /* ---------------------------------------------------------------- start-up */
 
-int shell_parse(int argc, char **argv, const char *const *names, const char **const *values, size_t n,
-                whistle_settings *flags, const char **bad)
+enum { PARSE_HELP = 1, PARSE_VERSION, PARSE_NO_VALUE = -1, PARSE_UNKNOWN = -2 };
+
+/* The command line: 0, PARSE_HELP or PARSE_VERSION at the first of them,
+ * or PARSE_NO_VALUE / PARSE_UNKNOWN with *bad (the option's name, the
+ * argument). */
+static int parse(const shell_program *p, int argc, char **argv, whistle_settings *flags, const char **bad)
 {
     static const char *const keys[] = {"as", "host", "port", "cert", "key", "ca", "pki", "timeout"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
-            return SHELL_HELP;
+            return PARSE_HELP;
         if (strcmp(a, "--version") == 0)
-            return SHELL_VERSION;
+            return PARSE_VERSION;
         const char *name = strncmp(a, "--", 2) == 0 ? a + 2 : NULL;
         if (!name) {
             *bad = a;
-            return SHELL_ERR_UNKNOWN;
+            return PARSE_UNKNOWN;
         }
         const char *eq = strchr(name, '=');
         size_t nl = eq ? (size_t)(eq - name) : strlen(name);
         const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[i + 1] : NULL);
         const char *found = NULL;
-        bool own = false; /* one of the program's options, not a connection flag */
+        const char **own = NULL; /* where a value of the program's own goes */
         for (size_t k = 0; !found && k < sizeof keys / sizeof *keys; k++)
             if (strlen(keys[k]) == nl && strncmp(name, keys[k], nl) == 0)
                 found = keys[k];
-        for (size_t k = 0; !found && k < n; k++)
-            if (strlen(names[k]) == nl && strncmp(name, names[k], nl) == 0) {
-                found = names[k];
-                own = true;
+        for (size_t k = 0; !found && k < p->n; k++)
+            if (strlen(p->names[k]) == nl && strncmp(name, p->names[k], nl) == 0) {
+                found = p->names[k];
+                own = p->values[k];
             }
         if (!found) {
             *bad = a;
-            return SHELL_ERR_UNKNOWN;
+            return PARSE_UNKNOWN;
         }
         if (!val) {
             *bad = found;
-            return SHELL_ERR_NO_VALUE;
+            return PARSE_NO_VALUE;
         }
-        for (size_t k = 0; own && k < n; k++)
-            if (found == names[k])
-                *values[k] = val;
-        if (!own)
+        if (own)
+            *own = val;
+        else
             whistle_settings_set(flags, found, val);
         if (!eq)
             i++;
@@ -58,26 +61,59 @@ int shell_parse(int argc, char **argv, const char *const *names, const char **co
     return 0;
 }
 
-int shell_settings(whistle_settings *flags, const char *config, const char *pki_fallback, whistle_resolved *out,
-                   char *err, size_t errlen)
+/* The option "config" of the program, if it has one. */
+static const char *config_of(const shell_program *p)
 {
+    for (size_t k = 0; k < p->n; k++)
+        if (strcmp(p->names[k], "config") == 0)
+            return *p->values[k];
+    return NULL;
+}
+
+int shell_startup(const shell_program *p, int argc, char **argv, bool utf8, whistle_resolved *out)
+{
+    whistle_settings flags = {0};
+    const char *bad = NULL;
+    int r = parse(p, argc, argv, &flags, &bad);
+    if (r == 0 && p->check && p->check(p->ud) < 0)
+        r = -1;
+    else if (r == PARSE_HELP)
+        p->usage(stdout);
+    else if (r == PARSE_VERSION)
+        printf("%s %s\n", p->name, p->version);
+    else if (r == PARSE_NO_VALUE)
+        fprintf(stderr, p->no_value, bad);
+    else if (r == PARSE_UNKNOWN)
+        fprintf(stderr, p->unknown, bad);
+    else if (r == 0 && !utf8) {
+        fprintf(stderr, "%s\n", p->no_utf8);
+        r = -1;
+    }
+    if (r != 0) {
+        whistle_settings_free(&flags);
+        return r > 0 ? 1 : -1;
+    }
+
+    char err[512];
     whistle_settings env = {0}, file = {0};
     whistle_settings_from_env(&env);
-    int r = whistle_settings_from_file(&file, config, err, errlen);
+    r = whistle_settings_from_file(&file, config_of(p), err, sizeof err);
     if (r == 0) {
-        const whistle_settings *layers[WHISTLE_LAYERS] = {flags, &env, &file};
-        r = whistle_settings_resolve(layers, pki_fallback, out, err, errlen);
+        const whistle_settings *layers[WHISTLE_LAYERS] = {&flags, &env, &file};
+        r = whistle_settings_resolve(layers, p->pki_fallback, out, err, sizeof err);
     }
     whistle_settings_free(&env);
     whistle_settings_free(&file);
-    whistle_settings_free(flags);
+    whistle_settings_free(&flags);
     if (r < 0)
-        return SHELL_ERR_SETTINGS;
-    if (!out->opts.cert_file)
-        return SHELL_ERR_NO_CERT;
-    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
-        return SHELL_ERR_NO_TERMINAL;
-    return 0;
+        fprintf(stderr, "%s: %s\n", p->name, err);
+    else if (!out->opts.cert_file)
+        fprintf(stderr, "%s\n", p->no_cert);
+    else if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+        fprintf(stderr, "%s\n", p->no_terminal);
+    else
+        return 0;
+    return -1;
 }
 
 /* ---------------------------------------------------------------- on the loop */

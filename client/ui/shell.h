@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <uv.h>
 #include <wchar.h>
 
@@ -22,34 +23,38 @@
 
 /* ---- start-up */
 
-/* What shell_parse and shell_settings found. */
-enum {
-    SHELL_HELP = 1,               /* --help or -h: print the usage, exit 0 */
-    SHELL_VERSION = 2,            /* --version: exit 0 */
-    SHELL_ERR_NO_VALUE = -1,      /* an option without its value (*bad: its name) */
-    SHELL_ERR_UNKNOWN = -2,       /* not an option of this program (*bad: the argument) */
-    SHELL_ERR_SETTINGS = -3,      /* the settings do not resolve (err says why) */
-    SHELL_ERR_NO_CERT = -4,       /* no client certificate was given */
-    SHELL_ERR_NO_TERMINAL = -5,   /* stdin or stdout is not a terminal */
-};
+/* A program's start-up: what it is called, its own options, its words. */
+typedef struct shell_program {
+    const char *name;        /* "whistle-console": the prefix of its messages */
+    const char *version;
+    void (*usage)(FILE *out);
+    const char *const *names; /* its own options, without the dashes ("config", ...) */
+    const char **const *values; /* where their values go (pointers into argv) */
+    size_t n;
+    /* Checks the values of its own options: 0, or it says what is wrong
+     * on stderr and returns negative. NULL: nothing to check. */
+    int (*check)(void *ud);
+    void *ud;
+    const char *pki_fallback; /* the dev PKI when neither --pki nor ./var/pki */
+    /* Its words, in its language (or English): formats of one line with
+     * its newline, taking the option's name or the argument; then lines
+     * without it. */
+    const char *no_value, *unknown;
+    const char *no_utf8, *no_cert, *no_terminal;
+} shell_program;
 
-/* Reads the command line: the connection flags every client takes (--as,
- * --host, --port, --cert, --key, --ca, --pki, --timeout: into flags) and
- * the program's own options (names[i] without the dashes: its value in
- * *values[i]; the strings point into argv), as "--name value" or
- * "--name=value". Returns 0, SHELL_HELP or SHELL_VERSION at the first of
- * them, or SHELL_ERR_NO_VALUE / SHELL_ERR_UNKNOWN with *bad set. flags is
- * the caller's to free in every case. */
-int shell_parse(int argc, char **argv, const char *const *names, const char **const *values, size_t n,
-                whistle_settings *flags, const char **bad);
-
-/* The connection settings: flags, then the WHISTLE_* environment, then the
- * config file (config; NULL: the default one), then the dev PKI fallback
- * pki_fallback (whistle_settings_resolve). Frees flags. Then checks that a
- * client certificate was given and that stdin and stdout are a terminal.
- * Returns 0, or a SHELL_ERR_* (SHELL_ERR_SETTINGS with err). */
-int shell_settings(whistle_settings *flags, const char *config, const char *pki_fallback, whistle_resolved *out,
-                   char *err, size_t errlen);
+/* Start-up as the screens do it, in this order: the command line (the
+ * connection flags every client takes, --as, --host, --port, --cert,
+ * --key, --ca, --pki, --timeout, and the program's own options, as
+ * "--name value" or "--name=value"); --help (or -h) and --version print
+ * and end it; the program's check; the locale (utf8: whether
+ * uitext_locale_init, called before anything is printed, found UTF-8);
+ * the settings (flags, the WHISTLE_* environment, the config file of the
+ * option "config" if the program has it), a client certificate, and a
+ * terminal on stdin and stdout. Says what is wrong on stderr, in the
+ * program's words. Returns 0 to go on, 1 for a clean end (help, version),
+ * or negative: the program exits with 2. */
+int shell_startup(const shell_program *p, int argc, char **argv, bool utf8, whistle_resolved *out);
 
 /* ---- on the loop */
 
