@@ -2,10 +2,11 @@
  *
  * The session owns one timer (the backoff) and at most one whistle_conn.
  * The first attempt starts inside whistle_session_open, as soon as it can
- * (a screen's directory loads while it draws); when it fails at once, the
- * timer reports it from the loop, so that no callback runs inside a call. It is freed only from a libuv callback (the timer's close,
- * or the connection's on_close), never inside a call the program made, so
- * a program may close it from any of its callbacks. */
+ * (a screen's directory loads while its first screen draws); when it
+ * fails at once, the timer reports it from the loop, so that no callback
+ * runs inside a call. The session is freed only from a libuv callback (the
+ * timer's close, or the connection's on_close), never inside a call the
+ * program made, so a program may close it from any of its callbacks. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,9 +6,9 @@
  * shell calls it back for them.
  *
  * One shell per process (curses has one screen). Everything runs on the
- * loop's thread; callbacks run from the loop. The shell prints nothing:
- * its start-up functions say what went wrong by their return value, and
- * the program says it to people in its own words (and language). */
+ * loop's thread; callbacks run from the loop. The shell has no words of
+ * its own: what start-up prints is in the program's words and language
+ * (shell_program), so each program's catalogue keeps its texts. */
 #ifndef WHISTLE_SHELL_H
 #define WHISTLE_SHELL_H
 
