@@ -1,11 +1,12 @@
 /* console.h: whistle-console, the street command center's live screen.
  *
- * One thread, one libuv loop: libwhistle's async connection (pushes,
- * responses), the keyboard (a uv_poll on stdin, read with ncurses'
- * get_wch), SIGWINCH, and timers (the countdowns tick every second; a ping
- * every few seconds measures the server's clock; statistics refresh).
- * Nothing ever blocks, so the screen keeps counting down while a call is in
- * flight, and the connection comes back by itself.
+ * One thread, one libuv loop: libwhistle's session (whistle/session.h: the
+ * connection that comes back by itself, the stream followed from its
+ * cursor), the shell (client/ui/shell.h: the terminal, the keyboard,
+ * SIGWINCH, the stop signals, the deferred draw), and timers (the
+ * countdowns tick every second; a ping every few seconds measures the
+ * server's clock; statistics refresh). Nothing ever blocks, so the screen
+ * keeps counting down while a call is in flight.
  *
  * Files: main.c (options, the loop), net.c (connection, loading, pushes,
  * acknowledgements, calls), model.c (cases, orders, alerts), ui.c
@@ -21,11 +22,12 @@
 
 #include "whistle/async.h"
 #include "whistle/names.h"
+#include "whistle/session.h"
 #include "whistle/settings.h"
 
+#include "shell.h"
 #include "uitext.h" /* _(), N_(), display width */
 
-enum conn_state { NET_OFFLINE, NET_CONNECTING, NET_LOADING, NET_LIVE };
 enum view { VIEW_CASES, VIEW_STATS };
 
 typedef struct named {
@@ -63,20 +65,14 @@ typedef struct prompt {
 typedef struct console {
     uv_loop_t *loop;
     whistle_resolved settings;
-    /* connection */
-    whistle_conn *conn;
-    enum conn_state net;
+    /* connection (its state, the stream's seqs: the session's) */
+    whistle_session *session; /* NULL once leaving */
     char net_err[300];
-    unsigned backoff_ms;
     int loads;           /* list calls still to answer before going live */
     char stream[160];    /* the stream followed (HelloResult.streams[0], or --stream) */
     char who[80];        /* principal, for the header */
     char scope[32];
     Whistle__V1__Role role;
-    uint64_t received;   /* highest seq applied */
-    uint64_t acked;      /* last seq acknowledged */
-    uint64_t live_from;  /* the stream's newest seq when the subscription began */
-    uint64_t reconnects;
     /* the server's clock: server = local + offset */
     int64_t offset_ms;
     /* data */
@@ -108,18 +104,13 @@ typedef struct console {
     char status[300];
     int64_t status_until;
     bool help;
-    bool quit;           /* leaving: no reconnect */
     bool fatal;          /* leaving because it cannot work: net_err says why */
-    bool closing;        /* the handles are being closed */
-    bool draw_pending;
     /* handles */
-    uv_timer_t tick, ping, reconnect, stats, draw;
-    uv_poll_t in;
-    uv_signal_t winch, sigint, sigterm, sighup;
+    shell sh;
+    uv_timer_t tick, ping, stats;
 } console;
 
 /* main.c */
-int64_t console_local_ms(void);
 int64_t console_now(const console *k); /* the server's clock, as measured */
 void console_status(console *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void console_redraw(console *k);
@@ -129,7 +120,10 @@ void console_quit(console *k);
 
 /* net.c */
 void net_start(console *k);
+/* Acknowledges what was handled and closes the session. */
 void net_stop(console *k);
+/* The session's state (OFFLINE once leaving). */
+whistle_session_state net_state(const console *k);
 void net_ping(console *k);
 void net_refresh_stats(console *k);
 void net_ack(console *k);

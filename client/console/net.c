@@ -1,6 +1,6 @@
-/* net.c: the console's connection: connect (and reconnect with a backoff),
- * load the street's open cases and orders, follow the stream from its
- * acknowledged cursor, turn pushes into the model and alerts, acknowledge
+/* net.c: the console's connection: a libwhistle session (it reconnects
+ * with a backoff by itself); on each connection, load the street's open
+ * cases and orders, then follow the stream from its acknowledged cursor, turn pushes into the model and alerts, acknowledge
  * what has been handled, measure the server's clock, fetch statistics, and
  * make the calls the keys ask for.
  *
@@ -23,9 +23,6 @@
 #define CALL(x) WHISTLE__V1__REQUEST__CALL_##x
 #define ES(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
 #define MAX_PAGES 10
-#define BACKOFF_MAX_MS 5000
-
-static void schedule_reconnect(console *k);
 
 /* ------------------------------------------------------------ loading */
 
@@ -39,24 +36,16 @@ typedef struct load {
 } load;
 
 static void load_send(console *k, int what, int state, int page, const char *cursor, uint64_t after);
-static void on_subscribed(whistle_conn *c, int status, Whistle__V1__Response *resp, void *ud);
 
-static void subscribe(console *k)
-{
-    Whistle__V1__Subscribe s = WHISTLE__V1__SUBSCRIBE__INIT;
-    s.stream = k->stream;
-    s.from_cursor = 1; /* what was not acknowledged comes again */
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = CALL(SUBSCRIBE);
-    req.subscribe = &s;
-    if (whistle_conn_send(k->conn, &req, on_subscribed, k) < 0)
-        whistle_conn_close(k->conn);
-}
+whistle_session_state net_state(const console *k) { return whistle_session_state_of(k->session); }
 
+/* Everything loaded: the pushes now have what they apply to. What was
+ * not acknowledged comes again (the session subscribes from the cursor);
+ * a failure drops the connection, and the next one loads again. */
 static void load_done(console *k)
 {
     if (--k->loads == 0)
-        subscribe(k);
+        whistle_session_subscribe(k->session, k->stream);
 }
 
 static void on_load(whistle_conn *c, int status, Whistle__V1__Response *resp, void *ud)
@@ -158,9 +147,9 @@ static void load_send(console *k, int what, int state, int page, const char *cur
         req.list_orders = &lo;
         break;
     }
-    if (whistle_conn_send(k->conn, &req, on_load, l) < 0) {
+    if (whistle_conn_send(whistle_session_conn(k->session), &req, on_load, l) < 0) {
         free(l);
-        whistle_conn_close(k->conn);
+        whistle_session_drop(k->session);
     }
 }
 
@@ -229,17 +218,16 @@ static const char *miss_words(const char *kind)
     return kind ? kind : "";
 }
 
-static void on_push(whistle_conn *c, Whistle__V1__Push *p, void *ud)
+static void on_push(whistle_session *s, Whistle__V1__Push *p, void *ud)
 {
     console *k = ud;
-    (void)c;
     if (p->event)
         model_put_event(k, p->event);
     if (p->order)
         model_put_order(k, p->order);
     /* A live push carries the server's time of commit: the clock estimate
      * never falls behind it. */
-    if (p->seq > k->live_from && p->at_ms > console_now(k))
+    if (p->seq > whistle_session_live_from(s) && p->at_ms > console_now(k))
         k->offset_ms += p->at_ms - console_now(k);
     const Whistle__V1__Event *e = p->event;
     const Whistle__V1__Order *o = p->order;
@@ -273,8 +261,6 @@ static void on_push(whistle_conn *c, Whistle__V1__Push *p, void *ud)
     } else if (strcmp(a, "report") == 0 && e) {
         model_alert(k, 0, p->at_ms, _("new case %s: %s"), t, cat_name(k, e->category));
     }
-    if (p->seq > k->received)
-        k->received = p->seq;
     k->stats_dirty = true;
     whistle_push_free(p);
     net_ack(k);
@@ -283,52 +269,29 @@ static void on_push(whistle_conn *c, Whistle__V1__Push *p, void *ud)
 
 void net_ack(console *k)
 {
-    if (!k->conn || k->net != NET_LIVE)
+    if (net_state(k) != WHISTLE_SESSION_LIVE)
         return;
-    uint64_t lim = model_ack_limit(k);
-    uint64_t to = k->received < lim ? k->received : lim;
-    if (to > k->acked && whistle_conn_push_ack(k->conn, k->stream, to) == 0)
-        k->acked = to;
+    uint64_t lim = model_ack_limit(k), received = whistle_session_received(k->session);
+    whistle_session_ack(k->session, received < lim ? received : lim);
 }
 
-static void on_subscribed(whistle_conn *c, int status, Whistle__V1__Response *resp, void *ud)
+/* ------------------------------------------------------------ the connection */
+
+static void on_live(whistle_session *s, void *ud)
 {
     console *k = ud;
-    if (status < 0 || !resp)
-        return;
-    int code = whistle_response_code(resp);
-    if (code != WHISTLE__V1__STATUS__CODE__OK || !resp->subscribe) {
-        snprintf(k->net_err, sizeof k->net_err, "subscribe %s: %s: %s", k->stream, whistle_code_name(code),
-                 whistle_response_message(resp));
-        whistle_response_free(resp);
-        whistle_conn_close(c);
-        return;
-    }
-    k->live_from = resp->subscribe->last_seq;
-    k->acked = resp->subscribe->cursor;
-    if (k->received < resp->subscribe->replay_after)
-        k->received = resp->subscribe->replay_after;
-    whistle_response_free(resp);
-    k->net = NET_LIVE;
     k->net_err[0] = 0;
-    k->backoff_ms = 0;
-    if (k->reconnects)
+    if (whistle_session_reconnects(s))
         console_status(k, _("connected again; resumed %s from its cursor"), k->stream);
     net_ping(k);
     net_refresh_stats(k);
     console_redraw(k);
 }
 
-/* ------------------------------------------------------------ the connection */
-
-static void on_connect(whistle_conn *c, int status, void *ud)
+static void on_ready(whistle_session *s, const Whistle__V1__HelloResult *h, void *ud)
 {
     console *k = ud;
-    if (status < 0) {
-        snprintf(k->net_err, sizeof k->net_err, "%s", whistle_conn_error(c));
-        return; /* on_close follows */
-    }
-    const Whistle__V1__HelloResult *h = whistle_conn_hello(c);
+    (void)s;
     if (h && h->principal) {
         snprintf(k->who, sizeof k->who, "%s", h->principal->name);
         snprintf(k->scope, sizeof k->scope, "%s", h->principal->scope);
@@ -354,72 +317,38 @@ static void on_connect(whistle_conn *c, int status, void *ud)
             return;
         }
     }
-    k->net = NET_LOADING;
     load_all(k);
     console_redraw(k);
 }
 
-static void on_close(whistle_conn *c, int status, void *ud)
+static void on_down(whistle_session *s, int status, const char *why, void *ud)
 {
     console *k = ud;
-    if (status < 0 && *whistle_conn_error(c))
-        snprintf(k->net_err, sizeof k->net_err, "%s", whistle_conn_error(c));
+    (void)s;
+    if (status < 0 && *why)
+        snprintf(k->net_err, sizeof k->net_err, "%s", why);
     else if (!*k->net_err)
         snprintf(k->net_err, sizeof k->net_err, "%s", _("the connection closed"));
-    k->conn = NULL;
-    k->net = NET_OFFLINE;
-    if (!k->quit)
-        schedule_reconnect(k);
     console_redraw(k);
-}
-
-static void connect_now(console *k)
-{
-    char err[300];
-    whistle_conn_cbs cbs = {on_connect, on_push, on_close};
-    k->settings.opts.client_name = "whistle-console/" WHISTLE_VERSION;
-    if (k->net_err[0] && k->net == NET_OFFLINE)
-        k->reconnects++;
-    int r = whistle_conn_open(k->loop, &k->settings.opts, &cbs, k, &k->conn, err, sizeof err);
-    if (r < 0) {
-        snprintf(k->net_err, sizeof k->net_err, "%s", err);
-        k->conn = NULL;
-        schedule_reconnect(k);
-        return;
-    }
-    k->net = NET_CONNECTING;
-}
-
-static void on_reconnect_timer(uv_timer_t *t)
-{
-    console *k = t->data;
-    if (!k->quit && !k->conn)
-        connect_now(k);
-    console_redraw(k);
-}
-
-static void schedule_reconnect(console *k)
-{
-    k->backoff_ms = k->backoff_ms ? k->backoff_ms * 2 : 500;
-    if (k->backoff_ms > BACKOFF_MAX_MS)
-        k->backoff_ms = BACKOFF_MAX_MS;
-    uv_timer_start(&k->reconnect, on_reconnect_timer, k->backoff_ms, 0);
 }
 
 void net_start(console *k)
 {
-    k->reconnect.data = k;
-    connect_now(k);
+    whistle_session_cbs cbs = {on_ready, on_live, on_push, on_down};
+    k->settings.opts.client_name = "whistle-console/" WHISTLE_VERSION;
+    int r = whistle_session_open(k->loop, &k->settings.opts, &cbs, k, &k->session);
+    if (r < 0) {
+        snprintf(k->net_err, sizeof k->net_err, "%s", whistle_strerror(r));
+        k->fatal = true;
+        console_quit(k);
+    }
 }
 
 void net_stop(console *k)
 {
-    k->quit = true;
-    uv_timer_stop(&k->reconnect);
-    if (k->conn) {
-        net_ack(k);
-        whistle_conn_close(k->conn);
-    }
+    net_ack(k);
+    whistle_session_close(k->session);
+    k->session = NULL;
 }
 
 /* ------------------------------------------------------------ clock, statistics */
@@ -431,7 +360,7 @@ static void on_pong(whistle_conn *c, int status, Whistle__V1__Response *resp, vo
     if (status < 0 || !resp)
         return;
     if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_PING) {
-        int64_t now = console_local_ms(), sent = resp->ping->sent_ms;
+        int64_t now = shell_clock_ms(), sent = resp->ping->sent_ms;
         k->offset_ms = resp->ping->server_ms - (sent + (now - sent) / 2);
     }
     whistle_response_free(resp);
@@ -439,14 +368,15 @@ static void on_pong(whistle_conn *c, int status, Whistle__V1__Response *resp, vo
 
 void net_ping(console *k)
 {
-    if (!k->conn || k->net < NET_LOADING)
+    whistle_conn *c = whistle_session_conn(k->session);
+    if (!c)
         return;
     Whistle__V1__Ping p = WHISTLE__V1__PING__INIT;
-    p.sent_ms = console_local_ms();
+    p.sent_ms = shell_clock_ms();
     Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
     req.call_case = CALL(PING);
     req.ping = &p;
-    whistle_conn_send(k->conn, &req, on_pong, k);
+    whistle_conn_send(c, &req, on_pong, k);
 }
 
 static void on_stats(whistle_conn *c, int status, Whistle__V1__Response *resp, void *ud)
@@ -468,7 +398,7 @@ static void on_stats(whistle_conn *c, int status, Whistle__V1__Response *resp, v
 
 void net_refresh_stats(console *k)
 {
-    if (!k->conn || k->net != NET_LIVE)
+    if (net_state(k) != WHISTLE_SESSION_LIVE)
         return;
     if (k->role != WHISTLE__V1__ROLE__ROLE_OPERATOR && k->role != WHISTLE__V1__ROLE__ROLE_ADMIN)
         return;
@@ -494,7 +424,7 @@ void net_refresh_stats(console *k)
         Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
         req.call_case = CALL(GET_STATS);
         req.get_stats = &g;
-        whistle_conn_send(k->conn, &req, on_stats, (void *)((uintptr_t)k | (uintptr_t)places));
+        whistle_conn_send(whistle_session_conn(k->session), &req, on_stats, (void *)((uintptr_t)k | (uintptr_t)places));
     }
 }
 
@@ -543,7 +473,8 @@ static void act_send(console *k, Whistle__V1__Request *req, const char *fmt, con
         abort();
     a->k = k;
     snprintf(a->what, sizeof a->what, fmt, arg);
-    if (!k->conn || k->net < NET_LOADING) {
+    whistle_conn *c = whistle_session_conn(k->session);
+    if (!c) {
         console_status(k, _("%s: not connected; nothing was sent"), a->what);
         free(a);
         return;
@@ -553,8 +484,8 @@ static void act_send(console *k, Whistle__V1__Request *req, const char *fmt, con
     char key[33];
     if (whistle_idempotency_key(key, sizeof key) == 0)
         req->idempotency_key = key;
-    if (whistle_conn_send(k->conn, req, on_act, a) < 0) {
-        console_status(k, _("%s: not sent: %s"), a->what, whistle_conn_error(k->conn));
+    if (whistle_conn_send(c, req, on_act, a) < 0) {
+        console_status(k, _("%s: not sent: %s"), a->what, whistle_conn_error(c));
         free(a);
         return;
     }

@@ -166,16 +166,16 @@ static void draw_header(console *k, int w)
     int x = put(0, 0, buf, w, 0, head | A_BOLD);
     const char *net;
     attr_t na;
-    switch (k->net) {
-    case NET_LIVE:
+    switch (net_state(k)) {
+    case WHISTLE_SESSION_LIVE:
         net = _("● live");
         na = head;
         break;
-    case NET_LOADING:
+    case WHISTLE_SESSION_LOADING:
         net = _("◌ loading");
         na = head;
         break;
-    case NET_CONNECTING:
+    case WHISTLE_SESSION_CONNECTING:
         net = _("◌ connecting");
         na = COLOR_PAIR(C_SOS) | A_BOLD;
         break;
@@ -284,7 +284,7 @@ static void draw_feed(console *k, int y0, int x, int w, int h)
         size_t r = k->top + (size_t)i;
         if (r >= k->n_rows) {
             if (r == 0 && i == 0)
-                put(y0 + 1, x, k->net == NET_LIVE ? _("no open case") : "", w, w, A_DIM);
+                put(y0 + 1, x, net_state(k) == WHISTLE_SESSION_LIVE ? _("no open case") : "", w, w, A_DIM);
             continue;
         }
         const row *rw = &k->rows[r];
@@ -571,13 +571,13 @@ void ui_draw(console *k)
         curs_set(1);
     } else {
         curs_set(0);
-        if (k->net == NET_OFFLINE && *k->net_err)
+        if (net_state(k) == WHISTLE_SESSION_OFFLINE && *k->net_err)
             snprintf(buf, sizeof buf, _("offline: %s (retrying)"), k->net_err);
-        else if (console_local_ms() < k->status_until)
+        else if (shell_clock_ms() < k->status_until)
             snprintf(buf, sizeof buf, "%s", k->status);
         else
             buf[0] = 0;
-        put(h - 2, 0, buf, w, w, k->net == NET_OFFLINE ? COLOR_PAIR(C_LATE) : A_NORMAL);
+        put(h - 2, 0, buf, w, w, net_state(k) == WHISTLE_SESSION_OFFLINE ? COLOR_PAIR(C_LATE) : A_NORMAL);
     }
     put(h - 1, 0,
         w >= 100 ? _(" f file  r reject  a assign  w whistle  c close  v verify  x/X extension  p park  Tab stats  ? q")

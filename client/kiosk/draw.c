@@ -307,7 +307,7 @@ static void draw_message(kiosk *k, const char *hint)
     if (*k->message) {
         snprintf(b, sizeof b, "⚠ %s", k->message);
         put(y, 2, b, COLS - 4, 0, COLOR_PAIR(C_WARN) | A_BOLD);
-    } else if (k->net != NET_LIVE && (k->ever_live || k->net == NET_OFFLINE)) {
+    } else if (net_state(k) != WHISTLE_SESSION_LIVE && (k->ever_live || net_state(k) == WHISTLE_SESSION_OFFLINE)) {
         snprintf(b, sizeof b, "⚠ %s", _("The service is temporarily unavailable, please ask the staff."));
         put(y, 2, b, COLS - 4, 0, COLOR_PAIR(C_SOS) | A_BOLD);
     } else if (COLS < 80 || LINES < 24) {
@@ -755,7 +755,7 @@ static void result_page(kiosk *k, tpage *p)
         int w = uitext_width(labels[i]) + 2;
         hang = w > hang ? w : hang;
     }
-    int64_t now = kiosk_ms();
+    int64_t now = shell_clock_ms();
     page_para(p, A_NORMAL, 0, labels[0], hang, cat_name(k, e->category));
     node_path(k, e->node, b, sizeof b);
     page_para(p, A_NORMAL, 0, labels[1], hang, b);
@@ -867,7 +867,7 @@ static void draw_emergency(kiosk *k)
     attr_t sos = COLOR_PAIR(C_SOS) | A_BOLD;
     char b[300], t[80];
     if (k->screen == S_EMERG_CONFIRM) {
-        long left = (long)((k->emerg_deadline - kiosk_ms() + 999) / 1000);
+        long left = (long)((k->emerg_deadline - shell_clock_ms() + 999) / 1000);
         if (left < 0)
             left = 0;
         snprintf(b, sizeof b, ngettext("Any other key cancels. It cancels by itself in %ld second.",

@@ -495,7 +495,7 @@ static void emergency_key(kiosk *k)
         return; /* pressed again: the confirmation or the call goes on */
     k->emerg_return = k->screen;
     k->screen = S_EMERG_CONFIRM;
-    k->emerg_deadline = kiosk_ms() + 10000;
+    k->emerg_deadline = shell_clock_ms() + 10000;
     k->confirm_timer.data = k;
     uv_timer_start(&k->confirm_timer, on_confirm_timer, 10000, 0);
 }

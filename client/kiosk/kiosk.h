@@ -1,13 +1,14 @@
 /* kiosk.h: whistle-kiosk, the resident's screen at the community service
  * hall (社区自助终端).
  *
- * One thread, one libuv loop, as whistle-console: libwhistle's async
- * connection, the keyboard (a uv_poll on stdin, read with ncurses' get_wch),
- * SIGWINCH, and timers (the idle clock, the emergency confirmation's 10 s,
- * a one-second tick for the clock on screen, a call's own time limit).
- * Nothing ever blocks, so the emergency key and the idle clock work while
- * a call is in flight or the service is down, and the connection comes
- * back by itself.
+ * One thread, one libuv loop, as whistle-console: libwhistle's session
+ * (whistle/session.h: the connection that comes back by itself; a kiosk
+ * follows no stream), the shell (client/ui/shell.h: the terminal, the
+ * keyboard, SIGWINCH, the stop signals, the deferred draw), and timers (the
+ * idle clock, the emergency confirmation's 10 s, a one-second tick for the
+ * clock on screen, a call's own time limit). Nothing ever blocks, so the
+ * emergency key and the idle clock work while a call is in flight or the
+ * service is down.
  *
  * Files: main.c (options, the loop, timers), net.c (connection, loading
  * the directory, the calls), flow.c (screens and keys: what each key does
@@ -31,11 +32,11 @@
 
 #include "whistle/async.h"
 #include "whistle/names.h"
+#include "whistle/session.h"
 #include "whistle/settings.h"
 
+#include "shell.h"
 #include "uitext.h" /* _(), N_(), display width */
-
-enum net_state { NET_OFFLINE, NET_CONNECTING, NET_LOADING, NET_LIVE };
 
 enum kscreen {
     S_HOME,
@@ -97,10 +98,9 @@ typedef struct kiosk {
     whistle_resolved settings;
     unsigned idle_s;          /* 0: never */
     char device[80];          /* EmergencyCall.device: --device, else the principal's name */
-    /* connection */
-    whistle_conn *conn;
-    enum net_state net;
-    unsigned backoff_ms;
+    /* connection (its state: the session's) */
+    whistle_session *session; /* NULL once leaving */
+    bool hello;               /* this connection said Hello (for the log's words) */
     bool ever_live;
     char who[80];
     char scope[32];           /* the kiosk's place (a community) */
@@ -134,15 +134,13 @@ typedef struct kiosk {
     uint64_t emerg_id;
     char emerg_ticket[24];
     /* lifecycle */
-    bool quit, fatal, closing, draw_pending;
+    bool fatal;
     char fatal_err[400];
-    uv_timer_t tick, idle, reconnect, call_timer, emerg_timer, confirm_timer, draw;
-    uv_poll_t in;
-    uv_signal_t winch, sigint, sigterm, sighup;
+    shell sh;
+    uv_timer_t tick, idle, call_timer, emerg_timer, confirm_timer;
 } kiosk;
 
 /* main.c */
-int64_t kiosk_ms(void);
 void kiosk_redraw(kiosk *k);
 void kiosk_quit(kiosk *k);
 /* Restarts the idle clock (every key, every answer). */
@@ -152,8 +150,11 @@ void kiosk_call_timer(kiosk *k, bool on);
 
 /* net.c */
 void net_start(kiosk *k);
+/* Closes the session: the calls in flight get no answer. */
 void net_stop(kiosk *k);
 bool net_live(const kiosk *k);
+/* The session's state (OFFLINE once leaving). */
+whistle_session_state net_state(const kiosk *k);
 /* Reloads the directory when it is older than a while (called at home). */
 void net_maybe_reload(kiosk *k);
 /* The calls: the answer comes to flow_answer. Each returns 0 if sent,

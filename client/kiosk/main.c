@@ -1,12 +1,8 @@
 /* main.c: whistle-kiosk's options and its loop (kiosk.h says how the parts
  * fit). */
-#include <curses.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "kiosk.h"
 
@@ -56,28 +52,18 @@ static void usage(FILE *out)
           out);
 }
 
-int64_t kiosk_ms(void)
+void kiosk_redraw(kiosk *k) { shell_redraw(&k->sh); }
+
+static void on_draw(void *ud) { draw_screen(ud); }
+
+static void on_key(void *ud, wint_t ch, bool is_key)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    kiosk *k = ud;
+    kiosk_touch(k);
+    flow_key(k, ch, is_key);
 }
 
-static void on_draw(uv_timer_t *t)
-{
-    kiosk *k = t->data;
-    k->draw_pending = false;
-    if (!k->quit)
-        draw_screen(k);
-}
-
-void kiosk_redraw(kiosk *k)
-{
-    if (k->quit || k->draw_pending)
-        return;
-    k->draw_pending = true;
-    uv_timer_start(&k->draw, on_draw, DRAW_MS, 0);
-}
+static void on_stop(void *ud) { kiosk_quit(ud); }
 
 static void on_idle(uv_timer_t *t)
 {
@@ -106,206 +92,104 @@ void kiosk_call_timer(kiosk *k, bool on)
 
 static void on_tick(uv_timer_t *t) { kiosk_redraw(t->data); /* the clock, the countdown */ }
 
-static void on_input(uv_poll_t *h, int status, int events)
-{
-    kiosk *k = h->data;
-    (void)events;
-    if (status < 0) {
-        kiosk_quit(k);
-        return;
-    }
-    wint_t ch;
-    int r, n = 0;
-    while (!k->quit && (r = get_wch(&ch)) != ERR && n++ < 256) {
-        kiosk_touch(k);
-        flow_key(k, ch, r == KEY_CODE_YES);
-    }
-    kiosk_redraw(k);
-}
-
-static void on_winch(uv_signal_t *s, int sig)
-{
-    kiosk *k = s->data;
-    (void)sig;
-    struct winsize ws;
-    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
-        resizeterm(ws.ws_row, ws.ws_col);
-    clear();
-    kiosk_redraw(k);
-}
-
-static void on_stop_signal(uv_signal_t *s, int sig)
-{
-    (void)sig;
-    kiosk_quit(s->data);
-}
-
 static void on_closed(uv_handle_t *h) { (void)h; }
 
 void kiosk_quit(kiosk *k)
 {
-    if (k->closing)
+    if (shell_closing(&k->sh))
         return;
-    k->closing = true;
     net_stop(k);
-    uv_handle_t *hs[] = {(uv_handle_t *)&k->tick,       (uv_handle_t *)&k->idle,   (uv_handle_t *)&k->reconnect,
-                         (uv_handle_t *)&k->call_timer, (uv_handle_t *)&k->emerg_timer,
-                         (uv_handle_t *)&k->confirm_timer, (uv_handle_t *)&k->draw, (uv_handle_t *)&k->in,
-                         (uv_handle_t *)&k->winch,      (uv_handle_t *)&k->sigint, (uv_handle_t *)&k->sigterm,
-                         (uv_handle_t *)&k->sighup};
+    shell_close(&k->sh);
+    uv_handle_t *hs[] = {(uv_handle_t *)&k->tick, (uv_handle_t *)&k->idle, (uv_handle_t *)&k->call_timer,
+                         (uv_handle_t *)&k->emerg_timer, (uv_handle_t *)&k->confirm_timer};
     for (size_t i = 0; i < sizeof hs / sizeof *hs; i++)
         if (!uv_is_closing(hs[i]))
             uv_close(hs[i], on_closed);
 }
 
-int main(int argc, char **argv)
-{
-    static const char *const keys[] = {"as", "host", "port", "cert", "key", "ca", "pki", "timeout"};
-    whistle_settings flags = {0};
-    const char *config = NULL, *idle = NULL, *device = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            whistle_settings_free(&flags);
-            return 0;
-        }
-        if (strcmp(a, "--version") == 0) {
-            printf("whistle-kiosk %s\n", WHISTLE_VERSION);
-            whistle_settings_free(&flags);
-            return 0;
-        }
-        const char *name = strncmp(a, "--", 2) == 0 ? a + 2 : NULL;
-        const char *eq = name ? strchr(name, '=') : NULL;
-        size_t nl = name ? (eq ? (size_t)(eq - name) : strlen(name)) : 0;
-        const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[i + 1] : NULL);
-        bool known = false;
-        for (size_t j = 0; name && j < sizeof keys / sizeof *keys; j++)
-            if (strlen(keys[j]) == nl && strncmp(name, keys[j], nl) == 0) {
-                known = true;
-                if (!val) {
-                    fprintf(stderr, "whistle-kiosk: --%s needs a value\n", keys[j]);
-                    whistle_settings_free(&flags);
-                    return 2;
-                }
-                whistle_settings_set(&flags, keys[j], val);
-            }
-        const char **mine[] = {&config, &idle, &device};
-        const char *const names[] = {"config", "idle", "device"};
-        for (size_t j = 0; !known && name && j < 3; j++)
-            if (strlen(names[j]) == nl && strncmp(name, names[j], nl) == 0) {
-                if (!val) {
-                    fprintf(stderr, "whistle-kiosk: --%s needs a value\n", names[j]);
-                    whistle_settings_free(&flags);
-                    return 2;
-                }
-                *mine[j] = val;
-                known = true;
-            }
-        if (!known) {
-            fprintf(stderr, "whistle-kiosk: unknown option '%s' (see --help)\n", a);
-            whistle_settings_free(&flags);
-            return 2;
-        }
-        if (!eq)
-            i++;
-    }
+static const char *idle_arg, *device_arg;
 
-    static kiosk k; /* large; and the handles must outlive main's frame anyway */
-    k.idle_s = IDLE_DEFAULT_S;
-    if (idle) {
+/* --idle and --device (shell_program.check). */
+static int check_options(void *ud)
+{
+    kiosk *k = ud;
+    k->idle_s = IDLE_DEFAULT_S;
+    if (idle_arg) {
         char *end;
-        unsigned long v = strtoul(idle, &end, 10);
-        if (!*idle || *end || v > 86400) {
-            fprintf(stderr, "whistle-kiosk: --idle takes seconds, 0 to 86400 (0: never); not '%s'\n", idle);
-            whistle_settings_free(&flags);
-            return 2;
+        unsigned long v = strtoul(idle_arg, &end, 10);
+        if (!*idle_arg || *end || v > 86400) {
+            fprintf(stderr, "whistle-kiosk: --idle takes seconds, 0 to 86400 (0: never); not '%s'\n", idle_arg);
+            return -1;
         }
-        k.idle_s = (unsigned)v;
+        k->idle_s = (unsigned)v;
     }
-    if (device) {
-        bool ok = *device && strlen(device) <= 64;
-        for (const char *p = device; ok && *p; p++)
+    if (device_arg) {
+        bool ok = *device_arg && strlen(device_arg) <= 64;
+        for (const char *p = device_arg; ok && *p; p++)
             ok = (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f;
         if (!ok) {
             fprintf(stderr, "whistle-kiosk: --device is 1-64 printable ASCII characters without spaces\n");
-            whistle_settings_free(&flags);
-            return 2;
+            return -1;
         }
-        snprintf(k.device, sizeof k.device, "%s", device);
+        snprintf(k->device, sizeof k->device, "%s", device_arg);
     }
-    if (uitext_locale_init("whistle-kiosk") < 0) {
-        fprintf(stderr, "whistle-kiosk: needs a UTF-8 locale (set LANG=zh_CN.UTF-8 or C.UTF-8)\n");
-        whistle_settings_free(&flags);
-        return 2;
-    }
+    return 0;
+}
 
-    char err[512];
-    whistle_settings env = {0}, file = {0};
-    whistle_settings_from_env(&env);
-    int r = whistle_settings_from_file(&file, config, err, sizeof err);
-    if (r == 0) {
-        const whistle_settings *layers[WHISTLE_LAYERS] = {&flags, &env, &file};
-        r = whistle_settings_resolve(layers, WHISTLE_SOURCE_DIR "/var/pki", &k.settings, err, sizeof err);
-    }
-    whistle_settings_free(&env);
-    whistle_settings_free(&file);
-    whistle_settings_free(&flags);
-    if (r < 0) {
-        fprintf(stderr, "whistle-kiosk: %s\n", err);
-        return 2;
-    }
-    if (!k.settings.opts.cert_file) {
-        fprintf(stderr, "whistle-kiosk: no client certificate: use --as NAME (dev PKI) or --cert FILE --key FILE\n");
-        return 2;
-    }
-    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-        fprintf(stderr, "whistle-kiosk: needs a terminal\n");
-        return 2;
-    }
+int main(int argc, char **argv)
+{
+    static kiosk k; /* large; and the handles must outlive main's frame anyway */
+    const char *config = NULL;
+    static const char *const names[] = {"config", "idle", "device"};
+    const char **const values[] = {&config, &idle_arg, &device_arg};
+    bool utf8 = uitext_locale_init("whistle-kiosk") == 0;
+    /* Details go to stderr for the staff, in English: never to the screen. */
+    shell_program prog = {
+        .name = "whistle-kiosk",
+        .version = WHISTLE_VERSION,
+        .usage = usage,
+        .names = names,
+        .values = values,
+        .n = 3,
+        .check = check_options,
+        .ud = &k,
+        .pki_fallback = WHISTLE_SOURCE_DIR "/var/pki",
+        .no_value = "whistle-kiosk: --%s needs a value\n",
+        .unknown = "whistle-kiosk: unknown option '%s' (see --help)\n",
+        .no_utf8 = "whistle-kiosk: needs a UTF-8 locale (set LANG=zh_CN.UTF-8 or C.UTF-8)",
+        .no_cert = "whistle-kiosk: no client certificate: use --as NAME (dev PKI) or --cert FILE --key FILE",
+        .no_terminal = "whistle-kiosk: needs a terminal",
+    };
+    int r = shell_startup(&prog, argc, argv, utf8, &k.settings);
+    if (r != 0)
+        return r > 0 ? 0 : 2;
 
     uv_loop_t loop;
     uv_loop_init(&loop);
     k.loop = &loop;
-    /* Our SIGWINCH handler first, so that ncurses installs none of its own. */
-    uv_signal_init(&loop, &k.winch);
-    k.winch.data = &k;
-    uv_signal_start(&k.winch, on_winch, SIGWINCH);
-    uv_signal_init(&loop, &k.sigint);
-    uv_signal_init(&loop, &k.sigterm);
-    uv_signal_init(&loop, &k.sighup);
-    k.sigint.data = k.sigterm.data = k.sighup.data = &k;
-    uv_signal_start(&k.sigint, on_stop_signal, SIGINT);
-    uv_signal_start(&k.sigterm, on_stop_signal, SIGTERM);
-    uv_signal_start(&k.sighup, on_stop_signal, SIGHUP);
-    signal(SIGPIPE, SIG_IGN);
-
-    initscr();
-    raw(); /* Ctrl-C and Ctrl-Z are keys here: a resident cannot stop the kiosk */
-    noecho();
-    nonl();
-    keypad(stdscr, TRUE);
-    nodelay(stdscr, TRUE);
-    set_escdelay(25);
-    curs_set(0);
+    /* raw: Ctrl-C and Ctrl-Z are keys here: a resident cannot stop the kiosk */
+    shell_opts so = {.raw = true, .draw_ms = DRAW_MS};
+    shell_cbs sc = {on_key, on_draw, on_stop};
+    if (shell_start(&k.sh, &loop, &so, &sc, &k) < 0) {
+        shell_end();
+        fprintf(stderr, "%s\n", prog.no_terminal);
+        return 2;
+    }
     draw_init();
 
-    uv_timer_t *timers[] = {&k.draw, &k.tick, &k.idle, &k.reconnect, &k.call_timer, &k.emerg_timer, &k.confirm_timer};
+    uv_timer_t *timers[] = {&k.tick, &k.idle, &k.call_timer, &k.emerg_timer, &k.confirm_timer};
     for (size_t i = 0; i < sizeof timers / sizeof *timers; i++) {
         uv_timer_init(&loop, timers[i]);
         timers[i]->data = &k;
     }
     uv_timer_start(&k.tick, on_tick, TICK_MS, TICK_MS);
-    uv_poll_init(&loop, &k.in, STDIN_FILENO);
-    k.in.data = &k;
-    uv_poll_start(&k.in, UV_READABLE, on_input);
 
     flow_home(&k);
     net_start(&k);
     draw_screen(&k);
     uv_run(&loop, UV_RUN_DEFAULT);
 
-    endwin();
+    shell_end();
     int rc = 0;
     if (k.fatal) {
         fprintf(stderr, "whistle-kiosk: %s\n", k.fatal_err);

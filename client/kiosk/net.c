@@ -1,5 +1,6 @@
-/* net.c: the kiosk's connection: connect (and again, with a backoff, for
- * as long as it takes), load the directory (categories, the places of the
+/* net.c: the kiosk's connection: a libwhistle session (it connects again,
+ * with a backoff, for as long as it takes); on each connection, load the
+ * directory (categories, the places of the
  * kiosk's community, departments, the service guide), and the resident's
  * calls. Details of failures go to stderr for the staff; the screen only
  * ever says, calmly, that the service is unavailable.
@@ -20,10 +21,7 @@
 #endif
 #define CALL(x) WHISTLE__V1__REQUEST__CALL_##x
 #define CODE(x) WHISTLE__V1__STATUS__CODE__##x
-#define BACKOFF_MAX_MS 5000
 #define RELOAD_AFTER_MS (15 * 60 * 1000)
-
-static void schedule_reconnect(kiosk *k);
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logf_(const char *fmt, ...)
@@ -36,7 +34,16 @@ static void logf_(const char *fmt, ...)
     va_end(ap);
 }
 
-bool net_live(const kiosk *k) { return k->conn && k->net == NET_LIVE; }
+whistle_session_state net_state(const kiosk *k) { return whistle_session_state_of(k->session); }
+
+/* What the connection said last, for the staff. */
+static const char *conn_error(const kiosk *k)
+{
+    whistle_conn *c = whistle_session_conn(k->session);
+    return c ? whistle_conn_error(c) : "the connection closed";
+}
+
+bool net_live(const kiosk *k) { return net_state(k) == WHISTLE_SESSION_LIVE; }
 
 /* ------------------------------------------------------------ the directory */
 
@@ -61,11 +68,10 @@ static void load_done(kiosk *k)
 {
     if (--k->loads > 0)
         return;
-    bool reload = k->net == NET_LIVE;
-    k->net = NET_LIVE;
+    bool reload = net_live(k);
+    whistle_session_mark_live(k->session);
     k->ever_live = true;
-    k->backoff_ms = 0;
-    k->loaded_ms = kiosk_ms();
+    k->loaded_ms = shell_clock_ms();
     if (!reload)
         logf_("connected as %s (scope %s); the directory is loaded%s", k->who, k->scope,
               k->services_missing ? "; the service guide is not available" : "");
@@ -94,7 +100,7 @@ static void on_load(whistle_conn *c, int status, Whistle__V1__Response *resp, vo
     if (code != CODE(OK)) {
         logf_("loading the directory: %s: %s", whistle_code_name(code), whistle_response_message(resp));
         whistle_response_free(resp);
-        whistle_conn_close(c); /* and try again after the backoff */
+        whistle_session_drop(k->session); /* and try again after the backoff */
         return;
     }
     Whistle__V1__Response **s = slot(k, what);
@@ -137,17 +143,15 @@ static void load_send(kiosk *k, int what)
         req.list_services = &ls;
         break;
     }
-    if (whistle_conn_send(k->conn, &req, on_load, l) < 0) {
+    if (whistle_conn_send(whistle_session_conn(k->session), &req, on_load, l) < 0) {
         free(l);
-        whistle_conn_close(k->conn);
+        whistle_session_drop(k->session);
     }
 }
 
 static void load_all(kiosk *k)
 {
     /* a reload keeps the kiosk live: the old directory serves meanwhile */
-    if (k->net != NET_LIVE)
-        k->net = NET_LOADING;
     k->loads = 4;
     load_send(k, LOAD_CATS);
     load_send(k, LOAD_DEPTS);
@@ -157,7 +161,7 @@ static void load_all(kiosk *k)
 
 void net_maybe_reload(kiosk *k)
 {
-    if (net_live(k) && k->loads == 0 && kiosk_ms() - k->loaded_ms > RELOAD_AFTER_MS)
+    if (net_live(k) && k->loads == 0 && shell_clock_ms() - k->loaded_ms > RELOAD_AFTER_MS)
         load_all(k);
 }
 
@@ -239,7 +243,7 @@ static void on_answer(whistle_conn *c, int status, Whistle__V1__Response *resp, 
     k->call_busy = false;
     kiosk_call_timer(k, false);
     if (status < 0 || !resp)
-        logf_("call: no answer (%s)", k->conn ? whistle_conn_error(k->conn) : "the connection closed");
+        logf_("call: no answer (%s)", conn_error(k));
     else if (whistle_response_code(resp) != CODE(OK))
         logf_("call: %s: %s", whistle_code_name(whistle_response_code(resp)), whistle_response_message(resp));
     kiosk_touch(k); /* the answer's reader gets the whole idle time */
@@ -257,8 +261,9 @@ static int send_call(kiosk *k, Whistle__V1__Request *req, enum call_kind what)
     p->k = k;
     p->what = what;
     p->gen = k->gen;
-    if (whistle_conn_send(k->conn, req, on_answer, p) < 0) {
-        logf_("call: not sent: %s", whistle_conn_error(k->conn));
+    whistle_conn *c = whistle_session_conn(k->session);
+    if (whistle_conn_send(c, req, on_answer, p) < 0) {
+        logf_("call: not sent: %s", whistle_conn_error(c));
         free(p);
         return -1;
     }
@@ -276,7 +281,8 @@ void net_call_timeout(kiosk *k)
         return;
     logf_("call: no answer in time; given up (a report or a rating is retried with the same key)");
     /* a cancelled call's callback never runs: its context is freed here */
-    if (k->conn && whistle_conn_cancel(k->conn, k->call_id) == 0)
+    whistle_conn *c = whistle_session_conn(k->session);
+    if (c && whistle_conn_cancel(c, k->call_id) == 0)
         free(k->call_ud);
     k->call_ud = NULL;
     k->call_busy = false;
@@ -353,7 +359,7 @@ static void on_emergency(whistle_conn *c, int status, Whistle__V1__Response *res
     k->emerg_busy = false;
     uv_timer_stop(&k->emerg_timer);
     if (status < 0 || !resp)
-        logf_("emergency_call: no answer (%s)", k->conn ? whistle_conn_error(k->conn) : "the connection closed");
+        logf_("emergency_call: no answer (%s)", conn_error(k));
     else if (whistle_response_code(resp) != CODE(OK))
         logf_("emergency_call: %s: %s", whistle_code_name(whistle_response_code(resp)),
               whistle_response_message(resp));
@@ -380,7 +386,7 @@ int net_emergency(kiosk *k)
     if (!*k->emerg_key && whistle_idempotency_key(k->emerg_key, sizeof k->emerg_key) < 0)
         return -1;
     req.idempotency_key = k->emerg_key;
-    if (whistle_conn_send(k->conn, &req, on_emergency, k) < 0)
+    if (whistle_conn_send(whistle_session_conn(k->session), &req, on_emergency, k) < 0)
         return -1;
     k->emerg_id = req.id;
     k->emerg_busy = true;
@@ -393,22 +399,19 @@ void net_emergency_timeout(kiosk *k)
     if (!k->emerg_busy)
         return;
     logf_("emergency_call: no answer in 10 s; trying again");
-    if (k->conn)
-        whistle_conn_cancel(k->conn, k->emerg_id);
+    whistle_conn *c = whistle_session_conn(k->session);
+    if (c)
+        whistle_conn_cancel(c, k->emerg_id);
     k->emerg_busy = false;
     flow_emergency_answer(k, -1, NULL);
 }
 
 /* ------------------------------------------------------------ the connection */
 
-static void on_connect(whistle_conn *c, int status, void *ud)
+static void on_ready(whistle_session *s, const Whistle__V1__HelloResult *h, void *ud)
 {
     kiosk *k = ud;
-    if (status < 0) {
-        logf_("connecting: %s", whistle_conn_error(c));
-        return; /* on_close follows */
-    }
-    const Whistle__V1__HelloResult *h = whistle_conn_hello(c);
+    (void)s;
     Whistle__V1__Role role = h && h->principal ? h->principal->role : WHISTLE__V1__ROLE__ROLE_UNSPECIFIED;
     if (h && h->principal) {
         snprintf(k->who, sizeof k->who, "%s", h->principal->name);
@@ -427,66 +430,40 @@ static void on_connect(whistle_conn *c, int status, void *ud)
     }
     if (!*k->device)
         snprintf(k->device, sizeof k->device, "%s", k->who);
+    k->hello = true;
     load_all(k);
     kiosk_redraw(k);
 }
 
-static void on_close(whistle_conn *c, int status, void *ud)
+/* A failed attempt says "connecting", a connection that was up and went
+ * away "connection"; a clean close says nothing. */
+static void on_down(whistle_session *s, int status, const char *why, void *ud)
 {
     kiosk *k = ud;
-    if (status < 0 && *whistle_conn_error(c))
-        logf_("connection: %s", whistle_conn_error(c));
-    k->conn = NULL;
-    k->net = NET_OFFLINE;
+    (void)s;
+    if (status < 0 && *why)
+        logf_("%s: %s", k->hello ? "connection" : "connecting", why);
+    k->hello = false;
     k->loads = 0;
-    if (!k->quit)
-        schedule_reconnect(k);
     kiosk_redraw(k);
-}
-
-static void connect_now(kiosk *k)
-{
-    char err[300];
-    whistle_conn_cbs cbs = {on_connect, NULL, on_close}; /* a kiosk follows no stream */
-    k->settings.opts.client_name = "whistle-kiosk/" WHISTLE_VERSION;
-    int r = whistle_conn_open(k->loop, &k->settings.opts, &cbs, k, &k->conn, err, sizeof err);
-    if (r < 0) {
-        logf_("connecting: %s", err);
-        k->conn = NULL;
-        schedule_reconnect(k);
-        return;
-    }
-    k->net = NET_CONNECTING;
-}
-
-static void on_reconnect_timer(uv_timer_t *t)
-{
-    kiosk *k = t->data;
-    if (!k->quit && !k->conn)
-        connect_now(k);
-    kiosk_redraw(k);
-}
-
-static void schedule_reconnect(kiosk *k)
-{
-    k->backoff_ms = k->backoff_ms ? k->backoff_ms * 2 : 500;
-    if (k->backoff_ms > BACKOFF_MAX_MS)
-        k->backoff_ms = BACKOFF_MAX_MS;
-    uv_timer_start(&k->reconnect, on_reconnect_timer, k->backoff_ms, 0);
 }
 
 void net_start(kiosk *k)
 {
-    k->reconnect.data = k;
+    whistle_session_cbs cbs = {on_ready, NULL, NULL, on_down}; /* a kiosk follows no stream */
     k->emerg_timer.data = k;
-    connect_now(k);
+    k->settings.opts.client_name = "whistle-kiosk/" WHISTLE_VERSION;
+    int r = whistle_session_open(k->loop, &k->settings.opts, &cbs, k, &k->session);
+    if (r < 0) {
+        snprintf(k->fatal_err, sizeof k->fatal_err, "%s", whistle_strerror(r));
+        k->fatal = true;
+        kiosk_quit(k);
+    }
 }
 
 void net_stop(kiosk *k)
 {
-    k->quit = true;
-    uv_timer_stop(&k->reconnect);
     uv_timer_stop(&k->emerg_timer);
-    if (k->conn)
-        whistle_conn_close(k->conn);
+    whistle_session_close(k->session);
+    k->session = NULL;
 }

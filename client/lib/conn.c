@@ -92,6 +92,7 @@ const char *whistle_strerror(int err)
     case WHISTLE_ERR_PROTOCOL: return "protocol error";
     case WHISTLE_ERR_IO: return "I/O error";
     case WHISTLE_ERR_STATE: return "not connected yet";
+    case WHISTLE_ERR_REFUSED: return "subscription refused";
     default: return "unknown error";
     }
 }

@@ -49,6 +49,7 @@ enum {
     WHISTLE_ERR_PROTOCOL = -18, /* the server broke framing or sent garbage */
     WHISTLE_ERR_IO = -19,       /* a socket read or write failed */
     WHISTLE_ERR_STATE = -20,    /* not allowed now (e.g. a call before Hello) */
+    WHISTLE_ERR_REFUSED = -21,  /* the server refused a session's subscription (session.h) */
 };
 
 /* A short English name for a WHISTLE_ERR_* or WHISTLE_FRAME_ERR_* value. */
