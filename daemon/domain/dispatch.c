@@ -58,8 +58,16 @@ void dispatch_whistle(call *c, const Whistle__V1__WhistleEvent *req)
                       "departments[%zu] is not a department code (1 to 32 printable characters, no spaces)", i);
             return;
         }
-        if (!directory_department_get(c->st, c->txn, d, c->a)) {
+        Whistle__V1__Department *dep = directory_department_get(c->st, c->txn, d, c->a);
+        if (!dep) {
             call_fail(c, CODE(INVALID_ARGUMENT), "no department \"%s\"; list_departments shows them", d);
+            return;
+        }
+        if (!directory_serves(dep->scope, ev->node)) {
+            call_fail(c, CODE(INVALID_ARGUMENT),
+                      "department %s serves district %s; case %s is at %s, outside it (list_departments shows the "
+                      "departments of your district)",
+                      d, dep->scope, ev->ticket, ev->node);
             return;
         }
         for (size_t j = 0; j < i; j++)
@@ -207,8 +215,12 @@ void dispatch_propose(call *c, const Whistle__V1__ProposeDepartments *req)
         return;
     }
     Whistle__V1__Category *k = directory_category_get(c->st, c->txn, cat, c->a);
-    if (!k) {
-        call_fail(c, CODE(NOT_FOUND), "no category %s in the catalogue", cat);
+    /* where the proposal is for: the case's place, else the caller's (an
+     * admin asking without a ticket: anywhere) */
+    const char *place = ev ? ev->node : str0(c->who->scope);
+    bool anywhere = !ev && c->who->role == ROLE(ADMIN);
+    if (!k || (!anywhere && !directory_serves(k->scope, place))) {
+        call_fail(c, CODE(NOT_FOUND), "no category %s in the catalogue%s", cat, k ? " of this district" : "");
         return;
     }
     Whistle__V1__DepartmentProposal *p = arena_alloc(c->a, sizeof *p);
@@ -221,7 +233,11 @@ void dispatch_propose(call *c, const Whistle__V1__ProposeDepartments *req)
             Whistle__V1__Order *o = order_get(c, ev->order_ids[j]);
             busy = o && active(o) && strcmp(o->department, k->departments[i]) == 0;
         }
-        if (!busy)
+        /* only departments that serve the place: a category of the whole
+         * city may name each district's own */
+        Whistle__V1__Department *dep = directory_department_get(c->st, c->txn, k->departments[i], c->a);
+        bool serves = dep && (anywhere || directory_serves(dep->scope, place));
+        if (!busy && serves)
             p->departments[p->n_departments++] = k->departments[i];
     }
     p->lead = p->n_departments ? p->departments[0] : (char *)"";

@@ -116,8 +116,16 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
                   "category \"%.40s\" is not a minor class: 4 digits, major + minor (e.g. 0101)", cat);
         return;
     }
-    if (!directory_category_get(c->st, c->txn, cat, c->a)) {
+    Whistle__V1__Category *kat = directory_category_get(c->st, c->txn, cat, c->a);
+    if (!kat) {
         call_fail(c, CODE(INVALID_ARGUMENT), "no category %s; list_categories shows them", cat);
+        return;
+    }
+    if (!directory_serves(kat->scope, node)) {
+        call_fail(c, CODE(INVALID_ARGUMENT),
+                  "category %s is in the catalogue of district %s; node %s is not (list_categories shows the "
+                  "categories of your district)",
+                  cat, kat->scope, node);
         return;
     }
     const char *street = directory_street_of(c->st, c->txn, node, c->a);

@@ -63,6 +63,8 @@ void services_list(call *c, const Whistle__V1__ListServices *req)
             continue;
         if (k->retired && !retired)
             continue;
+        if (!directory_seen_by(c->who, k->scope)) /* another district's guide */
+            continue;
         ptr_vec_push(c->a, &shown, k);
     }
     if (*want && !shown.n) {
@@ -81,6 +83,8 @@ void services_list(call *c, const Whistle__V1__ListServices *req)
     for (size_t i = 0; i < items.n; i++) {
         Whistle__V1__ServiceItem *it = items.items[i];
         if (it->retired && !retired)
+            continue;
+        if (!directory_seen_by(c->who, it->scope))
             continue;
         const char *code = str0(it->code);
         while (ci < shown.n && strncmp(str0(((Whistle__V1__ServiceClass *)shown.items[ci])->code), code, 2) < 0)

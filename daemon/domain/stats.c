@@ -314,6 +314,16 @@ void stats_get(call *c, const Whistle__V1__GetStats *req)
             ptr_vec_push(c->a, &codes, (void *)str0(w->department));
         else if (dept || admin) {
             rc = list_codes(&q, "", &codes);
+            /* the departments of the caller's district and the city's, not
+             * another district's */
+            size_t n = 0;
+            for (size_t i = 0; dept && !admin && i < codes.n; i++) {
+                Whistle__V1__Department *d = directory_department_get(c->st, c->txn, codes.items[i], c->a);
+                if (d && directory_seen_by(w, d->scope))
+                    codes.items[n++] = codes.items[i];
+            }
+            if (dept && !admin)
+                codes.n = n;
         } else {
             /* each place the caller reaches (a grid worker may hold several);
              * a place dimension coarser than a scope has nothing in it */

@@ -310,6 +310,18 @@ const char *directory_kind_name(Whistle__V1__NodeKind k)
     return (size_t)k < sizeof kind_names / sizeof *kind_names ? kind_names[k] : "unknown";
 }
 
+bool directory_serves(const char *entry_scope, const char *node)
+{
+    return !*str0(entry_scope) || scope_covers(entry_scope, node);
+}
+
+bool directory_seen_by(const Whistle__V1__Principal *who, const char *entry_scope)
+{
+    if (!*str0(entry_scope) || who->role == ROLE(ADMIN))
+        return true;
+    return principal_covers(who, entry_scope) || principal_below(who, entry_scope);
+}
+
 bool directory_class_code_ok(const char *s) { return digits_ok(s, 2); }
 bool directory_service_code_ok(const char *s) { return digits_ok(s, 4); }
 
@@ -427,6 +439,11 @@ void directory_list_departments(call *c)
     ptr_vec v = {0};
     if (directory_scan(c, c->st->departments, "", &whistle__v1__department__descriptor, &v, "listing departments"))
         return;
+    size_t n = 0; /* the ones for the caller's reach (a district's, or the city's) */
+    for (size_t i = 0; i < v.n; i++)
+        if (directory_seen_by(c->who, ((Whistle__V1__Department *)v.items[i])->scope))
+            v.items[n++] = v.items[i];
+    v.n = n;
     Whistle__V1__DepartmentList *list = arena_alloc(c->a, sizeof *list);
     whistle__v1__department_list__init(list);
     list->departments = (Whistle__V1__Department **)v.items;
@@ -440,6 +457,11 @@ void directory_list_categories(call *c)
     ptr_vec v = {0};
     if (directory_scan(c, c->st->categories, "", &whistle__v1__category__descriptor, &v, "listing categories"))
         return;
+    size_t n = 0;
+    for (size_t i = 0; i < v.n; i++)
+        if (directory_seen_by(c->who, ((Whistle__V1__Category *)v.items[i])->scope))
+            v.items[n++] = v.items[i];
+    v.n = n;
     Whistle__V1__CategoryList *list = arena_alloc(c->a, sizeof *list);
     whistle__v1__category_list__init(list);
     list->categories = (Whistle__V1__Category **)v.items;

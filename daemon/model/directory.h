@@ -23,6 +23,14 @@ const char *directory_street_of(store *st, MDB_txn *txn, const char *code, arena
 bool directory_role_parse(const char *s, Whistle__V1__Role *out);
 bool directory_kind_parse(const char *s, Whistle__V1__NodeKind *out);
 const char *directory_kind_name(Whistle__V1__NodeKind k);
+/* The scope of a catalogue entry (a department, a category, a service
+ * class or item): a district's code, or "" for the whole city.
+ * directory_serves: the entry applies at node (a case's place). */
+bool directory_serves(const char *entry_scope, const char *node);
+/* directory_seen_by: the entry is for the principal's reach (its scope, or
+ * a place under it or over it); admins see every entry. */
+bool directory_seen_by(const Whistle__V1__Principal *who, const char *entry_scope);
+
 /* Code shapes of the service catalogue: a class is exactly 2 ASCII
  * digits, an item exactly 4 (the class's 2 + 2). */
 bool directory_class_code_ok(const char *s);

@@ -49,11 +49,12 @@ static const colspec node_cols[] = {
     {NULL, {NULL}, false, 0},
 };
 
-enum { D_CODE, D_ZH, D_EN };
+enum { D_CODE, D_ZH, D_EN, D_SCOPE };
 static const colspec dept_cols[] = {
     {"code", {"编码", "代码"}, true, J_STR},
     {"name_zh", {"名称", "中文名称", "中文名"}, false, J_STR},
     {"name_en", {"英文名称", "英文名"}, false, J_STR},
+    {"scope", {"辖区", "适用范围", "适用辖区"}, false, J_STR}, /* a district, or empty: the whole city */
     {NULL, {NULL}, false, 0},
 };
 
@@ -73,6 +74,7 @@ enum {
     C_CHECK_IN_MINUTES,
     C_RESOLVE_HOURS,
     C_STAGES,
+    C_SCOPE,
 };
 static const colspec cat_cols[] = {
     {"code", {"编码", "代码"}, true, J_STR},
@@ -90,6 +92,7 @@ static const colspec cat_cols[] = {
     {"check_in_minutes", {NULL}, false, J_INT},
     {"resolve_hours", {NULL}, false, J_INT},
     {"stages", {"阶段时限"}, false, J_STR},
+    {"scope", {"辖区", "适用范围", "适用辖区"}, false, J_STR}, /* a district, or empty: the whole city */
     {NULL, {NULL}, false, 0},
 };
 
@@ -104,12 +107,13 @@ static const colspec princ_cols[] = {
 };
 
 /* The service catalogue (services.h): classes, and the items in them. */
-enum { SC_CODE, SC_ZH, SC_EN, SC_RETIRED };
+enum { SC_CODE, SC_ZH, SC_EN, SC_RETIRED, SC_SCOPE };
 static const colspec sclass_cols[] = {
     {"code", {"编码", "代码", "类别编码"}, true, J_STR},
     {"name_zh", {"名称", "中文名称", "中文名", "类别名称"}, false, J_STR}, /* a new class needs it */
     {"name_en", {"英文名称", "英文名"}, false, J_STR},
     {"retired", {"已撤销", "撤销", "停用"}, false, J_BOOL},
+    {"scope", {"辖区", "适用范围", "适用辖区"}, false, J_STR}, /* a district, or empty: the whole city */
     {NULL, {NULL}, false, 0},
 };
 
@@ -128,6 +132,7 @@ enum {
     S_HOW_EN,
     S_DEPT,
     S_RETIRED,
+    S_SCOPE,
 };
 static const colspec service_cols[] = {
     {"code", {"编码", "代码", "事项编码"}, true, J_STR},
@@ -144,6 +149,7 @@ static const colspec service_cols[] = {
     {"how_en", {"英文办理流程"}, false, J_STR},
     {"department", {"责任部门", "部门"}, false, J_STR},
     {"retired", {"已撤销", "撤销", "停用"}, false, J_BOOL},
+    {"scope", {"辖区", "适用范围", "适用辖区"}, false, J_STR}, /* a district, or empty: the whole city */
     {NULL, {NULL}, false, 0},
 };
 
@@ -448,9 +454,11 @@ static int detect_table(char **h, size_t n)
     for (int c = S_CLASS; c <= S_HOW_EN; c++)
         if (c != S_ZH && c != S_EN && header_has(h, n, T(SERVICES), c))
             return T(SERVICES);
-    for (size_t i = 0; i < n; i++)
-        if (header_col(T(CATEGORIES), h[i]) >= C_DEPTS)
+    for (size_t i = 0; i < n; i++) {
+        int c = header_col(T(CATEGORIES), h[i]);
+        if (c >= C_DEPTS && c != C_SCOPE) /* every catalogue table has a scope */
             return T(CATEGORIES);
+    }
     if (!header_has(h, n, T(CATEGORIES), C_CODE))
         return 0;
     /* code and retired without a kind: service classes (places have a kind
@@ -771,6 +779,19 @@ static bool digits_only(const char *s)
     return true;
 }
 
+/* A catalogue entry's scope (col): empty (the whole city) or the code of a
+ * district in the file or the directory. */
+static void check_scope(imp *m, row *r, int col)
+{
+    const char *s = fv(r, col);
+    if (!s || !*s)
+        return;
+    if (strlen(s) != 6 || !digits_only(s) || !exists(m, T(NODES), s))
+        bad(m, r, col, "\"%s\" is not a district: a scope is a district's 6-digit code (neither in this file nor "
+                       "in the directory), or empty for the whole city",
+            s);
+}
+
 /* ------------------------------------------------------------ nodes */
 
 static void nodes_pass1(imp *m)
@@ -956,6 +977,7 @@ static void departments_check(imp *m)
                 fv(r, D_CODE));
         check_name(m, r, D_ZH);
         check_name(m, r, D_EN);
+        check_scope(m, r, D_SCOPE);
         index_key(m, T(DEPARTMENTS), r, D_CODE, "department");
     }
 }
@@ -978,6 +1000,8 @@ static void departments_build(imp *m)
             d->name_zh = (char *)fv(r, D_ZH);
         if (has(r, D_EN))
             d->name_en = (char *)fv(r, D_EN);
+        if (has(r, D_SCOPE))
+            d->scope = (char *)fv(r, D_SCOPE);
         r->rec = &d->base;
     }
 }
@@ -1102,6 +1126,7 @@ static void categories_pass2(imp *m)
                 bad(m, r, col, "give %s or %s, not both", w ? "resolve" : "check_in",
                     w ? "resolve_hours" : "check_in_minutes");
         }
+        check_scope(m, r, C_SCOPE);
         Whistle__V1__Stage **stages = NULL;
         size_t ns = 0;
         if (has(r, C_STAGES)) {
@@ -1130,6 +1155,8 @@ static void categories_pass2(imp *m)
             k->stages = stages;
             k->n_stages = ns;
         }
+        if (has(r, C_SCOPE))
+            k->scope = (char *)fv(r, C_SCOPE);
         if (any_limit) {
             /* The limits are the row's: a limit it leaves empty is none. */
             for (int w = 0; w < 2; w++)
@@ -1307,6 +1334,7 @@ static void sclasses_check(imp *m)
         check_guide_text(m, r, SC_ZH, NAME_MAX_BYTES, false);
         check_guide_text(m, r, SC_EN, NAME_MAX_BYTES, false);
         parse_retired(m, r, SC_RETIRED);
+        check_scope(m, r, SC_SCOPE);
         index_key(m, T(SERVICE_CLASSES), r, SC_CODE, "service class");
     }
 }
@@ -1334,6 +1362,8 @@ static void sclasses_build(imp *m)
             parse_bool(fv(r, SC_RETIRED), &b);
             k->retired = b;
         }
+        if (has(r, SC_SCOPE))
+            k->scope = (char *)fv(r, SC_SCOPE);
         if (!*str0(k->name_zh)) {
             bad(m, r, SC_ZH, "missing: a service class needs its Chinese name (name_zh)");
             continue;
@@ -1407,6 +1437,7 @@ static void services_pass2(imp *m)
         const char *dept = fv(r, S_DEPT);
         if (dept && *dept && (!directory_dept_code_ok(dept) || !exists(m, T(DEPARTMENTS), dept)))
             bad(m, r, S_DEPT, "department \"%s\" does not exist (neither in this file nor in the directory)", dept);
+        check_scope(m, r, S_SCOPE);
         if (r->bad)
             continue;
         Whistle__V1__ServiceItem *it = arena_alloc(m->a, sizeof *it);
@@ -1429,6 +1460,8 @@ static void services_pass2(imp *m)
             parse_bool(fv(r, S_RETIRED), &b);
             it->retired = b;
         }
+        if (has(r, S_SCOPE))
+            it->scope = (char *)fv(r, S_SCOPE);
         if (!*str0(it->name_zh)) {
             bad(m, r, S_ZH, "missing: a service needs its Chinese name (name_zh)");
             continue;
@@ -1692,7 +1725,40 @@ static const char *all_scopes(arena *a, const Whistle__V1__Principal *p)
     return s;
 }
 
-static void csv_header(csv_buf *b, int t)
+/* A catalogue record's scope (departments, categories, service classes
+ * and items), or NULL for the tables without one. */
+static const char *scope_of(int t, const ProtobufCMessage *m)
+{
+    switch (t) {
+    case T(DEPARTMENTS): return str0(((const Whistle__V1__Department *)m)->scope);
+    case T(CATEGORIES): return str0(((const Whistle__V1__Category *)m)->scope);
+    case T(SERVICE_CLASSES): return str0(((const Whistle__V1__ServiceClass *)m)->scope);
+    case T(SERVICES): return str0(((const Whistle__V1__ServiceItem *)m)->scope);
+    default: return NULL;
+    }
+}
+
+/* Whether a record of table t has a scope: the CSV export has a scope
+ * column only then, so that a city that does not use scopes gets the files
+ * it always had. */
+static bool table_scoped(store *st, MDB_txn *txn, arena *a, int t)
+{
+    if (t != T(DEPARTMENTS) && t != T(CATEGORIES) && t != T(SERVICE_CLASSES) && t != T(SERVICES))
+        return false;
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, table_dbi(st, t), &cur))
+        return false;
+    MDB_val k, v;
+    bool any = false;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !any; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        ProtobufCMessage *m = protobuf_c_message_unpack(table_desc(t), arena_allocator(a), v.mv_size, v.mv_data);
+        any = m && *scope_of(t, m);
+    }
+    mdb_cursor_close(cur);
+    return any;
+}
+
+static void csv_header(csv_buf *b, int t, bool scoped)
 {
     static const char *const headers[DIRIO_TABLES] = {
         "",
@@ -1706,10 +1772,12 @@ static void csv_header(csv_buf *b, int t)
          "department,retired"),
     };
     csv_append(b, headers[t], strlen(headers[t]));
+    if (scoped)
+        csv_append(b, ",scope", 6);
     csv_end_record(b);
 }
 
-static void csv_row(csv_buf *b, arena *a, int t, const ProtobufCMessage *m)
+static void csv_row(csv_buf *b, arena *a, int t, const ProtobufCMessage *m, bool scoped)
 {
     switch (t) {
     case T(NODES): {
@@ -1768,6 +1836,8 @@ static void csv_row(csv_buf *b, arena *a, int t, const ProtobufCMessage *m)
         break;
     }
     }
+    if (scoped)
+        csv_put(b, scope_of(t, m), false);
     csv_end_record(b);
 }
 
@@ -1857,6 +1927,9 @@ static json_t *json_row(arena *a, int t, const ProtobufCMessage *m)
         break;
     }
     }
+    const char *scope = scope_of(t, m);
+    if (scope && *scope)
+        json_object_set_new(o, "scope", json_string(scope));
     return o;
 }
 
@@ -1895,7 +1968,7 @@ int dirio_export(store *st, MDB_txn *txn, arena *a, Whistle__V1__DataFormat form
         if (json)
             csv_append(out, "{", 1);
         else
-            csv_header(out, t);
+            csv_header(out, t, table_scoped(st, txn, a, t)); /* the first table's */
     }
     for (; t <= last; t++, after = "") {
         bool fresh = !*cursor || t != cursor[0] - '0';
@@ -1906,6 +1979,7 @@ int dirio_export(store *st, MDB_txn *txn, arena *a, Whistle__V1__DataFormat form
         }
         MDB_dbi dbi = table_dbi(st, t);
         const ProtobufCMessageDescriptor *d = table_desc(t);
+        bool scoped = !json && table_scoped(st, txn, a, t);
         MDB_cursor *cur;
         int rc = mdb_cursor_open(txn, dbi, &cur);
         if (rc)
@@ -1946,7 +2020,7 @@ int dirio_export(store *st, MDB_txn *txn, arena *a, Whistle__V1__DataFormat form
                 csv_append(out, s, strlen(s));
                 free(s);
             } else {
-                csv_row(out, a, t, m);
+                csv_row(out, a, t, m, scoped);
             }
             wrote_any = true;
             (*rows)++;
