@@ -670,7 +670,7 @@ static int check_principal(call *c, const Whistle__V1__Principal *p)
     if (p->n_extra_scopes && p->role != WHISTLE__V1__ROLE__ROLE_GRID_WORKER &&
         p->role != WHISTLE__V1__ROLE__ROLE_COMMUNITY)
         return call_fail(c, CODE(INVALID_ARGUMENT),
-                         "a %s has one scope; several places are for grid and community workers", role_name(p->role));
+                         "%s has one scope; several places are for grid and community workers", role_a(p->role));
     for (size_t i = 0; i < p->n_extra_scopes; i++)
         if (!digits(p->extra_scopes[i]) || !directory_node_get(c->st, c->txn, p->extra_scopes[i], c->a))
             return call_fail(c, CODE(NOT_FOUND), "extra scope \"%s\" is not a place in the directory",
@@ -682,8 +682,8 @@ static int check_principal(call *c, const Whistle__V1__Principal *p)
             !directory_department_get(c->st, c->txn, p->department, c->a))
             return call_fail(c, CODE(NOT_FOUND), "department \"%s\" does not exist", p->department);
     } else if (*str0(p->department)) {
-        return call_fail(c, CODE(INVALID_ARGUMENT), "only a department principal has a department (this is a %s)",
-                         role_name(p->role));
+        return call_fail(c, CODE(INVALID_ARGUMENT), "only a department principal has a department (this is %s)",
+                         role_a(p->role));
     }
     return 0;
 }

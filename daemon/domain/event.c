@@ -106,8 +106,8 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
         return;
     }
     if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, node)) {
-        call_deny(c, node, "node %s is outside your scope %s (rule: a %s reports inside its scope only)", node,
-                  str0(c->who->scope), role_name(c->who->role));
+        call_deny(c, node, "node %s is outside your scope %s (rule: %s reports inside its scope only)", node,
+                  str0(c->who->scope), role_a(c->who->role));
         return;
     }
     const char *cat = str0(req->category);
@@ -207,9 +207,9 @@ static int prove_ticket(call *c, const char *ticket, const char *digits, Whistle
         if (c->resp->status->code != CODE(NOT_FOUND))
             return -1;
     } else if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, (*ev)->node)) {
-        why = arena_printf(c->a, "case %s is at %s, outside the scope %s (rule: a %s looks up tickets inside its "
+        why = arena_printf(c->a, "case %s is at %s, outside the scope %s (rule: %s looks up tickets inside its "
                                  "scope only)",
-                           (*ev)->ticket, (*ev)->node, str0(c->who->scope), role_name(c->who->role));
+                           (*ev)->ticket, (*ev)->node, str0(c->who->scope), role_a(c->who->role));
     } else {
         char tail[5] = "";
         size_t got = 0;
@@ -296,8 +296,8 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
             return;
         }
         if (!admin && !principal_covers(c->who, node)) {
-            call_deny(c, node, "node %s is outside your scope %s (rule: a %s lists inside its scope only)", node,
-                      str0(c->who->scope), role_name(c->who->role));
+            call_deny(c, node, "node %s is outside your scope %s (rule: %s lists inside its scope only)", node,
+                      str0(c->who->scope), role_a(c->who->role));
             return;
         }
     } else if (!admin) {
@@ -478,8 +478,8 @@ void event_assign(call *c, const Whistle__V1__AssignEvent *req)
         return;
     }
     if (p->role != ROLE(GRID_WORKER) && p->role != ROLE(COMMUNITY)) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "%s is a %s; a case is assigned to a grid_worker or community", to,
-                  role_name(p->role));
+        call_fail(c, CODE(INVALID_ARGUMENT), "%s is %s; a case is assigned to a grid_worker or community", to,
+                  role_a(p->role));
         return;
     }
     if (!p->enabled) {

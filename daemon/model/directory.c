@@ -330,6 +330,15 @@ const char *role_name(Whistle__V1__Role r)
     return (size_t)r < sizeof role_names / sizeof *role_names ? role_names[r] : "unknown";
 }
 
+const char *role_a(Whistle__V1__Role r)
+{
+    static const char *const with_article[] = {"an unspecified role", "an admin", "an operator", "a department",
+                                               "a grid_worker", "a community", "a kiosk", "an integration",
+                                               "a sensor"};
+    _Static_assert(sizeof with_article == sizeof role_names, "one for each role");
+    return (size_t)r < sizeof with_article / sizeof *with_article ? with_article[r] : "an unknown role";
+}
+
 /* ------------------------------------------------------------ list calls */
 
 void directory_list_nodes(call *c, const Whistle__V1__ListNodes *req)

@@ -37,6 +37,8 @@ bool directory_class_code_ok(const char *s);
 bool directory_service_code_ok(const char *s);
 /* A role's name as the protocol and the files spell it ("grid_worker"). */
 const char *role_name(Whistle__V1__Role r);
+/* The same with its article, for sentences: "an operator", "a kiosk". */
+const char *role_a(Whistle__V1__Role r);
 /* The digits of a code of each kind: 6 district, 9 street, 12 community,
  * 15 grid, 18 building (0 for anything else). */
 size_t directory_code_len(Whistle__V1__NodeKind k);

@@ -1261,8 +1261,8 @@ static void principals_pass2(imp *m)
             p->department = (char *)fv(r, P_DEPT);
         if (p->n_extra_scopes && p->role && p->role != WHISTLE__V1__ROLE__ROLE_GRID_WORKER &&
             p->role != WHISTLE__V1__ROLE__ROLE_COMMUNITY)
-            bad(m, r, P_SCOPE, "a %s has one place; several are for grid and community workers (一员多格)",
-                role_name(p->role));
+            bad(m, r, P_SCOPE, "%s has one place; several are for grid and community workers (一员多格)",
+                role_a(p->role));
         if (p->role == WHISTLE__V1__ROLE__ROLE_DEPARTMENT) {
             if (!*str0(p->department))
                 bad(m, r, P_DEPT, "missing: a department principal names its department");
@@ -1270,7 +1270,7 @@ static void principals_pass2(imp *m)
                 bad(m, r, P_DEPT, "department \"%s\" does not exist (neither in this file nor in the directory)",
                     p->department);
         } else if (p->role && *str0(p->department)) {
-            bad(m, r, P_DEPT, "only a department principal has a department (this one is a %s)", role_name(p->role));
+            bad(m, r, P_DEPT, "only a department principal has a department (this one is %s)", role_a(p->role));
         }
         if (has(r, P_ENABLED)) {
             bool b;

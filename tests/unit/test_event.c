@@ -752,3 +752,13 @@ Test(event, a_long_lived_case_always_fits_an_answer_and_its_timeline_pages_back)
     g->get_event->timeline_before = (uint32_t)total + 1;
     assert_code(h_read("gw-1", g), INVALID_ARGUMENT);
 }
+
+/* Issue 11, item 8: a rule said "a operator"; roles take their article. */
+Test(event, a_rule_names_a_role_with_its_article)
+{
+    Whistle__V1__Response *r = h_write("op-chaowai", rq_report(GRID1, "0101", "in the other street"));
+    assert_code(r, PERMISSION_DENIED);
+    assert_msg_has(r, "(rule: an operator reports inside its scope only)");
+    r = h_write("gw-1", rq_report("110105002001001", "0101", "in another grid"));
+    assert_msg_has(r, "(rule: a grid_worker reports inside its scope only)");
+}
