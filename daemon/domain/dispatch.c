@@ -261,23 +261,27 @@ static const char *order_allowed(const Whistle__V1__Order *o)
 
 /* Loads the order and its case for an order action, with every check that
  * does not depend on the action's own state rule. */
-int dispatch_order_begin(call *c, uint64_t id, Whistle__V1__Order **o, void **ob, size_t *ol,
-                       Whistle__V1__Event **ev, event_snap *snap)
+int dispatch_order_begin(call *c, uint64_t id, order_work *w)
 {
-    if (authz_check(c, order_target(c, id)) || order_load(c, id, o, ob, ol))
+    if (authz_check(c, order_target(c, id)) || order_load(c, id, &w->o, &w->ob, &w->ol))
         return -1;
-    if (c->who->role != ROLE(ADMIN) && strcmp((*o)->department, str0(c->who->department)) != 0)
+    if (c->who->role != ROLE(ADMIN) && strcmp(w->o->department, str0(c->who->department)) != 0)
         return call_deny(c, order_target(c, id),
                          "order %llu belongs to %s, not to your department %s (rule: a department acts on its "
                          "own orders only)",
-                         (unsigned long long)id, (*o)->department, str0(c->who->department));
-    if (event_load(c, (*o)->ticket, ev, snap)) {
+                         (unsigned long long)id, w->o->department, str0(c->who->department));
+    if (event_load(c, w->o->ticket, &w->ev, &w->snap)) {
         if (c->resp->status && c->resp->status->code == CODE(NOT_FOUND))
             return call_fail(c, CODE(DATA_LOSS), "order %llu names case %s, which is missing",
-                             (unsigned long long)id, (*o)->ticket);
+                             (unsigned long long)id, w->o->ticket);
         return -1;
     }
     return 0;
+}
+
+int dispatch_order_save(call *c, order_work *w)
+{
+    return order_save(c, w->o, w->ob, w->ol) || event_save(c, w->ev, &w->snap) ? -1 : 0;
 }
 
 int dispatch_order_wrong_state(call *c, const Whistle__V1__Order *o, const char *needs)
@@ -305,9 +309,10 @@ static bool all_done(call *c, const Whistle__V1__Event *ev, const Whistle__V1__O
     return done > 0;
 }
 
-static void order_finish(call *c, Whistle__V1__Order *o, const void *ob, size_t ol, Whistle__V1__Event *ev,
-                         const event_snap *snap, const char *note)
+static void order_finish(call *c, order_work *w, const char *note)
 {
+    Whistle__V1__Order *o = w->o;
+    Whistle__V1__Event *ev = w->ev;
     event_timeline(c, ev, c->name, note, o->id, o->department);
     bool resolved = false;
     if ((o->state == OS(DONE) || o->state == OS(RETURNED)) && ev->state == ES(WHISTLED) && all_done(c, ev, o)) {
@@ -315,7 +320,7 @@ static void order_finish(call *c, Whistle__V1__Order *o, const void *ob, size_t 
         event_timeline(c, ev, "resolved", "every department has fed back", 0, NULL);
         resolved = true;
     }
-    if (order_save(c, o, ob, ol) || event_save(c, ev, snap) || push_dept(c, ev, o, c->name) ||
+    if (dispatch_order_save(c, w) || push_dept(c, ev, o, c->name) ||
         event_push(c, ev, c->name, o))
         return;
     if (resolved && event_push(c, ev, "resolved", NULL))
@@ -326,60 +331,48 @@ static void order_finish(call *c, Whistle__V1__Order *o, const void *ob, size_t 
 
 void dispatch_check_in(call *c, const Whistle__V1__CheckIn *req)
 {
-    Whistle__V1__Order *o;
-    Whistle__V1__Event *ev;
-    event_snap snap;
-    void *ob;
-    size_t ol;
-    if (dispatch_order_begin(c, req->order_id, &o, &ob, &ol, &ev, &snap) || check_text(c, "note", req->note, NOTE_MAX, false))
+    order_work w;
+    if (dispatch_order_begin(c, req->order_id, &w) || check_text(c, "note", req->note, NOTE_MAX, false))
         return;
-    if (o->state != OS(PENDING)) {
-        dispatch_order_wrong_state(c, o, "pending");
+    if (w.o->state != OS(PENDING)) {
+        dispatch_order_wrong_state(c, w.o, "pending");
         return;
     }
-    o->state = OS(CHECKED_IN);
-    o->checked_in_ms = c->now;
-    order_finish(c, o, ob, ol, ev, &snap, req->note);
+    w.o->state = OS(CHECKED_IN);
+    w.o->checked_in_ms = c->now;
+    order_finish(c, &w, req->note);
 }
 
 void dispatch_feedback(call *c, const Whistle__V1__Feedback *req)
 {
-    Whistle__V1__Order *o;
-    Whistle__V1__Event *ev;
-    event_snap snap;
-    void *ob;
-    size_t ol;
-    if (dispatch_order_begin(c, req->order_id, &o, &ob, &ol, &ev, &snap) ||
+    order_work w;
+    if (dispatch_order_begin(c, req->order_id, &w) ||
         check_text(c, "text", req->text, FEEDBACK_MAX, true))
         return;
-    if (o->state != OS(CHECKED_IN)) {
-        dispatch_order_wrong_state(c, o, "checked_in");
+    if (w.o->state != OS(CHECKED_IN)) {
+        dispatch_order_wrong_state(c, w.o, "checked_in");
         return;
     }
-    o->state = OS(DONE);
-    o->done_ms = c->now;
-    o->feedback = (char *)str0(req->text);
-    order_finish(c, o, ob, ol, ev, &snap, req->text);
+    w.o->state = OS(DONE);
+    w.o->done_ms = c->now;
+    w.o->feedback = (char *)str0(req->text);
+    order_finish(c, &w, req->text);
 }
 
 void dispatch_return(call *c, const Whistle__V1__ReturnOrder *req)
 {
-    Whistle__V1__Order *o;
-    Whistle__V1__Event *ev;
-    event_snap snap;
-    void *ob;
-    size_t ol;
-    if (dispatch_order_begin(c, req->order_id, &o, &ob, &ol, &ev, &snap) ||
+    order_work w;
+    if (dispatch_order_begin(c, req->order_id, &w) ||
         check_text(c, "reason", req->reason, NOTE_MAX, true))
         return;
-    if (o->state != OS(PENDING) && o->state != OS(CHECKED_IN)) {
-        dispatch_order_wrong_state(c, o, "pending or checked_in");
+    if (w.o->state != OS(PENDING) && w.o->state != OS(CHECKED_IN)) {
+        dispatch_order_wrong_state(c, w.o, "pending or checked_in");
         return;
     }
-    o->state = OS(RETURNED);
-    o->returned_ms = c->now;
-    o->return_reason = (char *)str0(req->reason);
-    order_finish(c, o, ob, ol, ev, &snap, req->reason);
+    w.o->state = OS(RETURNED);
+    w.o->returned_ms = c->now;
+    w.o->return_reason = (char *)str0(req->reason);
+    order_finish(c, &w, req->reason);
 }
 
 int dispatch_rework(call *c, const Whistle__V1__Event *ev) { return dispatch_rework_as(c, ev, "rework"); }

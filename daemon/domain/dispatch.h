@@ -25,12 +25,24 @@ int dispatch_rework(call *c, const Whistle__V1__Event *ev);
  * rework_count + 1 and a fresh resolve deadline. */
 int dispatch_rework_as(call *c, const Whistle__V1__Event *ev, const char *action);
 
+/* An order and its case, loaded for an action on the order: the order's
+ * stored bytes (the audit's before) and the case's snapshot go back to
+ * their saves. */
+typedef struct order_work {
+    Whistle__V1__Order *o;
+    void *ob;
+    size_t ol;
+    Whistle__V1__Event *ev;
+    event_snap snap;
+} order_work;
+
 /* Loads an order and its case for a department's action on it: the role
  * gate, the order, that it is the caller's department's (or the caller an
  * admin), and its case (DATA_LOSS when the order names a missing case).
  * 0, or -1 with the status set. */
-int dispatch_order_begin(call *c, uint64_t id, Whistle__V1__Order **o, void **ob, size_t *ol,
-                         Whistle__V1__Event **ev, event_snap *snap);
+int dispatch_order_begin(call *c, uint64_t id, order_work *w);
+/* Saves the order, then its case. 0, or -1 with the status set. */
+int dispatch_order_save(call *c, order_work *w);
 /* FAILED_PRECONDITION: "order 7 is done; check_in needs pending. Allowed
  * now: ...". Returns -1. */
 int dispatch_order_wrong_state(call *c, const Whistle__V1__Order *o, const char *needs);

@@ -48,22 +48,18 @@ static int check_limit(call *c, const char *field, const Whistle__V1__TimeLimit 
 
 void deadline_request_extension(call *c, const Whistle__V1__RequestExtension *req)
 {
-    Whistle__V1__Order *o;
-    Whistle__V1__Event *ev;
-    event_snap snap;
-    void *ob;
-    size_t ol;
-    if (dispatch_order_begin(c, req->order_id, &o, &ob, &ol, &ev, &snap) ||
+    order_work w;
+    if (dispatch_order_begin(c, req->order_id, &w) ||
         check_text(c, "reason", req->reason, NOTE_MAX, true) || check_limit(c, "extra", req->extra))
         return;
-    if (!deadline_order_running(o)) {
-        dispatch_order_wrong_state(c, o, "pending or checked_in");
+    if (!deadline_order_running(w.o)) {
+        dispatch_order_wrong_state(c, w.o, "pending or checked_in");
         return;
     }
-    if (o->extension && o->extension->state == WHISTLE__V1__EXTENSION_STATE__EXTENSION_STATE_PENDING) {
+    if (w.o->extension && w.o->extension->state == WHISTLE__V1__EXTENSION_STATE__EXTENSION_STATE_PENDING) {
         call_fail(c, CODE(FAILED_PRECONDITION),
                   "order %llu already has an extension request waiting for the operator (asked %s)",
-                  (unsigned long long)o->id, deadline_format(c, o->extension->requested_ms));
+                  (unsigned long long)w.o->id, deadline_format(c, w.o->extension->requested_ms));
         return;
     }
     Whistle__V1__Extension *x = arena_alloc(c->a, sizeof *x);
@@ -73,40 +69,35 @@ void deadline_request_extension(call *c, const Whistle__V1__RequestExtension *re
     x->reason = (char *)str0(req->reason);
     x->requested_ms = c->now;
     x->requested_by = (char *)str0(c->who->name);
-    x->old_due_ms = o->resolve_due_ms;
-    o->extension = x;
+    x->old_due_ms = w.o->resolve_due_ms;
+    w.o->extension = x;
     char lt[64];
-    event_timeline(c, ev,
+    event_timeline(c, w.ev,
                    "extension_request",
                    arena_printf(c->a, "%s more: %s", calendar_limit_text(req->extra, lt, sizeof lt), req->reason),
-                   o->id, o->department);
-    if (order_save(c, o, ob, ol) || event_save(c, ev, &snap) || push_order(c, ev, o, "extension_request"))
+                   w.o->id, w.o->department);
+    if (dispatch_order_save(c, &w) || push_order(c, w.ev, w.o, "extension_request"))
         return;
-    reply_order(c, o);
+    reply_order(c, w.o);
 }
 
 void deadline_decide_extension(call *c, const Whistle__V1__DecideExtension *req)
 {
-    Whistle__V1__Order *o;
-    Whistle__V1__Event *ev;
-    event_snap snap;
-    void *ob;
-    size_t ol;
-    char *target = arena_printf(c->a, "order:%llu", (unsigned long long)req->order_id);
-    if (authz_check(c, target) || check_text(c, "note", req->note, NOTE_MAX, !req->approve) ||
-        order_load(c, req->order_id, &o, &ob, &ol) || event_load(c, o->ticket, &ev, &snap) ||
-        authz_operator_case(c, ev))
+    order_work w;
+    if (authz_check(c, order_target(c, req->order_id)) || check_text(c, "note", req->note, NOTE_MAX, !req->approve) ||
+        order_load(c, req->order_id, &w.o, &w.ob, &w.ol) || event_load(c, w.o->ticket, &w.ev, &w.snap) ||
+        authz_operator_case(c, w.ev))
         return;
-    if (!o->extension || o->extension->state != WHISTLE__V1__EXTENSION_STATE__EXTENSION_STATE_PENDING) {
+    if (!w.o->extension || w.o->extension->state != WHISTLE__V1__EXTENSION_STATE__EXTENSION_STATE_PENDING) {
         call_fail(c, CODE(FAILED_PRECONDITION), "order %llu has no extension request waiting for a decision",
-                  (unsigned long long)o->id);
+                  (unsigned long long)w.o->id);
         return;
     }
-    if (!deadline_order_running(o)) {
-        dispatch_order_wrong_state(c, o, "pending or checked_in (an extension of a finished order is moot)");
+    if (!deadline_order_running(w.o)) {
+        dispatch_order_wrong_state(c, w.o, "pending or checked_in (an extension of a finished order is moot)");
         return;
     }
-    Whistle__V1__Extension *x = o->extension;
+    Whistle__V1__Extension *x = w.o->extension;
     x->decided_ms = c->now;
     x->decided_by = (char *)str0(c->who->name);
     x->note = (char *)str0(req->note);
@@ -115,19 +106,19 @@ void deadline_decide_extension(call *c, const Whistle__V1__DecideExtension *req)
     if (req->approve) {
         /* More time from the current deadline, or from now when it has
          * already passed; the supervision's follow-up gives way to it. */
-        int64_t from = o->resolve_due_ms > c->now ? o->resolve_due_ms : c->now;
+        int64_t from = w.o->resolve_due_ms > c->now ? w.o->resolve_due_ms : c->now;
         int64_t due = calendar_add(&deadline_policy_of(c->st)->cal, from, x->extra);
         x->state = WHISTLE__V1__EXTENSION_STATE__EXTENSION_STATE_APPROVED;
-        x->old_due_ms = o->resolve_due_ms;
+        x->old_due_ms = w.o->resolve_due_ms;
         x->new_due_ms = due;
-        o->resolve_due_ms = due;
-        if (strcmp(str0(o->follow_up), "done") == 0) {
-            o->follow_up_ms = 0;
-            o->follow_up = (char *)"";
+        w.o->resolve_due_ms = due;
+        if (strcmp(str0(w.o->follow_up), "done") == 0) {
+            w.o->follow_up_ms = 0;
+            w.o->follow_up = (char *)"";
         }
-        if (ev->due_ms && ev->due_ms < due) {
-            ev->due_ms = due;
-            ev->due_passed = false;
+        if (w.ev->due_ms && w.ev->due_ms < due) {
+            w.ev->due_ms = due;
+            w.ev->due_passed = false;
         }
         action = "extension_approved";
         note = arena_printf(c->a, "resolve by %s%s%s", deadline_format(c, due), *x->note ? ": " : "", x->note);
@@ -136,10 +127,10 @@ void deadline_decide_extension(call *c, const Whistle__V1__DecideExtension *req)
         action = "extension_refused";
         note = x->note;
     }
-    event_timeline(c, ev, action, note, o->id, o->department);
-    if (order_save(c, o, ob, ol) || event_save(c, ev, &snap) || push_order(c, ev, o, action))
+    event_timeline(c, w.ev, action, note, w.o->id, w.o->department);
+    if (dispatch_order_save(c, &w) || push_order(c, w.ev, w.o, action))
         return;
-    reply_order(c, o);
+    reply_order(c, w.o);
 }
 
 static int shift(int64_t *ms, int64_t by)
@@ -231,41 +222,37 @@ void deadline_unpark(call *c, const Whistle__V1__UnparkEvent *req)
 
 void deadline_report_stage(call *c, const Whistle__V1__ReportStage *req)
 {
-    Whistle__V1__Order *o;
-    Whistle__V1__Event *ev;
-    event_snap snap;
-    void *ob;
-    size_t ol;
-    if (dispatch_order_begin(c, req->order_id, &o, &ob, &ol, &ev, &snap) ||
+    order_work w;
+    if (dispatch_order_begin(c, req->order_id, &w) ||
         check_text(c, "note", req->note, NOTE_MAX, false))
         return;
-    if (o->n_stages == 0) {
+    if (w.o->n_stages == 0) {
         call_fail(c, CODE(FAILED_PRECONDITION), "order %llu has no stages (its category %s has none)",
-                  (unsigned long long)o->id, o->category);
+                  (unsigned long long)w.o->id, w.o->category);
         return;
     }
-    if (req->stage < 1 || req->stage > o->n_stages) {
+    if (req->stage < 1 || req->stage > w.o->n_stages) {
         call_fail(c, CODE(INVALID_ARGUMENT), "stage %u is out of range: order %llu has stages 1 to %zu", req->stage,
-                  (unsigned long long)o->id, o->n_stages);
+                  (unsigned long long)w.o->id, w.o->n_stages);
         return;
     }
-    if (!deadline_order_running(o)) {
-        dispatch_order_wrong_state(c, o, "pending or checked_in");
+    if (!deadline_order_running(w.o)) {
+        dispatch_order_wrong_state(c, w.o, "pending or checked_in");
         return;
     }
-    Whistle__V1__OrderStage *s = o->stages[req->stage - 1];
+    Whistle__V1__OrderStage *s = w.o->stages[req->stage - 1];
     if (s->done_ms) {
         call_fail(c, CODE(FAILED_PRECONDITION), "stage %u (%s) of order %llu was reported done at %s", req->stage,
-                  s->name_zh, (unsigned long long)o->id, deadline_format(c, s->done_ms));
+                  s->name_zh, (unsigned long long)w.o->id, deadline_format(c, s->done_ms));
         return;
     }
     s->done_ms = c->now;
     s->note = (char *)str0(req->note);
-    event_timeline(c, ev, "stage",
+    event_timeline(c, w.ev, "stage",
                    arena_printf(c->a, "stage %u %s done%s%s", req->stage, str0(s->name_zh),
                                 *str0(req->note) ? ": " : "", str0(req->note)),
-                   o->id, o->department);
-    if (order_save(c, o, ob, ol) || event_save(c, ev, &snap) || push_order(c, ev, o, "stage"))
+                   w.o->id, w.o->department);
+    if (dispatch_order_save(c, &w) || push_order(c, w.ev, w.o, "stage"))
         return;
-    reply_order(c, o);
+    reply_order(c, w.o);
 }
