@@ -184,7 +184,7 @@ void admin_export(call *c, const Whistle__V1__ExportDirectory *req)
     uint32_t rows;
     int rc = dirio_export(c->st, c->txn, c->a, req->format, req->table, req->under, req->cursor, budget, &out, &next,
                           &rows, &why);
-    if (rc == -1) {
+    if (rc == 1) {
         csv_buf_free(&out);
         call_fail(c, CODE(INVALID_ARGUMENT), "%s", why);
         return;

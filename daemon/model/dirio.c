@@ -1944,11 +1944,11 @@ int dirio_export(store *st, MDB_txn *txn, arena *a, Whistle__V1__DataFormat form
     *rows = 0;
     if (table < 0 || table >= DIRIO_TABLES) {
         *why = "table is one of " TABLE_LIST;
-        return -1;
+        return 1;
     }
     if (*under && !digits_only(under)) {
         *why = "under is a node code (digits)";
-        return -1;
+        return 1;
     }
     int first = table ? (int)table : json ? 1 : (int)T(NODES);
     int last = table ? (int)table : json ? DIRIO_TABLES - 1 : (int)T(NODES);
@@ -1960,7 +1960,7 @@ int dirio_export(store *st, MDB_txn *txn, arena *a, Whistle__V1__DataFormat form
         if (!colon || colon == cursor || colon - cursor > 1 || cursor[0] < '1' || cursor[0] >= '0' + DIRIO_TABLES ||
             cursor[0] - '0' < first || cursor[0] - '0' > last) {
             *why = "cursor is not from this export; start again without one";
-            return -1;
+            return 1;
         }
         t = cursor[0] - '0';
         after = colon + 1;

@@ -52,8 +52,9 @@ int dirio_import(store *st, MDB_txn *txn, arena *a, const void *data, size_t len
 int dirio_seed(store *st, const char *path, int64_t now_ms, char *err, size_t errlen);
 
 /* One page of an export, about budget bytes, appended to out; *next is the
- * cursor of the next page ("" after the last). 0, -1 with why (a bad
- * argument or cursor), or an MDB error code. */
+ * cursor of the next page ("" after the last). 0, 1 with why (a bad
+ * argument or cursor: the same 1 as an import's bad file), or a store
+ * code. */
 int dirio_export(store *st, MDB_txn *txn, arena *a, Whistle__V1__DataFormat format,
                  Whistle__V1__DirectoryTable table, const char *under, const char *cursor, size_t budget,
                  csv_buf *out, const char **next, uint32_t *rows, const char **why);
