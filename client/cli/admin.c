@@ -120,8 +120,7 @@ static int read_file(const char *path, uint8_t **data, size_t *len)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, "whistle: %s: %s\n", path, strerror(errno));
-        return EXIT_USAGE;
+        return cli_fail(EXIT_USAGE, "%s: %s", path, strerror(errno));
     }
     size_t cap = 1 << 16, n = 0;
     uint8_t *buf = malloc(cap);
@@ -140,8 +139,7 @@ static int read_file(const char *path, uint8_t **data, size_t *len)
         fclose(f);
     if (!buf || err) {
         free(buf);
-        fprintf(stderr, _("whistle: %s: cannot read it\n"), path);
-        return EXIT_USAGE;
+        return cli_fail(EXIT_USAGE, _("%s: cannot read it"), path);
     }
     *data = buf;
     *len = n;
@@ -277,10 +275,8 @@ static int run_export(cli *x, args *a)
         ex->under = (char *)s;
     const char *path = cli_opt(a, "output");
     export_out e = {stdout, 0};
-    if (path && strcmp(path, "-") != 0 && !(e.out = fopen(path, "wb"))) {
-        fprintf(stderr, "whistle: %s: %s\n", path, strerror(errno));
-        return EXIT_USAGE;
-    }
+    if (path && strcmp(path, "-") != 0 && !(e.out = fopen(path, "wb")))
+        return cli_fail(EXIT_USAGE, "%s: %s", path, strerror(errno));
     int rc = cli_connect(x);
     if (rc)
         goto done;
@@ -300,10 +296,8 @@ static int run_export(cli *x, args *a)
         fprintf(stderr, ngettext("%llu record written to %s\n", "%llu records written to %s\n", e.rows),
                 (unsigned long long)e.rows, path);
 done:
-    if (e.out != stdout && fclose(e.out) != 0 && !rc) {
-        fprintf(stderr, "whistle: %s: %s\n", path, strerror(errno));
-        rc = EXIT_USAGE;
-    }
+    if (e.out != stdout && fclose(e.out) != 0 && !rc)
+        rc = cli_fail(EXIT_USAGE, "%s: %s", path, strerror(errno));
     return rc;
 }
 

@@ -314,13 +314,13 @@ static int build_list(cli *x, args *a, void *msg)
 /* The catalogue's proposal for a case (权责清单): its departments joined by
  * commas (kept by a, "" if none) and the lead (kept, or NULL). Prints it
  * unless quiet. */
-static int propose(cli *x, args *a, const char **depts, const char **lead)
+static int propose(cli *x, args *a, const char *ticket, const char **depts, const char **lead)
 {
     Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
     Whistle__V1__ProposeDepartments *p = cli_request_new(&req, WHISTLE__V1__REQUEST__CALL_PROPOSE_DEPARTMENTS, a);
     if (!p)
         return EXIT_CONN;
-    p->ticket = a->pos[0];
+    p->ticket = (char *)ticket;
     Whistle__V1__Response *resp;
     int rc = cli_call(x, &req, &resp);
     if (rc)
@@ -355,10 +355,13 @@ static int propose(cli *x, args *a, const char **depts, const char **lead)
 
 static int run_whistle(cli *x, args *a)
 {
-    const char *proposed = NULL, *proposed_lead = NULL;
+    const char *proposed = NULL, *proposed_lead = NULL, *ticket;
+    int prc = cli_ticket(a, a->pos[0], &ticket);
+    if (prc)
+        return prc;
     if (cli_flag(a, "propose") || !cli_opt(a, "dept")) {
         /* Without --dept the catalogue decides whom; --propose only shows it. */
-        int prc = propose(x, a, &proposed, &proposed_lead);
+        prc = propose(x, a, ticket, &proposed, &proposed_lead);
         if (prc)
             return prc;
         if (cli_flag(a, "propose")) {
@@ -374,7 +377,7 @@ static int run_whistle(cli *x, args *a)
     Whistle__V1__WhistleEvent *w = cli_request_new(&req, WHISTLE__V1__REQUEST__CALL_WHISTLE, a);
     if (!w)
         return EXIT_CONN;
-    w->ticket = a->pos[0];
+    w->ticket = (char *)ticket;
     if (proposed_lead && *proposed_lead)
         w->lead = (char *)proposed_lead;
     const char *s;
@@ -710,8 +713,7 @@ static int run_watch(cli *x, args *a)
         if (r < 0) {
             if (stop_watch)
                 break;
-            fprintf(stderr, "whistle: watch: %s\n", whistle_last_error(x->client));
-            return EXIT_CONN;
+            return cli_conn_error(x, r, whistle_last_error(x->client));
         }
         if (x->json)
             cli_json_print(cli_json_message(&p->base));
@@ -728,10 +730,10 @@ static int run_watch(cli *x, args *a)
             whistle_push_free(p);
             return EXIT_OK;
         }
-        if (ack && whistle_push_ack(x->client, p->stream, p->seq) < 0) {
-            fprintf(stderr, "whistle: watch: %s\n", whistle_last_error(x->client));
+        int ar;
+        if (ack && (ar = whistle_push_ack(x->client, p->stream, p->seq)) < 0) {
             whistle_push_free(p);
-            return EXIT_CONN;
+            return cli_conn_error(x, ar, whistle_last_error(x->client));
         }
         whistle_push_free(p);
         if (count && ++seen >= count)
@@ -816,25 +818,25 @@ const cmd cli_commands[] = {
                    B_OPT("external-id", "external_id"), B_TEXT(0, "description")),
      .build = build_report, .result = RESULT(EVENT), .print = print_event_line},
     {"show", "TICKET", N_("Show a case with its timeline."), no_opts, 1, 1, .call = CALL(GET_EVENT),
-     .bind = BINDS(B_POS(0, "ticket")), .result = RESULT(EVENT), .print = print_event_show},
+     .bind = BINDS(B_TICKET(0, "ticket")), .result = RESULT(EVENT), .print = print_event_show},
     {"list", "[--state S] [--node CODE] [--limit N] [--all] [--parked]", N_("List cases."), list_opts, 0, 0,
      .call = CALL(LIST_EVENTS), .bind = BINDS(B_OPT("node", "node"), B_FLAG("parked", "parked")),
      .build = build_list, .result = RESULT(EVENTS), .list = &events_list},
     {"file", "TICKET [--note TEXT]", N_("File a case: accept it into the loop (立案)."), note_opts, 1, 1,
-     .call = CALL(FILE), .bind = BINDS(B_POS(0, "ticket"), B_OPT("note", "note")), .result = RESULT(EVENT),
+     .call = CALL(FILE), .bind = BINDS(B_TICKET(0, "ticket"), B_OPT("note", "note")), .result = RESULT(EVENT),
      .print = print_event_line},
     {"reject", "TICKET --reason TEXT", N_("Reject a case, with a reason (不予立案)."), reject_opts, 1, 1,
-     .call = CALL(REJECT), .bind = BINDS(B_NEED("reason", "reason"), B_POS(0, "ticket")), .result = RESULT(EVENT),
+     .call = CALL(REJECT), .bind = BINDS(B_NEED("reason", "reason"), B_TICKET(0, "ticket")), .result = RESULT(EVENT),
      .print = print_event_line},
     {"assign", "TICKET --to NAME [--note TEXT]", N_("Hand a case to a grid or community worker."), assign_opts, 1, 1,
-     .call = CALL(ASSIGN), .bind = BINDS(B_NEED("to", "assignee"), B_POS(0, "ticket"), B_OPT("note", "note")),
+     .call = CALL(ASSIGN), .bind = BINDS(B_NEED("to", "assignee"), B_TICKET(0, "ticket"), B_OPT("note", "note")),
      .result = RESULT(EVENT), .print = print_event_line},
     {"resolve", "TICKET TEXT...", N_("Record what local handling did."), no_opts, 2, -1, .call = CALL(RESOLVE),
-     .bind = BINDS(B_POS(0, "ticket"), B_TEXT(1, "note")), .result = RESULT(EVENT), .print = print_event_line},
+     .bind = BINDS(B_TICKET(0, "ticket"), B_TEXT(1, "note")), .result = RESULT(EVENT), .print = print_event_line},
     {"whistle", "TICKET [--dept A,B] [--lead A] [--kind K] [--note TEXT] [--propose]",
      N_("Whistle a case to departments (吹哨): one dispatch order each."), whistle_opts_, 1, 1, .run = run_whistle},
     {"orders", "[--dept D] [--state S] [--ticket T] [--limit N] [--all]", N_("List dispatch orders."), orders_opts, 0,
-     0, .call = CALL(LIST_ORDERS), .bind = BINDS(B_OPT("dept", "department"), B_OPT("ticket", "ticket")),
+     0, .call = CALL(LIST_ORDERS), .bind = BINDS(B_OPT("dept", "department"), B_TICKET_OPT("ticket", "ticket")),
      .build = build_orders, .result = RESULT(ORDERS), .list = &orders_list},
     {"checkin", "ORDER [--note TEXT]", N_("Check in to a dispatch order (报到)."), note_opts, 1, 1,
      .call = CALL(CHECK_IN), .bind = BINDS(B_ORDER(0, "order_id", BAD_ORDER, false), B_OPT("note", "note")),
@@ -848,13 +850,13 @@ const cmd cli_commands[] = {
     {"verify", "TICKET --pass|--fail [--note TEXT]", N_("Record the on-the-spot check (核查)."), verify_opts, 1, 1,
      .call = CALL(VERIFY),
      .bind = BINDS(B_EITHER("pass", "fail", "pass", N_("verify: give exactly one of --pass and --fail")),
-                   B_POS(0, "ticket"), B_OPT("note", "note")),
+                   B_TICKET(0, "ticket"), B_OPT("note", "note")),
      .result = RESULT(EVENT), .print = print_event_line},
     {"close", "TICKET [--note TEXT]", N_("Close a case (结案)."), note_opts, 1, 1, .call = CALL(CLOSE),
-     .bind = BINDS(B_POS(0, "ticket"), B_OPT("note", "note")), .result = RESULT(EVENT), .print = print_event_line},
+     .bind = BINDS(B_TICKET(0, "ticket"), B_OPT("note", "note")), .result = RESULT(EVENT), .print = print_event_line},
     {"rate", "TICKET SCORE [--comment TEXT] [--phone DIGITS]", N_("Rate a closed case, 1 to 5 (评价)."), rate_opts,
      2, 2, .call = CALL(RATE),
-     .bind = BINDS(B_POS(0, "ticket"), B_OPT("comment", "comment"), B_OPT("phone", "phone_last4")),
+     .bind = BINDS(B_TICKET(0, "ticket"), B_OPT("comment", "comment"), B_OPT("phone", "phone_last4")),
      .build = build_rate, .result = RESULT(EVENT), .print = print_event_line},
     {"nodes", "[--parent CODE] [--kind K]", N_("List the tree of places."), nodes_opts, 0, 0, .call = CALL(LIST_NODES),
      .bind = BINDS(B_OPT("parent", "parent")), .build = build_nodes, .result = RESULT(NODES), .list = &nodes_list},
@@ -870,7 +872,7 @@ const cmd cli_commands[] = {
     {"server-stats", "", N_("Show the daemon's counters (admins): writes, commits, flushes, connections, memory."),
      no_opts, 0, 0, .call = CALL(SERVER_STATS), .result = RESULT(SERVER_STATS), .print = print_server_stats},
     {"lookup", "TICKET LAST4", N_("A resident's ticket, by its number and the last 4 digits of the phone given."),
-     no_opts, 2, 2, .call = CALL(LOOKUP_TICKET), .bind = BINDS(B_POS(0, "ticket"), B_POS(1, "phone_last4")),
+     no_opts, 2, 2, .call = CALL(LOOKUP_TICKET), .bind = BINDS(B_TICKET(0, "ticket"), B_POS(1, "phone_last4")),
      .result = RESULT(EVENT), .print = print_event_full},
     {"admin", "SUBCOMMAND ...", N_("Administration: import, export, node, dept, category, principal, audit, crl."),
      NULL, 0, -1, .run = NULL},

@@ -173,8 +173,7 @@ void table_add(table *t, const char *const *row)
         int cap = t->cap ? t->cap * 2 : 16;
         char **nc = realloc(t->cells, sizeof(char *) * (size_t)cap * (size_t)t->ncols);
         if (!nc) {
-            fprintf(stderr, "whistle: %s\n", _("out of memory"));
-            exit(EXIT_CONN);
+            exit(cli_fail(EXIT_CONN, "%s", _("out of memory")));
         }
         t->cells = nc;
         t->cap = cap;

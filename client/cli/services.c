@@ -108,10 +108,11 @@ static int run_services(cli *x, args *a)
         if (strcmp(c->items[i]->code, item) == 0)
             found = c->items[i];
     if (item && !found) {
-        fprintf(stderr, _("whistle: NOT_FOUND: no service %s in the guide (whistle services %s lists class %s)\n"),
-                item, cls, cls);
+        char msg[256];
+        snprintf(msg, sizeof msg, _("no service %s in the guide (whistle services %s lists class %s)"), item, cls,
+                 cls);
         whistle_response_free(resp);
-        return EXIT_SERVER;
+        return cli_refused(WHISTLE__V1__STATUS__CODE__NOT_FOUND, msg);
     }
     bool zh = lang_zh();
     if (x->json) {

@@ -228,3 +228,98 @@ Test(cli, settings_flag_beats_environment)
     free(out);
     free(err);
 }
+
+/* issue 11, item 6: a ticket is found in the forms people type it, and a
+ * malformed one is refused as malformed before any call. */
+Test(cli, tickets_are_found_in_the_forms_people_type)
+{
+    char *t = report(), *out, *err;
+    char typed[4][64];
+    snprintf(typed[0], sizeof typed[0], "%s", t + 1);  /* 2026120300001 */
+    snprintf(typed[1], sizeof typed[1], "e%s", t + 1); /* e2026120300001 */
+    snprintf(typed[2], sizeof typed[2], "'%c %.8s %s'", t[0], t + 1, t + 9);
+    snprintf(typed[3], sizeof typed[3], "%.5s-%s", t, t + 5);
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(run(&out, &err, "--as operator show %s", typed[i]), 0, "show %s: %s", typed[i], err);
+        cr_assert(strstr(out, t), "show %s: %s", typed[i], out);
+        free(out);
+        free(err);
+    }
+    /* every command that takes a ticket: a write, an option, the whistle */
+    cr_assert_eq(run(&out, &err, "--as operator file e%s", t + 1), 0, "%s", err);
+    cr_assert(strstr(out, t) && strstr(out, "filed"), "%s", out);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "-q --as operator whistle %s --dept urban", t + 1), 0, "%s", err);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "-q --as urban orders --ticket %s", t + 1), 0, "%s", err);
+    cr_assert(out[0] >= '1' && out[0] <= '9', "urban's order of %s: '%s'", t, out);
+    free(out);
+    free(err);
+
+    /* malformed: said so, exit 2, nothing asked of the server */
+    static const char *const bad[] = {"E2026", "X2026120300001", "E20261203000011", "E2026120300O01"};
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(run(&out, &err, "--as operator --port 1 show %s", bad[i]), 2, "show %s: %s", bad[i], err);
+        cr_assert(strstr(err, "is not a ticket") && strstr(err, bad[i]), "show %s: %s", bad[i], err);
+        cr_assert_null(strstr(err, "NOT_FOUND"), "%s", err);
+        free(out);
+        free(err);
+    }
+    cr_assert_eq(run(&out, &err, "--as operator merge %s --into 12", t), 2);
+    cr_assert(strstr(err, "merge: '12' is not a ticket"), "%s", err);
+    free(out);
+    free(err);
+    /* a well-formed ticket that does not exist is still NOT_FOUND */
+    cr_assert_eq(run(&out, &err, "--as operator show 1999010199999"), 1);
+    cr_assert(strstr(err, "whistle: NOT_FOUND: ") && strstr(err, "E1999010199999"), "%s", err);
+    free(out);
+    free(err);
+    free(t);
+}
+
+/* issue 11, item 7: with --json an error is one JSON object on stderr,
+ * the exit statuses as without it. */
+Test(cli, json_errors_are_json_objects_with_the_same_exit_statuses)
+{
+    char *out, *err;
+    /* the server's refusal: its status by name and number */
+    cr_assert_eq(run(&out, &err, "--as operator show E1999010199999 --json"), 1);
+    cr_assert_str_eq(out, "");
+    cr_assert_eq(strncmp(err, "{\"error\":{\"code\":\"NOT_FOUND\",\"message\":\"", 39), 0, "%s", err);
+    cr_assert(strstr(err, "E1999010199999") && strstr(err, ",\"status\":5}}\n"), "%s", err);
+    cr_assert_eq(strchr(err, '\n'), err + strlen(err) - 1, "not one line: %s", err);
+    free(out);
+    free(err);
+    /* --json before the command, a permission refusal */
+    char *t = report();
+    cr_assert_eq(run(&out, &err, "--json --as kiosk whistle %s --dept urban", t), 1);
+    cr_assert_eq(strncmp(err, "{\"error\":{\"code\":\"PERMISSION_DENIED\",\"message\":\"", 47), 0, "%s", err);
+    cr_assert(strstr(err, "\"status\":7}}"), "%s", err);
+    free(out);
+    free(err);
+    free(t);
+    /* the client's own: a usage error (2), even one found before --json is read */
+    cr_assert_eq(run(&out, &err, "--as operator list --bogus --json"), 2);
+    cr_assert_eq(strncmp(err, "{\"error\":{\"code\":\"USAGE\",\"message\":\"list: unknown option '--bogus'", 64), 0,
+                 "%s", err);
+    cr_assert_null(strstr(err, "status"), "%s", err);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as operator show nonsense --json"), 2);
+    cr_assert(strstr(err, "{\"error\":{\"code\":\"USAGE\",\"message\":\"show: 'nonsense' is not a ticket"), "%s",
+              err);
+    free(out);
+    free(err);
+    /* and a connection that fails (3) */
+    cr_assert_eq(run(&out, &err, "--json --as operator --port 1 ping"), 3);
+    cr_assert_eq(strncmp(err, "{\"error\":{\"code\":\"CONNECTION\",\"message\":\"cannot connect", 55), 0, "%s", err);
+    free(out);
+    free(err);
+    /* without --json, the lines as before */
+    cr_assert_eq(run(&out, &err, "--as operator --port 1 ping"), 3);
+    cr_assert_eq(strncmp(err, "whistle: cannot connect to the server at 127.0.0.1 port 1", 57), 0, "%s", err);
+    free(out);
+    free(err);
+}

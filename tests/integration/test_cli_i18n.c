@@ -276,3 +276,89 @@ Test(cli_i18n, a_c_locale_is_english_and_still_lines_up)
     cr_assert_eq(check_column(c, "CREATED", "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}"), 3);
     free(c);
 }
+
+/* The display column where the summaries of `whistle --help` start:
+ * the same on every line of the command list, at least two columns after
+ * every name. Returns how many commands it saw. */
+static int check_help_commands(const char *help, const char *heading)
+{
+    const char *p = strstr(help, heading);
+    cr_assert_not_null(p, "no %s in %s", heading, help);
+    p = strchr(p, '\n') + 1;
+    int col = -1, n = 0;
+    for (const char *nl; *p && *p != '\n'; p = nl + 1) {
+        nl = strchr(p, '\n');
+        cr_assert_not_null(nl);
+        cr_assert_eq(strncmp(p, "  ", 2), 0, "%.*s", (int)(nl - p), p);
+        const char *name = p + 2, *end = name + strcspn(name, " \n");
+        const char *sum = end + strspn(end, " ");
+        cr_assert_geq(sum - end, 2, "the name runs into its summary: %.*s", (int)(nl - p), p);
+        int c = cols(p, (size_t)(sum - p));
+        if (col < 0)
+            col = c;
+        cr_assert_eq(c, col, "summary at column %d, not %d: %.*s", c, col, (int)(nl - p), p);
+        n++;
+    }
+    return n;
+}
+
+/* issue 11, item 8: the command list's column separates every name
+ * (server-stats) from its summary, in both languages. */
+Test(cli_i18n, help_lists_commands_in_a_column_that_separates)
+{
+    char *zh, *en;
+    cr_assert_eq(run(ZH, &zh, NULL, "--help"), 0);
+    cr_assert_eq(run(EN, &en, NULL, "--help"), 0);
+    cr_assert_null(strstr(en, "server-statsShow"), "%s", en);
+    cr_assert(strstr(en, "  server-stats  Show the daemon's counters"), "%s", en);
+    int n = check_help_commands(en, "Commands:\n");
+    cr_assert_gt(n, 20);
+    cr_assert_eq(check_help_commands(zh, "命令：\n"), n);
+    /* the forms of a ticket are said in the help, in the language */
+    cr_assert(strstr(en, "Tickets may be typed as E2026120300001, e2026120300001 or 2026120300001"), "%s", en);
+    cr_assert(strstr(zh, "受理编号可以写作 E2026120300001、e2026120300001 或 2026120300001"), "%s", zh);
+    free(zh);
+    free(en);
+}
+
+/* issue 11, items 6, 7 and 9: the client's own errors in the language
+ * (a malformed ticket, a connection that fails), the library's detail as
+ * it is; with --json, English JSON whatever the language. */
+Test(cli_i18n, the_clients_connection_and_ticket_errors_are_translated_json_errors_are_not)
+{
+    char *out, *zh, *en;
+    cr_assert_eq(run(ZH, &out, &zh, "--as operator --port 1 ping"), 3);
+    free(out);
+    const char *want = "whistle: 无法连接服务器 127.0.0.1 端口 1（whistled 是否在运行？）：connect: ";
+    cr_assert_eq(strncmp(zh, want, strlen(want)), 0, "%s", zh);
+    cr_assert_eq(run(EN, &out, &en, "--as operator --port 1 ping"), 3);
+    free(out);
+    want = "whistle: cannot connect to the server at 127.0.0.1 port 1 (is whistled running there?): connect: ";
+    cr_assert_eq(strncmp(en, want, strlen(want)), 0, "%s", en);
+    free(zh);
+    free(en);
+
+    cr_assert_eq(run(ZH, &out, &zh, "--as operator show E12"), 2);
+    free(out);
+    cr_assert(strstr(zh, "whistle: show：“E12”不是受理编号（E 加 13 位数字"), "%s", zh);
+    cr_assert_eq(run(EN, &out, &en, "--as operator show E12"), 2);
+    free(out);
+    cr_assert(strstr(en, "whistle: show: 'E12' is not a ticket (E and 13 digits"), "%s", en);
+    free(zh);
+    free(en);
+
+    static const char *const cmds[] = {"--as operator show E12 --json", "--json --as operator --port 1 ping",
+                                       "--as operator show E1999010199999 --json",
+                                       "--as operator list --state bogus --json"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        int rz = run(ZH, &out, &zh, "%s", cmds[i]);
+        free(out);
+        int re = run(EN, &out, &en, "%s", cmds[i]);
+        free(out);
+        cr_assert_eq(rz, re, "%s", cmds[i]);
+        cr_assert_eq(strncmp(en, "{\"error\":{\"code\":\"", 18), 0, "%s: %s", cmds[i], en);
+        cr_assert_str_eq(zh, en, "`whistle %s` errs differently in the languages", cmds[i]);
+        free(zh);
+        free(en);
+    }
+}
