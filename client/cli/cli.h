@@ -285,6 +285,10 @@ void cli_names_free(cli *x);
  * timeline and of pushes. An unknown word comes back unchanged. */
 const char *cli_word(const char *w);
 const char *cli_action_word(const char *w);
+/* A timeline entry's note for people: the few the server writes in fixed
+ * words ("lead" on a dispatch, "every department has fed back") in the
+ * locale's language, every other as it is. buf may hold the result. */
+const char *cli_timeline_note(const char *action, const char *note, char *buf, size_t len);
 
 /* output.c: human tables and times */
 int cli_display_width(const char *s);

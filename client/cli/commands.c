@@ -134,12 +134,13 @@ static void print_event(cli *x, const Whistle__V1__Event *e)
         table_init(&tb, 5, h);
         for (size_t i = 0; i < e->n_timeline; i++) {
             const Whistle__V1__TimelineEntry *te = e->timeline[i];
-            char note[1024];
+            char note[1024], said[1024];
+            const char *text = cli_timeline_note(te->action, te->note, said, sizeof said);
             if (te->department && *te->department)
                 snprintf(note, sizeof note, "[%s #%" PRIu64 "] %s",
-                         cli_or(cli_department_name(x, te->department), te->department), te->order_id, te->note);
+                         cli_or(cli_department_name(x, te->department), te->department), te->order_id, text);
             else
-                snprintf(note, sizeof note, "%s", te->note);
+                snprintf(note, sizeof note, "%s", text);
             const char *row[] = {cli_local_time(te->at_ms, true, t, sizeof t), te->actor, cli_action_word(te->action),
                                  cli_word(whistle_state_name(te->state)), note};
             table_add(&tb, row);
@@ -465,13 +466,44 @@ static void department_row(cli *x, table *tb, const void *item)
     table_add(tb, row);
 }
 
+/* A time limit for people, in the largest calendar unit it is a whole
+ * number of (120 minutes are 2h, 168 hours 7d), so that one table does
+ * not mix 24h and 1d; working hours and days as they are (their length is
+ * the calendar's). "" for none; "+" when a priority has limits of its
+ * own. */
+static const char *limit_text(char *buf, size_t len, uint32_t amount, Whistle__V1__TimeUnit unit, bool own)
+{
+    static const char *const fmt[] = {
+        NULL,
+        /* TRANSLATORS: time limits in the categories table: minutes, hours,
+         * calendar days, working hours, working days */
+        N_("%um"), N_("%uh"), N_("%ud"), N_("%uwh"), N_("%uwd"),
+    };
+    if (!amount || unit <= 0 || (unsigned)unit >= sizeof fmt / sizeof *fmt) {
+        buf[0] = '\0';
+        return buf;
+    }
+    if (unit == WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES && amount % 60 == 0) {
+        amount /= 60;
+        unit = WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS;
+    }
+    if (unit == WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS && amount % 24 == 0) {
+        amount /= 24;
+        unit = WHISTLE__V1__TIME_UNIT__TIME_UNIT_DAYS;
+    }
+    char n[32];
+    snprintf(n, sizeof n, _(fmt[unit]), amount);
+    snprintf(buf, len, "%s%s", n, own ? "+" : "");
+    return buf;
+}
+
 static void category_row(cli *x, table *tb, const void *item)
 {
     const Whistle__V1__Category *c = item;
-    char ci[32], rs[32], depts[256];
+    char ci[48], rs[48], depts[256];
     /* The default limits (any unit), else the older minute/hour fields;
-     * "+" when a priority has limits of its own. */
-    static const char *const unit[] = {"", "m", "h", "d", "wh", "wd"};
+     * "+" when a priority has limits of its own. A major class (2 digits)
+     * takes no cases and has none: blank, not "0m". */
     const Whistle__V1__PriorityLimits *dl = NULL;
     bool own = false;
     for (size_t k = 0; k < c->n_limits; k++) {
@@ -480,14 +512,14 @@ static void category_row(cli *x, table *tb, const void *item)
         else
             own = true;
     }
-    if (dl && dl->check_in && dl->check_in->amount && (unsigned)dl->check_in->unit < 6)
-        snprintf(ci, sizeof ci, "%u%s%s", dl->check_in->amount, unit[dl->check_in->unit], own ? "+" : "");
+    if (dl && dl->check_in && dl->check_in->amount)
+        limit_text(ci, sizeof ci, dl->check_in->amount, dl->check_in->unit, own);
     else
-        snprintf(ci, sizeof ci, "%um%s", c->check_in_minutes, own ? "+" : "");
-    if (dl && dl->resolve && dl->resolve->amount && (unsigned)dl->resolve->unit < 6)
-        snprintf(rs, sizeof rs, "%u%s%s", dl->resolve->amount, unit[dl->resolve->unit], own ? "+" : "");
+        limit_text(ci, sizeof ci, c->check_in_minutes, WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES, own);
+    if (dl && dl->resolve && dl->resolve->amount)
+        limit_text(rs, sizeof rs, dl->resolve->amount, dl->resolve->unit, own);
     else
-        snprintf(rs, sizeof rs, "%uh%s", c->resolve_hours, own ? "+" : "");
+        limit_text(rs, sizeof rs, c->resolve_hours, WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS, own);
     size_t o = 0;
     depts[0] = '\0';
     for (size_t k = 0; k < c->n_departments && o < sizeof depts; k++)
@@ -862,7 +894,8 @@ const cmd cli_commands[] = {
      .bind = BINDS(B_OPT("parent", "parent")), .build = build_nodes, .result = RESULT(NODES), .list = &nodes_list},
     {"departments", "", N_("List the departments."), no_opts, 0, 0, .call = CALL(LIST_DEPARTMENTS),
      .result = RESULT(DEPARTMENTS), .list = &departments_list},
-    {"categories", "", N_("List the case categories with their departments and time limits (+: per priority too)."),
+    {"categories", "", N_("List the case categories with their departments and time limits (wh, wd: working hours, days; +: "
+        "per priority too)."),
      no_opts, 0, 0, .call = CALL(LIST_CATEGORIES), .result = RESULT(CATEGORIES), .list = &categories_list},
     {"watch", "[--stream NAME] [--after SEQ] [--no-ack] [--count N]",
      N_("Subscribe to a stream and print each push as it arrives."), watch_opts, 0, 0, .run = run_watch},

@@ -362,3 +362,93 @@ Test(cli_i18n, the_clients_connection_and_ticket_errors_are_translated_json_erro
         free(en);
     }
 }
+
+/* Runs a command that must succeed; its stdout (malloc'd). */
+static char *ok(const char *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *ok(const char *env, const char *fmt, ...)
+{
+    char args[1024], *out, *err;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    int rc = run(env, &out, &err, "%s", args);
+    cr_assert_eq(rc, 0, "`whistle %s`: exit %d: %s", args, rc, err);
+    free(err);
+    return out;
+}
+
+/* tickets[0] whistled to urban (lead) and police, both fed back: the case
+ * resolved by itself. */
+static void whistle_and_feed_back(void)
+{
+    report_three();
+    free(ok(EN, "--as operator file %s", tickets[0]));
+    free(ok(EN, "--as operator whistle %s --dept urban,police --lead urban", tickets[0]));
+    static const char *const depts[] = {"urban", "police"};
+    for (int i = 0; i < 2; i++) {
+        char *id = ok(EN, "-q --as %s orders --ticket %s", depts[i], tickets[0]);
+        id[strcspn(id, "\n")] = '\0';
+        free(ok(EN, "--as %s checkin %s", depts[i], id));
+        free(ok(EN, "--as %s feedback %s done", depts[i], id));
+        free(id);
+    }
+}
+
+/* issue 11, item 8: the timeline's fixed words (the lead of a dispatch,
+ * the case resolved when every department fed back) in the language. */
+Test(cli_i18n, the_timeline_says_lead_and_resolved_in_the_language)
+{
+    whistle_and_feed_back();
+    char *zh = ok(ZH, "--as operator show %s", tickets[0]);
+    char *en = ok(EN, "--as operator show %s", tickets[0]);
+    cr_assert(strstr(zh, "[城管执法队 #1] 牵头\n"), "%s", zh);
+    cr_assert(strstr(zh, "自动办结  已办结  各部门均已反馈\n"), "%s", zh);
+    cr_assert_null(strstr(zh, "resolved"), "%s", zh);
+    cr_assert_null(strstr(zh, "lead"), "%s", zh);
+    cr_assert(strstr(en, "] lead\n") && strstr(en, "resolved  resolved  every department has fed back\n"), "%s",
+              en);
+    free(zh);
+    free(en);
+}
+
+/* issue 11, item 8: the service guide names a service's department, in
+ * the language (not its code); --json keeps the code. */
+Test(cli_i18n, services_name_the_department)
+{
+    char *zh = ok(ZH, "--as kiosk services 0201");
+    char *en = ok(EN, "--as kiosk services 0201");
+    cr_assert(strstr(zh, "\n部门              民政\n"), "%s", zh);
+    cr_assert(strstr(en, "\ndepartment        Civil affairs\n"), "%s", en);
+    cr_assert_null(strstr(zh, "civil"), "%s", zh);
+    free(zh);
+    free(en);
+    char *j = ok(ZH, "--as kiosk services 0201 --json");
+    cr_assert(strstr(j, "\"department\":\"civil\""), "%s", j);
+    free(j);
+}
+
+/* issue 11, item 8: categories give no limits to a major class (not
+ * "0m 0h"), and one unit per size of limit: 2h not 120m, 1d not 24h. */
+Test(cli_i18n, categories_show_limits_in_one_set_of_units)
+{
+    char *en = ok(EN, "--as operator categories");
+    char *zh = ok(ZH, "--as operator categories");
+    cr_assert_null(strstr(en, " 0m "), "%s", en);
+    cr_assert_null(strstr(en, " 0h "), "%s", en);
+    cr_assert_null(strstr(en, "24h"), "%s", en);
+    cr_assert_null(strstr(en, "120m"), "%s", en);
+    cr_assert(strstr(en, "\n0401  2h        1d       urban,market"), "%s", en);
+    cr_assert(strstr(en, "\n0202  2h        7d "), "%s", en);
+    cr_assert(strstr(en, "\n0101  4wh+      20wd+ "), "%s", en);
+    /* a major class: its code and name, nothing between but blanks */
+    regex_t re;
+    cr_assert_eq(regcomp(&re, "\n04 +Street order\n", REG_EXTENDED), 0);
+    cr_assert_eq(regexec(&re, en, 0, NULL, 0), 0, "%s", en);
+    regfree(&re);
+    cr_assert(strstr(zh, "2小时") && strstr(zh, "1天") && strstr(zh, "20工作日+"), "%s", zh);
+    cr_assert_null(strstr(zh, "24小时"), "%s", zh);
+    cr_assert_eq(check_column(zh, "名称", "市容环境|[^ ]+$"), check_column(en, "NAME", "[A-Z][a-z].*$"));
+    free(en);
+    free(zh);
+}
