@@ -150,17 +150,47 @@ static void print_event(cli *x, const Whistle__V1__Event *e)
     }
 }
 
+/* Whether the order missed a deadline of kind (a prefix: "check_in"
+ * also takes "check_in_follow_up"). */
+static bool missed(const Whistle__V1__Order *o, const char *kind)
+{
+    for (size_t i = 0; i < o->n_misses; i++)
+        if (strncmp(o->misses[i]->kind, kind, strlen(kind)) == 0)
+            return true;
+    return false;
+}
+
+/* One deadline's cell: when it falls while it runs ("!" once missed),
+ * "✓ time" once met, "" when there is none (returned, or no limit). */
+static const char *due_cell(char *buf, size_t len, int64_t due_ms, bool running, int64_t met_ms, bool miss)
+{
+    char d[64];
+    if (met_ms)
+        snprintf(buf, len, "✓ %s%s", cli_local_time(met_ms, false, d, sizeof d), miss ? " !" : "");
+    else if (running && due_ms)
+        snprintf(buf, len, "%s%s", cli_local_time(due_ms, false, d, sizeof d), miss ? " !" : "");
+    else
+        buf[0] = '\0';
+    return buf;
+}
+
 static void order_row(cli *x, table *tb, const void *item)
 {
     const Whistle__V1__Order *o = item;
-    char id[24], t[64], due[80], d[64];
+    char id[24], t[64], ci[80], rs[96];
     snprintf(id, sizeof id, "%" PRIu64, o->id);
-    /* the deadline it runs against now; "!" once one was missed */
-    int64_t dms = o->state == WHISTLE__V1__ORDER_STATE__ORDER_STATE_PENDING      ? o->check_in_due_ms
-                  : o->state == WHISTLE__V1__ORDER_STATE__ORDER_STATE_CHECKED_IN ? o->resolve_due_ms
-                                                                                 : 0;
-    snprintf(due, sizeof due, "%s%s%s", dms ? cli_local_time(dms, false, d, sizeof d) : "",
-             o->n_misses ? " !" : "", o->escalated ? _(" (district)") : "");
+    bool pending = o->state == WHISTLE__V1__ORDER_STATE__ORDER_STATE_PENDING;
+    bool in = o->state == WHISTLE__V1__ORDER_STATE__ORDER_STATE_CHECKED_IN;
+    bool done = o->state == WHISTLE__V1__ORDER_STATE__ORDER_STATE_DONE;
+    /* Two deadlines, each in its own column: the check-in (报到) and the
+     * resolve (办结); "!" marks one that was missed. */
+    due_cell(ci, sizeof ci, o->check_in_due_ms, pending, pending ? 0 : o->checked_in_ms, missed(o, "check_in"));
+    due_cell(rs, sizeof rs, o->resolve_due_ms, pending || in, done ? o->done_ms : 0,
+             missed(o, "resolve") || missed(o, "follow_up") || missed(o, "stage"));
+    if (o->escalated) {
+        size_t n = strlen(rs);
+        snprintf(rs + n, sizeof rs - n, "%s", _(" (district)"));
+    }
     const char *row[] = {id,
                          o->ticket,
                          cli_or(cli_department_name(x, o->department), o->department),
@@ -168,7 +198,8 @@ static void order_row(cli *x, table *tb, const void *item)
                          o->lead ? _("lead") : "",
                          cli_word(kind_word(o->kind)),
                          cli_local_time(o->created_ms, false, t, sizeof t),
-                         due};
+                         ci,
+                         rs};
     table_add(tb, row);
 }
 
@@ -178,8 +209,9 @@ static const char *order_id(const void *item, char *buf, size_t len)
     return buf;
 }
 
-static const char *const order_header[] = {N_("ORDER"), N_("TICKET"),  N_("DEPARTMENT"), N_("STATE"),
-                                           N_("LEAD"),  N_("KIND"),    N_("CREATED"),    N_("DUE")};
+static const char *const order_header[] = {N_("ORDER"), N_("TICKET"),  N_("DEPARTMENT"),  N_("STATE"),
+                                           N_("LEAD"),  N_("KIND"),    N_("CREATED"),     N_("CHECK IN BY"),
+                                           N_("RESOLVE BY")};
 
 /* A department's name in a table: long in English, so cut. */
 #define DEPT_COLS 20
@@ -191,7 +223,7 @@ static const cli_list orders_list = {
     .next = "next_after_id",
     .json_next = true,
     .more = N_("(more orders: use --all)"),
-    .table = {8, order_header, {{2, DEPT_COLS}}},
+    .table = {9, order_header, {{2, DEPT_COLS}}},
     .row = order_row,
     .id = order_id,
 };
@@ -301,14 +333,68 @@ static const cli_list events_list = {
     .id = event_ticket,
 };
 
+/* A day as people write it, YYYY-MM-DD, in local time: its first
+ * millisecond, or -1. */
+static int64_t day_start_ms(const char *s)
+{
+    int y, m, d, n = 0;
+    if (!s || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || s[n] || m < 1 || m > 12 || d < 1 || d > 31 ||
+        y < 1970)
+        return -1;
+    struct tm tm = {0};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = m - 1;
+    tm.tm_mday = d;
+    tm.tm_isdst = -1;
+    time_t t = mktime(&tm);
+    if (t == (time_t)-1 || tm.tm_mday != d) /* 2026-02-30 rolled over */
+        return -1;
+    return (int64_t)t * 1000;
+}
+
 static int build_list(cli *x, args *a, void *msg)
 {
     Whistle__V1__ListEvents *l = msg;
     const char *s;
-    if ((s = cli_opt(a, "state")) && whistle_state_parse(s, &l->state) < 0)
-        return cli_usage_error(_("list: bad --state '%s' (reported, filed, rejected, handling, whistled, "
+    /* "open": every state but rejected and closed */
+    if ((s = cli_opt(a, "state")) && strcmp(s, "open") == 0)
+        l->open = 1;
+    else if (s && whistle_state_parse(s, &l->state) < 0)
+        return cli_usage_error(_("list: bad --state '%s' (open, reported, filed, rejected, handling, whistled, "
                                  "resolved, verified, closed)"),
                                s);
+    if ((s = cli_opt(a, "category"))) {
+        size_t n = strlen(s);
+        if ((n != 2 && n != 4) || strspn(s, "0123456789") != n)
+            return cli_usage_error(_("list: bad --category '%s' (a category, 4 digits, or its class, 2 digits; see "
+                                     "whistle categories)"),
+                                   s);
+        l->category = (char *)s;
+    }
+    int64_t from = 0, to = 0;
+    if ((s = cli_opt(a, "since")) && (from = day_start_ms(s)) < 0)
+        return cli_usage_error(_("list: bad --since '%s' (a day, YYYY-MM-DD)"), s);
+    if ((s = cli_opt(a, "until"))) {
+        char next[16];
+        int y, m, d;
+        if (day_start_ms(s) < 0 || sscanf(s, "%4d-%2d-%2d", &y, &m, &d) != 3)
+            return cli_usage_error(_("list: bad --until '%s' (a day, YYYY-MM-DD)"), s);
+        /* to the end of that day: the next one's start (mktime rolls
+         * 2026-12-32 over into January) */
+        struct tm tm = {0};
+        tm.tm_year = y - 1900;
+        tm.tm_mon = m - 1;
+        tm.tm_mday = d + 1;
+        tm.tm_isdst = -1;
+        time_t t = mktime(&tm);
+        strftime(next, sizeof next, "%Y-%m-%d", &tm);
+        to = t == (time_t)-1 ? -1 : day_start_ms(next);
+    }
+    if (from && to && to <= from)
+        return cli_usage_error(_("list: --since %s is after --until %s"), cli_opt(a, "since"), cli_opt(a, "until"));
+    l->created_from_ms = from;
+    l->created_to_ms = to;
+    l->newest_first = !cli_flag(a, "by-place");
     return parse_limit(a, &l->limit) ? EXIT_USAGE : 0;
 }
 
@@ -674,12 +760,30 @@ static void on_stop_signal(int sig)
     stop_watch = 1;
 }
 
-/* One line per push, in fixed columns (by display width: the action and
- * state words may be Chinese). The department by its code: the line is
- * long enough. */
-static void print_push_line(const Whistle__V1__Push *p)
+/* The deadline a push's case or order runs against now: an order's
+ * check-in while pending, its resolve once checked in; a case's due time
+ * while it is open. 0: none. */
+static int64_t push_due(const Whistle__V1__Event *e, const Whistle__V1__Order *o)
 {
-    char t[64], who[96], action[64], state[64], desc[256];
+    if (o)
+        return o->state == WHISTLE__V1__ORDER_STATE__ORDER_STATE_PENDING      ? o->check_in_due_ms
+               : o->state == WHISTLE__V1__ORDER_STATE__ORDER_STATE_CHECKED_IN ? o->resolve_due_ms
+                                                                              : 0;
+    if (e && e->state != WHISTLE__V1__EVENT_STATE__EVENT_STATE_CLOSED &&
+        e->state != WHISTLE__V1__EVENT_STATE__EVENT_STATE_REJECTED)
+        return e->due_ms;
+    return 0;
+}
+
+/* One line per push, in fixed columns (by display width: the words and
+ * the place's name may be Chinese): its number (what --after takes), the
+ * time, what happened, the case, the department and order, the state,
+ * where (the place's name), by when (the deadline it runs against now),
+ * and the description. The department by its code: the line is long
+ * enough. */
+static void print_push_line(cli *x, const Whistle__V1__Push *p)
+{
+    char t[64], who[96], action[64], state[64], place[96], due[96], d[64], desc[256];
     const Whistle__V1__Event *e = p->event;
     const Whistle__V1__Order *o = p->order;
     if (o)
@@ -691,10 +795,36 @@ static void print_push_line(const Whistle__V1__Push *p)
                o ? cli_word(whistle_order_state_name(o->state)) : e ? cli_word(whistle_state_name(e->state)) : "-",
                10, true);
     const char *ticket = e ? e->ticket : o ? o->ticket : "-";
+    const char *node = e && *e->node ? e->node : o ? o->node : "";
+    uitext_fit(place, sizeof place, *node ? cli_or(cli_node_name(x, node), node) : "-", 16, true);
+    int64_t dms = push_due(e, o);
+    char by[80];
+    if (dms)
+        snprintf(by, sizeof by, _("due %s"), cli_local_time(dms, false, d, sizeof d));
+    else
+        snprintf(by, sizeof by, "-");
+    uitext_fit(due, sizeof due, by, 21, true);
     /* uitext_fit draws a control character as a space: one push, one line. */
     uitext_fit(desc, sizeof desc, e ? e->description : o ? o->description : "", 60, false);
-    printf("%-6" PRIu64 "  %s  %s  %-14s  %-16s  %s  %s\n", p->seq, cli_local_time(p->at_ms, true, t, sizeof t), action,
-           ticket, who, state, desc);
+    printf("%-6" PRIu64 "  %s  %s  %-14s  %-16s  %s  %s  %s  %s\n", p->seq, cli_local_time(p->at_ms, true, t, sizeof t),
+           action, ticket, who, state, place, due, desc);
+}
+
+/* A stream for people: "Police station (dept:police)", "Jianwai
+ * Subdistrict (street:110105001)"; the name as it is when none is had. */
+static const char *stream_title(cli *x, const char *stream, char *buf, size_t len)
+{
+    const char *colon = strchr(stream, ':');
+    const char *name = NULL;
+    if (colon && strncmp(stream, "dept:", 5) == 0)
+        name = cli_department_name(x, colon + 1);
+    else if (colon)
+        name = cli_node_name(x, colon + 1);
+    if (name && *name)
+        snprintf(buf, len, "%s (%s)", name, stream);
+    else
+        snprintf(buf, len, "%s", stream);
+    return buf;
 }
 
 static int run_watch(cli *x, args *a)
@@ -721,10 +851,19 @@ static int run_watch(cli *x, args *a)
         return rc;
     if (!x->json && !x->quiet && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_SUBSCRIBE) {
         const Whistle__V1__SubscribeResult *sr = resp->subscribe;
-        /* On stderr: stdout carries only pushes, one per line. */
-        fprintf(stderr, _("watching %s from seq %llu (last %llu, acked %llu)"), sr->stream,
-                (unsigned long long)sr->replay_after + 1, (unsigned long long)sr->last_seq,
-                (unsigned long long)sr->cursor);
+        /* On stderr: stdout carries only pushes, one per line. What comes
+         * first (the pushes since the acknowledged cursor, or --after),
+         * then that new ones follow as they happen. */
+        char title[256];
+        stream_title(x, sr->stream, title, sizeof title);
+        unsigned long long earlier = sr->last_seq > sr->replay_after ? sr->last_seq - sr->replay_after : 0;
+        if (earlier)
+            fprintf(stderr,
+                    ngettext("watching %s: %llu earlier push first, then new ones as they happen",
+                             "watching %s: %llu earlier pushes first, then new ones as they happen", earlier),
+                    title, earlier);
+        else
+            fprintf(stderr, _("watching %s: nothing missed; new pushes appear as they happen"), title);
         fprintf(stderr, "%s\n", count ? "" : _("; Ctrl-C to stop"));
     }
     whistle_response_free(resp);
@@ -753,7 +892,7 @@ static int run_watch(cli *x, args *a)
             if (x->quiet)
                 printf("%s\n", p->event ? p->event->ticket : p->order ? p->order->ticket : "-");
             else
-                print_push_line(p);
+                print_push_line(x, p);
             fflush(stdout);
         }
         if (ferror(stdout)) {
@@ -789,8 +928,14 @@ static const cmd_opt report_opts[] = {
 };
 static const cmd_opt no_opts[] = {{NULL, NULL, NULL}};
 static const cmd_opt list_opts[] = {
-    {"state", "S", N_("reported, filed, rejected, handling, whistled, resolved, verified, closed")},
+    {"state", "S", N_("open (all but rejected and closed), reported, filed, rejected, handling, whistled, resolved, "
+                      "verified, closed")},
     {"node", "CODE", N_("only this subtree (default: your scope)")},
+    {"category", "CODE", N_("only this category (4 digits) or class (2 digits)")},
+    {"since", "DAY", N_("only cases reported on or after DAY (YYYY-MM-DD, local time)")},
+    {"until", "DAY", N_("only cases reported on or before DAY")},
+    {"text", "WORDS", N_("only cases whose description holds WORDS (letters in either case)")},
+    {"by-place", NULL, N_("in the order of places (the tree's codes) instead of newest first")},
     {"limit", "N", N_("page size (server default 50, at most 500)")},
     {"all", NULL, N_("follow the pages to the end")},
     {"parked", NULL, N_("only the cases in the problem pool (挂账)")},
@@ -851,8 +996,11 @@ const cmd cli_commands[] = {
      .build = build_report, .result = RESULT(EVENT), .print = print_event_line},
     {"show", "TICKET", N_("Show a case with its timeline."), no_opts, 1, 1, .call = CALL(GET_EVENT),
      .bind = BINDS(B_TICKET(0, "ticket")), .result = RESULT(EVENT), .print = print_event_show},
-    {"list", "[--state S] [--node CODE] [--limit N] [--all] [--parked]", N_("List cases."), list_opts, 0, 0,
-     .call = CALL(LIST_EVENTS), .bind = BINDS(B_OPT("node", "node"), B_FLAG("parked", "parked")),
+    {"list",
+     "[--state S|open] [--node CODE] [--category CODE] [--since DAY] [--until DAY] [--text WORDS] [--by-place] "
+     "[--limit N] [--all] [--parked]",
+     N_("List cases, newest first."), list_opts, 0, 0, .call = CALL(LIST_EVENTS),
+     .bind = BINDS(B_OPT("node", "node"), B_FLAG("parked", "parked"), B_OPT("text", "text")),
      .build = build_list, .result = RESULT(EVENTS), .list = &events_list},
     {"file", "TICKET [--note TEXT]", N_("File a case: accept it into the loop (立案)."), note_opts, 1, 1,
      .call = CALL(FILE), .bind = BINDS(B_TICKET(0, "ticket"), B_OPT("note", "note")), .result = RESULT(EVENT),

@@ -217,7 +217,7 @@ Test(cli_i18n, the_clients_errors_are_translated_the_servers_are_not)
     cr_assert(strstr(zh, "whistle: list：--state “bogus”无效") && strstr(zh, "reported 已上报"), "%s", zh);
     cr_assert_eq(run(EN, &out, &en, "--as operator list --state bogus"), 2);
     free(out);
-    cr_assert(strstr(en, "whistle: list: bad --state 'bogus' (reported, filed,"), "%s", en);
+    cr_assert(strstr(en, "whistle: list: bad --state 'bogus' (open, reported, filed,"), "%s", en);
     free(zh);
     free(en);
 
@@ -451,4 +451,43 @@ Test(cli_i18n, categories_show_limits_in_one_set_of_units)
     cr_assert_eq(check_column(zh, "名称", "市容环境|[^ ]+$"), check_column(en, "NAME", "[A-Z][a-z].*$"));
     free(en);
     free(zh);
+}
+
+/* issue 11, item 9, in both languages: orders' two deadline columns,
+ * watch's words and its place, list's new options' errors. */
+Test(cli_i18n, orders_watch_and_list_filters_speak_the_language)
+{
+    report_three();
+    free(ok(EN, "--as operator file %s", tickets[0]));
+    free(ok(EN, "-q --as operator whistle %s --dept police", tickets[0]));
+    char *zh = ok(ZH, "--as operator orders");
+    char *en = ok(EN, "--as operator orders");
+    cr_assert(strstr(zh, "报到时限") && strstr(zh, "办结时限"), "%s", zh);
+    cr_assert(strstr(en, "CHECK IN BY") && strstr(en, "RESOLVE BY"), "%s", en);
+    /* the last two stamps of a line: the check-in's and the resolve's */
+    static const char *const stamp = "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}  [0-9]{4}-[0-9]{2}-[0-9]{2} "
+                                     "[0-9]{2}:[0-9]{2}$";
+    cr_assert_eq(check_column(zh, "报到时限", stamp), check_column(en, "CHECK IN BY", stamp));
+    free(zh);
+    free(en);
+
+    char *out, *err;
+    cr_assert_eq(run(ZH, &out, &err, "--as police watch --count 1 --no-ack"), 0, "%s", err);
+    cr_assert(strstr(err, "正在接收 派出所 (dept:police)：先补发此前的 1 条推送，之后实时显示新推送"), "%s", err);
+    cr_assert(strstr(out, "派单") && strstr(out, "第一网格") && strstr(out, "时限 20"), "%s", out);
+    free(out);
+    free(err);
+    cr_assert_eq(run(EN, &out, &err, "--as police watch --count 1 --no-ack"), 0, "%s", err);
+    cr_assert(strstr(out, "dispatch") && strstr(out, "Grid 1") && strstr(out, "due 20"), "%s", out);
+    free(out);
+    free(err);
+
+    cr_assert_eq(run(ZH, &out, &zh, "--as operator list --since yesterday"), 2);
+    free(out);
+    cr_assert(strstr(zh, "list：--since “yesterday”无效（日期，YYYY-MM-DD）"), "%s", zh);
+    cr_assert_eq(run(EN, &out, &en, "--as operator list --since yesterday"), 2);
+    free(out);
+    cr_assert(strstr(en, "list: bad --since 'yesterday' (a day, YYYY-MM-DD)"), "%s", en);
+    free(zh);
+    free(en);
 }
