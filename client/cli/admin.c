@@ -173,8 +173,8 @@ static int run_import(cli *x, args *a)
     }
     im.dry_run = cli_flag(a, "check");
     im.source = (char *)base_name(path);
-    uint8_t *data;
-    size_t len;
+    uint8_t *data = NULL;
+    size_t len = 0;
     int rc = read_file(path, &data, &len);
     if (rc)
         return rc;
