@@ -120,8 +120,7 @@ static int read_file(const char *path, uint8_t **data, size_t *len)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, "whistle: %s: %s\n", path, strerror(errno));
-        return EXIT_USAGE;
+        return cli_fail(EXIT_USAGE, "%s: %s", path, strerror(errno));
     }
     size_t cap = 1 << 16, n = 0;
     uint8_t *buf = malloc(cap);
@@ -140,8 +139,7 @@ static int read_file(const char *path, uint8_t **data, size_t *len)
         fclose(f);
     if (!buf || err) {
         free(buf);
-        fprintf(stderr, _("whistle: %s: cannot read it\n"), path);
-        return EXIT_USAGE;
+        return cli_fail(EXIT_USAGE, _("%s: cannot read it"), path);
     }
     *data = buf;
     *len = n;
@@ -175,8 +173,8 @@ static int run_import(cli *x, args *a)
     }
     im.dry_run = cli_flag(a, "check");
     im.source = (char *)base_name(path);
-    uint8_t *data;
-    size_t len;
+    uint8_t *data = NULL;
+    size_t len = 0;
     int rc = read_file(path, &data, &len);
     if (rc)
         return rc;
@@ -277,10 +275,8 @@ static int run_export(cli *x, args *a)
         ex->under = (char *)s;
     const char *path = cli_opt(a, "output");
     export_out e = {stdout, 0};
-    if (path && strcmp(path, "-") != 0 && !(e.out = fopen(path, "wb"))) {
-        fprintf(stderr, "whistle: %s: %s\n", path, strerror(errno));
-        return EXIT_USAGE;
-    }
+    if (path && strcmp(path, "-") != 0 && !(e.out = fopen(path, "wb")))
+        return cli_fail(EXIT_USAGE, "%s: %s", path, strerror(errno));
     int rc = cli_connect(x);
     if (rc)
         goto done;
@@ -300,10 +296,8 @@ static int run_export(cli *x, args *a)
         fprintf(stderr, ngettext("%llu record written to %s\n", "%llu records written to %s\n", e.rows),
                 (unsigned long long)e.rows, path);
 done:
-    if (e.out != stdout && fclose(e.out) != 0 && !rc) {
-        fprintf(stderr, "whistle: %s: %s\n", path, strerror(errno));
-        rc = EXIT_USAGE;
-    }
+    if (e.out != stdout && fclose(e.out) != 0 && !rc)
+        rc = cli_fail(EXIT_USAGE, "%s: %s", path, strerror(errno));
     return rc;
 }
 
@@ -677,16 +671,25 @@ static json_t *audit_json(const void *item)
 static void audit_row(cli *x, table *t, const void *item)
 {
     const Whistle__V1__AuditEntry *e = item;
-    char seq[24], tm[64], what[600];
+    char seq[24], tm[64], last[64], base[600], what[700];
     snprintf(seq, sizeof seq, "%" PRIu64, e->seq);
     if (*e->denied)
-        snprintf(what, sizeof what, _("DENIED: %s"), e->denied);
+        snprintf(base, sizeof base, _("DENIED: %s"), e->denied);
     else if (*e->read)
-        snprintf(what, sizeof what, _("read: %s"), e->read);
+        snprintf(base, sizeof base, _("read: %s"), e->read);
     else if (*e->record_type)
-        snprintf(what, sizeof what, _("change (%s)"), e->record_type + (strncmp(e->record_type, "whistle.v1.", 11) ? 0 : 11));
+        snprintf(base, sizeof base, _("change (%s)"),
+                 e->record_type + (strncmp(e->record_type, "whistle.v1.", 11) ? 0 : 11));
     else
-        snprintf(what, sizeof what, "-");
+        snprintf(base, sizeof base, "-");
+    /* An entry that stands for several alike (a flood folded into one):
+     * how many, and until when (TIME is the first); first, so that a cut
+     * of the last column keeps it. */
+    if (e->count > 1)
+        snprintf(what, sizeof what, _("×%llu until %s: %s"), (unsigned long long)e->count,
+                 cli_local_time(e->last_at_ms ? e->last_at_ms : e->at_ms, true, last, sizeof last), base);
+    else
+        snprintf(what, sizeof what, "%s", base);
     const char *row[] = {seq, cli_local_time(e->at_ms, true, tm, sizeof tm), e->principal, e->call, e->target, what};
     table_add(t, row);
 }
@@ -718,6 +721,8 @@ static int build_audit(cli *x, args *a, void *msg)
         return cli_usage_error(_("admin audit: bad --limit '%s' (1 to 1000)"), s);
     q->limit = (uint32_t)lim;
     q->brief = !x->json;
+    /* An administrator looks for what just happened: the newest first. */
+    q->newest_first = !cli_flag(a, "oldest-first");
     return 0;
 }
 
@@ -912,6 +917,7 @@ static const cmd_opt audit_opts[] = {
     {"target", "T", N_("only this target (a ticket, a code, order:7, task:3...; a trailing * for a prefix)")},
     {"from", "TIME", N_("from this time (2026-11-21, \"2026-11-21 14:00\", -2h, -7d)")},
     {"to", "TIME", N_("up to this time")},
+    {"oldest-first", NULL, N_("the oldest records first (default: the newest first)")},
     {"limit", "N", N_("page size (default 100, at most 1000)")},
     {"all", NULL, N_("follow the pages to the end")},
     {NULL, NULL, NULL},
@@ -995,8 +1001,10 @@ static const cmd admin_cmds[] = {
     {"admin principal role", "NAME ROLE [--dept D]", N_("Change a principal's role."), principal_role_opts, 2, 2,
      .call = CALL(UPDATE_PRINCIPAL), .bind = BINDS(B_POS(0, "name"), B_OPT("dept", "department")),
      .build = build_principal_role, .result = RESULT(PRINCIPAL), .print = print_principal},
-    {"admin audit", "[--principal NAME] [--target T] [--from TIME] [--to TIME] [--all]",
-     N_("Read the audit log: every change, every refused call, every read of personal data."), audit_opts, 0, 0,
+    {"admin audit", "[--principal NAME] [--target T] [--from TIME] [--to TIME] [--oldest-first] [--limit N] [--all]",
+     N_("Read the audit log, the newest first: every change, every refused call, every read of personal data "
+        "(×N: N alike, folded into one)."),
+     audit_opts, 0, 0,
      .call = CALL(QUERY_AUDIT), .bind = BINDS(B_OPT("principal", "principal"), B_OPT("target", "target")),
      .build = build_audit, .result = RESULT(AUDIT), .list = &audit_list},
     {"admin crl reload", "",

@@ -103,6 +103,42 @@ int cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
     return 0;
 }
 
+int cli_parse_ticket(const char *s, char out[CLI_TICKET_LEN + 1])
+{
+    /* As people type and read them: the E either case, or left out; spaces
+     * and dashes between groups ("E 20261203 00001", "2026-1203-00001")
+     * ignored, as the kiosk does. */
+    size_t n = 0;
+    if (!s)
+        return -1;
+    if (*s == 'E' || *s == 'e')
+        s++;
+    for (; *s; s++) {
+        if (*s == ' ' || *s == '-')
+            continue;
+        if (*s < '0' || *s > '9' || n == CLI_TICKET_LEN - 1)
+            return -1;
+        out[1 + n++] = *s;
+    }
+    if (n != CLI_TICKET_LEN - 1)
+        return -1;
+    out[0] = 'E';
+    out[CLI_TICKET_LEN] = '\0';
+    return 0;
+}
+
+int cli_ticket(args *a, const char *s, const char **out)
+{
+    char t[CLI_TICKET_LEN + 1];
+    if (cli_parse_ticket(s, t) < 0)
+        return cli_usage_error(
+            _("%s: '%s' is not a ticket (E and 13 digits, as E2026120300001; the E may be left out)"), a->c->name,
+            s);
+    if (!(*out = cli_keep(a, strdup(t), free)))
+        return cli_fail(EXIT_CONN, "%s", _("out of memory"));
+    return 0;
+}
+
 int cli_parse_order(const char *s, uint64_t *out)
 {
     if (s && s[0] == '#')

@@ -18,8 +18,7 @@
 
 static int out_of_memory(void)
 {
-    fprintf(stderr, "whistle: %s\n", _("out of memory"));
-    return EXIT_CONN;
+    return cli_fail(EXIT_CONN, "%s", _("out of memory"));
 }
 
 static void message_release(void *p) { free(p); }
@@ -192,6 +191,17 @@ static int bind_apply(args *a, ProtobufCMessage *m, const cli_bind *b)
         case BIND_SET:
             rc = field_set(m, b->field, a, "", 0);
             break;
+        case BIND_TICKET_NEED:
+            if (cli_need(a, b->opt))
+                return EXIT_USAGE;
+            /* fall through */
+        case BIND_TICKET_OPT:
+        case BIND_TICKET: {
+            const char *s = b->how == BIND_TICKET ? a->pos[b->pos] : v, *t;
+            if (s && !(rc = cli_ticket(a, s, &t)))
+                rc = field_set(m, b->field, a, t, 0);
+            break;
+        }
         case BIND_ORDER: {
             const char *s = a->pos[b->pos];
             uint64_t id;

@@ -74,6 +74,9 @@ typedef enum bind_how {
     BIND_SET,   /* bool field = true */
     BIND_ORDER, /* uint64 field = the order id at pos ("7" or "#7") */
     BIND_EITHER, /* bool field = flag opt given; exactly one of opt and other must be */
+    BIND_TICKET, /* string field = the ticket at pos, normalised (cli_ticket) */
+    BIND_TICKET_OPT,  /* the same from option opt, when given */
+    BIND_TICKET_NEED, /* the same, and the option is required */
 } bind_how;
 
 typedef struct cli_bind {
@@ -95,6 +98,9 @@ typedef struct cli_bind {
 #define B_SET(f) {BIND_SET, f, NULL, NULL, NULL, 0, false}
 #define B_ORDER(i, f, msg, bare) {BIND_ORDER, f, NULL, NULL, msg, i, bare}
 #define B_EITHER(yes, no, f, msg) {BIND_EITHER, f, yes, no, msg, 0, false}
+#define B_TICKET(i, f) {BIND_TICKET, f, NULL, NULL, NULL, i, false}
+#define B_TICKET_OPT(o, f) {BIND_TICKET_OPT, f, o, NULL, NULL, 0, false}
+#define B_TICKET_NEED(o, f) {BIND_TICKET_NEED, f, o, NULL, NULL, 0, false}
 /* A row's call and result by their proto names: CALL(FILE), RESULT(EVENT). */
 #define CALL(name) WHISTLE__V1__REQUEST__CALL_##name
 #define RESULT(name) WHISTLE__V1__RESPONSE__RESULT_##name
@@ -184,6 +190,14 @@ void *cli_keep(args *a, void *p, void (*release)(void *));
 char **cli_split(args *a, const char *s, const char *seps, size_t max, size_t *n);
 /* A decimal number up to max (no sign, nothing after it): 0, or -1. */
 int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
+/* A ticket as people type it: E2026120300001, e2026120300001 or
+ * 2026120300001, spaces and dashes ignored; out gets the ticket
+ * (E2026120300001). 0, or -1 when it is not one. */
+#define CLI_TICKET_LEN 14
+int cli_parse_ticket(const char *s, char out[CLI_TICKET_LEN + 1]);
+/* *out = the ticket s, normalised, kept by a: 0, or an exit status after
+ * printing a usage error ("not a ticket"). */
+int cli_ticket(args *a, const char *s, const char **out);
 /* An order id, "7" or "#7", not 0: 0, or -1. */
 int cli_parse_order(const char *s, uint64_t *out);
 
@@ -234,8 +248,18 @@ int cli_connect(cli *x);
 /* Connects if needed, sets an idempotency key on writes, calls, and checks
  * the status. Returns 0 with *resp, or an exit status (message printed). */
 int cli_call(cli *x, Whistle__V1__Request *req, Whistle__V1__Response **resp);
-/* Prints "whistle: ..." on stderr; returns EXIT_USAGE. */
+/* Errors on stderr, one line each: "whistle: message" (the client's own:
+ * a usage error, exit 2; a connection failure, exit 3) or "whistle: CODE:
+ * message" (the server's refusal, exit 1). With --json, one JSON object
+ * instead, {"error": {"code": "NOT_FOUND", "message": ..., "status": 5}}:
+ * code is the status name, or USAGE, or CONNECTION; status the status's
+ * number, only for the server's. Each returns its exit status. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_fail(int exit_status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_refused(int code, const char *message);
+/* A connection or call that failed (kind: a WHISTLE_ERR_*), in the CLI's
+ * words, then the library's detail. EXIT_CONN. */
+int cli_conn_error(cli *x, int kind, const char *detail);
 /* Tries argv[i] as a global option (for options given after the command).
  * Returns the number of argv entries taken (1 or 2), 0 if it is not a
  * global option, or -1 after printing a usage error. */
@@ -261,6 +285,10 @@ void cli_names_free(cli *x);
  * timeline and of pushes. An unknown word comes back unchanged. */
 const char *cli_word(const char *w);
 const char *cli_action_word(const char *w);
+/* A timeline entry's note for people: the few the server writes in fixed
+ * words ("lead" on a dispatch, "every department has fed back") in the
+ * locale's language, every other as it is. buf may hold the result. */
+const char *cli_timeline_note(const char *action, const char *note, char *buf, size_t len);
 
 /* output.c: human tables and times */
 int cli_display_width(const char *s);

@@ -134,12 +134,13 @@ static void print_event(cli *x, const Whistle__V1__Event *e)
         table_init(&tb, 5, h);
         for (size_t i = 0; i < e->n_timeline; i++) {
             const Whistle__V1__TimelineEntry *te = e->timeline[i];
-            char note[1024];
+            char note[1024], said[1024];
+            const char *text = cli_timeline_note(te->action, te->note, said, sizeof said);
             if (te->department && *te->department)
                 snprintf(note, sizeof note, "[%s #%" PRIu64 "] %s",
-                         cli_or(cli_department_name(x, te->department), te->department), te->order_id, te->note);
+                         cli_or(cli_department_name(x, te->department), te->department), te->order_id, text);
             else
-                snprintf(note, sizeof note, "%s", te->note);
+                snprintf(note, sizeof note, "%s", text);
             const char *row[] = {cli_local_time(te->at_ms, true, t, sizeof t), te->actor, cli_action_word(te->action),
                                  cli_word(whistle_state_name(te->state)), note};
             table_add(&tb, row);
@@ -149,17 +150,47 @@ static void print_event(cli *x, const Whistle__V1__Event *e)
     }
 }
 
+/* Whether the order missed a deadline of kind (a prefix: "check_in"
+ * also takes "check_in_follow_up"). */
+static bool missed(const Whistle__V1__Order *o, const char *kind)
+{
+    for (size_t i = 0; i < o->n_misses; i++)
+        if (strncmp(o->misses[i]->kind, kind, strlen(kind)) == 0)
+            return true;
+    return false;
+}
+
+/* One deadline's cell: when it falls while it runs ("!" once missed),
+ * "✓ time" once met, "" when there is none (returned, or no limit). */
+static const char *due_cell(char *buf, size_t len, int64_t due_ms, bool running, int64_t met_ms, bool miss)
+{
+    char d[64];
+    if (met_ms)
+        snprintf(buf, len, "✓ %s%s", cli_local_time(met_ms, false, d, sizeof d), miss ? " !" : "");
+    else if (running && due_ms)
+        snprintf(buf, len, "%s%s", cli_local_time(due_ms, false, d, sizeof d), miss ? " !" : "");
+    else
+        buf[0] = '\0';
+    return buf;
+}
+
 static void order_row(cli *x, table *tb, const void *item)
 {
     const Whistle__V1__Order *o = item;
-    char id[24], t[64], due[80], d[64];
+    char id[24], t[64], ci[80], rs[96];
     snprintf(id, sizeof id, "%" PRIu64, o->id);
-    /* the deadline it runs against now; "!" once one was missed */
-    int64_t dms = o->state == WHISTLE__V1__ORDER_STATE__ORDER_STATE_PENDING      ? o->check_in_due_ms
-                  : o->state == WHISTLE__V1__ORDER_STATE__ORDER_STATE_CHECKED_IN ? o->resolve_due_ms
-                                                                                 : 0;
-    snprintf(due, sizeof due, "%s%s%s", dms ? cli_local_time(dms, false, d, sizeof d) : "",
-             o->n_misses ? " !" : "", o->escalated ? _(" (district)") : "");
+    bool pending = o->state == WHISTLE__V1__ORDER_STATE__ORDER_STATE_PENDING;
+    bool in = o->state == WHISTLE__V1__ORDER_STATE__ORDER_STATE_CHECKED_IN;
+    bool done = o->state == WHISTLE__V1__ORDER_STATE__ORDER_STATE_DONE;
+    /* Two deadlines, each in its own column: the check-in (报到) and the
+     * resolve (办结); "!" marks one that was missed. */
+    due_cell(ci, sizeof ci, o->check_in_due_ms, pending, pending ? 0 : o->checked_in_ms, missed(o, "check_in"));
+    due_cell(rs, sizeof rs, o->resolve_due_ms, pending || in, done ? o->done_ms : 0,
+             missed(o, "resolve") || missed(o, "follow_up") || missed(o, "stage"));
+    if (o->escalated) {
+        size_t n = strlen(rs);
+        snprintf(rs + n, sizeof rs - n, "%s", _(" (district)"));
+    }
     const char *row[] = {id,
                          o->ticket,
                          cli_or(cli_department_name(x, o->department), o->department),
@@ -167,7 +198,8 @@ static void order_row(cli *x, table *tb, const void *item)
                          o->lead ? _("lead") : "",
                          cli_word(kind_word(o->kind)),
                          cli_local_time(o->created_ms, false, t, sizeof t),
-                         due};
+                         ci,
+                         rs};
     table_add(tb, row);
 }
 
@@ -177,8 +209,9 @@ static const char *order_id(const void *item, char *buf, size_t len)
     return buf;
 }
 
-static const char *const order_header[] = {N_("ORDER"), N_("TICKET"),  N_("DEPARTMENT"), N_("STATE"),
-                                           N_("LEAD"),  N_("KIND"),    N_("CREATED"),    N_("DUE")};
+static const char *const order_header[] = {N_("ORDER"), N_("TICKET"),  N_("DEPARTMENT"),  N_("STATE"),
+                                           N_("LEAD"),  N_("KIND"),    N_("CREATED"),     N_("CHECK IN BY"),
+                                           N_("RESOLVE BY")};
 
 /* A department's name in a table: long in English, so cut. */
 #define DEPT_COLS 20
@@ -190,7 +223,7 @@ static const cli_list orders_list = {
     .next = "next_after_id",
     .json_next = true,
     .more = N_("(more orders: use --all)"),
-    .table = {8, order_header, {{2, DEPT_COLS}}},
+    .table = {9, order_header, {{2, DEPT_COLS}}},
     .row = order_row,
     .id = order_id,
 };
@@ -300,27 +333,81 @@ static const cli_list events_list = {
     .id = event_ticket,
 };
 
+/* A day as people write it, YYYY-MM-DD, in local time: its first
+ * millisecond, or -1. */
+static int64_t day_start_ms(const char *s)
+{
+    int y, m, d, n = 0;
+    if (!s || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || s[n] || m < 1 || m > 12 || d < 1 || d > 31 ||
+        y < 1970)
+        return -1;
+    struct tm tm = {0};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = m - 1;
+    tm.tm_mday = d;
+    tm.tm_isdst = -1;
+    time_t t = mktime(&tm);
+    if (t == (time_t)-1 || tm.tm_mday != d) /* 2026-02-30 rolled over */
+        return -1;
+    return (int64_t)t * 1000;
+}
+
 static int build_list(cli *x, args *a, void *msg)
 {
     Whistle__V1__ListEvents *l = msg;
     const char *s;
-    if ((s = cli_opt(a, "state")) && whistle_state_parse(s, &l->state) < 0)
-        return cli_usage_error(_("list: bad --state '%s' (reported, filed, rejected, handling, whistled, "
+    /* "open": every state but rejected and closed */
+    if ((s = cli_opt(a, "state")) && strcmp(s, "open") == 0)
+        l->open = 1;
+    else if (s && whistle_state_parse(s, &l->state) < 0)
+        return cli_usage_error(_("list: bad --state '%s' (open, reported, filed, rejected, handling, whistled, "
                                  "resolved, verified, closed)"),
                                s);
+    if ((s = cli_opt(a, "category"))) {
+        size_t n = strlen(s);
+        if ((n != 2 && n != 4) || strspn(s, "0123456789") != n)
+            return cli_usage_error(_("list: bad --category '%s' (a category, 4 digits, or its class, 2 digits; see "
+                                     "whistle categories)"),
+                                   s);
+        l->category = (char *)s;
+    }
+    int64_t from = 0, to = 0;
+    if ((s = cli_opt(a, "since")) && (from = day_start_ms(s)) < 0)
+        return cli_usage_error(_("list: bad --since '%s' (a day, YYYY-MM-DD)"), s);
+    if ((s = cli_opt(a, "until"))) {
+        char next[16];
+        int y, m, d;
+        if (day_start_ms(s) < 0 || sscanf(s, "%4d-%2d-%2d", &y, &m, &d) != 3)
+            return cli_usage_error(_("list: bad --until '%s' (a day, YYYY-MM-DD)"), s);
+        /* to the end of that day: the next one's start (mktime rolls
+         * 2026-12-32 over into January) */
+        struct tm tm = {0};
+        tm.tm_year = y - 1900;
+        tm.tm_mon = m - 1;
+        tm.tm_mday = d + 1;
+        tm.tm_isdst = -1;
+        time_t t = mktime(&tm);
+        strftime(next, sizeof next, "%Y-%m-%d", &tm);
+        to = t == (time_t)-1 ? -1 : day_start_ms(next);
+    }
+    if (from && to && to <= from)
+        return cli_usage_error(_("list: --since %s is after --until %s"), cli_opt(a, "since"), cli_opt(a, "until"));
+    l->created_from_ms = from;
+    l->created_to_ms = to;
+    l->newest_first = !cli_flag(a, "by-place");
     return parse_limit(a, &l->limit) ? EXIT_USAGE : 0;
 }
 
 /* The catalogue's proposal for a case (权责清单): its departments joined by
  * commas (kept by a, "" if none) and the lead (kept, or NULL). Prints it
  * unless quiet. */
-static int propose(cli *x, args *a, const char **depts, const char **lead)
+static int propose(cli *x, args *a, const char *ticket, const char **depts, const char **lead)
 {
     Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
     Whistle__V1__ProposeDepartments *p = cli_request_new(&req, WHISTLE__V1__REQUEST__CALL_PROPOSE_DEPARTMENTS, a);
     if (!p)
         return EXIT_CONN;
-    p->ticket = a->pos[0];
+    p->ticket = (char *)ticket;
     Whistle__V1__Response *resp;
     int rc = cli_call(x, &req, &resp);
     if (rc)
@@ -355,10 +442,13 @@ static int propose(cli *x, args *a, const char **depts, const char **lead)
 
 static int run_whistle(cli *x, args *a)
 {
-    const char *proposed = NULL, *proposed_lead = NULL;
+    const char *proposed = NULL, *proposed_lead = NULL, *ticket;
+    int prc = cli_ticket(a, a->pos[0], &ticket);
+    if (prc)
+        return prc;
     if (cli_flag(a, "propose") || !cli_opt(a, "dept")) {
         /* Without --dept the catalogue decides whom; --propose only shows it. */
-        int prc = propose(x, a, &proposed, &proposed_lead);
+        prc = propose(x, a, ticket, &proposed, &proposed_lead);
         if (prc)
             return prc;
         if (cli_flag(a, "propose")) {
@@ -374,7 +464,7 @@ static int run_whistle(cli *x, args *a)
     Whistle__V1__WhistleEvent *w = cli_request_new(&req, WHISTLE__V1__REQUEST__CALL_WHISTLE, a);
     if (!w)
         return EXIT_CONN;
-    w->ticket = a->pos[0];
+    w->ticket = (char *)ticket;
     if (proposed_lead && *proposed_lead)
         w->lead = (char *)proposed_lead;
     const char *s;
@@ -462,13 +552,44 @@ static void department_row(cli *x, table *tb, const void *item)
     table_add(tb, row);
 }
 
+/* A time limit for people, in the largest calendar unit it is a whole
+ * number of (120 minutes are 2h, 168 hours 7d), so that one table does
+ * not mix 24h and 1d; working hours and days as they are (their length is
+ * the calendar's). "" for none; "+" when a priority has limits of its
+ * own. */
+static const char *limit_text(char *buf, size_t len, uint32_t amount, Whistle__V1__TimeUnit unit, bool own)
+{
+    static const char *const fmt[] = {
+        NULL,
+        /* TRANSLATORS: time limits in the categories table: minutes, hours,
+         * calendar days, working hours, working days */
+        N_("%um"), N_("%uh"), N_("%ud"), N_("%uwh"), N_("%uwd"),
+    };
+    if (!amount || unit <= 0 || (unsigned)unit >= sizeof fmt / sizeof *fmt) {
+        buf[0] = '\0';
+        return buf;
+    }
+    if (unit == WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES && amount % 60 == 0) {
+        amount /= 60;
+        unit = WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS;
+    }
+    if (unit == WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS && amount % 24 == 0) {
+        amount /= 24;
+        unit = WHISTLE__V1__TIME_UNIT__TIME_UNIT_DAYS;
+    }
+    char n[32];
+    snprintf(n, sizeof n, _(fmt[unit]), amount);
+    snprintf(buf, len, "%s%s", n, own ? "+" : "");
+    return buf;
+}
+
 static void category_row(cli *x, table *tb, const void *item)
 {
     const Whistle__V1__Category *c = item;
-    char ci[32], rs[32], depts[256];
+    char ci[48], rs[48], depts[256];
     /* The default limits (any unit), else the older minute/hour fields;
-     * "+" when a priority has limits of its own. */
-    static const char *const unit[] = {"", "m", "h", "d", "wh", "wd"};
+     * "+" when a priority has limits of its own. A major class (2 digits)
+     * takes no cases and has none: blank, not "0m". */
     const Whistle__V1__PriorityLimits *dl = NULL;
     bool own = false;
     for (size_t k = 0; k < c->n_limits; k++) {
@@ -477,14 +598,14 @@ static void category_row(cli *x, table *tb, const void *item)
         else
             own = true;
     }
-    if (dl && dl->check_in && dl->check_in->amount && (unsigned)dl->check_in->unit < 6)
-        snprintf(ci, sizeof ci, "%u%s%s", dl->check_in->amount, unit[dl->check_in->unit], own ? "+" : "");
+    if (dl && dl->check_in && dl->check_in->amount)
+        limit_text(ci, sizeof ci, dl->check_in->amount, dl->check_in->unit, own);
     else
-        snprintf(ci, sizeof ci, "%um%s", c->check_in_minutes, own ? "+" : "");
-    if (dl && dl->resolve && dl->resolve->amount && (unsigned)dl->resolve->unit < 6)
-        snprintf(rs, sizeof rs, "%u%s%s", dl->resolve->amount, unit[dl->resolve->unit], own ? "+" : "");
+        limit_text(ci, sizeof ci, c->check_in_minutes, WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES, own);
+    if (dl && dl->resolve && dl->resolve->amount)
+        limit_text(rs, sizeof rs, dl->resolve->amount, dl->resolve->unit, own);
     else
-        snprintf(rs, sizeof rs, "%uh%s", c->resolve_hours, own ? "+" : "");
+        limit_text(rs, sizeof rs, c->resolve_hours, WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS, own);
     size_t o = 0;
     depts[0] = '\0';
     for (size_t k = 0; k < c->n_departments && o < sizeof depts; k++)
@@ -639,12 +760,30 @@ static void on_stop_signal(int sig)
     stop_watch = 1;
 }
 
-/* One line per push, in fixed columns (by display width: the action and
- * state words may be Chinese). The department by its code: the line is
- * long enough. */
-static void print_push_line(const Whistle__V1__Push *p)
+/* The deadline a push's case or order runs against now: an order's
+ * check-in while pending, its resolve once checked in; a case's due time
+ * while it is open. 0: none. */
+static int64_t push_due(const Whistle__V1__Event *e, const Whistle__V1__Order *o)
 {
-    char t[64], who[96], action[64], state[64], desc[256];
+    if (o)
+        return o->state == WHISTLE__V1__ORDER_STATE__ORDER_STATE_PENDING      ? o->check_in_due_ms
+               : o->state == WHISTLE__V1__ORDER_STATE__ORDER_STATE_CHECKED_IN ? o->resolve_due_ms
+                                                                              : 0;
+    if (e && e->state != WHISTLE__V1__EVENT_STATE__EVENT_STATE_CLOSED &&
+        e->state != WHISTLE__V1__EVENT_STATE__EVENT_STATE_REJECTED)
+        return e->due_ms;
+    return 0;
+}
+
+/* One line per push, in fixed columns (by display width: the words and
+ * the place's name may be Chinese): its number (what --after takes), the
+ * time, what happened, the case, the department and order, the state,
+ * where (the place's name), by when (the deadline it runs against now),
+ * and the description. The department by its code: the line is long
+ * enough. */
+static void print_push_line(cli *x, const Whistle__V1__Push *p)
+{
+    char t[64], who[96], action[64], state[64], place[96], due[96], d[64], desc[256];
     const Whistle__V1__Event *e = p->event;
     const Whistle__V1__Order *o = p->order;
     if (o)
@@ -656,10 +795,36 @@ static void print_push_line(const Whistle__V1__Push *p)
                o ? cli_word(whistle_order_state_name(o->state)) : e ? cli_word(whistle_state_name(e->state)) : "-",
                10, true);
     const char *ticket = e ? e->ticket : o ? o->ticket : "-";
+    const char *node = e && *e->node ? e->node : o ? o->node : "";
+    uitext_fit(place, sizeof place, *node ? cli_or(cli_node_name(x, node), node) : "-", 16, true);
+    int64_t dms = push_due(e, o);
+    char by[80];
+    if (dms)
+        snprintf(by, sizeof by, _("due %s"), cli_local_time(dms, false, d, sizeof d));
+    else
+        snprintf(by, sizeof by, "-");
+    uitext_fit(due, sizeof due, by, 21, true);
     /* uitext_fit draws a control character as a space: one push, one line. */
     uitext_fit(desc, sizeof desc, e ? e->description : o ? o->description : "", 60, false);
-    printf("%-6" PRIu64 "  %s  %s  %-14s  %-16s  %s  %s\n", p->seq, cli_local_time(p->at_ms, true, t, sizeof t), action,
-           ticket, who, state, desc);
+    printf("%-6" PRIu64 "  %s  %s  %-14s  %-16s  %s  %s  %s  %s\n", p->seq, cli_local_time(p->at_ms, true, t, sizeof t),
+           action, ticket, who, state, place, due, desc);
+}
+
+/* A stream for people: "Police station (dept:police)", "Jianwai
+ * Subdistrict (street:110105001)"; the name as it is when none is had. */
+static const char *stream_title(cli *x, const char *stream, char *buf, size_t len)
+{
+    const char *colon = strchr(stream, ':');
+    const char *name = NULL;
+    if (colon && strncmp(stream, "dept:", 5) == 0)
+        name = cli_department_name(x, colon + 1);
+    else if (colon)
+        name = cli_node_name(x, colon + 1);
+    if (name && *name)
+        snprintf(buf, len, "%s (%s)", name, stream);
+    else
+        snprintf(buf, len, "%s", stream);
+    return buf;
 }
 
 static int run_watch(cli *x, args *a)
@@ -686,10 +851,19 @@ static int run_watch(cli *x, args *a)
         return rc;
     if (!x->json && !x->quiet && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_SUBSCRIBE) {
         const Whistle__V1__SubscribeResult *sr = resp->subscribe;
-        /* On stderr: stdout carries only pushes, one per line. */
-        fprintf(stderr, _("watching %s from seq %llu (last %llu, acked %llu)"), sr->stream,
-                (unsigned long long)sr->replay_after + 1, (unsigned long long)sr->last_seq,
-                (unsigned long long)sr->cursor);
+        /* On stderr: stdout carries only pushes, one per line. What comes
+         * first (the pushes since the acknowledged cursor, or --after),
+         * then that new ones follow as they happen. */
+        char title[256];
+        stream_title(x, sr->stream, title, sizeof title);
+        unsigned long long earlier = sr->last_seq > sr->replay_after ? sr->last_seq - sr->replay_after : 0;
+        if (earlier)
+            fprintf(stderr,
+                    ngettext("watching %s: %llu earlier push first, then new ones as they happen",
+                             "watching %s: %llu earlier pushes first, then new ones as they happen", earlier),
+                    title, earlier);
+        else
+            fprintf(stderr, _("watching %s: nothing missed; new pushes appear as they happen"), title);
         fprintf(stderr, "%s\n", count ? "" : _("; Ctrl-C to stop"));
     }
     whistle_response_free(resp);
@@ -710,8 +884,7 @@ static int run_watch(cli *x, args *a)
         if (r < 0) {
             if (stop_watch)
                 break;
-            fprintf(stderr, "whistle: watch: %s\n", whistle_last_error(x->client));
-            return EXIT_CONN;
+            return cli_conn_error(x, r, whistle_last_error(x->client));
         }
         if (x->json)
             cli_json_print(cli_json_message(&p->base));
@@ -719,7 +892,7 @@ static int run_watch(cli *x, args *a)
             if (x->quiet)
                 printf("%s\n", p->event ? p->event->ticket : p->order ? p->order->ticket : "-");
             else
-                print_push_line(p);
+                print_push_line(x, p);
             fflush(stdout);
         }
         if (ferror(stdout)) {
@@ -728,10 +901,10 @@ static int run_watch(cli *x, args *a)
             whistle_push_free(p);
             return EXIT_OK;
         }
-        if (ack && whistle_push_ack(x->client, p->stream, p->seq) < 0) {
-            fprintf(stderr, "whistle: watch: %s\n", whistle_last_error(x->client));
+        int ar;
+        if (ack && (ar = whistle_push_ack(x->client, p->stream, p->seq)) < 0) {
             whistle_push_free(p);
-            return EXIT_CONN;
+            return cli_conn_error(x, ar, whistle_last_error(x->client));
         }
         whistle_push_free(p);
         if (count && ++seen >= count)
@@ -755,8 +928,14 @@ static const cmd_opt report_opts[] = {
 };
 static const cmd_opt no_opts[] = {{NULL, NULL, NULL}};
 static const cmd_opt list_opts[] = {
-    {"state", "S", N_("reported, filed, rejected, handling, whistled, resolved, verified, closed")},
+    {"state", "S", N_("open (all but rejected and closed), reported, filed, rejected, handling, whistled, resolved, "
+                      "verified, closed")},
     {"node", "CODE", N_("only this subtree (default: your scope)")},
+    {"category", "CODE", N_("only this category (4 digits) or class (2 digits)")},
+    {"since", "DAY", N_("only cases reported on or after DAY (YYYY-MM-DD, local time)")},
+    {"until", "DAY", N_("only cases reported on or before DAY")},
+    {"text", "WORDS", N_("only cases whose description holds WORDS (letters in either case)")},
+    {"by-place", NULL, N_("in the order of places (the tree's codes) instead of newest first")},
     {"limit", "N", N_("page size (server default 50, at most 500)")},
     {"all", NULL, N_("follow the pages to the end")},
     {"parked", NULL, N_("only the cases in the problem pool (挂账)")},
@@ -816,25 +995,28 @@ const cmd cli_commands[] = {
                    B_OPT("external-id", "external_id"), B_TEXT(0, "description")),
      .build = build_report, .result = RESULT(EVENT), .print = print_event_line},
     {"show", "TICKET", N_("Show a case with its timeline."), no_opts, 1, 1, .call = CALL(GET_EVENT),
-     .bind = BINDS(B_POS(0, "ticket")), .result = RESULT(EVENT), .print = print_event_show},
-    {"list", "[--state S] [--node CODE] [--limit N] [--all] [--parked]", N_("List cases."), list_opts, 0, 0,
-     .call = CALL(LIST_EVENTS), .bind = BINDS(B_OPT("node", "node"), B_FLAG("parked", "parked")),
+     .bind = BINDS(B_TICKET(0, "ticket")), .result = RESULT(EVENT), .print = print_event_show},
+    {"list",
+     "[--state S|open] [--node CODE] [--category CODE] [--since DAY] [--until DAY] [--text WORDS] [--by-place] "
+     "[--limit N] [--all] [--parked]",
+     N_("List cases, newest first."), list_opts, 0, 0, .call = CALL(LIST_EVENTS),
+     .bind = BINDS(B_OPT("node", "node"), B_FLAG("parked", "parked"), B_OPT("text", "text")),
      .build = build_list, .result = RESULT(EVENTS), .list = &events_list},
     {"file", "TICKET [--note TEXT]", N_("File a case: accept it into the loop (立案)."), note_opts, 1, 1,
-     .call = CALL(FILE), .bind = BINDS(B_POS(0, "ticket"), B_OPT("note", "note")), .result = RESULT(EVENT),
+     .call = CALL(FILE), .bind = BINDS(B_TICKET(0, "ticket"), B_OPT("note", "note")), .result = RESULT(EVENT),
      .print = print_event_line},
     {"reject", "TICKET --reason TEXT", N_("Reject a case, with a reason (不予立案)."), reject_opts, 1, 1,
-     .call = CALL(REJECT), .bind = BINDS(B_NEED("reason", "reason"), B_POS(0, "ticket")), .result = RESULT(EVENT),
+     .call = CALL(REJECT), .bind = BINDS(B_NEED("reason", "reason"), B_TICKET(0, "ticket")), .result = RESULT(EVENT),
      .print = print_event_line},
     {"assign", "TICKET --to NAME [--note TEXT]", N_("Hand a case to a grid or community worker."), assign_opts, 1, 1,
-     .call = CALL(ASSIGN), .bind = BINDS(B_NEED("to", "assignee"), B_POS(0, "ticket"), B_OPT("note", "note")),
+     .call = CALL(ASSIGN), .bind = BINDS(B_NEED("to", "assignee"), B_TICKET(0, "ticket"), B_OPT("note", "note")),
      .result = RESULT(EVENT), .print = print_event_line},
     {"resolve", "TICKET TEXT...", N_("Record what local handling did."), no_opts, 2, -1, .call = CALL(RESOLVE),
-     .bind = BINDS(B_POS(0, "ticket"), B_TEXT(1, "note")), .result = RESULT(EVENT), .print = print_event_line},
+     .bind = BINDS(B_TICKET(0, "ticket"), B_TEXT(1, "note")), .result = RESULT(EVENT), .print = print_event_line},
     {"whistle", "TICKET [--dept A,B] [--lead A] [--kind K] [--note TEXT] [--propose]",
      N_("Whistle a case to departments (吹哨): one dispatch order each."), whistle_opts_, 1, 1, .run = run_whistle},
     {"orders", "[--dept D] [--state S] [--ticket T] [--limit N] [--all]", N_("List dispatch orders."), orders_opts, 0,
-     0, .call = CALL(LIST_ORDERS), .bind = BINDS(B_OPT("dept", "department"), B_OPT("ticket", "ticket")),
+     0, .call = CALL(LIST_ORDERS), .bind = BINDS(B_OPT("dept", "department"), B_TICKET_OPT("ticket", "ticket")),
      .build = build_orders, .result = RESULT(ORDERS), .list = &orders_list},
     {"checkin", "ORDER [--note TEXT]", N_("Check in to a dispatch order (报到)."), note_opts, 1, 1,
      .call = CALL(CHECK_IN), .bind = BINDS(B_ORDER(0, "order_id", BAD_ORDER, false), B_OPT("note", "note")),
@@ -848,19 +1030,20 @@ const cmd cli_commands[] = {
     {"verify", "TICKET --pass|--fail [--note TEXT]", N_("Record the on-the-spot check (核查)."), verify_opts, 1, 1,
      .call = CALL(VERIFY),
      .bind = BINDS(B_EITHER("pass", "fail", "pass", N_("verify: give exactly one of --pass and --fail")),
-                   B_POS(0, "ticket"), B_OPT("note", "note")),
+                   B_TICKET(0, "ticket"), B_OPT("note", "note")),
      .result = RESULT(EVENT), .print = print_event_line},
     {"close", "TICKET [--note TEXT]", N_("Close a case (结案)."), note_opts, 1, 1, .call = CALL(CLOSE),
-     .bind = BINDS(B_POS(0, "ticket"), B_OPT("note", "note")), .result = RESULT(EVENT), .print = print_event_line},
+     .bind = BINDS(B_TICKET(0, "ticket"), B_OPT("note", "note")), .result = RESULT(EVENT), .print = print_event_line},
     {"rate", "TICKET SCORE [--comment TEXT] [--phone DIGITS]", N_("Rate a closed case, 1 to 5 (评价)."), rate_opts,
      2, 2, .call = CALL(RATE),
-     .bind = BINDS(B_POS(0, "ticket"), B_OPT("comment", "comment"), B_OPT("phone", "phone_last4")),
+     .bind = BINDS(B_TICKET(0, "ticket"), B_OPT("comment", "comment"), B_OPT("phone", "phone_last4")),
      .build = build_rate, .result = RESULT(EVENT), .print = print_event_line},
     {"nodes", "[--parent CODE] [--kind K]", N_("List the tree of places."), nodes_opts, 0, 0, .call = CALL(LIST_NODES),
      .bind = BINDS(B_OPT("parent", "parent")), .build = build_nodes, .result = RESULT(NODES), .list = &nodes_list},
     {"departments", "", N_("List the departments."), no_opts, 0, 0, .call = CALL(LIST_DEPARTMENTS),
      .result = RESULT(DEPARTMENTS), .list = &departments_list},
-    {"categories", "", N_("List the case categories with their departments and time limits (+: per priority too)."),
+    {"categories", "", N_("List the case categories with their departments and time limits (wh, wd: working hours, days; +: "
+        "per priority too)."),
      no_opts, 0, 0, .call = CALL(LIST_CATEGORIES), .result = RESULT(CATEGORIES), .list = &categories_list},
     {"watch", "[--stream NAME] [--after SEQ] [--no-ack] [--count N]",
      N_("Subscribe to a stream and print each push as it arrives."), watch_opts, 0, 0, .run = run_watch},
@@ -870,7 +1053,7 @@ const cmd cli_commands[] = {
     {"server-stats", "", N_("Show the daemon's counters (admins): writes, commits, flushes, connections, memory."),
      no_opts, 0, 0, .call = CALL(SERVER_STATS), .result = RESULT(SERVER_STATS), .print = print_server_stats},
     {"lookup", "TICKET LAST4", N_("A resident's ticket, by its number and the last 4 digits of the phone given."),
-     no_opts, 2, 2, .call = CALL(LOOKUP_TICKET), .bind = BINDS(B_POS(0, "ticket"), B_POS(1, "phone_last4")),
+     no_opts, 2, 2, .call = CALL(LOOKUP_TICKET), .bind = BINDS(B_TICKET(0, "ticket"), B_POS(1, "phone_last4")),
      .result = RESULT(EVENT), .print = print_event_full},
     {"admin", "SUBCOMMAND ...", N_("Administration: import, export, node, dept, category, principal, audit, crl."),
      NULL, 0, -1, .run = NULL},

@@ -5,6 +5,7 @@
  * any connection is made), connect on the command's first call. */
 #include <locale.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,24 +59,125 @@ static void print_usage(FILE *out)
           out);
     fputs("\n", out);
     fputs(_("Commands:\n"), out);
+    /* The summaries start in one column, two spaces after the longest
+     * name (server-stats), whatever the names are. */
+    int w = 0;
     for (const cmd *const *t = cli_tables; *t; t++)
         for (const cmd *c = *t; c->name; c++)
-            fprintf(out, "  %-12s%s\n", c->name, _(c->summary));
+            if ((int)strlen(c->name) > w)
+                w = (int)strlen(c->name);
+    for (const cmd *const *t = cli_tables; *t; t++)
+        for (const cmd *c = *t; c->name; c++)
+            fprintf(out, "  %-*s  %s\n", w, c->name, _(c->summary));
+    fputs("\n", out);
+    fputs(_("Tickets may be typed as E2026120300001, e2026120300001 or 2026120300001 (spaces and\n"
+            "dashes are ignored); anything else is refused before the call as not a ticket.\n"),
+          out);
     fputs("\n", out);
     fputs(_("Exit status: 0 ok; 1 the server refused (\"whistle: CODE: message\" on stderr);\n"
-            "2 usage error; 3 connection or TLS failure, or timeout.\n"),
+            "2 usage error; 3 connection or TLS failure, or timeout. With --json an error is one\n"
+            "JSON line on stderr instead, {\"error\": {\"code\": ..., \"message\": ...}}: code is\n"
+            "the server's status name (NOT_FOUND, with \"status\": its number), or USAGE (exit 2)\n"
+            "or CONNECTION (exit 3); the message is in English.\n"),
           out);
+}
+
+/* --json: errors are JSON objects on stderr, and in English (set by main
+ * before anything is printed). */
+static bool errors_json;
+
+/* One error on stderr: "whistle: [CODE: ]message", or with --json
+ * {"error": {"code": CODE, ["status": number,] "message": message}}. */
+static void put_error(const char *code, int status, bool show_code, const char *msg)
+{
+    if (errors_json) {
+        json_t *e = json_pack("{s:s, s:s}", "code", code, "message", msg);
+        if (e && status >= 0)
+            json_object_set_new(e, "status", json_integer(status));
+        json_t *o = e ? json_pack("{s:o}", "error", e) : NULL;
+        char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (s)
+            fprintf(stderr, "%s\n", s);
+        else
+            fprintf(stderr, "{\"error\":{\"code\":\"%s\",\"message\":\"out of memory\"}}\n", code);
+        free(s);
+        json_decref(o);
+    } else if (show_code)
+        fprintf(stderr, "whistle: %s: %s\n", code, msg);
+    else
+        fprintf(stderr, "whistle: %s\n", msg);
+    fflush(stderr);
+}
+
+static int vfail(int status, const char *fmt, va_list ap)
+{
+    char msg[2048];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    put_error(status == EXIT_USAGE ? "USAGE" : "CONNECTION", -1, false, msg);
+    return status;
+}
+
+int cli_fail(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vfail(status, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 int cli_usage_error(const char *fmt, ...)
 {
     va_list ap;
-    fputs("whistle: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    int rc = vfail(EXIT_USAGE, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    return EXIT_USAGE;
+    return rc;
+}
+
+int cli_refused(int code, const char *message)
+{
+    put_error(whistle_code_name(code), code, true, message ? message : "");
+    return EXIT_SERVER;
+}
+
+/* A failure of the connection, in the CLI's words (translated), then
+ * libwhistle's own line, which has no catalogue (docs/i18n.md). */
+int cli_conn_error(cli *x, int kind, const char *detail)
+{
+    const char *host = x->conn.host;
+    unsigned port = x->conn.opts.port;
+    char head[512];
+    switch (kind) {
+    case WHISTLE_ERR_RESOLVE:
+        snprintf(head, sizeof head, _("cannot find the server %s"), host);
+        break;
+    case WHISTLE_ERR_CONNECT:
+        snprintf(head, sizeof head, _("cannot connect to the server at %s port %u (is whistled running there?)"),
+                 host, port);
+        break;
+    case WHISTLE_ERR_TLS:
+        snprintf(head, sizeof head, _("the secure connection to %s port %u failed"), host, port);
+        break;
+    case WHISTLE_ERR_HELLO:
+        snprintf(head, sizeof head, _("the server at %s port %u did not accept this client"), host, port);
+        break;
+    case WHISTLE_ERR_TIMEOUT:
+        snprintf(head, sizeof head, _("no answer in time from the server at %s port %u"), host, port);
+        break;
+    case WHISTLE_ERR_CLOSED:
+    case WHISTLE_ERR_IO:
+        snprintf(head, sizeof head, _("the connection to the server at %s port %u was lost"), host, port);
+        break;
+    case WHISTLE_ERR_NOMEM:
+        snprintf(head, sizeof head, "%s", _("out of memory"));
+        break;
+    default:
+        snprintf(head, sizeof head, _("the connection to the server at %s port %u failed"), host, port);
+        break;
+    }
+    /* TRANSLATORS: the CLI's headline, then libwhistle's detail (English). */
+    return cli_fail(EXIT_CONN, _("%s: %s"), head, detail && *detail ? detail : whistle_strerror(kind));
 }
 
 /* Global options that take a value, mapped to settings keys (the key is
@@ -144,16 +246,14 @@ int cli_connect(cli *x)
     whistle_settings_free(&env);
     whistle_settings_free(&file);
     if (r < 0)
-        return cli_usage_error("%s", err);
+        return cli_usage_error(_("connection settings: %s"), err);
     if (!x->conn.opts.cert_file)
         return cli_usage_error("%s", _("no client certificate: use --as NAME (dev PKI) or --cert FILE --key FILE "
                                      "(or WHISTLE_AS, WHISTLE_CERT/WHISTLE_KEY, or the config file)"));
     x->conn.opts.client_name = "whistle-cli/" WHISTLE_VERSION;
     r = whistle_connect(&x->conn.opts, &x->client, err, sizeof err);
-    if (r < 0) {
-        fprintf(stderr, "whistle: %s\n", err);
-        return EXIT_CONN;
-    }
+    if (r < 0)
+        return cli_conn_error(x, r, err);
     return 0;
 }
 
@@ -176,13 +276,11 @@ int cli_call(cli *x, Whistle__V1__Request *req, Whistle__V1__Response **resp)
     }
     r = whistle_call(x->client, req, resp);
     req->idempotency_key = (char *)protobuf_c_empty_string; /* key is on this stack */
-    if (r < 0) {
-        fprintf(stderr, "whistle: %s\n", whistle_last_error(x->client));
-        return EXIT_CONN;
-    }
+    if (r < 0)
+        return cli_conn_error(x, r, whistle_last_error(x->client));
     int code = whistle_response_code(*resp);
     if (code != WHISTLE__V1__STATUS__CODE__OK) {
-        fprintf(stderr, "whistle: %s: %s\n", whistle_code_name(code), whistle_response_message(*resp));
+        cli_refused(code, whistle_response_message(*resp));
         whistle_response_free(*resp);
         *resp = NULL;
         return EXIT_SERVER;
@@ -205,6 +303,13 @@ int main(int argc, char **argv)
 
     cli x;
     memset(&x, 0, sizeof x);
+    /* --json anywhere (before a "--"): errors too are JSON, and every text
+     * is English, as --json output is the same in every language. */
+    for (int k = 1; k < argc && strcmp(argv[k], "--") != 0; k++)
+        if (strcmp(argv[k], "--json") == 0) {
+            x.json = errors_json = true;
+            setlocale(LC_MESSAGES, "C"); /* gettext gives the msgids, whatever LANGUAGE says */
+        }
     int i = 1;
     while (i < argc && argv[i][0] == '-') {
         const char *a = argv[i];

@@ -65,7 +65,7 @@ const char *cli_action_word(const char *w)
         "report", "file", "reject", "assign", "whistle", "dispatch", "check_in", "feedback", "return",
         "resolve", "verify", "rework", "close", "rate", "emergency", "overdue", "escalate",
         "extension_request", "extension_approved", "extension_refused", "stage", "park", "unpark", "reopen",
-        "merge",
+        "merge", "resolved",
     };
     const char *const tr[] = {
         C_("action", "report"), C_("action", "file"), C_("action", "reject"), C_("action", "assign"),
@@ -75,6 +75,8 @@ const char *cli_action_word(const char *w)
         C_("action", "escalate"), C_("action", "extension_request"), C_("action", "extension_approved"),
         C_("action", "extension_refused"), C_("action", "stage"), C_("action", "park"), C_("action", "unpark"),
         C_("action", "reopen"), C_("action", "merge"),
+        /* TRANSLATORS: the case resolved by itself: every department fed back */
+        C_("action", "resolved"),
     };
     _Static_assert(sizeof actions / sizeof *actions == sizeof tr / sizeof *tr, "one translation per action");
     if (!w)
@@ -83,6 +85,24 @@ const char *cli_action_word(const char *w)
         if (strcmp(actions[i], w) == 0)
             return tr[i];
     return w;
+}
+
+const char *cli_timeline_note(const char *action, const char *note, char *buf, size_t len)
+{
+    /* The few notes the server writes in words of its own, always the
+     * same; every other note is people's own text, or a sentence of the
+     * server's that stays as written (docs/i18n.md). */
+    note = note ? note : "";
+    action = action ? action : "";
+    if (strcmp(action, "dispatch") == 0 && strcmp(note, "lead") == 0)
+        return _("lead");
+    if (strcmp(action, "resolved") == 0 && strcmp(note, "every department has fed back") == 0)
+        return _("every department has fed back");
+    if (strcmp(action, "verify") == 0 && strncmp(note, "failed: ", 8) == 0) {
+        snprintf(buf, len, _("failed: %s"), note + 8);
+        return buf;
+    }
+    return note;
 }
 
 /* Replaces control characters (newlines in a description) by spaces so
@@ -173,8 +193,7 @@ void table_add(table *t, const char *const *row)
         int cap = t->cap ? t->cap * 2 : 16;
         char **nc = realloc(t->cells, sizeof(char *) * (size_t)cap * (size_t)t->ncols);
         if (!nc) {
-            fprintf(stderr, "whistle: %s\n", _("out of memory"));
-            exit(EXIT_CONN);
+            exit(cli_fail(EXIT_CONN, "%s", _("out of memory")));
         }
         t->cells = nc;
         t->cap = cap;

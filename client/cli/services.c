@@ -50,14 +50,15 @@ static const char *marked(const char *name, bool retired)
     return buf;
 }
 
-static void print_item(const Whistle__V1__ServiceItem *it, bool zh)
+static void print_item(cli *x, const Whistle__V1__ServiceItem *it, bool zh)
 {
     printf("%s  %s\n", it->code, marked(pick(zh, it->name_zh, it->name_en), it->retired));
     kv_print(stdout, _("where"), pick(zh, it->where_zh, it->where_en), false);
     kv_print(stdout, _("hours"), pick(zh, it->hours_zh, it->hours_en), false);
     kv_print(stdout, _("what to bring"), pick(zh, it->bring_zh, it->bring_en), false);
     kv_print(stdout, _("how"), pick(zh, it->how_zh, it->how_en), false);
-    kv_print(stdout, _("department"), it->department, false);
+    /* The department by its name, as a resident reads it (--json: the code). */
+    kv_print(stdout, _("department"), cli_or(cli_department_name(x, it->department), it->department), false);
 }
 
 /* --json: one object per service, with its class's names beside its own. */
@@ -108,10 +109,11 @@ static int run_services(cli *x, args *a)
         if (strcmp(c->items[i]->code, item) == 0)
             found = c->items[i];
     if (item && !found) {
-        fprintf(stderr, _("whistle: NOT_FOUND: no service %s in the guide (whistle services %s lists class %s)\n"),
-                item, cls, cls);
+        char msg[256];
+        snprintf(msg, sizeof msg, _("no service %s in the guide (whistle services %s lists class %s)"), item, cls,
+                 cls);
         whistle_response_free(resp);
-        return EXIT_SERVER;
+        return cli_refused(WHISTLE__V1__STATUS__CODE__NOT_FOUND, msg);
     }
     bool zh = lang_zh();
     if (x->json) {
@@ -121,7 +123,7 @@ static int run_services(cli *x, args *a)
             if (!item || c->items[i] == found)
                 printf("%s\n", c->items[i]->code);
     } else if (found) {
-        print_item(found, zh);
+        print_item(x, found, zh);
     } else if (*cls) {
         /* one class: every service in full */
         for (size_t i = 0; i < c->n_classes; i++)
@@ -129,7 +131,7 @@ static int run_services(cli *x, args *a)
                    marked(pick(zh, c->classes[i]->name_zh, c->classes[i]->name_en), c->classes[i]->retired));
         for (size_t i = 0; i < c->n_items; i++) {
             fputc('\n', stdout);
-            print_item(c->items[i], zh);
+            print_item(x, c->items[i], zh);
         }
         if (!c->n_items)
             printf("%s\n", _("(no services in this class)"));

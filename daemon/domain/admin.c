@@ -874,8 +874,9 @@ void admin_query_audit(call *c, const Whistle__V1__QueryAudit *req)
     Whistled__AuditRecord **recs;
     char *next;
     size_t n;
-    int rc = audit_query(c->st, c->txn, req->principal, req->target, req->from_ms, req->to_ms, req->cursor, limit,
-                         c->a, &recs, &n, &next);
+    int rc = (req->newest_first ? audit_query_newest : audit_query)(c->st, c->txn, req->principal, req->target,
+                                                                     req->from_ms, req->to_ms, req->cursor, limit,
+                                                                     c->a, &recs, &n, &next);
     if (rc == EINVAL) {
         call_fail(c, CODE(INVALID_ARGUMENT), "cursor is not from this query; start again without one");
         return;

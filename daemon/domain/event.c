@@ -280,6 +280,41 @@ static uint8_t *hex_decode(arena *a, const char *s, size_t *n)
     return p;
 }
 
+/* Whether needle is in hay, ASCII letters in either case (a Chinese text
+ * matches byte for byte). */
+static bool text_has(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (const char *h = hay; *h; h++) {
+        size_t i = 0;
+        while (i < n && h[i] &&
+               (h[i] == needle[i] || ((h[i] | 0x20) == (needle[i] | 0x20) && (h[i] | 0x20) >= 'a' &&
+                                      (h[i] | 0x20) <= 'z')))
+            i++;
+        if (i == n)
+            return true;
+    }
+    return n == 0;
+}
+
+/* The filters of list_events other than the node and state: whether ev
+ * passes them. */
+static bool list_keeps(const Whistle__V1__ListEvents *req, const Whistle__V1__Event *ev)
+{
+    const char *cat = str0(req->category);
+    if (*cat && strncmp(str0(ev->category), cat, strlen(cat)) != 0)
+        return false;
+    if (req->created_from_ms && ev->created_ms < req->created_from_ms)
+        return false;
+    if (req->created_to_ms && ev->created_ms >= req->created_to_ms)
+        return false;
+    if (req->open && (ev->state == ST(REJECTED) || ev->state == ST(CLOSED)))
+        return false;
+    if (req->parked && !ev->parked)
+        return false;
+    return !*str0(req->text) || text_has(str0(ev->description), req->text);
+}
+
 void event_list(call *c, const Whistle__V1__ListEvents *req)
 {
     const char *node = str0(req->node);
@@ -287,6 +322,26 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
         return;
     if (req->state < 0 || req->state > ST(CLOSED)) {
         call_fail(c, CODE(INVALID_ARGUMENT), "state %d is not a case state (1 reported .. 8 closed)", req->state);
+        return;
+    }
+    const char *cat = str0(req->category);
+    if (*cat && ((strlen(cat) != 2 && strlen(cat) != 4) || !digits_ok(cat, strlen(cat)))) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "category \"%.40s\" is not a category (4 digits) or a class (2 digits)",
+                  cat);
+        return;
+    }
+    if (req->created_from_ms < 0 || req->created_to_ms < 0 ||
+        (req->created_to_ms && req->created_to_ms <= req->created_from_ms)) {
+        call_fail(c, CODE(INVALID_ARGUMENT),
+                  "created_from_ms and created_to_ms are Unix milliseconds, from before to (0: no bound)");
+        return;
+    }
+    if (strlen(str0(req->text)) > 200) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "text is at most 200 bytes");
+        return;
+    }
+    if (req->open && req->state) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "open and state go apart: open is every state but rejected and closed");
         return;
     }
     bool admin = c->who->role == ROLE(ADMIN);
@@ -314,8 +369,10 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
     if (limit > 500)
         limit = 500;
 
-    /* By state: the state's rows, filtered by node. Otherwise the node
-     * index, whose prefix scan is the subtree. */
+    /* By state: the state's rows (by ticket), filtered by node. Newest
+     * first without a state: the cases themselves (by ticket), filtered by
+     * node. Otherwise the node index, whose prefix scan is the subtree. */
+    bool desc = req->newest_first;
     uint8_t prefix[20];
     size_t plen;
     MDB_dbi dbi;
@@ -323,6 +380,9 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
         prefix[0] = (uint8_t)req->state;
         plen = 1;
         dbi = c->st->ev_by_state;
+    } else if (desc) {
+        plen = 0;
+        dbi = c->st->events;
     } else {
         plen = strlen(node);
         memcpy(prefix, node, plen);
@@ -330,14 +390,17 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
     }
     const uint8_t *start = prefix;
     size_t slen = plen;
-    bool skip_equal = false;
-    if (*str0(req->cursor)) {
-        start = hex_decode(c->a, req->cursor, &slen);
-        if (!start || slen < plen || memcmp(start, prefix, plen) != 0) {
+    bool skip_equal = false, resume = false;
+    const char *given = str0(req->cursor);
+    if (*given) {
+        /* A newest-first cursor is marked '-': one from the other order
+         * is refused, not misread. */
+        if (desc != (given[0] == '-') || !(start = hex_decode(c->a, given + desc, &slen)) || slen < plen ||
+            memcmp(start, prefix, plen) != 0) {
             call_fail(c, CODE(INVALID_ARGUMENT), "cursor is not from this listing; start again without one");
             return;
         }
-        skip_equal = true;
+        skip_equal = resume = true;
     }
 
     MDB_cursor *cur;
@@ -350,8 +413,22 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
     const char *last_key = NULL;
     bool more = false;
     MDB_val k = {slen, (void *)start}, v;
-    MDB_cursor_op op = slen ? MDB_SET_RANGE : MDB_FIRST;
-    for (rc = mdb_cursor_get(cur, &k, &v, op); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    if (desc) {
+        /* The last row before the cursor, or before the prefix's end (the
+         * prefix with its last byte one up: a state's byte is 1 to 8). */
+        uint8_t end[20];
+        if (!resume && plen) {
+            memcpy(end, prefix, plen);
+            end[plen - 1]++;
+            k.mv_data = end;
+            k.mv_size = plen;
+        }
+        rc = resume || plen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : MDB_NOTFOUND;
+        rc = mdb_cursor_get(cur, &k, &v, rc == 0 ? MDB_PREV : MDB_LAST);
+        skip_equal = false; /* strictly before the cursor already */
+    } else
+        rc = mdb_cursor_get(cur, &k, &v, slen ? MDB_SET_RANGE : MDB_FIRST);
+    for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, desc ? MDB_PREV : MDB_NEXT)) {
         if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
             break;
         if (skip_equal && k.mv_size == slen && memcmp(k.mv_data, start, slen) == 0)
@@ -359,7 +436,10 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
         const char *kd = k.mv_data;
         const char *ticket;
         size_t tlen;
-        if (req->state) {
+        if (dbi == c->st->events) {
+            ticket = kd;
+            tlen = k.mv_size;
+        } else if (req->state) {
             ticket = kd + 1;
             tlen = k.mv_size - 1;
         } else {
@@ -378,11 +458,11 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
             rc = grc;
             break;
         }
-        if (req->state && *node && !scope_covers(node, ev->node))
+        if (dbi != c->st->ev_by_node && *node && !scope_covers(node, ev->node))
             continue;
         if (reach_filter && !principal_covers(c->who, ev->node))
             continue;
-        if (req->parked && !ev->parked)
+        if (!list_keeps(req, ev))
             continue;
         if (out.n == limit) {
             more = true;
@@ -394,6 +474,8 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
         brief->contact = (char *)"";
         ptr_vec_push(c->a, &out, brief);
         last_key = hex_encode(c->a, k.mv_data, k.mv_size);
+        if (desc)
+            last_key = arena_printf(c->a, "-%s", last_key);
     }
     mdb_cursor_close(cur);
     if (rc && rc != MDB_NOTFOUND && !more) {

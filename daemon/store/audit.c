@@ -400,9 +400,12 @@ static uint8_t *unhex(arena *a, const char *s, size_t *n)
     return p;
 }
 
-int audit_query(store *st, MDB_txn *txn, const char *principal, const char *target, int64_t from_ms,
-                int64_t to_ms, const char *cursor, size_t max, arena *a, Whistled__AuditRecord ***out,
-                size_t *count, char **next)
+/* audit_query and audit_query_newest: oldest first, or newest first
+ * (desc). A newest-first cursor is marked with a leading '-', so that a
+ * cursor of one order is refused by the other rather than misread. */
+static int query(store *st, MDB_txn *txn, const char *principal, const char *target, int64_t from_ms, int64_t to_ms,
+                 const char *cursor, size_t max, bool desc, arena *a, Whistled__AuditRecord ***out, size_t *count,
+                 char **next)
 {
     *count = 0;
     principal = principal ? principal : "";
@@ -417,17 +420,26 @@ int audit_query(store *st, MDB_txn *txn, const char *principal, const char *targ
 
     /* The most selective index first: target, then principal, then time.
      * A target ending in '*' is a prefix: its rows are in target order, so
-     * the scan cannot stop at to_ms and filters instead. */
+     * the scan cannot stop at to_ms and filters instead. Newest first, a
+     * prefix reads the time index backwards and filters by target, so
+     * that the order is the time's. */
     MDB_dbi dbi;
     const char *str = NULL;
     bool prefix_mode = false;
     size_t tlen = strlen(target);
+    const char *tprefix = NULL; /* desc with a prefix: the records' target must start so */
     if (tlen) {
         dbi = st->audit_by_target;
         str = target;
         if (target[tlen - 1] == '*') {
             prefix_mode = true;
             str = arena_strndup(a, target, tlen - 1);
+            if (desc) {
+                tprefix = str;
+                str = NULL;
+                prefix_mode = false;
+                dbi = st->audit_by_time;
+            }
         }
     } else if (*principal) {
         dbi = st->audit_by_principal;
@@ -449,7 +461,9 @@ int audit_query(store *st, MDB_txn *txn, const char *principal, const char *targ
     size_t slen;
     bool skip_equal = false;
     if (*cursor) {
-        uint8_t *c = unhex(a, cursor, &slen);
+        if (desc != (cursor[0] == '-'))
+            return EINVAL;
+        uint8_t *c = unhex(a, cursor + desc, &slen);
         if (!c || slen < plen + 16 || memcmp(c, prefix, plen) != 0)
             return EINVAL;
         start = c;
@@ -459,8 +473,9 @@ int audit_query(store *st, MDB_txn *txn, const char *principal, const char *targ
         slen = plen;
     } else {
         memcpy(start, prefix, plen);
-        store_be64(start + plen, (uint64_t)from_ms);
-        store_be64(start + plen + 8, 0);
+        /* newest first: from just after to_ms's last row */
+        store_be64(start + plen, desc ? (uint64_t)to_ms : (uint64_t)from_ms);
+        store_be64(start + plen + 8, desc ? UINT64_MAX : 0);
         slen = plen + 16;
     }
 
@@ -474,8 +489,14 @@ int audit_query(store *st, MDB_txn *txn, const char *principal, const char *targ
     size_t last_len = 0;
     bool more = false;
     MDB_val k = {slen, start}, v;
-    MDB_cursor_op op = slen ? MDB_SET_RANGE : MDB_FIRST;
-    for (rc = mdb_cursor_get(cur, &k, &v, op); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    if (desc) {
+        /* the last row strictly before start (the cursor, or the bound) */
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        rc = mdb_cursor_get(cur, &k, &v, rc == 0 ? MDB_PREV : MDB_LAST);
+        skip_equal = false;
+    } else
+        rc = mdb_cursor_get(cur, &k, &v, slen ? MDB_SET_RANGE : MDB_FIRST);
+    for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, desc ? MDB_PREV : MDB_NEXT)) {
         const uint8_t *kd = k.mv_data;
         if (k.mv_size < plen + 16 || memcmp(kd, prefix, plen) != 0)
             break;
@@ -483,7 +504,9 @@ int audit_query(store *st, MDB_txn *txn, const char *principal, const char *targ
             continue;
         int64_t at = (int64_t)store_get_be64(kd + k.mv_size - 16);
         uint64_t seq = store_get_be64(kd + k.mv_size - 8);
-        if (!prefix_mode && at > to_ms)
+        if (!prefix_mode && !desc && at > to_ms)
+            break;
+        if (desc && at < from_ms)
             break;
         if (prefix_mode && (at < from_ms || at > to_ms))
             continue;
@@ -497,7 +520,9 @@ int audit_query(store *st, MDB_txn *txn, const char *principal, const char *targ
             rc = grc;
             break;
         }
-        if (tlen && *principal && strcmp(r->principal, principal) != 0)
+        if ((tlen || tprefix) && *principal && strcmp(r->principal, principal) != 0)
+            continue;
+        if (tprefix && strncmp(r->target ? r->target : "", tprefix, strlen(tprefix)) != 0)
             continue;
         if (n == max) {
             more = true;
@@ -520,8 +545,22 @@ int audit_query(store *st, MDB_txn *txn, const char *principal, const char *targ
     *out = recs;
     *count = n;
     if (more && last)
-        *next = hex_of(a, last, last_len);
+        *next = desc ? arena_printf(a, "-%s", hex_of(a, last, last_len)) : hex_of(a, last, last_len);
     return 0;
+}
+
+int audit_query(store *st, MDB_txn *txn, const char *principal, const char *target, int64_t from_ms,
+                int64_t to_ms, const char *cursor, size_t max, arena *a, Whistled__AuditRecord ***out,
+                size_t *count, char **next)
+{
+    return query(st, txn, principal, target, from_ms, to_ms, cursor, max, false, a, out, count, next);
+}
+
+int audit_query_newest(store *st, MDB_txn *txn, const char *principal, const char *target, int64_t from_ms,
+                       int64_t to_ms, const char *cursor, size_t max, arena *a, Whistled__AuditRecord ***out,
+                       size_t *count, char **next)
+{
+    return query(st, txn, principal, target, from_ms, to_ms, cursor, max, true, a, out, count, next);
 }
 
 /* store_write_begin's hook: what was queued goes into the new transaction

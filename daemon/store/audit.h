@@ -64,6 +64,11 @@ int audit_read(store *st, MDB_txn *txn, uint64_t after_seq, size_t max, arena *a
 int audit_query(store *st, MDB_txn *txn, const char *principal, const char *target, int64_t from_ms,
                 int64_t to_ms, const char *cursor, size_t max, arena *a, Whistled__AuditRecord ***out,
                 size_t *count, char **next);
+/* The same, newest first (a target prefix then reads the time index
+ * backwards). Its cursors are its own: each refuses the other's. */
+int audit_query_newest(store *st, MDB_txn *txn, const char *principal, const char *target, int64_t from_ms,
+                       int64_t to_ms, const char *cursor, size_t max, arena *a, Whistled__AuditRecord ***out,
+                       size_t *count, char **next);
 
 /* Gives an open store its queue of denials, written at store_close if
  * still queued then. Call once, right after store_open, before any thread

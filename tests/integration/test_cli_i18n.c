@@ -217,7 +217,7 @@ Test(cli_i18n, the_clients_errors_are_translated_the_servers_are_not)
     cr_assert(strstr(zh, "whistle: list：--state “bogus”无效") && strstr(zh, "reported 已上报"), "%s", zh);
     cr_assert_eq(run(EN, &out, &en, "--as operator list --state bogus"), 2);
     free(out);
-    cr_assert(strstr(en, "whistle: list: bad --state 'bogus' (reported, filed,"), "%s", en);
+    cr_assert(strstr(en, "whistle: list: bad --state 'bogus' (open, reported, filed,"), "%s", en);
     free(zh);
     free(en);
 
@@ -275,4 +275,219 @@ Test(cli_i18n, a_c_locale_is_english_and_still_lines_up)
     cr_assert(strstr(c, "TICKET") && strstr(c, "Grid 1") && !strstr(c, "工单号"), "%s", c);
     cr_assert_eq(check_column(c, "CREATED", "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}"), 3);
     free(c);
+}
+
+/* The display column where the summaries of `whistle --help` start:
+ * the same on every line of the command list, at least two columns after
+ * every name. Returns how many commands it saw. */
+static int check_help_commands(const char *help, const char *heading)
+{
+    const char *p = strstr(help, heading);
+    cr_assert_not_null(p, "no %s in %s", heading, help);
+    p = strchr(p, '\n') + 1;
+    int col = -1, n = 0;
+    for (const char *nl; *p && *p != '\n'; p = nl + 1) {
+        nl = strchr(p, '\n');
+        cr_assert_not_null(nl);
+        cr_assert_eq(strncmp(p, "  ", 2), 0, "%.*s", (int)(nl - p), p);
+        const char *name = p + 2, *end = name + strcspn(name, " \n");
+        const char *sum = end + strspn(end, " ");
+        cr_assert_geq(sum - end, 2, "the name runs into its summary: %.*s", (int)(nl - p), p);
+        int c = cols(p, (size_t)(sum - p));
+        if (col < 0)
+            col = c;
+        cr_assert_eq(c, col, "summary at column %d, not %d: %.*s", c, col, (int)(nl - p), p);
+        n++;
+    }
+    return n;
+}
+
+/* issue 11, item 8: the command list's column separates every name
+ * (server-stats) from its summary, in both languages. */
+Test(cli_i18n, help_lists_commands_in_a_column_that_separates)
+{
+    char *zh, *en;
+    cr_assert_eq(run(ZH, &zh, NULL, "--help"), 0);
+    cr_assert_eq(run(EN, &en, NULL, "--help"), 0);
+    cr_assert_null(strstr(en, "server-statsShow"), "%s", en);
+    cr_assert(strstr(en, "  server-stats  Show the daemon's counters"), "%s", en);
+    int n = check_help_commands(en, "Commands:\n");
+    cr_assert_gt(n, 20);
+    cr_assert_eq(check_help_commands(zh, "命令：\n"), n);
+    /* the forms of a ticket are said in the help, in the language */
+    cr_assert(strstr(en, "Tickets may be typed as E2026120300001, e2026120300001 or 2026120300001"), "%s", en);
+    cr_assert(strstr(zh, "受理编号可以写作 E2026120300001、e2026120300001 或 2026120300001"), "%s", zh);
+    free(zh);
+    free(en);
+}
+
+/* issue 11, items 6, 7 and 9: the client's own errors in the language
+ * (a malformed ticket, a connection that fails), the library's detail as
+ * it is; with --json, English JSON whatever the language. */
+Test(cli_i18n, the_clients_connection_and_ticket_errors_are_translated_json_errors_are_not)
+{
+    char *out, *zh, *en;
+    cr_assert_eq(run(ZH, &out, &zh, "--as operator --port 1 ping"), 3);
+    free(out);
+    const char *want = "whistle: 无法连接服务器 127.0.0.1 端口 1（whistled 是否在运行？）：connect: ";
+    cr_assert_eq(strncmp(zh, want, strlen(want)), 0, "%s", zh);
+    cr_assert_eq(run(EN, &out, &en, "--as operator --port 1 ping"), 3);
+    free(out);
+    want = "whistle: cannot connect to the server at 127.0.0.1 port 1 (is whistled running there?): connect: ";
+    cr_assert_eq(strncmp(en, want, strlen(want)), 0, "%s", en);
+    free(zh);
+    free(en);
+
+    cr_assert_eq(run(ZH, &out, &zh, "--as operator show E12"), 2);
+    free(out);
+    cr_assert(strstr(zh, "whistle: show：“E12”不是受理编号（E 加 13 位数字"), "%s", zh);
+    cr_assert_eq(run(EN, &out, &en, "--as operator show E12"), 2);
+    free(out);
+    cr_assert(strstr(en, "whistle: show: 'E12' is not a ticket (E and 13 digits"), "%s", en);
+    free(zh);
+    free(en);
+
+    static const char *const cmds[] = {"--as operator show E12 --json", "--json --as operator --port 1 ping",
+                                       "--as operator show E1999010199999 --json",
+                                       "--as operator list --state bogus --json"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        int rz = run(ZH, &out, &zh, "%s", cmds[i]);
+        free(out);
+        int re = run(EN, &out, &en, "%s", cmds[i]);
+        free(out);
+        cr_assert_eq(rz, re, "%s", cmds[i]);
+        cr_assert_eq(strncmp(en, "{\"error\":{\"code\":\"", 18), 0, "%s: %s", cmds[i], en);
+        cr_assert_str_eq(zh, en, "`whistle %s` errs differently in the languages", cmds[i]);
+        free(zh);
+        free(en);
+    }
+}
+
+/* Runs a command that must succeed; its stdout (malloc'd). */
+static char *ok(const char *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *ok(const char *env, const char *fmt, ...)
+{
+    char args[1024], *out, *err;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    int rc = run(env, &out, &err, "%s", args);
+    cr_assert_eq(rc, 0, "`whistle %s`: exit %d: %s", args, rc, err);
+    free(err);
+    return out;
+}
+
+/* tickets[0] whistled to urban (lead) and police, both fed back: the case
+ * resolved by itself. */
+static void whistle_and_feed_back(void)
+{
+    report_three();
+    free(ok(EN, "--as operator file %s", tickets[0]));
+    free(ok(EN, "--as operator whistle %s --dept urban,police --lead urban", tickets[0]));
+    static const char *const depts[] = {"urban", "police"};
+    for (int i = 0; i < 2; i++) {
+        char *id = ok(EN, "-q --as %s orders --ticket %s", depts[i], tickets[0]);
+        id[strcspn(id, "\n")] = '\0';
+        free(ok(EN, "--as %s checkin %s", depts[i], id));
+        free(ok(EN, "--as %s feedback %s done", depts[i], id));
+        free(id);
+    }
+}
+
+/* issue 11, item 8: the timeline's fixed words (the lead of a dispatch,
+ * the case resolved when every department fed back) in the language. */
+Test(cli_i18n, the_timeline_says_lead_and_resolved_in_the_language)
+{
+    whistle_and_feed_back();
+    char *zh = ok(ZH, "--as operator show %s", tickets[0]);
+    char *en = ok(EN, "--as operator show %s", tickets[0]);
+    cr_assert(strstr(zh, "[城管执法队 #1] 牵头\n"), "%s", zh);
+    cr_assert(strstr(zh, "自动办结  已办结  各部门均已反馈\n"), "%s", zh);
+    cr_assert_null(strstr(zh, "resolved"), "%s", zh);
+    cr_assert_null(strstr(zh, "lead"), "%s", zh);
+    cr_assert(strstr(en, "] lead\n") && strstr(en, "resolved  resolved  every department has fed back\n"), "%s",
+              en);
+    free(zh);
+    free(en);
+}
+
+/* issue 11, item 8: the service guide names a service's department, in
+ * the language (not its code); --json keeps the code. */
+Test(cli_i18n, services_name_the_department)
+{
+    char *zh = ok(ZH, "--as kiosk services 0201");
+    char *en = ok(EN, "--as kiosk services 0201");
+    cr_assert(strstr(zh, "\n部门              民政\n"), "%s", zh);
+    cr_assert(strstr(en, "\ndepartment        Civil affairs\n"), "%s", en);
+    cr_assert_null(strstr(zh, "civil"), "%s", zh);
+    free(zh);
+    free(en);
+    char *j = ok(ZH, "--as kiosk services 0201 --json");
+    cr_assert(strstr(j, "\"department\":\"civil\""), "%s", j);
+    free(j);
+}
+
+/* issue 11, item 8: categories give no limits to a major class (not
+ * "0m 0h"), and one unit per size of limit: 2h not 120m, 1d not 24h. */
+Test(cli_i18n, categories_show_limits_in_one_set_of_units)
+{
+    char *en = ok(EN, "--as operator categories");
+    char *zh = ok(ZH, "--as operator categories");
+    cr_assert_null(strstr(en, " 0m "), "%s", en);
+    cr_assert_null(strstr(en, " 0h "), "%s", en);
+    cr_assert_null(strstr(en, "24h"), "%s", en);
+    cr_assert_null(strstr(en, "120m"), "%s", en);
+    cr_assert(strstr(en, "\n0401  2h        1d       urban,market"), "%s", en);
+    cr_assert(strstr(en, "\n0202  2h        7d "), "%s", en);
+    cr_assert(strstr(en, "\n0101  4wh+      20wd+ "), "%s", en);
+    /* a major class: its code and name, nothing between but blanks */
+    regex_t re;
+    cr_assert_eq(regcomp(&re, "\n04 +Street order\n", REG_EXTENDED), 0);
+    cr_assert_eq(regexec(&re, en, 0, NULL, 0), 0, "%s", en);
+    regfree(&re);
+    cr_assert(strstr(zh, "2小时") && strstr(zh, "1天") && strstr(zh, "20工作日+"), "%s", zh);
+    cr_assert_null(strstr(zh, "24小时"), "%s", zh);
+    cr_assert_eq(check_column(zh, "名称", "市容环境|[^ ]+$"), check_column(en, "NAME", "[A-Z][a-z].*$"));
+    free(en);
+    free(zh);
+}
+
+/* issue 11, item 9, in both languages: orders' two deadline columns,
+ * watch's words and its place, list's new options' errors. */
+Test(cli_i18n, orders_watch_and_list_filters_speak_the_language)
+{
+    report_three();
+    free(ok(EN, "--as operator file %s", tickets[0]));
+    free(ok(EN, "-q --as operator whistle %s --dept police", tickets[0]));
+    char *zh = ok(ZH, "--as operator orders");
+    char *en = ok(EN, "--as operator orders");
+    cr_assert(strstr(zh, "报到时限") && strstr(zh, "办结时限"), "%s", zh);
+    cr_assert(strstr(en, "CHECK IN BY") && strstr(en, "RESOLVE BY"), "%s", en);
+    /* the last two stamps of a line: the check-in's and the resolve's */
+    static const char *const stamp = "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}  [0-9]{4}-[0-9]{2}-[0-9]{2} "
+                                     "[0-9]{2}:[0-9]{2}$";
+    cr_assert_eq(check_column(zh, "报到时限", stamp), check_column(en, "CHECK IN BY", stamp));
+    free(zh);
+    free(en);
+
+    char *out, *err;
+    cr_assert_eq(run(ZH, &out, &err, "--as police watch --count 1 --no-ack"), 0, "%s", err);
+    cr_assert(strstr(err, "正在接收 派出所 (dept:police)：先补发此前的 1 条推送，之后实时显示新推送"), "%s", err);
+    cr_assert(strstr(out, "派单") && strstr(out, "第一网格") && strstr(out, "时限 20"), "%s", out);
+    free(out);
+    free(err);
+    cr_assert_eq(run(EN, &out, &err, "--as police watch --count 1 --no-ack"), 0, "%s", err);
+    cr_assert(strstr(out, "dispatch") && strstr(out, "Grid 1") && strstr(out, "due 20"), "%s", out);
+    free(out);
+    free(err);
+
+    cr_assert_eq(run(ZH, &out, &zh, "--as operator list --since yesterday"), 2);
+    free(out);
+    cr_assert(strstr(zh, "list：--since “yesterday”无效（日期，YYYY-MM-DD）"), "%s", zh);
+    cr_assert_eq(run(EN, &out, &en, "--as operator list --since yesterday"), 2);
+    free(out);
+    cr_assert(strstr(en, "list: bad --since 'yesterday' (a day, YYYY-MM-DD)"), "%s", en);
+    free(zh);
+    free(en);
 }

@@ -432,6 +432,68 @@ Test(admin, the_audit_log_is_read_by_principal_target_and_time)
     assert_code(h_read("op-jianwai", rq_audit(NULL, NULL, 0, 0, 0, NULL)), PERMISSION_DENIED);
 }
 
+/* issue 11, item 9: newest first, page by page, is the oldest-first
+ * answer reversed, for every kind of filter; each order refuses the
+ * other's cursor. */
+Test(admin, the_audit_log_reads_newest_first)
+{
+    const char *t = h_report_as("gw-1", GRID1);
+    h_now += 60000;
+    assert_ok(h_write("op-jianwai", rq_ticket(CALL(FILE), t)));
+    assert_code(h_write("kiosk-yonganli", rq_ticket(CALL(FILE), t)), PERMISSION_DENIED);
+    h_report_as("gw-1", GRID1);
+    h_write("admin", rq_update_node(GRID1, "改名", false, false)); /* flushes the queued denial */
+    h_now += 60000;
+    h_report_as("gw-1", GRID1);
+
+    static const struct {
+        const char *principal, *target;
+        int64_t from, to;
+    } q[] = {
+        {NULL, NULL, 0, 0},
+        {"gw-1", NULL, 0, 0},
+        {NULL, GRID1, 0, 0},
+        {NULL, "E*", 0, 0},
+        {"op-jianwai", "E*", 0, 0},
+        {NULL, NULL, T0 + 1, T0 + 61000},
+        {NULL, "11010500100100*", 0, T0 + 1},
+    };
+    for (size_t i = 0; i < sizeof q / sizeof *q; i++) {
+        Whistle__V1__Response *all =
+            h_read("admin", rq_audit(q[i].principal, q[i].target, q[i].from, q[i].to, 1000, NULL));
+        assert_ok(all);
+        size_t n = all->audit->n_entries, k = 0;
+        cr_assert_gt(n, 0, "query %zu finds nothing", i);
+        const char *cur = "";
+        int pages = 0;
+        do {
+            Whistle__V1__Request *rq = rq_audit(q[i].principal, q[i].target, q[i].from, q[i].to, 3, cur);
+            rq->query_audit->newest_first = true;
+            Whistle__V1__Response *r = h_read("admin", rq);
+            assert_ok(r);
+            for (size_t j = 0; j < r->audit->n_entries; j++, k++) {
+                cr_assert_lt(k, n, "query %zu: more newest first than oldest first", i);
+                cr_assert_eq(r->audit->entries[j]->seq, all->audit->entries[n - 1 - k]->seq,
+                             "query %zu, entry %zu: seq %llu, not %llu", i, k,
+                             (unsigned long long)r->audit->entries[j]->seq,
+                             (unsigned long long)all->audit->entries[n - 1 - k]->seq);
+            }
+            cur = r->audit->next_cursor;
+            if (*cur)
+                cr_assert_eq(cur[0], '-', "%s", cur);
+        } while (*cur && ++pages < 1000);
+        cr_assert_eq(k, n, "query %zu: %zu newest first, %zu oldest first", i, k, n);
+    }
+    /* a cursor is for its own order */
+    Whistle__V1__Request *rq = rq_audit(NULL, NULL, 0, 0, 2, NULL);
+    rq->query_audit->newest_first = true;
+    const char *desc_cur = h_read("admin", rq)->audit->next_cursor;
+    const char *asc_cur = h_read("admin", rq_audit(NULL, NULL, 0, 0, 2, NULL))->audit->next_cursor;
+    assert_code(h_read("admin", rq_audit(NULL, NULL, 0, 0, 2, desc_cur)), INVALID_ARGUMENT);
+    rq->query_audit->cursor = (char *)asc_cur;
+    assert_code(h_read("admin", rq), INVALID_ARGUMENT);
+}
+
 static int reads_of(const char *target)
 {
     MDB_txn *txn;

@@ -599,6 +599,129 @@ Test(event, list_events_pages_through_everything_once)
     assert_code(r, INVALID_ARGUMENT);
 }
 
+/* The tickets a page lists, joined by spaces. */
+static const char *page_tickets(Whistle__V1__Response *r)
+{
+    assert_ok(r);
+    char *s = arena_alloc(h_a, 16 * (r->events->n_events + 1));
+    s[0] = '\0';
+    for (size_t i = 0; i < r->events->n_events; i++) {
+        if (i)
+            strcat(s, " ");
+        strcat(s, r->events->events[i]->ticket);
+    }
+    return s;
+}
+
+static const char *joined(const char *a, const char *b, const char *c)
+{
+    return arena_printf(h_a, "%s%s%s%s%s", a, b ? " " : "", b ? b : "", c ? " " : "", c ? c : "");
+}
+
+/* issue 11, item 9: newest first, and filtered by category or class,
+ * creation time, words of the description, open cases; every filter with
+ * the scope, each order's cursor refused in the other. */
+Test(event, list_events_newest_first_and_filtered)
+{
+    static const struct {
+        const char *who, *node, *cat, *desc;
+    } in[6] = {
+        {"comm-yonganli", GRID2, "0102", "Rubbish at the North Gate"},
+        {"gw-1", GRID1, "0501", "smoke from a shop"},
+        {"gw-1", GRID1, "0101", "a shed on the green"},
+        {"comm-yonganli", GRID2, "0102", "rubbish again, north gate"},
+        {"gw-1", GRID1, "0102", "暴露垃圾 北门"},
+        {"hotline", CHAOWAI_GRID, "0102", "north gate of another street"},
+    };
+    const char *t[6];
+    int64_t at[6];
+    for (int i = 0; i < 6; i++) {
+        Whistle__V1__Response *r = h_write(in[i].who, rq_report(in[i].node, in[i].cat, in[i].desc));
+        assert_ok(r);
+        t[i] = r->event->ticket;
+        at[i] = r->event->created_ms;
+    }
+    /* newest first, page by page, inside the scope */
+    Whistle__V1__Request *q = rq_list_events(0, NULL, 2, NULL);
+    q->list_events->newest_first = true;
+    Whistle__V1__Response *r = h_read("op-jianwai", q);
+    cr_assert_str_eq(page_tickets(r), joined(t[4], t[3], NULL));
+    cr_assert_eq(r->events->next_cursor[0], '-', "%s", r->events->next_cursor);
+    q->list_events->cursor = r->events->next_cursor;
+    r = h_read("op-jianwai", q);
+    cr_assert_str_eq(page_tickets(r), joined(t[2], t[1], NULL));
+    q->list_events->cursor = r->events->next_cursor;
+    r = h_read("op-jianwai", q);
+    cr_assert_str_eq(page_tickets(r), t[0]);
+    cr_assert_str_eq(r->events->next_cursor, "");
+    /* the other order's cursor is refused, both ways */
+    Whistle__V1__Request *by_node = rq_list_events(0, NULL, 2, NULL);
+    r = h_read("op-jianwai", by_node);
+    cr_assert_str_eq(page_tickets(r), joined(t[1], t[2], NULL), "by place: grid 1 first");
+    q->list_events->cursor = r->events->next_cursor;
+    assert_code(h_read("op-jianwai", q), INVALID_ARGUMENT);
+    q->list_events->cursor = "";
+    r = h_read("op-jianwai", q);
+    by_node->list_events->cursor = r->events->next_cursor;
+    assert_code(h_read("op-jianwai", by_node), INVALID_ARGUMENT);
+    /* newest first within a state, and for a grid worker's grid */
+    q = rq_list_events(ES(REPORTED), NULL, 0, NULL);
+    q->list_events->newest_first = true;
+    cr_assert_str_eq(page_tickets(h_read("op-jianwai", q)),
+                     arena_printf(h_a, "%s %s %s %s %s", t[4], t[3], t[2], t[1], t[0]));
+    cr_assert_str_eq(page_tickets(h_read("gw-1", q)), joined(t[4], t[2], t[1]));
+    cr_assert_str_eq(page_tickets(h_read("admin", q)),
+                     arena_printf(h_a, "%s %s %s %s %s %s", t[5], t[4], t[3], t[2], t[1], t[0]));
+
+    /* filters, newest first */
+    q = rq_list_events(0, NULL, 0, NULL);
+    q->list_events->newest_first = true;
+    q->list_events->category = "01";
+    cr_assert_str_eq(page_tickets(h_read("op-jianwai", q)),
+                     arena_printf(h_a, "%s %s %s %s", t[4], t[3], t[2], t[0]));
+    q->list_events->category = "0102";
+    cr_assert_str_eq(page_tickets(h_read("op-jianwai", q)), joined(t[4], t[3], t[0]));
+    q->list_events->text = "NORTH gate";
+    cr_assert_str_eq(page_tickets(h_read("op-jianwai", q)), joined(t[3], t[0], NULL));
+    q->list_events->category = "";
+    q->list_events->text = "北门";
+    cr_assert_str_eq(page_tickets(h_read("op-jianwai", q)), t[4]);
+    q->list_events->text = "";
+    q->list_events->created_from_ms = at[2];
+    q->list_events->created_to_ms = at[4];
+    cr_assert_str_eq(page_tickets(h_read("op-jianwai", q)), joined(t[3], t[2], NULL));
+    q->list_events->created_from_ms = q->list_events->created_to_ms = 0;
+    Whistle__V1__Request *rj = rq_ticket(CALL(REJECT), t[1]);
+    rj->reject->reason = "not ours";
+    assert_ok(h_write("op-jianwai", rj));
+    q->list_events->open = true;
+    cr_assert_str_eq(page_tickets(h_read("op-jianwai", q)),
+                     arena_printf(h_a, "%s %s %s %s", t[4], t[3], t[2], t[0]));
+    /* in the place order too */
+    q->list_events->newest_first = false;
+    q->list_events->category = "0102";
+    cr_assert_str_eq(page_tickets(h_read("op-jianwai", q)), joined(t[4], t[0], t[3]));
+
+    /* what the filters refuse */
+    q->list_events->category = "4";
+    assert_code(h_read("op-jianwai", q), INVALID_ARGUMENT);
+    q->list_events->category = "";
+    q->list_events->state = ES(FILED);
+    r = h_read("op-jianwai", q);
+    assert_code(r, INVALID_ARGUMENT);
+    assert_msg_has(r, "open and state go apart");
+    q->list_events->state = 0;
+    q->list_events->created_from_ms = at[4];
+    q->list_events->created_to_ms = at[2];
+    assert_code(h_read("op-jianwai", q), INVALID_ARGUMENT);
+    q->list_events->created_from_ms = q->list_events->created_to_ms = 0;
+    char *long_text = arena_alloc(h_a, 202);
+    memset(long_text, 'a', 201);
+    long_text[201] = '\0';
+    q->list_events->text = long_text;
+    assert_code(h_read("op-jianwai", q), INVALID_ARGUMENT);
+}
+
 Test(event, list_orders_by_department_ticket_and_scope)
 {
     const char *t1 = filed_case(), *t2 = filed_case();
