@@ -128,15 +128,12 @@ int supervision_order_miss(call *c, uint64_t order_id, int kind, uint32_t stage,
                                    : "follow-up";
     }
 
-    void *sb = NULL;
-    size_t sl = 0;
-    Whistle__V1__Supervision *s = o->supervision_id ? supervision_load(c, o->supervision_id, &sb, &sl) : NULL;
-    if (!s || !s->open) {
-        s = supervision_new(c, ev);
-        if (!s)
-            return -1;
-        sb = NULL;
-        sl = 0;
+    void *sb;
+    size_t sl;
+    Whistle__V1__Supervision *s = supervision_open(c, ev, o->supervision_id, &sb, &sl);
+    if (!s)
+        return -1;
+    if (!sb) {
         s->order_id = o->id;
         s->department = o->department;
     }
@@ -194,15 +191,11 @@ int supervision_case_due(call *c, const char *ticket, int64_t due)
     if (ev->state == ES(HANDLING)) {
         /* Handled locally: no orders watch it, so the case itself is
          * supervised. */
-        s = ev->supervision_id ? supervision_load(c, ev->supervision_id, &sb, &sl) : NULL;
-        if (!s || !s->open) {
-            s = supervision_new(c, ev);
-            if (!s)
-                return -1;
-            sb = NULL;
-            sl = 0;
+        s = supervision_open(c, ev, ev->supervision_id, &sb, &sl);
+        if (!s)
+            return -1;
+        if (!sb)
             s->assignee = (char *)str0(ev->assignee);
-        }
         Whistle__V1__Miss *m = arena_alloc(c->a, sizeof *m);
         whistle__v1__miss__init(m);
         m->kind = (char *)"case";

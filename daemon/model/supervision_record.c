@@ -83,3 +83,13 @@ int supervision_close(call *c, uint64_t id, const char *reason)
     return supervision_save(c, s, b, l);
 }
 
+Whistle__V1__Supervision *supervision_open(call *c, const Whistle__V1__Event *ev, uint64_t id, void **bytes,
+                                           size_t *len)
+{
+    Whistle__V1__Supervision *s = id ? supervision_load(c, id, bytes, len) : NULL;
+    if (s && s->open)
+        return s;
+    *bytes = NULL;
+    *len = 0;
+    return supervision_new(c, ev);
+}

@@ -17,6 +17,11 @@ int supervision_save(call *c, Whistle__V1__Supervision *s, const void *before, s
 /* A new open record for the case at level 1, numbered; not yet saved. NULL
  * with the status set when numbering fails. */
 Whistle__V1__Supervision *supervision_new(call *c, const Whistle__V1__Event *ev);
+/* The open record id names, with its bytes; else (no id, or the record
+ * closed) a new one for the case, with *bytes NULL: the caller fills what
+ * the new one is about. NULL with the status set when numbering fails. */
+Whistle__V1__Supervision *supervision_open(call *c, const Whistle__V1__Event *ev, uint64_t id, void **bytes,
+                                           size_t *len);
 /* Appends a miss to s (in c->a). */
 void supervision_add_miss(call *c, Whistle__V1__Supervision *s, Whistle__V1__Miss *m);
 /* Closes the record if it is open, with the reason; 0 or -1. */

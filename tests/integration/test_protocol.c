@@ -136,6 +136,20 @@ Test(protocol, request_before_hello_is_refused)
     raw_close(&r);
 }
 
+/* A refused report must leave no case behind: the operator lists none. */
+static void no_case_was_made(void)
+{
+    whistle_client *op = harness_connect(&d, "operator");
+    Whistle__V1__ListEvents le = WHISTLE__V1__LIST_EVENTS__INIT;
+    Whistle__V1__Request lr = WHISTLE__V1__REQUEST__INIT;
+    lr.call_case = WHISTLE__V1__REQUEST__CALL_LIST_EVENTS;
+    lr.list_events = &le;
+    Whistle__V1__Response *l = harness_call_ok(op, &lr);
+    cr_assert_eq(l->events->n_events, 0, "a refused report left a case behind");
+    whistle_response_free(l);
+    whistle_close(op);
+}
+
 Test(protocol, invalid_utf8_gets_invalid_argument_and_changes_nothing)
 {
     raw_conn r;
@@ -156,15 +170,7 @@ Test(protocol, invalid_utf8_gets_invalid_argument_and_changes_nothing)
     whistle__v1__frame__free_unpacked(f, NULL);
     raw_close(&r);
 
-    whistle_client *op = harness_connect(&d, "operator");
-    Whistle__V1__ListEvents le = WHISTLE__V1__LIST_EVENTS__INIT;
-    Whistle__V1__Request lr = WHISTLE__V1__REQUEST__INIT;
-    lr.call_case = WHISTLE__V1__REQUEST__CALL_LIST_EVENTS;
-    lr.list_events = &le;
-    Whistle__V1__Response *l = harness_call_ok(op, &lr);
-    cr_assert_eq(l->events->n_events, 0, "a refused report left a case behind");
-    whistle_response_free(l);
-    whistle_close(op);
+    no_case_was_made();
 }
 
 /* Packs req as a frame and turns every '~' of the packed bytes into a NUL:
@@ -223,15 +229,7 @@ Test(protocol, a_string_with_an_embedded_nul_is_refused_naming_the_field)
     ping_ok(&r, 23);
     raw_close(&r);
 
-    whistle_client *op = harness_connect(&d, "operator");
-    Whistle__V1__ListEvents le = WHISTLE__V1__LIST_EVENTS__INIT;
-    Whistle__V1__Request lr = WHISTLE__V1__REQUEST__INIT;
-    lr.call_case = WHISTLE__V1__REQUEST__CALL_LIST_EVENTS;
-    lr.list_events = &le;
-    Whistle__V1__Response *l = harness_call_ok(op, &lr);
-    cr_assert_eq(l->events->n_events, 0, "a refused report left a case behind");
-    whistle_response_free(l);
-    whistle_close(op);
+    no_case_was_made();
 }
 
 /* Issue 11, item 13: a write whose answer outgrew the frame was answered
@@ -258,13 +256,7 @@ Test(protocol, a_write_whose_answer_would_not_fit_is_refused_and_changes_nothing
         const char *msg = harness_call_fail(op, &req, WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED);
         cr_assert(strstr(msg, "frame limit") && strstr(msg, "nothing was changed"), "%s", msg);
     }
-    Whistle__V1__ListEvents le = WHISTLE__V1__LIST_EVENTS__INIT;
-    Whistle__V1__Request lr = WHISTLE__V1__REQUEST__INIT;
-    lr.call_case = WHISTLE__V1__REQUEST__CALL_LIST_EVENTS;
-    lr.list_events = &le;
-    Whistle__V1__Response *l = harness_call_ok(op, &lr);
-    cr_assert_eq(l->events->n_events, 0, "a refused report left a case behind");
-    whistle_response_free(l);
+    no_case_was_made();
     cr_assert_not(harness_log_contains(&d, "map is full"), "a large answer was logged as a full map");
     /* a smaller one goes through */
     desc[1000] = 0;
