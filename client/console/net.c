@@ -281,6 +281,7 @@ static void on_live(whistle_session *s, void *ud)
 {
     console *k = ud;
     k->net_err[0] = 0;
+    shell_log(false, "following %s as %s%s", k->stream, k->who, whistle_session_reconnects(s) ? ", again" : "");
     if (whistle_session_reconnects(s))
         console_status(k, _("connected again; resumed %s from its cursor"), k->stream);
     net_ping(k);
@@ -325,8 +326,10 @@ static void on_down(whistle_session *s, int status, const char *why, void *ud)
 {
     console *k = ud;
     (void)s;
-    if (status < 0 && *why)
+    if (status < 0 && *why) {
         snprintf(k->net_err, sizeof k->net_err, "%s", why);
+        shell_log(true, "connection: %s", why);
+    }
     else if (!*k->net_err)
         snprintf(k->net_err, sizeof k->net_err, "%s", _("the connection closed"));
     console_redraw(k);
