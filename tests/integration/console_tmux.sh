@@ -85,7 +85,7 @@ check_alignment() {
 
 # ---------------------------------------------------------------- set-up
 
-sh "$SRC/scripts/dev-pki.sh" "$work/pki" operator gridworker kiosk urban >/dev/null
+sh "$SRC/scripts/dev-pki.sh" "$work/pki" operator gridworker kiosk urban police >/dev/null
 set_clock $START
 cat >"$work/whistled.conf" <<EOF
 [server]
@@ -165,6 +165,36 @@ screen | grep -q "!!! 紧急呼叫" || fail "the emergency let go without being 
 tmux -L "$sock" send-keys -t console Enter
 wait_gone "!!! 紧急呼叫" 5
 wait_for "$E filed +Elderly person living alone[^│]*" 10
+
+# ---------------------------------------------------------------- another desk whistles
+
+# A second desk (the CLI) files and whistles a case while this console is
+# open: its orders, their countdowns and the department board must come in
+# through the street's feed, as the console's own whistle does (issue 11,
+# item 2). Then the departments finish it and the street closes it.
+C=$(W -q --as gridworker report --node 110105001001001002 --category 0401 "Fruit stall at building 2") ||
+    fail "report failed"
+W --as operator file "$C" >/dev/null || fail "file $C failed"
+W --as operator whistle "$C" --dept police,urban >/dev/null || fail "whistle $C from the CLI failed"
+wait_for "$C whistled" 10
+wait_for "#[0-9]+ Police station[^│]* pending +check-in [0-9]+:[0-9]{2}:[0-9]{2}" 10
+wait_for "#[0-9]+ Urban management[^│]* pending +check-in [0-9]+:[0-9]{2}:[0-9]{2}" 5
+wait_for "│Police station +1 +0 +0" 5
+wait_for "│Urban management[^│0-9]* +2 +0 +1" 5
+no_log_text
+screen >"$BUILD/console-other-desk.txt"
+for d in police urban; do
+    o=$(W -q --as "$d" orders --ticket "$C") || fail "whistle orders failed"
+    [ -n "$o" ] || fail "no $d order for $C"
+    W --as "$d" checkin "$o" >/dev/null || fail "check-in of $o failed"
+    W --as "$d" feedback "$o" "stall moved on" >/dev/null || fail "feedback on $o failed"
+done
+wait_for "$C resolved" 10
+wait_for "#[0-9]+ Police station[^│]* done +done ✓" 5
+W --as gridworker verify "$C" --pass >/dev/null || fail "verify $C failed"
+W --as operator close "$C" >/dev/null || fail "close $C failed"
+wait_gone "^$C " 10
+wait_for "│Urban management[^│0-9]* +1 +0 +1" 5
 
 # ---------------------------------------------------------------- 80x24, statistics
 
