@@ -198,14 +198,17 @@ static void draw_header(console *k, int w)
 
 static void draw_case(console *k, int y, int x, int w, const Whistle__V1__Event *e, bool sel)
 {
-    char buf[600], cd[32];
+    char head[120], buf[600], cd[32];
     int64_t now = console_now(k);
     attr_t a = sel ? A_REVERSE : A_NORMAL;
     bool urgent = e->priority == WHISTLE__V1__PRIORITY__PRIORITY_URGENT;
-    snprintf(buf, sizeof buf, "%s ", e->ticket);
-    cat_padded(buf, sizeof buf, word(whistle_state_name(e->state)), 9);
-    size_t bl = strlen(buf);
-    snprintf(buf + bl, sizeof buf - bl, " %s · %s", name_of(k->cats, k->n_cats, e->category),
+    int level = model_priority_level(e);
+    snprintf(head, sizeof head, "%s ", e->ticket);
+    cat_padded(head, sizeof head, word(whistle_state_name(e->state)), 9);
+    /* the priority, when it is not the usual one, in its colour */
+    const char *prio = level == 3 ? _("urgent") : level == 2 ? _("high") : level == 0 ? _("low") : "";
+    attr_t pa = a | (level == 3 ? COLOR_PAIR(C_LATE) | A_BOLD : level == 2 ? COLOR_PAIR(C_NEAR) | A_BOLD : A_DIM);
+    snprintf(buf, sizeof buf, " %s · %s", name_of(k->cats, k->n_cats, e->category),
              name_of(k->nodes, k->n_nodes, e->node));
     /* the right end: what the case waits for */
     const char *tail = "";
@@ -225,7 +228,12 @@ static void draw_case(console *k, int y, int x, int w, const Whistle__V1__Event 
         ta |= COLOR_PAIR(C_LATE) | A_BOLD;
     }
     int tw = ui_width(tail);
-    put(y, x, buf, w - tw - 1, w, a | (urgent ? A_BOLD : 0));
+    int used = put(y, x, head, w - tw - 1, 0, a | (urgent ? A_BOLD : 0));
+    if (*prio && used + 1 + ui_width(prio) < w - tw - 1) {
+        used += put(y, x + used, " ", 1, 0, a);
+        used += put(y, x + used, prio, ui_width(prio), 0, pa);
+    }
+    put(y, x + used, buf, w - tw - 1 - used, w - used, a | (urgent ? A_BOLD : 0));
     if (tw)
         put_right(y, x + w, tail, ta);
 }

@@ -74,6 +74,12 @@ set_clock() {
     mv "$work/clock.tmp" "$work/clock"
 }
 
+# first_case TICKET: the feed's first case is TICKET
+first_case() {
+    f=$(screen | grep -oE '^E[0-9]{13} ' | head -n 1)
+    [ "$f" = "$1 " ] || fail "the first case is ${f:-none}, not $1"
+}
+
 # The board's column separator must stand at the same display column on
 # every line of the feed, whatever script the names are in.
 check_alignment() {
@@ -164,7 +170,9 @@ sleep 0.3
 screen | grep -q "!!! 紧急呼叫" || fail "the emergency let go without being acknowledged"
 tmux -L "$sock" send-keys -t console Enter
 wait_gone "!!! 紧急呼叫" 5
-wait_for "$E filed +Elderly person living alone[^│]*" 10
+wait_for "$E filed +urgent Elderly person living alone[^│]*" 10
+# urgent comes first, above the routine case with late orders (item 3)
+first_case "$E"
 
 # ---------------------------------------------------------------- another desk whistles
 
@@ -242,6 +250,8 @@ target=zh
 wait_for "● 在线" 20
 no_log_text
 wait_for "$T 已吹哨 +占道经营 · 第一网格" 10
+wait_for "$E 已立案 +紧急 独居老人求助" 5
+first_case "$E"
 wait_for "部门 +在办 报到 超期" 5
 check_alignment
 screen >"$BUILD/console-zh.txt"
