@@ -136,11 +136,14 @@ wait_for "$T reported +Street vending · Grid 1" 10
 tmux -L "$sock" send-keys -t console f
 wait_for "$T filed" 10
 
-# whistle: the departments the category proposes, accepted as they are
+# whistle: the departments the category proposes, by their names (item 8),
+# accepted as they are
 tmux -L "$sock" send-keys -t console w
-wait_for "Whistle $T to: urban,market" 5
+wait_for "^Whistle $T to \(departments, between commas\): *$" 5
+wait_for "^Urban management enforcement team, Market supervision office *$" 5
 tmux -L "$sock" send-keys -t console Enter
-wait_for "Kind \(routine, tackle, emergency\): routine" 5
+wait_for "^Kind \(routine, tackle, emergency\): *$" 5
+wait_for "^routine *$" 5
 tmux -L "$sock" send-keys -t console Enter
 wait_for "$T whistled" 10
 wait_for "#[0-9]+ Urban management[^│]* pending +check-in (2:00:00|1:59:[0-9]{2})" 10
@@ -212,6 +215,33 @@ wait_for "^ f file r reject" 5
 wait_for "DEPARTMENTS +open +in late" 5
 check_alignment
 screen >"$BUILD/console-80x24.txt"
+# at 80 columns the prompts and a server's refusal are whole (item 8): the
+# urgent call proposes its category's departments and the emergency kind
+tmux -L "$sock" send-keys -t console g w
+wait_for "^Whistle $E to \(departments, between commas\): *$" 5
+wait_for "^Health commission, Civil affairs *$" 5
+tmux -L "$sock" send-keys -t console Enter
+wait_for "^Kind \(routine, tackle, emergency\): *$" 5
+wait_for "^emergency *$" 5
+tmux -L "$sock" send-keys -t console Escape
+sleep 0.15
+wait_for "cancelled" 5
+# the street vending case already has urban's order: the refusal, whole
+tmux -L "$sock" send-keys -t console j w
+wait_for "^Whistle $T to" 5
+tmux -L "$sock" send-keys -t console C-u
+tmux -L "$sock" send-keys -t console -l "urban"
+tmux -L "$sock" send-keys -t console Enter
+wait_for "^routine *$" 5
+tmux -L "$sock" send-keys -t console Enter
+refusal="whistle $T: ALREADY_EXISTS: case $T already has a live order for urban; re-dispatch goes to other departments"
+i=0
+until screen | tail -n 5 | tr '\n' ' ' | tr -s ' ' | grep -Fq -- "$refusal"; do
+    i=$((i + 1))
+    [ "$i" -lt 50 ] || fail "the refusal is not whole on the screen: $refusal"
+    sleep 0.1
+done
+screen >"$BUILD/console-refusal.txt"
 tmux -L "$sock" send-keys -t console Tab
 wait_for "THIS MONTH +Jianwai Subdistrict" 10
 wait_for "whistle +[0-9.]+% +█" 5
@@ -252,6 +282,15 @@ no_log_text
 wait_for "$T 已吹哨 +占道经营 · 第一网格" 10
 wait_for "$E 已立案 +紧急 独居老人求助" 5
 first_case "$E"
+# the whistle proposes the departments by their Chinese names, whole at 80
+tmux -L "$sock" send-keys -t zh g w
+wait_for "^$E 吹哨给（部门，用逗号隔开）： *$" 5
+wait_for "^卫健, 民政 *$" 5
+tmux -L "$sock" send-keys -t zh Enter
+wait_for "^哨种（routine 日常, tackle 攻坚, emergency 应急）： *$" 5
+wait_for "^emergency *$" 5
+tmux -L "$sock" send-keys -t zh Escape
+sleep 0.15
 wait_for "部门 +在办 报到 超期" 5
 check_alignment
 screen >"$BUILD/console-zh.txt"
