@@ -38,6 +38,7 @@ typedef struct named {
 typedef struct alert {
     int64_t at_ms;
     int level;           /* 0 info, 1 overdue, 2 escalated or emergency */
+    uint64_t order_id;   /* an extension request: the order its keys (x, X) act on */
     char text[300];
 } alert;
 

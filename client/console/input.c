@@ -24,10 +24,23 @@ static const Whistle__V1__Event *selected_case(console *k)
     return k->cases[k->rows[k->sel].kase];
 }
 
-/* The order the extension keys act on: the selected order, or the selected
- * case's first order with a request waiting. */
+static bool extension_pending(const Whistle__V1__Order *o)
+{
+    return o && o->extension && o->extension->state == WHISTLE__V1__EXTENSION_STATE__EXTENSION_STATE_PENDING;
+}
+
+/* The order the extension keys act on: the one the alert line names, while
+ * that alert is the latest ("... asks for more time on #4: x approve, X
+ * refuse") and its request still waits; else the selected order, or the
+ * selected case's first order with a request waiting. */
 static const Whistle__V1__Order *extension_order(console *k)
 {
+    if (k->n_alerts) {
+        const alert *a = &k->alerts[(k->n_alerts - 1) % MAX_ALERTS];
+        for (size_t i = 0; a->order_id && i < k->n_orders; i++)
+            if (k->orders[i]->id == a->order_id && extension_pending(k->orders[i]))
+                return k->orders[i];
+    }
     model_rows(k);
     if (k->sel >= k->n_rows)
         return NULL;
@@ -355,6 +368,19 @@ void input_key(console *k, wint_t ch, bool is_key)
     const Whistle__V1__Event *e;
     const Whistle__V1__Order *o;
     char label[200];
+    if (k->view == VIEW_CASES && (ch == L'x' || ch == L'X')) {
+        /* the alert's order needs no case selected */
+        o = extension_order(k);
+        if (!extension_pending(o)) {
+            console_status(k, "%s", _("no extension request on the selected order"));
+        } else if (ch == L'x') {
+            net_decide(k, o->id, true, NULL);
+        } else {
+            snprintf(label, sizeof label, _("Refuse #%llu's extension, because:"), (unsigned long long)o->id);
+            prompt_open(k, P_REFUSE, label, o->ticket, o->id, NULL);
+        }
+        return;
+    }
     switch (ch) {
     case L'q':
     case L'Q':
@@ -402,21 +428,6 @@ void input_key(console *k, wint_t ch, bool is_key)
         break;
     case L'v':
         net_verify(k, e->ticket);
-        break;
-    case L'x':
-    case L'X':
-        o = extension_order(k);
-        if (!o || !o->extension ||
-            o->extension->state != WHISTLE__V1__EXTENSION_STATE__EXTENSION_STATE_PENDING) {
-            console_status(k, "%s", _("no extension request on the selected order"));
-            break;
-        }
-        if (ch == L'x')
-            net_decide(k, o->id, true, NULL);
-        else {
-            snprintf(label, sizeof label, _("Refuse #%llu's extension, because:"), (unsigned long long)o->id);
-            prompt_open(k, P_REFUSE, label, e->ticket, o->id, NULL);
-        }
         break;
     case L'p':
         if (e->parked)

@@ -157,6 +157,7 @@ void model_alert(console *k, int level, int64_t at_ms, const char *fmt, ...)
     k->n_alerts++;
     a->level = level;
     a->at_ms = at_ms;
+    a->order_id = 0;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(a->text, sizeof a->text, fmt, ap);

@@ -253,6 +253,7 @@ static void on_push(whistle_session *s, Whistle__V1__Push *p, void *ud)
     } else if (strcmp(a, "extension_request") == 0 && o) {
         model_alert(k, 1, p->at_ms, _("%s asks for more time on #%llu (%s): x approve, X refuse"),
                     dept_name(k, o->department), (unsigned long long)o->id, t);
+        k->alerts[(k->n_alerts - 1) % MAX_ALERTS].order_id = o->id; /* what x and X then act on */
     } else if (strcmp(a, "return") == 0 && o) {
         model_alert(k, 1, p->at_ms, _("%s returned #%llu (%s): %s"), dept_name(k, o->department),
                     (unsigned long long)o->id, t, o->return_reason);

@@ -516,7 +516,7 @@ static void draw_help(int w, int h)
         N_("a  assign to a grid or community worker"),
         N_("w  whistle: departments proposed by the category, editable"),
         N_("c  close (a verified case)         v      verify it passed"),
-        N_("x  approve the extension asked on the selected order"),
+        N_("x  approve the extension the alert line asks for, else the selected order's"),
         N_("X  refuse it (asks why)            p      park / unpark"),
         N_("Esc cancels a prompt               q      quit"),
         "",

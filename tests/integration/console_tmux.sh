@@ -194,10 +194,21 @@ wait_for "│Police station +1 +0 +0" 5
 wait_for "│Urban management[^│0-9]* +2 +0 +1" 5
 no_log_text
 screen >"$BUILD/console-other-desk.txt"
+# The police ask for more time: x acts on the order the alert line names,
+# wherever the selection is (item 9)
+po=$(W -q --as police orders --ticket "$C") || fail "whistle orders failed"
+W --as police checkin "$po" >/dev/null || fail "check-in of $po failed"
+W --as police extend "$po" --hours 4 --reason "the owner is away until tonight" >/dev/null ||
+    fail "extend $po failed"
+wait_for "Police station asks for more time on #$po \($C\): x approve, X refuse" 5
+tmux -L "$sock" send-keys -t console g x
+wait_for "approve the extension of #$po: done" 5
+W --as operator show "$C" >"$work/show.txt"
+grep -qi "extension_approved\|extension approved" "$work/show.txt" || fail "the extension was not approved: $(cat "$work/show.txt")"
 for d in police urban; do
     o=$(W -q --as "$d" orders --ticket "$C") || fail "whistle orders failed"
     [ -n "$o" ] || fail "no $d order for $C"
-    W --as "$d" checkin "$o" >/dev/null || fail "check-in of $o failed"
+    [ "$d" = police ] || W --as "$d" checkin "$o" >/dev/null || fail "check-in of $o failed"
     W --as "$d" feedback "$o" "stall moved on" >/dev/null || fail "feedback on $o failed"
 done
 wait_for "$C resolved" 10
