@@ -38,6 +38,7 @@ typedef struct named {
 typedef struct alert {
     int64_t at_ms;
     int level;           /* 0 info, 1 overdue, 2 escalated or emergency */
+    uint64_t order_id;   /* an extension request: the order its keys (x, X) act on */
     char text[300];
 } alert;
 
@@ -152,12 +153,15 @@ void model_acknowledge(console *k, const char *ticket);
 uint64_t model_ack_limit(const console *k);
 void model_names(named **v, size_t *n, const char *code, const char *name, const char *depts);
 const named *model_find(const named *v, size_t n, const char *code);
-/* Rebuilds the feed's rows: open cases, most urgent first, each with its
- * live orders. Keeps the selection on the same case or order. */
+/* Rebuilds the feed's rows: open cases, most urgent first (an emergency
+ * not taken up, then by priority; within one, late first, then by the
+ * nearest deadline), each with its live orders. Keeps the selection on the same case or order. */
 void model_rows(console *k);
 /* The deadline an order runs against now (0: none) and what it is for. */
 int64_t model_order_due(const Whistle__V1__Order *o, const char **what);
 bool model_case_open(const Whistle__V1__Event *e);
+/* The case's priority as a rank: 3 urgent, 2 high, 1 normal (or unset), 0 low. */
+int model_priority_level(const Whistle__V1__Event *e);
 
 /* ui.c */
 void ui_init(void);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "console.h"
 
@@ -23,10 +24,23 @@ static const Whistle__V1__Event *selected_case(console *k)
     return k->cases[k->rows[k->sel].kase];
 }
 
-/* The order the extension keys act on: the selected order, or the selected
- * case's first order with a request waiting. */
+static bool extension_pending(const Whistle__V1__Order *o)
+{
+    return o && o->extension && o->extension->state == WHISTLE__V1__EXTENSION_STATE__EXTENSION_STATE_PENDING;
+}
+
+/* The order the extension keys act on: the one the alert line names, while
+ * that alert is the latest ("... asks for more time on #4: x approve, X
+ * refuse") and its request still waits; else the selected order, or the
+ * selected case's first order with a request waiting. */
 static const Whistle__V1__Order *extension_order(console *k)
 {
+    if (k->n_alerts) {
+        const alert *a = &k->alerts[(k->n_alerts - 1) % MAX_ALERTS];
+        for (size_t i = 0; a->order_id && i < k->n_orders; i++)
+            if (k->orders[i]->id == a->order_id && extension_pending(k->orders[i]))
+                return k->orders[i];
+    }
     model_rows(k);
     if (k->sel >= k->n_rows)
         return NULL;
@@ -58,17 +72,91 @@ static void prompt_open(console *k, int kind, const char *label, const char *tic
     p->buf[p->len] = 0;
 }
 
-static const char *proposed_departments(console *k, const Whistle__V1__Event *e)
+/* The departments the case's category names (权责清单), by their names in
+ * the operator's language, "Urban management enforcement team, Market
+ * supervision office": what people read, not the codes. */
+static void proposed_departments(console *k, const Whistle__V1__Event *e, char *out, size_t len)
 {
     const named *c = model_find(k->cats, k->n_cats, e->category);
-    return c ? c->depts : "";
+    out[0] = 0;
+    if (!c)
+        return;
+    char codes[256];
+    snprintf(codes, sizeof codes, "%s", c->depts);
+    size_t o = 0;
+    for (char *save = NULL, *tok = strtok_r(codes, ",", &save); tok && o < len; tok = strtok_r(NULL, ",", &save)) {
+        const named *d = model_find(k->depts, k->n_depts, tok);
+        o += (size_t)snprintf(out + o, len - o, "%s%s", o ? ", " : "", d && *d->name ? d->name : tok);
+    }
+}
+
+/* One department as typed: its code or its name (either case for
+ * letters). NULL when there is none such. */
+static const char *department_code(console *k, const char *typed)
+{
+    for (size_t i = 0; i < k->n_depts; i++)
+        if (strcasecmp(k->depts[i].code, typed) == 0 || strcasecmp(k->depts[i].name, typed) == 0)
+            return k->depts[i].code;
+    return NULL;
+}
+
+/* The departments typed (names or codes, between commas: "," "，" "、";
+ * codes may also be apart by spaces) as codes "a,b" in out. 0, or -1 with
+ * the first that is no department in bad. */
+static int departments_typed(console *k, const char *text, char *out, size_t len, char *bad, size_t badlen)
+{
+    char t[2048];
+    size_t n = 0;
+    /* the Chinese commas as ASCII ones */
+    for (const char *p = text; *p && n + 1 < sizeof t;) {
+        if (strncmp(p, "，", strlen("，")) == 0 || strncmp(p, "、", strlen("、")) == 0) {
+            t[n++] = ',';
+            p += 3;
+        } else {
+            t[n++] = *p++;
+        }
+    }
+    t[n] = 0;
+    size_t o = 0;
+    out[0] = 0;
+    for (char *save = NULL, *tok = strtok_r(t, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ')
+            tok++;
+        size_t l = strlen(tok);
+        while (l && tok[l - 1] == ' ')
+            tok[--l] = 0;
+        if (!*tok)
+            continue;
+        const char *code = department_code(k, tok);
+        if (code) {
+            o += (size_t)snprintf(out + o, o < len ? len - o : 0, "%s%s", o ? "," : "", code);
+            continue;
+        }
+        /* "urban market": codes apart by spaces */
+        char words[512];
+        snprintf(words, sizeof words, "%s", tok);
+        size_t o0 = o;
+        for (char *s2 = NULL, *w = strtok_r(words, " ", &s2); w; w = strtok_r(NULL, " ", &s2)) {
+            if (!(code = department_code(k, w))) {
+                snprintf(bad, badlen, "%s", tok);
+                return -1;
+            }
+            o += (size_t)snprintf(out + o, o < len ? len - o : 0, "%s%s", o ? "," : "", code);
+        }
+        if (o == o0) {
+            snprintf(bad, badlen, "%s", tok);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static void open_whistle(console *k, const Whistle__V1__Event *e)
 {
-    char label[160];
-    snprintf(label, sizeof label, _("Whistle %s to:"), e->ticket);
-    prompt_open(k, P_WHISTLE_DEPTS, label, e->ticket, 0, proposed_departments(k, e));
+    char label[160], names[1024];
+    snprintf(label, sizeof label, _("Whistle %s to (departments, between commas):"), e->ticket);
+    proposed_departments(k, e, names, sizeof names);
+    prompt_open(k, P_WHISTLE_DEPTS, label, e->ticket, 0, names);
 }
 
 static void trim(char *s)
@@ -105,8 +193,15 @@ static void prompt_accept(console *k)
             net_assign(k, p->ticket, text);
         break;
     case P_WHISTLE_DEPTS: {
+        char codes[1024], bad[256];
         if (!*text) {
             console_status(k, "%s", _("whistle: no department; nothing was sent"));
+            break;
+        }
+        if (departments_typed(k, text, codes, sizeof codes, bad, sizeof bad) < 0) {
+            console_status(k, _("whistle: \"%s\" is no department (give their names or codes, between commas); "
+                                "nothing was sent"),
+                           bad);
             break;
         }
         const Whistle__V1__Event *e = model_event(k, p->ticket);
@@ -115,7 +210,7 @@ static void prompt_accept(console *k)
         snprintf(ticket, sizeof ticket, "%s", p->ticket);
         snprintf(label, sizeof label, _("Kind (routine, tackle, emergency):"));
         prompt_open(k, P_WHISTLE_KIND, label, ticket, 0, urgent ? "emergency" : "routine");
-        snprintf(k->pr.extra, sizeof k->pr.extra, "%s", text);
+        snprintf(k->pr.extra, sizeof k->pr.extra, "%s", codes);
         return;
     }
     case P_WHISTLE_KIND: {
@@ -273,6 +368,19 @@ void input_key(console *k, wint_t ch, bool is_key)
     const Whistle__V1__Event *e;
     const Whistle__V1__Order *o;
     char label[200];
+    if (k->view == VIEW_CASES && (ch == L'x' || ch == L'X')) {
+        /* the alert's order needs no case selected */
+        o = extension_order(k);
+        if (!extension_pending(o)) {
+            console_status(k, "%s", _("no extension request on the selected order"));
+        } else if (ch == L'x') {
+            net_decide(k, o->id, true, NULL);
+        } else {
+            snprintf(label, sizeof label, _("Refuse #%llu's extension, because:"), (unsigned long long)o->id);
+            prompt_open(k, P_REFUSE, label, o->ticket, o->id, NULL);
+        }
+        return;
+    }
     switch (ch) {
     case L'q':
     case L'Q':
@@ -320,21 +428,6 @@ void input_key(console *k, wint_t ch, bool is_key)
         break;
     case L'v':
         net_verify(k, e->ticket);
-        break;
-    case L'x':
-    case L'X':
-        o = extension_order(k);
-        if (!o || !o->extension ||
-            o->extension->state != WHISTLE__V1__EXTENSION_STATE__EXTENSION_STATE_PENDING) {
-            console_status(k, "%s", _("no extension request on the selected order"));
-            break;
-        }
-        if (ch == L'x')
-            net_decide(k, o->id, true, NULL);
-        else {
-            snprintf(label, sizeof label, _("Refuse #%llu's extension, because:"), (unsigned long long)o->id);
-            prompt_open(k, P_REFUSE, label, e->ticket, o->id, NULL);
-        }
         break;
     case L'p':
         if (e->parked)

@@ -38,11 +38,14 @@ static void usage(FILE *out)
             "  --timeout MS    connect timeout (default 10000)\n"
             "  --config FILE   client config file (as for whistle)\n"
             "  --stream NAME   follow this stream (default: your own, e.g. street:<code>)\n"
+            "  --log FILE      append the log (connection trouble) to FILE\n"
             "  --help, --version\n"
             "\n"
             "Settings come from the flags, then WHISTLE_HOST, WHISTLE_PORT, WHISTLE_CERT, WHISTLE_KEY,\n"
             "WHISTLE_CA, WHISTLE_AS, WHISTLE_PKI, WHISTLE_TIMEOUT, then the config file. The terminal\n"
-            "must be at least 60x16 (80x24 shows the department board) with a UTF-8 locale.\n"),
+            "must be at least 60x16 (80x24 shows the department board) with a UTF-8 locale.\n"
+            "The log never reaches the screen: it goes to --log FILE, else to stderr when stderr\n"
+            "is not this terminal (the journal under systemd), else to syslog.\n"),
           out);
 }
 
@@ -101,9 +104,9 @@ void console_quit(console *k)
 int main(int argc, char **argv)
 {
     static console k; /* large; and the handles must outlive main's frame anyway */
-    const char *config = NULL, *stream = NULL;
-    static const char *const names[] = {"config", "stream"};
-    const char **const values[] = {&config, &stream};
+    const char *config = NULL, *stream = NULL, *log = NULL;
+    static const char *const names[] = {"config", "stream", "log"};
+    const char **const values[] = {&config, &stream, &log};
     /* First: --help and the errors below speak the locale's language too. */
     bool utf8 = uitext_locale_init("whistle-console") == 0;
     shell_program prog = {
@@ -112,7 +115,7 @@ int main(int argc, char **argv)
         .usage = usage,
         .names = names,
         .values = values,
-        .n = 2,
+        .n = 3,
         .pki_fallback = WHISTLE_SOURCE_DIR "/var/pki",
         .no_value = _("whistle-console: --%s needs a value\n"),
         .unknown = _("whistle-console: unknown option '%s' (see --help)\n"),
@@ -123,6 +126,8 @@ int main(int argc, char **argv)
     int r = shell_startup(&prog, argc, argv, utf8, &k.settings);
     if (r != 0)
         return r > 0 ? 0 : 2;
+    if (shell_log_open(prog.name, log) < 0)
+        return 2;
     if (stream)
         snprintf(k.stream, sizeof k.stream, "%s", stream);
 
@@ -150,10 +155,13 @@ int main(int argc, char **argv)
     ui_draw(&k);
     uv_run(&loop, UV_RUN_DEFAULT);
 
+    if (k.fatal)
+        shell_log(true, "%s", k.net_err);
     shell_end();
     int rc = 0;
     if (k.fatal) {
-        fprintf(stderr, "whistle-console: %s\n", k.net_err);
+        if (shell_log_target() != SHELL_LOG_STDERR) /* else it is there already */
+            fprintf(stderr, "whistle-console: %s\n", k.net_err);
         rc = 1;
     }
     model_free(&k);

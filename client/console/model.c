@@ -157,6 +157,7 @@ void model_alert(console *k, int level, int64_t at_ms, const char *fmt, ...)
     k->n_alerts++;
     a->level = level;
     a->at_ms = at_ms;
+    a->order_id = 0;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(a->text, sizeof a->text, fmt, ap);
@@ -198,6 +199,16 @@ uint64_t model_ack_limit(const console *k)
         if (k->emergencies[i].seq && k->emergencies[i].seq - 1 < lim)
             lim = k->emergencies[i].seq - 1;
     return lim;
+}
+
+int model_priority_level(const Whistle__V1__Event *e)
+{
+    switch (e->priority) {
+    case WHISTLE__V1__PRIORITY__PRIORITY_URGENT: return 3;
+    case WHISTLE__V1__PRIORITY__PRIORITY_HIGH: return 2;
+    case WHISTLE__V1__PRIORITY__PRIORITY_LOW: return 0;
+    default: return 1; /* normal, or unspecified (treated as normal) */
+    }
 }
 
 bool model_case_open(const Whistle__V1__Event *e)
@@ -342,10 +353,10 @@ void model_rows(console *k)
             if (due && (o->n_misses || due <= now))
                 overdue = true;
         }
-        s->rank = is_emergency(k, e->ticket) ? 0
-                  : e->priority == WHISTLE__V1__PRIORITY__PRIORITY_URGENT && e->state == ES(REPORTED) ? 1
-                  : overdue ? 2
-                            : 3;
+        /* An emergency nobody has taken up; then by priority, urgent first
+         * whatever its state; within a priority the cases with late orders,
+         * then the nearest deadline, then the newest. */
+        s->rank = is_emergency(k, e->ticket) ? 0 : 1 + 2 * (3 - model_priority_level(e)) + (overdue ? 0 : 1);
     }
     if (n > 1)
         qsort(keys, n, sizeof *keys, cmp_key);

@@ -253,6 +253,7 @@ static void on_push(whistle_session *s, Whistle__V1__Push *p, void *ud)
     } else if (strcmp(a, "extension_request") == 0 && o) {
         model_alert(k, 1, p->at_ms, _("%s asks for more time on #%llu (%s): x approve, X refuse"),
                     dept_name(k, o->department), (unsigned long long)o->id, t);
+        k->alerts[(k->n_alerts - 1) % MAX_ALERTS].order_id = o->id; /* what x and X then act on */
     } else if (strcmp(a, "return") == 0 && o) {
         model_alert(k, 1, p->at_ms, _("%s returned #%llu (%s): %s"), dept_name(k, o->department),
                     (unsigned long long)o->id, t, o->return_reason);
@@ -281,6 +282,7 @@ static void on_live(whistle_session *s, void *ud)
 {
     console *k = ud;
     k->net_err[0] = 0;
+    shell_log(false, "following %s as %s%s", k->stream, k->who, whistle_session_reconnects(s) ? ", again" : "");
     if (whistle_session_reconnects(s))
         console_status(k, _("connected again; resumed %s from its cursor"), k->stream);
     net_ping(k);
@@ -325,8 +327,10 @@ static void on_down(whistle_session *s, int status, const char *why, void *ud)
 {
     console *k = ud;
     (void)s;
-    if (status < 0 && *why)
+    if (status < 0 && *why) {
         snprintf(k->net_err, sizeof k->net_err, "%s", why);
+        shell_log(true, "connection: %s", why);
+    }
     else if (!*k->net_err)
         snprintf(k->net_err, sizeof k->net_err, "%s", _("the connection closed"));
     console_redraw(k);

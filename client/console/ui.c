@@ -198,14 +198,17 @@ static void draw_header(console *k, int w)
 
 static void draw_case(console *k, int y, int x, int w, const Whistle__V1__Event *e, bool sel)
 {
-    char buf[600], cd[32];
+    char head[120], buf[600], cd[32];
     int64_t now = console_now(k);
     attr_t a = sel ? A_REVERSE : A_NORMAL;
     bool urgent = e->priority == WHISTLE__V1__PRIORITY__PRIORITY_URGENT;
-    snprintf(buf, sizeof buf, "%s ", e->ticket);
-    cat_padded(buf, sizeof buf, word(whistle_state_name(e->state)), 9);
-    size_t bl = strlen(buf);
-    snprintf(buf + bl, sizeof buf - bl, " %s · %s", name_of(k->cats, k->n_cats, e->category),
+    int level = model_priority_level(e);
+    snprintf(head, sizeof head, "%s ", e->ticket);
+    cat_padded(head, sizeof head, word(whistle_state_name(e->state)), 9);
+    /* the priority, when it is not the usual one, in its colour */
+    const char *prio = level == 3 ? _("urgent") : level == 2 ? _("high") : level == 0 ? _("low") : "";
+    attr_t pa = a | (level == 3 ? COLOR_PAIR(C_LATE) | A_BOLD : level == 2 ? COLOR_PAIR(C_NEAR) | A_BOLD : A_DIM);
+    snprintf(buf, sizeof buf, " %s · %s", name_of(k->cats, k->n_cats, e->category),
              name_of(k->nodes, k->n_nodes, e->node));
     /* the right end: what the case waits for */
     const char *tail = "";
@@ -225,7 +228,12 @@ static void draw_case(console *k, int y, int x, int w, const Whistle__V1__Event 
         ta |= COLOR_PAIR(C_LATE) | A_BOLD;
     }
     int tw = ui_width(tail);
-    put(y, x, buf, w - tw - 1, w, a | (urgent ? A_BOLD : 0));
+    int used = put(y, x, head, w - tw - 1, 0, a | (urgent ? A_BOLD : 0));
+    if (*prio && used + 1 + ui_width(prio) < w - tw - 1) {
+        used += put(y, x + used, " ", 1, 0, a);
+        used += put(y, x + used, prio, ui_width(prio), 0, pa);
+    }
+    put(y, x + used, buf, w - tw - 1 - used, w - used, a | (urgent ? A_BOLD : 0));
     if (tw)
         put_right(y, x + w, tail, ta);
 }
@@ -508,7 +516,7 @@ static void draw_help(int w, int h)
         N_("a  assign to a grid or community worker"),
         N_("w  whistle: departments proposed by the category, editable"),
         N_("c  close (a verified case)         v      verify it passed"),
-        N_("x  approve the extension asked on the selected order"),
+        N_("x  approve the extension the alert line asks for, else the selected order's"),
         N_("X  refuse it (asks why)            p      park / unpark"),
         N_("Esc cancels a prompt               q      quit"),
         "",
@@ -518,6 +526,84 @@ static void draw_help(int w, int h)
     int bw = w - 4 < 70 ? w - 4 : 70, y0 = (h - n - 2) / 2, x0 = (w - bw) / 2;
     for (int i = -1; i <= n; i++)
         put(y0 + i, x0, i >= 0 && i < n && *lines[i] ? _(lines[i]) : "", bw, bw, A_REVERSE);
+}
+
+/* The lines of s in at most w columns each: cut after the last space
+ * that fits (else between characters). Fills starts[] (byte offsets) and
+ * lens[]; returns the number of lines, at most max (the last one then
+ * holds the rest, cut by put with "…"). */
+static int wrap(const char *s, int w, int max, size_t *starts, size_t *lens)
+{
+    int n = 0;
+    size_t i = 0, len = strlen(s);
+    while (i < len && n < max) {
+        while (n && s[i] == ' ')
+            i++;
+        size_t j = i, brk = 0;
+        int cols = 0, cw;
+        mbstate_t st;
+        memset(&st, 0, sizeof st);
+        wchar_t wc;
+        for (size_t m; (m = uitext_next(s + j, &st, &wc, &cw)); j += m) {
+            if (cols + cw > w)
+                break;
+            cols += cw;
+            if (s[j] == ' ')
+                brk = j;
+        }
+        if (s[j] && brk > i && n + 1 < max)
+            j = brk;
+        if (n + 1 == max)
+            j = len; /* the rest: put cuts it */
+        starts[n] = i;
+        lens[n] = j - i;
+        n++;
+        i = j;
+    }
+    return n;
+}
+
+/* s over up to max lines ending on line `last` (the first lines go up). */
+static void draw_wrapped(int last, int w, int max, const char *s, attr_t a)
+{
+    size_t starts[4], lens[4];
+    if (max > 4)
+        max = 4;
+    int n = *s ? wrap(s, w, max, starts, lens) : 0;
+    if (!n) {
+        put(last, 0, "", w, w, a);
+        return;
+    }
+    char line[600];
+    for (int i = 0; i < n; i++) {
+        size_t l = lens[i] < sizeof line - 1 ? lens[i] : sizeof line - 1;
+        memcpy(line, s + starts[i], l);
+        line[l] = 0;
+        put(last - n + 1 + i, 0, line, w, w, a);
+    }
+}
+
+/* The prompt: its label on the line above (over the alert), whole; the
+ * text being typed on the status line, the whole width, scrolled so that
+ * the cursor shows. Leaves the cursor there. */
+static void draw_prompt(console *k, int h, int w)
+{
+    draw_wrapped(h - 3, w, 2, k->pr.label, A_BOLD);
+    prompt *p = &k->pr;
+    /* the first character shown: as far left as lets the cursor fit */
+    size_t first = 0;
+    while (first < p->cur && wcswidth(p->buf + first, p->cur - first) > w - 2)
+        first++;
+    char line[2048];
+    wchar_t save = p->buf[p->len];
+    p->buf[p->len] = 0;
+    size_t n = wcstombs(line, p->buf + first, sizeof line - 1);
+    p->buf[p->len] = save;
+    line[n == (size_t)-1 ? 0 : n] = 0;
+    put(h - 2, 0, line, w - 1, w, A_UNDERLINE);
+    int cx = wcswidth(p->buf + first, p->cur - first);
+    move(h - 2, cx < w ? cx : w - 1);
+    curs_set(1);
 }
 
 void ui_draw(console *k)
@@ -557,18 +643,7 @@ void ui_draw(console *k)
     }
     /* status or prompt */
     if (k->pr.active) {
-        int lw = put(h - 2, 0, k->pr.label, w / 2, 0, A_BOLD);
-        char line[2048];
-        wcstombs(line, k->pr.buf, sizeof line);
-        line[sizeof line - 1] = 0;
-        put(h - 2, lw + 1, line, w - lw - 2, 0, A_UNDERLINE);
-        /* the cursor after the characters before it */
-        wchar_t save = k->pr.buf[k->pr.cur];
-        k->pr.buf[k->pr.cur] = 0;
-        int cx = lw + 1 + wcswidth(k->pr.buf, k->pr.cur);
-        k->pr.buf[k->pr.cur] = save;
-        move(h - 2, cx < w ? cx : w - 1);
-        curs_set(1);
+        draw_prompt(k, h, w);
     } else {
         curs_set(0);
         if (net_state(k) == WHISTLE_SESSION_OFFLINE && *k->net_err)
@@ -577,7 +652,9 @@ void ui_draw(console *k)
             snprintf(buf, sizeof buf, "%s", k->status);
         else
             buf[0] = 0;
-        put(h - 2, 0, buf, w, w, net_state(k) == WHISTLE_SESSION_OFFLINE ? COLOR_PAIR(C_LATE) : A_NORMAL);
+        /* whole: a long answer (a server's refusal) takes up to three
+         * lines, over the alert line and the feed's last, while it shows */
+        draw_wrapped(h - 2, w, 3, buf, net_state(k) == WHISTLE_SESSION_OFFLINE ? COLOR_PAIR(C_LATE) : A_NORMAL);
     }
     put(h - 1, 0,
         w >= 100 ? _(" f file  r reject  a assign  w whistle  c close  v verify  x/X extension  p park  Tab stats  ? q")
@@ -587,16 +664,7 @@ void ui_draw(console *k)
         draw_emergency(k, w, h);
     else if (k->help)
         draw_help(w, h);
-    if (k->pr.active) {
-        /* put the cursor back where the prompt wants it */
-        wchar_t save = k->pr.buf[k->pr.cur];
-        k->pr.buf[k->pr.cur] = 0;
-        int lw = ui_width(k->pr.label);
-        if (lw > w / 2)
-            lw = w / 2;
-        int cx = lw + 1 + wcswidth(k->pr.buf, k->pr.cur);
-        k->pr.buf[k->pr.cur] = save;
-        move(h - 2, cx < w ? cx : w - 1);
-    }
+    if (k->pr.active && !k->n_emergencies && !k->help)
+        draw_prompt(k, h, w); /* last: it leaves the cursor in the line */
     refresh();
 }

@@ -310,6 +310,10 @@ static void draw_message(kiosk *k, const char *hint)
     } else if (net_state(k) != WHISTLE_SESSION_LIVE && (k->ever_live || net_state(k) == WHISTLE_SESSION_OFFLINE)) {
         snprintf(b, sizeof b, "⚠ %s", _("The service is temporarily unavailable, please ask the staff."));
         put(y, 2, b, COLS - 4, 0, COLOR_PAIR(C_SOS) | A_BOLD);
+    } else if (!k->ever_live) {
+        /* the first connection, and the directory on its way: a choice now
+         * would find nothing to offer */
+        put(y, 2, _("Getting ready, one moment..."), COLS - 4, 0, COLOR_PAIR(C_WARN));
     } else if (COLS < 80 || LINES < 24) {
         /* for whoever sets the terminal up: it works, but cramped */
         put(y, 2, _("This screen needs at least 80 columns and 24 lines."), COLS - 4, 0, COLOR_PAIR(C_WARN));
@@ -533,14 +537,15 @@ static void draw_field(const field *f, int y, int x, int w, int h)
         ccol = col;
     }
     int first = crow >= h ? crow - h + 1 : 0;
-    attron(A_BOLD);
+    attr_t a = A_BOLD | (f->replace ? A_REVERSE : 0); /* offered again: typing replaces it */
+    attron(a);
     for (size_t i = 0; i < f->len; i++) {
         int r = rows[i] - first;
         if (r < 0 || r >= h)
             continue;
         mvaddnwstr(y + 1 + r, x + 2 + cols[i], &f->buf[i], 1);
     }
-    attroff(A_BOLD);
+    attroff(a);
     curs_set(1);
     move(y + 1 + crow - first, x + 2 + ccol);
 }
@@ -987,7 +992,9 @@ void draw_screen(kiosk *k)
                                     : _("Rate a closed ticket · step 1 of 4: the ticket number"),
                           _("Type the ticket number you were given, e.g. E2026112300042. You may type just the 13 "
                             "digits after the E."),
-                          &k->d.ticket, 16, 1, NULL);
+                          &k->d.ticket, 16, 1,
+                          k->d.ticket.replace ? _("Press Enter to use this number again, or type the number anew.")
+                                              : NULL);
         break;
     case S_LAST4:
         snprintf(b, sizeof b, "%s", lookup ? _("Look up my ticket · step 2 of 2: your phone")

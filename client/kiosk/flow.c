@@ -63,6 +63,8 @@ static bool is_backspace(wint_t ch, bool is_key)
 /* Edits f with one key. Returns whether the key was the field's. */
 static bool field_key(field *f, wint_t ch, bool is_key, int kind)
 {
+    bool replace = f->replace;
+    f->replace = false; /* whatever the key: from now on it edits */
     if (is_key) {
         switch (ch) {
         case KEY_LEFT:
@@ -99,8 +101,12 @@ static bool field_key(field *f, wint_t ch, bool is_key, int kind)
     }
     if (is_key || ch < 0x20 || ch == 0x7f)
         return false;
-    if (kind == FK_DIGITS && !(ch >= L'0' && ch <= L'9'))
+    if (kind == FK_DIGITS && !(ch >= L'0' && ch <= L'9')) {
+        f->replace = replace;
         return true; /* swallowed: only digits go into a number */
+    }
+    if (replace) /* a new number, not more digits after the wrong one */
+        field_init(f, f->max);
     if (kind == FK_TICKET && !((ch >= L'0' && ch <= L'9') || ((ch == L'E' || ch == L'e') && f->cur == 0)))
         return true;
     if (f->len >= f->max)
@@ -806,7 +812,12 @@ void flow_key(kiosk *k, wint_t ch, bool is_key)
         return;
     case S_NOT_FOUND:
         if (is_enter(ch, is_key)) {
+            /* Try again: the number typed is offered as it was (Enter keeps
+             * it, when the phone digits were the mistake), and what is
+             * typed now replaces it, never adds to it. */
             field_wipe(&k->d.last4);
+            k->d.ticket.cur = k->d.ticket.len;
+            k->d.ticket.replace = k->d.ticket.len > 0;
             go(k, S_TICKET);
         } else
             flow_home(k);

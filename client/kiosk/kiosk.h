@@ -61,6 +61,8 @@ enum purpose { P_LOOKUP, P_RATE };
 typedef struct field {
     wchar_t buf[FIELD_CAP];
     size_t len, cur, max;
+    bool replace; /* offered again as it was (a retry): the first character typed replaces it,
+                     an arrow or Backspace edits it instead */
 } field;
 
 #define DESC_MAX 200    /* characters of a description (the daemon takes 4000 bytes) */

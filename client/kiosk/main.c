@@ -42,13 +42,15 @@ static void usage(FILE *out)
           "                  without a key (default 90; 0: never)\n"
           "  --device ID     this terminal's id in its emergency calls (default: the principal's\n"
           "                  name; 1-64 printable ASCII characters, no spaces)\n"
+          "  --log FILE      append the log (connection trouble, refused calls) to FILE\n"
           "  --help, --version\n"
           "\n"
           "Settings come from the flags, then WHISTLE_HOST, WHISTLE_PORT, WHISTLE_CERT, WHISTLE_KEY,\n"
           "WHISTLE_CA, WHISTLE_AS, WHISTLE_PKI, WHISTLE_TIMEOUT, then the config file. The terminal\n"
           "must be at least 80x24 with a UTF-8 locale; the language follows LANG (zh_CN.UTF-8 for\n"
-          "Chinese). Full-screen set-ups with a large CJK font: docs/kiosk.md. Details of\n"
-          "connection trouble go to stderr, never to the screen.\n",
+          "Chinese). Full-screen set-ups with a large CJK font: docs/kiosk.md. The log never\n"
+          "reaches the screen: it goes to --log FILE, else to stderr when stderr is not this\n"
+          "terminal (the journal under systemd), else to syslog.\n",
           out);
 }
 
@@ -107,7 +109,7 @@ void kiosk_quit(kiosk *k)
             uv_close(hs[i], on_closed);
 }
 
-static const char *idle_arg, *device_arg;
+static const char *idle_arg, *device_arg, *log_arg;
 
 /* --idle and --device (shell_program.check). */
 static int check_options(void *ud)
@@ -140,17 +142,18 @@ int main(int argc, char **argv)
 {
     static kiosk k; /* large; and the handles must outlive main's frame anyway */
     const char *config = NULL;
-    static const char *const names[] = {"config", "idle", "device"};
-    const char **const values[] = {&config, &idle_arg, &device_arg};
+    static const char *const names[] = {"config", "idle", "device", "log"};
+    const char **const values[] = {&config, &idle_arg, &device_arg, &log_arg};
     bool utf8 = uitext_locale_init("whistle-kiosk") == 0;
-    /* Details go to stderr for the staff, in English: never to the screen. */
+    /* Start-up's words go to stderr, in English, for the staff; once the
+     * screen is up, the log goes elsewhere (shell_log). */
     shell_program prog = {
         .name = "whistle-kiosk",
         .version = WHISTLE_VERSION,
         .usage = usage,
         .names = names,
         .values = values,
-        .n = 3,
+        .n = 4,
         .check = check_options,
         .ud = &k,
         .pki_fallback = WHISTLE_SOURCE_DIR "/var/pki",
@@ -163,6 +166,8 @@ int main(int argc, char **argv)
     int r = shell_startup(&prog, argc, argv, utf8, &k.settings);
     if (r != 0)
         return r > 0 ? 0 : 2;
+    if (shell_log_open(prog.name, log_arg) < 0)
+        return 2;
 
     uv_loop_t loop;
     uv_loop_init(&loop);
@@ -189,10 +194,13 @@ int main(int argc, char **argv)
     draw_screen(&k);
     uv_run(&loop, UV_RUN_DEFAULT);
 
+    if (k.fatal)
+        shell_log(true, "%s", k.fatal_err);
     shell_end();
     int rc = 0;
     if (k.fatal) {
-        fprintf(stderr, "whistle-kiosk: %s\n", k.fatal_err);
+        if (shell_log_target() != SHELL_LOG_STDERR) /* else it is there already */
+            fprintf(stderr, "whistle-kiosk: %s\n", k.fatal_err);
         rc = 1;
     }
     flow_home(&k);

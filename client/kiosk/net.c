@@ -2,13 +2,13 @@
  * with a backoff, for as long as it takes); on each connection, load the
  * directory (categories, the places of the
  * kiosk's community, departments, the service guide), and the resident's
- * calls. Details of failures go to stderr for the staff; the screen only
- * ever says, calmly, that the service is unavailable.
+ * calls. Details of failures go to the log for the staff (shell_log: a
+ * file, the journal, never the screen); the screen only ever says, calmly,
+ * that the service is unavailable.
  *
  * Only these calls are made: hello (by libwhistle), list_categories,
  * list_nodes, list_departments, list_services, report, lookup_ticket, rate,
  * emergency_call. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,17 +22,6 @@
 #define CALL(x) WHISTLE__V1__REQUEST__CALL_##x
 #define CODE(x) WHISTLE__V1__STATUS__CODE__##x
 #define RELOAD_AFTER_MS (15 * 60 * 1000)
-
-static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void logf_(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("whistle-kiosk: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
 
 whistle_session_state net_state(const kiosk *k) { return whistle_session_state_of(k->session); }
 
@@ -73,7 +62,7 @@ static void load_done(kiosk *k)
     k->ever_live = true;
     k->loaded_ms = shell_clock_ms();
     if (!reload)
-        logf_("connected as %s (scope %s); the directory is loaded%s", k->who, k->scope,
+        shell_log(false, "connected as %s (scope %s); the directory is loaded%s", k->who, k->scope,
               k->services_missing ? "; the service guide is not available" : "");
     flow_net_live(k);
     kiosk_redraw(k);
@@ -91,14 +80,14 @@ static void on_load(whistle_conn *c, int status, Whistle__V1__Response *resp, vo
     if (what == LOAD_SERVICES && code != CODE(OK)) {
         /* The guide is a help, not the kiosk's purpose: without it the
          * kiosk works on, and says calmly that the guide is not there. */
-        logf_("list_services: %s: %s", whistle_code_name(code), whistle_response_message(resp));
+        shell_log(true, "list_services: %s: %s", whistle_code_name(code), whistle_response_message(resp));
         k->services_missing = true;
         whistle_response_free(resp);
         load_done(k);
         return;
     }
     if (code != CODE(OK)) {
-        logf_("loading the directory: %s: %s", whistle_code_name(code), whistle_response_message(resp));
+        shell_log(true, "loading the directory: %s: %s", whistle_code_name(code), whistle_response_message(resp));
         whistle_response_free(resp);
         whistle_session_drop(k->session); /* and try again after the backoff */
         return;
@@ -242,10 +231,13 @@ static void on_answer(whistle_conn *c, int status, Whistle__V1__Response *resp, 
     }
     k->call_busy = false;
     kiosk_call_timer(k, false);
+    static const char *const names[] = {"call", "report", "lookup_ticket", "rate"};
+    const char *name = what >= CALL_REPORT && what <= CALL_RATE ? names[what] : names[0];
     if (status < 0 || !resp)
-        logf_("call: no answer (%s)", conn_error(k));
+        shell_log(true, "%s: no answer (%s)", name, conn_error(k));
     else if (whistle_response_code(resp) != CODE(OK))
-        logf_("call: %s: %s", whistle_code_name(whistle_response_code(resp)), whistle_response_message(resp));
+        shell_log(true, "%s: %s: %s", name, whistle_code_name(whistle_response_code(resp)),
+                  whistle_response_message(resp));
     kiosk_touch(k); /* the answer's reader gets the whole idle time */
     flow_answer(k, what, status < 0 ? -1 : 0, resp);
     kiosk_redraw(k);
@@ -263,7 +255,7 @@ static int send_call(kiosk *k, Whistle__V1__Request *req, enum call_kind what)
     p->gen = k->gen;
     whistle_conn *c = whistle_session_conn(k->session);
     if (whistle_conn_send(c, req, on_answer, p) < 0) {
-        logf_("call: not sent: %s", whistle_conn_error(c));
+        shell_log(true, "call: not sent: %s", whistle_conn_error(c));
         free(p);
         return -1;
     }
@@ -279,7 +271,7 @@ void net_call_timeout(kiosk *k)
 {
     if (!k->call_busy)
         return;
-    logf_("call: no answer in time; given up (a report or a rating is retried with the same key)");
+    shell_log(true, "call: no answer in time; given up (a report or a rating is retried with the same key)");
     /* a cancelled call's callback never runs: its context is freed here */
     whistle_conn *c = whistle_session_conn(k->session);
     if (c && whistle_conn_cancel(c, k->call_id) == 0)
@@ -359,12 +351,12 @@ static void on_emergency(whistle_conn *c, int status, Whistle__V1__Response *res
     k->emerg_busy = false;
     uv_timer_stop(&k->emerg_timer);
     if (status < 0 || !resp)
-        logf_("emergency_call: no answer (%s)", conn_error(k));
+        shell_log(true, "emergency_call: no answer (%s)", conn_error(k));
     else if (whistle_response_code(resp) != CODE(OK))
-        logf_("emergency_call: %s: %s", whistle_code_name(whistle_response_code(resp)),
+        shell_log(true, "emergency_call: %s: %s", whistle_code_name(whistle_response_code(resp)),
               whistle_response_message(resp));
     else
-        logf_("emergency_call: %s", resp->event ? resp->event->ticket : "sent");
+        shell_log(false, "emergency_call: %s", resp->event ? resp->event->ticket : "sent");
     flow_emergency_answer(k, status < 0 ? -1 : 0, resp);
     kiosk_redraw(k);
 }
@@ -398,7 +390,7 @@ void net_emergency_timeout(kiosk *k)
 {
     if (!k->emerg_busy)
         return;
-    logf_("emergency_call: no answer in 10 s; trying again");
+    shell_log(true, "emergency_call: no answer in 10 s; trying again");
     whistle_conn *c = whistle_session_conn(k->session);
     if (c)
         whistle_conn_cancel(c, k->emerg_id);
@@ -442,7 +434,7 @@ static void on_down(whistle_session *s, int status, const char *why, void *ud)
     kiosk *k = ud;
     (void)s;
     if (status < 0 && *why)
-        logf_("%s: %s", k->hello ? "connection" : "connecting", why);
+        shell_log(true, "%s: %s", k->hello ? "connection" : "connecting", why);
     k->hello = false;
     k->loads = 0;
     kiosk_redraw(k);

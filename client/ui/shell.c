@@ -2,10 +2,15 @@
 #include "shell.h"
 
 #include <curses.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -116,6 +121,100 @@ int shell_startup(const shell_program *p, int argc, char **argv, bool utf8, whis
     return -1;
 }
 
+/* ---------------------------------------------------------------- the log */
+
+/* One shell per process (curses has one screen): the log is the process's. */
+static struct {
+    enum shell_log_to to;
+    const char *name;
+    int fd;         /* SHELL_LOG_FILE: the file */
+    int saved_err;  /* stderr as it was, while it points elsewhere (-1: untouched) */
+} slog = {SHELL_LOG_STDERR, NULL, -1, -1};
+
+/* Whether stderr is the terminal the screen is drawn on. */
+static bool stderr_is_screen(void)
+{
+    struct stat e, o;
+    if (!isatty(STDERR_FILENO))
+        return false;
+    if (fstat(STDERR_FILENO, &e) < 0 || fstat(STDOUT_FILENO, &o) < 0)
+        return true;
+    return !isatty(STDOUT_FILENO) || e.st_rdev == o.st_rdev;
+}
+
+int shell_log_open(const char *name, const char *file)
+{
+    slog.name = name;
+    if (file) {
+        int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (fd < 0) {
+            fprintf(stderr, "%s: --log %s: %s (give a file the program may write)\n", name, file, strerror(errno));
+            return -1;
+        }
+        slog.fd = fd;
+        slog.to = SHELL_LOG_FILE;
+    } else if (stderr_is_screen()) {
+        openlog(name, LOG_PID, LOG_USER);
+        slog.to = SHELL_LOG_SYSLOG;
+    } else {
+        slog.to = SHELL_LOG_STDERR;
+    }
+    return 0;
+}
+
+enum shell_log_to shell_log_target(void) { return slog.to; }
+
+void shell_log(bool warn, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    /* one line: a newline inside would forge another */
+    for (char *p = line; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    const char *name = slog.name ? slog.name : "whistle";
+    if (slog.to == SHELL_LOG_SYSLOG) {
+        syslog(warn ? LOG_WARNING : LOG_INFO, "%s", line);
+    } else if (slog.to == SHELL_LOG_FILE) {
+        char when[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        localtime_r(&now, &tm);
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+        dprintf(slog.fd, "%s %s: %s\n", when, name, line);
+    } else {
+        fprintf(stderr, "%s: %s\n", name, line);
+    }
+}
+
+/* stderr away from the screen while it is up (shell.h, the log). */
+static void log_take_stderr(void)
+{
+    if (slog.to == SHELL_LOG_STDERR || slog.saved_err >= 0)
+        return;
+    int to = slog.to == SHELL_LOG_FILE ? slog.fd : open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (to < 0)
+        return;
+    fflush(stderr);
+    slog.saved_err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+    dup2(to, STDERR_FILENO);
+    if (to != slog.fd)
+        close(to);
+}
+
+static void log_give_stderr(void)
+{
+    if (slog.saved_err < 0)
+        return;
+    fflush(stderr);
+    dup2(slog.saved_err, STDERR_FILENO);
+    close(slog.saved_err);
+    slog.saved_err = -1;
+}
+
 /* ---------------------------------------------------------------- on the loop */
 
 int64_t shell_clock_ms(void)
@@ -197,6 +296,7 @@ int shell_start(shell *sh, uv_loop_t *loop, const shell_opts *o, const shell_cbs
     uv_signal_start(&sh->sighup, on_stop_signal, SIGHUP);
     signal(SIGPIPE, SIG_IGN);
 
+    log_take_stderr();
     initscr();
     if (o->raw)
         raw();
@@ -225,4 +325,8 @@ void shell_close(shell *sh)
             uv_close(hs[i], on_closed);
 }
 
-void shell_end(void) { endwin(); }
+void shell_end(void)
+{
+    endwin();
+    log_give_stderr();
+}

@@ -56,6 +56,40 @@ typedef struct shell_program {
  * or negative: the program exits with 2. */
 int shell_startup(const shell_program *p, int argc, char **argv, bool utf8, whistle_resolved *out);
 
+/* ---- the log
+ *
+ * While the screen is up, nothing but the screen may reach the terminal: a
+ * line written to it would be drawn over the resident's or the operator's
+ * page (under `cage -- foot -- whistle-kiosk` stderr is that terminal).
+ * So from shell_start to shell_end the program's log lines (shell_log) go
+ * to, in this order of choice:
+ *
+ *   - the file of --log FILE, appended, each line with its local time; the
+ *     process's stderr points there too meanwhile, so that whatever else
+ *     writes to stderr (a library, a sanitizer) lands in the file as well;
+ *   - stderr as it is, when it is not the screen's terminal (the journal
+ *     under systemd, a file, a pipe);
+ *   - else syslog (the journal under systemd) as NAME, and stderr points
+ *     at /dev/null meanwhile.
+ *
+ * Before shell_start and after shell_end stderr is untouched: start-up
+ * errors and the last word of a program that gives up reach the person
+ * who started it. */
+enum shell_log_to { SHELL_LOG_STDERR, SHELL_LOG_FILE, SHELL_LOG_SYSLOG };
+
+/* Chooses where the log goes (above): file NULL for no --log. A file that
+ * cannot be opened is a start-up error: it says so on stderr, in English
+ * (a line for the staff), and returns negative. */
+int shell_log_open(const char *name, const char *file);
+
+/* Where the log goes. */
+enum shell_log_to shell_log_target(void);
+
+/* One line of the log (without its newline), for the staff, in English;
+ * warn: something went wrong (syslog's warning level, else info). Before
+ * shell_log_open: stderr. */
+void shell_log(bool warn, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* ---- on the loop */
 
 typedef struct shell_cbs {
@@ -86,8 +120,9 @@ typedef struct shell {
 
 /* Takes the stop signals and SIGWINCH on loop (before curses, so that
  * ncurses installs no handler of its own: the loop learns of a resize),
- * ignores SIGPIPE, starts curses (no echo, keypad, no delay, no cursor)
- * and reads the keyboard. sh must stay put until the loop has ended.
+ * ignores SIGPIPE, turns stderr away from the screen (the log, above),
+ * starts curses (no echo, keypad, no delay, no cursor) and reads the
+ * keyboard. sh must stay put until the loop has ended.
  * Returns 0 or a negative libuv error. */
 int shell_start(shell *sh, uv_loop_t *loop, const shell_opts *o, const shell_cbs *cbs, void *ud);
 
@@ -102,7 +137,8 @@ bool shell_closing(const shell *sh);
  * shell_end. Safe to call more than once. */
 void shell_close(shell *sh);
 
-/* Gives the terminal back (endwin), after the loop has ended. */
+/* Gives the terminal back (endwin), and stderr with it, after the loop
+ * has ended. */
 void shell_end(void);
 
 /* The local wall clock, in Unix milliseconds. */

@@ -175,8 +175,12 @@ void dispatch_whistle(call *c, const Whistle__V1__WhistleEvent *req)
     ev->n_order_ids += nd;
     if (event_save(c, ev, &snap) || event_push(c, ev, "whistle", NULL))
         return;
+    /* Each new order goes to its department and to the street's feed: a
+     * command center follows every order of its street (a desk that did
+     * not whistle it too), as it follows their check-ins and feedback. */
+    const char *street = arena_printf(c->a, "street:%s", ev->street);
     for (size_t j = 0; j < nd; j++)
-        if (push_dept(c, ev, orders[j], "dispatch"))
+        if (push_dept(c, ev, orders[j], "dispatch") || event_push_to(c, street, ev, true, "dispatch", orders[j]))
             return;
 
     Whistle__V1__WhistleResult *wr = arena_alloc(c->a, sizeof *wr);

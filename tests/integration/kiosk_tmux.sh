@@ -20,7 +20,18 @@
 #   at tickets until the daemon's limit of failed look-ups, which the kiosk
 #   reports plainly. A report whose answer is lost (whistled stopped) is
 #   sent again with Enter and filed once. Every kiosk stops on SIGTERM,
-#   cleanly. (That the Chinese catalogue translates every message is
+#   cleanly.
+#
+#   The kiosks' and the console's stderr is their terminal, as under
+#   `cage -- foot -- whistle-kiosk`: no log line may ever show on the
+#   screen (issue 11, item 1). The first kiosk of each language logs to
+#   --log FILE, which must hold what went wrong; the others log to syslog.
+#   Each language also sees whistled go away under a kiosk: the kiosk says
+#   calmly that the service is unavailable, its pages stay clean while it
+#   keeps trying, and it comes back by itself. A look-up that was not found
+#   offers the number again: Enter keeps it, typing replaces it (item 5).
+#   Keys are pressed only once the screen shows what they need (the
+#   directory loaded: "Getting ready" gone). (That the Chinese catalogue translates every message is
 #   unit/po_complete's job: scripts/update-po.sh --check.)
 #
 #   tests/integration/kiosk_tmux.sh BUILD_DIR SOURCE_DIR
@@ -77,7 +88,8 @@ fail() {
     echo "kiosk_tmux: FAIL ($lang): $*" >&2
     echo "---- screen ($target)" >&2
     screen >&2 || true
-    for f in "$work"/*.err; do
+    for f in "$work"/*.log "$work"/*.status "$work"/*.san*; do
+        [ -e "$f" ] || continue
         echo "---- $f" >&2
         cat "$f" >&2 2>/dev/null || true
     done
@@ -86,14 +98,18 @@ fail() {
     exit 1
 }
 
+# What a kiosk's log line or a crash would put on the screen.
+LOG_TEXT_RE='whistle-kiosk:|whistle-console:|NOT_FOUND|PERMISSION_DENIED|RESOURCE_EXHAUSTED|UNAVAILABLE|[Cc]onnection refused|no answer|AddressSanitizer|LeakSanitizer|runtime error'
 . "$SRC/tests/integration/screen_lib.sh"
 
-# press KEY PATTERN: a key, then wait for what it brings. Esc is followed by
-# a pause: a key right after it would read as an escape sequence.
+# press KEY PATTERN: a key, then wait for what it brings; and no log text
+# on the screen. Esc is followed by a pause: a key right after it would
+# read as an escape sequence.
 press() {
     keys "$1"
     [ "$1" = Escape ] && sleep 0.15
     wait_for "$2" 5
+    no_log_text
 }
 
 # ---------------------------------------------------------------- set-up
@@ -115,24 +131,31 @@ seed = $SRC/conf/demo-city.json
 [log]
 level = info
 [kiosk]
-; two languages make one failed look-up each; the last part makes two more
-lookup_failures = 4
+; each language makes two failed look-ups, then whistled restarts (which
+; forgets them); the guesser's fourth guess is one too many
+lookup_failures = 3
 EOF
 start_daemon
 port=$(cat "$work/port")
+# a restart must come back on the same port: the kiosks know only it
+sed -i "s/^port = 0$/port = $port/" "$work/whistled.conf"
 export WHISTLE_PKI="$work/pki" WHISTLE_PORT="$port" WHISTLE_HOST=127.0.0.1
 W() { "$CLI" "$@"; }
 
-# run.sh NAME LANG ARGS...: the kiosk in the foreground of its pane, its pid
-# in NAME.pid (to stop it by its id), its stderr in NAME.err, and its exit
-# status after it.
+# run.sh NAME LANG ARGS...: the kiosk in the foreground of its pane, its
+# stderr that terminal too (as under cage and foot), its pid in NAME.pid
+# (to stop it by its id), its sanitizer reports in NAME.san.*, and its exit
+# status in NAME.status after it.
 cat >"$work/run.sh" <<EOF
 name=\$1 loc=\$2
 shift 2
 sh -c 'echo \$\$ >"\$0"; exec "\$@"' "$work/\$name.pid" \\
     env -u LANGUAGE LC_ALL=\$loc LANG=\$loc TZ=CST-8 WHISTLE_PKI="$work/pki" WHISTLE_PORT=$port \\
-    WHISTLE_HOST=127.0.0.1 "$KIOSK" --as kiosk "\$@" 2>"$work/\$name.err"
-echo "exit status \$?" >>"$work/\$name.err"
+    WHISTLE_HOST=127.0.0.1 \
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$work/\$name.san" \\
+    UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$work/\$name.san" \\
+    "$KIOSK" --as kiosk "\$@"
+echo \$? >"$work/\$name.status"
 sleep 600
 EOF
 
@@ -144,25 +167,31 @@ start_kiosk() { # NAME LOCALE ARGS...
 }
 
 stop_kiosk() { # NAME: SIGTERM, then it must have exited with 0, without sanitizer reports
+    no_log_text
     kill -TERM "$(cat "$work/$1.pid")"
     i=0
-    until grep -q "exit status" "$work/$1.err" 2>/dev/null; do
+    until [ -s "$work/$1.status" ]; do
         i=$((i + 1))
         [ "$i" -lt 100 ] || fail "kiosk $1 did not stop on SIGTERM"
         sleep 0.1
     done
-    grep -q "exit status 0" "$work/$1.err" || fail "kiosk $1 exited with an error"
-    if grep -Eq "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:" "$work/$1.err"; then
-        fail "sanitizer report from kiosk $1"
-    fi
+    [ "$(cat "$work/$1.status")" = 0 ] || fail "kiosk $1 exited with status $(cat "$work/$1.status")"
+    sanitizer_clean "$work/$1".san* "$work/$1.log"
     rm -f "$work/$1.pid"
+}
+
+# ready: the home screen, with the directory loaded (no "Getting ready"):
+# a key pressed before would find nothing to offer
+ready() {
+    wait_for "$HOME_RE" 20
+    wait_gone "$READY_RE" 20
 }
 
 # The operator's console, subscribed to the street's feed: the emergency
 # call must reach it.
 tmux -u -L "$sock" new-session -d -s console -x 100 -y 30 \
     "env -u LANGUAGE LC_ALL=C.UTF-8 LANG=C.UTF-8 TZ=CST-8 WHISTLE_PKI=$work/pki WHISTLE_PORT=$port \
-     WHISTLE_HOST=127.0.0.1 $CONSOLE --as operator 2>$work/console.err; sleep 600"
+     WHISTLE_HOST=127.0.0.1 $(san_env console) $CONSOLE --as operator; sleep 600"
 target=console
 wait_for "● live" 20
 
@@ -173,6 +202,9 @@ words() {
     case $lang in
     zh_CN.UTF-8)
         HOME_RE='您好！请按数字键选择'
+        READY_RE='正在准备，请稍候'
+        UNAVAILABLE='服务暂时不可用，请咨询工作人员'
+        AGAIN_RE='再用这个编号查询，或重新输入编号'
         MAJOR_RE='第 1 步（共 5 步）：是哪一类问题'
         MINOR_RE='街面秩序，具体是哪一项'
         GRID_RE='在哪里？永安里社区$'
@@ -215,6 +247,9 @@ words() {
         ;;
     *)
         HOME_RE='Welcome. Please press a number key'
+        READY_RE='Getting ready, one moment'
+        UNAVAILABLE='The service is temporarily unavailable, please ask the staff.'
+        AGAIN_RE='Press Enter to use this number again, or type the number anew'
         MAJOR_RE='step 1 of 5: what kind of problem'
         MINOR_RE='Street order, which one'
         GRID_RE="where is it\\? Yong'anli Community\$"
@@ -262,9 +297,12 @@ run_language() {
     lang=$1
     short=${lang%%.*}
     words
-    start_kiosk "kiosk-$short" "$lang" --idle 120
-    wait_for "$HOME_RE" 20
+    start_kiosk "kiosk-$short" "$lang" --idle 120 --log "$work/kiosk-$short.log"
+    ready
     wait_for "F12 紧急呼叫 Emergency" 2
+    no_log_text
+    grep -q "whistle-kiosk: connected as kiosk (scope 110105001001); the directory is loaded" \
+        "$work/kiosk-$short.log" || fail "the log does not say the kiosk connected"
     screen >"$BUILD/kiosk-home-$short.txt"
 
     # ------------------------------------------------ report a problem
@@ -311,7 +349,24 @@ run_language() {
         absent "$leak"
     done
     screen >"$BUILD/kiosk-notfound-$short.txt"
-    press 0 "$HOME_RE"
+    # the staff's log has the refusal; the screen had none of it
+    grep -Eq "whistle-kiosk: lookup_ticket: [A-Z_]+: " "$work/kiosk-$short.log" ||
+        fail "the log does not have the refused look-up"
+    # try again: the number is offered as it was; typing replaces it
+    press Enter "$AGAIN_RE"
+    wait_text "${T#E}" 2
+    type_text "${T#E}"
+    wait_for "│ ${T#E} +│" 5
+    absent "${T#E}${T#E}"
+    press Enter "$LAST4_RE"
+    type_text 0001
+    press Enter "$NOTFOUND"
+    press Enter "$AGAIN_RE"
+    # ... and Enter keeps it: the phone digits were the mistake
+    press Enter "$LAST4_RE"
+    press Escape "$TICKET_RE"
+    wait_for "│ ${T#E} +│" 2
+    press Escape "$HOME_RE"
 
     # ------------------------------------------------ the street does its work
     W --as operator file "$T" >/dev/null || fail "whistle file $T failed"
@@ -409,7 +464,7 @@ run_language() {
 
     # ------------------------------------------------ idle: home, and the text is gone
     start_kiosk "idle-$short" "$lang" --idle 3
-    wait_for "$HOME_RE" 20
+    ready
     press 1 "$MAJOR_RE"
     press 4 "$MINOR_RE"
     press 1 "$GRID_RE"
@@ -427,7 +482,29 @@ run_language() {
     wait_for " 0 / 200" 2
     absent "secret words"
     stop_kiosk "idle-$short"
-    echo "kiosk_tmux: $lang: report $T, look-up, rating, emergency $E, guide, idle: OK"
+
+    # ------------------------------------------------ whistled goes away
+    # No --log: stderr is the screen, so the log goes to syslog. Every
+    # refused attempt to connect again must stay off the page.
+    start_kiosk "down-$short" "$lang" --idle 120
+    ready
+    kill -TERM "$dpid"
+    wait "$dpid" || true
+    dpid=
+    wait_text "$UNAVAILABLE" 15
+    no_log_text
+    press 2 "$TICKET_RE"
+    wait_text "$UNAVAILABLE" 5
+    wait_text "F12 紧急呼叫 Emergency" 2
+    press Escape "$HOME_RE"
+    wait_text "$UNAVAILABLE" 5
+    wait_text "F12 紧急呼叫 Emergency" 2
+    start_daemon
+    wait_gone "$UNAVAILABLE" 30
+    press 1 "$MAJOR_RE"
+    press 0 "$HOME_RE"
+    stop_kiosk "down-$short"
+    echo "kiosk_tmux: $lang: report $T, look-up, rating, emergency $E, guide, idle, whistled away: OK"
 }
 
 run_language zh_CN.UTF-8
@@ -435,19 +512,20 @@ run_language en_US.UTF-8
 
 # ---------------------------------------------------------------- too many failed look-ups
 
-# The daemon counts failed look-ups per kiosk ([kiosk] lookup_failures = 4
-# here: one per language so far); past the limit the kiosk says so, plainly.
+# The daemon counts failed look-ups per kiosk ([kiosk] lookup_failures = 3
+# here; in memory: the restart above forgot the languages'); past the limit
+# the kiosk says so, plainly.
 lang=en_US.UTF-8
 words
 start_kiosk guesser "$lang" --idle 120
-wait_for "$HOME_RE" 20
-for guess in 1 2 3; do
+ready
+for guess in 1 2 3 4; do
     press 2 "$TICKET_RE"
     type_text "E202611230000$guess"
     press Enter "$LAST4_RE"
     type_text 1111
     keys Enter
-    if [ "$guess" -lt 3 ]; then
+    if [ "$guess" -lt 4 ]; then
         wait_for "$NOTFOUND" 5
     else
         wait_for "Too many attempts. Please try again later, or ask the staff." 5
@@ -465,7 +543,7 @@ stop_kiosk guesser
 # it again with the same idempotency key once whistled is back: one case,
 # whose ticket the resident sees.
 start_kiosk retry "$lang" --idle 120
-wait_for "$HOME_RE" 20
+ready
 press 1 "$MAJOR_RE"
 press 4 "$MINOR_RE"
 press 1 "$GRID_RE"
@@ -489,8 +567,8 @@ n=$(W --as operator --json list --state reported | grep -o '"description": *"Sen
 stop_kiosk retry
 echo "kiosk_tmux: a report retried after its answer was lost: filed once ($R)"
 
-if grep -Eq "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:" "$work/console.err"; then
-    lang=console
-    fail "sanitizer report from the console"
-fi
+lang=console
+target=console
+no_log_text
+sanitizer_clean "$work"/console.san*
 echo "kiosk_tmux: OK in zh_CN.UTF-8 and en_US.UTF-8"

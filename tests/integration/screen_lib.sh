@@ -64,3 +64,33 @@ start_daemon() {
         sleep 0.1
     done
 }
+
+# no_log_text: nothing a log line or a crash would print is on the screen.
+# The screens' stderr is their terminal in these tests, as it is under
+# `cage -- foot -- whistle-kiosk`: a log line written there would be drawn
+# over the page (issue 11, item 1).
+# LOG_TEXT_RE (set by the caller, else this) says what such text looks like.
+: "${LOG_TEXT_RE:=whistle-kiosk:|whistle-console:|AddressSanitizer|LeakSanitizer|runtime error}"
+no_log_text() {
+    if screen | grep -Eq -- "$LOG_TEXT_RE"; then
+        fail "log text on the screen: $(screen | grep -E -- "$LOG_TEXT_RE" | head -n 3)"
+    fi
+}
+
+# sanitizer_clean FILE...: no sanitizer report in these files (the screens
+# run with ASAN_OPTIONS/UBSAN_OPTIONS log_path pointing at them)
+sanitizer_clean() {
+    for f in "$@"; do
+        [ -e "$f" ] || continue
+        if grep -Eq "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:" "$f"; then
+            fail "sanitizer report in $f: $(grep -E "ERROR|runtime error" "$f" | head -n 3)"
+        fi
+    done
+}
+
+# san_env NAME: the environment that sends a screen's sanitizer reports to
+# $work/NAME.san.<pid> instead of its stderr (its terminal)
+san_env() {
+    printf 'ASAN_OPTIONS=%s UBSAN_OPTIONS=%s' \
+        "${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$work/$1.san" "${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$work/$1.san"
+}

@@ -139,7 +139,8 @@ Test(event, whole_loop_report_to_rating)
     /* Pushes: the street feed follows every change; each department sees
      * its own order only; nothing goes to the kiosk, where the next
      * resident would read it. */
-    const char *all = "report file whistle check_in check_in feedback feedback resolved verify close rate";
+    const char *all =
+        "report file whistle dispatch dispatch check_in check_in feedback feedback resolved verify close rate";
     cr_assert_str_eq(h_actions(JIANWAI, 0), all);
     cr_assert_str_eq(h_actions("principal:kiosk-yonganli", 0), "");
     cr_assert_str_eq(h_actions("dept:urban", 0), "dispatch check_in feedback");
@@ -156,6 +157,17 @@ Test(event, whole_loop_report_to_rating)
     h_pushes *sp = h_stream(JIANWAI, 0);
     for (size_t i = 0; i < sp->n; i++)
         cr_assert_eq(sp->p[i]->event->n_timeline, 0);
+    /* Issue 11, item 2: the street's feed carries each new order, so that
+     * every desk of the command center sees orders whistled from another
+     * (the console's countdowns and department board). */
+    cr_assert_null(sp->p[2]->order, "the whistle itself is the case's change");
+    cr_assert_str_eq(sp->p[3]->action, "dispatch");
+    cr_assert_not_null(sp->p[3]->order);
+    cr_assert_not_null(sp->p[4]->order);
+    cr_assert_eq(sp->p[3]->order->state, OS(PENDING));
+    cr_assert_gt(sp->p[3]->order->check_in_due_ms, 0, "the order carries its deadline");
+    cr_assert(sp->p[3]->order->id == ou->id || sp->p[4]->order->id == ou->id);
+    cr_assert_eq(sp->p[3]->event->state, ES(WHISTLED));
     cr_assert_str_eq(sp->p[0]->event->contact, "13800000000", "the street's operators may call back");
 }
 
@@ -299,13 +311,13 @@ Test(event, order_actions_follow_the_order_state)
     assert_code(h_write("urban", rq_order(CALL(FEEDBACK), u, "")), INVALID_ARGUMENT);
 
     cr_assert_str_eq(h_actions("dept:housing", 0), "dispatch return");
-    cr_assert_str_eq(h_actions(JIANWAI, 0), "report file whistle check_in return");
+    cr_assert_str_eq(h_actions(JIANWAI, 0), "report file whistle dispatch dispatch check_in return");
 
     /* The returned department's order no longer counts: urban's feedback
      * resolves the case. */
     order_call("urban", CALL(FEEDBACK), u, "done");
     cr_assert_eq(h_get("admin", t)->state, ES(RESOLVED));
-    cr_assert_str_eq(h_actions(JIANWAI, 5), "feedback resolved");
+    cr_assert_str_eq(h_actions(JIANWAI, 7), "feedback resolved");
 }
 
 Test(event, redispatch_refuses_departments_with_a_live_order)
