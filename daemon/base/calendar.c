@@ -165,6 +165,7 @@ const deadline_policy policy_default = {
     .max_misses = 5,
     .reopen_max_score = 2,
     .emergency_category = "0507",
+    .emergency_kiosk_category = "0509",
 };
 
 void policy_defaults(deadline_policy *p) { *p = policy_default; }
@@ -323,19 +324,21 @@ int policy_set(deadline_policy *p, const char *section, const char *key, const c
         return -1;
     }
     if (strcmp(section, "emergency") == 0) {
-        if (strcmp(key, "category") == 0) {
+        bool kiosk = strcmp(key, "kiosk_category") == 0;
+        if (strcmp(key, "category") == 0 || kiosk) {
             bool ok = strlen(value) == 4;
             for (size_t i = 0; ok && i < 4; i++)
                 ok = value[i] >= '0' && value[i] <= '9';
             if (!ok) {
-                snprintf(err, errlen, "emergency.category = \"%s\": expected a 4-digit minor class (e.g. 0507)",
+                snprintf(err, errlen, "emergency.%s = \"%s\": expected a 4-digit minor class (e.g. 0507)", key,
                          value);
                 return -1;
             }
-            snprintf(p->emergency_category, sizeof p->emergency_category, "%s", value);
+            char *to = kiosk ? p->emergency_kiosk_category : p->emergency_category;
+            snprintf(to, sizeof p->emergency_category, "%s", value);
             return 0;
         }
-        snprintf(err, errlen, "unknown key emergency.%s (category)", key);
+        snprintf(err, errlen, "unknown key emergency.%s (category, kiosk_category)", key);
         return -1;
     }
     return 1;

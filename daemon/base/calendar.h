@@ -36,6 +36,7 @@ typedef struct deadline_policy {
     uint32_t max_misses;               /* misses of one supervision after which no follow-up is set */
     uint32_t reopen_max_score;         /* a rating at or below this may reopen the case */
     char emergency_category[8];        /* the category of a one-key emergency call */
+    char emergency_kiosk_category[8];  /* a kiosk's (F12: a resident's call for help), if the catalogue has it */
 } deadline_policy;
 
 /* The defaults (conf/whistled.conf shows them); holds no lists. */

@@ -174,7 +174,14 @@ void exception_emergency(call *c, const Whistle__V1__EmergencyCall *req)
                   node, str0(c->who->scope));
         return;
     }
-    const char *cat = deadline_policy_of(c->st)->emergency_category;
+    /* A kiosk's F12 is a resident's call for help, whatever it is about: its
+     * own category when the catalogue has one, else the devices' (an old
+     * catalogue must not turn a resident's emergency away). */
+    const deadline_policy *pol = deadline_policy_of(c->st);
+    const char *cat = pol->emergency_category;
+    if (c->who->role == ROLE(KIOSK) && *pol->emergency_kiosk_category &&
+        directory_category_get(c->st, c->txn, pol->emergency_kiosk_category, c->a))
+        cat = pol->emergency_kiosk_category;
     if (!directory_category_get(c->st, c->txn, cat, c->a)) {
         call_fail(c, CODE(FAILED_PRECONDITION),
                   "the emergency category %s (emergency.category in whistled.conf) is not in the catalogue", cat);

@@ -286,3 +286,25 @@ Test(exception, the_emergency_category_must_exist)
     assert_code(resp, FAILED_PRECONDITION);
     assert_msg_has(resp, "emergency.category");
 }
+
+/* Issue 11, item 9: F12 at a kiosk filed every call as 0507 (an elderly
+ * person living alone). A kiosk's call files emergency.kiosk_category when
+ * the catalogue has it; a device's keeps emergency.category; and a
+ * catalogue without the kiosk's category does not turn a resident away. */
+Test(exception, a_kiosks_call_for_help_files_its_own_category)
+{
+    Whistle__V1__Request *r = h_req();
+    r->call_case = CALL(EMERGENCY_CALL);
+    r->emergency_call = NEW(Whistle__V1__EmergencyCall, whistle__v1__emergency_call__init);
+    snprintf(policy.emergency_kiosk_category, sizeof policy.emergency_kiosk_category, "0102");
+    Whistle__V1__Response *resp = h_write("kiosk-yonganli", r);
+    assert_ok(resp);
+    cr_assert_str_eq(resp->event->category, "0102");
+    resp = h_write("smoke-1", r);
+    assert_ok(resp);
+    cr_assert_str_eq(resp->event->category, "0501", "a device's call keeps emergency.category");
+    snprintf(policy.emergency_kiosk_category, sizeof policy.emergency_kiosk_category, "0599");
+    resp = h_write("kiosk-yonganli", r);
+    assert_ok(resp);
+    cr_assert_str_eq(resp->event->category, "0501", "no kiosk category in the catalogue: the devices'");
+}
