@@ -91,7 +91,7 @@ check_alignment() {
 
 # ---------------------------------------------------------------- set-up
 
-sh "$SRC/scripts/dev-pki.sh" "$work/pki" operator gridworker kiosk urban police >/dev/null
+sh "$SRC/scripts/dev-pki.sh" "$work/pki" operator gridworker kiosk sensor urban police >/dev/null
 set_clock $START
 cat >"$work/whistled.conf" <<EOF
 [server]
@@ -161,7 +161,8 @@ check_alignment
 
 # ---------------------------------------------------------------- the emergency
 
-E=$(W --as kiosk emergency --node 110105001001001003 --device sos-3-1201 --contact 13900001111 \
+# an SOS button in an elderly person's flat, through the sensor gateway
+E=$(W --as sensor emergency --node 110105001001001003 --device sos-3-1201 --contact 13900001111 \
     "独居老人按下呼叫按钮" | awk '{print $1}')
 [ -n "$E" ] || fail "the emergency call failed"
 wait_for "!!! 紧急呼叫  EMERGENCY CALL !!!" 5

@@ -416,7 +416,7 @@ Test(deadline, the_one_key_emergency_call_reaches_the_operator)
     cr_assert_eq(p->event->source, WHISTLE__V1__SOURCE__SOURCE_EMERGENCY_CALL);
     cr_assert_eq(p->event->priority, WHISTLE__V1__PRIORITY__PRIORITY_URGENT);
     cr_assert_str_eq(p->event->node, "110105001001001003");
-    cr_assert_str_eq(p->event->category, "0507");
+    cr_assert_str_eq(p->event->category, "0509", "a kiosk's call is a resident's call for help (kiosk_category)");
     whistle_push_free(p);
     whistle_response_free(r);
 
