@@ -9,9 +9,9 @@
 
 #include "api.h"
 #include "audit.h"
-#include "guard.h"
 #include "check.h"
 #include "config.h"
+#include "guard.h"
 #include "log.h"
 #include "server.h"
 #include "store.h"
@@ -22,29 +22,28 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: whistled [--config FILE] [options]\n"
-            "\n"
-            "The whistle daemon: keeps a city's grid-governance state and serves it\n"
-            "over mutual TLS (docs/protocol.md). Settings come from the INI file\n"
-            "(conf/whistled.conf documents every key), then from these flags.\n"
-            "\n"
-            "  -c, --config FILE     configuration file\n"
-            "      --listen ADDR     address to bind (server.listen)\n"
-            "  -p, --port N          port (server.port; 0 picks a free one)\n"
-            "      --state-dir DIR   LMDB directory (store.dir)\n"
-            "      --seed FILE       directory seed for an empty store (store.seed)\n"
-            "      --log-level L     error, warn, info or debug (log.level)\n"
-            "      --port-file FILE  write the bound port there once listening\n"
-            "      --check-config    validate the configuration and exit\n"
-            "      --test-clock FILE for tests only: read the time (Unix ms) from FILE\n"
-            "                        instead of the system clock (docs/deadlines.md)\n"
-            "      --check           check the store (store.dir) record by record and\n"
-            "                        index by index, print one line per violation and\n"
-            "                        exit: 0 clean, 1 violations, 2 unreadable. Safe while\n"
-            "                        whistled runs; needs no certificates\n"
-            "  -h, --help            this help\n"
-            "  -V, --version         print the version\n");
+    fprintf(out, "usage: whistled [--config FILE] [options]\n"
+                 "\n"
+                 "The whistle daemon: keeps a city's grid-governance state and serves it\n"
+                 "over mutual TLS (docs/protocol.md). Settings come from the INI file\n"
+                 "(conf/whistled.conf documents every key), then from these flags.\n"
+                 "\n"
+                 "  -c, --config FILE     configuration file\n"
+                 "      --listen ADDR     address to bind (server.listen)\n"
+                 "  -p, --port N          port (server.port; 0 picks a free one)\n"
+                 "      --state-dir DIR   LMDB directory (store.dir)\n"
+                 "      --seed FILE       directory seed for an empty store (store.seed)\n"
+                 "      --log-level L     error, warn, info or debug (log.level)\n"
+                 "      --port-file FILE  write the bound port there once listening\n"
+                 "      --check-config    validate the configuration and exit\n"
+                 "      --test-clock FILE for tests only: read the time (Unix ms) from FILE\n"
+                 "                        instead of the system clock (docs/deadlines.md)\n"
+                 "      --check           check the store (store.dir) record by record and\n"
+                 "                        index by index, print one line per violation and\n"
+                 "                        exit: 0 clean, 1 violations, 2 unreadable. Safe while\n"
+                 "                        whistled runs; needs no certificates\n"
+                 "  -h, --help            this help\n"
+                 "  -V, --version         print the version\n");
 }
 
 static int64_t now_ms(void)
@@ -89,14 +88,19 @@ int main(int argc, char **argv)
 {
     enum { OPT_LISTEN = 256, OPT_STATE, OPT_SEED, OPT_LOG, OPT_CHECK, OPT_PORTFILE, OPT_CHECK_STORE, OPT_TESTCLOCK };
     static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'},   {"listen", required_argument, 0, OPT_LISTEN},
-        {"port", required_argument, 0, 'p'},     {"state-dir", required_argument, 0, OPT_STATE},
-        {"seed", required_argument, 0, OPT_SEED}, {"log-level", required_argument, 0, OPT_LOG},
-        {"check-config", no_argument, 0, OPT_CHECK}, {"port-file", required_argument, 0, OPT_PORTFILE},
-        {"check", no_argument, 0, OPT_CHECK_STORE},
-        {"test-clock", required_argument, 0, OPT_TESTCLOCK},
-        {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
-        {0, 0, 0, 0},
+        { "config", required_argument, 0, 'c' },
+        { "listen", required_argument, 0, OPT_LISTEN },
+        { "port", required_argument, 0, 'p' },
+        { "state-dir", required_argument, 0, OPT_STATE },
+        { "seed", required_argument, 0, OPT_SEED },
+        { "log-level", required_argument, 0, OPT_LOG },
+        { "check-config", no_argument, 0, OPT_CHECK },
+        { "port-file", required_argument, 0, OPT_PORTFILE },
+        { "check", no_argument, 0, OPT_CHECK_STORE },
+        { "test-clock", required_argument, 0, OPT_TESTCLOCK },
+        { "help", no_argument, 0, 'h' },
+        { "version", no_argument, 0, 'V' },
+        { 0, 0, 0, 0 },
     };
     const char *config_path = NULL, *port_file = NULL, *test_clock = NULL;
     bool check_only = false, check_store_only = false;
@@ -193,7 +197,7 @@ int main(int argc, char **argv)
         return 1;
     }
     store *st = NULL;
-    store_opts so = {.map_size = cfg.map_size, .map_max = cfg.map_max, .sync = cfg.sync};
+    store_opts so = { .map_size = cfg.map_size, .map_max = cfg.map_max, .sync = cfg.sync };
     if (store_open(&st, cfg.store_dir, &so, err, sizeof err) < 0) {
         fprintf(stderr, "whistled: %s\n", err);
         config_free(&cfg);
@@ -249,8 +253,7 @@ int main(int argc, char **argv)
             fclose(pf);
         }
     }
-    log_info("whistled %s listening on %s port %d, store %s", WHISTLE_VERSION, cfg.listen, port,
-             cfg.store_dir);
+    log_info("whistled %s listening on %s port %d, store %s", WHISTLE_VERSION, cfg.listen, port, cfg.store_dir);
 #ifdef HAVE_SYSTEMD
     sd_notifyf(0, "READY=1\nSTATUS=listening on %s port %d", cfg.listen, port);
 #endif

@@ -52,12 +52,12 @@ static inline uint64_t now_ns(void) { return uv_hrtime(); }
  * Redis, /proc/PID for either). Fields the source cannot give are -1. */
 typedef struct srv_snap {
     bool ok;
-    uint64_t at_ns;             /* client clock at the reading */
-    int64_t cpu_us;             /* user + system */
+    uint64_t at_ns; /* client clock at the reading */
+    int64_t cpu_us; /* user + system */
     int64_t rss, rss_anon;
     int64_t commits, fsyncs, writes, intents, batches, commit_us, max_batch;
     int64_t connections, subscriptions;
-    int64_t run_delay_us;       /* time its threads waited for a CPU (schedstat) */
+    int64_t run_delay_us; /* time its threads waited for a CPU (schedstat) */
     char sync[16];
 } srv_snap;
 
@@ -71,23 +71,23 @@ int64_t proc_run_delay(int pid);
 /* ---------------------------------------------------------------- options */
 
 typedef struct bopts {
-    const char *target;        /* "whistle" or "redis" */
+    const char *target; /* "whistle" or "redis" */
     const char *host;
     int port;
-    const char *pki;           /* dev PKI: ca.crt, clients/NAME.{crt,key} */
-    const char *ca;            /* overrides pki's ca.crt */
+    const char *pki; /* dev PKI: ca.crt, clients/NAME.{crt,key} */
+    const char *ca;  /* overrides pki's ca.crt */
     int conns, pipeline, subscribers, targets, whistle_depts;
     double duration, warmup;
-    int ops[OP_KINDS];         /* phase order: op kinds, n_ops of them */
+    int ops[OP_KINDS]; /* phase order: op kinds, n_ops of them */
     int n_ops;
     bool json;
     const char *label;
-    const char *out;           /* also write the JSON here */
+    const char *out; /* also write the JSON here */
     int daemon_pid;
     const char *as_operator, *as_admin;
     bool no_ack;
-    int ack_interval_ms;       /* desks acknowledge at most this often (0: every push) */
-    bool mix;                  /* the operations at once, connections split among them */
+    int ack_interval_ms; /* desks acknowledge at most this often (0: every push) */
+    bool mix;            /* the operations at once, connections split among them */
     unsigned seed;
     const char *redis_auth_cert; /* principal whose certificate Redis clients show */
 } bopts;
@@ -103,9 +103,9 @@ typedef struct desk desk;
 struct bconn {
     bench *b;
     int idx;
-    int kind;          /* the operation it runs */
-    int dept;          /* check-in: index into b->depts */
-    void *impl;        /* the backend's connection */
+    int kind;   /* the operation it runs */
+    int dept;   /* check-in: index into b->depts */
+    void *impl; /* the backend's connection */
     int in_flight;
     bool ready, failed, closed, starved, was_read, filling;
     char principal[80];
@@ -136,8 +136,8 @@ struct desk {
 /* What the backend reports about a department (discovery). */
 typedef struct bdept {
     char code[40];
-    bool staffed;      /* a certificate exists for a principal of that name */
-    int desks;         /* subscriber desks on it */
+    bool staffed; /* a certificate exists for a principal of that name */
+    int desks;    /* subscriber desks on it */
 } bdept;
 
 typedef struct backend {
@@ -165,8 +165,8 @@ extern const backend redis_backend;
 /* A whistle the load sent, waiting for its pushes (shared by both threads). */
 typedef struct wentry {
     char ticket[48];
-    uint64_t sent_ns;  /* the whistle call was sent */
-    uint64_t resp_ns;  /* its answer arrived: the commit is done */
+    uint64_t sent_ns; /* the whistle call was sent */
+    uint64_t resp_ns; /* its answer arrived: the commit is done */
     int phase;
     int expected, received;
     struct wentry *next;
@@ -177,14 +177,14 @@ typedef struct wentry {
 typedef struct phase_res {
     int kind;
     uint64_t ops, errors, calls;
-    uint64_t cpu_ops;  /* operations the server's CPU time is divided by */
+    uint64_t cpu_ops; /* operations the server's CPU time is divided by */
     double seconds;
     lat lat;
     lat push_e2e, push_after, push_from_at;
     uint64_t pushes_expected, pushes_received, push_before_answer;
     srv_snap before, after;
     char first_error[300];
-    bool starved;      /* check-in: orders ran out */
+    bool starved; /* check-in: orders ran out */
 } phase_res;
 
 struct bench {
@@ -194,28 +194,28 @@ struct bench {
     /* discovery */
     bdept *depts;
     int n_depts;
-    int *targets;      /* indexes of the departments whistles go to */
+    int *targets; /* indexes of the departments whistles go to */
     int n_targets;
     char node[40], category[16], street[40];
     /* load */
     bconn *conns;
     int n_conns;
-    int phase;         /* index into results */
+    int phase; /* index into results */
     int kind;
-    bool running;      /* phase: keep starting operations */
+    bool running; /* phase: keep starting operations */
     uint64_t phase_t0, phase_t1;
-    int waiting;       /* connections to hear from before the loop stops */
+    int waiting; /* connections to hear from before the loop stops */
     uint64_t seq;
     phase_res res[OP_KINDS];
     int n_res;
     int res_of_kind[OP_KINDS]; /* where an operation's results go now, -1: nowhere */
     bool mixing;
-    bool recording;    /* main thread: the measured part of a phase */
-    int desks_next;    /* thread B: the next desk to open */
+    bool recording; /* main thread: the measured part of a phase */
+    int desks_next; /* thread B: the next desk to open */
     /* pools */
-    uint64_t **pool;   /* per department: order ids (FIFO) */
+    uint64_t **pool; /* per department: order ids (FIFO) */
     size_t *pool_head, *pool_n, *pool_cap;
-    char **tickets;    /* reservoir of known tickets, for reads */
+    char **tickets; /* reservoir of known tickets, for reads */
     size_t n_tickets, cap_tickets;
     /* thread B */
     pthread_t sub_thread;
@@ -228,7 +228,7 @@ struct bench {
     pthread_cond_t cv;
     bool sub_started;
     wentry *reg[REG_BUCKETS];
-    void *impl;        /* backend's own state */
+    void *impl; /* backend's own state */
     char err[512];
     unsigned rng;
 };
@@ -271,7 +271,7 @@ struct rtls {
     uv_connect_t creq;
     SSL *ssl;
     BIO *rbio, *wbio;
-    int state;         /* 0 connecting, 1 handshake, 2 ready, 3 closing */
+    int state; /* 0 connecting, 1 handshake, 2 ready, 3 closing */
     rtls_ready_cb on_ready;
     rtls_data_cb on_data;
     rtls_close_cb on_close;
@@ -295,8 +295,7 @@ int bench_idle(const bopts *o, int n, json_t **out, char *err, size_t errlen);
 int bench_handshake(const bopts *o, const char *proto, int threads, json_t **out, char *err, size_t errlen);
 
 /* Paths of the dev PKI. */
-void pki_paths(const bopts *o, const char *name, char *cert, size_t cl, char *key, size_t kl, char *ca,
-               size_t cal);
+void pki_paths(const bopts *o, const char *name, char *cert, size_t cl, char *key, size_t kl, char *ca, size_t cal);
 bool pki_has(const bopts *o, const char *name);
 int resolve_addr(const char *host, int port, struct sockaddr_storage *out, char *err, size_t errlen);
 

@@ -48,8 +48,13 @@ static int daemon_mem(const bopts *o, srv_snap *s)
     if (pki_has(o, o->as_admin)) {
         char cert[1024], key[1024], ca[1024], e[512];
         pki_paths(o, o->as_admin, cert, sizeof cert, key, sizeof key, ca, sizeof ca);
-        whistle_opts wo = {.host = o->host, .port = (uint16_t)o->port, .ca_file = ca, .cert_file = cert,
-                           .key_file = key, .client_name = "whistle-bench", .timeout_ms = 60000};
+        whistle_opts wo = { .host = o->host,
+                            .port = (uint16_t)o->port,
+                            .ca_file = ca,
+                            .cert_file = cert,
+                            .key_file = key,
+                            .client_name = "whistle-bench",
+                            .timeout_ms = 60000 };
         whistle_client *c;
         if (whistle_connect(&wo, &c, e, sizeof e) == 0) {
             Whistle__V1__ServerStats ss = WHISTLE__V1__SERVER_STATS__INIT;
@@ -207,8 +212,7 @@ int bench_idle(const bopts *o, int n, json_t **out, char *err, size_t errlen)
     }
     srv_snap before, after;
     if (daemon_mem(o, &before) != 0) {
-        snprintf(err, errlen, "cannot read the daemon's memory: no ServerStats as %s and no --daemon-pid",
-                 o->as_admin);
+        snprintf(err, errlen, "cannot read the daemon's memory: no ServerStats as %s and no --daemon-pid", o->as_admin);
         goto out;
     }
     uv_loop_init(&I->loop);
@@ -397,7 +401,7 @@ int bench_handshake(const bopts *o, const char *proto, int threads, json_t **out
         SSL_CTX_free(ctx);
         return -1;
     }
-    srv_snap before = {0}, after = {0};
+    srv_snap before = { 0 }, after = { 0 };
     if (o->daemon_pid)
         proc_snap(o->daemon_pid, &before);
     if (threads < 1)
@@ -405,11 +409,16 @@ int bench_handshake(const bopts *o, const char *proto, int threads, json_t **out
     hs_thread *h = calloc((size_t)threads, sizeof *h);
     uint64_t t0 = now_ns(), deadline = t0 + (uint64_t)(o->duration * 1e9);
     for (int i = 0; i < threads; i++) {
-        h[i] = (hs_thread){.o = o, .ctx = ctx, .addr = &addr, .whistle = whistle, .hello = hello,
-                           .hello_len = hello_len, .deadline = deadline};
+        h[i] = (hs_thread){ .o = o,
+                            .ctx = ctx,
+                            .addr = &addr,
+                            .whistle = whistle,
+                            .hello = hello,
+                            .hello_len = hello_len,
+                            .deadline = deadline };
         pthread_create(&h[i].th, NULL, hs_main, &h[i]);
     }
-    lat all = {0};
+    lat all = { 0 };
     uint64_t ok = 0, failed = 0;
     char first[300] = "";
     for (int i = 0; i < threads; i++) {
@@ -438,7 +447,8 @@ int bench_handshake(const bopts *o, const char *proto, int threads, json_t **out
     json_object_set_new(j, "per_s", json_real(secs > 0 ? (double)ok / secs : 0));
     json_object_set_new(j, "latency_us", lat_json(&all));
     if (before.ok && after.ok && ok)
-        json_object_set_new(j, "server_cpu_us_per_handshake", json_real((double)(after.cpu_us - before.cpu_us) / (double)ok));
+        json_object_set_new(j, "server_cpu_us_per_handshake",
+                            json_real((double)(after.cpu_us - before.cpu_us) / (double)ok));
     json_object_set_new(j, "machine", machine_json());
     *out = j;
     lat_free(&all);

@@ -110,10 +110,7 @@ void bench_ticket_put(bench *b, const char *ticket)
     b->tickets[i] = strdup(ticket);
 }
 
-const char *bench_ticket_any(bench *b)
-{
-    return b->n_tickets ? b->tickets[bench_rand(b) % b->n_tickets] : NULL;
-}
+const char *bench_ticket_any(bench *b) { return b->n_tickets ? b->tickets[bench_rand(b) % b->n_tickets] : NULL; }
 
 /* ---------------------------------------------------------------- waiting */
 
@@ -474,8 +471,8 @@ static json_t *server_json(const srv_snap *a, const srv_snap *z, uint64_t ops)
             json_object_set_new(j, "writes_per_commit", json_real((double)(z->writes - a->writes) / (double)commits));
             json_object_set_new(j, "intents_per_commit",
                                 json_real((double)(z->intents - a->intents) / (double)commits));
-            json_object_set_new(j, "commit_ms_avg", json_real((double)(z->commit_us - a->commit_us) / 1e3 /
-                                                              (double)commits));
+            json_object_set_new(j, "commit_ms_avg",
+                                json_real((double)(z->commit_us - a->commit_us) / 1e3 / (double)commits));
         }
         json_object_set_new(j, "max_batch", json_integer(z->max_batch));
     }

@@ -124,43 +124,91 @@ int main(int argc, char **argv)
         argv++;
         argc--;
     }
-    bopts o = {.target = "whistle", .host = "127.0.0.1", .port = 0, .conns = 50, .pipeline = 1,
-               .whistle_depts = 2, .duration = 5, .warmup = 1, .as_operator = "operator", .as_admin = "admin",
-               .ack_interval_ms = 100};
+    bopts o = { .target = "whistle",
+                .host = "127.0.0.1",
+                .port = 0,
+                .conns = 50,
+                .pipeline = 1,
+                .whistle_depts = 2,
+                .duration = 5,
+                .warmup = 1,
+                .as_operator = "operator",
+                .as_admin = "admin",
+                .ack_interval_ms = 100 };
     parse_ops(&o, "report,whistle,checkin,read");
     const char *pki = getenv("WHISTLE_PKI");
     o.pki = pki && *pki ? pki : "var/pki";
     const char *proto = "whistle";
     int idle_n = 10000, threads = 2;
-    enum { O_PKI = 256, O_CA, O_AS, O_ADMIN, O_PID, O_TARGET, O_WARMUP, O_OPS, O_TARGETS, O_WD, O_NOACK, O_SEED,
-           O_JSON, O_OUT, O_LABEL, O_PROTO, O_THREADS, O_MIX, O_ACKI };
+    enum {
+        O_PKI = 256,
+        O_CA,
+        O_AS,
+        O_ADMIN,
+        O_PID,
+        O_TARGET,
+        O_WARMUP,
+        O_OPS,
+        O_TARGETS,
+        O_WD,
+        O_NOACK,
+        O_SEED,
+        O_JSON,
+        O_OUT,
+        O_LABEL,
+        O_PROTO,
+        O_THREADS,
+        O_MIX,
+        O_ACKI
+    };
     static const struct option lo[] = {
-        {"host", required_argument, 0, 'H'},     {"port", required_argument, 0, 'p'},
-        {"pki", required_argument, 0, O_PKI},    {"ca", required_argument, 0, O_CA},
-        {"as", required_argument, 0, O_AS},      {"admin", required_argument, 0, O_ADMIN},
-        {"daemon-pid", required_argument, 0, O_PID}, {"target", required_argument, 0, O_TARGET},
-        {"conns", required_argument, 0, 'c'},    {"pipeline", required_argument, 0, 'P'},
-        {"duration", required_argument, 0, 'd'}, {"warmup", required_argument, 0, O_WARMUP},
-        {"ops", required_argument, 0, O_OPS},    {"subscribers", required_argument, 0, 'S'},
-        {"targets", required_argument, 0, O_TARGETS}, {"whistle-depts", required_argument, 0, O_WD},
-        {"no-ack", no_argument, 0, O_NOACK},     {"seed", required_argument, 0, O_SEED},
-        {"mix", no_argument, 0, O_MIX},         {"ack-interval", required_argument, 0, O_ACKI},
-        {"json", no_argument, 0, O_JSON},        {"out", required_argument, 0, O_OUT},
-        {"label", required_argument, 0, O_LABEL}, {"proto", required_argument, 0, O_PROTO},
-        {"threads", required_argument, 0, O_THREADS}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
+        { "host", required_argument, 0, 'H' },
+        { "port", required_argument, 0, 'p' },
+        { "pki", required_argument, 0, O_PKI },
+        { "ca", required_argument, 0, O_CA },
+        { "as", required_argument, 0, O_AS },
+        { "admin", required_argument, 0, O_ADMIN },
+        { "daemon-pid", required_argument, 0, O_PID },
+        { "target", required_argument, 0, O_TARGET },
+        { "conns", required_argument, 0, 'c' },
+        { "pipeline", required_argument, 0, 'P' },
+        { "duration", required_argument, 0, 'd' },
+        { "warmup", required_argument, 0, O_WARMUP },
+        { "ops", required_argument, 0, O_OPS },
+        { "subscribers", required_argument, 0, 'S' },
+        { "targets", required_argument, 0, O_TARGETS },
+        { "whistle-depts", required_argument, 0, O_WD },
+        { "no-ack", no_argument, 0, O_NOACK },
+        { "seed", required_argument, 0, O_SEED },
+        { "mix", no_argument, 0, O_MIX },
+        { "ack-interval", required_argument, 0, O_ACKI },
+        { "json", no_argument, 0, O_JSON },
+        { "out", required_argument, 0, O_OUT },
+        { "label", required_argument, 0, O_LABEL },
+        { "proto", required_argument, 0, O_PROTO },
+        { "threads", required_argument, 0, O_THREADS },
+        { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
     };
     int ch;
     double d;
     while ((ch = getopt_long(argc, argv, "H:p:c:P:d:S:n:h", lo, NULL)) != -1) {
         switch (ch) {
         case 'H': o.host = optarg; break;
-        case 'p': if (num("--port", optarg, 1, 65535, &d)) return 2; o.port = (int)d; break;
+        case 'p':
+            if (num("--port", optarg, 1, 65535, &d))
+                return 2;
+            o.port = (int)d;
+            break;
         case O_PKI: o.pki = optarg; break;
         case O_CA: o.ca = optarg; break;
         case O_AS: o.as_operator = optarg; break;
         case O_ADMIN: o.as_admin = optarg; break;
-        case O_PID: if (num("--daemon-pid", optarg, 1, 1e9, &d)) return 2; o.daemon_pid = (int)d; break;
+        case O_PID:
+            if (num("--daemon-pid", optarg, 1, 1e9, &d))
+                return 2;
+            o.daemon_pid = (int)d;
+            break;
         case O_TARGET:
             if (strcmp(optarg, "whistle") && strcmp(optarg, "redis")) {
                 fprintf(stderr, "whistle-bench: --target %s: whistle or redis\n", optarg);
@@ -168,24 +216,71 @@ int main(int argc, char **argv)
             }
             o.target = optarg;
             break;
-        case 'c': if (num("--conns", optarg, 1, 100000, &d)) return 2; o.conns = (int)d; break;
-        case 'P': if (num("--pipeline", optarg, 1, 10000, &d)) return 2; o.pipeline = (int)d; break;
-        case 'd': if (num("--duration", optarg, 0.1, 86400, &d)) return 2; o.duration = d; break;
-        case O_WARMUP: if (num("--warmup", optarg, 0, 3600, &d)) return 2; o.warmup = d; break;
-        case O_OPS: if (parse_ops(&o, optarg)) return 2; break;
-        case 'S': if (num("--subscribers", optarg, 0, 100000, &d)) return 2; o.subscribers = (int)d; break;
-        case O_TARGETS: if (num("--targets", optarg, 1, 100000, &d)) return 2; o.targets = (int)d; break;
-        case O_WD: if (num("--whistle-depts", optarg, 1, 32, &d)) return 2; o.whistle_depts = (int)d; break;
+        case 'c':
+            if (num("--conns", optarg, 1, 100000, &d))
+                return 2;
+            o.conns = (int)d;
+            break;
+        case 'P':
+            if (num("--pipeline", optarg, 1, 10000, &d))
+                return 2;
+            o.pipeline = (int)d;
+            break;
+        case 'd':
+            if (num("--duration", optarg, 0.1, 86400, &d))
+                return 2;
+            o.duration = d;
+            break;
+        case O_WARMUP:
+            if (num("--warmup", optarg, 0, 3600, &d))
+                return 2;
+            o.warmup = d;
+            break;
+        case O_OPS:
+            if (parse_ops(&o, optarg))
+                return 2;
+            break;
+        case 'S':
+            if (num("--subscribers", optarg, 0, 100000, &d))
+                return 2;
+            o.subscribers = (int)d;
+            break;
+        case O_TARGETS:
+            if (num("--targets", optarg, 1, 100000, &d))
+                return 2;
+            o.targets = (int)d;
+            break;
+        case O_WD:
+            if (num("--whistle-depts", optarg, 1, 32, &d))
+                return 2;
+            o.whistle_depts = (int)d;
+            break;
         case O_NOACK: o.no_ack = true; break;
         case O_MIX: o.mix = true; break;
-        case O_ACKI: if (num("--ack-interval", optarg, 0, 60000, &d)) return 2; o.ack_interval_ms = (int)d; break;
-        case O_SEED: if (num("--seed", optarg, 1, 4e9, &d)) return 2; o.seed = (unsigned)d; break;
+        case O_ACKI:
+            if (num("--ack-interval", optarg, 0, 60000, &d))
+                return 2;
+            o.ack_interval_ms = (int)d;
+            break;
+        case O_SEED:
+            if (num("--seed", optarg, 1, 4e9, &d))
+                return 2;
+            o.seed = (unsigned)d;
+            break;
         case O_JSON: o.json = true; break;
         case O_OUT: o.out = optarg; break;
         case O_LABEL: o.label = optarg; break;
         case O_PROTO: proto = optarg; break;
-        case O_THREADS: if (num("--threads", optarg, 1, 256, &d)) return 2; threads = (int)d; break;
-        case 'n': if (num("-n", optarg, 1, 1000000, &d)) return 2; idle_n = (int)d; break;
+        case O_THREADS:
+            if (num("--threads", optarg, 1, 256, &d))
+                return 2;
+            threads = (int)d;
+            break;
+        case 'n':
+            if (num("-n", optarg, 1, 1000000, &d))
+                return 2;
+            idle_n = (int)d;
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

@@ -64,16 +64,16 @@ static void cmd(sbuf *s, const char *const *argv)
         sb_add(s, "\r\n", 2);
     }
 }
-#define CMD(s, ...) cmd((s), (const char *const[]){__VA_ARGS__, NULL})
+#define CMD(s, ...) cmd((s), (const char *const[]){ __VA_ARGS__, NULL })
 
 /* What the parser saw of one reply. */
 typedef struct rinfo {
     bool err;
     char msg[200];
-    int nel;               /* bulk strings at depth 1 (pub/sub: kind, channel, payload) */
+    int nel; /* bulk strings at depth 1 (pub/sub: kind, channel, payload) */
     const char *el[3];
     size_t ellen[3];
-    const char *bulk;      /* a top-level bulk string (INFO) */
+    const char *bulk; /* a top-level bulk string (INFO) */
     size_t bulklen;
 } rinfo;
 
@@ -88,8 +88,7 @@ static long parse(const char *p, size_t len, int depth, rinfo *ri)
     size_t line = (size_t)(eol - p) + 1;
     switch (p[0]) {
     case '+':
-    case ':':
-        return (long)line;
+    case ':': return (long)line;
     case '-':
         if (!ri->err) {
             ri->err = true;
@@ -123,14 +122,13 @@ static long parse(const char *p, size_t len, int depth, rinfo *ri)
         }
         return (long)off;
     }
-    default:
-        return -1;
+    default: return -1;
     }
 }
 
 /* A command group waiting for its replies (they come in order). */
 typedef struct pend {
-    bop *o;        /* NULL: a stats or subscribe request */
+    bop *o; /* NULL: a stats or subscribe request */
     int left;
     bool err;
     char msg[200];
@@ -140,8 +138,8 @@ typedef struct pend {
 typedef struct rconn {
     rtls t;
     bench *b;
-    bconn *lc;     /* load connection, or */
-    desk *d;       /* a desk, or neither: the stats connection */
+    bconn *lc; /* load connection, or */
+    desk *d;   /* a desk, or neither: the stats connection */
     sbuf in;
     pend *head, *tail;
     bool closing;
@@ -242,7 +240,7 @@ static void on_data(rtls *t, const char *data, size_t len)
     rconn *r = t->ud;
     sb_add(&r->in, data, len);
     for (;;) {
-        rinfo ri = {0};
+        rinfo ri = { 0 };
         long n = parse(r->in.p + r->in.off, r->in.n - r->in.off, 0, &ri);
         if (n == 0)
             break;
@@ -391,11 +389,11 @@ static void r_stats(bench *b, srv_snap *s)
 {
     rb *R = b->impl;
     memset(s, 0, sizeof *s);
-    s->cpu_us = s->rss = s->rss_anon = s->commits = s->fsyncs = s->writes = s->intents = s->batches =
-        s->commit_us = s->max_batch = s->connections = s->subscriptions = -1;
+    s->cpu_us = s->rss = s->rss_anon = s->commits = s->fsyncs = s->writes = s->intents = s->batches = s->commit_us =
+        s->max_batch = s->connections = s->subscriptions = -1;
     rconn *r = R->stats;
     r->got_info = false;
-    sbuf c = {0};
+    sbuf c = { 0 };
     CMD(&c, "INFO");
     pend_push(r, NULL, 1);
     if (rtls_write(&r->t, c.p, c.n) == 0)
@@ -455,7 +453,7 @@ static void step(bop *o)
     bench *b = lc->b;
     rconn *r = lc->impl;
     rb *R = b->impl;
-    sbuf c = {0};
+    sbuf c = { 0 };
     char k1[96], k2[96], k3[96], ms[32], id[32];
     int replies = 0;
     snprintf(ms, sizeof ms, "%lld", (long long)time(NULL) * 1000);
@@ -560,9 +558,7 @@ static void step(bop *o)
         replies = 1;
         break;
     }
-    default:
-        bench_op_done(o, "unknown step");
-        return;
+    default: bench_op_done(o, "unknown step"); return;
     }
     pend_push(r, o, replies);
     int rc = rtls_write(&r->t, c.p, c.n);
@@ -589,7 +585,7 @@ static void on_desk_ready(rtls *t, int status, const char *err)
     rb *R = r->b->impl;
     char ch[96];
     snprintf(ch, sizeof ch, "wb:%s:dept:%s", R->run, r->b->depts[r->d->dept].code);
-    sbuf c = {0};
+    sbuf c = { 0 };
     CMD(&c, "SUBSCRIBE", ch);
     rtls_write(t, c.p, c.n);
     free(c.p);

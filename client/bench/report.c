@@ -49,8 +49,7 @@ static void print_load(FILE *f, json_t *j)
             jstr(j, "host"), (int)jnum(j, "port"), *sync ? " (sync " : "", sync, *sync ? ")" : "",
             (int)jnum(j, "connections"), (int)jnum(j, "pipeline"),
             json_is_true(json_object_get(j, "mix")) ? ", operations at once" : "", (int)jnum(j, "subscribers"),
-            (int)jnum(m, "cpus"),
-            json_real_value(json_array_get(json_object_get(m, "load"), 0)));
+            (int)jnum(m, "cpus"), json_real_value(json_array_get(json_object_get(m, "load"), 0)));
     fprintf(f, "%-8s %9s %9s %8s %8s %8s %6s %9s %9s %9s %8s %8s %8s %8s\n", "op", "ops/s", "calls/s", "p50 ms",
             "p99 ms", "p99.9 ms", "errors", "cpu us/op", "commits/s", "fsyncs/s", "wr/commit", "commit ms", "rss MiB",
             "cpu wait");
@@ -73,7 +72,8 @@ static void print_load(FILE *f, json_t *j)
         col(f, 8, 2, jnum(sv, "waiting_for_cpu"));
         fputc('\n', f);
         if (json_is_true(json_object_get(op, "ran_out_of_orders")))
-            fprintf(f, "         (every check-in connection ran out of orders before the end: the rate is over %.1f s)\n",
+            fprintf(f,
+                    "         (every check-in connection ran out of orders before the end: the rate is over %.1f s)\n",
                     jnum(op, "seconds"));
         if (json_string_value(json_object_get(op, "first_error")))
             fprintf(f, "         first error: %s\n", jstr(op, "first_error"));
@@ -101,8 +101,8 @@ static void print_load(FILE *f, json_t *j)
 
 static void print_idle(FILE *f, json_t *j)
 {
-    fprintf(f, "idle: %d connections opened in %.1f s (%d failed)", (int)jnum(j, "opened"),
-            jnum(j, "seconds_to_open"), (int)jnum(j, "failed"));
+    fprintf(f, "idle: %d connections opened in %.1f s (%d failed)", (int)jnum(j, "opened"), jnum(j, "seconds_to_open"),
+            (int)jnum(j, "failed"));
     double per = jnum(j, "bytes_per_connection");
     if (!isnan(per))
         fprintf(f, "; the daemon's anonymous memory grew %.1f MiB: %.1f KiB per connection (RSS: %.1f KiB)",
@@ -215,9 +215,9 @@ int report_summary(int argc, char **argv)
                jstr(w, "label"), (int)jnum(w, "connections"), (int)jnum(w, "pipeline"),
                json_is_true(json_object_get(w, "mix")) ? ", the operations at once" : ", one operation at a time",
                (int)jnum(w, "subscribers"), (int)jnum(w, "whistle_departments"), (int)jnum(w, "target_departments"));
-        printf("%-8s %11s %9s %9s %11s %9s %9s %7s\n", "op", "whistled/s", "p99 ms", "cpu us/op", "Redis/s",
-               "p99 ms", "cpu us/op", "ratio");
-        const char *names[] = {"report", "whistle", "checkin", "read", "xadd"};
+        printf("%-8s %11s %9s %9s %11s %9s %9s %7s\n", "op", "whistled/s", "p99 ms", "cpu us/op", "Redis/s", "p99 ms",
+               "cpu us/op", "ratio");
+        const char *names[] = { "report", "whistle", "checkin", "read", "xadd" };
         for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
             json_t *a = find_op(w, names[k]), *b = r ? find_op(r, names[k]) : NULL;
             if (!a && !b)
@@ -251,8 +251,7 @@ int report_summary(int argc, char **argv)
             }
         }
         json_t *wh = find_op(w, "whistle");
-        if (wh && json_object_get(wh, "push") &&
-            (!push_w || jnum(w, "subscribers") > jnum(push_w, "_subscribers"))) {
+        if (wh && json_object_get(wh, "push") && (!push_w || jnum(w, "subscribers") > jnum(push_w, "_subscribers"))) {
             push_w = wh;
             json_object_set_new(push_w, "_subscribers", json_integer((json_int_t)jnum(w, "subscribers")));
             push_r = r ? find_op(r, "whistle") : NULL;
@@ -276,8 +275,8 @@ int report_summary(int argc, char **argv)
         if (q)
             printf("  Redis (pub/sub)        %7.2f / %7.2f ms       %7.2f / %7.2f ms   (%d of %d received)\n",
                    jnum(q, "from_send_us.p50") / 1e3, jnum(q, "from_send_us.p99") / 1e3,
-                   jnum(q, "after_commit_us.p50") / 1e3, jnum(q, "after_commit_us.p99") / 1e3,
-                   (int)jnum(q, "received"), (int)jnum(q, "expected"));
+                   jnum(q, "after_commit_us.p50") / 1e3, jnum(q, "after_commit_us.p99") / 1e3, (int)jnum(q, "received"),
+                   (int)jnum(q, "expected"));
     }
     /* Rounds run back to back (durable-N and durable-N-redis, hs-N-whistle
      * and hs-N-s_server): on a machine whose load drifts, the median of
@@ -299,9 +298,10 @@ int report_summary(int argc, char **argv)
             printf("\ndurable reports, %d connections x %d in flight: whistled reports/s against Redis XADD/s, "
                    "round by round\n",
                    (int)jnum(x, "connections"), (int)jnum(x, "pipeline"));
-        printf("  round %d: %8.1f vs %8.1f = %.2f   (whistled p99 %.1f ms, %.1f writes per commit; Redis p99 %.1f ms)\n",
-               k, dw[nd], dr[nd], dq[nd], jnum(xo, "latency_us.p99") / 1e3, jnum(xo, "server.writes_per_commit"),
-               jnum(yo, "latency_us.p99") / 1e3);
+        printf(
+            "  round %d: %8.1f vs %8.1f = %.2f   (whistled p99 %.1f ms, %.1f writes per commit; Redis p99 %.1f ms)\n",
+            k, dw[nd], dr[nd], dq[nd], jnum(xo, "latency_us.p99") / 1e3, jnum(xo, "server.writes_per_commit"),
+            jnum(yo, "latency_us.p99") / 1e3);
         nd++;
     }
     if (nd)
@@ -374,8 +374,8 @@ int report_summary(int argc, char **argv)
     }
     if (push_w) {
         double p99 = jnum(push_w, "push.after_commit_us.p99") / 1e3;
-        printf("  push to %d desks, p99 after the commit <= 5 ms: %.2f ms   %s\n", (int)jnum(push_w, "_subscribers"), p99,
-               verdict(p99 <= 5 && (int)jnum(push_w, "push.received") == (int)jnum(push_w, "push.expected")));
+        printf("  push to %d desks, p99 after the commit <= 5 ms: %.2f ms   %s\n", (int)jnum(push_w, "_subscribers"),
+               p99, verdict(p99 <= 5 && (int)jnum(push_w, "push.received") == (int)jnum(push_w, "push.expected")));
     }
     if (idle) {
         double kib = jnum(idle, "bytes_per_connection") / 1024;

@@ -9,8 +9,8 @@
 
 #include "bench.h"
 
-const char *const op_names[OP_KINDS] = {"report", "whistle", "checkin", "read", "xadd"};
-const int op_calls[OP_KINDS] = {1, 3, 2, 1, 1};
+const char *const op_names[OP_KINDS] = { "report", "whistle", "checkin", "read", "xadd" };
+const int op_calls[OP_KINDS] = { 1, 3, 2, 1, 1 };
 
 /* ---------------------------------------------------------------- latency */
 
@@ -156,7 +156,7 @@ bool pki_has(const bopts *o, const char *name)
 
 int resolve_addr(const char *host, int port, struct sockaddr_storage *out, char *err, size_t errlen)
 {
-    struct addrinfo hints = {0}, *ai = NULL;
+    struct addrinfo hints = { 0 }, *ai = NULL;
     hints.ai_socktype = SOCK_STREAM;
     char ps[16];
     snprintf(ps, sizeof ps, "%d", port);

@@ -22,7 +22,8 @@ typedef struct wconn {
     uint64_t acked_at_ns;
 } wconn;
 
-#define REPORT_TEXT "bench %llu: rubbish piled at the gate of building 3 for two days, smells; reported by whistle-bench"
+#define REPORT_TEXT                                                                                                    \
+    "bench %llu: rubbish piled at the gate of building 3 for two days, smells; reported by whistle-bench"
 
 static void make_opts(bench *b, const char *principal, whistle_opts *wo, char *cert, char *key, char *ca)
 {
@@ -59,8 +60,7 @@ static Whistle__V1__Response *call_ok(whistle_client *c, Whistle__V1__Request *r
         return NULL;
     }
     if (whistle_response_code(resp) != 0) {
-        snprintf(err, errlen, "%s: %s", whistle_code_name(whistle_response_code(resp)),
-                 whistle_response_message(resp));
+        snprintf(err, errlen, "%s: %s", whistle_code_name(whistle_response_code(resp)), whistle_response_message(resp));
         whistle_response_free(resp);
         return NULL;
     }
@@ -161,8 +161,7 @@ static int w_setup(bench *b, char *err, size_t errlen)
         whistle_response_free(resp);
     }
     if (w->stats_note[0] && !o->json)
-        fprintf(stderr, "whistle-bench: %s%s\n", w->stats_note,
-                o->daemon_pid ? " (CPU and memory from /proc)" : "");
+        fprintf(stderr, "whistle-bench: %s%s\n", w->stats_note, o->daemon_pid ? " (CPU and memory from /proc)" : "");
     return 0;
 }
 
@@ -181,8 +180,8 @@ static void w_stats(bench *b, srv_snap *s)
 {
     wb *w = b->impl;
     memset(s, 0, sizeof *s);
-    s->cpu_us = s->rss = s->rss_anon = s->commits = s->fsyncs = s->writes = s->intents = s->batches =
-        s->commit_us = s->max_batch = s->connections = s->subscriptions = -1;
+    s->cpu_us = s->rss = s->rss_anon = s->commits = s->fsyncs = s->writes = s->intents = s->batches = s->commit_us =
+        s->max_batch = s->connections = s->subscriptions = -1;
     if (w->stats) {
         Whistle__V1__ServerStats ss = WHISTLE__V1__SERVER_STATS__INIT;
         Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
@@ -246,7 +245,7 @@ static int w_open(bench *b, bconn *lc)
     whistle_opts wo;
     char cert[1024], key[1024], ca[1024], e[512];
     make_opts(b, lc->principal, &wo, cert, key, ca);
-    whistle_conn_cbs cbs = {.on_connect = on_conn_connect, .on_close = on_conn_close};
+    whistle_conn_cbs cbs = { .on_connect = on_conn_connect, .on_close = on_conn_close };
     lc->impl = w;
     if (whistle_conn_open(&b->loop, &wo, &cbs, lc, &w->c, e, sizeof e) != 0) {
         snprintf(b->err, sizeof b->err, "connection as %s: %.400s", lc->principal, e);
@@ -308,12 +307,8 @@ static void on_resp(whistle_conn *c, int status, Whistle__V1__Response *resp, vo
             done = true;
         }
         break;
-    case OP_CHECKIN:
-        done = o->step == 1;
-        break;
-    default:
-        done = true;
-        break;
+    case OP_CHECKIN: done = o->step == 1; break;
+    default: done = true; break;
     }
     whistle_response_free(resp);
     if (done) {
@@ -404,9 +399,7 @@ static void step(bop *o)
         r = whistle_conn_send(w->c, &req, on_resp, o);
         break;
     }
-    default:
-        bench_op_done(o, "this operation is for Redis only (xadd)");
-        return;
+    default: bench_op_done(o, "this operation is for Redis only (xadd)"); return;
     }
     if (r != 0) {
         lc->failed = true;
@@ -513,7 +506,7 @@ static int w_desk_open(bench *b, desk *d)
     whistle_opts wo;
     char cert[1024], key[1024], ca[1024], e[512];
     make_opts(b, b->depts[d->dept].code, &wo, cert, key, ca);
-    whistle_conn_cbs cbs = {.on_connect = on_desk_connect, .on_push = on_desk_push, .on_close = on_desk_close};
+    whistle_conn_cbs cbs = { .on_connect = on_desk_connect, .on_push = on_desk_push, .on_close = on_desk_close };
     d->impl = w;
     if (whistle_conn_open(&b->sub_loop, &wo, &cbs, d, &w->c, e, sizeof e) != 0) {
         free(w);

@@ -46,8 +46,8 @@ static int parse_time(const char *s, int64_t *out)
     }
     struct tm tm;
     memset(&tm, 0, sizeof tm);
-    const char *formats[] = {"%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M",
-                             "%Y-%m-%d"};
+    const char *formats[] = { "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M",
+                              "%Y-%m-%d" };
     for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {
         memset(&tm, 0, sizeof tm);
         const char *end = strptime(s, formats[i], &tm);
@@ -65,14 +65,16 @@ static int parse_time(const char *s, int64_t *out)
 
 /* The tables by their names in files (DirectoryTable's order), and the
  * other words people use for them. */
-static const char *const table_names[] = {"all",        "nodes",           "departments", "categories",
-                                          "principals", "service_classes", "services"};
+static const char *const table_names[] = { "all",        "nodes",           "departments", "categories",
+                                           "principals", "service_classes", "services" };
 #define N_TABLES (int)(sizeof table_names / sizeof *table_names)
 #define TABLE_WORDS "nodes, departments, categories, principals, service_classes, services"
 
 static int parse_table(const char *s, Whistle__V1__DirectoryTable *t)
 {
-    static const char *const alt[] = {"", "places", "depts", "catalogue", "people", "service-classes", "service-items"};
+    static const char *const alt[] = {
+        "", "places", "depts", "catalogue", "people", "service-classes", "service-items"
+    };
     for (int i = 1; i < N_TABLES; i++)
         if (strcmp(s, table_names[i]) == 0 || strcmp(s, alt[i]) == 0) {
             *t = (Whistle__V1__DirectoryTable)i;
@@ -244,7 +246,7 @@ static int run_import(cli *x, args *a)
 }
 
 /* Export's pages: every one, each written out as it comes. */
-static const cli_list export_pages = {.cursor = "cursor", .next = "next_cursor"};
+static const cli_list export_pages = { .cursor = "cursor", .next = "next_cursor" };
 
 typedef struct export_out {
     FILE *out;
@@ -274,7 +276,7 @@ static int run_export(cli *x, args *a)
     if ((s = cli_opt(a, "under")))
         ex->under = (char *)s;
     const char *path = cli_opt(a, "output");
-    export_out e = {stdout, 0};
+    export_out e = { stdout, 0 };
     if (path && strcmp(path, "-") != 0 && !(e.out = fopen(path, "wb")))
         return cli_fail(EXIT_USAGE, "%s: %s", path, strerror(errno));
     int rc = cli_connect(x);
@@ -312,8 +314,7 @@ static void print_node(const Whistle__V1__Node *n)
         printf(_("  replaced by %s\n"), n->successor);
 }
 
-static void print_node_result(cli *x, const args *a, const Whistle__V1__Request *req,
-                              const Whistle__V1__Response *resp)
+static void print_node_result(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp)
 {
     print_node(resp->node);
 }
@@ -384,8 +385,7 @@ static int build_dept_put(cli *x, args *a, void *msg)
     return 0;
 }
 
-static void print_department(cli *x, const args *a, const Whistle__V1__Request *req,
-                             const Whistle__V1__Response *resp)
+static void print_department(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp)
 {
     printf("%s  %s  %s\n", resp->department->code, resp->department->name_zh, resp->department->name_en);
 }
@@ -398,13 +398,17 @@ static int parse_limit(const char *s, Whistle__V1__TimeLimit *l)
         const char *w;
         Whistle__V1__TimeUnit u;
     } units[] = {
-        {"wh", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_HOURS}, {"wd", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS},
-        {"m", WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES},        {"min", WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES},
-        {"h", WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS},          {"d", WHISTLE__V1__TIME_UNIT__TIME_UNIT_DAYS},
-        {"工作小时", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_HOURS},
-        {"工作日", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS},
-        {"分钟", WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES},       {"小时", WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS},
-        {"天", WHISTLE__V1__TIME_UNIT__TIME_UNIT_DAYS},
+        { "wh", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_HOURS },
+        { "wd", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS },
+        { "m", WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES },
+        { "min", WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES },
+        { "h", WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS },
+        { "d", WHISTLE__V1__TIME_UNIT__TIME_UNIT_DAYS },
+        { "工作小时", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_HOURS },
+        { "工作日", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS },
+        { "分钟", WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES },
+        { "小时", WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS },
+        { "天", WHISTLE__V1__TIME_UNIT__TIME_UNIT_DAYS },
     };
     char *end;
     errno = 0;
@@ -422,7 +426,7 @@ static int parse_limit(const char *s, Whistle__V1__TimeLimit *l)
 
 static const char *limit_text(const Whistle__V1__TimeLimit *l, char *buf, size_t len)
 {
-    static const char *const u[] = {"", "m", "h", "d", "wh", "wd"};
+    static const char *const u[] = { "", "m", "h", "d", "wh", "wd" };
     if (!l || !l->amount)
         return "-";
     snprintf(buf, len, "%u%s", l->amount, (int)l->unit >= 0 && l->unit < 6 ? u[l->unit] : "?");
@@ -471,10 +475,10 @@ static int build_category_put(cli *x, args *a, void *msg)
     static const struct {
         const char *ci, *rs;
         Whistle__V1__Priority p;
-    } pri[] = {{"check-in", "resolve", WHISTLE__V1__PRIORITY__PRIORITY_UNSPECIFIED},
-               {"check-in-low", "resolve-low", WHISTLE__V1__PRIORITY__PRIORITY_LOW},
-               {"check-in-high", "resolve-high", WHISTLE__V1__PRIORITY__PRIORITY_HIGH},
-               {"check-in-urgent", "resolve-urgent", WHISTLE__V1__PRIORITY__PRIORITY_URGENT}};
+    } pri[] = { { "check-in", "resolve", WHISTLE__V1__PRIORITY__PRIORITY_UNSPECIFIED },
+                { "check-in-low", "resolve-low", WHISTLE__V1__PRIORITY__PRIORITY_LOW },
+                { "check-in-high", "resolve-high", WHISTLE__V1__PRIORITY__PRIORITY_HIGH },
+                { "check-in-urgent", "resolve-urgent", WHISTLE__V1__PRIORITY__PRIORITY_URGENT } };
     Whistle__V1__PriorityLimits **pls = cl->pls, *pl = cl->pl;
     Whistle__V1__TimeLimit *tl = cl->tl;
     size_t np = 0;
@@ -522,15 +526,15 @@ static int build_category_put(cli *x, args *a, void *msg)
             if (ci) {
                 whistle__v1__time_limit__init(&tl[2 * i]);
                 if (parse_limit(ci, &tl[2 * i]) < 0)
-                    return cli_usage_error(_("admin category put: bad --%s '%s' (30m, 2h, 3d, 4wh, 7wd)"),
-                                           pri[i].ci, ci);
+                    return cli_usage_error(_("admin category put: bad --%s '%s' (30m, 2h, 3d, 4wh, 7wd)"), pri[i].ci,
+                                           ci);
                 fresh->check_in = &tl[2 * i];
             }
             if (rs) {
                 whistle__v1__time_limit__init(&tl[2 * i + 1]);
                 if (parse_limit(rs, &tl[2 * i + 1]) < 0)
-                    return cli_usage_error(_("admin category put: bad --%s '%s' (30m, 2h, 3d, 4wh, 7wd)"),
-                                           pri[i].rs, rs);
+                    return cli_usage_error(_("admin category put: bad --%s '%s' (30m, 2h, 3d, 4wh, 7wd)"), pri[i].rs,
+                                           rs);
                 fresh->resolve = &tl[2 * i + 1];
             }
         }
@@ -569,12 +573,12 @@ static void principal_row(cli *x, table *t, const void *item)
     for (size_t i = 0; i < p->n_extra_scopes && o < sizeof scopes; i++)
         o += (size_t)snprintf(scopes + o, sizeof scopes - o, ";%s", p->extra_scopes[i]);
     /* Codes, not names: they are what an admin types back. */
-    const char *row[] = {p->name, cli_word(whistle_role_name(p->role)), scopes, p->department,
-                         p->enabled ? _("enabled") : _("DISABLED")};
+    const char *row[] = { p->name, cli_word(whistle_role_name(p->role)), scopes, p->department,
+                          p->enabled ? _("enabled") : _("DISABLED") };
     table_add(t, row);
 }
 
-static const char *const principal_header[] = {N_("NAME"), N_("ROLE"), N_("SCOPE"), N_("DEPARTMENT"), N_("STATE")};
+static const char *const principal_header[] = { N_("NAME"), N_("ROLE"), N_("SCOPE"), N_("DEPARTMENT"), N_("STATE") };
 
 /* Every page: an admin reads the whole list. */
 static const cli_list principals_list = {
@@ -582,13 +586,12 @@ static const cli_list principals_list = {
     .cursor = "after",
     .next = "next_after",
     .every_page = true,
-    .table = {5, principal_header},
+    .table = { 5, principal_header },
     .row = principal_row,
 };
 
 /* A principal a change left: its row of the list. */
-static void print_principal(cli *x, const args *a, const Whistle__V1__Request *req,
-                            const Whistle__V1__Response *resp)
+static void print_principal(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp)
 {
     cli_list_print(x, &principals_list, (ProtobufCMessage *const *)&resp->principal, 1);
 }
@@ -634,10 +637,10 @@ static int build_principal_list(cli *x, args *a, void *msg)
 static json_t *decode_record(const char *type, const ProtobufCBinaryData *b)
 {
     static const ProtobufCMessageDescriptor *const known[] = {
-        &whistle__v1__node__descriptor,      &whistle__v1__department__descriptor,
-        &whistle__v1__category__descriptor,  &whistle__v1__principal__descriptor,
-        &whistle__v1__event__descriptor,     &whistle__v1__order__descriptor,
-        &whistle__v1__task__descriptor,      &whistle__v1__admission_list__descriptor,
+        &whistle__v1__node__descriptor,          &whistle__v1__department__descriptor,
+        &whistle__v1__category__descriptor,      &whistle__v1__principal__descriptor,
+        &whistle__v1__event__descriptor,         &whistle__v1__order__descriptor,
+        &whistle__v1__task__descriptor,          &whistle__v1__admission_list__descriptor,
         &whistle__v1__import_result__descriptor,
     };
     if (!b->len)
@@ -690,12 +693,13 @@ static void audit_row(cli *x, table *t, const void *item)
                  cli_local_time(e->last_at_ms ? e->last_at_ms : e->at_ms, true, last, sizeof last), base);
     else
         snprintf(what, sizeof what, "%s", base);
-    const char *row[] = {seq, cli_local_time(e->at_ms, true, tm, sizeof tm), e->principal, e->call, e->target, what};
+    const char *row[] = { seq, cli_local_time(e->at_ms, true, tm, sizeof tm), e->principal, e->call, e->target, what };
     table_add(t, row);
 }
 
-static const char *const audit_header[] = {N_("SEQ"), N_("TIME"), N_("PRINCIPAL"), N_("CALL"), N_("TARGET"),
-                                           N_("WHAT")};
+static const char *const audit_header[] = {
+    N_("SEQ"), N_("TIME"), N_("PRINCIPAL"), N_("CALL"), N_("TARGET"), N_("WHAT")
+};
 
 static const cli_list audit_list = {
     .items = "entries",
@@ -703,7 +707,7 @@ static const cli_list audit_list = {
     .next = "next_cursor",
     .json_next = true,
     .more = N_("(more records: use --all)"),
-    .table = {6, audit_header},
+    .table = { 6, audit_header },
     .row = audit_row,
     .json = audit_json,
 };
@@ -786,8 +790,8 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static const char *const task_header[] = {N_("TASK"),     N_("COMMUNITY"), NC_("task", "KIND"), N_("STATE"),
-                                          N_("DEADLINE"), N_("FROM"),      N_("TITLE")};
+static const char *const task_header[] = { N_("TASK"),     N_("COMMUNITY"), NC_("task", "KIND"), N_("STATE"),
+                                           N_("DEADLINE"), N_("FROM"),      N_("TITLE") };
 
 static void task_row(cli *x, table *tb, const void *item)
 {
@@ -795,10 +799,13 @@ static void task_row(cli *x, table *tb, const void *item)
     char id[24], dl[64];
     snprintf(id, sizeof id, "%" PRIu64, t->id);
     const char *from = *t->department ? cli_or(cli_department_name(x, t->department), t->department) : t->pushed_by;
-    const char *row[] = {id,   cli_or(cli_node_name(x, t->community), t->community),
-                         t->kind, task_state(t, now_ms()),
-                         cli_local_time(t->deadline_ms, false, dl, sizeof dl), from,
-                         t->title};
+    const char *row[] = { id,
+                          cli_or(cli_node_name(x, t->community), t->community),
+                          t->kind,
+                          task_state(t, now_ms()),
+                          cli_local_time(t->deadline_ms, false, dl, sizeof dl),
+                          from,
+                          t->title };
     table_add(tb, row);
 }
 
@@ -807,7 +814,7 @@ static const cli_list tasks_list = {
     .cursor = "after_id",
     .next = "next_after_id",
     .more = N_("(more tasks: use --all)"),
-    .table = {7, task_header, {{1, 16}, {5, 20}}},
+    .table = { 7, task_header, { { 1, 16 }, { 5, 20 } } },
     .row = task_row,
 };
 
@@ -850,188 +857,187 @@ static int build_task_list(cli *x, args *a, void *msg)
 
 /* ---------------------------------------------------------------- tables */
 
-static const cmd_opt none[] = {{NULL, NULL, NULL}};
+static const cmd_opt none[] = { { NULL, NULL, NULL } };
 static const cmd_opt import_opts[] = {
-    {"table", "T",
-     N_("nodes, departments, categories, principals, service_classes or services (CSV: default from the header "
-        "row)")},
-    {"format", "F", N_("csv or json (default: from the file name)")},
-    {"check", NULL, N_("check the file and count what would change; change nothing")},
-    {NULL, NULL, NULL},
+    { "table", "T",
+      N_("nodes, departments, categories, principals, service_classes or services (CSV: default from the header "
+         "row)") },
+    { "format", "F", N_("csv or json (default: from the file name)") },
+    { "check", NULL, N_("check the file and count what would change; change nothing") },
+    { NULL, NULL, NULL },
 };
 static const cmd_opt export_opts[] = {
-    {"table", "T",
-     N_("nodes, departments, categories, principals, service_classes or services (CSV: default nodes; JSON: "
-        "default all)")},
-    {"format", "F", N_("csv (default) or json (default with --json)")},
-    {"under", "CODE", N_("only this subtree (nodes; principals scoped in it)")},
-    {"output", "FILE", N_("write there instead of standard output")},
-    {NULL, NULL, NULL},
+    { "table", "T",
+      N_("nodes, departments, categories, principals, service_classes or services (CSV: default nodes; JSON: "
+         "default all)") },
+    { "format", "F", N_("csv (default) or json (default with --json)") },
+    { "under", "CODE", N_("only this subtree (nodes; principals scoped in it)") },
+    { "output", "FILE", N_("write there instead of standard output") },
+    { NULL, NULL, NULL },
 };
 static const cmd_opt node_add_opts[] = {
-    {"kind", "K", N_("district, street, community, grid or building")},
-    {"parent", "CODE", N_("the parent (default: the code without its last 3 digits)")},
-    {"zh", "NAME", N_("the Chinese name")},
-    {"en", "NAME", N_("the English name")},
-    {NULL, NULL, NULL},
+    { "kind", "K", N_("district, street, community, grid or building") },
+    { "parent", "CODE", N_("the parent (default: the code without its last 3 digits)") },
+    { "zh", "NAME", N_("the Chinese name") },
+    { "en", "NAME", N_("the English name") },
+    { NULL, NULL, NULL },
 };
 static const cmd_opt names_opts[] = {
-    {"zh", "NAME", N_("the Chinese name")},
-    {"en", "NAME", N_("the English name")},
-    {NULL, NULL, NULL},
+    { "zh", "NAME", N_("the Chinese name") },
+    { "en", "NAME", N_("the English name") },
+    { NULL, NULL, NULL },
 };
 static const cmd_opt move_opts[] = {
-    {"to", "CODE", N_("the new parent")},
-    {"new-code", "CODE", N_("the code it gets (default: the new parent's + its own last 3 digits)")},
-    {NULL, NULL, NULL},
+    { "to", "CODE", N_("the new parent") },
+    { "new-code", "CODE", N_("the code it gets (default: the new parent's + its own last 3 digits)") },
+    { NULL, NULL, NULL },
 };
 static const cmd_opt category_opts[] = {
-    {"zh", "NAME", N_("the Chinese name")},
-    {"en", "NAME", N_("the English name")},
-    {"dept", "A,B", N_("responsible departments, most responsible first (权责清单)")},
-    {"check-in", "LIMIT", N_("time to check in after dispatch: 30m, 2h, 1d, 4wh, 1wd")},
-    {"resolve", "LIMIT", N_("time to resolve after dispatch")},
-    {"check-in-urgent", "LIMIT", N_("the same for urgent cases")},
-    {"resolve-urgent", "LIMIT", ""},
-    {"check-in-high", "LIMIT", N_("for high priority")},
-    {"resolve-high", "LIMIT", ""},
-    {"check-in-low", "LIMIT", N_("for low priority")},
-    {"resolve-low", "LIMIT", ""},
-    {NULL, NULL, NULL},
+    { "zh", "NAME", N_("the Chinese name") },
+    { "en", "NAME", N_("the English name") },
+    { "dept", "A,B", N_("responsible departments, most responsible first (权责清单)") },
+    { "check-in", "LIMIT", N_("time to check in after dispatch: 30m, 2h, 1d, 4wh, 1wd") },
+    { "resolve", "LIMIT", N_("time to resolve after dispatch") },
+    { "check-in-urgent", "LIMIT", N_("the same for urgent cases") },
+    { "resolve-urgent", "LIMIT", "" },
+    { "check-in-high", "LIMIT", N_("for high priority") },
+    { "resolve-high", "LIMIT", "" },
+    { "check-in-low", "LIMIT", N_("for low priority") },
+    { "resolve-low", "LIMIT", "" },
+    { NULL, NULL, NULL },
 };
 static const cmd_opt principal_add_opts[] = {
-    {"role", "R", N_("admin, operator, department, grid_worker, community, kiosk, integration, sensor")},
-    {"scope", "CODE", N_("the place whose subtree it reaches (A,B: several, a worker with several grids)")},
-    {"dept", "D", N_("for a department principal: its department")},
-    {NULL, NULL, NULL},
+    { "role", "R", N_("admin, operator, department, grid_worker, community, kiosk, integration, sensor") },
+    { "scope", "CODE", N_("the place whose subtree it reaches (A,B: several, a worker with several grids)") },
+    { "dept", "D", N_("for a department principal: its department") },
+    { NULL, NULL, NULL },
 };
-static const cmd_opt principal_role_opts[] = {{"dept", "D", N_("the department (role department)")},
-                                              {NULL, NULL, NULL}};
+static const cmd_opt principal_role_opts[] = { { "dept", "D", N_("the department (role department)") },
+                                               { NULL, NULL, NULL } };
 static const cmd_opt principal_list_opts[] = {
-    {"role", "R", N_("only this role")},
-    {"under", "CODE", N_("only principals whose scope is in this subtree")},
-    {NULL, NULL, NULL},
+    { "role", "R", N_("only this role") },
+    { "under", "CODE", N_("only principals whose scope is in this subtree") },
+    { NULL, NULL, NULL },
 };
 static const cmd_opt audit_opts[] = {
-    {"principal", "NAME", N_("only what this principal did")},
-    {"target", "T", N_("only this target (a ticket, a code, order:7, task:3...; a trailing * for a prefix)")},
-    {"from", "TIME", N_("from this time (2026-11-21, \"2026-11-21 14:00\", -2h, -7d)")},
-    {"to", "TIME", N_("up to this time")},
-    {"oldest-first", NULL, N_("the oldest records first (default: the newest first)")},
-    {"limit", "N", N_("page size (default 100, at most 1000)")},
-    {"all", NULL, N_("follow the pages to the end")},
-    {NULL, NULL, NULL},
+    { "principal", "NAME", N_("only what this principal did") },
+    { "target", "T", N_("only this target (a ticket, a code, order:7, task:3...; a trailing * for a prefix)") },
+    { "from", "TIME", N_("from this time (2026-11-21, \"2026-11-21 14:00\", -2h, -7d)") },
+    { "to", "TIME", N_("up to this time") },
+    { "oldest-first", NULL, N_("the oldest records first (default: the newest first)") },
+    { "limit", "N", N_("page size (default 100, at most 1000)") },
+    { "all", NULL, N_("follow the pages to the end") },
+    { NULL, NULL, NULL },
 };
-static const cmd_opt admission_set_opts[] = {{"none", NULL, N_("admit nothing")}, {NULL, NULL, NULL}};
+static const cmd_opt admission_set_opts[] = { { "none", NULL, N_("admit nothing") }, { NULL, NULL, NULL } };
 static const cmd_opt task_push_opts[] = {
-    {"kind", "K", N_("the kind of task; must be on the community's admission list")},
-    {"title", "TEXT", N_("what is asked, in a line")},
-    {"description", "TEXT", N_("more detail")},
-    {"deadline", "TIME", N_("when it is due (2026-12-01, \"2026-12-01 17:00\", +3d, +4h)")},
-    {NULL, NULL, NULL},
+    { "kind", "K", N_("the kind of task; must be on the community's admission list") },
+    { "title", "TEXT", N_("what is asked, in a line") },
+    { "description", "TEXT", N_("more detail") },
+    { "deadline", "TIME", N_("when it is due (2026-12-01, \"2026-12-01 17:00\", +3d, +4h)") },
+    { NULL, NULL, NULL },
 };
 static const cmd_opt task_list_opts[] = {
-    {"community", "CODE", N_("only this community's tasks")},
-    {"state", "S", N_("open or done")},
-    {"all", NULL, N_("follow the pages to the end")},
-    {NULL, NULL, NULL},
+    { "community", "CODE", N_("only this community's tasks") },
+    { "state", "S", N_("open or done") },
+    { "all", NULL, N_("follow the pages to the end") },
+    { NULL, NULL, NULL },
 };
-static const cmd_opt note_opts[] = {{"note", "TEXT", N_("what was done")}, {NULL, NULL, NULL}};
+static const cmd_opt note_opts[] = { { "note", "TEXT", N_("what was done") }, { NULL, NULL, NULL } };
 
 static const cmd admin_cmds[] = {
-    {"admin import", "FILE [--table T] [--format csv|json] [--check]",
-     N_("Import places, departments, categories, principals or the service catalogue from a CSV or JSON file.\n"
-     "FILE - reads standard input. The whole file is checked first: every bad line is reported, and a\n"
-     "file with one changes nothing. Records already there are updated; the file's columns decide what\n"
-     "(docs/administration.md)."),
-     import_opts, 1, 1, .run = run_import},
-    {"admin export", "[--table T] [--format csv|json] [--under CODE] [--output FILE]",
-     N_("Export the directory in the import's format."), export_opts, 0, 0, .run = run_export},
-    {"admin node add", "CODE --kind K [--parent CODE] --zh NAME [--en NAME]", N_("Add a place."), node_add_opts, 1, 1,
-     .call = CALL(ADD_NODE),
-     .bind = BINDS(B_NEED("kind", NULL), B_POS(0, "node.code"), B_OPT("parent", "node.parent"),
-                   B_OPT("zh", "node.name_zh"), B_OPT("en", "node.name_en")),
-     .build = build_node_add, .result = RESULT(NODE), .print = print_node_result},
-    {"admin node rename", "CODE [--zh NAME] [--en NAME]", N_("Rename a place."), names_opts, 1, 1,
-     .call = CALL(UPDATE_NODE),
-     .bind = BINDS(B_POS(0, "code"), B_OPT("zh", "name_zh"), B_OPT("en", "name_en")), .build = build_node_rename,
-     .result = RESULT(NODE), .print = print_node_result},
-    {"admin node retire", "CODE",
-     N_("Retire a place and everything below it: it keeps its cases and takes no new ones."), none, 1, 1,
-     .call = CALL(UPDATE_NODE), .bind = BINDS(B_POS(0, "code"), B_SET("retire")), .result = RESULT(NODE),
-     .print = print_node_result},
-    {"admin node reinstate", "CODE", N_("Bring a retired place back (its parent must be live)."), none, 1, 1,
-     .call = CALL(UPDATE_NODE), .bind = BINDS(B_POS(0, "code"), B_SET("reinstate")), .result = RESULT(NODE),
-     .print = print_node_result},
-    {"admin node move", "CODE --to PARENT [--new-code CODE]",
-     N_("Move a place under another parent.\n"
-     "It and its subtree get new codes; the old ones are retired with their successor named, and keep\n"
-     "their history."),
-     move_opts, 1, 1, .call = CALL(MOVE_NODE),
-     .bind = BINDS(B_NEED("to", "new_parent"), B_POS(0, "code"), B_OPT("new-code", "new_code")),
-     .result = RESULT(MOVED), .print = print_moved},
-    {"admin dept put", "CODE [--zh NAME] [--en NAME]", N_("Add a department, or rename one."), names_opts, 1, 1,
-     .call = CALL(PUT_DEPARTMENT), .bind = BINDS(B_POS(0, "department.code")), .build = build_dept_put,
-     .result = RESULT(DEPARTMENT), .print = print_department},
-    {"admin category put", "CODE [--zh NAME] [--en NAME] [--dept A,B] [--check-in LIMIT] [--resolve LIMIT] ...",
-     N_("Add a category, or change what is given of one.\n"
-     "Limits: 30m, 2h, 3d, 4wh (working hours), 7wd (working days); per priority with\n"
-     "--check-in-urgent and the like."),
-     category_opts, 1, 1, .call = CALL(PUT_CATEGORY), .build = build_category_put, .result = RESULT(CATEGORY),
-     .print = print_category},
-    {"admin principal add", "NAME --role R --scope CODE [--dept D]",
-     N_("Add a principal: NAME is the subject CN of its client certificate."), principal_add_opts, 1, 1,
-     .call = CALL(ADD_PRINCIPAL),
-     .bind = BINDS(B_NEED("role", NULL), B_NEED("scope", NULL), B_POS(0, "principal.name"),
-                   B_OPT("dept", "principal.department")),
-     .build = build_principal_add, .result = RESULT(PRINCIPAL), .print = print_principal},
-    {"admin principal list", "[--role R] [--under CODE]", N_("List principals."), principal_list_opts, 0, 0,
-     .call = CALL(LIST_PRINCIPALS), .bind = BINDS(B_OPT("under", "under")), .build = build_principal_list,
-     .result = RESULT(PRINCIPALS), .list = &principals_list},
-    {"admin principal disable", "NAME",
-     N_("Disable a principal: refused at its next request, even on a connection already open."), none, 1, 1,
-     .call = CALL(UPDATE_PRINCIPAL), .bind = BINDS(B_POS(0, "name"), B_SET("disable")), .result = RESULT(PRINCIPAL),
-     .print = print_principal},
-    {"admin principal enable", "NAME", N_("Enable a principal again."), none, 1, 1, .call = CALL(UPDATE_PRINCIPAL),
-     .bind = BINDS(B_POS(0, "name"), B_SET("enable")), .result = RESULT(PRINCIPAL), .print = print_principal},
-    {"admin principal scope", "NAME CODE [CODE...]",
-     N_("Change the places a principal reaches (several: a grid worker with several grids)."), none, 2, -1,
-     .call = CALL(UPDATE_PRINCIPAL), .bind = BINDS(B_POS(0, "name"), B_REST(1, "scopes")), .result = RESULT(PRINCIPAL),
-     .print = print_principal},
-    {"admin principal role", "NAME ROLE [--dept D]", N_("Change a principal's role."), principal_role_opts, 2, 2,
-     .call = CALL(UPDATE_PRINCIPAL), .bind = BINDS(B_POS(0, "name"), B_OPT("dept", "department")),
-     .build = build_principal_role, .result = RESULT(PRINCIPAL), .print = print_principal},
-    {"admin audit", "[--principal NAME] [--target T] [--from TIME] [--to TIME] [--oldest-first] [--limit N] [--all]",
-     N_("Read the audit log, the newest first: every change, every refused call, every read of personal data "
-        "(×N: N alike, folded into one)."),
-     audit_opts, 0, 0,
-     .call = CALL(QUERY_AUDIT), .bind = BINDS(B_OPT("principal", "principal"), B_OPT("target", "target")),
-     .build = build_audit, .result = RESULT(AUDIT), .list = &audit_list},
-    {"admin crl reload", "",
-     N_("Reload the server's certificates and CRL, as SIGHUP does.\n"
-     "Open connections whose certificate is now revoked are closed."),
-     none, 0, 0, .call = CALL(RELOAD_CRL), .result = RESULT(RELOAD), .print = print_reload},
-    {"admission show", "COMMUNITY", N_("Show a community's task admission list (准入清单)."), none, 1, 1,
-     .call = CALL(GET_ADMISSION_LIST), .bind = BINDS(B_POS(0, "community")), .result = RESULT(ADMISSION),
-     .print = print_admission_result},
-    {"admission set", "COMMUNITY KIND... | --none",
-     N_("Set the kinds of task a community may be given (replaces the list)."), admission_set_opts, 1, -1,
-     .call = CALL(SET_ADMISSION_LIST), .bind = BINDS(B_POS(0, "community"), B_REST(1, "kinds")),
-     .build = build_admission_set, .result = RESULT(ADMISSION), .print = print_admission_result},
-    {"task push", "COMMUNITY --kind K --title TEXT --deadline TIME [--description TEXT]",
-     N_("Push a task to a community; refused unless its kind is on the community's admission list."), task_push_opts,
-     1, 1, .call = CALL(PUSH_TASK),
-     .bind = BINDS(B_NEED("kind", "kind"), B_NEED("title", "title"), B_NEED("deadline", NULL),
-                   B_POS(0, "community"), B_OPT("description", "description")),
-     .build = build_task_push, .result = RESULT(TASK), .print = print_task},
-    {"task list", "[--community CODE] [--state open|done] [--all]",
-     N_("List tasks: a community its own, a department those it pushed, an operator its street's."), task_list_opts, 0,
-     0, .call = CALL(LIST_TASKS), .bind = BINDS(B_OPT("community", "community")), .build = build_task_list,
-     .result = RESULT(TASKS), .list = &tasks_list},
-    {"task done", "TASK [--note TEXT]", N_("Complete a task (the community that has it)."), note_opts, 1, 1,
-     .call = CALL(COMPLETE_TASK), .bind = BINDS(B_OPT("note", "note")), .build = build_task_done,
-     .result = RESULT(TASK), .print = print_task},
-    {.name = NULL},
+    { "admin import", "FILE [--table T] [--format csv|json] [--check]",
+      N_("Import places, departments, categories, principals or the service catalogue from a CSV or JSON file.\n"
+         "FILE - reads standard input. The whole file is checked first: every bad line is reported, and a\n"
+         "file with one changes nothing. Records already there are updated; the file's columns decide what\n"
+         "(docs/administration.md)."),
+      import_opts, 1, 1, .run = run_import },
+    { "admin export", "[--table T] [--format csv|json] [--under CODE] [--output FILE]",
+      N_("Export the directory in the import's format."), export_opts, 0, 0, .run = run_export },
+    { "admin node add", "CODE --kind K [--parent CODE] --zh NAME [--en NAME]", N_("Add a place."), node_add_opts, 1, 1,
+      .call = CALL(ADD_NODE),
+      .bind = BINDS(B_NEED("kind", NULL), B_POS(0, "node.code"), B_OPT("parent", "node.parent"),
+                    B_OPT("zh", "node.name_zh"), B_OPT("en", "node.name_en")),
+      .build = build_node_add, .result = RESULT(NODE), .print = print_node_result },
+    { "admin node rename", "CODE [--zh NAME] [--en NAME]", N_("Rename a place."), names_opts, 1, 1,
+      .call = CALL(UPDATE_NODE), .bind = BINDS(B_POS(0, "code"), B_OPT("zh", "name_zh"), B_OPT("en", "name_en")),
+      .build = build_node_rename, .result = RESULT(NODE), .print = print_node_result },
+    { "admin node retire", "CODE",
+      N_("Retire a place and everything below it: it keeps its cases and takes no new ones."), none, 1, 1,
+      .call = CALL(UPDATE_NODE), .bind = BINDS(B_POS(0, "code"), B_SET("retire")), .result = RESULT(NODE),
+      .print = print_node_result },
+    { "admin node reinstate", "CODE", N_("Bring a retired place back (its parent must be live)."), none, 1, 1,
+      .call = CALL(UPDATE_NODE), .bind = BINDS(B_POS(0, "code"), B_SET("reinstate")), .result = RESULT(NODE),
+      .print = print_node_result },
+    { "admin node move", "CODE --to PARENT [--new-code CODE]",
+      N_("Move a place under another parent.\n"
+         "It and its subtree get new codes; the old ones are retired with their successor named, and keep\n"
+         "their history."),
+      move_opts, 1, 1, .call = CALL(MOVE_NODE),
+      .bind = BINDS(B_NEED("to", "new_parent"), B_POS(0, "code"), B_OPT("new-code", "new_code")),
+      .result = RESULT(MOVED), .print = print_moved },
+    { "admin dept put", "CODE [--zh NAME] [--en NAME]", N_("Add a department, or rename one."), names_opts, 1, 1,
+      .call = CALL(PUT_DEPARTMENT), .bind = BINDS(B_POS(0, "department.code")), .build = build_dept_put,
+      .result = RESULT(DEPARTMENT), .print = print_department },
+    { "admin category put", "CODE [--zh NAME] [--en NAME] [--dept A,B] [--check-in LIMIT] [--resolve LIMIT] ...",
+      N_("Add a category, or change what is given of one.\n"
+         "Limits: 30m, 2h, 3d, 4wh (working hours), 7wd (working days); per priority with\n"
+         "--check-in-urgent and the like."),
+      category_opts, 1, 1, .call = CALL(PUT_CATEGORY), .build = build_category_put, .result = RESULT(CATEGORY),
+      .print = print_category },
+    { "admin principal add", "NAME --role R --scope CODE [--dept D]",
+      N_("Add a principal: NAME is the subject CN of its client certificate."), principal_add_opts, 1, 1,
+      .call = CALL(ADD_PRINCIPAL),
+      .bind = BINDS(B_NEED("role", NULL), B_NEED("scope", NULL), B_POS(0, "principal.name"),
+                    B_OPT("dept", "principal.department")),
+      .build = build_principal_add, .result = RESULT(PRINCIPAL), .print = print_principal },
+    { "admin principal list", "[--role R] [--under CODE]", N_("List principals."), principal_list_opts, 0, 0,
+      .call = CALL(LIST_PRINCIPALS), .bind = BINDS(B_OPT("under", "under")), .build = build_principal_list,
+      .result = RESULT(PRINCIPALS), .list = &principals_list },
+    { "admin principal disable", "NAME",
+      N_("Disable a principal: refused at its next request, even on a connection already open."), none, 1, 1,
+      .call = CALL(UPDATE_PRINCIPAL), .bind = BINDS(B_POS(0, "name"), B_SET("disable")), .result = RESULT(PRINCIPAL),
+      .print = print_principal },
+    { "admin principal enable", "NAME", N_("Enable a principal again."), none, 1, 1, .call = CALL(UPDATE_PRINCIPAL),
+      .bind = BINDS(B_POS(0, "name"), B_SET("enable")), .result = RESULT(PRINCIPAL), .print = print_principal },
+    { "admin principal scope", "NAME CODE [CODE...]",
+      N_("Change the places a principal reaches (several: a grid worker with several grids)."), none, 2, -1,
+      .call = CALL(UPDATE_PRINCIPAL), .bind = BINDS(B_POS(0, "name"), B_REST(1, "scopes")), .result = RESULT(PRINCIPAL),
+      .print = print_principal },
+    { "admin principal role", "NAME ROLE [--dept D]", N_("Change a principal's role."), principal_role_opts, 2, 2,
+      .call = CALL(UPDATE_PRINCIPAL), .bind = BINDS(B_POS(0, "name"), B_OPT("dept", "department")),
+      .build = build_principal_role, .result = RESULT(PRINCIPAL), .print = print_principal },
+    { "admin audit", "[--principal NAME] [--target T] [--from TIME] [--to TIME] [--oldest-first] [--limit N] [--all]",
+      N_("Read the audit log, the newest first: every change, every refused call, every read of personal data "
+         "(×N: N alike, folded into one)."),
+      audit_opts, 0, 0, .call = CALL(QUERY_AUDIT),
+      .bind = BINDS(B_OPT("principal", "principal"), B_OPT("target", "target")), .build = build_audit,
+      .result = RESULT(AUDIT), .list = &audit_list },
+    { "admin crl reload", "",
+      N_("Reload the server's certificates and CRL, as SIGHUP does.\n"
+         "Open connections whose certificate is now revoked are closed."),
+      none, 0, 0, .call = CALL(RELOAD_CRL), .result = RESULT(RELOAD), .print = print_reload },
+    { "admission show", "COMMUNITY", N_("Show a community's task admission list (准入清单)."), none, 1, 1,
+      .call = CALL(GET_ADMISSION_LIST), .bind = BINDS(B_POS(0, "community")), .result = RESULT(ADMISSION),
+      .print = print_admission_result },
+    { "admission set", "COMMUNITY KIND... | --none",
+      N_("Set the kinds of task a community may be given (replaces the list)."), admission_set_opts, 1, -1,
+      .call = CALL(SET_ADMISSION_LIST), .bind = BINDS(B_POS(0, "community"), B_REST(1, "kinds")),
+      .build = build_admission_set, .result = RESULT(ADMISSION), .print = print_admission_result },
+    { "task push", "COMMUNITY --kind K --title TEXT --deadline TIME [--description TEXT]",
+      N_("Push a task to a community; refused unless its kind is on the community's admission list."), task_push_opts,
+      1, 1, .call = CALL(PUSH_TASK),
+      .bind = BINDS(B_NEED("kind", "kind"), B_NEED("title", "title"), B_NEED("deadline", NULL), B_POS(0, "community"),
+                    B_OPT("description", "description")),
+      .build = build_task_push, .result = RESULT(TASK), .print = print_task },
+    { "task list", "[--community CODE] [--state open|done] [--all]",
+      N_("List tasks: a community its own, a department those it pushed, an operator its street's."), task_list_opts, 0,
+      0, .call = CALL(LIST_TASKS), .bind = BINDS(B_OPT("community", "community")), .build = build_task_list,
+      .result = RESULT(TASKS), .list = &tasks_list },
+    { "task done", "TASK [--note TEXT]", N_("Complete a task (the community that has it)."), note_opts, 1, 1,
+      .call = CALL(COMPLETE_TASK), .bind = BINDS(B_OPT("note", "note")), .build = build_task_done,
+      .result = RESULT(TASK), .print = print_task },
+    { .name = NULL },
 };
 
 /* Prints the subcommands of a group ("admin", "admin node"...). */

@@ -132,8 +132,7 @@ int cli_ticket(args *a, const char *s, const char **out)
     char t[CLI_TICKET_LEN + 1];
     if (cli_parse_ticket(s, t) < 0)
         return cli_usage_error(
-            _("%s: '%s' is not a ticket (E and 13 digits, as E2026120300001; the E may be left out)"), a->c->name,
-            s);
+            _("%s: '%s' is not a ticket (E and 13 digits, as E2026120300001; the E may be left out)"), a->c->name, s);
     if (!(*out = cli_keep(a, strdup(t), free)))
         return cli_fail(EXIT_CONN, "%s", _("out of memory"));
     return 0;
@@ -232,14 +231,12 @@ static int args_parse(cli *x, const cmd *c, int argc, char **argv, args *a)
             continue;
         }
         if (!only_pos && s[0] == '-' && s[1] && !isdigit((unsigned char)s[1]) && s[1] != '.')
-            return cli_usage_error(_("%s: unknown option '%s' (put -- before text that starts with '-')"), c->name,
-                                   s);
+            return cli_usage_error(_("%s: unknown option '%s' (put -- before text that starts with '-')"), c->name, s);
         a->pos[a->npos++] = argv[i];
     }
     if (a->npos < c->min_pos || (c->max_pos >= 0 && a->npos > c->max_pos)) {
         cli_usage_error(_("%s: %s (usage: whistle %s %s)"), c->name,
-                        a->npos < c->min_pos ? _("missing arguments") : _("too many arguments"), c->name,
-                        c->synopsis);
+                        a->npos < c->min_pos ? _("missing arguments") : _("too many arguments"), c->name, c->synopsis);
         return EXIT_USAGE;
     }
     return -1;
@@ -269,7 +266,7 @@ int cli_run(cli *x, const cmd *c, int argc, char **argv)
     return rc;
 }
 
-const cmd *const cli_tables[] = {cli_commands, cli_oversight_commands, cli_services_commands, NULL};
+const cmd *const cli_tables[] = { cli_commands, cli_oversight_commands, cli_services_commands, NULL };
 
 const cmd *cli_find(const char *name)
 {

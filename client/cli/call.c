@@ -16,10 +16,7 @@
 
 #include "cli.h"
 
-static int out_of_memory(void)
-{
-    return cli_fail(EXIT_CONN, "%s", _("out of memory"));
-}
+static int out_of_memory(void) { return cli_fail(EXIT_CONN, "%s", _("out of memory")); }
 
 static void message_release(void *p) { free(p); }
 
@@ -85,7 +82,7 @@ ProtobufCMessage **cli_items(const ProtobufCMessage *result, const char *field, 
     const ProtobufCFieldDescriptor *f = field_named(result, field);
     assert(f->label == PROTOBUF_C_LABEL_REPEATED && f->type == PROTOBUF_C_TYPE_MESSAGE);
     *n = *(const size_t *)((const char *)result + f->quantifier_offset);
-    return *(ProtobufCMessage **const *)((const char *)result + f->offset);
+    return *(ProtobufCMessage * *const *)((const char *)result + f->offset);
 }
 
 const char *cli_field_text(const ProtobufCMessage *m, const char *field)
@@ -141,17 +138,10 @@ static int field_set(ProtobufCMessage *m, const char *path, args *a, const void 
         return 0;
     }
     switch (f->type) {
-    case PROTOBUF_C_TYPE_STRING:
-        *(const char **)at = value;
-        break;
-    case PROTOBUF_C_TYPE_BOOL:
-        *(protobuf_c_boolean *)at = value != NULL;
-        break;
-    case PROTOBUF_C_TYPE_UINT64:
-        *(uint64_t *)at = *(const uint64_t *)value;
-        break;
-    default:
-        assert(!"a binding's field is of a type bindings do not set");
+    case PROTOBUF_C_TYPE_STRING: *(const char **)at = value; break;
+    case PROTOBUF_C_TYPE_BOOL: *(protobuf_c_boolean *)at = value != NULL; break;
+    case PROTOBUF_C_TYPE_UINT64: *(uint64_t *)at = *(const uint64_t *)value; break;
+    default: assert(!"a binding's field is of a type bindings do not set");
     }
     return 0;
 }
@@ -174,23 +164,15 @@ static int bind_apply(args *a, ProtobufCMessage *m, const cli_bind *b)
             if (v)
                 rc = field_set(m, b->field, a, v, 0);
             break;
-        case BIND_POS:
-            rc = field_set(m, b->field, a, a->pos[b->pos], 0);
-            break;
+        case BIND_POS: rc = field_set(m, b->field, a, a->pos[b->pos], 0); break;
         case BIND_TEXT: {
             char *text = cli_text(a, b->pos);
             rc = text ? field_set(m, b->field, a, text, 0) : out_of_memory();
             break;
         }
-        case BIND_REST:
-            rc = field_set(m, b->field, a, a->pos + b->pos, (size_t)(a->npos - b->pos));
-            break;
-        case BIND_FLAG:
-            rc = field_set(m, b->field, a, v ? "" : NULL, 0);
-            break;
-        case BIND_SET:
-            rc = field_set(m, b->field, a, "", 0);
-            break;
+        case BIND_REST: rc = field_set(m, b->field, a, a->pos + b->pos, (size_t)(a->npos - b->pos)); break;
+        case BIND_FLAG: rc = field_set(m, b->field, a, v ? "" : NULL, 0); break;
+        case BIND_SET: rc = field_set(m, b->field, a, "", 0); break;
         case BIND_TICKET_NEED:
             if (cli_need(a, b->opt))
                 return EXIT_USAGE;
@@ -215,8 +197,7 @@ static int bind_apply(args *a, ProtobufCMessage *m, const cli_bind *b)
                 return cli_usage_error("%s", _(b->msg));
             rc = field_set(m, b->field, a, v ? "" : NULL, 0);
             break;
-        case BIND_END:
-            break;
+        case BIND_END: break;
         }
         if (rc)
             return rc;
@@ -234,7 +215,7 @@ int cli_pages(cli *x, Whistle__V1__Request *req, void *msg, int result_case, con
     assert(cf->type == PROTOBUF_C_TYPE_STRING || cf->type == PROTOBUF_C_TYPE_UINT64);
     bool text = cf->type == PROTOBUF_C_TYPE_STRING;
     void *at = (char *)m + cf->offset;
-    cli_cursor cur = {NULL, 0, text};
+    cli_cursor cur = { NULL, 0, text };
     int rc;
     for (;;) {
         if (text)
@@ -316,7 +297,7 @@ void cli_list_print(cli *x, const cli_list *l, ProtobufCMessage *const *items, s
 static int listing_run(cli *x, args *a, Whistle__V1__Request *req, void *msg)
 {
     const cli_list *l = a->c->list;
-    listing lg = {x, l, {0}, json_array()};
+    listing lg = { x, l, { 0 }, json_array() };
     table_start(&lg.t, &l->table);
     cli_cursor left;
     int rc = cli_pages(x, req, msg, a->c->result, l, l->every_page || cli_flag(a, "all"), listing_add, &lg, &left);

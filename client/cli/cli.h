@@ -25,13 +25,13 @@ enum { EXIT_OK = 0, EXIT_SERVER = 1, EXIT_USAGE = 2, EXIT_CONN = 3 };
 #define CLI_MAX_KEPT 16
 
 typedef struct cli {
-    whistle_settings flags; /* the command line's layer of settings */
-    const char *config;     /* --config FILE, or NULL */
+    whistle_settings flags;      /* the command line's layer of settings */
+    const char *config;          /* --config FILE, or NULL */
     const char *idempotency_key; /* --idempotency-key, or NULL: random */
     bool json;
-    bool quiet;             /* -q: print only the ids (tickets, order ids, codes) */
-    whistle_client *client; /* connected on first use */
-    whistle_resolved conn;  /* the settings it was connected with */
+    bool quiet;              /* -q: print only the ids (tickets, order ids, codes) */
+    whistle_client *client;  /* connected on first use */
+    whistle_resolved conn;   /* the settings it was connected with */
     struct cli_names *names; /* names.c's directory names, read on first need */
 } cli;
 
@@ -65,16 +65,16 @@ typedef struct args {
  * error a command line has is the one reported. */
 typedef enum bind_how {
     BIND_END,
-    BIND_POS,   /* string field = positional argument pos */
-    BIND_TEXT,  /* string field = positional arguments from pos on, joined by spaces */
-    BIND_REST,  /* repeated string field = positional arguments from pos on */
-    BIND_OPT,   /* string field = option opt, when given */
-    BIND_NEED,  /* the same, and the option is required (field NULL: only required) */
-    BIND_FLAG,  /* bool field = whether flag opt is given */
-    BIND_SET,   /* bool field = true */
-    BIND_ORDER, /* uint64 field = the order id at pos ("7" or "#7") */
-    BIND_EITHER, /* bool field = flag opt given; exactly one of opt and other must be */
-    BIND_TICKET, /* string field = the ticket at pos, normalised (cli_ticket) */
+    BIND_POS,         /* string field = positional argument pos */
+    BIND_TEXT,        /* string field = positional arguments from pos on, joined by spaces */
+    BIND_REST,        /* repeated string field = positional arguments from pos on */
+    BIND_OPT,         /* string field = option opt, when given */
+    BIND_NEED,        /* the same, and the option is required (field NULL: only required) */
+    BIND_FLAG,        /* bool field = whether flag opt is given */
+    BIND_SET,         /* bool field = true */
+    BIND_ORDER,       /* uint64 field = the order id at pos ("7" or "#7") */
+    BIND_EITHER,      /* bool field = flag opt given; exactly one of opt and other must be */
+    BIND_TICKET,      /* string field = the ticket at pos, normalised (cli_ticket) */
     BIND_TICKET_OPT,  /* the same from option opt, when given */
     BIND_TICKET_NEED, /* the same, and the option is required */
 } bind_how;
@@ -86,26 +86,62 @@ typedef struct cli_bind {
     const char *other; /* BIND_EITHER: the option that says no */
     const char *msg;   /* BIND_ORDER: "%s: ... '%s' ..." (command, argument); BIND_EITHER: the usage error */
     int pos;
-    bool bare;         /* BIND_ORDER: the message shows the argument without its '#' */
+    bool bare; /* BIND_ORDER: the message shows the argument without its '#' */
 } cli_bind;
 
-#define B_POS(i, f) {BIND_POS, f, NULL, NULL, NULL, i, false}
-#define B_TEXT(i, f) {BIND_TEXT, f, NULL, NULL, NULL, i, false}
-#define B_REST(i, f) {BIND_REST, f, NULL, NULL, NULL, i, false}
-#define B_OPT(o, f) {BIND_OPT, f, o, NULL, NULL, 0, false}
-#define B_NEED(o, f) {BIND_NEED, f, o, NULL, NULL, 0, false}
-#define B_FLAG(o, f) {BIND_FLAG, f, o, NULL, NULL, 0, false}
-#define B_SET(f) {BIND_SET, f, NULL, NULL, NULL, 0, false}
-#define B_ORDER(i, f, msg, bare) {BIND_ORDER, f, NULL, NULL, msg, i, bare}
-#define B_EITHER(yes, no, f, msg) {BIND_EITHER, f, yes, no, msg, 0, false}
-#define B_TICKET(i, f) {BIND_TICKET, f, NULL, NULL, NULL, i, false}
-#define B_TICKET_OPT(o, f) {BIND_TICKET_OPT, f, o, NULL, NULL, 0, false}
-#define B_TICKET_NEED(o, f) {BIND_TICKET_NEED, f, o, NULL, NULL, 0, false}
+#define B_POS(i, f)                                                                                                    \
+    {                                                                                                                  \
+        BIND_POS, f, NULL, NULL, NULL, i, false                                                                        \
+    }
+#define B_TEXT(i, f)                                                                                                   \
+    {                                                                                                                  \
+        BIND_TEXT, f, NULL, NULL, NULL, i, false                                                                       \
+    }
+#define B_REST(i, f)                                                                                                   \
+    {                                                                                                                  \
+        BIND_REST, f, NULL, NULL, NULL, i, false                                                                       \
+    }
+#define B_OPT(o, f)                                                                                                    \
+    {                                                                                                                  \
+        BIND_OPT, f, o, NULL, NULL, 0, false                                                                           \
+    }
+#define B_NEED(o, f)                                                                                                   \
+    {                                                                                                                  \
+        BIND_NEED, f, o, NULL, NULL, 0, false                                                                          \
+    }
+#define B_FLAG(o, f)                                                                                                   \
+    {                                                                                                                  \
+        BIND_FLAG, f, o, NULL, NULL, 0, false                                                                          \
+    }
+#define B_SET(f)                                                                                                       \
+    {                                                                                                                  \
+        BIND_SET, f, NULL, NULL, NULL, 0, false                                                                        \
+    }
+#define B_ORDER(i, f, msg, bare)                                                                                       \
+    {                                                                                                                  \
+        BIND_ORDER, f, NULL, NULL, msg, i, bare                                                                        \
+    }
+#define B_EITHER(yes, no, f, msg)                                                                                      \
+    {                                                                                                                  \
+        BIND_EITHER, f, yes, no, msg, 0, false                                                                         \
+    }
+#define B_TICKET(i, f)                                                                                                 \
+    {                                                                                                                  \
+        BIND_TICKET, f, NULL, NULL, NULL, i, false                                                                     \
+    }
+#define B_TICKET_OPT(o, f)                                                                                             \
+    {                                                                                                                  \
+        BIND_TICKET_OPT, f, o, NULL, NULL, 0, false                                                                    \
+    }
+#define B_TICKET_NEED(o, f)                                                                                            \
+    {                                                                                                                  \
+        BIND_TICKET_NEED, f, o, NULL, NULL, 0, false                                                                   \
+    }
 /* A row's call and result by their proto names: CALL(FILE), RESULT(EVENT). */
 #define CALL(name) WHISTLE__V1__REQUEST__CALL_##name
 #define RESULT(name) WHISTLE__V1__RESPONSE__RESULT_##name
 /* A command's bindings: .bind = BINDS(B_POS(0, "ticket"), B_OPT("note", "note")) */
-#define BINDS(...) ((const cli_bind[]){__VA_ARGS__, {BIND_END, NULL, NULL, NULL, NULL, 0, false}})
+#define BINDS(...) ((const cli_bind[]){ __VA_ARGS__, { BIND_END, NULL, NULL, NULL, NULL, 0, false } })
 
 typedef struct table table;
 
@@ -125,16 +161,16 @@ typedef struct table_spec {
  * next cursor when json_next; -q prints each item's id, or the table when
  * there is no id. */
 typedef struct cli_list {
-    const char *items;          /* the result's repeated message field */
-    const char *cursor, *next;  /* the request's cursor field, the result's next one; NULL: one page */
-    bool descending;            /* an id cursor that counts down (before_id) */
-    bool every_page;            /* follow the pages to the end; else only with --all */
-    bool json_next;             /* --json: "<next>": the cursor left, beside the items */
-    const char *more;           /* on stderr when a page is left (N_()), or NULL */
+    const char *items;         /* the result's repeated message field */
+    const char *cursor, *next; /* the request's cursor field, the result's next one; NULL: one page */
+    bool descending;           /* an id cursor that counts down (before_id) */
+    bool every_page;           /* follow the pages to the end; else only with --all */
+    bool json_next;            /* --json: "<next>": the cursor left, beside the items */
+    const char *more;          /* on stderr when a page is left (N_()), or NULL */
     table_spec table;
     void (*row)(cli *x, table *t, const void *item);
     const char *(*id)(const void *item, char *buf, size_t len); /* -q; NULL: the table */
-    json_t *(*json)(const void *item); /* --json of an item; NULL: cli_json_message */
+    json_t *(*json)(const void *item);                          /* --json of an item; NULL: cli_json_message */
 } cli_list;
 
 /* A command: its words and options, and either a run function of its own
@@ -145,19 +181,19 @@ struct cmd {
     const char *name;
     const char *synopsis; /* after "whistle NAME " */
     const char *summary;
-    const cmd_opt *opts;  /* terminated by {NULL} */
-    int min_pos, max_pos; /* positional arguments; max -1: any number */
+    const cmd_opt *opts;         /* terminated by {NULL} */
+    int min_pos, max_pos;        /* positional arguments; max -1: any number */
     int (*run)(cli *x, args *a); /* NULL with opts NULL: a group of subcommands (admin.c) */
     /* With run NULL: */
-    int call;                /* the Request's call_case */
-    const cli_bind *bind;    /* its fields from the arguments (BINDS) */
+    int call;             /* the Request's call_case */
+    const cli_bind *bind; /* its fields from the arguments (BINDS) */
     /* What bindings cannot say (a word to parse, options that go
      * together); msg is the call's message. 0, or an exit status (message
      * printed). */
     int (*build)(cli *x, args *a, void *msg);
-    int result;              /* the Response's result_case print takes; 0: any */
+    int result; /* the Response's result_case print takes; 0: any */
     void (*print)(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp);
-    const cli_list *list;    /* instead of print: the result as a listing */
+    const cli_list *list; /* instead of print: the result as a listing */
 };
 
 /* The command tables, in the order `whistle --help` lists them, NULL-ended:

@@ -19,8 +19,7 @@ static int parse_limit(const args *a, uint32_t *out)
     const char *s = cli_opt(a, "limit");
     uint64_t v = 0;
     if (s && (cli_parse_u64(s, 100000, &v) < 0 || v == 0))
-        return cli_usage_error(_("%s: bad --limit '%s' (a positive number; the server caps it at 500)"),
-                               a->c->name, s);
+        return cli_usage_error(_("%s: bad --limit '%s' (a positive number; the server caps it at 500)"), a->c->name, s);
     *out = (uint32_t)v;
     return 0;
 }
@@ -129,7 +128,7 @@ static void print_event(cli *x, const Whistle__V1__Event *e)
     }
     if (e->n_timeline) {
         fputs("\n", stdout);
-        static const char *const h[] = {N_("TIME"), N_("ACTOR"), N_("ACTION"), N_("STATE"), N_("NOTE")};
+        static const char *const h[] = { N_("TIME"), N_("ACTOR"), N_("ACTION"), N_("STATE"), N_("NOTE") };
         table tb;
         table_init(&tb, 5, h);
         for (size_t i = 0; i < e->n_timeline; i++) {
@@ -141,8 +140,8 @@ static void print_event(cli *x, const Whistle__V1__Event *e)
                          cli_or(cli_department_name(x, te->department), te->department), te->order_id, text);
             else
                 snprintf(note, sizeof note, "%s", text);
-            const char *row[] = {cli_local_time(te->at_ms, true, t, sizeof t), te->actor, cli_action_word(te->action),
-                                 cli_word(whistle_state_name(te->state)), note};
+            const char *row[] = { cli_local_time(te->at_ms, true, t, sizeof t), te->actor, cli_action_word(te->action),
+                                  cli_word(whistle_state_name(te->state)), note };
             table_add(&tb, row);
         }
         table_print(&tb, stdout);
@@ -191,15 +190,15 @@ static void order_row(cli *x, table *tb, const void *item)
         size_t n = strlen(rs);
         snprintf(rs + n, sizeof rs - n, "%s", _(" (district)"));
     }
-    const char *row[] = {id,
-                         o->ticket,
-                         cli_or(cli_department_name(x, o->department), o->department),
-                         cli_word(whistle_order_state_name(o->state)),
-                         o->lead ? _("lead") : "",
-                         cli_word(kind_word(o->kind)),
-                         cli_local_time(o->created_ms, false, t, sizeof t),
-                         ci,
-                         rs};
+    const char *row[] = { id,
+                          o->ticket,
+                          cli_or(cli_department_name(x, o->department), o->department),
+                          cli_word(whistle_order_state_name(o->state)),
+                          o->lead ? _("lead") : "",
+                          cli_word(kind_word(o->kind)),
+                          cli_local_time(o->created_ms, false, t, sizeof t),
+                          ci,
+                          rs };
     table_add(tb, row);
 }
 
@@ -209,9 +208,8 @@ static const char *order_id(const void *item, char *buf, size_t len)
     return buf;
 }
 
-static const char *const order_header[] = {N_("ORDER"), N_("TICKET"),  N_("DEPARTMENT"),  N_("STATE"),
-                                           N_("LEAD"),  N_("KIND"),    N_("CREATED"),     N_("CHECK IN BY"),
-                                           N_("RESOLVE BY")};
+static const char *const order_header[] = { N_("ORDER"), N_("TICKET"),  N_("DEPARTMENT"),  N_("STATE"),     N_("LEAD"),
+                                            N_("KIND"),  N_("CREATED"), N_("CHECK IN BY"), N_("RESOLVE BY") };
 
 /* A department's name in a table: long in English, so cut. */
 #define DEPT_COLS 20
@@ -223,7 +221,7 @@ static const cli_list orders_list = {
     .next = "next_after_id",
     .json_next = true,
     .more = N_("(more orders: use --all)"),
-    .table = {9, order_header, {{2, DEPT_COLS}}},
+    .table = { 9, order_header, { { 2, DEPT_COLS } } },
     .row = order_row,
     .id = order_id,
 };
@@ -231,8 +229,7 @@ static const cli_list orders_list = {
 /* ---------------------------------------------------------------- printers */
 
 /* A write's case: its ticket (-q), or the ticket and its state. */
-static void print_event_line(cli *x, const args *a, const Whistle__V1__Request *req,
-                             const Whistle__V1__Response *resp)
+static void print_event_line(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp)
 {
     if (x->quiet)
         printf("%s\n", resp->event->ticket);
@@ -241,8 +238,7 @@ static void print_event_line(cli *x, const args *a, const Whistle__V1__Request *
 }
 
 /* show: the ticket (-q), or the whole case. */
-static void print_event_show(cli *x, const args *a, const Whistle__V1__Request *req,
-                             const Whistle__V1__Response *resp)
+static void print_event_show(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp)
 {
     if (x->quiet)
         printf("%s\n", resp->event->ticket);
@@ -251,16 +247,14 @@ static void print_event_show(cli *x, const args *a, const Whistle__V1__Request *
 }
 
 /* lookup: the whole case, -q or not. */
-static void print_event_full(cli *x, const args *a, const Whistle__V1__Request *req,
-                             const Whistle__V1__Response *resp)
+static void print_event_full(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp)
 {
     print_event(x, resp->event);
 }
 
 /* An order's write: its id (-q), or the id and ticket first, as the case's
  * line has the ticket first. */
-static void print_order_line(cli *x, const args *a, const Whistle__V1__Request *req,
-                             const Whistle__V1__Response *resp)
+static void print_order_line(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp)
 {
     const Whistle__V1__Order *o = resp->order;
     if (x->quiet)
@@ -302,13 +296,13 @@ static void event_row(cli *x, table *tb, const void *item)
 {
     const Whistle__V1__Event *e = item;
     char t[64];
-    const char *row[] = {e->ticket,
-                         cli_word(whistle_state_name(e->state)),
-                         cli_or(cli_category_name(x, e->category), e->category),
-                         cli_or(cli_node_name(x, e->node), e->node),
-                         cli_word(priority_word(e->priority)),
-                         cli_local_time(e->created_ms, false, t, sizeof t),
-                         e->description};
+    const char *row[] = { e->ticket,
+                          cli_word(whistle_state_name(e->state)),
+                          cli_or(cli_category_name(x, e->category), e->category),
+                          cli_or(cli_node_name(x, e->node), e->node),
+                          cli_word(priority_word(e->priority)),
+                          cli_local_time(e->created_ms, false, t, sizeof t),
+                          e->description };
     table_add(tb, row);
 }
 
@@ -319,8 +313,8 @@ static const char *event_ticket(const void *item, char *buf, size_t len)
 
 /* The category and the place by name (show gives the codes), cut so that
  * the description keeps some room. */
-static const char *const event_header[] = {N_("TICKET"),   N_("STATE"),   N_("CATEGORY"),   N_("PLACE"),
-                                           N_("PRIORITY"), N_("CREATED"), N_("DESCRIPTION")};
+static const char *const event_header[] = { N_("TICKET"),   N_("STATE"),   N_("CATEGORY"),   N_("PLACE"),
+                                            N_("PRIORITY"), N_("CREATED"), N_("DESCRIPTION") };
 
 static const cli_list events_list = {
     .items = "events",
@@ -328,7 +322,7 @@ static const cli_list events_list = {
     .next = "next_cursor",
     .json_next = true,
     .more = N_("(more cases: use --all)"),
-    .table = {7, event_header, {{2, 20}, {3, 20}}},
+    .table = { 7, event_header, { { 2, 20 }, { 3, 20 } } },
     .row = event_row,
     .id = event_ticket,
 };
@@ -338,10 +332,9 @@ static const cli_list events_list = {
 static int64_t day_start_ms(const char *s)
 {
     int y, m, d, n = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || s[n] || m < 1 || m > 12 || d < 1 || d > 31 ||
-        y < 1970)
+    if (!s || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || s[n] || m < 1 || m > 12 || d < 1 || d > 31 || y < 1970)
         return -1;
-    struct tm tm = {0};
+    struct tm tm = { 0 };
     tm.tm_year = y - 1900;
     tm.tm_mon = m - 1;
     tm.tm_mday = d;
@@ -381,7 +374,7 @@ static int build_list(cli *x, args *a, void *msg)
             return cli_usage_error(_("list: bad --until '%s' (a day, YYYY-MM-DD)"), s);
         /* to the end of that day: the next one's start (mktime rolls
          * 2026-12-32 over into January) */
-        struct tm tm = {0};
+        struct tm tm = { 0 };
         tm.tm_year = y - 1900;
         tm.tm_mon = m - 1;
         tm.tm_mday = d + 1;
@@ -541,14 +534,14 @@ static void node_row(cli *x, table *tb, const void *item)
     const Whistle__V1__Node *n = item;
     char kind[96];
     snprintf(kind, sizeof kind, "%s%s", cli_word(whistle_node_kind_name(n->kind)), n->retired ? _(" (retired)") : "");
-    const char *row[] = {n->code, kind, n->parent, uitext_pick(n->name_zh, n->name_en)};
+    const char *row[] = { n->code, kind, n->parent, uitext_pick(n->name_zh, n->name_en) };
     table_add(tb, row);
 }
 
 static void department_row(cli *x, table *tb, const void *item)
 {
     const Whistle__V1__Department *d = item;
-    const char *row[] = {d->code, uitext_pick(d->name_zh, d->name_en)};
+    const char *row[] = { d->code, uitext_pick(d->name_zh, d->name_en) };
     table_add(tb, row);
 }
 
@@ -563,7 +556,11 @@ static const char *limit_text(char *buf, size_t len, uint32_t amount, Whistle__V
         NULL,
         /* TRANSLATORS: time limits in the categories table: minutes, hours,
          * calendar days, working hours, working days */
-        N_("%um"), N_("%uh"), N_("%ud"), N_("%uwh"), N_("%uwd"),
+        N_("%um"),
+        N_("%uh"),
+        N_("%ud"),
+        N_("%uwh"),
+        N_("%uwd"),
     };
     if (!amount || unit <= 0 || (unsigned)unit >= sizeof fmt / sizeof *fmt) {
         buf[0] = '\0';
@@ -610,26 +607,25 @@ static void category_row(cli *x, table *tb, const void *item)
     depts[0] = '\0';
     for (size_t k = 0; k < c->n_departments && o < sizeof depts; k++)
         o += (size_t)snprintf(depts + o, sizeof depts - o, "%s%s", k ? "," : "", c->departments[k]);
-    const char *row[] = {c->code, ci, rs, depts, uitext_pick(c->name_zh, c->name_en)};
+    const char *row[] = { c->code, ci, rs, depts, uitext_pick(c->name_zh, c->name_en) };
     table_add(tb, row);
 }
 
 /* -q: the code, the first column of each of these tables. */
-static const char *code_of(const void *item, char *buf, size_t len)
-{
-    return cli_field_text(item, "code");
-}
+static const char *code_of(const void *item, char *buf, size_t len) { return cli_field_text(item, "code"); }
 
-static const char *const node_header[] = {N_("CODE"), NC_("node", "KIND"), N_("PARENT"), N_("NAME")};
-static const char *const department_header[] = {N_("CODE"), N_("NAME")};
-static const char *const category_header[] = {N_("CODE"), N_("CHECK-IN"), N_("RESOLVE"), N_("DEPARTMENTS"),
-                                              N_("NAME")};
+static const char *const node_header[] = { N_("CODE"), NC_("node", "KIND"), N_("PARENT"), N_("NAME") };
+static const char *const department_header[] = { N_("CODE"), N_("NAME") };
+static const char *const category_header[] = { N_("CODE"), N_("CHECK-IN"), N_("RESOLVE"), N_("DEPARTMENTS"),
+                                               N_("NAME") };
 
-static const cli_list nodes_list = {.items = "nodes", .table = {4, node_header}, .row = node_row, .id = code_of};
+static const cli_list nodes_list = { .items = "nodes", .table = { 4, node_header }, .row = node_row, .id = code_of };
 static const cli_list departments_list = {
-    .items = "departments", .table = {2, department_header}, .row = department_row, .id = code_of};
+    .items = "departments", .table = { 2, department_header }, .row = department_row, .id = code_of
+};
 static const cli_list categories_list = {
-    .items = "categories", .table = {5, category_header}, .row = category_row, .id = code_of};
+    .items = "categories", .table = { 5, category_header }, .row = category_row, .id = code_of
+};
 
 /* ---------------------------------------------------------------- session */
 
@@ -664,15 +660,15 @@ static int run_ping(cli *x, args *a)
     int64_t server = resp->result_case == WHISTLE__V1__RESPONSE__RESULT_PING ? resp->ping->server_ms : 0;
     if (x->json) {
         json_t *j = resp->result_case == WHISTLE__V1__RESPONSE__RESULT_PING ? cli_json_message(&resp->ping->base)
-                                                                             : json_object();
+                                                                            : json_object();
         json_object_set_new(j, "rtt_ms", json_real(rtt));
         cli_json_print(j);
     } else if (!x->quiet) {
         char t[64];
         /* The server's clock against the midpoint of the round trip. */
         double offset = (double)server - ((double)p.sent_ms + rtt / 2);
-        printf(_("pong from %s port %u: %.2f ms; server time %s (offset %+.0f ms)\n"), x->conn.host,
-               x->conn.opts.port, rtt, cli_iso_time(server, t, sizeof t), offset);
+        printf(_("pong from %s port %u: %.2f ms; server time %s (offset %+.0f ms)\n"), x->conn.host, x->conn.opts.port,
+               rtt, cli_iso_time(server, t, sizeof t), offset);
     }
     whistle_response_free(resp);
     return EXIT_OK;
@@ -792,7 +788,9 @@ static void print_push_line(cli *x, const Whistle__V1__Push *p)
         snprintf(who, sizeof who, "-");
     uitext_fit(action, sizeof action, cli_action_word(p->action), 10, true);
     uitext_fit(state, sizeof state,
-               o ? cli_word(whistle_order_state_name(o->state)) : e ? cli_word(whistle_state_name(e->state)) : "-",
+               o   ? cli_word(whistle_order_state_name(o->state))
+               : e ? cli_word(whistle_state_name(e->state))
+                   : "-",
                10, true);
     const char *ticket = e ? e->ticket : o ? o->ticket : "-";
     const char *node = e && *e->node ? e->node : o ? o->node : "";
@@ -916,148 +914,154 @@ static int run_watch(cli *x, args *a)
 /* ---------------------------------------------------------------- table */
 
 static const cmd_opt report_opts[] = {
-    {"node", "CODE", N_("where: a node of the tree (grid, community, ...)")},
-    {"category", "CODE", N_("4-digit category (see whistle categories)")},
-    {"priority", "P", N_("low, normal (default), high, urgent")},
-    {"contact", "PHONE", N_("the reporter's phone number")},
-    {"external-id", "ID", N_("the sending system's reference (12345 hotline)")},
-    {"source", "S", N_("kiosk, patrol, resident, hotline, sensor, emergency_call (default: by role)")},
-    {"lat", "X", N_("WGS84 latitude")},
-    {"lon", "Y", N_("WGS84 longitude")},
-    {NULL, NULL, NULL},
+    { "node", "CODE", N_("where: a node of the tree (grid, community, ...)") },
+    { "category", "CODE", N_("4-digit category (see whistle categories)") },
+    { "priority", "P", N_("low, normal (default), high, urgent") },
+    { "contact", "PHONE", N_("the reporter's phone number") },
+    { "external-id", "ID", N_("the sending system's reference (12345 hotline)") },
+    { "source", "S", N_("kiosk, patrol, resident, hotline, sensor, emergency_call (default: by role)") },
+    { "lat", "X", N_("WGS84 latitude") },
+    { "lon", "Y", N_("WGS84 longitude") },
+    { NULL, NULL, NULL },
 };
-static const cmd_opt no_opts[] = {{NULL, NULL, NULL}};
+static const cmd_opt no_opts[] = { { NULL, NULL, NULL } };
 static const cmd_opt list_opts[] = {
-    {"state", "S", N_("open (all but rejected and closed), reported, filed, rejected, handling, whistled, resolved, "
-                      "verified, closed")},
-    {"node", "CODE", N_("only this subtree (default: your scope)")},
-    {"category", "CODE", N_("only this category (4 digits) or class (2 digits)")},
-    {"since", "DAY", N_("only cases reported on or after DAY (YYYY-MM-DD, local time)")},
-    {"until", "DAY", N_("only cases reported on or before DAY")},
-    {"text", "WORDS", N_("only cases whose description holds WORDS (letters in either case)")},
-    {"by-place", NULL, N_("in the order of places (the tree's codes) instead of newest first")},
-    {"limit", "N", N_("page size (server default 50, at most 500)")},
-    {"all", NULL, N_("follow the pages to the end")},
-    {"parked", NULL, N_("only the cases in the problem pool (挂账)")},
-    {NULL, NULL, NULL},
+    { "state", "S",
+      N_("open (all but rejected and closed), reported, filed, rejected, handling, whistled, resolved, "
+         "verified, closed") },
+    { "node", "CODE", N_("only this subtree (default: your scope)") },
+    { "category", "CODE", N_("only this category (4 digits) or class (2 digits)") },
+    { "since", "DAY", N_("only cases reported on or after DAY (YYYY-MM-DD, local time)") },
+    { "until", "DAY", N_("only cases reported on or before DAY") },
+    { "text", "WORDS", N_("only cases whose description holds WORDS (letters in either case)") },
+    { "by-place", NULL, N_("in the order of places (the tree's codes) instead of newest first") },
+    { "limit", "N", N_("page size (server default 50, at most 500)") },
+    { "all", NULL, N_("follow the pages to the end") },
+    { "parked", NULL, N_("only the cases in the problem pool (挂账)") },
+    { NULL, NULL, NULL },
 };
-static const cmd_opt note_opts[] = {{"note", "TEXT", N_("a note for the timeline")}, {NULL, NULL, NULL}};
-static const cmd_opt reject_opts[] = {{"reason", "TEXT", N_("why (duplicate, not in scope, false report...)")},
-                                      {NULL, NULL, NULL}};
+static const cmd_opt note_opts[] = { { "note", "TEXT", N_("a note for the timeline") }, { NULL, NULL, NULL } };
+static const cmd_opt reject_opts[] = { { "reason", "TEXT", N_("why (duplicate, not in scope, false report...)") },
+                                       { NULL, NULL, NULL } };
 static const cmd_opt assign_opts[] = {
-    {"to", "NAME", N_("the grid or community worker (principal name)")},
-    {"note", "TEXT", N_("a note for the timeline")},
-    {NULL, NULL, NULL},
+    { "to", "NAME", N_("the grid or community worker (principal name)") },
+    { "note", "TEXT", N_("a note for the timeline") },
+    { NULL, NULL, NULL },
 };
 static const cmd_opt whistle_opts_[] = {
-    {"dept", "A,B", N_("departments to dispatch to (comma-separated, or repeat the option); default: the "
-                    "catalogue's proposal for the case's category")},
-    {"propose", NULL, N_("only show the catalogue's proposal (whistle nobody)")},
-    {"lead", "A", N_("the lead department (default: the first)")},
-    {"kind", "K", N_("routine (default), tackle, emergency")},
-    {"note", "TEXT", N_("the operator's note for the departments")},
-    {NULL, NULL, NULL},
+    { "dept", "A,B",
+      N_("departments to dispatch to (comma-separated, or repeat the option); default: the "
+         "catalogue's proposal for the case's category") },
+    { "propose", NULL, N_("only show the catalogue's proposal (whistle nobody)") },
+    { "lead", "A", N_("the lead department (default: the first)") },
+    { "kind", "K", N_("routine (default), tackle, emergency") },
+    { "note", "TEXT", N_("the operator's note for the departments") },
+    { NULL, NULL, NULL },
 };
 static const cmd_opt orders_opts[] = {
-    {"dept", "D", N_("this department's orders (default: yours, or all in scope)")},
-    {"state", "S", N_("pending, checked_in, done, returned")},
-    {"ticket", "T", N_("only this case's orders")},
-    {"limit", "N", N_("page size (server default 50, at most 500)")},
-    {"all", NULL, N_("follow the pages to the end")},
-    {NULL, NULL, NULL},
+    { "dept", "D", N_("this department's orders (default: yours, or all in scope)") },
+    { "state", "S", N_("pending, checked_in, done, returned") },
+    { "ticket", "T", N_("only this case's orders") },
+    { "limit", "N", N_("page size (server default 50, at most 500)") },
+    { "all", NULL, N_("follow the pages to the end") },
+    { NULL, NULL, NULL },
 };
 static const cmd_opt verify_opts[] = {
-    {"pass", NULL, N_("the fix is real: the case is verified")},
-    {"fail", NULL, N_("it is not: back for rework")},
-    {"note", "TEXT", N_("what was found on the spot")},
-    {NULL, NULL, NULL},
+    { "pass", NULL, N_("the fix is real: the case is verified") },
+    { "fail", NULL, N_("it is not: back for rework") },
+    { "note", "TEXT", N_("what was found on the spot") },
+    { NULL, NULL, NULL },
 };
-static const cmd_opt rate_opts[] = {{"comment", "TEXT", N_("the reporter's comment")},
-                                    {"phone", "DIGITS", N_("a kiosk: the last 4 digits of the phone given at report")},
-                                    {NULL, NULL, NULL}};
+static const cmd_opt rate_opts[] = { { "comment", "TEXT", N_("the reporter's comment") },
+                                     { "phone", "DIGITS",
+                                       N_("a kiosk: the last 4 digits of the phone given at report") },
+                                     { NULL, NULL, NULL } };
 static const cmd_opt nodes_opts[] = {
-    {"parent", "CODE", N_("only the children of this node")},
-    {"kind", "K", N_("district, street, community, grid, building")},
-    {NULL, NULL, NULL},
+    { "parent", "CODE", N_("only the children of this node") },
+    { "kind", "K", N_("district, street, community, grid, building") },
+    { NULL, NULL, NULL },
 };
 static const cmd_opt watch_opts[] = {
-    {"stream", "NAME", N_("the stream (default: your own; see whistle hello)")},
-    {"after", "SEQ", N_("replay from after SEQ (default: after the acknowledged cursor)")},
-    {"no-ack", NULL, N_("do not acknowledge (the cursor stays where it is)")},
-    {"count", "N", N_("exit after N pushes")},
-    {NULL, NULL, NULL},
+    { "stream", "NAME", N_("the stream (default: your own; see whistle hello)") },
+    { "after", "SEQ", N_("replay from after SEQ (default: after the acknowledged cursor)") },
+    { "no-ack", NULL, N_("do not acknowledge (the cursor stays where it is)") },
+    { "count", "N", N_("exit after N pushes") },
+    { NULL, NULL, NULL },
 };
 
 const cmd cli_commands[] = {
-    {"report", "--node CODE --category CODE [options] TEXT...", N_("Report a new case; prints its ticket and state."),
-     report_opts, 1, -1, .call = CALL(REPORT),
-     .bind = BINDS(B_NEED("node", "node"), B_NEED("category", "category"), B_OPT("contact", "contact"),
-                   B_OPT("external-id", "external_id"), B_TEXT(0, "description")),
-     .build = build_report, .result = RESULT(EVENT), .print = print_event_line},
-    {"show", "TICKET", N_("Show a case with its timeline."), no_opts, 1, 1, .call = CALL(GET_EVENT),
-     .bind = BINDS(B_TICKET(0, "ticket")), .result = RESULT(EVENT), .print = print_event_show},
-    {"list",
-     "[--state S|open] [--node CODE] [--category CODE] [--since DAY] [--until DAY] [--text WORDS] [--by-place] "
-     "[--limit N] [--all] [--parked]",
-     N_("List cases, newest first."), list_opts, 0, 0, .call = CALL(LIST_EVENTS),
-     .bind = BINDS(B_OPT("node", "node"), B_FLAG("parked", "parked"), B_OPT("text", "text")),
-     .build = build_list, .result = RESULT(EVENTS), .list = &events_list},
-    {"file", "TICKET [--note TEXT]", N_("File a case: accept it into the loop (立案)."), note_opts, 1, 1,
-     .call = CALL(FILE), .bind = BINDS(B_TICKET(0, "ticket"), B_OPT("note", "note")), .result = RESULT(EVENT),
-     .print = print_event_line},
-    {"reject", "TICKET --reason TEXT", N_("Reject a case, with a reason (不予立案)."), reject_opts, 1, 1,
-     .call = CALL(REJECT), .bind = BINDS(B_NEED("reason", "reason"), B_TICKET(0, "ticket")), .result = RESULT(EVENT),
-     .print = print_event_line},
-    {"assign", "TICKET --to NAME [--note TEXT]", N_("Hand a case to a grid or community worker."), assign_opts, 1, 1,
-     .call = CALL(ASSIGN), .bind = BINDS(B_NEED("to", "assignee"), B_TICKET(0, "ticket"), B_OPT("note", "note")),
-     .result = RESULT(EVENT), .print = print_event_line},
-    {"resolve", "TICKET TEXT...", N_("Record what local handling did."), no_opts, 2, -1, .call = CALL(RESOLVE),
-     .bind = BINDS(B_TICKET(0, "ticket"), B_TEXT(1, "note")), .result = RESULT(EVENT), .print = print_event_line},
-    {"whistle", "TICKET [--dept A,B] [--lead A] [--kind K] [--note TEXT] [--propose]",
-     N_("Whistle a case to departments (吹哨): one dispatch order each."), whistle_opts_, 1, 1, .run = run_whistle},
-    {"orders", "[--dept D] [--state S] [--ticket T] [--limit N] [--all]", N_("List dispatch orders."), orders_opts, 0,
-     0, .call = CALL(LIST_ORDERS), .bind = BINDS(B_OPT("dept", "department"), B_TICKET_OPT("ticket", "ticket")),
-     .build = build_orders, .result = RESULT(ORDERS), .list = &orders_list},
-    {"checkin", "ORDER [--note TEXT]", N_("Check in to a dispatch order (报到)."), note_opts, 1, 1,
-     .call = CALL(CHECK_IN), .bind = BINDS(B_ORDER(0, "order_id", BAD_ORDER, false), B_OPT("note", "note")),
-     .result = RESULT(ORDER), .print = print_order_line},
-    {"feedback", "ORDER TEXT...", N_("Feed back what the department did (反馈)."), no_opts, 2, -1,
-     .call = CALL(FEEDBACK), .bind = BINDS(B_ORDER(0, "order_id", BAD_ORDER, false), B_TEXT(1, "text")),
-     .result = RESULT(ORDER), .print = print_order_line},
-    {"return", "ORDER --reason TEXT", N_("Return an order that is not your duty (退单)."), reject_opts, 1, 1,
-     .call = CALL(RETURN_ORDER), .bind = BINDS(B_NEED("reason", "reason"), B_ORDER(0, "order_id", BAD_ORDER, false)),
-     .result = RESULT(ORDER), .print = print_order_line},
-    {"verify", "TICKET --pass|--fail [--note TEXT]", N_("Record the on-the-spot check (核查)."), verify_opts, 1, 1,
-     .call = CALL(VERIFY),
-     .bind = BINDS(B_EITHER("pass", "fail", "pass", N_("verify: give exactly one of --pass and --fail")),
-                   B_TICKET(0, "ticket"), B_OPT("note", "note")),
-     .result = RESULT(EVENT), .print = print_event_line},
-    {"close", "TICKET [--note TEXT]", N_("Close a case (结案)."), note_opts, 1, 1, .call = CALL(CLOSE),
-     .bind = BINDS(B_TICKET(0, "ticket"), B_OPT("note", "note")), .result = RESULT(EVENT), .print = print_event_line},
-    {"rate", "TICKET SCORE [--comment TEXT] [--phone DIGITS]", N_("Rate a closed case, 1 to 5 (评价)."), rate_opts,
-     2, 2, .call = CALL(RATE),
-     .bind = BINDS(B_TICKET(0, "ticket"), B_OPT("comment", "comment"), B_OPT("phone", "phone_last4")),
-     .build = build_rate, .result = RESULT(EVENT), .print = print_event_line},
-    {"nodes", "[--parent CODE] [--kind K]", N_("List the tree of places."), nodes_opts, 0, 0, .call = CALL(LIST_NODES),
-     .bind = BINDS(B_OPT("parent", "parent")), .build = build_nodes, .result = RESULT(NODES), .list = &nodes_list},
-    {"departments", "", N_("List the departments."), no_opts, 0, 0, .call = CALL(LIST_DEPARTMENTS),
-     .result = RESULT(DEPARTMENTS), .list = &departments_list},
-    {"categories", "", N_("List the case categories with their departments and time limits (wh, wd: working hours, days; +: "
-        "per priority too)."),
-     no_opts, 0, 0, .call = CALL(LIST_CATEGORIES), .result = RESULT(CATEGORIES), .list = &categories_list},
-    {"watch", "[--stream NAME] [--after SEQ] [--no-ack] [--count N]",
-     N_("Subscribe to a stream and print each push as it arrives."), watch_opts, 0, 0, .run = run_watch},
-    {"ping", "", N_("Measure the round trip to the server."), no_opts, 0, 0, .run = run_ping},
-    {"hello", "", N_("Show who the server thinks you are: principal, role, scope, streams."), no_opts, 0, 0,
-     .run = run_hello},
-    {"server-stats", "", N_("Show the daemon's counters (admins): writes, commits, flushes, connections, memory."),
-     no_opts, 0, 0, .call = CALL(SERVER_STATS), .result = RESULT(SERVER_STATS), .print = print_server_stats},
-    {"lookup", "TICKET LAST4", N_("A resident's ticket, by its number and the last 4 digits of the phone given."),
-     no_opts, 2, 2, .call = CALL(LOOKUP_TICKET), .bind = BINDS(B_TICKET(0, "ticket"), B_POS(1, "phone_last4")),
-     .result = RESULT(EVENT), .print = print_event_full},
-    {"admin", "SUBCOMMAND ...", N_("Administration: import, export, node, dept, category, principal, audit, crl."),
-     NULL, 0, -1, .run = NULL},
-    {"admission", "show|set COMMUNITY ...", N_("A community's task admission list (准入清单)."), NULL, 0, -1, .run = NULL},
-    {"task", "push|list|done ...", N_("Tasks pushed to communities within their admission lists."), NULL, 0, -1, .run = NULL},
-    {.name = NULL},
+    { "report", "--node CODE --category CODE [options] TEXT...", N_("Report a new case; prints its ticket and state."),
+      report_opts, 1, -1, .call = CALL(REPORT),
+      .bind = BINDS(B_NEED("node", "node"), B_NEED("category", "category"), B_OPT("contact", "contact"),
+                    B_OPT("external-id", "external_id"), B_TEXT(0, "description")),
+      .build = build_report, .result = RESULT(EVENT), .print = print_event_line },
+    { "show", "TICKET", N_("Show a case with its timeline."), no_opts, 1, 1, .call = CALL(GET_EVENT),
+      .bind = BINDS(B_TICKET(0, "ticket")), .result = RESULT(EVENT), .print = print_event_show },
+    { "list",
+      "[--state S|open] [--node CODE] [--category CODE] [--since DAY] [--until DAY] [--text WORDS] [--by-place] "
+      "[--limit N] [--all] [--parked]",
+      N_("List cases, newest first."), list_opts, 0, 0, .call = CALL(LIST_EVENTS),
+      .bind = BINDS(B_OPT("node", "node"), B_FLAG("parked", "parked"), B_OPT("text", "text")), .build = build_list,
+      .result = RESULT(EVENTS), .list = &events_list },
+    { "file", "TICKET [--note TEXT]", N_("File a case: accept it into the loop (立案)."), note_opts, 1, 1,
+      .call = CALL(FILE), .bind = BINDS(B_TICKET(0, "ticket"), B_OPT("note", "note")), .result = RESULT(EVENT),
+      .print = print_event_line },
+    { "reject", "TICKET --reason TEXT", N_("Reject a case, with a reason (不予立案)."), reject_opts, 1, 1,
+      .call = CALL(REJECT), .bind = BINDS(B_NEED("reason", "reason"), B_TICKET(0, "ticket")), .result = RESULT(EVENT),
+      .print = print_event_line },
+    { "assign", "TICKET --to NAME [--note TEXT]", N_("Hand a case to a grid or community worker."), assign_opts, 1, 1,
+      .call = CALL(ASSIGN), .bind = BINDS(B_NEED("to", "assignee"), B_TICKET(0, "ticket"), B_OPT("note", "note")),
+      .result = RESULT(EVENT), .print = print_event_line },
+    { "resolve", "TICKET TEXT...", N_("Record what local handling did."), no_opts, 2, -1, .call = CALL(RESOLVE),
+      .bind = BINDS(B_TICKET(0, "ticket"), B_TEXT(1, "note")), .result = RESULT(EVENT), .print = print_event_line },
+    { "whistle", "TICKET [--dept A,B] [--lead A] [--kind K] [--note TEXT] [--propose]",
+      N_("Whistle a case to departments (吹哨): one dispatch order each."), whistle_opts_, 1, 1, .run = run_whistle },
+    { "orders", "[--dept D] [--state S] [--ticket T] [--limit N] [--all]", N_("List dispatch orders."), orders_opts, 0,
+      0, .call = CALL(LIST_ORDERS), .bind = BINDS(B_OPT("dept", "department"), B_TICKET_OPT("ticket", "ticket")),
+      .build = build_orders, .result = RESULT(ORDERS), .list = &orders_list },
+    { "checkin", "ORDER [--note TEXT]", N_("Check in to a dispatch order (报到)."), note_opts, 1, 1,
+      .call = CALL(CHECK_IN), .bind = BINDS(B_ORDER(0, "order_id", BAD_ORDER, false), B_OPT("note", "note")),
+      .result = RESULT(ORDER), .print = print_order_line },
+    { "feedback", "ORDER TEXT...", N_("Feed back what the department did (反馈)."), no_opts, 2, -1,
+      .call = CALL(FEEDBACK), .bind = BINDS(B_ORDER(0, "order_id", BAD_ORDER, false), B_TEXT(1, "text")),
+      .result = RESULT(ORDER), .print = print_order_line },
+    { "return", "ORDER --reason TEXT", N_("Return an order that is not your duty (退单)."), reject_opts, 1, 1,
+      .call = CALL(RETURN_ORDER), .bind = BINDS(B_NEED("reason", "reason"), B_ORDER(0, "order_id", BAD_ORDER, false)),
+      .result = RESULT(ORDER), .print = print_order_line },
+    { "verify", "TICKET --pass|--fail [--note TEXT]", N_("Record the on-the-spot check (核查)."), verify_opts, 1, 1,
+      .call = CALL(VERIFY),
+      .bind = BINDS(B_EITHER("pass", "fail", "pass", N_("verify: give exactly one of --pass and --fail")),
+                    B_TICKET(0, "ticket"), B_OPT("note", "note")),
+      .result = RESULT(EVENT), .print = print_event_line },
+    { "close", "TICKET [--note TEXT]", N_("Close a case (结案)."), note_opts, 1, 1, .call = CALL(CLOSE),
+      .bind = BINDS(B_TICKET(0, "ticket"), B_OPT("note", "note")), .result = RESULT(EVENT), .print = print_event_line },
+    { "rate", "TICKET SCORE [--comment TEXT] [--phone DIGITS]", N_("Rate a closed case, 1 to 5 (评价)."), rate_opts, 2,
+      2, .call = CALL(RATE),
+      .bind = BINDS(B_TICKET(0, "ticket"), B_OPT("comment", "comment"), B_OPT("phone", "phone_last4")),
+      .build = build_rate, .result = RESULT(EVENT), .print = print_event_line },
+    { "nodes", "[--parent CODE] [--kind K]", N_("List the tree of places."), nodes_opts, 0, 0, .call = CALL(LIST_NODES),
+      .bind = BINDS(B_OPT("parent", "parent")), .build = build_nodes, .result = RESULT(NODES), .list = &nodes_list },
+    { "departments", "", N_("List the departments."), no_opts, 0, 0, .call = CALL(LIST_DEPARTMENTS),
+      .result = RESULT(DEPARTMENTS), .list = &departments_list },
+    { "categories", "",
+      N_("List the case categories with their departments and time limits (wh, wd: working hours, days; +: "
+         "per priority too)."),
+      no_opts, 0, 0, .call = CALL(LIST_CATEGORIES), .result = RESULT(CATEGORIES), .list = &categories_list },
+    { "watch", "[--stream NAME] [--after SEQ] [--no-ack] [--count N]",
+      N_("Subscribe to a stream and print each push as it arrives."), watch_opts, 0, 0, .run = run_watch },
+    { "ping", "", N_("Measure the round trip to the server."), no_opts, 0, 0, .run = run_ping },
+    { "hello", "", N_("Show who the server thinks you are: principal, role, scope, streams."), no_opts, 0, 0,
+      .run = run_hello },
+    { "server-stats", "", N_("Show the daemon's counters (admins): writes, commits, flushes, connections, memory."),
+      no_opts, 0, 0, .call = CALL(SERVER_STATS), .result = RESULT(SERVER_STATS), .print = print_server_stats },
+    { "lookup", "TICKET LAST4", N_("A resident's ticket, by its number and the last 4 digits of the phone given."),
+      no_opts, 2, 2, .call = CALL(LOOKUP_TICKET), .bind = BINDS(B_TICKET(0, "ticket"), B_POS(1, "phone_last4")),
+      .result = RESULT(EVENT), .print = print_event_full },
+    { "admin", "SUBCOMMAND ...", N_("Administration: import, export, node, dept, category, principal, audit, crl."),
+      NULL, 0, -1, .run = NULL },
+    { "admission", "show|set COMMUNITY ...", N_("A community's task admission list (准入清单)."), NULL, 0, -1,
+      .run = NULL },
+    { "task", "push|list|done ...", N_("Tasks pushed to communities within their admission lists."), NULL, 0, -1,
+      .run = NULL },
+    { .name = NULL },
 };

@@ -5,8 +5,8 @@
  * any connection is made), connect on the command's first call. */
 #include <locale.h>
 #include <signal.h>
-#include <stdbool.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,12 +149,10 @@ int cli_conn_error(cli *x, int kind, const char *detail)
     unsigned port = x->conn.opts.port;
     char head[512];
     switch (kind) {
-    case WHISTLE_ERR_RESOLVE:
-        snprintf(head, sizeof head, _("cannot find the server %s"), host);
-        break;
+    case WHISTLE_ERR_RESOLVE: snprintf(head, sizeof head, _("cannot find the server %s"), host); break;
     case WHISTLE_ERR_CONNECT:
-        snprintf(head, sizeof head, _("cannot connect to the server at %s port %u (is whistled running there?)"),
-                 host, port);
+        snprintf(head, sizeof head, _("cannot connect to the server at %s port %u (is whistled running there?)"), host,
+                 port);
         break;
     case WHISTLE_ERR_TLS:
         snprintf(head, sizeof head, _("the secure connection to %s port %u failed"), host, port);
@@ -169,12 +167,8 @@ int cli_conn_error(cli *x, int kind, const char *detail)
     case WHISTLE_ERR_IO:
         snprintf(head, sizeof head, _("the connection to the server at %s port %u was lost"), host, port);
         break;
-    case WHISTLE_ERR_NOMEM:
-        snprintf(head, sizeof head, "%s", _("out of memory"));
-        break;
-    default:
-        snprintf(head, sizeof head, _("the connection to the server at %s port %u failed"), host, port);
-        break;
+    case WHISTLE_ERR_NOMEM: snprintf(head, sizeof head, "%s", _("out of memory")); break;
+    default: snprintf(head, sizeof head, _("the connection to the server at %s port %u failed"), host, port); break;
     }
     /* TRANSLATORS: the CLI's headline, then libwhistle's detail (English). */
     return cli_fail(EXIT_CONN, _("%s: %s"), head, detail && *detail ? detail : whistle_strerror(kind));
@@ -185,8 +179,8 @@ int cli_conn_error(cli *x, int kind, const char *detail)
 static const struct {
     const char *flag, *key;
 } valued[] = {
-    {"as", "as"},   {"host", "host"}, {"port", "port"},       {"cert", "cert"},     {"key", "key"},
-    {"ca", "ca"},   {"pki", "pki"},   {"timeout", "timeout"}, {"config", NULL}, {"idempotency-key", NULL},
+    { "as", "as" }, { "host", "host" }, { "port", "port" },       { "cert", "cert" }, { "key", "key" },
+    { "ca", "ca" }, { "pki", "pki" },   { "timeout", "timeout" }, { "config", NULL }, { "idempotency-key", NULL },
 };
 
 int cli_global_option(cli *x, int argc, char **argv, int i)
@@ -236,11 +230,11 @@ int cli_connect(cli *x)
     if (x->client)
         return 0;
     char err[512];
-    whistle_settings env = {0}, file = {0};
+    whistle_settings env = { 0 }, file = { 0 };
     whistle_settings_from_env(&env);
     int r = whistle_settings_from_file(&file, x->config, err, sizeof err);
     if (r == 0) {
-        const whistle_settings *layers[WHISTLE_LAYERS] = {&x->flags, &env, &file};
+        const whistle_settings *layers[WHISTLE_LAYERS] = { &x->flags, &env, &file };
         r = whistle_settings_resolve(layers, WHISTLE_SOURCE_DIR "/var/pki", &x->conn, err, sizeof err);
     }
     whistle_settings_free(&env);
@@ -249,7 +243,7 @@ int cli_connect(cli *x)
         return cli_usage_error(_("connection settings: %s"), err);
     if (!x->conn.opts.cert_file)
         return cli_usage_error("%s", _("no client certificate: use --as NAME (dev PKI) or --cert FILE --key FILE "
-                                     "(or WHISTLE_AS, WHISTLE_CERT/WHISTLE_KEY, or the config file)"));
+                                       "(or WHISTLE_AS, WHISTLE_CERT/WHISTLE_KEY, or the config file)"));
     x->conn.opts.client_name = "whistle-cli/" WHISTLE_VERSION;
     r = whistle_connect(&x->conn.opts, &x->client, err, sizeof err);
     if (r < 0)

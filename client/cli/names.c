@@ -29,9 +29,9 @@ typedef struct name_set {
 
 struct cli_names {
     bool cats_tried, depts_tried;
-    int kinds_tried;   /* bit per NodeKind loaded whole */
+    int kinds_tried; /* bit per NodeKind loaded whole */
     name_set cats, depts, nodes;
-    name_set parents;  /* parents whose children were asked for (name unused) */
+    name_set parents; /* parents whose children were asked for (name unused) */
     int node_calls;
 };
 
@@ -141,8 +141,7 @@ const char *cli_category_name(cli *x, const char *code)
 {
     struct cli_names *n = names(x);
     Whistle__V1__ListCategories l = WHISTLE__V1__LIST_CATEGORIES__INIT;
-    return n ? list_name(x, &n->cats, &n->cats_tried, CALL(LIST_CATEGORIES), &l, RESULT(CATEGORIES), "categories",
-                         code)
+    return n ? list_name(x, &n->cats, &n->cats_tried, CALL(LIST_CATEGORIES), &l, RESULT(CATEGORIES), "categories", code)
              : NULL;
 }
 
@@ -150,8 +149,8 @@ const char *cli_department_name(cli *x, const char *code)
 {
     struct cli_names *n = names(x);
     Whistle__V1__ListDepartments l = WHISTLE__V1__LIST_DEPARTMENTS__INIT;
-    return n ? list_name(x, &n->depts, &n->depts_tried, CALL(LIST_DEPARTMENTS), &l, RESULT(DEPARTMENTS),
-                         "departments", code)
+    return n ? list_name(x, &n->depts, &n->depts_tried, CALL(LIST_DEPARTMENTS), &l, RESULT(DEPARTMENTS), "departments",
+                         code)
              : NULL;
 }
 

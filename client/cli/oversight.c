@@ -17,8 +17,7 @@
 
 /* The case (parked or not) or the order (its resolve deadline and
  * extension) a write left, -q or not. */
-static void print_oversight(cli *x, const args *a, const Whistle__V1__Request *req,
-                            const Whistle__V1__Response *resp)
+static void print_oversight(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp)
 {
     if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT)
         printf("%s  %s%s\n", resp->event->ticket, cli_word(whistle_state_name(resp->event->state)),
@@ -46,11 +45,11 @@ static const struct {
     const char *opt;
     Whistle__V1__TimeUnit unit;
 } units[] = {
-    {"minutes", WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES},
-    {"hours", WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS},
-    {"days", WHISTLE__V1__TIME_UNIT__TIME_UNIT_DAYS},
-    {"working-hours", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_HOURS},
-    {"working-days", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS},
+    { "minutes", WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES },
+    { "hours", WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS },
+    { "days", WHISTLE__V1__TIME_UNIT__TIME_UNIT_DAYS },
+    { "working-hours", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_HOURS },
+    { "working-days", WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS },
 };
 
 static int build_extend(cli *x, args *a, void *msg)
@@ -123,14 +122,20 @@ static void supervision_row(cli *x, table *tb, const void *item)
     const char *who = *s->department ? cli_or(cli_department_name(x, s->department), s->department)
                       : *s->assignee ? s->assignee
                                      : "-";
-    const char *row[] = {id, lvl, s->open ? C_("supervision", "open") : C_("supervision", "closed"),
-                         s->ticket, s->order_id ? ord : "-", who, n,
-                         cli_local_time(s->opened_ms, false, t1, sizeof t1), lm};
+    const char *row[] = { id,
+                          lvl,
+                          s->open ? C_("supervision", "open") : C_("supervision", "closed"),
+                          s->ticket,
+                          s->order_id ? ord : "-",
+                          who,
+                          n,
+                          cli_local_time(s->opened_ms, false, t1, sizeof t1),
+                          lm };
     table_add(tb, row);
 }
 
-static const char *const supervision_header[] = {N_("ID"),   N_("LEVEL"),  N_("STATE"),  N_("TICKET"),   N_("ORDER"),
-                                                 N_("DEPT"), N_("MISSES"), N_("OPENED"), N_("LAST MISS")};
+static const char *const supervision_header[] = { N_("ID"),   N_("LEVEL"),  N_("STATE"),  N_("TICKET"),   N_("ORDER"),
+                                                  N_("DEPT"), N_("MISSES"), N_("OPENED"), N_("LAST MISS") };
 
 /* Newest first: the cursor counts down. */
 static const cli_list supervision_list = {
@@ -140,7 +145,7 @@ static const cli_list supervision_list = {
     .descending = true,
     .json_next = true,
     .more = N_("(more records: use --all)"),
-    .table = {9, supervision_header, {{5, 20}}},
+    .table = { 9, supervision_header, { { 5, 20 } } },
     .row = supervision_row,
 };
 
@@ -199,9 +204,7 @@ static void print_csv(const Whistle__V1__StatsResult *r)
             case PROTOBUF_C_TYPE_STRING:
                 csv_field(*(char *const *)(base + f->offset) ? *(char *const *)(base + f->offset) : "");
                 break;
-            case PROTOBUF_C_TYPE_INT64:
-                printf("%" PRId64, *(const int64_t *)(base + f->offset));
-                break;
+            case PROTOBUF_C_TYPE_INT64: printf("%" PRId64, *(const int64_t *)(base + f->offset)); break;
             case PROTOBUF_C_TYPE_DOUBLE: {
                 double v = *(const double *)(base + f->offset);
                 if (v >= 0)
@@ -211,8 +214,7 @@ static void print_csv(const Whistle__V1__StatsResult *r)
             case PROTOBUF_C_TYPE_ENUM:
                 csv_field(whistle_enum_word(f->descriptor, *(const int *)(base + f->offset), buf, sizeof buf));
                 break;
-            default:
-                break;
+            default: break;
             }
         }
         putchar('\n');
@@ -226,12 +228,12 @@ static const struct {
     const char *word;
     Whistle__V1__StatsDimension dim;
 } dims[] = {
-    {"department", WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_DEPARTMENT},
-    {"dept", WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_DEPARTMENT},
-    {"district", WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_DISTRICT},
-    {"street", WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_STREET},
-    {"community", WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_COMMUNITY},
-    {"grid", WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_GRID},
+    { "department", WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_DEPARTMENT },
+    { "dept", WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_DEPARTMENT },
+    { "district", WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_DISTRICT },
+    { "street", WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_STREET },
+    { "community", WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_COMMUNITY },
+    { "grid", WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_GRID },
 };
 
 static int build_stats(cli *x, args *a, void *msg)
@@ -266,12 +268,12 @@ static void print_stats(cli *x, const args *a, const Whistle__V1__Request *req, 
         print_csv(r);
     } else {
         bool dept = req->get_stats->by == WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_DEPARTMENT;
-        static const char *const hp[] = {N_("CODE"),   N_("NAME"),    N_("PERIOD"),  N_("CASES"),   N_("FILED"),
-                                         N_("CLOSED"), N_("RESP%"),   N_("RESOL%"),  N_("SATIS%"),  N_("CLOSE%"),
-                                         N_("ONTIME%"), N_("REWORK%"), N_("OVERDUE"), N_("RATING"), N_("WHISTLE%")};
-        static const char *const hd[] = {N_("CODE"),    N_("NAME"),    N_("PERIOD"),  N_("ORDERS"), N_("IN"),
-                                         N_("DONE"),    N_("RESP%"),   N_("RESOL%"),  N_("SATIS%"), N_("ONTIME%"),
-                                         N_("REWORK%"), N_("OVERDUE"), N_("RATING"), N_("RETURNED")};
+        static const char *const hp[] = { N_("CODE"),    N_("NAME"),    N_("PERIOD"),  N_("CASES"),  N_("FILED"),
+                                          N_("CLOSED"),  N_("RESP%"),   N_("RESOL%"),  N_("SATIS%"), N_("CLOSE%"),
+                                          N_("ONTIME%"), N_("REWORK%"), N_("OVERDUE"), N_("RATING"), N_("WHISTLE%") };
+        static const char *const hd[] = { N_("CODE"),    N_("NAME"),    N_("PERIOD"), N_("ORDERS"),  N_("IN"),
+                                          N_("DONE"),    N_("RESP%"),   N_("RESOL%"), N_("SATIS%"),  N_("ONTIME%"),
+                                          N_("REWORK%"), N_("OVERDUE"), N_("RATING"), N_("RETURNED") };
         table tb;
         table_init(&tb, dept ? 14 : 15, dept ? hd : hp);
         table_cap(&tb, 1, 20);
@@ -304,19 +306,40 @@ static void print_stats(cli *x, const args *a, const Whistle__V1__Request *req, 
                 snprintf(c3, sizeof c3, "%" PRId64, w->done);
                 char ret[24];
                 snprintf(ret, sizeof ret, "%" PRId64, w->returned);
-                const char *row[] = {w->code, name, bucket(w->bucket), c1, c2, c3, pct(w->response_rate, p1, sizeof p1),
-                                     pct(w->resolution_rate, p2, sizeof p2), pct(w->satisfaction_rate, p3, sizeof p3),
-                                     pct(w->on_time_close_rate, p4, sizeof p4), pct(w->rework_rate, p5, sizeof p5),
-                                     ov, avg, ret};
+                const char *row[] = { w->code,
+                                      name,
+                                      bucket(w->bucket),
+                                      c1,
+                                      c2,
+                                      c3,
+                                      pct(w->response_rate, p1, sizeof p1),
+                                      pct(w->resolution_rate, p2, sizeof p2),
+                                      pct(w->satisfaction_rate, p3, sizeof p3),
+                                      pct(w->on_time_close_rate, p4, sizeof p4),
+                                      pct(w->rework_rate, p5, sizeof p5),
+                                      ov,
+                                      avg,
+                                      ret };
                 table_add(&tb, row);
             } else {
                 snprintf(c1, sizeof c1, "%" PRId64, w->reported);
                 snprintf(c2, sizeof c2, "%" PRId64, w->filed);
                 snprintf(c3, sizeof c3, "%" PRId64, w->closed);
-                const char *row[] = {w->code, name, bucket(w->bucket), c1, c2, c3, pct(w->response_rate, p1, sizeof p1),
-                                     pct(w->resolution_rate, p2, sizeof p2), pct(w->satisfaction_rate, p3, sizeof p3),
-                                     pct(w->close_rate, p4, sizeof p4), pct(w->on_time_close_rate, p5, sizeof p5),
-                                     pct(w->rework_rate, p6, sizeof p6), ov, avg, pct(w->whistle_rate, p7, sizeof p7)};
+                const char *row[] = { w->code,
+                                      name,
+                                      bucket(w->bucket),
+                                      c1,
+                                      c2,
+                                      c3,
+                                      pct(w->response_rate, p1, sizeof p1),
+                                      pct(w->resolution_rate, p2, sizeof p2),
+                                      pct(w->satisfaction_rate, p3, sizeof p3),
+                                      pct(w->close_rate, p4, sizeof p4),
+                                      pct(w->on_time_close_rate, p5, sizeof p5),
+                                      pct(w->rework_rate, p6, sizeof p6),
+                                      ov,
+                                      avg,
+                                      pct(w->whistle_rate, p7, sizeof p7) };
                 table_add(&tb, row);
             }
         }
@@ -331,93 +354,94 @@ static void print_stats(cli *x, const args *a, const Whistle__V1__Request *req, 
 /* ---------------------------------------------------------------- table */
 
 static const cmd_opt extend_opts[] = {
-    {"minutes", "N", N_("N more minutes")},
-    {"hours", "N", N_("N more hours")},
-    {"days", "N", N_("N more days (calendar days)")},
-    {"working-hours", "N", N_("N more working hours (on the working calendar)")},
-    {"working-days", "N", N_("N more working days")},
-    {"reason", "TEXT", N_("why more time is needed (required)")},
-    {NULL, NULL, NULL},
+    { "minutes", "N", N_("N more minutes") },
+    { "hours", "N", N_("N more hours") },
+    { "days", "N", N_("N more days (calendar days)") },
+    { "working-hours", "N", N_("N more working hours (on the working calendar)") },
+    { "working-days", "N", N_("N more working days") },
+    { "reason", "TEXT", N_("why more time is needed (required)") },
+    { NULL, NULL, NULL },
 };
 static const cmd_opt extension_opts[] = {
-    {"approve", NULL, N_("grant it: the resolve deadline moves")},
-    {"refuse", NULL, N_("refuse it (give the reason with --note)")},
-    {"note", "TEXT", N_("the operator's note")},
-    {NULL, NULL, NULL},
+    { "approve", NULL, N_("grant it: the resolve deadline moves") },
+    { "refuse", NULL, N_("refuse it (give the reason with --note)") },
+    { "note", "TEXT", N_("the operator's note") },
+    { NULL, NULL, NULL },
 };
-static const cmd_opt reason_opts[] = {{"reason", "TEXT", N_("why (required)")}, {NULL, NULL, NULL}};
-static const cmd_opt note_opts[] = {{"note", "TEXT", N_("a note for the timeline")}, {NULL, NULL, NULL}};
+static const cmd_opt reason_opts[] = { { "reason", "TEXT", N_("why (required)") }, { NULL, NULL, NULL } };
+static const cmd_opt note_opts[] = { { "note", "TEXT", N_("a note for the timeline") }, { NULL, NULL, NULL } };
 static const cmd_opt merge_opts[] = {
-    {"into", "TICKET", N_("the earlier case this one duplicates (required)")},
-    {"note", "TEXT", N_("a note for the timeline")},
-    {NULL, NULL, NULL},
+    { "into", "TICKET", N_("the earlier case this one duplicates (required)") },
+    { "note", "TEXT", N_("a note for the timeline") },
+    { NULL, NULL, NULL },
 };
 static const cmd_opt emergency_opts[] = {
-    {"node", "CODE", N_("where the button is (default: your own place)")},
-    {"device", "ID", N_("the terminal's or sensor's id")},
-    {"contact", "PHONE", N_("a phone number to call back")},
-    {NULL, NULL, NULL},
+    { "node", "CODE", N_("where the button is (default: your own place)") },
+    { "device", "ID", N_("the terminal's or sensor's id") },
+    { "contact", "PHONE", N_("a phone number to call back") },
+    { NULL, NULL, NULL },
 };
 static const cmd_opt supervision_opts[] = {
-    {"open", NULL, N_("only the open ones")},
-    {"dept", "D", N_("only this department's")},
-    {"node", "CODE", N_("only this subtree (default: your scope)")},
-    {"limit", "N", N_("page size (server default 50, at most 500)")},
-    {"all", NULL, N_("follow the pages to the end")},
-    {NULL, NULL, NULL},
+    { "open", NULL, N_("only the open ones") },
+    { "dept", "D", N_("only this department's") },
+    { "node", "CODE", N_("only this subtree (default: your scope)") },
+    { "limit", "N", N_("page size (server default 50, at most 500)") },
+    { "all", NULL, N_("follow the pages to the end") },
+    { NULL, NULL, NULL },
 };
 static const cmd_opt stats_opts[] = {
-    {"by", "DIM", N_("department, district, street (default), community, grid")},
-    {"period", "P", N_("day, week, month (default)")},
-    {"from", "DATE", N_("YYYY-MM-DD: the first period holds it (default: 14 days, 8 weeks, 12 months back)")},
-    {"to", "DATE", N_("YYYY-MM-DD: the last period holds it (default: today)")},
-    {"code", "C,D", N_("only these departments or places (default: all in your scope)")},
-    {"totals", NULL, N_("add a total row per code over the range")},
-    {"csv", NULL, N_("print CSV: every counter and rate, one line per row")},
-    {NULL, NULL, NULL},
+    { "by", "DIM", N_("department, district, street (default), community, grid") },
+    { "period", "P", N_("day, week, month (default)") },
+    { "from", "DATE", N_("YYYY-MM-DD: the first period holds it (default: 14 days, 8 weeks, 12 months back)") },
+    { "to", "DATE", N_("YYYY-MM-DD: the last period holds it (default: today)") },
+    { "code", "C,D", N_("only these departments or places (default: all in your scope)") },
+    { "totals", NULL, N_("add a total row per code over the range") },
+    { "csv", NULL, N_("print CSV: every counter and rate, one line per row") },
+    { NULL, NULL, NULL },
 };
 
 const cmd cli_oversight_commands[] = {
-    {"extend", "ORDER --hours N|--working-days N|... --reason TEXT",
-     N_("Ask the operator for more time on a dispatch order (延期)."), extend_opts, 1, 1,
-     .call = CALL(REQUEST_EXTENSION),
-     .bind = BINDS(B_ORDER(0, "order_id", BAD_ORDER, true), B_NEED("reason", "reason")), .build = build_extend,
-     .print = print_oversight},
-    {"extension", "ORDER --approve|--refuse [--note TEXT]", N_("Approve or refuse an order's extension request."),
-     extension_opts, 1, 1, .call = CALL(DECIDE_EXTENSION),
-     .bind = BINDS(B_ORDER(0, "order_id", BAD_ORDER, true),
-                   B_EITHER("approve", "refuse", "approve", N_("extension: give exactly one of --approve and --refuse")),
-                   B_OPT("note", "note")),
-     .print = print_oversight},
-    {"stage", "ORDER N [--note TEXT]", N_("Report stage N of a staged order done."), note_opts, 2, 2,
-     .call = CALL(REPORT_STAGE), .bind = BINDS(B_ORDER(0, "order_id", BAD_ORDER, true), B_OPT("note", "note")),
-     .build = build_stage, .print = print_oversight},
-    {"park", "TICKET --reason TEXT", N_("Put a case in the problem pool: its deadlines stop (挂账)."), reason_opts,
-     1, 1, .call = CALL(PARK), .bind = BINDS(B_NEED("reason", "reason"), B_TICKET(0, "ticket")),
-     .print = print_oversight},
-    {"unpark", "TICKET [--note TEXT]", N_("Take a case out of the pool: its deadlines move by the time parked."),
-     note_opts, 1, 1, .call = CALL(UNPARK), .bind = BINDS(B_TICKET(0, "ticket"), B_OPT("note", "note")),
-     .print = print_oversight},
-    {"reopen", "TICKET --reason TEXT", N_("Reopen a closed case after a dissatisfied rating."), reason_opts, 1, 1,
-     .call = CALL(REOPEN), .bind = BINDS(B_NEED("reason", "reason"), B_TICKET(0, "ticket")), .print = print_oversight},
-    {"merge", "TICKET --into EARLIER [--note TEXT]",
-     N_("Merge a duplicate into the earlier case; its reporter follows that one."), merge_opts, 1, 1,
-     .call = CALL(MERGE), .bind = BINDS(B_TICKET_NEED("into", "into"), B_TICKET(0, "ticket"), B_OPT("note", "note")),
-     .print = print_oversight},
-    {"supervision", "[--open] [--dept D] [--node CODE] [--all]",
-     N_("List supervision records (督办) of missed deadlines."), supervision_opts, 0, 0,
-     .call = CALL(LIST_SUPERVISIONS),
-     .bind = BINDS(B_FLAG("open", "open_only"), B_OPT("dept", "department"), B_OPT("node", "node")),
-     .build = build_supervision, .result = RESULT(SUPERVISIONS), .list = &supervision_list},
-    {"emergency", "[--node CODE] [--device ID] [TEXT...]", N_("The one-key emergency call (一键呼叫)."),
-     emergency_opts, 0, -1, .call = CALL(EMERGENCY_CALL),
-     .bind = BINDS(B_OPT("node", "node"), B_OPT("device", "device"), B_OPT("contact", "contact"),
-                   B_TEXT(0, "description")),
-     .print = print_oversight},
-    {"stats", "[--by DIM] [--period P] [--from DATE] [--to DATE] [--code C] [--csv]",
-     N_("Response, resolution, satisfaction, close and on-time rates, and more."), stats_opts, 0, 0,
-     .call = CALL(GET_STATS),
-     .bind = BINDS(B_OPT("from", "from"), B_OPT("to", "to"), B_FLAG("totals", "totals")), .build = build_stats,
-     .result = RESULT(STATS), .print = print_stats},
-    {.name = NULL},
+    { "extend", "ORDER --hours N|--working-days N|... --reason TEXT",
+      N_("Ask the operator for more time on a dispatch order (延期)."), extend_opts, 1, 1,
+      .call = CALL(REQUEST_EXTENSION),
+      .bind = BINDS(B_ORDER(0, "order_id", BAD_ORDER, true), B_NEED("reason", "reason")), .build = build_extend,
+      .print = print_oversight },
+    { "extension", "ORDER --approve|--refuse [--note TEXT]", N_("Approve or refuse an order's extension request."),
+      extension_opts, 1, 1, .call = CALL(DECIDE_EXTENSION),
+      .bind =
+          BINDS(B_ORDER(0, "order_id", BAD_ORDER, true),
+                B_EITHER("approve", "refuse", "approve", N_("extension: give exactly one of --approve and --refuse")),
+                B_OPT("note", "note")),
+      .print = print_oversight },
+    { "stage", "ORDER N [--note TEXT]", N_("Report stage N of a staged order done."), note_opts, 2, 2,
+      .call = CALL(REPORT_STAGE), .bind = BINDS(B_ORDER(0, "order_id", BAD_ORDER, true), B_OPT("note", "note")),
+      .build = build_stage, .print = print_oversight },
+    { "park", "TICKET --reason TEXT", N_("Put a case in the problem pool: its deadlines stop (挂账)."), reason_opts, 1,
+      1, .call = CALL(PARK), .bind = BINDS(B_NEED("reason", "reason"), B_TICKET(0, "ticket")),
+      .print = print_oversight },
+    { "unpark", "TICKET [--note TEXT]", N_("Take a case out of the pool: its deadlines move by the time parked."),
+      note_opts, 1, 1, .call = CALL(UNPARK), .bind = BINDS(B_TICKET(0, "ticket"), B_OPT("note", "note")),
+      .print = print_oversight },
+    { "reopen", "TICKET --reason TEXT", N_("Reopen a closed case after a dissatisfied rating."), reason_opts, 1, 1,
+      .call = CALL(REOPEN), .bind = BINDS(B_NEED("reason", "reason"), B_TICKET(0, "ticket")),
+      .print = print_oversight },
+    { "merge", "TICKET --into EARLIER [--note TEXT]",
+      N_("Merge a duplicate into the earlier case; its reporter follows that one."), merge_opts, 1, 1,
+      .call = CALL(MERGE), .bind = BINDS(B_TICKET_NEED("into", "into"), B_TICKET(0, "ticket"), B_OPT("note", "note")),
+      .print = print_oversight },
+    { "supervision", "[--open] [--dept D] [--node CODE] [--all]",
+      N_("List supervision records (督办) of missed deadlines."), supervision_opts, 0, 0,
+      .call = CALL(LIST_SUPERVISIONS),
+      .bind = BINDS(B_FLAG("open", "open_only"), B_OPT("dept", "department"), B_OPT("node", "node")),
+      .build = build_supervision, .result = RESULT(SUPERVISIONS), .list = &supervision_list },
+    { "emergency", "[--node CODE] [--device ID] [TEXT...]", N_("The one-key emergency call (一键呼叫)."),
+      emergency_opts, 0, -1, .call = CALL(EMERGENCY_CALL),
+      .bind = BINDS(B_OPT("node", "node"), B_OPT("device", "device"), B_OPT("contact", "contact"),
+                    B_TEXT(0, "description")),
+      .print = print_oversight },
+    { "stats", "[--by DIM] [--period P] [--from DATE] [--to DATE] [--code C] [--csv]",
+      N_("Response, resolution, satisfaction, close and on-time rates, and more."), stats_opts, 0, 0,
+      .call = CALL(GET_STATS), .bind = BINDS(B_OPT("from", "from"), B_OPT("to", "to"), B_FLAG("totals", "totals")),
+      .build = build_stats, .result = RESULT(STATS), .print = print_stats },
+    { .name = NULL },
 };

@@ -110,8 +110,7 @@ static int run_services(cli *x, args *a)
             found = c->items[i];
     if (item && !found) {
         char msg[256];
-        snprintf(msg, sizeof msg, _("no service %s in the guide (whistle services %s lists class %s)"), item, cls,
-                 cls);
+        snprintf(msg, sizeof msg, _("no service %s in the guide (whistle services %s lists class %s)"), item, cls, cls);
         whistle_response_free(resp);
         return cli_refused(WHISTLE__V1__STATUS__CODE__NOT_FOUND, msg);
     }
@@ -137,13 +136,13 @@ static int run_services(cli *x, args *a)
             printf("%s\n", _("(no services in this class)"));
     } else {
         /* the whole guide: a line per class and per service */
-        const char *h[] = {_("CODE"), _("SERVICE"), _("HOURS"), _("WHERE")};
+        const char *h[] = { _("CODE"), _("SERVICE"), _("HOURS"), _("WHERE") };
         table tb;
         table_init(&tb, 4, h);
         size_t it = 0;
         for (size_t i = 0; i < c->n_classes; i++) {
             const Whistle__V1__ServiceClass *k = c->classes[i];
-            const char *row[] = {k->code, marked(pick(zh, k->name_zh, k->name_en), k->retired), "", ""};
+            const char *row[] = { k->code, marked(pick(zh, k->name_zh, k->name_en), k->retired), "", "" };
             table_add(&tb, row);
             for (; it < c->n_items && strncmp(c->items[it]->code, k->code, 2) <= 0; it++) {
                 const Whistle__V1__ServiceItem *s = c->items[it];
@@ -151,8 +150,8 @@ static int run_services(cli *x, args *a)
                     continue;
                 char name[1100];
                 snprintf(name, sizeof name, "  %s", marked(pick(zh, s->name_zh, s->name_en), s->retired));
-                const char *srow[] = {s->code, name, pick(zh, s->hours_zh, s->hours_en),
-                                      pick(zh, s->where_zh, s->where_en)};
+                const char *srow[] = { s->code, name, pick(zh, s->hours_zh, s->hours_en),
+                                       pick(zh, s->where_zh, s->where_en) };
                 table_add(&tb, srow);
             }
         }
@@ -164,13 +163,13 @@ static int run_services(cli *x, args *a)
 }
 
 static const cmd_opt services_opts[] = {
-    {"retired", NULL, N_("admins: retired classes and services too, marked")},
-    {NULL, NULL, NULL},
+    { "retired", NULL, N_("admins: retired classes and services too, marked") },
+    { NULL, NULL, NULL },
 };
 
 const cmd cli_services_commands[] = {
-    {"services", "[CLASS|SERVICE] [--retired]",
-     N_("The public service guide: what residents can get done, where, when, what to bring."), services_opts, 0, 1,
-     .run = run_services},
-    {.name = NULL},
+    { "services", "[CLASS|SERVICE] [--retired]",
+      N_("The public service guide: what residents can get done, where, when, what to bring."), services_opts, 0, 1,
+      .run = run_services },
+    { .name = NULL },
 };

@@ -31,14 +31,14 @@
 enum view { VIEW_CASES, VIEW_STATS };
 
 typedef struct named {
-    char *code, *name;   /* name: in the locale's language if the data has it */
-    char *depts;         /* categories: the responsible departments, "a,b" */
+    char *code, *name; /* name: in the locale's language if the data has it */
+    char *depts;       /* categories: the responsible departments, "a,b" */
 } named;
 
 typedef struct alert {
     int64_t at_ms;
-    int level;           /* 0 info, 1 overdue, 2 escalated or emergency */
-    uint64_t order_id;   /* an extension request: the order its keys (x, X) act on */
+    int level;         /* 0 info, 1 overdue, 2 escalated or emergency */
+    uint64_t order_id; /* an extension request: the order its keys (x, X) act on */
     char text[300];
 } alert;
 
@@ -47,20 +47,20 @@ typedef struct alert {
 
 /* A line of the case feed: a case, or one of its orders below it. */
 typedef struct row {
-    size_t kase;         /* index into cases */
+    size_t kase;                     /* index into cases */
     const Whistle__V1__Order *order; /* NULL: the case's own line */
 } row;
 
 /* The line being typed at the bottom of the screen. */
 typedef struct prompt {
     bool active;
-    int kind;            /* what the answer is for (input.c) */
+    int kind; /* what the answer is for (input.c) */
     char label[160];
     wchar_t buf[512];
     size_t len, cur;
     char ticket[40];
     uint64_t order_id;
-    char extra[2048];    /* a first answer, for two-step prompts */
+    char extra[2048]; /* a first answer, for two-step prompts */
 } prompt;
 
 typedef struct console {
@@ -69,9 +69,9 @@ typedef struct console {
     /* connection (its state, the stream's seqs: the session's) */
     whistle_session *session; /* NULL once leaving */
     char net_err[300];
-    int loads;           /* list calls still to answer before going live */
-    char stream[160];    /* the stream followed (HelloResult.streams[0], or --stream) */
-    char who[80];        /* principal, for the header */
+    int loads;        /* list calls still to answer before going live */
+    char stream[160]; /* the stream followed (HelloResult.streams[0], or --stream) */
+    char who[80];     /* principal, for the header */
     char scope[32];
     Whistle__V1__Role role;
     /* the server's clock: server = local + offset */
@@ -84,7 +84,7 @@ typedef struct console {
     named *cats, *depts, *nodes;
     size_t n_cats, n_depts, n_nodes;
     alert alerts[MAX_ALERTS];
-    size_t n_alerts;     /* ring: the newest is alerts[(n_alerts - 1) % MAX] */
+    size_t n_alerts; /* ring: the newest is alerts[(n_alerts - 1) % MAX] */
     struct {
         char ticket[40];
         uint64_t seq;
@@ -105,7 +105,7 @@ typedef struct console {
     char status[300];
     int64_t status_until;
     bool help;
-    bool fatal;          /* leaving because it cannot work: net_err says why */
+    bool fatal; /* leaving because it cannot work: net_err says why */
     /* handles */
     shell sh;
     uv_timer_t tick, ping, stats;

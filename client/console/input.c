@@ -199,8 +199,9 @@ static void prompt_accept(console *k)
             break;
         }
         if (departments_typed(k, text, codes, sizeof codes, bad, sizeof bad) < 0) {
-            console_status(k, _("whistle: \"%s\" is no department (give their names or codes, between commas); "
-                                "nothing was sent"),
+            console_status(k,
+                           _("whistle: \"%s\" is no department (give their names or codes, between commas); "
+                             "nothing was sent"),
                            bad);
             break;
         }
@@ -234,8 +235,7 @@ static void prompt_accept(console *k)
         else
             console_status(k, "%s", _("park: a reason is required; nothing was sent"));
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -254,9 +254,7 @@ static void prompt_key(console *k, wint_t ch, bool is_key)
     }
     if (is_key) {
         switch (ch) {
-        case KEY_ENTER:
-            prompt_accept(k);
-            return;
+        case KEY_ENTER: prompt_accept(k); return;
         case KEY_LEFT:
             if (p->cur)
                 p->cur--;
@@ -265,22 +263,16 @@ static void prompt_key(console *k, wint_t ch, bool is_key)
             if (p->cur < p->len)
                 p->cur++;
             return;
-        case KEY_HOME:
-            p->cur = 0;
-            return;
-        case KEY_END:
-            p->cur = p->len;
-            return;
-        case KEY_BACKSPACE:
-            break;
+        case KEY_HOME: p->cur = 0; return;
+        case KEY_END: p->cur = p->len; return;
+        case KEY_BACKSPACE: break;
         case KEY_DC:
             if (p->cur < p->len) {
                 memmove(p->buf + p->cur, p->buf + p->cur + 1, (p->len - p->cur) * sizeof *p->buf);
                 p->len--;
             }
             return;
-        default:
-            return;
+        default: return;
         }
     }
     if ((is_key && ch == KEY_BACKSPACE) || ch == 127 || ch == 8) {
@@ -383,12 +375,8 @@ void input_key(console *k, wint_t ch, bool is_key)
     }
     switch (ch) {
     case L'q':
-    case L'Q':
-        console_quit(k);
-        return;
-    case L'?':
-        k->help = true;
-        return;
+    case L'Q': console_quit(k); return;
+    case L'?': k->help = true; return;
     case L'\t':
         k->view = k->view == VIEW_CASES ? VIEW_STATS : VIEW_CASES;
         if (k->view == VIEW_STATS)
@@ -398,8 +386,7 @@ void input_key(console *k, wint_t ch, bool is_key)
     case L'k': move_sel(k, -1); return;
     case L'g': move_sel(k, -(long)k->n_rows); return;
     case L'G': move_sel(k, (long)k->n_rows); return;
-    default:
-        break;
+    default: break;
     }
     if (k->view != VIEW_CASES)
         return;
@@ -409,9 +396,7 @@ void input_key(console *k, wint_t ch, bool is_key)
         return;
     }
     switch (ch) {
-    case L'f':
-        net_file(k, e->ticket);
-        break;
+    case L'f': net_file(k, e->ticket); break;
     case L'r':
         snprintf(label, sizeof label, _("Reject %s, because:"), e->ticket);
         prompt_open(k, P_REJECT, label, e->ticket, 0, NULL);
@@ -420,15 +405,9 @@ void input_key(console *k, wint_t ch, bool is_key)
         snprintf(label, sizeof label, _("Assign %s to (a grid or community worker):"), e->ticket);
         prompt_open(k, P_ASSIGN, label, e->ticket, 0, NULL);
         break;
-    case L'w':
-        open_whistle(k, e);
-        break;
-    case L'c':
-        net_close_case(k, e->ticket);
-        break;
-    case L'v':
-        net_verify(k, e->ticket);
-        break;
+    case L'w': open_whistle(k, e); break;
+    case L'c': net_close_case(k, e->ticket); break;
+    case L'v': net_verify(k, e->ticket); break;
     case L'p':
         if (e->parked)
             net_park(k, e->ticket, false, NULL);
@@ -437,7 +416,6 @@ void input_key(console *k, wint_t ch, bool is_key)
             prompt_open(k, P_PARK, label, e->ticket, 0, NULL);
         }
         break;
-    default:
-        break;
+    default: break;
     }
 }

@@ -95,7 +95,7 @@ void console_quit(console *k)
         return;
     net_stop(k); /* acknowledges, closes the connection */
     shell_close(&k->sh);
-    uv_handle_t *hs[] = {(uv_handle_t *)&k->tick, (uv_handle_t *)&k->ping, (uv_handle_t *)&k->stats};
+    uv_handle_t *hs[] = { (uv_handle_t *)&k->tick, (uv_handle_t *)&k->ping, (uv_handle_t *)&k->stats };
     for (size_t i = 0; i < sizeof hs / sizeof *hs; i++)
         if (!uv_is_closing(hs[i]))
             uv_close(hs[i], on_closed);
@@ -105,8 +105,8 @@ int main(int argc, char **argv)
 {
     static console k; /* large; and the handles must outlive main's frame anyway */
     const char *config = NULL, *stream = NULL, *log = NULL;
-    static const char *const names[] = {"config", "stream", "log"};
-    const char **const values[] = {&config, &stream, &log};
+    static const char *const names[] = { "config", "stream", "log" };
+    const char **const values[] = { &config, &stream, &log };
     /* First: --help and the errors below speak the locale's language too. */
     bool utf8 = uitext_locale_init("whistle-console") == 0;
     shell_program prog = {
@@ -134,8 +134,8 @@ int main(int argc, char **argv)
     uv_loop_t loop;
     uv_loop_init(&loop);
     k.loop = &loop;
-    shell_opts so = {.raw = false, .draw_ms = DRAW_MS};
-    shell_cbs sc = {on_key, on_draw, on_stop};
+    shell_opts so = { .raw = false, .draw_ms = DRAW_MS };
+    shell_cbs sc = { on_key, on_draw, on_stop };
     if (shell_start(&k.sh, &loop, &so, &sc, &k) < 0) {
         shell_end();
         fprintf(stderr, "%s\n", prog.no_terminal);

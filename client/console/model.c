@@ -211,10 +211,7 @@ int model_priority_level(const Whistle__V1__Event *e)
     }
 }
 
-bool model_case_open(const Whistle__V1__Event *e)
-{
-    return e->state != ES(CLOSED) && e->state != ES(REJECTED);
-}
+bool model_case_open(const Whistle__V1__Event *e) { return e->state != ES(CLOSED) && e->state != ES(REJECTED); }
 
 int64_t model_order_due(const Whistle__V1__Order *o, const char **what)
 {

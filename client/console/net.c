@@ -163,8 +163,8 @@ static void load_all(console *k)
     for (size_t i = 0; i < k->n_orders; i++)
         whistle__v1__order__free_unpacked(k->orders[i], NULL);
     k->n_cases = k->n_orders = k->n_rows = 0;
-    size_t *counts[] = {&k->n_cats, &k->n_depts, &k->n_nodes};
-    named **lists[] = {&k->cats, &k->depts, &k->nodes};
+    size_t *counts[] = { &k->n_cats, &k->n_depts, &k->n_nodes };
+    named **lists[] = { &k->cats, &k->depts, &k->nodes };
     for (int i = 0; i < 3; i++) {
         for (size_t j = 0; j < *counts[i]; j++) {
             free((*lists[i])[j].code);
@@ -175,8 +175,9 @@ static void load_all(console *k)
         *lists[i] = NULL;
         *counts[i] = 0;
     }
-    static const int open_states[] = {ES(REPORTED), ES(FILED), ES(HANDLING), ES(WHISTLED), ES(RESOLVED),
-                                      ES(VERIFIED)};
+    static const int open_states[] = {
+        ES(REPORTED), ES(FILED), ES(HANDLING), ES(WHISTLED), ES(RESOLVED), ES(VERIFIED)
+    };
     k->loads = 3 + 6 + 2;
     load_send(k, LOAD_CATS, 0, 0, NULL, 0);
     load_send(k, LOAD_DEPTS, 0, 0, NULL, 0);
@@ -206,11 +207,9 @@ static const char *miss_words(const char *kind)
     static const struct {
         const char *kind, *words;
     } w[] = {
-        {"check_in", N_("check-in deadline")},
-        {"resolve", N_("resolve deadline")},
-        {"stage", N_("stage deadline")},
-        {"check_in_follow_up", N_("check-in follow-up")},
-        {"follow_up", N_("follow-up to finish")},
+        { "check_in", N_("check-in deadline") },    { "resolve", N_("resolve deadline") },
+        { "stage", N_("stage deadline") },          { "check_in_follow_up", N_("check-in follow-up") },
+        { "follow_up", N_("follow-up to finish") },
     };
     for (size_t i = 0; kind && i < sizeof w / sizeof *w; i++)
         if (strcmp(kind, w[i].kind) == 0)
@@ -330,15 +329,14 @@ static void on_down(whistle_session *s, int status, const char *why, void *ud)
     if (status < 0 && *why) {
         snprintf(k->net_err, sizeof k->net_err, "%s", why);
         shell_log(true, "connection: %s", why);
-    }
-    else if (!*k->net_err)
+    } else if (!*k->net_err)
         snprintf(k->net_err, sizeof k->net_err, "%s", _("the connection closed"));
     console_redraw(k);
 }
 
 void net_start(console *k)
 {
-    whistle_session_cbs cbs = {on_ready, on_live, on_push, on_down};
+    whistle_session_cbs cbs = { on_ready, on_live, on_push, on_down };
     k->settings.opts.client_name = "whistle-console/" WHISTLE_VERSION;
     int r = whistle_session_open(k->loop, &k->settings.opts, &cbs, k, &k->session);
     if (r < 0) {

@@ -95,10 +95,10 @@ static const char *name_of(const named *v, size_t n, const char *code)
 
 /* The words of the states and deadlines, for the catalog (the library's
  * names are the protocol's English words). */
-static const char *const state_words[] = {N_("reported"), N_("filed"),    N_("rejected"), N_("handling"),
-                                          N_("whistled"), N_("resolved"), N_("verified"), N_("closed"),
-                                          N_("pending"),  N_("checked_in"), N_("done"),   N_("returned"),
-                                          N_("check-in"), N_("resolve"),  N_("stage")};
+static const char *const state_words[] = { N_("reported"), N_("filed"),      N_("rejected"), N_("handling"),
+                                           N_("whistled"), N_("resolved"),   N_("verified"), N_("closed"),
+                                           N_("pending"),  N_("checked_in"), N_("done"),     N_("returned"),
+                                           N_("check-in"), N_("resolve"),    N_("stage") };
 
 static const char *word(const char *w)
 {
@@ -376,14 +376,16 @@ static void draw_board(console *k, int y0, int x, int w, int h)
         char t[16];
         snprintf(buf, sizeof buf, "%s %s", clock_text(al->at_ms, t, sizeof t, false), al->text);
         put(y + 1 + i, x, buf, w, w,
-            al->level >= 2 ? COLOR_PAIR(C_LATE) | A_BOLD : al->level == 1 ? COLOR_PAIR(C_NEAR) : A_NORMAL);
+            al->level >= 2   ? COLOR_PAIR(C_LATE) | A_BOLD
+            : al->level == 1 ? COLOR_PAIR(C_NEAR)
+                             : A_NORMAL);
     }
 }
 
 /* A bar of width w for a fraction, in eighths of a cell. */
 static void bar(int y, int x, int w, double frac, attr_t a)
 {
-    static const wchar_t *const eighths[] = {L"", L"▏", L"▎", L"▍", L"▌", L"▋", L"▊", L"▉"};
+    static const wchar_t *const eighths[] = { L"", L"▏", L"▎", L"▍", L"▌", L"▋", L"▊", L"▉" };
     if (frac < 0)
         frac = 0;
     if (frac > 1)
@@ -420,9 +422,10 @@ static void draw_stats(console *k, int y0, int x, int w, int h)
     const Whistle__V1__StatsResult *dp = k->stats_depts ? k->stats_depts->stats : NULL;
     int y = y0;
     if (!pl && !dp) {
-        put(y, x, k->role == WHISTLE__V1__ROLE__ROLE_OPERATOR || k->role == WHISTLE__V1__ROLE__ROLE_ADMIN
-                      ? _("statistics: waiting for the server")
-                      : _("statistics are for operators"),
+        put(y, x,
+            k->role == WHISTLE__V1__ROLE__ROLE_OPERATOR || k->role == WHISTLE__V1__ROLE__ROLE_ADMIN
+                ? _("statistics: waiting for the server")
+                : _("statistics are for operators"),
             w, w, A_DIM);
         return;
     }
@@ -431,17 +434,20 @@ static void draw_stats(console *k, int y0, int x, int w, int h)
         snprintf(buf, sizeof buf, _("THIS MONTH  %s %s: %lld cases, %lld closed, %lld overdue orders"),
                  /* the directory's name in the locale's language (the row's
                   * own name is the Chinese one) */
-                 named_or(k->nodes, k->n_nodes, r->code, r->name),
-                 r->bucket, (long long)r->reported, (long long)r->closed, (long long)r->overdue);
+                 named_or(k->nodes, k->n_nodes, r->code, r->name), r->bucket, (long long)r->reported,
+                 (long long)r->closed, (long long)r->overdue);
         put(y++, x, buf, w, w, COLOR_PAIR(C_TITLE) | A_BOLD);
         struct {
             const char *label;
             double v;
         } rates[] = {
-            {_("response"), r->response_rate},     {_("resolution"), r->resolution_rate},
-            {_("satisfaction"), r->satisfaction_rate}, {_("close"), r->close_rate},
-            {_("on-time close"), r->on_time_close_rate}, {_("rework"), r->rework_rate},
-            {_("whistle"), r->whistle_rate},
+            { _("response"), r->response_rate },
+            { _("resolution"), r->resolution_rate },
+            { _("satisfaction"), r->satisfaction_rate },
+            { _("close"), r->close_rate },
+            { _("on-time close"), r->on_time_close_rate },
+            { _("rework"), r->rework_rate },
+            { _("whistle"), r->whistle_rate },
         };
         for (size_t i = 0; i < sizeof rates / sizeof *rates && y < y0 + h; i++)
             rate_line(y++, x, w, rates[i].label, rates[i].v);
@@ -639,7 +645,9 @@ void ui_draw(console *k)
         const alert *a = &k->alerts[(k->n_alerts - 1) % MAX_ALERTS];
         snprintf(buf, sizeof buf, "⚠ %s %s", clock_text(a->at_ms, t, sizeof t, false), a->text);
         put(h - 3, 0, buf, w, w,
-            a->level >= 2 ? COLOR_PAIR(C_SOS) | A_BOLD : a->level == 1 ? COLOR_PAIR(C_NEAR) | A_BOLD : A_NORMAL);
+            a->level >= 2   ? COLOR_PAIR(C_SOS) | A_BOLD
+            : a->level == 1 ? COLOR_PAIR(C_NEAR) | A_BOLD
+                            : A_NORMAL);
     }
     /* status or prompt */
     if (k->pr.active) {

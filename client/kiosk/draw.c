@@ -145,7 +145,7 @@ static void emit_row(void *ud, const char *line, int n)
  * text wrapped beside it. */
 static void page_para(tpage *p, attr_t attr, int indent, const char *prefix, int hang, const char *text)
 {
-    wrapctx c = {p, attr, indent, prefix, prefix ? hang : 0};
+    wrapctx c = { p, attr, indent, prefix, prefix ? hang : 0 };
     words_wrap(text, p->width - indent - c.hang, emit_row, &c);
 }
 
@@ -329,8 +329,8 @@ static void draw_message(kiosk *k, const char *hint)
 
 static const char *score_word(unsigned s)
 {
-    static const char *const w[] = {N_("Very dissatisfied"), N_("Dissatisfied"), N_("Fair"), N_("Satisfied"),
-                                    N_("Very satisfied")};
+    static const char *const w[] = { N_("Very dissatisfied"), N_("Dissatisfied"), N_("Fair"), N_("Satisfied"),
+                                     N_("Very satisfied") };
     return s >= 1 && s <= 5 ? _(w[s - 1]) : "";
 }
 
@@ -340,11 +340,11 @@ static void item_text(kiosk *k, enum kscreen s, const char *code, char *label, s
     label[0] = note[0] = 0;
     switch (s) {
     case S_HOME: {
-        static const char *const l[] = {N_("Report a problem"), N_("Look up my ticket"), N_("Rate a closed ticket"),
-                                        N_("Service guide")};
-        static const char *const n[] = {N_("something in the community that needs fixing"),
-                                        N_("how far your report has got"), N_("tell us how it was handled"),
-                                        N_("what you can get done here, where, when, what to bring")};
+        static const char *const l[] = { N_("Report a problem"), N_("Look up my ticket"), N_("Rate a closed ticket"),
+                                         N_("Service guide") };
+        static const char *const n[] = { N_("something in the community that needs fixing"),
+                                         N_("how far your report has got"), N_("tell us how it was handled"),
+                                         N_("what you can get done here, where, when, what to bring") };
         int i = code[0] - '1';
         snprintf(label, ll, "%s", _(l[i]));
         snprintf(note, nl, "%s", _(n[i]));
@@ -359,9 +359,7 @@ static void item_text(kiosk *k, enum kscreen s, const char *code, char *label, s
                 join_add(note, nl, uitext_pick(c->name_zh, c->name_en));
         }
         break;
-    case S_MINOR:
-        snprintf(label, ll, "%s", cat_name(k, code));
-        break;
+    case S_MINOR: snprintf(label, ll, "%s", cat_name(k, code)); break;
     case S_PLACE: {
         const char *parent = flow_place_parent(k);
         if (*code) {
@@ -390,9 +388,7 @@ static void item_text(kiosk *k, enum kscreen s, const char *code, char *label, s
         }
         break;
     }
-    case S_SCORE:
-        snprintf(label, ll, "%s", score_word((unsigned)(code[0] - '0')));
-        break;
+    case S_SCORE: snprintf(label, ll, "%s", score_word((unsigned)(code[0] - '0'))); break;
     case S_GUIDE_CLASSES: {
         const Whistle__V1__ServiceClass *c = net_service_class(k, code);
         snprintf(label, ll, "%s", c ? uitext_pick(c->name_zh, c->name_en) : code);
@@ -411,8 +407,7 @@ static void item_text(kiosk *k, enum kscreen s, const char *code, char *label, s
             snprintf(note, nl, "%s", uitext_pick(it->where_zh, it->where_en));
         break;
     }
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -467,14 +462,14 @@ static void list_keys(kiosk *k, enum kscreen s)
     snprintf(range, sizeof range, shown > 1 ? "1-%zu" : "1", shown);
     keyhelp keys[8];
     size_t nk = 0;
-    keys[nk++] = (keyhelp){range, _("choose")};
-    keys[nk++] = (keyhelp){"↑↓", _("move")};
+    keys[nk++] = (keyhelp){ range, _("choose") };
+    keys[nk++] = (keyhelp){ "↑↓", _("move") };
     if (n > per)
-        keys[nk++] = (keyhelp){"←→", _("page")};
-    keys[nk++] = (keyhelp){"Enter", _("OK")};
+        keys[nk++] = (keyhelp){ "←→", _("page") };
+    keys[nk++] = (keyhelp){ "Enter", _("OK") };
     if (s != S_HOME) {
-        keys[nk++] = (keyhelp){"Esc", _("back")};
-        keys[nk++] = (keyhelp){"0", _("home")};
+        keys[nk++] = (keyhelp){ "Esc", _("back") };
+        keys[nk++] = (keyhelp){ "0", _("home") };
     }
     draw_keys(keys, nk);
 }
@@ -588,7 +583,7 @@ static void draw_place(kiosk *k)
 
 static void field_keys(void)
 {
-    keyhelp keys[] = {{"Enter", _("OK")}, {"Esc", _("back")}, {"Backspace", _("delete")}, {"←→", _("move")}};
+    keyhelp keys[] = { { "Enter", _("OK") }, { "Esc", _("back") }, { "Backspace", _("delete") }, { "←→", _("move") } };
     draw_keys(keys, 4);
 }
 
@@ -598,7 +593,7 @@ static void draw_field_screen(kiosk *k, const char *heading, const char *explain
 {
     if (heading)
         draw_heading(heading, NULL);
-    tpage p = {.width = COLS - 8};
+    tpage p = { .width = COLS - 8 };
     page_text(&p, A_NORMAL, explain);
     int y = TOP;
     for (size_t i = 0; i < p.n && y < LINES - 4 - h - 2; i++, y++)
@@ -624,7 +619,7 @@ static void draw_field_screen(kiosk *k, const char *heading, const char *explain
 static void confirm_page(kiosk *k, tpage *p)
 {
     char b[1200], path[400], desc[DESC_MAX * 4 + 8], phone[32], masked[40];
-    const char *labels[] = {_("Problem:"), _("Where:"), _("Description:"), _("Phone:")};
+    const char *labels[] = { _("Problem:"), _("Where:"), _("Description:"), _("Phone:") };
     int hang = 0;
     for (size_t i = 0; i < 4; i++) {
         int w = uitext_width(labels[i]) + 2;
@@ -655,17 +650,17 @@ static void confirm_page(kiosk *k, tpage *p)
 /* ------------------------------------------------------------ the ticket, large */
 
 static const char *const glyphs[11][5] = {
-    {"████", "█  █", "█  █", "█  █", "████"}, /* 0 */
-    {" ██ ", "  █ ", "  █ ", "  █ ", " ███"}, /* 1 */
-    {"████", "   █", "████", "█   ", "████"}, /* 2 */
-    {"████", "   █", "████", "   █", "████"}, /* 3 */
-    {"█  █", "█  █", "████", "   █", "   █"}, /* 4 */
-    {"████", "█   ", "████", "   █", "████"}, /* 5 */
-    {"████", "█   ", "████", "█  █", "████"}, /* 6 */
-    {"████", "   █", "   █", "   █", "   █"}, /* 7 */
-    {"████", "█  █", "████", "█  █", "████"}, /* 8 */
-    {"████", "█  █", "████", "   █", "████"}, /* 9 */
-    {"████", "█   ", "███ ", "█   ", "████"}, /* E */
+    { "████", "█  █", "█  █", "█  █", "████" }, /* 0 */
+    { " ██ ", "  █ ", "  █ ", "  █ ", " ███" }, /* 1 */
+    { "████", "   █", "████", "█   ", "████" }, /* 2 */
+    { "████", "   █", "████", "   █", "████" }, /* 3 */
+    { "█  █", "█  █", "████", "   █", "   █" }, /* 4 */
+    { "████", "█   ", "████", "   █", "████" }, /* 5 */
+    { "████", "█   ", "████", "█  █", "████" }, /* 6 */
+    { "████", "   █", "   █", "   █", "   █" }, /* 7 */
+    { "████", "█  █", "████", "█  █", "████" }, /* 8 */
+    { "████", "█  █", "████", "   █", "████" }, /* 9 */
+    { "████", "█   ", "███ ", "█   ", "████" }, /* E */
 };
 
 /* The ticket in block digits, 5 rows from y, centred; a gap after the
@@ -708,8 +703,9 @@ static void next_steps(kiosk *k, tpage *p)
         for (size_t i = 0; i < c->n_departments; i++)
             join_add(depts, sizeof depts, net_dept_name(k, c->departments[i]));
         if (*depts && *ci && *rs)
-            snprintf(b, sizeof b, _("If departments are called in, %s must check in within %s and resolve it within %s."),
-                     depts, ci, rs);
+            snprintf(b, sizeof b,
+                     _("If departments are called in, %s must check in within %s and resolve it within %s."), depts, ci,
+                     rs);
         else if (*depts && *rs)
             snprintf(b, sizeof b, _("If departments are called in, %s must resolve it within %s."), depts, rs);
         else if (*depts)
@@ -737,11 +733,11 @@ static void draw_done(kiosk *k)
     snprintf(b, sizeof b, _("Ticket %s · please write this number down"), k->d.filed);
     put_center(y, b, A_BOLD | COLOR_PAIR(C_WARN));
     y += 2;
-    tpage p = {.width = COLS - 8};
+    tpage p = { .width = COLS - 8 };
     next_steps(k, &p);
     page_draw(k, &p, 4, y, LINES - 4 - y + 1);
     page_free(&p);
-    keyhelp keys[] = {{"Enter", _("home")}, {"↑↓", _("scroll")}};
+    keyhelp keys[] = { { "Enter", _("home") }, { "↑↓", _("scroll") } };
     draw_keys(keys, 2);
     draw_message(k, _("This screen goes back to the start by itself after a while."));
 }
@@ -754,7 +750,7 @@ static void result_page(kiosk *k, tpage *p)
     if (!e)
         return;
     char b[1200], when[40];
-    const char *labels[] = {_("Problem:"), _("Where:"), _("You wrote:"), _("Reported:"), _("Now:")};
+    const char *labels[] = { _("Problem:"), _("Where:"), _("You wrote:"), _("Reported:"), _("Now:") };
     int hang = 0;
     for (size_t i = 0; i < 5; i++) {
         int w = uitext_width(labels[i]) + 2;
@@ -802,11 +798,11 @@ static void draw_result(kiosk *k)
     char b[200];
     snprintf(b, sizeof b, _("Ticket %s"), k->d.ticket_norm);
     draw_heading(b, NULL);
-    tpage p = {.width = COLS - 8};
+    tpage p = { .width = COLS - 8 };
     result_page(k, &p);
     page_draw(k, &p, 4, TOP, content_rows());
     page_free(&p);
-    keyhelp keys[] = {{"Enter", _("home")}, {"↑↓", _("scroll")}};
+    keyhelp keys[] = { { "Enter", _("home") }, { "↑↓", _("scroll") } };
     draw_keys(keys, 2);
     draw_message(k, _("This screen goes back to the start by itself after a while."));
 }
@@ -817,11 +813,11 @@ static void draw_guide_item(kiosk *k)
 {
     const Whistle__V1__ServiceItem *it = net_service_item(k, k->guide_item);
     draw_heading(it ? uitext_pick(it->name_zh, it->name_en) : k->guide_item, NULL);
-    tpage p = {.width = COLS - 8};
+    tpage p = { .width = COLS - 8 };
     if (it) {
-        const char *label[] = {_("Where to go"), _("Opening hours"), _("What to bring"), _("How it goes")};
-        const char *text[] = {uitext_pick(it->where_zh, it->where_en), uitext_pick(it->hours_zh, it->hours_en),
-                              uitext_pick(it->bring_zh, it->bring_en), uitext_pick(it->how_zh, it->how_en)};
+        const char *label[] = { _("Where to go"), _("Opening hours"), _("What to bring"), _("How it goes") };
+        const char *text[] = { uitext_pick(it->where_zh, it->where_en), uitext_pick(it->hours_zh, it->hours_en),
+                               uitext_pick(it->bring_zh, it->bring_en), uitext_pick(it->how_zh, it->how_en) };
         for (size_t i = 0; i < 4; i++) {
             if (!*text[i])
                 continue;
@@ -836,7 +832,7 @@ static void draw_guide_item(kiosk *k)
     }
     page_draw(k, &p, 4, TOP, content_rows());
     page_free(&p);
-    keyhelp keys[] = {{"↑↓", _("scroll")}, {"Esc", _("back")}, {"0", _("home")}};
+    keyhelp keys[] = { { "↑↓", _("scroll") }, { "Esc", _("back") }, { "0", _("home") } };
     draw_keys(keys, 3);
     draw_message(k, NULL);
 }
@@ -853,7 +849,7 @@ static void draw_message_screen(kiosk *k, const char *heading, attr_t hattr, con
     } else {
         draw_heading(heading, NULL);
     }
-    tpage p = {.width = COLS - 8};
+    tpage p = { .width = COLS - 8 };
     for (size_t i = 0; i < n; i++) {
         if (!paras[i] || !*paras[i])
             continue;
@@ -875,24 +871,25 @@ static void draw_emergency(kiosk *k)
         long left = (long)((k->emerg_deadline - shell_clock_ms() + 999) / 1000);
         if (left < 0)
             left = 0;
-        snprintf(b, sizeof b, ngettext("Any other key cancels. It cancels by itself in %ld second.",
-                                       "Any other key cancels. It cancels by itself in %ld seconds.", left),
+        snprintf(b, sizeof b,
+                 ngettext("Any other key cancels. It cancels by itself in %ld second.",
+                          "Any other key cancels. It cancels by itself in %ld seconds.", left),
                  left);
-        const char *paras[] = {_("Call the street's duty room now?"), _("Press Enter to call."), b};
-        keyhelp keys[] = {{"Enter", _("call")}, {_("any other key"), _("cancel")}};
+        const char *paras[] = { _("Call the street's duty room now?"), _("Press Enter to call."), b };
+        keyhelp keys[] = { { "Enter", _("call") }, { _("any other key"), _("cancel") } };
         draw_message_screen(k, heading, sos, paras, 3, keys, 2);
     } else if (k->screen == S_EMERG_CALLING) {
-        const char *paras[] = {_("Calling the street's duty room…"),
-                               k->emerg_waiting ? _("The connection is being restored; the call goes out as soon as "
-                                                    "it is back.")
-                                                : "",
-                               _("If it is urgent, call 110, 119 or 120, or ask the staff.")};
+        const char *paras[] = { _("Calling the street's duty room…"),
+                                k->emerg_waiting ? _("The connection is being restored; the call goes out as soon as "
+                                                     "it is back.")
+                                                 : "",
+                                _("If it is urgent, call 110, 119 or 120, or ask the staff.") };
         draw_message_screen(k, heading, sos, paras, 3, NULL, 0);
     } else {
         snprintf(t, sizeof t, _("Call number %s"), k->emerg_ticket);
-        const char *paras[] = {_("The street's duty room has been called."),
-                               _("Please stay by the terminal. Someone will come or call."), t};
-        keyhelp keys[] = {{_("any key"), _("home")}};
+        const char *paras[] = { _("The street's duty room has been called."),
+                                _("Please stay by the terminal. Someone will come or call."), t };
+        keyhelp keys[] = { { _("any key"), _("home") } };
         draw_message_screen(k, heading, sos, paras, 3, keys, 1);
     }
 }
@@ -913,9 +910,7 @@ void draw_screen(kiosk *k)
     char b[800], mark[64];
     bool lookup = k->purpose == P_LOOKUP;
     switch (k->screen) {
-    case S_HOME:
-        draw_home(k);
-        break;
+    case S_HOME: draw_home(k); break;
     case S_MAJOR:
         list_page_mark(k, S_MAJOR, mark, sizeof mark);
         report_heading(k, 1, _("what kind of problem?"), mark);
@@ -931,9 +926,7 @@ void draw_screen(kiosk *k)
         list_keys(k, S_MINOR);
         draw_message(k, NULL);
         break;
-    case S_PLACE:
-        draw_place(k);
-        break;
+    case S_PLACE: draw_place(k); break;
     case S_DESC: {
         char path[400], explain[1600];
         place_path(k, path, sizeof path);
@@ -955,11 +948,11 @@ void draw_screen(kiosk *k)
         break;
     case S_CONFIRM: {
         report_heading(k, 5, _("please check, then send"), NULL);
-        tpage p = {.width = COLS - 8};
+        tpage p = { .width = COLS - 8 };
         confirm_page(k, &p);
         page_draw(k, &p, 4, TOP, content_rows());
         page_free(&p);
-        keyhelp keys[] = {{"Enter", _("send")}, {"Esc", _("back to change")}, {"0", _("cancel")}};
+        keyhelp keys[] = { { "Enter", _("send") }, { "Esc", _("back to change") }, { "0", _("cancel") } };
         draw_keys(keys, 3);
         draw_message(k, _("Press Enter to send your report."));
         break;
@@ -970,26 +963,25 @@ void draw_screen(kiosk *k)
         const char *h = k->screen == S_SENDING  ? _("Sending your report…")
                         : k->screen == S_ASKING ? _("Looking up your ticket…")
                                                 : _("Sending your rating…");
-        const char *paras[] = {k->waiting_call ? _("The service is temporarily unavailable. It goes as soon as the "
-                                                   "service is back; please wait, or ask the staff.")
-                                               : _("One moment, please.")};
-        keyhelp keys[] = {{"Esc", _("back")}, {"0", _("home")}};
+        const char *paras[] = { k->waiting_call ? _("The service is temporarily unavailable. It goes as soon as the "
+                                                    "service is back; please wait, or ask the staff.")
+                                                : _("One moment, please.") };
+        keyhelp keys[] = { { "Esc", _("back") }, { "0", _("home") } };
         draw_message_screen(k, h, 0, paras, 1, keys, k->waiting_call ? 2 : 0);
         break;
     }
     case S_SEND_FAILED: {
-        const char *paras[] = {_("The service did not answer in time."),
-                               _("Press Enter to try again: your report is never filed twice.")};
-        keyhelp keys[] = {{"Enter", _("try again")}, {"0", _("home")}};
+        const char *paras[] = { _("The service did not answer in time."),
+                                _("Press Enter to try again: your report is never filed twice.") };
+        keyhelp keys[] = { { "Enter", _("try again") }, { "0", _("home") } };
         draw_message_screen(k, _("Your report has not been confirmed yet"), 0, paras, 2, keys, 2);
         break;
     }
-    case S_DONE:
-        draw_done(k);
-        break;
+    case S_DONE: draw_done(k); break;
     case S_TICKET:
-        draw_field_screen(k, lookup ? _("Look up my ticket · step 1 of 2: the ticket number")
-                                    : _("Rate a closed ticket · step 1 of 4: the ticket number"),
+        draw_field_screen(k,
+                          lookup ? _("Look up my ticket · step 1 of 2: the ticket number")
+                                 : _("Rate a closed ticket · step 1 of 4: the ticket number"),
                           _("Type the ticket number you were given, e.g. E2026112300042. You may type just the 13 "
                             "digits after the E."),
                           &k->d.ticket, 16, 1,
@@ -997,24 +989,24 @@ void draw_screen(kiosk *k)
                                               : NULL);
         break;
     case S_LAST4:
-        snprintf(b, sizeof b, "%s", lookup ? _("Look up my ticket · step 2 of 2: your phone")
-                                           : _("Rate a closed ticket · step 2 of 4: your phone"));
-        draw_field_screen(k, b, _("Type the last 4 digits of the phone number you gave with the report."),
-                          &k->d.last4, 6, 1, NULL);
+        snprintf(b, sizeof b, "%s",
+                 lookup ? _("Look up my ticket · step 2 of 2: your phone")
+                        : _("Rate a closed ticket · step 2 of 4: your phone"));
+        draw_field_screen(k, b, _("Type the last 4 digits of the phone number you gave with the report."), &k->d.last4,
+                          6, 1, NULL);
         break;
-    case S_RESULT:
-        draw_result(k);
-        break;
+    case S_RESULT: draw_result(k); break;
     case S_NOT_FOUND: {
-        const char *paras[] = {_("No ticket with that number and phone."),
-                               _("Please check the ticket number and the last 4 digits of the phone, and try again.")};
-        keyhelp keys[] = {{"Enter", _("try again")}, {"0", _("home")}};
+        const char *paras[] = {
+            _("No ticket with that number and phone."),
+            _("Please check the ticket number and the last 4 digits of the phone, and try again.")
+        };
+        keyhelp keys[] = { { "Enter", _("try again") }, { "0", _("home") } };
         draw_message_screen(k, _("Not found"), 0, paras, 2, keys, 2);
         break;
     }
     case S_SCORE:
-        snprintf(b, sizeof b, _("Rate a closed ticket · step 3 of 4: how satisfied are you? (%s)"),
-                 k->d.ticket_norm);
+        snprintf(b, sizeof b, _("Rate a closed ticket · step 3 of 4: how satisfied are you? (%s)"), k->d.ticket_norm);
         draw_heading(b, NULL);
         draw_list(k, S_SCORE);
         list_keys(k, S_SCORE);
@@ -1027,9 +1019,9 @@ void draw_screen(kiosk *k)
                           NULL);
         break;
     case S_RATED: {
-        const char *paras[] = {_("Thank you. Your rating has been recorded."),
-                               _("The street reads every rating; a dissatisfied one can reopen the case.")};
-        keyhelp keys[] = {{_("any key"), _("home")}};
+        const char *paras[] = { _("Thank you. Your rating has been recorded."),
+                                _("The street reads every rating; a dissatisfied one can reopen the case.") };
+        keyhelp keys[] = { { _("any key"), _("home") } };
         draw_message_screen(k, _("Rate a closed ticket"), 0, paras, 2, keys, 1);
         break;
     }
@@ -1050,17 +1042,13 @@ void draw_screen(kiosk *k)
         draw_message(k, NULL);
         break;
     }
-    case S_GUIDE_ITEM:
-        draw_guide_item(k);
-        break;
+    case S_GUIDE_ITEM: draw_guide_item(k); break;
     case S_EMERG_CONFIRM:
     case S_EMERG_CALLING:
-    case S_EMERG_SENT:
-        draw_emergency(k);
-        break;
+    case S_EMERG_SENT: draw_emergency(k); break;
     case S_NOTICE: {
-        const char *paras[] = {k->notice_text};
-        keyhelp keys[] = {{_("any key"), k->notice_back == S_HOME ? _("home") : _("back")}};
+        const char *paras[] = { k->notice_text };
+        keyhelp keys[] = { { _("any key"), k->notice_back == S_HOME ? _("home") : _("back") } };
         draw_message_screen(k, _("Please note"), 0, paras, 1, keys, 1);
         break;
     }

@@ -75,20 +75,15 @@ static bool field_key(field *f, wint_t ch, bool is_key, int kind)
             if (f->cur < f->len)
                 f->cur++;
             return true;
-        case KEY_HOME:
-            f->cur = 0;
-            return true;
-        case KEY_END:
-            f->cur = f->len;
-            return true;
+        case KEY_HOME: f->cur = 0; return true;
+        case KEY_END: f->cur = f->len; return true;
         case KEY_DC:
             if (f->cur < f->len) {
                 wmemmove(f->buf + f->cur, f->buf + f->cur + 1, f->len - f->cur);
                 f->buf[--f->len] = 0;
             }
             return true;
-        default:
-            break;
+        default: break;
         }
     }
     if (is_backspace(ch, is_key)) {
@@ -150,7 +145,7 @@ static void wipe_looked(kiosk *k)
         return;
     Whistle__V1__Event *e = r->event;
     if (e) {
-        char *texts[] = {e->ticket, e->description, e->rating_comment, e->resolution, e->reject_reason, e->contact};
+        char *texts[] = { e->ticket, e->description, e->rating_comment, e->resolution, e->reject_reason, e->contact };
         for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
             if (texts[i])
                 explicit_bzero(texts[i], strlen(texts[i]));
@@ -213,17 +208,17 @@ const char *flow_place_node(const kiosk *k) { return flow_place_parent(k); }
 
 /* ------------------------------------------------------------ lists */
 
-static const char *const home_codes[] = {"1", "2", "3", "4"};
-static const char *const score_codes[] = {"1", "2", "3", "4", "5"};
+static const char *const home_codes[] = { "1", "2", "3", "4" };
+static const char *const score_codes[] = { "1", "2", "3", "4", "5" };
 
 size_t flow_items(kiosk *k, enum kscreen s, const char **codes, size_t max)
 {
     size_t n = 0;
-#define ADD(c)                                                                                                     \
-    do {                                                                                                           \
-        if (n < max)                                                                                               \
-            codes[n] = (c);                                                                                        \
-        n++;                                                                                                       \
+#define ADD(c)                                                                                                         \
+    do {                                                                                                               \
+        if (n < max)                                                                                                   \
+            codes[n] = (c);                                                                                            \
+        n++;                                                                                                           \
     } while (0)
     switch (s) {
     case S_HOME:
@@ -294,8 +289,7 @@ size_t flow_items(kiosk *k, enum kscreen s, const char **codes, size_t max)
                 ADD(it->code);
         }
         break;
-    default:
-        break;
+    default: break;
     }
 #undef ADD
     return n < max ? n : max;
@@ -405,8 +399,7 @@ static void choose(kiosk *k, size_t idx)
         snprintf(k->guide_item, sizeof k->guide_item, "%s", code);
         go(k, S_GUIDE_ITEM);
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -449,7 +442,7 @@ static void back(kiosk *k)
 static void field_done(kiosk *k)
 {
     char text[FIELD_CAP * 4];
-    field_text(screen_field(k, &(int){0}), text, sizeof text);
+    field_text(screen_field(k, &(int){ 0 }), text, sizeof text);
     switch (k->screen) {
     case S_DESC:
         if (!*text)
@@ -482,11 +475,8 @@ static void field_done(kiosk *k)
         wipe_looked(k);
         ask(k, S_ASKING, CALL_LOOKUP);
         break;
-    case S_COMMENT:
-        ask(k, S_RATING, CALL_RATE);
-        break;
-    default:
-        break;
+    case S_COMMENT: ask(k, S_RATING, CALL_RATE); break;
+    default: break;
     }
     explicit_bzero(text, sizeof text);
 }
@@ -560,7 +550,8 @@ static void rate_refused(kiosk *k, const Whistle__V1__Event *e, const char *why)
     if ((e && e->rating) || (why && strstr(why, "already rated")))
         snprintf(text, sizeof text, "%s", _("This ticket has already been rated; a ticket is rated once."));
     else
-        snprintf(text, sizeof text, _("This ticket is not closed yet (now: %s). A ticket can be rated once it is closed."),
+        snprintf(text, sizeof text,
+                 _("This ticket is not closed yet (now: %s). A ticket can be rated once it is closed."),
                  e ? words_state(e->state) : _("being processed"));
     notice(k, text, S_HOME);
 }
@@ -700,22 +691,15 @@ static void list_key(kiosk *k, wint_t ch, bool is_key)
             p->sel++;
         break;
     case KEY_LEFT:
-    case KEY_PPAGE:
-        p->sel = page ? (page - 1) * per : 0;
-        break;
+    case KEY_PPAGE: p->sel = page ? (page - 1) * per : 0; break;
     case KEY_RIGHT:
     case KEY_NPAGE:
         if ((page + 1) * per < n)
             p->sel = (page + 1) * per;
         break;
-    case KEY_HOME:
-        p->sel = 0;
-        break;
-    case KEY_END:
-        p->sel = n - 1;
-        break;
-    default:
-        break;
+    case KEY_HOME: p->sel = 0; break;
+    case KEY_END: p->sel = n - 1; break;
+    default: break;
     }
 }
 
@@ -846,8 +830,6 @@ void flow_key(kiosk *k, wint_t ch, bool is_key)
         flow_home(k); /* and the case read or filed is wiped */
         return;
     case S_RATED:
-    default:
-        flow_home(k);
-        return;
+    default: flow_home(k); return;
     }
 }

@@ -41,13 +41,33 @@
 enum kscreen {
     S_HOME,
     /* report a problem */
-    S_MAJOR, S_MINOR, S_PLACE, S_DESC, S_PHONE, S_CONFIRM, S_SENDING, S_SEND_FAILED, S_DONE,
+    S_MAJOR,
+    S_MINOR,
+    S_PLACE,
+    S_DESC,
+    S_PHONE,
+    S_CONFIRM,
+    S_SENDING,
+    S_SEND_FAILED,
+    S_DONE,
     /* look up, rate: the ticket and the phone's last 4 digits first */
-    S_TICKET, S_LAST4, S_ASKING, S_RESULT, S_NOT_FOUND, S_SCORE, S_COMMENT, S_RATING, S_RATED,
+    S_TICKET,
+    S_LAST4,
+    S_ASKING,
+    S_RESULT,
+    S_NOT_FOUND,
+    S_SCORE,
+    S_COMMENT,
+    S_RATING,
+    S_RATED,
     /* the service guide */
-    S_GUIDE_CLASSES, S_GUIDE_ITEMS, S_GUIDE_ITEM,
+    S_GUIDE_CLASSES,
+    S_GUIDE_ITEMS,
+    S_GUIDE_ITEM,
     /* the emergency call */
-    S_EMERG_CONFIRM, S_EMERG_CALLING, S_EMERG_SENT,
+    S_EMERG_CONFIRM,
+    S_EMERG_CALLING,
+    S_EMERG_SENT,
     /* a message and a key to go on (notice_text says it) */
     S_NOTICE,
 };
@@ -68,8 +88,8 @@ typedef struct field {
 #define DESC_MAX 200    /* characters of a description (the daemon takes 4000 bytes) */
 #define COMMENT_MAX 100 /* characters of a rating's comment (the daemon takes 500 bytes) */
 #define PHONE_MAX 12
-#define MAX_DEPTH 6     /* places chosen below the kiosk's scope: grid, building, ... */
-#define MAX_ITEMS 1024  /* choices a list screen holds */
+#define MAX_DEPTH 6    /* places chosen below the kiosk's scope: grid, building, ... */
+#define MAX_ITEMS 1024 /* choices a list screen holds */
 
 /* What one resident has typed and chosen: wiped (explicit_bzero) when they
  * are done or walk away. Codes, not pointers, so that a reload of the
@@ -78,14 +98,14 @@ typedef struct draft {
     char major[8], minor[8];
     char place[MAX_DEPTH][24]; /* the path chosen below the scope */
     size_t depth;
-    bool here;                 /* the last choice was "not sure" / "not in a building": the place above */
+    bool here; /* the last choice was "not sure" / "not in a building": the place above */
     field desc, phone, ticket, last4, comment;
-    char key[40];              /* the report's or the rating's idempotency key, kept for retries */
-    char ticket_norm[24];      /* the ticket being looked up or rated */
+    char key[40];         /* the report's or the rating's idempotency key, kept for retries */
+    char ticket_norm[24]; /* the ticket being looked up or rated */
     char last4_norm[8];
     unsigned score;
     /* answers */
-    char filed[24];            /* the ticket the report got */
+    char filed[24]; /* the ticket the report got */
     char filed_cat[8];
     Whistle__V1__Response *looked; /* lookup_ticket's answer (the case, no phone) */
 } draft;
@@ -98,19 +118,19 @@ typedef struct listpos {
 typedef struct kiosk {
     uv_loop_t *loop;
     whistle_resolved settings;
-    unsigned idle_s;          /* 0: never */
-    char device[80];          /* EmergencyCall.device: --device, else the principal's name */
+    unsigned idle_s; /* 0: never */
+    char device[80]; /* EmergencyCall.device: --device, else the principal's name */
     /* connection (its state: the session's) */
     whistle_session *session; /* NULL once leaving */
     bool hello;               /* this connection said Hello (for the log's words) */
     bool ever_live;
     char who[80];
-    char scope[32];           /* the kiosk's place (a community) */
+    char scope[32]; /* the kiosk's place (a community) */
     /* the directory (whole answers; freed on reload) */
     Whistle__V1__Response *cats, *depts, *nodes, *services;
-    bool services_missing;    /* list_services refused (not there yet, or failed) */
+    bool services_missing; /* list_services refused (not there yet, or failed) */
     int loads;
-    int64_t loaded_ms;        /* local clock: when the directory was loaded */
+    int64_t loaded_ms; /* local clock: when the directory was loaded */
     /* the resident's session */
     enum kscreen screen;
     enum purpose purpose;
@@ -118,19 +138,19 @@ typedef struct kiosk {
     listpos lp[S_NOTICE + 1]; /* each list screen's cursor */
     int scroll;               /* rows scrolled on a long page */
     char guide_class[8], guide_item[8];
-    char message[300];        /* a line of advice under the screen ("please describe the problem") */
+    char message[300]; /* a line of advice under the screen ("please describe the problem") */
     char notice_text[600];
-    enum kscreen notice_back;  /* where a key goes from S_NOTICE */
+    enum kscreen notice_back; /* where a key goes from S_NOTICE */
     /* the call in flight (one at a time, besides the emergency) */
-    unsigned gen;             /* bumped by a wipe: an answer for an older session is dropped */
+    unsigned gen; /* bumped by a wipe: an answer for an older session is dropped */
     uint64_t call_id;
-    void *call_ud;            /* the call's context (net.c), freed here if the call is cancelled */
-    int call_what;            /* enum call_kind of the call in flight */
+    void *call_ud; /* the call's context (net.c), freed here if the call is cancelled */
+    int call_what; /* enum call_kind of the call in flight */
     bool call_busy;
-    int waiting_call;         /* enum call_kind waiting for the connection (0: none) */
+    int waiting_call; /* enum call_kind waiting for the connection (0: none) */
     /* the emergency call */
     enum kscreen emerg_return; /* the screen the confirmation covers */
-    int64_t emerg_deadline;   /* local ms: the confirmation cancels itself then */
+    int64_t emerg_deadline;    /* local ms: the confirmation cancels itself then */
     char emerg_key[40];
     bool emerg_busy, emerg_waiting;
     uint64_t emerg_id;

@@ -102,8 +102,8 @@ void kiosk_quit(kiosk *k)
         return;
     net_stop(k);
     shell_close(&k->sh);
-    uv_handle_t *hs[] = {(uv_handle_t *)&k->tick, (uv_handle_t *)&k->idle, (uv_handle_t *)&k->call_timer,
-                         (uv_handle_t *)&k->emerg_timer, (uv_handle_t *)&k->confirm_timer};
+    uv_handle_t *hs[] = { (uv_handle_t *)&k->tick, (uv_handle_t *)&k->idle, (uv_handle_t *)&k->call_timer,
+                          (uv_handle_t *)&k->emerg_timer, (uv_handle_t *)&k->confirm_timer };
     for (size_t i = 0; i < sizeof hs / sizeof *hs; i++)
         if (!uv_is_closing(hs[i]))
             uv_close(hs[i], on_closed);
@@ -142,8 +142,8 @@ int main(int argc, char **argv)
 {
     static kiosk k; /* large; and the handles must outlive main's frame anyway */
     const char *config = NULL;
-    static const char *const names[] = {"config", "idle", "device", "log"};
-    const char **const values[] = {&config, &idle_arg, &device_arg, &log_arg};
+    static const char *const names[] = { "config", "idle", "device", "log" };
+    const char **const values[] = { &config, &idle_arg, &device_arg, &log_arg };
     bool utf8 = uitext_locale_init("whistle-kiosk") == 0;
     /* Start-up's words go to stderr, in English, for the staff; once the
      * screen is up, the log goes elsewhere (shell_log). */
@@ -173,8 +173,8 @@ int main(int argc, char **argv)
     uv_loop_init(&loop);
     k.loop = &loop;
     /* raw: Ctrl-C and Ctrl-Z are keys here: a resident cannot stop the kiosk */
-    shell_opts so = {.raw = true, .draw_ms = DRAW_MS};
-    shell_cbs sc = {on_key, on_draw, on_stop};
+    shell_opts so = { .raw = true, .draw_ms = DRAW_MS };
+    shell_cbs sc = { on_key, on_draw, on_stop };
     if (shell_start(&k.sh, &loop, &so, &sc, &k) < 0) {
         shell_end();
         fprintf(stderr, "%s\n", prog.no_terminal);
@@ -182,7 +182,7 @@ int main(int argc, char **argv)
     }
     draw_init();
 
-    uv_timer_t *timers[] = {&k.tick, &k.idle, &k.call_timer, &k.emerg_timer, &k.confirm_timer};
+    uv_timer_t *timers[] = { &k.tick, &k.idle, &k.call_timer, &k.emerg_timer, &k.confirm_timer };
     for (size_t i = 0; i < sizeof timers / sizeof *timers; i++) {
         uv_timer_init(&loop, timers[i]);
         timers[i]->data = &k;
@@ -204,7 +204,7 @@ int main(int argc, char **argv)
         rc = 1;
     }
     flow_home(&k);
-    Whistle__V1__Response **dir[] = {&k.cats, &k.depts, &k.nodes, &k.services};
+    Whistle__V1__Response **dir[] = { &k.cats, &k.depts, &k.nodes, &k.services };
     for (size_t i = 0; i < 4; i++) {
         whistle_response_free(*dir[i]);
         *dir[i] = NULL;

@@ -63,7 +63,7 @@ static void load_done(kiosk *k)
     k->loaded_ms = shell_clock_ms();
     if (!reload)
         shell_log(false, "connected as %s (scope %s); the directory is loaded%s", k->who, k->scope,
-              k->services_missing ? "; the service guide is not available" : "");
+                  k->services_missing ? "; the service guide is not available" : "");
     flow_net_live(k);
     kiosk_redraw(k);
 }
@@ -231,7 +231,7 @@ static void on_answer(whistle_conn *c, int status, Whistle__V1__Response *resp, 
     }
     k->call_busy = false;
     kiosk_call_timer(k, false);
-    static const char *const names[] = {"call", "report", "lookup_ticket", "rate"};
+    static const char *const names[] = { "call", "report", "lookup_ticket", "rate" };
     const char *name = what >= CALL_REPORT && what <= CALL_RATE ? names[what] : names[0];
     if (status < 0 || !resp)
         shell_log(true, "%s: no answer (%s)", name, conn_error(k));
@@ -354,7 +354,7 @@ static void on_emergency(whistle_conn *c, int status, Whistle__V1__Response *res
         shell_log(true, "emergency_call: no answer (%s)", conn_error(k));
     else if (whistle_response_code(resp) != CODE(OK))
         shell_log(true, "emergency_call: %s: %s", whistle_code_name(whistle_response_code(resp)),
-              whistle_response_message(resp));
+                  whistle_response_message(resp));
     else
         shell_log(false, "emergency_call: %s", resp->event ? resp->event->ticket : "sent");
     flow_emergency_answer(k, status < 0 ? -1 : 0, resp);
@@ -442,7 +442,7 @@ static void on_down(whistle_session *s, int status, const char *why, void *ud)
 
 void net_start(kiosk *k)
 {
-    whistle_session_cbs cbs = {on_ready, NULL, NULL, on_down}; /* a kiosk follows no stream */
+    whistle_session_cbs cbs = { on_ready, NULL, NULL, on_down }; /* a kiosk follows no stream */
     k->emerg_timer.data = k;
     k->settings.opts.client_name = "whistle-kiosk/" WHISTLE_VERSION;
     int r = whistle_session_open(k->loop, &k->settings.opts, &cbs, k, &k->session);

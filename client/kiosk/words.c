@@ -15,24 +15,15 @@
 const char *words_state(Whistle__V1__EventState s)
 {
     switch (s) {
-    case ES(REPORTED):
-        return _("received; the street's command center will review it");
-    case ES(FILED):
-        return _("accepted; it is being arranged");
-    case ES(REJECTED):
-        return _("not taken up");
-    case ES(HANDLING):
-        return _("being handled by the community");
-    case ES(WHISTLED):
-        return _("the departments are handling it");
-    case ES(RESOLVED):
-        return _("handled; waiting for an on-the-spot check");
-    case ES(VERIFIED):
-        return _("checked on the spot; about to be closed");
-    case ES(CLOSED):
-        return _("closed");
-    default:
-        return _("being processed");
+    case ES(REPORTED): return _("received; the street's command center will review it");
+    case ES(FILED): return _("accepted; it is being arranged");
+    case ES(REJECTED): return _("not taken up");
+    case ES(HANDLING): return _("being handled by the community");
+    case ES(WHISTLED): return _("the departments are handling it");
+    case ES(RESOLVED): return _("handled; waiting for an on-the-spot check");
+    case ES(VERIFIED): return _("checked on the spot; about to be closed");
+    case ES(CLOSED): return _("closed");
+    default: return _("being processed");
     }
 }
 
@@ -132,17 +123,10 @@ void words_limit(const Whistle__V1__TimeLimit *t, char *out, size_t len)
         else
             snprintf(out, len, ngettext("%u hour", "%u hours", n), n);
         break;
-    case TU(DAYS):
-        snprintf(out, len, ngettext("%u day", "%u days", n), n);
-        break;
-    case TU(WORKING_HOURS):
-        snprintf(out, len, ngettext("%u working hour", "%u working hours", n), n);
-        break;
-    case TU(WORKING_DAYS):
-        snprintf(out, len, ngettext("%u working day", "%u working days", n), n);
-        break;
-    default:
-        break;
+    case TU(DAYS): snprintf(out, len, ngettext("%u day", "%u days", n), n); break;
+    case TU(WORKING_HOURS): snprintf(out, len, ngettext("%u working hour", "%u working hours", n), n); break;
+    case TU(WORKING_DAYS): snprintf(out, len, ngettext("%u working day", "%u working days", n), n); break;
+    default: break;
     }
 }
 
@@ -162,7 +146,7 @@ void words_category_limits(const Whistle__V1__Category *c, Whistle__V1__TimeLimi
             dflt = p;
     }
     /* each limit on its own: the normal priority's, else the default's */
-    const Whistle__V1__PriorityLimits *from[] = {normal, dflt};
+    const Whistle__V1__PriorityLimits *from[] = { normal, dflt };
     for (size_t i = 0; i < 2; i++) {
         if (!from[i])
             continue;

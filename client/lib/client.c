@@ -130,7 +130,7 @@ int whistle_connect(const whistle_opts *o, whistle_client **out, char *err, size
     c->timer.data = c;
     c->timeout_ms = o->timeout_ms ? o->timeout_ms : 10000;
 
-    whistle_conn_cbs cbs = {on_connect, on_push, on_close};
+    whistle_conn_cbs cbs = { on_connect, on_push, on_close };
     r = whistle_conn_open(&c->loop, o, &cbs, c, &c->conn, err, errlen);
     if (r < 0) {
         c->conn = NULL;
@@ -175,7 +175,7 @@ int whistle_call(whistle_client *c, Whistle__V1__Request *req, Whistle__V1__Resp
             snprintf(c->err, sizeof c->err, "connection closed");
         return WHISTLE_ERR_CLOSED;
     }
-    call_slot slot = {0};
+    call_slot slot = { 0 };
     int r = whistle_conn_send(c->conn, req, on_response, &slot);
     if (r < 0) {
         snprintf(c->err, sizeof c->err, "send: %s",
@@ -328,9 +328,7 @@ int whistle_request_is_write(const Whistle__V1__Request *req)
     case WHISTLE__V1__REQUEST__CALL_REOPEN:
     case WHISTLE__V1__REQUEST__CALL_MERGE:
     case WHISTLE__V1__REQUEST__CALL_REPORT_STAGE:
-    case WHISTLE__V1__REQUEST__CALL_EMERGENCY_CALL:
-        return 1;
-    default:
-        return 0;
+    case WHISTLE__V1__REQUEST__CALL_EMERGENCY_CALL: return 1;
+    default: return 0;
     }
 }

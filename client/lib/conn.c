@@ -484,8 +484,7 @@ static void connect_failed(whistle_conn *c, int uverr)
     if (strcmp(a, c->host) == 0)
         snprintf(c->err, sizeof c->err, "connect: %s port %s: %s", c->host, c->port, uv_strerror(uverr));
     else
-        snprintf(c->err, sizeof c->err, "connect: %s (%s) port %s: %s", c->host, a, c->port,
-                 uv_strerror(uverr));
+        snprintf(c->err, sizeof c->err, "connect: %s (%s) port %s: %s", c->host, a, c->port, uv_strerror(uverr));
     c->ai_cur = c->ai_cur->ai_next;
     uv_close((uv_handle_t *)&c->tcp, on_retry_closed);
 }
@@ -562,9 +561,9 @@ static void on_timer(uv_timer_t *t)
         fail(c, WHISTLE_ERR_IO, "%s", c->write_err);
         return;
     }
-    static const char *const phase[] = {"resolving", "connecting", "TLS handshake", "waiting for Hello"};
-    fail(c, WHISTLE_ERR_TIMEOUT, "connect: %s port %s: timed out after %u ms (%s)", c->host, c->port,
-         c->timeout_ms, phase[c->state]);
+    static const char *const phase[] = { "resolving", "connecting", "TLS handshake", "waiting for Hello" };
+    fail(c, WHISTLE_ERR_TIMEOUT, "connect: %s port %s: timed out after %u ms (%s)", c->host, c->port, c->timeout_ms,
+         phase[c->state]);
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)
@@ -601,8 +600,8 @@ static void begin_close(whistle_conn *c, int graceful)
 
 /* ---------------------------------------------------------------- API */
 
-int whistle_conn_open(uv_loop_t *loop, const whistle_opts *o, const whistle_conn_cbs *cbs, void *ud,
-                      whistle_conn **out, char *err, size_t errlen)
+int whistle_conn_open(uv_loop_t *loop, const whistle_opts *o, const whistle_conn_cbs *cbs, void *ud, whistle_conn **out,
+                      char *err, size_t errlen)
 {
     if (!loop || !o || !out) {
         snprintf(err, errlen, "whistle_conn_open: missing argument");

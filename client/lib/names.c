@@ -17,28 +17,31 @@ typedef struct {
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const name_entry event_states[] = {
-    {0, "unspecified"}, {1, "reported"}, {2, "filed"},    {3, "rejected"}, {4, "handling"},
-    {5, "whistled"},    {6, "resolved"}, {7, "verified"}, {8, "closed"},
+    { 0, "unspecified" }, { 1, "reported" }, { 2, "filed" },    { 3, "rejected" }, { 4, "handling" },
+    { 5, "whistled" },    { 6, "resolved" }, { 7, "verified" }, { 8, "closed" },
 };
 static const name_entry order_states[] = {
-    {0, "unspecified"}, {1, "pending"}, {2, "checked_in"}, {3, "done"}, {4, "returned"},
+    { 0, "unspecified" }, { 1, "pending" }, { 2, "checked_in" }, { 3, "done" }, { 4, "returned" },
 };
 static const name_entry roles[] = {
-    {0, "unspecified"}, {1, "admin"}, {2, "operator"},    {3, "department"}, {4, "grid_worker"},
-    {5, "community"},   {6, "kiosk"}, {7, "integration"}, {8, "sensor"},
+    { 0, "unspecified" }, { 1, "admin" }, { 2, "operator" },    { 3, "department" }, { 4, "grid_worker" },
+    { 5, "community" },   { 6, "kiosk" }, { 7, "integration" }, { 8, "sensor" },
 };
 static const name_entry sources[] = {
-    {0, "unspecified"}, {1, "kiosk"},  {2, "patrol"},         {3, "resident"},
-    {4, "hotline"},     {5, "sensor"}, {6, "emergency_call"},
+    { 0, "unspecified" }, { 1, "kiosk" },  { 2, "patrol" },         { 3, "resident" },
+    { 4, "hotline" },     { 5, "sensor" }, { 6, "emergency_call" },
 };
 static const name_entry priorities[] = {
-    {0, "unspecified"}, {1, "low"}, {2, "normal"}, {3, "high"}, {4, "urgent"},
+    { 0, "unspecified" }, { 1, "low" }, { 2, "normal" }, { 3, "high" }, { 4, "urgent" },
 };
 static const name_entry kinds[] = {
-    {0, "unspecified"}, {1, "routine"}, {2, "tackle"}, {3, "emergency"},
+    { 0, "unspecified" },
+    { 1, "routine" },
+    { 2, "tackle" },
+    { 3, "emergency" },
 };
 static const name_entry node_kinds[] = {
-    {0, "unspecified"}, {1, "district"}, {2, "street"}, {3, "community"}, {4, "grid"}, {5, "building"},
+    { 0, "unspecified" }, { 1, "district" }, { 2, "street" }, { 3, "community" }, { 4, "grid" }, { 5, "building" },
 };
 
 static const char *lookup(const name_entry *t, size_t n, int v)
@@ -76,15 +79,15 @@ static int parse(const name_entry *t, size_t n, const char *s, int *out)
     return -1;
 }
 
-#define NAME_FUNCS(fname, pname, type, table)                                                                \
-    const char *fname(type v) { return lookup(table, N(table), (int)v); }                                   \
-    int pname(const char *s, type *out)                                                                     \
-    {                                                                                                        \
-        int v;                                                                                               \
-        if (parse(table, N(table), s, &v) < 0)                                                               \
-            return -1;                                                                                       \
-        *out = (type)v;                                                                                      \
-        return 0;                                                                                            \
+#define NAME_FUNCS(fname, pname, type, table)                                                                          \
+    const char *fname(type v) { return lookup(table, N(table), (int)v); }                                              \
+    int pname(const char *s, type *out)                                                                                \
+    {                                                                                                                  \
+        int v;                                                                                                         \
+        if (parse(table, N(table), s, &v) < 0)                                                                         \
+            return -1;                                                                                                 \
+        *out = (type)v;                                                                                                \
+        return 0;                                                                                                      \
     }
 
 NAME_FUNCS(whistle_state_name, whistle_state_parse, Whistle__V1__EventState, event_states)

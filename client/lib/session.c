@@ -31,7 +31,7 @@ struct whistle_session {
     bool closed; /* whistle_session_close was called: no more callbacks */
     unsigned backoff_ms;
     uint64_t attempts;
-    int open_failed; /* the first attempt failed inside open: why says why; on_down is due */
+    int open_failed;  /* the first attempt failed inside open: why says why; on_down is due */
     char stream[256]; /* the followed stream, "" for none */
     uint64_t received, acked, live_from;
     char why[512]; /* the session's own reason to drop a connection */
@@ -138,7 +138,7 @@ static void on_conn_close(whistle_conn *c, int status, void *ud)
  * certificate) leaves no connection and returns the error, with err. */
 static int attempt(whistle_session *s, char *err, size_t errlen)
 {
-    whistle_conn_cbs cbs = {on_conn_connect, on_conn_push, on_conn_close};
+    whistle_conn_cbs cbs = { on_conn_connect, on_conn_push, on_conn_close };
     s->attempts++;
     s->state = WHISTLE_SESSION_CONNECTING;
     int r = whistle_conn_open(s->loop, &s->opts, &cbs, s, &s->conn, err, errlen);

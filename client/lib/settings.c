@@ -12,19 +12,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const keys[] = {"host", "port", "cert", "key", "ca", "as", "pki", "timeout"};
+static const char *const keys[] = { "host", "port", "cert", "key", "ca", "as", "pki", "timeout" };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
 static char **field(whistle_settings *s, size_t i)
 {
-    char **f[] = {&s->host, &s->port, &s->cert, &s->key, &s->ca, &s->as, &s->pki, &s->timeout};
+    char **f[] = { &s->host, &s->port, &s->cert, &s->key, &s->ca, &s->as, &s->pki, &s->timeout };
     return f[i];
 }
 
-static const char *cfield(const whistle_settings *s, size_t i)
-{
-    return *field((whistle_settings *)s, i);
-}
+static const char *cfield(const whistle_settings *s, size_t i) { return *field((whistle_settings *)s, i); }
 
 static int key_index(const char *key)
 {
@@ -58,8 +55,8 @@ void whistle_settings_free(whistle_settings *s)
 
 int whistle_settings_from_env(whistle_settings *s)
 {
-    static const char *const vars[] = {"WHISTLE_HOST", "WHISTLE_PORT", "WHISTLE_CERT", "WHISTLE_KEY",
-                                       "WHISTLE_CA",   "WHISTLE_AS",   "WHISTLE_PKI",  "WHISTLE_TIMEOUT"};
+    static const char *const vars[] = { "WHISTLE_HOST", "WHISTLE_PORT", "WHISTLE_CERT", "WHISTLE_KEY",
+                                        "WHISTLE_CA",   "WHISTLE_AS",   "WHISTLE_PKI",  "WHISTLE_TIMEOUT" };
     for (size_t i = 0; i < NKEYS; i++) {
         const char *v = getenv(vars[i]);
         if (v && *v && whistle_settings_set(s, keys[i], v) < 0)
@@ -80,8 +77,7 @@ static int on_ini(void *user, const char *section, const char *name, const char 
      * refused so that a daemon config passed by mistake says so. */
     if (section[0] && strcmp(section, "client") != 0) {
         if (!x->bad[0])
-            snprintf(x->bad, sizeof x->bad, "unknown section [%s] (keys go at the top or in [client])",
-                     section);
+            snprintf(x->bad, sizeof x->bad, "unknown section [%s] (keys go at the top or in [client])", section);
         return 0;
     }
     if (key_index(name) < 0) {
@@ -123,7 +119,7 @@ int whistle_settings_from_file(whistle_settings *s, const char *path, char *err,
         snprintf(err, errlen, "config %s: %s", path, strerror(errno));
         return WHISTLE_ERR_INVALID;
     }
-    ini_ctx x = {.s = s};
+    ini_ctx x = { .s = s };
     int r = ini_parse_file(f, on_ini, &x);
     fclose(f);
     if (r != 0) {
@@ -245,9 +241,9 @@ int whistle_settings_resolve(const whistle_settings *const layers[WHISTLE_LAYERS
         size_t dstlen;
         const char *fmt;
     } files[] = {
-        {K_CERT, out->cert, sizeof out->cert, "%s/clients/%s.crt"},
-        {K_KEY, out->key, sizeof out->key, "%s/clients/%s.key"},
-        {K_CA, out->ca, sizeof out->ca, "%s/ca.crt"},
+        { K_CERT, out->cert, sizeof out->cert, "%s/clients/%s.crt" },
+        { K_KEY, out->key, sizeof out->key, "%s/clients/%s.key" },
+        { K_CA, out->ca, sizeof out->ca, "%s/ca.crt" },
     };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         int lvl;

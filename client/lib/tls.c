@@ -49,8 +49,8 @@ static int readable(const char *what, const char *path, char *err, size_t errlen
     return 1;
 }
 
-int wtls_init(wtls *t, const char *host, const char *ca_file, const char *cert_file, const char *key_file,
-              char *err, size_t errlen)
+int wtls_init(wtls *t, const char *host, const char *ca_file, const char *cert_file, const char *key_file, char *err,
+              size_t errlen)
 {
     char why[256];
     memset(t, 0, sizeof *t);
@@ -170,13 +170,14 @@ static void describe_failure(wtls *t, int ssl_err, const char *what, char *err, 
     if (vr != X509_V_OK && !t->handshake_done) {
         const char *s = X509_verify_cert_error_string(vr);
         if (vr == X509_V_ERR_HOSTNAME_MISMATCH || vr == X509_V_ERR_IP_ADDRESS_MISMATCH)
-            snprintf(err, errlen, "tls: certificate verify failed: %s (the server's certificate is not for %s)",
-                     s, t->host);
+            snprintf(err, errlen, "tls: certificate verify failed: %s (the server's certificate is not for %s)", s,
+                     t->host);
         else if (vr == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN || vr == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
                  vr == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY || vr == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
                  vr == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE)
-            snprintf(err, errlen, "tls: certificate verify failed: %s (the server's certificate is not from the CA in %s)",
-                     s, t->ca_file[0] ? t->ca_file : "the system store");
+            snprintf(err, errlen,
+                     "tls: certificate verify failed: %s (the server's certificate is not from the CA in %s)", s,
+                     t->ca_file[0] ? t->ca_file : "the system store");
         else
             snprintf(err, errlen, "tls: certificate verify failed: %s", s);
         return;

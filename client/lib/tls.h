@@ -23,8 +23,8 @@ typedef struct wtls {
 
 /* Sets up a session that verifies the server against ca_file and host and
  * presents cert_file/key_file (both may be NULL). 0, or -1 with err. */
-int wtls_init(wtls *t, const char *host, const char *ca_file, const char *cert_file, const char *key_file,
-              char *err, size_t errlen);
+int wtls_init(wtls *t, const char *host, const char *ca_file, const char *cert_file, const char *key_file, char *err,
+              size_t errlen);
 void wtls_free(wtls *t);
 
 /* Hands received ciphertext to OpenSSL. 0 or -1 (no memory). */

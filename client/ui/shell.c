@@ -23,7 +23,7 @@ enum { PARSE_HELP = 1, PARSE_VERSION, PARSE_NO_VALUE = -1, PARSE_UNKNOWN = -2 };
  * argument). */
 static int parse(const shell_program *p, int argc, char **argv, whistle_settings *flags, const char **bad)
 {
-    static const char *const keys[] = {"as", "host", "port", "cert", "key", "ca", "pki", "timeout"};
+    static const char *const keys[] = { "as", "host", "port", "cert", "key", "ca", "pki", "timeout" };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
@@ -77,7 +77,7 @@ static const char *config_of(const shell_program *p)
 
 int shell_startup(const shell_program *p, int argc, char **argv, bool utf8, whistle_resolved *out)
 {
-    whistle_settings flags = {0};
+    whistle_settings flags = { 0 };
     const char *bad = NULL;
     int r = parse(p, argc, argv, &flags, &bad);
     if (r == 0 && p->check && p->check(p->ud) < 0)
@@ -100,11 +100,11 @@ int shell_startup(const shell_program *p, int argc, char **argv, bool utf8, whis
     }
 
     char err[512];
-    whistle_settings env = {0}, file = {0};
+    whistle_settings env = { 0 }, file = { 0 };
     whistle_settings_from_env(&env);
     r = whistle_settings_from_file(&file, config_of(p), err, sizeof err);
     if (r == 0) {
-        const whistle_settings *layers[WHISTLE_LAYERS] = {&flags, &env, &file};
+        const whistle_settings *layers[WHISTLE_LAYERS] = { &flags, &env, &file };
         r = whistle_settings_resolve(layers, p->pki_fallback, out, err, sizeof err);
     }
     whistle_settings_free(&env);
@@ -127,9 +127,9 @@ int shell_startup(const shell_program *p, int argc, char **argv, bool utf8, whis
 static struct {
     enum shell_log_to to;
     const char *name;
-    int fd;         /* SHELL_LOG_FILE: the file */
-    int saved_err;  /* stderr as it was, while it points elsewhere (-1: untouched) */
-} slog = {SHELL_LOG_STDERR, NULL, -1, -1};
+    int fd;        /* SHELL_LOG_FILE: the file */
+    int saved_err; /* stderr as it was, while it points elsewhere (-1: untouched) */
+} slog = { SHELL_LOG_STDERR, NULL, -1, -1 };
 
 /* Whether stderr is the terminal the screen is drawn on. */
 static bool stderr_is_screen(void)
@@ -318,8 +318,8 @@ void shell_close(shell *sh)
     if (sh->closing)
         return;
     sh->closing = true;
-    uv_handle_t *hs[] = {(uv_handle_t *)&sh->draw,   (uv_handle_t *)&sh->in,      (uv_handle_t *)&sh->winch,
-                         (uv_handle_t *)&sh->sigint, (uv_handle_t *)&sh->sigterm, (uv_handle_t *)&sh->sighup};
+    uv_handle_t *hs[] = { (uv_handle_t *)&sh->draw,   (uv_handle_t *)&sh->in,      (uv_handle_t *)&sh->winch,
+                          (uv_handle_t *)&sh->sigint, (uv_handle_t *)&sh->sigterm, (uv_handle_t *)&sh->sighup };
     for (size_t i = 0; i < sizeof hs / sizeof *hs; i++)
         if (!uv_is_closing(hs[i]))
             uv_close(hs[i], on_closed);

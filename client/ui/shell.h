@@ -25,10 +25,10 @@
 
 /* A program's start-up: what it is called, its own options, its words. */
 typedef struct shell_program {
-    const char *name;        /* "whistle-console": the prefix of its messages */
+    const char *name; /* "whistle-console": the prefix of its messages */
     const char *version;
     void (*usage)(FILE *out);
-    const char *const *names; /* its own options, without the dashes ("config", ...) */
+    const char *const *names;   /* its own options, without the dashes ("config", ...) */
     const char **const *values; /* where their values go (pointers into argv) */
     size_t n;
     /* Checks the values of its own options: 0, or it says what is wrong

@@ -11,7 +11,7 @@
 
 static const char *wanted_language(void)
 {
-    static const char *const vars[] = {"LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"};
+    static const char *const vars[] = { "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG" };
     for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
         const char *v = getenv(vars[i]);
         if (v && *v)
@@ -124,7 +124,7 @@ static size_t utf8_decode(const unsigned char *s, unsigned *cp)
             return 0;
         v = v << 6 | (s[i] & 0x3F);
     }
-    static const unsigned least[] = {0, 0, 0x80, 0x800, 0x10000};
+    static const unsigned least[] = { 0, 0, 0x80, 0x800, 0x10000 };
     if (v < least[n] || (v >= 0xD800 && v <= 0xDFFF) || v > 0x10FFFF)
         return 0;
     *cp = v;

@@ -7,13 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "admin.h"
 #include "audit.h"
 #include "authz.h"
+#include "call.h"
 #include "directory.h"
 #include "dirio.h"
-#include "admin.h"
 #include "dispatch.h"
-#include "call.h"
 #include "event.h"
 #include "oversight.h"
 #include "services.h"
@@ -60,8 +60,7 @@ static const char *call_target(const ProtobufCMessage *m, arena *a, int depth)
         return "";
     const char *p = (const char *)m + f->offset;
     switch (f->type) {
-    case PROTOBUF_C_TYPE_STRING:
-        return str0(*(char *const *)p);
+    case PROTOBUF_C_TYPE_STRING: return str0(*(char *const *)p);
     case PROTOBUF_C_TYPE_UINT64: {
         uint64_t v = *(const uint64_t *)p;
         size_t n = strlen(f->name);
@@ -71,15 +70,12 @@ static const char *call_target(const ProtobufCMessage *m, arena *a, int depth)
             return arena_printf(a, "%.*s:%llu", (int)(n - 3), f->name, (unsigned long long)v);
         return arena_printf(a, "%llu", (unsigned long long)v);
     }
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return call_target(*(const ProtobufCMessage *const *)p, a, depth + 1);
-    default:
-        return "";
+    case PROTOBUF_C_TYPE_MESSAGE: return call_target(*(const ProtobufCMessage *const *)p, a, depth + 1);
+    default: return "";
     }
 }
 
 /* ------------------------------------------------------------ checks */
-
 
 /* ------------------------------------------------------------ entry points */
 
@@ -109,8 +105,14 @@ static bool call_begin(call *c, store *st, MDB_txn *txn, const Whistle__V1__Prin
                        const Whistle__V1__Request *req, int64_t now_ms, arena *a, Whistle__V1__Response *resp,
                        stream_touched *touched)
 {
-    *c = (call){.st = st, .txn = txn, .who = who, .name = api_call_name(req), .now = now_ms, .a = a,
-                .resp = resp, .touched = touched};
+    *c = (call){ .st = st,
+                 .txn = txn,
+                 .who = who,
+                 .name = api_call_name(req),
+                 .now = now_ms,
+                 .a = a,
+                 .resp = resp,
+                 .touched = touched };
     resp->id = req->id;
     if (!who || !who->enabled || who->role == ROLE(UNSPECIFIED)) {
         call_fail(c, CODE(UNAUTHENTICATED), "no enabled principal for this connection");
@@ -149,59 +151,29 @@ static void call_end(call *c)
         call_status(c->resp, c->a, CODE(OK), "%s", "");
 }
 
-
-void api_read_audited(store *st, MDB_txn *txn, const Whistle__V1__Principal *who,
-                      const Whistle__V1__Request *req, int64_t now_ms, arena *a, Whistle__V1__Response *resp,
-                      api_read_audit *audit)
+void api_read_audited(store *st, MDB_txn *txn, const Whistle__V1__Principal *who, const Whistle__V1__Request *req,
+                      int64_t now_ms, arena *a, Whistle__V1__Response *resp, api_read_audit *audit)
 {
     call c;
     if (audit)
-        *audit = (api_read_audit){0};
+        *audit = (api_read_audit){ 0 };
     if (!call_begin(&c, st, txn, who, req, now_ms, a, resp, NULL))
         return;
     switch (req->call_case) {
-    case WHISTLE__V1__REQUEST__CALL_GET_EVENT:
-        event_get(&c, req->get_event);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_LIST_EVENTS:
-        event_list(&c, req->list_events);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_LIST_ORDERS:
-        dispatch_list_orders(&c, req->list_orders);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_LIST_NODES:
-        directory_list_nodes(&c, req->list_nodes);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_LIST_DEPARTMENTS:
-        directory_list_departments(&c);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_LIST_CATEGORIES:
-        directory_list_categories(&c);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_LOOKUP_TICKET:
-        event_lookup(&c, req->lookup_ticket);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_PROPOSE_DEPARTMENTS:
-        dispatch_propose(&c, req->propose_departments);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_EXPORT_DIRECTORY:
-        admin_export(&c, req->export_directory);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_LIST_PRINCIPALS:
-        admin_list_principals(&c, req->list_principals);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_QUERY_AUDIT:
-        admin_query_audit(&c, req->query_audit);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_GET_ADMISSION_LIST:
-        task_get_admission(&c, req->get_admission_list);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_LIST_TASKS:
-        task_list(&c, req->list_tasks);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_LIST_SERVICES:
-        services_list(&c, req->list_services);
-        break;
+    case WHISTLE__V1__REQUEST__CALL_GET_EVENT: event_get(&c, req->get_event); break;
+    case WHISTLE__V1__REQUEST__CALL_LIST_EVENTS: event_list(&c, req->list_events); break;
+    case WHISTLE__V1__REQUEST__CALL_LIST_ORDERS: dispatch_list_orders(&c, req->list_orders); break;
+    case WHISTLE__V1__REQUEST__CALL_LIST_NODES: directory_list_nodes(&c, req->list_nodes); break;
+    case WHISTLE__V1__REQUEST__CALL_LIST_DEPARTMENTS: directory_list_departments(&c); break;
+    case WHISTLE__V1__REQUEST__CALL_LIST_CATEGORIES: directory_list_categories(&c); break;
+    case WHISTLE__V1__REQUEST__CALL_LOOKUP_TICKET: event_lookup(&c, req->lookup_ticket); break;
+    case WHISTLE__V1__REQUEST__CALL_PROPOSE_DEPARTMENTS: dispatch_propose(&c, req->propose_departments); break;
+    case WHISTLE__V1__REQUEST__CALL_EXPORT_DIRECTORY: admin_export(&c, req->export_directory); break;
+    case WHISTLE__V1__REQUEST__CALL_LIST_PRINCIPALS: admin_list_principals(&c, req->list_principals); break;
+    case WHISTLE__V1__REQUEST__CALL_QUERY_AUDIT: admin_query_audit(&c, req->query_audit); break;
+    case WHISTLE__V1__REQUEST__CALL_GET_ADMISSION_LIST: task_get_admission(&c, req->get_admission_list); break;
+    case WHISTLE__V1__REQUEST__CALL_LIST_TASKS: task_list(&c, req->list_tasks); break;
+    case WHISTLE__V1__REQUEST__CALL_LIST_SERVICES: services_list(&c, req->list_services); break;
     case WHISTLE__V1__REQUEST__CALL_HELLO:
     case WHISTLE__V1__REQUEST__CALL_PING:
     case WHISTLE__V1__REQUEST__CALL_SUBSCRIBE:
@@ -221,7 +193,7 @@ void api_read_audited(store *st, MDB_txn *txn, const Whistle__V1__Principal *who
     call_end(&c);
     if (c.read_what && c.resp->status && c.resp->status->code == CODE(OK)) {
         if (audit)
-            *audit = (api_read_audit){.call = c.name, .target = str0(c.read_target), .what = c.read_what};
+            *audit = (api_read_audit){ .call = c.name, .target = str0(c.read_target), .what = c.read_what };
         else
             audit_read_queue(st, now_ms, str0(who->name), c.name, c.read_target, c.read_what);
     }
@@ -240,75 +212,29 @@ int api_write(store *st, MDB_txn *txn, const Whistle__V1__Principal *who, const 
     if (!call_begin(&c, st, txn, who, req, now_ms, a, resp, touched))
         return 0;
     switch (req->call_case) {
-    case WHISTLE__V1__REQUEST__CALL_REPORT:
-        event_report(&c, req->report);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_FILE:
-        event_file(&c, req->file);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_REJECT:
-        event_reject(&c, req->reject);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_ASSIGN:
-        event_assign(&c, req->assign);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_RESOLVE:
-        event_resolve(&c, req->resolve);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_VERIFY:
-        event_verify(&c, req->verify);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_CLOSE:
-        event_close(&c, req->close);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_RATE:
-        event_rate(&c, req->rate);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_WHISTLE:
-        dispatch_whistle(&c, req->whistle);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_CHECK_IN:
-        dispatch_check_in(&c, req->check_in);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_FEEDBACK:
-        dispatch_feedback(&c, req->feedback);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_RETURN_ORDER:
-        dispatch_return(&c, req->return_order);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_IMPORT_DIRECTORY:
-        admin_import(&c, req->import_directory);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_ADD_NODE:
-        admin_add_node(&c, req->add_node);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_UPDATE_NODE:
-        admin_update_node(&c, req->update_node);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_MOVE_NODE:
-        admin_move_node(&c, req->move_node);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_PUT_DEPARTMENT:
-        admin_put_department(&c, req->put_department);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_PUT_CATEGORY:
-        admin_put_category(&c, req->put_category);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_ADD_PRINCIPAL:
-        admin_add_principal(&c, req->add_principal);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_UPDATE_PRINCIPAL:
-        admin_update_principal(&c, req->update_principal);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_SET_ADMISSION_LIST:
-        task_set_admission(&c, req->set_admission_list);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_PUSH_TASK:
-        task_push(&c, req->push_task);
-        break;
-    case WHISTLE__V1__REQUEST__CALL_COMPLETE_TASK:
-        task_complete(&c, req->complete_task);
-        break;
+    case WHISTLE__V1__REQUEST__CALL_REPORT: event_report(&c, req->report); break;
+    case WHISTLE__V1__REQUEST__CALL_FILE: event_file(&c, req->file); break;
+    case WHISTLE__V1__REQUEST__CALL_REJECT: event_reject(&c, req->reject); break;
+    case WHISTLE__V1__REQUEST__CALL_ASSIGN: event_assign(&c, req->assign); break;
+    case WHISTLE__V1__REQUEST__CALL_RESOLVE: event_resolve(&c, req->resolve); break;
+    case WHISTLE__V1__REQUEST__CALL_VERIFY: event_verify(&c, req->verify); break;
+    case WHISTLE__V1__REQUEST__CALL_CLOSE: event_close(&c, req->close); break;
+    case WHISTLE__V1__REQUEST__CALL_RATE: event_rate(&c, req->rate); break;
+    case WHISTLE__V1__REQUEST__CALL_WHISTLE: dispatch_whistle(&c, req->whistle); break;
+    case WHISTLE__V1__REQUEST__CALL_CHECK_IN: dispatch_check_in(&c, req->check_in); break;
+    case WHISTLE__V1__REQUEST__CALL_FEEDBACK: dispatch_feedback(&c, req->feedback); break;
+    case WHISTLE__V1__REQUEST__CALL_RETURN_ORDER: dispatch_return(&c, req->return_order); break;
+    case WHISTLE__V1__REQUEST__CALL_IMPORT_DIRECTORY: admin_import(&c, req->import_directory); break;
+    case WHISTLE__V1__REQUEST__CALL_ADD_NODE: admin_add_node(&c, req->add_node); break;
+    case WHISTLE__V1__REQUEST__CALL_UPDATE_NODE: admin_update_node(&c, req->update_node); break;
+    case WHISTLE__V1__REQUEST__CALL_MOVE_NODE: admin_move_node(&c, req->move_node); break;
+    case WHISTLE__V1__REQUEST__CALL_PUT_DEPARTMENT: admin_put_department(&c, req->put_department); break;
+    case WHISTLE__V1__REQUEST__CALL_PUT_CATEGORY: admin_put_category(&c, req->put_category); break;
+    case WHISTLE__V1__REQUEST__CALL_ADD_PRINCIPAL: admin_add_principal(&c, req->add_principal); break;
+    case WHISTLE__V1__REQUEST__CALL_UPDATE_PRINCIPAL: admin_update_principal(&c, req->update_principal); break;
+    case WHISTLE__V1__REQUEST__CALL_SET_ADMISSION_LIST: task_set_admission(&c, req->set_admission_list); break;
+    case WHISTLE__V1__REQUEST__CALL_PUSH_TASK: task_push(&c, req->push_task); break;
+    case WHISTLE__V1__REQUEST__CALL_COMPLETE_TASK: task_complete(&c, req->complete_task); break;
     default:
         if (!oversight_write(&c, req))
             call_fail(&c, CODE(INTERNAL), "%s is not a write; it is answered from a read transaction", c.name);

@@ -29,9 +29,8 @@ const char *api_call_name(const Whistle__V1__Request *req);
 /* Answers a read call. All allocations in resp come from a. An answer
  * that carries personal data (a reporter's phone) has its read queued for
  * the audit log (audit.h). */
-void api_read(store *st, MDB_txn *txn, const Whistle__V1__Principal *who,
-              const Whistle__V1__Request *req, int64_t now_ms, arena *a,
-              Whistle__V1__Response *resp);
+void api_read(store *st, MDB_txn *txn, const Whistle__V1__Principal *who, const Whistle__V1__Request *req,
+              int64_t now_ms, arena *a, Whistle__V1__Response *resp);
 
 /* What an answer disclosed, for the audit log: what is NULL when nothing
  * personal was read. Strings live in the call's arena. */
@@ -42,25 +41,23 @@ typedef struct api_read_audit {
 /* api_read, but a read of personal data is handed back in *audit instead
  * of queued: the router has the writer append it before the answer goes
  * out, so no personal data leaves without a durable record of it. */
-void api_read_audited(store *st, MDB_txn *txn, const Whistle__V1__Principal *who,
-                      const Whistle__V1__Request *req, int64_t now_ms, arena *a,
-                      Whistle__V1__Response *resp, api_read_audit *audit);
+void api_read_audited(store *st, MDB_txn *txn, const Whistle__V1__Principal *who, const Whistle__V1__Request *req,
+                      int64_t now_ms, arena *a, Whistle__V1__Response *resp, api_read_audit *audit);
 
 /* The role gate alone (authz.c), for the calls the server answers itself
  * (hello, ping, subscribe, reload_crl, import chunks): true when the role
  * may make the call; otherwise resp holds PERMISSION_DENIED naming the rule
  * and the denial is queued for the audit log. */
-bool api_authorize(store *st, const Whistle__V1__Principal *who, const Whistle__V1__Request *req,
-                   int64_t now_ms, arena *a, Whistle__V1__Response *resp);
+bool api_authorize(store *st, const Whistle__V1__Principal *who, const Whistle__V1__Request *req, int64_t now_ms,
+                   arena *a, Whistle__V1__Response *resp);
 
 /* Applies a write call inside txn. On a non-OK status nothing it did may
  * remain: the writer runs each call in a nested transaction and aborts it
  * then. Appends pushes through stream_append(..., touched). Returns the
  * store code that failed the call (MDB_MAP_FULL: the map is full), 0 when
  * it succeeded or was refused for another reason. */
-int api_write(store *st, MDB_txn *txn, const Whistle__V1__Principal *who,
-              const Whistle__V1__Request *req, int64_t now_ms, arena *a,
-              Whistle__V1__Response *resp, stream_touched *touched);
+int api_write(store *st, MDB_txn *txn, const Whistle__V1__Principal *who, const Whistle__V1__Request *req,
+              int64_t now_ms, arena *a, Whistle__V1__Response *resp, stream_touched *touched);
 
 /* Looks a principal up by certificate CN. NULL if unknown. */
 Whistle__V1__Principal *api_principal(store *st, MDB_txn *txn, const char *name, arena *a);

@@ -11,8 +11,8 @@
 #ifndef WHISTLED_ARENA_H
 #define WHISTLED_ARENA_H
 
-#include <stddef.h>
 #include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
 
 typedef struct arena arena;
 

@@ -42,8 +42,7 @@ void calendar_civil(int32_t z, int *y, int *m, int *d)
 int calendar_parse_date(const char *s, int32_t *day)
 {
     int y, m, d, n = 0;
-    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 || s[4] != '-' ||
-        s[7] != '-')
+    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 || s[4] != '-' || s[7] != '-')
         return -1;
     for (int i = 0; i < 10; i++)
         if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
@@ -102,12 +101,9 @@ int64_t calendar_add(const calendar *c, int64_t from, const Whistle__V1__TimeLim
         return 0;
     int64_t n = l->amount;
     switch (l->unit) {
-    case WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES:
-        return from + n * MIN_MS;
-    case WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS:
-        return from + n * 60 * MIN_MS;
-    case WHISTLE__V1__TIME_UNIT__TIME_UNIT_DAYS:
-        return from + n * DAY_MS;
+    case WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES: return from + n * MIN_MS;
+    case WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS: return from + n * 60 * MIN_MS;
+    case WHISTLE__V1__TIME_UNIT__TIME_UNIT_DAYS: return from + n * DAY_MS;
     case WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS: {
         int32_t d = calendar_day(c, from);
         int64_t counted = 0;
@@ -139,14 +135,13 @@ int64_t calendar_add(const calendar *c, int64_t from, const Whistle__V1__TimeLim
         }
         return t;
     }
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
 const char *calendar_limit_text(const Whistle__V1__TimeLimit *l, char *buf, size_t len)
 {
-    static const char *const units[] = {"?", "minute", "hour", "day", "working hour", "working day"};
+    static const char *const units[] = { "?", "minute", "hour", "day", "working hour", "working day" };
     unsigned u = l && (unsigned)l->unit < 6 ? (unsigned)l->unit : 0;
     unsigned n = l ? l->amount : 0;
     snprintf(buf, len, "%u %s%s", n, units[u], n == 1 ? "" : "s");
@@ -156,7 +151,7 @@ const char *calendar_limit_text(const Whistle__V1__TimeLimit *l, char *buf, size
 /* ------------------------------------------------------------ policy */
 
 const deadline_policy policy_default = {
-    .cal = {.utc_offset_ms = 8 * 3600 * 1000LL, .work_start_min = 9 * 60, .work_end_min = 17 * 60},
+    .cal = { .utc_offset_ms = 8 * 3600 * 1000LL, .work_start_min = 9 * 60, .work_end_min = 17 * 60 },
     .default_check_in_minutes = 120,
     .default_resolve_hours = 168,
     .emergency_check_in_minutes = 30,
@@ -260,8 +255,7 @@ static int parse_uint(const char *v, unsigned long lo, unsigned long hi, uint32_
     return 0;
 }
 
-int policy_set(deadline_policy *p, const char *section, const char *key, const char *value, char *err,
-               size_t errlen)
+int policy_set(deadline_policy *p, const char *section, const char *key, const char *value, char *err, size_t errlen)
 {
     if (strcmp(section, "calendar") == 0) {
         if (strcmp(key, "utc_offset") == 0) {
@@ -269,8 +263,7 @@ int policy_set(deadline_policy *p, const char *section, const char *key, const c
             char sign = value[0];
             if ((sign != '+' && sign != '-') || sscanf(value + 1, "%2d:%2d%n", &h, &m, &n) != 2 ||
                 n != (int)strlen(value + 1) || h > 14 || m > 59) {
-                snprintf(err, errlen, "calendar.utc_offset = \"%s\": expected +HH:MM or -HH:MM (China: +08:00)",
-                         value);
+                snprintf(err, errlen, "calendar.utc_offset = \"%s\": expected +HH:MM or -HH:MM (China: +08:00)", value);
                 return -1;
             }
             p->cal.utc_offset_ms = (sign == '-' ? -1 : 1) * ((int64_t)h * 60 + m) * MIN_MS;
@@ -292,8 +285,8 @@ int policy_set(deadline_policy *p, const char *section, const char *key, const c
             return parse_days(key, value, &p->cal.holidays, &p->cal.n_holidays, err, errlen);
         if (strcmp(key, "workdays") == 0)
             return parse_days(key, value, &p->cal.workdays, &p->cal.n_workdays, err, errlen);
-        snprintf(err, errlen,
-                 "unknown key calendar.%s (utc_offset, workday_start, workday_end, holidays, workdays)", key);
+        snprintf(err, errlen, "unknown key calendar.%s (utc_offset, workday_start, workday_end, holidays, workdays)",
+                 key);
         return -1;
     }
     if (strcmp(section, "deadline") == 0) {
@@ -302,13 +295,13 @@ int policy_set(deadline_policy *p, const char *section, const char *key, const c
             unsigned long lo, hi;
             size_t off;
         } nums[] = {
-            {"default_check_in_minutes", 0, 7 * 24 * 60, offsetof(deadline_policy, default_check_in_minutes)},
-            {"default_resolve_hours", 0, 366 * 24, offsetof(deadline_policy, default_resolve_hours)},
-            {"emergency_check_in_minutes", 1, 24 * 60, offsetof(deadline_policy, emergency_check_in_minutes)},
-            {"follow_up_hours", 1, 366 * 24, offsetof(deadline_policy, follow_up_hours)},
-            {"escalate_after", 1, 100, offsetof(deadline_policy, escalate_after)},
-            {"max_misses", 1, 100, offsetof(deadline_policy, max_misses)},
-            {"reopen_max_score", 0, 5, offsetof(deadline_policy, reopen_max_score)},
+            { "default_check_in_minutes", 0, 7 * 24 * 60, offsetof(deadline_policy, default_check_in_minutes) },
+            { "default_resolve_hours", 0, 366 * 24, offsetof(deadline_policy, default_resolve_hours) },
+            { "emergency_check_in_minutes", 1, 24 * 60, offsetof(deadline_policy, emergency_check_in_minutes) },
+            { "follow_up_hours", 1, 366 * 24, offsetof(deadline_policy, follow_up_hours) },
+            { "escalate_after", 1, 100, offsetof(deadline_policy, escalate_after) },
+            { "max_misses", 1, 100, offsetof(deadline_policy, max_misses) },
+            { "reopen_max_score", 0, 5, offsetof(deadline_policy, reopen_max_score) },
         };
         for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
             if (strcmp(key, nums[i].key) != 0)
@@ -330,8 +323,7 @@ int policy_set(deadline_policy *p, const char *section, const char *key, const c
             for (size_t i = 0; ok && i < 4; i++)
                 ok = value[i] >= '0' && value[i] <= '9';
             if (!ok) {
-                snprintf(err, errlen, "emergency.%s = \"%s\": expected a 4-digit minor class (e.g. 0507)", key,
-                         value);
+                snprintf(err, errlen, "emergency.%s = \"%s\": expected a 4-digit minor class (e.g. 0507)", key, value);
                 return -1;
             }
             char *to = kiosk ? p->emergency_kiosk_category : p->emergency_category;

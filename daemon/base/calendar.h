@@ -20,9 +20,9 @@
 #include "whistle/v1/whistle.pb-c.h"
 
 typedef struct calendar {
-    int64_t utc_offset_ms;             /* local = UTC + offset */
-    int work_start_min, work_end_min;  /* the working day, minutes after local midnight */
-    int32_t *holidays, *workdays;      /* local day numbers (days since 1970-01-01), sorted */
+    int64_t utc_offset_ms;            /* local = UTC + offset */
+    int work_start_min, work_end_min; /* the working day, minutes after local midnight */
+    int32_t *holidays, *workdays;     /* local day numbers (days since 1970-01-01), sorted */
     size_t n_holidays, n_workdays;
 } calendar;
 
@@ -31,12 +31,12 @@ typedef struct deadline_policy {
     uint32_t default_check_in_minutes; /* for a category without limits */
     uint32_t default_resolve_hours;
     uint32_t emergency_check_in_minutes; /* an emergency whistle's check-in at most this */
-    uint32_t follow_up_hours;          /* after a missed resolve or stage deadline */
-    uint32_t escalate_after;           /* misses of one order before the district hears */
-    uint32_t max_misses;               /* misses of one supervision after which no follow-up is set */
-    uint32_t reopen_max_score;         /* a rating at or below this may reopen the case */
-    char emergency_category[8];        /* the category of a one-key emergency call */
-    char emergency_kiosk_category[8];  /* a kiosk's (F12: a resident's call for help), if the catalogue has it */
+    uint32_t follow_up_hours;            /* after a missed resolve or stage deadline */
+    uint32_t escalate_after;             /* misses of one order before the district hears */
+    uint32_t max_misses;                 /* misses of one supervision after which no follow-up is set */
+    uint32_t reopen_max_score;           /* a rating at or below this may reopen the case */
+    char emergency_category[8];          /* the category of a one-key emergency call */
+    char emergency_kiosk_category[8];    /* a kiosk's (F12: a resident's call for help), if the catalogue has it */
 } deadline_policy;
 
 /* The defaults (conf/whistled.conf shows them); holds no lists. */
@@ -47,8 +47,7 @@ void policy_free(deadline_policy *p);
  * with err for people, or 1 when the section is not one of these. List keys
  * (holidays, workdays) add to what is there, so that a long list can be
  * split over indented continuation lines or repeated keys. */
-int policy_set(deadline_policy *p, const char *section, const char *key, const char *value, char *err,
-               size_t errlen);
+int policy_set(deadline_policy *p, const char *section, const char *key, const char *value, char *err, size_t errlen);
 /* Cross-key checks (the working day's end after its start). */
 int policy_validate(const deadline_policy *p, char *err, size_t errlen);
 

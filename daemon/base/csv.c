@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "text.h"
 #include "log.h"
+#include "text.h"
 
 void csv_init(csv_reader *r, const void *data, size_t len)
 {
@@ -203,5 +203,5 @@ void csv_end_record(csv_buf *b) { csv_append(b, "\r\n", 2); }
 void csv_buf_free(csv_buf *b)
 {
     free(b->data);
-    *b = (csv_buf){0};
+    *b = (csv_buf){ 0 };
 }

@@ -14,7 +14,7 @@ void log_set_level(int l) { level = l; }
 
 int log_level_parse(const char *s)
 {
-    static const char *names[] = {"error", "warn", "info", "debug"};
+    static const char *names[] = { "error", "warn", "info", "debug" };
     for (int i = 0; i < 4; i++)
         if (strcmp(s, names[i]) == 0)
             return i;
@@ -23,8 +23,8 @@ int log_level_parse(const char *s)
 
 void log_msg(int l, const char *fmt, ...)
 {
-    static const char *tags[] = {"error", "warn", "info", "debug"};
-    static const int prio[] = {3, 4, 6, 7};
+    static const char *tags[] = { "error", "warn", "info", "debug" };
+    static const int prio[] = { 3, 4, 6, 7 };
     if (l > level)
         return;
     char line[2048];

@@ -17,8 +17,7 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static void *load(call *c, MDB_dbi dbi, const char *key, const ProtobufCMessageDescriptor *d, void **bytes,
-                  size_t *len)
+static void *load(call *c, MDB_dbi dbi, const char *key, const ProtobufCMessageDescriptor *d, void **bytes, size_t *len)
 {
     *bytes = NULL;
     *len = 0;
@@ -55,10 +54,7 @@ static int check_name(call *c, const char *field, const char *s)
     return check_text(c, field, s, NAME_MAX_BYTES, false);
 }
 
-static bool digits(const char *s)
-{
-    return s && *s && digits_ok(s, strlen(s));
-}
+static bool digits(const char *s) { return s && *s && digits_ok(s, strlen(s)); }
 
 /* A node code named by a call: required, and 6 to 18 digits. -1 with
  * INVALID_ARGUMENT otherwise (a malformed code is not a missing node). */
@@ -78,8 +74,9 @@ void admin_import(call *c, const Whistle__V1__ImportDirectory *req)
     if (!req->last || req->offset != 0) {
         /* The router assembles chunks on the connection and hands over the
          * whole file; a chunk arriving here came some other way. */
-        call_fail(c, CODE(INVALID_ARGUMENT), "an import chunk with last=false is kept by the connection it came "
-                                             "on; send the chunks in order on one connection");
+        call_fail(c, CODE(INVALID_ARGUMENT),
+                  "an import chunk with last=false is kept by the connection it came "
+                  "on; send the chunks in order on one connection");
         return;
     }
     if (req->format < 0 || req->format > WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_JSON) {
@@ -99,15 +96,15 @@ void admin_import(call *c, const Whistle__V1__ImportDirectory *req)
         return;
     }
     const char *src = *str0(req->source) ? req->source : "the file";
-    dirio_opts o = {.format = req->format,
-                    .table = req->table,
-                    .dry_run = req->dry_run,
-                    .principal = str0(c->who->name),
-                    .call = c->name,
-                    .now = c->now};
+    dirio_opts o = { .format = req->format,
+                     .table = req->table,
+                     .dry_run = req->dry_run,
+                     .principal = str0(c->who->name),
+                     .call = c->name,
+                     .now = c->now };
     dirio_result r;
-    int rc = dirio_import(c->st, c->txn, c->a, req->data.data ? (const void *)req->data.data : "", req->data.len,
-                          &o, &r);
+    int rc =
+        dirio_import(c->st, c->txn, c->a, req->data.data ? (const void *)req->data.data : "", req->data.len, &o, &r);
     if (rc == 1) {
         const char *unit = r.csv ? (r.bad_rows == 1 ? "line" : "lines") : (r.bad_rows == 1 ? "entry" : "entries");
         const char *head = r.bad_rows ? arena_printf(c->a, "%s: %zu bad %s, %zu error%s; nothing was imported", src,
@@ -129,8 +126,9 @@ void admin_import(call *c, const Whistle__V1__ImportDirectory *req)
         return;
     }
     if (rc == MDB_TXN_FULL || rc == MDB_MAP_FULL) {
-        call_fail(c, CODE(RESOURCE_EXHAUSTED), "%s: too large for one transaction (%s); split it, by street for "
-                                               "example, and import the parts in turn",
+        call_fail(c, CODE(RESOURCE_EXHAUSTED),
+                  "%s: too large for one transaction (%s); split it, by street for "
+                  "example, and import the parts in turn",
                   src, store_strerror(rc));
         return;
     }
@@ -179,7 +177,7 @@ void admin_export(call *c, const Whistle__V1__ExportDirectory *req)
     size_t budget = req->page_bytes ? req->page_bytes : EXPORT_PAGE_DEFAULT;
     if (budget < 1024)
         budget = 1024;
-    csv_buf out = {0};
+    csv_buf out = { 0 };
     const char *next, *why = "";
     uint32_t rows;
     int rc = dirio_export(c->st, c->txn, c->a, req->format, req->table, req->under, req->cursor, budget, &out, &next,
@@ -229,8 +227,8 @@ void admin_add_node(call *c, const Whistle__V1__AddNode *req)
         return;
     }
     if (!digits(code) || strlen(code) != directory_code_len(k)) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "code \"%s\": a %s code is %zu digits, the first %zu its parent's",
-                  code, directory_kind_name(k), directory_code_len(k), directory_code_len(k - 1));
+        call_fail(c, CODE(INVALID_ARGUMENT), "code \"%s\": a %s code is %zu digits, the first %zu its parent's", code,
+                  directory_kind_name(k), directory_code_len(k), directory_code_len(k - 1));
         return;
     }
     if (check_name(c, "name_zh", in->name_zh) || check_name(c, "name_en", in->name_en))
@@ -247,8 +245,9 @@ void admin_add_node(call *c, const Whistle__V1__AddNode *req)
     } else {
         size_t pl = directory_code_len(k - 1);
         if (strlen(parent) != pl || strncmp(code, parent, pl) != 0) {
-            call_fail(c, CODE(INVALID_ARGUMENT), "the parent of %s %s is the %s %.*s (its first %zu digits), not \"%s\"",
-                      directory_kind_name(k), code, directory_kind_name(k - 1), (int)pl, code, pl, parent);
+            call_fail(c, CODE(INVALID_ARGUMENT),
+                      "the parent of %s %s is the %s %.*s (its first %zu digits), not \"%s\"", directory_kind_name(k),
+                      code, directory_kind_name(k - 1), (int)pl, code, pl, parent);
             return;
         }
         Whistle__V1__Node *p = directory_node_get(c->st, c->txn, parent, c->a);
@@ -286,9 +285,9 @@ static int each_node_under(call *c, const char *prefix, node_fn fn, void *ctx)
     int rc = mdb_cursor_open(c->txn, c->st->nodes, &cur);
     if (rc)
         return call_store_fail(c, rc, "reading places");
-    ptr_vec keys = {0};
+    ptr_vec keys = { 0 };
     size_t plen = strlen(prefix);
-    MDB_val k = {plen, (void *)prefix}, v;
+    MDB_val k = { plen, (void *)prefix }, v;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
             break;
@@ -453,7 +452,7 @@ void admin_move_node(call *c, const Whistle__V1__MoveNode *req)
                   directory_kind_name(n->kind), np, len, np);
         return;
     }
-    move_ctx m = {.old_code = code, .new_code = nc, .new_parent = np};
+    move_ctx m = { .old_code = code, .new_code = nc, .new_parent = np };
     if (each_node_under(c, code, check_free, &m) || each_node_under(c, code, move_one, &m))
         return;
 
@@ -461,17 +460,17 @@ void admin_move_node(call *c, const Whistle__V1__MoveNode *req)
     whistle__v1__move_result__init(res);
     res->n_created = m.created.n < MOVE_LISTED_MAX ? m.created.n : MOVE_LISTED_MAX;
     res->created = (Whistle__V1__Node **)m.created.items;
-    ptr_vec notes = {0};
+    ptr_vec notes = { 0 };
     if (m.created.n > MOVE_LISTED_MAX)
-        ptr_vec_push(c->a, &notes, arena_printf(c->a, "%zu places were created; the first %d are listed",
-                                                m.created.n, MOVE_LISTED_MAX));
+        ptr_vec_push(
+            c->a, &notes,
+            arena_printf(c->a, "%zu places were created; the first %d are listed", m.created.n, MOVE_LISTED_MAX));
     /* What stays behind, for the administrator to decide about. */
     MDB_cursor *cur;
     if (mdb_cursor_open(c->txn, c->st->principals, &cur) == 0) {
         MDB_val k, v;
         for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-            Whistle__V1__Principal *pr =
-                whistle__v1__principal__unpack(arena_allocator(c->a), v.mv_size, v.mv_data);
+            Whistle__V1__Principal *pr = whistle__v1__principal__unpack(arena_allocator(c->a), v.mv_size, v.mv_data);
             bool inside = pr && scope_covers(code, pr->scope);
             for (size_t i = 0; pr && i < pr->n_extra_scopes; i++)
                 inside |= scope_covers(code, pr->extra_scopes[i]);
@@ -487,9 +486,9 @@ void admin_move_node(call *c, const Whistle__V1__MoveNode *req)
     }
     size_t cases = 0;
     if (mdb_cursor_open(c->txn, c->st->ev_by_node, &cur) == 0) {
-        MDB_val k = {len, (void *)code}, v;
-        for (int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && k.mv_size >= len &&
-                                                                   memcmp(k.mv_data, code, len) == 0;
+        MDB_val k = { len, (void *)code }, v;
+        for (int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+             rc == 0 && k.mv_size >= len && memcmp(k.mv_data, code, len) == 0;
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
             cases++;
         mdb_cursor_close(cur);
@@ -567,8 +566,7 @@ static int check_stages(call *c, const Whistle__V1__Category *in)
             return call_fail(c, CODE(INVALID_ARGUMENT), "%s needs a name (name_zh or name_en)", what);
         if (check_name(c, "stages.name_zh", st->name_zh) || check_name(c, "stages.name_en", st->name_en))
             return -1;
-        if (strpbrk(str0(st->name_zh), ";/") || strpbrk(str0(st->name_en), ";/") ||
-            strstr(str0(st->name_zh), "；"))
+        if (strpbrk(str0(st->name_zh), ";/") || strpbrk(str0(st->name_en), ";/") || strstr(str0(st->name_zh), "；"))
             return call_fail(c, CODE(INVALID_ARGUMENT), "%s: a stage's name may not hold ';' or '/'", what);
         if (!st->limit || !st->limit->amount)
             return call_fail(c, CODE(INVALID_ARGUMENT), "%s needs a limit: an amount and a unit", what);
@@ -579,8 +577,8 @@ static int check_stages(call *c, const Whistle__V1__Category *in)
     size_t n;
     const char *why;
     if (directory_stages_parse(directory_stages_format(in, c->a), c->a, &back, &n, &why) < 0 || n != in->n_stages)
-        return call_fail(c, CODE(INVALID_ARGUMENT), "stages: %s", n != in->n_stages ? "a stage does not read back"
-                                                                                         : why);
+        return call_fail(c, CODE(INVALID_ARGUMENT), "stages: %s",
+                         n != in->n_stages ? "a stage does not read back" : why);
     return 0;
 }
 
@@ -590,14 +588,13 @@ void admin_put_category(call *c, const Whistle__V1__PutCategory *req)
     const char *code = in ? str0(in->code) : "";
     size_t len = strlen(code);
     if (!in || !digits(code) || (len != 2 && len != 4)) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "category code \"%s\": 2 digits (major class) or 4 (major + minor)",
-                  code);
+        call_fail(c, CODE(INVALID_ARGUMENT), "category code \"%s\": 2 digits (major class) or 4 (major + minor)", code);
         return;
     }
     if (check_name(c, "name_zh", in->name_zh) || check_name(c, "name_en", in->name_en))
         return;
     if (len == 4) {
-        char major[3] = {code[0], code[1], 0};
+        char major[3] = { code[0], code[1], 0 };
         if (!directory_category_get(c->st, c->txn, major, c->a)) {
             call_fail(c, CODE(FAILED_PRECONDITION), "its major class %s does not exist; add it first", major);
             return;
@@ -619,7 +616,7 @@ void admin_put_category(call *c, const Whistle__V1__PutCategory *req)
                 return;
             }
     }
-    bool seen[5] = {false};
+    bool seen[5] = { false };
     for (size_t i = 0; i < in->n_limits; i++) {
         const Whistle__V1__PriorityLimits *pl = in->limits[i];
         if (!pl || pl->priority < 0 || pl->priority > WHISTLE__V1__PRIORITY__PRIORITY_URGENT ||
@@ -659,8 +656,9 @@ void admin_put_category(call *c, const Whistle__V1__PutCategory *req)
 static int check_principal(call *c, const Whistle__V1__Principal *p)
 {
     if (p->role < WHISTLE__V1__ROLE__ROLE_ADMIN || p->role > WHISTLE__V1__ROLE__ROLE_SENSOR)
-        return call_fail(c, CODE(INVALID_ARGUMENT), "role is required: admin, operator, department, grid_worker, "
-                                                    "community, kiosk, integration or sensor");
+        return call_fail(c, CODE(INVALID_ARGUMENT),
+                         "role is required: admin, operator, department, grid_worker, "
+                         "community, kiosk, integration or sensor");
     if (!digits(p->scope) || !directory_node_get(c->st, c->txn, p->scope, c->a))
         return call_fail(c, CODE(NOT_FOUND), "scope \"%s\" is not a place in the directory", str0(p->scope));
     if (p->n_extra_scopes > 64)
@@ -678,8 +676,7 @@ static int check_principal(call *c, const Whistle__V1__Principal *p)
     if (p->role == WHISTLE__V1__ROLE__ROLE_DEPARTMENT) {
         if (!*str0(p->department))
             return call_fail(c, CODE(INVALID_ARGUMENT), "a department principal names its department");
-        if (!directory_dept_code_ok(p->department) ||
-            !directory_department_get(c->st, c->txn, p->department, c->a))
+        if (!directory_dept_code_ok(p->department) || !directory_department_get(c->st, c->txn, p->department, c->a))
             return call_fail(c, CODE(NOT_FOUND), "department \"%s\" does not exist", p->department);
     } else if (*str0(p->department)) {
         return call_fail(c, CODE(INVALID_ARGUMENT), "only a department principal has a department (this is %s)",
@@ -727,7 +724,8 @@ static bool other_admin(call *c, const char *name)
         return true; /* do not block on a store error; the put will fail */
     MDB_val k, v;
     bool found = false;
-    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !found; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !found;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         Whistle__V1__Principal *p = whistle__v1__principal__unpack(arena_allocator(c->a), v.mv_size, v.mv_data);
         found = p && p->enabled && p->role == WHISTLE__V1__ROLE__ROLE_ADMIN && strcmp(p->name, name) != 0;
     }
@@ -816,9 +814,9 @@ void admin_list_principals(call *c, const Whistle__V1__ListPrincipals *req)
         call_store_fail(c, rc, "listing principals");
         return;
     }
-    ptr_vec out = {0};
+    ptr_vec out = { 0 };
     bool more = false;
-    MDB_val k = {strlen(after), (void *)after}, v;
+    MDB_val k = { strlen(after), (void *)after }, v;
     for (rc = mdb_cursor_get(cur, &k, &v, *after ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (*after && k.mv_size == strlen(after) && memcmp(k.mv_data, after, k.mv_size) == 0)
@@ -874,9 +872,9 @@ void admin_query_audit(call *c, const Whistle__V1__QueryAudit *req)
     Whistled__AuditRecord **recs;
     char *next;
     size_t n;
-    int rc = (req->newest_first ? audit_query_newest : audit_query)(c->st, c->txn, req->principal, req->target,
-                                                                     req->from_ms, req->to_ms, req->cursor, limit,
-                                                                     c->a, &recs, &n, &next);
+    int rc =
+        (req->newest_first ? audit_query_newest : audit_query)(c->st, c->txn, req->principal, req->target, req->from_ms,
+                                                               req->to_ms, req->cursor, limit, c->a, &recs, &n, &next);
     if (rc == EINVAL) {
         call_fail(c, CODE(INVALID_ARGUMENT), "cursor is not from this query; start again without one");
         return;

@@ -8,8 +8,8 @@
 
 #include "audit.h"
 #include "deadline_rows.h"
-#include "order_record.h"
 #include "directory.h"
+#include "order_record.h"
 
 #define OS(s) WHISTLE__V1__ORDER_STATE__ORDER_STATE_##s
 #define ES(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
@@ -47,8 +47,7 @@ void dispatch_whistle(call *c, const Whistle__V1__WhistleEvent *req)
         return;
     }
     if (nd > MAX_DEPARTMENTS) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "%zu departments; one whistle reaches at most %d", nd,
-                  MAX_DEPARTMENTS);
+        call_fail(c, CODE(INVALID_ARGUMENT), "%zu departments; one whistle reaches at most %d", nd, MAX_DEPARTMENTS);
         return;
     }
     for (size_t i = 0; i < nd; i++) {
@@ -103,8 +102,7 @@ void dispatch_whistle(call *c, const Whistle__V1__WhistleEvent *req)
     }
     if (busy) {
         call_fail(c, CODE(ALREADY_EXISTS),
-                  "case %s already has a live order for %s; re-dispatch goes to other departments", ev->ticket,
-                  busy);
+                  "case %s already has a live order for %s; re-dispatch goes to other departments", ev->ticket, busy);
         return;
     }
 
@@ -210,8 +208,7 @@ void dispatch_propose(call *c, const Whistle__V1__ProposeDepartments *req)
         cat = ev->category;
         prio = ev->priority;
     } else if (!digits_ok(cat, 4)) {
-        call_fail(c, CODE(INVALID_ARGUMENT),
-                  "give a ticket, or a category: 4 digits, major + minor (e.g. 0101)");
+        call_fail(c, CODE(INVALID_ARGUMENT), "give a ticket, or a category: 4 digits, major + minor (e.g. 0101)");
         return;
     }
     if (prio < 0 || prio > WHISTLE__V1__PRIORITY__PRIORITY_URGENT) {
@@ -276,8 +273,8 @@ int dispatch_order_begin(call *c, uint64_t id, order_work *w)
                          (unsigned long long)id, w->o->department, str0(c->who->department));
     if (event_load(c, w->o->ticket, &w->ev, &w->snap)) {
         if (c->resp->status && c->resp->status->code == CODE(NOT_FOUND))
-            return call_fail(c, CODE(DATA_LOSS), "order %llu names case %s, which is missing",
-                             (unsigned long long)id, w->o->ticket);
+            return call_fail(c, CODE(DATA_LOSS), "order %llu names case %s, which is missing", (unsigned long long)id,
+                             w->o->ticket);
         return -1;
     }
     return 0;
@@ -291,8 +288,7 @@ int dispatch_order_save(call *c, order_work *w)
 int dispatch_order_wrong_state(call *c, const Whistle__V1__Order *o, const char *needs)
 {
     return call_fail(c, CODE(FAILED_PRECONDITION), "order %llu is %s; %s needs %s. Allowed now: %s",
-                     (unsigned long long)o->id, order_state_name(o->state), c->name, needs,
-                     order_allowed(o));
+                     (unsigned long long)o->id, order_state_name(o->state), c->name, needs, order_allowed(o));
 }
 
 /* After an order reached done or returned: the case is resolved when every
@@ -301,8 +297,7 @@ static bool all_done(call *c, const Whistle__V1__Event *ev, const Whistle__V1__O
 {
     size_t done = 0;
     for (size_t i = 0; i < ev->n_order_ids; i++) {
-        const Whistle__V1__Order *o =
-            ev->order_ids[i] == changed->id ? changed : order_get(c, ev->order_ids[i]);
+        const Whistle__V1__Order *o = ev->order_ids[i] == changed->id ? changed : order_get(c, ev->order_ids[i]);
         if (!o)
             return false;
         if (o->state == OS(DONE))
@@ -324,8 +319,7 @@ static void order_finish(call *c, order_work *w, const char *note)
         event_timeline(c, ev, "resolved", "every department has fed back", 0, NULL);
         resolved = true;
     }
-    if (dispatch_order_save(c, w) || push_dept(c, ev, o, c->name) ||
-        event_push(c, ev, c->name, o))
+    if (dispatch_order_save(c, w) || push_dept(c, ev, o, c->name) || event_push(c, ev, c->name, o))
         return;
     if (resolved && event_push(c, ev, "resolved", NULL))
         return;
@@ -350,8 +344,7 @@ void dispatch_check_in(call *c, const Whistle__V1__CheckIn *req)
 void dispatch_feedback(call *c, const Whistle__V1__Feedback *req)
 {
     order_work w;
-    if (dispatch_order_begin(c, req->order_id, &w) ||
-        check_text(c, "text", req->text, FEEDBACK_MAX, true))
+    if (dispatch_order_begin(c, req->order_id, &w) || check_text(c, "text", req->text, FEEDBACK_MAX, true))
         return;
     if (w.o->state != OS(CHECKED_IN)) {
         dispatch_order_wrong_state(c, w.o, "checked_in");
@@ -366,8 +359,7 @@ void dispatch_feedback(call *c, const Whistle__V1__Feedback *req)
 void dispatch_return(call *c, const Whistle__V1__ReturnOrder *req)
 {
     order_work w;
-    if (dispatch_order_begin(c, req->order_id, &w) ||
-        check_text(c, "reason", req->reason, NOTE_MAX, true))
+    if (dispatch_order_begin(c, req->order_id, &w) || check_text(c, "reason", req->reason, NOTE_MAX, true))
         return;
     if (w.o->state != OS(PENDING) && w.o->state != OS(CHECKED_IN)) {
         dispatch_order_wrong_state(c, w.o, "pending or checked_in");
@@ -440,8 +432,9 @@ void dispatch_list_orders(call *c, const Whistle__V1__ListOrders *req)
     const Whistle__V1__Principal *w = c->who;
     if (w->role == ROLE(DEPARTMENT)) {
         if (*dept && strcmp(dept, str0(w->department)) != 0) {
-            call_deny(c, dept, "department %s may not list the orders of %s (rule: a department lists its own "
-                               "orders only)",
+            call_deny(c, dept,
+                      "department %s may not list the orders of %s (rule: a department lists its own "
+                      "orders only)",
                       str0(w->department), dept);
             return;
         }
@@ -458,10 +451,10 @@ void dispatch_list_orders(call *c, const Whistle__V1__ListOrders *req)
     uint32_t limit = req->limit ? req->limit : 50;
     if (limit > 500)
         limit = 500;
-    order_filter f = {.department = dept,
-                      .scope = w->role == ROLE(OPERATOR) ? str0(w->scope) : "",
-                      .state = req->state};
-    ptr_vec out = {0};
+    order_filter f = { .department = dept,
+                       .scope = w->role == ROLE(OPERATOR) ? str0(w->scope) : "",
+                       .state = req->state };
+    ptr_vec out = { 0 };
     bool more = false;
     int rc = 0;
 
@@ -493,7 +486,7 @@ void dispatch_list_orders(call *c, const Whistle__V1__ListOrders *req)
             call_store_fail(c, rc, "listing orders");
             return;
         }
-        MDB_val k = {dl + 9, key}, v;
+        MDB_val k = { dl + 9, key }, v;
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && !more;
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
             if (k.mv_size != dl + 9 || memcmp(k.mv_data, key, dl + 1) != 0)
@@ -515,7 +508,7 @@ void dispatch_list_orders(call *c, const Whistle__V1__ListOrders *req)
             call_store_fail(c, rc, "listing orders");
             return;
         }
-        MDB_val k = {8, key}, v;
+        MDB_val k = { 8, key }, v;
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && !more;
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
             if (k.mv_size != 8 || store_get_be64(k.mv_data) <= req->after_id)

@@ -44,8 +44,7 @@ static int new_ticket(call *c, char *out, size_t len)
     time_t secs = (time_t)(c->now / 1000);
     struct tm tm;
     if (c->now < 0 || !gmtime_r(&secs, &tm))
-        return call_fail(c, CODE(INTERNAL), "the clock reads %lld ms; cannot number a ticket",
-                         (long long)c->now);
+        return call_fail(c, CODE(INTERNAL), "the clock reads %lld ms; cannot number a ticket", (long long)c->now);
     char day[48], name[64];
     snprintf(day, sizeof day, "%04d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
     snprintf(name, sizeof name, "ticket:%s", day);
@@ -79,8 +78,7 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
         return;
     }
     if (req->source < 0 || req->source > WHISTLE__V1__SOURCE__SOURCE_EMERGENCY_CALL) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "source %d is not a source (1 kiosk .. 6 emergency call)",
-                  req->source);
+        call_fail(c, CODE(INVALID_ARGUMENT), "source %d is not a source (1 kiosk .. 6 emergency call)", req->source);
         return;
     }
     if (req->has_location && !(isfinite(req->lat) && isfinite(req->lon) && req->lat >= -90 && req->lat <= 90 &&
@@ -96,13 +94,12 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
         return;
     }
     if (n->retired) {
-        call_fail(c, CODE(FAILED_PRECONDITION), "node %s (%s) is retired; report at its successor", node,
-                  n->name_zh);
+        call_fail(c, CODE(FAILED_PRECONDITION), "node %s (%s) is retired; report at its successor", node, n->name_zh);
         return;
     }
     if (n->kind < WHISTLE__V1__NODE_KIND__NODE_KIND_STREET) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "node %s is a %s; report at a street, community, grid or building",
-                  node, directory_kind_name(n->kind));
+        call_fail(c, CODE(INVALID_ARGUMENT), "node %s is a %s; report at a street, community, grid or building", node,
+                  directory_kind_name(n->kind));
         return;
     }
     if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, node)) {
@@ -201,14 +198,16 @@ static int prove_ticket(call *c, const char *ticket, const char *digits, Whistle
                          kiosk ? ", or ask the staff" : "");
     }
     if (!digits_ok(digits, 4))
-        return call_fail(c, CODE(INVALID_ARGUMENT), "phone_last4 must be the last 4 digits of the phone given at report");
+        return call_fail(c, CODE(INVALID_ARGUMENT),
+                         "phone_last4 must be the last 4 digits of the phone given at report");
     const char *why = NULL;
     if (event_load(c, ticket, ev, NULL)) {
         if (c->resp->status->code != CODE(NOT_FOUND))
             return -1;
     } else if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, (*ev)->node)) {
-        why = arena_printf(c->a, "case %s is at %s, outside the scope %s (rule: %s looks up tickets inside its "
-                                 "scope only)",
+        why = arena_printf(c->a,
+                           "case %s is at %s, outside the scope %s (rule: %s looks up tickets inside its "
+                           "scope only)",
                            (*ev)->ticket, (*ev)->node, str0(c->who->scope), role_a(c->who->role));
     } else {
         char tail[5] = "";
@@ -288,8 +287,8 @@ static bool text_has(const char *hay, const char *needle)
     for (const char *h = hay; *h; h++) {
         size_t i = 0;
         while (i < n && h[i] &&
-               (h[i] == needle[i] || ((h[i] | 0x20) == (needle[i] | 0x20) && (h[i] | 0x20) >= 'a' &&
-                                      (h[i] | 0x20) <= 'z')))
+               (h[i] == needle[i] ||
+                ((h[i] | 0x20) == (needle[i] | 0x20) && (h[i] | 0x20) >= 'a' && (h[i] | 0x20) <= 'z')))
             i++;
         if (i == n)
             return true;
@@ -409,10 +408,10 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
         call_store_fail(c, rc, "listing cases");
         return;
     }
-    ptr_vec out = {0};
+    ptr_vec out = { 0 };
     const char *last_key = NULL;
     bool more = false;
-    MDB_val k = {slen, (void *)start}, v;
+    MDB_val k = { slen, (void *)start }, v;
     if (desc) {
         /* The last row before the cursor, or before the prefix's end (the
          * prefix with its last byte one up: a state's byte is 1 to 8). */
@@ -569,14 +568,14 @@ void event_assign(call *c, const Whistle__V1__AssignEvent *req)
         return;
     }
     if (!principal_covers(p, ev->node)) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "%s works at %s, which does not cover case %s at %s", to,
-                  str0(p->scope), ev->ticket, ev->node);
+        call_fail(c, CODE(INVALID_ARGUMENT), "%s works at %s, which does not cover case %s at %s", to, str0(p->scope),
+                  ev->ticket, ev->node);
         return;
     }
     ev->state = ST(HANDLING);
     ev->assignee = (char *)to;
-    const char *note = *str0(req->note) ? arena_printf(c->a, "to %s: %s", to, req->note)
-                                        : arena_printf(c->a, "to %s", to);
+    const char *note =
+        *str0(req->note) ? arena_printf(c->a, "to %s: %s", to, req->note) : arena_printf(c->a, "to %s", to);
     event_timeline(c, ev, "assign", note, 0, NULL);
     if (event_save(c, ev, &snap) || event_push(c, ev, "assign", NULL))
         return;
@@ -691,8 +690,8 @@ void event_rate(call *c, const Whistle__V1__RateEvent *req)
     }
     ev->rating = req->score;
     ev->rating_comment = (char *)str0(req->comment);
-    event_timeline(c, ev, "rate", arena_printf(c->a, "%u/5%s%s", req->score, *str0(req->comment) ? ": " : "",
-                                               str0(req->comment)),
-                   0, NULL);
+    event_timeline(c, ev, "rate",
+                   arena_printf(c->a, "%u/5%s%s", req->score, *str0(req->comment) ? ": " : "", str0(req->comment)), 0,
+                   NULL);
     commit_change(c, ev, &snap, "rate");
 }

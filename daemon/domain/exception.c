@@ -4,12 +4,12 @@
 
 #include <string.h>
 
+#include "authz.h"
 #include "deadline_rows.h"
 #include "directory.h"
 #include "dispatch.h"
 #include "event.h"
 #include "order_record.h"
-#include "authz.h"
 
 #define ES(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
 #define MAX_FOLLOWERS 200
@@ -169,8 +169,9 @@ void exception_emergency(call *c, const Whistle__V1__EmergencyCall *req)
     /* who may call from where, before anything about the catalogue */
     const char *node = *str0(req->node) ? req->node : str0(c->who->scope);
     if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, node)) {
-        call_deny(c, node, "node %s is outside your scope %s (rule: an emergency call is made inside the caller's "
-                           "scope)",
+        call_deny(c, node,
+                  "node %s is outside your scope %s (rule: an emergency call is made inside the caller's "
+                  "scope)",
                   node, str0(c->who->scope));
         return;
     }

@@ -31,15 +31,16 @@ static void reply_order(call *c, Whistle__V1__Order *o)
 static int check_limit(call *c, const char *field, const Whistle__V1__TimeLimit *l)
 {
     if (!l || l->amount == 0)
-        return call_fail(c, CODE(INVALID_ARGUMENT), "%s is required: an amount and a unit (minutes, hours, "
-                                                    "working_hours or working_days)",
+        return call_fail(c, CODE(INVALID_ARGUMENT),
+                         "%s is required: an amount and a unit (minutes, hours, "
+                         "working_hours or working_days)",
                          field);
     if (l->unit < UNIT(MINUTES) || l->unit > UNIT(WORKING_DAYS))
         return call_fail(c, CODE(INVALID_ARGUMENT),
                          "%s.unit %d is not a time unit (1 minutes, 2 hours, 3 days, 4 working hours, 5 working days)",
                          field, l->unit);
-    static const uint32_t max[] = {0, 60 * 24 * 366, 24 * 366, 366, 8 * 366, 366};
-    static const char *const names[] = {"", "minutes", "hours", "days", "working hours", "working days"};
+    static const uint32_t max[] = { 0, 60 * 24 * 366, 24 * 366, 366, 8 * 366, 366 };
+    static const char *const names[] = { "", "minutes", "hours", "days", "working hours", "working days" };
     if (l->amount > max[l->unit])
         return call_fail(c, CODE(INVALID_ARGUMENT), "%s is more than a year (%u %s at most)", field, max[l->unit],
                          names[l->unit]);
@@ -49,8 +50,8 @@ static int check_limit(call *c, const char *field, const Whistle__V1__TimeLimit 
 void deadline_request_extension(call *c, const Whistle__V1__RequestExtension *req)
 {
     order_work w;
-    if (dispatch_order_begin(c, req->order_id, &w) ||
-        check_text(c, "reason", req->reason, NOTE_MAX, true) || check_limit(c, "extra", req->extra))
+    if (dispatch_order_begin(c, req->order_id, &w) || check_text(c, "reason", req->reason, NOTE_MAX, true) ||
+        check_limit(c, "extra", req->extra))
         return;
     if (!deadline_order_running(w.o)) {
         dispatch_order_wrong_state(c, w.o, "pending or checked_in");
@@ -72,8 +73,7 @@ void deadline_request_extension(call *c, const Whistle__V1__RequestExtension *re
     x->old_due_ms = w.o->resolve_due_ms;
     w.o->extension = x;
     char lt[64];
-    event_timeline(c, w.ev,
-                   "extension_request",
+    event_timeline(c, w.ev, "extension_request",
                    arena_printf(c->a, "%s more: %s", calendar_limit_text(req->extra, lt, sizeof lt), req->reason),
                    w.o->id, w.o->department);
     if (dispatch_order_save(c, &w) || push_order(c, w.ev, w.o, "extension_request"))
@@ -223,8 +223,7 @@ void deadline_unpark(call *c, const Whistle__V1__UnparkEvent *req)
 void deadline_report_stage(call *c, const Whistle__V1__ReportStage *req)
 {
     order_work w;
-    if (dispatch_order_begin(c, req->order_id, &w) ||
-        check_text(c, "note", req->note, NOTE_MAX, false))
+    if (dispatch_order_begin(c, req->order_id, &w) || check_text(c, "note", req->note, NOTE_MAX, false))
         return;
     if (w.o->n_stages == 0) {
         call_fail(c, CODE(FAILED_PRECONDITION), "order %llu has no stages (its category %s has none)",

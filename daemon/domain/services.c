@@ -15,7 +15,6 @@ Whistle__V1__ServiceItem *services_item_get(store *st, MDB_txn *txn, const char 
     return store_get_named(txn, st->services, code, &whistle__v1__service_item__descriptor, a);
 }
 
-
 /* At most the first 40 bytes of what the client sent, cut on a character
  * boundary, for a message (a malformed code may be anything up to the
  * router's cap on strings). */
@@ -51,12 +50,12 @@ void services_list(call *c, const Whistle__V1__ListServices *req)
                   role_name(c->who->role));
         return;
     }
-    ptr_vec classes = {0}, items = {0};
+    ptr_vec classes = { 0 }, items = { 0 };
     if (directory_scan(c, c->st->service_classes, want, &whistle__v1__service_class__descriptor, &classes,
                        "listing the service classes"))
         return;
     /* The classes shown: live ones (all with include_retired). */
-    ptr_vec shown = {0};
+    ptr_vec shown = { 0 };
     for (size_t i = 0; i < classes.n; i++) {
         Whistle__V1__ServiceClass *k = classes.items[i];
         if (*want && strcmp(str0(k->code), want) != 0)
@@ -78,7 +77,7 @@ void services_list(call *c, const Whistle__V1__ListServices *req)
         return;
     /* Items in code order, each under a class that is shown: classes and
      * items are both sorted, so one pass pairs them. */
-    ptr_vec out = {0};
+    ptr_vec out = { 0 };
     size_t ci = 0;
     for (size_t i = 0; i < items.n; i++) {
         Whistle__V1__ServiceItem *it = items.items[i];

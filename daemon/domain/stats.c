@@ -122,7 +122,7 @@ static int read_code(query *q, const char *code)
     const char *name = name_of(q, code);
     Whistle__V1__StatsRow *row = NULL, *total = q->totals ? new_row(q, code, name, "total") : NULL;
     char bucket[16] = "";
-    MDB_val k = {strlen(start), start}, v;
+    MDB_val k = { strlen(start), start }, v;
     bool any = false;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         const char *kd = k.mv_data;
@@ -180,7 +180,7 @@ static int list_codes(query *q, const char *under, ptr_vec *codes)
     int rc = mdb_cursor_open(c->txn, c->st->stats, &cur);
     if (rc)
         return rc;
-    MDB_val k = {(size_t)pl, seek}, v;
+    MDB_val k = { (size_t)pl, seek }, v;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;) {
         const char *kd = k.mv_data;
         if (k.mv_size < (size_t)pl || memcmp(kd, seek, (size_t)pl) != 0)
@@ -195,7 +195,7 @@ static int list_codes(query *q, const char *under, ptr_vec *codes)
         /* jump past this code: its keys all start "<dim>:<code>|" */
         char next[128];
         int nl = snprintf(next, sizeof next, "%.*s}", (int)(bar - kd), kd); /* '}' sorts after '|' */
-        MDB_val nk = {(size_t)nl, next};
+        MDB_val nk = { (size_t)nl, next };
         k = nk;
         rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     }
@@ -221,7 +221,7 @@ void stats_get(call *c, const Whistle__V1__GetStats *req)
 {
     if (authz_check(c, ""))
         return;
-    query q = {.c = c, .totals = req->totals};
+    query q = { .c = c, .totals = req->totals };
     q.by = req->by ? req->by : DIM(STREET);
     if (q.by < DIM(DEPARTMENT) || q.by > DIM(GRID)) {
         call_fail(c, CODE(INVALID_ARGUMENT),
@@ -276,8 +276,9 @@ void stats_get(call *c, const Whistle__V1__GetStats *req)
     }
     if (w->role == ROLE(DEPARTMENT)) {
         if (!dept) {
-            call_deny(c, dim_word(q.by), "a department reads its own statistics only (rule: by department, its "
-                                         "own code)");
+            call_deny(c, dim_word(q.by),
+                      "a department reads its own statistics only (rule: by department, its "
+                      "own code)");
             return;
         }
         for (size_t i = 0; i < req->n_codes; i++)
@@ -287,12 +288,13 @@ void stats_get(call *c, const Whistle__V1__GetStats *req)
                 return;
             }
     } else if (dept && !admin && w->role != ROLE(OPERATOR) && w->role != ROLE(INTEGRATION)) {
-        call_deny(c, "dept", "role %s may not read departments' statistics (rule: operators, integrations and "
-                             "admins)",
+        call_deny(c, "dept",
+                  "role %s may not read departments' statistics (rule: operators, integrations and "
+                  "admins)",
                   role_name(w->role));
         return;
     }
-    ptr_vec codes = {0};
+    ptr_vec codes = { 0 };
     for (size_t i = 0; i < req->n_codes; i++) {
         const char *code = str0(req->codes[i]);
         bool ok = dept ? ident_ok(code, 32) : digits_ok(code, dim_code_len(q.by));
@@ -341,8 +343,9 @@ void stats_get(call *c, const Whistle__V1__GetStats *req)
         return;
     }
     if (q.too_many) {
-        call_fail(c, CODE(RESOURCE_EXHAUSTED), "more than %d rows; ask for fewer codes, a longer period or a shorter "
-                                               "range",
+        call_fail(c, CODE(RESOURCE_EXHAUSTED),
+                  "more than %d rows; ask for fewer codes, a longer period or a shorter "
+                  "range",
                   MAX_ROWS);
         return;
     }

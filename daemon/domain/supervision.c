@@ -43,7 +43,12 @@ static int sup_push(call *c, const char *stream, const Whistle__V1__Event *ev, b
 
 static const char *ordinal(call *c, size_t n)
 {
-    return arena_printf(c->a, "%zu%s", n, n % 100 >= 11 && n % 100 <= 13 ? "th" : n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th");
+    return arena_printf(c->a, "%zu%s", n,
+                        n % 100 >= 11 && n % 100 <= 13 ? "th"
+                        : n % 10 == 1                  ? "st"
+                        : n % 10 == 2                  ? "nd"
+                        : n % 10 == 3                  ? "rd"
+                                                       : "th");
 }
 
 /* ------------------------------------------------------------ misses */
@@ -55,15 +60,13 @@ static bool applicable(const Whistle__V1__Order *o, int kind, uint32_t stage, in
     switch (kind) {
     case DL_CHECK_IN:
         return o->state == OS(PENDING) && o->check_in_due_ms == due && !deadline_order_missed(o, "check_in", due, 0);
-    case DL_RESOLVE:
-        return o->resolve_due_ms == due && !deadline_order_missed(o, "resolve", due, 0);
+    case DL_RESOLVE: return o->resolve_due_ms == due && !deadline_order_missed(o, "resolve", due, 0);
     case DL_STAGE:
         return stage >= 1 && stage <= o->n_stages && o->stages[stage - 1] && !o->stages[stage - 1]->done_ms &&
                o->stages[stage - 1]->due_ms == due && !deadline_order_missed(o, "stage", due, stage);
     case DL_FOLLOW_UP:
         return o->follow_up_ms == due && (strcmp(str0(o->follow_up), "check_in") != 0 || o->state == OS(PENDING));
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -121,11 +124,11 @@ int supervision_order_miss(call *c, uint64_t order_id, int kind, uint32_t stage,
     } else {
         o->follow_up = (char *)"done";
         o->follow_up_ms = c->now + (int64_t)p->follow_up_hours * 3600000;
-        what = kind == DL_RESOLVE  ? "resolve deadline"
-               : kind == DL_STAGE  ? arena_printf(c->a, "stage %u (%s) deadline", stage,
-                                                  str0(o->stages[stage - 1]->name_zh))
-               : follow_check_in   ? "check-in follow-up"
-                                   : "follow-up";
+        what = kind == DL_RESOLVE ? "resolve deadline"
+               : kind == DL_STAGE
+                   ? arena_printf(c->a, "stage %u (%s) deadline", stage, str0(o->stages[stage - 1]->name_zh))
+               : follow_check_in ? "check-in follow-up"
+                                 : "follow-up";
     }
 
     void *sb;
@@ -138,8 +141,8 @@ int supervision_order_miss(call *c, uint64_t order_id, int kind, uint32_t stage,
         s->department = o->department;
     }
     supervision_add_miss(c, s, m);
-    bool escalate = s->level < 2 && (s->n_misses >= p->escalate_after ||
-                                     o->kind == WHISTLE__V1__WHISTLE_KIND__WHISTLE_KIND_EMERGENCY);
+    bool escalate = s->level < 2 &&
+                    (s->n_misses >= p->escalate_after || o->kind == WHISTLE__V1__WHISTLE_KIND__WHISTLE_KIND_EMERGENCY);
     if (escalate) {
         s->level = 2;
         s->escalated_ms = c->now;
@@ -155,10 +158,9 @@ int supervision_order_miss(call *c, uint64_t order_id, int kind, uint32_t stage,
     }
     const char *action = escalate ? "escalate" : "overdue";
     event_timeline(c, ev, action,
-                   arena_printf(c->a, "missed its %s (due %s), %s miss; supervision #%llu%s%s", what, deadline_format(c, due),
-                                ordinal(c, s->n_misses), (unsigned long long)s->id,
-                                s->level >= 2 ? (escalate ? ", escalated to the district" : ", with the district")
-                                              : "",
+                   arena_printf(c->a, "missed its %s (due %s), %s miss; supervision #%llu%s%s", what,
+                                deadline_format(c, due), ordinal(c, s->n_misses), (unsigned long long)s->id,
+                                s->level >= 2 ? (escalate ? ", escalated to the district" : ", with the district") : "",
                                 last ? "; no further reminders" : ""),
                    o->id, o->department);
     if (supervision_save(c, s, sb, sl) || order_save(c, o, ob, ol) || event_save(c, ev, &snap))
@@ -166,8 +168,7 @@ int supervision_order_miss(call *c, uint64_t order_id, int kind, uint32_t stage,
     if (sup_push(c, arena_printf(c->a, "street:%s", ev->street), ev, true, action, o, s) ||
         sup_push(c, arena_printf(c->a, "dept:%s", o->department), ev, false, action, o, s))
         return -1;
-    if (s->level >= 2 &&
-        sup_push(c, arena_printf(c->a, "district:%s", str0(s->district)), ev, true, action, o, s))
+    if (s->level >= 2 && sup_push(c, arena_printf(c->a, "district:%s", str0(s->district)), ev, true, action, o, s))
         return -1;
     return 0;
 }
@@ -206,10 +207,11 @@ int supervision_case_due(call *c, const char *ticket, int64_t due)
     }
     const char *note =
         ev->state == ES(HANDLING)
-            ? arena_printf(c->a, "passed its due time (%s) while handled by %s; supervision #%llu", deadline_format(c, due),
-                           str0(ev->assignee), (unsigned long long)(s ? s->id : 0))
-        : ev->state == ES(WHISTLED) ? arena_printf(c->a, "passed its due time (%s)", deadline_format(c, due))
-                                    : arena_printf(c->a, "passed its due time (%s) before it was closed", deadline_format(c, due));
+            ? arena_printf(c->a, "passed its due time (%s) while handled by %s; supervision #%llu",
+                           deadline_format(c, due), str0(ev->assignee), (unsigned long long)(s ? s->id : 0))
+        : ev->state == ES(WHISTLED)
+            ? arena_printf(c->a, "passed its due time (%s)", deadline_format(c, due))
+            : arena_printf(c->a, "passed its due time (%s) before it was closed", deadline_format(c, due));
     event_timeline(c, ev, "overdue", note, 0, NULL);
     if ((s && supervision_save(c, s, sb, sl)) || event_save(c, ev, &snap))
         return -1;
@@ -247,15 +249,16 @@ void supervision_list(call *c, const Whistle__V1__ListSupervisions *req)
     bool admin = w->role == ROLE(ADMIN), is_dept = w->role == ROLE(DEPARTMENT);
     if (is_dept) {
         if (*dept && strcmp(dept, str0(w->department)) != 0) {
-            call_deny(c, dept, "department %s may not read %s's supervision records (rule: a department sees "
-                               "its own)",
+            call_deny(c, dept,
+                      "department %s may not read %s's supervision records (rule: a department sees "
+                      "its own)",
                       str0(w->department), dept);
             return;
         }
         dept = str0(w->department);
     } else if (*node && !admin && !principal_covers(w, node)) {
-        call_deny(c, node, "node %s is outside your scope %s (rule: an operator reads its street's supervision)",
-                  node, str0(w->scope));
+        call_deny(c, node, "node %s is outside your scope %s (rule: an operator reads its street's supervision)", node,
+                  str0(w->scope));
         return;
     }
     /* no node: everything the caller reaches */
@@ -269,7 +272,7 @@ void supervision_list(call *c, const Whistle__V1__ListSupervisions *req)
         call_store_fail(c, rc, "listing supervision records");
         return;
     }
-    ptr_vec out = {0};
+    ptr_vec out = { 0 };
     uint64_t next = 0;
     uint8_t key[8];
     MDB_val k, v;

@@ -54,9 +54,15 @@ static int fire_row(store *st, MDB_txn *txn, const row_copy *r, int64_t now, str
     arena *a = arena_new();
     Whistle__V1__Response *resp = arena_alloc(a, sizeof *resp);
     whistle__v1__response__init(resp);
-    stream_touched mine = {0};
-    call c = {.st = st, .txn = child, .who = system_principal(), .name = "deadline", .now = now, .a = a,
-              .resp = resp, .touched = &mine};
+    stream_touched mine = { 0 };
+    call c = { .st = st,
+               .txn = child,
+               .who = system_principal(),
+               .name = "deadline",
+               .now = now,
+               .a = a,
+               .resp = resp,
+               .touched = &mine };
     int64_t due = (int64_t)store_get_be64(r->key);
     uint8_t kind = r->key[8];
     int hrc = 0;
@@ -70,7 +76,7 @@ static int fire_row(store *st, MDB_txn *txn, const row_copy *r, int64_t now, str
     if (hrc == 0) {
         /* The handler's save removed the row; a row it could not use
          * (stale) goes now, so that the engine never spins on it. */
-        MDB_val k = {r->len, (void *)r->key};
+        MDB_val k = { r->len, (void *)r->key };
         int drc = mdb_del(child, st->deadlines, &k, NULL);
         if (drc && drc != MDB_NOTFOUND)
             hrc = -1;
@@ -85,7 +91,7 @@ static int fire_row(store *st, MDB_txn *txn, const row_copy *r, int64_t now, str
                   resp->status && resp->status->message ? resp->status->message : mdb_strerror(rc));
         /* Dropped: the row goes, so that one damaged record cannot stop
          * every other deadline. */
-        MDB_val k = {r->len, (void *)r->key};
+        MDB_val k = { r->len, (void *)r->key };
         rc = mdb_del(txn, st->deadlines, &k, NULL);
         if (rc == MDB_NOTFOUND)
             rc = 0;
@@ -95,8 +101,7 @@ static int fire_row(store *st, MDB_txn *txn, const row_copy *r, int64_t now, str
     return rc;
 }
 
-int deadline_sweep(store *st, MDB_txn *txn, int64_t now, stream_touched *touched, size_t max, size_t *fired,
-                   bool *more)
+int deadline_sweep(store *st, MDB_txn *txn, int64_t now, stream_touched *touched, size_t max, size_t *fired, bool *more)
 {
     *fired = 0;
     *more = false;
@@ -127,7 +132,7 @@ int deadline_sweep(store *st, MDB_txn *txn, int64_t now, stream_touched *touched
     mdb_cursor_close(cur);
     rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
-        MDB_val kk = {rows[i].len, rows[i].key}, vv;
+        MDB_val kk = { rows[i].len, rows[i].key }, vv;
         if (mdb_get(txn, st->deadlines, &kk, &vv) != 0)
             continue; /* an earlier one in this sweep removed it */
         rc = fire_row(st, txn, &rows[i], now, touched);
@@ -137,4 +142,3 @@ int deadline_sweep(store *st, MDB_txn *txn, int64_t now, stream_touched *touched
     free(rows);
     return rc;
 }
-

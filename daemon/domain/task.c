@@ -25,8 +25,8 @@ static Whistle__V1__Node *community_get(call *c, const char *code, bool live)
     if (!n)
         return call_fail(c, CODE(NOT_FOUND), "no place %s", code), NULL;
     if (n->kind != WHISTLE__V1__NODE_KIND__NODE_KIND_COMMUNITY)
-        return call_fail(c, CODE(INVALID_ARGUMENT), "%s is a %s; admission lists and tasks belong to communities",
-                         code, directory_kind_name(n->kind)),
+        return call_fail(c, CODE(INVALID_ARGUMENT), "%s is a %s; admission lists and tasks belong to communities", code,
+                         directory_kind_name(n->kind)),
                NULL;
     if (live && n->retired)
         return call_fail(c, CODE(FAILED_PRECONDITION), "community %s is retired", code), NULL;
@@ -38,8 +38,8 @@ static int reach(call *c, const char *community, const char *rule)
 {
     if (c->who->role == ROLE(ADMIN) || principal_covers(c->who, community))
         return 0;
-    return call_deny(c, community, "community %s is outside your scope %s (rule: %s)", community,
-                     str0(c->who->scope), rule);
+    return call_deny(c, community, "community %s is outside your scope %s (rule: %s)", community, str0(c->who->scope),
+                     rule);
 }
 
 static Whistle__V1__AdmissionList *admission_get(call *c, const char *community, void **bytes, size_t *len)
@@ -66,7 +66,7 @@ static int index_put(MDB_txn *txn, arena *a, MDB_dbi dbi, const char *prefix, ui
     memcpy(k, prefix, pl);
     k[pl] = '/';
     store_be64(k + pl + 1, id);
-    MDB_val key = {pl + 9, k}, v = {0, ""};
+    MDB_val key = { pl + 9, k }, v = { 0, "" };
     return mdb_put(txn, dbi, &key, &v, 0);
 }
 
@@ -266,7 +266,7 @@ static int scan(call *c, MDB_dbi dbi, const char *prefix, const char *scope, Whi
     int rc = mdb_cursor_open(c->txn, prefix ? dbi : c->st->tasks, &cur);
     if (rc)
         return call_store_fail(c, rc, "listing tasks");
-    MDB_val k = {pl + 8, start}, v;
+    MDB_val k = { pl + 8, start }, v;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size != pl + 8 || memcmp(k.mv_data, start, pl) != 0)
             break;
@@ -305,7 +305,7 @@ void task_list(call *c, const Whistle__V1__ListTasks *req)
     const Whistle__V1__Principal *w = c->who;
     if (*comm && (!community_get(c, comm, false) || reach(c, comm, "tasks are listed inside the caller's scope")))
         return;
-    ptr_vec out = {0};
+    ptr_vec out = { 0 };
     bool more = false;
     int rc;
     if (w->role == ROLE(DEPARTMENT)) {

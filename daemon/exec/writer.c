@@ -12,9 +12,9 @@
 #include "arena.h"
 #include "audit.h"
 #include "daemon/records.pb-c.h"
-#include "sweep.h"
 #include "log.h"
 #include "reply.h"
+#include "sweep.h"
 #include "whistle/frame.h"
 
 /* Durability with store.sync = full (LMDB opened with MDB_NOMETASYNC).
@@ -36,7 +36,7 @@
  * pushes a stream only up to its oldest pending cap (writer_stream_cap). */
 typedef struct cap {
     char *name;
-    uint64_t first; /* the first seq the batch appended to the stream */
+    uint64_t first;            /* the first seq the batch appended to the stream */
     struct cap *next, **pprev; /* in its bucket */
     struct cap *next_in_batch;
 } cap;
@@ -135,8 +135,7 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
     arena *a = arena_new();
     Whistle__V1__Response *resp = arena_alloc(a, sizeof *resp);
     whistle__v1__response__init(resp);
-    Whistle__V1__Frame *f =
-        whistle__v1__frame__unpack(arena_allocator(a), it->frame_len, it->frame);
+    Whistle__V1__Frame *f = whistle__v1__frame__unpack(arena_allocator(a), it->frame_len, it->frame);
     if (!f || f->kind_case != WHISTLE__V1__FRAME__KIND_REQUEST) {
         /* The router decoded it already; this would be our own bug. */
         fail_intent(w, it, WHISTLE__V1__STATUS__CODE__INTERNAL, "request could not be decoded again");
@@ -147,8 +146,7 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
     MDB_txn *child = NULL;
     int rc = mdb_txn_begin(w->st->env, batch, 0, &child);
     if (rc != 0) {
-        call_status(resp, a, store_status_code(rc), "store: cannot begin a transaction: %s",
-                   mdb_strerror(rc));
+        call_status(resp, a, store_status_code(rc), "store: cannot begin a transaction: %s", mdb_strerror(rc));
         set_response(w, it, resp);
         arena_free(a);
         return;
@@ -158,8 +156,8 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
      * refused, not served from a stale read. */
     Whistle__V1__Principal *who = api_principal(w->st, child, it->principal, a);
     if (!who || !who->enabled) {
-        call_status(resp, a, WHISTLE__V1__STATUS__CODE__UNAUTHENTICATED,
-                   "principal \"%s\" is %s", it->principal, who ? "disabled" : "unknown");
+        call_status(resp, a, WHISTLE__V1__STATUS__CODE__UNAUTHENTICATED, "principal \"%s\" is %s", it->principal,
+                    who ? "disabled" : "unknown");
         goto abort_child;
     }
 
@@ -168,16 +166,15 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
     if (req->idempotency_key && *req->idempotency_key) {
         if (strlen(req->idempotency_key) > 128) {
             call_status(resp, a, WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT,
-                       "idempotency_key is %zu bytes; at most 128 are allowed",
-                       strlen(req->idempotency_key));
+                        "idempotency_key is %zu bytes; at most 128 are allowed", strlen(req->idempotency_key));
             goto abort_child;
         }
         iklen = idem_key(it, req->idempotency_key, &ik);
         Whistled__IdemRecord *rec = NULL;
         rc = store_get(child, w->st->idem, ik, iklen, &whistled__idem_record__descriptor, a, (void **)&rec);
         if (rc == 0 && rec) {
-            Whistle__V1__Response *first = whistle__v1__response__unpack(
-                arena_allocator(a), rec->response.len, rec->response.data);
+            Whistle__V1__Response *first =
+                whistle__v1__response__unpack(arena_allocator(a), rec->response.len, rec->response.data);
             free(ik);
             mdb_txn_abort(child);
             if (first) {
@@ -224,7 +221,7 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
         if (rc != 0) {
             resp->result_case = WHISTLE__V1__RESPONSE__RESULT__NOT_SET;
             call_status(resp, a, store_status_code(rc), "store: cannot record the idempotency key: %s",
-                       store_strerror(rc));
+                        store_strerror(rc));
             goto abort_child;
         }
     }
@@ -272,8 +269,7 @@ static void apply_audit(writer *w, MDB_txn *batch, intent *it, int64_t now)
     }
     if (rc) {
         char msg[256];
-        snprintf(msg, sizeof msg, "store: the read could not be audited, so it is not answered: %s",
-                 mdb_strerror(rc));
+        snprintf(msg, sizeof msg, "store: the read could not be audited, so it is not answered: %s", mdb_strerror(rc));
         fail_intent(w, it, store_status_code(rc), msg);
         return;
     }
@@ -511,7 +507,7 @@ static void *syncer_main(void *arg)
             /* The answers wait: nothing is acknowledged that is not on
              * disk. Try again shortly (the next commit may also do it). */
             log_error("store: flushing to disk failed: %s; answers wait until a flush succeeds", mdb_strerror(rc));
-            struct timespec ts = {0, 100 * 1000000};
+            struct timespec ts = { 0, 100 * 1000000 };
             nanosleep(&ts, NULL);
         }
         pthread_mutex_lock(&w->mu);

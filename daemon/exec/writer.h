@@ -30,30 +30,36 @@
  * BARRIER: changes nothing; it comes back once everything submitted before
  * it is committed, so the loop can act on a state that includes them (a
  * Subscribe from the cursor sees every PushAck received before). */
-enum { INTENT_REQUEST = 1, INTENT_ACK = 2, INTENT_AUDIT = 3, INTENT_FLUSH = 4, INTENT_BARRIER = 5,
-       /* TICK: the deadline engine's sweep (deadline.c); it has no owner */
-       INTENT_TICK = 6 };
+enum {
+    INTENT_REQUEST = 1,
+    INTENT_ACK = 2,
+    INTENT_AUDIT = 3,
+    INTENT_FLUSH = 4,
+    INTENT_BARRIER = 5,
+    /* TICK: the deadline engine's sweep (deadline.c); it has no owner */
+    INTENT_TICK = 6
+};
 
 typedef struct intent {
     struct intent *next;
     int kind;
-    void *owner;        /* the loop's connection; the writer never touches it */
+    void *owner; /* the loop's connection; the writer never touches it */
     uint64_t req_id;
-    char *principal;    /* certificate CN */
-    uint8_t *frame;     /* INTENT_REQUEST: the packed Frame as received */
+    char *principal; /* certificate CN */
+    uint8_t *frame;  /* INTENT_REQUEST: the packed Frame as received */
     size_t frame_len;
-    char *ack_stream;   /* INTENT_ACK */
+    char *ack_stream; /* INTENT_ACK */
     uint64_t ack_seq;
     char *audit_call, *audit_target, *audit_what; /* INTENT_AUDIT */
-    size_t reserve;     /* bytes the write may need: the map grows first */
-    size_t tick_max;    /* INTENT_TICK: deadlines to handle at most */
+    size_t reserve;                               /* bytes the write may need: the map grows first */
+    size_t tick_max;                              /* INTENT_TICK: deadlines to handle at most */
     /* filled by the writer */
-    uint8_t *out;       /* the response, length-prefixed, ready to send
+    uint8_t *out; /* the response, length-prefixed, ready to send
                            (INTENT_AUDIT: set by the loop) */
     size_t out_len;
-    int code;           /* its status code */
-    bool map_full;      /* the call was refused because the map is full */
-    size_t tick_fired;  /* INTENT_TICK: deadlines handled, and whether more are due */
+    int code;          /* its status code */
+    bool map_full;     /* the call was refused because the map is full */
+    size_t tick_fired; /* INTENT_TICK: deadlines handled, and whether more are due */
     bool tick_more;
     stream_touched touched;
 } intent;

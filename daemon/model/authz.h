@@ -19,16 +19,16 @@
 #include "call.h"
 
 #define AUTHZ_ROLE(r) (1u << WHISTLE__V1__ROLE__ROLE_##r)
-#define AUTHZ_ALL                                                                                            \
-    (AUTHZ_ROLE(ADMIN) | AUTHZ_ROLE(OPERATOR) | AUTHZ_ROLE(DEPARTMENT) | AUTHZ_ROLE(GRID_WORKER) |           \
+#define AUTHZ_ALL                                                                                                      \
+    (AUTHZ_ROLE(ADMIN) | AUTHZ_ROLE(OPERATOR) | AUTHZ_ROLE(DEPARTMENT) | AUTHZ_ROLE(GRID_WORKER) |                     \
      AUTHZ_ROLE(COMMUNITY) | AUTHZ_ROLE(KIOSK) | AUTHZ_ROLE(INTEGRATION) | AUTHZ_ROLE(SENSOR))
 
 typedef struct authz_rule {
-    int call;          /* Request.call field number (= its call_case) */
-    const char *name;  /* short name: "report", "import"... */
-    bool write;        /* applied by the writer */
-    unsigned roles;    /* AUTHZ_ROLE bits of the roles that may make it */
-    const char *rule;  /* for people: who may, and on what */
+    int call;         /* Request.call field number (= its call_case) */
+    const char *name; /* short name: "report", "import"... */
+    bool write;       /* applied by the writer */
+    unsigned roles;   /* AUTHZ_ROLE bits of the roles that may make it */
+    const char *rule; /* for people: who may, and on what */
 } authz_rule;
 
 /* The row of a call, or NULL if it has none. */

@@ -69,7 +69,7 @@ static Whistle__V1__Response *vstatus(Whistle__V1__Response *resp, arena *a, Whi
 }
 
 Whistle__V1__Response *call_status(Whistle__V1__Response *resp, arena *a, Whistle__V1__Status__Code code,
-                                  const char *fmt, ...)
+                                   const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -93,8 +93,7 @@ int call_deny(call *c, const char *target, const char *fmt, ...)
     va_start(ap, fmt);
     vstatus(c->resp, c->a, CODE(PERMISSION_DENIED), fmt, ap);
     va_end(ap);
-    audit_deny(c->st, c->now, str0(c->who ? c->who->name : NULL), c->name, str0(target),
-               c->resp->status->message);
+    audit_deny(c->st, c->now, str0(c->who ? c->who->name : NULL), c->name, str0(target), c->resp->status->message);
     return -1;
 }
 

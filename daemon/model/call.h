@@ -48,8 +48,7 @@ typedef struct call {
 #define CODE(c) WHISTLE__V1__STATUS__CODE__##c
 
 /* Fails the call; returns -1 so that callers can `return call_fail(...)`. */
-int call_fail(call *c, Whistle__V1__Status__Code code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int call_fail(call *c, Whistle__V1__Status__Code code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* PERMISSION_DENIED with the rule in the message, and an audited denial
  * naming the call and target. Returns -1. */
 int call_deny(call *c, const char *target, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -31,10 +31,10 @@ typedef struct stream_walk {
 typedef struct checker {
     MDB_env *env;
     MDB_txn *txn;
-    MDB_dbi meta, events, ev_by_state, ev_by_node, orders, ord_by_dept, streams, stream_meta, idem, nodes,
-        departments, categories, principals, audit;
-    MDB_dbi deadlines, supervisions; /* deadline.c, supervision.c */
-    bool have_deadlines;             /* a store from before them has none */
+    MDB_dbi meta, events, ev_by_state, ev_by_node, orders, ord_by_dept, streams, stream_meta, idem, nodes, departments,
+        categories, principals, audit;
+    MDB_dbi deadlines, supervisions;   /* deadline.c, supervision.c */
+    bool have_deadlines;               /* a store from before them has none */
     MDB_dbi service_classes, services; /* the service catalogue (services.c) */
     bool have_services;                /* likewise */
     FILE *out;
@@ -84,12 +84,11 @@ static bool has(checker *ck, MDB_dbi dbi, const void *key, size_t klen)
 {
     if (klen == 0 || klen > 511)
         return false;
-    MDB_val k = {klen, (void *)key}, v;
+    MDB_val k = { klen, (void *)key }, v;
     return mdb_get(ck->txn, dbi, &k, &v) == 0;
 }
 
-static void *get(checker *ck, MDB_dbi dbi, const void *key, size_t klen, const ProtobufCMessageDescriptor *d,
-                 arena *a)
+static void *get(checker *ck, MDB_dbi dbi, const void *key, size_t klen, const ProtobufCMessageDescriptor *d, arena *a)
 {
     void *out = NULL;
     store_get(ck->txn, dbi, key, klen, d, a, &out);
@@ -100,7 +99,7 @@ static bool has_str(checker *ck, MDB_dbi dbi, const char *s) { return s && *s &&
 
 static uint64_t meta_u64(checker *ck, const char *name, bool *present)
 {
-    MDB_val k = {strlen(name), (void *)name}, v;
+    MDB_val k = { strlen(name), (void *)name }, v;
     *present = false;
     if (mdb_get(ck->txn, ck->meta, &k, &v) != 0)
         return 0;
@@ -135,7 +134,7 @@ static int walk(checker *ck, MDB_dbi dbi, walk_fn fn)
 
 static void check_meta(checker *ck)
 {
-    MDB_val k = {6, "schema"}, v;
+    MDB_val k = { 6, "schema" }, v;
     if (mdb_get(ck->txn, ck->meta, &k, &v) != 0) {
         violation(ck, "meta", "schema", "missing: every store records its schema version");
     } else {
@@ -315,7 +314,9 @@ static void check_case_orders(checker *ck, const Whistle__V1__Event *ev, Whistle
         violation(ck, "events", ev->ticket, "is whistled but every order is done or returned (should be resolved)");
     if (n > 0 && (ev->state == ES(RESOLVED) || ev->state == ES(VERIFIED) || ev->state == ES(CLOSED)) && !all_done)
         violation(ck, "events", ev->ticket, "is %s but not every live order is done",
-                  ev->state == ES(RESOLVED) ? "resolved" : ev->state == ES(VERIFIED) ? "verified" : "closed");
+                  ev->state == ES(RESOLVED)   ? "resolved"
+                  : ev->state == ES(VERIFIED) ? "verified"
+                                              : "closed");
     if (n > 0 && (ev->state == ES(REPORTED) || ev->state == ES(REJECTED)))
         violation(ck, "events", ev->ticket, "has orders but was never whistled (state %d)", ev->state);
 }
@@ -562,7 +563,7 @@ static void stream_end(checker *ck, arena *a)
     if (!ck->sw.open)
         return;
     ck->sw.open = false;
-    MDB_val k = {strlen(ck->sw.name), ck->sw.name}, v;
+    MDB_val k = { strlen(ck->sw.name), ck->sw.name }, v;
     if (mdb_get(ck->txn, ck->stream_meta, &k, &v) != 0) {
         violation(ck, "streams", ck->sw.name, "%llu entries but no stream_meta", (unsigned long long)ck->sw.count);
         return;
@@ -667,13 +668,12 @@ static void walk_idem(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
 
 static int open_dbs(checker *ck, char *err, size_t errlen)
 {
-    static const char *const names[] = {"meta",        "events", "ev_by_state", "ev_by_node",  "orders",
-                                        "ord_by_dept", "streams", "stream_meta", "idem",       "nodes",
-                                        "departments", "categories", "principals", "audit"};
-    MDB_dbi *slots[] = {&ck->meta,        &ck->events,  &ck->ev_by_state, &ck->ev_by_node,
-                        &ck->orders,      &ck->ord_by_dept, &ck->streams, &ck->stream_meta,
-                        &ck->idem,        &ck->nodes,   &ck->departments, &ck->categories,
-                        &ck->principals,  &ck->audit};
+    static const char *const names[] = { "meta",        "events",     "ev_by_state", "ev_by_node", "orders",
+                                         "ord_by_dept", "streams",    "stream_meta", "idem",       "nodes",
+                                         "departments", "categories", "principals",  "audit" };
+    MDB_dbi *slots[] = { &ck->meta,        &ck->events,     &ck->ev_by_state, &ck->ev_by_node, &ck->orders,
+                         &ck->ord_by_dept, &ck->streams,    &ck->stream_meta, &ck->idem,       &ck->nodes,
+                         &ck->departments, &ck->categories, &ck->principals,  &ck->audit };
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         int rc = mdb_dbi_open(ck->txn, names[i], 0, slots[i]);
         if (rc) {
@@ -697,7 +697,7 @@ static int open_dbs(checker *ck, char *err, size_t errlen)
 int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t errlen)
 {
     memset(rep, 0, sizeof *rep);
-    checker ck = {.out = out, .rep = rep};
+    checker ck = { .out = out, .rep = rep };
     int rc = mdb_env_create(&ck.env);
     if (!rc)
         rc = mdb_env_set_maxdbs(ck.env, 64);
@@ -731,23 +731,23 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
             const char *name;
             bool present;
         } walks[] = {
-            {ck.nodes, walk_node, "nodes", true},
-            {ck.departments, walk_department, "departments", true},
-            {ck.categories, walk_category, "categories", true},
-            {ck.principals, walk_principal, "principals", true},
-            {ck.service_classes, walk_service_class, "service_classes", ck.have_services},
-            {ck.services, walk_service, "services", ck.have_services},
-            {ck.events, walk_event, "events", true},
-            {ck.ev_by_state, walk_ev_by_state, "ev_by_state", true},
-            {ck.ev_by_node, walk_ev_by_node, "ev_by_node", true},
-            {ck.orders, walk_order, "orders", true},
-            {ck.ord_by_dept, walk_ord_by_dept, "ord_by_dept", true},
-            {ck.streams, walk_stream_entry, "streams", true},
-            {ck.stream_meta, walk_stream_meta, "stream_meta", true},
-            {ck.audit, walk_audit, "audit", true},
-            {ck.idem, walk_idem, "idem", true},
-            {ck.deadlines, walk_deadline, "deadlines", ck.have_deadlines},
-            {ck.supervisions, walk_supervision, "supervisions", ck.have_deadlines},
+            { ck.nodes, walk_node, "nodes", true },
+            { ck.departments, walk_department, "departments", true },
+            { ck.categories, walk_category, "categories", true },
+            { ck.principals, walk_principal, "principals", true },
+            { ck.service_classes, walk_service_class, "service_classes", ck.have_services },
+            { ck.services, walk_service, "services", ck.have_services },
+            { ck.events, walk_event, "events", true },
+            { ck.ev_by_state, walk_ev_by_state, "ev_by_state", true },
+            { ck.ev_by_node, walk_ev_by_node, "ev_by_node", true },
+            { ck.orders, walk_order, "orders", true },
+            { ck.ord_by_dept, walk_ord_by_dept, "ord_by_dept", true },
+            { ck.streams, walk_stream_entry, "streams", true },
+            { ck.stream_meta, walk_stream_meta, "stream_meta", true },
+            { ck.audit, walk_audit, "audit", true },
+            { ck.idem, walk_idem, "idem", true },
+            { ck.deadlines, walk_deadline, "deadlines", ck.have_deadlines },
+            { ck.supervisions, walk_supervision, "supervisions", ck.have_deadlines },
         };
         size_t nwalks = sizeof walks / sizeof *walks;
         for (size_t i = 0; !rc && i < nwalks; i++) {
@@ -764,8 +764,7 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
                          mdb_strerror(rc));
         }
         if (!rc && ck.audit_expect != ck.audit_seq)
-            violation(&ck, "meta", "audit_seq",
-                      "is %llu but the audit log ends at %llu (the next record would %s)",
+            violation(&ck, "meta", "audit_seq", "is %llu but the audit log ends at %llu (the next record would %s)",
                       (unsigned long long)ck.audit_seq, (unsigned long long)ck.audit_expect,
                       ck.audit_expect > ck.audit_seq ? "overwrite one" : "leave a gap");
     }

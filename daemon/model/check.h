@@ -19,7 +19,7 @@
 #include <stdio.h>
 
 typedef struct check_report {
-    uint64_t records;    /* records and index rows read */
+    uint64_t records; /* records and index rows read */
     uint64_t events, orders, stream_entries, audit_records;
     uint64_t violations;
 } check_report;

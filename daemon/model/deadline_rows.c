@@ -12,10 +12,7 @@
 #define MAX_STAGES 16
 #define MAX_ROWS (3 + MAX_STAGES)
 
-const deadline_policy *deadline_policy_of(const store *st)
-{
-    return st && st->policy ? st->policy : &policy_default;
-}
+const deadline_policy *deadline_policy_of(const store *st) { return st && st->policy ? st->policy : &policy_default; }
 
 static const calendar *cal_of(call *c) { return &deadline_policy_of(c->st)->cal; }
 
@@ -176,16 +173,16 @@ static size_t order_rows(const Whistle__V1__Order *o, dl_row *out)
     if (!o || o->parked || !deadline_order_running(o))
         return 0;
     if (o->state == OS(PENDING) && o->check_in_due_ms && !deadline_order_missed(o, "check_in", o->check_in_due_ms, 0))
-        out[n++] = (dl_row){o->check_in_due_ms, DL_CHECK_IN, 0, o->id, NULL};
+        out[n++] = (dl_row){ o->check_in_due_ms, DL_CHECK_IN, 0, o->id, NULL };
     if (o->resolve_due_ms && !deadline_order_missed(o, "resolve", o->resolve_due_ms, 0))
-        out[n++] = (dl_row){o->resolve_due_ms, DL_RESOLVE, 0, o->id, NULL};
+        out[n++] = (dl_row){ o->resolve_due_ms, DL_RESOLVE, 0, o->id, NULL };
     for (size_t i = 0; i < o->n_stages && i < MAX_STAGES; i++) {
         const Whistle__V1__OrderStage *s = o->stages[i];
         if (s && s->due_ms && !s->done_ms && !deadline_order_missed(o, "stage", s->due_ms, (uint32_t)i + 1))
-            out[n++] = (dl_row){s->due_ms, DL_STAGE, (uint8_t)(i + 1), o->id, NULL};
+            out[n++] = (dl_row){ s->due_ms, DL_STAGE, (uint8_t)(i + 1), o->id, NULL };
     }
     if (o->follow_up_ms && (strcmp(str0(o->follow_up), "check_in") != 0 || o->state == OS(PENDING)))
-        out[n++] = (dl_row){o->follow_up_ms, DL_FOLLOW_UP, 0, o->id, NULL};
+        out[n++] = (dl_row){ o->follow_up_ms, DL_FOLLOW_UP, 0, o->id, NULL };
     return n;
 }
 
@@ -193,10 +190,10 @@ static size_t order_rows(const Whistle__V1__Order *o, dl_row *out)
  * for locally handled cases, which have no orders to watch). */
 static size_t event_rows(const Whistle__V1__Event *ev, dl_row *out)
 {
-    if (!ev || !ev->due_ms || ev->due_passed || ev->parked || ev->state == ES(CLOSED) ||
-        ev->state == ES(REJECTED) || strlen(ev->ticket) > TICKET_MAX)
+    if (!ev || !ev->due_ms || ev->due_passed || ev->parked || ev->state == ES(CLOSED) || ev->state == ES(REJECTED) ||
+        strlen(ev->ticket) > TICKET_MAX)
         return 0;
-    out[0] = (dl_row){ev->due_ms, DL_CASE, 0, 0, ev->ticket};
+    out[0] = (dl_row){ ev->due_ms, DL_CASE, 0, 0, ev->ticket };
     return 1;
 }
 
@@ -230,7 +227,7 @@ static int rows_apply(call *c, const dl_row *before, size_t nb, const dl_row *af
             keep = row_eq(&before[i], &after[j]);
         if (keep)
             continue;
-        MDB_val k = {row_key(&before[i], key), key};
+        MDB_val k = { row_key(&before[i], key), key };
         int rc = mdb_del(c->txn, c->st->deadlines, &k, NULL);
         if (rc && rc != MDB_NOTFOUND)
             return call_store_fail(c, rc, "removing a deadline");
@@ -241,7 +238,7 @@ static int rows_apply(call *c, const dl_row *before, size_t nb, const dl_row *af
             had = row_eq(&before[i], &after[j]);
         if (had)
             continue;
-        MDB_val k = {row_key(&after[j], key), key}, v = {0, ""};
+        MDB_val k = { row_key(&after[j], key), key }, v = { 0, "" };
         int rc = mdb_put(c->txn, c->st->deadlines, &k, &v, 0);
         if (rc)
             return call_store_fail(c, rc, "recording a deadline");

@@ -46,10 +46,10 @@ const char *directory_street_of(store *st, MDB_txn *txn, const char *code, arena
     return NULL;
 }
 
-static const char *const role_names[] = {"unspecified", "admin",     "operator",    "department", "grid_worker",
-                                         "community",   "kiosk",     "integration", "sensor"};
-static const char *const kind_names[] = {"unspecified", "district", "street", "community", "grid", "building"};
-static const size_t kind_code_len[] = {0, 6, 9, 12, 15, 18};
+static const char *const role_names[] = { "unspecified", "admin", "operator",    "department", "grid_worker",
+                                          "community",   "kiosk", "integration", "sensor" };
+static const char *const kind_names[] = { "unspecified", "district", "street", "community", "grid", "building" };
+static const size_t kind_code_len[] = { 0, 6, 9, 12, 15, 18 };
 
 /* Words a spreadsheet may use instead of ours. */
 static const struct {
@@ -118,11 +118,21 @@ static const struct {
     Whistle__V1__TimeUnit unit;
     uint32_t max; /* about a year, so that a typo is caught */
 } units[] = {
-    {"wh", TU(WORKING_HOURS), 2000}, {"wd", TU(WORKING_DAYS), 250},  {"m", TU(MINUTES), 527040},
-    {"min", TU(MINUTES), 527040},    {"h", TU(HOURS), 8784},         {"d", TU(DAYS), 366},
-    {"工作小时", TU(WORKING_HOURS), 2000}, {"工作时", TU(WORKING_HOURS), 2000}, {"个工作日", TU(WORKING_DAYS), 250},
-    {"工作日", TU(WORKING_DAYS), 250},     {"分钟", TU(MINUTES), 527040},       {"个小时", TU(HOURS), 8784},
-    {"小时", TU(HOURS), 8784},             {"天", TU(DAYS), 366},               {"日", TU(DAYS), 366},
+    { "wh", TU(WORKING_HOURS), 2000 },
+    { "wd", TU(WORKING_DAYS), 250 },
+    { "m", TU(MINUTES), 527040 },
+    { "min", TU(MINUTES), 527040 },
+    { "h", TU(HOURS), 8784 },
+    { "d", TU(DAYS), 366 },
+    { "工作小时", TU(WORKING_HOURS), 2000 },
+    { "工作时", TU(WORKING_HOURS), 2000 },
+    { "个工作日", TU(WORKING_DAYS), 250 },
+    { "工作日", TU(WORKING_DAYS), 250 },
+    { "分钟", TU(MINUTES), 527040 },
+    { "个小时", TU(HOURS), 8784 },
+    { "小时", TU(HOURS), 8784 },
+    { "天", TU(DAYS), 366 },
+    { "日", TU(DAYS), 366 },
 };
 
 int directory_limit_parse(const char *s, Whistle__V1__TimeLimit *out, const char **why)
@@ -162,8 +172,12 @@ const char *directory_limit_format(const Whistle__V1__TimeLimit *l, arena *a)
 {
     if (!l || !l->amount)
         return "";
-    const char *u = l->unit == TU(MINUTES) ? "m" : l->unit == TU(HOURS) ? "h" : l->unit == TU(DAYS) ? "d"
-                    : l->unit == TU(WORKING_HOURS) ? "wh" : l->unit == TU(WORKING_DAYS) ? "wd" : "?";
+    const char *u = l->unit == TU(MINUTES)         ? "m"
+                    : l->unit == TU(HOURS)         ? "h"
+                    : l->unit == TU(DAYS)          ? "d"
+                    : l->unit == TU(WORKING_HOURS) ? "wh"
+                    : l->unit == TU(WORKING_DAYS)  ? "wd"
+                                                   : "?";
     return arena_printf(a, "%u%s", l->amount, u);
 }
 
@@ -279,8 +293,7 @@ static Whistle__V1__TimeLimit *limit_new(arena *a, uint32_t amount, Whistle__V1_
     return l;
 }
 
-Whistle__V1__PriorityLimits *directory_limits_for(const Whistle__V1__Category *k, Whistle__V1__Priority p,
-                                                  arena *a)
+Whistle__V1__PriorityLimits *directory_limits_for(const Whistle__V1__Category *k, Whistle__V1__Priority p, arena *a)
 {
     if (p == WHISTLE__V1__PRIORITY__PRIORITY_UNSPECIFIED)
         p = WHISTLE__V1__PRIORITY__PRIORITY_NORMAL;
@@ -294,10 +307,10 @@ Whistle__V1__PriorityLimits *directory_limits_for(const Whistle__V1__Category *k
     Whistle__V1__PriorityLimits *out = arena_alloc(a, sizeof *out);
     whistle__v1__priority_limits__init(out);
     out->priority = p;
-    const Whistle__V1__TimeLimit *ci = own && own->check_in && own->check_in->amount ? own->check_in
+    const Whistle__V1__TimeLimit *ci = own && own->check_in && own->check_in->amount      ? own->check_in
                                        : dflt && dflt->check_in && dflt->check_in->amount ? dflt->check_in
                                                                                           : NULL;
-    const Whistle__V1__TimeLimit *rs = own && own->resolve && own->resolve->amount ? own->resolve
+    const Whistle__V1__TimeLimit *rs = own && own->resolve && own->resolve->amount      ? own->resolve
                                        : dflt && dflt->resolve && dflt->resolve->amount ? dflt->resolve
                                                                                         : NULL;
     out->check_in = ci ? limit_new(a, ci->amount, ci->unit) : limit_new(a, k->check_in_minutes, TU(MINUTES));
@@ -332,9 +345,10 @@ const char *role_name(Whistle__V1__Role r)
 
 const char *role_a(Whistle__V1__Role r)
 {
-    static const char *const with_article[] = {"an unspecified role", "an admin", "an operator", "a department",
-                                               "a grid_worker", "a community", "a kiosk", "an integration",
-                                               "a sensor"};
+    static const char *const with_article[] = {
+        "an unspecified role", "an admin", "an operator",    "a department", "a grid_worker",
+        "a community",         "a kiosk",  "an integration", "a sensor"
+    };
     _Static_assert(sizeof with_article == sizeof role_names, "one for each role");
     return (size_t)r < sizeof with_article / sizeof *with_article ? with_article[r] : "an unknown role";
 }
@@ -386,8 +400,8 @@ void directory_list_nodes(call *c, const Whistle__V1__ListNodes *req)
         return;
     }
     size_t plen = strlen(prefix);
-    MDB_val k = {plen, (void *)prefix}, v;
-    ptr_vec out = {0};
+    MDB_val k = { plen, (void *)prefix }, v;
+    ptr_vec out = { 0 };
     MDB_cursor_op op = plen ? MDB_SET_RANGE : MDB_FIRST;
     for (rc = mdb_cursor_get(cur, &k, &v, op); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
@@ -427,7 +441,7 @@ int directory_scan(call *c, MDB_dbi dbi, const char *prefix, const ProtobufCMess
     if (rc)
         return call_store_fail(c, rc, what);
     size_t plen = strlen(prefix);
-    MDB_val k = {plen, (void *)prefix}, val;
+    MDB_val k = { plen, (void *)prefix }, val;
     for (rc = mdb_cursor_get(cur, &k, &val, plen ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
         if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
@@ -445,7 +459,7 @@ int directory_scan(call *c, MDB_dbi dbi, const char *prefix, const ProtobufCMess
 
 void directory_list_departments(call *c)
 {
-    ptr_vec v = {0};
+    ptr_vec v = { 0 };
     if (directory_scan(c, c->st->departments, "", &whistle__v1__department__descriptor, &v, "listing departments"))
         return;
     size_t n = 0; /* the ones for the caller's reach (a district's, or the city's) */
@@ -463,7 +477,7 @@ void directory_list_departments(call *c)
 
 void directory_list_categories(call *c)
 {
-    ptr_vec v = {0};
+    ptr_vec v = { 0 };
     if (directory_scan(c, c->st->categories, "", &whistle__v1__category__descriptor, &v, "listing categories"))
         return;
     size_t n = 0;
@@ -478,4 +492,3 @@ void directory_list_categories(call *c)
     c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_CATEGORIES;
     c->resp->categories = list;
 }
-

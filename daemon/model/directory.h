@@ -50,8 +50,7 @@ bool directory_dept_code_ok(const char *s);
  * each limit falling back to the default entry's, then to the legacy
  * check_in_minutes / resolve_hours. Never NULL; an amount of 0 is "no
  * limit". */
-Whistle__V1__PriorityLimits *directory_limits_for(const Whistle__V1__Category *k, Whistle__V1__Priority p,
-                                                  arena *a);
+Whistle__V1__PriorityLimits *directory_limits_for(const Whistle__V1__Category *k, Whistle__V1__Priority p, arena *a);
 /* Sets the legacy check_in_minutes / resolve_hours from the default limits
  * (0 where the default is in working time or absent). */
 void directory_category_mirror(Whistle__V1__Category *k);
@@ -78,6 +77,5 @@ void directory_list_categories(call *c);
  * while <what>"). */
 int directory_scan(call *c, MDB_dbi dbi, const char *prefix, const ProtobufCMessageDescriptor *d, ptr_vec *v,
                    const char *what);
-
 
 #endif

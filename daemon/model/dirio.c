@@ -16,13 +16,13 @@
 #include <string.h>
 
 #include "audit.h"
-#include "directory.h"
 #include "call.h"
+#include "directory.h"
 
 #define T(x) WHISTLE__V1__DIRECTORY_TABLE__DIRECTORY_TABLE_##x
 #define NK(x) WHISTLE__V1__NODE_KIND__NODE_KIND_##x
 #define NAME_MAX_BYTES 200
-#define TEXT_MAX_BYTES 1000 /* a service's what-to-bring and how: a short paragraph */
+#define TEXT_MAX_BYTES 1000     /* a service's what-to-bring and how: a short paragraph */
 #define ERR_BUDGET (256u << 10) /* error text kept; the count goes on */
 #define MAX_FIELDS 16
 
@@ -39,23 +39,23 @@ typedef struct colspec {
 
 enum { N_CODE, N_PARENT, N_KIND, N_ZH, N_EN, N_RETIRED, N_SUCCESSOR };
 static const colspec node_cols[] = {
-    {"code", {"编码", "代码"}, true, J_STR},
-    {"parent_code", {"parent", "上级编码", "上级代码"}, true, J_STR},
-    {"kind", {"类型", "层级", "级别"}, true, J_STR},
-    {"name_zh", {"名称", "中文名称", "中文名"}, true, J_STR},
-    {"name_en", {"英文名称", "英文名"}, true, J_STR},
-    {"retired", {"已撤销", "撤销"}, false, J_BOOL},
-    {"successor", {"继任编码"}, false, J_STR},
-    {NULL, {NULL}, false, 0},
+    { "code", { "编码", "代码" }, true, J_STR },
+    { "parent_code", { "parent", "上级编码", "上级代码" }, true, J_STR },
+    { "kind", { "类型", "层级", "级别" }, true, J_STR },
+    { "name_zh", { "名称", "中文名称", "中文名" }, true, J_STR },
+    { "name_en", { "英文名称", "英文名" }, true, J_STR },
+    { "retired", { "已撤销", "撤销" }, false, J_BOOL },
+    { "successor", { "继任编码" }, false, J_STR },
+    { NULL, { NULL }, false, 0 },
 };
 
 enum { D_CODE, D_ZH, D_EN, D_SCOPE };
 static const colspec dept_cols[] = {
-    {"code", {"编码", "代码"}, true, J_STR},
-    {"name_zh", {"名称", "中文名称", "中文名"}, false, J_STR},
-    {"name_en", {"英文名称", "英文名"}, false, J_STR},
-    {"scope", {"辖区", "适用范围", "适用辖区"}, false, J_STR}, /* a district, or empty: the whole city */
-    {NULL, {NULL}, false, 0},
+    { "code", { "编码", "代码" }, true, J_STR },
+    { "name_zh", { "名称", "中文名称", "中文名" }, false, J_STR },
+    { "name_en", { "英文名称", "英文名" }, false, J_STR },
+    { "scope", { "辖区", "适用范围", "适用辖区" }, false, J_STR }, /* a district, or empty: the whole city */
+    { NULL, { NULL }, false, 0 },
 };
 
 enum {
@@ -77,44 +77,41 @@ enum {
     C_SCOPE,
 };
 static const colspec cat_cols[] = {
-    {"code", {"编码", "代码"}, true, J_STR},
-    {"name_zh", {"名称", "中文名称", "中文名"}, false, J_STR},
-    {"name_en", {"英文名称", "英文名"}, false, J_STR},
-    {"departments", {"责任部门", "部门"}, false, J_LIST},
-    {"check_in", {"报到时限"}, false, J_STR},
-    {"resolve", {"办结时限", "处置时限"}, false, J_STR},
-    {"check_in_urgent", {NULL}, false, J_STR},
-    {"resolve_urgent", {NULL}, false, J_STR},
-    {"check_in_high", {NULL}, false, J_STR},
-    {"resolve_high", {NULL}, false, J_STR},
-    {"check_in_low", {NULL}, false, J_STR},
-    {"resolve_low", {NULL}, false, J_STR},
-    {"check_in_minutes", {NULL}, false, J_INT},
-    {"resolve_hours", {NULL}, false, J_INT},
-    {"stages", {"阶段时限"}, false, J_STR},
-    {"scope", {"辖区", "适用范围", "适用辖区"}, false, J_STR}, /* a district, or empty: the whole city */
-    {NULL, {NULL}, false, 0},
+    { "code", { "编码", "代码" }, true, J_STR },
+    { "name_zh", { "名称", "中文名称", "中文名" }, false, J_STR },
+    { "name_en", { "英文名称", "英文名" }, false, J_STR },
+    { "departments", { "责任部门", "部门" }, false, J_LIST },
+    { "check_in", { "报到时限" }, false, J_STR },
+    { "resolve", { "办结时限", "处置时限" }, false, J_STR },
+    { "check_in_urgent", { NULL }, false, J_STR },
+    { "resolve_urgent", { NULL }, false, J_STR },
+    { "check_in_high", { NULL }, false, J_STR },
+    { "resolve_high", { NULL }, false, J_STR },
+    { "check_in_low", { NULL }, false, J_STR },
+    { "resolve_low", { NULL }, false, J_STR },
+    { "check_in_minutes", { NULL }, false, J_INT },
+    { "resolve_hours", { NULL }, false, J_INT },
+    { "stages", { "阶段时限" }, false, J_STR },
+    { "scope", { "辖区", "适用范围", "适用辖区" }, false, J_STR }, /* a district, or empty: the whole city */
+    { NULL, { NULL }, false, 0 },
 };
 
 enum { P_NAME, P_ROLE, P_SCOPE, P_DEPT, P_ENABLED };
 static const colspec princ_cols[] = {
-    {"name", {"账号", "证书名"}, true, J_STR},
-    {"role", {"角色"}, true, J_STR},
-    {"scope", {"范围", "辖区"}, true, J_STR},
-    {"department", {"部门"}, false, J_STR},
-    {"enabled", {"启用"}, false, J_BOOL},
-    {NULL, {NULL}, false, 0},
+    { "name", { "账号", "证书名" }, true, J_STR }, { "role", { "角色" }, true, J_STR },
+    { "scope", { "范围", "辖区" }, true, J_STR },  { "department", { "部门" }, false, J_STR },
+    { "enabled", { "启用" }, false, J_BOOL },      { NULL, { NULL }, false, 0 },
 };
 
 /* The service catalogue (services.h): classes, and the items in them. */
 enum { SC_CODE, SC_ZH, SC_EN, SC_RETIRED, SC_SCOPE };
 static const colspec sclass_cols[] = {
-    {"code", {"编码", "代码", "类别编码"}, true, J_STR},
-    {"name_zh", {"名称", "中文名称", "中文名", "类别名称"}, false, J_STR}, /* a new class needs it */
-    {"name_en", {"英文名称", "英文名"}, false, J_STR},
-    {"retired", {"已撤销", "撤销", "停用"}, false, J_BOOL},
-    {"scope", {"辖区", "适用范围", "适用辖区"}, false, J_STR}, /* a district, or empty: the whole city */
-    {NULL, {NULL}, false, 0},
+    { "code", { "编码", "代码", "类别编码" }, true, J_STR },
+    { "name_zh", { "名称", "中文名称", "中文名", "类别名称" }, false, J_STR }, /* a new class needs it */
+    { "name_en", { "英文名称", "英文名" }, false, J_STR },
+    { "retired", { "已撤销", "撤销", "停用" }, false, J_BOOL },
+    { "scope", { "辖区", "适用范围", "适用辖区" }, false, J_STR }, /* a district, or empty: the whole city */
+    { NULL, { NULL }, false, 0 },
 };
 
 enum {
@@ -135,28 +132,28 @@ enum {
     S_SCOPE,
 };
 static const colspec service_cols[] = {
-    {"code", {"编码", "代码", "事项编码"}, true, J_STR},
-    {"class_code", {"类别编码", "所属类别", "类别"}, false, J_STR},
-    {"name_zh", {"名称", "中文名称", "中文名", "事项名称"}, false, J_STR}, /* a new service needs it */
-    {"name_en", {"英文名称", "英文名"}, false, J_STR},
-    {"where_zh", {"办理地点", "地点"}, false, J_STR},
-    {"where_en", {"英文办理地点"}, false, J_STR},
-    {"hours_zh", {"办理时间", "时间"}, false, J_STR},
-    {"hours_en", {"英文办理时间"}, false, J_STR},
-    {"bring_zh", {"所需材料", "材料", "申请材料"}, false, J_STR},
-    {"bring_en", {"英文所需材料"}, false, J_STR},
-    {"how_zh", {"办理流程", "流程"}, false, J_STR},
-    {"how_en", {"英文办理流程"}, false, J_STR},
-    {"department", {"责任部门", "部门"}, false, J_STR},
-    {"retired", {"已撤销", "撤销", "停用"}, false, J_BOOL},
-    {"scope", {"辖区", "适用范围", "适用辖区"}, false, J_STR}, /* a district, or empty: the whole city */
-    {NULL, {NULL}, false, 0},
+    { "code", { "编码", "代码", "事项编码" }, true, J_STR },
+    { "class_code", { "类别编码", "所属类别", "类别" }, false, J_STR },
+    { "name_zh", { "名称", "中文名称", "中文名", "事项名称" }, false, J_STR }, /* a new service needs it */
+    { "name_en", { "英文名称", "英文名" }, false, J_STR },
+    { "where_zh", { "办理地点", "地点" }, false, J_STR },
+    { "where_en", { "英文办理地点" }, false, J_STR },
+    { "hours_zh", { "办理时间", "时间" }, false, J_STR },
+    { "hours_en", { "英文办理时间" }, false, J_STR },
+    { "bring_zh", { "所需材料", "材料", "申请材料" }, false, J_STR },
+    { "bring_en", { "英文所需材料" }, false, J_STR },
+    { "how_zh", { "办理流程", "流程" }, false, J_STR },
+    { "how_en", { "英文办理流程" }, false, J_STR },
+    { "department", { "责任部门", "部门" }, false, J_STR },
+    { "retired", { "已撤销", "撤销", "停用" }, false, J_BOOL },
+    { "scope", { "辖区", "适用范围", "适用辖区" }, false, J_STR }, /* a district, or empty: the whole city */
+    { NULL, { NULL }, false, 0 },
 };
 
-static const colspec *const table_cols[DIRIO_TABLES] = {NULL,      node_cols,   dept_cols,   cat_cols,
-                                                        princ_cols, sclass_cols, service_cols};
-static const char *const table_names[DIRIO_TABLES] = {"",           "nodes",           "departments", "categories",
-                                                      "principals", "service_classes", "services"};
+static const colspec *const table_cols[DIRIO_TABLES] = { NULL,       node_cols,   dept_cols,   cat_cols,
+                                                         princ_cols, sclass_cols, service_cols };
+static const char *const table_names[DIRIO_TABLES] = { "",           "nodes",           "departments", "categories",
+                                                       "principals", "service_classes", "services" };
 #define TABLE_LIST "nodes, departments, categories, principals, service_classes or services"
 
 /* Where each table is stored, and as what. */
@@ -184,10 +181,7 @@ static const ProtobufCMessageDescriptor *table_desc(int t)
     }
 }
 
-const char *dirio_table_name(Whistle__V1__DirectoryTable t)
-{
-    return t > 0 && t < DIRIO_TABLES ? table_names[t] : "";
-}
+const char *dirio_table_name(Whistle__V1__DirectoryTable t) { return t > 0 && t < DIRIO_TABLES ? table_names[t] : ""; }
 
 static size_t ncols(int t)
 {
@@ -238,7 +232,7 @@ static int smap_get(const smap *m, const char *k)
 static void smap_put(arena *a, smap *m, const char *k, int v)
 {
     if (2 * (m->n + 1) > m->cap) {
-        smap big = {.cap = m->cap ? m->cap * 2 : 64};
+        smap big = { .cap = m->cap ? m->cap * 2 : 64 };
         big.k = arena_alloc(a, big.cap * sizeof *big.k);
         big.v = arena_alloc(a, big.cap * sizeof *big.v);
         memset(big.k, 0, big.cap * sizeof *big.k);
@@ -258,15 +252,15 @@ static void smap_put(arena *a, smap *m, const char *k, int v)
 /* ------------------------------------------------------------ rows and errors */
 
 typedef struct row {
-    const char *where;            /* "line 12", "nodes[3] (110105001)" */
-    uint64_t ord;                 /* where in the file: errors are listed in this order */
-    const char *f[MAX_FIELDS];    /* NULL: the file has no such column/key */
+    const char *where;             /* "line 12", "nodes[3] (110105001)" */
+    uint64_t ord;                  /* where in the file: errors are listed in this order */
+    const char *f[MAX_FIELDS];     /* NULL: the file has no such column/key */
     const char *fname[MAX_FIELDS]; /* the column or key as the file spells it */
-    bool bad;                     /* an error was reported for it */
-    bool skip;                    /* unreadable: not checked further */
-    int kind;                     /* nodes: the kind, once parsed */
-    ProtobufCMessage *rec;        /* the record to store, once built */
-    const void *before;           /* the stored record's bytes, NULL if new */
+    bool bad;                      /* an error was reported for it */
+    bool skip;                     /* unreadable: not checked further */
+    int kind;                      /* nodes: the kind, once parsed */
+    ProtobufCMessage *rec;         /* the record to store, once built */
+    const void *before;            /* the stored record's bytes, NULL if new */
     size_t before_len;
 } row;
 
@@ -401,8 +395,8 @@ static bool empty(const row *r, int i) { return !r->f[i] || !*r->f[i]; }
 
 static int parse_bool(const char *s, bool *out)
 {
-    static const char *const yes[] = {"true", "yes", "y", "1", "t", "是", "TRUE", "Yes", "YES", "True"};
-    static const char *const no[] = {"false", "no", "n", "0", "f", "否", "", "FALSE", "No", "NO", "False"};
+    static const char *const yes[] = { "true", "yes", "y", "1", "t", "是", "TRUE", "Yes", "YES", "True" };
+    static const char *const no[] = { "false", "no", "n", "0", "f", "否", "", "FALSE", "No", "NO", "False" };
     for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
         if (strcmp(s, yes[i]) == 0)
             return *out = true, 0;
@@ -516,8 +510,7 @@ static void load_csv(imp *m, const void *data, size_t len)
         col_of[i] = *h[i] ? header_col(t, h[i]) : -1;
         if (col_of[i] < 0) {
             if (*h[i])
-                note(m, "column \"%s\" (column %zu) is not a %s column and was not read", h[i], i + 1,
-                     table_names[t]);
+                note(m, "column \"%s\" (column %zu) is not a %s column and was not read", h[i], i + 1, table_names[t]);
             continue;
         }
         if (field_col[col_of[i]] >= 0) {
@@ -556,11 +549,11 @@ static void load_csv(imp *m, const void *data, size_t len)
             const char *missing = "";
             for (size_t k = 0; k < nc; k++)
                 if (field_col[k] >= (int)n)
-                    missing = *missing ? arena_printf(m->a, "%s, %s", missing, table_cols[t][k].name)
-                                       : table_cols[t][k].name;
+                    missing =
+                        *missing ? arena_printf(m->a, "%s, %s", missing, table_cols[t][k].name) : table_cols[t][k].name;
             r->skip = true;
-            bad(m, r, -1, "%zu fields where the header has %zu: %s %s missing", n, nh,
-                *missing ? missing : "a column", strchr(missing, ',') ? "are" : "is");
+            bad(m, r, -1, "%zu fields where the header has %zu: %s %s missing", n, nh, *missing ? missing : "a column",
+                strchr(missing, ',') ? "are" : "is");
             continue;
         }
         bool extra = false;
@@ -568,9 +561,8 @@ static void load_csv(imp *m, const void *data, size_t len)
             extra |= *f[i] != 0;
         if (extra) {
             r->skip = true;
-            bad(m, r, -1,
-                "%zu fields where the header has %zu (a comma inside a name? put that name in double quotes)", n,
-                nh);
+            bad(m, r, -1, "%zu fields where the header has %zu (a comma inside a name? put that name in double quotes)",
+                n, nh);
             continue;
         }
         for (size_t k = 0; k < nc; k++)
@@ -585,8 +577,7 @@ static void load_json(imp *m, const void *data, size_t len)
     json_error_t je;
     json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
-        bad_file(m, "line %d column %d: %s; fix the JSON (see docs/directory-seed.md)", je.line, je.column,
-                 je.text);
+        bad_file(m, "line %d column %d: %s; fix the JSON (see docs/directory-seed.md)", je.line, je.column, je.text);
         return;
     }
     if (!json_is_object(root)) {
@@ -711,8 +702,7 @@ static void *stored(imp *m, int t, const char *key, row *r)
     const ProtobufCMessageDescriptor *d = table_desc(t);
     void *bytes;
     size_t len;
-    if (!key || !*key || strlen(key) > 511 ||
-        store_get_bytes(m->txn, dbi, key, strlen(key), m->a, &bytes, &len) != 0)
+    if (!key || !*key || strlen(key) > 511 || store_get_bytes(m->txn, dbi, key, strlen(key), m->a, &bytes, &len) != 0)
         return NULL;
     void *rec = protobuf_c_message_unpack(d, arena_allocator(m->a), len, bytes);
     if (rec && r) {
@@ -764,10 +754,7 @@ static const char *kind_code_desc(int k)
 }
 
 /* A spreadsheet that took a code for a number writes 1.10105E+14. */
-static bool looks_scientific(const char *s)
-{
-    return strpbrk(s, "eE") && strpbrk(s, ".+");
-}
+static bool looks_scientific(const char *s) { return strpbrk(s, "eE") && strpbrk(s, ".+"); }
 
 static bool digits_only(const char *s)
 {
@@ -787,8 +774,9 @@ static void check_scope(imp *m, row *r, int col)
     if (!s || !*s)
         return;
     if (strlen(s) != 6 || !digits_only(s) || !exists(m, T(NODES), s))
-        bad(m, r, col, "\"%s\" is not a district: a scope is a district's 6-digit code (neither in this file nor "
-                       "in the directory), or empty for the whole city",
+        bad(m, r, col,
+            "\"%s\" is not a district: a scope is a district's 6-digit code (neither in this file nor "
+            "in the directory), or empty for the whole city",
             s);
 }
 
@@ -1025,8 +1013,8 @@ static size_t split_list(arena *a, const char *s, char ***out)
             continue;
         }
         const char *st = p;
-        while (*p && *p != ',' && *p != ';' && *p != '/' && *p != ' ' && *p != '\t' &&
-               strncmp(p, "、", 3) != 0 && strncmp(p, "，", 3) != 0)
+        while (*p && *p != ',' && *p != ';' && *p != '/' && *p != ' ' && *p != '\t' && strncmp(p, "、", 3) != 0 &&
+               strncmp(p, "，", 3) != 0)
             p++;
         if (n == cap) {
             char **w = arena_alloc(a, 2 * cap * sizeof *w);
@@ -1041,14 +1029,15 @@ static size_t split_list(arena *a, const char *s, char ***out)
 }
 
 static const int limit_cols[4][2] = {
-    {C_CHECK_IN, C_RESOLVE},
-    {C_CHECK_IN_LOW, C_RESOLVE_LOW},
-    {C_CHECK_IN_HIGH, C_RESOLVE_HIGH},
-    {C_CHECK_IN_URGENT, C_RESOLVE_URGENT},
+    { C_CHECK_IN, C_RESOLVE },
+    { C_CHECK_IN_LOW, C_RESOLVE_LOW },
+    { C_CHECK_IN_HIGH, C_RESOLVE_HIGH },
+    { C_CHECK_IN_URGENT, C_RESOLVE_URGENT },
 };
-static const Whistle__V1__Priority limit_prio[4] = {
-    WHISTLE__V1__PRIORITY__PRIORITY_UNSPECIFIED, WHISTLE__V1__PRIORITY__PRIORITY_LOW,
-    WHISTLE__V1__PRIORITY__PRIORITY_HIGH, WHISTLE__V1__PRIORITY__PRIORITY_URGENT};
+static const Whistle__V1__Priority limit_prio[4] = { WHISTLE__V1__PRIORITY__PRIORITY_UNSPECIFIED,
+                                                     WHISTLE__V1__PRIORITY__PRIORITY_LOW,
+                                                     WHISTLE__V1__PRIORITY__PRIORITY_HIGH,
+                                                     WHISTLE__V1__PRIORITY__PRIORITY_URGENT };
 
 static void categories_check(imp *m)
 {
@@ -1108,8 +1097,8 @@ static void categories_pass2(imp *m)
                 if (directory_limit_parse(fv(r, col), &lim[p][w], &why) < 0)
                     bad(m, r, col, "\"%s\": %s", fv(r, col), why);
             }
-        uint32_t legacy[2] = {0, 0};
-        static const uint32_t legacy_max[2] = {7 * 24 * 60, 366 * 24};
+        uint32_t legacy[2] = { 0, 0 };
+        static const uint32_t legacy_max[2] = { 7 * 24 * 60, 366 * 24 };
         for (int w = 0; w < 2; w++) {
             int col = w ? C_RESOLVE_HOURS : C_CHECK_IN_MINUTES;
             if (!has(r, col))
@@ -1162,8 +1151,8 @@ static void categories_pass2(imp *m)
             for (int w = 0; w < 2; w++)
                 if (legacy[w]) {
                     lim[0][w].amount = legacy[w];
-                    lim[0][w].unit = w ? WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS
-                                       : WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES;
+                    lim[0][w].unit =
+                        w ? WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS : WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES;
                 }
             k->limits = arena_alloc(m->a, 4 * sizeof *k->limits);
             k->n_limits = 0;
@@ -1224,8 +1213,9 @@ static void principals_pass2(imp *m)
         p->name = (char *)fv(r, P_NAME);
         if (has(r, P_ROLE) || !old) {
             if (empty(r, P_ROLE))
-                bad(m, r, P_ROLE, "missing: admin, operator, department, grid_worker, community, kiosk, "
-                                  "integration or sensor");
+                bad(m, r, P_ROLE,
+                    "missing: admin, operator, department, grid_worker, community, kiosk, "
+                    "integration or sensor");
             else if (!directory_role_parse(fv(r, P_ROLE), &p->role))
                 bad(m, r, P_ROLE,
                     "\"%s\" is not one of admin, operator, department, grid_worker, community, kiosk, "
@@ -1448,10 +1438,10 @@ static void services_pass2(imp *m)
         it->code = (char *)code;
         it->class_code = cls;
         /* the texts the file has; the others stay as they are */
-        static const int cols[] = {S_ZH,       S_EN,       S_WHERE_ZH, S_WHERE_EN, S_HOURS_ZH, S_HOURS_EN,
-                                   S_BRING_ZH, S_BRING_EN, S_HOW_ZH,   S_HOW_EN,   S_DEPT};
-        char **slots[] = {&it->name_zh,  &it->name_en,  &it->where_zh, &it->where_en, &it->hours_zh, &it->hours_en,
-                          &it->bring_zh, &it->bring_en, &it->how_zh,   &it->how_en,   &it->department};
+        static const int cols[] = { S_ZH,       S_EN,       S_WHERE_ZH, S_WHERE_EN, S_HOURS_ZH, S_HOURS_EN,
+                                    S_BRING_ZH, S_BRING_EN, S_HOW_ZH,   S_HOW_EN,   S_DEPT };
+        char **slots[] = { &it->name_zh,  &it->name_en,  &it->where_zh, &it->where_en, &it->hours_zh,  &it->hours_en,
+                           &it->bring_zh, &it->bring_en, &it->how_zh,   &it->how_en,   &it->department };
         for (size_t k = 0; k < sizeof cols / sizeof *cols; k++)
             if (has(r, cols[k]))
                 *slots[k] = (char *)fv(r, cols[k]);
@@ -1508,7 +1498,7 @@ static int apply(imp *m)
             if (m->o->dry_run)
                 continue;
             const char *key = row_key(t, r);
-            MDB_val k = {strlen(key), (void *)key}, v = {n, packed};
+            MDB_val k = { strlen(key), (void *)key }, v = { n, packed };
             int rc = mdb_put(m->txn, dbi, &k, &v, 0);
             if (!rc)
                 rc = audit_append(m->st, m->txn, m->o->now, m->o->principal, m->o->call, audit_target(m->a, t, key),
@@ -1550,11 +1540,10 @@ static void check_admin_left(imp *m)
                 "directory otherwise)");
 }
 
-int dirio_import(store *st, MDB_txn *txn, arena *a, const void *data, size_t len, const dirio_opts *o,
-                 dirio_result *r)
+int dirio_import(store *st, MDB_txn *txn, arena *a, const void *data, size_t len, const dirio_opts *o, dirio_result *r)
 {
     memset(r, 0, sizeof *r);
-    imp m = {.st = st, .txn = txn, .a = a, .o = o, .r = r};
+    imp m = { .st = st, .txn = txn, .a = a, .o = o, .r = r };
     r->csv = o->format != WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_JSON;
     if (r->csv)
         load_csv(&m, data, len);
@@ -1651,10 +1640,9 @@ int dirio_seed(store *st, const char *path, int64_t now_ms, char *err, size_t er
         return -1;
     }
     arena *a = arena_new();
-    dirio_opts o = {.format = WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_JSON,
-                    .principal = "whistled",
-                    .call = "seed",
-                    .now = now_ms};
+    dirio_opts o = {
+        .format = WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_JSON, .principal = "whistled", .call = "seed", .now = now_ms
+    };
     dirio_result r;
     rc = dirio_import(st, txn, a, data, len, &o, &r);
     free(data);
@@ -1782,8 +1770,9 @@ static void csv_row(csv_buf *b, arena *a, int t, const ProtobufCMessage *m, bool
     switch (t) {
     case T(NODES): {
         const Whistle__V1__Node *n = (const void *)m;
-        const char *f[] = {n->code, n->parent, directory_kind_name(n->kind), n->name_zh, n->name_en,
-                           n->retired ? "true" : "", n->successor};
+        const char *f[] = { n->code,     n->parent,  directory_kind_name(n->kind),
+                            n->name_zh,  n->name_en, n->retired ? "true" : "",
+                            n->successor };
         for (size_t i = 0; i < 7; i++)
             csv_put(b, f[i], i == 0);
         break;
@@ -1802,7 +1791,7 @@ static void csv_row(csv_buf *b, arena *a, int t, const ProtobufCMessage *m, bool
         csv_put(b, k->name_en, false);
         csv_put(b, join_depts(a, k), false);
         for (int p = 0; p < 4; p++) {
-            static const int order[4] = {0, 3, 2, 1}; /* default, urgent, high, low: as the header */
+            static const int order[4] = { 0, 3, 2, 1 }; /* default, urgent, high, low: as the header */
             csv_put(b, cat_limit(a, k, limit_prio[order[p]], 0), false);
             csv_put(b, cat_limit(a, k, limit_prio[order[p]], 1), false);
         }
@@ -1828,9 +1817,13 @@ static void csv_row(csv_buf *b, arena *a, int t, const ProtobufCMessage *m, bool
     }
     case T(SERVICES): {
         const Whistle__V1__ServiceItem *it = (const void *)m;
-        const char *f[] = {it->code,     it->class_code, it->name_zh,  it->name_en, it->where_zh,
-                           it->where_en, it->hours_zh,   it->hours_en, it->bring_zh, it->bring_en,
-                           it->how_zh,   it->how_en,     it->department, it->retired ? "true" : ""};
+        const char *f[] = { it->code,       it->class_code,
+                            it->name_zh,    it->name_en,
+                            it->where_zh,   it->where_en,
+                            it->hours_zh,   it->hours_en,
+                            it->bring_zh,   it->bring_en,
+                            it->how_zh,     it->how_en,
+                            it->department, it->retired ? "true" : "" };
         for (size_t i = 0; i < sizeof f / sizeof *f; i++)
             csv_put(b, f[i], i == 0);
         break;
@@ -1876,10 +1869,10 @@ static json_t *json_row(arena *a, int t, const ProtobufCMessage *m)
                 json_array_append_new(d, json_string(k->departments[i]));
             json_object_set_new(o, "departments", d);
         }
-        static const char *const names[4][2] = {{"check_in", "resolve"},
-                                                {"check_in_low", "resolve_low"},
-                                                {"check_in_high", "resolve_high"},
-                                                {"check_in_urgent", "resolve_urgent"}};
+        static const char *const names[4][2] = { { "check_in", "resolve" },
+                                                 { "check_in_low", "resolve_low" },
+                                                 { "check_in_high", "resolve_high" },
+                                                 { "check_in_urgent", "resolve_urgent" } };
         for (int p = 0; p < 4; p++)
             for (int w = 0; w < 2; w++) {
                 const char *v = cat_limit(a, k, limit_prio[p], w);
@@ -1913,10 +1906,10 @@ static json_t *json_row(arena *a, int t, const ProtobufCMessage *m)
         const Whistle__V1__ServiceItem *it = (const void *)m;
         json_object_set_new(o, "code", json_string(it->code));
         json_object_set_new(o, "class_code", json_string(str0(it->class_code)));
-        const char *keys[] = {"name_zh",  "name_en",  "where_zh", "where_en", "hours_zh",
-                              "hours_en", "bring_zh", "bring_en", "how_zh",   "how_en"};
-        const char *vals[] = {it->name_zh,  it->name_en,  it->where_zh, it->where_en, it->hours_zh,
-                              it->hours_en, it->bring_zh, it->bring_en, it->how_zh,   it->how_en};
+        const char *keys[] = { "name_zh",  "name_en",  "where_zh", "where_en", "hours_zh",
+                               "hours_en", "bring_zh", "bring_en", "how_zh",   "how_en" };
+        const char *vals[] = { it->name_zh,  it->name_en,  it->where_zh, it->where_en, it->hours_zh,
+                               it->hours_en, it->bring_zh, it->bring_en, it->how_zh,   it->how_en };
         for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
             if (i < 2 || *str0(vals[i]))
                 json_object_set_new(o, keys[i], json_string(str0(vals[i])));
@@ -1933,9 +1926,9 @@ static json_t *json_row(arena *a, int t, const ProtobufCMessage *m)
     return o;
 }
 
-int dirio_export(store *st, MDB_txn *txn, arena *a, Whistle__V1__DataFormat format,
-                 Whistle__V1__DirectoryTable table, const char *under, const char *cursor, size_t budget,
-                 csv_buf *out, const char **next, uint32_t *rows, const char **why)
+int dirio_export(store *st, MDB_txn *txn, arena *a, Whistle__V1__DataFormat format, Whistle__V1__DirectoryTable table,
+                 const char *under, const char *cursor, size_t budget, csv_buf *out, const char **next, uint32_t *rows,
+                 const char **why)
 {
     bool json = format == WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_JSON;
     under = str0(under);
@@ -1985,15 +1978,14 @@ int dirio_export(store *st, MDB_txn *txn, arena *a, Whistle__V1__DataFormat form
         if (rc)
             return rc;
         const char *start = *after ? after : t == T(NODES) ? under : "";
-        MDB_val k = {strlen(start), (void *)start}, v;
+        MDB_val k = { strlen(start), (void *)start }, v;
         bool wrote_any = !fresh && *after;
         bool full = false;
         for (rc = mdb_cursor_get(cur, &k, &v, *start ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
             if (*after && k.mv_size == strlen(after) && memcmp(k.mv_data, after, k.mv_size) == 0)
                 continue;
-            if (t == T(NODES) && *under &&
-                (k.mv_size < strlen(under) || memcmp(k.mv_data, under, strlen(under)) != 0))
+            if (t == T(NODES) && *under && (k.mv_size < strlen(under) || memcmp(k.mv_data, under, strlen(under)) != 0))
                 break;
             if (out->len >= budget) {
                 full = true;

@@ -36,17 +36,16 @@ typedef struct dirio_result {
     bool present[DIRIO_TABLES]; /* the tables the file held */
     const char **notes;
     size_t n_notes;
-    const char *errors;  /* one line per error, "\n" between (cut past a budget) */
-    size_t n_errors;     /* every error, also those cut from the text */
-    size_t bad_rows;     /* lines (CSV) or entries (JSON) with an error */
+    const char *errors; /* one line per error, "\n" between (cut past a budget) */
+    size_t n_errors;    /* every error, also those cut from the text */
+    size_t bad_rows;    /* lines (CSV) or entries (JSON) with an error */
     bool csv;
 } dirio_result;
 
 /* Imports data into txn. Returns 0 when the file is valid (and merged
  * unless dry_run), 1 when it is not (nothing was written; r->errors says
  * why), or an MDB error code from the store. Everything lives in a. */
-int dirio_import(store *st, MDB_txn *txn, arena *a, const void *data, size_t len, const dirio_opts *o,
-                 dirio_result *r);
+int dirio_import(store *st, MDB_txn *txn, arena *a, const void *data, size_t len, const dirio_opts *o, dirio_result *r);
 
 /* Loads a JSON seed into an empty store (see api_seed). */
 int dirio_seed(store *st, const char *path, int64_t now_ms, char *err, size_t errlen);
@@ -55,9 +54,9 @@ int dirio_seed(store *st, const char *path, int64_t now_ms, char *err, size_t er
  * cursor of the next page ("" after the last). 0, 1 with why (a bad
  * argument or cursor: the same 1 as an import's bad file), or a store
  * code. */
-int dirio_export(store *st, MDB_txn *txn, arena *a, Whistle__V1__DataFormat format,
-                 Whistle__V1__DirectoryTable table, const char *under, const char *cursor, size_t budget,
-                 csv_buf *out, const char **next, uint32_t *rows, const char **why);
+int dirio_export(store *st, MDB_txn *txn, arena *a, Whistle__V1__DataFormat format, Whistle__V1__DirectoryTable table,
+                 const char *under, const char *cursor, size_t budget, csv_buf *out, const char **next, uint32_t *rows,
+                 const char **why);
 
 /* The table's name in files and messages ("nodes", ..., "service_classes",
  * "services"). */

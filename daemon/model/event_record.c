@@ -16,8 +16,8 @@
 
 /* ------------------------------------------------------------ names */
 
-static const char *const state_names[] = {"unspecified", "reported", "filed",    "rejected", "handling",
-                                          "whistled",    "resolved", "verified", "closed"};
+static const char *const state_names[] = { "unspecified", "reported", "filed",    "rejected", "handling",
+                                           "whistled",    "resolved", "verified", "closed" };
 
 const char *event_state_name(Whistle__V1__EventState s)
 {
@@ -71,10 +71,8 @@ int event_allow(call *c, const Whistle__V1__Event *ev)
     if (is(c, "get") && w->role != ROLE(KIOSK) && event_is_follower(ev, me))
         return 0;
     switch (w->role) {
-    case ROLE(ADMIN):
-        return 0;
-    case ROLE(OPERATOR):
-        return in_scope ? 0 : deny_scope(c, ev, "an operator acts on its street only");
+    case ROLE(ADMIN): return 0;
+    case ROLE(OPERATOR): return in_scope ? 0 : deny_scope(c, ev, "an operator acts on its street only");
     case ROLE(DEPARTMENT):
         if (is(c, "get") || is(c, "list_orders")) {
             if (order_case_has_dept(c, ev, str0(w->department)))
@@ -120,11 +118,10 @@ int event_allow(call *c, const Whistle__V1__Event *ev)
         if (is(c, "get") || is(c, "list"))
             return in_scope ? 0 : deny_scope(c, ev, "an integration reads inside its scope only");
         break;
-    default:
-        break;
+    default: break;
     }
-    return call_deny(c, ev->ticket, "role %s may not %s case %s (rule: no rule lets it)", role_name(w->role),
-                     c->name, ev->ticket);
+    return call_deny(c, ev->ticket, "role %s may not %s case %s (rule: no rule lets it)", role_name(w->role), c->name,
+                     ev->ticket);
 }
 
 /* ------------------------------------------------------------ records */
@@ -245,21 +242,21 @@ int event_save(call *c, Whistle__V1__Event *ev, const event_snap *snap)
     if (event_saving(c, ev))
         return -1;
     int rc = store_put(c->txn, c->st->events, t, strlen(t), &ev->base);
-    MDB_val empty = {0, ""};
+    MDB_val empty = { 0, "" };
     if (!rc && (!snap || snap->state != ev->state)) {
         if (snap) {
-            MDB_val k = {state_key(key, snap->state, t), key};
+            MDB_val k = { state_key(key, snap->state, t), key };
             rc = mdb_del(c->txn, c->st->ev_by_state, &k, NULL);
             if (rc == MDB_NOTFOUND)
                 rc = 0; /* a missing row is repaired by the put below */
         }
         if (!rc) {
-            MDB_val k = {state_key(key, ev->state, t), key};
+            MDB_val k = { state_key(key, ev->state, t), key };
             rc = mdb_put(c->txn, c->st->ev_by_state, &k, &empty, 0);
         }
     }
     if (!rc && !snap) {
-        MDB_val k = {node_key(key, ev->node, t), key};
+        MDB_val k = { node_key(key, ev->node, t), key };
         rc = mdb_put(c->txn, c->st->ev_by_node, &k, &empty, 0);
     }
     if (!rc)
@@ -360,8 +357,8 @@ void event_reply_page(call *c, const Whistle__V1__Event *ev, uint32_t before)
         call_read_personal(c, ev->ticket, "contact");
 }
 
-int event_push_to(call *c, const char *stream, const Whistle__V1__Event *ev, bool keep_contact,
-                  const char *action, const Whistle__V1__Order *order)
+int event_push_to(call *c, const char *stream, const Whistle__V1__Event *ev, bool keep_contact, const char *action,
+                  const Whistle__V1__Order *order)
 {
     Whistle__V1__Push *p = arena_alloc(c->a, sizeof *p);
     whistle__v1__push__init(p);
@@ -394,17 +391,12 @@ static const char *reporter_stream_ex(call *c, const Whistle__V1__Event *ev, boo
     case ROLE(GRID_WORKER):
     case ROLE(COMMUNITY):
     case ROLE(INTEGRATION):
-    case ROLE(SENSOR):
-        return arena_printf(c->a, "principal:%s", ev->reporter);
-    default:
-        return NULL;
+    case ROLE(SENSOR): return arena_printf(c->a, "principal:%s", ev->reporter);
+    default: return NULL;
     }
 }
 
-const char *event_reporter_stream(call *c, const Whistle__V1__Event *ev)
-{
-    return reporter_stream_ex(c, ev, NULL);
-}
+const char *event_reporter_stream(call *c, const Whistle__V1__Event *ev) { return reporter_stream_ex(c, ev, NULL); }
 
 int event_push(call *c, const Whistle__V1__Event *ev, const char *action, const Whistle__V1__Order *order)
 {
@@ -425,8 +417,7 @@ bool event_is_follower(const Whistle__V1__Event *ev, const char *name)
     return false;
 }
 
-int event_push_followers(call *c, const Whistle__V1__Event *ev, const char *action,
-                         const Whistle__V1__Order *order)
+int event_push_followers(call *c, const Whistle__V1__Event *ev, const char *action, const Whistle__V1__Order *order)
 {
     for (size_t i = 0; i < ev->n_followers; i++) {
         const char *f = str0(ev->followers[i]);
@@ -443,8 +434,7 @@ int event_push_followers(call *c, const Whistle__V1__Event *ev, const char *acti
             if (event_push_to(c, arena_printf(c->a, "principal:%s", f), ev, false, action, order))
                 return -1;
             break;
-        default:
-            break;
+        default: break;
         }
     }
     return 0;

@@ -45,8 +45,8 @@ const char *event_state_name(Whistle__V1__EventState s);
 int event_push(call *c, const Whistle__V1__Event *ev, const char *action, const Whistle__V1__Order *order);
 /* One push to one stream; keep_contact says whether the stream's readers
  * may see the reporter's contact. */
-int event_push_to(call *c, const char *stream, const Whistle__V1__Event *ev, bool keep_contact,
-                  const char *action, const Whistle__V1__Order *order);
+int event_push_to(call *c, const char *stream, const Whistle__V1__Event *ev, bool keep_contact, const char *action,
+                  const Whistle__V1__Order *order);
 
 /* The case as the caller may see it: contact blanked unless the caller is an
  * admin, an operator or the reporter; the timeline dropped unless asked,
@@ -71,7 +71,6 @@ const char *event_reporter_stream(call *c, const Whistle__V1__Event *ev);
 /* Whether name follows the case (merged into it: exception.c). */
 bool event_is_follower(const Whistle__V1__Event *ev, const char *name);
 /* Pushes to the streams of the case's followers that follow their cases. */
-int event_push_followers(call *c, const Whistle__V1__Event *ev, const char *action,
-                         const Whistle__V1__Order *order);
+int event_push_followers(call *c, const Whistle__V1__Event *ev, const char *action, const Whistle__V1__Order *order);
 
 #endif

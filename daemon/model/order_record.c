@@ -10,7 +10,7 @@
 
 #define OS(s) WHISTLE__V1__ORDER_STATE__ORDER_STATE_##s
 
-static const char *const order_state_names[] = {"unspecified", "pending", "checked_in", "done", "returned"};
+static const char *const order_state_names[] = { "unspecified", "pending", "checked_in", "done", "returned" };
 
 const char *order_state_name(Whistle__V1__OrderState s)
 {
@@ -57,12 +57,11 @@ int order_save(call *c, Whistle__V1__Order *o, const void *before, size_t blen)
         memcpy(dk, o->department, dl);
         dk[dl] = '/';
         memcpy(dk + dl + 1, key, 8);
-        MDB_val k = {dl + 9, dk}, v = {0, ""};
+        MDB_val k = { dl + 9, dk }, v = { 0, "" };
         rc = mdb_put(c->txn, c->st->ord_by_dept, &k, &v, 0);
     }
     if (!rc)
-        rc = audit_append(c->st, c->txn, c->now, c->who->name, c->name, order_target(c, o->id), before, blen,
-                          &o->base);
+        rc = audit_append(c->st, c->txn, c->now, c->who->name, c->name, order_target(c, o->id), before, blen, &o->base);
     return rc ? call_store_fail(c, rc, "saving the order") : 0;
 }
 
@@ -95,4 +94,3 @@ bool order_case_has_dept(call *c, const Whistle__V1__Event *ev, const char *dept
     }
     return false;
 }
-

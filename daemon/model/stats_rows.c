@@ -12,19 +12,74 @@
 #define OS(s) WHISTLE__V1__ORDER_STATE__ORDER_STATE_##s
 
 enum {
-    M_REPORTED, M_FILED, M_REJECTED, M_MERGED, M_WHISTLED, M_ASSIGNED, M_RESOLVED, M_VERIFIED, M_REWORKED,
-    M_CLOSED, M_DUE, M_CLOSED_ON_TIME, M_RATED, M_RATING_SUM, M_SATISFIED, M_DISSATISFIED, M_REOPENED, M_PARKED,
-    M_EMERGENCY, M_CASE_OVERDUE, M_DISPATCHED, M_ORDERS, M_RETURNED, M_CHECKED_IN, M_CHECKED_IN_ON_TIME, M_DONE,
-    M_DONE_ON_TIME, M_OVERDUE, M_ESCALATED, M_REWORKED_ORDERS, M_EXTENSIONS, M_EXTENSIONS_APPROVED,
+    M_REPORTED,
+    M_FILED,
+    M_REJECTED,
+    M_MERGED,
+    M_WHISTLED,
+    M_ASSIGNED,
+    M_RESOLVED,
+    M_VERIFIED,
+    M_REWORKED,
+    M_CLOSED,
+    M_DUE,
+    M_CLOSED_ON_TIME,
+    M_RATED,
+    M_RATING_SUM,
+    M_SATISFIED,
+    M_DISSATISFIED,
+    M_REOPENED,
+    M_PARKED,
+    M_EMERGENCY,
+    M_CASE_OVERDUE,
+    M_DISPATCHED,
+    M_ORDERS,
+    M_RETURNED,
+    M_CHECKED_IN,
+    M_CHECKED_IN_ON_TIME,
+    M_DONE,
+    M_DONE_ON_TIME,
+    M_OVERDUE,
+    M_ESCALATED,
+    M_REWORKED_ORDERS,
+    M_EXTENSIONS,
+    M_EXTENSIONS_APPROVED,
 };
 
 /* The names are the StatsRow fields they fill. */
 const char *const stats_metric_names[STATS_METRICS] = {
-    "reported",  "filed",          "rejected",  "merged",       "whistled",  "assigned",       "resolved",
-    "verified",  "reworked",       "closed",    "due",          "closed_on_time", "rated",     "rating_sum",
-    "satisfied", "dissatisfied",   "reopened",  "parked",       "emergency", "case_overdue",   "dispatched",
-    "orders",    "returned",       "checked_in", "checked_in_on_time", "done", "done_on_time", "overdue",
-    "escalated", "reworked_orders", "extensions", "extensions_approved",
+    "reported",
+    "filed",
+    "rejected",
+    "merged",
+    "whistled",
+    "assigned",
+    "resolved",
+    "verified",
+    "reworked",
+    "closed",
+    "due",
+    "closed_on_time",
+    "rated",
+    "rating_sum",
+    "satisfied",
+    "dissatisfied",
+    "reopened",
+    "parked",
+    "emergency",
+    "case_overdue",
+    "dispatched",
+    "orders",
+    "returned",
+    "checked_in",
+    "checked_in_on_time",
+    "done",
+    "done_on_time",
+    "overdue",
+    "escalated",
+    "reworked_orders",
+    "extensions",
+    "extensions_approved",
 };
 
 /* ------------------------------------------------------------ contributions */
@@ -81,11 +136,10 @@ void stats_order_contribution(const Whistle__V1__Order *o, bool dept, int64_t m[
     m[M_ORDERS] = live;
     m[M_RETURNED] = !live;
     m[M_CHECKED_IN] = live && o->checked_in_ms != 0;
-    m[M_CHECKED_IN_ON_TIME] = m[M_CHECKED_IN] && (!o->check_in_due_ms || o->checked_in_ms <= o->check_in_due_ms) &&
-                              !missed_kind(o, true);
+    m[M_CHECKED_IN_ON_TIME] =
+        m[M_CHECKED_IN] && (!o->check_in_due_ms || o->checked_in_ms <= o->check_in_due_ms) && !missed_kind(o, true);
     m[M_DONE] = o->state == OS(DONE);
-    m[M_DONE_ON_TIME] =
-        m[M_DONE] && (!o->resolve_due_ms || o->done_ms <= o->resolve_due_ms) && !missed_kind(o, false);
+    m[M_DONE_ON_TIME] = m[M_DONE] && (!o->resolve_due_ms || o->done_ms <= o->resolve_due_ms) && !missed_kind(o, false);
     m[M_OVERDUE] = o->n_misses > 0;
     m[M_ESCALATED] = o->escalated;
     m[M_REWORKED_ORDERS] = o->rework_count > 0;
@@ -129,7 +183,7 @@ void stats_buckets(const store *st, int64_t ms, char out[3][16])
 
 static int add_counter(call *c, const char *key, int64_t delta)
 {
-    MDB_val k = {strlen(key), (void *)key}, v;
+    MDB_val k = { strlen(key), (void *)key }, v;
     int64_t cur = 0;
     int rc = mdb_get(c->txn, c->st->stats, &k, &v);
     if (rc == 0 && v.mv_size == 8)
@@ -206,4 +260,3 @@ int stats_order_changed(call *c, const Whistle__V1__Order *old, const Whistle__V
     const char *dept = arena_printf(c->a, "dept:%s", str0(o->department));
     return apply(c, &dept, 1, o->created_ms, before, after);
 }
-

@@ -71,8 +71,8 @@ void conn_close(conn *c, const char *why)
     hub *h = c->hub;
     /* A peer hanging up is routine; anything else is worth a line. */
     if (why)
-        log_msg(strcmp(why, "peer closed") == 0 ? LOG_LVL_DEBUG : LOG_LVL_INFO, "connection %s%s%s closed: %s",
-                c->peer, c->cn[0] ? " " : "", c->cn, why);
+        log_msg(strcmp(why, "peer closed") == 0 ? LOG_LVL_DEBUG : LOG_LVL_INFO, "connection %s%s%s closed: %s", c->peer,
+                c->cn[0] ? " " : "", c->cn, why);
     for (sub *b = c->subs; b; b = b->next_in_conn)
         sub_unlink(b);
     if (c->prev)
@@ -263,12 +263,12 @@ static void process_frames(conn *c)
         if (rc < 0) {
             char msg[160];
             if (rc == WHISTLE_FRAME_ERR_TOO_BIG)
-                snprintf(msg, sizeof msg, "frame length above max_frame (%u bytes); closing",
-                         c->hub->lim.max_frame);
+                snprintf(msg, sizeof msg, "frame length above max_frame (%u bytes); closing", c->hub->lim.max_frame);
             else
                 snprintf(msg, sizeof msg, "frame length 0 is invalid; closing");
-            send_error_frame(c, rc == WHISTLE_FRAME_ERR_TOO_BIG ? WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED
-                                                                : WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT,
+            send_error_frame(c,
+                             rc == WHISTLE_FRAME_ERR_TOO_BIG ? WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED
+                                                             : WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT,
                              msg);
             log_info("connection %s %s: %s", c->peer, c->cn, msg);
             c->close_after_flush = true;
@@ -424,8 +424,8 @@ void conn_accept(hub *h, uv_stream_t *listener, int status)
             if (h->draining)
                 log_warn("connection %s refused: stopping%s", c->peer, more);
             else
-                log_warn("connection %s refused: max_connections (%u) reached%s", c->peer,
-                         h->lim.max_connections, more);
+                log_warn("connection %s refused: max_connections (%u) reached%s", c->peer, h->lim.max_connections,
+                         more);
             h->refused_logged_ms = now;
             h->refused_quiet = 0;
         } else {
@@ -516,7 +516,7 @@ static uint32_t bucket_of(const char *name)
 struct pump_ctx {
     sub *b;
     size_t bytes;
-    bool capped;   /* entries past cap are committed but not yet durable */
+    bool capped; /* entries past cap are committed but not yet durable */
     uint64_t cap;
 };
 
@@ -566,7 +566,7 @@ static void sub_pump(sub *b)
     conn *c = b->c;
     hub *h = c->hub;
     while (!c->closing && c->out_pending < h->lim.max_output) {
-        struct pump_ctx pc = {b, 0, false, 0};
+        struct pump_ctx pc = { b, 0, false, 0 };
         pc.capped = writer_stream_cap(h->w, b->stream, &pc.cap);
         if (pc.capped && b->sent_seq >= pc.cap)
             return;
@@ -681,7 +681,7 @@ void hub_close_all(hub *h)
 void hub_verify_peers(hub *h, SSL_CTX *ctx, arena *a, reload_report *rep)
 {
     uint32_t checked = 0;
-    ptr_vec closed = {0};
+    ptr_vec closed = { 0 };
     conn *c = h->conns;
     while (c) {
         conn *next = c->next;
@@ -737,8 +737,8 @@ void hub_tick(hub *h)
             /* closed already, waiting for its last writes */
         } else if (!c->tls.established) {
             if (now - c->accepted_ms > (int64_t)cfg->handshake_timeout * 1000) {
-                log_warn("connection %s closed: TLS handshake not finished within %u s (handshake_timeout)",
-                         c->peer, cfg->handshake_timeout);
+                log_warn("connection %s closed: TLS handshake not finished within %u s (handshake_timeout)", c->peer,
+                         cfg->handshake_timeout);
                 conn_close(c, NULL);
             }
         } else if (c->reading && c->partial_since_ms &&

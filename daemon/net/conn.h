@@ -24,8 +24,8 @@
 #include "store.h"
 #include "stream.h"
 #include "tls.h"
-#include "writer.h"
 #include "whistle/frame.h"
+#include "writer.h"
 
 typedef struct hub hub;
 typedef struct conn conn;
@@ -48,25 +48,25 @@ struct conn {
     uv_tcp_t tcp;
     hub *hub;
     uint64_t id;
-    int refs;           /* the conn itself + intents in the writer */
+    int refs; /* the conn itself + intents in the writer */
     bool closing;
     bool close_after_flush; /* a framing or auth error: answer, then close */
     bool peer_closed;       /* close_notify received: finish, then close */
     bool reading;
     bool hello_done;
-    char peer[64];      /* address:port, for logs */
-    char cn[256];       /* the certificate's CN once the handshake is done */
+    char peer[64]; /* address:port, for logs */
+    char cn[256];  /* the certificate's CN once the handshake is done */
     tls_session tls;
     whistle_framer framer;
-    uint32_t in_flight;     /* requests read and not yet answered */
-    size_t out_pending;     /* bytes handed to uv_write and not yet written */
+    uint32_t in_flight; /* requests read and not yet answered */
+    size_t out_pending; /* bytes handed to uv_write and not yet written */
     /* on the loop's monotonic clock (uv_now), not the domain's */
     uint64_t last_active_ms;
-    uint64_t last_io_ms;    /* bytes read or written; idle ones give buffers back */
-    int64_t accepted_ms;       /* for handshake_timeout */
-    int64_t partial_since_ms;  /* a frame or TLS record begun then; 0: none */
+    uint64_t last_io_ms;      /* bytes read or written; idle ones give buffers back */
+    int64_t accepted_ms;      /* for handshake_timeout */
+    int64_t partial_since_ms; /* a frame or TLS record begun then; 0: none */
     sub *subs;
-    struct upload *upload;  /* an import arriving in chunks (router.c) */
+    struct upload *upload; /* an import arriving in chunks (router.c) */
     conn *next, *prev;
 };
 
@@ -104,7 +104,7 @@ struct hub {
     SSL_CTX *ssl_ctx; /* new connections' context (a reload replaces it) */
     clock_fn clock;   /* the domain's clock (real or test) */
     void *clock_ctx;
-    bool draining;    /* set by the server: no new connection or request */
+    bool draining; /* set by the server: no new connection or request */
     conn *conns;
     uint32_t nconns;
     uint64_t next_conn_id;

@@ -136,8 +136,7 @@ static const char *nul_string(const ProtobufCMessageDescriptor *d, const uint8_t
             p += v;
             break;
         }
-        default:
-            return NULL;
+        default: return NULL;
         }
     }
     return NULL;
@@ -230,8 +229,7 @@ static void handle_subscribe(conn *c, Whistle__V1__Request *req, Whistle__V1__Pr
             return;
         }
         snprintf(name, sizeof name, "%s", sb->stream);
-    }
-    else
+    } else
         stream_default_for(who, name, sizeof name);
     if (!*name) {
         reply_status(c, req->id, WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT,
@@ -376,8 +374,7 @@ void router_after_barrier(conn *c, const uint8_t *data, size_t len)
         if (who && who->enabled)
             handle_subscribe(c, f->request, who, a);
         else
-            reply_status(c, f->request->id, WHISTLE__V1__STATUS__CODE__UNAUTHENTICATED,
-                         "this principal was disabled");
+            reply_status(c, f->request->id, WHISTLE__V1__STATUS__CODE__UNAUTHENTICATED, "this principal was disabled");
     }
     arena_free(a);
 }
@@ -498,14 +495,14 @@ static void handle_import(conn *c, Whistle__V1__Request *req, const uint8_t *fra
 static void handle_reload(conn *c, uint64_t id, arena *a)
 {
     char err[512];
-    reload_report rep = {0};
+    reload_report rep = { 0 };
     if (c->hub->reload_tls(c->hub, a, &rep, err, sizeof err) != 0) {
         log_error("reload_crl by %s: keeping the current certificates: %s", c->cn, err);
         reply_status(c, id, WHISTLE__V1__STATUS__CODE__FAILED_PRECONDITION, err);
         return;
     }
-    log_info("reload_crl by %s: certificates and CRL reloaded; %u connections checked, %zu closed", c->cn,
-             rep.checked, rep.n_closed);
+    log_info("reload_crl by %s: certificates and CRL reloaded; %u connections checked, %zu closed", c->cn, rep.checked,
+             rep.n_closed);
     audit_read_queue(c->hub->st, hub_now_ms(c->hub), c->cn, "reload_crl", "tls", "");
     Whistle__V1__ReloadResult *r = arena_alloc(a, sizeof *r);
     whistle__v1__reload_result__init(r);
@@ -559,10 +556,10 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
                      "frame is not a valid whistle.v1.Frame (protobuf decoding failed)");
         goto out;
     }
-    if (f->kind_case != WHISTLE__V1__FRAME__KIND_REQUEST &&
-        f->kind_case != WHISTLE__V1__FRAME__KIND_PUSH_ACK) {
-        reply_status(c, 0, f->kind_case == WHISTLE__V1__FRAME__KIND__NOT_SET ? WHISTLE__V1__STATUS__CODE__UNIMPLEMENTED
-                                                                              : WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT,
+    if (f->kind_case != WHISTLE__V1__FRAME__KIND_REQUEST && f->kind_case != WHISTLE__V1__FRAME__KIND_PUSH_ACK) {
+        reply_status(c, 0,
+                     f->kind_case == WHISTLE__V1__FRAME__KIND__NOT_SET ? WHISTLE__V1__STATUS__CODE__UNIMPLEMENTED
+                                                                       : WHISTLE__V1__STATUS__CODE__INVALID_ARGUMENT,
                      "clients send Frame.request or Frame.push_ack only");
         goto out;
     }
@@ -593,9 +590,8 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
     if (!who || !who->enabled) {
         store_read_end(hb->st);
         char msg[600];
-        snprintf(msg, sizeof msg,
-                 "certificate CN \"%s\" is %s: ask an administrator to add or enable this principal", c->cn,
-                 who ? "a disabled principal" : "not a known principal");
+        snprintf(msg, sizeof msg, "certificate CN \"%s\" is %s: ask an administrator to add or enable this principal",
+                 c->cn, who ? "a disabled principal" : "not a known principal");
         log_warn("connection %s refused: %s", c->peer, msg);
         reply_status(c, id, WHISTLE__V1__STATUS__CODE__UNAUTHENTICATED, msg);
         c->close_after_flush = true;
@@ -626,8 +622,7 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
     }
     if (!c->hello_done) {
         store_read_end(hb->st);
-        reply_status(c, id, WHISTLE__V1__STATUS__CODE__FAILED_PRECONDITION,
-                     "send Hello first: it opens every session");
+        reply_status(c, id, WHISTLE__V1__STATUS__CODE__FAILED_PRECONDITION, "send Hello first: it opens every session");
         goto out;
     }
     /* The calls the server answers itself pass the role gate here; the
@@ -648,8 +643,7 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
         }
         break;
     }
-    default:
-        break;
+    default: break;
     }
     switch (req->call_case) {
     case WHISTLE__V1__REQUEST__CALL_RELOAD_CRL:
@@ -685,8 +679,7 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
          * connection (PushAck has no answer a client could wait for). */
         submit_copy(c, INTENT_BARRIER, id, data, len, 0);
         goto out;
-    default:
-        break;
+    default: break;
     }
 
     if (api_is_write(req)) {

@@ -48,8 +48,7 @@ static void msg_cb(int write_p, int version, int content_type, const void *buf, 
     }
 }
 
-SSL_CTX *tls_ctx_new(const char *ca, const char *cert, const char *key, const char *crl, char *err,
-                     size_t errlen)
+SSL_CTX *tls_ctx_new(const char *ca, const char *cert, const char *key, const char *crl, char *err, size_t errlen)
 {
     char eb[256];
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -60,8 +59,8 @@ SSL_CTX *tls_ctx_new(const char *ca, const char *cert, const char *key, const ch
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     /* TLS 1.2 only with forward secrecy and AEAD; 1.3 suites are all AEAD. */
     SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
-    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
-                                 SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+                                 SSL_OP_NO_TICKET);
     /* Our clients do not resume sessions; tickets would only cost bytes and
      * signatures on every handshake. */
     SSL_CTX_set_num_tickets(ctx, 0);
@@ -74,8 +73,7 @@ SSL_CTX *tls_ctx_new(const char *ca, const char *cert, const char *key, const ch
         goto fail;
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-        snprintf(err, errlen, "tls.key = %s: cannot load the private key: %s", key,
-                 tls_error_string(eb, sizeof eb));
+        snprintf(err, errlen, "tls.key = %s: cannot load the private key: %s", key, tls_error_string(eb, sizeof eb));
         goto fail;
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
@@ -83,8 +81,7 @@ SSL_CTX *tls_ctx_new(const char *ca, const char *cert, const char *key, const ch
         goto fail;
     }
     if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
-        snprintf(err, errlen, "tls.ca = %s: cannot load CA certificates: %s", ca,
-                 tls_error_string(eb, sizeof eb));
+        snprintf(err, errlen, "tls.ca = %s: cannot load CA certificates: %s", ca, tls_error_string(eb, sizeof eb));
         goto fail;
     }
     STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(ca);
@@ -98,8 +95,7 @@ SSL_CTX *tls_ctx_new(const char *ca, const char *cert, const char *key, const ch
         X509_STORE *store = SSL_CTX_get_cert_store(ctx);
         X509_LOOKUP *lk = X509_STORE_add_lookup(store, X509_LOOKUP_file());
         if (!lk || X509_load_crl_file(lk, crl, X509_FILETYPE_PEM) <= 0) {
-            snprintf(err, errlen, "tls.crl = %s: cannot load the CRL: %s", crl,
-                     tls_error_string(eb, sizeof eb));
+            snprintf(err, errlen, "tls.crl = %s: cannot load the CRL: %s", crl, tls_error_string(eb, sizeof eb));
             goto fail;
         }
         X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
@@ -176,14 +172,18 @@ int tls_handshake(tls_session *s, char *why, size_t whylen)
     } else if (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_WRONG_VERSION_NUMBER ||
                reason == SSL_R_VERSION_TOO_LOW) {
         int v = SSL_client_version(s->ssl);
-        const char *name = v == TLS1_1_VERSION ? "TLS 1.1" : v == TLS1_VERSION ? "TLS 1.0" : v == SSL3_VERSION ? "SSL 3" : NULL;
+        const char *name = v == TLS1_1_VERSION ? "TLS 1.1"
+                           : v == TLS1_VERSION ? "TLS 1.0"
+                           : v == SSL3_VERSION ? "SSL 3"
+                                               : NULL;
         if (name)
             snprintf(why, whylen, "the client offers %s at most; this server requires TLS 1.2 or 1.3", name);
         else
             snprintf(why, whylen, "protocol version not accepted (TLS 1.2 or 1.3 required): %s",
                      tls_error_string(eb, sizeof eb));
     } else if (reason == SSL_R_NO_SHARED_CIPHER) {
-        snprintf(why, whylen, "no shared cipher: TLS 1.2 needs an ECDHE key exchange with AES-GCM or ChaCha20-Poly1305");
+        snprintf(why, whylen,
+                 "no shared cipher: TLS 1.2 needs an ECDHE key exchange with AES-GCM or ChaCha20-Poly1305");
     } else if (reason == SSL_R_HTTP_REQUEST || reason == SSL_R_HTTPS_PROXY_REQUEST) {
         snprintf(why, whylen, "the client spoke plain HTTP to a TLS port");
     } else {

@@ -10,8 +10,7 @@
 /* Builds a server context: TLS 1.3, or 1.2 with ECDHE + AEAD only; client
  * certificates required and verified against ca (and crl when non-empty);
  * no renegotiation. NULL with err naming the file and the fix. */
-SSL_CTX *tls_ctx_new(const char *ca, const char *cert, const char *key, const char *crl, char *err,
-                     size_t errlen);
+SSL_CTX *tls_ctx_new(const char *ca, const char *cert, const char *key, const char *crl, char *err, size_t errlen);
 
 typedef struct tls_session {
     SSL *ssl;

@@ -1,8 +1,8 @@
 /* config.c: see config.h. libinih reads the file; every value is checked
  * here so that a typo is a start-up error naming the line, never a silent
  * default. */
-#include "guard.h"
 #include "config.h"
+#include "guard.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -79,22 +79,22 @@ static int parse_u64(const char *v, uint64_t min, uint64_t max, uint64_t *out)
     return 0;
 }
 
-#define RANGE_ERR(lo, hi)                                                                          \
-    do {                                                                                           \
-        snprintf(err, errlen, "%s.%s = \"%s\": expected a whole number from %llu to %llu",       \
-                 section, key, value, (unsigned long long)(lo), (unsigned long long)(hi));         \
-        return -1;                                                                                 \
+#define RANGE_ERR(lo, hi)                                                                                              \
+    do {                                                                                                               \
+        snprintf(err, errlen, "%s.%s = \"%s\": expected a whole number from %llu to %llu", section, key, value,        \
+                 (unsigned long long)(lo), (unsigned long long)(hi));                                                  \
+        return -1;                                                                                                     \
     } while (0)
 
 int config_set(config *c, const char *section, const char *key, const char *value, char *err, size_t errlen)
 {
     uint64_t n;
-#define NUM(field, lo, hi)                                                                         \
-    do {                                                                                           \
-        if (parse_u64(value, lo, hi, &n) < 0)                                                      \
-            RANGE_ERR(lo, hi);                                                                     \
-        c->field = n;                                                                              \
-        return 0;                                                                                  \
+#define NUM(field, lo, hi)                                                                                             \
+    do {                                                                                                               \
+        if (parse_u64(value, lo, hi, &n) < 0)                                                                          \
+            RANGE_ERR(lo, hi);                                                                                         \
+        c->field = n;                                                                                                  \
+        return 0;                                                                                                      \
     } while (0)
     if (strcmp(section, "server") == 0) {
         if (strcmp(key, "listen") == 0) {
@@ -215,11 +215,11 @@ static int on_kv(void *user, const char *section, const char *name, const char *
 int config_load(config *c, const char *path, char *err, size_t errlen)
 {
     set_str(&c->path, path);
-    struct load_ctx lc = {c, err, errlen, 0};
+    struct load_ctx lc = { c, err, errlen, 0 };
     int rc = ini_parse(path, on_kv, &lc);
     if (rc == -1) {
-        snprintf(err, errlen, "%s: cannot open: %s (pass --config FILE; conf/whistled.conf is the example)",
-                 path, strerror(errno));
+        snprintf(err, errlen, "%s: cannot open: %s (pass --config FILE; conf/whistled.conf is the example)", path,
+                 strerror(errno));
         return -1;
     }
     if (rc == -2) {

@@ -18,7 +18,7 @@ typedef struct config {
     uint32_t max_in_flight;
     size_t max_output;
     uint32_t max_connections;
-    uint32_t idle_timeout; /* seconds, 0 = never */
+    uint32_t idle_timeout;      /* seconds, 0 = never */
     uint32_t handshake_timeout; /* seconds to finish the TLS handshake */
     uint32_t frame_timeout;     /* seconds to finish a frame once begun */
     uint32_t drain_timeout;     /* seconds a stop waits for clients to take their answers */

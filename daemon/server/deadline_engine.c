@@ -163,4 +163,3 @@ int64_t deadline_file_clock(void *ctx)
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
-

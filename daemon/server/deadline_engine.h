@@ -22,11 +22,11 @@ typedef struct deadline_engine deadline_engine;
 typedef struct deadline_engine_env {
     uv_loop_t *loop;
     store *st;
-    writer *w;                    /* where the ticks go */
-    int64_t (*now)(void *ctx);    /* the domain's clock (real or test) */
+    writer *w;                 /* where the ticks go */
+    int64_t (*now)(void *ctx); /* the domain's clock (real or test) */
     void *now_ctx;
-    bool test_clock;              /* poll: a test clock jumps unseen */
-    const bool *draining;         /* the server's: no tick once it drains */
+    bool test_clock;      /* poll: a test clock jumps unseen */
+    const bool *draining; /* the server's: no tick once it drains */
 } deadline_engine_env;
 
 /* Starts the engine (its timer on env->loop), armed for the first row;

@@ -118,9 +118,18 @@ static void stats_reply(conn *c, uint64_t id)
      * its own (syncs) when none follows; with none only the periodic
      * mdb_env_sync flushes. */
     switch (s->cfg->sync) {
-    case STORE_SYNC_FULL: r.fsyncs = r.commits + atomic_load(&ws->syncs); r.sync = "full"; break;
-    case STORE_SYNC_NOMETASYNC: r.fsyncs = r.commits; r.sync = "nometasync"; break;
-    default: r.fsyncs = s->periodic_syncs; r.sync = "none"; break;
+    case STORE_SYNC_FULL:
+        r.fsyncs = r.commits + atomic_load(&ws->syncs);
+        r.sync = "full";
+        break;
+    case STORE_SYNC_NOMETASYNC:
+        r.fsyncs = r.commits;
+        r.sync = "nometasync";
+        break;
+    default:
+        r.fsyncs = s->periodic_syncs;
+        r.sync = "none";
+        break;
     }
     r.connections = s->h.nconns;
     uint32_t subs = 0;
@@ -164,8 +173,8 @@ static void on_drain_timeout(uv_timer_t *t)
 {
     server *s = t->data;
     uint32_t n = s->h.nconns;
-    log_warn("stopping: %u connection%s did not take their last answers within %u s (drain_timeout); closing them",
-             n, n == 1 ? "" : "s", s->cfg->drain_timeout);
+    log_warn("stopping: %u connection%s did not take their last answers within %u s (drain_timeout); closing them", n,
+             n == 1 ? "" : "s", s->cfg->drain_timeout);
     hub_close_all(&s->h);
 }
 
@@ -284,13 +293,13 @@ int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, 
     h->loop = loop;
     h->st = st;
     h->owner = s;
-    h->lim = (conn_limits){.max_frame = cfg->max_frame,
-                           .max_in_flight = cfg->max_in_flight,
-                           .max_output = cfg->max_output,
-                           .max_connections = cfg->max_connections,
-                           .idle_timeout = cfg->idle_timeout,
-                           .handshake_timeout = cfg->handshake_timeout,
-                           .frame_timeout = cfg->frame_timeout};
+    h->lim = (conn_limits){ .max_frame = cfg->max_frame,
+                            .max_in_flight = cfg->max_in_flight,
+                            .max_output = cfg->max_output,
+                            .max_connections = cfg->max_connections,
+                            .idle_timeout = cfg->idle_timeout,
+                            .handshake_timeout = cfg->handshake_timeout,
+                            .frame_timeout = cfg->frame_timeout };
     h->frame = router_frame;
     h->after_barrier = router_after_barrier;
     h->conn_free = router_conn_free;
@@ -355,8 +364,13 @@ int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, 
     s->drain_timer.data = s;
     if (cfg->sync == STORE_SYNC_NONE)
         uv_timer_start(&s->sync_timer, on_sync, cfg->sync_interval_ms, cfg->sync_interval_ms);
-    deadline_engine_env de = {.loop = loop, .st = st, .w = h->w, .now = h->clock, .now_ctx = h->clock_ctx,
-                              .test_clock = cfg->test_clock != NULL, .draining = &h->draining};
+    deadline_engine_env de = { .loop = loop,
+                               .st = st,
+                               .w = h->w,
+                               .now = h->clock,
+                               .now_ctx = h->clock_ctx,
+                               .test_clock = cfg->test_clock != NULL,
+                               .draining = &h->draining };
     s->dl = deadline_engine_start(&de);
     if (!s->dl) {
         snprintf(err, errlen, "cannot start the deadline timer");

@@ -25,9 +25,9 @@ typedef struct server {
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t tick;
     uv_timer_t sync_timer;
-    uv_check_t submit_check; /* hands the iteration's intents to the writer */
-    uv_timer_t drain_timer;  /* bounds how long a stop waits for slow readers */
-    bool flush_pending;      /* an INTENT_FLUSH is with the writer */
+    uv_check_t submit_check;       /* hands the iteration's intents to the writer */
+    uv_timer_t drain_timer;        /* bounds how long a stop waits for slow readers */
+    bool flush_pending;            /* an INTENT_FLUSH is with the writer */
     struct deadline_engine *dl;    /* deadline_engine.c: the one deadline timer */
     struct test_clock *test_clock; /* --test-clock FILE, else NULL */
     int exit_code;

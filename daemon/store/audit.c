@@ -29,7 +29,7 @@ struct audit_queue {
     struct denial *agg[AUDIT_AGG_MAX];
     size_t n_agg;
     struct denial *rest[2]; /* beyond the aggregates: denials, reads */
-    uint64_t folded; /* records folded into aggregates since the last flush */
+    uint64_t folded;        /* records folded into aggregates since the last flush */
 };
 
 struct audit_queue *audit_queue_new(void)
@@ -205,7 +205,7 @@ static size_t idx_key(uint8_t *key, const char *str, int64_t at_ms, uint64_t seq
 static int put_index(MDB_txn *txn, MDB_dbi dbi, const char *str, int64_t at_ms, uint64_t seq)
 {
     uint8_t key[IDX_STR_MAX + 1 + 16];
-    MDB_val k = {idx_key(key, str, at_ms, seq), key}, v = {0, ""};
+    MDB_val k = { idx_key(key, str, at_ms, seq), key }, v = { 0, "" };
     return mdb_put(txn, dbi, &k, &v, 0);
 }
 
@@ -228,8 +228,8 @@ static int put_record(store *st, MDB_txn *txn, Whistled__AuditRecord *r)
     return rc;
 }
 
-int audit_append(store *st, MDB_txn *txn, int64_t now_ms, const char *principal, const char *call,
-                 const char *target, const void *before, size_t before_len, const ProtobufCMessage *after)
+int audit_append(store *st, MDB_txn *txn, int64_t now_ms, const char *principal, const char *call, const char *target,
+                 const void *before, size_t before_len, const ProtobufCMessage *after)
 {
     Whistled__AuditRecord r = WHISTLED__AUDIT_RECORD__INIT;
     r.at_ms = now_ms;
@@ -310,8 +310,7 @@ int audit_flush_denials(store *st, MDB_txn *txn)
         /* Not written: back to the front of the queue for the next write
          * transaction, so that none is lost (the queue may run over its
          * bound by these once; the next flush takes them all). */
-        log_error("audit: could not write %zu denials and reads, kept for the next try: %s", n,
-                  store_strerror(rc));
+        log_error("audit: could not write %zu denials and reads, kept for the next try: %s", n, store_strerror(rc));
         pthread_mutex_lock(&q->mu);
         *tail = q->head;
         if (!q->head)
@@ -333,7 +332,7 @@ int audit_read(store *st, MDB_txn *txn, uint64_t after_seq, size_t max, arena *a
         return rc;
     uint8_t key[8];
     store_be64(key, after_seq + 1);
-    MDB_val k = {sizeof key, key}, v;
+    MDB_val k = { sizeof key, key }, v;
     int n = 0;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && (size_t)n < max;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -488,7 +487,7 @@ static int query(store *st, MDB_txn *txn, const char *principal, const char *tar
     uint8_t *last = NULL;
     size_t last_len = 0;
     bool more = false;
-    MDB_val k = {slen, start}, v;
+    MDB_val k = { slen, start }, v;
     if (desc) {
         /* the last row strictly before start (the cursor, or the bound) */
         rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
@@ -549,9 +548,8 @@ static int query(store *st, MDB_txn *txn, const char *principal, const char *tar
     return 0;
 }
 
-int audit_query(store *st, MDB_txn *txn, const char *principal, const char *target, int64_t from_ms,
-                int64_t to_ms, const char *cursor, size_t max, arena *a, Whistled__AuditRecord ***out,
-                size_t *count, char **next)
+int audit_query(store *st, MDB_txn *txn, const char *principal, const char *target, int64_t from_ms, int64_t to_ms,
+                const char *cursor, size_t max, arena *a, Whistled__AuditRecord ***out, size_t *count, char **next)
 {
     return query(st, txn, principal, target, from_ms, to_ms, cursor, max, false, a, out, count, next);
 }

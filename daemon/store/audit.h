@@ -23,8 +23,8 @@
 
 /* Appends one record of a change: before is the packed record as it was
  * (NULL/0: created), after the record as it is now (NULL: deleted). */
-int audit_append(store *st, MDB_txn *txn, int64_t now_ms, const char *principal, const char *call,
-                 const char *target, const void *before, size_t before_len, const ProtobufCMessage *after);
+int audit_append(store *st, MDB_txn *txn, int64_t now_ms, const char *principal, const char *call, const char *target,
+                 const void *before, size_t before_len, const ProtobufCMessage *after);
 
 /* Queues a denial (thread-safe). Nothing queued is ever dropped, and the
  * memory stays bounded: past AUDIT_QUEUE_MAX waiting records, the next ones
@@ -52,8 +52,7 @@ int audit_flush_denials(store *st, MDB_txn *txn);
  * returns non-zero or max were visited. Records live in a. Returns the
  * number visited or a negative/MDB error. */
 typedef int (*audit_visit_fn)(void *ctx, const Whistled__AuditRecord *rec);
-int audit_read(store *st, MDB_txn *txn, uint64_t after_seq, size_t max, arena *a, audit_visit_fn fn,
-               void *ctx);
+int audit_read(store *st, MDB_txn *txn, uint64_t after_seq, size_t max, arena *a, audit_visit_fn fn, void *ctx);
 
 /* Records in time order with filters (any may be empty/0): an exact
  * principal, a target (exact, or a prefix when it ends with '*'), at_ms in
@@ -61,9 +60,8 @@ int audit_read(store *st, MDB_txn *txn, uint64_t after_seq, size_t max, arena *a
  * call, "" to start); fills *next with the cursor for the next page ("" at
  * the end). Results in a. Returns 0 with *count, EINVAL for a cursor that
  * is not from such a query, or an MDB error code. */
-int audit_query(store *st, MDB_txn *txn, const char *principal, const char *target, int64_t from_ms,
-                int64_t to_ms, const char *cursor, size_t max, arena *a, Whistled__AuditRecord ***out,
-                size_t *count, char **next);
+int audit_query(store *st, MDB_txn *txn, const char *principal, const char *target, int64_t from_ms, int64_t to_ms,
+                const char *cursor, size_t max, arena *a, Whistled__AuditRecord ***out, size_t *count, char **next);
 /* The same, newest first (a target prefix then reads the time index
  * backwards). Its cursors are its own: each refuses the other's. */
 int audit_query_newest(store *st, MDB_txn *txn, const char *principal, const char *target, int64_t from_ms,

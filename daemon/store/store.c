@@ -3,15 +3,15 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
-#include "whistle/v1/whistle.pb-c.h"
 #include "log.h"
+#include "whistle/v1/whistle.pb-c.h"
 
 #define DEFAULT_MAP ((size_t)64 << 20)
 #define DEFAULT_MAP_MAX ((size_t)16 << 30)
@@ -35,16 +35,11 @@ uint64_t store_get_be64(const uint8_t in[8])
 int store_status_code(int rc)
 {
     switch (rc) {
-    case 0:
-        return WHISTLE__V1__STATUS__CODE__OK;
-    case MDB_MAP_FULL:
-        return WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED;
-    case MDB_NOTFOUND:
-        return WHISTLE__V1__STATUS__CODE__NOT_FOUND;
-    case MDB_CORRUPTED:
-        return WHISTLE__V1__STATUS__CODE__DATA_LOSS;
-    default:
-        return WHISTLE__V1__STATUS__CODE__INTERNAL;
+    case 0: return WHISTLE__V1__STATUS__CODE__OK;
+    case MDB_MAP_FULL: return WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED;
+    case MDB_NOTFOUND: return WHISTLE__V1__STATUS__CODE__NOT_FOUND;
+    case MDB_CORRUPTED: return WHISTLE__V1__STATUS__CODE__DATA_LOSS;
+    default: return WHISTLE__V1__STATUS__CODE__INTERNAL;
     }
 }
 
@@ -83,33 +78,50 @@ bool store_out_of_space(store *st, int rc)
 /* The named databases, in the order of the fields of struct store. */
 static MDB_dbi *dbi_slot(store *st, size_t i)
 {
-    MDB_dbi *slots[] = {&st->meta,        &st->events,     &st->ev_by_state, &st->ev_by_node,
-                        &st->orders,      &st->ord_by_dept, &st->streams,    &st->stream_meta,
-                        &st->idem,        &st->nodes,      &st->departments, &st->categories,
-                        &st->principals,  &st->audit,      &st->audit_by_time, &st->audit_by_principal,
-                        &st->audit_by_target, &st->admission, &st->tasks,   &st->task_by_comm,
-                        &st->task_by_dept,
-                        /* deadline.c, supervision.c, stats.c */
-                        &st->deadlines,   &st->supervisions, &st->stats,
-                        /* services.c */
-                        &st->service_classes, &st->services};
+    MDB_dbi *slots[] = { &st->meta, &st->events, &st->ev_by_state, &st->ev_by_node, &st->orders, &st->ord_by_dept,
+                         &st->streams, &st->stream_meta, &st->idem, &st->nodes, &st->departments, &st->categories,
+                         &st->principals, &st->audit, &st->audit_by_time, &st->audit_by_principal, &st->audit_by_target,
+                         &st->admission, &st->tasks, &st->task_by_comm, &st->task_by_dept,
+                         /* deadline.c, supervision.c, stats.c */
+                         &st->deadlines, &st->supervisions, &st->stats,
+                         /* services.c */
+                         &st->service_classes, &st->services };
     return i < sizeof slots / sizeof *slots ? slots[i] : NULL;
 }
-static const char *const dbi_names[] = {"meta",  "events",      "ev_by_state", "ev_by_node",
-                                        "orders", "ord_by_dept", "streams",     "stream_meta",
-                                        "idem",  "nodes",       "departments", "categories",
-                                        "principals", "audit", "audit_by_time", "audit_by_principal",
-                                        "audit_by_target", "admission", "tasks", "task_by_comm",
-                                        "task_by_dept", "deadlines", "supervisions", "stats",
-                                        "service_classes", "services"};
+static const char *const dbi_names[] = { "meta",
+                                         "events",
+                                         "ev_by_state",
+                                         "ev_by_node",
+                                         "orders",
+                                         "ord_by_dept",
+                                         "streams",
+                                         "stream_meta",
+                                         "idem",
+                                         "nodes",
+                                         "departments",
+                                         "categories",
+                                         "principals",
+                                         "audit",
+                                         "audit_by_time",
+                                         "audit_by_principal",
+                                         "audit_by_target",
+                                         "admission",
+                                         "tasks",
+                                         "task_by_comm",
+                                         "task_by_dept",
+                                         "deadlines",
+                                         "supervisions",
+                                         "stats",
+                                         "service_classes",
+                                         "services" };
 #define N_DBIS (sizeof dbi_names / sizeof *dbi_names)
 
 static int check_schema(store *st, MDB_txn *txn, char *err, size_t errlen)
 {
-    MDB_val k = {6, "schema"}, v;
+    MDB_val k = { 6, "schema" }, v;
     int rc = mdb_get(txn, st->meta, &k, &v);
     if (rc == MDB_NOTFOUND) {
-        uint8_t b[4] = {0, 0, 0, STORE_SCHEMA_VERSION};
+        uint8_t b[4] = { 0, 0, 0, STORE_SCHEMA_VERSION };
         v.mv_size = 4;
         v.mv_data = b;
         rc = mdb_put(txn, st->meta, &k, &v, 0);
@@ -122,8 +134,7 @@ static int check_schema(store *st, MDB_txn *txn, char *err, size_t errlen)
         return rc;
     }
     const uint8_t *p = v.mv_data;
-    uint32_t have = v.mv_size == 4 ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
-                                   : 0;
+    uint32_t have = v.mv_size == 4 ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3] : 0;
     if (have == 0 || have > STORE_SCHEMA_VERSION) {
         snprintf(err, errlen,
                  "store: %s has schema version %u, this whistled knows up to %u; "
@@ -175,8 +186,8 @@ int store_open(store **out, const char *dir, const store_opts *opts, char *err, 
     if (!rc)
         rc = mdb_env_open(st->env, st->dir, flags, 0600);
     if (rc) {
-        snprintf(err, errlen, "store: cannot open %s: %s; check the directory exists and is writable",
-                 st->dir, mdb_strerror(rc));
+        snprintf(err, errlen, "store: cannot open %s: %s; check the directory exists and is writable", st->dir,
+                 mdb_strerror(rc));
         goto fail;
     }
     /* An existing environment may be larger than asked: adopt its size. */
@@ -350,14 +361,13 @@ int store_write_begin(store *st, MDB_txn **out)
     return 0;
 }
 
-int store_get_bytes(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, arena *a, void **data,
-                    size_t *len)
+int store_get_bytes(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, arena *a, void **data, size_t *len)
 {
     *data = NULL;
     *len = 0;
     if (klen == 0)
         return MDB_NOTFOUND;
-    MDB_val k = {klen, (void *)key}, v;
+    MDB_val k = { klen, (void *)key }, v;
     int rc = mdb_get(txn, dbi, &k, &v);
     if (rc)
         return rc;
@@ -368,13 +378,13 @@ int store_get_bytes(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, are
     return 0;
 }
 
-int store_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const ProtobufCMessageDescriptor *desc,
-              arena *a, void **out)
+int store_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const ProtobufCMessageDescriptor *desc, arena *a,
+              void **out)
 {
     *out = NULL;
     if (klen == 0 || klen > 511)
         return MDB_NOTFOUND;
-    MDB_val k = {klen, (void *)key}, v;
+    MDB_val k = { klen, (void *)key }, v;
     int rc = mdb_get(txn, dbi, &k, &v);
     if (rc)
         return rc;
@@ -400,7 +410,7 @@ int store_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const Pro
 {
     if (klen == 0 || klen > 511)
         return MDB_BAD_VALSIZE;
-    MDB_val k = {klen, (void *)key}, v;
+    MDB_val k = { klen, (void *)key }, v;
     v.mv_size = protobuf_c_message_get_packed_size(msg);
     if (v.mv_size == 0) {
         v.mv_data = "";
@@ -417,13 +427,13 @@ int store_del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen)
 {
     if (klen == 0 || klen > 511)
         return MDB_NOTFOUND;
-    MDB_val k = {klen, (void *)key};
+    MDB_val k = { klen, (void *)key };
     return mdb_del(txn, dbi, &k, NULL);
 }
 
 int store_next_seq(MDB_txn *txn, store *st, const char *name, uint64_t *out)
 {
-    MDB_val k = {strlen(name), (void *)name}, v;
+    MDB_val k = { strlen(name), (void *)name }, v;
     uint64_t n = 0;
     int rc = mdb_get(txn, st->meta, &k, &v);
     if (rc == 0 && v.mv_size == 8)

@@ -53,11 +53,11 @@
 #define WHISTLED_STORE_H
 
 #include <lmdb.h>
+#include <protobuf-c/protobuf-c.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <protobuf-c/protobuf-c.h>
 
 #include "arena.h"
 
@@ -68,8 +68,8 @@
 typedef enum { STORE_SYNC_FULL = 0, STORE_SYNC_NOMETASYNC, STORE_SYNC_NONE } store_sync;
 
 typedef struct store_opts {
-    size_t map_size;     /* initial map size in bytes (0: 64 MiB) */
-    size_t map_max;      /* grow the map up to this (0: 16 GiB) */
+    size_t map_size; /* initial map size in bytes (0: 64 MiB) */
+    size_t map_max;  /* grow the map up to this (0: 16 GiB) */
     store_sync sync;
 } store_opts;
 
@@ -77,8 +77,8 @@ typedef struct store {
     MDB_env *env;
     size_t map_size, map_max;
     store_sync sync;
-    MDB_dbi meta, events, ev_by_state, ev_by_node, orders, ord_by_dept, streams,
-        stream_meta, idem, nodes, departments, categories, principals, audit;
+    MDB_dbi meta, events, ev_by_state, ev_by_node, orders, ord_by_dept, streams, stream_meta, idem, nodes, departments,
+        categories, principals, audit;
     MDB_dbi audit_by_time, audit_by_principal, audit_by_target, admission, tasks, task_by_comm, task_by_dept;
     MDB_dbi deadlines, supervisions, stats;
     MDB_dbi service_classes, services;
@@ -143,15 +143,14 @@ int store_reserve(store *st, size_t extra);
 size_t store_used(store *st);
 
 /* The raw packed value copied into the arena (MDB_NOTFOUND if absent). */
-int store_get_bytes(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, arena *a,
-                    void **data, size_t *len);
+int store_get_bytes(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, arena *a, void **data, size_t *len);
 /* Whether the database has no entries. */
 bool store_db_empty(MDB_txn *txn, MDB_dbi dbi);
 
 /* Record helpers: get unpacks into the arena (NULL + MDB_NOTFOUND if absent,
  * other MDB errors returned); put packs and stores. */
-int store_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
-              const ProtobufCMessageDescriptor *desc, arena *a, void **out);
+int store_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const ProtobufCMessageDescriptor *desc, arena *a,
+              void **out);
 /* The record under a string key (a code, a name), or NULL when the key is
  * empty, missing or unreadable: for look-ups whose callers treat all three
  * as "no such record". */

@@ -67,7 +67,7 @@ static size_t entry_key(uint8_t *key, const char *name, size_t nlen, uint64_t se
 
 static int meta_read(store *st, MDB_txn *txn, const char *name, Whistled__StreamMeta *m)
 {
-    MDB_val k = {strlen(name), (void *)name}, v;
+    MDB_val k = { strlen(name), (void *)name }, v;
     int rc = mdb_get(txn, st->stream_meta, &k, &v);
     if (rc == MDB_NOTFOUND)
         return 0;
@@ -158,7 +158,7 @@ int stream_read(store *st, MDB_txn *txn, const char *name, uint64_t after_seq, s
         return rc < 0 ? rc : -rc;
     size_t nlen = strlen(name);
     uint8_t key[NAME_MAX_LEN + 9];
-    MDB_val k = {entry_key(key, name, nlen, after_seq + 1), key}, v;
+    MDB_val k = { entry_key(key, name, nlen, after_seq + 1), key }, v;
     int n = 0;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size != nlen + 9 || memcmp(k.mv_data, name, nlen) != 0 || ((uint8_t *)k.mv_data)[nlen] != 0)
@@ -182,8 +182,7 @@ void stream_default_for(const Whistle__V1__Principal *who, char *buf, size_t len
     if (!who)
         return;
     switch (who->role) {
-    case WHISTLE__V1__ROLE__ROLE_ADMIN:
-        break;
+    case WHISTLE__V1__ROLE__ROLE_ADMIN: break;
     case WHISTLE__V1__ROLE__ROLE_OPERATOR:
         /* a district's command center (a 6-digit scope) has the district's
          * escalations; a street's its case feed */
@@ -193,9 +192,7 @@ void stream_default_for(const Whistle__V1__Principal *who, char *buf, size_t len
     case WHISTLE__V1__ROLE__ROLE_DEPARTMENT:
         snprintf(buf, len, "dept:%s", who->department ? who->department : "");
         break;
-    default:
-        snprintf(buf, len, "principal:%s", who->name ? who->name : "");
-        break;
+    default: snprintf(buf, len, "principal:%s", who->name ? who->name : ""); break;
     }
 }
 
@@ -217,8 +214,7 @@ bool stream_allowed(const Whistle__V1__Principal *who, const char *name)
         return false;
     const char *scope = who->scope ? who->scope : "";
     switch (who->role) {
-    case WHISTLE__V1__ROLE__ROLE_ADMIN:
-        return true;
+    case WHISTLE__V1__ROLE__ROLE_ADMIN: return true;
     case WHISTLE__V1__ROLE__ROLE_OPERATOR:
         /* An operator's scope is its street (or, for a district center, a
          * district): any street feed inside it. */
@@ -226,9 +222,7 @@ bool stream_allowed(const Whistle__V1__Principal *who, const char *name)
     case WHISTLE__V1__ROLE__ROLE_DEPARTMENT:
         return has_prefix(name, "dept:") && who->department && *who->department &&
                strcmp(name + 5, who->department) == 0;
-    case WHISTLE__V1__ROLE__ROLE_UNSPECIFIED:
-        return false;
-    default:
-        return has_prefix(name, "principal:") && who->name && *who->name && strcmp(name + 10, who->name) == 0;
+    case WHISTLE__V1__ROLE__ROLE_UNSPECIFIED: return false;
+    default: return has_prefix(name, "principal:") && who->name && *who->name && strcmp(name + 10, who->name) == 0;
     }
 }

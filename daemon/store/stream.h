@@ -31,8 +31,8 @@ void stream_touched_clear(stream_touched *t);
 
 /* Appends push (its stream, seq and at_ms are set here) to the named stream
  * and records the name in touched (may be NULL). */
-int stream_append(store *st, MDB_txn *txn, const char *name, int64_t now_ms,
-                  Whistle__V1__Push *push, stream_touched *touched);
+int stream_append(store *st, MDB_txn *txn, const char *name, int64_t now_ms, Whistle__V1__Push *push,
+                  stream_touched *touched);
 
 /* Reads the stream's meta (zeros when the stream has no entries yet). */
 int stream_meta_get(store *st, MDB_txn *txn, const char *name, uint64_t *last_seq, uint64_t *cursor);
@@ -44,8 +44,8 @@ int stream_ack(store *st, MDB_txn *txn, const char *name, uint64_t seq);
  * Push bytes (valid only during the call), until fn returns non-zero or
  * max entries were visited. Returns the number visited or a negative error. */
 typedef int (*stream_visit_fn)(void *ctx, uint64_t seq, const void *bytes, size_t len);
-int stream_read(store *st, MDB_txn *txn, const char *name, uint64_t after_seq, size_t max,
-                stream_visit_fn fn, void *ctx);
+int stream_read(store *st, MDB_txn *txn, const char *name, uint64_t after_seq, size_t max, stream_visit_fn fn,
+                void *ctx);
 
 /* The principal's own stream name, written into buf ("" if it has none). */
 void stream_default_for(const Whistle__V1__Principal *who, char *buf, size_t len);

@@ -38,12 +38,12 @@ extern "C" {
 
 /* libwhistle's own errors (the frame errors of frame.h are -1..-3). */
 enum {
-    WHISTLE_ERR_INVALID = -10,  /* bad arguments or options */
+    WHISTLE_ERR_INVALID = -10, /* bad arguments or options */
     WHISTLE_ERR_NOMEM = -11,
-    WHISTLE_ERR_RESOLVE = -12,  /* the host name did not resolve */
-    WHISTLE_ERR_CONNECT = -13,  /* TCP connect failed on every address */
-    WHISTLE_ERR_TLS = -14,      /* TLS setup, handshake or record error */
-    WHISTLE_ERR_HELLO = -15,    /* the server refused Hello (see the message) */
+    WHISTLE_ERR_RESOLVE = -12, /* the host name did not resolve */
+    WHISTLE_ERR_CONNECT = -13, /* TCP connect failed on every address */
+    WHISTLE_ERR_TLS = -14,     /* TLS setup, handshake or record error */
+    WHISTLE_ERR_HELLO = -15,   /* the server refused Hello (see the message) */
     WHISTLE_ERR_TIMEOUT = -16,
     WHISTLE_ERR_CLOSED = -17,   /* the connection is closed or closing */
     WHISTLE_ERR_PROTOCOL = -18, /* the server broke framing or sent garbage */
@@ -90,8 +90,8 @@ typedef struct whistle_conn_cbs {
 
 /* Starts connecting. Returns 0 with *out set (the callbacks will run), or a
  * negative error with err filled and nothing started (no callback runs). */
-int whistle_conn_open(uv_loop_t *loop, const whistle_opts *o, const whistle_conn_cbs *cbs, void *ud,
-                      whistle_conn **out, char *err, size_t errlen);
+int whistle_conn_open(uv_loop_t *loop, const whistle_opts *o, const whistle_conn_cbs *cbs, void *ud, whistle_conn **out,
+                      char *err, size_t errlen);
 
 /* Sends a request: sets req->id, packs it (req may be freed on return) and
  * calls cb with the response. Only once on_connect reported 0. Returns 0,

@@ -51,8 +51,8 @@ typedef struct whistle_resolved {
     whistle_opts opts; /* host, port, ca/cert/key files, timeout_ms */
     char host[256];
     char cert[1024], key[1024], ca[1024];
-    char as[128];      /* "" when no dev principal was named */
-    char pki[1024];    /* the dev PKI directory used for "as" ("" if none) */
+    char as[128];   /* "" when no dev principal was named */
+    char pki[1024]; /* the dev PKI directory used for "as" ("" if none) */
 } whistle_resolved;
 
 /* Merges layers[WHISTLE_LAYER_FLAGS..FILE] (entries may be NULL) as above.

@@ -68,7 +68,7 @@ static int synth(const char *dir, long n)
                     node.name_zh = "网格";
                     uint8_t buf[256];
                     size_t len = whistle__v1__node__pack(&node, buf);
-                    MDB_val k = {strlen(code), code}, v = {len, buf};
+                    MDB_val k = { strlen(code), code }, v = { len, buf };
                     if ((rc = mdb_put(txn, dbi, &k, &v, 0)))
                         return die("writing", rc);
                     made++;
@@ -123,7 +123,7 @@ static int measure(const char *dir)
     double t0 = now_s();
     for (size_t j = 0; j < rounds; j++) {
         const char *c = codes[j % n];
-        MDB_val key = {strlen(c), (void *)c}, val;
+        MDB_val key = { strlen(c), (void *)c }, val;
         if (mdb_get(txn, dbi, &key, &val) == 0) {
             /* unpack, as the daemon does */
             Whistle__V1__Node *node = whistle__v1__node__unpack(NULL, val.mv_size, val.mv_data);

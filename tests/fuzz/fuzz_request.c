@@ -21,8 +21,8 @@
 
 #include "api.h"
 #include "audit.h"
-#include "log.h"
 #include "config.h"
+#include "log.h"
 #include "router.h"
 
 #define NOW_MS 1763769600000LL
@@ -31,9 +31,9 @@ static store *st;
 static config cfg;
 static hub fake_hub;
 static conn fake;
-static const char *names[16] = {"admin",  "operator", "operator2", "police",    "urban",  "gridworker",
-                                "kiosk",  "hotline",  "sensor",    "community", "nobody", "market",
-                                "fire",   "housing",  "health",    "stranger"};
+static const char *names[16] = { "admin", "operator", "operator2", "police",    "urban",  "gridworker",
+                                 "kiosk", "hotline",  "sensor",    "community", "nobody", "market",
+                                 "fire",  "housing",  "health",    "stranger" };
 
 static int fake_reload_tls(hub *h, arena *a, reload_report *rep, char *err, size_t errlen);
 static void fake_stats_reply(conn *c, uint64_t id);
@@ -43,7 +43,7 @@ static void open_store(void)
     char dir[] = "/tmp/whistle-fuzz-XXXXXX";
     if (!mkdtemp(dir))
         abort();
-    store_opts o = {0};
+    store_opts o = { 0 };
     o.sync = STORE_SYNC_NONE;
     char err[512];
     if (store_open(&st, dir, &o, err, sizeof err) != 0 || audit_attach(st) != 0 ||
@@ -112,7 +112,7 @@ void conn_submit(conn *c, intent *it)
         Whistle__V1__Principal *who = api_principal(st, txn, it->principal, a);
         MDB_txn *child;
         if (who && mdb_txn_begin(st->env, txn, 0, &child) == 0) {
-            stream_touched t = {0};
+            stream_touched t = { 0 };
             api_write(st, child, who, f->request, NOW_MS, a, resp, &t);
             stream_touched_clear(&t);
             mdb_txn_abort(child);

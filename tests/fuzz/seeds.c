@@ -39,7 +39,7 @@ static void emit(const char *name, Whistle__V1__Request *req)
         exit(1);
     /* the request target's first byte picks the principal: 0 admin,
      * 1 operator, 3 police, 6 kiosk (fuzz_request.c) */
-    const uint8_t who[] = {0, 1, 3, 6};
+    const uint8_t who[] = { 0, 1, 3, 6 };
     for (size_t i = 0; i < sizeof who; i++) {
         char n[256];
         snprintf(n, sizeof n, "%s-%u", name, who[i]);
@@ -49,8 +49,8 @@ static void emit(const char *name, Whistle__V1__Request *req)
     free(framed);
 }
 
-#define REQ(var, CALL)                                                                             \
-    Whistle__V1__Request var = WHISTLE__V1__REQUEST__INIT;                                         \
+#define REQ(var, CALL)                                                                                                 \
+    Whistle__V1__Request var = WHISTLE__V1__REQUEST__INIT;                                                             \
     var.call_case = WHISTLE__V1__REQUEST__CALL_##CALL
 
 /* The calls of deadlines, supervision, exceptions and statistics
@@ -116,7 +116,7 @@ static void emit_oversight(const char *ticket)
     r_ls.list_supervisions = &ls;
     emit("list_supervisions", &r_ls);
 
-    char *codes[] = {"urban"};
+    char *codes[] = { "urban" };
     Whistle__V1__GetStats gs = WHISTLE__V1__GET_STATS__INIT;
     gs.by = WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_DEPARTMENT;
     gs.codes = codes;
@@ -209,7 +209,7 @@ int main(int argc, char **argv)
     r_as.assign = &as;
     emit("assign", &r_as);
 
-    char *depts[] = {"urban", "police"};
+    char *depts[] = { "urban", "police" };
     Whistle__V1__WhistleEvent wh = WHISTLE__V1__WHISTLE_EVENT__INIT;
     wh.ticket = (char *)ticket;
     wh.departments = depts;
@@ -399,8 +399,8 @@ int main(int argc, char **argv)
     pl.priority = WHISTLE__V1__PRIORITY__PRIORITY_URGENT;
     pl.check_in = &tci;
     pl.resolve = &trs;
-    Whistle__V1__PriorityLimits *pls[] = {&pl};
-    char *cdepts[] = {"urban"};
+    Whistle__V1__PriorityLimits *pls[] = { &pl };
+    char *cdepts[] = { "urban" };
     Whistle__V1__Category kk = WHISTLE__V1__CATEGORY__INIT;
     kk.code = "0109";
     kk.name_zh = "新类别";
@@ -466,7 +466,7 @@ int main(int argc, char **argv)
     r_lt.lookup_ticket = &lt;
     emit("lookup", &r_lt);
 
-    char *kinds[] = {"survey", "inspection"};
+    char *kinds[] = { "survey", "inspection" };
     Whistle__V1__SetAdmissionList sa = WHISTLE__V1__SET_ADMISSION_LIST__INIT;
     sa.community = "110105001001";
     sa.kinds = kinds;

@@ -45,7 +45,7 @@
 #define OS(x) WHISTLE__V1__ORDER_STATE__ORDER_STATE_##x
 
 enum { R_GRID, R_OP, R_POLICE, R_URBAN, NROLES };
-static const char *const role_cn[NROLES] = {"gridworker", "operator", "police", "urban"};
+static const char *const role_cn[NROLES] = { "gridworker", "operator", "police", "urban" };
 #define PER_ROLE 2
 #define NSTEPS 7
 #define GRID "110105001001001"
@@ -56,8 +56,10 @@ static const struct {
     const char *name;
     int role;
 } steps[NSTEPS] = {
-    {"report", R_GRID},     {"file", R_OP},           {"whistle", R_OP},         {"check_in police", R_POLICE},
-    {"check_in urban", R_URBAN}, {"feedback police", R_POLICE}, {"feedback urban", R_URBAN},
+    { "report", R_GRID },          { "file", R_OP },
+    { "whistle", R_OP },           { "check_in police", R_POLICE },
+    { "check_in urban", R_URBAN }, { "feedback police", R_POLICE },
+    { "feedback urban", R_URBAN },
 };
 
 /* The case's state once its first n steps are done. */
@@ -93,7 +95,7 @@ typedef struct kase {
     int step;           /* steps acknowledged */
     int verified;       /* steps verified after a restart */
     bool in_flight;
-    bool lost;          /* the write of step `step` was sent; its answer never came */
+    bool lost; /* the write of step `step` was sent; its answer never came */
 } kase;
 
 enum phase { PH_CONNECT, PH_VERIFY, PH_RETRY, PH_LOAD };
@@ -125,8 +127,8 @@ typedef struct run {
     uint64_t rng;
     char failure[1024];
     /* figures */
-    uint64_t acked, verified, final_verified, lost, retried, answered_after_signal, kills, terms, checks,
-        check_records, reads, stores, cases_total, cases_complete;
+    uint64_t acked, verified, final_verified, lost, retried, answered_after_signal, kills, terms, checks, check_records,
+        reads, stores, cases_total, cases_complete;
 } run;
 
 /* ------------------------------------------------------------ helpers */
@@ -326,9 +328,14 @@ static void connect_all(run *r)
         for (int j = 0; j < PER_ROLE; j++) {
             snprintf(cert, sizeof cert, "%s/clients/%s.crt", r->pki, role_cn[i]);
             snprintf(key, sizeof key, "%s/clients/%s.key", r->pki, role_cn[i]);
-            whistle_opts o = {.host = "127.0.0.1", .port = (uint16_t)r->port, .ca_file = ca, .cert_file = cert,
-                              .key_file = key, .client_name = "crashcheck", .timeout_ms = 30000};
-            whistle_conn_cbs cbs = {.on_connect = on_connect, .on_close = on_close};
+            whistle_opts o = { .host = "127.0.0.1",
+                               .port = (uint16_t)r->port,
+                               .ca_file = ca,
+                               .cert_file = cert,
+                               .key_file = key,
+                               .client_name = "crashcheck",
+                               .timeout_ms = 30000 };
+            whistle_conn_cbs cbs = { .on_connect = on_connect, .on_close = on_close };
             if (whistle_conn_open(&r->loop, &o, &cbs, r, &r->conns[i][j], err, sizeof err) != 0) {
                 fprintf(stderr, "crashcheck: %s\n", err);
                 exit(1);
@@ -413,8 +420,8 @@ static void on_write_answer(whistle_conn *c, int status, Whistle__V1__Response *
     r->cases_complete += k->step == NSTEPS;
     r->acked++;
     r->retried += w->retry;
-    fprintf(r->acks, "%d %s %s %s-%zu-%d%s\n", r->cycle, k->ticket, steps[w->step].name, r->key_prefix, k->idx,
-            w->step, w->retry ? " retry" : "");
+    fprintf(r->acks, "%d %s %s %s-%zu-%d%s\n", r->cycle, k->ticket, steps[w->step].name, r->key_prefix, k->idx, w->step,
+            w->retry ? " retry" : "");
     if (r->phase == PH_LOAD && !r->signalled) {
         if (k->step < NSTEPS)
             send_step(r, k, false);
@@ -443,7 +450,7 @@ static void send_step(run *r, kase *k, bool retry)
     Whistle__V1__WhistleEvent we = WHISTLE__V1__WHISTLE_EVENT__INIT;
     Whistle__V1__CheckIn ci = WHISTLE__V1__CHECK_IN__INIT;
     Whistle__V1__Feedback fb = WHISTLE__V1__FEEDBACK__INIT;
-    char *depts[] = {"police", "urban"};
+    char *depts[] = { "police", "urban" };
     switch (s) {
     case 0:
         rep.node = GRID;
@@ -485,7 +492,7 @@ static void send_step(run *r, kase *k, bool retry)
     wctx *w = malloc(sizeof *w);
     if (!w)
         abort();
-    *w = (wctx){r, k, s, retry};
+    *w = (wctx){ r, k, s, retry };
     if (whistle_conn_send(c, &req, on_write_answer, w) != 0) {
         free(w);
         return;
@@ -527,17 +534,15 @@ static void on_read_answer(whistle_conn *c, int status, Whistle__V1__Response *r
     }
     int code = whistle_response_code(resp);
     if (code != 0) {
-        failf(r, "cycle %d: case %s, acknowledged through \"%s\", reads %s: %s (acknowledged write lost)",
-              r->cycle, k->ticket, steps[k->step - 1].name, whistle_code_name(code),
-              whistle_response_message(resp));
+        failf(r, "cycle %d: case %s, acknowledged through \"%s\", reads %s: %s (acknowledged write lost)", r->cycle,
+              k->ticket, steps[k->step - 1].name, whistle_code_name(code), whistle_response_message(resp));
         goto out;
     }
     if (!x->orders) {
         int got = resp->event->state;
         if (!state_ok(got, k->step, k->lost, ev_after, 0))
             failf(r, "cycle %d: case %s is %s, but \"%s\" was acknowledged (expected %s)%s", r->cycle, k->ticket,
-                  whistle_state_name(got), steps[k->step - 1].name,
-                  whistle_state_name(event_state_after(k->step)),
+                  whistle_state_name(got), steps[k->step - 1].name, whistle_state_name(event_state_after(k->step)),
                   k->lost ? " or the next step's state" : "");
     } else {
         if (resp->orders->n_orders != 2)
@@ -578,7 +583,7 @@ static void send_read(run *r, kase *k, bool orders, bool final)
     rctx *x = malloc(sizeof *x);
     if (!x)
         abort();
-    *x = (rctx){r, k, orders, final};
+    *x = (rctx){ r, k, orders, final };
     if (!c || whistle_conn_send(c, &req, on_read_answer, x) != 0) {
         free(x);
         failf(r, "cycle %d: cannot send a verifying read", r->cycle);
@@ -638,14 +643,12 @@ static void on_guard(uv_timer_t *t)
      * stacks (when gdb is there) before it is killed. */
     char cmd[1024], stacks[400];
     snprintf(stacks, sizeof stacks, "%s/hang-stacks.txt", r->dir);
-    snprintf(cmd, sizeof cmd,
-             "command -v gdb >/dev/null && gdb -batch -p %d -ex 'thread apply all bt' >'%s' 2>&1", (int)r->pid,
-             stacks);
+    snprintf(cmd, sizeof cmd, "command -v gdb >/dev/null && gdb -batch -p %d -ex 'thread apply all bt' >'%s' 2>&1",
+             (int)r->pid, stacks);
     bool dumped = system(cmd) == 0;
     r->keep = true;
-    failf(r, "cycle %d: phase %d did not finish within 60 s (%zu requests pending, %d connections open)%s%s",
-          r->cycle, (int)r->phase, r->pending, r->alive, dumped ? "; the daemon's stacks are in " : "",
-          dumped ? stacks : "");
+    failf(r, "cycle %d: phase %d did not finish within 60 s (%zu requests pending, %d connections open)%s%s", r->cycle,
+          (int)r->phase, r->pending, r->alive, dumped ? "; the daemon's stacks are in " : "", dumped ? stacks : "");
 }
 
 static void load(run *r, int sig)
@@ -750,14 +753,21 @@ int main(int argc, char **argv)
     r->sync = "full";
     r->rng_seed = (unsigned long)time(NULL) ^ (unsigned long)getpid() << 16;
     static const struct option opts[] = {
-        {"whistled", required_argument, 0, 'w'}, {"pki", required_argument, 0, 'p'},
-        {"seed", required_argument, 0, 's'},     {"cycles", required_argument, 0, 'c'},
-        {"term-every", required_argument, 0, 't'}, {"parallel", required_argument, 0, 'n'},
-        {"fresh-every", required_argument, 0, 'f'},
-        {"min-ms", required_argument, 0, 'a'},   {"max-ms", required_argument, 0, 'b'},
-        {"sync", required_argument, 0, 'y'},     {"rng-seed", required_argument, 0, 'r'},
-        {"keep", no_argument, 0, 'k'},           {"verbose", no_argument, 0, 'v'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0},
+        { "whistled", required_argument, 0, 'w' },
+        { "pki", required_argument, 0, 'p' },
+        { "seed", required_argument, 0, 's' },
+        { "cycles", required_argument, 0, 'c' },
+        { "term-every", required_argument, 0, 't' },
+        { "parallel", required_argument, 0, 'n' },
+        { "fresh-every", required_argument, 0, 'f' },
+        { "min-ms", required_argument, 0, 'a' },
+        { "max-ms", required_argument, 0, 'b' },
+        { "sync", required_argument, 0, 'y' },
+        { "rng-seed", required_argument, 0, 'r' },
+        { "keep", no_argument, 0, 'k' },
+        { "verbose", no_argument, 0, 'v' },
+        { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
     };
     int ch;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -853,8 +863,8 @@ int main(int argc, char **argv)
         }
         fflush(r->acks);
         if (run_check(r) != 0) {
-            failf(r, "cycle %d: whistled --check found violations after the %s (above); store kept in %s",
-                  r->cycle, term ? "SIGTERM" : "kill -9", r->state);
+            failf(r, "cycle %d: whistled --check found violations after the %s (above); store kept in %s", r->cycle,
+                  term ? "SIGTERM" : "kill -9", r->state);
             r->keep = true;
             break;
         }
@@ -890,8 +900,8 @@ int main(int argc, char **argv)
 
     int64_t secs = (now_ms() - t0 + 500) / 1000;
     if (r->failure[0]) {
-        fprintf(stderr, "crashcheck: FAILED (rng seed %lu): %s\ncrashcheck: work directory kept: %s\n",
-                r->rng_seed, r->failure, r->dir);
+        fprintf(stderr, "crashcheck: FAILED (rng seed %lu): %s\ncrashcheck: work directory kept: %s\n", r->rng_seed,
+                r->failure, r->dir);
         return 1;
     }
     printf("crashcheck: OK: %llu kill -9 + %llu SIGTERM cycles on %llu store%s in %llds; %llu writes acknowledged, "
@@ -899,9 +909,9 @@ int main(int argc, char **argv)
            "crash, retried with their idempotency keys; %llu cases (%llu through the whole loop); "
            "%llu answers sent after SIGTERM; whistled --check clean %llu times (%llu records read)\n",
            (unsigned long long)r->kills, (unsigned long long)r->terms, (unsigned long long)r->stores,
-           r->stores == 1 ? "" : "s", (long long)secs,
-           (unsigned long long)r->acked, (unsigned long long)r->verified, (unsigned long long)r->final_verified,
-           (unsigned long long)r->reads, (unsigned long long)r->lost, (unsigned long long)r->cases_total, (unsigned long long)r->cases_complete,
+           r->stores == 1 ? "" : "s", (long long)secs, (unsigned long long)r->acked, (unsigned long long)r->verified,
+           (unsigned long long)r->final_verified, (unsigned long long)r->reads, (unsigned long long)r->lost,
+           (unsigned long long)r->cases_total, (unsigned long long)r->cases_complete,
            (unsigned long long)r->answered_after_signal, (unsigned long long)r->checks,
            (unsigned long long)r->check_records);
     if (!r->keep) {

@@ -1,6 +1,7 @@
 /* harness.c: see harness.h. */
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +19,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
 #ifndef WHISTLE_TEST_PKI_DIR
 #error "WHISTLE_TEST_PKI_DIR must be defined by the build"
@@ -318,7 +318,7 @@ int harness_tcp_connect(daemon_h *d)
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
         return -1;
-    struct sockaddr_in sa = {0};
+    struct sockaddr_in sa = { 0 };
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)d->port);
     inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
@@ -326,7 +326,7 @@ int harness_tcp_connect(daemon_h *d)
         close(fd);
         return -1;
     }
-    struct timeval tv = {10, 0};
+    struct timeval tv = { 10, 0 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     return fd;
 }
@@ -334,9 +334,9 @@ int harness_tcp_connect(daemon_h *d)
 /* ------------------------------------------------------------ capture */
 
 /* The principals of fuzz_request.c's names[], by index. */
-static const char *const fuzz_names[16] = {"admin",  "operator", "operator2", "police",    "urban",  "gridworker",
-                                           "kiosk",  "hotline",  "sensor",    "community", "nobody", "market",
-                                           "fire",   "housing",  "health",    "stranger"};
+static const char *const fuzz_names[16] = { "admin", "operator", "operator2", "police",    "urban",  "gridworker",
+                                            "kiosk", "hotline",  "sensor",    "community", "nobody", "market",
+                                            "fire",  "housing",  "health",    "stranger" };
 
 static struct {
     whistle_client *c;
@@ -419,7 +419,7 @@ whistle_client *harness_try_connect(daemon_h *d, const char *cert, const char *k
 {
     char ca[512];
     snprintf(ca, sizeof ca, "%s/ca.crt", harness_pki());
-    whistle_opts o = {0};
+    whistle_opts o = { 0 };
     o.host = "127.0.0.1";
     o.port = (uint16_t)d->port;
     o.ca_file = ca;
@@ -497,7 +497,7 @@ int raw_open_tls(raw_conn *r, daemon_h *d, const char *cert, const char *key, in
     r->fd = socket(AF_INET, SOCK_STREAM, 0);
     if (r->fd < 0)
         return -1;
-    struct sockaddr_in sa = {0};
+    struct sockaddr_in sa = { 0 };
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)d->port);
     inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
@@ -505,7 +505,7 @@ int raw_open_tls(raw_conn *r, daemon_h *d, const char *cert, const char *key, in
         return -1;
     int one = 1;
     setsockopt(r->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct timeval tv = {10, 0};
+    struct timeval tv = { 10, 0 };
     setsockopt(r->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     r->ctx = SSL_CTX_new(TLS_client_method());
     if (min_version || max_version) {
@@ -579,7 +579,7 @@ int raw_read_frame(raw_conn *r, int timeout_ms, Whistle__V1__Frame **f)
             long el = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
             if (el >= timeout_ms)
                 return 0;
-            struct pollfd pfd = {r->fd, POLLIN, 0};
+            struct pollfd pfd = { r->fd, POLLIN, 0 };
             if (poll(&pfd, 1, (int)(timeout_ms - el)) <= 0)
                 return 0;
         }
@@ -679,17 +679,36 @@ Whistle__V1__Response *h_simple(whistle_client *c, int call, const char *ticket,
     Whistle__V1__VerifyEvent ve = WHISTLE__V1__VERIFY_EVENT__INIT;
     Whistle__V1__GetEvent ge = WHISTLE__V1__GET_EVENT__INIT;
     switch (call) {
-    case WHISTLE__V1__REQUEST__CALL_FILE: fe.ticket = (char *)ticket; fe.note = (char *)text; req.file = &fe; break;
-    case WHISTLE__V1__REQUEST__CALL_REJECT: rj.ticket = (char *)ticket; rj.reason = (char *)text; req.reject = &rj; break;
-    case WHISTLE__V1__REQUEST__CALL_CLOSE: ce.ticket = (char *)ticket; ce.note = (char *)text; req.close = &ce; break;
-    case WHISTLE__V1__REQUEST__CALL_RESOLVE: rs.ticket = (char *)ticket; rs.note = (char *)text; req.resolve = &rs; break;
+    case WHISTLE__V1__REQUEST__CALL_FILE:
+        fe.ticket = (char *)ticket;
+        fe.note = (char *)text;
+        req.file = &fe;
+        break;
+    case WHISTLE__V1__REQUEST__CALL_REJECT:
+        rj.ticket = (char *)ticket;
+        rj.reason = (char *)text;
+        req.reject = &rj;
+        break;
+    case WHISTLE__V1__REQUEST__CALL_CLOSE:
+        ce.ticket = (char *)ticket;
+        ce.note = (char *)text;
+        req.close = &ce;
+        break;
+    case WHISTLE__V1__REQUEST__CALL_RESOLVE:
+        rs.ticket = (char *)ticket;
+        rs.note = (char *)text;
+        req.resolve = &rs;
+        break;
     case WHISTLE__V1__REQUEST__CALL_VERIFY:
         ve.ticket = (char *)ticket;
         ve.pass = text == NULL || strcmp(text, "fail") != 0;
         ve.note = (char *)(text ? text : "");
         req.verify = &ve;
         break;
-    case WHISTLE__V1__REQUEST__CALL_GET_EVENT: ge.ticket = (char *)ticket; req.get_event = &ge; break;
+    case WHISTLE__V1__REQUEST__CALL_GET_EVENT:
+        ge.ticket = (char *)ticket;
+        req.get_event = &ge;
+        break;
     default: cr_assert_fail("h_simple: call %d not supported", call);
     }
     return harness_call_ok(c, &req);
@@ -720,9 +739,21 @@ Whistle__V1__Response *h_order_call(whistle_client *c, int call, uint64_t order,
     Whistle__V1__Feedback fb = WHISTLE__V1__FEEDBACK__INIT;
     Whistle__V1__ReturnOrder ro = WHISTLE__V1__RETURN_ORDER__INIT;
     switch (call) {
-    case WHISTLE__V1__REQUEST__CALL_CHECK_IN: ci.order_id = order; ci.note = (char *)text; req.check_in = &ci; break;
-    case WHISTLE__V1__REQUEST__CALL_FEEDBACK: fb.order_id = order; fb.text = (char *)text; req.feedback = &fb; break;
-    case WHISTLE__V1__REQUEST__CALL_RETURN_ORDER: ro.order_id = order; ro.reason = (char *)text; req.return_order = &ro; break;
+    case WHISTLE__V1__REQUEST__CALL_CHECK_IN:
+        ci.order_id = order;
+        ci.note = (char *)text;
+        req.check_in = &ci;
+        break;
+    case WHISTLE__V1__REQUEST__CALL_FEEDBACK:
+        fb.order_id = order;
+        fb.text = (char *)text;
+        req.feedback = &fb;
+        break;
+    case WHISTLE__V1__REQUEST__CALL_RETURN_ORDER:
+        ro.order_id = order;
+        ro.reason = (char *)text;
+        req.return_order = &ro;
+        break;
     default: cr_assert_fail("h_order_call: call %d not supported", call);
     }
     return harness_call_ok(c, &req);

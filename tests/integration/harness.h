@@ -19,7 +19,7 @@
 typedef struct daemon_h {
     pid_t pid;
     int port;
-    char dir[256];   /* the test's temp dir: state/, whistled.conf, whistled.log, port */
+    char dir[256]; /* the test's temp dir: state/, whistled.conf, whistled.log, port */
     char conf[320];
     char log[320];
     char extra[1024]; /* extra config lines, kept for restarts */

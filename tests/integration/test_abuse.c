@@ -88,7 +88,7 @@ static bool tcp_closed_within(int fd, int timeout_ms)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     char buf[4096];
     while (elapsed_ms(&t0) < timeout_ms) {
-        struct pollfd p = {fd, POLLIN, 0};
+        struct pollfd p = { fd, POLLIN, 0 };
         if (poll(&p, 1, 100) <= 0)
             continue;
         ssize_t n = read(fd, buf, sizeof buf);
@@ -131,8 +131,8 @@ static void small_asan_quarantine(void)
 Test(abuse, garbage_bytes_instead_of_tls_are_refused_and_logged)
 {
     harness_start(&d, NULL);
-    const char *texts[] = {"GET / HTTP/1.1\r\nHost: whistle\r\n\r\n", "\x16\x03\x01\xff\xff garbage record",
-                           "SSH-2.0-OpenSSH_9.2\r\n"};
+    const char *texts[] = { "GET / HTTP/1.1\r\nHost: whistle\r\n\r\n", "\x16\x03\x01\xff\xff garbage record",
+                            "SSH-2.0-OpenSSH_9.2\r\n" };
     for (size_t i = 0; i < 3; i++) {
         int fd = harness_tcp_connect(&d);
         cr_assert(fd >= 0);
@@ -200,7 +200,7 @@ Test(abuse, slowloris_partial_handshake_is_closed_after_handshake_timeout)
     while (elapsed_ms(&t0) < 6000 && !drip_closed) {
         if (write(drip, hello + k++, 1) != 1)
             drip_closed = true;
-        struct pollfd p = {drip, POLLIN, 0};
+        struct pollfd p = { drip, POLLIN, 0 };
         if (poll(&p, 1, 300) > 0) {
             char b[64];
             drip_closed = read(drip, b, sizeof b) <= 0;
@@ -222,7 +222,7 @@ Test(abuse, slowloris_partial_frame_is_closed_after_frame_timeout)
     /* (a) 3 bytes of a length prefix, then nothing */
     raw_conn a;
     raw_open_hello(&a, &d, "operator");
-    uint8_t hdr[3] = {0, 0, 0};
+    uint8_t hdr[3] = { 0, 0, 0 };
     cr_assert_eq(raw_write(&a, hdr, 3), 0);
     /* (b) a whole header and half the body, then one byte every 300 ms */
     raw_conn b;
@@ -233,7 +233,7 @@ Test(abuse, slowloris_partial_frame_is_closed_after_frame_timeout)
     /* (c) part of a TLS record, below the frame layer */
     raw_conn c;
     raw_open_hello(&c, &d, "operator");
-    uint8_t rec[3] = {0x17, 0x03, 0x03};
+    uint8_t rec[3] = { 0x17, 0x03, 0x03 };
     cr_assert_eq(write(c.fd, rec, sizeof rec), 3);
     /* (d) a well-behaved connection that pings now and then stays */
     raw_conn ok;
@@ -278,7 +278,7 @@ Test(abuse, flood_without_reading_keeps_memory_bounded_and_others_served)
     Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
     req.call_case = CALL(LIST_CATEGORIES);
     req.list_categories = &lc;
-    struct timeval tv = {2, 0};
+    struct timeval tv = { 2, 0 };
     setsockopt(r.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     size_t sent = 0;
     uint8_t *batch = malloc(64 * 64);
@@ -420,7 +420,7 @@ Test(abuse, idle_connection_is_closed_after_idle_timeout_busy_ones_stay)
 static void rst_close(raw_conn *r)
 {
     /* SO_LINGER 0: close sends RST, the rudest way out */
-    struct linger l = {1, 0};
+    struct linger l = { 1, 0 };
     setsockopt(r->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
     close(r->fd);
     r->fd = -1;
@@ -438,7 +438,7 @@ Test(abuse, random_close_mid_frame_leaves_the_daemon_serving)
             /* mid-handshake */
             int fd = harness_tcp_connect(&d);
             (void)!write(fd, hello, 1 + (size_t)rand() % (hn - 1));
-            struct linger l = {1, 0};
+            struct linger l = { 1, 0 };
             setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
             close(fd);
             continue;
@@ -635,7 +635,7 @@ Test(abuse, sigterm_with_a_client_that_never_reads_still_exits)
     Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
     req.call_case = CALL(LIST_CATEGORIES);
     req.list_categories = &lc;
-    struct timeval tv = {1, 0};
+    struct timeval tv = { 1, 0 };
     setsockopt(r.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     /* answers pile up unread until the daemon stops reading us */
     for (uint64_t id = 10; id < 100000; id++) {

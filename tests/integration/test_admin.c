@@ -48,8 +48,8 @@ static int sh(const char *fmt, ...)
 static int cli(char *out, size_t outlen, const char *as, const char *args)
 {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s --pki %s --as %s --host 127.0.0.1 --port %d %s 2>&1", WHISTLE_CLI_BIN,
-             harness_pki(), as, d.port, args);
+    snprintf(cmd, sizeof cmd, "%s --pki %s --as %s --host 127.0.0.1 --port %d %s 2>&1", WHISTLE_CLI_BIN, harness_pki(),
+             as, d.port, args);
     FILE *p = popen(cmd, "r");
     cr_assert(p);
     size_t n = fread(out, 1, outlen - 1, p);
@@ -116,7 +116,7 @@ Test(admin, a_disabled_principal_is_refused_at_its_next_request_and_its_subscrip
      * its open subscription ends instead */
     char *t = h_report(op, FIRST_GRID, "0102", "bins");
     whistle_response_free(h_simple(op, CALL(FILE), t, ""));
-    const char *depts[] = {"police"};
+    const char *depts[] = { "police" };
     whistle_response_free(h_whistle(op, t, depts, 1));
     cr_assert(closed_within(police, 10000), "the disabled department's subscription stayed open");
     cr_assert(harness_log_contains(&d, "subscription to dept:police ended"));
@@ -161,8 +161,7 @@ Test(admin, a_certificate_revoked_while_connected_is_cut_off_by_reload_crl_and_b
     snprintf(pki_copy, sizeof pki_copy, "/tmp/whistle-pki-XXXXXX");
     cr_assert(mkdtemp(pki_copy));
     const char *script = WHISTLE_SOURCE_DIR "/scripts/dev-pki.sh";
-    cr_assert_eq(sh("cp -a %s/. %s/ && %s %s victim1 victim2 >/dev/null", harness_pki(), pki_copy, script,
-                    pki_copy),
+    cr_assert_eq(sh("cp -a %s/. %s/ && %s %s victim1 victim2 >/dev/null", harness_pki(), pki_copy, script, pki_copy),
                  0);
     char extra[512];
     snprintf(extra, sizeof extra, "[tls]\ncrl = %s/crl.pem\n", pki_copy);
@@ -292,9 +291,9 @@ Test(admin, the_example_street_of_the_docs_comes_up_from_its_spreadsheets)
     harness_start(&d, NULL);
     char out[16384], args[800];
     const char *ex = WHISTLE_SOURCE_DIR "/docs/examples/hujialou-";
-    static const char *const files[] = {"places", "departments", "categories", "principals"};
-    static const char *const added[] = {"nodes           19 added", "departments     2 added", "categories      6 added",
-                                        "principals      9 added"};
+    static const char *const files[] = { "places", "departments", "categories", "principals" };
+    static const char *const added[] = { "nodes           19 added", "departments     2 added",
+                                         "categories      6 added", "principals      9 added" };
     for (int i = 0; i < 4; i++) {
         snprintf(args, sizeof args, "admin import %s%s.csv", ex, files[i]);
         int rc = cli(out, sizeof out, "admin", args);
@@ -317,8 +316,8 @@ Test(admin, the_example_street_of_the_docs_comes_up_from_its_spreadsheets)
     cr_assert(strstr(out, "property") && strstr(out, "housing"), "%s", out);
 
     /* the service guide's example class (administration.md section 7) */
-    static const char *const guide[] = {"service-classes", "services"};
-    static const char *const guide_added[] = {"service_classes 1 added", "services        3 added"};
+    static const char *const guide[] = { "service-classes", "services" };
+    static const char *const guide_added[] = { "service_classes 1 added", "services        3 added" };
     for (int i = 0; i < 2; i++) {
         snprintf(args, sizeof args, "admin import %s%s.csv", ex, guide[i]);
         rc = cli(out, sizeof out, "admin", args);

@@ -77,7 +77,7 @@ Test(auth, kiosk_trying_to_whistle_gets_permission_denied)
 {
     whistle_client *kiosk = harness_connect(&d, "kiosk");
     char *t = h_report(kiosk, FIRST_GRID, "0102", "overflowing bins");
-    const char *depts[] = {"urban"};
+    const char *depts[] = { "urban" };
     Whistle__V1__WhistleEvent w = WHISTLE__V1__WHISTLE_EVENT__INIT;
     w.ticket = t;
     w.departments = (char **)depts;
@@ -118,7 +118,7 @@ Test(auth, department_sees_only_its_own_orders)
     whistle_client *police = harness_connect(&d, "police");
     char *t = h_report(op, FIRST_GRID, "0102", "for urban only");
     whistle_response_free(h_simple(op, CALL(FILE), t, NULL));
-    const char *depts[] = {"urban"};
+    const char *depts[] = { "urban" };
     Whistle__V1__Response *wr = h_whistle(op, t, depts, 1);
     uint64_t oid = wr->whistle->orders[0]->id;
     whistle_response_free(wr);
@@ -155,7 +155,7 @@ Test(auth, illegal_transitions_get_failed_precondition_naming_the_state)
     cr_assert(strstr(msg, "file"), "the message does not name what is allowed: %s", msg);
 
     whistle_response_free(h_simple(op, CALL(FILE), t, NULL));
-    const char *depts[] = {"urban"};
+    const char *depts[] = { "urban" };
     Whistle__V1__Response *wr = h_whistle(op, t, depts, 1);
     uint64_t oid = wr->whistle->orders[0]->id;
     whistle_response_free(wr);

@@ -54,23 +54,23 @@ static void build_fixtures(void)
     t_verified = h_report(gw, FIRST_GRID, "0102", "verified");
     t_closed = h_report(gw, FIRST_GRID, "0102", "closed");
     t_whistled = h_report(gw, FIRST_GRID, "0401", "whistled");
-    char *later[] = {t_filed, t_handling, t_resolved, t_verified, t_closed, t_whistled};
+    char *later[] = { t_filed, t_handling, t_resolved, t_verified, t_closed, t_whistled };
     for (size_t i = 0; i < 6; i++)
         whistle_response_free(h_simple(op, CALL(FILE), later[i], "filed"));
-    char *assigned[] = {t_handling, t_resolved, t_verified, t_closed};
+    char *assigned[] = { t_handling, t_resolved, t_verified, t_closed };
     for (size_t i = 0; i < 4; i++) {
         Whistle__V1__AssignEvent a = WHISTLE__V1__ASSIGN_EVENT__INIT;
         a.ticket = assigned[i];
         a.assignee = "gridworker";
         whistle_response_free(call_ok_as(op, CALL(ASSIGN), &a));
     }
-    char *resolved[] = {t_resolved, t_verified, t_closed};
+    char *resolved[] = { t_resolved, t_verified, t_closed };
     for (size_t i = 0; i < 3; i++)
         whistle_response_free(h_simple(gw, CALL(RESOLVE), resolved[i], "done"));
     whistle_response_free(h_simple(gw, CALL(VERIFY), t_verified, "ok"));
     whistle_response_free(h_simple(gw, CALL(VERIFY), t_closed, "ok"));
     whistle_response_free(h_simple(op, CALL(CLOSE), t_closed, "closed"));
-    const char *depts[] = {"police", "urban"};
+    const char *depts[] = { "police", "urban" };
     Whistle__V1__Response *w = h_whistle(op, t_whistled, depts, 2);
     for (size_t i = 0; i < 2; i++) {
         if (strcmp(w->whistle->orders[i]->department, "police") == 0)
@@ -91,12 +91,12 @@ static uint8_t *take_snapshot(size_t *len)
 {
     size_t cap = 1 << 16, n = 0;
     uint8_t *buf = malloc(cap);
-#define APPEND(msg)                                                                                              \
-    do {                                                                                                         \
-        size_t k = protobuf_c_message_get_packed_size(&(msg)->base);                                             \
-        while (n + k > cap)                                                                                      \
-            buf = realloc(buf, cap *= 2);                                                                        \
-        n += protobuf_c_message_pack(&(msg)->base, buf + n);                                                     \
+#define APPEND(msg)                                                                                                    \
+    do {                                                                                                               \
+        size_t k = protobuf_c_message_get_packed_size(&(msg)->base);                                                   \
+        while (n + k > cap)                                                                                            \
+            buf = realloc(buf, cap *= 2);                                                                              \
+        n += protobuf_c_message_pack(&(msg)->base, buf + n);                                                           \
     } while (0)
     Whistle__V1__ListEvents le = WHISTLE__V1__LIST_EVENTS__INIT;
     le.limit = 500;
@@ -137,7 +137,7 @@ static void teardown(void)
     adm = NULL;
     free(snap);
     snap = NULL;
-    char **ts[] = {&t_reported, &t_filed, &t_handling, &t_resolved, &t_verified, &t_closed, &t_whistled};
+    char **ts[] = { &t_reported, &t_filed, &t_handling, &t_resolved, &t_verified, &t_closed, &t_whistled };
     for (size_t i = 0; i < sizeof ts / sizeof *ts; i++) {
         free(*ts[i]);
         *ts[i] = NULL;
@@ -186,7 +186,7 @@ static void set_num(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, doub
 
 static void set(ProtobufCMessage *m, const char *name, double v) { set_num(m, field(m, name), v); }
 
-static char *depts_base[] = {"fire", "health"};
+static char *depts_base[] = { "fire", "health" };
 
 /* A valid body for each call, from the fixtures; false for a call this
  * table does not know (a call added since: it still gets the mutations
@@ -194,7 +194,10 @@ static char *depts_base[] = {"fire", "health"};
 static bool base_body(int call, ProtobufCMessage *m)
 {
     switch (call) {
-    case CALL(HELLO): set(m, "protocol_version", 1); set_str(m, "client_name", "badreq"); return true;
+    case CALL(HELLO):
+        set(m, "protocol_version", 1);
+        set_str(m, "client_name", "badreq");
+        return true;
     case CALL(PING): set(m, "sent_ms", 1); return true;
     case CALL(REPORT):
         set_str(m, "node", FIRST_GRID);
@@ -209,15 +212,28 @@ static bool base_body(int call, ProtobufCMessage *m)
         set(m, "lon", 116.4);
         return true;
     case CALL(GET_EVENT): set_str(m, "ticket", t_whistled); return true;
-    case CALL(LIST_EVENTS): set(m, "state", 1); set_str(m, "node", FIRST_GRID); set(m, "limit", 10); return true;
-    case CALL(FILE): set_str(m, "ticket", t_reported); set_str(m, "note", "ok"); return true;
-    case CALL(REJECT): set_str(m, "ticket", t_reported); set_str(m, "reason", "duplicate"); return true;
+    case CALL(LIST_EVENTS):
+        set(m, "state", 1);
+        set_str(m, "node", FIRST_GRID);
+        set(m, "limit", 10);
+        return true;
+    case CALL(FILE):
+        set_str(m, "ticket", t_reported);
+        set_str(m, "note", "ok");
+        return true;
+    case CALL(REJECT):
+        set_str(m, "ticket", t_reported);
+        set_str(m, "reason", "duplicate");
+        return true;
     case CALL(ASSIGN):
         set_str(m, "ticket", t_filed);
         set_str(m, "assignee", "gridworker");
         set_str(m, "note", "yours");
         return true;
-    case CALL(RESOLVE): set_str(m, "ticket", t_handling); set_str(m, "note", "fixed"); return true;
+    case CALL(RESOLVE):
+        set_str(m, "ticket", t_handling);
+        set_str(m, "note", "fixed");
+        return true;
     case CALL(WHISTLE): {
         Whistle__V1__WhistleEvent *w = (Whistle__V1__WhistleEvent *)m;
         w->ticket = t_filed;
@@ -234,17 +250,46 @@ static bool base_body(int call, ProtobufCMessage *m)
         set_str(m, "ticket", t_whistled);
         set(m, "limit", 10);
         return true;
-    case CALL(CHECK_IN): set(m, "order_id", (double)o_pending); set_str(m, "note", "here"); return true;
-    case CALL(FEEDBACK): set(m, "order_id", (double)o_checked_in); set_str(m, "text", "done"); return true;
-    case CALL(RETURN_ORDER): set(m, "order_id", (double)o_pending); set_str(m, "reason", "not ours"); return true;
-    case CALL(VERIFY): set_str(m, "ticket", t_resolved); set(m, "pass", 1); set_str(m, "note", "ok"); return true;
-    case CALL(CLOSE): set_str(m, "ticket", t_verified); set_str(m, "note", "ok"); return true;
-    case CALL(RATE): set_str(m, "ticket", t_closed); set(m, "score", 5); set_str(m, "comment", "good"); return true;
-    case CALL(LIST_NODES): set_str(m, "parent", "110105001"); set(m, "kind", 3); return true;
+    case CALL(CHECK_IN):
+        set(m, "order_id", (double)o_pending);
+        set_str(m, "note", "here");
+        return true;
+    case CALL(FEEDBACK):
+        set(m, "order_id", (double)o_checked_in);
+        set_str(m, "text", "done");
+        return true;
+    case CALL(RETURN_ORDER):
+        set(m, "order_id", (double)o_pending);
+        set_str(m, "reason", "not ours");
+        return true;
+    case CALL(VERIFY):
+        set_str(m, "ticket", t_resolved);
+        set(m, "pass", 1);
+        set_str(m, "note", "ok");
+        return true;
+    case CALL(CLOSE):
+        set_str(m, "ticket", t_verified);
+        set_str(m, "note", "ok");
+        return true;
+    case CALL(RATE):
+        set_str(m, "ticket", t_closed);
+        set(m, "score", 5);
+        set_str(m, "comment", "good");
+        return true;
+    case CALL(LIST_NODES):
+        set_str(m, "parent", "110105001");
+        set(m, "kind", 3);
+        return true;
     case CALL(LIST_DEPARTMENTS):
     case CALL(LIST_CATEGORIES): return true;
-    case CALL(SUBSCRIBE): set_str(m, "stream", "dept:police"); set(m, "after_seq", 0); return true;
-    case CALL(LIST_SERVICES): set_str(m, "class_code", "01"); set(m, "include_retired", 1); return true;
+    case CALL(SUBSCRIBE):
+        set_str(m, "stream", "dept:police");
+        set(m, "after_seq", 0);
+        return true;
+    case CALL(LIST_SERVICES):
+        set_str(m, "class_code", "01");
+        set(m, "include_retired", 1);
+        return true;
     default: return false;
     }
 }
@@ -348,11 +393,11 @@ Test(badreq, invalid_utf8_in_every_string_field)
                 continue;
             bool known;
             ProtobufCMessage *m = new_body(cs[i], &known);
-            static const char *bad[] = {"ok \xc3\x28 bad", "\xed\xa0\x80 surrogate", "\xc0\xaf overlong",
-                                        "\xf4\x90\x80\x80 beyond U+10FFFF"};
+            static const char *bad[] = { "ok \xc3\x28 bad", "\xed\xa0\x80 surrogate", "\xc0\xaf overlong",
+                                         "\xf4\x90\x80\x80 beyond U+10FFFF" };
             for (size_t b = 0; b < 4; b++) {
                 if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-                    char *arr[] = {(char *)bad[b]};
+                    char *arr[] = { (char *)bad[b] };
                     *(size_t *)((char *)m + f->quantifier_offset) = 1;
                     *(char ***)((char *)m + f->offset) = arr;
                     expect(cs[i], m, NULL, CODE(INVALID_ARGUMENT), f->name, "invalid UTF-8 (repeated)");
@@ -379,35 +424,35 @@ Test(badreq, frame_sized_string_in_every_string_field)
     const ProtobufCFieldDescriptor *cs[64];
     size_t nc = calls(cs, 64);
     for (int round = 0; round < 2; round++) {
-    char *huge = round ? under_cap : frame_sized;
-    const char *what = round ? "a string of 16,000 bytes" : "a string of max_frame - 2 KiB bytes";
-    for (size_t i = 0; i < nc; i++) {
-        const ProtobufCMessageDescriptor *md = cs[i]->descriptor;
-        for (unsigned k = 0; k < md->n_fields; k++) {
-            const ProtobufCFieldDescriptor *f = &md->fields[k];
-            if (f->type != PROTOBUF_C_TYPE_STRING)
-                continue;
-            bool known;
-            ProtobufCMessage *m = new_body(cs[i], &known);
-            char *arr[] = {huge};
-            if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-                *(size_t *)((char *)m + f->quantifier_offset) = 1;
-                *(char ***)((char *)m + f->offset) = arr;
-            } else {
-                *(const char **)((char *)m + f->offset) = huge;
-            }
-            /* A call this table does not know has no valid body: it must
+        char *huge = round ? under_cap : frame_sized;
+        const char *what = round ? "a string of 16,000 bytes" : "a string of max_frame - 2 KiB bytes";
+        for (size_t i = 0; i < nc; i++) {
+            const ProtobufCMessageDescriptor *md = cs[i]->descriptor;
+            for (unsigned k = 0; k < md->n_fields; k++) {
+                const ProtobufCFieldDescriptor *f = &md->fields[k];
+                if (f->type != PROTOBUF_C_TYPE_STRING)
+                    continue;
+                bool known;
+                ProtobufCMessage *m = new_body(cs[i], &known);
+                char *arr[] = { huge };
+                if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+                    *(size_t *)((char *)m + f->quantifier_offset) = 1;
+                    *(char ***)((char *)m + f->offset) = arr;
+                } else {
+                    *(const char **)((char *)m + f->offset) = huge;
+                }
+                /* A call this table does not know has no valid body: it must
              * refuse, whatever the code. */
-            expect(cs[i], m, NULL, known ? CODE(INVALID_ARGUMENT) : -1, known ? f->name : NULL, what);
-            free(m);
+                expect(cs[i], m, NULL, known ? CODE(INVALID_ARGUMENT) : -1, known ? f->name : NULL, what);
+                free(m);
+            }
         }
-    }
     }
     free(frame_sized);
     free(under_cap);
     /* and the request's own idempotency key, on a write */
-    const ProtobufCFieldDescriptor *file = protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor,
-                                                                                   CALL(FILE));
+    const ProtobufCFieldDescriptor *file =
+        protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor, CALL(FILE));
     bool known;
     ProtobufCMessage *m = new_body(file, &known);
     char key[200];
@@ -450,8 +495,8 @@ Test(badreq, repeated_fields_filling_a_frame)
     }
     cr_assert_geq(repeated, 1);
     /* WhistleEvent.departments: 33 distinct names, one too many */
-    const ProtobufCFieldDescriptor *wf = protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor,
-                                                                                 CALL(WHISTLE));
+    const ProtobufCFieldDescriptor *wf =
+        protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor, CALL(WHISTLE));
     bool known;
     Whistle__V1__WhistleEvent *w = (Whistle__V1__WhistleEvent *)new_body(wf, &known);
     char names[33][8], *arr[33];
@@ -463,7 +508,7 @@ Test(badreq, repeated_fields_filling_a_frame)
     w->n_departments = 33;
     w->lead = "";
     expect(wf, &w->base, NULL, CODE(INVALID_ARGUMENT), "at most 32", "33 departments");
-    char *twice[] = {"police", "police"};
+    char *twice[] = { "police", "police" };
     w->departments = twice;
     w->n_departments = 2;
     expect(wf, &w->base, NULL, CODE(INVALID_ARGUMENT), "named twice", "a department named twice");
@@ -481,7 +526,7 @@ Test(badreq, enum_fields_out_of_range)
             const ProtobufCFieldDescriptor *f = &md->fields[k];
             if (f->type != PROTOBUF_C_TYPE_ENUM)
                 continue;
-            const int values[] = {99, -1, 1 << 30};
+            const int values[] = { 99, -1, 1 << 30 };
             for (size_t v = 0; v < 3; v++) {
                 bool known;
                 ProtobufCMessage *m = new_body(cs[i], &known);
@@ -505,38 +550,38 @@ static const struct {
     int code;          /* expected */
     const char *needle;
 } missing[] = {
-    {CALL(HELLO), NULL, 0, NULL},                 /* version 0: the current one */
-    {CALL(PING), NULL, 0, NULL},
-    {CALL(REPORT), NULL, CODE(INVALID_ARGUMENT), "node"},
-    {CALL(REPORT), "node", CODE(INVALID_ARGUMENT), "node"},
-    {CALL(REPORT), "category", CODE(INVALID_ARGUMENT), "category"},
-    {CALL(REPORT), "description", CODE(INVALID_ARGUMENT), "description"},
-    {CALL(GET_EVENT), NULL, CODE(INVALID_ARGUMENT), "ticket"},
-    {CALL(LIST_EVENTS), NULL, 0, NULL},           /* everything in the caller's scope */
-    {CALL(FILE), NULL, CODE(INVALID_ARGUMENT), "ticket"},
-    {CALL(REJECT), NULL, CODE(INVALID_ARGUMENT), "ticket"},
-    {CALL(REJECT), "reason", CODE(INVALID_ARGUMENT), "reason"},
-    {CALL(ASSIGN), NULL, CODE(INVALID_ARGUMENT), "ticket"},
-    {CALL(ASSIGN), "assignee", CODE(INVALID_ARGUMENT), "assignee"},
-    {CALL(RESOLVE), NULL, CODE(INVALID_ARGUMENT), "ticket"},
-    {CALL(RESOLVE), "note", CODE(INVALID_ARGUMENT), "note"},
-    {CALL(WHISTLE), NULL, CODE(INVALID_ARGUMENT), "ticket"},
-    {CALL(WHISTLE), "departments", CODE(INVALID_ARGUMENT), "departments"},
-    {CALL(LIST_ORDERS), NULL, 0, NULL},
-    {CALL(CHECK_IN), NULL, CODE(INVALID_ARGUMENT), "order_id"},
-    {CALL(FEEDBACK), NULL, CODE(INVALID_ARGUMENT), "order_id"},
-    {CALL(FEEDBACK), "text", CODE(INVALID_ARGUMENT), "text"},
-    {CALL(RETURN_ORDER), NULL, CODE(INVALID_ARGUMENT), "order_id"},
-    {CALL(RETURN_ORDER), "reason", CODE(INVALID_ARGUMENT), "reason"},
-    {CALL(VERIFY), NULL, CODE(INVALID_ARGUMENT), "ticket"},
-    {CALL(CLOSE), NULL, CODE(INVALID_ARGUMENT), "ticket"},
-    {CALL(RATE), NULL, CODE(INVALID_ARGUMENT), "ticket"},
-    {CALL(RATE), "score", CODE(INVALID_ARGUMENT), "score"},
-    {CALL(LIST_NODES), NULL, 0, NULL},
-    {CALL(LIST_DEPARTMENTS), NULL, 0, NULL},
-    {CALL(LIST_CATEGORIES), NULL, 0, NULL},
-    {CALL(SUBSCRIBE), NULL, CODE(INVALID_ARGUMENT), "name a stream"}, /* an admin has no stream of its own */
-    {CALL(LIST_SERVICES), NULL, 0, NULL},         /* the whole guide */
+    { CALL(HELLO), NULL, 0, NULL }, /* version 0: the current one */
+    { CALL(PING), NULL, 0, NULL },
+    { CALL(REPORT), NULL, CODE(INVALID_ARGUMENT), "node" },
+    { CALL(REPORT), "node", CODE(INVALID_ARGUMENT), "node" },
+    { CALL(REPORT), "category", CODE(INVALID_ARGUMENT), "category" },
+    { CALL(REPORT), "description", CODE(INVALID_ARGUMENT), "description" },
+    { CALL(GET_EVENT), NULL, CODE(INVALID_ARGUMENT), "ticket" },
+    { CALL(LIST_EVENTS), NULL, 0, NULL }, /* everything in the caller's scope */
+    { CALL(FILE), NULL, CODE(INVALID_ARGUMENT), "ticket" },
+    { CALL(REJECT), NULL, CODE(INVALID_ARGUMENT), "ticket" },
+    { CALL(REJECT), "reason", CODE(INVALID_ARGUMENT), "reason" },
+    { CALL(ASSIGN), NULL, CODE(INVALID_ARGUMENT), "ticket" },
+    { CALL(ASSIGN), "assignee", CODE(INVALID_ARGUMENT), "assignee" },
+    { CALL(RESOLVE), NULL, CODE(INVALID_ARGUMENT), "ticket" },
+    { CALL(RESOLVE), "note", CODE(INVALID_ARGUMENT), "note" },
+    { CALL(WHISTLE), NULL, CODE(INVALID_ARGUMENT), "ticket" },
+    { CALL(WHISTLE), "departments", CODE(INVALID_ARGUMENT), "departments" },
+    { CALL(LIST_ORDERS), NULL, 0, NULL },
+    { CALL(CHECK_IN), NULL, CODE(INVALID_ARGUMENT), "order_id" },
+    { CALL(FEEDBACK), NULL, CODE(INVALID_ARGUMENT), "order_id" },
+    { CALL(FEEDBACK), "text", CODE(INVALID_ARGUMENT), "text" },
+    { CALL(RETURN_ORDER), NULL, CODE(INVALID_ARGUMENT), "order_id" },
+    { CALL(RETURN_ORDER), "reason", CODE(INVALID_ARGUMENT), "reason" },
+    { CALL(VERIFY), NULL, CODE(INVALID_ARGUMENT), "ticket" },
+    { CALL(CLOSE), NULL, CODE(INVALID_ARGUMENT), "ticket" },
+    { CALL(RATE), NULL, CODE(INVALID_ARGUMENT), "ticket" },
+    { CALL(RATE), "score", CODE(INVALID_ARGUMENT), "score" },
+    { CALL(LIST_NODES), NULL, 0, NULL },
+    { CALL(LIST_DEPARTMENTS), NULL, 0, NULL },
+    { CALL(LIST_CATEGORIES), NULL, 0, NULL },
+    { CALL(SUBSCRIBE), NULL, CODE(INVALID_ARGUMENT), "name a stream" }, /* an admin has no stream of its own */
+    { CALL(LIST_SERVICES), NULL, 0, NULL },                             /* the whole guide */
 };
 
 Test(badreq, missing_fields_of_every_call)
@@ -572,8 +617,8 @@ Test(badreq, missing_fields_of_every_call)
             fprintf(stderr, "badreq: call %s has no row in missing[]: add what its empty body must get\n", cs[i]->name);
     }
     /* verify --fail needs a note saying what failed */
-    const ProtobufCFieldDescriptor *vf = protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor,
-                                                                                 CALL(VERIFY));
+    const ProtobufCFieldDescriptor *vf =
+        protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor, CALL(VERIFY));
     bool known;
     ProtobufCMessage *m = new_body(vf, &known);
     set(m, "pass", 0);
@@ -584,9 +629,11 @@ Test(badreq, missing_fields_of_every_call)
 
 Test(badreq, numbers_out_of_range)
 {
-    const ProtobufCFieldDescriptor *rep = protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor,
-                                                                                  CALL(REPORT));
-    const double bad_loc[][2] = {{91, 116}, {-91, 116}, {39, 181}, {39, -181}, {NAN, 116}, {39, INFINITY}};
+    const ProtobufCFieldDescriptor *rep =
+        protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor, CALL(REPORT));
+    const double bad_loc[][2] = {
+        { 91, 116 }, { -91, 116 }, { 39, 181 }, { 39, -181 }, { NAN, 116 }, { 39, INFINITY }
+    };
     for (size_t i = 0; i < sizeof bad_loc / sizeof *bad_loc; i++) {
         bool known;
         ProtobufCMessage *m = new_body(rep, &known);
@@ -595,9 +642,9 @@ Test(badreq, numbers_out_of_range)
         expect(rep, m, NULL, CODE(INVALID_ARGUMENT), "location", "a location off the globe");
         free(m);
     }
-    const ProtobufCFieldDescriptor *rate = protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor,
-                                                                                   CALL(RATE));
-    const double scores[] = {6, 100, 4294967295.0};
+    const ProtobufCFieldDescriptor *rate =
+        protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor, CALL(RATE));
+    const double scores[] = { 6, 100, 4294967295.0 };
     for (size_t i = 0; i < 3; i++) {
         bool known;
         ProtobufCMessage *m = new_body(rate, &known);
@@ -607,8 +654,8 @@ Test(badreq, numbers_out_of_range)
     }
     /* Hello with a version this server does not speak: refused, as
      * documented, with FAILED_PRECONDITION */
-    const ProtobufCFieldDescriptor *hello = protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor,
-                                                                                    CALL(HELLO));
+    const ProtobufCFieldDescriptor *hello =
+        protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor, CALL(HELLO));
     bool known;
     ProtobufCMessage *m = new_body(hello, &known);
     set(m, "protocol_version", 2);
@@ -616,23 +663,23 @@ Test(badreq, numbers_out_of_range)
     free(m);
     /* A list limit above 500 is served as 500 (documented), changing
      * nothing; an after_seq past the stream is an empty replay. */
-    const ProtobufCFieldDescriptor *le = protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor,
-                                                                                 CALL(LIST_EVENTS));
+    const ProtobufCFieldDescriptor *le =
+        protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor, CALL(LIST_EVENTS));
     m = new_body(le, &known);
     set(m, "limit", 4294967295.0);
     expect(le, m, NULL, 0, NULL, "limit = 2^32 - 1");
     free(m);
     /* Orders that do not exist are not found, not invalid */
-    const ProtobufCFieldDescriptor *ci = protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor,
-                                                                                 CALL(CHECK_IN));
+    const ProtobufCFieldDescriptor *ci =
+        protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor, CALL(CHECK_IN));
     m = new_body(ci, &known);
     ((Whistle__V1__CheckIn *)m)->order_id = UINT64_MAX;
     expect(ci, m, NULL, CODE(NOT_FOUND), "no order", "order_id = 2^64 - 1");
     free(m);
     /* A service class is 2 digits; one that is not there is not found */
-    const ProtobufCFieldDescriptor *ls = protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor,
-                                                                                 CALL(LIST_SERVICES));
-    const char *bad_class[] = {"1", "011", "a1", "-1", "０１"};
+    const ProtobufCFieldDescriptor *ls =
+        protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor, CALL(LIST_SERVICES));
+    const char *bad_class[] = { "1", "011", "a1", "-1", "０１" };
     for (size_t i = 0; i < sizeof bad_class / sizeof *bad_class; i++) {
         m = new_body(ls, &known);
         set_str(m, "class_code", bad_class[i]);

@@ -52,7 +52,7 @@ Test(bench, every_operation_runs_and_reports_numbers)
     cr_expect_str_eq(json_string_value(json_object_get(j, "mode")), "load");
     json_t *ops = json_object_get(j, "ops");
     cr_assert_eq(json_array_size(ops), 4);
-    const char *names[] = {"report", "whistle", "checkin", "read"};
+    const char *names[] = { "report", "whistle", "checkin", "read" };
     for (size_t i = 0; i < 4; i++) {
         json_t *op = json_array_get(ops, i);
         cr_expect_str_eq(json_string_value(json_object_get(op, "op")), names[i]);

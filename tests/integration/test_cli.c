@@ -91,8 +91,8 @@ static long long json_int(const char *json, const char *key)
 static char *report(void)
 {
     char *out, *err;
-    int rc = run(&out, &err, "-q --as gridworker report --node %s --category 0401 'Stall at gate 3' '占道经营'",
-                 FIRST_GRID);
+    int rc =
+        run(&out, &err, "-q --as gridworker report --node %s --category 0401 'Stall at gate 3' '占道经营'", FIRST_GRID);
     cr_assert_eq(rc, 0, "report failed: %s", err);
     chomp(out);
     cr_assert_eq(out[0], 'E', "not a ticket: '%s'", out);
@@ -262,7 +262,7 @@ Test(cli, tickets_are_found_in_the_forms_people_type)
     free(err);
 
     /* malformed: said so, exit 2, nothing asked of the server */
-    static const char *const bad[] = {"E2026", "X2026120300001", "E20261203000011", "E2026120300O01"};
+    static const char *const bad[] = { "E2026", "X2026120300001", "E20261203000011", "E2026120300O01" };
     for (int i = 0; i < 4; i++) {
         cr_assert_eq(run(&out, &err, "--as operator --port 1 show %s", bad[i]), 2, "show %s: %s", bad[i], err);
         cr_assert(strstr(err, "is not a ticket") && strstr(err, bad[i]), "show %s: %s", bad[i], err);
@@ -311,8 +311,7 @@ Test(cli, json_errors_are_json_objects_with_the_same_exit_statuses)
     free(out);
     free(err);
     cr_assert_eq(run(&out, &err, "--as operator show nonsense --json"), 2);
-    cr_assert(strstr(err, "{\"error\":{\"code\":\"USAGE\",\"message\":\"show: 'nonsense' is not a ticket"), "%s",
-              err);
+    cr_assert(strstr(err, "{\"error\":{\"code\":\"USAGE\",\"message\":\"show: 'nonsense' is not a ticket"), "%s", err);
     free(out);
     free(err);
     /* and a connection that fails (3) */
@@ -432,8 +431,8 @@ Test(cli, orders_show_the_check_in_and_the_resolve_deadline_apart)
     free(ok("--as police checkin %s", id));
     char *out = ok("--as operator orders --ticket %s", t);
     const char *nl = strchr(out, '\n');
-    cr_assert(nl && strstr(out, "CHECK IN BY") && strstr(out, "RESOLVE BY") && strstr(out, "RESOLVE BY") < nl,
-              "%s", out);
+    cr_assert(nl && strstr(out, "CHECK IN BY") && strstr(out, "RESOLVE BY") && strstr(out, "RESOLVE BY") < nl, "%s",
+              out);
     cr_assert_null(strstr(out, " DUE"), "%s", out);
     /* police checked in: its check-in met (✓), its resolve deadline running;
      * urban's both running */

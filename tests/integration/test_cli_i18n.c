@@ -85,9 +85,9 @@ static int run(const char *env, char **out, char **err, const char *fmt, ...)
 static void report_three(void)
 {
     static const char *const where[][3] = {
-        {"gridworker", "110105001001001", "0401"},    /* 第一网格, 占道经营 */
-        {"gridworker", "110105001001001003", "0104"}, /* 3号楼, 积存垃圾渣土 */
-        {"operator", "110105001002", "0103"},         /* 光华里社区, 道路不洁 */
+        { "gridworker", "110105001001001", "0401" },    /* 第一网格, 占道经营 */
+        { "gridworker", "110105001001001003", "0104" }, /* 3号楼, 积存垃圾渣土 */
+        { "operator", "110105001002", "0103" },         /* 光华里社区, 道路不洁 */
     };
     for (int i = 0; i < 3; i++) {
         char *out;
@@ -246,9 +246,9 @@ Test(cli_i18n, json_and_quiet_output_are_the_same_in_every_language)
     free(e0);
     free(err);
     static const char *const cmds[] = {
-        "--as operator list --json",       "--as operator show %s --json", "--as operator nodes --json",
+        "--as operator list --json",       "--as operator show %s --json",     "--as operator nodes --json",
         "--as operator categories --json", "--as operator departments --json", "-q --as operator list",
-        "-q --as operator nodes",          "--as operator stats --json",   "--as operator stats --csv",
+        "-q --as operator nodes",          "--as operator stats --json",       "--as operator stats --csv",
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         char args[256], *zh, *en, *c;
@@ -347,9 +347,9 @@ Test(cli_i18n, the_clients_connection_and_ticket_errors_are_translated_json_erro
     free(zh);
     free(en);
 
-    static const char *const cmds[] = {"--as operator show E12 --json", "--json --as operator --port 1 ping",
-                                       "--as operator show E1999010199999 --json",
-                                       "--as operator list --state bogus --json"};
+    static const char *const cmds[] = { "--as operator show E12 --json", "--json --as operator --port 1 ping",
+                                        "--as operator show E1999010199999 --json",
+                                        "--as operator list --state bogus --json" };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         int rz = run(ZH, &out, &zh, "%s", cmds[i]);
         free(out);
@@ -385,7 +385,7 @@ static void whistle_and_feed_back(void)
     report_three();
     free(ok(EN, "--as operator file %s", tickets[0]));
     free(ok(EN, "--as operator whistle %s --dept urban,police --lead urban", tickets[0]));
-    static const char *const depts[] = {"urban", "police"};
+    static const char *const depts[] = { "urban", "police" };
     for (int i = 0; i < 2; i++) {
         char *id = ok(EN, "-q --as %s orders --ticket %s", depts[i], tickets[0]);
         id[strcspn(id, "\n")] = '\0';
@@ -406,8 +406,7 @@ Test(cli_i18n, the_timeline_says_lead_and_resolved_in_the_language)
     cr_assert(strstr(zh, "自动办结  已办结  各部门均已反馈\n"), "%s", zh);
     cr_assert_null(strstr(zh, "resolved"), "%s", zh);
     cr_assert_null(strstr(zh, "lead"), "%s", zh);
-    cr_assert(strstr(en, "] lead\n") && strstr(en, "resolved  resolved  every department has fed back\n"), "%s",
-              en);
+    cr_assert(strstr(en, "] lead\n") && strstr(en, "resolved  resolved  every department has fed back\n"), "%s", en);
     free(zh);
     free(en);
 }

@@ -40,10 +40,7 @@ static void crashcheck(const char *args)
 /* 50 times: load, kill -9 at a random moment, whistled --check on what
  * was left, restart, every acknowledged write read back exactly, every
  * lost answer retried with its idempotency key. */
-Test(crash, kill9_under_load_loses_no_acknowledged_write)
-{
-    crashcheck("--cycles 50 --min-ms 20 --max-ms 300");
-}
+Test(crash, kill9_under_load_loses_no_acknowledged_write) { crashcheck("--cycles 50 --min-ms 20 --max-ms 300"); }
 
 /* SIGTERM under load: the batch in flight is committed and answered, the
  * daemon exits 0, and nothing acknowledged is lost. */
@@ -55,7 +52,4 @@ Test(crash, sigterm_under_load_answers_the_batch_and_exits_0)
 /* With store.sync = none whistled does not flush at all; a crash of the
  * process alone still loses nothing (the page cache holds every commit),
  * as docs/operations.md says. */
-Test(crash, kill9_with_sync_none_loses_nothing)
-{
-    crashcheck("--cycles 10 --sync none --min-ms 20 --max-ms 300");
-}
+Test(crash, kill9_with_sync_none_loses_nothing) { crashcheck("--cycles 10 --sync none --min-ms 20 --max-ms 300"); }

@@ -72,7 +72,7 @@ Test(deadline, missed_check_in_alerts_the_street_and_the_department)
     whistle_client *grid = harness_connect(&d, "gridworker");
     whistle_client *op = harness_connect(&d, "operator");
     whistle_client *police = harness_connect(&d, "police");
-    const char *depts[] = {"police"};
+    const char *depts[] = { "police" };
     uint64_t o;
     char *t = whistled_case(grid, op, depts, 1, 0, &o);
     subscribe(op, "street:110105001");
@@ -125,7 +125,7 @@ Test(deadline, repeated_misses_escalate_to_the_district)
     whistle_client *grid = harness_connect(&d, "gridworker");
     whistle_client *op = harness_connect(&d, "operator");
     whistle_client *district = harness_connect(&d, "district");
-    const char *depts[] = {"police"};
+    const char *depts[] = { "police" };
     uint64_t o;
     char *t = whistled_case(grid, op, depts, 1, 0, &o);
     cr_assert_str_eq(whistle_hello(district)->streams[0], "district:110105");
@@ -154,7 +154,7 @@ Test(deadline, a_deadline_missed_while_down_fires_at_start)
 {
     whistle_client *grid = harness_connect(&d, "gridworker");
     whistle_client *op = harness_connect(&d, "operator");
-    const char *depts[] = {"police"};
+    const char *depts[] = { "police" };
     uint64_t o;
     char *t = whistled_case(grid, op, depts, 1, 0, &o);
     whistle_close(grid);
@@ -183,7 +183,7 @@ Test(deadline, check_in_and_feedback_in_time_raise_no_alert)
     whistle_client *grid = harness_connect(&d, "gridworker");
     whistle_client *op = harness_connect(&d, "operator");
     whistle_client *police = harness_connect(&d, "police");
-    const char *depts[] = {"police"};
+    const char *depts[] = { "police" };
     uint64_t o;
     char *t = whistled_case(grid, op, depts, 1, 0, &o);
     subscribe(op, "street:110105001");
@@ -208,7 +208,7 @@ Test(deadline, an_approved_extension_moves_the_resolve_deadline)
     whistle_client *grid = harness_connect(&d, "gridworker");
     whistle_client *op = harness_connect(&d, "operator");
     whistle_client *police = harness_connect(&d, "police");
-    const char *depts[] = {"police"};
+    const char *depts[] = { "police" };
     uint64_t o;
     char *t = whistled_case(grid, op, depts, 1, 0, &o);
     whistle_response_free(h_order_call(police, CALL(CHECK_IN), o, "on site"));
@@ -256,7 +256,7 @@ Test(deadline, a_parked_case_does_not_fall_due)
 {
     whistle_client *grid = harness_connect(&d, "gridworker");
     whistle_client *op = harness_connect(&d, "operator");
-    const char *depts[] = {"police"};
+    const char *depts[] = { "police" };
     uint64_t o;
     char *t = whistled_case(grid, op, depts, 1, 0, &o);
     subscribe(op, "street:110105001");
@@ -291,7 +291,7 @@ Test(deadline, an_emergency_whistle_must_check_in_within_30_minutes)
     whistle_client *op = harness_connect(&d, "operator");
     whistle_client *district = harness_connect(&d, "district");
     subscribe(district, NULL);
-    const char *depts[] = {"police"};
+    const char *depts[] = { "police" };
     uint64_t o;
     char *t = whistled_case(grid, op, depts, 1, WHISTLE__V1__WHISTLE_KIND__WHISTLE_KIND_EMERGENCY, &o);
     harness_set_clock(&d, START + 31 * MINUTE);
@@ -355,7 +355,7 @@ Test(deadline, a_staged_category_runs_a_deadline_per_stage)
     whistle_client *urban = harness_connect(&d, "urban");
     char *t = h_report(grid, FIRST_GRID, "0101", "a shed going up on the green");
     whistle_response_free(h_simple(op, CALL(FILE), t, NULL));
-    const char *depts[] = {"urban"};
+    const char *depts[] = { "urban" };
     Whistle__V1__Response *r = h_whistle(op, t, depts, 1);
     Whistle__V1__Order *o = r->whistle->orders[0];
     cr_assert_eq(o->n_stages, 3);

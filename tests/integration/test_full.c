@@ -134,7 +134,7 @@ Test(full, full_disk_refuses_writes_serves_reads_and_resumes_when_space_is_freed
     snprintf(path, sizeof path, "%s/state/data.mdb", d.dir);
     struct stat sb;
     cr_assert_eq(stat(path, &sb), 0);
-    struct rlimit rl = {(rlim_t)sb.st_size + 65536, (rlim_t)sb.st_size + 65536}, old;
+    struct rlimit rl = { (rlim_t)sb.st_size + 65536, (rlim_t)sb.st_size + 65536 }, old;
     cr_assert_eq(prlimit(d.pid, RLIMIT_FSIZE, NULL, &old), 0);
     rl.rlim_max = old.rlim_max;
     cr_assert_eq(prlimit(d.pid, RLIMIT_FSIZE, &rl, NULL), 0, "prlimit: cannot limit the daemon's file size");

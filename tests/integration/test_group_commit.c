@@ -120,7 +120,7 @@ Test(group_commit, a_write_committed_during_a_flush_is_answered_too)
     raw_open_hello(&b, &d, "operator");
     for (int round = 0; round < 60; round++) {
         send_reports(&a, 1, 1000 + 2 * round);
-        struct timespec gap = {0, (round % 12) * 250000L}; /* 0 to 2.75 ms */
+        struct timespec gap = { 0, (round % 12) * 250000L }; /* 0 to 2.75 ms */
         nanosleep(&gap, NULL);
         send_reports(&b, 1, 1001 + 2 * round);
         cr_assert_eq(read_answers(&a, 1), 1, "round %d: the first write was answered", round);

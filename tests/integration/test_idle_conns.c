@@ -21,7 +21,7 @@ Test(idle_conns, a_connection_that_went_quiet_still_reads_writes_and_receives_pu
     /* longer than the daemon's trim interval (2 s, checked every second) */
     sleep(4);
     whistle_response_free(h_simple(op, WHISTLE__V1__REQUEST__CALL_FILE, t, "filed after the quiet"));
-    const char *depts[] = {"police"};
+    const char *depts[] = { "police" };
     whistle_response_free(h_whistle(op, t, depts, 1));
     Whistle__V1__Push *p = h_wait_push(police, "dispatch", 10000);
     cr_assert_not_null(p, "the quiet subscriber still gets its dispatch");

@@ -17,10 +17,7 @@
 #define START 1795399200000LL
 
 static daemon_h d;
-static void setup(void)
-{
-    harness_start_clock(&d, "[kiosk]\nlookup_failures = 3\nlookup_window = 600\n", START);
-}
+static void setup(void) { harness_start_clock(&d, "[kiosk]\nlookup_failures = 3\nlookup_window = 600\n", START); }
 static void teardown(void) { harness_cleanup(&d); }
 TestSuite(kiosk_privacy, .init = setup, .fini = teardown, .timeout = 60);
 

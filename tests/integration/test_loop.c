@@ -46,7 +46,7 @@ Test(loop, whole_loop_from_report_to_rating)
     whistle_response_free(h_simple(op, CALL(FILE), t, "confirmed on camera"));
     cr_assert_eq(state_of(op, t), EV(FILED));
 
-    const char *depts[] = {"urban", "police"};
+    const char *depts[] = { "urban", "police" };
     Whistle__V1__Response *wr = h_whistle(op, t, depts, 2);
     cr_assert_eq(wr->whistle->event->state, EV(WHISTLED));
     uint64_t o_urban = order_of(wr, "urban"), o_police = order_of(wr, "police");
@@ -86,8 +86,8 @@ Test(loop, whole_loop_from_report_to_rating)
     cr_assert_eq(e->state, EV(CLOSED));
     cr_assert_eq(e->rating, 5);
     /* the timeline holds every action, in order, with who did it */
-    const char *want[] = {"report",   "file",     "whistle",  "dispatch", "dispatch",
-                          "check_in", "check_in", "feedback", "feedback"};
+    const char *want[] = { "report",   "file",     "whistle",  "dispatch", "dispatch",
+                           "check_in", "check_in", "feedback", "feedback" };
     cr_assert_geq(e->n_timeline, 12, "timeline has %zu entries", e->n_timeline);
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
         cr_assert_str_eq(e->timeline[i]->action, want[i], "timeline[%zu] is %s", i, e->timeline[i]->action);
@@ -108,7 +108,7 @@ Test(loop, order_whistled_while_department_offline_is_delivered_on_subscribe)
     whistle_client *op = harness_connect(&d, "operator");
     char *t = h_report(op, FIRST_GRID, "0102", "rubbish pile behind building 2");
     whistle_response_free(h_simple(op, CALL(FILE), t, NULL));
-    const char *depts[] = {"environment"};
+    const char *depts[] = { "environment" };
     Whistle__V1__Response *wr = h_whistle(op, t, depts, 1);
     uint64_t oid = wr->whistle->orders[0]->id;
     whistle_response_free(wr);
@@ -149,7 +149,7 @@ Test(loop, restart_between_whistle_and_check_in_loses_nothing)
     whistle_client *op = harness_connect(&d, "operator");
     char *t = h_report(op, FIRST_GRID, "0301", "night-time construction noise");
     whistle_response_free(h_simple(op, CALL(FILE), t, NULL));
-    const char *depts[] = {"urban", "environment"};
+    const char *depts[] = { "urban", "environment" };
     Whistle__V1__Response *wr = h_whistle(op, t, depts, 2);
     uint64_t o_urban = order_of(wr, "urban");
     whistle_response_free(wr);

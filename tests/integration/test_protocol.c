@@ -31,7 +31,7 @@ Test(protocol, oversize_length_gets_an_error_frame_and_closes)
 {
     raw_conn r;
     raw_open_hello(&r, &d, "operator");
-    uint8_t hdr[4] = {0, 0, 0x10, 0x01}; /* 4097 > max_frame 4096 */
+    uint8_t hdr[4] = { 0, 0, 0x10, 0x01 }; /* 4097 > max_frame 4096 */
     cr_assert_eq(raw_write(&r, hdr, 4), 0);
     Whistle__V1__Frame *f = NULL;
     cr_assert_eq(raw_read_frame(&r, 10000, &f), 1, "no final error frame before closing");
@@ -46,7 +46,7 @@ Test(protocol, zero_length_frame_closes)
 {
     raw_conn r;
     raw_open_hello(&r, &d, "operator");
-    uint8_t hdr[4] = {0, 0, 0, 0};
+    uint8_t hdr[4] = { 0, 0, 0, 0 };
     cr_assert_eq(raw_write(&r, hdr, 4), 0);
     cr_assert(raw_wait_closed(&r, 10000), "the connection stayed open after a zero length");
     raw_close(&r);
@@ -57,7 +57,7 @@ Test(protocol, undecodable_frame_gets_invalid_argument_and_connection_keeps_work
     raw_conn r;
     raw_open_hello(&r, &d, "operator");
     /* field 1 (request), length 10, but only garbage varints inside */
-    uint8_t bad[] = {0, 0, 0, 12, 0x0a, 10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    uint8_t bad[] = { 0, 0, 0, 12, 0x0a, 10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
     cr_assert_eq(raw_write(&r, bad, sizeof bad), 0);
     Whistle__V1__Frame *f = NULL;
     cr_assert_eq(raw_read_frame(&r, 10000, &f), 1);
@@ -72,7 +72,7 @@ Test(protocol, undecodable_request_echoes_its_id_when_readable)
     raw_conn r;
     raw_open_hello(&r, &d, "operator");
     /* Frame.request { id = 77, field 11 (ping) with a truncated length } */
-    uint8_t bad[] = {0, 0, 0, 6, 0x0a, 4, 0x08, 77, 0x5a, 9};
+    uint8_t bad[] = { 0, 0, 0, 6, 0x0a, 4, 0x08, 77, 0x5a, 9 };
     cr_assert_eq(raw_write(&r, bad, sizeof bad), 0);
     Whistle__V1__Frame *f = NULL;
     cr_assert_eq(raw_read_frame(&r, 10000, &f), 1);
@@ -104,8 +104,8 @@ Test(protocol, unknown_call_field_gets_unimplemented_naming_it)
     raw_conn r;
     raw_open_hello(&r, &d, "operator");
     /* Request { id = 9, field 999 = empty message } as a newer client sends */
-    uint8_t body[] = {0x08, 9, 0xba, 0x3e, 0};
-    uint8_t fr[4 + 2 + sizeof body] = {0, 0, 0, 2 + sizeof body, 0x0a, sizeof body};
+    uint8_t body[] = { 0x08, 9, 0xba, 0x3e, 0 };
+    uint8_t fr[4 + 2 + sizeof body] = { 0, 0, 0, 2 + sizeof body, 0x0a, sizeof body };
     memcpy(fr + 6, body, sizeof body);
     cr_assert_eq(raw_write(&r, fr, sizeof fr), 0);
     Whistle__V1__Frame *f = NULL;

@@ -60,7 +60,7 @@ Test(server_stats, admin_reads_counters_that_follow_the_writes)
 
 Test(server_stats, is_refused_to_non_admins_naming_the_rule)
 {
-    const char *who[] = {"operator", "police", "kiosk"};
+    const char *who[] = { "operator", "police", "kiosk" };
     for (size_t i = 0; i < sizeof who / sizeof *who; i++) {
         whistle_client *c = harness_connect(&d, who[i]);
         Whistle__V1__ServerStats ss = WHISTLE__V1__SERVER_STATS__INIT;

@@ -141,8 +141,7 @@ Test(services, the_cli_prints_the_guide_in_the_locales_language)
     /* --json: one object per service, both languages; -q: the codes */
     cr_assert_eq(run(&out, "LANG=C", "--json services"), 0, "%s", out);
     cr_assert_geq(lines(out), 40);
-    cr_assert(strstr(out, "\"code\":\"0101\"") && strstr(out, "\"class_name_en\":\"Social security\""), "%s",
-              out);
+    cr_assert(strstr(out, "\"code\":\"0101\"") && strstr(out, "\"class_name_en\":\"Social security\""), "%s", out);
     json_error_t je;
     json_t *first = json_loadb(out, strchr(out, '\n') - out, 0, &je);
     cr_assert_not_null(first, "%s", je.text);
@@ -163,8 +162,8 @@ Test(services, the_cli_prints_the_guide_in_the_locales_language)
     free(out);
 
     /* an admin exports the guide as a spreadsheet and reads it back */
-    cr_assert_eq(run_as(&out, "admin", "LANG=C", "admin export --table services --output $WHISTLE_TMP/s.csv"), 0,
-                 "%s", out);
+    cr_assert_eq(run_as(&out, "admin", "LANG=C", "admin export --table services --output $WHISTLE_TMP/s.csv"), 0, "%s",
+                 out);
     free(out);
     cr_assert_eq(run_as(&out, "admin", "LANG=C", "admin import $WHISTLE_TMP/s.csv"), 0, "%s", out);
     cr_assert(strstr(out, "services        0 added, 0 updated, 49 unchanged"), "%s", out);

@@ -25,7 +25,7 @@ typedef struct watcher {
     uv_timer_t guard;
     bool timed_out;
     whistle_session *s;
-    char stream[160];   /* "": the principal's own (Hello's first stream) */
+    char stream[160]; /* "": the principal's own (Hello's first stream) */
     int readies, lives, downs;
     int down_status;
     char why[512];
@@ -111,13 +111,13 @@ static void watch_as(const char *name, const char *stream)
     snprintf(w.stream, sizeof w.stream, "%s", stream ? stream : "");
     harness_cert(name, cert, sizeof cert, key, sizeof key);
     snprintf(ca, sizeof ca, "%s/ca.crt", harness_pki());
-    whistle_opts o = {.host = "127.0.0.1",
-                      .port = (uint16_t)d.port,
-                      .ca_file = ca,
-                      .cert_file = cert,
-                      .key_file = key,
-                      .client_name = "test_session"};
-    whistle_session_cbs cbs = {on_ready, on_live, on_push, on_down};
+    whistle_opts o = { .host = "127.0.0.1",
+                       .port = (uint16_t)d.port,
+                       .ca_file = ca,
+                       .cert_file = cert,
+                       .key_file = key,
+                       .client_name = "test_session" };
+    whistle_session_cbs cbs = { on_ready, on_live, on_push, on_down };
     cr_assert_eq(whistle_session_open(&w.loop, &o, &cbs, &w, &w.s), 0);
 }
 

@@ -79,8 +79,8 @@ Test(tls, revoked_certificate_is_refused_and_logged)
 /* Makes dir/NAME.crt and .key: a client certificate signed by the fixture
  * CA whose subject CN is the cn_len bytes of cn (a NUL may be among them:
  * the openssl command cannot make such a name, a hostile CA clerk can). */
-static void make_cert(const char *dir, const char *name, const char *cn, int cn_len, char *cert, size_t cl,
-                      char *key, size_t kl)
+static void make_cert(const char *dir, const char *name, const char *cn, int cn_len, char *cert, size_t cl, char *key,
+                      size_t kl)
 {
     char path[600];
     snprintf(path, sizeof path, "%s/ca.crt", harness_pki());
@@ -102,8 +102,8 @@ static void make_cert(const char *dir, const char *name, const char *cn, int cn_
     X509_gmtime_adj(X509_getm_notAfter(x), 86400);
     X509_set_pubkey(x, pkey);
     X509_NAME *subj = X509_get_subject_name(x);
-    cr_assert(X509_NAME_add_entry_by_NID(subj, NID_commonName, MBSTRING_UTF8, (const unsigned char *)cn, cn_len, -1,
-                                         0));
+    cr_assert(
+        X509_NAME_add_entry_by_NID(subj, NID_commonName, MBSTRING_UTF8, (const unsigned char *)cn, cn_len, -1, 0));
     X509_set_issuer_name(x, X509_get_subject_name(ca));
     cr_assert(X509_sign(x, ca_key, EVP_sha256()) > 0);
     snprintf(cert, cl, "%s/%s.crt", dir, name);
@@ -253,8 +253,7 @@ Test(tls, crl_reload_on_sighup_refuses_the_revoked_and_keeps_other_connections)
     snprintf(cmd, sizeof cmd, "echo 'not a CRL' > '%s/crl.pem'", pki);
     run_ok(cmd);
     harness_signal(&d, SIGHUP);
-    cr_assert(harness_log_wait(&d, "SIGHUP: keeping the current certificates", 10000),
-              "a broken CRL was not reported");
+    cr_assert(harness_log_wait(&d, "SIGHUP: keeping the current certificates", 10000), "a broken CRL was not reported");
     list_orders_ok(open_before);
     after = harness_try_connect(&d, cert, key, err, sizeof err);
     cr_assert_null(after, "a failed reload let the revoked certificate back in");

@@ -5,8 +5,8 @@
 #ifndef WHISTLE_TEST_HELPERS_H
 #define WHISTLE_TEST_HELPERS_H
 
-#include "helpers_store.h"
 #include "api.h"
+#include "helpers_store.h"
 
 /* A fresh store with the small fixture seeded. */
 static void h_setup(void)
@@ -27,7 +27,6 @@ static Whistle__V1__Request *h_req(void)
     return r;
 }
 
-
 static Whistle__V1__Principal *h_who(MDB_txn *txn, const char *name)
 {
     Whistle__V1__Principal *p = api_principal(h_st, txn, name, h_a);
@@ -43,7 +42,7 @@ static Whistle__V1__Response *h_write(const char *who, Whistle__V1__Request *req
     Whistle__V1__Principal *p = h_who(txn, who);
     cr_assert_eq(mdb_txn_begin(h_st->env, txn, 0, &child), 0);
     Whistle__V1__Response *resp = NEW(Whistle__V1__Response, whistle__v1__response__init);
-    stream_touched touched = {0};
+    stream_touched touched = { 0 };
     api_write(h_st, child, p, req, h_now, h_a, resp, &touched);
     cr_assert(resp->status, "api_write left no status");
     if (resp->status->code == WHISTLE__V1__STATUS__CODE__OK)
@@ -75,7 +74,7 @@ static const char *h_msg(const Whistle__V1__Response *r)
 }
 
 #define assert_ok(r) cr_assert_eq(h_code(r), 0, "expected OK, got %d: %s", h_code(r), h_msg(r))
-#define assert_code(r, c)                                                                                    \
+#define assert_code(r, c)                                                                                              \
     cr_assert_eq(h_code(r), WHISTLE__V1__STATUS__CODE__##c, "expected " #c ", got %d: %s", h_code(r), h_msg(r))
 #define assert_msg_has(r, s) cr_assert(strstr(h_msg(r), s), "message \"%s\" lacks \"%s\"", h_msg(r), s)
 
@@ -134,8 +133,7 @@ static Whistle__V1__Request *rq_ticket(Whistle__V1__Request__CallCase cc, const 
         r->whistle = NEW(Whistle__V1__WhistleEvent, whistle__v1__whistle_event__init);
         r->whistle->ticket = t;
         break;
-    default:
-        cr_assert_fail("rq_ticket: call %d", cc);
+    default: cr_assert_fail("rq_ticket: call %d", cc);
     }
     return r;
 }
@@ -175,8 +173,7 @@ static Whistle__V1__Request *rq_order(Whistle__V1__Request__CallCase cc, uint64_
         r->return_order->order_id = id;
         r->return_order->reason = t;
         break;
-    default:
-        cr_assert_fail("rq_order: call %d", cc);
+    default: cr_assert_fail("rq_order: call %d", cc);
     }
     return r;
 }

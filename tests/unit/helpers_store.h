@@ -29,7 +29,12 @@ static arena *h_a;
 static int64_t h_now __attribute__((unused)) = T0;
 
 /* A message of type T made in h_a. */
-#define NEW(T, init) ({ T *_p = arena_alloc(h_a, sizeof *_p); init(_p); _p; })
+#define NEW(T, init)                                                                                                   \
+    ({                                                                                                                 \
+        T *_p = arena_alloc(h_a, sizeof *_p);                                                                          \
+        init(_p);                                                                                                      \
+        _p;                                                                                                            \
+    })
 
 static int h_rm(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {

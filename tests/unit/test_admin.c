@@ -214,7 +214,7 @@ Test(admin, categories_are_checked_and_mirror_their_default_limits)
     r->put_category->category = k;
     k->code = "0103";
     k->name_zh = "道路不洁";
-    char *deps[] = {"urban"};
+    char *deps[] = { "urban" };
     k->departments = deps;
     k->n_departments = 1;
     Whistle__V1__TimeLimit ci = WHISTLE__V1__TIME_LIMIT__INIT, rs = WHISTLE__V1__TIME_LIMIT__INIT;
@@ -225,7 +225,7 @@ Test(admin, categories_are_checked_and_mirror_their_default_limits)
     Whistle__V1__PriorityLimits pl = WHISTLE__V1__PRIORITY_LIMITS__INIT;
     pl.check_in = &ci;
     pl.resolve = &rs;
-    Whistle__V1__PriorityLimits *pls[] = {&pl};
+    Whistle__V1__PriorityLimits *pls[] = { &pl };
     k->limits = pls;
     k->n_limits = 1;
     Whistle__V1__Response *resp = h_write("admin", r);
@@ -263,7 +263,7 @@ Test(admin, a_categorys_stages_are_checked_as_an_import_checks_them)
     st.name_zh = "责令停工";
     st.name_en = "Stop work";
     st.limit = &lim;
-    Whistle__V1__Stage *one[] = {&st};
+    Whistle__V1__Stage *one[] = { &st };
     k->stages = one;
     k->n_stages = 1;
     assert_ok(h_write("admin", r));
@@ -276,10 +276,10 @@ Test(admin, a_categorys_stages_are_checked_as_an_import_checks_them)
         uint32_t amount;
         const char *says;
     } bad[] = {
-        {99, 4, "not a time unit"},
-        {-1, 4, "not a time unit"},
-        {WHISTLE__V1__TIME_UNIT__TIME_UNIT_DAYS, UINT32_MAX, "stages[0]"},
-        {WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS, 0, "needs a limit"},
+        { 99, 4, "not a time unit" },
+        { -1, 4, "not a time unit" },
+        { WHISTLE__V1__TIME_UNIT__TIME_UNIT_DAYS, UINT32_MAX, "stages[0]" },
+        { WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS, 0, "needs a limit" },
     };
     k->name_zh = "违章搭建 (changed)";
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -450,13 +450,13 @@ Test(admin, the_audit_log_reads_newest_first)
         const char *principal, *target;
         int64_t from, to;
     } q[] = {
-        {NULL, NULL, 0, 0},
-        {"gw-1", NULL, 0, 0},
-        {NULL, GRID1, 0, 0},
-        {NULL, "E*", 0, 0},
-        {"op-jianwai", "E*", 0, 0},
-        {NULL, NULL, T0 + 1, T0 + 61000},
-        {NULL, "11010500100100*", 0, T0 + 1},
+        { NULL, NULL, 0, 0 },
+        { "gw-1", NULL, 0, 0 },
+        { NULL, GRID1, 0, 0 },
+        { NULL, "E*", 0, 0 },
+        { "op-jianwai", "E*", 0, 0 },
+        { NULL, NULL, T0 + 1, T0 + 61000 },
+        { NULL, "11010500100100*", 0, T0 + 1 },
     };
     for (size_t i = 0; i < sizeof q / sizeof *q; i++) {
         Whistle__V1__Response *all =
@@ -581,7 +581,7 @@ Test(admin, tasks_reach_a_community_only_through_its_admission_list)
     assert_msg_has(r, "not on the admission list (准入清单) of community 110105001001");
     assert_msg_has(r, "it admits: nothing yet");
 
-    const char *kinds[] = {"survey", "inspection"};
+    const char *kinds[] = { "survey", "inspection" };
     assert_code(h_write("op-chaowai", rq_set_admission(YONGANLI, 2, kinds)), PERMISSION_DENIED);
     assert_code(h_write("police", rq_set_admission(YONGANLI, 2, kinds)), PERMISSION_DENIED);
     assert_ok(h_write("op-jianwai", rq_set_admission(YONGANLI, 2, kinds)));
@@ -635,7 +635,7 @@ Test(admin, a_grid_worker_with_several_grids_reaches_each_and_nothing_between)
 {
     /* gw-2 holds its grid and one in the other street (一员多格) */
     Whistle__V1__Request *u = rq_update_principal("gw-2");
-    char *scopes[] = {GRID2, "110105002001001"};
+    char *scopes[] = { GRID2, "110105002001001" };
     u->update_principal->scopes = scopes;
     u->update_principal->n_scopes = 2;
     Whistle__V1__Response *r = h_write("admin", u);

@@ -32,8 +32,7 @@ static int64_t add(int64_t from, uint32_t n, Whistle__V1__TimeUnit u)
 static void set(const char *section, const char *key, const char *value)
 {
     char err[256] = "";
-    cr_assert_eq(policy_set(&p, section, key, value, err, sizeof err), 0, "%s.%s = %s: %s", section, key, value,
-                 err);
+    cr_assert_eq(policy_set(&p, section, key, value, err, sizeof err), 0, "%s.%s = %s: %s", section, key, value, err);
 }
 
 Test(calendar, plain_minutes_and_hours_ignore_the_calendar)

@@ -26,7 +26,8 @@ static void build(void)
     assert_ok(h_write("urban", rq_order(CALL(CHECK_IN), order_a, "on the way")));
     assert_ok(h_write("urban", rq_order(CALL(FEEDBACK), order_a, "removed")));
     /* a denial, so that the audit log holds one of those too */
-    cr_assert_eq(h_code(h_write("gw-2", rq_ticket(CALL(FILE), ticket_b))), WHISTLE__V1__STATUS__CODE__PERMISSION_DENIED);
+    cr_assert_eq(h_code(h_write("gw-2", rq_ticket(CALL(FILE), ticket_b))),
+                 WHISTLE__V1__STATUS__CODE__PERMISSION_DENIED);
     store_close(h_st);
     h_st = NULL;
 }
@@ -69,13 +70,13 @@ static void expect_violation(const char *needle)
 
 static void del(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kl)
 {
-    MDB_val key = {kl, (void *)k};
+    MDB_val key = { kl, (void *)k };
     cr_assert_eq(mdb_del(txn, dbi, &key, NULL), 0, "nothing to delete");
 }
 
 static void put_raw(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kl, const void *v, size_t vl)
 {
-    MDB_val key = {kl, (void *)k}, val = {vl, (void *)v};
+    MDB_val key = { kl, (void *)k }, val = { vl, (void *)v };
     cr_assert_eq(mdb_put(txn, dbi, &key, &val, 0), 0);
 }
 
@@ -214,10 +215,7 @@ Test(check, audit_log_with_a_hole)
     expect_violation("the log has a gap");
 }
 
-static void garbage_case(MDB_txn *txn)
-{
-    put_raw(txn, h_st->events, ticket_b, strlen(ticket_b), "\xff\xff\xff", 3);
-}
+static void garbage_case(MDB_txn *txn) { put_raw(txn, h_st->events, ticket_b, strlen(ticket_b), "\xff\xff\xff", 3); }
 Test(check, record_that_does_not_unpack)
 {
     build();
@@ -244,9 +242,8 @@ static void whistled_without_orders(MDB_txn *txn)
 {
     arena *a = arena_new();
     Whistle__V1__Event *ev;
-    cr_assert_eq(store_get(txn, h_st->events, ticket_a, strlen(ticket_a), &whistle__v1__event__descriptor, a,
-                           (void **)&ev),
-                 0);
+    cr_assert_eq(
+        store_get(txn, h_st->events, ticket_a, strlen(ticket_a), &whistle__v1__event__descriptor, a, (void **)&ev), 0);
     ev->n_order_ids = 0;
     cr_assert_eq(store_put(txn, h_st->events, ticket_a, strlen(ticket_a), &ev->base), 0);
     arena_free(a);
@@ -299,7 +296,7 @@ Test(check, service_without_its_class)
 
 static void service_with_wrong_key(MDB_txn *txn)
 {
-    MDB_val k = {4, "0102"}, v;
+    MDB_val k = { 4, "0102" }, v;
     cr_assert_eq(mdb_get(txn, h_st->services, &k, &v), 0);
     /* a copy: the value is the map's until the next write */
     void *copy = arena_alloc(h_a, v.mv_size);

@@ -17,7 +17,7 @@ static uint8_t *three_frames(size_t *total, size_t lens[3])
 {
     static char big[5000];
     memset(big, 'x', sizeof big - 1);
-    const char *tickets[3] = {"E2026112100001", "", big};
+    const char *tickets[3] = { "E2026112100001", "", big };
     uint8_t *all = NULL;
     *total = 0;
     for (int i = 0; i < 3; i++) {
@@ -100,7 +100,7 @@ Test(framer, oversize_refused_on_the_header_alone)
 {
     whistle_framer fr;
     whistle_framer_init(&fr, 1024);
-    const uint8_t hdr[4] = {0, 0, 4, 1}; /* 1025 */
+    const uint8_t hdr[4] = { 0, 0, 4, 1 }; /* 1025 */
     const uint8_t *p;
     size_t n;
     cr_assert_eq(whistle_framer_feed(&fr, hdr, 3), 0);
@@ -114,7 +114,7 @@ Test(framer, exactly_max_frame_is_accepted)
 {
     whistle_framer fr;
     whistle_framer_init(&fr, 16);
-    uint8_t buf[4 + 16] = {0, 0, 0, 16};
+    uint8_t buf[4 + 16] = { 0, 0, 0, 16 };
     const uint8_t *p;
     size_t n;
     cr_assert_eq(whistle_framer_feed(&fr, buf, sizeof buf), 0);
@@ -127,7 +127,7 @@ Test(framer, largest_length_is_refused_not_overflowed)
 {
     whistle_framer fr;
     whistle_framer_init(&fr, 0xFFFFFFFFu);
-    const uint8_t hdr[4] = {0xFF, 0xFF, 0xFF, 0xFF};
+    const uint8_t hdr[4] = { 0xFF, 0xFF, 0xFF, 0xFF };
     const uint8_t *p;
     size_t n;
     cr_assert_eq(whistle_framer_feed(&fr, hdr, 4), 0);
@@ -139,7 +139,7 @@ Test(framer, zero_length_is_invalid)
 {
     whistle_framer fr;
     whistle_framer_init(&fr, 0);
-    const uint8_t hdr[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+    const uint8_t hdr[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
     const uint8_t *p;
     size_t n;
     cr_assert_eq(whistle_framer_feed(&fr, hdr, sizeof hdr), 0);
@@ -190,8 +190,8 @@ Test(framer, code_names)
 
 Test(names, states)
 {
-    const char *want[] = {"unspecified", "reported", "filed",    "rejected", "handling",
-                          "whistled",    "resolved", "verified", "closed"};
+    const char *want[] = { "unspecified", "reported", "filed",    "rejected", "handling",
+                           "whistled",    "resolved", "verified", "closed" };
     for (int i = 0; i <= 8; i++) {
         cr_assert_str_eq(whistle_state_name((Whistle__V1__EventState)i), want[i]);
         Whistle__V1__EventState s;
@@ -314,7 +314,7 @@ Test(helpers, open_refuses_unreadable_files_synchronously)
 {
     uv_loop_t loop;
     uv_loop_init(&loop);
-    whistle_opts o = {.host = "localhost", .port = 1, .ca_file = "/nonexistent/ca.crt"};
+    whistle_opts o = { .host = "localhost", .port = 1, .ca_file = "/nonexistent/ca.crt" };
     whistle_conn *c = NULL;
     char err[256];
     cr_assert_eq(whistle_conn_open(&loop, &o, NULL, NULL, &c, err, sizeof err), WHISTLE_ERR_TLS);
@@ -345,14 +345,14 @@ static void settings_setup(void)
     mkdir(p, 0700);
     snprintf(p, sizeof p, "%s/pki/clients", tmpdir);
     mkdir(p, 0700);
-    const char *files[] = {"pki/ca.crt", "pki/clients/alice.crt", "pki/clients/alice.key", "pki/clients/bob.crt",
-                           "pki/clients/bob.key"};
+    const char *files[] = { "pki/ca.crt", "pki/clients/alice.crt", "pki/clients/alice.key", "pki/clients/bob.crt",
+                            "pki/clients/bob.key" };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(p, sizeof p, "%s/%s", tmpdir, files[i]);
         write_file(p, "x");
     }
-    const char *vars[] = {"WHISTLE_HOST", "WHISTLE_PORT", "WHISTLE_CERT", "WHISTLE_KEY",    "WHISTLE_CA",
-                          "WHISTLE_AS",   "WHISTLE_PKI",  "WHISTLE_TIMEOUT", "WHISTLE_CONFIG"};
+    const char *vars[] = { "WHISTLE_HOST", "WHISTLE_PORT", "WHISTLE_CERT",    "WHISTLE_KEY",   "WHISTLE_CA",
+                           "WHISTLE_AS",   "WHISTLE_PKI",  "WHISTLE_TIMEOUT", "WHISTLE_CONFIG" };
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
         unsetenv(vars[i]);
     setenv("HOME", tmpdir, 1); /* no ~/.config/whistle/client.conf */
@@ -369,11 +369,11 @@ static void settings_teardown(void)
 
 static int resolve(whistle_settings *flags, whistle_resolved *out, char *err, size_t errlen)
 {
-    whistle_settings env = {0}, file = {0};
+    whistle_settings env = { 0 }, file = { 0 };
     cr_assert_eq(whistle_settings_from_env(&env), 0);
     int r = whistle_settings_from_file(&file, NULL, err, errlen);
     if (r == 0) {
-        const whistle_settings *layers[WHISTLE_LAYERS] = {flags, &env, &file};
+        const whistle_settings *layers[WHISTLE_LAYERS] = { flags, &env, &file };
         char fallback[128];
         snprintf(fallback, sizeof fallback, "%s/pki", tmpdir);
         r = whistle_settings_resolve(layers, fallback, out, err, errlen);
@@ -387,7 +387,7 @@ TestSuite(settings, .init = settings_setup, .fini = settings_teardown);
 
 Test(settings, defaults)
 {
-    whistle_settings flags = {0};
+    whistle_settings flags = { 0 };
     whistle_resolved r;
     char err[256];
     cr_assert_eq(resolve(&flags, &r, err, sizeof err), 0, "%s", err);
@@ -406,7 +406,7 @@ Test(settings, flags_beat_env_beat_file)
     setenv("WHISTLE_CONFIG", path, 1);
     setenv("WHISTLE_PORT", "2002", 1);
     setenv("WHISTLE_HOST", "env.example", 1);
-    whistle_settings flags = {0};
+    whistle_settings flags = { 0 };
     whistle_settings_set(&flags, "host", "flag.example");
     whistle_resolved r;
     cr_assert_eq(resolve(&flags, &r, err, sizeof err), 0, "%s", err);
@@ -419,7 +419,7 @@ Test(settings, flags_beat_env_beat_file)
 
 Test(settings, as_uses_the_pki_fallback)
 {
-    whistle_settings flags = {0};
+    whistle_settings flags = { 0 };
     whistle_settings_set(&flags, "as", "alice");
     whistle_resolved r;
     char err[256], want[256];
@@ -444,7 +444,7 @@ Test(settings, as_prefers_whistle_pki_then_dot_var_pki)
     char src[128];
     snprintf(src, sizeof src, "%s/pki", tmpdir);
     cr_assert_eq(symlink(src, p), 0);
-    whistle_settings flags = {0};
+    whistle_settings flags = { 0 };
     whistle_settings_set(&flags, "as", "bob");
     whistle_resolved r;
     cr_assert_eq(resolve(&flags, &r, err, sizeof err), 0, "%s", err);
@@ -462,7 +462,7 @@ Test(settings, as_flag_beats_cert_from_env)
 {
     setenv("WHISTLE_CERT", "/env/cert.pem", 1);
     setenv("WHISTLE_KEY", "/env/key.pem", 1);
-    whistle_settings flags = {0};
+    whistle_settings flags = { 0 };
     whistle_settings_set(&flags, "as", "alice");
     whistle_resolved r;
     char err[256];
@@ -473,7 +473,7 @@ Test(settings, as_flag_beats_cert_from_env)
 
 Test(settings, cert_flag_beats_as_for_that_file_only)
 {
-    whistle_settings flags = {0};
+    whistle_settings flags = { 0 };
     whistle_settings_set(&flags, "as", "alice");
     whistle_settings_set(&flags, "cert", "/flag/cert.pem");
     whistle_settings_set(&flags, "key", "/flag/key.pem");
@@ -491,7 +491,7 @@ Test(settings, as_from_env_and_cert_from_env)
     /* same layer: the explicit file wins */
     setenv("WHISTLE_AS", "alice", 1);
     setenv("WHISTLE_CA", "/env/ca.pem", 1);
-    whistle_settings flags = {0};
+    whistle_settings flags = { 0 };
     whistle_resolved r;
     char err[256];
     cr_assert_eq(resolve(&flags, &r, err, sizeof err), 0, "%s", err);
@@ -501,7 +501,7 @@ Test(settings, as_from_env_and_cert_from_env)
 
 Test(settings, unknown_principal_names_the_missing_file)
 {
-    whistle_settings flags = {0};
+    whistle_settings flags = { 0 };
     whistle_settings_set(&flags, "as", "carol");
     whistle_resolved r;
     char err[256];
@@ -516,8 +516,8 @@ Test(settings, bad_port_and_timeout)
 {
     char err[256];
     whistle_resolved r;
-    whistle_settings flags = {0};
-    const char *bad[] = {"0", "65536", "-1", "80x", ""};
+    whistle_settings flags = { 0 };
+    const char *bad[] = { "0", "65536", "-1", "80x", "" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         whistle_settings_set(&flags, "port", bad[i]);
         cr_assert_lt(resolve(&flags, &r, err, sizeof err), 0, "port '%s'", bad[i]);
@@ -533,7 +533,7 @@ Test(settings, bad_port_and_timeout)
 Test(settings, config_file_errors)
 {
     char path[256], err[256];
-    whistle_settings s = {0};
+    whistle_settings s = { 0 };
     snprintf(path, sizeof path, "%s/bad.conf", tmpdir);
     write_file(path, "host = a\nprot = 1\n");
     cr_assert_lt(whistle_settings_from_file(&s, path, err, sizeof err), 0);
@@ -559,7 +559,7 @@ Test(settings, default_config_path_under_home)
     mkdir(p, 0700);
     snprintf(p, sizeof p, "%s/.config/whistle/client.conf", tmpdir);
     write_file(p, "as = bob\nport = 7999\n");
-    whistle_settings flags = {0};
+    whistle_settings flags = { 0 };
     whistle_resolved r;
     cr_assert_eq(resolve(&flags, &r, err, sizeof err), 0, "%s", err);
     cr_assert_eq(r.opts.port, 7999);

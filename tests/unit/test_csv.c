@@ -34,10 +34,7 @@ static const char *all(const char *text, size_t len)
 }
 #define ALL(s) all(s, sizeof(s) - 1)
 
-Test(csv, plain_rows_crlf_lf_and_cr)
-{
-    cr_assert_str_eq(ALL("a,b\r\nc,d\ne,f\rg,h"), "a|b;c|d;e|f;g|h");
-}
+Test(csv, plain_rows_crlf_lf_and_cr) { cr_assert_str_eq(ALL("a,b\r\nc,d\ne,f\rg,h"), "a|b;c|d;e|f;g|h"); }
 
 Test(csv, quoted_fields_hold_commas_quotes_and_line_breaks)
 {
@@ -80,8 +77,8 @@ Test(csv, line_numbers_count_breaks_inside_quotes)
 
 Test(csv, written_fields_read_back)
 {
-    csv_buf b = {0};
-    const char *fields[] = {"plain", "with,comma", "with \"quote\"", " padded ", "two\nlines", "分号;", ""};
+    csv_buf b = { 0 };
+    const char *fields[] = { "plain", "with,comma", "with \"quote\"", " padded ", "two\nlines", "分号;", "" };
     for (size_t i = 0; i < 7; i++)
         csv_put(&b, fields[i], i == 0);
     csv_end_record(&b);

@@ -56,7 +56,7 @@ static const char *rows(void)
     char *s = arena_strdup(h_a, "");
     for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         int64_t due = (int64_t)store_get_be64(k.mv_data);
-        static const char *const kinds[] = {"?", "check_in", "resolve", "stage", "follow_up", "case"};
+        static const char *const kinds[] = { "?", "check_in", "resolve", "stage", "follow_up", "case" };
         uint8_t kind = ((uint8_t *)k.mv_data)[8];
         s = arena_printf(h_a, "%s%s%s@%lld", s, *s ? " " : "", kind <= 5 ? kinds[kind] : "?",
                          (long long)((due - T0) / MIN));
@@ -71,7 +71,7 @@ static size_t sweep_at(int64_t now)
 {
     MDB_txn *txn;
     cr_assert_eq(store_write_begin(h_st, &txn), 0);
-    stream_touched t = {0};
+    stream_touched t = { 0 };
     size_t fired = 0;
     bool more = false;
     cr_assert_eq(deadline_sweep(h_st, txn, now, &t, 1000, &fired, &more), 0);
@@ -388,7 +388,7 @@ Test(deadline, staged_limits_run_per_stage)
     l2.amount = 20, l2.unit = WHISTLE__V1__TIME_UNIT__TIME_UNIT_WORKING_DAYS;
     s1.name_zh = "责令停工", s1.limit = &l1;
     s2.name_zh = "拆除", s2.limit = &l2;
-    Whistle__V1__Stage *st[] = {&s1, &s2};
+    Whistle__V1__Stage *st[] = { &s1, &s2 };
     cat->stages = st;
     cat->n_stages = 2;
     cr_assert_eq(store_put(txn, h_st->categories, "0101", 4, &cat->base), 0);
@@ -468,7 +468,7 @@ Test(deadline, the_checker_finds_a_missing_or_a_stale_deadline_row)
     store_be64(key, (uint64_t)o->resolve_due_ms);
     key[8] = DL_RESOLVE;
     store_be64(key + 9, o->id);
-    MDB_val k = {17, key}, v = {0, ""};
+    MDB_val k = { 17, key }, v = { 0, "" };
     cr_assert_eq(mdb_del(txn, h_st->deadlines, &k, NULL), 0);
     store_be64(key, (uint64_t)(o->resolve_due_ms + 1));
     cr_assert_eq(mdb_put(txn, h_st->deadlines, &k, &v, 0), 0);

@@ -30,8 +30,7 @@ static Whistle__V1__WhistleResult *whistle2(const char *t, const char *d1, const
     return r->whistle;
 }
 
-static Whistle__V1__Order *order_call(const char *who, Whistle__V1__Request__CallCase cc, uint64_t id,
-                                      const char *text)
+static Whistle__V1__Order *order_call(const char *who, Whistle__V1__Request__CallCase cc, uint64_t id, const char *text)
 {
     Whistle__V1__Response *r = h_write(who, rq_order(cc, id, text));
     assert_ok(r);
@@ -291,8 +290,9 @@ Test(event, order_actions_follow_the_order_state)
 
     Whistle__V1__Response *r = h_write("urban", rq_order(CALL(FEEDBACK), u, "done"));
     assert_code(r, FAILED_PRECONDITION);
-    assert_msg_has(r, arena_printf(h_a, "order %llu is pending; feedback needs checked_in. Allowed now: check_in, "
-                                        "return",
+    assert_msg_has(r, arena_printf(h_a,
+                                   "order %llu is pending; feedback needs checked_in. Allowed now: check_in, "
+                                   "return",
                                    (unsigned long long)u));
     order_call("urban", CALL(CHECK_IN), u, "");
     r = h_write("urban", rq_order(CALL(CHECK_IN), u, ""));
@@ -517,12 +517,13 @@ Test(event, scope_denials_name_the_rule_and_are_audited)
     assert_code(r, PERMISSION_DENIED);
 
     cr_assert_eq(audit_denials(), 10);
-    struct first_denial fd = {"op-chaowai", ""};
+    struct first_denial fd = { "op-chaowai", "" };
     MDB_txn *txn = store_read_begin(h_st);
     audit_read(h_st, txn, 0, 10000, h_a, find_denial, &fd);
     store_read_end(h_st);
-    cr_assert_str_eq(fd.rule, arena_printf(h_a, "case %s is at %s, outside the scope 110105002 (rule: an operator "
-                                                "acts on its street only)",
+    cr_assert_str_eq(fd.rule, arena_printf(h_a,
+                                           "case %s is at %s, outside the scope 110105002 (rule: an operator "
+                                           "acts on its street only)",
                                            t, GRID1));
     cr_assert_eq(h_get("admin", t)->state, ES(WHISTLED));
 }
@@ -552,12 +553,12 @@ Test(event, list_events_pages_through_everything_once)
 {
     const char *tickets[7];
     for (int i = 0; i < 7; i++)
-        tickets[i] = i < 5 ? h_report_as(i % 2 ? "gw-1" : "kiosk-yonganli", GRID1)
-                           : h_report_as("comm-yonganli", GRID2);
+        tickets[i] =
+            i < 5 ? h_report_as(i % 2 ? "gw-1" : "kiosk-yonganli", GRID1) : h_report_as("comm-yonganli", GRID2);
     h_report_as("hotline", CHAOWAI_GRID);
 
     const char *cursor = NULL;
-    int seen[7] = {0}, pages = 0, total = 0;
+    int seen[7] = { 0 }, pages = 0, total = 0;
     do {
         Whistle__V1__Response *r = h_read("op-jianwai", rq_list_events(0, NULL, 3, cursor));
         assert_ok(r);
@@ -638,12 +639,12 @@ Test(event, list_events_newest_first_and_filtered)
     static const struct {
         const char *who, *node, *cat, *desc;
     } in[6] = {
-        {"comm-yonganli", GRID2, "0102", "Rubbish at the North Gate"},
-        {"gw-1", GRID1, "0501", "smoke from a shop"},
-        {"gw-1", GRID1, "0101", "a shed on the green"},
-        {"comm-yonganli", GRID2, "0102", "rubbish again, north gate"},
-        {"gw-1", GRID1, "0102", "暴露垃圾 北门"},
-        {"hotline", CHAOWAI_GRID, "0102", "north gate of another street"},
+        { "comm-yonganli", GRID2, "0102", "Rubbish at the North Gate" },
+        { "gw-1", GRID1, "0501", "smoke from a shop" },
+        { "gw-1", GRID1, "0101", "a shed on the green" },
+        { "comm-yonganli", GRID2, "0102", "rubbish again, north gate" },
+        { "gw-1", GRID1, "0102", "暴露垃圾 北门" },
+        { "hotline", CHAOWAI_GRID, "0102", "north gate of another street" },
     };
     const char *t[6];
     int64_t at[6];
@@ -689,8 +690,7 @@ Test(event, list_events_newest_first_and_filtered)
     q = rq_list_events(0, NULL, 0, NULL);
     q->list_events->newest_first = true;
     q->list_events->category = "01";
-    cr_assert_str_eq(page_tickets(h_read("op-jianwai", q)),
-                     arena_printf(h_a, "%s %s %s %s", t[4], t[3], t[2], t[0]));
+    cr_assert_str_eq(page_tickets(h_read("op-jianwai", q)), arena_printf(h_a, "%s %s %s %s", t[4], t[3], t[2], t[0]));
     q->list_events->category = "0102";
     cr_assert_str_eq(page_tickets(h_read("op-jianwai", q)), joined(t[4], t[3], t[0]));
     q->list_events->text = "NORTH gate";
@@ -707,8 +707,7 @@ Test(event, list_events_newest_first_and_filtered)
     rj->reject->reason = "not ours";
     assert_ok(h_write("op-jianwai", rj));
     q->list_events->open = true;
-    cr_assert_str_eq(page_tickets(h_read("op-jianwai", q)),
-                     arena_printf(h_a, "%s %s %s %s", t[4], t[3], t[2], t[0]));
+    cr_assert_str_eq(page_tickets(h_read("op-jianwai", q)), arena_printf(h_a, "%s %s %s %s", t[4], t[3], t[2], t[0]));
     /* in the place order too */
     q->list_events->newest_first = false;
     q->list_events->category = "0102";

@@ -211,7 +211,7 @@ Test(exception, return_and_re_dispatch_move_the_deadlines_to_the_new_order)
     cr_assert_eq(n->check_in_due_ms, h_now - 1000 + 120 * 60000);
     MDB_txn *txn;
     cr_assert_eq(store_write_begin(h_st, &txn), 0);
-    stream_touched tt = {0};
+    stream_touched tt = { 0 };
     size_t fired;
     bool more;
     cr_assert_eq(deadline_sweep(h_st, txn, n->check_in_due_ms, &tt, 100, &fired, &more), 0);

@@ -10,8 +10,7 @@ TestSuite(import, .init = h_setup, .fini = h_teardown, .timeout = 60);
 #define FMT(x) WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_##x
 #define TBL(x) WHISTLE__V1__DIRECTORY_TABLE__DIRECTORY_TABLE_##x
 
-static Whistle__V1__Response *import_as(const char *who, int format, int table, const char *text, size_t len,
-                                        bool dry)
+static Whistle__V1__Response *import_as(const char *who, int format, int table, const char *text, size_t len, bool dry)
 {
     Whistle__V1__Request *r = h_req();
     r->call_case = CALL(IMPORT_DIRECTORY);
@@ -107,17 +106,17 @@ Test(import, a_second_import_updates_what_changed_and_keeps_missing_columns)
 Test(import, every_bad_line_is_reported_and_nothing_changes)
 {
     size_t nodes = entries(h_st->nodes), audit = entries(h_st->audit);
-    const char text[] = PLACES_HEADER
-        "110105003,110105,street,呼家楼街道,Hujialou\n"                   /* 2 fine */
-        "11010500300,110105003,community,短,Short\n"                     /* 3 code shape */
-        "110105003001,110105009,community,错父,Wrong parent\n"           /* 4 parent is not the prefix */
-        "110105009001001,110105009001,grid,孤儿,Orphan\n"                /* 5 unknown parent */
-        "110105003,110105,street,重复,Duplicate\n"                       /* 6 duplicate code */
-        "110105003002,110105003,community,\xb5\xda\xb6\xfe,GBK\n"        /* 7 bad UTF-8 */
-        "110105003003,110105003,community,少一列\n"                      /* 8 missing column */
-        "1.10105E+14,110105003003,grid,科学,Scientific\n"                /* 9 reformatted number */
-        "110105003004,110105003,villa,别墅,Villa\n"                      /* 10 unknown kind */
-        "110105001001003001,110105001001003,building,楼,On a retired grid\n"; /* 11 retired parent */
+    const char text[] =
+        PLACES_HEADER "110105003,110105,street,呼家楼街道,Hujialou\n"           /* 2 fine */
+                      "11010500300,110105003,community,短,Short\n"              /* 3 code shape */
+                      "110105003001,110105009,community,错父,Wrong parent\n"    /* 4 parent is not the prefix */
+                      "110105009001001,110105009001,grid,孤儿,Orphan\n"         /* 5 unknown parent */
+                      "110105003,110105,street,重复,Duplicate\n"                /* 6 duplicate code */
+                      "110105003002,110105003,community,\xb5\xda\xb6\xfe,GBK\n" /* 7 bad UTF-8 */
+                      "110105003003,110105003,community,少一列\n"               /* 8 missing column */
+                      "1.10105E+14,110105003003,grid,科学,Scientific\n"         /* 9 reformatted number */
+                      "110105003004,110105003,villa,别墅,Villa\n"               /* 10 unknown kind */
+                      "110105001001003001,110105001001003,building,楼,On a retired grid\n"; /* 11 retired parent */
     Whistle__V1__Response *r = import_as("admin", FMT(CSV), 0, text, sizeof text - 1, false);
     assert_code(r, INVALID_ARGUMENT);
     const char *m = h_msg(r);
@@ -174,7 +173,8 @@ Test(import, an_import_does_not_move_places)
     Whistle__V1__Response *r = IMPORT_CSV(PLACES_HEADER "110105001001002,110105001001,grid,改名,Renamed\n"
                                                         "110105002001001,110105001001,grid,搬家,Moved\n");
     assert_code(r, INVALID_ARGUMENT);
-    assert_msg_has(r, "line 3: field \"parent_code\": the parent of grid 110105002001001 is the community 110105002001");
+    assert_msg_has(r,
+                   "line 3: field \"parent_code\": the parent of grid 110105002001001 is the community 110105002001");
 }
 
 Test(import, a_dry_run_counts_and_changes_nothing)
@@ -192,10 +192,10 @@ Test(import, a_dry_run_counts_and_changes_nothing)
 Test(import, categories_carry_departments_and_limits_per_priority)
 {
     assert_ok(IMPORT_CSV("code,name_zh,name_en\nproperty,物业科,Property office\n"));
-    Whistle__V1__Response *r = IMPORT_CSV(
-        "code,name_zh,name_en,departments,check_in,resolve,check_in_urgent,resolve_urgent\n"
-        "10,邻里纠纷,Neighbour disputes,,,,,\n"
-        "1001,噪音扰民,Noise,\"property, police\",2h,3wd,30分钟,4小时\n");
+    Whistle__V1__Response *r =
+        IMPORT_CSV("code,name_zh,name_en,departments,check_in,resolve,check_in_urgent,resolve_urgent\n"
+                   "10,邻里纠纷,Neighbour disputes,,,,,\n"
+                   "1001,噪音扰民,Noise,\"property, police\",2h,3wd,30分钟,4小时\n");
     assert_ok(r);
     Whistle__V1__Category *k = category("1001");
     cr_assert_eq(k->n_departments, 2);
@@ -262,8 +262,7 @@ Test(import, principals_keep_an_admin)
 
 Test(import, only_admins_import)
 {
-    Whistle__V1__Response *r =
-        import_as("op-jianwai", FMT(CSV), 0, PLACES_HEADER, strlen(PLACES_HEADER), false);
+    Whistle__V1__Response *r = import_as("op-jianwai", FMT(CSV), 0, PLACES_HEADER, strlen(PLACES_HEADER), false);
     assert_code(r, PERMISSION_DENIED);
     assert_msg_has(r, "the directory is imported by admins");
 }
@@ -326,7 +325,7 @@ Test(import, json_export_imports_into_an_empty_store_and_exports_the_same)
 
 Test(import, csv_exports_import_back_unchanged)
 {
-    static const int tables[] = {TBL(NODES), TBL(DEPARTMENTS), TBL(CATEGORIES), TBL(PRINCIPALS)};
+    static const int tables[] = { TBL(NODES), TBL(DEPARTMENTS), TBL(CATEGORIES), TBL(PRINCIPALS) };
     for (size_t i = 0; i < 4; i++) {
         int pages;
         char *csv = export_all(FMT(CSV), tables[i], 1024, &pages);

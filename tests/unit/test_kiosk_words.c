@@ -40,8 +40,8 @@ static const char *sentence(const char *action, const char *note, const char *de
  * new action without a sentence of its own fails here. */
 static size_t daemon_actions(char actions[][40], size_t max)
 {
-    static const char *const named[] = {"check_in", "feedback", "return", "extension_approved",
-                                        "extension_refused", "overdue", "escalate"};
+    static const char *const named[] = { "check_in",          "feedback", "return",  "extension_approved",
+                                         "extension_refused", "overdue",  "escalate" };
     size_t n = 0;
     for (size_t i = 0; i < sizeof named / sizeof *named; i++)
         snprintf(actions[n++], 40, "%s", named[i]);
@@ -153,11 +153,11 @@ Test(kiosk_words, time_limits_in_plain_words)
 
 Test(kiosk_words, a_reports_limits_are_the_normal_prioritys_else_the_defaults)
 {
-    Whistle__V1__TimeLimit ci2h = {PROTOBUF_C_MESSAGE_INIT(&whistle__v1__time_limit__descriptor), 2, TU(HOURS)};
-    Whistle__V1__TimeLimit rs4wh = {PROTOBUF_C_MESSAGE_INIT(&whistle__v1__time_limit__descriptor), 4,
-                                    TU(WORKING_HOURS)};
-    Whistle__V1__TimeLimit rs1wd = {PROTOBUF_C_MESSAGE_INIT(&whistle__v1__time_limit__descriptor), 1,
-                                    TU(WORKING_DAYS)};
+    Whistle__V1__TimeLimit ci2h = { PROTOBUF_C_MESSAGE_INIT(&whistle__v1__time_limit__descriptor), 2, TU(HOURS) };
+    Whistle__V1__TimeLimit rs4wh = { PROTOBUF_C_MESSAGE_INIT(&whistle__v1__time_limit__descriptor), 4,
+                                     TU(WORKING_HOURS) };
+    Whistle__V1__TimeLimit rs1wd = { PROTOBUF_C_MESSAGE_INIT(&whistle__v1__time_limit__descriptor), 1,
+                                     TU(WORKING_DAYS) };
     Whistle__V1__PriorityLimits dflt = WHISTLE__V1__PRIORITY_LIMITS__INIT, normal = WHISTLE__V1__PRIORITY_LIMITS__INIT,
                                 urgent = WHISTLE__V1__PRIORITY_LIMITS__INIT;
     dflt.check_in = &ci2h;
@@ -166,7 +166,7 @@ Test(kiosk_words, a_reports_limits_are_the_normal_prioritys_else_the_defaults)
     normal.resolve = &rs1wd;
     urgent.priority = WHISTLE__V1__PRIORITY__PRIORITY_URGENT;
     urgent.resolve = &ci2h;
-    Whistle__V1__PriorityLimits *all[] = {&urgent, &dflt, &normal};
+    Whistle__V1__PriorityLimits *all[] = { &urgent, &dflt, &normal };
     Whistle__V1__Category c = WHISTLE__V1__CATEGORY__INIT;
     Whistle__V1__TimeLimit ci, rs;
     char a[80], b[80];
@@ -281,7 +281,7 @@ Test(kiosk_words, wrapping_fits_the_width_and_keeps_the_text)
     };
     for (size_t t = 0; t < sizeof texts / sizeof *texts; t++)
         for (int width = 8; width <= 40; width += 7) {
-            collected c = {0};
+            collected c = { 0 };
             int n = words_wrap(texts[t], width, collect, &c);
             cr_assert_eq(n, c.n);
             char joined[2048] = "", plain[2048];
@@ -292,8 +292,7 @@ Test(kiosk_words, wrapping_fits_the_width_and_keeps_the_text)
                 mbstate_t st;
                 memset(&st, 0, sizeof st);
                 if (*c.lines[i] && mbrtowc(&first, c.lines[i], strlen(c.lines[i]), &st) > 0)
-                    cr_assert(!closing_mark(first), "line \"%s\" starts with a closing mark",
-                              c.lines[i]);
+                    cr_assert(!closing_mark(first), "line \"%s\" starts with a closing mark", c.lines[i]);
                 strcat(joined, c.lines[i]);
             }
             /* nothing lost but the spaces at the breaks */
@@ -302,7 +301,7 @@ Test(kiosk_words, wrapping_fits_the_width_and_keeps_the_text)
             squeeze(squeezed, sizeof squeezed, joined);
             cr_assert_str_eq(squeezed, plain, "width %d", width);
         }
-    collected c = {0};
+    collected c = { 0 };
     cr_assert_eq(words_wrap("one\n\ntwo", 20, collect, &c), 3);
     cr_assert_str_eq(c.lines[1], "");
 }

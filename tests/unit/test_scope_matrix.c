@@ -20,8 +20,8 @@ TestSuite(matrix, .init = h_setup, .fini = h_teardown, .timeout = 120);
 enum { A = 1, O, D, G, C, K, I, S };
 #define B(r) (1u << (r))
 #define ALL_ROLES (B(A) | B(O) | B(D) | B(G) | B(C) | B(K) | B(I) | B(S))
-static const char *const role_word[] = {"", "admin", "operator", "department", "grid_worker",
-                                        "community", "kiosk", "integration", "sensor"};
+static const char *const role_word[] = { "",          "admin", "operator",    "department", "grid_worker",
+                                         "community", "kiosk", "integration", "sensor" };
 
 /* ------------------------------------------------------------ the expectations */
 
@@ -30,59 +30,59 @@ static const struct expect {
     unsigned roles;
     bool scoped; /* a target outside the caller's scope is refused (admins have no outside) */
 } expect[] = {
-    {"hello", ALL_ROLES, false},
-    {"ping", ALL_ROLES, false},
-    {"subscribe", ALL_ROLES, true},
-    {"report", ALL_ROLES & ~B(D), true},
-    {"get_event", ALL_ROLES & ~(B(S) | B(K)), true},
-    {"list_events", B(A) | B(O) | B(G) | B(C) | B(I), true},
-    {"file", B(A) | B(O), true},
-    {"reject", B(A) | B(O), true},
-    {"assign", B(A) | B(O), true},
-    {"whistle", B(A) | B(O), true},
-    {"resolve", B(A) | B(O) | B(G) | B(C), true},
-    {"verify", B(A) | B(O) | B(G) | B(C), true},
-    {"close", B(A) | B(O), true},
-    {"rate", B(A) | B(O) | B(G) | B(C) | B(K) | B(I), true},
-    {"list_orders", B(A) | B(O) | B(D), true},
-    {"check_in", B(A) | B(D), true},
-    {"feedback", B(A) | B(D), true},
-    {"return_order", B(A) | B(D), true},
-    {"list_nodes", ALL_ROLES, true},
-    {"list_departments", ALL_ROLES, false},
-    {"list_categories", ALL_ROLES, false},
-    {"import_directory", B(A), false},
-    {"export_directory", B(A), false},
-    {"add_node", B(A), false},
-    {"update_node", B(A), false},
-    {"move_node", B(A), false},
-    {"put_department", B(A), false},
-    {"put_category", B(A), false},
-    {"add_principal", B(A), false},
-    {"update_principal", B(A), false},
-    {"list_principals", B(A), false},
-    {"reload_crl", B(A), false},
-    {"server_stats", B(A), false},
-    {"query_audit", B(A), false},
-    {"propose_departments", B(A) | B(O), true},
-    {"lookup_ticket", B(A) | B(O) | B(K) | B(I), true},
-    {"set_admission_list", B(A) | B(O), true},
-    {"get_admission_list", B(A) | B(O) | B(D) | B(C), true},
-    {"push_task", B(A) | B(O) | B(D), true},
-    {"list_tasks", B(A) | B(O) | B(D) | B(C), true},
-    {"complete_task", B(A) | B(C), true},
+    { "hello", ALL_ROLES, false },
+    { "ping", ALL_ROLES, false },
+    { "subscribe", ALL_ROLES, true },
+    { "report", ALL_ROLES & ~B(D), true },
+    { "get_event", ALL_ROLES & ~(B(S) | B(K)), true },
+    { "list_events", B(A) | B(O) | B(G) | B(C) | B(I), true },
+    { "file", B(A) | B(O), true },
+    { "reject", B(A) | B(O), true },
+    { "assign", B(A) | B(O), true },
+    { "whistle", B(A) | B(O), true },
+    { "resolve", B(A) | B(O) | B(G) | B(C), true },
+    { "verify", B(A) | B(O) | B(G) | B(C), true },
+    { "close", B(A) | B(O), true },
+    { "rate", B(A) | B(O) | B(G) | B(C) | B(K) | B(I), true },
+    { "list_orders", B(A) | B(O) | B(D), true },
+    { "check_in", B(A) | B(D), true },
+    { "feedback", B(A) | B(D), true },
+    { "return_order", B(A) | B(D), true },
+    { "list_nodes", ALL_ROLES, true },
+    { "list_departments", ALL_ROLES, false },
+    { "list_categories", ALL_ROLES, false },
+    { "import_directory", B(A), false },
+    { "export_directory", B(A), false },
+    { "add_node", B(A), false },
+    { "update_node", B(A), false },
+    { "move_node", B(A), false },
+    { "put_department", B(A), false },
+    { "put_category", B(A), false },
+    { "add_principal", B(A), false },
+    { "update_principal", B(A), false },
+    { "list_principals", B(A), false },
+    { "reload_crl", B(A), false },
+    { "server_stats", B(A), false },
+    { "query_audit", B(A), false },
+    { "propose_departments", B(A) | B(O), true },
+    { "lookup_ticket", B(A) | B(O) | B(K) | B(I), true },
+    { "set_admission_list", B(A) | B(O), true },
+    { "get_admission_list", B(A) | B(O) | B(D) | B(C), true },
+    { "push_task", B(A) | B(O) | B(D), true },
+    { "list_tasks", B(A) | B(O) | B(D) | B(C), true },
+    { "complete_task", B(A) | B(C), true },
     /* deadlines, supervision, exceptions, statistics (docs/deadlines.md) */
-    {"request_extension", B(A) | B(D), true},
-    {"decide_extension", B(A) | B(O), true},
-    {"park", B(A) | B(O), true},
-    {"unpark", B(A) | B(O), true},
-    {"reopen", B(A) | B(O), true},
-    {"merge", B(A) | B(O), true},
-    {"report_stage", B(A) | B(D), true},
-    {"list_supervisions", B(A) | B(O) | B(D), true},
-    {"get_stats", B(A) | B(O) | B(D) | B(G) | B(C) | B(I), true},
-    {"emergency_call", ALL_ROLES & ~B(D), true},
-    {"list_services", ALL_ROLES, false},
+    { "request_extension", B(A) | B(D), true },
+    { "decide_extension", B(A) | B(O), true },
+    { "park", B(A) | B(O), true },
+    { "unpark", B(A) | B(O), true },
+    { "reopen", B(A) | B(O), true },
+    { "merge", B(A) | B(O), true },
+    { "report_stage", B(A) | B(D), true },
+    { "list_supervisions", B(A) | B(O) | B(D), true },
+    { "get_stats", B(A) | B(O) | B(D) | B(G) | B(C) | B(I), true },
+    { "emergency_call", ALL_ROLES & ~B(D), true },
+    { "list_services", ALL_ROLES, false },
 };
 #define N_EXPECT (sizeof expect / sizeof *expect)
 
@@ -99,23 +99,23 @@ static unsigned hidden_for(const char *call_name)
         const char *call;
         unsigned roles;
     } hidden[] = {
-        {"lookup_ticket", B(A) | B(O) | B(K) | B(I)},
-        {"rate", B(O) | B(K)},
-        {"get_event", B(O) | B(D) | B(G) | B(C) | B(I)},
-        {"verify", B(O) | B(G) | B(C)},
-        {"file", B(O)},
-        {"reject", B(O)},
-        {"assign", B(O)},
-        {"whistle", B(O)},
-        {"resolve", B(O)},
-        {"close", B(O)},
-        {"list_orders", B(O)},
-        {"propose_departments", B(O)},
-        {"decide_extension", B(O)},
-        {"park", B(O)},
-        {"unpark", B(O)},
-        {"reopen", B(O)},
-        {"merge", B(O)},
+        { "lookup_ticket", B(A) | B(O) | B(K) | B(I) },
+        { "rate", B(O) | B(K) },
+        { "get_event", B(O) | B(D) | B(G) | B(C) | B(I) },
+        { "verify", B(O) | B(G) | B(C) },
+        { "file", B(O) },
+        { "reject", B(O) },
+        { "assign", B(O) },
+        { "whistle", B(O) },
+        { "resolve", B(O) },
+        { "close", B(O) },
+        { "list_orders", B(O) },
+        { "propose_departments", B(O) },
+        { "decide_extension", B(O) },
+        { "park", B(O) },
+        { "unpark", B(O) },
+        { "reopen", B(O) },
+        { "merge", B(O) },
     };
     for (size_t i = 0; i < sizeof hidden / sizeof *hidden; i++)
         if (strcmp(hidden[i].call, call_name) == 0)
@@ -167,9 +167,8 @@ Test(matrix, client_and_daemon_agree_on_which_calls_write)
         cr_assert(r, "%s has no rule", f->name);
         Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
         req.call_case = f->id;
-        cr_assert_eq(whistle_request_is_write(&req) != 0, r->write,
-                     "%s: libwhistle says %s, daemon/authz.c says %s", f->name,
-                     whistle_request_is_write(&req) ? "write" : "read", r->write ? "write" : "read");
+        cr_assert_eq(whistle_request_is_write(&req) != 0, r->write, "%s: libwhistle says %s, daemon/authz.c says %s",
+                     f->name, whistle_request_is_write(&req) ? "write" : "read", r->write ? "write" : "read");
     }
 }
 
@@ -233,8 +232,8 @@ static void fixture(void)
     r->import_directory->data.len = strlen(csv);
     r->import_directory->last = true;
     assert_ok(h_write("admin", r));
-    const char *survey[] = {"survey"};
-    const char *comms[] = {YONGANLI, JIXIANGLI, COMM_OTHER};
+    const char *survey[] = { "survey" };
+    const char *comms[] = { YONGANLI, JIXIANGLI, COMM_OTHER };
     for (int i = 0; i < 3; i++) {
         r = h_req();
         r->call_case = CALL(SET_ADMISSION_LIST);
@@ -272,7 +271,7 @@ static void fixture(void)
 typedef struct reach {
     int role;
     const char *who;
-    const char *case_in, *case_out; /* a case it may act on / one it may not */
+    const char *case_in, *case_out;  /* a case it may act on / one it may not */
     const char *assigned, *reported; /* resolve and rate need more than scope */
     uint64_t order_in, order_out;
     const char *node_in, *node_out; /* places: report, list_nodes, list_events */
@@ -285,29 +284,116 @@ static reach reach_of(int role)
 {
     switch (role) {
     case A:
-        return (reach){A, "admin", fx.w, fx.x, fx.g, fx.w, fx.po, fx.uo, GRID1, GRID_OTHER, YONGANLI, COMM_OTHER,
-                       fx.t_in, fx.t_other, "street:110105001", "dept:urban"};
+        return (reach){ A,           "admin",    fx.w,    fx.x,       fx.g,
+                        fx.w,        fx.po,      fx.uo,   GRID1,      GRID_OTHER,
+                        YONGANLI,    COMM_OTHER, fx.t_in, fx.t_other, "street:110105001",
+                        "dept:urban" };
     case O:
-        return (reach){O, "op-jianwai", fx.w, fx.c, fx.w, fx.w, fx.po, fx.uo, GRID1, GRID_CHAOWAI, YONGANLI,
-                       JIXIANGLI, fx.t_in, fx.t_out, "street:110105001", "street:110105002"};
+        return (reach){ O,
+                        "op-jianwai",
+                        fx.w,
+                        fx.c,
+                        fx.w,
+                        fx.w,
+                        fx.po,
+                        fx.uo,
+                        GRID1,
+                        GRID_CHAOWAI,
+                        YONGANLI,
+                        JIXIANGLI,
+                        fx.t_in,
+                        fx.t_out,
+                        "street:110105001",
+                        "street:110105002" };
     case D:
-        return (reach){D, "police", fx.w, fx.c, fx.w, fx.w, fx.po, fx.uo, "110105001", "110106001", YONGANLI,
-                       COMM_OTHER, fx.t_in, fx.t_other, "dept:police", "dept:urban"};
+        return (
+            reach){ D,           "police",    fx.w,     fx.c,       fx.w,    fx.w,       fx.po,         fx.uo,
+                    "110105001", "110106001", YONGANLI, COMM_OTHER, fx.t_in, fx.t_other, "dept:police", "dept:urban" };
     case G:
-        return (reach){G, "gw-1", fx.g, fx.c, fx.g, fx.g, fx.po, fx.uo, GRID1, GRID_CHAOWAI, YONGANLI, JIXIANGLI,
-                       fx.t_in, fx.t_out, "principal:gw-1", "principal:gw-2"};
+        return (reach){ G,
+                        "gw-1",
+                        fx.g,
+                        fx.c,
+                        fx.g,
+                        fx.g,
+                        fx.po,
+                        fx.uo,
+                        GRID1,
+                        GRID_CHAOWAI,
+                        YONGANLI,
+                        JIXIANGLI,
+                        fx.t_in,
+                        fx.t_out,
+                        "principal:gw-1",
+                        "principal:gw-2" };
     case C:
-        return (reach){C, "comm-yonganli", fx.cm, fx.c, fx.cm, fx.cm, fx.po, fx.uo, GRID2, GRID_CHAOWAI, YONGANLI,
-                       JIXIANGLI, fx.t_in, fx.t_out, "principal:comm-yonganli", "principal:kiosk-yonganli"};
+        return (reach){ C,
+                        "comm-yonganli",
+                        fx.cm,
+                        fx.c,
+                        fx.cm,
+                        fx.cm,
+                        fx.po,
+                        fx.uo,
+                        GRID2,
+                        GRID_CHAOWAI,
+                        YONGANLI,
+                        JIXIANGLI,
+                        fx.t_in,
+                        fx.t_out,
+                        "principal:comm-yonganli",
+                        "principal:kiosk-yonganli" };
     case K:
-        return (reach){K, "kiosk-yonganli", fx.w, fx.c, fx.w, fx.w, fx.po, fx.uo, GRID1, GRID_CHAOWAI, YONGANLI,
-                       JIXIANGLI, fx.t_in, fx.t_out, "principal:kiosk-yonganli", "principal:kiosk-2"};
+        return (reach){ K,
+                        "kiosk-yonganli",
+                        fx.w,
+                        fx.c,
+                        fx.w,
+                        fx.w,
+                        fx.po,
+                        fx.uo,
+                        GRID1,
+                        GRID_CHAOWAI,
+                        YONGANLI,
+                        JIXIANGLI,
+                        fx.t_in,
+                        fx.t_out,
+                        "principal:kiosk-yonganli",
+                        "principal:kiosk-2" };
     case I:
-        return (reach){I, "hotline", fx.i, fx.x, fx.i, fx.i, fx.po, fx.uo, GRID1, GRID_OTHER, YONGANLI, COMM_OTHER,
-                       fx.t_in, fx.t_other, "principal:hotline", "principal:kiosk-yonganli"};
+        return (reach){ I,
+                        "hotline",
+                        fx.i,
+                        fx.x,
+                        fx.i,
+                        fx.i,
+                        fx.po,
+                        fx.uo,
+                        GRID1,
+                        GRID_OTHER,
+                        YONGANLI,
+                        COMM_OTHER,
+                        fx.t_in,
+                        fx.t_other,
+                        "principal:hotline",
+                        "principal:kiosk-yonganli" };
     default:
-        return (reach){S, "smoke-1", fx.w, fx.c, fx.w, fx.w, fx.po, fx.uo, GRID1, GRID_CHAOWAI, YONGANLI, JIXIANGLI,
-                       fx.t_in, fx.t_out, "principal:smoke-1", "principal:gw-1"};
+        return (reach){ S,
+                        "smoke-1",
+                        fx.w,
+                        fx.c,
+                        fx.w,
+                        fx.w,
+                        fx.po,
+                        fx.uo,
+                        GRID1,
+                        GRID_CHAOWAI,
+                        YONGANLI,
+                        JIXIANGLI,
+                        fx.t_in,
+                        fx.t_out,
+                        "principal:smoke-1",
+                        "principal:gw-1" };
     }
 }
 
@@ -383,8 +469,8 @@ static Whistle__V1__Request *build(const char *call_name, const reach *x, bool i
     } else if (!strcmp(call_name, "list_categories")) {
         SET(list_categories, Whistle__V1__ListCategories, whistle__v1__list_categories__init);
     } else if (!strcmp(call_name, "import_directory")) {
-        Whistle__V1__ImportDirectory *im = SET(import_directory, Whistle__V1__ImportDirectory,
-                                               whistle__v1__import_directory__init);
+        Whistle__V1__ImportDirectory *im =
+            SET(import_directory, Whistle__V1__ImportDirectory, whistle__v1__import_directory__init);
         im->data.data = (uint8_t *)"code,name_zh\nzoo,动物园\n";
         im->data.len = strlen((const char *)im->data.data);
         im->last = true;
@@ -406,8 +492,8 @@ static Whistle__V1__Request *build(const char *call_name, const reach *x, bool i
         m->code = GRID2;
         m->new_parent = JIXIANGLI;
     } else if (!strcmp(call_name, "put_department")) {
-        Whistle__V1__PutDepartment *p = SET(put_department, Whistle__V1__PutDepartment,
-                                            whistle__v1__put_department__init);
+        Whistle__V1__PutDepartment *p =
+            SET(put_department, Whistle__V1__PutDepartment, whistle__v1__put_department__init);
         p->department = NEW(Whistle__V1__Department, whistle__v1__department__init);
         p->department->code = "zoo";
     } else if (!strcmp(call_name, "put_category")) {
@@ -421,8 +507,8 @@ static Whistle__V1__Request *build(const char *call_name, const reach *x, bool i
         p->principal->role = WHISTLE__V1__ROLE__ROLE_KIOSK;
         p->principal->scope = YONGANLI;
     } else if (!strcmp(call_name, "update_principal")) {
-        Whistle__V1__UpdatePrincipal *u = SET(update_principal, Whistle__V1__UpdatePrincipal,
-                                              whistle__v1__update_principal__init);
+        Whistle__V1__UpdatePrincipal *u =
+            SET(update_principal, Whistle__V1__UpdatePrincipal, whistle__v1__update_principal__init);
         u->name = "gw-2";
         u->disable = true;
     } else if (!strcmp(call_name, "list_principals")) {
@@ -441,8 +527,8 @@ static Whistle__V1__Request *build(const char *call_name, const reach *x, bool i
         l->ticket = (char *)ticket;
         l->phone_last4 = (char *)digits_of(ticket);
     } else if (!strcmp(call_name, "set_admission_list")) {
-        Whistle__V1__SetAdmissionList *s = SET(set_admission_list, Whistle__V1__SetAdmissionList,
-                                               whistle__v1__set_admission_list__init);
+        Whistle__V1__SetAdmissionList *s =
+            SET(set_admission_list, Whistle__V1__SetAdmissionList, whistle__v1__set_admission_list__init);
         s->community = (char *)comm;
     } else if (!strcmp(call_name, "get_admission_list")) {
         SET(get_admission_list, Whistle__V1__GetAdmissionList, whistle__v1__get_admission_list__init)->community =
@@ -459,8 +545,8 @@ static Whistle__V1__Request *build(const char *call_name, const reach *x, bool i
         SET(complete_task, Whistle__V1__CompleteTask, whistle__v1__complete_task__init)->task_id =
             in ? x->task_in : x->task_out;
     } else if (!strcmp(call_name, "request_extension")) {
-        Whistle__V1__RequestExtension *e = SET(request_extension, Whistle__V1__RequestExtension,
-                                               whistle__v1__request_extension__init);
+        Whistle__V1__RequestExtension *e =
+            SET(request_extension, Whistle__V1__RequestExtension, whistle__v1__request_extension__init);
         e->order_id = in ? x->order_in : x->order_out;
         e->extra = NEW(Whistle__V1__TimeLimit, whistle__v1__time_limit__init);
         e->extra->amount = 1;
@@ -469,8 +555,8 @@ static Whistle__V1__Request *build(const char *call_name, const reach *x, bool i
     } else if (!strcmp(call_name, "decide_extension")) {
         /* the operator's reach is the case's street: an order on a case of
          * the other street is outside it */
-        Whistle__V1__DecideExtension *e = SET(decide_extension, Whistle__V1__DecideExtension,
-                                              whistle__v1__decide_extension__init);
+        Whistle__V1__DecideExtension *e =
+            SET(decide_extension, Whistle__V1__DecideExtension, whistle__v1__decide_extension__init);
         e->order_id = in ? x->order_in : fx.co;
         e->approve = true;
     } else if (!strcmp(call_name, "park")) {
@@ -492,8 +578,8 @@ static Whistle__V1__Request *build(const char *call_name, const reach *x, bool i
         p->order_id = in ? x->order_in : x->order_out;
         p->stage = 1;
     } else if (!strcmp(call_name, "list_supervisions")) {
-        Whistle__V1__ListSupervisions *l = SET(list_supervisions, Whistle__V1__ListSupervisions,
-                                               whistle__v1__list_supervisions__init);
+        Whistle__V1__ListSupervisions *l =
+            SET(list_supervisions, Whistle__V1__ListSupervisions, whistle__v1__list_supervisions__init);
         if (x->role == D)
             l->department = in ? "police" : "urban";
         else
@@ -546,7 +632,7 @@ static Whistle__V1__Response *run(const char *who, Whistle__V1__Request *req)
     default:
         cr_assert_eq(mdb_txn_begin(h_st->env, txn, 0, &child), 0);
         if (api_is_write(req)) {
-            stream_touched t = {0};
+            stream_touched t = { 0 };
             api_write(h_st, child, p, req, h_now, h_a, resp, &t);
             stream_touched_clear(&t);
         } else {
@@ -579,8 +665,8 @@ Test(matrix, every_role_every_call_in_and_out_of_scope)
                 bool denied = h_code(r) == refusal;
                 cells++;
                 if (denied != want_denied && failures++ < 40)
-                    wrong = arena_printf(h_a, "%s\n  %s as %s (%s), target %s: %s, expected %s — %d %s", wrong,
-                                         e->call, x.who, role_word[role], in ? "in scope" : "out of scope",
+                    wrong = arena_printf(h_a, "%s\n  %s as %s (%s), target %s: %s, expected %s — %d %s", wrong, e->call,
+                                         x.who, role_word[role], in ? "in scope" : "out of scope",
                                          denied ? "refused" : "not refused", want_denied ? "refused" : "not refused",
                                          h_code(r), h_msg(r));
                 if (denied && refusal == WHISTLE__V1__STATUS__CODE__PERMISSION_DENIED)

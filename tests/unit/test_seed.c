@@ -34,8 +34,8 @@ static size_t entries(MDB_dbi dbi)
     return s.ms_entries;
 }
 
-#define NODES_OK                                                                                             \
-    "\"nodes\":[{\"code\":\"110105\",\"parent\":\"\",\"kind\":\"district\",\"name_zh\":\"朝阳区\"},"        \
+#define NODES_OK                                                                                                       \
+    "\"nodes\":[{\"code\":\"110105\",\"parent\":\"\",\"kind\":\"district\",\"name_zh\":\"朝阳区\"},"                \
     "{\"code\":\"110105001\",\"parent\":\"110105\",\"kind\":\"street\",\"name_zh\":\"建外\"}]"
 
 /* Expects the seed to fail with err holding each of the needles, and the
@@ -99,8 +99,8 @@ Test(seed, the_demo_city_loads)
         cr_assert(*c->classes[i]->name_zh && *c->classes[i]->name_en, "class %s", c->classes[i]->code);
     for (size_t i = 0; i < c->n_items; i++) {
         const Whistle__V1__ServiceItem *it = c->items[i];
-        const char *texts[] = {it->name_zh,  it->name_en,  it->where_zh, it->where_en, it->hours_zh,
-                               it->hours_en, it->bring_zh, it->bring_en, it->how_zh,   it->how_en};
+        const char *texts[] = { it->name_zh,  it->name_en,  it->where_zh, it->where_en, it->hours_zh,
+                                it->hours_en, it->bring_zh, it->bring_en, it->how_zh,   it->how_en };
         for (size_t k = 0; k < sizeof texts / sizeof *texts; k++)
             cr_assert(*texts[k], "service %s lacks text %zu", it->code, k);
     }
@@ -143,8 +143,7 @@ Test(seed, bad_code_length)
     expect_fail("{\"nodes\":[{\"code\":\"110105\",\"kind\":\"district\",\"name_zh\":\"a\"},"
                 "{\"code\":\"11010500\",\"parent\":\"110105\",\"kind\":\"street\",\"name_zh\":\"b\"}]}",
                 "nodes[1] (11010500)", "a street code is 9 digits");
-    expect_fail("{\"nodes\":[{\"code\":\"11010a\",\"kind\":\"district\",\"name_zh\":\"a\"}]}", "nodes[0]",
-                "code");
+    expect_fail("{\"nodes\":[{\"code\":\"11010a\",\"kind\":\"district\",\"name_zh\":\"a\"}]}", "nodes[0]", "code");
 }
 
 Test(seed, duplicates)

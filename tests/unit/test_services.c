@@ -11,8 +11,7 @@ TestSuite(services, .init = h_setup, .fini = h_teardown, .timeout = 60);
 #define FMT(x) WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_##x
 #define TBL(x) WHISTLE__V1__DIRECTORY_TABLE__DIRECTORY_TABLE_##x
 
-static Whistle__V1__Response *import_as(const char *who, int format, int table, const char *text, size_t len,
-                                        bool dry)
+static Whistle__V1__Response *import_as(const char *who, int format, int table, const char *text, size_t len, bool dry)
 {
     Whistle__V1__Request *r = h_req();
     r->call_case = CALL(IMPORT_DIRECTORY);
@@ -75,24 +74,24 @@ static const char *codes(const Whistle__V1__Response *r)
 
 /* Out of code order on purpose: the store orders them. Class 03 is
  * retired, and so is service 0103. */
-#define CLASSES_CSV                                                                                               \
-    "code,name_zh,name_en,retired\n"                                                                          \
-    "02,民政服务,Civil affairs,\n"                                                                            \
-    "01,社会保障,Social security,\n"                                                                          \
+#define CLASSES_CSV                                                                                                    \
+    "code,name_zh,name_en,retired\n"                                                                                   \
+    "02,民政服务,Civil affairs,\n"                                                                                 \
+    "01,社会保障,Social security,\n"                                                                               \
     "03,旧类别,Old class,true\n"
-#define SERVICES_CSV_HEADER                                                                                       \
-    "code,class_code,name_zh,name_en,where_zh,where_en,hours_zh,hours_en,bring_zh,bring_en,how_zh,how_en,"     \
+#define SERVICES_CSV_HEADER                                                                                            \
+    "code,class_code,name_zh,name_en,where_zh,where_en,hours_zh,hours_en,bring_zh,bring_en,how_zh,how_en,"             \
     "department,retired\n"
-#define SERVICES_CSV                                                                                              \
-    SERVICES_CSV_HEADER                                                                                           \
-    "0201,02,低保申请,Minimum living allowance,社区服务站一层2号窗口,\"Community service station, ground "     \
-    "floor, window 2\",周一至周五 9:00-17:00,Mon-Fri 9:00-17:00,\"身份证\n户口本\",ID card and household "      \
-    "register,提交申请，入户调查，公示后发放,\"Apply, home visit, public notice, then payment\",,\n"          \
-    "0102,01,城乡居民医保参保登记,Medical insurance enrolment,一层1号窗口,Window 1,工作日,Working days,身份证,ID "  \
-    "card,当场办理,Done on the spot,,\n"                                                                      \
-    "0101,01,养老待遇资格认证,Pension certification,一层1号窗口,Window 1,工作日,Working days,身份证,ID card,"    \
-    "刷脸认证,Face check,police,\n"                                                                           \
-    "0103,01,旧事项,Old service,,,,,,,,,,true\n"                                                              \
+#define SERVICES_CSV                                                                                                                    \
+    SERVICES_CSV_HEADER                                                                                                                 \
+    "0201,02,低保申请,Minimum living allowance,社区服务站一层2号窗口,\"Community service station, ground "                \
+    "floor, window 2\",周一至周五 9:00-17:00,Mon-Fri 9:00-17:00,\"身份证\n户口本\",ID card and household "                   \
+    "register,提交申请，入户调查，公示后发放,\"Apply, home visit, public notice, then payment\",,\n"                     \
+    "0102,01,城乡居民医保参保登记,Medical insurance enrolment,一层1号窗口,Window 1,工作日,Working days,身份证,ID " \
+    "card,当场办理,Done on the spot,,\n"                                                                                            \
+    "0101,01,养老待遇资格认证,Pension certification,一层1号窗口,Window 1,工作日,Working days,身份证,ID card,"        \
+    "刷脸认证,Face check,police,\n"                                                                                                 \
+    "0103,01,旧事项,Old service,,,,,,,,,,true\n"                                                                                     \
     "0301,03,旧类别的事项,In the old class,,,,,,,,,,true\n"
 
 static void load_catalogue(void)
@@ -122,7 +121,7 @@ Test(services, a_catalogue_imports_and_lists_in_code_order)
     cr_assert_str_eq(r->services->items[0]->department, "police");
     cr_assert_str_eq(r->services->classes[1]->name_en, "Civil affairs");
     /* every role reads the guide */
-    const char *who[] = {"op-jianwai", "police", "gw-1", "comm-yonganli", "hotline", "smoke-1"};
+    const char *who[] = { "op-jianwai", "police", "gw-1", "comm-yonganli", "hotline", "smoke-1" };
     for (size_t i = 0; i < sizeof who / sizeof *who; i++)
         cr_assert_str_eq(codes(list_as(who[i], "", false)), "01 02 | 0101 0102 0201", "as %s", who[i]);
 }
@@ -156,7 +155,7 @@ Test(services, one_class_and_its_items)
     r = list_as("kiosk-yonganli", "03", false);
     assert_code(r, NOT_FOUND);
     assert_msg_has(r, "retired");
-    const char *bad[] = {"1", "001", "0a", "01 ", "０１"};
+    const char *bad[] = { "1", "001", "0a", "01 ", "０１" };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         r = list_as("kiosk-yonganli", bad[i], false);
         assert_code(r, INVALID_ARGUMENT);
@@ -214,15 +213,14 @@ Test(services, retired_entries_are_kept_and_shown_to_admins_only)
 Test(services, every_bad_line_is_named_and_nothing_changes)
 {
     load_catalogue();
-    size_t classes = entries(h_st->service_classes), items = entries(h_st->services),
-           audit = entries(h_st->audit);
+    size_t classes = entries(h_st->service_classes), items = entries(h_st->services), audit = entries(h_st->audit);
     const char ctext[] = "code,name_zh,name_en,retired\n"
-                         "04,新类别,New class,\n"  /* 2 fine */
-                         "1,短,Short,\n"            /* 3 code shape */
-                         "0A,字母,Letters,\n"       /* 4 code shape */
-                         "05,,No Chinese name,\n"  /* 5 no zh name */
-                         "06,好,Good,maybe\n"       /* 6 retired */
-                         "04,重复,Duplicate,\n";   /* 7 duplicate */
+                         "04,新类别,New class,\n" /* 2 fine */
+                         "1,短,Short,\n"          /* 3 code shape */
+                         "0A,字母,Letters,\n"     /* 4 code shape */
+                         "05,,No Chinese name,\n" /* 5 no zh name */
+                         "06,好,Good,maybe\n"     /* 6 retired */
+                         "04,重复,Duplicate,\n";  /* 7 duplicate */
     Whistle__V1__Response *r = import_as("admin", FMT(CSV), 0, ctext, sizeof ctext - 1, false);
     assert_code(r, INVALID_ARGUMENT);
     assert_msg_has(r, "5 bad lines");
@@ -239,7 +237,7 @@ Test(services, every_bad_line_is_named_and_nothing_changes)
     longtext[201] = 0;
     const char *stext = arena_printf(h_a,
                                      "code,class_code,name_zh,name_en,where_zh,department,retired\n"
-                                     "0104,01,新事项,New,一层,,\n"       /* 2 fine */
+                                     "0104,01,新事项,New,一层,,\n"        /* 2 fine */
                                      "101,01,短,Short,,,\n"               /* 3 code shape */
                                      "0901,09,无类,No class,,,\n"         /* 4 no such class */
                                      "0105,02,错类,Wrong class,,,\n"      /* 5 class_code is not the prefix */
@@ -285,7 +283,8 @@ Test(services, texts_are_bounded_and_paragraphs_may_break_lines)
     char para[1002];
     memset(para, 'x', 1001);
     para[1001] = 0;
-    const char *t = arena_printf(h_a, "code,bring_zh,how_en,hours_en\n0101,%s,\"Step 1\nStep 2\",\"9:00\n17:00\"\n", para);
+    const char *t =
+        arena_printf(h_a, "code,bring_zh,how_en,hours_en\n0101,%s,\"Step 1\nStep 2\",\"9:00\n17:00\"\n", para);
     Whistle__V1__Response *r = import_as("admin", FMT(CSV), TBL(SERVICES), t, strlen(t), false);
     assert_code(r, INVALID_ARGUMENT);
     assert_msg_has(r, "line 2: field \"bring_zh\": 1001 bytes; at most 1000");
@@ -382,8 +381,8 @@ static char *export_all(int format, int table, uint32_t page)
 Test(services, csv_exports_read_back_unchanged)
 {
     load_catalogue();
-    static const int tables[] = {TBL(SERVICE_CLASSES), TBL(SERVICES)};
-    static const uint32_t rows[] = {3, 5};
+    static const int tables[] = { TBL(SERVICE_CLASSES), TBL(SERVICES) };
+    static const uint32_t rows[] = { 3, 5 };
     for (size_t i = 0; i < 2; i++) {
         char *csv = export_all(FMT(CSV), tables[i], 1024);
         /* and the header alone tells the table */

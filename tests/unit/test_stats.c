@@ -13,8 +13,8 @@
 #include <math.h>
 
 #include "deadline_rows.h"
-#include "sweep.h"
 #include "stats_rows.h"
+#include "sweep.h"
 
 #define ES(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
 #define OS(s) WHISTLE__V1__ORDER_STATE__ORDER_STATE_##s
@@ -28,7 +28,7 @@ static deadline_policy policy;
 static void setup(void)
 {
     h_mkdir();
-    store_opts o = {.sync = STORE_SYNC_NONE}; /* speed: durability is not what this tests */
+    store_opts o = { .sync = STORE_SYNC_NONE }; /* speed: durability is not what this tests */
     h_open_opts(&o);
     /* the fixture's emergency category */
     policy_defaults(&policy);
@@ -90,7 +90,7 @@ static Whistle__V1__Response *w(const char *who, Whistle__V1__Request *req)
     Whistle__V1__Principal *p = api_principal(h_st, batch, who, h_a);
     cr_assert(p, "no principal %s", who);
     Whistle__V1__Response *resp = NEW(Whistle__V1__Response, whistle__v1__response__init);
-    stream_touched t = {0};
+    stream_touched t = { 0 };
     api_write(h_st, batch, p, req, h_now, h_a, resp, &t);
     stream_touched_clear(&t);
     int code = resp->status ? (int)resp->status->code : -1;
@@ -108,7 +108,7 @@ static void sweep(void)
     batch_end();
     MDB_txn *txn;
     cr_assert_eq(store_write_begin(h_st, &txn), 0);
-    stream_touched t = {0};
+    stream_touched t = { 0 };
     size_t fired;
     bool more = true;
     while (more)
@@ -123,7 +123,7 @@ typedef struct kase {
     char ticket[32];
     const char *op;
     const char *street;
-    int stage;  /* where this case is in the script below */
+    int stage; /* where this case is in the script below */
     uint64_t orders[4];
     int n_orders;
     const char *depts[4];
@@ -137,12 +137,13 @@ static int n_cases;
 static const struct {
     const char *who, *node;
 } reporters[] = {
-    {"gw-1", "110105001001001"},      {"gw-1", "110105001001001001"}, {"gw-2", "110105001001002"},
-    {"kiosk-yonganli", "110105001001"}, {"comm-yonganli", "110105001001002"},
-    {"hotline", "110105002001001"},   {"hotline", "110105002001"},  {"admin", "110105002"},
+    { "gw-1", "110105001001001" },          { "gw-1", "110105001001001001" },
+    { "gw-2", "110105001001002" },          { "kiosk-yonganli", "110105001001" },
+    { "comm-yonganli", "110105001001002" }, { "hotline", "110105002001001" },
+    { "hotline", "110105002001" },          { "admin", "110105002" },
 };
-static const char *const cats[] = {"0101", "0102", "0501"};
-static const char *const depts[] = {"police", "urban", "housing"}; /* with a principal each */
+static const char *const cats[] = { "0101", "0102", "0501" };
+static const char *const depts[] = { "police", "urban", "housing" }; /* with a principal each */
 
 static Whistle__V1__Request *req(Whistle__V1__Request__CallCase cc)
 {
@@ -250,9 +251,9 @@ static void step(kase *k)
             w(k->op, r);
         } else if (rnd(3) == 0 && strcmp(k->street, "110105001") == 0) {
             Whistle__V1__Request *r = tk(CALL(ASSIGN), k);
-            r->assign->assignee = strncmp(ev->node, "110105001001002", 15) == 0 ? "gw-2"
+            r->assign->assignee = strncmp(ev->node, "110105001001002", 15) == 0   ? "gw-2"
                                   : strncmp(ev->node, "110105001001001", 15) == 0 ? "gw-1"
-                                                                                   : "comm-yonganli";
+                                                                                  : "comm-yonganli";
             k->local = ok(w(k->op, r));
         } else {
             whistle_some(k, 1 + (int)rnd(2));
@@ -337,9 +338,7 @@ static void step(kase *k)
         w(k->op, r);
         break;
     }
-    case ES(VERIFIED):
-        w(k->op, tk(CALL(CLOSE), k));
-        break;
+    case ES(VERIFIED): w(k->op, tk(CALL(CLOSE), k)); break;
     case ES(CLOSED):
         if (!ev->rating) {
             rate(k);
@@ -353,9 +352,7 @@ static void step(kase *k)
             k->done = true;
         }
         break;
-    default:
-        k->done = true;
-        break;
+    default: k->done = true; break;
     }
 }
 
@@ -460,19 +457,19 @@ static void recount_order(const Whistle__V1__Order *o)
         const char *m;
         int64_t v;
     } c[] = {
-        {"dispatched", 1},
-        {"orders", live},
-        {"returned", !live},
-        {"checked_in", ci},
-        {"checked_in_on_time", ci && (!o->check_in_due_ms || o->checked_in_ms <= o->check_in_due_ms) && !ci_miss},
-        {"done", done},
-        {"done_on_time", done && (!o->resolve_due_ms || o->done_ms <= o->resolve_due_ms) && !other_miss},
-        {"overdue", o->n_misses > 0},
-        {"escalated", o->escalated},
-        {"reworked_orders", o->rework_count > 0},
-        {"extensions", o->extension != NULL},
-        {"extensions_approved",
-         o->extension && o->extension->state == WHISTLE__V1__EXTENSION_STATE__EXTENSION_STATE_APPROVED},
+        { "dispatched", 1 },
+        { "orders", live },
+        { "returned", !live },
+        { "checked_in", ci },
+        { "checked_in_on_time", ci && (!o->check_in_due_ms || o->checked_in_ms <= o->check_in_due_ms) && !ci_miss },
+        { "done", done },
+        { "done_on_time", done && (!o->resolve_due_ms || o->done_ms <= o->resolve_due_ms) && !other_miss },
+        { "overdue", o->n_misses > 0 },
+        { "escalated", o->escalated },
+        { "reworked_orders", o->rework_count > 0 },
+        { "extensions", o->extension != NULL },
+        { "extensions_approved",
+          o->extension && o->extension->state == WHISTLE__V1__EXTENSION_STATE__EXTENSION_STATE_APPROVED },
     };
     for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
         count_places(o->node, a, c[i].m, c[i].v);
@@ -548,9 +545,9 @@ Test(stats, counters_agree_with_a_recount_from_the_cases)
 
     if (getenv("STATS_DEBUG")) {
         MDB_txn *tx = store_read_begin(h_st);
-        const char *names[] = {"events", "orders", "streams", "audit", "stats", "deadlines", "supervisions", "idem"};
-        MDB_dbi dbis[] = {h_st->events, h_st->orders, h_st->streams, h_st->audit, h_st->stats, h_st->deadlines,
-                          h_st->supervisions, h_st->idem};
+        const char *names[] = { "events", "orders", "streams", "audit", "stats", "deadlines", "supervisions", "idem" };
+        MDB_dbi dbis[] = { h_st->events, h_st->orders,    h_st->streams,      h_st->audit,
+                           h_st->stats,  h_st->deadlines, h_st->supervisions, h_st->idem };
         for (int i = 0; i < 8; i++) {
             MDB_stat ms;
             mdb_stat(tx, dbis[i], &ms);
@@ -589,9 +586,15 @@ Test(stats, counters_agree_with_a_recount_from_the_cases)
 
     /* Every kind of path happened. */
     recount();
-    const char *const seen[] = {"rejected", "merged", "assigned", "whistled", "reworked", "closed", "rated",
-                                "reopened", "emergency", "case_overdue", "returned", "overdue", "escalated",
-                                "extensions_approved", "done_on_time", "checked_in_on_time", "dissatisfied"};
+    const char *const seen[] = { "rejected",     "merged",
+                                 "assigned",     "whistled",
+                                 "reworked",     "closed",
+                                 "rated",        "reopened",
+                                 "emergency",    "case_overdue",
+                                 "returned",     "overdue",
+                                 "escalated",    "extensions_approved",
+                                 "done_on_time", "checked_in_on_time",
+                                 "dissatisfied" };
     for (size_t i = 0; i < sizeof seen / sizeof *seen; i++) {
         int64_t total = 0;
         for (size_t j = 0; j < SLOTS; j++)

@@ -25,8 +25,7 @@ Test(store, put_get_del_round_trip)
 
     txn = store_read_begin(h_st);
     Whistle__V1__Department *d;
-    cr_assert_eq(store_get(txn, h_st->departments, "police", 6, &whistle__v1__department__descriptor, h_a,
-                           (void **)&d),
+    cr_assert_eq(store_get(txn, h_st->departments, "police", 6, &whistle__v1__department__descriptor, h_a, (void **)&d),
                  0);
     cr_assert_str_eq(d->name_zh, "派出所");
     void *absent = (void *)1;
@@ -40,8 +39,7 @@ Test(store, put_get_del_round_trip)
     cr_assert_eq(store_del(txn, h_st->departments, "police", 6), MDB_NOTFOUND);
     cr_assert_eq(mdb_txn_commit(txn), 0);
     txn = store_read_begin(h_st);
-    cr_assert_eq(store_get(txn, h_st->departments, "police", 6, &whistle__v1__department__descriptor, h_a,
-                           (void **)&d),
+    cr_assert_eq(store_get(txn, h_st->departments, "police", 6, &whistle__v1__department__descriptor, h_a, (void **)&d),
                  MDB_NOTFOUND);
     store_read_end(h_st);
 }
@@ -61,8 +59,7 @@ Test(store, data_survives_reopen)
     cr_assert_eq(store_next_seq(txn, h_st, "order_seq", &n), 0);
     cr_assert_eq(n, 2, "the counter continues after a reopen");
     Whistle__V1__Department *d;
-    cr_assert_eq(store_get(txn, h_st->departments, "urban", 5, &whistle__v1__department__descriptor, h_a,
-                           (void **)&d),
+    cr_assert_eq(store_get(txn, h_st->departments, "urban", 5, &whistle__v1__department__descriptor, h_a, (void **)&d),
                  0);
     mdb_txn_abort(txn);
 }
@@ -88,7 +85,7 @@ Test(store, counters_start_at_one_and_are_independent)
 
 Test(store, be64_keys_sort_numerically)
 {
-    uint64_t vals[] = {256, 1, 0xffffffffffULL, 255, 65536, 2};
+    uint64_t vals[] = { 256, 1, 0xffffffffffULL, 255, 65536, 2 };
     MDB_txn *txn;
     cr_assert_eq(store_write_begin(h_st, &txn), 0);
     for (size_t i = 0; i < sizeof vals / sizeof *vals; i++) {
@@ -127,7 +124,7 @@ Test(store, a_record_that_does_not_unpack_is_an_error)
 {
     MDB_txn *txn;
     cr_assert_eq(store_write_begin(h_st, &txn), 0);
-    MDB_val k = {3, "bad"}, v = {3, "\xff\xff\xff"};
+    MDB_val k = { 3, "bad" }, v = { 3, "\xff\xff\xff" };
     cr_assert_eq(mdb_put(txn, h_st->departments, &k, &v, 0), 0);
     void *out;
     cr_assert_eq(store_get(txn, h_st->departments, "bad", 3, &whistle__v1__department__descriptor, h_a, &out),
@@ -152,7 +149,7 @@ Test(store, map_grows_before_it_is_full)
     h_st = NULL;
     h_rmtree(h_dir);
     cr_assert(mkdir(h_dir, 0700) == 0);
-    store_opts o = {.map_size = 1 << 20, .map_max = 64 << 20};
+    store_opts o = { .map_size = 1 << 20, .map_max = 64 << 20 };
     h_open_opts(&o);
     size_t first = h_st->map_size;
     char *blob = arena_alloc(h_a, 100000);
@@ -177,7 +174,7 @@ Test(store, full_map_at_max_is_resource_exhausted_and_reads_go_on)
     h_st = NULL;
     h_rmtree(h_dir);
     cr_assert(mkdir(h_dir, 0700) == 0);
-    store_opts o = {.map_size = 256 << 10, .map_max = 256 << 10};
+    store_opts o = { .map_size = 256 << 10, .map_max = 256 << 10 };
     h_open_opts(&o);
     MDB_txn *txn;
     cr_assert_eq(store_write_begin(h_st, &txn), 0);
@@ -284,7 +281,7 @@ Test(store, a_flood_of_denials_reaches_the_log_in_full_as_counts)
     cr_assert_eq(store_write_begin(h_st, &txn), 0);
     cr_assert_eq(mdb_txn_commit(txn), 0);
     cr_assert_eq(audit_queue_len(h_st->denials), 0);
-    struct tally t = {0};
+    struct tally t = { 0 };
     txn = store_read_begin(h_st);
     audit_read(h_st, txn, 0, 100000, h_a, tally_visit, &t);
     store_read_end(h_st);

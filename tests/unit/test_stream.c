@@ -32,7 +32,7 @@ static uint64_t cursor_of(const char *name)
 
 Test(stream, seq_is_gapless_from_one_per_stream)
 {
-    stream_touched t = {0};
+    stream_touched t = { 0 };
     for (int i = 0; i < 5; i++)
         append("dept:police", arena_printf(h_a, "a%d", i), &t);
     append("dept:urban", "u", &t);
@@ -69,7 +69,7 @@ Test(stream, read_after_seq_and_max)
     cr_assert_str_eq(h_actions("principal:kiosk-1", 4), "a5 a6");
     cr_assert_str_eq(h_actions("principal:kiosk-1", 6), "");
     cr_assert_str_eq(h_actions("principal:kiosk-1", 100), "");
-    h_pushes ps = {0};
+    h_pushes ps = { 0 };
     MDB_txn *txn = store_read_begin(h_st);
     int n = stream_read(h_st, txn, "principal:kiosk-1", 1, 2, h_collect, &ps);
     store_read_end(h_st);

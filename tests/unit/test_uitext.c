@@ -8,10 +8,7 @@
 
 #include "uitext.h"
 
-static void utf8(void)
-{
-    cr_assert(setlocale(LC_ALL, "C.UTF-8") || setlocale(LC_ALL, "C.utf8"), "C.UTF-8 is missing");
-}
+static void utf8(void) { cr_assert(setlocale(LC_ALL, "C.UTF-8") || setlocale(LC_ALL, "C.utf8"), "C.UTF-8 is missing"); }
 
 TestSuite(uitext, .init = utf8);
 
@@ -26,7 +23,9 @@ Test(uitext, chinese_characters_take_two_columns)
 
 Test(uitext, broken_bytes_and_control_characters_take_one_column_each)
 {
-    cr_assert_eq(uitext_width("a\xff" "b"), 3);
+    cr_assert_eq(uitext_width("a\xff"
+                              "b"),
+                 3);
     cr_assert_eq(uitext_width("a\tb"), 3);
     char out[32];
     uitext_fit(out, sizeof out, "a\nb", 5, false);
@@ -97,7 +96,9 @@ Test(uitext, widths_are_right_in_a_locale_without_utf8)
     cr_assert(setlocale(LC_ALL, "C"));
     cr_assert_eq(uitext_width("朝阳区"), 6);
     cr_assert_eq(uitext_width("第1网格"), 7);
-    cr_assert_eq(uitext_width("a\xff" "b"), 3);
+    cr_assert_eq(uitext_width("a\xff"
+                              "b"),
+                 3);
     char out[64];
     cr_assert_eq(uitext_fit(out, sizeof out, "建外街道办事处", 5, true), 5);
     cr_assert_str_eq(out, "建外…", "whole characters, and the ellipsis as UTF-8");
