@@ -54,8 +54,8 @@ typedef struct row {
 /* The line being typed at the bottom of the screen. */
 typedef struct prompt {
     bool active;
-    int kind; /* what the answer is for (input.c) */
-    char label[160];
+    int kind;        /* what the answer is for (input.c) */
+    char label[200]; /* as long as the labels the keys build */
     wchar_t buf[512];
     size_t len, cur;
     char ticket[40];
