@@ -571,10 +571,19 @@ static void report_heading(kiosk *k, int step, const char *what, const char *rig
 
 static void draw_place(kiosk *k)
 {
-    char path[400], mark[64], b[600];
+    char path[400], mark[64], b[600], h[800];
     place_path(k, path, sizeof path);
     list_page_mark(k, S_PLACE, mark, sizeof mark);
     snprintf(b, sizeof b, _("where is it? %s"), path);
+    /* The community is in the title bar: when the whole path does not fit
+     * (an English grid named by its street), the heading starts below it. */
+    snprintf(h, sizeof h, _("Report a problem · step %d of 5: %s"), 2, b);
+    int rw = *mark ? uitext_width(mark) + 2 : 0;
+    if (k->d.depth && uitext_width(h) > COLS - 4 - rw) {
+        const char *below = strstr(path, " › ");
+        if (below)
+            snprintf(b, sizeof b, _("where is it? %s"), below + strlen(" › "));
+    }
     report_heading(k, 2, b, mark);
     draw_list(k, S_PLACE);
     list_keys(k, S_PLACE);

@@ -131,7 +131,7 @@ T=$(W --as gridworker report --node 110105001001001 --category 0401 "Stall block
     awk '{print $1}')
 [ -n "$T" ] || fail "report failed"
 # in English, the names come in English too (the data has both)
-wait_for "$T reported +Street vending · Grid 1" 10
+wait_for "$T reported +Street vending · Yong'an Dongli" 10
 
 tmux -L "$sock" send-keys -t console f
 wait_for "$T filed" 10
@@ -291,7 +291,7 @@ tmux -L "$sock" new-session -d -s zh -x 80 -y 24 \
 target=zh
 wait_for "● 在线" 20
 no_log_text
-wait_for "$T 已吹哨 +占道经营 · 第一网格" 10
+wait_for "$T 已吹哨 +占道经营 · 永安东里" 10
 wait_for "$E 已立案 +紧急 独居老人求助" 5
 first_case "$E"
 # the whistle proposes the departments by their Chinese names, whole at 80

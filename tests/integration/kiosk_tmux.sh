@@ -208,7 +208,7 @@ words() {
         MAJOR_RE='第 1 步（共 5 步）：是哪一类问题'
         MINOR_RE='街面秩序，具体是哪一项'
         GRID_RE='在哪里？永安里社区$'
-        BUILDING_RE='在哪里？永安里社区 › 第一网格'
+        BUILDING_RE='在哪里？永安里社区 › 永安东里'
         DESC_RE='第 3 步（共 5 步）：描述问题'
         PHONE_RE='第 4 步（共 5 步）：您的电话'
         CONFIRM_RE='请核对，然后提交'
@@ -253,7 +253,7 @@ words() {
         MAJOR_RE='step 1 of 5: what kind of problem'
         MINOR_RE='Street order, which one'
         GRID_RE="where is it\\? Yong'anli Community\$"
-        BUILDING_RE="where is it\\? Yong'anli Community › Grid 1"
+        BUILDING_RE="where is it\\? Yong'an Dongli\$"
         DESC_RE='step 3 of 5: describe the problem'
         PHONE_RE='step 4 of 5: your phone number'
         CONFIRM_RE='please check, then send'

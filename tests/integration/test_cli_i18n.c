@@ -85,7 +85,7 @@ static int run(const char *env, char **out, char **err, const char *fmt, ...)
 static void report_three(void)
 {
     static const char *const where[][3] = {
-        { "gridworker", "110105001001001", "0401" },    /* 第一网格, 占道经营 */
+        { "gridworker", "110105001001001", "0401" },    /* 永安东里, 占道经营 */
         { "gridworker", "110105001001001003", "0104" }, /* 3号楼, 积存垃圾渣土 */
         { "operator", "110105001002", "0103" },         /* 光华里社区, 道路不洁 */
     };
@@ -171,17 +171,17 @@ Test(cli_i18n, listings_name_places_and_categories_in_the_language_and_line_up)
     char *zh, *en;
     cr_assert_eq(run(ZH, &zh, NULL, "--as operator list"), 0);
     cr_assert_eq(run(EN, &en, NULL, "--as operator list"), 0);
-    cr_assert(strstr(zh, "第一网格") && strstr(zh, "3号楼") && strstr(zh, "光华里社区"), "%s", zh);
+    cr_assert(strstr(zh, "永安东里") && strstr(zh, "3号楼") && strstr(zh, "光华里社区"), "%s", zh);
     cr_assert(strstr(zh, "占道经营") && strstr(zh, "积存垃圾渣土") && strstr(zh, "已上报"), "%s", zh);
-    cr_assert(strstr(en, "Grid 1") && strstr(en, "Building 3") && strstr(en, "Guanghuali Community"), "%s", en);
+    cr_assert(strstr(en, "Yong'an Dongli") && strstr(en, "Building 3") && strstr(en, "Guanghuali Community"), "%s", en);
     cr_assert(strstr(en, "Street vending") && strstr(en, "Accumulated rubbish…") && strstr(en, "reported"), "%s", en);
-    cr_assert_null(strstr(en, "第一网格"), "%s", en);
-    cr_assert_null(strstr(zh, "Grid 1"), "%s", zh);
+    cr_assert_null(strstr(en, "永安东里"), "%s", en);
+    cr_assert_null(strstr(zh, "Yong'an Dongli"), "%s", zh);
     /* every column after the names starts where its header does */
     static const char *const stamp = "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}";
     cr_assert_eq(check_column(zh, "创建时间", stamp), 3);
     cr_assert_eq(check_column(zh, "优先级", "一般"), 3);
-    cr_assert_eq(check_column(zh, "地点", "第一网格|3号楼|光华里社区"), 3);
+    cr_assert_eq(check_column(zh, "地点", "永安东里|3号楼|光华里社区"), 3);
     cr_assert_eq(check_column(en, "CREATED", stamp), 3);
     cr_assert_eq(check_column(en, "PRIORITY", "normal"), 3);
     free(zh);
@@ -272,7 +272,7 @@ Test(cli_i18n, a_c_locale_is_english_and_still_lines_up)
     char *c;
     /* a session in Chinese running a script under LC_ALL=C */
     cr_assert_eq(run("env LANGUAGE=zh_CN LANG=zh_CN.UTF-8 LC_ALL=C", &c, NULL, "--as operator list"), 0);
-    cr_assert(strstr(c, "TICKET") && strstr(c, "Grid 1") && !strstr(c, "工单号"), "%s", c);
+    cr_assert(strstr(c, "TICKET") && strstr(c, "Yong'an Dongli") && !strstr(c, "工单号"), "%s", c);
     cr_assert_eq(check_column(c, "CREATED", "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}"), 3);
     free(c);
 }
@@ -473,11 +473,11 @@ Test(cli_i18n, orders_watch_and_list_filters_speak_the_language)
     char *out, *err;
     cr_assert_eq(run(ZH, &out, &err, "--as police watch --count 1 --no-ack"), 0, "%s", err);
     cr_assert(strstr(err, "正在接收 派出所 (dept:police)：先补发此前的 1 条推送，之后实时显示新推送"), "%s", err);
-    cr_assert(strstr(out, "派单") && strstr(out, "第一网格") && strstr(out, "时限 20"), "%s", out);
+    cr_assert(strstr(out, "派单") && strstr(out, "永安东里") && strstr(out, "时限 20"), "%s", out);
     free(out);
     free(err);
     cr_assert_eq(run(EN, &out, &err, "--as police watch --count 1 --no-ack"), 0, "%s", err);
-    cr_assert(strstr(out, "dispatch") && strstr(out, "Grid 1") && strstr(out, "due 20"), "%s", out);
+    cr_assert(strstr(out, "dispatch") && strstr(out, "Yong'an Dongli") && strstr(out, "due 20"), "%s", out);
     free(out);
     free(err);
 
