@@ -652,11 +652,11 @@ void hub_stop_reading(hub *h)
         stop_reading(c);
 }
 
-bool hub_finish_drain(hub *h)
+void hub_finish_drain(hub *h)
 {
     for (conn *c = h->conns; c; c = c->next)
         if (c->in_flight > 0)
-            return false;
+            return;
     /* Every answer has been handed to its connection; close them once
      * their output is written (uv_close after pending writes: libuv
      * completes queued writes with ECANCELED on close, so wait). */
@@ -669,7 +669,6 @@ bool hub_finish_drain(hub *h)
             c->close_after_flush = true;
         c = n;
     }
-    return true;
 }
 
 void hub_close_all(hub *h)

@@ -171,10 +171,9 @@ void hub_streams_touched(hub *h, const stream_touched *t);
 void hub_tick(hub *h);
 /* A stop: no connection reads any more. */
 void hub_stop_reading(hub *h);
-/* A stop, once the writer is done: false while a connection still waits
- * for an answer; else every connection closes once its output is written
- * (true). */
-bool hub_finish_drain(hub *h);
+/* A stop, once the writer is done: when no connection waits for an answer
+ * any more, every connection closes once its output is written. */
+void hub_finish_drain(hub *h);
 /* Closes every connection now (a drain that took too long). */
 void hub_close_all(hub *h);
 /* After a reload: every open connection's certificate checked against

@@ -32,7 +32,7 @@ struct audit_queue {
     uint64_t folded;        /* records folded into aggregates since the last flush */
 };
 
-struct audit_queue *audit_queue_new(void)
+static struct audit_queue *audit_queue_new(void)
 {
     struct audit_queue *q = calloc(1, sizeof *q);
     if (!q)
@@ -60,7 +60,7 @@ static void list_free(struct denial *d)
     }
 }
 
-void audit_queue_free(struct audit_queue *q)
+static void audit_queue_free(struct audit_queue *q)
 {
     if (!q)
         return;

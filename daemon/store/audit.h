@@ -73,10 +73,8 @@ int audit_query_newest(store *st, MDB_txn *txn, const char *principal, const cha
  * uses the store; 0 or -ENOMEM. */
 int audit_attach(store *st);
 
-/* The queue itself (audit_attach makes the store's). */
+/* Records waiting in the store's queue (0 for none, or no queue). */
 struct audit_queue;
-struct audit_queue *audit_queue_new(void);
-void audit_queue_free(struct audit_queue *q);
 size_t audit_queue_len(struct audit_queue *q);
 
 #endif
