@@ -655,10 +655,11 @@ void admin_put_category(call *c, const Whistle__V1__PutCategory *req)
 /* Role, scope and department agree with each other and the directory. */
 static int check_principal(call *c, const Whistle__V1__Principal *p)
 {
-    if (p->role < WHISTLE__V1__ROLE__ROLE_ADMIN || p->role > WHISTLE__V1__ROLE__ROLE_SENSOR)
+    if ((p->role < WHISTLE__V1__ROLE__ROLE_ADMIN || p->role > WHISTLE__V1__ROLE__ROLE_SENSOR) &&
+        p->role != WHISTLE__V1__ROLE__ROLE_VOLUNTEER)
         return call_fail(c, CODE(INVALID_ARGUMENT),
                          "role is required: admin, operator, department, grid_worker, "
-                         "community, kiosk, integration or sensor");
+                         "community, kiosk, integration, sensor or volunteer");
     if (!digits(p->scope) || !directory_node_get(c->st, c->txn, p->scope, c->a))
         return call_fail(c, CODE(NOT_FOUND), "scope \"%s\" is not a place in the directory", str0(p->scope));
     if (p->n_extra_scopes > 64)
@@ -800,7 +801,7 @@ void admin_list_principals(call *c, const Whistle__V1__ListPrincipals *req)
     const char *under = str0(req->under), *after = str0(req->after);
     if (*under && check_code(c, "under", under))
         return;
-    if (req->role < 0 || req->role > WHISTLE__V1__ROLE__ROLE_SENSOR) {
+    if (req->role < 0 || (req->role > WHISTLE__V1__ROLE__ROLE_SENSOR && req->role != WHISTLE__V1__ROLE__ROLE_VOLUNTEER)) {
         call_fail(c, CODE(INVALID_ARGUMENT), "role %d is not a role (1 admin .. 8 sensor; 0: any)", req->role);
         return;
     }

@@ -21,7 +21,7 @@
 #define AUTHZ_ROLE(r) (1u << WHISTLE__V1__ROLE__ROLE_##r)
 #define AUTHZ_ALL                                                                                                      \
     (AUTHZ_ROLE(ADMIN) | AUTHZ_ROLE(OPERATOR) | AUTHZ_ROLE(DEPARTMENT) | AUTHZ_ROLE(GRID_WORKER) |                     \
-     AUTHZ_ROLE(COMMUNITY) | AUTHZ_ROLE(KIOSK) | AUTHZ_ROLE(INTEGRATION) | AUTHZ_ROLE(SENSOR))
+     AUTHZ_ROLE(COMMUNITY) | AUTHZ_ROLE(KIOSK) | AUTHZ_ROLE(INTEGRATION) | AUTHZ_ROLE(SENSOR) | AUTHZ_ROLE(VOLUNTEER))
 
 typedef struct authz_rule {
     int call;         /* Request.call field number (= its call_case) */

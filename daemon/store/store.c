@@ -85,7 +85,10 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
                          /* deadline.c, supervision.c, stats.c */
                          &st->deadlines, &st->supervisions, &st->stats,
                          /* services.c */
-                         &st->service_classes, &st->services };
+                         &st->service_classes, &st->services,
+                         /* volrec.c */
+                         &st->vol_config, &st->vol_people, &st->vol_wishes, &st->vol_ledger, &st->vol_balances,
+                         &st->vol_shop, &st->vol_mtasks, &st->vol_index };
     return i < sizeof slots / sizeof *slots ? slots[i] : NULL;
 }
 static const char *const dbi_names[] = { "meta",
@@ -113,7 +116,15 @@ static const char *const dbi_names[] = { "meta",
                                          "supervisions",
                                          "stats",
                                          "service_classes",
-                                         "services" };
+                                         "services",
+                                         "vol_config",
+                                         "vol_people",
+                                         "vol_wishes",
+                                         "vol_ledger",
+                                         "vol_balances",
+                                         "vol_shop",
+                                         "vol_mtasks",
+                                         "vol_index" };
 #define N_DBIS (sizeof dbi_names / sizeof *dbi_names)
 
 static int check_schema(store *st, MDB_txn *txn, char *err, size_t errlen)
@@ -180,7 +191,7 @@ int store_open(store **out, const char *dir, const store_opts *opts, char *err, 
     MDB_txn *txn = NULL;
     int rc = mdb_env_create(&st->env);
     if (!rc)
-        rc = mdb_env_set_maxdbs(st->env, 64);
+        rc = mdb_env_set_maxdbs(st->env, 96);
     if (!rc)
         rc = mdb_env_set_mapsize(st->env, st->map_size);
     if (!rc)

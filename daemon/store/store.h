@@ -48,6 +48,16 @@
  *   services         4-digit code -> whistle.v1.ServiceItem     the public
  *                    service guide; fixed-width codes, so key order is code
  *                    order and a class's items are the keys with its prefix)
+ *   vol_config   community code -> whistle.v1.VolunteerConfig
+ *   vol_people   u64 BE id -> whistle.v1.Volunteer
+ *   vol_wishes   u64 BE id -> whistle.v1.Wish
+ *   vol_ledger   u64 BE id -> whistle.v1.LedgerEntry   (append-only)
+ *   vol_balances community | '/' | account -> i64 BE   (derived from vol_ledger,
+ *                checked by whistled --check)
+ *   vol_shop     u64 BE id -> whistle.v1.ShopItem
+ *   vol_mtasks   u64 BE id -> whistle.v1.MemberTask
+ *   vol_index    one letter | key -> "" or u64 BE: the volunteers' indexes
+ *                (model/volrec.h names them)
  */
 #ifndef WHISTLED_STORE_H
 #define WHISTLED_STORE_H
@@ -82,6 +92,8 @@ typedef struct store {
     MDB_dbi audit_by_time, audit_by_principal, audit_by_target, admission, tasks, task_by_comm, task_by_dept;
     MDB_dbi deadlines, supervisions, stats;
     MDB_dbi service_classes, services;
+    /* the volunteers' side (model/volrec.h) */
+    MDB_dbi vol_config, vol_people, vol_wishes, vol_ledger, vol_balances, vol_shop, vol_mtasks, vol_index;
     /* loop thread's cached read transaction (MDB_NOTLS, reset/renew) */
     MDB_txn *rtxn;
     bool rtxn_live;
