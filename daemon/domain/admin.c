@@ -801,7 +801,8 @@ void admin_list_principals(call *c, const Whistle__V1__ListPrincipals *req)
     const char *under = str0(req->under), *after = str0(req->after);
     if (*under && check_code(c, "under", under))
         return;
-    if (req->role < 0 || (req->role > WHISTLE__V1__ROLE__ROLE_SENSOR && req->role != WHISTLE__V1__ROLE__ROLE_VOLUNTEER)) {
+    if (req->role < 0 ||
+        (req->role > WHISTLE__V1__ROLE__ROLE_SENSOR && req->role != WHISTLE__V1__ROLE__ROLE_VOLUNTEER)) {
         call_fail(c, CODE(INVALID_ARGUMENT), "role %d is not a role (1 admin .. 8 sensor; 0: any)", req->role);
         return;
     }

@@ -50,8 +50,9 @@ void points_balance(call *c, const Whistle__V1__PointsBalance *req)
     if (c->who->role == ROLE(KIOSK) || *str0(req->code))
         v = vol_prove_code(c, req->volunteer_id, req->code);
     else
-        v = vol_actor(c, req->volunteer_id, "a balance is read by its volunteer, its community, or at the kiosk "
-                                            "with the volunteer's card code");
+        v = vol_actor(c, req->volunteer_id,
+                      "a balance is read by its volunteer, its community, or at the kiosk "
+                      "with the volunteer's card code");
     if (!v)
         return;
     Whistle__V1__PointsBalanceResult *r = balance_of(c, v);
@@ -118,8 +119,8 @@ void points_adjust(call *c, const Whistle__V1__AdjustPoints *req)
             return;
         }
         void *ov;
-        int rc = volrec_get(c, c->st->vol_ledger, req->reverse_entry, &whistle__v1__ledger_entry__descriptor, &ov,
-                            NULL, NULL);
+        int rc = volrec_get(c, c->st->vol_ledger, req->reverse_entry, &whistle__v1__ledger_entry__descriptor, &ov, NULL,
+                            NULL);
         if (rc == 1)
             call_fail(c, CODE(NOT_FOUND), "no ledger entry %llu", (unsigned long long)req->reverse_entry);
         if (rc)
@@ -156,8 +157,7 @@ void points_adjust(call *c, const Whistle__V1__AdjustPoints *req)
             return;
     } else {
         if (!req->amount || req->amount > MAX_AMOUNT || req->amount < -MAX_AMOUNT) {
-            call_fail(c, CODE(INVALID_ARGUMENT), "amount is required: -%d to %d points, not 0", MAX_AMOUNT,
-                      MAX_AMOUNT);
+            call_fail(c, CODE(INVALID_ARGUMENT), "amount is required: -%d to %d points, not 0", MAX_AMOUNT, MAX_AMOUNT);
             return;
         }
         Whistle__V1__Volunteer *v = vol_volunteer(c, req->volunteer_id, NULL, NULL);
@@ -254,7 +254,7 @@ void points_put_item(call *c, const Whistle__V1__PutShopItem *req)
 void points_list_shop(call *c, const Whistle__V1__ListShop *req)
 {
     const char *comm = vol_community(c, req->community);
-    if (!comm || vol_reach(c, comm, "a community's supermarket is read inside the caller's scope"))
+    if (!comm || vol_reach_read(c, comm, "a community's supermarket is read inside the caller's scope"))
         return;
     uint64_t *ids;
     size_t n;

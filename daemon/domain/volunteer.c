@@ -31,8 +31,7 @@ const char *vol_community(call *c, const char *code)
     if (!*code) {
         const char *s = str0(c->who->scope);
         if (strlen(s) != 12)
-            return call_fail(c, CODE(INVALID_ARGUMENT), "community is required: a community's code (12 digits)"),
-                   NULL;
+            return call_fail(c, CODE(INVALID_ARGUMENT), "community is required: a community's code (12 digits)"), NULL;
         code = s;
     }
     if (strlen(code) != 12 || !digits_ok(code, 12))
@@ -52,6 +51,20 @@ int vol_reach(call *c, const char *community, const char *rule)
         return 0;
     return call_deny(c, community, "community %s is outside your scope %s (rule: %s)", community, str0(c->who->scope),
                      rule);
+}
+
+int vol_reach_read(call *c, const char *community, const char *rule)
+{
+    const Whistle__V1__Principal *w = c->who;
+    if (w->role == ROLE(GRID_WORKER)) {
+        /* a grid worker's places lie inside the community */
+        if (strncmp(str0(w->scope), community, 12) == 0)
+            return 0;
+        for (size_t i = 0; i < w->n_extra_scopes; i++)
+            if (strncmp(str0(w->extra_scopes[i]), community, 12) == 0)
+                return 0;
+    }
+    return vol_reach(c, community, rule);
 }
 
 Whistle__V1__Volunteer *vol_volunteer(call *c, uint64_t id, void **bytes, size_t *len)
@@ -86,8 +99,8 @@ Whistle__V1__Volunteer *vol_actor(call *c, uint64_t id, const char *rule)
 
 Whistle__V1__VolunteerConfig *vol_config(call *c, const char *community)
 {
-    Whistle__V1__VolunteerConfig *cfg = store_get_named(c->txn, c->st->vol_config, community,
-                                                        &whistle__v1__volunteer_config__descriptor, c->a);
+    Whistle__V1__VolunteerConfig *cfg =
+        store_get_named(c->txn, c->st->vol_config, community, &whistle__v1__volunteer_config__descriptor, c->a);
     if (!cfg) {
         cfg = arena_alloc(c->a, sizeof *cfg);
         whistle__v1__volunteer_config__init(cfg);
@@ -227,7 +240,7 @@ void volunteer_set_config(call *c, const Whistle__V1__SetVolunteerConfig *req)
 void volunteer_get_config(call *c, const Whistle__V1__GetVolunteerConfig *req)
 {
     const char *comm = vol_community(c, req->community);
-    if (!comm || vol_reach(c, comm, "a community's volunteers' rules are read inside the caller's scope"))
+    if (!comm || vol_reach_read(c, comm, "a community's volunteers' rules are read inside the caller's scope"))
         return;
     c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_VOLUNTEER_CONFIG;
     c->resp->volunteer_config = vol_config(c, comm);
@@ -455,14 +468,24 @@ void volunteer_task_act(call *c, const Whistle__V1__MemberTaskAct *req)
         call_fail(c, CODE(INVALID_ARGUMENT), "action %d: 1 claim, 2 report, 3 confirm", req->action);
         return;
     }
+    const char *target = arena_printf(c->a, "member_task:%llu", (unsigned long long)t->id);
     if (req->action == MA(CONFIRM) && c->who->role == ROLE(VOLUNTEER)) {
-        call_deny(c, arena_printf(c->a, "member_task:%llu", (unsigned long long)t->id),
+        call_deny(c, target,
                   "role volunteer may not confirm a task (rule: the community confirms what its members report)");
         return;
     }
+    if (c->who->role != ROLE(VOLUNTEER) && vol_reach(c, t->community, "a community acts on its own members' tasks"))
+        return;
     Whistle__V1__Volunteer *v = vol_actor(c, req->volunteer_id, "a member acts on its own community's tasks");
     if (!v)
         return;
+    if (c->who->role == ROLE(VOLUNTEER) && strcmp(v->community, t->community) != 0) {
+        call_hide(c, target, arena_printf(c->a, "no members' task %llu", (unsigned long long)t->id),
+                  "task %llu is community %s's, not volunteer %llu's (rule: a member acts on its own community's "
+                  "tasks)",
+                  (unsigned long long)t->id, t->community, (unsigned long long)v->id);
+        return;
+    }
     if (strcmp(v->community, t->community) != 0) {
         call_fail(c, CODE(FAILED_PRECONDITION), "task %llu is community %s's; volunteer %llu is registered with %s",
                   (unsigned long long)t->id, t->community, (unsigned long long)v->id, v->community);

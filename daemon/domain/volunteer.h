@@ -54,6 +54,10 @@ const char *vol_community(call *c, const char *code);
 /* The caller reaches the community: admins always, others by scope; else
  * -1, denied naming rule. */
 int vol_reach(call *c, const char *community, const char *rule);
+/* vol_reach for reads that a grid worker makes for the residents of its
+ * grids: its places inside the community reach the community's rules and
+ * shelves. */
+int vol_reach_read(call *c, const char *community, const char *rule);
 /* A volunteer by id, NULL with NOT_FOUND (or the store's failure) set. */
 Whistle__V1__Volunteer *vol_volunteer(call *c, uint64_t id, void **bytes, size_t *len);
 /* The volunteer a call acts for: a volunteer principal itself (id must be

@@ -70,8 +70,8 @@ static int wish_commit(call *c, const Whistle__V1__Wish *old, const void *before
 {
     if (volrec_wish_save(c, old, w))
         return -1;
-    int rc = audit_append(c->st, c->txn, c->now, str0(c->who->name), c->name, wish_target(c, w->id), before, blen,
-                          &w->base);
+    int rc =
+        audit_append(c->st, c->txn, c->now, str0(c->who->name), c->name, wish_target(c, w->id), before, blen, &w->base);
     return rc ? call_store_fail(c, rc, "auditing the wish") : 0;
 }
 
@@ -132,8 +132,8 @@ void wish_add(call *c, const Whistle__V1__AddWish *req)
     if (!comm)
         return;
     if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, node)) {
-        call_deny(c, node, "place %s is outside your scope %s (rule: wishes are taken inside the caller's scope)",
-                  node, str0(c->who->scope));
+        call_deny(c, node, "place %s is outside your scope %s (rule: wishes are taken inside the caller's scope)", node,
+                  str0(c->who->scope));
         return;
     }
     if (n->retired) {
@@ -148,8 +148,9 @@ void wish_add(call *c, const Whistle__V1__AddWish *req)
     for (const char *p = ph; *p; p++)
         ndig += *p >= '0' && *p <= '9';
     if (*ph && ndig < 4) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "contact must be a phone number (at least 4 digits): the resident "
-                                             "confirms the wish with its last 4");
+        call_fail(c, CODE(INVALID_ARGUMENT),
+                  "contact must be a phone number (at least 4 digits): the resident "
+                  "confirms the wish with its last 4");
         return;
     }
     Whistle__V1__VolunteerConfig *cfg = vol_config(c, comm);
@@ -310,7 +311,8 @@ void wish_done(call *c, const Whistle__V1__DoneWish *req)
         if (volrec_self(c, &me))
             return;
         if (w->state != WS(CLAIMED) || w->volunteer_id != me) {
-            call_hide(c, wish_target(c, w->id), arena_printf(c->a, "no wish %llu claimed by you", (unsigned long long)w->id),
+            call_hide(c, wish_target(c, w->id),
+                      arena_printf(c->a, "no wish %llu claimed by you", (unsigned long long)w->id),
                       "wish %llu is %s, not claimed by volunteer %llu (rule: the claimant says it is done)",
                       (unsigned long long)w->id, state_name(w->state), (unsigned long long)me);
             return;
@@ -348,8 +350,9 @@ static Whistle__V1__Wish *prove_wish(call *c, const char *ticket, const char *di
                NULL;
     }
     if (!digits_ok(digits, 4) || strlen(digits) != 4)
-        return call_fail(c, CODE(INVALID_ARGUMENT), "phone_last4 must be the last 4 digits of the phone given with "
-                                                    "the wish"),
+        return call_fail(c, CODE(INVALID_ARGUMENT),
+                         "phone_last4 must be the last 4 digits of the phone given with "
+                         "the wish"),
                NULL;
     if (!ident_ok(ticket, TICKET_MAX))
         return call_fail(c, CODE(INVALID_ARGUMENT), "ticket is required: the number on the wish's slip (W...)"), NULL;
@@ -452,9 +455,9 @@ void wish_list(call *c, const Whistle__V1__ListWishes *req)
         Whistle__V1__Wish *w = wish_get(c, req->wish_id, &b, &l);
         if (!w)
             return;
-        bool visible = vol ? strcmp(w->community, str0(c->who->scope)) == 0 &&
-                                 (w->volunteer_id == me || w->state == WS(PUBLISHED))
-                           : (c->who->role == ROLE(ADMIN) || principal_covers(c->who, w->node));
+        bool visible =
+            vol ? strcmp(w->community, str0(c->who->scope)) == 0 && (w->volunteer_id == me || w->state == WS(PUBLISHED))
+                : (c->who->role == ROLE(ADMIN) || principal_covers(c->who, w->node));
         if (!visible) {
             call_hide(c, wish_target(c, w->id), arena_printf(c->a, "no wish %llu", (unsigned long long)w->id),
                       "wish %llu is outside what %s may read (rule: a volunteer reads published wishes of its "

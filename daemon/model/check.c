@@ -34,10 +34,10 @@ typedef struct checker {
     MDB_txn *txn;
     MDB_dbi meta, events, ev_by_state, ev_by_node, orders, ord_by_dept, streams, stream_meta, idem, nodes, departments,
         categories, principals, audit;
-    MDB_dbi deadlines, supervisions;   /* deadline.c, supervision.c */
-    bool have_deadlines;               /* a store from before them has none */
-    MDB_dbi service_classes, services; /* the service catalogue (services.c) */
-    bool have_services;                /* likewise */
+    MDB_dbi deadlines, supervisions;                         /* deadline.c, supervision.c */
+    bool have_deadlines;                                     /* a store from before them has none */
+    MDB_dbi service_classes, services;                       /* the service catalogue (services.c) */
+    bool have_services;                                      /* likewise */
     MDB_dbi vol_wishes, vol_ledger, vol_balances, vol_index; /* the volunteers' (volrec.h) */
     bool have_vol;                                           /* likewise */
     char vol_comm[13];                                       /* the community whose balances are being summed */
@@ -497,9 +497,9 @@ static void walk_deadline(checker *ck, const MDB_val *k, const MDB_val *v, arena
     uint8_t keys[DEADLINE_ROWS_MAX][DEADLINE_KEY_MAX];
     size_t lens[DEADLINE_ROWS_MAX], n = 0;
     if (p[8] == DL_WISH_CLAIM) {
-        Whistle__V1__Wish *w = ck->have_vol && k->mv_size == 17 ? get(ck, ck->vol_wishes, p + 9, 8,
-                                                                       &whistle__v1__wish__descriptor, a)
-                                                                 : NULL;
+        Whistle__V1__Wish *w = ck->have_vol && k->mv_size == 17
+                                   ? get(ck, ck->vol_wishes, p + 9, 8, &whistle__v1__wish__descriptor, a)
+                                   : NULL;
         uint8_t wk[17];
         if (!w)
             violation(ck, "deadlines", key, "wish %llu does not exist", (unsigned long long)store_get_be64(p + 9));
@@ -557,8 +557,10 @@ static void walk_ledger(checker *ck, const MDB_val *k, const MDB_val *v, arena *
         return;
     }
     if (e->amount <= 0 || strcmp(e->from_account, e->to_account) == 0)
-        violation(ck, "vol_ledger", key, "moves %lld from %s to %s; an entry moves a positive amount between two "
-                  "accounts", (long long)e->amount, e->from_account, e->to_account);
+        violation(ck, "vol_ledger", key,
+                  "moves %lld from %s to %s; an entry moves a positive amount between two "
+                  "accounts",
+                  (long long)e->amount, e->from_account, e->to_account);
     const char *accts[2] = { e->from_account, e->to_account };
     for (int i = 0; i < 2; i++) {
         const char *b = arena_printf(a, "%s/%s", e->community, accts[i]);
@@ -577,8 +579,8 @@ static void walk_ledger(checker *ck, const MDB_val *k, const MDB_val *v, arena *
 static void balance_group_end(checker *ck)
 {
     if (ck->vol_comm[0] && ck->vol_sum != 0)
-        violation(ck, "vol_balances", ck->vol_comm, "the community's accounts sum to %lld; double entry keeps them at 0",
-                  (long long)ck->vol_sum);
+        violation(ck, "vol_balances", ck->vol_comm,
+                  "the community's accounts sum to %lld; double entry keeps them at 0", (long long)ck->vol_sum);
     ck->vol_comm[0] = 0;
     ck->vol_sum = 0;
 }
@@ -617,8 +619,8 @@ static void walk_balance(checker *ck, const MDB_val *k, const MDB_val *v, arena 
     for (int rc = mdb_cursor_get(cur, &ik, &iv, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &ik, &iv, MDB_NEXT)) {
         if (ik.mv_size != pl + 8 || memcmp(ik.mv_data, start, pl) != 0)
             break;
-        Whistle__V1__LedgerEntry *e = get(ck, ck->vol_ledger, (uint8_t *)ik.mv_data + pl, 8,
-                                          &whistle__v1__ledger_entry__descriptor, a);
+        Whistle__V1__LedgerEntry *e =
+            get(ck, ck->vol_ledger, (uint8_t *)ik.mv_data + pl, 8, &whistle__v1__ledger_entry__descriptor, a);
         if (!e) {
             violation(ck, "vol_index", key, "lists entry %llu, which does not exist",
                       (unsigned long long)store_get_be64((uint8_t *)ik.mv_data + pl));

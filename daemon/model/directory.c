@@ -47,9 +47,11 @@ const char *directory_street_of(store *st, MDB_txn *txn, const char *code, arena
 }
 
 /* 9 and 10 are the gateway's and the bridge's (whistle.proto): named so
- * that the table stays indexed by the role's number. */
-static const char *const role_names[] = { "unspecified", "admin",  "operator", "department", "grid_worker", "community",
-                                          "kiosk",       "integration", "sensor", "gateway", "bridge", "volunteer" };
+ * that the table stays indexed by the role's number, but not parsed, as
+ * no principal holds them yet. */
+static const char *const role_names[] = { "unspecified", "admin",     "operator", "department",
+                                          "grid_worker", "community", "kiosk",    "integration",
+                                          "sensor",      "gateway",   "bridge",   "volunteer" };
 static const char *const kind_names[] = { "unspecified", "district", "street", "community", "grid", "building" };
 static const size_t kind_code_len[] = { 0, 6, 9, 12, 15, 18 };
 
@@ -68,7 +70,8 @@ static const struct {
 bool directory_role_parse(const char *s, Whistle__V1__Role *out)
 {
     for (size_t i = 1; s && i < sizeof role_names / sizeof *role_names; i++)
-        if (strcmp(s, role_names[i]) == 0) {
+        if (i != WHISTLE__V1__ROLE__ROLE_VOLUNTEER - 2 && i != WHISTLE__V1__ROLE__ROLE_VOLUNTEER - 1 &&
+            strcmp(s, role_names[i]) == 0) {
             *out = (Whistle__V1__Role)i;
             return true;
         }
@@ -348,8 +351,8 @@ const char *role_name(Whistle__V1__Role r)
 const char *role_a(Whistle__V1__Role r)
 {
     static const char *const with_article[] = {
-        "an unspecified role", "an admin", "an operator",    "a department", "a grid_worker",
-        "a community",         "a kiosk",  "an integration", "a sensor", "a gateway", "a bridge", "a volunteer"
+        "an unspecified role", "an admin", "an operator", "a department", "a grid_worker", "a community", "a kiosk",
+        "an integration",      "a sensor", "a gateway",   "a bridge",     "a volunteer"
     };
     _Static_assert(sizeof with_article == sizeof role_names, "one for each role");
     return (size_t)r < sizeof with_article / sizeof *with_article ? with_article[r] : "an unknown role";

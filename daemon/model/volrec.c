@@ -221,9 +221,9 @@ int volrec_post(call *c, Whistle__V1__LedgerEntry *e)
     for (int i = 0; i < 2; i++)
         if (volrec_index_put(c, 'a', arena_printf(c->a, "%s/%s", e->community, accts[i]), e->id))
             return -1;
-    int rc = audit_append(c->st, c->txn, c->now, str0(c->who->name), c->name,
-                          arena_printf(c->a, "points:%s/%llu", e->community, (unsigned long long)e->id), NULL, 0,
-                          &e->base);
+    int rc =
+        audit_append(c->st, c->txn, c->now, str0(c->who->name), c->name,
+                     arena_printf(c->a, "points:%s/%llu", e->community, (unsigned long long)e->id), NULL, 0, &e->base);
     return rc ? call_store_fail(c, rc, "auditing a ledger entry") : 0;
 }
 
@@ -234,7 +234,8 @@ int volrec_self(call *c, uint64_t *id)
         return 0;
     if (c->resp->status)
         return -1;
-    return call_deny(c, me, "principal %s is no community's volunteer (rule: a volunteer acts as itself; the "
-                            "community registers its certificate with add_volunteer)",
+    return call_deny(c, me,
+                     "principal %s is no community's volunteer (rule: a volunteer acts as itself; the "
+                     "community registers its certificate with add_volunteer)",
                      me);
 }
