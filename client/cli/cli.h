@@ -202,6 +202,10 @@ struct cmd {
 extern const cmd cli_commands[];
 extern const cmd cli_oversight_commands[];
 extern const cmd cli_services_commands[];
+/* volunteers.c: the groups wish, volunteer, points, shop and member, and
+ * their subcommands (found by cli_group_main) */
+extern const cmd cli_volunteer_commands[];
+extern const cmd cli_volunteer_subcommands[];
 extern const cmd *const cli_tables[];
 const cmd *cli_find(const char *name);
 void cli_print_command_help(const cmd *c, FILE *out);

@@ -251,18 +251,15 @@ static Whistle__V1__Wish *wish_to(const char *node, const char *comm_principal, 
     Whistle__V1__Response *r = h_write(comm_principal, rq_add_wish(node, "13800138000"));
     assert_ok(r);
     Whistle__V1__Wish *w = r->wish;
-    if (want >= WS(PUBLISHED))
-        {
+    if (want >= WS(PUBLISHED)) {
         r = h_write(comm_principal, rq_wish(CALL(PUBLISH_WISH), w->id));
         assert_ok(r);
     }
-    if (want >= WS(CLAIMED))
-        {
+    if (want >= WS(CLAIMED)) {
         r = h_write(vol_principal, rq_wish(CALL(CLAIM_WISH), w->id));
         assert_ok(r);
     }
-    if (want >= WS(DONE))
-        {
+    if (want >= WS(DONE)) {
         r = h_write(vol_principal, rq_wish(CALL(DONE_WISH), w->id));
         assert_ok(r);
     }
@@ -545,16 +542,16 @@ Test(vol, bad_inputs_change_nothing)
         const char *who;
         Whistle__V1__Request *req;
     } bad[] = {
-        { "kiosk-yonganli", rq_add_wish(GRID1, "") },         /* a kiosk's wish needs a phone */
-        { "kiosk-yonganli", rq_add_wish(GRID1, "call me") },  /* not a phone */
+        { "kiosk-yonganli", rq_add_wish(GRID1, "") },        /* a kiosk's wish needs a phone */
+        { "kiosk-yonganli", rq_add_wish(GRID1, "call me") }, /* not a phone */
         { "kiosk-yonganli", rq_add_wish("1101050010", "13800138000") },
         { "kiosk-yonganli", rq_add_wish(GRID_JX, "13800138000") },
         { "comm-yonganli", rq_config(YONGANLI, 100001, 0) },
         { "comm-yonganli", rq_add_volunteer("11010500100", NULL, 1) },
         { "comm-yonganli", rq_add_volunteer(YONGANLI, NULL, 7) },
-        { "comm-yonganli", rq_add_volunteer(YONGANLI, "vol-1", 1) }, /* its certificate is taken */
+        { "comm-yonganli", rq_add_volunteer(YONGANLI, "vol-1", 1) },  /* its certificate is taken */
         { "comm-yonganli", rq_add_volunteer(YONGANLI, "vol-jx", 1) }, /* another community's */
-        { "comm-yonganli", rq_wish(CALL(CLAIM_WISH), w->id) },         /* not published, no volunteer */
+        { "comm-yonganli", rq_wish(CALL(CLAIM_WISH), w->id) },        /* not published, no volunteer */
         { "vol-1", rq_wish(CALL(CLAIM_WISH), w->id) },
         { "vol-1", rq_wish(CALL(DONE_WISH), pub->id) },
         { "vol-1", rq_wish(CALL(PUBLISH_WISH), w->id) },
@@ -564,9 +561,9 @@ Test(vol, bad_inputs_change_nothing)
         { "kiosk-yonganli", rq_kiosk_confirm(pub->ticket, "800") },
         { "comm-yonganli", rq_item(YONGANLI, item, 5, -3) },
         { "comm-yonganli", rq_item(YONGANLI, 0, 0, 1) },
-        { "comm-yonganli", rq_redeem(P.v1, P.code1, item) },     /* no points */
-        { "comm-yonganli", rq_redeem(P.v1, "1234567", item) },  /* 7 digits */
-        { "comm-yonganli", rq_redeem(P.vj, P.codej, item) },     /* another community's volunteer */
+        { "comm-yonganli", rq_redeem(P.v1, P.code1, item) },   /* no points */
+        { "comm-yonganli", rq_redeem(P.v1, "1234567", item) }, /* 7 digits */
+        { "comm-yonganli", rq_redeem(P.vj, P.codej, item) },   /* another community's volunteer */
         { "comm-yonganli", rq_adjust(P.v1, 0, 0, "nothing") },
         { "comm-yonganli", rq_adjust(P.v1, -1, 0, "below zero") },
         { "comm-yonganli", rq_adjust(0, 0, 77, "no such entry") },
@@ -589,9 +586,10 @@ Test(vol, bad_inputs_change_nothing)
 enum { A = 1, O, D, G, C, K, I, S, V = 11 };
 #define B(r) (1u << (r))
 static const int roles[] = { A, O, D, G, C, K, I, S, V };
-static const char *const who_of[] = { [A] = "admin",         [O] = "op-jianwai",     [D] = "police",
-                                      [G] = "gw-1",          [C] = "comm-yonganli", [K] = "kiosk-yonganli",
-                                      [I] = "hotline",       [S] = "smoke-1",       [V] = "vol-1" };
+static const char *const who_of[] = {
+    [A] = "admin",          [O] = "op-jianwai", [D] = "police",  [G] = "gw-1", [C] = "comm-yonganli",
+    [K] = "kiosk-yonganli", [I] = "hotline",    [S] = "smoke-1", [V] = "vol-1"
+};
 
 /* Written apart from authz.c, from docs/volunteers.md: who may make each
  * call, and the roles for which a target outside their reach reads as
@@ -765,13 +763,13 @@ Test(vol, every_role_every_volunteers_call_in_and_out_of_reach)
                 bool denied = h_code(r) == refusal;
                 cells++;
                 if (denied != want && failures++ < 40)
-                    wrong = arena_printf(h_a, "%s\n  %s as %s, %s: %s, expected %s — %d %s", wrong, vexpect[e].call,
-                                         who_of[role], in ? "in reach" : "out of reach",
-                                         denied ? "refused" : "not refused", want ? "refused" : "not refused",
-                                         h_code(r), h_msg(r));
+                    wrong =
+                        arena_printf(h_a, "%s\n  %s as %s, %s: %s, expected %s — %d %s", wrong, vexpect[e].call,
+                                     who_of[role], in ? "in reach" : "out of reach", denied ? "refused" : "not refused",
+                                     want ? "refused" : "not refused", h_code(r), h_msg(r));
                 if (denied && refusal == WHISTLE__V1__STATUS__CODE__PERMISSION_DENIED)
-                    cr_assert(strstr(h_msg(r), "rule"), "%s as %s: no rule named: %s", vexpect[e].call,
-                              who_of[role], h_msg(r));
+                    cr_assert(strstr(h_msg(r), "rule"), "%s as %s: no rule named: %s", vexpect[e].call, who_of[role],
+                              h_msg(r));
             }
         }
     }
