@@ -26,7 +26,7 @@ static const char *const kinds[] = { "unspecified", "volunteer", "party_member",
 
 static const char *wish_state_word(int s)
 {
-    static const char *const words[] = { N_("unspecified"), N_("ordered"), N_("published"), N_("claimed"),
+    static const char *const words[] = { N_("unspecified"), N_("ordered"),   N_("published"), N_("claimed"),
                                          N_("done"),        N_("confirmed"), N_("declined") };
     return s >= 0 && s < 7 ? _(words[s]) : "?";
 }
@@ -74,7 +74,7 @@ static int pos_id(args *a, int pos, uint64_t *out)
 
 /* ---------------------------------------------------------------- wishes */
 
-static const char *const wish_header[] = { N_("WISH"),   N_("STATE"),  N_("PLACE"),     N_("CATEGORY"),
+static const char *const wish_header[] = { N_("WISH"),   N_("STATE"),     N_("PLACE"), N_("CATEGORY"),
                                            N_("POINTS"), N_("VOLUNTEER"), N_("TEXT") };
 
 static void wish_row(cli *x, table *t, const void *item)
@@ -83,8 +83,8 @@ static void wish_row(cli *x, table *t, const void *item)
     char id[24], pts[16];
     snprintf(id, sizeof id, "%" PRIu64, w->id);
     snprintf(pts, sizeof pts, "%u", w->points);
-    const char *row[] = { id,       wish_state_word(w->state), cli_or(cli_node_name(x, w->node), w->node), w->category,
-                          pts,      w->volunteer_name,         *w->public_text ? w->public_text : w->text };
+    const char *row[] = { id,  wish_state_word(w->state), cli_or(cli_node_name(x, w->node), w->node), w->category,
+                          pts, w->volunteer_name,         *w->public_text ? w->public_text : w->text };
     table_add(t, row);
 }
 
@@ -173,7 +173,8 @@ static int build_wish_confirm(cli *x, args *a, void *msg)
     (void)x;
     Whistle__V1__ConfirmWish *c = msg;
     if ((a->npos == 1) == (cli_opt(a, "ticket") != NULL))
-        return cli_usage_error("%s", _("wish confirm: give the wish's number, or --ticket W... --digits NNNN (a kiosk)"));
+        return cli_usage_error("%s",
+                               _("wish confirm: give the wish's number, or --ticket W... --digits NNNN (a kiosk)"));
     return a->npos ? pos_id(a, 0, &c->wish_id) : 0;
 }
 
@@ -183,8 +184,8 @@ static int build_wish_list(cli *x, args *a, void *msg)
     Whistle__V1__ListWishes *l = msg;
     const char *s = cli_opt(a, "state");
     if (s && (l->state = word_index(wish_states, 7, s)) < 0)
-        return cli_usage_error(_("wish list: bad --state '%s' (ordered, published, claimed, done, confirmed, declined)"),
-                               s);
+        return cli_usage_error(
+            _("wish list: bad --state '%s' (ordered, published, claimed, done, confirmed, declined)"), s);
     return opt_u64(a, "volunteer", UINT64_MAX, &l->volunteer_id);
 }
 
@@ -196,7 +197,7 @@ static int build_wish_show(cli *x, args *a, void *msg)
 
 /* ---------------------------------------------------------------- volunteers */
 
-static const char *const vol_header[] = { N_("ID"),     N_("NAME"),   N_("KIND"),   N_("TEAM"),
+static const char *const vol_header[] = { N_("ID"),     N_("NAME"),     N_("KIND"),  N_("TEAM"),
                                           N_("POINTS"), N_("EMPLOYER"), N_("SKILLS") };
 
 static void vol_row(cli *x, table *t, const void *item)
@@ -367,9 +368,10 @@ static void print_report(cli *x, const args *a, const Whistle__V1__Request *req,
     bool csv = cli_flag(a, "csv");
     if (csv) {
         /* the 双评议 export: one row per volunteer, read by the employer units */
-        const char *head[] = { "year",    "community",   "volunteer_id", "name",   "kind",           "team",
-                               "employer", "tasks_claimed", "tasks_confirmed", "wishes_done", "points_earned",
-                               "points_spent", "balance" };
+        const char *head[] = {
+            "year",          "community",       "volunteer_id", "name",          "kind",         "team",   "employer",
+            "tasks_claimed", "tasks_confirmed", "wishes_done",  "points_earned", "points_spent", "balance"
+        };
         for (size_t i = 0; i < 13; i++)
             csv_field(head[i], i == 12);
         for (size_t i = 0; i < r->n_rows; i++) {
@@ -383,8 +385,10 @@ static void print_report(cli *x, const args *a, const Whistle__V1__Request *req,
             snprintf(e, sizeof e, "%" PRId64, w->earned);
             snprintf(s, sizeof s, "%" PRId64, w->spent);
             snprintf(b, sizeof b, "%" PRId64, w->balance);
-            const char *row[] = { y, r->community, id, w->name, kinds[w->kind < 4 ? w->kind : 0], w->team, w->employer,
-                                  tc, tf, wd, e, s, b };
+            const char *row[] = {
+                y, r->community, id, w->name, kinds[w->kind < 4 ? w->kind : 0], w->team, w->employer, tc, tf, wd, e, s,
+                b
+            };
             for (size_t k = 0; k < 13; k++)
                 csv_field(row[k], k == 12);
         }
@@ -406,8 +410,8 @@ static void print_report(cli *x, const args *a, const Whistle__V1__Request *req,
     snprintf(v[8], sizeof v[8], "%" PRId64, r->points_redeemed);
     kv_print(stdout, _("points issued"), v[7], true);
     kv_print(stdout, _("points redeemed"), v[8], true);
-    static const char *const header[] = { N_("ID"),     N_("NAME"),  N_("TEAM"),  N_("EMPLOYER"), N_("EARNED"),
-                                          N_("SPENT"),  N_("POINTS"), N_("WISHES"), N_("TASKS") };
+    static const char *const header[] = { N_("ID"),    N_("NAME"),   N_("TEAM"),   N_("EMPLOYER"), N_("EARNED"),
+                                          N_("SPENT"), N_("POINTS"), N_("WISHES"), N_("TASKS") };
     table t;
     table_init(&t, 9, header);
     for (size_t i = 0; i < r->n_rows; i++) {
@@ -465,8 +469,8 @@ static int build_balance(cli *x, args *a, void *msg)
     return a->npos ? pos_id(a, 0, &((Whistle__V1__PointsBalance *)msg)->volunteer_id) : 0;
 }
 
-static const char *const entry_header[] = { N_("ENTRY"), N_("TIME"),   N_("FROM"),  N_("TO"),
-                                            N_("POINTS"), N_("KIND"), N_("BY"),    N_("REASON") };
+static const char *const entry_header[] = { N_("ENTRY"),  N_("TIME"), N_("FROM"), N_("TO"),
+                                            N_("POINTS"), N_("KIND"), N_("BY"),   N_("REASON") };
 
 static void entry_row(cli *x, table *t, const void *item)
 {
@@ -475,8 +479,14 @@ static void entry_row(cli *x, table *t, const void *item)
     char id[48], tm[64], amt[24];
     snprintf(id, sizeof id, e->reversed_by ? "%" PRIu64 " (-%" PRIu64 ")" : "%" PRIu64, e->id, e->reversed_by);
     snprintf(amt, sizeof amt, "%" PRId64, e->amount);
-    const char *row[] = { id,      cli_local_time(e->at_ms, false, tm, sizeof tm), e->from_account, e->to_account, amt,
-                          e->kind, e->actor,                                      e->reason };
+    const char *row[] = { id,
+                          cli_local_time(e->at_ms, false, tm, sizeof tm),
+                          e->from_account,
+                          e->to_account,
+                          amt,
+                          e->kind,
+                          e->actor,
+                          e->reason };
     table_add(t, row);
 }
 
@@ -583,8 +593,7 @@ static int build_item(cli *x, args *a, void *msg)
     return 0;
 }
 
-static void print_redemption(cli *x, const args *a, const Whistle__V1__Request *req,
-                             const Whistle__V1__Response *resp)
+static void print_redemption(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp)
 {
     (void)x, (void)a, (void)req;
     const Whistle__V1__Redemption *r = resp->redemption;
@@ -609,8 +618,8 @@ static int build_redeem(cli *x, args *a, void *msg)
 
 /* ---------------------------------------------------------------- members' tasks */
 
-static const char *const mtask_header[] = { N_("TASK"), N_("STATE"), N_("SLOTS"), N_("POINTS"), N_("TAKERS"),
-                                            N_("TITLE") };
+static const char *const mtask_header[] = { N_("TASK"),   N_("STATE"),  N_("SLOTS"),
+                                            N_("POINTS"), N_("TAKERS"), N_("TITLE") };
 
 static void mtask_row(cli *x, table *t, const void *item)
 {
@@ -623,7 +632,9 @@ static void mtask_row(cli *x, table *t, const void *item)
     snprintf(pt, sizeof pt, "%u", m->points);
     for (size_t i = 0; i < m->n_takers; i++)
         snprintf(tk + strlen(tk), sizeof tk - strlen(tk), "%s%s%s", i ? "," : "", m->takers[i]->name,
-                 m->takers[i]->confirmed_ms ? "✓" : m->takers[i]->reported_ms ? "…" : "");
+                 m->takers[i]->confirmed_ms  ? "✓"
+                 : m->takers[i]->reported_ms ? "…"
+                                             : "");
     const char *st = m->state < 4 ? states[m->state] : "?";
     const char *row[] = { id, m->state == 1 ? C_("member task", "open") : _(st), sl, pt, tk, m->title };
     table_add(t, row);
@@ -789,8 +800,8 @@ const cmd cli_volunteer_subcommands[] = {
     { "wish add", "NODE --category CODE --text TEXT [--phone PHONE]",
       N_("Order a wish for a resident (居民点单): at the kiosk, or by a worker for them."), wish_add_opts, 1, 1,
       .call = CALL(ADD_WISH),
-      .bind = BINDS(B_NEED("category", "category"), B_NEED("text", "text"), B_POS(0, "node"),
-                    B_OPT("phone", "contact")),
+      .bind =
+          BINDS(B_NEED("category", "category"), B_NEED("text", "text"), B_POS(0, "node"), B_OPT("phone", "contact")),
       .result = RESULT(WISH), .print = print_wish },
     { "wish publish", "WISH --text TEXT [--points N] | --decline REASON",
       N_("Publish a wish to the volunteers without personal data (社区派单), or decline it."), wish_publish_opts, 1, 1,
@@ -834,12 +845,12 @@ const cmd cli_volunteer_subcommands[] = {
       .call = CALL(GET_VOLUNTEER_CONFIG), .build = build_rules, .result = RESULT(VOLUNTEER_CONFIG),
       .print = print_config },
     { "volunteer report", "[--community CODE] [--year YYYY] [--csv]",
-      N_("Points, wishes and members' tasks of a year, per volunteer and team; --csv: the 双评议 export."),
-      report_opts, 0, 0, .call = CALL(VOLUNTEER_REPORT), .bind = BINDS(B_OPT("community", "community")),
-      .build = build_report, .result = RESULT(VOLUNTEER_REPORT), .print = print_report },
+      N_("Points, wishes and members' tasks of a year, per volunteer and team; --csv: the 双评议 export."), report_opts,
+      0, 0, .call = CALL(VOLUNTEER_REPORT), .bind = BINDS(B_OPT("community", "community")), .build = build_report,
+      .result = RESULT(VOLUNTEER_REPORT), .print = print_report },
     { "points balance", "[VOLUNTEER] [--code NNNNNNNN]", N_("A volunteer's points (your own, as a volunteer)."),
-      balance_opts, 0, 1, .call = CALL(POINTS_BALANCE), .bind = BINDS(B_OPT("code", "code")),
-      .build = build_balance, .result = RESULT(BALANCE), .print = print_balance },
+      balance_opts, 0, 1, .call = CALL(POINTS_BALANCE), .bind = BINDS(B_OPT("code", "code")), .build = build_balance,
+      .result = RESULT(BALANCE), .print = print_balance },
     { "points history", "[VOLUNTEER] [--community CODE] [--all]",
       N_("The ledger's entries of a volunteer, or of a whole community."), history_opts, 0, 1,
       .call = CALL(POINTS_HISTORY), .bind = BINDS(B_OPT("community", "community")), .build = build_history,
@@ -855,13 +866,12 @@ const cmd cli_volunteer_subcommands[] = {
                     B_OPT("community", "item.community"), B_FLAG("retire", "item.retired")),
       .build = build_item, .result = RESULT(SHOP_ITEM), .print = print_item },
     { "shop list", "[--community CODE] [--retired]", N_("The love supermarket's shelves."), shop_list_opts, 0, 0,
-      .call = CALL(LIST_SHOP),
-      .bind = BINDS(B_OPT("community", "community"), B_FLAG("retired", "include_retired")), .result = RESULT(SHOP),
-      .list = &shop_list },
+      .call = CALL(LIST_SHOP), .bind = BINDS(B_OPT("community", "community"), B_FLAG("retired", "include_retired")),
+      .result = RESULT(SHOP), .list = &shop_list },
     { "shop redeem", "VOLUNTEER ITEM --code NNNNNNNN [--quantity N]",
       N_("Redeem goods at the community's desk with the volunteer's card code."), redeem_opts, 2, 2,
-      .call = CALL(REDEEM), .bind = BINDS(B_NEED("code", "code")), .build = build_redeem,
-      .result = RESULT(REDEMPTION), .print = print_redemption },
+      .call = CALL(REDEEM), .bind = BINDS(B_NEED("code", "code")), .build = build_redeem, .result = RESULT(REDEMPTION),
+      .print = print_redemption },
     { "member register", "NAME --employer UNIT [--community CODE] [--principal CN] [--kind unit] ...",
       N_("Register an in-service party member (or a stationed unit) with its home community (双报到)."),
       volunteer_add_opts, 1, 1, .call = CALL(ADD_VOLUNTEER),
@@ -872,8 +882,8 @@ const cmd cli_volunteer_subcommands[] = {
     { "member publish", "TITLE [--slots N] [--points N] [--community CODE] [--description TEXT]",
       N_("Whistle a task to the registered members (社区吹哨、党员报到); pushed to those who watch."), mtask_opts, 1, 1,
       .call = CALL(PUBLISH_MEMBER_TASK),
-      .bind = BINDS(B_POS(0, "task.title"), B_OPT("community", "task.community"),
-                    B_OPT("description", "task.description")),
+      .bind =
+          BINDS(B_POS(0, "task.title"), B_OPT("community", "task.community"), B_OPT("description", "task.description")),
       .build = build_mtask_publish, .result = RESULT(MEMBER_TASK), .print = print_mtask },
     { "member claim", "TASK [--volunteer ID]", N_("Take a slot of a members' task."), volunteer_opt, 1, 1,
       .call = CALL(MEMBER_TASK_ACT), .build = build_mtask_act, .result = RESULT(MEMBER_TASK), .print = print_mtask },
@@ -893,8 +903,8 @@ const cmd cli_volunteer_subcommands[] = {
 const cmd cli_volunteer_commands[] = {
     { "wish", "add|publish|claim|done|confirm|list|show ...", N_("Micro-wishes (微心愿): the three-order loop."), NULL,
       0, -1, .run = NULL },
-    { "volunteer", "add|list|show|config|rules|report ...", N_("A community's volunteers, teams and reports."), NULL,
-      0, -1, .run = NULL },
+    { "volunteer", "add|list|show|config|rules|report ...", N_("A community's volunteers, teams and reports."), NULL, 0,
+      -1, .run = NULL },
     { "points", "balance|history|adjust ...", N_("The volunteers' points ledger (积分)."), NULL, 0, -1, .run = NULL },
     { "shop", "item|list|redeem ...", N_("The love supermarket (爱心超市)."), NULL, 0, -1, .run = NULL },
     { "member", "register|publish|claim|report|confirm|tasks ...",

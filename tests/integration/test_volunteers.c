@@ -100,8 +100,9 @@ static char *json_str(const char *json, const char *key)
 
 Test(volunteers, the_three_order_loop_as_new_users_try_it)
 {
-    free(ok("--as community volunteer config %s --category 'walker:助行:Walking aid:20' --category carry:搬运:Carrying:5",
-            COMM));
+    free(ok(
+        "--as community volunteer config %s --category 'walker:助行:Walking aid:20' --category carry:搬运:Carrying:5",
+        COMM));
     char *out = ok("--as community --json volunteer add 王芳 --principal volunteer --team 永安东里一队 --skill 搬运");
     long long vid = json_int(out, "id");
     char *code = json_str(out, "code");
@@ -168,10 +169,7 @@ Test(volunteers, the_three_order_loop_as_new_users_try_it)
 
 /* ------------------------------------------------------------ contention */
 
-static Whistle__V1__Response *call(whistle_client *c, Whistle__V1__Request *req)
-{
-    return harness_call_ok(c, req);
-}
+static Whistle__V1__Response *call(whistle_client *c, Whistle__V1__Request *req) { return harness_call_ok(c, req); }
 
 static uint64_t add_volunteer(whistle_client *c, char **code)
 {
