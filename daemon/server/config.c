@@ -43,6 +43,7 @@ void config_defaults(config *c)
     c->map_size = 64u << 20;
     c->map_max = (size_t)16 << 30;
     set_str(&c->seed, "");
+    set_str(&c->seed_volunteers, "");
     c->log_level = LOG_LVL_INFO;
     c->lookup_failures = GUARD_DEFAULT_MAX;
     c->lookup_window = GUARD_DEFAULT_WINDOW_MS / 1000;
@@ -59,6 +60,7 @@ void config_free(config *c)
     free(c->crl);
     free(c->store_dir);
     free(c->seed);
+    free(c->seed_volunteers);
     free(c->test_clock);
     policy_free(&c->policy);
     memset(c, 0, sizeof *c);
@@ -159,6 +161,10 @@ int config_set(config *c, const char *section, const char *key, const char *valu
             NUM(map_max, 1u << 20, (uint64_t)1 << 44);
         if (strcmp(key, "seed") == 0) {
             set_str(&c->seed, value);
+            return 0;
+        }
+        if (strcmp(key, "seed_volunteers") == 0) {
+            set_str(&c->seed_volunteers, value);
             return 0;
         }
     } else if (strcmp(section, "log") == 0) {
@@ -266,6 +272,10 @@ int config_validate(const config *c, char *err, size_t errlen)
         return -1;
     if (*c->seed && access(c->seed, R_OK) != 0) {
         snprintf(err, errlen, "store.seed = %s: cannot read: %s", c->seed, strerror(errno));
+        return -1;
+    }
+    if (*c->seed_volunteers && access(c->seed_volunteers, R_OK) != 0) {
+        snprintf(err, errlen, "store.seed_volunteers = %s: cannot read: %s", c->seed_volunteers, strerror(errno));
         return -1;
     }
     return 0;

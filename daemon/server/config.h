@@ -30,6 +30,7 @@ typedef struct config {
     uint32_t sync_interval_ms;
     size_t map_size, map_max;
     char *seed;
+    char *seed_volunteers; /* demo volunteers, wishes and goods (docs/volunteers.md); "" none */
     /* [log] */
     int log_level;
     /* [kiosk]: failed ticket look-ups allowed per kiosk in a window (guard.h) */
