@@ -74,7 +74,8 @@ static Whistle__V1__Request *req_new(demo *d, int call_case, size_t size, void (
     *(void **)((char *)r + f->offset) = *msg;
     return r;
 }
-#define REQ(d, CC, T, init, m) req_new(d, WHISTLE__V1__REQUEST__CALL_##CC, sizeof(T), (void (*)(void *))init, (void **)&m)
+#define REQ(d, CC, T, init, m)                                                                                         \
+    req_new(d, WHISTLE__V1__REQUEST__CALL_##CC, sizeof(T), (void (*)(void *))init, (void **)&m)
 
 static uint64_t volunteer_of(demo *d, json_t *n)
 {
