@@ -129,11 +129,11 @@ static int wish_number(enum purpose p, const char *typed, char *out, size_t len)
     if (p == P_BALANCE) {
         if (n < 1 || n > 12)
             return -1;
-        snprintf(out, len, "%s", digits);
+        snprintf(out, len, "%.12s", digits);
     } else {
         if (n != 13)
             return -1;
-        snprintf(out, len, "W%s", digits);
+        snprintf(out, len, "W%.13s", digits);
     }
     return 0;
 }
