@@ -176,6 +176,56 @@ void points_adjust(call *c, const Whistle__V1__AdjustPoints *req)
     c->resp->ledger_entry = e;
 }
 
+/* ------------------------------------------------------------ expiry */
+
+int points_expire(call *c, uint64_t id, int64_t due)
+{
+    void *ev;
+    int rc = volrec_get(c, c->st->vol_ledger, id, &whistle__v1__ledger_entry__descriptor, &ev, NULL, NULL);
+    if (rc)
+        return rc < 0 ? -1 : 0; /* gone: a stale row, which the sweep removes */
+    Whistle__V1__LedgerEntry *credit = ev;
+    const char *acct = credit->to_account;
+    if (credit->expires_ms != due || acct[0] != 'v')
+        return 0;
+    /* Points are spent oldest credit first: what the account paid out
+     * beyond the credits before this one came out of this one. */
+    uint64_t *ids;
+    size_t n;
+    bool more;
+    if (volrec_scan(c, 'a', arena_printf(c->a, "%s/%s", credit->community, acct), 0, 10000000, &ids, &n, &more))
+        return -1;
+    int64_t before = 0, out = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (volrec_get(c, c->st->vol_ledger, ids[i], &whistle__v1__ledger_entry__descriptor, &ev, NULL, NULL))
+            return -1;
+        Whistle__V1__LedgerEntry *e = ev;
+        if (strcmp(e->from_account, acct) == 0)
+            out += e->amount;
+        else if (e->id < credit->id)
+            before += e->amount;
+    }
+    int64_t used = out - before;
+    int64_t left = credit->amount - (used > 0 ? used : 0);
+    int64_t bal;
+    if (volrec_balance(c, credit->community, acct, &bal))
+        return -1;
+    if (left > bal)
+        left = bal;
+    if (left <= 0)
+        return 0;
+    Whistle__V1__LedgerEntry *e = arena_alloc(c->a, sizeof *e);
+    whistle__v1__ledger_entry__init(e);
+    e->community = credit->community;
+    e->from_account = (char *)acct;
+    e->to_account = (char *)VOL_ISSUE;
+    e->amount = left;
+    e->kind = (char *)"expire";
+    e->reason = arena_printf(c->a, "%lld of the %lld points of entry %llu expired", (long long)left,
+                             (long long)credit->amount, (unsigned long long)credit->id);
+    return volrec_post(c, e);
+}
+
 /* ------------------------------------------------------------ the supermarket */
 
 static Whistle__V1__ShopItem *item_get(call *c, uint64_t id, void **bytes, size_t *len)

@@ -38,6 +38,11 @@ void wish_list(call *c, const Whistle__V1__ListWishes *req);
  * wish is published again. 0, or -1 with the status set. */
 int wish_claim_lapsed(call *c, uint64_t id, int64_t due);
 
+/* The sweep: credit entry id expires at due. What is left of it (points
+ * are spent oldest credit first) goes back to the issuing account. 0, or
+ * -1 with the status set. */
+int points_expire(call *c, uint64_t id, int64_t due);
+
 /* points.c: the ledger and the love supermarket */
 void points_balance(call *c, const Whistle__V1__PointsBalance *req);
 void points_history(call *c, const Whistle__V1__PointsHistory *req);

@@ -507,6 +507,17 @@ static void walk_deadline(checker *ck, const MDB_val *k, const MDB_val *v, arena
             violation(ck, "deadlines", key, "stale: wish %llu holds no claim due then", (unsigned long long)w->id);
         return;
     }
+    if (p[8] == DL_POINTS_EXPIRE) {
+        Whistle__V1__LedgerEntry *e = ck->have_vol && k->mv_size == 17
+                                          ? get(ck, ck->vol_ledger, p + 9, 8, &whistle__v1__ledger_entry__descriptor, a)
+                                          : NULL;
+        if (!e)
+            violation(ck, "deadlines", key, "ledger entry %llu does not exist",
+                      (unsigned long long)store_get_be64(p + 9));
+        else if (e->expires_ms != (int64_t)store_get_be64(p))
+            violation(ck, "deadlines", key, "stale: entry %llu expires at another time", (unsigned long long)e->id);
+        return;
+    }
     if (p[8] == DL_CASE) {
         Whistle__V1__Event *ev = get(ck, ck->events, p + 9, k->mv_size - 9, &whistle__v1__event__descriptor, a);
         if (!ev) {

@@ -221,6 +221,17 @@ int volrec_post(call *c, Whistle__V1__LedgerEntry *e)
     for (int i = 0; i < 2; i++)
         if (volrec_index_put(c, 'a', arena_printf(c->a, "%s/%s", e->community, accts[i]), e->id))
             return -1;
+    /* a credit that expires: a row of the deadline index, swept like any */
+    if (e->expires_ms > 0) {
+        uint8_t k[17];
+        store_be64(k, (uint64_t)e->expires_ms);
+        k[8] = DL_POINTS_EXPIRE;
+        store_be64(k + 9, e->id);
+        MDB_val key = { 17, k }, v = { 0, "" };
+        int prc = mdb_put(c->txn, c->st->deadlines, &key, &v, 0);
+        if (prc)
+            return call_store_fail(c, prc, "saving the points' expiry");
+    }
     int rc =
         audit_append(c->st, c->txn, c->now, str0(c->who->name), c->name,
                      arena_printf(c->a, "points:%s/%llu", e->community, (unsigned long long)e->id), NULL, 0, &e->base);

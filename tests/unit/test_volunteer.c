@@ -214,10 +214,16 @@ static int run_check(const char **out)
     return rc;
 }
 
+/* The checker opens the store itself: the test's handle is closed around
+ * it, as LMDB allows one environment per file and process. */
 #define assert_store_clean()                                                                                           \
     do {                                                                                                               \
         const char *_o;                                                                                                \
-        cr_assert_eq(run_check(&_o), 0, "whistled --check: %s", _o);                                                   \
+        store_close(h_st);                                                                                             \
+        h_st = NULL;                                                                                                   \
+        int _rc = run_check(&_o);                                                                                      \
+        h_open_opts(NULL);                                                                                             \
+        cr_assert_eq(_rc, 0, "whistled --check: %s", _o);                                                              \
     } while (0)
 
 /* Both communities set up, a volunteer with a certificate in each. */
@@ -443,7 +449,11 @@ Test(vol, the_checker_proves_the_ledger)
     tamper_balance(txn);
     cr_assert_eq(mdb_txn_commit(txn), 0);
     const char *out;
-    cr_assert_eq(run_check(&out), 1, "%s", out);
+    store_close(h_st);
+    h_st = NULL;
+    int rc = run_check(&out);
+    h_open_opts(NULL);
+    cr_assert_eq(rc, 1, "%s", out);
     cr_assert(strstr(out, "sum to 5"), "%s", out);
     cr_assert(strstr(out, "entries sum to -10"), "%s", out);
 }
@@ -786,4 +796,49 @@ Test(vol, the_matrix_covers_every_volunteers_call)
         cr_assert(f->id >= 240 && f->id < 260, "%s", vexpect[e].call);
     }
     cr_assert_eq(sizeof vexpect / sizeof *vexpect, 20);
+}
+
+Test(vol, points_expire_oldest_first_through_the_sweep)
+{
+    setup_people();
+    Whistle__V1__Request *cfg = rq_config(YONGANLI, 20, 0);
+    cfg->set_volunteer_config->config->expiry_days = 1;
+    assert_ok(h_write("comm-yonganli", cfg));
+    /* two credits of 20, a day apart; 25 spent in between */
+    wish_to(GRID1, "comm-yonganli", "vol-1", WS(DONE));
+    Whistle__V1__Response *r = h_read("comm-yonganli", rq_list_wishes("", 0));
+    uint64_t first = r->wishes->wishes[r->wishes->n_wishes - 1]->id;
+    assert_ok(h_write("gw-1", rq_wish(CALL(CONFIRM_WISH), first)));
+    r = h_write("comm-yonganli", rq_item(YONGANLI, 0, 15, 5));
+    uint64_t item = r->shop_item->id;
+    assert_ok(h_write("comm-yonganli", rq_redeem(P.v1, P.code1, item)));
+    int64_t t0 = h_now;
+    h_now += 3600000; /* an hour later, the second credit */
+    Whistle__V1__Wish *w2 = wish_to(GRID1, "comm-yonganli", "vol-1", WS(DONE));
+    assert_ok(h_write("gw-1", rq_wish(CALL(CONFIRM_WISH), w2->id)));
+    r = h_read("vol-1", rq_balance(0, NULL));
+    cr_assert_eq(r->balance->balance, 25);
+    /* a day after the first credit: its 5 unspent points expire, not more */
+    MDB_txn *txn;
+    stream_touched t = { 0 };
+    size_t fired = 0;
+    bool more = false;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    cr_assert_eq(deadline_sweep(h_st, txn, t0 + 86400000 + 1000, &t, 100, &fired, &more), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    stream_touched_clear(&t);
+    cr_assert_eq(fired, 1);
+    h_now = t0 + 86400000 + 2000;
+    r = h_read("vol-1", rq_balance(0, NULL));
+    cr_assert_eq(r->balance->balance, 20, "the first credit's 5 left expire; the second's 20 stay");
+    assert_store_clean();
+    /* and the second credit in its turn */
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    cr_assert_eq(deadline_sweep(h_st, txn, t0 + 3600000 + 86400000 + 60000, &t, 100, &fired, &more), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    stream_touched_clear(&t);
+    h_now = t0 + 3600000 + 86400000 + 61000;
+    r = h_read("vol-1", rq_balance(0, NULL));
+    cr_assert_eq(r->balance->balance, 0);
+    assert_store_clean();
 }
