@@ -429,6 +429,37 @@ static void print_report(cli *x, const args *a, const Whistle__V1__Request *req,
     putchar('\n');
     table_print(&t, stdout);
     table_free(&t);
+    /* per team (一个小区一支队伍): the rows summed by their team */
+    static const char *const team_header[] = { N_("TEAM"), N_("PEOPLE"), N_("EARNED"), N_("SPENT"), N_("POINTS") };
+    table_init(&t, 5, team_header);
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const char *team = r->rows[i]->team;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(r->rows[j]->team, team) == 0;
+        if (seen || !*team)
+            continue;
+        int64_t e = 0, s = 0, b = 0, n = 0;
+        for (size_t j = i; j < r->n_rows; j++)
+            if (strcmp(r->rows[j]->team, team) == 0) {
+                n++;
+                e += r->rows[j]->earned;
+                s += r->rows[j]->spent;
+                b += r->rows[j]->balance;
+            }
+        char nn[24], ee[24], ss[24], bb[24];
+        snprintf(nn, sizeof nn, "%" PRId64, n);
+        snprintf(ee, sizeof ee, "%" PRId64, e);
+        snprintf(ss, sizeof ss, "%" PRId64, s);
+        snprintf(bb, sizeof bb, "%" PRId64, b);
+        const char *row[] = { team, nn, ee, ss, bb };
+        table_add(&t, row);
+    }
+    if (t.nrows > 1) {
+        putchar('\n');
+        table_print(&t, stdout);
+    }
+    table_free(&t);
 }
 
 static int build_report(cli *x, args *a, void *msg)

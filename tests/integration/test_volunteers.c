@@ -338,3 +338,54 @@ Test(volunteers, many_claim_one_wish_and_redeem_the_last_item_at_once)
     char chk[4096];
     cr_assert_eq(harness_check_store(&d, chk, sizeof chk), 0, "whistled --check: %s", chk);
 }
+
+/* Dual registration: a task the community whistles reaches the member who
+ * watches its community's stream at once, and again after a reconnect from
+ * its cursor; the member claims and reports with its own certificate. */
+Test(volunteers, a_members_task_is_pushed_live_to_the_members_who_watch)
+{
+    free(ok("--as community member register 李明 --employer 朝阳区住建委 --principal member"));
+    whistle_client *m = harness_connect(&d, "member");
+    h_subscribe(m, 0);
+    char *out = ok("--as community --json member publish 清理楼道杂物 --slots 2 --points 8");
+    long long tid = json_int(out, "id");
+    free(out);
+    Whistle__V1__Push *p = h_wait_push(m, "member_task", 5000);
+    cr_assert_not_null(p, "no push of the task");
+    cr_assert_str_eq(p->stream, "members:" COMM);
+    cr_assert_not_null(p->member_task);
+    cr_assert_eq((long long)p->member_task->id, tid);
+    cr_assert_str_eq(p->member_task->title, "清理楼道杂物");
+    whistle_push_free(p);
+    whistle_close(m);
+    /* a wish published meanwhile waits in the stream, without personal data */
+    free(ok("--as community volunteer config %s --category carry:搬运:Carrying:5", COMM));
+    out = ok("--as community --json wish add 110105001001001 --category carry --text '刘奶奶的煤' --phone 13800138002");
+    long long wid = json_int(out, "id");
+    free(out);
+    free(ok("--as community wish publish %lld --text '帮老人搬煤'", wid));
+    m = harness_connect(&d, "member");
+    h_subscribe(m, 1);
+    p = h_wait_push(m, "wish_published", 5000);
+    cr_assert_not_null(p, "the wish was not replayed");
+    cr_assert_str_eq(p->wish->public_text, "帮老人搬煤");
+    cr_assert_str_empty(p->wish->text);
+    cr_assert_str_empty(p->wish->contact);
+    cr_assert_str_empty(p->wish->ticket);
+    whistle_push_free(p);
+    whistle_close(m);
+    free(ok("--as member member claim %lld", tid));
+    free(ok("--as member member report %lld --note 清了三层", tid));
+    out = ok("--as community volunteer list --kind party_member -q");
+    long long mid = atoll(out);
+    free(out);
+    free(ok("--as community member confirm %lld --volunteer %lld", tid, mid));
+    out = ok("--as member -q points balance");
+    cr_assert_eq(atoll(out), 8, "%s", out);
+    free(out);
+    out = ok("--as member --json member tasks --volunteer %lld", mid);
+    cr_assert(strstr(out, "清理楼道杂物"), "%s", out);
+    free(out);
+    char chk[4096];
+    cr_assert_eq(harness_check_store(&d, chk, sizeof chk), 0, "whistled --check: %s", chk);
+}
