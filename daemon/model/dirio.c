@@ -1215,11 +1215,11 @@ static void principals_pass2(imp *m)
             if (empty(r, P_ROLE))
                 bad(m, r, P_ROLE,
                     "missing: admin, operator, department, grid_worker, community, kiosk, "
-                    "integration or sensor");
+                    "integration, sensor or volunteer");
             else if (!directory_role_parse(fv(r, P_ROLE), &p->role))
                 bad(m, r, P_ROLE,
                     "\"%s\" is not one of admin, operator, department, grid_worker, community, kiosk, "
-                    "integration, sensor",
+                    "integration, sensor, volunteer",
                     fv(r, P_ROLE));
         }
         if (has(r, P_SCOPE) || !old) {

@@ -842,3 +842,25 @@ Test(vol, points_expire_oldest_first_through_the_sweep)
     cr_assert_eq(r->balance->balance, 0);
     assert_store_clean();
 }
+
+Test(vol, a_volunteer_follows_its_own_communitys_members_stream_only)
+{
+    setup_people();
+    MDB_txn *txn = store_read_begin(h_st);
+    Whistle__V1__Principal *v = h_who(txn, "vol-1"), *c = h_who(txn, "comm-yonganli"),
+                           *k = h_who(txn, "kiosk-yonganli");
+    cr_assert(stream_allowed(v, "members:" YONGANLI));
+    cr_assert(stream_allowed(v, "principal:vol-1"));
+    cr_assert_not(stream_allowed(v, "members:" JIXIANGLI));
+    cr_assert_not(stream_allowed(v, "members:11010500100"), "a name that only starts like one");
+    cr_assert_not(stream_allowed(v, "street:110105001"));
+    cr_assert_not(stream_allowed(v, "principal:comm-yonganli"));
+    cr_assert(stream_allowed(c, "members:" YONGANLI));
+    cr_assert(stream_allowed(c, "principal:comm-yonganli"));
+    cr_assert_not(stream_allowed(c, "members:" JIXIANGLI));
+    cr_assert_not(stream_allowed(k, "members:" YONGANLI), "a kiosk follows no stream of residents' wishes");
+    char name[64];
+    stream_default_for(v, name, sizeof name);
+    cr_assert_str_eq(name, "members:" YONGANLI);
+    store_read_end(h_st);
+}
