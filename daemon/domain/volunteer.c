@@ -3,6 +3,7 @@
 #include "volunteer.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -612,6 +613,30 @@ void volunteer_list_tasks(call *c, const Whistle__V1__ListMemberTasks *req)
 
 /* ------------------------------------------------------------ reports */
 
+/* The row of account "v<id>" (rows are in id order, as the index is), or NULL. */
+static Whistle__V1__VolunteerReportRow *report_row(Whistle__V1__VolunteerReportResult *r, const char *account)
+{
+    if (account[0] != 'v')
+        return NULL;
+    uint64_t id = strtoull(account + 1, NULL, 10);
+    size_t lo = 0, hi = r->n_rows;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->rows[mid]->volunteer_id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->n_rows && r->rows[lo]->volunteer_id == id ? r->rows[lo] : NULL;
+}
+
+static Whistle__V1__VolunteerReportRow *row_by_id(Whistle__V1__VolunteerReportResult *r, uint64_t id)
+{
+    char acct[24];
+    snprintf(acct, sizeof acct, "v%llu", (unsigned long long)id);
+    return report_row(r, acct);
+}
+
 void volunteer_report(call *c, const Whistle__V1__VolunteerReport *req)
 {
     const char *comm = vol_community(c, req->community);
@@ -666,17 +691,15 @@ void volunteer_report(call *c, const Whistle__V1__VolunteerReport *req)
             r->points_redeemed += e->amount;
         if (strcmp(e->from_account, VOL_SHOP) == 0)
             r->points_redeemed -= e->amount;
-        for (size_t j = 0; j < r->n_rows; j++) {
-            const char *acct = volrec_account(c->a, r->rows[j]->volunteer_id);
-            if (strcmp(e->to_account, acct) == 0 && strcmp(e->from_account, VOL_ISSUE) == 0)
-                r->rows[j]->earned += e->amount;
-            if (strcmp(e->from_account, acct) == 0 && strcmp(e->to_account, VOL_ISSUE) == 0)
-                r->rows[j]->earned -= e->amount;
-            if (strcmp(e->from_account, acct) == 0 && strcmp(e->to_account, VOL_SHOP) == 0)
-                r->rows[j]->spent += e->amount;
-            if (strcmp(e->to_account, acct) == 0 && strcmp(e->from_account, VOL_SHOP) == 0)
-                r->rows[j]->spent -= e->amount;
-        }
+        /* the volunteer's side of it: earned from (or given back to) the
+         * issuing account, spent at (or refunded by) the supermarket */
+        bool in = e->to_account[0] == 'v';
+        Whistle__V1__VolunteerReportRow *row = report_row(r, in ? e->to_account : e->from_account);
+        const char *other = in ? e->from_account : e->to_account;
+        if (row && strcmp(other, VOL_ISSUE) == 0)
+            row->earned += in ? e->amount : -e->amount;
+        else if (row && strcmp(other, VOL_SHOP) == 0)
+            row->spent += in ? -e->amount : e->amount;
     }
     /* wishes ordered in the year, by how far they got */
     if (volrec_scan(c, 'w', comm, 0, 10000000, &ids, &n, &more))
@@ -694,8 +717,9 @@ void volunteer_report(call *c, const Whistle__V1__VolunteerReport *req)
         r->wishes_done += w->state == WS(DONE) || w->state == WS(CONFIRMED);
         r->wishes_confirmed += w->state == WS(CONFIRMED);
         r->wishes_declined += w->state == WS(DECLINED);
-        for (size_t j = 0; w->state == WS(CONFIRMED) && j < r->n_rows; j++)
-            r->rows[j]->wishes_done += r->rows[j]->volunteer_id == w->volunteer_id;
+        Whistle__V1__VolunteerReportRow *row = w->state == WS(CONFIRMED) ? row_by_id(r, w->volunteer_id) : NULL;
+        if (row)
+            row->wishes_done++;
     }
     /* members' tasks claimed in the year (双评议) */
     if (volrec_scan(c, 'm', comm, 0, 10000000, &ids, &n, &more))
@@ -707,11 +731,11 @@ void volunteer_report(call *c, const Whistle__V1__VolunteerReport *req)
         for (size_t k = 0; k < t->n_takers; k++) {
             if (vol_year(c, t->takers[k]->claimed_ms) != year)
                 continue;
-            for (size_t j = 0; j < r->n_rows; j++)
-                if (r->rows[j]->volunteer_id == t->takers[k]->volunteer_id) {
-                    r->rows[j]->tasks_claimed++;
-                    r->rows[j]->tasks_confirmed += t->takers[k]->confirmed_ms != 0;
-                }
+            Whistle__V1__VolunteerReportRow *row = row_by_id(r, t->takers[k]->volunteer_id);
+            if (row) {
+                row->tasks_claimed++;
+                row->tasks_confirmed += t->takers[k]->confirmed_ms != 0;
+            }
         }
     }
     c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_VOLUNTEER_REPORT;

@@ -258,8 +258,11 @@ void wish_claim(call *c, const Whistle__V1__ClaimWish *req)
         return;
     }
     if (w->state != WS(PUBLISHED)) {
-        if (c->who->role == ROLE(VOLUNTEER) && w->state == WS(ORDERED))
-            call_fail(c, CODE(NOT_FOUND), "no wish %llu", (unsigned long long)w->id);
+        /* a volunteer reads only published wishes: any other is not there */
+        if (c->who->role == ROLE(VOLUNTEER))
+            call_hide(c, wish_target(c, w->id), arena_printf(c->a, "no wish %llu", (unsigned long long)w->id),
+                      "wish %llu is %s, not published (rule: a volunteer claims published wishes)",
+                      (unsigned long long)w->id, state_name(w->state));
         else
             wrong_state(c, w, "published");
         return;

@@ -107,7 +107,9 @@ int volrec_scan(call *c, char letter, const char *prefix, uint64_t after, size_t
 {
     *n = 0;
     *more = false;
-    *ids = arena_alloc(c->a, (max ? max : 1) * sizeof **ids);
+    /* grown by doubling: max is a bound, not a size (a report passes a large one) */
+    size_t cap = max < 64 ? (max ? max : 1) : 64;
+    *ids = arena_alloc(c->a, cap * sizeof **ids);
     if (after == UINT64_MAX)
         return 0;
     uint8_t *start;
@@ -123,6 +125,12 @@ int volrec_scan(call *c, char letter, const char *prefix, uint64_t after, size_t
         if (*n == max) {
             *more = true;
             break;
+        }
+        if (*n == cap) {
+            uint64_t *bigger = arena_alloc(c->a, 2 * cap * sizeof *bigger);
+            memcpy(bigger, *ids, cap * sizeof *bigger);
+            *ids = bigger;
+            cap *= 2;
         }
         (*ids)[(*n)++] = store_get_be64((uint8_t *)k.mv_data + kl - 8);
     }

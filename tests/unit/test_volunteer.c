@@ -864,3 +864,26 @@ Test(vol, a_volunteer_follows_its_own_communitys_members_stream_only)
     cr_assert_str_eq(name, "members:" YONGANLI);
     store_read_end(h_st);
 }
+
+Test(vol, a_declined_wish_goes_no_further)
+{
+    setup_people();
+    Whistle__V1__Wish *w = wish_to(GRID1, "comm-yonganli", "vol-1", WS(ORDERED));
+    Whistle__V1__Request *r = rq_wish(CALL(PUBLISH_WISH), w->id);
+    r->publish_wish->public_text = "";
+    r->publish_wish->decline_reason = "不属于微心愿范围，已转民政";
+    Whistle__V1__Response *resp = h_write("comm-yonganli", r);
+    assert_ok(resp);
+    cr_assert_eq(resp->wish->state, WS(DECLINED));
+    assert_code(h_write("vol-1", rq_wish(CALL(CLAIM_WISH), w->id)), NOT_FOUND);
+    assert_code(h_write("comm-yonganli", rq_wish(CALL(PUBLISH_WISH), w->id)), FAILED_PRECONDITION);
+    resp = h_read("vol-1", rq_list_wishes("", 0));
+    cr_assert_eq(resp->wishes->n_wishes, 0, "a volunteer sees no declined wish");
+    /* nothing was pushed to the volunteers */
+    MDB_txn *txn = store_read_begin(h_st);
+    uint64_t last, cursor;
+    cr_assert_eq(stream_meta_get(h_st, txn, "members:" YONGANLI, &last, &cursor), 0);
+    store_read_end(h_st);
+    cr_assert_eq(last, 0);
+    assert_store_clean();
+}
