@@ -121,6 +121,16 @@ Test(volunteers, the_three_order_loop_as_new_users_try_it)
     cr_assert_null(strstr(out, "13800138000"), "a volunteer read the phone: %s", out);
     cr_assert_null(strstr(out, ticket), "a volunteer read the slip's number: %s", out);
     free(out);
+    /* the community reads the resident's phone in one wish only, and that read is audited */
+    out = ok("--as community wish list");
+    cr_assert_null(strstr(out, "13800138000"), "a list shows the phone: %s", out);
+    free(out);
+    out = ok("--as community wish show %lld", wid);
+    cr_assert(strstr(out, "13800138000"), "%s", out);
+    free(out);
+    out = ok("--as admin --json admin audit --target wish:%lld", wid);
+    cr_assert(strstr(out, "\"read\":\"contact\""), "the read is not audited: %s", out);
+    free(out);
     /* 志愿者接单 with its own certificate */
     free(ok("--as volunteer wish claim %lld", wid));
     out = NULL;
