@@ -28,6 +28,8 @@ static const char *wish_state_word(int s)
 {
     static const char *const words[] = { N_("unspecified"), N_("ordered"),   N_("published"), N_("claimed"),
                                          N_("done"),        N_("confirmed"), N_("declined") };
+    if (s == 4) /* not an order's "done" (fed back) */
+        return C_("wish", "done");
     return s >= 0 && s < 7 ? _(words[s]) : "?";
 }
 
@@ -361,6 +363,51 @@ static void csv_field(const char *s, bool last)
     putchar(last ? '\n' : ',');
 }
 
+/* The report's rows summed by team, or by employer unit (with the members'
+ * tasks, which the units read back). */
+static void print_groups(const Whistle__V1__VolunteerReportResult *r, bool employer)
+{
+    static const char *const team_header[] = { N_("TEAM"), N_("PEOPLE"), N_("EARNED"), N_("SPENT"), N_("POINTS") };
+    static const char *const unit_header[] = { N_("EMPLOYER"), N_("PEOPLE"), N_("TASKS"), N_("EARNED"), N_("POINTS") };
+    table t;
+    table_init(&t, 5, employer ? unit_header : team_header);
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const char *key = employer ? r->rows[i]->employer : r->rows[i]->team;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(employer ? r->rows[j]->employer : r->rows[j]->team, key) == 0;
+        if (seen || !*key)
+            continue;
+        int64_t n = 0, e = 0, s = 0, b = 0, tc = 0, tf = 0;
+        for (size_t j = i; j < r->n_rows; j++) {
+            const Whistle__V1__VolunteerReportRow *w = r->rows[j];
+            if (strcmp(employer ? w->employer : w->team, key) != 0)
+                continue;
+            n++;
+            e += w->earned;
+            s += w->spent;
+            b += w->balance;
+            tc += w->tasks_claimed;
+            tf += w->tasks_confirmed;
+        }
+        char c1[24], c2[48], c3[24], c4[24];
+        snprintf(c1, sizeof c1, "%" PRId64, n);
+        if (employer)
+            snprintf(c2, sizeof c2, "%" PRId64 "/%" PRId64, tf, tc);
+        else
+            snprintf(c2, sizeof c2, "%" PRId64, e);
+        snprintf(c3, sizeof c3, "%" PRId64, employer ? e : s);
+        snprintf(c4, sizeof c4, "%" PRId64, b);
+        const char *row[] = { key, c1, c2, c3, c4 };
+        table_add(&t, row);
+    }
+    if (t.nrows > 1) {
+        putchar('\n');
+        table_print(&t, stdout);
+    }
+    table_free(&t);
+}
+
 static void print_report(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp)
 {
     (void)req;
@@ -429,37 +476,9 @@ static void print_report(cli *x, const args *a, const Whistle__V1__Request *req,
     putchar('\n');
     table_print(&t, stdout);
     table_free(&t);
-    /* per team (一个小区一支队伍): the rows summed by their team */
-    static const char *const team_header[] = { N_("TEAM"), N_("PEOPLE"), N_("EARNED"), N_("SPENT"), N_("POINTS") };
-    table_init(&t, 5, team_header);
-    for (size_t i = 0; i < r->n_rows; i++) {
-        const char *team = r->rows[i]->team;
-        bool seen = false;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = strcmp(r->rows[j]->team, team) == 0;
-        if (seen || !*team)
-            continue;
-        int64_t e = 0, s = 0, b = 0, n = 0;
-        for (size_t j = i; j < r->n_rows; j++)
-            if (strcmp(r->rows[j]->team, team) == 0) {
-                n++;
-                e += r->rows[j]->earned;
-                s += r->rows[j]->spent;
-                b += r->rows[j]->balance;
-            }
-        char nn[24], ee[24], ss[24], bb[24];
-        snprintf(nn, sizeof nn, "%" PRId64, n);
-        snprintf(ee, sizeof ee, "%" PRId64, e);
-        snprintf(ss, sizeof ss, "%" PRId64, s);
-        snprintf(bb, sizeof bb, "%" PRId64, b);
-        const char *row[] = { team, nn, ee, ss, bb };
-        table_add(&t, row);
-    }
-    if (t.nrows > 1) {
-        putchar('\n');
-        table_print(&t, stdout);
-    }
-    table_free(&t);
+    /* per team (一个小区一支队伍), and per employer unit (双评议): the rows summed */
+    print_groups(r, false);
+    print_groups(r, true);
 }
 
 static int build_report(cli *x, args *a, void *msg)
