@@ -451,7 +451,7 @@ static void print_report(cli *x, const args *a, const Whistle__V1__Request *req,
     kv_print(stdout, _("year"), v[0], true);
     for (int i = 0; i < 6; i++) {
         snprintf(v[i + 1], sizeof v[i + 1], "%u", counts[i]);
-        kv_print(stdout, _(labels[i]), v[i + 1], true);
+        kv_print(stdout, i == 3 ? C_("wish", "done") : _(labels[i]), v[i + 1], true);
     }
     snprintf(v[7], sizeof v[7], "%" PRId64, r->points_issued);
     snprintf(v[8], sizeof v[8], "%" PRId64, r->points_redeemed);
