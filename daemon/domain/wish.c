@@ -181,7 +181,7 @@ void wish_add(call *c, const Whistle__V1__AddWish *req)
     if (volrec_index_put(c, 'w', comm, w->id) || volrec_index_set(c, 't', ticket, strlen(ticket), w->id) ||
         wish_commit(c, NULL, NULL, 0, w))
         return;
-    reply_wish(c, w, true);
+    reply_wish(c, w, c->who->role != ROLE(KIOSK)); /* a kiosk is never sent a phone */
 }
 
 /* ------------------------------------------------------------ publish */

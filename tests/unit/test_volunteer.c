@@ -284,6 +284,7 @@ Test(vol, three_order_loop_credits_points_that_buy_goods)
     assert_ok(r);
     Whistle__V1__Wish *w = r->wish;
     cr_assert_eq(w->state, WS(ORDERED));
+    cr_assert_str_empty(w->contact, "a kiosk is never sent a phone");
     cr_assert_eq(w->points, 20);
     cr_assert_eq(strncmp(w->ticket, "W2026112", 8), 0, "ticket %s", w->ticket);
     const char *ticket = arena_strdup(h_a, w->ticket);
