@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "harness.h"
 
@@ -396,6 +397,69 @@ Test(volunteers, a_members_task_is_pushed_live_to_the_members_who_watch)
     out = ok("--as member --json member tasks --volunteer %lld", mid);
     cr_assert(strstr(out, "清理楼道杂物"), "%s", out);
     free(out);
+    char chk[4096];
+    cr_assert_eq(harness_check_store(&d, chk, sizeof chk), 0, "whistled --check: %s", chk);
+}
+
+/* ------------------------------------------------------------ the claim's time */
+
+#define START 1795399200000LL /* Monday 2026-11-23 10:00 in Beijing */
+
+static void set_port(void)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", d.port);
+    setenv("WHISTLE_PORT", port, 1);
+}
+
+static void setup_clock(void)
+{
+    setup();
+    harness_cleanup(&d);
+    harness_start_clock(&d, NULL, START);
+    set_port();
+}
+TestSuite(volunteers_clock, .init = setup_clock, .fini = teardown, .timeout = 120);
+
+/* A claim lapses on the deadline engine's rows: one that passed while
+ * whistled was down lapses as soon as it is back, and the wish is
+ * published again for the next volunteer. */
+Test(volunteers_clock, a_claim_that_lapsed_while_whistled_was_down_lapses_at_start)
+{
+    free(ok("--as community volunteer config %s --category carry:搬运:Carrying:5 --claim-hours 2", COMM));
+    char *out = ok("--as community -q volunteer add 赵磊");
+    long long vid = atoll(out);
+    free(out);
+    out = ok("--as community --json wish add 110105001001001 --category carry --text 搬煤 --phone 13800138002");
+    long long wid = json_int(out, "id");
+    free(out);
+    free(ok("--as community wish publish %lld --text 帮老人搬煤", wid));
+    free(ok("--as community wish claim %lld --volunteer %lld", wid, vid));
+    /* an hour on: still claimed */
+    harness_set_clock(&d, START + 3600000);
+    out = ok("--as community --json wish show %lld", wid);
+    cr_assert(strstr(out, "\"state\":\"claimed\""), "%s", out);
+    free(out);
+    harness_stop(&d);
+    harness_set_clock(&d, START + 3 * 3600000);
+    harness_restart(&d);
+    set_port();
+    int tries = 0;
+    for (;;) {
+        out = ok("--as community --json wish show %lld", wid);
+        if (strstr(out, "\"state\":\"published\""))
+            break;
+        free(out);
+        cr_assert(++tries < 50, "the claim did not lapse");
+        struct timespec ts = { 0, 100000000 };
+        nanosleep(&ts, NULL);
+    }
+    cr_assert(strstr(out, "\"lapses\":1"), "%s", out);
+    cr_assert(strstr(out, "\"volunteer_id\":0,"), "%s", out);
+    free(out);
+    /* published again: the next volunteer may claim it */
+    free(ok("--as community volunteer add 王芳 --principal volunteer"));
+    free(ok("--as volunteer wish claim %lld", wid));
     char chk[4096];
     cr_assert_eq(harness_check_store(&d, chk, sizeof chk), 0, "whistled --check: %s", chk);
 }
