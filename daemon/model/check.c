@@ -39,8 +39,9 @@ typedef struct checker {
     MDB_dbi service_classes, services;                       /* the service catalogue (services.c) */
     bool have_services;                                      /* likewise */
     MDB_dbi vol_wishes, vol_ledger, vol_balances, vol_index; /* the volunteers' (volrec.h) */
-    bool have_vol;                                           /* likewise */
-    char vol_comm[13];                                       /* the community whose balances are being summed */
+    MDB_dbi vol_people, vol_shop, vol_mtasks;
+    bool have_vol;     /* likewise */
+    char vol_comm[13]; /* the community whose balances are being summed */
     int64_t vol_sum;
     FILE *out;
     check_report *rep;
@@ -542,6 +543,18 @@ static void walk_deadline(checker *ck, const MDB_val *k, const MDB_val *v, arena
 
 /* ------------------------------------------------------------ volunteers (volrec.h) */
 
+/* Whether vol_index has the row letter | prefix | '/' | id. */
+static bool vol_row(checker *ck, char letter, const char *prefix, uint64_t id, arena *a)
+{
+    size_t pl = strlen(prefix);
+    uint8_t *k = arena_alloc(a, pl + 10);
+    k[0] = (uint8_t)letter;
+    memcpy(k + 1, prefix, pl);
+    k[pl + 1] = '/';
+    store_be64(k + pl + 2, id);
+    return has(ck, ck->vol_index, k, pl + 10);
+}
+
 static void walk_wish(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
 {
     const char *key = k->mv_size == 8 ? arena_printf(a, "%llu", (unsigned long long)store_get_be64(k->mv_data))
@@ -554,6 +567,82 @@ static void walk_wish(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
     uint8_t row[17];
     if (volrec_wish_row(w, row) && ck->have_deadlines && !has(ck, ck->deadlines, row, 17))
         violation(ck, "vol_wishes", key, "claimed, but deadlines has no row for the claim's lapse");
+    if (!vol_row(ck, 'w', w->community, w->id, a))
+        violation(ck, "vol_wishes", key, "the index of community %s's wishes has no row for it", w->community);
+    MDB_val tk = { strlen(w->ticket) + 1, arena_printf(a, "t%s", w->ticket) }, tv;
+    if (mdb_get(ck->txn, ck->vol_index, &tk, &tv) != 0 || tv.mv_size != 8 || store_get_be64(tv.mv_data) != w->id)
+        violation(ck, "vol_wishes", key, "slip %s does not lead to it", w->ticket);
+}
+
+/* The other records of a community: each in its community's index. */
+static void walk_vol_record(checker *ck, const MDB_val *k, const MDB_val *v, arena *a, const char *db, char letter,
+                            const ProtobufCMessageDescriptor *d)
+{
+    const char *key = k->mv_size == 8 ? arena_printf(a, "%llu", (unsigned long long)store_get_be64(k->mv_data))
+                                      : key_text(a, k->mv_data, k->mv_size);
+    ProtobufCMessage *m = protobuf_c_message_unpack(d, arena_allocator(a), v->mv_size, v->mv_data);
+    if (!m || k->mv_size != 8) {
+        violation(ck, db, key, "record does not unpack as %s under a u64 id", d->name);
+        return;
+    }
+    /* community is field 2 of Volunteer, ShopItem and MemberTask */
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(d, 2);
+    const char *comm = f ? *(const char **)((const char *)m + f->offset) : "";
+    if (!vol_row(ck, letter, comm ? comm : "", store_get_be64(k->mv_data), a))
+        violation(ck, db, key, "the index of community %s has no row for it", comm ? comm : "");
+}
+
+static void walk_person(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    walk_vol_record(ck, k, v, a, "vol_people", 'c', &whistle__v1__volunteer__descriptor);
+}
+static void walk_item(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    walk_vol_record(ck, k, v, a, "vol_shop", 's', &whistle__v1__shop_item__descriptor);
+}
+static void walk_mtask(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    walk_vol_record(ck, k, v, a, "vol_mtasks", 'm', &whistle__v1__member_task__descriptor);
+}
+
+/* Each index row leads to its record. */
+static void walk_vol_index(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    const uint8_t *p = k->mv_data;
+    MDB_dbi target;
+    const uint8_t *id;
+    switch (k->mv_size ? p[0] : 0) {
+    case 'c': target = ck->vol_people; goto by_key;
+    case 'w': target = ck->vol_wishes; goto by_key;
+    case 's': target = ck->vol_shop; goto by_key;
+    case 'm': target = ck->vol_mtasks; goto by_key;
+    case 'e':
+    case 'a':
+        target = ck->vol_ledger;
+    by_key:
+        if (k->mv_size < 11 || p[k->mv_size - 9] != '/') {
+            violation(ck, "vol_index", key, "is not letter | key | '/' | id");
+            return;
+        }
+        id = p + k->mv_size - 8;
+        break;
+    case 'p': target = ck->vol_people; goto by_value;
+    case 't': target = ck->vol_wishes; goto by_value;
+    case 'r':
+        target = ck->vol_ledger;
+    by_value:
+        if (v->mv_size != 8) {
+            violation(ck, "vol_index", key, "holds %zu bytes, not a u64 id", v->mv_size);
+            return;
+        }
+        id = v->mv_data;
+        break;
+    default: violation(ck, "vol_index", key, "is of no index (volrec.h names them)"); return;
+    }
+    if (!has(ck, target, id, 8))
+        violation(ck, "vol_index", key, "leads to record %llu, which does not exist",
+                  (unsigned long long)store_get_be64(id));
 }
 
 /* Each ledger entry is well formed and in its indexes; its accounts have
@@ -833,6 +922,12 @@ static int open_dbs(checker *ck, char *err, size_t errlen)
         vrc = mdb_dbi_open(ck->txn, "vol_balances", 0, &ck->vol_balances);
     if (!vrc)
         vrc = mdb_dbi_open(ck->txn, "vol_index", 0, &ck->vol_index);
+    if (!vrc)
+        vrc = mdb_dbi_open(ck->txn, "vol_people", 0, &ck->vol_people);
+    if (!vrc)
+        vrc = mdb_dbi_open(ck->txn, "vol_shop", 0, &ck->vol_shop);
+    if (!vrc)
+        vrc = mdb_dbi_open(ck->txn, "vol_mtasks", 0, &ck->vol_mtasks);
     ck->have_vol = vrc == 0;
     return 0;
 }
@@ -894,6 +989,10 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
             { ck.vol_wishes, walk_wish, "vol_wishes", ck.have_vol },
             { ck.vol_ledger, walk_ledger, "vol_ledger", ck.have_vol },
             { ck.vol_balances, walk_balance, "vol_balances", ck.have_vol },
+            { ck.vol_people, walk_person, "vol_people", ck.have_vol },
+            { ck.vol_shop, walk_item, "vol_shop", ck.have_vol },
+            { ck.vol_mtasks, walk_mtask, "vol_mtasks", ck.have_vol },
+            { ck.vol_index, walk_vol_index, "vol_index", ck.have_vol },
         };
         size_t nwalks = sizeof walks / sizeof *walks;
         for (size_t i = 0; !rc && i < nwalks; i++) {

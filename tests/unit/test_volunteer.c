@@ -888,3 +888,26 @@ Test(vol, a_declined_wish_goes_no_further)
     cr_assert_eq(last, 0);
     assert_store_clean();
 }
+
+Test(vol, the_checker_finds_an_index_row_without_its_record)
+{
+    setup_people();
+    Whistle__V1__Wish *w = wish_to(GRID1, "comm-yonganli", "vol-1", WS(CLAIMED));
+    assert_store_clean();
+    /* the wish goes, its index rows and its deadline row stay */
+    MDB_txn *txn;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    uint8_t k8[8];
+    store_be64(k8, w->id);
+    MDB_val k = { 8, k8 };
+    cr_assert_eq(mdb_del(txn, h_st->vol_wishes, &k, NULL), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    store_close(h_st);
+    h_st = NULL;
+    const char *out;
+    int rc = run_check(&out);
+    h_open_opts(NULL);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "which does not exist"), "%s", out);
+    cr_assert(strstr(out, "deadlines"), "%s", out);
+}
