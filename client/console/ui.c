@@ -433,12 +433,28 @@ static void draw_wishes(console *k, int y0, int x, int w, int h)
             const Whistle__V1__Wish *wi = l->wishes[j];
             if (wi->state < 1 || wi->state > 4)
                 continue;
-            char buf[600];
-            snprintf(buf, sizeof buf, "%-5llu %-10s %-14s %-10s %3u  %-8s %s", (unsigned long long)wi->id,
-                     wi->state == 4 ? C_("wish", "done") : _(states[wi->state]),
-                     named_or(k->nodes, k->n_nodes, wi->node, wi->node), wi->category, wi->points, wi->volunteer_name,
-                     *wi->public_text ? wi->public_text : wi->text);
-            put(y++, x, buf, w, w, wi->state == 1 ? COLOR_PAIR(C_NEAR) | A_BOLD : wi->state == 4 ? A_BOLD : A_NORMAL);
+            attr_t at = wi->state == 1 ? COLOR_PAIR(C_NEAR) | A_BOLD : wi->state == 4 ? A_BOLD : A_NORMAL;
+            char id[24], pts[16];
+            snprintf(id, sizeof id, "%llu", (unsigned long long)wi->id);
+            snprintf(pts, sizeof pts, "%u", wi->points);
+            /* columns by display width: names may be Chinese */
+            const char *cells[] = { id,
+                                    wi->state == 4 ? C_("wish", "done") : _(states[wi->state]),
+                                    named_or(k->nodes, k->n_nodes, wi->node, wi->node),
+                                    wi->category,
+                                    pts,
+                                    wi->volunteer_name,
+                                    *wi->public_text ? wi->public_text : wi->text };
+            static const int widths[] = { 5, 10, 16, 9, 4, 10, 0 };
+            int cx = x;
+            for (size_t c = 0; c < sizeof cells / sizeof *cells && cx < x + w; c++) {
+                int cw = widths[c] ? widths[c] : x + w - cx;
+                if (cx + cw > x + w)
+                    cw = x + w - cx;
+                put(y, cx, cells[c], cw, widths[c] ? cw : 0, at);
+                cx += cw + 1;
+            }
+            y++;
             shown++;
         }
     }

@@ -263,7 +263,7 @@ W --as community volunteer config 110105001001 --category 'carry:搬运:Carrying
 W --as kiosk wish add 110105001001001 --category carry --text '刘奶奶家的煤要搬上5楼' --phone 13800138002 >/dev/null
 tmux -L "$sock" send-keys -t console Tab
 wait_for "OPEN WISHES" 5
-wait_for "ordered +Yong'an Dongli +carry +10 +刘奶奶家的煤要搬上5楼" 5
+wait_for "ordered +Yong'an Dongli +carry +10 +刘奶奶家的煤" 5
 screen | grep -q 13800138002 && fail "the console shows a resident's phone"
 screen >"$BUILD/console-wishes.txt"
 tmux -L "$sock" send-keys -t console Tab
