@@ -91,6 +91,13 @@ void whistle_session_close(whistle_session *s);
  * connection is then dropped). */
 int whistle_session_subscribe(whistle_session *s, const char *stream);
 
+/* For a gateway (docs/protocol.md section 12): the session subscribes and
+ * acknowledges for principal name (Subscribe's Request.act_as,
+ * PushAck.act_as), so it follows that principal's stream under its rules.
+ * Set before subscribing; NULL or "" for the caller itself. Returns 0, or
+ * WHISTLE_ERR_INVALID for a name too long. */
+int whistle_session_set_act_as(whistle_session *s, const char *name);
+
 /* Acknowledges the followed stream up to seq: the cursor a later
  * subscription starts after. Only forward; a seq at or below the last
  * acknowledged one is no error and sends nothing. Returns 0, or
