@@ -250,6 +250,17 @@ void gw_http_stop_accepting(gw_http *s)
 
 size_t gw_http_connections(const gw_http *s) { return s->conns; }
 
+int gw_http_idle(gw_http *s)
+{
+    h2o_timeout_t *t[] = { &s->ctx.zero_timeout,     &s->ctx.one_sec_timeout,   &s->ctx.hundred_ms_timeout,
+                           &s->ctx.handshake_timeout, &s->ctx.http1.req_timeout, &s->ctx.http2.idle_timeout,
+                           &s->ctx.http2.graceful_shutdown_timeout };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (!h2o_linklist_is_empty(&t[i]->_entries))
+            return 0;
+    return s->conns == 0;
+}
+
 h2o_context_t *gw_http_context(gw_http *s) { return &s->ctx; }
 
 void gw_http_free(gw_http *s)

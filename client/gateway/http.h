@@ -43,6 +43,9 @@ int gw_http_start(uv_loop_t *loop, const gw_config *cfg, gw_http_handler h, void
 void gw_http_stop_accepting(gw_http *s);
 /* Connections still open. */
 size_t gw_http_connections(const gw_http *s);
+/* Whether nothing is left for h2o to do (no connection, no timer entry):
+ * only then may it be freed. */
+int gw_http_idle(gw_http *s);
 /* The h2o context: the loop, timeouts and the name resolver the webhook
  * client shares. */
 h2o_context_t *gw_http_context(gw_http *s);

@@ -67,7 +67,7 @@ static void finish(gw *g)
     notify_close(g->nt);
     up_close(g->up);
     g->up = NULL;
-    if (gw_http_connections(g->http) == 0) {
+    if (gw_http_idle(g->http)) {
         gw_http_free(g->http);
         g->http = NULL;
     } else {
@@ -83,7 +83,7 @@ static void finish(gw *g)
 static void on_drain(uv_timer_t *t)
 {
     gw *g = t->data;
-    if ((o311_in_flight(g->o) == 0 && gw_http_connections(g->http) == 0) || uv_now(&g->loop) >= g->drain_until) {
+    if ((o311_in_flight(g->o) == 0 && gw_http_idle(g->http)) || uv_now(&g->loop) >= g->drain_until) {
         if (o311_in_flight(g->o) || gw_http_connections(g->http))
             gw_warn("stopping with %zu answers in flight and %zu connections open (http.drain_timeout)",
                     o311_in_flight(g->o), gw_http_connections(g->http));
