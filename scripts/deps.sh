@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 libuv1-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev lmdb-utils
 libssl-dev openssl libcriterion-dev libncurses-dev libinih-dev
-libsystemd-dev libjansson-dev gettext tmux locales python3 clang-format"
+libsystemd-dev libjansson-dev libgeos-dev gettext tmux locales python3 clang-format"
 
 missing=""
 for p in $PKGS; do

@@ -385,7 +385,7 @@ int notify_open(uv_loop_t *loop, const gw_config *cfg, h2o_context_t *hctx, noti
     whistle_session_cbs cbs = { on_ready, on_live, on_push, on_down };
     int r = whistle_session_open(loop, &o, &cbs, n, &n->s);
     if (r == 0)
-        r = whistle_session_set_act_as(n->s, cfg->notify_as);
+        r = whistle_session_act_as(n->s, cfg->notify_as);
     if (r < 0) {
         snprintf(err, errlen, "notify: %s", whistle_strerror(r));
         return -1;

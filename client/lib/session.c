@@ -33,7 +33,7 @@ struct whistle_session {
     uint64_t attempts;
     int open_failed;  /* the first attempt failed inside open: why says why; on_down is due */
     char stream[256]; /* the followed stream, "" for none */
-    char act_as[128]; /* the principal a gateway follows it for, "" for itself */
+    char act_as[65];  /* a gateway's session for this principal (whistle_session_act_as), "" for none */
     uint64_t received, acked, live_from;
     char why[512]; /* the session's own reason to drop a connection */
 };
@@ -260,7 +260,7 @@ int whistle_session_ack(whistle_session *s, uint64_t seq)
     return r;
 }
 
-int whistle_session_set_act_as(whistle_session *s, const char *name)
+int whistle_session_act_as(whistle_session *s, const char *name)
 {
     if (!s || (name && strlen(name) >= sizeof s->act_as))
         return WHISTLE_ERR_INVALID;

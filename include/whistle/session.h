@@ -91,18 +91,18 @@ void whistle_session_close(whistle_session *s);
  * connection is then dropped). */
 int whistle_session_subscribe(whistle_session *s, const char *stream);
 
-/* For a gateway (docs/protocol.md section 12): the session subscribes and
- * acknowledges for principal name (Subscribe's Request.act_as,
- * PushAck.act_as), so it follows that principal's stream under its rules.
- * Set before subscribing; NULL or "" for the caller itself. Returns 0, or
- * WHISTLE_ERR_INVALID for a name too long. */
-int whistle_session_set_act_as(whistle_session *s, const char *name);
-
 /* Acknowledges the followed stream up to seq: the cursor a later
  * subscription starts after. Only forward; a seq at or below the last
  * acknowledged one is no error and sends nothing. Returns 0, or
  * WHISTLE_ERR_STATE when not LIVE on a subscription. */
 int whistle_session_ack(whistle_session *s, uint64_t seq);
+
+/* A gateway's session that follows a stream for another principal
+ * (Request.act_as and PushAck.act_as, docs/protocol.md section 12): its
+ * subscriptions and acknowledgements from now on are made as name (NULL or
+ * "": the session's own principal). Returns 0 or WHISTLE_ERR_INVALID for a
+ * name over 64 bytes. */
+int whistle_session_act_as(whistle_session *s, const char *name);
 
 /* For a session that follows no stream: its connection is in service (the
  * program has loaded what it needs). State LIVE and the backoff starts

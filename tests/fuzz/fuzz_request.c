@@ -178,9 +178,9 @@ bool conn_may_subscribe(conn *c, const char *stream)
     return true;
 }
 
-int conn_subscribe(conn *c, const char *stream, uint64_t after_seq)
+int conn_subscribe(conn *c, const char *stream, uint64_t after_seq, const char *act_as)
 {
-    (void)c;
+    (void)c, (void)act_as;
     MDB_txn *txn = store_read_begin(st);
     if (txn)
         stream_read(st, txn, stream, after_seq, 64, visit, NULL);

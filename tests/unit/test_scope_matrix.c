@@ -83,6 +83,8 @@ static const struct expect {
     { "get_stats", B(A) | B(O) | B(D) | B(G) | B(C) | B(I), true },
     { "emergency_call", ALL_ROLES & ~B(D), true },
     { "list_services", ALL_ROLES, false },
+    /* places on the map (docs/protocol.md section 12) */
+    { "locate_place", ALL_ROLES, true },
 };
 #define N_EXPECT (sizeof expect / sizeof *expect)
 
@@ -225,9 +227,12 @@ static void fixture(void)
     Whistle__V1__Request *r = h_req();
     r->call_case = CALL(IMPORT_DIRECTORY);
     r->import_directory = NEW(Whistle__V1__ImportDirectory, whistle__v1__import_directory__init);
-    const char *csv = "code,parent_code,kind,name_zh,name_en\n110106,,district,海淀区,Haidian\n"
-                      "110106001,110106,street,街道,Street\n110106001001,110106001,community,社区,Community\n"
-                      "110106001001001,110106001001,grid,网格,Grid\n";
+    /* the other district's grid has a boundary, so that a point in it is
+     * located, and refused to those it is outside of */
+    const char *csv = "code,parent_code,kind,name_zh,name_en,boundary\n110106,,district,海淀区,Haidian,\n"
+                      "110106001,110106,street,街道,Street,\n110106001001,110106001,community,社区,Community,\n"
+                      "110106001001001,110106001001,grid,网格,Grid,\"{\"\"type\"\":\"\"Polygon\"\",\"\"coordinates\"\":"
+                      "[[[116.30,39.95],[116.31,39.95],[116.31,39.96],[116.30,39.96],[116.30,39.95]]]}\"\n";
     r->import_directory->data.data = (uint8_t *)csv;
     r->import_directory->data.len = strlen(csv);
     r->import_directory->last = true;
@@ -599,6 +604,23 @@ static Whistle__V1__Request *build(const char *call_name, const reach *x, bool i
         SET(emergency_call, Whistle__V1__EmergencyCall, whistle__v1__emergency_call__init)->node = (char *)node;
     } else if (!strcmp(call_name, "list_services")) {
         SET(list_services, Whistle__V1__ListServices, whistle__v1__list_services__init);
+    } else if (!strcmp(call_name, "locate_place")) {
+        /* a point inside the place (tests/fixtures/seed-small.json's
+         * boundaries; a street's: a point in one of its grids) */
+        Whistle__V1__LocatePlace *l = SET(locate_place, Whistle__V1__LocatePlace, whistle__v1__locate_place__init);
+        static const struct {
+            const char *node;
+            double lat, lon;
+        } at[] = {
+            { GRID1, 39.90175, 116.46225 },     { "110105001", 39.90175, 116.46225 }, { GRID2, 39.90175, 116.45075 },
+            { GRID_CHAOWAI, 39.9195, 116.448 }, { GRID_OTHER, 39.955, 116.305 },      { "110106001", 39.955, 116.305 },
+        };
+        size_t i = 0;
+        while (i < sizeof at / sizeof *at && strcmp(at[i].node, node) != 0)
+            i++;
+        cr_assert(i < sizeof at / sizeof *at, "locate_place: no point for %s", node);
+        l->lat = at[i].lat;
+        l->lon = at[i].lon;
     } else {
         cr_assert_fail("the matrix cannot build a %s request: add it to build()", call_name);
     }
