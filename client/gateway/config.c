@@ -58,10 +58,13 @@ void gw_config_defaults(gw_config *c)
 
 void gw_config_free(gw_config *c)
 {
-    char **strs[] = { &c->path,         &c->listen,       &c->cert,           &c->key,          &c->wd_host,
-                      &c->wd_ca,        &c->wd_cert,      &c->wd_key,         &c->jurisdiction_id, &c->language,
-                      &c->read_as,      &c->endpoint_url, &c->contact,        &c->key_service,  &c->timezone,
-                      &c->notify_as,    &c->notify_url,   &c->notify_secret,  &c->notify_ca };
+    char **strs[] = { &c->path,      &c->listen,      &c->cert,
+                      &c->key,       &c->wd_host,     &c->wd_ca,
+                      &c->wd_cert,   &c->wd_key,      &c->jurisdiction_id,
+                      &c->language,  &c->read_as,     &c->endpoint_url,
+                      &c->contact,   &c->key_service, &c->timezone,
+                      &c->notify_as, &c->notify_url,  &c->notify_secret,
+                      &c->notify_ca };
     if (c->notify_secret)
         OPENSSL_cleanse(c->notify_secret, strlen(c->notify_secret));
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
@@ -337,8 +340,9 @@ int gw_config_validate(const gw_config *c, char *err, size_t errlen)
         readable("whistled.key", c->wd_key, pki, err, errlen))
         return -1;
     if (!*c->read_as) {
-        snprintf(err, errlen, "open311.read_as is not set: name the integration principal that GET answers are "
-                              "read as");
+        snprintf(err, errlen,
+                 "open311.read_as is not set: name the integration principal that GET answers are "
+                 "read as");
         return -1;
     }
     if (c->default_page_size > c->max_page_size) {
@@ -360,8 +364,8 @@ int gw_config_validate(const gw_config *c, char *err, size_t errlen)
             snprintf(err, errlen, "notify.secret: at least 16 characters, shared with the webhook's receiver");
             return -1;
         }
-        if (*c->notify_ca && readable("notify.ca", c->notify_ca, "the CA the webhook's certificate chains to", err,
-                                      errlen))
+        if (*c->notify_ca &&
+            readable("notify.ca", c->notify_ca, "the CA the webhook's certificate chains to", err, errlen))
             return -1;
     }
     return 0;

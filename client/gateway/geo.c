@@ -7,7 +7,10 @@
 static const double A = 6378245.0;
 static const double EE = 0.00669342162296594323;
 
-static int outside_china(double lat, double lon) { return lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271; }
+static int outside_china(double lat, double lon)
+{
+    return lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271;
+}
 
 static double tf_lat(double x, double y)
 {

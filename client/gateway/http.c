@@ -2,9 +2,9 @@
 #include "http.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,8 +252,12 @@ size_t gw_http_connections(const gw_http *s) { return s->conns; }
 
 int gw_http_idle(gw_http *s)
 {
-    h2o_timeout_t *t[] = { &s->ctx.zero_timeout,     &s->ctx.one_sec_timeout,   &s->ctx.hundred_ms_timeout,
-                           &s->ctx.handshake_timeout, &s->ctx.http1.req_timeout, &s->ctx.http2.idle_timeout,
+    h2o_timeout_t *t[] = { &s->ctx.zero_timeout,
+                           &s->ctx.one_sec_timeout,
+                           &s->ctx.hundred_ms_timeout,
+                           &s->ctx.handshake_timeout,
+                           &s->ctx.http1.req_timeout,
+                           &s->ctx.http2.idle_timeout,
                            &s->ctx.http2.graceful_shutdown_timeout };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!h2o_linklist_is_empty(&t[i]->_entries))

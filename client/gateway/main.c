@@ -3,8 +3,8 @@
  * SIGINT (stop accepting, let answers in flight finish for up to
  * http.drain_timeout, then close). */
 #include <getopt.h>
-#include <stdbool.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,10 +114,14 @@ int main(int argc, char **argv)
 {
     enum { OPT_LISTEN = 256, OPT_LOG, OPT_CHECK, OPT_PORTFILE };
     static const struct option opts[] = {
-        { "config", required_argument, 0, 'c' },       { "listen", required_argument, 0, OPT_LISTEN },
-        { "port", required_argument, 0, 'p' },         { "log-level", required_argument, 0, OPT_LOG },
-        { "check-config", no_argument, 0, OPT_CHECK }, { "port-file", required_argument, 0, OPT_PORTFILE },
-        { "help", no_argument, 0, 'h' },               { "version", no_argument, 0, 'V' },
+        { "config", required_argument, 0, 'c' },
+        { "listen", required_argument, 0, OPT_LISTEN },
+        { "port", required_argument, 0, 'p' },
+        { "log-level", required_argument, 0, OPT_LOG },
+        { "check-config", no_argument, 0, OPT_CHECK },
+        { "port-file", required_argument, 0, OPT_PORTFILE },
+        { "help", no_argument, 0, 'h' },
+        { "version", no_argument, 0, 'V' },
         { 0, 0, 0, 0 },
     };
     const char *config_path = NULL, *port_file = NULL;

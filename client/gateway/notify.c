@@ -4,9 +4,9 @@
 #include "notify.h"
 
 #include <jansson.h>
-#include <stdbool.h>
 #include <openssl/hmac.h>
 #include <openssl/ssl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,8 +235,8 @@ static void deliver(notifier *n)
     size_t bl = strlen(n->req_body);
     unsigned char mac[32];
     unsigned int ml = 0;
-    HMAC(EVP_sha256(), n->cfg->notify_secret, (int)strlen(n->cfg->notify_secret), (unsigned char *)n->req_body, bl,
-         mac, &ml);
+    HMAC(EVP_sha256(), n->cfg->notify_secret, (int)strlen(n->cfg->notify_secret), (unsigned char *)n->req_body, bl, mac,
+         &ml);
     char hex[65];
     for (unsigned i = 0; i < ml && i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", mac[i]);

@@ -28,8 +28,7 @@
 
 typedef struct notifier notifier;
 
-int notify_open(uv_loop_t *loop, const gw_config *cfg, h2o_context_t *hctx, notifier **out, char *err,
-                size_t errlen);
+int notify_open(uv_loop_t *loop, const gw_config *cfg, h2o_context_t *hctx, notifier **out, char *err, size_t errlen);
 /* Stops: a delivery in flight is abandoned (not acknowledged, so it comes
  * again after the next start). NULL is fine. */
 void notify_close(notifier *n);

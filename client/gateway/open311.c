@@ -24,7 +24,7 @@
 #define ES(x) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##x
 #define DAY_MS (86400LL * 1000)
 #define RANGE_MAX_DAYS 90
-#define SCAN_PAGES_MAX 40  /* ListEvents pages one answer may read (500 each) */
+#define SCAN_PAGES_MAX 40 /* ListEvents pages one answer may read (500 each) */
 #define UPDATES_CASES_MAX 100
 #define REFRESH_MS 60000
 /* How a POST's address_string and media_url ride in the case's
@@ -324,7 +324,8 @@ static const char *unit_word(const o311 *o, Whistle__V1__TimeUnit u)
 static void service_notice(const o311 *o, const Whistle__V1__Category *c, char *buf, size_t len)
 {
     uint32_t ci = c->check_in_minutes, rs = c->resolve_hours;
-    Whistle__V1__TimeUnit ciu = WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES, rsu = WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS;
+    Whistle__V1__TimeUnit ciu = WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES,
+                          rsu = WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS;
     const Whistle__V1__PriorityLimits *best = NULL;
     for (size_t i = 0; i < c->n_limits; i++) {
         const Whistle__V1__PriorityLimits *l = c->limits[i];
@@ -540,8 +541,8 @@ static void service_desc(const o311 *o, const Whistle__V1__Category *c, char *bu
 {
     size_t n = (size_t)snprintf(buf, len, "%s", o->zh ? "责任部门：" : "Handled by: ");
     for (size_t i = 0; i < c->n_departments && n < len; i++)
-        n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? (o->zh ? "、" : ", ") : "",
-                              dept_name(o, c->departments[i]));
+        n +=
+            (size_t)snprintf(buf + n, len - n, "%s%s", i ? (o->zh ? "、" : ", ") : "", dept_name(o, c->departments[i]));
 }
 
 static void h_services(oreq *r)
@@ -631,10 +632,7 @@ static void h_service_def(oreq *r, const char *code)
 
 /* ------------------------------------------------------------ requests (GET) */
 
-static bool is_closed(const Whistle__V1__Event *e)
-{
-    return e->state == ES(CLOSED) || e->state == ES(REJECTED);
-}
+static bool is_closed(const Whistle__V1__Event *e) { return e->state == ES(CLOSED) || e->state == ES(REJECTED); }
 
 static const char *state_words(const o311 *o, Whistle__V1__EventState s)
 {
@@ -1161,8 +1159,7 @@ static void on_report(void *ud, int code, const char *msg, Whistle__V1__Response
     char notice[300] = "";
     if (c)
         service_notice(o, c, notice, sizeof notice);
-    gw_info("open311: %s reported %s (%s) in %s", resp->event->reporter, resp->event->ticket, scode,
-            resp->event->node);
+    gw_info("open311: %s reported %s (%s) in %s", resp->event->reporter, resp->event->ticket, scode, resp->event->node);
     doc *d = doc_new(r->fmt);
     if (d) {
         doc_list_begin(d, "service_requests", "request");
@@ -1182,8 +1179,9 @@ static void h_requests_post(oreq *r)
     o311 *o = r->o;
     const char *key = param_val(r, "api_key");
     if (!key)
-        return send_error(r, 403, "api_key is required to post a service request (the city gives one to each "
-                                  "system that reports)");
+        return send_error(r, 403,
+                          "api_key is required to post a service request (the city gives one to each "
+                          "system that reports)");
     const char *as = gw_config_key_principal(o->cfg, key);
     if (!as)
         return send_error(r, 403, "api_key is not valid");
@@ -1208,8 +1206,9 @@ static void h_requests_post(oreq *r)
         if (!la || !lo)
             return send_error(r, 400, "lat and long go together");
         if (parse_coord(la, -90, 90, &lat) || parse_coord(lo, -180, 180, &lon))
-            return send_error(r, 400, "lat/long \"%.30s\",\"%.30s\" are not decimal degrees (lat -90..90, long "
-                                      "-180..180)",
+            return send_error(r, 400,
+                              "lat/long \"%.30s\",\"%.30s\" are not decimal degrees (lat -90..90, long "
+                              "-180..180)",
                               la, lo);
         if (cs && strcmp(cs, "gcj02") == 0)
             geo_gcj02_to_wgs84(lat, lon, &lat, &lon);
@@ -1222,8 +1221,9 @@ static void h_requests_post(oreq *r)
         if (!digits)
             return send_error(r, 400, "address_id \"%.40s\" is not a place's code (6 to 18 digits)", aid);
     } else if (astr) {
-        return send_error(r, 400, "address_string alone cannot be placed on the city's map: give lat and long "
-                                  "(or address_id) too");
+        return send_error(r, 400,
+                          "address_string alone cannot be placed on the city's map: give lat and long "
+                          "(or address_id) too");
     } else {
         return send_error(r, 400, "a location is required: lat and long, or address_id");
     }
@@ -1252,8 +1252,9 @@ static void h_requests_post(oreq *r)
         answers_free(&ans);
         free(full);
         if (ar > 0)
-            return send_error(r, 400, "an attribute parameter is attribute[CODE]=VALUE (or attribute[CODE][]=VALUE "
-                                      "for each value of a multivaluelist)");
+            return send_error(r, 400,
+                              "an attribute parameter is attribute[CODE]=VALUE (or attribute[CODE][]=VALUE "
+                              "for each value of a multivaluelist)");
         return send_doc(r, 500, NULL);
     }
     Whistle__V1__ReportEvent re = WHISTLE__V1__REPORT_EVENT__INIT;
