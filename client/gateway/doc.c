@@ -202,8 +202,17 @@ int doc_finish(doc *d, char **out, size_t *len)
         char *s = json_dumps(d->root ? d->root : json_null(), JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(10));
         if (!s)
             return -1;
-        *out = s;
-        *len = strlen(s);
+        /* a line, as the XML writer ends its document with one */
+        size_t n = strlen(s);
+        char *t = realloc(s, n + 2);
+        if (!t) {
+            free(s);
+            return -1;
+        }
+        t[n] = '\n';
+        t[n + 1] = 0;
+        *out = t;
+        *len = n + 1;
         return 0;
     }
     if (xmlTextWriterEndDocument(d->w) < 0)

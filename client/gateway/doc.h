@@ -38,7 +38,7 @@ void doc_real(doc *d, const char *key, double v); /* 6 decimals: about 0.1 m */
 void doc_bool(doc *d, const char *key, bool v);
 /* A string item of the list being written. */
 void doc_item(doc *d, const char *val);
-/* The whole document, malloc'd, NUL-terminated. Returns 0, or -1 (no
+/* The whole document, malloc'd, NUL-terminated, ending with a newline. Returns 0, or -1 (no
  * memory). */
 int doc_finish(doc *d, char **out, size_t *len);
 

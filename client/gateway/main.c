@@ -20,6 +20,10 @@
 #include "open311.h"
 #include "upstream.h"
 
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
 #ifndef WHISTLE_VERSION
 #define WHISTLE_VERSION "0.0.0"
 #endif
@@ -98,6 +102,9 @@ static void on_signal(uv_signal_t *s, int signum)
         return;
     g->stopping = true;
     gw_info("%s: stopping (answers in flight finish first)", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+#ifdef HAVE_SYSTEMD
+    sd_notify(0, "STOPPING=1");
+#endif
     gw_http_stop_accepting(g->http);
     g->drain_until = uv_now(&g->loop) + (uint64_t)g->cfg.drain_timeout * 1000;
     uv_timer_start(&g->drain, on_drain, 0, 100);
@@ -197,6 +204,9 @@ int main(int argc, char **argv)
     gw_info("whistle-gateway %s: whistled at %s:%u; GET answers read as %s%s", WHISTLE_VERSION, g.cfg.wd_host,
             g.cfg.wd_port, g.cfg.read_as, g.cfg.notify_enabled ? "; notifier on" : "");
 
+#ifdef HAVE_SYSTEMD
+    sd_notify(0, "READY=1"); /* listening; whistled is reached in the background */
+#endif
     uv_run(&g.loop, UV_RUN_DEFAULT);
     if (g.http)
         return 0; /* stopped with connections open (finish) */

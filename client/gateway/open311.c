@@ -337,6 +337,11 @@ static void service_notice(const o311 *o, const Whistle__V1__Category *c, char *
         ci = best->check_in->amount, ciu = best->check_in->unit;
     if (best && best->resolve && best->resolve->amount)
         rs = best->resolve->amount, rsu = best->resolve->unit;
+    /* 120 minutes read better as 2 hours */
+    if (ciu == WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES && ci && ci % 60 == 0)
+        ci /= 60, ciu = WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS;
+    if (rsu == WHISTLE__V1__TIME_UNIT__TIME_UNIT_MINUTES && rs && rs % 60 == 0)
+        rs /= 60, rsu = WHISTLE__V1__TIME_UNIT__TIME_UNIT_HOURS;
     if (!ci && !rs) {
         snprintf(buf, len, "%s", o->zh ? "按时限办理" : "Handled within the city's time limits");
         return;
