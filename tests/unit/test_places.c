@@ -264,9 +264,9 @@ Test(places, the_demo_city_is_on_the_map)
     for (size_t i = 0; i < nodes->nodes->n_nodes; i++) {
         const Whistle__V1__Node *n = nodes->nodes->nodes[i];
         double x0, y0, x1, y1;
-        cr_assert_eq(sscanf(n->boundary, "{\"type\":\"Polygon\",\"coordinates\":[[[%lf,%lf],[%lf,%lf]", &x0, &y0, &x1,
-                            &y1),
-                     4, "%s: %s", n->code, n->boundary);
+        cr_assert_eq(
+            sscanf(n->boundary, "{\"type\":\"Polygon\",\"coordinates\":[[[%lf,%lf],[%lf,%lf]", &x0, &y0, &x1, &y1), 4,
+            "%s: %s", n->code, n->boundary);
         const char *corner = strstr(n->boundary, "],[") + 3;
         corner = strstr(corner, "],[") + 3; /* the third corner, opposite the first */
         double x2, y2;
@@ -326,8 +326,10 @@ Test(places, boundaries_travel_with_the_directory)
     Whistle__V1__Request *im = h_req();
     im->call_case = CALL(IMPORT_DIRECTORY);
     im->import_directory = NEW(Whistle__V1__ImportDirectory, whistle__v1__import_directory__init);
-    const char *csv = "code,parent_code,kind,name_zh,name_en,boundary\n" GRID1 ",110105001001,grid,第一网格,Grid 1,\"{\"\"type\"\":\"\"Polygon\"\",\"\"coordinates\"\":[[[116.4,39.9],[116.41,"
-                      "39.91],[116.41,39.9],[116.4,39.91],[116.4,39.9]]]}\"\n";
+    const char *csv =
+        "code,parent_code,kind,name_zh,name_en,boundary\n" GRID1
+        ",110105001001,grid,第一网格,Grid 1,\"{\"\"type\"\":\"\"Polygon\"\",\"\"coordinates\"\":[[[116.4,39.9],[116.41,"
+        "39.91],[116.41,39.9],[116.4,39.91],[116.4,39.9]]]}\"\n";
     im->import_directory->data.data = (uint8_t *)csv;
     im->import_directory->data.len = strlen(csv);
     im->import_directory->table = WHISTLE__V1__DIRECTORY_TABLE__DIRECTORY_TABLE_NODES;
@@ -357,8 +359,8 @@ Test(places, boundaries_travel_with_the_directory)
     im->import_directory->data.len = strlen(text);
     r = h_write("admin", im);
     assert_ok(r);
-    cr_assert_eq(r->import_result->counts[0]->unchanged, 10, "%u added %u updated",
-                 r->import_result->counts[0]->added, r->import_result->counts[0]->updated);
+    cr_assert_eq(r->import_result->counts[0]->unchanged, 10, "%u added %u updated", r->import_result->counts[0]->added,
+                 r->import_result->counts[0]->updated);
 }
 
 /* ------------------------------------------------------------ category attributes */
@@ -513,8 +515,9 @@ Test(places, category_attributes_travel_with_the_directory)
     assert_ok(h_write("admin", im));
     Whistle__V1__Request *r = rq_report(GRID1, "0102", "rubbish");
     assert_code(h_write("hotline", r), INVALID_ARGUMENT);
-    const char *bad = "{\"categories\": [{\"code\": \"0102\", \"attributes\": [{\"code\": \"kind\", \"description_zh\": "
-                      "\"种类\", \"datatype\": \"colour\"}]}]}";
+    const char *bad =
+        "{\"categories\": [{\"code\": \"0102\", \"attributes\": [{\"code\": \"kind\", \"description_zh\": "
+        "\"种类\", \"datatype\": \"colour\"}]}]}";
     im->import_directory->data.data = (uint8_t *)bad;
     im->import_directory->data.len = strlen(bad);
     Whistle__V1__Response *resp = h_write("admin", im);
