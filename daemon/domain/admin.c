@@ -945,8 +945,8 @@ void admin_query_audit(call *c, const Whistle__V1__QueryAudit *req)
     uint32_t limit = req->limit ? req->limit : 100;
     if (limit > 1000)
         limit = 1000;
-    if (strlen(str0(req->principal)) > 64 || strlen(str0(req->target)) > 256) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "principal is at most 64 bytes and target at most 256");
+    if (strlen(str0(req->principal)) > 64 || strlen(str0(req->target)) > 256 || strlen(str0(req->via)) > 64) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "principal and via are at most 64 bytes and target at most 256");
         return;
     }
     if (req->from_ms < 0 || req->to_ms < 0 || (req->to_ms && req->to_ms < req->from_ms)) {
@@ -972,6 +972,10 @@ void admin_query_audit(call *c, const Whistle__V1__QueryAudit *req)
     l->entries = arena_alloc(c->a, (n + 1) * sizeof *l->entries);
     for (size_t i = 0; i < n; i++) {
         const Whistled__AuditRecord *r = recs[i];
+        /* via filters the page read (a page may so hold fewer entries
+         * than limit; next_cursor goes on) */
+        if (*str0(req->via) && strcmp(str0(r->via), req->via) != 0)
+            continue;
         Whistle__V1__AuditEntry *e = arena_alloc(c->a, sizeof *e);
         whistle__v1__audit_entry__init(e);
         e->seq = r->seq;
@@ -984,6 +988,7 @@ void admin_query_audit(call *c, const Whistle__V1__QueryAudit *req)
         e->record_type = r->record_type;
         e->count = r->count;
         e->last_at_ms = r->last_at_ms;
+        e->via = r->via;
         if (!req->brief) {
             e->before = r->before;
             e->after = r->after;

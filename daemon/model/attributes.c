@@ -13,8 +13,8 @@
 #define STRING_MAX 200     /* an answer of type string */
 #define LONG_TEXT_MAX 2000 /* an answer of type text */
 
-static const char *const type_names[] = { "string",          "string", "number", "datetime", "text",
-                                          "singlevaluelist", "multivaluelist" };
+static const char *const type_names[] = { "string", "string",          "number",        "datetime",
+                                          "text",   "singlevaluelist", "multivaluelist" };
 
 const char *attributes_type_name(Whistle__V1__AttributeType t)
 {
@@ -64,8 +64,7 @@ const char *attributes_check(const Whistle__V1__Category *k, arena *a)
     for (size_t i = 0; i < k->n_attributes; i++) {
         const Whistle__V1__CategoryAttribute *at = k->attributes[i];
         if (!key_ok(at->code))
-            return arena_printf(a, "attribute %zu: code \"%.64s\" is 1-64 of A-Z a-z 0-9 _ - .", i + 1,
-                                str0(at->code));
+            return arena_printf(a, "attribute %zu: code \"%.64s\" is 1-64 of A-Z a-z 0-9 _ - .", i + 1, str0(at->code));
         for (size_t j = 0; j < i; j++)
             if (strcmp(k->attributes[j]->code, at->code) == 0)
                 return arena_printf(a, "attribute \"%s\" is there twice", at->code);
@@ -78,8 +77,9 @@ const char *attributes_check(const Whistle__V1__Category *k, arena *a)
                 return arena_printf(a, "attribute \"%s\": a description is one line of at most %d bytes of UTF-8",
                                     at->code, TEXT_MAX);
         if (at->datatype < 0 || (size_t)at->datatype >= sizeof type_names / sizeof *type_names)
-            return arena_printf(a, "attribute \"%s\": datatype %d is not one of string, number, datetime, text, "
-                                   "singlevaluelist, multivaluelist",
+            return arena_printf(a,
+                                "attribute \"%s\": datatype %d is not one of string, number, datetime, text, "
+                                "singlevaluelist, multivaluelist",
                                 at->code, at->datatype);
         if (at->informational && at->required)
             return arena_printf(a, "attribute \"%s\" is informational (never answered) and cannot be required",
@@ -96,8 +96,8 @@ const char *attributes_check(const Whistle__V1__Category *k, arena *a)
         for (size_t v = 0; v < at->n_values; v++) {
             const Whistle__V1__AttributeValue *val = at->values[v];
             if (!key_ok(val->key))
-                return arena_printf(a, "attribute \"%s\": value key \"%.64s\" is 1-64 of A-Z a-z 0-9 _ - .",
-                                    at->code, str0(val->key));
+                return arena_printf(a, "attribute \"%s\": value key \"%.64s\" is 1-64 of A-Z a-z 0-9 _ - .", at->code,
+                                    str0(val->key));
             if (!*str0(val->name_zh) || !text_ok(val->name_zh, TEXT_MAX) || !text_ok(val->name_en, TEXT_MAX))
                 return arena_printf(a, "attribute \"%s\": value \"%s\" needs name_zh, one line of at most %d bytes",
                                     at->code, val->key, TEXT_MAX);
@@ -338,8 +338,8 @@ static const char *keys_of(arena *a, const Whistle__V1__CategoryAttribute *at)
     return at->n_values > 20 ? arena_printf(a, "%s, ...", s) : s;
 }
 
-int attributes_answers_check(call *c, const Whistle__V1__Category *k, Whistle__V1__AttributeAnswer *const *in,
-                             size_t n, Whistle__V1__AttributeAnswer ***out, size_t *n_out)
+int attributes_answers_check(call *c, const Whistle__V1__Category *k, Whistle__V1__AttributeAnswer *const *in, size_t n,
+                             Whistle__V1__AttributeAnswer ***out, size_t *n_out)
 {
     *out = NULL;
     *n_out = 0;
@@ -356,8 +356,10 @@ int attributes_answers_check(call *c, const Whistle__V1__Category *k, Whistle__V
         if (!at)
             return call_fail(c, CODE(INVALID_ARGUMENT), "category %s has no attribute \"%.64s\"", k->code, code);
         if (at->informational)
-            return call_fail(c, CODE(INVALID_ARGUMENT), "attribute \"%s\" of category %s is informational: it is not "
-                             "answered", code, k->code);
+            return call_fail(c, CODE(INVALID_ARGUMENT),
+                             "attribute \"%s\" of category %s is informational: it is not "
+                             "answered",
+                             code, k->code);
         for (size_t j = 0; j < i; j++)
             if (which[j] == at)
                 return call_fail(c, CODE(INVALID_ARGUMENT), "attribute \"%s\" is answered twice", code);
@@ -367,8 +369,8 @@ int attributes_answers_check(call *c, const Whistle__V1__Category *k, Whistle__V
             return call_fail(c, CODE(INVALID_ARGUMENT), "attribute \"%s\": %zu values; at most %d", code, nv,
                              ATTRIBUTE_VALUES_MAX);
         if (nv > 1 && at->datatype != T(MULTIVALUELIST))
-            return call_fail(c, CODE(INVALID_ARGUMENT), "attribute \"%s\" takes one value (it is a %s), not %zu",
-                             code, attributes_type_name(at->datatype), nv);
+            return call_fail(c, CODE(INVALID_ARGUMENT), "attribute \"%s\" takes one value (it is a %s), not %zu", code,
+                             attributes_type_name(at->datatype), nv);
         for (size_t v = 0; v < nv; v++) {
             const char *val = str0(in[i]->values[v]);
             bool ok;

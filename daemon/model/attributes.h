@@ -15,7 +15,7 @@
 
 #include "call.h"
 
-#define ATTRIBUTES_MAX 32      /* per category */
+#define ATTRIBUTES_MAX 32       /* per category */
 #define ATTRIBUTE_VALUES_MAX 64 /* per list attribute */
 
 /* The datatype's name as Open311 spells it ("singlevaluelist"); an
@@ -38,7 +38,7 @@ json_t *attributes_json(const Whistle__V1__Category *k);
  * or repeated code, a value of the wrong type or not on the list). On
  * success returns 0 and *out the answers to keep with the case (in the
  * category's order, informational ones never). */
-int attributes_answers_check(call *c, const Whistle__V1__Category *k, Whistle__V1__AttributeAnswer *const *in,
-                             size_t n, Whistle__V1__AttributeAnswer ***out, size_t *n_out);
+int attributes_answers_check(call *c, const Whistle__V1__Category *k, Whistle__V1__AttributeAnswer *const *in, size_t n,
+                             Whistle__V1__AttributeAnswer ***out, size_t *n_out);
 
 #endif

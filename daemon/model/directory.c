@@ -418,6 +418,9 @@ void directory_list_nodes(call *c, const Whistle__V1__ListNodes *req)
             continue;
         if (!*parent && c->who->role != ROLE(ADMIN) && c->who->n_extra_scopes && !principal_covers(c->who, n->code))
             continue;
+        /* boundaries are large: only when asked for */
+        if (!req->with_boundaries)
+            n->boundary = (char *)"";
         ptr_vec_push(c->a, &out, n);
     }
     mdb_cursor_close(cur);

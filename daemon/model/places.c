@@ -317,8 +317,9 @@ static void on_candidate(void *item, void *ud)
 {
     struct hit_ctx *h = ud;
     const entry *e = item;
-    if (h->kind ? e->kind != h->kind
-                : (e->kind < WHISTLE__V1__NODE_KIND__NODE_KIND_STREET || e->kind > WHISTLE__V1__NODE_KIND__NODE_KIND_GRID))
+    if (h->kind
+            ? e->kind != h->kind
+            : (e->kind < WHISTLE__V1__NODE_KIND__NODE_KIND_STREET || e->kind > WHISTLE__V1__NODE_KIND__NODE_KIND_GRID))
         return;
     if (GEOSPreparedCovers_r(h->ix->g.h, e->prep, h->pt) != 1)
         return;
@@ -382,7 +383,8 @@ void places_locate_call(call *c, const Whistle__V1__LocatePlace *req)
         return;
     }
     const char *code, *why = NULL;
-    int rc = places_locate(c->st, c->txn, req->lat, req->lon, WHISTLE__V1__NODE_KIND__NODE_KIND_GRID, c->a, &code, &why);
+    int rc =
+        places_locate(c->st, c->txn, req->lat, req->lon, WHISTLE__V1__NODE_KIND__NODE_KIND_GRID, c->a, &code, &why);
     if (rc < 0) {
         call_fail(c, CODE(INTERNAL), "%s", why);
         return;
@@ -463,8 +465,7 @@ int places_check_all(MDB_txn *txn, MDB_dbi nodes, arena *a, places_problem_fn fn
              * a little; more than a tenth outside is a mistake */
             double area = 0, out = 0;
             GEOSGeometry *diff = GEOSDifference_r(g.h, geom, pg);
-            if (diff && GEOSArea_r(g.h, geom, &area) && GEOSArea_r(g.h, diff, &out) && area > 0 &&
-                out > area / 10) {
+            if (diff && GEOSArea_r(g.h, geom, &area) && GEOSArea_r(g.h, diff, &out) && area > 0 && out > area / 10) {
                 fn(ctx, n->code,
                    arena_printf(a, "boundary: %.0f%% of it lies outside its parent %s's", 100 * out / area, p->code));
                 problems++;

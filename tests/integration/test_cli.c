@@ -532,3 +532,55 @@ Test(cli, admin_audit_is_newest_first_and_shows_folded_entries_with_their_count)
     free(out);
     free(t);
 }
+
+/* Places on the map and gateways (docs/protocol.md section 12): a report
+ * by location, the grid holding a point, a gateway's list. */
+Test(cli, report_by_location_locate_and_a_gateways_list)
+{
+    char *out, *err;
+    /* China World, Guomao: the Jianwai Avenue grid */
+    cr_assert_eq(run(&out, &err, "-q --as hotline report --lat 39.9087 --lon 116.4605 --category 0401 'Stall'"), 0,
+                 "%s", err);
+    chomp(out);
+    free(err);
+    char *ticket = out;
+    cr_assert_eq(run(&out, &err, "--json --as operator show %s", ticket), 0, "%s", err);
+    cr_assert(strstr(out, "\"node\":\"110105001001004\""), "%s", out);
+    free(out);
+    free(err);
+    free(ticket);
+    cr_assert_eq(run(&out, &err, "--as hotline report --category 0401 'Where?'"), 2);
+    cr_assert(strstr(err, "--lat"), "%s", err);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as hotline report --lat 39.80 --lon 116.30 --category 0401 'Far away'"), 1);
+    cr_assert(strstr(err, "outside every grid"), "%s", err);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "-q --as hotline locate 39.9087 116.4605"), 0, "%s", err);
+    cr_assert_str_eq(out, "110105001001004\n");
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as hotline locate 39.9087 east"), 2);
+    free(out);
+    free(err);
+    /* the demo gateway's list, replaced, shown, emptied */
+    cr_assert_eq(run(&out, &err, "--as admin admin principal act-for gateway hotline kiosk"), 0, "%s", err);
+    cr_assert(strstr(out, "→ hotline;kiosk"), "%s", out);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as admin admin principal act-for gateway admin"), 1);
+    cr_assert(strstr(err, "never acts for an admin"), "%s", err);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as admin admin principal act-for gateway"), 0, "%s", err);
+    cr_assert(!strstr(out, "→"), "%s", out);
+    free(out);
+    free(err);
+    cr_assert_eq(
+        run(&out, &err, "--as admin admin principal add gw-web --role gateway --scope 110105 --act-for hotline"), 0,
+        "%s", err);
+    cr_assert(strstr(out, "gw-web") && strstr(out, "→ hotline"), "%s", out);
+    free(out);
+    free(err);
+}
