@@ -20,6 +20,7 @@ import math
 import os
 import socket
 import ssl
+import subprocess
 import sys
 import time
 
@@ -422,12 +423,38 @@ def test_bad_http(env):
     check(st == 200, "the gateway serves after the bad input: %d" % st)
 
 
+def test_config(env):
+    gw = os.path.join(env.build, "whistle-gateway")
+    good = env.gateway_conf()
+    r = subprocess.run([gw, "--config", good, "--check-config"], capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0 and "configuration OK" in r.stdout, "--check-config on a good file: %d %s" % (
+        r.returncode, r.stderr.strip()))
+    for text, want in (("[http]\nport = 99999\n", ":2: http.port"), ("[http]\nlisten_on = x\n", "unknown key"),
+                       ("[api_keys]\nshort = hotline\n", "16 to 256"), ("[open311]\nlanguage = fr\n", "zh or en"),
+                       ("[notify]\nenabled = true\n", "notify.as")):
+        bad = os.path.join(env.work, "bad.conf")
+        with open(good) as f:
+            base = f.read()
+        with open(bad, "w") as f:
+            f.write(text if "enabled" not in text else base + text)
+        r = subprocess.run([gw, "--config", bad, "--check-config"], capture_output=True, text=True, timeout=30)
+        check(r.returncode == 1 and want in r.stderr, "--check-config refuses %r naming it: %d %s" % (
+            text, r.returncode, r.stderr.strip()))
+    r = subprocess.run([gw, "--version"], capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0 and r.stdout.startswith("whistle-gateway "), "--version")
+    r = subprocess.run([gw, "--help"], capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0 and "--check-config" in r.stdout, "--help")
+    r = subprocess.run([gw, "--bogus"], capture_output=True, text=True, timeout=30)
+    check(r.returncode == 2, "a bad flag exits 2")
+
+
 def main():
     build, src = sys.argv[1], sys.argv[2]
     env = Env(build, src, "open311")
     ok = False
     try:
         env.start_whistled()
+        test_config(env)
         env.start_gateway()
         test_discovery(env)
         test_services(env)
