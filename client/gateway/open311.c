@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "doc.h"
@@ -1357,9 +1358,13 @@ void o311_handle(void *ud, h2o_req_t *req)
         return send_error(r, 400, "the query string is not valid UTF-8 or has a broken %%-escape");
     if (req->entity.base && req->entity.len) {
         ssize_t ct = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
-        if (ct < 0 || !h2o_memis(req->headers.entries[ct].value.base,
-                                 req->headers.entries[ct].value.len < 33 ? req->headers.entries[ct].value.len : 33,
-                                 H2O_STRLIT("application/x-www-form-urlencoded")))
+        static const char form[] = "application/x-www-form-urlencoded";
+        /* the media type, in any case, with or without parameters */
+        if (ct < 0 || req->headers.entries[ct].value.len < sizeof form - 1 ||
+            strncasecmp(req->headers.entries[ct].value.base, form, sizeof form - 1) != 0 ||
+            (req->headers.entries[ct].value.len > sizeof form - 1 &&
+             req->headers.entries[ct].value.base[sizeof form - 1] != ';' &&
+             req->headers.entries[ct].value.base[sizeof form - 1] != ' '))
             return send_error(r, 400, "a POST body must be application/x-www-form-urlencoded");
         if (parse_pairs(r, req->entity.base, req->entity.len) < 0)
             return send_error(r, 400, "the body is not valid UTF-8 or has a broken %%-escape");
