@@ -444,6 +444,10 @@ static void send_doc(oreq *r, int st, doc *d)
     char *body = NULL;
     size_t len = 0;
     if (r->req) {
+        /* the path without its query, which may carry an api_key */
+        size_t pl = r->req->query_at != SIZE_MAX ? r->req->query_at : r->req->path.len;
+        gw_debug("http: %.*s %.*s %d", (int)(r->req->method.len < 16 ? r->req->method.len : 16), r->req->method.base,
+                 (int)(pl < 200 ? pl : 200), r->req->path.base, st);
         if (d && doc_finish(d, &body, &len) == 0)
             gw_http_send(r->req, st, status_reason(st),
                          r->fmt == DOC_XML ? "text/xml; charset=utf-8" : "application/json; charset=utf-8", body, len);

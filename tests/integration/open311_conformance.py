@@ -418,6 +418,20 @@ def test_bad_http(env):
     s.close()
     check(closed and time.time() - start < 8, "a slowloris head is cut off within the request timeout (%.1f s)"
           % (time.time() - start))
+    # a TLS handshake that never comes, or stops half-way, is cut off
+    # (http.handshake_timeout = 2)
+    for first in (b"", b"\x16\x03\x01\x00\x50"):
+        c = socket.create_connection(("127.0.0.1", env.gw_port), timeout=12)
+        if first:
+            c.sendall(first)
+        start = time.time()
+        try:
+            got = c.recv(16)
+        except (ConnectionError, socket.timeout, OSError):
+            got = None
+        c.close()
+        check(got == b"" and time.time() - start < 8, "a silent TLS client (%r) is cut off within the handshake "
+              "timeout: %r after %.1f s" % (first, got, time.time() - start))
     # and the gateway still serves
     st, _, _ = env.call("GET", "services.json")
     check(st == 200, "the gateway serves after the bad input: %d" % st)
