@@ -714,7 +714,13 @@ static void audit_row(cli *x, table *t, const void *item)
                  cli_local_time(e->last_at_ms ? e->last_at_ms : e->at_ms, true, last, sizeof last), base);
     else
         snprintf(what, sizeof what, "%s", base);
-    const char *row[] = { seq, cli_local_time(e->at_ms, true, tm, sizeof tm), e->principal, e->call, e->target, what };
+    /* a call a gateway made for the principal: both names */
+    char who[160];
+    if (*e->via)
+        snprintf(who, sizeof who, "%s ← %s", e->principal, e->via);
+    else
+        snprintf(who, sizeof who, "%s", e->principal);
+    const char *row[] = { seq, cli_local_time(e->at_ms, true, tm, sizeof tm), who, e->call, e->target, what };
     table_add(t, row);
 }
 
@@ -943,6 +949,7 @@ static const cmd_opt principal_list_opts[] = {
 };
 static const cmd_opt audit_opts[] = {
     { "principal", "NAME", N_("only what this principal did") },
+    { "via", "GATEWAY", N_("only what this gateway did for others") },
     { "target", "T", N_("only this target (a ticket, a code, order:7, task:3...; a trailing * for a prefix)") },
     { "from", "TIME", N_("from this time (2026-11-21, \"2026-11-21 14:00\", -2h, -7d)") },
     { "to", "TIME", N_("up to this time") },
@@ -1034,12 +1041,13 @@ static const cmd admin_cmds[] = {
     { "admin principal role", "NAME ROLE [--dept D]", N_("Change a principal's role."), principal_role_opts, 2, 2,
       .call = CALL(UPDATE_PRINCIPAL), .bind = BINDS(B_POS(0, "name"), B_OPT("dept", "department")),
       .build = build_principal_role, .result = RESULT(PRINCIPAL), .print = print_principal },
-    { "admin audit", "[--principal NAME] [--target T] [--from TIME] [--to TIME] [--oldest-first] [--limit N] [--all]",
+    { "admin audit",
+      "[--principal NAME] [--target T] [--via GATEWAY] [--from TIME] [--to TIME] [--oldest-first] [--limit N] [--all]",
       N_("Read the audit log, the newest first: every change, every refused call, every read of personal data "
          "(×N: N alike, folded into one)."),
       audit_opts, 0, 0, .call = CALL(QUERY_AUDIT),
-      .bind = BINDS(B_OPT("principal", "principal"), B_OPT("target", "target")), .build = build_audit,
-      .result = RESULT(AUDIT), .list = &audit_list },
+      .bind = BINDS(B_OPT("principal", "principal"), B_OPT("target", "target"), B_OPT("via", "via")),
+      .build = build_audit, .result = RESULT(AUDIT), .list = &audit_list },
     { "admin crl reload", "",
       N_("Reload the server's certificates and CRL, as SIGHUP does.\n"
          "Open connections whose certificate is now revoked are closed."),

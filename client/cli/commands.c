@@ -968,7 +968,7 @@ static int run_watch(cli *x, args *a)
             return EXIT_OK;
         }
         int ar;
-        if (ack && (ar = whistle_push_ack(x->client, p->stream, p->seq)) < 0) {
+        if (ack && (ar = whistle_push_ack_as(x->client, p->stream, p->seq, x->act_as)) < 0) {
             whistle_push_free(p);
             return cli_conn_error(x, ar, whistle_last_error(x->client));
         }

@@ -584,3 +584,29 @@ Test(cli, report_by_location_locate_and_a_gateways_list)
     free(out);
     free(err);
 }
+
+/* --act-as: the demo gateway's certificate, calls for those it lists; the
+ * audit log shows both names. */
+Test(cli, act_as_through_the_gateway_and_the_audit_names_both)
+{
+    char *out, *err;
+    cr_assert_eq(
+        run(&out, &err, "-q --as gateway --act-as hotline report --lat 39.9087 --lon 116.4605 --category 0401 'Stall'"),
+        0, "%s", err);
+    chomp(out);
+    char *ticket = out;
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as gateway --act-as operator2 list"), 1);
+    cr_assert(strstr(err, "act_as.not_listed"), "%s", err);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as hotline --act-as operator list"), 1);
+    cr_assert(strstr(err, "act_as.gateway_only"), "%s", err);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as admin admin audit --via gateway --target %s", ticket), 0, "%s", err);
+    cr_assert(strstr(out, "hotline ← gateway") && strstr(out, ticket), "%s", out);
+    free(out);
+    free(err);
+    free(ticket);
+}
