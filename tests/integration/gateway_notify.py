@@ -4,8 +4,9 @@ status change, once each by idempotency key, across its own restart and the
 receiver's absence.
 
 A real whistled and a real whistle-gateway (notify on, as the hotline
-integration); a small receiver (Python http.server) stands in for the city's
-SMS gateway. The hotline reports through the gateway (the report is
+integration); a small receiver (Python http.server over HTTPS, with the
+fixture PKI's server certificate, which the gateway verifies against
+notify.ca) stands in for the city's SMS gateway. The hotline reports through the gateway (the report is
 delivered); the receiver goes away; the case is filed; the gateway stops;
 the hotline reports again and that case is rejected; the gateway starts
 again, and only then the receiver. Every change must arrive: seqs 1..4 of
@@ -20,6 +21,7 @@ import http.server
 import json
 import os
 import sys
+import ssl
 import threading
 import time
 
@@ -42,8 +44,9 @@ def check(cond, what):
 class Receiver:
     """The SMS gateway's stand-in: records what it is sent, answers 200."""
 
-    def __init__(self, port):
+    def __init__(self, port, pki=None):
         self.port = port
+        self.pki = pki
         self.got = []  # (idempotency key header, body bytes, signature header)
         self.lock = threading.Lock()
         self.server = None
@@ -67,6 +70,10 @@ class Receiver:
 
         http.server.ThreadingHTTPServer.allow_reuse_address = True
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), H)
+        if self.pki:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(os.path.join(self.pki, "server.crt"), os.path.join(self.pki, "server.key"))
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self):
@@ -92,9 +99,9 @@ def main():
     build, src = sys.argv[1], sys.argv[2]
     env = Env(build, src, "notify")
     rport = free_port()
-    rec = Receiver(rport)
-    notify = ("[notify]\nenabled = true\nas = hotline\nurl = http://127.0.0.1:%d/sms/hook\nsecret = %s\n"
-              "timeout = 2\nretry_min_ms = 100\nretry_max_ms = 400\n" % (rport, SECRET))
+    rec = Receiver(rport, env.pki)
+    notify = ("[notify]\nenabled = true\nas = hotline\nurl = https://127.0.0.1:%d/sms/hook\nsecret = %s\n"
+              "ca = %s/ca.crt\ntimeout = 2\nretry_min_ms = 100\nretry_max_ms = 400\n" % (rport, SECRET, env.pki))
     ok = False
     try:
         env.start_whistled()
