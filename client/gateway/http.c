@@ -146,22 +146,42 @@ static int ssl_fail(const char *what, const char *file, char *err, size_t errlen
     return -1;
 }
 
-static int make_ssl(gw_http *s, char *err, size_t errlen)
+/* A server context with http.cert and http.key: *out, or -1 with err. */
+static int make_ssl(const gw_config *cfg, SSL_CTX **out, char *err, size_t errlen)
 {
-    s->ssl = SSL_CTX_new(TLS_server_method());
-    if (!s->ssl)
+    SSL_CTX *ssl = SSL_CTX_new(TLS_server_method());
+    int r = 0;
+    if (!ssl)
         return ssl_fail("tls:", "context", err, errlen);
-    SSL_CTX_set_min_proto_version(s->ssl, TLS1_2_VERSION);
-    SSL_CTX_set_options(s->ssl, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_min_proto_version(ssl, TLS1_2_VERSION);
+    SSL_CTX_set_options(ssl, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     /* TLS 1.2 only with forward secrecy and an AEAD, as whistled */
-    SSL_CTX_set_cipher_list(s->ssl, "ECDHE+AESGCM:ECDHE+CHACHA20");
-    if (SSL_CTX_use_certificate_chain_file(s->ssl, s->cfg->cert) != 1)
-        return ssl_fail("http.cert", s->cfg->cert, err, errlen);
-    if (SSL_CTX_use_PrivateKey_file(s->ssl, s->cfg->key, SSL_FILETYPE_PEM) != 1)
-        return ssl_fail("http.key", s->cfg->key, err, errlen);
-    if (SSL_CTX_check_private_key(s->ssl) != 1)
-        return ssl_fail("http.key does not match http.cert:", s->cfg->key, err, errlen);
-    h2o_ssl_register_alpn_protocols(s->ssl, h2o_http2_alpn_protocols);
+    SSL_CTX_set_cipher_list(ssl, "ECDHE+AESGCM:ECDHE+CHACHA20");
+    if (SSL_CTX_use_certificate_chain_file(ssl, cfg->cert) != 1)
+        r = ssl_fail("http.cert", cfg->cert, err, errlen);
+    else if (SSL_CTX_use_PrivateKey_file(ssl, cfg->key, SSL_FILETYPE_PEM) != 1)
+        r = ssl_fail("http.key", cfg->key, err, errlen);
+    else if (SSL_CTX_check_private_key(ssl) != 1)
+        r = ssl_fail("http.key does not match http.cert:", cfg->key, err, errlen);
+    if (r < 0) {
+        SSL_CTX_free(ssl);
+        return -1;
+    }
+    h2o_ssl_register_alpn_protocols(ssl, h2o_http2_alpn_protocols);
+    *out = ssl;
+    return 0;
+}
+
+int gw_http_reload_tls(gw_http *s, char *err, size_t errlen)
+{
+    SSL_CTX *fresh;
+    if (make_ssl(s->cfg, &fresh, err, errlen) < 0)
+        return -1;
+    /* connections already open keep the old context (each SSL holds a
+     * reference to it); new ones get the fresh one */
+    SSL_CTX_free(s->ssl);
+    s->ssl = fresh;
+    s->accept_ctx.ssl_ctx = fresh;
     return 0;
 }
 
@@ -177,9 +197,7 @@ int gw_http_start(uv_loop_t *loop, const gw_config *cfg, gw_http_handler h, void
     s->loop = loop;
     s->handler = h;
     s->ud = ud;
-    if (make_ssl(s, err, errlen) < 0) {
-        if (s->ssl)
-            SSL_CTX_free(s->ssl);
+    if (make_ssl(cfg, &s->ssl, err, errlen) < 0) {
         free(s);
         return -1;
     }

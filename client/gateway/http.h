@@ -41,6 +41,9 @@ int gw_http_start(uv_loop_t *loop, const gw_config *cfg, gw_http_handler h, void
 /* Stops accepting and asks open connections to finish (HTTP/2 GOAWAY,
  * HTTP/1 no keep-alive). */
 void gw_http_stop_accepting(gw_http *s);
+/* Reads http.cert and http.key again (SIGHUP): new connections get them;
+ * open ones keep theirs. Returns 0, or -1 with err and the old ones kept. */
+int gw_http_reload_tls(gw_http *s, char *err, size_t errlen);
 /* Connections still open. */
 size_t gw_http_connections(const gw_http *s);
 /* Whether nothing is left for h2o to do (no connection, no timer entry):

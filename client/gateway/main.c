@@ -45,7 +45,10 @@ static void usage(FILE *out)
                  "      --port-file FILE  write the bound port there once listening\n"
                  "      --check-config    validate the configuration and exit\n"
                  "  -h, --help            this help\n"
-                 "  -V, --version         print the version\n");
+                 "  -V, --version         print the version\n"
+                 "\n"
+                 "SIGTERM and SIGINT stop it (answers in flight finish first); SIGHUP reads\n"
+                 "the HTTPS certificate and key again.\n");
 }
 
 typedef struct gw {
@@ -55,7 +58,7 @@ typedef struct gw {
     upstream *up;
     o311 *o;
     notifier *nt;
-    uv_signal_t sigterm, sigint;
+    uv_signal_t sigterm, sigint, sighup;
     uv_timer_t drain;
     uint64_t drain_until;
     bool stopping;
@@ -67,6 +70,7 @@ static void finish(gw *g)
     uv_close((uv_handle_t *)&g->drain, NULL);
     uv_close((uv_handle_t *)&g->sigterm, NULL);
     uv_close((uv_handle_t *)&g->sigint, NULL);
+    uv_close((uv_handle_t *)&g->sighup, NULL);
     o311_stop(g->o);
     notify_close(g->nt);
     up_close(g->up);
@@ -108,6 +112,20 @@ static void on_signal(uv_signal_t *s, int signum)
     gw_http_stop_accepting(g->http);
     g->drain_until = uv_now(&g->loop) + (uint64_t)g->cfg.drain_timeout * 1000;
     uv_timer_start(&g->drain, on_drain, 0, 100);
+}
+
+/* SIGHUP: the HTTPS certificate and key again (a renewed certificate),
+ * without dropping a connection. The rest of the configuration needs a
+ * restart. */
+static void on_hup(uv_signal_t *s, int signum)
+{
+    gw *g = s->data;
+    char err[512];
+    (void)signum;
+    if (gw_http_reload_tls(g->http, err, sizeof err) < 0)
+        gw_error("SIGHUP: %s; the old certificate stays", err);
+    else
+        gw_info("SIGHUP: %s reloaded (the rest of the configuration needs a restart)", g->cfg.cert);
 }
 
 static void close_any(uv_handle_t *h, void *arg)
@@ -196,7 +214,9 @@ int main(int argc, char **argv)
     o311_attach(g.o, g.up);
     uv_signal_init(&g.loop, &g.sigterm);
     uv_signal_init(&g.loop, &g.sigint);
-    g.sigterm.data = g.sigint.data = &g;
+    uv_signal_init(&g.loop, &g.sighup);
+    g.sigterm.data = g.sigint.data = g.sighup.data = &g;
+    uv_signal_start(&g.sighup, on_hup, SIGHUP);
     uv_signal_start(&g.sigterm, on_signal, SIGTERM);
     uv_signal_start(&g.sigint, on_signal, SIGINT);
     uv_timer_init(&g.loop, &g.drain);

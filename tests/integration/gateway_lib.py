@@ -77,6 +77,11 @@ class Env:
         self.make_seed()
         self.wd_port = None
         self.gw_port = None
+        # the HTTPS certificate: copies, so that a test may replace them
+        self.gw_cert = os.path.join(self.work, "https.crt")
+        self.gw_key = os.path.join(self.work, "https.key")
+        shutil.copy(os.path.join(self.pki, "server.crt"), self.gw_cert)
+        shutil.copy(os.path.join(self.pki, "server.key"), self.gw_key)
         self.ctx = ssl.create_default_context(cafile=os.path.join(self.pki, "ca.crt"))
 
     def make_seed(self):
@@ -119,8 +124,8 @@ class Env:
             f.write(f"""[http]
 listen = 127.0.0.1
 port = {self.gw_port or 0}
-cert = {self.pki}/server.crt
-key = {self.pki}/server.key
+cert = {self.gw_cert}
+key = {self.gw_key}
 request_timeout = 2
 handshake_timeout = 2
 drain_timeout = 5

@@ -15,9 +15,12 @@ cleanly on SIGTERM.
     tests/integration/open311_conformance.py BUILD_DIR SOURCE_DIR
 
 Prints one FAIL: line per failed check and exits 1, or exits 0."""
+import http.client
 import json
 import math
 import os
+import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -462,6 +465,57 @@ def test_config(env):
     check(r.returncode == 2, "a bad flag exits 2")
 
 
+def test_sighup(env):
+    """SIGHUP reloads the HTTPS certificate; a broken one keeps the old."""
+    def served():
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        with ctx.wrap_socket(socket.create_connection(("127.0.0.1", env.gw_port), timeout=10)) as s:
+            return s.getpeercert(binary_form=True)
+
+    def pem_der(path):
+        with open(path) as f:
+            return ssl.PEM_cert_to_DER_cert(f.read())
+
+    def hup_until(want, what):
+        env.procs["gateway"].send_signal(signal.SIGHUP)
+        end = time.time() + 10
+        while time.time() < end:
+            if served() == want:
+                return True
+            time.sleep(0.1)
+        return check(False, what)
+
+    server = pem_der(env.gw_cert)
+    check(served() == server, "the configured certificate is served")
+    # a connection open across the reload keeps working
+    keep = http.client.HTTPSConnection("127.0.0.1", env.gw_port, context=env.ctx, timeout=10)
+    keep.request("GET", "/open311/v2/services.json")
+    check(keep.getresponse().read() != b"", "a kept-alive connection before SIGHUP")
+    saved = [open(p, "rb").read() for p in (env.gw_cert, env.gw_key)]
+    other = os.path.join(env.pki, "clients", "operator")
+    shutil.copy(other + ".crt", env.gw_cert)
+    shutil.copy(other + ".key", env.gw_key)
+    hup_until(pem_der(other + ".crt"), "SIGHUP serves the new certificate")
+    keep.request("GET", "/open311/v2/services.json")
+    r = keep.getresponse()
+    check(r.status == 200 and r.read() != b"", "the connection open across SIGHUP still serves")
+    keep.close()
+    with open(env.gw_cert, "w") as f:
+        f.write("not a certificate")
+    env.procs["gateway"].send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    check(served() == pem_der(other + ".crt") and env.procs["gateway"].poll() is None,
+          "a broken certificate on SIGHUP keeps the old one, and the gateway runs")
+    for p, data in zip((env.gw_cert, env.gw_key), saved):
+        with open(p, "wb") as f:
+            f.write(data)
+    hup_until(server, "SIGHUP back to the server certificate")
+    st, _, _ = env.call("GET", "services.json")
+    check(st == 200, "verified HTTPS after the reloads: %d" % st)
+
+
 def main():
     build, src = sys.argv[1], sys.argv[2]
     env = Env(build, src, "open311")
@@ -479,6 +533,7 @@ def main():
         test_pagination(env)
         test_status_change(env, t1)
         test_bad_http(env)
+        test_sighup(env)
         rc = env.stop("gateway")
         check(rc == 0, "whistle-gateway stops cleanly on SIGTERM: exit %s" % rc)
         rc = env.stop("whistled")
