@@ -78,6 +78,7 @@ struct oreq {
     char **tickets;
     size_t ntickets, next;
     bool updates;
+    bool token; /* GET tokens/{token} */
 };
 
 /* ------------------------------------------------------------ utilities */
@@ -760,6 +761,24 @@ static int keep_event(oreq *r, const Whistle__V1__Event *e)
 static void updates_next(oreq *r);
 static void tickets_next(oreq *r);
 
+/* GET tokens/{token}: the gateway answers a POST with its
+ * service_request_id at once, so the token a client may ask about is that
+ * id (the standard lets an endpoint do so); a token that is no case's is
+ * 404. */
+static void send_token(oreq *r)
+{
+    doc *d = doc_new(r->fmt);
+    if (!d)
+        return send_doc(r, 500, NULL);
+    doc_list_begin(d, "service_requests", "request");
+    doc_obj_begin(d, NULL);
+    doc_str(d, "service_request_id", r->evs[0]->ticket);
+    doc_str(d, "token", r->tickets[0]);
+    doc_obj_end(d);
+    doc_list_end(d);
+    send_doc(r, 200, d);
+}
+
 static void on_ticket(void *ud, int code, const char *msg, Whistle__V1__Response *resp)
 {
     oreq *r = ud;
@@ -786,7 +805,9 @@ static void tickets_next(oreq *r)
         if (r->updates)
             return updates_next(r);
         if (r->ntickets == 1 && r->nevs == 0 && r->page == 0)
-            return send_error(r, 404, "service_request_id %.40s not found", r->tickets[0]);
+            return send_error(r, 404, "%s %.40s not found", r->token ? "token" : "service_request_id", r->tickets[0]);
+        if (r->token)
+            return send_token(r);
         return send_requests(r);
     }
     Whistle__V1__GetEvent ge = WHISTLE__V1__GET_EVENT__INIT;
@@ -977,6 +998,14 @@ static void h_requests_get(oreq *r)
     if (date_range(r) || page_params(r))
         return;
     list_page(r);
+}
+
+static void h_token(oreq *r, const char *token)
+{
+    r->token = true;
+    if (add_ticket(r, token, strlen(token)))
+        return send_doc(r, 500, NULL);
+    tickets_next(r);
 }
 
 static void h_request_get(oreq *r, const char *id)
@@ -1393,9 +1422,11 @@ void o311_handle(void *ud, h2o_req_t *req)
         return h_request_get(r, res + 9);
     if (strcmp(res, "servicerequestupdates") == 0 && get)
         return h_updates(r);
+    if (strncmp(res, "tokens/", 7) == 0 && res[7] && !strchr(res + 7, '/') && get)
+        return h_token(r, res + 7);
     bool known = strcmp(res, "discovery") == 0 || strcmp(res, "services") == 0 || strncmp(res, "services/", 9) == 0 ||
                  strcmp(res, "requests") == 0 || strncmp(res, "requests/", 9) == 0 ||
-                 strcmp(res, "servicerequestupdates") == 0;
+                 strcmp(res, "servicerequestupdates") == 0 || strncmp(res, "tokens/", 7) == 0;
     if (known)
         return send_error(r, 405, "method %.*s is not allowed here", (int)(req->method.len < 16 ? req->method.len : 16),
                           req->method.base);

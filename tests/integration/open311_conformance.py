@@ -267,6 +267,10 @@ def test_post_and_get(env):
             if j:
                 check(j[0]["address_id"] == GRID_WEST and j[0]["lat"] is None, "by address_id: %s" % j[0])
     refused(env, "GET", "requests/E1999010100001", None, 404, "GET requests/ an unknown id")
+    j, _ = get_both(env, "tokens/" + t1, "token")
+    if j:
+        check(j[0]["service_request_id"] == t1, "a token is the id it was answered with: %s" % j)
+    refused(env, "GET", "tokens/E1999010100001", None, 404, "GET tokens/ an unknown token")
     # personal data never in GET answers
     for fmt in ("json", "xml"):
         for res, params in (("requests/" + t1, None), ("requests", None), ("requests", {"service_request_id": t1}),
