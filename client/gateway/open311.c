@@ -1310,6 +1310,25 @@ static void h_requests_post(oreq *r)
     Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
     req.call_case = WHISTLE__V1__REQUEST__CALL_REPORT;
     req.report = &re;
+    /* Idempotency-Key (not in the standard, common practice): a retried
+     * POST with the same key answers the first report again (whistled
+     * keeps keys per principal for at least 24 h) */
+    char ikey[129] = "";
+    ssize_t ih = h2o_find_header_by_str(&r->req->headers, H2O_STRLIT("idempotency-key"), -1);
+    if (ih >= 0) {
+        h2o_iovec_t v = r->req->headers.entries[ih].value;
+        bool ok = v.len >= 1 && v.len < sizeof ikey;
+        for (size_t i = 0; ok && i < v.len; i++)
+            ok = v.base[i] > 0x20 && v.base[i] < 0x7f;
+        if (!ok) {
+            answers_free(&ans);
+            free(full);
+            return send_error(r, 400, "Idempotency-Key: 1 to 128 printable ASCII characters without spaces");
+        }
+        memcpy(ikey, v.base, v.len);
+        ikey[v.len] = 0;
+        req.idempotency_key = ikey;
+    }
     post_ctx *pc = calloc(1, sizeof *pc);
     if (!pc) {
         answers_free(&ans);

@@ -267,6 +267,15 @@ def test_post_and_get(env):
             if j:
                 check(j[0]["address_id"] == GRID_WEST and j[0]["lat"] is None, "by address_id: %s" % j[0])
     refused(env, "GET", "requests/E1999010100001", None, 404, "GET requests/ an unknown id")
+    # a POST retried with the same Idempotency-Key is the same report
+    form = {"api_key": API_KEY, "service_code": "0103", "address_id": GRID_WEST, "description": "retried"}
+    answers = [env.call("POST", "requests.json", form, headers={"Idempotency-Key": "city-ref-4711"}) for _ in range(2)]
+    ids = [json.loads(b)[0]["service_request_id"] if st == 201 else None for st, _, b in answers]
+    check(ids[0] and ids[0] == ids[1], "a POST retried with its Idempotency-Key answers the same ticket: %s" % ids)
+    st, _, b = env.call("POST", "requests.json", form, headers={"Idempotency-Key": "city-ref-4712"})
+    check(st == 201 and json.loads(b)[0]["service_request_id"] != ids[0], "another key is another report")
+    st, _, b = env.call("POST", "requests.json", form, headers={"Idempotency-Key": "x" * 200})
+    check(st == 400, "an Idempotency-Key over 128 characters: 400: %d" % st)
     j, _ = get_both(env, "tokens/" + t1, "token")
     if j:
         check(j[0]["service_request_id"] == t1, "a token is the id it was answered with: %s" % j)
