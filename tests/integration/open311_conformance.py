@@ -529,6 +529,25 @@ def test_sighup(env):
     check(st == 200, "verified HTTPS after the reloads: %d" % st)
 
 
+def test_whistled_restart(env):
+    """whistled goes away: what needs it is 503 with the error document,
+    the catalogue is still served; it comes back: the gateway reconnects by
+    itself."""
+    rc = env.stop("whistled")
+    check(rc == 0, "whistled stops cleanly: exit %s" % rc)
+    refused(env, "GET", "requests", None, 503, "GET requests while whistled is away")
+    refused(env, "POST", "requests", {"api_key": API_KEY, "service_code": "0103", "address_id": GRID_WEST}, 503,
+            "POST requests while whistled is away")
+    st, _, _ = env.call("GET", "services.json")
+    check(st == 200, "the catalogue is served while whistled is away: %d" % st)
+    env.start_whistled()
+    end, st = time.time() + 20, 0
+    while time.time() < end and st != 200:
+        st, _, _ = env.call("GET", "requests.json")
+        time.sleep(0.2)
+    check(st == 200, "the gateway is back in service once whistled is: %d" % st)
+
+
 def main():
     build, src = sys.argv[1], sys.argv[2]
     env = Env(build, src, "open311")
@@ -547,6 +566,7 @@ def main():
         test_status_change(env, t1)
         test_bad_http(env)
         test_sighup(env)
+        test_whistled_restart(env)
         rc = env.stop("gateway")
         check(rc == 0, "whistle-gateway stops cleanly on SIGTERM: exit %s" % rc)
         rc = env.stop("whistled")
