@@ -414,26 +414,30 @@ def test_bad_http(env):
     check(st == 405, "DELETE requests: 405: %d" % st)
     st, _, _ = env.call("GET", "", raw_path="/elsewhere")
     check(st == 404, "a path outside /open311/v2/: 404: %d" % st)
-    # slowloris: a head that never ends is cut off (http.request_timeout = 2)
-    s = env.ctx.wrap_socket(socket.create_connection(("127.0.0.1", env.gw_port), timeout=15),
-                            server_hostname="127.0.0.1")
-    s.sendall(b"GET /open311/v2/services.json HTTP/1.1\r\nHost: x\r\n")
-    start, closed = time.time(), False
-    try:
-        while time.time() - start < 12:
-            s.sendall(b"X-a: b\r\n")
-            s.settimeout(0.5)
-            try:
-                if s.recv(4096) == b"":
-                    closed = True
-                    break
-            except socket.timeout:
-                pass
-    except (ConnectionError, ssl.SSLError, OSError):
-        closed = True
-    s.close()
-    check(closed and time.time() - start < 8, "a slowloris head is cut off within the request timeout (%.1f s)"
-          % (time.time() - start))
+    # slowloris: a head that never ends, or a body that trickles, is cut off
+    # (http.request_timeout = 2)
+    for what, head, drip in (("head", b"GET /open311/v2/services.json HTTP/1.1\r\nHost: x\r\n", b"X-a: b\r\n"),
+                             ("body", b"POST /open311/v2/requests.json HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                              b"application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n", b"a")):
+        s = env.ctx.wrap_socket(socket.create_connection(("127.0.0.1", env.gw_port), timeout=15),
+                                server_hostname="127.0.0.1")
+        s.sendall(head)
+        start, closed = time.time(), False
+        try:
+            while time.time() - start < 12:
+                s.sendall(drip)
+                s.settimeout(0.5)
+                try:
+                    if s.recv(4096) == b"":
+                        closed = True
+                        break
+                except socket.timeout:
+                    pass
+        except (ConnectionError, ssl.SSLError, OSError):
+            closed = True
+        s.close()
+        check(closed and time.time() - start < 8, "a slowloris %s is cut off within the request timeout (%.1f s)"
+              % (what, time.time() - start))
     # a TLS handshake that never comes, or stops half-way, is cut off
     # (http.handshake_timeout = 2)
     for first in (b"", b"\x16\x03\x01\x00\x50"):
