@@ -350,6 +350,25 @@ def test_pagination(env):
     refused(env, "GET", "requests", {"page": "x"}, 400, "a page that is not a number")
 
 
+def test_whistled_case(env):
+    """A case whistled to departments: the lead department's name is
+    agency_responsible, its deadline expected_datetime."""
+    t = post_ok(env, service_code="0401", address_id=GRID_WEST, description="stall at the gate")
+    env.cli("--as", "operator", "file", t)
+    env.cli("--as", "operator", "whistle", t, "--dept", "urban,police", "--lead", "urban", "--kind", "tackle")
+    j, x = get_both(env, "requests/" + t, "service_requests")
+    if j:
+        r = j[0]
+        check(r["agency_responsible"] == "Urban management enforcement team",
+              "agency_responsible is the lead department's name: %r" % r["agency_responsible"])
+        check(r["expected_datetime"] is not None and r["status"] == "open"
+              and r["status_notes"] == "Sent to the departments", "a whistled case: open, with its deadline: %s" % r)
+        check(r["updated_datetime"] >= r["requested_datetime"], "updated_datetime follows the changes")
+    if x is not None:
+        check(x.findtext("request/agency_responsible") == "Urban management enforcement team",
+              "agency_responsible in XML")
+
+
 def test_status_change(env, t1):
     env.cli("--as", "operator", "reject", t1, "--reason", "duplicate of an earlier report")
     j, x = get_both(env, "requests/" + t1, "service_requests")
@@ -567,6 +586,7 @@ def main():
         t1 = test_post_and_get(env)
         test_lists(env, t1)
         test_pagination(env)
+        test_whistled_case(env)
         test_status_change(env, t1)
         test_bad_http(env)
         test_sighup(env)
