@@ -27,6 +27,8 @@ TestSuite(places, .init = h_setup, .fini = h_teardown, .timeout = 60);
 /* in the community of Yong'anli, in none of the fixture's grids */
 #define IN_COMMUNITY_ONLY 39.9075, 116.462
 
+static void answer(Whistle__V1__Request *r, const char *code, const char *values);
+
 static Whistle__V1__Request *rq_locate(double lat, double lon)
 {
     Whistle__V1__Request *r = h_req();
@@ -280,6 +282,16 @@ Test(places, the_demo_city_is_on_the_map)
     nodes = h_read("admin", ln);
     for (size_t i = 0; i < nodes->nodes->n_nodes; i++)
         cr_assert_str_eq(nodes->nodes->nodes[i]->boundary, "");
+    /* its abandoned vehicles ask what kind of vehicle (Open311 attributes) */
+    Whistle__V1__Request *rv = rq_report("110105001001004", "0405", "an abandoned car");
+    Whistle__V1__Response *rr = h_write("hotline", rv);
+    assert_code(rr, INVALID_ARGUMENT);
+    assert_msg_has(rr, "attribute \"vehicle\" is required");
+    answer(rv, "vehicle", "car");
+    assert_ok(h_write("hotline", rv));
+    rv = rq_report("110105001001004", "0305", "a pothole");
+    answer(rv, "notice", "read it");
+    assert_code(h_write("hotline", rv), INVALID_ARGUMENT);
     /* and the demo store passes whistled --check, boundaries included */
     store_close(h_st);
     h_st = NULL;
