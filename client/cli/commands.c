@@ -78,6 +78,14 @@ static void print_event(cli *x, const Whistle__V1__Event *e)
         snprintf(buf, sizeof buf, "%.6f, %.6f", e->lat, e->lon);
         kv_print(stdout, _("location"), buf, true);
     }
+    /* the answers to the category's attributes: "code: value, value" */
+    for (size_t i = 0; i < e->n_attributes; i++) {
+        const Whistle__V1__AttributeAnswer *an = e->attributes[i];
+        size_t o = (size_t)snprintf(buf, sizeof buf, "%s:", an->code);
+        for (size_t v = 0; v < an->n_values && o < sizeof buf; v++)
+            o += (size_t)snprintf(buf + o, sizeof buf - o, "%s %s", v ? "," : "", an->values[v]);
+        kv_print(stdout, i ? "" : _("attributes"), buf, true);
+    }
     kv_print(stdout, _("reporter"), e->reporter, false);
     kv_print(stdout, _("assignee"), e->assignee, false);
     kv_print(stdout, _("created"), cli_local_time(e->created_ms, true, t, sizeof t), true);

@@ -610,3 +610,43 @@ Test(cli, act_as_through_the_gateway_and_the_audit_names_both)
     free(err);
     free(ticket);
 }
+
+/* The demo city's abandoned vehicles ask the kind of vehicle: --attr
+ * answers it, show prints the answers. */
+Test(cli, report_answers_the_categorys_attributes)
+{
+    char *out, *err;
+    cr_assert_eq(run(&out, &err, "--as hotline report --node %s --category 0405 'Rusty car'", FIRST_GRID), 1);
+    cr_assert(strstr(err, "attribute \"vehicle\" is required"), "%s", err);
+    free(out);
+    free(err);
+    cr_assert_eq(
+        run(&out, &err, "--as hotline report --node %s --category 0405 --attr vehicle=boat 'Boat'", FIRST_GRID), 1);
+    cr_assert(strstr(err, "is not one of car, motorbike, bicycle, tricycle"), "%s", err);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as hotline report --node %s --category 0405 --attr = 'x'", FIRST_GRID), 2);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err,
+                     "-q --as hotline report --node %s --category 0405 --attr vehicle=car --attr plate=京A12345 "
+                     "'Rusty car'",
+                     FIRST_GRID),
+                 0, "%s", err);
+    chomp(out);
+    char *ticket = out;
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as hotline show %s", ticket), 0, "%s", err);
+    cr_assert(strstr(out, "vehicle: car") && strstr(out, "plate: 京A12345"), "%s", out);
+    free(out);
+    free(err);
+    /* a list of several: damaged roads */
+    cr_assert_eq(run(&out, &err,
+                     "--json --as hotline report --node %s --category 0305 --attr damage=pothole+crack 'Holes'",
+                     FIRST_GRID),
+                 0, "%s", err);
+    cr_assert(strstr(out, "\"values\":[\"pothole\",\"crack\"]"), "%s", out);
+    free(out);
+    free(err);
+    free(ticket);
+}
