@@ -186,6 +186,24 @@ Test(gateway, acts_for_the_principals_it_lists_and_no_one_else)
     r = harness_call_ok(gw, &req);
     cr_assert_str_eq(r->event->reporter, "operator");
     whistle_response_free(r);
+    /* a one-key emergency call with a location lands in the grid holding
+     * it, and one outside every grid at the caller's own place: an
+     * emergency is never refused for where it is */
+    Whistle__V1__EmergencyCall ec = WHISTLE__V1__EMERGENCY_CALL__INIT;
+    ec.has_location = true;
+    ec.lat = GUOMAO_LAT;
+    ec.lon = GUOMAO_LON;
+    Whistle__V1__Request ereq = WHISTLE__V1__REQUEST__INIT;
+    ereq.call_case = CALL(EMERGENCY_CALL);
+    ereq.emergency_call = &ec;
+    ereq.act_as = "operator";
+    r = harness_call_ok(gw, &ereq);
+    cr_assert_str_eq(r->event->node, JIANWAI_AVENUE);
+    whistle_response_free(r);
+    ec.lat = 39.80;
+    r = harness_call_ok(gw, &ereq);
+    cr_assert_str_eq(r->event->node, "110105001", "the operator's street");
+    whistle_response_free(r);
     whistle_close(gw);
     whistle_close(hot);
     whistle_close(op);

@@ -511,6 +511,20 @@ Test(places, report_answers_are_checked_and_kept_with_the_case)
     }
 }
 
+/* A one-key emergency call (source emergency_call) is never turned away
+ * for a required attribute left unanswered; what it answers is checked. */
+Test(places, an_emergency_needs_no_required_answer)
+{
+    Whistle__V1__CategoryAttribute *a[] = { attr("kind", AT(SINGLEVALUELIST), true, "bags,bulky") };
+    assert_ok(put_attrs(a, 1));
+    Whistle__V1__Request *r = rq_report(GRID1, "0102", "help");
+    assert_code(h_write("hotline", r), INVALID_ARGUMENT);
+    r->report->source = WHISTLE__V1__SOURCE__SOURCE_EMERGENCY_CALL;
+    assert_ok(h_write("hotline", r));
+    answer(r, "kind", "sofa");
+    assert_code(h_write("hotline", r), INVALID_ARGUMENT);
+}
+
 Test(places, category_attributes_travel_with_the_directory)
 {
     Whistle__V1__Request *im = h_req();
