@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "harness.h"
+#include "whistle/geo.h"
 
 static daemon_h d;
 static void setup(void)
@@ -649,4 +650,31 @@ Test(cli, report_answers_the_categorys_attributes)
     free(out);
     free(err);
     free(ticket);
+}
+
+/* --gcj02: what a Chinese phone map gives is converted before it is
+ * located; taken as WGS84 it would land some 600 m off, in another grid. */
+Test(cli, gcj02_coordinates_are_converted_when_said_so)
+{
+    double glat, glon;
+    whistle_wgs84_to_gcj02(39.9087, 116.4605, &glat, &glon);
+    char *out, *err;
+    cr_assert_eq(run(&out, &err, "-q --as hotline locate %.7f %.7f --gcj02", glat, glon), 0, "%s", err);
+    cr_assert_str_eq(out, "110105001001004\n");
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "-q --as hotline locate %.7f %.7f", glat, glon), 0, "%s", err);
+    cr_assert_str_neq(out, "110105001001004\n", "GCJ-02 taken as WGS84 lands elsewhere");
+    free(out);
+    free(err);
+    cr_assert_eq(
+        run(&out, &err, "--json --as hotline report --lat %.7f --lon %.7f --gcj02 --category 0401 'Stall'", glat, glon),
+        0, "%s", err);
+    cr_assert(strstr(out, "\"node\":\"110105001001004\""), "%s", out);
+    cr_assert(strstr(out, "\"lat\":39.9087"), "the WGS84 point is kept: %s", out);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as hotline report --node %s --gcj02 --category 0401 'Stall'", FIRST_GRID), 2);
+    free(out);
+    free(err);
 }
