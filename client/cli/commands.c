@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "whistle/geo.h"
 
 /* ---------------------------------------------------------------- arguments */
 
@@ -77,6 +78,14 @@ static void print_event(cli *x, const Whistle__V1__Event *e)
     if (e->has_location) {
         snprintf(buf, sizeof buf, "%.6f, %.6f", e->lat, e->lon);
         kv_print(stdout, _("location"), buf, true);
+    }
+    /* the answers to the category's attributes: "code: value, value" */
+    for (size_t i = 0; i < e->n_attributes; i++) {
+        const Whistle__V1__AttributeAnswer *an = e->attributes[i];
+        size_t o = (size_t)snprintf(buf, sizeof buf, "%s:", an->code);
+        for (size_t v = 0; v < an->n_values && o < sizeof buf; v++)
+            o += (size_t)snprintf(buf + o, sizeof buf - o, "%s %s", v ? "," : "", an->values[v]);
+        kv_print(stdout, i ? "" : _("attributes"), buf, true);
     }
     kv_print(stdout, _("reporter"), e->reporter, false);
     kv_print(stdout, _("assignee"), e->assignee, false);
@@ -327,6 +336,10 @@ static int build_report(cli *x, args *a, void *msg)
             fabs(r->lon) > 180)
             return cli_usage_error(_("report: bad --lat/--lon '%s' '%s' (WGS84 degrees)"), lat, lon);
         r->has_location = 1;
+        if (cli_flag(a, "gcj02"))
+            whistle_gcj02_to_wgs84(r->lat, r->lon, &r->lat, &r->lon);
+    } else if (cli_flag(a, "gcj02")) {
+        return cli_usage_error(_("report: --gcj02 goes with --lat and --lon"));
     }
     return 0;
 }
@@ -343,6 +356,8 @@ static int build_locate(cli *x, args *a, void *msg)
         fabs(l->lon) > 180)
         return cli_usage_error(_("locate: bad point '%s' '%s' (WGS84 degrees: latitude, then longitude)"), a->pos[0],
                                a->pos[1]);
+    if (cli_flag(a, "gcj02"))
+        whistle_gcj02_to_wgs84(l->lat, l->lon, &l->lat, &l->lon);
     return 0;
 }
 
@@ -991,6 +1006,11 @@ static const cmd_opt report_opts[] = {
     { "lat", "X", N_("WGS84 latitude; without --node the case is placed in the grid holding it") },
     { "lon", "Y", N_("WGS84 longitude") },
     { "attr", "CODE=VALUE", N_("an answer to the category's attributes (repeat it; a list's keys: CODE=A+B)") },
+    { "gcj02", NULL, N_("--lat and --lon are GCJ-02 (a Chinese phone map): converted to WGS84") },
+    { NULL, NULL, NULL },
+};
+static const cmd_opt locate_opts[] = {
+    { "gcj02", NULL, N_("the point is GCJ-02 (a Chinese phone map): converted to WGS84") },
     { NULL, NULL, NULL },
 };
 static const cmd_opt no_opts[] = { { NULL, NULL, NULL } };
@@ -1112,9 +1132,9 @@ const cmd cli_commands[] = {
       .bind = BINDS(B_OPT("parent", "parent")), .build = build_nodes, .result = RESULT(NODES), .list = &nodes_list },
     { "departments", "", N_("List the departments."), no_opts, 0, 0, .call = CALL(LIST_DEPARTMENTS),
       .result = RESULT(DEPARTMENTS), .list = &departments_list },
-    { "locate", "LAT LON",
-      N_("Find the grid holding a point (WGS84 degrees; GCJ-02 from a Chinese map must be converted first)."), no_opts,
-      2, 2, .call = CALL(LOCATE_PLACE), .build = build_locate, .result = RESULT(PLACE), .print = print_place },
+    { "locate", "LAT LON [--gcj02]",
+      N_("Find the grid holding a point (WGS84 degrees, or GCJ-02 from a Chinese map with --gcj02)."), locate_opts, 2,
+      2, .call = CALL(LOCATE_PLACE), .build = build_locate, .result = RESULT(PLACE), .print = print_place },
     { "categories", "",
       N_("List the case categories with their departments and time limits (wh, wd: working hours, days; +: "
          "per priority too)."),

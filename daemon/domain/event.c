@@ -160,7 +160,8 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
     }
     Whistle__V1__AttributeAnswer **answers = NULL;
     size_t n_answers = 0;
-    if (attributes_answers_check(c, kat, req->attributes, req->n_attributes, &answers, &n_answers))
+    if (attributes_answers_check(c, kat, req->attributes, req->n_attributes,
+                                 req->source != WHISTLE__V1__SOURCE__SOURCE_EMERGENCY_CALL, &answers, &n_answers))
         return;
     const char *street = directory_street_of(c->st, c->txn, node, c->a);
     if (!street) {

@@ -339,7 +339,7 @@ static const char *keys_of(arena *a, const Whistle__V1__CategoryAttribute *at)
 }
 
 int attributes_answers_check(call *c, const Whistle__V1__Category *k, Whistle__V1__AttributeAnswer *const *in, size_t n,
-                             Whistle__V1__AttributeAnswer ***out, size_t *n_out)
+                             bool enforce_required, Whistle__V1__AttributeAnswer ***out, size_t *n_out)
 {
     *out = NULL;
     *n_out = 0;
@@ -400,7 +400,7 @@ int attributes_answers_check(call *c, const Whistle__V1__Category *k, Whistle__V
     /* what is required must be there, with a value */
     for (size_t j = 0; j < k->n_attributes; j++) {
         const Whistle__V1__CategoryAttribute *at = k->attributes[j];
-        if (!at->required)
+        if (!at->required || !enforce_required)
             continue;
         bool given = false;
         for (size_t i = 0; i < n && !given; i++)

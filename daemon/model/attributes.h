@@ -37,8 +37,10 @@ json_t *attributes_json(const Whistle__V1__Category *k);
  * INVALID_ARGUMENT naming the attribute (a required one missing, an unknown
  * or repeated code, a value of the wrong type or not on the list). On
  * success returns 0 and *out the answers to keep with the case (in the
- * category's order, informational ones never). */
+ * category's order, informational ones never). enforce_required false
+ * (a one-key emergency call, which nobody may turn away) lets a required
+ * attribute go unanswered; what is answered is checked all the same. */
 int attributes_answers_check(call *c, const Whistle__V1__Category *k, Whistle__V1__AttributeAnswer *const *in, size_t n,
-                             Whistle__V1__AttributeAnswer ***out, size_t *n_out);
+                             bool enforce_required, Whistle__V1__AttributeAnswer ***out, size_t *n_out);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "attributes.h"
 #include "audit.h"
+#include "authz.h"
 #include "call.h"
 #include "directory.h"
 #include "places.h"
@@ -1240,6 +1241,18 @@ static void principals_check(imp *m)
     }
 }
 
+/* Whether a gateway may list the principal named (its role as this file
+ * makes it, else as the directory has it): never an admin or a gateway. */
+static bool act_for_role_ok(imp *m, const char *name)
+{
+    row *r = in_file(m, T(PRINCIPALS), name);
+    Whistle__V1__Role role = 0;
+    if (r && has(r, P_ROLE) && !empty(r, P_ROLE) && directory_role_parse(fv(r, P_ROLE), &role))
+        return authz_may_be_acted_for(role);
+    const Whistle__V1__Principal *p = stored(m, T(PRINCIPALS), name, NULL);
+    return !p || authz_may_be_acted_for(p->role);
+}
+
 static void principals_pass2(imp *m)
 {
     table_rows *tb = &m->t[T(PRINCIPALS)];
@@ -1316,6 +1329,8 @@ static void principals_pass2(imp *m)
                 else if (!ident_ok(names[k], 64) || !exists(m, T(PRINCIPALS), names[k]))
                     bad(m, r, P_ACT_FOR, "%.64s is not a principal (neither in this file nor in the directory)",
                         names[k]);
+                else if (!act_for_role_ok(m, names[k]))
+                    bad(m, r, P_ACT_FOR, "%s is an admin or a gateway; a gateway never acts for those", names[k]);
                 for (size_t j = 0; j < k; j++)
                     if (strcmp(names[j], names[k]) == 0)
                         bad(m, r, P_ACT_FOR, "%s is listed twice", names[k]);

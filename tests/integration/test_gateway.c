@@ -186,10 +186,57 @@ Test(gateway, acts_for_the_principals_it_lists_and_no_one_else)
     r = harness_call_ok(gw, &req);
     cr_assert_str_eq(r->event->reporter, "operator");
     whistle_response_free(r);
+    /* a one-key emergency call with a location lands in the grid holding
+     * it, and one outside every grid at the caller's own place: an
+     * emergency is never refused for where it is */
+    Whistle__V1__EmergencyCall ec = WHISTLE__V1__EMERGENCY_CALL__INIT;
+    ec.has_location = true;
+    ec.lat = GUOMAO_LAT;
+    ec.lon = GUOMAO_LON;
+    Whistle__V1__Request ereq = WHISTLE__V1__REQUEST__INIT;
+    ereq.call_case = CALL(EMERGENCY_CALL);
+    ereq.emergency_call = &ec;
+    ereq.act_as = "operator";
+    r = harness_call_ok(gw, &ereq);
+    cr_assert_str_eq(r->event->node, JIANWAI_AVENUE);
+    whistle_response_free(r);
+    ec.lat = 39.80;
+    r = harness_call_ok(gw, &ereq);
+    cr_assert_str_eq(r->event->node, "110105001", "the operator's street");
+    whistle_response_free(r);
     whistle_close(gw);
     whistle_close(hot);
     whistle_close(op);
     whistle_close(admin);
     char out[4096];
     cr_assert_eq(harness_check_store(&d, out, sizeof out), 0, "%s", out);
+}
+
+/* [places] outside = street: a point in no grid (here, a grid retired) is
+ * filed at the community holding it, not refused. */
+Test(gateway, outside_street_files_a_report_outside_every_grid_at_the_place_holding_it)
+{
+    /* this test's daemon has the setting */
+    harness_cleanup(&d);
+    harness_start(&d, "[places]\noutside = street\n");
+    daemon_h *dp = &d;
+    whistle_client *admin = harness_connect(dp, "admin");
+    Whistle__V1__UpdateNode un = WHISTLE__V1__UPDATE_NODE__INIT;
+    un.code = JIANWAI_AVENUE;
+    un.retire = true;
+    Whistle__V1__Request ureq = WHISTLE__V1__REQUEST__INIT;
+    ureq.call_case = CALL(UPDATE_NODE);
+    ureq.update_node = &un;
+    whistle_response_free(harness_call_ok(admin, &ureq));
+    whistle_client *hot = harness_connect(dp, "hotline");
+    Whistle__V1__ReportEvent rep;
+    Whistle__V1__Request req = report_at(&rep, GUOMAO_LAT, GUOMAO_LON, NULL);
+    Whistle__V1__Response *r = harness_call_ok(hot, &req);
+    cr_assert_str_eq(r->event->node, "110105001001", "Yong'anli, the community holding the retired grid");
+    whistle_response_free(r);
+    req = report_at(&rep, 39.80, 116.30, NULL); /* in no place at all */
+    const char *msg = harness_call_fail(hot, &req, CODE(FAILED_PRECONDITION));
+    cr_assert(strstr(msg, "outside every grid"), "%s", msg);
+    whistle_close(hot);
+    whistle_close(admin);
 }

@@ -27,6 +27,8 @@ TestSuite(places, .init = h_setup, .fini = h_teardown, .timeout = 60);
 /* in the community of Yong'anli, in none of the fixture's grids */
 #define IN_COMMUNITY_ONLY 39.9075, 116.462
 
+static void answer(Whistle__V1__Request *r, const char *code, const char *values);
+
 static Whistle__V1__Request *rq_locate(double lat, double lon)
 {
     Whistle__V1__Request *r = h_req();
@@ -280,6 +282,16 @@ Test(places, the_demo_city_is_on_the_map)
     nodes = h_read("admin", ln);
     for (size_t i = 0; i < nodes->nodes->n_nodes; i++)
         cr_assert_str_eq(nodes->nodes->nodes[i]->boundary, "");
+    /* its abandoned vehicles ask what kind of vehicle (Open311 attributes) */
+    Whistle__V1__Request *rv = rq_report("110105001001004", "0405", "an abandoned car");
+    Whistle__V1__Response *rr = h_write("hotline", rv);
+    assert_code(rr, INVALID_ARGUMENT);
+    assert_msg_has(rr, "attribute \"vehicle\" is required");
+    answer(rv, "vehicle", "car");
+    assert_ok(h_write("hotline", rv));
+    rv = rq_report("110105001001004", "0305", "a pothole");
+    answer(rv, "notice", "read it");
+    assert_code(h_write("hotline", rv), INVALID_ARGUMENT);
     /* and the demo store passes whistled --check, boundaries included */
     store_close(h_st);
     h_st = NULL;
@@ -499,6 +511,20 @@ Test(places, report_answers_are_checked_and_kept_with_the_case)
     }
 }
 
+/* A one-key emergency call (source emergency_call) is never turned away
+ * for a required attribute left unanswered; what it answers is checked. */
+Test(places, an_emergency_needs_no_required_answer)
+{
+    Whistle__V1__CategoryAttribute *a[] = { attr("kind", AT(SINGLEVALUELIST), true, "bags,bulky") };
+    assert_ok(put_attrs(a, 1));
+    Whistle__V1__Request *r = rq_report(GRID1, "0102", "help");
+    assert_code(h_write("hotline", r), INVALID_ARGUMENT);
+    r->report->source = WHISTLE__V1__SOURCE__SOURCE_EMERGENCY_CALL;
+    assert_ok(h_write("hotline", r));
+    answer(r, "kind", "sofa");
+    assert_code(h_write("hotline", r), INVALID_ARGUMENT);
+}
+
 Test(places, category_attributes_travel_with_the_directory)
 {
     Whistle__V1__Request *im = h_req();
@@ -594,6 +620,59 @@ Test(places, a_gateways_list_names_principals_it_may_act_for)
     r = h_write("admin", up);
     assert_ok(r);
     cr_assert_eq(r->principal->n_act_for, 0);
+}
+
+Test(places, a_gateways_list_travels_with_the_directory)
+{
+    Whistle__V1__Request *im = h_req();
+    im->call_case = CALL(IMPORT_DIRECTORY);
+    im->import_directory = NEW(Whistle__V1__ImportDirectory, whistle__v1__import_directory__init);
+    im->import_directory->format = WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_JSON;
+    im->import_directory->last = true;
+    static const struct {
+        const char *json, *why;
+    } bad[] = {
+        { "{\"principals\": [{\"name\": \"gw-x\", \"role\": \"gateway\", \"scope\": \"110105\", \"act_for\": "
+          "[\"admin\"]}]}",
+          "never acts for" },
+        { "{\"principals\": [{\"name\": \"gw-x\", \"role\": \"gateway\", \"scope\": \"110105\", \"act_for\": "
+          "[\"gw-y\"]}, "
+          "{\"name\": \"gw-y\", \"role\": \"gateway\", \"scope\": \"110105\"}]}",
+          "never acts for" },
+        { "{\"principals\": [{\"name\": \"gw-x\", \"role\": \"gateway\", \"scope\": \"110105\", \"act_for\": "
+          "[\"ghost\"]}]}",
+          "not a principal" },
+        { "{\"principals\": [{\"name\": \"k-x\", \"role\": \"kiosk\", \"scope\": \"110105001001\", \"act_for\": "
+          "[\"hotline\"]}]}",
+          "only a gateway" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        im->import_directory->data.data = (uint8_t *)bad[i].json;
+        im->import_directory->data.len = strlen(bad[i].json);
+        Whistle__V1__Response *r = h_write("admin", im);
+        assert_code(r, INVALID_ARGUMENT);
+        cr_assert(strstr(h_msg(r), "act_for") && strstr(h_msg(r), bad[i].why), "%s: %s", bad[i].json, h_msg(r));
+    }
+    const char *good = "{\"principals\": [{\"name\": \"gw-x\", \"role\": \"gateway\", \"scope\": \"110105\", "
+                       "\"act_for\": [\"hotline\", \"new-system\"]}, {\"name\": \"new-system\", \"role\": "
+                       "\"integration\", \"scope\": \"110105\"}]}";
+    im->import_directory->data.data = (uint8_t *)good;
+    im->import_directory->data.len = strlen(good);
+    assert_ok(h_write("admin", im));
+    Whistle__V1__Request *ex = h_req();
+    ex->call_case = CALL(EXPORT_DIRECTORY);
+    ex->export_directory = NEW(Whistle__V1__ExportDirectory, whistle__v1__export_directory__init);
+    ex->export_directory->format = WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_JSON;
+    ex->export_directory->table = WHISTLE__V1__DIRECTORY_TABLE__DIRECTORY_TABLE_PRINCIPALS;
+    Whistle__V1__Response *r = h_read("admin", ex);
+    assert_ok(r);
+    const char *text = arena_strndup(h_a, (const char *)r->export_page->data.data, r->export_page->data.len);
+    cr_assert(strstr(text, "\"act_for\":[\"hotline\",\"new-system\"]"), "%s", text);
+    ex->export_directory->format = WHISTLE__V1__DATA_FORMAT__DATA_FORMAT_CSV;
+    r = h_read("admin", ex);
+    text = arena_strndup(h_a, (const char *)r->export_page->data.data, r->export_page->data.len);
+    cr_assert(strstr(text, "name,role,scope,department,enabled,act_for\r\n") && strstr(text, "hotline;new-system"),
+              "%s", text);
 }
 
 Test(places, a_call_made_for_another_is_audited_naming_both)
