@@ -14,10 +14,10 @@
 #include <time.h>
 
 #include "doc.h"
-#include "geo.h"
 #include "http.h"
 #include "log.h"
 #include "whistle/frame.h"
+#include "whistle/geo.h"
 #include "whistle/names.h"
 
 #define PREFIX "/open311/v2/"
@@ -600,6 +600,15 @@ static const char *datatype_word(Whistle__V1__AttributeType t)
     }
 }
 
+static int attr_cmp(const void *x, const void *y)
+{
+    const Whistle__V1__CategoryAttribute *a = *(const Whistle__V1__CategoryAttribute *const *)x;
+    const Whistle__V1__CategoryAttribute *b = *(const Whistle__V1__CategoryAttribute *const *)y;
+    if (a->order != b->order)
+        return a->order < b->order ? -1 : 1;
+    return strcmp(a->code, b->code);
+}
+
 static void h_service_def(oreq *r, const char *code)
 {
     o311 *o = r->o;
@@ -613,16 +622,24 @@ static void h_service_def(oreq *r, const char *code)
         return send_doc(r, 500, NULL);
     doc_obj_begin(d, "service_definition");
     doc_str(d, "service_code", c->code);
+    /* in their order (then by code), numbered 1, 2, ... as Open311 shows
+     * them: an informational text may say order 0 to come first */
+    const Whistle__V1__CategoryAttribute *sorted[64];
+    size_t na = c->n_attributes < 64 ? c->n_attributes : 64;
+    if (na) {
+        memcpy(sorted, c->attributes, na * sizeof *sorted);
+        qsort(sorted, na, sizeof *sorted, attr_cmp);
+    }
     doc_list_begin(d, "attributes", "attribute");
-    for (size_t i = 0; i < c->n_attributes; i++) {
-        const Whistle__V1__CategoryAttribute *a = c->attributes[i];
+    for (size_t i = 0; i < na; i++) {
+        const Whistle__V1__CategoryAttribute *a = sorted[i];
         doc_obj_begin(d, NULL);
         doc_bool(d, "variable", !a->informational);
         doc_str(d, "code", a->code);
         doc_str(d, "datatype", datatype_word(a->datatype));
         doc_bool(d, "required", a->required);
         doc_str(d, "datatype_description", pick(o, a->datatype_description_zh, a->datatype_description_en));
-        doc_int(d, "order", a->order ? a->order : (long long)i + 1);
+        doc_int(d, "order", (long long)i + 1);
         doc_str(d, "description", pick(o, a->description_zh, a->description_en));
         if (a->n_values) {
             doc_list_begin(d, "values", "value");
@@ -1250,7 +1267,7 @@ static void h_requests_post(oreq *r)
                               "-180..180)",
                               la, lo);
         if (cs && strcmp(cs, "gcj02") == 0)
-            geo_gcj02_to_wgs84(lat, lon, &lat, &lon);
+            whistle_gcj02_to_wgs84(lat, lon, &lat, &lon);
         has_loc = true;
     } else if (aid) {
         size_t n = strlen(aid);

@@ -165,7 +165,7 @@ def test_services(env):
     j, x = get_both(env, "services", "services")
     if not j:
         return
-    with open(os.path.join(env.src, "conf/demo-city.json"), encoding="utf-8") as f:
+    with open(env.seed, encoding="utf-8") as f:
         cats = json.load(f)["categories"]
     minors = {c["code"]: c for c in cats if len(c["code"]) == 4}
     majors = {c["code"]: c for c in cats if len(c["code"]) == 2}
@@ -175,7 +175,8 @@ def test_services(env):
         m = majors.get(s["service_code"][:2])
         check(m is not None and s["group"] == m["name_en"],
               "service %s: group %r is its major class's name" % (s["service_code"], s["group"]))
-        check(s["metadata"] == (s["service_code"] == "0102"), "service %s: metadata" % s["service_code"])
+        check(s["metadata"] == bool(minors[s["service_code"]].get("attributes")), "service %s: metadata (%s)" % (
+            s["service_code"], s["metadata"]))
     if x is not None:
         check(len(x.findall("service")) == len(j), "services: XML and JSON list the same services")
     # the jurisdiction's language, and jurisdiction_id
@@ -194,7 +195,14 @@ def test_service_definition(env):
                   and [v["key"] for v in amount["values"]] == ["bag", "heap"], "0102: amount as defined: %s" % amount)
     if x is not None:
         check(x.findtext("attributes/attribute/code") == "amount", "0102 in XML: the first attribute is amount")
-    get_both(env, "services/0103", "service_definition")
+    j, _ = get_both(env, "services/0103", "service_definition")
+    if j is not None:
+        check(j["attributes"] == [], "0103 asks nothing more")
+    # every definition of the catalogue is valid in both formats
+    _, _, body = env.call("GET", "services.json")
+    for svc in json.loads(body):
+        if svc["metadata"]:
+            get_both(env, "services/" + svc["service_code"], "service_definition")
     refused(env, "GET", "services/9999", None, 404, "GET services/ an unknown code")
 
 

@@ -78,6 +78,11 @@ while IFS= read -r line; do
     grep -qxF -- "$line" "$tmp/out" || fail "the page shows \"$line\"; the gateway did not print it"
 done <"$tmp/shown"
 
+# and no other error: every example before the refusals succeeded
+grep -a -e '^\[{"code":' -e '<errors>' "$tmp/out" | while IFS= read -r line; do
+    grep -qxF -- "$line" "$tmp/shown" || fail "an example the page shows as working answered: $line"
+done
+
 kill -TERM "$gpid"
 wait "$gpid" || fail "whistle-gateway did not stop cleanly"
 gpid=

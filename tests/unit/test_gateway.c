@@ -1,6 +1,6 @@
-/* test_gateway.c: whistle-gateway's pure parts: GCJ-02 back to WGS84, the
- * two spellings of one document, strict UTF-8, and the configuration's
- * checks. The HTTP side is covered black-box by
+/* test_gateway.c: whistle-gateway's pure parts: the two spellings of one
+ * document, strict UTF-8, and the configuration's checks (GCJ-02 is
+ * libwhistle's, tested in test_client.c). The HTTP side is covered black-box by
  * tests/integration/open311_conformance.py. */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -10,46 +10,7 @@
 
 #include "config.h"
 #include "doc.h"
-#include "geo.h"
 #include "http.h"
-
-/* ---------------------------------------------------------------- GCJ-02 */
-
-Test(geo, gcj02_round_trip_is_within_a_centimetre_across_china)
-{
-    int n = 0;
-    for (double lat = 18.5; lat < 53.5; lat += 1.7)
-        for (double lon = 74.0; lon < 134.0; lon += 2.3) {
-            double glat, glon, wlat, wlon;
-            geo_wgs84_to_gcj02(lat, lon, &glat, &glon);
-            /* the offset is real: tens to hundreds of metres */
-            cr_assert(fabs(glat - lat) + fabs(glon - lon) > 1e-4, "no offset at %f,%f", lat, lon);
-            geo_gcj02_to_wgs84(glat, glon, &wlat, &wlon);
-            /* 1e-7 degrees is about a centimetre */
-            cr_assert(fabs(wlat - lat) < 1e-7 && fabs(wlon - lon) < 1e-7, "%f,%f came back as %.9f,%.9f", lat, lon,
-                      wlat, wlon);
-            n++;
-        }
-    cr_assert(n > 300);
-}
-
-Test(geo, beijing_offset_is_the_published_one)
-{
-    /* Tiananmen: WGS84 39.9087, 116.3975 is GCJ-02 about 39.91012, 116.40374
-     * (the formula's well-known values, to 1e-5) */
-    double glat, glon;
-    geo_wgs84_to_gcj02(39.9087, 116.3975, &glat, &glon);
-    cr_assert(fabs(glat - 39.91012) < 2e-5 && fabs(glon - 116.40374) < 2e-5, "%.6f %.6f", glat, glon);
-}
-
-Test(geo, outside_china_nothing_moves)
-{
-    double lat, lon;
-    geo_gcj02_to_wgs84(51.5007, -0.1246, &lat, &lon); /* London */
-    cr_assert(lat == 51.5007 && lon == -0.1246);
-    geo_wgs84_to_gcj02(35.6586, 139.7454, &lat, &lon); /* Tokyo: outside the box */
-    cr_assert(lat == 35.6586 && lon == 139.7454);
-}
 
 /* ---------------------------------------------------------------- documents */
 
