@@ -202,7 +202,11 @@ def test_service_definition(env):
     _, _, body = env.call("GET", "services.json")
     for svc in json.loads(body):
         if svc["metadata"]:
-            get_both(env, "services/" + svc["service_code"], "service_definition")
+            d, _ = get_both(env, "services/" + svc["service_code"], "service_definition")
+            if d:
+                orders = [a["order"] for a in d["attributes"]]
+                check(orders == list(range(1, len(orders) + 1)), "%s: attributes numbered in order: %s" % (
+                    svc["service_code"], orders))
     refused(env, "GET", "services/9999", None, 404, "GET services/ an unknown code")
 
 
