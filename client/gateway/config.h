@@ -24,7 +24,7 @@ typedef struct gw_config {
     uint32_t max_body_bytes;    /* request body, above: 413 */
     uint32_t request_timeout;   /* s: a request's head and body must arrive within it */
     uint32_t handshake_timeout; /* s: TLS handshake */
-    uint32_t idle_timeout;      /* s: a kept-alive connection with nothing to do */
+    uint32_t idle_timeout;      /* s: an idle HTTP/2 connection (HTTP/1 keep-alive: request_timeout) */
     uint32_t max_connections;   /* more are closed at accept */
     uint32_t drain_timeout;     /* s: a stop waits this long for answers in flight */
     /* [whistled]: the daemon, over mutual TLS */
