@@ -46,9 +46,9 @@ const char *directory_street_of(store *st, MDB_txn *txn, const char *code, arena
     return NULL;
 }
 
-/* 9 and 10 are the gateway's and the bridge's (whistle.proto): named so
- * that the table stays indexed by the role's number, but not parsed, as
- * no principal holds them yet. */
+/* 10 is the bridge's (whistle.proto): named so that the table stays
+ * indexed by the role's number, but not parsed, as no principal holds it
+ * yet. */
 static const char *const role_names[] = { "unspecified", "admin",     "operator", "department",
                                           "grid_worker", "community", "kiosk",    "integration",
                                           "sensor",      "gateway",   "bridge",   "volunteer" };
@@ -61,7 +61,7 @@ static const struct {
     int value;
 } role_alias[] = {
     {"管理员", 1}, {"值班员", 2}, {"指挥中心", 2}, {"部门", 3}, {"网格员", 4}, {"社区", 5}, {"社区工作者", 5},
-    {"自助终端", 6}, {"终端", 6}, {"对接系统", 7}, {"集成", 7}, {"传感器", 8}, {"志愿者", 11}, {"报到党员", 11},
+    {"自助终端", 6}, {"终端", 6}, {"对接系统", 7}, {"集成", 7}, {"传感器", 8}, {"网关", 9}, {"志愿者", 11}, {"报到党员", 11},
 }, kind_alias[] = {
     {"区", 1}, {"县", 1}, {"区县", 1}, {"街道", 2}, {"乡镇", 2}, {"镇", 2}, {"乡", 2},
     {"社区", 3}, {"村", 3}, {"网格", 4}, {"楼栋", 5}, {"院落", 5}, {"楼", 5},
@@ -70,8 +70,7 @@ static const struct {
 bool directory_role_parse(const char *s, Whistle__V1__Role *out)
 {
     for (size_t i = 1; s && i < sizeof role_names / sizeof *role_names; i++)
-        if (i != WHISTLE__V1__ROLE__ROLE_VOLUNTEER - 2 && i != WHISTLE__V1__ROLE__ROLE_VOLUNTEER - 1 &&
-            strcmp(s, role_names[i]) == 0) {
+        if (i != WHISTLE__V1__ROLE__ROLE_VOLUNTEER - 1 && strcmp(s, role_names[i]) == 0) {
             *out = (Whistle__V1__Role)i;
             return true;
         }
@@ -423,6 +422,9 @@ void directory_list_nodes(call *c, const Whistle__V1__ListNodes *req)
             continue;
         if (!*parent && c->who->role != ROLE(ADMIN) && c->who->n_extra_scopes && !principal_covers(c->who, n->code))
             continue;
+        /* boundaries are large: only when asked for */
+        if (!req->with_boundaries)
+            n->boundary = (char *)"";
         ptr_vec_push(c->a, &out, n);
     }
     mdb_cursor_close(cur);
