@@ -594,12 +594,14 @@ Test(vol, bad_inputs_change_nothing)
 
 /* ------------------------------------------------------------ the matrix */
 
-enum { A = 1, O, D, G, C, K, I, S, V = 11 };
+enum { A = 1, O, D, G, C, K, I, S, GW, V = 11 };
 #define B(r) (1u << (r))
-static const int roles[] = { A, O, D, G, C, K, I, S, V };
+/* the gateway by itself: none of these calls (it makes them only acting
+ * for a principal, as that principal) */
+static const int roles[] = { A, O, D, G, C, K, I, S, GW, V };
 static const char *const who_of[] = {
-    [A] = "admin",          [O] = "op-jianwai", [D] = "police",  [G] = "gw-1", [C] = "comm-yonganli",
-    [K] = "kiosk-yonganli", [I] = "hotline",    [S] = "smoke-1", [V] = "vol-1"
+    [A] = "admin",          [O] = "op-jianwai", [D] = "police",  [G] = "gw-1",       [C] = "comm-yonganli",
+    [K] = "kiosk-yonganli", [I] = "hotline",    [S] = "smoke-1", [GW] = "gateway-1", [V] = "vol-1"
 };
 
 /* Written apart from authz.c, from docs/volunteers.md: who may make each
