@@ -276,6 +276,12 @@ static int build_volunteer_add(cli *x, args *a, void *msg)
     return 0;
 }
 
+static int build_volunteer_card(cli *x, args *a, void *msg)
+{
+    (void)x;
+    return pos_id(a, 0, &((Whistle__V1__AddVolunteer *)msg)->new_card_for);
+}
+
 static int build_volunteer_list(cli *x, args *a, void *msg)
 {
     (void)x;
@@ -880,6 +886,9 @@ const cmd cli_volunteer_subcommands[] = {
                     B_OPT("phone", "volunteer.phone"), B_OPT("team", "volunteer.team"),
                     B_OPT("employer", "volunteer.employer"), B_OPT("principal", "volunteer.principal")),
       .build = build_volunteer_add, .result = RESULT(VOLUNTEER), .print = print_volunteer },
+    { "volunteer card", "ID", N_("A new card code for a volunteer who lost the card; the old code stops working."),
+      none, 1, 1, .call = CALL(ADD_VOLUNTEER), .build = build_volunteer_card, .result = RESULT(VOLUNTEER),
+      .print = print_volunteer },
     { "volunteer list", "[--community CODE] [--kind K] [--team NAME]", N_("List a community's volunteers."),
       volunteer_list_opts, 0, 0, .call = CALL(LIST_VOLUNTEERS),
       .bind = BINDS(B_OPT("community", "community"), B_OPT("team", "team")), .build = build_volunteer_list,
@@ -953,8 +962,8 @@ const cmd cli_volunteer_subcommands[] = {
 const cmd cli_volunteer_commands[] = {
     { "wish", "add|publish|claim|done|confirm|list|show ...", N_("Micro-wishes (微心愿): the three-order loop."), NULL,
       0, -1, .run = NULL },
-    { "volunteer", "add|list|show|config|rules|report ...", N_("A community's volunteers, teams and reports."), NULL, 0,
-      -1, .run = NULL },
+    { "volunteer", "add|card|list|show|config|rules|report ...", N_("A community's volunteers, teams and reports."),
+      NULL, 0, -1, .run = NULL },
     { "points", "balance|history|adjust ...", N_("The volunteers' points ledger (积分)."), NULL, 0, -1, .run = NULL },
     { "shop", "item|list|redeem ...", N_("The love supermarket (爱心超市)."), NULL, 0, -1, .run = NULL },
     { "member", "register|publish|claim|report|confirm|tasks ...",

@@ -260,8 +260,31 @@ static int new_code(call *c, char out[VOL_CODE_LEN + 1])
     return 0;
 }
 
+/* A lost card: a new code, the old one void at once. */
+static void new_card(call *c, uint64_t id)
+{
+    void *before;
+    size_t blen;
+    Whistle__V1__Volunteer *v = vol_volunteer(c, id, &before, &blen);
+    if (!v || vol_reach(c, v->community, "a community issues its own volunteers' cards"))
+        return;
+    char *code = arena_alloc(c->a, VOL_CODE_LEN + 1);
+    if (new_code(c, code))
+        return;
+    v->code = code;
+    if (volrec_put(c, c->st->vol_people, v->id, &v->base) ||
+        audit_change(c, arena_printf(c->a, "volunteer:%llu", (unsigned long long)v->id), before, blen, &v->base))
+        return;
+    c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_VOLUNTEER;
+    c->resp->volunteer = v;
+}
+
 void volunteer_add(call *c, const Whistle__V1__AddVolunteer *req)
 {
+    if (req->new_card_for) {
+        new_card(c, req->new_card_for);
+        return;
+    }
     const Whistle__V1__Volunteer *in = req->volunteer;
     if (!in) {
         call_fail(c, CODE(INVALID_ARGUMENT), "volunteer is required");

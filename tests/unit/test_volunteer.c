@@ -913,3 +913,21 @@ Test(vol, the_checker_finds_an_index_row_without_its_record)
     cr_assert(strstr(out, "which does not exist"), "%s", out);
     cr_assert(strstr(out, "deadlines"), "%s", out);
 }
+
+Test(vol, a_lost_card_gets_a_new_code_and_the_old_one_stops_working)
+{
+    setup_people();
+    Whistle__V1__Request *r = h_req();
+    r->call_case = CALL(ADD_VOLUNTEER);
+    r->add_volunteer = NEW(Whistle__V1__AddVolunteer, whistle__v1__add_volunteer__init);
+    r->add_volunteer->new_card_for = P.v1;
+    assert_code(h_write("comm-jx", r), PERMISSION_DENIED);
+    Whistle__V1__Response *resp = h_write("comm-yonganli", r);
+    assert_ok(resp);
+    const char *code = arena_strdup(h_a, resp->volunteer->code);
+    cr_assert_eq(strlen(code), 8);
+    if (strcmp(code, P.code1) != 0)
+        assert_code(h_read("kiosk-yonganli", rq_balance(P.v1, P.code1)), NOT_FOUND);
+    assert_ok(h_read("kiosk-yonganli", rq_balance(P.v1, code)));
+    assert_store_clean();
+}
