@@ -16,7 +16,9 @@
 #   timeline in plain words; rating once works, a second rating is refused
 #   with its reason; F12 in the middle of typing a description reaches the
 #   console's emergency banner; the service guide, a class, an item's where
-#   and when; --idle 3 goes home and the text typed is gone. Then guesses
+#   and when; a small wish (微心愿) ordered, published and done by a volunteer
+#   through the CLI, confirmed here with its slip and the phone's digits, and
+#   the volunteer's points read with its card; --idle 3 goes home and the text typed is gone. Then guesses
 #   at tickets until the daemon's limit of failed look-ups, which the kiosk
 #   reports plainly. A report whose answer is lost (whistled stopped) is
 #   sent again with Enter and filed once. Every kiosk stops on SIGTERM,
