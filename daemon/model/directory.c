@@ -49,6 +49,7 @@ const char *directory_street_of(store *st, MDB_txn *txn, const char *code, arena
 /* 10 is the bridge's (whistle.proto): named so that the table stays
  * indexed by the role's number, but not parsed, as no principal holds it
  * yet. */
+#define ROLE_BRIDGE_RESERVED 10
 static const char *const role_names[] = { "unspecified", "admin",     "operator", "department",
                                           "grid_worker", "community", "kiosk",    "integration",
                                           "sensor",      "gateway",   "bridge",   "volunteer" };
@@ -70,7 +71,7 @@ static const struct {
 bool directory_role_parse(const char *s, Whistle__V1__Role *out)
 {
     for (size_t i = 1; s && i < sizeof role_names / sizeof *role_names; i++)
-        if (i != WHISTLE__V1__ROLE__ROLE_VOLUNTEER - 1 && strcmp(s, role_names[i]) == 0) {
+        if (i != ROLE_BRIDGE_RESERVED && strcmp(s, role_names[i]) == 0) {
             *out = (Whistle__V1__Role)i;
             return true;
         }
