@@ -7,7 +7,7 @@ FUZZ_BUILD ?= build-fuzz
 CONF       ?= conf/whistled-dev.conf
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build run test unit integration fuzz pki bench clean
+.PHONY: all deps build run test unit integration fuzz pki bench clean install deb
 
 all: build
 
@@ -17,6 +17,18 @@ deps:
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHISTLE_TESTS=OFF >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# `make install` puts everything under PREFIX (default /usr/local; the
+# Debian package uses /usr), with DESTDIR in front when set, for staging:
+#   make install PREFIX=/usr DESTDIR=/tmp/stage
+# An existing $(DESTDIR)/etc/whistle/whistled.conf is kept.
+PREFIX     ?= /usr/local
+INSTALL_BUILD ?= build-install
+install: deps
+	@cmake -S . -B $(INSTALL_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHISTLE_TESTS=OFF \
+	  -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build $(INSTALL_BUILD) -j $(JOBS)
+	DESTDIR=$(DESTDIR) cmake --install $(INSTALL_BUILD)
 
 pki: deps
 	@scripts/dev-pki.sh var/pki
