@@ -63,6 +63,9 @@ static void conn_unref(conn *c)
         conn_free(c);
 }
 
+void conn_hold(conn *c) { c->refs++; }
+void conn_release(conn *c) { conn_unref(c); }
+
 void conn_close(conn *c, const char *why)
 {
     if (c->closing)

@@ -129,6 +129,10 @@ struct hub {
      * server_stats call, and the last connection of a drain closed. */
     int (*reload_tls)(hub *h, arena *a, reload_report *rep, char *err, size_t errlen);
     void (*stats_reply)(conn *c, uint64_t id);
+    /* The operations calls the server answers (backup, backup_read,
+     * set_log_level: server/ops.c), once the router has checked the role;
+     * NULL: answered UNIMPLEMENTED. */
+    void (*ops_call)(conn *c, const Whistle__V1__Request *req);
     void (*last_closed)(hub *h);
     void *owner; /* the server, for its hooks */
 };
@@ -146,6 +150,10 @@ void conn_send_response(conn *c, const Whistle__V1__Response *resp);
 /* Closes the connection (why: logged, NULL for none); it is freed when
  * its last intent comes back from the writer. */
 void conn_close(conn *c, const char *why);
+/* Keeps c allocated (not open) while work of the loop's thread pool holds
+ * it: release it when the work is done; check c->closing before answering. */
+void conn_hold(conn *c);
+void conn_release(conn *c);
 /* Queues an intent of c for the writer (sent at the end of the loop
  * iteration by hub_submit_flush). */
 void conn_submit(conn *c, intent *it);

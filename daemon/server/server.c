@@ -70,6 +70,8 @@ static void on_writer_done(void *ud, intent *done)
     maybe_finish_drain(s);
 }
 
+static void on_ops_call(conn *c, const Whistle__V1__Request *req) { ops_call(&server_of(c->hub)->ops, c, req); }
+
 /* ------------------------------------------------------------ stats */
 
 /* VmRSS and RssAnon from /proc/self/status, in bytes (0 when unreadable:
@@ -243,6 +245,7 @@ static void on_hup(uv_signal_t *h, int signum)
     (void)signum;
     server *s = h->data;
     char err[512];
+    ops_reload_log(s->cfg);
     if (server_reload_tls(s, NULL, NULL, err, sizeof err) != 0) {
         log_error("SIGHUP: keeping the current certificates: %s", err);
         return;
@@ -305,6 +308,8 @@ int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, 
     h->conn_free = router_conn_free;
     h->reload_tls = reload_tls;
     h->stats_reply = stats_reply;
+    h->ops_call = on_ops_call;
+    s->ops = (ops_state){ .cfg = cfg, .h = h };
     h->last_closed = last_closed;
     h->submit_tail = &h->submit_head;
     h->clock = real_clock;

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "ops.h"
 
 typedef struct server {
     hub h; /* first: the hooks get the hub and find the server in owner */
@@ -33,6 +34,8 @@ typedef struct server {
     int exit_code;
     uint64_t started_mono_ms; /* for uptime */
     uint64_t periodic_syncs;  /* store.sync = none: mdb_env_sync calls */
+    ops_state ops;            /* backups, the log level (ops.c) */
+    struct metrics *metrics;  /* the Prometheus endpoint (metrics.c), or NULL */
 } server;
 
 /* Opens the listener, starts the writer and the signal handlers. The store
