@@ -13,6 +13,7 @@
 #include "config.h"
 #include "guard.h"
 #include "log.h"
+#include "metrics.h"
 #include "ops.h"
 #include "server.h"
 #include "store.h"
@@ -279,6 +280,22 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
+    metrics *mx = NULL;
+    if (cfg.metrics) {
+        mx = metrics_start(&srv, err, sizeof err);
+        if (!mx) {
+            fprintf(stderr, "whistled: %s\n", err);
+            server_drain(&srv);
+            uv_run(&loop, UV_RUN_DEFAULT);
+            server_free(&srv);
+            uv_loop_close(&loop);
+            store_close(st);
+            guard_free(lookups);
+            config_free(&cfg);
+            return 1;
+        }
+        log_info("metrics on http://%s:%d/metrics", cfg.metrics_listen, metrics_port(mx));
+    }
     int port = server_port(&srv);
     if (port_file) {
         FILE *pf = fopen(port_file, "w");
@@ -294,6 +311,7 @@ int main(int argc, char **argv)
     uv_run(&loop, UV_RUN_DEFAULT);
 
     server_free(&srv);
+    metrics_free(mx);
     int rc = uv_loop_close(&loop);
     if (rc != 0)
         log_warn("loop closed with handles still open");

@@ -67,6 +67,7 @@ struct conn {
     int64_t partial_since_ms; /* a frame or TLS record begun then; 0: none */
     sub *subs;
     struct upload *upload; /* an import arriving in chunks (router.c) */
+    int cur_call;          /* Request.call being answered now (router.c), for hub_count; 0: none */
     conn *next, *prev;
 };
 
@@ -91,6 +92,8 @@ typedef struct reload_report {
 } reload_report;
 
 #define SUB_BUCKETS 4096
+#define HUB_CALLS 400 /* above every Request.call field number */
+#define HUB_CODES 17  /* Status.Code values */
 /* Streams one connection may follow at once: a desk follows one or two; a
  * bound keeps a connection from costing the loop without end (each
  * subscribe walks the connection's list). */
@@ -117,6 +120,12 @@ struct hub {
      * ones in between are counted into the next line. */
     int64_t refused_logged_ms;
     uint64_t refused_quiet;
+    /* Counters for the metrics (server/metrics.c), kept on the loop
+     * thread: answers by call (Request.call) and status code, pushes sent,
+     * connections refused. */
+    uint64_t answers[HUB_CALLS][HUB_CODES];
+    uint64_t pushes_sent;
+    uint64_t refused_total;
 
     /* Hooks, set before the first connection. frame answers one whole
      * frame (router_frame); after_barrier finishes a request that waited
@@ -154,6 +163,9 @@ void conn_close(conn *c, const char *why);
  * it: release it when the work is done; check c->closing before answering. */
 void conn_hold(conn *c);
 void conn_release(conn *c);
+/* One answer to call_case with status code, counted (calls or codes out of
+ * range are not). */
+void hub_count(hub *h, int call_case, int code);
 /* Queues an intent of c for the writer (sent at the end of the loop
  * iteration by hub_submit_flush). */
 void conn_submit(conn *c, intent *it);

@@ -350,6 +350,7 @@ static void submit_copy(conn *c, int kind, uint64_t id, const uint8_t *frame, si
     memcpy(copy, frame, len);
     it->kind = kind;
     it->req_id = id;
+    it->call = c->cur_call;
     it->principal = strdup(c->cn);
     it->frame = copy;
     it->frame_len = len;
@@ -372,11 +373,13 @@ void router_after_barrier(conn *c, const uint8_t *data, size_t len)
     store_read_end(hb->st);
     if (f && f->kind_case == WHISTLE__V1__FRAME__KIND_REQUEST &&
         f->request->call_case == WHISTLE__V1__REQUEST__CALL_SUBSCRIBE) {
+        c->cur_call = (int)f->request->call_case;
         if (who && who->enabled)
             handle_subscribe(c, f->request, who, a);
         else
             reply_status(c, f->request->id, WHISTLE__V1__STATUS__CODE__UNAUTHENTICATED, "this principal was disabled");
     }
+    c->cur_call = 0;
     arena_free(a);
 }
 
@@ -627,6 +630,7 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
         goto out;
     }
     Whistle__V1__Request *req = f->request;
+    c->cur_call = (int)req->call_case;
     if (req->call_case == WHISTLE__V1__REQUEST__CALL__NOT_SET) {
         store_read_end(hb->st);
         char msg[200];
@@ -739,5 +743,6 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
         conn_send_response(c, resp);
     store_read_end(hb->st);
 out:
+    c->cur_call = 0;
     arena_free(a);
 }

@@ -126,12 +126,15 @@ static void backup_done(uv_work_t *w, int status)
     uint64_t bytes = !rc && stat(j->path, &st) == 0 ? (uint64_t)st.st_size : 0;
     if (rc) {
         log_call(LOG_LVL_ERROR, "backup", c->cn, NULL, "backup by %s to %s failed: %s", c->cn, j->path, why);
+        o->backups_failed++;
         if (!c->closing)
             fail(c, j->id, rc == ENOSPC || rc == EDQUOT ? CODE(RESOURCE_EXHAUSTED) : CODE(INTERNAL),
                  "the backup failed: %s", why);
     } else {
         log_call(LOG_LVL_INFO, "backup", c->cn, NULL, "backup by %s: %s, %llu bytes in %llu ms", c->cn, j->path,
                  (unsigned long long)bytes, (unsigned long long)took);
+        o->backups_ok++;
+        o->last_backup_unix = (int64_t)time(NULL);
         if (!c->closing) {
             Whistle__V1__BackupResult r = WHISTLE__V1__BACKUP_RESULT__INIT;
             r.name = j->name;

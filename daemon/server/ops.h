@@ -17,6 +17,8 @@ typedef struct ops_state {
     const config *cfg;
     hub *h;
     bool backup_running; /* a backup's copy is in the thread pool */
+    uint64_t backups_ok, backups_failed;
+    int64_t last_backup_unix; /* the end of the last backup that succeeded (0: none) */
 } ops_state;
 
 /* The hub's ops_call hook: backup, backup_read, set_log_level, for an

@@ -56,6 +56,7 @@ static void on_writer_done(void *ud, intent *done)
         if (it->kind == INTENT_TICK) {
             /* the deadline engine's own: no connection */
             hub_streams_touched(&s->h, &it->touched);
+            s->deadlines_missed += it->tick_fired;
             deadline_engine_tick_done(s->dl, it);
         } else if (!it->owner) {
             /* the server's own (INTENT_FLUSH) */
@@ -186,6 +187,8 @@ void server_drain(server *s)
         return;
     s->h.draining = true;
     log_info("stopping: finishing the requests in flight");
+    if (s->on_drain)
+        s->on_drain(s->on_drain_ctx);
     if (s->listening) {
         uv_close((uv_handle_t *)&s->listener, on_handle_closed);
         s->listening = false;

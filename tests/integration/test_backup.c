@@ -166,9 +166,9 @@ Test(backup, under_load_restores_every_acknowledged_write)
     cr_assert_gt(total, before_offline, "reports went on during the backups");
 
     /* a restore refuses the store the daemon serves */
-    cr_expect_eq(sh("%s --state-dir %s/state --restore %s >/dev/null 2>%s/restore.err", WHISTLED_BIN, d.dir,
-                    streamed, bkdir),
-                 1);
+    cr_expect_eq(
+        sh("%s --state-dir %s/state --restore %s >/dev/null 2>%s/restore.err", WHISTLED_BIN, d.dir, streamed, bkdir),
+        1);
     cr_expect_eq(sh("grep -q 'in use' %s/restore.err", bkdir), 0, "it says why");
     whistle_close(op);
     whistle_close(admin);
