@@ -30,6 +30,14 @@ install: deps
 	@cmake --build $(INSTALL_BUILD) -j $(JOBS)
 	DESTDIR=$(DESTDIR) cmake --install $(INSTALL_BUILD)
 
+# `make deb`: the Debian packages (whistled, whistle, libwhistle0,
+# libwhistle-dev), built the Debian way (debian/, dpkg-buildpackage -b) from
+# a copy of the tree in $(DEB_BUILD), where the .deb files land; lintian
+# then checks them.
+DEB_BUILD ?= build-deb
+deb:
+	@scripts/build-deb.sh $(DEB_BUILD)
+
 pki: deps
 	@scripts/dev-pki.sh var/pki
 

@@ -62,6 +62,8 @@ foreach(unit whistled.service whistle-kiosk.service whistled-backup.service whis
   install(FILES ${CMAKE_BINARY_DIR}/dist/systemd/${unit} DESTINATION ${WHISTLE_SYSTEMD_UNITDIR})
 endforeach()
 install(FILES ${CMAKE_SOURCE_DIR}/systemd/whistle.sysusers DESTINATION ${WHISTLE_SYSUSERSDIR} RENAME whistle.conf)
+set(WHISTLE_TMPFILESDIR "${CMAKE_INSTALL_PREFIX}/lib/tmpfiles.d" CACHE PATH "tmpfiles.d directory")
+install(FILES ${CMAKE_SOURCE_DIR}/systemd/whistle.tmpfiles DESTINATION ${WHISTLE_TMPFILESDIR} RENAME whistle.conf)
 # The config names its files under /etc/whistle; an install elsewhere gets
 # its own directory in their place.
 file(READ ${CMAKE_SOURCE_DIR}/conf/whistled.conf conf_text)

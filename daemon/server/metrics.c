@@ -43,8 +43,7 @@ static void one(FILE *out, const char *name, const char *type, const char *text,
 
 static const char *code_name(int code)
 {
-    const ProtobufCEnumValue *v =
-        protobuf_c_enum_descriptor_get_value(&whistle__v1__status__code__descriptor, code);
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(&whistle__v1__status__code__descriptor, code);
     return v ? v->name : "UNKNOWN";
 }
 
@@ -99,8 +98,7 @@ static void render(metrics *m, FILE *out)
 
     /* connections */
     one(out, "whistle_connections", "gauge", "Client connections open now.", h->nconns);
-    one(out, "whistle_connections_accepted_total", "counter", "Client connections accepted.",
-        (double)h->next_conn_id);
+    one(out, "whistle_connections_accepted_total", "counter", "Client connections accepted.", (double)h->next_conn_id);
     one(out, "whistle_connections_refused_total", "counter",
         "Client connections refused at max_connections or while stopping.", (double)h->refused_total);
     uint32_t subs = 0;
@@ -212,8 +210,7 @@ static void render(metrics *m, FILE *out)
                 (double)pages_res * (double)sysconf(_SC_PAGESIZE));
         fclose(f);
     }
-    one(out, "process_start_time_seconds", "gauge", "When whistled started (Unix time).",
-            (double)m->started_unix);
+    one(out, "process_start_time_seconds", "gauge", "When whistled started (Unix time).", (double)m->started_unix);
 }
 
 /* ------------------------------------------------------------ serving */
