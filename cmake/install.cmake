@@ -10,6 +10,9 @@
 
 # ---- programs -----------------------------------------------------------
 install(TARGETS whistled RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
+if(TARGET whistle_gateway)
+  install(TARGETS whistle_gateway RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
+endif()
 set(WHISTLE_PROGRAMS whistle_cli whistle_console whistle_kiosk whistle_bench)
 foreach(t ${WHISTLE_PROGRAMS})
   if(TARGET ${t})
@@ -32,7 +35,7 @@ set_source_files_properties(${PROTO_OUT}/whistle/v1/whistle.pb-c.c PROPERTIES CO
 add_library(whistle_shared SHARED $<TARGET_OBJECTS:whistle_dist_obj>)
 add_library(whistle_static STATIC $<TARGET_OBJECTS:whistle_dist_obj>)
 target_link_libraries(whistle_shared PRIVATE PkgConfig::PROTOBUFC PkgConfig::UV PkgConfig::OPENSSL PkgConfig::INIH
-  Threads::Threads)
+  Threads::Threads m)
 set_target_properties(whistle_shared PROPERTIES OUTPUT_NAME whistle VERSION ${PROJECT_VERSION}
   SOVERSION ${PROJECT_VERSION_MAJOR} LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/dist)
 set_target_properties(whistle_static PROPERTIES OUTPUT_NAME whistle ARCHIVE_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/dist)
@@ -57,30 +60,43 @@ set(WHISTLE_CONFDIR "${CMAKE_INSTALL_FULL_SYSCONFDIR}/whistle")
 set(WHISTLE_SBINDIR "${CMAKE_INSTALL_FULL_SBINDIR}")
 set(WHISTLE_BINDIR "${CMAKE_INSTALL_FULL_BINDIR}")
 set(WHISTLE_DOCDIR "${CMAKE_INSTALL_FULL_DOCDIR}")
-foreach(unit whistled.service whistle-kiosk.service whistled-backup.service whistled-backup.timer)
+set(WHISTLE_UNITS whistled.service whistle-kiosk.service whistled-backup.service whistled-backup.timer)
+if(TARGET whistle_gateway)
+  list(APPEND WHISTLE_UNITS whistle-gateway.service)
+endif()
+foreach(unit ${WHISTLE_UNITS})
   configure_file(${CMAKE_SOURCE_DIR}/systemd/${unit}.in ${CMAKE_BINARY_DIR}/dist/systemd/${unit} @ONLY)
   install(FILES ${CMAKE_BINARY_DIR}/dist/systemd/${unit} DESTINATION ${WHISTLE_SYSTEMD_UNITDIR})
 endforeach()
 install(FILES ${CMAKE_SOURCE_DIR}/systemd/whistle.sysusers DESTINATION ${WHISTLE_SYSUSERSDIR} RENAME whistle.conf)
 set(WHISTLE_TMPFILESDIR "${CMAKE_INSTALL_PREFIX}/lib/tmpfiles.d" CACHE PATH "tmpfiles.d directory")
 install(FILES ${CMAKE_SOURCE_DIR}/systemd/whistle.tmpfiles DESTINATION ${WHISTLE_TMPFILESDIR} RENAME whistle.conf)
-# The config names its files under /etc/whistle; an install elsewhere gets
-# its own directory in their place.
-file(READ ${CMAKE_SOURCE_DIR}/conf/whistled.conf conf_text)
-string(REPLACE "/etc/whistle/" "${WHISTLE_CONFDIR}/" conf_text "${conf_text}")
-file(WRITE ${CMAKE_BINARY_DIR}/dist/whistled.conf "${conf_text}")
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/conf/whistled.conf)
-# An operator's whistled.conf is theirs: a reinstall or upgrade from source
-# leaves it alone (the Debian package has dpkg's conffile handling).
-install(CODE "
-  set(dest \"\$ENV{DESTDIR}${WHISTLE_CONFDIR}\")
-  if(EXISTS \"\${dest}/whistled.conf\")
-    message(STATUS \"Keeping: \${dest}/whistled.conf (an existing config is never overwritten)\")
-  else()
-    message(STATUS \"Installing: \${dest}/whistled.conf\")
-    file(COPY \"${CMAKE_BINARY_DIR}/dist/whistled.conf\" DESTINATION \"\${dest}\"
-         FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
-  endif()")
+# The configs name their files under /etc/whistle; an install elsewhere
+# gets its own directory in their place. An operator's config is theirs: a
+# reinstall or upgrade from source leaves it alone (the Debian package has
+# dpkg's conffile handling). The gateway's holds API keys: not for others.
+set(WHISTLE_CONFS "whistled.conf|WORLD_READ")
+if(TARGET whistle_gateway)
+  list(APPEND WHISTLE_CONFS "whistle-gateway.conf|")
+endif()
+foreach(entry ${WHISTLE_CONFS})
+  string(REPLACE "|" ";" f "${entry}")
+  list(GET f 0 conf)
+  list(GET f 1 world)
+  file(READ ${CMAKE_SOURCE_DIR}/conf/${conf} conf_text)
+  string(REPLACE "/etc/whistle/" "${WHISTLE_CONFDIR}/" conf_text "${conf_text}")
+  file(WRITE ${CMAKE_BINARY_DIR}/dist/${conf} "${conf_text}")
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/conf/${conf})
+  install(CODE "
+    set(dest \"\$ENV{DESTDIR}${WHISTLE_CONFDIR}\")
+    if(EXISTS \"\${dest}/${conf}\")
+      message(STATUS \"Keeping: \${dest}/${conf} (an existing config is never overwritten)\")
+    else()
+      message(STATUS \"Installing: \${dest}/${conf}\")
+      file(COPY \"${CMAKE_BINARY_DIR}/dist/${conf}\" DESTINATION \"\${dest}\"
+           FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ ${world})
+    endif()")
+endforeach()
 
 # ---- docs and man pages -------------------------------------------------
 file(GLOB WHISTLE_DOCS ${CMAKE_SOURCE_DIR}/docs/*.md)
@@ -95,7 +111,8 @@ if(HELP2MAN)
     "whistle_cli|whistle|1|command-line client of the whistle daemon"
     "whistle_console|whistle-console|1|the whistle command center's screen"
     "whistle_kiosk|whistle-kiosk|1|the whistle community self-service terminal"
-    "whistle_bench|whistle-bench|1|load generator and benchmark for whistled")
+    "whistle_bench|whistle-bench|1|load generator and benchmark for whistled"
+    "whistle_gateway|whistle-gateway|8|Open311 GeoReport v2 gateway and notifier of whistled")
   set(man_outputs)
   foreach(entry ${WHISTLE_MAN_PAGES})
     string(REPLACE "|" ";" f "${entry}")

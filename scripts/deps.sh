@@ -7,8 +7,9 @@ set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 libuv1-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev lmdb-utils
 libssl-dev openssl libcriterion-dev libncurses-dev libinih-dev
-libsystemd-dev libjansson-dev gettext tmux locales python3 clang-format
-help2man debhelper dpkg-dev fakeroot lintian libh2o-dev python3-prometheus-client"
+libsystemd-dev libjansson-dev libgeos-dev gettext tmux locales python3 clang-format
+libh2o-dev libxml2-dev python3-jsonschema python3-lxml curl
+help2man debhelper dpkg-dev fakeroot lintian python3-prometheus-client"
 
 missing=""
 for p in $PKGS; do

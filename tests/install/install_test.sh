@@ -24,6 +24,9 @@ DESTDIR=$d cmake --install "$build" >"$tmp/install.log" 2>&1 || { cat "$tmp/inst
 # programs
 sbin=$d$prefix/sbin bin=$d$prefix/bin
 "$sbin/whistled" --version | grep -q '^whistled [0-9]' || fail "whistled --version"
+"$sbin/whistle-gateway" --version >/dev/null || fail "whistle-gateway --version"
+[ -s "$d$sysconfdir/whistle/whistle-gateway.conf" ] || fail "no whistle-gateway.conf"
+[ "$(stat -c %a "$d$sysconfdir/whistle/whistle-gateway.conf")" = 640 ] || fail "whistle-gateway.conf readable by all"
 for p in whistle whistle-console whistle-kiosk whistle-bench; do
     [ -x "$bin/$p" ] || fail "$p not installed in $prefix/bin"
     "$bin/$p" --version >/dev/null 2>&1 || fail "$p --version"
@@ -31,10 +34,11 @@ done
 "$bin/whistle" --version | grep -q '0\.' || fail "whistle --version"
 
 # man pages: one per program, made from its own --help
-for m in man8/whistled.8 man1/whistle.1 man1/whistle-console.1 man1/whistle-kiosk.1 man1/whistle-bench.1; do
+for m in man8/whistled.8 man1/whistle.1 man1/whistle-console.1 man1/whistle-kiosk.1 man1/whistle-bench.1 \
+    man8/whistle-gateway.8; do
     [ -s "$d$prefix/share/man/$m" ] || fail "man page $m missing"
 done
-for m in whistled.8 whistle.1 whistle-console.1 whistle-kiosk.1 whistle-bench.1; do
+for m in whistled.8 whistle.1 whistle-console.1 whistle-kiosk.1 whistle-bench.1 whistle-gateway.8; do
     name=${m%.*}
     # help2man took the version from the program's own --version
     grep -q "^\\.TH $(echo "$name" | tr a-z A-Z) .*\"$name [0-9][^\"]*\"" "$d$prefix/share/man/man${m##*.}/$m" ||
@@ -99,6 +103,6 @@ out=$(LD_LIBRARY_PATH=$d$libdir ASAN_OPTIONS=detect_leaks=0 "$tmp/hello") || fai
 [ "$out" = "packed 6 bytes, write=0" ] || fail "unexpected output: $out"
 # shellcheck disable=SC2086
 cc $extra -o "$tmp/hello-static" "$tmp/hello.c" -I"$d$prefix/include" "$d$libdir/libwhistle.a" \
-    $(pkg-config --libs libprotobuf-c libuv openssl inih) -lpthread || fail "static link"
+    $(pkg-config --libs libprotobuf-c libuv openssl inih) -lpthread -lm || fail "static link"
 "$tmp/hello-static" >/dev/null || fail "the statically linked program"
 echo "install test: OK ($prefix, $(find "$d" -type f | wc -l) files)"
