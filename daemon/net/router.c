@@ -585,6 +585,8 @@ static void send_audited(conn *c, Whistle__V1__Response *resp, const api_read_au
         conn_send_response(c, resp); /* answers "too large": nothing disclosed */
         return;
     }
+    /* counted here: its answer goes out through the writer as bytes */
+    hub_count(c->hub, c->cur_call, resp->status ? (int)resp->status->code : 0);
     intent *it = calloc(1, sizeof *it);
     if (!it || !(it->principal = strdup(principal)) || (via && !(it->via = strdup(via))) ||
         !(it->audit_call = strdup(aud->call)) || !(it->audit_target = strdup(aud->target)) ||

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "guard.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
@@ -311,6 +312,12 @@ int config_validate(const config *c, char *err, size_t errlen)
     }
     if (policy_validate(&c->policy, err, errlen) < 0)
         return -1;
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (c->metrics && inet_pton(AF_INET, c->metrics_listen, addr) != 1 &&
+        inet_pton(AF_INET6, c->metrics_listen, addr) != 1) {
+        snprintf(err, errlen, "metrics.listen = %s: not an IPv4 or IPv6 address", c->metrics_listen);
+        return -1;
+    }
     if (*c->seed && access(c->seed, R_OK) != 0) {
         snprintf(err, errlen, "store.seed = %s: cannot read: %s", c->seed, strerror(errno));
         return -1;

@@ -56,6 +56,10 @@ sed -e "s#^ca = .*#ca = $pki/ca.crt#" -e "s#^cert = .*#cert = $pki/server.crt#" 
 # ... and a typo in it is refused
 sed 's/^sync = full/sync = fulll/' "$tmp/check.conf" >"$tmp/bad.conf"
 if "$sbin/whistled" --config "$tmp/bad.conf" --check-config >/dev/null 2>&1; then fail "a bad config passed"; fi
+# ... and so is a metrics address that is none
+printf '[metrics]\nenabled = yes\nlisten = localhost-ish\n' | cat "$tmp/check.conf" - >"$tmp/bad2.conf"
+if "$sbin/whistled" --config "$tmp/bad2.conf" --check-config >"$tmp/bad2.out" 2>&1; then fail "a bad metrics.listen passed"; fi
+grep -q "metrics.listen = localhost-ish" "$tmp/bad2.out" || fail "the error does not name metrics.listen"
 
 # a reinstall keeps the operator's config
 echo "; edited by the operator" >>"$conf"
