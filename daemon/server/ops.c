@@ -254,7 +254,8 @@ static void do_backup_read(ops_state *o, conn *c, uint64_t id, const Whistle__V1
              (unsigned long long)size);
         return;
     }
-    size_t want = c->hub->lim.max_frame - CHUNK_OVERHEAD;
+    uint32_t mf = c->hub->lim.max_frame; /* at least 1,024 (config.c) */
+    size_t want = mf > 2 * CHUNK_OVERHEAD ? mf - CHUNK_OVERHEAD : mf / 4;
     if (want > size - b->offset)
         want = (size_t)(size - b->offset);
     uint8_t *buf = malloc(want ? want : 1);
