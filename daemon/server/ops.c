@@ -3,6 +3,7 @@
  * writer waits for it. */
 #include "ops.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -154,6 +155,29 @@ static void backup_done(uv_work_t *w, int status)
     free(j);
 }
 
+/* A streamed copy whose client went away before its last chunk stays in
+ * backup_dir; the next backup removes those a day old. */
+static void sweep_streams(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    time_t now = time(NULL);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, STREAM_PREFIX, strlen(STREAM_PREFIX)) != 0)
+            continue;
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime > 86400) {
+            log_info("backup: removing %s, a streamed copy never read to its end", path);
+            unlink(path);
+        }
+    }
+    closedir(d);
+}
+
 static void do_backup(ops_state *o, conn *c, uint64_t id, const Whistle__V1__Backup *b)
 {
     const char *dir = o->cfg->backup_dir;
@@ -192,6 +216,7 @@ static void do_backup(ops_state *o, conn *c, uint64_t id, const Whistle__V1__Bac
         free(j);
         return;
     }
+    sweep_streams(dir);
     snprintf(j->path, sizeof j->path, "%s/%s", dir, j->name);
     snprintf(j->partial, sizeof j->partial, "%s/.%s.partial", dir, j->name);
     if (access(j->path, F_OK) == 0) {

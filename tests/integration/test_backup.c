@@ -276,3 +276,22 @@ Test(backup, log_level_by_call_and_sighup)
     whistle_close(op);
     whistle_close(admin);
 }
+
+/* A streamed copy never read to its end is removed a day later, at the
+ * next backup; a recent one, or a named backup, is not. */
+Test(backup, stale_streamed_copies_are_swept)
+{
+    whistle_client *admin = harness_connect(&d, "admin");
+    Whistle__V1__Response *r = backup_call(admin, "first.mdb", 0);
+    whistle_response_free(r);
+    cr_assert_eq(sh("cd %s/server && echo x > stream-old.mdb && touch -d '2 days ago' stream-old.mdb && "
+                    "echo x > stream-new.mdb && touch -d '2 days ago' first.mdb",
+                    bkdir),
+                 0);
+    r = backup_call(admin, "second.mdb", 0);
+    whistle_response_free(r);
+    cr_expect_neq(sh("test -e %s/server/stream-old.mdb", bkdir), 0, "the stale streamed copy is gone");
+    cr_expect_eq(sh("test -e %s/server/stream-new.mdb", bkdir), 0, "a recent one is kept");
+    cr_expect_eq(sh("test -e %s/server/first.mdb", bkdir), 0, "named backups are never swept");
+    whistle_close(admin);
+}
