@@ -36,7 +36,7 @@ install: deps
 # a copy of the tree in $(DEB_BUILD), where the .deb files land; lintian
 # then checks them.
 DEB_BUILD ?= build-deb
-deb:
+deb: deps
 	@scripts/build-deb.sh $(DEB_BUILD)
 
 pki: deps
