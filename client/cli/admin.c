@@ -8,6 +8,7 @@
  * arguments here; each subcommand is a cmd of its own, parsed and helped
  * by cli_run like any other, and most are rows call.c runs. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,8 +327,15 @@ static int run_backup(cli *x, args *a)
         if (access(to, F_OK) == 0)
             return cli_fail(EXIT_USAGE, _("%s exists: a backup never replaces a file"), to);
         snprintf(partial, sizeof partial, "%s.partial", to);
-        if (!(out = fopen(partial, "wbx")))
-            return cli_fail(EXIT_USAGE, "%s: %s", partial, strerror(errno));
+        /* the store holds residents' personal data: the copy is the
+         * caller's alone, whatever the umask says */
+        int fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 || !(out = fdopen(fd, "wb"))) {
+            int e = errno;
+            if (fd >= 0)
+                close(fd);
+            return cli_fail(EXIT_USAGE, "%s: %s", partial, strerror(e));
+        }
         b->stream = true;
     }
     Whistle__V1__Response *resp = NULL;

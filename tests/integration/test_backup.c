@@ -149,6 +149,8 @@ Test(backup, under_load_restores_every_acknowledged_write)
                     "admin backup --to %s 2>/dev/null",
                     WHISTLE_CLI_BIN, d.port, harness_pki(), streamed),
                  2, "--to refuses an existing file");
+    cr_assert_eq(stat(streamed, &st), 0);
+    cr_expect_eq(st.st_mode & 077, 0, "the streamed copy is the caller's alone");
     /* the streamed copy's file on the server is gone once read */
     cr_expect_eq(sh("ls %s/server | grep -q '^stream-'", bkdir), 1, "the streamed copy was removed");
 
