@@ -29,7 +29,7 @@ had_backups=false
 installed=false
 cleanup() {
     # shellcheck disable=SC2086
-    $installed && { dpkg_retry --purge $pkgs >/dev/null 2>&1 || true; }
+    $installed && { dpkg_retry --purge $pkgs >/dev/null 2>&1 || true; rm -f "$marker"; }
     # what the test itself made, never what was there before it
     $had_state || rm -rf /var/lib/whistled
     $had_backups || rm -rf /var/lib/whistle-backups
@@ -56,6 +56,15 @@ dpkg_retry() {
 exec 8>/tmp/whistle-package-test.lock
 flock -w 1500 8 || fail "another package test holds /tmp/whistle-package-test.lock"
 
+# A run killed before its cleanup (a timeout's SIGKILL) leaves its packages
+# and this marker: the next run removes them. Packages installed otherwise
+# are an operator's, and are left alone.
+marker=/var/tmp/whistle-package-test.installed
+if [ -e "$marker" ]; then
+    # shellcheck disable=SC2086
+    dpkg_retry --purge $pkgs >/dev/null 2>&1 || true
+    rm -f "$marker"
+fi
 for p in $pkgs; do
     if dpkg -s "$p" >/dev/null 2>&1; then
         fail "$p is installed on this machine already; the test would replace it (dpkg --purge $p first)"
@@ -76,6 +85,7 @@ for p in $pkgs; do
 done
 
 installed=true
+touch "$marker"
 # shellcheck disable=SC2086
 dpkg_retry -i $debs || fail "dpkg -i"
 cp "$tmp/dpkg.last" "$tmp/dpkg.out"
