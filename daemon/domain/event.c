@@ -166,9 +166,9 @@ void event_get(call *c, const Whistle__V1__GetEvent *req)
     Whistle__V1__Event *ev;
     if (authz_check(c, str0(req->ticket)) || event_load(c, req->ticket, &ev, NULL) || event_allow(c, ev))
         return;
-    if (req->timeline_before > ev->n_timeline) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "timeline_before %u is past the case's %zu timeline entries",
-                  req->timeline_before, ev->n_timeline);
+    if (req->timeline_before > ev->timeline_total) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "timeline_before %u is past the case's %u timeline entries",
+                  req->timeline_before, ev->timeline_total);
         return;
     }
     event_reply_page(c, ev, req->timeline_before);

@@ -37,6 +37,8 @@ typedef struct checker {
     bool have_deadlines;               /* a store from before them has none */
     MDB_dbi service_classes, services; /* the service catalogue (services.c) */
     bool have_services;                /* likewise */
+    MDB_dbi ev_timeline;               /* schema 2: a case's timeline rows */
+    uint32_t schema;                   /* the store's layout version */
     FILE *out;
     check_report *rep;
     uint64_t order_seq, audit_seq;
@@ -142,6 +144,7 @@ static void check_meta(checker *ck)
         uint32_t s = v.mv_size == 4 ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3] : 0;
         if (s == 0 || s > STORE_SCHEMA_VERSION)
             violation(ck, "meta", "schema", "version %u; this whistled knows 1 to %u", s, STORE_SCHEMA_VERSION);
+        ck->schema = s;
     }
     bool present;
     ck->order_seq = meta_u64(ck, "order_seq", &present);
@@ -331,6 +334,73 @@ static void check_deadline_rows(checker *ck, const char *db, const char *key, ui
             violation(ck, db, key, "deadlines has no row %s for a deadline it runs", key_text(a, keys[i], lens[i]));
 }
 
+/* Schema 2: the case's timeline is its rows in ev_timeline, indexes 0 to
+ * timeline_total - 1 without a gap, the last in the case's state; the
+ * record holds none itself. */
+static void check_timeline_rows(checker *ck, const Whistle__V1__Event *ev, const char *key, arena *a)
+{
+    if (ev->n_timeline)
+        violation(ck, "events", key, "holds %zu timeline entries in its record (they belong in ev_timeline)",
+                  ev->n_timeline);
+    if (ev->timeline_total == 0) {
+        violation(ck, "events", key, "has an empty timeline (every case starts with its report)");
+        return;
+    }
+    size_t tn = strlen(ev->ticket);
+    if (tn > 500)
+        return;
+    uint8_t kb[512];
+    memcpy(kb, ev->ticket, tn);
+    kb[tn] = 0;
+    memset(kb + tn + 1, 0, 4);
+    MDB_cursor *cur;
+    if (mdb_cursor_open(ck->txn, ck->ev_timeline, &cur))
+        return;
+    MDB_val k = { tn + 5, kb }, v;
+    uint32_t want = 0;
+    Whistle__V1__TimelineEntry *last = NULL;
+    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && k.mv_size == tn + 5 && memcmp(k.mv_data, kb, tn + 1) == 0) {
+        const uint8_t *p = (const uint8_t *)k.mv_data + tn + 1;
+        uint32_t idx = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        ck->rep->records++;
+        if (idx != want) {
+            violation(ck, "ev_timeline", key, "entry %u where entry %u should be: the timeline has a gap", idx, want);
+            want = idx;
+        }
+        last = whistle__v1__timeline_entry__unpack(arena_allocator(a), v.mv_size, v.mv_data);
+        if (!last)
+            violation(ck, "ev_timeline", key, "entry %u does not unpack as whistle.v1.TimelineEntry", idx);
+        want++;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    if (want != ev->timeline_total)
+        violation(ck, "events", key, "says it has %u timeline entries; ev_timeline has %u", ev->timeline_total, want);
+    else if (last && last->state != ev->state)
+        violation(ck, "events", key, "is in state %d but its last timeline entry (%s) says %d", ev->state, last->action,
+                  last->state);
+}
+
+/* A timeline row belongs to a case that counts it. */
+static void walk_ev_timeline(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    (void)v;
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    const uint8_t *nul = memchr(k->mv_data, 0, k->mv_size);
+    if (!nul || k->mv_size - (size_t)(nul - (const uint8_t *)k->mv_data) != 5) {
+        violation(ck, "ev_timeline", key, "key is not ticket | 0x00 | u32 index");
+        return;
+    }
+    size_t tn = (size_t)(nul - (const uint8_t *)k->mv_data);
+    uint32_t idx = (uint32_t)nul[1] << 24 | (uint32_t)nul[2] << 16 | (uint32_t)nul[3] << 8 | nul[4];
+    Whistle__V1__Event *ev = get(ck, ck->events, k->mv_data, tn, &whistle__v1__event__descriptor, a);
+    if (!ev)
+        violation(ck, "ev_timeline", key, "entry of a case that does not exist");
+    else if (idx >= ev->timeline_total)
+        violation(ck, "ev_timeline", key, "entry %u past the case's %u", idx, ev->timeline_total);
+}
+
 static void walk_event(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
 {
     const char *key = key_text(a, k->mv_data, k->mv_size);
@@ -363,7 +433,9 @@ static void walk_event(checker *ck, const MDB_val *k, const MDB_val *v, arena *a
         size_t nd = deadline_event_keys(ev, dkeys, dlens);
         check_deadline_rows(ck, "events", key, dkeys, dlens, nd, a);
     }
-    if (ev->n_timeline == 0)
+    if (ck->schema >= 2)
+        check_timeline_rows(ck, ev, key, a);
+    else if (ev->n_timeline == 0)
         violation(ck, "events", key, "has an empty timeline (every case starts with its report)");
     else if (ev->timeline[ev->n_timeline - 1]->state != ev->state)
         violation(ck, "events", key, "is in state %d but its last timeline entry (%s) says %d", ev->state,
@@ -694,6 +766,18 @@ static int open_dbs(checker *ck, char *err, size_t errlen)
     return 0;
 }
 
+/* After check_meta: a schema 2 store has its timelines in ev_timeline. */
+static int open_timeline(checker *ck, char *err, size_t errlen)
+{
+    if (ck->schema < 2)
+        return 0;
+    int rc = mdb_dbi_open(ck->txn, "ev_timeline", 0, &ck->ev_timeline);
+    if (rc)
+        snprintf(err, errlen, "cannot open database \"ev_timeline\": %s (schema %u needs it)", mdb_strerror(rc),
+                 ck->schema);
+    return rc;
+}
+
 int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t errlen)
 {
     memset(rep, 0, sizeof *rep);
@@ -724,6 +808,9 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
     rc = open_dbs(&ck, err, errlen);
     if (!rc) {
         check_meta(&ck);
+        rc = open_timeline(&ck, err, errlen);
+    }
+    if (!rc) {
         /* present: false for the databases a store from before them lacks */
         struct {
             MDB_dbi dbi;
@@ -740,6 +827,7 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
             { ck.events, walk_event, "events", true },
             { ck.ev_by_state, walk_ev_by_state, "ev_by_state", true },
             { ck.ev_by_node, walk_ev_by_node, "ev_by_node", true },
+            { ck.ev_timeline, walk_ev_timeline, "ev_timeline", ck.schema >= 2 },
             { ck.orders, walk_order, "orders", true },
             { ck.ord_by_dept, walk_ord_by_dept, "ord_by_dept", true },
             { ck.streams, walk_stream_entry, "streams", true },

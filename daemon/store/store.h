@@ -19,7 +19,10 @@
  *   meta         ascii name -> bytes         counters: "order_seq" (u64 BE),
  *                                            "ticket:<yyyymmdd>" (u64 BE),
  *                                            "audit_seq" (u64 BE), "schema" (u32 BE)
- *   events       ticket -> whistle.v1.Event
+ *   events       ticket -> whistle.v1.Event   (its current state only: no
+ *                timeline entries; timeline_total = how many it has)
+ *   ev_timeline  ticket | 0x00 | u32 BE index -> whistle.v1.TimelineEntry
+ *                (entry 0 is the report; appended, never rewritten)
  *   ev_by_state  u8 state | ticket -> ""
  *   ev_by_node   node code | '/' | ticket -> ""   (prefix scan = subtree)
  *   orders       u64 BE id -> whistle.v1.Order
@@ -62,8 +65,10 @@
 #include "arena.h"
 
 /* The layout version written to meta "schema"; a store with a newer one is
- * refused at open (and reported by whistled --check). */
-#define STORE_SCHEMA_VERSION 1u
+ * refused at open (and reported by whistled --check), an older one is
+ * migrated at open (migrate.c), after a backup copy. 1: a case's timeline
+ * inside its record; 2: in ev_timeline. */
+#define STORE_SCHEMA_VERSION 2u
 
 typedef enum { STORE_SYNC_FULL = 0, STORE_SYNC_NOMETASYNC, STORE_SYNC_NONE } store_sync;
 
@@ -82,6 +87,7 @@ typedef struct store {
     MDB_dbi audit_by_time, audit_by_principal, audit_by_target, admission, tasks, task_by_comm, task_by_dept;
     MDB_dbi deadlines, supervisions, stats;
     MDB_dbi service_classes, services;
+    MDB_dbi ev_timeline; /* event_record.c: a case's timeline, one row per entry */
     /* loop thread's cached read transaction (MDB_NOTLS, reset/renew) */
     MDB_txn *rtxn;
     bool rtxn_live;
@@ -157,12 +163,30 @@ int store_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const Pro
 void *store_get_named(MDB_txn *txn, MDB_dbi dbi, const char *key, const ProtobufCMessageDescriptor *desc, arena *a);
 int store_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const ProtobufCMessage *msg);
 int store_del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen);
+/* Puts a raw value, with MDB_APPEND when key sorts after every key of dbi
+ * (so that a table that grows at its end fills its last page instead of
+ * splitting one in the middle); a plain put otherwise. */
+int store_put_raw_append(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const void *val, size_t vlen);
+/* store_put, appending where it can (store_put_raw_append). */
+int store_put_append(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const ProtobufCMessage *msg);
 
 /* Counters in meta: returns the next value (first call returns 1). */
 int store_next_seq(MDB_txn *txn, store *st, const char *name, uint64_t *out);
 
 void store_be64(uint8_t out[8], uint64_t v);
 uint64_t store_get_be64(const uint8_t in[8]);
+
+/* migrate.c, called by store_open only: bringing a store written by an
+ * older whistled to this layout (STORE_SCHEMA_VERSION).
+ *
+ * It first takes a compacting backup copy of the store into
+ * <dir>/backup-schema<N>-<time> (mdb_env_copy2), and refuses, changing
+ * nothing, when the disk has no room for it; then it rewrites what changed
+ * in one transaction, sets the new version, commits and flushes. A crash
+ * midway leaves the old store as it was (the transaction did not commit),
+ * and the next start migrates again. Each step logs one line. Returns 0 or
+ * an errno/MDB code with one line for people in err. */
+int store_migrate(store *st, uint32_t from, char *err, size_t errlen);
 
 /* MDB error -> whistle status code (MDB_MAP_FULL -> RESOURCE_EXHAUSTED,
  * MDB_NOTFOUND -> NOT_FOUND, MDB_CORRUPTED -> DATA_LOSS, else INTERNAL) */

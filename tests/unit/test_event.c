@@ -837,9 +837,9 @@ Test(event, index_rows_follow_the_state)
 /* Issue 11, item 13: a grid worker alternating resolve and a failed verify
  * with long notes on its own case grew its answer past the frame: the
  * next write was refused but applied, and the case could be read by no
- * one. An answer now carries a window of the timeline (the newest 200 at
+ * one. A read now carries a window of the timeline (the newest 200 at
  * most), and the rest pages back with GetEvent.timeline_before, each entry
- * once. */
+ * once; a write carries only the entries it appended (issue 13). */
 Test(event, a_long_lived_case_always_fits_an_answer_and_its_timeline_pages_back)
 {
     const char *t = h_report_as("gw-1", GRID1);
@@ -863,8 +863,11 @@ Test(event, a_long_lived_case_always_fits_an_answer_and_its_timeline_pages_back)
     }
     size_t total = r->event->timeline_total;
     cr_assert_gt(total, 2 * CYCLES, "%zu entries", total);
-    cr_assert_eq(r->event->n_timeline, 200, "a write's answer carries the newest 200");
-    cr_assert_eq(r->event->timeline_from, total - 200);
+    /* issue 13: a write answers with what it appended, not a window */
+    cr_assert_eq(r->event->n_timeline, 1, "a write's answer carries the entry it appended");
+    cr_assert_eq(r->event->timeline_from, total - 1);
+    cr_assert_str_eq(r->event->timeline[0]->action, "verify");
+    cr_assert_lt(whistle__v1__response__get_packed_size(r), 4096, "the answer stays small");
 
     /* read back page by page, newest first: every entry exactly once */
     Whistle__V1__Request *g = rq_ticket(CALL(GET_EVENT), t);
