@@ -806,9 +806,22 @@ static int count_changes(void *ctx, const Whistled__AuditRecord *r)
         cr_assert_eq(b->state, ES(REPORTED));
         cr_assert_eq(a->state, ES(FILED));
         cr_assert_str_eq(r->principal, "op-jianwai");
+        /* issue 13: a delta, the changed fields and the versions only */
+        cr_assert(r->delta);
+        cr_assert_eq(b->version, 1);
+        cr_assert_eq(a->version, 2);
+        cr_assert_str_eq(a->description, "", "an unchanged field is left out");
+        bool state = false;
+        for (size_t i = 0; i < r->n_changed; i++) {
+            state |= strcmp(r->changed[i], "state") == 0;
+            cr_assert_str_neq(r->changed[i], "description");
+        }
+        cr_assert(state, "changed names state");
     }
-    if (strcmp(r->call, "report") == 0)
+    if (strcmp(r->call, "report") == 0) {
         cr_assert_eq(r->before.len, 0);
+        cr_assert(!r->delta, "a creation keeps the whole record");
+    }
     if (strcmp(r->call, "seed") != 0) /* the seed audits each record it loads */
         n[0]++;
     return 0;
@@ -888,6 +901,49 @@ Test(event, a_long_lived_case_always_fits_an_answer_and_its_timeline_pages_back)
 
     g->get_event->timeline_before = (uint32_t)total + 1;
     assert_code(h_read("gw-1", g), INVALID_ARGUMENT);
+}
+
+/* Issue 13: a change to a case that has lived long costs what it changes:
+ * its audit record and its timeline row do not grow with the history. */
+static int last_audit(void *ctx, const Whistled__AuditRecord *r)
+{
+    *(size_t *)ctx = whistled__audit_record__get_packed_size(r);
+    return 0;
+}
+
+Test(event, a_change_costs_what_it_changes_not_the_history)
+{
+    const char *t = h_report_as("gw-1", GRID1);
+    assert_ok(h_write("op-jianwai", rq_ticket(CALL(FILE), t)));
+    Whistle__V1__Request *as = rq_ticket(CALL(ASSIGN), t);
+    as->assign->assignee = "gw-1";
+    assert_ok(h_write("op-jianwai", as));
+    char *note = arena_alloc(h_a, 1001);
+    memset(note, 'n', 1000);
+    size_t first = 0, last = 0;
+    for (int i = 0; i < 60; i++) {
+        Whistle__V1__Request *res = rq_ticket(CALL(RESOLVE), t);
+        res->resolve->note = note;
+        assert_ok(h_write("gw-1", res));
+        Whistle__V1__Request *v = rq_ticket(CALL(VERIFY), t);
+        v->verify->pass = false;
+        v->verify->note = note;
+        assert_ok(h_write("gw-1", v));
+        MDB_txn *txn = store_read_begin(h_st);
+        size_t sz = 0;
+        MDB_val k = { 9, "audit_seq" }, val;
+        cr_assert_eq(mdb_get(txn, h_st->meta, &k, &val), 0);
+        audit_read(h_st, txn, store_get_be64(val.mv_data) - 1, 1, h_a, last_audit, &sz);
+        MDB_val ek = { strlen(t), (void *)t };
+        cr_assert_eq(mdb_get(txn, h_st->events, &ek, &val), 0);
+        if (i == 0)
+            first = sz + val.mv_size;
+        last = sz + val.mv_size;
+        store_read_end(h_st);
+    }
+    cr_assert_lt(last, first + 64, "the audit record and the case record stay the same size: %zu then %zu", first,
+                 last);
+    cr_assert_lt(last, 2 * 1024 + 512, "a verify's audit record and case hold its note, not the history: %zu", last);
 }
 
 /* Issue 11, item 8: a rule said "a operator"; roles take their article. */
