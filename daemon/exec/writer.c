@@ -14,6 +14,7 @@
 #include "daemon/records.pb-c.h"
 #include "log.h"
 #include "reply.h"
+#include "stats_rows.h"
 #include "sweep.h"
 #include "whistle/frame.h"
 
@@ -151,6 +152,8 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
         arena_free(a);
         return;
     }
+    /* the statistics sums of this call follow its transaction */
+    stats_batch_push(w->st);
     /* The principal is checked again here, inside the transaction that
      * applies the call: a principal disabled since the router looked is
      * refused, not served from a stale read. */
@@ -177,6 +180,7 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
                 whistle__v1__response__unpack(arena_allocator(a), rec->response.len, rec->response.data);
             free(ik);
             mdb_txn_abort(child);
+            stats_batch_pop(w->st, false);
             if (first) {
                 set_response(w, it, first);
             } else {
@@ -226,6 +230,7 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
         }
     }
     rc = mdb_txn_commit(child);
+    stats_batch_pop(w->st, rc == 0);
     if (rc != 0) {
         resp->result_case = WHISTLE__V1__RESPONSE__RESULT__NOT_SET;
         call_status(resp, a, store_status_code(rc), "store: %s", store_strerror(rc));
@@ -237,6 +242,7 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
 
 abort_child:
     mdb_txn_abort(child);
+    stats_batch_pop(w->st, false);
     stream_touched_clear(&it->touched);
     set_response(w, it, resp);
     arena_free(a);
@@ -285,11 +291,13 @@ static void apply_tick(writer *w, MDB_txn *batch, intent *it, int64_t now)
     MDB_txn *child = NULL;
     int rc = mdb_txn_begin(w->st->env, batch, 0, &child);
     if (rc == 0) {
+        stats_batch_push(w->st);
         rc = deadline_sweep(w->st, child, now, &it->touched, it->tick_max, &it->tick_fired, &it->tick_more);
         if (rc)
             mdb_txn_abort(child);
         else
             rc = mdb_txn_commit(child);
+        stats_batch_pop(w->st, rc == 0);
     }
     if (rc) {
         log_error("deadline sweep failed: %s", rc > 0 ? mdb_strerror(rc) : "see above");
@@ -411,6 +419,9 @@ static void run_batch(writer *w, intent *batch, wbatch *wb, uint64_t *before_id,
                 fail_intent(w, it, store_status_code(rc), msg);
         return;
     }
+    /* statistics are summed over the batch and written once per counter
+     * (stats_rows.h); without memory for that, each call writes its own */
+    stats_batch_begin(w->st);
     size_t ok = 0, map_full = 0;
     for (intent *it = batch; it; it = it->next) {
         if (it->kind == INTENT_REQUEST) {
@@ -438,7 +449,14 @@ static void run_batch(writer *w, intent *batch, wbatch *wb, uint64_t *before_id,
         caps_add(w, wb, batch);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    rc = mdb_txn_commit(txn);
+    rc = stats_batch_flush(w->st, txn);
+    if (rc) {
+        /* the counters could not be written: the batch must not commit
+         * without them (the failure path answers every intent) */
+        mdb_txn_abort(txn);
+    } else {
+        rc = mdb_txn_commit(txn);
+    }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     atomic_fetch_add(&w->stats.commit_ns,
                      (uint_fast64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec)));

@@ -1,12 +1,15 @@
 /* stats_rows.c: see stats_rows.h. */
 #include "stats_rows.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "calendar.h"
 #include "deadline_rows.h"
 #include "directory.h"
+#include "log.h"
 
 #define ES(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
 #define OS(s) WHISTLE__V1__ORDER_STATE__ORDER_STATE_##s
@@ -181,20 +184,179 @@ void stats_buckets(const store *st, int64_t ms, char out[3][16])
 
 /* ------------------------------------------------------------ applying */
 
-static int add_counter(call *c, const char *key, int64_t delta)
+/* ------------------------------------------------------------ batches */
+
+#define SB_BUCKETS 256
+
+typedef struct sb_entry {
+    struct sb_entry *next;
+    int64_t delta;
+    size_t len;
+    char key[];
+} sb_entry;
+
+/* The sums of one open transaction. */
+typedef struct sb_level {
+    struct sb_level *below;
+    sb_entry *b[SB_BUCKETS];
+    size_t n;
+} sb_level;
+
+struct stats_batch {
+    sb_level *top;
+};
+
+static uint32_t sb_hash(const char *k, size_t len)
 {
-    MDB_val k = { strlen(key), (void *)key }, v;
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)k[i]) * 16777619u;
+    return h % SB_BUCKETS;
+}
+
+static void sb_add(sb_level *l, const char *key, size_t len, int64_t delta)
+{
+    sb_entry **pp = &l->b[sb_hash(key, len)];
+    for (sb_entry *e = *pp; e; e = e->next)
+        if (e->len == len && memcmp(e->key, key, len) == 0) {
+            e->delta += delta;
+            return;
+        }
+    sb_entry *e = malloc(sizeof *e + len);
+    if (!e)
+        log_oom("a statistics sum"); /* a lost sum would leave a wrong count */
+    e->len = len;
+    e->delta = delta;
+    memcpy(e->key, key, len);
+    e->next = *pp;
+    *pp = e;
+    l->n++;
+}
+
+static void sb_level_free(sb_level *l)
+{
+    for (size_t i = 0; i < SB_BUCKETS; i++)
+        for (sb_entry *e = l->b[i], *n; e; e = n) {
+            n = e->next;
+            free(e);
+        }
+    free(l);
+}
+
+static sb_level *sb_level_new(sb_level *below)
+{
+    sb_level *l = calloc(1, sizeof *l);
+    if (!l)
+        log_oom("a statistics batch");
+    l->below = below;
+    return l;
+}
+
+int stats_batch_begin(store *st)
+{
+    stats_batch_end(st);
+    struct stats_batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return -ENOMEM;
+    b->top = sb_level_new(NULL);
+    st->stats_batch = b;
+    return 0;
+}
+
+void stats_batch_push(store *st)
+{
+    if (st->stats_batch)
+        st->stats_batch->top = sb_level_new(st->stats_batch->top);
+}
+
+void stats_batch_pop(store *st, bool keep)
+{
+    struct stats_batch *b = st->stats_batch;
+    if (!b || !b->top->below)
+        return;
+    sb_level *l = b->top;
+    b->top = l->below;
+    for (size_t i = 0; keep && i < SB_BUCKETS; i++)
+        for (sb_entry *e = l->b[i]; e; e = e->next)
+            sb_add(b->top, e->key, e->len, e->delta);
+    sb_level_free(l);
+}
+
+void stats_batch_end(store *st)
+{
+    struct stats_batch *b = st->stats_batch;
+    if (!b)
+        return;
+    while (b->top) {
+        sb_level *l = b->top;
+        b->top = l->below;
+        sb_level_free(l);
+    }
+    free(b);
+    st->stats_batch = NULL;
+}
+
+static int write_counter(MDB_txn *txn, MDB_dbi dbi, const char *key, size_t len, int64_t delta)
+{
+    MDB_val k = { len, (void *)key }, v;
     int64_t cur = 0;
-    int rc = mdb_get(c->txn, c->st->stats, &k, &v);
+    int rc = mdb_get(txn, dbi, &k, &v);
     if (rc == 0 && v.mv_size == 8)
         cur = (int64_t)store_get_be64(v.mv_data);
     else if (rc && rc != MDB_NOTFOUND)
-        return call_store_fail(c, rc, "counting statistics");
+        return rc;
     uint8_t buf[8];
     store_be64(buf, (uint64_t)(cur + delta));
     v.mv_size = 8;
     v.mv_data = buf;
-    rc = mdb_put(c->txn, c->st->stats, &k, &v, 0);
+    return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    const sb_entry *x = *(sb_entry *const *)a, *y = *(sb_entry *const *)b;
+    int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+int stats_batch_flush(store *st, MDB_txn *txn)
+{
+    struct stats_batch *b = st->stats_batch;
+    if (!b)
+        return 0;
+    /* a level left open (a bug of the writer) is dropped, as an
+     * uncommitted nested transaction would be */
+    while (b->top->below)
+        stats_batch_pop(st, false);
+    sb_level *l = b->top;
+    int rc = 0;
+    if (l->n) {
+        sb_entry **all = malloc(l->n * sizeof *all);
+        if (!all)
+            log_oom("a statistics batch");
+        size_t n = 0;
+        for (size_t i = 0; i < SB_BUCKETS; i++)
+            for (sb_entry *e = l->b[i]; e; e = e->next)
+                if (e->delta)
+                    all[n++] = e;
+        /* in key order: neighbours share pages, each page is dirtied once */
+        qsort(all, n, sizeof *all, entry_cmp);
+        for (size_t i = 0; !rc && i < n; i++)
+            rc = write_counter(txn, st->stats, all[i]->key, all[i]->len, all[i]->delta);
+        free(all);
+    }
+    stats_batch_end(st);
+    return rc;
+}
+
+static int add_counter(call *c, const char *key, int64_t delta)
+{
+    size_t len = strlen(key);
+    if (c->st->stats_batch) {
+        sb_add(c->st->stats_batch->top, key, len, delta);
+        return 0;
+    }
+    int rc = write_counter(c->txn, c->st->stats, key, len, delta);
     return rc ? call_store_fail(c, rc, "counting statistics") : 0;
 }
 

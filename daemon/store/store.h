@@ -108,6 +108,9 @@ typedef struct store {
     const struct deadline_policy *policy;
     struct audit_queue *denials;
     struct guard *lookups;
+    /* The writer's open batch of statistics sums (stats_rows.h), NULL
+     * outside a batch; the writer thread's only. */
+    struct stats_batch *stats_batch;
     /* Hooks of the layer above (audit_attach sets both): on_write_begin
      * runs in every write transaction store_write_begin opens, first (it
      * writes the queued denials); on_close runs first in store_close, while
