@@ -161,6 +161,9 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
 
 /* ------------------------------------------------------------ get, list */
 
+/* Rows a listing reads for one page at most (see the loop in event_list). */
+#define LIST_SCAN_MAX 2000
+
 void event_get(call *c, const Whistle__V1__GetEvent *req)
 {
     Whistle__V1__Event *ev;
@@ -372,10 +375,18 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
      * first without a state: the cases themselves (by ticket), filtered by
      * node. Otherwise the node index, whose prefix scan is the subtree. */
     bool desc = req->newest_first;
-    uint8_t prefix[20];
+    uint8_t prefix[EVENT_STREET_MAX + 2];
     size_t plen;
     MDB_dbi dbi;
-    if (req->state) {
+    if (req->state && strlen(node) >= 9) {
+        /* A state inside one street: that street's rows in that state
+         * (by ticket), not the whole city's. */
+        char street[10];
+        memcpy(street, node, 9);
+        street[9] = 0;
+        plen = event_street_state_key(prefix, street, req->state, "");
+        dbi = c->st->ev_by_street_state;
+    } else if (req->state) {
         prefix[0] = (uint8_t)req->state;
         plen = 1;
         dbi = c->st->ev_by_state;
@@ -427,17 +438,38 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
         skip_equal = false; /* strictly before the cursor already */
     } else
         rc = mdb_cursor_get(cur, &k, &v, slen ? MDB_SET_RANGE : MDB_FIRST);
+    size_t seen = 0, prev_len = 0;
+    uint8_t prev[512];
     for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, desc ? MDB_PREV : MDB_NEXT)) {
         if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
             break;
         if (skip_equal && k.mv_size == slen && memcmp(k.mv_data, start, slen) == 0)
             continue;
+        /* A filter that matches little ends the page early, with a cursor
+         * at the last row read, rather than walk the city on the loop
+         * thread. */
+        if (++seen > LIST_SCAN_MAX) {
+            /* the cursor is the last row read: the next page starts at
+             * this one, in either order */
+            more = true;
+            last_key = hex_encode(c->a, prev, prev_len);
+            if (desc)
+                last_key = arena_printf(c->a, "-%s", last_key);
+            break;
+        }
+        if (k.mv_size <= sizeof prev) {
+            memcpy(prev, k.mv_data, k.mv_size);
+            prev_len = k.mv_size;
+        }
         const char *kd = k.mv_data;
         const char *ticket;
         size_t tlen;
         if (dbi == c->st->events) {
             ticket = kd;
             tlen = k.mv_size;
+        } else if (dbi == c->st->ev_by_street_state) {
+            ticket = kd + plen;
+            tlen = k.mv_size - plen;
         } else if (req->state) {
             ticket = kd + 1;
             tlen = k.mv_size - 1;

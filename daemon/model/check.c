@@ -14,6 +14,8 @@
 #include "arena.h"
 #include "daemon/records.pb-c.h"
 #include "deadline_rows.h"
+#include "event_record.h"
+#include "order_record.h"
 #include "store.h"
 #include "whistle/v1/whistle.pb-c.h"
 
@@ -33,12 +35,13 @@ typedef struct checker {
     MDB_txn *txn;
     MDB_dbi meta, events, ev_by_state, ev_by_node, orders, ord_by_dept, streams, stream_meta, idem, nodes, departments,
         categories, principals, audit;
-    MDB_dbi deadlines, supervisions;   /* deadline.c, supervision.c */
-    bool have_deadlines;               /* a store from before them has none */
-    MDB_dbi service_classes, services; /* the service catalogue (services.c) */
-    bool have_services;                /* likewise */
-    MDB_dbi ev_timeline;               /* schema 2: a case's timeline rows */
-    uint32_t schema;                   /* the store's layout version */
+    MDB_dbi deadlines, supervisions;                                    /* deadline.c, supervision.c */
+    bool have_deadlines;                                                /* a store from before them has none */
+    MDB_dbi service_classes, services;                                  /* the service catalogue (services.c) */
+    bool have_services;                                                 /* likewise */
+    MDB_dbi ev_timeline;                                                /* schema 2: a case's timeline rows */
+    MDB_dbi ev_by_street_state, ord_by_dept_state, ord_by_street_state; /* schema 2 */
+    uint32_t schema;                                                    /* the store's layout version */
     FILE *out;
     check_report *rep;
     uint64_t order_seq, audit_seq;
@@ -433,9 +436,13 @@ static void walk_event(checker *ck, const MDB_val *k, const MDB_val *v, arena *a
         size_t nd = deadline_event_keys(ev, dkeys, dlens);
         check_deadline_rows(ck, "events", key, dkeys, dlens, nd, a);
     }
-    if (ck->schema >= 2)
+    if (ck->schema >= 2) {
         check_timeline_rows(ck, ev, key, a);
-    else if (ev->n_timeline == 0)
+        uint8_t ssk[EVENT_STREET_STATE_KEY_MAX];
+        if (*ev->street && strlen(ev->street) <= EVENT_STREET_MAX && strlen(ev->ticket) <= TICKET_MAX &&
+            !has(ck, ck->ev_by_street_state, ssk, event_street_state_key(ssk, ev->street, ev->state, ev->ticket)))
+            violation(ck, "events", key, "ev_by_street_state has no row for %s in state %d", ev->street, ev->state);
+    } else if (ev->n_timeline == 0)
         violation(ck, "events", key, "has an empty timeline (every case starts with its report)");
     else if (ev->timeline[ev->n_timeline - 1]->state != ev->state)
         violation(ck, "events", key, "is in state %d but its last timeline entry (%s) says %d", ev->state,
@@ -544,6 +551,15 @@ static void walk_order(checker *ck, const MDB_val *k, const MDB_val *v, arena *a
         if (!has(ck, ck->ord_by_dept, dk, dl + 9))
             violation(ck, "orders", key, "ord_by_dept has no row %s/%llu", o->department, (unsigned long long)id);
     }
+    if (ck->schema >= 2) {
+        uint8_t sk[ORDER_STATE_KEY_MAX];
+        if (strlen(o->department) <= ORDER_CODE_MAX &&
+            !has(ck, ck->ord_by_dept_state, sk, order_state_key(sk, o->department, o->state, id)))
+            violation(ck, "orders", key, "ord_by_dept_state has no row for %s in state %d", o->department, o->state);
+        if (*o->street && strlen(o->street) <= ORDER_CODE_MAX &&
+            !has(ck, ck->ord_by_street_state, sk, order_state_key(sk, o->street, o->state, id)))
+            violation(ck, "orders", key, "ord_by_street_state has no row for %s in state %d", o->street, o->state);
+    }
     uint8_t keys[DEADLINE_ROWS_MAX][DEADLINE_KEY_MAX];
     size_t lens[DEADLINE_ROWS_MAX];
     size_t nk = deadline_order_keys(o, keys, lens);
@@ -623,6 +639,66 @@ static void walk_ord_by_dept(checker *ck, const MDB_val *k, const MDB_val *v, ar
         violation(ck, "ord_by_dept", key, "row without its order");
     else if (strlen(o->department) != dl || memcmp(o->department, k->mv_data, dl) != 0)
         violation(ck, "ord_by_dept", key, "row, but the order belongs to %s", o->department);
+}
+
+/* A row of a state index (code | '/' | u8 state | rest) names a record
+ * in that state under that code. Returns the '/' or NULL. */
+static const uint8_t *state_row(checker *ck, const char *db, const MDB_val *k, const MDB_val *v, size_t rest,
+                                const char *key)
+{
+    const uint8_t *p = k->mv_data;
+    if (k->mv_size < rest + 3 || (rest && p[k->mv_size - rest - 2] != '/')) {
+        violation(ck, db, key, "row is not code/state/key");
+        return NULL;
+    }
+    if (v->mv_size)
+        violation(ck, db, key, "row has a value; index rows are empty");
+    return rest ? p + k->mv_size - rest - 2 : memchr(p, '/', k->mv_size);
+}
+
+static void walk_ev_by_street_state(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    const uint8_t *slash = state_row(ck, "ev_by_street_state", k, v, 0, key);
+    if (!slash || (size_t)(slash - (const uint8_t *)k->mv_data) + 2 >= k->mv_size) {
+        if (slash)
+            violation(ck, "ev_by_street_state", key, "row is not street/state/ticket");
+        return;
+    }
+    size_t sl = (size_t)(slash - (const uint8_t *)k->mv_data);
+    const char *ticket = (const char *)slash + 2;
+    size_t tl = k->mv_size - sl - 2;
+    Whistle__V1__Event *ev = get(ck, ck->events, ticket, tl, &whistle__v1__event__descriptor, a);
+    if (!ev)
+        violation(ck, "ev_by_street_state", key, "row without its case");
+    else if ((int)ev->state != slash[1] || strlen(ev->street) != sl || memcmp(ev->street, k->mv_data, sl) != 0)
+        violation(ck, "ev_by_street_state", key, "row, but the case is in state %d at street %s", ev->state,
+                  ev->street);
+}
+
+static void walk_ord_state(checker *ck, const char *db, bool dept, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    const uint8_t *slash = state_row(ck, db, k, v, 8, key);
+    if (!slash)
+        return;
+    size_t cl = (size_t)(slash - (const uint8_t *)k->mv_data);
+    Whistle__V1__Order *o = get(ck, ck->orders, slash + 2, 8, &whistle__v1__order__descriptor, a);
+    const char *code = o ? (dept ? o->department : o->street) : "";
+    if (!o)
+        violation(ck, db, key, "row without its order");
+    else if ((int)o->state != slash[1] || strlen(code) != cl || memcmp(code, k->mv_data, cl) != 0)
+        violation(ck, db, key, "row, but the order is in state %d under %s", o->state, code);
+}
+
+static void walk_ord_by_dept_state(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    walk_ord_state(ck, "ord_by_dept_state", true, k, v, a);
+}
+
+static void walk_ord_by_street_state(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    walk_ord_state(ck, "ord_by_street_state", false, k, v, a);
 }
 
 /* ------------------------------------------------------------ streams */
@@ -771,11 +847,18 @@ static int open_timeline(checker *ck, char *err, size_t errlen)
 {
     if (ck->schema < 2)
         return 0;
-    int rc = mdb_dbi_open(ck->txn, "ev_timeline", 0, &ck->ev_timeline);
-    if (rc)
-        snprintf(err, errlen, "cannot open database \"ev_timeline\": %s (schema %u needs it)", mdb_strerror(rc),
-                 ck->schema);
-    return rc;
+    static const char *const names[] = { "ev_timeline", "ev_by_street_state", "ord_by_dept_state",
+                                         "ord_by_street_state" };
+    MDB_dbi *slots[] = { &ck->ev_timeline, &ck->ev_by_street_state, &ck->ord_by_dept_state, &ck->ord_by_street_state };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        int rc = mdb_dbi_open(ck->txn, names[i], 0, slots[i]);
+        if (rc) {
+            snprintf(err, errlen, "cannot open database \"%s\": %s (schema %u needs it)", names[i], mdb_strerror(rc),
+                     ck->schema);
+            return rc;
+        }
+    }
+    return 0;
 }
 
 int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t errlen)
@@ -828,8 +911,11 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
             { ck.ev_by_state, walk_ev_by_state, "ev_by_state", true },
             { ck.ev_by_node, walk_ev_by_node, "ev_by_node", true },
             { ck.ev_timeline, walk_ev_timeline, "ev_timeline", ck.schema >= 2 },
+            { ck.ev_by_street_state, walk_ev_by_street_state, "ev_by_street_state", ck.schema >= 2 },
             { ck.orders, walk_order, "orders", true },
             { ck.ord_by_dept, walk_ord_by_dept, "ord_by_dept", true },
+            { ck.ord_by_dept_state, walk_ord_by_dept_state, "ord_by_dept_state", ck.schema >= 2 },
+            { ck.ord_by_street_state, walk_ord_by_street_state, "ord_by_street_state", ck.schema >= 2 },
             { ck.streams, walk_stream_entry, "streams", true },
             { ck.stream_meta, walk_stream_meta, "stream_meta", true },
             { ck.audit, walk_audit, "audit", true },

@@ -240,6 +240,39 @@ static int timeline_append(call *c, const Whistle__V1__Event *ev, uint32_t store
     return 0;
 }
 
+size_t event_street_state_key(uint8_t *key, const char *street, Whistle__V1__EventState s, const char *ticket)
+{
+    size_t sn = strlen(street), tn = strlen(ticket);
+    memcpy(key, street, sn);
+    key[sn] = '/';
+    key[sn + 1] = (uint8_t)s;
+    memcpy(key + sn + 2, ticket, tn);
+    return sn + 2 + tn;
+}
+
+/* The case's row of ev_by_street_state, from state `from` (0: none) to its
+ * state now. */
+static int street_state_move(call *c, const Whistle__V1__Event *ev, Whistle__V1__EventState from)
+{
+    const char *street = str0(ev->street);
+    if (!*street)
+        return 0;
+    if (strlen(street) > EVENT_STREET_MAX || strlen(ev->ticket) > TICKET_MAX)
+        return MDB_BAD_VALSIZE;
+    uint8_t key[EVENT_STREET_STATE_KEY_MAX];
+    MDB_val k, v = { 0, "" };
+    if (from) {
+        k.mv_size = event_street_state_key(key, street, from, ev->ticket);
+        k.mv_data = key;
+        int rc = mdb_del(c->txn, c->st->ev_by_street_state, &k, NULL);
+        if (rc && rc != MDB_NOTFOUND)
+            return rc;
+    }
+    k.mv_size = event_street_state_key(key, street, ev->state, ev->ticket);
+    k.mv_data = key;
+    return mdb_put(c->txn, c->st->ev_by_street_state, &k, &v, 0);
+}
+
 int event_load(call *c, const char *ticket, Whistle__V1__Event **ev, event_snap *snap)
 {
     *ev = NULL;
@@ -309,6 +342,8 @@ int event_save(call *c, Whistle__V1__Event *ev, const event_snap *snap)
             MDB_val k = { state_key(key, ev->state, t), key };
             rc = mdb_put(c->txn, c->st->ev_by_state, &k, &empty, 0);
         }
+        if (!rc)
+            rc = street_state_move(c, ev, snap ? snap->state : 0);
     }
     if (!rc && !snap) {
         MDB_val k = { node_key(key, ev->node, t), key };

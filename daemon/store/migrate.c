@@ -71,7 +71,22 @@ static int migrate_timelines(store *st, MDB_txn *txn, uint64_t *cases, uint64_t 
             rc = MDB_CORRUPTED;
             break;
         }
-        if (ev->n_timeline == 0 || k.mv_size > 500)
+        if (k.mv_size > 400)
+            continue;
+        /* the case's row of ev_by_street_state */
+        size_t sn = strlen(ev->street ? ev->street : "");
+        if (sn && sn <= 64) {
+            uint8_t sk[512];
+            memcpy(sk, ev->street, sn);
+            sk[sn] = '/';
+            sk[sn + 1] = (uint8_t)ev->state;
+            memcpy(sk + sn + 2, k.mv_data, k.mv_size);
+            MDB_val skv = { sn + 2 + k.mv_size, sk }, ev0 = { 0, "" };
+            rc = mdb_put(txn, st->ev_by_street_state, &skv, &ev0, 0);
+            if (rc)
+                break;
+        }
+        if (ev->n_timeline == 0)
             continue;
         uint8_t key[512];
         memcpy(key, k.mv_data, k.mv_size);
@@ -113,6 +128,46 @@ static int migrate_timelines(store *st, MDB_txn *txn, uint64_t *cases, uint64_t 
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* 1 -> 2: the rows of ord_by_dept_state and ord_by_street_state (code |
+ * '/' | u8 state | u64 BE id) of every order. */
+static int migrate_order_states(store *st, MDB_txn *txn, uint64_t *orders)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, st->orders, &cur);
+    if (rc)
+        return rc;
+    MDB_val k, v, empty = { 0, "" };
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        Whistle__V1__Order *o = whistle__v1__order__unpack(NULL, v.mv_size, v.mv_data);
+        if (!o || k.mv_size != 8) {
+            if (o)
+                whistle__v1__order__free_unpacked(o, NULL);
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        const char *codes[2] = { o->department ? o->department : "", o->street ? o->street : "" };
+        MDB_dbi dbis[2] = { st->ord_by_dept_state, st->ord_by_street_state };
+        for (int i = 0; !rc && i < 2; i++) {
+            size_t n = strlen(codes[i]);
+            if (!n || n > 64)
+                continue;
+            uint8_t key[80];
+            memcpy(key, codes[i], n);
+            key[n] = '/';
+            key[n + 1] = (uint8_t)o->state;
+            memcpy(key + n + 2, k.mv_data, 8);
+            MDB_val kk = { n + 10, key };
+            rc = mdb_put(txn, dbis[i], &kk, &empty, 0);
+        }
+        whistle__v1__order__free_unpacked(o, NULL);
+        if (rc)
+            break;
+        (*orders)++;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 int store_migrate(store *st, uint32_t from, char *err, size_t errlen)
 {
     char path[4096];
@@ -126,9 +181,11 @@ int store_migrate(store *st, uint32_t from, char *err, size_t errlen)
     store_reserve(st, store_used(st));
     MDB_txn *txn;
     rc = mdb_txn_begin(st->env, NULL, 0, &txn);
-    uint64_t cases = 0, entries = 0;
+    uint64_t cases = 0, entries = 0, orders = 0;
     if (!rc && from < 2)
         rc = migrate_timelines(st, txn, &cases, &entries);
+    if (!rc && from < 2)
+        rc = migrate_order_states(st, txn, &orders);
     if (!rc) {
         uint8_t b[4] = { 0, 0, 0, STORE_SCHEMA_VERSION };
         MDB_val k = { 6, "schema" }, v = { 4, b };
@@ -148,7 +205,9 @@ int store_migrate(store *st, uint32_t from, char *err, size_t errlen)
                  st->dir, from, STORE_SCHEMA_VERSION, store_strerror(rc), path);
         return rc;
     }
-    log_info("store: %s migrated to schema version %u: %llu cases' timelines (%llu entries) moved to their own rows",
-             st->dir, STORE_SCHEMA_VERSION, (unsigned long long)cases, (unsigned long long)entries);
+    log_info("store: %s migrated to schema version %u: %llu cases' timelines (%llu entries) moved to their own rows, "
+             "%llu orders indexed by state",
+             st->dir, STORE_SCHEMA_VERSION, (unsigned long long)cases, (unsigned long long)entries,
+             (unsigned long long)orders);
     return 0;
 }

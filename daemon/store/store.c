@@ -87,7 +87,7 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
                          /* services.c */
                          &st->service_classes, &st->services,
                          /* event_record.c */
-                         &st->ev_timeline };
+                         &st->ev_timeline, &st->ev_by_street_state, &st->ord_by_dept_state, &st->ord_by_street_state };
     return i < sizeof slots / sizeof *slots ? slots[i] : NULL;
 }
 static const char *const dbi_names[] = { "meta",
@@ -116,7 +116,10 @@ static const char *const dbi_names[] = { "meta",
                                          "stats",
                                          "service_classes",
                                          "services",
-                                         "ev_timeline" };
+                                         "ev_timeline",
+                                         "ev_by_street_state",
+                                         "ord_by_dept_state",
+                                         "ord_by_street_state" };
 #define N_DBIS (sizeof dbi_names / sizeof *dbi_names)
 
 /* Reads (or, for a new store, writes) the schema version into *have. */

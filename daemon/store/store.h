@@ -25,8 +25,13 @@
  *                (entry 0 is the report; appended, never rewritten)
  *   ev_by_state  u8 state | ticket -> ""
  *   ev_by_node   node code | '/' | ticket -> ""   (prefix scan = subtree)
+ *   ev_by_street_state  street code | '/' | u8 state | ticket -> ""
  *   orders       u64 BE id -> whistle.v1.Order
  *   ord_by_dept  dept code | '/' | u64 BE id -> ""   (one row per order)
+ *   ord_by_dept_state    dept code | '/' | u8 state | u64 BE id -> ""
+ *   ord_by_street_state  street code | '/' | u8 state | u64 BE id -> ""
+ *                (schema 2: a listing of one street's or department's
+ *                cases or orders in a state reads only those)
  *   streams      stream name | 0x00 | u64 BE seq -> whistle.v1.Push
  *   stream_meta  stream name -> whistled.StreamMeta
  *   idem         principal | 0x00 | idempotency key -> whistled.IdemRecord
@@ -67,7 +72,8 @@
 /* The layout version written to meta "schema"; a store with a newer one is
  * refused at open (and reported by whistled --check), an older one is
  * migrated at open (migrate.c), after a backup copy. 1: a case's timeline
- * inside its record; 2: in ev_timeline. */
+ * inside its record; 2: in ev_timeline, and the street/department by state
+ * indexes. */
 #define STORE_SCHEMA_VERSION 2u
 
 typedef enum { STORE_SYNC_FULL = 0, STORE_SYNC_NOMETASYNC, STORE_SYNC_NONE } store_sync;
@@ -88,6 +94,7 @@ typedef struct store {
     MDB_dbi deadlines, supervisions, stats;
     MDB_dbi service_classes, services;
     MDB_dbi ev_timeline; /* event_record.c: a case's timeline, one row per entry */
+    MDB_dbi ev_by_street_state, ord_by_dept_state, ord_by_street_state; /* bounded listings */
     /* loop thread's cached read transaction (MDB_NOTLS, reset/renew) */
     MDB_txn *rtxn;
     bool rtxn_live;

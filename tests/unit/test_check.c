@@ -7,6 +7,8 @@
 
 #include "check.h"
 #include "daemon/records.pb-c.h"
+#include "event_record.h"
+#include "order_record.h"
 
 TestSuite(check, .init = h_setup, .fini = h_teardown);
 
@@ -309,4 +311,48 @@ Test(check, service_under_another_code)
     build();
     damage(service_with_wrong_key);
     expect_violation("services 0199: record's code is \"0102\"");
+}
+
+/* Issue 13: the street and department state indexes are checked too. */
+static void drop_street_state_row(MDB_txn *txn)
+{
+    uint8_t k[EVENT_STREET_STATE_KEY_MAX];
+    del(txn, h_st->ev_by_street_state, k,
+        event_street_state_key(k, "110105001", WHISTLE__V1__EVENT_STATE__EVENT_STATE_REPORTED, ticket_b));
+}
+Test(check, case_without_its_street_state_row)
+{
+    build();
+    damage(drop_street_state_row);
+    expect_violation("ev_by_street_state has no row");
+}
+
+static void stale_order_state_row(MDB_txn *txn)
+{
+    uint8_t k[ORDER_STATE_KEY_MAX];
+    put_raw(txn, h_st->ord_by_dept_state, k,
+            order_state_key(k, "urban", WHISTLE__V1__ORDER_STATE__ORDER_STATE_RETURNED, order_a), "", 0);
+}
+Test(check, stale_order_state_row)
+{
+    build();
+    damage(stale_order_state_row);
+    expect_violation("row, but the order is in state");
+}
+
+static void drop_timeline_row(MDB_txn *txn)
+{
+    uint8_t k[64];
+    size_t n = strlen(ticket_a);
+    memcpy(k, ticket_a, n);
+    k[n] = 0;
+    memset(k + n + 1, 0, 3);
+    k[n + 4] = 1; /* entry 1: the gap */
+    del(txn, h_st->ev_timeline, k, n + 5);
+}
+Test(check, timeline_with_a_gap)
+{
+    build();
+    damage(drop_timeline_row);
+    expect_violation("the timeline has a gap");
 }

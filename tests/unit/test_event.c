@@ -955,3 +955,115 @@ Test(event, a_rule_names_a_role_with_its_article)
     r = h_write("gw-1", rq_report("110105002001001", "0101", "in another grid"));
     assert_msg_has(r, "(rule: a grid_worker reports inside its scope only)");
 }
+
+/* Issue 13, bounded reads: a listing whose filter matches little ends its
+ * page after a bounded number of rows, with a cursor; paging on finds each
+ * match once. The cases are written in one transaction, as a batch. */
+Test(event, a_sparse_filter_pages_in_bounded_steps_and_finds_every_match_once)
+{
+    MDB_txn *txn;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    Whistle__V1__Principal *p = api_principal(h_st, txn, "gw-1", h_a);
+    const int N = 4500;
+    int rare = 0;
+    for (int i = 0; i < N; i++) {
+        bool r = i % 1500 == 700;
+        rare += r;
+        Whistle__V1__Response *resp = NEW(Whistle__V1__Response, whistle__v1__response__init);
+        stream_touched t = { 0 };
+        api_write(h_st, txn, p, rq_report(GRID1, r ? "0102" : "0101", "x"), h_now + i, h_a, resp, &t);
+        stream_touched_clear(&t);
+        assert_ok(resp);
+    }
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    const char *cursor = "";
+    int found = 0, pages = 0;
+    do {
+        Whistle__V1__Request *q = rq_list_events(0, NULL, 50, cursor);
+        q->list_events->category = "0102";
+        Whistle__V1__Response *r = h_read("op-jianwai", q);
+        assert_ok(r);
+        found += (int)r->events->n_events;
+        for (size_t i = 0; i < r->events->n_events; i++)
+            cr_assert_str_eq(r->events->events[i]->category, "0102");
+        cursor = arena_strdup(h_a, str0(r->events->next_cursor));
+        cr_assert(++pages < 20, "pages end");
+    } while (*cursor);
+    cr_assert_eq(found, rare, "every match once: %d of %d", found, rare);
+    cr_assert_geq(pages, N / 2000, "the city was read in bounded steps (%d pages)", pages);
+}
+
+/* Issue 13: a listing by state inside a street reads that street's rows;
+ * another street's cases in the state are not in it, every one of its own
+ * is, in ticket order, and pages go on with the cursor. */
+Test(event, a_state_in_a_street_lists_from_its_own_index)
+{
+    const char *mine[3];
+    for (int i = 0; i < 3; i++)
+        mine[i] = arena_strdup(h_a, filed_case());
+    h_report_as("op-chaowai", "110105002001001"); /* another street */
+    Whistle__V1__Response *r = h_read("admin", rq_list_events(ES(FILED), "110105001", 2, NULL));
+    assert_ok(r);
+    cr_assert_eq(r->events->n_events, 2);
+    cr_assert_str_eq(r->events->events[0]->ticket, mine[0]);
+    cr_assert_str_eq(r->events->events[1]->ticket, mine[1]);
+    cr_assert_str_neq(str0(r->events->next_cursor), "");
+    r = h_read("admin", rq_list_events(ES(FILED), "110105001", 2, r->events->next_cursor));
+    assert_ok(r);
+    cr_assert_eq(r->events->n_events, 1);
+    cr_assert_str_eq(r->events->events[0]->ticket, mine[2]);
+    r = h_read("admin", rq_list_events(ES(REPORTED), "110105001", 10, NULL));
+    cr_assert_eq(r->events->n_events, 0, "the other street's reported case is not in this street");
+}
+
+/* Issue 13: an operator's orders come from its street's state index, the
+ * states merged in id order; a department's orders in a state from its
+ * own. Pages go on with next_after_id, each order once. */
+Test(event, orders_list_from_the_street_and_department_state_indexes)
+{
+    uint64_t ids[6];
+    int n = 0;
+    for (int i = 0; i < 3; i++) {
+        const char *t = filed_case();
+        Whistle__V1__Response *w = h_write("op-jianwai", rq_whistle(t, 2, "urban", "housing"));
+        assert_ok(w);
+        for (size_t j = 0; j < w->whistle->n_orders; j++)
+            ids[n++] = w->whistle->orders[j]->id;
+    }
+    cr_assert_eq(n, 6);
+    uint64_t urban1 = 0;
+    for (int i = 0; i < 6 && !urban1; i++)
+        if (strcmp(h_read("admin", rq_list_orders("", NULL, 500, 0))->orders->orders[i]->department, "urban") == 0)
+            urban1 = h_read("admin", rq_list_orders("", NULL, 500, 0))->orders->orders[i]->id;
+    assert_ok(h_write("urban", rq_order(CALL(CHECK_IN), urban1, "on the way")));
+
+    /* the operator, two at a time: all six, in id order, once each */
+    uint64_t after = 0, prev = 0;
+    int seen = 0;
+    do {
+        Whistle__V1__Response *r = h_read("op-jianwai", rq_list_orders("", NULL, 2, after));
+        assert_ok(r);
+        for (size_t i = 0; i < r->orders->n_orders; i++) {
+            cr_assert_gt(r->orders->orders[i]->id, prev, "in id order, once each");
+            prev = r->orders->orders[i]->id;
+            seen++;
+        }
+        after = r->orders->next_after_id;
+    } while (after);
+    cr_assert_eq(seen, 6);
+    cr_assert_eq(prev, ids[5], "the last is the newest order");
+    /* the other street's operator sees none of them */
+    cr_assert_eq(h_read("op-chaowai", rq_list_orders("", NULL, 50, 0))->orders->n_orders, 0);
+
+    Whistle__V1__Request *q = rq_list_orders("", NULL, 50, 0);
+    q->list_orders->state = WHISTLE__V1__ORDER_STATE__ORDER_STATE_PENDING;
+    cr_assert_eq(h_read("op-jianwai", q)->orders->n_orders, 5);
+    q = rq_list_orders("urban", NULL, 50, 0);
+    q->list_orders->state = WHISTLE__V1__ORDER_STATE__ORDER_STATE_CHECKED_IN;
+    Whistle__V1__Response *r = h_read("urban", q);
+    assert_ok(r);
+    cr_assert_eq(r->orders->n_orders, 1);
+    cr_assert_eq(r->orders->orders[0]->id, urban1);
+    q->list_orders->state = WHISTLE__V1__ORDER_STATE__ORDER_STATE_PENDING;
+    cr_assert_eq(h_read("urban", q)->orders->n_orders, 2);
+}
