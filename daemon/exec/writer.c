@@ -214,13 +214,11 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
         goto abort_child;
     }
     if (ik) {
-        Whistled__IdemRecord rec = WHISTLED__IDEM_RECORD__INIT;
-        rec.at_ms = now;
         resp->id = 0;
-        rec.response.len = whistle__v1__response__get_packed_size(resp);
-        rec.response.data = arena_alloc(a, rec.response.len ? rec.response.len : 1);
-        whistle__v1__response__pack(resp, rec.response.data);
-        rc = store_put(child, w->st->idem, ik, iklen, &rec.base);
+        size_t rlen = whistle__v1__response__get_packed_size(resp);
+        uint8_t *packed = arena_alloc(a, rlen ? rlen : 1);
+        whistle__v1__response__pack(resp, packed);
+        rc = store_idem_put(w->st, child, ik, iklen, now, packed, rlen);
         free(ik);
         if (rc != 0) {
             resp->result_case = WHISTLE__V1__RESPONSE__RESULT__NOT_SET;
@@ -392,6 +390,39 @@ static void release_locked(writer *w)
         uv_async_send(&w->async);
 }
 
+/* Idempotency records older than the store's keep time go, a few per
+ * batch (IDEM_EXPIRE_STEP), so that expiry never makes one batch long; in
+ * a nested transaction, so that a failure leaves the batch alone. */
+#define IDEM_EXPIRE_STEP 64
+static void expire_idem(writer *w, MDB_txn *batch, int64_t now)
+{
+    int64_t keep = w->st->idem_keep_ms > 0 ? w->st->idem_keep_ms : STORE_IDEM_KEEP_DEFAULT_MS;
+    /* a look at the oldest first: most batches have nothing to expire and
+     * should not pay for a nested transaction */
+    MDB_cursor *cur;
+    MDB_val k, v;
+    if (mdb_cursor_open(batch, w->st->idem_by_time, &cur) != 0)
+        return;
+    int prc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    mdb_cursor_close(cur);
+    if (prc != 0 || k.mv_size < 8 || (int64_t)store_get_be64(k.mv_data) >= now - keep)
+        return;
+    MDB_txn *child;
+    if (mdb_txn_begin(w->st->env, batch, 0, &child) != 0)
+        return;
+    size_t gone = 0;
+    int rc = store_idem_expire(w->st, child, now - keep, IDEM_EXPIRE_STEP, &gone);
+    if (rc || !gone) {
+        mdb_txn_abort(child);
+        if (rc)
+            log_warn("store: expiring idempotency keys failed: %s (tried again with the next batch)",
+                     store_strerror(rc));
+        return;
+    }
+    if (mdb_txn_commit(child) != 0)
+        log_warn("store: expiring idempotency keys failed at its commit (tried again with the next batch)");
+}
+
 /* Applies and commits a batch. *before and *after are LMDB's last
  * transaction id around the commit: they differ when it wrote (and so
  * flushed) something. */
@@ -439,6 +470,7 @@ static void run_batch(writer *w, intent *batch, wbatch *wb, uint64_t *before_id,
             apply_tick(w, txn, it, now);
         }
     }
+    expire_idem(w, txn, now);
     if (map_full && !w->out_of_space) {
         log_error("store: the map is full at map_max (%zu MiB): writes are refused until there is room (reads go "
                   "on); raise store.map_max and restart",

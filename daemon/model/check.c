@@ -35,13 +35,13 @@ typedef struct checker {
     MDB_txn *txn;
     MDB_dbi meta, events, ev_by_state, ev_by_node, orders, ord_by_dept, streams, stream_meta, idem, nodes, departments,
         categories, principals, audit;
-    MDB_dbi deadlines, supervisions;                                    /* deadline.c, supervision.c */
-    bool have_deadlines;                                                /* a store from before them has none */
-    MDB_dbi service_classes, services;                                  /* the service catalogue (services.c) */
-    bool have_services;                                                 /* likewise */
-    MDB_dbi ev_timeline;                                                /* schema 2: a case's timeline rows */
-    MDB_dbi ev_by_street_state, ord_by_dept_state, ord_by_street_state; /* schema 2 */
-    uint32_t schema;                                                    /* the store's layout version */
+    MDB_dbi deadlines, supervisions;   /* deadline.c, supervision.c */
+    bool have_deadlines;               /* a store from before them has none */
+    MDB_dbi service_classes, services; /* the service catalogue (services.c) */
+    bool have_services;                /* likewise */
+    MDB_dbi ev_timeline;               /* schema 2: a case's timeline rows */
+    MDB_dbi ev_by_street_state, ord_by_dept_state, ord_by_street_state, idem_by_time; /* schema 2 */
+    uint32_t schema;                                                                  /* the store's layout version */
     FILE *out;
     check_report *rep;
     uint64_t order_seq, audit_seq;
@@ -810,6 +810,13 @@ static void walk_idem(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
         violation(ck, "idem", key, "record does not unpack as whistled.IdemRecord");
     else if (!whistle__v1__response__unpack(arena_allocator(a), r->response.len, r->response.data))
         violation(ck, "idem", key, "stored response does not unpack as whistle.v1.Response");
+    if (r && ck->schema >= 2 && k->mv_size + 8 <= 511) {
+        uint8_t tk[512];
+        store_be64(tk, (uint64_t)(r->at_ms < 0 ? 0 : r->at_ms));
+        memcpy(tk + 8, k->mv_data, k->mv_size);
+        if (!has(ck, ck->idem_by_time, tk, k->mv_size + 8))
+            violation(ck, "idem", key, "idem_by_time has no row for it (it would never expire)");
+    }
 }
 
 /* ------------------------------------------------------------ entry */
@@ -848,8 +855,9 @@ static int open_timeline(checker *ck, char *err, size_t errlen)
     if (ck->schema < 2)
         return 0;
     static const char *const names[] = { "ev_timeline", "ev_by_street_state", "ord_by_dept_state",
-                                         "ord_by_street_state" };
-    MDB_dbi *slots[] = { &ck->ev_timeline, &ck->ev_by_street_state, &ck->ord_by_dept_state, &ck->ord_by_street_state };
+                                         "ord_by_street_state", "idem_by_time" };
+    MDB_dbi *slots[] = { &ck->ev_timeline, &ck->ev_by_street_state, &ck->ord_by_dept_state, &ck->ord_by_street_state,
+                         &ck->idem_by_time };
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         int rc = mdb_dbi_open(ck->txn, names[i], 0, slots[i]);
         if (rc) {

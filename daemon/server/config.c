@@ -42,6 +42,7 @@ void config_defaults(config *c)
     c->sync_interval_ms = 1000;
     c->map_size = 64u << 20;
     c->map_max = (size_t)16 << 30;
+    c->idempotency_days = 7;
     set_str(&c->seed, "");
     c->log_level = LOG_LVL_INFO;
     c->lookup_failures = GUARD_DEFAULT_MAX;
@@ -157,6 +158,9 @@ int config_set(config *c, const char *section, const char *key, const char *valu
             NUM(map_size, 1u << 20, (uint64_t)1 << 40);
         if (strcmp(key, "map_max") == 0)
             NUM(map_max, 1u << 20, (uint64_t)1 << 44);
+        /* at least a day: the protocol promises that long */
+        if (strcmp(key, "idempotency_days") == 0)
+            NUM(idempotency_days, 1, 3650);
         if (strcmp(key, "seed") == 0) {
             set_str(&c->seed, value);
             return 0;

@@ -30,6 +30,7 @@ typedef struct config {
     uint32_t sync_interval_ms;
     size_t map_size, map_max;
     char *seed;
+    uint32_t idempotency_days; /* how long a write's idempotency key is kept */
     /* [log] */
     int log_level;
     /* [kiosk]: failed ticket look-ups allowed per kiosk in a window (guard.h) */

@@ -8,6 +8,7 @@
 #include <sys/statvfs.h>
 #include <time.h>
 
+#include "daemon/records.pb-c.h"
 #include "log.h"
 #include "whistle/v1/whistle.pb-c.h"
 
@@ -168,6 +169,35 @@ static int migrate_order_states(store *st, MDB_txn *txn, uint64_t *orders)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* 1 -> 2: the rows of idem_by_time (u64 BE at_ms | idem key), so that
+ * the records kept from before expire like the others. */
+static int migrate_idem(store *st, MDB_txn *txn, uint64_t *keys)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, st->idem, &cur);
+    if (rc)
+        return rc;
+    MDB_val k, v, empty = { 0, "" };
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        Whistled__IdemRecord *r = whistled__idem_record__unpack(NULL, v.mv_size, v.mv_data);
+        int64_t at = r ? r->at_ms : 0; /* unreadable: the first to go */
+        if (r)
+            whistled__idem_record__free_unpacked(r, NULL);
+        if (k.mv_size + 8 > 511)
+            continue;
+        uint8_t key[512];
+        store_be64(key, (uint64_t)(at < 0 ? 0 : at));
+        memcpy(key + 8, k.mv_data, k.mv_size);
+        MDB_val tk = { k.mv_size + 8, key };
+        rc = mdb_put(txn, st->idem_by_time, &tk, &empty, 0);
+        if (rc)
+            break;
+        (*keys)++;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 int store_migrate(store *st, uint32_t from, char *err, size_t errlen)
 {
     char path[4096];
@@ -181,11 +211,13 @@ int store_migrate(store *st, uint32_t from, char *err, size_t errlen)
     store_reserve(st, store_used(st));
     MDB_txn *txn;
     rc = mdb_txn_begin(st->env, NULL, 0, &txn);
-    uint64_t cases = 0, entries = 0, orders = 0;
+    uint64_t cases = 0, entries = 0, orders = 0, keys = 0;
     if (!rc && from < 2)
         rc = migrate_timelines(st, txn, &cases, &entries);
     if (!rc && from < 2)
         rc = migrate_order_states(st, txn, &orders);
+    if (!rc && from < 2)
+        rc = migrate_idem(st, txn, &keys);
     if (!rc) {
         uint8_t b[4] = { 0, 0, 0, STORE_SCHEMA_VERSION };
         MDB_val k = { 6, "schema" }, v = { 4, b };
@@ -206,8 +238,8 @@ int store_migrate(store *st, uint32_t from, char *err, size_t errlen)
         return rc;
     }
     log_info("store: %s migrated to schema version %u: %llu cases' timelines (%llu entries) moved to their own rows, "
-             "%llu orders indexed by state",
+             "%llu orders indexed by state, %llu idempotency keys by age",
              st->dir, STORE_SCHEMA_VERSION, (unsigned long long)cases, (unsigned long long)entries,
-             (unsigned long long)orders);
+             (unsigned long long)orders, (unsigned long long)keys);
     return 0;
 }

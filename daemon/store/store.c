@@ -87,7 +87,9 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
                          /* services.c */
                          &st->service_classes, &st->services,
                          /* event_record.c */
-                         &st->ev_timeline, &st->ev_by_street_state, &st->ord_by_dept_state, &st->ord_by_street_state };
+                         &st->ev_timeline, &st->ev_by_street_state, &st->ord_by_dept_state, &st->ord_by_street_state,
+                         /* idem.c */
+                         &st->idem_by_time };
     return i < sizeof slots / sizeof *slots ? slots[i] : NULL;
 }
 static const char *const dbi_names[] = { "meta",
@@ -119,7 +121,8 @@ static const char *const dbi_names[] = { "meta",
                                          "ev_timeline",
                                          "ev_by_street_state",
                                          "ord_by_dept_state",
-                                         "ord_by_street_state" };
+                                         "ord_by_street_state",
+                                         "idem_by_time" };
 #define N_DBIS (sizeof dbi_names / sizeof *dbi_names)
 
 /* Reads (or, for a new store, writes) the schema version into *have. */
@@ -209,7 +212,7 @@ int store_open(store **out, const char *dir, const store_opts *opts, char *err, 
 
     rc = mdb_txn_begin(st->env, NULL, 0, &txn);
     for (size_t i = 0; !rc && i < N_DBIS; i++)
-        rc = mdb_dbi_open(txn, dbi_names[i], MDB_CREATE, dbi_slot(st, i));
+        rc = dbi_slot(st, i) ? mdb_dbi_open(txn, dbi_names[i], MDB_CREATE, dbi_slot(st, i)) : MDB_INVALID;
     if (rc) {
         snprintf(err, errlen, "store: cannot open the databases in %s: %s", st->dir, mdb_strerror(rc));
         goto fail;

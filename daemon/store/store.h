@@ -35,6 +35,8 @@
  *   streams      stream name | 0x00 | u64 BE seq -> whistle.v1.Push
  *   stream_meta  stream name -> whistled.StreamMeta
  *   idem         principal | 0x00 | idempotency key -> whistled.IdemRecord
+ *   idem_by_time u64 BE at_ms | idem key -> ""   (idem.c: expiry, oldest
+ *                first, in bounded steps in the writer's batches)
  *   nodes        code -> whistle.v1.Node
  *   departments  code -> whistle.v1.Department
  *   categories   code -> whistle.v1.Category
@@ -95,6 +97,10 @@ typedef struct store {
     MDB_dbi service_classes, services;
     MDB_dbi ev_timeline; /* event_record.c: a case's timeline, one row per entry */
     MDB_dbi ev_by_street_state, ord_by_dept_state, ord_by_street_state; /* bounded listings */
+    MDB_dbi idem_by_time;                                               /* idem.c: the idempotency records by age */
+    /* How long the result of a write with an idempotency key is kept, in
+     * ms (0: the default, 7 days); set once at start (main.c). */
+    int64_t idem_keep_ms;
     /* loop thread's cached read transaction (MDB_NOTLS, reset/renew) */
     MDB_txn *rtxn;
     bool rtxn_live;
@@ -185,6 +191,16 @@ int store_next_seq(MDB_txn *txn, store *st, const char *name, uint64_t *out);
 
 void store_be64(uint8_t out[8], uint64_t v);
 uint64_t store_get_be64(const uint8_t in[8]);
+
+/* The result of a write with an idempotency key (idem.c): the record and
+ * its row by age, in txn. 0 or an MDB code. */
+#define STORE_IDEM_KEEP_DEFAULT_MS (7LL * 24 * 3600 * 1000)
+int store_idem_put(store *st, MDB_txn *txn, const void *key, size_t klen, int64_t at_ms, const void *response,
+                   size_t rlen);
+/* Lets go of at most max records kept since before before_ms, oldest
+ * first (a key written again since keeps its newer record); *expired says
+ * how many rows went. 0 or an MDB code. */
+int store_idem_expire(store *st, MDB_txn *txn, int64_t before_ms, size_t max, size_t *expired);
 
 /* migrate.c, called by store_open only: bringing a store written by an
  * older whistled to this layout (STORE_SCHEMA_VERSION).

@@ -429,3 +429,46 @@ Test(deadline, the_one_key_emergency_call_reaches_the_operator)
     whistle_close(kiosk);
     whistle_close(sensor);
 }
+
+/* Issue 13, retention: the result of a write with an idempotency key is
+ * kept store.idempotency_days (7 by default; the protocol promises a day)
+ * and then let go, with the writes that follow. */
+static char *keyed_report(whistle_client *c, const char *key)
+{
+    Whistle__V1__ReportEvent r = WHISTLE__V1__REPORT_EVENT__INIT;
+    r.node = FIRST_GRID;
+    r.category = "0404";
+    r.description = "the same car again";
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(REPORT);
+    req.report = &r;
+    req.idempotency_key = (char *)key;
+    Whistle__V1__Response *resp = harness_call_ok(c, &req);
+    char *t = strdup(resp->event->ticket);
+    whistle_response_free(resp);
+    return t;
+}
+
+Test(deadline, an_idempotency_key_is_kept_its_days_then_let_go)
+{
+    whistle_client *grid = harness_connect(&d, "gridworker");
+    char *first = keyed_report(grid, "retry-me");
+    char *again = keyed_report(grid, "retry-me");
+    cr_assert_str_eq(again, first, "a retry within the time gets the first result");
+    free(again);
+    harness_set_clock(&d, START + 6 * 24 * HOUR);
+    free(h_report(grid, FIRST_GRID, "0404", "a write in between"));
+    again = keyed_report(grid, "retry-me");
+    cr_assert_str_eq(again, first, "still kept after 6 days");
+    free(again);
+    harness_set_clock(&d, START + 8 * 24 * HOUR);
+    /* the next batch lets it go */
+    free(h_report(grid, FIRST_GRID, "0404", "a write after a week"));
+    again = keyed_report(grid, "retry-me");
+    cr_assert_str_neq(again, first, "after 7 days the key is gone: the write is new");
+    free(again);
+    free(first);
+    whistle_close(grid);
+    char out[4096];
+    cr_assert_eq(harness_check_store(&d, out, sizeof out), 0, "%s", out);
+}
