@@ -186,7 +186,10 @@ void stats_buckets(const store *st, int64_t ms, char out[3][16])
 
 /* ------------------------------------------------------------ batches */
 
-#define SB_BUCKETS 256
+/* Level 0 (the batch) sums by key in a hash table; a nested level (one
+ * call) only lists its changes, summed when it joins the level below: a
+ * call adds a few dozen, and most levels are joined or dropped at once. */
+#define SB_BUCKETS 1024
 
 typedef struct sb_entry {
     struct sb_entry *next;
@@ -195,11 +198,12 @@ typedef struct sb_entry {
     char key[];
 } sb_entry;
 
-/* The sums of one open transaction. */
 typedef struct sb_level {
     struct sb_level *below;
-    sb_entry *b[SB_BUCKETS];
-    size_t n;
+    /* level 0: the hash table (b) of n entries; above: a list (v) */
+    sb_entry **b;
+    sb_entry **v;
+    size_t n, cap;
 } sb_level;
 
 struct stats_batch {
@@ -214,39 +218,67 @@ static uint32_t sb_hash(const char *k, size_t len)
     return h % SB_BUCKETS;
 }
 
-static void sb_add(sb_level *l, const char *key, size_t len, int64_t delta)
+static sb_entry *sb_entry_new(const char *key, size_t len, int64_t delta)
 {
-    sb_entry **pp = &l->b[sb_hash(key, len)];
-    for (sb_entry *e = *pp; e; e = e->next)
-        if (e->len == len && memcmp(e->key, key, len) == 0) {
-            e->delta += delta;
-            return;
-        }
     sb_entry *e = malloc(sizeof *e + len);
     if (!e)
         log_oom("a statistics sum"); /* a lost sum would leave a wrong count */
+    e->next = NULL;
     e->len = len;
     e->delta = delta;
     memcpy(e->key, key, len);
+    return e;
+}
+
+/* Adds to level l; takes e when given (a nested level's entry joining). */
+static void sb_add_entry(sb_level *l, const char *key, size_t len, int64_t delta, sb_entry *e)
+{
+    if (!l->b) {
+        if (l->n == l->cap) {
+            l->cap = l->cap ? 2 * l->cap : 64;
+            l->v = realloc(l->v, l->cap * sizeof *l->v);
+            if (!l->v)
+                log_oom("a statistics batch");
+        }
+        l->v[l->n++] = e ? e : sb_entry_new(key, len, delta);
+        return;
+    }
+    sb_entry **pp = &l->b[sb_hash(key, len)];
+    for (sb_entry *x = *pp; x; x = x->next)
+        if (x->len == len && memcmp(x->key, key, len) == 0) {
+            x->delta += delta;
+            free(e);
+            return;
+        }
+    if (!e)
+        e = sb_entry_new(key, len, delta);
     e->next = *pp;
     *pp = e;
     l->n++;
 }
 
+static void sb_add(sb_level *l, const char *key, size_t len, int64_t delta) { sb_add_entry(l, key, len, delta, NULL); }
+
 static void sb_level_free(sb_level *l)
 {
-    for (size_t i = 0; i < SB_BUCKETS; i++)
-        for (sb_entry *e = l->b[i], *n; e; e = n) {
-            n = e->next;
-            free(e);
-        }
+    if (l->b) {
+        for (size_t i = 0; i < SB_BUCKETS; i++)
+            for (sb_entry *e = l->b[i], *n; e; e = n) {
+                n = e->next;
+                free(e);
+            }
+        free(l->b);
+    }
+    for (size_t i = 0; i < (l->b ? 0 : l->n); i++)
+        free(l->v[i]);
+    free(l->v);
     free(l);
 }
 
 static sb_level *sb_level_new(sb_level *below)
 {
     sb_level *l = calloc(1, sizeof *l);
-    if (!l)
+    if (!l || (!below && !(l->b = calloc(SB_BUCKETS, sizeof *l->b))))
         log_oom("a statistics batch");
     l->below = below;
     return l;
@@ -276,9 +308,12 @@ void stats_batch_pop(store *st, bool keep)
         return;
     sb_level *l = b->top;
     b->top = l->below;
-    for (size_t i = 0; keep && i < SB_BUCKETS; i++)
-        for (sb_entry *e = l->b[i]; e; e = e->next)
-            sb_add(b->top, e->key, e->len, e->delta);
+    if (keep) {
+        /* the entries move down (a nested level is a list) */
+        for (size_t i = 0; i < l->n; i++)
+            sb_add_entry(b->top, l->v[i]->key, l->v[i]->len, l->v[i]->delta, l->v[i]);
+        l->n = 0;
+    }
     sb_level_free(l);
 }
 
@@ -363,20 +398,35 @@ static int add_counter(call *c, const char *key, int64_t delta)
 static int apply(call *c, const char *const *dims, size_t nd, int64_t anchor, const int64_t *before,
                  const int64_t *after)
 {
+    bool any = false;
+    for (size_t m = 0; m < STATS_METRICS && !any; m++)
+        any = after[m] != before[m];
+    if (!any)
+        return 0; /* most saves change no counter: no buckets to work out */
     char b[3][16];
     stats_buckets(c->st, anchor, b);
-    for (size_t m = 0; m < STATS_METRICS; m++) {
-        int64_t delta = after[m] - before[m];
-        if (!delta)
-            continue;
-        for (size_t d = 0; d < nd; d++)
-            for (int k = 0; k < 3; k++) {
-                char key[160];
-                snprintf(key, sizeof key, "%s|%s|%s", dims[d], b[k], stats_metric_names[m]);
+    for (size_t d = 0; d < nd; d++)
+        for (int k = 0; k < 3; k++) {
+            /* "dim|bucket|" once, then each changed metric after it */
+            char key[160];
+            size_t dl = strlen(dims[d]), bl = strlen(b[k]);
+            if (dl + bl + 2 + 32 >= sizeof key)
+                continue;
+            memcpy(key, dims[d], dl);
+            key[dl] = '|';
+            memcpy(key + dl + 1, b[k], bl);
+            key[dl + 1 + bl] = '|';
+            size_t pl = dl + bl + 2;
+            for (size_t m = 0; m < STATS_METRICS; m++) {
+                int64_t delta = after[m] - before[m];
+                if (!delta)
+                    continue;
+                size_t ml = strlen(stats_metric_names[m]);
+                memcpy(key + pl, stats_metric_names[m], ml + 1);
                 if (add_counter(c, key, delta))
                     return -1;
             }
-    }
+        }
     return 0;
 }
 
@@ -403,6 +453,8 @@ int stats_event_changed(call *c, const Whistle__V1__Event *old, const Whistle__V
     int64_t before[STATS_METRICS], after[STATS_METRICS];
     stats_event_contribution(old, before);
     stats_event_contribution(ev, after);
+    if (memcmp(before, after, sizeof before) == 0)
+        return 0;
     const char *dims[4];
     size_t nd = place_dims(c, ev->node, ev->street, dims);
     return apply(c, dims, nd, ev->created_ms, before, after);
@@ -414,11 +466,15 @@ int stats_order_changed(call *c, const Whistle__V1__Order *old, const Whistle__V
     stats_order_contribution(old, false, before);
     stats_order_contribution(o, false, after);
     const char *dims[4];
-    size_t nd = place_dims(c, o->node, o->street, dims);
-    if (apply(c, dims, nd, o->created_ms, before, after))
-        return -1;
+    if (memcmp(before, after, sizeof before) != 0) {
+        size_t nd = place_dims(c, o->node, o->street, dims);
+        if (apply(c, dims, nd, o->created_ms, before, after))
+            return -1;
+    }
     stats_order_contribution(old, true, before);
     stats_order_contribution(o, true, after);
+    if (memcmp(before, after, sizeof before) == 0)
+        return 0;
     const char *dept = arena_printf(c->a, "dept:%s", str0(o->department));
     return apply(c, &dept, 1, o->created_ms, before, after);
 }
