@@ -572,6 +572,9 @@ static void *syncer_main(void *arg)
     return NULL;
 }
 
+#define WRITER_BATCH_MAX 2048
+#define WRITER_BATCH_BYTES ((size_t)16 << 20)
+
 static void *writer_main(void *arg)
 {
     writer *w = arg;
@@ -588,9 +591,24 @@ static void *writer_main(void *arg)
             }
             pthread_cond_wait(&w->cv, &w->mu);
         }
-        intent *batch = w->queue;
-        w->queue = NULL;
-        w->queue_tail = &w->queue;
+        /* A batch takes what is queued, up to WRITER_BATCH_MAX intents and
+         * WRITER_BATCH_BYTES of requests (at least one): one batch's
+         * transaction, memory and answers stay bounded under any backlog,
+         * and the rest is the next batch. */
+        intent *batch = w->queue, *cut = batch;
+        size_t taken = 0, bytes = 0;
+        while (cut && cut->next && taken + 1 < WRITER_BATCH_MAX &&
+               bytes + cut->frame_len + cut->next->frame_len <= WRITER_BATCH_BYTES) {
+            bytes += cut->frame_len;
+            taken++;
+            cut = cut->next;
+        }
+        if (cut) {
+            w->queue = cut->next;
+            cut->next = NULL;
+            if (!w->queue)
+                w->queue_tail = &w->queue;
+        }
         bool stop = w->stop;
         pthread_mutex_unlock(&w->mu);
 

@@ -457,9 +457,26 @@ void conn_accept(hub *h, uv_stream_t *listener, int status)
 void conn_submit(conn *c, intent *it)
 {
     hub *h = c->hub;
+    if (it->kind == INTENT_ACK) {
+        /* A desk that acknowledges as it reads sends many acks of one
+         * stream; only the highest matters, and it is applied where the
+         * first one was queued (before anything queued after it, as a
+         * Subscribe's barrier needs). */
+        for (intent *p = c->acks_pending; p; p = p->ack_sibling)
+            if (strcmp(p->ack_stream, it->ack_stream) == 0) {
+                if (it->ack_seq > p->ack_seq)
+                    p->ack_seq = it->ack_seq;
+                intent_free(it);
+                return;
+            }
+        it->ack_sibling = c->acks_pending;
+        c->acks_pending = it;
+    }
     it->owner = c;
     c->refs++;
-    if (it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT || it->kind == INTENT_BARRIER)
+    /* acks count too: a flood of them holds the connection's reading back
+     * like a flood of requests */
+    if (it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT || it->kind == INTENT_BARRIER || it->kind == INTENT_ACK)
         c->in_flight++;
     it->next = NULL;
     *h->submit_tail = it;
@@ -471,6 +488,10 @@ void hub_submit_flush(hub *h)
     intent *list = h->submit_head;
     h->submit_head = NULL;
     h->submit_tail = &h->submit_head;
+    /* what goes to the writer can no longer take a later ack's seq */
+    for (intent *it = list; it; it = it->next)
+        if (it->kind == INTENT_ACK)
+            ((conn *)it->owner)->acks_pending = NULL;
     if (list)
         writer_submit_list(h->w, list);
 }
@@ -486,6 +507,8 @@ void hub_intent_done(hub *h, intent *it)
         c->in_flight--;
         if (!c->closing)
             h->after_barrier(c, it->frame, it->frame_len);
+    } else if (it->kind == INTENT_ACK) {
+        c->in_flight--;
     }
     /* A write's pushes go right after its answer, not after the whole
      * batch's answers: a department learns of a whistle as soon as the

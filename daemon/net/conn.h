@@ -58,7 +58,11 @@ struct conn {
     char cn[256];  /* the certificate's CN once the handshake is done */
     tls_session tls;
     whistle_framer framer;
-    uint32_t in_flight; /* requests read and not yet answered */
+    uint32_t in_flight; /* requests and push acks read and not yet done */
+    /* this loop turn's push acks not yet handed to the writer, one per
+     * stream: a later ack of the same stream moves its seq instead of
+     * queueing another (conn_submit) */
+    intent *acks_pending;
     size_t out_pending; /* bytes handed to uv_write and not yet written */
     /* on the loop's monotonic clock (uv_now), not the domain's */
     uint64_t last_active_ms;
