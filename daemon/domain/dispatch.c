@@ -463,6 +463,49 @@ static int scan_ids(call *c, MDB_dbi dbi, const uint8_t *prefix, size_t plen, ui
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* A page of the orders under code in an index of code | '/' | state | id
+ * (ord_by_dept, ord_by_street_state): of one state, or of every state with
+ * the states merged in id order (each read for at most a page and one
+ * more). Same outputs as scan_ids. */
+static int scan_states(call *c, MDB_dbi dbi, const char *code, Whistle__V1__OrderState state, uint64_t after_id,
+                       const order_filter *f, uint32_t limit, ptr_vec *out, bool *more, uint64_t *resume)
+{
+    if (strlen(code) > ORDER_CODE_MAX)
+        return 0;
+    ptr_vec part[OS(RETURNED) + 1] = { { 0 } };
+    bool pmore[OS(RETURNED) + 1] = { false };
+    int rc = 0;
+    for (int s = OS(PENDING); !rc && s <= OS(RETURNED); s++) {
+        if (state && (int)state != s)
+            continue;
+        uint8_t pre[ORDER_STATE_KEY_MAX];
+        size_t pl = order_state_key(pre, code, (Whistle__V1__OrderState)s, 0) - 8;
+        uint64_t r = 0;
+        rc = scan_ids(c, dbi, pre, pl, after_id, f, limit, &part[s], &pmore[s], &r);
+        if (r && (!*resume || r < *resume))
+            *resume = r; /* a state's scan stopped short: go on from the lowest */
+    }
+    size_t at[OS(RETURNED) + 1] = { 0 };
+    while (out->n < limit) {
+        int best = 0;
+        for (int s = OS(PENDING); s <= OS(RETURNED); s++)
+            if (at[s] < part[s].n && (!best || ((Whistle__V1__Order *)part[s].items[at[s]])->id <
+                                                   ((Whistle__V1__Order *)part[best].items[at[best]])->id))
+                best = s;
+        if (!best)
+            break;
+        Whistle__V1__Order *o = part[best].items[at[best]];
+        if (*resume && o->id > *resume)
+            break;
+        at[best]++;
+        ptr_vec_push(c->a, out, o);
+    }
+    *more = *resume != 0;
+    for (int s = OS(PENDING); s <= OS(RETURNED); s++)
+        *more |= at[s] < part[s].n || pmore[s];
+    return rc;
+}
+
 void dispatch_list_orders(call *c, const Whistle__V1__ListOrders *req)
 {
     const char *dept = str0(req->department), *ticket = str0(req->ticket);
@@ -518,53 +561,17 @@ void dispatch_list_orders(call *c, const Whistle__V1__ListOrders *req)
             if (o && order_matches(&f, o))
                 more = page_add(c, &out, limit, o);
         }
-    } else if (*dept && req->state) {
-        /* a department's orders in a state: that index's rows only */
-        uint8_t pre[ORDER_STATE_KEY_MAX];
-        size_t pl = order_state_key(pre, dept, req->state, 0) - 8;
-        rc = scan_ids(c, c->st->ord_by_dept_state, pre, pl, req->after_id, &f, limit, &out, &more, &resume);
     } else if (*dept) {
-        uint8_t pre[ORDER_STATE_KEY_MAX];
-        size_t dl = strlen(dept);
-        memcpy(pre, dept, dl);
-        pre[dl] = '/';
-        rc = scan_ids(c, c->st->ord_by_dept, pre, dl + 1, req->after_id, &f, limit, &out, &more, &resume);
+        /* a department's orders: its rows of the state, or of every state
+         * merged in id order */
+        rc = scan_states(c, c->st->ord_by_dept, dept, req->state, req->after_id, &f, limit, &out, &more, &resume);
     } else if (strlen(f.scope) >= 9) {
-        /* an operator's street: its orders by state, the states merged in
-         * id order (each read at most a page and one more) */
+        /* an operator's street, likewise */
         char street[10];
         memcpy(street, f.scope, 9);
         street[9] = 0;
-        ptr_vec part[OS(RETURNED) + 1] = { { 0 } };
-        bool pmore[OS(RETURNED) + 1] = { false };
-        for (int s = OS(PENDING); !rc && s <= OS(RETURNED); s++) {
-            if (req->state && (int)req->state != s)
-                continue;
-            uint8_t pre[ORDER_STATE_KEY_MAX];
-            size_t pl = order_state_key(pre, street, (Whistle__V1__OrderState)s, 0) - 8;
-            uint64_t r = 0;
-            rc = scan_ids(c, c->st->ord_by_street_state, pre, pl, req->after_id, &f, limit, &part[s], &pmore[s], &r);
-            if (r && (!resume || r < resume))
-                resume = r; /* a state's scan stopped short: resume from the lowest */
-        }
-        size_t at[OS(RETURNED) + 1] = { 0 };
-        while (out.n < limit) {
-            int best = 0;
-            for (int s = OS(PENDING); s <= OS(RETURNED); s++)
-                if (at[s] < part[s].n && (!best || ((Whistle__V1__Order *)part[s].items[at[s]])->id <
-                                                       ((Whistle__V1__Order *)part[best].items[at[best]])->id))
-                    best = s;
-            if (!best)
-                break;
-            Whistle__V1__Order *o = part[best].items[at[best]];
-            if (resume && o->id > resume)
-                break;
-            at[best]++;
-            ptr_vec_push(c->a, &out, o);
-        }
-        more = resume != 0;
-        for (int s = OS(PENDING); s <= OS(RETURNED); s++)
-            more |= at[s] < part[s].n || pmore[s];
+        rc = scan_states(c, c->st->ord_by_street_state, street, req->state, req->after_id, &f, limit, &out, &more,
+                         &resume);
     } else {
         uint8_t key[8];
         store_be64(key, req->after_id == UINT64_MAX ? UINT64_MAX : req->after_id + 1);

@@ -371,21 +371,22 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
     if (limit > 500)
         limit = 500;
 
-    /* By state: the state's rows (by ticket), filtered by node. Newest
-     * first without a state: the cases themselves (by ticket), filtered by
-     * node. Otherwise the node index, whose prefix scan is the subtree. */
+    /* By state: the state's rows (by street, then ticket; one street's by
+     * ticket), filtered by node. Newest first without a state: the cases
+     * themselves (by ticket), filtered by node. Otherwise the node index,
+     * whose prefix scan is the subtree. */
     bool desc = req->newest_first;
     uint8_t prefix[EVENT_STREET_MAX + 2];
     size_t plen;
     MDB_dbi dbi;
     if (req->state && strlen(node) >= 9) {
-        /* A state inside one street: that street's rows in that state
-         * (by ticket), not the whole city's. */
+        /* A state inside one street: that street's rows of the state (by
+         * ticket), not the whole city's. */
         char street[10];
         memcpy(street, node, 9);
         street[9] = 0;
-        plen = event_street_state_key(prefix, street, req->state, "");
-        dbi = c->st->ev_by_street_state;
+        plen = event_state_key(prefix, req->state, street, "");
+        dbi = c->st->ev_by_state;
     } else if (req->state) {
         prefix[0] = (uint8_t)req->state;
         plen = 1;
@@ -467,13 +468,8 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
         if (dbi == c->st->events) {
             ticket = kd;
             tlen = k.mv_size;
-        } else if (dbi == c->st->ev_by_street_state) {
-            ticket = kd + plen;
-            tlen = k.mv_size - plen;
-        } else if (req->state) {
-            ticket = kd + 1;
-            tlen = k.mv_size - 1;
         } else {
+            /* state | street | '/' | ticket, or node | '/' | ticket */
             const char *slash = memchr(kd, '/', k.mv_size);
             if (!slash)
                 continue;

@@ -35,13 +35,13 @@ typedef struct checker {
     MDB_txn *txn;
     MDB_dbi meta, events, ev_by_state, ev_by_node, orders, ord_by_dept, streams, stream_meta, idem, nodes, departments,
         categories, principals, audit;
-    MDB_dbi deadlines, supervisions;   /* deadline.c, supervision.c */
-    bool have_deadlines;               /* a store from before them has none */
-    MDB_dbi service_classes, services; /* the service catalogue (services.c) */
-    bool have_services;                /* likewise */
-    MDB_dbi ev_timeline;               /* schema 2: a case's timeline rows */
-    MDB_dbi ev_by_street_state, ord_by_dept_state, ord_by_street_state, idem_by_time; /* schema 2 */
-    uint32_t schema;                                                                  /* the store's layout version */
+    MDB_dbi deadlines, supervisions;           /* deadline.c, supervision.c */
+    bool have_deadlines;                       /* a store from before them has none */
+    MDB_dbi service_classes, services;         /* the service catalogue (services.c) */
+    bool have_services;                        /* likewise */
+    MDB_dbi ev_timeline;                       /* schema 2: a case's timeline rows */
+    MDB_dbi ord_by_street_state, idem_by_time; /* schema 2 */
+    uint32_t schema;                           /* the store's layout version */
     FILE *out;
     check_report *rep;
     uint64_t order_seq, audit_seq;
@@ -420,8 +420,12 @@ static void walk_event(checker *ck, const MDB_val *k, const MDB_val *v, arena *a
     check_ticket_counter(ck, ev->ticket);
     if (ev->state < ES(REPORTED) || ev->state > ES(CLOSED))
         violation(ck, "events", key, "state %d is not a case state", ev->state);
+    /* schema 1: state | ticket; 2: state | street | '/' | ticket */
     uint8_t sk[1 + 512];
-    if (strlen(ev->ticket) < 500 && !has(ck, ck->ev_by_state, sk, state_key(sk, ev->state, ev->ticket)))
+    if (strlen(ev->ticket) <= TICKET_MAX && strlen(ev->street) <= EVENT_STREET_MAX &&
+        !has(ck, ck->ev_by_state, sk,
+             ck->schema >= 2 ? event_state_key(sk, ev->state, ev->street, ev->ticket)
+                             : state_key(sk, ev->state, ev->ticket)))
         violation(ck, "events", key, "ev_by_state has no row for its state %d", ev->state);
     char *nk = arena_printf(a, "%s/%s", ev->node, ev->ticket);
     if (!*ev->node || !has_str(ck, ck->ev_by_node, nk))
@@ -436,13 +440,9 @@ static void walk_event(checker *ck, const MDB_val *k, const MDB_val *v, arena *a
         size_t nd = deadline_event_keys(ev, dkeys, dlens);
         check_deadline_rows(ck, "events", key, dkeys, dlens, nd, a);
     }
-    if (ck->schema >= 2) {
+    if (ck->schema >= 2)
         check_timeline_rows(ck, ev, key, a);
-        uint8_t ssk[EVENT_STREET_STATE_KEY_MAX];
-        if (*ev->street && strlen(ev->street) <= EVENT_STREET_MAX && strlen(ev->ticket) <= TICKET_MAX &&
-            !has(ck, ck->ev_by_street_state, ssk, event_street_state_key(ssk, ev->street, ev->state, ev->ticket)))
-            violation(ck, "events", key, "ev_by_street_state has no row for %s in state %d", ev->street, ev->state);
-    } else if (ev->n_timeline == 0)
+    else if (ev->n_timeline == 0)
         violation(ck, "events", key, "has an empty timeline (every case starts with its report)");
     else if (ev->timeline[ev->n_timeline - 1]->state != ev->state)
         violation(ck, "events", key, "is in state %d but its last timeline entry (%s) says %d", ev->state,
@@ -476,12 +476,27 @@ static void walk_ev_by_state(checker *ck, const MDB_val *k, const MDB_val *v, ar
     if (v->mv_size)
         violation(ck, "ev_by_state", key, "row has a value; index rows are empty");
     const uint8_t *p = k->mv_data;
-    Whistle__V1__Event *ev = get(ck, ck->events, p + 1, k->mv_size - 1, &whistle__v1__event__descriptor, a);
-    const char *t = arena_strndup(a, (const char *)p + 1, k->mv_size - 1);
+    /* schema 1: state | ticket; 2: state | street | '/' | ticket */
+    const uint8_t *tp = p + 1;
+    if (ck->schema >= 2) {
+        const uint8_t *slash = memchr(p + 1, '/', k->mv_size - 1);
+        if (!slash) {
+            violation(ck, "ev_by_state", key, "row is not state | street/ticket");
+            return;
+        }
+        tp = slash + 1;
+    }
+    size_t tl = k->mv_size - (size_t)(tp - p);
+    Whistle__V1__Event *ev = get(ck, ck->events, tp, tl, &whistle__v1__event__descriptor, a);
+    const char *t = arena_strndup(a, (const char *)tp, tl);
+    size_t sl = (size_t)(tp - p) - (ck->schema >= 2 ? 2 : 1);
     if (!ev)
         violation(ck, "ev_by_state", t, "row for state %u, but there is no such case", p[0]);
     else if ((int)ev->state != p[0])
         violation(ck, "ev_by_state", t, "row for state %u, but the case is in state %d", p[0], ev->state);
+    else if (ck->schema >= 2 && (strlen(ev->street) != sl || memcmp(ev->street, p + 1, sl) != 0))
+        violation(ck, "ev_by_state", t, "row for street %.*s, but the case is in street %s", (int)sl,
+                  (const char *)p + 1, ev->street);
 }
 
 static void walk_ev_by_node(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
@@ -543,7 +558,7 @@ static void walk_order(checker *ck, const MDB_val *k, const MDB_val *v, arena *a
             violation(ck, "orders", key, "case %s does not list it", o->ticket);
     }
     size_t dl = strlen(o->department);
-    if (dl + 9 <= 511) {
+    if (ck->schema < 2 && dl + 9 <= 511) {
         uint8_t *dk = arena_alloc(a, dl + 9);
         memcpy(dk, o->department, dl);
         dk[dl] = '/';
@@ -553,9 +568,9 @@ static void walk_order(checker *ck, const MDB_val *k, const MDB_val *v, arena *a
     }
     if (ck->schema >= 2) {
         uint8_t sk[ORDER_STATE_KEY_MAX];
-        if (strlen(o->department) <= ORDER_CODE_MAX &&
-            !has(ck, ck->ord_by_dept_state, sk, order_state_key(sk, o->department, o->state, id)))
-            violation(ck, "orders", key, "ord_by_dept_state has no row for %s in state %d", o->department, o->state);
+        if (dl <= ORDER_CODE_MAX && !has(ck, ck->ord_by_dept, sk, order_state_key(sk, o->department, o->state, id)))
+            violation(ck, "orders", key, "ord_by_dept has no row %s/%d/%llu", o->department, o->state,
+                      (unsigned long long)id);
         if (*o->street && strlen(o->street) <= ORDER_CODE_MAX &&
             !has(ck, ck->ord_by_street_state, sk, order_state_key(sk, o->street, o->state, id)))
             violation(ck, "orders", key, "ord_by_street_state has no row for %s in state %d", o->street, o->state);
@@ -621,8 +636,14 @@ static void walk_supervision(checker *ck, const MDB_val *k, const MDB_val *v, ar
         violation(ck, "supervisions", key, "has no miss (a supervision opens with one)");
 }
 
+static void walk_ord_state(checker *ck, const char *db, bool dept, const MDB_val *k, const MDB_val *v, arena *a);
+
 static void walk_ord_by_dept(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
 {
+    if (ck->schema >= 2) {
+        walk_ord_state(ck, "ord_by_dept", true, k, v, a);
+        return;
+    }
     const char *key = key_text(a, k->mv_data, k->mv_size);
     if (k->mv_size < 10 || ((const uint8_t *)k->mv_data)[k->mv_size - 9] != '/') {
         violation(ck, "ord_by_dept", key, "row is not department/u64");
@@ -656,26 +677,6 @@ static const uint8_t *state_row(checker *ck, const char *db, const MDB_val *k, c
     return rest ? p + k->mv_size - rest - 2 : memchr(p, '/', k->mv_size);
 }
 
-static void walk_ev_by_street_state(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
-{
-    const char *key = key_text(a, k->mv_data, k->mv_size);
-    const uint8_t *slash = state_row(ck, "ev_by_street_state", k, v, 0, key);
-    if (!slash || (size_t)(slash - (const uint8_t *)k->mv_data) + 2 >= k->mv_size) {
-        if (slash)
-            violation(ck, "ev_by_street_state", key, "row is not street/state/ticket");
-        return;
-    }
-    size_t sl = (size_t)(slash - (const uint8_t *)k->mv_data);
-    const char *ticket = (const char *)slash + 2;
-    size_t tl = k->mv_size - sl - 2;
-    Whistle__V1__Event *ev = get(ck, ck->events, ticket, tl, &whistle__v1__event__descriptor, a);
-    if (!ev)
-        violation(ck, "ev_by_street_state", key, "row without its case");
-    else if ((int)ev->state != slash[1] || strlen(ev->street) != sl || memcmp(ev->street, k->mv_data, sl) != 0)
-        violation(ck, "ev_by_street_state", key, "row, but the case is in state %d at street %s", ev->state,
-                  ev->street);
-}
-
 static void walk_ord_state(checker *ck, const char *db, bool dept, const MDB_val *k, const MDB_val *v, arena *a)
 {
     const char *key = key_text(a, k->mv_data, k->mv_size);
@@ -689,11 +690,6 @@ static void walk_ord_state(checker *ck, const char *db, bool dept, const MDB_val
         violation(ck, db, key, "row without its order");
     else if ((int)o->state != slash[1] || strlen(code) != cl || memcmp(code, k->mv_data, cl) != 0)
         violation(ck, db, key, "row, but the order is in state %d under %s", o->state, code);
-}
-
-static void walk_ord_by_dept_state(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
-{
-    walk_ord_state(ck, "ord_by_dept_state", true, k, v, a);
 }
 
 static void walk_ord_by_street_state(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
@@ -854,10 +850,8 @@ static int open_timeline(checker *ck, char *err, size_t errlen)
 {
     if (ck->schema < 2)
         return 0;
-    static const char *const names[] = { "ev_timeline", "ev_by_street_state", "ord_by_dept_state",
-                                         "ord_by_street_state", "idem_by_time" };
-    MDB_dbi *slots[] = { &ck->ev_timeline, &ck->ev_by_street_state, &ck->ord_by_dept_state, &ck->ord_by_street_state,
-                         &ck->idem_by_time };
+    static const char *const names[] = { "ev_timeline", "ord_by_street_state", "idem_by_time" };
+    MDB_dbi *slots[] = { &ck->ev_timeline, &ck->ord_by_street_state, &ck->idem_by_time };
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         int rc = mdb_dbi_open(ck->txn, names[i], 0, slots[i]);
         if (rc) {
@@ -919,10 +913,8 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
             { ck.ev_by_state, walk_ev_by_state, "ev_by_state", true },
             { ck.ev_by_node, walk_ev_by_node, "ev_by_node", true },
             { ck.ev_timeline, walk_ev_timeline, "ev_timeline", ck.schema >= 2 },
-            { ck.ev_by_street_state, walk_ev_by_street_state, "ev_by_street_state", ck.schema >= 2 },
             { ck.orders, walk_order, "orders", true },
             { ck.ord_by_dept, walk_ord_by_dept, "ord_by_dept", true },
-            { ck.ord_by_dept_state, walk_ord_by_dept_state, "ord_by_dept_state", ck.schema >= 2 },
             { ck.ord_by_street_state, walk_ord_by_street_state, "ord_by_street_state", ck.schema >= 2 },
             { ck.streams, walk_stream_entry, "streams", true },
             { ck.stream_meta, walk_stream_meta, "stream_meta", true },

@@ -188,14 +188,6 @@ static int event_saving(call *c, Whistle__V1__Event *ev, Whistle__V1__Event **ol
     return deadline_event_changed(c, old, ev);
 }
 
-static size_t state_key(uint8_t *key, Whistle__V1__EventState s, const char *ticket)
-{
-    size_t n = strlen(ticket);
-    key[0] = (uint8_t)s;
-    memcpy(key + 1, ticket, n);
-    return n + 1;
-}
-
 static size_t node_key(uint8_t *key, const char *node, const char *ticket)
 {
     size_t nn = strlen(node), tn = strlen(ticket);
@@ -240,37 +232,14 @@ static int timeline_append(call *c, const Whistle__V1__Event *ev, uint32_t store
     return 0;
 }
 
-size_t event_street_state_key(uint8_t *key, const char *street, Whistle__V1__EventState s, const char *ticket)
+size_t event_state_key(uint8_t *key, Whistle__V1__EventState s, const char *street, const char *ticket)
 {
     size_t sn = strlen(street), tn = strlen(ticket);
-    memcpy(key, street, sn);
-    key[sn] = '/';
-    key[sn + 1] = (uint8_t)s;
+    key[0] = (uint8_t)s;
+    memcpy(key + 1, street, sn);
+    key[sn + 1] = '/';
     memcpy(key + sn + 2, ticket, tn);
     return sn + 2 + tn;
-}
-
-/* The case's row of ev_by_street_state, from state `from` (0: none) to its
- * state now. */
-static int street_state_move(call *c, const Whistle__V1__Event *ev, Whistle__V1__EventState from)
-{
-    const char *street = str0(ev->street);
-    if (!*street)
-        return 0;
-    if (strlen(street) > EVENT_STREET_MAX || strlen(ev->ticket) > TICKET_MAX)
-        return MDB_BAD_VALSIZE;
-    uint8_t key[EVENT_STREET_STATE_KEY_MAX];
-    MDB_val k, v = { 0, "" };
-    if (from) {
-        k.mv_size = event_street_state_key(key, street, from, ev->ticket);
-        k.mv_data = key;
-        int rc = mdb_del(c->txn, c->st->ev_by_street_state, &k, NULL);
-        if (rc && rc != MDB_NOTFOUND)
-            return rc;
-    }
-    k.mv_size = event_street_state_key(key, street, ev->state, ev->ticket);
-    k.mv_data = key;
-    return mdb_put(c->txn, c->st->ev_by_street_state, &k, &v, 0);
 }
 
 int event_load(call *c, const char *ticket, Whistle__V1__Event **ev, event_snap *snap)
@@ -310,7 +279,7 @@ int event_load(call *c, const char *ticket, Whistle__V1__Event **ev, event_snap 
 
 int event_save(call *c, Whistle__V1__Event *ev, const event_snap *snap)
 {
-    uint8_t key[1 + 18 + 1 + TICKET_MAX + 1];
+    uint8_t key[EVENT_STATE_KEY_MAX > 1 + 18 + 1 + TICKET_MAX ? EVENT_STATE_KEY_MAX : 1 + 18 + 1 + TICKET_MAX];
     const char *t = ev->ticket;
     Whistle__V1__Event *old;
     /* deadline rows, statistics and supervision follow the record */
@@ -332,18 +301,20 @@ int event_save(call *c, Whistle__V1__Event *ev, const event_snap *snap)
         rc = store_put(c->txn, c->st->events, t, strlen(t), &ev->base);
     MDB_val empty = { 0, "" };
     if (!rc && (!snap || snap->state != ev->state)) {
-        if (snap) {
-            MDB_val k = { state_key(key, snap->state, t), key };
+        /* the row of ev_by_state: state | street | '/' | ticket (a case
+         * keeps its street) */
+        if (strlen(str0(ev->street)) > EVENT_STREET_MAX)
+            rc = MDB_BAD_VALSIZE;
+        if (!rc && snap) {
+            MDB_val k = { event_state_key(key, snap->state, str0(ev->street), t), key };
             rc = mdb_del(c->txn, c->st->ev_by_state, &k, NULL);
             if (rc == MDB_NOTFOUND)
                 rc = 0; /* a missing row is repaired by the put below */
         }
         if (!rc) {
-            MDB_val k = { state_key(key, ev->state, t), key };
+            MDB_val k = { event_state_key(key, ev->state, str0(ev->street), t), key };
             rc = mdb_put(c->txn, c->st->ev_by_state, &k, &empty, 0);
         }
-        if (!rc)
-            rc = street_state_move(c, ev, snap ? snap->state : 0);
     }
     if (!rc && !snap) {
         MDB_val k = { node_key(key, ev->node, t), key };

@@ -35,11 +35,12 @@ int event_save(call *c, Whistle__V1__Event *ev, const event_snap *snap);
 void event_timeline(call *c, Whistle__V1__Event *ev, const char *action, const char *note, uint64_t order_id,
                     const char *department);
 
-/* The row of ev_by_street_state: street | '/' | u8 state | ticket; returns
- * its length. The save keeps one row per case. */
+/* The row of ev_by_state: u8 state | street | '/' | ticket; returns its
+ * length. The save keeps one row per case. A state's rows are the prefix
+ * state, a state's in one street the prefix state | street | '/'. */
 #define EVENT_STREET_MAX 32
-#define EVENT_STREET_STATE_KEY_MAX (EVENT_STREET_MAX + 2 + TICKET_MAX)
-size_t event_street_state_key(uint8_t *key, const char *street, Whistle__V1__EventState s, const char *ticket);
+#define EVENT_STATE_KEY_MAX (1 + EVENT_STREET_MAX + 1 + TICKET_MAX)
+size_t event_state_key(uint8_t *key, Whistle__V1__EventState s, const char *street, const char *ticket);
 
 /* Whether the caller may act with c->name on this case (role and scope);
  * if not, the call is denied (status set, denial audited) and -1 returned. */

@@ -80,20 +80,11 @@ int order_save(call *c, Whistle__V1__Order *o, const void *before, size_t blen)
     if (order_saving(c, o, &old))
         return -1;
     int rc = store_put(c->txn, c->st->orders, key, sizeof key, &o->base);
-    if (!rc && !before) {
-        size_t dl = strlen(o->department);
-        uint8_t *dk = arena_alloc(c->a, dl + 9);
-        memcpy(dk, o->department, dl);
-        dk[dl] = '/';
-        memcpy(dk + dl + 1, key, 8);
-        MDB_val k = { dl + 9, dk }, v = { 0, "" };
-        rc = mdb_put(c->txn, c->st->ord_by_dept, &k, &v, 0);
-    }
     /* the state indexes: a department's and a street's orders in a state,
      * without reading the others (dispatch_list_orders) */
     Whistle__V1__OrderState was = old ? old->state : 0;
     if (!rc && was != o->state)
-        rc = move_state_row(c, c->st->ord_by_dept_state, str0(o->department), was, o->state, o->id);
+        rc = move_state_row(c, c->st->ord_by_dept, str0(o->department), was, o->state, o->id);
     if (!rc && was != o->state && *str0(o->street))
         rc = move_state_row(c, c->st->ord_by_street_state, o->street, was, o->state, o->id);
     if (!rc)

@@ -57,8 +57,12 @@ static int take_backup(store *st, uint32_t from, char *path, size_t pathlen, cha
  * in key order and are all appended. */
 static int migrate_timelines(store *st, MDB_txn *txn, uint64_t *cases, uint64_t *entries)
 {
+    /* ev_by_state changes its layout: emptied, then one row per case */
+    int rc = mdb_drop(txn, st->ev_by_state, 0);
+    if (rc)
+        return rc;
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, st->events, &cur);
+    rc = mdb_cursor_open(txn, st->events, &cur);
     if (rc)
         return rc;
     MDB_val k, v;
@@ -74,16 +78,17 @@ static int migrate_timelines(store *st, MDB_txn *txn, uint64_t *cases, uint64_t 
         }
         if (k.mv_size > 400)
             continue;
-        /* the case's row of ev_by_street_state */
+        /* the case's row of ev_by_state, now state | street | '/' | ticket
+         * (the old rows went with mdb_drop before this walk) */
         size_t sn = strlen(ev->street ? ev->street : "");
-        if (sn && sn <= 64) {
+        if (sn <= 64) {
             uint8_t sk[512];
-            memcpy(sk, ev->street, sn);
-            sk[sn] = '/';
-            sk[sn + 1] = (uint8_t)ev->state;
+            sk[0] = (uint8_t)ev->state;
+            memcpy(sk + 1, ev->street ? ev->street : "", sn);
+            sk[sn + 1] = '/';
             memcpy(sk + sn + 2, k.mv_data, k.mv_size);
             MDB_val skv = { sn + 2 + k.mv_size, sk }, ev0 = { 0, "" };
-            rc = mdb_put(txn, st->ev_by_street_state, &skv, &ev0, 0);
+            rc = mdb_put(txn, st->ev_by_state, &skv, &ev0, 0);
             if (rc)
                 break;
         }
@@ -129,12 +134,16 @@ static int migrate_timelines(store *st, MDB_txn *txn, uint64_t *cases, uint64_t 
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* 1 -> 2: the rows of ord_by_dept_state and ord_by_street_state (code |
- * '/' | u8 state | u64 BE id) of every order. */
+/* 1 -> 2: the rows of ord_by_dept (in its new layout: it is emptied
+ * first) and ord_by_street_state (code | '/' | u8 state | u64 BE id) of
+ * every order. */
 static int migrate_order_states(store *st, MDB_txn *txn, uint64_t *orders)
 {
+    int rc = mdb_drop(txn, st->ord_by_dept, 0);
+    if (rc)
+        return rc;
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, st->orders, &cur);
+    rc = mdb_cursor_open(txn, st->orders, &cur);
     if (rc)
         return rc;
     MDB_val k, v, empty = { 0, "" };
@@ -147,7 +156,7 @@ static int migrate_order_states(store *st, MDB_txn *txn, uint64_t *orders)
             break;
         }
         const char *codes[2] = { o->department ? o->department : "", o->street ? o->street : "" };
-        MDB_dbi dbis[2] = { st->ord_by_dept_state, st->ord_by_street_state };
+        MDB_dbi dbis[2] = { st->ord_by_dept, st->ord_by_street_state };
         for (int i = 0; !rc && i < 2; i++) {
             size_t n = strlen(codes[i]);
             if (!n || n > 64)

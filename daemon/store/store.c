@@ -87,7 +87,7 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
                          /* services.c */
                          &st->service_classes, &st->services,
                          /* event_record.c */
-                         &st->ev_timeline, &st->ev_by_street_state, &st->ord_by_dept_state, &st->ord_by_street_state,
+                         &st->ev_timeline, &st->ord_by_street_state,
                          /* idem.c */
                          &st->idem_by_time };
     return i < sizeof slots / sizeof *slots ? slots[i] : NULL;
@@ -119,8 +119,6 @@ static const char *const dbi_names[] = { "meta",
                                          "service_classes",
                                          "services",
                                          "ev_timeline",
-                                         "ev_by_street_state",
-                                         "ord_by_dept_state",
                                          "ord_by_street_state",
                                          "idem_by_time" };
 #define N_DBIS (sizeof dbi_names / sizeof *dbi_names)

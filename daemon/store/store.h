@@ -23,15 +23,15 @@
  *                timeline entries; timeline_total = how many it has)
  *   ev_timeline  ticket | 0x00 | u32 BE index -> whistle.v1.TimelineEntry
  *                (entry 0 is the report; appended, never rewritten)
- *   ev_by_state  u8 state | ticket -> ""
+ *   ev_by_state  u8 state | street code | '/' | ticket -> ""   (a state's
+ *                cases are the prefix state, one street's state | street)
  *   ev_by_node   node code | '/' | ticket -> ""   (prefix scan = subtree)
- *   ev_by_street_state  street code | '/' | u8 state | ticket -> ""
  *   orders       u64 BE id -> whistle.v1.Order
- *   ord_by_dept  dept code | '/' | u64 BE id -> ""   (one row per order)
- *   ord_by_dept_state    dept code | '/' | u8 state | u64 BE id -> ""
+ *   ord_by_dept  dept code | '/' | u8 state | u64 BE id -> ""
  *   ord_by_street_state  street code | '/' | u8 state | u64 BE id -> ""
  *                (schema 2: a listing of one street's or department's
- *                cases or orders in a state reads only those)
+ *                orders in a state reads only those; schema 1 had
+ *                ev_by_state = state | ticket, ord_by_dept = dept | '/' | id)
  *   streams      stream name | 0x00 | u64 BE seq -> whistle.v1.Push
  *   stream_meta  stream name -> whistled.StreamMeta
  *   idem         principal | 0x00 | idempotency key -> whistled.IdemRecord
@@ -95,9 +95,9 @@ typedef struct store {
     MDB_dbi audit_by_time, audit_by_principal, audit_by_target, admission, tasks, task_by_comm, task_by_dept;
     MDB_dbi deadlines, supervisions, stats;
     MDB_dbi service_classes, services;
-    MDB_dbi ev_timeline; /* event_record.c: a case's timeline, one row per entry */
-    MDB_dbi ev_by_street_state, ord_by_dept_state, ord_by_street_state; /* bounded listings */
-    MDB_dbi idem_by_time;                                               /* idem.c: the idempotency records by age */
+    MDB_dbi ev_timeline;         /* event_record.c: a case's timeline, one row per entry */
+    MDB_dbi ord_by_street_state; /* bounded listings */
+    MDB_dbi idem_by_time;        /* idem.c: the idempotency records by age */
     /* How long the result of a write with an idempotency key is kept, in
      * ms (0: the default, 7 days); set once at start (main.c). */
     int64_t idem_keep_ms;
