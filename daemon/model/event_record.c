@@ -295,8 +295,10 @@ int event_save(call *c, Whistle__V1__Event *ev, const event_snap *snap)
     int rc = timeline_append(c, ev, stored);
     ev->timeline = NULL;
     ev->n_timeline = 0;
-    ev->timeline_from = 0;
     ev->timeline_total = from + (uint32_t)ntl > stored ? from + (uint32_t)ntl : stored;
+    /* stored as from = total, so that a record read with store_get, not
+     * event_load, appends after its entries too */
+    ev->timeline_from = ev->timeline_total;
     if (!rc)
         rc = store_put(c->txn, c->st->events, t, strlen(t), &ev->base);
     MDB_val empty = { 0, "" };

@@ -112,7 +112,7 @@ static int migrate_timelines(store *st, MDB_txn *txn, uint64_t *cases, uint64_t 
             break;
         *entries += ev->n_timeline;
         ev->timeline_total = (uint32_t)ev->n_timeline;
-        ev->timeline_from = 0;
+        ev->timeline_from = ev->timeline_total; /* as event_save stores it */
         ev->n_timeline = 0;
         ev->timeline = NULL;
         MDB_val nv = { whistle__v1__event__get_packed_size(ev), NULL };

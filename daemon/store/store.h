@@ -20,7 +20,8 @@
  *                                            "ticket:<yyyymmdd>" (u64 BE),
  *                                            "audit_seq" (u64 BE), "schema" (u32 BE)
  *   events       ticket -> whistle.v1.Event   (its current state only: no
- *                timeline entries; timeline_total = how many it has)
+ *                timeline entries; timeline_total = how many it has, and
+ *                timeline_from the same: where the next one goes)
  *   ev_timeline  ticket | 0x00 | u32 BE index -> whistle.v1.TimelineEntry
  *                (entry 0 is the report; appended, never rewritten)
  *   ev_by_state  u8 state | street code | '/' | ticket -> ""   (a state's
