@@ -274,13 +274,37 @@ static void on_tick(uv_timer_t *t)
     hub_tick(&s->h);
 }
 
+/* store.sync = none: the flush runs on libuv's thread pool, so that a slow
+ * disk never holds the loop (and its reads and pushes) for a flush; the map
+ * lock held shared keeps the writer from remapping the file under it. One
+ * at a time: a tick that finds one running skips. */
+static void sync_work(uv_work_t *w)
+{
+    server *s = w->data;
+    pthread_rwlock_rdlock(&s->h.st->map_lock);
+    s->sync_rc = mdb_env_sync(s->h.st->env, 1);
+    pthread_rwlock_unlock(&s->h.st->map_lock);
+}
+
+static void sync_done(uv_work_t *w, int status)
+{
+    server *s = w->data;
+    s->sync_running = false;
+    if (status != 0)
+        return; /* cancelled */
+    s->periodic_syncs++;
+    if (s->sync_rc != 0)
+        log_error("store: periodic sync failed: %s", mdb_strerror(s->sync_rc));
+}
+
 static void on_sync(uv_timer_t *t)
 {
     server *s = t->data;
-    int rc = mdb_env_sync(s->h.st->env, 1);
-    s->periodic_syncs++;
-    if (rc != 0)
-        log_error("store: periodic sync failed: %s", mdb_strerror(rc));
+    if (s->sync_running)
+        return;
+    s->sync_work.data = s;
+    if (uv_queue_work(t->loop, &s->sync_work, sync_work, sync_done) == 0)
+        s->sync_running = true;
 }
 
 /* ------------------------------------------------------------ start */

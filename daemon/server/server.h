@@ -33,6 +33,9 @@ typedef struct server {
     int exit_code;
     uint64_t started_mono_ms; /* for uptime */
     uint64_t periodic_syncs;  /* store.sync = none: mdb_env_sync calls */
+    uv_work_t sync_work;      /* the periodic sync, on libuv's thread pool */
+    bool sync_running;
+    int sync_rc;
 } server;
 
 /* Opens the listener, starts the writer and the signal handlers. The store
