@@ -220,8 +220,11 @@ static void stop_reading(conn *c)
 
 static bool over_limits(conn *c)
 {
-    const conn_limits *cfg = &c->hub->lim;
-    return c->in_flight >= cfg->max_in_flight || c->out_pending >= cfg->max_output;
+    hub *h = c->hub;
+    const conn_limits *cfg = &h->lim;
+    if (cfg->max_queued && h->queued >= cfg->max_queued)
+        h->queued_full = true;
+    return c->in_flight >= cfg->max_in_flight || c->out_pending >= cfg->max_output || h->queued_full;
 }
 
 static void process_frames(conn *c);
@@ -233,7 +236,7 @@ static void maybe_resume(conn *c)
     const conn_limits *cfg = &c->hub->lim;
     if (c->closing || c->reading)
         return;
-    if (c->in_flight < (cfg->max_in_flight + 1) / 2 && c->out_pending < cfg->max_output / 2) {
+    if (c->in_flight < (cfg->max_in_flight + 1) / 2 && c->out_pending < cfg->max_output / 2 && !c->hub->queued_full) {
         process_frames(c);
         if (!c->closing && !over_limits(c))
             start_reading(c);
@@ -474,6 +477,7 @@ void conn_submit(conn *c, intent *it)
     }
     it->owner = c;
     c->refs++;
+    h->queued += it->frame_len;
     /* acks count too: a flood of them holds the connection's reading back
      * like a flood of requests */
     if (it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT || it->kind == INTENT_BARRIER || it->kind == INTENT_ACK)
@@ -496,9 +500,36 @@ void hub_submit_flush(hub *h)
         writer_submit_list(h->w, list);
 }
 
+/* Every connection but `except` may read again (the global cap let go).
+ * Each is held by a reference while the others are served, since serving
+ * one may close another. */
+static void resume_all(hub *h, conn *except)
+{
+    size_t n = 0;
+    conn **all = malloc((h->nconns + 1) * sizeof *all);
+    if (!all)
+        log_oom("resuming the connections");
+    for (conn *o = h->conns; o && n < h->nconns + 1; o = o->next)
+        if (o != except) {
+            o->refs++;
+            all[n++] = o;
+        }
+    for (size_t i = 0; i < n; i++)
+        maybe_resume(all[i]);
+    for (size_t i = 0; i < n; i++)
+        conn_unref(all[i]);
+    free(all);
+}
+
 void hub_intent_done(hub *h, intent *it)
 {
     conn *c = it->owner;
+    h->queued -= it->frame_len < h->queued ? it->frame_len : h->queued;
+    if (h->queued_full && h->queued <= h->lim.max_queued / 2) {
+        /* below half of the global cap: every connection may read again */
+        h->queued_full = false;
+        resume_all(h, c);
+    }
     if (it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT) {
         c->in_flight--;
         if (!c->closing && it->out)

@@ -28,6 +28,7 @@ void config_defaults(config *c)
     c->max_frame = 1u << 20;
     c->max_in_flight = 64;
     c->max_output = 4u << 20;
+    c->max_queued = (size_t)64 << 20;
     c->max_connections = 10000;
     c->idle_timeout = 0;
     c->handshake_timeout = 10;
@@ -110,6 +111,8 @@ int config_set(config *c, const char *section, const char *key, const char *valu
             NUM(max_in_flight, 1, 100000);
         if (strcmp(key, "max_output") == 0)
             NUM(max_output, 65536, (uint64_t)1 << 32);
+        if (strcmp(key, "max_queued") == 0)
+            NUM(max_queued, 1, (uint64_t)1 << 40);
         if (strcmp(key, "max_connections") == 0)
             NUM(max_connections, 1, 1000000);
         if (strcmp(key, "idle_timeout") == 0)

@@ -17,6 +17,7 @@ typedef struct config {
     uint32_t max_frame;
     uint32_t max_in_flight;
     size_t max_output;
+    size_t max_queued; /* bytes of requests read and not yet done, all connections */
     uint32_t max_connections;
     uint32_t idle_timeout;      /* seconds, 0 = never */
     uint32_t handshake_timeout; /* seconds to finish the TLS handshake */
