@@ -68,7 +68,9 @@ static int move_state_row(call *c, MDB_dbi dbi, const char *code, Whistle__V1__O
         if (rc && rc != MDB_NOTFOUND)
             return rc;
     }
-    return store_put_raw_append(c->txn, dbi, key, order_state_key(key, code, to, id), "", 0);
+    /* a plain put: a row moving to a state is rarely the last key */
+    MDB_val k = { order_state_key(key, code, to, id), key }, v = { 0, "" };
+    return mdb_put(c->txn, dbi, &k, &v, 0);
 }
 
 int order_save(call *c, Whistle__V1__Order *o, const void *before, size_t blen)
