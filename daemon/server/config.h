@@ -37,6 +37,9 @@ typedef struct config {
     /* [kiosk]: failed ticket look-ups allowed per kiosk in a window (guard.h) */
     uint32_t lookup_failures;
     uint32_t lookup_window; /* seconds */
+    /* [places]: outside = street files a report by location outside every
+     * grid at the street or community holding it (else it is refused) */
+    bool places_outside_street;
     /* [calendar], [deadline], [emergency]: calendar.c */
     deadline_policy policy;
     /* --test-clock FILE (a flag only, never from the file): tests drive

@@ -49,6 +49,25 @@ static void emit(const char *name, Whistle__V1__Request *req)
     free(framed);
 }
 
+/* A request as the demo gateway (names[14] of fuzz_request.c) would send
+ * it, acting for act_as. */
+static void emit_gateway(const char *name, Whistle__V1__Request *req, const char *act_as)
+{
+    req->act_as = (char *)act_as;
+    Whistle__V1__Frame f = WHISTLE__V1__FRAME__INIT;
+    f.kind_case = WHISTLE__V1__FRAME__KIND_REQUEST;
+    f.request = req;
+    req->id = 1;
+    uint8_t *framed;
+    size_t len;
+    if (whistle_frame_pack(&f, 1u << 20, &framed, &len) != 0)
+        exit(1);
+    put("request", name, 14, framed + 4, len - 4);
+    put("frame", name, 7, framed, len);
+    free(framed);
+    req->act_as = NULL;
+}
+
 #define REQ(var, CALL)                                                                                                 \
     Whistle__V1__Request var = WHISTLE__V1__REQUEST__INIT;                                                             \
     var.call_case = WHISTLE__V1__REQUEST__CALL_##CALL
@@ -135,6 +154,67 @@ static void emit_oversight(const char *ticket)
     REQ(r_ec, EMERGENCY_CALL);
     r_ec.emergency_call = &ec;
     emit("emergency_call", &r_ec);
+}
+
+/* Places on the map and gateways (docs/protocol.md section 12): a point
+ * located, a report by location with an attribute's answer, and the
+ * gateway's calls for the principals it acts for (and for one it may not). */
+static void emit_places(void)
+{
+    Whistle__V1__LocatePlace lp = WHISTLE__V1__LOCATE_PLACE__INIT;
+    lp.lat = 39.9087;
+    lp.lon = 116.4605;
+    REQ(r_lp, LOCATE_PLACE);
+    r_lp.locate_place = &lp;
+    emit("locate-place", &r_lp);
+    emit_gateway("locate-place-gateway", &r_lp, NULL);
+    Whistle__V1__ReportEvent rloc = WHISTLE__V1__REPORT_EVENT__INIT;
+    rloc.category = "0401";
+    rloc.description = "by location";
+    rloc.has_location = 1;
+    rloc.lat = 39.9087;
+    rloc.lon = 116.4605;
+    Whistle__V1__AttributeAnswer an = WHISTLE__V1__ATTRIBUTE_ANSWER__INIT;
+    char *vals[] = { "bags" };
+    an.code = "kind";
+    an.values = vals;
+    an.n_values = 1;
+    Whistle__V1__AttributeAnswer *ans[] = { &an };
+    rloc.attributes = ans;
+    rloc.n_attributes = 1;
+    REQ(r_rloc, REPORT);
+    r_rloc.report = &rloc;
+    r_rloc.idempotency_key = "fuzz-gw-1";
+    emit("report-at", &r_rloc);
+    emit_gateway("report-at-for-hotline", &r_rloc, "hotline");
+    emit_gateway("report-at-for-unlisted", &r_rloc, "operator2");
+    emit_gateway("report-at-for-admin", &r_rloc, "admin");
+    Whistle__V1__Hello hh = WHISTLE__V1__HELLO__INIT;
+    hh.protocol_version = 1;
+    REQ(r_hh, HELLO);
+    r_hh.hello = &hh;
+    emit_gateway("hello-for-hotline", &r_hh, "hotline");
+    Whistle__V1__Subscribe sg = WHISTLE__V1__SUBSCRIBE__INIT;
+    sg.from_cursor = 1;
+    REQ(r_sg, SUBSCRIBE);
+    r_sg.subscribe = &sg;
+    emit_gateway("subscribe-for-hotline", &r_sg, "hotline");
+    emit_gateway("subscribe-for-operator", &r_sg, "operator");
+    /* a PushAck for the hotline, as the gateway sends it */
+    Whistle__V1__PushAck pa = WHISTLE__V1__PUSH_ACK__INIT;
+    pa.stream = "principal:hotline";
+    pa.seq = 1;
+    pa.act_as = "hotline";
+    Whistle__V1__Frame fa = WHISTLE__V1__FRAME__INIT;
+    fa.kind_case = WHISTLE__V1__FRAME__KIND_PUSH_ACK;
+    fa.push_ack = &pa;
+    uint8_t *framed;
+    size_t len;
+    if (whistle_frame_pack(&fa, 1u << 20, &framed, &len) != 0)
+        exit(1);
+    put("request", "push-ack-for-hotline", 14, framed + 4, len - 4);
+    put("frame", "push-ack-for-hotline", 7, framed, len);
+    free(framed);
 }
 
 int main(int argc, char **argv)
@@ -507,5 +587,7 @@ int main(int argc, char **argv)
     REQ(r_ss, SERVER_STATS);
     r_ss.server_stats = &ss;
     emit("server_stats", &r_ss);
+
+    emit_places();
     return 0;
 }
