@@ -34,6 +34,11 @@ typedef struct server {
     uint64_t started_mono_ms; /* for uptime */
     uint64_t periodic_syncs;  /* store.sync = none: mdb_env_sync calls */
     uv_work_t sync_work;      /* the periodic sync, on libuv's thread pool */
+    /* SIGHUP: the files are read and parsed on the thread pool */
+    uv_work_t hup_work;
+    bool hup_running, hup_again;
+    struct ssl_ctx_st *hup_ctx; /* what the work made (NULL: hup_err says why) */
+    char hup_err[512];
     bool sync_running;
     int sync_rc;
 } server;
