@@ -65,7 +65,8 @@ struct writer {
     bool stop;
     bool started;
     uv_async_t async;
-    bool out_of_space; /* the last commit failed for want of room (logged once) */
+    bool out_of_space;              /* the last commit failed for want of room (logged once) */
+    char trim_pos[STREAM_NAME_BUF]; /* the stream retention looked at last (trim_streams) */
     writer_done_fn done_cb;
     void *ud;
     writer_stats stats;
@@ -442,6 +443,31 @@ static void expire_idem(writer *w, MDB_txn *batch, int64_t now)
         log_warn("store: expiring idempotency keys failed at its commit (tried again with the next batch)");
 }
 
+/* Acknowledged push entries older than the store's keep time go, at most
+ * STREAM_TRIM_STEP of one stream per batch, the streams taken in turn;
+ * the look at the next stream is in the batch, the trim in a nested
+ * transaction of its own. */
+#define STREAM_TRIM_STEP 64
+static void trim_streams(writer *w, MDB_txn *batch, int64_t now)
+{
+    int64_t keep = w->st->stream_keep_ms > 0 ? w->st->stream_keep_ms : STORE_STREAM_KEEP_DEFAULT_MS;
+    if (stream_trim_next(w->st, batch, w->trim_pos, now - keep) <= 0)
+        return;
+    MDB_txn *child;
+    if (mdb_txn_begin(w->st->env, batch, 0, &child) != 0)
+        return;
+    size_t gone = 0;
+    int rc = stream_trim(w->st, child, w->trim_pos, now - keep, STREAM_TRIM_STEP, &gone);
+    if (rc || !gone) {
+        mdb_txn_abort(child);
+        if (rc)
+            log_warn("store: trimming stream %s failed: %s (tried again later)", w->trim_pos, store_strerror(rc));
+        return;
+    }
+    if (mdb_txn_commit(child) != 0)
+        log_warn("store: trimming stream %s failed at its commit (tried again later)", w->trim_pos);
+}
+
 /* Applies and commits a batch. *before and *after are LMDB's last
  * transaction id around the commit: they differ when it wrote (and so
  * flushed) something. */
@@ -490,6 +516,7 @@ static void run_batch(writer *w, intent *batch, wbatch *wb, uint64_t *before_id,
         }
     }
     expire_idem(w, txn, now);
+    trim_streams(w, txn, now);
     if (map_full && !w->out_of_space) {
         log_error("store: the map is full at map_max (%zu MiB): writes are refused until there is room (reads go "
                   "on); raise store.map_max and restart",

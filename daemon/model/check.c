@@ -733,7 +733,15 @@ static void walk_stream_entry(checker *ck, const MDB_val *k, const MDB_val *v, a
     if (!ck->sw.open || strlen(ck->sw.name) != nlen || memcmp(ck->sw.name, kd, nlen) != 0) {
         stream_end(ck, a);
         snprintf(ck->sw.name, sizeof ck->sw.name, "%.*s", (int)nlen, kd);
+        /* a stream whose oldest entries were let go (retention) starts
+         * after them */
         ck->sw.count = 0;
+        MDB_val mk = { nlen, (void *)kd }, mv;
+        if (mdb_get(ck->txn, ck->stream_meta, &mk, &mv) == 0) {
+            Whistled__StreamMeta *m = whistled__stream_meta__unpack(arena_allocator(a), mv.mv_size, mv.mv_data);
+            if (m)
+                ck->sw.count = m->trimmed;
+        }
         ck->sw.open = true;
     }
     ck->sw.count++;
@@ -761,9 +769,13 @@ static void walk_stream_meta(checker *ck, const MDB_val *k, const MDB_val *v, ar
     if (m->cursor > m->last_seq)
         violation(ck, "stream_meta", name, "cursor %llu is past last_seq %llu", (unsigned long long)m->cursor,
                   (unsigned long long)m->last_seq);
-    /* The walk of the entries counted them from seq 1 up; here the newest
-     * must exist too (a meta whose entries are all missing). */
-    if (m->last_seq > 0 && k->mv_size + 9 <= 511) {
+    if (m->trimmed > m->cursor)
+        violation(ck, "stream_meta", name, "entries up to %llu were let go, past the cursor %llu",
+                  (unsigned long long)m->trimmed, (unsigned long long)m->cursor);
+    /* The walk of the entries counted them from after the trimmed ones up;
+     * here the newest must exist too (a meta whose entries are all
+     * missing), unless retention let every one go. */
+    if (m->last_seq > m->trimmed && k->mv_size + 9 <= 511) {
         uint8_t *ek = arena_alloc(a, k->mv_size + 9);
         memcpy(ek, k->mv_data, k->mv_size);
         ek[k->mv_size] = 0;

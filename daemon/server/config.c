@@ -44,6 +44,7 @@ void config_defaults(config *c)
     c->map_size = 64u << 20;
     c->map_max = (size_t)16 << 30;
     c->idempotency_days = 7;
+    c->stream_keep_days = 30;
     set_str(&c->seed, "");
     c->log_level = LOG_LVL_INFO;
     c->lookup_failures = GUARD_DEFAULT_MAX;
@@ -164,6 +165,8 @@ int config_set(config *c, const char *section, const char *key, const char *valu
         /* at least a day: the protocol promises that long */
         if (strcmp(key, "idempotency_days") == 0)
             NUM(idempotency_days, 1, 3650);
+        if (strcmp(key, "stream_keep_days") == 0)
+            NUM(stream_keep_days, 1, 36500);
         if (strcmp(key, "seed") == 0) {
             set_str(&c->seed, value);
             return 0;

@@ -32,6 +32,7 @@ typedef struct config {
     size_t map_size, map_max;
     char *seed;
     uint32_t idempotency_days; /* how long a write's idempotency key is kept */
+    uint32_t stream_keep_days; /* how long an acknowledged push is kept */
     /* [log] */
     int log_level;
     /* [kiosk]: failed ticket look-ups allowed per kiosk in a window (guard.h) */

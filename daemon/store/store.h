@@ -102,6 +102,9 @@ typedef struct store {
     /* How long the result of a write with an idempotency key is kept, in
      * ms (0: the default, 7 days); set once at start (main.c). */
     int64_t idem_keep_ms;
+    /* How long a push stream's entries are kept once acknowledged, in ms
+     * (0: the default, 30 days); set once at start (main.c). */
+    int64_t stream_keep_ms;
     /* loop thread's cached read transaction (MDB_NOTLS, reset/renew) */
     MDB_txn *rtxn;
     bool rtxn_live;
@@ -203,6 +206,7 @@ uint64_t store_get_be64(const uint8_t in[8]);
 /* The result of a write with an idempotency key (idem.c): the record and
  * its row by age, in txn. 0 or an MDB code. */
 #define STORE_IDEM_KEEP_DEFAULT_MS (7LL * 24 * 3600 * 1000)
+#define STORE_STREAM_KEEP_DEFAULT_MS (30LL * 24 * 3600 * 1000)
 int store_idem_put(store *st, MDB_txn *txn, const void *key, size_t klen, int64_t at_ms, const void *response,
                    size_t rlen);
 /* Lets go of at most max records kept since before before_ms, oldest

@@ -472,3 +472,43 @@ Test(deadline, an_idempotency_key_is_kept_its_days_then_let_go)
     char out[4096];
     cr_assert_eq(harness_check_store(&d, out, sizeof out), 0, "%s", out);
 }
+
+/* Issue 13, retention: a street's feed keeps what its cursor has not
+ * passed; what it passed goes once older than store.stream_keep_days (30),
+ * with the writes that follow, and a replay from 0 starts after it. */
+Test(deadline, acknowledged_pushes_are_let_go_after_their_days)
+{
+    whistle_client *op = harness_connect(&d, "operator");
+    h_subscribe(op, 0);
+    free(h_report(op, FIRST_GRID, "0404", "an old report"));
+    Whistle__V1__Push *p = h_wait_push(op, "report", 10000);
+    cr_assert(p, "the report was not pushed");
+    uint64_t acked = p->seq;
+    char stream[128];
+    snprintf(stream, sizeof stream, "%s", p->stream);
+    cr_assert_eq(whistle_push_ack(op, stream, acked), 0);
+    whistle_push_free(p);
+    whistle_close(op);
+
+    op = harness_connect(&d, "operator");
+    harness_set_clock(&d, START + 10 * 24 * HOUR);
+    free(h_report(op, FIRST_GRID, "0404", "ten days on"));
+    h_subscribe(op, 0);
+    p = h_wait_push(op, "report", 10000);
+    cr_assert(p);
+    cr_assert_eq(p->seq, acked, "kept for its days");
+    whistle_push_free(p);
+    whistle_close(op);
+
+    op = harness_connect(&d, "operator");
+    harness_set_clock(&d, START + 31 * 24 * HOUR);
+    free(h_report(op, FIRST_GRID, "0404", "a month on")); /* its batch lets the old one go */
+    h_subscribe(op, 0);
+    p = h_wait_push(op, "report", 10000);
+    cr_assert(p);
+    cr_assert_gt(p->seq, acked, "a replay from 0 starts after what was let go");
+    whistle_push_free(p);
+    whistle_close(op);
+    char out[4096];
+    cr_assert_eq(harness_check_store(&d, out, sizeof out), 0, "%s", out);
+}
