@@ -423,7 +423,7 @@ static bool page_add(call *c, ptr_vec *out, uint32_t limit, Whistle__V1__Order *
 /* Rows a listing reads for one page at most: a filter that matches
  * little ends the page early, with a cursor to go on, rather than walk
  * the city on the loop thread. */
-#define LIST_SCAN_MAX 2000
+#define LIST_SCAN_MAX 1000
 
 /* Pages through an index whose rows are prefix | u64 BE id (ids above
  * after_id, in order), adding the orders that match f; *more when a row

@@ -202,7 +202,7 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
 /* ------------------------------------------------------------ get, list */
 
 /* Rows a listing reads for one page at most (see the loop in event_list). */
-#define LIST_SCAN_MAX 2000
+#define LIST_SCAN_MAX 1000
 
 void event_get(call *c, const Whistle__V1__GetEvent *req)
 {
