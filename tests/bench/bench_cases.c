@@ -44,8 +44,7 @@ static int cmp_d(const void *a, const void *b)
 static void report(const char *what, double *t, size_t n)
 {
     qsort(t, n, sizeof *t, cmp_d);
-    printf("  %-34s p50 %8.1f us   p99 %8.1f us   max %8.1f us  (%zu)\n", what, t[n / 2], t[n * 99 / 100], t[n - 1],
-           n);
+    printf("  %-34s p50 %8.1f us   p99 %8.1f us   max %8.1f us  (%zu)\n", what, t[n / 2], t[n * 99 / 100], t[n - 1], n);
 }
 
 static Whistle__V1__Request *req_new(arena *a, Whistle__V1__Request__CallCase cc)
@@ -76,7 +75,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_cases: seed: %s\n", err);
         return 1;
     }
-    char (*tickets)[40] = calloc((size_t)n, sizeof *tickets);
+    char(*tickets)[40] = calloc((size_t)n, sizeof *tickets);
     double w0 = now_us();
     for (long done = 0; done < n;) {
         MDB_txn *txn;
