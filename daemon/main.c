@@ -13,6 +13,7 @@
 #include "config.h"
 #include "guard.h"
 #include "log.h"
+#include "seal.h"
 #include "server.h"
 #include "store.h"
 
@@ -215,10 +216,19 @@ int main(int argc, char **argv)
     }
     st->policy = &cfg.policy;
     st->lookups = lookups;
+    if (*cfg.archive_key_file && !(st->archive_keys = seal_keys_load(cfg.archive_key_file, err, sizeof err))) {
+        fprintf(stderr, "whistled: archive.key_file: %s\n", err);
+        store_close(st);
+        guard_free(lookups);
+        config_free(&cfg);
+        return 1;
+    }
+    seal_keys *archive_keys = st->archive_keys;
     if (*cfg.seed && api_seed(st, cfg.seed, now_ms(), err, sizeof err) < 0) {
         fprintf(stderr, "whistled: store.seed = %s: %s\n", cfg.seed, err);
         store_close(st);
         guard_free(lookups);
+        seal_keys_free(archive_keys);
         config_free(&cfg);
         return 1;
     }
@@ -242,6 +252,7 @@ int main(int argc, char **argv)
         uv_loop_close(&loop);
         store_close(st);
         guard_free(lookups);
+        seal_keys_free(archive_keys);
         config_free(&cfg);
         return 1;
     }
@@ -265,6 +276,7 @@ int main(int argc, char **argv)
         log_warn("loop closed with handles still open");
     store_close(st);
     guard_free(lookups);
+    seal_keys_free(archive_keys);
     log_info("stopped");
     config_free(&cfg);
     return 0;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive_record.h"
 #include "arena.h"
 #include "daemon/records.pb-c.h"
 #include "deadline_rows.h"
@@ -37,6 +38,8 @@ typedef struct checker {
     bool have_deadlines;               /* a store from before them has none */
     MDB_dbi service_classes, services; /* the service catalogue (services.c) */
     bool have_services;                /* likewise */
+    MDB_dbi arc_households;            /* the resident archive (archive_record.c) */
+    bool have_archive;                 /* likewise */
     FILE *out;
     check_report *rep;
     uint64_t order_seq, audit_seq;
@@ -499,6 +502,18 @@ static void walk_deadline(checker *ck, const MDB_val *k, const MDB_val *v, arena
             return;
         }
         n = deadline_event_keys(ev, keys, lens);
+    } else if (p[8] == DL_VISIT) {
+        Whistle__V1__ArchiveHousehold *h =
+            k->mv_size == 17 && ck->have_archive
+                ? get(ck, ck->arc_households, p + 9, 8, &whistle__v1__archive_household__descriptor, a)
+                : NULL;
+        if (!h) {
+            violation(ck, "deadlines", key, "household %llu does not exist",
+                      k->mv_size == 17 ? (unsigned long long)store_get_be64(p + 9) : 0ull);
+            return;
+        }
+        lens[0] = arc_household_deadline_key(h, keys[0]);
+        n = lens[0] ? 1 : 0;
     } else if (k->mv_size >= 17) {
         Whistle__V1__Order *o = get(ck, ck->orders, p + 9, 8, &whistle__v1__order__descriptor, a);
         if (!o) {
@@ -691,6 +706,7 @@ static int open_dbs(checker *ck, char *err, size_t errlen)
     int crc = mdb_dbi_open(ck->txn, "service_classes", 0, &ck->service_classes);
     int irc = crc ? crc : mdb_dbi_open(ck->txn, "services", 0, &ck->services);
     ck->have_services = crc == 0 && irc == 0;
+    ck->have_archive = mdb_dbi_open(ck->txn, "arc_households", 0, &ck->arc_households) == 0;
     return 0;
 }
 
@@ -700,7 +716,7 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
     checker ck = { .out = out, .rep = rep };
     int rc = mdb_env_create(&ck.env);
     if (!rc)
-        rc = mdb_env_set_maxdbs(ck.env, 64);
+        rc = mdb_env_set_maxdbs(ck.env, 96);
     /* Read-only: the checker never writes, and may share the store with a
      * running whistled (its reader slot keeps the snapshot's pages). */
     if (!rc)

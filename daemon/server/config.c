@@ -43,6 +43,7 @@ void config_defaults(config *c)
     c->map_size = 64u << 20;
     c->map_max = (size_t)16 << 30;
     set_str(&c->seed, "");
+    set_str(&c->archive_key_file, "");
     c->log_level = LOG_LVL_INFO;
     c->lookup_failures = GUARD_DEFAULT_MAX;
     c->lookup_window = GUARD_DEFAULT_WINDOW_MS / 1000;
@@ -59,6 +60,7 @@ void config_free(config *c)
     free(c->crl);
     free(c->store_dir);
     free(c->seed);
+    free(c->archive_key_file);
     free(c->test_clock);
     policy_free(&c->policy);
     memset(c, 0, sizeof *c);
@@ -176,13 +178,18 @@ int config_set(config *c, const char *section, const char *key, const char *valu
             NUM(lookup_failures, 1, 1000);
         if (strcmp(key, "lookup_window") == 0)
             NUM(lookup_window, 1, 86400);
+    } else if (strcmp(section, "archive") == 0) {
+        if (strcmp(key, "key_file") == 0) {
+            set_str(&c->archive_key_file, value);
+            return 0;
+        }
     } else {
         int prc = policy_set(&c->policy, section, key, value, err, errlen);
         if (prc <= 0)
             return prc;
         snprintf(err, errlen,
-                 "unknown section [%s]: expected [server], [tls], [store], [log], [kiosk], [calendar], [deadline] "
-                 "or [emergency]",
+                 "unknown section [%s]: expected [server], [tls], [store], [log], [kiosk], [archive], [calendar], "
+                 "[deadline] or [emergency]",
                  section);
         return -1;
     }

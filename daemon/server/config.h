@@ -35,6 +35,9 @@ typedef struct config {
     /* [kiosk]: failed ticket look-ups allowed per kiosk in a window (guard.h) */
     uint32_t lookup_failures;
     uint32_t lookup_window; /* seconds */
+    /* [archive]: the file of keys that seal the archive's ID-card numbers
+     * and phones (base/seal.h); empty: the archive keeps no such fields */
+    char *archive_key_file;
     /* [calendar], [deadline], [emergency]: calendar.c */
     deadline_policy policy;
     /* --test-clock FILE (a flag only, never from the file): tests drive
