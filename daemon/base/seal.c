@@ -176,7 +176,8 @@ int seal_value(const seal_keys *k, const char *field, const void *plain, size_t 
     EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
     int len = 0, ok = cx && EVP_EncryptInit_ex(cx, EVP_aes_256_gcm(), NULL, key, nonce) == 1 &&
                       EVP_EncryptUpdate(cx, NULL, &len, (const uint8_t *)field, (int)strlen(field)) == 1 &&
-                      EVP_EncryptUpdate(cx, ct, &len, plain, (int)n) == 1 && EVP_EncryptFinal_ex(cx, ct + len, &len) == 1 &&
+                      EVP_EncryptUpdate(cx, ct, &len, plain, (int)n) == 1 &&
+                      EVP_EncryptFinal_ex(cx, ct + len, &len) == 1 &&
                       EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG_LEN, tag) == 1;
     EVP_CIPHER_CTX_free(cx);
     if (!ok)
@@ -198,7 +199,8 @@ int seal_open(const seal_keys *k, const char *field, const void *sealed, size_t 
     uint8_t tagcopy[SEAL_TAG_LEN];
     memcpy(tagcopy, tag, SEAL_TAG_LEN);
     EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
-    int len = 0, ok = cx && pn <= (size_t)INT32_MAX && EVP_DecryptInit_ex(cx, EVP_aes_256_gcm(), NULL, key, nonce) == 1 &&
+    int len = 0, ok = cx && pn <= (size_t)INT32_MAX &&
+                      EVP_DecryptInit_ex(cx, EVP_aes_256_gcm(), NULL, key, nonce) == 1 &&
                       EVP_DecryptUpdate(cx, NULL, &len, (const uint8_t *)field, (int)strlen(field)) == 1 &&
                       EVP_DecryptUpdate(cx, (uint8_t *)p, &len, ct, (int)pn) == 1 &&
                       EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG_LEN, tagcopy) == 1 &&

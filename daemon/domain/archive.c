@@ -46,8 +46,8 @@ static int place_check(call *c, const char *node, const char **why)
 {
     node = str0(node);
     size_t n = strlen(node);
-    Whistle__V1__Node *nd = (n == 15 || n == 18) && digits_ok(node, n) ? directory_node_get(c->st, c->txn, node, c->a)
-                                                                      : NULL;
+    Whistle__V1__Node *nd =
+        (n == 15 || n == 18) && digits_ok(node, n) ? directory_node_get(c->st, c->txn, node, c->a) : NULL;
     if (!nd) {
         *why = "is not a grid or building of the tree of places (15 or 18 digits)";
         return -1;
@@ -93,7 +93,8 @@ void archive_put_household(call *c, const Whistle__V1__PutHousehold *req)
         return;
     }
     if (check_text(c, "building", in->building, ARC_PLACE_MAX, true) ||
-        check_text(c, "unit", in->unit, ARC_PLACE_MAX, false) || check_text(c, "room", in->room, ARC_PLACE_MAX, false) ||
+        check_text(c, "unit", in->unit, ARC_PLACE_MAX, false) ||
+        check_text(c, "room", in->room, ARC_PLACE_MAX, false) ||
         check_text(c, "paired_with", in->paired_with, ARC_NAME_MAX, false) ||
         check_text(c, "note", in->note, ARC_NOTE_MAX, false) || arc_tags_check(c, "tags", in->tags, in->n_tags))
         return;
@@ -168,9 +169,9 @@ void archive_get_household(call *c, const Whistle__V1__GetHousehold *req)
         members_of(c, h, true))
         return;
     household_view(c, h);
-    call_read_personal(c, hh_target(c, h->id),
-                       arena_printf(c->a, "household with %zu residents (masked); reason: %s", h->n_members,
-                                    req->reason));
+    call_read_personal(
+        c, hh_target(c, h->id),
+        arena_printf(c->a, "household with %zu residents (masked); reason: %s", h->n_members, req->reason));
     c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_HOUSEHOLD;
     c->resp->household = h;
 }
@@ -211,7 +212,8 @@ void archive_get_resident(call *c, const Whistle__V1__GetResident *req)
     if (archive_reach(c, h->node, target, arena_printf(c->a, "no resident %llu", (unsigned long long)req->id)))
         return;
     if (req->reveal != AF(NONE) && !may_reveal(c->who->role, req->reveal)) {
-        call_deny(c, target, "role %s may not reveal a resident's %s (rule: ID-card numbers are revealed to grid and "
+        call_deny(c, target,
+                  "role %s may not reveal a resident's %s (rule: ID-card numbers are revealed to grid and "
                   "community workers; phones to those and the street's operators)",
                   role_name(c->who->role), req->reveal == AF(PHONE) ? "phone" : "ID-card number");
         return;
@@ -229,7 +231,8 @@ void archive_get_resident(call *c, const Whistle__V1__GetResident *req)
         else
             r->id_number = clear;
         r->revealed = req->reveal;
-        what = req->reveal == AF(PHONE) ? "resident record, phone REVEALED" : "resident record, ID-card number REVEALED";
+        what =
+            req->reveal == AF(PHONE) ? "resident record, phone REVEALED" : "resident record, ID-card number REVEALED";
     }
     call_read_personal(c, target, arena_printf(c->a, "%s; reason: %s", what, req->reason));
     c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_RESIDENT;
@@ -406,9 +409,9 @@ void archive_list_households(call *c, const Whistle__V1__ListHouseholds *req)
     }
     l->households = (Whistle__V1__ArchiveHousehold **)out.items;
     l->n_households = out.n;
-    call_read_personal(c, *node ? node : "*",
-                       arena_printf(c->a, "%zu households (addresses, care tags); reason: %s", out.n,
-                                    reason_text(req->reason)));
+    call_read_personal(
+        c, *node ? node : "*",
+        arena_printf(c->a, "%zu households (addresses, care tags); reason: %s", out.n, reason_text(req->reason)));
     c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_HOUSEHOLDS;
     c->resp->households = l;
 }
@@ -645,9 +648,9 @@ void archive_set_care_tags(call *c, const Whistle__V1__SetCareTags *req)
 
 /* ------------------------------------------------------------ import and export */
 
-static const char *const columns[] = { "grid", "building", "unit",       "room",     "name",
-                                       "id_number", "phone", "birth_date", "relation", "tags" };
-static const char *const columns_zh[] = { "网格", "楼栋",     "单元",     "房号",       "姓名",
+static const char *const columns[] = { "grid",      "building", "unit",       "room",     "name",
+                                       "id_number", "phone",    "birth_date", "relation", "tags" };
+static const char *const columns_zh[] = { "网格",     "楼栋",     "单元",     "房号",       "姓名",
                                           "身份证号", "联系电话", "出生日期", "与户主关系", "标签" };
 #define N_COLS (sizeof columns / sizeof *columns)
 enum { COL_GRID, COL_BUILDING, COL_UNIT, COL_ROOM, COL_NAME, COL_ID, COL_PHONE, COL_BIRTH, COL_REL, COL_TAGS };
@@ -674,7 +677,7 @@ static const char *addr_key(arena *a, const char *grid, const char *b, const cha
 static int known_addrs(call *c, const char *grid, ptr_vec *addrs)
 {
     ptr_vec ids = { 0 };
-    if (ids_under(c, c->st->arc_hh_by_node, arena_printf(c->a, "%s/", grid), &ids))
+    if (ids_under(c, c->st->arc_hh_by_node, grid, &ids))
         return -1;
     for (size_t i = 0; i < ids.n; i++) {
         Whistle__V1__ArchiveHousehold *h;
@@ -711,8 +714,9 @@ void archive_import(call *c, const Whistle__V1__ImportArchive *req)
 {
     const char *under = str0(req->node);
     if (!*under || !digits_ok(under, strlen(under)) || strlen(under) > 18) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "node is required: the place the file is for (a street, community or "
-                                             "grid); every line's grid must lie under it");
+        call_fail(c, CODE(INVALID_ARGUMENT),
+                  "node is required: the place the file is for (a street, community or "
+                  "grid); every line's grid must lie under it");
         return;
     }
     if (check_text(c, "source", req->source, 200, false))
@@ -741,7 +745,8 @@ void archive_import(call *c, const Whistle__V1__ImportArchive *req)
             if (strcmp(f[i], columns[k]) == 0 || strcmp(f[i], columns_zh[k]) == 0)
                 col[k] = (int)i;
         if (col[k] < 0 && (k == COL_GRID || k == COL_BUILDING || k == COL_NAME)) {
-            call_fail(c, CODE(INVALID_ARGUMENT), "line %zu: the header has no column %s (%s); columns: grid, building, "
+            call_fail(c, CODE(INVALID_ARGUMENT),
+                      "line %zu: the header has no column %s (%s); columns: grid, building, "
                       "unit, room, name, id_number, phone, birth_date, relation, tags",
                       line, columns[k], columns_zh[k]);
             return;
@@ -752,8 +757,8 @@ void archive_import(call *c, const Whistle__V1__ImportArchive *req)
     whistle__v1__archive_import_result__init(res);
     while ((rc = csv_next(&rd, c->a, &f, &n, &line, &why)) != CSV_EOF) {
         if (lines.n + errors.n >= IMPORT_LINES_MAX) {
-            ptr_vec_push(c->a, &errors, arena_printf(c->a, "line %zu: more than %d lines; split the file", line,
-                                                     IMPORT_LINES_MAX));
+            ptr_vec_push(c->a, &errors,
+                         arena_printf(c->a, "line %zu: more than %d lines; split the file", line, IMPORT_LINES_MAX));
             break;
         }
         if (rc == CSV_BAD) {
@@ -809,8 +814,8 @@ void archive_import(call *c, const Whistle__V1__ImportArchive *req)
         ptr_vec_push(c->a, &lines, L);
     }
     if (errors.n) {
-        char *msg = arena_printf(c->a, "%s: %zu bad line%s; nothing was imported", *str0(req->source) ? req->source : "the file",
-                                 errors.n, errors.n == 1 ? "" : "s");
+        char *msg = arena_printf(c->a, "%s: %zu bad line%s; nothing was imported",
+                                 *str0(req->source) ? req->source : "the file", errors.n, errors.n == 1 ? "" : "s");
         for (size_t i = 0; i < errors.n && i < IMPORT_ERRORS_SHOWN; i++)
             msg = arena_printf(c->a, "%s\n%s", msg, (const char *)errors.items[i]);
         if (errors.n > IMPORT_ERRORS_SHOWN)
@@ -866,9 +871,10 @@ void archive_import(call *c, const Whistle__V1__ImportArchive *req)
                 arc_household_get(c, prev->household_id, &ph, NULL, NULL))
                 return;
             if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, ph->node)) {
-                call_fail(c, CODE(INVALID_ARGUMENT),
-                          "line %zu: that ID-card number belongs to a resident outside your scope; nothing was imported",
-                          L->line);
+                call_fail(
+                    c, CODE(INVALID_ARGUMENT),
+                    "line %zu: that ID-card number belongs to a resident outside your scope; nothing was imported",
+                    L->line);
                 return;
             }
             L->r.id = rid;
@@ -893,10 +899,11 @@ void archive_export(call *c, const Whistle__V1__ExportArchive *req)
         return;
     }
     csv_buf b = { 0 };
-    char *head = arena_printf(c->a,
-                              "# PERSONAL DATA (个人信息) in clear: exported by %s at %lld ms for: %s. The export is in "
-                              "the audit log; keep, share and delete this file as docs/archive.md says.\n",
-                              str0(c->who->name), (long long)c->now, req->reason);
+    char *head =
+        arena_printf(c->a,
+                     "# PERSONAL DATA (个人信息) in clear: exported by %s at %lld ms for: %s. The export is in "
+                     "the audit log; keep, share and delete this file as docs/archive.md says.\n",
+                     str0(c->who->name), (long long)c->now, req->reason);
     csv_append(&b, head, strlen(head));
     for (size_t k = 0; k < N_COLS; k++)
         csv_put(&b, columns[k], k == 0);
@@ -925,8 +932,8 @@ void archive_export(call *c, const Whistle__V1__ExportArchive *req)
             char *tags = arena_strdup(c->a, "");
             for (size_t t = 0; t < r->n_tags; t++)
                 tags = arena_printf(c->a, "%s%s%s", tags, t ? "|" : "", r->tags[t]);
-            const char *row[N_COLS] = { h->node,         str0(h->building), str0(h->unit), str0(h->room), r->name, idn,
-                                        ph,              str0(r->birth_date), str0(r->relation), tags };
+            const char *row[N_COLS] = { h->node, str0(h->building),   str0(h->unit),     str0(h->room), r->name, idn,
+                                        ph,      str0(r->birth_date), str0(r->relation), tags };
             for (size_t k = 0; k < N_COLS; k++)
                 csv_put(&b, row[k], k == 0);
             csv_end_record(&b);
@@ -934,8 +941,10 @@ void archive_export(call *c, const Whistle__V1__ExportArchive *req)
         }
         if (b.len > EXPORT_MAX) {
             csv_buf_free(&b);
-            call_fail(c, CODE(FAILED_PRECONDITION), "the export of %s passes %u KiB; export its communities or grids "
-                      "one by one", *node ? node : "the city", EXPORT_MAX >> 10);
+            call_fail(c, CODE(FAILED_PRECONDITION),
+                      "the export of %s passes %u KiB; export its communities or grids "
+                      "one by one",
+                      *node ? node : "the city", EXPORT_MAX >> 10);
             return;
         }
     }

@@ -57,9 +57,9 @@ static char *case_text(call *c, const Whistle__V1__Event *ev, const char *own)
 {
     Whistle__V1__Category *k = directory_category_get(c->st, c->txn, ev->category, c->a);
     Whistle__V1__Node *n = directory_node_get(c->st, c->txn, ev->node, c->a);
-    const char *zh = arena_printf(c->a, "诉求 %s（%s）在%s，%s 受理，%s 办结。", ev->ticket,
-                                  k ? str0(k->name_zh) : ev->category, n ? str0(n->name_zh) : ev->node,
-                                  date_of(c, ev->created_ms), date_of(c, ev->closed_ms));
+    const char *zh =
+        arena_printf(c->a, "诉求 %s（%s）在%s，%s 受理，%s 办结。", ev->ticket, k ? str0(k->name_zh) : ev->category,
+                     n ? str0(n->name_zh) : ev->node, date_of(c, ev->created_ms), date_of(c, ev->closed_ms));
     const char *en =
         arena_printf(c->a, "Case %s (%s) at %s: reported %s, closed %s.", ev->ticket,
                      k && *str0(k->name_en) ? k->name_en : ev->category, n && *str0(n->name_en) ? n->name_en : ev->node,
@@ -76,7 +76,8 @@ void board_post(call *c, const Whistle__V1__PostNotice *req)
     }
     const char *ticket = str0(in->ticket);
     if (check_text(c, "title", in->title, TITLE_MAX, true) ||
-        check_text(c, "body", in->body, DESCRIPTION_MAX, !*ticket) || check_text(c, "ticket", ticket, TICKET_MAX, false))
+        check_text(c, "body", in->body, DESCRIPTION_MAX, !*ticket) ||
+        check_text(c, "ticket", ticket, TICKET_MAX, false))
         return;
     if (in->kind < BK(UNSPECIFIED) || in->kind > BK(WORK_UPDATE)) {
         call_fail(c, CODE(INVALID_ARGUMENT), "kind %d: 0 notice, 1 reply, 2 decision, 3 work update", in->kind);
@@ -88,9 +89,10 @@ void board_post(call *c, const Whistle__V1__PostNotice *req)
         if (event_load(c, ticket, &ev, &snap))
             return;
         if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, ev->node)) {
-            call_hide(c, ticket, arena_printf(c->a, "no case %s", ticket),
-                      "case %s is at %s, outside the scope %s (rule: a case is published by those whose scope holds it)",
-                      ticket, ev->node, str0(c->who->scope));
+            call_hide(
+                c, ticket, arena_printf(c->a, "no case %s", ticket),
+                "case %s is at %s, outside the scope %s (rule: a case is published by those whose scope holds it)",
+                ticket, ev->node, str0(c->who->scope));
             return;
         }
         if (ev->state != WHISTLE__V1__EVENT_STATE__EVENT_STATE_CLOSED) {
@@ -193,14 +195,15 @@ void board_list(call *c, const Whistle__V1__ListBoard *req)
         return;
     }
     if (c->who->role != ROLE(ADMIN) && (!*node || !(principal_covers(c->who, node) || principal_below(c->who, node)))) {
-        call_deny(c, node, "node %s is outside your scope %s (rule: a board is read inside the caller's scope and "
+        call_deny(c, node,
+                  "node %s is outside your scope %s (rule: a board is read inside the caller's scope and "
                   "along the path above it)",
                   node, str0(c->who->scope));
         return;
     }
     bool inactive = req->include_inactive;
-    if (inactive && c->who->role != ROLE(ADMIN) && c->who->role != ROLE(OPERATOR) &&
-        c->who->role != ROLE(COMMUNITY) && c->who->role != ROLE(GRID_WORKER)) {
+    if (inactive && c->who->role != ROLE(ADMIN) && c->who->role != ROLE(OPERATOR) && c->who->role != ROLE(COMMUNITY) &&
+        c->who->role != ROLE(GRID_WORKER)) {
         call_deny(c, node, "role %s may not read withdrawn or expired notices (rule: only those who post them do)",
                   role_name(c->who->role));
         return;

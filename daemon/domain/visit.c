@@ -34,8 +34,9 @@ void visit_record(call *c, const Whistle__V1__RecordVisit *req)
         return;
     int64_t at = req->at_ms ? req->at_ms : c->now;
     if (at > c->now + FUTURE_SLACK_MS || at < c->now - BACKDATE_MAX_MS) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "at_ms: a visit is recorded when it happened, at most 90 days back and "
-                                             "not in the future");
+        call_fail(c, CODE(INVALID_ARGUMENT),
+                  "at_ms: a visit is recorded when it happened, at most 90 days back and "
+                  "not in the future");
         return;
     }
     Whistle__V1__ArchiveHousehold *h, *old;
@@ -125,7 +126,8 @@ static const char *scope_node(call *c, const char *node)
         return NULL;
     }
     if (c->who->role != ROLE(ADMIN) && (!*node || !principal_covers(c->who, node))) {
-        call_deny(c, node, "node %s is outside your scope %s (rule: the archive is read by the grid's own worker, its "
+        call_deny(c, node,
+                  "node %s is outside your scope %s (rule: the archive is read by the grid's own worker, its "
                   "community's workers and its street's operators)",
                   node, str0(c->who->scope));
         return NULL;
@@ -135,8 +137,8 @@ static const char *scope_node(call *c, const char *node)
 
 static int visit_get(call *c, uint64_t id, Whistle__V1__Visit **v)
 {
-    int rc = store_get(c->txn, c->st->arc_visits, arc_key64(c->a, id), 8, &whistle__v1__visit__descriptor, c->a,
-                       (void **)v);
+    int rc =
+        store_get(c->txn, c->st->arc_visits, arc_key64(c->a, id), 8, &whistle__v1__visit__descriptor, c->a, (void **)v);
     return rc ? call_store_fail(c, rc, "reading a visit") : 0;
 }
 
@@ -213,8 +215,8 @@ void visit_list(call *c, const Whistle__V1__ListVisits *req)
         mdb_cursor_close(cur);
         /* in the order recorded (ids), so after_id pages */
         for (size_t i = 1; i < out.n; i++)
-            for (size_t j = i; j > 0 && ((Whistle__V1__Visit *)out.items[j - 1])->id >
-                                            ((Whistle__V1__Visit *)out.items[j])->id;
+            for (size_t j = i;
+                 j > 0 && ((Whistle__V1__Visit *)out.items[j - 1])->id > ((Whistle__V1__Visit *)out.items[j])->id;
                  j--) {
                 void *x = out.items[j];
                 out.items[j] = out.items[j - 1];

@@ -220,7 +220,8 @@ int arc_household_refresh(call *c, uint64_t id)
     size_t blen;
     if (arc_household_get(c, id, &h, &before, &blen))
         return -1;
-    const Whistle__V1__ArchiveHousehold *old = whistle__v1__archive_household__unpack(arena_allocator(c->a), blen, before);
+    const Whistle__V1__ArchiveHousehold *old =
+        whistle__v1__archive_household__unpack(arena_allocator(c->a), blen, before);
     char **tags = arena_alloc(c->a, sizeof *tags * 64);
     size_t n = 0;
     MDB_cursor *cur;
