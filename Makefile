@@ -25,6 +25,7 @@ pki: deps
 # foreground on the demo city (seeded into var/state on first start).
 run: build pki
 	@mkdir -p var/state
+	@scripts/archive-key.sh var/archive.key
 	$(BUILD)/whistled --config $(CONF)
 
 # The whole suite, under AddressSanitizer + UndefinedBehaviorSanitizer;

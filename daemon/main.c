@@ -10,6 +10,7 @@
 #include "api.h"
 #include "audit.h"
 #include "check.h"
+#include "community.h"
 #include "config.h"
 #include "guard.h"
 #include "log.h"
@@ -226,6 +227,15 @@ int main(int argc, char **argv)
     seal_keys *archive_keys = st->archive_keys;
     if (*cfg.seed && api_seed(st, cfg.seed, now_ms(), err, sizeof err) < 0) {
         fprintf(stderr, "whistled: store.seed = %s: %s\n", cfg.seed, err);
+        store_close(st);
+        guard_free(lookups);
+        seal_keys_free(archive_keys);
+        config_free(&cfg);
+        return 1;
+    }
+
+    if (*cfg.archive_seed && community_seed(st, cfg.archive_seed, now_ms(), err, sizeof err) < 0) {
+        fprintf(stderr, "whistled: archive.seed = %s: %s\n", cfg.archive_seed, err);
         store_close(st);
         guard_free(lookups);
         seal_keys_free(archive_keys);

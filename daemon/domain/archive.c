@@ -7,7 +7,9 @@
 
 #include "archive_record.h"
 #include "audit.h"
+#include "calendar.h"
 #include "csv.h"
+#include "deadline_rows.h"
 #include "directory.h"
 #include "seal.h"
 
@@ -648,18 +650,31 @@ void archive_set_care_tags(call *c, const Whistle__V1__SetCareTags *req)
 
 /* ------------------------------------------------------------ import and export */
 
-static const char *const columns[] = { "grid",      "building", "unit",       "room",     "name",
-                                       "id_number", "phone",    "birth_date", "relation", "tags" };
-static const char *const columns_zh[] = { "网格",     "楼栋",     "单元",     "房号",       "姓名",
-                                          "身份证号", "联系电话", "出生日期", "与户主关系", "标签" };
+static const char *const columns[] = { "grid",  "building",   "unit",     "room", "name",      "id_number",
+                                       "phone", "birth_date", "relation", "tags", "last_visit" };
+static const char *const columns_zh[] = { "网格",     "楼栋",     "单元",       "房号", "姓名",    "身份证号",
+                                          "联系电话", "出生日期", "与户主关系", "标签", "上次走访" };
 #define N_COLS (sizeof columns / sizeof *columns)
-enum { COL_GRID, COL_BUILDING, COL_UNIT, COL_ROOM, COL_NAME, COL_ID, COL_PHONE, COL_BIRTH, COL_REL, COL_TAGS };
+enum {
+    COL_GRID,
+    COL_BUILDING,
+    COL_UNIT,
+    COL_ROOM,
+    COL_NAME,
+    COL_ID,
+    COL_PHONE,
+    COL_BIRTH,
+    COL_REL,
+    COL_TAGS,
+    COL_LAST
+};
 
 typedef struct import_line {
     size_t line;
     char *f[N_COLS];
     char **tags;
     size_t n_tags;
+    int64_t last_visit_ms; /* 0: none given */
     Whistle__V1__ArchiveResident r;
 } import_line;
 
@@ -713,7 +728,8 @@ static char **split_tags(arena *a, const char *s, size_t *n)
 void archive_import(call *c, const Whistle__V1__ImportArchive *req)
 {
     const char *under = str0(req->node);
-    if (!*under || !digits_ok(under, strlen(under)) || strlen(under) > 18) {
+    bool anywhere = !*under && c->who->role == ROLE(ADMIN); /* the seed (community_seed) */
+    if (!anywhere && (!*under || !digits_ok(under, strlen(under)) || strlen(under) > 18)) {
         call_fail(c, CODE(INVALID_ARGUMENT),
                   "node is required: the place the file is for (a street, community or "
                   "grid); every line's grid must lie under it");
@@ -721,7 +737,7 @@ void archive_import(call *c, const Whistle__V1__ImportArchive *req)
     }
     if (check_text(c, "source", req->source, 200, false))
         return;
-    if (archive_reach(c, under, under, arena_printf(c->a, "no place %s", under)))
+    if (!anywhere && archive_reach(c, under, under, arena_printf(c->a, "no place %s", under)))
         return;
     if (!c->st->archive_keys) {
         call_fail(c, CODE(FAILED_PRECONDITION), "the archive's keys are not loaded: set [archive] key_file");
@@ -780,7 +796,7 @@ void archive_import(call *c, const Whistle__V1__ImportArchive *req)
         const char *grid = L->f[COL_GRID];
         if (place_check(c, grid, &pwhy))
             bad = arena_printf(c->a, "grid \"%.40s\" %s", grid, pwhy);
-        else if (!scope_covers(under, grid))
+        else if (!anywhere && !scope_covers(under, grid))
             bad = arena_printf(c->a, "grid %s is not under %s", grid, under);
         else if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, grid))
             bad = arena_printf(c->a, "grid %s is outside your scope %s", grid, str0(c->who->scope));
@@ -789,6 +805,13 @@ void archive_import(call *c, const Whistle__V1__ImportArchive *req)
                 bad = arena_printf(c->a, "%s: at most %d bytes", columns[k], ARC_PLACE_MAX);
         if (!bad && !*L->f[COL_BUILDING])
             bad = "building is required";
+        if (!bad && *L->f[COL_LAST]) {
+            int32_t day;
+            if (calendar_parse_date(L->f[COL_LAST], &day))
+                bad = "last_visit: YYYY-MM-DD";
+            else if ((L->last_visit_ms = calendar_day_start(&deadline_policy_of(c->st)->cal, day)) > c->now)
+                bad = "last_visit is in the future";
+        }
         if (!bad)
             bad = resident_problem(c->a, &L->r);
         if (!bad) {
@@ -854,6 +877,19 @@ void archive_import(call *c, const Whistle__V1__ImportArchive *req)
                 ad->id = h->id;
             }
         }
+        if (L->last_visit_ms && !req->dry_run) {
+            Whistle__V1__ArchiveHousehold *h, *old;
+            void *b;
+            size_t bl;
+            if (arc_household_get(c, ad->id, &h, &b, &bl))
+                return;
+            if (L->last_visit_ms > h->last_visit_ms) {
+                old = whistle__v1__archive_household__unpack(arena_allocator(c->a), bl, b);
+                h->last_visit_ms = L->last_visit_ms;
+                if (arc_household_save(c, old, b, bl, h))
+                    return;
+            }
+        }
         uint64_t rid = arc_resident_by_id_number(c, L->r.id_number);
         if (rid)
             res->residents_updated++;
@@ -899,11 +935,10 @@ void archive_export(call *c, const Whistle__V1__ExportArchive *req)
         return;
     }
     csv_buf b = { 0 };
-    char *head =
-        arena_printf(c->a,
-                     "# PERSONAL DATA (个人信息) in clear: exported by %s at %lld ms for: %s. The export is in "
-                     "the audit log; keep, share and delete this file as docs/archive.md says.\n",
-                     str0(c->who->name), (long long)c->now, req->reason);
+    char *head = arena_printf(c->a,
+                              "# PERSONAL DATA (个人信息) in clear: exported by %s at %s for: %s. The export is in "
+                              "the audit log; keep, share and delete this file as docs/archive.md says.\n",
+                              str0(c->who->name), deadline_format(c, c->now), req->reason);
     csv_append(&b, head, strlen(head));
     for (size_t k = 0; k < N_COLS; k++)
         csv_put(&b, columns[k], k == 0);
@@ -932,8 +967,14 @@ void archive_export(call *c, const Whistle__V1__ExportArchive *req)
             char *tags = arena_strdup(c->a, "");
             for (size_t t = 0; t < r->n_tags; t++)
                 tags = arena_printf(c->a, "%s%s%s", tags, t ? "|" : "", r->tags[t]);
+            char last[16] = "";
+            if (h->last_visit_ms) {
+                int y, mo, d;
+                calendar_civil(calendar_day(&deadline_policy_of(c->st)->cal, h->last_visit_ms), &y, &mo, &d);
+                snprintf(last, sizeof last, "%04d-%02d-%02d", y, mo, d);
+            }
             const char *row[N_COLS] = { h->node, str0(h->building),   str0(h->unit),     str0(h->room), r->name, idn,
-                                        ph,      str0(r->birth_date), str0(r->relation), tags };
+                                        ph,      str0(r->birth_date), str0(r->relation), tags,          last };
             for (size_t k = 0; k < N_COLS; k++)
                 csv_put(&b, row[k], k == 0);
             csv_end_record(&b);

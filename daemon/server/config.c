@@ -44,6 +44,7 @@ void config_defaults(config *c)
     c->map_max = (size_t)16 << 30;
     set_str(&c->seed, "");
     set_str(&c->archive_key_file, "");
+    set_str(&c->archive_seed, "");
     c->log_level = LOG_LVL_INFO;
     c->lookup_failures = GUARD_DEFAULT_MAX;
     c->lookup_window = GUARD_DEFAULT_WINDOW_MS / 1000;
@@ -61,6 +62,7 @@ void config_free(config *c)
     free(c->store_dir);
     free(c->seed);
     free(c->archive_key_file);
+    free(c->archive_seed);
     free(c->test_clock);
     policy_free(&c->policy);
     memset(c, 0, sizeof *c);
@@ -181,6 +183,10 @@ int config_set(config *c, const char *section, const char *key, const char *valu
     } else if (strcmp(section, "archive") == 0) {
         if (strcmp(key, "key_file") == 0) {
             set_str(&c->archive_key_file, value);
+            return 0;
+        }
+        if (strcmp(key, "seed") == 0) {
+            set_str(&c->archive_seed, value);
             return 0;
         }
     } else {

@@ -38,6 +38,8 @@ typedef struct config {
     /* [archive]: the file of keys that seal the archive's ID-card numbers
      * and phones (base/seal.h); empty: the archive keeps no such fields */
     char *archive_key_file;
+    /* [archive] seed: households and residents loaded into an empty archive */
+    char *archive_seed;
     /* [calendar], [deadline], [emergency]: calendar.c */
     deadline_policy policy;
     /* --test-clock FILE (a flag only, never from the file): tests drive

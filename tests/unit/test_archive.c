@@ -9,9 +9,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "archive_record.h"
 #include "seal.h"
 #include "sweep.h"
-#include "archive_record.h"
 
 TestSuite(archive, .init = h_setup, .fini = h_teardown, .timeout = 120);
 
@@ -246,20 +246,24 @@ Test(archive, a_bad_import_changes_nothing_and_names_every_bad_line)
     badcheck[17] = badcheck[17] == '0' ? '1' : '0';
     const char *csv = arena_printf(h_a,
                                    "grid,building,unit,room,name,id_number,phone,birth_date,relation,tags\n"
-                                   "%s,5号楼,1单元,101,李桂兰,%s,13800001111,,户主,alone\n"  /* 2 good */
-                                   "%s,5号楼,1单元,102,赵强,%s,13800002222,,户主,\n"         /* 3 bad check digit */
-                                   "%s,5号楼,1单元,103,钱明,%s,1380000,,户主,\n"             /* 4 bad phone */
+                                   "%s,5号楼,1单元,101,李桂兰,%s,13800001111,,户主,alone\n" /* 2 good */
+                                   "%s,5号楼,1单元,102,赵强,%s,13800002222,,户主,\n"        /* 3 bad check digit */
+                                   "%s,5号楼,1单元,103,钱明,%s,1380000,,户主,\n"            /* 4 bad phone */
                                    "110105009009009,5号楼,1单元,104,孙丽,,,,户主,\n"        /* 5 unknown grid */
                                    "%s,5号楼,1单元,101,周杰,%s,,,配偶,\n"                   /* 6 same ID as 2 */
                                    "%s,5号楼,1单元,105,吴芳,,,,户主,nosuchtag\n"            /* 7 unknown tag */
                                    "%s,5号楼,1单元,106,,,,,,\n"                             /* 8 no name */
-                                   "%s,5号楼,1单元,101,郑好,%s,,1950-01-01,配偶,\n",       /* 9 birth differs */
+                                   "%s,5号楼,1单元,101,郑好,%s,,1950-01-01,配偶,\n",        /* 9 birth differs */
                                    GRID1, good1, GRID1, badcheck, GRID1, good2, GRID1, good1, GRID1, GRID1, GRID1,
                                    h_idcard("11010519420202003"));
     Whistle__V1__Response *r = h_write("gw-1", rq_import(GRID1, csv, false));
     assert_code(r, INVALID_ARGUMENT);
-    const char *want[] = { "line 3: the ID-card number's check digit", "line 4: phone", "line 5: grid",
-                           "line 6: the same ID-card number as line 2", "line 7: tags", "line 8: name",
+    const char *want[] = { "line 3: the ID-card number's check digit",
+                           "line 4: phone",
+                           "line 5: grid",
+                           "line 6: the same ID-card number as line 2",
+                           "line 7: tags",
+                           "line 8: name",
                            "line 9: birth_date" };
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
         assert_msg_has(r, want[i]);
@@ -457,7 +461,8 @@ static Whistle__V1__Response *post(const char *who, const char *node, const char
     Whistle__V1__Request *r = h_req();
     r->call_case = CALL(POST_NOTICE);
     r->post_notice = NEW(Whistle__V1__PostNotice, whistle__v1__post_notice__init);
-    Whistle__V1__BoardNotice *n = r->post_notice->notice = NEW(Whistle__V1__BoardNotice, whistle__v1__board_notice__init);
+    Whistle__V1__BoardNotice *n = r->post_notice->notice =
+        NEW(Whistle__V1__BoardNotice, whistle__v1__board_notice__init);
     n->node = (char *)node;
     n->title = (char *)title;
     n->body = ticket ? "" : "本周六上午社区义诊";
