@@ -44,8 +44,8 @@ static const char *tags_text(char **a, size_t na, char **b, size_t nb, char *buf
 
 /* ---------------------------------------------------------------- households */
 
-static const char *const hh_header[] = { N_("HOUSEHOLD"), N_("PLACE"),    N_("ADDRESS"),
-                                         N_("TAGS"),      N_("VISITED"),  N_("DUE") };
+static const char *const hh_header[] = { N_("HOUSEHOLD"), N_("PLACE"),   N_("ADDRESS"),
+                                         N_("TAGS"),      N_("VISITED"), N_("DUE") };
 
 static void hh_row(cli *x, table *tb, const void *item)
 {
@@ -60,12 +60,9 @@ static void hh_row(cli *x, table *tb, const void *item)
                  h->overdue ? _(" OVERDUE") : "");
     } else
         snprintf(due, sizeof due, "-");
-    const char *row[] = { id,
-                          cli_or(cli_node_name(x, h->node), h->node),
-                          addr,
-                          tags_text(h->tags, h->n_tags, h->member_tags, h->n_member_tags, tags, sizeof tags),
-                          last,
-                          due };
+    const char *row[] = { id,   cli_or(cli_node_name(x, h->node), h->node),
+                          addr, tags_text(h->tags, h->n_tags, h->member_tags, h->n_member_tags, tags, sizeof tags),
+                          last, due };
     table_add(tb, row);
 }
 
@@ -98,15 +95,20 @@ static void print_household(cli *x, const args *a, const Whistle__V1__Request *r
     cli_list_print(x, &households_list, (ProtobufCMessage *const *)&resp->household, 1);
     if (!h->n_members)
         return;
-    static const char *const rh[] = { N_("RESIDENT"), N_("NAME"),     N_("RELATION"), N_("BORN"),
-                                      N_("ID NUMBER"), N_("PHONE"),   N_("TAGS") };
+    static const char *const rh[] = { N_("RESIDENT"),  N_("NAME"),  N_("RELATION"), N_("BORN"),
+                                      N_("ID NUMBER"), N_("PHONE"), N_("TAGS") };
     table tb;
     table_init(&tb, 7, rh);
     for (size_t i = 0; i < h->n_members; i++) {
         const Whistle__V1__ArchiveResident *r = h->members[i];
         char id[24], tags[256];
         snprintf(id, sizeof id, "%" PRIu64 "%s", r->id, r->removed ? "*" : "");
-        const char *row[] = { id,           r->name,  r->relation, r->birth_date, r->id_number, r->phone,
+        const char *row[] = { id,
+                              r->name,
+                              r->relation,
+                              r->birth_date,
+                              r->id_number,
+                              r->phone,
                               tags_text(r->tags, r->n_tags, NULL, 0, tags, sizeof tags) };
         table_add(&tb, row);
     }
@@ -366,8 +368,9 @@ static void visit_row(cli *x, table *tb, const void *item)
     char id[24], hh[24], t[64];
     snprintf(id, sizeof id, "%" PRIu64, v->id);
     snprintf(hh, sizeof hh, "%" PRIu64, v->household_id);
-    const char *row[] = { id, hh, cli_local_time(v->at_ms, false, t, sizeof t), visit_kind_word(v->kind), v->visitor,
-                          v->ticket, v->notes };
+    const char *row[] = {
+        id, hh, cli_local_time(v->at_ms, false, t, sizeof t), visit_kind_word(v->kind), v->visitor, v->ticket, v->notes
+    };
     table_add(tb, row);
 }
 
@@ -452,16 +455,20 @@ static int build_board_post(cli *x, args *a, void *msg)
     return 0;
 }
 
-static const char *const board_header[] = { N_("NOTICE"), N_("PLACE"), NC_("notice", "KIND"), N_("UNTIL"),
-                                            N_("TITLE"),  N_("TEXT") };
+static const char *const board_header[] = { N_("NOTICE"), N_("PLACE"), NC_("notice", "KIND"),
+                                            N_("UNTIL"),  N_("TITLE"), N_("TEXT") };
 
 static void board_row(cli *x, table *tb, const void *item)
 {
     const Whistle__V1__BoardNotice *n = item;
     char id[24], t[64];
     snprintf(id, sizeof id, "%" PRIu64 "%s", n->id, n->withdrawn ? "-" : "");
-    const char *row[] = { id, cli_or(cli_node_name(x, n->node), n->node), board_kind_word(n->kind),
-                          cli_local_time(n->until_ms, false, t, sizeof t), n->title, n->body };
+    const char *row[] = { id,
+                          cli_or(cli_node_name(x, n->node), n->node),
+                          board_kind_word(n->kind),
+                          cli_local_time(n->until_ms, false, t, sizeof t),
+                          n->title,
+                          n->body };
     table_add(tb, row);
 }
 
@@ -544,8 +551,7 @@ static void print_stats(cli *x, const args *a, const Whistle__V1__Request *req, 
         const char *code = w->code;
         if (strcmp(w->measure, "visits_by_grid") == 0 || strcmp(w->measure, "overdue") == 0)
             code = cli_or(cli_node_name(x, w->code), w->code);
-        const char *row[] = { measure_word(w->measure), code, strcmp(w->bucket, "now") == 0 ? _("now") : w->bucket,
-                              n };
+        const char *row[] = { measure_word(w->measure), code, strcmp(w->bucket, "now") == 0 ? _("now") : w->bucket, n };
         table_add(&tb, row);
     }
     table_print(&tb, stdout);
@@ -643,9 +649,8 @@ const cmd cli_archive_subcommands[] = {
       import_opts, 1, 1, .run = run_import },
     { "archive export", "--reason TEXT [--node CODE]",
       N_("Export the archive with ID numbers and phones in clear (admins; audited; the first line says so)."),
-      export_opts, 0, 0, .call = CALL(EXPORT_ARCHIVE),
-      .bind = BINDS(B_NEED("reason", "reason"), B_OPT("node", "node")), .result = RESULT(ARCHIVE_EXPORT),
-      .print = print_export },
+      export_opts, 0, 0, .call = CALL(EXPORT_ARCHIVE), .bind = BINDS(B_NEED("reason", "reason"), B_OPT("node", "node")),
+      .result = RESULT(ARCHIVE_EXPORT), .print = print_export },
     { "archive list", "[--node CODE] [--tag TAG] [--reason TEXT] [--all]",
       N_("List households: address, care tags, last visit, next visit due."), list_opts, 0, 0,
       .call = CALL(LIST_HOUSEHOLDS),
@@ -669,8 +674,7 @@ const cmd cli_archive_subcommands[] = {
       .build = build_visit_add, .result = RESULT(VISIT), .print = print_visit },
     { "visit list", "[--node CODE] [--household ID] [--from TIME] [--to TIME] [--all]",
       N_("List visits, in the order recorded."), visit_list_opts, 0, 0, .call = CALL(LIST_VISITS),
-      .bind = BINDS(B_OPT("node", "node")), .build = build_visit_list, .result = RESULT(VISITS),
-      .list = &visits_list },
+      .bind = BINDS(B_OPT("node", "node")), .build = build_visit_list, .result = RESULT(VISITS), .list = &visits_list },
     { "visit due", "[--node CODE] [--within DAYS]",
       N_("Households whose visit is due or overdue, the most overdue first."), visit_due_opts, 0, 0,
       .call = CALL(LIST_VISITS_DUE), .bind = BINDS(B_OPT("node", "node")), .build = build_visit_due,
@@ -682,8 +686,8 @@ const cmd cli_archive_subcommands[] = {
                     B_TICKET_OPT("case", "notice.ticket")),
       .build = build_board_post, .result = RESULT(NOTICE), .print = print_notice },
     { "board list", "[--node CODE] [--inactive] [--all]",
-      N_("The echo board of a place: its notices, its grids' and those of the places above it."), board_list_opts,
-      0, 0, .call = CALL(LIST_BOARD), .bind = BINDS(B_OPT("node", "node"), B_FLAG("inactive", "include_inactive")),
+      N_("The echo board of a place: its notices, its grids' and those of the places above it."), board_list_opts, 0, 0,
+      .call = CALL(LIST_BOARD), .bind = BINDS(B_OPT("node", "node"), B_FLAG("inactive", "include_inactive")),
       .result = RESULT(BOARD), .list = &board_list },
     { "board withdraw", "NOTICE --reason TEXT", N_("Withdraw a notice from its board."), withdraw_opts, 1, 1,
       .call = CALL(WITHDRAW_NOTICE), .bind = BINDS(B_NEED("reason", "reason")), .build = build_withdraw,
