@@ -159,6 +159,47 @@ static int build_resident(cli *x, args *a, void *msg)
     return 0;
 }
 
+/* archive pair HOUSEHOLD NAME | --none: the household as it is (read with
+ * the pairing as its reason, audited), written back with paired_with. */
+static int run_pair(cli *x, args *a)
+{
+    Whistle__V1__GetHousehold g = WHISTLE__V1__GET_HOUSEHOLD__INIT;
+    if (parse_id("archive pair", a->pos[0], &g.id))
+        return EXIT_USAGE;
+    bool none = cli_flag(a, "none");
+    if (none == (a->npos > 1))
+        return cli_usage_error(_("archive pair: give the party member's or volunteer's name, or --none"));
+    g.reason = (char *)"pairing (联户对子)";
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    cli_request_set(&req, CALL(GET_HOUSEHOLD), &g);
+    Whistle__V1__Response *cur;
+    int rc = cli_call(x, &req, &cur);
+    if (rc)
+        return rc;
+    cli_keep(a, cur, response_release);
+    if (cur->result_case != RESULT(HOUSEHOLD))
+        return cli_fail(EXIT_SERVER, "%s", _("the server sent no household"));
+    Whistle__V1__ArchiveHousehold *h = cur->household;
+    /* the answer owns its strings: the name is lent for the call only */
+    char *was = h->paired_with;
+    h->paired_with = none ? (char *)"" : a->pos[1];
+    Whistle__V1__PutHousehold p = WHISTLE__V1__PUT_HOUSEHOLD__INIT;
+    p.household = h;
+    Whistle__V1__Request req2 = WHISTLE__V1__REQUEST__INIT;
+    cli_request_set(&req2, CALL(PUT_HOUSEHOLD), &p);
+    Whistle__V1__Response *resp;
+    rc = cli_call(x, &req2, &resp);
+    h->paired_with = was;
+    if (rc)
+        return rc;
+    if (x->json)
+        cli_print_json(resp);
+    else if (resp->result_case == RESULT(HOUSEHOLD))
+        cli_list_print(x, &households_list, (ProtobufCMessage *const *)&resp->household, 1);
+    whistle_response_free(resp);
+    return EXIT_OK;
+}
+
 /* ---------------------------------------------------------------- import, export */
 
 static void print_import(cli *x, const Whistle__V1__ArchiveImportResult *r)
@@ -587,6 +628,10 @@ static const cmd_opt resident_opts[] = {
     { "reveal", "FIELD", N_("show one field in clear: id or phone (where your role may; audited)") },
     { NULL, NULL, NULL },
 };
+static const cmd_opt pair_opts[] = {
+    { "none", NULL, N_("end the pairing") },
+    { NULL, NULL, NULL },
+};
 static const cmd_opt tag_set_opts[] = {
     { "en", "NAME", N_("the tag's English name") },
     { "days", "N", N_("visit its households every N days (0: no rhythm)") },
@@ -664,6 +709,8 @@ const cmd cli_archive_subcommands[] = {
       N_("Show a resident; --reveal shows one field in clear where your role may."), resident_opts, 1, 1,
       .call = CALL(GET_RESIDENT), .bind = BINDS(B_NEED("reason", "reason")), .build = build_resident,
       .result = RESULT(RESIDENT), .print = print_resident },
+    { "archive pair", "HOUSEHOLD NAME | HOUSEHOLD --none",
+      N_("Pair a party member or volunteer with a household (联户对子)."), pair_opts, 1, 2, .run = run_pair },
     { "archive tag list", "", N_("The city's care tags and their visit rhythms."), none, 0, 0,
       .call = CALL(LIST_CARE_TAGS), .result = RESULT(CARE_TAGS), .list = &tags_list },
     { "archive tag set", "CODE NAME_ZH [--en NAME] [--days N] | CODE --remove",
@@ -701,7 +748,7 @@ const cmd cli_archive_subcommands[] = {
 };
 
 const cmd cli_archive_commands[] = {
-    { "archive", "import|export|list|show|resident|tag ...",
+    { "archive", "import|export|list|show|resident|pair|tag ...",
       N_("The resident archive (一本档案): households, residents, care tags. Personal data: every read is audited."),
       NULL, 0, -1, .run = NULL },
     { "visit", "add|list|due ...", N_("Visits to households (民情走访) and whose visit is due."), NULL, 0, -1,
