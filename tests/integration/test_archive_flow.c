@@ -122,10 +122,11 @@ Test(archive_flow, a_grid_worker_imports_visits_and_opens_a_case_and_nothing_lea
 
     /* a bad file: every bad line named, nothing changed */
     FILE *f = fopen(bad, "w");
-    fprintf(f, "网格,楼栋,单元,房号,姓名,身份证号,联系电话,标签\n"
-               "%s,3号楼,1单元,201,赵老太,%s,%s,alone\n"
-               "%s,3号楼,1单元,202,钱先生,110105197002030017,%s,\n"
-               "%s,3号楼,1单元,203,孙女士,,1390000,\n",
+    fprintf(f,
+            "网格,楼栋,单元,房号,姓名,身份证号,联系电话,标签\n"
+            "%s,3号楼,1单元,201,赵老太,%s,%s,alone\n"
+            "%s,3号楼,1单元,202,钱先生,110105197002030017,%s,\n"
+            "%s,3号楼,1单元,203,孙女士,,1390000,\n",
             GRID, ID_ALONE, PHONE_ALONE, GRID, PHONE_HEAD, GRID);
     fclose(f);
     int rc = run(&out, &err, "--as gridworker archive import %s --node %s", bad, GRID);
@@ -141,9 +142,10 @@ Test(archive_flow, a_grid_worker_imports_visits_and_opens_a_case_and_nothing_lea
     free(out);
 
     f = fopen(csv, "w");
-    fprintf(f, "grid,building,unit,room,name,id_number,phone,tags,last_visit\n"
-               "%s,3号楼,1单元,201,赵老太,%s,%s,alone,%s\n"
-               "%s,3号楼,1单元,202,钱先生,%s,%s,,\n",
+    fprintf(f,
+            "grid,building,unit,room,name,id_number,phone,tags,last_visit\n"
+            "%s,3号楼,1单元,201,赵老太,%s,%s,alone,%s\n"
+            "%s,3号楼,1单元,202,钱先生,%s,%s,,\n",
             GRID, ID_ALONE, PHONE_ALONE, last, GRID, ID_HEAD, PHONE_HEAD);
     fclose(f);
     rc = run(&out, &err, "--as gridworker archive import %s --node %s", csv, GRID);
@@ -186,8 +188,9 @@ Test(archive_flow, a_grid_worker_imports_visits_and_opens_a_case_and_nothing_lea
     free(err);
 
     /* the visit, and its need as a case in one step */
-    rc = run(&out, &err, "--as gridworker visit add %s --kind companionship --notes 精神尚好 --follow-up 楼道灯坏了 "
-                         "--case 0101",
+    rc = run(&out, &err,
+             "--as gridworker visit add %s --kind companionship --notes 精神尚好 --follow-up 楼道灯坏了 "
+             "--case 0101",
              hh);
     cr_assert_eq(rc, 0, "%s", err);
     char *t = strstr(out, "case E");
