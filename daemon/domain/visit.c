@@ -142,6 +142,12 @@ static int visit_get(call *c, uint64_t id, Whistle__V1__Visit **v)
     return rc ? call_store_fail(c, rc, "reading a visit") : 0;
 }
 
+static int cmp_visit_id(const void *x, const void *y)
+{
+    const Whistle__V1__Visit *a = *(void *const *)x, *b = *(void *const *)y;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
 void visit_list(call *c, const Whistle__V1__ListVisits *req)
 {
     const char *node = NULL;
@@ -214,14 +220,8 @@ void visit_list(call *c, const Whistle__V1__ListVisits *req)
         }
         mdb_cursor_close(cur);
         /* in the order recorded (ids), so after_id pages */
-        for (size_t i = 1; i < out.n; i++)
-            for (size_t j = i;
-                 j > 0 && ((Whistle__V1__Visit *)out.items[j - 1])->id > ((Whistle__V1__Visit *)out.items[j])->id;
-                 j--) {
-                void *x = out.items[j];
-                out.items[j] = out.items[j - 1];
-                out.items[j - 1] = x;
-            }
+        if (out.n)
+            qsort(out.items, out.n, sizeof *out.items, cmp_visit_id);
         if (out.n > limit) {
             out.n = limit;
             l->next_after = ((Whistle__V1__Visit *)out.items[limit - 1])->id;
