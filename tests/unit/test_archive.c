@@ -98,6 +98,25 @@ Test(archive, the_store_file_holds_no_id_number_or_phone_in_clear)
     /* a reveal is read and audited; then the file is searched */
     assert_ok(h_read("gw-1", rq_get_resident(r->resident->id, "welfare check", AF(ID_NUMBER))));
     assert_ok(put_resident("gw-1", hh, NULL, "01065432100", NULL)); /* a second, with a landline */
+    /* a shop's contact phone is sealed too, and masked in the answer */
+    Whistle__V1__Request *u = h_req();
+    u->call_case = CALL(PUT_ARCHIVE_UNIT);
+    u->put_archive_unit = NEW(Whistle__V1__PutArchiveUnit, whistle__v1__put_archive_unit__init);
+    Whistle__V1__ArchiveUnit *au = u->put_archive_unit->unit = NEW(Whistle__V1__ArchiveUnit, whistle__v1__archive_unit__init);
+    au->node = GRID1;
+    au->kind = WHISTLE__V1__ARCHIVE_UNIT_KIND__ARCHIVE_UNIT_KIND_SHOP;
+    au->name = "便民超市";
+    au->phone = "13755556666";
+    Whistle__V1__Response *ur = h_write("gw-1", u);
+    assert_ok(ur);
+    cr_assert_str_eq(ur->archive_unit->phone, "137****6666");
+    Whistle__V1__Request *lu = h_req();
+    lu->call_case = CALL(LIST_ARCHIVE_UNITS);
+    lu->list_archive_units = NEW(Whistle__V1__ListArchiveUnits, whistle__v1__list_archive_units__init);
+    ur = h_read("comm-yonganli", lu);
+    assert_ok(ur);
+    cr_assert_eq(ur->archive_units->n_units, 1);
+    cr_assert_str_eq(ur->archive_units->units[0]->phone, "137****6666");
     char path[128];
     snprintf(path, sizeof path, "%s/data.mdb", h_dir);
     seal_keys_free(h_st->archive_keys);
@@ -109,6 +128,7 @@ Test(archive, the_store_file_holds_no_id_number_or_phone_in_clear)
     cr_assert_not(file_has(path, "13912345678"), "the phone is in the store file in clear");
     cr_assert_not(file_has(path, "01065432100"), "the landline is in the store file in clear");
     cr_assert_not(file_has(path, "65432100"), "part of the landline is in clear");
+    cr_assert_not(file_has(path, "13755556666"), "the shop's phone is in the store file in clear");
     h_open_opts(NULL);
 }
 
@@ -586,4 +606,50 @@ Test(archive, id_numbers_and_phones_are_checked)
     cr_assert_not(arc_phone_ok("1380013800"));
     cr_assert_not(arc_phone_ok("010-123"));
     cr_assert_str_eq(arc_mask(h_a, "13800138000"), "138****8000");
+}
+
+Test(archive, the_counts_of_visits_overdue_households_and_tags)
+{
+    h_archive_keys();
+    uint64_t a = put_household("gw-1", GRID1, "301"), b = put_household("gw-1", GRID1, "302"),
+             c = put_household("gw-2", GRID2, "101");
+    int64_t start = h_now;
+    assert_ok(put_resident("gw-1", a, NULL, NULL, "alone"));
+    assert_ok(put_resident("gw-1", b, NULL, NULL, "disabled"));
+    assert_ok(put_resident("gw-2", c, NULL, NULL, "alone"));
+    assert_ok(visit("gw-1", a, false));
+    assert_ok(visit("gw-1", b, false));
+    assert_ok(visit("comm-yonganli", c, false));
+    h_now = start + 10 * DAY; /* the weekly visits of a and c are overdue; b's monthly is not */
+    Whistle__V1__Request *r = h_req();
+    r->call_case = CALL(GET_ARCHIVE_STATS);
+    r->get_archive_stats = NEW(Whistle__V1__GetArchiveStats, whistle__v1__get_archive_stats__init);
+    r->get_archive_stats->node = YONGANLI;
+    r->get_archive_stats->period = WHISTLE__V1__STATS_PERIOD__STATS_PERIOD_MONTH;
+    Whistle__V1__Response *resp = h_read("comm-yonganli", r);
+    assert_ok(resp);
+    const Whistle__V1__ArchiveStatsResult *s = resp->archive_stats;
+    uint64_t by_gw1 = 0, by_comm = 0, grid1 = 0, grid2 = 0, overdue1 = 0, overdue2 = 0, alone = 0, disabled = 0;
+    for (size_t i = 0; i < s->n_rows; i++) {
+        const Whistle__V1__ArchiveStatsRow *w = s->rows[i];
+        if (!strcmp(w->measure, "visits_by_worker"))
+            *(strcmp(w->code, "gw-1") == 0 ? &by_gw1 : &by_comm) += w->count;
+        else if (!strcmp(w->measure, "visits_by_grid"))
+            *(strcmp(w->code, GRID1) == 0 ? &grid1 : &grid2) += w->count;
+        else if (!strcmp(w->measure, "overdue"))
+            *(strcmp(w->code, GRID1) == 0 ? &overdue1 : &overdue2) += w->count;
+        else if (!strcmp(w->measure, "households_by_tag"))
+            *(strcmp(w->code, "alone") == 0 ? &alone : &disabled) += w->count;
+    }
+    cr_assert_eq(by_gw1, 2);
+    cr_assert_eq(by_comm, 1);
+    cr_assert_eq(grid1, 2);
+    cr_assert_eq(grid2, 1);
+    cr_assert_eq(overdue1, 1, "a's weekly visit is overdue, b's monthly is not");
+    cr_assert_eq(overdue2, 1);
+    cr_assert_eq(alone, 2);
+    cr_assert_eq(disabled, 1);
+    /* a grid worker counts its own grid only */
+    r->get_archive_stats->node = GRID2;
+    assert_code(h_read("gw-1", r), PERMISSION_DENIED);
 }
