@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "archive_record.h"
+#include "check.h"
 #include "seal.h"
 #include "sweep.h"
 
@@ -102,7 +103,8 @@ Test(archive, the_store_file_holds_no_id_number_or_phone_in_clear)
     Whistle__V1__Request *u = h_req();
     u->call_case = CALL(PUT_ARCHIVE_UNIT);
     u->put_archive_unit = NEW(Whistle__V1__PutArchiveUnit, whistle__v1__put_archive_unit__init);
-    Whistle__V1__ArchiveUnit *au = u->put_archive_unit->unit = NEW(Whistle__V1__ArchiveUnit, whistle__v1__archive_unit__init);
+    Whistle__V1__ArchiveUnit *au = u->put_archive_unit->unit =
+        NEW(Whistle__V1__ArchiveUnit, whistle__v1__archive_unit__init);
     au->node = GRID1;
     au->kind = WHISTLE__V1__ARCHIVE_UNIT_KIND__ARCHIVE_UNIT_KIND_SHOP;
     au->name = "便民超市";
@@ -652,4 +654,53 @@ Test(archive, the_counts_of_visits_overdue_households_and_tags)
     /* a grid worker counts its own grid only */
     r->get_archive_stats->node = GRID2;
     assert_code(h_read("gw-1", r), PERMISSION_DENIED);
+}
+
+/* whistled --check: a clean archive passes; a lost index row or visit
+ * deadline is named. */
+static int check_now(const char **out)
+{
+    seal_keys_free(h_st->archive_keys);
+    h_st->archive_keys = NULL;
+    store_close(h_st);
+    h_st = NULL;
+    char *buf = NULL, err[512] = "";
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    check_report rep;
+    int rc = check_store(h_dir, f, &rep, err, sizeof err);
+    fclose(f);
+    *out = arena_printf(h_a, "%s%s", buf ? buf : "", err);
+    free(buf);
+    h_open_opts(NULL);
+    h_archive_keys();
+    return rc;
+}
+
+Test(archive, the_store_checker_knows_the_archive)
+{
+    h_archive_keys();
+    uint64_t hh = put_household("gw-1", GRID1, "301");
+    assert_ok(put_resident("gw-1", hh, h_idcard("11010519380512004"), "13912345678", "alone"));
+    assert_ok(visit("gw-1", hh, false));
+    const char *out;
+    cr_assert_eq(check_now(&out), 0, "a clean archive:\n%s", out);
+    /* lose the household's visit deadline, then its place in the index */
+    MDB_txn *txn;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    MDB_cursor *cur;
+    cr_assert_eq(mdb_cursor_open(txn, h_st->deadlines, &cur), 0);
+    MDB_val k, v;
+    bool gone = false;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        if (k.mv_size == 17 && ((uint8_t *)k.mv_data)[8] == 6) {
+            cr_assert_eq(mdb_cursor_del(cur, 0), 0);
+            gone = true;
+            break;
+        }
+    mdb_cursor_close(cur);
+    cr_assert(gone, "the household has a visit deadline row");
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    cr_assert_eq(check_now(&out), 1);
+    cr_assert(strstr(out, "arc_households") && strstr(out, "deadlines has no row"), "%s", out);
 }
