@@ -5,6 +5,7 @@ TEST_BUILD ?= build-asan
 O2_BUILD   ?= build-o2
 FUZZ_BUILD ?= build-fuzz
 CONF       ?= conf/whistled-dev.conf
+GW_CONF    ?= conf/whistle-gateway-dev.conf
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: all deps build run test unit integration fuzz pki bench clean
@@ -22,11 +23,11 @@ pki: deps
 	@scripts/dev-pki.sh var/pki
 
 # Builds, makes the dev PKI on first use, and runs whistled in the
-# foreground on the demo city (seeded into var/state on first start).
+# foreground on the demo city (seeded into var/state on first start), with
+# whistle-gateway beside it (Open311 on https://127.0.0.1:7780/open311/v2/).
 run: build pki
-	@mkdir -p var/state
 	@scripts/archive-key.sh var/archive.key
-	$(BUILD)/whistled --config $(CONF)
+	@scripts/run-dev.sh $(BUILD) $(CONF) $(GW_CONF)
 
 # The whole suite, under AddressSanitizer + UndefinedBehaviorSanitizer;
 # then again optimised as a packager builds it (-O2: the optimiser's

@@ -225,6 +225,7 @@ int main(int argc, char **argv)
         return 1;
     }
     seal_keys *archive_keys = st->archive_keys;
+    st->places_outside_street = cfg.places_outside_street;
     if (*cfg.seed && api_seed(st, cfg.seed, now_ms(), err, sizeof err) < 0) {
         fprintf(stderr, "whistled: store.seed = %s: %s\n", cfg.seed, err);
         store_close(st);

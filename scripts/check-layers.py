@@ -8,7 +8,7 @@ own folder and the folders below it (docs/architecture.md):
 
 client/ has libwhistle (lib/, with its public headers in include/whistle/)
 at the bottom, the shared screen code (ui/) above it, and the programs
-(cli/, console/, kiosk/, bench/) on top, none of which includes another's
+(cli/, console/, kiosk/, bench/, gateway/) on top, none of which includes another's
 files.
 
 A module is a file's stem in its folder (event.c and event.h are one
@@ -29,7 +29,7 @@ import re
 import sys
 
 DAEMON_LAYERS = ["base", "store", "model", "domain", "app", "exec", "net", "server"]
-CLIENT_PROGRAMS = ["cli", "console", "kiosk", "bench"]
+CLIENT_PROGRAMS = ["cli", "console", "kiosk", "bench", "gateway"]
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 
 

@@ -572,6 +572,9 @@ static void principal_row(cli *x, table *t, const void *item)
     size_t o = (size_t)snprintf(scopes, sizeof scopes, "%s", p->scope);
     for (size_t i = 0; i < p->n_extra_scopes && o < sizeof scopes; i++)
         o += (size_t)snprintf(scopes + o, sizeof scopes - o, ";%s", p->extra_scopes[i]);
+    /* a gateway: whom it acts for */
+    for (size_t i = 0; i < p->n_act_for && o < sizeof scopes; i++)
+        o += (size_t)snprintf(scopes + o, sizeof scopes - o, "%s%s", i ? ";" : " → ", p->act_for[i]);
     /* Codes, not names: they are what an admin types back. */
     const char *row[] = { p->name, cli_word(whistle_role_name(p->role)), scopes, p->department,
                           p->enabled ? _("enabled") : _("DISABLED") };
@@ -601,7 +604,7 @@ static int build_principal_add(cli *x, args *a, void *msg)
     Whistle__V1__Principal *p = ((Whistle__V1__AddPrincipal *)msg)->principal;
     if (whistle_role_parse(cli_opt(a, "role"), &p->role) < 0)
         return cli_usage_error(_("admin principal add: bad --role '%s' (admin, operator, department, grid_worker, "
-                                 "community, kiosk, integration, sensor)"),
+                                 "community, kiosk, integration, sensor, gateway)"),
                                cli_opt(a, "role"));
     /* --scope A,B: a worker with several grids; the first is its scope */
     size_t ns;
@@ -613,6 +616,24 @@ static int build_principal_add(cli *x, args *a, void *msg)
     p->scope = sl[0];
     p->extra_scopes = sl + 1;
     p->n_extra_scopes = ns - 1;
+    const char *af = cli_opt(a, "act-for");
+    if (af) {
+        size_t n;
+        char **names = cli_split(a, af, ", ;", SIZE_MAX, &n);
+        if (!names)
+            return EXIT_CONN;
+        p->act_for = names;
+        p->n_act_for = n;
+    }
+    return 0;
+}
+
+/* No principal named: the gateway acts for no one any more. */
+static int build_act_for(cli *x, args *a, void *msg)
+{
+    Whistle__V1__UpdatePrincipal *u = msg;
+    if (a->npos == 1)
+        u->clear_act_for = 1;
     return 0;
 }
 
@@ -693,7 +714,13 @@ static void audit_row(cli *x, table *t, const void *item)
                  cli_local_time(e->last_at_ms ? e->last_at_ms : e->at_ms, true, last, sizeof last), base);
     else
         snprintf(what, sizeof what, "%s", base);
-    const char *row[] = { seq, cli_local_time(e->at_ms, true, tm, sizeof tm), e->principal, e->call, e->target, what };
+    /* a call a gateway made for the principal: both names */
+    char who[160];
+    if (*e->via)
+        snprintf(who, sizeof who, "%s ← %s", e->principal, e->via);
+    else
+        snprintf(who, sizeof who, "%s", e->principal);
+    const char *row[] = { seq, cli_local_time(e->at_ms, true, tm, sizeof tm), who, e->call, e->target, what };
     table_add(t, row);
 }
 
@@ -907,9 +934,10 @@ static const cmd_opt category_opts[] = {
     { NULL, NULL, NULL },
 };
 static const cmd_opt principal_add_opts[] = {
-    { "role", "R", N_("admin, operator, department, grid_worker, community, kiosk, integration, sensor") },
+    { "role", "R", N_("admin, operator, department, grid_worker, community, kiosk, integration, sensor, gateway") },
     { "scope", "CODE", N_("the place whose subtree it reaches (A,B: several, a worker with several grids)") },
     { "dept", "D", N_("for a department principal: its department") },
+    { "act-for", "NAMES", N_("for a gateway: the principals it may act for (A,B)") },
     { NULL, NULL, NULL },
 };
 static const cmd_opt principal_role_opts[] = { { "dept", "D", N_("the department (role department)") },
@@ -921,6 +949,7 @@ static const cmd_opt principal_list_opts[] = {
 };
 static const cmd_opt audit_opts[] = {
     { "principal", "NAME", N_("only what this principal did") },
+    { "via", "GATEWAY", N_("only what this gateway did for others") },
     { "target", "T", N_("only this target (a ticket, a code, order:7, task:3...; a trailing * for a prefix)") },
     { "from", "TIME", N_("from this time (2026-11-21, \"2026-11-21 14:00\", -2h, -7d)") },
     { "to", "TIME", N_("up to this time") },
@@ -985,7 +1014,7 @@ static const cmd admin_cmds[] = {
          "--check-in-urgent and the like."),
       category_opts, 1, 1, .call = CALL(PUT_CATEGORY), .build = build_category_put, .result = RESULT(CATEGORY),
       .print = print_category },
-    { "admin principal add", "NAME --role R --scope CODE [--dept D]",
+    { "admin principal add", "NAME --role R --scope CODE [--dept D] [--act-for A,B]",
       N_("Add a principal: NAME is the subject CN of its client certificate."), principal_add_opts, 1, 1,
       .call = CALL(ADD_PRINCIPAL),
       .bind = BINDS(B_NEED("role", NULL), B_NEED("scope", NULL), B_POS(0, "principal.name"),
@@ -1004,15 +1033,21 @@ static const cmd admin_cmds[] = {
       N_("Change the places a principal reaches (several: a grid worker with several grids)."), none, 2, -1,
       .call = CALL(UPDATE_PRINCIPAL), .bind = BINDS(B_POS(0, "name"), B_REST(1, "scopes")), .result = RESULT(PRINCIPAL),
       .print = print_principal },
+    { "admin principal act-for", "NAME [PRINCIPAL...]",
+      N_("Set the principals a gateway may act for (replaces the list; none: it acts for no one).\n"
+         "Never an admin or another gateway. Its calls for them are audited naming both."),
+      none, 1, -1, .call = CALL(UPDATE_PRINCIPAL), .bind = BINDS(B_POS(0, "name"), B_REST(1, "act_for")),
+      .build = build_act_for, .result = RESULT(PRINCIPAL), .print = print_principal },
     { "admin principal role", "NAME ROLE [--dept D]", N_("Change a principal's role."), principal_role_opts, 2, 2,
       .call = CALL(UPDATE_PRINCIPAL), .bind = BINDS(B_POS(0, "name"), B_OPT("dept", "department")),
       .build = build_principal_role, .result = RESULT(PRINCIPAL), .print = print_principal },
-    { "admin audit", "[--principal NAME] [--target T] [--from TIME] [--to TIME] [--oldest-first] [--limit N] [--all]",
+    { "admin audit",
+      "[--principal NAME] [--target T] [--via GATEWAY] [--from TIME] [--to TIME] [--oldest-first] [--limit N] [--all]",
       N_("Read the audit log, the newest first: every change, every refused call, every read of personal data "
          "(×N: N alike, folded into one)."),
       audit_opts, 0, 0, .call = CALL(QUERY_AUDIT),
-      .bind = BINDS(B_OPT("principal", "principal"), B_OPT("target", "target")), .build = build_audit,
-      .result = RESULT(AUDIT), .list = &audit_list },
+      .bind = BINDS(B_OPT("principal", "principal"), B_OPT("target", "target"), B_OPT("via", "via")),
+      .build = build_audit, .result = RESULT(AUDIT), .list = &audit_list },
     { "admin crl reload", "",
       N_("Reload the server's certificates and CRL, as SIGHUP does.\n"
          "Open connections whose certificate is now revoked are closed."),

@@ -28,6 +28,7 @@ typedef struct cli {
     whistle_settings flags;      /* the command line's layer of settings */
     const char *config;          /* --config FILE, or NULL */
     const char *idempotency_key; /* --idempotency-key, or NULL: random */
+    const char *act_as;          /* --act-as: a gateway's calls for this principal, or NULL */
     bool json;
     bool quiet;              /* -q: print only the ids (tickets, order ids, codes) */
     whistle_client *client;  /* connected on first use */

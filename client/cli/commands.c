@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "whistle/geo.h"
 
 /* ---------------------------------------------------------------- arguments */
 
@@ -77,6 +78,14 @@ static void print_event(cli *x, const Whistle__V1__Event *e)
     if (e->has_location) {
         snprintf(buf, sizeof buf, "%.6f, %.6f", e->lat, e->lon);
         kv_print(stdout, _("location"), buf, true);
+    }
+    /* the answers to the category's attributes: "code: value, value" */
+    for (size_t i = 0; i < e->n_attributes; i++) {
+        const Whistle__V1__AttributeAnswer *an = e->attributes[i];
+        size_t o = (size_t)snprintf(buf, sizeof buf, "%s:", an->code);
+        for (size_t v = 0; v < an->n_values && o < sizeof buf; v++)
+            o += (size_t)snprintf(buf + o, sizeof buf - o, "%s %s", v ? "," : "", an->values[v]);
+        kv_print(stdout, i ? "" : _("attributes"), buf, true);
     }
     kv_print(stdout, _("reporter"), e->reporter, false);
     kv_print(stdout, _("assignee"), e->assignee, false);
@@ -267,6 +276,40 @@ static void print_order_line(cli *x, const args *a, const Whistle__V1__Request *
 
 /* ---------------------------------------------------------------- cases */
 
+/* --attr CODE=VALUE, repeated (joined by ','): the answers to the
+ * category's attributes; a multivaluelist's keys joined by '+'. 0, or -1
+ * for a malformed one. */
+static int build_answers(args *a, Whistle__V1__ReportEvent *r, const char *joined)
+{
+    size_t n;
+    char **items = cli_split(a, joined, ",", SIZE_MAX, &n);
+    if (!items || !n)
+        return -1;
+    /* one block: the pointers, then the answers */
+    void *block = calloc(n, sizeof *r->attributes + sizeof **r->attributes);
+    if (!block)
+        return -1;
+    cli_keep(a, block, free);
+    r->attributes = block;
+    Whistle__V1__AttributeAnswer *answers = (Whistle__V1__AttributeAnswer *)(r->attributes + n);
+    for (size_t i = 0; i < n; i++) {
+        char *eq = strchr(items[i], '=');
+        if (!eq || eq == items[i] || !eq[1])
+            return -1;
+        *eq = 0;
+        Whistle__V1__AttributeAnswer *an = &answers[i];
+        whistle__v1__attribute_answer__init(an);
+        an->code = items[i];
+        size_t nv;
+        an->values = cli_split(a, eq + 1, "+", SIZE_MAX, &nv);
+        if (!an->values || !nv)
+            return -1;
+        an->n_values = nv;
+        r->attributes[r->n_attributes++] = an;
+    }
+    return 0;
+}
+
 static int build_report(cli *x, args *a, void *msg)
 {
     Whistle__V1__ReportEvent *r = msg;
@@ -280,6 +323,11 @@ static int build_report(cli *x, args *a, void *msg)
     const char *lat = cli_opt(a, "lat"), *lon = cli_opt(a, "lon");
     if (!lat != !lon)
         return cli_usage_error(_("report: --lat and --lon go together"));
+    if (!cli_opt(a, "node") && !lat)
+        return cli_usage_error(_("report: give the place, --node CODE, or where it is, --lat and --lon"));
+    const char *at = cli_opt(a, "attr");
+    if (at && build_answers(a, r, at) != 0)
+        return cli_usage_error(_("report: bad --attr '%s' (CODE=VALUE; several values of a list: CODE=A+B)"), at);
     if (lat) {
         char *e1, *e2;
         r->lat = strtod(lat, &e1);
@@ -288,8 +336,43 @@ static int build_report(cli *x, args *a, void *msg)
             fabs(r->lon) > 180)
             return cli_usage_error(_("report: bad --lat/--lon '%s' '%s' (WGS84 degrees)"), lat, lon);
         r->has_location = 1;
+        if (cli_flag(a, "gcj02"))
+            whistle_gcj02_to_wgs84(r->lat, r->lon, &r->lat, &r->lon);
+    } else if (cli_flag(a, "gcj02")) {
+        return cli_usage_error(_("report: --gcj02 goes with --lat and --lon"));
     }
     return 0;
+}
+
+/* ---------------------------------------------------------------- places */
+
+static int build_locate(cli *x, args *a, void *msg)
+{
+    Whistle__V1__LocatePlace *l = msg;
+    char *e1, *e2;
+    l->lat = strtod(a->pos[0], &e1);
+    l->lon = strtod(a->pos[1], &e2);
+    if (*e1 || *e2 || !*a->pos[0] || !*a->pos[1] || !isfinite(l->lat) || !isfinite(l->lon) || fabs(l->lat) > 90 ||
+        fabs(l->lon) > 180)
+        return cli_usage_error(_("locate: bad point '%s' '%s' (WGS84 degrees: latitude, then longitude)"), a->pos[0],
+                               a->pos[1]);
+    if (cli_flag(a, "gcj02"))
+        whistle_gcj02_to_wgs84(l->lat, l->lon, &l->lat, &l->lon);
+    return 0;
+}
+
+/* The grid's code, then its path from the district down. */
+static void print_place(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp)
+{
+    const Whistle__V1__LocatePlaceResult *p = resp->place;
+    if (x->quiet) {
+        printf("%s\n", p->node->code);
+        return;
+    }
+    printf("%s ", p->node->code);
+    for (size_t i = 0; i < p->n_path; i++)
+        printf("%s%s", i ? " › " : " ", uitext_pick(p->path[i]->name_zh, p->path[i]->name_en));
+    printf("\n");
 }
 
 static void event_row(cli *x, table *tb, const void *item)
@@ -900,7 +983,7 @@ static int run_watch(cli *x, args *a)
             return EXIT_OK;
         }
         int ar;
-        if (ack && (ar = whistle_push_ack(x->client, p->stream, p->seq)) < 0) {
+        if (ack && (ar = whistle_push_ack_as(x->client, p->stream, p->seq, x->act_as)) < 0) {
             whistle_push_free(p);
             return cli_conn_error(x, ar, whistle_last_error(x->client));
         }
@@ -920,8 +1003,14 @@ static const cmd_opt report_opts[] = {
     { "contact", "PHONE", N_("the reporter's phone number") },
     { "external-id", "ID", N_("the sending system's reference (12345 hotline)") },
     { "source", "S", N_("kiosk, patrol, resident, hotline, sensor, emergency_call (default: by role)") },
-    { "lat", "X", N_("WGS84 latitude") },
+    { "lat", "X", N_("WGS84 latitude; without --node the case is placed in the grid holding it") },
     { "lon", "Y", N_("WGS84 longitude") },
+    { "attr", "CODE=VALUE", N_("an answer to the category's attributes (repeat it; a list's keys: CODE=A+B)") },
+    { "gcj02", NULL, N_("--lat and --lon are GCJ-02 (a Chinese phone map): converted to WGS84") },
+    { NULL, NULL, NULL },
+};
+static const cmd_opt locate_opts[] = {
+    { "gcj02", NULL, N_("the point is GCJ-02 (a Chinese phone map): converted to WGS84") },
     { NULL, NULL, NULL },
 };
 static const cmd_opt no_opts[] = { { NULL, NULL, NULL } };
@@ -990,9 +1079,9 @@ static const cmd_opt watch_opts[] = {
 };
 
 const cmd cli_commands[] = {
-    { "report", "--node CODE --category CODE [options] TEXT...", N_("Report a new case; prints its ticket and state."),
-      report_opts, 1, -1, .call = CALL(REPORT),
-      .bind = BINDS(B_NEED("node", "node"), B_NEED("category", "category"), B_OPT("contact", "contact"),
+    { "report", "--node CODE | --lat X --lon Y, --category CODE [options] TEXT...",
+      N_("Report a new case; prints its ticket and state."), report_opts, 1, -1, .call = CALL(REPORT),
+      .bind = BINDS(B_OPT("node", "node"), B_NEED("category", "category"), B_OPT("contact", "contact"),
                     B_OPT("external-id", "external_id"), B_TEXT(0, "description")),
       .build = build_report, .result = RESULT(EVENT), .print = print_event_line },
     { "show", "TICKET", N_("Show a case with its timeline."), no_opts, 1, 1, .call = CALL(GET_EVENT),
@@ -1043,6 +1132,9 @@ const cmd cli_commands[] = {
       .bind = BINDS(B_OPT("parent", "parent")), .build = build_nodes, .result = RESULT(NODES), .list = &nodes_list },
     { "departments", "", N_("List the departments."), no_opts, 0, 0, .call = CALL(LIST_DEPARTMENTS),
       .result = RESULT(DEPARTMENTS), .list = &departments_list },
+    { "locate", "LAT LON [--gcj02]",
+      N_("Find the grid holding a point (WGS84 degrees, or GCJ-02 from a Chinese map with --gcj02)."), locate_opts, 2,
+      2, .call = CALL(LOCATE_PLACE), .build = build_locate, .result = RESULT(PLACE), .print = print_place },
     { "categories", "",
       N_("List the case categories with their departments and time limits (wh, wd: working hours, days; +: "
          "per priority too)."),

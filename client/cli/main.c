@@ -42,6 +42,8 @@ static void print_usage(FILE *out)
             "  --config FILE   client config file\n"
             "  --idempotency-key KEY  use KEY on the write instead of a random one, so that\n"
             "                  rerunning a write whose answer was lost applies it once\n"
+            "  --act-as NAME   a gateway's certificate: make the call for principal NAME,\n"
+            "                  one of those it acts for\n"
             "  -q, --quiet     print only identifiers: the ticket (report, file, ...), ticket or\n"
             "                  order ids one per line (list, orders, whistle), codes (nodes, ...)\n"
             "  --json          print JSON: one object per result, one line per push (watch)\n"
@@ -179,8 +181,9 @@ int cli_conn_error(cli *x, int kind, const char *detail)
 static const struct {
     const char *flag, *key;
 } valued[] = {
-    { "as", "as" }, { "host", "host" }, { "port", "port" },       { "cert", "cert" }, { "key", "key" },
-    { "ca", "ca" }, { "pki", "pki" },   { "timeout", "timeout" }, { "config", NULL }, { "idempotency-key", NULL },
+    { "as", "as" },     { "host", "host" }, { "port", "port" },       { "cert", "cert" }, { "key", "key" },
+    { "ca", "ca" },     { "pki", "pki" },   { "timeout", "timeout" }, { "config", NULL }, { "idempotency-key", NULL },
+    { "act-as", NULL },
 };
 
 int cli_global_option(cli *x, int argc, char **argv, int i)
@@ -218,6 +221,8 @@ int cli_global_option(cli *x, int argc, char **argv, int i)
             whistle_settings_set(&x->flags, valued[k].key, v);
         else if (strcmp(valued[k].flag, "config") == 0)
             x->config = v;
+        else if (strcmp(valued[k].flag, "act-as") == 0)
+            x->act_as = v;
         else
             x->idempotency_key = v;
         return taken;
@@ -268,6 +273,8 @@ int cli_call(cli *x, Whistle__V1__Request *req, Whistle__V1__Response **resp)
         else if (whistle_idempotency_key(key, sizeof key) == 0)
             req->idempotency_key = key;
     }
+    if (x->act_as)
+        req->act_as = (char *)x->act_as;
     r = whistle_call(x->client, req, resp);
     req->idempotency_key = (char *)protobuf_c_empty_string; /* key is on this stack */
     if (r < 0)

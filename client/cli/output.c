@@ -72,6 +72,7 @@ static const char *const words[] = {
     N_("department"),
     N_("grid_worker"),
     N_("integration"),
+    N_("gateway"),
 };
 
 const char *cli_word(const char *w)

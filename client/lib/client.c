@@ -242,9 +242,14 @@ int whistle_next_push(whistle_client *c, int timeout_ms, Whistle__V1__Push **pus
 
 int whistle_push_ack(whistle_client *c, const char *stream, uint64_t seq)
 {
+    return whistle_push_ack_as(c, stream, seq, NULL);
+}
+
+int whistle_push_ack_as(whistle_client *c, const char *stream, uint64_t seq, const char *act_as)
+{
     if (!c->conn)
         return WHISTLE_ERR_CLOSED;
-    int r = whistle_conn_push_ack(c->conn, stream, seq);
+    int r = whistle_conn_push_ack_as(c->conn, stream, seq, act_as);
     if (r < 0)
         snprintf(c->err, sizeof c->err, "push ack: %s", whistle_strerror(r));
     else {

@@ -679,6 +679,11 @@ int whistle_conn_cancel(whistle_conn *c, uint64_t id)
 
 int whistle_conn_push_ack(whistle_conn *c, const char *stream, uint64_t seq)
 {
+    return whistle_conn_push_ack_as(c, stream, seq, NULL);
+}
+
+int whistle_conn_push_ack_as(whistle_conn *c, const char *stream, uint64_t seq, const char *act_as)
+{
     if (!c || !stream)
         return WHISTLE_ERR_INVALID;
     if (c->state == ST_CLOSING)
@@ -688,6 +693,7 @@ int whistle_conn_push_ack(whistle_conn *c, const char *stream, uint64_t seq)
     Whistle__V1__PushAck ack = WHISTLE__V1__PUSH_ACK__INIT;
     ack.stream = (char *)stream;
     ack.seq = seq;
+    ack.act_as = (char *)(act_as ? act_as : "");
     Whistle__V1__Frame f = WHISTLE__V1__FRAME__INIT;
     f.kind_case = WHISTLE__V1__FRAME__KIND_PUSH_ACK;
     f.push_ack = &ack;

@@ -33,6 +33,7 @@ struct whistle_session {
     uint64_t attempts;
     int open_failed;  /* the first attempt failed inside open: why says why; on_down is due */
     char stream[256]; /* the followed stream, "" for none */
+    char act_as[65];  /* a gateway's session for this principal (whistle_session_act_as), "" for none */
     uint64_t received, acked, live_from;
     char why[512]; /* the session's own reason to drop a connection */
 };
@@ -240,6 +241,7 @@ int whistle_session_subscribe(whistle_session *s, const char *stream)
     Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
     req.call_case = WHISTLE__V1__REQUEST__CALL_SUBSCRIBE;
     req.subscribe = &sub;
+    req.act_as = s->act_as;
     int r = whistle_conn_send(s->conn, &req, on_subscribed, s);
     if (r < 0)
         whistle_conn_close(s->conn);
@@ -252,10 +254,18 @@ int whistle_session_ack(whistle_session *s, uint64_t seq)
         return WHISTLE_ERR_STATE;
     if (seq <= s->acked)
         return 0;
-    int r = whistle_conn_push_ack(s->conn, s->stream, seq);
+    int r = whistle_conn_push_ack_as(s->conn, s->stream, seq, s->act_as);
     if (r == 0)
         s->acked = seq;
     return r;
+}
+
+int whistle_session_act_as(whistle_session *s, const char *name)
+{
+    if (!s || (name && strlen(name) >= sizeof s->act_as))
+        return WHISTLE_ERR_INVALID;
+    snprintf(s->act_as, sizeof s->act_as, "%s", name ? name : "");
+    return 0;
 }
 
 int whistle_session_mark_live(whistle_session *s)

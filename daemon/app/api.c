@@ -17,6 +17,7 @@
 #include "dispatch.h"
 #include "event.h"
 #include "oversight.h"
+#include "places.h"
 #include "services.h"
 #include "task.h"
 
@@ -85,6 +86,27 @@ Whistle__V1__Principal *api_principal(store *st, MDB_txn *txn, const char *name,
     if (!ident_ok(name, 64))
         return NULL;
     return directory_principal_get(st, txn, name, a);
+}
+
+const Whistle__V1__Principal *api_acting(store *st, MDB_txn *txn, const Whistle__V1__Principal *caller,
+                                         const char *act_as, const char *call_name, int64_t now_ms, arena *a,
+                                         Whistle__V1__Response *resp, const char **why)
+{
+    if (!act_as || !*act_as || strcmp(act_as, str0(caller->name)) == 0)
+        return caller;
+    /* Only a gateway's list is worth a look-up: anyone else is refused
+     * whoever it names. */
+    const Whistle__V1__Principal *target = caller->role == ROLE(GATEWAY) ? api_principal(st, txn, act_as, a) : NULL;
+    const char *refusal = authz_act_as_refusal(caller, act_as, target, a);
+    if (!refusal)
+        return target;
+    if (why)
+        *why = refusal;
+    if (resp) {
+        call_status(resp, a, CODE(PERMISSION_DENIED), "%s", refusal);
+        audit_deny(st, now_ms, str0(caller->name), call_name, arena_printf(a, "%.64s", act_as), refusal);
+    }
+    return NULL;
 }
 
 int api_seed(store *st, const char *path, int64_t now_ms, char *err, size_t errlen)
@@ -175,6 +197,7 @@ void api_read_audited(store *st, MDB_txn *txn, const Whistle__V1__Principal *who
     case WHISTLE__V1__REQUEST__CALL_GET_ADMISSION_LIST: task_get_admission(&c, req->get_admission_list); break;
     case WHISTLE__V1__REQUEST__CALL_LIST_TASKS: task_list(&c, req->list_tasks); break;
     case WHISTLE__V1__REQUEST__CALL_LIST_SERVICES: services_list(&c, req->list_services); break;
+    case WHISTLE__V1__REQUEST__CALL_LOCATE_PLACE: places_locate_call(&c, req->locate_place); break;
     case WHISTLE__V1__REQUEST__CALL_HELLO:
     case WHISTLE__V1__REQUEST__CALL_PING:
     case WHISTLE__V1__REQUEST__CALL_SUBSCRIBE:

@@ -59,6 +59,18 @@ bool api_authorize(store *st, const Whistle__V1__Principal *who, const Whistle__
 int api_write(store *st, MDB_txn *txn, const Whistle__V1__Principal *who, const Whistle__V1__Request *req,
               int64_t now_ms, arena *a, Whistle__V1__Response *resp, stream_touched *touched);
 
+/* The principal a call is made for (Request.act_as, docs/protocol.md
+ * section 12): caller itself when act_as is empty or its own name; the
+ * principal named when caller is a gateway that may act for it
+ * (authz_act_as_refusal). Otherwise NULL: when resp is given it holds
+ * PERMISSION_DENIED naming the rule, and the denial is queued for the
+ * audit log (principal = the caller, call = call_name, target = the name);
+ * without resp (a push, an ack) nothing is audited and *why, when given,
+ * says why. Records live in a. */
+const Whistle__V1__Principal *api_acting(store *st, MDB_txn *txn, const Whistle__V1__Principal *caller,
+                                         const char *act_as, const char *call_name, int64_t now_ms, arena *a,
+                                         Whistle__V1__Response *resp, const char **why);
+
 /* Looks a principal up by certificate CN. NULL if unknown. */
 Whistle__V1__Principal *api_principal(store *st, MDB_txn *txn, const char *name, arena *a);
 

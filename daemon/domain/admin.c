@@ -1,6 +1,8 @@
 /* admin.c: see admin.h. Who may make these calls is authz.c's (admins);
  * this file checks what they ask for. */
 #include "admin.h"
+#include "attributes.h"
+#include "authz.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -9,6 +11,7 @@
 #include "audit.h"
 #include "directory.h"
 #include "dirio.h"
+#include "places.h"
 
 #define NAME_MAX_BYTES 200
 #define NK(x) WHISTLE__V1__NODE_KIND__NODE_KIND_##x
@@ -33,6 +36,9 @@ static int put_audited(call *c, MDB_dbi dbi, const char *key, const void *before
                        const ProtobufCMessage *m)
 {
     int rc = store_put(c->txn, dbi, key, strlen(key), m);
+    /* a place changed: the map's index is rebuilt at its next look-up */
+    if (!rc && dbi == c->st->nodes)
+        rc = places_touch(c->st, c->txn);
     if (!rc)
         rc = audit_append(c->st, c->txn, c->now, c->who->name, c->name, key, before, blen, m);
     return rc ? call_store_fail(c, rc, "saving the change") : 0;
@@ -213,6 +219,8 @@ static void reply_node(call *c, Whistle__V1__Node *n)
     c->resp->node = n;
 }
 
+static int take_boundary(call *c, const char *code, const char *text, char **out);
+
 void admin_add_node(call *c, const Whistle__V1__AddNode *req)
 {
     const Whistle__V1__Node *in = req->node;
@@ -271,9 +279,23 @@ void admin_add_node(call *c, const Whistle__V1__AddNode *req)
     n->kind = k;
     n->name_zh = (char *)str0(in->name_zh);
     n->name_en = (char *)str0(in->name_en);
+    if (*str0(in->boundary) && take_boundary(c, code, in->boundary, &n->boundary))
+        return;
     if (put_audited(c, c->st->nodes, code, NULL, 0, &n->base))
         return;
     reply_node(c, n);
+}
+
+/* A node's boundary as given (places.h), checked; INVALID_ARGUMENT naming
+ * the node and what is wrong otherwise. */
+static int take_boundary(call *c, const char *code, const char *text, char **out)
+{
+    const char *why = NULL;
+    const char *b = places_boundary_check(text, c->a, &why);
+    if (!b)
+        return call_fail(c, CODE(INVALID_ARGUMENT), "boundary of %s: %s", code, why);
+    *out = (char *)b;
+    return 0;
 }
 
 /* Calls fn for every node whose code starts with prefix, in code order. */
@@ -334,10 +356,20 @@ void admin_update_node(call *c, const Whistle__V1__UpdateNode *req)
         call_fail(c, CODE(INVALID_ARGUMENT), "retire or reinstate, not both");
         return;
     }
-    if (!*str0(req->name_zh) && !*str0(req->name_en) && !req->retire && !req->reinstate) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "nothing to change: give name_zh, name_en, retire or reinstate");
+    if (!*str0(req->name_zh) && !*str0(req->name_en) && !req->retire && !req->reinstate && !*str0(req->boundary) &&
+        !req->clear_boundary) {
+        call_fail(c, CODE(INVALID_ARGUMENT),
+                  "nothing to change: give name_zh, name_en, retire, reinstate, boundary or clear_boundary");
         return;
     }
+    if (*str0(req->boundary) && req->clear_boundary) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "boundary or clear_boundary, not both");
+        return;
+    }
+    if (*str0(req->boundary) && take_boundary(c, code, req->boundary, &n->boundary))
+        return;
+    if (req->clear_boundary)
+        n->boundary = (char *)"";
     if (check_name(c, "name_zh", req->name_zh) || check_name(c, "name_en", req->name_en))
         return;
     if (*str0(req->name_zh))
@@ -637,6 +669,11 @@ void admin_put_category(call *c, const Whistle__V1__PutCategory *req)
         call_fail(c, CODE(INVALID_ARGUMENT), "check_in_minutes is at most 10080 and resolve_hours at most 8784");
         return;
     }
+    const char *attr_why = attributes_check(in, c->a);
+    if (attr_why) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "category %s: %s", str0(in->code), attr_why);
+        return;
+    }
     if (check_stages(c, in))
         return;
     if (in->n_limits)
@@ -652,13 +689,41 @@ void admin_put_category(call *c, const Whistle__V1__PutCategory *req)
 
 /* ------------------------------------------------------------ principals */
 
+/* A gateway's act_for list (docs/protocol.md section 12): existing
+ * principals that may be acted for, each once; nobody else has a list. */
+#define ACT_FOR_MAX 256
+static int check_act_for(call *c, const Whistle__V1__Principal *p)
+{
+    if (p->n_act_for && p->role != WHISTLE__V1__ROLE__ROLE_GATEWAY)
+        return call_fail(c, CODE(INVALID_ARGUMENT), "act_for: only a gateway acts for other principals (this is %s)",
+                         role_a(p->role));
+    if (p->n_act_for > ACT_FOR_MAX)
+        return call_fail(c, CODE(INVALID_ARGUMENT), "act_for lists %zu principals; at most %d", p->n_act_for,
+                         ACT_FOR_MAX);
+    for (size_t i = 0; i < p->n_act_for; i++) {
+        const char *n = str0(p->act_for[i]);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(n, str0(p->act_for[j])) == 0)
+                return call_fail(c, CODE(INVALID_ARGUMENT), "act_for: %s is listed twice", n);
+        if (strcmp(n, str0(p->name)) == 0)
+            return call_fail(c, CODE(INVALID_ARGUMENT), "act_for: a gateway does not list itself");
+        const Whistle__V1__Principal *t = ident_ok(n, 64) ? directory_principal_get(c->st, c->txn, n, c->a) : NULL;
+        if (!t)
+            return call_fail(c, CODE(INVALID_ARGUMENT), "act_for: \"%.64s\" is not a principal", n);
+        if (!authz_may_be_acted_for(t->role))
+            return call_fail(c, CODE(INVALID_ARGUMENT),
+                             "act_for: %s is %s; a gateway never acts for an admin or a gateway", n, role_a(t->role));
+    }
+    return 0;
+}
+
 /* Role, scope and department agree with each other and the directory. */
 static int check_principal(call *c, const Whistle__V1__Principal *p)
 {
-    if (p->role < WHISTLE__V1__ROLE__ROLE_ADMIN || p->role > WHISTLE__V1__ROLE__ROLE_SENSOR)
+    if (p->role < WHISTLE__V1__ROLE__ROLE_ADMIN || p->role > WHISTLE__V1__ROLE__ROLE_GATEWAY)
         return call_fail(c, CODE(INVALID_ARGUMENT),
                          "role is required: admin, operator, department, grid_worker, "
-                         "community, kiosk, integration or sensor");
+                         "community, kiosk, integration, sensor or gateway");
     if (!digits(p->scope) || !directory_node_get(c->st, c->txn, p->scope, c->a))
         return call_fail(c, CODE(NOT_FOUND), "scope \"%s\" is not a place in the directory", str0(p->scope));
     if (p->n_extra_scopes > 64)
@@ -682,7 +747,7 @@ static int check_principal(call *c, const Whistle__V1__Principal *p)
         return call_fail(c, CODE(INVALID_ARGUMENT), "only a department principal has a department (this is %s)",
                          role_a(p->role));
     }
-    return 0;
+    return check_act_for(c, p);
 }
 
 static void reply_principal(call *c, Whistle__V1__Principal *p)
@@ -749,8 +814,13 @@ void admin_update_principal(call *c, const Whistle__V1__UpdatePrincipal *req)
         return;
     }
     if (!req->disable && !req->enable && !*str0(req->scope) && !req->role && !*str0(req->department) &&
-        !req->n_scopes) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "nothing to change: give disable, enable, scope(s), role or department");
+        !req->n_scopes && !req->n_act_for && !req->clear_act_for) {
+        call_fail(c, CODE(INVALID_ARGUMENT),
+                  "nothing to change: give disable, enable, scope(s), role, department or act_for");
+        return;
+    }
+    if (req->n_act_for && req->clear_act_for) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "act_for or clear_act_for, not both");
         return;
     }
     if (req->n_scopes && *str0(req->scope)) {
@@ -778,6 +848,20 @@ void admin_update_principal(call *c, const Whistle__V1__UpdatePrincipal *req)
     }
     if (*str0(req->department))
         p->department = req->department;
+    if (req->n_act_for) {
+        p->act_for = req->act_for;
+        p->n_act_for = req->n_act_for;
+    }
+    /* a principal leaving the gateway role leaves its list */
+    if (req->clear_act_for || p->role != WHISTLE__V1__ROLE__ROLE_GATEWAY) {
+        if (req->n_act_for && p->role != WHISTLE__V1__ROLE__ROLE_GATEWAY) {
+            call_fail(c, CODE(INVALID_ARGUMENT), "act_for: only a gateway acts for other principals (this is %s)",
+                      role_a(p->role));
+            return;
+        }
+        p->act_for = NULL;
+        p->n_act_for = 0;
+    }
     if (check_principal(c, p))
         return;
     if (was_admin && !(p->enabled && p->role == WHISTLE__V1__ROLE__ROLE_ADMIN) && !other_admin(c, name)) {
@@ -800,8 +884,8 @@ void admin_list_principals(call *c, const Whistle__V1__ListPrincipals *req)
     const char *under = str0(req->under), *after = str0(req->after);
     if (*under && check_code(c, "under", under))
         return;
-    if (req->role < 0 || req->role > WHISTLE__V1__ROLE__ROLE_SENSOR) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "role %d is not a role (1 admin .. 8 sensor; 0: any)", req->role);
+    if (req->role < 0 || req->role > WHISTLE__V1__ROLE__ROLE_GATEWAY) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "role %d is not a role (1 admin .. 9 gateway; 0: any)", req->role);
         return;
     }
     if (strlen(after) > 64) {
@@ -861,8 +945,8 @@ void admin_query_audit(call *c, const Whistle__V1__QueryAudit *req)
     uint32_t limit = req->limit ? req->limit : 100;
     if (limit > 1000)
         limit = 1000;
-    if (strlen(str0(req->principal)) > 64 || strlen(str0(req->target)) > 256) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "principal is at most 64 bytes and target at most 256");
+    if (strlen(str0(req->principal)) > 64 || strlen(str0(req->target)) > 256 || strlen(str0(req->via)) > 64) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "principal and via are at most 64 bytes and target at most 256");
         return;
     }
     if (req->from_ms < 0 || req->to_ms < 0 || (req->to_ms && req->to_ms < req->from_ms)) {
@@ -888,6 +972,10 @@ void admin_query_audit(call *c, const Whistle__V1__QueryAudit *req)
     l->entries = arena_alloc(c->a, (n + 1) * sizeof *l->entries);
     for (size_t i = 0; i < n; i++) {
         const Whistled__AuditRecord *r = recs[i];
+        /* via filters the page read (a page may so hold fewer entries
+         * than limit; next_cursor goes on) */
+        if (*str0(req->via) && strcmp(str0(r->via), req->via) != 0)
+            continue;
         Whistle__V1__AuditEntry *e = arena_alloc(c->a, sizeof *e);
         whistle__v1__audit_entry__init(e);
         e->seq = r->seq;
@@ -900,6 +988,7 @@ void admin_query_audit(call *c, const Whistle__V1__QueryAudit *req)
         e->record_type = r->record_type;
         e->count = r->count;
         e->last_at_ms = r->last_at_ms;
+        e->via = r->via;
         if (!req->brief) {
             e->before = r->before;
             e->after = r->after;

@@ -1,6 +1,9 @@
 /* event.c: see event.h. */
 #include "event.h"
 
+#include "attributes.h"
+#include "places.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,13 +59,43 @@ static int new_ticket(call *c, char *out, size_t len)
     return 0;
 }
 
+/* The place of a report that gives a location and no node
+ * (docs/protocol.md section 12): the grid holding the point; outside every
+ * grid, by [places] outside, refused or the street or community holding
+ * it. NULL with the call failed. */
+static const char *place_of(call *c, double lat, double lon)
+{
+    if (!places_point_ok(lat, lon)) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "location %g,%g is not WGS84 (lat -90..90, lon -180..180)", lat, lon);
+        return NULL;
+    }
+    const char *code = NULL, *why = NULL;
+    int rc = places_locate(c->st, c->txn, lat, lon, WHISTLE__V1__NODE_KIND__NODE_KIND_GRID, c->a, &code, &why);
+    if (rc > 0 && c->st->places_outside_street)
+        rc = places_locate(c->st, c->txn, lat, lon, WHISTLE__V1__NODE_KIND__NODE_KIND_UNSPECIFIED, c->a, &code, &why);
+    if (rc < 0) {
+        call_fail(c, CODE(INTERNAL), "%s", why);
+        return NULL;
+    }
+    if (rc > 0) {
+        call_fail(c, CODE(FAILED_PRECONDITION),
+                  "(%.6f, %.6f) is outside every grid: give the place (node) or a location inside the city's grids",
+                  lat, lon);
+        return NULL;
+    }
+    return code;
+}
+
 void event_report(call *c, const Whistle__V1__ReportEvent *req)
 {
     const char *node = str0(req->node);
     if (authz_check(c, node))
         return;
+    if (!*node && req->has_location && (node = place_of(c, req->lat, req->lon)) == NULL)
+        return;
     if (!*node) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "node is required: the code of the place (e.g. a grid)");
+        call_fail(c, CODE(INVALID_ARGUMENT),
+                  "node is required: the code of the place (e.g. a grid), or a location (has_location, lat, lon)");
         return;
     }
     if (!digits_ok(node, strlen(node)) || strlen(node) < 6 || strlen(node) > 18) {
@@ -125,6 +158,11 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
                   cat, kat->scope, node);
         return;
     }
+    Whistle__V1__AttributeAnswer **answers = NULL;
+    size_t n_answers = 0;
+    if (attributes_answers_check(c, kat, req->attributes, req->n_attributes,
+                                 req->source != WHISTLE__V1__SOURCE__SOURCE_EMERGENCY_CALL, &answers, &n_answers))
+        return;
     const char *street = directory_street_of(c->st, c->txn, node, c->a);
     if (!street) {
         call_fail(c, CODE(FAILED_PRECONDITION), "node %s is not under a street (the tree is broken there)", node);
@@ -155,6 +193,8 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
     ev->lon = req->has_location ? req->lon : 0;
     ev->reporter = (char *)str0(c->who->name);
     ev->created_ms = c->now;
+    ev->attributes = answers;
+    ev->n_attributes = n_answers;
     event_timeline(c, ev, "report", "", 0, NULL);
     commit_change(c, ev, NULL, emergency ? "emergency" : "report");
 }

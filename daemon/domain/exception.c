@@ -1,6 +1,7 @@
 /* exception.c: see exception.h. */
 #include "exception.h"
 #include "field_limits.h"
+#include "places.h"
 
 #include <string.h>
 
@@ -166,8 +167,20 @@ void exception_emergency(call *c, const Whistle__V1__EmergencyCall *req)
     }
     if (check_text(c, "description", req->description, 4000, false))
         return;
-    /* who may call from where, before anything about the catalogue */
-    const char *node = *str0(req->node) ? req->node : str0(c->who->scope);
+    /* who may call from where, before anything about the catalogue: the
+     * place given; else the grid holding the location, when the caller
+     * reaches it; else the caller's own place. An emergency is never
+     * refused for where it is. */
+    const char *node = str0(req->node);
+    if (!*node && req->has_location && places_point_ok(req->lat, req->lon)) {
+        const char *grid = NULL, *why = NULL;
+        if (places_locate(c->st, c->txn, req->lat, req->lon, WHISTLE__V1__NODE_KIND__NODE_KIND_GRID, c->a, &grid,
+                          &why) == 0 &&
+            (c->who->role == ROLE(ADMIN) || principal_covers(c->who, grid)))
+            node = grid;
+    }
+    if (!*node)
+        node = str0(c->who->scope);
     if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, node)) {
         call_deny(c, node,
                   "node %s is outside your scope %s (rule: an emergency call is made inside the caller's "

@@ -84,6 +84,7 @@ void intent_free(intent *it)
     if (!it)
         return;
     free(it->principal);
+    free(it->via);
     free(it->frame);
     free(it->ack_stream);
     free(it->audit_call);
@@ -116,13 +117,15 @@ static void fail_intent(writer *w, intent *it, int code, const char *msg)
     set_response(w, it, &resp);
 }
 
-static size_t idem_key(const intent *it, const char *key, uint8_t **out)
+/* Keys are the principal's the call is made for (a gateway's call for
+ * another principal uses that principal's keys, as if it made it). */
+static size_t idem_key(const char *principal, const char *key, uint8_t **out)
 {
-    size_t a = strlen(it->principal), b = strlen(key);
+    size_t a = strlen(principal), b = strlen(key);
     uint8_t *k = malloc(a + 1 + b);
     if (!k)
         log_oom("an idempotency key");
-    memcpy(k, it->principal, a);
+    memcpy(k, principal, a);
     k[a] = 0;
     memcpy(k + a + 1, key, b);
     *out = k;
@@ -154,12 +157,22 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
     /* The principal is checked again here, inside the transaction that
      * applies the call: a principal disabled since the router looked is
      * refused, not served from a stale read. */
-    Whistle__V1__Principal *who = api_principal(w->st, child, it->principal, a);
-    if (!who || !who->enabled) {
+    Whistle__V1__Principal *caller = api_principal(w->st, child, it->principal, a);
+    if (!caller || !caller->enabled) {
         call_status(resp, a, WHISTLE__V1__STATUS__CODE__UNAUTHENTICATED, "principal \"%s\" is %s", it->principal,
-                    who ? "disabled" : "unknown");
+                    caller ? "disabled" : "unknown");
         goto abort_child;
     }
+    /* A gateway's call for another principal (Request.act_as) is checked
+     * again here too, and then is that principal's call, audited through
+     * the gateway (audit_via_set). */
+    const Whistle__V1__Principal *who =
+        api_acting(w->st, child, caller, req->act_as, api_call_name(req), now, a, resp, NULL);
+    if (!who)
+        goto abort_child;
+    /* Every path below sets it back to none (the writer thread has none
+     * outside a call). */
+    audit_via_set(who != caller ? caller->name : NULL);
 
     uint8_t *ik = NULL;
     size_t iklen = 0;
@@ -169,7 +182,7 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
                         "idempotency_key is %zu bytes; at most 128 are allowed", strlen(req->idempotency_key));
             goto abort_child;
         }
-        iklen = idem_key(it, req->idempotency_key, &ik);
+        iklen = idem_key(who->name, req->idempotency_key, &ik);
         Whistled__IdemRecord *rec = NULL;
         rc = store_get(child, w->st->idem, ik, iklen, &whistled__idem_record__descriptor, a, (void **)&rec);
         if (rc == 0 && rec) {
@@ -177,6 +190,7 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
                 whistle__v1__response__unpack(arena_allocator(a), rec->response.len, rec->response.data);
             free(ik);
             mdb_txn_abort(child);
+            audit_via_set(NULL);
             if (first) {
                 set_response(w, it, first);
             } else {
@@ -194,6 +208,7 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
     }
 
     it->map_full = api_write(w->st, child, who, req, now, a, resp, &it->touched) == MDB_MAP_FULL;
+    audit_via_set(NULL);
     if (resp->status && resp->status->code != 0) {
         free(ik);
         goto abort_child;
@@ -236,6 +251,7 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
     return;
 
 abort_child:
+    audit_via_set(NULL);
     mdb_txn_abort(child);
     stream_touched_clear(&it->touched);
     set_response(w, it, resp);
@@ -259,8 +275,11 @@ static void apply_audit(writer *w, MDB_txn *batch, intent *it, int64_t now)
 {
     MDB_txn *child = NULL;
     int rc = mdb_txn_begin(w->st->env, batch, 0, &child);
-    if (!rc)
+    if (!rc) {
+        const char *was_via = audit_via_set(it->via);
         rc = audit_read_append(w->st, child, now, it->principal, it->audit_call, it->audit_target, it->audit_what);
+        audit_via_set(was_via);
+    }
     if (child) {
         if (rc)
             mdb_txn_abort(child);

@@ -45,7 +45,8 @@ typedef struct intent {
     int kind;
     void *owner; /* the loop's connection; the writer never touches it */
     uint64_t req_id;
-    char *principal; /* certificate CN */
+    char *principal; /* certificate CN (INTENT_AUDIT: the principal the read was for) */
+    char *via;       /* INTENT_AUDIT: the gateway that made the read for principal, or NULL */
     uint8_t *frame;  /* INTENT_REQUEST: the packed Frame as received */
     size_t frame_len;
     char *ack_stream; /* INTENT_ACK */

@@ -13,8 +13,8 @@
 
 static const authz_rule rules[] = {
     /* the session (answered by the server) */
-    { C(HELLO), "hello", false, AUTHZ_ALL, "any enabled principal opens a session" },
-    { C(PING), "ping", false, AUTHZ_ALL, "any enabled principal may ping" },
+    { C(HELLO), "hello", false, AUTHZ_ALL_GW, "any enabled principal opens a session" },
+    { C(PING), "ping", false, AUTHZ_ALL_GW, "any enabled principal may ping" },
     { C(SUBSCRIBE), "subscribe", false, AUTHZ_ALL,
       "a principal reads its own stream; operators their street's; admins any" },
 
@@ -52,10 +52,12 @@ static const authz_rule rules[] = {
     { C(RETURN_ORDER), "return", true, R(ADMIN) | R(DEPARTMENT), "return needs the department the order was sent to" },
 
     /* the directory: read by everyone inside their scope */
-    { C(LIST_NODES), "list_nodes", false, AUTHZ_ALL,
+    { C(LIST_NODES), "list_nodes", false, AUTHZ_ALL_GW,
       "the tree of places is read inside the caller's scope and along the path above it" },
-    { C(LIST_DEPARTMENTS), "list_departments", false, AUTHZ_ALL, "the departments are public to principals" },
-    { C(LIST_CATEGORIES), "list_categories", false, AUTHZ_ALL, "the category catalogue is public to principals" },
+    { C(LIST_DEPARTMENTS), "list_departments", false, AUTHZ_ALL_GW, "the departments are public to principals" },
+    { C(LIST_CATEGORIES), "list_categories", false, AUTHZ_ALL_GW, "the category catalogue is public to principals" },
+    { C(LOCATE_PLACE), "locate_place", false, AUTHZ_ALL_GW,
+      "any principal locates a point among the grids; the grid found must be in its scope" },
 
     /* administration */
     { C(IMPORT_DIRECTORY), "import", true, ADMIN_ONLY, "the directory is imported by admins" },
@@ -108,8 +110,7 @@ static const authz_rule rules[] = {
       "statistics are read by operators, departments (their own), grid and community workers and integrations "
       "(places in their scope), and admins" },
 
-    /* the resident's side */
-    { C(LIST_SERVICES), "services", false, AUTHZ_ALL, "the public service guide is open to every principal" },
+/* the resident's side */
 
 /* the resident archive: personal data, for those who need it only
      * (docs/archive.md); admins configure the care tags and export */
@@ -144,6 +145,7 @@ static const authz_rule rules[] = {
       "a notice is withdrawn by those who may post on its board" },
 #undef ARCHIVE_RULE
 #undef ARCHIVE_ROLES
+    { C(LIST_SERVICES), "services", false, AUTHZ_ALL_GW, "the public service guide is open to every principal" },
 };
 
 const authz_rule *authz_rule_for(int call_case)
@@ -182,6 +184,37 @@ int authz_check(call *c, const char *target)
     const authz_rule *r = authz_rule_for(cc);
     return call_deny(c, target, "role %s may not %s (rule: %s)", role_name(c->who->role), c->name,
                      r ? r->rule : "no rule lets anyone make this call");
+}
+
+bool authz_may_be_acted_for(Whistle__V1__Role r) { return r >= ROLE(OPERATOR) && r <= ROLE(SENSOR); }
+
+const char *authz_act_as_refusal(const Whistle__V1__Principal *caller, const char *name,
+                                 const Whistle__V1__Principal *target, arena *a)
+{
+    if (!name || !*name || strcmp(name, str0(caller->name)) == 0)
+        return NULL;
+    if (caller->role != ROLE(GATEWAY))
+        return arena_printf(a,
+                            "act_as: %s may not act for another principal (rule act_as.gateway_only: only a gateway "
+                            "acts for others, and only for the principals listed for it)",
+                            role_a(caller->role));
+    bool listed = false;
+    for (size_t i = 0; i < caller->n_act_for && !listed; i++)
+        listed = strcmp(str0(caller->act_for[i]), name) == 0;
+    if (!listed)
+        return arena_printf(a,
+                            "act_as: gateway %s may not act for %.64s: not on its act_for list (rule "
+                            "act_as.not_listed: a gateway acts only for the principals an admin listed for it)",
+                            caller->name, name);
+    if (!target || !target->enabled)
+        return arena_printf(a,
+                            "act_as: principal %.64s is %s (rule act_as.disabled: a gateway acts only for enabled "
+                            "principals)",
+                            name, target ? "disabled" : "not a known principal");
+    if (!authz_may_be_acted_for(target->role))
+        return arena_printf(a, "act_as: %s is %s (rule act_as.role: a gateway never acts for an admin or a gateway)",
+                            name, role_a(target->role));
+    return NULL;
 }
 
 int authz_operator_case(call *c, const Whistle__V1__Event *ev)

@@ -22,6 +22,9 @@
 #define AUTHZ_ALL                                                                                                      \
     (AUTHZ_ROLE(ADMIN) | AUTHZ_ROLE(OPERATOR) | AUTHZ_ROLE(DEPARTMENT) | AUTHZ_ROLE(GRID_WORKER) |                     \
      AUTHZ_ROLE(COMMUNITY) | AUTHZ_ROLE(KIOSK) | AUTHZ_ROLE(INTEGRATION) | AUTHZ_ROLE(SENSOR))
+/* A gateway by itself reads the directory and locates places; everything
+ * else it does for the principals it acts for (Request.act_as). */
+#define AUTHZ_ALL_GW (AUTHZ_ALL | AUTHZ_ROLE(GATEWAY))
 
 typedef struct authz_rule {
     int call;         /* Request.call field number (= its call_case) */
@@ -45,6 +48,17 @@ bool authz_role_may(int call_case, Whistle__V1__Role role);
  * target. The one gate: the dispatcher and the domain functions all ask
  * it. */
 int authz_check(call *c, const char *target);
+/* Whether a gateway may act for a principal of role r at all: never for an
+ * admin or another gateway (an act_for list naming one is refused). */
+bool authz_may_be_acted_for(Whistle__V1__Role r);
+/* Request.act_as (docs/protocol.md section 12): why caller may not make a
+ * call for the principal named name (target: its record, NULL when there
+ * is none), as the message of the PERMISSION_DENIED it gets, rule named;
+ * NULL when it may. The caller itself (an empty name, or its own) is always
+ * allowed. The message lives in a. */
+const char *authz_act_as_refusal(const Whistle__V1__Principal *caller, const char *name,
+                                 const Whistle__V1__Principal *target, arena *a);
+
 /* An operator's reach over a case (the oversight calls): admins, and the
  * operators whose street holds the case; else -1, denied and audited. */
 int authz_operator_case(call *c, const Whistle__V1__Event *ev);

@@ -3,6 +3,7 @@
  * sides (record -> index row, index row -> record) and a stale or missing
  * row shows on one of them. */
 #include "check.h"
+#include "places.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -762,6 +763,11 @@ static int open_dbs(checker *ck, char *err, size_t errlen)
     return 0;
 }
 
+static void place_problem(void *ctx, const char *code, const char *problem)
+{
+    violation(ctx, "nodes", code, "%s", problem);
+}
+
 int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t errlen)
 {
     memset(rep, 0, sizeof *rep);
@@ -832,6 +838,13 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
             if (rc)
                 snprintf(err, errlen, "reading database \"%s\" failed: %s (the file is damaged)", walks[i].name,
                          mdb_strerror(rc));
+        }
+        if (!rc) {
+            /* the places on the map: boundaries valid and inside their
+             * parents' (places.h) */
+            arena *a = arena_new();
+            places_check_all(ck.txn, ck.nodes, a, place_problem, &ck);
+            arena_free(a);
         }
         if (!rc && ck.audit_expect != ck.audit_seq)
             violation(&ck, "meta", "audit_seq", "is %llu but the audit log ends at %llu (the next record would %s)",

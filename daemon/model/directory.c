@@ -47,7 +47,7 @@ const char *directory_street_of(store *st, MDB_txn *txn, const char *code, arena
 }
 
 static const char *const role_names[] = { "unspecified", "admin", "operator",    "department", "grid_worker",
-                                          "community",   "kiosk", "integration", "sensor" };
+                                          "community",   "kiosk", "integration", "sensor",     "gateway" };
 static const char *const kind_names[] = { "unspecified", "district", "street", "community", "grid", "building" };
 static const size_t kind_code_len[] = { 0, 6, 9, 12, 15, 18 };
 
@@ -57,7 +57,7 @@ static const struct {
     int value;
 } role_alias[] = {
     {"管理员", 1}, {"值班员", 2}, {"指挥中心", 2}, {"部门", 3}, {"网格员", 4}, {"社区", 5}, {"社区工作者", 5},
-    {"自助终端", 6}, {"终端", 6}, {"对接系统", 7}, {"集成", 7}, {"传感器", 8},
+    {"自助终端", 6}, {"终端", 6}, {"对接系统", 7}, {"集成", 7}, {"传感器", 8}, {"网关", 9},
 }, kind_alias[] = {
     {"区", 1}, {"县", 1}, {"区县", 1}, {"街道", 2}, {"乡镇", 2}, {"镇", 2}, {"乡", 2},
     {"社区", 3}, {"村", 3}, {"网格", 4}, {"楼栋", 5}, {"院落", 5}, {"楼", 5},
@@ -347,7 +347,7 @@ const char *role_a(Whistle__V1__Role r)
 {
     static const char *const with_article[] = {
         "an unspecified role", "an admin", "an operator",    "a department", "a grid_worker",
-        "a community",         "a kiosk",  "an integration", "a sensor"
+        "a community",         "a kiosk",  "an integration", "a sensor",     "a gateway"
     };
     _Static_assert(sizeof with_article == sizeof role_names, "one for each role");
     return (size_t)r < sizeof with_article / sizeof *with_article ? with_article[r] : "an unknown role";
@@ -418,6 +418,9 @@ void directory_list_nodes(call *c, const Whistle__V1__ListNodes *req)
             continue;
         if (!*parent && c->who->role != ROLE(ADMIN) && c->who->n_extra_scopes && !principal_covers(c->who, n->code))
             continue;
+        /* boundaries are large: only when asked for */
+        if (!req->with_boundaries)
+            n->boundary = (char *)"";
         ptr_vec_push(c->a, &out, n);
     }
     mdb_cursor_close(cur);

@@ -15,20 +15,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attributes.h"
 #include "audit.h"
+#include "authz.h"
 #include "call.h"
 #include "directory.h"
+#include "places.h"
 
 #define T(x) WHISTLE__V1__DIRECTORY_TABLE__DIRECTORY_TABLE_##x
 #define NK(x) WHISTLE__V1__NODE_KIND__NODE_KIND_##x
 #define NAME_MAX_BYTES 200
 #define TEXT_MAX_BYTES 1000     /* a service's what-to-bring and how: a short paragraph */
 #define ERR_BUDGET (256u << 10) /* error text kept; the count goes on */
-#define MAX_FIELDS 16
+#define MAX_FIELDS 20
 
 /* ------------------------------------------------------------ columns */
 
-enum { J_STR, J_BOOL, J_INT, J_LIST };
+/* J_JSON: a JSON value kept as its compact text (a CSV cell holds that
+ * text; a JSON string holding it is taken too). */
+enum { J_STR, J_BOOL, J_INT, J_LIST, J_JSON };
 
 typedef struct colspec {
     const char *name;
@@ -37,7 +42,7 @@ typedef struct colspec {
     int jtype;            /* what a JSON value must be */
 } colspec;
 
-enum { N_CODE, N_PARENT, N_KIND, N_ZH, N_EN, N_RETIRED, N_SUCCESSOR };
+enum { N_CODE, N_PARENT, N_KIND, N_ZH, N_EN, N_RETIRED, N_SUCCESSOR, N_BOUNDARY };
 static const colspec node_cols[] = {
     { "code", { "编码", "代码" }, true, J_STR },
     { "parent_code", { "parent", "上级编码", "上级代码" }, true, J_STR },
@@ -46,6 +51,7 @@ static const colspec node_cols[] = {
     { "name_en", { "英文名称", "英文名" }, true, J_STR },
     { "retired", { "已撤销", "撤销" }, false, J_BOOL },
     { "successor", { "继任编码" }, false, J_STR },
+    { "boundary", { "边界", "范围边界" }, false, J_JSON }, /* GeoJSON, WGS84 (places.h) */
     { NULL, { NULL }, false, 0 },
 };
 
@@ -75,6 +81,7 @@ enum {
     C_RESOLVE_HOURS,
     C_STAGES,
     C_SCOPE,
+    C_ATTRIBUTES,
 };
 static const colspec cat_cols[] = {
     { "code", { "编码", "代码" }, true, J_STR },
@@ -93,14 +100,19 @@ static const colspec cat_cols[] = {
     { "resolve_hours", { NULL }, false, J_INT },
     { "stages", { "阶段时限" }, false, J_STR },
     { "scope", { "辖区", "适用范围", "适用辖区" }, false, J_STR }, /* a district, or empty: the whole city */
+    { "attributes", { "附加信息" }, false, J_JSON },               /* a JSON array (attributes.h) */
     { NULL, { NULL }, false, 0 },
 };
 
-enum { P_NAME, P_ROLE, P_SCOPE, P_DEPT, P_ENABLED };
+enum { P_NAME, P_ROLE, P_SCOPE, P_DEPT, P_ENABLED, P_ACT_FOR };
 static const colspec princ_cols[] = {
-    { "name", { "账号", "证书名" }, true, J_STR }, { "role", { "角色" }, true, J_STR },
-    { "scope", { "范围", "辖区" }, true, J_STR },  { "department", { "部门" }, false, J_STR },
-    { "enabled", { "启用" }, false, J_BOOL },      { NULL, { NULL }, false, 0 },
+    { "name", { "账号", "证书名" }, true, J_STR },
+    { "role", { "角色" }, true, J_STR },
+    { "scope", { "范围", "辖区" }, true, J_STR },
+    { "department", { "部门" }, false, J_STR },
+    { "enabled", { "启用" }, false, J_BOOL },
+    { "act_for", { "代理" }, false, J_LIST },
+    { NULL, { NULL }, false, 0 },
 };
 
 /* The service catalogue (services.h): classes, and the items in them. */
@@ -678,6 +690,20 @@ static void load_json(imp *m, const void *data, size_t len)
                         r->f[k] = joined;
                     break;
                 }
+                case J_JSON: {
+                    if (json_is_string(v)) {
+                        r->f[k] = arena_strdup(m->a, json_string_value(v));
+                        break;
+                    }
+                    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(10));
+                    if (!text) {
+                        bad(m, r, (int)k, "cannot be read");
+                        continue;
+                    }
+                    r->f[k] = arena_strdup(m->a, text);
+                    free(text);
+                    break;
+                }
                 }
             }
             /* a value of the wrong type: the entry is not checked further */
@@ -934,6 +960,15 @@ static void nodes_pass2(imp *m)
         }
         if (has(r, N_SUCCESSOR))
             n->successor = (char *)fv(r, N_SUCCESSOR);
+        if (has(r, N_BOUNDARY)) {
+            const char *why = NULL;
+            const char *b = empty(r, N_BOUNDARY) ? "" : places_boundary_check(fv(r, N_BOUNDARY), m->a, &why);
+            if (!b) {
+                bad(m, r, N_BOUNDARY, "%s", why);
+                continue;
+            }
+            n->boundary = (char *)b;
+        }
         r->rec = &n->base;
     }
 }
@@ -1123,6 +1158,13 @@ static void categories_pass2(imp *m)
             if (directory_stages_parse(fv(r, C_STAGES), m->a, &stages, &ns, &why) < 0)
                 bad(m, r, C_STAGES, "\"%s\": %s", fv(r, C_STAGES), why);
         }
+        Whistle__V1__CategoryAttribute **attrs = NULL;
+        size_t na = 0;
+        if (has(r, C_ATTRIBUTES)) {
+            const char *why;
+            if (attributes_parse(fv(r, C_ATTRIBUTES), m->a, &attrs, &na, &why) < 0)
+                bad(m, r, C_ATTRIBUTES, "%s", why);
+        }
         if (r->bad)
             continue;
         Whistle__V1__Category *old = stored(m, T(CATEGORIES), code, r);
@@ -1146,6 +1188,10 @@ static void categories_pass2(imp *m)
         }
         if (has(r, C_SCOPE))
             k->scope = (char *)fv(r, C_SCOPE);
+        if (has(r, C_ATTRIBUTES)) {
+            k->attributes = attrs;
+            k->n_attributes = na;
+        }
         if (any_limit) {
             /* The limits are the row's: a limit it leaves empty is none. */
             for (int w = 0; w < 2; w++)
@@ -1195,6 +1241,18 @@ static void principals_check(imp *m)
     }
 }
 
+/* Whether a gateway may list the principal named (its role as this file
+ * makes it, else as the directory has it): never an admin or a gateway. */
+static bool act_for_role_ok(imp *m, const char *name)
+{
+    row *r = in_file(m, T(PRINCIPALS), name);
+    Whistle__V1__Role role = 0;
+    if (r && has(r, P_ROLE) && !empty(r, P_ROLE) && directory_role_parse(fv(r, P_ROLE), &role))
+        return authz_may_be_acted_for(role);
+    const Whistle__V1__Principal *p = stored(m, T(PRINCIPALS), name, NULL);
+    return !p || authz_may_be_acted_for(p->role);
+}
+
 static void principals_pass2(imp *m)
 {
     table_rows *tb = &m->t[T(PRINCIPALS)];
@@ -1215,11 +1273,11 @@ static void principals_pass2(imp *m)
             if (empty(r, P_ROLE))
                 bad(m, r, P_ROLE,
                     "missing: admin, operator, department, grid_worker, community, kiosk, "
-                    "integration or sensor");
+                    "integration, sensor or gateway");
             else if (!directory_role_parse(fv(r, P_ROLE), &p->role))
                 bad(m, r, P_ROLE,
                     "\"%s\" is not one of admin, operator, department, grid_worker, community, kiosk, "
-                    "integration, sensor",
+                    "integration, sensor, gateway",
                     fv(r, P_ROLE));
         }
         if (has(r, P_SCOPE) || !old) {
@@ -1262,6 +1320,26 @@ static void principals_pass2(imp *m)
         } else if (p->role && *str0(p->department)) {
             bad(m, r, P_DEPT, "only a department principal has a department (this one is %s)", role_a(p->role));
         }
+        if (has(r, P_ACT_FOR)) {
+            char **names = NULL;
+            size_t nn = empty(r, P_ACT_FOR) ? 0 : split_list(m->a, fv(r, P_ACT_FOR), &names);
+            for (size_t k = 0; k < nn; k++) {
+                if (strcmp(names[k], p->name) == 0)
+                    bad(m, r, P_ACT_FOR, "a gateway does not list itself");
+                else if (!ident_ok(names[k], 64) || !exists(m, T(PRINCIPALS), names[k]))
+                    bad(m, r, P_ACT_FOR, "%.64s is not a principal (neither in this file nor in the directory)",
+                        names[k]);
+                else if (!act_for_role_ok(m, names[k]))
+                    bad(m, r, P_ACT_FOR, "%s is an admin or a gateway; a gateway never acts for those", names[k]);
+                for (size_t j = 0; j < k; j++)
+                    if (strcmp(names[j], names[k]) == 0)
+                        bad(m, r, P_ACT_FOR, "%s is listed twice", names[k]);
+            }
+            p->act_for = names;
+            p->n_act_for = nn;
+        }
+        if (p->n_act_for && p->role && p->role != WHISTLE__V1__ROLE__ROLE_GATEWAY)
+            bad(m, r, P_ACT_FOR, "only a gateway acts for other principals (this one is %s)", role_a(p->role));
         if (has(r, P_ENABLED)) {
             bool b;
             if (parse_bool(fv(r, P_ENABLED), &b) < 0)
@@ -1500,6 +1578,8 @@ static int apply(imp *m)
             const char *key = row_key(t, r);
             MDB_val k = { strlen(key), (void *)key }, v = { n, packed };
             int rc = mdb_put(m->txn, dbi, &k, &v, 0);
+            if (!rc && t == T(NODES))
+                rc = places_touch(m->st, m->txn);
             if (!rc)
                 rc = audit_append(m->st, m->txn, m->o->now, m->o->principal, m->o->call, audit_target(m->a, t, key),
                                   r->before, r->before_len, r->rec);
@@ -1726,27 +1806,51 @@ static const char *scope_of(int t, const ProtobufCMessage *m)
     }
 }
 
-/* Whether a record of table t has a scope: the CSV export has a scope
- * column only then, so that a city that does not use scopes gets the files
- * it always had. */
-static bool table_scoped(store *st, MDB_txn *txn, arena *a, int t)
+/* The CSV columns a table has only when a record uses them, so that a
+ * city that does not use them gets the files it always had: a scope
+ * (catalogue tables), and the table's own optional column (EXTRA_OWN): a
+ * node's boundary, a gateway's act_for, a category's attributes. */
+#define EXTRA_SCOPE 1u
+#define EXTRA_OWN 2u
+
+static const char *own_extra(int t)
 {
-    if (t != T(DEPARTMENTS) && t != T(CATEGORIES) && t != T(SERVICE_CLASSES) && t != T(SERVICES))
-        return false;
+    return t == T(NODES) ? "boundary" : t == T(PRINCIPALS) ? "act_for" : t == T(CATEGORIES) ? "attributes" : NULL;
+}
+
+static bool uses_own(int t, const ProtobufCMessage *m)
+{
+    switch (t) {
+    case T(NODES): return *str0(((const Whistle__V1__Node *)m)->boundary);
+    case T(PRINCIPALS): return ((const Whistle__V1__Principal *)m)->n_act_for > 0;
+    case T(CATEGORIES): return ((const Whistle__V1__Category *)m)->n_attributes > 0;
+    default: return false;
+    }
+}
+
+static unsigned table_scoped(store *st, MDB_txn *txn, arena *a, int t)
+{
+    bool scoped = t == T(DEPARTMENTS) || t == T(CATEGORIES) || t == T(SERVICE_CLASSES) || t == T(SERVICES);
+    if (!scoped && !own_extra(t))
+        return 0;
     MDB_cursor *cur;
     if (mdb_cursor_open(txn, table_dbi(st, t), &cur))
-        return false;
+        return 0;
     MDB_val k, v;
-    bool any = false;
-    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !any; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    unsigned any = 0, want = (scoped ? EXTRA_SCOPE : 0) | (own_extra(t) ? EXTRA_OWN : 0);
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && any != want;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         ProtobufCMessage *m = protobuf_c_message_unpack(table_desc(t), arena_allocator(a), v.mv_size, v.mv_data);
-        any = m && *scope_of(t, m);
+        if (m && scoped && *scope_of(t, m))
+            any |= EXTRA_SCOPE;
+        if (m && uses_own(t, m))
+            any |= EXTRA_OWN;
     }
     mdb_cursor_close(cur);
     return any;
 }
 
-static void csv_header(csv_buf *b, int t, bool scoped)
+static void csv_header(csv_buf *b, int t, unsigned scoped)
 {
     static const char *const headers[DIRIO_TABLES] = {
         "",
@@ -1760,12 +1864,16 @@ static void csv_header(csv_buf *b, int t, bool scoped)
          "department,retired"),
     };
     csv_append(b, headers[t], strlen(headers[t]));
-    if (scoped)
+    if (scoped & EXTRA_SCOPE)
         csv_append(b, ",scope", 6);
+    if (scoped & EXTRA_OWN) {
+        csv_append(b, ",", 1);
+        csv_append(b, own_extra(t), strlen(own_extra(t)));
+    }
     csv_end_record(b);
 }
 
-static void csv_row(csv_buf *b, arena *a, int t, const ProtobufCMessage *m, bool scoped)
+static void csv_row(csv_buf *b, arena *a, int t, const ProtobufCMessage *m, unsigned scoped)
 {
     switch (t) {
     case T(NODES): {
@@ -1829,8 +1937,25 @@ static void csv_row(csv_buf *b, arena *a, int t, const ProtobufCMessage *m, bool
         break;
     }
     }
-    if (scoped)
+    if (scoped & EXTRA_SCOPE)
         csv_put(b, scope_of(t, m), false);
+    if (scoped & EXTRA_OWN) {
+        const char *own = "";
+        if (t == T(NODES))
+            own = str0(((const Whistle__V1__Node *)m)->boundary);
+        else if (t == T(PRINCIPALS)) {
+            const Whistle__V1__Principal *p = (const void *)m;
+            for (size_t i = 0; i < p->n_act_for; i++)
+                own = i ? arena_printf(a, "%s;%s", own, p->act_for[i]) : p->act_for[i];
+        } else if (uses_own(t, m)) {
+            json_t *j = attributes_json((const Whistle__V1__Category *)m);
+            char *text = json_dumps(j, JSON_COMPACT);
+            json_decref(j);
+            own = text ? arena_strdup(a, text) : "";
+            free(text);
+        }
+        csv_put(b, own, false);
+    }
     csv_end_record(b);
 }
 
@@ -1849,6 +1974,10 @@ static json_t *json_row(arena *a, int t, const ProtobufCMessage *m)
             json_object_set_new(o, "retired", json_true());
         if (*str0(n->successor))
             json_object_set_new(o, "successor", json_string(n->successor));
+        if (*str0(n->boundary)) {
+            json_t *b = json_loads(n->boundary, 0, NULL);
+            json_object_set_new(o, "boundary", b ? b : json_string(n->boundary));
+        }
         break;
     }
     case T(DEPARTMENTS): {
@@ -1881,6 +2010,8 @@ static json_t *json_row(arena *a, int t, const ProtobufCMessage *m)
             }
         if (k->n_stages)
             json_object_set_new(o, "stages", json_string(directory_stages_format(k, a)));
+        if (k->n_attributes)
+            json_object_set_new(o, "attributes", attributes_json(k));
         break;
     }
     case T(PRINCIPALS): {
@@ -1891,6 +2022,12 @@ static json_t *json_row(arena *a, int t, const ProtobufCMessage *m)
         if (*str0(p->department))
             json_object_set_new(o, "department", json_string(p->department));
         json_object_set_new(o, "enabled", json_boolean(p->enabled));
+        if (p->n_act_for) {
+            json_t *l = json_array();
+            for (size_t i = 0; i < p->n_act_for; i++)
+                json_array_append_new(l, json_string(p->act_for[i]));
+            json_object_set_new(o, "act_for", l);
+        }
         break;
     }
     case T(SERVICE_CLASSES): {
@@ -1972,7 +2109,7 @@ int dirio_export(store *st, MDB_txn *txn, arena *a, Whistle__V1__DataFormat form
         }
         MDB_dbi dbi = table_dbi(st, t);
         const ProtobufCMessageDescriptor *d = table_desc(t);
-        bool scoped = !json && table_scoped(st, txn, a, t);
+        unsigned scoped = json ? 0 : table_scoped(st, txn, a, t);
         MDB_cursor *cur;
         int rc = mdb_cursor_open(txn, dbi, &cur);
         if (rc)

@@ -47,6 +47,7 @@ static void conn_free(conn *c)
     while (b) {
         sub *n = b->next_in_conn;
         free(b->stream);
+        free(b->act_as);
         free(b);
         b = n;
     }
@@ -577,7 +578,12 @@ static void sub_pump(sub *b)
          * every frame: a principal disabled (or moved out of the stream's
          * reach) while subscribed gets nothing more. */
         arena *a = arena_new();
-        Whistle__V1__Principal *who = api_principal(h->st, txn, c->cn, a);
+        Whistle__V1__Principal *caller = api_principal(h->st, txn, c->cn, a);
+        /* A gateway's subscription for another principal: both are checked
+         * (the gateway enabled and still listing it, it enabled and still
+         * reaching the stream). */
+        const Whistle__V1__Principal *who =
+            caller && caller->enabled ? api_acting(h->st, txn, caller, b->act_as, "subscribe", 0, a, NULL, NULL) : NULL;
         bool allowed = who && who->enabled && stream_allowed(who, b->stream);
         arena_free(a);
         if (!allowed) {
@@ -618,7 +624,7 @@ bool conn_may_subscribe(conn *c, const char *stream)
     return n < SUBS_PER_CONN_MAX;
 }
 
-int conn_subscribe(conn *c, const char *stream, uint64_t after_seq)
+int conn_subscribe(conn *c, const char *stream, uint64_t after_seq, const char *act_as)
 {
     sub *b = NULL;
     for (sub *x = c->subs; x; x = x->next_in_conn)
@@ -639,6 +645,12 @@ int conn_subscribe(conn *c, const char *stream, uint64_t after_seq)
         b->pprev_in_bucket = &c->hub->buckets[bucket];
         c->hub->buckets[bucket] = b;
     }
+    /* The same stream subscribed again (maybe for another principal the
+     * gateway acts for) follows the latest subscription's principal. */
+    free(b->act_as);
+    b->act_as = NULL;
+    if (act_as && !(b->act_as = strdup(act_as)))
+        return -1;
     b->sent_seq = after_seq;
     sub_pump(b);
     return 0;

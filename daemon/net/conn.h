@@ -38,6 +38,7 @@ typedef struct sub sub;
 struct sub {
     conn *c;
     char *stream;
+    char *act_as; /* a gateway's subscription for this principal (Request.act_as), or NULL */
     uint64_t sent_seq;
     sub *next_in_conn;
     sub *next_in_bucket;
@@ -151,7 +152,7 @@ void conn_close(conn *c, const char *why);
 void conn_submit(conn *c, intent *it);
 /* Subscribes c to stream from after_seq (a repeat moves the position) and
  * pumps what is stored; 0 or -1 when out of memory. */
-int conn_subscribe(conn *c, const char *stream, uint64_t after_seq);
+int conn_subscribe(conn *c, const char *stream, uint64_t after_seq, const char *act_as);
 
 /* Whether c may subscribe to stream: it already does, or follows fewer
  * than SUBS_PER_CONN_MAX streams. */

@@ -207,7 +207,10 @@ static void handle_hello(conn *c, Whistle__V1__Request *req, Whistle__V1__Princi
     conn_send_response(c, &resp);
 }
 
-static void handle_subscribe(conn *c, Whistle__V1__Request *req, Whistle__V1__Principal *who, arena *a)
+/* who is the principal the subscription is for; via the gateway acting
+ * for it (Request.act_as), or NULL. */
+static void handle_subscribe(conn *c, Whistle__V1__Request *req, const Whistle__V1__Principal *who, const char *via,
+                             arena *a)
 {
     hub *hb = c->hub;
     Whistle__V1__Subscribe *sb = req->subscribe;
@@ -267,8 +270,11 @@ static void handle_subscribe(conn *c, Whistle__V1__Request *req, Whistle__V1__Pr
         last = durable_last;
     /* A street's feed carries its reporters' phones: reading it is a read
      * of personal data, audited once per subscription. */
-    if (strncmp(name, "street:", 7) == 0)
+    if (strncmp(name, "street:", 7) == 0) {
+        const char *was_via = audit_via_set(via);
         audit_read_queue(hb->st, hub_now_ms(hb), who->name, "subscribe", name, "contacts in the street's case feed");
+        audit_via_set(was_via);
+    }
     uint64_t after = sb->from_cursor ? cursor : sb->after_seq;
     Whistle__V1__SubscribeResult *r = arena_alloc(a, sizeof *r);
     whistle__v1__subscribe_result__init(r);
@@ -284,12 +290,19 @@ static void handle_subscribe(conn *c, Whistle__V1__Request *req, Whistle__V1__Pr
     resp.subscribe = r;
     conn_send_response(c, &resp);
     /* The answer goes first, then the replay, then live pushes. */
-    if (conn_subscribe(c, name, after) != 0)
+    if (conn_subscribe(c, name, after, via ? who->name : NULL) != 0)
         conn_close(c, "out of memory");
 }
 
-static void handle_push_ack(conn *c, Whistle__V1__PushAck *ack, Whistle__V1__Principal *who)
+/* who is the principal the ack is for (PushAck.act_as already resolved),
+ * NULL when the sender may not ack for the one it named (why says why). */
+static void handle_push_ack(conn *c, Whistle__V1__PushAck *ack, const Whistle__V1__Principal *who, const char *why)
 {
+    if (!who) {
+        log_info("connection %s %s: push ack for stream \"%.80s\" ignored: %s", c->peer, c->cn,
+                 ack->stream ? ack->stream : "", why ? why : "act_as refused");
+        return;
+    }
     if (!ack->stream || !*ack->stream || !stream_allowed(who, ack->stream)) {
         /* PushAck has no answer; a bad one is dropped with a log line. */
         log_info("connection %s %s: push ack for stream \"%.80s\" ignored: not its stream", c->peer, c->cn,
@@ -367,14 +380,28 @@ void router_after_barrier(conn *c, const uint8_t *data, size_t len)
     arena *a = arena_new();
     Whistle__V1__Frame *f = whistle__v1__frame__unpack(arena_allocator(a), len, data);
     MDB_txn *txn = store_read_begin(hb->st);
-    Whistle__V1__Principal *who = txn ? api_principal(hb->st, txn, c->cn, a) : NULL;
-    store_read_end(hb->st);
+    Whistle__V1__Principal *caller = txn ? api_principal(hb->st, txn, c->cn, a) : NULL;
     if (f && f->kind_case == WHISTLE__V1__FRAME__KIND_REQUEST &&
         f->request->call_case == WHISTLE__V1__REQUEST__CALL_SUBSCRIBE) {
-        if (who && who->enabled)
-            handle_subscribe(c, f->request, who, a);
-        else
+        if (caller && caller->enabled) {
+            /* act_as is checked again, as the writer checks a write's */
+            Whistle__V1__Response *denied = arena_alloc(a, sizeof *denied);
+            whistle__v1__response__init(denied);
+            const Whistle__V1__Principal *who =
+                api_acting(hb->st, txn, caller, f->request->act_as, "subscribe", hub_now_ms(hb), a, denied, NULL);
+            store_read_end(hb->st);
+            if (who) {
+                handle_subscribe(c, f->request, who, who != caller ? caller->name : NULL, a);
+            } else {
+                denied->id = f->request->id;
+                conn_send_response(c, denied);
+            }
+        } else {
+            store_read_end(hb->st);
             reply_status(c, f->request->id, WHISTLE__V1__STATUS__CODE__UNAUTHENTICATED, "this principal was disabled");
+        }
+    } else {
+        store_read_end(hb->st);
     }
     arena_free(a);
 }
@@ -520,7 +547,8 @@ static void handle_reload(conn *c, uint64_t id, arena *a)
 
 /* A read's answer that discloses personal data goes out only after the
  * writer has committed the audit record of it. */
-static void send_audited(conn *c, Whistle__V1__Response *resp, const api_read_audit *aud)
+static void send_audited(conn *c, Whistle__V1__Response *resp, const api_read_audit *aud, const char *principal,
+                         const char *via)
 {
     Whistle__V1__Frame f = WHISTLE__V1__FRAME__INIT;
     f.kind_case = WHISTLE__V1__FRAME__KIND_RESPONSE;
@@ -532,8 +560,9 @@ static void send_audited(conn *c, Whistle__V1__Response *resp, const api_read_au
         return;
     }
     intent *it = calloc(1, sizeof *it);
-    if (!it || !(it->principal = strdup(c->cn)) || !(it->audit_call = strdup(aud->call)) ||
-        !(it->audit_target = strdup(aud->target)) || !(it->audit_what = strdup(aud->what))) {
+    if (!it || !(it->principal = strdup(principal)) || (via && !(it->via = strdup(via))) ||
+        !(it->audit_call = strdup(aud->call)) || !(it->audit_target = strdup(aud->target)) ||
+        !(it->audit_what = strdup(aud->what))) {
         intent_free(it);
         free(out);
         reply_status(c, resp->id, WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED, "out of memory");
@@ -599,8 +628,11 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
     }
 
     if (f->kind_case == WHISTLE__V1__FRAME__KIND_PUSH_ACK) {
+        const char *why = NULL;
+        const Whistle__V1__Principal *for_whom =
+            api_acting(hb->st, txn, who, f->push_ack->act_as, "push_ack", hub_now_ms(hb), a, NULL, &why);
         store_read_end(hb->st);
-        handle_push_ack(c, f->push_ack, who);
+        handle_push_ack(c, f->push_ack, for_whom, why);
         goto out;
     }
     Whistle__V1__Request *req = f->request;
@@ -614,6 +646,26 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
             snprintf(msg, sizeof msg, "request has no call set");
         reply_status(c, id, WHISTLE__V1__STATUS__CODE__UNIMPLEMENTED, msg);
         goto out;
+    }
+    /* A gateway's call for another principal (Request.act_as, docs/protocol.md
+     * section 12): from here on, who is that principal, and via names the
+     * gateway in every audit record the call makes. */
+    const char *via = NULL;
+    if (req->act_as && *req->act_as) {
+        Whistle__V1__Response *denied = arena_alloc(a, sizeof *denied);
+        whistle__v1__response__init(denied);
+        const Whistle__V1__Principal *acting =
+            api_acting(hb->st, txn, who, req->act_as, api_call_name(req), hub_now_ms(hb), a, denied, NULL);
+        if (!acting) {
+            store_read_end(hb->st);
+            denied->id = id;
+            conn_send_response(c, denied);
+            goto out;
+        }
+        if (acting != who) {
+            via = who->name;
+            who = (Whistle__V1__Principal *)acting;
+        }
     }
     if (req->call_case == WHISTLE__V1__REQUEST__CALL_HELLO) {
         store_read_end(hb->st);
@@ -635,7 +687,10 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
     case WHISTLE__V1__REQUEST__CALL_IMPORT_DIRECTORY: {
         Whistle__V1__Response *denied = arena_alloc(a, sizeof *denied);
         whistle__v1__response__init(denied);
-        if (!api_authorize(hb->st, who, req, hub_now_ms(hb), a, denied)) {
+        const char *was_via = audit_via_set(via);
+        bool ok = api_authorize(hb->st, who, req, hub_now_ms(hb), a, denied);
+        audit_via_set(was_via);
+        if (!ok) {
             store_read_end(hb->st);
             denied->id = id;
             conn_send_response(c, denied);
@@ -691,13 +746,15 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
     Whistle__V1__Response *resp = arena_alloc(a, sizeof *resp);
     whistle__v1__response__init(resp);
     api_read_audit aud;
+    const char *was_via = audit_via_set(via);
     api_read_audited(hb->st, txn, who, req, hub_now_ms(hb), a, resp, &aud);
+    audit_via_set(was_via);
     resp->id = id;
     if (!resp->status)
         call_status(resp, a, WHISTLE__V1__STATUS__CODE__OK, "%s", "");
     /* pack before the read transaction ends: the answer may point into it */
     if (aud.what)
-        send_audited(c, resp, &aud);
+        send_audited(c, resp, &aud, who->name, via);
     else
         conn_send_response(c, resp);
     store_read_end(hb->st);

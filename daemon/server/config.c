@@ -175,6 +175,15 @@ int config_set(config *c, const char *section, const char *key, const char *valu
             c->log_level = l;
             return 0;
         }
+    } else if (strcmp(section, "places") == 0) {
+        if (strcmp(key, "outside") == 0) {
+            if (strcmp(value, "refuse") != 0 && strcmp(value, "street") != 0) {
+                snprintf(err, errlen, "places.outside = \"%s\": expected refuse or street", value);
+                return -1;
+            }
+            c->places_outside_street = strcmp(value, "street") == 0;
+            return 0;
+        }
     } else if (strcmp(section, "kiosk") == 0) {
         if (strcmp(key, "lookup_failures") == 0)
             NUM(lookup_failures, 1, 1000);
@@ -194,7 +203,8 @@ int config_set(config *c, const char *section, const char *key, const char *valu
         if (prc <= 0)
             return prc;
         snprintf(err, errlen,
-                 "unknown section [%s]: expected [server], [tls], [store], [log], [kiosk], [archive], [calendar], "
+                 "unknown section [%s]: expected [server], [tls], [store], [log], [kiosk], [places], [archive], "
+                 "[calendar], "
                  "[deadline] or [emergency]",
                  section);
         return -1;

@@ -40,6 +40,9 @@ typedef struct config {
     char *archive_key_file;
     /* [archive] seed: households and residents loaded into an empty archive */
     char *archive_seed;
+    /* [places]: outside = street files a report by location outside every
+     * grid at the street or community holding it (else it is refused) */
+    bool places_outside_street;
     /* [calendar], [deadline], [emergency]: calendar.c */
     deadline_policy policy;
     /* --test-clock FILE (a flag only, never from the file): tests drive

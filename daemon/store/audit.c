@@ -15,7 +15,7 @@ struct denial {
     struct denial *next;
     int64_t at_ms, last_ms;
     uint64_t count;
-    char *principal, *call, *target, *rule, *read;
+    char *principal, *call, *target, *rule, *read, *via;
 };
 
 /* The queue: up to AUDIT_QUEUE_MAX records in order, then aggregates by
@@ -49,6 +49,7 @@ static void denial_free(struct denial *d)
     free(d->target);
     free(d->rule);
     free(d->read);
+    free(d->via);
     free(d);
 }
 
@@ -87,6 +88,18 @@ size_t audit_queue_len(struct audit_queue *q)
 
 static char *dup0(const char *s) { return strdup(s ? s : ""); }
 
+/* The gateway the calling thread's call is made through (audit_via_set). */
+static _Thread_local const char *thread_via;
+
+const char *audit_via_set(const char *via)
+{
+    const char *was = thread_via;
+    thread_via = via && *via ? via : NULL;
+    return was;
+}
+
+const char *audit_via(void) { return thread_via ? thread_via : ""; }
+
 static struct denial *denial_new(int64_t now_ms, const char *principal, const char *call, const char *target,
                                  const char *rule, const char *read)
 {
@@ -100,7 +113,8 @@ static struct denial *denial_new(int64_t now_ms, const char *principal, const ch
     d->target = dup0(target);
     d->rule = dup0(rule);
     d->read = dup0(read);
-    if (!d->principal || !d->call || !d->target || !d->rule || !d->read)
+    d->via = dup0(thread_via);
+    if (!d->principal || !d->call || !d->target || !d->rule || !d->read || !d->via)
         log_oom("a queued denial");
     return d;
 }
@@ -115,7 +129,7 @@ static uint32_t fnv(uint32_t h, const char *s)
 static bool same(const struct denial *d, const char *principal, const char *call, const char *rule, const char *read)
 {
     return !strcmp(d->principal, principal ? principal : "") && !strcmp(d->call, call ? call : "") &&
-           !strcmp(d->rule, rule ? rule : "") && !strcmp(d->read, read ? read : "");
+           !strcmp(d->rule, rule ? rule : "") && !strcmp(d->read, read ? read : "") && !strcmp(d->via, audit_via());
 }
 
 /* Folds one more record into its aggregate (called with q->mu held, the
@@ -149,6 +163,7 @@ static void fold(struct audit_queue *q, int64_t now_ms, const char *principal, c
                                 r ? "" : "denials beyond the audit queue's room, of many principals, calls and rules",
                                 r ? "reads beyond the audit queue's room, of many principals and calls" : "");
         q->rest[r]->count = 0;
+        q->rest[r]->via[0] = 0; /* of many principals: of no one gateway */
     }
     q->rest[r]->count++;
     q->rest[r]->last_ms = now_ms;
@@ -236,6 +251,7 @@ int audit_append(store *st, MDB_txn *txn, int64_t now_ms, const char *principal,
     r.principal = (char *)(principal ? principal : "");
     r.call = (char *)(call ? call : "");
     r.target = (char *)(target ? target : "");
+    r.via = (char *)audit_via();
     r.before.data = (uint8_t *)before;
     r.before.len = before ? before_len : 0;
     uint8_t *packed = NULL;
@@ -294,6 +310,7 @@ int audit_flush_denials(store *st, MDB_txn *txn)
         r.target = d->target;
         r.denied = d->rule;
         r.read = d->read;
+        r.via = d->via;
         if (d->count != 1) {
             r.count = d->count;
             r.last_at_ms = d->last_ms;
@@ -361,6 +378,7 @@ int audit_read_append(store *st, MDB_txn *txn, int64_t now_ms, const char *princ
     r.call = (char *)(call ? call : "");
     r.target = (char *)(target ? target : "");
     r.read = (char *)(what ? what : "");
+    r.via = (char *)audit_via();
     return put_record(st, txn, &r);
 }
 

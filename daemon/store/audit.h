@@ -21,6 +21,17 @@
 #include "daemon/records.pb-c.h"
 #include "store.h"
 
+/* The gateway (Request.act_as, docs/protocol.md section 12) through which
+ * the calling thread's current call is made, NULL or "" for none: every
+ * record this thread appends or queues until it is set again names it as
+ * via. A call made for another principal passes through many layers that
+ * each audit under that principal's name; the thread's context carries
+ * the gateway to all of them without a parameter in each. Set it around a
+ * call and restore what it returns. */
+const char *audit_via_set(const char *via);
+/* The current via ("" for none). */
+const char *audit_via(void);
+
 /* Appends one record of a change: before is the packed record as it was
  * (NULL/0: created), after the record as it is now (NULL: deleted). */
 int audit_append(store *st, MDB_txn *txn, int64_t now_ms, const char *principal, const char *call, const char *target,

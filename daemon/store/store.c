@@ -251,6 +251,9 @@ void store_close(store *st)
         return;
     if (st->on_close)
         st->on_close(st);
+    if (st->places && st->places_free)
+        st->places_free(st->places);
+    st->places = NULL;
     if (st->rtxn_live)
         pthread_rwlock_unlock(&st->map_lock);
     if (st->rtxn)

@@ -129,6 +129,13 @@ typedef struct store {
      * the environment is still open (the last denials, then the queue goes). */
     void (*on_write_begin)(struct store *st, MDB_txn *txn);
     void (*on_close)(struct store *st);
+    /* [places] outside = street: a report by location outside every grid
+     * is filed at the street or community holding it, not refused. */
+    bool places_outside_street;
+    /* The spatial index of the places' boundaries (model/places.c), built
+     * on first use; places_free frees it at store_close. */
+    void *places;
+    void (*places_free)(void *places);
     char *dir;
 } store;
 

@@ -183,6 +183,7 @@ void stream_default_for(const Whistle__V1__Principal *who, char *buf, size_t len
         return;
     switch (who->role) {
     case WHISTLE__V1__ROLE__ROLE_ADMIN: break;
+    case WHISTLE__V1__ROLE__ROLE_GATEWAY: break; /* it follows the streams of those it acts for */
     case WHISTLE__V1__ROLE__ROLE_OPERATOR:
         /* a district's command center (a 6-digit scope) has the district's
          * escalations; a street's its case feed */
@@ -222,7 +223,8 @@ bool stream_allowed(const Whistle__V1__Principal *who, const char *name)
     case WHISTLE__V1__ROLE__ROLE_DEPARTMENT:
         return has_prefix(name, "dept:") && who->department && *who->department &&
                strcmp(name + 5, who->department) == 0;
-    case WHISTLE__V1__ROLE__ROLE_UNSPECIFIED: return false;
+    case WHISTLE__V1__ROLE__ROLE_UNSPECIFIED:
+    case WHISTLE__V1__ROLE__ROLE_GATEWAY: return false;
     default: return has_prefix(name, "principal:") && who->name && *who->name && strcmp(name + 10, who->name) == 0;
     }
 }

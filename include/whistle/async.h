@@ -104,6 +104,9 @@ int whistle_conn_cancel(whistle_conn *c, uint64_t id);
 
 /* Sends PushAck{stream, seq}: the stream's cursor moves to seq. */
 int whistle_conn_push_ack(whistle_conn *c, const char *stream, uint64_t seq);
+/* The same for the principal a gateway subscribed as (PushAck.act_as,
+ * docs/protocol.md section 12; NULL or "": the sender itself). */
+int whistle_conn_push_ack_as(whistle_conn *c, const char *stream, uint64_t seq, const char *act_as);
 
 /* Closes: sends TLS close_notify after what is already queued, then closes
  * the socket. Pending requests fail with WHISTLE_ERR_CLOSED; on_close runs

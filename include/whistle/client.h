@@ -47,6 +47,9 @@ int whistle_next_push(whistle_client *c, int timeout_ms, Whistle__V1__Push **pus
 
 /* Sends PushAck{stream, seq}. 0 or negative. */
 int whistle_push_ack(whistle_client *c, const char *stream, uint64_t seq);
+/* The same for the principal a gateway subscribed as (PushAck.act_as;
+ * NULL or "": the caller itself). */
+int whistle_push_ack_as(whistle_client *c, const char *stream, uint64_t seq, const char *act_as);
 
 /* The last error, one line for people; "" if none. */
 const char *whistle_last_error(const whistle_client *c);

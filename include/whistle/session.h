@@ -97,6 +97,13 @@ int whistle_session_subscribe(whistle_session *s, const char *stream);
  * WHISTLE_ERR_STATE when not LIVE on a subscription. */
 int whistle_session_ack(whistle_session *s, uint64_t seq);
 
+/* A gateway's session that follows a stream for another principal
+ * (Request.act_as and PushAck.act_as, docs/protocol.md section 12): its
+ * subscriptions and acknowledgements from now on are made as name (NULL or
+ * "": the session's own principal). Returns 0 or WHISTLE_ERR_INVALID for a
+ * name over 64 bytes. */
+int whistle_session_act_as(whistle_session *s, const char *name);
+
 /* For a session that follows no stream: its connection is in service (the
  * program has loaded what it needs). State LIVE and the backoff starts
  * over (on_live is for subscriptions: the caller knows). Returns 0, or

@@ -35,7 +35,7 @@ static hub fake_hub;
 static conn fake;
 static const char *names[16] = { "admin", "operator", "operator2", "police",    "urban",  "gridworker",
                                  "kiosk", "hotline",  "sensor",    "community", "nobody", "market",
-                                 "fire",  "housing",  "health",    "stranger" };
+                                 "fire",  "housing",  "gateway",   "stranger" };
 
 static int fake_reload_tls(hub *h, arena *a, reload_report *rep, char *err, size_t errlen);
 static void fake_stats_reply(conn *c, uint64_t id);
@@ -132,11 +132,16 @@ void conn_submit(conn *c, intent *it)
             abort(); /* the router decoded it already */
         Whistle__V1__Response *resp = arena_alloc(a, sizeof *resp);
         whistle__v1__response__init(resp);
-        Whistle__V1__Principal *who = api_principal(st, txn, it->principal, a);
+        Whistle__V1__Principal *caller = api_principal(st, txn, it->principal, a);
+        /* act_as, as the writer resolves it */
+        const Whistle__V1__Principal *who =
+            caller ? api_acting(st, txn, caller, f->request->act_as, "fuzz", NOW_MS, a, resp, NULL) : NULL;
         MDB_txn *child;
         if (who && mdb_txn_begin(st->env, txn, 0, &child) == 0) {
             stream_touched t = { 0 };
+            audit_via_set(who != caller ? caller->name : NULL);
             api_write(st, child, who, f->request, NOW_MS, a, resp, &t);
+            audit_via_set(NULL);
             stream_touched_clear(&t);
             mdb_txn_abort(child);
             if (!resp->status)
@@ -201,9 +206,9 @@ bool conn_may_subscribe(conn *c, const char *stream)
     return true;
 }
 
-int conn_subscribe(conn *c, const char *stream, uint64_t after_seq)
+int conn_subscribe(conn *c, const char *stream, uint64_t after_seq, const char *act_as)
 {
-    (void)c;
+    (void)c, (void)act_as;
     MDB_txn *txn = store_read_begin(st);
     if (txn)
         stream_read(st, txn, stream, after_seq, 64, visit, NULL);

@@ -290,6 +290,10 @@ static bool base_body(int call, ProtobufCMessage *m)
         set_str(m, "class_code", "01");
         set(m, "include_retired", 1);
         return true;
+    case CALL(LOCATE_PLACE): /* China World, in the demo city's Jianwai Avenue grid */
+        set(m, "lat", 39.9087);
+        set(m, "lon", 116.4605);
+        return true;
     default: return false;
     }
 }
@@ -476,10 +480,14 @@ Test(badreq, repeated_fields_filling_a_frame)
                 continue;
             if (f->type == PROTOBUF_C_TYPE_MESSAGE && md == &whistle__v1__set_care_tags__descriptor)
                 continue; /* repeated messages: below */
+            if (f->type == PROTOBUF_C_TYPE_MESSAGE && strcmp(f->name, "attributes") == 0)
+                continue; /* the answers to a category's attributes: below */
             cr_assert_eq(f->type, PROTOBUF_C_TYPE_STRING, "%s.%s: only repeated strings are known here", md->name,
                          f->name);
-            /* "police" is 8 bytes on the wire: as many as the frame holds */
-            size_t count = (h->max_frame - 2048) / 8;
+            /* "police" is 8 bytes on the wire with a one-byte tag (9 with
+             * the two bytes of a field numbered 16 or more): as many as the
+             * frame holds */
+            size_t count = (h->max_frame - 2048) / (f->id < 16 ? 8 : 9);
             char **arr = malloc(count * sizeof *arr);
             for (size_t j = 0; j < count; j++)
                 arr[j] = "police";
@@ -513,6 +521,31 @@ Test(badreq, repeated_fields_filling_a_frame)
         st.n_tags = count;
         expect(sf, &st.base, NULL, CODE(INVALID_ARGUMENT), "at most 50", "care tags filling the frame");
         free(tags);
+    }
+    /* ReportEvent.attributes: as many answers as the frame holds */
+    {
+        const ProtobufCFieldDescriptor *rf =
+            protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor, CALL(REPORT));
+        bool rknown;
+        ProtobufCMessage *m = new_body(rf, &rknown);
+        size_t count = (h->max_frame - 2048) / 16;
+        Whistle__V1__AttributeAnswer *answers = calloc(count, sizeof *answers);
+        Whistle__V1__AttributeAnswer **ptrs = calloc(count, sizeof *ptrs);
+        char *bags[] = { "bags" };
+        for (size_t j = 0; j < count; j++) {
+            whistle__v1__attribute_answer__init(&answers[j]);
+            answers[j].code = "kind";
+            answers[j].values = bags;
+            answers[j].n_values = 1;
+            ptrs[j] = &answers[j];
+        }
+        Whistle__V1__ReportEvent *rep = (Whistle__V1__ReportEvent *)m;
+        rep->attributes = ptrs;
+        rep->n_attributes = count;
+        expect(rf, m, NULL, CODE(INVALID_ARGUMENT), "attribute", "attribute answers filling the frame");
+        free(ptrs);
+        free(answers);
+        free(m);
     }
     /* WhistleEvent.departments: 33 distinct names, one too many */
     const ProtobufCFieldDescriptor *wf =
@@ -573,7 +606,8 @@ static const struct {
     { CALL(HELLO), NULL, 0, NULL }, /* version 0: the current one */
     { CALL(PING), NULL, 0, NULL },
     { CALL(REPORT), NULL, CODE(INVALID_ARGUMENT), "node" },
-    { CALL(REPORT), "node", CODE(INVALID_ARGUMENT), "node" },
+    /* no node, but a location: placed by it, and (39.9, 116.4) is in no grid */
+    { CALL(REPORT), "node", CODE(FAILED_PRECONDITION), "outside every grid" },
     { CALL(REPORT), "category", CODE(INVALID_ARGUMENT), "category" },
     { CALL(REPORT), "description", CODE(INVALID_ARGUMENT), "description" },
     { CALL(GET_EVENT), NULL, CODE(INVALID_ARGUMENT), "ticket" },
@@ -601,7 +635,6 @@ static const struct {
     { CALL(LIST_DEPARTMENTS), NULL, 0, NULL },
     { CALL(LIST_CATEGORIES), NULL, 0, NULL },
     { CALL(SUBSCRIBE), NULL, CODE(INVALID_ARGUMENT), "name a stream" }, /* an admin has no stream of its own */
-    { CALL(LIST_SERVICES), NULL, 0, NULL },                             /* the whole guide */
     /* the resident archive (docs/archive.md): these requests are an
      * admin's, who keeps the care tags, the counts and the export only */
     { CALL(PUT_HOUSEHOLD), NULL, CODE(PERMISSION_DENIED), "rule" },
@@ -621,6 +654,9 @@ static const struct {
     { CALL(POST_NOTICE), NULL, CODE(INVALID_ARGUMENT), "notice" },
     { CALL(LIST_BOARD), NULL, 0, NULL },
     { CALL(WITHDRAW_NOTICE), NULL, CODE(INVALID_ARGUMENT), "reason" },
+    { CALL(LIST_SERVICES), NULL, 0, NULL },
+    { CALL(LOCATE_PLACE), NULL, CODE(NOT_FOUND), "outside every grid" },
+    /* (0, 0): the Gulf of Guinea */ /* the whole guide */
 };
 
 Test(badreq, missing_fields_of_every_call)

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "harness.h"
+#include "whistle/geo.h"
 
 static daemon_h d;
 static void setup(void)
@@ -531,4 +532,149 @@ Test(cli, admin_audit_is_newest_first_and_shows_folded_entries_with_their_count)
     cr_assert(strstr(out, want) && strstr(out, "\"last_at_ms\":"), "%s", out);
     free(out);
     free(t);
+}
+
+/* Places on the map and gateways (docs/protocol.md section 12): a report
+ * by location, the grid holding a point, a gateway's list. */
+Test(cli, report_by_location_locate_and_a_gateways_list)
+{
+    char *out, *err;
+    /* China World, Guomao: the Jianwai Avenue grid */
+    cr_assert_eq(run(&out, &err, "-q --as hotline report --lat 39.9087 --lon 116.4605 --category 0401 'Stall'"), 0,
+                 "%s", err);
+    chomp(out);
+    free(err);
+    char *ticket = out;
+    cr_assert_eq(run(&out, &err, "--json --as operator show %s", ticket), 0, "%s", err);
+    cr_assert(strstr(out, "\"node\":\"110105001001004\""), "%s", out);
+    free(out);
+    free(err);
+    free(ticket);
+    cr_assert_eq(run(&out, &err, "--as hotline report --category 0401 'Where?'"), 2);
+    cr_assert(strstr(err, "--lat"), "%s", err);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as hotline report --lat 39.80 --lon 116.30 --category 0401 'Far away'"), 1);
+    cr_assert(strstr(err, "outside every grid"), "%s", err);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "-q --as hotline locate 39.9087 116.4605"), 0, "%s", err);
+    cr_assert_str_eq(out, "110105001001004\n");
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as hotline locate 39.9087 east"), 2);
+    free(out);
+    free(err);
+    /* the demo gateway's list, replaced, shown, emptied */
+    cr_assert_eq(run(&out, &err, "--as admin admin principal act-for gateway hotline kiosk"), 0, "%s", err);
+    cr_assert(strstr(out, "→ hotline;kiosk"), "%s", out);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as admin admin principal act-for gateway admin"), 1);
+    cr_assert(strstr(err, "never acts for an admin"), "%s", err);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as admin admin principal act-for gateway"), 0, "%s", err);
+    cr_assert(!strstr(out, "→"), "%s", out);
+    free(out);
+    free(err);
+    cr_assert_eq(
+        run(&out, &err, "--as admin admin principal add gw-web --role gateway --scope 110105 --act-for hotline"), 0,
+        "%s", err);
+    cr_assert(strstr(out, "gw-web") && strstr(out, "→ hotline"), "%s", out);
+    free(out);
+    free(err);
+}
+
+/* --act-as: the demo gateway's certificate, calls for those it lists; the
+ * audit log shows both names. */
+Test(cli, act_as_through_the_gateway_and_the_audit_names_both)
+{
+    char *out, *err;
+    cr_assert_eq(
+        run(&out, &err, "-q --as gateway --act-as hotline report --lat 39.9087 --lon 116.4605 --category 0401 'Stall'"),
+        0, "%s", err);
+    chomp(out);
+    char *ticket = out;
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as gateway --act-as operator2 list"), 1);
+    cr_assert(strstr(err, "act_as.not_listed"), "%s", err);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as hotline --act-as operator list"), 1);
+    cr_assert(strstr(err, "act_as.gateway_only"), "%s", err);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as admin admin audit --via gateway --target %s", ticket), 0, "%s", err);
+    cr_assert(strstr(out, "hotline ← gateway") && strstr(out, ticket), "%s", out);
+    free(out);
+    free(err);
+    free(ticket);
+}
+
+/* The demo city's abandoned vehicles ask the kind of vehicle: --attr
+ * answers it, show prints the answers. */
+Test(cli, report_answers_the_categorys_attributes)
+{
+    char *out, *err;
+    cr_assert_eq(run(&out, &err, "--as hotline report --node %s --category 0405 'Rusty car'", FIRST_GRID), 1);
+    cr_assert(strstr(err, "attribute \"vehicle\" is required"), "%s", err);
+    free(out);
+    free(err);
+    cr_assert_eq(
+        run(&out, &err, "--as hotline report --node %s --category 0405 --attr vehicle=boat 'Boat'", FIRST_GRID), 1);
+    cr_assert(strstr(err, "is not one of car, motorbike, bicycle, tricycle"), "%s", err);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as hotline report --node %s --category 0405 --attr = 'x'", FIRST_GRID), 2);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err,
+                     "-q --as hotline report --node %s --category 0405 --attr vehicle=car --attr plate=京A12345 "
+                     "'Rusty car'",
+                     FIRST_GRID),
+                 0, "%s", err);
+    chomp(out);
+    char *ticket = out;
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as hotline show %s", ticket), 0, "%s", err);
+    cr_assert(strstr(out, "vehicle: car") && strstr(out, "plate: 京A12345"), "%s", out);
+    free(out);
+    free(err);
+    /* a list of several: damaged roads */
+    cr_assert_eq(run(&out, &err,
+                     "--json --as hotline report --node %s --category 0305 --attr damage=pothole+crack 'Holes'",
+                     FIRST_GRID),
+                 0, "%s", err);
+    cr_assert(strstr(out, "\"values\":[\"pothole\",\"crack\"]"), "%s", out);
+    free(out);
+    free(err);
+    free(ticket);
+}
+
+/* --gcj02: what a Chinese phone map gives is converted before it is
+ * located; taken as WGS84 it would land some 600 m off, in another grid. */
+Test(cli, gcj02_coordinates_are_converted_when_said_so)
+{
+    double glat, glon;
+    whistle_wgs84_to_gcj02(39.9087, 116.4605, &glat, &glon);
+    char *out, *err;
+    cr_assert_eq(run(&out, &err, "-q --as hotline locate %.7f %.7f --gcj02", glat, glon), 0, "%s", err);
+    cr_assert_str_eq(out, "110105001001004\n");
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "-q --as hotline locate %.7f %.7f", glat, glon), 0, "%s", err);
+    cr_assert_str_neq(out, "110105001001004\n", "GCJ-02 taken as WGS84 lands elsewhere");
+    free(out);
+    free(err);
+    cr_assert_eq(
+        run(&out, &err, "--json --as hotline report --lat %.7f --lon %.7f --gcj02 --category 0401 'Stall'", glat, glon),
+        0, "%s", err);
+    cr_assert(strstr(out, "\"node\":\"110105001001004\""), "%s", out);
+    cr_assert(strstr(out, "\"lat\":39.9087"), "the WGS84 point is kept: %s", out);
+    free(out);
+    free(err);
+    cr_assert_eq(run(&out, &err, "--as hotline report --node %s --gcj02 --category 0401 'Stall'", FIRST_GRID), 2);
+    free(out);
+    free(err);
 }

@@ -565,3 +565,38 @@ Test(settings, default_config_path_under_home)
     cr_assert_eq(r.opts.port, 7999);
     cr_assert(strstr(r.opts.cert_file, "/clients/bob.crt") != NULL);
 }
+
+/* ------------------------------------------------------------ GCJ-02 (whistle/geo.h) */
+
+#include <math.h>
+
+#include "whistle/geo.h"
+
+Test(geo, gcj02_is_wgs84_shifted_inside_china_only)
+{
+    /* China World, Guomao: a Chinese map shows it some 150 m north and
+     * 550 m east of where WGS84 has it */
+    double glat, glon;
+    whistle_wgs84_to_gcj02(39.9087, 116.4605, &glat, &glon);
+    cr_assert(glat - 39.9087 > 0.0008 && glat - 39.9087 < 0.0020, "dlat %f", glat - 39.9087);
+    cr_assert(glon - 116.4605 > 0.0050 && glon - 116.4605 < 0.0070, "dlon %f", glon - 116.4605);
+    /* and back, to well under a millimetre */
+    double lat, lon;
+    whistle_gcj02_to_wgs84(glat, glon, &lat, &lon);
+    cr_assert(fabs(lat - 39.9087) < 1e-8 && fabs(lon - 116.4605) < 1e-8, "%.10f %.10f", lat, lon);
+    /* across the country */
+    for (double la = 18.5; la < 53; la += 3.7)
+        for (double lo = 74; lo < 135; lo += 5.3) {
+            whistle_wgs84_to_gcj02(la, lo, &glat, &glon);
+            whistle_gcj02_to_wgs84(glat, glon, &lat, &lon);
+            cr_assert(fabs(lat - la) < 1e-8 && fabs(lon - lo) < 1e-8, "%f,%f -> %.10f,%.10f", la, lo, lat, lon);
+            cr_assert(fabs(glat - la) < 0.01 && fabs(glon - lo) < 0.01, "an offset of a few hundred metres");
+        }
+    /* Paris: no offset */
+    whistle_wgs84_to_gcj02(48.8566, 2.3522, &glat, &glon);
+    cr_assert(glat == 48.8566 && glon == 2.3522);
+    whistle_gcj02_to_wgs84(48.8566, 2.3522, &lat, &lon);
+    cr_assert(lat == 48.8566 && lon == 2.3522);
+    cr_assert(whistle_geo_in_china(39.9, 116.4));
+    cr_assert(!whistle_geo_in_china(48.8566, 2.3522));
+}

@@ -102,6 +102,8 @@ static const struct expect {
     { "post_notice", B(A) | B(O) | B(G) | B(C), true },
     { "list_board", ALL_ROLES, true },
     { "withdraw_notice", B(A) | B(O) | B(G) | B(C), true },
+    /* places on the map (docs/protocol.md section 12) */
+    { "locate_place", ALL_ROLES, true },
 };
 #define N_EXPECT (sizeof expect / sizeof *expect)
 
@@ -301,9 +303,12 @@ static void fixture(void)
     Whistle__V1__Request *r = h_req();
     r->call_case = CALL(IMPORT_DIRECTORY);
     r->import_directory = NEW(Whistle__V1__ImportDirectory, whistle__v1__import_directory__init);
-    const char *csv = "code,parent_code,kind,name_zh,name_en\n110106,,district,海淀区,Haidian\n"
-                      "110106001,110106,street,街道,Street\n110106001001,110106001,community,社区,Community\n"
-                      "110106001001001,110106001001,grid,网格,Grid\n";
+    /* the other district's grid has a boundary, so that a point in it is
+     * located, and refused to those it is outside of */
+    const char *csv = "code,parent_code,kind,name_zh,name_en,boundary\n110106,,district,海淀区,Haidian,\n"
+                      "110106001,110106,street,街道,Street,\n110106001001,110106001,community,社区,Community,\n"
+                      "110106001001001,110106001001,grid,网格,Grid,\"{\"\"type\"\":\"\"Polygon\"\",\"\"coordinates\"\":"
+                      "[[[116.30,39.95],[116.31,39.95],[116.31,39.96],[116.30,39.96],[116.30,39.95]]]}\"\n";
     r->import_directory->data.data = (uint8_t *)csv;
     r->import_directory->data.len = strlen(csv);
     r->import_directory->last = true;
@@ -748,6 +753,23 @@ static Whistle__V1__Request *build(const char *call_name, const reach *x, bool i
             SET(withdraw_notice, Whistle__V1__WithdrawNotice, whistle__v1__withdraw_notice__init);
         w->id = in ? fx.notice_in : fx.notice_out;
         w->reason = "matrix";
+    } else if (!strcmp(call_name, "locate_place")) {
+        /* a point inside the place (tests/fixtures/seed-small.json's
+         * boundaries; a street's: a point in one of its grids) */
+        Whistle__V1__LocatePlace *l = SET(locate_place, Whistle__V1__LocatePlace, whistle__v1__locate_place__init);
+        static const struct {
+            const char *node;
+            double lat, lon;
+        } at[] = {
+            { GRID1, 39.90175, 116.46225 },     { "110105001", 39.90175, 116.46225 }, { GRID2, 39.90175, 116.45075 },
+            { GRID_CHAOWAI, 39.9195, 116.448 }, { GRID_OTHER, 39.955, 116.305 },      { "110106001", 39.955, 116.305 },
+        };
+        size_t i = 0;
+        while (i < sizeof at / sizeof *at && strcmp(at[i].node, node) != 0)
+            i++;
+        cr_assert(i < sizeof at / sizeof *at, "locate_place: no point for %s", node);
+        l->lat = at[i].lat;
+        l->lon = at[i].lon;
     } else {
         cr_assert_fail("the matrix cannot build a %s request: add it to build()", call_name);
     }
@@ -765,6 +787,16 @@ static Whistle__V1__Response *run(const char *who, Whistle__V1__Request *req)
     MDB_txn *txn, *child;
     cr_assert_eq(store_write_begin(h_st, &txn), 0);
     Whistle__V1__Principal *p = h_who(txn, who);
+    /* Request.act_as, as the router and the writer resolve it: the call is
+     * then the named principal's, audited through the caller */
+    const Whistle__V1__Principal *acting = api_acting(h_st, txn, p, req->act_as, "matrix", h_now, h_a, resp, NULL);
+    if (!acting) {
+        mdb_txn_abort(txn);
+        cr_assert(resp->status, "no status");
+        return resp;
+    }
+    audit_via_set(acting != p ? p->name : NULL);
+    p = (Whistle__V1__Principal *)acting;
     switch (req->call_case) {
     case CALL(HELLO):
     case CALL(PING):
@@ -789,6 +821,7 @@ static Whistle__V1__Response *run(const char *who, Whistle__V1__Request *req)
         }
         mdb_txn_abort(child);
     }
+    audit_via_set(NULL);
     mdb_txn_abort(txn);
     cr_assert(resp->status, "no status");
     return resp;
@@ -826,4 +859,148 @@ Test(matrix, every_role_every_call_in_and_out_of_scope)
     }
     cr_assert_eq(failures, 0, "%d of %d cells disagree:%s", failures, cells, wrong);
     cr_assert_eq(cells, (int)N_EXPECT * 8 * 2);
+}
+
+/* ------------------------------------------------------------ gateways (docs/protocol.md section 12) */
+
+/* A gateway acting for a principal it lists is that principal: every call,
+ * on a target inside and one outside that principal's scope, is answered
+ * with the same status as the principal's own (the integration and the
+ * street operator the fixture's gateway-1 lists). */
+Test(matrix, a_gateway_acting_for_a_listed_principal_is_answered_as_that_principal)
+{
+    fixture();
+    const int as[] = { I, O };
+    char *wrong = arena_strdup(h_a, "");
+    int cells = 0, failures = 0;
+    for (size_t i = 0; i < N_EXPECT; i++)
+        for (size_t k = 0; k < 2; k++) {
+            reach x = reach_of(as[k]);
+            for (int in = 1; in >= 0; in--) {
+                int own = h_code(run(x.who, build(expect[i].call, &x, in)));
+                Whistle__V1__Request *req = build(expect[i].call, &x, in);
+                req->act_as = (char *)x.who;
+                Whistle__V1__Response *r = run("gateway-1", req);
+                cells++;
+                if (h_code(r) != own && failures++ < 40)
+                    wrong = arena_printf(h_a, "%s\n  %s for %s (%s): %d, its own call %d — %s", wrong, expect[i].call,
+                                         x.who, in ? "in scope" : "out of scope", h_code(r), own, h_msg(r));
+            }
+        }
+    cr_assert_eq(failures, 0, "%d of %d cells differ:%s", failures, cells, wrong);
+}
+
+/* By itself a gateway reads the directory and locates places, nothing
+ * else: every other call is refused naming the rule. */
+Test(matrix, a_gateway_by_itself_only_reads_the_directory)
+{
+    fixture();
+    static const char *const own[] = { "hello",           "ping",          "list_nodes",  "list_departments",
+                                       "list_categories", "list_services", "locate_place" };
+    reach x = reach_of(I); /* gateway-1's scope is the district, as the integration's */
+    char *wrong = arena_strdup(h_a, "");
+    for (size_t i = 0; i < N_EXPECT; i++) {
+        bool may = false;
+        for (size_t k = 0; k < sizeof own / sizeof *own; k++)
+            may |= strcmp(own[k], expect[i].call) == 0;
+        Whistle__V1__Response *r = run("gateway-1", build(expect[i].call, &x, true));
+        bool denied = h_code(r) == WHISTLE__V1__STATUS__CODE__PERMISSION_DENIED;
+        if (denied == may)
+            wrong = arena_printf(h_a, "%s\n  %s: %d %s", wrong, expect[i].call, h_code(r), h_msg(r));
+        if (denied)
+            cr_assert(strstr(h_msg(r), "rule"), "%s: the refusal names no rule: %s", expect[i].call, h_msg(r));
+    }
+    cr_assert_str_eq(wrong, "", "a gateway by itself:%s", wrong);
+}
+
+/* act_as refused: by every role but a gateway, whoever it names; by a
+ * gateway for a principal it does not list, for a listed one that is
+ * disabled, and for a listed admin or gateway (a list made before the
+ * rule). Each refusal is PERMISSION_DENIED naming its rule, audited under
+ * the caller. */
+/* run() aborts its transaction, and with it the denials queued before it:
+ * a committed one writes them first. */
+static void flush_denials(void)
+{
+    MDB_txn *txn;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+}
+
+Test(matrix, act_as_is_refused_but_for_a_gateway_and_the_principals_it_lists)
+{
+    fixture();
+    for (int role = A; role <= S; role++) {
+        reach x = reach_of(role);
+        Whistle__V1__Request *req = build("report", &x, true);
+        req->act_as = role == I ? "op-jianwai" : "hotline"; /* someone else */
+        Whistle__V1__Response *r = run(x.who, req);
+        assert_code(r, PERMISSION_DENIED);
+        assert_msg_has(r, "act_as.gateway_only");
+        /* its own name is no acting: the call is its own */
+        req = build("report", &x, true);
+        req->act_as = (char *)x.who;
+        r = run(x.who, req);
+        cr_assert_eq(h_code(r) == WHISTLE__V1__STATUS__CODE__PERMISSION_DENIED,
+                     !(expect_for("report")->roles & B(role)), "%s acting as itself: %d %s", x.who, h_code(r),
+                     h_msg(r));
+    }
+    reach hot = reach_of(I);
+    Whistle__V1__Request *req = build("report", &hot, true);
+    req->act_as = "op-chaowai";
+    Whistle__V1__Response *r = run("gateway-1", req);
+    flush_denials();
+    assert_code(r, PERMISSION_DENIED);
+    assert_msg_has(r, "act_as.not_listed");
+    req->act_as = "nobody-at-all";
+    r = run("gateway-1", req);
+    flush_denials();
+    assert_code(r, PERMISSION_DENIED);
+    assert_msg_has(r, "act_as.not_listed");
+    req->act_as = "retired-op"; /* listed, disabled */
+    r = run("gateway-1", req);
+    flush_denials();
+    assert_code(r, PERMISSION_DENIED);
+    assert_msg_has(r, "act_as.disabled");
+    /* disabled after it was listed */
+    Whistle__V1__Request *up = h_req();
+    up->call_case = CALL(UPDATE_PRINCIPAL);
+    up->update_principal = NEW(Whistle__V1__UpdatePrincipal, whistle__v1__update_principal__init);
+    up->update_principal->name = "hotline";
+    up->update_principal->disable = true;
+    assert_ok(h_write("admin", up));
+    req->act_as = "hotline";
+    r = run("gateway-1", req);
+    flush_denials();
+    assert_code(r, PERMISSION_DENIED);
+    assert_msg_has(r, "act_as.disabled");
+    /* an admin on a list made before the rule (written past the checks) */
+    MDB_txn *txn;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    Whistle__V1__Principal *gw = h_who(txn, "gateway-1");
+    char *names[] = { "admin" };
+    gw->act_for = names;
+    gw->n_act_for = 1;
+    cr_assert_eq(store_put(txn, h_st->principals, "gateway-1", 9, &gw->base), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    req->act_as = "admin";
+    r = run("gateway-1", req);
+    flush_denials();
+    assert_code(r, PERMISSION_DENIED);
+    assert_msg_has(r, "act_as.role");
+    /* every refusal is in the audit log under the gateway, naming the rule */
+    Whistle__V1__Request *q = h_req();
+    q->call_case = CALL(QUERY_AUDIT);
+    q->query_audit = NEW(Whistle__V1__QueryAudit, whistle__v1__query_audit__init);
+    q->query_audit->principal = "gateway-1";
+    q->query_audit->limit = 1000;
+    Whistle__V1__Response *a = h_read("admin", q);
+    assert_ok(a);
+    const char *rules[] = { "act_as.not_listed", "act_as.disabled", "act_as.role" };
+    for (size_t i = 0; i < 3; i++) {
+        bool found = false;
+        for (size_t e = 0; e < a->audit->n_entries && !found; e++)
+            found = strstr(a->audit->entries[e]->denied, rules[i]) != NULL;
+        cr_assert(found, "no audited denial naming %s", rules[i]);
+    }
 }

@@ -57,7 +57,7 @@ Test(seed, the_fixture_loads)
     cr_assert_eq(entries(h_st->nodes), 10);
     cr_assert_eq(entries(h_st->departments), 4);
     cr_assert_eq(entries(h_st->categories), 5);
-    cr_assert_eq(entries(h_st->principals), 14);
+    cr_assert_eq(entries(h_st->principals), 15);
 
     MDB_txn *txn = store_read_begin(h_st);
     Whistle__V1__Principal *p = api_principal(h_st, txn, "police", h_a);
