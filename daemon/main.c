@@ -236,7 +236,7 @@ int main(int argc, char **argv)
     }
 
     if (*cfg.archive_seed && community_seed(st, cfg.archive_seed, now_ms(), err, sizeof err) < 0) {
-        fprintf(stderr, "whistled: archive.seed = %s: %s\n", cfg.archive_seed, err);
+        fprintf(stderr, "whistled: archive.initial_import = %s: %s\n", cfg.archive_seed, err);
         store_close(st);
         guard_free(lookups);
         seal_keys_free(archive_keys);

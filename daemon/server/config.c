@@ -194,7 +194,7 @@ int config_set(config *c, const char *section, const char *key, const char *valu
             set_str(&c->archive_key_file, value);
             return 0;
         }
-        if (strcmp(key, "seed") == 0) {
+        if (strcmp(key, "initial_import") == 0) {
             set_str(&c->archive_seed, value);
             return 0;
         }

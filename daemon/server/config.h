@@ -38,7 +38,7 @@ typedef struct config {
     /* [archive]: the file of keys that seal the archive's ID-card numbers
      * and phones (base/seal.h); empty: the archive keeps no such fields */
     char *archive_key_file;
-    /* [archive] seed: households and residents loaded into an empty archive */
+    /* [archive] initial_import: households and residents loaded into an empty archive */
     char *archive_seed;
     /* [places]: outside = street files a report by location outside every
      * grid at the street or community holding it (else it is refused) */
