@@ -249,6 +249,13 @@ static void on_push(whistle_session *s, Whistle__V1__Push *p, void *ud)
                         t, dept_name(k, o->department), (unsigned long long)o->id, miss_words(m ? m->kind : NULL));
         else
             model_alert(k, 1, p->at_ms, _("OVERDUE %s: past its due time"), t);
+    } else if (strcmp(a, "visit_overdue") == 0 && p->visit_overdue) {
+        /* a special-care household whose visit is overdue (docs/archive.md):
+         * its number and place, never a name */
+        const Whistle__V1__VisitOverdue *v = p->visit_overdue;
+        const named *n = model_find(k->nodes, k->n_nodes, v->node);
+        model_alert(k, 1, p->at_ms, _("VISIT OVERDUE: household %llu at %s (%s)"), (unsigned long long)v->household_id,
+                    n ? n->name : v->node, v->n_tags ? v->tags[0] : "");
     } else if (strcmp(a, "extension_request") == 0 && o) {
         model_alert(k, 1, p->at_ms, _("%s asks for more time on #%llu (%s): x approve, X refuse"),
                     dept_name(k, o->department), (unsigned long long)o->id, t);
