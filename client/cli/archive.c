@@ -202,8 +202,13 @@ static int run_pair(cli *x, args *a)
 
 /* ---------------------------------------------------------------- import, export */
 
-static void print_import(cli *x, const Whistle__V1__ArchiveImportResult *r)
+static void print_import(cli *x, const Whistle__V1__ArchiveImportResult *r, bool units)
 {
+    if (units) {
+        printf(_("%s: %u units added, %u updated\n"), r->applied ? _("imported") : _("checked, nothing changed"),
+               r->units_added, r->units_updated);
+        return;
+    }
     printf(_("%s: %u households added, %u residents added, %u updated\n"),
            r->applied ? _("imported") : _("checked, nothing changed"), r->households_added, r->residents_added,
            r->residents_updated);
@@ -214,6 +219,7 @@ static int run_import(cli *x, args *a)
     Whistle__V1__ImportArchive im = WHISTLE__V1__IMPORT_ARCHIVE__INIT;
     im.node = (char *)cli_opt(a, "node");
     im.dry_run = cli_flag(a, "check");
+    im.units = cli_flag(a, "units");
     const char *path = a->pos[0], *slash = strrchr(path, '/');
     im.source = (char *)(slash ? slash + 1 : path);
     uint8_t *data;
@@ -233,7 +239,7 @@ static int run_import(cli *x, args *a)
     if (x->json)
         cli_print_json(resp);
     else if (resp->result_case == RESULT(ARCHIVE_IMPORT))
-        print_import(x, resp->archive_import);
+        print_import(x, resp->archive_import, im.units);
     whistle_response_free(resp);
     return EXIT_OK;
 }
@@ -605,6 +611,8 @@ static const cmd_opt none[] = { { NULL, NULL, NULL } };
 static const cmd_opt import_opts[] = {
     { "node", "CODE", N_("the grid (or community, street) the file is for: every line's grid lies under it") },
     { "check", NULL, N_("check the file and count what it would add; change nothing") },
+    { "units", NULL,
+      N_("the file lists shops, stationed units, social organisations, property companies, owners' committees") },
     { NULL, NULL, NULL },
 };
 static const cmd_opt export_opts[] = {
@@ -688,7 +696,7 @@ static const cmd_opt stats_opts[] = {
 };
 
 const cmd cli_archive_subcommands[] = {
-    { "archive import", "FILE.csv --node CODE [--check]",
+    { "archive import", "FILE.csv --node CODE [--check] [--units]",
       N_("Import households and residents from a spreadsheet (CSV, one resident a line); a bad line changes "
          "nothing."),
       import_opts, 1, 1, .run = run_import },

@@ -725,6 +725,160 @@ static char **split_tags(arena *a, const char *s, size_t *n)
     return out;
 }
 
+/* ---- units (shops, stationed units, social organisations...) ---- */
+
+static const struct {
+    const char *en, *zh;
+} unit_kinds[] = {
+    { "", "" },
+    { "shop", "沿街商铺" },
+    { "stationed", "驻区单位" },
+    { "social_org", "社会组织" },
+    { "property", "物业" },
+    { "owners_committee", "业委会" },
+};
+#define N_UNIT_KINDS (sizeof unit_kinds / sizeof *unit_kinds)
+
+static const char *const ucolumns[] = { "node", "kind", "name", "contact_name", "phone", "licence", "address" };
+static const char *const ucolumns_zh[] = { "所在地", "类型", "名称", "联系人", "联系电话", "证照号", "地址" };
+#define N_UCOLS (sizeof ucolumns / sizeof *ucolumns)
+
+/* What is wrong with a unit as a line gives it (NULL: nothing). */
+static const char *unit_problem(call *c, const char *under, bool anywhere, Whistle__V1__ArchiveUnit *u)
+{
+    const char *node = str0(u->node);
+    Whistle__V1__Node *nd =
+        digits_ok(node, strlen(node)) && strlen(node) >= 12 ? directory_node_get(c->st, c->txn, node, c->a) : NULL;
+    if (!nd || nd->retired || nd->kind < NK(COMMUNITY))
+        return arena_printf(c->a, "node \"%.40s\" is not a live community, grid or building", node);
+    if (!anywhere && !scope_covers(under, node))
+        return arena_printf(c->a, "node %s is not under %s", node, under);
+    if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, node))
+        return arena_printf(c->a, "node %s is outside your scope %s", node, str0(c->who->scope));
+    if (!u->kind)
+        return "kind: shop, stationed, social_org, property or owners_committee (沿街商铺, 驻区单位, 社会组织, 物业, "
+               "业委会)";
+    size_t n = strlen(str0(u->name));
+    if (!n || n > ARC_NAME_MAX * 2 || !utf8_valid(u->name, n))
+        return arena_printf(c->a, "name: 1 to %d bytes of UTF-8", ARC_NAME_MAX * 2);
+    if (strlen(str0(u->contact_name)) > ARC_NAME_MAX || strlen(str0(u->licence)) > ARC_PLACE_MAX ||
+        strlen(str0(u->address)) > ARC_NOTE_MAX / 4)
+        return "contact_name, licence or address is too long";
+    if (*str0(u->phone) && !arc_phone_ok(u->phone))
+        return "phone: a mobile (11 digits, 1[3-9]...) or a landline (0 + area code, optional -, 7-8 digits)";
+    return NULL;
+}
+
+/* The unit of that name at that node, 0 if none. */
+static uint64_t unit_named(call *c, const char *node, const char *name)
+{
+    ptr_vec ids = { 0 };
+    if (ids_under(c, c->st->arc_unit_by_node, node, &ids))
+        return 0;
+    for (size_t i = 0; i < ids.n; i++) {
+        Whistle__V1__ArchiveUnit *u;
+        Whistled__ArcUnit *s;
+        void *b;
+        size_t n;
+        if (unit_get(c, *(uint64_t *)ids.items[i], &u, &s, &b, &n) == 0 && strcmp(u->node, node) == 0 &&
+            strcmp(str0(u->name), name) == 0)
+            return u->id;
+    }
+    return 0;
+}
+
+static void import_units(call *c, const Whistle__V1__ImportArchive *req, const char *under, bool anywhere)
+{
+    csv_reader rd;
+    csv_init(&rd, req->data.data, req->data.len);
+    char **f;
+    size_t n, line;
+    const char *why;
+    const char *src = *str0(req->source) ? req->source : "the file";
+    int rc = csv_next(&rd, c->a, &f, &n, &line, &why);
+    if (rc != CSV_RECORD) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "%s: %s", src,
+                  rc == CSV_EOF ? "is empty; the first line names the columns (docs/archive.md)" : why);
+        return;
+    }
+    int col[N_UCOLS];
+    for (size_t k = 0; k < N_UCOLS; k++) {
+        col[k] = -1;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(f[i], ucolumns[k]) == 0 || strcmp(f[i], ucolumns_zh[k]) == 0)
+                col[k] = (int)i;
+        if (col[k] < 0 && k < 3) {
+            call_fail(c, CODE(INVALID_ARGUMENT),
+                      "line %zu: the header has no column %s (%s); columns: node, kind, name, contact_name, phone, "
+                      "licence, address",
+                      line, ucolumns[k], ucolumns_zh[k]);
+            return;
+        }
+    }
+    ptr_vec units = { 0 }, errors = { 0 };
+    while ((rc = csv_next(&rd, c->a, &f, &n, &line, &why)) != CSV_EOF) {
+        if (units.n + errors.n >= IMPORT_LINES_MAX) {
+            ptr_vec_push(c->a, &errors,
+                         arena_printf(c->a, "line %zu: more than %d lines; split the file", line, IMPORT_LINES_MAX));
+            break;
+        }
+        if (rc == CSV_BAD) {
+            ptr_vec_push(c->a, &errors, arena_printf(c->a, "line %zu: %s", line, why));
+            continue;
+        }
+        const char *v[N_UCOLS];
+        for (size_t k = 0; k < N_UCOLS; k++)
+            v[k] = col[k] >= 0 && (size_t)col[k] < n ? f[col[k]] : "";
+        Whistle__V1__ArchiveUnit *u = arena_alloc(c->a, sizeof *u);
+        whistle__v1__archive_unit__init(u);
+        u->node = (char *)v[0];
+        for (size_t k = 1; k < N_UNIT_KINDS; k++)
+            if (strcmp(v[1], unit_kinds[k].en) == 0 || strcmp(v[1], unit_kinds[k].zh) == 0)
+                u->kind = (Whistle__V1__ArchiveUnitKind)k;
+        u->name = (char *)v[2];
+        u->contact_name = (char *)v[3];
+        u->phone = (char *)v[4];
+        u->licence = (char *)v[5];
+        u->address = (char *)v[6];
+        const char *bad = unit_problem(c, under, anywhere, u);
+        if (bad)
+            ptr_vec_push(c->a, &errors, arena_printf(c->a, "line %zu: %s", line, bad));
+        else
+            ptr_vec_push(c->a, &units, u);
+    }
+    if (errors.n) {
+        char *msg =
+            arena_printf(c->a, "%s: %zu bad line%s; nothing was imported", src, errors.n, errors.n == 1 ? "" : "s");
+        for (size_t i = 0; i < errors.n && i < IMPORT_ERRORS_SHOWN; i++)
+            msg = arena_printf(c->a, "%s\n%s", msg, (const char *)errors.items[i]);
+        if (errors.n > IMPORT_ERRORS_SHOWN)
+            msg = arena_printf(c->a, "%s\n... and %zu more", msg, errors.n - IMPORT_ERRORS_SHOWN);
+        call_fail(c, CODE(INVALID_ARGUMENT), "%s", msg);
+        return;
+    }
+    Whistle__V1__ArchiveImportResult *res = arena_alloc(c->a, sizeof *res);
+    whistle__v1__archive_import_result__init(res);
+    for (size_t i = 0; i < units.n; i++) {
+        Whistle__V1__ArchiveUnit *u = units.items[i];
+        u->id = unit_named(c, u->node, u->name);
+        if (u->id)
+            res->units_updated++;
+        else
+            res->units_added++;
+        if (req->dry_run)
+            continue;
+        Whistle__V1__PutArchiveUnit pu = WHISTLE__V1__PUT_ARCHIVE_UNIT__INIT;
+        pu.unit = u;
+        archive_put_unit(c, &pu);
+        if (c->resp->status && c->resp->status->code != CODE(OK))
+            return;
+        c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT__NOT_SET;
+    }
+    res->applied = !req->dry_run;
+    c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_ARCHIVE_IMPORT;
+    c->resp->archive_import = res;
+}
+
 /* By ID number, then by line: a number's first line comes first. */
 static int cmp_line_id(const void *x, const void *y)
 {
@@ -749,6 +903,10 @@ void archive_import(call *c, const Whistle__V1__ImportArchive *req)
         return;
     if (!c->st->archive_keys) {
         call_fail(c, CODE(FAILED_PRECONDITION), "the archive's keys are not loaded: set [archive] key_file");
+        return;
+    }
+    if (req->units) {
+        import_units(c, req, under, anywhere);
         return;
     }
     csv_reader rd;

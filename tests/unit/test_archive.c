@@ -704,3 +704,43 @@ Test(archive, the_store_checker_knows_the_archive)
     cr_assert_eq(check_now(&out), 1);
     cr_assert(strstr(out, "arc_households") && strstr(out, "deadlines has no row"), "%s", out);
 }
+
+Test(archive, units_are_imported_from_a_spreadsheet_and_a_bad_file_changes_nothing)
+{
+    h_archive_keys();
+    const char *bad = "类型,所在地,名称,联系电话\n"
+                      "沿街商铺," YONGANLI ",便民超市,13700001111\n"
+                      "驻区单位," YONGANLI ",区医院,12345\n"   /* line 3: phone */
+                      "菜市场," YONGANLI ",早市,\n"            /* line 4: kind */
+                      "social_org,110105002001,志愿者协会,\n"; /* line 5: outside */
+    Whistle__V1__Request *r = rq_import(YONGANLI, bad, false);
+    r->import_archive->units = true;
+    Whistle__V1__Response *resp = h_write("comm-yonganli", r);
+    assert_code(resp, INVALID_ARGUMENT);
+    assert_msg_has(resp, "line 3: phone");
+    assert_msg_has(resp, "line 4: kind");
+    assert_msg_has(resp, "line 5: node");
+    Whistle__V1__Request *lu = h_req();
+    lu->call_case = CALL(LIST_ARCHIVE_UNITS);
+    lu->list_archive_units = NEW(Whistle__V1__ListArchiveUnits, whistle__v1__list_archive_units__init);
+    resp = h_read("comm-yonganli", lu);
+    assert_ok(resp);
+    cr_assert_eq(resp->archive_units->n_units, 0, "a bad file changed something");
+    const char *good = "kind,node,name,contact_name,phone,licence\n"
+                       "shop," YONGANLI ",便民超市,李老板,13700001111,91110105MA00000000\n"
+                       "owners_committee," YONGANLI ",永安里业委会,,,\n";
+    r = rq_import(YONGANLI, good, false);
+    r->import_archive->units = true;
+    resp = h_write("comm-yonganli", r);
+    assert_ok(resp);
+    cr_assert_eq(resp->archive_import->units_added, 2);
+    r = rq_import(YONGANLI, good, false);
+    r->import_archive->units = true;
+    resp = h_write("comm-yonganli", r);
+    assert_ok(resp);
+    cr_assert_eq(resp->archive_import->units_updated, 2, "the same units again are updated, not doubled");
+    resp = h_read("comm-yonganli", lu);
+    assert_ok(resp);
+    cr_assert_eq(resp->archive_units->n_units, 2);
+    cr_assert_str_eq(resp->archive_units->units[0]->phone, "137****1111");
+}
