@@ -184,6 +184,17 @@ static void emit_archive_call(const char *name, Whistle__V1__Request *req)
         r_ia.import_archive = &ia;
         emit_archive_call("import_archive", &r_ia);
 
+        static const char units_csv[] = "类型,所在地,名称,联系电话\n沿街商铺,110105001001,便民超市,13700001111\n"
+                                        "owners_committee,110105001001001,业委会,010-65432100\n";
+        Whistle__V1__ImportArchive iu = WHISTLE__V1__IMPORT_ARCHIVE__INIT;
+        iu.node = "110105001001";
+        iu.data.data = (uint8_t *)units_csv;
+        iu.data.len = sizeof units_csv - 1;
+        iu.units = 1;
+        REQ(r_iu, IMPORT_ARCHIVE);
+        r_iu.import_archive = &iu;
+        emit_archive_call("import_archive_units", &r_iu);
+
         Whistle__V1__ExportArchive ea = WHISTLE__V1__EXPORT_ARCHIVE__INIT;
         ea.node = "110105001001002";
         ea.reason = "census";
