@@ -390,8 +390,9 @@ void net_ping(console *k)
 
 static void on_stats(whistle_conn *c, int status, Whistle__V1__Response *resp, void *ud)
 {
-    console *k = (console *)((uintptr_t)ud & ~(uintptr_t)1);
-    bool places = (uintptr_t)ud & 1;
+    /* the low two bits of ud say which: 0 departments, 1 places, 2 the archive */
+    console *k = (console *)((uintptr_t)ud & ~(uintptr_t)3);
+    unsigned which = (unsigned)((uintptr_t)ud & 3);
     (void)c;
     if (status < 0 || !resp)
         return;
@@ -399,7 +400,7 @@ static void on_stats(whistle_conn *c, int status, Whistle__V1__Response *resp, v
         whistle_response_free(resp);
         return;
     }
-    Whistle__V1__Response **slot = places ? &k->stats_places : &k->stats_depts;
+    Whistle__V1__Response **slot = which == 2 ? &k->stats_archive : which == 1 ? &k->stats_places : &k->stats_depts;
     whistle_response_free(*slot);
     *slot = resp;
     console_redraw(k);
@@ -434,6 +435,16 @@ void net_refresh_stats(console *k)
         req.call_case = CALL(GET_STATS);
         req.get_stats = &g;
         whistle_conn_send(whistle_session_conn(k->session), &req, on_stats, (void *)((uintptr_t)k | (uintptr_t)places));
+    }
+    /* the archive's counts of the operator's street (admins: none of their
+     * own; refused, the line stays away) */
+    if (k->role == WHISTLE__V1__ROLE__ROLE_OPERATOR) {
+        Whistle__V1__GetArchiveStats ga = WHISTLE__V1__GET_ARCHIVE_STATS__INIT;
+        ga.from = from;
+        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+        req.call_case = CALL(GET_ARCHIVE_STATS);
+        req.get_archive_stats = &ga;
+        whistle_conn_send(whistle_session_conn(k->session), &req, on_stats, (void *)((uintptr_t)k | (uintptr_t)2));
     }
 }
 
