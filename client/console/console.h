@@ -96,6 +96,7 @@ typedef struct console {
     char acknowledged[MAX_EMERGENCIES][40]; /* emergencies acknowledged here */
     size_t n_acknowledged;
     Whistle__V1__Response *stats_depts, *stats_places; /* the latest statistics */
+    Whistle__V1__Response *stats_archive;              /* the resident archive's counts (docs/archive.md) */
     /* list_wishes per community of the scope (the wishes view), the latest each */
     Whistle__V1__Response *wishes[MAX_WISH_COMMUNITIES];
     size_t n_wishes;

@@ -149,6 +149,7 @@ void model_free(console *k)
     free_names(&k->nodes, &k->n_nodes);
     whistle_response_free(k->stats_depts);
     whistle_response_free(k->stats_places);
+    whistle_response_free(k->stats_archive);
     for (size_t i = 0; i < k->n_wishes; i++)
         whistle_response_free(k->wishes[i]);
 }

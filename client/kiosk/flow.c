@@ -234,7 +234,7 @@ const char *flow_place_node(const kiosk *k) { return flow_place_parent(k); }
 
 /* ------------------------------------------------------------ lists */
 
-static const char *const home_codes[] = { "1", "2", "3", "4", "5", "6", "7" };
+static const char *const home_codes[] = { "1", "2", "3", "4", "5", "6", "7", "8" };
 static const char *const score_codes[] = { "1", "2", "3", "4", "5" };
 
 size_t flow_items(kiosk *k, enum kscreen s, const char **codes, size_t max)
@@ -248,7 +248,7 @@ size_t flow_items(kiosk *k, enum kscreen s, const char **codes, size_t max)
     } while (0)
     switch (s) {
     case S_HOME:
-        for (size_t i = 0; i < 7; i++)
+        for (size_t i = 0; i < sizeof home_codes / sizeof *home_codes; i++)
             ADD(home_codes[i]);
         break;
     case S_WISH_CAT:
@@ -394,6 +394,12 @@ static void choose(kiosk *k, size_t idx)
             k->purpose = code[0] == '2' ? P_LOOKUP : P_RATE;
             go(k, S_TICKET);
         } else if (code[0] == '5') {
+            if (!k->board || k->board_missing) {
+                notice(k, _("The echo board is not available at the moment. Please ask the staff."), S_HOME);
+                return;
+            }
+            go(k, S_BOARD);
+        } else if (code[0] == '6') {
             const char *cats[1];
             if (!flow_items(k, S_WISH_CAT, cats, 1)) {
                 notice(k, _("This community takes no wishes at this terminal yet. Please ask the staff."), S_HOME);
@@ -402,10 +408,10 @@ static void choose(kiosk *k, size_t idx)
             k->purpose = P_WISH;
             k->lp[S_WISH_CAT].sel = 0;
             go(k, S_WISH_CAT);
-        } else if (code[0] == '6' || code[0] == '7') {
+        } else if (code[0] == '7' || code[0] == '8') {
             /* the slip's number and the phone's digits; or the volunteer's
              * number and the card's 8-digit code */
-            k->purpose = code[0] == '6' ? P_WISH_CONFIRM : P_BALANCE;
+            k->purpose = code[0] == '7' ? P_WISH_CONFIRM : P_BALANCE;
             field_init(&k->d.ticket, 14);
             field_init(&k->d.last4, k->purpose == P_BALANCE ? 8 : 4);
             go(k, S_TICKET);
@@ -956,6 +962,7 @@ void flow_key(kiosk *k, wint_t ch, bool is_key)
             go(k, to);
         return;
     }
+    case S_BOARD:
     case S_GUIDE_ITEM:
         if (scroll_key(k, ch, is_key))
             return;

@@ -67,6 +67,8 @@ enum kscreen {
     S_GUIDE_CLASSES,
     S_GUIDE_ITEMS,
     S_GUIDE_ITEM,
+    /* the community's echo board (民情回音栏): one page of notices */
+    S_BOARD,
     /* the emergency call */
     S_EMERG_CONFIRM,
     S_EMERG_CALLING,
@@ -135,6 +137,8 @@ typedef struct kiosk {
     /* the directory (whole answers; freed on reload) */
     Whistle__V1__Response *cats, *depts, *nodes, *services;
     bool services_missing;         /* list_services refused (not there yet, or failed) */
+    Whistle__V1__Response *board;  /* list_board: the community's echo board, loaded with the directory */
+    bool board_missing;            /* list_board refused or failed */
     Whistle__V1__Response *wishes; /* get_volunteer_config: the community's categories of wish */
     int loads;
     int64_t loaded_ms; /* local clock: when the directory was loaded */

@@ -36,7 +36,7 @@ bool net_live(const kiosk *k) { return net_state(k) == WHISTLE_SESSION_LIVE; }
 
 /* ------------------------------------------------------------ the directory */
 
-enum { LOAD_CATS = 1, LOAD_DEPTS, LOAD_NODES, LOAD_SERVICES, LOAD_WISHES };
+enum { LOAD_CATS = 1, LOAD_DEPTS, LOAD_NODES, LOAD_SERVICES, LOAD_BOARD, LOAD_WISHES };
 
 typedef struct load {
     kiosk *k;
@@ -49,6 +49,7 @@ static Whistle__V1__Response **slot(kiosk *k, int what)
     case LOAD_CATS: return &k->cats;
     case LOAD_DEPTS: return &k->depts;
     case LOAD_NODES: return &k->nodes;
+    case LOAD_BOARD: return &k->board;
     case LOAD_WISHES: return &k->wishes;
     default: return &k->services;
     }
@@ -95,6 +96,14 @@ static void on_load(whistle_conn *c, int status, Whistle__V1__Response *resp, vo
         load_done(k);
         return;
     }
+    if (what == LOAD_BOARD && code != CODE(OK)) {
+        /* the echo board, like the guide, is a help: the kiosk works on */
+        shell_log(true, "list_board: %s: %s", whistle_code_name(code), whistle_response_message(resp));
+        k->board_missing = true;
+        whistle_response_free(resp);
+        load_done(k);
+        return;
+    }
     if (code != CODE(OK)) {
         shell_log(true, "loading the directory: %s: %s", whistle_code_name(code), whistle_response_message(resp));
         whistle_response_free(resp);
@@ -106,6 +115,8 @@ static void on_load(whistle_conn *c, int status, Whistle__V1__Response *resp, vo
     *s = resp;
     if (what == LOAD_SERVICES)
         k->services_missing = false;
+    if (what == LOAD_BOARD)
+        k->board_missing = false;
     load_done(k);
 }
 
@@ -121,6 +132,7 @@ static void load_send(kiosk *k, int what)
     Whistle__V1__ListDepartments ld = WHISTLE__V1__LIST_DEPARTMENTS__INIT;
     Whistle__V1__ListNodes ln = WHISTLE__V1__LIST_NODES__INIT;
     Whistle__V1__ListServices ls = WHISTLE__V1__LIST_SERVICES__INIT;
+    Whistle__V1__ListBoard lb = WHISTLE__V1__LIST_BOARD__INIT;
     Whistle__V1__GetVolunteerConfig gv = WHISTLE__V1__GET_VOLUNTEER_CONFIG__INIT;
     switch (what) {
     case LOAD_CATS:
@@ -136,6 +148,11 @@ static void load_send(kiosk *k, int what)
         ln.parent = (char *)"";
         req.call_case = CALL(LIST_NODES);
         req.list_nodes = &ln;
+        break;
+    case LOAD_BOARD:
+        /* the kiosk's community's board, its grids' and its street's */
+        req.call_case = CALL(LIST_BOARD);
+        req.list_board = &lb;
         break;
     case LOAD_WISHES:
         gv.community = k->scope;
@@ -156,12 +173,13 @@ static void load_send(kiosk *k, int what)
 static void load_all(kiosk *k)
 {
     /* a reload keeps the kiosk live: the old directory serves meanwhile */
-    k->loads = 5;
+    k->loads = 6;
     load_send(k, LOAD_WISHES);
     load_send(k, LOAD_CATS);
     load_send(k, LOAD_DEPTS);
     load_send(k, LOAD_NODES);
     load_send(k, LOAD_SERVICES);
+    load_send(k, LOAD_BOARD);
 }
 
 void net_maybe_reload(kiosk *k)

@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "authz.h"
 #include "call.h"
+#include "community.h"
 #include "directory.h"
 #include "dirio.h"
 #include "dispatch.h"
@@ -219,7 +220,7 @@ void api_read_audited(store *st, MDB_txn *txn, const Whistle__V1__Principal *who
     default:
         if (api_is_write(req))
             call_fail(&c, CODE(INTERNAL), "%s is a write; it goes to the writer", c.name);
-        else if (oversight_read(&c, req))
+        else if (oversight_read(&c, req) || community_read(&c, req))
             break;
         else
             call_fail(&c, CODE(UNIMPLEMENTED), "call %d is not known to this server", (int)req->call_case);
@@ -283,7 +284,7 @@ int api_write(store *st, MDB_txn *txn, const Whistle__V1__Principal *who, const 
     case WHISTLE__V1__REQUEST__CALL_PUBLISH_MEMBER_TASK: volunteer_publish_task(&c, req->publish_member_task); break;
     case WHISTLE__V1__REQUEST__CALL_MEMBER_TASK_ACT: volunteer_task_act(&c, req->member_task_act); break;
     default:
-        if (!oversight_write(&c, req))
+        if (!oversight_write(&c, req) && !community_write(&c, req))
             call_fail(&c, CODE(INTERNAL), "%s is not a write; it is answered from a read transaction", c.name);
         break;
     }

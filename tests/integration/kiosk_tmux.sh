@@ -16,9 +16,10 @@
 #   timeline in plain words; rating once works, a second rating is refused
 #   with its reason; F12 in the middle of typing a description reaches the
 #   console's emergency banner; the service guide, a class, an item's where
-#   and when; a small wish (微心愿) ordered, published and done by a volunteer
-#   through the CLI, confirmed here with its slip and the phone's digits, and
-#   the volunteer's points read with its card; --idle 3 goes home and the text typed is gone. Then guesses
+#   and when; the community's echo board (the street's notice); a small wish
+#   (微心愿) ordered, published and done by a volunteer through the CLI,
+#   confirmed here with its slip and the phone's digits, and the volunteer's
+#   points read with its card; --idle 3 goes home and the text typed is gone. Then guesses
 #   at tickets until the daemon's limit of failed look-ups, which the kiosk
 #   reports plainly. A report whose answer is lost (whistled stopped) is
 #   sent again with Enter and filed once. Every kiosk stops on SIGTERM,
@@ -204,6 +205,13 @@ tmux -u -L "$sock" new-session -d -s console -x 100 -y 30 \
 target=console
 wait_for "● live" 20
 
+# The community's echo board has a notice before any kiosk loads it (the
+# street posts it with the CLI, as an operator would).
+BOARD_TITLE='周六上午社区义诊 Free clinic on Saturday'
+W --as operator board post 110105001001 --title "$BOARD_TITLE" \
+    --body "社区卫生服务站周六9点至11点义诊。The health station sees residents on Saturday, 9 to 11." \
+    >/dev/null || fail "board post refused"
+
 # ---------------------------------------------------------------- one language
 
 # The words each language shows (regular expressions for grep -E).
@@ -242,6 +250,7 @@ words() {
         SOS_CONFIRM_RE='现在呼叫街道值班室吗'
         SOS_SENT_RE='已呼叫街道值班室'
         GUIDE_RE='办事指南：在社区可以办理的事项'
+        BOARD_ENTRY='民情回音栏'
         GUIDE_CLASS='社会保障'
         GUIDE_CLASS_RE='办事指南：社会保障'
         GUIDE_ITEM_RE='养老待遇领取资格认证'
@@ -300,6 +309,7 @@ words() {
         SOS_CONFIRM_RE="Call the street's duty room now"
         SOS_SENT_RE="The street's duty room has been called"
         GUIDE_RE='Service guide: what you can get done in the community'
+        BOARD_ENTRY='Echo board'
         GUIDE_CLASS='Social security'
         GUIDE_CLASS_RE='Service guide: Social security'
         GUIDE_ITEM_RE='Pension entitlement check'
@@ -496,8 +506,16 @@ run_language() {
     press Escape "$GUIDE_CLASS_RE"
     press 0 "$HOME_RE"
 
+    # ------------------------------------------------ the echo board (民情回音栏)
+    wait_text "$BOARD_ENTRY" 2
+    press 5 "$BOARD_TITLE"
+    wait_text "$BOARD_ENTRY" 2
+    wait_text "社区卫生服务站" 2
+    screen >"$BUILD/kiosk-board-$short.txt"
+    press 0 "$HOME_RE"
+
     # ------------------------------------------------ a small wish (微心愿): order, confirm, points
-    press 5 "$WISH_CAT_RE"
+    press 6 "$WISH_CAT_RE"
     press 1 "$WISH_DESC_RE"
     type_text "$WISH_TEXT"
     wait_text "$WISH_TEXT" 5
@@ -517,7 +535,7 @@ run_language() {
     W --as volunteer wish claim "$WID" >/dev/null || fail "claim"
     W --as volunteer wish done "$WID" >/dev/null || fail "done"
     before=$(W --as volunteer -q points balance)
-    press 6 "$WISH_SLIP_RE"
+    press 7 "$WISH_SLIP_RE"
     type_text "$WT"
     press Enter "$WISH_LAST4_RE"
     type_text "$LAST4"
@@ -525,7 +543,7 @@ run_language() {
     press Enter "$HOME_RE"
     after=$(W --as volunteer -q points balance)
     [ "$after" -eq $((before + 20)) ] || fail "points: $before, then $after"
-    press 7 "$POINTS_NO_RE"
+    press 8 "$POINTS_NO_RE"
     type_text "$VOL_ID"
     press Enter "$POINTS_CODE_RE"
     type_text "$VOL_CODE"
@@ -577,7 +595,7 @@ run_language() {
     press 1 "$MAJOR_RE"
     press 0 "$HOME_RE"
     stop_kiosk "down-$short"
-    echo "kiosk_tmux: $lang: report $T, look-up, rating, emergency $E, guide, idle, whistled away: OK"
+    echo "kiosk_tmux: $lang: report $T, look-up, rating, emergency $E, guide, echo board, idle, whistled away: OK"
 }
 
 run_language zh_CN.UTF-8
