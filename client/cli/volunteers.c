@@ -247,6 +247,11 @@ static void print_volunteer(cli *x, const args *a, const Whistle__V1__Request *r
     kv_print(stdout, _("employer"), v->employer, false);
     kv_print(stdout, _("phone"), v->phone, false);
     kv_print(stdout, _("certificate"), v->principal, false);
+    if (v->resident_id) {
+        char rid[24];
+        snprintf(rid, sizeof rid, "%" PRIu64, v->resident_id);
+        kv_print(stdout, _("resident"), rid, true);
+    }
     kv_print(stdout, _("card code"), v->code, false);
     kv_print(stdout, _("points"), pts, true);
 }
@@ -273,7 +278,7 @@ static int build_volunteer_add(cli *x, args *a, void *msg)
     const char *s = cli_opt(a, "skill");
     if (s)
         v->skills = cli_split(a, s, ",", 20, &v->n_skills);
-    return 0;
+    return opt_u64(a, "resident", UINT64_MAX, &v->resident_id);
 }
 
 static int build_volunteer_card(cli *x, args *a, void *msg)
@@ -784,6 +789,7 @@ static const cmd_opt volunteer_add_opts[] = {
     { "kind", "K", N_("volunteer, party_member or unit") },
     { "employer", "UNIT", N_("a party member's employer unit (双评议 reports go back to it)") },
     { "principal", "CN", N_("the certificate it claims with (role volunteer)") },
+    { "resident", "ID", N_("the resident of the archive it is (else a plain record)") },
     { NULL, NULL, NULL },
 };
 static const cmd_opt volunteer_list_opts[] = {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "archive_record.h"
 #include "audit.h"
 #include "deadline_rows.h"
 #include "directory.h"
@@ -313,6 +314,20 @@ void volunteer_add(call *c, const Whistle__V1__AddVolunteer *req)
     for (size_t i = 0; i < in->n_skills; i++)
         if (check_name(c, "skill", in->skills[i], true))
             return;
+    if (in->resident_id) {
+        /* a resident of the archive who lives in the community */
+        Whistle__V1__ArchiveResident *res;
+        Whistled__ArcResident *sealed;
+        Whistle__V1__ArchiveHousehold *hh;
+        if (arc_resident_get(c, in->resident_id, &res, &sealed, NULL, NULL) ||
+            arc_household_get(c, res->household_id, &hh, NULL, NULL))
+            return;
+        if (strncmp(str0(hh->node), comm, 12) != 0) {
+            call_fail(c, CODE(INVALID_ARGUMENT), "resident %llu lives outside community %s",
+                      (unsigned long long)in->resident_id, comm);
+            return;
+        }
+    }
     const char *pname = str0(in->principal);
     if (*pname) {
         Whistle__V1__Principal *p = directory_principal_get(c->st, c->txn, pname, c->a);

@@ -6,6 +6,7 @@
 #include "helpers.h"
 
 #include "check.h"
+#include "seal.h"
 #include "sweep.h"
 
 TestSuite(vol, .init = h_setup, .fini = h_teardown, .timeout = 120);
@@ -929,5 +930,44 @@ Test(vol, a_lost_card_gets_a_new_code_and_the_old_one_stops_working)
     if (strcmp(code, P.code1) != 0)
         assert_code(h_read("kiosk-yonganli", rq_balance(P.v1, P.code1)), NOT_FOUND);
     assert_ok(h_read("kiosk-yonganli", rq_balance(P.v1, code)));
+    assert_store_clean();
+}
+
+Test(vol, a_volunteer_may_be_a_resident_of_the_archive_who_lives_in_the_community)
+{
+    setup_people();
+    h_archive_keys();
+    Whistle__V1__Request *r = h_req();
+    r->call_case = CALL(PUT_HOUSEHOLD);
+    r->put_household = NEW(Whistle__V1__PutHousehold, whistle__v1__put_household__init);
+    Whistle__V1__ArchiveHousehold *h = r->put_household->household =
+        NEW(Whistle__V1__ArchiveHousehold, whistle__v1__archive_household__init);
+    h->node = GRID1;
+    h->building = "3号楼";
+    Whistle__V1__Response *resp = h_write("comm-yonganli", r);
+    assert_ok(resp);
+    uint64_t hh = resp->household->id;
+    r = h_req();
+    r->call_case = CALL(PUT_RESIDENT);
+    r->put_resident = NEW(Whistle__V1__PutResident, whistle__v1__put_resident__init);
+    r->put_resident->resident = NEW(Whistle__V1__ArchiveResident, whistle__v1__archive_resident__init);
+    r->put_resident->resident->household_id = hh;
+    r->put_resident->resident->name = "王芳";
+    resp = h_write("comm-yonganli", r);
+    assert_ok(resp);
+    uint64_t rid = resp->resident->id;
+    Whistle__V1__Request *add = rq_add_volunteer(YONGANLI, NULL, 1);
+    add->add_volunteer->volunteer->resident_id = rid + 100;
+    assert_code(h_write("comm-yonganli", add), NOT_FOUND);
+    add->add_volunteer->volunteer->resident_id = rid;
+    assert_code(h_write("comm-jx", rq_add_volunteer(JIXIANGLI, NULL, 1)), OK);
+    Whistle__V1__Request *elsewhere = rq_add_volunteer(JIXIANGLI, NULL, 1);
+    elsewhere->add_volunteer->volunteer->resident_id = rid;
+    assert_code(h_write("comm-jx", elsewhere), INVALID_ARGUMENT);
+    resp = h_write("comm-yonganli", add);
+    assert_ok(resp);
+    cr_assert_eq(resp->volunteer->resident_id, rid);
+    seal_keys_free(h_st->archive_keys);
+    h_st->archive_keys = NULL;
     assert_store_clean();
 }
