@@ -85,7 +85,9 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
                          /* deadline.c, supervision.c, stats.c */
                          &st->deadlines, &st->supervisions, &st->stats,
                          /* services.c */
-                         &st->service_classes, &st->services };
+                         &st->service_classes, &st->services,
+                         /* deliberation.c */
+                         &st->delib_bodies, &st->delib_proposals, &st->delib_meetings };
     return i < sizeof slots / sizeof *slots ? slots[i] : NULL;
 }
 static const char *const dbi_names[] = { "meta",
@@ -113,7 +115,10 @@ static const char *const dbi_names[] = { "meta",
                                          "supervisions",
                                          "stats",
                                          "service_classes",
-                                         "services" };
+                                         "services",
+                                         "delib_bodies",
+                                         "delib_proposals",
+                                         "delib_meetings" };
 #define N_DBIS (sizeof dbi_names / sizeof *dbi_names)
 
 static int check_schema(store *st, MDB_txn *txn, char *err, size_t errlen)

@@ -48,6 +48,11 @@
  *   services         4-digit code -> whistle.v1.ServiceItem     the public
  *                    service guide; fixed-width codes, so key order is code
  *                    order and a class's items are the keys with its prefix)
+ *   delib_bodies     u64 BE id -> whistle.v1.DelibBody       (deliberation.c:
+ *   delib_proposals  u64 BE id -> whistle.v1.DelibProposal   councils, their
+ *   delib_meetings   u64 BE id -> whistle.v1.DelibMeeting    proposals and
+ *                    meetings; ids from meta's "delib_body_seq",
+ *                    "delib_proposal_seq", "delib_meeting_seq")
  */
 #ifndef WHISTLED_STORE_H
 #define WHISTLED_STORE_H
@@ -82,6 +87,7 @@ typedef struct store {
     MDB_dbi audit_by_time, audit_by_principal, audit_by_target, admission, tasks, task_by_comm, task_by_dept;
     MDB_dbi deadlines, supervisions, stats;
     MDB_dbi service_classes, services;
+    MDB_dbi delib_bodies, delib_proposals, delib_meetings; /* deliberation.c */
     /* loop thread's cached read transaction (MDB_NOTLS, reset/renew) */
     MDB_txn *rtxn;
     bool rtxn_live;
