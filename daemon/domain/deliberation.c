@@ -247,8 +247,8 @@ static Whistle__V1__Node *community_of(call *c, const char *code)
 static int check_rules(call *c, const Whistle__V1__DelibRules *r)
 {
     if (r->quorum_num > r->quorum_den || r->majority_num > r->majority_den || r->sign_num > r->sign_den ||
-        r->quorum_den > 100 || r->majority_den > 100 || r->sign_den > 100 ||
-        (r->quorum_den && !r->quorum_num) || (r->majority_den && !r->majority_num) || (r->sign_den && !r->sign_num))
+        r->quorum_den > 100 || r->majority_den > 100 || r->sign_den > 100 || (r->quorum_den && !r->quorum_num) ||
+        (r->majority_den && !r->majority_num) || (r->sign_den && !r->sign_num))
         return call_fail(c, CODE(INVALID_ARGUMENT),
                          "rules: each fraction is num/den with 1 <= num <= den <= 100 (den 0: the default)");
     if (r->notice_days > 60)
@@ -270,8 +270,8 @@ void delib_put_body(call *c, const Whistle__V1__PutDelibBody *req)
         return (void)call_fail(c, CODE(INVALID_ARGUMENT), "place is required: a community's (or a grid's) code");
     Whistle__V1__Node *comm = community_of(c, place);
     if (!comm)
-        return (void)call_fail(c, CODE(NOT_FOUND), "no community at %s (a body belongs to a community or a place in one)",
-                               place);
+        return (void)call_fail(c, CODE(NOT_FOUND),
+                               "no community at %s (a body belongs to a community or a place in one)", place);
     if (comm->retired)
         return (void)call_fail(c, CODE(FAILED_PRECONDITION), "community %s is retired", comm->code);
     Whistle__V1__DelibBody *old = NULL;
@@ -379,8 +379,7 @@ void delib_submit_proposal(call *c, const Whistle__V1__SubmitDelibProposal *req)
                                "%s is an observer (旁听) (rule: an observer neither speaks nor proposes; its seat "
                                "only watches)",
                                c->who->name);
-    if (check_text(c, "title", req->title, TITLE_MAX, true) ||
-        check_text(c, "text", req->text, DESCRIPTION_MAX, false))
+    if (check_text(c, "title", req->title, TITLE_MAX, true) || check_text(c, "text", req->text, DESCRIPTION_MAX, false))
         return;
     const char *ticket = str0(req->from_ticket);
     if (*ticket) {
@@ -555,7 +554,8 @@ void delib_schedule_meeting(call *c, const Whistle__V1__ScheduleDelibMeeting *re
                 return (void)call_fail(c, CODE(FAILED_PRECONDITION),
                                        "item %zu: proposal %llu is on another agenda or decided already", i + 1,
                                        (unsigned long long)p->id);
-            for (size_t j = 0; j < props.n; j++)
+            /* props holds (proposal, its bytes, their length) triples */
+            for (size_t j = 0; j < props.n; j += 3)
                 if (((Whistle__V1__DelibProposal *)props.items[j])->id == p->id)
                     return (void)call_fail(c, CODE(INVALID_ARGUMENT), "proposal %llu is on the agenda twice",
                                            (unsigned long long)p->id);
@@ -682,12 +682,14 @@ static void count_vote(call *c, const mctx *x, Whistle__V1__DelibItem *it)
         it->votes_abstain += ch == CH(ABSTAIN);
     }
     it->majority_base = r->majority_of_all_seats ? voting_seats(x->b) : voters_present(x->b, x->m);
-    it->passed = it->majority_base && delib_fraction_met(it->votes_for, it->majority_base, r->majority_num, r->majority_den);
-    it->result = arena_printf(c->a, "%s: %u for, %u against, %u abstaining; %u of %u %s needed (rule: %u/%u of %s)",
-                              it->passed ? "passed" : "rejected", it->votes_for, it->votes_against, it->votes_abstain,
-                              (uint32_t)(((uint64_t)it->majority_base * r->majority_num + r->majority_den - 1) / r->majority_den),
-                              it->majority_base, r->majority_of_all_seats ? "seats" : "present", r->majority_num,
-                              r->majority_den, r->majority_of_all_seats ? "all voting seats" : "the voters present");
+    it->passed =
+        it->majority_base && delib_fraction_met(it->votes_for, it->majority_base, r->majority_num, r->majority_den);
+    it->result = arena_printf(
+        c->a, "%s: %u for, %u against, %u abstaining; %u of %u %s needed (rule: %u/%u of %s)",
+        it->passed ? "passed" : "rejected", it->votes_for, it->votes_against, it->votes_abstain,
+        (uint32_t)(((uint64_t)it->majority_base * r->majority_num + r->majority_den - 1) / r->majority_den),
+        it->majority_base, r->majority_of_all_seats ? "seats" : "present", r->majority_num, r->majority_den,
+        r->majority_of_all_seats ? "all voting seats" : "the voters present");
 }
 
 /* A ballot's result: top K by approvals; a tie at the last place by the
@@ -732,8 +734,8 @@ static void count_ballot(call *c, const mctx *x, Whistle__V1__DelibItem *it)
     it->result =
         !tie ? arena_printf(c->a, "%u elected by approvals (rule: the top %u win)", k, k)
         : x->b->rules->tie_rule == TIE(LIST_ORDER)
-            ? arena_printf(c->a, "%u elected; a tie at %u approvals broken by list order (rule: tie_rule list_order)", k,
-                           cut)
+            ? arena_printf(c->a, "%u elected; a tie at %u approvals broken by list order (rule: tie_rule list_order)",
+                           k, cut)
             : arena_printf(c->a,
                            "%zu elected; %zu tied at %u approvals for %zu place(s): a runoff among them is needed "
                            "(rule: tie_rule runoff)",
@@ -797,13 +799,13 @@ static void draft_minutes(call *c, mctx *x)
         Whistle__V1__DelibSpeaker *s = m->speakers[i];
         if (!s->started_ms)
             continue;
-        t = arena_printf(c->a, "Speaker %s: %lld s%s\n", s->principal,
+        t = arena_printf(c->a, "%sSpeaker %s: %lld s%s\n", t, s->principal,
                          (long long)(((s->ended_ms ? s->ended_ms : c->now) - s->started_ms) / 1000),
                          s->over_limit ? " (over the limit)" : "");
     }
     for (size_t i = 0; i < m->n_items; i++) {
         Whistle__V1__DelibItem *it = m->items[i];
-        t = arena_printf(c->a, "Item %u, %s: %s\n", it->no, it->title,
+        t = arena_printf(c->a, "%sItem %u, %s: %s\n", t, it->no, it->title,
                          it->state == IS(CLOSED) ? it->result : "not voted");
         for (size_t j = 0; j < it->n_elected; j++)
             t = arena_printf(c->a, "%s  elected: %s\n", t, it->elected[j]);
@@ -859,8 +861,8 @@ void delib_meeting_act(call *c, const Whistle__V1__DelibMeetingAct *req)
         if (!s)
             return;
         if (s->role == SR(OBSERVER))
-            return (void)call_deny(c, x.target,
-                                   "%s is an observer (旁听) (rule: observers may not speak; attendees (列席) may)", me);
+            return (void)call_deny(
+                c, x.target, "%s is an observer (旁听) (rule: observers may not speak; attendees (列席) may)", me);
         if (red_carded(m, me))
             return (void)call_deny(c, x.target, "%s was shown the red card (rule: a red card takes the floor away)",
                                    me);
@@ -1056,9 +1058,8 @@ void delib_sign_minutes(call *c, const Whistle__V1__SignDelibMinutes *req)
     if (!s || need_state(c, &x, MS(CLOSED)))
         return;
     if (!votes(s) || !is_present(x.m, me))
-        return (void)call_deny(c, x.target,
-                               "%s is %s%s (rule: the minutes are signed by the representatives present)", me,
-                               seat_role_name(s->role), is_present(x.m, me) ? "" : " and was not present");
+        return (void)call_deny(c, x.target, "%s is %s%s (rule: the minutes are signed by the representatives present)",
+                               me, seat_role_name(s->role), is_present(x.m, me) ? "" : " and was not present");
     Whistle__V1__DelibMinutes *mn = x.m->minutes;
     if (mn->published)
         return (void)call_fail(c, CODE(FAILED_PRECONDITION),
@@ -1108,7 +1109,8 @@ void delib_rate_decision(call *c, const Whistle__V1__RateDelibDecision *req)
                                (unsigned long long)p->id,
                                t ? arena_printf(c->a, ": task %llu is open", (unsigned long long)t->id) : ": no task");
     if (p->rating)
-        return (void)call_fail(c, CODE(FAILED_PRECONDITION), "proposal %llu was rated already", (unsigned long long)p->id);
+        return (void)call_fail(c, CODE(FAILED_PRECONDITION), "proposal %llu was rated already",
+                               (unsigned long long)p->id);
     p->state = PS(CARRIED_OUT);
     p->rating = req->rating;
     p->rating_note = (char *)str0(req->note);
