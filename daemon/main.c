@@ -216,6 +216,7 @@ int main(int argc, char **argv)
     st->policy = &cfg.policy;
     st->lookups = lookups;
     st->places_outside_street = cfg.places_outside_street;
+    st->delib_defaults = cfg.delib;
     if (*cfg.seed && api_seed(st, cfg.seed, now_ms(), err, sizeof err) < 0) {
         fprintf(stderr, "whistled: store.seed = %s: %s\n", cfg.seed, err);
         store_close(st);

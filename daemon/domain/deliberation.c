@@ -141,20 +141,27 @@ static int chair_only(call *c, const Whistle__V1__DelibBody *b, const char *targ
     return 0;
 }
 
-static void rules_fill(Whistle__V1__DelibRules *r)
+/* Fills what a body's rules leave 0 from [deliberation] (the store's
+ * defaults, set by main.c) and, when those are unset too (a store opened
+ * without a config: the tests), from the seed's own rules. */
+static void rules_fill(const store *st, Whistle__V1__DelibRules *r)
 {
+    const struct delib_defaults *d = &st->delib_defaults;
+    bool cfg = d->quorum_den != 0;
     if (!r->notice_days)
-        r->notice_days = 3;
+        r->notice_days = cfg ? d->notice_days : 3;
     if (!r->quorum_den)
-        r->quorum_num = 2, r->quorum_den = 3;
-    if (!r->majority_den)
-        r->majority_num = 2, r->majority_den = 3;
+        r->quorum_num = cfg ? d->quorum_num : 2, r->quorum_den = cfg ? d->quorum_den : 3;
+    if (!r->majority_den) {
+        r->majority_num = cfg ? d->majority_num : 2, r->majority_den = cfg ? d->majority_den : 3;
+        r->majority_of_all_seats = r->majority_of_all_seats || (cfg && d->majority_of_all_seats);
+    }
     if (!r->speaking_limit_s)
-        r->speaking_limit_s = 480;
+        r->speaking_limit_s = cfg ? d->speaking_limit_s : 480;
     if (!r->tie_rule)
-        r->tie_rule = TIE(RUNOFF);
+        r->tie_rule = cfg && d->tie_rule ? (Whistle__V1__DelibTieRule)d->tie_rule : TIE(RUNOFF);
     if (!r->sign_den)
-        r->sign_num = 1, r->sign_den = 1;
+        r->sign_num = cfg ? d->sign_num : 1, r->sign_den = cfg ? d->sign_den : 1;
 }
 
 static uint32_t voting_seats(const Whistle__V1__DelibBody *b)
@@ -330,7 +337,7 @@ void delib_put_body(call *c, const Whistle__V1__PutDelibBody *req)
         *r = *in->rules;
     if (check_rules(c, r))
         return;
-    rules_fill(r);
+    rules_fill(c->st, r);
     Whistle__V1__DelibBody *b = arena_alloc(c->a, sizeof *b);
     *b = *in;
     b->place = (char *)place;

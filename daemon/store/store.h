@@ -117,6 +117,14 @@ typedef struct store {
     /* [places] outside = street: a report by location outside every grid
      * is filed at the street or community holding it, not refused. */
     bool places_outside_street;
+    /* [deliberation]: the rules a new body gets where its own leave a
+     * field 0 (deliberation.c; the seed's values when the config is
+     * silent). Fractions as num/den. */
+    struct delib_defaults {
+        uint32_t notice_days, quorum_num, quorum_den, majority_num, majority_den, speaking_limit_s, tie_rule, sign_num,
+            sign_den;
+        bool majority_of_all_seats;
+    } delib_defaults;
     /* The spatial index of the places' boundaries (model/places.c), built
      * on first use; places_free frees it at store_close. */
     void *places;

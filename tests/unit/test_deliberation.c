@@ -202,8 +202,8 @@ static void check_in(uint64_t m, int n)
 
 Test(delib, fractions_are_exact)
 {
-    cr_assert(delib_fraction_met(4, 6, 2, 3));   /* exactly 2/3 */
-    cr_assert(!delib_fraction_met(3, 6, 2, 3));  /* one short */
+    cr_assert(delib_fraction_met(4, 6, 2, 3));  /* exactly 2/3 */
+    cr_assert(!delib_fraction_met(3, 6, 2, 3)); /* one short */
     cr_assert(delib_fraction_met(6, 9, 2, 3));
     cr_assert(!delib_fraction_met(5, 9, 2, 3));
     cr_assert(delib_fraction_met(67, 100, 2, 3));
@@ -402,7 +402,7 @@ Test(delib, speakers_are_timed)
     assert_ok(act("comm-yonganli", m, ACT(NEXT_SPEAKER), 0)); /* r1 starts */
     Whistle__V1__DelibMeeting *mt = get_meeting("r1", m);
     cr_assert_eq(mt->speakers[0]->limit_ms - mt->speakers[0]->started_ms, 480000);
-    h_now += 9 * 60000; /* r1 runs a minute over */
+    h_now += 9 * 60000;                                       /* r1 runs a minute over */
     assert_ok(act("comm-yonganli", m, ACT(NEXT_SPEAKER), 0)); /* att starts */
     h_now += 60000;
     assert_ok(act("comm-yonganli", m, ACT(NEXT_SPEAKER), 0)); /* att ends */
@@ -512,8 +512,7 @@ Test(delib, minutes_signed_published_and_the_decision_followed_up)
         cr_assert_eq(get_meeting("r1", m)->minutes->published, i == 3);
     }
     assert_code(h_write("r1", s), FAILED_PRECONDITION); /* unchangeable */
-    cr_assert(strstr(h_actions("principal:r3", before), "minutes_published"), "%s",
-              h_actions("principal:r3", before));
+    cr_assert(strstr(h_actions("principal:r3", before), "minutes_published"), "%s", h_actions("principal:r3", before));
     /* the decision became a task of the community; rated once done */
     Whistle__V1__Request *rt = h_req();
     rt->call_case = CALL(RATE_DECISION);
