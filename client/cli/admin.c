@@ -1075,6 +1075,11 @@ static const cmd admin_cmds[] = {
     { .name = NULL },
 };
 
+/* The tables of grouped subcommands: these, and deliberation.c's. */
+static const cmd *const group_tables[] = { admin_cmds, cli_delib_subcommands, NULL };
+
+int cli_parse_time(const char *s, int64_t *out) { return parse_time(s, out); }
+
 /* Prints the subcommands of a group ("admin", "admin node"...). */
 void cli_group_help(const char *group, FILE *out)
 {
@@ -1083,11 +1088,13 @@ void cli_group_help(const char *group, FILE *out)
     fprintf(out, _("usage: %s\n"), line);
     fprintf(out, "\n%s\n", _("Subcommands:"));
     size_t gl = strlen(group);
-    for (const cmd *c = admin_cmds; c->name; c++)
-        if (strncmp(c->name, group, gl) == 0 && c->name[gl] == ' ') {
-            const char *summary = _(c->summary), *nl = strchr(summary, '\n');
-            fprintf(out, "  %-26s %.*s\n", c->name + gl + 1, nl ? (int)(nl - summary) : (int)strlen(summary), summary);
-        }
+    for (const cmd *const *t = group_tables; *t; t++)
+        for (const cmd *c = *t; c->name; c++)
+            if (strncmp(c->name, group, gl) == 0 && c->name[gl] == ' ') {
+                const char *summary = _(c->summary), *nl = strchr(summary, '\n');
+                fprintf(out, "  %-26s %.*s\n", c->name + gl + 1, nl ? (int)(nl - summary) : (int)strlen(summary),
+                        summary);
+            }
     fprintf(out, "\n");
     fprintf(out, _("`whistle %s SUBCOMMAND --help` for one of them.\n"), group);
 }
@@ -1105,12 +1112,13 @@ int cli_group_main(cli *x, int argc, char **argv)
         if ((size_t)snprintf(longer, sizeof longer, "%s %.40s", name, argv[used]) >= sizeof longer)
             break;
         bool prefix = false;
-        for (const cmd *c = admin_cmds; c->name; c++) {
-            if (strcmp(c->name, longer) == 0)
-                found = c;
-            else if (strncmp(c->name, longer, strlen(longer)) == 0 && c->name[strlen(longer)] == ' ')
-                prefix = true;
-        }
+        for (const cmd *const *t = group_tables; *t; t++)
+            for (const cmd *c = *t; c->name; c++) {
+                if (strcmp(c->name, longer) == 0)
+                    found = c;
+                else if (strncmp(c->name, longer, strlen(longer)) == 0 && c->name[strlen(longer)] == ' ')
+                    prefix = true;
+            }
         if (!found && !prefix)
             break;
         snprintf(name, sizeof name, "%s", longer);

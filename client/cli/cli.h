@@ -203,6 +203,15 @@ struct cmd {
 extern const cmd cli_commands[];
 extern const cmd cli_oversight_commands[];
 extern const cmd cli_services_commands[];
+/* deliberation.c: the groups body, proposal, meeting, minutes and the
+ * commands vote and ballot (cli_delib_commands, searched after the
+ * others), and the groups' subcommands (cli_delib_subcommands, searched
+ * by the group runner with admin.c's). */
+extern const cmd cli_delib_commands[];
+extern const cmd cli_delib_subcommands[];
+/* A time as the task and audit commands take it: 2026-12-01, "2026-12-01
+ * 17:00", +3d, +4h, or Unix ms. 0, or -1 when it is none of these. */
+int cli_parse_time(const char *s, int64_t *out);
 extern const cmd *const cli_tables[];
 const cmd *cli_find(const char *name);
 void cli_print_command_help(const cmd *c, FILE *out);
