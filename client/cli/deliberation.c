@@ -212,7 +212,7 @@ static const char *proposal_id(const void *item, char *buf, size_t len)
     return buf;
 }
 
-static const char *const proposal_header[] = { N_("ID"), N_("STATE"), N_("PUBLISHED"), N_("ELIGIBLE"),
+static const char *const proposal_header[] = { N_("ID"), N_("STATE"),  N_("PUBLISHED"), N_("ELIGIBLE"),
                                                N_("BY"), N_("RATING"), N_("TITLE") };
 
 static const cli_list proposals_list = {
@@ -330,8 +330,8 @@ static void print_meeting(cli *x, const args *a, const Whistle__V1__Request *req
             printf("    %s\n", it->result);
     }
     for (size_t i = 0; i < m->n_warnings; i++)
-        printf(_("  %s card: %s (%s)\n"), m->warnings[i]->card == 2 ? _("red") : _("yellow"),
-               m->warnings[i]->principal, m->warnings[i]->reason);
+        printf(_("  %s card: %s (%s)\n"), m->warnings[i]->card == 2 ? _("red") : _("yellow"), m->warnings[i]->principal,
+               m->warnings[i]->reason);
     if (m->minutes)
         printf(_("minutes: %zu of %u signatures%s\n"), m->minutes->n_signatures, m->minutes->required,
                m->minutes->published ? _(", published") : "");
@@ -433,8 +433,9 @@ static int build_ballot(cli *x, args *a, void *msg)
 static const cmd_opt none[] = { { NULL, NULL, NULL } };
 static const cmd_opt body_put_opts[] = {
     { "name", "TEXT", N_("the body's name (required)") },
-    { "seat", "NAME:ROLE:GROUP", N_("a seat (repeat): role chair, representative, attendee, observer, supervisor; "
-                                    "group community, owners, property, residents, deputies") },
+    { "seat", "NAME:ROLE:GROUP",
+      N_("a seat (repeat): role chair, representative, attendee, observer, supervisor; "
+         "group community, owners, property, residents, deputies") },
     { "id", "N", N_("replace body N's seats and rules") },
     { "notice-days", "N", N_("days a proposal is published before a meeting takes it (default 3)") },
     { "quorum", "N/D", N_("voting seats present for a vote (default 2/3)") },
@@ -474,7 +475,7 @@ static const cmd_opt warn_opts[] = {
 #define ACT_ROW(word, syn, sum, opts, maxp, b, ...)                                                                    \
     {                                                                                                                  \
         "meeting " word, syn, sum, opts, 1, maxp, .call = CALL(MEETING_ACT), .bind = BINDS(MEETING_ID, ##__VA_ARGS__), \
-        .build = b, .result = RESULT(MEETING), .print = print_meeting                                                  \
+                                                  .build = b, .result = RESULT(MEETING), .print = print_meeting        \
     }
 
 const cmd cli_delib_subcommands[] = {
@@ -484,9 +485,9 @@ const cmd cli_delib_subcommands[] = {
       .result = RESULT(BODY), .print = print_body },
     { "body show", "BODY", N_("Show a body: its rules and seats."), none, 1, 1, .call = CALL(GET_BODY),
       .bind = BINDS(B_ORDER(0, "body_id", BAD_ID, true)), .result = RESULT(BODY), .print = print_body },
-    { "body report", "BODY", N_("Count a body's meetings and proposals passed, rejected and carried out."), none, 1,
-      1, .call = CALL(DELIB_REPORT), .bind = BINDS(B_ORDER(0, "body_id", BAD_ID, true)),
-      .result = RESULT(DELIB_REPORT), .print = print_report },
+    { "body report", "BODY", N_("Count a body's meetings and proposals passed, rejected and carried out."), none, 1, 1,
+      .call = CALL(DELIB_REPORT), .bind = BINDS(B_ORDER(0, "body_id", BAD_ID, true)), .result = RESULT(DELIB_REPORT),
+      .print = print_report },
     { "proposal submit", "BODY --title TEXT [--text TEXT] [--ticket TICKET]",
       N_("Submit a proposal (议题); it is published to the members for the notice period."), proposal_opts, 1, 1,
       .call = CALL(SUBMIT_PROPOSAL),
@@ -534,9 +535,9 @@ const cmd cli_delib_commands[] = {
     { "vote", "MEETING ITEM for|against|abstain", N_("Vote on an item (changeable until the chair closes it)."), none,
       3, 3, .call = CALL(CAST_VOTE), .bind = BINDS(MEETING_ID), .build = build_vote, .result = RESULT(MEETING),
       .print = print_meeting },
-    { "ballot", "MEETING ITEM N[,N...]", N_("Approve up to K candidates of a ballot (by their numbers, from 1)."),
-      none, 2, 3, .call = CALL(CAST_VOTE), .bind = BINDS(MEETING_ID), .build = build_ballot,
-      .result = RESULT(MEETING), .print = print_meeting },
+    { "ballot", "MEETING ITEM N[,N...]", N_("Approve up to K candidates of a ballot (by their numbers, from 1)."), none,
+      2, 3, .call = CALL(CAST_VOTE), .bind = BINDS(MEETING_ID), .build = build_ballot, .result = RESULT(MEETING),
+      .print = print_meeting },
     { "minutes", "show|sign MEETING", N_("A meeting's minutes: read and sign them."), NULL, 0, -1, .run = NULL },
     { .name = NULL },
 };

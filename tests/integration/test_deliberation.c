@@ -128,8 +128,8 @@ Test(delib, a_whole_meeting_through_the_cli)
     REFUSED("holds no seat", "fire", "proposal submit %lld --title x", body);
 
     /* the notice period: a meeting tomorrow may not take them */
-    REFUSED("may be taken up from 2026-11-24", "community", "meeting schedule %lld --title early --at %lld --proposal %lld",
-            body, START + DAY, p1);
+    REFUSED("may be taken up from 2026-11-24", "community",
+            "meeting schedule %lld --title early --at %lld --proposal %lld", body, START + DAY, p1);
     REFUSED("chair", "gridworker", "meeting schedule %lld --title x --at %lld --proposal %lld", body, START + 4 * DAY,
             p1);
     OK("community",
