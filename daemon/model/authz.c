@@ -12,13 +12,14 @@
 #define ADMIN_ONLY R(ADMIN)
 /* The roles that may hold a seat on a deliberative body: people, not
  * kiosks, sensors or gateways. */
-#define DELIB_ROLES R(ADMIN) | R(OPERATOR) | R(DEPARTMENT) | R(GRID_WORKER) | R(COMMUNITY) | R(INTEGRATION)
+#define DELIB_ROLES                                                                                                    \
+    R(ADMIN) | R(OPERATOR) | R(DEPARTMENT) | R(GRID_WORKER) | R(COMMUNITY) | R(INTEGRATION) | R(REPRESENTATIVE)
 
 static const authz_rule rules[] = {
     /* the session (answered by the server) */
-    { C(HELLO), "hello", false, AUTHZ_ALL_GW, "any enabled principal opens a session" },
-    { C(PING), "ping", false, AUTHZ_ALL_GW, "any enabled principal may ping" },
-    { C(SUBSCRIBE), "subscribe", false, AUTHZ_ALL,
+    { C(HELLO), "hello", false, AUTHZ_ALL_GW | R(REPRESENTATIVE), "any enabled principal opens a session" },
+    { C(PING), "ping", false, AUTHZ_ALL_GW | R(REPRESENTATIVE), "any enabled principal may ping" },
+    { C(SUBSCRIBE), "subscribe", false, AUTHZ_ALL | R(REPRESENTATIVE),
       "a principal reads its own stream; operators their street's; admins any" },
 
     /* cases */

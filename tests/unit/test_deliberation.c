@@ -8,6 +8,7 @@
  * (旁听), sup supervises. gw-2 holds no seat. */
 #include "helpers.h"
 
+#include "authz.h"
 #include "deliberation.h"
 
 TestSuite(delib, .init = h_setup, .fini = h_teardown, .timeout = 60);
@@ -563,4 +564,48 @@ Test(delib, the_agenda_is_pushed_to_the_members)
     uint64_t id = p->delib_proposal->id;
     assert_ok(schedule(body, h_now + 4 * DAY, 1, &id));
     cr_assert_str_eq(h_actions("principal:r2", before), "proposal_published meeting_scheduled");
+}
+
+/* A representative (议事代表) holds a certificate of its own and may make
+ * the deliberation calls, open a session and follow its own stream:
+ * nothing else, so no case and no personal data. */
+Test(delib, a_representative_makes_only_the_deliberation_calls)
+{
+    static const char *const mine[] = { "hello",           "ping",           "subscribe",        "get_body",
+                                        "submit_proposal", "list_proposals", "schedule_meeting", "get_meeting",
+                                        "meeting_act",     "cast_vote",      "sign_minutes",     "rate_decision",
+                                        "delib_report" };
+    const ProtobufCMessageDescriptor *d = &whistle__v1__request__descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+            continue;
+        bool want = false;
+        for (size_t j = 0; j < sizeof mine / sizeof *mine; j++)
+            want |= strcmp(mine[j], f->name) == 0;
+        cr_assert_eq(authz_role_may((int)f->id, WHISTLE__V1__ROLE__ROLE_REPRESENTATIVE), want, "%s", f->name);
+    }
+    /* one is added by an admin, seated, and takes part */
+    Whistle__V1__Request *r = h_req();
+    r->call_case = CALL(ADD_PRINCIPAL);
+    r->add_principal = NEW(Whistle__V1__AddPrincipal, whistle__v1__add_principal__init);
+    Whistle__V1__Principal *p = r->add_principal->principal = NEW(Whistle__V1__Principal, whistle__v1__principal__init);
+    p->name = "wang-rep";
+    p->role = WHISTLE__V1__ROLE__ROLE_REPRESENTATIVE;
+    p->scope = YONGANLI;
+    assert_ok(h_write("admin", r));
+    uint64_t body = body_with(NULL);
+    Whistle__V1__Request *put = rq_body(NULL);
+    put->put_body->body->id = body;
+    put->put_body->body->seats[7]->principal = "wang-rep"; /* instead of obs, a representative */
+    put->put_body->body->seats[7]->role = SR(REPRESENTATIVE);
+    assert_ok(h_write("comm-yonganli", put));
+    assert_ok(propose("wang-rep", body, "垃圾分类亭"));
+    assert_code(h_write("wang-rep", rq_report("110105001001001", "0101", "x")), PERMISSION_DENIED);
+    Whistle__V1__Request *le = rq_list_events(0, YONGANLI, 0, NULL);
+    assert_code(h_read("wang-rep", le), PERMISSION_DENIED);
+    char stream[64];
+    stream_default_for(h_who(store_read_begin(h_st), "wang-rep"), stream, sizeof stream);
+    store_read_end(h_st);
+    cr_assert_str_eq(stream, "principal:wang-rep");
 }
