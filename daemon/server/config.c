@@ -40,6 +40,7 @@ void config_defaults(config *c)
     set_str(&c->store_dir, "var/state");
     c->sync = STORE_SYNC_FULL;
     c->sync_interval_ms = 1000;
+    c->audit_flush_s = 1;
     c->map_size = 64u << 20;
     c->map_max = (size_t)16 << 30;
     set_str(&c->seed, "");
@@ -224,6 +225,8 @@ int config_set(config *c, const char *section, const char *key, const char *valu
         }
         if (strcmp(key, "sync_interval_ms") == 0)
             NUM(sync_interval_ms, 10, 3600000);
+        if (strcmp(key, "audit_flush") == 0)
+            NUM(audit_flush_s, 1, 3600);
         if (strcmp(key, "map_size") == 0)
             NUM(map_size, 1u << 20, (uint64_t)1 << 40);
         if (strcmp(key, "map_max") == 0)

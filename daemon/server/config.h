@@ -28,6 +28,7 @@ typedef struct config {
     char *store_dir;
     store_sync sync;
     uint32_t sync_interval_ms;
+    uint32_t audit_flush_s; /* [store] audit_flush: seconds a queued denial or read waits at most */
     size_t map_size, map_max;
     char *seed;
     /* [log] */

@@ -252,9 +252,12 @@ static void on_hup(uv_signal_t *h, int signum)
 
 /* Denials and reads noticed outside a write wait in a queue until a write
  * transaction takes them; with no writes coming, this one does, so that
- * they are durable within about a second. */
+ * they are durable within [store] audit_flush seconds (default 1). */
 static void flush_audit_queue(server *s)
 {
+    if (++s->since_flush_s < s->cfg->audit_flush_s)
+        return;
+    s->since_flush_s = 0;
     if (s->h.draining || s->flush_pending || !s->h.w || audit_queue_len(s->h.st->denials) == 0)
         return;
     intent *it = calloc(1, sizeof *it);

@@ -27,6 +27,7 @@ typedef struct server {
     uv_timer_t sync_timer;
     uv_check_t submit_check;       /* hands the iteration's intents to the writer */
     uv_timer_t drain_timer;        /* bounds how long a stop waits for slow readers */
+    uint32_t since_flush_s;        /* ticks since the audit queue was last offered to the writer */
     bool flush_pending;            /* an INTENT_FLUSH is with the writer */
     struct deadline_engine *dl;    /* deadline_engine.c: the one deadline timer */
     struct test_clock *test_clock; /* --test-clock FILE, else NULL */
