@@ -10,8 +10,10 @@
  * group runner); call.c runs every row. Ballot candidates are numbered
  * from 1 here, as people count; the wire numbers them from 0. */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -312,9 +314,14 @@ static void print_meeting(cli *x, const args *a, const Whistle__V1__Request *req
         const Whistle__V1__DelibSpeaker *s = m->speakers[i];
         if (!s->started_ms)
             printf(_("  waiting   %s\n"), s->principal);
-        else if (!s->ended_ms)
-            printf(_("  speaking  %s  until %s\n"), s->principal, cli_local_time(s->limit_ms, true, t, sizeof t));
-        else
+        else if (!s->ended_ms) {
+            /* the countdown on the server's clock (the meeting's own) */
+            int64_t left = (s->limit_ms - m->server_ms) / 1000, abs_s = left < 0 ? -left : left;
+            char clock[32];
+            snprintf(clock, sizeof clock, "%" PRId64 ":%02d", abs_s / 60, (int)(abs_s % 60));
+            printf(left >= 0 ? _("  speaking  %s  %s left (until %s)\n") : _("  speaking  %s  %s OVER (since %s)\n"),
+                   s->principal, clock, cli_local_time(s->limit_ms, true, t, sizeof t));
+        } else
             printf(_("  spoke     %s  %" PRId64 " s%s\n"), s->principal, (s->ended_ms - s->started_ms) / 1000,
                    s->over_limit ? _(" (over the limit)") : "");
     }
@@ -335,6 +342,50 @@ static void print_meeting(cli *x, const args *a, const Whistle__V1__Request *req
     if (m->minutes)
         printf(_("minutes: %zu of %u signatures%s\n"), m->minutes->n_signatures, m->minutes->required,
                m->minutes->published ? _(", published") : "");
+}
+
+/* meeting show --watch: the chair's screen, redrawn every second until
+ * Ctrl-C (or --count times). */
+static volatile sig_atomic_t stop_show;
+static void on_stop(int sig) { stop_show = 1; }
+
+static int run_show(cli *x, args *a)
+{
+    Whistle__V1__GetDelibMeeting g = WHISTLE__V1__GET_DELIB_MEETING__INIT;
+    if (cli_parse_u64(a->pos[0], UINT64_MAX, &g.meeting_id) < 0 || !g.meeting_id)
+        return cli_usage_error(_(BAD_ID), "meeting show", a->pos[0]);
+    bool watch = cli_flag(a, "watch");
+    uint64_t count = watch ? 0 : 1;
+    const char *v;
+    if ((v = cli_opt(a, "count")) && (cli_parse_u64(v, UINT64_MAX, &count) < 0 || !count))
+        return cli_usage_error(_("meeting show: bad --count '%s' (a positive number)"), v);
+    if (watch) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_stop;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+    }
+    bool tty = isatty(STDOUT_FILENO);
+    for (uint64_t n = 0; !stop_show && (!count || n < count); n++) {
+        if (n)
+            sleep(1);
+        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+        cli_request_set(&req, CALL(GET_MEETING), &g);
+        Whistle__V1__Response *resp;
+        int rc = cli_call(x, &req, &resp);
+        if (rc)
+            return rc;
+        if (watch && tty)
+            fputs("\033[H\033[2J", stdout); /* the screen from the top */
+        if (x->json)
+            cli_print_json(resp);
+        else
+            print_meeting(x, a, &req, resp);
+        fflush(stdout);
+        whistle_response_free(resp);
+    }
+    return EXIT_OK;
 }
 
 static void print_minutes(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp)
@@ -465,6 +516,13 @@ static const cmd_opt close_vote_opts[] = {
     { "deadline", "TIME", N_("by when (with --owner)") },
     { NULL, NULL, NULL },
 };
+static const cmd_opt show_opts[] = {
+    { "watch", NULL,
+      N_("the chair's screen: redraw every second (attendance, quorum, the speaker's countdown, "
+         "tallies) until Ctrl-C") },
+    { "count", "N", N_("with --watch: stop after N screens") },
+    { NULL, NULL, NULL },
+};
 static const cmd_opt warn_opts[] = {
     { "red", NULL, N_("a red card (the floor is taken away); default yellow") },
     { "reason", "TEXT", N_("why (required)") },
@@ -505,8 +563,8 @@ const cmd cli_delib_subcommands[] = {
       .call = CALL(SCHEDULE_MEETING),
       .bind = BINDS(B_ORDER(0, "body_id", BAD_ID, true), B_NEED("title", "title"), B_NEED("at", NULL)),
       .build = build_schedule, .result = RESULT(MEETING), .print = print_meeting },
-    { "meeting show", "MEETING", N_("Attendance and quorum, speakers, items and their tallies."), none, 1, 1,
-      .call = CALL(GET_MEETING), .bind = BINDS(MEETING_ID), .result = RESULT(MEETING), .print = print_meeting },
+    { "meeting show", "MEETING [--watch [--count N]]", N_("Attendance and quorum, speakers, items and their tallies."),
+      show_opts, 1, 1, .run = run_show },
     ACT_ROW("open", "MEETING", N_("Open the meeting (the chair)."), none, 1, build_open),
     ACT_ROW("checkin", "MEETING", N_("Check in: present."), none, 1, build_checkin),
     ACT_ROW("speak", "MEETING", N_("Ask for the floor (not observers)."), none, 1, build_speak),

@@ -189,8 +189,9 @@ static uint32_t voters_present(const Whistle__V1__DelibBody *b, const Whistle__V
 }
 
 /* The live figures every answer carries. */
-static void live(const Whistle__V1__DelibBody *b, Whistle__V1__DelibMeeting *m)
+static void live(const call *c, const Whistle__V1__DelibBody *b, Whistle__V1__DelibMeeting *m)
 {
+    m->server_ms = c->now;
     m->voting_seats = voting_seats(b);
     m->voters_present = voters_present(b, m);
     m->quorum = m->voting_seats &&
@@ -491,7 +492,7 @@ static int meeting_load(call *c, uint64_t id, mctx *x)
 
 static void reply_meeting(call *c, const mctx *x)
 {
-    live(x->b, x->m);
+    live(c, x->b, x->m);
     c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_MEETING;
     c->resp->meeting = x->m;
 }
@@ -503,6 +504,7 @@ static int meeting_save(call *c, mctx *x)
     x->m->voters_present = 0;
     x->m->quorum = false;
     x->m->place = NULL;
+    x->m->server_ms = 0;
     if (save(c, c->st->delib_meetings, x->m->id, &x->m->base, "meeting", x->before, x->blen))
         return -1;
     reply_meeting(c, x);

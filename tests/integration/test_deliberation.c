@@ -157,7 +157,16 @@ Test(delib, a_whole_meeting_through_the_cli)
     OK("urban", "meeting checkin %lld", m);
     OK("urban", "meeting speak %lld", m);
     OK("community", "meeting next %lld", m);
+    /* the chair's screen counts down on the meeting's clock */
+    harness_set_clock(&d, START + 3 * DAY + 60000 + 10000);
+    OK("community", "meeting show %lld", m);
+    cr_assert(strstr(out, "housing  4:50 left"), "%s", out);
+    OK("community", "meeting show %lld --watch --count 2", m);
+    cr_assert(strstr(out, "voters 5 of 6 voting seats: quorum"), "%s", out);
+    cr_assert(strstr(strstr(out, "4:50 left") + 1, "4:50 left"), "two screens: %s", out);
     harness_set_clock(&d, START + 3 * DAY + 60000 + 310000); /* 10 s over the 300 s limit */
+    OK("community", "meeting show %lld", m);
+    cr_assert(strstr(out, "housing  0:10 OVER"), "%s", out);
     OK("community", "meeting next %lld", m);
     harness_set_clock(&d, START + 3 * DAY + 60000 + 400000);
     OK("community", "--json meeting next %lld", m);

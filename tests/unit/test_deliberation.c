@@ -164,6 +164,7 @@ static char *packed(uint64_t id)
     m->voting_seats = m->voters_present = 0;
     m->quorum = false;
     m->place = NULL;
+    m->server_ms = 0;
     size_t n = whistle__v1__delib_meeting__get_packed_size(m);
     char *b = arena_alloc(h_a, n * 2 + 1);
     uint8_t *raw = arena_alloc(h_a, n + 1);
