@@ -268,6 +268,30 @@ static int check_rules(call *c, const Whistle__V1__DelibRules *r)
     return 0;
 }
 
+static int scan_all(call *c, MDB_dbi dbi, const ProtobufCMessageDescriptor *d, int (*fn)(call *, void *, void *),
+                    void *ctx);
+
+struct open_of {
+    uint64_t body, meeting;
+};
+
+static int find_open(call *c, void *m, void *ctx)
+{
+    struct open_of *o = ctx;
+    Whistle__V1__DelibMeeting *mt = m;
+    if (mt->body_id == o->body && mt->state == MS(OPEN))
+        o->meeting = mt->id;
+    return o->meeting != 0;
+}
+
+/* The body's open meeting, or 0. */
+static uint64_t open_meeting_of(call *c, uint64_t body)
+{
+    struct open_of o = { body, 0 };
+    scan_all(c, c->st->delib_meetings, &whistle__v1__delib_meeting__descriptor, find_open, &o);
+    return o.meeting;
+}
+
 void delib_put_body(call *c, const Whistle__V1__PutDelibBody *req)
 {
     const Whistle__V1__DelibBody *in = req->body;
@@ -332,6 +356,11 @@ void delib_put_body(call *c, const Whistle__V1__PutDelibBody *req)
     }
     if (!chair)
         return (void)call_fail(c, CODE(INVALID_ARGUMENT), "no seat has the chair's role; a body needs a chair");
+    if (old && open_meeting_of(c, old->id))
+        return (void)call_fail(
+            c, CODE(FAILED_PRECONDITION),
+            "body %llu is meeting (meeting %llu is open): its seats and rules change after the close",
+            (unsigned long long)old->id, (unsigned long long)open_meeting_of(c, old->id));
     Whistle__V1__DelibRules *r = arena_alloc(c->a, sizeof *r);
     whistle__v1__delib_rules__init(r);
     if (in->rules)
@@ -391,10 +420,23 @@ void delib_submit_proposal(call *c, const Whistle__V1__SubmitDelibProposal *req)
         return;
     const char *ticket = str0(req->from_ticket);
     if (*ticket) {
+        /* Officials raise a case they can see; a representative sees no
+         * case, and nobody learns here that a case exists outside their
+         * scope (the same answer as a missing one). */
+        if (c->who->role == ROLE(REPRESENTATIVE))
+            return (void)call_deny(c, target,
+                                   "%s is a representative (rule: a proposal is raised from a case by the officials "
+                                   "who handle cases; a representative submits it without one)",
+                                   c->who->name);
         Whistle__V1__Event *ev;
         event_snap snap;
         if (!ident_ok(ticket, 64) || event_load(c, ticket, &ev, &snap))
             return (void)call_fail(c, CODE(NOT_FOUND), "no case %.64s", ticket);
+        if (c->who->role != ROLE(ADMIN) && !principal_covers(c->who, ev->node))
+            return (void)call_hide(c, ticket, arena_printf(c->a, "no case %.64s", ticket),
+                                   "case %s is at %s, outside the scope %s (rule: a proposal is raised from a case "
+                                   "in the caller's scope)",
+                                   ticket, ev->node, str0(c->who->scope));
         if (!scope_covers(b->community, ev->node))
             return (void)call_fail(c, CODE(INVALID_ARGUMENT),
                                    "case %s is at %s, outside community %s: a body takes up its own community's cases",

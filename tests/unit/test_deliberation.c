@@ -602,6 +602,14 @@ Test(delib, a_representative_makes_only_the_deliberation_calls)
     put->put_body->body->seats[7]->role = SR(REPRESENTATIVE);
     assert_ok(h_write("comm-yonganli", put));
     assert_ok(propose("wang-rep", body, "垃圾分类亭"));
+    const char *t = h_report_as("comm-yonganli", "110105001001001");
+    Whistle__V1__Request *sp = h_req();
+    sp->call_case = CALL(SUBMIT_PROPOSAL);
+    sp->submit_proposal = NEW(Whistle__V1__SubmitDelibProposal, whistle__v1__submit_delib_proposal__init);
+    sp->submit_proposal->body_id = body;
+    sp->submit_proposal->title = "x";
+    sp->submit_proposal->from_ticket = (char *)t;
+    assert_code(h_write("wang-rep", sp), PERMISSION_DENIED); /* sees no case */
     assert_code(h_write("wang-rep", rq_report("110105001001001", "0101", "x")), PERMISSION_DENIED);
     Whistle__V1__Request *le = rq_list_events(0, YONGANLI, 0, NULL);
     assert_code(h_read("wang-rep", le), PERMISSION_DENIED);
@@ -609,4 +617,38 @@ Test(delib, a_representative_makes_only_the_deliberation_calls)
     stream_default_for(h_who(store_read_begin(h_st), "wang-rep"), stream, sizeof stream);
     store_read_end(h_st);
     cr_assert_str_eq(stream, "principal:wang-rep");
+}
+
+Test(delib, seats_do_not_change_during_a_meeting_and_cases_are_raised_in_scope)
+{
+    uint64_t body, props[2];
+    uint64_t m = open_meeting(&body, props, NULL);
+    Whistle__V1__Request *put = rq_body(NULL);
+    put->put_body->body->id = body;
+    Whistle__V1__Response *r = h_write("comm-yonganli", put);
+    assert_code(r, FAILED_PRECONDITION);
+    assert_msg_has(r, "is open");
+    check_in(m, 4);
+    assert_ok(act("comm-yonganli", m, ACT(CLOSE), 0));
+    assert_ok(h_write("comm-yonganli", put));
+    /* a case of the community, raised by a worker who sees it */
+    const char *in = h_report_as("comm-yonganli", "110105001001002");
+    Whistle__V1__Request *sp = h_req();
+    sp->call_case = CALL(SUBMIT_PROPOSAL);
+    sp->submit_proposal = NEW(Whistle__V1__SubmitDelibProposal, whistle__v1__submit_delib_proposal__init);
+    sp->submit_proposal->body_id = body;
+    sp->submit_proposal->title = "占道经营";
+    sp->submit_proposal->from_ticket = (char *)in;
+    Whistle__V1__Response *ok = h_write("comm-yonganli", sp);
+    assert_ok(ok);
+    cr_assert_str_eq(ok->delib_proposal->from_ticket, in);
+    /* gw-1's grid is 001: the case in grid 002 reads as missing */
+    Whistle__V1__Response *hid = h_write("gw-1", sp);
+    assert_code(hid, NOT_FOUND);
+    sp->submit_proposal->from_ticket = "E2099010100001";
+    Whistle__V1__Response *none = h_write("gw-1", sp);
+    assert_code(none, NOT_FOUND);
+    /* the same words as a missing case */
+    cr_assert_str_eq(h_msg(hid), arena_printf(h_a, "no case %s", in));
+    cr_assert_str_eq(h_msg(none), "no case E2099010100001");
 }
