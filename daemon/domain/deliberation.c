@@ -569,6 +569,8 @@ static int notice_ran(call *c, const Whistle__V1__DelibBody *b, const Whistle__V
 
 void delib_schedule_meeting(call *c, const Whistle__V1__ScheduleDelibMeeting *req)
 {
+    if (req->n_items == 0 || req->n_items > MAX_ITEMS)
+        return (void)call_fail(c, CODE(INVALID_ARGUMENT), "items: 1 to %d, %zu given", MAX_ITEMS, req->n_items);
     Whistle__V1__DelibBody *b = body_load(c, req->body_id);
     if (!b)
         return;
@@ -579,8 +581,6 @@ void delib_schedule_meeting(call *c, const Whistle__V1__ScheduleDelibMeeting *re
         return;
     if (req->starts_ms <= c->now)
         return (void)call_fail(c, CODE(INVALID_ARGUMENT), "starts_ms is required and must be in the future");
-    if (req->n_items == 0 || req->n_items > MAX_ITEMS)
-        return (void)call_fail(c, CODE(INVALID_ARGUMENT), "items: 1 to %d, %zu given", MAX_ITEMS, req->n_items);
     Whistle__V1__DelibMeeting *m = arena_alloc(c->a, sizeof *m);
     whistle__v1__delib_meeting__init(m);
     m->items = arena_alloc(c->a, req->n_items * sizeof *m->items);
@@ -1040,6 +1040,9 @@ void delib_meeting_act(call *c, const Whistle__V1__DelibMeetingAct *req)
 
 void delib_cast_vote(call *c, const Whistle__V1__CastDelibVote *req)
 {
+    if (req->n_approvals > MAX_CANDIDATES)
+        return (void)call_fail(c, CODE(INVALID_ARGUMENT), "approvals: %zu; a ballot has at most %d candidates",
+                               req->n_approvals, MAX_CANDIDATES);
     mctx x;
     if (meeting_load(c, req->meeting_id, &x))
         return;
