@@ -255,3 +255,37 @@ Test(delib, bad_input_is_refused_and_changes_nothing)
     cr_assert(strstr(err, "no body 1"), "%s", err);
     cr_assert_eq(as("community", "vote 1 1 maybe"), 2);
 }
+
+/* [deliberation] in whistled.conf: a bad rule stops the daemon at start,
+ * naming the key. */
+Test(delib, bad_rules_in_the_config_are_refused_naming_the_key)
+{
+    static const struct {
+        const char *line, *want;
+    } bad[] = {
+        { "quorum = 3/2", "deliberation.quorum" },
+        { "majority = 0/3", "deliberation.majority" },
+        { "majority_of = most", "deliberation.majority_of" },
+        { "tie_rule = coin", "deliberation.tie_rule" },
+        { "notice_days = 0", "deliberation.notice_days" },
+        { "speaking_limit = 8min", "deliberation.speaking_limit" },
+        { "signatures = 1/0", "deliberation.signatures" },
+        { "quorom = 2/3", "unknown key deliberation.quorom" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char conf[400], cmd[1200];
+        snprintf(conf, sizeof conf, "%s/bad.conf", d.dir);
+        FILE *f = fopen(conf, "w");
+        cr_assert_not_null(f);
+        fprintf(f, "[deliberation]\n%s\n", bad[i].line);
+        fclose(f);
+        snprintf(cmd, sizeof cmd, "%s --config %s --check-config 2>&1", WHISTLED_BIN, conf);
+        FILE *p = popen(cmd, "r");
+        cr_assert_not_null(p);
+        size_t n = fread(out, 1, sizeof out - 1, p);
+        out[n] = 0;
+        int st = pclose(p);
+        cr_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0, "%s was accepted: %s", bad[i].line, out);
+        cr_assert(strstr(out, bad[i].want), "%s: the error lacks %s: %s", bad[i].line, bad[i].want, out);
+    }
+}
