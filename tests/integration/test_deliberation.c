@@ -240,6 +240,11 @@ Test(delib, a_whole_meeting_through_the_cli)
     OK("operator", "proposal list %lld", body);
     cr_assert(strstr(out, "carried out") && strstr(out, "rejected"), "%s", out);
     (void)p2;
+    /* the store checker walks the bodies, proposals and meetings */
+    harness_stop(&d);
+    char report[4096];
+    cr_assert_eq(harness_check_store(&d, report, sizeof report), 0, "%s", report);
+    cr_assert(strstr(report, "0 violations") || !strstr(report, "violation"), "%s", report);
 }
 
 Test(delib, bad_input_is_refused_and_changes_nothing)
