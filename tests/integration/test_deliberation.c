@@ -240,6 +240,12 @@ Test(delib, a_whole_meeting_through_the_cli)
     OK("operator", "proposal list %lld", body);
     cr_assert(strstr(out, "carried out") && strstr(out, "rejected"), "%s", out);
     (void)p2;
+    /* a member's stream: the proposals, the agenda, the published minutes */
+    OK("gridworker", "watch --after 0 --count 4 --no-ack");
+    cr_assert(strstr(out, "proposal:1") && strstr(out, "小区加装路灯") && strstr(out, "proposal:2"), "%s", out);
+    cr_assert(strstr(out, "meeting:1") && strstr(out, "十一月议事会"), "%s", out);
+    OK("gridworker", "--json watch --after 3 --count 1 --no-ack");
+    cr_assert_str_eq(strstr(out, "\"action\":\"minutes_published\"") ? "ok" : out, "ok");
     /* the store checker walks the bodies, proposals and meetings */
     harness_stop(&d);
     char report[4096];
