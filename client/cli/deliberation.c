@@ -2,7 +2,7 @@
  * docs/deliberation.md):
  *   whistle body put|show|report ...
  *   whistle proposal submit|list|rate ...
- *   whistle meeting schedule|show|open|checkin|speak|next|open-vote|close-vote|warn|close ...
+ *   whistle meeting schedule|show|open|checkin|speak|next|open-vote|close-vote|warn|close|cancel ...
  *   whistle vote MEETING ITEM for|against|abstain
  *   whistle ballot MEETING ITEM N[,N...]
  *   whistle minutes show|sign MEETING
@@ -66,6 +66,7 @@ static const char *meeting_state(int s)
     case 1: return C_("meeting", "scheduled");
     case 2: return C_("meeting", "open");
     case 3: return C_("meeting", "closed");
+    case 4: return C_("meeting", "cancelled");
     default: return "?";
     }
 }
@@ -417,6 +418,7 @@ ACTION(checkin, 2)
 ACTION(speak, 3)
 ACTION(next, 4)
 ACTION(close, 8)
+ACTION(cancel, 9)
 
 static int item_arg(args *a, const char *what, uint32_t *out)
 {
@@ -578,6 +580,8 @@ const cmd cli_delib_subcommands[] = {
     ACT_ROW("warn", "MEETING NAME --reason TEXT [--red]", N_("Show a member a yellow or red card (the chair)."),
             warn_opts, 2, build_warn, B_POS(1, "principal"), B_NEED("reason", "reason")),
     ACT_ROW("close", "MEETING", N_("Close the meeting; the minutes are drafted (the chair)."), none, 1, build_close),
+    ACT_ROW("cancel", "MEETING", N_("Call off a scheduled meeting; its proposals wait for another (the chair)."), none,
+            1, build_cancel),
     { "minutes show", "MEETING", N_("Print a meeting's minutes and who signed them."), none, 1, 1,
       .call = CALL(GET_MEETING), .bind = BINDS(MEETING_ID), .result = RESULT(MEETING), .print = print_minutes },
     { "minutes sign", "MEETING", N_("Sign the minutes (the representatives present)."), none, 1, 1,
@@ -588,7 +592,7 @@ const cmd cli_delib_subcommands[] = {
 const cmd cli_delib_commands[] = {
     { "body", "put|show|report ...", N_("Deliberative bodies (议事会): seats and rules."), NULL, 0, -1, .run = NULL },
     { "proposal", "submit|list|rate ...", N_("Proposals (议题) to a body."), NULL, 0, -1, .run = NULL },
-    { "meeting", "schedule|show|open|checkin|speak|next|open-vote|close-vote|warn|close ...",
+    { "meeting", "schedule|show|open|checkin|speak|next|open-vote|close-vote|warn|close|cancel ...",
       N_("Meetings: agenda, attendance, speakers, votes."), NULL, 0, -1, .run = NULL },
     { "vote", "MEETING ITEM for|against|abstain", N_("Vote on an item (changeable until the chair closes it)."), none,
       3, 3, .call = CALL(CAST_VOTE), .bind = BINDS(MEETING_ID), .build = build_vote, .result = RESULT(MEETING),

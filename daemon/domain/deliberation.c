@@ -685,9 +685,9 @@ static int need_state(call *c, const mctx *x, Whistle__V1__DelibMeetingState s)
 {
     if (x->m->state == s)
         return 0;
-    static const char *const names[] = { "?", "scheduled", "open", "closed" };
+    static const char *const names[] = { "?", "scheduled", "open", "closed", "cancelled" };
     return call_fail(c, CODE(FAILED_PRECONDITION), "meeting %llu is %s; %s needs it %s", (unsigned long long)x->m->id,
-                     names[x->m->state >= 0 && x->m->state <= 3 ? x->m->state : 0], c->name, names[s]);
+                     names[x->m->state >= 0 && x->m->state <= 4 ? x->m->state : 0], c->name, names[s]);
 }
 
 static Whistle__V1__DelibSpeaker *current_speaker(const Whistle__V1__DelibMeeting *m)
@@ -900,7 +900,7 @@ void delib_meeting_act(call *c, const Whistle__V1__DelibMeetingAct *req)
     case ACT(CHECK_IN): {
         if (!member(c, x.b, x.target, "members check in; the public follows the published minutes"))
             return;
-        if (m->state == MS(CLOSED))
+        if (m->state == MS(CLOSED) || m->state == MS(CANCELLED))
             return (void)need_state(c, &x, MS(OPEN));
         if (is_present(m, me))
             return (void)call_fail(c, CODE(FAILED_PRECONDITION), "%s is checked in already", me);
@@ -1029,10 +1029,32 @@ void delib_meeting_act(call *c, const Whistle__V1__DelibMeetingAct *req)
         draft_minutes(c, &x);
         break;
     }
+    case ACT(CANCEL): {
+        if (chair_only(c, x.b, x.target) || need_state(c, &x, MS(SCHEDULED)))
+            return;
+        /* its proposals wait for another meeting */
+        for (size_t i = 0; i < m->n_items; i++) {
+            void *pb;
+            size_t pl;
+            Whistle__V1__DelibProposal *p =
+                m->items[i]->proposal_id ? proposal_load(c, m->items[i]->proposal_id, &pb, &pl) : NULL;
+            if (!p || p->meeting_id != m->id)
+                continue;
+            p->state = PS(PUBLISHED);
+            p->meeting_id = 0;
+            if (save(c, c->st->delib_proposals, p->id, &p->base, "proposal", pb, pl))
+                return;
+        }
+        m->state = MS(CANCELLED);
+        m->closed_ms = c->now;
+        if (meeting_save(c, &x) || push_members(c, x.b, "meeting_cancelled", m, NULL))
+            return;
+        return;
+    }
     default:
         return (void)call_fail(c, CODE(INVALID_ARGUMENT),
                                "action %d: 1 open, 2 check_in, 3 queue, 4 next_speaker, 5 open_vote, 6 close_vote, 7 "
-                               "warn, 8 close",
+                               "warn, 8 close, 9 cancel",
                                req->action);
     }
     meeting_save(c, &x);

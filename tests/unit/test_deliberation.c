@@ -652,3 +652,31 @@ Test(delib, seats_do_not_change_during_a_meeting_and_cases_are_raised_in_scope)
     cr_assert_str_eq(h_msg(hid), arena_printf(h_a, "no case %s", in));
     cr_assert_str_eq(h_msg(none), "no case E2099010100001");
 }
+
+Test(delib, a_meeting_called_off_frees_its_proposals)
+{
+    uint64_t body = body_with(NULL);
+    Whistle__V1__Response *p = propose("r1", body, "路灯");
+    assert_ok(p);
+    uint64_t id = p->delib_proposal->id;
+    Whistle__V1__Response *m = schedule(body, h_now + 4 * DAY, 1, &id);
+    assert_ok(m);
+    uint64_t mid = m->meeting->id;
+    /* on one agenda at a time */
+    assert_code(schedule(body, h_now + 5 * DAY, 1, &id), FAILED_PRECONDITION);
+    assert_code(act("r1", mid, WHISTLE__V1__DELIB_ACTION__DELIB_ACTION_CANCEL, 0), PERMISSION_DENIED);
+    uint64_t before = h_last_seq("principal:r2");
+    assert_ok(act("comm-yonganli", mid, WHISTLE__V1__DELIB_ACTION__DELIB_ACTION_CANCEL, 0));
+    cr_assert_str_eq(h_actions("principal:r2", before), "meeting_cancelled");
+    cr_assert_eq(get_meeting("r1", mid)->state, WHISTLE__V1__DELIB_MEETING_STATE__DELIB_MEETING_STATE_CANCELLED);
+    assert_code(act("comm-yonganli", mid, ACT(OPEN), 0), FAILED_PRECONDITION);
+    assert_code(act("r1", mid, ACT(CHECK_IN), 0), FAILED_PRECONDITION);
+    assert_code(act("comm-yonganli", mid, WHISTLE__V1__DELIB_ACTION__DELIB_ACTION_CANCEL, 0), FAILED_PRECONDITION);
+    /* the proposal goes on another agenda */
+    m = schedule(body, h_now + 5 * DAY, 1, &id);
+    assert_ok(m);
+    h_now += 5 * DAY;
+    assert_ok(act("comm-yonganli", m->meeting->id, ACT(OPEN), 0));
+    assert_code(act("comm-yonganli", m->meeting->id, WHISTLE__V1__DELIB_ACTION__DELIB_ACTION_CANCEL, 0),
+                FAILED_PRECONDITION); /* an open meeting is closed, not called off */
+}
