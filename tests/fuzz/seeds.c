@@ -290,8 +290,8 @@ static void emit_delib(void)
     emit("get_meeting", &r_gm);
 
     static const char *const acts[] = { "",          "open",       "check_in", "queue", "next_speaker",
-                                        "open_vote", "close_vote", "warn",     "close" };
-    for (int a = 1; a <= 8; a++) {
+                                        "open_vote", "close_vote", "warn",     "close", "cancel" };
+    for (int a = 1; a <= 9; a++) {
         Whistle__V1__DelibMeetingAct ma = WHISTLE__V1__DELIB_MEETING_ACT__INIT;
         ma.meeting_id = 1;
         ma.action = a;
