@@ -555,8 +555,7 @@ static int meeting_save(call *c, mctx *x)
 
 /* A proposal still in its notice period is refused naming the day it
  * becomes eligible. */
-static int notice_ran(call *c, const Whistle__V1__DelibBody *b, const Whistle__V1__DelibProposal *p, int64_t at,
-                      const char *target)
+static int notice_ran(call *c, const Whistle__V1__DelibBody *b, const Whistle__V1__DelibProposal *p, int64_t at)
 {
     if (p->eligible_ms <= at)
         return 0;
@@ -610,7 +609,7 @@ void delib_schedule_meeting(call *c, const Whistle__V1__ScheduleDelibMeeting *re
                 if (((Whistle__V1__DelibProposal *)props.items[j])->id == p->id)
                     return (void)call_fail(c, CODE(INVALID_ARGUMENT), "proposal %llu is on the agenda twice",
                                            (unsigned long long)p->id);
-            if (notice_ran(c, b, p, req->starts_ms, target))
+            if (notice_ran(c, b, p, req->starts_ms))
                 return;
             it->proposal_id = p->id;
             it->title = p->title;
@@ -891,7 +890,7 @@ void delib_meeting_act(call *c, const Whistle__V1__DelibMeetingAct *req)
             size_t pl;
             Whistle__V1__DelibProposal *p =
                 m->items[i]->proposal_id ? proposal_load(c, m->items[i]->proposal_id, &pb, &pl) : NULL;
-            if (p && notice_ran(c, x.b, p, c->now, x.target))
+            if (p && notice_ran(c, x.b, p, c->now))
                 return;
         }
         m->state = MS(OPEN);

@@ -239,7 +239,6 @@ Test(delib, a_whole_meeting_through_the_cli)
     cr_assert(strstr(out, "1 meetings held, 2 proposals: 1 passed, 1 rejected, 1 carried out, 1 rated"), "%s", out);
     OK("operator", "proposal list %lld", body);
     cr_assert(strstr(out, "carried out") && strstr(out, "rejected"), "%s", out);
-    (void)p2;
     /* a member's stream: the proposals, the agenda, the published minutes */
     OK("gridworker", "watch --after 0 --count 4 --no-ack");
     cr_assert(strstr(out, "proposal:1") && strstr(out, "小区加装路灯") && strstr(out, "proposal:2"), "%s", out);

@@ -380,7 +380,7 @@ Test(check, a_trimmed_stream_is_clean)
 
 /* Deliberation: a clean body and proposal pass; a proposal whose body is
  * gone does not. */
-static uint64_t body_id, proposal_id;
+static uint64_t body_id;
 
 static void build_delib(void)
 {
@@ -406,7 +406,6 @@ static void build_delib(void)
     r->submit_proposal->title = "lights";
     resp = h_write("comm-yonganli", r);
     assert_ok(resp);
-    proposal_id = resp->delib_proposal->id;
     store_close(h_st);
     h_st = NULL;
 }
@@ -426,5 +425,4 @@ Test(check, deliberation_records_are_checked)
     cr_assert_eq(run_check(&out, &rep), 0, "%s", out);
     damage(drop_body);
     expect_violation("delib_proposals 1: body 1 does not exist");
-    (void)proposal_id;
 }
