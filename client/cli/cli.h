@@ -203,15 +203,15 @@ struct cmd {
 extern const cmd cli_commands[];
 extern const cmd cli_oversight_commands[];
 extern const cmd cli_services_commands[];
+/* archive.c: the groups archive, visit and board, and `stats archive` */
+extern const cmd cli_archive_commands[];
+extern const cmd cli_archive_subcommands[];
 /* deliberation.c: the groups body, proposal, meeting, minutes and the
  * commands vote and ballot (cli_delib_commands, searched after the
  * others), and the groups' subcommands (cli_delib_subcommands, searched
  * by the group runner with admin.c's). */
 extern const cmd cli_delib_commands[];
 extern const cmd cli_delib_subcommands[];
-/* A time as the task and audit commands take it: 2026-12-01, "2026-12-01
- * 17:00", +3d, +4h, or Unix ms. 0, or -1 when it is none of these. */
-int cli_parse_time(const char *s, int64_t *out);
 extern const cmd *const cli_tables[];
 const cmd *cli_find(const char *name);
 void cli_print_command_help(const cmd *c, FILE *out);
@@ -244,6 +244,12 @@ int cli_parse_ticket(const char *s, char out[CLI_TICKET_LEN + 1]);
 /* *out = the ticket s, normalised, kept by a: 0, or an exit status after
  * printing a usage error ("not a ticket"). */
 int cli_ticket(args *a, const char *s, const char **out);
+/* A time (admin.c): Unix ms; YYYY-MM-DD[ HH:MM[:SS]] local, or UTC with
+ * a trailing Z; or relative to now: +3d, -2h, +30m. 0, or -1. */
+int cli_parse_time(const char *s, int64_t *out);
+/* A whole file ("-": stdin) into *data (malloc'd): 0, or EXIT_USAGE after
+ * saying why. */
+int cli_read_file(const char *path, uint8_t **data, size_t *len);
 /* An order id, "7" or "#7", not 0: 0, or -1. */
 int cli_parse_order(const char *s, uint64_t *out);
 
