@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "audit.h"
+#include "board.h"
 #include "directory.h"
 #include "event_record.h"
 #include "task.h"
@@ -1152,6 +1153,11 @@ void delib_sign_minutes(call *c, const Whistle__V1__SignDelibMinutes *req)
     if (publish) {
         mn->published = true;
         mn->published_ms = c->now;
+        /* public, on the community's echo board, in the same transaction */
+        mn->board_notice_id = board_publish(c, x.b->community, WHISTLE__V1__BOARD_KIND__BOARD_KIND_DECISION,
+                                            arena_printf(c->a, "会议记录 Minutes: %s", x.m->title), mn->text);
+        if (!mn->board_notice_id)
+            return;
     }
     if (meeting_save(c, &x))
         return;

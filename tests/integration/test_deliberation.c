@@ -225,6 +225,9 @@ Test(delib, a_whole_meeting_through_the_cli)
         OK(voters[i], "minutes sign %lld", m);
     cr_assert(strstr(out, "Published"), "%s", out);
     REFUSED("unchangeable", "police", "minutes sign %lld", m);
+    /* public on the community's echo board: a kiosk shows it */
+    OK("kiosk", "board list --node %s", COMMUNITY);
+    cr_assert(strstr(out, "十一月议事会"), "%s", out);
 
     /* the decision carried out (the community's task) and rated */
     OK("community", "--json task list --community %s", COMMUNITY);

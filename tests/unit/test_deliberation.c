@@ -514,6 +514,20 @@ Test(delib, minutes_signed_published_and_the_decision_followed_up)
         cr_assert_eq(get_meeting("r1", m)->minutes->published, i == 3);
     }
     assert_code(h_write("r1", s), FAILED_PRECONDITION); /* unchangeable */
+    /* and public, on the community's echo board */
+    uint64_t notice = get_meeting("r1", m)->minutes->board_notice_id;
+    cr_assert_gt(notice, 0);
+    Whistle__V1__Request *lb = h_req();
+    lb->call_case = CALL(LIST_BOARD);
+    lb->list_board = NEW(Whistle__V1__ListBoard, whistle__v1__list_board__init);
+    lb->list_board->node = YONGANLI;
+    Whistle__V1__Response *board = h_read("kiosk-yonganli", lb);
+    assert_ok(board);
+    cr_assert_eq(board->board->n_notices, 1);
+    cr_assert_eq(board->board->notices[0]->id, notice);
+    cr_assert_eq(board->board->notices[0]->kind, WHISTLE__V1__BOARD_KIND__BOARD_KIND_DECISION);
+    cr_assert(strstr(board->board->notices[0]->title, "十一月议事会"), "%s", board->board->notices[0]->title);
+    cr_assert(strstr(board->board->notices[0]->body, "Item 1"), "%s", board->board->notices[0]->body);
     cr_assert(strstr(h_actions("principal:r3", before), "minutes_published"), "%s", h_actions("principal:r3", before));
     /* the decision became a task of the community; rated once done */
     Whistle__V1__Request *rt = h_req();
