@@ -8,7 +8,8 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 libuv1-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev lmdb-utils
 libssl-dev openssl libcriterion-dev libncurses-dev libinih-dev
 libsystemd-dev libjansson-dev libgeos-dev gettext tmux locales python3 clang-format
-libh2o-dev libxml2-dev python3-jsonschema python3-lxml curl"
+libh2o-dev libxml2-dev python3-jsonschema python3-lxml curl
+libargon2-dev chromium chromium-driver python3-selenium"
 
 missing=""
 for p in $PKGS; do
