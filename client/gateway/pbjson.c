@@ -179,8 +179,7 @@ static int set_value(const ProtobufCFieldDescriptor *fd, json_t *v, void *p, cha
         lo = 0, hi = INT64_MAX; /* JSON integers are signed here */
     integer:
         if (!json_is_integer(v) || (n = json_integer_value(v)) < lo || (n >= 0 && (uint64_t)n > hi)) {
-            snprintf(err, errlen, "%s: an integer from %lld to %llu", fd->name, (long long)lo,
-                     (unsigned long long)hi);
+            snprintf(err, errlen, "%s: an integer from %lld to %llu", fd->name, (long long)lo, (unsigned long long)hi);
             return -1;
         }
         if (fd->type == PROTOBUF_C_TYPE_INT32 || fd->type == PROTOBUF_C_TYPE_SINT32 ||

@@ -34,11 +34,31 @@
 /* The calls the page makes. Anything else is refused here (404), and
  * whistled still checks role and scope of these. */
 static const char *const CALLS[] = {
-    "get_event",   "list_events",    "list_orders",      "list_nodes",        "list_departments",
-    "list_categories", "list_supervisions", "get_stats", "propose_departments", "lookup_ticket",
-    "file",        "reject",         "assign",           "whistle",           "close",
-    "decide_extension", "request_extension", "check_in", "feedback",          "verify",
-    "return_order", "report_stage",  "park",             "unpark",            "reopen",
+    "get_event",
+    "list_events",
+    "list_orders",
+    "list_nodes",
+    "list_departments",
+    "list_categories",
+    "list_supervisions",
+    "get_stats",
+    "propose_departments",
+    "lookup_ticket",
+    "file",
+    "reject",
+    "assign",
+    "whistle",
+    "close",
+    "decide_extension",
+    "request_extension",
+    "check_in",
+    "feedback",
+    "verify",
+    "return_order",
+    "report_stage",
+    "park",
+    "unpark",
+    "reopen",
 };
 
 typedef struct wsess {
@@ -93,6 +113,7 @@ struct sse {
     char *inflight, *pending; /* written, and waiting to be */
     size_t pending_len;
     bool sending, ended, hold; /* hold: an emergency is shown, not acknowledged */
+    bool resume;               /* Last-Event-ID came: from last_id, not the cursor */
     uint64_t last_id;
     sse *next;
 };
@@ -144,10 +165,16 @@ static void send_json(h2o_req_t *req, int status, json_t *j)
 {
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
-    static const char *const reasons[] = { [200] = "OK",           [400] = "Bad Request", [401] = "Unauthorized",
-                                           [403] = "Forbidden",    [404] = "Not Found",   [405] = "Method Not Allowed",
-                                           [409] = "Conflict",     [415] = "Unsupported Media Type",
-                                           [500] = "Internal Server Error", [503] = "Service Unavailable",
+    static const char *const reasons[] = { [200] = "OK",
+                                           [400] = "Bad Request",
+                                           [401] = "Unauthorized",
+                                           [403] = "Forbidden",
+                                           [404] = "Not Found",
+                                           [405] = "Method Not Allowed",
+                                           [409] = "Conflict",
+                                           [415] = "Unsupported Media Type",
+                                           [500] = "Internal Server Error",
+                                           [503] = "Service Unavailable",
                                            [504] = "Gateway Timeout" };
     const char *reason = status < 505 && reasons[status] ? reasons[status] : "Error";
     if (!s) {
@@ -314,7 +341,11 @@ static void login_hello(void *ud, int code, const char *msg, Whistle__V1__Respon
     }
     if (code != 0 || !resp || resp->result_case != WHISTLE__V1__RESPONSE__RESULT_HELLO || !resp->hello->principal) {
         gw_warn("web: login %s: whistled refused acting for %s: %s", r->login, r->principal, msg);
-        send_err(r->req, code == 0 ? 500 : code > 0 ? 403 : 503, code > 0 ? up_code_name(code) : "UNAVAILABLE",
+        send_err(r->req,
+                 code == 0  ? 500
+                 : code > 0 ? 403
+                            : 503,
+                 code > 0 ? up_code_name(code) : "UNAVAILABLE",
                  code > 0 ? msg : "whistled is not reachable now; try again");
         whistle_response_free(resp);
         wreq_free(r);
@@ -677,7 +708,7 @@ static void sse_connected(whistle_conn *c, int status, void *ud)
     /* the principal's own stream; a reconnect resumes after the last event
      * the browser had, a new page from the stream's acknowledged cursor */
     sb.after_seq = e->last_id;
-    sb.from_cursor = e->last_id == 0;
+    sb.from_cursor = !e->resume;
     rq.call_case = WHISTLE__V1__REQUEST__CALL_SUBSCRIBE;
     rq.subscribe = &sb;
     rq.act_as = e->principal;
@@ -730,8 +761,10 @@ static void h_events(web *w, h2o_req_t *req, wsess *s)
             char *end;
             errno = 0;
             unsigned long long v = strtoull(buf, &end, 10);
-            if (!errno && !*end)
+            if (!errno && !*end) {
                 e->last_id = v;
+                e->resume = true;
+            }
         }
     }
     e->w = w;

@@ -231,7 +231,8 @@ def main():
     env = Env(build, src, "web")
     ok = False
     try:
-        subprocess.run(["sh", os.path.join(src, "scripts/dev-pki.sh"), env.pki, "gridworker", "urban", "community"],
+        subprocess.run(["sh", os.path.join(src, "scripts/dev-pki.sh"), env.pki, "gridworker", "urban", "community",
+                        "kiosk"],
                        check=True, stdout=subprocess.DEVNULL)
         # the demo city as it is: boundaries, and the gateway acting for
         # the people of the web console
@@ -242,7 +243,17 @@ def main():
         if os.environ.get("WEB_CONSOLE_NO_BROWSER") != "1":
             import web_console_browser
             web_console_browser.run(env, USERS, report, check)
-        check(env.stop("gateway") == 0, "the gateway stops cleanly with streams open")
+        # a live stream open while the gateway stops: it ends the stream
+        # and exits cleanly
+        w = Web(env)
+        w.login("operator", USERS["operator"][1])
+        import socket
+        s = env.ctx.wrap_socket(socket.create_connection(("127.0.0.1", env.gw_port), timeout=20),
+                                server_hostname="127.0.0.1")
+        s.sendall(("GET /web/api/events HTTP/1.1\r\nHost: x\r\nCookie: %s\r\n\r\n" % w.cookie).encode())
+        check(b"200" in s.recv(4096), "a live stream is open")
+        check(env.stop("gateway") == 0, "the gateway stops cleanly with a live stream open (SIGTERM, exit 0)")
+        s.close()
         ok = True
     except Fail as e:
         print("FAIL: %s" % e)
