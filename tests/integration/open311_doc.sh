@@ -41,6 +41,8 @@ waitfile() {
 "$src/scripts/dev-pki.sh" "$pki" >/dev/null
 mkdir -p "$tmp/repo/var"
 ln -s "$pki" "$tmp/repo/var/pki"
+# the web console's pages, where the dev config looks for them (web.root)
+ln -s "$src/client" "$tmp/repo/client"
 cd "$tmp/repo"
 
 sed -e 's/^port = 7730$/port = 0/' -e "s#^dir = .*#dir = $tmp/state#" -e "s#^seed = .*#seed = $src/conf/demo-city.json#" \

@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import tempfile
-import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -133,14 +132,15 @@ def run(env, users, report, check):
               card.find_element(By.CSS_SELECTOR, ".cd").text)
         ur.shot("desk")
         text1 = card.find_element(By.CSS_SELECTOR, ".cd").text
-        time.sleep(1.2)
-        check(ur.css(sel)[0].find_element(By.CSS_SELECTOR, ".cd").text != text1, "the countdown runs")
+        ur.wait("the countdown moving", lambda: ur.css(sel)[0].find_element(By.CSS_SELECTOR, ".cd").text != text1)
+        check(True, "the countdown runs")
         ur.css(sel + " .do-check-in")[0].click()
         ur.wait("the order checked in on the desk", lambda: ur.css(sel + " .do-feedback"))
         # the operator's board follows, pushed
         op.wait("the board updated to checked in", lambda: [
             r for r in op.css("#order-rows tr[data-order='%s'] td.ostate" % order_id) if r.text == "已报到"])
         check(True, "the operator's board shows the check-in without a reload")
+        op.d.find_element(By.ID, "card-close").click()
         op.shot("board")
 
         # statistics and supervision
@@ -158,7 +158,10 @@ def run(env, users, report, check):
         op.d.refresh()
         op.wait("the console after a reload", lambda: op.d.find_element(By.ID, "app").is_displayed())
         op.wait("the live stream on", lambda: "on" in op.d.find_element(By.ID, "live").get_attribute("class"))
-        time.sleep(1.5)
+        # the stream is in order: once a newer case is on the map, a replayed
+        # emergency would have come before it
+        t4 = report(env, "a case after the reload", node="110105001001001", category="0103")
+        op.wait("the newer case on the map", lambda: op.css("#map circle[data-ticket='%s']" % t4))
         check(not op.d.find_element(By.ID, "emergency").is_displayed(),
               "an acknowledged emergency does not come back after a reload")
 
