@@ -936,6 +936,12 @@ void web_handle(web *w, h2o_req_t *req)
         return send_err(req, 405, "INVALID_ARGUMENT", "the API's calls are POSTs");
     if (strcmp(ep, "logout") == 0) {
         gw_info("web: %s logged out", s->login);
+        /* its live streams end with it, now rather than at their next beat */
+        for (sse *e = w->streams; e; e = e->next)
+            if (!e->ended && CRYPTO_memcmp(e->sid, s->id, 64) == 0) {
+                sse_event(e, "logout", 0, json_object());
+                sse_end(e);
+            }
         sess_remove(w, s);
         add_header(req, "set-cookie", COOKIE "=; Path=/web; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
         return send_json(req, 200, json_object());

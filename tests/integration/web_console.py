@@ -98,7 +98,7 @@ def report(env, text, node="110105001001001", category="0103"):
     return json.loads(out.splitlines()[0])["ticket"]
 
 
-def sse_read(env, cookie, last_id=None, want=1, seconds=20, until=None):
+def sse_read(env, cookie, last_id=None, want=1, seconds=20, until=None, out=None):
     """Reads the event stream until `want` push events came (or one for
     which until(data) holds): [(id, data)]."""
     import socket
@@ -109,7 +109,7 @@ def sse_read(env, cookie, last_id=None, want=1, seconds=20, until=None):
     if last_id is not None:
         head += "Last-Event-ID: %d\r\n" % last_id
     s.sendall((head + "\r\n").encode())
-    buf, got, end = b"", [], time.time() + seconds
+    buf, got, end = b"", out if out is not None else [], time.time() + seconds
     try:
         while len(got) < want and time.time() < end:
             try:
@@ -215,9 +215,20 @@ def test_api(env):
     ids = [e for e, _ in got2]
     check(got2 and ids[0] == last + 1 and ids == sorted(ids) and got2[-1][1]["event"]["ticket"] == t3,
           "a reconnect with Last-Event-ID resumes right after it, in order, up to the new case")
-    # logout
+    # logout, with a live stream open: the stream ends with the session
+    import threading
+    seen = []
+    th = threading.Thread(target=lambda: sse_read(env, op.cookie, want=1000, seconds=30, out=seen))
+    th.start()
+    t5 = report(env, "a case seen live before the logout")
+    end = time.time() + 30
+    while time.time() < end and not [1 for _, d in seen if d.get("event", {}).get("ticket") == t5]:
+        time.sleep(0.05)
     st, j, _ = op.req("POST", "/web/api/logout", {}, headers={"X-CSRF-Token": op.csrf})
     check(st == 200 and op.cookie is None, "logout clears the cookie")
+    th.join(40)
+    check(not th.is_alive() and seen and seen[-1][1].get("event") == "logout",
+          "the session's live stream ends at logout, saying so")
     op.cookie = sc.split(";")[0]
     st, j, _ = op.req("GET", "/web/api/session")
     check(st == 401, "the old cookie is dead after logout")
