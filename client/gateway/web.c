@@ -71,6 +71,24 @@ typedef struct wsess {
 
 typedef struct sse sse;
 
+/* A login's failed attempts: after FAIL_FREE of them in a row, each next
+ * attempt must wait FAIL_WAIT s, doubling with each further failure up to
+ * FAIL_MAX_WAIT, and is
+ * answered 429 without a password check (a guessing script gets nowhere;
+ * the person waits a little). Kept for unknown logins too, so both look
+ * alike. A success forgets it. */
+#define FAIL_FREE 5
+#define FAIL_WAIT 30
+#define FAIL_MAX_WAIT 900
+#define FAIL_TABLE 4096
+#define LOGINS_QUEUED 32 /* password checks waiting: each takes 64 MiB while it runs */
+
+typedef struct wfail {
+    char login[65];
+    uint32_t fails;
+    uint64_t until, last; /* s */
+} wfail;
+
 struct web {
     uv_loop_t *loop;
     const gw_config *cfg;
@@ -80,6 +98,9 @@ struct web {
     sse *streams;
     size_t n_streams;
     size_t in_flight;
+    size_t logins; /* password checks queued or running */
+    wfail *fails;
+    size_t n_fails;
 };
 
 /* A request answered later: link is in the request's pool, so that the
@@ -324,6 +345,49 @@ static json_t *sess_json(const wsess *s)
 static const char DUMMY_HASH[] =
     "$argon2id$v=19$m=65536,t=3,p=1$zreRL1UeTACDfVpS6LaQgQ$sNxc2LF0PTejwOswitL2SrQLPbqZyj4ZY/34PPfkZYc";
 
+static wfail *fail_of(web *w, const char *login)
+{
+    for (size_t i = 0; i < w->n_fails; i++)
+        if (strcmp(w->fails[i].login, login) == 0)
+            return &w->fails[i];
+    return NULL;
+}
+
+static void fail_forget(web *w, const char *login)
+{
+    wfail *f = fail_of(w, login);
+    if (f)
+        *f = w->fails[--w->n_fails];
+}
+
+static void fail_count(web *w, const char *login)
+{
+    uint64_t t = now_s(w);
+    wfail *f = fail_of(w, login);
+    if (!f) {
+        if (w->n_fails == FAIL_TABLE) {
+            /* full: the entry idle longest goes */
+            size_t old = 0;
+            for (size_t i = 1; i < w->n_fails; i++)
+                if (w->fails[i].last < w->fails[old].last)
+                    old = i;
+            w->fails[old] = w->fails[--w->n_fails];
+        }
+        if (!w->fails && !(w->fails = calloc(FAIL_TABLE, sizeof *w->fails)))
+            return;
+        f = &w->fails[w->n_fails++];
+        memset(f, 0, sizeof *f);
+        snprintf(f->login, sizeof f->login, "%s", login);
+    }
+    f->fails++;
+    f->last = t;
+    if (f->fails >= FAIL_FREE) {
+        uint32_t n = f->fails - FAIL_FREE;
+        uint64_t wait = n >= 10 ? FAIL_MAX_WAIT : (uint64_t)FAIL_WAIT << n;
+        f->until = t + (wait > FAIL_MAX_WAIT ? FAIL_MAX_WAIT : wait);
+    }
+}
+
 static void login_work(uv_work_t *wk)
 {
     wreq *r = wk->data;
@@ -385,6 +449,11 @@ static void login_done(uv_work_t *wk, int status)
 {
     wreq *r = wk->data;
     web *w = r->w;
+    w->logins--;
+    if (!r->verified || !r->principal)
+        fail_count(w, r->login);
+    else
+        fail_forget(w, r->login);
     if (!r->req || status != 0) {
         wreq_free(r);
         return;
@@ -427,6 +496,20 @@ static void h_login(web *w, h2o_req_t *req)
         json_decref(j);
         return send_err(req, 503, "RESOURCE_EXHAUSTED", "too many sessions are open (web.max_sessions)");
     }
+    const wfail *f = fail_of(w, login);
+    if (f && f->until > now_s(w)) {
+        char msg[160], after[24];
+        snprintf(msg, sizeof msg, "too many failed logins as %.64s: try again in %llu s", login,
+                 (unsigned long long)(f->until - now_s(w)));
+        snprintf(after, sizeof after, "%llu", (unsigned long long)(f->until - now_s(w)));
+        json_decref(j);
+        add_header(req, "retry-after", after);
+        return send_err(req, 429, "RESOURCE_EXHAUSTED", msg);
+    }
+    if (w->logins >= LOGINS_QUEUED) {
+        json_decref(j);
+        return send_err(req, 503, "RESOURCE_EXHAUSTED", "too many logins at once; try again");
+    }
     wreq *r = wreq_new(w, req);
     const gw_web_user *u = gw_config_web_user(w->cfg, login);
     if (!r || !(r->login = strdup(login)) || !(r->password = strdup(password)) ||
@@ -442,6 +525,7 @@ static void h_login(web *w, h2o_req_t *req)
         wreq_free(r);
         return send_err(req, 500, "INTERNAL", "cannot queue the password check");
     }
+    w->logins++;
 }
 
 /* ---- calls */
@@ -985,6 +1069,7 @@ void web_free(web *w)
         w->sessions = s->next;
         sess_free(s);
     }
+    free(w->fails);
     free(w);
 }
 

@@ -161,6 +161,13 @@ def test_api(env):
     st, j = anon.login("stranger", USERS["stranger"][1])
     check(st == 403 and "act" in j["message"], "a login for a principal the gateway may not act for is refused by "
           "whistled: %s" % j["message"][:80])
+    # guessing: after 5 failures in a row a login waits, without a check
+    for _ in range(5):
+        st, j = anon.login("stranger", "guess")
+    check(st == 401, "five wrong passwords are five refusals")
+    st, _, r = anon.req("POST", "/web/api/login", {"login": "stranger", "password": USERS["stranger"][1]})
+    check(st == 429 and 0 < int(r.getheader("Retry-After")) <= 30, "the sixth attempt waits (429, Retry-After: "
+          "%s), even with the right password" % r.getheader("Retry-After"))
     op = Web(env)
     st, j = op.login("operator", USERS["operator"][1])
     check(st == 200 and j["who"]["role"] == "operator" and j["who"]["scope"] == "110105001",
