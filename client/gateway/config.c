@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <ini.h>
 #include <openssl/crypto.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,18 +64,21 @@ void gw_config_defaults(gw_config *c)
     c->session_max = 43200;
     c->max_sessions = 1000;
     c->max_streams = 200;
+    set_str(&c->tile_url, "");
+    set_str(&c->tile_origin, "");
     c->log_level = GW_LOG_INFO;
 }
 
 void gw_config_free(gw_config *c)
 {
-    char **strs[] = { &c->path,      &c->listen,      &c->cert,
-                      &c->key,       &c->wd_host,     &c->wd_ca,
-                      &c->wd_cert,   &c->wd_key,      &c->jurisdiction_id,
-                      &c->language,  &c->read_as,     &c->endpoint_url,
-                      &c->contact,   &c->key_service, &c->timezone,
-                      &c->notify_as, &c->notify_url,  &c->notify_secret,
-                      &c->notify_ca, &c->web_root };
+    char **strs[] = { &c->path,       &c->listen,      &c->cert,
+                      &c->key,        &c->wd_host,     &c->wd_ca,
+                      &c->wd_cert,    &c->wd_key,      &c->jurisdiction_id,
+                      &c->language,   &c->read_as,     &c->endpoint_url,
+                      &c->contact,    &c->key_service, &c->timezone,
+                      &c->notify_as,  &c->notify_url,  &c->notify_secret,
+                      &c->notify_ca,  &c->web_root,    &c->tile_url,
+                      &c->tile_origin };
     if (c->notify_secret)
         OPENSSL_cleanse(c->notify_secret, strlen(c->notify_secret));
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
@@ -288,6 +292,30 @@ int gw_config_set(gw_config *c, const char *section, const char *key, const char
             NUM(max_sessions, 1, 100000);
         if (strcmp(key, "max_streams") == 0)
             NUM(max_streams, 1, 10000);
+        if (strcmp(key, "tile_url") == 0) {
+            /* the city's own map server: the page asks it for tiles, and
+             * the CSP lets images come from its origin (and nothing else) */
+            const char *host = strncmp(value, "https://", 8) == 0  ? value + 8
+                               : strncmp(value, "http://", 7) == 0 ? value + 7
+                                                                   : NULL;
+            size_t hl = host ? strcspn(host, "/") : 0;
+            int ok = !*value || (host && hl > 0 && host[hl] == '/' && strstr(value, "{z}") && strstr(value, "{x}") &&
+                                 strstr(value, "{y}"));
+            for (const char *p = value; ok && *p; p++)
+                ok = *p > 0x20 && *p < 0x7f && *p != '\'' && *p != '"' && *p != ';' && *p != ',';
+            if (!ok) {
+                snprintf(err, errlen,
+                         "web.tile_url = \"%s\": expected https://host/.../{z}/{x}/{y}.png (or empty: no tiles)",
+                         value);
+                return -1;
+            }
+            set_str(&c->tile_url, value);
+            char origin[300] = "";
+            if (*value)
+                snprintf(origin, sizeof origin, "%.*s", (int)(host - value + (ptrdiff_t)hl), value);
+            set_str(&c->tile_origin, origin);
+            return 0;
+        }
     } else if (strcmp(section, "web_users") == 0) {
         /* login = principal $argon2id$...: whistle-gateway --hash-password
          * makes the hash */

@@ -68,6 +68,8 @@ typedef struct gw_config {
     uint32_t session_max;  /* s: a session ends this long after login, used or not */
     uint32_t max_sessions; /* more logins are refused (503) */
     uint32_t max_streams;  /* live streams (server-sent events) open at once */
+    char *tile_url;        /* "": no map tiles; else https://host/{z}/{x}/{y}.png */
+    char *tile_origin;     /* its scheme://host[:port], for the page's CSP */
     /* [web_users]: login = principal argon2id-hash */
     gw_web_user *users;
     size_t n_users;

@@ -332,10 +332,10 @@ static json_t *body_json(const h2o_req_t *req)
     return json_loadb(req->entity.base, req->entity.len, JSON_REJECT_DUPLICATES, NULL);
 }
 
-static json_t *sess_json(const wsess *s)
+static json_t *sess_json(const web *w, const wsess *s)
 {
-    return json_pack("{s:s, s:s, s:O, s:s}", "login", s->login, "principal", s->principal, "who", s->who, "csrf",
-                     s->csrf);
+    return json_pack("{s:s, s:s, s:O, s:s, s:s}", "login", s->login, "principal", s->principal, "who", s->who, "csrf",
+                     s->csrf, "tile_url", w->cfg->tile_url);
 }
 
 /* ---- login: argon2 in libuv's thread pool, so the loop keeps serving */
@@ -441,7 +441,7 @@ static void login_hello(void *ud, int code, const char *msg, Whistle__V1__Respon
              w->cfg->session_max);
     add_header(r->req, "set-cookie", cookie);
     gw_info("web: %s logged in (acting as %s)", s->login, s->principal);
-    send_json(r->req, 200, sess_json(s));
+    send_json(r->req, 200, sess_json(w, s));
     wreq_free(r);
 }
 
@@ -952,9 +952,12 @@ static void h_static(web *w, h2o_req_t *req, const char *name)
     if (n != st.st_size)
         return gw_http_send(req, 500, "Internal Server Error", "text/plain", "read error\n", 11);
     /* the page loads from here only: no outside host, no inline script */
-    add_header(req, "content-security-policy",
-               "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
-               "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    char csp[600];
+    snprintf(csp, sizeof csp,
+             "default-src 'self'; img-src 'self' data:%s%s; style-src 'self'; script-src 'self'; connect-src 'self'; "
+             "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+             *w->cfg->tile_origin ? " " : "", w->cfg->tile_origin);
+    add_header(req, "content-security-policy", csp);
     add_header(req, "referrer-policy", "no-referrer");
     add_header(req, "x-frame-options", "DENY");
     req->res.status = 200;
@@ -1013,7 +1016,7 @@ void web_handle(web *w, h2o_req_t *req)
         return send_err(req, 403, "PERMISSION_DENIED", "the request lacks this session's X-CSRF-Token");
     s->used = now_s(w);
     if (strcmp(ep, "session") == 0 && get)
-        return send_json(req, 200, sess_json(s));
+        return send_json(req, 200, sess_json(w, s));
     if (strcmp(ep, "events") == 0 && get)
         return h_events(w, req, s);
     if (!post)

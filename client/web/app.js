@@ -158,6 +158,8 @@ async function start(me) {
   $("login").hidden = true;
   $("app").hidden = false;
   $("whoami").textContent = me.login + " (" + me.who.role + (me.who.department ? " · " + me.who.department : "") + ")";
+  // the desk is a department's; the others have the board
+  document.querySelector("#tabs button[data-view=desk]").hidden = me.who.role !== "department";
   await loadDirectory();
   await loadData();
   fillFilters();
@@ -329,12 +331,32 @@ function drawMap() {
       }
   }
   if (!shapes.length) return;
-  // an equirectangular view, x shrunk by cos(latitude)
-  const k = Math.cos(((miny + maxy) / 2) * Math.PI / 180), W = 1000, pad = 10;
-  const sc = (W - 2 * pad) / ((maxx - minx) * k);
-  const H = (maxy - miny) * sc + 2 * pad;
-  const px = (x) => pad + (x - minx) * k * sc, py = (y) => pad + (maxy - y) * sc;
+  // Web Mercator, as map tiles are: world pixels at a zoom where the street
+  // is about the view's width, then scaled to the view
+  const W = 1000, pad = 10, TS = 256;
+  const z = Math.max(0, Math.min(19, Math.floor(Math.log2((W * 360) / (TS * (maxx - minx))))));
+  const mx = (lon) => ((lon + 180) / 360) * TS * 2 ** z;
+  const my = (lat) => {
+    const sn = Math.sin((lat * Math.PI) / 180);
+    return (0.5 - Math.log((1 + sn) / (1 - sn)) / (4 * Math.PI)) * TS * 2 ** z;
+  };
+  const X0 = mx(minx), Y0 = my(maxy), sc = (W - 2 * pad) / (mx(maxx) - X0);
+  const H = (my(miny) - Y0) * sc + 2 * pad;
+  const px = (x) => pad + (mx(x) - X0) * sc, py = (y) => pad + (my(y) - Y0) * sc;
   svg.setAttribute("viewBox", `0 0 ${W} ${H.toFixed(0)}`);
+  // the city's own map server under the boundaries, when configured
+  const tiles = S.me.tile_url;
+  svg.classList.toggle("tiled", !!tiles);
+  if (tiles) {
+    const tx0 = Math.floor((X0 - pad / sc) / TS), tx1 = Math.floor((X0 + (W - pad) / sc) / TS);
+    const ty0 = Math.floor((Y0 - pad / sc) / TS), ty1 = Math.floor((Y0 + (H - pad) / sc) / TS);
+    for (let tx = tx0; tx <= tx1; tx++)
+      for (let ty = ty0; ty <= ty1; ty++) {
+        const href = tiles.replace("{z}", z).replace("{x}", tx).replace("{y}", ty);
+        svg.append(sv("image", { href, class: "tile", x: (pad + (tx * TS - X0) * sc).toFixed(2),
+          y: (pad + (ty * TS - Y0) * sc).toFixed(2), width: (TS * sc).toFixed(2), height: (TS * sc).toFixed(2) }));
+      }
+  }
   const open = new Map();
   for (const e of S.events.values())
     if (!["closed", "rejected"].includes(e.state)) { const g = gridOf(e.node); if (g) open.set(g, (open.get(g) || 0) + 1); }
@@ -352,7 +374,8 @@ function drawMap() {
       const title = sv("title");
       title.textContent = name(n) + (c ? " · " + c : "");
       p.append(title);
-      centers.set(n.code, centroid(rs));
+      const xs = rs.flat().map((q) => q[0]), ys = rs.flat().map((q) => q[1]);
+      centers.set(n.code, [...centroid(rs), Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)]);
     }
     svg.append(p);
   }
@@ -370,8 +393,8 @@ function drawMap() {
       if (!c) continue;
       const h = hash(e.ticket);
       // a case placed by its grid only: near the grid's centre, spread by ticket
-      x = c[0] + ((h & 0xff) / 255 - 0.5) * 0.004;
-      y = c[1] + (((h >>> 8) & 0xff) / 255 - 0.5) * 0.0025;
+      x = c[0] + ((h & 0xff) / 255 - 0.5) * c[2] * 0.7;
+      y = c[1] + (((h >>> 8) & 0xff) / 255 - 0.5) * c[3] * 0.7;
     }
     const m = sv("circle", { cx: px(x), cy: py(y), r: e.priority === "urgent" ? 10 : 7,
       class: "marker" + (e.priority === "urgent" || e.priority === "high" ? " urgent" : "") +
@@ -475,15 +498,15 @@ function drawBoard() {
       el("td", {}, el("span", { class: "cd " + c.cls }, c.text)), el("td", {}, ext));
   }));
 }
+// every second: the countdowns move in place (no list is rebuilt)
 function tick() {
   if (!S.me) return;
-  if (S.view === "board") drawBoard();
-  if (S.view === "desk") document.querySelectorAll(".desk .order").forEach((d) => {
+  document.querySelectorAll("#order-rows tr, .desk .order, #card-body li[data-order]").forEach((d) => {
     const o = S.orders.get(Number(d.dataset.order));
-    if (!o) return;
-    const c = countdown(o);
-    d.className = "order " + c.cls;
     const cd = d.querySelector(".cd");
+    if (!o || !cd) return;
+    const c = countdown(o);
+    if (d.classList.contains("order")) d.className = "order " + c.cls;
     cd.className = "cd " + c.cls;
     cd.textContent = c.text;
   });
@@ -582,7 +605,7 @@ function drawCard() {
       el("dt", {}, t("reported_at")), el("dd", {}, when(e.created_ms)),
       el("dt", {}, t("due")), el("dd", {}, when(e.due_ms))),
     ...caseActions(e),
-    orders.length ? el("ul", {}, orders.map((o) => el("li", {}, "#" + o.id + " " + deptName(o.department) + " · " +
+    orders.length ? el("ul", {}, orders.map((o) => el("li", { "data-order": o.id }, "#" + o.id + " " + deptName(o.department) + " · " +
       orderWord(o.state) + " · ", el("span", { class: "cd " + countdown(o).cls }, countdown(o).text)))) : null,
     el("h3", {}, t("timeline")),
     el("ol", {}, (e.timeline || []).map((x) => el("li", {}, when(x.at_ms) + " · " + x.actor + " · " + x.action +

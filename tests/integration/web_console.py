@@ -81,7 +81,49 @@ class Web:
         return self.req("POST", "/web/api/call/" + name, body or {}, headers=h)[:2]
 
 
-def make_users(env):
+# one 1x1 PNG for every tile the page asks for
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e5"
+                    "27de5c0000000049454e44ae426082")
+
+
+class Tiles:
+    """The city's own map server, on loopback: HTTPS with the test PKI's
+    certificate, a thread of this process; it notes every path asked."""
+
+    def __init__(self, env):
+        import http.server
+        import ssl
+        import threading
+        paths = self.paths = []
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                paths.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(PNG)))
+                self.end_headers()
+                self.wfile.write(PNG)
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.path.join(env.pki, "server.crt"), os.path.join(env.pki, "server.key"))
+        self.srv.socket = ctx.wrap_socket(self.srv.socket, server_side=True)
+        self.origin = "https://127.0.0.1:%d" % self.srv.server_address[1]
+        self.url = self.origin + "/tiles/{z}/{x}/{y}.png"
+        self.thread = threading.Thread(target=self.srv.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+def make_users(env, tile_url=""):
     lines = []
     for login, (principal, pw) in USERS.items():
         r = subprocess.run([os.path.join(env.build, "whistle-gateway"), "--hash-password"], input=pw + "\n",
@@ -89,8 +131,8 @@ def make_users(env):
         h = r.stdout.strip()
         check(h.startswith("$argon2id$"), "--hash-password makes an argon2id hash for %s" % login)
         lines.append("%s = %s %s" % (login, principal, h))
-    return "[web]\nenabled = true\nroot = %s\nsession_idle = 600\n[web_users]\n%s\n" % (
-        os.path.join(env.src, "client/web"), "\n".join(lines))
+    return "[web]\nenabled = true\nroot = %s\nsession_idle = 600\ntile_url = %s\n[web_users]\n%s\n" % (
+        os.path.join(env.src, "client/web"), tile_url, "\n".join(lines))
 
 
 def report(env, text, node="110105001001001", category="0103"):
@@ -141,11 +183,12 @@ def sse_read(env, cookie, last_id=None, want=1, seconds=20, until=None, out=None
     return got
 
 
-def test_api(env):
+def test_api(env, tiles):
     anon = Web(env)
     st, j, r = anon.req("GET", "/web/")
-    check(st == 200 and "default-src 'self'" in (r.getheader("Content-Security-Policy") or ""),
-          "the page is served with a self-only content security policy")
+    csp = r.getheader("Content-Security-Policy") or ""
+    check(st == 200 and "default-src 'self'" in csp and "img-src 'self' data: %s;" % tiles.origin in csp,
+          "the page is served with a self-only content security policy (images: also the tile server)")
     st, j, _ = anon.req("GET", "/web/api/session")
     check(st == 401, "no session: the API answers 401")
     st, j, _ = anon.req("GET", "/web/..%2f..%2fetc%2fpasswd")
@@ -247,7 +290,7 @@ def test_api(env):
 def main():
     build, src = sys.argv[1], sys.argv[2]
     env = Env(build, src, "web")
-    ok = False
+    ok, tiles = False, None
     try:
         subprocess.run(["sh", os.path.join(src, "scripts/dev-pki.sh"), env.pki, "gridworker", "urban", "community",
                         "kiosk"],
@@ -256,11 +299,12 @@ def main():
         # the people of the web console
         shutil.copy(os.path.join(src, "conf/demo-city.json"), env.seed)
         env.start_whistled()
-        env.start_gateway(make_users(env))
-        test_api(env)
+        tiles = Tiles(env)
+        env.start_gateway(make_users(env, tiles.url))
+        test_api(env, tiles)
         if os.environ.get("WEB_CONSOLE_NO_BROWSER") != "1":
             import web_console_browser
-            web_console_browser.run(env, USERS, report, check)
+            web_console_browser.run(env, USERS, report, check, tiles)
         # a live stream open while the gateway stops: it ends the stream
         # and exits cleanly
         w = Web(env)
@@ -276,6 +320,8 @@ def main():
     except Fail as e:
         print("FAIL: %s" % e)
     finally:
+        if tiles:
+            tiles.stop()
         env.cleanup(ok)
     sys.exit(0 if ok else 1)
 

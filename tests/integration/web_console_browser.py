@@ -4,11 +4,13 @@ headless, driven by chromium-driver through python3-selenium. Each browser
 is its own person (a fresh profile, so its own session cookie)."""
 import json
 import os
+import re
 import shutil
 import tempfile
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -46,10 +48,25 @@ class Browser:
 
     def wait(self, what, fn, seconds=WAIT):
         try:
-            return WebDriverWait(self.d, seconds, poll_frequency=0.1).until(lambda d: fn())
+            # a live page redraws under the test: an element gone stale is
+            # looked for again
+            return WebDriverWait(self.d, seconds, poll_frequency=0.1,
+                                 ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(
+                lambda d: fn())
         except Exception:
             self.shot("failed")
             raise Fail("the page did not show %s within %d s" % (what, seconds))
+
+    def click(self, sel):
+        """Clicks the first element sel finds, once it is there (again if
+        the page redrew it in between)."""
+        def go():
+            els = self.css(sel)
+            if not els:
+                return False
+            els[0].click()
+            return True
+        self.wait(sel + " to click", go)
 
     def css(self, sel):
         return self.d.find_elements(By.CSS_SELECTOR, sel)
@@ -78,7 +95,7 @@ class Browser:
         return self.urls
 
 
-def run(env, users, report, check):
+def run(env, users, report, check, tiles):
     shots = os.path.join(env.build, "web-screenshots")
     os.makedirs(shots, exist_ok=True)
     browsers = []
@@ -87,6 +104,9 @@ def run(env, users, report, check):
         browsers.append(op)
         op.login("operator", users["operator"][1])
         check(op.css("#map path.area.grid"), "the map draws the street's grids from their boundaries")
+        op.wait("the tiles under the map", lambda: op.css("#map image.tile"))
+        check(all(re.fullmatch(r"/tiles/1[0-9]/[0-9]+/[0-9]+\.png", p) for p in tiles.paths) and tiles.paths,
+              "the page asks the configured map server for tiles: %s" % tiles.paths[:2])
         # a case from the CLI appears without a reload
         t = report(env, "垃圾堆在1号楼门口 / rubbish at building 1", node="110105001001001", category="0103")
         op.wait("the new case's marker on the map", lambda: op.css("#map circle[data-ticket='%s']" % t))
@@ -100,41 +120,43 @@ def run(env, users, report, check):
         op.wait("the case in the list", lambda: op.css("#case-rows tr[data-ticket='%s']" % t))
         op.shot("cases")
         # file and whistle it from the page
-        op.css("#case-rows tr[data-ticket='%s']" % t)[0].click()
+        op.click("#case-rows tr[data-ticket='%s']" % t)
         op.wait("the file action on the card", lambda: op.css("#card .do-file"))
-        op.css("#card .do-file")[0].click()
+        op.click("#card .do-file")
         op.wait("the case filed", lambda: op.css("#card .do-whistle"))
-        op.css("#card .do-whistle")[0].click()
+        op.click("#card .do-whistle")
         op.wait("the proposed departments", lambda: op.css("#whistle-form input:checked"))
         proposed = [i.get_attribute("value") for i in op.css("#whistle-form input:checked")]
         check("urban" in proposed, "the whistle form proposes the category's departments: %s" % proposed)
         op.shot("card-whistle")
-        op.css("#whistle-form .do-whistle-send")[0].click()
+        op.click("#whistle-form .do-whistle-send")
         op.wait("the case whistled", lambda: "已吹哨" in op.d.find_element(By.ID, "card-body").text)
         op.shot("card")
         op.tab("board")
-        op.wait("the order on the board", lambda: [r for r in op.css("#order-rows tr") if t in r.text])
-        row = [r for r in op.css("#order-rows tr") if t in r.text][0]
-        order_id = row.get_attribute("data-order")
-        cd = row.find_element(By.CSS_SELECTOR, ".cd")
-        check("green" in cd.get_attribute("class") or "amber" in cd.get_attribute("class"),
-              "the board shows order %s with a running countdown (%s)" % (order_id, cd.text))
+
+        def board_row():
+            rows = [r for r in op.css("#order-rows tr") if t in r.text]
+            if not rows:
+                return None
+            cd = rows[0].find_element(By.CSS_SELECTOR, ".cd")
+            return rows[0].get_attribute("data-order"), cd.get_attribute("class"), cd.text
+
+        order_id, cls, text = op.wait("the order on the board", board_row)
+        check("green" in cls or "amber" in cls, "the board shows order %s with a running countdown (%s)" % (
+            order_id, text))
 
         # the department's desk, at a desk's size
         ur = Browser(env, shots, (1280, 800))
         browsers.append(ur)
         ur.login("urban", users["urban"][1])
         sel = ".desk .order[data-order='%s']" % order_id
-        ur.wait("the order on the urban desk", lambda: ur.css(sel))
-        card = ur.css(sel)[0]
-        check(card.find_element(By.CSS_SELECTOR, ".cd").text.strip() != "",
-              "the department's desk shows the order with its countdown: %s" %
-              card.find_element(By.CSS_SELECTOR, ".cd").text)
+        text1 = ur.wait("the order on the urban desk with its countdown",
+                        lambda: ur.css(sel)[0].find_element(By.CSS_SELECTOR, ".cd").text.strip())
+        check(True, "the department's desk shows the order with its countdown: %s" % text1)
         ur.shot("desk")
-        text1 = card.find_element(By.CSS_SELECTOR, ".cd").text
         ur.wait("the countdown moving", lambda: ur.css(sel)[0].find_element(By.CSS_SELECTOR, ".cd").text != text1)
         check(True, "the countdown runs")
-        ur.css(sel + " .do-check-in")[0].click()
+        ur.click(sel + " .do-check-in")
         ur.wait("the order checked in on the desk", lambda: ur.css(sel + " .do-feedback"))
         # the operator's board follows, pushed
         op.wait("the board updated to checked in", lambda: [
@@ -167,7 +189,7 @@ def run(env, users, report, check):
 
         # both languages, by a switch; names follow
         op.tab("cases")
-        op.css("header .lang-switch")[0].click()
+        op.click("header .lang-switch")
         op.wait("English", lambda: op.d.find_element(By.CSS_SELECTOR, "#tabs button[data-view=map]").text == "Map")
         op.wait("the category's English name", lambda: "Dirty road surface" in op.d.find_element(
             By.ID, "case-rows").text)
@@ -176,7 +198,7 @@ def run(env, users, report, check):
         op.wait("the map in English", lambda: "Yong'an Dongli" in op.d.find_element(By.ID, "map").text or
                 any("Yong'an Dongli" in x.get_attribute("textContent") for x in op.css("#map text.label")))
         op.shot("map-en")
-        op.css("header .lang-switch")[0].click()
+        op.click("header .lang-switch")
 
         # a user without rights sees no action, and a forged one is refused
         # (a community's own stream has only its own reports: the case is
@@ -187,7 +209,7 @@ def run(env, users, report, check):
         cm.login("community", users["community"][1])
         cm.tab("cases")
         cm.wait("the case in the community's list", lambda: cm.css("#case-rows tr[data-ticket='%s']" % t2))
-        cm.css("#case-rows tr[data-ticket='%s']" % t2)[0].click()
+        cm.click("#case-rows tr[data-ticket='%s']" % t2)
         cm.wait("the card", lambda: t2 in cm.d.find_element(By.ID, "card-body").text)
         check(not cm.css("#card button[class^=do-], #card button[class*=' do-']"),
               "the community user's card shows no action it cannot take")
@@ -212,8 +234,8 @@ def run(env, users, report, check):
         # (chrome:// pages are the browser's own, before the test navigates)
         for b in browsers:
             net = [u for u in b.requests() if not u.startswith(("chrome:", "chrome-untrusted:", "about:", "data:"))]
-            outside = [u for u in net if not u.startswith(b.base + "/")]
-            check(not outside and net, "the %s browser asked only the gateway (%d requests)" % (
+            outside = [u for u in net if not u.startswith((b.base + "/", tiles.origin + "/tiles/"))]
+            check(not outside and net, "the %s browser asked only the gateway and the map server (%d requests)" % (
                 "operator's" if b is op else "desk's" if b is ur else "community's", len(net)) +
                 ("; outside: %s" % outside[:3] if outside else ""))
     finally:
