@@ -138,6 +138,18 @@ Test(config, web_users_and_sessions)
     cr_assert(gw_config_set(&c, "web", "session_idle", "10", err, sizeof err) < 0, "under a minute is refused");
     cr_assert(gw_config_set(&c, "web", "session_idle", "600", err, sizeof err) == 0 && c.session_idle == 600);
     cr_assert(gw_config_set(&c, "web", "nope", "1", err, sizeof err) < 0 && strstr(err, "unknown key"));
+    /* the map server: an http(s) URL with {z} {x} {y}; its origin goes to
+     * the page's CSP, so nothing that could break out of the header */
+    cr_assert(gw_config_set(&c, "web", "tile_url", "https://tiles.city.cn:8443/map/{z}/{x}/{y}.png", err, sizeof err) ==
+                  0,
+              "%s", err);
+    cr_assert_str_eq(c.tile_origin, "https://tiles.city.cn:8443");
+    cr_assert(gw_config_set(&c, "web", "tile_url", "https://tiles.city.cn/{z}/{x}.png", err, sizeof err) < 0);
+    cr_assert(gw_config_set(&c, "web", "tile_url", "ftp://t/{z}/{x}/{y}", err, sizeof err) < 0);
+    cr_assert(gw_config_set(&c, "web", "tile_url", "https://t.cn;script-src *;/{z}/{x}/{y}", err, sizeof err) < 0);
+    cr_assert(gw_config_set(&c, "web", "tile_url", "https:///{z}/{x}/{y}", err, sizeof err) < 0);
+    cr_assert_str_eq(c.tile_origin, "https://tiles.city.cn:8443", "a refused value changes nothing");
+    cr_assert(gw_config_set(&c, "web", "tile_url", "", err, sizeof err) == 0 && !*c.tile_origin);
     gw_config_free(&c);
 }
 
