@@ -8,7 +8,7 @@ CONF       ?= conf/whistled-dev.conf
 GW_CONF    ?= conf/whistle-gateway-dev.conf
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build run test unit integration fuzz pki bench clean
+.PHONY: all deps build run test unit integration fuzz pki bench clean install deb
 
 all: build
 
@@ -18,6 +18,26 @@ deps:
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHISTLE_TESTS=OFF >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# `make install` puts everything under PREFIX (default /usr/local; the
+# Debian package uses /usr), with DESTDIR in front when set, for staging:
+#   make install PREFIX=/usr DESTDIR=/tmp/stage
+# An existing $(DESTDIR)/etc/whistle/whistled.conf is kept.
+PREFIX     ?= /usr/local
+INSTALL_BUILD ?= build-install
+install: deps
+	@cmake -S . -B $(INSTALL_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHISTLE_TESTS=OFF \
+	  -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build $(INSTALL_BUILD) -j $(JOBS)
+	DESTDIR=$(DESTDIR) cmake --install $(INSTALL_BUILD)
+
+# `make deb`: the Debian packages (whistled, whistle, libwhistle0,
+# libwhistle-dev), built the Debian way (debian/, dpkg-buildpackage -b) from
+# a copy of the tree in $(DEB_BUILD), where the .deb files land; lintian
+# then checks them.
+DEB_BUILD ?= build-deb
+deb: deps
+	@scripts/build-deb.sh $(DEB_BUILD)
 
 pki: deps
 	@scripts/dev-pki.sh var/pki

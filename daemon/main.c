@@ -13,6 +13,8 @@
 #include "config.h"
 #include "guard.h"
 #include "log.h"
+#include "metrics.h"
+#include "ops.h"
 #include "server.h"
 #include "store.h"
 
@@ -42,6 +44,12 @@ static void usage(FILE *out)
                  "                        index by index, print one line per violation and\n"
                  "                        exit: 0 clean, 1 violations, 2 unreadable. Safe while\n"
                  "                        whistled runs; needs no certificates\n"
+                 "      --backup FILE     write a compacted copy of the store (store.dir) to FILE,\n"
+                 "                        beside a running whistled or a stopped one, and keep it\n"
+                 "                        only if it checks clean; never over an existing file\n"
+                 "      --restore FILE    check the backup FILE, then make it the store (store.dir);\n"
+                 "                        refused while whistled (or anything) has the store open;\n"
+                 "                        the store it replaces is kept beside it\n"
                  "  -h, --help            this help\n"
                  "  -V, --version         print the version\n");
 }
@@ -86,7 +94,18 @@ static void add_override(struct override *o, int *n, const char *section, const 
 
 int main(int argc, char **argv)
 {
-    enum { OPT_LISTEN = 256, OPT_STATE, OPT_SEED, OPT_LOG, OPT_CHECK, OPT_PORTFILE, OPT_CHECK_STORE, OPT_TESTCLOCK };
+    enum {
+        OPT_LISTEN = 256,
+        OPT_STATE,
+        OPT_SEED,
+        OPT_LOG,
+        OPT_CHECK,
+        OPT_PORTFILE,
+        OPT_CHECK_STORE,
+        OPT_TESTCLOCK,
+        OPT_BACKUP,
+        OPT_RESTORE
+    };
     static const struct option opts[] = {
         { "config", required_argument, 0, 'c' },
         { "listen", required_argument, 0, OPT_LISTEN },
@@ -98,11 +117,13 @@ int main(int argc, char **argv)
         { "port-file", required_argument, 0, OPT_PORTFILE },
         { "check", no_argument, 0, OPT_CHECK_STORE },
         { "test-clock", required_argument, 0, OPT_TESTCLOCK },
+        { "backup", required_argument, 0, OPT_BACKUP },
+        { "restore", required_argument, 0, OPT_RESTORE },
         { "help", no_argument, 0, 'h' },
         { "version", no_argument, 0, 'V' },
         { 0, 0, 0, 0 },
     };
-    const char *config_path = NULL, *port_file = NULL, *test_clock = NULL;
+    const char *config_path = NULL, *port_file = NULL, *test_clock = NULL, *backup_to = NULL, *restore_from = NULL;
     bool check_only = false, check_store_only = false;
     struct override overrides[16];
     int n_over = 0;
@@ -119,6 +140,8 @@ int main(int argc, char **argv)
         case OPT_CHECK_STORE: check_store_only = true; break;
         case OPT_PORTFILE: port_file = optarg; break;
         case OPT_TESTCLOCK: test_clock = optarg; break;
+        case OPT_BACKUP: backup_to = optarg; break;
+        case OPT_RESTORE: restore_from = optarg; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("whistled %s\n", WHISTLE_VERSION); return 0;
         default: usage(stderr); return 2;
@@ -164,12 +187,24 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return rc;
     }
+    if (backup_to || restore_from) {
+        /* Like --check: the store only, no certificates. */
+        int rc = backup_to ? ops_backup_offline(&cfg, backup_to, err, sizeof err)
+                           : ops_restore(&cfg, restore_from, err, sizeof err);
+        if (rc < 0)
+            fprintf(stderr, "whistled: %s: %s\n", backup_to ? "backup" : "restore", err);
+        else if (backup_to)
+            printf("whistled: backup: %s written, checked clean\n", backup_to);
+        config_free(&cfg);
+        return rc < 0 ? 1 : 0;
+    }
     if (config_validate(&cfg, err, sizeof err) < 0) {
         fprintf(stderr, "whistled: %s%s%s\n", cfg.path ? cfg.path : "", cfg.path ? ": " : "", err);
         config_free(&cfg);
         return 1;
     }
     log_set_level(cfg.log_level);
+    log_set_access(cfg.access_log);
     if (test_clock) {
         /* Only a flag, never a config key, so that no config file can turn
          * it on: tests move time by writing FILE. */
@@ -246,6 +281,22 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
+    metrics *mx = NULL;
+    if (cfg.metrics) {
+        mx = metrics_start(&srv, err, sizeof err);
+        if (!mx) {
+            fprintf(stderr, "whistled: %s\n", err);
+            server_drain(&srv);
+            uv_run(&loop, UV_RUN_DEFAULT);
+            server_free(&srv);
+            uv_loop_close(&loop);
+            store_close(st);
+            guard_free(lookups);
+            config_free(&cfg);
+            return 1;
+        }
+        log_info("metrics on http://%s:%d/metrics", cfg.metrics_listen, metrics_port(mx));
+    }
     int port = server_port(&srv);
     if (port_file) {
         FILE *pf = fopen(port_file, "w");
@@ -261,6 +312,7 @@ int main(int argc, char **argv)
     uv_run(&loop, UV_RUN_DEFAULT);
 
     server_free(&srv);
+    metrics_free(mx);
     int rc = uv_loop_close(&loop);
     if (rc != 0)
         log_warn("loop closed with handles still open");

@@ -10,6 +10,10 @@
 
 #include "bench.h"
 
+#ifndef WHISTLE_VERSION
+#define WHISTLE_VERSION "0.0.0"
+#endif
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -65,7 +69,8 @@ static void usage(FILE *f)
             "      --json              one JSON object on stdout instead of the table\n"
             "      --out FILE          also write the JSON to FILE\n"
             "      --label NAME        a name for the result (summary looks results up by it)\n"
-            "  -h, --help\n");
+            "  -h, --help              this help\n"
+            "  -V, --version           print the version\n");
 }
 
 static int parse_ops(bopts *o, const char *list)
@@ -188,11 +193,12 @@ int main(int argc, char **argv)
         { "proto", required_argument, 0, O_PROTO },
         { "threads", required_argument, 0, O_THREADS },
         { "help", no_argument, 0, 'h' },
+        { "version", no_argument, 0, 'V' },
         { 0, 0, 0, 0 },
     };
     int ch;
     double d;
-    while ((ch = getopt_long(argc, argv, "H:p:c:P:d:S:n:h", lo, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "H:p:c:P:d:S:n:hV", lo, NULL)) != -1) {
         switch (ch) {
         case 'H': o.host = optarg; break;
         case 'p':
@@ -282,6 +288,7 @@ int main(int argc, char **argv)
             idle_n = (int)d;
             break;
         case 'h': usage(stdout); return 0;
+        case 'V': printf("whistle-bench %s\n", WHISTLE_VERSION); return 0;
         default: usage(stderr); return 2;
         }
     }

@@ -8,6 +8,7 @@
  * arguments here; each subcommand is a cmd of its own, parsed and helped
  * by cli_run like any other, and most are rows call.c runs. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,6 +302,102 @@ done:
     if (e.out != stdout && fclose(e.out) != 0 && !rc)
         rc = cli_fail(EXIT_USAGE, "%s: %s", path, strerror(errno));
     return rc;
+}
+
+/* ---------------------------------------------------------------- backup, log level */
+
+/* A backup on the server (in its store.backup_dir), or with --to, one
+ * streamed here: the server makes the copy, then it comes in chunks of at
+ * most a frame, written to FILE.partial and renamed to FILE once whole.
+ * An existing FILE is never replaced. */
+static int run_backup(cli *x, args *a)
+{
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    Whistle__V1__Backup *b = cli_request_new(&req, CALL(BACKUP), a);
+    if (!b)
+        return EXIT_CONN;
+    const char *to = cli_opt(a, "to"), *name = cli_opt(a, "name");
+    if (to && name)
+        return cli_usage_error(_("admin backup: --name names a backup on the server; --to one here: not both"));
+    if (name)
+        b->name = (char *)name;
+    char partial[4200];
+    FILE *out = NULL;
+    if (to) {
+        if (access(to, F_OK) == 0)
+            return cli_fail(EXIT_USAGE, _("%s exists: a backup never replaces a file"), to);
+        snprintf(partial, sizeof partial, "%s.partial", to);
+        /* the store holds residents' personal data: the copy is the
+         * caller's alone, whatever the umask says */
+        int fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 || !(out = fdopen(fd, "wb"))) {
+            int e = errno;
+            if (fd >= 0)
+                close(fd);
+            return cli_fail(EXIT_USAGE, "%s: %s", partial, strerror(e));
+        }
+        b->stream = true;
+    }
+    Whistle__V1__Response *resp = NULL;
+    int rc = cli_call(x, &req, &resp);
+    if (rc)
+        goto done;
+    const Whistle__V1__BackupResult *r = resp->backup;
+    if (resp->result_case != RESULT(BACKUP)) {
+        rc = cli_fail(EXIT_CONN, "unexpected answer");
+        goto done;
+    }
+    if (!out) {
+        if (x->json)
+            cli_print_json(resp);
+        else
+            printf(_("backup written on the server: %s (%llu bytes, %llu ms)\n"), r->path, (unsigned long long)r->bytes,
+                   (unsigned long long)r->took_ms);
+        goto done;
+    }
+    char *stream_name = strdup(r->name);
+    uint64_t offset = 0;
+    for (bool eof = false; !eof && !rc && stream_name;) {
+        Whistle__V1__Request rq = WHISTLE__V1__REQUEST__INIT;
+        Whistle__V1__BackupRead rd = WHISTLE__V1__BACKUP_READ__INIT;
+        rd.name = stream_name;
+        rd.offset = offset;
+        cli_request_set(&rq, CALL(BACKUP_READ), &rd);
+        Whistle__V1__Response *cr = NULL;
+        rc = cli_call(x, &rq, &cr);
+        if (rc)
+            break;
+        const Whistle__V1__BackupChunk *ch = cr->backup_chunk;
+        if (cr->result_case != RESULT(BACKUP_CHUNK) || ch->offset != offset ||
+            fwrite(ch->data.data, 1, ch->data.len, out) != ch->data.len)
+            rc = cli_fail(EXIT_USAGE, "%s: %s", partial, strerror(errno));
+        offset += ch->data.len;
+        eof = ch->eof;
+        whistle_response_free(cr);
+    }
+    free(stream_name);
+    if (!rc && (fflush(out) != 0 || fsync(fileno(out)) != 0))
+        rc = cli_fail(EXIT_USAGE, "%s: %s", partial, strerror(errno));
+    fclose(out);
+    out = NULL;
+    if (!rc && link(partial, to) != 0)
+        rc = cli_fail(EXIT_USAGE, "%s: %s", to, strerror(errno));
+    unlink(partial);
+    if (!rc)
+        fprintf(stderr, _("backup written to %s (%llu bytes)\n"), to, (unsigned long long)offset);
+done:
+    if (out) {
+        fclose(out);
+        unlink(partial);
+    }
+    whistle_response_free(resp);
+    return rc;
+}
+
+static void print_log_level(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp)
+{
+    printf(_("log level %s%s (was %s)\n"), resp->log_level->level,
+           resp->log_level->access_log ? _(", with the access log") : "", resp->log_level->previous);
 }
 
 /* ---------------------------------------------------------------- nodes */
@@ -893,6 +990,15 @@ static const cmd_opt import_opts[] = {
     { "check", NULL, N_("check the file and count what would change; change nothing") },
     { NULL, NULL, NULL },
 };
+static const cmd_opt backup_opts[] = {
+    { "name", "NAME", N_("the file name in the server's store.backup_dir (default: by the time)") },
+    { "to", "FILE", N_("stream the backup here instead; FILE must not exist") },
+    { NULL, NULL, NULL },
+};
+static const cmd_opt log_level_opts[] = {
+    { "access", NULL, N_("also log every call (at debug)") },
+    { NULL, NULL, NULL },
+};
 static const cmd_opt export_opts[] = {
     { "table", "T",
       N_("nodes, departments, categories, principals, service_classes or services (CSV: default nodes; JSON: "
@@ -1052,6 +1158,13 @@ static const cmd admin_cmds[] = {
       N_("Reload the server's certificates and CRL, as SIGHUP does.\n"
          "Open connections whose certificate is now revoked are closed."),
       none, 0, 0, .call = CALL(RELOAD_CRL), .result = RESULT(RELOAD), .print = print_reload },
+    { "admin backup", "[--name NAME | --to FILE]",
+      N_("Back up the store while the server serves: a compacted copy, on the server or streamed here."), backup_opts,
+      0, 0, .run = run_backup },
+    { "admin log-level", "[error|warn|info|debug] [--access]",
+      N_("Show the server's log level, or set it until the next restart or SIGHUP."), log_level_opts, 0, 1,
+      .call = CALL(SET_LOG_LEVEL), .bind = BINDS(B_POS(0, "level"), B_FLAG("access", "access_log")),
+      .result = RESULT(LOG_LEVEL), .print = print_log_level },
     { "admission show", "COMMUNITY", N_("Show a community's task admission list (准入清单)."), none, 1, 1,
       .call = CALL(GET_ADMISSION_LIST), .bind = BINDS(B_POS(0, "community")), .result = RESULT(ADMISSION),
       .print = print_admission_result },

@@ -1,6 +1,12 @@
 /* writer.c: see writer.h. */
 #include "writer.h"
 
+/* From half a millisecond (a commit in the page cache) to 2.5 s (a disk
+ * that stalls): Prometheus's usual bounds. */
+const uint64_t writer_commit_bounds_ns[WRITER_COMMIT_BUCKETS] = { 500000,    1000000,   2500000,    5000000,
+                                                                  10000000,  25000000,  50000000,   100000000,
+                                                                  250000000, 500000000, 1000000000, 2500000000 };
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -459,8 +465,12 @@ static void run_batch(writer *w, intent *batch, wbatch *wb, uint64_t *before_id,
     clock_gettime(CLOCK_MONOTONIC, &t0);
     rc = mdb_txn_commit(txn);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    atomic_fetch_add(&w->stats.commit_ns,
-                     (uint_fast64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec)));
+    uint64_t took_ns = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
+    atomic_fetch_add(&w->stats.commit_ns, (uint_fast64_t)took_ns);
+    int cb = 0;
+    while (cb < WRITER_COMMIT_BUCKETS && took_ns > writer_commit_bounds_ns[cb])
+        cb++;
+    atomic_fetch_add(&w->stats.commit_hist[cb], 1);
     if (rc != 0) {
         /* Nothing of the batch is durable: every answer says so, and no push
          * is announced (the subscribers read only committed entries). */
@@ -577,6 +587,10 @@ static void *writer_main(void *arg)
             atomic_fetch_add(&w->stats.batches, 1);
             atomic_fetch_add(&w->stats.intents, n);
             atomic_fetch_add(&w->stats.writes, writes);
+            int bb = 0;
+            while (bb < WRITER_BATCH_BUCKETS && n > ((size_t)1 << bb))
+                bb++;
+            atomic_fetch_add(&w->stats.batch_hist[bb], 1);
             if (n > atomic_load(&w->stats.max_batch))
                 atomic_store(&w->stats.max_batch, n); /* the writer is the only one that stores it */
             pthread_mutex_lock(&w->mu);

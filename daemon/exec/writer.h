@@ -45,6 +45,7 @@ typedef struct intent {
     int kind;
     void *owner; /* the loop's connection; the writer never touches it */
     uint64_t req_id;
+    int call;        /* Request.call of an INTENT_REQUEST (for the metrics) */
     char *principal; /* certificate CN (INTENT_AUDIT: the principal the read was for) */
     char *via;       /* INTENT_AUDIT: the gateway that made the read for principal, or NULL */
     uint8_t *frame;  /* INTENT_REQUEST: the packed Frame as received */
@@ -75,8 +76,15 @@ typedef int64_t (*clock_fn)(void *ctx);
  * the disk); syncs: flushes made only to put a commit's meta page on disk
  * (store.sync = full, when no commit followed it); commit_ns: time spent
  * in mdb_txn_commit, which is mostly waiting for the disk. */
+#define WRITER_BATCH_BUCKETS 9   /* batch sizes: 1, 2, 4, ... 256, then more */
+#define WRITER_COMMIT_BUCKETS 12 /* commit times: writer_commit_bounds, then more */
+extern const uint64_t writer_commit_bounds_ns[WRITER_COMMIT_BUCKETS];
 typedef struct writer_stats {
     atomic_uint_fast64_t batches, commits, failed_commits, intents, writes, commit_ns, max_batch, syncs;
+    /* Histograms for the metrics (not cumulative: [i] counts the
+     * observations in bucket i; the last is above every bound). */
+    atomic_uint_fast64_t batch_hist[WRITER_BATCH_BUCKETS + 1];
+    atomic_uint_fast64_t commit_hist[WRITER_COMMIT_BUCKETS + 1];
 } writer_stats;
 
 /* Starts the thread; done_cb runs on loop's thread with a list of finished

@@ -72,6 +72,9 @@ static const authz_rule rules[] = {
     { C(LIST_PRINCIPALS), "list_principals", false, ADMIN_ONLY, "principals are listed by admins" },
     { C(RELOAD_CRL), "reload_crl", false, ADMIN_ONLY, "certificates and the CRL are reloaded by admins" },
     { C(SERVER_STATS), "server_stats", false, ADMIN_ONLY, "the server's counters are read by admins" },
+    { C(BACKUP), "backup", false, ADMIN_ONLY, "backups of the store are taken by admins" },
+    { C(BACKUP_READ), "backup_read", false, ADMIN_ONLY, "backups of the store are read by admins" },
+    { C(SET_LOG_LEVEL), "set_log_level", false, ADMIN_ONLY, "the daemon's log level is set by admins" },
     { C(QUERY_AUDIT), "query_audit", false, ADMIN_ONLY, "the audit log is read by admins" },
 
     /* the community's admission list (准入清单) and the tasks it admits */

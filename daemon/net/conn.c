@@ -64,6 +64,15 @@ static void conn_unref(conn *c)
         conn_free(c);
 }
 
+void hub_count(hub *h, int call_case, int code)
+{
+    if (call_case > 0 && call_case < HUB_CALLS && code >= 0 && code < HUB_CODES)
+        h->answers[call_case][code]++;
+}
+
+void conn_hold(conn *c) { c->refs++; }
+void conn_release(conn *c) { conn_unref(c); }
+
 void conn_close(conn *c, const char *why)
 {
     if (c->closing)
@@ -166,6 +175,8 @@ void conn_send(conn *c, const uint8_t *bytes, size_t len)
 
 void conn_send_response(conn *c, const Whistle__V1__Response *resp)
 {
+    if (c->cur_call)
+        hub_count(c->hub, c->cur_call, resp->status ? (int)resp->status->code : 0);
     uint8_t *out;
     size_t len;
     reply_pack(resp, c->hub->lim.max_frame, &out, &len);
@@ -432,6 +443,7 @@ void conn_accept(hub *h, uv_stream_t *listener, int status)
         } else {
             h->refused_quiet++;
         }
+        h->refused_total++;
         c->closing = true;
         uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
         return;
@@ -481,6 +493,8 @@ void hub_intent_done(hub *h, intent *it)
     conn *c = it->owner;
     if (it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT) {
         c->in_flight--;
+        if (it->kind == INTENT_REQUEST)
+            hub_count(h, it->call, it->code);
         if (!c->closing && it->out)
             conn_send(c, it->out, it->out_len);
     } else if (it->kind == INTENT_BARRIER) {
@@ -555,6 +569,7 @@ static int pump_one(void *ctx, uint64_t seq, const void *bytes, size_t len)
         return -1;
     pc->b->sent_seq = seq;
     pc->bytes += total + 4;
+    c->hub->pushes_sent++;
     if (tls_pending_out(&c->tls) > 256 * 1024)
         flush_tls(c);
     return c->out_pending >= c->hub->lim.max_output ? 1 : 0;

@@ -68,6 +68,7 @@ struct conn {
     int64_t partial_since_ms; /* a frame or TLS record begun then; 0: none */
     sub *subs;
     struct upload *upload; /* an import arriving in chunks (router.c) */
+    int cur_call;          /* Request.call being answered now (router.c), for hub_count; 0: none */
     conn *next, *prev;
 };
 
@@ -92,6 +93,8 @@ typedef struct reload_report {
 } reload_report;
 
 #define SUB_BUCKETS 4096
+#define HUB_CALLS 400 /* above every Request.call field number */
+#define HUB_CODES 17  /* Status.Code values */
 /* Streams one connection may follow at once: a desk follows one or two; a
  * bound keeps a connection from costing the loop without end (each
  * subscribe walks the connection's list). */
@@ -118,6 +121,12 @@ struct hub {
      * ones in between are counted into the next line. */
     int64_t refused_logged_ms;
     uint64_t refused_quiet;
+    /* Counters for the metrics (server/metrics.c), kept on the loop
+     * thread: answers by call (Request.call) and status code, pushes sent,
+     * connections refused. */
+    uint64_t answers[HUB_CALLS][HUB_CODES];
+    uint64_t pushes_sent;
+    uint64_t refused_total;
 
     /* Hooks, set before the first connection. frame answers one whole
      * frame (router_frame); after_barrier finishes a request that waited
@@ -130,6 +139,10 @@ struct hub {
      * server_stats call, and the last connection of a drain closed. */
     int (*reload_tls)(hub *h, arena *a, reload_report *rep, char *err, size_t errlen);
     void (*stats_reply)(conn *c, uint64_t id);
+    /* The operations calls the server answers (backup, backup_read,
+     * set_log_level: server/ops.c), once the router has checked the role;
+     * NULL: answered UNIMPLEMENTED. */
+    void (*ops_call)(conn *c, const Whistle__V1__Request *req);
     void (*last_closed)(hub *h);
     void *owner; /* the server, for its hooks */
 };
@@ -147,6 +160,13 @@ void conn_send_response(conn *c, const Whistle__V1__Response *resp);
 /* Closes the connection (why: logged, NULL for none); it is freed when
  * its last intent comes back from the writer. */
 void conn_close(conn *c, const char *why);
+/* Keeps c allocated (not open) while work of the loop's thread pool holds
+ * it: release it when the work is done; check c->closing before answering. */
+void conn_hold(conn *c);
+void conn_release(conn *c);
+/* One answer to call_case with status code, counted (calls or codes out of
+ * range are not). */
+void hub_count(hub *h, int call_case, int code);
 /* Queues an intent of c for the writer (sent at the end of the loop
  * iteration by hub_submit_flush). */
 void conn_submit(conn *c, intent *it);

@@ -13,6 +13,7 @@
 #include "admin.h"
 #include "api.h"
 #include "audit.h"
+#include "authz.h"
 #include "call.h"
 #include "log.h"
 
@@ -362,6 +363,7 @@ static void submit_copy(conn *c, int kind, uint64_t id, const uint8_t *frame, si
     memcpy(copy, frame, len);
     it->kind = kind;
     it->req_id = id;
+    it->call = c->cur_call;
     it->principal = strdup(c->cn);
     it->frame = copy;
     it->frame_len = len;
@@ -383,6 +385,7 @@ void router_after_barrier(conn *c, const uint8_t *data, size_t len)
     Whistle__V1__Principal *caller = txn ? api_principal(hb->st, txn, c->cn, a) : NULL;
     if (f && f->kind_case == WHISTLE__V1__FRAME__KIND_REQUEST &&
         f->request->call_case == WHISTLE__V1__REQUEST__CALL_SUBSCRIBE) {
+        c->cur_call = (int)f->request->call_case;
         if (caller && caller->enabled) {
             /* act_as is checked again, as the writer checks a write's */
             Whistle__V1__Response *denied = arena_alloc(a, sizeof *denied);
@@ -403,6 +406,7 @@ void router_after_barrier(conn *c, const uint8_t *data, size_t len)
     } else {
         store_read_end(hb->st);
     }
+    c->cur_call = 0;
     arena_free(a);
 }
 
@@ -519,6 +523,28 @@ static void handle_import(conn *c, Whistle__V1__Request *req, const uint8_t *fra
 
 /* ------------------------------------------------------------ other server calls */
 
+/* The access log ([log] access, or set_log_level): one debug line per
+ * call received, with its name, the principal and the ticket it names,
+ * if any (journal fields WHISTLE_CALL, WHISTLE_PRINCIPAL, WHISTLE_TICKET).
+ * The call's content stays out: it may hold personal data. */
+static void access_log(conn *c, const Whistle__V1__Request *req)
+{
+    const authz_rule *r = authz_rule_for((int)req->call_case);
+    const char *name = r ? r->name : "?";
+    const char *ticket = NULL;
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor, (unsigned)req->call_case);
+    if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+        const ProtobufCMessage *m = *(const ProtobufCMessage *const *)((const char *)req + f->offset);
+        const ProtobufCFieldDescriptor *t =
+            m ? protobuf_c_message_descriptor_get_field_by_name(m->descriptor, "ticket") : NULL;
+        if (t && t->type == PROTOBUF_C_TYPE_STRING && t->label != PROTOBUF_C_LABEL_REPEATED)
+            ticket = *(const char *const *)((const char *)m + t->offset);
+    }
+    log_call(LOG_LVL_DEBUG, name, c->cn, ticket && *ticket ? ticket : NULL, "access: %s %s id %llu%s%s", c->cn, name,
+             (unsigned long long)req->id, ticket && *ticket ? " ticket " : "", ticket && *ticket ? ticket : "");
+}
+
 static void handle_reload(conn *c, uint64_t id, arena *a)
 {
     char err[512];
@@ -559,6 +585,8 @@ static void send_audited(conn *c, Whistle__V1__Response *resp, const api_read_au
         conn_send_response(c, resp); /* answers "too large": nothing disclosed */
         return;
     }
+    /* counted here: its answer goes out through the writer as bytes */
+    hub_count(c->hub, c->cur_call, resp->status ? (int)resp->status->code : 0);
     intent *it = calloc(1, sizeof *it);
     if (!it || !(it->principal = strdup(principal)) || (via && !(it->via = strdup(via))) ||
         !(it->audit_call = strdup(aud->call)) || !(it->audit_target = strdup(aud->target)) ||
@@ -636,6 +664,7 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
         goto out;
     }
     Whistle__V1__Request *req = f->request;
+    c->cur_call = (int)req->call_case;
     if (req->call_case == WHISTLE__V1__REQUEST__CALL__NOT_SET) {
         store_read_end(hb->st);
         char msg[200];
@@ -677,6 +706,8 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
         reply_status(c, id, WHISTLE__V1__STATUS__CODE__FAILED_PRECONDITION, "send Hello first: it opens every session");
         goto out;
     }
+    if (log_access_on())
+        access_log(c, req);
     /* The calls the server answers itself pass the role gate here; the
      * others pass it in api_read / api_write. */
     switch (req->call_case) {
@@ -684,6 +715,9 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
     case WHISTLE__V1__REQUEST__CALL_SUBSCRIBE:
     case WHISTLE__V1__REQUEST__CALL_RELOAD_CRL:
     case WHISTLE__V1__REQUEST__CALL_SERVER_STATS:
+    case WHISTLE__V1__REQUEST__CALL_BACKUP:
+    case WHISTLE__V1__REQUEST__CALL_BACKUP_READ:
+    case WHISTLE__V1__REQUEST__CALL_SET_LOG_LEVEL:
     case WHISTLE__V1__REQUEST__CALL_IMPORT_DIRECTORY: {
         Whistle__V1__Response *denied = arena_alloc(a, sizeof *denied);
         whistle__v1__response__init(denied);
@@ -727,6 +761,15 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
         store_read_end(hb->st);
         c->hub->stats_reply(c, id);
         goto out;
+    case WHISTLE__V1__REQUEST__CALL_BACKUP:
+    case WHISTLE__V1__REQUEST__CALL_BACKUP_READ:
+    case WHISTLE__V1__REQUEST__CALL_SET_LOG_LEVEL:
+        store_read_end(hb->st);
+        if (c->hub->ops_call)
+            c->hub->ops_call(c, req);
+        else
+            reply_status(c, id, WHISTLE__V1__STATUS__CODE__UNIMPLEMENTED, "not served here");
+        goto out;
     case WHISTLE__V1__REQUEST__CALL_SUBSCRIBE:
         store_read_end(hb->st);
         /* Through the writer's queue first: the cursor it reads then
@@ -759,5 +802,6 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
         conn_send_response(c, resp);
     store_read_end(hb->st);
 out:
+    c->cur_call = 0;
     arena_free(a);
 }

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "guard.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
@@ -40,10 +41,14 @@ void config_defaults(config *c)
     set_str(&c->store_dir, "var/state");
     c->sync = STORE_SYNC_FULL;
     c->sync_interval_ms = 1000;
+    c->audit_flush_s = 1;
     c->map_size = 64u << 20;
     c->map_max = (size_t)16 << 30;
     set_str(&c->seed, "");
+    set_str(&c->backup_dir, "var/backups");
     c->log_level = LOG_LVL_INFO;
+    set_str(&c->metrics_listen, "127.0.0.1");
+    c->metrics_port = 9473;
     c->lookup_failures = GUARD_DEFAULT_MAX;
     c->lookup_window = GUARD_DEFAULT_WINDOW_MS / 1000;
     policy_defaults(&c->policy);
@@ -59,9 +64,24 @@ void config_free(config *c)
     free(c->crl);
     free(c->store_dir);
     free(c->seed);
+    free(c->backup_dir);
+    free(c->metrics_listen);
     free(c->test_clock);
     policy_free(&c->policy);
     memset(c, 0, sizeof *c);
+}
+
+static int parse_bool(const char *section, const char *key, const char *v, bool *out, char *err, size_t errlen)
+{
+    if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
+        *out = true;
+    else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
+        *out = false;
+    else {
+        snprintf(err, errlen, "%s.%s = \"%s\": expected yes or no", section, key, v);
+        return -1;
+    }
+    return 0;
 }
 
 static int parse_u64(const char *v, uint64_t min, uint64_t max, uint64_t *out)
@@ -153,12 +173,22 @@ int config_set(config *c, const char *section, const char *key, const char *valu
         }
         if (strcmp(key, "sync_interval_ms") == 0)
             NUM(sync_interval_ms, 10, 3600000);
+        if (strcmp(key, "audit_flush") == 0)
+            NUM(audit_flush_s, 1, 3600);
         if (strcmp(key, "map_size") == 0)
             NUM(map_size, 1u << 20, (uint64_t)1 << 40);
         if (strcmp(key, "map_max") == 0)
             NUM(map_max, 1u << 20, (uint64_t)1 << 44);
         if (strcmp(key, "seed") == 0) {
             set_str(&c->seed, value);
+            return 0;
+        }
+        if (strcmp(key, "backup_dir") == 0) {
+            if (!*value) {
+                snprintf(err, errlen, "store.backup_dir must not be empty");
+                return -1;
+            }
+            set_str(&c->backup_dir, value);
             return 0;
         }
     } else if (strcmp(section, "log") == 0) {
@@ -171,6 +201,17 @@ int config_set(config *c, const char *section, const char *key, const char *valu
             c->log_level = l;
             return 0;
         }
+        if (strcmp(key, "access") == 0)
+            return parse_bool(section, key, value, &c->access_log, err, errlen);
+    } else if (strcmp(section, "metrics") == 0) {
+        if (strcmp(key, "enabled") == 0)
+            return parse_bool(section, key, value, &c->metrics, err, errlen);
+        if (strcmp(key, "listen") == 0) {
+            set_str(&c->metrics_listen, value);
+            return 0;
+        }
+        if (strcmp(key, "port") == 0)
+            NUM(metrics_port, 0, 65535);
     } else if (strcmp(section, "places") == 0) {
         if (strcmp(key, "outside") == 0) {
             if (strcmp(value, "refuse") != 0 && strcmp(value, "street") != 0) {
@@ -190,7 +231,8 @@ int config_set(config *c, const char *section, const char *key, const char *valu
         if (prc <= 0)
             return prc;
         snprintf(err, errlen,
-                 "unknown section [%s]: expected [server], [tls], [store], [log], [kiosk], [places], [calendar], "
+                 "unknown section [%s]: expected [server], [tls], [store], [log], [metrics], [kiosk], [places], "
+                 "[calendar], "
                  "[deadline] or [emergency]",
                  section);
         return -1;
@@ -273,6 +315,12 @@ int config_validate(const config *c, char *err, size_t errlen)
     }
     if (policy_validate(&c->policy, err, errlen) < 0)
         return -1;
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (c->metrics && inet_pton(AF_INET, c->metrics_listen, addr) != 1 &&
+        inet_pton(AF_INET6, c->metrics_listen, addr) != 1) {
+        snprintf(err, errlen, "metrics.listen = %s: not an IPv4 or IPv6 address", c->metrics_listen);
+        return -1;
+    }
     if (*c->seed && access(c->seed, R_OK) != 0) {
         snprintf(err, errlen, "store.seed = %s: cannot read: %s", c->seed, strerror(errno));
         return -1;

@@ -28,10 +28,17 @@ typedef struct config {
     char *store_dir;
     store_sync sync;
     uint32_t sync_interval_ms;
+    uint32_t audit_flush_s; /* [store] audit_flush: seconds a queued denial or read waits at most */
     size_t map_size, map_max;
     char *seed;
+    char *backup_dir; /* where the backup call writes (docs/operations.md) */
     /* [log] */
     int log_level;
+    bool access_log; /* every call logged at debug */
+    /* [metrics]: the Prometheus endpoint (metrics.c), off unless enabled */
+    bool metrics;
+    char *metrics_listen;
+    uint32_t metrics_port;
     /* [kiosk]: failed ticket look-ups allowed per kiosk in a window (guard.h) */
     uint32_t lookup_failures;
     uint32_t lookup_window; /* seconds */

@@ -56,6 +56,7 @@ static void on_writer_done(void *ud, intent *done)
         if (it->kind == INTENT_TICK) {
             /* the deadline engine's own: no connection */
             hub_streams_touched(&s->h, &it->touched);
+            s->deadlines_missed += it->tick_fired;
             deadline_engine_tick_done(s->dl, it);
         } else if (!it->owner) {
             /* the server's own (INTENT_FLUSH) */
@@ -69,6 +70,8 @@ static void on_writer_done(void *ud, intent *done)
     deadline_engine_rearm(s->dl);
     maybe_finish_drain(s);
 }
+
+static void on_ops_call(conn *c, const Whistle__V1__Request *req) { ops_call(&server_of(c->hub)->ops, c, req); }
 
 /* ------------------------------------------------------------ stats */
 
@@ -184,6 +187,8 @@ void server_drain(server *s)
         return;
     s->h.draining = true;
     log_info("stopping: finishing the requests in flight");
+    if (s->on_drain)
+        s->on_drain(s->on_drain_ctx);
     if (s->listening) {
         uv_close((uv_handle_t *)&s->listener, on_handle_closed);
         s->listening = false;
@@ -243,6 +248,7 @@ static void on_hup(uv_signal_t *h, int signum)
     (void)signum;
     server *s = h->data;
     char err[512];
+    ops_reload_log(s->cfg);
     if (server_reload_tls(s, NULL, NULL, err, sizeof err) != 0) {
         log_error("SIGHUP: keeping the current certificates: %s", err);
         return;
@@ -252,9 +258,12 @@ static void on_hup(uv_signal_t *h, int signum)
 
 /* Denials and reads noticed outside a write wait in a queue until a write
  * transaction takes them; with no writes coming, this one does, so that
- * they are durable within about a second. */
+ * they are durable within [store] audit_flush seconds (default 1). */
 static void flush_audit_queue(server *s)
 {
+    if (++s->since_flush_s < s->cfg->audit_flush_s)
+        return;
+    s->since_flush_s = 0;
     if (s->h.draining || s->flush_pending || !s->h.w || audit_queue_len(s->h.st->denials) == 0)
         return;
     intent *it = calloc(1, sizeof *it);
@@ -305,6 +314,8 @@ int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, 
     h->conn_free = router_conn_free;
     h->reload_tls = reload_tls;
     h->stats_reply = stats_reply;
+    h->ops_call = on_ops_call;
+    s->ops = (ops_state){ .cfg = cfg, .h = h };
     h->last_closed = last_closed;
     h->submit_tail = &h->submit_head;
     h->clock = real_clock;

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "ops.h"
 
 typedef struct server {
     hub h; /* first: the hooks get the hub and find the server in owner */
@@ -27,12 +28,19 @@ typedef struct server {
     uv_timer_t sync_timer;
     uv_check_t submit_check;       /* hands the iteration's intents to the writer */
     uv_timer_t drain_timer;        /* bounds how long a stop waits for slow readers */
+    uint32_t since_flush_s;        /* ticks since the audit queue was last offered to the writer */
     bool flush_pending;            /* an INTENT_FLUSH is with the writer */
     struct deadline_engine *dl;    /* deadline_engine.c: the one deadline timer */
     struct test_clock *test_clock; /* --test-clock FILE, else NULL */
     int exit_code;
-    uint64_t started_mono_ms; /* for uptime */
-    uint64_t periodic_syncs;  /* store.sync = none: mdb_env_sync calls */
+    uint64_t started_mono_ms;  /* for uptime */
+    uint64_t periodic_syncs;   /* store.sync = none: mdb_env_sync calls */
+    ops_state ops;             /* backups, the log level (ops.c) */
+    uint64_t deadlines_missed; /* passed deadlines the engine handled */
+    /* Called at the start of a drain, for what main.c added on the loop
+     * (the metrics endpoint): it must let the loop end. */
+    void (*on_drain)(void *ctx);
+    void *on_drain_ctx;
 } server;
 
 /* Opens the listener, starts the writer and the signal handlers. The store

@@ -2,6 +2,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "whistle/v1/whistle.pb-c.h"
@@ -460,4 +462,51 @@ bool store_db_empty(MDB_txn *txn, MDB_dbi dbi)
 {
     MDB_stat s;
     return mdb_stat(txn, dbi, &s) == 0 && s.ms_entries == 0;
+}
+
+/* ------------------------------------------------------------ backups */
+
+int store_backup_fd(MDB_env *env, int fd)
+{
+    int rc = mdb_env_copyfd2(env, fd, MDB_CP_COMPACT);
+    if (rc == 0 && fsync(fd) != 0)
+        rc = errno;
+    return rc;
+}
+
+int store_backup_dir(const char *dir, int fd, char *err, size_t errlen)
+{
+    MDB_env *env = NULL;
+    int rc = mdb_env_create(&env);
+    if (!rc)
+        rc = mdb_env_set_maxdbs(env, 64);
+    /* Read-only: a backup never writes the store; its reader slot keeps
+     * the snapshot's pages from reuse while it copies. */
+    if (!rc)
+        rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0600);
+    if (rc) {
+        snprintf(err, errlen, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
+        mdb_env_close(env);
+        return -1;
+    }
+    rc = store_backup_fd(env, fd);
+    mdb_env_close(env);
+    if (rc) {
+        snprintf(err, errlen, "copying the store in %s: %s", dir, mdb_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+bool store_in_use(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/lock.mdb", dir);
+    int fd = open(path, O_RDWR);
+    if (fd < 0)
+        return false;
+    struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+    bool used = fcntl(fd, F_GETLK, &lk) == 0 && lk.l_type != F_UNLCK;
+    close(fd);
+    return used;
 }

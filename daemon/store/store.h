@@ -186,3 +186,20 @@ const char *store_strerror(int rc);
 bool store_out_of_space(store *st, int rc);
 
 #endif
+
+/* ---- backups (docs/operations.md) */
+
+/* Writes a compacted copy of the environment env (one consistent snapshot
+ * of its last commit: mdb_env_copyfd2 with MDB_CP_COMPACT) to fd, then
+ * flushes it to disk. Safe while the writer commits: the copy reads in
+ * its own read transaction. Blocks for as long as the copy takes, so never
+ * on the loop thread. 0 or an MDB/errno code. */
+int store_backup_fd(MDB_env *env, int fd);
+/* The same from another process (whistled --backup, the backup timer):
+ * opens the store in dir read-only beside a running daemon, or a stopped
+ * one. 0, or -1 with err. */
+int store_backup_dir(const char *dir, int fd, char *err, size_t errlen);
+/* Whether a process has the environment in dir open (a daemon serving it,
+ * a checker, a backup): LMDB holds a shared lock on lock.mdb's first
+ * byte while an environment is open. */
+bool store_in_use(const char *dir);

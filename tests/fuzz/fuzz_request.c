@@ -97,6 +97,9 @@ void conn_send_response(conn *c, const Whistle__V1__Response *resp)
     pack_answer(resp);
 }
 
+/* the metrics' counters are the real conn.c's business */
+void hub_count(hub *h, int call_case, int code) { (void)h, (void)call_case, (void)code; }
+
 void conn_submit(conn *c, intent *it)
 {
     MDB_txn *txn;

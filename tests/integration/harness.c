@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -100,6 +101,11 @@ static void spawn(daemon_h *d)
          * themselves (harness_start); a daemon that inherited that would
          * hide its own need to ignore it. */
         signal(SIGPIPE, SIG_DFL);
+        /* A test that dies (an assertion's abort, a ctest timeout) takes
+         * its daemon with it, rather than leaving it running for ever. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() == 1)
+            _exit(127);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);

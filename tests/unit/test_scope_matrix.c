@@ -63,6 +63,9 @@ static const struct expect {
     { "list_principals", B(A), false },
     { "reload_crl", B(A), false },
     { "server_stats", B(A), false },
+    { "backup", B(A), false },
+    { "backup_read", B(A), false },
+    { "set_log_level", B(A), false },
     { "query_audit", B(A), false },
     { "propose_departments", B(A) | B(O), true },
     { "lookup_ticket", B(A) | B(O) | B(K) | B(I), true },
@@ -522,6 +525,13 @@ static Whistle__V1__Request *build(const char *call_name, const reach *x, bool i
         SET(reload_crl, Whistle__V1__ReloadCrl, whistle__v1__reload_crl__init);
     } else if (!strcmp(call_name, "server_stats")) {
         SET(server_stats, Whistle__V1__ServerStats, whistle__v1__server_stats__init);
+    } else if (!strcmp(call_name, "backup")) {
+        SET(backup, Whistle__V1__Backup, whistle__v1__backup__init);
+    } else if (!strcmp(call_name, "backup_read")) {
+        Whistle__V1__BackupRead *b = SET(backup_read, Whistle__V1__BackupRead, whistle__v1__backup_read__init);
+        b->name = "nightly.mdb";
+    } else if (!strcmp(call_name, "set_log_level")) {
+        SET(set_log_level, Whistle__V1__SetLogLevel, whistle__v1__set_log_level__init);
     } else if (!strcmp(call_name, "query_audit")) {
         SET(query_audit, Whistle__V1__QueryAudit, whistle__v1__query_audit__init);
     } else if (!strcmp(call_name, "propose_departments")) {
@@ -653,6 +663,9 @@ static Whistle__V1__Response *run(const char *who, Whistle__V1__Request *req)
     case CALL(PING):
     case CALL(RELOAD_CRL):
     case CALL(SERVER_STATS):
+    case CALL(BACKUP):
+    case CALL(BACKUP_READ):
+    case CALL(SET_LOG_LEVEL):
     case CALL(SUBSCRIBE):
         if (api_authorize(h_st, p, req, h_now, h_a, resp)) {
             if (req->call_case == CALL(SUBSCRIBE) && !stream_allowed(p, req->subscribe->stream))
