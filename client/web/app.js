@@ -83,7 +83,7 @@ function sv(tag, attrs) {
 // ---- state
 const S = {
   me: null, csrf: "", nodes: new Map(), cats: new Map(), depts: new Map(), events: new Map(),
-  orders: new Map(), view: "map", card: null, stream: null, fresh: new Set(), es: null, emergency: null,
+  orders: new Map(), notes: new Map(), view: "map", card: null, stream: null, fresh: new Set(), es: null, emergency: null,
 };
 
 function name(obj) { return obj ? (lang === "zh" ? obj.name_zh : obj.name_en) || obj.name_zh || obj.code : ""; }
@@ -521,14 +521,19 @@ function drawDesk() {
   if (!mine.length) { $("desk-cards").replaceChildren(el("p", {}, t("no_orders"))); return; }
   $("desk-cards").replaceChildren(...mine.map((o) => {
     const c = countdown(o);
-    const note = el("textarea", { rows: 2, placeholder: t("note"), class: "desk-note" });
+    // what is typed survives the redraw a push brings
+    const note = el("textarea", { rows: 2, placeholder: t("note"), class: "desk-note",
+      oninput: (ev) => S.notes.set(o.id, ev.target.value) });
+    note.value = S.notes.get(o.id) || "";
     const acts = [];
     if (me.role === "department" && o.state === "pending")
       acts.push(el("button", { class: "do-check-in",
-        onclick: () => act(t("check_in"), "check_in", { order_id: o.id, note: note.value }) }, t("check_in")));
+        onclick: () => act(t("check_in"), "check_in", { order_id: o.id, note: note.value })
+          .then((j) => j && S.notes.delete(o.id)) }, t("check_in")));
     if (me.role === "department" && o.state === "checked_in")
       acts.push(el("button", { class: "do-feedback",
-        onclick: () => act(t("feedback"), "feedback", { order_id: o.id, text: note.value || t("done") }) },
+        onclick: () => act(t("feedback"), "feedback", { order_id: o.id, text: note.value || t("done") })
+          .then((j) => j && S.notes.delete(o.id)) },
       t("feedback")));
     return el("div", { class: "order " + c.cls, "data-order": o.id },
       el("h3", {}, "#" + o.id + " · " + o.ticket + " · " + catName(o.category)),
@@ -551,9 +556,12 @@ $("card-close").addEventListener("click", () => { S.card = null; $("card").hidde
 function caseActions(e) {
   const r = role(), out = [];
   if (r !== "operator" && r !== "admin") return out;
-  const note = el("input", { type: "text", placeholder: t("note") + " / " + t("reason"), class: "act-note" });
+  const note = el("input", { type: "text", placeholder: t("note") + " / " + t("reason"), class: "act-note",
+    oninput: (ev) => S.notes.set(e.ticket, ev.target.value) });
+  note.value = S.notes.get(e.ticket) || "";
   const b = (key, callName, body, cls) => el("button", { class: "do-" + key + (cls ? " " + cls : ""),
-    onclick: () => act(t(key), callName, Object.assign({ ticket: e.ticket }, body(note.value))) }, t(key));
+    onclick: () => act(t(key), callName, Object.assign({ ticket: e.ticket }, body(note.value)))
+      .then((j) => j && S.notes.delete(e.ticket)) }, t(key));
   if (e.state === "reported") {
     out.push(b("file", "file", (n) => ({ note: n })));
     out.push(b("reject", "reject", (n) => ({ reason: n || "-" }), "danger"));

@@ -165,6 +165,23 @@ def run(env, users, report, check, tiles):
         op.d.find_element(By.ID, "card-close").click()
         op.shot("board")
 
+        # an extension the department asks for (CLI) is decided on the board
+        env.cli("--as", "urban", "extend", order_id, "--hours", "4", "--reason", "materials come tomorrow")
+        op.click("#order-rows tr[data-order='%s'] button:not(.danger)" % order_id)
+        op.wait("the approve button gone", lambda: not op.css("#order-rows tr[data-order='%s'] button" % order_id))
+        out = env.cli("--as", "operator", "--json", "orders", "--ticket", t)
+        orders = [o for x in out.splitlines() if x.strip() for o in json.loads(x).get("orders", [json.loads(x)])]
+        ext = [o.get("extension") or {} for o in orders if str(o.get("id")) == order_id]
+        check(ext and ext[0].get("state") == "approved", "the operator approves the extension from the board: %s" % (
+            ext[0].get("state") if ext else out[:200]))
+        # the desk feeds back; the board follows
+        ur.wait("the feedback action", lambda: ur.css(sel + " .do-feedback"))
+        ur.wait("the note typed", lambda: ur.css(sel + " textarea")[0].send_keys("cleaned up") or True)
+        ur.click(sel + " .do-feedback")
+        op.wait("the board updated to done", lambda: [
+            r for r in op.css("#order-rows tr[data-order='%s'] td.ostate" % order_id) if r.text == "已办结"])
+        check(True, "the department feeds back from its desk and the operator's board shows it done")
+
         # statistics and supervision
         op.tab("stats")
         op.wait("the charts", lambda: len(op.css("#charts .chart svg")) >= 5)
