@@ -53,9 +53,9 @@ class Browser:
             return WebDriverWait(self.d, seconds, poll_frequency=0.1,
                                  ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(
                 lambda d: fn())
-        except Exception:
+        except Exception as e:
             self.shot("failed")
-            raise Fail("the page did not show %s within %d s" % (what, seconds))
+            raise Fail("the page did not show %s within %d s (%s)" % (what, seconds, type(e).__name__))
 
     def click(self, sel):
         """Clicks the first element sel finds, once it is there (again if
@@ -176,7 +176,8 @@ def run(env, users, report, check, tiles):
             ext[0].get("state") if ext else out[:200]))
         # the desk feeds back; the board follows
         ur.wait("the feedback action", lambda: ur.css(sel + " .do-feedback"))
-        ur.wait("the note typed", lambda: ur.css(sel + " textarea")[0].send_keys("cleaned up") or True)
+        ur.d.execute_script("const t = document.querySelector(arguments[0]); t.value = 'cleaned up';"
+                            "t.dispatchEvent(new Event('input'));", sel + " textarea")
         ur.click(sel + " .do-feedback")
         op.wait("the board updated to done", lambda: [
             r for r in op.css("#order-rows tr[data-order='%s'] td.ostate" % order_id) if r.text == "已办结"])
