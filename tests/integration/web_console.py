@@ -248,6 +248,12 @@ def test_api(env, tiles):
     check(st == 200 and j["event"]["state"] == "filed", "the operator files it")
     st, j = op.call("file", {"ticket": t})
     check(st == 409, "filing it again is refused as whistled refuses it (%s)" % j["code"])
+    ti = report(env, "a case filed twice by a retried request")
+    h = {"X-CSRF-Token": op.csrf, "Idempotency-Key": "web-test-retry-1"}
+    a = op.req("POST", "/web/api/call/file", {"ticket": ti}, headers=h)[:2]
+    b = op.req("POST", "/web/api/call/file", {"ticket": ti}, headers=h)[:2]
+    check(a[0] == b[0] == 200 and a[1]["event"]["version"] == b[1]["event"]["version"],
+          "a write retried with its Idempotency-Key is applied once and answered again")
     # the audit names the person's principal, via the gateway
     out = env.cli("--as", "admin", "--json", "admin", "audit", "--target", t)
     rows = [r for x in out.splitlines() if x.strip() for r in json.loads(x).get("entries", [])]
