@@ -58,9 +58,15 @@ typedef struct srv_snap {
     int64_t commits, fsyncs, writes, intents, batches, commit_us, max_batch;
     int64_t connections, subscriptions;
     int64_t run_delay_us; /* time its threads waited for a CPU (schedstat) */
+    /* /proc/PID/io: bytes handed to write() and friends (wchar), bytes it
+     * caused to be sent to the disk (write_bytes); Redis: its append-only
+     * file's size (INFO aof_current_size) */
+    int64_t wchar, write_bytes, aof_bytes;
     char sync[16];
 } srv_snap;
 
+/* /proc/PID/io (wchar, write_bytes; -1 each when unreadable). */
+void proc_io(int pid, srv_snap *s);
 /* /proc/PID/stat (utime + stime) and /proc/PID/status (VmRSS, RssAnon). */
 int proc_snap(int pid, srv_snap *s);
 /* Microseconds the process's threads have spent runnable but waiting for

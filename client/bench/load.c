@@ -476,6 +476,15 @@ static json_t *server_json(const srv_snap *a, const srv_snap *z, uint64_t ops)
         }
         json_object_set_new(j, "max_batch", json_integer(z->max_batch));
     }
+    /* what the server wrote per operation: to write() (the page cache),
+     * to the disk, and Redis's append-only file's growth */
+    if (a->wchar >= 0 && z->wchar >= 0 && ops)
+        json_object_set_new(j, "wchar_per_op", json_real((double)(z->wchar - a->wchar) / (double)ops));
+    if (a->write_bytes >= 0 && z->write_bytes >= 0 && ops)
+        json_object_set_new(j, "write_bytes_per_op",
+                            json_real((double)(z->write_bytes - a->write_bytes) / (double)ops));
+    if (a->aof_bytes >= 0 && z->aof_bytes >= 0 && ops)
+        json_object_set_new(j, "aof_bytes_per_op", json_real((double)(z->aof_bytes - a->aof_bytes) / (double)ops));
     if (a->run_delay_us >= 0 && z->run_delay_us >= 0 && secs > 0)
         /* on average this many of its threads were ready to run but had no CPU */
         json_object_set_new(j, "waiting_for_cpu", json_real((double)(z->run_delay_us - a->run_delay_us) / 1e6 / secs));

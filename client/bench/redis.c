@@ -405,7 +405,10 @@ static void r_stats(bench *b, srv_snap *s)
         s->cpu_us = su >= 0 && uu >= 0 ? su + uu : -1;
         s->rss = info_field(r->info, "used_memory_rss", 1);
         s->connections = info_field(r->info, "connected_clients", 1);
+        s->aof_bytes = info_field(r->info, "aof_current_size", 1);
         snprintf(s->sync, sizeof s->sync, "always");
+    } else {
+        s->aof_bytes = -1;
     }
     if (b->o->daemon_pid) {
         srv_snap p = *s;
@@ -416,6 +419,10 @@ static void r_stats(bench *b, srv_snap *s)
             s->rss_anon = p.rss_anon;
         }
     }
+    if (b->o->daemon_pid)
+        proc_io(b->o->daemon_pid, s);
+    else
+        s->wchar = s->write_bytes = -1;
     s->run_delay_us = b->o->daemon_pid ? proc_run_delay(b->o->daemon_pid) : -1;
     s->at_ns = now_ns();
 }

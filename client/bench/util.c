@@ -69,6 +69,24 @@ json_t *lat_json(lat *l)
 
 /* ---------------------------------------------------------------- /proc */
 
+void proc_io(int pid, srv_snap *s)
+{
+    char path[64], buf[256];
+    s->wchar = s->write_bytes = -1;
+    snprintf(path, sizeof path, "/proc/%d/io", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    unsigned long long v;
+    while (fgets(buf, sizeof buf, f)) {
+        if (sscanf(buf, "wchar: %llu", &v) == 1)
+            s->wchar = (int64_t)v;
+        else if (sscanf(buf, "write_bytes: %llu", &v) == 1)
+            s->write_bytes = (int64_t)v;
+    }
+    fclose(f);
+}
+
 int proc_snap(int pid, srv_snap *s)
 {
     char path[64], buf[2048];

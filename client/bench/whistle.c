@@ -210,6 +210,11 @@ static void w_stats(bench *b, srv_snap *s)
     }
     if (!s->ok && b->o->daemon_pid)
         proc_snap(b->o->daemon_pid, s);
+    s->aof_bytes = -1;
+    if (b->o->daemon_pid)
+        proc_io(b->o->daemon_pid, s);
+    else
+        s->wchar = s->write_bytes = -1;
     s->run_delay_us = b->o->daemon_pid ? proc_run_delay(b->o->daemon_pid) : -1;
     s->at_ns = now_ns();
 }

@@ -789,15 +789,49 @@ static json_t *audit_json(const void *item)
     return j;
 }
 
+/* A delta's changed fields, before -> after, for people: "state: 2 -> 4,
+ * assignee: "" -> "gw-1"" (values as JSON, long ones cut). */
+static const char *changes_text(const Whistle__V1__AuditEntry *e, char *buf, size_t len)
+{
+    json_t *b = decode_record(e->record_type, &e->before), *a = decode_record(e->record_type, &e->after);
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < e->n_changed && o + 1 < len; i++) {
+        const char *name = e->changed[i];
+        char *bv = NULL, *av = NULL;
+        json_t *bj = json_is_object(b) ? json_object_get(b, name) : NULL;
+        json_t *aj = json_is_object(a) ? json_object_get(a, name) : NULL;
+        bv = bj ? json_dumps(bj, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        av = aj ? json_dumps(aj, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        int n;
+        if (b || a)
+            n = snprintf(buf + o, len - o, "%s%s: %.40s -> %.40s", i ? ", " : "", name, bv ? bv : "-", av ? av : "-");
+        else
+            n = snprintf(buf + o, len - o, "%s%s", i ? ", " : "", name);
+        free(bv);
+        free(av);
+        if (n < 0)
+            break;
+        o += (size_t)n < len - o ? (size_t)n : len - o - 1;
+    }
+    json_decref(b);
+    json_decref(a);
+    return buf;
+}
+
 static void audit_row(cli *x, table *t, const void *item)
 {
     const Whistle__V1__AuditEntry *e = item;
-    char seq[24], tm[64], last[64], base[600], what[700];
+    char seq[24], tm[64], last[64], base[600], what[700], buf[500];
     snprintf(seq, sizeof seq, "%" PRIu64, e->seq);
     if (*e->denied)
         snprintf(base, sizeof base, _("DENIED: %s"), e->denied);
     else if (*e->read)
         snprintf(base, sizeof base, _("read: %s"), e->read);
+    else if (*e->record_type && e->n_changed)
+        snprintf(base, sizeof base, _("change (%s): %s"),
+                 e->record_type + (strncmp(e->record_type, "whistle.v1.", 11) ? 0 : 11),
+                 changes_text(e, buf, sizeof buf));
     else if (*e->record_type)
         snprintf(base, sizeof base, _("change (%s)"),
                  e->record_type + (strncmp(e->record_type, "whistle.v1.", 11) ? 0 : 11));

@@ -988,6 +988,9 @@ void admin_query_audit(call *c, const Whistle__V1__QueryAudit *req)
         e->record_type = r->record_type;
         e->count = r->count;
         e->last_at_ms = r->last_at_ms;
+        e->delta = r->delta;
+        e->changed = r->changed;
+        e->n_changed = r->n_changed;
         e->via = r->via;
         if (!req->brief) {
             e->before = r->before;

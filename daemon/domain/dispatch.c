@@ -420,6 +420,92 @@ static bool page_add(call *c, ptr_vec *out, uint32_t limit, Whistle__V1__Order *
     return false;
 }
 
+/* Rows a listing reads for one page at most: a filter that matches
+ * little ends the page early, with a cursor to go on, rather than walk
+ * the city on the loop thread. */
+#define LIST_SCAN_MAX 1000
+
+/* Pages through an index whose rows are prefix | u64 BE id (ids above
+ * after_id, in order), adding the orders that match f; *more when a row
+ * past the page exists. A scan that reads LIST_SCAN_MAX rows stops: then
+ * *resume is the last id read (the next page starts after it). 0 or an
+ * MDB code. */
+static int scan_ids(call *c, MDB_dbi dbi, const uint8_t *prefix, size_t plen, uint64_t after_id, const order_filter *f,
+                    uint32_t limit, ptr_vec *out, bool *more, uint64_t *resume)
+{
+    uint8_t key[ORDER_STATE_KEY_MAX + 8];
+    if (plen > ORDER_STATE_KEY_MAX)
+        return 0;
+    memcpy(key, prefix, plen);
+    store_be64(key + plen, after_id == UINT64_MAX ? UINT64_MAX : after_id + 1);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(c->txn, dbi, &cur);
+    if (rc)
+        return rc;
+    MDB_val k = { plen + 8, key }, v;
+    size_t seen = 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && !*more;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != plen + 8 || memcmp(k.mv_data, prefix, plen) != 0)
+            break;
+        uint64_t id = store_get_be64((uint8_t *)k.mv_data + plen);
+        if (id <= after_id)
+            continue;
+        if (++seen > LIST_SCAN_MAX) {
+            *resume = id - 1;
+            break;
+        }
+        Whistle__V1__Order *o = order_get(c, id);
+        if (o && order_matches(f, o))
+            *more = page_add(c, out, limit, o);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* A page of the orders under code in an index of code | '/' | state | id
+ * (ord_by_dept, ord_by_street_state): of one state, or of every state with
+ * the states merged in id order (each read for at most a page and one
+ * more). Same outputs as scan_ids. */
+static int scan_states(call *c, MDB_dbi dbi, const char *code, Whistle__V1__OrderState state, uint64_t after_id,
+                       const order_filter *f, uint32_t limit, ptr_vec *out, bool *more, uint64_t *resume)
+{
+    if (strlen(code) > ORDER_CODE_MAX)
+        return 0;
+    ptr_vec part[OS(RETURNED) + 1] = { { 0 } };
+    bool pmore[OS(RETURNED) + 1] = { false };
+    int rc = 0;
+    for (int s = OS(PENDING); !rc && s <= OS(RETURNED); s++) {
+        if (state && (int)state != s)
+            continue;
+        uint8_t pre[ORDER_STATE_KEY_MAX];
+        size_t pl = order_state_key(pre, code, (Whistle__V1__OrderState)s, 0) - 8;
+        uint64_t r = 0;
+        rc = scan_ids(c, dbi, pre, pl, after_id, f, limit, &part[s], &pmore[s], &r);
+        if (r && (!*resume || r < *resume))
+            *resume = r; /* a state's scan stopped short: go on from the lowest */
+    }
+    size_t at[OS(RETURNED) + 1] = { 0 };
+    while (out->n < limit) {
+        int best = 0;
+        for (int s = OS(PENDING); s <= OS(RETURNED); s++)
+            if (at[s] < part[s].n && (!best || ((Whistle__V1__Order *)part[s].items[at[s]])->id <
+                                                   ((Whistle__V1__Order *)part[best].items[at[best]])->id))
+                best = s;
+        if (!best)
+            break;
+        Whistle__V1__Order *o = part[best].items[at[best]];
+        if (*resume && o->id > *resume)
+            break;
+        at[best]++;
+        ptr_vec_push(c->a, out, o);
+    }
+    *more = *resume != 0;
+    for (int s = OS(PENDING); s <= OS(RETURNED); s++)
+        *more |= at[s] < part[s].n || pmore[s];
+    return rc;
+}
+
 void dispatch_list_orders(call *c, const Whistle__V1__ListOrders *req)
 {
     const char *dept = str0(req->department), *ticket = str0(req->ticket);
@@ -456,6 +542,7 @@ void dispatch_list_orders(call *c, const Whistle__V1__ListOrders *req)
                        .state = req->state };
     ptr_vec out = { 0 };
     bool more = false;
+    uint64_t resume = 0; /* set when a scan stopped at its cap: where to go on */
     int rc = 0;
 
     if (*ticket) {
@@ -475,30 +562,16 @@ void dispatch_list_orders(call *c, const Whistle__V1__ListOrders *req)
                 more = page_add(c, &out, limit, o);
         }
     } else if (*dept) {
-        size_t dl = strlen(dept);
-        uint8_t *key = arena_alloc(c->a, dl + 9);
-        memcpy(key, dept, dl);
-        key[dl] = '/';
-        store_be64(key + dl + 1, req->after_id == UINT64_MAX ? UINT64_MAX : req->after_id + 1);
-        MDB_cursor *cur;
-        rc = mdb_cursor_open(c->txn, c->st->ord_by_dept, &cur);
-        if (rc) {
-            call_store_fail(c, rc, "listing orders");
-            return;
-        }
-        MDB_val k = { dl + 9, key }, v;
-        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && !more;
-             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-            if (k.mv_size != dl + 9 || memcmp(k.mv_data, key, dl + 1) != 0)
-                break;
-            uint64_t id = store_get_be64((uint8_t *)k.mv_data + dl + 1);
-            if (id <= req->after_id)
-                continue;
-            Whistle__V1__Order *o = order_get(c, id);
-            if (o && order_matches(&f, o))
-                more = page_add(c, &out, limit, o);
-        }
-        mdb_cursor_close(cur);
+        /* a department's orders: its rows of the state, or of every state
+         * merged in id order */
+        rc = scan_states(c, c->st->ord_by_dept, dept, req->state, req->after_id, &f, limit, &out, &more, &resume);
+    } else if (strlen(f.scope) >= 9) {
+        /* an operator's street, likewise */
+        char street[10];
+        memcpy(street, f.scope, 9);
+        street[9] = 0;
+        rc = scan_states(c, c->st->ord_by_street_state, street, req->state, req->after_id, &f, limit, &out, &more,
+                         &resume);
     } else {
         uint8_t key[8];
         store_be64(key, req->after_id == UINT64_MAX ? UINT64_MAX : req->after_id + 1);
@@ -509,10 +582,15 @@ void dispatch_list_orders(call *c, const Whistle__V1__ListOrders *req)
             return;
         }
         MDB_val k = { 8, key }, v;
+        size_t seen = 0;
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && !more;
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
             if (k.mv_size != 8 || store_get_be64(k.mv_data) <= req->after_id)
                 continue;
+            if (++seen > LIST_SCAN_MAX) {
+                resume = store_get_be64(k.mv_data) - 1;
+                break;
+            }
             Whistle__V1__Order *o = whistle__v1__order__unpack(arena_allocator(c->a), v.mv_size, v.mv_data);
             if (!o) {
                 rc = MDB_CORRUPTED;
@@ -533,6 +611,8 @@ void dispatch_list_orders(call *c, const Whistle__V1__ListOrders *req)
     list->n_orders = out.n;
     if (more && out.n)
         list->next_after_id = ((Whistle__V1__Order *)out.items[out.n - 1])->id;
+    else if (resume)
+        list->next_after_id = resume; /* the page stopped at the scan's cap */
     c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_ORDERS;
     c->resp->orders = list;
 }

@@ -201,14 +201,17 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
 
 /* ------------------------------------------------------------ get, list */
 
+/* Rows a listing reads for one page at most (see the loop in event_list). */
+#define LIST_SCAN_MAX 1000
+
 void event_get(call *c, const Whistle__V1__GetEvent *req)
 {
     Whistle__V1__Event *ev;
     if (authz_check(c, str0(req->ticket)) || event_load(c, req->ticket, &ev, NULL) || event_allow(c, ev))
         return;
-    if (req->timeline_before > ev->n_timeline) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "timeline_before %u is past the case's %zu timeline entries",
-                  req->timeline_before, ev->n_timeline);
+    if (req->timeline_before > ev->timeline_total) {
+        call_fail(c, CODE(INVALID_ARGUMENT), "timeline_before %u is past the case's %u timeline entries",
+                  req->timeline_before, ev->timeline_total);
         return;
     }
     event_reply_page(c, ev, req->timeline_before);
@@ -408,14 +411,23 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
     if (limit > 500)
         limit = 500;
 
-    /* By state: the state's rows (by ticket), filtered by node. Newest
-     * first without a state: the cases themselves (by ticket), filtered by
-     * node. Otherwise the node index, whose prefix scan is the subtree. */
+    /* By state: the state's rows (by street, then ticket; one street's by
+     * ticket), filtered by node. Newest first without a state: the cases
+     * themselves (by ticket), filtered by node. Otherwise the node index,
+     * whose prefix scan is the subtree. */
     bool desc = req->newest_first;
-    uint8_t prefix[20];
+    uint8_t prefix[EVENT_STREET_MAX + 2];
     size_t plen;
     MDB_dbi dbi;
-    if (req->state) {
+    if (req->state && strlen(node) >= 9) {
+        /* A state inside one street: that street's rows of the state (by
+         * ticket), not the whole city's. */
+        char street[10];
+        memcpy(street, node, 9);
+        street[9] = 0;
+        plen = event_state_key(prefix, req->state, street, "");
+        dbi = c->st->ev_by_state;
+    } else if (req->state) {
         prefix[0] = (uint8_t)req->state;
         plen = 1;
         dbi = c->st->ev_by_state;
@@ -467,21 +479,37 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
         skip_equal = false; /* strictly before the cursor already */
     } else
         rc = mdb_cursor_get(cur, &k, &v, slen ? MDB_SET_RANGE : MDB_FIRST);
+    size_t seen = 0, prev_len = 0;
+    uint8_t prev[512];
     for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, desc ? MDB_PREV : MDB_NEXT)) {
         if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
             break;
         if (skip_equal && k.mv_size == slen && memcmp(k.mv_data, start, slen) == 0)
             continue;
+        /* A filter that matches little ends the page early, with a cursor
+         * at the last row read, rather than walk the city on the loop
+         * thread. */
+        if (++seen > LIST_SCAN_MAX) {
+            /* the cursor is the last row read: the next page starts at
+             * this one, in either order */
+            more = true;
+            last_key = hex_encode(c->a, prev, prev_len);
+            if (desc)
+                last_key = arena_printf(c->a, "-%s", last_key);
+            break;
+        }
+        if (k.mv_size <= sizeof prev) {
+            memcpy(prev, k.mv_data, k.mv_size);
+            prev_len = k.mv_size;
+        }
         const char *kd = k.mv_data;
         const char *ticket;
         size_t tlen;
         if (dbi == c->st->events) {
             ticket = kd;
             tlen = k.mv_size;
-        } else if (req->state) {
-            ticket = kd + 1;
-            tlen = k.mv_size - 1;
         } else {
+            /* state | street | '/' | ticket, or node | '/' | ticket */
             const char *slash = memchr(kd, '/', k.mv_size);
             if (!slash)
                 continue;

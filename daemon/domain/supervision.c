@@ -32,6 +32,8 @@ static int sup_push(call *c, const char *stream, const Whistle__V1__Event *ev, b
     *e = *ev;
     e->n_timeline = 0;
     e->timeline = NULL;
+    e->timeline_total = 0;
+    e->timeline_from = 0;
     if (!keep_contact)
         e->contact = (char *)"";
     p->event = e;

@@ -8,6 +8,7 @@
 #include "deadline_rows.h"
 #include "field_limits.h"
 #include "log.h"
+#include "stats_rows.h"
 #include "supervision.h"
 
 int64_t deadline_first_due(store *st, MDB_txn *txn)
@@ -51,6 +52,7 @@ static int fire_row(store *st, MDB_txn *txn, const row_copy *r, int64_t now, str
     int rc = mdb_txn_begin(st->env, txn, 0, &child);
     if (rc)
         return rc;
+    stats_batch_push(st); /* the sums of this miss follow its transaction */
     arena *a = arena_new();
     Whistle__V1__Response *resp = arena_alloc(a, sizeof *resp);
     whistle__v1__response__init(resp);
@@ -82,11 +84,13 @@ static int fire_row(store *st, MDB_txn *txn, const row_copy *r, int64_t now, str
             hrc = -1;
     }
     if (hrc == 0 && (rc = mdb_txn_commit(child)) == 0) {
+        stats_batch_pop(st, true);
         for (size_t i = 0; i < mine.n; i++)
             stream_touched_add(touched, mine.names[i]);
     } else {
         if (hrc)
             mdb_txn_abort(child);
+        stats_batch_pop(st, false);
         log_error("deadline: a passed deadline could not be handled, dropped: %s",
                   resp->status && resp->status->message ? resp->status->message : mdb_strerror(rc));
         /* Dropped: the row goes, so that one damaged record cannot stop

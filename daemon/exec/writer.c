@@ -20,6 +20,7 @@ const uint64_t writer_commit_bounds_ns[WRITER_COMMIT_BUCKETS] = { 500000,    100
 #include "daemon/records.pb-c.h"
 #include "log.h"
 #include "reply.h"
+#include "stats_rows.h"
 #include "sweep.h"
 #include "whistle/frame.h"
 
@@ -70,7 +71,8 @@ struct writer {
     bool stop;
     bool started;
     uv_async_t async;
-    bool out_of_space; /* the last commit failed for want of room (logged once) */
+    bool out_of_space;              /* the last commit failed for want of room (logged once) */
+    char trim_pos[STREAM_NAME_BUF]; /* the stream retention looked at last (trim_streams) */
     writer_done_fn done_cb;
     void *ud;
     writer_stats stats;
@@ -160,6 +162,8 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
         arena_free(a);
         return;
     }
+    /* the statistics sums of this call follow its transaction */
+    stats_batch_push(w->st);
     /* The principal is checked again here, inside the transaction that
      * applies the call: a principal disabled since the router looked is
      * refused, not served from a stale read. */
@@ -196,6 +200,7 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
                 whistle__v1__response__unpack(arena_allocator(a), rec->response.len, rec->response.data);
             free(ik);
             mdb_txn_abort(child);
+            stats_batch_pop(w->st, false);
             audit_via_set(NULL);
             if (first) {
                 set_response(w, it, first);
@@ -231,13 +236,11 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
         goto abort_child;
     }
     if (ik) {
-        Whistled__IdemRecord rec = WHISTLED__IDEM_RECORD__INIT;
-        rec.at_ms = now;
         resp->id = 0;
-        rec.response.len = whistle__v1__response__get_packed_size(resp);
-        rec.response.data = arena_alloc(a, rec.response.len ? rec.response.len : 1);
-        whistle__v1__response__pack(resp, rec.response.data);
-        rc = store_put(child, w->st->idem, ik, iklen, &rec.base);
+        size_t rlen = whistle__v1__response__get_packed_size(resp);
+        uint8_t *packed = arena_alloc(a, rlen ? rlen : 1);
+        whistle__v1__response__pack(resp, packed);
+        rc = store_idem_put(w->st, child, ik, iklen, now, packed, rlen);
         free(ik);
         if (rc != 0) {
             resp->result_case = WHISTLE__V1__RESPONSE__RESULT__NOT_SET;
@@ -247,6 +250,7 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
         }
     }
     rc = mdb_txn_commit(child);
+    stats_batch_pop(w->st, rc == 0);
     if (rc != 0) {
         resp->result_case = WHISTLE__V1__RESPONSE__RESULT__NOT_SET;
         call_status(resp, a, store_status_code(rc), "store: %s", store_strerror(rc));
@@ -259,6 +263,7 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
 abort_child:
     audit_via_set(NULL);
     mdb_txn_abort(child);
+    stats_batch_pop(w->st, false);
     stream_touched_clear(&it->touched);
     set_response(w, it, resp);
     arena_free(a);
@@ -310,11 +315,13 @@ static void apply_tick(writer *w, MDB_txn *batch, intent *it, int64_t now)
     MDB_txn *child = NULL;
     int rc = mdb_txn_begin(w->st->env, batch, 0, &child);
     if (rc == 0) {
+        stats_batch_push(w->st);
         rc = deadline_sweep(w->st, child, now, &it->touched, it->tick_max, &it->tick_fired, &it->tick_more);
         if (rc)
             mdb_txn_abort(child);
         else
             rc = mdb_txn_commit(child);
+        stats_batch_pop(w->st, rc == 0);
     }
     if (rc) {
         log_error("deadline sweep failed: %s", rc > 0 ? mdb_strerror(rc) : "see above");
@@ -409,6 +416,64 @@ static void release_locked(writer *w)
         uv_async_send(&w->async);
 }
 
+/* Idempotency records older than the store's keep time go, a few per
+ * batch (IDEM_EXPIRE_STEP), so that expiry never makes one batch long; in
+ * a nested transaction, so that a failure leaves the batch alone. */
+#define IDEM_EXPIRE_STEP 64
+static void expire_idem(writer *w, MDB_txn *batch, int64_t now)
+{
+    int64_t keep = w->st->idem_keep_ms > 0 ? w->st->idem_keep_ms : STORE_IDEM_KEEP_DEFAULT_MS;
+    /* a look at the oldest first: most batches have nothing to expire and
+     * should not pay for a nested transaction */
+    MDB_cursor *cur;
+    MDB_val k, v;
+    if (mdb_cursor_open(batch, w->st->idem_by_time, &cur) != 0)
+        return;
+    int prc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    mdb_cursor_close(cur);
+    if (prc != 0 || k.mv_size < 8 || (int64_t)store_get_be64(k.mv_data) >= now - keep)
+        return;
+    MDB_txn *child;
+    if (mdb_txn_begin(w->st->env, batch, 0, &child) != 0)
+        return;
+    size_t gone = 0;
+    int rc = store_idem_expire(w->st, child, now - keep, IDEM_EXPIRE_STEP, &gone);
+    if (rc || !gone) {
+        mdb_txn_abort(child);
+        if (rc)
+            log_warn("store: expiring idempotency keys failed: %s (tried again with the next batch)",
+                     store_strerror(rc));
+        return;
+    }
+    if (mdb_txn_commit(child) != 0)
+        log_warn("store: expiring idempotency keys failed at its commit (tried again with the next batch)");
+}
+
+/* Acknowledged push entries older than the store's keep time go, at most
+ * STREAM_TRIM_STEP of one stream per batch, the streams taken in turn;
+ * the look at the next stream is in the batch, the trim in a nested
+ * transaction of its own. */
+#define STREAM_TRIM_STEP 64
+static void trim_streams(writer *w, MDB_txn *batch, int64_t now)
+{
+    int64_t keep = w->st->stream_keep_ms > 0 ? w->st->stream_keep_ms : STORE_STREAM_KEEP_DEFAULT_MS;
+    if (stream_trim_next(w->st, batch, w->trim_pos, now - keep) <= 0)
+        return;
+    MDB_txn *child;
+    if (mdb_txn_begin(w->st->env, batch, 0, &child) != 0)
+        return;
+    size_t gone = 0;
+    int rc = stream_trim(w->st, child, w->trim_pos, now - keep, STREAM_TRIM_STEP, &gone);
+    if (rc || !gone) {
+        mdb_txn_abort(child);
+        if (rc)
+            log_warn("store: trimming stream %s failed: %s (tried again later)", w->trim_pos, store_strerror(rc));
+        return;
+    }
+    if (mdb_txn_commit(child) != 0)
+        log_warn("store: trimming stream %s failed at its commit (tried again later)", w->trim_pos);
+}
+
 /* Applies and commits a batch. *before and *after are LMDB's last
  * transaction id around the commit: they differ when it wrote (and so
  * flushed) something. */
@@ -436,6 +501,9 @@ static void run_batch(writer *w, intent *batch, wbatch *wb, uint64_t *before_id,
                 fail_intent(w, it, store_status_code(rc), msg);
         return;
     }
+    /* statistics are summed over the batch and written once per counter
+     * (stats_rows.h); without memory for that, each call writes its own */
+    stats_batch_begin(w->st);
     size_t ok = 0, map_full = 0;
     for (intent *it = batch; it; it = it->next) {
         if (it->kind == INTENT_REQUEST) {
@@ -453,6 +521,8 @@ static void run_batch(writer *w, intent *batch, wbatch *wb, uint64_t *before_id,
             apply_tick(w, txn, it, now);
         }
     }
+    expire_idem(w, txn, now);
+    trim_streams(w, txn, now);
     if (map_full && !w->out_of_space) {
         log_error("store: the map is full at map_max (%zu MiB): writes are refused until there is room (reads go "
                   "on); raise store.map_max and restart",
@@ -463,7 +533,14 @@ static void run_batch(writer *w, intent *batch, wbatch *wb, uint64_t *before_id,
         caps_add(w, wb, batch);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    rc = mdb_txn_commit(txn);
+    rc = stats_batch_flush(w->st, txn);
+    if (rc) {
+        /* the counters could not be written: the batch must not commit
+         * without them (the failure path answers every intent) */
+        mdb_txn_abort(txn);
+    } else {
+        rc = mdb_txn_commit(txn);
+    }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     uint64_t took_ns = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
     atomic_fetch_add(&w->stats.commit_ns, (uint_fast64_t)took_ns);
@@ -551,6 +628,9 @@ static void *syncer_main(void *arg)
     return NULL;
 }
 
+#define WRITER_BATCH_MAX 2048
+#define WRITER_BATCH_BYTES ((size_t)16 << 20)
+
 static void *writer_main(void *arg)
 {
     writer *w = arg;
@@ -567,9 +647,24 @@ static void *writer_main(void *arg)
             }
             pthread_cond_wait(&w->cv, &w->mu);
         }
-        intent *batch = w->queue;
-        w->queue = NULL;
-        w->queue_tail = &w->queue;
+        /* A batch takes what is queued, up to WRITER_BATCH_MAX intents and
+         * WRITER_BATCH_BYTES of requests (at least one): one batch's
+         * transaction, memory and answers stay bounded under any backlog,
+         * and the rest is the next batch. */
+        intent *batch = w->queue, *cut = batch;
+        size_t taken = 0, bytes = 0;
+        while (cut && cut->next && taken + 1 < WRITER_BATCH_MAX &&
+               bytes + cut->frame_len + cut->next->frame_len <= WRITER_BATCH_BYTES) {
+            bytes += cut->frame_len;
+            taken++;
+            cut = cut->next;
+        }
+        if (cut) {
+            w->queue = cut->next;
+            cut->next = NULL;
+            if (!w->queue)
+                w->queue_tail = &w->queue;
+        }
         bool stop = w->stop;
         pthread_mutex_unlock(&w->mu);
 

@@ -52,6 +52,7 @@ typedef struct intent {
     size_t frame_len;
     char *ack_stream; /* INTENT_ACK */
     uint64_t ack_seq;
+    struct intent *ack_sibling;                   /* the loop's: its connection's other pending acks */
     char *audit_call, *audit_target, *audit_what; /* INTENT_AUDIT */
     size_t reserve;                               /* bytes the write may need: the map grows first */
     size_t tick_max;                              /* INTENT_TICK: deadlines to handle at most */

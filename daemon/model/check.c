@@ -15,6 +15,8 @@
 #include "arena.h"
 #include "daemon/records.pb-c.h"
 #include "deadline_rows.h"
+#include "event_record.h"
+#include "order_record.h"
 #include "store.h"
 #include "whistle/v1/whistle.pb-c.h"
 
@@ -34,10 +36,13 @@ typedef struct checker {
     MDB_txn *txn;
     MDB_dbi meta, events, ev_by_state, ev_by_node, orders, ord_by_dept, streams, stream_meta, idem, nodes, departments,
         categories, principals, audit;
-    MDB_dbi deadlines, supervisions;   /* deadline.c, supervision.c */
-    bool have_deadlines;               /* a store from before them has none */
-    MDB_dbi service_classes, services; /* the service catalogue (services.c) */
-    bool have_services;                /* likewise */
+    MDB_dbi deadlines, supervisions;           /* deadline.c, supervision.c */
+    bool have_deadlines;                       /* a store from before them has none */
+    MDB_dbi service_classes, services;         /* the service catalogue (services.c) */
+    bool have_services;                        /* likewise */
+    MDB_dbi ev_timeline;                       /* schema 2: a case's timeline rows */
+    MDB_dbi ord_by_street_state, idem_by_time; /* schema 2 */
+    uint32_t schema;                           /* the store's layout version */
     FILE *out;
     check_report *rep;
     uint64_t order_seq, audit_seq;
@@ -143,6 +148,7 @@ static void check_meta(checker *ck)
         uint32_t s = v.mv_size == 4 ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3] : 0;
         if (s == 0 || s > STORE_SCHEMA_VERSION)
             violation(ck, "meta", "schema", "version %u; this whistled knows 1 to %u", s, STORE_SCHEMA_VERSION);
+        ck->schema = s;
     }
     bool present;
     ck->order_seq = meta_u64(ck, "order_seq", &present);
@@ -332,6 +338,73 @@ static void check_deadline_rows(checker *ck, const char *db, const char *key, ui
             violation(ck, db, key, "deadlines has no row %s for a deadline it runs", key_text(a, keys[i], lens[i]));
 }
 
+/* Schema 2: the case's timeline is its rows in ev_timeline, indexes 0 to
+ * timeline_total - 1 without a gap, the last in the case's state; the
+ * record holds none itself. */
+static void check_timeline_rows(checker *ck, const Whistle__V1__Event *ev, const char *key, arena *a)
+{
+    if (ev->n_timeline)
+        violation(ck, "events", key, "holds %zu timeline entries in its record (they belong in ev_timeline)",
+                  ev->n_timeline);
+    if (ev->timeline_total == 0) {
+        violation(ck, "events", key, "has an empty timeline (every case starts with its report)");
+        return;
+    }
+    size_t tn = strlen(ev->ticket);
+    if (tn > 500)
+        return;
+    uint8_t kb[512];
+    memcpy(kb, ev->ticket, tn);
+    kb[tn] = 0;
+    memset(kb + tn + 1, 0, 4);
+    MDB_cursor *cur;
+    if (mdb_cursor_open(ck->txn, ck->ev_timeline, &cur))
+        return;
+    MDB_val k = { tn + 5, kb }, v;
+    uint32_t want = 0;
+    Whistle__V1__TimelineEntry *last = NULL;
+    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && k.mv_size == tn + 5 && memcmp(k.mv_data, kb, tn + 1) == 0) {
+        const uint8_t *p = (const uint8_t *)k.mv_data + tn + 1;
+        uint32_t idx = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        ck->rep->records++;
+        if (idx != want) {
+            violation(ck, "ev_timeline", key, "entry %u where entry %u should be: the timeline has a gap", idx, want);
+            want = idx;
+        }
+        last = whistle__v1__timeline_entry__unpack(arena_allocator(a), v.mv_size, v.mv_data);
+        if (!last)
+            violation(ck, "ev_timeline", key, "entry %u does not unpack as whistle.v1.TimelineEntry", idx);
+        want++;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    if (want != ev->timeline_total)
+        violation(ck, "events", key, "says it has %u timeline entries; ev_timeline has %u", ev->timeline_total, want);
+    else if (last && last->state != ev->state)
+        violation(ck, "events", key, "is in state %d but its last timeline entry (%s) says %d", ev->state, last->action,
+                  last->state);
+}
+
+/* A timeline row belongs to a case that counts it. */
+static void walk_ev_timeline(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    (void)v;
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    const uint8_t *nul = memchr(k->mv_data, 0, k->mv_size);
+    if (!nul || k->mv_size - (size_t)(nul - (const uint8_t *)k->mv_data) != 5) {
+        violation(ck, "ev_timeline", key, "key is not ticket | 0x00 | u32 index");
+        return;
+    }
+    size_t tn = (size_t)(nul - (const uint8_t *)k->mv_data);
+    uint32_t idx = (uint32_t)nul[1] << 24 | (uint32_t)nul[2] << 16 | (uint32_t)nul[3] << 8 | nul[4];
+    Whistle__V1__Event *ev = get(ck, ck->events, k->mv_data, tn, &whistle__v1__event__descriptor, a);
+    if (!ev)
+        violation(ck, "ev_timeline", key, "entry of a case that does not exist");
+    else if (idx >= ev->timeline_total)
+        violation(ck, "ev_timeline", key, "entry %u past the case's %u", idx, ev->timeline_total);
+}
+
 static void walk_event(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
 {
     const char *key = key_text(a, k->mv_data, k->mv_size);
@@ -348,8 +421,12 @@ static void walk_event(checker *ck, const MDB_val *k, const MDB_val *v, arena *a
     check_ticket_counter(ck, ev->ticket);
     if (ev->state < ES(REPORTED) || ev->state > ES(CLOSED))
         violation(ck, "events", key, "state %d is not a case state", ev->state);
+    /* schema 1: state | ticket; 2: state | street | '/' | ticket */
     uint8_t sk[1 + 512];
-    if (strlen(ev->ticket) < 500 && !has(ck, ck->ev_by_state, sk, state_key(sk, ev->state, ev->ticket)))
+    if (strlen(ev->ticket) <= TICKET_MAX && strlen(ev->street) <= EVENT_STREET_MAX &&
+        !has(ck, ck->ev_by_state, sk,
+             ck->schema >= 2 ? event_state_key(sk, ev->state, ev->street, ev->ticket)
+                             : state_key(sk, ev->state, ev->ticket)))
         violation(ck, "events", key, "ev_by_state has no row for its state %d", ev->state);
     char *nk = arena_printf(a, "%s/%s", ev->node, ev->ticket);
     if (!*ev->node || !has_str(ck, ck->ev_by_node, nk))
@@ -364,7 +441,9 @@ static void walk_event(checker *ck, const MDB_val *k, const MDB_val *v, arena *a
         size_t nd = deadline_event_keys(ev, dkeys, dlens);
         check_deadline_rows(ck, "events", key, dkeys, dlens, nd, a);
     }
-    if (ev->n_timeline == 0)
+    if (ck->schema >= 2)
+        check_timeline_rows(ck, ev, key, a);
+    else if (ev->n_timeline == 0)
         violation(ck, "events", key, "has an empty timeline (every case starts with its report)");
     else if (ev->timeline[ev->n_timeline - 1]->state != ev->state)
         violation(ck, "events", key, "is in state %d but its last timeline entry (%s) says %d", ev->state,
@@ -398,12 +477,27 @@ static void walk_ev_by_state(checker *ck, const MDB_val *k, const MDB_val *v, ar
     if (v->mv_size)
         violation(ck, "ev_by_state", key, "row has a value; index rows are empty");
     const uint8_t *p = k->mv_data;
-    Whistle__V1__Event *ev = get(ck, ck->events, p + 1, k->mv_size - 1, &whistle__v1__event__descriptor, a);
-    const char *t = arena_strndup(a, (const char *)p + 1, k->mv_size - 1);
+    /* schema 1: state | ticket; 2: state | street | '/' | ticket */
+    const uint8_t *tp = p + 1;
+    if (ck->schema >= 2) {
+        const uint8_t *slash = memchr(p + 1, '/', k->mv_size - 1);
+        if (!slash) {
+            violation(ck, "ev_by_state", key, "row is not state | street/ticket");
+            return;
+        }
+        tp = slash + 1;
+    }
+    size_t tl = k->mv_size - (size_t)(tp - p);
+    Whistle__V1__Event *ev = get(ck, ck->events, tp, tl, &whistle__v1__event__descriptor, a);
+    const char *t = arena_strndup(a, (const char *)tp, tl);
+    size_t sl = (size_t)(tp - p) - (ck->schema >= 2 ? 2 : 1);
     if (!ev)
         violation(ck, "ev_by_state", t, "row for state %u, but there is no such case", p[0]);
     else if ((int)ev->state != p[0])
         violation(ck, "ev_by_state", t, "row for state %u, but the case is in state %d", p[0], ev->state);
+    else if (ck->schema >= 2 && (strlen(ev->street) != sl || memcmp(ev->street, p + 1, sl) != 0))
+        violation(ck, "ev_by_state", t, "row for street %.*s, but the case is in street %s", (int)sl,
+                  (const char *)p + 1, ev->street);
 }
 
 static void walk_ev_by_node(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
@@ -465,13 +559,22 @@ static void walk_order(checker *ck, const MDB_val *k, const MDB_val *v, arena *a
             violation(ck, "orders", key, "case %s does not list it", o->ticket);
     }
     size_t dl = strlen(o->department);
-    if (dl + 9 <= 511) {
+    if (ck->schema < 2 && dl + 9 <= 511) {
         uint8_t *dk = arena_alloc(a, dl + 9);
         memcpy(dk, o->department, dl);
         dk[dl] = '/';
         store_be64(dk + dl + 1, id);
         if (!has(ck, ck->ord_by_dept, dk, dl + 9))
             violation(ck, "orders", key, "ord_by_dept has no row %s/%llu", o->department, (unsigned long long)id);
+    }
+    if (ck->schema >= 2) {
+        uint8_t sk[ORDER_STATE_KEY_MAX];
+        if (dl <= ORDER_CODE_MAX && !has(ck, ck->ord_by_dept, sk, order_state_key(sk, o->department, o->state, id)))
+            violation(ck, "orders", key, "ord_by_dept has no row %s/%d/%llu", o->department, o->state,
+                      (unsigned long long)id);
+        if (*o->street && strlen(o->street) <= ORDER_CODE_MAX &&
+            !has(ck, ck->ord_by_street_state, sk, order_state_key(sk, o->street, o->state, id)))
+            violation(ck, "orders", key, "ord_by_street_state has no row for %s in state %d", o->street, o->state);
     }
     uint8_t keys[DEADLINE_ROWS_MAX][DEADLINE_KEY_MAX];
     size_t lens[DEADLINE_ROWS_MAX];
@@ -534,8 +637,14 @@ static void walk_supervision(checker *ck, const MDB_val *k, const MDB_val *v, ar
         violation(ck, "supervisions", key, "has no miss (a supervision opens with one)");
 }
 
+static void walk_ord_state(checker *ck, const char *db, bool dept, const MDB_val *k, const MDB_val *v, arena *a);
+
 static void walk_ord_by_dept(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
 {
+    if (ck->schema >= 2) {
+        walk_ord_state(ck, "ord_by_dept", true, k, v, a);
+        return;
+    }
     const char *key = key_text(a, k->mv_data, k->mv_size);
     if (k->mv_size < 10 || ((const uint8_t *)k->mv_data)[k->mv_size - 9] != '/') {
         violation(ck, "ord_by_dept", key, "row is not department/u64");
@@ -552,6 +661,41 @@ static void walk_ord_by_dept(checker *ck, const MDB_val *k, const MDB_val *v, ar
         violation(ck, "ord_by_dept", key, "row without its order");
     else if (strlen(o->department) != dl || memcmp(o->department, k->mv_data, dl) != 0)
         violation(ck, "ord_by_dept", key, "row, but the order belongs to %s", o->department);
+}
+
+/* A row of a state index (code | '/' | u8 state | rest) names a record
+ * in that state under that code. Returns the '/' or NULL. */
+static const uint8_t *state_row(checker *ck, const char *db, const MDB_val *k, const MDB_val *v, size_t rest,
+                                const char *key)
+{
+    const uint8_t *p = k->mv_data;
+    if (k->mv_size < rest + 3 || (rest && p[k->mv_size - rest - 2] != '/')) {
+        violation(ck, db, key, "row is not code/state/key");
+        return NULL;
+    }
+    if (v->mv_size)
+        violation(ck, db, key, "row has a value; index rows are empty");
+    return rest ? p + k->mv_size - rest - 2 : memchr(p, '/', k->mv_size);
+}
+
+static void walk_ord_state(checker *ck, const char *db, bool dept, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    const uint8_t *slash = state_row(ck, db, k, v, 8, key);
+    if (!slash)
+        return;
+    size_t cl = (size_t)(slash - (const uint8_t *)k->mv_data);
+    Whistle__V1__Order *o = get(ck, ck->orders, slash + 2, 8, &whistle__v1__order__descriptor, a);
+    const char *code = o ? (dept ? o->department : o->street) : "";
+    if (!o)
+        violation(ck, db, key, "row without its order");
+    else if ((int)o->state != slash[1] || strlen(code) != cl || memcmp(code, k->mv_data, cl) != 0)
+        violation(ck, db, key, "row, but the order is in state %d under %s", o->state, code);
+}
+
+static void walk_ord_by_street_state(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    walk_ord_state(ck, "ord_by_street_state", false, k, v, a);
 }
 
 /* ------------------------------------------------------------ streams */
@@ -589,7 +733,15 @@ static void walk_stream_entry(checker *ck, const MDB_val *k, const MDB_val *v, a
     if (!ck->sw.open || strlen(ck->sw.name) != nlen || memcmp(ck->sw.name, kd, nlen) != 0) {
         stream_end(ck, a);
         snprintf(ck->sw.name, sizeof ck->sw.name, "%.*s", (int)nlen, kd);
+        /* a stream whose oldest entries were let go (retention) starts
+         * after them */
         ck->sw.count = 0;
+        MDB_val mk = { nlen, (void *)kd }, mv;
+        if (mdb_get(ck->txn, ck->stream_meta, &mk, &mv) == 0) {
+            Whistled__StreamMeta *m = whistled__stream_meta__unpack(arena_allocator(a), mv.mv_size, mv.mv_data);
+            if (m)
+                ck->sw.count = m->trimmed;
+        }
         ck->sw.open = true;
     }
     ck->sw.count++;
@@ -617,9 +769,13 @@ static void walk_stream_meta(checker *ck, const MDB_val *k, const MDB_val *v, ar
     if (m->cursor > m->last_seq)
         violation(ck, "stream_meta", name, "cursor %llu is past last_seq %llu", (unsigned long long)m->cursor,
                   (unsigned long long)m->last_seq);
-    /* The walk of the entries counted them from seq 1 up; here the newest
-     * must exist too (a meta whose entries are all missing). */
-    if (m->last_seq > 0 && k->mv_size + 9 <= 511) {
+    if (m->trimmed > m->cursor)
+        violation(ck, "stream_meta", name, "entries up to %llu were let go, past the cursor %llu",
+                  (unsigned long long)m->trimmed, (unsigned long long)m->cursor);
+    /* The walk of the entries counted them from after the trimmed ones up;
+     * here the newest must exist too (a meta whose entries are all
+     * missing), unless retention let every one go. */
+    if (m->last_seq > m->trimmed && k->mv_size + 9 <= 511) {
         uint8_t *ek = arena_alloc(a, k->mv_size + 9);
         memcpy(ek, k->mv_data, k->mv_size);
         ek[k->mv_size] = 0;
@@ -663,6 +819,13 @@ static void walk_idem(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
         violation(ck, "idem", key, "record does not unpack as whistled.IdemRecord");
     else if (!whistle__v1__response__unpack(arena_allocator(a), r->response.len, r->response.data))
         violation(ck, "idem", key, "stored response does not unpack as whistle.v1.Response");
+    if (r && ck->schema >= 2 && k->mv_size + 8 <= 511) {
+        uint8_t tk[512];
+        store_be64(tk, (uint64_t)(r->at_ms < 0 ? 0 : r->at_ms));
+        memcpy(tk + 8, k->mv_data, k->mv_size);
+        if (!has(ck, ck->idem_by_time, tk, k->mv_size + 8))
+            violation(ck, "idem", key, "idem_by_time has no row for it (it would never expire)");
+    }
 }
 
 /* ------------------------------------------------------------ entry */
@@ -692,6 +855,24 @@ static int open_dbs(checker *ck, char *err, size_t errlen)
     int crc = mdb_dbi_open(ck->txn, "service_classes", 0, &ck->service_classes);
     int irc = crc ? crc : mdb_dbi_open(ck->txn, "services", 0, &ck->services);
     ck->have_services = crc == 0 && irc == 0;
+    return 0;
+}
+
+/* After check_meta: a schema 2 store has its timelines in ev_timeline. */
+static int open_timeline(checker *ck, char *err, size_t errlen)
+{
+    if (ck->schema < 2)
+        return 0;
+    static const char *const names[] = { "ev_timeline", "ord_by_street_state", "idem_by_time" };
+    MDB_dbi *slots[] = { &ck->ev_timeline, &ck->ord_by_street_state, &ck->idem_by_time };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        int rc = mdb_dbi_open(ck->txn, names[i], 0, slots[i]);
+        if (rc) {
+            snprintf(err, errlen, "cannot open database \"%s\": %s (schema %u needs it)", names[i], mdb_strerror(rc),
+                     ck->schema);
+            return rc;
+        }
+    }
     return 0;
 }
 
@@ -730,6 +911,9 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
     rc = open_dbs(&ck, err, errlen);
     if (!rc) {
         check_meta(&ck);
+        rc = open_timeline(&ck, err, errlen);
+    }
+    if (!rc) {
         /* present: false for the databases a store from before them lacks */
         struct {
             MDB_dbi dbi;
@@ -746,8 +930,10 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
             { ck.events, walk_event, "events", true },
             { ck.ev_by_state, walk_ev_by_state, "ev_by_state", true },
             { ck.ev_by_node, walk_ev_by_node, "ev_by_node", true },
+            { ck.ev_timeline, walk_ev_timeline, "ev_timeline", ck.schema >= 2 },
             { ck.orders, walk_order, "orders", true },
             { ck.ord_by_dept, walk_ord_by_dept, "ord_by_dept", true },
+            { ck.ord_by_street_state, walk_ord_by_street_state, "ord_by_street_state", ck.schema >= 2 },
             { ck.streams, walk_stream_entry, "streams", true },
             { ck.stream_meta, walk_stream_meta, "stream_meta", true },
             { ck.audit, walk_audit, "audit", true },

@@ -158,9 +158,10 @@ static int propagate_rating(call *c, const Whistle__V1__Event *ev)
  * first dispatch or hand-over, and what follows it (the rating copied to
  * its orders, the supervision that its leaving a pressed state closes, the
  * statistics, the deadline rows). */
-static int event_saving(call *c, Whistle__V1__Event *ev)
+static int event_saving(call *c, Whistle__V1__Event *ev, Whistle__V1__Event **oldp)
 {
     Whistle__V1__Event *old = stored_event(c, ev->ticket);
+    *oldp = old;
     ev->version = (old ? old->version : 0) + 1;
     if (ev->state == ST(FILED) && !ev->filed_ms)
         ev->filed_ms = c->now;
@@ -187,14 +188,6 @@ static int event_saving(call *c, Whistle__V1__Event *ev)
     return deadline_event_changed(c, old, ev);
 }
 
-static size_t state_key(uint8_t *key, Whistle__V1__EventState s, const char *ticket)
-{
-    size_t n = strlen(ticket);
-    key[0] = (uint8_t)s;
-    memcpy(key + 1, ticket, n);
-    return n + 1;
-}
-
 static size_t node_key(uint8_t *key, const char *node, const char *ticket)
 {
     size_t nn = strlen(node), tn = strlen(ticket);
@@ -202,6 +195,51 @@ static size_t node_key(uint8_t *key, const char *node, const char *ticket)
     key[nn] = '/';
     memcpy(key + nn + 1, ticket, tn);
     return nn + 1 + tn;
+}
+
+/* ev_timeline's key: ticket | 0x00 | u32 BE index. Tickets hold no NUL, so
+ * a case's entries are contiguous and in index order. */
+#define TL_KEY_MAX (TICKET_MAX + 1 + 4)
+
+static size_t tl_key(uint8_t *key, const char *ticket, uint32_t i)
+{
+    size_t n = strlen(ticket);
+    memcpy(key, ticket, n);
+    key[n] = 0;
+    key[n + 1] = (uint8_t)(i >> 24);
+    key[n + 2] = (uint8_t)(i >> 16);
+    key[n + 3] = (uint8_t)(i >> 8);
+    key[n + 4] = (uint8_t)i;
+    return n + 5;
+}
+
+/* Appends the entries of ev->timeline that are not stored yet (their index
+ * is timeline_from + i; stored: below the stored record's count). */
+static int timeline_append(call *c, const Whistle__V1__Event *ev, uint32_t stored)
+{
+    uint8_t key[TL_KEY_MAX];
+    if (strlen(ev->ticket) > TICKET_MAX)
+        return MDB_BAD_VALSIZE;
+    for (size_t i = 0; i < ev->n_timeline; i++) {
+        uint32_t idx = ev->timeline_from + (uint32_t)i;
+        if (idx < stored)
+            continue;
+        int rc =
+            store_put_append(c->txn, c->st->ev_timeline, key, tl_key(key, ev->ticket, idx), &ev->timeline[i]->base);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+size_t event_state_key(uint8_t *key, Whistle__V1__EventState s, const char *street, const char *ticket)
+{
+    size_t sn = strlen(street), tn = strlen(ticket);
+    key[0] = (uint8_t)s;
+    memcpy(key + 1, street, sn);
+    key[sn + 1] = '/';
+    memcpy(key + sn + 2, ticket, tn);
+    return sn + 2 + tn;
 }
 
 int event_load(call *c, const char *ticket, Whistle__V1__Event **ev, event_snap *snap)
@@ -225,6 +263,11 @@ int event_load(call *c, const char *ticket, Whistle__V1__Event **ev, event_snap 
     Whistle__V1__Event *e = whistle__v1__event__unpack(arena_allocator(c->a), len, bytes);
     if (!e)
         return call_store_fail(c, MDB_CORRUPTED, "reading the case");
+    /* In memory, timeline[] holds what this call appends: entry
+     * timeline_from + i, after the timeline_total stored ones. */
+    e->n_timeline = 0;
+    e->timeline = NULL;
+    e->timeline_from = e->timeline_total;
     *ev = e;
     if (snap) {
         snap->bytes = bytes;
@@ -236,22 +279,42 @@ int event_load(call *c, const char *ticket, Whistle__V1__Event **ev, event_snap 
 
 int event_save(call *c, Whistle__V1__Event *ev, const event_snap *snap)
 {
-    uint8_t key[1 + 18 + 1 + TICKET_MAX + 1];
+    uint8_t key[EVENT_STATE_KEY_MAX > 1 + 18 + 1 + TICKET_MAX ? EVENT_STATE_KEY_MAX : 1 + 18 + 1 + TICKET_MAX];
     const char *t = ev->ticket;
+    Whistle__V1__Event *old;
     /* deadline rows, statistics and supervision follow the record */
-    if (event_saving(c, ev))
+    if (event_saving(c, ev, &old))
         return -1;
-    int rc = store_put(c->txn, c->st->events, t, strlen(t), &ev->base);
+    /* The new timeline entries go to their own rows; the record keeps only
+     * their count, so that a change costs what it adds, not the case's
+     * whole history. */
+    uint32_t stored = old ? old->timeline_total : 0;
+    Whistle__V1__TimelineEntry **tl = ev->timeline;
+    size_t ntl = ev->n_timeline;
+    uint32_t from = ev->timeline_from;
+    int rc = timeline_append(c, ev, stored);
+    ev->timeline = NULL;
+    ev->n_timeline = 0;
+    ev->timeline_total = from + (uint32_t)ntl > stored ? from + (uint32_t)ntl : stored;
+    /* stored as from = total, so that a record read with store_get, not
+     * event_load, appends after its entries too */
+    ev->timeline_from = ev->timeline_total;
+    if (!rc)
+        rc = store_put(c->txn, c->st->events, t, strlen(t), &ev->base);
     MDB_val empty = { 0, "" };
     if (!rc && (!snap || snap->state != ev->state)) {
-        if (snap) {
-            MDB_val k = { state_key(key, snap->state, t), key };
+        /* the row of ev_by_state: state | street | '/' | ticket (a case
+         * keeps its street) */
+        if (strlen(str0(ev->street)) > EVENT_STREET_MAX)
+            rc = MDB_BAD_VALSIZE;
+        if (!rc && snap) {
+            MDB_val k = { event_state_key(key, snap->state, str0(ev->street), t), key };
             rc = mdb_del(c->txn, c->st->ev_by_state, &k, NULL);
             if (rc == MDB_NOTFOUND)
                 rc = 0; /* a missing row is repaired by the put below */
         }
         if (!rc) {
-            MDB_val k = { state_key(key, ev->state, t), key };
+            MDB_val k = { event_state_key(key, ev->state, str0(ev->street), t), key };
             rc = mdb_put(c->txn, c->st->ev_by_state, &k, &empty, 0);
         }
     }
@@ -262,6 +325,10 @@ int event_save(call *c, Whistle__V1__Event *ev, const event_snap *snap)
     if (!rc)
         rc = audit_append(c->st, c->txn, c->now, c->who->name, c->name, t, snap ? snap->bytes : NULL,
                           snap ? snap->len : 0, &ev->base);
+    /* What the answer shows: the entries this call appended. */
+    ev->timeline = tl;
+    ev->n_timeline = ntl;
+    ev->timeline_from = from;
     return rc ? call_store_fail(c, rc, "saving the case") : 0;
 }
 
@@ -307,42 +374,97 @@ static bool sees_contact(const call *c, const Whistle__V1__Event *ev)
 #define TIMELINE_REPLY_MAX 200
 #define TIMELINE_REPLY_BYTES (256 * 1024)
 
-static void timeline_window(Whistle__V1__Event *e, size_t before)
+/* Reads the window from ev_timeline into e (whose timeline_total is the
+ * stored count). 0 or a store code. */
+static int timeline_window(MDB_txn *txn, MDB_dbi dbi, arena *a, Whistle__V1__Event *e, uint32_t before)
 {
-    size_t n = e->n_timeline;
-    size_t end = before && before < n ? before : n, start = end, bytes = 0;
-    while (start > 0 && end - start < TIMELINE_REPLY_MAX) {
-        size_t sz = whistle__v1__timeline_entry__get_packed_size(e->timeline[start - 1]) + 4;
-        if (end > start && bytes + sz > TIMELINE_REPLY_BYTES)
+    uint32_t n = e->timeline_total;
+    uint32_t end = before && before < n ? before : n, start = end;
+    e->timeline_from = end;
+    e->timeline = NULL;
+    e->n_timeline = 0;
+    if (end == 0 || strlen(e->ticket) > TICKET_MAX)
+        return 0;
+    Whistle__V1__TimelineEntry **tl =
+        arena_alloc(a, (end < TIMELINE_REPLY_MAX ? end : TIMELINE_REPLY_MAX) * sizeof *tl);
+    uint8_t key[TL_KEY_MAX];
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc)
+        return rc;
+    MDB_val k = { tl_key(key, e->ticket, end - 1), key }, v;
+    size_t bytes = 0, got = 0;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+    while (!rc && start > 0 && end - start < TIMELINE_REPLY_MAX) {
+        uint8_t want[TL_KEY_MAX];
+        size_t wl = tl_key(want, e->ticket, start - 1);
+        if (k.mv_size != wl || memcmp(k.mv_data, want, wl) != 0) {
+            rc = MDB_CORRUPTED; /* an entry below the count is missing */
             break;
-        bytes += sz;
+        }
+        if (got && bytes + v.mv_size + 4 > TIMELINE_REPLY_BYTES)
+            break;
+        Whistle__V1__TimelineEntry *t = whistle__v1__timeline_entry__unpack(arena_allocator(a), v.mv_size, v.mv_data);
+        if (!t) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        bytes += v.mv_size + 4;
         start--;
+        tl[got] = t;
+        got++;
+        if (start > 0)
+            rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
     }
-    e->timeline_total = (uint32_t)n;
-    e->timeline_from = (uint32_t)start;
-    e->timeline = n ? e->timeline + start : NULL;
-    e->n_timeline = end - start;
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND)
+        rc = MDB_CORRUPTED;
+    if (rc)
+        return rc;
+    /* read newest first: put them in order */
+    for (size_t i = 0; i < got / 2; i++) {
+        Whistle__V1__TimelineEntry *x = tl[i];
+        tl[i] = tl[got - 1 - i];
+        tl[got - 1 - i] = x;
+    }
+    e->timeline = tl;
+    e->n_timeline = got;
+    e->timeline_from = start;
+    return 0;
 }
 
-static Whistle__V1__Event *event_copy(arena *a, const Whistle__V1__Event *ev, bool keep_contact, bool timeline,
-                                      size_t before)
+/* A copy of the case for an answer or a push. timeline: whether it carries
+ * entries: in a write, the ones this call appended (a short tail, whatever
+ * the case's length, so that an answer and its idempotency record stay
+ * small and always fit a frame); in a read, the window before `before`
+ * read from the store. Pushes carry none (timeline_total and timeline_from
+ * 0). */
+static Whistle__V1__Event *event_copy(call *c, const Whistle__V1__Event *ev, bool keep_contact, bool timeline,
+                                      uint32_t before)
 {
-    Whistle__V1__Event *e = arena_alloc(a, sizeof *e);
+    Whistle__V1__Event *e = arena_alloc(c->a, sizeof *e);
     *e = *ev;
     if (!keep_contact)
         e->contact = (char *)"";
-    if (timeline) {
-        timeline_window(e, before);
-    } else {
+    if (timeline && !c->touched) {
+        int rc = timeline_window(c->txn, c->st->ev_timeline, c->a, e, before);
+        if (rc) {
+            call_store_fail(c, rc, "reading the timeline");
+            e->timeline = NULL;
+            e->n_timeline = 0;
+        }
+    } else if (!timeline) {
         e->n_timeline = 0;
         e->timeline = NULL;
+        e->timeline_total = 0;
+        e->timeline_from = 0;
     }
     return e;
 }
 
 Whistle__V1__Event *event_for_reply(call *c, const Whistle__V1__Event *ev, bool with_timeline)
 {
-    return event_copy(c->a, ev, sees_contact(c, ev), with_timeline, 0);
+    return event_copy(c, ev, sees_contact(c, ev), with_timeline, 0);
 }
 
 void event_reply(call *c, const Whistle__V1__Event *ev) { event_reply_page(c, ev, 0); }
@@ -350,7 +472,7 @@ void event_reply(call *c, const Whistle__V1__Event *ev) { event_reply_page(c, ev
 void event_reply_page(call *c, const Whistle__V1__Event *ev, uint32_t before)
 {
     c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_EVENT;
-    c->resp->event = event_copy(c->a, ev, sees_contact(c, ev), true, before);
+    c->resp->event = event_copy(c, ev, sees_contact(c, ev), true, before);
     /* A read that hands out the phone is audited (a write's answer is the
      * writer's own change, audited with it). */
     if (!c->touched && *str0(c->resp->event->contact))
@@ -365,7 +487,7 @@ int event_push_to(call *c, const char *stream, const Whistle__V1__Event *ev, boo
     p->action = (char *)action;
     p->actor = (char *)str0(c->who->name);
     /* Pushes carry the case without its timeline, to stay small. */
-    p->event = ev ? event_copy(c->a, ev, keep_contact, false, 0) : NULL;
+    p->event = ev ? event_copy(c, ev, keep_contact, false, 0) : NULL;
     p->order = (Whistle__V1__Order *)order;
     int rc = stream_append(c->st, c->txn, stream, c->now, p, c->touched);
     return rc ? call_store_fail(c, rc, "appending a push") : 0;

@@ -10,6 +10,7 @@
 #define WHISTLED_EVENT_RECORD_H
 
 #include "call.h"
+#include "field_limits.h"
 
 /* The record as it was loaded: what the audit log calls "before", and the
  * state whose index row a save must move. */
@@ -19,15 +20,27 @@ typedef struct event_snap {
     Whistle__V1__EventState state;
 } event_snap;
 
-/* Loads a case; on failure the status is set (NOT_FOUND ...) and -1 returned. */
+/* Loads a case; on failure the status is set (NOT_FOUND ...) and -1 returned.
+ * The record comes without its timeline: ev->timeline holds what this call
+ * appends (entry timeline_from + i; timeline_from = timeline_total, the
+ * stored count, at load). */
 int event_load(call *c, const char *ticket, Whistle__V1__Event **ev, event_snap *snap);
-/* Stores the case, moves its index rows and audits the change (snap NULL:
- * a new case). -1 with the status set on a store error. */
+/* Stores the case, appends its new timeline entries to ev_timeline, moves
+ * its index rows and audits the change (snap NULL: a new case). -1 with the
+ * status set on a store error. Afterwards ev->timeline still holds the
+ * appended entries (what a write answers with). */
 int event_save(call *c, Whistle__V1__Event *ev, const event_snap *snap);
 /* Appends a timeline entry (the state after is ev->state: set it first) and
  * stamps updated_ms. */
 void event_timeline(call *c, Whistle__V1__Event *ev, const char *action, const char *note, uint64_t order_id,
                     const char *department);
+
+/* The row of ev_by_state: u8 state | street | '/' | ticket; returns its
+ * length. The save keeps one row per case. A state's rows are the prefix
+ * state, a state's in one street the prefix state | street | '/'. */
+#define EVENT_STREET_MAX 32
+#define EVENT_STATE_KEY_MAX (1 + EVENT_STREET_MAX + 1 + TICKET_MAX)
+size_t event_state_key(uint8_t *key, Whistle__V1__EventState s, const char *street, const char *ticket);
 
 /* Whether the caller may act with c->name on this case (role and scope);
  * if not, the call is denied (status set, denial audited) and -1 returned. */
@@ -50,8 +63,9 @@ int event_push_to(call *c, const char *stream, const Whistle__V1__Event *ev, boo
 
 /* The case as the caller may see it: contact blanked unless the caller is an
  * admin, an operator or the reporter; the timeline dropped unless asked,
- * and when asked, its newest entries that fit an answer (at most 200 and
- * 256 KiB; Event.timeline_total and timeline_from say which). */
+ * and when asked: in a read, its newest entries that fit an answer (at most
+ * 200 and 256 KiB, read from ev_timeline), in a write the entries the call
+ * appended (Event.timeline_total and timeline_from say which). */
 Whistle__V1__Event *event_for_reply(call *c, const Whistle__V1__Event *ev, bool with_timeline);
 /* The answer is the case (event_for_reply with its timeline); _page gives
  * the entries before entry `before` instead of the newest (GetEvent). */

@@ -31,9 +31,10 @@ char *order_target(call *c, uint64_t id) { return arena_printf(c->a, "order:%llu
 /* Before an order is stored: its version, and what follows it (the
  * supervision that its leaving the pressed state closes, the statistics,
  * the deadline rows). */
-static int order_saving(call *c, Whistle__V1__Order *o)
+static int order_saving(call *c, Whistle__V1__Order *o, Whistle__V1__Order **oldp)
 {
     Whistle__V1__Order *old = order_get(c, o->id);
+    *oldp = old;
     o->version = (old ? old->version : 0) + 1;
     if (o->supervision_id && !deadline_order_running(o) && (!old || old->state != o->state) &&
         supervision_close(c, o->supervision_id, o->state == OS(DONE) ? "order done" : "order returned"))
@@ -43,23 +44,51 @@ static int order_saving(call *c, Whistle__V1__Order *o)
     return deadline_order_changed(c, old, o);
 }
 
+size_t order_state_key(uint8_t *key, const char *code, Whistle__V1__OrderState state, uint64_t id)
+{
+    size_t n = strlen(code);
+    memcpy(key, code, n);
+    key[n] = '/';
+    key[n + 1] = (uint8_t)state;
+    store_be64(key + n + 2, id);
+    return n + 10;
+}
+
+/* Moves the order's row in one of the state indexes (code: its department
+ * or its street) from the old state's (0: none) to the new one's. */
+static int move_state_row(call *c, MDB_dbi dbi, const char *code, Whistle__V1__OrderState from,
+                          Whistle__V1__OrderState to, uint64_t id)
+{
+    if (strlen(code) > ORDER_CODE_MAX)
+        return MDB_BAD_VALSIZE;
+    uint8_t key[ORDER_STATE_KEY_MAX];
+    if (from) {
+        MDB_val k = { order_state_key(key, code, from, id), key };
+        int rc = mdb_del(c->txn, dbi, &k, NULL);
+        if (rc && rc != MDB_NOTFOUND)
+            return rc;
+    }
+    /* a plain put: a row moving to a state is rarely the last key */
+    MDB_val k = { order_state_key(key, code, to, id), key }, v = { 0, "" };
+    return mdb_put(c->txn, dbi, &k, &v, 0);
+}
+
 int order_save(call *c, Whistle__V1__Order *o, const void *before, size_t blen)
 {
     uint8_t key[8];
     store_be64(key, o->id);
+    Whistle__V1__Order *old;
     /* deadline rows, statistics and supervision follow the record */
-    if (order_saving(c, o))
+    if (order_saving(c, o, &old))
         return -1;
     int rc = store_put(c->txn, c->st->orders, key, sizeof key, &o->base);
-    if (!rc && !before) {
-        size_t dl = strlen(o->department);
-        uint8_t *dk = arena_alloc(c->a, dl + 9);
-        memcpy(dk, o->department, dl);
-        dk[dl] = '/';
-        memcpy(dk + dl + 1, key, 8);
-        MDB_val k = { dl + 9, dk }, v = { 0, "" };
-        rc = mdb_put(c->txn, c->st->ord_by_dept, &k, &v, 0);
-    }
+    /* the state indexes: a department's and a street's orders in a state,
+     * without reading the others (dispatch_list_orders) */
+    Whistle__V1__OrderState was = old ? old->state : 0;
+    if (!rc && was != o->state)
+        rc = move_state_row(c, c->st->ord_by_dept, str0(o->department), was, o->state, o->id);
+    if (!rc && was != o->state && *str0(o->street))
+        rc = move_state_row(c, c->st->ord_by_street_state, o->street, was, o->state, o->id);
     if (!rc)
         rc = audit_append(c->st, c->txn, c->now, c->who->name, c->name, order_target(c, o->id), before, blen, &o->base);
     return rc ? call_store_fail(c, rc, "saving the order") : 0;

@@ -1,5 +1,6 @@
 /* order_record.h: a dispatch order (派单) as stored: db "orders" under its
- * u64 BE id, indexed by department in "ord_by_dept". Saving one brings
+ * u64 BE id, indexed by department and state in "ord_by_dept" and by street
+ * and state in "ord_by_street_state". Saving one brings
  * everything derived from it in line in the same transaction (its
  * version, the supervision its leaving a pressed state closes, the
  * statistics, the deadline rows) and audits the change. */
@@ -16,10 +17,17 @@ Whistle__V1__Order *order_get(call *c, uint64_t id);
  * naming it when absent; -1 with the status set. */
 int order_load(call *c, uint64_t id, Whistle__V1__Order **out, void **bytes, size_t *len);
 /* Stores an order (before NULL: new) through everything derived from it,
- * with its audit record and, when new, its index row. 0 or -1. */
+ * with its audit record and its index rows. 0 or -1. */
 int order_save(call *c, Whistle__V1__Order *o, const void *before, size_t blen);
 /* Whether one of the case's orders belongs to the department. */
 bool order_case_has_dept(call *c, const Whistle__V1__Event *ev, const char *dept);
+/* The rows of ord_by_dept and ord_by_street_state: code | '/' | u8
+ * state | u64 BE id (code: a department's, at most ORDER_CODE_MAX bytes,
+ * or a street's). Returns the key's length. */
+#define ORDER_CODE_MAX 64
+#define ORDER_STATE_KEY_MAX (ORDER_CODE_MAX + 10)
+size_t order_state_key(uint8_t *key, const char *code, Whistle__V1__OrderState state, uint64_t id);
+
 /* "order:7": how the audit log and the denials name an order. */
 char *order_target(call *c, uint64_t id);
 

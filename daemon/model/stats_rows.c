@@ -1,12 +1,15 @@
 /* stats_rows.c: see stats_rows.h. */
 #include "stats_rows.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "calendar.h"
 #include "deadline_rows.h"
 #include "directory.h"
+#include "log.h"
 
 #define ES(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
 #define OS(s) WHISTLE__V1__ORDER_STATE__ORDER_STATE_##s
@@ -181,40 +184,249 @@ void stats_buckets(const store *st, int64_t ms, char out[3][16])
 
 /* ------------------------------------------------------------ applying */
 
-static int add_counter(call *c, const char *key, int64_t delta)
+/* ------------------------------------------------------------ batches */
+
+/* Level 0 (the batch) sums by key in a hash table; a nested level (one
+ * call) only lists its changes, summed when it joins the level below: a
+ * call adds a few dozen, and most levels are joined or dropped at once. */
+#define SB_BUCKETS 1024
+
+typedef struct sb_entry {
+    struct sb_entry *next;
+    int64_t delta;
+    size_t len;
+    char key[];
+} sb_entry;
+
+typedef struct sb_level {
+    struct sb_level *below;
+    /* level 0: the hash table (b) of n entries; above: a list (v) */
+    sb_entry **b;
+    sb_entry **v;
+    size_t n, cap;
+} sb_level;
+
+struct stats_batch {
+    sb_level *top;
+};
+
+static uint32_t sb_hash(const char *k, size_t len)
 {
-    MDB_val k = { strlen(key), (void *)key }, v;
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)k[i]) * 16777619u;
+    return h % SB_BUCKETS;
+}
+
+static sb_entry *sb_entry_new(const char *key, size_t len, int64_t delta)
+{
+    sb_entry *e = malloc(sizeof *e + len);
+    if (!e)
+        log_oom("a statistics sum"); /* a lost sum would leave a wrong count */
+    e->next = NULL;
+    e->len = len;
+    e->delta = delta;
+    memcpy(e->key, key, len);
+    return e;
+}
+
+/* Adds to level l; takes e when given (a nested level's entry joining). */
+static void sb_add_entry(sb_level *l, const char *key, size_t len, int64_t delta, sb_entry *e)
+{
+    if (!l->b) {
+        if (l->n == l->cap) {
+            l->cap = l->cap ? 2 * l->cap : 64;
+            l->v = realloc(l->v, l->cap * sizeof *l->v);
+            if (!l->v)
+                log_oom("a statistics batch");
+        }
+        l->v[l->n++] = e ? e : sb_entry_new(key, len, delta);
+        return;
+    }
+    sb_entry **pp = &l->b[sb_hash(key, len)];
+    for (sb_entry *x = *pp; x; x = x->next)
+        if (x->len == len && memcmp(x->key, key, len) == 0) {
+            x->delta += delta;
+            free(e);
+            return;
+        }
+    if (!e)
+        e = sb_entry_new(key, len, delta);
+    e->next = *pp;
+    *pp = e;
+    l->n++;
+}
+
+static void sb_add(sb_level *l, const char *key, size_t len, int64_t delta) { sb_add_entry(l, key, len, delta, NULL); }
+
+static void sb_level_free(sb_level *l)
+{
+    if (l->b) {
+        for (size_t i = 0; i < SB_BUCKETS; i++)
+            for (sb_entry *e = l->b[i], *n; e; e = n) {
+                n = e->next;
+                free(e);
+            }
+        free(l->b);
+    }
+    for (size_t i = 0; i < (l->b ? 0 : l->n); i++)
+        free(l->v[i]);
+    free(l->v);
+    free(l);
+}
+
+static sb_level *sb_level_new(sb_level *below)
+{
+    sb_level *l = calloc(1, sizeof *l);
+    if (!l || (!below && !(l->b = calloc(SB_BUCKETS, sizeof *l->b))))
+        log_oom("a statistics batch");
+    l->below = below;
+    return l;
+}
+
+int stats_batch_begin(store *st)
+{
+    stats_batch_end(st);
+    struct stats_batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return -ENOMEM;
+    b->top = sb_level_new(NULL);
+    st->stats_batch = b;
+    return 0;
+}
+
+void stats_batch_push(store *st)
+{
+    if (st->stats_batch)
+        st->stats_batch->top = sb_level_new(st->stats_batch->top);
+}
+
+void stats_batch_pop(store *st, bool keep)
+{
+    struct stats_batch *b = st->stats_batch;
+    if (!b || !b->top->below)
+        return;
+    sb_level *l = b->top;
+    b->top = l->below;
+    if (keep) {
+        /* the entries move down (a nested level is a list) */
+        for (size_t i = 0; i < l->n; i++)
+            sb_add_entry(b->top, l->v[i]->key, l->v[i]->len, l->v[i]->delta, l->v[i]);
+        l->n = 0;
+    }
+    sb_level_free(l);
+}
+
+void stats_batch_end(store *st)
+{
+    struct stats_batch *b = st->stats_batch;
+    if (!b)
+        return;
+    while (b->top) {
+        sb_level *l = b->top;
+        b->top = l->below;
+        sb_level_free(l);
+    }
+    free(b);
+    st->stats_batch = NULL;
+}
+
+static int write_counter(MDB_txn *txn, MDB_dbi dbi, const char *key, size_t len, int64_t delta)
+{
+    MDB_val k = { len, (void *)key }, v;
     int64_t cur = 0;
-    int rc = mdb_get(c->txn, c->st->stats, &k, &v);
+    int rc = mdb_get(txn, dbi, &k, &v);
     if (rc == 0 && v.mv_size == 8)
         cur = (int64_t)store_get_be64(v.mv_data);
     else if (rc && rc != MDB_NOTFOUND)
-        return call_store_fail(c, rc, "counting statistics");
+        return rc;
     uint8_t buf[8];
     store_be64(buf, (uint64_t)(cur + delta));
     v.mv_size = 8;
     v.mv_data = buf;
-    rc = mdb_put(c->txn, c->st->stats, &k, &v, 0);
+    return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    const sb_entry *x = *(sb_entry *const *)a, *y = *(sb_entry *const *)b;
+    int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+int stats_batch_flush(store *st, MDB_txn *txn)
+{
+    struct stats_batch *b = st->stats_batch;
+    if (!b)
+        return 0;
+    /* a level left open (a bug of the writer) is dropped, as an
+     * uncommitted nested transaction would be */
+    while (b->top->below)
+        stats_batch_pop(st, false);
+    sb_level *l = b->top;
+    int rc = 0;
+    if (l->n) {
+        sb_entry **all = malloc(l->n * sizeof *all);
+        if (!all)
+            log_oom("a statistics batch");
+        size_t n = 0;
+        for (size_t i = 0; i < SB_BUCKETS; i++)
+            for (sb_entry *e = l->b[i]; e; e = e->next)
+                if (e->delta)
+                    all[n++] = e;
+        /* in key order: neighbours share pages, each page is dirtied once */
+        qsort(all, n, sizeof *all, entry_cmp);
+        for (size_t i = 0; !rc && i < n; i++)
+            rc = write_counter(txn, st->stats, all[i]->key, all[i]->len, all[i]->delta);
+        free(all);
+    }
+    stats_batch_end(st);
+    return rc;
+}
+
+static int add_counter(call *c, const char *key, int64_t delta)
+{
+    size_t len = strlen(key);
+    if (c->st->stats_batch) {
+        sb_add(c->st->stats_batch->top, key, len, delta);
+        return 0;
+    }
+    int rc = write_counter(c->txn, c->st->stats, key, len, delta);
     return rc ? call_store_fail(c, rc, "counting statistics") : 0;
 }
 
 static int apply(call *c, const char *const *dims, size_t nd, int64_t anchor, const int64_t *before,
                  const int64_t *after)
 {
+    bool any = false;
+    for (size_t m = 0; m < STATS_METRICS && !any; m++)
+        any = after[m] != before[m];
+    if (!any)
+        return 0; /* most saves change no counter: no buckets to work out */
     char b[3][16];
     stats_buckets(c->st, anchor, b);
-    for (size_t m = 0; m < STATS_METRICS; m++) {
-        int64_t delta = after[m] - before[m];
-        if (!delta)
-            continue;
-        for (size_t d = 0; d < nd; d++)
-            for (int k = 0; k < 3; k++) {
-                char key[160];
-                snprintf(key, sizeof key, "%s|%s|%s", dims[d], b[k], stats_metric_names[m]);
+    for (size_t d = 0; d < nd; d++)
+        for (int k = 0; k < 3; k++) {
+            /* "dim|bucket|" once, then each changed metric after it */
+            char key[160];
+            size_t dl = strlen(dims[d]), bl = strlen(b[k]);
+            if (dl + bl + 2 + 32 >= sizeof key)
+                continue;
+            memcpy(key, dims[d], dl);
+            key[dl] = '|';
+            memcpy(key + dl + 1, b[k], bl);
+            key[dl + 1 + bl] = '|';
+            size_t pl = dl + bl + 2;
+            for (size_t m = 0; m < STATS_METRICS; m++) {
+                int64_t delta = after[m] - before[m];
+                if (!delta)
+                    continue;
+                size_t ml = strlen(stats_metric_names[m]);
+                memcpy(key + pl, stats_metric_names[m], ml + 1);
                 if (add_counter(c, key, delta))
                     return -1;
             }
-    }
+        }
     return 0;
 }
 
@@ -241,6 +453,8 @@ int stats_event_changed(call *c, const Whistle__V1__Event *old, const Whistle__V
     int64_t before[STATS_METRICS], after[STATS_METRICS];
     stats_event_contribution(old, before);
     stats_event_contribution(ev, after);
+    if (memcmp(before, after, sizeof before) == 0)
+        return 0;
     const char *dims[4];
     size_t nd = place_dims(c, ev->node, ev->street, dims);
     return apply(c, dims, nd, ev->created_ms, before, after);
@@ -252,11 +466,15 @@ int stats_order_changed(call *c, const Whistle__V1__Order *old, const Whistle__V
     stats_order_contribution(old, false, before);
     stats_order_contribution(o, false, after);
     const char *dims[4];
-    size_t nd = place_dims(c, o->node, o->street, dims);
-    if (apply(c, dims, nd, o->created_ms, before, after))
-        return -1;
+    if (memcmp(before, after, sizeof before) != 0) {
+        size_t nd = place_dims(c, o->node, o->street, dims);
+        if (apply(c, dims, nd, o->created_ms, before, after))
+            return -1;
+    }
     stats_order_contribution(old, true, before);
     stats_order_contribution(o, true, after);
+    if (memcmp(before, after, sizeof before) == 0)
+        return 0;
     const char *dept = arena_printf(c->a, "dept:%s", str0(o->department));
     return apply(c, &dept, 1, o->created_ms, before, after);
 }

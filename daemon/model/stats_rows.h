@@ -19,6 +19,24 @@
 
 #include "call.h"
 
+/* Counters per batch. The writer applies many calls in one transaction,
+ * each in a nested one; writing each call's counters as it goes would
+ * dirty (and copy, in every nested transaction) the page of every counter
+ * it touches. So, while a batch is open on the store (st->stats_batch),
+ * the counters' changes are summed in memory, one level per open nested
+ * transaction: _push when one begins, _pop when it ends (keep: it
+ * committed, its sums join the level below; else they are dropped, as the
+ * transaction's changes are). stats_batch_flush writes the sums once per
+ * key, in key order, in the batch's transaction, before its commit. With
+ * no batch open (tests, the seed, tools), changes are written at once.
+ * Only the writer thread uses them. begin: 0 or -ENOMEM; flush: 0 or an
+ * MDB code (then the batch must not commit); both end the batch. */
+int stats_batch_begin(store *st);
+void stats_batch_push(store *st);
+void stats_batch_pop(store *st, bool keep);
+int stats_batch_flush(store *st, MDB_txn *txn);
+void stats_batch_end(store *st);
+
 /* The counters follow a record about to be stored (old: as stored, NULL
  * for a new one). -1 with the status set. Called only by the records'
  * save (event_record.c, order_record.c). */

@@ -232,8 +232,11 @@ static void stop_reading(conn *c)
 
 static bool over_limits(conn *c)
 {
-    const conn_limits *cfg = &c->hub->lim;
-    return c->in_flight >= cfg->max_in_flight || c->out_pending >= cfg->max_output;
+    hub *h = c->hub;
+    const conn_limits *cfg = &h->lim;
+    if (cfg->max_queued && h->queued >= cfg->max_queued)
+        h->queued_full = true;
+    return c->in_flight >= cfg->max_in_flight || c->out_pending >= cfg->max_output || h->queued_full;
 }
 
 static void process_frames(conn *c);
@@ -245,7 +248,7 @@ static void maybe_resume(conn *c)
     const conn_limits *cfg = &c->hub->lim;
     if (c->closing || c->reading)
         return;
-    if (c->in_flight < (cfg->max_in_flight + 1) / 2 && c->out_pending < cfg->max_output / 2) {
+    if (c->in_flight < (cfg->max_in_flight + 1) / 2 && c->out_pending < cfg->max_output / 2 && !c->hub->queued_full) {
         process_frames(c);
         if (!c->closing && !over_limits(c))
             start_reading(c);
@@ -470,9 +473,27 @@ void conn_accept(hub *h, uv_stream_t *listener, int status)
 void conn_submit(conn *c, intent *it)
 {
     hub *h = c->hub;
+    if (it->kind == INTENT_ACK) {
+        /* A desk that acknowledges as it reads sends many acks of one
+         * stream; only the highest matters, and it is applied where the
+         * first one was queued (before anything queued after it, as a
+         * Subscribe's barrier needs). */
+        for (intent *p = c->acks_pending; p; p = p->ack_sibling)
+            if (strcmp(p->ack_stream, it->ack_stream) == 0) {
+                if (it->ack_seq > p->ack_seq)
+                    p->ack_seq = it->ack_seq;
+                intent_free(it);
+                return;
+            }
+        it->ack_sibling = c->acks_pending;
+        c->acks_pending = it;
+    }
     it->owner = c;
     c->refs++;
-    if (it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT || it->kind == INTENT_BARRIER)
+    h->queued += it->frame_len;
+    /* acks count too: a flood of them holds the connection's reading back
+     * like a flood of requests */
+    if (it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT || it->kind == INTENT_BARRIER || it->kind == INTENT_ACK)
         c->in_flight++;
     it->next = NULL;
     *h->submit_tail = it;
@@ -484,13 +505,44 @@ void hub_submit_flush(hub *h)
     intent *list = h->submit_head;
     h->submit_head = NULL;
     h->submit_tail = &h->submit_head;
+    /* what goes to the writer can no longer take a later ack's seq */
+    for (intent *it = list; it; it = it->next)
+        if (it->kind == INTENT_ACK)
+            ((conn *)it->owner)->acks_pending = NULL;
     if (list)
         writer_submit_list(h->w, list);
+}
+
+/* Every connection but `except` may read again (the global cap let go).
+ * Each is held by a reference while the others are served, since serving
+ * one may close another. */
+static void resume_all(hub *h, conn *except)
+{
+    size_t n = 0;
+    conn **all = malloc((h->nconns + 1) * sizeof *all);
+    if (!all)
+        log_oom("resuming the connections");
+    for (conn *o = h->conns; o && n < h->nconns + 1; o = o->next)
+        if (o != except) {
+            o->refs++;
+            all[n++] = o;
+        }
+    for (size_t i = 0; i < n; i++)
+        maybe_resume(all[i]);
+    for (size_t i = 0; i < n; i++)
+        conn_unref(all[i]);
+    free(all);
 }
 
 void hub_intent_done(hub *h, intent *it)
 {
     conn *c = it->owner;
+    h->queued -= it->frame_len < h->queued ? it->frame_len : h->queued;
+    if (h->queued_full && h->queued <= h->lim.max_queued / 2) {
+        /* below half of the global cap: every connection may read again */
+        h->queued_full = false;
+        resume_all(h, c);
+    }
     if (it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT) {
         c->in_flight--;
         if (it->kind == INTENT_REQUEST)
@@ -501,6 +553,8 @@ void hub_intent_done(hub *h, intent *it)
         c->in_flight--;
         if (!c->closing)
             h->after_barrier(c, it->frame, it->frame_len);
+    } else if (it->kind == INTENT_ACK) {
+        c->in_flight--;
     }
     /* A write's pushes go right after its answer, not after the whole
      * batch's answers: a department learns of a whistle as soon as the

@@ -59,7 +59,11 @@ struct conn {
     char cn[256];  /* the certificate's CN once the handshake is done */
     tls_session tls;
     whistle_framer framer;
-    uint32_t in_flight; /* requests read and not yet answered */
+    uint32_t in_flight; /* requests and push acks read and not yet done */
+    /* this loop turn's push acks not yet handed to the writer, one per
+     * stream: a later ack of the same stream moves its seq instead of
+     * queueing another (conn_submit) */
+    intent *acks_pending;
     size_t out_pending; /* bytes handed to uv_write and not yet written */
     /* on the loop's monotonic clock (uv_now), not the domain's */
     uint64_t last_active_ms;
@@ -78,6 +82,7 @@ typedef struct conn_limits {
     uint32_t max_frame;
     uint32_t max_in_flight;
     size_t max_output;
+    size_t max_queued; /* bytes of requests with the writer, every connection together (0: no cap) */
     uint32_t max_connections;
     uint32_t idle_timeout;      /* seconds, 0 = never */
     uint32_t handshake_timeout; /* seconds to finish the TLS handshake */
@@ -117,6 +122,11 @@ struct hub {
      * the iteration's reads are done: one wake-up of the writer for many
      * requests and push acks (conn_submit, hub_submit_flush). */
     intent *submit_head, **submit_tail;
+    /* Bytes of the requests read and not yet done (conn_submit to
+     * hub_intent_done); at lim.max_queued every connection stops reading,
+     * until it falls below half (queued_full). */
+    size_t queued;
+    bool queued_full;
     /* Refusals at max_connections are logged at most once a second; the
      * ones in between are counted into the next line. */
     int64_t refused_logged_ms;

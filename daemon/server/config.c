@@ -29,6 +29,7 @@ void config_defaults(config *c)
     c->max_frame = 1u << 20;
     c->max_in_flight = 64;
     c->max_output = 4u << 20;
+    c->max_queued = (size_t)64 << 20;
     c->max_connections = 10000;
     c->idle_timeout = 0;
     c->handshake_timeout = 10;
@@ -44,6 +45,8 @@ void config_defaults(config *c)
     c->audit_flush_s = 1;
     c->map_size = 64u << 20;
     c->map_max = (size_t)16 << 30;
+    c->idempotency_days = 7;
+    c->stream_keep_days = 30;
     set_str(&c->seed, "");
     set_str(&c->backup_dir, "var/backups");
     c->log_level = LOG_LVL_INFO;
@@ -129,6 +132,8 @@ int config_set(config *c, const char *section, const char *key, const char *valu
             NUM(max_in_flight, 1, 100000);
         if (strcmp(key, "max_output") == 0)
             NUM(max_output, 65536, (uint64_t)1 << 32);
+        if (strcmp(key, "max_queued") == 0)
+            NUM(max_queued, 1, (uint64_t)1 << 40);
         if (strcmp(key, "max_connections") == 0)
             NUM(max_connections, 1, 1000000);
         if (strcmp(key, "idle_timeout") == 0)
@@ -179,6 +184,11 @@ int config_set(config *c, const char *section, const char *key, const char *valu
             NUM(map_size, 1u << 20, (uint64_t)1 << 40);
         if (strcmp(key, "map_max") == 0)
             NUM(map_max, 1u << 20, (uint64_t)1 << 44);
+        /* at least a day: the protocol promises that long */
+        if (strcmp(key, "idempotency_days") == 0)
+            NUM(idempotency_days, 1, 3650);
+        if (strcmp(key, "stream_keep_days") == 0)
+            NUM(stream_keep_days, 1, 36500);
         if (strcmp(key, "seed") == 0) {
             set_str(&c->seed, value);
             return 0;

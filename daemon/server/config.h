@@ -17,6 +17,7 @@ typedef struct config {
     uint32_t max_frame;
     uint32_t max_in_flight;
     size_t max_output;
+    size_t max_queued; /* bytes of requests read and not yet done, all connections */
     uint32_t max_connections;
     uint32_t idle_timeout;      /* seconds, 0 = never */
     uint32_t handshake_timeout; /* seconds to finish the TLS handshake */
@@ -31,7 +32,9 @@ typedef struct config {
     uint32_t audit_flush_s; /* [store] audit_flush: seconds a queued denial or read waits at most */
     size_t map_size, map_max;
     char *seed;
-    char *backup_dir; /* where the backup call writes (docs/operations.md) */
+    char *backup_dir;          /* where the backup call writes (docs/operations.md) */
+    uint32_t idempotency_days; /* how long a write's idempotency key is kept */
+    uint32_t stream_keep_days; /* how long an acknowledged push is kept */
     /* [log] */
     int log_level;
     bool access_log; /* every call logged at debug */

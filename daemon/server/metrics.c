@@ -48,7 +48,7 @@ static const char *code_name(int code)
 }
 
 /* Cases not yet closed or rejected, by state, from the ev_by_state index
- * (state | ticket keys): each state's rows are counted from its first, so
+ * (keys begin with the state byte): each state's rows are counted from its first, so
  * the closed cases, which are most, are never walked. */
 static void open_cases(server *s, FILE *out)
 {

@@ -221,19 +221,23 @@ static void on_stop_signal(uv_signal_t *h, int signum)
     server_drain(s);
 }
 
+/* New connections get the reloaded certificates and CRL. Open ones keep
+ * the context they were made with (SSL holds a reference), but their
+ * certificates are checked against the new one now: a certificate revoked
+ * since its handshake ends its connection here, not at its expiry. */
+static void install_tls(server *s, SSL_CTX *ctx, arena *a, reload_report *rep)
+{
+    SSL_CTX_free(s->h.ssl_ctx);
+    s->h.ssl_ctx = ctx;
+    hub_verify_peers(&s->h, ctx, a, rep);
+}
+
 int server_reload_tls(server *s, arena *a, reload_report *rep, char *err, size_t errlen)
 {
     SSL_CTX *ctx = tls_ctx_new(s->cfg->ca, s->cfg->cert, s->cfg->key, s->cfg->crl, err, errlen);
     if (!ctx)
         return -1;
-    /* New connections get the reloaded certificates and CRL. Open ones keep
-     * the context they were made with (SSL holds a reference), but their
-     * certificates are checked against the new one now: a certificate
-     * revoked since its handshake ends its connection here, not at its
-     * expiry. */
-    SSL_CTX_free(s->h.ssl_ctx);
-    s->h.ssl_ctx = ctx;
-    hub_verify_peers(&s->h, ctx, a, rep);
+    install_tls(s, ctx, a, rep);
     return 0;
 }
 
@@ -243,17 +247,59 @@ static int reload_tls(hub *h, arena *a, reload_report *rep, char *err, size_t er
     return server_reload_tls(server_of(h), a, rep, err, errlen);
 }
 
+/* SIGHUP: the certificates, key and CRL are read and parsed on libuv's
+ * thread pool (files, and a CRL can be large), and swapped in on the loop;
+ * a second SIGHUP during one is done after it. */
+static void hup_work(uv_work_t *w)
+{
+    server *s = w->data;
+    s->hup_err[0] = 0;
+    s->hup_ctx = tls_ctx_new(s->cfg->ca, s->cfg->cert, s->cfg->key, s->cfg->crl, s->hup_err, sizeof s->hup_err);
+}
+
+static void start_hup(server *s);
+
+static void hup_done(uv_work_t *w, int status)
+{
+    server *s = w->data;
+    s->hup_running = false;
+    SSL_CTX *ctx = s->hup_ctx;
+    s->hup_ctx = NULL;
+    if (status != 0 || s->h.draining) {
+        SSL_CTX_free(ctx);
+        return;
+    }
+    if (!ctx) {
+        log_error("SIGHUP: keeping the current certificates: %s", s->hup_err);
+    } else {
+        install_tls(s, ctx, NULL, NULL);
+        log_info("SIGHUP: certificates and CRL reloaded");
+    }
+    if (s->hup_again) {
+        s->hup_again = false;
+        start_hup(s);
+    }
+}
+
+static void start_hup(server *s)
+{
+    s->hup_work.data = s;
+    if (uv_queue_work(s->h.loop, &s->hup_work, hup_work, hup_done) == 0)
+        s->hup_running = true;
+    else
+        log_error("SIGHUP: the reload could not be started");
+}
+
 static void on_hup(uv_signal_t *h, int signum)
 {
     (void)signum;
     server *s = h->data;
-    char err[512];
     ops_reload_log(s->cfg);
-    if (server_reload_tls(s, NULL, NULL, err, sizeof err) != 0) {
-        log_error("SIGHUP: keeping the current certificates: %s", err);
+    if (s->hup_running) {
+        s->hup_again = true;
         return;
     }
-    log_info("SIGHUP: certificates and CRL reloaded");
+    start_hup(s);
 }
 
 /* Denials and reads noticed outside a write wait in a queue until a write
@@ -283,13 +329,37 @@ static void on_tick(uv_timer_t *t)
     hub_tick(&s->h);
 }
 
+/* store.sync = none: the flush runs on libuv's thread pool, so that a slow
+ * disk never holds the loop (and its reads and pushes) for a flush; the map
+ * lock held shared keeps the writer from remapping the file under it. One
+ * at a time: a tick that finds one running skips. */
+static void sync_work(uv_work_t *w)
+{
+    server *s = w->data;
+    pthread_rwlock_rdlock(&s->h.st->map_lock);
+    s->sync_rc = mdb_env_sync(s->h.st->env, 1);
+    pthread_rwlock_unlock(&s->h.st->map_lock);
+}
+
+static void sync_done(uv_work_t *w, int status)
+{
+    server *s = w->data;
+    s->sync_running = false;
+    if (status != 0)
+        return; /* cancelled */
+    s->periodic_syncs++;
+    if (s->sync_rc != 0)
+        log_error("store: periodic sync failed: %s", mdb_strerror(s->sync_rc));
+}
+
 static void on_sync(uv_timer_t *t)
 {
     server *s = t->data;
-    int rc = mdb_env_sync(s->h.st->env, 1);
-    s->periodic_syncs++;
-    if (rc != 0)
-        log_error("store: periodic sync failed: %s", mdb_strerror(rc));
+    if (s->sync_running)
+        return;
+    s->sync_work.data = s;
+    if (uv_queue_work(t->loop, &s->sync_work, sync_work, sync_done) == 0)
+        s->sync_running = true;
 }
 
 /* ------------------------------------------------------------ start */
@@ -305,6 +375,7 @@ int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, 
     h->lim = (conn_limits){ .max_frame = cfg->max_frame,
                             .max_in_flight = cfg->max_in_flight,
                             .max_output = cfg->max_output,
+                            .max_queued = cfg->max_queued,
                             .max_connections = cfg->max_connections,
                             .idle_timeout = cfg->idle_timeout,
                             .handshake_timeout = cfg->handshake_timeout,

@@ -41,6 +41,14 @@ typedef struct server {
      * (the metrics endpoint): it must let the loop end. */
     void (*on_drain)(void *ctx);
     void *on_drain_ctx;
+    uv_work_t sync_work; /* the periodic sync, on libuv's thread pool */
+    /* SIGHUP: the files are read and parsed on the thread pool */
+    uv_work_t hup_work;
+    bool hup_running, hup_again;
+    struct ssl_ctx_st *hup_ctx; /* what the work made (NULL: hup_err says why) */
+    char hup_err[512];
+    bool sync_running;
+    int sync_rc;
 } server;
 
 /* Opens the listener, starts the writer and the signal handlers. The store

@@ -220,7 +220,12 @@ static size_t idx_key(uint8_t *key, const char *str, int64_t at_ms, uint64_t seq
 static int put_index(MDB_txn *txn, MDB_dbi dbi, const char *str, int64_t at_ms, uint64_t seq)
 {
     uint8_t key[IDX_STR_MAX + 1 + 16];
-    MDB_val k = { idx_key(key, str, at_ms, seq), key }, v = { 0, "" };
+    size_t kl = idx_key(key, str, at_ms, seq);
+    /* the time index grows at its end: appended (a clock set back does a
+     * plain put) */
+    if (!str)
+        return store_put_raw_append(txn, dbi, key, kl, "", 0);
+    MDB_val k = { kl, key }, v = { 0, "" };
     return mdb_put(txn, dbi, &k, &v, 0);
 }
 
@@ -233,7 +238,7 @@ static int put_record(store *st, MDB_txn *txn, Whistled__AuditRecord *r)
     r->seq = seq;
     uint8_t key[8];
     store_be64(key, seq);
-    rc = store_put(txn, st->audit, key, sizeof key, &r->base);
+    rc = store_put_append(txn, st->audit, key, sizeof key, &r->base);
     if (!rc)
         rc = put_index(txn, st->audit_by_time, NULL, r->at_ms, seq);
     if (!rc)
@@ -241,6 +246,168 @@ static int put_record(store *st, MDB_txn *txn, Whistled__AuditRecord *r)
     if (!rc && r->target && *r->target)
         rc = put_index(txn, st->audit_by_target, r->target, r->at_ms, seq);
     return rc;
+}
+
+/* ------------------------------------------------------------ deltas */
+
+/* The bytes a field's value takes in its message struct (not repeated). */
+static size_t field_size(const ProtobufCFieldDescriptor *f)
+{
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+    case PROTOBUF_C_TYPE_FLOAT:
+    case PROTOBUF_C_TYPE_ENUM: return 4;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+    case PROTOBUF_C_TYPE_DOUBLE: return 8;
+    case PROTOBUF_C_TYPE_BOOL: return sizeof(protobuf_c_boolean);
+    case PROTOBUF_C_TYPE_STRING: return sizeof(char *);
+    case PROTOBUF_C_TYPE_BYTES: return sizeof(ProtobufCBinaryData);
+    case PROTOBUF_C_TYPE_MESSAGE: return sizeof(ProtobufCMessage *);
+    }
+    return 0;
+}
+
+static bool msg_equal(const ProtobufCMessage *a, const ProtobufCMessage *b);
+
+/* One value of field f at a and at b (an element of a repeated field, or
+ * the field itself). */
+static bool value_equal(const ProtobufCFieldDescriptor *f, const void *a, const void *b)
+{
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING: {
+        const char *x = *(char *const *)a, *y = *(char *const *)b;
+        return strcmp(x ? x : "", y ? y : "") == 0;
+    }
+    case PROTOBUF_C_TYPE_BYTES: {
+        const ProtobufCBinaryData *x = a, *y = b;
+        return x->len == y->len && (x->len == 0 || memcmp(x->data, y->data, x->len) == 0);
+    }
+    case PROTOBUF_C_TYPE_MESSAGE: return msg_equal(*(ProtobufCMessage *const *)a, *(ProtobufCMessage *const *)b);
+    default: return memcmp(a, b, field_size(f)) == 0;
+    }
+}
+
+/* Whether field f has the same value in a and b, as proto3 sees it (a
+ * field absent and a field at its default compare equal when both pack to
+ * nothing). */
+static bool field_equal(const ProtobufCFieldDescriptor *f, const ProtobufCMessage *a, const ProtobufCMessage *b)
+{
+    const char *pa = (const char *)a, *pb = (const char *)b;
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+        size_t na = *(const size_t *)(pa + f->quantifier_offset), nb = *(const size_t *)(pb + f->quantifier_offset);
+        if (na != nb)
+            return false;
+        const char *ea = *(char *const *)(pa + f->offset), *eb = *(char *const *)(pb + f->offset);
+        size_t sz = field_size(f);
+        for (size_t i = 0; i < na; i++)
+            if (!value_equal(f, ea + i * sz, eb + i * sz))
+                return false;
+        return true;
+    }
+    if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+        uint32_t ca = *(const uint32_t *)(pa + f->quantifier_offset),
+                 cb = *(const uint32_t *)(pb + f->quantifier_offset);
+        if ((ca == f->id) != (cb == f->id))
+            return false;
+        if (ca != f->id)
+            return true;
+    } else if (f->quantifier_offset && f->label == PROTOBUF_C_LABEL_OPTIONAL) {
+        protobuf_c_boolean ha = *(const protobuf_c_boolean *)(pa + f->quantifier_offset),
+                           hb = *(const protobuf_c_boolean *)(pb + f->quantifier_offset);
+        if (ha != hb)
+            return false;
+    }
+    return value_equal(f, pa + f->offset, pb + f->offset);
+}
+
+static bool msg_equal(const ProtobufCMessage *a, const ProtobufCMessage *b)
+{
+    if (!a || !b)
+        return a == b;
+    if (a->descriptor != b->descriptor)
+        return false;
+    for (unsigned i = 0; i < a->descriptor->n_fields; i++)
+        if (!field_equal(&a->descriptor->fields[i], a, b))
+            return false;
+    return true;
+}
+
+/* Copies field f (its value, count or case) from src to dst, shallowly. */
+static void field_copy(const ProtobufCFieldDescriptor *f, ProtobufCMessage *dst, const ProtobufCMessage *src)
+{
+    char *pd = (char *)dst;
+    const char *ps = (const char *)src;
+    size_t sz = f->label == PROTOBUF_C_LABEL_REPEATED ? sizeof(void *) : field_size(f);
+    memcpy(pd + f->offset, ps + f->offset, sz);
+    if (f->label == PROTOBUF_C_LABEL_REPEATED)
+        memcpy(pd + f->quantifier_offset, ps + f->quantifier_offset, sizeof(size_t));
+    else if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+        memcpy(pd + f->quantifier_offset, ps + f->quantifier_offset, sizeof(uint32_t));
+    else if (f->quantifier_offset && f->label == PROTOBUF_C_LABEL_OPTIONAL)
+        memcpy(pd + f->quantifier_offset, ps + f->quantifier_offset, sizeof(protobuf_c_boolean));
+}
+
+static uint8_t *pack_alloc(const ProtobufCMessage *m, size_t *len)
+{
+    *len = protobuf_c_message_get_packed_size(m);
+    uint8_t *p = malloc(*len ? *len : 1);
+    if (!p)
+        log_oom("an audit record");
+    protobuf_c_message_pack(m, p);
+    return p;
+}
+
+/* A change as what changed: before and after hold only the fields that
+ * differ (and "version", which says which state of the record it was), and
+ * changed names them. *bb and *ab are the packed halves (malloc'd). Returns
+ * false when before does not unpack as after's type: then the record keeps
+ * both in full. */
+static bool audit_delta(const ProtobufCMessage *after, const void *before, size_t blen, Whistled__AuditRecord *r,
+                        uint8_t **bb, uint8_t **ab)
+{
+    const ProtobufCMessageDescriptor *d = after->descriptor;
+    ProtobufCMessage *old = protobuf_c_message_unpack(d, NULL, blen, before);
+    if (!old)
+        return false;
+    ProtobufCMessage *db = calloc(1, d->sizeof_message), *da = calloc(1, d->sizeof_message);
+    char **names = calloc(d->n_fields ? d->n_fields : 1, sizeof *names);
+    if (!db || !da || !names)
+        log_oom("an audit record");
+    protobuf_c_message_init(d, db);
+    protobuf_c_message_init(d, da);
+    size_t n = 0;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        bool same = field_equal(f, old, after);
+        if (same && strcmp(f->name, "version") != 0)
+            continue;
+        field_copy(f, db, old);
+        field_copy(f, da, after);
+        if (!same)
+            names[n++] = (char *)f->name;
+    }
+    size_t bl, al;
+    *bb = pack_alloc(db, &bl);
+    *ab = pack_alloc(da, &al);
+    free(db);
+    free(da);
+    protobuf_c_message_free_unpacked(old, NULL);
+    r->before.data = *bb;
+    r->before.len = bl;
+    r->after.data = *ab;
+    r->after.len = al;
+    r->changed = names;
+    r->n_changed = n;
+    r->delta = true;
+    return true;
 }
 
 int audit_append(store *st, MDB_txn *txn, int64_t now_ms, const char *principal, const char *call, const char *target,
@@ -254,19 +421,25 @@ int audit_append(store *st, MDB_txn *txn, int64_t now_ms, const char *principal,
     r.via = (char *)audit_via();
     r.before.data = (uint8_t *)before;
     r.before.len = before ? before_len : 0;
-    uint8_t *packed = NULL;
+    uint8_t *packed = NULL, *bb = NULL, *ab = NULL;
     if (after) {
-        size_t n = protobuf_c_message_get_packed_size(after);
-        packed = malloc(n ? n : 1);
-        if (!packed)
-            log_oom("an audit record");
-        protobuf_c_message_pack(after, packed);
-        r.after.data = packed;
-        r.after.len = n;
         r.record_type = (char *)after->descriptor->name;
+        /* A change of a record that was there is stored as its delta, so
+         * that the log grows with what changed, not with the record's size
+         * twice; a creation keeps the record (all of it is new), a deletion
+         * the record as it was. */
+        if (!before || !audit_delta(after, before, before_len, &r, &bb, &ab)) {
+            size_t n;
+            packed = pack_alloc(after, &n);
+            r.after.data = packed;
+            r.after.len = n;
+        }
     }
     int rc = put_record(st, txn, &r);
     free(packed);
+    free(bb);
+    free(ab);
+    free(r.changed);
     return rc;
 }
 

@@ -87,7 +87,11 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
                          /* deadline.c, supervision.c, stats.c */
                          &st->deadlines, &st->supervisions, &st->stats,
                          /* services.c */
-                         &st->service_classes, &st->services };
+                         &st->service_classes, &st->services,
+                         /* event_record.c */
+                         &st->ev_timeline, &st->ord_by_street_state,
+                         /* idem.c */
+                         &st->idem_by_time };
     return i < sizeof slots / sizeof *slots ? slots[i] : NULL;
 }
 static const char *const dbi_names[] = { "meta",
@@ -115,11 +119,16 @@ static const char *const dbi_names[] = { "meta",
                                          "supervisions",
                                          "stats",
                                          "service_classes",
-                                         "services" };
+                                         "services",
+                                         "ev_timeline",
+                                         "ord_by_street_state",
+                                         "idem_by_time" };
 #define N_DBIS (sizeof dbi_names / sizeof *dbi_names)
 
-static int check_schema(store *st, MDB_txn *txn, char *err, size_t errlen)
+/* Reads (or, for a new store, writes) the schema version into *have. */
+static int check_schema(store *st, MDB_txn *txn, uint32_t *have_out, char *err, size_t errlen)
 {
+    *have_out = STORE_SCHEMA_VERSION;
     MDB_val k = { 6, "schema" }, v;
     int rc = mdb_get(txn, st->meta, &k, &v);
     if (rc == MDB_NOTFOUND) {
@@ -144,6 +153,7 @@ static int check_schema(store *st, MDB_txn *txn, char *err, size_t errlen)
                  st->dir, have, STORE_SCHEMA_VERSION);
         return MDB_INCOMPATIBLE;
     }
+    *have_out = have;
     return 0;
 }
 
@@ -202,12 +212,13 @@ int store_open(store **out, const char *dir, const store_opts *opts, char *err, 
 
     rc = mdb_txn_begin(st->env, NULL, 0, &txn);
     for (size_t i = 0; !rc && i < N_DBIS; i++)
-        rc = mdb_dbi_open(txn, dbi_names[i], MDB_CREATE, dbi_slot(st, i));
+        rc = dbi_slot(st, i) ? mdb_dbi_open(txn, dbi_names[i], MDB_CREATE, dbi_slot(st, i)) : MDB_INVALID;
     if (rc) {
         snprintf(err, errlen, "store: cannot open the databases in %s: %s", st->dir, mdb_strerror(rc));
         goto fail;
     }
-    rc = check_schema(st, txn, err, errlen);
+    uint32_t have;
+    rc = check_schema(st, txn, &have, err, errlen);
     if (rc)
         goto fail;
     rc = mdb_txn_commit(txn);
@@ -216,6 +227,11 @@ int store_open(store **out, const char *dir, const store_opts *opts, char *err, 
         snprintf(err, errlen, "store: cannot write %s: %s; check free disk space and permissions", st->dir,
                  mdb_strerror(rc));
         goto fail;
+    }
+    if (have < STORE_SCHEMA_VERSION) {
+        rc = store_migrate(st, have, err, errlen);
+        if (rc)
+            goto fail;
     }
     /* Grow at open too: a store that was left nearly full gets room before
      * the first write, while nothing else can be reading. */
@@ -456,6 +472,42 @@ int store_next_seq(MDB_txn *txn, store *st, const char *name, uint64_t *out)
         return rc;
     *out = n + 1;
     return 0;
+}
+
+int store_put_raw_append(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    if (klen == 0 || klen > 511)
+        return MDB_BAD_VALSIZE;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc)
+        return rc;
+    MDB_val k = { klen, (void *)key }, lk, lv, v = { vlen, (void *)(vlen ? val : "") };
+    unsigned flags = 0;
+    rc = mdb_cursor_get(cur, &lk, &lv, MDB_LAST);
+    if (rc == MDB_NOTFOUND || (rc == 0 && mdb_cmp(txn, dbi, &k, &lk) > 0))
+        flags = MDB_APPEND;
+    else if (rc) {
+        mdb_cursor_close(cur);
+        return rc;
+    }
+    rc = mdb_cursor_put(cur, &k, &v, flags);
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+int store_put_append(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const ProtobufCMessage *msg)
+{
+    size_t n = protobuf_c_message_get_packed_size(msg);
+    uint8_t small[1024];
+    uint8_t *buf = n <= sizeof small ? small : malloc(n);
+    if (!buf)
+        return ENOMEM;
+    protobuf_c_message_pack(msg, buf);
+    int rc = store_put_raw_append(txn, dbi, key, klen, buf, n);
+    if (buf != small)
+        free(buf);
+    return rc;
 }
 
 bool store_db_empty(MDB_txn *txn, MDB_dbi dbi)

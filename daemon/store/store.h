@@ -19,14 +19,25 @@
  *   meta         ascii name -> bytes         counters: "order_seq" (u64 BE),
  *                                            "ticket:<yyyymmdd>" (u64 BE),
  *                                            "audit_seq" (u64 BE), "schema" (u32 BE)
- *   events       ticket -> whistle.v1.Event
- *   ev_by_state  u8 state | ticket -> ""
+ *   events       ticket -> whistle.v1.Event   (its current state only: no
+ *                timeline entries; timeline_total = how many it has, and
+ *                timeline_from the same: where the next one goes)
+ *   ev_timeline  ticket | 0x00 | u32 BE index -> whistle.v1.TimelineEntry
+ *                (entry 0 is the report; appended, never rewritten)
+ *   ev_by_state  u8 state | street code | '/' | ticket -> ""   (a state's
+ *                cases are the prefix state, one street's state | street)
  *   ev_by_node   node code | '/' | ticket -> ""   (prefix scan = subtree)
  *   orders       u64 BE id -> whistle.v1.Order
- *   ord_by_dept  dept code | '/' | u64 BE id -> ""   (one row per order)
+ *   ord_by_dept  dept code | '/' | u8 state | u64 BE id -> ""
+ *   ord_by_street_state  street code | '/' | u8 state | u64 BE id -> ""
+ *                (schema 2: a listing of one street's or department's
+ *                orders in a state reads only those; schema 1 had
+ *                ev_by_state = state | ticket, ord_by_dept = dept | '/' | id)
  *   streams      stream name | 0x00 | u64 BE seq -> whistle.v1.Push
  *   stream_meta  stream name -> whistled.StreamMeta
  *   idem         principal | 0x00 | idempotency key -> whistled.IdemRecord
+ *   idem_by_time u64 BE at_ms | idem key -> ""   (idem.c: expiry, oldest
+ *                first, in bounded steps in the writer's batches)
  *   nodes        code -> whistle.v1.Node
  *   departments  code -> whistle.v1.Department
  *   categories   code -> whistle.v1.Category
@@ -62,8 +73,11 @@
 #include "arena.h"
 
 /* The layout version written to meta "schema"; a store with a newer one is
- * refused at open (and reported by whistled --check). */
-#define STORE_SCHEMA_VERSION 1u
+ * refused at open (and reported by whistled --check), an older one is
+ * migrated at open (migrate.c), after a backup copy. 1: a case's timeline
+ * inside its record; 2: in ev_timeline, and the street/department by state
+ * indexes. */
+#define STORE_SCHEMA_VERSION 2u
 
 typedef enum { STORE_SYNC_FULL = 0, STORE_SYNC_NOMETASYNC, STORE_SYNC_NONE } store_sync;
 
@@ -82,6 +96,15 @@ typedef struct store {
     MDB_dbi audit_by_time, audit_by_principal, audit_by_target, admission, tasks, task_by_comm, task_by_dept;
     MDB_dbi deadlines, supervisions, stats;
     MDB_dbi service_classes, services;
+    MDB_dbi ev_timeline;         /* event_record.c: a case's timeline, one row per entry */
+    MDB_dbi ord_by_street_state; /* bounded listings */
+    MDB_dbi idem_by_time;        /* idem.c: the idempotency records by age */
+    /* How long the result of a write with an idempotency key is kept, in
+     * ms (0: the default, 7 days); set once at start (main.c). */
+    int64_t idem_keep_ms;
+    /* How long a push stream's entries are kept once acknowledged, in ms
+     * (0: the default, 30 days); set once at start (main.c). */
+    int64_t stream_keep_ms;
     /* loop thread's cached read transaction (MDB_NOTLS, reset/renew) */
     MDB_txn *rtxn;
     bool rtxn_live;
@@ -102,6 +125,9 @@ typedef struct store {
     const struct deadline_policy *policy;
     struct audit_queue *denials;
     struct guard *lookups;
+    /* The writer's open batch of statistics sums (stats_rows.h), NULL
+     * outside a batch; the writer thread's only. */
+    struct stats_batch *stats_batch;
     /* Hooks of the layer above (audit_attach sets both): on_write_begin
      * runs in every write transaction store_write_begin opens, first (it
      * writes the queued denials); on_close runs first in store_close, while
@@ -164,12 +190,41 @@ int store_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const Pro
 void *store_get_named(MDB_txn *txn, MDB_dbi dbi, const char *key, const ProtobufCMessageDescriptor *desc, arena *a);
 int store_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const ProtobufCMessage *msg);
 int store_del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen);
+/* Puts a raw value, with MDB_APPEND when key sorts after every key of dbi
+ * (so that a table that grows at its end fills its last page instead of
+ * splitting one in the middle); a plain put otherwise. */
+int store_put_raw_append(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const void *val, size_t vlen);
+/* store_put, appending where it can (store_put_raw_append). */
+int store_put_append(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const ProtobufCMessage *msg);
 
 /* Counters in meta: returns the next value (first call returns 1). */
 int store_next_seq(MDB_txn *txn, store *st, const char *name, uint64_t *out);
 
 void store_be64(uint8_t out[8], uint64_t v);
 uint64_t store_get_be64(const uint8_t in[8]);
+
+/* The result of a write with an idempotency key (idem.c): the record and
+ * its row by age, in txn. 0 or an MDB code. */
+#define STORE_IDEM_KEEP_DEFAULT_MS (7LL * 24 * 3600 * 1000)
+#define STORE_STREAM_KEEP_DEFAULT_MS (30LL * 24 * 3600 * 1000)
+int store_idem_put(store *st, MDB_txn *txn, const void *key, size_t klen, int64_t at_ms, const void *response,
+                   size_t rlen);
+/* Lets go of at most max records kept since before before_ms, oldest
+ * first (a key written again since keeps its newer record); *expired says
+ * how many rows went. 0 or an MDB code. */
+int store_idem_expire(store *st, MDB_txn *txn, int64_t before_ms, size_t max, size_t *expired);
+
+/* migrate.c, called by store_open only: bringing a store written by an
+ * older whistled to this layout (STORE_SCHEMA_VERSION).
+ *
+ * It first takes a compacting backup copy of the store into
+ * <dir>/backup-schema<N>-<time> (mdb_env_copy2), and refuses, changing
+ * nothing, when the disk has no room for it; then it rewrites what changed
+ * in one transaction, sets the new version, commits and flushes. A crash
+ * midway leaves the old store as it was (the transaction did not commit),
+ * and the next start migrates again. Each step logs one line. Returns 0 or
+ * an errno/MDB code with one line for people in err. */
+int store_migrate(store *st, uint32_t from, char *err, size_t errlen);
 
 /* MDB error -> whistle status code (MDB_MAP_FULL -> RESOURCE_EXHAUSTED,
  * MDB_NOTFOUND -> NOT_FOUND, MDB_CORRUPTED -> DATA_LOSS, else INTERNAL) */

@@ -79,6 +79,7 @@ static int meta_read(store *st, MDB_txn *txn, const char *name, Whistled__Stream
         return MDB_CORRUPTED;
     m->last_seq = u->last_seq;
     m->cursor = u->cursor;
+    m->trimmed = u->trimmed;
     whistled__stream_meta__free_unpacked(u, NULL);
     return 0;
 }
@@ -227,4 +228,84 @@ bool stream_allowed(const Whistle__V1__Principal *who, const char *name)
     case WHISTLE__V1__ROLE__ROLE_GATEWAY: return false;
     default: return has_prefix(name, "principal:") && who->name && *who->name && strcmp(name + 10, who->name) == 0;
     }
+}
+
+/* ------------------------------------------------------------ retention */
+
+/* The at_ms of entry seq of the stream (its Push), or -1 when it cannot be
+ * read. */
+static int64_t entry_at(MDB_txn *txn, MDB_dbi dbi, const char *name, size_t nlen, uint64_t seq)
+{
+    uint8_t key[NAME_MAX_LEN + 9];
+    MDB_val k = { entry_key(key, name, nlen, seq), key }, v;
+    if (mdb_get(txn, dbi, &k, &v) != 0)
+        return -1;
+    Whistle__V1__Push *p = whistle__v1__push__unpack(NULL, v.mv_size, v.mv_data);
+    if (!p)
+        return -1;
+    int64_t at = p->at_ms;
+    whistle__v1__push__free_unpacked(p, NULL);
+    return at;
+}
+
+int stream_trim_next(store *st, MDB_txn *txn, char pos[STREAM_NAME_BUF], int64_t before_ms)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, st->stream_meta, &cur);
+    if (rc)
+        return -rc;
+    size_t pl = strlen(pos);
+    MDB_val k = { pl, pos }, v;
+    rc = pl ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    if (rc == 0 && pl && k.mv_size == pl && memcmp(k.mv_data, pos, pl) == 0)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    if (rc == MDB_NOTFOUND) /* past the last stream: round again */
+        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    if (rc || k.mv_size == 0 || k.mv_size > NAME_MAX_LEN) {
+        mdb_cursor_close(cur);
+        pos[0] = 0;
+        return rc == MDB_NOTFOUND || rc == 0 ? 0 : -rc;
+    }
+    memcpy(pos, k.mv_data, k.mv_size);
+    pos[k.mv_size] = 0;
+    Whistled__StreamMeta *m = whistled__stream_meta__unpack(NULL, v.mv_size, v.mv_data);
+    mdb_cursor_close(cur);
+    if (!m)
+        return 0;
+    uint64_t next = m->trimmed + 1;
+    bool due = next <= m->cursor;
+    whistled__stream_meta__free_unpacked(m, NULL);
+    if (!due)
+        return 0;
+    int64_t at = entry_at(txn, st->streams, pos, strlen(pos), next);
+    return at >= 0 && at < before_ms ? 1 : 0;
+}
+
+int stream_trim(store *st, MDB_txn *txn, const char *name, int64_t before_ms, size_t max, size_t *trimmed)
+{
+    *trimmed = 0;
+    if (!name_ok(name))
+        return 0;
+    Whistled__StreamMeta m = WHISTLED__STREAM_META__INIT;
+    int rc = meta_read(st, txn, name, &m);
+    if (rc)
+        return rc;
+    size_t nlen = strlen(name);
+    uint64_t seq = m.trimmed + 1;
+    while (*trimmed < max && seq <= m.cursor) {
+        int64_t at = entry_at(txn, st->streams, name, nlen, seq);
+        if (at < 0 || at >= before_ms)
+            break;
+        uint8_t key[NAME_MAX_LEN + 9];
+        MDB_val k = { entry_key(key, name, nlen, seq), key };
+        rc = mdb_del(txn, st->streams, &k, NULL);
+        if (rc)
+            return rc;
+        seq++;
+        (*trimmed)++;
+    }
+    if (!*trimmed)
+        return 0;
+    m.trimmed = seq - 1;
+    return store_put(txn, st->stream_meta, name, nlen, &m.base);
 }

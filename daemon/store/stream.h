@@ -47,6 +47,18 @@ typedef int (*stream_visit_fn)(void *ctx, uint64_t seq, const void *bytes, size_
 int stream_read(store *st, MDB_txn *txn, const char *name, uint64_t after_seq, size_t max, stream_visit_fn fn,
                 void *ctx);
 
+/* Retention (the writer, a step per batch): the entries of a stream that
+ * its cursor has passed and that are older than before_ms are let go,
+ * oldest first; StreamMeta.trimmed says up to where. A subscription from
+ * below it replays from the first entry kept.
+ * stream_trim_next moves pos (a stream name, "" to start) to the next
+ * stream in name order, round and round, and says whether that one has an
+ * entry to let go (1), none (0), or a store error (negative). stream_trim
+ * lets go of at most max of the stream's entries; 0 or an MDB code. */
+#define STREAM_NAME_BUF 513
+int stream_trim_next(store *st, MDB_txn *txn, char pos[STREAM_NAME_BUF], int64_t before_ms);
+int stream_trim(store *st, MDB_txn *txn, const char *name, int64_t before_ms, size_t max, size_t *trimmed);
+
 /* The principal's own stream name, written into buf ("" if it has none). */
 void stream_default_for(const Whistle__V1__Principal *who, char *buf, size_t len);
 /* Whether who may subscribe to / ack the named stream (admins: any): a

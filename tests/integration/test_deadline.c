@@ -429,3 +429,86 @@ Test(deadline, the_one_key_emergency_call_reaches_the_operator)
     whistle_close(kiosk);
     whistle_close(sensor);
 }
+
+/* Issue 13, retention: the result of a write with an idempotency key is
+ * kept store.idempotency_days (7 by default; the protocol promises a day)
+ * and then let go, with the writes that follow. */
+static char *keyed_report(whistle_client *c, const char *key)
+{
+    Whistle__V1__ReportEvent r = WHISTLE__V1__REPORT_EVENT__INIT;
+    r.node = FIRST_GRID;
+    r.category = "0404";
+    r.description = "the same car again";
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(REPORT);
+    req.report = &r;
+    req.idempotency_key = (char *)key;
+    Whistle__V1__Response *resp = harness_call_ok(c, &req);
+    char *t = strdup(resp->event->ticket);
+    whistle_response_free(resp);
+    return t;
+}
+
+Test(deadline, an_idempotency_key_is_kept_its_days_then_let_go)
+{
+    whistle_client *grid = harness_connect(&d, "gridworker");
+    char *first = keyed_report(grid, "retry-me");
+    char *again = keyed_report(grid, "retry-me");
+    cr_assert_str_eq(again, first, "a retry within the time gets the first result");
+    free(again);
+    harness_set_clock(&d, START + 6 * 24 * HOUR);
+    free(h_report(grid, FIRST_GRID, "0404", "a write in between"));
+    again = keyed_report(grid, "retry-me");
+    cr_assert_str_eq(again, first, "still kept after 6 days");
+    free(again);
+    harness_set_clock(&d, START + 8 * 24 * HOUR);
+    /* the next batch lets it go */
+    free(h_report(grid, FIRST_GRID, "0404", "a write after a week"));
+    again = keyed_report(grid, "retry-me");
+    cr_assert_str_neq(again, first, "after 7 days the key is gone: the write is new");
+    free(again);
+    free(first);
+    whistle_close(grid);
+    char out[4096];
+    cr_assert_eq(harness_check_store(&d, out, sizeof out), 0, "%s", out);
+}
+
+/* Issue 13, retention: a street's feed keeps what its cursor has not
+ * passed; what it passed goes once older than store.stream_keep_days (30),
+ * with the writes that follow, and a replay from 0 starts after it. */
+Test(deadline, acknowledged_pushes_are_let_go_after_their_days)
+{
+    whistle_client *op = harness_connect(&d, "operator");
+    h_subscribe(op, 0);
+    free(h_report(op, FIRST_GRID, "0404", "an old report"));
+    Whistle__V1__Push *p = h_wait_push(op, "report", 10000);
+    cr_assert(p, "the report was not pushed");
+    uint64_t acked = p->seq;
+    char stream[128];
+    snprintf(stream, sizeof stream, "%s", p->stream);
+    cr_assert_eq(whistle_push_ack(op, stream, acked), 0);
+    whistle_push_free(p);
+    whistle_close(op);
+
+    op = harness_connect(&d, "operator");
+    harness_set_clock(&d, START + 10 * 24 * HOUR);
+    free(h_report(op, FIRST_GRID, "0404", "ten days on"));
+    h_subscribe(op, 0);
+    p = h_wait_push(op, "report", 10000);
+    cr_assert(p);
+    cr_assert_eq(p->seq, acked, "kept for its days");
+    whistle_push_free(p);
+    whistle_close(op);
+
+    op = harness_connect(&d, "operator");
+    harness_set_clock(&d, START + 31 * 24 * HOUR);
+    free(h_report(op, FIRST_GRID, "0404", "a month on")); /* its batch lets the old one go */
+    h_subscribe(op, 0);
+    p = h_wait_push(op, "report", 10000);
+    cr_assert(p);
+    cr_assert_gt(p->seq, acked, "a replay from 0 starts after what was let go");
+    whistle_push_free(p);
+    whistle_close(op);
+    char out[4096];
+    cr_assert_eq(harness_check_store(&d, out, sizeof out), 0, "%s", out);
+}

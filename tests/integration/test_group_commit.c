@@ -129,3 +129,27 @@ Test(group_commit, a_write_committed_during_a_flush_is_answered_too)
     raw_close(&a);
     raw_close(&b);
 }
+
+/* Issue 13, backpressure: with a global cap on queued requests as small as
+ * one byte, every connection stops reading while anything is with the
+ * writer, and every one resumes when that is done: pipelined writes from
+ * three connections are all answered, none lost, none stuck. */
+Test(group_commit, a_tiny_global_queue_cap_serialises_but_answers_everything, .init = NULL)
+{
+    harness_start(&d, "[server]\nmax_queued = 1\n");
+    raw_conn a, b, c;
+    raw_open_hello(&a, &d, "operator");
+    raw_open_hello(&b, &d, "operator");
+    raw_open_hello(&c, &d, "operator");
+    send_reports(&a, 20, 0);
+    send_reports(&b, 20, 20);
+    send_reports(&c, 20, 40);
+    cr_expect_eq(read_answers(&a, 20), 20);
+    cr_expect_eq(read_answers(&b, 20), 20);
+    cr_expect_eq(read_answers(&c, 20), 20);
+    raw_close(&a);
+    raw_close(&b);
+    raw_close(&c);
+    char out[4096];
+    cr_assert_eq(harness_check_store(&d, out, sizeof out), 0, "%s", out);
+}

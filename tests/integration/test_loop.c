@@ -205,3 +205,43 @@ Test(loop, retried_write_with_same_idempotency_key_applies_once)
     whistle_close(op);
     whistle_close(hot);
 }
+
+/* Issue 13, backpressure: a desk's acks of one stream that arrive together
+ * are folded into the highest (they reach the writer as one); an ack
+ * lower than one before it, in the same burst, does not take the cursor
+ * back, and the cursor ends at the highest. */
+Test(loop, a_burst_of_push_acks_moves_the_cursor_to_the_highest)
+{
+    whistle_client *op = harness_connect(&d, "operator");
+    const char *depts[] = { "environment" };
+    for (int i = 0; i < 3; i++) {
+        char *t = h_report(op, FIRST_GRID, "0102", "rubbish again");
+        whistle_response_free(h_simple(op, CALL(FILE), t, NULL));
+        whistle_response_free(h_whistle(op, t, depts, 1));
+        free(t);
+    }
+    whistle_client *env = harness_connect(&d, "environment");
+    h_subscribe(env, 0);
+    uint64_t seqs[3];
+    const char *stream = NULL;
+    char name[128] = "";
+    for (int i = 0; i < 3; i++) {
+        Whistle__V1__Push *p = h_wait_push(env, "dispatch", 10000);
+        cr_assert(p, "dispatch %d not pushed", i);
+        seqs[i] = p->seq;
+        snprintf(name, sizeof name, "%s", p->stream);
+        whistle_push_free(p);
+    }
+    stream = name;
+    /* highest in the middle of the burst */
+    cr_assert_eq(whistle_push_ack(env, stream, seqs[0]), 0);
+    cr_assert_eq(whistle_push_ack(env, stream, seqs[2]), 0);
+    cr_assert_eq(whistle_push_ack(env, stream, seqs[1]), 0);
+    whistle_close(env);
+    env = harness_connect(&d, "environment");
+    h_subscribe(env, -1);
+    Whistle__V1__Push *again = h_wait_push(env, "dispatch", 500);
+    cr_assert_null(again, "the cursor went back below seq %llu", (unsigned long long)seqs[2]);
+    whistle_close(env);
+    whistle_close(op);
+}

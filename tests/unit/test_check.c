@@ -7,6 +7,8 @@
 
 #include "check.h"
 #include "daemon/records.pb-c.h"
+#include "event_record.h"
+#include "order_record.h"
 
 TestSuite(check, .init = h_setup, .fini = h_teardown);
 
@@ -105,10 +107,9 @@ Test(check, missing_store_is_exit_2)
 
 static void drop_state_row(MDB_txn *txn)
 {
-    uint8_t k[64];
-    k[0] = WHISTLE__V1__EVENT_STATE__EVENT_STATE_REPORTED;
-    memcpy(k + 1, ticket_b, strlen(ticket_b));
-    del(txn, h_st->ev_by_state, k, strlen(ticket_b) + 1);
+    uint8_t k[EVENT_STATE_KEY_MAX];
+    del(txn, h_st->ev_by_state, k,
+        event_state_key(k, WHISTLE__V1__EVENT_STATE__EVENT_STATE_REPORTED, "110105001", ticket_b));
 }
 Test(check, case_without_its_state_row)
 {
@@ -119,10 +120,9 @@ Test(check, case_without_its_state_row)
 
 static void stale_state_row(MDB_txn *txn)
 {
-    uint8_t k[64];
-    k[0] = WHISTLE__V1__EVENT_STATE__EVENT_STATE_FILED;
-    memcpy(k + 1, ticket_b, strlen(ticket_b));
-    put_raw(txn, h_st->ev_by_state, k, strlen(ticket_b) + 1, "", 0);
+    uint8_t k[EVENT_STATE_KEY_MAX];
+    put_raw(txn, h_st->ev_by_state, k,
+            event_state_key(k, WHISTLE__V1__EVENT_STATE__EVENT_STATE_FILED, "110105001", ticket_b), "", 0);
 }
 Test(check, stale_state_row)
 {
@@ -159,10 +159,12 @@ Test(check, case_lists_a_missing_order)
 
 static void drop_dept_row(MDB_txn *txn)
 {
-    uint8_t k[16];
-    memcpy(k, "urban/", 6);
-    store_be64(k + 6, order_a);
-    del(txn, h_st->ord_by_dept, k, 14);
+    uint8_t id[8];
+    store_be64(id, order_a);
+    Whistle__V1__Order *o = NULL;
+    cr_assert_eq(store_get(txn, h_st->orders, id, 8, &whistle__v1__order__descriptor, h_a, (void **)&o), 0);
+    uint8_t k[ORDER_STATE_KEY_MAX];
+    del(txn, h_st->ord_by_dept, k, order_state_key(k, "urban", o->state, order_a));
 }
 Test(check, order_without_its_department_row)
 {
@@ -309,4 +311,69 @@ Test(check, service_under_another_code)
     build();
     damage(service_with_wrong_key);
     expect_violation("services 0199: record's code is \"0102\"");
+}
+
+/* Issue 13: the department and street state indexes are checked too. */
+static void stale_order_state_row(MDB_txn *txn)
+{
+    uint8_t k[ORDER_STATE_KEY_MAX];
+    put_raw(txn, h_st->ord_by_dept, k,
+            order_state_key(k, "urban", WHISTLE__V1__ORDER_STATE__ORDER_STATE_RETURNED, order_a), "", 0);
+}
+Test(check, stale_order_state_row)
+{
+    build();
+    damage(stale_order_state_row);
+    expect_violation("row, but the order is in state");
+}
+
+static void drop_street_state_row(MDB_txn *txn)
+{
+    uint8_t id[8];
+    store_be64(id, order_a);
+    Whistle__V1__Order *o = NULL;
+    cr_assert_eq(store_get(txn, h_st->orders, id, 8, &whistle__v1__order__descriptor, h_a, (void **)&o), 0);
+    uint8_t k[ORDER_STATE_KEY_MAX];
+    del(txn, h_st->ord_by_street_state, k, order_state_key(k, "110105001", o->state, order_a));
+}
+Test(check, order_without_its_street_state_row)
+{
+    build();
+    damage(drop_street_state_row);
+    expect_violation("ord_by_street_state has no row for 110105001");
+}
+
+static void drop_timeline_row(MDB_txn *txn)
+{
+    uint8_t k[64];
+    size_t n = strlen(ticket_a);
+    memcpy(k, ticket_a, n);
+    k[n] = 0;
+    memset(k + n + 1, 0, 3);
+    k[n + 4] = 1; /* entry 1: the gap */
+    del(txn, h_st->ev_timeline, k, n + 5);
+}
+Test(check, timeline_with_a_gap)
+{
+    build();
+    damage(drop_timeline_row);
+    expect_violation("the timeline has a gap");
+}
+
+/* Issue 13: a stream whose acknowledged entries were let go checks clean;
+ * one with a gap after them still does not. */
+static void trim_dept(MDB_txn *txn)
+{
+    cr_assert_eq(stream_ack(h_st, txn, "dept:urban", 1), 0);
+    size_t gone;
+    cr_assert_eq(stream_trim(h_st, txn, "dept:urban", INT64_MAX, 64, &gone), 0);
+    cr_assert_eq(gone, 1);
+}
+Test(check, a_trimmed_stream_is_clean)
+{
+    build();
+    damage(trim_dept);
+    const char *out;
+    check_report rep;
+    cr_assert_eq(run_check(&out, &rep), 0, "%s", out);
 }

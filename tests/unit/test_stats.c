@@ -44,10 +44,22 @@ TestSuite(stats, .init = setup, .fini = h_teardown, .timeout = 600);
 static MDB_txn *batch;
 static int in_batch;
 
+/* The batch sums its counters as the writer's does (stats_rows.h), and
+ * writes them once before its commit. */
+static void batch_begin(void)
+{
+    if (batch)
+        return;
+    cr_assert_eq(store_write_begin(h_st, &batch), 0);
+    cr_assert_eq(stats_batch_begin(h_st), 0);
+}
+
 static void batch_end(void)
 {
     if (!batch)
         return;
+    cr_assert_eq(stats_batch_flush(h_st, batch), 0);
+    cr_assert_null(h_st->stats_batch);
     cr_assert_eq(mdb_txn_commit(batch), 0);
     batch = NULL;
     in_batch = 0;
@@ -67,8 +79,7 @@ static int codes[20];
 /* A read inside the open batch, so that it sees what the batch wrote. */
 static Whistle__V1__Response *rd(Whistle__V1__Request *req)
 {
-    if (!batch)
-        cr_assert_eq(store_write_begin(h_st, &batch), 0);
+    batch_begin();
     Whistle__V1__Principal *p = api_principal(h_st, batch, "admin", h_a);
     Whistle__V1__Response *resp = NEW(Whistle__V1__Response, whistle__v1__response__init);
     api_read(h_st, batch, p, req, h_now, h_a, resp);
@@ -85,15 +96,16 @@ static Whistle__V1__Response *rd(Whistle__V1__Request *req)
  * the call writes anything. */
 static Whistle__V1__Response *w(const char *who, Whistle__V1__Request *req)
 {
-    if (!batch)
-        cr_assert_eq(store_write_begin(h_st, &batch), 0);
+    batch_begin();
     Whistle__V1__Principal *p = api_principal(h_st, batch, who, h_a);
     cr_assert(p, "no principal %s", who);
     Whistle__V1__Response *resp = NEW(Whistle__V1__Response, whistle__v1__response__init);
     stream_touched t = { 0 };
+    stats_batch_push(h_st); /* a level per call, as the writer's nested transactions */
     api_write(h_st, batch, p, req, h_now, h_a, resp, &t);
     stream_touched_clear(&t);
     int code = resp->status ? (int)resp->status->code : -1;
+    stats_batch_pop(h_st, code == 0);
     cr_assert(code == 0 || code == WHISTLE__V1__STATUS__CODE__FAILED_PRECONDITION ||
                   code == WHISTLE__V1__STATUS__CODE__ALREADY_EXISTS,
               "%s as %s: %d %s", api_call_name(req), who, code, h_msg(resp));
@@ -108,11 +120,13 @@ static void sweep(void)
     batch_end();
     MDB_txn *txn;
     cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    cr_assert_eq(stats_batch_begin(h_st), 0);
     stream_touched t = { 0 };
     size_t fired;
     bool more = true;
     while (more)
         cr_assert_eq(deadline_sweep(h_st, txn, h_now, &t, 1000, &fired, &more), 0);
+    cr_assert_eq(stats_batch_flush(h_st, txn), 0);
     cr_assert_eq(mdb_txn_commit(txn), 0);
     stream_touched_clear(&t);
 }
@@ -637,4 +651,54 @@ Test(stats, counters_agree_with_a_recount_from_the_cases)
            (long long)tot->reported, 100 * tot->close_rate, 100 * tot->on_time_close_rate, 100 * tot->response_rate);
     free(table);
     table = NULL;
+}
+
+/* Issue 13: in a batch, a call's counters follow its nested transaction: a
+ * call rolled back leaves none, the others are written once each at the
+ * flush, summed. */
+static int64_t counter(const char *key)
+{
+    MDB_txn *txn = store_read_begin(h_st);
+    MDB_val k = { strlen(key), (void *)key }, v;
+    int64_t n = mdb_get(txn, h_st->stats, &k, &v) == 0 ? (int64_t)store_get_be64(v.mv_data) : 0;
+    store_read_end(h_st);
+    return n;
+}
+
+static void batched_report(MDB_txn *txn, bool keep)
+{
+    MDB_txn *child;
+    cr_assert_eq(mdb_txn_begin(h_st->env, txn, 0, &child), 0);
+    stats_batch_push(h_st);
+    Whistle__V1__Response *resp = NEW(Whistle__V1__Response, whistle__v1__response__init);
+    stream_touched t = { 0 };
+    api_write(h_st, child, api_principal(h_st, child, "gw-1", h_a), rq_report("110105001001001", "0101", "a shed"),
+              h_now, h_a, resp, &t);
+    stream_touched_clear(&t);
+    assert_ok(resp);
+    if (keep)
+        cr_assert_eq(mdb_txn_commit(child), 0);
+    else
+        mdb_txn_abort(child);
+    stats_batch_pop(h_st, keep);
+}
+
+Test(stats, a_batch_writes_each_counter_once_and_drops_a_rolled_back_call)
+{
+    char b[3][16];
+    stats_buckets(h_st, h_now, b);
+    const char *key = arena_printf(h_a, "grid:110105001001001|%s|reported", b[0]);
+    int64_t before = counter(key);
+    MDB_txn *txn;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    cr_assert_eq(stats_batch_begin(h_st), 0);
+    batched_report(txn, true);
+    batched_report(txn, false);
+    batched_report(txn, true);
+    MDB_val k = { strlen(key), (void *)key }, v;
+    cr_assert_eq(mdb_get(txn, h_st->stats, &k, &v) == 0 ? (int64_t)store_get_be64(v.mv_data) : 0, before,
+                 "nothing is written before the flush");
+    cr_assert_eq(stats_batch_flush(h_st, txn), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    cr_assert_eq(counter(key), before + 2, "two reports kept, one rolled back");
 }

@@ -290,3 +290,42 @@ Test(store, a_flood_of_denials_reaches_the_log_in_full_as_counts)
     cr_assert_gt(t.aggregates, 0, "nothing was folded");
     cr_assert_leq(t.records, AUDIT_QUEUE_MAX + AUDIT_AGG_MAX + 3, "the queue held more than its bound");
 }
+
+/* Issue 13: idempotency records expire oldest first, at most max per step,
+ * and only those kept since before the bound. */
+Test(store, idempotency_records_expire_oldest_first_in_bounded_steps)
+{
+    MDB_txn *txn;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    for (int i = 0; i < 10; i++) {
+        char key[32];
+        int n = snprintf(key, sizeof key, "p%c%d", 0, i);
+        cr_assert_eq(store_idem_put(h_st, txn, key, (size_t)n, T0 + i * 1000, "resp", 4), 0);
+    }
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+
+    size_t gone;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    cr_assert_eq(store_idem_expire(h_st, txn, T0 + 7000, 4, &gone), 0);
+    cr_assert_eq(gone, 4, "at most max per step");
+    cr_assert_eq(store_idem_expire(h_st, txn, T0 + 7000, 4, &gone), 0);
+    cr_assert_eq(gone, 3, "then the rest older than the bound");
+    cr_assert_eq(store_idem_expire(h_st, txn, T0 + 7000, 4, &gone), 0);
+    cr_assert_eq(gone, 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+
+    txn = store_read_begin(h_st);
+    MDB_stat ms;
+    cr_assert_eq(mdb_stat(txn, h_st->idem, &ms), 0);
+    cr_assert_eq(ms.ms_entries, 3, "the three newest stay");
+    cr_assert_eq(mdb_stat(txn, h_st->idem_by_time, &ms), 0);
+    cr_assert_eq(ms.ms_entries, 3);
+    char key[32];
+    int n = snprintf(key, sizeof key, "p%c%d", 0, 9);
+    MDB_val k = { (size_t)n, key }, v;
+    cr_assert_eq(mdb_get(txn, h_st->idem, &k, &v), 0);
+    n = snprintf(key, sizeof key, "p%c%d", 0, 0);
+    k.mv_size = (size_t)n;
+    cr_assert_eq(mdb_get(txn, h_st->idem, &k, &v), MDB_NOTFOUND);
+    store_read_end(h_st);
+}

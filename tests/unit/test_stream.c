@@ -179,3 +179,55 @@ Test(stream, allowed_matrix)
     cr_assert(stream_allowed(gw, "principal:gw-1"));
     cr_assert_not(stream_allowed(gw, "dept:police"));
 }
+
+/* Issue 13, retention: entries the cursor has passed and older than the
+ * bound go, oldest first, at most max a step; never one past the cursor,
+ * never one newer than the bound; appends and acks keep the mark. */
+static int count_entry(void *ctx, uint64_t seq, const void *bytes, size_t len)
+{
+    (void)bytes, (void)len;
+    uint64_t *c = ctx;
+    if (!c[0])
+        c[1] = seq; /* the first one read */
+    c[0]++;
+    return 0;
+}
+
+Test(stream, acknowledged_old_entries_are_let_go_in_bounded_steps)
+{
+    for (int i = 0; i < 10; i++) {
+        append("dept:urban", "dispatch", NULL);
+        h_now += 1000; /* entry i at T0 + i s */
+    }
+    ack("dept:urban", 6);
+    MDB_txn *txn;
+    size_t gone;
+    char pos[STREAM_NAME_BUF] = "";
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    cr_assert_eq(stream_trim_next(h_st, txn, pos, T0 + 4500), 1, "dept:urban has entries to let go");
+    cr_assert_str_eq(pos, "dept:urban");
+    cr_assert_eq(stream_trim(h_st, txn, pos, T0 + 4500, 2, &gone), 0);
+    cr_assert_eq(gone, 2, "at most max a step");
+    cr_assert_eq(stream_trim(h_st, txn, pos, T0 + 4500, 64, &gone), 0);
+    cr_assert_eq(gone, 3, "then up to the bound in time (entries 3, 4, 5)");
+    cr_assert_eq(stream_trim(h_st, txn, pos, T0 + 60000, 64, &gone), 0);
+    cr_assert_eq(gone, 1, "and never past the cursor (entry 6)");
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+
+    append("dept:urban", "dispatch", NULL);
+    ack("dept:urban", 8);
+    uint64_t last, cur;
+    txn = store_read_begin(h_st);
+    cr_assert_eq(stream_meta_get(h_st, txn, "dept:urban", &last, &cur), 0);
+    cr_assert_eq(last, 11);
+    cr_assert_eq(cur, 8);
+    uint64_t c[2] = { 0, 0 };
+    cr_assert_eq(stream_read(h_st, txn, "dept:urban", 0, 100, count_entry, c), 5);
+    cr_assert_eq(c[1], 7, "a replay from 0 starts at the first entry kept");
+    store_read_end(h_st);
+    /* the mark survived the append and the ack: 7 and 8 go now */
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    cr_assert_eq(stream_trim(h_st, txn, "dept:urban", T0 + 60000, 64, &gone), 0);
+    cr_assert_eq(gone, 2);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+}

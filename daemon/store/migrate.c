@@ -1,0 +1,254 @@
+/* migrate.c: the migrations of store_open (store.h says the contract). */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+
+#include "daemon/records.pb-c.h"
+#include "log.h"
+#include "whistle/v1/whistle.pb-c.h"
+
+/* Room the backup copy needs: the pages in use (a compacting copy writes at
+ * most that) and 1 MiB to spare. */
+static int take_backup(store *st, uint32_t from, char *path, size_t pathlen, char *err, size_t errlen)
+{
+    size_t need = store_used(st) + ((size_t)1 << 20);
+    struct statvfs vfs;
+    if (statvfs(st->dir, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < need) {
+        snprintf(err, errlen,
+                 "store: %s has schema version %u and must be migrated to %u, which takes a backup copy first; "
+                 "the copy needs %zu MiB and the disk has %llu MiB free: free some space (or copy the store "
+                 "elsewhere yourself) and start again",
+                 st->dir, from, STORE_SCHEMA_VERSION, need >> 20,
+                 (unsigned long long)((uint64_t)vfs.f_bavail * vfs.f_frsize >> 20));
+        return ENOSPC;
+    }
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    int n = snprintf(path, pathlen, "%s/backup-schema%u-%s", st->dir, from, stamp);
+    if (n < 0 || (size_t)n >= pathlen) {
+        snprintf(err, errlen, "store: the path of the backup copy under %s is too long", st->dir);
+        return ENAMETOOLONG;
+    }
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+        int e = errno;
+        snprintf(err, errlen, "store: cannot create %s for the backup copy before migrating: %s", path, strerror(e));
+        return e;
+    }
+    int rc = mdb_env_copy2(st->env, path, MDB_CP_COMPACT);
+    if (rc) {
+        snprintf(err, errlen, "store: the backup copy of %s to %s before migrating failed: %s; nothing was changed",
+                 st->dir, path, store_strerror(rc));
+        return rc;
+    }
+    return 0;
+}
+
+/* 1 -> 2: every case's timeline leaves its record for rows of ev_timeline
+ * (ticket | 0x00 | u32 BE index), the record keeps the count in
+ * timeline_total. The events are walked in key order, so the rows arrive
+ * in key order and are all appended. */
+static int migrate_timelines(store *st, MDB_txn *txn, uint64_t *cases, uint64_t *entries)
+{
+    /* ev_by_state changes its layout: emptied, then one row per case */
+    int rc = mdb_drop(txn, st->ev_by_state, 0);
+    if (rc)
+        return rc;
+    MDB_cursor *cur;
+    rc = mdb_cursor_open(txn, st->events, &cur);
+    if (rc)
+        return rc;
+    MDB_val k, v;
+    arena *a = NULL;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        /* one arena per case, so that memory stays that of the largest */
+        arena_free(a);
+        a = arena_new();
+        Whistle__V1__Event *ev = whistle__v1__event__unpack(arena_allocator(a), v.mv_size, v.mv_data);
+        if (!ev) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        if (k.mv_size > 400)
+            continue;
+        /* the case's row of ev_by_state, now state | street | '/' | ticket
+         * (the old rows went with mdb_drop before this walk) */
+        size_t sn = strlen(ev->street ? ev->street : "");
+        if (sn <= 64) {
+            uint8_t sk[512];
+            sk[0] = (uint8_t)ev->state;
+            memcpy(sk + 1, ev->street ? ev->street : "", sn);
+            sk[sn + 1] = '/';
+            memcpy(sk + sn + 2, k.mv_data, k.mv_size);
+            MDB_val skv = { sn + 2 + k.mv_size, sk }, ev0 = { 0, "" };
+            rc = mdb_put(txn, st->ev_by_state, &skv, &ev0, 0);
+            if (rc)
+                break;
+        }
+        if (ev->n_timeline == 0)
+            continue;
+        uint8_t key[512];
+        memcpy(key, k.mv_data, k.mv_size);
+        key[k.mv_size] = 0;
+        for (size_t i = 0; !rc && i < ev->n_timeline; i++) {
+            size_t n = whistle__v1__timeline_entry__get_packed_size(ev->timeline[i]);
+            uint8_t *buf = arena_alloc(a, n ? n : 1);
+            whistle__v1__timeline_entry__pack(ev->timeline[i], buf);
+            uint32_t idx = (uint32_t)i;
+            key[k.mv_size + 1] = (uint8_t)(idx >> 24);
+            key[k.mv_size + 2] = (uint8_t)(idx >> 16);
+            key[k.mv_size + 3] = (uint8_t)(idx >> 8);
+            key[k.mv_size + 4] = (uint8_t)idx;
+            rc = store_put_raw_append(txn, st->ev_timeline, key, k.mv_size + 5, buf, n);
+        }
+        if (rc)
+            break;
+        *entries += ev->n_timeline;
+        ev->timeline_total = (uint32_t)ev->n_timeline;
+        ev->timeline_from = ev->timeline_total; /* as event_save stores it */
+        ev->n_timeline = 0;
+        ev->timeline = NULL;
+        MDB_val nv = { whistle__v1__event__get_packed_size(ev), NULL };
+        uint8_t *buf = arena_alloc(a, nv.mv_size ? nv.mv_size : 1);
+        whistle__v1__event__pack(ev, buf);
+        nv.mv_data = buf;
+        /* A plain put, then the cursor finds its place again: a put that
+         * changes the value's size may move the records under a cursor. */
+        MDB_val kk = { k.mv_size, key };
+        rc = mdb_put(txn, st->events, &kk, &nv, 0);
+        if (!rc)
+            rc = mdb_cursor_get(cur, &kk, &v, MDB_SET_KEY);
+        if (rc)
+            break;
+        (*cases)++;
+    }
+    arena_free(a);
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* 1 -> 2: the rows of ord_by_dept (in its new layout: it is emptied
+ * first) and ord_by_street_state (code | '/' | u8 state | u64 BE id) of
+ * every order. */
+static int migrate_order_states(store *st, MDB_txn *txn, uint64_t *orders)
+{
+    int rc = mdb_drop(txn, st->ord_by_dept, 0);
+    if (rc)
+        return rc;
+    MDB_cursor *cur;
+    rc = mdb_cursor_open(txn, st->orders, &cur);
+    if (rc)
+        return rc;
+    MDB_val k, v, empty = { 0, "" };
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        Whistle__V1__Order *o = whistle__v1__order__unpack(NULL, v.mv_size, v.mv_data);
+        if (!o || k.mv_size != 8) {
+            if (o)
+                whistle__v1__order__free_unpacked(o, NULL);
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        const char *codes[2] = { o->department ? o->department : "", o->street ? o->street : "" };
+        MDB_dbi dbis[2] = { st->ord_by_dept, st->ord_by_street_state };
+        for (int i = 0; !rc && i < 2; i++) {
+            size_t n = strlen(codes[i]);
+            if (!n || n > 64)
+                continue;
+            uint8_t key[80];
+            memcpy(key, codes[i], n);
+            key[n] = '/';
+            key[n + 1] = (uint8_t)o->state;
+            memcpy(key + n + 2, k.mv_data, 8);
+            MDB_val kk = { n + 10, key };
+            rc = mdb_put(txn, dbis[i], &kk, &empty, 0);
+        }
+        whistle__v1__order__free_unpacked(o, NULL);
+        if (rc)
+            break;
+        (*orders)++;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* 1 -> 2: the rows of idem_by_time (u64 BE at_ms | idem key), so that
+ * the records kept from before expire like the others. */
+static int migrate_idem(store *st, MDB_txn *txn, uint64_t *keys)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, st->idem, &cur);
+    if (rc)
+        return rc;
+    MDB_val k, v, empty = { 0, "" };
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        Whistled__IdemRecord *r = whistled__idem_record__unpack(NULL, v.mv_size, v.mv_data);
+        int64_t at = r ? r->at_ms : 0; /* unreadable: the first to go */
+        if (r)
+            whistled__idem_record__free_unpacked(r, NULL);
+        if (k.mv_size + 8 > 511)
+            continue;
+        uint8_t key[512];
+        store_be64(key, (uint64_t)(at < 0 ? 0 : at));
+        memcpy(key + 8, k.mv_data, k.mv_size);
+        MDB_val tk = { k.mv_size + 8, key };
+        rc = mdb_put(txn, st->idem_by_time, &tk, &empty, 0);
+        if (rc)
+            break;
+        (*keys)++;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int store_migrate(store *st, uint32_t from, char *err, size_t errlen)
+{
+    char path[4096];
+    int rc = take_backup(st, from, path, sizeof path, err, errlen);
+    if (rc)
+        return rc;
+    log_info("store: %s has schema version %u; migrating it to %u (a copy of it as it was is in %s)", st->dir, from,
+             STORE_SCHEMA_VERSION, path);
+    /* The migration rewrites the case records and adds their rows in one
+     * transaction, while the old pages are still held: room for a copy. */
+    store_reserve(st, store_used(st));
+    MDB_txn *txn;
+    rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    uint64_t cases = 0, entries = 0, orders = 0, keys = 0;
+    if (!rc && from < 2)
+        rc = migrate_timelines(st, txn, &cases, &entries);
+    if (!rc && from < 2)
+        rc = migrate_order_states(st, txn, &orders);
+    if (!rc && from < 2)
+        rc = migrate_idem(st, txn, &keys);
+    if (!rc) {
+        uint8_t b[4] = { 0, 0, 0, STORE_SCHEMA_VERSION };
+        MDB_val k = { 6, "schema" }, v = { 4, b };
+        rc = mdb_put(txn, st->meta, &k, &v, 0);
+    }
+    if (!rc) {
+        rc = mdb_txn_commit(txn);
+        txn = NULL;
+    }
+    if (!rc)
+        rc = mdb_env_sync(st->env, 1);
+    if (txn)
+        mdb_txn_abort(txn);
+    if (rc) {
+        snprintf(err, errlen,
+                 "store: migrating %s from schema %u to %u failed: %s; the store is unchanged (a copy is in %s)",
+                 st->dir, from, STORE_SCHEMA_VERSION, store_strerror(rc), path);
+        return rc;
+    }
+    log_info("store: %s migrated to schema version %u: %llu cases' timelines (%llu entries) moved to their own rows, "
+             "%llu orders indexed by state, %llu idempotency keys by age",
+             st->dir, STORE_SCHEMA_VERSION, (unsigned long long)cases, (unsigned long long)entries,
+             (unsigned long long)orders, (unsigned long long)keys);
+    return 0;
+}
