@@ -751,8 +751,12 @@ static void sse_dispose(void *p)
 static void sse_on_beat(uv_timer_t *t)
 {
     sse *e = t->data;
-    /* the session may have ended (logout, expiry): so does its stream */
-    if (!sess_by_id(e->w, e->sid)) {
+    /* the session may have ended (logout, expiry): so does its stream. A
+     * page open on a wall counts as in use (web.session_max still ends it) */
+    wsess *s = sess_by_id(e->w, e->sid);
+    if (s)
+        s->used = now_s(e->w);
+    if (!s) {
         sse_event(e, "logout", 0, json_object());
         sse_end(e);
         return;
