@@ -285,7 +285,7 @@ int gw_config_set(gw_config *c, const char *section, const char *key, const char
         if (strcmp(key, "root") == 0)
             STR(web_root);
         if (strcmp(key, "session_idle") == 0)
-            NUM(session_idle, 60, 86400);
+            NUM(session_idle, 5, 86400);
         if (strcmp(key, "session_max") == 0)
             NUM(session_max, 60, 604800);
         if (strcmp(key, "max_sessions") == 0)

@@ -322,6 +322,18 @@ def main():
         check(b"200" in s.recv(4096), "a live stream is open")
         check(env.stop("gateway") == 0, "the gateway stops cleanly with a live stream open (SIGTERM, exit 0)")
         s.close()
+        # sessions live in the gateway's memory: a restart ends them; and
+        # one unused for web.session_idle ends by itself
+        env.start_gateway(make_users(env, tiles.url).replace("session_idle = 600", "session_idle = 5"))
+        st, _, _ = w.req("GET", "/web/api/session")
+        check(st == 401, "a restart of the gateway ends the sessions")
+        w2 = Web(env)
+        st, _ = w2.login("operator", USERS["operator"][1])
+        st2, _, _ = w2.req("GET", "/web/api/session")
+        time.sleep(6)  # past web.session_idle = 5, unused
+        st3, _, _ = w2.req("GET", "/web/api/session")
+        check(st == 200 and st2 == 200 and st3 == 401, "a session unused for web.session_idle ends")
+        check(env.stop("gateway") == 0, "the gateway stops cleanly again")
         ok = True
     except Fail as e:
         print("FAIL: %s" % e)
