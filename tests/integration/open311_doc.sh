@@ -44,6 +44,9 @@ ln -s "$pki" "$tmp/repo/var/pki"
 # the web console's pages, where the dev config looks for them (web.root)
 ln -s "$src/client" "$tmp/repo/client"
 cd "$tmp/repo"
+# the dev config's resident archive: its key and its made-up households
+"$src/scripts/archive-key.sh" var/archive.key
+mkdir -p conf && cp "$src/conf/demo-archive.csv" conf/
 
 sed -e 's/^port = 7730$/port = 0/' -e "s#^dir = .*#dir = $tmp/state#" -e "s#^seed = .*#seed = $src/conf/demo-city.json#" \
     "$src/conf/whistled-dev.conf" >"$tmp/whistled.conf"
