@@ -66,19 +66,20 @@ void gw_config_defaults(gw_config *c)
     c->max_streams = 200;
     set_str(&c->tile_url, "");
     set_str(&c->tile_origin, "");
+    set_str(&c->public_as, "");
     c->log_level = GW_LOG_INFO;
 }
 
 void gw_config_free(gw_config *c)
 {
-    char **strs[] = { &c->path,       &c->listen,      &c->cert,
-                      &c->key,        &c->wd_host,     &c->wd_ca,
-                      &c->wd_cert,    &c->wd_key,      &c->jurisdiction_id,
-                      &c->language,   &c->read_as,     &c->endpoint_url,
-                      &c->contact,    &c->key_service, &c->timezone,
-                      &c->notify_as,  &c->notify_url,  &c->notify_secret,
-                      &c->notify_ca,  &c->web_root,    &c->tile_url,
-                      &c->tile_origin };
+    char **strs[] = { &c->path,        &c->listen,      &c->cert,
+                      &c->key,         &c->wd_host,     &c->wd_ca,
+                      &c->wd_cert,     &c->wd_key,      &c->jurisdiction_id,
+                      &c->language,    &c->read_as,     &c->endpoint_url,
+                      &c->contact,     &c->key_service, &c->timezone,
+                      &c->notify_as,   &c->notify_url,  &c->notify_secret,
+                      &c->notify_ca,   &c->web_root,    &c->tile_url,
+                      &c->tile_origin, &c->public_as };
     if (c->notify_secret)
         OPENSSL_cleanse(c->notify_secret, strlen(c->notify_secret));
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
@@ -292,6 +293,13 @@ int gw_config_set(gw_config *c, const char *section, const char *key, const char
             NUM(max_sessions, 1, 100000);
         if (strcmp(key, "max_streams") == 0)
             NUM(max_streams, 1, 10000);
+        if (strcmp(key, "public_as") == 0) {
+            if (*value && !name_ok(value)) {
+                snprintf(err, errlen, "web.public_as = \"%s\": a principal's name (or empty: no public page)", value);
+                return -1;
+            }
+            STR(public_as);
+        }
         if (strcmp(key, "tile_url") == 0) {
             /* the city's own map server: the page asks it for tiles, and
              * the CSP lets images come from its origin (and nothing else) */

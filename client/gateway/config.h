@@ -70,6 +70,7 @@ typedef struct gw_config {
     uint32_t max_streams;  /* live streams (server-sent events) open at once */
     char *tile_url;        /* "": no map tiles; else https://host/{z}/{x}/{y}.png */
     char *tile_origin;     /* its scheme://host[:port], for the page's CSP */
+    char *public_as;       /* "": no public page; else the principal its echo boards are read as */
     /* [web_users]: login = principal argon2id-hash */
     gw_web_user *users;
     size_t n_users;

@@ -618,6 +618,47 @@ static void h_call(web *w, h2o_req_t *req, wsess *s, const char *name)
     protobuf_c_message_free_unpacked(m, NULL);
 }
 
+/* GET public/board?node=CODE: a place's echo board (民情回音栏) for anyone,
+ * no login, and public/places, the names of the places: read as
+ * web.public_as (a kiosk: what the community's screen shows), so whistled
+ * decides what is public; the board holds no personal data
+ * (docs/archive.md). */
+static void h_public(web *w, h2o_req_t *req, bool places)
+{
+    if (!*w->cfg->public_as)
+        return send_err(req, 404, "NOT_FOUND", "this gateway has no public page (web.public_as)");
+    char node[32] = "";
+    if (req->query_at != SIZE_MAX) {
+        const char *q = req->path.base + req->query_at + 1;
+        size_t n = req->path.len - req->query_at - 1;
+        if (n > 5 && memcmp(q, "node=", 5) == 0 && n - 5 < sizeof node) {
+            memcpy(node, q + 5, n - 5);
+            node[n - 5] = '\0';
+        }
+        for (const char *p = node; *p; p++)
+            if (*p < '0' || *p > '9')
+                return send_err(req, 400, "INVALID_ARGUMENT", "node: a place's code (digits)");
+    }
+    if (!w->up)
+        return send_err(req, 503, "UNAVAILABLE", "whistled is not reachable now");
+    wreq *r = wreq_new(w, req);
+    if (!r)
+        return send_err(req, 500, "INTERNAL", "out of memory");
+    Whistle__V1__Request rq = WHISTLE__V1__REQUEST__INIT;
+    Whistle__V1__ListBoard lb = WHISTLE__V1__LIST_BOARD__INIT;
+    Whistle__V1__ListNodes ln = WHISTLE__V1__LIST_NODES__INIT;
+    lb.node = node;
+    lb.limit = 100;
+    if (places) {
+        rq.call_case = WHISTLE__V1__REQUEST__CALL_LIST_NODES;
+        rq.list_nodes = &ln;
+    } else {
+        rq.call_case = WHISTLE__V1__REQUEST__CALL_LIST_BOARD;
+        rq.list_board = &lb;
+    }
+    up_call(w->up, &rq, w->cfg->public_as, call_done, r);
+}
+
 /* ---- live: server-sent events from the principal's stream */
 
 static void sse_flush(sse *e);
@@ -1008,6 +1049,11 @@ void web_handle(web *w, h2o_req_t *req)
         return h_static(w, req, *name ? name : "index.html");
     }
     const char *ep = path + strlen(API);
+    if (strcmp(ep, "public/board") == 0 || strcmp(ep, "public/places") == 0) {
+        if (!get)
+            return send_err(req, 405, "INVALID_ARGUMENT", "the public page is read with GET");
+        return h_public(w, req, strcmp(ep, "public/places") == 0);
+    }
     if (strcmp(ep, "login") == 0) {
         if (!post)
             return send_err(req, 405, "INVALID_ARGUMENT", "log in with POST");

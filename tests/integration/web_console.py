@@ -131,7 +131,8 @@ def make_users(env, tile_url=""):
         h = r.stdout.strip()
         check(h.startswith("$argon2id$"), "--hash-password makes an argon2id hash for %s" % login)
         lines.append("%s = %s %s" % (login, principal, h))
-    return "[web]\nenabled = true\nroot = %s\nsession_idle = 600\ntile_url = %s\n[web_users]\n%s\n" % (
+    return "[web]\nenabled = true\nroot = %s\nsession_idle = 600\ntile_url = %s\npublic_as = kiosk\n" \
+        "[web_users]\n%s\n" % (
         os.path.join(env.src, "client/web"), tile_url, "\n".join(lines))
 
 

@@ -248,6 +248,15 @@ def run(env, users, report, check, tiles):
         cm.wait("the login form after a reload", lambda: cm.d.find_element(By.ID, "login").is_displayed())
         check(True, "logout from the page ends the session")
 
+        # the public echo board: no login
+        env.cli("--as", "community", "board", "post", "110105001001", "--title", "周六义诊 / Free clinic on Saturday",
+                "--body", "社区服务站 9:00-11:00")
+        cm.d.get(cm.base + "/web/public.html?node=110105001001")
+        cm.wait("the notice on the public board", lambda: "周六义诊" in cm.d.find_element(By.ID, "p-notices").text)
+        check("永安里社区" in cm.d.find_element(By.ID, "p-place").text and not cm.css("#login-form"),
+              "the public echo board shows the community's notice, by name, with no login")
+        cm.shot("public-board")
+
         # nothing but the gateway: every network request of every page
         # (chrome:// pages are the browser's own, before the test navigates)
         for b in browsers:

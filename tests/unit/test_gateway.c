@@ -150,6 +150,8 @@ Test(config, web_users_and_sessions)
     cr_assert(gw_config_set(&c, "web", "tile_url", "https:///{z}/{x}/{y}", err, sizeof err) < 0);
     cr_assert_str_eq(c.tile_origin, "https://tiles.city.cn:8443", "a refused value changes nothing");
     cr_assert(gw_config_set(&c, "web", "tile_url", "", err, sizeof err) == 0 && !*c.tile_origin);
+    cr_assert(gw_config_set(&c, "web", "public_as", "kiosk", err, sizeof err) == 0 && !strcmp(c.public_as, "kiosk"));
+    cr_assert(gw_config_set(&c, "web", "public_as", "a kiosk", err, sizeof err) < 0);
     gw_config_free(&c);
 }
 
