@@ -12,6 +12,9 @@
 install(TARGETS whistled RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
 if(TARGET whistle_gateway)
   install(TARGETS whistle_gateway RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
+  # the web console's pages (docs/web.md): plain files, no build step; the
+  # gateway's web.root defaults to where they go
+  install(DIRECTORY ${CMAKE_SOURCE_DIR}/client/web/ DESTINATION ${CMAKE_INSTALL_DATADIR}/whistle/web)
 endif()
 set(WHISTLE_PROGRAMS whistle_cli whistle_console whistle_kiosk whistle_bench)
 foreach(t ${WHISTLE_PROGRAMS})

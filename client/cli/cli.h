@@ -206,6 +206,12 @@ extern const cmd cli_services_commands[];
 /* archive.c: the groups archive, visit and board, and `stats archive` */
 extern const cmd cli_archive_commands[];
 extern const cmd cli_archive_subcommands[];
+/* deliberation.c: the groups body, proposal, meeting, minutes and the
+ * commands vote and ballot (cli_delib_commands, searched after the
+ * others), and the groups' subcommands (cli_delib_subcommands, searched
+ * by the group runner with admin.c's). */
+extern const cmd cli_delib_commands[];
+extern const cmd cli_delib_subcommands[];
 /* volunteers.c: the groups wish, volunteer, points, shop and member, and
  * their subcommands (found by cli_group_main) */
 extern const cmd cli_volunteer_commands[];

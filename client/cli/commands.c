@@ -875,7 +875,16 @@ static void print_push_line(cli *x, const Whistle__V1__Push *p)
                : e ? cli_word(whistle_state_name(e->state))
                    : "-",
                10, true);
-    const char *ticket = e ? e->ticket : o ? o->ticket : "-";
+    /* a deliberation push (docs/deliberation.md) names its meeting or
+     * proposal where a case's ticket goes, and its title */
+    const Whistle__V1__DelibMeeting *dm = p->delib_meeting;
+    const Whistle__V1__DelibProposal *dp = p->delib_proposal;
+    char about[48] = "-";
+    if (dm)
+        snprintf(about, sizeof about, "meeting:%" PRIu64, dm->id);
+    else if (dp)
+        snprintf(about, sizeof about, "proposal:%" PRIu64, dp->id);
+    const char *ticket = e ? e->ticket : o ? o->ticket : about;
     /* the members' stream (docs/volunteers.md): a task or a wish by its number */
     char vid[32];
     if (p->member_task || p->wish) {
@@ -896,6 +905,8 @@ static void print_push_line(cli *x, const Whistle__V1__Push *p)
     uitext_fit(desc, sizeof desc,
                e                ? e->description
                : o              ? o->description
+               : dm             ? dm->title
+               : dp             ? dp->title
                : p->member_task ? p->member_task->title
                : p->wish        ? p->wish->public_text
                                 : "",

@@ -4,12 +4,18 @@
 #include <errno.h>
 #include <ini.h>
 #include <openssl/crypto.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
+
+/* where the web console's files are installed (CMake sets it) */
+#ifndef WHISTLE_WEB_ROOT
+#define WHISTLE_WEB_ROOT "/usr/share/whistle/web"
+#endif
 
 static void set_str(char **dst, const char *v)
 {
@@ -53,18 +59,27 @@ void gw_config_defaults(gw_config *c)
     c->notify_timeout = 10;
     c->retry_min_ms = 500;
     c->retry_max_ms = 60000;
+    set_str(&c->web_root, WHISTLE_WEB_ROOT);
+    c->session_idle = 1800;
+    c->session_max = 43200;
+    c->max_sessions = 1000;
+    c->max_streams = 200;
+    set_str(&c->tile_url, "");
+    set_str(&c->tile_origin, "");
+    set_str(&c->public_as, "");
     c->log_level = GW_LOG_INFO;
 }
 
 void gw_config_free(gw_config *c)
 {
-    char **strs[] = { &c->path,      &c->listen,      &c->cert,
-                      &c->key,       &c->wd_host,     &c->wd_ca,
-                      &c->wd_cert,   &c->wd_key,      &c->jurisdiction_id,
-                      &c->language,  &c->read_as,     &c->endpoint_url,
-                      &c->contact,   &c->key_service, &c->timezone,
-                      &c->notify_as, &c->notify_url,  &c->notify_secret,
-                      &c->notify_ca };
+    char **strs[] = { &c->path,        &c->listen,      &c->cert,
+                      &c->key,         &c->wd_host,     &c->wd_ca,
+                      &c->wd_cert,     &c->wd_key,      &c->jurisdiction_id,
+                      &c->language,    &c->read_as,     &c->endpoint_url,
+                      &c->contact,     &c->key_service, &c->timezone,
+                      &c->notify_as,   &c->notify_url,  &c->notify_secret,
+                      &c->notify_ca,   &c->web_root,    &c->tile_url,
+                      &c->tile_origin, &c->public_as };
     if (c->notify_secret)
         OPENSSL_cleanse(c->notify_secret, strlen(c->notify_secret));
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
@@ -75,6 +90,12 @@ void gw_config_free(gw_config *c)
         free(c->keys[i].principal);
     }
     free(c->keys);
+    for (size_t i = 0; i < c->n_users; i++) {
+        free(c->users[i].login);
+        free(c->users[i].principal);
+        free(c->users[i].hash);
+    }
+    free(c->users);
     memset(c, 0, sizeof *c);
 }
 
@@ -253,6 +274,93 @@ int gw_config_set(gw_config *c, const char *section, const char *key, const char
             NUM(retry_min_ms, 10, 3600000);
         if (strcmp(key, "retry_max_ms") == 0)
             NUM(retry_max_ms, 10, 3600000);
+    } else if (strcmp(section, "web") == 0) {
+        if (strcmp(key, "enabled") == 0) {
+            if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0) {
+                snprintf(err, errlen, "web.enabled = \"%s\": expected true or false", value);
+                return -1;
+            }
+            c->web_enabled = strcmp(value, "true") == 0;
+            return 0;
+        }
+        if (strcmp(key, "root") == 0)
+            STR(web_root);
+        if (strcmp(key, "session_idle") == 0)
+            NUM(session_idle, 5, 86400);
+        if (strcmp(key, "session_max") == 0)
+            NUM(session_max, 60, 604800);
+        if (strcmp(key, "max_sessions") == 0)
+            NUM(max_sessions, 1, 100000);
+        if (strcmp(key, "max_streams") == 0)
+            NUM(max_streams, 1, 10000);
+        if (strcmp(key, "public_as") == 0) {
+            if (*value && !name_ok(value)) {
+                snprintf(err, errlen, "web.public_as = \"%s\": a principal's name (or empty: no public page)", value);
+                return -1;
+            }
+            STR(public_as);
+        }
+        if (strcmp(key, "tile_url") == 0) {
+            /* the city's own map server: the page asks it for tiles, and
+             * the CSP lets images come from its origin (and nothing else) */
+            const char *host = strncmp(value, "https://", 8) == 0  ? value + 8
+                               : strncmp(value, "http://", 7) == 0 ? value + 7
+                                                                   : NULL;
+            size_t hl = host ? strcspn(host, "/") : 0;
+            int ok = !*value || (host && hl > 0 && host[hl] == '/' && strstr(value, "{z}") && strstr(value, "{x}") &&
+                                 strstr(value, "{y}"));
+            for (const char *p = value; ok && *p; p++)
+                ok = *p > 0x20 && *p < 0x7f && *p != '\'' && *p != '"' && *p != ';' && *p != ',';
+            if (!ok) {
+                snprintf(err, errlen,
+                         "web.tile_url = \"%s\": expected https://host/.../{z}/{x}/{y}.png (or empty: no tiles)",
+                         value);
+                return -1;
+            }
+            set_str(&c->tile_url, value);
+            char origin[300] = "";
+            if (*value)
+                snprintf(origin, sizeof origin, "%.*s", (int)(host - value + (ptrdiff_t)hl), value);
+            set_str(&c->tile_origin, origin);
+            return 0;
+        }
+    } else if (strcmp(section, "web_users") == 0) {
+        /* login = principal $argon2id$...: whistle-gateway --hash-password
+         * makes the hash */
+        const char *sp = strchr(value, ' ');
+        char principal[128];
+        if (!name_ok(key) || !sp || (size_t)(sp - value) >= sizeof principal) {
+            snprintf(err, errlen,
+                     "web_users: \"%s = %s\": expected login = principal $argon2id$... (a login and a "
+                     "principal are names: letters, digits, '.', '_', '-')",
+                     key, value);
+            return -1;
+        }
+        memcpy(principal, value, (size_t)(sp - value));
+        principal[sp - value] = '\0';
+        while (*sp == ' ')
+            sp++;
+        if (!name_ok(principal) || strncmp(sp, "$argon2id$", 10) != 0) {
+            snprintf(err, errlen,
+                     "web_users: %s: expected principal $argon2id$... (whistle-gateway --hash-password makes one)",
+                     key);
+            return -1;
+        }
+        if (gw_config_web_user(c, key)) {
+            snprintf(err, errlen, "web_users: %s is given twice", key);
+            return -1;
+        }
+        gw_web_user *u = realloc(c->users, (c->n_users + 1) * sizeof *u);
+        if (!u) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        c->users = u;
+        c->users[c->n_users].login = strdup(key);
+        c->users[c->n_users].principal = strdup(principal);
+        c->users[c->n_users].hash = strdup(sp);
+        c->n_users++;
+        return 0;
     } else if (strcmp(section, "log") == 0) {
         if (strcmp(key, "level") == 0) {
             int l = gw_log_level_parse(value);
@@ -264,7 +372,8 @@ int gw_config_set(gw_config *c, const char *section, const char *key, const char
             return 0;
         }
     } else {
-        snprintf(err, errlen, "unknown section [%s] (allowed: http, whistled, open311, api_keys, notify, log)",
+        snprintf(err, errlen,
+                 "unknown section [%s] (allowed: http, whistled, open311, api_keys, notify, web, web_users, log)",
                  section);
         return -1;
     }
@@ -350,6 +459,18 @@ int gw_config_validate(const gw_config *c, char *err, size_t errlen)
                  c->default_page_size, c->max_page_size);
         return -1;
     }
+    if (c->web_enabled) {
+        char index[1100];
+        snprintf(index, sizeof index, "%s/index.html", c->web_root);
+        if (readable("web.root", index, "point it at the installed web directory (client/web in the source)", err,
+                     errlen))
+            return -1;
+        if (c->session_idle > c->session_max) {
+            snprintf(err, errlen, "web.session_idle (%u) is above web.session_max (%u)", c->session_idle,
+                     c->session_max);
+            return -1;
+        }
+    }
     if (c->retry_min_ms > c->retry_max_ms) {
         snprintf(err, errlen, "notify.retry_min_ms (%u) is above notify.retry_max_ms (%u)", c->retry_min_ms,
                  c->retry_max_ms);
@@ -369,6 +490,14 @@ int gw_config_validate(const gw_config *c, char *err, size_t errlen)
             return -1;
     }
     return 0;
+}
+
+const gw_web_user *gw_config_web_user(const gw_config *c, const char *login)
+{
+    for (size_t i = 0; i < c->n_users; i++)
+        if (strcmp(c->users[i].login, login) == 0)
+            return &c->users[i];
+    return NULL;
 }
 
 const char *gw_config_key_principal(const gw_config *c, const char *key)

@@ -14,6 +14,14 @@ typedef struct gw_api_key {
     char *principal;
 } gw_api_key;
 
+/* A web console login: the principal the gateway acts for when it is
+ * used, and its password's argon2id hash (PHC string, libargon2). */
+typedef struct gw_web_user {
+    char *login;
+    char *principal;
+    char *hash;
+} gw_web_user;
+
 typedef struct gw_config {
     char *path;
     /* [http]: the HTTPS side */
@@ -53,6 +61,19 @@ typedef struct gw_config {
     char *notify_ca;         /* CA file for an https webhook ("": system store) */
     uint32_t notify_timeout; /* s: one webhook call */
     uint32_t retry_min_ms, retry_max_ms;
+    /* [web]: the web console (docs/web.md) */
+    int web_enabled;
+    char *web_root;        /* the directory of its static files */
+    uint32_t session_idle; /* s: a session unused this long ends */
+    uint32_t session_max;  /* s: a session ends this long after login, used or not */
+    uint32_t max_sessions; /* more logins are refused (503) */
+    uint32_t max_streams;  /* live streams (server-sent events) open at once */
+    char *tile_url;        /* "": no map tiles; else https://host/{z}/{x}/{y}.png */
+    char *tile_origin;     /* its scheme://host[:port], for the page's CSP */
+    char *public_as;       /* "": no public page; else the principal its echo boards are read as */
+    /* [web_users]: login = principal argon2id-hash */
+    gw_web_user *users;
+    size_t n_users;
     /* [log] */
     int log_level;
 } gw_config;
@@ -69,5 +90,8 @@ int gw_config_load(gw_config *c, const char *path, char *err, size_t errlen);
 int gw_config_validate(const gw_config *c, char *err, size_t errlen);
 /* The principal an API key stands for, or NULL. Compares in constant time. */
 const char *gw_config_key_principal(const gw_config *c, const char *key);
+
+/* The web user of a login, or NULL. */
+const gw_web_user *gw_config_web_user(const gw_config *c, const char *login);
 
 #endif

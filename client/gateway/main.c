@@ -19,6 +19,7 @@
 #include "notify.h"
 #include "open311.h"
 #include "upstream.h"
+#include "web.h"
 
 #ifdef HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
@@ -44,6 +45,8 @@ static void usage(FILE *out)
                  "      --log-level L     error, warn, info or debug (log.level)\n"
                  "      --port-file FILE  write the bound port there once listening\n"
                  "      --check-config    validate the configuration and exit\n"
+                 "      --hash-password   read a password on stdin, print its argon2id hash\n"
+                 "                        for [web_users] (docs/web.md) and exit\n"
                  "  -h, --help            this help\n"
                  "  -V, --version         print the version\n"
                  "\n"
@@ -57,6 +60,7 @@ typedef struct gw {
     gw_http *http;
     upstream *up;
     o311 *o;
+    web *web;
     notifier *nt;
     uv_signal_t sigterm, sigint, sighup;
     uv_timer_t drain;
@@ -72,6 +76,7 @@ static void finish(gw *g)
     uv_close((uv_handle_t *)&g->sigint, NULL);
     uv_close((uv_handle_t *)&g->sighup, NULL);
     o311_stop(g->o);
+    web_stop(g->web);
     notify_close(g->nt);
     up_close(g->up);
     g->up = NULL;
@@ -91,7 +96,8 @@ static void finish(gw *g)
 static void on_drain(uv_timer_t *t)
 {
     gw *g = t->data;
-    if ((o311_in_flight(g->o) == 0 && gw_http_idle(g->http)) || uv_now(&g->loop) >= g->drain_until) {
+    if ((o311_in_flight(g->o) == 0 && web_in_flight(g->web) == 0 && gw_http_idle(g->http)) ||
+        uv_now(&g->loop) >= g->drain_until) {
         if (o311_in_flight(g->o) || gw_http_connections(g->http))
             gw_warn("stopping with %zu answers in flight and %zu connections open (http.drain_timeout)",
                     o311_in_flight(g->o), gw_http_connections(g->http));
@@ -110,6 +116,7 @@ static void on_signal(uv_signal_t *s, int signum)
     sd_notify(0, "STOPPING=1");
 #endif
     gw_http_stop_accepting(g->http);
+    web_stop(g->web); /* live streams would keep their connections open */
     g->drain_until = uv_now(&g->loop) + (uint64_t)g->cfg.drain_timeout * 1000;
     uv_timer_start(&g->drain, on_drain, 0, 100);
 }
@@ -128,6 +135,40 @@ static void on_hup(uv_signal_t *s, int signum)
         gw_info("SIGHUP: %s reloaded (the rest of the configuration needs a restart)", g->cfg.cert);
 }
 
+/* The web console's paths go to it, the rest to Open311. */
+static void route(void *ud, h2o_req_t *req)
+{
+    gw *g = ud;
+    if (web_owns(req))
+        web_handle(g->web, req);
+    else
+        o311_handle(g->o, req);
+}
+
+/* --hash-password: one line of stdin (no echo on a terminal is the
+ * shell's business: `read -s`), its hash on stdout. */
+static int hash_password(void)
+{
+    char pw[1100], out[256], err[200];
+    if (!fgets(pw, sizeof pw, stdin)) {
+        fprintf(stderr, "whistle-gateway: --hash-password reads the password on stdin\n");
+        return 1;
+    }
+    pw[strcspn(pw, "\r\n")] = '\0';
+    if (strlen(pw) < 8 || strlen(pw) > 1024) {
+        fprintf(stderr, "whistle-gateway: a password is 8 to 1024 bytes\n");
+        return 1;
+    }
+    int rc = web_hash_password(pw, out, sizeof out, err, sizeof err);
+    memset(pw, 0, sizeof pw);
+    if (rc < 0) {
+        fprintf(stderr, "whistle-gateway: %s\n", err);
+        return 1;
+    }
+    printf("%s\n", out);
+    return 0;
+}
+
 static void close_any(uv_handle_t *h, void *arg)
 {
     (void)arg;
@@ -137,7 +178,7 @@ static void close_any(uv_handle_t *h, void *arg)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_LISTEN = 256, OPT_LOG, OPT_CHECK, OPT_PORTFILE };
+    enum { OPT_LISTEN = 256, OPT_LOG, OPT_CHECK, OPT_PORTFILE, OPT_HASH };
     static const struct option opts[] = {
         { "config", required_argument, 0, 'c' },
         { "listen", required_argument, 0, OPT_LISTEN },
@@ -145,6 +186,7 @@ int main(int argc, char **argv)
         { "log-level", required_argument, 0, OPT_LOG },
         { "check-config", no_argument, 0, OPT_CHECK },
         { "port-file", required_argument, 0, OPT_PORTFILE },
+        { "hash-password", no_argument, 0, OPT_HASH },
         { "help", no_argument, 0, 'h' },
         { "version", no_argument, 0, 'V' },
         { 0, 0, 0, 0 },
@@ -161,6 +203,7 @@ int main(int argc, char **argv)
         case OPT_LOG: o_log = optarg; break;
         case OPT_CHECK: check_only = true; break;
         case OPT_PORTFILE: port_file = optarg; break;
+        case OPT_HASH: return hash_password();
         case 'h': usage(stdout); return 0;
         case 'V': printf("whistle-gateway %s\n", WHISTLE_VERSION); return 0;
         default: usage(stderr); return 2;
@@ -201,17 +244,19 @@ int main(int argc, char **argv)
 
     uv_loop_init(&g.loop);
     g.o = o311_new(&g.loop, &g.cfg);
-    if (!g.o) {
+    g.web = web_new(&g.loop, &g.cfg);
+    if (!g.o || !g.web) {
         fprintf(stderr, "whistle-gateway: out of memory\n");
         return 1;
     }
-    if (gw_http_start(&g.loop, &g.cfg, o311_handle, g.o, port_file, &g.http, err, sizeof err) < 0 ||
+    if (gw_http_start(&g.loop, &g.cfg, route, &g, port_file, &g.http, err, sizeof err) < 0 ||
         up_open(&g.loop, &g.cfg, o311_on_ready, g.o, &g.up, err, sizeof err) < 0 ||
         (g.cfg.notify_enabled && notify_open(&g.loop, &g.cfg, gw_http_context(g.http), &g.nt, err, sizeof err) < 0)) {
         fprintf(stderr, "whistle-gateway: %s\n", err);
         return 1;
     }
     o311_attach(g.o, g.up);
+    web_attach(g.web, g.up);
     uv_signal_init(&g.loop, &g.sigterm);
     uv_signal_init(&g.loop, &g.sigint);
     uv_signal_init(&g.loop, &g.sighup);
@@ -234,6 +279,7 @@ int main(int argc, char **argv)
     uv_run(&g.loop, UV_RUN_DEFAULT);
     uv_loop_close(&g.loop);
     notify_free(g.nt);
+    web_free(g.web);
     o311_free(g.o);
     gw_config_free(&g.cfg);
     xmlCleanupParser();

@@ -158,6 +158,12 @@ void up_close(upstream *u)
 
 bool up_live(const upstream *u) { return u && u->live; }
 
+int up_push_ack(upstream *u, const char *stream, uint64_t seq, const char *act_as)
+{
+    whistle_conn *c = u && u->live ? whistle_session_conn(u->s) : NULL;
+    return c && whistle_conn_push_ack_as(c, stream, seq, act_as) == 0 ? 0 : -1;
+}
+
 const char *up_code_name(int code)
 {
     if (code == UP_UNAVAILABLE)

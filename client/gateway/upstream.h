@@ -31,6 +31,9 @@ bool up_live(const upstream *u);
 /* Sends req (act_as: the principal the call is made for, or NULL). cb
  * runs later, always (an error at once is reported from the loop). */
 void up_call(upstream *u, Whistle__V1__Request *req, const char *act_as, up_cb cb, void *ud);
+/* Acknowledges stream up to seq for act_as (PushAck.act_as) on the
+ * current connection. Returns 0, or -1 when whistled is not connected. */
+int up_push_ack(upstream *u, const char *stream, uint64_t seq, const char *act_as);
 /* The one-line name of a whistled answer's code for logs. */
 const char *up_code_name(int code);
 

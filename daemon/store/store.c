@@ -97,6 +97,8 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
                          &st->ev_timeline, &st->ord_by_street_state,
                          /* idem.c */
                          &st->idem_by_time,
+                         /* deliberation.c */
+                         &st->delib_bodies, &st->delib_proposals, &st->delib_meetings,
                          /* volrec.c */
                          &st->vol_config, &st->vol_people, &st->vol_wishes, &st->vol_ledger, &st->vol_balances,
                          &st->vol_shop, &st->vol_mtasks, &st->vol_index };
@@ -144,6 +146,9 @@ static const char *const dbi_names[] = { "meta",
                                          "ev_timeline",
                                          "ord_by_street_state",
                                          "idem_by_time",
+                                         "delib_bodies",
+                                         "delib_proposals",
+                                         "delib_meetings",
                                          "vol_config",
                                          "vol_people",
                                          "vol_wishes",

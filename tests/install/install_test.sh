@@ -75,6 +75,8 @@ grep -q "^After=network-online.target" "$unit" || fail "whistled.service not aft
 grep -q "$prefix/sbin/whistled" "$d$prefix/lib/systemd/system/whistled-backup.service" || fail "backup unit"
 [ -s "$d$prefix/lib/sysusers.d/whistle.conf" ] || fail "sysusers entry"
 [ -s "$d$prefix/share/whistle/proto/whistle/v1/whistle.proto" ] || fail "proto not installed"
+[ -s "$d$prefix/share/whistle/web/index.html" ] && [ -s "$d$prefix/share/whistle/web/app.js" ] ||
+    fail "the web console's pages not installed"
 [ -s "$d$prefix/share/doc/whistle/operations.md" ] || fail "docs not installed"
 [ -s "$d$prefix/share/locale/zh_CN/LC_MESSAGES/whistle.mo" ] || fail "catalogue not installed"
 

@@ -41,6 +41,8 @@ waitfile() {
 "$src/scripts/dev-pki.sh" "$pki" >/dev/null
 mkdir -p "$tmp/repo/var"
 ln -s "$pki" "$tmp/repo/var/pki"
+# the web console's pages, where the dev config looks for them (web.root)
+ln -s "$src/client" "$tmp/repo/client"
 cd "$tmp/repo"
 # the dev config's resident archive: its key and its made-up households
 "$src/scripts/archive-key.sh" var/archive.key
@@ -85,6 +87,15 @@ done <"$tmp/shown"
 grep -a -e '^\[{"code":' -e '<errors>' "$tmp/out" | while IFS= read -r line; do
     grep -qxF -- "$line" "$tmp/shown" || fail "an example the page shows as working answered: $line"
 done
+
+# the web console's demo login as docs/web.md and the README give it
+curl -sf --cacert var/pki/ca.crt -H 'Content-Type: application/json' \
+    -d '{"login":"operator","password":"operator-demo"}' "https://127.0.0.1:$gport/web/api/login" >"$tmp/login" ||
+    fail "the demo login operator / operator-demo of docs/web.md was refused"
+grep -q '"role":"operator"' "$tmp/login" || fail "the demo login is not the operator: $(cat "$tmp/login")"
+curl -sf --cacert var/pki/ca.crt -o /dev/null -H 'Content-Type: application/json' \
+    -d '{"login":"urban","password":"urban-demo"}' "https://127.0.0.1:$gport/web/api/login" ||
+    fail "the demo login urban / urban-demo of docs/web.md was refused"
 
 kill -TERM "$gpid"
 wait "$gpid" || fail "whistle-gateway did not stop cleanly"

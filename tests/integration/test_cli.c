@@ -605,7 +605,7 @@ Test(cli, act_as_through_the_gateway_and_the_audit_names_both)
     chomp(out);
     char *ticket = out;
     free(err);
-    cr_assert_eq(run(&out, &err, "--as gateway --act-as operator2 list"), 1);
+    cr_assert_eq(run(&out, &err, "--as gateway --act-as sensor list"), 1);
     cr_assert(strstr(err, "act_as.not_listed"), "%s", err);
     free(out);
     free(err);

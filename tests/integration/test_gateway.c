@@ -97,11 +97,11 @@ Test(gateway, acts_for_the_principals_it_lists_and_no_one_else)
     whistle_push_free(p);
     /* acknowledged for the hotline; an ack for a principal it does not
      * list is ignored */
-    cr_assert_eq(whistle_push_ack_as(gw, "principal:hotline", seq, "operator2"), 0);
+    cr_assert_eq(whistle_push_ack_as(gw, "principal:hotline", seq, "sensor"), 0);
     cr_assert_eq(whistle_push_ack_as(gw, "principal:hotline", seq, "hotline"), 0);
 
     /* refused: a principal it does not list; another role acting */
-    req = report_at(&rep, GUOMAO_LAT, GUOMAO_LON, "operator2");
+    req = report_at(&rep, GUOMAO_LAT, GUOMAO_LON, "sensor");
     const char *msg = harness_call_fail(gw, &req, CODE(PERMISSION_DENIED));
     cr_assert(strstr(msg, "act_as.not_listed"), "%s", msg);
     whistle_client *hot = harness_connect(&d, "hotline");

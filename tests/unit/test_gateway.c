@@ -11,6 +11,8 @@
 #include "config.h"
 #include "doc.h"
 #include "http.h"
+#include "pbjson.h"
+#include "whistle/v1/whistle.pb-c.h"
 
 /* ---------------------------------------------------------------- documents */
 
@@ -110,4 +112,118 @@ Test(config, every_value_is_checked)
     /* the whole: files must be there, the notifier complete */
     cr_assert(gw_config_validate(&c, err, sizeof err) < 0 && strstr(err, "http.cert"));
     gw_config_free(&c);
+}
+
+Test(config, web_users_and_sessions)
+{
+    gw_config c;
+    gw_config_defaults(&c);
+    char err[300];
+    static const char h[] =
+        "$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
+    char v[200];
+    snprintf(v, sizeof v, "operator %s", h);
+    cr_assert(gw_config_set(&c, "web_users", "wang.li", v, err, sizeof err) == 0, "%s", err);
+    cr_assert(gw_config_set(&c, "web_users", "wang.li", v, err, sizeof err) < 0 && strstr(err, "twice"));
+    cr_assert(gw_config_set(&c, "web_users", "bad login", v, err, sizeof err) < 0);
+    cr_assert(gw_config_set(&c, "web_users", "li", "operator", err, sizeof err) < 0 && strstr(err, "argon2id"));
+    cr_assert(gw_config_set(&c, "web_users", "li", "operator $2y$10$bcrypt", err, sizeof err) < 0 &&
+                  strstr(err, "argon2id"),
+              "only argon2id hashes: %s", err);
+    cr_assert(gw_config_set(&c, "web_users", "li", "bad!name $argon2id$x", err, sizeof err) < 0);
+    const gw_web_user *u = gw_config_web_user(&c, "wang.li");
+    cr_assert(u && strcmp(u->principal, "operator") == 0 && strcmp(u->hash, h) == 0);
+    cr_assert_null(gw_config_web_user(&c, "wang"));
+    cr_assert(gw_config_set(&c, "web", "enabled", "yes", err, sizeof err) < 0);
+    cr_assert(gw_config_set(&c, "web", "session_idle", "4", err, sizeof err) < 0, "under 5 s is refused");
+    cr_assert(gw_config_set(&c, "web", "session_idle", "600", err, sizeof err) == 0 && c.session_idle == 600);
+    cr_assert(gw_config_set(&c, "web", "nope", "1", err, sizeof err) < 0 && strstr(err, "unknown key"));
+    /* the map server: an http(s) URL with {z} {x} {y}; its origin goes to
+     * the page's CSP, so nothing that could break out of the header */
+    cr_assert(gw_config_set(&c, "web", "tile_url", "https://tiles.city.cn:8443/map/{z}/{x}/{y}.png", err, sizeof err) ==
+                  0,
+              "%s", err);
+    cr_assert_str_eq(c.tile_origin, "https://tiles.city.cn:8443");
+    cr_assert(gw_config_set(&c, "web", "tile_url", "https://tiles.city.cn/{z}/{x}.png", err, sizeof err) < 0);
+    cr_assert(gw_config_set(&c, "web", "tile_url", "ftp://t/{z}/{x}/{y}", err, sizeof err) < 0);
+    cr_assert(gw_config_set(&c, "web", "tile_url", "https://t.cn;script-src *;/{z}/{x}/{y}", err, sizeof err) < 0);
+    cr_assert(gw_config_set(&c, "web", "tile_url", "https:///{z}/{x}/{y}", err, sizeof err) < 0);
+    cr_assert_str_eq(c.tile_origin, "https://tiles.city.cn:8443", "a refused value changes nothing");
+    cr_assert(gw_config_set(&c, "web", "tile_url", "", err, sizeof err) == 0 && !*c.tile_origin);
+    cr_assert(gw_config_set(&c, "web", "public_as", "kiosk", err, sizeof err) == 0 && !strcmp(c.public_as, "kiosk"));
+    cr_assert(gw_config_set(&c, "web", "public_as", "a kiosk", err, sizeof err) < 0);
+    gw_config_free(&c);
+}
+
+/* ---- pbjson: the web API's JSON <-> protocol messages */
+
+static ProtobufCMessage *from(const ProtobufCMessageDescriptor *d, const char *text, char *err, size_t errlen)
+{
+    json_t *j = json_loads(text, JSON_ALLOW_NUL, NULL); /* the parser's own check is the page's first */
+    cr_assert(j, "bad JSON in the test: %s", text);
+    ProtobufCMessage *m = NULL;
+    int rc = pbj_from_json(d, j, &m, err, errlen);
+    json_decref(j);
+    return rc == 0 ? m : NULL;
+}
+
+Test(pbjson, calls_from_json)
+{
+    char err[300];
+    Whistle__V1__WhistleEvent *w = (Whistle__V1__WhistleEvent *)from(
+        &whistle__v1__whistle_event__descriptor,
+        "{\"ticket\":\"E1\",\"departments\":[\"urban\",\"police\"],\"kind\":\"tackle\",\"lead\":\"urban\"}", err,
+        sizeof err);
+    cr_assert(w, "%s", err);
+    cr_assert_str_eq(w->ticket, "E1");
+    cr_assert_eq(w->n_departments, 2);
+    cr_assert_str_eq(w->departments[1], "police");
+    cr_assert_eq(w->kind, WHISTLE__V1__WHISTLE_KIND__WHISTLE_KIND_TACKLE);
+    cr_assert_str_eq(w->note, "", "an absent field keeps its default");
+    protobuf_c_message_free_unpacked(&w->base, NULL);
+
+    Whistle__V1__ListEvents *l = (Whistle__V1__ListEvents *)from(
+        &whistle__v1__list_events__descriptor, "{\"state\":\"filed\",\"limit\":20,\"created_from_ms\":1796301097785}",
+        err, sizeof err);
+    cr_assert(l && l->state == WHISTLE__V1__EVENT_STATE__EVENT_STATE_FILED && l->limit == 20 &&
+              l->created_from_ms == 1796301097785LL);
+    protobuf_c_message_free_unpacked(&l->base, NULL);
+
+    /* refusals name the field; nothing leaks on the way out (ASan) */
+    cr_assert_null(from(&whistle__v1__list_events__descriptor, "{\"state\":\"bogus\"}", err, sizeof err));
+    cr_assert(strstr(err, "state: one of") && strstr(err, "filed"), "%s", err);
+    cr_assert_null(from(&whistle__v1__list_events__descriptor, "{\"limit\":-1}", err, sizeof err));
+    cr_assert(strstr(err, "limit"), "%s", err);
+    cr_assert_null(from(&whistle__v1__list_events__descriptor, "{\"limit\":4294967296}", err, sizeof err));
+    cr_assert_null(from(&whistle__v1__list_events__descriptor, "{\"text\":5}", err, sizeof err));
+    cr_assert(strstr(err, "text: a string"), "%s", err);
+    cr_assert_null(from(&whistle__v1__list_events__descriptor, "{\"nope\":1}", err, sizeof err));
+    cr_assert(strstr(err, "no field nope"), "%s", err);
+    cr_assert_null(from(&whistle__v1__whistle_event__descriptor, "{\"ticket\":\"E1\",\"departments\":[\"a\",7]}", err,
+                        sizeof err));
+    cr_assert(strstr(err, "departments"), "%s", err);
+    cr_assert_null(from(&whistle__v1__list_events__descriptor, "[1]", err, sizeof err));
+    cr_assert_null(from(&whistle__v1__list_events__descriptor, "{\"text\":\"a\\u0000b\"}", err, sizeof err));
+}
+
+Test(pbjson, answers_to_json)
+{
+    Whistle__V1__Order o = WHISTLE__V1__ORDER__INIT;
+    o.id = 7;
+    o.ticket = "E2";
+    o.state = WHISTLE__V1__ORDER_STATE__ORDER_STATE_CHECKED_IN;
+    o.lead = 1;
+    json_t *j = pbj_to_json(&o.base);
+    cr_assert_eq(json_integer_value(json_object_get(j, "id")), 7);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "state")), "checked_in");
+    cr_assert(json_is_true(json_object_get(j, "lead")));
+    cr_assert(json_is_null(json_object_get(j, "extension")), "an unset message is null");
+    /* and back: the same order */
+    char err[200];
+    ProtobufCMessage *m = NULL;
+    cr_assert(pbj_from_json(&whistle__v1__order__descriptor, j, &m, err, sizeof err) == 0, "%s", err);
+    Whistle__V1__Order *back = (Whistle__V1__Order *)m;
+    cr_assert(back->id == 7 && strcmp(back->ticket, "E2") == 0 && back->state == o.state && back->lead);
+    protobuf_c_message_free_unpacked(m, NULL);
+    json_decref(j);
 }
