@@ -46,6 +46,7 @@ pki: deps
 # foreground on the demo city (seeded into var/state on first start), with
 # whistle-gateway beside it (Open311 on https://127.0.0.1:7780/open311/v2/).
 run: build pki
+	@scripts/archive-key.sh var/archive.key
 	@scripts/run-dev.sh $(BUILD) $(CONF) $(GW_CONF)
 
 # The whole suite, under AddressSanitizer + UndefinedBehaviorSanitizer;

@@ -10,11 +10,13 @@
 #include "api.h"
 #include "audit.h"
 #include "check.h"
+#include "community.h"
 #include "config.h"
 #include "guard.h"
 #include "log.h"
 #include "metrics.h"
 #include "ops.h"
+#include "seal.h"
 #include "server.h"
 #include "store.h"
 
@@ -250,6 +252,14 @@ int main(int argc, char **argv)
     }
     st->policy = &cfg.policy;
     st->lookups = lookups;
+    if (*cfg.archive_key_file && !(st->archive_keys = seal_keys_load(cfg.archive_key_file, err, sizeof err))) {
+        fprintf(stderr, "whistled: archive.key_file: %s\n", err);
+        store_close(st);
+        guard_free(lookups);
+        config_free(&cfg);
+        return 1;
+    }
+    seal_keys *archive_keys = st->archive_keys;
     st->idem_keep_ms = (int64_t)cfg.idempotency_days * 24 * 3600 * 1000;
     st->stream_keep_ms = (int64_t)cfg.stream_keep_days * 24 * 3600 * 1000;
     st->places_outside_street = cfg.places_outside_street;
@@ -257,6 +267,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "whistled: store.seed = %s: %s\n", cfg.seed, err);
         store_close(st);
         guard_free(lookups);
+        seal_keys_free(archive_keys);
+        config_free(&cfg);
+        return 1;
+    }
+
+    if (*cfg.archive_seed && community_seed(st, cfg.archive_seed, now_ms(), err, sizeof err) < 0) {
+        fprintf(stderr, "whistled: archive.initial_import = %s: %s\n", cfg.archive_seed, err);
+        store_close(st);
+        guard_free(lookups);
+        seal_keys_free(archive_keys);
         config_free(&cfg);
         return 1;
     }
@@ -280,6 +300,7 @@ int main(int argc, char **argv)
         uv_loop_close(&loop);
         store_close(st);
         guard_free(lookups);
+        seal_keys_free(archive_keys);
         config_free(&cfg);
         return 1;
     }
@@ -294,6 +315,7 @@ int main(int argc, char **argv)
             uv_loop_close(&loop);
             store_close(st);
             guard_free(lookups);
+            seal_keys_free(archive_keys);
             config_free(&cfg);
             return 1;
         }
@@ -320,6 +342,7 @@ int main(int argc, char **argv)
         log_warn("loop closed with handles still open");
     store_close(st);
     guard_free(lookups);
+    seal_keys_free(archive_keys);
     log_info("stopped");
     config_free(&cfg);
     return 0;

@@ -23,7 +23,7 @@ static void response_release(void *p) { whistle_response_free(p); }
 
 /* A time: Unix milliseconds; YYYY-MM-DD[ HH:MM[:SS]] (or with T) in local
  * time, or UTC with a trailing Z; or relative to now: +3d, -2h, +30m. */
-static int parse_time(const char *s, int64_t *out)
+int cli_parse_time(const char *s, int64_t *out)
 {
     if (!s || !*s)
         return -1;
@@ -119,7 +119,7 @@ static int parse_format(const args *a, const cli *x, Whistle__V1__DataFormat *f)
 
 /* ---------------------------------------------------------------- import, export */
 
-static int read_file(const char *path, uint8_t **data, size_t *len)
+int cli_read_file(const char *path, uint8_t **data, size_t *len)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f) {
@@ -178,7 +178,7 @@ static int run_import(cli *x, args *a)
     im.source = (char *)base_name(path);
     uint8_t *data = NULL;
     size_t len = 0;
-    int rc = read_file(path, &data, &len);
+    int rc = cli_read_file(path, &data, &len);
     if (rc)
         return rc;
     if ((rc = cli_connect(x))) {
@@ -874,9 +874,9 @@ static int build_audit(cli *x, args *a, void *msg)
 {
     Whistle__V1__QueryAudit *q = msg;
     const char *s;
-    if ((s = cli_opt(a, "from")) && parse_time(s, &q->from_ms) < 0)
+    if ((s = cli_opt(a, "from")) && cli_parse_time(s, &q->from_ms) < 0)
         return cli_usage_error(_("admin audit: bad --from '%s' (2026-11-21, \"2026-11-21 14:00\", -2h, -7d)"), s);
-    if ((s = cli_opt(a, "to")) && parse_time(s, &q->to_ms) < 0)
+    if ((s = cli_opt(a, "to")) && cli_parse_time(s, &q->to_ms) < 0)
         return cli_usage_error(_("admin audit: bad --to '%s' (2026-11-21, \"2026-11-21 14:00\", -2h, -7d)"), s);
     uint64_t lim = 0;
     if ((s = cli_opt(a, "limit")) && (cli_parse_u64(s, UINT64_MAX, &lim) < 0 || lim == 0 || lim > 1000))
@@ -984,7 +984,7 @@ static void print_task(cli *x, const args *a, const Whistle__V1__Request *req, c
 
 static int build_task_push(cli *x, args *a, void *msg)
 {
-    if (parse_time(cli_opt(a, "deadline"), &((Whistle__V1__PushTask *)msg)->deadline_ms) < 0)
+    if (cli_parse_time(cli_opt(a, "deadline"), &((Whistle__V1__PushTask *)msg)->deadline_ms) < 0)
         return cli_usage_error(_("task push: bad --deadline '%s' (2026-12-01, \"2026-12-01 17:00\", +3d, +4h)"),
                                cli_opt(a, "deadline"));
     return 0;
@@ -1222,6 +1222,9 @@ static const cmd admin_cmds[] = {
     { .name = NULL },
 };
 
+/* The subcommands of every group: these and the archive's (archive.c). */
+static const cmd *const group_tables[] = { admin_cmds, cli_archive_subcommands, NULL };
+
 /* Prints the subcommands of a group ("admin", "admin node"...). */
 void cli_group_help(const char *group, FILE *out)
 {
@@ -1230,11 +1233,13 @@ void cli_group_help(const char *group, FILE *out)
     fprintf(out, _("usage: %s\n"), line);
     fprintf(out, "\n%s\n", _("Subcommands:"));
     size_t gl = strlen(group);
-    for (const cmd *c = admin_cmds; c->name; c++)
-        if (strncmp(c->name, group, gl) == 0 && c->name[gl] == ' ') {
-            const char *summary = _(c->summary), *nl = strchr(summary, '\n');
-            fprintf(out, "  %-26s %.*s\n", c->name + gl + 1, nl ? (int)(nl - summary) : (int)strlen(summary), summary);
-        }
+    for (const cmd *const *t = group_tables; *t; t++)
+        for (const cmd *c = *t; c->name; c++)
+            if (strncmp(c->name, group, gl) == 0 && c->name[gl] == ' ') {
+                const char *summary = _(c->summary), *nl = strchr(summary, '\n');
+                fprintf(out, "  %-26s %.*s\n", c->name + gl + 1, nl ? (int)(nl - summary) : (int)strlen(summary),
+                        summary);
+            }
     fprintf(out, "\n");
     fprintf(out, _("`whistle %s SUBCOMMAND --help` for one of them.\n"), group);
 }
@@ -1252,12 +1257,13 @@ int cli_group_main(cli *x, int argc, char **argv)
         if ((size_t)snprintf(longer, sizeof longer, "%s %.40s", name, argv[used]) >= sizeof longer)
             break;
         bool prefix = false;
-        for (const cmd *c = admin_cmds; c->name; c++) {
-            if (strcmp(c->name, longer) == 0)
-                found = c;
-            else if (strncmp(c->name, longer, strlen(longer)) == 0 && c->name[strlen(longer)] == ' ')
-                prefix = true;
-        }
+        for (const cmd *const *t = group_tables; *t; t++)
+            for (const cmd *c = *t; c->name; c++) {
+                if (strcmp(c->name, longer) == 0)
+                    found = c;
+                else if (strncmp(c->name, longer, strlen(longer)) == 0 && c->name[strlen(longer)] == ' ')
+                    prefix = true;
+            }
         if (!found && !prefix)
             break;
         snprintf(name, sizeof name, "%s", longer);

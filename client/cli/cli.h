@@ -203,6 +203,9 @@ struct cmd {
 extern const cmd cli_commands[];
 extern const cmd cli_oversight_commands[];
 extern const cmd cli_services_commands[];
+/* archive.c: the groups archive, visit and board, and `stats archive` */
+extern const cmd cli_archive_commands[];
+extern const cmd cli_archive_subcommands[];
 extern const cmd *const cli_tables[];
 const cmd *cli_find(const char *name);
 void cli_print_command_help(const cmd *c, FILE *out);
@@ -235,6 +238,12 @@ int cli_parse_ticket(const char *s, char out[CLI_TICKET_LEN + 1]);
 /* *out = the ticket s, normalised, kept by a: 0, or an exit status after
  * printing a usage error ("not a ticket"). */
 int cli_ticket(args *a, const char *s, const char **out);
+/* A time (admin.c): Unix ms; YYYY-MM-DD[ HH:MM[:SS]] local, or UTC with
+ * a trailing Z; or relative to now: +3d, -2h, +30m. 0, or -1. */
+int cli_parse_time(const char *s, int64_t *out);
+/* A whole file ("-": stdin) into *data (malloc'd): 0, or EXIT_USAGE after
+ * saying why. */
+int cli_read_file(const char *path, uint8_t **data, size_t *len);
 /* An order id, "7" or "#7", not 0: 0, or -1. */
 int cli_parse_order(const char *s, uint64_t *out);
 

@@ -876,7 +876,7 @@ static void print_push_line(cli *x, const Whistle__V1__Push *p)
                    : "-",
                10, true);
     const char *ticket = e ? e->ticket : o ? o->ticket : "-";
-    const char *node = e && *e->node ? e->node : o ? o->node : "";
+    const char *node = e && *e->node ? e->node : o ? o->node : p->visit_overdue ? p->visit_overdue->node : "";
     uitext_fit(place, sizeof place, *node ? cli_or(cli_node_name(x, node), node) : "-", 16, true);
     int64_t dms = push_due(e, o);
     char by[80];

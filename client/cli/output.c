@@ -116,6 +116,7 @@ const char *cli_action_word(const char *w)
         "reopen",
         "merge",
         "resolved",
+        "visit_overdue",
     };
     const char *const tr[] = {
         C_("action", "report"),
@@ -145,6 +146,8 @@ const char *cli_action_word(const char *w)
         C_("action", "merge"),
         /* TRANSLATORS: the case resolved by itself: every department fed back */
         C_("action", "resolved"),
+        /* TRANSLATORS: a special-care household's visit is overdue (docs/archive.md) */
+        C_("action", "visit_overdue"),
     };
     _Static_assert(sizeof actions / sizeof *actions == sizeof tr / sizeof *tr, "one translation per action");
     if (!w)

@@ -93,6 +93,7 @@ typedef struct console {
     char acknowledged[MAX_EMERGENCIES][40]; /* emergencies acknowledged here */
     size_t n_acknowledged;
     Whistle__V1__Response *stats_depts, *stats_places; /* the latest statistics */
+    Whistle__V1__Response *stats_archive;              /* the resident archive's counts (docs/archive.md) */
     bool stats_dirty;
     /* screen */
     enum view view;

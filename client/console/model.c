@@ -149,6 +149,7 @@ void model_free(console *k)
     free_names(&k->nodes, &k->n_nodes);
     whistle_response_free(k->stats_depts);
     whistle_response_free(k->stats_places);
+    whistle_response_free(k->stats_archive);
 }
 
 void model_alert(console *k, int level, int64_t at_ms, const char *fmt, ...)

@@ -249,6 +249,13 @@ static void on_push(whistle_session *s, Whistle__V1__Push *p, void *ud)
                         t, dept_name(k, o->department), (unsigned long long)o->id, miss_words(m ? m->kind : NULL));
         else
             model_alert(k, 1, p->at_ms, _("OVERDUE %s: past its due time"), t);
+    } else if (strcmp(a, "visit_overdue") == 0 && p->visit_overdue) {
+        /* a special-care household whose visit is overdue (docs/archive.md):
+         * its number and place, never a name */
+        const Whistle__V1__VisitOverdue *v = p->visit_overdue;
+        const named *n = model_find(k->nodes, k->n_nodes, v->node);
+        model_alert(k, 1, p->at_ms, _("VISIT OVERDUE: household %llu at %s (%s)"), (unsigned long long)v->household_id,
+                    n ? n->name : v->node, v->n_tags ? v->tags[0] : "");
     } else if (strcmp(a, "extension_request") == 0 && o) {
         model_alert(k, 1, p->at_ms, _("%s asks for more time on #%llu (%s): x approve, X refuse"),
                     dept_name(k, o->department), (unsigned long long)o->id, t);
@@ -383,8 +390,9 @@ void net_ping(console *k)
 
 static void on_stats(whistle_conn *c, int status, Whistle__V1__Response *resp, void *ud)
 {
-    console *k = (console *)((uintptr_t)ud & ~(uintptr_t)1);
-    bool places = (uintptr_t)ud & 1;
+    /* the low two bits of ud say which: 0 departments, 1 places, 2 the archive */
+    console *k = (console *)((uintptr_t)ud & ~(uintptr_t)3);
+    unsigned which = (unsigned)((uintptr_t)ud & 3);
     (void)c;
     if (status < 0 || !resp)
         return;
@@ -392,7 +400,7 @@ static void on_stats(whistle_conn *c, int status, Whistle__V1__Response *resp, v
         whistle_response_free(resp);
         return;
     }
-    Whistle__V1__Response **slot = places ? &k->stats_places : &k->stats_depts;
+    Whistle__V1__Response **slot = which == 2 ? &k->stats_archive : which == 1 ? &k->stats_places : &k->stats_depts;
     whistle_response_free(*slot);
     *slot = resp;
     console_redraw(k);
@@ -427,6 +435,16 @@ void net_refresh_stats(console *k)
         req.call_case = CALL(GET_STATS);
         req.get_stats = &g;
         whistle_conn_send(whistle_session_conn(k->session), &req, on_stats, (void *)((uintptr_t)k | (uintptr_t)places));
+    }
+    /* the archive's counts of the operator's street (admins: none of their
+     * own; refused, the line stays away) */
+    if (k->role == WHISTLE__V1__ROLE__ROLE_OPERATOR) {
+        Whistle__V1__GetArchiveStats ga = WHISTLE__V1__GET_ARCHIVE_STATS__INIT;
+        ga.from = from;
+        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+        req.call_case = CALL(GET_ARCHIVE_STATS);
+        req.get_archive_stats = &ga;
+        whistle_conn_send(whistle_session_conn(k->session), &req, on_stats, (void *)((uintptr_t)k | (uintptr_t)2));
     }
 }
 

@@ -453,6 +453,25 @@ static void draw_stats(console *k, int y0, int x, int w, int h)
             rate_line(y++, x, w, rates[i].label, rates[i].v);
         y++;
     }
+    /* the resident archive (docs/archive.md): counts only */
+    const Whistle__V1__ArchiveStatsResult *ar = k->stats_archive ? k->stats_archive->archive_stats : NULL;
+    if (ar && y < y0 + h) {
+        long long households = 0, overdue = 0, visits = 0;
+        for (size_t i = 0; i < ar->n_rows; i++) {
+            const Whistle__V1__ArchiveStatsRow *a = ar->rows[i];
+            if (strcmp(a->measure, "households") == 0)
+                households += (long long)a->count;
+            else if (strcmp(a->measure, "overdue") == 0)
+                overdue += (long long)a->count;
+            else if (strcmp(a->measure, "visits_by_grid") == 0)
+                visits += (long long)a->count;
+        }
+        snprintf(buf, sizeof buf,
+                 _("ARCHIVE  %lld households, %lld visits this month, %lld special-care visits overdue"), households,
+                 visits, overdue);
+        put(y++, x, buf, w, w, overdue ? COLOR_PAIR(C_NEAR) | A_BOLD : A_BOLD);
+        y++;
+    }
     if (!dp || y >= y0 + h)
         return;
     put(y++, x, _("DEPARTMENTS THIS MONTH   response / satisfaction"), w, w, COLOR_PAIR(C_TITLE) | A_BOLD);

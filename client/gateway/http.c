@@ -21,6 +21,12 @@ struct gw_http {
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_ctx;
     SSL_CTX *ssl;
+    /* Contexts replaced by SIGHUP, freed only with the server: a reload
+     * under way showed a use after free inside OpenSSL when the old one
+     * was freed at once while connections made under it lived on, so
+     * they are kept (a few KiB per reload). */
+    SSL_CTX **retired;
+    size_t nretired;
     uv_tcp_t listener;
     bool listening;
     size_t conns;
@@ -177,9 +183,16 @@ int gw_http_reload_tls(gw_http *s, char *err, size_t errlen)
     SSL_CTX *fresh;
     if (make_ssl(s->cfg, &fresh, err, errlen) < 0)
         return -1;
-    /* connections already open keep the old context (each SSL holds a
-     * reference to it); new ones get the fresh one */
-    SSL_CTX_free(s->ssl);
+    /* connections already open keep the old context; new ones get the
+     * fresh one */
+    SSL_CTX **r = realloc(s->retired, (s->nretired + 1) * sizeof *r);
+    if (!r) {
+        SSL_CTX_free(fresh);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    s->retired = r;
+    s->retired[s->nretired++] = s->ssl;
     s->ssl = fresh;
     s->accept_ctx.ssl_ctx = fresh;
     return 0;
@@ -292,5 +305,8 @@ void gw_http_free(gw_http *s)
     h2o_context_dispose(&s->ctx);
     h2o_config_dispose(&s->globalconf);
     SSL_CTX_free(s->ssl);
+    for (size_t i = 0; i < s->nretired; i++)
+        SSL_CTX_free(s->retired[i]);
+    free(s->retired);
     free(s);
 }

@@ -341,10 +341,11 @@ static void item_text(kiosk *k, enum kscreen s, const char *code, char *label, s
     switch (s) {
     case S_HOME: {
         static const char *const l[] = { N_("Report a problem"), N_("Look up my ticket"), N_("Rate a closed ticket"),
-                                         N_("Service guide") };
+                                         N_("Service guide"), N_("Echo board") };
         static const char *const n[] = { N_("something in the community that needs fixing"),
                                          N_("how far your report has got"), N_("tell us how it was handled"),
-                                         N_("what you can get done here, where, when, what to bring") };
+                                         N_("what you can get done here, where, when, what to bring"),
+                                         N_("replies and notices from the community and the street") };
         int i = code[0] - '1';
         snprintf(label, ll, "%s", _(l[i]));
         snprintf(note, nl, "%s", _(n[i]));
@@ -846,6 +847,38 @@ static void draw_guide_item(kiosk *k)
     draw_message(k, NULL);
 }
 
+/* The echo board (民情回音栏): the notices of the kiosk's community, its
+ * grids and its street, newest first, as the daemon sends them (public
+ * text: no personal data). */
+static void draw_board(kiosk *k)
+{
+    draw_heading(_("Echo board"), NULL);
+    tpage p = { .width = COLS - 8 };
+    const Whistle__V1__BoardList *b = k->board ? k->board->board : NULL;
+    if (!b || !b->n_notices)
+        page_text(&p, A_BOLD, _("No notices at the moment."));
+    for (size_t i = 0; b && i < b->n_notices; i++) {
+        const Whistle__V1__BoardNotice *n = b->notices[i];
+        const Whistle__V1__Node *nd = net_node(k, n->node);
+        char when[160];
+        time_t t = (time_t)(n->from_ms / 1000);
+        struct tm tm;
+        char day[16] = "";
+        if (localtime_r(&t, &tm))
+            strftime(day, sizeof day, "%Y-%m-%d", &tm);
+        snprintf(when, sizeof when, "%s  %s", day, nd ? uitext_pick(nd->name_zh, nd->name_en) : n->node);
+        page_text(&p, A_BOLD | COLOR_PAIR(C_OK), n->title);
+        page_text(&p, COLOR_PAIR(C_DIM), when);
+        page_para(&p, A_NORMAL, 4, NULL, 0, n->body);
+        page_blank(&p);
+    }
+    page_draw(k, &p, 4, TOP, content_rows());
+    page_free(&p);
+    keyhelp keys[] = { { "↑↓", _("scroll") }, { "Esc", _("back") }, { "0", _("home") } };
+    draw_keys(keys, 3);
+    draw_message(k, NULL);
+}
+
 /* ------------------------------------------------------------ messages */
 
 /* A screen of a few paragraphs: a heading and large, calm text. */
@@ -1052,6 +1085,7 @@ void draw_screen(kiosk *k)
         break;
     }
     case S_GUIDE_ITEM: draw_guide_item(k); break;
+    case S_BOARD: draw_board(k); break;
     case S_EMERG_CONFIRM:
     case S_EMERG_CALLING:
     case S_EMERG_SENT: draw_emergency(k); break;

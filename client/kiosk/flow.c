@@ -208,7 +208,7 @@ const char *flow_place_node(const kiosk *k) { return flow_place_parent(k); }
 
 /* ------------------------------------------------------------ lists */
 
-static const char *const home_codes[] = { "1", "2", "3", "4" };
+static const char *const home_codes[] = { "1", "2", "3", "4", "5" };
 static const char *const score_codes[] = { "1", "2", "3", "4", "5" };
 
 size_t flow_items(kiosk *k, enum kscreen s, const char **codes, size_t max)
@@ -222,7 +222,7 @@ size_t flow_items(kiosk *k, enum kscreen s, const char **codes, size_t max)
     } while (0)
     switch (s) {
     case S_HOME:
-        for (size_t i = 0; i < 4; i++)
+        for (size_t i = 0; i < sizeof home_codes / sizeof *home_codes; i++)
             ADD(home_codes[i]);
         break;
     case S_SCORE:
@@ -356,6 +356,12 @@ static void choose(kiosk *k, size_t idx)
         } else if (code[0] == '2' || code[0] == '3') {
             k->purpose = code[0] == '2' ? P_LOOKUP : P_RATE;
             go(k, S_TICKET);
+        } else if (code[0] == '5') {
+            if (!k->board || k->board_missing) {
+                notice(k, _("The echo board is not available at the moment. Please ask the staff."), S_HOME);
+                return;
+            }
+            go(k, S_BOARD);
         } else {
             const char *classes[1];
             if (!k->services || k->services_missing || !flow_items(k, S_GUIDE_CLASSES, classes, 1)) {
@@ -815,6 +821,7 @@ void flow_key(kiosk *k, wint_t ch, bool is_key)
             go(k, to);
         return;
     }
+    case S_BOARD:
     case S_GUIDE_ITEM:
         if (scroll_key(k, ch, is_key))
             return;

@@ -64,6 +64,8 @@ enum kscreen {
     S_GUIDE_CLASSES,
     S_GUIDE_ITEMS,
     S_GUIDE_ITEM,
+    /* the community's echo board (民情回音栏): one page of notices */
+    S_BOARD,
     /* the emergency call */
     S_EMERG_CONFIRM,
     S_EMERG_CALLING,
@@ -128,7 +130,9 @@ typedef struct kiosk {
     char scope[32]; /* the kiosk's place (a community) */
     /* the directory (whole answers; freed on reload) */
     Whistle__V1__Response *cats, *depts, *nodes, *services;
-    bool services_missing; /* list_services refused (not there yet, or failed) */
+    bool services_missing;        /* list_services refused (not there yet, or failed) */
+    Whistle__V1__Response *board; /* list_board: the community's echo board, loaded with the directory */
+    bool board_missing;           /* list_board refused or failed */
     int loads;
     int64_t loaded_ms; /* local clock: when the directory was loaded */
     /* the resident's session */

@@ -36,7 +36,7 @@ bool net_live(const kiosk *k) { return net_state(k) == WHISTLE_SESSION_LIVE; }
 
 /* ------------------------------------------------------------ the directory */
 
-enum { LOAD_CATS = 1, LOAD_DEPTS, LOAD_NODES, LOAD_SERVICES };
+enum { LOAD_CATS = 1, LOAD_DEPTS, LOAD_NODES, LOAD_SERVICES, LOAD_BOARD };
 
 typedef struct load {
     kiosk *k;
@@ -49,6 +49,7 @@ static Whistle__V1__Response **slot(kiosk *k, int what)
     case LOAD_CATS: return &k->cats;
     case LOAD_DEPTS: return &k->depts;
     case LOAD_NODES: return &k->nodes;
+    case LOAD_BOARD: return &k->board;
     default: return &k->services;
     }
 }
@@ -86,6 +87,14 @@ static void on_load(whistle_conn *c, int status, Whistle__V1__Response *resp, vo
         load_done(k);
         return;
     }
+    if (what == LOAD_BOARD && code != CODE(OK)) {
+        /* the echo board, like the guide, is a help: the kiosk works on */
+        shell_log(true, "list_board: %s: %s", whistle_code_name(code), whistle_response_message(resp));
+        k->board_missing = true;
+        whistle_response_free(resp);
+        load_done(k);
+        return;
+    }
     if (code != CODE(OK)) {
         shell_log(true, "loading the directory: %s: %s", whistle_code_name(code), whistle_response_message(resp));
         whistle_response_free(resp);
@@ -97,6 +106,8 @@ static void on_load(whistle_conn *c, int status, Whistle__V1__Response *resp, vo
     *s = resp;
     if (what == LOAD_SERVICES)
         k->services_missing = false;
+    if (what == LOAD_BOARD)
+        k->board_missing = false;
     load_done(k);
 }
 
@@ -112,6 +123,7 @@ static void load_send(kiosk *k, int what)
     Whistle__V1__ListDepartments ld = WHISTLE__V1__LIST_DEPARTMENTS__INIT;
     Whistle__V1__ListNodes ln = WHISTLE__V1__LIST_NODES__INIT;
     Whistle__V1__ListServices ls = WHISTLE__V1__LIST_SERVICES__INIT;
+    Whistle__V1__ListBoard lb = WHISTLE__V1__LIST_BOARD__INIT;
     switch (what) {
     case LOAD_CATS:
         req.call_case = CALL(LIST_CATEGORIES);
@@ -127,6 +139,11 @@ static void load_send(kiosk *k, int what)
         req.call_case = CALL(LIST_NODES);
         req.list_nodes = &ln;
         break;
+    case LOAD_BOARD:
+        /* the kiosk's community's board, its grids' and its street's */
+        req.call_case = CALL(LIST_BOARD);
+        req.list_board = &lb;
+        break;
     default:
         req.call_case = CALL(LIST_SERVICES);
         req.list_services = &ls;
@@ -141,11 +158,12 @@ static void load_send(kiosk *k, int what)
 static void load_all(kiosk *k)
 {
     /* a reload keeps the kiosk live: the old directory serves meanwhile */
-    k->loads = 4;
+    k->loads = 5;
     load_send(k, LOAD_CATS);
     load_send(k, LOAD_DEPTS);
     load_send(k, LOAD_NODES);
     load_send(k, LOAD_SERVICES);
+    load_send(k, LOAD_BOARD);
 }
 
 void net_maybe_reload(kiosk *k)

@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "authz.h"
 #include "call.h"
+#include "community.h"
 #include "directory.h"
 #include "dirio.h"
 #include "dispatch.h"
@@ -210,7 +211,7 @@ void api_read_audited(store *st, MDB_txn *txn, const Whistle__V1__Principal *who
     default:
         if (api_is_write(req))
             call_fail(&c, CODE(INTERNAL), "%s is a write; it goes to the writer", c.name);
-        else if (oversight_read(&c, req))
+        else if (oversight_read(&c, req) || community_read(&c, req))
             break;
         else
             call_fail(&c, CODE(UNIMPLEMENTED), "call %d is not known to this server", (int)req->call_case);
@@ -262,7 +263,7 @@ int api_write(store *st, MDB_txn *txn, const Whistle__V1__Principal *who, const 
     case WHISTLE__V1__REQUEST__CALL_PUSH_TASK: task_push(&c, req->push_task); break;
     case WHISTLE__V1__REQUEST__CALL_COMPLETE_TASK: task_complete(&c, req->complete_task); break;
     default:
-        if (!oversight_write(&c, req))
+        if (!oversight_write(&c, req) && !community_write(&c, req))
             call_fail(&c, CODE(INTERNAL), "%s is not a write; it is answered from a read transaction", c.name);
         break;
     }

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "stats_rows.h"
 #include "supervision.h"
+#include "visit.h"
 
 int64_t deadline_first_due(store *st, MDB_txn *txn)
 {
@@ -71,6 +72,8 @@ static int fire_row(store *st, MDB_txn *txn, const row_copy *r, int64_t now, str
     if (kind == DL_CASE) {
         char *ticket = arena_strndup(a, (const char *)r->key + 9, r->len - 9);
         hrc = supervision_case_due(&c, ticket, due);
+    } else if (kind == DL_VISIT) {
+        hrc = r->len == 17 ? visit_overdue(&c, store_get_be64(r->key + 9), due) : 0;
     } else if (r->len >= 17) {
         uint64_t id = store_get_be64(r->key + 9);
         hrc = supervision_order_miss(&c, id, kind, r->len == 18 ? r->key[17] : 0, due);

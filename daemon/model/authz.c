@@ -113,7 +113,41 @@ static const authz_rule rules[] = {
       "statistics are read by operators, departments (their own), grid and community workers and integrations "
       "(places in their scope), and admins" },
 
-    /* the resident's side */
+/* the resident's side */
+
+/* the resident archive: personal data, for those who need it only
+     * (docs/archive.md); admins configure the care tags and export */
+#define ARCHIVE_ROLES (R(OPERATOR) | R(GRID_WORKER) | R(COMMUNITY))
+#define ARCHIVE_RULE(what)                                                                                             \
+    what " by the grid's own worker, its community's workers and its street's operators; never by admins, "            \
+         "departments, kiosks, integrations or sensors"
+    { C(PUT_HOUSEHOLD), "put_household", true, ARCHIVE_ROLES, ARCHIVE_RULE("the archive is written") },
+    { C(PUT_RESIDENT), "put_resident", true, ARCHIVE_ROLES, ARCHIVE_RULE("the archive is written") },
+    { C(GET_HOUSEHOLD), "get_household", false, ARCHIVE_ROLES, ARCHIVE_RULE("the archive is read") },
+    { C(GET_RESIDENT), "get_resident", false, ARCHIVE_ROLES, ARCHIVE_RULE("the archive is read") },
+    { C(LIST_HOUSEHOLDS), "list_households", false, ARCHIVE_ROLES, ARCHIVE_RULE("the archive is read") },
+    { C(PUT_ARCHIVE_UNIT), "put_archive_unit", true, ARCHIVE_ROLES, ARCHIVE_RULE("the archive is written") },
+    { C(LIST_ARCHIVE_UNITS), "list_archive_units", false, ARCHIVE_ROLES, ARCHIVE_RULE("the archive is read") },
+    { C(SET_CARE_TAGS), "set_care_tags", true, ADMIN_ONLY, "the city's care tags and visit rhythms are set by admins" },
+    { C(LIST_CARE_TAGS), "list_care_tags", false, ARCHIVE_ROLES | R(ADMIN),
+      "the care tags are read by admins and those who keep the archive" },
+    { C(IMPORT_ARCHIVE), "import_archive", true, ARCHIVE_ROLES, ARCHIVE_RULE("the archive is imported") },
+    { C(EXPORT_ARCHIVE), "export_archive", false, ADMIN_ONLY,
+      "personal data leaves in clear only by an admin's export, with a reason, audited" },
+    { C(RECORD_VISIT), "record_visit", true, ARCHIVE_ROLES, ARCHIVE_RULE("visits are recorded") },
+    { C(LIST_VISITS), "list_visits", false, ARCHIVE_ROLES, ARCHIVE_RULE("visits are read") },
+    { C(LIST_VISITS_DUE), "list_visits_due", false, ARCHIVE_ROLES, ARCHIVE_RULE("the due visits are read") },
+    { C(GET_ARCHIVE_STATS), "archive_stats", false, ARCHIVE_ROLES | R(ADMIN),
+      "the archive's counts (no personal data) are read by admins and those who keep the archive" },
+    /* the echo board: public notices */
+    { C(POST_NOTICE), "post_notice", true, ARCHIVE_ROLES | R(ADMIN),
+      "the echo board is written by grid and community workers, the street's operators and admins, in their scope" },
+    { C(LIST_BOARD), "list_board", false, AUTHZ_ALL,
+      "the echo board is public to principals, inside their scope and along the path above it" },
+    { C(WITHDRAW_NOTICE), "withdraw_notice", true, ARCHIVE_ROLES | R(ADMIN),
+      "a notice is withdrawn by those who may post on its board" },
+#undef ARCHIVE_RULE
+#undef ARCHIVE_ROLES
     { C(LIST_SERVICES), "services", false, AUTHZ_ALL_GW, "the public service guide is open to every principal" },
 };
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive_record.h"
 #include "arena.h"
 #include "daemon/records.pb-c.h"
 #include "deadline_rows.h"
@@ -36,13 +37,15 @@ typedef struct checker {
     MDB_txn *txn;
     MDB_dbi meta, events, ev_by_state, ev_by_node, orders, ord_by_dept, streams, stream_meta, idem, nodes, departments,
         categories, principals, audit;
-    MDB_dbi deadlines, supervisions;           /* deadline.c, supervision.c */
-    bool have_deadlines;                       /* a store from before them has none */
-    MDB_dbi service_classes, services;         /* the service catalogue (services.c) */
-    bool have_services;                        /* likewise */
-    MDB_dbi ev_timeline;                       /* schema 2: a case's timeline rows */
-    MDB_dbi ord_by_street_state, idem_by_time; /* schema 2 */
-    uint32_t schema;                           /* the store's layout version */
+    MDB_dbi deadlines, supervisions;                                      /* deadline.c, supervision.c */
+    bool have_deadlines;                                                  /* a store from before them has none */
+    MDB_dbi service_classes, services;                                    /* the service catalogue (services.c) */
+    bool have_services;                                                   /* likewise */
+    MDB_dbi arc_households, arc_hh_by_node, arc_residents, arc_res_by_hh; /* the resident archive */
+    bool have_archive;                                                    /* likewise */
+    MDB_dbi ev_timeline;                                                  /* schema 2: a case's timeline rows */
+    MDB_dbi ord_by_street_state, idem_by_time;                            /* schema 2 */
+    uint32_t schema;                                                      /* the store's layout version */
     FILE *out;
     check_report *rep;
     uint64_t order_seq, audit_seq;
@@ -134,6 +137,55 @@ static int walk(checker *ck, MDB_dbi dbi, walk_fn fn)
     }
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* ------------------------------------------------------------ the resident archive */
+
+static void check_deadline_rows(checker *ck, const char *db, const char *key, uint8_t keys[][DEADLINE_KEY_MAX],
+                                const size_t *lens, size_t n, arena *a);
+
+/* A household: its node index row and its visit's deadline row. */
+static void walk_household(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    Whistle__V1__ArchiveHousehold *h =
+        whistle__v1__archive_household__unpack(arena_allocator(a), v->mv_size, v->mv_data);
+    if (!h || k->mv_size != 8 || h->id != store_get_be64(k->mv_data)) {
+        violation(ck, "arc_households", key, "does not unpack, or its key is not its id");
+        return;
+    }
+    size_t nl = strlen(str0(h->node));
+    uint8_t *nk = arena_alloc(a, nl + 9);
+    memcpy(nk, str0(h->node), nl);
+    nk[nl] = '/';
+    memcpy(nk + nl + 1, k->mv_data, 8);
+    if (!has(ck, ck->arc_hh_by_node, nk, nl + 9))
+        violation(ck, "arc_households", key, "has no row in arc_hh_by_node under %s", str0(h->node));
+    uint8_t dk[1][DEADLINE_KEY_MAX];
+    size_t dl[1] = { arc_household_deadline_key(h, dk[0]) };
+    check_deadline_rows(ck, "arc_households", key, dk, dl, dl[0] ? 1 : 0, a);
+}
+
+/* A resident: its household exists and lists it. */
+static void walk_resident(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    Whistled__ArcResident *s = whistled__arc_resident__unpack(arena_allocator(a), v->mv_size, v->mv_data);
+    Whistle__V1__ArchiveResident *r =
+        s ? whistle__v1__archive_resident__unpack(arena_allocator(a), s->resident.len, s->resident.data) : NULL;
+    if (!r || k->mv_size != 8 || r->id != store_get_be64(k->mv_data)) {
+        violation(ck, "arc_residents", key, "does not unpack, or its key is not its id");
+        return;
+    }
+    if (*str0(r->id_number) || *str0(r->phone))
+        violation(ck, "arc_residents", key, "holds an ID-card number or a phone in clear (they are stored sealed)");
+    uint8_t hk[16];
+    store_be64(hk, r->household_id);
+    memcpy(hk + 8, k->mv_data, 8);
+    if (!has(ck, ck->arc_households, hk, 8))
+        violation(ck, "arc_residents", key, "its household %llu does not exist", (unsigned long long)r->household_id);
+    else if (!has(ck, ck->arc_res_by_hh, hk, 16))
+        violation(ck, "arc_residents", key, "has no row in arc_res_by_hh");
 }
 
 /* ------------------------------------------------------------ meta */
@@ -603,6 +655,18 @@ static void walk_deadline(checker *ck, const MDB_val *k, const MDB_val *v, arena
             return;
         }
         n = deadline_event_keys(ev, keys, lens);
+    } else if (p[8] == DL_VISIT) {
+        Whistle__V1__ArchiveHousehold *h =
+            k->mv_size == 17 && ck->have_archive
+                ? get(ck, ck->arc_households, p + 9, 8, &whistle__v1__archive_household__descriptor, a)
+                : NULL;
+        if (!h) {
+            violation(ck, "deadlines", key, "household %llu does not exist",
+                      k->mv_size == 17 ? (unsigned long long)store_get_be64(p + 9) : 0ull);
+            return;
+        }
+        lens[0] = arc_household_deadline_key(h, keys[0]);
+        n = lens[0] ? 1 : 0;
     } else if (k->mv_size >= 17) {
         Whistle__V1__Order *o = get(ck, ck->orders, p + 9, 8, &whistle__v1__order__descriptor, a);
         if (!o) {
@@ -855,6 +919,10 @@ static int open_dbs(checker *ck, char *err, size_t errlen)
     int crc = mdb_dbi_open(ck->txn, "service_classes", 0, &ck->service_classes);
     int irc = crc ? crc : mdb_dbi_open(ck->txn, "services", 0, &ck->services);
     ck->have_services = crc == 0 && irc == 0;
+    ck->have_archive = mdb_dbi_open(ck->txn, "arc_households", 0, &ck->arc_households) == 0 &&
+                       mdb_dbi_open(ck->txn, "arc_hh_by_node", 0, &ck->arc_hh_by_node) == 0 &&
+                       mdb_dbi_open(ck->txn, "arc_residents", 0, &ck->arc_residents) == 0 &&
+                       mdb_dbi_open(ck->txn, "arc_res_by_hh", 0, &ck->arc_res_by_hh) == 0;
     return 0;
 }
 
@@ -887,7 +955,7 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
     checker ck = { .out = out, .rep = rep };
     int rc = mdb_env_create(&ck.env);
     if (!rc)
-        rc = mdb_env_set_maxdbs(ck.env, 64);
+        rc = mdb_env_set_maxdbs(ck.env, 96);
     /* Read-only: the checker never writes, and may share the store with a
      * running whistled (its reader slot keeps the snapshot's pages). */
     if (!rc)
@@ -940,6 +1008,8 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
             { ck.idem, walk_idem, "idem", true },
             { ck.deadlines, walk_deadline, "deadlines", ck.have_deadlines },
             { ck.supervisions, walk_supervision, "supervisions", ck.have_deadlines },
+            { ck.arc_households, walk_household, "arc_households", ck.have_archive },
+            { ck.arc_residents, walk_resident, "arc_residents", ck.have_archive },
         };
         size_t nwalks = sizeof walks / sizeof *walks;
         for (size_t i = 0; !rc && i < nwalks; i++) {

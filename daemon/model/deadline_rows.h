@@ -24,7 +24,9 @@
 #include "call.h"
 
 /* Row kinds, in the key after the due time. */
-enum { DL_CHECK_IN = 1, DL_RESOLVE = 2, DL_STAGE = 3, DL_FOLLOW_UP = 4, DL_CASE = 5 };
+enum { DL_CHECK_IN = 1, DL_RESOLVE = 2, DL_STAGE = 3, DL_FOLLOW_UP = 4, DL_CASE = 5, DL_VISIT = 6 };
+/* DL_VISIT: a special-care household's visit (archive_record.h), target =
+ * u64 BE household id. */
 
 /* The policy in force (the defaults when the store has none: unit tests). */
 const deadline_policy *deadline_policy_of(const store *st);

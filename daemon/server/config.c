@@ -48,6 +48,8 @@ void config_defaults(config *c)
     c->idempotency_days = 7;
     c->stream_keep_days = 30;
     set_str(&c->seed, "");
+    set_str(&c->archive_key_file, "");
+    set_str(&c->archive_seed, "");
     set_str(&c->backup_dir, "var/backups");
     c->log_level = LOG_LVL_INFO;
     set_str(&c->metrics_listen, "127.0.0.1");
@@ -67,6 +69,8 @@ void config_free(config *c)
     free(c->crl);
     free(c->store_dir);
     free(c->seed);
+    free(c->archive_key_file);
+    free(c->archive_seed);
     free(c->backup_dir);
     free(c->metrics_listen);
     free(c->test_clock);
@@ -236,13 +240,22 @@ int config_set(config *c, const char *section, const char *key, const char *valu
             NUM(lookup_failures, 1, 1000);
         if (strcmp(key, "lookup_window") == 0)
             NUM(lookup_window, 1, 86400);
+    } else if (strcmp(section, "archive") == 0) {
+        if (strcmp(key, "key_file") == 0) {
+            set_str(&c->archive_key_file, value);
+            return 0;
+        }
+        if (strcmp(key, "initial_import") == 0) {
+            set_str(&c->archive_seed, value);
+            return 0;
+        }
     } else {
         int prc = policy_set(&c->policy, section, key, value, err, errlen);
         if (prc <= 0)
             return prc;
         snprintf(err, errlen,
                  "unknown section [%s]: expected [server], [tls], [store], [log], [metrics], [kiosk], [places], "
-                 "[calendar], "
+                 "[archive], [calendar], "
                  "[deadline] or [emergency]",
                  section);
         return -1;

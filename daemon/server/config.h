@@ -45,6 +45,11 @@ typedef struct config {
     /* [kiosk]: failed ticket look-ups allowed per kiosk in a window (guard.h) */
     uint32_t lookup_failures;
     uint32_t lookup_window; /* seconds */
+    /* [archive]: the file of keys that seal the archive's ID-card numbers
+     * and phones (base/seal.h); empty: the archive keeps no such fields */
+    char *archive_key_file;
+    /* [archive] initial_import: households and residents loaded into an empty archive */
+    char *archive_seed;
     /* [places]: outside = street files a report by location outside every
      * grid at the street or community holding it (else it is refused) */
     bool places_outside_street;

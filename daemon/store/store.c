@@ -88,6 +88,11 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
                          &st->deadlines, &st->supervisions, &st->stats,
                          /* services.c */
                          &st->service_classes, &st->services,
+                         /* the resident archive, visits, the echo board (domain/archive.c) */
+                         &st->arc_households, &st->arc_hh_by_node, &st->arc_residents, &st->arc_res_by_hh,
+                         &st->arc_id_index, &st->arc_units, &st->arc_unit_by_node, &st->arc_visits,
+                         &st->arc_visit_by_hh, &st->arc_visit_by_node, &st->arc_config, &st->arc_board,
+                         &st->arc_board_by_node,
                          /* event_record.c */
                          &st->ev_timeline, &st->ord_by_street_state,
                          /* idem.c */
@@ -120,6 +125,19 @@ static const char *const dbi_names[] = { "meta",
                                          "stats",
                                          "service_classes",
                                          "services",
+                                         "arc_households",
+                                         "arc_hh_by_node",
+                                         "arc_residents",
+                                         "arc_res_by_hh",
+                                         "arc_id_index",
+                                         "arc_units",
+                                         "arc_unit_by_node",
+                                         "arc_visits",
+                                         "arc_visit_by_hh",
+                                         "arc_visit_by_node",
+                                         "arc_config",
+                                         "arc_board",
+                                         "arc_board_by_node",
                                          "ev_timeline",
                                          "ord_by_street_state",
                                          "idem_by_time" };
@@ -192,7 +210,7 @@ int store_open(store **out, const char *dir, const store_opts *opts, char *err, 
     MDB_txn *txn = NULL;
     int rc = mdb_env_create(&st->env);
     if (!rc)
-        rc = mdb_env_set_maxdbs(st->env, 64);
+        rc = mdb_env_set_maxdbs(st->env, 96);
     if (!rc)
         rc = mdb_env_set_mapsize(st->env, st->map_size);
     if (!rc)

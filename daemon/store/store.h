@@ -59,6 +59,21 @@
  *   services         4-digit code -> whistle.v1.ServiceItem     the public
  *                    service guide; fixed-width codes, so key order is code
  *                    order and a class's items are the keys with its prefix)
+ *   the resident archive (domain/archive.c, docs/archive.md; personal data:
+ *   ID-card numbers and phones only sealed, base/seal.h):
+ *   arc_households   u64 BE id -> whistle.v1.ArchiveHousehold (members empty)
+ *   arc_hh_by_node   node code | '/' | u64 BE id -> ""
+ *   arc_residents    u64 BE id -> whistled.ArcResident
+ *   arc_res_by_hh    u64 BE household | u64 BE resident -> ""
+ *   arc_id_index     HMAC-SHA256(ID-card number) -> u64 BE resident (never the number)
+ *   arc_units        u64 BE id -> whistled.ArcUnit
+ *   arc_unit_by_node node code | '/' | u64 BE id -> ""
+ *   arc_visits       u64 BE id -> whistle.v1.Visit
+ *   arc_visit_by_hh  u64 BE household | u64 BE visit -> ""
+ *   arc_visit_by_node node code | '/' | i64 BE at_ms | u64 BE visit -> ""
+ *   arc_config       "care_tags" -> whistle.v1.CareTagList
+ *   arc_board        u64 BE id -> whistle.v1.BoardNotice
+ *   arc_board_by_node node code | '/' | u64 BE id -> ""
  */
 #ifndef WHISTLED_STORE_H
 #define WHISTLED_STORE_H
@@ -96,6 +111,8 @@ typedef struct store {
     MDB_dbi audit_by_time, audit_by_principal, audit_by_target, admission, tasks, task_by_comm, task_by_dept;
     MDB_dbi deadlines, supervisions, stats;
     MDB_dbi service_classes, services;
+    MDB_dbi arc_households, arc_hh_by_node, arc_residents, arc_res_by_hh, arc_id_index, arc_units, arc_unit_by_node,
+        arc_visits, arc_visit_by_hh, arc_visit_by_node, arc_config, arc_board, arc_board_by_node;
     MDB_dbi ev_timeline;         /* event_record.c: a case's timeline, one row per entry */
     MDB_dbi ord_by_street_state; /* bounded listings */
     MDB_dbi idem_by_time;        /* idem.c: the idempotency records by age */
@@ -125,6 +142,10 @@ typedef struct store {
     const struct deadline_policy *policy;
     struct audit_queue *denials;
     struct guard *lookups;
+    /* - archive_keys: the keys that seal the archive's ID-card numbers and
+     *   phones (seal.h); NULL: the archive's personal fields cannot be
+     *   written or read (main.c loads them from [archive] key_file). */
+    struct seal_keys *archive_keys;
     /* The writer's open batch of statistics sums (stats_rows.h), NULL
      * outside a batch; the writer thread's only. */
     struct stats_batch *stats_batch;

@@ -21,9 +21,11 @@
 
 #include "api.h"
 #include "audit.h"
+#include "community.h"
 #include "config.h"
 #include "log.h"
 #include "router.h"
+#include "seal.h"
 
 #define NOW_MS 1763769600000LL
 
@@ -49,6 +51,27 @@ static void open_store(void)
     if (store_open(&st, dir, &o, err, sizeof err) != 0 || audit_attach(st) != 0 ||
         api_seed(st, WHISTLE_SOURCE_DIR "/conf/demo-city.json", NOW_MS, err, sizeof err) != 0) {
         fprintf(stderr, "fuzz setup: %s\n", err);
+        abort();
+    }
+    /* the archive's keys and its demo households, so that archive calls
+     * reach the sealing and the records (docs/archive.md) */
+    uint8_t ik[SEAL_KEY_LEN], k1[SEAL_KEY_LEN];
+    memset(ik, 0x5a, sizeof ik);
+    memset(k1, 0xa5, sizeof k1);
+    char csv[600];
+    snprintf(csv, sizeof csv, "%s/archive.csv", dir);
+    FILE *f = fopen(csv, "w");
+    if (!f)
+        abort();
+    fputs("grid,building,unit,room,name,id_number,phone,birth_date,relation,tags,last_visit\n"
+          "110105001001001,3号楼,1单元,201,赵老太,11010519380512004X,13911112222,,户主,alone,2025-11-01\n"
+          "110105001001001,3号楼,1单元,202,钱先生,110105197002030014,010-65432100,,户主,,\n"
+          "110105001001001,3号楼,1单元,202,钱小妹,,,2015-06-01,子女,left_behind_child,\n"
+          "110105001001002,1号楼,2单元,301,孙大爷,,13800138000,1940-02-02,户主,empty_nest|disabled,\n",
+          f);
+    fclose(f);
+    if (!(st->archive_keys = seal_keys_from(ik, 1, k1)) || community_seed(st, csv, NOW_MS, err, sizeof err) != 0) {
+        fprintf(stderr, "fuzz setup: the archive: %s\n", err);
         abort();
     }
     config_defaults(&cfg);

@@ -49,6 +49,28 @@ static void emit(const char *name, Whistle__V1__Request *req)
     free(framed);
 }
 
+/* The same, as the principals of the resident archive: 1 operator,
+ * 5 gridworker, 9 community, and 6 kiosk and 0 admin to be refused. */
+static void emit_archive_call(const char *name, Whistle__V1__Request *req)
+{
+    Whistle__V1__Frame f = WHISTLE__V1__FRAME__INIT;
+    f.kind_case = WHISTLE__V1__FRAME__KIND_REQUEST;
+    f.request = req;
+    req->id = 1;
+    uint8_t *framed;
+    size_t len;
+    if (whistle_frame_pack(&f, 1u << 20, &framed, &len) != 0)
+        exit(1);
+    const uint8_t who[] = { 0, 1, 5, 6, 9 };
+    for (size_t i = 0; i < sizeof who; i++) {
+        char n[256];
+        snprintf(n, sizeof n, "%s-%u", name, who[i]);
+        put("request", n, who[i], framed + 4, len - 4);
+    }
+    put("frame", name, 7, framed, len);
+    free(framed);
+}
+
 /* A request as the demo gateway (names[14] of fuzz_request.c) would send
  * it, acting for act_as. */
 static void emit_gateway(const char *name, Whistle__V1__Request *req, const char *act_as)
@@ -71,6 +93,178 @@ static void emit_gateway(const char *name, Whistle__V1__Request *req, const char
 #define REQ(var, CALL)                                                                                                 \
     Whistle__V1__Request var = WHISTLE__V1__REQUEST__INIT;                                                             \
     var.call_case = WHISTLE__V1__REQUEST__CALL_##CALL
+
+/* The resident archive, visits and the echo board (Request.call 220-237),
+ * on the demo archive (conf/demo-archive.csv: households 1..). */
+static void emit_archive(const char *ticket)
+{
+    char *tags[] = { (char *)"alone" };
+    Whistle__V1__ArchiveHousehold hh = WHISTLE__V1__ARCHIVE_HOUSEHOLD__INIT;
+    hh.node = "110105001001001";
+    hh.building = "3号楼";
+    hh.unit = "1单元";
+    hh.room = "201";
+    hh.tags = tags;
+    hh.n_tags = 1;
+    Whistle__V1__PutHousehold ph = WHISTLE__V1__PUT_HOUSEHOLD__INIT;
+    ph.household = &hh;
+    REQ(r_ph, PUT_HOUSEHOLD);
+    r_ph.put_household = &ph;
+    emit_archive_call("put_household", &r_ph);
+
+    Whistle__V1__ArchiveResident rs = WHISTLE__V1__ARCHIVE_RESIDENT__INIT;
+    rs.household_id = 1;
+    rs.name = "赵老太";
+    rs.id_number = "11010519380512004X";
+    rs.phone = "010-65432100";
+    rs.birth_date = "1938-05-12";
+    rs.tags = tags;
+    rs.n_tags = 1;
+    Whistle__V1__PutResident pr = WHISTLE__V1__PUT_RESIDENT__INIT;
+    pr.resident = &rs;
+    REQ(r_pr, PUT_RESIDENT);
+    r_pr.put_resident = &pr;
+    emit_archive_call("put_resident", &r_pr);
+
+    Whistle__V1__GetHousehold gh = WHISTLE__V1__GET_HOUSEHOLD__INIT;
+    gh.id = 1;
+    gh.reason = "visit";
+    REQ(r_gh, GET_HOUSEHOLD);
+    r_gh.get_household = &gh;
+    emit_archive_call("get_household", &r_gh);
+
+    Whistle__V1__GetResident gr = WHISTLE__V1__GET_RESIDENT__INIT;
+    gr.id = 2;
+    gr.reason = "pension";
+    gr.reveal = WHISTLE__V1__ARCHIVE_FIELD__ARCHIVE_FIELD_ID_NUMBER;
+    REQ(r_gr, GET_RESIDENT);
+    r_gr.get_resident = &gr;
+    emit_archive_call("get_resident", &r_gr);
+
+    Whistle__V1__ListHouseholds lh = WHISTLE__V1__LIST_HOUSEHOLDS__INIT;
+    lh.node = "110105001001";
+    lh.tag = "alone";
+    lh.limit = 5;
+    REQ(r_lh, LIST_HOUSEHOLDS);
+    r_lh.list_households = &lh;
+    emit_archive_call("list_households", &r_lh);
+
+    Whistle__V1__ArchiveUnit au = WHISTLE__V1__ARCHIVE_UNIT__INIT;
+    au.node = "110105001001";
+    au.kind = WHISTLE__V1__ARCHIVE_UNIT_KIND__ARCHIVE_UNIT_KIND_SHOP;
+    au.name = "便民超市";
+    au.phone = "13800138000";
+    Whistle__V1__PutArchiveUnit pu = WHISTLE__V1__PUT_ARCHIVE_UNIT__INIT;
+    pu.unit = &au;
+    REQ(r_pu, PUT_ARCHIVE_UNIT);
+    r_pu.put_archive_unit = &pu;
+    emit_archive_call("put_archive_unit", &r_pu);
+
+    Whistle__V1__ListArchiveUnits lu = WHISTLE__V1__LIST_ARCHIVE_UNITS__INIT;
+    REQ(r_lu, LIST_ARCHIVE_UNITS);
+    r_lu.list_archive_units = &lu;
+    emit_archive_call("list_archive_units", &r_lu);
+
+    Whistle__V1__CareTag ct = WHISTLE__V1__CARE_TAG__INIT;
+    ct.code = "alone";
+    ct.name_zh = "独居老人";
+    ct.rhythm_days = 3;
+    Whistle__V1__CareTag *cts[] = { &ct };
+    Whistle__V1__SetCareTags sc = WHISTLE__V1__SET_CARE_TAGS__INIT;
+    sc.tags = cts;
+    sc.n_tags = 1;
+    REQ(r_sc, SET_CARE_TAGS);
+    r_sc.set_care_tags = &sc;
+    emit_archive_call("set_care_tags", &r_sc);
+
+    Whistle__V1__ListCareTags lt = WHISTLE__V1__LIST_CARE_TAGS__INIT;
+    REQ(r_lt, LIST_CARE_TAGS);
+    r_lt.list_care_tags = &lt;
+    emit_archive_call("list_care_tags", &r_lt);
+
+    static const char csv[] = "网格,楼栋,单元,房号,姓名,身份证号,联系电话,标签,上次走访\n"
+                              "110105001001001,9号楼,1单元,101,钱先生,110105197002030014,13833334444,disabled,"
+                              "2026-11-01\n110105001001001,9号楼,1单元,101,\"孙, 女士\",,,,\n";
+    Whistle__V1__ImportArchive ia = WHISTLE__V1__IMPORT_ARCHIVE__INIT;
+    ia.node = "110105001001001";
+    ia.data.data = (uint8_t *)csv;
+    ia.data.len = sizeof csv - 1;
+    ia.source = "grid.csv";
+    REQ(r_ia, IMPORT_ARCHIVE);
+    r_ia.import_archive = &ia;
+    emit_archive_call("import_archive", &r_ia);
+
+    static const char units_csv[] = "类型,所在地,名称,联系电话\n沿街商铺,110105001001,便民超市,13700001111\n"
+                                    "owners_committee,110105001001001,业委会,010-65432100\n";
+    Whistle__V1__ImportArchive iu = WHISTLE__V1__IMPORT_ARCHIVE__INIT;
+    iu.node = "110105001001";
+    iu.data.data = (uint8_t *)units_csv;
+    iu.data.len = sizeof units_csv - 1;
+    iu.units = 1;
+    REQ(r_iu, IMPORT_ARCHIVE);
+    r_iu.import_archive = &iu;
+    emit_archive_call("import_archive_units", &r_iu);
+
+    Whistle__V1__ExportArchive ea = WHISTLE__V1__EXPORT_ARCHIVE__INIT;
+    ea.node = "110105001001002";
+    ea.reason = "census";
+    REQ(r_ea, EXPORT_ARCHIVE);
+    r_ea.export_archive = &ea;
+    emit_archive_call("export_archive", &r_ea);
+
+    Whistle__V1__RecordVisit rv = WHISTLE__V1__RECORD_VISIT__INIT;
+    rv.household_id = 1;
+    rv.kind = WHISTLE__V1__VISIT_KIND__VISIT_KIND_COMFORT;
+    rv.notes = "精神尚好";
+    rv.follow_up = "楼道灯坏了";
+    rv.open_case = 1;
+    rv.category = "0101";
+    REQ(r_rv, RECORD_VISIT);
+    r_rv.record_visit = &rv;
+    emit_archive_call("record_visit", &r_rv);
+
+    Whistle__V1__ListVisits lv = WHISTLE__V1__LIST_VISITS__INIT;
+    lv.household_id = 1;
+    REQ(r_lv, LIST_VISITS);
+    r_lv.list_visits = &lv;
+    emit_archive_call("list_visits", &r_lv);
+
+    Whistle__V1__ListVisitsDue ld = WHISTLE__V1__LIST_VISITS_DUE__INIT;
+    ld.node = "110105001001";
+    REQ(r_ld, LIST_VISITS_DUE);
+    r_ld.list_visits_due = &ld;
+    emit_archive_call("list_visits_due", &r_ld);
+
+    Whistle__V1__GetArchiveStats gs = WHISTLE__V1__GET_ARCHIVE_STATS__INIT;
+    gs.period = WHISTLE__V1__STATS_PERIOD__STATS_PERIOD_WEEK;
+    gs.from = "2026-11-01";
+    REQ(r_gs, GET_ARCHIVE_STATS);
+    r_gs.get_archive_stats = &gs;
+    emit_archive_call("get_archive_stats", &r_gs);
+
+    Whistle__V1__BoardNotice bn = WHISTLE__V1__BOARD_NOTICE__INIT;
+    bn.node = "110105001001";
+    bn.title = "周六义诊";
+    bn.body = "社区卫生服务站";
+    bn.ticket = (char *)ticket;
+    Whistle__V1__PostNotice pn = WHISTLE__V1__POST_NOTICE__INIT;
+    pn.notice = &bn;
+    REQ(r_pn, POST_NOTICE);
+    r_pn.post_notice = &pn;
+    emit_archive_call("post_notice", &r_pn);
+
+    Whistle__V1__ListBoard lb = WHISTLE__V1__LIST_BOARD__INIT;
+    REQ(r_lb, LIST_BOARD);
+    r_lb.list_board = &lb;
+    emit_archive_call("list_board", &r_lb);
+
+    Whistle__V1__WithdrawNotice wn = WHISTLE__V1__WITHDRAW_NOTICE__INIT;
+    wn.id = 1;
+    wn.reason = "typo";
+    REQ(r_wn, WITHDRAW_NOTICE);
+    r_wn.withdraw_notice = &wn;
+    emit_archive_call("withdraw_notice", &r_wn);
+}
 
 /* The calls of deadlines, supervision, exceptions and statistics
  * (Request.call 60-69). */
@@ -583,6 +777,7 @@ int main(int argc, char **argv)
     r_ct.complete_task = &ct;
     emit("complete-task", &r_ct);
     emit_oversight(ticket);
+    emit_archive(ticket);
     Whistle__V1__ServerStats ss = WHISTLE__V1__SERVER_STATS__INIT;
     REQ(r_ss, SERVER_STATS);
     r_ss.server_stats = &ss;

@@ -257,6 +257,7 @@ screen >"$BUILD/console-refusal.txt"
 tmux -L "$sock" send-keys -t console Tab
 wait_for "THIS MONTH +Jianwai Subdistrict" 10
 wait_for "whistle +[0-9.]+% +█" 5
+wait_for "ARCHIVE +0 households, 0 visits this month, 0 special-care visits overdue" 5
 screen >"$BUILD/console-stats.txt"
 tmux -L "$sock" send-keys -t console Tab
 wait_for "CASES +2 open" 5

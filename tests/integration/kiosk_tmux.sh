@@ -16,7 +16,7 @@
 #   timeline in plain words; rating once works, a second rating is refused
 #   with its reason; F12 in the middle of typing a description reaches the
 #   console's emergency banner; the service guide, a class, an item's where
-#   and when; --idle 3 goes home and the text typed is gone. Then guesses
+#   and when; the community's echo board (the street's notice); --idle 3 goes home and the text typed is gone. Then guesses
 #   at tickets until the daemon's limit of failed look-ups, which the kiosk
 #   reports plainly. A report whose answer is lost (whistled stopped) is
 #   sent again with Enter and filed once. Every kiosk stops on SIGTERM,
@@ -195,6 +195,13 @@ tmux -u -L "$sock" new-session -d -s console -x 100 -y 30 \
 target=console
 wait_for "● live" 20
 
+# The community's echo board has a notice before any kiosk loads it (the
+# street posts it with the CLI, as an operator would).
+BOARD_TITLE='周六上午社区义诊 Free clinic on Saturday'
+W --as operator board post 110105001001 --title "$BOARD_TITLE" \
+    --body "社区卫生服务站周六9点至11点义诊。The health station sees residents on Saturday, 9 to 11." \
+    >/dev/null || fail "board post refused"
+
 # ---------------------------------------------------------------- one language
 
 # The words each language shows (regular expressions for grep -E).
@@ -233,6 +240,7 @@ words() {
         SOS_CONFIRM_RE='现在呼叫街道值班室吗'
         SOS_SENT_RE='已呼叫街道值班室'
         GUIDE_RE='办事指南：在社区可以办理的事项'
+        BOARD_ENTRY='民情回音栏'
         GUIDE_CLASS='社会保障'
         GUIDE_CLASS_RE='办事指南：社会保障'
         GUIDE_ITEM_RE='养老待遇领取资格认证'
@@ -278,6 +286,7 @@ words() {
         SOS_CONFIRM_RE="Call the street's duty room now"
         SOS_SENT_RE="The street's duty room has been called"
         GUIDE_RE='Service guide: what you can get done in the community'
+        BOARD_ENTRY='Echo board'
         GUIDE_CLASS='Social security'
         GUIDE_CLASS_RE='Service guide: Social security'
         GUIDE_ITEM_RE='Pension entitlement check'
@@ -460,6 +469,14 @@ run_language() {
     screen >"$BUILD/kiosk-guide-$short.txt"
     press Escape "$GUIDE_CLASS_RE"
     press 0 "$HOME_RE"
+
+    # ------------------------------------------------ the echo board (民情回音栏)
+    wait_text "$BOARD_ENTRY" 2
+    press 5 "$BOARD_TITLE"
+    wait_text "$BOARD_ENTRY" 2
+    wait_text "社区卫生服务站" 2
+    screen >"$BUILD/kiosk-board-$short.txt"
+    press 0 "$HOME_RE"
     stop_kiosk "kiosk-$short"
 
     # ------------------------------------------------ idle: home, and the text is gone
@@ -504,7 +521,7 @@ run_language() {
     press 1 "$MAJOR_RE"
     press 0 "$HOME_RE"
     stop_kiosk "down-$short"
-    echo "kiosk_tmux: $lang: report $T, look-up, rating, emergency $E, guide, idle, whistled away: OK"
+    echo "kiosk_tmux: $lang: report $T, look-up, rating, emergency $E, guide, echo board, idle, whistled away: OK"
 }
 
 run_language zh_CN.UTF-8

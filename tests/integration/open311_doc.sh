@@ -42,6 +42,9 @@ waitfile() {
 mkdir -p "$tmp/repo/var"
 ln -s "$pki" "$tmp/repo/var/pki"
 cd "$tmp/repo"
+# the dev config's resident archive: its key and its made-up households
+"$src/scripts/archive-key.sh" var/archive.key
+mkdir -p conf && cp "$src/conf/demo-archive.csv" conf/
 
 sed -e 's/^port = 7730$/port = 0/' -e "s#^dir = .*#dir = $tmp/state#" -e "s#^seed = .*#seed = $src/conf/demo-city.json#" \
     "$src/conf/whistled-dev.conf" >"$tmp/whistled.conf"

@@ -16,6 +16,7 @@
 
 #include "arena.h"
 #include "audit.h"
+#include "seal.h"
 #include "store.h"
 #include "stream.h"
 
@@ -68,12 +69,41 @@ static void h_setup_empty(void)
 
 static void h_teardown(void)
 {
+    /* the keys are the program's, not the store's (main.c frees them) */
+    if (h_st)
+        seal_keys_free(h_st->archive_keys);
     store_close(h_st);
     h_st = NULL;
     arena_free(h_a);
     h_a = NULL;
     if (h_dir[0])
         h_rmtree(h_dir);
+}
+
+/* Gives the store a fixed test key set (index key 0x11.., sealing key id
+ * 1 = 0x22..), as main.c does from [archive] key_file. */
+static void h_archive_keys(void)
+{
+    uint8_t ik[SEAL_KEY_LEN], k[SEAL_KEY_LEN];
+    memset(ik, 0x11, sizeof ik);
+    memset(k, 0x22, sizeof k);
+    h_st->archive_keys = seal_keys_from(ik, 1, k);
+    cr_assert(h_st->archive_keys);
+}
+
+/* An ID-card number (GB 11643) from its first 17 digits: the check digit
+ * added. In h_a. */
+static const char *h_idcard(const char *first17)
+{
+    static const int w[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 };
+    int sum = 0;
+    for (int i = 0; i < 17; i++)
+        sum += (first17[i] - '0') * w[i];
+    char *s = arena_alloc(h_a, 19);
+    memcpy(s, first17, 17);
+    s[17] = "10X98765432"[sum % 11];
+    s[18] = 0;
+    return s;
 }
 
 /* ------------------------------------------------------------ streams */

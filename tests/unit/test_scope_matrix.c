@@ -86,6 +86,25 @@ static const struct expect {
     { "get_stats", B(A) | B(O) | B(D) | B(G) | B(C) | B(I), true },
     { "emergency_call", ALL_ROLES & ~B(D), true },
     { "list_services", ALL_ROLES, false },
+    /* the resident archive, visits, the echo board (docs/archive.md) */
+    { "put_household", B(O) | B(G) | B(C), true },
+    { "put_resident", B(O) | B(G) | B(C), true },
+    { "get_household", B(O) | B(G) | B(C), true },
+    { "get_resident", B(O) | B(G) | B(C), true },
+    { "list_households", B(O) | B(G) | B(C), true },
+    { "put_archive_unit", B(O) | B(G) | B(C), true },
+    { "list_archive_units", B(O) | B(G) | B(C), true },
+    { "set_care_tags", B(A), false },
+    { "list_care_tags", B(A) | B(O) | B(G) | B(C), false },
+    { "import_archive", B(O) | B(G) | B(C), true },
+    { "export_archive", B(A), false },
+    { "record_visit", B(O) | B(G) | B(C), true },
+    { "list_visits", B(O) | B(G) | B(C), true },
+    { "list_visits_due", B(O) | B(G) | B(C), true },
+    { "get_archive_stats", B(A) | B(O) | B(G) | B(C), true },
+    { "post_notice", B(A) | B(O) | B(G) | B(C), true },
+    { "list_board", ALL_ROLES, true },
+    { "withdraw_notice", B(A) | B(O) | B(G) | B(C), true },
     /* places on the map (docs/protocol.md section 12) */
     { "locate_place", ALL_ROLES, true },
 };
@@ -121,6 +140,15 @@ static unsigned hidden_for(const char *call_name)
         { "unpark", B(O) },
         { "reopen", B(O) },
         { "merge", B(O) },
+        /* a household, a resident or a place of the archive outside the
+         * caller's scope reads like a missing one */
+        { "put_household", B(O) | B(G) | B(C) },
+        { "put_resident", B(O) | B(G) | B(C) },
+        { "get_household", B(O) | B(G) | B(C) },
+        { "get_resident", B(O) | B(G) | B(C) },
+        { "put_archive_unit", B(O) | B(G) | B(C) },
+        { "import_archive", B(O) | B(G) | B(C) },
+        { "record_visit", B(O) | B(G) | B(C) },
     };
     for (size_t i = 0; i < sizeof hidden / sizeof *hidden; i++)
         if (strcmp(hidden[i].call, call_name) == 0)
@@ -192,7 +220,55 @@ static struct {
     uint64_t po, uo;                    /* police's and urban's orders on w */
     uint64_t co;                        /* fire's order on c, in the other street */
     uint64_t t_in, t_out, t_other;      /* tasks */
+    uint64_t hh_in, hh_out;             /* households at GRID1 and GRID_CHAOWAI */
+    uint64_t res_in, res_out;           /* a resident of each */
+    uint64_t notice_in, notice_out;     /* notices at GRID1 and GRID_CHAOWAI */
 } fx;
+
+static uint64_t household(const char *who, const char *grid)
+{
+    Whistle__V1__Request *r = h_req();
+    r->call_case = CALL(PUT_HOUSEHOLD);
+    r->put_household = NEW(Whistle__V1__PutHousehold, whistle__v1__put_household__init);
+    Whistle__V1__ArchiveHousehold *h = r->put_household->household =
+        NEW(Whistle__V1__ArchiveHousehold, whistle__v1__archive_household__init);
+    h->node = (char *)grid;
+    h->building = "1号楼";
+    h->room = "101";
+    Whistle__V1__Response *resp = h_write(who, r);
+    assert_ok(resp);
+    return resp->household->id;
+}
+
+static uint64_t resident(const char *who, uint64_t hh, const char *id17)
+{
+    Whistle__V1__Request *r = h_req();
+    r->call_case = CALL(PUT_RESIDENT);
+    r->put_resident = NEW(Whistle__V1__PutResident, whistle__v1__put_resident__init);
+    Whistle__V1__ArchiveResident *p = r->put_resident->resident =
+        NEW(Whistle__V1__ArchiveResident, whistle__v1__archive_resident__init);
+    p->household_id = hh;
+    p->name = "居民";
+    p->id_number = (char *)h_idcard(id17);
+    Whistle__V1__Response *resp = h_write(who, r);
+    assert_ok(resp);
+    return resp->resident->id;
+}
+
+static uint64_t notice(const char *who, const char *node)
+{
+    Whistle__V1__Request *r = h_req();
+    r->call_case = CALL(POST_NOTICE);
+    r->post_notice = NEW(Whistle__V1__PostNotice, whistle__v1__post_notice__init);
+    Whistle__V1__BoardNotice *n = r->post_notice->notice =
+        NEW(Whistle__V1__BoardNotice, whistle__v1__board_notice__init);
+    n->node = (char *)node;
+    n->title = "通知";
+    n->body = "body";
+    Whistle__V1__Response *resp = h_write(who, r);
+    assert_ok(resp);
+    return resp->notice->id;
+}
 
 static const char *report(const char *who, const char *node, const char *phone)
 {
@@ -273,6 +349,13 @@ static void fixture(void)
     fx.t_in = push(YONGANLI);
     fx.t_out = push(JIXIANGLI);
     fx.t_other = push(COMM_OTHER);
+    h_archive_keys();
+    fx.hh_in = household("op-jianwai", GRID1);
+    fx.hh_out = household("op-chaowai", GRID_CHAOWAI);
+    fx.res_in = resident("op-jianwai", fx.hh_in, "11010519500101001");
+    fx.res_out = resident("op-chaowai", fx.hh_out, "11010519500101002");
+    fx.notice_in = notice("op-jianwai", GRID1);
+    fx.notice_out = notice("op-chaowai", GRID_CHAOWAI);
 }
 
 /* What each role reaches and what lies just outside it. */
@@ -614,6 +697,72 @@ static Whistle__V1__Request *build(const char *call_name, const reach *x, bool i
         SET(emergency_call, Whistle__V1__EmergencyCall, whistle__v1__emergency_call__init)->node = (char *)node;
     } else if (!strcmp(call_name, "list_services")) {
         SET(list_services, Whistle__V1__ListServices, whistle__v1__list_services__init);
+    } else if (!strcmp(call_name, "put_household")) {
+        Whistle__V1__PutHousehold *p = SET(put_household, Whistle__V1__PutHousehold, whistle__v1__put_household__init);
+        p->household = NEW(Whistle__V1__ArchiveHousehold, whistle__v1__archive_household__init);
+        p->household->node = (char *)node;
+        p->household->building = "2号楼";
+    } else if (!strcmp(call_name, "put_resident")) {
+        Whistle__V1__PutResident *p = SET(put_resident, Whistle__V1__PutResident, whistle__v1__put_resident__init);
+        p->resident = NEW(Whistle__V1__ArchiveResident, whistle__v1__archive_resident__init);
+        p->resident->household_id = in ? fx.hh_in : fx.hh_out;
+        p->resident->name = "新居民";
+        p->resident->phone = "13812345678";
+    } else if (!strcmp(call_name, "get_household")) {
+        Whistle__V1__GetHousehold *g = SET(get_household, Whistle__V1__GetHousehold, whistle__v1__get_household__init);
+        g->id = in ? fx.hh_in : fx.hh_out;
+        g->reason = "matrix";
+    } else if (!strcmp(call_name, "get_resident")) {
+        Whistle__V1__GetResident *g = SET(get_resident, Whistle__V1__GetResident, whistle__v1__get_resident__init);
+        g->id = in ? fx.res_in : fx.res_out;
+        g->reason = "matrix";
+    } else if (!strcmp(call_name, "list_households")) {
+        SET(list_households, Whistle__V1__ListHouseholds, whistle__v1__list_households__init)->node = (char *)node;
+    } else if (!strcmp(call_name, "put_archive_unit")) {
+        Whistle__V1__PutArchiveUnit *p =
+            SET(put_archive_unit, Whistle__V1__PutArchiveUnit, whistle__v1__put_archive_unit__init);
+        p->unit = NEW(Whistle__V1__ArchiveUnit, whistle__v1__archive_unit__init);
+        p->unit->node = (char *)node;
+        p->unit->kind = WHISTLE__V1__ARCHIVE_UNIT_KIND__ARCHIVE_UNIT_KIND_SHOP;
+        p->unit->name = "小卖部";
+    } else if (!strcmp(call_name, "list_archive_units")) {
+        SET(list_archive_units, Whistle__V1__ListArchiveUnits, whistle__v1__list_archive_units__init)->node =
+            (char *)node;
+    } else if (!strcmp(call_name, "set_care_tags")) {
+        SET(set_care_tags, Whistle__V1__SetCareTags, whistle__v1__set_care_tags__init);
+    } else if (!strcmp(call_name, "list_care_tags")) {
+        SET(list_care_tags, Whistle__V1__ListCareTags, whistle__v1__list_care_tags__init);
+    } else if (!strcmp(call_name, "import_archive")) {
+        Whistle__V1__ImportArchive *im =
+            SET(import_archive, Whistle__V1__ImportArchive, whistle__v1__import_archive__init);
+        im->node = (char *)node;
+        const char *csv = arena_printf(h_a, "grid,building,room,name\n%s,3号楼,301,张三\n", node);
+        im->data.data = (uint8_t *)csv;
+        im->data.len = strlen(csv);
+    } else if (!strcmp(call_name, "export_archive")) {
+        SET(export_archive, Whistle__V1__ExportArchive, whistle__v1__export_archive__init)->reason = "matrix";
+    } else if (!strcmp(call_name, "record_visit")) {
+        SET(record_visit, Whistle__V1__RecordVisit, whistle__v1__record_visit__init)->household_id =
+            in ? fx.hh_in : fx.hh_out;
+    } else if (!strcmp(call_name, "list_visits")) {
+        SET(list_visits, Whistle__V1__ListVisits, whistle__v1__list_visits__init)->node = (char *)node;
+    } else if (!strcmp(call_name, "list_visits_due")) {
+        SET(list_visits_due, Whistle__V1__ListVisitsDue, whistle__v1__list_visits_due__init)->node = (char *)node;
+    } else if (!strcmp(call_name, "get_archive_stats")) {
+        SET(get_archive_stats, Whistle__V1__GetArchiveStats, whistle__v1__get_archive_stats__init)->node = (char *)node;
+    } else if (!strcmp(call_name, "post_notice")) {
+        Whistle__V1__PostNotice *p = SET(post_notice, Whistle__V1__PostNotice, whistle__v1__post_notice__init);
+        p->notice = NEW(Whistle__V1__BoardNotice, whistle__v1__board_notice__init);
+        p->notice->node = (char *)node;
+        p->notice->title = "通知";
+        p->notice->body = "body";
+    } else if (!strcmp(call_name, "list_board")) {
+        SET(list_board, Whistle__V1__ListBoard, whistle__v1__list_board__init)->node = (char *)node;
+    } else if (!strcmp(call_name, "withdraw_notice")) {
+        Whistle__V1__WithdrawNotice *w =
+            SET(withdraw_notice, Whistle__V1__WithdrawNotice, whistle__v1__withdraw_notice__init);
+        w->id = in ? fx.notice_in : fx.notice_out;
+        w->reason = "matrix";
     } else if (!strcmp(call_name, "locate_place")) {
         /* a point inside the place (tests/fixtures/seed-small.json's
          * boundaries; a street's: a point in one of its grids) */
