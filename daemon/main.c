@@ -263,6 +263,7 @@ int main(int argc, char **argv)
     st->idem_keep_ms = (int64_t)cfg.idempotency_days * 24 * 3600 * 1000;
     st->stream_keep_ms = (int64_t)cfg.stream_keep_days * 24 * 3600 * 1000;
     st->places_outside_street = cfg.places_outside_street;
+    st->delib_defaults = cfg.delib;
     if (*cfg.seed && api_seed(st, cfg.seed, now_ms(), err, sizeof err) < 0) {
         fprintf(stderr, "whistled: store.seed = %s: %s\n", cfg.seed, err);
         store_close(st);

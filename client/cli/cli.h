@@ -206,6 +206,12 @@ extern const cmd cli_services_commands[];
 /* archive.c: the groups archive, visit and board, and `stats archive` */
 extern const cmd cli_archive_commands[];
 extern const cmd cli_archive_subcommands[];
+/* deliberation.c: the groups body, proposal, meeting, minutes and the
+ * commands vote and ballot (cli_delib_commands, searched after the
+ * others), and the groups' subcommands (cli_delib_subcommands, searched
+ * by the group runner with admin.c's). */
+extern const cmd cli_delib_commands[];
+extern const cmd cli_delib_subcommands[];
 extern const cmd *const cli_tables[];
 const cmd *cli_find(const char *name);
 void cli_print_command_help(const cmd *c, FILE *out);

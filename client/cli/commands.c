@@ -875,7 +875,16 @@ static void print_push_line(cli *x, const Whistle__V1__Push *p)
                : e ? cli_word(whistle_state_name(e->state))
                    : "-",
                10, true);
-    const char *ticket = e ? e->ticket : o ? o->ticket : "-";
+    /* a deliberation push (docs/deliberation.md) names its meeting or
+     * proposal where a case's ticket goes, and its title */
+    const Whistle__V1__DelibMeeting *dm = p->delib_meeting;
+    const Whistle__V1__DelibProposal *dp = p->delib_proposal;
+    char about[48] = "-";
+    if (dm)
+        snprintf(about, sizeof about, "meeting:%" PRIu64, dm->id);
+    else if (dp)
+        snprintf(about, sizeof about, "proposal:%" PRIu64, dp->id);
+    const char *ticket = e ? e->ticket : o ? o->ticket : about;
     const char *node = e && *e->node ? e->node : o ? o->node : p->visit_overdue ? p->visit_overdue->node : "";
     uitext_fit(place, sizeof place, *node ? cli_or(cli_node_name(x, node), node) : "-", 16, true);
     int64_t dms = push_due(e, o);
@@ -886,7 +895,13 @@ static void print_push_line(cli *x, const Whistle__V1__Push *p)
         snprintf(by, sizeof by, "-");
     uitext_fit(due, sizeof due, by, 21, true);
     /* uitext_fit draws a control character as a space: one push, one line. */
-    uitext_fit(desc, sizeof desc, e ? e->description : o ? o->description : "", 60, false);
+    uitext_fit(desc, sizeof desc,
+               e    ? e->description
+               : o  ? o->description
+               : dm ? dm->title
+               : dp ? dp->title
+                    : "",
+               60, false);
     printf("%-6" PRIu64 "  %s  %s  %-14s  %-16s  %s  %s  %s  %s\n", p->seq, cli_local_time(p->at_ms, true, t, sizeof t),
            action, ticket, who, state, place, due, desc);
 }

@@ -73,6 +73,7 @@ static const char *const words[] = {
     N_("grid_worker"),
     N_("integration"),
     N_("gateway"),
+    N_("representative"),
 };
 
 const char *cli_word(const char *w)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "authz.h"
+#include "deliberation.h"
 #include "exception.h"
 #include "extension.h"
 #include "stats.h"
@@ -16,6 +17,10 @@ bool oversight_read(call *c, const Whistle__V1__Request *req)
     switch (req->call_case) {
     case CALL(LIST_SUPERVISIONS): supervision_list(c, req->list_supervisions); return true;
     case CALL(GET_STATS): stats_get(c, req->get_stats); return true;
+    case CALL(GET_BODY): delib_get_body(c, req->get_body); return true;
+    case CALL(LIST_PROPOSALS): delib_list_proposals(c, req->list_proposals); return true;
+    case CALL(GET_MEETING): delib_get_meeting(c, req->get_meeting); return true;
+    case CALL(DELIB_REPORT): delib_report(c, req->delib_report); return true;
     default: return false;
     }
 }
@@ -31,6 +36,13 @@ bool oversight_write(call *c, const Whistle__V1__Request *req)
     case CALL(MERGE): exception_merge(c, req->merge); return true;
     case CALL(REPORT_STAGE): deadline_report_stage(c, req->report_stage); return true;
     case CALL(EMERGENCY_CALL): exception_emergency(c, req->emergency_call); return true;
+    case CALL(PUT_BODY): delib_put_body(c, req->put_body); return true;
+    case CALL(SUBMIT_PROPOSAL): delib_submit_proposal(c, req->submit_proposal); return true;
+    case CALL(SCHEDULE_MEETING): delib_schedule_meeting(c, req->schedule_meeting); return true;
+    case CALL(MEETING_ACT): delib_meeting_act(c, req->meeting_act); return true;
+    case CALL(CAST_VOTE): delib_cast_vote(c, req->cast_vote); return true;
+    case CALL(SIGN_MINUTES): delib_sign_minutes(c, req->sign_minutes); return true;
+    case CALL(RATE_DECISION): delib_rate_decision(c, req->rate_decision); return true;
     default: return false;
     }
 }

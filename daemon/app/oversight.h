@@ -1,5 +1,6 @@
 /* oversight.h: the calls of deadlines, supervision, the exception flow and
- * statistics, as api.c sees them (Request.call 60-79). */
+ * statistics, and of deliberation (deliberation.h, Request.call 260-279),
+ * as api.c sees them (Request.call 60-79). */
 #ifndef WHISTLED_OVERSIGHT_H
 #define WHISTLED_OVERSIGHT_H
 

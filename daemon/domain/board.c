@@ -151,6 +151,24 @@ void board_post(call *c, const Whistle__V1__PostNotice *req)
     c->resp->notice = n;
 }
 
+uint64_t board_publish(call *c, const char *node, Whistle__V1__BoardKind kind, const char *title, const char *body)
+{
+    Whistle__V1__BoardNotice *n = arena_alloc(c->a, sizeof *n);
+    whistle__v1__board_notice__init(n);
+    int rc = store_next_seq(c->txn, c->st, "arc_notice_seq", &n->id);
+    if (rc)
+        return call_store_fail(c, rc, "numbering a notice"), 0;
+    n->node = (char *)node;
+    n->kind = kind;
+    n->title = (char *)title;
+    n->body = (char *)body;
+    n->from_ms = c->now;
+    n->until_ms = c->now + WINDOW_DEFAULT_MS;
+    n->author = (char *)str0(c->who->name);
+    n->posted_ms = c->now;
+    return notice_put(c, n, NULL, 0) ? 0 : n->id;
+}
+
 static int cmp_newest(const void *x, const void *y)
 {
     const Whistle__V1__BoardNotice *a = *(void *const *)x, *b = *(void *const *)y;

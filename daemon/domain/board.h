@@ -16,4 +16,11 @@ void board_post(call *c, const Whistle__V1__PostNotice *req);
 void board_list(call *c, const Whistle__V1__ListBoard *req);
 void board_withdraw(call *c, const Whistle__V1__WithdrawNotice *req);
 
+/* Posts a notice for another call's rule, not the caller's scope: the
+ * minutes of a deliberative body, published once signed
+ * (deliberation.c), on its community's board for the default window.
+ * Audited under the calling call. The notice's id, or 0 with the call
+ * failed. */
+uint64_t board_publish(call *c, const char *node, Whistle__V1__BoardKind kind, const char *title, const char *body);
+
 #endif

@@ -140,6 +140,50 @@ void task_get_admission(call *c, const Whistle__V1__GetAdmissionList *req)
 
 /* ------------------------------------------------------------ tasks */
 
+static Whistle__V1__Task *task_load(call *c, uint64_t id, void **bytes, size_t *len);
+
+int task_create(call *c, const char *community, const char *kind, const char *title, const char *description,
+                int64_t deadline_ms, const char *owner, uint64_t proposal_id, Whistle__V1__Task **out)
+{
+    uint64_t id;
+    int rc = store_next_seq(c->txn, c->st, "task_seq", &id);
+    if (rc)
+        return call_store_fail(c, rc, "numbering the task");
+    Whistle__V1__Task *t = arena_alloc(c->a, sizeof *t);
+    whistle__v1__task__init(t);
+    t->id = id;
+    t->community = (char *)community;
+    t->kind = (char *)kind;
+    t->title = (char *)title;
+    t->description = (char *)description;
+    t->department = (char *)(c->who->role == ROLE(DEPARTMENT) ? str0(c->who->department) : "");
+    t->pushed_by = (char *)str0(c->who->name);
+    t->created_ms = c->now;
+    t->deadline_ms = deadline_ms;
+    t->state = TS(OPEN);
+    t->owner = (char *)str0(owner);
+    t->proposal_id = proposal_id;
+    rc = store_put(c->txn, c->st->tasks, task_key(c, id), 8, &t->base);
+    if (!rc)
+        rc = index_put(c->txn, c->a, c->st->task_by_comm, t->community, id);
+    if (!rc)
+        rc = index_put(c->txn, c->a, c->st->task_by_dept, t->department, id);
+    if (!rc)
+        rc = audit_append(c->st, c->txn, c->now, c->who->name, c->name,
+                          arena_printf(c->a, "task:%llu", (unsigned long long)id), NULL, 0, &t->base);
+    if (rc)
+        return call_store_fail(c, rc, "saving the task");
+    *out = t;
+    return 0;
+}
+
+Whistle__V1__Task *task_get(call *c, uint64_t id)
+{
+    void *b;
+    size_t l;
+    return task_load(c, id, &b, &l);
+}
+
 void task_push(call *c, const Whistle__V1__PushTask *req)
 {
     Whistle__V1__Node *n = community_get(c, req->community, true);
@@ -173,36 +217,9 @@ void task_push(call *c, const Whistle__V1__PushTask *req)
                   kind, n->code, *listed ? listed : "nothing yet");
         return;
     }
-    uint64_t id;
-    int rc = store_next_seq(c->txn, c->st, "task_seq", &id);
-    if (rc) {
-        call_store_fail(c, rc, "numbering the task");
+    Whistle__V1__Task *t;
+    if (task_create(c, n->code, kind, str0(req->title), str0(req->description), req->deadline_ms, "", 0, &t))
         return;
-    }
-    Whistle__V1__Task *t = arena_alloc(c->a, sizeof *t);
-    whistle__v1__task__init(t);
-    t->id = id;
-    t->community = n->code;
-    t->kind = (char *)kind;
-    t->title = (char *)str0(req->title);
-    t->description = (char *)str0(req->description);
-    t->department = (char *)(c->who->role == ROLE(DEPARTMENT) ? str0(c->who->department) : "");
-    t->pushed_by = (char *)str0(c->who->name);
-    t->created_ms = c->now;
-    t->deadline_ms = req->deadline_ms;
-    t->state = TS(OPEN);
-    rc = store_put(c->txn, c->st->tasks, task_key(c, id), 8, &t->base);
-    if (!rc)
-        rc = index_put(c->txn, c->a, c->st->task_by_comm, t->community, id);
-    if (!rc)
-        rc = index_put(c->txn, c->a, c->st->task_by_dept, t->department, id);
-    if (!rc)
-        rc = audit_append(c->st, c->txn, c->now, c->who->name, c->name,
-                          arena_printf(c->a, "task:%llu", (unsigned long long)id), NULL, 0, &t->base);
-    if (rc) {
-        call_store_fail(c, rc, "saving the task");
-        return;
-    }
     reply_task(c, t);
 }
 

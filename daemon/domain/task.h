@@ -17,4 +17,14 @@ void task_push(call *c, const Whistle__V1__PushTask *req);
 void task_list(call *c, const Whistle__V1__ListTasks *req);
 void task_complete(call *c, const Whistle__V1__CompleteTask *req);
 
+/* Stores a new open task of the community, without the admission list's
+ * check: for the community's own work (a decision of its council, 一评),
+ * which no department pushes down. owner: who carries it out ("" none);
+ * proposal_id: the decision it carries out (0 none). Audited. 0, or -1
+ * with the call failed. */
+int task_create(call *c, const char *community, const char *kind, const char *title, const char *description,
+                int64_t deadline_ms, const char *owner, uint64_t proposal_id, Whistle__V1__Task **out);
+/* The task with this id, or NULL. */
+Whistle__V1__Task *task_get(call *c, uint64_t id);
+
 #endif

@@ -10,12 +10,16 @@
 #define R(x) AUTHZ_ROLE(x)
 #define C(x) WHISTLE__V1__REQUEST__CALL_##x
 #define ADMIN_ONLY R(ADMIN)
+/* The roles that may hold a seat on a deliberative body: people, not
+ * kiosks, sensors or gateways. */
+#define DELIB_ROLES                                                                                                    \
+    R(ADMIN) | R(OPERATOR) | R(DEPARTMENT) | R(GRID_WORKER) | R(COMMUNITY) | R(INTEGRATION) | R(REPRESENTATIVE)
 
 static const authz_rule rules[] = {
     /* the session (answered by the server) */
-    { C(HELLO), "hello", false, AUTHZ_ALL_GW, "any enabled principal opens a session" },
-    { C(PING), "ping", false, AUTHZ_ALL_GW, "any enabled principal may ping" },
-    { C(SUBSCRIBE), "subscribe", false, AUTHZ_ALL,
+    { C(HELLO), "hello", false, AUTHZ_ALL_GW | R(REPRESENTATIVE), "any enabled principal opens a session" },
+    { C(PING), "ping", false, AUTHZ_ALL_GW | R(REPRESENTATIVE), "any enabled principal may ping" },
+    { C(SUBSCRIBE), "subscribe", false, AUTHZ_ALL | R(REPRESENTATIVE),
       "a principal reads its own stream; operators their street's; admins any" },
 
     /* cases */
@@ -112,6 +116,29 @@ static const authz_rule rules[] = {
       R(ADMIN) | R(OPERATOR) | R(DEPARTMENT) | R(GRID_WORKER) | R(COMMUNITY) | R(INTEGRATION),
       "statistics are read by operators, departments (their own), grid and community workers and integrations "
       "(places in their scope), and admins" },
+
+    /* deliberation (docs/deliberation.md): the role gate lets in those who
+     * may hold a seat; deliberation.c then asks for the seat (or, to set up
+     * a body and to read, the scope over its place) and names the rule */
+    { C(PUT_BODY), "put_body", true, R(ADMIN) | R(OPERATOR) | R(COMMUNITY),
+      "a body is set up by admins, and by the operators and community workers whose scope covers its place" },
+    { C(GET_BODY), "get_body", false, DELIB_ROLES,
+      "a body is read by its members and by those whose scope covers its place" },
+    { C(SUBMIT_PROPOSAL), "submit_proposal", true, DELIB_ROLES,
+      "proposals are submitted by the body's members (not its observers)" },
+    { C(LIST_PROPOSALS), "list_proposals", false, DELIB_ROLES,
+      "a body's proposals are read by its members and by those whose scope covers its place" },
+    { C(SCHEDULE_MEETING), "schedule_meeting", true, DELIB_ROLES, "meetings are scheduled by the body's chair" },
+    { C(GET_MEETING), "get_meeting", false, DELIB_ROLES,
+      "a meeting is read by the body's members and by those whose scope covers its place" },
+    { C(MEETING_ACT), "meeting_act", true, DELIB_ROLES,
+      "members check in and ask for the floor (not observers); the chair presides" },
+    { C(CAST_VOTE), "cast_vote", true, DELIB_ROLES, "the chair and the representatives present vote" },
+    { C(SIGN_MINUTES), "sign_minutes", true, DELIB_ROLES, "the minutes are signed by the representatives present" },
+    { C(RATE_DECISION), "rate_decision", true, DELIB_ROLES,
+      "the body's chair rates a decision once it is carried out" },
+    { C(DELIB_REPORT), "delib_report", false, DELIB_ROLES,
+      "a body's report is read by its members and by those whose scope covers its place" },
 
 /* the resident's side */
 

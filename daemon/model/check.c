@@ -46,6 +46,8 @@ typedef struct checker {
     MDB_dbi ev_timeline;                                                  /* schema 2: a case's timeline rows */
     MDB_dbi ord_by_street_state, idem_by_time;                            /* schema 2 */
     uint32_t schema;                                                      /* the store's layout version */
+    MDB_dbi delib_bodies, delib_proposals, delib_meetings;                /* deliberation.c */
+    bool have_delib;                                                      /* likewise */
     FILE *out;
     check_report *rep;
     uint64_t order_seq, audit_seq;
@@ -301,6 +303,88 @@ static void walk_service(checker *ck, const MDB_val *k, const MDB_val *v, arena 
         violation(ck, "services", key, "no Chinese name");
     if (*s->department && !has_str(ck, ck->departments, s->department))
         violation(ck, "services", key, "department %s does not exist", s->department);
+}
+
+/* ------------------------------------------------------------ deliberation */
+
+/* A record keyed by its u64 id; NULL (and a violation) when it does not
+ * unpack or its id is not its key. */
+static void *delib_record(checker *ck, const char *db, const MDB_val *k, const MDB_val *v, arena *a,
+                          const ProtobufCMessageDescriptor *d, const char **key)
+{
+    uint64_t id = k->mv_size == 8 ? store_get_be64(k->mv_data) : 0;
+    *key = arena_printf(a, "%llu", (unsigned long long)id);
+    if (!id) {
+        violation(ck, db, key_text(a, k->mv_data, k->mv_size), "key is not a u64 id");
+        return NULL;
+    }
+    ProtobufCMessage *m = protobuf_c_message_unpack(d, arena_allocator(a), v->mv_size, v->mv_data);
+    if (!m)
+        violation(ck, db, *key, "record does not unpack as %s", d->name);
+    else if (*(const uint64_t *)((const char *)m + d->fields[0].offset) != id)
+        violation(ck, db, *key, "record's id is not its key");
+    return m;
+}
+
+static bool delib_has(checker *ck, MDB_dbi dbi, uint64_t id)
+{
+    uint8_t k[8];
+    store_be64(k, id);
+    return id && has(ck, dbi, k, 8);
+}
+
+/* A body's place exists; each seat's principal exists; it has a chair. */
+static void walk_delib_body(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key;
+    Whistle__V1__DelibBody *b = delib_record(ck, "delib_bodies", k, v, a, &whistle__v1__delib_body__descriptor, &key);
+    if (!b)
+        return;
+    if (!has_str(ck, ck->nodes, b->place) || !has_str(ck, ck->nodes, b->community))
+        violation(ck, "delib_bodies", key, "place %s or community %s does not exist", b->place, b->community);
+    bool chair = false;
+    for (size_t i = 0; i < b->n_seats; i++) {
+        chair |= b->seats[i]->role == WHISTLE__V1__DELIB_SEAT_ROLE__DELIB_SEAT_ROLE_CHAIR;
+        if (!has_str(ck, ck->principals, b->seats[i]->principal))
+            violation(ck, "delib_bodies", key, "seat %zu: principal %s does not exist", i + 1, b->seats[i]->principal);
+    }
+    if (!chair)
+        violation(ck, "delib_bodies", key, "no seat is the chair's");
+    if (!b->rules || !b->rules->quorum_den || !b->rules->majority_den || !b->rules->sign_den)
+        violation(ck, "delib_bodies", key, "its rules are not filled in");
+}
+
+static void walk_delib_proposal(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key;
+    Whistle__V1__DelibProposal *p =
+        delib_record(ck, "delib_proposals", k, v, a, &whistle__v1__delib_proposal__descriptor, &key);
+    if (!p)
+        return;
+    if (!delib_has(ck, ck->delib_bodies, p->body_id))
+        violation(ck, "delib_proposals", key, "body %llu does not exist", (unsigned long long)p->body_id);
+    if (p->meeting_id && !delib_has(ck, ck->delib_meetings, p->meeting_id))
+        violation(ck, "delib_proposals", key, "meeting %llu does not exist", (unsigned long long)p->meeting_id);
+    if (p->eligible_ms < p->published_ms)
+        violation(ck, "delib_proposals", key, "eligible before it was published");
+}
+
+static void walk_delib_meeting(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key;
+    Whistle__V1__DelibMeeting *m =
+        delib_record(ck, "delib_meetings", k, v, a, &whistle__v1__delib_meeting__descriptor, &key);
+    if (!m)
+        return;
+    if (!delib_has(ck, ck->delib_bodies, m->body_id))
+        violation(ck, "delib_meetings", key, "body %llu does not exist", (unsigned long long)m->body_id);
+    for (size_t i = 0; i < m->n_items; i++)
+        if (m->items[i]->proposal_id && !delib_has(ck, ck->delib_proposals, m->items[i]->proposal_id))
+            violation(ck, "delib_meetings", key, "item %zu: proposal %llu does not exist", i + 1,
+                      (unsigned long long)m->items[i]->proposal_id);
+    if (m->minutes && m->minutes->published && m->minutes->n_signatures < m->minutes->required)
+        violation(ck, "delib_meetings", key, "minutes published with %zu of %u signatures", m->minutes->n_signatures,
+                  m->minutes->required);
 }
 
 static void walk_principal(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
@@ -923,6 +1007,11 @@ static int open_dbs(checker *ck, char *err, size_t errlen)
                        mdb_dbi_open(ck->txn, "arc_hh_by_node", 0, &ck->arc_hh_by_node) == 0 &&
                        mdb_dbi_open(ck->txn, "arc_residents", 0, &ck->arc_residents) == 0 &&
                        mdb_dbi_open(ck->txn, "arc_res_by_hh", 0, &ck->arc_res_by_hh) == 0;
+    /* deliberation's bodies, proposals and meetings, likewise */
+    int brc = mdb_dbi_open(ck->txn, "delib_bodies", 0, &ck->delib_bodies);
+    int prc = brc ? brc : mdb_dbi_open(ck->txn, "delib_proposals", 0, &ck->delib_proposals);
+    int mrc = prc ? prc : mdb_dbi_open(ck->txn, "delib_meetings", 0, &ck->delib_meetings);
+    ck->have_delib = brc == 0 && prc == 0 && mrc == 0;
     return 0;
 }
 
@@ -1010,6 +1099,9 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
             { ck.supervisions, walk_supervision, "supervisions", ck.have_deadlines },
             { ck.arc_households, walk_household, "arc_households", ck.have_archive },
             { ck.arc_residents, walk_resident, "arc_residents", ck.have_archive },
+            { ck.delib_bodies, walk_delib_body, "delib_bodies", ck.have_delib },
+            { ck.delib_proposals, walk_delib_proposal, "delib_proposals", ck.have_delib },
+            { ck.delib_meetings, walk_delib_meeting, "delib_meetings", ck.have_delib },
         };
         size_t nwalks = sizeof walks / sizeof *walks;
         for (size_t i = 0; !rc && i < nwalks; i++) {

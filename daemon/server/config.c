@@ -56,6 +56,16 @@ void config_defaults(config *c)
     c->metrics_port = 9473;
     c->lookup_failures = GUARD_DEFAULT_MAX;
     c->lookup_window = GUARD_DEFAULT_WINDOW_MS / 1000;
+    /* the seed's written rules (上会前须公示3天, 两个三分之二, 8 minutes) */
+    c->delib = (struct delib_defaults){ .notice_days = 3,
+                                        .quorum_num = 2,
+                                        .quorum_den = 3,
+                                        .majority_num = 2,
+                                        .majority_den = 3,
+                                        .speaking_limit_s = 480,
+                                        .tie_rule = 1,
+                                        .sign_num = 1,
+                                        .sign_den = 1 };
     policy_defaults(&c->policy);
 }
 
@@ -112,6 +122,67 @@ static int parse_u64(const char *v, uint64_t min, uint64_t max, uint64_t *out)
                  (unsigned long long)(lo), (unsigned long long)(hi));                                                  \
         return -1;                                                                                                     \
     } while (0)
+
+/* "num/den", 1 <= num <= den <= 100. */
+static int fraction(const char *key, const char *value, uint32_t *num, uint32_t *den, char *err, size_t errlen)
+{
+    unsigned n, d;
+    char end;
+    if (sscanf(value, "%u/%u%c", &n, &d, &end) != 2 || n < 1 || n > d || d > 100) {
+        snprintf(err, errlen, "deliberation.%s = \"%s\": expected a fraction num/den (2/3), 1 <= num <= den <= 100",
+                 key, value);
+        return -1;
+    }
+    *num = n;
+    *den = d;
+    return 0;
+}
+
+/* [deliberation]: the rule set new bodies get (docs/deliberation.md). */
+static int delib_set(struct delib_defaults *d, const char *key, const char *value, char *err, size_t errlen)
+{
+    if (strcmp(key, "quorum") == 0)
+        return fraction(key, value, &d->quorum_num, &d->quorum_den, err, errlen);
+    if (strcmp(key, "majority") == 0)
+        return fraction(key, value, &d->majority_num, &d->majority_den, err, errlen);
+    if (strcmp(key, "signatures") == 0)
+        return fraction(key, value, &d->sign_num, &d->sign_den, err, errlen);
+    if (strcmp(key, "majority_of") == 0) {
+        if (strcmp(value, "present") != 0 && strcmp(value, "seats") != 0) {
+            snprintf(err, errlen, "deliberation.majority_of = \"%s\": expected present or seats", value);
+            return -1;
+        }
+        d->majority_of_all_seats = strcmp(value, "seats") == 0;
+        return 0;
+    }
+    if (strcmp(key, "tie_rule") == 0) {
+        if (strcmp(value, "runoff") != 0 && strcmp(value, "list_order") != 0) {
+            snprintf(err, errlen, "deliberation.tie_rule = \"%s\": expected runoff or list_order", value);
+            return -1;
+        }
+        d->tie_rule = strcmp(value, "runoff") == 0 ? 1 : 2;
+        return 0;
+    }
+    unsigned long long v;
+    char *end;
+    bool days = strcmp(key, "notice_days") == 0, secs = strcmp(key, "speaking_limit") == 0;
+    if (!days && !secs) {
+        snprintf(err, errlen, "unknown key deliberation.%s (conf/whistled.conf lists every key)", key);
+        return -1;
+    }
+    errno = 0;
+    v = strtoull(value, &end, 10);
+    if (errno || end == value || *end || v < 1 || v > (days ? 60 : 3600)) {
+        snprintf(err, errlen, "deliberation.%s = \"%s\": expected a whole number from 1 to %d", key, value,
+                 days ? 60 : 3600);
+        return -1;
+    }
+    if (days)
+        d->notice_days = (uint32_t)v;
+    else
+        d->speaking_limit_s = (uint32_t)v;
+    return 0;
+}
 
 int config_set(config *c, const char *section, const char *key, const char *value, char *err, size_t errlen)
 {
@@ -235,6 +306,8 @@ int config_set(config *c, const char *section, const char *key, const char *valu
             c->places_outside_street = strcmp(value, "street") == 0;
             return 0;
         }
+    } else if (strcmp(section, "deliberation") == 0) {
+        return delib_set(&c->delib, key, value, err, errlen);
     } else if (strcmp(section, "kiosk") == 0) {
         if (strcmp(key, "lookup_failures") == 0)
             NUM(lookup_failures, 1, 1000);
@@ -255,8 +328,7 @@ int config_set(config *c, const char *section, const char *key, const char *valu
             return prc;
         snprintf(err, errlen,
                  "unknown section [%s]: expected [server], [tls], [store], [log], [metrics], [kiosk], [places], "
-                 "[archive], [calendar], "
-                 "[deadline] or [emergency]",
+                 "[archive], [calendar], [deadline], [emergency] or [deliberation]",
                  section);
         return -1;
     }

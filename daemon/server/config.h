@@ -55,6 +55,7 @@ typedef struct config {
     bool places_outside_street;
     /* [calendar], [deadline], [emergency]: calendar.c */
     deadline_policy policy;
+    struct delib_defaults delib; /* [deliberation] */
     /* --test-clock FILE (a flag only, never from the file): tests drive
      * time by writing the current Unix ms into FILE. */
     char *test_clock;

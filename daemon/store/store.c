@@ -96,7 +96,9 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
                          /* event_record.c */
                          &st->ev_timeline, &st->ord_by_street_state,
                          /* idem.c */
-                         &st->idem_by_time };
+                         &st->idem_by_time,
+                         /* deliberation.c */
+                         &st->delib_bodies, &st->delib_proposals, &st->delib_meetings };
     return i < sizeof slots / sizeof *slots ? slots[i] : NULL;
 }
 static const char *const dbi_names[] = { "meta",
@@ -140,7 +142,10 @@ static const char *const dbi_names[] = { "meta",
                                          "arc_board_by_node",
                                          "ev_timeline",
                                          "ord_by_street_state",
-                                         "idem_by_time" };
+                                         "idem_by_time",
+                                         "delib_bodies",
+                                         "delib_proposals",
+                                         "delib_meetings" };
 #define N_DBIS (sizeof dbi_names / sizeof *dbi_names)
 
 /* Reads (or, for a new store, writes) the schema version into *have. */

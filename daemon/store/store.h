@@ -74,6 +74,11 @@
  *   arc_config       "care_tags" -> whistle.v1.CareTagList
  *   arc_board        u64 BE id -> whistle.v1.BoardNotice
  *   arc_board_by_node node code | '/' | u64 BE id -> ""
+ *   delib_bodies     u64 BE id -> whistle.v1.DelibBody       (deliberation.c:
+ *   delib_proposals  u64 BE id -> whistle.v1.DelibProposal   councils, their
+ *   delib_meetings   u64 BE id -> whistle.v1.DelibMeeting    proposals and
+ *                    meetings; ids from meta's "delib_body_seq",
+ *                    "delib_proposal_seq", "delib_meeting_seq")
  */
 #ifndef WHISTLED_STORE_H
 #define WHISTLED_STORE_H
@@ -122,6 +127,7 @@ typedef struct store {
     /* How long a push stream's entries are kept once acknowledged, in ms
      * (0: the default, 30 days); set once at start (main.c). */
     int64_t stream_keep_ms;
+    MDB_dbi delib_bodies, delib_proposals, delib_meetings; /* deliberation.c */
     /* loop thread's cached read transaction (MDB_NOTLS, reset/renew) */
     MDB_txn *rtxn;
     bool rtxn_live;
@@ -158,6 +164,14 @@ typedef struct store {
     /* [places] outside = street: a report by location outside every grid
      * is filed at the street or community holding it, not refused. */
     bool places_outside_street;
+    /* [deliberation]: the rules a new body gets where its own leave a
+     * field 0 (deliberation.c; the seed's values when the config is
+     * silent). Fractions as num/den. */
+    struct delib_defaults {
+        uint32_t notice_days, quorum_num, quorum_den, majority_num, majority_den, speaking_limit_s, tie_rule, sign_num,
+            sign_den;
+        bool majority_of_all_seats;
+    } delib_defaults;
     /* The spatial index of the places' boundaries (model/places.c), built
      * on first use; places_free frees it at store_close. */
     void *places;

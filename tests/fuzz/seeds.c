@@ -411,6 +411,125 @@ static void emit_places(void)
     free(framed);
 }
 
+/* The calls of deliberation (Request.call 260-270): a body at the demo
+ * community, a proposal, a meeting with a vote and a ballot, its acts. */
+static void emit_delib(void)
+{
+    Whistle__V1__DelibSeat chair = WHISTLE__V1__DELIB_SEAT__INIT, rep = WHISTLE__V1__DELIB_SEAT__INIT;
+    chair.principal = "community";
+    chair.group = WHISTLE__V1__DELIB_GROUP__DELIB_GROUP_COMMUNITY;
+    chair.role = WHISTLE__V1__DELIB_SEAT_ROLE__DELIB_SEAT_ROLE_CHAIR;
+    rep.principal = "gridworker";
+    rep.group = WHISTLE__V1__DELIB_GROUP__DELIB_GROUP_RESIDENTS;
+    rep.role = WHISTLE__V1__DELIB_SEAT_ROLE__DELIB_SEAT_ROLE_REPRESENTATIVE;
+    Whistle__V1__DelibSeat *seats[] = { &chair, &rep };
+    Whistle__V1__DelibRules rules = WHISTLE__V1__DELIB_RULES__INIT;
+    rules.quorum_num = 2;
+    rules.quorum_den = 3;
+    rules.tie_rule = WHISTLE__V1__DELIB_TIE_RULE__DELIB_TIE_RULE_LIST_ORDER;
+    Whistle__V1__DelibBody body = WHISTLE__V1__DELIB_BODY__INIT;
+    body.place = "110105001001";
+    body.name = "四方议事会";
+    body.seats = seats;
+    body.n_seats = 2;
+    body.rules = &rules;
+    Whistle__V1__PutDelibBody pb = WHISTLE__V1__PUT_DELIB_BODY__INIT;
+    pb.body = &body;
+    REQ(r_pb, PUT_BODY);
+    r_pb.put_body = &pb;
+    emit("put_body", &r_pb);
+
+    Whistle__V1__GetDelibBody gb = WHISTLE__V1__GET_DELIB_BODY__INIT;
+    gb.body_id = 1;
+    REQ(r_gb, GET_BODY);
+    r_gb.get_body = &gb;
+    emit("get_body", &r_gb);
+
+    Whistle__V1__SubmitDelibProposal sp = WHISTLE__V1__SUBMIT_DELIB_PROPOSAL__INIT;
+    sp.body_id = 1;
+    sp.title = "加装路灯";
+    sp.text = "东区";
+    REQ(r_sp, SUBMIT_PROPOSAL);
+    r_sp.submit_proposal = &sp;
+    emit("submit_proposal", &r_sp);
+
+    Whistle__V1__ListDelibProposals lp = WHISTLE__V1__LIST_DELIB_PROPOSALS__INIT;
+    lp.body_id = 1;
+    REQ(r_lp, LIST_PROPOSALS);
+    r_lp.list_proposals = &lp;
+    emit("list_proposals", &r_lp);
+
+    char *cands[] = { "a", "b", "c" };
+    Whistle__V1__DelibItemSpec vote = WHISTLE__V1__DELIB_ITEM_SPEC__INIT, ballot = WHISTLE__V1__DELIB_ITEM_SPEC__INIT;
+    vote.proposal_id = 1;
+    ballot.title = "票决";
+    ballot.candidates = cands;
+    ballot.n_candidates = 3;
+    ballot.winners = 2;
+    Whistle__V1__DelibItemSpec *items[] = { &vote, &ballot };
+    Whistle__V1__ScheduleDelibMeeting sm = WHISTLE__V1__SCHEDULE_DELIB_MEETING__INIT;
+    sm.body_id = 1;
+    sm.title = "会";
+    sm.starts_ms = 1900000000000LL;
+    sm.items = items;
+    sm.n_items = 2;
+    REQ(r_sm, SCHEDULE_MEETING);
+    r_sm.schedule_meeting = &sm;
+    emit("schedule_meeting", &r_sm);
+
+    Whistle__V1__GetDelibMeeting gm = WHISTLE__V1__GET_DELIB_MEETING__INIT;
+    gm.meeting_id = 1;
+    REQ(r_gm, GET_MEETING);
+    r_gm.get_meeting = &gm;
+    emit("get_meeting", &r_gm);
+
+    static const char *const acts[] = { "",          "open",       "check_in", "queue", "next_speaker",
+                                        "open_vote", "close_vote", "warn",     "close", "cancel" };
+    for (int a = 1; a <= 9; a++) {
+        Whistle__V1__DelibMeetingAct ma = WHISTLE__V1__DELIB_MEETING_ACT__INIT;
+        ma.meeting_id = 1;
+        ma.action = a;
+        ma.item_no = 1;
+        ma.principal = "gridworker";
+        ma.card = WHISTLE__V1__DELIB_CARD__DELIB_CARD_YELLOW;
+        ma.reason = "x";
+        REQ(r_ma, MEETING_ACT);
+        r_ma.meeting_act = &ma;
+        char name[64];
+        snprintf(name, sizeof name, "meeting_act_%s", acts[a]);
+        emit(name, &r_ma);
+    }
+
+    uint32_t approvals[] = { 0, 2 };
+    Whistle__V1__CastDelibVote cv = WHISTLE__V1__CAST_DELIB_VOTE__INIT;
+    cv.meeting_id = 1;
+    cv.item_no = 2;
+    cv.approvals = approvals;
+    cv.n_approvals = 2;
+    REQ(r_cv, CAST_VOTE);
+    r_cv.cast_vote = &cv;
+    emit("cast_vote", &r_cv);
+
+    Whistle__V1__SignDelibMinutes sg = WHISTLE__V1__SIGN_DELIB_MINUTES__INIT;
+    sg.meeting_id = 1;
+    REQ(r_sg, SIGN_MINUTES);
+    r_sg.sign_minutes = &sg;
+    emit("sign_minutes", &r_sg);
+
+    Whistle__V1__RateDelibDecision rd = WHISTLE__V1__RATE_DELIB_DECISION__INIT;
+    rd.proposal_id = 1;
+    rd.rating = 4;
+    REQ(r_rd, RATE_DECISION);
+    r_rd.rate_decision = &rd;
+    emit("rate_decision", &r_rd);
+
+    Whistle__V1__GetDelibReport dr = WHISTLE__V1__GET_DELIB_REPORT__INIT;
+    dr.body_id = 1;
+    REQ(r_dr, DELIB_REPORT);
+    r_dr.delib_report = &dr;
+    emit("delib_report", &r_dr);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -777,6 +896,7 @@ int main(int argc, char **argv)
     r_ct.complete_task = &ct;
     emit("complete-task", &r_ct);
     emit_oversight(ticket);
+    emit_delib();
     emit_archive(ticket);
     Whistle__V1__ServerStats ss = WHISTLE__V1__SERVER_STATS__INIT;
     REQ(r_ss, SERVER_STATS);

@@ -482,6 +482,8 @@ Test(badreq, repeated_fields_filling_a_frame)
                 continue; /* repeated messages: below */
             if (f->type == PROTOBUF_C_TYPE_MESSAGE && strcmp(f->name, "attributes") == 0)
                 continue; /* the answers to a category's attributes: below */
+            if (strcmp(f->name, "items") == 0 || strcmp(f->name, "approvals") == 0)
+                continue; /* a meeting's agenda, a ballot's approvals: below */
             cr_assert_eq(f->type, PROTOBUF_C_TYPE_STRING, "%s.%s: only repeated strings are known here", md->name,
                          f->name);
             /* "police" is 8 bytes on the wire with a one-byte tag (9 with
@@ -546,6 +548,37 @@ Test(badreq, repeated_fields_filling_a_frame)
         free(ptrs);
         free(answers);
         free(m);
+    }
+    /* ScheduleDelibMeeting.items (empty items, 2 bytes each) and
+     * CastDelibVote.approvals (packed, a byte each): as many as the frame
+     * holds, refused before anything is loaded */
+    {
+        const ProtobufCFieldDescriptor *sf =
+            protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor, CALL(SCHEDULE_MEETING));
+        bool sknown;
+        Whistle__V1__ScheduleDelibMeeting *sm = (Whistle__V1__ScheduleDelibMeeting *)new_body(sf, &sknown);
+        size_t count = (h->max_frame - 2048) / 2;
+        Whistle__V1__DelibItemSpec *items = calloc(count, sizeof *items);
+        Whistle__V1__DelibItemSpec **ptrs = calloc(count, sizeof *ptrs);
+        for (size_t j = 0; j < count; j++) {
+            whistle__v1__delib_item_spec__init(&items[j]);
+            ptrs[j] = &items[j];
+        }
+        sm->items = ptrs;
+        sm->n_items = count;
+        expect(sf, &sm->base, NULL, CODE(INVALID_ARGUMENT), "items", "agenda items filling the frame");
+        free(ptrs);
+        free(items);
+        free(sm);
+        const ProtobufCFieldDescriptor *vf =
+            protobuf_c_message_descriptor_get_field(&whistle__v1__request__descriptor, CALL(CAST_VOTE));
+        Whistle__V1__CastDelibVote *v = (Whistle__V1__CastDelibVote *)new_body(vf, &sknown);
+        count = h->max_frame - 2048;
+        v->approvals = calloc(count, sizeof *v->approvals);
+        v->n_approvals = count;
+        expect(vf, &v->base, NULL, CODE(INVALID_ARGUMENT), "approvals", "approvals filling the frame");
+        free(v->approvals);
+        free(v);
     }
     /* WhistleEvent.departments: 33 distinct names, one too many */
     const ProtobufCFieldDescriptor *wf =

@@ -377,3 +377,52 @@ Test(check, a_trimmed_stream_is_clean)
     check_report rep;
     cr_assert_eq(run_check(&out, &rep), 0, "%s", out);
 }
+
+/* Deliberation: a clean body and proposal pass; a proposal whose body is
+ * gone does not. */
+static uint64_t body_id;
+
+static void build_delib(void)
+{
+    Whistle__V1__Request *r = h_req();
+    r->call_case = CALL(PUT_BODY);
+    r->put_body = NEW(Whistle__V1__PutDelibBody, whistle__v1__put_delib_body__init);
+    Whistle__V1__DelibBody *b = r->put_body->body = NEW(Whistle__V1__DelibBody, whistle__v1__delib_body__init);
+    b->place = "110105001001";
+    b->name = "council";
+    Whistle__V1__DelibSeat *s = NEW(Whistle__V1__DelibSeat, whistle__v1__delib_seat__init);
+    s->principal = "comm-yonganli";
+    s->group = WHISTLE__V1__DELIB_GROUP__DELIB_GROUP_COMMUNITY;
+    s->role = WHISTLE__V1__DELIB_SEAT_ROLE__DELIB_SEAT_ROLE_CHAIR;
+    b->seats = &s;
+    b->n_seats = 1;
+    Whistle__V1__Response *resp = h_write("comm-yonganli", r);
+    assert_ok(resp);
+    body_id = resp->body->id;
+    r = h_req();
+    r->call_case = CALL(SUBMIT_PROPOSAL);
+    r->submit_proposal = NEW(Whistle__V1__SubmitDelibProposal, whistle__v1__submit_delib_proposal__init);
+    r->submit_proposal->body_id = body_id;
+    r->submit_proposal->title = "lights";
+    resp = h_write("comm-yonganli", r);
+    assert_ok(resp);
+    store_close(h_st);
+    h_st = NULL;
+}
+
+static void drop_body(MDB_txn *txn)
+{
+    uint8_t k[8];
+    store_be64(k, body_id);
+    del(txn, h_st->delib_bodies, k, 8);
+}
+
+Test(check, deliberation_records_are_checked)
+{
+    build_delib();
+    const char *out;
+    check_report rep;
+    cr_assert_eq(run_check(&out, &rep), 0, "%s", out);
+    damage(drop_body);
+    expect_violation("delib_proposals 1: body 1 does not exist");
+}

@@ -20,6 +20,8 @@ TestSuite(matrix, .init = h_setup, .fini = h_teardown, .timeout = 120);
 enum { A = 1, O, D, G, C, K, I, S };
 #define B(r) (1u << (r))
 #define ALL_ROLES (B(A) | B(O) | B(D) | B(G) | B(C) | B(K) | B(I) | B(S))
+/* those who may hold a seat on a deliberative body: people */
+#define DELIB (B(A) | B(O) | B(D) | B(G) | B(C) | B(I))
 static const char *const role_word[] = { "",          "admin", "operator",    "department", "grid_worker",
                                          "community", "kiosk", "integration", "sensor" };
 
@@ -107,6 +109,19 @@ static const struct expect {
     { "withdraw_notice", B(A) | B(O) | B(G) | B(C), true },
     /* places on the map (docs/protocol.md section 12) */
     { "locate_place", ALL_ROLES, true },
+    /* deliberation (docs/deliberation.md): "in" is a body where the caller
+     * holds the chair's seat, "out" one where it holds none */
+    { "put_body", B(A) | B(O) | B(C), true },
+    { "get_body", DELIB, true },
+    { "submit_proposal", DELIB, true },
+    { "list_proposals", DELIB, true },
+    { "schedule_meeting", DELIB, true },
+    { "get_meeting", DELIB, true },
+    { "meeting_act", DELIB, true },
+    { "cast_vote", DELIB, true },
+    { "sign_minutes", DELIB, true },
+    { "rate_decision", DELIB, true },
+    { "delib_report", DELIB, true },
 };
 #define N_EXPECT (sizeof expect / sizeof *expect)
 
@@ -220,10 +235,71 @@ static struct {
     uint64_t po, uo;                    /* police's and urban's orders on w */
     uint64_t co;                        /* fire's order on c, in the other street */
     uint64_t t_in, t_out, t_other;      /* tasks */
-    uint64_t hh_in, hh_out;             /* households at GRID1 and GRID_CHAOWAI */
-    uint64_t res_in, res_out;           /* a resident of each */
-    uint64_t notice_in, notice_out;     /* notices at GRID1 and GRID_CHAOWAI */
+    uint64_t body_in, body_out;         /* deliberation: every role chairs body_in; gw-2 alone body_out */
+    uint64_t prop_in, prop_out, meet_in, meet_out;
+    uint64_t hh_in, hh_out;         /* households at GRID1 and GRID_CHAOWAI */
+    uint64_t res_in, res_out;       /* a resident of each */
+    uint64_t notice_in, notice_out; /* notices at GRID1 and GRID_CHAOWAI */
 } fx;
+
+static uint64_t put_body(const char *place, int n, const char *const *chairs)
+{
+    Whistle__V1__Request *r = h_req();
+    r->call_case = CALL(PUT_BODY);
+    r->put_body = NEW(Whistle__V1__PutDelibBody, whistle__v1__put_delib_body__init);
+    Whistle__V1__DelibBody *b = r->put_body->body = NEW(Whistle__V1__DelibBody, whistle__v1__delib_body__init);
+    b->place = (char *)place;
+    b->name = "council";
+    b->seats = arena_alloc(h_a, (size_t)n * sizeof *b->seats);
+    for (int i = 0; i < n; i++) {
+        Whistle__V1__DelibSeat *s = b->seats[b->n_seats++] = NEW(Whistle__V1__DelibSeat, whistle__v1__delib_seat__init);
+        s->principal = (char *)chairs[i];
+        s->group = WHISTLE__V1__DELIB_GROUP__DELIB_GROUP_COMMUNITY;
+        s->role = WHISTLE__V1__DELIB_SEAT_ROLE__DELIB_SEAT_ROLE_CHAIR;
+    }
+    Whistle__V1__Response *resp = h_write("admin", r);
+    assert_ok(resp);
+    return resp->body->id;
+}
+
+static uint64_t propose(const char *who, uint64_t body)
+{
+    Whistle__V1__Request *r = h_req();
+    r->call_case = CALL(SUBMIT_PROPOSAL);
+    r->submit_proposal = NEW(Whistle__V1__SubmitDelibProposal, whistle__v1__submit_delib_proposal__init);
+    r->submit_proposal->body_id = body;
+    r->submit_proposal->title = "benches";
+    Whistle__V1__Response *resp = h_write(who, r);
+    assert_ok(resp);
+    return resp->delib_proposal->id;
+}
+
+static Whistle__V1__Request *rq_meeting(uint64_t body)
+{
+    Whistle__V1__Request *r = h_req();
+    r->call_case = CALL(SCHEDULE_MEETING);
+    Whistle__V1__ScheduleDelibMeeting *m = r->schedule_meeting =
+        NEW(Whistle__V1__ScheduleDelibMeeting, whistle__v1__schedule_delib_meeting__init);
+    m->body_id = body;
+    m->title = "monthly";
+    m->starts_ms = h_now + 86400000LL * 5;
+    static char *cands[] = { "a", "b", "c" };
+    m->items = arena_alloc(h_a, sizeof *m->items);
+    m->items[0] = NEW(Whistle__V1__DelibItemSpec, whistle__v1__delib_item_spec__init);
+    m->n_items = 1;
+    m->items[0]->title = "ballot";
+    m->items[0]->candidates = cands;
+    m->items[0]->n_candidates = 3;
+    m->items[0]->winners = 1;
+    return r;
+}
+
+static uint64_t meeting(const char *chair, uint64_t body)
+{
+    Whistle__V1__Response *resp = h_write(chair, rq_meeting(body));
+    assert_ok(resp);
+    return resp->meeting->id;
+}
 
 static uint64_t household(const char *who, const char *grid)
 {
@@ -349,6 +425,14 @@ static void fixture(void)
     fx.t_in = push(YONGANLI);
     fx.t_out = push(JIXIANGLI);
     fx.t_other = push(COMM_OTHER);
+    static const char *const people[] = { "admin", "op-jianwai", "police", "gw-1", "comm-yonganli", "hotline" };
+    static const char *const other[] = { "gw-2" };
+    fx.body_in = put_body(YONGANLI, 6, people);
+    fx.body_out = put_body(COMM_OTHER, 1, other);
+    fx.prop_in = propose("gw-1", fx.body_in);
+    fx.prop_out = propose("gw-2", fx.body_out);
+    fx.meet_in = meeting("gw-1", fx.body_in);
+    fx.meet_out = meeting("gw-2", fx.body_out);
     h_archive_keys();
     fx.hh_in = household("op-jianwai", GRID1);
     fx.hh_out = household("op-chaowai", GRID_CHAOWAI);
@@ -780,6 +864,61 @@ static Whistle__V1__Request *build(const char *call_name, const reach *x, bool i
         cr_assert(i < sizeof at / sizeof *at, "locate_place: no point for %s", node);
         l->lat = at[i].lat;
         l->lon = at[i].lon;
+    } else if (!strncmp(call_name, "put_body", 8) || strstr(call_name, "proposal") || strstr(call_name, "meeting") ||
+               !strcmp(call_name, "get_body") || !strcmp(call_name, "cast_vote") ||
+               !strcmp(call_name, "sign_minutes") || !strcmp(call_name, "rate_decision") ||
+               !strcmp(call_name, "delib_report")) {
+        /* admins have no outside: theirs is body_in both times */
+        bool mine = in || x->role == A;
+        uint64_t body = mine ? fx.body_in : fx.body_out, meet = mine ? fx.meet_in : fx.meet_out;
+        if (!strcmp(call_name, "put_body")) {
+            Whistle__V1__Request *q = h_req();
+            q->call_case = CALL(PUT_BODY);
+            q->put_body = NEW(Whistle__V1__PutDelibBody, whistle__v1__put_delib_body__init);
+            Whistle__V1__DelibBody *b = q->put_body->body = NEW(Whistle__V1__DelibBody, whistle__v1__delib_body__init);
+            b->place = (char *)(mine ? YONGANLI : COMM_OTHER);
+            b->name = "new council";
+            b->seats = arena_alloc(h_a, sizeof *b->seats);
+            b->seats[b->n_seats++] = NEW(Whistle__V1__DelibSeat, whistle__v1__delib_seat__init);
+            b->seats[0]->principal = "gw-1";
+            b->seats[0]->group = WHISTLE__V1__DELIB_GROUP__DELIB_GROUP_RESIDENTS;
+            b->seats[0]->role = WHISTLE__V1__DELIB_SEAT_ROLE__DELIB_SEAT_ROLE_CHAIR;
+            return q;
+        } else if (!strcmp(call_name, "get_body")) {
+            SET(get_body, Whistle__V1__GetDelibBody, whistle__v1__get_delib_body__init)->body_id = body;
+        } else if (!strcmp(call_name, "submit_proposal")) {
+            Whistle__V1__SubmitDelibProposal *p =
+                SET(submit_proposal, Whistle__V1__SubmitDelibProposal, whistle__v1__submit_delib_proposal__init);
+            p->body_id = body;
+            p->title = "lights";
+        } else if (!strcmp(call_name, "list_proposals")) {
+            SET(list_proposals, Whistle__V1__ListDelibProposals, whistle__v1__list_delib_proposals__init)->body_id =
+                body;
+        } else if (!strcmp(call_name, "schedule_meeting")) {
+            Whistle__V1__Request *q = rq_meeting(body);
+            return q;
+        } else if (!strcmp(call_name, "get_meeting")) {
+            SET(get_meeting, Whistle__V1__GetDelibMeeting, whistle__v1__get_delib_meeting__init)->meeting_id = meet;
+        } else if (!strcmp(call_name, "meeting_act")) {
+            Whistle__V1__DelibMeetingAct *m =
+                SET(meeting_act, Whistle__V1__DelibMeetingAct, whistle__v1__delib_meeting_act__init);
+            m->meeting_id = meet;
+            m->action = WHISTLE__V1__DELIB_ACTION__DELIB_ACTION_CHECK_IN;
+        } else if (!strcmp(call_name, "cast_vote")) {
+            Whistle__V1__CastDelibVote *v =
+                SET(cast_vote, Whistle__V1__CastDelibVote, whistle__v1__cast_delib_vote__init);
+            v->meeting_id = meet;
+            v->item_no = 1;
+        } else if (!strcmp(call_name, "sign_minutes")) {
+            SET(sign_minutes, Whistle__V1__SignDelibMinutes, whistle__v1__sign_delib_minutes__init)->meeting_id = meet;
+        } else if (!strcmp(call_name, "rate_decision")) {
+            Whistle__V1__RateDelibDecision *d =
+                SET(rate_decision, Whistle__V1__RateDelibDecision, whistle__v1__rate_delib_decision__init);
+            d->proposal_id = mine ? fx.prop_in : fx.prop_out;
+            d->rating = 5;
+        } else {
+            SET(delib_report, Whistle__V1__GetDelibReport, whistle__v1__get_delib_report__init)->body_id = body;
+        }
     } else {
         cr_assert_fail("the matrix cannot build a %s request: add it to build()", call_name);
     }
