@@ -186,28 +186,38 @@ void stats_buckets(const store *st, int64_t ms, char out[3][16])
 
 /* ------------------------------------------------------------ batches */
 
-/* Level 0 (the batch) sums by key in a hash table; a nested level (one
- * call) only lists its changes, summed when it joins the level below: a
- * call adds a few dozen, and most levels are joined or dropped at once. */
-#define SB_BUCKETS 1024
+/* The batch sums by key in one hash table. A nested level (one call, one
+ * missed deadline) adds straight into it and notes each addition in an
+ * undo log; a level that ends without committing takes its additions
+ * back, one that commits keeps them (and its notes, while a level below
+ * is still open and may yet be dropped). So a call's sums are hashed once
+ * and allocate only keys the batch has not seen, instead of being listed
+ * per level and summed again when the level joins the one below. A key
+ * whose sum is back at zero is skipped by the flush. The table starts
+ * small and grows with the keys: a batch of one call (a quiet hour) should
+ * not pay for zeroing and walking a table sized for thousands. */
+#define SB_BUCKETS_MIN 64
 
 typedef struct sb_entry {
     struct sb_entry *next;
     int64_t delta;
+    uint32_t hash;
     size_t len;
     char key[];
 } sb_entry;
 
-typedef struct sb_level {
-    struct sb_level *below;
-    /* level 0: the hash table (b) of n entries; above: a list (v) */
-    sb_entry **b;
-    sb_entry **v;
-    size_t n, cap;
-} sb_level;
+typedef struct {
+    sb_entry *e;
+    int64_t delta;
+} sb_undo;
 
 struct stats_batch {
-    sb_level *top;
+    sb_entry **b; /* the hash table, nb chains (a power of two) of n entries */
+    size_t nb, n;
+    sb_undo *undo; /* the additions of the open nested levels, oldest first */
+    size_t nundo, capundo;
+    size_t *marks; /* where each open level's additions begin in undo */
+    size_t nmarks, capmarks;
 };
 
 static uint32_t sb_hash(const char *k, size_t len)
@@ -215,73 +225,62 @@ static uint32_t sb_hash(const char *k, size_t len)
     uint32_t h = 2166136261u; /* FNV-1a */
     for (size_t i = 0; i < len; i++)
         h = (h ^ (unsigned char)k[i]) * 16777619u;
-    return h % SB_BUCKETS;
+    return h;
 }
 
-static sb_entry *sb_entry_new(const char *key, size_t len, int64_t delta)
+/* Four times the chains once they average two entries. */
+static void sb_rehash(struct stats_batch *b)
 {
-    sb_entry *e = malloc(sizeof *e + len);
-    if (!e)
-        log_oom("a statistics sum"); /* a lost sum would leave a wrong count */
-    e->next = NULL;
-    e->len = len;
-    e->delta = delta;
-    memcpy(e->key, key, len);
-    return e;
-}
-
-/* Adds to level l; takes e when given (a nested level's entry joining). */
-static void sb_add_entry(sb_level *l, const char *key, size_t len, int64_t delta, sb_entry *e)
-{
-    if (!l->b) {
-        if (l->n == l->cap) {
-            l->cap = l->cap ? 2 * l->cap : 64;
-            l->v = realloc(l->v, l->cap * sizeof *l->v);
-            if (!l->v)
-                log_oom("a statistics batch");
+    size_t nb = b->nb * 4;
+    sb_entry **t = calloc(nb, sizeof *t);
+    if (!t)
+        return; /* longer chains, still correct */
+    for (size_t i = 0; i < b->nb; i++)
+        for (sb_entry *e = b->b[i], *n; e; e = n) {
+            n = e->next;
+            e->next = t[e->hash & (nb - 1)];
+            t[e->hash & (nb - 1)] = e;
         }
-        l->v[l->n++] = e ? e : sb_entry_new(key, len, delta);
-        return;
-    }
-    sb_entry **pp = &l->b[sb_hash(key, len)];
-    for (sb_entry *x = *pp; x; x = x->next)
-        if (x->len == len && memcmp(x->key, key, len) == 0) {
-            x->delta += delta;
-            free(e);
-            return;
-        }
-    if (!e)
-        e = sb_entry_new(key, len, delta);
-    e->next = *pp;
-    *pp = e;
-    l->n++;
+    free(b->b);
+    b->b = t;
+    b->nb = nb;
 }
 
-static void sb_add(sb_level *l, const char *key, size_t len, int64_t delta) { sb_add_entry(l, key, len, delta, NULL); }
-
-static void sb_level_free(sb_level *l)
+static void *sb_grow(void *v, size_t *cap, size_t size)
 {
-    if (l->b) {
-        for (size_t i = 0; i < SB_BUCKETS; i++)
-            for (sb_entry *e = l->b[i], *n; e; e = n) {
-                n = e->next;
-                free(e);
-            }
-        free(l->b);
-    }
-    for (size_t i = 0; i < (l->b ? 0 : l->n); i++)
-        free(l->v[i]);
-    free(l->v);
-    free(l);
+    *cap = *cap ? 2 * *cap : 64;
+    v = realloc(v, *cap * size);
+    if (!v)
+        log_oom("a statistics batch"); /* a lost sum would leave a wrong count */
+    return v;
 }
 
-static sb_level *sb_level_new(sb_level *below)
+static void sb_add(struct stats_batch *b, const char *key, size_t len, int64_t delta)
 {
-    sb_level *l = calloc(1, sizeof *l);
-    if (!l || (!below && !(l->b = calloc(SB_BUCKETS, sizeof *l->b))))
-        log_oom("a statistics batch");
-    l->below = below;
-    return l;
+    uint32_t h = sb_hash(key, len);
+    sb_entry **pp = &b->b[h & (b->nb - 1)], *e;
+    for (e = *pp; e; e = e->next)
+        if (e->hash == h && e->len == len && memcmp(e->key, key, len) == 0)
+            break;
+    if (!e) {
+        e = malloc(sizeof *e + len);
+        if (!e)
+            log_oom("a statistics sum");
+        e->hash = h;
+        e->len = len;
+        e->delta = 0;
+        memcpy(e->key, key, len);
+        e->next = *pp;
+        *pp = e;
+        if (++b->n > 2 * b->nb)
+            sb_rehash(b);
+    }
+    e->delta += delta;
+    if (b->nmarks) {
+        if (b->nundo == b->capundo)
+            b->undo = sb_grow(b->undo, &b->capundo, sizeof *b->undo);
+        b->undo[b->nundo++] = (sb_undo){ e, delta };
+    }
 }
 
 int stats_batch_begin(store *st)
@@ -290,31 +289,38 @@ int stats_batch_begin(store *st)
     struct stats_batch *b = calloc(1, sizeof *b);
     if (!b)
         return -ENOMEM;
-    b->top = sb_level_new(NULL);
+    if (!(b->b = calloc(SB_BUCKETS_MIN, sizeof *b->b))) {
+        free(b);
+        return -ENOMEM;
+    }
+    b->nb = SB_BUCKETS_MIN;
     st->stats_batch = b;
     return 0;
 }
 
 void stats_batch_push(store *st)
 {
-    if (st->stats_batch)
-        st->stats_batch->top = sb_level_new(st->stats_batch->top);
+    struct stats_batch *b = st->stats_batch;
+    if (!b)
+        return;
+    if (b->nmarks == b->capmarks)
+        b->marks = sb_grow(b->marks, &b->capmarks, sizeof *b->marks);
+    b->marks[b->nmarks++] = b->nundo;
 }
 
 void stats_batch_pop(store *st, bool keep)
 {
     struct stats_batch *b = st->stats_batch;
-    if (!b || !b->top->below)
+    if (!b || !b->nmarks)
         return;
-    sb_level *l = b->top;
-    b->top = l->below;
-    if (keep) {
-        /* the entries move down (a nested level is a list) */
-        for (size_t i = 0; i < l->n; i++)
-            sb_add_entry(b->top, l->v[i]->key, l->v[i]->len, l->v[i]->delta, l->v[i]);
-        l->n = 0;
-    }
-    sb_level_free(l);
+    size_t from = b->marks[--b->nmarks];
+    if (!keep)
+        for (size_t i = b->nundo; i-- > from;)
+            b->undo[i].e->delta -= b->undo[i].delta;
+    /* kept additions stay noted while an enclosing level may still drop
+     * them; with none open they are the batch's for good */
+    if (!keep || !b->nmarks)
+        b->nundo = keep ? 0 : from;
 }
 
 void stats_batch_end(store *st)
@@ -322,11 +328,14 @@ void stats_batch_end(store *st)
     struct stats_batch *b = st->stats_batch;
     if (!b)
         return;
-    while (b->top) {
-        sb_level *l = b->top;
-        b->top = l->below;
-        sb_level_free(l);
-    }
+    for (size_t i = 0; i < b->nb; i++)
+        for (sb_entry *e = b->b[i], *n; e; e = n) {
+            n = e->next;
+            free(e);
+        }
+    free(b->b);
+    free(b->undo);
+    free(b->marks);
     free(b);
     st->stats_batch = NULL;
 }
@@ -361,23 +370,45 @@ int stats_batch_flush(store *st, MDB_txn *txn)
         return 0;
     /* a level left open (a bug of the writer) is dropped, as an
      * uncommitted nested transaction would be */
-    while (b->top->below)
+    while (b->nmarks)
         stats_batch_pop(st, false);
-    sb_level *l = b->top;
     int rc = 0;
-    if (l->n) {
-        sb_entry **all = malloc(l->n * sizeof *all);
+    if (b->n) {
+        sb_entry **all = malloc(b->n * sizeof *all);
         if (!all)
             log_oom("a statistics batch");
         size_t n = 0;
-        for (size_t i = 0; i < SB_BUCKETS; i++)
-            for (sb_entry *e = l->b[i]; e; e = e->next)
+        for (size_t i = 0; i < b->nb; i++)
+            for (sb_entry *e = b->b[i]; e; e = e->next)
                 if (e->delta)
                     all[n++] = e;
         /* in key order: neighbours share pages, each page is dirtied once */
         qsort(all, n, sizeof *all, entry_cmp);
-        for (size_t i = 0; !rc && i < n; i++)
-            rc = write_counter(txn, st->stats, all[i]->key, all[i]->len, all[i]->delta);
+        /* through one cursor: a counter found is overwritten where the
+         * cursor stands (same size, in place: MDB_CURRENT), so an update
+         * costs one descent of the tree instead of a get's and a put's */
+        MDB_cursor *cur = NULL;
+        rc = mdb_cursor_open(txn, st->stats, &cur);
+        for (size_t i = 0; !rc && i < n; i++) {
+            MDB_val k = { all[i]->len, all[i]->key }, v;
+            int64_t was = 0;
+            unsigned flags = 0;
+            rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+            if (rc == 0 && v.mv_size == 8) {
+                was = (int64_t)store_get_be64(v.mv_data);
+                flags = MDB_CURRENT;
+            } else if (rc == 0 || rc == MDB_NOTFOUND) {
+                k = (MDB_val){ all[i]->len, all[i]->key };
+            } else {
+                break;
+            }
+            uint8_t buf[8];
+            store_be64(buf, (uint64_t)(was + all[i]->delta));
+            v = (MDB_val){ 8, buf };
+            rc = mdb_cursor_put(cur, &k, &v, flags);
+        }
+        if (cur)
+            mdb_cursor_close(cur);
         free(all);
     }
     stats_batch_end(st);
@@ -388,7 +419,7 @@ static int add_counter(call *c, const char *key, int64_t delta)
 {
     size_t len = strlen(key);
     if (c->st->stats_batch) {
-        sb_add(c->st->stats_batch->top, key, len, delta);
+        sb_add(c->st->stats_batch, key, len, delta);
         return 0;
     }
     int rc = write_counter(c->txn, c->st->stats, key, len, delta);

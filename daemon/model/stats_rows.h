@@ -23,9 +23,9 @@
  * each in a nested one; writing each call's counters as it goes would
  * dirty (and copy, in every nested transaction) the page of every counter
  * it touches. So, while a batch is open on the store (st->stats_batch),
- * the counters' changes are summed in memory, one level per open nested
+ * the counters' changes are summed in memory, with a level per open nested
  * transaction: _push when one begins, _pop when it ends (keep: it
- * committed, its sums join the level below; else they are dropped, as the
+ * committed, its sums stay; else they are taken back, as the
  * transaction's changes are). stats_batch_flush writes the sums once per
  * key, in key order, in the batch's transaction, before its commit. With
  * no batch open (tests, the seed, tools), changes are written at once.

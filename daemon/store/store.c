@@ -512,21 +512,13 @@ int store_put_raw_append(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen
 {
     if (klen == 0 || klen > 511)
         return MDB_BAD_VALSIZE;
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, dbi, &cur);
-    if (rc)
-        return rc;
-    MDB_val k = { klen, (void *)key }, lk, lv, v = { vlen, (void *)(vlen ? val : "") };
-    unsigned flags = 0;
-    rc = mdb_cursor_get(cur, &lk, &lv, MDB_LAST);
-    if (rc == MDB_NOTFOUND || (rc == 0 && mdb_cmp(txn, dbi, &k, &lk) > 0))
-        flags = MDB_APPEND;
-    else if (rc) {
-        mdb_cursor_close(cur);
-        return rc;
-    }
-    rc = mdb_cursor_put(cur, &k, &v, flags);
-    mdb_cursor_close(cur);
+    MDB_val k = { klen, (void *)key }, v = { vlen, (void *)(vlen ? val : "") };
+    /* One descent, not two: with MDB_APPEND, LMDB itself finds the last
+     * key and, when the new one is not after it, answers MDB_KEYEXIST
+     * before changing anything; only then is it a plain put. */
+    int rc = mdb_put(txn, dbi, &k, &v, MDB_APPEND);
+    if (rc == MDB_KEYEXIST)
+        rc = mdb_put(txn, dbi, &k, &v, 0);
     return rc;
 }
 

@@ -702,3 +702,35 @@ Test(stats, a_batch_writes_each_counter_once_and_drops_a_rolled_back_call)
     cr_assert_eq(mdb_txn_commit(txn), 0);
     cr_assert_eq(counter(key), before + 2, "two reports kept, one rolled back");
 }
+
+/* Levels nest (a deadline tick's transaction holds one per missed
+ * deadline): a level kept inside one that is dropped goes with it, and a
+ * level dropped inside one that is kept takes only its own sums back. */
+Test(stats, nested_levels_follow_their_transactions)
+{
+    char b[3][16];
+    stats_buckets(h_st, h_now, b);
+    const char *key = arena_printf(h_a, "grid:110105001001001|%s|reported", b[0]);
+    int64_t before = counter(key);
+    MDB_txn *txn, *outer;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    cr_assert_eq(stats_batch_begin(h_st), 0);
+    /* dropped outer level: its kept inner report goes too */
+    cr_assert_eq(mdb_txn_begin(h_st->env, txn, 0, &outer), 0);
+    stats_batch_push(h_st);
+    batched_report(outer, true);
+    batched_report(outer, true);
+    mdb_txn_abort(outer);
+    stats_batch_pop(h_st, false);
+    /* kept outer level: of its two inner reports only the kept one stays */
+    cr_assert_eq(mdb_txn_begin(h_st->env, txn, 0, &outer), 0);
+    stats_batch_push(h_st);
+    batched_report(outer, false);
+    batched_report(outer, true);
+    cr_assert_eq(mdb_txn_commit(outer), 0);
+    stats_batch_pop(h_st, true);
+    cr_assert_eq(stats_batch_flush(h_st, txn), 0);
+    cr_assert_null(h_st->stats_batch);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    cr_assert_eq(counter(key), before + 1, "one report kept in a kept level; the rest dropped");
+}
