@@ -67,6 +67,7 @@ void gw_config_defaults(gw_config *c)
     set_str(&c->tile_url, "");
     set_str(&c->tile_origin, "");
     set_str(&c->public_as, "");
+    set_str(&c->public_stats_as, "");
     c->log_level = GW_LOG_INFO;
 }
 
@@ -79,7 +80,7 @@ void gw_config_free(gw_config *c)
                       &c->contact,     &c->key_service, &c->timezone,
                       &c->notify_as,   &c->notify_url,  &c->notify_secret,
                       &c->notify_ca,   &c->web_root,    &c->tile_url,
-                      &c->tile_origin, &c->public_as };
+                      &c->tile_origin, &c->public_as,   &c->public_stats_as };
     if (c->notify_secret)
         OPENSSL_cleanse(c->notify_secret, strlen(c->notify_secret));
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
@@ -299,6 +300,14 @@ int gw_config_set(gw_config *c, const char *section, const char *key, const char
                 return -1;
             }
             STR(public_as);
+        }
+        if (strcmp(key, "public_stats_as") == 0) {
+            if (*value && !name_ok(value)) {
+                snprintf(err, errlen,
+                         "web.public_stats_as = \"%s\": a principal's name (or empty: no public statistics)", value);
+                return -1;
+            }
+            STR(public_stats_as);
         }
         if (strcmp(key, "tile_url") == 0) {
             /* the city's own map server: the page asks it for tiles, and

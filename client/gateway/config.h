@@ -71,6 +71,7 @@ typedef struct gw_config {
     char *tile_url;        /* "": no map tiles; else https://host/{z}/{x}/{y}.png */
     char *tile_origin;     /* its scheme://host[:port], for the page's CSP */
     char *public_as;       /* "": no public page; else the principal its echo boards are read as */
+    char *public_stats_as; /* "": no public statistics; else the principal they are read as */
     /* [web_users]: login = principal argon2id-hash */
     gw_web_user *users;
     size_t n_users;

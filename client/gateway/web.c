@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -83,6 +84,22 @@ typedef struct sse sse;
 #define FAIL_TABLE 4096
 #define LOGINS_QUEUED 32 /* password checks waiting: each takes 64 MiB while it runs */
 
+/* The public statistics of a place, as last answered (or refused): the
+ * unauthenticated page reads them from here for PSTATS_TTL s, and at most
+ * PSTATS_MAX places are held, so anyone can make whistled compute at most
+ * PSTATS_MAX answers a minute through it. */
+#define PSTATS_TTL 60
+#define PSTATS_MAX 256
+
+typedef struct pstat {
+    char node[16];
+    uint64_t at; /* s: when answered */
+    bool busy;   /* whistled is being asked */
+    int status;
+    json_t *body;
+    struct pstat *next;
+} pstat;
+
 typedef struct wfail {
     char login[65];
     uint32_t fails;
@@ -101,6 +118,8 @@ struct web {
     size_t logins; /* password checks queued or running */
     wfail *fails;
     size_t n_fails;
+    pstat *pstats;
+    size_t n_pstats;
 };
 
 /* A request answered later: link is in the request's pool, so that the
@@ -120,6 +139,8 @@ struct wreq {
     int verified;
     /* calls */
     const ProtobufCFieldDescriptor *call;
+    /* public statistics */
+    char node[16];
 };
 
 struct sse {
@@ -659,6 +680,185 @@ static void h_public(web *w, h2o_req_t *req, bool places)
     up_call(w->up, &rq, w->cfg->public_as, call_done, r);
 }
 
+/* GET public/stats?node=CODE: a community's anonymised statistics for
+ * anyone, no login: its cases reported, closed and closed on time, and how
+ * satisfied those who rated them were, this month and last. Read as
+ * web.public_stats_as (a principal that may read statistics: whistled
+ * checks that the community is in its scope), and only the fields named
+ * here are passed on: counts and rates, never a case, a name or a place
+ * finer than the community. */
+static const char *const PSTAT_COUNTS[] = {
+    "reported", "filed", "closed", "due", "closed_on_time", "rated", "satisfied"
+};
+static const char *const PSTAT_RATES[] = { "close_rate", "on_time_close_rate", "satisfaction_rate", "average_rating" };
+
+static json_t *pstat_row(const Whistle__V1__StatsRow *row)
+{
+    json_t *o = json_pack("{s:s}", "month", row->bucket ? row->bucket : "");
+    for (size_t i = 0; o && i < sizeof PSTAT_COUNTS / sizeof PSTAT_COUNTS[0]; i++) {
+        const ProtobufCFieldDescriptor *fd =
+            protobuf_c_message_descriptor_get_field_by_name(&whistle__v1__stats_row__descriptor, PSTAT_COUNTS[i]);
+        json_object_set_new(o, PSTAT_COUNTS[i], json_integer(*(const int64_t *)((const char *)row + fd->offset)));
+    }
+    for (size_t i = 0; o && i < sizeof PSTAT_RATES / sizeof PSTAT_RATES[0]; i++) {
+        const ProtobufCFieldDescriptor *fd =
+            protobuf_c_message_descriptor_get_field_by_name(&whistle__v1__stats_row__descriptor, PSTAT_RATES[i]);
+        double v = *(const double *)((const char *)row + fd->offset);
+        /* -1: nothing to measure it on */
+        json_object_set_new(o, PSTAT_RATES[i], v < 0 ? json_null() : json_real(v));
+    }
+    return o;
+}
+
+static pstat *pstat_find(web *w, const char *node)
+{
+    for (pstat *p = w->pstats; p; p = p->next)
+        if (strcmp(p->node, node) == 0)
+            return p;
+    return NULL;
+}
+
+static void pstat_drop(web *w, pstat *p)
+{
+    for (pstat **pp = &w->pstats; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            json_decref(p->body);
+            free(p);
+            w->n_pstats--;
+            return;
+        }
+}
+
+static void pstats_done(void *ud, int code, const char *msg, Whistle__V1__Response *resp)
+{
+    wreq *r = ud;
+    int status;
+    json_t *body;
+    if (code != 0 || !resp || resp->result_case != WHISTLE__V1__RESPONSE__RESULT_STATS) {
+        /* whistled's message names the principal's scope: not for anyone */
+        status = code ? http_status(code) : 500;
+        gw_info("web: public statistics of %s: %s", r->node, msg ? msg : "no statistics in the answer");
+        body = json_pack("{s:s, s:s}", "code", code ? up_code_name(code) : "INTERNAL", "message",
+                         status == 403   ? "this page shows no statistics of that place"
+                         : status >= 500 ? "cannot be read now; try again later"
+                                         : "no statistics of that place");
+    } else {
+        /* the newest two months, newest first */
+        json_t *months = json_array();
+        const Whistle__V1__StatsResult *sr = resp->stats;
+        for (size_t i = sr->n_rows; i-- > 0 && json_array_size(months) < 2;)
+            if (sr->rows[i]->bucket && strcmp(sr->rows[i]->bucket, "total") != 0 &&
+                strcmp(sr->rows[i]->code ? sr->rows[i]->code : "", r->node) == 0)
+                json_array_append_new(months, pstat_row(sr->rows[i]));
+        status = 200;
+        body = json_pack("{s:{s:s, s:o}}", "stats", "node", r->node, "months", months);
+    }
+    /* whistled's failure to answer now is not remembered: the next asks
+     * again (an older answer, if any, stays until its time is up) */
+    pstat *p = pstat_find(r->w, r->node);
+    if (p) {
+        p->busy = false;
+        if (status < 500) {
+            json_decref(p->body);
+            p->body = json_incref(body);
+            p->status = status;
+            p->at = now_s(r->w);
+        } else if (!p->body) {
+            pstat_drop(r->w, p);
+        }
+    }
+    if (r->req)
+        send_json(r->req, status, body);
+    else
+        json_decref(body);
+    whistle_response_free(resp);
+    wreq_free(r);
+}
+
+static void h_public_stats(web *w, h2o_req_t *req)
+{
+    if (!*w->cfg->public_stats_as)
+        return send_err(req, 404, "NOT_FOUND", "this gateway has no public statistics (web.public_stats_as)");
+    char node[16] = "";
+    if (req->query_at != SIZE_MAX) {
+        const char *q = req->path.base + req->query_at + 1;
+        size_t n = req->path.len - req->query_at - 1;
+        if (n > 5 && memcmp(q, "node=", 5) == 0 && n - 5 < sizeof node) {
+            memcpy(node, q + 5, n - 5);
+            node[n - 5] = '\0';
+        }
+    }
+    bool ok = strlen(node) == 12;
+    for (const char *p = node; *p; p++)
+        ok = ok && *p >= '0' && *p <= '9';
+    if (!ok)
+        return send_err(req, 400, "INVALID_ARGUMENT", "node: a community's code (12 digits)");
+    uint64_t t = now_s(w);
+    pstat *p = pstat_find(w, node);
+    /* while whistled is asked, the older answer stands */
+    if (p && p->body && (p->busy || t - p->at < PSTATS_TTL))
+        return send_json(req, p->status, json_incref(p->body));
+    if (p && p->busy)
+        return send_err(req, 503, "UNAVAILABLE", "being read now; ask again in a moment");
+    if (!w->up)
+        return send_err(req, 503, "UNAVAILABLE", "whistled is not reachable now");
+    if (!p) {
+        /* make room: drop the answers that are out of date */
+        for (pstat **pp = &w->pstats; *pp;) {
+            pstat *o = *pp;
+            if (!o->busy && t - o->at >= PSTATS_TTL) {
+                *pp = o->next;
+                json_decref(o->body);
+                free(o);
+                w->n_pstats--;
+            } else {
+                pp = &o->next;
+            }
+        }
+        if (w->n_pstats >= PSTATS_MAX)
+            return send_err(req, 503, "UNAVAILABLE", "too many places asked for this minute; ask again later");
+        p = calloc(1, sizeof *p);
+        if (!p)
+            return send_err(req, 500, "INTERNAL", "out of memory");
+        memcpy(p->node, node, sizeof p->node);
+        p->next = w->pstats;
+        w->pstats = p;
+        w->n_pstats++;
+    }
+    wreq *r = wreq_new(w, req);
+    if (!r) {
+        if (!p->body)
+            pstat_drop(w, p);
+        return send_err(req, 500, "INTERNAL", "out of memory");
+    }
+    memcpy(r->node, node, sizeof r->node);
+    p->busy = true;
+    /* from the first day of last month (UTC: near a month's turn whistled's
+     * own zone may give one month more, and the newest two are kept) */
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    int y = tm.tm_year + 1900, m = tm.tm_mon; /* m: last month, 1-12 (0: December of last year) */
+    if (m == 0) {
+        m = 12;
+        y--;
+    }
+    char from[16];
+    snprintf(from, sizeof from, "%04d-%02d-01", y % 10000, m);
+    char *codes[1] = { node };
+    Whistle__V1__Request rq = WHISTLE__V1__REQUEST__INIT;
+    Whistle__V1__GetStats gs = WHISTLE__V1__GET_STATS__INIT;
+    gs.by = WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_COMMUNITY;
+    gs.period = WHISTLE__V1__STATS_PERIOD__STATS_PERIOD_MONTH;
+    gs.n_codes = 1;
+    gs.codes = codes;
+    gs.from = from;
+    rq.call_case = WHISTLE__V1__REQUEST__CALL_GET_STATS;
+    rq.get_stats = &gs;
+    up_call(w->up, &rq, w->cfg->public_stats_as, pstats_done, r);
+}
+
 /* ---- live: server-sent events from the principal's stream */
 
 static void sse_flush(sse *e);
@@ -1054,6 +1254,11 @@ void web_handle(web *w, h2o_req_t *req)
             return send_err(req, 405, "INVALID_ARGUMENT", "the public page is read with GET");
         return h_public(w, req, strcmp(ep, "public/places") == 0);
     }
+    if (strcmp(ep, "public/stats") == 0) {
+        if (!get)
+            return send_err(req, 405, "INVALID_ARGUMENT", "the public page is read with GET");
+        return h_public_stats(w, req);
+    }
     if (strcmp(ep, "login") == 0) {
         if (!post)
             return send_err(req, 405, "INVALID_ARGUMENT", "log in with POST");
@@ -1121,6 +1326,12 @@ void web_free(web *w)
         wsess *s = w->sessions;
         w->sessions = s->next;
         sess_free(s);
+    }
+    while (w->pstats) {
+        pstat *p = w->pstats;
+        w->pstats = p->next;
+        json_decref(p->body);
+        free(p);
     }
     free(w->fails);
     free(w);

@@ -132,6 +132,7 @@ def make_users(env, tile_url=""):
         check(h.startswith("$argon2id$"), "--hash-password makes an argon2id hash for %s" % login)
         lines.append("%s = %s %s" % (login, principal, h))
     return "[web]\nenabled = true\nroot = %s\nsession_idle = 600\ntile_url = %s\npublic_as = kiosk\n" \
+        "public_stats_as = operator\n" \
         "[web_users]\n%s\n" % (
         os.path.join(env.src, "client/web"), tile_url, "\n".join(lines))
 
@@ -294,6 +295,68 @@ def test_api(env, tiles):
     return t
 
 
+# what the public statistics may hold: counts and rates of a community's
+# months, nothing else (no case, person, address or phone)
+PSTAT_KEYS = {"stats", "node", "months", "month", "reported", "filed", "closed", "due", "closed_on_time", "rated",
+              "satisfied", "close_rate", "on_time_close_rate", "satisfaction_rate", "average_rating"}
+
+
+def json_keys(v):
+    if isinstance(v, dict):
+        return set(v) | set().union(*[json_keys(x) for x in v.values()])
+    if isinstance(v, list):
+        return set().union(*[json_keys(x) for x in v]) if v else set()
+    return set()
+
+
+def public_stats_expected(env, node):
+    """The newest two months of the community as `whistle stats` says."""
+    import datetime
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    first = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    out = env.cli("--as", "operator", "--json", "stats", "--by", "community", "--code", node,
+                  "--from", first.isoformat())
+    rows = [r for r in json.loads(out)["rows"] if r.get("bucket") != "total"]
+    return list(reversed(rows))[:2]
+
+
+def test_public_stats(env):
+    # another community than the browser's public page reads: the gateway
+    # keeps an answer 60 s, and that page must see its community afresh
+    anon = Web(env)
+    node = "110105001002"
+    out = env.cli("--as", "operator", "--json", "report", "--node", "110105001002001", "--category", "0103",
+                  "a case in the second community")
+    check(json.loads(out.splitlines()[0])["ticket"], "a case is reported in the second community")
+    st, j, _ = anon.req("GET", "/web/api/public/stats?node=" + node)
+    check(st == 200 and j["stats"]["node"] == node and j["stats"]["months"],
+          "the public statistics of a community answer with no login")
+    keys = json_keys(j)
+    check(keys <= PSTAT_KEYS, "the public statistics hold only the whitelisted counts and rates (%s)"
+          % sorted(keys - PSTAT_KEYS))
+    text = json.dumps(j, ensure_ascii=False)
+    check("second community" not in text and "operator" not in text and "110105001002001" not in text,
+          "no case text, no principal and no place finer than the community in the public statistics")
+    want = public_stats_expected(env, node)
+    got = j["stats"]["months"]
+    check(len(got) == len(want) and all(
+        g["month"] == w["bucket"] and all(int(g[k]) == int(w.get(k, 0)) for k in
+                                          ("reported", "filed", "closed", "due", "closed_on_time", "rated",
+                                           "satisfied")) for g, w in zip(got, want)),
+          "the public statistics match what whistle stats says for the community (%s vs %s)" % (got, want))
+    check(got[0]["reported"] >= 1, "the community's cases reported this month are counted")
+    st, j, _ = anon.req("GET", "/web/api/public/stats?node=110105002001")
+    check(st == 403 and j.get("code") == "PERMISSION_DENIED" and "110105001" not in j.get("message", ""),
+          "a community outside web.public_stats_as's scope is refused, without naming that scope (%s %s)" % (st, j))
+    st2, j2, _ = anon.req("GET", "/web/api/public/stats?node=110105002001")
+    check(st2 == 403, "and refused again from the gateway's memory")
+    for bad in ("110105001001001", "11010500100x", ""):
+        st, j, _ = anon.req("GET", "/web/api/public/stats?node=" + bad)
+        check(st == 400, "node %r: not a community's code, refused (400)" % bad)
+    st, _, _ = anon.req("POST", "/web/api/public/stats?node=" + node, {})
+    check(st == 405, "the public statistics are read with GET only")
+
+
 def main():
     build, src = sys.argv[1], sys.argv[2]
     env = Env(build, src, "web")
@@ -309,6 +372,7 @@ def main():
         tiles = Tiles(env)
         env.start_gateway(make_users(env, tiles.url))
         test_api(env, tiles)
+        test_public_stats(env)
         if os.environ.get("WEB_CONSOLE_NO_BROWSER") != "1":
             import web_console_browser
             web_console_browser.run(env, USERS, report, check, tiles)

@@ -256,6 +256,20 @@ def run(env, users, report, check, tiles):
         check("永安里社区" in cm.d.find_element(By.ID, "p-place").text and not cm.css("#login-form"),
               "the public echo board shows the community's notice, by name, with no login")
         cm.shot("public-board")
+        # and the community's anonymised statistics, as whistle stats says
+        from web_console import public_stats_expected
+        want = public_stats_expected(env, "110105001001")
+        cm.wait("the public statistics", lambda: cm.css("#p-stats tr[data-month]"))
+        rows = {r.get_attribute("data-month"): {c.get_attribute("data-k"): c.text
+                                                for c in r.find_elements(By.CSS_SELECTOR, "td[data-k]")}
+                for r in cm.css("#p-stats tr[data-month]")}
+        check(want and all(rows.get(w["bucket"], {}).get(k) == str(int(w.get(k, 0)))
+                           for w in want for k in ("reported", "closed", "rated")),
+              "the public page shows the community's cases reported, closed and rated as whistle stats says "
+              "(%s vs %s)" % (rows, want))
+        check(("本社区办件情况" in cm.d.find_element(By.ID, "p-stats").text) or
+              ("Cases in this community" in cm.d.find_element(By.ID, "p-stats").text),
+              "the statistics are titled in the page's language")
 
         # nothing but the gateway: every network request of every page
         # (chrome:// pages are the browser's own, before the test navigates)

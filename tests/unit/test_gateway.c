@@ -152,6 +152,10 @@ Test(config, web_users_and_sessions)
     cr_assert(gw_config_set(&c, "web", "tile_url", "", err, sizeof err) == 0 && !*c.tile_origin);
     cr_assert(gw_config_set(&c, "web", "public_as", "kiosk", err, sizeof err) == 0 && !strcmp(c.public_as, "kiosk"));
     cr_assert(gw_config_set(&c, "web", "public_as", "a kiosk", err, sizeof err) < 0);
+    cr_assert(gw_config_set(&c, "web", "public_stats_as", "operator", err, sizeof err) == 0 &&
+              !strcmp(c.public_stats_as, "operator"));
+    cr_assert(gw_config_set(&c, "web", "public_stats_as", "an operator", err, sizeof err) < 0 &&
+              strstr(err, "public_stats_as") && !strcmp(c.public_stats_as, "operator"));
     gw_config_free(&c);
 }
 
