@@ -212,7 +212,11 @@ static const char *when(call *c, int64_t ms)
 }
 
 /* Appends p (action, the meeting or the proposal) to the stream of every
- * member of the body. */
+ * member of the body. "meeting_changed" follows every act and vote, with
+ * the live figures (attendance, quorum, tallies, server_ms) already
+ * computed: a chair's screen follows its stream instead of polling. The
+ * record is the one every member may read with get_meeting, so the push
+ * shows nobody more than they could already see. */
 static int push_members(call *c, const Whistle__V1__DelibBody *b, const char *action, Whistle__V1__DelibMeeting *m,
                         Whistle__V1__DelibProposal *p)
 {
@@ -1057,7 +1061,8 @@ void delib_meeting_act(call *c, const Whistle__V1__DelibMeetingAct *req)
                                "warn, 8 close, 9 cancel",
                                req->action);
     }
-    meeting_save(c, &x);
+    if (meeting_save(c, &x) == 0)
+        push_members(c, x.b, "meeting_changed", x.m, NULL);
 }
 
 void delib_cast_vote(call *c, const Whistle__V1__CastDelibVote *req)
@@ -1121,7 +1126,8 @@ void delib_cast_vote(call *c, const Whistle__V1__CastDelibVote *req)
         it->votes[i] = v; /* changed: the last one counts */
     else
         push_ptr(c, (void ***)&it->votes, &it->n_votes, v);
-    meeting_save(c, &x);
+    if (meeting_save(c, &x) == 0)
+        push_members(c, x.b, "meeting_changed", x.m, NULL);
 }
 
 void delib_sign_minutes(call *c, const Whistle__V1__SignDelibMinutes *req)

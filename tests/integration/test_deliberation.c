@@ -150,6 +150,15 @@ Test(delib, a_whole_meeting_through_the_cli)
     OK("community", "--json meeting checkin %lld", m);
     cr_assert_eq(jget("voters_present"), 4);
     cr_assert(jget("quorum"));
+    /* every act is pushed to the members with the live figures (a chair's
+     * screen follows them): on gridworker's stream, 1-2 the proposals, 3
+     * the agenda, 4 the opening, 5-9 the check-ins, 10 the chair's */
+    OK("gridworker", "--json watch --after 9 --count 1 --no-ack");
+    cr_assert(strstr(out, "\"action\":\"meeting_changed\"") && strstr(out, "\"voters_present\":4") &&
+                  strstr(out, "\"quorum\":true") && strstr(out, "\"actor\":\"community\""),
+              "%s", out);
+    OK("gridworker", "--json watch --after 8 --count 1 --no-ack");
+    cr_assert(strstr(out, "\"voters_present\":3") && !strstr(out, "\"quorum\":true"), "%s", out);
 
     /* speakers: an attendee may, an observer may not; timed */
     REFUSED("observers may not speak", "market", "meeting speak %lld", m);
@@ -246,7 +255,9 @@ Test(delib, a_whole_meeting_through_the_cli)
     OK("gridworker", "watch --after 0 --count 4 --no-ack");
     cr_assert(strstr(out, "proposal:1") && strstr(out, "小区加装路灯") && strstr(out, "proposal:2"), "%s", out);
     cr_assert(strstr(out, "meeting:1") && strstr(out, "十一月议事会"), "%s", out);
-    OK("gridworker", "--json watch --after 3 --count 1 --no-ack");
+    /* 11-44: one meeting_changed for each act and vote since; then the
+     * minutes (signatures alone are not pushed) */
+    OK("gridworker", "--json watch --after 44 --count 1 --no-ack");
     cr_assert_str_eq(strstr(out, "\"action\":\"minutes_published\"") ? "ok" : out, "ok");
     /* the store checker walks the bodies, proposals and meetings */
     harness_stop(&d);
