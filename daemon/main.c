@@ -281,6 +281,13 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
+    if (*cfg.seed_volunteers && api_seed_volunteers(st, cfg.seed_volunteers, now_ms(), err, sizeof err) < 0) {
+        fprintf(stderr, "whistled: store.seed_volunteers = %s: %s\n", cfg.seed_volunteers, err);
+        store_close(st);
+        guard_free(lookups);
+        config_free(&cfg);
+        return 1;
+    }
 
     /* A store file that reaches the file size limit (ulimit -f, systemd's
      * LimitFSIZE=) must fail the commit with EFBIG, answered as a full

@@ -701,7 +701,7 @@ static int build_principal_add(cli *x, args *a, void *msg)
     Whistle__V1__Principal *p = ((Whistle__V1__AddPrincipal *)msg)->principal;
     if (whistle_role_parse(cli_opt(a, "role"), &p->role) < 0)
         return cli_usage_error(_("admin principal add: bad --role '%s' (admin, operator, department, grid_worker, "
-                                 "community, kiosk, integration, sensor, gateway, representative)"),
+                                 "community, kiosk, integration, sensor, gateway, volunteer, representative)"),
                                cli_opt(a, "role"));
     /* --scope A,B: a worker with several grids; the first is its scope */
     size_t ns;
@@ -1075,7 +1075,8 @@ static const cmd_opt category_opts[] = {
 };
 static const cmd_opt principal_add_opts[] = {
     { "role", "R",
-      N_("admin, operator, department, grid_worker, community, kiosk, integration, sensor, gateway, representative") },
+      N_("admin, operator, department, grid_worker, community, kiosk, integration, sensor, gateway, volunteer, "
+         "representative") },
     { "scope", "CODE", N_("the place whose subtree it reaches (A,B: several, a worker with several grids)") },
     { "dept", "D", N_("for a department principal: its department") },
     { "act-for", "NAMES", N_("for a gateway: the principals it may act for (A,B)") },
@@ -1223,9 +1224,10 @@ static const cmd admin_cmds[] = {
     { .name = NULL },
 };
 
-/* The subcommands of every group: these, the archive's (archive.c) and
- * deliberation's (deliberation.c). */
-static const cmd *const group_tables[] = { admin_cmds, cli_archive_subcommands, cli_delib_subcommands, NULL };
+/* The subcommands of every group: these, the archive's (archive.c),
+ * deliberation's (deliberation.c) and the volunteers' (volunteers.c). */
+static const cmd *const group_tables[] = { admin_cmds, cli_archive_subcommands, cli_delib_subcommands,
+                                           cli_volunteer_subcommands, NULL };
 
 /* Prints the subcommands of a group ("admin", "admin node"...). */
 void cli_group_help(const char *group, FILE *out)

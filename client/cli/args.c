@@ -268,8 +268,13 @@ int cli_run(cli *x, const cmd *c, int argc, char **argv)
     return rc;
 }
 
-const cmd *const cli_tables[] = { cli_commands,         cli_oversight_commands, cli_services_commands,
-                                  cli_archive_commands, cli_delib_commands,     NULL };
+const cmd *const cli_tables[] = { cli_commands,
+                                  cli_oversight_commands,
+                                  cli_services_commands,
+                                  cli_archive_commands,
+                                  cli_delib_commands,
+                                  cli_volunteer_commands,
+                                  NULL };
 
 const cmd *cli_find(const char *name)
 {

@@ -212,6 +212,10 @@ extern const cmd cli_archive_subcommands[];
  * by the group runner with admin.c's). */
 extern const cmd cli_delib_commands[];
 extern const cmd cli_delib_subcommands[];
+/* volunteers.c: the groups wish, volunteer, points, shop and member, and
+ * their subcommands (found by cli_group_main) */
+extern const cmd cli_volunteer_commands[];
+extern const cmd cli_volunteer_subcommands[];
 extern const cmd *const cli_tables[];
 const cmd *cli_find(const char *name);
 void cli_print_command_help(const cmd *c, FILE *out);

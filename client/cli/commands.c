@@ -885,6 +885,13 @@ static void print_push_line(cli *x, const Whistle__V1__Push *p)
     else if (dp)
         snprintf(about, sizeof about, "proposal:%" PRIu64, dp->id);
     const char *ticket = e ? e->ticket : o ? o->ticket : about;
+    /* the members' stream (docs/volunteers.md): a task or a wish by its number */
+    char vid[32];
+    if (p->member_task || p->wish) {
+        snprintf(vid, sizeof vid, "%s%" PRIu64, p->member_task ? "T" : "W",
+                 p->member_task ? p->member_task->id : p->wish->id);
+        ticket = vid;
+    }
     const char *node = e && *e->node ? e->node : o ? o->node : p->visit_overdue ? p->visit_overdue->node : "";
     uitext_fit(place, sizeof place, *node ? cli_or(cli_node_name(x, node), node) : "-", 16, true);
     int64_t dms = push_due(e, o);
@@ -896,11 +903,13 @@ static void print_push_line(cli *x, const Whistle__V1__Push *p)
     uitext_fit(due, sizeof due, by, 21, true);
     /* uitext_fit draws a control character as a space: one push, one line. */
     uitext_fit(desc, sizeof desc,
-               e    ? e->description
-               : o  ? o->description
-               : dm ? dm->title
-               : dp ? dp->title
-                    : "",
+               e                ? e->description
+               : o              ? o->description
+               : dm             ? dm->title
+               : dp             ? dp->title
+               : p->member_task ? p->member_task->title
+               : p->wish        ? p->wish->public_text
+                                : "",
                60, false);
     printf("%-6" PRIu64 "  %s  %s  %-14s  %-16s  %s  %s  %s  %s\n", p->seq, cli_local_time(p->at_ms, true, t, sizeof t),
            action, ticket, who, state, place, due, desc);

@@ -59,6 +59,7 @@ static const char *const words[] = {
     N_("resident"),
     N_("hotline"),
     N_("sensor"),
+    N_("volunteer"),
     N_("emergency_call"),
     /* node kinds */
     N_("district"),

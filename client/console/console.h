@@ -28,7 +28,10 @@
 #include "shell.h"
 #include "uitext.h" /* _(), N_(), display width */
 
-enum view { VIEW_CASES, VIEW_STATS };
+/* Tab goes round them: the case feed, the month's statistics, the
+ * communities' open wishes (docs/volunteers.md). */
+enum view { VIEW_CASES, VIEW_STATS, VIEW_WISHES };
+#define MAX_WISH_COMMUNITIES 64
 
 typedef struct named {
     char *code, *name; /* name: in the locale's language if the data has it */
@@ -94,6 +97,9 @@ typedef struct console {
     size_t n_acknowledged;
     Whistle__V1__Response *stats_depts, *stats_places; /* the latest statistics */
     Whistle__V1__Response *stats_archive;              /* the resident archive's counts (docs/archive.md) */
+    /* list_wishes per community of the scope (the wishes view), the latest each */
+    Whistle__V1__Response *wishes[MAX_WISH_COMMUNITIES];
+    size_t n_wishes;
     bool stats_dirty;
     /* screen */
     enum view view;
@@ -128,6 +134,8 @@ void net_stop(console *k);
 whistle_session_state net_state(const console *k);
 void net_ping(console *k);
 void net_refresh_stats(console *k);
+/* Reads the open wishes of every community in the scope (the wishes view). */
+void net_refresh_wishes(console *k);
 void net_ack(console *k);
 /* Calls for the keys; the answer shows on the status line. */
 void net_file(console *k, const char *ticket);

@@ -378,9 +378,11 @@ void input_key(console *k, wint_t ch, bool is_key)
     case L'Q': console_quit(k); return;
     case L'?': k->help = true; return;
     case L'\t':
-        k->view = k->view == VIEW_CASES ? VIEW_STATS : VIEW_CASES;
+        k->view = k->view == VIEW_CASES ? VIEW_STATS : k->view == VIEW_STATS ? VIEW_WISHES : VIEW_CASES;
         if (k->view == VIEW_STATS)
             net_refresh_stats(k);
+        if (k->view == VIEW_WISHES)
+            net_refresh_wishes(k);
         return;
     case L'j': move_sel(k, 1); return;
     case L'k': move_sel(k, -1); return;

@@ -150,6 +150,8 @@ void model_free(console *k)
     whistle_response_free(k->stats_depts);
     whistle_response_free(k->stats_places);
     whistle_response_free(k->stats_archive);
+    for (size_t i = 0; i < k->n_wishes; i++)
+        whistle_response_free(k->wishes[i]);
 }
 
 void model_alert(console *k, int level, int64_t at_ms, const char *fmt, ...)

@@ -448,6 +448,45 @@ void net_refresh_stats(console *k)
     }
 }
 
+/* ------------------------------------------------------------ the communities' wishes */
+
+static void on_wishes(whistle_conn *c, int status, Whistle__V1__Response *resp, void *ud)
+{
+    console *k = ud;
+    (void)c;
+    if (status < 0 || !resp)
+        return;
+    if (whistle_response_code(resp) != WHISTLE__V1__STATUS__CODE__OK || k->n_wishes >= MAX_WISH_COMMUNITIES) {
+        whistle_response_free(resp);
+        return;
+    }
+    k->wishes[k->n_wishes++] = resp;
+    console_redraw(k);
+}
+
+void net_refresh_wishes(console *k)
+{
+    if (net_state(k) != WHISTLE_SESSION_LIVE)
+        return;
+    for (size_t i = 0; i < k->n_wishes; i++)
+        whistle_response_free(k->wishes[i]);
+    k->n_wishes = 0;
+    size_t sent = 0;
+    for (size_t i = 0; i < k->n_nodes && sent < MAX_WISH_COMMUNITIES; i++) {
+        const char *code = k->nodes[i].code;
+        if (strlen(code) != 12 || strncmp(code, k->scope, strlen(k->scope)) != 0)
+            continue;
+        Whistle__V1__ListWishes l = WHISTLE__V1__LIST_WISHES__INIT;
+        l.community = (char *)code;
+        l.limit = 500;
+        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+        req.call_case = CALL(LIST_WISHES);
+        req.list_wishes = &l;
+        if (whistle_conn_send(whistle_session_conn(k->session), &req, on_wishes, k) == 0)
+            sent++;
+    }
+}
+
 /* ------------------------------------------------------------ calls for the keys */
 
 typedef struct act {

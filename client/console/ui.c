@@ -415,6 +415,53 @@ static void rate_line(int y, int x, int w, const char *label, double r)
     bar(y, x + lw + 8, w - lw - 8, r, a);
 }
 
+/* The open wishes of the scope's communities (ordered, published, claimed,
+ * done), the oldest first: what the community still has to publish, what
+ * waits for a volunteer, and what waits for the resident's confirmation. */
+static void draw_wishes(console *k, int y0, int x, int w, int h)
+{
+    static const char *const states[] = { "", N_("ordered"), N_("published"), N_("claimed"), "" };
+    int y = y0;
+    put(y++, x,
+        _("OPEN WISHES (微心愿)  ordered: the community publishes; published: waiting for a volunteer; "
+          "done: waiting for the resident"),
+        w, w, COLOR_PAIR(C_TITLE) | A_BOLD);
+    size_t shown = 0;
+    for (size_t i = 0; i < k->n_wishes; i++) {
+        const Whistle__V1__WishList *l = k->wishes[i]->wishes;
+        for (size_t j = 0; l && j < l->n_wishes && y < y0 + h; j++) {
+            const Whistle__V1__Wish *wi = l->wishes[j];
+            if (wi->state < 1 || wi->state > 4)
+                continue;
+            attr_t at = wi->state == 1 ? COLOR_PAIR(C_NEAR) | A_BOLD : wi->state == 4 ? A_BOLD : A_NORMAL;
+            char id[24], pts[16];
+            snprintf(id, sizeof id, "%llu", (unsigned long long)wi->id);
+            snprintf(pts, sizeof pts, "%u", wi->points);
+            /* columns by display width: names may be Chinese */
+            const char *cells[] = { id,
+                                    wi->state == 4 ? C_("wish", "done") : _(states[wi->state]),
+                                    named_or(k->nodes, k->n_nodes, wi->node, wi->node),
+                                    wi->category,
+                                    pts,
+                                    wi->volunteer_name,
+                                    *wi->public_text ? wi->public_text : wi->text };
+            static const int widths[] = { 5, 10, 16, 9, 4, 10, 0 };
+            int cx = x;
+            for (size_t c = 0; c < sizeof cells / sizeof *cells && cx < x + w; c++) {
+                int cw = widths[c] ? widths[c] : x + w - cx;
+                if (cx + cw > x + w)
+                    cw = x + w - cx;
+                put(y, cx, cells[c], cw, widths[c] ? cw : 0, at);
+                cx += cw + 1;
+            }
+            y++;
+            shown++;
+        }
+    }
+    if (!shown)
+        put(y, x, k->n_wishes ? _("no open wishes") : _("wishes: waiting for the server"), w, w, A_DIM);
+}
+
 static void draw_stats(console *k, int y0, int x, int w, int h)
 {
     char buf[300];
@@ -650,6 +697,8 @@ void ui_draw(console *k)
     int feed_w = board_w ? w - board_w - 1 : w;
     if (k->view == VIEW_STATS) {
         draw_stats(k, body_top, 0, w, body_h);
+    } else if (k->view == VIEW_WISHES) {
+        draw_wishes(k, body_top, 0, w, body_h);
     } else {
         draw_feed(k, body_top, 0, feed_w, body_h);
         if (board_w) {

@@ -340,12 +340,18 @@ static void item_text(kiosk *k, enum kscreen s, const char *code, char *label, s
     label[0] = note[0] = 0;
     switch (s) {
     case S_HOME: {
-        static const char *const l[] = { N_("Report a problem"), N_("Look up my ticket"), N_("Rate a closed ticket"),
-                                         N_("Service guide"), N_("Echo board") };
+        static const char *const l[] = {
+            N_("Report a problem"), N_("Look up my ticket"),  N_("Rate a closed ticket"),   N_("Service guide"),
+            N_("Echo board"),       N_("Order a small wish"), N_("Confirm a wish is done"), N_("My volunteer points")
+        };
         static const char *const n[] = { N_("something in the community that needs fixing"),
-                                         N_("how far your report has got"), N_("tell us how it was handled"),
+                                         N_("how far your report has got"),
+                                         N_("tell us how it was handled"),
                                          N_("what you can get done here, where, when, what to bring"),
-                                         N_("replies and notices from the community and the street") };
+                                         N_("replies and notices from the community and the street"),
+                                         N_("微心愿: a volunteer helps with something small"),
+                                         N_("with the wish's slip and your phone"),
+                                         N_("with your volunteer card") };
         int i = code[0] - '1';
         snprintf(label, ll, "%s", _(l[i]));
         snprintf(note, nl, "%s", _(n[i]));
@@ -390,6 +396,14 @@ static void item_text(kiosk *k, enum kscreen s, const char *code, char *label, s
         break;
     }
     case S_SCORE: snprintf(label, ll, "%s", score_word((unsigned)(code[0] - '0'))); break;
+    case S_WISH_CAT:
+        for (size_t i = 0; k->wishes && k->wishes->volunteer_config && i < k->wishes->volunteer_config->n_categories;
+             i++) {
+            const Whistle__V1__WishCategory *c = k->wishes->volunteer_config->categories[i];
+            if (strcmp(c->code, code) == 0)
+                snprintf(label, ll, "%s", uitext_pick(c->name_zh, c->name_en));
+        }
+        break;
     case S_GUIDE_CLASSES: {
         const Whistle__V1__ServiceClass *c = net_service_class(k, code);
         snprintf(label, ll, "%s", c ? uitext_pick(c->name_zh, c->name_en) : code);
@@ -552,7 +566,9 @@ static void draw_home(kiosk *k)
 {
     draw_heading(_("Welcome. Please press a number key:"), NULL);
     draw_list(k, S_HOME);
-    int y = TOP + 2 * 4 + 1;
+    const char *codes[MAX_ITEMS];
+    size_t n = flow_items(k, S_HOME, codes, MAX_ITEMS), per = draw_per_page();
+    int y = TOP + 2 * (int)(n < per ? n : per) + 1;
     if (y < LINES - 4) {
         char b[300];
         snprintf(b, sizeof b, "%s", _("In an emergency press F12: the street's duty room is called at once."));
@@ -969,18 +985,40 @@ void draw_screen(kiosk *k)
         draw_message(k, NULL);
         break;
     case S_PLACE: draw_place(k); break;
-    case S_DESC: {
-        char path[400], explain[1600];
-        place_path(k, path, sizeof path);
-        /* what was chosen so far, then what to do */
-        snprintf(explain, sizeof explain, "%s · %s\n%s", cat_name(k, k->d.minor), path,
-                 _("Say what is wrong and exactly where, e.g. \"the lamp at the gate of building 3 has been out "
-                   "for a week\". Chinese input works. Press Enter when you are done."));
-        report_heading(k, 3, _("describe the problem"), NULL);
-        draw_field_screen(k, NULL, explain, &k->d.desc, 64, LINES >= 24 ? 5 : 3, NULL);
+    case S_WISH_CAT:
+        list_page_mark(k, S_WISH_CAT, mark, sizeof mark);
+        draw_heading(_("Order a small wish · step 1 of 3: what kind of help?"), mark);
+        draw_list(k, S_WISH_CAT);
+        list_keys(k, S_WISH_CAT);
+        draw_message(k, _("A volunteer of the community helps with small things: a walker, carrying, a tutor..."));
         break;
-    }
+    case S_DESC:
+        if (k->purpose == P_WISH) {
+            draw_field_screen(k, _("Order a small wish · step 2 of 3: what do you need?"),
+                              _("Say what would help and where, e.g. \"a walking frame for my father, building 3\". "
+                                "The community reads it; volunteers see only what the community writes from it, "
+                                "never your name or phone. Press Enter when you are done."),
+                              &k->d.desc, 64, LINES >= 24 ? 5 : 3, NULL);
+            break;
+        } else {
+            char path[400], explain[1600];
+            place_path(k, path, sizeof path);
+            /* what was chosen so far, then what to do */
+            snprintf(explain, sizeof explain, "%s · %s\n%s", cat_name(k, k->d.minor), path,
+                     _("Say what is wrong and exactly where, e.g. \"the lamp at the gate of building 3 has been out "
+                       "for a week\". Chinese input works. Press Enter when you are done."));
+            report_heading(k, 3, _("describe the problem"), NULL);
+            draw_field_screen(k, NULL, explain, &k->d.desc, 64, LINES >= 24 ? 5 : 3, NULL);
+            break;
+        }
     case S_PHONE:
+        if (k->purpose == P_WISH) {
+            draw_field_screen(k, _("Order a small wish · step 3 of 3: your phone number"),
+                              _("When the volunteer has done it, you confirm it here with the slip's number and the "
+                                "last 4 digits of this phone. Type the digits and press Enter to send."),
+                              &k->d.phone, 16, 1, _("The number is only shown while you type it."));
+            break;
+        }
         draw_field_screen(k, _("Report a problem · step 4 of 5: your phone number (optional)"),
                           _("With a phone number the street can call you back, and you can look up and rate this "
                             "ticket here with its number and the last 4 digits of the phone.\nWithout one, the "
@@ -1002,9 +1040,11 @@ void draw_screen(kiosk *k)
     case S_SENDING:
     case S_ASKING:
     case S_RATING: {
-        const char *h = k->screen == S_SENDING  ? _("Sending your report…")
-                        : k->screen == S_ASKING ? _("Looking up your ticket…")
-                                                : _("Sending your rating…");
+        const char *h = k->screen == S_SENDING && k->purpose == P_WISH          ? _("Sending your wish…")
+                        : k->screen == S_SENDING                                ? _("Sending your report…")
+                        : k->screen == S_ASKING && k->purpose >= P_WISH_CONFIRM ? _("One moment…")
+                        : k->screen == S_ASKING                                 ? _("Looking up your ticket…")
+                                                                                : _("Sending your rating…");
         const char *paras[] = { k->waiting_call ? _("The service is temporarily unavailable. It goes as soon as the "
                                                     "service is back; please wait, or ask the staff.")
                                                 : _("One moment, please.") };
@@ -1021,6 +1061,17 @@ void draw_screen(kiosk *k)
     }
     case S_DONE: draw_done(k); break;
     case S_TICKET:
+        if (k->purpose == P_WISH_CONFIRM || k->purpose == P_BALANCE) {
+            bool bal = k->purpose == P_BALANCE;
+            draw_field_screen(k,
+                              bal ? _("My volunteer points · step 1 of 2: your volunteer number")
+                                  : _("Confirm a wish is done · step 1 of 2: the slip's number"),
+                              bal ? _("Type the volunteer number on your card.")
+                                  : _("Type the number on the wish's slip, e.g. W2026112300042. You may type just the "
+                                      "13 digits after the W."),
+                              &k->d.ticket, 16, 1, NULL);
+            break;
+        }
         draw_field_screen(k,
                           lookup ? _("Look up my ticket · step 1 of 2: the ticket number")
                                  : _("Rate a closed ticket · step 1 of 4: the ticket number"),
@@ -1031,6 +1082,16 @@ void draw_screen(kiosk *k)
                                               : NULL);
         break;
     case S_LAST4:
+        if (k->purpose == P_WISH_CONFIRM || k->purpose == P_BALANCE) {
+            bool bal = k->purpose == P_BALANCE;
+            draw_field_screen(k,
+                              bal ? _("My volunteer points · step 2 of 2: your card's code")
+                                  : _("Confirm a wish is done · step 2 of 2: your phone"),
+                              bal ? _("Type the 8-digit code on your volunteer card.")
+                                  : _("Type the last 4 digits of the phone number you gave with the wish."),
+                              &k->d.last4, 10, 1, NULL);
+            break;
+        }
         snprintf(b, sizeof b, "%s",
                  lookup ? _("Look up my ticket · step 2 of 2: your phone")
                         : _("Rate a closed ticket · step 2 of 4: your phone"));
@@ -1039,10 +1100,12 @@ void draw_screen(kiosk *k)
         break;
     case S_RESULT: draw_result(k); break;
     case S_NOT_FOUND: {
-        const char *paras[] = {
-            _("No ticket with that number and phone."),
-            _("Please check the ticket number and the last 4 digits of the phone, and try again.")
-        };
+        const char *paras[] = { k->purpose == P_BALANCE ? _("No volunteer with that number and code.")
+                                                        : _("No ticket with that number and phone."),
+                                k->purpose == P_BALANCE
+                                    ? _("Please check the number and the code on your card, and try again.")
+                                    : _("Please check the ticket number and the last 4 digits of the phone, and try "
+                                        "again.") };
         keyhelp keys[] = { { "Enter", _("try again") }, { "0", _("home") } };
         draw_message_screen(k, _("Not found"), 0, paras, 2, keys, 2);
         break;

@@ -102,7 +102,8 @@ static bool field_key(field *f, wint_t ch, bool is_key, int kind)
     }
     if (replace) /* a new number, not more digits after the wrong one */
         field_init(f, f->max);
-    if (kind == FK_TICKET && !((ch >= L'0' && ch <= L'9') || ((ch == L'E' || ch == L'e') && f->cur == 0)))
+    if (kind == FK_TICKET &&
+        !((ch >= L'0' && ch <= L'9') || ((ch == L'E' || ch == L'e' || ch == L'W' || ch == L'w') && f->cur == 0)))
         return true;
     if (f->len >= f->max)
         return true;
@@ -110,6 +111,31 @@ static bool field_key(field *f, wint_t ch, bool is_key, int kind)
     f->buf[f->cur++] = (wchar_t)ch;
     f->buf[++f->len] = 0;
     return true;
+}
+
+/* A wish's slip number ("W" and 13 digits, or just the digits) or a
+ * volunteer's number (1 to 12 digits), as typed: 0 and out, or -1. */
+static int wish_number(enum purpose p, const char *typed, char *out, size_t len)
+{
+    char digits[24];
+    size_t n = 0;
+    for (const char *s = typed; *s; s++) {
+        if (*s >= '0' && *s <= '9' && n + 1 < sizeof digits)
+            digits[n++] = *s;
+        else if (!(s == typed && p == P_WISH_CONFIRM && (*s == 'W' || *s == 'w')) && *s != ' ')
+            return -1;
+    }
+    digits[n] = 0;
+    if (p == P_BALANCE) {
+        if (n < 1 || n > 12)
+            return -1;
+        snprintf(out, len, "%.12s", digits);
+    } else {
+        if (n != 13)
+            return -1;
+        snprintf(out, len, "W%.13s", digits);
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------ the session */
@@ -208,7 +234,7 @@ const char *flow_place_node(const kiosk *k) { return flow_place_parent(k); }
 
 /* ------------------------------------------------------------ lists */
 
-static const char *const home_codes[] = { "1", "2", "3", "4", "5" };
+static const char *const home_codes[] = { "1", "2", "3", "4", "5", "6", "7", "8" };
 static const char *const score_codes[] = { "1", "2", "3", "4", "5" };
 
 size_t flow_items(kiosk *k, enum kscreen s, const char **codes, size_t max)
@@ -224,6 +250,12 @@ size_t flow_items(kiosk *k, enum kscreen s, const char **codes, size_t max)
     case S_HOME:
         for (size_t i = 0; i < sizeof home_codes / sizeof *home_codes; i++)
             ADD(home_codes[i]);
+        break;
+    case S_WISH_CAT:
+        if (!k->wishes || !k->wishes->volunteer_config)
+            break;
+        for (size_t i = 0; i < k->wishes->volunteer_config->n_categories; i++)
+            ADD(k->wishes->volunteer_config->categories[i]->code);
         break;
     case S_SCORE:
         for (size_t i = 0; i < 5; i++)
@@ -298,7 +330,7 @@ size_t flow_items(kiosk *k, enum kscreen s, const char **codes, size_t max)
 static bool list_screen(enum kscreen s)
 {
     return s == S_HOME || s == S_MAJOR || s == S_MINOR || s == S_PLACE || s == S_SCORE || s == S_GUIDE_CLASSES ||
-           s == S_GUIDE_ITEMS;
+           s == S_GUIDE_ITEMS || s == S_WISH_CAT;
 }
 
 static field *screen_field(kiosk *k, int *kind)
@@ -331,7 +363,12 @@ static void ask(kiosk *k, enum kscreen waiting, enum call_kind what)
 {
     go(k, waiting);
     k->waiting_call = 0;
-    int rc = what == CALL_REPORT ? net_report(k) : what == CALL_LOOKUP ? net_lookup(k) : net_rate(k);
+    int rc = what == CALL_REPORT         ? net_report(k)
+             : what == CALL_LOOKUP       ? net_lookup(k)
+             : what == CALL_RATE         ? net_rate(k)
+             : what == CALL_WISH_ADD     ? net_wish_add(k)
+             : what == CALL_WISH_CONFIRM ? net_wish_confirm(k)
+                                         : net_balance(k);
     if (rc < 0)
         k->waiting_call = what;
 }
@@ -362,6 +399,22 @@ static void choose(kiosk *k, size_t idx)
                 return;
             }
             go(k, S_BOARD);
+        } else if (code[0] == '6') {
+            const char *cats[1];
+            if (!flow_items(k, S_WISH_CAT, cats, 1)) {
+                notice(k, _("This community takes no wishes at this terminal yet. Please ask the staff."), S_HOME);
+                return;
+            }
+            k->purpose = P_WISH;
+            k->lp[S_WISH_CAT].sel = 0;
+            go(k, S_WISH_CAT);
+        } else if (code[0] == '7' || code[0] == '8') {
+            /* the slip's number and the phone's digits; or the volunteer's
+             * number and the card's 8-digit code */
+            k->purpose = code[0] == '7' ? P_WISH_CONFIRM : P_BALANCE;
+            field_init(&k->d.ticket, 14);
+            field_init(&k->d.last4, k->purpose == P_BALANCE ? 8 : 4);
+            go(k, S_TICKET);
         } else {
             const char *classes[1];
             if (!k->services || k->services_missing || !flow_items(k, S_GUIDE_CLASSES, classes, 1)) {
@@ -405,6 +458,10 @@ static void choose(kiosk *k, size_t idx)
         snprintf(k->guide_item, sizeof k->guide_item, "%s", code);
         go(k, S_GUIDE_ITEM);
         break;
+    case S_WISH_CAT:
+        snprintf(k->d.wish_cat, sizeof k->d.wish_cat, "%s", code);
+        go(k, S_DESC);
+        break;
     default: break;
     }
 }
@@ -422,6 +479,10 @@ static void back(kiosk *k)
             go(k, S_MINOR);
         break;
     case S_DESC:
+        if (k->purpose == P_WISH) {
+            go(k, S_WISH_CAT);
+            break;
+        }
         /* back to the list the last place was chosen from */
         if (k->d.here)
             k->d.here = false;
@@ -452,7 +513,9 @@ static void field_done(kiosk *k)
     switch (k->screen) {
     case S_DESC:
         if (!*text)
-            snprintf(k->message, sizeof k->message, "%s", _("Please describe the problem first."));
+            snprintf(k->message, sizeof k->message, "%s",
+                     k->purpose == P_WISH ? _("Please say what you need first.")
+                                          : _("Please describe the problem first."));
         else
             go(k, S_PHONE);
         break;
@@ -460,18 +523,45 @@ static void field_done(kiosk *k)
         const char *problem = words_phone_problem(text);
         if (*problem)
             snprintf(k->message, sizeof k->message, "%s", problem);
+        else if (k->purpose == P_WISH && !*text)
+            snprintf(k->message, sizeof k->message, "%s",
+                     _("A wish needs your phone number: you confirm it with its last 4 digits when it is done."));
+        else if (k->purpose == P_WISH)
+            ask(k, S_SENDING, CALL_WISH_ADD);
         else
             go(k, S_CONFIRM);
         break;
     }
     case S_TICKET:
-        if (words_ticket(text, k->d.ticket_norm, sizeof k->d.ticket_norm) < 0)
+        if (k->purpose == P_WISH_CONFIRM || k->purpose == P_BALANCE) {
+            if (wish_number(k->purpose, text, k->d.ticket_norm, sizeof k->d.ticket_norm) < 0)
+                snprintf(k->message, sizeof k->message, "%s",
+                         k->purpose == P_BALANCE
+                             ? _("Your volunteer number is the number on your card.")
+                             : _("A wish's slip number is the letter W and 13 digits. You may type just the digits."));
+            else
+                go(k, S_LAST4);
+        } else if (words_ticket(text, k->d.ticket_norm, sizeof k->d.ticket_norm) < 0)
             snprintf(k->message, sizeof k->message, "%s",
                      _("A ticket number is the letter E and 13 digits. You may type just the digits."));
         else
             go(k, S_LAST4);
         break;
     case S_LAST4:
+        if (k->purpose == P_BALANCE || k->purpose == P_WISH_CONFIRM) {
+            size_t want = k->purpose == P_BALANCE ? 8 : 4;
+            if (strlen(text) != want) {
+                snprintf(k->message, sizeof k->message, "%s",
+                         k->purpose == P_BALANCE ? _("Please type the 8-digit code on your volunteer card.")
+                                                 : _("Please type the last 4 digits of the phone number given with "
+                                                     "the wish."));
+                break;
+            }
+            memcpy(k->d.last4_norm, text, want + 1);
+            explicit_bzero(k->d.key, sizeof k->d.key);
+            ask(k, S_ASKING, k->purpose == P_BALANCE ? CALL_BALANCE : CALL_WISH_CONFIRM);
+            break;
+        }
         if (strlen(text) != 4) {
             snprintf(k->message, sizeof k->message, "%s",
                      _("Please type the last 4 digits of the phone number given with the report."));
@@ -607,6 +697,51 @@ void flow_answer(kiosk *k, enum call_kind what, int status, Whistle__V1__Respons
                    S_LAST4);
         }
         break;
+    case CALL_WISH_ADD:
+        if (code == CODE(OK) && resp->wish) {
+            char text[600];
+            snprintf(text, sizeof text,
+                     _("Your wish has been taken: slip number %s. Please write it down.\nThe community reads it and "
+                       "finds a volunteer. When it is done, confirm it here (\"Confirm a wish is done\") with this "
+                       "number and the last 4 digits of your phone."),
+                     resp->wish->ticket);
+            notice(k, text, S_HOME);
+        } else if (code < 0) {
+            notice(k,
+                   _("The service did not answer in time. Press a key and send again: your wish is never taken "
+                     "twice."),
+                   S_PHONE);
+        } else {
+            explicit_bzero(k->d.key, sizeof k->d.key);
+            notice(k, _("This wish could not be taken here. Please ask the staff."), S_HOME);
+        }
+        break;
+    case CALL_WISH_CONFIRM:
+    case CALL_BALANCE:
+        if (code == CODE(OK) && what == CALL_WISH_CONFIRM && resp->wish) {
+            char text[400];
+            snprintf(text, sizeof text,
+                     _("Thank you. The wish is confirmed, and the volunteer receives %u points for it."),
+                     resp->wish->points);
+            notice(k, text, S_HOME);
+        } else if (code == CODE(OK) && what == CALL_BALANCE && resp->balance) {
+            char text[400];
+            snprintf(text, sizeof text,
+                     _("%s, you have %lld points. Goods can be had for them at the community's "
+                       "love supermarket (爱心超市)."),
+                     resp->balance->name, (long long)resp->balance->balance);
+            notice(k, text, S_HOME);
+        } else if (code == CODE(FAILED_PRECONDITION)) {
+            notice(k, _("This wish is not marked done yet, or has been confirmed already."), S_HOME);
+        } else if (code == CODE(NOT_FOUND) || code == CODE(INVALID_ARGUMENT) || code == CODE(PERMISSION_DENIED)) {
+            go(k, S_NOT_FOUND);
+        } else if (code == CODE(RESOURCE_EXHAUSTED)) {
+            notice(k, _("Too many attempts. Please try again later, or ask the staff."), S_HOME);
+        } else {
+            notice(k, _("The service is temporarily unavailable. Please try again in a moment, or ask the staff."),
+                   S_LAST4);
+        }
+        break;
     case CALL_RATE:
         if (code == CODE(OK)) {
             go(k, S_RATED);
@@ -635,6 +770,12 @@ void flow_net_live(kiosk *k)
     else if (what == CALL_LOOKUP && net_lookup(k) < 0)
         k->waiting_call = what;
     else if (what == CALL_RATE && net_rate(k) < 0)
+        k->waiting_call = what;
+    else if (what == CALL_WISH_ADD && net_wish_add(k) < 0)
+        k->waiting_call = what;
+    else if (what == CALL_WISH_CONFIRM && net_wish_confirm(k) < 0)
+        k->waiting_call = what;
+    else if (what == CALL_BALANCE && net_balance(k) < 0)
         k->waiting_call = what;
     if (k->emerg_waiting && !k->emerg_busy)
         k->emerg_waiting = net_emergency(k) < 0;

@@ -18,7 +18,10 @@
  *
  * Privacy: the kiosk makes only the calls hello, list_categories,
  * list_nodes, list_departments, list_services, report, lookup_ticket, rate
- * and emergency_call; it never shows a phone number in full after it was
+ * and emergency_call, and for the volunteers' loop (docs/volunteers.md)
+ * get_volunteer_config, add_wish, confirm_wish (with the slip and the
+ * phone's digits) and points_balance (with the volunteer's card code); it
+ * never shows a phone number in full after it was
  * typed, never lists cases, and wipes what a resident typed or looked up
  * when they are done or walk away. */
 #ifndef WHISTLE_KIOSK_H
@@ -70,12 +73,14 @@ enum kscreen {
     S_EMERG_CONFIRM,
     S_EMERG_CALLING,
     S_EMERG_SENT,
+    /* a small wish (微心愿): its category, then S_DESC and S_PHONE */
+    S_WISH_CAT,
     /* a message and a key to go on (notice_text says it) */
     S_NOTICE,
 };
 
 /* What S_TICKET and S_LAST4 are for. */
-enum purpose { P_LOOKUP, P_RATE };
+enum purpose { P_LOOKUP, P_RATE, P_WISH, P_WISH_CONFIRM, P_BALANCE };
 
 /* A line of text being typed, as wide characters (an input method's
  * Chinese arrives as such through get_wch). */
@@ -104,12 +109,13 @@ typedef struct draft {
     field desc, phone, ticket, last4, comment;
     char key[40];         /* the report's or the rating's idempotency key, kept for retries */
     char ticket_norm[24]; /* the ticket being looked up or rated */
-    char last4_norm[8];
+    char last4_norm[12];  /* the phone's last 4 digits, or a volunteer's 8-digit card code */
     unsigned score;
     /* answers */
     char filed[24]; /* the ticket the report got */
     char filed_cat[8];
     Whistle__V1__Response *looked; /* lookup_ticket's answer (the case, no phone) */
+    char wish_cat[40];             /* the category of wish chosen */
 } draft;
 
 /* A list screen's cursor. */
@@ -130,9 +136,10 @@ typedef struct kiosk {
     char scope[32]; /* the kiosk's place (a community) */
     /* the directory (whole answers; freed on reload) */
     Whistle__V1__Response *cats, *depts, *nodes, *services;
-    bool services_missing;        /* list_services refused (not there yet, or failed) */
-    Whistle__V1__Response *board; /* list_board: the community's echo board, loaded with the directory */
-    bool board_missing;           /* list_board refused or failed */
+    bool services_missing;         /* list_services refused (not there yet, or failed) */
+    Whistle__V1__Response *board;  /* list_board: the community's echo board, loaded with the directory */
+    bool board_missing;            /* list_board refused or failed */
+    Whistle__V1__Response *wishes; /* get_volunteer_config: the community's categories of wish */
     int loads;
     int64_t loaded_ms; /* local clock: when the directory was loaded */
     /* the resident's session */
@@ -189,6 +196,9 @@ int net_report(kiosk *k);
 int net_lookup(kiosk *k);
 int net_rate(kiosk *k);
 int net_emergency(kiosk *k);
+int net_wish_add(kiosk *k);
+int net_wish_confirm(kiosk *k);
+int net_balance(kiosk *k);
 /* The call in flight gives up (its time limit passed). */
 void net_call_timeout(kiosk *k);
 void net_emergency_timeout(kiosk *k);
@@ -200,7 +210,7 @@ const Whistle__V1__ServiceClass *net_service_class(const kiosk *k, const char *c
 const Whistle__V1__ServiceItem *net_service_item(const kiosk *k, const char *code);
 
 /* flow.c */
-enum call_kind { CALL_REPORT = 1, CALL_LOOKUP, CALL_RATE };
+enum call_kind { CALL_REPORT = 1, CALL_LOOKUP, CALL_RATE, CALL_WISH_ADD, CALL_WISH_CONFIRM, CALL_BALANCE };
 void flow_key(kiosk *k, wint_t ch, bool is_key);
 /* status < 0: no answer (the connection closed, or the time limit). */
 void flow_answer(kiosk *k, enum call_kind what, int status, Whistle__V1__Response *resp);

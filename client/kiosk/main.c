@@ -204,7 +204,7 @@ int main(int argc, char **argv)
         rc = 1;
     }
     flow_home(&k);
-    Whistle__V1__Response **dir[] = { &k.cats, &k.depts, &k.nodes, &k.services, &k.board };
+    Whistle__V1__Response **dir[] = { &k.cats, &k.depts, &k.nodes, &k.services, &k.board, &k.wishes };
     for (size_t i = 0; i < sizeof dir / sizeof *dir; i++) {
         whistle_response_free(*dir[i]);
         *dir[i] = NULL;

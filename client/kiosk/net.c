@@ -36,7 +36,7 @@ bool net_live(const kiosk *k) { return net_state(k) == WHISTLE_SESSION_LIVE; }
 
 /* ------------------------------------------------------------ the directory */
 
-enum { LOAD_CATS = 1, LOAD_DEPTS, LOAD_NODES, LOAD_SERVICES, LOAD_BOARD };
+enum { LOAD_CATS = 1, LOAD_DEPTS, LOAD_NODES, LOAD_SERVICES, LOAD_BOARD, LOAD_WISHES };
 
 typedef struct load {
     kiosk *k;
@@ -50,6 +50,7 @@ static Whistle__V1__Response **slot(kiosk *k, int what)
     case LOAD_DEPTS: return &k->depts;
     case LOAD_NODES: return &k->nodes;
     case LOAD_BOARD: return &k->board;
+    case LOAD_WISHES: return &k->wishes;
     default: return &k->services;
     }
 }
@@ -83,6 +84,14 @@ static void on_load(whistle_conn *c, int status, Whistle__V1__Response *resp, vo
          * kiosk works on, and says calmly that the guide is not there. */
         shell_log(true, "list_services: %s: %s", whistle_code_name(code), whistle_response_message(resp));
         k->services_missing = true;
+        whistle_response_free(resp);
+        load_done(k);
+        return;
+    }
+    if (what == LOAD_WISHES && code != CODE(OK)) {
+        /* a community without volunteers' rules: the wish entry says so */
+        whistle_response_free(*slot(k, what));
+        *slot(k, what) = NULL;
         whistle_response_free(resp);
         load_done(k);
         return;
@@ -124,6 +133,7 @@ static void load_send(kiosk *k, int what)
     Whistle__V1__ListNodes ln = WHISTLE__V1__LIST_NODES__INIT;
     Whistle__V1__ListServices ls = WHISTLE__V1__LIST_SERVICES__INIT;
     Whistle__V1__ListBoard lb = WHISTLE__V1__LIST_BOARD__INIT;
+    Whistle__V1__GetVolunteerConfig gv = WHISTLE__V1__GET_VOLUNTEER_CONFIG__INIT;
     switch (what) {
     case LOAD_CATS:
         req.call_case = CALL(LIST_CATEGORIES);
@@ -144,6 +154,11 @@ static void load_send(kiosk *k, int what)
         req.call_case = CALL(LIST_BOARD);
         req.list_board = &lb;
         break;
+    case LOAD_WISHES:
+        gv.community = k->scope;
+        req.call_case = CALL(GET_VOLUNTEER_CONFIG);
+        req.get_volunteer_config = &gv;
+        break;
     default:
         req.call_case = CALL(LIST_SERVICES);
         req.list_services = &ls;
@@ -158,7 +173,8 @@ static void load_send(kiosk *k, int what)
 static void load_all(kiosk *k)
 {
     /* a reload keeps the kiosk live: the old directory serves meanwhile */
-    k->loads = 5;
+    k->loads = 6;
+    load_send(k, LOAD_WISHES);
     load_send(k, LOAD_CATS);
     load_send(k, LOAD_DEPTS);
     load_send(k, LOAD_NODES);
@@ -249,8 +265,9 @@ static void on_answer(whistle_conn *c, int status, Whistle__V1__Response *resp, 
     }
     k->call_busy = false;
     kiosk_call_timer(k, false);
-    static const char *const names[] = { "call", "report", "lookup_ticket", "rate" };
-    const char *name = what >= CALL_REPORT && what <= CALL_RATE ? names[what] : names[0];
+    static const char *const names[] = { "call",     "report",       "lookup_ticket", "rate",
+                                         "add_wish", "confirm_wish", "points_balance" };
+    const char *name = what >= CALL_REPORT && what <= CALL_BALANCE ? names[what] : names[0];
     if (status < 0 || !resp)
         shell_log(true, "%s: no answer (%s)", name, conn_error(k));
     else if (whistle_response_code(resp) != CODE(OK))
@@ -354,6 +371,56 @@ int net_rate(kiosk *k)
     int rc = send_call(k, &req, CALL_RATE);
     explicit_bzero(comment, sizeof comment);
     return rc;
+}
+
+/* ------------------------------------------------------------ the volunteers' loop */
+
+int net_wish_add(kiosk *k)
+{
+    char text[DESC_MAX * 4 + 8], phone[32];
+    field_text(&k->d.desc, text, sizeof text);
+    field_text(&k->d.phone, phone, sizeof phone);
+    Whistle__V1__AddWish w = WHISTLE__V1__ADD_WISH__INIT;
+    w.node = k->scope;
+    w.category = k->d.wish_cat;
+    w.text = text;
+    w.contact = phone;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(ADD_WISH);
+    req.add_wish = &w;
+    /* one key per wish, kept across retries: never ordered twice */
+    if (!*k->d.key && whistle_idempotency_key(k->d.key, sizeof k->d.key) < 0)
+        return -1;
+    req.idempotency_key = k->d.key;
+    int rc = send_call(k, &req, CALL_WISH_ADD);
+    explicit_bzero(text, sizeof text);
+    explicit_bzero(phone, sizeof phone);
+    return rc;
+}
+
+int net_wish_confirm(kiosk *k)
+{
+    Whistle__V1__ConfirmWish c = WHISTLE__V1__CONFIRM_WISH__INIT;
+    c.ticket = k->d.ticket_norm;
+    c.phone_last4 = k->d.last4_norm;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(CONFIRM_WISH);
+    req.confirm_wish = &c;
+    if (!*k->d.key && whistle_idempotency_key(k->d.key, sizeof k->d.key) < 0)
+        return -1;
+    req.idempotency_key = k->d.key;
+    return send_call(k, &req, CALL_WISH_CONFIRM);
+}
+
+int net_balance(kiosk *k)
+{
+    Whistle__V1__PointsBalance b = WHISTLE__V1__POINTS_BALANCE__INIT;
+    b.volunteer_id = strtoull(k->d.ticket_norm, NULL, 10);
+    b.code = k->d.last4_norm;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(POINTS_BALANCE);
+    req.points_balance = &b;
+    return send_call(k, &req, CALL_BALANCE);
 }
 
 /* ------------------------------------------------------------ the emergency call */

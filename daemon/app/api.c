@@ -20,6 +20,7 @@
 #include "places.h"
 #include "services.h"
 #include "task.h"
+#include "volunteer.h"
 
 /* ------------------------------------------------------------ names */
 
@@ -197,6 +198,14 @@ void api_read_audited(store *st, MDB_txn *txn, const Whistle__V1__Principal *who
     case WHISTLE__V1__REQUEST__CALL_GET_ADMISSION_LIST: task_get_admission(&c, req->get_admission_list); break;
     case WHISTLE__V1__REQUEST__CALL_LIST_TASKS: task_list(&c, req->list_tasks); break;
     case WHISTLE__V1__REQUEST__CALL_LIST_SERVICES: services_list(&c, req->list_services); break;
+    case WHISTLE__V1__REQUEST__CALL_GET_VOLUNTEER_CONFIG: volunteer_get_config(&c, req->get_volunteer_config); break;
+    case WHISTLE__V1__REQUEST__CALL_LIST_VOLUNTEERS: volunteer_list(&c, req->list_volunteers); break;
+    case WHISTLE__V1__REQUEST__CALL_LIST_WISHES: wish_list(&c, req->list_wishes); break;
+    case WHISTLE__V1__REQUEST__CALL_POINTS_BALANCE: points_balance(&c, req->points_balance); break;
+    case WHISTLE__V1__REQUEST__CALL_POINTS_HISTORY: points_history(&c, req->points_history); break;
+    case WHISTLE__V1__REQUEST__CALL_LIST_SHOP: points_list_shop(&c, req->list_shop); break;
+    case WHISTLE__V1__REQUEST__CALL_LIST_MEMBER_TASKS: volunteer_list_tasks(&c, req->list_member_tasks); break;
+    case WHISTLE__V1__REQUEST__CALL_VOLUNTEER_REPORT: volunteer_report(&c, req->volunteer_report); break;
     case WHISTLE__V1__REQUEST__CALL_LOCATE_PLACE: places_locate_call(&c, req->locate_place); break;
     case WHISTLE__V1__REQUEST__CALL_HELLO:
     case WHISTLE__V1__REQUEST__CALL_PING:
@@ -262,6 +271,18 @@ int api_write(store *st, MDB_txn *txn, const Whistle__V1__Principal *who, const 
     case WHISTLE__V1__REQUEST__CALL_SET_ADMISSION_LIST: task_set_admission(&c, req->set_admission_list); break;
     case WHISTLE__V1__REQUEST__CALL_PUSH_TASK: task_push(&c, req->push_task); break;
     case WHISTLE__V1__REQUEST__CALL_COMPLETE_TASK: task_complete(&c, req->complete_task); break;
+    case WHISTLE__V1__REQUEST__CALL_SET_VOLUNTEER_CONFIG: volunteer_set_config(&c, req->set_volunteer_config); break;
+    case WHISTLE__V1__REQUEST__CALL_ADD_VOLUNTEER: volunteer_add(&c, req->add_volunteer); break;
+    case WHISTLE__V1__REQUEST__CALL_ADD_WISH: wish_add(&c, req->add_wish); break;
+    case WHISTLE__V1__REQUEST__CALL_PUBLISH_WISH: wish_publish(&c, req->publish_wish); break;
+    case WHISTLE__V1__REQUEST__CALL_CLAIM_WISH: wish_claim(&c, req->claim_wish); break;
+    case WHISTLE__V1__REQUEST__CALL_DONE_WISH: wish_done(&c, req->done_wish); break;
+    case WHISTLE__V1__REQUEST__CALL_CONFIRM_WISH: wish_confirm(&c, req->confirm_wish); break;
+    case WHISTLE__V1__REQUEST__CALL_ADJUST_POINTS: points_adjust(&c, req->adjust_points); break;
+    case WHISTLE__V1__REQUEST__CALL_PUT_SHOP_ITEM: points_put_item(&c, req->put_shop_item); break;
+    case WHISTLE__V1__REQUEST__CALL_REDEEM: points_redeem(&c, req->redeem); break;
+    case WHISTLE__V1__REQUEST__CALL_PUBLISH_MEMBER_TASK: volunteer_publish_task(&c, req->publish_member_task); break;
+    case WHISTLE__V1__REQUEST__CALL_MEMBER_TASK_ACT: volunteer_task_act(&c, req->member_task_act); break;
     default:
         if (!oversight_write(&c, req) && !community_write(&c, req))
             call_fail(&c, CODE(INTERNAL), "%s is not a write; it is answered from a read transaction", c.name);

@@ -80,4 +80,11 @@ Whistle__V1__Principal *api_principal(store *st, MDB_txn *txn, const char *name,
  * Returns 0, or negative with err filled. */
 int api_seed(store *st, const char *path, int64_t now_ms, char *err, size_t errlen);
 
+/* Loads demo volunteers, wishes, goods and members' tasks (JSON,
+ * conf/demo-volunteers.json, docs/volunteers.md) through the calls
+ * themselves, as the principal the file names, in one transaction: all or
+ * nothing. Does nothing if the store has volunteers already. Returns 0, or
+ * negative with err filled (demo.c). */
+int api_seed_volunteers(store *st, const char *path, int64_t now_ms, char *err, size_t errlen);
+
 #endif

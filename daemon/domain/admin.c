@@ -721,10 +721,11 @@ static int check_act_for(call *c, const Whistle__V1__Principal *p)
 static int check_principal(call *c, const Whistle__V1__Principal *p)
 {
     if (p->role < WHISTLE__V1__ROLE__ROLE_ADMIN ||
-        (p->role > WHISTLE__V1__ROLE__ROLE_GATEWAY && p->role != WHISTLE__V1__ROLE__ROLE_REPRESENTATIVE))
+        (p->role > WHISTLE__V1__ROLE__ROLE_GATEWAY && p->role != WHISTLE__V1__ROLE__ROLE_VOLUNTEER &&
+         p->role != WHISTLE__V1__ROLE__ROLE_REPRESENTATIVE))
         return call_fail(c, CODE(INVALID_ARGUMENT),
                          "role is required: admin, operator, department, grid_worker, "
-                         "community, kiosk, integration, sensor, gateway or representative");
+                         "community, kiosk, integration, sensor, gateway, volunteer or representative");
     if (!digits(p->scope) || !directory_node_get(c->st, c->txn, p->scope, c->a))
         return call_fail(c, CODE(NOT_FOUND), "scope \"%s\" is not a place in the directory", str0(p->scope));
     if (p->n_extra_scopes > 64)
@@ -886,9 +887,10 @@ void admin_list_principals(call *c, const Whistle__V1__ListPrincipals *req)
     if (*under && check_code(c, "under", under))
         return;
     if (req->role < 0 ||
-        (req->role > WHISTLE__V1__ROLE__ROLE_GATEWAY && req->role != WHISTLE__V1__ROLE__ROLE_REPRESENTATIVE)) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "role %d is not a role (1 admin .. 9 gateway, 12 representative; 0: any)",
-                  req->role);
+        (req->role > WHISTLE__V1__ROLE__ROLE_GATEWAY && req->role != WHISTLE__V1__ROLE__ROLE_VOLUNTEER &&
+         req->role != WHISTLE__V1__ROLE__ROLE_REPRESENTATIVE)) {
+        call_fail(c, CODE(INVALID_ARGUMENT),
+                  "role %d is not a role (1 admin .. 9 gateway, 11 volunteer, 12 representative; 0: any)", req->role);
         return;
     }
     if (strlen(after) > 64) {

@@ -11,6 +11,7 @@
 #include "stats_rows.h"
 #include "supervision.h"
 #include "visit.h"
+#include "volunteer.h"
 
 int64_t deadline_first_due(store *st, MDB_txn *txn)
 {
@@ -69,7 +70,11 @@ static int fire_row(store *st, MDB_txn *txn, const row_copy *r, int64_t now, str
     int64_t due = (int64_t)store_get_be64(r->key);
     uint8_t kind = r->key[8];
     int hrc = 0;
-    if (kind == DL_CASE) {
+    if (kind == DL_WISH_CLAIM && r->len == 17) {
+        hrc = wish_claim_lapsed(&c, store_get_be64(r->key + 9), due);
+    } else if (kind == DL_POINTS_EXPIRE && r->len == 17) {
+        hrc = points_expire(&c, store_get_be64(r->key + 9), due);
+    } else if (kind == DL_CASE) {
         char *ticket = arena_strndup(a, (const char *)r->key + 9, r->len - 9);
         hrc = supervision_case_due(&c, ticket, due);
     } else if (kind == DL_VISIT) {

@@ -176,6 +176,51 @@ static const authz_rule rules[] = {
 #undef ARCHIVE_RULE
 #undef ARCHIVE_ROLES
     { C(LIST_SERVICES), "services", false, AUTHZ_ALL_GW, "the public service guide is open to every principal" },
+
+    /* volunteers, wishes, points, the love supermarket, dual registration
+     * (docs/volunteers.md); the scope rules are volunteer.c's, wish.c's and
+     * points.c's */
+    { C(SET_VOLUNTEER_CONFIG), "set_volunteer_config", true, R(ADMIN) | R(COMMUNITY),
+      "a community sets its own wish categories, points and claim time" },
+    { C(GET_VOLUNTEER_CONFIG), "get_volunteer_config", false,
+      R(ADMIN) | R(OPERATOR) | R(COMMUNITY) | R(GRID_WORKER) | R(KIOSK) | R(VOLUNTEER),
+      "a community's volunteer rules are read inside the caller's scope" },
+    { C(ADD_VOLUNTEER), "add_volunteer", true, R(ADMIN) | R(COMMUNITY),
+      "a community registers its own volunteers, party members and units" },
+    { C(LIST_VOLUNTEERS), "list_volunteers", false, R(ADMIN) | R(OPERATOR) | R(COMMUNITY) | R(VOLUNTEER),
+      "volunteers are listed by their community and its street; a volunteer reads itself" },
+    { C(ADD_WISH), "add_wish", true, R(ADMIN) | R(COMMUNITY) | R(GRID_WORKER) | R(KIOSK),
+      "a wish is ordered at the kiosk, or by a grid or community worker for the resident, inside their scope" },
+    { C(PUBLISH_WISH), "publish_wish", true, R(ADMIN) | R(COMMUNITY),
+      "a community publishes (or declines) its residents' wishes" },
+    { C(CLAIM_WISH), "claim_wish", true, R(ADMIN) | R(COMMUNITY) | R(VOLUNTEER),
+      "a volunteer claims a published wish of its community for itself; the community for a volunteer" },
+    { C(DONE_WISH), "done_wish", true, R(ADMIN) | R(COMMUNITY) | R(VOLUNTEER),
+      "the claimant, or its community, says a wish is done" },
+    { C(CONFIRM_WISH), "confirm_wish", true, R(ADMIN) | R(COMMUNITY) | R(GRID_WORKER) | R(KIOSK),
+      "the resident confirms at the kiosk with the slip and the phone's digits; a grid or community worker for them" },
+    { C(LIST_WISHES), "list_wishes", false, R(ADMIN) | R(OPERATOR) | R(COMMUNITY) | R(GRID_WORKER) | R(VOLUNTEER),
+      "wishes are read inside the caller's scope; a volunteer reads published ones without personal data" },
+    { C(POINTS_BALANCE), "points_balance", false, R(ADMIN) | R(COMMUNITY) | R(KIOSK) | R(VOLUNTEER),
+      "a balance is read by its volunteer, its community, or at the kiosk with the volunteer's card code" },
+    { C(POINTS_HISTORY), "points_history", false, R(ADMIN) | R(OPERATOR) | R(COMMUNITY) | R(VOLUNTEER),
+      "the ledger is read by its community and street; a volunteer reads its own entries" },
+    { C(ADJUST_POINTS), "adjust_points", true, R(ADMIN) | R(COMMUNITY),
+      "a community corrects its ledger with a reversing or adjusting entry and a reason" },
+    { C(PUT_SHOP_ITEM), "put_shop_item", true, R(ADMIN) | R(COMMUNITY), "a community keeps its own supermarket" },
+    { C(LIST_SHOP), "list_shop", false,
+      R(ADMIN) | R(OPERATOR) | R(COMMUNITY) | R(GRID_WORKER) | R(KIOSK) | R(VOLUNTEER),
+      "the supermarket's shelves are read inside the caller's scope" },
+    { C(REDEEM), "redeem", true, R(ADMIN) | R(COMMUNITY),
+      "goods are redeemed at the community's desk, with the volunteer's card code" },
+    { C(PUBLISH_MEMBER_TASK), "publish_member_task", true, R(ADMIN) | R(COMMUNITY),
+      "a community whistles tasks to its registered members" },
+    { C(MEMBER_TASK_ACT), "member_task_act", true, R(ADMIN) | R(COMMUNITY) | R(VOLUNTEER),
+      "members claim and report their own community's tasks; the community confirms" },
+    { C(LIST_MEMBER_TASKS), "list_member_tasks", false, R(ADMIN) | R(OPERATOR) | R(COMMUNITY) | R(VOLUNTEER),
+      "members' tasks are read by their community and street; a member reads its community's" },
+    { C(VOLUNTEER_REPORT), "volunteer_report", false, R(ADMIN) | R(OPERATOR) | R(COMMUNITY),
+      "the volunteers' reports are read by their community, its street and admins" },
 };
 
 const authz_rule *authz_rule_for(int call_case)

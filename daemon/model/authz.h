@@ -21,7 +21,7 @@
 #define AUTHZ_ROLE(r) (1u << WHISTLE__V1__ROLE__ROLE_##r)
 #define AUTHZ_ALL                                                                                                      \
     (AUTHZ_ROLE(ADMIN) | AUTHZ_ROLE(OPERATOR) | AUTHZ_ROLE(DEPARTMENT) | AUTHZ_ROLE(GRID_WORKER) |                     \
-     AUTHZ_ROLE(COMMUNITY) | AUTHZ_ROLE(KIOSK) | AUTHZ_ROLE(INTEGRATION) | AUTHZ_ROLE(SENSOR))
+     AUTHZ_ROLE(COMMUNITY) | AUTHZ_ROLE(KIOSK) | AUTHZ_ROLE(INTEGRATION) | AUTHZ_ROLE(SENSOR) | AUTHZ_ROLE(VOLUNTEER))
 /* A gateway by itself reads the directory and locates places; everything
  * else it does for the principals it acts for (Request.act_as). */
 #define AUTHZ_ALL_GW (AUTHZ_ALL | AUTHZ_ROLE(GATEWAY))

@@ -19,6 +19,7 @@
 #include "event_record.h"
 #include "order_record.h"
 #include "store.h"
+#include "volrec.h"
 #include "whistle/v1/whistle.pb-c.h"
 
 #define ES(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
@@ -48,6 +49,11 @@ typedef struct checker {
     uint32_t schema;                                                      /* the store's layout version */
     MDB_dbi delib_bodies, delib_proposals, delib_meetings;                /* deliberation.c */
     bool have_delib;                                                      /* likewise */
+    MDB_dbi vol_wishes, vol_ledger, vol_balances, vol_index;              /* the volunteers' (volrec.h) */
+    MDB_dbi vol_people, vol_shop, vol_mtasks;
+    bool have_vol;     /* likewise */
+    char vol_comm[13]; /* the community whose balances are being summed */
+    int64_t vol_sum;
     FILE *out;
     check_report *rep;
     uint64_t order_seq, audit_seq;
@@ -731,6 +737,28 @@ static void walk_deadline(checker *ck, const MDB_val *k, const MDB_val *v, arena
     }
     uint8_t keys[DEADLINE_ROWS_MAX][DEADLINE_KEY_MAX];
     size_t lens[DEADLINE_ROWS_MAX], n = 0;
+    if (p[8] == DL_WISH_CLAIM) {
+        Whistle__V1__Wish *w = ck->have_vol && k->mv_size == 17
+                                   ? get(ck, ck->vol_wishes, p + 9, 8, &whistle__v1__wish__descriptor, a)
+                                   : NULL;
+        uint8_t wk[17];
+        if (!w)
+            violation(ck, "deadlines", key, "wish %llu does not exist", (unsigned long long)store_get_be64(p + 9));
+        else if (volrec_wish_row(w, wk) != 17 || memcmp(wk, p, 17) != 0)
+            violation(ck, "deadlines", key, "stale: wish %llu holds no claim due then", (unsigned long long)w->id);
+        return;
+    }
+    if (p[8] == DL_POINTS_EXPIRE) {
+        Whistle__V1__LedgerEntry *e = ck->have_vol && k->mv_size == 17
+                                          ? get(ck, ck->vol_ledger, p + 9, 8, &whistle__v1__ledger_entry__descriptor, a)
+                                          : NULL;
+        if (!e)
+            violation(ck, "deadlines", key, "ledger entry %llu does not exist",
+                      (unsigned long long)store_get_be64(p + 9));
+        else if (e->expires_ms != (int64_t)store_get_be64(p))
+            violation(ck, "deadlines", key, "stale: entry %llu expires at another time", (unsigned long long)e->id);
+        return;
+    }
     if (p[8] == DL_CASE) {
         Whistle__V1__Event *ev = get(ck, ck->events, p + 9, k->mv_size - 9, &whistle__v1__event__descriptor, a);
         if (!ev) {
@@ -763,6 +791,201 @@ static void walk_deadline(checker *ck, const MDB_val *k, const MDB_val *v, arena
         if (lens[i] == k->mv_size && memcmp(keys[i], k->mv_data, k->mv_size) == 0)
             return;
     violation(ck, "deadlines", key, "stale: its record no longer runs this deadline");
+}
+
+/* ------------------------------------------------------------ volunteers (volrec.h) */
+
+/* Whether vol_index has the row letter | prefix | '/' | id. */
+static bool vol_row(checker *ck, char letter, const char *prefix, uint64_t id, arena *a)
+{
+    size_t pl = strlen(prefix);
+    uint8_t *k = arena_alloc(a, pl + 10);
+    k[0] = (uint8_t)letter;
+    memcpy(k + 1, prefix, pl);
+    k[pl + 1] = '/';
+    store_be64(k + pl + 2, id);
+    return has(ck, ck->vol_index, k, pl + 10);
+}
+
+static void walk_wish(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = k->mv_size == 8 ? arena_printf(a, "%llu", (unsigned long long)store_get_be64(k->mv_data))
+                                      : key_text(a, k->mv_data, k->mv_size);
+    Whistle__V1__Wish *w = whistle__v1__wish__unpack(arena_allocator(a), v->mv_size, v->mv_data);
+    if (!w) {
+        violation(ck, "vol_wishes", key, "record does not unpack as whistle.v1.Wish");
+        return;
+    }
+    uint8_t row[17];
+    if (volrec_wish_row(w, row) && ck->have_deadlines && !has(ck, ck->deadlines, row, 17))
+        violation(ck, "vol_wishes", key, "claimed, but deadlines has no row for the claim's lapse");
+    if (!vol_row(ck, 'w', w->community, w->id, a))
+        violation(ck, "vol_wishes", key, "the index of community %s's wishes has no row for it", w->community);
+    MDB_val tk = { strlen(w->ticket) + 1, arena_printf(a, "t%s", w->ticket) }, tv;
+    if (mdb_get(ck->txn, ck->vol_index, &tk, &tv) != 0 || tv.mv_size != 8 || store_get_be64(tv.mv_data) != w->id)
+        violation(ck, "vol_wishes", key, "slip %s does not lead to it", w->ticket);
+}
+
+/* The other records of a community: each in its community's index. */
+static void walk_vol_record(checker *ck, const MDB_val *k, const MDB_val *v, arena *a, const char *db, char letter,
+                            const ProtobufCMessageDescriptor *d)
+{
+    const char *key = k->mv_size == 8 ? arena_printf(a, "%llu", (unsigned long long)store_get_be64(k->mv_data))
+                                      : key_text(a, k->mv_data, k->mv_size);
+    ProtobufCMessage *m = protobuf_c_message_unpack(d, arena_allocator(a), v->mv_size, v->mv_data);
+    if (!m || k->mv_size != 8) {
+        violation(ck, db, key, "record does not unpack as %s under a u64 id", d->name);
+        return;
+    }
+    /* community is field 2 of Volunteer, ShopItem and MemberTask */
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(d, 2);
+    const char *comm = f ? *(const char **)((const char *)m + f->offset) : "";
+    if (!vol_row(ck, letter, comm ? comm : "", store_get_be64(k->mv_data), a))
+        violation(ck, db, key, "the index of community %s has no row for it", comm ? comm : "");
+}
+
+static void walk_person(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    walk_vol_record(ck, k, v, a, "vol_people", 'c', &whistle__v1__volunteer__descriptor);
+}
+static void walk_item(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    walk_vol_record(ck, k, v, a, "vol_shop", 's', &whistle__v1__shop_item__descriptor);
+}
+static void walk_mtask(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    walk_vol_record(ck, k, v, a, "vol_mtasks", 'm', &whistle__v1__member_task__descriptor);
+}
+
+/* Each index row leads to its record. */
+static void walk_vol_index(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    const uint8_t *p = k->mv_data;
+    MDB_dbi target;
+    const uint8_t *id;
+    switch (k->mv_size ? p[0] : 0) {
+    case 'c': target = ck->vol_people; goto by_key;
+    case 'w': target = ck->vol_wishes; goto by_key;
+    case 's': target = ck->vol_shop; goto by_key;
+    case 'm': target = ck->vol_mtasks; goto by_key;
+    case 'e':
+    case 'a':
+        target = ck->vol_ledger;
+    by_key:
+        if (k->mv_size < 11 || p[k->mv_size - 9] != '/') {
+            violation(ck, "vol_index", key, "is not letter | key | '/' | id");
+            return;
+        }
+        id = p + k->mv_size - 8;
+        break;
+    case 'p': target = ck->vol_people; goto by_value;
+    case 't': target = ck->vol_wishes; goto by_value;
+    case 'r':
+        target = ck->vol_ledger;
+    by_value:
+        if (v->mv_size != 8) {
+            violation(ck, "vol_index", key, "holds %zu bytes, not a u64 id", v->mv_size);
+            return;
+        }
+        id = v->mv_data;
+        break;
+    default: violation(ck, "vol_index", key, "is of no index (volrec.h names them)"); return;
+    }
+    if (!has(ck, target, id, 8))
+        violation(ck, "vol_index", key, "leads to record %llu, which does not exist",
+                  (unsigned long long)store_get_be64(id));
+}
+
+/* Each ledger entry is well formed and in its indexes; its accounts have
+ * a balance. */
+static void walk_ledger(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = k->mv_size == 8 ? arena_printf(a, "%llu", (unsigned long long)store_get_be64(k->mv_data))
+                                      : key_text(a, k->mv_data, k->mv_size);
+    Whistle__V1__LedgerEntry *e = whistle__v1__ledger_entry__unpack(arena_allocator(a), v->mv_size, v->mv_data);
+    if (!e || k->mv_size != 8) {
+        violation(ck, "vol_ledger", key, "record does not unpack as whistle.v1.LedgerEntry under a u64 id");
+        return;
+    }
+    if (e->amount <= 0 || strcmp(e->from_account, e->to_account) == 0)
+        violation(ck, "vol_ledger", key,
+                  "moves %lld from %s to %s; an entry moves a positive amount between two "
+                  "accounts",
+                  (long long)e->amount, e->from_account, e->to_account);
+    const char *accts[2] = { e->from_account, e->to_account };
+    for (int i = 0; i < 2; i++) {
+        const char *b = arena_printf(a, "%s/%s", e->community, accts[i]);
+        const char *row = arena_printf(a, "a%s/", b);
+        size_t rl = strlen(row);
+        uint8_t *rk = arena_alloc(a, rl + 8);
+        memcpy(rk, row, rl);
+        store_be64(rk + rl, e->id);
+        if (!has(ck, ck->vol_index, rk, rl + 8))
+            violation(ck, "vol_ledger", key, "the index of account %s has no row for it", b);
+        if (!has(ck, ck->vol_balances, b, strlen(b)))
+            violation(ck, "vol_ledger", key, "account %s has no balance", b);
+    }
+}
+
+static void balance_group_end(checker *ck)
+{
+    if (ck->vol_comm[0] && ck->vol_sum != 0)
+        violation(ck, "vol_balances", ck->vol_comm,
+                  "the community's accounts sum to %lld; double entry keeps them at 0", (long long)ck->vol_sum);
+    ck->vol_comm[0] = 0;
+    ck->vol_sum = 0;
+}
+
+/* Each balance is the sum of its account's entries, never below 0 but for
+ * the issuing account; each community's balances sum to 0. */
+static void walk_balance(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    if (k->mv_size < 14 || ((const char *)k->mv_data)[12] != '/' || v->mv_size != 8) {
+        violation(ck, "vol_balances", key, "is not community/account -> i64");
+        return;
+    }
+    if (memcmp(ck->vol_comm, k->mv_data, 12) != 0) {
+        balance_group_end(ck);
+        memcpy(ck->vol_comm, k->mv_data, 12);
+        ck->vol_comm[12] = 0;
+    }
+    int64_t bal = (int64_t)store_get_be64(v->mv_data);
+    ck->vol_sum += bal;
+    const char *acct = arena_strndup(a, (const char *)k->mv_data + 13, k->mv_size - 13);
+    if (bal < 0 && strcmp(acct, VOL_ISSUE) != 0)
+        violation(ck, "vol_balances", key, "is %lld; no account but the issuing one goes below 0", (long long)bal);
+    /* the sum of the account's entries */
+    size_t pl = k->mv_size + 2;
+    uint8_t *start = arena_alloc(a, pl + 8);
+    start[0] = 'a';
+    memcpy(start + 1, k->mv_data, k->mv_size);
+    start[pl - 1] = '/';
+    memset(start + pl, 0, 8);
+    MDB_cursor *cur;
+    if (mdb_cursor_open(ck->txn, ck->vol_index, &cur))
+        return;
+    MDB_val ik = { pl + 8, start }, iv;
+    int64_t sum = 0;
+    for (int rc = mdb_cursor_get(cur, &ik, &iv, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &ik, &iv, MDB_NEXT)) {
+        if (ik.mv_size != pl + 8 || memcmp(ik.mv_data, start, pl) != 0)
+            break;
+        Whistle__V1__LedgerEntry *e =
+            get(ck, ck->vol_ledger, (uint8_t *)ik.mv_data + pl, 8, &whistle__v1__ledger_entry__descriptor, a);
+        if (!e) {
+            violation(ck, "vol_index", key, "lists entry %llu, which does not exist",
+                      (unsigned long long)store_get_be64((uint8_t *)ik.mv_data + pl));
+            continue;
+        }
+        if (strcmp(e->to_account, acct) == 0)
+            sum += e->amount;
+        if (strcmp(e->from_account, acct) == 0)
+            sum -= e->amount;
+    }
+    mdb_cursor_close(cur);
+    if (sum != bal)
+        violation(ck, "vol_balances", key, "is %lld but its entries sum to %lld", (long long)bal, (long long)sum);
 }
 
 static void walk_supervision(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
@@ -1012,6 +1235,21 @@ static int open_dbs(checker *ck, char *err, size_t errlen)
     int prc = brc ? brc : mdb_dbi_open(ck->txn, "delib_proposals", 0, &ck->delib_proposals);
     int mrc = prc ? prc : mdb_dbi_open(ck->txn, "delib_meetings", 0, &ck->delib_meetings);
     ck->have_delib = brc == 0 && prc == 0 && mrc == 0;
+    /* the volunteers' records, likewise */
+    int vrc = mdb_dbi_open(ck->txn, "vol_wishes", 0, &ck->vol_wishes);
+    if (!vrc)
+        vrc = mdb_dbi_open(ck->txn, "vol_ledger", 0, &ck->vol_ledger);
+    if (!vrc)
+        vrc = mdb_dbi_open(ck->txn, "vol_balances", 0, &ck->vol_balances);
+    if (!vrc)
+        vrc = mdb_dbi_open(ck->txn, "vol_index", 0, &ck->vol_index);
+    if (!vrc)
+        vrc = mdb_dbi_open(ck->txn, "vol_people", 0, &ck->vol_people);
+    if (!vrc)
+        vrc = mdb_dbi_open(ck->txn, "vol_shop", 0, &ck->vol_shop);
+    if (!vrc)
+        vrc = mdb_dbi_open(ck->txn, "vol_mtasks", 0, &ck->vol_mtasks);
+    ck->have_vol = vrc == 0;
     return 0;
 }
 
@@ -1102,12 +1340,21 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
             { ck.delib_bodies, walk_delib_body, "delib_bodies", ck.have_delib },
             { ck.delib_proposals, walk_delib_proposal, "delib_proposals", ck.have_delib },
             { ck.delib_meetings, walk_delib_meeting, "delib_meetings", ck.have_delib },
+            { ck.vol_wishes, walk_wish, "vol_wishes", ck.have_vol },
+            { ck.vol_ledger, walk_ledger, "vol_ledger", ck.have_vol },
+            { ck.vol_balances, walk_balance, "vol_balances", ck.have_vol },
+            { ck.vol_people, walk_person, "vol_people", ck.have_vol },
+            { ck.vol_shop, walk_item, "vol_shop", ck.have_vol },
+            { ck.vol_mtasks, walk_mtask, "vol_mtasks", ck.have_vol },
+            { ck.vol_index, walk_vol_index, "vol_index", ck.have_vol },
         };
         size_t nwalks = sizeof walks / sizeof *walks;
         for (size_t i = 0; !rc && i < nwalks; i++) {
             if (!walks[i].present)
                 continue;
             rc = walk(&ck, walks[i].dbi, walks[i].fn);
+            if (walks[i].fn == walk_balance)
+                balance_group_end(&ck);
             if (walks[i].fn == walk_stream_entry) {
                 arena *a = arena_new();
                 stream_end(&ck, a);

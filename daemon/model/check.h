@@ -6,7 +6,9 @@
  * does not match its entries, an order whose case does not list it, a hole
  * in the audit log, a record that does not unpack, a deadline a record runs
  * without its row in the deadline index or a row no record runs, a
- * supervision record whose case or order is gone. It opens the store
+ * supervision record whose case or order is gone, a volunteers' ledger whose
+ * balances are not the sums of their entries, do not sum to 0 in a
+ * community, or go below 0 (volrec.h). It opens the store
  * read-only in one read transaction, so it sees one consistent snapshot and
  * may run while whistled is running (or on a stopped daemon's store).
  *

@@ -27,6 +27,11 @@
 enum { DL_CHECK_IN = 1, DL_RESOLVE = 2, DL_STAGE = 3, DL_FOLLOW_UP = 4, DL_CASE = 5, DL_VISIT = 6 };
 /* DL_VISIT: a special-care household's visit (archive_record.h), target =
  * u64 BE household id. */
+/* A volunteer's claim on a wish lapses (volrec.h): target = u64 BE wish id.
+ * Kept apart from the case kinds above, whose rows this file derives. */
+enum { DL_WISH_CLAIM = 7 };
+/* A credit of points expires (volrec.h): target = u64 BE ledger entry id. */
+enum { DL_POINTS_EXPIRE = 8 };
 
 /* The policy in force (the defaults when the store has none: unit tests). */
 const deadline_policy *deadline_policy_of(const store *st);

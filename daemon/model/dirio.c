@@ -1273,11 +1273,11 @@ static void principals_pass2(imp *m)
             if (empty(r, P_ROLE))
                 bad(m, r, P_ROLE,
                     "missing: admin, operator, department, grid_worker, community, kiosk, "
-                    "integration, sensor, gateway or representative");
+                    "integration, sensor, gateway, volunteer or representative");
             else if (!directory_role_parse(fv(r, P_ROLE), &p->role))
                 bad(m, r, P_ROLE,
                     "\"%s\" is not one of admin, operator, department, grid_worker, community, kiosk, "
-                    "integration, sensor, gateway, representative",
+                    "integration, sensor, gateway, volunteer, representative",
                     fv(r, P_ROLE));
         }
         if (has(r, P_SCOPE) || !old) {

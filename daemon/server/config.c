@@ -48,6 +48,7 @@ void config_defaults(config *c)
     c->idempotency_days = 7;
     c->stream_keep_days = 30;
     set_str(&c->seed, "");
+    set_str(&c->seed_volunteers, "");
     set_str(&c->archive_key_file, "");
     set_str(&c->archive_seed, "");
     set_str(&c->backup_dir, "var/backups");
@@ -79,6 +80,7 @@ void config_free(config *c)
     free(c->crl);
     free(c->store_dir);
     free(c->seed);
+    free(c->seed_volunteers);
     free(c->archive_key_file);
     free(c->archive_seed);
     free(c->backup_dir);
@@ -268,6 +270,10 @@ int config_set(config *c, const char *section, const char *key, const char *valu
             set_str(&c->seed, value);
             return 0;
         }
+        if (strcmp(key, "seed_volunteers") == 0) {
+            set_str(&c->seed_volunteers, value);
+            return 0;
+        }
         if (strcmp(key, "backup_dir") == 0) {
             if (!*value) {
                 snprintf(err, errlen, "store.backup_dir must not be empty");
@@ -418,6 +424,10 @@ int config_validate(const config *c, char *err, size_t errlen)
     }
     if (*c->seed && access(c->seed, R_OK) != 0) {
         snprintf(err, errlen, "store.seed = %s: cannot read: %s", c->seed, strerror(errno));
+        return -1;
+    }
+    if (*c->seed_volunteers && access(c->seed_volunteers, R_OK) != 0) {
+        snprintf(err, errlen, "store.seed_volunteers = %s: cannot read: %s", c->seed_volunteers, strerror(errno));
         return -1;
     }
     return 0;

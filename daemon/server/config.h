@@ -32,6 +32,7 @@ typedef struct config {
     uint32_t audit_flush_s; /* [store] audit_flush: seconds a queued denial or read waits at most */
     size_t map_size, map_max;
     char *seed;
+    char *seed_volunteers;     /* demo volunteers, wishes and goods (docs/volunteers.md); "" none */
     char *backup_dir;          /* where the backup call writes (docs/operations.md) */
     uint32_t idempotency_days; /* how long a write's idempotency key is kept */
     uint32_t stream_keep_days; /* how long an acknowledged push is kept */

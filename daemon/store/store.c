@@ -98,7 +98,10 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
                          /* idem.c */
                          &st->idem_by_time,
                          /* deliberation.c */
-                         &st->delib_bodies, &st->delib_proposals, &st->delib_meetings };
+                         &st->delib_bodies, &st->delib_proposals, &st->delib_meetings,
+                         /* volrec.c */
+                         &st->vol_config, &st->vol_people, &st->vol_wishes, &st->vol_ledger, &st->vol_balances,
+                         &st->vol_shop, &st->vol_mtasks, &st->vol_index };
     return i < sizeof slots / sizeof *slots ? slots[i] : NULL;
 }
 static const char *const dbi_names[] = { "meta",
@@ -145,7 +148,15 @@ static const char *const dbi_names[] = { "meta",
                                          "idem_by_time",
                                          "delib_bodies",
                                          "delib_proposals",
-                                         "delib_meetings" };
+                                         "delib_meetings",
+                                         "vol_config",
+                                         "vol_people",
+                                         "vol_wishes",
+                                         "vol_ledger",
+                                         "vol_balances",
+                                         "vol_shop",
+                                         "vol_mtasks",
+                                         "vol_index" };
 #define N_DBIS (sizeof dbi_names / sizeof *dbi_names)
 
 /* Reads (or, for a new store, writes) the schema version into *have. */

@@ -79,6 +79,16 @@
  *   delib_meetings   u64 BE id -> whistle.v1.DelibMeeting    proposals and
  *                    meetings; ids from meta's "delib_body_seq",
  *                    "delib_proposal_seq", "delib_meeting_seq")
+ *   vol_config   community code -> whistle.v1.VolunteerConfig
+ *   vol_people   u64 BE id -> whistle.v1.Volunteer
+ *   vol_wishes   u64 BE id -> whistle.v1.Wish
+ *   vol_ledger   u64 BE id -> whistle.v1.LedgerEntry   (append-only)
+ *   vol_balances community | '/' | account -> i64 BE   (derived from vol_ledger,
+ *                checked by whistled --check)
+ *   vol_shop     u64 BE id -> whistle.v1.ShopItem
+ *   vol_mtasks   u64 BE id -> whistle.v1.MemberTask
+ *   vol_index    one letter | key -> "" or u64 BE: the volunteers' indexes
+ *                (model/volrec.h names them)
  */
 #ifndef WHISTLED_STORE_H
 #define WHISTLED_STORE_H
@@ -128,6 +138,8 @@ typedef struct store {
      * (0: the default, 30 days); set once at start (main.c). */
     int64_t stream_keep_ms;
     MDB_dbi delib_bodies, delib_proposals, delib_meetings; /* deliberation.c */
+    /* the volunteers' side (model/volrec.h) */
+    MDB_dbi vol_config, vol_people, vol_wishes, vol_ledger, vol_balances, vol_shop, vol_mtasks, vol_index;
     /* loop thread's cached read transaction (MDB_NOTLS, reset/renew) */
     MDB_txn *rtxn;
     bool rtxn_live;

@@ -194,6 +194,10 @@ void stream_default_for(const Whistle__V1__Principal *who, char *buf, size_t len
     case WHISTLE__V1__ROLE__ROLE_DEPARTMENT:
         snprintf(buf, len, "dept:%s", who->department ? who->department : "");
         break;
+    case WHISTLE__V1__ROLE__ROLE_VOLUNTEER:
+        /* a volunteer's work comes from its community: the members' feed */
+        snprintf(buf, len, "members:%s", who->scope ? who->scope : "");
+        break;
     default: snprintf(buf, len, "principal:%s", who->name ? who->name : ""); break;
     }
 }
@@ -224,6 +228,14 @@ bool stream_allowed(const Whistle__V1__Principal *who, const char *name)
     case WHISTLE__V1__ROLE__ROLE_DEPARTMENT:
         return has_prefix(name, "dept:") && who->department && *who->department &&
                strcmp(name + 5, who->department) == 0;
+    case WHISTLE__V1__ROLE__ROLE_VOLUNTEER:
+        /* its home community's tasks for registered members, or its own */
+        return code_stream(name, "members:", 12, scope) ||
+               (has_prefix(name, "principal:") && who->name && *who->name && strcmp(name + 10, who->name) == 0);
+    case WHISTLE__V1__ROLE__ROLE_COMMUNITY:
+        if (code_stream(name, "members:", 12, scope))
+            return true;
+        return has_prefix(name, "principal:") && who->name && *who->name && strcmp(name + 10, who->name) == 0;
     case WHISTLE__V1__ROLE__ROLE_UNSPECIFIED:
     case WHISTLE__V1__ROLE__ROLE_GATEWAY: return false;
     default: return has_prefix(name, "principal:") && who->name && *who->name && strcmp(name + 10, who->name) == 0;

@@ -5,6 +5,9 @@
  *   dept:<department code>    a department's dispatch orders and their changes
  *   street:<street code>      a street's case feed (the operators' console)
  *   district:<code>           a district's escalated supervision (supervision.c)
+ *   members:<community code>  the tasks a community whistles to its registered
+ *                             members and the wishes it publishes
+ *                             (docs/volunteers.md): its volunteers read it
  *   principal:<name>          a reporter's own cases (kiosk, grid worker,
  *                             integration): status changes of what it reported,
  *                             and what was assigned to it

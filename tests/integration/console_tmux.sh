@@ -9,7 +9,7 @@
 #   the clock passes the check-in deadline: the alert comes and the
 #   countdown goes negative; Chinese names keep the board's column; an
 #   emergency call takes over the screen until Enter; 80x24 still works;
-#   Tab shows the statistics; whistled stops, time passes, whistled comes
+#   Tab shows the statistics, then the open wishes; whistled stops, time passes, whistled comes
 #   back: the console reconnects by itself and shows what fell due meanwhile;
 #   q quits cleanly.
 #
@@ -91,7 +91,7 @@ check_alignment() {
 
 # ---------------------------------------------------------------- set-up
 
-sh "$SRC/scripts/dev-pki.sh" "$work/pki" operator gridworker kiosk sensor urban police >/dev/null
+sh "$SRC/scripts/dev-pki.sh" "$work/pki" operator gridworker kiosk sensor urban police community >/dev/null
 set_clock $START
 cat >"$work/whistled.conf" <<EOF
 [server]
@@ -259,6 +259,14 @@ wait_for "THIS MONTH +Jianwai Subdistrict" 10
 wait_for "whistle +[0-9.]+% +█" 5
 wait_for "ARCHIVE +0 households, 0 visits this month, 0 special-care visits overdue" 5
 screen >"$BUILD/console-stats.txt"
+# then the communities' open wishes (docs/volunteers.md)
+W --as community volunteer config 110105001001 --category 'carry:搬运:Carrying:10' >/dev/null
+W --as kiosk wish add 110105001001001 --category carry --text '刘奶奶家的煤要搬上5楼' --phone 13800138002 >/dev/null
+tmux -L "$sock" send-keys -t console Tab
+wait_for "OPEN WISHES" 5
+wait_for "ordered +Yong'an Dongli +carry +10 +刘奶奶家的煤" 5
+screen | grep -q 13800138002 && fail "the console shows a resident's phone"
+screen >"$BUILD/console-wishes.txt"
 tmux -L "$sock" send-keys -t console Tab
 wait_for "CASES +2 open" 5
 

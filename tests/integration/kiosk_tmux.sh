@@ -16,7 +16,10 @@
 #   timeline in plain words; rating once works, a second rating is refused
 #   with its reason; F12 in the middle of typing a description reaches the
 #   console's emergency banner; the service guide, a class, an item's where
-#   and when; the community's echo board (the street's notice); --idle 3 goes home and the text typed is gone. Then guesses
+#   and when; the community's echo board (the street's notice); a small wish
+#   (微心愿) ordered, published and done by a volunteer through the CLI,
+#   confirmed here with its slip and the phone's digits, and the volunteer's
+#   points read with its card; --idle 3 goes home and the text typed is gone. Then guesses
 #   at tickets until the daemon's limit of failed look-ups, which the kiosk
 #   reports plainly. A report whose answer is lost (whistled stopped) is
 #   sent again with Enter and filed once. Every kiosk stops on SIGTERM,
@@ -114,7 +117,7 @@ press() {
 
 # ---------------------------------------------------------------- set-up
 
-sh "$SRC/scripts/dev-pki.sh" "$work/pki" operator gridworker kiosk urban market >/dev/null
+sh "$SRC/scripts/dev-pki.sh" "$work/pki" operator gridworker kiosk urban market community volunteer >/dev/null
 echo $START >"$work/clock"
 cat >"$work/whistled.conf" <<EOF
 [server]
@@ -141,6 +144,13 @@ port=$(cat "$work/port")
 sed -i "s/^port = 0$/port = $port/" "$work/whistled.conf"
 export WHISTLE_PKI="$work/pki" WHISTLE_PORT="$port" WHISTLE_HOST=127.0.0.1
 W() { "$CLI" "$@"; }
+# the community's volunteers (docs/volunteers.md): a category of wish, and
+# a volunteer with its own certificate and card
+W --as community volunteer config 110105001001 --category 'walker:助行:Walking aid:20' >/dev/null
+VOL_JSON=$(W --as community --json volunteer add 王芳 --principal volunteer)
+VOL_ID=$(echo "$VOL_JSON" | sed -n 's/.*"id":"\{0,1\}\([0-9]*\).*/\1/p')
+VOL_CODE=$(echo "$VOL_JSON" | sed -n 's/.*"code":"\([0-9]*\)".*/\1/p')
+[ -n "$VOL_ID" ] && [ -n "$VOL_CODE" ] || fail "no volunteer: $VOL_JSON"
 
 # run.sh NAME LANG ARGS...: the kiosk in the foreground of its pane, its
 # stderr that terminal too (as under cage and foot), its pid in NAME.pid
@@ -249,6 +259,19 @@ words() {
         GUIDE_WHERE='社区服务站一层1号窗口'
         GUIDE_HOURS='周一至周五 9:00-17:00'
         DESC_TEXT='3号楼门口有人摆摊，堵住了人行道'
+        WISH_CAT_RE='点一个微心愿 · 第 1 步，共 3 步'
+        WISH_DESC_RE='第 2 步，共 3 步：您需要什么'
+        WISH_PHONE_RE='第 3 步，共 3 步：您的电话'
+        WISH_NEEDS_PHONE_RE='点心愿需要留电话'
+        WISH_TAKEN_RE='您的心愿已受理，凭条号 W[0-9]{13}'
+        WISH_TEXT='张大爷需要一个助行器'
+        WISH_PUBLIC='三号楼一位老人需要助行器'
+        WISH_SLIP_RE='确认心愿已完成 · 第 1 步'
+        WISH_LAST4_RE='确认心愿已完成 · 第 2 步'
+        WISH_CONFIRMED_RE='心愿已确认，志愿者因此获得 20 积分'
+        POINTS_NO_RE='我的志愿积分 · 第 1 步'
+        POINTS_CODE_RE='我的志愿积分 · 第 2 步'
+        POINTS_RE='王芳，您有 '
         PHONE=13900139876
         MASKED='139****9876'
         LAST4=9876
@@ -295,6 +318,19 @@ words() {
         GUIDE_WHERE='Community service station, ground floor, window 1'
         GUIDE_HOURS='Mon-Fri 9:00-17:00'
         DESC_TEXT='Stall blocking the pavement at building 3, 门口有摊贩'
+        WISH_CAT_RE='Order a small wish · step 1 of 3'
+        WISH_DESC_RE='step 2 of 3: what do you need'
+        WISH_PHONE_RE='step 3 of 3: your phone number'
+        WISH_NEEDS_PHONE_RE='A wish needs your phone number'
+        WISH_TAKEN_RE='Your wish has been taken: slip number W[0-9]{13}'
+        WISH_TEXT='A walking frame for Mr Zhang'
+        WISH_PUBLIC='An elderly neighbour in building 3 needs a walking frame'
+        WISH_SLIP_RE='Confirm a wish is done · step 1 of 2'
+        WISH_LAST4_RE='Confirm a wish is done · step 2 of 2'
+        WISH_CONFIRMED_RE='the volunteer receives 20 points'
+        POINTS_NO_RE='My volunteer points · step 1 of 2'
+        POINTS_CODE_RE='My volunteer points · step 2 of 2'
+        POINTS_RE='王芳, you have '
         PHONE=13800135678
         MASKED='138****5678'
         LAST4=5678
@@ -477,6 +513,44 @@ run_language() {
     wait_text "社区卫生服务站" 2
     screen >"$BUILD/kiosk-board-$short.txt"
     press 0 "$HOME_RE"
+
+    # ------------------------------------------------ a small wish (微心愿): order, confirm, points
+    press 6 "$WISH_CAT_RE"
+    press 1 "$WISH_DESC_RE"
+    type_text "$WISH_TEXT"
+    wait_text "$WISH_TEXT" 5
+    press Enter "$WISH_PHONE_RE"
+    press Enter "$WISH_NEEDS_PHONE_RE"
+    type_text "$PHONE"
+    wait_for "$PHONE" 5
+    press Enter "$WISH_TAKEN_RE"
+    absent "$PHONE"
+    screen >"$BUILD/kiosk-wish-$short.txt"
+    WT=$(screen | grep -o 'W[0-9]\{13\}' | head -n 1)
+    [ -n "$WT" ] || fail "no slip number on the screen"
+    press Enter "$HOME_RE"
+    WID=$(W --as community -q wish list --state ordered | tail -n 1)
+    W --as community wish publish "$WID" --text "$WISH_PUBLIC" >/dev/null || fail "publish"
+    W --as volunteer wish list | grep -Fq "$WISH_TEXT" && fail "a volunteer read the resident's words"
+    W --as volunteer wish claim "$WID" >/dev/null || fail "claim"
+    W --as volunteer wish done "$WID" >/dev/null || fail "done"
+    before=$(W --as volunteer -q points balance)
+    press 7 "$WISH_SLIP_RE"
+    type_text "$WT"
+    press Enter "$WISH_LAST4_RE"
+    type_text "$LAST4"
+    press Enter "$WISH_CONFIRMED_RE"
+    press Enter "$HOME_RE"
+    after=$(W --as volunteer -q points balance)
+    [ "$after" -eq $((before + 20)) ] || fail "points: $before, then $after"
+    press 8 "$POINTS_NO_RE"
+    type_text "$VOL_ID"
+    press Enter "$POINTS_CODE_RE"
+    type_text "$VOL_CODE"
+    press Enter "$POINTS_RE$after"
+    absent "$VOL_CODE"
+    screen >"$BUILD/kiosk-points-$short.txt"
+    press Enter "$HOME_RE"
     stop_kiosk "kiosk-$short"
 
     # ------------------------------------------------ idle: home, and the text is gone

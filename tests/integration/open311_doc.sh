@@ -48,7 +48,7 @@ cd "$tmp/repo"
 "$src/scripts/archive-key.sh" var/archive.key
 mkdir -p conf && cp "$src/conf/demo-archive.csv" conf/
 
-sed -e 's/^port = 7730$/port = 0/' -e "s#^dir = .*#dir = $tmp/state#" -e "s#^seed = .*#seed = $src/conf/demo-city.json#" \
+sed -e 's/^port = 7730$/port = 0/' -e "s#^dir = .*#dir = $tmp/state#" -e "s#^seed = .*#seed = $src/conf/demo-city.json#" -e "s#^seed_volunteers = .*#seed_volunteers = $src/conf/demo-volunteers.json#" \
     "$src/conf/whistled-dev.conf" >"$tmp/whistled.conf"
 "$build/whistled" --config "$tmp/whistled.conf" --port-file "$tmp/wport" 2>"$tmp/whistled.log" &
 dpid=$!
