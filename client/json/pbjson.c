@@ -54,7 +54,7 @@ static size_t elem_size(ProtobufCType t)
     }
 }
 
-static json_t *value(const ProtobufCFieldDescriptor *fd, const void *p)
+static json_t *value(const ProtobufCFieldDescriptor *fd, const void *p, pbj_field_hook hook)
 {
     char buf[64];
     switch (fd->type) {
@@ -87,13 +87,15 @@ static json_t *value(const ProtobufCFieldDescriptor *fd, const void *p)
     }
     case PROTOBUF_C_TYPE_MESSAGE: {
         const ProtobufCMessage *m = *(ProtobufCMessage *const *)p;
-        return m ? pbj_to_json(m) : json_null();
+        return m ? pbj_to_json_with(m, hook) : json_null();
     }
     }
     return json_null();
 }
 
-json_t *pbj_to_json(const ProtobufCMessage *m)
+json_t *pbj_to_json(const ProtobufCMessage *m) { return pbj_to_json_with(m, NULL); }
+
+json_t *pbj_to_json_with(const ProtobufCMessage *m, pbj_field_hook hook)
 {
     json_t *obj = json_object();
     const ProtobufCMessageDescriptor *d = m->descriptor;
@@ -111,11 +113,13 @@ json_t *pbj_to_json(const ProtobufCMessage *m)
             const char *arr = *(char *const *)member;
             json_t *ja = json_array();
             for (size_t k = 0; k < n; k++)
-                json_array_append_new(ja, value(fd, arr + k * elem_size(fd->type)));
+                json_array_append_new(ja, value(fd, arr + k * elem_size(fd->type), hook));
             json_object_set_new(obj, fd->name, ja);
             continue;
         }
-        json_object_set_new(obj, fd->name, value(fd, member));
+        json_object_set_new(obj, fd->name, value(fd, member, hook));
+        if (hook)
+            hook(obj, fd, member);
     }
     return obj;
 }
