@@ -302,6 +302,17 @@ static int send_call(kiosk *k, Whistle__V1__Request *req, enum call_kind what)
     return 0;
 }
 
+/* A write of the resident's: its idempotency key (k->d.key) is made once
+ * per action and kept across retries, so that Enter pressed again after a
+ * lost answer returns the first result, never a second case or wish. */
+static int send_write(kiosk *k, Whistle__V1__Request *req, enum call_kind what)
+{
+    if (!*k->d.key && whistle_idempotency_key(k->d.key, sizeof k->d.key) < 0)
+        return -1;
+    req->idempotency_key = k->d.key;
+    return send_call(k, req, what);
+}
+
 void net_call_timeout(kiosk *k)
 {
     if (!k->call_busy)
@@ -331,12 +342,7 @@ int net_report(kiosk *k)
     Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
     req.call_case = CALL(REPORT);
     req.report = &r;
-    /* One key per report, kept across retries: a press of Enter again
-     * after a lost answer returns the first ticket, never a second case. */
-    if (!*k->d.key && whistle_idempotency_key(k->d.key, sizeof k->d.key) < 0)
-        return -1;
-    req.idempotency_key = k->d.key;
-    int rc = send_call(k, &req, CALL_REPORT);
+    int rc = send_write(k, &req, CALL_REPORT);
     explicit_bzero(desc, sizeof desc);
     explicit_bzero(phone, sizeof phone);
     return rc;
@@ -365,10 +371,7 @@ int net_rate(kiosk *k)
     Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
     req.call_case = CALL(RATE);
     req.rate = &r;
-    if (!*k->d.key && whistle_idempotency_key(k->d.key, sizeof k->d.key) < 0)
-        return -1;
-    req.idempotency_key = k->d.key;
-    int rc = send_call(k, &req, CALL_RATE);
+    int rc = send_write(k, &req, CALL_RATE);
     explicit_bzero(comment, sizeof comment);
     return rc;
 }
@@ -388,11 +391,7 @@ int net_wish_add(kiosk *k)
     Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
     req.call_case = CALL(ADD_WISH);
     req.add_wish = &w;
-    /* one key per wish, kept across retries: never ordered twice */
-    if (!*k->d.key && whistle_idempotency_key(k->d.key, sizeof k->d.key) < 0)
-        return -1;
-    req.idempotency_key = k->d.key;
-    int rc = send_call(k, &req, CALL_WISH_ADD);
+    int rc = send_write(k, &req, CALL_WISH_ADD);
     explicit_bzero(text, sizeof text);
     explicit_bzero(phone, sizeof phone);
     return rc;
@@ -406,10 +405,7 @@ int net_wish_confirm(kiosk *k)
     Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
     req.call_case = CALL(CONFIRM_WISH);
     req.confirm_wish = &c;
-    if (!*k->d.key && whistle_idempotency_key(k->d.key, sizeof k->d.key) < 0)
-        return -1;
-    req.idempotency_key = k->d.key;
-    return send_call(k, &req, CALL_WISH_CONFIRM);
+    return send_write(k, &req, CALL_WISH_CONFIRM);
 }
 
 int net_balance(kiosk *k)
