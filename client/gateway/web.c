@@ -946,7 +946,7 @@ static void sse_end(sse *e)
         uv_timer_stop(&e->beat);
         h2o_send(e->req, NULL, 0, H2O_SEND_STATE_FINAL);
     } else if (!e->ended) {
-        e->ended = true; /* the FINAL goes when the write in flight is done */
+        e->ended = true; /* the rest and the FINAL go when the write in flight is done */
         uv_timer_stop(&e->beat);
     }
     if (e->conn)
@@ -959,8 +959,16 @@ static void sse_proceed(h2o_generator_t *g, h2o_req_t *req)
     (void)req;
     e->sending = false;
     if (e->ended) {
-        if (e->req)
-            h2o_send(e->req, NULL, 0, H2O_SEND_STATE_FINAL);
+        /* what was written while that write was in flight (the logout
+         * event that ended the stream) goes out with the end, not lost */
+        if (e->req) {
+            free(e->inflight);
+            e->inflight = e->pending;
+            h2o_iovec_t buf = h2o_iovec_init(e->inflight, e->pending_len);
+            e->pending = NULL;
+            e->pending_len = 0;
+            h2o_send(e->req, &buf, buf.len ? 1 : 0, H2O_SEND_STATE_FINAL);
+        }
         return;
     }
     sse_flush(e);
