@@ -10,7 +10,10 @@
  *
  * Files: main.c (options, the loop), net.c (connection, loading, pushes,
  * acknowledgements, calls), model.c (cases, orders, alerts), ui.c
- * (drawing), input.c (keys, prompts). docs/console.md is the user's guide. */
+ * (drawing), input.c (keys, prompts), meeting.c (the meeting screen of
+ * --meeting N: loading, pushes, drawing and keys of its own).
+ * docs/console.md is the user's guide; docs/deliberation.md the meeting
+ * screen's. */
 #ifndef WHISTLE_CONSOLE_H
 #define WHISTLE_CONSOLE_H
 
@@ -66,8 +69,24 @@ typedef struct prompt {
     char extra[2048]; /* a first answer, for two-step prompts */
 } prompt;
 
+/* --meeting N (meeting.c): a deliberative meeting's screen in place of the
+ * case feed, for the chair and the members (and whoever may read the
+ * meeting). Nothing of the case feed is loaded or shown in this mode. */
+typedef struct meeting_screen {
+    uint64_t id;                  /* 0: not this mode */
+    Whistle__V1__DelibMeeting *m; /* the latest copy (unpacked, ours), NULL until loaded */
+    uint64_t m_at;                /* uv_now() when it came: the server's time runs on from m->server_ms */
+    Whistle__V1__DelibBody *body; /* its body (seats, rules), ours */
+    int seat_role;                /* DelibSeatRole of this principal, 0: no seat */
+    bool poll;                    /* no pushes reach this principal: ask again every tick */
+    bool asking;                  /* a get_meeting is in flight */
+    size_t sel;                   /* the selected agenda item (index) */
+    int confirm;                  /* an action waiting for y (DelibAction), 0: none */
+} meeting_screen;
+
 typedef struct console {
     uv_loop_t *loop;
+    meeting_screen mt;
     whistle_resolved settings;
     /* connection (its state, the stream's seqs: the session's) */
     whistle_session *session; /* NULL once leaving */
@@ -172,10 +191,47 @@ bool model_case_open(const Whistle__V1__Event *e);
 /* The case's priority as a rank: 3 urgent, 2 high, 1 normal (or unset), 0 low. */
 int model_priority_level(const Whistle__V1__Event *e);
 
+/* The outcome of a call made for a key (net.c's act_send): the meeting
+ * screen's calls go through it as the case keys' do. what: the action in
+ * words, for the status line. */
+void net_send_act(console *k, Whistle__V1__Request *req, const char *what);
+
+/* meeting.c */
+/* The roles that may follow a meeting: those the daemon lets read one
+ * (the roles that may hold a seat: model/authz.c, DELIB_ROLES). */
+bool meeting_role_ok(Whistle__V1__Role role);
+/* On every connection, after Hello: loads the meeting and its body, then
+ * follows the stream (or polls when none reaches this principal). */
+void meeting_load(console *k);
+/* A push of the followed stream; takes nothing (the caller frees it). */
+void meeting_push(console *k, const Whistle__V1__Push *p);
+/* An answer to a call that carries the meeting: newer copies replace older. */
+void meeting_put(console *k, const Whistle__V1__DelibMeeting *m);
+/* Every second: the countdown, and the poll when it polls. */
+void meeting_tick(console *k);
+void meeting_free(console *k);
+/* Draws the meeting between the header and the status line. */
+void meeting_draw(console *k, int y0, int h, int w);
+/* The key line and the help box. */
+const char *meeting_keys(const console *k, int w);
+void meeting_help(console *k, int w, int h);
+/* A key (not in a prompt); prompts end in meeting_prompt. */
+void meeting_key(console *k, wint_t ch, bool is_key);
+void meeting_prompt(console *k, int kind, const char *text);
+/* Prompt kinds from here up are meeting.c's. */
+#define MEETING_PROMPTS 100
+
+/* input.c: a prompt on the status line (kind: what the answer is for) */
+void input_prompt_open(console *k, int kind, const char *label, const char *initial);
+
 /* ui.c */
 void ui_init(void);
 void ui_draw(console *k);
 #define ui_width uitext_width
+/* s at (y, x) in at most maxw columns ("…" marks a cut), then spaces up
+ * to pad columns. Returns the columns written. */
+int ui_put(int y, int x, const char *s, int maxw, int pad, unsigned long attr);
+enum { UI_OK = 1, UI_NEAR, UI_LATE, UI_SOS, UI_TITLE, UI_HEAD, UI_DIM }; /* colour pairs */
 
 /* input.c */
 void input_key(console *k, wint_t ch, bool is_key);

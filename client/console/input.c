@@ -235,8 +235,16 @@ static void prompt_accept(console *k)
         else
             console_status(k, "%s", _("park: a reason is required; nothing was sent"));
         break;
-    default: break;
+    default:
+        if (p->kind >= MEETING_PROMPTS)
+            meeting_prompt(k, p->kind, text);
+        break;
     }
+}
+
+void input_prompt_open(console *k, int kind, const char *label, const char *initial)
+{
+    prompt_open(k, kind, label, NULL, 0, initial);
 }
 
 static void prompt_key(console *k, wint_t ch, bool is_key)
@@ -342,6 +350,10 @@ void input_key(console *k, wint_t ch, bool is_key)
     }
     if (k->pr.active) {
         prompt_key(k, ch, is_key);
+        return;
+    }
+    if (k->mt.id) {
+        meeting_key(k, ch, is_key);
         return;
     }
     int h = LINES > 8 ? LINES - 6 : 2;

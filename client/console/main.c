@@ -1,5 +1,6 @@
 /* main.c: whistle-console's options and its loop (console.h says how the
  * parts fit). */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,11 @@ static void usage(FILE *out)
             "  --timeout MS    connect timeout (default 10000)\n"
             "  --config FILE   client config file (as for whistle)\n"
             "  --stream NAME   follow this stream (default: your own, e.g. street:<code>)\n"
+            "  --meeting N     the screen of meeting N of a deliberative body instead of the case feed\n"
+            "                  (docs/deliberation.md): attendance and quorum, the speakers' countdown,\n"
+            "                  the agenda's votes and ballots live; the chair's keys run the meeting,\n"
+            "                  the representatives' keys vote. For the body's members and those who\n"
+            "                  manage its place (any role that may hold a seat, representatives too)\n"
             "  --log FILE      append the log (connection trouble) to FILE\n"
             "  --help, --version\n"
             "\n"
@@ -74,6 +80,8 @@ static void on_stop(void *ud) { console_quit(ud); }
 static void on_tick(uv_timer_t *t)
 {
     console *k = t->data;
+    if (k->mt.id)
+        meeting_tick(k);
     net_ack(k);
     console_redraw(k); /* the countdowns */
 }
@@ -83,7 +91,7 @@ static void on_ping(uv_timer_t *t) { net_ping(t->data); }
 static void on_stats_timer(uv_timer_t *t)
 {
     console *k = t->data;
-    if (k->stats_dirty || k->view == VIEW_STATS)
+    if (!k->mt.id && (k->stats_dirty || k->view == VIEW_STATS))
         net_refresh_stats(k);
 }
 
@@ -101,12 +109,27 @@ void console_quit(console *k)
             uv_close(hs[i], on_closed);
 }
 
+/* --meeting N: a positive number */
+static int check_options(void *ud)
+{
+    const char *v = *(const char **)ud;
+    if (!v)
+        return 0;
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (*v < '1' || *v > '9' || *end || n == 0 || n == ULLONG_MAX) {
+        fprintf(stderr, _("whistle-console: --meeting '%s': a meeting's number (whistle meeting show N)\n"), v);
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static console k; /* large; and the handles must outlive main's frame anyway */
-    const char *config = NULL, *stream = NULL, *log = NULL;
-    static const char *const names[] = { "config", "stream", "log" };
-    const char **const values[] = { &config, &stream, &log };
+    const char *config = NULL, *stream = NULL, *log = NULL, *meeting = NULL;
+    static const char *const names[] = { "config", "stream", "log", "meeting" };
+    const char **const values[] = { &config, &stream, &log, &meeting };
     /* First: --help and the errors below speak the locale's language too. */
     bool utf8 = uitext_locale_init("whistle-console") == 0;
     shell_program prog = {
@@ -115,7 +138,9 @@ int main(int argc, char **argv)
         .usage = usage,
         .names = names,
         .values = values,
-        .n = 3,
+        .n = 4,
+        .check = check_options,
+        .ud = &meeting,
         .pki_fallback = WHISTLE_SOURCE_DIR "/var/pki",
         .no_value = _("whistle-console: --%s needs a value\n"),
         .unknown = _("whistle-console: unknown option '%s' (see --help)\n"),
@@ -130,6 +155,8 @@ int main(int argc, char **argv)
         return 2;
     if (stream)
         snprintf(k.stream, sizeof k.stream, "%s", stream);
+    if (meeting)
+        k.mt.id = strtoull(meeting, NULL, 10);
 
     uv_loop_t loop;
     uv_loop_init(&loop);
@@ -165,6 +192,7 @@ int main(int argc, char **argv)
         rc = 1;
     }
     model_free(&k);
+    meeting_free(&k);
     uv_loop_close(&loop);
     return rc;
 }

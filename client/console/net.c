@@ -220,6 +220,14 @@ static const char *miss_words(const char *kind)
 static void on_push(whistle_session *s, Whistle__V1__Push *p, void *ud)
 {
     console *k = ud;
+    if (k->mt.id) {
+        /* Never acknowledged: the stream may be a street's feed, whose
+         * cursor belongs to its case console; a replay after a reconnect
+         * brings older copies of the meeting, which meeting_push ignores. */
+        meeting_push(k, p);
+        whistle_push_free(p);
+        return;
+    }
     if (p->event)
         model_put_event(k, p->event);
     if (p->order)
@@ -276,7 +284,7 @@ static void on_push(whistle_session *s, Whistle__V1__Push *p, void *ud)
 
 void net_ack(console *k)
 {
-    if (net_state(k) != WHISTLE_SESSION_LIVE)
+    if (k->mt.id || net_state(k) != WHISTLE_SESSION_LIVE)
         return;
     uint64_t lim = model_ack_limit(k), received = whistle_session_received(k->session);
     whistle_session_ack(k->session, received < lim ? received : lim);
@@ -292,7 +300,8 @@ static void on_live(whistle_session *s, void *ud)
     if (whistle_session_reconnects(s))
         console_status(k, _("connected again; resumed %s from its cursor"), k->stream);
     net_ping(k);
-    net_refresh_stats(k);
+    if (!k->mt.id)
+        net_refresh_stats(k);
     console_redraw(k);
 }
 
@@ -305,10 +314,32 @@ static void on_ready(whistle_session *s, const Whistle__V1__HelloResult *h, void
         snprintf(k->scope, sizeof k->scope, "%s", h->principal->scope);
         k->role = h->principal->role;
     }
+    if (k->mt.id) {
+        /* The meeting screen: for those who may read a meeting; it loads
+         * nothing of the case feed, so a representative (who may read no
+         * case) sees the meeting and nothing else. */
+        if (!meeting_role_ok(k->role)) {
+            snprintf(k->net_err, sizeof k->net_err,
+                     _("the meeting screen is for the members of a deliberative body and those who manage its "
+                       "place; %s is a %s"),
+                     k->who, whistle_role_name(k->role));
+            k->fatal = true;
+            console_quit(k);
+            return;
+        }
+        if (!*k->stream && h && h->n_streams)
+            snprintf(k->stream, sizeof k->stream, "%s", h->streams[0]);
+        meeting_load(k);
+        console_redraw(k);
+        return;
+    }
     if (k->role != WHISTLE__V1__ROLE__ROLE_OPERATOR && k->role != WHISTLE__V1__ROLE__ROLE_ADMIN) {
         snprintf(k->net_err, sizeof k->net_err,
-                 _("whistle-console is the command center's screen, for operators; %s is a %s (whistle watch "
-                   "follows any principal's stream)"),
+                 meeting_role_ok(k->role)
+                     ? _("whistle-console is the command center's screen, for operators; %s is a %s: "
+                         "whistle-console --meeting N shows a meeting of a body it sits on")
+                     : _("whistle-console is the command center's screen, for operators; %s is a %s (whistle watch "
+                         "follows any principal's stream)"),
                  k->who, whistle_role_name(k->role));
         k->fatal = true;
         console_quit(k);
@@ -410,7 +441,7 @@ void net_refresh_stats(console *k)
 {
     if (net_state(k) != WHISTLE_SESSION_LIVE)
         return;
-    if (k->role != WHISTLE__V1__ROLE__ROLE_OPERATOR && k->role != WHISTLE__V1__ROLE__ROLE_ADMIN)
+    if (k->mt.id || (k->role != WHISTLE__V1__ROLE__ROLE_OPERATOR && k->role != WHISTLE__V1__ROLE__ROLE_ADMIN))
         return;
     k->stats_dirty = false;
     /* this month, on the server's clock */
@@ -506,9 +537,14 @@ static void on_act(whistle_conn *c, int status, Whistle__V1__Response *resp, voi
         return;
     }
     int code = whistle_response_code(resp);
-    if (code != WHISTLE__V1__STATUS__CODE__OK) {
+    if (code != WHISTLE__V1__STATUS__CODE__OK && k->mt.id) {
+        /* the rule it broke, in the server's words (they name the rule) */
+        console_status(k, _("%s: refused: %s"), a->what, whistle_response_message(resp));
+    } else if (code != WHISTLE__V1__STATUS__CODE__OK) {
         console_status(k, "%s: %s: %s", a->what, whistle_code_name(code), whistle_response_message(resp));
     } else {
+        if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_MEETING && resp->meeting)
+            meeting_put(k, resp->meeting);
         if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT)
             model_put_event(k, resp->event);
         else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_ORDER)
@@ -550,6 +586,8 @@ static void act_send(console *k, Whistle__V1__Request *req, const char *fmt, con
     }
     console_status(k, _("%s..."), a->what);
 }
+
+void net_send_act(console *k, Whistle__V1__Request *req, const char *what) { act_send(k, req, "%s", what); }
 
 void net_file(console *k, const char *ticket)
 {

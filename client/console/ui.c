@@ -26,7 +26,16 @@
 #define ES(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
 #define OS(s) WHISTLE__V1__ORDER_STATE__ORDER_STATE_##s
 
-enum { C_OK = 1, C_NEAR, C_LATE, C_SOS, C_TITLE, C_HEAD, C_DIM };
+/* the colour pairs (console.h: UI_*, for meeting.c too) */
+enum {
+    C_OK = UI_OK,
+    C_NEAR = UI_NEAR,
+    C_LATE = UI_LATE,
+    C_SOS = UI_SOS,
+    C_TITLE = UI_TITLE,
+    C_HEAD = UI_HEAD,
+    C_DIM = UI_DIM
+};
 
 void ui_init(void)
 {
@@ -71,6 +80,11 @@ static int put(int y, int x, const char *s, int maxw, int pad, attr_t attr)
         addch(' ');
     attroff(attr);
     return w;
+}
+
+int ui_put(int y, int x, const char *s, int maxw, int pad, unsigned long attr)
+{
+    return put(y, x, s, maxw, pad, (attr_t)attr);
 }
 
 static void put_right(int y, int x_end, const char *s, attr_t attr)
@@ -678,6 +692,27 @@ static void draw_prompt(console *k, int h, int w)
     curs_set(1);
 }
 
+/* The status line (or the prompt being typed) and the key line. */
+static void draw_bottom(console *k, int h, int w, const char *keys)
+{
+    char buf[600];
+    if (k->pr.active) {
+        draw_prompt(k, h, w);
+    } else {
+        curs_set(0);
+        if (net_state(k) == WHISTLE_SESSION_OFFLINE && *k->net_err)
+            snprintf(buf, sizeof buf, _("offline: %s (retrying)"), k->net_err);
+        else if (shell_clock_ms() < k->status_until)
+            snprintf(buf, sizeof buf, "%s", k->status);
+        else
+            buf[0] = 0;
+        /* whole: a long answer (a server's refusal) takes up to three
+         * lines, over the alert line and the feed's last, while it shows */
+        draw_wrapped(h - 2, w, 3, buf, net_state(k) == WHISTLE_SESSION_OFFLINE ? COLOR_PAIR(C_LATE) : A_NORMAL);
+    }
+    put(h - 1, 0, keys, w, w, A_REVERSE);
+}
+
 void ui_draw(console *k)
 {
     int h, w;
@@ -690,9 +725,19 @@ void ui_draw(console *k)
         refresh();
         return;
     }
-    model_rows(k);
     draw_header(k, w);
     int body_top = 1, body_h = h - 4;
+    if (k->mt.id) {
+        meeting_draw(k, body_top, body_h + 1, w); /* the alert line is the meeting's too */
+        draw_bottom(k, h, w, meeting_keys(k, w));
+        if (k->help)
+            meeting_help(k, w, h);
+        else if (k->pr.active)
+            draw_prompt(k, h, w);
+        refresh();
+        return;
+    }
+    model_rows(k);
     int board_w = w >= 100 ? 36 : w >= 80 ? 30 : 0;
     int feed_w = board_w ? w - board_w - 1 : w;
     if (k->view == VIEW_STATS) {
@@ -717,25 +762,10 @@ void ui_draw(console *k)
             : a->level == 1 ? COLOR_PAIR(C_NEAR) | A_BOLD
                             : A_NORMAL);
     }
-    /* status or prompt */
-    if (k->pr.active) {
-        draw_prompt(k, h, w);
-    } else {
-        curs_set(0);
-        if (net_state(k) == WHISTLE_SESSION_OFFLINE && *k->net_err)
-            snprintf(buf, sizeof buf, _("offline: %s (retrying)"), k->net_err);
-        else if (shell_clock_ms() < k->status_until)
-            snprintf(buf, sizeof buf, "%s", k->status);
-        else
-            buf[0] = 0;
-        /* whole: a long answer (a server's refusal) takes up to three
-         * lines, over the alert line and the feed's last, while it shows */
-        draw_wrapped(h - 2, w, 3, buf, net_state(k) == WHISTLE_SESSION_OFFLINE ? COLOR_PAIR(C_LATE) : A_NORMAL);
-    }
-    put(h - 1, 0,
+    draw_bottom(
+        k, h, w,
         w >= 100 ? _(" f file  r reject  a assign  w whistle  c close  v verify  x/X extension  p park  Tab stats  ? q")
-                 : _(" f file r reject a assign w whistle c close x/X ext p park Tab stats ? q"),
-        w, w, A_REVERSE);
+                 : _(" f file r reject a assign w whistle c close x/X ext p park Tab stats ? q"));
     if (k->n_emergencies)
         draw_emergency(k, w, h);
     else if (k->help)
