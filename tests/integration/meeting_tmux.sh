@@ -166,6 +166,14 @@ for who in gridworker operator police; do
 done
 wait_for "NO QUORUM: 3 of 6 voting seats present, 1 short \(4 needed\)" 10
 wait_for "Present: gridworker operator police +· absent voters: community urban wang" 5
+# an admin manages the place without a seat: no push reaches it, its
+# screen reads the meeting every second
+run admin C.UTF-8 admin --meeting "$m"
+target=admin
+wait_for "NO QUORUM: 3 of 6 voting seats present, 1 short" 20
+wait_for "admin: no seat" 5
+wait_for "^ j/k item  \? help  q quit   \(no seat: watching\)" 5
+target=chair
 # the vote cannot open without the quorum: the rule, in words, on the screen
 keys v
 status_has "open the vote on item 1 (小区加装路灯): refused: no quorum: 3 of 6 voting seats present, 4 needed (rule: a vote needs 2/3 of the voting seats present)"
@@ -174,6 +182,18 @@ screen >"$BUILD/meeting-refused.txt"
 # the chair checks in by key: exactly 2/3
 keys i
 wait_for "Quorum reached: 4 of 6 voting seats present \(4 needed\)" 10
+target=admin
+wait_for "Quorum reached: 4 of 6 voting seats present \(4 needed\)" 10
+keys i
+status_has "check in: refused: admin holds no seat on body $body"
+keys q
+i=0
+until [ -s "$work/admin.status" ]; do
+    i=$((i + 1))
+    [ "$i" -lt 100 ] || fail "q did not quit the admin's screen"
+    sleep 0.1
+done
+target=chair
 
 # ---------------------------------------------------------------- the floor
 
