@@ -331,6 +331,8 @@ static void print_meeting(cli *x, const args *a, const Whistle__V1__Request *req
         const Whistle__V1__DelibItem *it = m->items[i];
         printf(_("item %u  %s  [%s]  %zu votes\n"), it->no, it->title,
                _(item_states[it->state >= 0 && it->state <= 3 ? it->state : 0]), it->n_votes);
+        if (it->runoff_of)
+            printf(_("    a runoff of item %u's tie: %u place(s)\n"), it->runoff_of, it->winners);
         for (size_t j = 0; j < it->n_candidates; j++)
             printf("    %zu. %s%s%s\n", j + 1, it->candidates[j], it->n_tally > j ? "  " : "",
                    it->n_tally > j ? (snprintf(t, sizeof t, "%u", it->tally[j]), t) : "");

@@ -88,10 +88,7 @@ static uint32_t needed(uint32_t n, uint32_t num, uint32_t den)
 }
 
 /* The server's clock now: the copy's server_ms and the time since it came. */
-static int64_t server_now(const console *k)
-{
-    return k->mt.m->server_ms + (int64_t)(uv_now(k->loop) - k->mt.m_at);
-}
+static int64_t server_now(const console *k) { return k->mt.m->server_ms + (int64_t)(uv_now(k->loop) - k->mt.m_at); }
 
 /* ------------------------------------------------------------ the copy */
 
@@ -344,7 +341,7 @@ static uint32_t for_needed(const console *k, const Whistle__V1__DelibItem *it)
     const Whistle__V1__DelibRules *r = k->mt.body ? k->mt.body->rules : NULL;
     if (!r)
         return 0;
-    uint32_t base = it->state == IS(CLOSED)   ? it->majority_base
+    uint32_t base = it->state == IS(CLOSED)    ? it->majority_base
                     : r->majority_of_all_seats ? k->mt.m->voting_seats
                                                : k->mt.m->voters_present;
     return needed(base, r->majority_num, r->majority_den);
@@ -404,6 +401,10 @@ static void draw_item(console *k, int y, int w, const Whistle__V1__DelibItem *it
     } else if (it->state == IS(VOTING)) {
         snprintf(tail, sizeof tail, _("BALLOT OPEN  %zu voted · approve up to %u"), it->n_votes, it->winners);
         ta = COLOR_PAIR(UI_NEAR) | A_BOLD;
+    } else if (it->n_tied && it->runoff) {
+        snprintf(tail, sizeof tail, _("%zu elected, %zu tied: runoff is item %u"), it->n_elected, it->n_tied,
+                 it->runoff);
+        ta = COLOR_PAIR(UI_NEAR) | A_BOLD;
     } else if (it->n_tied) {
         snprintf(tail, sizeof tail, _("%zu elected, %zu tied: runoff"), it->n_elected, it->n_tied);
         ta = COLOR_PAIR(UI_LATE) | A_BOLD;
@@ -413,7 +414,9 @@ static void draw_item(console *k, int y, int w, const Whistle__V1__DelibItem *it
     }
     unsigned long a = sel ? A_REVERSE : A_NORMAL;
     snprintf(head, sizeof head, "%s%u  %s%s", sel ? "▶ " : "  ", it->no, it->title,
-             it->n_candidates ? _(" (ballot)") : "");
+             it->runoff_of      ? ""
+             : it->n_candidates ? _(" (ballot)")
+                                : "");
     /* the state and tally first: the title gives way (at least 20 columns) */
     int tw = ui_width(tail);
     if (tw > w - 21)
@@ -572,10 +575,13 @@ void meeting_draw(console *k, int y0, int h, int w)
         char lim[32];
         mmss(left, t, sizeof t);
         mmss(cur->limit_ms - cur->started_ms, lim, sizeof lim);
-        snprintf(buf, sizeof buf, left >= 0 ? _("Speaking: %s  %s left of %s") : _("Speaking: %s  %s OVER the %s limit"),
-                 cur->principal, t, lim);
+        snprintf(buf, sizeof buf,
+                 left >= 0 ? _("Speaking: %s  %s left of %s") : _("Speaking: %s  %s OVER the %s limit"), cur->principal,
+                 t, lim);
         line(y++, w, buf,
-             left < 0 ? COLOR_PAIR(UI_SOS) | A_BOLD : left < 60000 ? COLOR_PAIR(UI_NEAR) | A_BOLD : COLOR_PAIR(UI_OK));
+             left < 0       ? COLOR_PAIR(UI_SOS) | A_BOLD
+             : left < 60000 ? COLOR_PAIR(UI_NEAR) | A_BOLD
+                            : COLOR_PAIR(UI_OK));
     } else {
         line(y++, w, _("Speaking: nobody has the floor"), COLOR_PAIR(UI_DIM));
     }
@@ -720,7 +726,8 @@ static void item_act(console *k, Whistle__V1__DelibAction action)
         return;
     }
     char what[300];
-    snprintf(what, sizeof what, action == ACT(OPEN_VOTE) ? _("open the vote on item %u (%s)") : _("close the vote on item %u (%s)"),
+    snprintf(what, sizeof what,
+             action == ACT(OPEN_VOTE) ? _("open the vote on item %u (%s)") : _("close the vote on item %u (%s)"),
              it->no, it->title);
     act(k, action, it->no, what);
 }

@@ -797,6 +797,42 @@ static void count_ballot(call *c, const mctx *x, Whistle__V1__DelibItem *it)
                            it->n_elected, it->n_tied, cut, k - it->n_elected);
 }
 
+/* A ballot tied for its last places under the runoff rule: a new ballot
+ * among the tied, for the places left, appended to the agenda for the
+ * chair to put to the vote like any item (the same quorum, the same
+ * rules; a tie again appends another). A full agenda leaves it to another
+ * meeting, and the result says so. */
+static void add_runoff(call *c, mctx *x, Whistle__V1__DelibItem *it)
+{
+    Whistle__V1__DelibMeeting *m = x->m;
+    uint32_t places = it->winners - (uint32_t)it->n_elected;
+    if (m->n_items >= MAX_ITEMS) {
+        it->result = arena_printf(c->a, "%s; the agenda is full (%d items): the runoff goes to another meeting",
+                                  it->result, MAX_ITEMS);
+        return;
+    }
+    Whistle__V1__DelibItem *r = arena_alloc(c->a, sizeof *r);
+    whistle__v1__delib_item__init(r);
+    r->no = (uint32_t)m->n_items + 1;
+    r->state = IS(PENDING);
+    r->title = arena_printf(c->a, "%s (决选 runoff)", it->title);
+    r->candidates = arena_alloc(c->a, it->n_tied * sizeof *r->candidates);
+    memcpy(r->candidates, it->tied, it->n_tied * sizeof *r->candidates);
+    r->n_candidates = it->n_tied;
+    r->winners = places;
+    r->runoff_of = it->no;
+    push_ptr(c, (void ***)&m->items, &m->n_items, r);
+    it->runoff = r->no;
+    uint32_t cut = 0; /* the tied candidates' approvals */
+    for (size_t i = 0; i < it->n_candidates && i < it->n_tally; i++)
+        if (strcmp(it->candidates[i], it->tied[0]) == 0)
+            cut = it->tally[i];
+    it->result = arena_printf(c->a,
+                              "%zu elected; %zu tied at %u approvals for %u place(s): runoff among them as item %u "
+                              "(rule: tie_rule runoff)",
+                              it->n_elected, it->n_tied, cut, places, r->no);
+}
+
 static int close_vote(call *c, mctx *x, Whistle__V1__DelibItem *it, const Whistle__V1__DelibMeetingAct *req)
 {
     const char *owner = str0(req->follow_owner);
@@ -814,6 +850,8 @@ static int close_vote(call *c, mctx *x, Whistle__V1__DelibItem *it, const Whistl
     it->state = IS(CLOSED);
     if (!it->proposal_id) {
         count_ballot(c, x, it);
+        if (it->n_tied) /* only the runoff rule leaves candidates tied */
+            add_runoff(c, x, it);
         return 0;
     }
     count_vote(c, x, it);

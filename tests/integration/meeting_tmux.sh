@@ -13,7 +13,9 @@
 #   once the clock passes it; the vote opens, members vote from the CLI and
 #   the representative from the screen (its own keys): the tally moves; the
 #   chair closes it: the daemon has it passed (the CLI says so); a ballot
-#   of 6 candidates for 3 places is voted by key and closed; a yellow card;
+#   of 6 candidates for 3 places is voted by key and closed with a tie for
+#   the third place, so a runoff among the tied is appended and voted; a
+#   yellow card;
 #   the meeting closed by key (y to confirm): the minutes are drafted.
 #   The representative's screen is in Chinese; without --meeting the
 #   console refuses a representative (no case screen for it).
@@ -262,19 +264,33 @@ keys v
 wait_for "BALLOT OPEN +0 voted · approve up to 3" 10
 W --as gridworker ballot "$m" 3 1,2,3 >/dev/null || fail "ballot gridworker failed"
 W --as operator ballot "$m" 3 1,2,4 >/dev/null || fail "ballot operator failed"
-W --as police ballot "$m" 3 1,5 >/dev/null || fail "ballot police failed"
+W --as police ballot "$m" 3 1,3,4 >/dev/null || fail "ballot police failed"
 wait_for "BALLOT OPEN +3 voted" 10
 wait_for "^ +1 +加装电梯 +█+ 3 *$" 5
 keys b
 wait_for "^Ballot on item 3: approve up to 3 candidates \(numbers, between commas\): *$" 5
-keys -l "2，3"
+keys -l "2，"
 keys Enter
 wait_for "BALLOT OPEN +4 voted" 10
 wait_for "^ +2 ✓ 修路灯 +█+ 3 *$" 5
+# 建车棚 and 补绿地 tie for the third place: the runoff rule appends a
+# ballot among them for that place
 keys c
-wait_for "3 elected" 10
-wait_for "2 +✓ 修路灯 .* 3 elected" 5
+wait_for "▶ 3 +民生实事票决 \(ballot\) +2 elected, 2 tied: runoff is item 4" 10
+wait_for "^ +3 +建车棚 +█+ 2 tied *$" 5
+wait_for "2 tied at 2 approvals for 1 place\(s\): runoff among them as item 4" 5
+wait_for "^  \(rule: tie_rule runoff\)" 5
+wait_for "^  4 +民生实事票决 \(决选 runoff\) +pending" 5
 screen >"$BUILD/meeting-ballot.txt"
+keys j v
+wait_for "▶ 4 +民生实事票决 \(决选 runoff\) +BALLOT OPEN +0 voted · approve up to 1" 10
+W --as gridworker ballot "$m" 4 1 >/dev/null || fail "runoff gridworker failed"
+W --as operator ballot "$m" 4 1 >/dev/null || fail "runoff operator failed"
+W --as police ballot "$m" 4 2 >/dev/null || fail "runoff police failed"
+W --as police ballot "$m" 4 1,2 >"$work/two.txt" 2>&1 && fail "two approvals in a runoff for one place were taken"
+wait_for "BALLOT OPEN +3 voted" 10
+keys c
+wait_for "▶ 4 +民生实事票决 \(决选 runoff\) +1 elected" 10
 
 # ---------------------------------------------------------------- a card, the close
 
@@ -296,7 +312,8 @@ keys y
 wait_for "Meeting $m · 十一月议事会 · closed" 10
 wait_for "Minutes drafted: 0 of 6 signatures" 5
 [ "$(jm "m['state']")" = closed ] || fail "X y did not close the meeting"
-[ "$(jm "m['items'][2]['elected']")" = "['加装电梯', '修路灯', '建车棚']" ] ||
+[ "$(jm "m['items'][2]['elected'], m['items'][2]['tied'], m['items'][3]['elected']")" = \
+    "['加装电梯', '修路灯'] ['建车棚', '补绿地'] ['建车棚']" ] ||
     fail "the ballot's winners: $(cat "$work/m.json")"
 no_log_text
 screen >"$BUILD/meeting-closed.txt"

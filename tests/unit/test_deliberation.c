@@ -453,7 +453,58 @@ Test(delib, ballot_top_k_and_a_tie_by_the_rule)
     cr_assert_str_eq(it->elected[1], "修路灯");
     cr_assert_eq(it->n_tied, 2);
     cr_assert(!it->passed);
-    cr_assert(strstr(it->result, "runoff"), "%s", it->result);
+    cr_assert(strstr(it->result, "runoff among them as item 4"), "%s", it->result);
+    /* the runoff: appended, among the tied only, for the one place left */
+    Whistle__V1__DelibMeeting *mt = get_meeting("r1", m);
+    cr_assert_eq(mt->n_items, 4);
+    Whistle__V1__DelibItem *ro = mt->items[3];
+    cr_assert_eq(ro->no, 4);
+    cr_assert_eq(ro->state, WHISTLE__V1__DELIB_ITEM_STATE__DELIB_ITEM_STATE_PENDING);
+    cr_assert_eq(ro->runoff_of, 3);
+    cr_assert_eq(mt->items[2]->runoff, 4);
+    cr_assert_eq(ro->winners, 1);
+    cr_assert_eq(ro->n_candidates, 2);
+    cr_assert_str_eq(ro->candidates[0], "建车棚");
+    cr_assert_str_eq(ro->candidates[1], "补绿地");
+    cr_assert(strstr(ro->title, "runoff"), "%s", ro->title);
+    /* voted like any ballot: one approval each now, the places left */
+    assert_ok(act("comm-yonganli", m, ACT(OPEN_VOTE), 4));
+    static const uint32_t one[] = { 1 }, zero[] = { 0 }, both[] = { 0, 1 };
+    assert_code(approve("r1", m, 4, 2, both), INVALID_ARGUMENT); /* up to 1 */
+    assert_ok(approve("r1", m, 4, 1, one));
+    assert_ok(approve("r2", m, 4, 1, one));
+    assert_ok(approve("r3", m, 4, 1, zero));
+    assert_ok(act("comm-yonganli", m, ACT(CLOSE_VOTE), 4));
+    ro = get_meeting("r1", m)->items[3];
+    cr_assert(ro->passed);
+    cr_assert_eq(ro->n_elected, 1);
+    cr_assert_str_eq(ro->elected[0], "补绿地");
+    cr_assert_eq(ro->runoff, 0);
+}
+
+Test(delib, a_runoff_tied_again_appends_another_and_a_full_agenda_none)
+{
+    uint64_t body, props[2];
+    uint64_t m = open_meeting(&body, props, NULL);
+    check_in(m, 6);
+    /* 3 items; each runoff ties again (nobody approves anyone): 4, 5, ... 30 */
+    uint32_t item = 3;
+    for (int round = 0; round < 40 && item; round++) {
+        assert_ok(act("comm-yonganli", m, ACT(OPEN_VOTE), item));
+        assert_ok(act("comm-yonganli", m, ACT(CLOSE_VOTE), item));
+        Whistle__V1__DelibMeeting *mt = get_meeting("r1", m);
+        Whistle__V1__DelibItem *it = mt->items[item - 1];
+        cr_assert(it->n_tied >= 2, "item %u: %s", item, it->result);
+        if (item < 30) {
+            cr_assert_eq(it->runoff, item + 1, "%s", it->result);
+            cr_assert_eq(mt->n_items, item + 1);
+        } else {
+            cr_assert_eq(it->runoff, 0);
+            cr_assert(strstr(it->result, "the agenda is full"), "%s", it->result);
+            cr_assert_eq(mt->n_items, 30);
+        }
+        item = it->runoff;
+    }
 }
 
 Test(delib, ballot_tie_by_list_order_when_configured)
