@@ -273,8 +273,8 @@ static int check_rules(call *c, const Whistle__V1__DelibRules *r)
     return 0;
 }
 
-static int scan_all(call *c, MDB_dbi dbi, const ProtobufCMessageDescriptor *d, int (*fn)(call *, void *, void *),
-                    void *ctx);
+static int scan_body(call *c, uint64_t body, char kind, int (*fn)(call *, void *, void *), void *ctx);
+static int index_put(call *c, uint64_t body, char kind, uint64_t id);
 
 struct open_of {
     uint64_t body, meeting;
@@ -293,7 +293,7 @@ static int find_open(call *c, void *m, void *ctx)
 static uint64_t open_meeting_of(call *c, uint64_t body)
 {
     struct open_of o = { body, 0 };
-    scan_all(c, c->st->delib_meetings, &whistle__v1__delib_meeting__descriptor, find_open, &o);
+    scan_body(c, body, 'm', find_open, &o);
     return o.meeting;
 }
 
@@ -460,24 +460,54 @@ void delib_submit_proposal(call *c, const Whistle__V1__SubmitDelibProposal *req)
     p->published_ms = c->now;
     p->eligible_ms = c->now + (int64_t)b->rules->notice_days * DAY_MS;
     p->state = PS(PUBLISHED);
-    if (save(c, c->st->delib_proposals, p->id, &p->base, "proposal", NULL, 0) ||
+    if (save(c, c->st->delib_proposals, p->id, &p->base, "proposal", NULL, 0) || index_put(c, b->id, 'p', p->id) ||
         push_members(c, b, "proposal_published", NULL, p))
         return;
     c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_DELIB_PROPOSAL;
     c->resp->delib_proposal = p;
 }
 
-/* Calls fn on every record of dbi (id order) until it returns non-zero. */
-static int scan_all(call *c, MDB_dbi dbi, const ProtobufCMessageDescriptor *d, int (*fn)(call *, void *, void *),
-                    void *ctx)
+/* A new proposal ('p') or meeting ('m') of a body, in delib_by_body. */
+static int index_put(call *c, uint64_t body, char kind, uint64_t id)
 {
+    uint8_t *k = arena_alloc(c->a, 17);
+    store_be64(k, body);
+    k[8] = (uint8_t)kind;
+    store_be64(k + 9, id);
+    MDB_val kk = { 17, k }, vv = { 0, "" };
+    int rc = mdb_put(c->txn, c->st->delib_by_body, &kk, &vv, 0);
+    return rc ? call_store_fail(c, rc, "indexing the deliberation record") : 0;
+}
+
+/* Calls fn on each of a body's proposals ('p') or meetings ('m'), in id
+ * order, until it returns non-zero: through delib_by_body, so a body's
+ * listing reads its own records only. */
+static int scan_body(call *c, uint64_t body, char kind, int (*fn)(call *, void *, void *), void *ctx)
+{
+    MDB_dbi dbi = kind == 'p' ? c->st->delib_proposals : c->st->delib_meetings;
+    const ProtobufCMessageDescriptor *d =
+        kind == 'p' ? &whistle__v1__delib_proposal__descriptor : &whistle__v1__delib_meeting__descriptor;
+    uint8_t prefix[9];
+    store_be64(prefix, body);
+    prefix[8] = (uint8_t)kind;
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(c->txn, dbi, &cur);
+    int rc = mdb_cursor_open(c->txn, c->st->delib_by_body, &cur);
     if (rc)
         return call_store_fail(c, rc, "listing");
-    MDB_val k, v;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        void *m = protobuf_c_message_unpack(d, arena_allocator(c->a), v.mv_size, v.mv_data);
+    MDB_val k = { sizeof prefix, prefix }, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 17 || memcmp(k.mv_data, prefix, sizeof prefix) != 0)
+            break;
+        void *bytes;
+        size_t len;
+        int grc = store_get_bytes(c->txn, dbi, (const uint8_t *)k.mv_data + 9, 8, c->a, &bytes, &len);
+        if (grc == MDB_NOTFOUND)
+            continue; /* whistled --check reports an index entry without its record */
+        if (grc) {
+            rc = grc;
+            break;
+        }
+        void *m = protobuf_c_message_unpack(d, arena_allocator(c->a), len, bytes);
         if (m && fn(c, m, ctx))
             break;
     }
@@ -505,7 +535,7 @@ void delib_list_proposals(call *c, const Whistle__V1__ListDelibProposals *req)
     if (!b || may_read(c, b, arena_printf(c->a, "body:%llu", (unsigned long long)b->id)))
         return;
     struct collect k = { .body = b->id };
-    if (scan_all(c, c->st->delib_proposals, &whistle__v1__delib_proposal__descriptor, collect_proposal, &k))
+    if (scan_body(c, b->id, 'p', collect_proposal, &k))
         return;
     Whistle__V1__DelibProposalList *l = arena_alloc(c->a, sizeof *l);
     whistle__v1__delib_proposal_list__init(l);
@@ -664,7 +694,7 @@ void delib_schedule_meeting(call *c, const Whistle__V1__ScheduleDelibMeeting *re
             return;
     }
     mctx x = { .m = m, .b = b };
-    if (meeting_save(c, &x) || push_members(c, b, "meeting_scheduled", m, NULL))
+    if (meeting_save(c, &x) || index_put(c, b->id, 'm', m->id) || push_members(c, b, "meeting_scheduled", m, NULL))
         return;
 }
 
@@ -1281,8 +1311,7 @@ void delib_report(call *c, const Whistle__V1__GetDelibReport *req)
     Whistle__V1__DelibReport *r = arena_alloc(c->a, sizeof *r);
     whistle__v1__delib_report__init(r);
     r->body_id = b->id;
-    if (scan_all(c, c->st->delib_proposals, &whistle__v1__delib_proposal__descriptor, count_proposal, r) ||
-        scan_all(c, c->st->delib_meetings, &whistle__v1__delib_meeting__descriptor, count_meeting, r))
+    if (scan_body(c, b->id, 'p', count_proposal, r) || scan_body(c, b->id, 'm', count_meeting, r))
         return;
     c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_DELIB_REPORT;
     c->resp->delib_report = r;

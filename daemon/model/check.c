@@ -49,7 +49,9 @@ typedef struct checker {
     uint32_t schema;                                                      /* the store's layout version */
     MDB_dbi delib_bodies, delib_proposals, delib_meetings;                /* deliberation.c */
     bool have_delib;                                                      /* likewise */
-    MDB_dbi vol_wishes, vol_ledger, vol_balances, vol_index;              /* the volunteers' (volrec.h) */
+    MDB_dbi delib_by_body; /* a body's records; checked once built (store_delib_index builds it at open) */
+    bool have_delib_index;
+    MDB_dbi vol_wishes, vol_ledger, vol_balances, vol_index; /* the volunteers' (volrec.h) */
     MDB_dbi vol_people, vol_shop, vol_mtasks;
     bool have_vol;     /* likewise */
     char vol_comm[13]; /* the community whose balances are being summed */
@@ -360,6 +362,43 @@ static void walk_delib_body(checker *ck, const MDB_val *k, const MDB_val *v, are
         violation(ck, "delib_bodies", key, "its rules are not filled in");
 }
 
+/* A proposal ('p') or meeting ('m') has its entry in delib_by_body. */
+static void delib_indexed(checker *ck, const char *db, const char *key, uint64_t body, char kind, uint64_t id)
+{
+    uint8_t k[17];
+    store_be64(k, body);
+    k[8] = (uint8_t)kind;
+    store_be64(k + 9, id);
+    if (ck->have_delib_index && !has(ck, ck->delib_by_body, k, sizeof k))
+        violation(ck, db, key, "not in delib_by_body under body %llu", (unsigned long long)body);
+}
+
+/* An entry of delib_by_body: its record exists and is the body's. */
+static void walk_delib_by_body(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
+{
+    (void)v;
+    const uint8_t *p = k->mv_data;
+    const char *key = key_text(a, k->mv_data, k->mv_size);
+    if (k->mv_size != 17 || (p[8] != 'p' && p[8] != 'm')) {
+        violation(ck, "delib_by_body", key, "key is not body | p or m | id");
+        return;
+    }
+    uint64_t body = store_get_be64(p), id = store_get_be64(p + 9);
+    bool prop = p[8] == 'p';
+    ProtobufCMessage *m =
+        get(ck, prop ? ck->delib_proposals : ck->delib_meetings, p + 9, 8,
+            prop ? &whistle__v1__delib_proposal__descriptor : &whistle__v1__delib_meeting__descriptor, a);
+    uint64_t has_body = !m     ? 0
+                        : prop ? ((Whistle__V1__DelibProposal *)m)->body_id
+                               : ((Whistle__V1__DelibMeeting *)m)->body_id;
+    if (!m)
+        violation(ck, "delib_by_body", key, "%s %llu does not exist", prop ? "proposal" : "meeting",
+                  (unsigned long long)id);
+    else if (has_body != body)
+        violation(ck, "delib_by_body", key, "%s %llu is body %llu's", prop ? "proposal" : "meeting",
+                  (unsigned long long)id, (unsigned long long)has_body);
+}
+
 static void walk_delib_proposal(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
 {
     const char *key;
@@ -373,6 +412,7 @@ static void walk_delib_proposal(checker *ck, const MDB_val *k, const MDB_val *v,
         violation(ck, "delib_proposals", key, "meeting %llu does not exist", (unsigned long long)p->meeting_id);
     if (p->eligible_ms < p->published_ms)
         violation(ck, "delib_proposals", key, "eligible before it was published");
+    delib_indexed(ck, "delib_proposals", key, p->body_id, 'p', p->id);
 }
 
 static void walk_delib_meeting(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
@@ -384,6 +424,7 @@ static void walk_delib_meeting(checker *ck, const MDB_val *k, const MDB_val *v, 
         return;
     if (!delib_has(ck, ck->delib_bodies, m->body_id))
         violation(ck, "delib_meetings", key, "body %llu does not exist", (unsigned long long)m->body_id);
+    delib_indexed(ck, "delib_meetings", key, m->body_id, 'm', m->id);
     for (size_t i = 0; i < m->n_items; i++)
         if (m->items[i]->proposal_id && !delib_has(ck, ck->delib_proposals, m->items[i]->proposal_id))
             violation(ck, "delib_meetings", key, "item %zu: proposal %llu does not exist", i + 1,
@@ -1235,6 +1276,9 @@ static int open_dbs(checker *ck, char *err, size_t errlen)
     int prc = brc ? brc : mdb_dbi_open(ck->txn, "delib_proposals", 0, &ck->delib_proposals);
     int mrc = prc ? prc : mdb_dbi_open(ck->txn, "delib_meetings", 0, &ck->delib_meetings);
     ck->have_delib = brc == 0 && prc == 0 && mrc == 0;
+    MDB_stat ist;
+    ck->have_delib_index = ck->have_delib && mdb_dbi_open(ck->txn, "delib_by_body", 0, &ck->delib_by_body) == 0 &&
+                           mdb_stat(ck->txn, ck->delib_by_body, &ist) == 0 && ist.ms_entries > 0;
     /* the volunteers' records, likewise */
     int vrc = mdb_dbi_open(ck->txn, "vol_wishes", 0, &ck->vol_wishes);
     if (!vrc)
@@ -1340,6 +1384,7 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
             { ck.delib_bodies, walk_delib_body, "delib_bodies", ck.have_delib },
             { ck.delib_proposals, walk_delib_proposal, "delib_proposals", ck.have_delib },
             { ck.delib_meetings, walk_delib_meeting, "delib_meetings", ck.have_delib },
+            { ck.delib_by_body, walk_delib_by_body, "delib_by_body", ck.have_delib_index },
             { ck.vol_wishes, walk_wish, "vol_wishes", ck.have_vol },
             { ck.vol_ledger, walk_ledger, "vol_ledger", ck.have_vol },
             { ck.vol_balances, walk_balance, "vol_balances", ck.have_vol },

@@ -252,3 +252,69 @@ int store_migrate(store *st, uint32_t from, char *err, size_t errlen)
              (unsigned long long)orders, (unsigned long long)keys);
     return 0;
 }
+
+/* Walks dbi (proposals or meetings, each with its body_id) into
+ * delib_by_body under kind. */
+static int index_delib(store *st, MDB_txn *txn, MDB_dbi dbi, const ProtobufCMessageDescriptor *d, char kind,
+                       uint64_t *n)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc)
+        return rc;
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 8)
+            continue;
+        ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, v.mv_size, v.mv_data);
+        if (!m)
+            continue; /* whistled --check reports a record that does not decode */
+        /* body_id is field 2 of both DelibProposal and DelibMeeting */
+        uint64_t body = d == &whistle__v1__delib_proposal__descriptor ? ((Whistle__V1__DelibProposal *)m)->body_id
+                                                                      : ((Whistle__V1__DelibMeeting *)m)->body_id;
+        protobuf_c_message_free_unpacked(m, NULL);
+        uint8_t key[17];
+        store_be64(key, body);
+        key[8] = (uint8_t)kind;
+        memcpy(key + 9, k.mv_data, 8);
+        MDB_val ik = { sizeof key, key }, iv = { 0, "" };
+        rc = mdb_put(txn, st->delib_by_body, &ik, &iv, 0);
+        if (rc)
+            break;
+        (*n)++;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int store_delib_index(store *st, char *err, size_t errlen)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    MDB_stat idx, props, meets;
+    if (!rc)
+        rc = mdb_stat(txn, st->delib_by_body, &idx);
+    if (!rc)
+        rc = mdb_stat(txn, st->delib_proposals, &props);
+    if (!rc)
+        rc = mdb_stat(txn, st->delib_meetings, &meets);
+    uint64_t n = 0;
+    bool build = !rc && idx.ms_entries == 0 && props.ms_entries + meets.ms_entries > 0;
+    if (build)
+        rc = index_delib(st, txn, st->delib_proposals, &whistle__v1__delib_proposal__descriptor, 'p', &n);
+    if (build && !rc)
+        rc = index_delib(st, txn, st->delib_meetings, &whistle__v1__delib_meeting__descriptor, 'm', &n);
+    if (!rc && build) {
+        rc = mdb_txn_commit(txn);
+        txn = NULL;
+    }
+    if (txn)
+        mdb_txn_abort(txn);
+    if (rc) {
+        snprintf(err, errlen, "store: indexing the deliberation records of %s failed: %s", st->dir, store_strerror(rc));
+        return rc;
+    }
+    if (build)
+        log_info("store: %s: %llu deliberation proposals and meetings indexed by body", st->dir, (unsigned long long)n);
+    return 0;
+}

@@ -98,7 +98,7 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
                          /* idem.c */
                          &st->idem_by_time,
                          /* deliberation.c */
-                         &st->delib_bodies, &st->delib_proposals, &st->delib_meetings,
+                         &st->delib_bodies, &st->delib_proposals, &st->delib_meetings, &st->delib_by_body,
                          /* volrec.c */
                          &st->vol_config, &st->vol_people, &st->vol_wishes, &st->vol_ledger, &st->vol_balances,
                          &st->vol_shop, &st->vol_mtasks, &st->vol_index };
@@ -149,6 +149,7 @@ static const char *const dbi_names[] = { "meta",
                                          "delib_bodies",
                                          "delib_proposals",
                                          "delib_meetings",
+                                         "delib_by_body",
                                          "vol_config",
                                          "vol_people",
                                          "vol_wishes",
@@ -267,6 +268,9 @@ int store_open(store **out, const char *dir, const store_opts *opts, char *err, 
         if (rc)
             goto fail;
     }
+    rc = store_delib_index(st, err, errlen);
+    if (rc)
+        goto fail;
     /* Grow at open too: a store that was left nearly full gets room before
      * the first write, while nothing else can be reading. */
     store_grow(st, 0);

@@ -79,6 +79,10 @@
  *   delib_meetings   u64 BE id -> whistle.v1.DelibMeeting    proposals and
  *                    meetings; ids from meta's "delib_body_seq",
  *                    "delib_proposal_seq", "delib_meeting_seq")
+ *   delib_by_body    u64 BE body | 'p' or 'm' | u64 BE id -> "": a body's
+ *                    proposals and meetings (written with them; built at
+ *                    open for a store that has records and no index yet:
+ *                    store_delib_index)
  *   vol_config   community code -> whistle.v1.VolunteerConfig
  *   vol_people   u64 BE id -> whistle.v1.Volunteer
  *   vol_wishes   u64 BE id -> whistle.v1.Wish
@@ -138,6 +142,7 @@ typedef struct store {
      * (0: the default, 30 days); set once at start (main.c). */
     int64_t stream_keep_ms;
     MDB_dbi delib_bodies, delib_proposals, delib_meetings; /* deliberation.c */
+    MDB_dbi delib_by_body;                                 /* a body's proposals and meetings */
     /* the volunteers' side (model/volrec.h) */
     MDB_dbi vol_config, vol_people, vol_wishes, vol_ledger, vol_balances, vol_shop, vol_mtasks, vol_index;
     /* loop thread's cached read transaction (MDB_NOTLS, reset/renew) */
@@ -272,6 +277,13 @@ int store_idem_expire(store *st, MDB_txn *txn, int64_t before_ms, size_t max, si
  * and the next start migrates again. Each step logs one line. Returns 0 or
  * an errno/MDB code with one line for people in err. */
 int store_migrate(store *st, uint32_t from, char *err, size_t errlen);
+
+/* Builds delib_by_body from the proposals and meetings when it is empty
+ * and they are not (a store from before the index); the index is written
+ * with every new record since, so this runs at most once per store.
+ * Called by store_open after the migrations; 0 or an LMDB error (err
+ * says it for people). */
+int store_delib_index(store *st, char *err, size_t errlen);
 
 /* MDB error -> whistle status code (MDB_MAP_FULL -> RESOURCE_EXHAUSTED,
  * MDB_NOTFOUND -> NOT_FOUND, MDB_CORRUPTED -> DATA_LOSS, else INTERNAL) */

@@ -426,3 +426,43 @@ Test(check, deliberation_records_are_checked)
     damage(drop_body);
     expect_violation("delib_proposals 1: body 1 does not exist");
 }
+
+/* delib_by_body: one entry gone is a violation; the whole index gone (a
+ * store from before it) is built again at open, and is clean. */
+static void drop_one_index_entry(MDB_txn *txn)
+{
+    uint8_t k[17];
+    store_be64(k, body_id);
+    k[8] = 'p';
+    store_be64(k + 9, 1);
+    del(txn, h_st->delib_by_body, k, sizeof k);
+    /* a second proposal keeps the index non-empty: it is checked */
+    uint8_t k2[17];
+    memcpy(k2, k, sizeof k2);
+    store_be64(k2 + 9, 2);
+    MDB_val kk = { sizeof k2, k2 }, vv = { 0, "" };
+    cr_assert_eq(mdb_put(txn, h_st->delib_by_body, &kk, &vv, 0), 0);
+}
+
+static void drop_index(MDB_txn *txn) { cr_assert_eq(mdb_drop(txn, h_st->delib_by_body, 0), 0); }
+
+Test(check, deliberation_index_is_checked_and_rebuilt_when_missing)
+{
+    build_delib();
+    damage(drop_one_index_entry);
+    expect_violation("delib_proposals 1: not in delib_by_body under body 1");
+    expect_violation("proposal 2 does not exist");
+    damage(drop_index); /* damage opens the store: the index is built again */
+    h_open_opts(NULL);
+    MDB_txn *txn;
+    cr_assert_eq(mdb_txn_begin(h_st->env, NULL, MDB_RDONLY, &txn), 0);
+    MDB_stat st;
+    cr_assert_eq(mdb_stat(txn, h_st->delib_by_body, &st), 0);
+    cr_assert_eq(st.ms_entries, 1, "the index was not built again at open");
+    mdb_txn_abort(txn);
+    store_close(h_st);
+    h_st = NULL;
+    const char *out;
+    check_report rep;
+    cr_assert_eq(run_check(&out, &rep), 0, "%s", out);
+}

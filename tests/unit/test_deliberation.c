@@ -745,3 +745,41 @@ Test(delib, a_meeting_called_off_frees_its_proposals)
     assert_code(act("comm-yonganli", m->meeting->id, WHISTLE__V1__DELIB_ACTION__DELIB_ACTION_CANCEL, 0),
                 FAILED_PRECONDITION); /* an open meeting is closed, not called off */
 }
+
+/* A body's listing and report read its own records (delib_by_body), never
+ * another body's, whichever order they were made in. */
+Test(delib, a_body_lists_and_counts_only_its_own_records)
+{
+    uint64_t a = body_with(NULL);
+    Whistle__V1__Response *second = h_write("comm-yonganli", rq_body(NULL)); /* the same seats */
+    assert_ok(second);
+    uint64_t b = second->body->id;
+    assert_ok(propose("r1", a, "a1"));
+    assert_ok(propose("r1", b, "b1"));
+    assert_ok(propose("r2", a, "a2"));
+    assert_ok(propose("r2", b, "b2"));
+    assert_ok(propose("r3", b, "b3"));
+    const uint64_t bodies[] = { a, b };
+    const size_t want[] = { 2, 3 };
+    for (int i = 0; i < 2; i++) {
+        Whistle__V1__Request *r = h_req();
+        r->call_case = CALL(LIST_PROPOSALS);
+        r->list_proposals = NEW(Whistle__V1__ListDelibProposals, whistle__v1__list_delib_proposals__init);
+        r->list_proposals->body_id = bodies[i];
+        Whistle__V1__Response *l = h_read("r1", r);
+        assert_ok(l);
+        cr_assert_eq(l->delib_proposals->n_proposals, want[i]);
+        for (size_t j = 0; j < want[i]; j++) {
+            cr_assert_eq(l->delib_proposals->proposals[j]->body_id, bodies[i]);
+            if (j)
+                cr_assert_gt(l->delib_proposals->proposals[j]->id, l->delib_proposals->proposals[j - 1]->id);
+        }
+        Whistle__V1__Request *rp = h_req();
+        rp->call_case = CALL(DELIB_REPORT);
+        rp->delib_report = NEW(Whistle__V1__GetDelibReport, whistle__v1__get_delib_report__init);
+        rp->delib_report->body_id = bodies[i];
+        Whistle__V1__Response *rep = h_read("r1", rp);
+        assert_ok(rep);
+        cr_assert_eq(rep->delib_report->proposals, want[i]);
+    }
+}
