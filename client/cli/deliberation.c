@@ -22,7 +22,9 @@
 /* ---------------------------------------------------------------- words */
 
 static const char *const group_words[] = { "", "community", "owners", "property", "residents", "deputies" };
-static const char *const role_words[] = { "", "chair", "representative", "attendee", "observer", "supervisor" };
+static const char *const role_words[] = {
+    "", "chair", "representative", "attendee", "observer", "supervisor", "party"
+};
 
 static const char *group_name(int g)
 {
@@ -44,6 +46,7 @@ static const char *seat_role_name(int r)
     case 3: return C_("seat", "attendee");
     case 4: return C_("seat", "observer");
     case 5: return C_("seat", "supervisor");
+    case 6: return C_("seat", "party");
     default: return "?";
     }
 }
@@ -125,15 +128,20 @@ static int build_body_put(cli *x, args *a, void *msg)
         *role++ = 0;
         *group++ = 0;
         seats[i].principal = specs[i];
-        seats[i].role = word_index(role, role_words, 6);
+        seats[i].role = word_index(role, role_words, 7);
         seats[i].group = word_index(group, group_words, 6);
         if (!seats[i].role)
-            return cli_usage_error(_("body put: bad role '%s' (chair, representative, attendee, observer, supervisor)"),
-                                   role);
+            return cli_usage_error(
+                _("body put: bad role '%s' (chair, representative, attendee, observer, supervisor, party)"), role);
         if (!seats[i].group)
             return cli_usage_error(_("body put: bad group '%s' (community, owners, property, residents, deputies)"),
                                    group);
         b->seats[b->n_seats++] = &seats[i];
+    }
+    if ((s = cli_opt(a, "kind"))) {
+        b->kind = strcmp(s, "council") == 0 ? 1 : strcmp(s, "mediation") == 0 ? 2 : 0;
+        if (!b->kind)
+            return cli_usage_error(_("body put: bad --kind '%s' (council or mediation)"), s);
     }
     if ((s = cli_opt(a, "notice-days"))) {
         if (cli_parse_u64(s, 60, &v) < 0 || !v)
@@ -173,6 +181,8 @@ static void print_body(cli *x, const args *a, const Whistle__V1__Request *req, c
     }
     const Whistle__V1__DelibRules *r = b->rules;
     printf(_("body %" PRIu64 "  %s  at %s\n"), b->id, b->name, b->place);
+    if (b->kind == WHISTLE__V1__DELIB_BODY_KIND__DELIB_BODY_KIND_MEDIATION)
+        printf("%s\n", _("a mediation (和解会): the chair mediates; only the parties agree, all of them, and sign"));
     if (r)
         printf(_("rules: notice %u days, quorum %u/%u of the voting seats, majority %u/%u of %s, %u s a speaker, "
                  "minutes signed by %u/%u of the voters present\n"),
@@ -489,8 +499,9 @@ static const cmd_opt none[] = { { NULL, NULL, NULL } };
 static const cmd_opt body_put_opts[] = {
     { "name", "TEXT", N_("the body's name (required)") },
     { "seat", "NAME:ROLE:GROUP",
-      N_("a seat (repeat): role chair, representative, attendee, observer, supervisor; "
+      N_("a seat (repeat): role chair, representative, attendee, observer, supervisor, party (a mediation's); "
          "group community, owners, property, residents, deputies") },
+    { "kind", "KIND", N_("council (default) or mediation (邻里纠纷和解会: the parties decide, all of them)") },
     { "id", "N", N_("replace body N's seats and rules") },
     { "notice-days", "N", N_("days a proposal is published before a meeting takes it (default 3)") },
     { "quorum", "N/D", N_("voting seats present for a vote (default 2/3)") },

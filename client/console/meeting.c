@@ -71,7 +71,14 @@ static const Whistle__V1__DelibSeat *seat_of(const console *k, const char *who)
     return NULL;
 }
 
-static bool votes(int role) { return role == SR(CHAIR) || role == SR(REPRESENTATIVE); }
+/* Who votes: as the daemon counts it (the chair and representatives of a
+ * council; the parties of a mediation, whose chair mediates). */
+static bool votes(const console *k, int role)
+{
+    if (k->mt.body && k->mt.body->kind == WHISTLE__V1__DELIB_BODY_KIND__DELIB_BODY_KIND_MEDIATION)
+        return role == SR(PARTY);
+    return role == SR(CHAIR) || role == SR(REPRESENTATIVE);
+}
 
 static bool is_present(const Whistle__V1__DelibMeeting *m, const char *who)
 {
@@ -278,6 +285,7 @@ static const char *seat_role_name(int r)
     case SR(ATTENDEE): return C_("seat", "attendee");
     case SR(OBSERVER): return C_("seat", "observer");
     case SR(SUPERVISOR): return C_("seat", "supervisor");
+    case SR(PARTY): return C_("seat", "party");
     default: return _("no seat");
     }
 }
@@ -451,7 +459,7 @@ static int draw_detail(console *k, int y, int h, int w, const Whistle__V1__Delib
                 bool voted = false;
                 for (size_t j = 0; j < it->n_votes && !voted; j++)
                     voted = strcmp(it->votes[j]->principal, p) == 0;
-                if (s && votes(s->role) && !voted) {
+                if (s && votes(k, s->role) && !voted) {
                     cat(buf, sizeof buf, " %s", p);
                     missing++;
                 }
@@ -559,7 +567,7 @@ void meeting_draw(console *k, int y0, int h, int w)
     bool first = true;
     for (size_t i = 0; k->mt.body && i < k->mt.body->n_seats; i++) {
         const Whistle__V1__DelibSeat *s = k->mt.body->seats[i];
-        if (votes(s->role) && !is_present(m, s->principal)) {
+        if (votes(k, s->role) && !is_present(m, s->principal)) {
             cat(buf, sizeof buf, "%s %s", first ? _("  · absent voters:") : "", s->principal);
             first = false;
         }
@@ -645,7 +653,7 @@ const char *meeting_keys(const console *k, int w)
         return w >= 110 ? _(" o open  i check in  s speak  n next  v vote  c close vote  1 for 2 against 3 abstain  "
                             "b ballot  w/W card  X close  ? q")
                         : _(" o open i in s speak n next v/c vote 1/2/3 b ballot w/W card X end ? q");
-    if (votes(k->mt.seat_role))
+    if (votes(k, k->mt.seat_role))
         return _(" i check in  s speak  1 for  2 against  3 abstain  b ballot  j/k item  ? q");
     if (k->mt.seat_role)
         return _(" i check in  s ask to speak  j/k item  ? help  q quit");

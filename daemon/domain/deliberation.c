@@ -84,9 +84,20 @@ static Whistle__V1__DelibSeat *seat_of(const Whistle__V1__DelibBody *b, const ch
     return NULL;
 }
 
-static bool votes(const Whistle__V1__DelibSeat *s)
+#define KIND(x) WHISTLE__V1__DELIB_BODY_KIND__DELIB_BODY_KIND_##x
+
+static bool mediation(const Whistle__V1__DelibBody *b) { return b->kind == KIND(MEDIATION); }
+
+/* Who votes (and so counts for the quorum and signs the minutes): the
+ * chair and the representatives of a council; the parties of a mediation,
+ * whose chair mediates and does not take sides. */
+static bool votes(const Whistle__V1__DelibBody *b, const Whistle__V1__DelibSeat *s)
 {
-    return s && (s->role == SR(CHAIR) || s->role == SR(REPRESENTATIVE));
+    if (!s)
+        return false;
+    if (mediation(b))
+        return s->role == SR(PARTY);
+    return s->role == SR(CHAIR) || s->role == SR(REPRESENTATIVE);
 }
 
 static const char *seat_role_name(Whistle__V1__DelibSeatRole r)
@@ -97,6 +108,7 @@ static const char *seat_role_name(Whistle__V1__DelibSeatRole r)
     case SR(ATTENDEE): return "an attendee (列席)";
     case SR(OBSERVER): return "an observer (旁听)";
     case SR(SUPERVISOR): return "a supervisor";
+    case SR(PARTY): return "a party (当事人)";
     default: return "no seat";
     }
 }
@@ -169,7 +181,7 @@ static uint32_t voting_seats(const Whistle__V1__DelibBody *b)
 {
     uint32_t n = 0;
     for (size_t i = 0; i < b->n_seats; i++)
-        n += votes(b->seats[i]);
+        n += votes(b, b->seats[i]);
     return n;
 }
 
@@ -185,7 +197,7 @@ static uint32_t voters_present(const Whistle__V1__DelibBody *b, const Whistle__V
 {
     uint32_t n = 0;
     for (size_t i = 0; i < m->n_present; i++)
-        n += votes(seat_of(b, m->present[i]));
+        n += votes(b, seat_of(b, m->present[i]));
     return n;
 }
 
@@ -332,7 +344,10 @@ void delib_put_body(call *c, const Whistle__V1__PutDelibBody *req)
         return;
     if (in->n_seats == 0 || in->n_seats > MAX_SEATS)
         return (void)call_fail(c, CODE(INVALID_ARGUMENT), "seats: 1 to %d, %zu given", MAX_SEATS, in->n_seats);
+    if (in->kind < 0 || in->kind > KIND(MEDIATION))
+        return (void)call_fail(c, CODE(INVALID_ARGUMENT), "kind %d: 1 council, 2 mediation (和解会)", in->kind);
     bool chair = false;
+    size_t parties = 0;
     for (size_t i = 0; i < in->n_seats; i++) {
         const Whistle__V1__DelibSeat *s = in->seats[i];
         const char *name = str0(s->principal);
@@ -348,10 +363,18 @@ void delib_put_body(call *c, const Whistle__V1__PutDelibBody *req)
                                    "seat %zu: group %d: 1 community, 2 owners' committee, 3 property company, 4 "
                                    "residents, 5 deputies",
                                    i + 1, s->group);
-        if (s->role < SR(CHAIR) || s->role > SR(SUPERVISOR))
+        if (s->role < SR(CHAIR) || s->role > SR(PARTY))
+            return (void)call_fail(
+                c, CODE(INVALID_ARGUMENT),
+                "seat %zu: role %d: 1 chair, 2 representative, 3 attendee, 4 observer, 5 supervisor, "
+                "6 party (a mediation's)",
+                i + 1, s->role);
+        if (s->role == SR(PARTY) && in->kind != KIND(MEDIATION))
             return (void)call_fail(c, CODE(INVALID_ARGUMENT),
-                                   "seat %zu: role %d: 1 chair, 2 representative, 3 attendee, 4 observer, 5 supervisor",
-                                   i + 1, s->role);
+                                   "seat %zu: %s is a party (当事人); parties sit on a mediation (kind mediation), "
+                                   "not a council",
+                                   i + 1, name);
+        parties += s->role == SR(PARTY);
         if (check_text(c, "seat title", s->title, 100, false))
             return;
         chair |= s->role == SR(CHAIR);
@@ -361,6 +384,15 @@ void delib_put_body(call *c, const Whistle__V1__PutDelibBody *req)
     }
     if (!chair)
         return (void)call_fail(c, CODE(INVALID_ARGUMENT), "no seat has the chair's role; a body needs a chair");
+    if (in->kind == KIND(MEDIATION) && parties < 2)
+        return (void)call_fail(c, CODE(INVALID_ARGUMENT),
+                               "a mediation (和解会) has %zu part%s; it settles a dispute between two or more parties "
+                               "(role party)",
+                               parties, parties == 1 ? "y" : "ies");
+    if (old && old->kind != in->kind && (old->kind == KIND(MEDIATION) || in->kind == KIND(MEDIATION)))
+        return (void)call_fail(c, CODE(INVALID_ARGUMENT),
+                               "body %llu is a %s; its kind does not change (set up a new body)",
+                               (unsigned long long)old->id, mediation(old) ? "mediation" : "council");
     if (old && open_meeting_of(c, old->id))
         return (void)call_fail(
             c, CODE(FAILED_PRECONDITION),
@@ -372,6 +404,18 @@ void delib_put_body(call *c, const Whistle__V1__PutDelibBody *req)
         *r = *in->rules;
     if (check_rules(c, r))
         return;
+    if (in->kind == KIND(MEDIATION)) {
+        /* an agreement is every party's: all present, all for, all sign */
+        bool set_other = (r->quorum_den && r->quorum_num != r->quorum_den) ||
+                         (r->majority_den && r->majority_num != r->majority_den) ||
+                         (r->sign_den && r->sign_num != r->sign_den);
+        if (set_other)
+            return (void)call_fail(c, CODE(INVALID_ARGUMENT),
+                                   "rules: a mediation's quorum, majority and signatures are every party's (1/1): "
+                                   "an agreement binds only those who agree to it");
+        r->quorum_num = r->quorum_den = r->majority_num = r->majority_den = r->sign_num = r->sign_den = 1;
+        r->majority_of_all_seats = true;
+    }
     rules_fill(c->st, r);
     Whistle__V1__DelibBody *b = arena_alloc(c->a, sizeof *b);
     *b = *in;
@@ -1145,7 +1189,13 @@ void delib_cast_vote(call *c, const Whistle__V1__CastDelibVote *req)
     Whistle__V1__DelibSeat *s = member(c, x.b, x.target, "only the body's representatives vote");
     if (!s)
         return;
-    if (!votes(s))
+    if (!votes(x.b, s) && mediation(x.b))
+        return (void)call_deny(
+            c, x.target,
+            "%s is %s (rule: in a mediation (和解会) only the parties (当事人) agree or disagree; the "
+            "chair mediates)",
+            me, seat_role_name(s->role));
+    if (!votes(x.b, s))
         return (void)call_deny(c, x.target, "%s is %s (rule: only the chair and the representatives vote; %s)", me,
                                seat_role_name(s->role),
                                s->role == SR(OBSERVER) ? "an observer (旁听) neither speaks nor votes"
@@ -1207,9 +1257,10 @@ void delib_sign_minutes(call *c, const Whistle__V1__SignDelibMinutes *req)
     Whistle__V1__DelibSeat *s = member(c, x.b, x.target, "the minutes are signed by the representatives present");
     if (!s || need_state(c, &x, MS(CLOSED)))
         return;
-    if (!votes(s) || !is_present(x.m, me))
-        return (void)call_deny(c, x.target, "%s is %s%s (rule: the minutes are signed by the representatives present)",
-                               me, seat_role_name(s->role), is_present(x.m, me) ? "" : " and was not present");
+    if (!votes(x.b, s) || !is_present(x.m, me))
+        return (void)call_deny(c, x.target, "%s is %s%s (rule: the minutes are signed by the %s present)", me,
+                               seat_role_name(s->role), is_present(x.m, me) ? "" : " and was not present",
+                               mediation(x.b) ? "parties" : "representatives");
     Whistle__V1__DelibMinutes *mn = x.m->minutes;
     if (mn->published)
         return (void)call_fail(c, CODE(FAILED_PRECONDITION),
@@ -1227,7 +1278,11 @@ void delib_sign_minutes(call *c, const Whistle__V1__SignDelibMinutes *req)
     if (publish) {
         mn->published = true;
         mn->published_ms = c->now;
-        /* public, on the community's echo board, in the same transaction */
+    }
+    /* public, on the community's echo board, in the same transaction; a
+     * mediation's agreement is the parties' private affair: the members
+     * only */
+    if (publish && !mediation(x.b)) {
         mn->board_notice_id = board_publish(c, x.b->community, WHISTLE__V1__BOARD_KIND__BOARD_KIND_DECISION,
                                             arena_printf(c->a, "会议记录 Minutes: %s", x.m->title), mn->text);
         if (!mn->board_notice_id)

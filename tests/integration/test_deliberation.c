@@ -278,6 +278,29 @@ Test(delib, bad_input_is_refused_and_changes_nothing)
     cr_assert_eq(as("community", "body show 1"), 1);
     cr_assert(strstr(err, "no body 1"), "%s", err);
     cr_assert_eq(as("community", "vote 1 1 maybe"), 2);
+    cr_assert_eq(as("community", "body put %s --name x --kind tribunal --seat community:chair:community", COMMUNITY), 2,
+                 "%s", err);
+    cr_assert_eq(as("community", "body put %s --name x --seat community:chair:community --seat urban:party:residents",
+                    COMMUNITY),
+                 1, "%s", err);
+    cr_assert(strstr(err, "parties sit on a mediation"), "%s", err);
+}
+
+/* A mediation (邻里纠纷和解会) through the CLI: set up with --kind and
+ * parties; body show says what it is. */
+Test(delib, a_mediation_is_set_up_with_its_parties)
+{
+    OK("community",
+       "-q body put %s --name '3号楼漏水和解会' --kind mediation --seat community:chair:community --seat "
+       "urban:party:residents --seat police:party:residents --seat gridworker:representative:residents",
+       COMMUNITY);
+    long long body = id_of();
+    cr_assert_gt(body, 0, "%s", out);
+    OK("urban", "body show %lld", body);
+    cr_assert(strstr(out, "a mediation") && strstr(out, "party"), "%s", out);
+    cr_assert(strstr(out, "quorum 1/1 of the voting seats, majority 1/1 of all voting seats"), "%s", out);
+    OK("urban", "--json body show %lld", body);
+    cr_assert(strstr(out, "\"kind\":\"mediation\""), "%s", out);
 }
 
 /* [deliberation] in whistled.conf: a bad rule stops the daemon at start,

@@ -783,3 +783,162 @@ Test(delib, a_body_lists_and_counts_only_its_own_records)
         cr_assert_eq(rep->delib_report->proposals, want[i]);
     }
 }
+
+/* ------------------------------------------------------------ mediation */
+
+/* A mediation (邻里纠纷和解会): the chair mediates, a neighbour's
+ * representative and an attendee speak, only the two parties decide:
+ * both present, both for, both sign; the agreement stays off the board. */
+static Whistle__V1__Request *rq_mediation(int kind, int parties, const Whistle__V1__DelibRules *rules)
+{
+    Whistle__V1__Request *r = h_req();
+    r->call_case = CALL(PUT_BODY);
+    r->put_body = NEW(Whistle__V1__PutDelibBody, whistle__v1__put_delib_body__init);
+    Whistle__V1__DelibBody *b = r->put_body->body = NEW(Whistle__V1__DelibBody, whistle__v1__delib_body__init);
+    b->place = YONGANLI;
+    b->name = "3号楼漏水和解会";
+    b->kind = kind;
+    b->seats = arena_alloc(h_a, 6 * sizeof *b->seats);
+    b->seats[b->n_seats++] = seat("comm-yonganli", 1, SR(CHAIR));
+    b->seats[b->n_seats++] = seat("r1", 4, SR(PARTY));
+    if (parties > 1)
+        b->seats[b->n_seats++] = seat("r2", 4, SR(PARTY));
+    b->seats[b->n_seats++] = seat("r3", 4, SR(REPRESENTATIVE));
+    b->seats[b->n_seats++] = seat("att", 3, SR(ATTENDEE));
+    b->rules = (Whistle__V1__DelibRules *)rules;
+    return r;
+}
+
+Test(delib, a_mediation_needs_every_party_present_agreeing_and_signing)
+{
+    static const char *const people[] = { "r1", "r2", "r3", "att" };
+    for (size_t i = 0; i < 4; i++)
+        add_person(people[i]);
+    /* parties sit on mediations only; a mediation has two or more; its
+     * fractions are every party's */
+    Whistle__V1__Response *r =
+        h_write("comm-yonganli", rq_mediation(WHISTLE__V1__DELIB_BODY_KIND__DELIB_BODY_KIND_COUNCIL, 2, NULL));
+    assert_code(r, INVALID_ARGUMENT);
+    assert_msg_has(r, "parties sit on a mediation");
+    r = h_write("comm-yonganli", rq_mediation(WHISTLE__V1__DELIB_BODY_KIND__DELIB_BODY_KIND_MEDIATION, 1, NULL));
+    assert_code(r, INVALID_ARGUMENT);
+    assert_msg_has(r, "has 1 party");
+    Whistle__V1__DelibRules two_thirds = WHISTLE__V1__DELIB_RULES__INIT;
+    two_thirds.majority_num = 2, two_thirds.majority_den = 3;
+    r = h_write("comm-yonganli", rq_mediation(WHISTLE__V1__DELIB_BODY_KIND__DELIB_BODY_KIND_MEDIATION, 2, &two_thirds));
+    assert_code(r, INVALID_ARGUMENT);
+    assert_msg_has(r, "every party's");
+    r = h_write("comm-yonganli", rq_mediation(WHISTLE__V1__DELIB_BODY_KIND__DELIB_BODY_KIND_MEDIATION, 2, NULL));
+    assert_ok(r);
+    uint64_t body = r->body->id;
+    cr_assert_eq(r->body->kind, WHISTLE__V1__DELIB_BODY_KIND__DELIB_BODY_KIND_MEDIATION);
+    cr_assert_eq(r->body->rules->quorum_num, 1);
+    cr_assert_eq(r->body->rules->quorum_den, 1);
+    cr_assert(r->body->rules->majority_of_all_seats);
+    /* its kind does not change */
+    Whistle__V1__Request *again = rq_mediation(WHISTLE__V1__DELIB_BODY_KIND__DELIB_BODY_KIND_COUNCIL, 2, NULL);
+    again->put_body->body->id = body;
+    for (size_t i = 0; i < again->put_body->body->n_seats; i++)
+        if (again->put_body->body->seats[i]->role == SR(PARTY))
+            again->put_body->body->seats[i]->role = SR(REPRESENTATIVE);
+    assert_code(h_write("comm-yonganli", again), INVALID_ARGUMENT);
+
+    /* the settlement, proposed by the mediator; a meeting on it */
+    Whistle__V1__Response *p = propose("comm-yonganli", body, "楼上赔偿楼下维修费800元");
+    assert_ok(p);
+    uint64_t prop = p->delib_proposal->id;
+    Whistle__V1__Request *sr = h_req();
+    sr->call_case = CALL(SCHEDULE_MEETING);
+    Whistle__V1__ScheduleDelibMeeting *sm = sr->schedule_meeting =
+        NEW(Whistle__V1__ScheduleDelibMeeting, whistle__v1__schedule_delib_meeting__init);
+    sm->body_id = body;
+    sm->title = "漏水纠纷和解";
+    sm->starts_ms = h_now + 3 * DAY;
+    sm->items = arena_alloc(h_a, sizeof *sm->items);
+    sm->items[0] = NEW(Whistle__V1__DelibItemSpec, whistle__v1__delib_item_spec__init);
+    sm->items[0]->proposal_id = prop;
+    sm->n_items = 1;
+    Whistle__V1__Response *ms = h_write("comm-yonganli", sr);
+    assert_ok(ms);
+    uint64_t m = ms->meeting->id;
+    h_now += 3 * DAY;
+    assert_ok(act("comm-yonganli", m, ACT(OPEN), 0));
+    /* the mediator, the representative and one party: no quorum (every party) */
+    assert_ok(act("comm-yonganli", m, ACT(CHECK_IN), 0));
+    assert_ok(act("r3", m, ACT(CHECK_IN), 0));
+    assert_ok(act("r1", m, ACT(CHECK_IN), 0));
+    Whistle__V1__DelibMeeting *mt = get_meeting("r1", m);
+    cr_assert_eq(mt->voting_seats, 2);
+    cr_assert_eq(mt->voters_present, 1);
+    cr_assert(!mt->quorum);
+    r = act("comm-yonganli", m, ACT(OPEN_VOTE), 1);
+    assert_code(r, FAILED_PRECONDITION);
+    assert_msg_has(r, "1 of 2 voting seats present, 2 needed");
+    assert_ok(act("r2", m, ACT(CHECK_IN), 0));
+    assert_ok(act("comm-yonganli", m, ACT(OPEN_VOTE), 1));
+    /* the parties speak for themselves: the mediator and the representative do not vote */
+    r = vote("comm-yonganli", m, 1, CH(FOR));
+    assert_code(r, PERMISSION_DENIED);
+    assert_msg_has(r, "only the parties");
+    assert_code(vote("r3", m, 1, CH(FOR)), PERMISSION_DENIED);
+    assert_ok(vote("r1", m, 1, CH(FOR)));
+    assert_ok(vote("r2", m, 1, CH(AGAINST)));
+    assert_ok(vote("r2", m, 1, CH(FOR))); /* persuaded: changes the vote */
+    assert_ok(act("comm-yonganli", m, ACT(CLOSE_VOTE), 1));
+    mt = get_meeting("r1", m);
+    cr_assert(mt->items[0]->passed, "%s", mt->items[0]->result);
+    assert_ok(act("comm-yonganli", m, ACT(CLOSE), 0));
+    mt = get_meeting("r1", m);
+    cr_assert_eq(mt->minutes->required, 2);
+    /* the agreement is signed by the parties; the mediator does not sign it */
+    Whistle__V1__Request *sg = h_req();
+    sg->call_case = CALL(SIGN_MINUTES);
+    sg->sign_minutes = NEW(Whistle__V1__SignDelibMinutes, whistle__v1__sign_delib_minutes__init);
+    sg->sign_minutes->meeting_id = m;
+    Whistle__V1__Response *sr2 = h_write("comm-yonganli", sg);
+    assert_code(sr2, PERMISSION_DENIED);
+    assert_msg_has(sr2, "signed by the parties present");
+    assert_ok(h_write("r1", sg));
+    Whistle__V1__Response *last = h_write("r2", sg);
+    assert_ok(last);
+    cr_assert(last->meeting->minutes->published);
+    cr_assert_eq(last->meeting->minutes->board_notice_id, 0, "a mediation's agreement went on the public board");
+}
+
+Test(delib, a_mediation_fails_when_one_party_disagrees)
+{
+    static const char *const people[] = { "r1", "r2", "r3", "att" };
+    for (size_t i = 0; i < 4; i++)
+        add_person(people[i]);
+    Whistle__V1__Response *r =
+        h_write("comm-yonganli", rq_mediation(WHISTLE__V1__DELIB_BODY_KIND__DELIB_BODY_KIND_MEDIATION, 2, NULL));
+    assert_ok(r);
+    Whistle__V1__Response *p = propose("r1", r->body->id, "各退一步");
+    assert_ok(p);
+    uint64_t prop = p->delib_proposal->id;
+    Whistle__V1__Request *sr = h_req();
+    sr->call_case = CALL(SCHEDULE_MEETING);
+    Whistle__V1__ScheduleDelibMeeting *sm = sr->schedule_meeting =
+        NEW(Whistle__V1__ScheduleDelibMeeting, whistle__v1__schedule_delib_meeting__init);
+    sm->body_id = r->body->id;
+    sm->title = "和解";
+    sm->starts_ms = h_now + 3 * DAY;
+    sm->items = arena_alloc(h_a, sizeof *sm->items);
+    sm->items[0] = NEW(Whistle__V1__DelibItemSpec, whistle__v1__delib_item_spec__init);
+    sm->items[0]->proposal_id = prop;
+    sm->n_items = 1;
+    Whistle__V1__Response *ms = h_write("comm-yonganli", sr);
+    assert_ok(ms);
+    uint64_t m = ms->meeting->id;
+    h_now += 3 * DAY;
+    assert_ok(act("comm-yonganli", m, ACT(OPEN), 0));
+    assert_ok(act("r1", m, ACT(CHECK_IN), 0));
+    assert_ok(act("r2", m, ACT(CHECK_IN), 0));
+    assert_ok(act("comm-yonganli", m, ACT(OPEN_VOTE), 1));
+    assert_ok(vote("r1", m, 1, CH(FOR)));
+    assert_ok(vote("r2", m, 1, CH(AGAINST)));
+    assert_ok(act("comm-yonganli", m, ACT(CLOSE_VOTE), 1));
+    Whistle__V1__DelibItem *it = get_meeting("r1", m)->items[0];
+    cr_assert(!it->passed, "%s", it->result);
+    cr_assert(strstr(it->result, "1 for, 1 against"), "%s", it->result);
+}
