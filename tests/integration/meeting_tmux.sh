@@ -337,6 +337,17 @@ done
 grep -q "whistle-console --meeting N shows a meeting" "$work/wangcases.log" ||
     fail "the refusal does not point at --meeting: $(cat "$work/wangcases.log")"
 
+# a meeting that is not there ends the screen with the daemon's words
+run nomeeting C.UTF-8 community --meeting 99
+i=0
+until [ -s "$work/nomeeting.status" ]; do
+    i=$((i + 1))
+    [ "$i" -lt 100 ] || fail "the screen of a missing meeting did not end"
+    sleep 0.1
+done
+[ "$(cat "$work/nomeeting.status")" = 1 ] || fail "the screen of a missing meeting did not fail"
+grep -q "meeting 99: no meeting 99" "$work/nomeeting.log" || fail "no word of the missing meeting: $(cat "$work/nomeeting.log")"
+
 # ---------------------------------------------------------------- quit
 
 for s in chair wang; do
