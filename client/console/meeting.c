@@ -176,7 +176,7 @@ static void on_body(whistle_conn *c, int status, Whistle__V1__Response *resp, vo
     if (status < 0 || !resp)
         return; /* closed: the next connection loads again */
     if (whistle_response_code(resp) != WHISTLE__V1__STATUS__CODE__OK || !resp->body) {
-        char msg[400];
+        char msg[sizeof k->net_err];
         snprintf(msg, sizeof msg, _("body %llu: %s"), (unsigned long long)(k->mt.m ? k->mt.m->body_id : 0),
                  whistle_response_message(resp));
         whistle_response_free(resp);
@@ -210,7 +210,7 @@ static void on_meeting(whistle_conn *c, int status, Whistle__V1__Response *resp,
     if (status < 0 || !resp)
         return;
     if (whistle_response_code(resp) != WHISTLE__V1__STATUS__CODE__OK || !resp->meeting) {
-        char msg[400];
+        char msg[sizeof k->net_err];
         snprintf(msg, sizeof msg, _("meeting %llu: %s"), (unsigned long long)k->mt.id, whistle_response_message(resp));
         whistle_response_free(resp);
         if (loading) /* no such meeting, or not this principal's to read */
