@@ -537,8 +537,9 @@ void meeting_draw(console *k, int y0, int h, int w)
         return;
     }
     /* the title: the meeting, its state, who is looking */
-    snprintf(buf, sizeof buf, _("Meeting %llu · %s · %s"), (unsigned long long)m->id, m->title,
-             meeting_state(m->state));
+    bool med = k->mt.body && k->mt.body->kind == WHISTLE__V1__DELIB_BODY_KIND__DELIB_BODY_KIND_MEDIATION;
+    snprintf(buf, sizeof buf, med ? _("Mediation %llu · %s · %s") : _("Meeting %llu · %s · %s"),
+             (unsigned long long)m->id, m->title, meeting_state(m->state));
     char me[200];
     snprintf(me, sizeof me, _("%s: %s "), k->who, seat_role_name(k->mt.seat_role));
     int mw = ui_width(me);

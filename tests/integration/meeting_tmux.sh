@@ -18,7 +18,9 @@
 #   yellow card;
 #   the meeting closed by key (y to confirm): the minutes are drafted.
 #   The representative's screen is in Chinese; without --meeting the
-#   console refuses a representative (no case screen for it).
+#   console refuses a representative (no case screen for it). A mediation
+#   (邻里纠纷和解会) on the representative's screen: only the parties count
+#   and vote.
 #
 #   tests/integration/meeting_tmux.sh BUILD_DIR SOURCE_DIR
 #
@@ -336,6 +338,51 @@ done
 [ "$(cat "$work/wangcases.status")" = 1 ] || fail "the console without --meeting let a representative in"
 grep -q "whistle-console --meeting N shows a meeting" "$work/wangcases.log" ||
     fail "the refusal does not point at --meeting: $(cat "$work/wangcases.log")"
+
+# ---------------------------------------------------------------- a mediation
+
+# 邻里纠纷和解会: the parties alone decide, all of them; the representative
+# is a party here, on its own screen
+body2=$(W -q --as community body put $COMMUNITY --name 3号楼漏水和解会 --kind mediation \
+    --seat community:chair:community --seat wang:party:residents --seat urban:party:residents \
+    --seat gridworker:representative:residents) || fail "mediation body put failed"
+p3=$(W -q --as community proposal submit "$body2" --title 楼上赔偿楼下维修费800元) || fail "settlement failed"
+set_clock $((START + 6 * DAY + 11 * MIN))
+m2=$(W -q --as community meeting schedule "$body2" --title 漏水纠纷和解 --at $((START + 6 * DAY + 60 * MIN)) \
+    --proposal "$p3") || fail "mediation schedule failed"
+W --as community meeting open "$m2" >/dev/null || fail "mediation open failed"
+run med C.UTF-8 wang --meeting "$m2"
+target=med
+wait_for "Mediation $m2 · 漏水纠纷和解 · open" 20
+wait_for "wang: party" 5
+wait_for "NO QUORUM: 0 of 2 voting seats present, 2 short \(2 needed\)" 5
+wait_for "^ i check in  s speak  1 for  2 against  3 abstain  b ballot  j/k item  \? q" 5
+keys i
+wait_for "NO QUORUM: 1 of 2 voting seats present, 1 short" 10
+W --as gridworker meeting checkin "$m2" >/dev/null || fail "checkin gridworker failed"
+W --as community meeting checkin "$m2" >/dev/null || fail "checkin community failed"
+wait_for "NO QUORUM: 1 of 2 voting seats present, 1 short \(2 needed\) · 3 present" 10
+W --as urban meeting checkin "$m2" >/dev/null || fail "checkin urban failed"
+wait_for "Quorum reached: 2 of 2 voting seats present" 10
+W --as community meeting open-vote "$m2" 1 >/dev/null || fail "mediation open-vote failed"
+wait_for "VOTING +for 0 · against 0 · abstain 0 +\(2 for needed\)" 10
+W --as community vote "$m2" 1 for >"$work/medvote.txt" 2>&1 && fail "the mediator's vote was taken"
+grep -q "only the parties" "$work/medvote.txt" || fail "the mediator's refusal: $(cat "$work/medvote.txt")"
+keys 1
+wait_for "VOTING +for 1 · against 0" 10
+W --as urban vote "$m2" 1 against >/dev/null || fail "urban's vote failed"
+wait_for "VOTING +for 1 · against 1" 10
+W --as community meeting close-vote "$m2" 1 >/dev/null || fail "mediation close-vote failed"
+wait_for "rejected +1–1–0" 10
+screen >"$BUILD/meeting-mediation.txt"
+keys q
+i=0
+until [ -s "$work/med.status" ]; do
+    i=$((i + 1))
+    [ "$i" -lt 100 ] || fail "q did not quit the mediation screen"
+    sleep 0.1
+done
+target=chair
 
 # a meeting that is not there ends the screen with the daemon's words
 run nomeeting C.UTF-8 community --meeting 99
