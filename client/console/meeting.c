@@ -609,7 +609,7 @@ void meeting_draw(console *k, int y0, int h, int w)
         cat(buf, sizeof buf, _("  · %zu spoke"), spoke);
     line(y++, w, buf, A_NORMAL);
     /* the agenda */
-    snprintf(buf, sizeof buf, _("AGENDA (%zu items)"), m->n_items);
+    snprintf(buf, sizeof buf, ngettext("AGENDA (%zu item)", "AGENDA (%zu items)", m->n_items), m->n_items);
     line(y++, w, buf, COLOR_PAIR(UI_HEAD));
     /* the last rows: cards and the minutes */
     int tail_rows = (m->n_warnings ? 1 : 0) + (m->minutes ? 1 : 0);
