@@ -160,6 +160,13 @@ wait_for "^ o open i in s speak n next v/c vote 1/2/3 b ballot w/W card X end \?
 [ "$(screen | wc -l)" -eq 24 ] || fail "not 24 lines at 80x24"
 no_log_text
 
+# ? shows every key; any key closes it (and does nothing else)
+keys '?'
+wait_for "meeting screen keys" 5
+wait_for "v  open the item's vote  c  close it      C  close, with who carries it out" 5
+keys o
+wait_gone "meeting screen keys" 5
+wait_for "Meeting $m · 十一月议事会 · scheduled" 5
 keys o
 wait_for "Meeting $m · 十一月议事会 · open" 10
 [ "$(jm "m['state']")" = open ] || fail "o did not open the meeting: $(cat "$work/m.json")"
