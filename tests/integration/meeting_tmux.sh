@@ -265,9 +265,28 @@ wait_for "passed: 4 for, 1 against, 0 abstaining" 5
 W --as police vote "$m" 1 for >"$work/late.txt" 2>&1 && fail "a vote after the close was taken"
 grep -q "item 1 is closed" "$work/late.txt" || fail "the late vote's refusal: $(cat "$work/late.txt")"
 
+# item 2 passes and the chair closes it naming who carries it out (一评):
+# C asks whom and by when; +30d counts on the meeting's clock
+keys j v
+wait_for "▶ 2 +公共区域收费调整 +VOTING" 10
+for who in gridworker operator police urban; do
+    W --as $who vote "$m" 2 for >/dev/null || fail "vote $who on item 2 failed"
+done
+wait_for "VOTING +for 4 · against 0" 10
+keys C
+wait_for "^Close item 2; who carries the decision out \(a principal\): *$" 5
+keys -l gridworker
+keys Enter
+wait_for "^gridworker carries item 2 out by \(YYYY-MM-DD \[HH:MM\], or \+Nd\): *$" 5
+keys -l +30d
+keys Enter
+wait_for "▶ 2 +公共区域收费调整 +passed +4–0–0" 10
+[ "$(jm "m['items'][1]['follow_owner'], m['items'][1]['follow_deadline_ms'] // 86400000")" = \
+    "gridworker $(((START + 3 * DAY + 10 * MIN) / DAY + 30))" ] || fail "C did not name the follow-up: $(cat "$work/m.json")"
+
 # ---------------------------------------------------------------- a ballot
 
-keys j j
+keys j
 wait_for "▶ 3 +民生实事票决 \(ballot\) +pending" 5
 keys v
 wait_for "BALLOT OPEN +0 voted · approve up to 3" 10
