@@ -360,6 +360,18 @@ static void walk_delib_body(checker *ck, const MDB_val *k, const MDB_val *v, are
         violation(ck, "delib_bodies", key, "no seat is the chair's");
     if (!b->rules || !b->rules->quorum_den || !b->rules->majority_den || !b->rules->sign_den)
         violation(ck, "delib_bodies", key, "its rules are not filled in");
+    /* parties sit on mediations, whose rules are every party's */
+    bool med = b->kind == WHISTLE__V1__DELIB_BODY_KIND__DELIB_BODY_KIND_MEDIATION;
+    size_t parties = 0;
+    for (size_t i = 0; i < b->n_seats; i++)
+        parties += b->seats[i]->role == WHISTLE__V1__DELIB_SEAT_ROLE__DELIB_SEAT_ROLE_PARTY;
+    if (!med && parties)
+        violation(ck, "delib_bodies", key, "a council with %zu part%s (a mediation's role)", parties,
+                  parties == 1 ? "y" : "ies");
+    if (med && (parties < 2 || !b->rules || b->rules->quorum_num != b->rules->quorum_den ||
+                b->rules->majority_num != b->rules->majority_den || !b->rules->majority_of_all_seats ||
+                b->rules->sign_num != b->rules->sign_den))
+        violation(ck, "delib_bodies", key, "a mediation needs two parties or more and every party's rules (1/1)");
 }
 
 /* A proposal ('p') or meeting ('m') has its entry in delib_by_body. */

@@ -301,6 +301,10 @@ Test(delib, a_mediation_is_set_up_with_its_parties)
     cr_assert(strstr(out, "quorum 1/1 of the voting seats, majority 1/1 of all voting seats"), "%s", out);
     OK("urban", "--json body show %lld", body);
     cr_assert(strstr(out, "\"kind\":\"mediation\""), "%s", out);
+    /* the store checker knows a mediation's rules */
+    harness_stop(&d);
+    char report[4096];
+    cr_assert_eq(harness_check_store(&d, report, sizeof report), 0, "%s", report);
 }
 
 /* [deliberation] in whistled.conf: a bad rule stops the daemon at start,
