@@ -44,12 +44,12 @@ typedef struct checker {
     bool have_services;                                                   /* likewise */
     MDB_dbi arc_households, arc_hh_by_node, arc_residents, arc_res_by_hh; /* the resident archive */
     bool have_archive;                                                    /* likewise */
-    MDB_dbi ev_timeline;                                                  /* schema 2: a case's timeline rows */
-    MDB_dbi ord_by_street_state, idem_by_time;                            /* schema 2 */
-    uint32_t schema;                                                      /* the store's layout version */
-    MDB_dbi delib_bodies, delib_proposals, delib_meetings;                /* deliberation.c */
-    bool have_delib;                                                      /* likewise */
-    MDB_dbi vol_wishes, vol_ledger, vol_balances, vol_index;              /* the volunteers' (volrec.h) */
+    MDB_dbi ev_timeline;                                     /* schema 2: a case's timeline rows; 3: events itself */
+    MDB_dbi ord_by_street_state, idem_by_time;               /* schema 2 */
+    uint32_t schema;                                         /* the store's layout version */
+    MDB_dbi delib_bodies, delib_proposals, delib_meetings;   /* deliberation.c */
+    bool have_delib;                                         /* likewise */
+    MDB_dbi vol_wishes, vol_ledger, vol_balances, vol_index; /* the volunteers' (volrec.h) */
     MDB_dbi vol_people, vol_shop, vol_mtasks;
     bool have_vol;     /* likewise */
     char vol_comm[13]; /* the community whose balances are being summed */
@@ -549,6 +549,11 @@ static void walk_ev_timeline(checker *ck, const MDB_val *k, const MDB_val *v, ar
 
 static void walk_event(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
 {
+    /* schema 3: a case's timeline rows follow its record in events */
+    if (ck->schema >= 3 && memchr(k->mv_data, 0, k->mv_size)) {
+        walk_ev_timeline(ck, k, v, a);
+        return;
+    }
     const char *key = key_text(a, k->mv_data, k->mv_size);
     ck->rep->events++;
     Whistle__V1__Event *ev = whistle__v1__event__unpack(arena_allocator(a), v->mv_size, v->mv_data);
@@ -1253,14 +1258,20 @@ static int open_dbs(checker *ck, char *err, size_t errlen)
     return 0;
 }
 
-/* After check_meta: a schema 2 store has its timelines in ev_timeline. */
+/* After check_meta: a schema 2 store has its timelines in ev_timeline, a
+ * schema 3 store in events (after each case's record). */
 static int open_timeline(checker *ck, char *err, size_t errlen)
 {
     if (ck->schema < 2)
         return 0;
-    static const char *const names[] = { "ev_timeline", "ord_by_street_state", "idem_by_time" };
-    MDB_dbi *slots[] = { &ck->ev_timeline, &ck->ord_by_street_state, &ck->idem_by_time };
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+    static const char *const names[] = { "ord_by_street_state", "idem_by_time", "ev_timeline" };
+    MDB_dbi *slots[] = { &ck->ord_by_street_state, &ck->idem_by_time, &ck->ev_timeline };
+    size_t n = sizeof names / sizeof *names;
+    if (ck->schema >= 3) {
+        ck->ev_timeline = ck->events;
+        n--;
+    }
+    for (size_t i = 0; i < n; i++) {
         int rc = mdb_dbi_open(ck->txn, names[i], 0, slots[i]);
         if (rc) {
             snprintf(err, errlen, "cannot open database \"%s\": %s (schema %u needs it)", names[i], mdb_strerror(rc),
@@ -1325,7 +1336,7 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
             { ck.events, walk_event, "events", true },
             { ck.ev_by_state, walk_ev_by_state, "ev_by_state", true },
             { ck.ev_by_node, walk_ev_by_node, "ev_by_node", true },
-            { ck.ev_timeline, walk_ev_timeline, "ev_timeline", ck.schema >= 2 },
+            { ck.ev_timeline, walk_ev_timeline, "ev_timeline", ck.schema == 2 },
             { ck.orders, walk_order, "orders", true },
             { ck.ord_by_dept, walk_ord_by_dept, "ord_by_dept", true },
             { ck.ord_by_street_state, walk_ord_by_street_state, "ord_by_street_state", ck.schema >= 2 },

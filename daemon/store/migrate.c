@@ -53,8 +53,9 @@ static int take_backup(store *st, uint32_t from, char *path, size_t pathlen, cha
 
 /* 1 -> 2: every case's timeline leaves its record for rows of ev_timeline
  * (ticket | 0x00 | u32 BE index), the record keeps the count in
- * timeline_total. The events are walked in key order, so the rows arrive
- * in key order and are all appended. */
+ * timeline_total. ev_timeline is events itself now (schema 3), so the rows
+ * land right after the record the walk is on, and the walk steps over
+ * them. */
 static int migrate_timelines(store *st, MDB_txn *txn, uint64_t *cases, uint64_t *entries)
 {
     /* ev_by_state changes its layout: emptied, then one row per case */
@@ -68,6 +69,10 @@ static int migrate_timelines(store *st, MDB_txn *txn, uint64_t *cases, uint64_t 
     MDB_val k, v;
     arena *a = NULL;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        /* the timeline rows this walk has just written (schema 3 keeps
+         * them in events, after their case): not cases */
+        if (memchr(k.mv_data, 0, k.mv_size))
+            continue;
         /* one arena per case, so that memory stays that of the largest */
         arena_free(a);
         a = arena_new();
@@ -132,6 +137,40 @@ static int migrate_timelines(store *st, MDB_txn *txn, uint64_t *cases, uint64_t 
     arena_free(a);
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* 2 -> 3: the rows of the table ev_timeline move into events, under the
+ * same keys (ticket | 0x00 | u32 BE index, right after their case's
+ * record), and the table goes. A store migrated from schema 1 never had
+ * it: the step before wrote the rows into events directly. */
+static int migrate_timeline_rows(store *st, MDB_txn *txn, uint64_t *rows)
+{
+    MDB_dbi old;
+    int rc = mdb_dbi_open(txn, "ev_timeline", 0, &old);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    MDB_cursor *cur;
+    rc = mdb_cursor_open(txn, old, &cur);
+    if (rc)
+        return rc;
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (!memchr(k.mv_data, 0, k.mv_size)) {
+            rc = MDB_CORRUPTED; /* not a timeline row: it would pass for a case */
+            break;
+        }
+        rc = mdb_put(txn, st->events, &k, &v, MDB_NOOVERWRITE);
+        if (rc)
+            break;
+        (*rows)++;
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    /* deletes the table and closes its handle */
+    return mdb_drop(txn, old, 1);
 }
 
 /* 1 -> 2: the rows of ord_by_dept (in its new layout: it is emptied
@@ -227,6 +266,9 @@ int store_migrate(store *st, uint32_t from, char *err, size_t errlen)
         rc = migrate_order_states(st, txn, &orders);
     if (!rc && from < 2)
         rc = migrate_idem(st, txn, &keys);
+    uint64_t rows = 0;
+    if (!rc && from < 3)
+        rc = migrate_timeline_rows(st, txn, &rows);
     if (!rc) {
         uint8_t b[4] = { 0, 0, 0, STORE_SCHEMA_VERSION };
         MDB_val k = { 6, "schema" }, v = { 4, b };
@@ -247,8 +289,8 @@ int store_migrate(store *st, uint32_t from, char *err, size_t errlen)
         return rc;
     }
     log_info("store: %s migrated to schema version %u: %llu cases' timelines (%llu entries) moved to their own rows, "
-             "%llu orders indexed by state, %llu idempotency keys by age",
+             "%llu orders indexed by state, %llu idempotency keys by age, %llu timeline rows moved beside their cases",
              st->dir, STORE_SCHEMA_VERSION, (unsigned long long)cases, (unsigned long long)entries,
-             (unsigned long long)orders, (unsigned long long)keys);
+             (unsigned long long)orders, (unsigned long long)keys, (unsigned long long)rows);
     return 0;
 }

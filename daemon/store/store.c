@@ -93,8 +93,8 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
                          &st->arc_id_index, &st->arc_units, &st->arc_unit_by_node, &st->arc_visits,
                          &st->arc_visit_by_hh, &st->arc_visit_by_node, &st->arc_config, &st->arc_board,
                          &st->arc_board_by_node,
-                         /* event_record.c */
-                         &st->ev_timeline, &st->ord_by_street_state,
+                         /* event_record.c (ev_timeline: events itself since schema 3) */
+                         &st->ord_by_street_state,
                          /* idem.c */
                          &st->idem_by_time,
                          /* deliberation.c */
@@ -143,7 +143,6 @@ static const char *const dbi_names[] = { "meta",
                                          "arc_config",
                                          "arc_board",
                                          "arc_board_by_node",
-                                         "ev_timeline",
                                          "ord_by_street_state",
                                          "idem_by_time",
                                          "delib_bodies",
@@ -251,6 +250,9 @@ int store_open(store **out, const char *dir, const store_opts *opts, char *err, 
         snprintf(err, errlen, "store: cannot open the databases in %s: %s", st->dir, mdb_strerror(rc));
         goto fail;
     }
+    /* Schema 3: a case's timeline rows live in events, right after its
+     * record (store.h); ev_timeline names the same database. */
+    st->ev_timeline = st->events;
     uint32_t have;
     rc = check_schema(st, txn, &have, err, errlen);
     if (rc)

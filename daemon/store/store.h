@@ -22,8 +22,13 @@
  *   events       ticket -> whistle.v1.Event   (its current state only: no
  *                timeline entries; timeline_total = how many it has, and
  *                timeline_from the same: where the next one goes)
- *   ev_timeline  ticket | 0x00 | u32 BE index -> whistle.v1.TimelineEntry
- *                (entry 0 is the report; appended, never rewritten)
+ *                and, in the same database (schema 3; ev_timeline below),
+ *                ticket | 0x00 | u32 BE index -> whistle.v1.TimelineEntry
+ *                (entry 0 is the report; appended, never rewritten). A
+ *                ticket holds no NUL, so a case's entries follow its
+ *                record: a write that changes a case and appends to its
+ *                timeline dirties one leaf, not two in two trees. A walk
+ *                of the cases skips the keys that hold a NUL.
  *   ev_by_state  u8 state | street code | '/' | ticket -> ""   (a state's
  *                cases are the prefix state, one street's state | street)
  *   ev_by_node   node code | '/' | ticket -> ""   (prefix scan = subtree)
@@ -106,8 +111,8 @@
  * refused at open (and reported by whistled --check), an older one is
  * migrated at open (migrate.c), after a backup copy. 1: a case's timeline
  * inside its record; 2: in ev_timeline, and the street/department by state
- * indexes. */
-#define STORE_SCHEMA_VERSION 2u
+ * indexes; 3: the timeline rows in events after their case's record. */
+#define STORE_SCHEMA_VERSION 3u
 
 typedef enum { STORE_SYNC_FULL = 0, STORE_SYNC_NOMETASYNC, STORE_SYNC_NONE } store_sync;
 
@@ -128,7 +133,11 @@ typedef struct store {
     MDB_dbi service_classes, services;
     MDB_dbi arc_households, arc_hh_by_node, arc_residents, arc_res_by_hh, arc_id_index, arc_units, arc_unit_by_node,
         arc_visits, arc_visit_by_hh, arc_visit_by_node, arc_config, arc_board, arc_board_by_node;
-    MDB_dbi ev_timeline;         /* event_record.c: a case's timeline, one row per entry */
+    /* event_record.c: a case's timeline, one row per entry. Since schema
+     * 3 the same database as events (the rows follow their case's record);
+     * schema 2 had a table "ev_timeline" of its own, which the migration
+     * empties into events and deletes. */
+    MDB_dbi ev_timeline;
     MDB_dbi ord_by_street_state; /* bounded listings */
     MDB_dbi idem_by_time;        /* idem.c: the idempotency records by age */
     /* How long the result of a write with an idempotency key is kept, in

@@ -360,6 +360,22 @@ Test(check, timeline_with_a_gap)
     expect_violation("the timeline has a gap");
 }
 
+/* A timeline row in events whose case is not there (schema 3: the rows
+ * follow their case's record in the same table). */
+static void orphan_timeline_row(MDB_txn *txn)
+{
+    static const uint8_t k[] = { 'E', '2', '0', '9', '9', '0', '1', '0', '1', '0', '0', '0', '0', '1', 0, 0, 0, 0, 0 };
+    Whistle__V1__TimelineEntry t = WHISTLE__V1__TIMELINE_ENTRY__INIT;
+    t.action = "report";
+    cr_assert_eq(store_put(txn, h_st->events, k, sizeof k, &t.base), 0);
+}
+Test(check, timeline_row_without_its_case)
+{
+    build();
+    damage(orphan_timeline_row);
+    expect_violation("entry of a case that does not exist");
+}
+
 /* Issue 13: a stream whose acknowledged entries were let go checks clean;
  * one with a gap after them still does not. */
 static void trim_dept(MDB_txn *txn)
