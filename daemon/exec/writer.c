@@ -425,13 +425,7 @@ static void expire_idem(writer *w, MDB_txn *batch, int64_t now)
     int64_t keep = w->st->idem_keep_ms > 0 ? w->st->idem_keep_ms : STORE_IDEM_KEEP_DEFAULT_MS;
     /* a look at the oldest first: most batches have nothing to expire and
      * should not pay for a nested transaction */
-    MDB_cursor *cur;
-    MDB_val k, v;
-    if (mdb_cursor_open(batch, w->st->idem_by_time, &cur) != 0)
-        return;
-    int prc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-    mdb_cursor_close(cur);
-    if (prc != 0 || k.mv_size < 8 || (int64_t)store_get_be64(k.mv_data) >= now - keep)
+    if (!store_idem_due(w->st, batch, now - keep))
         return;
     MDB_txn *child;
     if (mdb_txn_begin(w->st->env, batch, 0, &child) != 0)

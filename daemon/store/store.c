@@ -82,8 +82,7 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
 {
     MDB_dbi *slots[] = { &st->meta, &st->events, &st->ev_by_state, &st->ev_by_node, &st->orders, &st->ord_by_dept,
                          &st->streams, &st->stream_meta, &st->idem, &st->nodes, &st->departments, &st->categories,
-                         &st->principals, &st->audit, &st->audit_by_time, &st->audit_by_principal, &st->audit_by_target,
-                         &st->admission, &st->tasks, &st->task_by_comm, &st->task_by_dept,
+                         &st->principals, &st->audit, &st->admission, &st->tasks, &st->task_by_comm, &st->task_by_dept,
                          /* deadline.c, supervision.c, stats.c */
                          &st->deadlines, &st->supervisions, &st->stats,
                          /* services.c */
@@ -95,8 +94,6 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
                          &st->arc_board_by_node,
                          /* event_record.c (ev_timeline: events itself since schema 3) */
                          &st->ord_by_street_state,
-                         /* idem.c */
-                         &st->idem_by_time,
                          /* deliberation.c */
                          &st->delib_bodies, &st->delib_proposals, &st->delib_meetings,
                          /* volrec.c */
@@ -118,9 +115,6 @@ static const char *const dbi_names[] = { "meta",
                                          "categories",
                                          "principals",
                                          "audit",
-                                         "audit_by_time",
-                                         "audit_by_principal",
-                                         "audit_by_target",
                                          "admission",
                                          "tasks",
                                          "task_by_comm",
@@ -144,7 +138,6 @@ static const char *const dbi_names[] = { "meta",
                                          "arc_board",
                                          "arc_board_by_node",
                                          "ord_by_street_state",
-                                         "idem_by_time",
                                          "delib_bodies",
                                          "delib_proposals",
                                          "delib_meetings",

@@ -232,7 +232,8 @@ static struct sample sample(void)
 static void print(const char *op, struct sample a, struct sample b, long ops, long commits)
 {
     printf("%-8s %7ld ops %6ld commits   %8.1f KiB/op to write()   %8.1f KiB/op to disk   ", op, ops, commits,
-           (double)(b.wchar - a.wchar) / 1024 / (double)ops, (double)(b.write_bytes - a.write_bytes) / 1024 / (double)ops);
+           (double)(b.wchar - a.wchar) / 1024 / (double)ops,
+           (double)(b.write_bytes - a.write_bytes) / 1024 / (double)ops);
     if (perf_fd >= 0)
         printf("%8.0f k instr/op   ", (double)(b.instr - a.instr) / 1e3 / (double)ops);
     else

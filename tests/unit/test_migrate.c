@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include "audit.h"
 #include "check.h"
 
 #define FIXTURE WHISTLE_SOURCE_DIR "/tests/fixtures/store-schema1.mdb"
@@ -170,7 +171,29 @@ Test(migrate, a_schema_2_store_gets_its_timelines_beside_their_cases, .init = se
     size_t rows = timeline_rows(txn);
     cr_assert_eq(rows, 5 + 7 + 2, "%zu timeline rows", rows);
     MDB_dbi gone;
-    cr_assert_eq(mdb_dbi_open(txn, "ev_timeline", 0, &gone), MDB_NOTFOUND, "the table went");
+    static const char *const folded[] = { "ev_timeline", "audit_by_time", "audit_by_principal", "audit_by_target",
+                                          "idem_by_time" };
+    for (size_t i = 0; i < sizeof folded / sizeof *folded; i++)
+        cr_assert_eq(mdb_dbi_open(txn, folded[i], 0, &gone), MDB_NOTFOUND, "%s went", folded[i]);
+    /* the audit's indexes answer from their new rows: the case's records
+     * by target, newest first, and a principal's */
+    Whistled__AuditRecord **recs;
+    size_t n;
+    char *next;
+    cr_assert_eq(audit_query_newest(h_st, txn, "", T1, 0, 0, "", 100, h_a, &recs, &n, &next), 0);
+    cr_assert_eq(n, 5, "report, file, assign, resolve, verify: %zu", n);
+    cr_assert_str_eq(recs[0]->call, "verify");
+    cr_assert_eq(audit_query(h_st, txn, "police", "", 0, 0, "", 100, h_a, &recs, &n, &next), 0);
+    bool checked_in = false, fed_back = false;
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_str_eq(recs[i]->principal, "police");
+        checked_in |= strcmp(recs[i]->call, "check_in") == 0;
+        fed_back |= strcmp(recs[i]->call, "feedback") == 0;
+    }
+    cr_assert(checked_in && fed_back, "the department's check-in and feedback among its %zu records", n);
+    /* every write carried an idempotency key: their rows by age came along */
+    cr_assert(store_idem_due(h_st, txn, INT64_MAX));
+    cr_assert(!store_idem_due(h_st, txn, 0));
     store_read_end(h_st);
     const char *bk = backup_dir_of("backup-schema2-");
     cr_assert(bk, "a backup copy is taken before migrating");
