@@ -1174,14 +1174,16 @@ static void walk_audit_index(checker *ck, const MDB_val *k, arena *a)
     const char *key = key_text(a, p, k->mv_size);
     const uint8_t *nul = k->mv_size > 1 ? memchr(p + 1, 0, k->mv_size - 1) : NULL;
     size_t head = nul ? (size_t)(nul - p) + 1 : k->mv_size;
-    if ((p[0] != AUDIT_IX_PRINCIPAL && p[0] != AUDIT_IX_TARGET) || k->mv_size != head + AUDIT_KEY_LEN ||
-        !audit_is_record_key(p + head, AUDIT_KEY_LEN)) {
+    if ((p[0] != AUDIT_IX_PRINCIPAL && p[0] != AUDIT_IX_TARGET) || k->mv_size != head + 16) {
         violation(ck, "audit", key, "neither a record nor an index row");
         return;
     }
     const char *what = p[0] == AUDIT_IX_PRINCIPAL ? "principal" : "target";
     uint64_t seq = store_get_be64(p + head + 8);
-    Whistled__AuditRecord *r = get(ck, ck->audit, p + head, AUDIT_KEY_LEN, &whistled__audit_record__descriptor, a);
+    uint8_t rk[AUDIT_KEY_LEN];
+    rk[0] = AUDIT_LOG_TAG;
+    memcpy(rk + 1, p + head, 16);
+    Whistled__AuditRecord *r = get(ck, ck->audit, rk, sizeof rk, &whistled__audit_record__descriptor, a);
     if (!r) {
         violation(ck, "audit", key, "index row of record %llu, which does not exist", (unsigned long long)seq);
         return;
@@ -1220,13 +1222,14 @@ static void walk_audit(checker *ck, const MDB_val *k, const MDB_val *v, arena *a
     }
     ck->rep->audit_records++;
     if (ck->schema >= 3) {
-        uint64_t seq = store_get_be64((const uint8_t *)k->mv_data + 8);
+        uint64_t seq = store_get_be64((const uint8_t *)k->mv_data + 9);
         const char *key = arena_printf(a, "%llu", (unsigned long long)seq);
         audit_seen(ck, seq, key);
         Whistled__AuditRecord *r = whistled__audit_record__unpack(arena_allocator(a), v->mv_size, v->mv_data);
         if (!r)
             violation(ck, "audit", key, "record does not unpack as whistled.AuditRecord");
-        else if (r->seq != seq || (r->at_ms > 0 ? r->at_ms : 0) != (int64_t)store_get_be64(k->mv_data))
+        else if (r->seq != seq ||
+                 (r->at_ms > 0 ? r->at_ms : 0) != (int64_t)store_get_be64((const uint8_t *)k->mv_data + 1))
             violation(ck, "audit", key, "record's seq is %llu and time %lld, not its key's", (unsigned long long)r->seq,
                       (long long)r->at_ms);
         return;

@@ -198,21 +198,31 @@ void audit_read_queue(store *st, int64_t now_ms, const char *principal, const ch
     enqueue(st, now_ms, principal, call, target, "", what);
 }
 
-/* The layout of schema 3 (audit.h): a record's key is u64 BE at_ms | u64
- * BE seq, so the log is its own index by time; the rows by principal and
- * by target follow the records in the same table, AUDIT_IX_* | str | 0x00
- * | the record's key. Strings longer than IDX_STR_MAX are cut in the index
+/* The layout of schema 3 (audit.h): a record's key is AUDIT_LOG_TAG | u64
+ * BE at_ms | u64 BE seq, so the log is its own index by time; the rows by
+ * principal and by target precede the records in the same table, AUDIT_IX_*
+ * | str | 0x00 | at_ms | seq. Strings longer than IDX_STR_MAX are cut in the index
  * (the record keeps them whole); LMDB keys stop at 511. */
 #define IDX_STR_MAX 400
-#define IDX_KEY_MAX (1 + IDX_STR_MAX + 1 + AUDIT_KEY_LEN)
+#define IDX_TAIL 16 /* at_ms BE | seq BE */
+#define IDX_KEY_MAX (1 + IDX_STR_MAX + 1 + IDX_TAIL + 1)
+
+static void tail(uint8_t out[IDX_TAIL], int64_t at_ms, uint64_t seq)
+{
+    store_be64(out, at_ms > 0 ? (uint64_t)at_ms : 0);
+    store_be64(out + 8, seq);
+}
 
 void audit_key(uint8_t key[AUDIT_KEY_LEN], int64_t at_ms, uint64_t seq)
 {
-    store_be64(key, at_ms > 0 ? (uint64_t)at_ms : 0);
-    store_be64(key + 8, seq);
+    key[0] = AUDIT_LOG_TAG;
+    tail(key + 1, at_ms, seq);
 }
 
-bool audit_is_record_key(const void *key, size_t len) { return len == AUDIT_KEY_LEN && ((const uint8_t *)key)[0] == 0; }
+bool audit_is_record_key(const void *key, size_t len)
+{
+    return len == AUDIT_KEY_LEN && ((const uint8_t *)key)[0] == AUDIT_LOG_TAG;
+}
 
 static size_t idx_key(uint8_t *key, uint8_t tag, const char *str, int64_t at_ms, uint64_t seq)
 {
@@ -223,8 +233,8 @@ static size_t idx_key(uint8_t *key, uint8_t tag, const char *str, int64_t at_ms,
     memcpy(key + n, str, sl);
     n += sl;
     key[n++] = 0;
-    audit_key(key + n, at_ms, seq);
-    return n + AUDIT_KEY_LEN;
+    tail(key + n, at_ms, seq);
+    return n + IDX_TAIL;
 }
 
 static int put_index(MDB_txn *txn, MDB_dbi dbi, uint8_t tag, const char *str, int64_t at_ms, uint64_t seq)
@@ -245,10 +255,8 @@ static int put_record(store *st, MDB_txn *txn, Whistled__AuditRecord *r)
         return MDB_BAD_VALSIZE; /* its key would pass for an index row */
     uint8_t key[AUDIT_KEY_LEN];
     audit_key(key, r->at_ms, seq);
-    /* A plain put: the index rows sort after the records, so the newest
-     * record is never the table's last key and MDB_APPEND would only
-     * cost a failed descent. */
-    rc = store_put(txn, st->audit, key, sizeof key, &r->base);
+    /* the records sort after the index rows: a new one is the last key */
+    rc = store_put_append(txn, st->audit, key, sizeof key, &r->base);
     if (!rc)
         rc = put_index(txn, st->audit, AUDIT_IX_PRINCIPAL, r->principal ? r->principal : "", r->at_ms, seq);
     if (!rc && r->target && *r->target)
@@ -528,13 +536,14 @@ int audit_read(store *st, MDB_txn *txn, uint64_t after_seq, size_t max, arena *a
     int rc = mdb_cursor_open(txn, st->audit, &cur);
     if (rc)
         return rc;
-    MDB_val k, v;
+    uint8_t first = AUDIT_LOG_TAG;
+    MDB_val k = { 1, &first }, v;
     int n = 0;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && (size_t)n < max;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && (size_t)n < max;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (!audit_is_record_key(k.mv_data, k.mv_size))
-            break; /* the index rows, after the records */
-        if (store_get_be64((const uint8_t *)k.mv_data + 8) <= after_seq)
+            break; /* the records come last */
+        if (store_get_be64((const uint8_t *)k.mv_data + 9) <= after_seq)
             continue;
         Whistled__AuditRecord *r = (Whistled__AuditRecord *)protobuf_c_message_unpack(
             &whistled__audit_record__descriptor, arena_allocator(a), v.mv_size, v.mv_data);
@@ -622,8 +631,8 @@ static int query(store *st, MDB_txn *txn, const char *principal, const char *tar
      * A target ending in '*' is a prefix: its rows are in target order, so
      * the scan cannot stop at to_ms and filters instead. Newest first, a
      * prefix reads the log backwards and filters by target, so that the
-     * order is the time's. The log is its own index by time (tag 0: its
-     * keys, at_ms | seq, have no prefix). */
+     * order is the time's. The log is its own index by time (its records'
+     * tag). */
     uint8_t tag;
     const char *str = NULL;
     bool prefix_mode = false;
@@ -639,19 +648,19 @@ static int query(store *st, MDB_txn *txn, const char *principal, const char *tar
                 tprefix = str;
                 str = NULL;
                 prefix_mode = false;
-                tag = 0;
+                tag = AUDIT_LOG_TAG;
             }
         }
     } else if (*principal) {
         tag = AUDIT_IX_PRINCIPAL;
         str = principal;
     } else {
-        tag = 0;
+        tag = AUDIT_LOG_TAG;
     }
     /* the index's rows: tag str 0x00 (a target prefix: tag str); the
-     * log's: no prefix */
+     * log's: its tag */
     uint8_t *prefix = arena_alloc(a, IDX_KEY_MAX);
-    size_t plen = tag ? 1 : 0;
+    size_t plen = 1;
     prefix[0] = tag;
     if (str) {
         size_t sl = strlen(str);
@@ -669,7 +678,8 @@ static int query(store *st, MDB_txn *txn, const char *principal, const char *tar
         if (desc != (cursor[0] == '-'))
             return EINVAL;
         uint8_t *c = unhex(a, cursor + desc, &slen);
-        if (!c || slen < plen + 16 || memcmp(c, prefix, plen) != 0 || (!tag && !audit_is_record_key(c, slen)))
+        if (!c || slen < plen + 16 || memcmp(c, prefix, plen) != 0 ||
+            (tag == AUDIT_LOG_TAG && !audit_is_record_key(c, slen)))
             return EINVAL;
         start = c;
         skip_equal = true;
@@ -678,10 +688,8 @@ static int query(store *st, MDB_txn *txn, const char *principal, const char *tar
         slen = plen;
     } else {
         memcpy(start, prefix, plen);
-        /* newest first: from just after to_ms's last row (in the log,
-         * below the index rows, which start with a tag byte) */
-        int64_t top = !tag && to_ms >= (int64_t)1 << 56 ? ((int64_t)1 << 56) - 1 : to_ms;
-        store_be64(start + plen, desc ? (uint64_t)top : (uint64_t)from_ms);
+        /* newest first: from just after to_ms's last row */
+        store_be64(start + plen, desc ? (uint64_t)to_ms : (uint64_t)from_ms);
         store_be64(start + plen + 8, desc ? UINT64_MAX : 0);
         slen = plen + 16;
     }
@@ -705,7 +713,8 @@ static int query(store *st, MDB_txn *txn, const char *principal, const char *tar
         rc = mdb_cursor_get(cur, &k, &v, slen ? MDB_SET_RANGE : MDB_FIRST);
     for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, desc ? MDB_PREV : MDB_NEXT)) {
         const uint8_t *kd = k.mv_data;
-        if (k.mv_size < plen + 16 || memcmp(kd, prefix, plen) != 0 || (!tag && !audit_is_record_key(kd, k.mv_size)))
+        if (k.mv_size < plen + 16 || memcmp(kd, prefix, plen) != 0 ||
+            (tag == AUDIT_LOG_TAG && !audit_is_record_key(kd, k.mv_size)))
             break;
         if (skip_equal && k.mv_size == slen && memcmp(kd, start, slen) == 0)
             continue;
@@ -719,13 +728,15 @@ static int query(store *st, MDB_txn *txn, const char *principal, const char *tar
         /* the record: here (the log), or under the key an index row ends with */
         Whistled__AuditRecord *r = NULL;
         int grc = 0;
-        if (!tag) {
+        if (tag == AUDIT_LOG_TAG) {
             r = (Whistled__AuditRecord *)protobuf_c_message_unpack(&whistled__audit_record__descriptor,
                                                                    arena_allocator(a), v.mv_size, v.mv_data);
             grc = r ? 0 : MDB_CORRUPTED;
         } else {
-            grc = store_get(txn, st->audit, kd + k.mv_size - AUDIT_KEY_LEN, AUDIT_KEY_LEN,
-                            &whistled__audit_record__descriptor, a, (void **)&r);
+            uint8_t rk[AUDIT_KEY_LEN];
+            rk[0] = AUDIT_LOG_TAG;
+            memcpy(rk + 1, kd + k.mv_size - IDX_TAIL, IDX_TAIL);
+            grc = store_get(txn, st->audit, rk, sizeof rk, &whistled__audit_record__descriptor, a, (void **)&r);
         }
         if (grc == MDB_NOTFOUND)
             continue;

@@ -2,15 +2,16 @@
  * indexes by time, by principal and by target that change in the same
  * transaction). No call deletes or rewrites a record.
  *
- * Since schema 3 a record's key is u64 BE at_ms | u64 BE seq
- * (audit_key): the log is in time order and is its own index by time. The
- * indexes by principal and by target are rows of the same database, after
- * the records (whose keys start with a 0 byte: at_ms < 2^56),
- * AUDIT_IX_PRINCIPAL | principal | 0x00 | record key and AUDIT_IX_TARGET |
- * target | 0x00 | record key (strings cut at 400 bytes), with empty
- * values. So a write dirties one tree's pages for its record and its rows
- * where schema 2 (key u64 BE seq; tables audit_by_time, audit_by_principal
- * and audit_by_target) dirtied four.
+ * Since schema 3 a record's key is AUDIT_LOG_TAG | u64 BE at_ms | u64 BE
+ * seq (audit_key): the log is in time order and is its own index by time.
+ * The indexes by principal and by target are rows of the same database,
+ * before the records: AUDIT_IX_PRINCIPAL | principal | 0x00 | at_ms BE |
+ * seq BE and AUDIT_IX_TARGET | target | 0x00 | at_ms BE | seq BE (strings
+ * cut at 400 bytes), with empty values. The records come last, so a new
+ * one is appended (MDB_APPEND: the last leaf filled, not split in half).
+ * So a write dirties one tree's pages for its record and its rows where
+ * schema 2 (key u64 BE seq; tables audit_by_time, audit_by_principal and
+ * audit_by_target) dirtied four.
  *
  * Changes are audited inside the transaction that makes them, so a record
  * exists exactly when its change was committed. Denials are different: they
@@ -34,8 +35,10 @@
 
 #define AUDIT_IX_PRINCIPAL 2
 #define AUDIT_IX_TARGET 3
-#define AUDIT_KEY_LEN 16
-/* A record's key: at_ms (0 if negative) and seq, big-endian. */
+#define AUDIT_LOG_TAG 0x80
+#define AUDIT_KEY_LEN 17
+/* A record's key: AUDIT_LOG_TAG, at_ms (0 if negative) and seq, big-endian
+ * (an index row ends with the last 16 bytes of its record's key). */
 void audit_key(uint8_t key[AUDIT_KEY_LEN], int64_t at_ms, uint64_t seq);
 /* Whether a key of the database is a record's (not an index row). */
 bool audit_is_record_key(const void *key, size_t len);

@@ -294,10 +294,10 @@ static int fold_table(store *st, MDB_txn *txn, const char *name, MDB_dbi into, c
     return mdb_drop(txn, old, 1);
 }
 
-/* 2 -> 3: the audit log's records move from key u64 BE seq to at_ms | seq
- * (audit.h), in the same database. A new key sorts after every old one
- * (at_ms >= 2^40 > seq), except a record's whose at_ms is below 2^40 (a
- * clock at 1970): the walk steps over the new keys it meets. */
+/* 2 -> 3: the audit log's records move from key u64 BE seq to
+ * AUDIT_LOG_TAG | at_ms | seq (audit.h), in the same database; a new key
+ * sorts after every old one (seq < 2^56), so the walk meets only old ones
+ * (it steps over any other). */
 static int rekey_audit(store *st, MDB_txn *txn, uint64_t *records)
 {
     MDB_cursor *cur;
@@ -307,6 +307,8 @@ static int rekey_audit(store *st, MDB_txn *txn, uint64_t *records)
     MDB_val k, v;
     rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     while (!rc) {
+        if (k.mv_size && ((const uint8_t *)k.mv_data)[0] == AUDIT_LOG_TAG)
+            break; /* the new keys: every old one is done */
         if (k.mv_size != 8) {
             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
             continue;
@@ -328,8 +330,9 @@ static int rekey_audit(store *st, MDB_txn *txn, uint64_t *records)
             break;
         }
         memcpy(copy, v.mv_data, v.mv_size);
-        MDB_val nkv = { sizeof nk, nk }, val = { v.mv_size, copy }, ok = { 8, old };
-        rc = mdb_put(txn, st->audit, &nkv, &val, MDB_NOOVERWRITE);
+        MDB_val ok = { 8, old };
+        /* in seq order, so mostly in time order too: appended */
+        rc = store_put_raw_append(txn, st->audit, nk, sizeof nk, copy, v.mv_size);
         free(copy);
         if (!rc)
             rc = mdb_del(txn, st->audit, &ok, NULL);

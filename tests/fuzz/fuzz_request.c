@@ -172,10 +172,10 @@ static void fake_reload_tls(conn *c, uint64_t id)
     /* the certificates are not the fuzzer's business: a reload that
      * checked nothing and closed nothing */
     Whistle__V1__ReloadResult r = WHISTLE__V1__RELOAD_RESULT__INIT;
-    Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
+    Whistle__V1__Status ok = WHISTLE__V1__STATUS__INIT;
     Whistle__V1__Response resp = WHISTLE__V1__RESPONSE__INIT;
     resp.id = id;
-    resp.status = &st;
+    resp.status = &ok;
     resp.result_case = WHISTLE__V1__RESPONSE__RESULT_RELOAD;
     resp.reload = &r;
     conn_send_response(c, &resp);

@@ -214,7 +214,7 @@ static void audit_record_key(MDB_txn *txn, uint64_t seq, uint8_t out[AUDIT_KEY_L
     MDB_val k, v;
     bool found = false;
     for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !found; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-        if (audit_is_record_key(k.mv_data, k.mv_size) && store_get_be64((uint8_t *)k.mv_data + 8) == seq) {
+        if (audit_is_record_key(k.mv_data, k.mv_size) && store_get_be64((uint8_t *)k.mv_data + 9) == seq) {
             memcpy(out, k.mv_data, AUDIT_KEY_LEN);
             found = true;
         }
@@ -399,10 +399,13 @@ Test(check, timeline_row_without_its_case)
 static void stray_audit_rows(MDB_txn *txn)
 {
     uint8_t k[64] = { AUDIT_IX_TARGET, 'x', 0 };
-    audit_key(k + 3, 1, 999999);
-    MDB_val kv = { 3 + AUDIT_KEY_LEN, k }, ev = { 0, "" };
+    store_be64(k + 3, 1);
+    store_be64(k + 11, 999999);
+    MDB_val kv = { 19, k }, ev = { 0, "" };
     cr_assert_eq(mdb_put(txn, h_st->audit, &kv, &ev, 0), 0);
-    audit_record_key(txn, 1, k + 3);
+    uint8_t rk[AUDIT_KEY_LEN];
+    audit_record_key(txn, 1, rk);
+    memcpy(k + 3, rk + 1, 16); /* record 1's time and seq */
     cr_assert_eq(mdb_put(txn, h_st->audit, &kv, &ev, 0), 0);
 }
 Test(check, audit_index_rows_that_do_not_match)
