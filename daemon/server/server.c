@@ -181,6 +181,26 @@ static void on_drain_timeout(uv_timer_t *t)
     hub_close_all(&s->h);
 }
 
+/* The writer's thread has ended and its last intents were delivered
+ * (their ticks to the deadline engine too): the engine goes, and the
+ * connections close once their answers are written. */
+static void writer_stopped(void *ctx)
+{
+    server *s = ctx;
+    deadline_engine_stop(s->dl);
+    s->dl = NULL;
+    maybe_finish_drain(s);
+    if (uv_is_closing((uv_handle_t *)&s->drain_timer))
+        return; /* the last connection closed already */
+    if (!s->h.conns) {
+        uv_close((uv_handle_t *)&s->drain_timer, NULL);
+        return;
+    }
+    /* Every answer exists now: the connections have drain_timeout to take
+     * theirs (a slow last flush does not eat into it). */
+    uv_timer_start(&s->drain_timer, on_drain_timeout, (uint64_t)s->cfg->drain_timeout * 1000, 0);
+}
+
 void server_drain(server *s)
 {
     if (s->h.draining)
@@ -194,15 +214,12 @@ void server_drain(server *s)
         s->listening = false;
     }
     hub_stop_reading(&s->h);
-    uv_timer_start(&s->drain_timer, on_drain_timeout, (uint64_t)s->cfg->drain_timeout * 1000, 0);
-    /* The writer finishes what was queued and hands it back now. */
+    /* The writer finishes what was queued on its own thread and hands it
+     * back; the loop goes on meanwhile (writer_stopped then finishes the
+     * drain). Nothing submits any more: the connections start no request
+     * while draining, the deadline engine and the tick do not either. */
     hub_submit_flush(&s->h);
-    writer_stop(s->h.w);
-    deadline_engine_stop(s->dl);
-    s->dl = NULL;
-    maybe_finish_drain(s);
-    if (!s->h.conns && !uv_is_closing((uv_handle_t *)&s->drain_timer))
-        uv_close((uv_handle_t *)&s->drain_timer, NULL);
+    writer_stop_async(s->h.w, writer_stopped, s);
     uv_close((uv_handle_t *)&s->sig_term, on_handle_closed);
     uv_close((uv_handle_t *)&s->sig_int, on_handle_closed);
     uv_close((uv_handle_t *)&s->sig_hup, on_handle_closed);
