@@ -2,7 +2,7 @@
  * the machine's load. A benchmark, not a test: it prints numbers and
  * asserts nothing.
  *
- *   bench_pages DIR [PREFILL [BATCH [OPS [idem]]]]
+ *   bench_pages DIR [PREFILL [BATCH [OPS [idem|idem-random]]]]
  *
  * Seeds tests/fixtures/seed-small.json into a new store in DIR (made if
  * missing; one holding a store is refused), fills it
@@ -19,7 +19,9 @@
  *   checkin   a commit of BATCH check-ins, one of BATCH feedbacks, by the
  *             department, on the orders the whistles made
  * With "idem" every call carries an idempotency key, as the CLI's and the
- * kiosk's do (whistle-bench's calls carry none).
+ * kiosk's do (whistle_idempotency_key: the time, then random digits);
+ * "idem-random": 32 random hex digits, as the clients made them before
+ * (whistle-bench's calls carry none).
  *
  * Per operation it prints the bytes handed to write() (/proc/self/io
  * wchar: LMDB's dirty pages and meta page at each commit), the bytes the
@@ -49,7 +51,7 @@
 
 static store *st;
 static int64_t now_ms = 1795249800000LL;
-static bool with_idem;
+static bool with_idem, idem_random;
 static unsigned long long idem_n;
 
 /* One open batch: the writer's transaction and the sums of its calls. */
@@ -87,8 +89,14 @@ static Whistle__V1__Request *req_new(Whistle__V1__Request__CallCase cc)
     whistle__v1__request__init(r);
     r->call_case = cc;
     if (with_idem) {
+        /* as whistle_idempotency_key makes them (the time in ms, then
+         * random), or 32 random hex digits as it did before */
         idem_n++;
-        r->idempotency_key = arena_printf(ba, "bench-%llu-%08llx", idem_n, idem_n * 2654435761ULL);
+        uint64_t rnd = idem_n * 0x9E3779B97F4A7C15ULL, rnd2 = rnd * 0xBF58476D1CE4E5B9ULL;
+        r->idempotency_key =
+            idem_random
+                ? arena_printf(ba, "%016llx%016llx", (unsigned long long)rnd, (unsigned long long)rnd2)
+                : arena_printf(ba, "%012llx%020llx", (unsigned long long)now_ms, (unsigned long long)(rnd >> 24));
     }
     return r;
 }
@@ -313,7 +321,7 @@ static void measure(void)
 int main(int argc, char **argv)
 {
     if (argc < 2 || argc > 6) {
-        fprintf(stderr, "usage: bench_pages DIR [PREFILL [BATCH [OPS [idem]]]]\n");
+        fprintf(stderr, "usage: bench_pages DIR [PREFILL [BATCH [OPS [idem|idem-random]]]]\n");
         return 2;
     }
     const char *dir = argv[1];
@@ -347,7 +355,8 @@ int main(int argc, char **argv)
         batch_end();
     }
     mdb_env_sync(st->env, 1);
-    with_idem = argc > 5 && strcmp(argv[5], "idem") == 0;
+    with_idem = argc > 5 && (strcmp(argv[5], "idem") == 0 || strcmp(argv[5], "idem-random") == 0);
+    idem_random = argc > 5 && strcmp(argv[5], "idem-random") == 0;
     printf("bench_pages: store schema %u, %ld whistles before, batches of %ld calls%s; %zu MiB used\n",
            STORE_SCHEMA_VERSION, prefill, bsz, with_idem ? ", idempotency keys" : "", store_used(st) >> 20);
     perf_open();
