@@ -50,8 +50,9 @@
  *   departments  code -> whistle.v1.Department
  *   categories   code -> whistle.v1.Category
  *   principals   name -> whistle.v1.Principal
- *   audit        u64 BE seq -> whistled.AuditRecord, and after the records
- *                its indexes by time, principal and target (audit.h)
+ *   audit        0x80 | u64 BE at_ms | u64 BE seq -> whistled.AuditRecord
+ *                (schema 3; 2: u64 BE seq), so in time order, and before
+ *                the records its rows by principal and by target (audit.h)
  *   admission    community code -> whistle.v1.AdmissionList
  *   tasks        u64 BE id -> whistle.v1.Task
  *   task_by_comm community code | '/' | u64 BE id -> ""
