@@ -251,8 +251,6 @@ static int put_record(store *st, MDB_txn *txn, Whistled__AuditRecord *r)
     if (rc)
         return rc;
     r->seq = seq;
-    if (r->at_ms >= (int64_t)1 << 56)
-        return MDB_BAD_VALSIZE; /* its key would pass for an index row */
     uint8_t key[AUDIT_KEY_LEN];
     audit_key(key, r->at_ms, seq);
     /* the records sort after the index rows: a new one is the last key */
