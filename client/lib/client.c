@@ -1,9 +1,11 @@
 /* client.c: libwhistle's blocking API (whistle/client.h), built on the
  * async core with a private loop that runs only while a call waits. */
 #include <openssl/rand.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "whistle/client.h"
 
@@ -292,9 +294,19 @@ void whistle_close(whistle_client *c)
 
 int whistle_idempotency_key(char *key, size_t keylen)
 {
+    /* The first 6 bytes are the time in ms, the other 10 random (80 bits
+     * a millisecond: no two keys alike). A principal's keys so sort in the
+     * order they were made, and the server keeps each one's result where
+     * the last went: a write adds to one page of its table, not to a page
+     * anywhere in it. */
     unsigned char raw[16];
-    if (keylen < 2 * sizeof raw + 1 || RAND_bytes(raw, sizeof raw) != 1)
+    struct timespec ts;
+    if (keylen < 2 * sizeof raw + 1 || RAND_bytes(raw + 6, sizeof raw - 6) != 1 ||
+        clock_gettime(CLOCK_REALTIME, &ts) != 0)
         return WHISTLE_ERR_INVALID;
+    uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    for (int i = 5; i >= 0; i--, ms >>= 8)
+        raw[i] = (unsigned char)ms;
     for (size_t i = 0; i < sizeof raw; i++)
         snprintf(key + 2 * i, 3, "%02x", raw[i]);
     return 0;

@@ -117,8 +117,11 @@ const READS = new Set(["get_event", "list_events", "list_orders", "list_nodes", 
   "list_categories", "list_supervisions", "get_stats", "propose_departments"]);
 function call(name, body) {
   const h = { "X-CSRF-Token": S.csrf, "Content-Type": "application/json" };
-  // one key per action: a retried write is applied once
-  if (!READS.has(name)) h["Idempotency-Key"] = "web-" + crypto.randomUUID();
+  // one key per action: a retried write is applied once. The time comes
+  // first, so that one desk's keys sort in the order they were made (the
+  // daemon keeps their results together: see whistle_idempotency_key).
+  if (!READS.has(name))
+    h["Idempotency-Key"] = "web-" + Date.now().toString(16).padStart(12, "0") + "-" + crypto.randomUUID();
   return fetch("/web/api/call/" + name, { method: "POST", headers: h, body: JSON.stringify(body || {}),
                                           credentials: "same-origin" })
     .then(async (r) => {

@@ -484,6 +484,29 @@ void event_list(call *c, const Whistle__V1__ListEvents *req)
     for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, desc ? MDB_PREV : MDB_NEXT)) {
         if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
             break;
+        if (dbi == c->st->events && memchr(k.mv_data, 0, k.mv_size)) {
+            /* A timeline row (store.h: they follow their case's record).
+             * Newest first, the case is the record just before its rows:
+             * one seek back to it instead of a step per entry. */
+            if (!desc)
+                continue;
+            const char *nul = memchr(k.mv_data, 0, k.mv_size);
+            MDB_val tk = { (size_t)(nul - (const char *)k.mv_data),
+                           arena_strndup(c->a, k.mv_data, (size_t)(nul - (const char *)k.mv_data)) };
+            rc = mdb_cursor_get(cur, &tk, &v, MDB_SET_KEY);
+            if (rc == MDB_NOTFOUND) {
+                /* rows without their case (--check reports them): to
+                 * the first of them, and on from the row before */
+                k = tk;
+                rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+                if (rc)
+                    break;
+                continue;
+            }
+            if (rc)
+                break;
+            k = tk;
+        }
         if (skip_equal && k.mv_size == slen && memcmp(k.mv_data, start, slen) == 0)
             continue;
         /* A filter that matches little ends the page early, with a cursor

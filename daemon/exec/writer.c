@@ -84,6 +84,11 @@ struct writer {
     bool want_sync, syncing, sync_stop, syncer_started;
     pthread_t syncer;
     pthread_cond_t sync_cv;
+    /* writer_stop_async: the thread has ended (under mu), and what the
+     * loop calls once it has delivered the last intents */
+    bool exited;
+    void (*on_stopped)(void *ctx);
+    void *stopped_ctx;
     cap *caps[CAP_BUCKETS];
 };
 
@@ -425,13 +430,7 @@ static void expire_idem(writer *w, MDB_txn *batch, int64_t now)
     int64_t keep = w->st->idem_keep_ms > 0 ? w->st->idem_keep_ms : STORE_IDEM_KEEP_DEFAULT_MS;
     /* a look at the oldest first: most batches have nothing to expire and
      * should not pay for a nested transaction */
-    MDB_cursor *cur;
-    MDB_val k, v;
-    if (mdb_cursor_open(batch, w->st->idem_by_time, &cur) != 0)
-        return;
-    int prc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-    mdb_cursor_close(cur);
-    if (prc != 0 || k.mv_size < 8 || (int64_t)store_get_be64(k.mv_data) >= now - keep)
+    if (!store_idem_due(w->st, batch, now - keep))
         return;
     MDB_txn *child;
     if (mdb_txn_begin(w->st->env, batch, 0, &child) != 0)
@@ -733,6 +732,19 @@ static void *writer_main(void *arg)
         release_locked(w);
         pthread_mutex_unlock(&w->mu);
     }
+    /* The syncer goes too, here: its flush in progress, if any, is waited
+     * for on this thread, not the loop's. */
+    if (w->syncer_started) {
+        pthread_mutex_lock(&w->mu);
+        w->sync_stop = true;
+        pthread_cond_signal(&w->sync_cv);
+        pthread_mutex_unlock(&w->mu);
+        pthread_join(w->syncer, NULL);
+        w->syncer_started = false;
+    }
+    pthread_mutex_lock(&w->mu);
+    w->exited = true;
+    pthread_mutex_unlock(&w->mu);
     uv_async_send(&w->async);
     return NULL;
 }
@@ -748,9 +760,20 @@ static void on_async(uv_async_t *h)
     for (intent *it = done; it; it = it->next)
         n++;
     w->backlog -= n;
+    /* writer_stop_async: the thread ended after handing back its last
+     * intents (taken above), so the join below does not wait */
+    bool finished = w->exited && w->on_stopped && w->started;
     pthread_mutex_unlock(&w->mu);
     if (done)
         w->done_cb(w->ud, done);
+    if (finished) {
+        pthread_join(w->thread, NULL);
+        w->started = false;
+        uv_close((uv_handle_t *)&w->async, NULL);
+        void (*cb)(void *) = w->on_stopped;
+        w->on_stopped = NULL;
+        cb(w->stopped_ctx);
+    }
 }
 
 writer *writer_start(store *st, uv_loop_t *loop, uint32_t max_frame, clock_fn clock, void *clock_ctx,
@@ -831,18 +854,24 @@ void writer_stop(writer *w)
     w->stop = true;
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
-    pthread_join(w->thread, NULL);
+    pthread_join(w->thread, NULL); /* it stops the syncer too */
     w->started = false;
-    if (w->syncer_started) {
-        pthread_mutex_lock(&w->mu);
-        w->sync_stop = true;
-        pthread_cond_signal(&w->sync_cv);
-        pthread_mutex_unlock(&w->mu);
-        pthread_join(w->syncer, NULL);
-        w->syncer_started = false;
-    }
     on_async(&w->async); /* deliver what finished last */
     uv_close((uv_handle_t *)&w->async, NULL);
+}
+
+void writer_stop_async(writer *w, void (*stopped)(void *ctx), void *ctx)
+{
+    if (!w || !w->started) {
+        stopped(ctx);
+        return;
+    }
+    pthread_mutex_lock(&w->mu);
+    w->stop = true;
+    w->on_stopped = stopped;
+    w->stopped_ctx = ctx;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
 }
 
 void writer_free(writer *w)

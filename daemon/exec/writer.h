@@ -100,6 +100,11 @@ void writer_submit_list(writer *w, intent *list);
  * loop handle. Call from the loop thread; the loop must keep running until
  * the done callback has seen the last intents. */
 void writer_stop(writer *w);
+/* The same without waiting on the loop thread: the writer finishes what
+ * is queued (its last flush included) on its own thread, and the loop,
+ * once it has delivered the last intents, joins the ended thread, closes
+ * the handle and calls stopped(ctx). Submit nothing after this. */
+void writer_stop_async(writer *w, void (*stopped)(void *ctx), void *ctx);
 /* After the loop has ended: frees the writer. */
 void writer_free(writer *w);
 const writer_stats *writer_get_stats(const writer *w);

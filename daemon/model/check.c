@@ -14,6 +14,7 @@
 
 #include "archive_record.h"
 #include "arena.h"
+#include "audit.h"
 #include "daemon/records.pb-c.h"
 #include "deadline_rows.h"
 #include "event_record.h"
@@ -44,11 +45,11 @@ typedef struct checker {
     bool have_services;                                                   /* likewise */
     MDB_dbi arc_households, arc_hh_by_node, arc_residents, arc_res_by_hh; /* the resident archive */
     bool have_archive;                                                    /* likewise */
-    MDB_dbi ev_timeline;                                                  /* schema 2: a case's timeline rows */
-    MDB_dbi ord_by_street_state, idem_by_time;                            /* schema 2 */
-    uint32_t schema;                                                      /* the store's layout version */
-    MDB_dbi delib_bodies, delib_proposals, delib_meetings;                /* deliberation.c */
-    bool have_delib;                                                      /* likewise */
+    MDB_dbi ev_timeline;                                     /* schema 2: a case's timeline rows; 3: events itself */
+    MDB_dbi ord_by_street_state, idem_by_time;               /* schema 2 */
+    uint32_t schema;                                         /* the store's layout version */
+    MDB_dbi delib_bodies, delib_proposals, delib_meetings;   /* deliberation.c */
+    bool have_delib;                                         /* likewise */
     MDB_dbi delib_by_body; /* a body's records; checked once built (store_delib_index builds it at open) */
     bool have_delib_index;
     MDB_dbi vol_wishes, vol_ledger, vol_balances, vol_index; /* the volunteers' (volrec.h) */
@@ -61,6 +62,7 @@ typedef struct checker {
     uint64_t order_seq, audit_seq;
     stream_walk sw;
     uint64_t audit_expect; /* the seq the next audit record must have */
+    uint8_t *audit_bits;   /* schema 3: the seqs seen, one bit each */
 } checker;
 
 static void violation(checker *ck, const char *db, const char *key, const char *fmt, ...)
@@ -602,6 +604,11 @@ static void walk_ev_timeline(checker *ck, const MDB_val *k, const MDB_val *v, ar
 
 static void walk_event(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
 {
+    /* schema 3: a case's timeline rows follow its record in events */
+    if (ck->schema >= 3 && memchr(k->mv_data, 0, k->mv_size)) {
+        walk_ev_timeline(ck, k, v, a);
+        return;
+    }
     const char *key = key_text(a, k->mv_data, k->mv_size);
     ck->rep->events++;
     Whistle__V1__Event *ev = whistle__v1__event__unpack(arena_allocator(a), v->mv_size, v->mv_data);
@@ -1212,9 +1219,74 @@ static void walk_stream_meta(checker *ck, const MDB_val *k, const MDB_val *v, ar
 
 /* ------------------------------------------------------------ audit, idem */
 
+/* Schema 3: an index row of the audit log (audit.h) names a record that
+ * exists, with that principal or target. */
+static void walk_audit_index(checker *ck, const MDB_val *k, arena *a)
+{
+    const uint8_t *p = k->mv_data;
+    const char *key = key_text(a, p, k->mv_size);
+    const uint8_t *nul = k->mv_size > 1 ? memchr(p + 1, 0, k->mv_size - 1) : NULL;
+    size_t head = nul ? (size_t)(nul - p) + 1 : k->mv_size;
+    if ((p[0] != AUDIT_IX_PRINCIPAL && p[0] != AUDIT_IX_TARGET) || k->mv_size != head + 16) {
+        violation(ck, "audit", key, "neither a record nor an index row");
+        return;
+    }
+    const char *what = p[0] == AUDIT_IX_PRINCIPAL ? "principal" : "target";
+    uint64_t seq = store_get_be64(p + head + 8);
+    uint8_t rk[AUDIT_KEY_LEN];
+    rk[0] = AUDIT_LOG_TAG;
+    memcpy(rk + 1, p + head, 16);
+    Whistled__AuditRecord *r = get(ck, ck->audit, rk, sizeof rk, &whistled__audit_record__descriptor, a);
+    if (!r) {
+        violation(ck, "audit", key, "index row of record %llu, which does not exist", (unsigned long long)seq);
+        return;
+    }
+    const char *str = p[0] == AUDIT_IX_PRINCIPAL ? r->principal : r->target;
+    size_t sl = str ? strlen(str) : 0, il = head - 2;
+    if ((sl > 400 ? 400 : sl) != il || memcmp(str, p + 1, il) != 0)
+        violation(ck, "audit", key, "index row does not match record %llu's %s", (unsigned long long)seq, what);
+}
+
+/* Schema 3: the records are in time order, so their seqs are not in key
+ * order; each is marked seen, and the walk's end finds the gaps. */
+static void audit_seen(checker *ck, uint64_t seq, const char *key)
+{
+    if (seq == 0 || seq > ck->audit_seq) {
+        violation(ck, "audit", key, "seq %llu is past meta audit_seq %llu (the next record would overwrite it)",
+                  (unsigned long long)seq, (unsigned long long)ck->audit_seq);
+        return;
+    }
+    if (!ck->audit_bits) {
+        ck->audit_bits = calloc(ck->audit_seq / 8 + 1, 1);
+        if (!ck->audit_bits)
+            return;
+    }
+    uint8_t bit = (uint8_t)(1u << (seq % 8));
+    if (ck->audit_bits[seq / 8] & bit)
+        violation(ck, "audit", key, "a second record with seq %llu", (unsigned long long)seq);
+    ck->audit_bits[seq / 8] |= bit;
+}
+
 static void walk_audit(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
 {
+    if (ck->schema >= 3 && !audit_is_record_key(k->mv_data, k->mv_size)) {
+        walk_audit_index(ck, k, a);
+        return;
+    }
     ck->rep->audit_records++;
+    if (ck->schema >= 3) {
+        uint64_t seq = store_get_be64((const uint8_t *)k->mv_data + 9);
+        const char *key = arena_printf(a, "%llu", (unsigned long long)seq);
+        audit_seen(ck, seq, key);
+        Whistled__AuditRecord *r = whistled__audit_record__unpack(arena_allocator(a), v->mv_size, v->mv_data);
+        if (!r)
+            violation(ck, "audit", key, "record does not unpack as whistled.AuditRecord");
+        else if (r->seq != seq ||
+                 (r->at_ms > 0 ? r->at_ms : 0) != (int64_t)store_get_be64((const uint8_t *)k->mv_data + 1))
+            violation(ck, "audit", key, "record's seq is %llu and time %lld, not its key's", (unsigned long long)r->seq,
+                      (long long)r->at_ms);
+        return;
+    }
     if (k->mv_size != 8) {
         violation(ck, "audit", key_text(a, k->mv_data, k->mv_size), "key is not a u64");
         return;
@@ -1235,6 +1307,14 @@ static void walk_audit(checker *ck, const MDB_val *k, const MDB_val *v, arena *a
 
 static void walk_idem(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
 {
+    /* schema 3: the rows by age, 0x00 | at_ms | idem key, sort first; the
+     * records' walk below looks each of theirs up */
+    if (ck->schema >= 3 && k->mv_size && ((const uint8_t *)k->mv_data)[0] == 0) {
+        if (k->mv_size <= 9 || !memchr((const uint8_t *)k->mv_data + 9, 0, k->mv_size - 9))
+            violation(ck, "idem", key_text(a, k->mv_data, k->mv_size),
+                      "row by age is not 0x00 | u64 at_ms | principal | 0x00 | key");
+        return;
+    }
     const char *key = key_text(a, k->mv_data, k->mv_size);
     if (!memchr(k->mv_data, 0, k->mv_size))
         violation(ck, "idem", key, "key is not principal | 0x00 | idempotency key");
@@ -1243,12 +1323,14 @@ static void walk_idem(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
         violation(ck, "idem", key, "record does not unpack as whistled.IdemRecord");
     else if (!whistle__v1__response__unpack(arena_allocator(a), r->response.len, r->response.data))
         violation(ck, "idem", key, "stored response does not unpack as whistle.v1.Response");
-    if (r && ck->schema >= 2 && k->mv_size + 8 <= 511) {
+    size_t head = ck->schema >= 3 ? 9 : 8; /* schema 3: 0x00 first */
+    if (r && ck->schema >= 2 && k->mv_size + head <= 511) {
         uint8_t tk[512];
-        store_be64(tk, (uint64_t)(r->at_ms < 0 ? 0 : r->at_ms));
-        memcpy(tk + 8, k->mv_data, k->mv_size);
-        if (!has(ck, ck->idem_by_time, tk, k->mv_size + 8))
-            violation(ck, "idem", key, "idem_by_time has no row for it (it would never expire)");
+        tk[0] = 0;
+        store_be64(tk + head - 8, (uint64_t)(r->at_ms < 0 ? 0 : r->at_ms));
+        memcpy(tk + head, k->mv_data, k->mv_size);
+        if (!has(ck, ck->idem_by_time, tk, k->mv_size + head))
+            violation(ck, "idem", key, "has no row by age (it would never expire)");
     }
 }
 
@@ -1309,14 +1391,22 @@ static int open_dbs(checker *ck, char *err, size_t errlen)
     return 0;
 }
 
-/* After check_meta: a schema 2 store has its timelines in ev_timeline. */
+/* After check_meta: a schema 2 store has its timelines in ev_timeline, a
+ * schema 3 store in events (after each case's record). */
 static int open_timeline(checker *ck, char *err, size_t errlen)
 {
     if (ck->schema < 2)
         return 0;
-    static const char *const names[] = { "ev_timeline", "ord_by_street_state", "idem_by_time" };
-    MDB_dbi *slots[] = { &ck->ev_timeline, &ck->ord_by_street_state, &ck->idem_by_time };
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+    static const char *const names[] = { "ord_by_street_state", "idem_by_time", "ev_timeline" };
+    MDB_dbi *slots[] = { &ck->ord_by_street_state, &ck->idem_by_time, &ck->ev_timeline };
+    size_t n = sizeof names / sizeof *names;
+    if (ck->schema >= 3) {
+        /* folded into the tables they index (store.h) */
+        ck->ev_timeline = ck->events;
+        ck->idem_by_time = ck->idem;
+        n = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
         int rc = mdb_dbi_open(ck->txn, names[i], 0, slots[i]);
         if (rc) {
             snprintf(err, errlen, "cannot open database \"%s\": %s (schema %u needs it)", names[i], mdb_strerror(rc),
@@ -1381,7 +1471,7 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
             { ck.events, walk_event, "events", true },
             { ck.ev_by_state, walk_ev_by_state, "ev_by_state", true },
             { ck.ev_by_node, walk_ev_by_node, "ev_by_node", true },
-            { ck.ev_timeline, walk_ev_timeline, "ev_timeline", ck.schema >= 2 },
+            { ck.ev_timeline, walk_ev_timeline, "ev_timeline", ck.schema == 2 },
             { ck.orders, walk_order, "orders", true },
             { ck.ord_by_dept, walk_ord_by_dept, "ord_by_dept", true },
             { ck.ord_by_street_state, walk_ord_by_street_state, "ord_by_street_state", ck.schema >= 2 },
@@ -1428,6 +1518,24 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
             places_check_all(ck.txn, ck.nodes, a, place_problem, &ck);
             arena_free(a);
         }
+        if (!rc && ck.schema >= 3) {
+            /* every seq up to audit_seq seen once (audit_seen) */
+            uint64_t first_gap = 0, seen = 0;
+            for (uint64_t q = 1; ck.audit_bits && q <= ck.audit_seq; q++) {
+                if (ck.audit_bits[q / 8] & (1u << (q % 8)))
+                    seen++;
+                else if (!first_gap)
+                    first_gap = q;
+            }
+            if (ck.audit_seq && !ck.audit_bits && rep->audit_records == 0)
+                first_gap = 1;
+            if (first_gap)
+                violation(&ck, "audit", "log",
+                          "has %llu of the records 1 to %llu (meta audit_seq): record %llu is missing",
+                          (unsigned long long)seen, (unsigned long long)ck.audit_seq, (unsigned long long)first_gap);
+            ck.audit_expect = ck.audit_seq;
+        }
+        free(ck.audit_bits);
         if (!rc && ck.audit_expect != ck.audit_seq)
             violation(&ck, "meta", "audit_seq", "is %llu but the audit log ends at %llu (the next record would %s)",
                       (unsigned long long)ck.audit_seq, (unsigned long long)ck.audit_expect,

@@ -197,8 +197,10 @@ static size_t node_key(uint8_t *key, const char *node, const char *ticket)
     return nn + 1 + tn;
 }
 
-/* ev_timeline's key: ticket | 0x00 | u32 BE index. Tickets hold no NUL, so
- * a case's entries are contiguous and in index order. */
+/* A timeline row's key: ticket | 0x00 | u32 BE index, in events since
+ * schema 3 (st->ev_timeline names that database). Tickets hold no NUL, so
+ * a case's entries are contiguous, in index order, right after its
+ * record. */
 #define TL_KEY_MAX (TICKET_MAX + 1 + 4)
 
 static size_t tl_key(uint8_t *key, const char *ticket, uint32_t i)

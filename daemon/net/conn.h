@@ -145,9 +145,10 @@ struct hub {
     void (*frame)(conn *c, const uint8_t *data, size_t len);
     void (*after_barrier)(conn *c, const uint8_t *data, size_t len);
     void (*conn_free)(conn *c);
-    /* The server's: the reload_crl call (server_reload_tls), the
+    /* The server's: the reload_crl call (the certificates and CRL are
+     * read off the loop, then installed and the call answered on it), the
      * server_stats call, and the last connection of a drain closed. */
-    int (*reload_tls)(hub *h, arena *a, reload_report *rep, char *err, size_t errlen);
+    void (*reload_tls)(conn *c, uint64_t id);
     void (*stats_reply)(conn *c, uint64_t id);
     /* The operations calls the server answers (backup, backup_read,
      * set_log_level: server/ops.c), once the router has checked the role;

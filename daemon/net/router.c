@@ -545,32 +545,6 @@ static void access_log(conn *c, const Whistle__V1__Request *req)
              (unsigned long long)req->id, ticket && *ticket ? " ticket " : "", ticket && *ticket ? ticket : "");
 }
 
-static void handle_reload(conn *c, uint64_t id, arena *a)
-{
-    char err[512];
-    reload_report rep = { 0 };
-    if (c->hub->reload_tls(c->hub, a, &rep, err, sizeof err) != 0) {
-        log_error("reload_crl by %s: keeping the current certificates: %s", c->cn, err);
-        reply_status(c, id, WHISTLE__V1__STATUS__CODE__FAILED_PRECONDITION, err);
-        return;
-    }
-    log_info("reload_crl by %s: certificates and CRL reloaded; %u connections checked, %zu closed", c->cn, rep.checked,
-             rep.n_closed);
-    audit_read_queue(c->hub->st, hub_now_ms(c->hub), c->cn, "reload_crl", "tls", "");
-    Whistle__V1__ReloadResult *r = arena_alloc(a, sizeof *r);
-    whistle__v1__reload_result__init(r);
-    r->connections_checked = rep.checked;
-    r->closed = rep.closed;
-    r->n_closed = rep.n_closed;
-    Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
-    Whistle__V1__Response resp = WHISTLE__V1__RESPONSE__INIT;
-    resp.id = id;
-    resp.status = &st;
-    resp.result_case = WHISTLE__V1__RESPONSE__RESULT_RELOAD;
-    resp.reload = r;
-    conn_send_response(c, &resp);
-}
-
 /* A read's answer that discloses personal data goes out only after the
  * writer has committed the audit record of it. */
 static void send_audited(conn *c, Whistle__V1__Response *resp, const api_read_audit *aud, const char *principal,
@@ -737,7 +711,8 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
     switch (req->call_case) {
     case WHISTLE__V1__REQUEST__CALL_RELOAD_CRL:
         store_read_end(hb->st);
-        handle_reload(c, id, a);
+        /* the server reads the files off the loop and answers when done */
+        c->hub->reload_tls(c, id);
         goto out;
     case WHISTLE__V1__REQUEST__CALL_IMPORT_DIRECTORY:
         store_read_end(hb->st);

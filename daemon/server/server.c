@@ -181,6 +181,26 @@ static void on_drain_timeout(uv_timer_t *t)
     hub_close_all(&s->h);
 }
 
+/* The writer's thread has ended and its last intents were delivered
+ * (their ticks to the deadline engine too): the engine goes, and the
+ * connections close once their answers are written. */
+static void writer_stopped(void *ctx)
+{
+    server *s = ctx;
+    deadline_engine_stop(s->dl);
+    s->dl = NULL;
+    maybe_finish_drain(s);
+    if (uv_is_closing((uv_handle_t *)&s->drain_timer))
+        return; /* the last connection closed already */
+    if (!s->h.conns) {
+        uv_close((uv_handle_t *)&s->drain_timer, NULL);
+        return;
+    }
+    /* Every answer exists now: the connections have drain_timeout to take
+     * theirs (a slow last flush does not eat into it). */
+    uv_timer_start(&s->drain_timer, on_drain_timeout, (uint64_t)s->cfg->drain_timeout * 1000, 0);
+}
+
 void server_drain(server *s)
 {
     if (s->h.draining)
@@ -194,15 +214,12 @@ void server_drain(server *s)
         s->listening = false;
     }
     hub_stop_reading(&s->h);
-    uv_timer_start(&s->drain_timer, on_drain_timeout, (uint64_t)s->cfg->drain_timeout * 1000, 0);
-    /* The writer finishes what was queued and hands it back now. */
+    /* The writer finishes what was queued on its own thread and hands it
+     * back; the loop goes on meanwhile (writer_stopped then finishes the
+     * drain). Nothing submits any more: the connections start no request
+     * while draining, the deadline engine and the tick do not either. */
     hub_submit_flush(&s->h);
-    writer_stop(s->h.w);
-    deadline_engine_stop(s->dl);
-    s->dl = NULL;
-    maybe_finish_drain(s);
-    if (!s->h.conns && !uv_is_closing((uv_handle_t *)&s->drain_timer))
-        uv_close((uv_handle_t *)&s->drain_timer, NULL);
+    writer_stop_async(s->h.w, writer_stopped, s);
     uv_close((uv_handle_t *)&s->sig_term, on_handle_closed);
     uv_close((uv_handle_t *)&s->sig_int, on_handle_closed);
     uv_close((uv_handle_t *)&s->sig_hup, on_handle_closed);
@@ -241,10 +258,98 @@ int server_reload_tls(server *s, arena *a, reload_report *rep, char *err, size_t
     return 0;
 }
 
-/* The reload_crl call, through the hub. */
-static int reload_tls(hub *h, arena *a, reload_report *rep, char *err, size_t errlen)
+/* The reload_crl call, through the hub: like SIGHUP, the files are read
+ * and parsed on libuv's thread pool (a CRL can be large; the loop serves
+ * everyone else meanwhile), then the new context is installed and the
+ * open connections checked on the loop, and only then is the caller
+ * answered, with what the check found. The connection is held until then
+ * (a revoked caller may be among those closed: it gets no answer). */
+typedef struct reload_job {
+    uv_work_t work;
+    server *s;
+    conn *c;
+    uint64_t id;
+    SSL_CTX *ctx;
+    char err[512];
+} reload_job;
+
+static void reload_status(conn *c, uint64_t id, int code, const char *msg)
 {
-    return server_reload_tls(server_of(h), a, rep, err, errlen);
+    Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
+    st.code = code;
+    st.message = (char *)msg;
+    Whistle__V1__Response resp = WHISTLE__V1__RESPONSE__INIT;
+    resp.id = id;
+    resp.status = &st;
+    conn_send_response(c, &resp);
+}
+
+static void reload_work(uv_work_t *w)
+{
+    reload_job *j = w->data;
+    const config *cfg = j->s->cfg;
+    j->ctx = tls_ctx_new(cfg->ca, cfg->cert, cfg->key, cfg->crl, j->err, sizeof j->err);
+}
+
+static void reload_done(uv_work_t *w, int status)
+{
+    reload_job *j = w->data;
+    server *s = j->s;
+    conn *c = j->c;
+    if (status != 0 || !j->ctx || s->h.draining) {
+        SSL_CTX_free(j->ctx);
+        if (status != 0)
+            snprintf(j->err, sizeof j->err, "%s", uv_strerror(status));
+        else if (j->ctx)
+            snprintf(j->err, sizeof j->err, "the server is stopping");
+        log_error("reload_crl by %s: keeping the current certificates: %s", c->cn, j->err);
+        if (!c->closing)
+            reload_status(c, j->id, WHISTLE__V1__STATUS__CODE__FAILED_PRECONDITION, j->err);
+    } else {
+        arena *a = arena_new();
+        reload_report rep = { 0 };
+        install_tls(s, j->ctx, a, &rep);
+        log_info("reload_crl by %s: certificates and CRL reloaded; %u connections checked, %zu closed", c->cn,
+                 rep.checked, rep.n_closed);
+        audit_read_queue(s->h.st, hub_now_ms(&s->h), c->cn, "reload_crl", "tls", "");
+        if (!c->closing) {
+            Whistle__V1__ReloadResult r = WHISTLE__V1__RELOAD_RESULT__INIT;
+            r.connections_checked = rep.checked;
+            r.closed = rep.closed;
+            r.n_closed = rep.n_closed;
+            Whistle__V1__Status st = WHISTLE__V1__STATUS__INIT;
+            Whistle__V1__Response resp = WHISTLE__V1__RESPONSE__INIT;
+            resp.id = j->id;
+            resp.status = &st;
+            resp.result_case = WHISTLE__V1__RESPONSE__RESULT_RELOAD;
+            resp.reload = &r;
+            conn_send_response(c, &resp);
+        }
+        arena_free(a);
+    }
+    conn_release(c);
+    free(j);
+}
+
+static void reload_tls(conn *c, uint64_t id)
+{
+    server *s = server_of(c->hub);
+    reload_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        reload_status(c, id, WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED, "out of memory");
+        return;
+    }
+    j->s = s;
+    j->c = c;
+    j->id = id;
+    j->work.data = j;
+    int rc = uv_queue_work(s->h.loop, &j->work, reload_work, reload_done);
+    if (rc != 0) {
+        reload_status(c, id, WHISTLE__V1__STATUS__CODE__INTERNAL, uv_strerror(rc));
+        free(j);
+        return;
+    }
+    conn_hold(c);
 }
 
 /* SIGHUP: the certificates, key and CRL are read and parsed on libuv's

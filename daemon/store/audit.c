@@ -198,34 +198,49 @@ void audit_read_queue(store *st, int64_t now_ms, const char *principal, const ch
     enqueue(st, now_ms, principal, call, target, "", what);
 }
 
-/* Index keys: [str 0x00] at_ms BE seq BE. Strings longer than this are cut
- * in the index (the record keeps them whole); LMDB keys stop at 511. */
+/* The layout of schema 3 (audit.h): a record's key is AUDIT_LOG_TAG | u64
+ * BE at_ms | u64 BE seq, so the log is its own index by time; the rows by
+ * principal and by target precede the records in the same table, AUDIT_IX_*
+ * | str | 0x00 | at_ms | seq. Strings longer than IDX_STR_MAX are cut in the index
+ * (the record keeps them whole); LMDB keys stop at 511. */
 #define IDX_STR_MAX 400
+#define IDX_TAIL 16 /* at_ms BE | seq BE */
+#define IDX_KEY_MAX (1 + IDX_STR_MAX + 1 + IDX_TAIL + 1)
 
-static size_t idx_key(uint8_t *key, const char *str, int64_t at_ms, uint64_t seq)
+static void tail(uint8_t out[IDX_TAIL], int64_t at_ms, uint64_t seq)
 {
-    size_t n = 0;
-    if (str) {
-        n = strlen(str);
-        if (n > IDX_STR_MAX)
-            n = IDX_STR_MAX;
-        memcpy(key, str, n);
-        key[n++] = 0;
-    }
-    store_be64(key + n, at_ms > 0 ? (uint64_t)at_ms : 0);
-    store_be64(key + n + 8, seq);
-    return n + 16;
+    store_be64(out, at_ms > 0 ? (uint64_t)at_ms : 0);
+    store_be64(out + 8, seq);
 }
 
-static int put_index(MDB_txn *txn, MDB_dbi dbi, const char *str, int64_t at_ms, uint64_t seq)
+void audit_key(uint8_t key[AUDIT_KEY_LEN], int64_t at_ms, uint64_t seq)
 {
-    uint8_t key[IDX_STR_MAX + 1 + 16];
-    size_t kl = idx_key(key, str, at_ms, seq);
-    /* the time index grows at its end: appended (a clock set back does a
-     * plain put) */
-    if (!str)
-        return store_put_raw_append(txn, dbi, key, kl, "", 0);
-    MDB_val k = { kl, key }, v = { 0, "" };
+    key[0] = AUDIT_LOG_TAG;
+    tail(key + 1, at_ms, seq);
+}
+
+bool audit_is_record_key(const void *key, size_t len)
+{
+    return len == AUDIT_KEY_LEN && ((const uint8_t *)key)[0] == AUDIT_LOG_TAG;
+}
+
+static size_t idx_key(uint8_t *key, uint8_t tag, const char *str, int64_t at_ms, uint64_t seq)
+{
+    size_t n = 0, sl = strlen(str);
+    key[n++] = tag;
+    if (sl > IDX_STR_MAX)
+        sl = IDX_STR_MAX;
+    memcpy(key + n, str, sl);
+    n += sl;
+    key[n++] = 0;
+    tail(key + n, at_ms, seq);
+    return n + IDX_TAIL;
+}
+
+static int put_index(MDB_txn *txn, MDB_dbi dbi, uint8_t tag, const char *str, int64_t at_ms, uint64_t seq)
+{
+    uint8_t key[IDX_KEY_MAX];
+    MDB_val k = { idx_key(key, tag, str, at_ms, seq), key }, v = { 0, "" };
     return mdb_put(txn, dbi, &k, &v, 0);
 }
 
@@ -236,15 +251,14 @@ static int put_record(store *st, MDB_txn *txn, Whistled__AuditRecord *r)
     if (rc)
         return rc;
     r->seq = seq;
-    uint8_t key[8];
-    store_be64(key, seq);
+    uint8_t key[AUDIT_KEY_LEN];
+    audit_key(key, r->at_ms, seq);
+    /* the records sort after the index rows: a new one is the last key */
     rc = store_put_append(txn, st->audit, key, sizeof key, &r->base);
     if (!rc)
-        rc = put_index(txn, st->audit_by_time, NULL, r->at_ms, seq);
-    if (!rc)
-        rc = put_index(txn, st->audit_by_principal, r->principal, r->at_ms, seq);
+        rc = put_index(txn, st->audit, AUDIT_IX_PRINCIPAL, r->principal ? r->principal : "", r->at_ms, seq);
     if (!rc && r->target && *r->target)
-        rc = put_index(txn, st->audit_by_target, r->target, r->at_ms, seq);
+        rc = put_index(txn, st->audit, AUDIT_IX_TARGET, r->target, r->at_ms, seq);
     return rc;
 }
 
@@ -520,12 +534,15 @@ int audit_read(store *st, MDB_txn *txn, uint64_t after_seq, size_t max, arena *a
     int rc = mdb_cursor_open(txn, st->audit, &cur);
     if (rc)
         return rc;
-    uint8_t key[8];
-    store_be64(key, after_seq + 1);
-    MDB_val k = { sizeof key, key }, v;
+    uint8_t first = AUDIT_LOG_TAG;
+    MDB_val k = { 1, &first }, v;
     int n = 0;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && (size_t)n < max;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (!audit_is_record_key(k.mv_data, k.mv_size))
+            break; /* the records come last */
+        if (store_get_be64((const uint8_t *)k.mv_data + 9) <= after_seq)
+            continue;
         Whistled__AuditRecord *r = (Whistled__AuditRecord *)protobuf_c_message_unpack(
             &whistled__audit_record__descriptor, arena_allocator(a), v.mv_size, v.mv_data);
         if (!r) {
@@ -572,7 +589,7 @@ static char *hex_of(arena *a, const uint8_t *p, size_t n)
 static uint8_t *unhex(arena *a, const char *s, size_t *n)
 {
     size_t len = strlen(s);
-    if (len % 2 || len > 2 * (IDX_STR_MAX + 17))
+    if (len % 2 || len > 2 * IDX_KEY_MAX)
         return NULL;
     uint8_t *p = arena_alloc(a, len / 2 + 1);
     for (size_t i = 0; i < len / 2; i++) {
@@ -611,15 +628,16 @@ static int query(store *st, MDB_txn *txn, const char *principal, const char *tar
     /* The most selective index first: target, then principal, then time.
      * A target ending in '*' is a prefix: its rows are in target order, so
      * the scan cannot stop at to_ms and filters instead. Newest first, a
-     * prefix reads the time index backwards and filters by target, so
-     * that the order is the time's. */
-    MDB_dbi dbi;
+     * prefix reads the log backwards and filters by target, so that the
+     * order is the time's. The log is its own index by time (its records'
+     * tag). */
+    uint8_t tag;
     const char *str = NULL;
     bool prefix_mode = false;
     size_t tlen = strlen(target);
     const char *tprefix = NULL; /* desc with a prefix: the records' target must start so */
     if (tlen) {
-        dbi = st->audit_by_target;
+        tag = AUDIT_IX_TARGET;
         str = target;
         if (target[tlen - 1] == '*') {
             prefix_mode = true;
@@ -628,33 +646,38 @@ static int query(store *st, MDB_txn *txn, const char *principal, const char *tar
                 tprefix = str;
                 str = NULL;
                 prefix_mode = false;
-                dbi = st->audit_by_time;
+                tag = AUDIT_LOG_TAG;
             }
         }
     } else if (*principal) {
-        dbi = st->audit_by_principal;
+        tag = AUDIT_IX_PRINCIPAL;
         str = principal;
     } else {
-        dbi = st->audit_by_time;
+        tag = AUDIT_LOG_TAG;
     }
-    uint8_t *prefix = arena_alloc(a, IDX_STR_MAX + 18);
-    size_t plen = 0;
+    /* the index's rows: tag str 0x00 (a target prefix: tag str); the
+     * log's: its tag */
+    uint8_t *prefix = arena_alloc(a, IDX_KEY_MAX);
+    size_t plen = 1;
+    prefix[0] = tag;
     if (str) {
-        plen = strlen(str);
-        if (plen > IDX_STR_MAX)
-            plen = IDX_STR_MAX;
-        memcpy(prefix, str, plen);
+        size_t sl = strlen(str);
+        if (sl > IDX_STR_MAX)
+            sl = IDX_STR_MAX;
+        memcpy(prefix + 1, str, sl);
+        plen += sl;
         if (!prefix_mode)
             prefix[plen++] = 0;
     }
-    uint8_t *start = arena_alloc(a, IDX_STR_MAX + 18);
+    uint8_t *start = arena_alloc(a, IDX_KEY_MAX);
     size_t slen;
     bool skip_equal = false;
     if (*cursor) {
         if (desc != (cursor[0] == '-'))
             return EINVAL;
         uint8_t *c = unhex(a, cursor + desc, &slen);
-        if (!c || slen < plen + 16 || memcmp(c, prefix, plen) != 0)
+        if (!c || slen < plen + 16 || memcmp(c, prefix, plen) != 0 ||
+            (tag == AUDIT_LOG_TAG && !audit_is_record_key(c, slen)))
             return EINVAL;
         start = c;
         skip_equal = true;
@@ -670,7 +693,7 @@ static int query(store *st, MDB_txn *txn, const char *principal, const char *tar
     }
 
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, dbi, &cur);
+    int rc = mdb_cursor_open(txn, st->audit, &cur);
     if (rc)
         return rc;
     size_t cap = max < 64 ? max : 64, n = 0;
@@ -688,22 +711,31 @@ static int query(store *st, MDB_txn *txn, const char *principal, const char *tar
         rc = mdb_cursor_get(cur, &k, &v, slen ? MDB_SET_RANGE : MDB_FIRST);
     for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, desc ? MDB_PREV : MDB_NEXT)) {
         const uint8_t *kd = k.mv_data;
-        if (k.mv_size < plen + 16 || memcmp(kd, prefix, plen) != 0)
+        if (k.mv_size < plen + 16 || memcmp(kd, prefix, plen) != 0 ||
+            (tag == AUDIT_LOG_TAG && !audit_is_record_key(kd, k.mv_size)))
             break;
         if (skip_equal && k.mv_size == slen && memcmp(kd, start, slen) == 0)
             continue;
         int64_t at = (int64_t)store_get_be64(kd + k.mv_size - 16);
-        uint64_t seq = store_get_be64(kd + k.mv_size - 8);
         if (!prefix_mode && !desc && at > to_ms)
             break;
         if (desc && at < from_ms)
             break;
         if (prefix_mode && (at < from_ms || at > to_ms))
             continue;
-        uint8_t sk[8];
-        store_be64(sk, seq);
+        /* the record: here (the log), or under the key an index row ends with */
         Whistled__AuditRecord *r = NULL;
-        int grc = store_get(txn, st->audit, sk, 8, &whistled__audit_record__descriptor, a, (void **)&r);
+        int grc = 0;
+        if (tag == AUDIT_LOG_TAG) {
+            r = (Whistled__AuditRecord *)protobuf_c_message_unpack(&whistled__audit_record__descriptor,
+                                                                   arena_allocator(a), v.mv_size, v.mv_data);
+            grc = r ? 0 : MDB_CORRUPTED;
+        } else {
+            uint8_t rk[AUDIT_KEY_LEN];
+            rk[0] = AUDIT_LOG_TAG;
+            memcpy(rk + 1, kd + k.mv_size - IDX_TAIL, IDX_TAIL);
+            grc = store_get(txn, st->audit, rk, sizeof rk, &whistled__audit_record__descriptor, a, (void **)&r);
+        }
         if (grc == MDB_NOTFOUND)
             continue;
         if (grc) {

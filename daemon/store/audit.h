@@ -2,6 +2,17 @@
  * indexes by time, by principal and by target that change in the same
  * transaction). No call deletes or rewrites a record.
  *
+ * Since schema 3 a record's key is AUDIT_LOG_TAG | u64 BE at_ms | u64 BE
+ * seq (audit_key): the log is in time order and is its own index by time.
+ * The indexes by principal and by target are rows of the same database,
+ * before the records: AUDIT_IX_PRINCIPAL | principal | 0x00 | at_ms BE |
+ * seq BE and AUDIT_IX_TARGET | target | 0x00 | at_ms BE | seq BE (strings
+ * cut at 400 bytes), with empty values. The records come last, so a new
+ * one is appended (MDB_APPEND: the last leaf filled, not split in half).
+ * So a write dirties one tree's pages for its record and its rows where
+ * schema 2 (key u64 BE seq; tables audit_by_time, audit_by_principal and
+ * audit_by_target) dirtied four.
+ *
  * Changes are audited inside the transaction that makes them, so a record
  * exists exactly when its change was committed. Denials are different: they
  * happen on the loop thread (reads) or inside a call whose nested
@@ -15,11 +26,22 @@
 #ifndef WHISTLED_AUDIT_H
 #define WHISTLED_AUDIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "daemon/records.pb-c.h"
 #include "store.h"
+
+#define AUDIT_IX_PRINCIPAL 2
+#define AUDIT_IX_TARGET 3
+#define AUDIT_LOG_TAG 0x80
+#define AUDIT_KEY_LEN 17
+/* A record's key: AUDIT_LOG_TAG, at_ms (0 if negative) and seq, big-endian
+ * (an index row ends with the last 16 bytes of its record's key). */
+void audit_key(uint8_t key[AUDIT_KEY_LEN], int64_t at_ms, uint64_t seq);
+/* Whether a key of the database is a record's (not an index row). */
+bool audit_is_record_key(const void *key, size_t len);
 
 /* The gateway (Request.act_as, docs/protocol.md section 12) through which
  * the calling thread's current call is made, NULL or "" for none: every
@@ -59,9 +81,10 @@ int audit_read_append(store *st, MDB_txn *txn, int64_t now_ms, const char *princ
  * failure leaves txn usable; the denials are then dropped with a log line). */
 int audit_flush_denials(store *st, MDB_txn *txn);
 
-/* Calls fn for each record with seq > after_seq, in order, until fn
- * returns non-zero or max were visited. Records live in a. Returns the
- * number visited or a negative/MDB error. */
+/* Calls fn for each record with seq > after_seq, in the log's order (time,
+ * then seq), until fn returns non-zero or max were visited. Records live
+ * in a. Returns the number visited or a negative/MDB error. It walks the
+ * log from its start: for tests and tools, not for the loop. */
 typedef int (*audit_visit_fn)(void *ctx, const Whistled__AuditRecord *rec);
 int audit_read(store *st, MDB_txn *txn, uint64_t after_seq, size_t max, arena *a, audit_visit_fn fn, void *ctx);
 

@@ -1,22 +1,35 @@
 /* idem.c: the results of writes sent with an idempotency key, kept for a
- * while and then let go (store.h: store_idem_put, store_idem_expire). */
+ * while and then let go (store.h: store_idem_put, store_idem_due,
+ * store_idem_expire). */
 #include <string.h>
 
 #include "daemon/records.pb-c.h"
 #include "store.h"
 
-/* idem_by_time's key: u64 BE at_ms | the idem key. */
+/* The row by age, in idem itself (schema 3): 0x00 | u64 BE at_ms | the
+ * idem key. A record's key starts with its principal's name, never empty
+ * and never NUL, so these rows sort before every record, oldest first,
+ * and a record and its row share the tree (one root and branch path a
+ * write dirties instead of two). */
+#define TIME_KEY_HEAD 9
+
 static size_t time_key(uint8_t *out, int64_t at_ms, const void *key, size_t klen)
 {
-    store_be64(out, (uint64_t)(at_ms < 0 ? 0 : at_ms));
-    memcpy(out + 8, key, klen);
-    return 8 + klen;
+    out[0] = 0;
+    store_be64(out + 1, (uint64_t)(at_ms < 0 ? 0 : at_ms));
+    memcpy(out + TIME_KEY_HEAD, key, klen);
+    return TIME_KEY_HEAD + klen;
+}
+
+static bool is_time_row(const MDB_val *k)
+{
+    return k->mv_size > TIME_KEY_HEAD && ((const uint8_t *)k->mv_data)[0] == 0;
 }
 
 int store_idem_put(store *st, MDB_txn *txn, const void *key, size_t klen, int64_t at_ms, const void *response,
                    size_t rlen)
 {
-    if (klen == 0 || klen + 8 > 511)
+    if (klen == 0 || klen + TIME_KEY_HEAD > 511 || ((const uint8_t *)key)[0] == 0)
         return MDB_BAD_VALSIZE;
     Whistled__IdemRecord rec = WHISTLED__IDEM_RECORD__INIT;
     rec.at_ms = at_ms;
@@ -24,25 +37,45 @@ int store_idem_put(store *st, MDB_txn *txn, const void *key, size_t klen, int64_
     rec.response.len = rlen;
     int rc = store_put(txn, st->idem, key, klen, &rec.base);
     uint8_t tk[512];
-    if (!rc)
-        rc = store_put_raw_append(txn, st->idem_by_time, tk, time_key(tk, at_ms, key, klen), "", 0);
+    if (!rc) {
+        MDB_val k = { time_key(tk, at_ms, key, klen), tk }, v = { 0, "" };
+        rc = mdb_put(txn, st->idem, &k, &v, 0);
+    }
     return rc;
+}
+
+bool store_idem_due(store *st, MDB_txn *txn, int64_t before_ms)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    if (mdb_cursor_open(txn, st->idem, &cur) != 0)
+        return false;
+    int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    mdb_cursor_close(cur);
+    return rc == 0 && is_time_row(&k) && (int64_t)store_get_be64((const uint8_t *)k.mv_data + 1) < before_ms;
 }
 
 int store_idem_expire(store *st, MDB_txn *txn, int64_t before_ms, size_t max, size_t *expired)
 {
     *expired = 0;
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, st->idem_by_time, &cur);
+    int rc = mdb_cursor_open(txn, st->idem, &cur);
     if (rc)
         return rc;
     MDB_val k, v;
     while (*expired < max && (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
-        if (k.mv_size <= 8 || (int64_t)store_get_be64(k.mv_data) >= before_ms)
+        if (!is_time_row(&k) || (int64_t)store_get_be64((const uint8_t *)k.mv_data + 1) >= before_ms)
             break;
         /* the record, unless a newer write of the same key replaced it
-         * (then its own row, later in time, lets it go) */
-        MDB_val ik = { k.mv_size - 8, (uint8_t *)k.mv_data + 8 }, iv;
+         * (then its own row, later in time, lets it go); the key is
+         * copied, as deleting moves what the cursor points at */
+        uint8_t ikb[512];
+        size_t iklen = k.mv_size - TIME_KEY_HEAD;
+        memcpy(ikb, (const uint8_t *)k.mv_data + TIME_KEY_HEAD, iklen);
+        rc = mdb_cursor_del(cur, 0);
+        if (rc)
+            break;
+        MDB_val ik = { iklen, ikb }, iv;
         rc = mdb_get(txn, st->idem, &ik, &iv);
         if (rc == 0) {
             Whistled__IdemRecord *r = whistled__idem_record__unpack(NULL, iv.mv_size, iv.mv_data);
@@ -53,8 +86,6 @@ int store_idem_expire(store *st, MDB_txn *txn, int64_t before_ms, size_t max, si
         } else if (rc == MDB_NOTFOUND) {
             rc = 0;
         }
-        if (!rc)
-            rc = mdb_cursor_del(cur, 0);
         if (rc)
             break;
         (*expired)++;

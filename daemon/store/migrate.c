@@ -3,11 +3,13 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
 
+#include "audit.h"
 #include "daemon/records.pb-c.h"
 #include "log.h"
 #include "whistle/v1/whistle.pb-c.h"
@@ -53,8 +55,9 @@ static int take_backup(store *st, uint32_t from, char *path, size_t pathlen, cha
 
 /* 1 -> 2: every case's timeline leaves its record for rows of ev_timeline
  * (ticket | 0x00 | u32 BE index), the record keeps the count in
- * timeline_total. The events are walked in key order, so the rows arrive
- * in key order and are all appended. */
+ * timeline_total. ev_timeline is events itself now (schema 3), so the rows
+ * land right after the record the walk is on, and the walk steps over
+ * them. */
 static int migrate_timelines(store *st, MDB_txn *txn, uint64_t *cases, uint64_t *entries)
 {
     /* ev_by_state changes its layout: emptied, then one row per case */
@@ -68,6 +71,10 @@ static int migrate_timelines(store *st, MDB_txn *txn, uint64_t *cases, uint64_t 
     MDB_val k, v;
     arena *a = NULL;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        /* the timeline rows this walk has just written (schema 3 keeps
+         * them in events, after their case): not cases */
+        if (memchr(k.mv_data, 0, k.mv_size))
+            continue;
         /* one arena per case, so that memory stays that of the largest */
         arena_free(a);
         a = arena_new();
@@ -134,6 +141,40 @@ static int migrate_timelines(store *st, MDB_txn *txn, uint64_t *cases, uint64_t 
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* 2 -> 3: the rows of the table ev_timeline move into events, under the
+ * same keys (ticket | 0x00 | u32 BE index, right after their case's
+ * record), and the table goes. A store migrated from schema 1 never had
+ * it: the step before wrote the rows into events directly. */
+static int migrate_timeline_rows(store *st, MDB_txn *txn, uint64_t *rows)
+{
+    MDB_dbi old;
+    int rc = mdb_dbi_open(txn, "ev_timeline", 0, &old);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    MDB_cursor *cur;
+    rc = mdb_cursor_open(txn, old, &cur);
+    if (rc)
+        return rc;
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (!memchr(k.mv_data, 0, k.mv_size)) {
+            rc = MDB_CORRUPTED; /* not a timeline row: it would pass for a case */
+            break;
+        }
+        rc = mdb_put(txn, st->events, &k, &v, MDB_NOOVERWRITE);
+        if (rc)
+            break;
+        (*rows)++;
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    /* deletes the table and closes its handle */
+    return mdb_drop(txn, old, 1);
+}
+
 /* 1 -> 2: the rows of ord_by_dept (in its new layout: it is emptied
  * first) and ord_by_street_state (code | '/' | u8 state | u64 BE id) of
  * every order. */
@@ -178,8 +219,10 @@ static int migrate_order_states(store *st, MDB_txn *txn, uint64_t *orders)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* 1 -> 2: the rows of idem_by_time (u64 BE at_ms | idem key), so that
- * the records kept from before expire like the others. */
+/* 1 -> 2: the rows by age of the idempotency records, so that the
+ * records kept from before expire like the others; written in the layout
+ * of schema 3 (0x00 | u64 BE at_ms | idem key, in idem itself, before
+ * every record), so the walk steps over them. */
 static int migrate_idem(store *st, MDB_txn *txn, uint64_t *keys)
 {
     MDB_cursor *cur;
@@ -188,22 +231,137 @@ static int migrate_idem(store *st, MDB_txn *txn, uint64_t *keys)
         return rc;
     MDB_val k, v, empty = { 0, "" };
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size == 0 || ((const uint8_t *)k.mv_data)[0] == 0 || k.mv_size + 9 > 511)
+            continue;
         Whistled__IdemRecord *r = whistled__idem_record__unpack(NULL, v.mv_size, v.mv_data);
         int64_t at = r ? r->at_ms : 0; /* unreadable: the first to go */
         if (r)
             whistled__idem_record__free_unpacked(r, NULL);
-        if (k.mv_size + 8 > 511)
-            continue;
-        uint8_t key[512];
-        store_be64(key, (uint64_t)(at < 0 ? 0 : at));
-        memcpy(key + 8, k.mv_data, k.mv_size);
-        MDB_val tk = { k.mv_size + 8, key };
-        rc = mdb_put(txn, st->idem_by_time, &tk, &empty, 0);
+        uint8_t key[512], rk[512];
+        key[0] = 0;
+        store_be64(key + 1, (uint64_t)(at < 0 ? 0 : at));
+        memcpy(key + 9, k.mv_data, k.mv_size);
+        memcpy(rk, k.mv_data, k.mv_size);
+        MDB_val tk = { k.mv_size + 9, key }, back = { k.mv_size, rk };
+        rc = mdb_put(txn, st->idem, &tk, &empty, 0);
+        /* the cursor finds its record again after the put */
+        if (!rc)
+            rc = mdb_cursor_get(cur, &back, &v, MDB_SET_KEY);
         if (rc)
             break;
         (*keys)++;
     }
     mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* 2 -> 3: the rows of a table that schema 3 folds into another move there,
+ * each key after head (hlen bytes; the audit's index tag, or idem's 0x00),
+ * and the table goes. A table the store never had is no step. */
+static int fold_table(store *st, MDB_txn *txn, const char *name, MDB_dbi into, const uint8_t *head, size_t hlen,
+                      uint64_t *rows)
+{
+    (void)st;
+    MDB_dbi old;
+    int rc = mdb_dbi_open(txn, name, 0, &old);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    MDB_cursor *cur;
+    rc = mdb_cursor_open(txn, old, &cur);
+    if (rc)
+        return rc;
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        uint8_t key[512];
+        if (k.mv_size + hlen > 511) {
+            rc = MDB_BAD_VALSIZE;
+            break;
+        }
+        memcpy(key, head, hlen);
+        memcpy(key + hlen, k.mv_data, k.mv_size);
+        MDB_val nk = { k.mv_size + hlen, key };
+        rc = mdb_put(txn, into, &nk, &v, 0);
+        if (rc)
+            break;
+        (*rows)++;
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    /* deletes the table and closes its handle */
+    return mdb_drop(txn, old, 1);
+}
+
+/* 2 -> 3: the audit log's records move from key u64 BE seq to
+ * AUDIT_LOG_TAG | at_ms | seq (audit.h), in the same database; a new key
+ * sorts after every old one (seq < 2^56), so the walk meets only old ones
+ * (it steps over any other). */
+static int rekey_audit(store *st, MDB_txn *txn, uint64_t *records)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, st->audit, &cur);
+    if (rc)
+        return rc;
+    MDB_val k, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    while (!rc) {
+        if (k.mv_size && ((const uint8_t *)k.mv_data)[0] == AUDIT_LOG_TAG)
+            break; /* the new keys: every old one is done */
+        if (k.mv_size != 8) {
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+            continue;
+        }
+        uint8_t old[8];
+        memcpy(old, k.mv_data, 8);
+        Whistled__AuditRecord *r = whistled__audit_record__unpack(NULL, v.mv_size, v.mv_data);
+        if (!r) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        uint8_t nk[AUDIT_KEY_LEN];
+        audit_key(nk, r->at_ms, store_get_be64(old));
+        whistled__audit_record__free_unpacked(r, NULL);
+        /* the value points into a page the put may rearrange: copied */
+        void *copy = malloc(v.mv_size ? v.mv_size : 1);
+        if (!copy) {
+            rc = ENOMEM;
+            break;
+        }
+        memcpy(copy, v.mv_data, v.mv_size);
+        MDB_val ok = { 8, old };
+        /* in seq order, so mostly in time order too: appended */
+        rc = store_put_raw_append(txn, st->audit, nk, sizeof nk, copy, v.mv_size);
+        free(copy);
+        if (!rc)
+            rc = mdb_del(txn, st->audit, &ok, NULL);
+        if (rc)
+            break;
+        (*records)++;
+        /* on from where the old key was: the next old one, or a new key */
+        rc = mdb_cursor_get(cur, &ok, &v, MDB_SET_RANGE);
+        k = ok;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int fold_tables(store *st, MDB_txn *txn, uint64_t *rows)
+{
+    static const uint8_t tags[] = { AUDIT_IX_PRINCIPAL, AUDIT_IX_TARGET, 0 };
+    int rc = rekey_audit(st, txn, rows);
+    /* the index rows keep their tail, at_ms | seq: the record's new key */
+    if (!rc)
+        rc = fold_table(st, txn, "audit_by_principal", st->audit, &tags[0], 1, rows);
+    if (!rc)
+        rc = fold_table(st, txn, "audit_by_target", st->audit, &tags[1], 1, rows);
+    if (!rc)
+        rc = fold_table(st, txn, "idem_by_time", st->idem, &tags[2], 1, rows);
+    /* the log is its own index by time now */
+    MDB_dbi by_time;
+    if (!rc && (rc = mdb_dbi_open(txn, "audit_by_time", 0, &by_time)) == 0)
+        rc = mdb_drop(txn, by_time, 1);
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
@@ -227,6 +385,11 @@ int store_migrate(store *st, uint32_t from, char *err, size_t errlen)
         rc = migrate_order_states(st, txn, &orders);
     if (!rc && from < 2)
         rc = migrate_idem(st, txn, &keys);
+    uint64_t rows = 0;
+    if (!rc && from < 3)
+        rc = migrate_timeline_rows(st, txn, &rows);
+    if (!rc && from < 3)
+        rc = fold_tables(st, txn, &rows);
     if (!rc) {
         uint8_t b[4] = { 0, 0, 0, STORE_SCHEMA_VERSION };
         MDB_val k = { 6, "schema" }, v = { 4, b };
@@ -247,9 +410,11 @@ int store_migrate(store *st, uint32_t from, char *err, size_t errlen)
         return rc;
     }
     log_info("store: %s migrated to schema version %u: %llu cases' timelines (%llu entries) moved to their own rows, "
-             "%llu orders indexed by state, %llu idempotency keys by age",
+             "%llu orders indexed by state, %llu idempotency keys by age, %llu timeline, audit index and idempotency "
+             "rows moved into the "
+             "tables they index",
              st->dir, STORE_SCHEMA_VERSION, (unsigned long long)cases, (unsigned long long)entries,
-             (unsigned long long)orders, (unsigned long long)keys);
+             (unsigned long long)orders, (unsigned long long)keys, (unsigned long long)rows);
     return 0;
 }
 

@@ -82,8 +82,7 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
 {
     MDB_dbi *slots[] = { &st->meta, &st->events, &st->ev_by_state, &st->ev_by_node, &st->orders, &st->ord_by_dept,
                          &st->streams, &st->stream_meta, &st->idem, &st->nodes, &st->departments, &st->categories,
-                         &st->principals, &st->audit, &st->audit_by_time, &st->audit_by_principal, &st->audit_by_target,
-                         &st->admission, &st->tasks, &st->task_by_comm, &st->task_by_dept,
+                         &st->principals, &st->audit, &st->admission, &st->tasks, &st->task_by_comm, &st->task_by_dept,
                          /* deadline.c, supervision.c, stats.c */
                          &st->deadlines, &st->supervisions, &st->stats,
                          /* services.c */
@@ -93,10 +92,8 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
                          &st->arc_id_index, &st->arc_units, &st->arc_unit_by_node, &st->arc_visits,
                          &st->arc_visit_by_hh, &st->arc_visit_by_node, &st->arc_config, &st->arc_board,
                          &st->arc_board_by_node,
-                         /* event_record.c */
-                         &st->ev_timeline, &st->ord_by_street_state,
-                         /* idem.c */
-                         &st->idem_by_time,
+                         /* event_record.c (ev_timeline: events itself since schema 3) */
+                         &st->ord_by_street_state,
                          /* deliberation.c */
                          &st->delib_bodies, &st->delib_proposals, &st->delib_meetings, &st->delib_by_body,
                          /* volrec.c */
@@ -118,9 +115,6 @@ static const char *const dbi_names[] = { "meta",
                                          "categories",
                                          "principals",
                                          "audit",
-                                         "audit_by_time",
-                                         "audit_by_principal",
-                                         "audit_by_target",
                                          "admission",
                                          "tasks",
                                          "task_by_comm",
@@ -143,9 +137,7 @@ static const char *const dbi_names[] = { "meta",
                                          "arc_config",
                                          "arc_board",
                                          "arc_board_by_node",
-                                         "ev_timeline",
                                          "ord_by_street_state",
-                                         "idem_by_time",
                                          "delib_bodies",
                                          "delib_proposals",
                                          "delib_meetings",
@@ -252,6 +244,9 @@ int store_open(store **out, const char *dir, const store_opts *opts, char *err, 
         snprintf(err, errlen, "store: cannot open the databases in %s: %s", st->dir, mdb_strerror(rc));
         goto fail;
     }
+    /* Schema 3: a case's timeline rows live in events, right after its
+     * record (store.h); ev_timeline names the same database. */
+    st->ev_timeline = st->events;
     uint32_t have;
     rc = check_schema(st, txn, &have, err, errlen);
     if (rc)

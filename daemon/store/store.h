@@ -22,8 +22,13 @@
  *   events       ticket -> whistle.v1.Event   (its current state only: no
  *                timeline entries; timeline_total = how many it has, and
  *                timeline_from the same: where the next one goes)
- *   ev_timeline  ticket | 0x00 | u32 BE index -> whistle.v1.TimelineEntry
- *                (entry 0 is the report; appended, never rewritten)
+ *                and, in the same database (schema 3; ev_timeline below),
+ *                ticket | 0x00 | u32 BE index -> whistle.v1.TimelineEntry
+ *                (entry 0 is the report; appended, never rewritten). A
+ *                ticket holds no NUL, so a case's entries follow its
+ *                record: a write that changes a case and appends to its
+ *                timeline dirties one leaf, not two in two trees. A walk
+ *                of the cases skips the keys that hold a NUL.
  *   ev_by_state  u8 state | street code | '/' | ticket -> ""   (a state's
  *                cases are the prefix state, one street's state | street)
  *   ev_by_node   node code | '/' | ticket -> ""   (prefix scan = subtree)
@@ -36,16 +41,18 @@
  *   streams      stream name | 0x00 | u64 BE seq -> whistle.v1.Push
  *   stream_meta  stream name -> whistled.StreamMeta
  *   idem         principal | 0x00 | idempotency key -> whistled.IdemRecord
- *   idem_by_time u64 BE at_ms | idem key -> ""   (idem.c: expiry, oldest
- *                first, in bounded steps in the writer's batches)
+ *                and, in the same database (schema 3; schema 2 had them in
+ *                a table idem_by_time), 0x00 | u64 BE at_ms | idem key -> ""
+ *                (idem.c: expiry, oldest first, in bounded steps in the
+ *                writer's batches; a principal's name is never empty, so
+ *                these rows sort first)
  *   nodes        code -> whistle.v1.Node
  *   departments  code -> whistle.v1.Department
  *   categories   code -> whistle.v1.Category
  *   principals   name -> whistle.v1.Principal
- *   audit        u64 BE seq -> whistled.AuditRecord
- *   audit_by_time       u64 BE at_ms | u64 BE seq -> ""
- *   audit_by_principal  principal | 0x00 | u64 BE at_ms | u64 BE seq -> ""
- *   audit_by_target     target | 0x00 | u64 BE at_ms | u64 BE seq -> ""
+ *   audit        0x80 | u64 BE at_ms | u64 BE seq -> whistled.AuditRecord
+ *                (schema 3; 2: u64 BE seq), so in time order, and before
+ *                the records its rows by principal and by target (audit.h)
  *   admission    community code -> whistle.v1.AdmissionList
  *   tasks        u64 BE id -> whistle.v1.Task
  *   task_by_comm community code | '/' | u64 BE id -> ""
@@ -110,8 +117,10 @@
  * refused at open (and reported by whistled --check), an older one is
  * migrated at open (migrate.c), after a backup copy. 1: a case's timeline
  * inside its record; 2: in ev_timeline, and the street/department by state
- * indexes. */
-#define STORE_SCHEMA_VERSION 2u
+ * indexes; 3: the timeline rows in events after their case's record, the
+ * audit's indexes in its log's database, the idempotency records' rows by
+ * age in theirs (fewer trees, so fewer pages, written per write). */
+#define STORE_SCHEMA_VERSION 3u
 
 typedef enum { STORE_SYNC_FULL = 0, STORE_SYNC_NOMETASYNC, STORE_SYNC_NONE } store_sync;
 
@@ -127,14 +136,17 @@ typedef struct store {
     store_sync sync;
     MDB_dbi meta, events, ev_by_state, ev_by_node, orders, ord_by_dept, streams, stream_meta, idem, nodes, departments,
         categories, principals, audit;
-    MDB_dbi audit_by_time, audit_by_principal, audit_by_target, admission, tasks, task_by_comm, task_by_dept;
+    MDB_dbi admission, tasks, task_by_comm, task_by_dept;
     MDB_dbi deadlines, supervisions, stats;
     MDB_dbi service_classes, services;
     MDB_dbi arc_households, arc_hh_by_node, arc_residents, arc_res_by_hh, arc_id_index, arc_units, arc_unit_by_node,
         arc_visits, arc_visit_by_hh, arc_visit_by_node, arc_config, arc_board, arc_board_by_node;
-    MDB_dbi ev_timeline;         /* event_record.c: a case's timeline, one row per entry */
+    /* event_record.c: a case's timeline, one row per entry. Since schema
+     * 3 the same database as events (the rows follow their case's record);
+     * schema 2 had a table "ev_timeline" of its own, which the migration
+     * empties into events and deletes. */
+    MDB_dbi ev_timeline;
     MDB_dbi ord_by_street_state; /* bounded listings */
-    MDB_dbi idem_by_time;        /* idem.c: the idempotency records by age */
     /* How long the result of a write with an idempotency key is kept, in
      * ms (0: the default, 7 days); set once at start (main.c). */
     int64_t idem_keep_ms;
@@ -261,6 +273,10 @@ uint64_t store_get_be64(const uint8_t in[8]);
 #define STORE_STREAM_KEEP_DEFAULT_MS (30LL * 24 * 3600 * 1000)
 int store_idem_put(store *st, MDB_txn *txn, const void *key, size_t klen, int64_t at_ms, const void *response,
                    size_t rlen);
+/* Whether a record kept since before before_ms waits to be let go (a
+ * look at the oldest row by age: cheap, for the writer to skip the
+ * expiry's nested transaction when nothing is due). */
+bool store_idem_due(store *st, MDB_txn *txn, int64_t before_ms);
 /* Lets go of at most max records kept since before before_ms, oldest
  * first (a key written again since keeps its newer record); *expired says
  * how many rows went. 0 or an MDB code. */

@@ -59,8 +59,11 @@ const char *whistle_last_error(const whistle_client *c);
  * 2 s) for one Ping round trip, so that the server has surely read them. */
 void whistle_close(whistle_client *c);
 
-/* Fills key (at least 33 bytes) with 32 random hex digits: a fresh
- * idempotency key. Returns 0, or negative if no randomness was available. */
+/* Fills key (at least 33 bytes) with 32 hex digits: a fresh idempotency
+ * key, the time in ms (12 digits, so that one client's keys sort in the
+ * order they were made, which keeps the server's records of them
+ * together) and 80 random bits. Returns 0, or negative if no randomness
+ * was available. */
 int whistle_idempotency_key(char *key, size_t keylen);
 
 /* Whether the request's call changes state (and so deserves an

@@ -37,7 +37,7 @@ static const char *names[16] = { "admin", "operator", "operator2", "police",    
                                  "kiosk", "hotline",  "sensor",    "community", "nobody", "market",
                                  "fire",  "housing",  "gateway",   "stranger" };
 
-static int fake_reload_tls(hub *h, arena *a, reload_report *rep, char *err, size_t errlen);
+static void fake_reload_tls(conn *c, uint64_t id);
 static void fake_stats_reply(conn *c, uint64_t id);
 
 static void open_store(void)
@@ -167,14 +167,18 @@ void conn_submit(conn *c, intent *it)
     intent_free(it);
 }
 
-static int fake_reload_tls(hub *h, arena *a, reload_report *rep, char *err, size_t errlen)
+static void fake_reload_tls(conn *c, uint64_t id)
 {
-    (void)h, (void)a, (void)err, (void)errlen;
     /* the certificates are not the fuzzer's business: a reload that
      * checked nothing and closed nothing */
-    if (rep)
-        memset(rep, 0, sizeof *rep);
-    return 0;
+    Whistle__V1__ReloadResult r = WHISTLE__V1__RELOAD_RESULT__INIT;
+    Whistle__V1__Status ok = WHISTLE__V1__STATUS__INIT;
+    Whistle__V1__Response resp = WHISTLE__V1__RESPONSE__INIT;
+    resp.id = id;
+    resp.status = &ok;
+    resp.result_case = WHISTLE__V1__RESPONSE__RESULT_RELOAD;
+    resp.reload = &r;
+    conn_send_response(c, &resp);
 }
 
 static void fake_stats_reply(conn *c, uint64_t id)

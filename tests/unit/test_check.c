@@ -3,6 +3,7 @@
  * api, closes it, damages it behind the daemon's back, and runs the
  * checker over it (LMDB forbids one process opening an environment twice,
  * so the store is closed while the checker looks). */
+#include "audit.h"
 #include "helpers.h"
 
 #include "check.h"
@@ -204,17 +205,34 @@ Test(check, stream_meta_behind_its_entries)
     expect_violation("stream_meta last_seq is 1");
 }
 
+/* The key of the audit record with seq (audit.h: at_ms | seq, in time
+ * order, so looked for). */
+static void audit_record_key(MDB_txn *txn, uint64_t seq, uint8_t out[AUDIT_KEY_LEN])
+{
+    MDB_cursor *cur;
+    cr_assert_eq(mdb_cursor_open(txn, h_st->audit, &cur), 0);
+    MDB_val k, v;
+    bool found = false;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !found; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        if (audit_is_record_key(k.mv_data, k.mv_size) && store_get_be64((uint8_t *)k.mv_data + 9) == seq) {
+            memcpy(out, k.mv_data, AUDIT_KEY_LEN);
+            found = true;
+        }
+    mdb_cursor_close(cur);
+    cr_assert(found, "no audit record %llu", (unsigned long long)seq);
+}
+
 static void audit_hole(MDB_txn *txn)
 {
-    uint8_t k[8];
-    store_be64(k, 3);
-    del(txn, h_st->audit, k, 8);
+    uint8_t k[AUDIT_KEY_LEN];
+    audit_record_key(txn, 3, k);
+    del(txn, h_st->audit, k, sizeof k);
 }
 Test(check, audit_log_with_a_hole)
 {
     build();
     damage(audit_hole);
-    expect_violation("the log has a gap");
+    expect_violation("record 3 is missing");
 }
 
 static void garbage_case(MDB_txn *txn) { put_raw(txn, h_st->events, ticket_b, strlen(ticket_b), "\xff\xff\xff", 3); }
@@ -358,6 +376,44 @@ Test(check, timeline_with_a_gap)
     build();
     damage(drop_timeline_row);
     expect_violation("the timeline has a gap");
+}
+
+/* A timeline row in events whose case is not there (schema 3: the rows
+ * follow their case's record in the same table). */
+static void orphan_timeline_row(MDB_txn *txn)
+{
+    static const uint8_t k[] = { 'E', '2', '0', '9', '9', '0', '1', '0', '1', '0', '0', '0', '0', '1', 0, 0, 0, 0, 0 };
+    Whistle__V1__TimelineEntry t = WHISTLE__V1__TIMELINE_ENTRY__INIT;
+    t.action = "report";
+    cr_assert_eq(store_put(txn, h_st->events, k, sizeof k, &t.base), 0);
+}
+Test(check, timeline_row_without_its_case)
+{
+    build();
+    damage(orphan_timeline_row);
+    expect_violation("entry of a case that does not exist");
+}
+
+/* An index row of the audit log (schema 3: in the log's table) that names
+ * a record that is not there, and one that names the wrong target. */
+static void stray_audit_rows(MDB_txn *txn)
+{
+    uint8_t k[64] = { AUDIT_IX_TARGET, 'x', 0 };
+    store_be64(k + 3, 1);
+    store_be64(k + 11, 999999);
+    MDB_val kv = { 19, k }, ev = { 0, "" };
+    cr_assert_eq(mdb_put(txn, h_st->audit, &kv, &ev, 0), 0);
+    uint8_t rk[AUDIT_KEY_LEN];
+    audit_record_key(txn, 1, rk);
+    memcpy(k + 3, rk + 1, 16); /* record 1's time and seq */
+    cr_assert_eq(mdb_put(txn, h_st->audit, &kv, &ev, 0), 0);
+}
+Test(check, audit_index_rows_that_do_not_match)
+{
+    build();
+    damage(stray_audit_rows);
+    expect_violation("index row of record 999999, which does not exist");
+    expect_violation("index row does not match record 1's target");
 }
 
 /* Issue 13: a stream whose acknowledged entries were let go checks clean;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "whistle/client.h"
@@ -282,6 +283,17 @@ Test(helpers, idempotency_keys_are_fresh_hex)
     cr_assert_eq(strspn(a, "0123456789abcdef"), 32);
     cr_assert_str_neq(a, b);
     cr_assert_lt(whistle_idempotency_key(small, sizeof small), 0);
+    /* they sort in the order they were made: the time in ms comes first */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long long now = (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000, at;
+    cr_assert_eq(sscanf(b, "%12llx", &at), 1);
+    cr_assert(at <= now && now - at < 60000, "key %s starts with %llu, now %llu", b, at, now);
+    struct timespec pause = { 0, 2000000 };
+    nanosleep(&pause, NULL);
+    char c[33];
+    cr_assert_eq(whistle_idempotency_key(c, sizeof c), 0);
+    cr_assert_lt(strcmp(a, c), 0, "%s then %s", a, c);
 }
 
 Test(helpers, writes_are_known)

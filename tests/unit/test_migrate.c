@@ -1,16 +1,20 @@
-/* test_migrate.c: a store written by the release before this layout
- * (schema 1: a case's timeline inside its record; the fixture was made by
- * that release's whistled with scripts/make-store-fixture.sh) is migrated
- * at open: a backup copy first, then the timelines move to ev_timeline,
- * and whistled --check finds nothing wrong, before and after. */
+/* test_migrate.c: stores written by the releases before this layout are
+ * migrated at open (the fixtures were made by those releases' whistled
+ * with scripts/make-store-fixture.sh): schema 1, a case's timeline inside
+ * its record; schema 2, the timeline in a table ev_timeline of its own. A
+ * backup copy first, then the timelines move to rows after their case's
+ * record in events, and whistled --check finds nothing wrong, before and
+ * after. */
 #include "helpers.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include "audit.h"
 #include "check.h"
 
 #define FIXTURE WHISTLE_SOURCE_DIR "/tests/fixtures/store-schema1.mdb"
+#define FIXTURE2 WHISTLE_SOURCE_DIR "/tests/fixtures/store-schema2.mdb"
 /* the fixture's cases (report, file, assign, resolve, failed verify; report,
  * file, whistle to police and urban, check-in, feedback; report, reject) */
 #define T1 "E2026120300001"
@@ -35,7 +39,23 @@ static void setup(void)
     copy_file(FIXTURE, arena_printf(h_a, "%s/data.mdb", h_dir));
 }
 
+/* After the suite's setup: the schema 2 fixture in place of the other. */
+static void setup2(void) { copy_file(FIXTURE2, arena_printf(h_a, "%s/data.mdb", h_dir)); }
+
 TestSuite(migrate, .init = setup, .fini = h_teardown);
+
+/* The timeline rows in events: the keys that hold a NUL (store.h). */
+static size_t timeline_rows(MDB_txn *txn)
+{
+    MDB_cursor *cur;
+    cr_assert_eq(mdb_cursor_open(txn, h_st->events, &cur), 0);
+    MDB_val k, v;
+    size_t n = 0;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        n += memchr(k.mv_data, 0, k.mv_size) != NULL;
+    mdb_cursor_close(cur);
+    return n;
+}
 
 static int run_check(const char *dir, const char **out)
 {
@@ -61,18 +81,20 @@ static uint32_t schema_of(MDB_txn *txn)
 }
 
 /* The backup directory the migration made, or NULL. */
-static const char *backup_dir(void)
+static const char *backup_dir_of(const char *prefix)
 {
     DIR *d = opendir(h_dir);
     cr_assert(d);
     const char *found = NULL;
     struct dirent *e;
     while ((e = readdir(d)))
-        if (strncmp(e->d_name, "backup-schema1-", 15) == 0)
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
             found = arena_printf(h_a, "%s/%s", h_dir, e->d_name);
     closedir(d);
     return found;
 }
+
+static const char *backup_dir(void) { return backup_dir_of("backup-schema1-"); }
 
 Test(migrate, a_schema_1_store_is_migrated_after_a_backup_and_checks_clean)
 {
@@ -83,10 +105,11 @@ Test(migrate, a_schema_1_store_is_migrated_after_a_backup_and_checks_clean)
     h_open_opts(NULL);
     MDB_txn *txn = store_read_begin(h_st);
     cr_assert_eq(schema_of(txn), STORE_SCHEMA_VERSION);
-    MDB_stat ms;
-    cr_assert_eq(mdb_stat(txn, h_st->ev_timeline, &ms), 0);
     /* 5 + (report, file, whistle, 2 dispatch, check_in, feedback) + 2 */
-    cr_assert_eq(ms.ms_entries, 5 + 7 + 2, "%zu timeline rows", ms.ms_entries);
+    size_t rows = timeline_rows(txn);
+    cr_assert_eq(rows, 5 + 7 + 2, "%zu timeline rows", rows);
+    MDB_dbi gone;
+    cr_assert_eq(mdb_dbi_open(txn, "ev_timeline", 0, &gone), MDB_NOTFOUND, "no table of its own");
     store_read_end(h_st);
 
     /* the copy taken first is the old store, whole */
@@ -133,6 +156,73 @@ Test(migrate, a_schema_1_store_is_migrated_after_a_backup_and_checks_clean)
         backups += strncmp(de->d_name, "backup-schema", 13) == 0;
     closedir(d);
     cr_assert_eq(backups, 1, "migrated once");
+}
+
+/* A schema 2 store (made by the release before this one): its table
+ * ev_timeline empties into events, after each case's record, and goes;
+ * the cases read as before and go on. */
+Test(migrate, a_schema_2_store_gets_its_timelines_beside_their_cases, .init = setup2)
+{
+    const char *out;
+    cr_assert_eq(run_check(h_dir, &out), 0, "the fixture checks clean as it is: %s", out);
+    h_open_opts(NULL);
+    MDB_txn *txn = store_read_begin(h_st);
+    cr_assert_eq(schema_of(txn), STORE_SCHEMA_VERSION);
+    size_t rows = timeline_rows(txn);
+    cr_assert_eq(rows, 5 + 7 + 2, "%zu timeline rows", rows);
+    MDB_dbi gone;
+    static const char *const folded[] = { "ev_timeline", "audit_by_time", "audit_by_principal", "audit_by_target",
+                                          "idem_by_time" };
+    for (size_t i = 0; i < sizeof folded / sizeof *folded; i++)
+        cr_assert_eq(mdb_dbi_open(txn, folded[i], 0, &gone), MDB_NOTFOUND, "%s went", folded[i]);
+    /* the audit's indexes answer from their new rows: the case's records
+     * by target, newest first, and a principal's */
+    Whistled__AuditRecord **recs;
+    size_t n;
+    char *next;
+    cr_assert_eq(audit_query_newest(h_st, txn, "", T1, 0, 0, "", 100, h_a, &recs, &n, &next), 0);
+    cr_assert_eq(n, 5, "report, file, assign, resolve, verify: %zu", n);
+    cr_assert_str_eq(recs[0]->call, "verify");
+    cr_assert_eq(audit_query(h_st, txn, "police", "", 0, 0, "", 100, h_a, &recs, &n, &next), 0);
+    bool checked_in = false, fed_back = false;
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_str_eq(recs[i]->principal, "police");
+        checked_in |= strcmp(recs[i]->call, "check_in") == 0;
+        fed_back |= strcmp(recs[i]->call, "feedback") == 0;
+    }
+    cr_assert(checked_in && fed_back, "the department's check-in and feedback among its %zu records", n);
+    /* every write carried an idempotency key: their rows by age came along */
+    cr_assert(store_idem_due(h_st, txn, INT64_MAX));
+    cr_assert(!store_idem_due(h_st, txn, 0));
+    store_read_end(h_st);
+    const char *bk = backup_dir_of("backup-schema2-");
+    cr_assert(bk, "a backup copy is taken before migrating");
+    cr_assert_eq(run_check(bk, &out), 0, "the backup checks clean: %s", out);
+
+    Whistle__V1__Event *e = h_get("op-jianwai", T1);
+    cr_assert_eq(e->timeline_total, 5);
+    cr_assert_eq(e->n_timeline, 5);
+    cr_assert_str_eq(e->timeline[0]->action, "report");
+    cr_assert_str_eq(e->timeline[4]->action, "verify");
+    cr_assert_str_eq(h_get("op-jianwai", T2)->timeline[6]->action, "feedback");
+    Whistle__V1__Request *r = rq_ticket(CALL(RESOLVE), T1);
+    r->resolve->note = "filled again";
+    assert_ok(h_write("gw-1", r));
+    e = h_get("op-jianwai", T1);
+    cr_assert_eq(e->n_timeline, 6);
+    cr_assert_str_eq(e->timeline[5]->action, "resolve");
+    /* the cases newest first walk events: one row each, not theirs too */
+    Whistle__V1__Request *q = rq_list_events(0, NULL, 0, NULL);
+    q->list_events->newest_first = true;
+    Whistle__V1__Response *l = h_read("admin", q);
+    assert_ok(l);
+    cr_assert_eq(l->events->n_events, 3);
+    cr_assert_str_eq(l->events->events[0]->ticket, T3);
+    cr_assert_str_eq(l->events->events[2]->ticket, T1);
+
+    store_close(h_st);
+    h_st = NULL;
+    cr_assert_eq(run_check(h_dir, &out), 0, "the migrated store checks clean: %s", out);
 }
 
 /* A store newer than this whistled is refused, and left as it is. */

@@ -508,6 +508,8 @@ static size_t recount(void)
     size_t n = 0;
     cr_assert_eq(mdb_cursor_open(txn, h_st->events, &cur), 0);
     for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (memchr(k.mv_data, 0, k.mv_size))
+            continue; /* a timeline row, after its case (store.h) */
         Whistle__V1__Event *e = whistle__v1__event__unpack(arena_allocator(h_a), v.mv_size, v.mv_data);
         cr_assert(e);
         recount_case(e);
