@@ -36,15 +36,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    media_policy pol = {.max_bytes = 64u << 10, .max_pixels = 256u * 256u, .thumb_px = 32};
+    media_policy pol = { .max_bytes = 64u << 10, .max_pixels = 256u * 256u, .thumb_px = 32 };
     pol.keep_location = size > 0 && (data[size - 1] & 1);
     media_result r;
     char why[160];
     int rc = media_ingest(data, size, &pol, &r, why, sizeof why);
     if (rc == 0) {
         /* what is kept must itself be a clean image of the sniffed kind */
-        if (media_sniff(r.data, r.len) != r.kind || media_sniff(r.thumb, r.thumb_len) != MEDIA_JPEG ||
-            r.width == 0 || r.height == 0 || (uint64_t)r.width * r.height > pol.max_pixels)
+        if (media_sniff(r.data, r.len) != r.kind || media_sniff(r.thumb, r.thumb_len) != MEDIA_JPEG || r.width == 0 ||
+            r.height == 0 || (uint64_t)r.width * r.height > pol.max_pixels)
             abort();
         if (r.has_location && (!pol.keep_location || r.lat < -90 || r.lat > 90 || r.lon < -180 || r.lon > 180))
             abort();

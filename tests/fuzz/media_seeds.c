@@ -48,7 +48,7 @@ static void ascii(ExifData *ed, ExifIfd ifd, ExifTag tag, const char *s)
 static void dms(ExifData *ed, ExifTag tag, unsigned d, unsigned m, unsigned s100)
 {
     ExifEntry *e = put(ed, EXIF_IFD_GPS, tag, EXIF_FORMAT_RATIONAL, 3);
-    ExifRational r[3] = {{d, 1}, {m, 1}, {s100, 100}};
+    ExifRational r[3] = { { d, 1 }, { m, 1 }, { s100, 100 } };
     for (int i = 0; i < 3; i++)
         exif_set_rational(e->data + 8 * i, exif_data_get_byte_order(ed), r[i]);
 }
@@ -89,10 +89,9 @@ static VipsImage *picture(int w, int h, int bands)
     if (vips_xyz(&xyz, w, h, NULL) || vips_gaussnoise(&noise, w, h, "sigma", 30.0, NULL) ||
         vips_extract_band(xyz, &x, 0, NULL) || vips_extract_band(xyz, &y, 1, NULL))
         die("picture");
-    VipsImage *parts[4] = {x, y, noise, noise};
+    VipsImage *parts[4] = { x, y, noise, noise };
     if (vips_bandjoin(parts, &joined, bands, NULL) || vips_cast(joined, &cast, VIPS_FORMAT_UCHAR, NULL) ||
-        vips_copy(cast, &out, "interpretation", bands >= 3 ? VIPS_INTERPRETATION_sRGB : VIPS_INTERPRETATION_B_W,
-                  NULL))
+        vips_copy(cast, &out, "interpretation", bands >= 3 ? VIPS_INTERPRETATION_sRGB : VIPS_INTERPRETATION_B_W, NULL))
         die("picture");
     return out;
 }

@@ -66,7 +66,7 @@ static void exif_dms(ExifData *ed, ExifTag tag, double deg)
     ExifEntry *e = exif_put(ed, EXIF_IFD_GPS, tag, EXIF_FORMAT_RATIONAL, 3);
     ExifByteOrder o = exif_data_get_byte_order(ed);
     double d = floor(deg), m = floor((deg - d) * 60), s = ((deg - d) * 60 - m) * 60;
-    ExifRational r[3] = {{(ExifLong)d, 1}, {(ExifLong)m, 1}, {(ExifLong)llround(s * 10000), 10000}};
+    ExifRational r[3] = { { (ExifLong)d, 1 }, { (ExifLong)m, 1 }, { (ExifLong)llround(s * 10000), 10000 } };
     for (int i = 0; i < 3; i++)
         exif_set_rational(e->data + 8 * i, o, r[i]);
 }
@@ -113,28 +113,29 @@ static bytes make_exif(const exif_spec *s)
     exif_data_save_data(ed, &buf, &len);
     exif_data_unref(ed);
     cr_assert(buf && len > 6 && memcmp(buf, "Exif\0\0", 6) == 0);
-    bytes b = {g_malloc(len), len};
+    bytes b = { g_malloc(len), len };
     memcpy(b.p, buf, len);
     free(buf);
     return b;
 }
 
-static const char XMP[] = "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF "
-                          "xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description "
-                          "xmlns:tiff=\"http://ns.adobe.com/tiff/1.0/\" tiff:Make=\"XmpCamMaker\"/></rdf:RDF></x:xmpmeta>";
+static const char XMP[] =
+    "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF "
+    "xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description "
+    "xmlns:tiff=\"http://ns.adobe.com/tiff/1.0/\" tiff:Make=\"XmpCamMaker\"/></rdf:RDF></x:xmpmeta>";
 
 /* A w x h picture (a gradient with noise, so a JPEG of it is not tiny),
  * bands 3 or 4 (alpha), with the EXIF of s, XMP, and a Display P3 ICC
  * profile, saved as JPEG or PNG with every metadata kept. */
 static bytes make_image(media_kind kind, int w, int h, int bands, const exif_spec *s)
 {
-    VipsImage *t[8] = {0};
+    VipsImage *t[8] = { 0 };
     cr_assert_eq(vips_xyz(&t[0], w, h, NULL), 0);
     cr_assert_eq(vips_gaussnoise(&t[1], w, h, "sigma", 20.0, "mean", 0.0, NULL), 0);
     VipsImage *xy[2];
     cr_assert_eq(vips_extract_band(t[0], &xy[0], 0, NULL), 0);
     cr_assert_eq(vips_extract_band(t[0], &xy[1], 1, NULL), 0);
-    VipsImage *parts[4] = {xy[0], xy[1], t[1], t[1]};
+    VipsImage *parts[4] = { xy[0], xy[1], t[1], t[1] };
     cr_assert_eq(vips_bandjoin(parts, &t[2], bands, NULL), 0);
     g_object_unref(xy[0]);
     g_object_unref(xy[1]);
@@ -153,7 +154,7 @@ static bytes make_image(media_kind kind, int w, int h, int bands, const exif_spe
             vips_image_set_int(img, VIPS_META_ORIENTATION, s->orientation);
     }
     vips_image_set_blob_copy(img, VIPS_META_XMP_NAME, XMP, sizeof XMP - 1);
-    bytes b = {0};
+    bytes b = { 0 };
     void *buf;
     size_t len;
     int rc = kind == MEDIA_JPEG ? vips_jpegsave_buffer(img, &buf, &len, "Q", 95, NULL)
@@ -205,9 +206,9 @@ static void png_assert_clean(const uint8_t *p, size_t n)
     size_t i = 8;
     while (i + 12 <= n) {
         uint32_t len = ((uint32_t)p[i] << 24) | ((uint32_t)p[i + 1] << 16) | ((uint32_t)p[i + 2] << 8) | p[i + 3];
-        char type[5] = {0};
+        char type[5] = { 0 };
         memcpy(type, p + i + 4, 4);
-        static const char *ok[] = {"IHDR", "PLTE", "IDAT", "IEND", "tRNS", "pHYs", "gAMA", "sRGB", "bKGD"};
+        static const char *ok[] = { "IHDR", "PLTE", "IDAT", "IEND", "tRNS", "pHYs", "gAMA", "sRGB", "bKGD" };
         bool fine = false;
         for (size_t k = 0; k < sizeof ok / sizeof ok[0]; k++)
             fine |= strcmp(type, ok[k]) == 0;
@@ -228,8 +229,9 @@ static void assert_no_metadata(const uint8_t *p, size_t n)
     for (int i = 0; i < EXIF_IFD_COUNT; i++)
         cr_assert_eq(ed->ifd[i]->count, 0, "EXIF IFD %d has %u entries", i, ed->ifd[i]->count);
     exif_data_unref(ed);
-    static const char *gone[] = {"Exif", "WhistleCam", "TestPhone-9", "SN-0042-7731", "XmpCamMaker",
-                                 "ns.adobe.com", "com.adobe.xmp", "ICC_PROFILE", "Display P3", "eXIf", "iCCP"};
+    static const char *gone[] = { "Exif",        "WhistleCam",   "TestPhone-9",   "SN-0042-7731",
+                                  "XmpCamMaker", "ns.adobe.com", "com.adobe.xmp", "ICC_PROFILE",
+                                  "Display P3",  "eXIf",         "iCCP" };
     for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++)
         cr_assert(!has_bytes(p, n, gone[i]), "\"%s\" remains in the output", gone[i]);
 }
@@ -261,13 +263,13 @@ static void decode_dims(const uint8_t *p, size_t n, int *w, int *h, int *bands)
 /* 2026-11-21 09:30:15 at +08:00 is 01:30:15 UTC. */
 #define TAKEN_UTC_S 1795224615LL
 
-static const media_policy POLICY = {.max_bytes = 8u << 20, .max_pixels = 40000000u, .thumb_px = 64};
+static const media_policy POLICY = { .max_bytes = 8u << 20, .max_pixels = 40000000u, .thumb_px = 64 };
 
 /* ---- clean out ---------------------------------------------------------- */
 
 Test(media, jpeg_is_stripped_upright_and_thumbnailed)
 {
-    exif_spec s = {.taken = "2026:11:21 09:30:15", .offset = "+08:00", .subsec = "25", .gps = true, .orientation = 6};
+    exif_spec s = { .taken = "2026:11:21 09:30:15", .offset = "+08:00", .subsec = "25", .gps = true, .orientation = 6 };
     bytes in = make_image(MEDIA_JPEG, 200, 120, 3, &s);
     assert_fixture_dirty(&in);
     cr_assert(has_bytes(in.p, in.n, "ICC_PROFILE"), "fixture without an ICC profile");
@@ -305,7 +307,7 @@ Test(media, jpeg_is_stripped_upright_and_thumbnailed)
 
 Test(media, location_dropped_unless_kept)
 {
-    exif_spec s = {.taken = "2026:11:21 09:30:15", .gps = true};
+    exif_spec s = { .taken = "2026:11:21 09:30:15", .gps = true };
     bytes in = make_image(MEDIA_JPEG, 64, 48, 3, &s);
     media_result r;
     char why[200] = "";
@@ -326,15 +328,15 @@ Test(media, taken_at_follows_the_offset_and_ignores_nonsense)
         const char *taken, *offset;
         int64_t ms;
     } cases[] = {
-        {"2026:11:21 09:30:15", "-05:00", (TAKEN_UTC_S + 13 * 3600) * 1000},
-        {"2026:11:21 09:30:15", "+00:00", (TAKEN_UTC_S + 8 * 3600) * 1000},
-        {"0000:00:00 00:00:00", NULL, 0},
-        {"2026:02:30 10:00:00", NULL, 0},
-        {"    :  :     :  :  ", NULL, 0},
-        {"yesterday", NULL, 0},
+        { "2026:11:21 09:30:15", "-05:00", (TAKEN_UTC_S + 13 * 3600) * 1000 },
+        { "2026:11:21 09:30:15", "+00:00", (TAKEN_UTC_S + 8 * 3600) * 1000 },
+        { "0000:00:00 00:00:00", NULL, 0 },
+        { "2026:02:30 10:00:00", NULL, 0 },
+        { "    :  :     :  :  ", NULL, 0 },
+        { "yesterday", NULL, 0 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        exif_spec s = {.taken = cases[i].taken, .offset = cases[i].offset};
+        exif_spec s = { .taken = cases[i].taken, .offset = cases[i].offset };
         bytes in = make_image(MEDIA_JPEG, 32, 32, 3, &s);
         media_result r;
         char why[200] = "";
@@ -348,7 +350,7 @@ Test(media, taken_at_follows_the_offset_and_ignores_nonsense)
 
 Test(media, png_is_stripped_and_thumbnail_flattened)
 {
-    exif_spec s = {.taken = "2026:11:21 09:30:15", .offset = "+08:00", .gps = true};
+    exif_spec s = { .taken = "2026:11:21 09:30:15", .offset = "+08:00", .gps = true };
     bytes in = make_image(MEDIA_PNG, 100, 80, 4, &s);
     assert_fixture_dirty(&in);
     cr_assert(has_bytes(in.p, in.n, "iCCP"), "fixture without an ICC profile");
@@ -438,9 +440,10 @@ Test(media, other_types_refused)
     g_object_unref(img);
 
     /* BMP: a 1x1 24-bit one by hand (libvips saves BMP only through magick) */
-    static const uint8_t bmp[] = {'B', 'M', 58, 0, 0, 0, 0, 0, 0, 0, 54, 0, 0, 0, 40, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1,
-                                  0, 24, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0x13, 0x0b, 0, 0, 0x13, 0x0b, 0, 0, 0, 0, 0, 0, 0,
-                                  0, 0, 0, 0xff, 0x00, 0x00, 0x00};
+    static const uint8_t bmp[] = { 'B', 'M', 58, 0, 0, 0, 0, 0, 0,    0,    54,   0,    0,    0,    40,
+                                   0,   0,   0,  1, 0, 0, 0, 1, 0,    0,    0,    1,    0,    24,   0,
+                                   0,   0,   0,  0, 4, 0, 0, 0, 0x13, 0x0b, 0,    0,    0x13, 0x0b, 0,
+                                   0,   0,   0,  0, 0, 0, 0, 0, 0,    0xff, 0x00, 0x00, 0x00 };
     assert_refused(bmp, sizeof bmp, &POLICY, "not a JPEG or PNG image");
     const char *text = "this is a photo, honestly\n";
     assert_refused((const uint8_t *)text, strlen(text), &POLICY, "not a JPEG or PNG image");
@@ -539,9 +542,9 @@ static void *run_job(void *arg)
 
 Test(media, threads_at_once_give_the_same_result)
 {
-    exif_spec s = {.taken = "2026:11:21 09:30:15", .gps = true, .orientation = 3};
+    exif_spec s = { .taken = "2026:11:21 09:30:15", .gps = true, .orientation = 3 };
     bytes in = make_image(MEDIA_JPEG, 160, 120, 3, &s);
-    job jobs[4] = {{0}};
+    job jobs[4] = { { 0 } };
     pthread_t th[4];
     for (int i = 0; i < 4; i++) {
         jobs[i].in = &in;
