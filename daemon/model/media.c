@@ -17,7 +17,7 @@ void media_shutdown(void) {}
 
 media_kind media_sniff(const uint8_t *in, size_t len)
 {
-    static const uint8_t png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    static const uint8_t png[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
     if (in && len >= 3 && in[0] == 0xff && in[1] == 0xd8 && in[2] == 0xff)
         return MEDIA_JPEG;
     if (in && len >= sizeof png && memcmp(in, png, sizeof png) == 0)
@@ -25,8 +25,7 @@ media_kind media_sniff(const uint8_t *in, size_t len)
     return MEDIA_NONE;
 }
 
-int media_ingest(const uint8_t *in, size_t len, const media_policy *pol, media_result *out, char *why,
-                 size_t whylen)
+int media_ingest(const uint8_t *in, size_t len, const media_policy *pol, media_result *out, char *why, size_t whylen)
 {
     (void)in;
     (void)len;

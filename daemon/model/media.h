@@ -30,9 +30,9 @@
 typedef enum { MEDIA_NONE = 0, MEDIA_JPEG = 1, MEDIA_PNG = 2 } media_kind;
 
 /* Defaults of the configuration (photos.max_bytes, ...). */
-#define MEDIA_DEFAULT_MAX_BYTES  (8u << 20)
+#define MEDIA_DEFAULT_MAX_BYTES (8u << 20)
 #define MEDIA_DEFAULT_MAX_PIXELS (40u * 1000u * 1000u)
-#define MEDIA_DEFAULT_THUMB_PX   320u
+#define MEDIA_DEFAULT_THUMB_PX 320u
 
 typedef struct {
     size_t max_bytes;    /* input larger: refused (config photos.max_bytes, default 8 MiB) */
@@ -69,8 +69,7 @@ media_kind media_sniff(const uint8_t *in, size_t len);
  * corrupt", "image is 9.1 MiB; the limit is 8 MiB", "image is 12000x12000
  * pixels; the limit is 40 megapixels"); -1: out of memory (why says so).
  * out is zeroed on entry, and holds nothing to free unless 0 is returned. */
-int media_ingest(const uint8_t *in, size_t len, const media_policy *pol, media_result *out, char *why,
-                 size_t whylen);
+int media_ingest(const uint8_t *in, size_t len, const media_policy *pol, media_result *out, char *why, size_t whylen);
 
 /* Frees what media_ingest put in r and zeroes it; NULL and a zeroed r are fine. */
 void media_result_free(media_result *r);
