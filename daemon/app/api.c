@@ -215,6 +215,8 @@ void api_read_audited(store *st, MDB_txn *txn, const Whistle__V1__Principal *who
     case WHISTLE__V1__REQUEST__CALL_BACKUP:
     case WHISTLE__V1__REQUEST__CALL_BACKUP_READ:
     case WHISTLE__V1__REQUEST__CALL_SET_LOG_LEVEL:
+    case WHISTLE__V1__REQUEST__CALL_PHOTO_PUT:
+    case WHISTLE__V1__REQUEST__CALL_PHOTO_UPLOAD:
         call_fail(&c, CODE(INTERNAL), "%s is answered by the server, not by api_read", c.name);
         break;
     default:

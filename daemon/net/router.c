@@ -718,6 +718,8 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
     case WHISTLE__V1__REQUEST__CALL_BACKUP:
     case WHISTLE__V1__REQUEST__CALL_BACKUP_READ:
     case WHISTLE__V1__REQUEST__CALL_SET_LOG_LEVEL:
+    case WHISTLE__V1__REQUEST__CALL_PHOTO_PUT:
+    case WHISTLE__V1__REQUEST__CALL_PHOTO_UPLOAD:
     case WHISTLE__V1__REQUEST__CALL_IMPORT_DIRECTORY: {
         Whistle__V1__Response *denied = arena_alloc(a, sizeof *denied);
         whistle__v1__response__init(denied);
@@ -769,6 +771,14 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
             c->hub->ops_call(c, req);
         else
             reply_status(c, id, WHISTLE__V1__STATUS__CODE__UNIMPLEMENTED, "not served here");
+        goto out;
+    case WHISTLE__V1__REQUEST__CALL_PHOTO_PUT:
+    case WHISTLE__V1__REQUEST__CALL_PHOTO_UPLOAD:
+        store_read_end(hb->st);
+        if (c->hub->photo_call)
+            c->hub->photo_call(c, req, who, via);
+        else
+            reply_status(c, id, WHISTLE__V1__STATUS__CODE__UNIMPLEMENTED, "photos are not served here");
         goto out;
     case WHISTLE__V1__REQUEST__CALL_SUBSCRIBE:
         store_read_end(hb->st);

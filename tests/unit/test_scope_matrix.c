@@ -122,6 +122,10 @@ static const struct expect {
     { "sign_minutes", DELIB, true },
     { "rate_decision", DELIB, true },
     { "delib_report", DELIB, true },
+    /* photos (docs/photos.md) */
+    { "photo_put", ALL_ROLES, false },
+    { "photo_upload", ALL_ROLES, false },
+    { "get_photo", ALL_ROLES & ~B(S), false },
 };
 #define N_EXPECT (sizeof expect / sizeof *expect)
 
@@ -732,6 +736,13 @@ static Whistle__V1__Request *build(const char *call_name, const reach *x, bool i
     } else if (!strcmp(call_name, "backup_read")) {
         Whistle__V1__BackupRead *b = SET(backup_read, Whistle__V1__BackupRead, whistle__v1__backup_read__init);
         b->name = "nightly.mdb";
+    } else if (!strcmp(call_name, "photo_put")) {
+        Whistle__V1__PhotoPut *p = SET(photo_put, Whistle__V1__PhotoPut, whistle__v1__photo_put__init);
+        p->sha256 = "00";
+    } else if (!strcmp(call_name, "photo_upload")) {
+        SET(photo_upload, Whistle__V1__PhotoUploadQuery, whistle__v1__photo_upload_query__init)->sha256 = "00";
+    } else if (!strcmp(call_name, "get_photo")) {
+        SET(get_photo, Whistle__V1__GetPhoto, whistle__v1__get_photo__init)->attachment_id = 1;
     } else if (!strcmp(call_name, "set_log_level")) {
         SET(set_log_level, Whistle__V1__SetLogLevel, whistle__v1__set_log_level__init);
     } else if (!strcmp(call_name, "query_audit")) {
@@ -989,6 +1000,8 @@ static Whistle__V1__Response *run(const char *who, Whistle__V1__Request *req)
     case CALL(BACKUP):
     case CALL(BACKUP_READ):
     case CALL(SET_LOG_LEVEL):
+    case CALL(PHOTO_PUT):
+    case CALL(PHOTO_UPLOAD):
     case CALL(SUBSCRIBE):
         if (api_authorize(h_st, p, req, h_now, h_a, resp)) {
             if (req->call_case == CALL(SUBSCRIBE) && !stream_allowed(p, req->subscribe->stream))
