@@ -16,6 +16,7 @@
 #include "doc.h"
 #include "http.h"
 #include "log.h"
+#include "photo.h"
 #include "whistle/frame.h"
 #include "whistle/geo.h"
 #include "whistle/names.h"
@@ -43,6 +44,7 @@ struct o311 {
     int loading;
     uv_timer_t refresh;
     size_t in_flight;
+    size_t photos; /* photos being read for an answer (GW_PHOTO_IN_FLIGHT at most) */
 };
 
 typedef struct param {
@@ -79,6 +81,10 @@ struct oreq {
     size_t ntickets, next;
     bool updates;
     bool token; /* GET tokens/{token} */
+    /* GET media/{ticket}/{id}.jpg */
+    uint64_t photo_id;
+    bool photo_thumb;
+    char photo_ext[8];
 };
 
 /* ------------------------------------------------------------ utilities */
@@ -411,6 +417,7 @@ static const char *status_reason(int st)
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
     default: return "Error";
@@ -658,6 +665,58 @@ static void h_service_def(oreq *r, const char *code)
     send_doc(r, 200, d);
 }
 
+/* ------------------------------------------------------------ photos */
+
+#define PS(x) WHISTLE__V1__PHOTO_STAGE__PHOTO_STAGE_##x
+
+/* Whether anyone may see this photo of e (open311.public_photos):
+ * those staff took on duty, a department's feedback, a verification, and
+ * the report of a patrol or a sensor. A resident's photo (a report through
+ * a kiosk, the hotline, Open311 or an app) is personal data: never here. */
+static bool photo_public(const o311 *o, const Whistle__V1__Event *e, const Whistle__V1__PhotoAttachment *p)
+{
+    if (!o->cfg->public_photos)
+        return false;
+    if (p->stage == PS(FEEDBACK) || p->stage == PS(VERIFY))
+        return true;
+    return p->stage == PS(REPORT) &&
+           (e->source == WHISTLE__V1__SOURCE__SOURCE_PATROL || e->source == WHISTLE__V1__SOURCE__SOURCE_SENSOR);
+}
+
+/* The gateway's URL of a photo: endpoint_url + media/TICKET/ID.jpg (.png
+ * for a PNG). */
+static void photo_url(const o311 *o, const Whistle__V1__Event *e, const Whistle__V1__PhotoAttachment *p, char *buf,
+                      size_t len)
+{
+    const char *base = o->cfg->endpoint_url;
+    size_t bl = strlen(base);
+    snprintf(buf, len, "%s%smedia/%s/%llu.%s", base, bl && base[bl - 1] == '/' ? "" : "/", e->ticket,
+             (unsigned long long)p->id, p->mime && strcmp(p->mime, "image/png") == 0 ? "png" : "jpg");
+}
+
+/* The public photo of e at stage (and order, for feedback) closest in
+ * time to at_ms (0: the first of that stage), or NULL. */
+static const Whistle__V1__PhotoAttachment *photo_pick(const o311 *o, const Whistle__V1__Event *e,
+                                                      Whistle__V1__PhotoStage stage, uint64_t order_id, int64_t at_ms)
+{
+    const Whistle__V1__PhotoAttachment *best = NULL;
+    int64_t best_d = 0;
+    for (size_t i = 0; i < e->n_photos; i++) {
+        const Whistle__V1__PhotoAttachment *p = e->photos[i];
+        if (p->stage != stage || !photo_public(o, e, p) || (order_id && p->order_id != order_id))
+            continue;
+        if (!at_ms)
+            return p;
+        int64_t d = p->at_ms > at_ms ? p->at_ms - at_ms : at_ms - p->at_ms;
+        if (!best || d < best_d) {
+            best = p;
+            best_d = d;
+        }
+    }
+    /* a step's photo is attached by the same call: the same moment */
+    return best && best_d <= 1000 ? best : NULL;
+}
+
 /* ------------------------------------------------------------ requests (GET) */
 
 static bool is_closed(const Whistle__V1__Event *e) { return e->state == ES(CLOSED) || e->state == ES(REJECTED); }
@@ -702,9 +761,21 @@ static void write_request(oreq *r, doc *d, const Whistle__V1__Event *e)
 {
     o311 *o = r->o;
     const Whistle__V1__Category *c = cat_get(o, e->category);
-    char t1[40], t2[40], t3[40], notice[300] = "", notes[1200], addr[400], desc[4200];
+    char t1[40], t2[40], t3[40], notice[300] = "", notes[1200], addr[400], desc[4200], murl[600];
     const char *text, *address, *media;
     split_description(e->description, desc, sizeof desc, &text, &address, &media);
+    if (!media) {
+        /* no link given at report: the case's public photo, the report's
+         * first, else the newest of the work done */
+        const Whistle__V1__PhotoAttachment *p = photo_pick(o, e, PS(REPORT), 0, 0);
+        for (size_t i = e->n_photos; !p && i-- > 0;)
+            if (e->photos[i]->stage != PS(REPORT) && photo_public(o, e, e->photos[i]))
+                p = e->photos[i];
+        if (p) {
+            photo_url(o, e, p, murl, sizeof murl);
+            media = murl;
+        }
+    }
     if (c)
         service_notice(o, c, notice, sizeof notice);
     const char *why = e->state == ES(REJECTED) ? e->reject_reason : e->state == ES(CLOSED) ? e->resolution : "";
@@ -1061,7 +1132,19 @@ static void send_updates(oreq *r)
             doc_str(d, "status", closed ? "closed" : "open");
             doc_str(d, "updated_datetime", when);
             doc_str(d, "description", desc);
-            doc_str(d, "media_url", NULL);
+            /* the photo the step attached (a report, a feedback, a
+             * verification), when the public may see it */
+            const Whistle__V1__PhotoAttachment *p = NULL;
+            if (strcmp(t->action, "report") == 0)
+                p = photo_pick(o, e, PS(REPORT), 0, 0);
+            else if (strcmp(t->action, "feedback") == 0)
+                p = photo_pick(o, e, PS(FEEDBACK), t->order_id, t->at_ms);
+            else if (strcmp(t->action, "verify") == 0)
+                p = photo_pick(o, e, PS(VERIFY), 0, t->at_ms);
+            char murl[600];
+            if (p)
+                photo_url(o, e, p, murl, sizeof murl);
+            doc_str(d, "media_url", p ? murl : NULL);
             doc_obj_end(d);
         }
     }
@@ -1117,6 +1200,109 @@ static void h_updates(oreq *r)
     req.call_case = WHISTLE__V1__REQUEST__CALL_LIST_EVENTS;
     req.list_events = &le;
     up_call(r->o->up, &req, r->o->cfg->read_as, on_updates_list, r);
+}
+
+/* ------------------------------------------------------------ media (a case's public photos) */
+
+static void on_media_photo(void *ud, int code, const char *msg, gw_photo *p)
+{
+    oreq *r = ud;
+    r->o->photos--;
+    if (!r->req) {
+        gw_photo_free(p);
+        return oreq_free(r);
+    }
+    if (code != 0 || !p) {
+        if (code == GW_PHOTO_BROKEN) {
+            gw_warn("open311: photo %llu: %s", (unsigned long long)r->photo_id, msg);
+            return send_error(r, 502, "the photo could not be read whole; try again");
+        }
+        if (code == CODE(NOT_FOUND) || code == CODE(PERMISSION_DENIED))
+            return send_error(r, 404, "no such photo");
+        return send_upstream_error(r, code, msg);
+    }
+    gw_debug("http: GET media %llu %d", (unsigned long long)r->photo_id, 200);
+    gw_photo_send(r->req, p, true);
+    gw_photo_free(p);
+    oreq_free(r);
+}
+
+static void on_media_event(void *ud, int code, const char *msg, Whistle__V1__Response *resp)
+{
+    oreq *r = ud;
+    o311 *o = r->o;
+    if (!r->req) {
+        o->photos--;
+        whistle_response_free(resp);
+        return oreq_free(r);
+    }
+    if (code != CODE(OK) || !resp || !resp->event) {
+        o->photos--;
+        whistle_response_free(resp);
+        if (code == CODE(OK) || code == CODE(NOT_FOUND) || code == CODE(PERMISSION_DENIED) ||
+            code == CODE(INVALID_ARGUMENT))
+            return send_error(r, 404, "no such photo");
+        return send_upstream_error(r, code, msg);
+    }
+    const Whistle__V1__Event *e = resp->event;
+    const Whistle__V1__PhotoAttachment *p = NULL;
+    for (size_t i = 0; i < e->n_photos; i++)
+        if (e->photos[i]->id == r->photo_id)
+            p = e->photos[i];
+    /* a resident's photo answers as one that is not there */
+    const char *want = r->photo_thumb ? "jpg" : p && p->mime && strcmp(p->mime, "image/png") == 0 ? "png" : "jpg";
+    bool ok = p && photo_public(o, e, p) && strcmp(r->photo_ext, want) == 0 && (!r->photo_thumb || p->has_thumbnail);
+    whistle_response_free(resp);
+    if (!ok) {
+        o->photos--;
+        return send_error(r, 404, "no such photo");
+    }
+    gw_photo_fetch(o->up, r->photo_id, r->photo_thumb, o->cfg->read_as, on_media_photo, r);
+}
+
+/* GET media/TICKET/ID.jpg (or .png, as the photo is stored) and
+ * media/TICKET/ID-thumb.jpg: a case's public photo, read as
+ * open311.read_as. The case is read first: the photo must be one of its
+ * own, and one the public may see (photo_public). */
+static void h_media(oreq *r, const char *res)
+{
+    o311 *o = r->o;
+    r->fmt = DOC_JSON;
+    const char *slash = strchr(res, '/');
+    size_t tl = slash ? (size_t)(slash - res) : 0;
+    bool ok = tl >= 1 && tl <= 40;
+    for (size_t i = 0; ok && i < tl; i++)
+        ok = isalnum((unsigned char)res[i]);
+    const char *f = ok ? slash + 1 : "";
+    char *end = NULL;
+    errno = 0;
+    unsigned long long id = ok && isdigit((unsigned char)f[0]) ? strtoull(f, &end, 10) : 0;
+    if (!ok || errno || !id || !end)
+        return send_error(r, 404, "no such photo");
+    if (strcmp(end, "-thumb.jpg") == 0) {
+        r->photo_thumb = true;
+        snprintf(r->photo_ext, sizeof r->photo_ext, "jpg");
+    } else if (strcmp(end, ".jpg") == 0 || strcmp(end, ".png") == 0) {
+        snprintf(r->photo_ext, sizeof r->photo_ext, "%s", end + 1);
+    } else {
+        return send_error(r, 404, "no such photo");
+    }
+    if (!o->cfg->public_photos)
+        return send_error(r, 404, "no such photo");
+    if (!o->up)
+        return send_error(r, 503, "whistled is not reachable now; try again shortly");
+    if (o->photos >= GW_PHOTO_IN_FLIGHT)
+        return send_error(r, 503, "too many photos are being read now; try again shortly");
+    r->photo_id = id;
+    if (add_ticket(r, res, tl))
+        return send_doc(r, 500, NULL);
+    o->photos++;
+    Whistle__V1__GetEvent ge = WHISTLE__V1__GET_EVENT__INIT;
+    ge.ticket = r->tickets[0];
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_GET_EVENT;
+    req.get_event = &ge;
+    up_call(o->up, &req, o->cfg->read_as, on_media_event, r);
 }
 
 /* ------------------------------------------------------------ requests (POST) */
@@ -1420,6 +1606,14 @@ void o311_handle(void *ud, h2o_req_t *req)
     char res[256];
     snprintf(res, sizeof res, "%s", path + strlen(PREFIX));
     free(path);
+    if (strncmp(res, "media/", 6) == 0) {
+        /* a photo: its own types, not a document's formats */
+        if (!method_is(req, "GET") && !method_is(req, "HEAD")) {
+            r->fmt = DOC_JSON;
+            return send_error(r, 405, "photos are read with GET");
+        }
+        return h_media(r, res + 6);
+    }
     if (split_format(res, &r->fmt) < 0)
         return send_error(r, 404, "no such resource: name a format, e.g. " PREFIX "services.xml or .json");
     if (req->query_at != SIZE_MAX &&

@@ -24,6 +24,8 @@ const WORDS = {
     not_department: "此页面供部门账号使用。", extension: "延期申请", open: "进行中", closed_s: "已结束",
     wrong: "账号或密码错误", ok_done: "已完成：", refused: "被拒绝：", routine: "日常哨", tackle: "攻坚哨",
     emergency_k: "应急哨", ack_sent: "紧急呼叫已确认", trend: "上报与工单趋势",
+    photos: "照片", before: "处置前（上报）", after: "处置后（反馈与核查）", no_photo: "无照片",
+    stage_report: "上报", stage_feedback: "部门反馈", stage_verify: "核查",
   },
   en: {
     title: "Whistle · Command center", login: "Login", password: "Password", log_in: "Log in", log_out: "Log out",
@@ -46,6 +48,8 @@ const WORDS = {
     closed_s: "closed", wrong: "Unknown login or wrong password", ok_done: "Done: ", refused: "Refused: ",
     routine: "routine", tackle: "tackle", emergency_k: "emergency", ack_sent: "Emergency call acknowledged",
     trend: "Cases and orders over time",
+    photos: "Photos", before: "Before (report)", after: "After (feedback and verification)", no_photo: "No photo",
+    stage_report: "report", stage_feedback: "department's feedback", stage_verify: "verification",
   },
 };
 const STATES = {
@@ -454,15 +458,40 @@ function matches(e, f) {
   if (f.text && !(e.description || "").toLowerCase().includes(f.text.toLowerCase())) return false;
   return true;
 }
+// ---- photos: read through the gateway as the person's principal, so
+// whistled shows only those of the cases they may read
+function photoStage(p) { return String(p.stage || "").toLowerCase().replace(/^photo_stage_/, ""); }
+function photoThumb(p, cls) {
+  return el("img", { src: "/web/api/photo/" + p.id + "/thumb", alt: t("stage_" + photoStage(p)) || "",
+    class: cls || "thumb", loading: "lazy", "data-photo": p.id, "data-stage": photoStage(p) });
+}
+// before (the report's photos) and after (the departments' feedback and the
+// verification) side by side; a thumbnail opens the whole photo
+function photoPanel(e) {
+  const ps = e.photos || [];
+  if (!ps.length) return null;
+  const fig = (p) => el("figure", {},
+    el("a", { href: "/web/api/photo/" + p.id, target: "_blank", rel: "noopener" }, photoThumb(p, "photo")),
+    el("figcaption", {}, t("stage_" + photoStage(p)) + " · " + when(p.taken_ms || p.at_ms) +
+      (p.by ? " · " + p.by : "")));
+  const before = ps.filter((p) => photoStage(p) === "report"), after = ps.filter((p) => photoStage(p) !== "report");
+  const side = (key, list, cls) => el("div", { class: "photo-side " + cls }, el("h4", {}, t(key)),
+    list.length ? list.map(fig) : el("p", { class: "none" }, t("no_photo")));
+  return [el("h3", {}, t("photos") + " (" + ps.length + ")"),
+    el("div", { class: "before-after" }, side("before", before, "before"), side("after", after, "after"))];
+}
 function drawCases() {
   const rows = [...S.events.values()].filter((e) => matches(e, listFilter))
     .sort((a, b) => b.created_ms - a.created_ms);
   $("case-rows").replaceChildren(...rows.map((e) => {
     const pill = el("span", { class: "pill" }, stateWord(e.state));
     pill.style.background = (STATES[e.state] || ["", "", "#fff"])[2];
+    const ps = e.photos || [];
     return el("tr", { "data-ticket": e.ticket, onclick: () => openCard(e.ticket) },
       el("td", {}, e.ticket), el("td", {}, pill), el("td", {}, catName(e.category)), el("td", {}, nodeName(e.node)),
-      el("td", {}, e.description), el("td", {}, when(e.created_ms)), el("td", {}, when(e.due_ms)));
+      el("td", {}, e.description), el("td", { class: "photos" }, ps.length ? [photoThumb(ps[0]),
+        ps.length > 1 ? el("span", { class: "count" }, "×" + ps.length) : null] : null),
+      el("td", {}, when(e.created_ms)), el("td", {}, when(e.due_ms)));
   }));
 }
 
@@ -613,6 +642,7 @@ function drawCard() {
       el("dt", {}, t("reported_at")), el("dd", {}, when(e.created_ms)),
       el("dt", {}, t("due")), el("dd", {}, when(e.due_ms))),
     ...caseActions(e),
+    ...(photoPanel(e) || []),
     orders.length ? el("ul", {}, orders.map((o) => el("li", { "data-order": o.id }, "#" + o.id + " " + deptName(o.department) + " · " +
       orderWord(o.state) + " · ", el("span", { class: "cd " + countdown(o).cls }, countdown(o).text)))) : null,
     el("h3", {}, t("timeline")),
