@@ -72,6 +72,10 @@ static void on_writer_done(void *ud, intent *done)
 }
 
 static void on_ops_call(conn *c, const Whistle__V1__Request *req) { ops_call(&server_of(c->hub)->ops, c, req); }
+static void on_photo_call(conn *c, const Whistle__V1__Request *req, const Whistle__V1__Principal *who, const char *via)
+{
+    photos_call(&server_of(c->hub)->photos, c, req, who, via);
+}
 
 /* ------------------------------------------------------------ stats */
 
@@ -327,6 +331,9 @@ static void on_tick(uv_timer_t *t)
     server *s = t->data;
     flush_audit_queue(s);
     hub_tick(&s->h);
+    /* partial photo uploads past their grace: at start, then hourly */
+    if (s->photo_ticks++ % 3600 == 0)
+        photos_expire_parts(&s->photos);
 }
 
 /* store.sync = none: the flush runs on libuv's thread pool, so that a slow
@@ -387,6 +394,8 @@ int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, 
     h->stats_reply = stats_reply;
     h->ops_call = on_ops_call;
     s->ops = (ops_state){ .cfg = cfg, .h = h };
+    h->photo_call = on_photo_call;
+    s->photos = (photo_state){ .cfg = cfg, .h = h };
     h->last_closed = last_closed;
     h->submit_tail = &h->submit_head;
     h->clock = real_clock;
