@@ -7,10 +7,7 @@
 
 /* RFC 2046's bchars, without the space (a boundary ending in one is
  * not allowed, and none is needed) */
-static bool bchar(int c)
-{
-    return isalnum(c) || strchr("'()+_,-./:=?", c) != NULL;
-}
+static bool bchar(int c) { return isalnum(c) || strchr("'()+_,-./:=?", c) != NULL; }
 
 int mp_boundary(const char *ct, size_t len, char out[MP_BOUNDARY_MAX + 1])
 {

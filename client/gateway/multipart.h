@@ -21,7 +21,7 @@
 typedef struct mp_part {
     const char *name; /* the form field's name (not NUL-terminated) */
     size_t name_len;
-    bool is_file; /* a filename was given */
+    bool is_file;      /* a filename was given */
     const char *ctype; /* the part's Content-Type, or NULL */
     size_t ctype_len;
     const char *data;

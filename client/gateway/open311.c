@@ -88,6 +88,8 @@ struct oreq {
     const char *media;
     size_t media_len;
     bool has_media;
+    /* GET requests: the next listed case to read whole for its photos */
+    size_t fill;
     /* GET media/{ticket}/{id}.jpg */
     uint64_t photo_id;
     bool photo_thumb;
@@ -850,8 +852,44 @@ static void write_request(oreq *r, doc *d, const Whistle__V1__Event *e)
     doc_obj_end(d);
 }
 
+static void send_requests(oreq *r);
+
+static void on_fill(void *ud, int code, const char *msg, Whistle__V1__Response *resp)
+{
+    oreq *r = ud;
+    (void)msg;
+    if (!r->req) {
+        whistle_response_free(resp);
+        return oreq_free(r);
+    }
+    /* a case that cannot be read now keeps its listing, without a photo */
+    if (code == CODE(OK) && resp && resp->event) {
+        if (keep_resp(r, resp))
+            return send_doc(r, 500, NULL);
+        r->evs[r->fill] = resp->event;
+    } else {
+        whistle_response_free(resp);
+    }
+    r->fill++;
+    send_requests(r);
+}
+
 static void send_requests(oreq *r)
 {
+    /* a listing has each case's photo_count, not its photos: a case of the
+     * page that has some is read whole (GetEvent), one after the other, for
+     * its media_url */
+    while (r->o->cfg->public_photos && r->fill < r->nevs &&
+           (r->evs[r->fill]->photo_count == 0 || r->evs[r->fill]->n_photos > 0))
+        r->fill++;
+    if (r->o->cfg->public_photos && r->fill < r->nevs) {
+        Whistle__V1__GetEvent ge = WHISTLE__V1__GET_EVENT__INIT;
+        ge.ticket = r->evs[r->fill]->ticket;
+        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+        req.call_case = WHISTLE__V1__REQUEST__CALL_GET_EVENT;
+        req.get_event = &ge;
+        return up_call(r->o->up, &req, r->o->cfg->read_as, on_fill, r);
+    }
     doc *d = doc_new(r->fmt);
     if (!d)
         return send_doc(r, 500, NULL);
