@@ -205,6 +205,33 @@ def run(env, users, report, check, tiles):
         check(not op.d.find_element(By.ID, "emergency").is_displayed(),
               "an acknowledged emergency does not come back after a reload")
 
+        # a case's photos: a thumbnail in the list, before and after side by
+        # side on the card, each one loaded (test_photos made the case)
+        tp = getattr(env, "photo_case", None)
+        if tp:
+            op.tab("cases")
+            op.wait("the photo case's thumbnail in the list", lambda: op.d.execute_script(
+                "const i = document.querySelector(arguments[0]); return i && i.complete && i.naturalWidth > 0;",
+                "#case-rows tr[data-ticket='%s'] img.thumb" % tp))
+            check(True, "the case list shows the case's first photo as a thumbnail")
+            op.click("#case-rows tr[data-ticket='%s']" % tp)
+
+            def loaded(side):
+                return op.d.execute_script(
+                    "return [...document.querySelectorAll(arguments[0])].filter(i => i.complete && "
+                    "i.naturalWidth > 0).map(i => i.dataset.stage);", "#card .before-after ." + side + " img.photo")
+
+            before = op.wait("the before photo on the card", lambda: loaded("before"))
+            after = op.wait("the after photos on the card", lambda: len(loaded("after")) == 2 and loaded("after"))
+            check(before == ["report"] and sorted(after) == ["feedback", "verify"],
+                  "the card shows the report's photo before, the feedback's and the verification's after, side by "
+                  "side: %s | %s" % (before, after))
+            xb = op.css("#card .before-after .before")[0].location["x"]
+            xa = op.css("#card .before-after .after")[0].location["x"]
+            check(xa > xb, "before on the left, after on the right (%d < %d)" % (xb, xa))
+            op.shot("card-photos")
+            op.d.find_element(By.ID, "card-close").click()
+
         # both languages, by a switch; names follow
         op.tab("cases")
         op.click("header .lang-switch")
