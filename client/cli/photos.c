@@ -95,8 +95,9 @@ int cli_photo_upload(cli *x, const char *path, char hex[65])
         if (upload_call(x, &req, &resp) < 0) {
             if (++tries > UPLOAD_RETRIES) {
                 free(data);
-                return cli_fail(EXIT_CONN, _("photo %s: the connection failed %d times; run the command again to "
-                                             "go on from where the upload stopped"),
+                return cli_fail(EXIT_CONN,
+                                _("photo %s: the connection failed %d times; run the command again to "
+                                  "go on from where the upload stopped"),
                                 path, tries);
             }
             fprintf(stderr, _("whistle: photo %s: connection lost at %llu of %zu bytes; going on\n"), path,
@@ -231,8 +232,9 @@ static int run_photo_get(cli *x, args *a)
     char got[65];
     hex_of(h, got);
     if (!rc && (off != size || (*want && strcmp(got, want) != 0)))
-        rc = cli_fail(EXIT_SERVER, _("photo %llu: %llu bytes received, hash %s; the server announced %llu bytes, "
-                                     "hash %s"),
+        rc = cli_fail(EXIT_SERVER,
+                      _("photo %llu: %llu bytes received, hash %s; the server announced %llu bytes, "
+                        "hash %s"),
                       (unsigned long long)id, (unsigned long long)off, got, (unsigned long long)size, want);
     if (!rc && link(partial, out) != 0)
         rc = cli_fail(EXIT_USAGE, _("%s: %s"), out, strerror(errno));
