@@ -19,7 +19,8 @@
 # build-fuzz/corpus (scratch: what earlier runs found, kept between runs).
 # fuzz_media (model/media.c: a photo decoded, stripped and thumbnailed) takes
 # inputs up to 64 KiB and runs for FUZZ_MEDIA_SECONDS (default the same as
-# the others).
+# the others); fuzz_multipart (whistle-gateway's multipart/form-data parser,
+# from tests/fuzz/corpus/multipart) for FUZZ_MULTIPART_SECONDS (default 10).
 # Crashes are written to build-fuzz/crashes/ and fail the run; reproduce one
 # with build-fuzz/fuzz_<target> build-fuzz/crashes/<file>.
 set -eu
@@ -29,8 +30,8 @@ BUILD=${FUZZ_BUILD:-build-fuzz}
 
 CC=clang cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHISTLE_FUZZ=ON \
     -DWHISTLE_TESTS=OFF -DWHISTLE_WERROR=ON >/dev/null
-cmake --build "$BUILD" -j "$(nproc)" --target fuzz_frame fuzz_request fuzz_media fuzz_seeds fuzz_media_seeds \
-    >/dev/null
+cmake --build "$BUILD" -j "$(nproc)" --target fuzz_frame fuzz_request fuzz_media fuzz_multipart fuzz_seeds \
+    fuzz_media_seeds >/dev/null
 # A valid request of every call, made from the current proto, to start from;
 # and a few photos.
 "$BUILD/fuzz_seeds" "$BUILD/seeds"
@@ -60,14 +61,15 @@ esac
 
 mkdir -p "$BUILD/crashes"
 status=0
-for t in frame request media; do
+for t in frame request media multipart; do
     seeds=$BUILD/seeds/$t
     work=$BUILD/corpus/$t
     corpus=tests/fuzz/corpus/$t
-    mkdir -p "$work"
+    mkdir -p "$work" "$seeds"
     [ -d "$corpus" ] || corpus=""
     t_secs=$secs
     [ "$t" = media ] && [ "$mode" = short ] && t_secs=${FUZZ_MEDIA_SECONDS:-$secs}
+    [ "$t" = multipart ] && [ "$mode" = short ] && t_secs=${FUZZ_MULTIPART_SECONDS:-10}
     # The first directory collects new inputs; the seeds and the committed
     # corpus are read only.
     # shellcheck disable=SC2086

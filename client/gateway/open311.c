@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "doc.h"
 #include "http.h"
 #include "log.h"
+#include "multipart.h"
 #include "photo.h"
 #include "whistle/frame.h"
 #include "whistle/geo.h"
@@ -81,6 +83,13 @@ struct oreq {
     size_t ntickets, next;
     bool updates;
     bool token; /* GET tokens/{token} */
+    /* POST requests: the photo sent as the multipart part "media" (into
+     * the request's body, which lives as long as req) */
+    const char *media;
+    size_t media_len;
+    bool has_media;
+    /* GET requests: the next listed case to read whole for its photos */
+    size_t fill;
     /* GET media/{ticket}/{id}.jpg */
     uint64_t photo_id;
     bool photo_thumb;
@@ -164,6 +173,37 @@ static int parse_pairs(oreq *r, const char *s, size_t n)
         }
         i = j + 1;
     }
+    return 0;
+}
+
+/* A multipart/form-data part: the file "media" is kept as it is; every
+ * other part is a field like a form's, UTF-8 text. */
+static int on_part(void *ud, const mp_part *p)
+{
+    oreq *r = ud;
+    if (p->name_len == 5 && memcmp(p->name, "media", 5) == 0) {
+        if (r->has_media)
+            return 2;
+        r->has_media = true;
+        r->media = p->data;
+        r->media_len = p->len;
+        return 0;
+    }
+    if (p->is_file)
+        return 3;
+    if (!gw_utf8_ok(p->name, p->name_len) || !gw_utf8_ok(p->data, p->len))
+        return 4;
+    char *k = strndup(p->name, p->name_len), *v = strndup(p->data, p->len);
+    param *np = (k && v) ? realloc(r->p, (r->np + 1) * sizeof *np) : NULL;
+    if (!np) {
+        free(k);
+        free(v);
+        return 5;
+    }
+    r->p = np;
+    r->p[r->np].k = k;
+    r->p[r->np].v = v;
+    r->np++;
     return 0;
 }
 
@@ -812,8 +852,44 @@ static void write_request(oreq *r, doc *d, const Whistle__V1__Event *e)
     doc_obj_end(d);
 }
 
+static void send_requests(oreq *r);
+
+static void on_fill(void *ud, int code, const char *msg, Whistle__V1__Response *resp)
+{
+    oreq *r = ud;
+    (void)msg;
+    if (!r->req) {
+        whistle_response_free(resp);
+        return oreq_free(r);
+    }
+    /* a case that cannot be read now keeps its listing, without a photo */
+    if (code == CODE(OK) && resp && resp->event) {
+        if (keep_resp(r, resp))
+            return send_doc(r, 500, NULL);
+        r->evs[r->fill] = resp->event;
+    } else {
+        whistle_response_free(resp);
+    }
+    r->fill++;
+    send_requests(r);
+}
+
 static void send_requests(oreq *r)
 {
+    /* a listing has each case's photo_count, not its photos: a case of the
+     * page that has some is read whole (GetEvent), one after the other, for
+     * its media_url */
+    while (r->o->cfg->public_photos && r->fill < r->nevs &&
+           (r->evs[r->fill]->photo_count == 0 || r->evs[r->fill]->n_photos > 0))
+        r->fill++;
+    if (r->o->cfg->public_photos && r->fill < r->nevs) {
+        Whistle__V1__GetEvent ge = WHISTLE__V1__GET_EVENT__INIT;
+        ge.ticket = r->evs[r->fill]->ticket;
+        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+        req.call_case = WHISTLE__V1__REQUEST__CALL_GET_EVENT;
+        req.get_event = &ge;
+        return up_call(r->o->up, &req, r->o->cfg->read_as, on_fill, r);
+    }
     doc *d = doc_new(r->fmt);
     if (!d)
         return send_doc(r, 500, NULL);
@@ -1376,10 +1452,29 @@ static int parse_coord(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+/* A POST on its way: the report, built and checked, waits while its photo
+ * (if any) goes up to whistled in PhotoPut chunks. */
 typedef struct post_ctx {
     oreq *r;
     char code[8];
+    const char *as; /* the api_key's principal (the config's string) */
+    Whistle__V1__ReportEvent re;
+    answer_set ans;
+    char *full; /* the description with the gateway's lines */
+    char ikey[129];
+    char sha[65]; /* the photo's SHA-256 (hex), "" when there is none */
+    char *photos[1];
+    uint64_t sent; /* bytes of the photo whistled holds */
+    uint32_t chunk;
+    int puts; /* PhotoPut calls made: bounded, whatever whistled answers */
 } post_ctx;
+
+static void post_free(post_ctx *pc)
+{
+    answers_free(&pc->ans);
+    free(pc->full);
+    free(pc);
+}
 
 static void on_report(void *ud, int code, const char *msg, Whistle__V1__Response *resp)
 {
@@ -1388,7 +1483,7 @@ static void on_report(void *ud, int code, const char *msg, Whistle__V1__Response
     o311 *o = r->o;
     char scode[8];
     snprintf(scode, sizeof scode, "%s", pc->code);
-    free(pc);
+    post_free(pc);
     if (!r->req) {
         whistle_response_free(resp);
         return oreq_free(r);
@@ -1401,7 +1496,8 @@ static void on_report(void *ud, int code, const char *msg, Whistle__V1__Response
     char notice[300] = "";
     if (c)
         service_notice(o, c, notice, sizeof notice);
-    gw_info("open311: %s reported %s (%s) in %s", resp->event->reporter, resp->event->ticket, scode, resp->event->node);
+    gw_info("open311: %s reported %s (%s) in %s%s", resp->event->reporter, resp->event->ticket, scode,
+            resp->event->node, resp->event->n_photos ? " with a photo" : "");
     doc *d = doc_new(r->fmt);
     if (d) {
         doc_list_begin(d, "service_requests", "request");
@@ -1414,6 +1510,76 @@ static void on_report(void *ud, int code, const char *msg, Whistle__V1__Response
     }
     whistle_response_free(resp);
     send_doc(r, 201, d);
+}
+
+static void post_report(post_ctx *pc)
+{
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_REPORT;
+    req.report = &pc->re;
+    if (*pc->sha) {
+        pc->photos[0] = pc->sha;
+        pc->re.photos = pc->photos;
+        pc->re.n_photos = 1;
+    }
+    if (*pc->ikey)
+        req.idempotency_key = pc->ikey;
+    up_call(pc->r->o->up, &req, pc->as, on_report, pc);
+}
+
+static void post_put_next(post_ctx *pc);
+
+static void on_put(void *ud, int code, const char *msg, Whistle__V1__Response *resp)
+{
+    post_ctx *pc = ud;
+    oreq *r = pc->r;
+    if (!r->req) {
+        whistle_response_free(resp);
+        post_free(pc);
+        return oreq_free(r);
+    }
+    const Whistle__V1__PhotoUploadStatus *st =
+        resp && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_PHOTO_UPLOAD ? resp->photo_upload : NULL;
+    if (code != CODE(OK) || !st) {
+        whistle_response_free(resp);
+        post_free(pc);
+        if (code == CODE(INVALID_ARGUMENT))
+            return send_error(r, 400, "media: %s", msg);
+        if (code == CODE(DATA_LOSS))
+            return send_error(r, 500, "media: the photo was damaged on its way to whistled; send the request again");
+        return send_upstream_error(r, code, code == CODE(OK) ? "whistled's answer holds no upload status" : msg);
+    }
+    bool complete = st->complete;
+    uint64_t received = st->received;
+    whistle_response_free(resp);
+    if (complete)
+        return post_report(pc);
+    if (received > r->media_len || ++pc->puts > (int)(r->media_len / pc->chunk) + 8) {
+        post_free(pc);
+        gw_warn("open311: whistled's upload of %s went nowhere (received %llu of %zu)", pc->sha,
+                (unsigned long long)received, r->media_len);
+        return send_error(r, 500, "media: the photo could not be sent to whistled; try again");
+    }
+    pc->sent = received;
+    post_put_next(pc);
+}
+
+/* The next chunk from where whistled says it is (an upload that was
+ * already there, whole or in part, resumes or is complete at once). */
+static void post_put_next(post_ctx *pc)
+{
+    oreq *r = pc->r;
+    size_t n = r->media_len - pc->sent < pc->chunk ? r->media_len - pc->sent : pc->chunk;
+    Whistle__V1__PhotoPut pp = WHISTLE__V1__PHOTO_PUT__INIT;
+    pp.sha256 = pc->sha;
+    pp.size = r->media_len;
+    pp.offset = pc->sent;
+    pp.data.data = (uint8_t *)r->media + pc->sent;
+    pp.data.len = n;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_PHOTO_PUT;
+    req.photo_put = &pp;
+    up_call(r->o->up, &req, pc->as, on_put, pc);
 }
 
 static void h_requests_post(oreq *r)
@@ -1499,39 +1665,6 @@ static void h_requests_post(oreq *r)
                               "for each value of a multivaluelist)");
         return send_doc(r, 500, NULL);
     }
-    Whistle__V1__ReportEvent re = WHISTLE__V1__REPORT_EVENT__INIT;
-    re.node = (char *)(has_loc ? "" : aid);
-    re.category = (char *)sc;
-    re.description = full;
-    re.contact = (char *)(phone ? phone : email ? email : "");
-    re.source = WHISTLE__V1__SOURCE__SOURCE_RESIDENT;
-    re.has_location = has_loc;
-    re.lat = lat;
-    re.lon = lon;
-    re.attributes = ans.a;
-    re.n_attributes = ans.n;
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_REPORT;
-    req.report = &re;
-    /* Idempotency-Key (not in the standard, common practice): a retried
-     * POST with the same key answers the first report again (whistled
-     * keeps keys per principal for at least 24 h) */
-    char ikey[129] = "";
-    ssize_t ih = h2o_find_header_by_str(&r->req->headers, H2O_STRLIT("idempotency-key"), -1);
-    if (ih >= 0) {
-        h2o_iovec_t v = r->req->headers.entries[ih].value;
-        bool ok = v.len >= 1 && v.len < sizeof ikey;
-        for (size_t i = 0; ok && i < v.len; i++)
-            ok = v.base[i] > 0x20 && v.base[i] < 0x7f;
-        if (!ok) {
-            answers_free(&ans);
-            free(full);
-            return send_error(r, 400, "Idempotency-Key: 1 to 128 printable ASCII characters without spaces");
-        }
-        memcpy(ikey, v.base, v.len);
-        ikey[v.len] = 0;
-        req.idempotency_key = ikey;
-    }
     post_ctx *pc = calloc(1, sizeof *pc);
     if (!pc) {
         answers_free(&ans);
@@ -1539,10 +1672,59 @@ static void h_requests_post(oreq *r)
         return send_doc(r, 500, NULL);
     }
     pc->r = r;
+    pc->as = as;
+    pc->ans = ans;
+    pc->full = full;
     snprintf(pc->code, sizeof pc->code, "%s", sc);
-    up_call(o->up, &req, as, on_report, pc);
-    answers_free(&ans);
-    free(full);
+    Whistle__V1__ReportEvent *re = &pc->re;
+    whistle__v1__report_event__init(re);
+    re->node = (char *)(has_loc ? "" : aid);
+    re->category = (char *)sc;
+    re->description = full;
+    re->contact = (char *)(phone ? phone : email ? email : "");
+    re->source = WHISTLE__V1__SOURCE__SOURCE_RESIDENT;
+    re->has_location = has_loc;
+    re->lat = lat;
+    re->lon = lon;
+    re->attributes = pc->ans.a;
+    re->n_attributes = pc->ans.n;
+    /* Idempotency-Key (not in the standard, common practice): a retried
+     * POST with the same key answers the first report again (whistled
+     * keeps keys per principal for at least 24 h) */
+    ssize_t ih = h2o_find_header_by_str(&r->req->headers, H2O_STRLIT("idempotency-key"), -1);
+    if (ih >= 0) {
+        h2o_iovec_t v = r->req->headers.entries[ih].value;
+        bool ok = v.len >= 1 && v.len < sizeof pc->ikey;
+        for (size_t i = 0; ok && i < v.len; i++)
+            ok = v.base[i] > 0x20 && v.base[i] < 0x7f;
+        if (!ok) {
+            post_free(pc);
+            return send_error(r, 400, "Idempotency-Key: 1 to 128 printable ASCII characters without spaces");
+        }
+        memcpy(pc->ikey, v.base, v.len);
+        pc->ikey[v.len] = 0;
+    }
+    if (!r->has_media)
+        return post_report(pc);
+    /* the photo first, named by its SHA-256, as the api_key's principal;
+     * whistled checks and cleans it (docs/photos.md) and the report then
+     * names it */
+    uint64_t max = up_photo_max(o->up);
+    if (r->media_len == 0 || (max && r->media_len > max)) {
+        post_free(pc);
+        if (r->media_len == 0)
+            return send_error(r, 400, "media: the photo is empty");
+        return send_error(r, 400, "media: the photo is %zu bytes; whistled takes at most %llu", r->media_len,
+                          (unsigned long long)max);
+    }
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)r->media, r->media_len, md);
+    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
+        snprintf(pc->sha + 2 * i, 3, "%02x", md[i]);
+    pc->chunk = up_photo_chunk(o->up);
+    if (pc->chunk == 0 || pc->chunk > (256u << 10))
+        pc->chunk = 256u << 10;
+    post_put_next(pc);
 }
 
 /* ------------------------------------------------------------ routing */
@@ -1622,15 +1804,32 @@ void o311_handle(void *ud, h2o_req_t *req)
     if (req->entity.base && req->entity.len) {
         ssize_t ct = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
         static const char form[] = "application/x-www-form-urlencoded";
-        /* the media type, in any case, with or without parameters */
-        if (ct < 0 || req->headers.entries[ct].value.len < sizeof form - 1 ||
-            strncasecmp(req->headers.entries[ct].value.base, form, sizeof form - 1) != 0 ||
-            (req->headers.entries[ct].value.len > sizeof form - 1 &&
-             req->headers.entries[ct].value.base[sizeof form - 1] != ';' &&
-             req->headers.entries[ct].value.base[sizeof form - 1] != ' '))
-            return send_error(r, 400, "a POST body must be application/x-www-form-urlencoded");
-        if (parse_pairs(r, req->entity.base, req->entity.len) < 0)
-            return send_error(r, 400, "the body is not valid UTF-8 or has a broken %%-escape");
+        char boundary[MP_BOUNDARY_MAX + 1];
+        const h2o_iovec_t *ctv = ct >= 0 ? &req->headers.entries[ct].value : NULL;
+        if (ctv && mp_boundary(ctv->base, ctv->len, boundary) == 0) {
+            /* multipart/form-data: the fields, and a photo as "media" */
+            const char *why = NULL;
+            int rc = mp_parse(req->entity.base, req->entity.len, boundary, on_part, r, &why);
+            if (rc == -1)
+                return send_error(r, 400, "the multipart body is malformed: %s", why);
+            if (rc == 2)
+                return send_error(r, 400, "one photo per request: a second \"media\" part");
+            if (rc == 3)
+                return send_error(r, 400, "a file may be sent only as the \"media\" part");
+            if (rc == 4)
+                return send_error(r, 400, "a field of the multipart body is not valid UTF-8");
+            if (rc != 0)
+                return send_doc(r, 500, NULL);
+        } else {
+            /* the media type, in any case, with or without parameters */
+            if (!ctv || ctv->len < sizeof form - 1 || strncasecmp(ctv->base, form, sizeof form - 1) != 0 ||
+                (ctv->len > sizeof form - 1 && ctv->base[sizeof form - 1] != ';' && ctv->base[sizeof form - 1] != ' '))
+                return send_error(r, 400,
+                                  "a POST body must be application/x-www-form-urlencoded (or multipart/form-data "
+                                  "with a photo as \"media\")");
+            if (parse_pairs(r, req->entity.base, req->entity.len) < 0)
+                return send_error(r, 400, "the body is not valid UTF-8 or has a broken %%-escape");
+        }
     }
     const char *jid = param_val(r, "jurisdiction_id");
     if (jid && *o->cfg->jurisdiction_id && strcmp(jid, o->cfg->jurisdiction_id) != 0)

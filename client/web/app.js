@@ -195,10 +195,14 @@ async function loadDirectory() {
   S.depts = new Map(d.departments.departments.map((x) => [x.code, x]));
 }
 // pushes and lists carry a case without its timeline: keep the one read last
+// nor its photos (only photo_count): keep those read last while the count
+// still matches
 function putEvent(e) {
   const old = S.events.get(e.ticket);
   const tl = e.timeline && e.timeline.length ? e.timeline : old ? old.timeline : [];
-  S.events.set(e.ticket, Object.assign(old || {}, e, { timeline: tl }));
+  const ph = e.photos && e.photos.length ? e.photos
+    : old && old.photos && old.photos.length === (e.photo_count || 0) ? old.photos : [];
+  S.events.set(e.ticket, Object.assign(old || {}, e, { timeline: tl, photos: ph }));
 }
 function putOrder(o) { S.orders.set(o.id, o); }
 async function loadData() {
@@ -480,17 +484,32 @@ function photoPanel(e) {
   return [el("h3", {}, t("photos") + " (" + ps.length + ")"),
     el("div", { class: "before-after" }, side("before", before, "before"), side("after", after, "after"))];
 }
+// a listed case with photos but none read yet: read it (a few at a time)
+// for its thumbnail
+const photoWanted = new Set();
+let photoReading = 0;
+function wantPhotos(rows) {
+  for (const e of rows) {
+    if (photoReading >= 4) return;
+    if (!e.photo_count || (e.photos && e.photos.length) || photoWanted.has(e.ticket)) continue;
+    photoWanted.add(e.ticket);
+    photoReading++;
+    call("get_event", { ticket: e.ticket }).then((j) => { putEvent(j.event); }).catch(() => null)
+      .finally(() => { photoReading--; scheduleRender(); });
+  }
+}
 function drawCases() {
   const rows = [...S.events.values()].filter((e) => matches(e, listFilter))
     .sort((a, b) => b.created_ms - a.created_ms);
+  wantPhotos(rows.slice(0, 100));
   $("case-rows").replaceChildren(...rows.map((e) => {
     const pill = el("span", { class: "pill" }, stateWord(e.state));
     pill.style.background = (STATES[e.state] || ["", "", "#fff"])[2];
-    const ps = e.photos || [];
+    const ps = e.photos || [], n = e.photo_count || ps.length;
     return el("tr", { "data-ticket": e.ticket, onclick: () => openCard(e.ticket) },
       el("td", {}, e.ticket), el("td", {}, pill), el("td", {}, catName(e.category)), el("td", {}, nodeName(e.node)),
-      el("td", {}, e.description), el("td", { class: "photos" }, ps.length ? [photoThumb(ps[0]),
-        ps.length > 1 ? el("span", { class: "count" }, "×" + ps.length) : null] : null),
+      el("td", {}, e.description), el("td", { class: "photos" }, ps.length ? photoThumb(ps[0]) : null,
+        n > 1 || (n && !ps.length) ? el("span", { class: "count" }, "×" + n) : null),
       el("td", {}, when(e.created_ms)), el("td", {}, when(e.due_ms)));
   }));
 }
