@@ -853,6 +853,7 @@ static void write_request(oreq *r, doc *d, const Whistle__V1__Event *e)
 }
 
 static void send_requests(oreq *r);
+static int keep_resp(oreq *r, Whistle__V1__Response *resp);
 
 static void on_fill(void *ud, int code, const char *msg, Whistle__V1__Response *resp)
 {

@@ -14,6 +14,7 @@
 
 #include "archive_record.h"
 #include "arena.h"
+#include "blobs.h"
 #include "daemon/records.pb-c.h"
 #include "deadline_rows.h"
 #include "event_record.h"
@@ -58,7 +59,10 @@ typedef struct checker {
     check_report *rep;
     uint64_t order_seq, audit_seq;
     stream_walk sw;
-    uint64_t audit_expect; /* the seq the next audit record must have */
+    uint64_t audit_expect;            /* the seq the next audit record must have */
+    MDB_dbi photo_uploads, photo_att; /* photo_record.h */
+    bool have_photos;
+    const char *blobs; /* the photos' files (NULL: not looked at) */
 } checker;
 
 static void violation(checker *ck, const char *db, const char *key, const char *fmt, ...)
@@ -1235,6 +1239,9 @@ static int open_dbs(checker *ck, char *err, size_t errlen)
     int prc = brc ? brc : mdb_dbi_open(ck->txn, "delib_proposals", 0, &ck->delib_proposals);
     int mrc = prc ? prc : mdb_dbi_open(ck->txn, "delib_meetings", 0, &ck->delib_meetings);
     ck->have_delib = brc == 0 && prc == 0 && mrc == 0;
+    /* the photos' records, likewise */
+    ck->have_photos = mdb_dbi_open(ck->txn, "photo_uploads", 0, &ck->photo_uploads) == 0 &&
+                      mdb_dbi_open(ck->txn, "photo_att", 0, &ck->photo_att) == 0;
     /* the volunteers' records, likewise */
     int vrc = mdb_dbi_open(ck->txn, "vol_wishes", 0, &ck->vol_wishes);
     if (!vrc)
@@ -1276,10 +1283,158 @@ static void place_problem(void *ctx, const char *code, const char *problem)
     violation(ctx, "nodes", code, "%s", problem);
 }
 
+/* ------------------------------------------------------------ photos (photo_record.h) */
+
+typedef struct photo_ref {
+    uint8_t h[BLOB_HASH_LEN];
+} photo_ref;
+
+static int ref_cmp(const void *a, const void *b) { return memcmp(a, b, BLOB_HASH_LEN); }
+
+/* Whether the file at path is there and hashes to want (32 bytes). */
+static void check_photo_file(checker *ck, const char *hex, const char *path, const ProtobufCBinaryData *want,
+                             const char *what)
+{
+    uint8_t got[BLOB_HASH_LEN];
+    uint64_t size = 0;
+    int rc = blob_hash_file(path, got, &size);
+    if (rc == ENOENT)
+        violation(ck, "photo_uploads", hex, "its %s file %s is missing", what, path);
+    else if (rc)
+        violation(ck, "photo_uploads", hex, "its %s file %s cannot be read: %s", what, path, strerror(rc));
+    else if (want->len != BLOB_HASH_LEN || memcmp(got, want->data, BLOB_HASH_LEN) != 0)
+        violation(ck, "photo_uploads", hex, "its %s file %s does not hash to the recorded SHA-256 (altered or damaged)",
+                  what, path);
+}
+
+typedef struct orphan_walk {
+    checker *ck;
+} orphan_walk;
+
+static int orphan_one(void *ud, const uint8_t *h, const char *name)
+{
+    checker *ck = ((orphan_walk *)ud)->ck;
+    if (h && has(ck, ck->photo_uploads, h, BLOB_HASH_LEN))
+        return 0;
+    ck->rep->photo_orphans++;
+    if (ck->rep->photo_orphans <= 20)
+        fprintf(ck->out, "check: photos: orphan file %s (no record names it; an upload cut short leaves one)\n", name);
+    return 0;
+}
+
+static int check_photos(checker *ck)
+{
+    if (!ck->have_photos)
+        return 0;
+    arena *a = arena_new();
+    MDB_cursor *cur;
+    MDB_val k, v;
+    /* the attachments: each names an upload; their counts, per upload */
+    size_t nref = 0, cap = 64;
+    photo_ref *refs = malloc(cap * sizeof *refs);
+    int rc = refs ? mdb_cursor_open(ck->txn, ck->photo_att, &cur) : ENOMEM;
+    if (rc) {
+        free(refs);
+        arena_free(a);
+        return rc;
+    }
+    while ((rc = mdb_cursor_get(cur, &k, &v, nref || ck->rep->photo_attachments ? MDB_NEXT : MDB_FIRST)) == 0) {
+        ck->rep->records++;
+        ck->rep->photo_attachments++;
+        const char *key = k.mv_size == 8 ? arena_printf(a, "%llu", (unsigned long long)store_get_be64(k.mv_data))
+                                         : key_text(a, k.mv_data, k.mv_size);
+        Whistled__PhotoAttachmentRecord *r =
+            whistled__photo_attachment_record__unpack(arena_allocator(a), v.mv_size, v.mv_data);
+        if (!r || r->upload.len != BLOB_HASH_LEN) {
+            violation(ck, "photo_att", key, "is not a PhotoAttachmentRecord");
+            continue;
+        }
+        if (!has(ck, ck->photo_uploads, r->upload.data, BLOB_HASH_LEN)) {
+            char hex[BLOB_HEX_LEN + 1];
+            blob_hex(r->upload.data, hex);
+            violation(ck, "photo_att", key, "names upload %s, which is not stored", hex);
+        }
+        if (!has_str(ck, ck->events, r->ticket))
+            violation(ck, "photo_att", key, "belongs to case %s, which is not stored", str0(r->ticket));
+        if (nref == cap) {
+            photo_ref *g = realloc(refs, (cap *= 2) * sizeof *refs);
+            if (!g) {
+                rc = ENOMEM;
+                break;
+            }
+            refs = g;
+        }
+        memcpy(refs[nref++].h, r->upload.data, BLOB_HASH_LEN);
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND) {
+        free(refs);
+        arena_free(a);
+        return rc;
+    }
+    qsort(refs, nref, sizeof *refs, ref_cmp);
+    /* the uploads: their files, and their counts */
+    rc = mdb_cursor_open(ck->txn, ck->photo_uploads, &cur);
+    size_t ri = 0;
+    for (int op = MDB_FIRST; !rc && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0; op = MDB_NEXT) {
+        ck->rep->records++;
+        ck->rep->photos++;
+        const char *hex = key_text(a, k.mv_data, k.mv_size);
+        Whistled__PhotoUpload *u = whistled__photo_upload__unpack(arena_allocator(a), v.mv_size, v.mv_data);
+        if (!u || k.mv_size != BLOB_HASH_LEN || u->sha256.len != BLOB_HASH_LEN ||
+            memcmp(u->sha256.data, k.mv_data, BLOB_HASH_LEN) != 0) {
+            violation(ck, "photo_uploads", hex, "is not a PhotoUpload of that SHA-256");
+            continue;
+        }
+        char h64[BLOB_HEX_LEN + 1];
+        blob_hex(k.mv_data, h64);
+        while (ri < nref && memcmp(refs[ri].h, k.mv_data, BLOB_HASH_LEN) < 0)
+            ri++;
+        uint32_t n = 0;
+        while (ri < nref && memcmp(refs[ri].h, k.mv_data, BLOB_HASH_LEN) == 0) {
+            n++;
+            ri++;
+        }
+        if (n != u->refs)
+            violation(ck, "photo_uploads", h64, "counts %u attachments; %u name it", u->refs, n);
+        if (ck->blobs) {
+            char path[4200];
+            snprintf(path, sizeof path, "%s/%.2s/%s", ck->blobs, h64, h64);
+            check_photo_file(ck, h64, path, &u->image_sha256, "image");
+            if (u->thumb_bytes) {
+                snprintf(path, sizeof path, "%s/%.2s/%s.thumb", ck->blobs, h64, h64);
+                check_photo_file(ck, h64, path, &u->thumb_sha256, "thumbnail");
+            }
+        }
+    }
+    if (!rc || rc == MDB_NOTFOUND)
+        mdb_cursor_close(cur);
+    free(refs);
+    arena_free(a);
+    if (rc != MDB_NOTFOUND && rc != 0)
+        return rc;
+    if (ck->blobs) {
+        orphan_walk ow = { ck };
+        blob_walk_dir(ck->blobs, orphan_one, &ow);
+    }
+    fprintf(ck->out, "check: photos: %llu uploads, %llu attachments, %s, %llu orphan file%s\n",
+            (unsigned long long)ck->rep->photos, (unsigned long long)ck->rep->photo_attachments,
+            ck->blobs ? "every file hashed" : "files not looked at (no blobs directory given)",
+            (unsigned long long)ck->rep->photo_orphans, ck->rep->photo_orphans == 1 ? "" : "s");
+    return 0;
+}
+
 int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t errlen)
 {
+    char blobs[4200];
+    snprintf(blobs, sizeof blobs, "%s/blobs", dir);
+    return check_store_blobs(dir, blobs, out, rep, err, errlen);
+}
+
+int check_store_blobs(const char *dir, const char *blobs, FILE *out, check_report *rep, char *err, size_t errlen)
+{
     memset(rep, 0, sizeof *rep);
-    checker ck = { .out = out, .rep = rep };
+    checker ck = { .out = out, .rep = rep, .blobs = blobs };
     int rc = mdb_env_create(&ck.env);
     if (!rc)
         rc = mdb_env_set_maxdbs(ck.env, 96);
@@ -1371,6 +1526,8 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
             places_check_all(ck.txn, ck.nodes, a, place_problem, &ck);
             arena_free(a);
         }
+        if (!rc && (rc = check_photos(&ck)))
+            snprintf(err, errlen, "reading the photos' records failed: %s (the file is damaged)", mdb_strerror(rc));
         if (!rc && ck.audit_expect != ck.audit_seq)
             violation(&ck, "meta", "audit_seq", "is %llu but the audit log ends at %llu (the next record would %s)",
                       (unsigned long long)ck.audit_seq, (unsigned long long)ck.audit_expect,

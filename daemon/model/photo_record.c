@@ -40,8 +40,7 @@ static void time_key(uint8_t k[8 + BLOB_HASH_LEN], int64_t at, const uint8_t h[B
     memcpy(k + 8, h, BLOB_HASH_LEN);
 }
 
-int photo_upload_register(store *st, MDB_txn *txn, const Whistled__PhotoUpload *rec, int64_t now,
-                          const char *principal)
+int photo_upload_register(store *st, MDB_txn *txn, const Whistled__PhotoUpload *rec, int64_t now, const char *principal)
 {
     if (rec->sha256.len != BLOB_HASH_LEN)
         return MDB_BAD_VALSIZE;
@@ -110,8 +109,8 @@ int photo_check(call *c, char **hashes, size_t n, size_t already)
     return 0;
 }
 
-int photo_attach(call *c, char **hashes, size_t n, Whistle__V1__PhotoStage stage, const char *ticket,
-                 uint64_t order_id, Whistle__V1__PhotoAttachment ***list, size_t *nlist)
+int photo_attach(call *c, char **hashes, size_t n, Whistle__V1__PhotoStage stage, const char *ticket, uint64_t order_id,
+                 Whistle__V1__PhotoAttachment ***list, size_t *nlist)
 {
     if (!n)
         return 0;
@@ -192,8 +191,7 @@ int photo_att_load(store *st, MDB_txn *txn, uint64_t id, arena *a, Whistled__Pho
     return *att ? 0 : MDB_CORRUPTED;
 }
 
-int photo_sweep(store *st, MDB_txn *txn, int64_t before_ms, size_t max, uint8_t (*gone)[BLOB_HASH_LEN],
-                size_t *ngone)
+int photo_sweep(store *st, MDB_txn *txn, int64_t before_ms, size_t max, uint8_t (*gone)[BLOB_HASH_LEN], size_t *ngone)
 {
     *ngone = 0;
     MDB_cursor *cur;

@@ -46,8 +46,8 @@ int photo_upload_register(store *st, MDB_txn *txn, const Whistled__PhotoUpload *
  * them on their uploads, stores an attachment record each, and appends
  * the summaries to *list (the Event's or Order's photos, grown in c->a).
  * staff: the location is kept (else never). 0, or -1 with c failed. */
-int photo_attach(call *c, char **hashes, size_t n, Whistle__V1__PhotoStage stage, const char *ticket,
-                 uint64_t order_id, Whistle__V1__PhotoAttachment ***list, size_t *nlist);
+int photo_attach(call *c, char **hashes, size_t n, Whistle__V1__PhotoStage stage, const char *ticket, uint64_t order_id,
+                 Whistle__V1__PhotoAttachment ***list, size_t *nlist);
 /* Checks hashes as photo_attach will, before anything is written (so a
  * call refuses a bad photo before it changes a case). 0 or -1. */
 int photo_check(call *c, char **hashes, size_t n, size_t already);
@@ -65,7 +65,6 @@ bool photo_staff_role(Whistle__V1__Role r);
  * in gone[*ngone] (at most max) for the caller to remove the files once
  * the transaction has committed; an attached one leaves the row only.
  * *more: rows older remain. 0 or a store code. */
-int photo_sweep(store *st, MDB_txn *txn, int64_t before_ms, size_t max, uint8_t (*gone)[BLOB_HASH_LEN],
-                size_t *ngone);
+int photo_sweep(store *st, MDB_txn *txn, int64_t before_ms, size_t max, uint8_t (*gone)[BLOB_HASH_LEN], size_t *ngone);
 
 #endif

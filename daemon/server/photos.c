@@ -246,8 +246,7 @@ static void put_done(uv_work_t *w, int status)
             log_call(LOG_LVL_INFO, "photo_put", j->principal, NULL, "photo %s from %s refused: %s", hex, j->principal,
                      j->why);
         } else {
-            log_call(LOG_LVL_ERROR, "photo_put", j->principal, NULL, "photo %s from %s: %s", hex, j->principal,
-                     j->why);
+            log_call(LOG_LVL_ERROR, "photo_put", j->principal, NULL, "photo %s from %s: %s", hex, j->principal, j->why);
         }
         if (!c->closing)
             reply(c, j->id, j->code, j->why, NULL);

@@ -23,11 +23,11 @@ typedef struct photo_busy photo_busy;
 typedef struct photo_state {
     const config *cfg;
     hub *h;
-    uint32_t jobs;         /* chunks in the thread pool */
-    photo_busy *busy;      /* the uploads that have a chunk there */
-    bool expiring;         /* the expiry of partial uploads is running */
-    uint64_t completed;    /* uploads stored since start */
-    uint64_t refused;      /* uploads refused (bad hash, not an image) */
+    uint32_t jobs;      /* chunks in the thread pool */
+    photo_busy *busy;   /* the uploads that have a chunk there */
+    bool expiring;      /* the expiry of partial uploads is running */
+    uint64_t completed; /* uploads stored since start */
+    uint64_t refused;   /* uploads refused (bad hash, not an image) */
 } photo_state;
 
 /* The hub's photo_call hook. */

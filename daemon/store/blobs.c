@@ -290,8 +290,8 @@ int blob_remove(const char *dir, const uint8_t h[BLOB_HASH_LEN])
     return rc ? rc : (frc == ENOENT ? 0 : frc);
 }
 
-int blob_part_append(const char *dir, const uint8_t h[BLOB_HASH_LEN], uint64_t total, uint64_t offset,
-                     const void *data, size_t len, uint64_t *have)
+int blob_part_append(const char *dir, const uint8_t h[BLOB_HASH_LEN], uint64_t total, uint64_t offset, const void *data,
+                     size_t len, uint64_t *have)
 {
     char p[4096];
     blob_part_path(dir, h, p, sizeof p);
@@ -359,8 +359,14 @@ int blob_parts_expire(const char *dir, int64_t cutoff_s, size_t max, size_t *rem
 
 int blob_walk(const char *dir, blob_walk_fn fn, void *ud)
 {
-    char top[4096], sub[4400];
+    char top[4096];
     snprintf(top, sizeof top, "%s/blobs", dir);
+    return blob_walk_dir(top, fn, ud);
+}
+
+int blob_walk_dir(const char *top, blob_walk_fn fn, void *ud)
+{
+    char sub[4400];
     DIR *th = opendir(top);
     if (!th)
         return errno == ENOENT ? 0 : errno;
@@ -455,5 +461,51 @@ int blob_copy_all(const char *dir, const char *to, uint64_t *files)
             rc = fsync_dir(top);
         }
     }
+    return rc;
+}
+
+typedef struct restore_ctx {
+    const char *from, *dir;
+    uint64_t files;
+} restore_ctx;
+
+static int restore_one(void *ud, const uint8_t *h, const char *name)
+{
+    restore_ctx *rc_ = ud;
+    (void)name;
+    if (!h)
+        return 0;
+    char hex[BLOB_HEX_LEN + 1], from[4400], to[4096];
+    blob_hex(h, hex);
+    for (int t = 0; t < 2; t++) {
+        if (snprintf(from, sizeof from, "%s/%.2s/%s%s", rc_->from, hex, hex, t ? THUMB_SUFFIX : "") >= (int)sizeof from)
+            return ENAMETOOLONG;
+        blob_path(rc_->dir, h, t == 1, to, sizeof to);
+        if (access(to, F_OK) == 0 || access(from, F_OK) != 0)
+            continue;
+        uint8_t *data;
+        size_t len;
+        int rc = blob_read_file(from, (size_t)1 << 30, &data, &len);
+        if (!rc) {
+            rc = blob_write_file(to, data, len);
+            free(data);
+        }
+        if (rc)
+            return rc;
+        rc_->files++;
+    }
+    return 0;
+}
+
+int blob_restore_from(const char *from, const char *dir, uint64_t *files)
+{
+    char top[4096];
+    snprintf(top, sizeof top, "%s/blobs", dir);
+    int rc = mkdir_if(top);
+    if (rc)
+        return rc;
+    restore_ctx cc = { .from = from, .dir = dir };
+    rc = blob_walk_dir(from, restore_one, &cc);
+    *files = cc.files;
     return rc;
 }

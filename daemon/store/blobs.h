@@ -61,8 +61,8 @@ int blob_remove(const char *dir, const uint8_t h[BLOB_HASH_LEN]);
  * exactly offset bytes; *have gets what it holds after (also when nothing
  * was written because offset did not match). A partial file longer than
  * total is cut back to nothing (it cannot be this upload's). */
-int blob_part_append(const char *dir, const uint8_t h[BLOB_HASH_LEN], uint64_t total, uint64_t offset,
-                     const void *data, size_t len, uint64_t *have);
+int blob_part_append(const char *dir, const uint8_t h[BLOB_HASH_LEN], uint64_t total, uint64_t offset, const void *data,
+                     size_t len, uint64_t *have);
 /* What the partial upload of h holds (0: none). */
 uint64_t blob_part_size(const char *dir, const uint8_t h[BLOB_HASH_LEN]);
 /* Partial uploads not written to since before cutoff (Unix seconds) are
@@ -74,10 +74,15 @@ int blob_parts_expire(const char *dir, int64_t cutoff_s, size_t max, size_t *rem
  * stops at fn's first nonzero return, which it returns. */
 typedef int (*blob_walk_fn)(void *ud, const uint8_t *h, const char *name);
 int blob_walk(const char *dir, blob_walk_fn fn, void *ud);
+/* The same over a blobs directory itself (a backup's copy of one). */
+int blob_walk_dir(const char *blobs, blob_walk_fn fn, void *ud);
 
 /* Copies (a hard link where it can) every file under dir's blobs/ into
  * to/ (made, and must not exist), flushed; *files says how many. For
  * backups. */
 int blob_copy_all(const char *dir, const char *to, uint64_t *files);
+/* A restore: every file of a backup's blobs directory (from) that dir's
+ * blobs/ lacks is copied in, flushed; *files says how many. */
+int blob_restore_from(const char *from, const char *dir, uint64_t *files);
 
 #endif
