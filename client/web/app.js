@@ -583,10 +583,17 @@ function drawDesk() {
         onclick: () => act(t("feedback"), "feedback", { order_id: o.id, text: note.value || t("done") })
           .then((j) => j && S.notes.delete(o.id)) },
       t("feedback")));
+    // the case's photos: what the department is sent to fix, and its own
+    // feedback's once given
+    const ev = S.events.get(o.ticket);
+    if (ev) wantPhotos([ev]);
+    const ps = ev && ev.photos ? ev.photos : [];
+    const thumbs = ps.length ? el("div", { class: "desk-photos" }, ps.map((p) => el("a", {
+      href: "/web/api/photo/" + p.id, target: "_blank", rel: "noopener" }, photoThumb(p)))) : null;
     return el("div", { class: "order " + c.cls, "data-order": o.id },
       el("h3", {}, "#" + o.id + " · " + o.ticket + " · " + catName(o.category)),
       el("div", {}, nodeName(o.node), " · ", orderWord(o.state), o.lead ? " · " + t("lead") : ""),
-      el("p", {}, o.description),
+      el("p", {}, o.description), thumbs,
       el("span", { class: "cd " + c.cls }, c.text),
       acts.length ? note : null, el("div", { class: "actions" }, acts));
   }));

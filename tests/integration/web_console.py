@@ -412,7 +412,7 @@ def test_photos(env):
         check(st == 404, "photo/%s: 404 (%d)" % (bad, st))
     st, _, _ = op.req("GET", "/web/api/photo/999999999")
     check(st in (403, 404), "a photo that is none: %d" % st)
-    env.photo_case = t
+    env.photo_case, env.photo_order = t, order
     return t
 
 

@@ -153,6 +153,12 @@ def run(env, users, report, check, tiles):
         text1 = ur.wait("the order on the urban desk with its countdown",
                         lambda: ur.css(sel)[0].find_element(By.CSS_SELECTOR, ".cd").text.strip())
         check(True, "the department's desk shows the order with its countdown: %s" % text1)
+        po = getattr(env, "photo_order", None)
+        if po:
+            n = ur.wait("the photo case's photos on its order's desk card", lambda: ur.d.execute_script(
+                "return [...document.querySelectorAll(arguments[0])].filter(i => i.complete && "
+                "i.naturalWidth > 0).length;", ".desk .order[data-order='%s'] .desk-photos img.thumb" % po) == 3)
+            check(n, "the desk shows the case's photos on the order's card (the report's and the work done)")
         ur.shot("desk")
         ur.wait("the countdown moving", lambda: ur.css(sel)[0].find_element(By.CSS_SELECTOR, ".cd").text != text1)
         check(True, "the countdown runs")
