@@ -2,7 +2,8 @@
  *
  * The path of one image, each step on the caller's thread:
  *
- *   sniff the magic ─▶ size limit ─▶ libvips reads the header only
+ *   sniff the magic ─▶ size limit ─▶ a JPEG's scans counted (at most
+ *   MEDIA_MAX_SCANS) ─▶ libvips reads the header only
  *   (jpegload/pngload, sequential, fail_on=error) ─▶ pixel limit (a bomb is
  *   refused before any pixel is decoded) ─▶ libexif reads the EXIF block
  *   libvips found (DateTimeOriginal, GPS) ─▶ vips_image_copy_memory decodes
@@ -100,6 +101,51 @@ static void media_size_text(size_t n, char *buf, size_t len)
     char *dot = strstr(buf, ".0 ");
     if (dot)
         memmove(dot, dot + 2, strlen(dot + 2) + 1);
+}
+
+/* ---- JPEG scans ------------------------------------------------------------ */
+
+/* A progressive JPEG is decoded scan by scan, each a pass over the whole
+ * image: thousands of tiny scans (a few bytes each, within max_bytes) make
+ * a file that takes minutes to decode. Cameras and encoders write about 10
+ * (mozjpeg's smallest files about 20); more than this is refused before
+ * decoding, as libjpeg-turbo's documentation advises. */
+#define MEDIA_MAX_SCANS 100
+
+/* The scans (SOS markers) of a JPEG, counted by walking its markers and
+ * skipping each scan's entropy-coded data up to the next marker (0xFF and
+ * neither 0x00, a stuffed byte, nor a restart marker). Stops counting past
+ * MEDIA_MAX_SCANS. A malformed walk ends the count: the decoder judges
+ * the rest. */
+static int media_jpeg_scans(const uint8_t *p, size_t n)
+{
+    size_t i = 2; /* after SOI */
+    int scans = 0;
+    while (i < n && scans <= MEDIA_MAX_SCANS) {
+        if (p[i] != 0xff)
+            break;
+        while (i < n && p[i] == 0xff) /* fill bytes */
+            i++;
+        if (i >= n)
+            break;
+        uint8_t m = p[i++];
+        if (m == 0xd9) /* EOI */
+            break;
+        if (m == 0xd8 || m == 0x01 || (m >= 0xd0 && m <= 0xd7)) /* no length */
+            continue;
+        if (i + 2 > n)
+            break;
+        size_t len = ((size_t)p[i] << 8) | p[i + 1];
+        if (len < 2)
+            break;
+        i += len;
+        if (m != 0xda)
+            continue;
+        scans++;
+        while (i + 1 < n && !(p[i] == 0xff && p[i + 1] != 0 && !(p[i + 1] >= 0xd0 && p[i + 1] <= 0xd7)))
+            i++;
+    }
+    return scans;
 }
 
 /* ---- EXIF: when and where ---------------------------------------------- */
@@ -359,6 +405,13 @@ int media_ingest(const uint8_t *in, size_t len, const media_policy *pol, media_r
         media_size_text(p.max_bytes, limit, sizeof limit);
         if (why && whylen)
             snprintf(why, whylen, "image is %s; the limit is %s", have, limit);
+        return 1;
+    }
+
+    if (kind == MEDIA_JPEG && media_jpeg_scans(in, len) > MEDIA_MAX_SCANS) {
+        if (why && whylen)
+            snprintf(why, whylen, "image is a progressive JPEG of more than %d scans; at most %d are decoded",
+                     MEDIA_MAX_SCANS, MEDIA_MAX_SCANS);
         return 1;
     }
 

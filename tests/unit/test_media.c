@@ -513,6 +513,63 @@ Test(media, jpeg_bomb_refused_before_decoding)
     bytes_free(&in);
 }
 
+/* The scans of a JPEG: (start, end) of each SOS segment and its data. */
+static int jpeg_scans(const bytes *b, size_t (*at)[2], int max)
+{
+    size_t i = 2;
+    int n = 0;
+    while (i + 4 <= b->n && b->p[i] == 0xff && b->p[i + 1] != 0xd9) {
+        size_t len = ((size_t)b->p[i + 2] << 8) | b->p[i + 3];
+        size_t j = i + 2 + len;
+        if (b->p[i + 1] == 0xda) {
+            while (j + 1 < b->n && !(b->p[j] == 0xff && b->p[j + 1] != 0 && (b->p[j + 1] < 0xd0 || b->p[j + 1] > 0xd7)))
+                j++;
+            if (n < max) {
+                at[n][0] = i;
+                at[n][1] = j;
+            }
+            n++;
+        }
+        i = j;
+    }
+    return n;
+}
+
+Test(media, progressive_jpeg_of_too_many_scans_refused)
+{
+    /* a progressive JPEG as encoders write it is taken */
+    VipsImage *img;
+    cr_assert_eq(vips_xyz(&img, 256, 256, NULL), 0);
+    VipsImage *u;
+    cr_assert_eq(vips_cast(img, &u, VIPS_FORMAT_UCHAR, NULL), 0);
+    void *buf;
+    size_t len;
+    cr_assert_eq(vips_jpegsave_buffer(u, &buf, &len, "interlace", TRUE, NULL), 0);
+    g_object_unref(img);
+    g_object_unref(u);
+    bytes in = { buf, len };
+    size_t at[64][2];
+    int n = jpeg_scans(&in, at, 64);
+    cr_assert(n >= 2 && n <= 64, "%d scans", n);
+    media_result r;
+    char why[200] = "";
+    cr_assert_eq(media_ingest(in.p, in.n, &POLICY, &r, why, sizeof why), 0, "refused: %s", why);
+    media_result_free(&r);
+    /* one of its scans repeated 200 times: a few kilobytes more, and on a
+     * large picture each scan is a pass over all of it */
+    size_t s0 = at[n - 1][0], s1 = at[n - 1][1], sl = s1 - s0;
+    size_t big = s1 + 200 * sl + (in.n - s1);
+    uint8_t *p = malloc(big);
+    cr_assert_not_null(p);
+    memcpy(p, in.p, s1);
+    for (int k = 0; k < 200; k++)
+        memcpy(p + s1 + (size_t)k * sl, in.p + s0, sl);
+    memcpy(p + s1 + 200 * sl, in.p + s1, in.n - s1);
+    assert_refused(p, big, &POLICY, "image is a progressive JPEG of more than 100 scans; at most 100 are decoded");
+    free(p);
+    bytes_free(&in);
+}
+
 /* ---- threads -------------------------------------------------------------- */
 
 typedef struct {
