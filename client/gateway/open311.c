@@ -46,7 +46,7 @@ struct o311 {
     int loading;
     uv_timer_t refresh;
     size_t in_flight;
-    size_t photos; /* photos being read for an answer (GW_PHOTO_IN_FLIGHT at most) */
+    size_t photos; /* photos being read for an answer (GW_PHOTO_IN_FLIGHT at most, thumbnails or not) */
 };
 
 typedef struct param {

@@ -22,8 +22,11 @@
  * upload by default, and the stored image is re-encoded from it). */
 #define GW_PHOTO_MAX (32u << 20)
 /* Photos read at once by one part of the gateway: each holds its bytes in
- * memory until sent, so more wait for none and are answered 503. */
+ * memory until sent, so more wait for none and are answered 503. A
+ * thumbnail is a few tens of kilobytes and a list shows dozens: they have
+ * a limit of their own. */
 #define GW_PHOTO_IN_FLIGHT 16
+#define GW_THUMB_IN_FLIGHT 128
 
 typedef struct gw_photo {
     char mime[16]; /* image/jpeg or image/png */

@@ -121,7 +121,7 @@ struct web {
     size_t n_fails;
     pstat *pstats;
     size_t n_pstats;
-    size_t photos; /* photos being read for a page (GW_PHOTO_IN_FLIGHT at most) */
+    size_t photos, thumbs; /* being read for a page (GW_PHOTO_IN_FLIGHT, GW_THUMB_IN_FLIGHT at most) */
 };
 
 /* A request answered later: link is in the request's pool, so that the
@@ -143,6 +143,8 @@ struct wreq {
     const ProtobufCFieldDescriptor *call;
     /* public statistics */
     char node[16];
+    /* photos */
+    bool thumb;
 };
 
 struct sse {
@@ -649,7 +651,10 @@ static void h_call(web *w, h2o_req_t *req, wsess *s, const char *name)
 static void photo_done(void *ud, int code, const char *msg, gw_photo *p)
 {
     wreq *r = ud;
-    r->w->photos--;
+    if (r->thumb)
+        r->w->thumbs--;
+    else
+        r->w->photos--;
     if (r->req) {
         if (code == 0 && p) {
             gw_photo_send(r->req, p, false);
@@ -674,12 +679,16 @@ static void h_photo(web *w, h2o_req_t *req, wsess *s, const char *spec)
         return send_err(req, 404, "NOT_FOUND", "a photo is photo/ID or photo/ID/thumb");
     if (!w->up)
         return send_err(req, 503, "UNAVAILABLE", "whistled is not reachable now");
-    if (w->photos >= GW_PHOTO_IN_FLIGHT)
+    if (thumb ? w->thumbs >= GW_THUMB_IN_FLIGHT : w->photos >= GW_PHOTO_IN_FLIGHT)
         return send_err(req, 503, "RESOURCE_EXHAUSTED", "too many photos are being read now; try again");
     wreq *r = wreq_new(w, req);
     if (!r)
         return send_err(req, 500, "INTERNAL", "out of memory");
-    w->photos++;
+    r->thumb = thumb;
+    if (thumb)
+        w->thumbs++;
+    else
+        w->photos++;
     gw_photo_fetch(w->up, id, thumb, s->principal, photo_done, r);
 }
 
