@@ -7,7 +7,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1454,7 +1453,7 @@ static int parse_coord(const char *s, double lo, double hi, double *out)
 }
 
 /* A POST on its way: the report, built and checked, waits while its photo
- * (if any) goes up to whistled in PhotoPut chunks. */
+ * (if any) goes up to whistled (gw_photo_upload). */
 typedef struct post_ctx {
     oreq *r;
     char code[8];
@@ -1465,9 +1464,6 @@ typedef struct post_ctx {
     char ikey[129];
     char sha[65]; /* the photo's SHA-256 (hex), "" when there is none */
     char *photos[1];
-    uint64_t sent; /* bytes of the photo whistled holds */
-    uint32_t chunk;
-    int puts; /* PhotoPut calls made: bounded, whatever whistled answers */
 } post_ctx;
 
 static void post_free(post_ctx *pc)
@@ -1528,59 +1524,29 @@ static void post_report(post_ctx *pc)
     up_call(pc->r->o->up, &req, pc->as, on_report, pc);
 }
 
-static void post_put_next(post_ctx *pc);
-
-static void on_put(void *ud, int code, const char *msg, Whistle__V1__Response *resp)
+/* The photo is whistled's (checked, cleaned, stored): the report names it. */
+static void on_uploaded(void *ud, int code, const char *msg, const Whistle__V1__PhotoUploadStatus *st)
 {
     post_ctx *pc = ud;
     oreq *r = pc->r;
     if (!r->req) {
-        whistle_response_free(resp);
         post_free(pc);
         return oreq_free(r);
     }
-    const Whistle__V1__PhotoUploadStatus *st =
-        resp && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_PHOTO_UPLOAD ? resp->photo_upload : NULL;
-    if (code != CODE(OK) || !st) {
-        whistle_response_free(resp);
+    if (code != CODE(OK) || !st || !st->sha256 || strlen(st->sha256) != 64) {
         post_free(pc);
         if (code == CODE(INVALID_ARGUMENT))
             return send_error(r, 400, "media: %s", msg);
         if (code == CODE(DATA_LOSS))
             return send_error(r, 500, "media: the photo was damaged on its way to whistled; send the request again");
-        return send_upstream_error(r, code, code == CODE(OK) ? "whistled's answer holds no upload status" : msg);
+        if (code == GW_PHOTO_BROKEN || code == CODE(OK)) {
+            gw_warn("open311: a photo's upload: %s", msg);
+            return send_error(r, 500, "media: the photo could not be sent to whistled; try again");
+        }
+        return send_upstream_error(r, code, msg);
     }
-    bool complete = st->complete;
-    uint64_t received = st->received;
-    whistle_response_free(resp);
-    if (complete)
-        return post_report(pc);
-    if (received > r->media_len || ++pc->puts > (int)(r->media_len / pc->chunk) + 8) {
-        gw_warn("open311: whistled's upload of %s went nowhere (received %llu of %zu)", pc->sha,
-                (unsigned long long)received, r->media_len);
-        post_free(pc);
-        return send_error(r, 500, "media: the photo could not be sent to whistled; try again");
-    }
-    pc->sent = received;
-    post_put_next(pc);
-}
-
-/* The next chunk from where whistled says it is (an upload that was
- * already there, whole or in part, resumes or is complete at once). */
-static void post_put_next(post_ctx *pc)
-{
-    oreq *r = pc->r;
-    size_t n = r->media_len - pc->sent < pc->chunk ? r->media_len - pc->sent : pc->chunk;
-    Whistle__V1__PhotoPut pp = WHISTLE__V1__PHOTO_PUT__INIT;
-    pp.sha256 = pc->sha;
-    pp.size = r->media_len;
-    pp.offset = pc->sent;
-    pp.data.data = (uint8_t *)r->media + pc->sent;
-    pp.data.len = n;
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_PHOTO_PUT;
-    req.photo_put = &pp;
-    up_call(r->o->up, &req, pc->as, on_put, pc);
+    snprintf(pc->sha, sizeof pc->sha, "%s", st->sha256);
+    post_report(pc);
 }
 
 static void h_requests_post(oreq *r)
@@ -1718,14 +1684,7 @@ static void h_requests_post(oreq *r)
         return send_error(r, 400, "media: the photo is %zu bytes; whistled takes at most %llu", r->media_len,
                           (unsigned long long)max);
     }
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)r->media, r->media_len, md);
-    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
-        snprintf(pc->sha + 2 * i, 3, "%02x", md[i]);
-    pc->chunk = up_photo_chunk(o->up);
-    if (pc->chunk == 0 || pc->chunk > (256u << 10))
-        pc->chunk = 256u << 10;
-    post_put_next(pc);
+    gw_photo_upload(o->up, (const uint8_t *)r->media, r->media_len, as, on_uploaded, pc);
 }
 
 /* ------------------------------------------------------------ routing */

@@ -165,3 +165,95 @@ void gw_photo_send(h2o_req_t *req, const gw_photo *p, bool public_cache)
                    (size_t)n);
     h2o_send_inline(req, (const char *)p->data, p->len);
 }
+
+/* ---- uploads */
+
+typedef struct upload {
+    upstream *u;
+    char *act_as;
+    gw_upload_cb cb;
+    void *ud;
+    uint8_t *data;
+    size_t len;
+    char sha[65];
+    uint64_t sent; /* bytes whistled holds */
+    uint32_t chunk;
+    size_t puts; /* PhotoPut calls made: bounded, whatever whistled answers */
+} upload;
+
+static void upload_free(upload *up)
+{
+    free(up->data);
+    free(up->act_as);
+    free(up);
+}
+
+static void upload_next(upload *up);
+
+static void on_put(void *ud, int code, const char *msg, Whistle__V1__Response *resp)
+{
+    upload *up = ud;
+    const Whistle__V1__PhotoUploadStatus *st =
+        resp && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_PHOTO_UPLOAD ? resp->photo_upload : NULL;
+    if (code != 0 || !st) {
+        up->cb(up->ud, code ? code : GW_PHOTO_BROKEN, code ? msg : "whistled's answer holds no upload status", NULL);
+        whistle_response_free(resp);
+        return upload_free(up);
+    }
+    if (st->complete) {
+        up->cb(up->ud, 0, "", st);
+        whistle_response_free(resp);
+        return upload_free(up);
+    }
+    uint64_t received = st->received;
+    whistle_response_free(resp);
+    if (received > up->len || ++up->puts > up->len / up->chunk + 8) {
+        char why[160];
+        snprintf(why, sizeof why, "whistled's upload went nowhere (it holds %llu of %zu bytes)",
+                 (unsigned long long)received, up->len);
+        up->cb(up->ud, GW_PHOTO_BROKEN, why, NULL);
+        return upload_free(up);
+    }
+    up->sent = received;
+    upload_next(up);
+}
+
+static void upload_next(upload *up)
+{
+    size_t n = up->len - up->sent < up->chunk ? up->len - up->sent : up->chunk;
+    Whistle__V1__PhotoPut pp = WHISTLE__V1__PHOTO_PUT__INIT;
+    pp.sha256 = up->sha;
+    pp.size = up->len;
+    pp.offset = up->sent;
+    pp.data.data = up->data + up->sent;
+    pp.data.len = n;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_PHOTO_PUT;
+    req.photo_put = &pp;
+    up_call(up->u, &req, up->act_as, on_put, up);
+}
+
+void gw_photo_upload(upstream *u, const uint8_t *data, size_t len, const char *act_as, gw_upload_cb cb, void *ud)
+{
+    upload *up = calloc(1, sizeof *up);
+    if (!up || !(up->act_as = strdup(act_as ? act_as : "")) || !(up->data = malloc(len ? len : 1))) {
+        if (up)
+            free(up->act_as);
+        free(up);
+        cb(ud, UP_UNAVAILABLE, "out of memory", NULL);
+        return;
+    }
+    memcpy(up->data, data, len);
+    up->len = len;
+    up->u = u;
+    up->cb = cb;
+    up->ud = ud;
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256(up->data, len, md);
+    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
+        snprintf(up->sha + 2 * i, 3, "%02x", md[i]);
+    up->chunk = up_photo_chunk(u);
+    if (up->chunk == 0 || up->chunk > (256u << 10))
+        up->chunk = 256u << 10;
+    upload_next(up);
+}

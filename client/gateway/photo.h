@@ -46,6 +46,18 @@ enum { GW_PHOTO_BROKEN = -3 };
 void gw_photo_fetch(upstream *u, uint64_t attachment_id, bool thumbnail, const char *act_as, gw_photo_cb cb, void *ud);
 void gw_photo_free(gw_photo *p);
 
+/* Uploads a photo to whistled as act_as: PhotoPut in chunks (at most
+ * whistled's PhotoLimits.chunk_bytes, 256 KiB) from wherever whistled
+ * says it holds the upload (one already there, whole or in part, resumes
+ * or is complete at once), named by its SHA-256. The bytes are copied:
+ * the caller's may go. cb runs once, from the loop: code 0 with the final
+ * status (complete: whistled checked, cleaned and stored the photo; valid
+ * during the call), or whistled's code with its message (INVALID_ARGUMENT:
+ * not a photo whistled takes, and why), UP_UNAVAILABLE, UP_TIMEOUT, or
+ * GW_PHOTO_BROKEN when whistled's answers do not move the upload on. */
+typedef void (*gw_upload_cb)(void *ud, int code, const char *msg, const Whistle__V1__PhotoUploadStatus *st);
+void gw_photo_upload(upstream *u, const uint8_t *data, size_t len, const char *act_as, gw_upload_cb cb, void *ud);
+
 /* Answers req with the image: 200, its type, ETag (the hash), the cache
  * rule (public: anyone may keep it, for Open311; else the browser alone,
  * for the console), nosniff and a CSP that runs nothing. */

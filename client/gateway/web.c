@@ -218,6 +218,7 @@ static void send_json(h2o_req_t *req, int status, json_t *j)
                                            [404] = "Not Found",
                                            [405] = "Method Not Allowed",
                                            [409] = "Conflict",
+                                           [413] = "Payload Too Large",
                                            [415] = "Unsupported Media Type",
                                            [500] = "Internal Server Error",
                                            [502] = "Bad Gateway",
@@ -690,6 +691,46 @@ static void h_photo(web *w, h2o_req_t *req, wsess *s, const char *spec)
     else
         w->photos++;
     gw_photo_fetch(w->up, id, thumb, s->principal, photo_done, r);
+}
+
+/* POST photo, the body a JPEG or PNG: uploaded to whistled as the
+ * session's principal (whistled checks it may, then checks and cleans the
+ * photo); the answer's {"photo": {"sha256", ...}} is what a feedback or a
+ * verification then names in its photos. */
+static void upload_done(void *ud, int code, const char *msg, const Whistle__V1__PhotoUploadStatus *st)
+{
+    wreq *r = ud;
+    r->w->photos--;
+    if (r->req) {
+        if (code == 0 && st)
+            send_json(r->req, 200, json_pack("{s:o}", "photo", pbj_to_json(&st->base)));
+        else if (code == GW_PHOTO_BROKEN)
+            send_err(r->req, 502, "DATA_LOSS", "the photo could not be sent to whistled; try again");
+        else
+            send_err(r->req, http_status(code), up_code_name(code), msg);
+    }
+    wreq_free(r);
+}
+
+static void h_photo_upload(web *w, h2o_req_t *req, wsess *s)
+{
+    ssize_t ct = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    const h2o_iovec_t *v = ct >= 0 ? &req->headers.entries[ct].value : NULL;
+    bool image = v && ((v->len >= 10 && strncasecmp(v->base, "image/jpeg", 10) == 0) ||
+                       (v->len >= 9 && strncasecmp(v->base, "image/png", 9) == 0));
+    if (!image)
+        return send_err(req, 415, "INVALID_ARGUMENT", "a photo is sent as its bytes, image/jpeg or image/png");
+    if (!req->entity.base || !req->entity.len)
+        return send_err(req, 400, "INVALID_ARGUMENT", "the photo is empty");
+    if (!w->up)
+        return send_err(req, 503, "UNAVAILABLE", "whistled is not reachable now");
+    if (w->photos >= GW_PHOTO_IN_FLIGHT)
+        return send_err(req, 503, "RESOURCE_EXHAUSTED", "too many photos are being sent now; try again");
+    wreq *r = wreq_new(w, req);
+    if (!r)
+        return send_err(req, 500, "INTERNAL", "out of memory");
+    w->photos++;
+    gw_photo_upload(w->up, (const uint8_t *)req->entity.base, req->entity.len, s->principal, upload_done, r);
 }
 
 /* GET public/board?node=CODE: a place's echo board (民情回音栏) for anyone,
@@ -1353,6 +1394,8 @@ void web_handle(web *w, h2o_req_t *req)
     }
     if (strcmp(ep, "ack") == 0)
         return h_ack(w, req, s);
+    if (strcmp(ep, "photo") == 0)
+        return h_photo_upload(w, req, s);
     if (strncmp(ep, "call/", 5) == 0)
         return h_call(w, req, s, ep + 5);
     send_err(req, 404, "NOT_FOUND", "no such endpoint (docs/web.md)");

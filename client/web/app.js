@@ -26,6 +26,7 @@ const WORDS = {
     emergency_k: "应急哨", ack_sent: "紧急呼叫已确认", trend: "上报与工单趋势",
     photos: "照片", before: "处置前（上报）", after: "处置后（反馈与核查）", no_photo: "无照片",
     stage_report: "上报", stage_feedback: "部门反馈", stage_verify: "核查",
+    attach: "附照片", chosen: "已选照片：",
   },
   en: {
     title: "Whistle · Command center", login: "Login", password: "Password", log_in: "Log in", log_out: "Log out",
@@ -50,6 +51,7 @@ const WORDS = {
     trend: "Cases and orders over time",
     photos: "Photos", before: "Before (report)", after: "After (feedback and verification)", no_photo: "No photo",
     stage_report: "report", stage_feedback: "department's feedback", stage_verify: "verification",
+    attach: "Attach photos", chosen: "Photos chosen: ",
   },
 };
 const STATES = {
@@ -87,7 +89,7 @@ function sv(tag, attrs) {
 // ---- state
 const S = {
   me: null, csrf: "", nodes: new Map(), cats: new Map(), depts: new Map(), events: new Map(),
-  orders: new Map(), notes: new Map(), view: "map", card: null, stream: null, fresh: new Set(), es: null, emergency: null,
+  orders: new Map(), notes: new Map(), files: new Map(), view: "map", card: null, stream: null, fresh: new Set(), es: null, emergency: null,
 };
 
 function name(obj) { return obj ? (lang === "zh" ? obj.name_zh : obj.name_en) || obj.name_zh || obj.code : ""; }
@@ -131,6 +133,42 @@ function call(name, body) {
       if (!r.ok) throw Object.assign(new Error((j && j.message) || r.statusText), { code: j && j.code });
       return j;
     });
+}
+// ---- photos sent with a feedback or a verification: each file goes up to
+// whistled first (POST /web/api/photo, its bytes; whistled checks and
+// cleans it), then the action names them by their SHA-256. The files
+// chosen are kept by key (an order, a case) so that a redraw keeps them.
+async function sendPhotos(files) {
+  const out = [];
+  for (const f of files || []) {
+    const r = await fetch("/web/api/photo", { method: "POST", credentials: "same-origin", body: f,
+      headers: { "X-CSRF-Token": S.csrf, "Content-Type": f.type === "image/png" ? "image/png" : "image/jpeg" } });
+    const j = await r.json().catch(() => null);
+    if (r.status === 401) { showLogin(); throw new Error(t("offline")); }
+    if (!r.ok) throw new Error(f.name + ": " + ((j && j.message) || r.statusText));
+    out.push(j.photo.sha256);
+  }
+  return out;
+}
+function photoPicker(key) {
+  const chosen = S.files.get(key) || [];
+  const input = el("input", { type: "file", accept: "image/jpeg,image/png", multiple: "multiple", class: "photo-pick",
+    onchange: (ev) => { S.files.set(key, [...ev.target.files]); scheduleRender(); } });
+  return el("label", { class: "photo-picker" }, t("attach"), " ", input,
+    chosen.length ? el("span", { class: "chosen" }, t("chosen") + chosen.map((f) => f.name).join(", ")) : null);
+}
+async function actWithPhotos(label, name, body, key) {
+  let photos = [];
+  try {
+    photos = await sendPhotos(S.files.get(key));
+  } catch (e) {
+    status(t("refused") + label + ": " + e.message, true);
+    return null;
+  }
+  if (photos.length) body.photos = photos;
+  const j = await act(label, name, body);
+  if (j) S.files.delete(key);
+  return j;
 }
 async function act(label, name, body) {
   try {
@@ -580,9 +618,9 @@ function drawDesk() {
           .then((j) => j && S.notes.delete(o.id)) }, t("check_in")));
     if (me.role === "department" && o.state === "checked_in")
       acts.push(el("button", { class: "do-feedback",
-        onclick: () => act(t("feedback"), "feedback", { order_id: o.id, text: note.value || t("done") })
-          .then((j) => j && S.notes.delete(o.id)) },
-      t("feedback")));
+        onclick: () => actWithPhotos(t("feedback"), "feedback", { order_id: o.id, text: note.value || t("done") },
+          "o:" + o.id).then((j) => j && S.notes.delete(o.id)) },
+      t("feedback")), photoPicker("o:" + o.id));
     // the case's photos: what the department is sent to fix, and its own
     // feedback's once given
     const ev = S.events.get(o.ticket);
@@ -626,8 +664,11 @@ function caseActions(e) {
     out.push(el("button", { class: "do-whistle", onclick: () => whistleForm(e) }, t("whistle")));
   }
   if (e.state === "resolved") {
-    out.push(b("verify_pass", "verify", (n) => ({ pass: true, note: n })));
-    out.push(b("verify_fail", "verify", (n) => ({ pass: false, note: n || "-" }), "danger"));
+    // the check on the spot may bring its photos (after)
+    const v = (key, pass, cls) => el("button", { class: "do-" + key + (cls ? " " + cls : ""),
+      onclick: () => actWithPhotos(t(key), "verify", { ticket: e.ticket, pass, note: note.value || (pass ? "" : "-") },
+        "v:" + e.ticket).then((j) => j && S.notes.delete(e.ticket)) }, t(key));
+    out.push(v("verify_pass", true), v("verify_fail", false, "danger"), photoPicker("v:" + e.ticket));
   }
   if (e.state === "verified") out.push(b("close", "close", (n) => ({ note: n })));
   return out.length ? [note, el("div", { class: "actions" }, out)] : [];

@@ -362,7 +362,8 @@ def test_public_stats(env):
 def test_photos(env):
     """A case's photos in the console: before (the patrol's report) and
     after (the department's feedback, the verification), read as the
-    person's principal; another street's operator is refused."""
+    person's principal; another street's operator is refused; a
+    department sends its feedback's photo through the page."""
     import hashlib
     pa, pb = photo_file(env, "a.jpg", PHOTO_A), photo_file(env, "b.jpg", PHOTO_B)
     t = env.cli("-q", "--as", "gridworker", "report", "--node", "110105001001001", "--category", "0103", "--photo", pa,
@@ -412,7 +413,36 @@ def test_photos(env):
         check(st == 404, "photo/%s: 404 (%d)" % (bad, st))
     st, _, _ = op.req("GET", "/web/api/photo/999999999")
     check(st in (403, 404), "a photo that is none: %d" % st)
-    env.photo_case, env.photo_order = t, order
+    # a department sends its feedback's photo from the page: the photo's
+    # bytes first (POST photo), then the feedback naming it
+    t2 = env.cli("-q", "--as", "gridworker", "report", "--node", "110105001001001", "--category", "0103",
+                 "a second heap, fed back from the desk").strip()
+    env.cli("--as", "operator", "file", t2)
+    env.cli("--as", "operator", "whistle", t2, "--dept", "urban", "--lead", "urban")
+    order2 = env.cli("-q", "--as", "urban", "orders", "--ticket", t2).split()[0]
+    env.cli("--as", "urban", "checkin", order2)
+    ur = Web(env)
+    st, _ = ur.login("urban", USERS["urban"][1])
+    up = lambda data, ct="image/jpeg", csrf=True: ur.req(  # noqa: E731
+        "POST", "/web/api/photo", raw=data, headers=dict({"Content-Type": ct}, **({"X-CSRF-Token": ur.csrf} if csrf
+                                                                                 else {})))[:2]
+    st, j = up(PHOTO_B, csrf=False)
+    check(st == 403, "a photo sent without the session's CSRF token is refused (%d)" % st)
+    st, j = up(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", ct="image/png")
+    check(st == 400 and "not a JPEG or PNG image" in (j or {}).get("message", ""),
+          "a GIF sent as a photo is refused by whistled, saying why: %s" % (j or {}).get("message"))
+    st, j = up(PHOTO_B, ct="text/plain")
+    check(st == 415, "a photo is sent as image/jpeg or image/png (%d)" % st)
+    st, j = up(PHOTO_B)
+    sha = (j or {}).get("photo", {}).get("sha256", "")
+    check(st == 200 and j["photo"].get("complete") and sha == hashlib.sha256(PHOTO_B).hexdigest(),
+          "the department's photo goes up through the gateway, named by its SHA-256 (%d %s)" % (st, j))
+    st, j = ur.call("feedback", {"order_id": int(order2), "text": "second heap cleared", "photos": [sha]})
+    check(st == 200, "the feedback names it (%d %s)" % (st, j))
+    st, j = op.call("get_event", {"ticket": t2})
+    fb = [p for p in j["event"].get("photos", []) if str(p["stage"]).lower().endswith("feedback")] if st == 200 else []
+    check(len(fb) == 1 and fb[0]["by"] == "urban", "the case has the department's photo of the work done: %s" % fb)
+    env.photo_case, env.photo_order, env.photo_path = t, order, pb
     return t
 
 

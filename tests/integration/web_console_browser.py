@@ -180,14 +180,23 @@ def run(env, users, report, check, tiles):
         ext = [o.get("extension") or {} for o in orders if str(o.get("id")) == order_id]
         check(ext and ext[0].get("state") == "approved", "the operator approves the extension from the board: %s" % (
             ext[0].get("state") if ext else out[:200]))
-        # the desk feeds back; the board follows
+        # the desk feeds back, with a photo of the work done; the board follows
         ur.wait("the feedback action", lambda: ur.css(sel + " .do-feedback"))
         ur.d.execute_script("const t = document.querySelector(arguments[0]); t.value = 'cleaned up';"
                             "t.dispatchEvent(new Event('input'));", sel + " textarea")
+        photo = getattr(env, "photo_path", None)
+        if photo:
+            ur.css(sel + " input.photo-pick")[0].send_keys(photo)
+            ur.wait("the photo chosen", lambda: ur.css(sel + " .photo-picker .chosen"))
         ur.click(sel + " .do-feedback")
         op.wait("the board updated to done", lambda: [
             r for r in op.css("#order-rows tr[data-order='%s'] td.ostate" % order_id) if r.text == "已办结"])
         check(True, "the department feeds back from its desk and the operator's board shows it done")
+        if photo:
+            shown = json.loads(env.cli("--as", "operator", "--json", "show", t).splitlines()[0])
+            fb = [p for p in shown.get("photos", []) if str(p.get("stage")).lower().endswith("feedback")]
+            check(len(fb) == 1 and fb[0].get("by") == "urban",
+                  "the photo chosen on the desk came with the feedback: %s" % fb)
 
         # statistics and supervision
         op.tab("stats")
