@@ -1556,9 +1556,9 @@ static void on_put(void *ud, int code, const char *msg, Whistle__V1__Response *r
     if (complete)
         return post_report(pc);
     if (received > r->media_len || ++pc->puts > (int)(r->media_len / pc->chunk) + 8) {
-        post_free(pc);
         gw_warn("open311: whistled's upload of %s went nowhere (received %llu of %zu)", pc->sha,
                 (unsigned long long)received, r->media_len);
+        post_free(pc);
         return send_error(r, 500, "media: the photo could not be sent to whistled; try again");
     }
     pc->sent = received;
