@@ -146,10 +146,16 @@ static void photo_bytes(const wb *w, uint64_t seq, uint64_t off, uint8_t *dst, s
              (unsigned long long)(seq % 100000000ULL));
     memcpy(tag + 8, digits, 14);
     size_t total = w->photo_len - 2 + PHOTO_TAG;
-    for (size_t i = 0; i < n && off + i < total; i++) {
-        uint64_t at = off + i;
-        dst[i] = at < PHOTO_TAG ? tag[at] : w->photo[at - PHOTO_TAG + 2];
-    }
+    if (off >= total)
+        return;
+    if (n > total - off)
+        n = (size_t)(total - off);
+    size_t head = off < PHOTO_TAG ? PHOTO_TAG - (size_t)off : 0;
+    if (head > n)
+        head = n;
+    memcpy(dst, tag + off, head);
+    if (n > head)
+        memcpy(dst + head, w->photo + (off + head - PHOTO_TAG + 2), n - head);
 }
 
 static size_t photo_total(const wb *w) { return w->photo_len - 2 + PHOTO_TAG; }

@@ -38,8 +38,8 @@ static int photo_owner_allow(call *c, const Whistled__PhotoAttachmentRecord *rec
          * community's (its grid worker's too): never a department, an
          * integration, a kiosk or a volunteer */
         bool archive = rec->visit_id != 0;
-        bool role_ok = r == ROLE(OPERATOR) || r == ROLE(GRID_WORKER) || r == ROLE(COMMUNITY) ||
-                       (!archive && r == ROLE(ADMIN));
+        bool role_ok =
+            r == ROLE(OPERATOR) || r == ROLE(GRID_WORKER) || r == ROLE(COMMUNITY) || (!archive && r == ROLE(ADMIN));
         if (!role_ok)
             return call_hide(c, target, missing, "photo %llu is of a %s (rule: %s)", id, archive ? "visit" : "wish",
                              archive ? "the archive is read by the grid's worker, its community's workers and its "
@@ -89,7 +89,6 @@ static int photo_owner_allow(call *c, const Whistled__PhotoAttachmentRecord *rec
     }
     return 0;
 }
-
 
 /* The most a GetPhoto answer carries: under the default frame (1 MiB)
  * with room for the response around it. */
@@ -170,8 +169,9 @@ void photo_get(call *c, const Whistle__V1__GetPhoto *req)
     c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_PHOTO_CHUNK;
     c->resp->photo_chunk = ch;
     /* A photo may show people and homes: reading an original is audited
-     * (once, at its first chunk); thumbnails, which lists show by the
-     * dozen, are not. */
-    if (!thumb && req->offset == 0)
+     * (once, at its first chunk); a case's thumbnails, which lists show by
+     * the dozen, are not; a visit's or a wish's (the archive, a resident's
+     * own) always are. */
+    if ((!thumb || rec->visit_id || rec->wish_id) && req->offset == 0)
         call_read_personal(c, photo_target(c, rec), arena_printf(c->a, "photo %llu", id));
 }
