@@ -17,6 +17,7 @@
 #include "dispatch.h"
 #include "event.h"
 #include "oversight.h"
+#include "photo.h"
 #include "places.h"
 #include "services.h"
 #include "task.h"
@@ -191,7 +192,7 @@ void api_read_audited(store *st, MDB_txn *txn, const Whistle__V1__Principal *who
     case WHISTLE__V1__REQUEST__CALL_LIST_DEPARTMENTS: directory_list_departments(&c); break;
     case WHISTLE__V1__REQUEST__CALL_LIST_CATEGORIES: directory_list_categories(&c); break;
     case WHISTLE__V1__REQUEST__CALL_LOOKUP_TICKET: event_lookup(&c, req->lookup_ticket); break;
-    case WHISTLE__V1__REQUEST__CALL_GET_PHOTO: event_get_photo(&c, req->get_photo); break;
+    case WHISTLE__V1__REQUEST__CALL_GET_PHOTO: photo_get(&c, req->get_photo); break;
     case WHISTLE__V1__REQUEST__CALL_PROPOSE_DEPARTMENTS: dispatch_propose(&c, req->propose_departments); break;
     case WHISTLE__V1__REQUEST__CALL_EXPORT_DIRECTORY: admin_export(&c, req->export_directory); break;
     case WHISTLE__V1__REQUEST__CALL_LIST_PRINCIPALS: admin_list_principals(&c, req->list_principals); break;

@@ -354,8 +354,9 @@ void dispatch_feedback(call *c, const Whistle__V1__Feedback *req)
     /* The photos of the work done go on the case (all its photos, in
      * order) and on the order (its feedback's). */
     size_t had = w.ev->n_photos;
-    if (photo_attach(c, req->photos, req->n_photos, WHISTLE__V1__PHOTO_STAGE__PHOTO_STAGE_FEEDBACK, w.ev->ticket,
-                     w.o->id, &w.ev->photos, &w.ev->n_photos))
+    photo_owner ow = { .ticket = w.ev->ticket, .order_id = w.o->id };
+    if (photo_attach(c, req->photos, req->n_photos, WHISTLE__V1__PHOTO_STAGE__PHOTO_STAGE_FEEDBACK, &ow, &w.ev->photos,
+                     &w.ev->n_photos))
         return;
     if (w.ev->n_photos > had) {
         size_t add = w.ev->n_photos - had;

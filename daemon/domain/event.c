@@ -200,8 +200,9 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
     ev->created_ms = c->now;
     ev->attributes = answers;
     ev->n_attributes = n_answers;
-    if (photo_attach(c, req->photos, req->n_photos, WHISTLE__V1__PHOTO_STAGE__PHOTO_STAGE_REPORT, ev->ticket, 0,
-                     &ev->photos, &ev->n_photos))
+    photo_owner ow = { .ticket = ev->ticket };
+    if (photo_attach(c, req->photos, req->n_photos, WHISTLE__V1__PHOTO_STAGE__PHOTO_STAGE_REPORT, &ow, &ev->photos,
+                     &ev->n_photos))
         return;
     event_timeline(c, ev, "report", "", 0, NULL);
     commit_change(c, ev, NULL, emergency ? "emergency" : "report");
@@ -695,8 +696,9 @@ void event_verify(call *c, const Whistle__V1__VerifyEvent *req)
     }
     /* the photos taken on the spot, passed or not (the "after" beside the
      * report's "before") */
-    if (photo_attach(c, req->photos, req->n_photos, WHISTLE__V1__PHOTO_STAGE__PHOTO_STAGE_VERIFY, ev->ticket, 0,
-                     &ev->photos, &ev->n_photos))
+    photo_owner ow = { .ticket = ev->ticket };
+    if (photo_attach(c, req->photos, req->n_photos, WHISTLE__V1__PHOTO_STAGE__PHOTO_STAGE_VERIFY, &ow, &ev->photos,
+                     &ev->n_photos))
         return;
     if (req->pass) {
         ev->state = ST(VERIFIED);
@@ -775,108 +777,4 @@ void event_rate(call *c, const Whistle__V1__RateEvent *req)
                    arena_printf(c->a, "%u/5%s%s", req->score, *str0(req->comment) ? ": " : "", str0(req->comment)), 0,
                    NULL);
     commit_change(c, ev, &snap, "rate");
-}
-
-/* ------------------------------------------------------------ photos */
-
-/* The most a GetPhoto answer carries: under the default frame (1 MiB)
- * with room for the response around it. */
-#define PHOTO_CHUNK_MAX (1024u * 1024u - 4096u)
-#define PHOTO_CHUNK_DEFAULT (256u * 1024u)
-
-void event_get_photo(call *c, const Whistle__V1__GetPhoto *req)
-{
-    unsigned long long id = (unsigned long long)req->attachment_id;
-    const char *missing = arena_printf(c->a, "no photo %llu", id);
-    if (authz_check(c, arena_printf(c->a, "photo/%llu", id)))
-        return;
-    if (req->variant != WHISTLE__V1__PHOTO_VARIANT__PHOTO_VARIANT_ORIGINAL &&
-        req->variant != WHISTLE__V1__PHOTO_VARIANT__PHOTO_VARIANT_THUMBNAIL) {
-        call_fail(c, CODE(INVALID_ARGUMENT), "variant %d: 0 (the original) or 1 (the thumbnail)", req->variant);
-        return;
-    }
-    Whistled__PhotoAttachmentRecord *rec;
-    Whistle__V1__PhotoAttachment *at;
-    int rc = photo_att_load(c->st, c->txn, req->attachment_id, c->a, &rec, &at);
-    if (rc == MDB_NOTFOUND) {
-        call_fail(c, CODE(NOT_FOUND), "%s", missing);
-        return;
-    }
-    if (rc) {
-        call_store_fail(c, rc, "reading a photo");
-        return;
-    }
-    Whistle__V1__Event *ev;
-    if (c->who->role == ROLE(KIOSK)) {
-        /* the resident proves the photo's case as for a look-up; a photo
-         * of another case reads like a missing one */
-        if (strcmp(str0(req->ticket), str0(rec->ticket)) != 0) {
-            call_hide(c, arena_printf(c->a, "photo/%llu", id), missing,
-                      "photo %llu is not of ticket %.20s (rule: a kiosk reads a ticket's photos with the ticket "
-                      "and the phone's digits)",
-                      id, str0(req->ticket));
-            return;
-        }
-        if (event_prove_ticket(c, rec->ticket, str0(req->phone_last4), &ev))
-            return;
-    } else if (event_load(c, rec->ticket, &ev, NULL) || event_allow(c, ev)) {
-        /* a refusal names the photo, never its case */
-        if (c->resp->status && c->resp->status->code == CODE(NOT_FOUND))
-            c->resp->status->message = (char *)missing;
-        return;
-    }
-    bool thumb = req->variant == WHISTLE__V1__PHOTO_VARIANT__PHOTO_VARIANT_THUMBNAIL;
-    if (thumb && !at->has_thumbnail) {
-        call_fail(c, CODE(NOT_FOUND), "photo %llu has no thumbnail", id);
-        return;
-    }
-    Whistled__PhotoUpload *up = NULL;
-    if (rec->upload.len != BLOB_HASH_LEN || (rc = photo_upload_load(c->st, c->txn, rec->upload.data, c->a, &up))) {
-        call_fail(c, CODE(DATA_LOSS), "photo %llu names an upload the store does not have; run whistled --check", id);
-        return;
-    }
-    size_t want = req->limit ? req->limit : PHOTO_CHUNK_DEFAULT;
-    if (want > PHOTO_CHUNK_MAX)
-        want = PHOTO_CHUNK_MAX;
-    char path[4096];
-    blob_path(c->st->dir, rec->upload.data, thumb, path, sizeof path);
-    uint8_t *buf = arena_alloc(c->a, want ? want : 1);
-    size_t got = 0;
-    uint64_t size = 0;
-    rc = blob_read_at(path, req->offset, buf, want, &got, &size);
-    if (rc == ERANGE) {
-        call_fail(c, CODE(OUT_OF_RANGE), "offset %llu is past the end of photo %llu (%llu bytes)",
-                  (unsigned long long)req->offset, id, (unsigned long long)size);
-        return;
-    }
-    if (rc) {
-        log_error("photo %llu: %s: %s", id, path, strerror(rc));
-        call_fail(c, rc == ENOENT ? CODE(DATA_LOSS) : CODE(INTERNAL), "photo %llu cannot be read: %s%s", id,
-                  strerror(rc), rc == ENOENT ? " (run whistled --check)" : "");
-        return;
-    }
-    Whistle__V1__PhotoChunk *ch = arena_alloc(c->a, sizeof *ch);
-    whistle__v1__photo_chunk__init(ch);
-    ch->attachment_id = req->attachment_id;
-    ch->variant = req->variant;
-    ch->data.data = buf;
-    ch->data.len = got;
-    ch->offset = req->offset;
-    ch->size = size;
-    ch->eof = req->offset + got >= size;
-    ch->mime = thumb ? (char *)"image/jpeg" : at->mime;
-    char *hex = arena_alloc(c->a, BLOB_HEX_LEN + 1);
-    const ProtobufCBinaryData *h = thumb ? &up->thumb_sha256 : &up->image_sha256;
-    if (h->len == BLOB_HASH_LEN)
-        blob_hex(h->data, hex);
-    else
-        hex[0] = 0;
-    ch->sha256 = hex;
-    c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT_PHOTO_CHUNK;
-    c->resp->photo_chunk = ch;
-    /* A photo may show people and homes: reading an original is audited
-     * (once, at its first chunk); thumbnails, which lists show by the
-     * dozen, are not. */
-    if (!thumb && req->offset == 0)
-        call_read_personal(c, rec->ticket, arena_printf(c->a, "photo %llu", id));
 }

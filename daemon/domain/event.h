@@ -37,9 +37,6 @@ void event_verify(call *c, const Whistle__V1__VerifyEvent *req);
 void event_close(call *c, const Whistle__V1__CloseEvent *req);
 void event_rate(call *c, const Whistle__V1__RateEvent *req);
 void event_lookup(call *c, const Whistle__V1__LookupTicket *req);
-/* GetPhoto (docs/photos.md): a chunk of a case's photo, to whoever may
- * read the case (get), a kiosk with the ticket and the phone's digits. */
-void event_get_photo(call *c, const Whistle__V1__GetPhoto *req);
 /* Proves a ticket with the last 4 digits of the phone given at report
  * (lookup_ticket, a kiosk's rate and photo read): *ev loaded when the pair
  * matches inside the caller's scope; every failure reads alike (NOT_FOUND)

@@ -1354,8 +1354,15 @@ static int check_photos(checker *ck)
             blob_hex(r->upload.data, hex);
             violation(ck, "photo_att", key, "names upload %s, which is not stored", hex);
         }
-        if (!has_str(ck, ck->events, r->ticket))
+        if (r->wish_id) {
+            uint8_t wk[8];
+            store_be64(wk, r->wish_id);
+            if (ck->have_vol && !has(ck, ck->vol_wishes, wk, 8))
+                violation(ck, "photo_att", key, "belongs to wish %llu, which is not stored",
+                          (unsigned long long)r->wish_id);
+        } else if (!r->visit_id && !has_str(ck, ck->events, r->ticket)) {
             violation(ck, "photo_att", key, "belongs to case %s, which is not stored", str0(r->ticket));
+        }
         if (nref == cap) {
             photo_ref *g = realloc(refs, (cap *= 2) * sizeof *refs);
             if (!g) {

@@ -86,8 +86,8 @@ int photo_check(call *c, char **hashes, size_t n, size_t already)
     if (n > l.max_per_action)
         return call_fail(c, CODE(INVALID_ARGUMENT), "%zu photos; one action attaches at most %u", n, l.max_per_action);
     if (already + n > l.max_per_case)
-        return call_fail(c, CODE(RESOURCE_EXHAUSTED), "the case has %zu photos; a case holds at most %u", already,
-                         l.max_per_case);
+        return call_fail(c, CODE(RESOURCE_EXHAUSTED), "it has %zu photos; a case, visit or wish holds at most %u",
+                         already, l.max_per_case);
     for (size_t i = 0; i < n; i++) {
         uint8_t h[BLOB_HASH_LEN];
         if (!blob_unhex(hashes[i], h))
@@ -109,7 +109,7 @@ int photo_check(call *c, char **hashes, size_t n, size_t already)
     return 0;
 }
 
-int photo_attach(call *c, char **hashes, size_t n, Whistle__V1__PhotoStage stage, const char *ticket, uint64_t order_id,
+int photo_attach(call *c, char **hashes, size_t n, Whistle__V1__PhotoStage stage, const photo_owner *ow,
                  Whistle__V1__PhotoAttachment ***list, size_t *nlist)
 {
     if (!n)
@@ -146,7 +146,9 @@ int photo_attach(call *c, char **hashes, size_t n, Whistle__V1__PhotoStage stage
         at->sha256 = hex;
         at->by = (char *)c->who->name;
         at->at_ms = c->now;
-        at->order_id = order_id;
+        at->order_id = ow->order_id;
+        at->visit_id = ow->visit_id;
+        at->wish_id = ow->wish_id;
         if (staff && u->has_location) {
             at->has_location = true;
             at->lat = u->lat;
@@ -160,8 +162,10 @@ int photo_attach(call *c, char **hashes, size_t n, Whistle__V1__PhotoStage stage
         rec.att.len = alen;
         rec.upload.data = h;
         rec.upload.len = BLOB_HASH_LEN;
-        rec.ticket = (char *)ticket;
-        rec.order_id = order_id;
+        rec.ticket = (char *)(ow->ticket ? ow->ticket : "");
+        rec.order_id = ow->order_id;
+        rec.visit_id = ow->visit_id;
+        rec.wish_id = ow->wish_id;
         uint8_t k[8];
         store_be64(k, id);
         if ((rc = store_put_append(c->txn, c->st->photo_att, k, 8, &rec.base)))
@@ -169,7 +173,12 @@ int photo_attach(call *c, char **hashes, size_t n, Whistle__V1__PhotoStage stage
         u->refs++;
         if ((rc = store_put(c->txn, c->st->photo_uploads, h, BLOB_HASH_LEN, &u->base)))
             return call_store_fail(c, rc, "counting a photo's attachments");
-        char *target = arena_printf(c->a, "%s/photo/%llu", ticket, (unsigned long long)id);
+        char *target =
+            ow->visit_id
+                ? arena_printf(c->a, "visit:%llu/photo/%llu", (unsigned long long)ow->visit_id, (unsigned long long)id)
+            : ow->wish_id
+                ? arena_printf(c->a, "wish:%llu/photo/%llu", (unsigned long long)ow->wish_id, (unsigned long long)id)
+                : arena_printf(c->a, "%s/photo/%llu", ow->ticket, (unsigned long long)id);
         if ((rc = audit_append(c->st, c->txn, c->now, c->who->name, c->name, target, NULL, 0, &rec.base)))
             return call_store_fail(c, rc, "auditing a photo attachment");
         grown[*nlist + i] = at;

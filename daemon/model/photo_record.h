@@ -40,13 +40,21 @@ int photo_upload_load(store *st, MDB_txn *txn, const uint8_t h[BLOB_HASH_LEN], a
 int photo_upload_register(store *st, MDB_txn *txn, const Whistled__PhotoUpload *rec, int64_t now,
                           const char *principal);
 
+/* What an attachment belongs to: a case (ticket; order_id for a
+ * department's feedback), a visit (visit_id) or a wish (wish_id). */
+typedef struct photo_owner {
+    const char *ticket;
+    uint64_t order_id, visit_id, wish_id;
+} photo_owner;
+
 /* Attaches the uploads named by hashes (hex, as the call's photos field)
- * to a case (ticket) at stage, for an order when order_id: checks them
- * (at most max_per_action, no repeats, each a completed upload), counts
- * them on their uploads, stores an attachment record each, and appends
- * the summaries to *list (the Event's or Order's photos, grown in c->a).
- * staff: the location is kept (else never). 0, or -1 with c failed. */
-int photo_attach(call *c, char **hashes, size_t n, Whistle__V1__PhotoStage stage, const char *ticket, uint64_t order_id,
+ * to ow at stage: checks them (at most max_per_action, no repeats, each a
+ * completed upload), counts them on their uploads, stores an attachment
+ * record each (audited), and appends the summaries to *list (the Event's,
+ * Visit's or Wish's photos, grown in c->a). Where a photo was taken is
+ * kept only when the caller is staff (photo_staff_role). 0, or -1 with c
+ * failed. */
+int photo_attach(call *c, char **hashes, size_t n, Whistle__V1__PhotoStage stage, const photo_owner *ow,
                  Whistle__V1__PhotoAttachment ***list, size_t *nlist);
 /* Checks hashes as photo_attach will, before anything is written (so a
  * call refuses a bad photo before it changes a case). 0 or -1. */

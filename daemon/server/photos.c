@@ -2,10 +2,13 @@
 #include "photos.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +30,7 @@ struct photo_busy {
 
 typedef struct put_job {
     uv_work_t work;
+    struct put_job *next; /* in the ingest thread's queues */
     photo_state *p;
     conn *c;
     uint64_t id;
@@ -211,8 +215,7 @@ static void put_work(uv_work_t *w)
         put_fail(j, errno_code(rc), "the chunk could not be stored: %s", strerror(rc));
         return;
     }
-    if (j->have == j->size)
-        put_finish(j);
+    /* the whole file is in: the ingest thread takes it from here */
 }
 
 static void job_free(put_job *j)
@@ -225,9 +228,11 @@ static void job_free(put_job *j)
     free(j);
 }
 
-static void put_done(uv_work_t *w, int status)
+/* A chunk's (or a whole upload's) answer, on the loop: an error or the
+ * bytes held, straight away; a stored upload, once its record is
+ * committed (INTENT_PHOTO). Ends the job. */
+static void job_answer(put_job *j, int status)
 {
-    put_job *j = w->data;
     photo_state *p = j->p;
     conn *c = j->c;
     p->jobs--;
@@ -250,6 +255,11 @@ static void put_done(uv_work_t *w, int status)
         }
         if (!c->closing)
             reply(c, j->id, j->code, j->why, NULL);
+    } else if (j->complete && p->h->draining) {
+        /* the writer has stopped: the client sends it again (its files
+         * are on disk; it is stored again, the same) */
+        if (!c->closing)
+            reply(c, j->id, CODE(UNAVAILABLE), "the server is stopping; send the photo again", NULL);
     } else if (j->complete) {
         /* the record goes through the writer; the answer waits for it */
         j->st.complete = true;
@@ -283,6 +293,123 @@ static void put_done(uv_work_t *w, int status)
     }
     conn_release(c);
     job_free(j);
+}
+
+/* ------------------------------------------------------------ the ingest thread */
+
+/* Checking, cleaning and thumbnailing a photo costs about 0.1 s of CPU a
+ * megapixel; on libuv's pool it would take the cores the loop and the
+ * writer need, and every write would wait behind the photos. So whole
+ * uploads go to one thread of their own, at nice 19: photos use the CPU
+ * that the calls leave, one at a time (bounding the memory to one
+ * photo's), and a report without a photo is not slowed by them. */
+static void *ingest_main(void *arg)
+{
+    photo_state *p = arg;
+    /* raising one's own nice is always allowed; on Linux it is the thread's */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) != 0)
+        log_warn("photos: the ingest thread keeps its priority: %s", strerror(errno));
+    pthread_mutex_lock(&p->ing_mu);
+    for (;;) {
+        while (!p->ing_head && !p->ing_stop)
+            pthread_cond_wait(&p->ing_cv, &p->ing_mu);
+        if (!p->ing_head)
+            break;
+        put_job *j = p->ing_head;
+        p->ing_head = j->next;
+        if (!p->ing_head)
+            p->ing_tail = &p->ing_head;
+        pthread_mutex_unlock(&p->ing_mu);
+        put_finish(j);
+        pthread_mutex_lock(&p->ing_mu);
+        j->next = NULL;
+        *p->ing_done_tail = j;
+        p->ing_done_tail = &j->next;
+        uv_async_send(&p->ing_async);
+    }
+    pthread_mutex_unlock(&p->ing_mu);
+    return NULL;
+}
+
+static void on_ingested(uv_async_t *a)
+{
+    photo_state *p = a->data;
+    pthread_mutex_lock(&p->ing_mu);
+    put_job *list = p->ing_done;
+    p->ing_done = NULL;
+    p->ing_done_tail = &p->ing_done;
+    pthread_mutex_unlock(&p->ing_mu);
+    while (list) {
+        put_job *n = list->next;
+        job_answer(list, 0);
+        list = n;
+    }
+}
+
+int photos_start(photo_state *p, uv_loop_t *loop, char *err, size_t errlen)
+{
+    p->ing_tail = &p->ing_head;
+    p->ing_done_tail = &p->ing_done;
+    pthread_mutex_init(&p->ing_mu, NULL);
+    pthread_cond_init(&p->ing_cv, NULL);
+    uv_async_init(loop, &p->ing_async, on_ingested);
+    p->ing_async.data = p;
+    int rc = pthread_create(&p->ing_thread, NULL, ingest_main, p);
+    if (rc) {
+        snprintf(err, errlen, "photos: cannot start the ingest thread: %s", strerror(rc));
+        uv_close((uv_handle_t *)&p->ing_async, NULL);
+        return -1;
+    }
+    p->ing_started = true;
+    return 0;
+}
+
+void photos_stop(photo_state *p)
+{
+    if (!p->ing_started)
+        return;
+    pthread_mutex_lock(&p->ing_mu);
+    p->ing_stop = true;
+    /* what waits is not begun: its client sends it again */
+    put_job *waiting = p->ing_head;
+    p->ing_head = NULL;
+    p->ing_tail = &p->ing_head;
+    pthread_cond_signal(&p->ing_cv);
+    pthread_mutex_unlock(&p->ing_mu);
+    pthread_join(p->ing_thread, NULL);
+    p->ing_started = false;
+    while (waiting) {
+        put_job *n = waiting->next;
+        put_fail(waiting, CODE(UNAVAILABLE), "the server is stopping; send the photo again");
+        job_answer(waiting, 0);
+        waiting = n;
+    }
+    on_ingested(&p->ing_async); /* what the thread finished */
+    uv_close((uv_handle_t *)&p->ing_async, NULL);
+    pthread_mutex_destroy(&p->ing_mu);
+    pthread_cond_destroy(&p->ing_cv);
+}
+
+/* A chunk written (libuv's pool): answered, or, when it completed the
+ * upload, handed to the ingest thread. */
+static void put_done(uv_work_t *w, int status)
+{
+    put_job *j = w->data;
+    photo_state *p = j->p;
+    if (status || j->code || j->have != j->size || !p->ing_started || p->h->draining) {
+        if (!status && !j->code && j->have == j->size)
+            put_fail(j, CODE(UNAVAILABLE), "the server is stopping; send the photo again");
+        job_answer(j, status);
+        return;
+    }
+    free(j->data); /* written: the thread reads the whole file */
+    j->data = NULL;
+    pthread_mutex_lock(&p->ing_mu);
+    j->next = NULL;
+    *p->ing_tail = j;
+    p->ing_tail = &j->next;
+    pthread_cond_signal(&p->ing_cv);
+    pthread_mutex_unlock(&p->ing_mu);
 }
 
 /* ------------------------------------------------------------ the calls */

@@ -14,21 +14,38 @@
 #ifndef WHISTLED_PHOTOS_H
 #define WHISTLED_PHOTOS_H
 
+#include <pthread.h>
+
 #include "config.h"
 #include "conn.h"
 #include "media.h"
 
 typedef struct photo_busy photo_busy;
+typedef struct put_job put_job;
 
 typedef struct photo_state {
     const config *cfg;
     hub *h;
-    uint32_t jobs;      /* chunks in the thread pool */
-    photo_busy *busy;   /* the uploads that have a chunk there */
+    uint32_t jobs;      /* chunks and uploads in the pool or the ingest thread */
+    photo_busy *busy;   /* the uploads that have one there */
     bool expiring;      /* the expiry of partial uploads is running */
     uint64_t completed; /* uploads stored since start */
     uint64_t refused;   /* uploads refused (bad hash, not an image) */
+    /* the ingest thread (nice 19): whole uploads to check and store, and
+     * those done, for the loop (ing_async) */
+    pthread_t ing_thread;
+    pthread_mutex_t ing_mu;
+    pthread_cond_t ing_cv;
+    put_job *ing_head, **ing_tail, *ing_done, **ing_done_tail;
+    uv_async_t ing_async;
+    bool ing_started, ing_stop;
 } photo_state;
+
+/* Starts the ingest thread (server start): 0, or -1 with err. */
+int photos_start(photo_state *p, uv_loop_t *loop, char *err, size_t errlen);
+/* A stop: uploads not begun are answered UNAVAILABLE, the one being
+ * stored is finished, the thread joined and its handle closed. */
+void photos_stop(photo_state *p);
 
 /* The hub's photo_call hook. */
 void photos_call(photo_state *p, conn *c, const Whistle__V1__Request *req, const Whistle__V1__Principal *who,

@@ -198,6 +198,8 @@ void server_drain(server *s)
         s->listening = false;
     }
     hub_stop_reading(&s->h);
+    /* uploads not yet stored are answered "send again" (the writer stops) */
+    photos_stop(&s->photos);
     uv_timer_start(&s->drain_timer, on_drain_timeout, (uint64_t)s->cfg->drain_timeout * 1000, 0);
     /* The writer finishes what was queued and hands it back now. */
     hub_submit_flush(&s->h);
@@ -467,7 +469,7 @@ int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, 
         snprintf(err, errlen, "cannot start the deadline timer");
         return -1;
     }
-    return 0;
+    return photos_start(&s->photos, loop, err, errlen);
 }
 
 int server_port(server *s)

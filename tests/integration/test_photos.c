@@ -528,3 +528,78 @@ Test(photos, check_reports_an_attachment_whose_file_is_missing_or_altered_and_an
     cr_assert(strstr(out, "orphan"), "the orphan is not reported:\n%s", out);
     pf_free(&img);
 }
+
+/* Runs the CLI as a fixture principal; its exit status, and its output
+ * (stdout and stderr) in out. */
+static int cli(char *out, size_t outlen, const char *as, const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s --pki %s --as %s --host 127.0.0.1 --port %d %s 2>&1", WHISTLE_CLI_BIN, harness_pki(),
+             as, d.port, args);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    size_t n = fread(out, 1, outlen - 1, p);
+    out[n] = 0;
+    int rc = pclose(p);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+Test(photos, the_cli_reports_with_photos_shows_them_and_gets_one_back_as_stored)
+{
+    harness_start(&d, NULL);
+    pf_bytes a = pf_image(false, 900, 700, true), b = pf_image(true, 300, 200, false);
+    char fa[600], fb[600], got[600], args[2400], out[8192];
+    snprintf(fa, sizeof fa, "%s/a.jpg", d.dir);
+    snprintf(fb, sizeof fb, "%s/b.png", d.dir);
+    snprintf(got, sizeof got, "%s/got.jpg", d.dir);
+    FILE *f = fopen(fa, "wb");
+    fwrite(a.p, 1, a.n, f);
+    fclose(f);
+    f = fopen(fb, "wb");
+    fwrite(b.p, 1, b.n, f);
+    fclose(f);
+    snprintf(args, sizeof args, "-q report --node %s --category 0401 --photo %s --photo %s stall at gate 3", FIRST_GRID,
+             fa, fb);
+    cr_assert_eq(cli(out, sizeof out, "gridworker", args), 0, "%s", out);
+    char t[32];
+    cr_assert_eq(sscanf(out, "%31s", t), 1);
+    /* show lists both, with their ids */
+    snprintf(args, sizeof args, "show %s", t);
+    cr_assert_eq(cli(out, sizeof out, "operator", args), 0, "%s", out);
+    cr_assert(strstr(out, "900x700") && strstr(out, "300x200"), "show does not list the photos:\n%s", out);
+    whistle_client *op = harness_connect(&d, "operator");
+    Whistle__V1__Response *keep;
+    Whistle__V1__Event *e = h_get(op, t, &keep);
+    cr_assert_eq(e->n_photos, 2);
+    uint64_t id = e->photos[0]->id;
+    char want[65];
+    snprintf(want, sizeof want, "%s", e->photos[0]->sha256);
+    whistle_response_free(keep);
+    /* photo get -o FILE: the bytes stored */
+    snprintf(args, sizeof args, "photo get %llu -o %s", (unsigned long long)id, got);
+    cr_assert_eq(cli(out, sizeof out, "operator", args), 0, "%s", out);
+    f = fopen(got, "rb");
+    cr_assert(f);
+    static uint8_t buf[4 << 20];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    char h[65];
+    pf_sha256_hex(buf, n, h);
+    cr_assert_str_eq(h, want, "the file written is not the photo stored");
+    /* never over a file; and another street's operator gets nothing */
+    cr_assert_neq(cli(out, sizeof out, "operator", args), 0, "photo get replaced a file");
+    char other[700];
+    snprintf(other, sizeof other, "photo get %llu -o %s.2", (unsigned long long)id, got);
+    cr_assert_eq(cli(out, sizeof out, "operator2", other), 1, "%s", out);
+    cr_assert(strstr(out, "NOT_FOUND"), "%s", out);
+    snprintf(other, sizeof other, "%s.2", got);
+    cr_assert_neq(access(other, F_OK), 0, "a refused read left a file");
+    /* a file that is not an image: the upload is refused, no case made */
+    snprintf(args, sizeof args, "report --node %s --category 0401 --photo %s/whistled.conf not a photo", FIRST_GRID,
+             d.dir);
+    cr_assert_eq(cli(out, sizeof out, "gridworker", args), 1, "%s", out);
+    cr_assert(strstr(out, "JPEG or PNG"), "%s", out);
+    whistle_close(op);
+    pf_free(&a);
+    pf_free(&b);
+}
