@@ -529,8 +529,10 @@ let photoReading = 0;
 function wantPhotos(rows) {
   for (const e of rows) {
     if (photoReading >= 4) return;
-    if (!e.photo_count || (e.photos && e.photos.length) || photoWanted.has(e.ticket)) continue;
-    photoWanted.add(e.ticket);
+    // by count too: a case that gained a photo is read again
+    const k = e.ticket + ":" + e.photo_count;
+    if (!e.photo_count || (e.photos && e.photos.length) || photoWanted.has(k)) continue;
+    photoWanted.add(k);
     photoReading++;
     call("get_event", { ticket: e.ticket }).then((j) => { putEvent(j.event); }).catch(() => null)
       .finally(() => { photoReading--; scheduleRender(); });
