@@ -1328,10 +1328,29 @@ static void on_media_event(void *ud, int code, const char *msg, Whistle__V1__Res
     /* a resident's photo answers as one that is not there */
     const char *want = r->photo_thumb ? "jpg" : p && p->mime && strcmp(p->mime, "image/png") == 0 ? "png" : "jpg";
     bool ok = p && photo_public(o, e, p) && strcmp(r->photo_ext, want) == 0 && (!r->photo_thumb || p->has_thumbnail);
+    /* a client that has the photo already (If-None-Match: its ETag, the
+     * stored image's hash) is told so without reading it again */
+    char etag[70] = "";
+    if (ok && !r->photo_thumb && p->sha256 && strlen(p->sha256) == 64)
+        snprintf(etag, sizeof etag, "\"%s\"", p->sha256);
     whistle_response_free(resp);
     if (!ok) {
         o->photos--;
         return send_error(r, 404, "no such photo");
+    }
+    ssize_t inm = h2o_find_header(&r->req->headers, H2O_TOKEN_IF_NONE_MATCH, -1);
+    if (*etag && inm >= 0 && r->req->headers.entries[inm].value.len == strlen(etag) &&
+        memcmp(r->req->headers.entries[inm].value.base, etag, strlen(etag)) == 0) {
+        o->photos--;
+        h2o_req_t *req = r->req;
+        req->res.status = 304;
+        req->res.reason = "Not Modified";
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, h2o_strdup(&req->pool, etag, SIZE_MAX).base,
+                       strlen(etag));
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                       H2O_STRLIT("public, max-age=86400, immutable"));
+        h2o_send_inline(req, "", 0);
+        return oreq_free(r);
     }
     gw_photo_fetch(o->up, r->photo_id, r->photo_thumb, o->cfg->read_as, on_media_photo, r);
 }

@@ -635,6 +635,14 @@ def test_photos(env):
     check(body != PHOTO_A and body[:3] == b"\xff\xd8\xff", "the photo was encoded again by whistled")
     check("public" in (r.getheader("Cache-Control") or "") and r.getheader("X-Content-Type-Options") == "nosniff",
           "a public photo may be cached by anyone; nosniff")
+    c = http.client.HTTPSConnection("127.0.0.1", env.gw_port, context=env.ctx, timeout=20)
+    try:
+        c.request("GET", path, headers={"If-None-Match": '"%s"' % sha})
+        r304 = c.getresponse()
+        check(r304.status == 304 and not r304.read() and r304.getheader("ETag") == '"%s"' % sha,
+              "a client that has the photo (If-None-Match: its ETag) is answered 304 (%d)" % r304.status)
+    finally:
+        c.close()
     st, ct, tb, _ = fetch(env, path[:-4] + "-thumb.jpg")
     check(st == 200 and ct == "image/jpeg" and tb[:3] == b"\xff\xd8\xff" and tb != body,
           "its thumbnail: 200 image/jpeg (%d %s)" % (st, ct))
