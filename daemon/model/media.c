@@ -25,7 +25,7 @@
  * people are this file's own. */
 #include "media.h"
 
-#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
