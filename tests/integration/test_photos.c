@@ -603,3 +603,55 @@ Test(photos, the_cli_reports_with_photos_shows_them_and_gets_one_back_as_stored)
     pf_free(&a);
     pf_free(&b);
 }
+
+/* Lines of the daemon's log holding needle. */
+static int log_count(const char *needle)
+{
+    FILE *f = fopen(d.log, "r");
+    cr_assert(f);
+    char line[4096];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+Test(photos, the_cli_goes_on_with_an_upload_from_where_the_server_says_it_stopped)
+{
+    /* every call in the log (the access log), to count the chunks sent */
+    harness_start(&d, "[log]\naccess = true\n");
+    pf_bytes img = pf_image(false, 1200, 900, false);
+    cr_assert_gt(img.n, 200000);
+    /* an earlier run sent all but the last 50,000 bytes, then lost its connection */
+    whistle_client *grid = harness_connect(&d, "gridworker");
+    char h[65], msg[256];
+    pf_sha256_hex(img.p, img.n, h);
+    Whistle__V1__PhotoPut put = WHISTLE__V1__PHOTO_PUT__INIT;
+    put.sha256 = h;
+    put.size = img.n;
+    put.data.data = img.p;
+    put.data.len = img.n - 50000;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(PHOTO_PUT);
+    req.photo_put = &put;
+    Whistle__V1__Response *r = harness_call_ok(grid, &req);
+    cr_assert_eq(r->photo_upload->received, img.n - 50000);
+    whistle_response_free(r);
+    whistle_close(grid);
+    int before = log_count("access: gridworker photo_put");
+    cr_assert_eq(before, 1);
+    /* the CLI asks where the upload stands and sends only the rest: one chunk */
+    char file[600], args[1400], out[8192];
+    snprintf(file, sizeof file, "%s/p.jpg", d.dir);
+    FILE *f = fopen(file, "wb");
+    fwrite(img.p, 1, img.n, f);
+    fclose(f);
+    snprintf(args, sizeof args, "-q report --node %s --category 0401 --photo %s resumed upload", FIRST_GRID, file);
+    cr_assert_eq(cli(out, sizeof out, "gridworker", args), 0, "%s", out);
+    cr_assert(log_count("access: gridworker photo_upload") >= 1, "the CLI did not ask where the upload stood");
+    cr_assert_eq(log_count("access: gridworker photo_put"), before + 1, "the CLI sent %d chunks, not just the rest",
+                 log_count("access: gridworker photo_put") - before);
+    (void)msg;
+    pf_free(&img);
+}
