@@ -24,7 +24,7 @@ static const char *photo_target(call *c, const Whistled__PhotoAttachmentRecord *
 }
 
 /* Whether the caller may read the photos of rec's owner: 0, or -1 with the
- * answer NOT_FOUND "no photo N" (missing) whatever the reason, which the
+ * answer NOT_FOUND "no photo with id N" (missing) whatever the reason, which the
  * audit log keeps: a refusal names the photo, never what it belongs to. */
 static int photo_owner_allow(call *c, const Whistled__PhotoAttachmentRecord *rec, const Whistle__V1__GetPhoto *req,
                              const char *missing)
@@ -98,7 +98,7 @@ static int photo_owner_allow(call *c, const Whistled__PhotoAttachmentRecord *rec
 void photo_get(call *c, const Whistle__V1__GetPhoto *req)
 {
     unsigned long long id = (unsigned long long)req->attachment_id;
-    const char *missing = arena_printf(c->a, "no photo %llu", id);
+    const char *missing = arena_printf(c->a, "no photo with id %llu", id);
     if (authz_check(c, arena_printf(c->a, "photo/%llu", id)))
         return;
     if (req->variant != WHISTLE__V1__PHOTO_VARIANT__PHOTO_VARIANT_ORIGINAL &&

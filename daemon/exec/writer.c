@@ -323,6 +323,15 @@ static void apply_photo(writer *w, MDB_txn *batch, intent *it, int64_t now)
 {
     arena *a = arena_new();
     Whistled__PhotoUpload *rec = whistled__photo_upload__unpack(arena_allocator(a), it->frame_len, it->frame);
+    /* The same bytes, uploaded again while the files of their swept
+     * record wait to be removed (a backup was copying): the new record
+     * owns those files now, so they stay. */
+    for (size_t i = 0; rec && rec->sha256.len == BLOB_HASH_LEN && i < w->photo_ngone; i++)
+        if (memcmp(w->photo_gone[i], rec->sha256.data, BLOB_HASH_LEN) == 0) {
+            memmove(w->photo_gone[i], w->photo_gone[i + 1], (w->photo_ngone - i - 1) * BLOB_HASH_LEN);
+            w->photo_ngone--;
+            break;
+        }
     MDB_txn *child = NULL;
     int rc = rec ? mdb_txn_begin(w->st->env, batch, 0, &child) : MDB_CORRUPTED;
     if (!rc) {

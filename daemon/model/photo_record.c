@@ -48,8 +48,25 @@ int photo_upload_register(store *st, MDB_txn *txn, const Whistled__PhotoUpload *
     Whistled__PhotoUpload *have = NULL;
     int rc = photo_upload_load(st, txn, rec->sha256.data, a, &have);
     if (rc == 0) {
+        /* The same bytes again: the first record stands; one not attached
+         * yet starts its grace again, so that it is not swept just after
+         * its uploader was told it is stored. */
+        if (have->refs == 0 && have->created_ms < now) {
+            uint8_t k[8 + BLOB_HASH_LEN];
+            time_key(k, have->created_ms, have->sha256.data);
+            rc = store_del(txn, st->photo_up_by_time, k, sizeof k);
+            if (rc == MDB_NOTFOUND)
+                rc = 0;
+            have->created_ms = now;
+            if (!rc)
+                rc = store_put(txn, st->photo_uploads, have->sha256.data, BLOB_HASH_LEN, &have->base);
+            if (!rc) {
+                time_key(k, now, have->sha256.data);
+                rc = store_put_raw_append(txn, st->photo_up_by_time, k, sizeof k, "", 0);
+            }
+        }
         arena_free(a);
-        return 0; /* the same bytes again: the first record stands */
+        return rc;
     }
     arena_free(a);
     if (rc != MDB_NOTFOUND)

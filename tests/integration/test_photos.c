@@ -7,6 +7,7 @@
  * time (photo_fixtures.c). */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -602,4 +603,129 @@ Test(photos, the_cli_reports_with_photos_shows_them_and_gets_one_back_as_stored)
     whistle_close(op);
     pf_free(&a);
     pf_free(&b);
+}
+
+/* Lines of the daemon's log holding needle. */
+static int log_count(const char *needle)
+{
+    FILE *f = fopen(d.log, "r");
+    cr_assert(f);
+    char line[4096];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+Test(photos, the_cli_goes_on_with_an_upload_from_where_the_server_says_it_stopped)
+{
+    /* every call in the log (the access log), to count the chunks sent */
+    harness_start(&d, "[log]\naccess = true\n");
+    pf_bytes img = pf_image(false, 1200, 900, false);
+    cr_assert_gt(img.n, 200000);
+    /* an earlier run sent all but the last 50,000 bytes, then lost its connection */
+    whistle_client *grid = harness_connect(&d, "gridworker");
+    char h[65], msg[256];
+    pf_sha256_hex(img.p, img.n, h);
+    Whistle__V1__PhotoPut put = WHISTLE__V1__PHOTO_PUT__INIT;
+    put.sha256 = h;
+    put.size = img.n;
+    put.data.data = img.p;
+    put.data.len = img.n - 50000;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(PHOTO_PUT);
+    req.photo_put = &put;
+    Whistle__V1__Response *r = harness_call_ok(grid, &req);
+    cr_assert_eq(r->photo_upload->received, img.n - 50000);
+    whistle_response_free(r);
+    whistle_close(grid);
+    int before = log_count("access: gridworker photo_put");
+    cr_assert_eq(before, 1);
+    /* the CLI asks where the upload stands and sends only the rest: one chunk */
+    char file[600], args[1400], out[8192];
+    snprintf(file, sizeof file, "%s/p.jpg", d.dir);
+    FILE *f = fopen(file, "wb");
+    fwrite(img.p, 1, img.n, f);
+    fclose(f);
+    snprintf(args, sizeof args, "-q report --node %s --category 0401 --photo %s resumed upload", FIRST_GRID, file);
+    cr_assert_eq(cli(out, sizeof out, "gridworker", args), 0, "%s", out);
+    cr_assert(log_count("access: gridworker photo_upload") >= 1, "the CLI did not ask where the upload stood");
+    cr_assert_eq(log_count("access: gridworker photo_put"), before + 1, "the CLI sent %d chunks, not just the rest",
+                 log_count("access: gridworker photo_put") - before);
+    (void)msg;
+    pf_free(&img);
+}
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+Test(photos, backups_carry_the_photos_and_a_restore_brings_them_back)
+{
+    harness_start(&d, NULL);
+    /* the backup directory inside the test's own */
+    harness_stop(&d);
+    snprintf(d.extra, sizeof d.extra, "[store]\nbackup_dir = %s/backups\n", d.dir);
+    harness_restart(&d);
+    whistle_client *grid = harness_connect(&d, "gridworker");
+    pf_bytes img = pf_image(false, 640, 480, false);
+    char h[65], msg[256];
+    pf_upload(grid, &img, h);
+    char *ph[] = { h };
+    int code;
+    Whistle__V1__Response *r = report_with(grid, ph, 1, &code, msg, sizeof msg);
+    cr_assert_eq(code, 0, "%s", msg);
+    char *t = strdup(r->event->ticket);
+    uint64_t id = r->event->photos[0]->id;
+    char stored[65];
+    snprintf(stored, sizeof stored, "%s", r->event->photos[0]->sha256);
+    whistle_response_free(r);
+    whistle_close(grid);
+
+    /* the backup call: the store's copy and, beside it, the photos */
+    whistle_client *admin = harness_connect(&d, "admin");
+    Whistle__V1__Backup b = WHISTLE__V1__BACKUP__INIT;
+    b.name = "with-photos.mdb";
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(BACKUP);
+    req.backup = &b;
+    whistle_response_free(harness_call_ok(admin, &req));
+    whistle_close(admin);
+    cr_assert_eq(
+        sh("test -s %s/backups/with-photos.mdb.blobs/%.2s/%s && test -s %s/backups/with-photos.mdb.blobs/%.2s/%s.thumb",
+           d.dir, h, h, d.dir, h, h),
+        0, "the backup's .blobs holds the photo and its thumbnail");
+    /* whistled --backup beside the running daemon: the same */
+    cr_assert_eq(sh("%s --state-dir %s/state --backup %s/offline.mdb >/dev/null 2>&1", WHISTLED_BIN, d.dir, d.dir), 0);
+    cr_assert_eq(sh("test -s %s/offline.mdb.blobs/%.2s/%s", d.dir, h, h), 0, "whistled --backup copied the photo");
+
+    /* the photos lost, the store restored from the backup: they are back */
+    harness_stop(&d);
+    cr_assert_eq(sh("rm -rf %s/state/blobs", d.dir), 0);
+    char out[8192];
+    cr_assert_neq(harness_check_store(&d, out, sizeof out), 0, "a store without its photos checks clean");
+    cr_assert_eq(
+        sh("%s --state-dir %s/state --restore %s/backups/with-photos.mdb >/dev/null 2>&1", WHISTLED_BIN, d.dir, d.dir),
+        0, "the restore failed");
+    cr_assert_eq(harness_check_store(&d, out, sizeof out), 0, "the restored store:\n%s", out);
+    harness_restart(&d);
+    whistle_client *op = harness_connect(&d, "operator");
+    pf_bytes got;
+    cr_assert_eq(pf_get_photo(op, id, false, 0, NULL, NULL, &got, msg, sizeof msg), 0, "%s", msg);
+    char gh[65];
+    pf_sha256_hex(got.p, got.n, gh);
+    cr_assert_str_eq(gh, stored, "the restored photo of %s is not the one stored", t);
+    pf_free(&got);
+    whistle_close(op);
+    pf_free(&img);
+    free(t);
 }

@@ -63,7 +63,7 @@ static void readable_by(uint64_t id, const char *const *who, size_t n, bool yes)
             cr_assert_eq(r->photo_chunk->data.len, 5);
         } else {
             cr_assert_eq(h_code(r), WHISTLE__V1__STATUS__CODE__NOT_FOUND, "%s: %d %s", who[i], h_code(r), h_msg(r));
-            cr_assert_str_eq(h_msg(r), arena_printf(h_a, "no photo %llu", (unsigned long long)id),
+            cr_assert_str_eq(h_msg(r), arena_printf(h_a, "no photo with id %llu", (unsigned long long)id),
                              "the refusal tells %s more than that", who[i]);
         }
     }
