@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "archive_record.h"
 #include "arena.h"
@@ -63,6 +64,7 @@ typedef struct checker {
     MDB_dbi photo_uploads, photo_att; /* photo_record.h */
     bool have_photos;
     const char *blobs; /* the photos' files (NULL: not looked at) */
+    bool hash_photos;  /* hashed (else their sizes compared) */
 } checker;
 
 static void violation(checker *ck, const char *db, const char *key, const char *fmt, ...)
@@ -1291,13 +1293,27 @@ typedef struct photo_ref {
 
 static int ref_cmp(const void *a, const void *b) { return memcmp(a, b, BLOB_HASH_LEN); }
 
-/* Whether the file at path is there and hashes to want (32 bytes). */
+/* Whether the file at path is there, of size bytes, and (ck->hash_photos)
+ * hashes to want (32 bytes). */
 static void check_photo_file(checker *ck, const char *hex, const char *path, const ProtobufCBinaryData *want,
-                             const char *what)
+                             uint64_t bytes, const char *what)
 {
     uint8_t got[BLOB_HASH_LEN];
     uint64_t size = 0;
-    int rc = blob_hash_file(path, got, &size);
+    int rc;
+    if (!ck->hash_photos) {
+        struct stat sb;
+        rc = stat(path, &sb) == 0 ? 0 : errno;
+        if (!rc && (uint64_t)sb.st_size != bytes)
+            violation(ck, "photo_uploads", hex, "its %s file %s has %llu bytes; its record says %llu", what, path,
+                      (unsigned long long)sb.st_size, (unsigned long long)bytes);
+        else if (rc == ENOENT)
+            violation(ck, "photo_uploads", hex, "its %s file %s is missing", what, path);
+        else if (rc)
+            violation(ck, "photo_uploads", hex, "its %s file %s cannot be read: %s", what, path, strerror(rc));
+        return;
+    }
+    rc = blob_hash_file(path, got, &size);
     if (rc == ENOENT)
         violation(ck, "photo_uploads", hex, "its %s file %s is missing", what, path);
     else if (rc)
@@ -1407,10 +1423,10 @@ static int check_photos(checker *ck)
         if (ck->blobs) {
             char path[4200];
             snprintf(path, sizeof path, "%s/%.2s/%s", ck->blobs, h64, h64);
-            check_photo_file(ck, h64, path, &u->image_sha256, "image");
+            check_photo_file(ck, h64, path, &u->image_sha256, u->image_bytes, "image");
             if (u->thumb_bytes) {
                 snprintf(path, sizeof path, "%s/%.2s/%s.thumb", ck->blobs, h64, h64);
-                check_photo_file(ck, h64, path, &u->thumb_sha256, "thumbnail");
+                check_photo_file(ck, h64, path, &u->thumb_sha256, u->thumb_bytes, "thumbnail");
             }
         }
     }
@@ -1426,7 +1442,9 @@ static int check_photos(checker *ck)
     }
     fprintf(ck->out, "check: photos: %llu uploads, %llu attachments, %s, %llu orphan file%s\n",
             (unsigned long long)ck->rep->photos, (unsigned long long)ck->rep->photo_attachments,
-            ck->blobs ? "every file hashed" : "files not looked at (no blobs directory given)",
+            !ck->blobs        ? "files not looked at (no blobs directory given)"
+            : ck->hash_photos ? "every file hashed"
+                              : "every file's size compared",
             (unsigned long long)ck->rep->photo_orphans, ck->rep->photo_orphans == 1 ? "" : "s");
     return 0;
 }
@@ -1435,13 +1453,14 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
 {
     char blobs[4200];
     snprintf(blobs, sizeof blobs, "%s/blobs", dir);
-    return check_store_blobs(dir, blobs, out, rep, err, errlen);
+    return check_store_blobs(dir, blobs, true, out, rep, err, errlen);
 }
 
-int check_store_blobs(const char *dir, const char *blobs, FILE *out, check_report *rep, char *err, size_t errlen)
+int check_store_blobs(const char *dir, const char *blobs, bool hash, FILE *out, check_report *rep, char *err,
+                      size_t errlen)
 {
     memset(rep, 0, sizeof *rep);
-    checker ck = { .out = out, .rep = rep, .blobs = blobs };
+    checker ck = { .out = out, .rep = rep, .blobs = blobs, .hash_photos = hash };
     int rc = mdb_env_create(&ck.env);
     if (!rc)
         rc = mdb_env_set_maxdbs(ck.env, 96);
