@@ -9,11 +9,13 @@
 
 #include "api.h"
 #include "audit.h"
+#include "blobs.h"
 #include "check.h"
 #include "community.h"
 #include "config.h"
 #include "guard.h"
 #include "log.h"
+#include "media.h"
 #include "metrics.h"
 #include "ops.h"
 #include "seal.h"
@@ -264,6 +266,18 @@ int main(int argc, char **argv)
     st->stream_keep_ms = (int64_t)cfg.stream_keep_days * 24 * 3600 * 1000;
     st->places_outside_street = cfg.places_outside_street;
     st->delib_defaults = cfg.delib;
+    st->photos = (struct photo_limits){ .max_bytes = cfg.photo_max_bytes,
+                                        .max_per_action = cfg.photo_max_per_action,
+                                        .grace_ms = (int64_t)cfg.photo_grace_hours * 3600 * 1000 };
+    /* the photos' files beside the store, and the image library */
+    if (blobs_init(cfg.store_dir, err, sizeof err) < 0 || media_init(err, sizeof err) < 0) {
+        fprintf(stderr, "whistled: %s\n", err);
+        store_close(st);
+        guard_free(lookups);
+        seal_keys_free(archive_keys);
+        config_free(&cfg);
+        return 1;
+    }
     if (*cfg.seed && api_seed(st, cfg.seed, now_ms(), err, sizeof err) < 0) {
         fprintf(stderr, "whistled: store.seed = %s: %s\n", cfg.seed, err);
         store_close(st);
@@ -349,6 +363,7 @@ int main(int argc, char **argv)
     if (rc != 0)
         log_warn("loop closed with handles still open");
     store_close(st);
+    media_shutdown();
     guard_free(lookups);
     seal_keys_free(archive_keys);
     log_info("stopped");

@@ -14,8 +14,13 @@
 #
 # Inputs come from three places: tests/fuzz/corpus/ (committed: requests the
 # integration tests sent, minimised by coverage), build-fuzz/seeds (a valid
-# request of every call, generated from the proto by tests/fuzz/seeds.c) and
+# request of every call, generated from the proto by tests/fuzz/seeds.c, and
+# small photos for fuzz_media, made by tests/fuzz/media_seeds.c) and
 # build-fuzz/corpus (scratch: what earlier runs found, kept between runs).
+# fuzz_media (model/media.c: a photo decoded, stripped and thumbnailed) takes
+# inputs up to 64 KiB and runs for FUZZ_MEDIA_SECONDS (default the same as
+# the others); fuzz_multipart (whistle-gateway's multipart/form-data parser,
+# from tests/fuzz/corpus/multipart) for FUZZ_MULTIPART_SECONDS (default 10).
 # Crashes are written to build-fuzz/crashes/ and fail the run; reproduce one
 # with build-fuzz/fuzz_<target> build-fuzz/crashes/<file>.
 set -eu
@@ -25,9 +30,12 @@ BUILD=${FUZZ_BUILD:-build-fuzz}
 
 CC=clang cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHISTLE_FUZZ=ON \
     -DWHISTLE_TESTS=OFF -DWHISTLE_WERROR=ON >/dev/null
-cmake --build "$BUILD" -j "$(nproc)" --target fuzz_frame fuzz_request fuzz_seeds >/dev/null
-# A valid request of every call, made from the current proto, to start from.
+cmake --build "$BUILD" -j "$(nproc)" --target fuzz_frame fuzz_request fuzz_media fuzz_multipart fuzz_seeds \
+    fuzz_media_seeds >/dev/null
+# A valid request of every call, made from the current proto, to start from;
+# and a few photos.
 "$BUILD/fuzz_seeds" "$BUILD/seeds"
+"$BUILD/fuzz_media_seeds" "$BUILD/seeds"
 
 case "$mode" in
 short) secs=${FUZZ_SECONDS:-20} ;;
@@ -53,18 +61,24 @@ esac
 
 mkdir -p "$BUILD/crashes"
 status=0
-for t in frame request; do
+for t in frame request media multipart; do
     seeds=$BUILD/seeds/$t
     work=$BUILD/corpus/$t
-    mkdir -p "$work"
+    corpus=tests/fuzz/corpus/$t
+    mkdir -p "$work" "$seeds"
+    [ -d "$corpus" ] || corpus=""
+    t_secs=$secs
+    [ "$t" = media ] && [ "$mode" = short ] && t_secs=${FUZZ_MEDIA_SECONDS:-$secs}
+    [ "$t" = multipart ] && [ "$mode" = short ] && t_secs=${FUZZ_MULTIPART_SECONDS:-10}
     # The first directory collects new inputs; the seeds and the committed
     # corpus are read only.
-    out=$("$BUILD/fuzz_$t" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-        -artifact_prefix="$BUILD/crashes/$t-" -print_final_stats=1 "$work" "$seeds" "tests/fuzz/corpus/$t" 2>&1) ||
+    # shellcheck disable=SC2086
+    out=$("$BUILD/fuzz_$t" -max_total_time="$t_secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+        -artifact_prefix="$BUILD/crashes/$t-" -print_final_stats=1 "$work" "$seeds" $corpus 2>&1) ||
         status=1
     execs=$(printf '%s\n' "$out" | sed -n 's/^stat::number_of_executed_units: *//p')
     cov=$(printf '%s\n' "$out" | sed -n 's/^#[0-9]*.*DONE *cov: \([0-9]*\).*/\1/p' | tail -n 1)
-    echo "fuzz: $t: ${execs:-?} executions in ${secs}s, coverage ${cov:-?} edges$([ $status -ne 0 ] && echo ', FAILED')"
+    echo "fuzz: $t: ${execs:-?} executions in ${t_secs}s, coverage ${cov:-?} edges$([ $status -ne 0 ] && echo ', FAILED')"
     if [ $status -ne 0 ]; then
         printf '%s\n' "$out" | tail -n 40 >&2
         break

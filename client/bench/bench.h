@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-enum op_kind { OP_REPORT, OP_WHISTLE, OP_CHECKIN, OP_READ, OP_XADD, OP_KINDS };
+enum op_kind { OP_REPORT, OP_WHISTLE, OP_CHECKIN, OP_READ, OP_XADD, OP_PHOTO, OP_KINDS };
 extern const char *const op_names[OP_KINDS];
 /* calls (round trips) per operation, for the table */
 extern const int op_calls[OP_KINDS];
@@ -96,6 +96,7 @@ typedef struct bopts {
     bool mix;            /* the operations at once, connections split among them */
     unsigned seed;
     const char *redis_auth_cert; /* principal whose certificate Redis clients show */
+    size_t photo_bytes;          /* --ops photo: the photo's size (2 MiB) */
 } bopts;
 
 /* ---------------------------------------------------------------- the driver */
@@ -127,6 +128,10 @@ struct bop {
     uint64_t order;
     int dept;
     uint64_t seq;
+    /* photo: the upload's name and how far it is (docs/photos.md) */
+    char hash[65];
+    uint64_t off;
+    bool uploaded;
 };
 
 /* A subscribed department desk (thread B). */

@@ -47,8 +47,11 @@ static void usage(FILE *f)
             "      --ops LIST          in this order, from: report (a case), whistle (report +\n"
             "                          file + whistle), checkin (check-in + feedback of orders\n"
             "                          the whistles made), read (get a known case: some are\n"
-            "                          reported first if none is); redis also xadd\n"
+            "                          reported first if none is), photo (a report with one\n"
+            "                          photo of --photo-bytes, uploaded in chunks first; each\n"
+            "                          a new photo); redis also xadd\n"
             "                          (default report,whistle,checkin,read)\n"
+            "      --photo-bytes N     the photo's size for --ops photo (2097152)\n"
             "      --mix               run the operations at once instead of one after the\n"
             "                          other: the connections are dealt out among them; the\n"
             "                          server's CPU time is per operation of the whole mix\n"
@@ -83,7 +86,8 @@ static int parse_ops(bopts *o, const char *list)
             if (strcmp(t, op_names[i]) == 0)
                 k = i;
         if (k < 0 || o->n_ops == OP_KINDS) {
-            fprintf(stderr, "whistle-bench: --ops: \"%s\" is not one of report, whistle, checkin, read, xadd\n", t);
+            fprintf(stderr, "whistle-bench: --ops: \"%s\" is not one of report, whistle, checkin, read, photo, xadd\n",
+                    t);
             free(dup);
             return -1;
         }
@@ -164,7 +168,8 @@ int main(int argc, char **argv)
         O_PROTO,
         O_THREADS,
         O_MIX,
-        O_ACKI
+        O_ACKI,
+        O_PHOTO_BYTES
     };
     static const struct option lo[] = {
         { "host", required_argument, 0, 'H' },
@@ -187,6 +192,7 @@ int main(int argc, char **argv)
         { "seed", required_argument, 0, O_SEED },
         { "mix", no_argument, 0, O_MIX },
         { "ack-interval", required_argument, 0, O_ACKI },
+        { "photo-bytes", required_argument, 0, O_PHOTO_BYTES },
         { "json", no_argument, 0, O_JSON },
         { "out", required_argument, 0, O_OUT },
         { "label", required_argument, 0, O_LABEL },
@@ -268,6 +274,11 @@ int main(int argc, char **argv)
                 return 2;
             o.ack_interval_ms = (int)d;
             break;
+        case O_PHOTO_BYTES:
+            if (num("--photo-bytes", optarg, 16384, 64 << 20, &d))
+                return 2;
+            o.photo_bytes = (size_t)d;
+            break;
         case O_SEED:
             if (num("--seed", optarg, 1, 4e9, &d))
                 return 2;
@@ -305,6 +316,13 @@ int main(int argc, char **argv)
             fprintf(stderr, "whistle-bench: --ops xadd is the Redis reference only (--target redis)\n");
             return 2;
         }
+    for (int i = 0; i < o.n_ops && redis; i++)
+        if (o.ops[i] == OP_PHOTO) {
+            fprintf(stderr, "whistle-bench: --ops photo is whistled's only (Redis has no photos)\n");
+            return 2;
+        }
+    if (!o.photo_bytes)
+        o.photo_bytes = 2u << 20;
     /* libuv writes with write(2): a server that goes away must not kill us */
     signal(SIGPIPE, SIG_IGN);
     /* ten thousand connections need as many descriptors */

@@ -4,13 +4,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
+#include <openssl/evp.h>
+#include <time.h>
+#include <unistd.h>
+#include <vips/vips.h>
+
 #include "bench.h"
 #include "whistle/client.h"
 
 typedef struct wb {
     whistle_client *stats; /* as admin; NULL when ServerStats is not available */
     char stats_note[600];
+    /* --ops photo: one JPEG of about --photo-bytes made at set-up; each
+     * operation sends it with a comment segment of its own after the
+     * start-of-image marker, so that every upload is new bytes (the
+     * daemon would find the same bytes already stored) */
+    uint8_t *photo;
+    size_t photo_len;
+    uint32_t chunk;   /* the most a PhotoPut carries (HelloResult) */
+    uint8_t *scratch; /* one chunk being packed (whistle_conn_send copies it) */
+    uint64_t nonce;   /* the run's: photos of another run are other bytes */
 } wb;
+
+/* The COM segment that makes an operation's photo its own:
+ * FF FE, length 18, "wb" and 14 digits: the run's and the operation's
+ * numbers. */
+#define PHOTO_TAG 22
 
 typedef struct wconn {
     whistle_conn *c;
@@ -69,6 +89,92 @@ static Whistle__V1__Response *call_ok(whistle_client *c, Whistle__V1__Request *r
 
 /* ---------------------------------------------------------------- setup */
 
+/* A JPEG of noise of about want bytes (libvips): noise does not compress,
+ * so its size follows its pixels. g_malloc'd. */
+static int make_photo(size_t want, uint8_t **out, size_t *len, char *err, size_t errlen)
+{
+    if (VIPS_INIT("whistle-bench") != 0) {
+        snprintf(err, errlen, "--ops photo: libvips does not start");
+        return -1;
+    }
+    /* about 0.55 bytes a pixel at quality 85 */
+    double px = (double)want / 0.55;
+    int w = (int)sqrt(px * 4 / 3), h = (int)(w * 3 / 4);
+    for (int tries = 0; tries < 6; tries++) {
+        VipsImage *noise = NULL, *bands = NULL, *u8 = NULL;
+        void *buf = NULL;
+        size_t n = 0;
+        int rc = vips_gaussnoise(&noise, w, h, "sigma", 30.0, "mean", 128.0, NULL);
+        VipsImage *three[3] = { noise, noise, noise };
+        if (!rc)
+            rc = vips_bandjoin(three, &bands, 3, NULL);
+        if (!rc)
+            rc = vips_cast(bands, &u8, VIPS_FORMAT_UCHAR, NULL);
+        if (!rc)
+            rc = vips_jpegsave_buffer(u8, &buf, &n, "Q", 85, NULL);
+        if (noise)
+            g_object_unref(noise);
+        if (bands)
+            g_object_unref(bands);
+        if (u8)
+            g_object_unref(u8);
+        if (rc) {
+            snprintf(err, errlen, "--ops photo: libvips could not make the photo");
+            return -1;
+        }
+        double ratio = (double)want / (double)n;
+        if (ratio > 0.97 && ratio < 1.03) {
+            *out = buf;
+            *len = n;
+            return 0;
+        }
+        g_free(buf);
+        w = (int)(w * sqrt(ratio));
+        h = (int)(h * sqrt(ratio));
+    }
+    snprintf(err, errlen, "--ops photo: could not make a JPEG of about %zu bytes", want);
+    return -1;
+}
+
+/* Bytes [off, off + n) of operation seq's photo: SOI, its comment
+ * segment, then the base photo after its SOI. */
+static void photo_bytes(const wb *w, uint64_t seq, uint64_t off, uint8_t *dst, size_t n)
+{
+    uint8_t tag[PHOTO_TAG] = { 0xff, 0xd8, 0xff, 0xfe, 0x00, 0x12, 'w', 'b' };
+    char digits[16];
+    snprintf(digits, sizeof digits, "%06llu%08llu", (unsigned long long)(w->nonce % 1000000),
+             (unsigned long long)(seq % 100000000ULL));
+    memcpy(tag + 8, digits, 14);
+    size_t total = w->photo_len - 2 + PHOTO_TAG;
+    if (off >= total)
+        return;
+    if (n > total - off)
+        n = (size_t)(total - off);
+    size_t head = off < PHOTO_TAG ? PHOTO_TAG - (size_t)off : 0;
+    if (head > n)
+        head = n;
+    memcpy(dst, tag + off, head);
+    if (n > head)
+        memcpy(dst + head, w->photo + (off + head - PHOTO_TAG + 2), n - head);
+}
+
+static size_t photo_total(const wb *w) { return w->photo_len - 2 + PHOTO_TAG; }
+
+static void photo_hash(const wb *w, uint64_t seq, char hex[65])
+{
+    uint8_t head[PHOTO_TAG], h[32];
+    photo_bytes(w, seq, 0, head, PHOTO_TAG);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    EVP_DigestUpdate(ctx, head, PHOTO_TAG);
+    EVP_DigestUpdate(ctx, w->photo + 2, w->photo_len - 2);
+    unsigned hl = 0;
+    EVP_DigestFinal_ex(ctx, h, &hl);
+    EVP_MD_CTX_free(ctx);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", h[i]);
+}
+
 static int w_setup(bench *b, char *err, size_t errlen)
 {
     const bopts *o = b->o;
@@ -80,6 +186,27 @@ static int w_setup(bench *b, char *err, size_t errlen)
     const Whistle__V1__HelloResult *h = whistle_hello(c);
     if (h && h->principal && h->principal->scope)
         snprintf(b->street, sizeof b->street, "%s", h->principal->scope);
+    w->chunk = h && h->photo_limits && h->photo_limits->chunk_bytes ? h->photo_limits->chunk_bytes : 0;
+    bool photos = false;
+    for (int i = 0; i < o->n_ops; i++)
+        photos |= o->ops[i] == OP_PHOTO;
+    if (photos) {
+        if (!w->chunk) {
+            snprintf(err, errlen, "--ops photo: %s:%d takes no photos (its Hello has no photo_limits)", o->host,
+                     o->port);
+            whistle_close(c);
+            return -1;
+        }
+        w->nonce = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
+        if (make_photo(o->photo_bytes, &w->photo, &w->photo_len, err, errlen) != 0 ||
+            !(w->scratch = malloc(w->chunk + PHOTO_TAG))) {
+            whistle_close(c);
+            return -1;
+        }
+        if (!o->json)
+            fprintf(stderr, "whistle-bench: photo: a JPEG of %zu bytes, in chunks of %u\n", w->photo_len + PHOTO_TAG,
+                    w->chunk);
+    }
 
     /* A grid in the operator's scope, a category with departments, and the
      * departments that have a certificate (they can check in and subscribe). */
@@ -172,6 +299,8 @@ static void w_teardown(bench *b)
         return;
     if (w->stats)
         whistle_close(w->stats);
+    g_free(w->photo);
+    free(w->scratch);
     free(w);
     b->impl = NULL;
 }
@@ -313,6 +442,17 @@ static void on_resp(whistle_conn *c, int status, Whistle__V1__Response *resp, vo
         }
         break;
     case OP_CHECKIN: done = o->step == 1; break;
+    case OP_PHOTO:
+        if (!o->uploaded && resp->result_case == WHISTLE__V1__RESPONSE__RESULT_PHOTO_UPLOAD) {
+            o->off = resp->photo_upload->received;
+            o->uploaded = resp->photo_upload->complete;
+            /* the next chunk, or the report naming it: step stays 0 */
+            whistle_response_free(resp);
+            step(o);
+            return;
+        }
+        done = true;
+        break;
     default: done = true; break;
     }
     whistle_response_free(resp);
@@ -402,6 +542,37 @@ static void step(bop *o)
             req.list_events = &le;
         }
         r = whistle_conn_send(w->c, &req, on_resp, o);
+        break;
+    }
+    case OP_PHOTO * 4: {
+        wb *wbk = b->impl;
+        if (!o->hash[0])
+            photo_hash(wbk, o->seq, o->hash);
+        if (!o->uploaded) {
+            Whistle__V1__PhotoPut put = WHISTLE__V1__PHOTO_PUT__INIT;
+            size_t total = photo_total(wbk), n = total - o->off < wbk->chunk ? total - o->off : wbk->chunk;
+            photo_bytes(wbk, o->seq, o->off, wbk->scratch, n);
+            put.sha256 = o->hash;
+            put.size = total;
+            put.offset = o->off;
+            put.data.data = wbk->scratch;
+            put.data.len = n;
+            req.call_case = WHISTLE__V1__REQUEST__CALL_PHOTO_PUT;
+            req.photo_put = &put;
+            r = whistle_conn_send(w->c, &req, on_resp, o);
+        } else {
+            Whistle__V1__ReportEvent rep = WHISTLE__V1__REPORT_EVENT__INIT;
+            snprintf(text, sizeof text, REPORT_TEXT, (unsigned long long)o->seq);
+            rep.node = b->node;
+            rep.category = b->category;
+            rep.description = text;
+            char *ph[] = { o->hash };
+            rep.photos = ph;
+            rep.n_photos = 1;
+            req.call_case = WHISTLE__V1__REQUEST__CALL_REPORT;
+            req.report = &rep;
+            r = whistle_conn_send(w->c, &req, on_resp, o);
+        }
         break;
     }
     default: bench_op_done(o, "this operation is for Redis only (xadd)"); return;

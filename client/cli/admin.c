@@ -1226,8 +1226,9 @@ static const cmd admin_cmds[] = {
 
 /* The subcommands of every group: these, the archive's (archive.c),
  * deliberation's (deliberation.c) and the volunteers' (volunteers.c). */
-static const cmd *const group_tables[] = { admin_cmds, cli_archive_subcommands, cli_delib_subcommands,
-                                           cli_volunteer_subcommands, NULL };
+static const cmd *const group_tables[] = {
+    admin_cmds, cli_archive_subcommands, cli_delib_subcommands, cli_volunteer_subcommands, cli_photo_subcommands, NULL
+};
 
 /* Prints the subcommands of a group ("admin", "admin node"...). */
 void cli_group_help(const char *group, FILE *out)

@@ -387,7 +387,7 @@ static int build_visit_add(cli *x, args *a, void *msg)
         v->open_case = true;
         v->category = (char *)s;
     }
-    return 0;
+    return cli_photos_for(x, a, &v->photos, &v->n_photos);
 }
 
 static void print_visit(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp)
@@ -404,6 +404,9 @@ static void print_visit(cli *x, const args *a, const Whistle__V1__Request *req, 
            cli_local_time(v->at_ms, false, t, sizeof t));
     if (v->ticket && *v->ticket)
         printf(_("the follow-up is case %s\n"), v->ticket);
+    for (size_t i = 0; i < v->n_photos; i++)
+        printf(_("photo #%llu (%ux%u): whistle photo get %llu -o FILE\n"), (unsigned long long)v->photos[i]->id,
+               v->photos[i]->width, v->photos[i]->height, (unsigned long long)v->photos[i]->id);
 }
 
 static const char *const visit_header[] = { N_("VISIT"), N_("HOUSEHOLD"), N_("WHEN"), NC_("visit", "KIND"),
@@ -652,6 +655,7 @@ static const cmd_opt visit_add_opts[] = {
     { "at", "TIME", N_("when (default now; at most 90 days back)") },
     { "follow-up", "TEXT", N_("a need found on the visit") },
     { "case", "CATEGORY", N_("report the follow-up as a case of this category, in the same step") },
+    { "photo", "FILE", N_("a JPEG or PNG photo of the visit (repeat for more; the archive's, not the case's)") },
     { NULL, NULL, NULL },
 };
 static const cmd_opt visit_list_opts[] = {
@@ -723,7 +727,7 @@ const cmd cli_archive_subcommands[] = {
       .call = CALL(LIST_CARE_TAGS), .result = RESULT(CARE_TAGS), .list = &tags_list },
     { "archive tag set", "CODE NAME_ZH [--en NAME] [--days N] | CODE --remove",
       N_("Add or change a care tag (admins); households' rhythms follow."), tag_set_opts, 1, 2, .run = run_tag_set },
-    { "visit add", "HOUSEHOLD [--kind K] [--notes TEXT] [--follow-up TEXT [--case CATEGORY]]",
+    { "visit add", "HOUSEHOLD [--kind K] [--notes TEXT] [--follow-up TEXT [--case CATEGORY]] [--photo FILE]",
       N_("Record a visit to a household; a follow-up need may become a case at once."), visit_add_opts, 1, 1,
       .call = CALL(RECORD_VISIT), .bind = BINDS(B_OPT("notes", "notes"), B_OPT("follow-up", "follow_up")),
       .build = build_visit_add, .result = RESULT(VISIT), .print = print_visit },

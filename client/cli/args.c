@@ -187,6 +187,9 @@ static int args_parse(cli *x, const cmd *c, int argc, char **argv, args *a)
             cli_print_command_help(c, stdout);
             return EXIT_OK;
         }
+        /* -o FILE: --out FILE, for the commands that write a file */
+        if (!only_pos && strcmp(s, "-o") == 0 && opt_index(c, "out", 3) >= 0)
+            s = "--out";
         if (!only_pos && s[0] == '-' && s[1] == '-') {
             const char *name = s + 2;
             const char *eq = strchr(name, '=');

@@ -216,6 +216,16 @@ extern const cmd cli_delib_subcommands[];
  * their subcommands (found by cli_group_main) */
 extern const cmd cli_volunteer_commands[];
 extern const cmd cli_volunteer_subcommands[];
+/* photos.c: the group photo (photo get) */
+extern const cmd cli_photo_subcommands[];
+/* Uploads the file at path (docs/photos.md), in chunks, going on after a
+ * dropped connection from where the server says it stopped; hex gets its
+ * SHA-256, the name a call attaches it by. 0, or an exit status (message
+ * printed). */
+int cli_photo_upload(cli *x, const char *path, char hex[65]);
+/* Every --photo FILE of a command uploaded: *photos their hashes (kept by
+ * a), *n of them. 0, or an exit status. */
+int cli_photos_for(cli *x, args *a, char ***photos, size_t *n);
 extern const cmd *const cli_tables[];
 const cmd *cli_find(const char *name);
 void cli_print_command_help(const cmd *c, FILE *out);

@@ -87,6 +87,26 @@ static void print_event(cli *x, const Whistle__V1__Event *e)
             o += (size_t)snprintf(buf + o, sizeof buf - o, "%s %s", v ? "," : "", an->values[v]);
         kv_print(stdout, i ? "" : _("attributes"), buf, true);
     }
+    /* photos: one line each, "id  stage  WxH  size  taken" (whistle photo get ID) */
+    for (size_t i = 0; i < e->n_photos; i++) {
+        const Whistle__V1__PhotoAttachment *ph = e->photos[i];
+        const char *stage = ph->stage == WHISTLE__V1__PHOTO_STAGE__PHOTO_STAGE_REPORT     ? C_("photo", "report")
+                            : ph->stage == WHISTLE__V1__PHOTO_STAGE__PHOTO_STAGE_FEEDBACK ? C_("photo", "feedback")
+                            : ph->stage == WHISTLE__V1__PHOTO_STAGE__PHOTO_STAGE_VERIFY   ? C_("photo", "verify")
+                                                                                          : "?";
+        size_t o = (size_t)snprintf(buf, sizeof buf, "#%llu  %s  %ux%u  %llu KiB  %s", (unsigned long long)ph->id,
+                                    stage, ph->width, ph->height, (unsigned long long)(ph->bytes + 1023) / 1024,
+                                    ph->by ? ph->by : "");
+        if (ph->order_id && o < sizeof buf)
+            o += (size_t)snprintf(buf + o, sizeof buf - o, _("  order %llu"), (unsigned long long)ph->order_id);
+        if (ph->taken_ms && o < sizeof buf)
+            snprintf(buf + o, sizeof buf - o, _("  taken %s"), cli_local_time(ph->taken_ms, true, t, sizeof t));
+        kv_print(stdout, i ? "" : _("photos"), buf, true);
+    }
+    if (!e->n_photos && e->photo_count) {
+        snprintf(buf, sizeof buf, "%u", e->photo_count);
+        kv_print(stdout, _("photos"), buf, true);
+    }
     kv_print(stdout, _("reporter"), e->reporter, false);
     kv_print(stdout, _("assignee"), e->assignee, false);
     kv_print(stdout, _("created"), cli_local_time(e->created_ms, true, t, sizeof t), true);
@@ -341,7 +361,19 @@ static int build_report(cli *x, args *a, void *msg)
     } else if (cli_flag(a, "gcj02")) {
         return cli_usage_error(_("report: --gcj02 goes with --lat and --lon"));
     }
-    return 0;
+    return cli_photos_for(x, a, &r->photos, &r->n_photos);
+}
+
+static int build_feedback(cli *x, args *a, void *msg)
+{
+    Whistle__V1__Feedback *f = msg;
+    return cli_photos_for(x, a, &f->photos, &f->n_photos);
+}
+
+static int build_verify(cli *x, args *a, void *msg)
+{
+    Whistle__V1__VerifyEvent *v = msg;
+    return cli_photos_for(x, a, &v->photos, &v->n_photos);
 }
 
 /* ---------------------------------------------------------------- places */
@@ -1031,6 +1063,7 @@ static const cmd_opt report_opts[] = {
     { "lon", "Y", N_("WGS84 longitude") },
     { "attr", "CODE=VALUE", N_("an answer to the category's attributes (repeat it; a list's keys: CODE=A+B)") },
     { "gcj02", NULL, N_("--lat and --lon are GCJ-02 (a Chinese phone map): converted to WGS84") },
+    { "photo", "FILE", N_("a JPEG or PNG photo of it (repeat for more)") },
     { NULL, NULL, NULL },
 };
 static const cmd_opt locate_opts[] = {
@@ -1083,6 +1116,11 @@ static const cmd_opt verify_opts[] = {
     { "pass", NULL, N_("the fix is real: the case is verified") },
     { "fail", NULL, N_("it is not: back for rework") },
     { "note", "TEXT", N_("what was found on the spot") },
+    { "photo", "FILE", N_("a JPEG or PNG photo taken on the spot (repeat for more)") },
+    { NULL, NULL, NULL },
+};
+static const cmd_opt feedback_opts[] = {
+    { "photo", "FILE", N_("a JPEG or PNG photo of the work done (repeat for more)") },
     { NULL, NULL, NULL },
 };
 static const cmd_opt rate_opts[] = { { "comment", "TEXT", N_("the reporter's comment") },
@@ -1103,7 +1141,7 @@ static const cmd_opt watch_opts[] = {
 };
 
 const cmd cli_commands[] = {
-    { "report", "--node CODE | --lat X --lon Y, --category CODE [options] TEXT...",
+    { "report", "--node CODE | --lat X --lon Y, --category CODE [--photo FILE] [options] TEXT...",
       N_("Report a new case; prints its ticket and state."), report_opts, 1, -1, .call = CALL(REPORT),
       .bind = BINDS(B_OPT("node", "node"), B_NEED("category", "category"), B_OPT("contact", "contact"),
                     B_OPT("external-id", "external_id"), B_TEXT(0, "description")),
@@ -1135,17 +1173,17 @@ const cmd cli_commands[] = {
     { "checkin", "ORDER [--note TEXT]", N_("Check in to a dispatch order (报到)."), note_opts, 1, 1,
       .call = CALL(CHECK_IN), .bind = BINDS(B_ORDER(0, "order_id", BAD_ORDER, false), B_OPT("note", "note")),
       .result = RESULT(ORDER), .print = print_order_line },
-    { "feedback", "ORDER TEXT...", N_("Feed back what the department did (反馈)."), no_opts, 2, -1,
+    { "feedback", "ORDER TEXT... [--photo FILE]", N_("Feed back what the department did (反馈)."), feedback_opts, 2, -1,
       .call = CALL(FEEDBACK), .bind = BINDS(B_ORDER(0, "order_id", BAD_ORDER, false), B_TEXT(1, "text")),
-      .result = RESULT(ORDER), .print = print_order_line },
+      .build = build_feedback, .result = RESULT(ORDER), .print = print_order_line },
     { "return", "ORDER --reason TEXT", N_("Return an order that is not your duty (退单)."), reject_opts, 1, 1,
       .call = CALL(RETURN_ORDER), .bind = BINDS(B_NEED("reason", "reason"), B_ORDER(0, "order_id", BAD_ORDER, false)),
       .result = RESULT(ORDER), .print = print_order_line },
-    { "verify", "TICKET --pass|--fail [--note TEXT]", N_("Record the on-the-spot check (核查)."), verify_opts, 1, 1,
-      .call = CALL(VERIFY),
+    { "verify", "TICKET --pass|--fail [--note TEXT] [--photo FILE]", N_("Record the on-the-spot check (核查)."),
+      verify_opts, 1, 1, .call = CALL(VERIFY),
       .bind = BINDS(B_EITHER("pass", "fail", "pass", N_("verify: give exactly one of --pass and --fail")),
                     B_TICKET(0, "ticket"), B_OPT("note", "note")),
-      .result = RESULT(EVENT), .print = print_event_line },
+      .build = build_verify, .result = RESULT(EVENT), .print = print_event_line },
     { "close", "TICKET [--note TEXT]", N_("Close a case (结案)."), note_opts, 1, 1, .call = CALL(CLOSE),
       .bind = BINDS(B_TICKET(0, "ticket"), B_OPT("note", "note")), .result = RESULT(EVENT), .print = print_event_line },
     { "rate", "TICKET SCORE [--comment TEXT] [--phone DIGITS]", N_("Rate a closed case, 1 to 5 (评价)."), rate_opts, 2,
@@ -1177,6 +1215,8 @@ const cmd cli_commands[] = {
       NULL, 0, -1, .run = NULL },
     { "admission", "show|set COMMUNITY ...", N_("A community's task admission list (准入清单)."), NULL, 0, -1,
       .run = NULL },
+    { "photo", "get ID [--thumb] --out FILE", N_("A case's photos: read one back (whistle show lists them)."), NULL, 0,
+      -1, .run = NULL },
     { "task", "push|list|done ...", N_("Tasks pushed to communities within their admission lists."), NULL, 0, -1,
       .run = NULL },
     { .name = NULL },

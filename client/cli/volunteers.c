@@ -136,6 +136,12 @@ static void print_wish(cli *x, const args *a, const Whistle__V1__Request *req, c
     kv_print(stdout, _("done note"), w->done_note, false);
     kv_print(stdout, _("confirmed by"), w->confirmed_by, false);
     kv_print(stdout, _("declined"), w->decline_reason, false);
+    /* its photos, by id (whistle photo get ID) */
+    for (size_t i = 0; i < w->n_photos; i++) {
+        char ph[64];
+        snprintf(ph, sizeof ph, "#%" PRIu64 "  %ux%u", w->photos[i]->id, w->photos[i]->width, w->photos[i]->height);
+        kv_print(stdout, i ? "" : _("photos"), ph, true);
+    }
 }
 
 static void print_wish_list_one(cli *x, const args *a, const Whistle__V1__Request *req,
@@ -753,10 +759,17 @@ static int build_mtask_list(cli *x, args *a, void *msg)
 /* ---------------------------------------------------------------- tables */
 
 static const cmd_opt none[] = { { NULL, NULL, NULL } };
+static int build_wish_add(cli *x, args *a, void *msg)
+{
+    Whistle__V1__AddWish *w = msg;
+    return cli_photos_for(x, a, &w->photos, &w->n_photos);
+}
+
 static const cmd_opt wish_add_opts[] = {
     { "category", "CODE", N_("the community's category of wish (volunteer config shows them)") },
     { "text", "TEXT", N_("the resident's words") },
     { "phone", "PHONE", N_("the resident's phone: they confirm with its last 4 digits") },
+    { "photo", "FILE", N_("a JPEG or PNG photo of what is needed (repeat for more; never shown to volunteers)") },
     { NULL, NULL, NULL },
 };
 static const cmd_opt wish_publish_opts[] = {
@@ -859,12 +872,12 @@ static const cmd_opt report_note_opts[] = { { "note", "TEXT", N_("what was done 
                                             { NULL, NULL, NULL } };
 
 const cmd cli_volunteer_subcommands[] = {
-    { "wish add", "NODE --category CODE --text TEXT [--phone PHONE]",
+    { "wish add", "NODE --category CODE --text TEXT [--phone PHONE] [--photo FILE]",
       N_("Order a wish for a resident (居民点单): at the kiosk, or by a worker for them."), wish_add_opts, 1, 1,
       .call = CALL(ADD_WISH),
       .bind =
           BINDS(B_NEED("category", "category"), B_NEED("text", "text"), B_POS(0, "node"), B_OPT("phone", "contact")),
-      .result = RESULT(WISH), .print = print_wish },
+      .build = build_wish_add, .result = RESULT(WISH), .print = print_wish },
     { "wish publish", "WISH --text TEXT [--points N] | --decline REASON",
       N_("Publish a wish to the volunteers without personal data (社区派单), or decline it."), wish_publish_opts, 1, 1,
       .call = CALL(PUBLISH_WISH), .bind = BINDS(B_OPT("text", "public_text"), B_OPT("decline", "decline_reason")),

@@ -222,7 +222,11 @@ static void draw_case(console *k, int y, int x, int w, const Whistle__V1__Event 
     /* the priority, when it is not the usual one, in its colour */
     const char *prio = level == 3 ? _("urgent") : level == 2 ? _("high") : level == 0 ? _("low") : "";
     attr_t pa = a | (level == 3 ? COLOR_PAIR(C_LATE) | A_BOLD : level == 2 ? COLOR_PAIR(C_NEAR) | A_BOLD : A_DIM);
-    snprintf(buf, sizeof buf, " %s · %s", name_of(k->cats, k->n_cats, e->category),
+    /* ▣N: the case has N photos (report, feedback, verification) */
+    char photos[24] = "";
+    if (e->photo_count)
+        snprintf(photos, sizeof photos, " ▣%u", e->photo_count);
+    snprintf(buf, sizeof buf, "%s %s · %s", photos, name_of(k->cats, k->n_cats, e->category),
              name_of(k->nodes, k->n_nodes, e->node));
     /* the right end: what the case waits for */
     const char *tail = "";

@@ -52,6 +52,7 @@ void gw_config_defaults(gw_config *c)
     set_str(&c->timezone, "Asia/Shanghai");
     c->max_page_size = 500;
     c->default_page_size = 50;
+    c->public_photos = 1;
     set_str(&c->notify_as, "");
     set_str(&c->notify_url, "");
     set_str(&c->notify_secret, "");
@@ -208,6 +209,17 @@ int gw_config_set(gw_config *c, const char *section, const char *key, const char
             STR(key_service);
         if (strcmp(key, "timezone") == 0)
             STR(timezone);
+        if (strcmp(key, "public_photos") == 0) {
+            /* staff: the photos staff took on duty (a patrol's report, a
+             * department's feedback, a verification); none: no photo. A
+             * resident's photo is never public (docs/open311.md) */
+            if (strcmp(value, "staff") != 0 && strcmp(value, "none") != 0) {
+                snprintf(err, errlen, "open311.public_photos = \"%s\": expected staff or none", value);
+                return -1;
+            }
+            c->public_photos = strcmp(value, "staff") == 0;
+            return 0;
+        }
         if (strcmp(key, "max_page_size") == 0)
             NUM(max_page_size, 1, 500);
         if (strcmp(key, "default_page_size") == 0)

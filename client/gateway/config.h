@@ -48,6 +48,7 @@ typedef struct gw_config {
     char *contact;          /* discovery's contact */
     char *key_service;      /* discovery's key_service: how to get a key */
     char *timezone;         /* the jurisdiction's zone for datetimes ("Asia/Shanghai") */
+    int public_photos;      /* 1: staff photos of a case are shown (media_url), 0: none */
     uint32_t max_page_size; /* page_size at most */
     uint32_t default_page_size;
     /* [api_keys]: key = principal */

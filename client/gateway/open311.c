@@ -16,6 +16,8 @@
 #include "doc.h"
 #include "http.h"
 #include "log.h"
+#include "multipart.h"
+#include "photo.h"
 #include "whistle/frame.h"
 #include "whistle/geo.h"
 #include "whistle/names.h"
@@ -43,6 +45,7 @@ struct o311 {
     int loading;
     uv_timer_t refresh;
     size_t in_flight;
+    size_t photos; /* photos being read for an answer (GW_PHOTO_IN_FLIGHT at most, thumbnails or not) */
 };
 
 typedef struct param {
@@ -79,6 +82,17 @@ struct oreq {
     size_t ntickets, next;
     bool updates;
     bool token; /* GET tokens/{token} */
+    /* POST requests: the photo sent as the multipart part "media" (into
+     * the request's body, which lives as long as req) */
+    const char *media;
+    size_t media_len;
+    bool has_media;
+    /* GET requests: the next listed case to read whole for its photos */
+    size_t fill;
+    /* GET media/{ticket}/{id}.jpg */
+    uint64_t photo_id;
+    bool photo_thumb;
+    char photo_ext[8];
 };
 
 /* ------------------------------------------------------------ utilities */
@@ -158,6 +172,37 @@ static int parse_pairs(oreq *r, const char *s, size_t n)
         }
         i = j + 1;
     }
+    return 0;
+}
+
+/* A multipart/form-data part: the file "media" is kept as it is; every
+ * other part is a field like a form's, UTF-8 text. */
+static int on_part(void *ud, const mp_part *p)
+{
+    oreq *r = ud;
+    if (p->name_len == 5 && memcmp(p->name, "media", 5) == 0) {
+        if (r->has_media)
+            return 2;
+        r->has_media = true;
+        r->media = p->data;
+        r->media_len = p->len;
+        return 0;
+    }
+    if (p->is_file)
+        return 3;
+    if (!gw_utf8_ok(p->name, p->name_len) || !gw_utf8_ok(p->data, p->len))
+        return 4;
+    char *k = strndup(p->name, p->name_len), *v = strndup(p->data, p->len);
+    param *np = (k && v) ? realloc(r->p, (r->np + 1) * sizeof *np) : NULL;
+    if (!np) {
+        free(k);
+        free(v);
+        return 5;
+    }
+    r->p = np;
+    r->p[r->np].k = k;
+    r->p[r->np].v = v;
+    r->np++;
     return 0;
 }
 
@@ -411,6 +456,7 @@ static const char *status_reason(int st)
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
     default: return "Error";
@@ -658,6 +704,58 @@ static void h_service_def(oreq *r, const char *code)
     send_doc(r, 200, d);
 }
 
+/* ------------------------------------------------------------ photos */
+
+#define PS(x) WHISTLE__V1__PHOTO_STAGE__PHOTO_STAGE_##x
+
+/* Whether anyone may see this photo of e (open311.public_photos):
+ * those staff took on duty, a department's feedback, a verification, and
+ * the report of a patrol or a sensor. A resident's photo (a report through
+ * a kiosk, the hotline, Open311 or an app) is personal data: never here. */
+static bool photo_public(const o311 *o, const Whistle__V1__Event *e, const Whistle__V1__PhotoAttachment *p)
+{
+    if (!o->cfg->public_photos)
+        return false;
+    if (p->stage == PS(FEEDBACK) || p->stage == PS(VERIFY))
+        return true;
+    return p->stage == PS(REPORT) &&
+           (e->source == WHISTLE__V1__SOURCE__SOURCE_PATROL || e->source == WHISTLE__V1__SOURCE__SOURCE_SENSOR);
+}
+
+/* The gateway's URL of a photo: endpoint_url + media/TICKET/ID.jpg (.png
+ * for a PNG). */
+static void photo_url(const o311 *o, const Whistle__V1__Event *e, const Whistle__V1__PhotoAttachment *p, char *buf,
+                      size_t len)
+{
+    const char *base = o->cfg->endpoint_url;
+    size_t bl = strlen(base);
+    snprintf(buf, len, "%s%smedia/%s/%llu.%s", base, bl && base[bl - 1] == '/' ? "" : "/", e->ticket,
+             (unsigned long long)p->id, p->mime && strcmp(p->mime, "image/png") == 0 ? "png" : "jpg");
+}
+
+/* The public photo of e at stage (and order, for feedback) closest in
+ * time to at_ms (0: the first of that stage), or NULL. */
+static const Whistle__V1__PhotoAttachment *photo_pick(const o311 *o, const Whistle__V1__Event *e,
+                                                      Whistle__V1__PhotoStage stage, uint64_t order_id, int64_t at_ms)
+{
+    const Whistle__V1__PhotoAttachment *best = NULL;
+    int64_t best_d = 0;
+    for (size_t i = 0; i < e->n_photos; i++) {
+        const Whistle__V1__PhotoAttachment *p = e->photos[i];
+        if (p->stage != stage || !photo_public(o, e, p) || (order_id && p->order_id != order_id))
+            continue;
+        if (!at_ms)
+            return p;
+        int64_t d = p->at_ms > at_ms ? p->at_ms - at_ms : at_ms - p->at_ms;
+        if (!best || d < best_d) {
+            best = p;
+            best_d = d;
+        }
+    }
+    /* a step's photo is attached by the same call: the same moment */
+    return best && best_d <= 1000 ? best : NULL;
+}
+
 /* ------------------------------------------------------------ requests (GET) */
 
 static bool is_closed(const Whistle__V1__Event *e) { return e->state == ES(CLOSED) || e->state == ES(REJECTED); }
@@ -702,9 +800,21 @@ static void write_request(oreq *r, doc *d, const Whistle__V1__Event *e)
 {
     o311 *o = r->o;
     const Whistle__V1__Category *c = cat_get(o, e->category);
-    char t1[40], t2[40], t3[40], notice[300] = "", notes[1200], addr[400], desc[4200];
+    char t1[40], t2[40], t3[40], notice[300] = "", notes[1200], addr[400], desc[4200], murl[600];
     const char *text, *address, *media;
     split_description(e->description, desc, sizeof desc, &text, &address, &media);
+    if (!media) {
+        /* no link given at report: the case's public photo, the report's
+         * first, else the newest of the work done */
+        const Whistle__V1__PhotoAttachment *p = photo_pick(o, e, PS(REPORT), 0, 0);
+        for (size_t i = e->n_photos; !p && i-- > 0;)
+            if (e->photos[i]->stage != PS(REPORT) && photo_public(o, e, e->photos[i]))
+                p = e->photos[i];
+        if (p) {
+            photo_url(o, e, p, murl, sizeof murl);
+            media = murl;
+        }
+    }
     if (c)
         service_notice(o, c, notice, sizeof notice);
     const char *why = e->state == ES(REJECTED) ? e->reject_reason : e->state == ES(CLOSED) ? e->resolution : "";
@@ -741,8 +851,45 @@ static void write_request(oreq *r, doc *d, const Whistle__V1__Event *e)
     doc_obj_end(d);
 }
 
+static void send_requests(oreq *r);
+static int keep_resp(oreq *r, Whistle__V1__Response *resp);
+
+static void on_fill(void *ud, int code, const char *msg, Whistle__V1__Response *resp)
+{
+    oreq *r = ud;
+    (void)msg;
+    if (!r->req) {
+        whistle_response_free(resp);
+        return oreq_free(r);
+    }
+    /* a case that cannot be read now keeps its listing, without a photo */
+    if (code == CODE(OK) && resp && resp->event) {
+        if (keep_resp(r, resp))
+            return send_doc(r, 500, NULL);
+        r->evs[r->fill] = resp->event;
+    } else {
+        whistle_response_free(resp);
+    }
+    r->fill++;
+    send_requests(r);
+}
+
 static void send_requests(oreq *r)
 {
+    /* a listing has each case's photo_count, not its photos: a case of the
+     * page that has some is read whole (GetEvent), one after the other, for
+     * its media_url */
+    while (r->o->cfg->public_photos && r->fill < r->nevs &&
+           (r->evs[r->fill]->photo_count == 0 || r->evs[r->fill]->n_photos > 0))
+        r->fill++;
+    if (r->o->cfg->public_photos && r->fill < r->nevs) {
+        Whistle__V1__GetEvent ge = WHISTLE__V1__GET_EVENT__INIT;
+        ge.ticket = r->evs[r->fill]->ticket;
+        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+        req.call_case = WHISTLE__V1__REQUEST__CALL_GET_EVENT;
+        req.get_event = &ge;
+        return up_call(r->o->up, &req, r->o->cfg->read_as, on_fill, r);
+    }
     doc *d = doc_new(r->fmt);
     if (!d)
         return send_doc(r, 500, NULL);
@@ -1061,7 +1208,19 @@ static void send_updates(oreq *r)
             doc_str(d, "status", closed ? "closed" : "open");
             doc_str(d, "updated_datetime", when);
             doc_str(d, "description", desc);
-            doc_str(d, "media_url", NULL);
+            /* the photo the step attached (a report, a feedback, a
+             * verification), when the public may see it */
+            const Whistle__V1__PhotoAttachment *p = NULL;
+            if (strcmp(t->action, "report") == 0)
+                p = photo_pick(o, e, PS(REPORT), 0, 0);
+            else if (strcmp(t->action, "feedback") == 0)
+                p = photo_pick(o, e, PS(FEEDBACK), t->order_id, t->at_ms);
+            else if (strcmp(t->action, "verify") == 0)
+                p = photo_pick(o, e, PS(VERIFY), 0, t->at_ms);
+            char murl[600];
+            if (p)
+                photo_url(o, e, p, murl, sizeof murl);
+            doc_str(d, "media_url", p ? murl : NULL);
             doc_obj_end(d);
         }
     }
@@ -1117,6 +1276,128 @@ static void h_updates(oreq *r)
     req.call_case = WHISTLE__V1__REQUEST__CALL_LIST_EVENTS;
     req.list_events = &le;
     up_call(r->o->up, &req, r->o->cfg->read_as, on_updates_list, r);
+}
+
+/* ------------------------------------------------------------ media (a case's public photos) */
+
+static void on_media_photo(void *ud, int code, const char *msg, gw_photo *p)
+{
+    oreq *r = ud;
+    r->o->photos--;
+    if (!r->req) {
+        gw_photo_free(p);
+        return oreq_free(r);
+    }
+    if (code != 0 || !p) {
+        if (code == GW_PHOTO_BROKEN) {
+            gw_warn("open311: photo %llu: %s", (unsigned long long)r->photo_id, msg);
+            return send_error(r, 502, "the photo could not be read whole; try again");
+        }
+        if (code == CODE(NOT_FOUND) || code == CODE(PERMISSION_DENIED))
+            return send_error(r, 404, "no such photo");
+        return send_upstream_error(r, code, msg);
+    }
+    gw_debug("http: GET media %llu %d", (unsigned long long)r->photo_id, 200);
+    gw_photo_send(r->req, p, true);
+    gw_photo_free(p);
+    oreq_free(r);
+}
+
+static void on_media_event(void *ud, int code, const char *msg, Whistle__V1__Response *resp)
+{
+    oreq *r = ud;
+    o311 *o = r->o;
+    if (!r->req) {
+        o->photos--;
+        whistle_response_free(resp);
+        return oreq_free(r);
+    }
+    if (code != CODE(OK) || !resp || !resp->event) {
+        o->photos--;
+        whistle_response_free(resp);
+        if (code == CODE(OK) || code == CODE(NOT_FOUND) || code == CODE(PERMISSION_DENIED) ||
+            code == CODE(INVALID_ARGUMENT))
+            return send_error(r, 404, "no such photo");
+        return send_upstream_error(r, code, msg);
+    }
+    const Whistle__V1__Event *e = resp->event;
+    const Whistle__V1__PhotoAttachment *p = NULL;
+    for (size_t i = 0; i < e->n_photos; i++)
+        if (e->photos[i]->id == r->photo_id)
+            p = e->photos[i];
+    /* a resident's photo answers as one that is not there */
+    const char *want = r->photo_thumb ? "jpg" : p && p->mime && strcmp(p->mime, "image/png") == 0 ? "png" : "jpg";
+    bool ok = p && photo_public(o, e, p) && strcmp(r->photo_ext, want) == 0 && (!r->photo_thumb || p->has_thumbnail);
+    /* a client that has the photo already (If-None-Match: its ETag, the
+     * stored image's hash) is told so without reading it again */
+    char etag[70] = "";
+    if (ok && !r->photo_thumb && p->sha256 && strlen(p->sha256) == 64)
+        snprintf(etag, sizeof etag, "\"%s\"", p->sha256);
+    whistle_response_free(resp);
+    if (!ok) {
+        o->photos--;
+        return send_error(r, 404, "no such photo");
+    }
+    ssize_t inm = h2o_find_header(&r->req->headers, H2O_TOKEN_IF_NONE_MATCH, -1);
+    if (*etag && inm >= 0 && r->req->headers.entries[inm].value.len == strlen(etag) &&
+        memcmp(r->req->headers.entries[inm].value.base, etag, strlen(etag)) == 0) {
+        o->photos--;
+        h2o_req_t *req = r->req;
+        req->res.status = 304;
+        req->res.reason = "Not Modified";
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, h2o_strdup(&req->pool, etag, SIZE_MAX).base,
+                       strlen(etag));
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                       H2O_STRLIT("public, max-age=86400, immutable"));
+        h2o_send_inline(req, "", 0);
+        return oreq_free(r);
+    }
+    gw_photo_fetch(o->up, r->photo_id, r->photo_thumb, o->cfg->read_as, on_media_photo, r);
+}
+
+/* GET media/TICKET/ID.jpg (or .png, as the photo is stored) and
+ * media/TICKET/ID-thumb.jpg: a case's public photo, read as
+ * open311.read_as. The case is read first: the photo must be one of its
+ * own, and one the public may see (photo_public). */
+static void h_media(oreq *r, const char *res)
+{
+    o311 *o = r->o;
+    r->fmt = DOC_JSON;
+    const char *slash = strchr(res, '/');
+    size_t tl = slash ? (size_t)(slash - res) : 0;
+    bool ok = tl >= 1 && tl <= 40;
+    for (size_t i = 0; ok && i < tl; i++)
+        ok = isalnum((unsigned char)res[i]);
+    const char *f = ok ? slash + 1 : "";
+    char *end = NULL;
+    errno = 0;
+    unsigned long long id = ok && isdigit((unsigned char)f[0]) ? strtoull(f, &end, 10) : 0;
+    if (!ok || errno || !id || !end)
+        return send_error(r, 404, "no such photo");
+    if (strcmp(end, "-thumb.jpg") == 0) {
+        r->photo_thumb = true;
+        snprintf(r->photo_ext, sizeof r->photo_ext, "jpg");
+    } else if (strcmp(end, ".jpg") == 0 || strcmp(end, ".png") == 0) {
+        snprintf(r->photo_ext, sizeof r->photo_ext, "%s", end + 1);
+    } else {
+        return send_error(r, 404, "no such photo");
+    }
+    if (!o->cfg->public_photos)
+        return send_error(r, 404, "no such photo");
+    if (!o->up)
+        return send_error(r, 503, "whistled is not reachable now; try again shortly");
+    if (o->photos >= GW_PHOTO_IN_FLIGHT)
+        return send_error(r, 503, "too many photos are being read now; try again shortly");
+    r->photo_id = id;
+    if (add_ticket(r, res, tl))
+        return send_doc(r, 500, NULL);
+    o->photos++;
+    Whistle__V1__GetEvent ge = WHISTLE__V1__GET_EVENT__INIT;
+    ge.ticket = r->tickets[0];
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_GET_EVENT;
+    req.get_event = &ge;
+    up_call(o->up, &req, o->cfg->read_as, on_media_event, r);
 }
 
 /* ------------------------------------------------------------ requests (POST) */
@@ -1190,10 +1471,26 @@ static int parse_coord(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+/* A POST on its way: the report, built and checked, waits while its photo
+ * (if any) goes up to whistled (gw_photo_upload). */
 typedef struct post_ctx {
     oreq *r;
     char code[8];
+    const char *as; /* the api_key's principal (the config's string) */
+    Whistle__V1__ReportEvent re;
+    answer_set ans;
+    char *full; /* the description with the gateway's lines */
+    char ikey[129];
+    char sha[65]; /* the photo's SHA-256 (hex), "" when there is none */
+    char *photos[1];
 } post_ctx;
+
+static void post_free(post_ctx *pc)
+{
+    answers_free(&pc->ans);
+    free(pc->full);
+    free(pc);
+}
 
 static void on_report(void *ud, int code, const char *msg, Whistle__V1__Response *resp)
 {
@@ -1202,7 +1499,7 @@ static void on_report(void *ud, int code, const char *msg, Whistle__V1__Response
     o311 *o = r->o;
     char scode[8];
     snprintf(scode, sizeof scode, "%s", pc->code);
-    free(pc);
+    post_free(pc);
     if (!r->req) {
         whistle_response_free(resp);
         return oreq_free(r);
@@ -1215,7 +1512,8 @@ static void on_report(void *ud, int code, const char *msg, Whistle__V1__Response
     char notice[300] = "";
     if (c)
         service_notice(o, c, notice, sizeof notice);
-    gw_info("open311: %s reported %s (%s) in %s", resp->event->reporter, resp->event->ticket, scode, resp->event->node);
+    gw_info("open311: %s reported %s (%s) in %s%s", resp->event->reporter, resp->event->ticket, scode,
+            resp->event->node, resp->event->n_photos ? " with a photo" : "");
     doc *d = doc_new(r->fmt);
     if (d) {
         doc_list_begin(d, "service_requests", "request");
@@ -1228,6 +1526,46 @@ static void on_report(void *ud, int code, const char *msg, Whistle__V1__Response
     }
     whistle_response_free(resp);
     send_doc(r, 201, d);
+}
+
+static void post_report(post_ctx *pc)
+{
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_REPORT;
+    req.report = &pc->re;
+    if (*pc->sha) {
+        pc->photos[0] = pc->sha;
+        pc->re.photos = pc->photos;
+        pc->re.n_photos = 1;
+    }
+    if (*pc->ikey)
+        req.idempotency_key = pc->ikey;
+    up_call(pc->r->o->up, &req, pc->as, on_report, pc);
+}
+
+/* The photo is whistled's (checked, cleaned, stored): the report names it. */
+static void on_uploaded(void *ud, int code, const char *msg, const Whistle__V1__PhotoUploadStatus *st)
+{
+    post_ctx *pc = ud;
+    oreq *r = pc->r;
+    if (!r->req) {
+        post_free(pc);
+        return oreq_free(r);
+    }
+    if (code != CODE(OK) || !st || !st->sha256 || strlen(st->sha256) != 64) {
+        post_free(pc);
+        if (code == CODE(INVALID_ARGUMENT))
+            return send_error(r, 400, "media: %s", msg);
+        if (code == CODE(DATA_LOSS))
+            return send_error(r, 500, "media: the photo was damaged on its way to whistled; send the request again");
+        if (code == GW_PHOTO_BROKEN || code == CODE(OK)) {
+            gw_warn("open311: a photo's upload: %s", msg);
+            return send_error(r, 500, "media: the photo could not be sent to whistled; try again");
+        }
+        return send_upstream_error(r, code, msg);
+    }
+    snprintf(pc->sha, sizeof pc->sha, "%s", st->sha256);
+    post_report(pc);
 }
 
 static void h_requests_post(oreq *r)
@@ -1313,39 +1651,6 @@ static void h_requests_post(oreq *r)
                               "for each value of a multivaluelist)");
         return send_doc(r, 500, NULL);
     }
-    Whistle__V1__ReportEvent re = WHISTLE__V1__REPORT_EVENT__INIT;
-    re.node = (char *)(has_loc ? "" : aid);
-    re.category = (char *)sc;
-    re.description = full;
-    re.contact = (char *)(phone ? phone : email ? email : "");
-    re.source = WHISTLE__V1__SOURCE__SOURCE_RESIDENT;
-    re.has_location = has_loc;
-    re.lat = lat;
-    re.lon = lon;
-    re.attributes = ans.a;
-    re.n_attributes = ans.n;
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_REPORT;
-    req.report = &re;
-    /* Idempotency-Key (not in the standard, common practice): a retried
-     * POST with the same key answers the first report again (whistled
-     * keeps keys per principal for at least 24 h) */
-    char ikey[129] = "";
-    ssize_t ih = h2o_find_header_by_str(&r->req->headers, H2O_STRLIT("idempotency-key"), -1);
-    if (ih >= 0) {
-        h2o_iovec_t v = r->req->headers.entries[ih].value;
-        bool ok = v.len >= 1 && v.len < sizeof ikey;
-        for (size_t i = 0; ok && i < v.len; i++)
-            ok = v.base[i] > 0x20 && v.base[i] < 0x7f;
-        if (!ok) {
-            answers_free(&ans);
-            free(full);
-            return send_error(r, 400, "Idempotency-Key: 1 to 128 printable ASCII characters without spaces");
-        }
-        memcpy(ikey, v.base, v.len);
-        ikey[v.len] = 0;
-        req.idempotency_key = ikey;
-    }
     post_ctx *pc = calloc(1, sizeof *pc);
     if (!pc) {
         answers_free(&ans);
@@ -1353,10 +1658,52 @@ static void h_requests_post(oreq *r)
         return send_doc(r, 500, NULL);
     }
     pc->r = r;
+    pc->as = as;
+    pc->ans = ans;
+    pc->full = full;
     snprintf(pc->code, sizeof pc->code, "%s", sc);
-    up_call(o->up, &req, as, on_report, pc);
-    answers_free(&ans);
-    free(full);
+    Whistle__V1__ReportEvent *re = &pc->re;
+    whistle__v1__report_event__init(re);
+    re->node = (char *)(has_loc ? "" : aid);
+    re->category = (char *)sc;
+    re->description = full;
+    re->contact = (char *)(phone ? phone : email ? email : "");
+    re->source = WHISTLE__V1__SOURCE__SOURCE_RESIDENT;
+    re->has_location = has_loc;
+    re->lat = lat;
+    re->lon = lon;
+    re->attributes = pc->ans.a;
+    re->n_attributes = pc->ans.n;
+    /* Idempotency-Key (not in the standard, common practice): a retried
+     * POST with the same key answers the first report again (whistled
+     * keeps keys per principal for at least 24 h) */
+    ssize_t ih = h2o_find_header_by_str(&r->req->headers, H2O_STRLIT("idempotency-key"), -1);
+    if (ih >= 0) {
+        h2o_iovec_t v = r->req->headers.entries[ih].value;
+        bool ok = v.len >= 1 && v.len < sizeof pc->ikey;
+        for (size_t i = 0; ok && i < v.len; i++)
+            ok = v.base[i] > 0x20 && v.base[i] < 0x7f;
+        if (!ok) {
+            post_free(pc);
+            return send_error(r, 400, "Idempotency-Key: 1 to 128 printable ASCII characters without spaces");
+        }
+        memcpy(pc->ikey, v.base, v.len);
+        pc->ikey[v.len] = 0;
+    }
+    if (!r->has_media)
+        return post_report(pc);
+    /* the photo first, named by its SHA-256, as the api_key's principal;
+     * whistled checks and cleans it (docs/photos.md) and the report then
+     * names it */
+    uint64_t max = up_photo_max(o->up);
+    if (r->media_len == 0 || (max && r->media_len > max)) {
+        post_free(pc);
+        if (r->media_len == 0)
+            return send_error(r, 400, "media: the photo is empty");
+        return send_error(r, 400, "media: the photo is %zu bytes; whistled takes at most %llu", r->media_len,
+                          (unsigned long long)max);
+    }
+    gw_photo_upload(o->up, (const uint8_t *)r->media, r->media_len, as, on_uploaded, pc);
 }
 
 /* ------------------------------------------------------------ routing */
@@ -1420,6 +1767,14 @@ void o311_handle(void *ud, h2o_req_t *req)
     char res[256];
     snprintf(res, sizeof res, "%s", path + strlen(PREFIX));
     free(path);
+    if (strncmp(res, "media/", 6) == 0) {
+        /* a photo: its own types, not a document's formats */
+        if (!method_is(req, "GET") && !method_is(req, "HEAD")) {
+            r->fmt = DOC_JSON;
+            return send_error(r, 405, "photos are read with GET");
+        }
+        return h_media(r, res + 6);
+    }
     if (split_format(res, &r->fmt) < 0)
         return send_error(r, 404, "no such resource: name a format, e.g. " PREFIX "services.xml or .json");
     if (req->query_at != SIZE_MAX &&
@@ -1428,15 +1783,32 @@ void o311_handle(void *ud, h2o_req_t *req)
     if (req->entity.base && req->entity.len) {
         ssize_t ct = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
         static const char form[] = "application/x-www-form-urlencoded";
-        /* the media type, in any case, with or without parameters */
-        if (ct < 0 || req->headers.entries[ct].value.len < sizeof form - 1 ||
-            strncasecmp(req->headers.entries[ct].value.base, form, sizeof form - 1) != 0 ||
-            (req->headers.entries[ct].value.len > sizeof form - 1 &&
-             req->headers.entries[ct].value.base[sizeof form - 1] != ';' &&
-             req->headers.entries[ct].value.base[sizeof form - 1] != ' '))
-            return send_error(r, 400, "a POST body must be application/x-www-form-urlencoded");
-        if (parse_pairs(r, req->entity.base, req->entity.len) < 0)
-            return send_error(r, 400, "the body is not valid UTF-8 or has a broken %%-escape");
+        char boundary[MP_BOUNDARY_MAX + 1];
+        const h2o_iovec_t *ctv = ct >= 0 ? &req->headers.entries[ct].value : NULL;
+        if (ctv && mp_boundary(ctv->base, ctv->len, boundary) == 0) {
+            /* multipart/form-data: the fields, and a photo as "media" */
+            const char *why = NULL;
+            int rc = mp_parse(req->entity.base, req->entity.len, boundary, on_part, r, &why);
+            if (rc == -1)
+                return send_error(r, 400, "the multipart body is malformed: %s", why);
+            if (rc == 2)
+                return send_error(r, 400, "one photo per request: a second \"media\" part");
+            if (rc == 3)
+                return send_error(r, 400, "a file may be sent only as the \"media\" part");
+            if (rc == 4)
+                return send_error(r, 400, "a field of the multipart body is not valid UTF-8");
+            if (rc != 0)
+                return send_doc(r, 500, NULL);
+        } else {
+            /* the media type, in any case, with or without parameters */
+            if (!ctv || ctv->len < sizeof form - 1 || strncasecmp(ctv->base, form, sizeof form - 1) != 0 ||
+                (ctv->len > sizeof form - 1 && ctv->base[sizeof form - 1] != ';' && ctv->base[sizeof form - 1] != ' '))
+                return send_error(r, 400,
+                                  "a POST body must be application/x-www-form-urlencoded (or multipart/form-data "
+                                  "with a photo as \"media\")");
+            if (parse_pairs(r, req->entity.base, req->entity.len) < 0)
+                return send_error(r, 400, "the body is not valid UTF-8 or has a broken %%-escape");
+        }
     }
     const char *jid = param_val(r, "jurisdiction_id");
     if (jid && *o->cfg->jurisdiction_id && strcmp(jid, o->cfg->jurisdiction_id) != 0)

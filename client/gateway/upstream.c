@@ -19,6 +19,8 @@ struct upstream {
     up_ready_cb on_ready;
     void *ud;
     bool live;
+    uint32_t photo_chunk; /* HelloResult.photo_limits.chunk_bytes (0: not said) */
+    uint64_t photo_max;   /* HelloResult.photo_limits.max_bytes (0: not said) */
 };
 
 typedef struct up_pending {
@@ -104,6 +106,8 @@ static void on_ready(whistle_session *s, const Whistle__V1__HelloResult *hello, 
             hello->server_version);
     whistle_session_mark_live(s);
     u->live = true;
+    u->photo_chunk = hello->photo_limits ? hello->photo_limits->chunk_bytes : 0;
+    u->photo_max = hello->photo_limits ? hello->photo_limits->max_bytes : 0;
     if (u->on_ready)
         u->on_ready(u->ud, u);
 }
@@ -172,3 +176,7 @@ const char *up_code_name(int code)
         return "DEADLINE_EXCEEDED";
     return whistle_code_name(code);
 }
+
+uint32_t up_photo_chunk(const upstream *u) { return u ? u->photo_chunk : 0; }
+
+uint64_t up_photo_max(const upstream *u) { return u ? u->photo_max : 0; }

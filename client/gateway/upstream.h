@@ -34,6 +34,10 @@ void up_call(upstream *u, Whistle__V1__Request *req, const char *act_as, up_cb c
 /* Acknowledges stream up to seq for act_as (PushAck.act_as) on the
  * current connection. Returns 0, or -1 when whistled is not connected. */
 int up_push_ack(upstream *u, const char *stream, uint64_t seq, const char *act_as);
+/* What whistled said at Hello of photo uploads (PhotoLimits): the largest
+ * PhotoPut chunk it takes and the largest photo; 0 when it said nothing. */
+uint32_t up_photo_chunk(const upstream *u);
+uint64_t up_photo_max(const upstream *u);
 /* The one-line name of a whistled answer's code for logs. */
 const char *up_code_name(int code);
 

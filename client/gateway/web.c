@@ -18,6 +18,7 @@
 #include "http.h"
 #include "log.h"
 #include "pbjson.h"
+#include "photo.h"
 #include "whistle/async.h"
 #include "whistle/names.h"
 
@@ -120,6 +121,7 @@ struct web {
     size_t n_fails;
     pstat *pstats;
     size_t n_pstats;
+    size_t photos, thumbs; /* being read for a page (GW_PHOTO_IN_FLIGHT, GW_THUMB_IN_FLIGHT at most) */
 };
 
 /* A request answered later: link is in the request's pool, so that the
@@ -141,6 +143,8 @@ struct wreq {
     const ProtobufCFieldDescriptor *call;
     /* public statistics */
     char node[16];
+    /* photos */
+    bool thumb;
 };
 
 struct sse {
@@ -214,8 +218,10 @@ static void send_json(h2o_req_t *req, int status, json_t *j)
                                            [404] = "Not Found",
                                            [405] = "Method Not Allowed",
                                            [409] = "Conflict",
+                                           [413] = "Payload Too Large",
                                            [415] = "Unsupported Media Type",
                                            [500] = "Internal Server Error",
+                                           [502] = "Bad Gateway",
                                            [503] = "Service Unavailable",
                                            [504] = "Gateway Timeout" };
     const char *reason = status < 505 && reasons[status] ? reasons[status] : "Error";
@@ -637,6 +643,94 @@ static void h_call(web *w, h2o_req_t *req, wsess *s, const char *name)
     }
     up_call(w->up, &rq, s->principal, call_done, r);
     protobuf_c_message_free_unpacked(m, NULL);
+}
+
+/* ---- photos: GET photo/ID and photo/ID/thumb, read as the session's
+ * principal, so whistled shows a person only the photos of the cases they
+ * may read (docs/photos.md) */
+
+static void photo_done(void *ud, int code, const char *msg, gw_photo *p)
+{
+    wreq *r = ud;
+    if (r->thumb)
+        r->w->thumbs--;
+    else
+        r->w->photos--;
+    if (r->req) {
+        if (code == 0 && p) {
+            gw_photo_send(r->req, p, false);
+        } else if (code == GW_PHOTO_BROKEN) {
+            gw_warn("web: a photo: %s", msg);
+            send_err(r->req, 502, "DATA_LOSS", "the photo could not be read whole; try again");
+        } else {
+            send_err(r->req, http_status(code), up_code_name(code), msg);
+        }
+    }
+    gw_photo_free(p);
+    wreq_free(r);
+}
+
+static void h_photo(web *w, h2o_req_t *req, wsess *s, const char *spec)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long id = spec[0] >= '1' && spec[0] <= '9' ? strtoull(spec, &end, 10) : 0;
+    bool thumb = end && strcmp(end, "/thumb") == 0;
+    if (!id || errno || !end || (*end && !thumb))
+        return send_err(req, 404, "NOT_FOUND", "a photo is photo/ID or photo/ID/thumb");
+    if (!w->up)
+        return send_err(req, 503, "UNAVAILABLE", "whistled is not reachable now");
+    if (thumb ? w->thumbs >= GW_THUMB_IN_FLIGHT : w->photos >= GW_PHOTO_IN_FLIGHT)
+        return send_err(req, 503, "RESOURCE_EXHAUSTED", "too many photos are being read now; try again");
+    wreq *r = wreq_new(w, req);
+    if (!r)
+        return send_err(req, 500, "INTERNAL", "out of memory");
+    r->thumb = thumb;
+    if (thumb)
+        w->thumbs++;
+    else
+        w->photos++;
+    gw_photo_fetch(w->up, id, thumb, s->principal, photo_done, r);
+}
+
+/* POST photo, the body a JPEG or PNG: uploaded to whistled as the
+ * session's principal (whistled checks it may, then checks and cleans the
+ * photo); the answer's {"photo": {"sha256", ...}} is what a feedback or a
+ * verification then names in its photos. */
+static void upload_done(void *ud, int code, const char *msg, const Whistle__V1__PhotoUploadStatus *st)
+{
+    wreq *r = ud;
+    r->w->photos--;
+    if (r->req) {
+        if (code == 0 && st)
+            send_json(r->req, 200, json_pack("{s:o}", "photo", pbj_to_json(&st->base)));
+        else if (code == GW_PHOTO_BROKEN)
+            send_err(r->req, 502, "DATA_LOSS", "the photo could not be sent to whistled; try again");
+        else
+            send_err(r->req, http_status(code), up_code_name(code), msg);
+    }
+    wreq_free(r);
+}
+
+static void h_photo_upload(web *w, h2o_req_t *req, wsess *s)
+{
+    ssize_t ct = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    const h2o_iovec_t *v = ct >= 0 ? &req->headers.entries[ct].value : NULL;
+    bool image = v && ((v->len >= 10 && strncasecmp(v->base, "image/jpeg", 10) == 0) ||
+                       (v->len >= 9 && strncasecmp(v->base, "image/png", 9) == 0));
+    if (!image)
+        return send_err(req, 415, "INVALID_ARGUMENT", "a photo is sent as its bytes, image/jpeg or image/png");
+    if (!req->entity.base || !req->entity.len)
+        return send_err(req, 400, "INVALID_ARGUMENT", "the photo is empty");
+    if (!w->up)
+        return send_err(req, 503, "UNAVAILABLE", "whistled is not reachable now");
+    if (w->photos >= GW_PHOTO_IN_FLIGHT)
+        return send_err(req, 503, "RESOURCE_EXHAUSTED", "too many photos are being sent now; try again");
+    wreq *r = wreq_new(w, req);
+    if (!r)
+        return send_err(req, 500, "INTERNAL", "out of memory");
+    w->photos++;
+    gw_photo_upload(w->up, (const uint8_t *)req->entity.base, req->entity.len, s->principal, upload_done, r);
 }
 
 /* GET public/board?node=CODE: a place's echo board (民情回音栏) for anyone,
@@ -1282,6 +1376,8 @@ void web_handle(web *w, h2o_req_t *req)
         return send_json(req, 200, sess_json(w, s));
     if (strcmp(ep, "events") == 0 && get)
         return h_events(w, req, s);
+    if (strncmp(ep, "photo/", 6) == 0 && get)
+        return h_photo(w, req, s, ep + 6);
     if (!post)
         return send_err(req, 405, "INVALID_ARGUMENT", "the API's calls are POSTs");
     if (strcmp(ep, "logout") == 0) {
@@ -1298,6 +1394,8 @@ void web_handle(web *w, h2o_req_t *req)
     }
     if (strcmp(ep, "ack") == 0)
         return h_ack(w, req, s);
+    if (strcmp(ep, "photo") == 0)
+        return h_photo_upload(w, req, s);
     if (strncmp(ep, "call/", 5) == 0)
         return h_call(w, req, s, ep + 5);
     send_err(req, 404, "NOT_FOUND", "no such endpoint (docs/web.md)");

@@ -24,6 +24,9 @@ const WORDS = {
     not_department: "此页面供部门账号使用。", extension: "延期申请", open: "进行中", closed_s: "已结束",
     wrong: "账号或密码错误", ok_done: "已完成：", refused: "被拒绝：", routine: "日常哨", tackle: "攻坚哨",
     emergency_k: "应急哨", ack_sent: "紧急呼叫已确认", trend: "上报与工单趋势",
+    photos: "照片", before: "处置前（上报）", after: "处置后（反馈与核查）", no_photo: "无照片",
+    stage_report: "上报", stage_feedback: "部门反馈", stage_verify: "核查",
+    attach: "附照片", chosen: "已选照片：",
   },
   en: {
     title: "Whistle · Command center", login: "Login", password: "Password", log_in: "Log in", log_out: "Log out",
@@ -46,6 +49,9 @@ const WORDS = {
     closed_s: "closed", wrong: "Unknown login or wrong password", ok_done: "Done: ", refused: "Refused: ",
     routine: "routine", tackle: "tackle", emergency_k: "emergency", ack_sent: "Emergency call acknowledged",
     trend: "Cases and orders over time",
+    photos: "Photos", before: "Before (report)", after: "After (feedback and verification)", no_photo: "No photo",
+    stage_report: "report", stage_feedback: "department's feedback", stage_verify: "verification",
+    attach: "Attach photos", chosen: "Photos chosen: ",
   },
 };
 const STATES = {
@@ -83,7 +89,7 @@ function sv(tag, attrs) {
 // ---- state
 const S = {
   me: null, csrf: "", nodes: new Map(), cats: new Map(), depts: new Map(), events: new Map(),
-  orders: new Map(), notes: new Map(), view: "map", card: null, stream: null, fresh: new Set(), es: null, emergency: null,
+  orders: new Map(), notes: new Map(), files: new Map(), view: "map", card: null, stream: null, fresh: new Set(), es: null, emergency: null,
 };
 
 function name(obj) { return obj ? (lang === "zh" ? obj.name_zh : obj.name_en) || obj.name_zh || obj.code : ""; }
@@ -130,6 +136,42 @@ function call(name, body) {
       if (!r.ok) throw Object.assign(new Error((j && j.message) || r.statusText), { code: j && j.code });
       return j;
     });
+}
+// ---- photos sent with a feedback or a verification: each file goes up to
+// whistled first (POST /web/api/photo, its bytes; whistled checks and
+// cleans it), then the action names them by their SHA-256. The files
+// chosen are kept by key (an order, a case) so that a redraw keeps them.
+async function sendPhotos(files) {
+  const out = [];
+  for (const f of files || []) {
+    const r = await fetch("/web/api/photo", { method: "POST", credentials: "same-origin", body: f,
+      headers: { "X-CSRF-Token": S.csrf, "Content-Type": f.type === "image/png" ? "image/png" : "image/jpeg" } });
+    const j = await r.json().catch(() => null);
+    if (r.status === 401) { showLogin(); throw new Error(t("offline")); }
+    if (!r.ok) throw new Error(f.name + ": " + ((j && j.message) || r.statusText));
+    out.push(j.photo.sha256);
+  }
+  return out;
+}
+function photoPicker(key) {
+  const chosen = S.files.get(key) || [];
+  const input = el("input", { type: "file", accept: "image/jpeg,image/png", multiple: "multiple", class: "photo-pick",
+    onchange: (ev) => { S.files.set(key, [...ev.target.files]); scheduleRender(); } });
+  return el("label", { class: "photo-picker" }, t("attach"), " ", input,
+    chosen.length ? el("span", { class: "chosen" }, t("chosen") + chosen.map((f) => f.name).join(", ")) : null);
+}
+async function actWithPhotos(label, name, body, key) {
+  let photos = [];
+  try {
+    photos = await sendPhotos(S.files.get(key));
+  } catch (e) {
+    status(t("refused") + label + ": " + e.message, true);
+    return null;
+  }
+  if (photos.length) body.photos = photos;
+  const j = await act(label, name, body);
+  if (j) S.files.delete(key);
+  return j;
 }
 async function act(label, name, body) {
   try {
@@ -194,10 +236,14 @@ async function loadDirectory() {
   S.depts = new Map(d.departments.departments.map((x) => [x.code, x]));
 }
 // pushes and lists carry a case without its timeline: keep the one read last
+// nor its photos (only photo_count): keep those read last while the count
+// still matches
 function putEvent(e) {
   const old = S.events.get(e.ticket);
   const tl = e.timeline && e.timeline.length ? e.timeline : old ? old.timeline : [];
-  S.events.set(e.ticket, Object.assign(old || {}, e, { timeline: tl }));
+  const ph = e.photos && e.photos.length ? e.photos
+    : old && old.photos && old.photos.length === (e.photo_count || 0) ? old.photos : [];
+  S.events.set(e.ticket, Object.assign(old || {}, e, { timeline: tl, photos: ph }));
 }
 function putOrder(o) { S.orders.set(o.id, o); }
 async function loadData() {
@@ -457,15 +503,57 @@ function matches(e, f) {
   if (f.text && !(e.description || "").toLowerCase().includes(f.text.toLowerCase())) return false;
   return true;
 }
+// ---- photos: read through the gateway as the person's principal, so
+// whistled shows only those of the cases they may read
+function photoStage(p) { return String(p.stage || "").toLowerCase().replace(/^photo_stage_/, ""); }
+function photoThumb(p, cls) {
+  return el("img", { src: "/web/api/photo/" + p.id + "/thumb", alt: t("stage_" + photoStage(p)) || "",
+    class: cls || "thumb", loading: "lazy", "data-photo": p.id, "data-stage": photoStage(p) });
+}
+// before (the report's photos) and after (the departments' feedback and the
+// verification) side by side; a thumbnail opens the whole photo
+function photoPanel(e) {
+  const ps = e.photos || [];
+  if (!ps.length) return null;
+  const fig = (p) => el("figure", {},
+    el("a", { href: "/web/api/photo/" + p.id, target: "_blank", rel: "noopener" }, photoThumb(p, "photo")),
+    el("figcaption", {}, t("stage_" + photoStage(p)) + " · " + when(p.taken_ms || p.at_ms) +
+      (p.by ? " · " + p.by : "")));
+  const before = ps.filter((p) => photoStage(p) === "report"), after = ps.filter((p) => photoStage(p) !== "report");
+  const side = (key, list, cls) => el("div", { class: "photo-side " + cls }, el("h4", {}, t(key)),
+    list.length ? list.map(fig) : el("p", { class: "none" }, t("no_photo")));
+  return [el("h3", {}, t("photos") + " (" + ps.length + ")"),
+    el("div", { class: "before-after" }, side("before", before, "before"), side("after", after, "after"))];
+}
+// a listed case with photos but none read yet: read it (a few at a time)
+// for its thumbnail
+const photoWanted = new Set();
+let photoReading = 0;
+function wantPhotos(rows) {
+  for (const e of rows) {
+    if (photoReading >= 4) return;
+    // by count too: a case that gained a photo is read again
+    const k = e.ticket + ":" + e.photo_count;
+    if (!e.photo_count || (e.photos && e.photos.length) || photoWanted.has(k)) continue;
+    photoWanted.add(k);
+    photoReading++;
+    call("get_event", { ticket: e.ticket }).then((j) => { putEvent(j.event); }).catch(() => null)
+      .finally(() => { photoReading--; scheduleRender(); });
+  }
+}
 function drawCases() {
   const rows = [...S.events.values()].filter((e) => matches(e, listFilter))
     .sort((a, b) => b.created_ms - a.created_ms);
+  wantPhotos(rows.slice(0, 100));
   $("case-rows").replaceChildren(...rows.map((e) => {
     const pill = el("span", { class: "pill" }, stateWord(e.state));
     pill.style.background = (STATES[e.state] || ["", "", "#fff"])[2];
+    const ps = e.photos || [], n = e.photo_count || ps.length;
     return el("tr", { "data-ticket": e.ticket, onclick: () => openCard(e.ticket) },
       el("td", {}, e.ticket), el("td", {}, pill), el("td", {}, catName(e.category)), el("td", {}, nodeName(e.node)),
-      el("td", {}, e.description), el("td", {}, when(e.created_ms)), el("td", {}, when(e.due_ms)));
+      el("td", {}, e.description), el("td", { class: "photos" }, ps.length ? photoThumb(ps[0]) : null,
+        n > 1 || (n && !ps.length) ? el("span", { class: "count" }, "×" + n) : null),
+      el("td", {}, when(e.created_ms)), el("td", {}, when(e.due_ms)));
   }));
 }
 
@@ -535,13 +623,20 @@ function drawDesk() {
           .then((j) => j && S.notes.delete(o.id)) }, t("check_in")));
     if (me.role === "department" && o.state === "checked_in")
       acts.push(el("button", { class: "do-feedback",
-        onclick: () => act(t("feedback"), "feedback", { order_id: o.id, text: note.value || t("done") })
-          .then((j) => j && S.notes.delete(o.id)) },
-      t("feedback")));
+        onclick: () => actWithPhotos(t("feedback"), "feedback", { order_id: o.id, text: note.value || t("done") },
+          "o:" + o.id).then((j) => j && S.notes.delete(o.id)) },
+      t("feedback")), photoPicker("o:" + o.id));
+    // the case's photos: what the department is sent to fix, and its own
+    // feedback's once given
+    const ev = S.events.get(o.ticket);
+    if (ev) wantPhotos([ev]);
+    const ps = ev && ev.photos ? ev.photos : [];
+    const thumbs = ps.length ? el("div", { class: "desk-photos" }, ps.map((p) => el("a", {
+      href: "/web/api/photo/" + p.id, target: "_blank", rel: "noopener" }, photoThumb(p)))) : null;
     return el("div", { class: "order " + c.cls, "data-order": o.id },
       el("h3", {}, "#" + o.id + " · " + o.ticket + " · " + catName(o.category)),
       el("div", {}, nodeName(o.node), " · ", orderWord(o.state), o.lead ? " · " + t("lead") : ""),
-      el("p", {}, o.description),
+      el("p", {}, o.description), thumbs,
       el("span", { class: "cd " + c.cls }, c.text),
       acts.length ? note : null, el("div", { class: "actions" }, acts));
   }));
@@ -574,8 +669,11 @@ function caseActions(e) {
     out.push(el("button", { class: "do-whistle", onclick: () => whistleForm(e) }, t("whistle")));
   }
   if (e.state === "resolved") {
-    out.push(b("verify_pass", "verify", (n) => ({ pass: true, note: n })));
-    out.push(b("verify_fail", "verify", (n) => ({ pass: false, note: n || "-" }), "danger"));
+    // the check on the spot may bring its photos (after)
+    const v = (key, pass, cls) => el("button", { class: "do-" + key + (cls ? " " + cls : ""),
+      onclick: () => actWithPhotos(t(key), "verify", { ticket: e.ticket, pass, note: note.value || (pass ? "" : "-") },
+        "v:" + e.ticket).then((j) => j && S.notes.delete(e.ticket)) }, t(key));
+    out.push(v("verify_pass", true), v("verify_fail", false, "danger"), photoPicker("v:" + e.ticket));
   }
   if (e.state === "verified") out.push(b("close", "close", (n) => ({ note: n })));
   return out.length ? [note, el("div", { class: "actions" }, out)] : [];
@@ -616,6 +714,7 @@ function drawCard() {
       el("dt", {}, t("reported_at")), el("dd", {}, when(e.created_ms)),
       el("dt", {}, t("due")), el("dd", {}, when(e.due_ms))),
     ...caseActions(e),
+    ...(photoPanel(e) || []),
     orders.length ? el("ul", {}, orders.map((o) => el("li", { "data-order": o.id }, "#" + o.id + " " + deptName(o.department) + " · " +
       orderWord(o.state) + " · ", el("span", { class: "cd " + countdown(o).cls }, countdown(o).text)))) : null,
     el("h3", {}, t("timeline")),

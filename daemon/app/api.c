@@ -17,6 +17,7 @@
 #include "dispatch.h"
 #include "event.h"
 #include "oversight.h"
+#include "photo.h"
 #include "places.h"
 #include "services.h"
 #include "task.h"
@@ -191,6 +192,7 @@ void api_read_audited(store *st, MDB_txn *txn, const Whistle__V1__Principal *who
     case WHISTLE__V1__REQUEST__CALL_LIST_DEPARTMENTS: directory_list_departments(&c); break;
     case WHISTLE__V1__REQUEST__CALL_LIST_CATEGORIES: directory_list_categories(&c); break;
     case WHISTLE__V1__REQUEST__CALL_LOOKUP_TICKET: event_lookup(&c, req->lookup_ticket); break;
+    case WHISTLE__V1__REQUEST__CALL_GET_PHOTO: photo_get(&c, req->get_photo); break;
     case WHISTLE__V1__REQUEST__CALL_PROPOSE_DEPARTMENTS: dispatch_propose(&c, req->propose_departments); break;
     case WHISTLE__V1__REQUEST__CALL_EXPORT_DIRECTORY: admin_export(&c, req->export_directory); break;
     case WHISTLE__V1__REQUEST__CALL_LIST_PRINCIPALS: admin_list_principals(&c, req->list_principals); break;
@@ -215,6 +217,8 @@ void api_read_audited(store *st, MDB_txn *txn, const Whistle__V1__Principal *who
     case WHISTLE__V1__REQUEST__CALL_BACKUP:
     case WHISTLE__V1__REQUEST__CALL_BACKUP_READ:
     case WHISTLE__V1__REQUEST__CALL_SET_LOG_LEVEL:
+    case WHISTLE__V1__REQUEST__CALL_PHOTO_PUT:
+    case WHISTLE__V1__REQUEST__CALL_PHOTO_UPLOAD:
         call_fail(&c, CODE(INTERNAL), "%s is answered by the server, not by api_read", c.name);
         break;
     default:

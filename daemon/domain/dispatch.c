@@ -10,6 +10,7 @@
 #include "deadline_rows.h"
 #include "directory.h"
 #include "order_record.h"
+#include "photo_record.h"
 
 #define OS(s) WHISTLE__V1__ORDER_STATE__ORDER_STATE_##s
 #define ES(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
@@ -349,6 +350,22 @@ void dispatch_feedback(call *c, const Whistle__V1__Feedback *req)
     if (w.o->state != OS(CHECKED_IN)) {
         dispatch_order_wrong_state(c, w.o, "checked_in");
         return;
+    }
+    /* The photos of the work done go on the case (all its photos, in
+     * order) and on the order (its feedback's). */
+    size_t had = w.ev->n_photos;
+    photo_owner ow = { .ticket = w.ev->ticket, .order_id = w.o->id };
+    if (photo_attach(c, req->photos, req->n_photos, WHISTLE__V1__PHOTO_STAGE__PHOTO_STAGE_FEEDBACK, &ow, &w.ev->photos,
+                     &w.ev->n_photos))
+        return;
+    if (w.ev->n_photos > had) {
+        size_t add = w.ev->n_photos - had;
+        Whistle__V1__PhotoAttachment **op = arena_alloc(c->a, (w.o->n_photos + add) * sizeof *op);
+        if (w.o->n_photos)
+            memcpy(op, w.o->photos, w.o->n_photos * sizeof *op);
+        memcpy(op + w.o->n_photos, w.ev->photos + had, add * sizeof *op);
+        w.o->photos = op;
+        w.o->n_photos += add;
     }
     w.o->state = OS(DONE);
     w.o->done_ms = c->now;

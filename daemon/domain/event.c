@@ -4,6 +4,7 @@
 #include "attributes.h"
 #include "places.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +17,9 @@
 #include "dispatch.h"
 #include "field_limits.h"
 #include "guard.h"
+#include "log.h"
 #include "order_record.h"
+#include "photo_record.h"
 
 #define ST(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
 
@@ -168,6 +171,8 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
         call_fail(c, CODE(FAILED_PRECONDITION), "node %s is not under a street (the tree is broken there)", node);
         return;
     }
+    if (photo_check(c, req->photos, req->n_photos, 0))
+        return;
 
     char ticket[TICKET_MAX + 1];
     if (new_ticket(c, ticket, sizeof ticket))
@@ -195,6 +200,10 @@ void event_report(call *c, const Whistle__V1__ReportEvent *req)
     ev->created_ms = c->now;
     ev->attributes = answers;
     ev->n_attributes = n_answers;
+    photo_owner ow = { .ticket = ev->ticket };
+    if (photo_attach(c, req->photos, req->n_photos, WHISTLE__V1__PHOTO_STAGE__PHOTO_STAGE_REPORT, &ow, &ev->photos,
+                     &ev->n_photos))
+        return;
     event_timeline(c, ev, "report", "", 0, NULL);
     commit_change(c, ev, NULL, emergency ? "emergency" : "report");
 }
@@ -228,7 +237,7 @@ void event_get(call *c, const Whistle__V1__GetEvent *req)
  * often lately is refused before anything is read. A wrong pair and an
  * out-of-scope try are audited as denials, with the true reason, so that
  * guessing shows in the log. Returns 0 or -1 with the answer set. */
-static int prove_ticket(call *c, const char *ticket, const char *digits, Whistle__V1__Event **ev)
+int event_prove_ticket(call *c, const char *ticket, const char *digits, Whistle__V1__Event **ev)
 {
     bool kiosk = c->who->role == ROLE(KIOSK);
     const char *me = str0(c->who->name);
@@ -278,7 +287,7 @@ static int prove_ticket(call *c, const char *ticket, const char *digits, Whistle
 void event_lookup(call *c, const Whistle__V1__LookupTicket *req)
 {
     Whistle__V1__Event *ev;
-    if (prove_ticket(c, req->ticket, str0(req->phone_last4), &ev))
+    if (event_prove_ticket(c, req->ticket, str0(req->phone_last4), &ev))
         return;
     Whistle__V1__Event *e = event_for_reply(c, ev, true);
     e->contact = (char *)"";
@@ -708,6 +717,12 @@ void event_verify(call *c, const Whistle__V1__VerifyEvent *req)
         event_wrong_state(c, ev, "resolved");
         return;
     }
+    /* the photos taken on the spot, passed or not (the "after" beside the
+     * report's "before") */
+    photo_owner ow = { .ticket = ev->ticket };
+    if (photo_attach(c, req->photos, req->n_photos, WHISTLE__V1__PHOTO_STAGE__PHOTO_STAGE_VERIFY, &ow, &ev->photos,
+                     &ev->n_photos))
+        return;
     if (req->pass) {
         ev->state = ST(VERIFIED);
         event_timeline(c, ev, "verify", req->note, 0, NULL);
@@ -758,7 +773,7 @@ void event_rate(call *c, const Whistle__V1__RateEvent *req)
     }
     if (c->who->role == ROLE(KIOSK)) {
         Whistle__V1__Event *proved;
-        if (authz_check(c, str0(req->ticket)) || prove_ticket(c, req->ticket, str0(req->phone_last4), &proved))
+        if (authz_check(c, str0(req->ticket)) || event_prove_ticket(c, req->ticket, str0(req->phone_last4), &proved))
             return;
     }
     event_snap snap;

@@ -37,5 +37,10 @@ void event_verify(call *c, const Whistle__V1__VerifyEvent *req);
 void event_close(call *c, const Whistle__V1__CloseEvent *req);
 void event_rate(call *c, const Whistle__V1__RateEvent *req);
 void event_lookup(call *c, const Whistle__V1__LookupTicket *req);
+/* Proves a ticket with the last 4 digits of the phone given at report
+ * (lookup_ticket, a kiosk's rate and photo read): *ev loaded when the pair
+ * matches inside the caller's scope; every failure reads alike (NOT_FOUND)
+ * and counts against the caller's look-up limit. 0 or -1. */
+int event_prove_ticket(call *c, const char *ticket, const char *digits, Whistle__V1__Event **ev);
 
 #endif

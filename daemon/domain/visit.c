@@ -11,6 +11,7 @@
 #include "deadline_rows.h"
 #include "directory.h"
 #include "event.h"
+#include "photo_record.h"
 #include "stats_rows.h"
 
 #define VK(x) WHISTLE__V1__VISIT_KIND__VISIT_KIND_##x
@@ -78,11 +79,18 @@ void visit_record(call *c, const Whistle__V1__RecordVisit *req)
         c->resp->status = NULL;
         c->resp->result_case = WHISTLE__V1__RESPONSE__RESULT__NOT_SET;
     }
+    if (photo_check(c, req->photos, req->n_photos, 0))
+        return;
     int rc = store_next_seq(c->txn, c->st, "arc_visit_seq", &v->id);
     if (rc) {
         call_store_fail(c, rc, "numbering a visit");
         return;
     }
+    /* the visit's photos are the archive's (read as it is), not the case's */
+    photo_owner ow = { .visit_id = v->id };
+    if (photo_attach(c, req->photos, req->n_photos, WHISTLE__V1__PHOTO_STAGE__PHOTO_STAGE_VISIT, &ow, &v->photos,
+                     &v->n_photos))
+        return;
     uint8_t *hk = arena_alloc(c->a, 16);
     store_be64(hk, h->id);
     store_be64(hk + 8, v->id);

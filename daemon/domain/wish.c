@@ -15,6 +15,7 @@
 #include "directory.h"
 #include "field_limits.h"
 #include "guard.h"
+#include "photo_record.h"
 #include "volrec.h"
 
 #define WS(s) WHISTLE__V1__WISH_STATE__WISH_STATE_##s
@@ -53,6 +54,9 @@ static Whistle__V1__Wish *wish_view(call *c, const Whistle__V1__Wish *w, bool fu
         o->ticket = (char *)"";
         o->text = (char *)"";
         o->decline_reason = (char *)"";
+        /* the resident's photos are personal, as the words */
+        o->photos = NULL;
+        o->n_photos = 0;
     }
     return o;
 }
@@ -62,6 +66,8 @@ static Whistle__V1__Wish *wish_public(call *c, const Whistle__V1__Wish *w)
     Whistle__V1__Wish *o = arena_alloc(c->a, sizeof *o);
     *o = *w;
     o->ticket = o->text = o->contact = o->decline_reason = (char *)"";
+    o->photos = NULL;
+    o->n_photos = 0;
     return o;
 }
 
@@ -163,10 +169,16 @@ void wish_add(call *c, const Whistle__V1__AddWish *req)
                   comm, *codes ? codes : "none yet (the community sets them first)");
         return;
     }
+    if (photo_check(c, req->photos, req->n_photos, 0))
+        return;
     Whistle__V1__Wish *w = arena_alloc(c->a, sizeof *w);
     whistle__v1__wish__init(w);
     char *ticket = arena_alloc(c->a, TICKET_MAX);
     if (new_ticket(c, ticket, TICKET_MAX) || volrec_next_id(c, "vol_wish_seq", &w->id))
+        return;
+    photo_owner ow = { .wish_id = w->id };
+    if (photo_attach(c, req->photos, req->n_photos, WHISTLE__V1__PHOTO_STAGE__PHOTO_STAGE_WISH, &ow, &w->photos,
+                     &w->n_photos))
         return;
     w->ticket = ticket;
     w->community = (char *)comm;

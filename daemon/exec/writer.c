@@ -19,6 +19,7 @@ const uint64_t writer_commit_bounds_ns[WRITER_COMMIT_BUCKETS] = { 500000,    100
 #include "audit.h"
 #include "daemon/records.pb-c.h"
 #include "log.h"
+#include "photo_record.h"
 #include "reply.h"
 #include "stats_rows.h"
 #include "sweep.h"
@@ -90,6 +91,11 @@ struct writer {
     void (*on_stopped)(void *ctx);
     void *stopped_ctx;
     cap *caps[CAP_BUCKETS];
+    /* photos swept whose files wait for the sweep's commit to be on disk
+     * (photo_gone_pending) or for a backup to end (sweep_photos) */
+    uint8_t photo_gone[16][BLOB_HASH_LEN];
+    size_t photo_ngone;
+    bool photo_gone_pending;
 };
 
 void intent_free(intent *it)
@@ -311,7 +317,122 @@ static void apply_audit(writer *w, MDB_txn *batch, intent *it, int64_t now)
     it->code = 0;
 }
 
-static bool answers(const intent *it) { return it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT; }
+static bool answers(const intent *it)
+{
+    return it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT || it->kind == INTENT_PHOTO;
+}
+
+/* A completed photo upload's record (photo_record.h), its files already
+ * on disk; the answer in it->out goes out only if this commits. */
+static void apply_photo(writer *w, MDB_txn *batch, intent *it, int64_t now)
+{
+    arena *a = arena_new();
+    Whistled__PhotoUpload *rec = whistled__photo_upload__unpack(arena_allocator(a), it->frame_len, it->frame);
+    /* The same bytes, uploaded again while the files of their swept
+     * record wait to be removed (a backup was copying): the new record
+     * owns those files now, so they stay. */
+    for (size_t i = 0; rec && rec->sha256.len == BLOB_HASH_LEN && i < w->photo_ngone; i++)
+        if (memcmp(w->photo_gone[i], rec->sha256.data, BLOB_HASH_LEN) == 0) {
+            memmove(w->photo_gone[i], w->photo_gone[i + 1], (w->photo_ngone - i - 1) * BLOB_HASH_LEN);
+            w->photo_ngone--;
+            break;
+        }
+    MDB_txn *child = NULL;
+    int rc = rec ? mdb_txn_begin(w->st->env, batch, 0, &child) : MDB_CORRUPTED;
+    if (!rc) {
+        const char *was_via = audit_via_set(it->via);
+        rc = photo_upload_register(w->st, child, rec, now, it->principal);
+        audit_via_set(was_via);
+        if (rc)
+            mdb_txn_abort(child);
+        else
+            rc = mdb_txn_commit(child);
+    }
+    arena_free(a);
+    if (rc == ENOENT) {
+        fail_intent(w, it, WHISTLE__V1__STATUS__CODE__ABORTED,
+                    "the photo's files were removed while it was stored (an unattached copy of it passed its "
+                    "grace); send it again from offset 0");
+    } else if (rc) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "store: the photo could not be recorded: %s", store_strerror(rc));
+        fail_intent(w, it, store_status_code(rc), msg);
+        it->map_full = rc == MDB_MAP_FULL;
+    } else {
+        it->code = 0;
+    }
+}
+
+/* Uploads never attached are removed after [photos] grace, a few per
+ * batch: the records in a nested transaction of the batch, the files once
+ * that is on disk (after_commit_photos), so a record never outlives its
+ * files, even across a crash. While the files of the last sweep wait (a
+ * backup is copying the blobs), nothing more is swept. */
+#define PHOTO_SWEEP_STEP 16
+static void sweep_photos(writer *w, MDB_txn *batch, int64_t now)
+{
+    if (w->photo_ngone)
+        return;
+    struct photo_limits l = photo_limits_of(w->st);
+    MDB_cursor *cur;
+    MDB_val k, v;
+    if (mdb_cursor_open(batch, w->st->photo_up_by_time, &cur) != 0)
+        return;
+    int prc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    mdb_cursor_close(cur);
+    if (prc != 0 || k.mv_size < 8 || (int64_t)store_get_be64(k.mv_data) >= now - l.grace_ms)
+        return;
+    MDB_txn *child;
+    if (mdb_txn_begin(w->st->env, batch, 0, &child) != 0)
+        return;
+    size_t n = 0;
+    int rc = photo_sweep(w->st, child, now - l.grace_ms, PHOTO_SWEEP_STEP, w->photo_gone, &n);
+    if (rc) {
+        mdb_txn_abort(child);
+        log_warn("photos: sweeping unattached uploads failed: %s (tried again with the next batch)",
+                 store_strerror(rc));
+        return;
+    }
+    if (mdb_txn_commit(child) != 0) {
+        log_warn("photos: sweeping unattached uploads failed at its commit (tried again with the next batch)");
+        return;
+    }
+    w->photo_ngone = n;
+    w->photo_gone_pending = n > 0;
+}
+
+/* After a batch committed: the files of the uploads it swept go, once the
+ * commit is surely on disk (a flush of our own: sweeps are rare) and no
+ * backup is copying the blobs (store.photo_pins). */
+static void after_commit_photos(writer *w, bool committed)
+{
+    if (!w->photo_ngone)
+        return;
+    if (w->photo_gone_pending) {
+        if (!committed) {
+            w->photo_ngone = 0; /* the sweep's deletions did not commit: the records stay */
+            w->photo_gone_pending = false;
+            return;
+        }
+        if (mdb_env_sync(w->st->env, 1) != 0)
+            return; /* tried again after the next batch */
+        w->photo_gone_pending = false;
+    }
+    if (atomic_load(&w->st->photo_pins) > 0)
+        return;
+    size_t n = w->photo_ngone;
+    for (size_t i = 0; i < n; i++) {
+        int rc = blob_remove(w->st->dir, w->photo_gone[i]);
+        if (rc) {
+            char hex[BLOB_HEX_LEN + 1];
+            blob_hex(w->photo_gone[i], hex);
+            log_warn("photos: removing the files of %s, never attached: %s (whistled --check lists them)", hex,
+                     strerror(rc));
+        }
+    }
+    w->photo_ngone = 0;
+    log_info("photos: %zu upload%s never attached within the grace removed", n, n == 1 ? "" : "s");
+}
 
 /* The deadline sweep, in a nested transaction of the batch: a failure
  * leaves the batch's other intents alone. */
@@ -518,10 +639,14 @@ static void run_batch(writer *w, intent *batch, wbatch *wb, uint64_t *before_id,
             apply_audit(w, txn, it, now);
         } else if (it->kind == INTENT_TICK) {
             apply_tick(w, txn, it, now);
+        } else if (it->kind == INTENT_PHOTO) {
+            apply_photo(w, txn, it, now);
+            map_full += it->map_full;
         }
     }
     expire_idem(w, txn, now);
     trim_streams(w, txn, now);
+    sweep_photos(w, txn, now);
     if (map_full && !w->out_of_space) {
         log_error("store: the map is full at map_max (%zu MiB): writes are refused until there is room (reads go "
                   "on); raise store.map_max and restart",
@@ -577,8 +702,10 @@ static void run_batch(writer *w, intent *batch, wbatch *wb, uint64_t *before_id,
             caps_drop_locked(wb);
             pthread_mutex_unlock(&w->mu);
         }
+        after_commit_photos(w, false);
         return;
     }
+    after_commit_photos(w, true);
     if (w->out_of_space && ok > 0 && !map_full) {
         log_info("store: commits succeed again; writes resumed");
         w->out_of_space = false;

@@ -37,7 +37,11 @@ enum {
     INTENT_FLUSH = 4,
     INTENT_BARRIER = 5,
     /* TICK: the deadline engine's sweep (deadline.c); it has no owner */
-    INTENT_TICK = 6
+    INTENT_TICK = 6,
+    /* PHOTO: a completed upload whose files are on disk (server/photos.c):
+     * frame holds its packed whistled.PhotoUpload, out the answer the loop
+     * packed, sent only once the record is committed (else an error) */
+    INTENT_PHOTO = 7
 };
 
 typedef struct intent {

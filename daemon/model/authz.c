@@ -221,6 +221,19 @@ static const authz_rule rules[] = {
       "members' tasks are read by their community and street; a member reads its community's" },
     { C(VOLUNTEER_REPORT), "volunteer_report", false, R(ADMIN) | R(OPERATOR) | R(COMMUNITY),
       "the volunteers' reports are read by their community, its street and admins" },
+
+    /* photos (docs/photos.md): uploaded by those who may attach them to a
+     * report, a feedback or a verification (the server's own calls:
+     * server/photos.c); read by whoever may read the case */
+    { C(PHOTO_PUT), "photo_put", false,
+      R(ADMIN) | R(OPERATOR) | R(DEPARTMENT) | R(GRID_WORKER) | R(COMMUNITY) | R(KIOSK) | R(INTEGRATION) | R(SENSOR),
+      "photos are uploaded by those who report, feed back or verify" },
+    { C(PHOTO_UPLOAD), "photo_upload", false,
+      R(ADMIN) | R(OPERATOR) | R(DEPARTMENT) | R(GRID_WORKER) | R(COMMUNITY) | R(KIOSK) | R(INTEGRATION) | R(SENSOR),
+      "an upload's progress is read by those who may upload" },
+    { C(GET_PHOTO), "get_photo", false,
+      R(ADMIN) | R(OPERATOR) | R(DEPARTMENT) | R(GRID_WORKER) | R(COMMUNITY) | R(INTEGRATION) | R(KIOSK),
+      "a photo is read by whoever may read its case; a kiosk, with the ticket and the phone's last 4 digits" },
 };
 
 const authz_rule *authz_rule_for(int call_case)

@@ -11,10 +11,12 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "archive_record.h"
 #include "arena.h"
 #include "audit.h"
+#include "blobs.h"
 #include "daemon/records.pb-c.h"
 #include "deadline_rows.h"
 #include "event_record.h"
@@ -61,8 +63,12 @@ typedef struct checker {
     check_report *rep;
     uint64_t order_seq, audit_seq;
     stream_walk sw;
-    uint64_t audit_expect; /* the seq the next audit record must have */
-    uint8_t *audit_bits;   /* schema 3: the seqs seen, one bit each */
+    uint64_t audit_expect;            /* the seq the next audit record must have */
+    uint8_t *audit_bits;              /* schema 3: the seqs seen, one bit each */
+    MDB_dbi photo_uploads, photo_att; /* photo_record.h */
+    bool have_photos;
+    const char *blobs; /* the photos' files (NULL: not looked at) */
+    bool hash_photos;  /* hashed (else their sizes compared) */
 } checker;
 
 static void violation(checker *ck, const char *db, const char *key, const char *fmt, ...)
@@ -1373,6 +1379,9 @@ static int open_dbs(checker *ck, char *err, size_t errlen)
     MDB_stat ist;
     ck->have_delib_index = ck->have_delib && mdb_dbi_open(ck->txn, "delib_by_body", 0, &ck->delib_by_body) == 0 &&
                            mdb_stat(ck->txn, ck->delib_by_body, &ist) == 0 && ist.ms_entries > 0;
+    /* the photos' records, likewise */
+    ck->have_photos = mdb_dbi_open(ck->txn, "photo_uploads", 0, &ck->photo_uploads) == 0 &&
+                      mdb_dbi_open(ck->txn, "photo_att", 0, &ck->photo_att) == 0;
     /* the volunteers' records, likewise */
     int vrc = mdb_dbi_open(ck->txn, "vol_wishes", 0, &ck->vol_wishes);
     if (!vrc)
@@ -1422,10 +1431,182 @@ static void place_problem(void *ctx, const char *code, const char *problem)
     violation(ctx, "nodes", code, "%s", problem);
 }
 
+/* ------------------------------------------------------------ photos (photo_record.h) */
+
+typedef struct photo_ref {
+    uint8_t h[BLOB_HASH_LEN];
+} photo_ref;
+
+static int ref_cmp(const void *a, const void *b) { return memcmp(a, b, BLOB_HASH_LEN); }
+
+/* Whether the file at path is there, of size bytes, and (ck->hash_photos)
+ * hashes to want (32 bytes). */
+static void check_photo_file(checker *ck, const char *hex, const char *path, const ProtobufCBinaryData *want,
+                             uint64_t bytes, const char *what)
+{
+    uint8_t got[BLOB_HASH_LEN];
+    uint64_t size = 0;
+    int rc;
+    if (!ck->hash_photos) {
+        struct stat sb;
+        rc = stat(path, &sb) == 0 ? 0 : errno;
+        if (!rc && (uint64_t)sb.st_size != bytes)
+            violation(ck, "photo_uploads", hex, "its %s file %s has %llu bytes; its record says %llu", what, path,
+                      (unsigned long long)sb.st_size, (unsigned long long)bytes);
+        else if (rc == ENOENT)
+            violation(ck, "photo_uploads", hex, "its %s file %s is missing", what, path);
+        else if (rc)
+            violation(ck, "photo_uploads", hex, "its %s file %s cannot be read: %s", what, path, strerror(rc));
+        return;
+    }
+    rc = blob_hash_file(path, got, &size);
+    if (rc == ENOENT)
+        violation(ck, "photo_uploads", hex, "its %s file %s is missing", what, path);
+    else if (rc)
+        violation(ck, "photo_uploads", hex, "its %s file %s cannot be read: %s", what, path, strerror(rc));
+    else if (want->len != BLOB_HASH_LEN || memcmp(got, want->data, BLOB_HASH_LEN) != 0)
+        violation(ck, "photo_uploads", hex, "its %s file %s does not hash to the recorded SHA-256 (altered or damaged)",
+                  what, path);
+}
+
+typedef struct orphan_walk {
+    checker *ck;
+} orphan_walk;
+
+static int orphan_one(void *ud, const uint8_t *h, const char *name)
+{
+    checker *ck = ((orphan_walk *)ud)->ck;
+    if (h && has(ck, ck->photo_uploads, h, BLOB_HASH_LEN))
+        return 0;
+    ck->rep->photo_orphans++;
+    if (ck->rep->photo_orphans <= 20)
+        fprintf(ck->out, "check: photos: orphan file %s (no record names it; an upload cut short leaves one)\n", name);
+    return 0;
+}
+
+static int check_photos(checker *ck)
+{
+    if (!ck->have_photos)
+        return 0;
+    arena *a = arena_new();
+    MDB_cursor *cur;
+    MDB_val k, v;
+    /* the attachments: each names an upload; their counts, per upload */
+    size_t nref = 0, cap = 64;
+    photo_ref *refs = malloc(cap * sizeof *refs);
+    int rc = refs ? mdb_cursor_open(ck->txn, ck->photo_att, &cur) : ENOMEM;
+    if (rc) {
+        free(refs);
+        arena_free(a);
+        return rc;
+    }
+    while ((rc = mdb_cursor_get(cur, &k, &v, nref || ck->rep->photo_attachments ? MDB_NEXT : MDB_FIRST)) == 0) {
+        ck->rep->records++;
+        ck->rep->photo_attachments++;
+        const char *key = k.mv_size == 8 ? arena_printf(a, "%llu", (unsigned long long)store_get_be64(k.mv_data))
+                                         : key_text(a, k.mv_data, k.mv_size);
+        Whistled__PhotoAttachmentRecord *r =
+            whistled__photo_attachment_record__unpack(arena_allocator(a), v.mv_size, v.mv_data);
+        if (!r || r->upload.len != BLOB_HASH_LEN) {
+            violation(ck, "photo_att", key, "is not a PhotoAttachmentRecord");
+            continue;
+        }
+        if (!has(ck, ck->photo_uploads, r->upload.data, BLOB_HASH_LEN)) {
+            char hex[BLOB_HEX_LEN + 1];
+            blob_hex(r->upload.data, hex);
+            violation(ck, "photo_att", key, "names upload %s, which is not stored", hex);
+        }
+        if (r->wish_id) {
+            uint8_t wk[8];
+            store_be64(wk, r->wish_id);
+            if (ck->have_vol && !has(ck, ck->vol_wishes, wk, 8))
+                violation(ck, "photo_att", key, "belongs to wish %llu, which is not stored",
+                          (unsigned long long)r->wish_id);
+        } else if (!r->visit_id && !has_str(ck, ck->events, r->ticket)) {
+            violation(ck, "photo_att", key, "belongs to case %s, which is not stored", str0(r->ticket));
+        }
+        if (nref == cap) {
+            photo_ref *g = realloc(refs, (cap *= 2) * sizeof *refs);
+            if (!g) {
+                rc = ENOMEM;
+                break;
+            }
+            refs = g;
+        }
+        memcpy(refs[nref++].h, r->upload.data, BLOB_HASH_LEN);
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND) {
+        free(refs);
+        arena_free(a);
+        return rc;
+    }
+    qsort(refs, nref, sizeof *refs, ref_cmp);
+    /* the uploads: their files, and their counts */
+    rc = mdb_cursor_open(ck->txn, ck->photo_uploads, &cur);
+    size_t ri = 0;
+    for (int op = MDB_FIRST; !rc && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0; op = MDB_NEXT) {
+        ck->rep->records++;
+        ck->rep->photos++;
+        const char *hex = key_text(a, k.mv_data, k.mv_size);
+        Whistled__PhotoUpload *u = whistled__photo_upload__unpack(arena_allocator(a), v.mv_size, v.mv_data);
+        if (!u || k.mv_size != BLOB_HASH_LEN || u->sha256.len != BLOB_HASH_LEN ||
+            memcmp(u->sha256.data, k.mv_data, BLOB_HASH_LEN) != 0) {
+            violation(ck, "photo_uploads", hex, "is not a PhotoUpload of that SHA-256");
+            continue;
+        }
+        char h64[BLOB_HEX_LEN + 1];
+        blob_hex(k.mv_data, h64);
+        while (ri < nref && memcmp(refs[ri].h, k.mv_data, BLOB_HASH_LEN) < 0)
+            ri++;
+        uint32_t n = 0;
+        while (ri < nref && memcmp(refs[ri].h, k.mv_data, BLOB_HASH_LEN) == 0) {
+            n++;
+            ri++;
+        }
+        if (n != u->refs)
+            violation(ck, "photo_uploads", h64, "counts %u attachments; %u name it", u->refs, n);
+        if (ck->blobs) {
+            char path[4200];
+            snprintf(path, sizeof path, "%s/%.2s/%s", ck->blobs, h64, h64);
+            check_photo_file(ck, h64, path, &u->image_sha256, u->image_bytes, "image");
+            if (u->thumb_bytes) {
+                snprintf(path, sizeof path, "%s/%.2s/%s.thumb", ck->blobs, h64, h64);
+                check_photo_file(ck, h64, path, &u->thumb_sha256, u->thumb_bytes, "thumbnail");
+            }
+        }
+    }
+    if (!rc || rc == MDB_NOTFOUND)
+        mdb_cursor_close(cur);
+    free(refs);
+    arena_free(a);
+    if (rc != MDB_NOTFOUND && rc != 0)
+        return rc;
+    if (ck->blobs) {
+        orphan_walk ow = { ck };
+        blob_walk_dir(ck->blobs, orphan_one, &ow);
+    }
+    fprintf(ck->out, "check: photos: %llu uploads, %llu attachments, %s, %llu orphan file%s\n",
+            (unsigned long long)ck->rep->photos, (unsigned long long)ck->rep->photo_attachments,
+            !ck->blobs        ? "files not looked at (no blobs directory given)"
+            : ck->hash_photos ? "every file hashed"
+                              : "every file's size compared",
+            (unsigned long long)ck->rep->photo_orphans, ck->rep->photo_orphans == 1 ? "" : "s");
+    return 0;
+}
+
 int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t errlen)
 {
+    char blobs[4200];
+    snprintf(blobs, sizeof blobs, "%s/blobs", dir);
+    return check_store_blobs(dir, blobs, true, out, rep, err, errlen);
+}
+
+int check_store_blobs(const char *dir, const char *blobs, bool hash, FILE *out, check_report *rep, char *err,
+                      size_t errlen)
+{
     memset(rep, 0, sizeof *rep);
-    checker ck = { .out = out, .rep = rep };
+    checker ck = { .out = out, .rep = rep, .blobs = blobs, .hash_photos = hash };
     int rc = mdb_env_create(&ck.env);
     if (!rc)
         rc = mdb_env_set_maxdbs(ck.env, 96);
@@ -1518,24 +1699,12 @@ int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t
             places_check_all(ck.txn, ck.nodes, a, place_problem, &ck);
             arena_free(a);
         }
-        if (!rc && ck.schema >= 3) {
-            /* every seq up to audit_seq seen once (audit_seen) */
-            uint64_t first_gap = 0, seen = 0;
-            for (uint64_t q = 1; ck.audit_bits && q <= ck.audit_seq; q++) {
-                if (ck.audit_bits[q / 8] & (1u << (q % 8)))
-                    seen++;
-                else if (!first_gap)
-                    first_gap = q;
-            }
-            if (ck.audit_seq && !ck.audit_bits && rep->audit_records == 0)
-                first_gap = 1;
-            if (first_gap)
-                violation(&ck, "audit", "log",
-                          "has %llu of the records 1 to %llu (meta audit_seq): record %llu is missing",
-                          (unsigned long long)seen, (unsigned long long)ck.audit_seq, (unsigned long long)first_gap);
-            ck.audit_expect = ck.audit_seq;
-        }
-        free(ck.audit_bits);
+    uint64_t audit_expect;            /* the seq the next audit record must have */
+    uint8_t *audit_bits;              /* schema 3: the seqs seen, one bit each */
+    MDB_dbi photo_uploads, photo_att; /* photo_record.h */
+    bool have_photos;
+    const char *blobs; /* the photos' files (NULL: not looked at) */
+    bool hash_photos;  /* hashed (else their sizes compared) */
         if (!rc && ck.audit_expect != ck.audit_seq)
             violation(&ck, "meta", "audit_seq", "is %llu but the audit log ends at %llu (the next record would %s)",
                       (unsigned long long)ck.audit_seq, (unsigned long long)ck.audit_expect,

@@ -17,6 +17,7 @@
 #ifndef WHISTLED_CHECK_H
 #define WHISTLED_CHECK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -24,6 +25,7 @@ typedef struct check_report {
     uint64_t records; /* records and index rows read */
     uint64_t events, orders, stream_entries, audit_records;
     uint64_t violations;
+    uint64_t photos, photo_attachments, photo_orphans; /* uploads, attachments, files no record names */
 } check_report;
 
 /* Checks the store in dir. Writes one line per violation to out (at most
@@ -32,5 +34,16 @@ typedef struct check_report {
  * why, for people). */
 #define CHECK_MAX_LINES 1000
 int check_store(const char *dir, FILE *out, check_report *rep, char *err, size_t errlen);
+/* The same with the photos' files looked for in blobs (a directory laid
+ * out as store.dir/blobs: ab/<sha256>, ab/<sha256>.thumb); NULL: they are
+ * not looked at (a backup copied without them), which the report says.
+ * check_store looks in dir/blobs, hashing. Every upload's files must be
+ * there and hash to what its record says (hash; else be of its size: a
+ * nightly backup's check does not read every photo again), every
+ * attachment name an upload whose count of attachments is right; a file
+ * no record names is an orphan, reported but not a violation (an upload
+ * cut short by a crash leaves one). */
+int check_store_blobs(const char *dir, const char *blobs, bool hash, FILE *out, check_report *rep, char *err,
+                      size_t errlen);
 
 #endif

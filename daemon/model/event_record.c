@@ -1,5 +1,6 @@
 /* event_record.c: see event_record.h. */
 #include "event_record.h"
+#include "photo_record.h"
 
 #include <string.h>
 
@@ -47,7 +48,12 @@ int event_wrong_state(call *c, const Whistle__V1__Event *ev, const char *needs)
 
 /* ------------------------------------------------------------ authority */
 
-static bool is(const call *c, const char *name) { return strcmp(c->name, name) == 0; }
+/* A case's photos are read by whoever may read the case: get_photo is
+ * checked as get. */
+static bool is(const call *c, const char *name)
+{
+    return strcmp(c->name, name) == 0 || (strcmp(name, "get") == 0 && strcmp(c->name, "get_photo") == 0);
+}
 
 /* A case outside the caller's reach reads like a missing one: where it is
  * (and that it exists) is for the log, not for the caller (issue 11: with
@@ -448,6 +454,22 @@ static Whistle__V1__Event *event_copy(call *c, const Whistle__V1__Event *ev, boo
     *e = *ev;
     if (!keep_contact)
         e->contact = (char *)"";
+    /* Photos: the count always; the summaries with the timeline only (a
+     * listing or a push stays small); where they were taken only to staff. */
+    e->photo_count = (uint32_t)ev->n_photos;
+    if (!timeline) {
+        e->photos = NULL;
+        e->n_photos = 0;
+    } else if (ev->n_photos && !photo_staff_role(c->who->role)) {
+        e->photos = arena_alloc(c->a, ev->n_photos * sizeof *e->photos);
+        for (size_t i = 0; i < ev->n_photos; i++) {
+            Whistle__V1__PhotoAttachment *p = arena_alloc(c->a, sizeof *p);
+            *p = *ev->photos[i];
+            p->has_location = false;
+            p->lat = p->lon = 0;
+            e->photos[i] = p;
+        }
+    }
     if (timeline && !c->touched) {
         int rc = timeline_window(c->txn, c->st->ev_timeline, c->a, e, before);
         if (rc) {

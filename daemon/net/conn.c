@@ -493,7 +493,8 @@ void conn_submit(conn *c, intent *it)
     h->queued += it->frame_len;
     /* acks count too: a flood of them holds the connection's reading back
      * like a flood of requests */
-    if (it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT || it->kind == INTENT_BARRIER || it->kind == INTENT_ACK)
+    if (it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT || it->kind == INTENT_BARRIER ||
+        it->kind == INTENT_ACK || it->kind == INTENT_PHOTO)
         c->in_flight++;
     it->next = NULL;
     *h->submit_tail = it;
@@ -543,9 +544,9 @@ void hub_intent_done(hub *h, intent *it)
         h->queued_full = false;
         resume_all(h, c);
     }
-    if (it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT) {
+    if (it->kind == INTENT_REQUEST || it->kind == INTENT_AUDIT || it->kind == INTENT_PHOTO) {
         c->in_flight--;
-        if (it->kind == INTENT_REQUEST)
+        if (it->kind == INTENT_REQUEST || it->kind == INTENT_PHOTO)
             hub_count(h, it->call, it->code);
         if (!c->closing && it->out)
             conn_send(c, it->out, it->out_len);

@@ -154,6 +154,11 @@ struct hub {
      * set_log_level: server/ops.c), once the router has checked the role;
      * NULL: answered UNIMPLEMENTED. */
     void (*ops_call)(conn *c, const Whistle__V1__Request *req);
+    /* The photo uploads (photo_put, photo_upload: server/photos.c), once
+     * the router has checked the role; who is the principal the call is
+     * for (act_as resolved), via the gateway that made it or NULL. NULL
+     * hook: answered UNIMPLEMENTED. */
+    void (*photo_call)(conn *c, const Whistle__V1__Request *req, const Whistle__V1__Principal *who, const char *via);
     void (*last_closed)(hub *h);
     void *owner; /* the server, for its hooks */
 };

@@ -16,6 +16,7 @@
 #include "authz.h"
 #include "call.h"
 #include "log.h"
+#include "photo_record.h"
 
 /* No string field of any call needs more (descriptions stop at 4,000
  * bytes; large payloads such as imports travel as bytes): a longer one is
@@ -190,6 +191,13 @@ static void handle_hello(conn *c, Whistle__V1__Request *req, Whistle__V1__Princi
     r->principal = who;
     r->max_frame = hb->lim.max_frame;
     r->max_in_flight = hb->lim.max_in_flight;
+    Whistle__V1__PhotoLimits *pl = arena_alloc(a, sizeof *pl);
+    whistle__v1__photo_limits__init(pl);
+    struct photo_limits lim = photo_limits_of(hb->st);
+    pl->max_bytes = lim.max_bytes;
+    pl->max_per_action = lim.max_per_action;
+    pl->chunk_bytes = photo_chunk_bytes(hb->lim.max_frame);
+    r->photo_limits = pl;
     char def[300];
     stream_default_for(who, def, sizeof def);
     if (*def) {
@@ -692,6 +700,8 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
     case WHISTLE__V1__REQUEST__CALL_BACKUP:
     case WHISTLE__V1__REQUEST__CALL_BACKUP_READ:
     case WHISTLE__V1__REQUEST__CALL_SET_LOG_LEVEL:
+    case WHISTLE__V1__REQUEST__CALL_PHOTO_PUT:
+    case WHISTLE__V1__REQUEST__CALL_PHOTO_UPLOAD:
     case WHISTLE__V1__REQUEST__CALL_IMPORT_DIRECTORY: {
         Whistle__V1__Response *denied = arena_alloc(a, sizeof *denied);
         whistle__v1__response__init(denied);
@@ -744,6 +754,14 @@ void router_frame(conn *c, const uint8_t *data, size_t len)
             c->hub->ops_call(c, req);
         else
             reply_status(c, id, WHISTLE__V1__STATUS__CODE__UNIMPLEMENTED, "not served here");
+        goto out;
+    case WHISTLE__V1__REQUEST__CALL_PHOTO_PUT:
+    case WHISTLE__V1__REQUEST__CALL_PHOTO_UPLOAD:
+        store_read_end(hb->st);
+        if (c->hub->photo_call)
+            c->hub->photo_call(c, req, who, via);
+        else
+            reply_status(c, id, WHISTLE__V1__STATUS__CODE__UNIMPLEMENTED, "photos are not served here");
         goto out;
     case WHISTLE__V1__REQUEST__CALL_SUBSCRIBE:
         store_read_end(hb->st);

@@ -55,6 +55,10 @@ void config_defaults(config *c)
     c->log_level = LOG_LVL_INFO;
     set_str(&c->metrics_listen, "127.0.0.1");
     c->metrics_port = 9473;
+    c->photo_max_bytes = 8u << 20;
+    c->photo_max_per_action = 9;
+    c->photo_max_pixels = 40u * 1000u * 1000u;
+    c->photo_grace_hours = 24;
     c->lookup_failures = GUARD_DEFAULT_MAX;
     c->lookup_window = GUARD_DEFAULT_WINDOW_MS / 1000;
     /* the seed's written rules (上会前须公示3天, 两个三分之二, 8 minutes) */
@@ -312,6 +316,15 @@ int config_set(config *c, const char *section, const char *key, const char *valu
             c->places_outside_street = strcmp(value, "street") == 0;
             return 0;
         }
+    } else if (strcmp(section, "photos") == 0) {
+        if (strcmp(key, "max_bytes") == 0)
+            NUM(photo_max_bytes, 1024, (uint64_t)64 << 20);
+        if (strcmp(key, "max_per_action") == 0)
+            NUM(photo_max_per_action, 1, 32);
+        if (strcmp(key, "max_pixels") == 0)
+            NUM(photo_max_pixels, 1000, 200u * 1000u * 1000u);
+        if (strcmp(key, "grace_hours") == 0)
+            NUM(photo_grace_hours, 1, 24 * 30);
     } else if (strcmp(section, "deliberation") == 0) {
         return delib_set(&c->delib, key, value, err, errlen);
     } else if (strcmp(section, "kiosk") == 0) {

@@ -54,6 +54,11 @@ typedef struct config {
     /* [places]: outside = street files a report by location outside every
      * grid at the street or community holding it (else it is refused) */
     bool places_outside_street;
+    /* [photos] (docs/photos.md) */
+    uint64_t photo_max_bytes;      /* an upload's largest size */
+    uint32_t photo_max_per_action; /* photos one call attaches */
+    uint32_t photo_max_pixels;     /* larger images are refused before decoding */
+    uint32_t photo_grace_hours;    /* an upload never attached is removed after */
     /* [calendar], [deadline], [emergency]: calendar.c */
     deadline_policy policy;
     struct delib_defaults delib; /* [deliberation] */

@@ -196,6 +196,16 @@ static void render(metrics *m, FILE *out)
         one(out, "whistle_last_backup_timestamp_seconds", "gauge",
             "When the last backup by the backup call finished (Unix time).", (double)s->ops.last_backup_unix);
 
+    /* photo uploads (photos.c) */
+    help(out, "whistle_photo_uploads_total", "counter",
+         "Photo uploads completed, by result: stored, or refused (not an image, a wrong hash).");
+    fprintf(out,
+            "whistle_photo_uploads_total{result=\"stored\"} %llu\nwhistle_photo_uploads_total{result=\"refused\"} "
+            "%llu\n",
+            (unsigned long long)s->photos.completed, (unsigned long long)s->photos.refused);
+    one(out, "whistle_photo_uploads_in_progress", "gauge", "Photo chunks and uploads being written or stored now.",
+        (double)s->photos.jobs);
+
     /* the process, under the names Prometheus's client libraries use */
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0)

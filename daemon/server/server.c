@@ -72,6 +72,10 @@ static void on_writer_done(void *ud, intent *done)
 }
 
 static void on_ops_call(conn *c, const Whistle__V1__Request *req) { ops_call(&server_of(c->hub)->ops, c, req); }
+static void on_photo_call(conn *c, const Whistle__V1__Request *req, const Whistle__V1__Principal *who, const char *via)
+{
+    photos_call(&server_of(c->hub)->photos, c, req, who, via);
+}
 
 /* ------------------------------------------------------------ stats */
 
@@ -214,6 +218,8 @@ void server_drain(server *s)
         s->listening = false;
     }
     hub_stop_reading(&s->h);
+    /* uploads not yet stored are answered "send again" (the writer stops) */
+    photos_stop(&s->photos);
     /* The writer finishes what was queued on its own thread and hands it
      * back; the loop goes on meanwhile (writer_stopped then finishes the
      * drain). Nothing submits any more: the connections start no request
@@ -432,6 +438,9 @@ static void on_tick(uv_timer_t *t)
     server *s = t->data;
     flush_audit_queue(s);
     hub_tick(&s->h);
+    /* partial photo uploads past their grace: at start, then hourly */
+    if (s->photo_ticks++ % 3600 == 0)
+        photos_expire_parts(&s->photos);
 }
 
 /* store.sync = none: the flush runs on libuv's thread pool, so that a slow
@@ -492,6 +501,8 @@ int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, 
     h->stats_reply = stats_reply;
     h->ops_call = on_ops_call;
     s->ops = (ops_state){ .cfg = cfg, .h = h };
+    h->photo_call = on_photo_call;
+    s->photos = (photo_state){ .cfg = cfg, .h = h };
     h->last_closed = last_closed;
     h->submit_tail = &h->submit_head;
     h->clock = real_clock;
@@ -563,7 +574,7 @@ int server_start(server *s, uv_loop_t *loop, config *cfg, store *st, char *err, 
         snprintf(err, errlen, "cannot start the deadline timer");
         return -1;
     }
-    return 0;
+    return photos_start(&s->photos, loop, err, errlen);
 }
 
 int server_port(server *s)

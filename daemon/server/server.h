@@ -17,6 +17,7 @@
 #include "config.h"
 #include "conn.h"
 #include "ops.h"
+#include "photos.h"
 
 typedef struct server {
     hub h; /* first: the hooks get the hub and find the server in owner */
@@ -36,6 +37,8 @@ typedef struct server {
     uint64_t started_mono_ms;  /* for uptime */
     uint64_t periodic_syncs;   /* store.sync = none: mdb_env_sync calls */
     ops_state ops;             /* backups, the log level (ops.c) */
+    photo_state photos;        /* photo uploads (photos.c) */
+    uint64_t photo_ticks;      /* seconds, for the hourly expiry of partial uploads */
     uint64_t deadlines_missed; /* passed deadlines the engine handled */
     /* Called at the start of a drain, for what main.c added on the loop
      * (the metrics endpoint): it must let the loop end. */

@@ -98,7 +98,9 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
                          &st->delib_bodies, &st->delib_proposals, &st->delib_meetings, &st->delib_by_body,
                          /* volrec.c */
                          &st->vol_config, &st->vol_people, &st->vol_wishes, &st->vol_ledger, &st->vol_balances,
-                         &st->vol_shop, &st->vol_mtasks, &st->vol_index };
+                         &st->vol_shop, &st->vol_mtasks, &st->vol_index,
+                         /* photo_record.c */
+                         &st->photo_uploads, &st->photo_up_by_time, &st->photo_att };
     return i < sizeof slots / sizeof *slots ? slots[i] : NULL;
 }
 static const char *const dbi_names[] = { "meta",
@@ -149,7 +151,10 @@ static const char *const dbi_names[] = { "meta",
                                          "vol_balances",
                                          "vol_shop",
                                          "vol_mtasks",
-                                         "vol_index" };
+                                         "vol_index",
+                                         "photo_uploads",
+                                         "photo_up_by_time",
+                                         "photo_att" };
 #define N_DBIS (sizeof dbi_names / sizeof *dbi_names)
 
 /* Reads (or, for a new store, writes) the schema version into *have. */

@@ -100,6 +100,13 @@
  *   vol_mtasks   u64 BE id -> whistle.v1.MemberTask
  *   vol_index    one letter | key -> "" or u64 BE: the volunteers' indexes
  *                (model/volrec.h names them)
+ *   photos (model/photo_record.h, docs/photos.md; their bytes are files,
+ *   store/blobs.h):
+ *   photo_uploads    upload SHA-256 (32 bytes) -> whistled.PhotoUpload
+ *   photo_up_by_time i64 BE created ms | SHA-256 -> ""   (uploads not yet
+ *                    looked at by the sweep: removed if never attached)
+ *   photo_att        u64 BE id -> whistled.PhotoAttachmentRecord (ids from
+ *                    meta's "photo_att_seq")
  */
 #ifndef WHISTLED_STORE_H
 #define WHISTLED_STORE_H
@@ -107,6 +114,7 @@
 #include <lmdb.h>
 #include <protobuf-c/protobuf-c.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -157,6 +165,18 @@ typedef struct store {
     MDB_dbi delib_by_body;                                 /* a body's proposals and meetings */
     /* the volunteers' side (model/volrec.h) */
     MDB_dbi vol_config, vol_people, vol_wishes, vol_ledger, vol_balances, vol_shop, vol_mtasks, vol_index;
+    MDB_dbi photo_uploads, photo_up_by_time, photo_att; /* photo_record.c */
+    /* [photos] (docs/photos.md), set once at start (main.c); 0: defaults */
+    struct photo_limits {
+        uint64_t max_bytes;      /* an upload's largest size (8 MiB) */
+        uint32_t max_per_action; /* photos one call attaches (9) */
+        uint32_t max_per_case;   /* photos a case holds in all (64) */
+        int64_t grace_ms;        /* an upload never attached is removed after (24 h) */
+    } photos;
+    /* Backups copying the blobs now: while any does, no photo file is
+     * removed (the writer's sweep waits), so a backup's store never names
+     * a file its copy lacks. */
+    atomic_int photo_pins;
     /* loop thread's cached read transaction (MDB_NOTLS, reset/renew) */
     MDB_txn *rtxn;
     bool rtxn_live;

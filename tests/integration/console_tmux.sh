@@ -184,11 +184,14 @@ first_case "$E"
 # open: its orders, their countdowns and the department board must come in
 # through the street's feed, as the console's own whistle does (issue 11,
 # item 2). Then the departments finish it and the street closes it.
-C=$(W -q --as gridworker report --node 110105001001001002 --category 0401 "Fruit stall at building 2") ||
-    fail "report failed"
+# It comes with a photo (made by libvips-tools' vips): the row shows ▣1,
+# then ▣2 once the police feed back with theirs (docs/photos.md).
+vips black "$work/before.jpg" 64 48 && vips black "$work/after.png" 32 24 || fail "vips could not make the photos"
+C=$(W -q --as gridworker report --node 110105001001001002 --category 0401 --photo "$work/before.jpg" \
+    "Fruit stall at building 2") || fail "report failed"
 W --as operator file "$C" >/dev/null || fail "file $C failed"
 W --as operator whistle "$C" --dept police,urban >/dev/null || fail "whistle $C from the CLI failed"
-wait_for "$C whistled" 10
+wait_for "$C whistled +▣1 " 10
 wait_for "#[0-9]+ Police station[^│]* pending +check-in [0-9]+:[0-9]{2}:[0-9]{2}" 10
 wait_for "#[0-9]+ Urban management[^│]* pending +check-in [0-9]+:[0-9]{2}:[0-9]{2}" 5
 wait_for "│Police station +1 +0 +0" 5
@@ -210,9 +213,13 @@ for d in police urban; do
     o=$(W -q --as "$d" orders --ticket "$C") || fail "whistle orders failed"
     [ -n "$o" ] || fail "no $d order for $C"
     [ "$d" = police ] || W --as "$d" checkin "$o" >/dev/null || fail "check-in of $o failed"
-    W --as "$d" feedback "$o" "stall moved on" >/dev/null || fail "feedback on $o failed"
+    if [ "$d" = police ]; then
+        W --as "$d" feedback "$o" "stall moved on" --photo "$work/after.png" >/dev/null || fail "feedback on $o failed"
+    else
+        W --as "$d" feedback "$o" "stall moved on" >/dev/null || fail "feedback on $o failed"
+    fi
 done
-wait_for "$C resolved" 10
+wait_for "$C resolved +▣2 " 10
 wait_for "#[0-9]+ Police station[^│]* done +done ✓" 5
 W --as gridworker verify "$C" --pass >/dev/null || fail "verify $C failed"
 W --as operator close "$C" >/dev/null || fail "close $C failed"

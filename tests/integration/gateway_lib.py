@@ -4,6 +4,7 @@ loopback ports with a fixture PKI and the test's own seed, HTTPS calls, and
 the GeoReport v2 schemas the tests carry (tests/integration/open311/).
 
 Every process started is stopped by its PID; every wait is bounded."""
+import base64
 import copy
 import http.client
 import json
@@ -225,3 +226,66 @@ read_as = hotline
 def schemas():
     with open(os.path.join(HERE, "open311", "schemas.json"), encoding="utf-8") as f:
         return json.load(f)
+
+
+# Two small photos as a phone takes them (64x48 and 48x64 JPEGs made with
+# libvips, with EXIF written by libexif: maker WhistleCam, model
+# TestPhone-9, taken 2026-11-21 09:30:15, GPS 39.9087 N 116.4605 E), for
+# the tests of photos through the gateway (docs/photos.md). whistled must
+# strip all of that before anyone reads them back.
+PHOTO_A = base64.b64decode(
+    "/9j/4QFmRXhpZgAASUkqAAgAAAAIAA8BAgALAAAAbgAAABABAgAMAAAAegAAABIBAwABAAAAAQAAABoBBQABAAAAhgAAABsBBQAB"
+    "AAAAjgAAACgBAwABAAAAAgAAAGmHBAABAAAAlgAAACWIBAABAAAA+AAAAAAAAABXaGlzdGxlQ2FtAABUZXN0UGhvbmUtOQA4YwAA"
+    "6AMAADhjAADoAwAABgAAkAcABAAAADAyMTADkAIAFAAAAOQAAAAAoAcABAAAADAxMDABoAMAAQAAAP//AAACoAQAAQAAAEAAAAAD"
+    "oAQAAQAAADAAAAAAAAAAMjAyNjoxMToyMSAwOTozMDoxNQAEAAEAAgACAAAATgAAAAIABQADAAAALgEAAAMAAgACAAAARQAAAAQA"
+    "BQADAAAARgEAAAAAAAAnAAAAAQAAADYAAAABAAAAPAwAAGQAAAB0AAAAAQAAABsAAAABAAAAxA4AAGQAAAD/2wBDAA0JCgsKCA0L"
+    "CgsODg0PEyAVExISEyccHhcgLikxMC4pLSwzOko+MzZGNywtQFdBRkxOUlNSMj5aYVpQYEpRUk//2wBDAQ4ODhMREyYVFSZPNS01"
+    "T09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT0//wAARCAAwAEADASIAAhEBAxEB/8QAHwAA"
+    "AQUBAQEBAQEAAAAAAAAAAAECAwQFBgcICQoL/8QAtRAAAgEDAwIEAwUFBAQAAAF9AQIDAAQRBRIhMUEGE1FhByJxFDKBkaEII0Kx"
+    "wRVS0fAkM2JyggkKFhcYGRolJicoKSo0NTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqDhIWGh4iJipKTlJWW"
+    "l5iZmqKjpKWmp6ipqrKztLW2t7i5usLDxMXGx8jJytLT1NXW19jZ2uHi4+Tl5ufo6erx8vP09fb3+Pn6/8QAHwEAAwEBAQEBAQEB"
+    "AQAAAAAAAAECAwQFBgcICQoL/8QAtREAAgECBAQDBAcFBAQAAQJ3AAECAxEEBSExBhJBUQdhcRMiMoEIFEKRobHBCSMzUvAVYnLR"
+    "ChYkNOEl8RcYGRomJygpKjU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6goOEhYaHiImKkpOUlZaXmJmaoqOk"
+    "paanqKmqsrO0tba3uLm6wsPExcbHyMnK0tPU1dbX2Nna4uPk5ebn6Onq8vP09fb3+Pn6/9oADAMBAAIRAxEAPwDznFOApQKUCvau"
+    "ZpiAUoFOApQKVzRMQClApwFKBU3NUxMUuKcBSgVNzVMgxS4pwFKBVXPNTEApQKcBS4pXNExAKUCnAUoFS2apiAUoFOxSgVNzVMgA"
+    "pQKcBSgVVzzUxAKUCnAUoFK5qmJilxTgKUCpbNExAKUClAp2KVzVM//Z")
+PHOTO_B = base64.b64decode(
+    "/9j/4QFmRXhpZgAASUkqAAgAAAAIAA8BAgALAAAAbgAAABABAgAMAAAAegAAABIBAwABAAAAAQAAABoBBQABAAAAhgAAABsBBQAB"
+    "AAAAjgAAACgBAwABAAAAAgAAAGmHBAABAAAAlgAAACWIBAABAAAA+AAAAAAAAABXaGlzdGxlQ2FtAABUZXN0UGhvbmUtOQA4YwAA"
+    "6AMAADhjAADoAwAABgAAkAcABAAAADAyMTADkAIAFAAAAOQAAAAAoAcABAAAADAxMDABoAMAAQAAAP//AAACoAQAAQAAADAAAAAD"
+    "oAQAAQAAAEAAAAAAAAAAMjAyNjoxMToyMSAwOTozMDoxNQAEAAEAAgACAAAATgAAAAIABQADAAAALgEAAAMAAgACAAAARQAAAAQA"
+    "BQADAAAARgEAAAAAAAAnAAAAAQAAADYAAAABAAAAPAwAAGQAAAB0AAAAAQAAABsAAAABAAAAxA4AAGQAAAD/2wBDAA4KCw0LCQ4N"
+    "DA0QDw4RFiQXFhQUFiwgIRokNC43NjMuMjI6QVNGOj1OPjIySGJJTlZYXV5dOEVmbWVabFNbXVn/2wBDAQ8QEBYTFioXFypZOzI7"
+    "WVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVlZWVn/wAARCABAADADASIAAhEBAxEB/8QAHwAA"
+    "AQUBAQEBAQEAAAAAAAAAAAECAwQFBgcICQoL/8QAtRAAAgEDAwIEAwUFBAQAAAF9AQIDAAQRBRIhMUEGE1FhByJxFDKBkaEII0Kx"
+    "wRVS0fAkM2JyggkKFhcYGRolJicoKSo0NTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqDhIWGh4iJipKTlJWW"
+    "l5iZmqKjpKWmp6ipqrKztLW2t7i5usLDxMXGx8jJytLT1NXW19jZ2uHi4+Tl5ufo6erx8vP09fb3+Pn6/8QAHwEAAwEBAQEBAQEB"
+    "AQAAAAAAAAECAwQFBgcICQoL/8QAtREAAgECBAQDBAcFBAQAAQJ3AAECAxEEBSExBhJBUQdhcRMiMoEIFEKRobHBCSMzUvAVYnLR"
+    "ChYkNOEl8RcYGRomJygpKjU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6goOEhYaHiImKkpOUlZaXmJmaoqOk"
+    "paanqKmqsrO0tba3uLm6wsPExcbHyMnK0tPU1dbX2Nna4uPk5ebn6Onq8vP09fb3+Pn6/9oADAMBAAIRAxEAPwDz4CnAUoFKBXs3"
+    "M0xAKXFKBTgKm5omJilxS4pwFK5qmRgUoFKBTgKLnEmNApwFLilApXNUxAKXFOxSgVNzRMjApQKdilAobONMQClxSgU4CpuaJjQK"
+    "dilxSgUrmiZGBS4p2KUChs40xAKXFOApQKVzVMQClApQKcBU3NEz/9k=")
+PHOTO_DEVICE_STRINGS = (b"Exif", b"WhistleCam", b"TestPhone-9", b"2026:11:21")
+
+
+def photo_file(env, name, data):
+    """Writes a photo into the test's directory; its path."""
+    path = os.path.join(env.work, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def multipart(fields, files):
+    """A multipart/form-data body as curl -F sends it: (content type, bytes).
+    files: {name: (filename, content type, bytes)}."""
+    boundary = "----whistle-test-" + os.urandom(12).hex()
+    out = []
+    for k, v in fields.items():
+        out.append(("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n" % (boundary, k)).encode()
+                   + str(v).encode() + b"\r\n")
+    for k, (fn, ct, data) in files.items():
+        out.append(("--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\n"
+                    "Content-Type: %s\r\n\r\n" % (boundary, k, fn, ct)).encode() + data + b"\r\n")
+    out.append(("--%s--\r\n" % boundary).encode())
+    return "multipart/form-data; boundary=" + boundary, b"".join(out)

@@ -15,6 +15,7 @@ cleanly on SIGTERM.
     tests/integration/open311_conformance.py BUILD_DIR SOURCE_DIR
 
 Prints one FAIL: line per failed check and exits 1, or exits 0."""
+import hashlib
 import http.client
 import json
 import math
@@ -26,12 +27,14 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.parse
 
 import jsonschema
 from lxml import etree
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gateway_lib import API_KEY, GRID_EAST, GRID_WEST, JURISDICTION, Env, Fail, schemas  # noqa: E402
+from gateway_lib import (API_KEY, GRID_EAST, GRID_WEST, JURISDICTION, PHOTO_A, PHOTO_B,  # noqa: E402
+                         PHOTO_DEVICE_STRINGS, Env, Fail, multipart, photo_file, schemas)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PHONE = "13912345678"
@@ -583,6 +586,161 @@ def test_whistled_restart(env):
     check(st == 200, "the gateway is back in service once whistled is: %d" % st)
 
 
+# ---------------------------------------------------------------- photos (docs/photos.md)
+
+def fetch(env, path, method="GET"):
+    """(status, content type, body, headers) of a path on the gateway."""
+    c = http.client.HTTPSConnection("127.0.0.1", env.gw_port, context=env.ctx, timeout=20)
+    try:
+        c.request(method, path)
+        r = c.getresponse()
+        return r.status, r.getheader("Content-Type", ""), r.read(), r
+    finally:
+        c.close()
+
+
+def case_photos(env, t):
+    out = env.cli("--as", "operator", "--json", "show", t)
+    return json.loads(out.splitlines()[0]).get("photos", [])
+
+
+def stage(p):
+    return str(p.get("stage", "")).lower().replace("photo_stage_", "")
+
+
+def test_photos(env):
+    subprocess.run(["sh", os.path.join(env.src, "scripts/dev-pki.sh"), env.pki, "gridworker", "urban"], check=True,
+                   stdout=subprocess.DEVNULL)
+    pa, pb = photo_file(env, "a.jpg", PHOTO_A), photo_file(env, "b.jpg", PHOTO_B)
+    # a grid worker's patrol report with a photo: a staff photo, public
+    t = env.cli("-q", "--as", "gridworker", "report", "--node", GRID_WEST, "--category", "0103", "--photo", pa,
+                "bins overflowing by the gate").strip()
+    ps = case_photos(env, t)
+    if not check(len(ps) == 1 and stage(ps[0]) == "report", "the patrol's report carries its photo: %s" % ps):
+        return
+    pid, sha = ps[0]["id"], ps[0]["sha256"]
+    j, x = get_both(env, "requests/" + t, "service_requests")
+    url = j[0]["media_url"] if j else None
+    check(url and url.endswith("/open311/v2/media/%s/%s.jpg" % (t, pid)),
+          "a patrol's photo is the case's media_url, served by the gateway: %s" % url)
+    if x is not None:
+        check(x.findtext("request/media_url") == url, "the same media_url in XML")
+    path = urllib.parse.urlparse(url or "").path
+    st, ct, body, r = fetch(env, path)
+    check(st == 200 and ct == "image/jpeg", "GET %s: 200 image/jpeg (%d %s)" % (path, st, ct))
+    check(hashlib.sha256(body).hexdigest() == sha and r.getheader("ETag") == '"%s"' % sha,
+          "the bytes are the stored photo's (SHA-256 %s..., and its ETag)" % sha[:12])
+    check(not [s for s in PHOTO_DEVICE_STRINGS if s in body],
+          "nothing of the phone is left in the served photo (no EXIF, maker, model, time)")
+    check(body != PHOTO_A and body[:3] == b"\xff\xd8\xff", "the photo was encoded again by whistled")
+    check("public" in (r.getheader("Cache-Control") or "") and r.getheader("X-Content-Type-Options") == "nosniff",
+          "a public photo may be cached by anyone; nosniff")
+    c = http.client.HTTPSConnection("127.0.0.1", env.gw_port, context=env.ctx, timeout=20)
+    try:
+        c.request("GET", path, headers={"If-None-Match": '"%s"' % sha})
+        r304 = c.getresponse()
+        check(r304.status == 304 and not r304.read() and r304.getheader("ETag") == '"%s"' % sha,
+              "a client that has the photo (If-None-Match: its ETag) is answered 304 (%d)" % r304.status)
+    finally:
+        c.close()
+    st, ct, tb, _ = fetch(env, path[:-4] + "-thumb.jpg")
+    check(st == 200 and ct == "image/jpeg" and tb[:3] == b"\xff\xd8\xff" and tb != body,
+          "its thumbnail: 200 image/jpeg (%d %s)" % (st, ct))
+    st, _, _, _ = fetch(env, path, method="HEAD")
+    check(st == 200, "HEAD of a photo: 200")
+    for bad, what in ((path[:-4] + ".png", "the wrong type's name"),
+                      ("/open311/v2/media/E1999010100001/%s.jpg" % pid, "another case's ticket"),
+                      ("/open311/v2/media/%s/%d.jpg" % (t, int(pid) + 100000), "an id that is none"),
+                      ("/open311/v2/media/%s/x.jpg" % t, "an id that is not a number"),
+                      ("/open311/v2/media/%s/%s.gif" % (t, pid), "a .gif"),
+                      ("/open311/v2/media/%s" % t, "no photo named")):
+        st, _, _, _ = fetch(env, bad)
+        check(st == 404, "a photo URL with %s: 404 (%d)" % (what, st))
+    st, _, _ = env.call("POST", "media/%s/%s.jpg" % (t, pid), body=b"x", headers={"Content-Type": "image/jpeg"})
+    check(st == 405, "photos are read with GET only (%d)" % st)
+    # the listing (which carries only photo_count) shows it too
+    j, _ = get_both(env, "requests", "service_requests", {"service_code": "0103"})
+    mine = [r for r in (j or []) if r["service_request_id"] == t]
+    check(mine and mine[0]["media_url"] == url, "GET requests (a listing) gives the case's media_url too: %s" % mine)
+
+    # a resident's photo, sent with an Open311 POST as multipart/form-data
+    form = {"api_key": API_KEY, "service_code": "0401", "lat": "39.9087", "long": "116.4605",
+            "description": "stall on the pavement, photo attached", "phone": PHONE}
+    ct, body = multipart(form, {"media": ("stall.jpg", "image/jpeg", PHOTO_B)})
+    st, _, b = env.call("POST", "requests.json", body=body, headers={"Content-Type": ct})
+    if not check(st == 201, "POST requests.json as multipart/form-data with a photo: 201 (%d %s)" % (st, b[:200])):
+        return
+    t2 = json.loads(b)[0]["service_request_id"]
+    ps2 = case_photos(env, t2)
+    check(len(ps2) == 1 and stage(ps2[0]) == "report" and not ps2[0].get("has_location"),
+          "the case carries the resident's photo, without its place: %s" % ps2)
+    st, ct, got, _ = fetch(env, "/open311/v2/media/%s/%s.jpg" % (t2, ps2[0]["id"]) if ps2 else "/")
+    check(st == 404, "a resident's photo is never public: 404 like one that is not there (%d)" % st)
+    j, _ = get_both(env, "requests/" + t2, "service_requests")
+    check(j and j[0]["media_url"] is None, "and no media_url points at it: %s" % (j[0]["media_url"] if j else None))
+    # refused photos: nothing is reported
+    before = len(json.loads(env.cli("--as", "operator", "--json", "list", "--limit", "500").splitlines()[0])
+                 .get("events", []))
+    gif = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00" \
+          b"\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+    for media, want in ((gif, "not a JPEG or PNG image"), (PHOTO_A[:len(PHOTO_A) // 2], "truncated"),
+                        (b"", "empty")):
+        ct, body = multipart(form, {"media": ("x.jpg", "image/jpeg", media)})
+        st, _, b = env.call("POST", "requests.json", body=body, headers={"Content-Type": ct})
+        check(st == 400 and want in b.decode(errors="replace") and b"media" in b,
+              "a photo whistled refuses is a 400 saying why (%s): %d %s" % (want, st, b[:160]))
+    ct, body = multipart(form, {"media": ("x.jpg", "image/jpeg", PHOTO_A)})
+    bnd = ct.split("=", 1)[1].encode()
+    end = body.rindex(b"--" + bnd + b"--")
+    part = body[body.index(b"--" + bnd + b'\r\nContent-Disposition: form-data; name="media"'):end]
+    cases = [("two media parts", ct, body[:end] + part + b"--" + bnd + b"--\r\n"),
+             ("a body cut short", ct, body[:-40]),
+             ("a boundary that is not the body's", ct.replace("whistle-test", "other-test"), body),
+             ("a file in another part",) + multipart(form, {"photo": ("x.jpg", "image/jpeg", PHOTO_A)})]
+    for what, c2, b2 in cases:
+        st, _, b = env.call("POST", "requests.json", body=b2, headers={"Content-Type": c2})
+        check(st == 400, "multipart with %s: 400 (%d %s)" % (what, st, b[:120]))
+    after = len(json.loads(env.cli("--as", "operator", "--json", "list", "--limit", "500").splitlines()[0])
+                .get("events", []))
+    check(after == before, "no refused POST reported anything (%d cases before, %d after)" % (before, after))
+
+    # the department's feedback photo on the resident's case: staff, public
+    env.cli("--as", "operator", "file", t2)
+    env.cli("--as", "operator", "whistle", t2, "--dept", "urban", "--lead", "urban")
+    order = env.cli("-q", "--as", "urban", "orders", "--ticket", t2).split()[0]
+    env.cli("--as", "urban", "checkin", order)
+    env.cli("--as", "urban", "feedback", order, "stall removed", "--photo", pa)
+    ps2 = case_photos(env, t2)
+    fb = [p for p in ps2 if stage(p) == "feedback"]
+    if not check(len(fb) == 1, "the feedback carries its photo: %s" % ps2):
+        return
+    j, _ = get_both(env, "requests/" + t2, "service_requests")
+    url2 = j[0]["media_url"] if j else None
+    check(url2 and url2.endswith("/media/%s/%s.jpg" % (t2, fb[0]["id"])),
+          "with the resident's photo hidden, media_url is the feedback's photo: %s" % url2)
+    st, ct, got, _ = fetch(env, urllib.parse.urlparse(url2 or "").path)
+    check(st == 200 and hashlib.sha256(got).hexdigest() == fb[0]["sha256"], "the feedback's photo is served (%d)" % st)
+    now = time.time()
+    j, _ = get_both(env, "servicerequestupdates", "updates",
+                    {"start_date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 3600))})
+    ups = [u for u in (j or []) if u["service_request_id"] == t2]
+    with_media = [u for u in ups if u["media_url"]]
+    check(len(with_media) == 1 and with_media[0]["media_url"] == url2 and "stall removed" in with_media[0]["description"],
+          "servicerequestupdates: the feedback's update carries its photo, the resident's report none: %s" % ups)
+    pat = [u for u in (j or []) if u["service_request_id"] == t]
+    check(pat and pat[0]["media_url"] == url, "the patrol's report update carries its photo: %s" % pat[:1])
+
+    # open311.public_photos = none: no photo at all
+    check(env.stop("gateway") == 0, "the gateway stops to change public_photos")
+    env.start_gateway("[open311]\npublic_photos = none\n")
+    j, _ = get_both(env, "requests/" + t, "service_requests")
+    check(j and j[0]["media_url"] is None, "with public_photos = none, no media_url: %s" % (j[0] if j else None))
+    st, _, _, _ = fetch(env, path)
+    check(st == 404, "and no photo is served (%d)" % st)
+    check(env.stop("gateway") == 0, "the gateway stops")
+    env.start_gateway()
+
+
 def main():
     build, src = sys.argv[1], sys.argv[2]
     env = Env(build, src, "open311")
@@ -600,6 +758,7 @@ def main():
         test_pagination(env)
         test_whistled_case(env)
         test_status_change(env, t1)
+        test_photos(env)
         test_bad_http(env)
         test_sighup(env)
         test_whistled_restart(env)

@@ -93,6 +93,23 @@ Test(bench, a_mix_runs_the_operations_at_once)
     json_decref(j);
 }
 
+/* --ops photo: reports each with a new photo of --photo-bytes, uploaded
+ * in chunks first, beside reports without one (docs/photos.md) */
+Test(bench, reports_with_photos_run_beside_reports_without)
+{
+    json_t *j = bench("-c 4 -d 1 --warmup 0 --mix --ops report,photo --photo-bytes 300000");
+    json_t *ops = json_object_get(j, "ops");
+    cr_assert_eq(json_array_size(ops), 2);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *op = json_array_get(ops, i);
+        cr_expect_gt(num(op, "ops"), 0, "%s ran", json_string_value(json_object_get(op, "op")));
+        cr_expect_eq(num(op, "errors"), 0, "%s: %s", json_string_value(json_object_get(op, "op")),
+                     json_string_value(json_object_get(op, "first_error")));
+    }
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(ops, 1), "op")), "photo");
+    json_decref(j);
+}
+
 Test(bench, idle_connections_and_handshakes)
 {
     json_t *j = bench("idle -n 20");

@@ -22,12 +22,13 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gateway_lib import Env, Fail  # noqa: E402
+from gateway_lib import PHOTO_A, PHOTO_B, PHOTO_DEVICE_STRINGS, Env, Fail, photo_file  # noqa: E402
 
 USERS = {  # login: (principal, password)
     "operator": ("operator", "operator-pass-1"),
     "urban": ("urban", "urban-pass-1"),
     "community": ("community", "community-pass-1"),
+    "operator2": ("operator2", "operator2-pass-1"),  # Chaowai's: another street
     "stranger": ("admin", "stranger-pass-1"),  # the gateway may not act for admin
 }
 
@@ -57,6 +58,7 @@ class Web:
             c.request(method, path, body=data, headers=h)
             r = c.getresponse()
             b = r.read()
+            self.body = b
             sc = r.getheader("Set-Cookie")
             if sc:
                 v = sc.split(";")[0]
@@ -357,6 +359,93 @@ def test_public_stats(env):
     check(st == 405, "the public statistics are read with GET only")
 
 
+def test_photos(env):
+    """A case's photos in the console: before (the patrol's report) and
+    after (the department's feedback, the verification), read as the
+    person's principal; another street's operator is refused; a
+    department sends its feedback's photo through the page."""
+    import hashlib
+    pa, pb = photo_file(env, "a.jpg", PHOTO_A), photo_file(env, "b.jpg", PHOTO_B)
+    t = env.cli("-q", "--as", "gridworker", "report", "--node", "110105001001001", "--category", "0103", "--photo", pa,
+                "garbage heap behind building 2, photo").strip()
+    env.cli("--as", "operator", "file", t)
+    env.cli("--as", "operator", "whistle", t, "--dept", "urban", "--lead", "urban")
+    order = env.cli("-q", "--as", "urban", "orders", "--ticket", t).split()[0]
+    env.cli("--as", "urban", "checkin", order)
+    env.cli("--as", "urban", "feedback", order, "heap cleared", "--photo", pb)
+    env.cli("--as", "gridworker", "verify", t, "--pass", "--note", "clear now", "--photo", pa)
+    op = Web(env)
+    st, _ = op.login("operator", USERS["operator"][1])
+    st, j = op.call("get_event", {"ticket": t})
+    ps = j["event"].get("photos", []) if st == 200 else []
+    stages = [str(p["stage"]).lower().replace("photo_stage_", "") for p in ps]
+    check(stages == ["report", "feedback", "verify"] and j["event"].get("photo_count") == 3,
+          "get_event gives the case's three photos, before and after: %s" % stages)
+    st, j = op.call("list_events", {"limit": 500})
+    listed = [e for e in j["events"]["events"] if e["ticket"] == t] if st == 200 else []
+    check(listed and listed[0].get("photo_count") == 3, "a listing gives the case's photo count")
+    for p in ps:
+        st, _, r = op.req("GET", "/web/api/photo/%d" % p["id"])
+        body = op.body
+        check(st == 200 and r.getheader("Content-Type") == p["mime"] == "image/jpeg" and
+              hashlib.sha256(body).hexdigest() == p["sha256"],
+              "photo %d (%s) arrives: 200 image/jpeg, its SHA-256" % (p["id"], p["stage"]))
+        check(not [x for x in PHOTO_DEVICE_STRINGS if x in body] and "private" in (r.getheader("Cache-Control") or ""),
+              "nothing of the phone in it, and only the browser keeps it")
+        st, _, r = op.req("GET", "/web/api/photo/%d/thumb" % p["id"])
+        check(st == 200 and r.getheader("Content-Type") == "image/jpeg" and op.body[:3] == b"\xff\xd8\xff",
+              "its thumbnail arrives: 200 image/jpeg")
+    # another street's operator: whistled refuses the photo as it refuses the case
+    o2 = Web(env)
+    st, _ = o2.login("operator2", USERS["operator2"][1])
+    check(st == 200, "Chaowai's operator logs in")
+    for p in ps[:1]:
+        st, j, _ = o2.req("GET", "/web/api/photo/%d" % p["id"])
+        check(st in (403, 404) and o2.body[:3] != b"\xff\xd8\xff",
+              "another street's operator may not read the photo (%d %s)" % (st, (j or {}).get("code")))
+        st, _, _ = o2.req("GET", "/web/api/photo/%d/thumb" % p["id"])
+        check(st in (403, 404), "nor its thumbnail (%d)" % st)
+    anon = Web(env)
+    st, _, _ = anon.req("GET", "/web/api/photo/%d" % ps[0]["id"]) if ps else (401, None, None)
+    check(st == 401, "no session, no photo (%d)" % st)
+    for bad in ("abc", "0", "%d/big" % (ps[0]["id"] if ps else 1), "%d/thumb/x" % (ps[0]["id"] if ps else 1)):
+        st, _, _ = op.req("GET", "/web/api/photo/" + bad)
+        check(st == 404, "photo/%s: 404 (%d)" % (bad, st))
+    st, _, _ = op.req("GET", "/web/api/photo/999999999")
+    check(st in (403, 404), "a photo that is none: %d" % st)
+    # a department sends its feedback's photo from the page: the photo's
+    # bytes first (POST photo), then the feedback naming it
+    t2 = env.cli("-q", "--as", "gridworker", "report", "--node", "110105001001001", "--category", "0103",
+                 "a second heap, fed back from the desk").strip()
+    env.cli("--as", "operator", "file", t2)
+    env.cli("--as", "operator", "whistle", t2, "--dept", "urban", "--lead", "urban")
+    order2 = env.cli("-q", "--as", "urban", "orders", "--ticket", t2).split()[0]
+    env.cli("--as", "urban", "checkin", order2)
+    ur = Web(env)
+    st, _ = ur.login("urban", USERS["urban"][1])
+    up = lambda data, ct="image/jpeg", csrf=True: ur.req(  # noqa: E731
+        "POST", "/web/api/photo", raw=data, headers=dict({"Content-Type": ct}, **({"X-CSRF-Token": ur.csrf} if csrf
+                                                                                 else {})))[:2]
+    st, j = up(PHOTO_B, csrf=False)
+    check(st == 403, "a photo sent without the session's CSRF token is refused (%d)" % st)
+    st, j = up(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", ct="image/png")
+    check(st == 400 and "not a JPEG or PNG image" in (j or {}).get("message", ""),
+          "a GIF sent as a photo is refused by whistled, saying why: %s" % (j or {}).get("message"))
+    st, j = up(PHOTO_B, ct="text/plain")
+    check(st == 415, "a photo is sent as image/jpeg or image/png (%d)" % st)
+    st, j = up(PHOTO_B)
+    sha = (j or {}).get("photo", {}).get("sha256", "")
+    check(st == 200 and j["photo"].get("complete") and sha == hashlib.sha256(PHOTO_B).hexdigest(),
+          "the department's photo goes up through the gateway, named by its SHA-256 (%d %s)" % (st, j))
+    st, j = ur.call("feedback", {"order_id": int(order2), "text": "second heap cleared", "photos": [sha]})
+    check(st == 200, "the feedback names it (%d %s)" % (st, j))
+    st, j = op.call("get_event", {"ticket": t2})
+    fb = [p for p in j["event"].get("photos", []) if str(p["stage"]).lower().endswith("feedback")] if st == 200 else []
+    check(len(fb) == 1 and fb[0]["by"] == "urban", "the case has the department's photo of the work done: %s" % fb)
+    env.photo_case, env.photo_order, env.photo_path = t, order, pb
+    return t
+
+
 def main():
     build, src = sys.argv[1], sys.argv[2]
     env = Env(build, src, "web")
@@ -373,6 +462,7 @@ def main():
         env.start_gateway(make_users(env, tiles.url))
         test_api(env, tiles)
         test_public_stats(env)
+        test_photos(env)
         if os.environ.get("WEB_CONSOLE_NO_BROWSER") != "1":
             import web_console_browser
             web_console_browser.run(env, USERS, report, check, tiles)

@@ -153,6 +153,12 @@ def run(env, users, report, check, tiles):
         text1 = ur.wait("the order on the urban desk with its countdown",
                         lambda: ur.css(sel)[0].find_element(By.CSS_SELECTOR, ".cd").text.strip())
         check(True, "the department's desk shows the order with its countdown: %s" % text1)
+        po = getattr(env, "photo_order", None)
+        if po:
+            n = ur.wait("the photo case's photos on its order's desk card", lambda: ur.d.execute_script(
+                "return [...document.querySelectorAll(arguments[0])].filter(i => i.complete && "
+                "i.naturalWidth > 0).length;", ".desk .order[data-order='%s'] .desk-photos img.thumb" % po) == 3)
+            check(n, "the desk shows the case's photos on the order's card (the report's and the work done)")
         ur.shot("desk")
         ur.wait("the countdown moving", lambda: ur.css(sel)[0].find_element(By.CSS_SELECTOR, ".cd").text != text1)
         check(True, "the countdown runs")
@@ -174,14 +180,23 @@ def run(env, users, report, check, tiles):
         ext = [o.get("extension") or {} for o in orders if str(o.get("id")) == order_id]
         check(ext and ext[0].get("state") == "approved", "the operator approves the extension from the board: %s" % (
             ext[0].get("state") if ext else out[:200]))
-        # the desk feeds back; the board follows
+        # the desk feeds back, with a photo of the work done; the board follows
         ur.wait("the feedback action", lambda: ur.css(sel + " .do-feedback"))
         ur.d.execute_script("const t = document.querySelector(arguments[0]); t.value = 'cleaned up';"
                             "t.dispatchEvent(new Event('input'));", sel + " textarea")
+        photo = getattr(env, "photo_path", None)
+        if photo:
+            ur.css(sel + " input.photo-pick")[0].send_keys(photo)
+            ur.wait("the photo chosen", lambda: ur.css(sel + " .photo-picker .chosen"))
         ur.click(sel + " .do-feedback")
         op.wait("the board updated to done", lambda: [
             r for r in op.css("#order-rows tr[data-order='%s'] td.ostate" % order_id) if r.text == "已办结"])
         check(True, "the department feeds back from its desk and the operator's board shows it done")
+        if photo:
+            shown = json.loads(env.cli("--as", "operator", "--json", "show", t).splitlines()[0])
+            fb = [p for p in shown.get("photos", []) if str(p.get("stage")).lower().endswith("feedback")]
+            check(len(fb) == 1 and fb[0].get("by") == "urban",
+                  "the photo chosen on the desk came with the feedback: %s" % fb)
 
         # statistics and supervision
         op.tab("stats")
@@ -204,6 +219,33 @@ def run(env, users, report, check, tiles):
         op.wait("the newer case on the map", lambda: op.css("#map circle[data-ticket='%s']" % t4))
         check(not op.d.find_element(By.ID, "emergency").is_displayed(),
               "an acknowledged emergency does not come back after a reload")
+
+        # a case's photos: a thumbnail in the list, before and after side by
+        # side on the card, each one loaded (test_photos made the case)
+        tp = getattr(env, "photo_case", None)
+        if tp:
+            op.tab("cases")
+            op.wait("the photo case's thumbnail in the list", lambda: op.d.execute_script(
+                "const i = document.querySelector(arguments[0]); return i && i.complete && i.naturalWidth > 0;",
+                "#case-rows tr[data-ticket='%s'] img.thumb" % tp))
+            check(True, "the case list shows the case's first photo as a thumbnail")
+            op.click("#case-rows tr[data-ticket='%s']" % tp)
+
+            def loaded(side):
+                return op.d.execute_script(
+                    "return [...document.querySelectorAll(arguments[0])].filter(i => i.complete && "
+                    "i.naturalWidth > 0).map(i => i.dataset.stage);", "#card .before-after ." + side + " img.photo")
+
+            before = op.wait("the before photo on the card", lambda: loaded("before"))
+            after = op.wait("the after photos on the card", lambda: len(loaded("after")) == 2 and loaded("after"))
+            check(before == ["report"] and sorted(after) == ["feedback", "verify"],
+                  "the card shows the report's photo before, the feedback's and the verification's after, side by "
+                  "side: %s | %s" % (before, after))
+            xb = op.css("#card .before-after .before")[0].location["x"]
+            xa = op.css("#card .before-after .after")[0].location["x"]
+            check(xa > xb, "before on the left, after on the right (%d < %d)" % (xb, xa))
+            op.shot("card-photos")
+            op.d.find_element(By.ID, "card-close").click()
 
         # both languages, by a switch; names follow
         op.tab("cases")

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "doc.h"
 #include "http.h"
+#include "multipart.h"
 #include "pbjson.h"
 #include "whistle/v1/whistle.pb-c.h"
 
@@ -97,6 +98,12 @@ Test(config, every_value_is_checked)
     cr_assert(gw_config_set(&c, "nope", "x", "1", err, sizeof err) < 0 && strstr(err, "unknown section"));
     cr_assert(gw_config_set(&c, "open311", "language", "fr", err, sizeof err) < 0);
     cr_assert(gw_config_set(&c, "open311", "read_as", "bad name", err, sizeof err) < 0);
+    /* which photos the public sees: staff's (the default) or none */
+    cr_assert(c.public_photos == 1);
+    cr_assert(gw_config_set(&c, "open311", "public_photos", "none", err, sizeof err) == 0 && c.public_photos == 0);
+    cr_assert(gw_config_set(&c, "open311", "public_photos", "staff", err, sizeof err) == 0 && c.public_photos == 1);
+    cr_assert(gw_config_set(&c, "open311", "public_photos", "all", err, sizeof err) < 0 &&
+              strstr(err, "open311.public_photos"));
     cr_assert(gw_config_set(&c, "notify", "url", "ftp://x", err, sizeof err) < 0);
     cr_assert(gw_config_set(&c, "notify", "enabled", "yes", err, sizeof err) < 0);
     /* API keys: long enough, printable, each once */
@@ -230,4 +237,132 @@ Test(pbjson, answers_to_json)
     cr_assert(back->id == 7 && strcmp(back->ticket, "E2") == 0 && back->state == o.state && back->lead);
     protobuf_c_message_free_unpacked(m, NULL);
     json_decref(j);
+}
+
+/* ---------------------------------------------------------------- multipart/form-data */
+
+typedef struct parts {
+    int n;
+    char names[8][32];
+    bool file[8];
+    size_t len[8];
+    const char *data[8];
+} parts;
+
+static int collect(void *ud, const mp_part *p)
+{
+    parts *ps = ud;
+    if (ps->n == 8)
+        return 9;
+    snprintf(ps->names[ps->n], sizeof ps->names[0], "%.*s", (int)p->name_len, p->name);
+    ps->file[ps->n] = p->is_file;
+    ps->len[ps->n] = p->len;
+    ps->data[ps->n] = p->data;
+    ps->n++;
+    return 0;
+}
+
+static int parse(const char *body, size_t n, const char *boundary, parts *ps, const char **why)
+{
+    memset(ps, 0, sizeof *ps);
+    *why = NULL;
+    return mp_parse(body, n, boundary, collect, ps, why);
+}
+
+Test(multipart, boundary_from_the_content_type)
+{
+    char b[MP_BOUNDARY_MAX + 1];
+    const char *ct = "multipart/form-data; boundary=----x1y2";
+    cr_assert(mp_boundary(ct, strlen(ct), b) == 0);
+    cr_assert_str_eq(b, "----x1y2");
+    ct = "Multipart/Form-Data;charset=utf-8; boundary=\"a b'c\"";
+    cr_assert(mp_boundary(ct, strlen(ct), b) < 0, "a space is not a boundary's character here");
+    ct = "multipart/form-data; boundary=\"abc:def\"";
+    cr_assert(mp_boundary(ct, strlen(ct), b) == 0 && strcmp(b, "abc:def") == 0);
+    const char *bad[] = { "multipart/form-data",
+                          "multipart/form-data; boundary=",
+                          "multipart/mixed; boundary=x",
+                          "application/x-www-form-urlencoded",
+                          "multipart/form-data; boundary=\"unclosed",
+                          "multipart/form-data; boundary=x<y",
+                          "multipart/form-data; boundary=01234567890123456789012345678901234567890123456789012345"
+                          "678901234567890" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert(mp_boundary(bad[i], strlen(bad[i]), b) < 0, "%s", bad[i]);
+}
+
+Test(multipart, fields_and_a_file)
+{
+    /* as curl -F sends it, with a binary file holding CRLFs and dashes */
+    static const char body[] = "--XyZ\r\n"
+                               "Content-Disposition: form-data; name=\"api_key\"\r\n\r\n"
+                               "key-1\r\n"
+                               "--XyZ\r\n"
+                               "Content-Disposition: form-data; name=\"description\"\r\n\r\n"
+                               "垃圾桶满溢\r\n--X\r\n"
+                               "--XyZ\r\n"
+                               "Content-Disposition: form-data; name=\"media\"; filename=\"p.jpg\"\r\n"
+                               "Content-Type: image/jpeg\r\n\r\n"
+                               "\xff\xd8\xff\r\n--XyY-not-quite\r\n\x00\x01\r\n"
+                               "--XyZ--\r\n";
+    parts ps;
+    const char *why;
+    cr_assert(parse(body, sizeof body - 1, "XyZ", &ps, &why) == 0, "%s", why);
+    cr_assert_eq(ps.n, 3);
+    cr_assert_str_eq(ps.names[0], "api_key");
+    cr_assert(ps.len[0] == 5 && memcmp(ps.data[0], "key-1", 5) == 0 && !ps.file[0]);
+    cr_assert(ps.len[1] == strlen("垃圾桶满溢\r\n--X") && memcmp(ps.data[1], "垃圾桶满溢\r\n--X", ps.len[1]) == 0);
+    cr_assert_str_eq(ps.names[2], "media");
+    cr_assert(ps.file[2]);
+    static const char img[] = "\xff\xd8\xff\r\n--XyY-not-quite\r\n\x00\x01";
+    cr_assert(ps.len[2] == sizeof img - 1 && memcmp(ps.data[2], img, ps.len[2]) == 0,
+              "the file's bytes are whole, CRLFs and a boundary-like line included");
+    /* a preamble before the first delimiter is allowed */
+    static const char pre[] = "ignored\r\n--b\r\nContent-Disposition: form-data; name=a\r\n\r\n1\r\n--b--";
+    cr_assert(parse(pre, sizeof pre - 1, "b", &ps, &why) == 0 && ps.n == 1 && ps.len[0] == 1);
+}
+
+Test(multipart, malformed_bodies_are_refused)
+{
+    static const struct {
+        const char *body, *why;
+    } bad[] = {
+        { "no boundary here", "boundary" },
+        { "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1", "closing" },
+        { "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--b", "closing" },
+        { "--b\r\nContent-Type: text/plain\r\n\r\n1\r\n--b--", "Content-Disposition" },
+        { "--b\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\n1\r\n--b--", "form-data" },
+        { "--b\r\nContent-Disposition: form-data\r\n\r\n1\r\n--b--", "name" },
+        { "--b\r\nContent-Disposition: form-data; name=\"a\r\n\r\n1\r\n--b--", "name" },
+        { "--b\r\nContent-Disposition: form-data; name=\"a\"\r\nbroken line\r\n\r\n1\r\n--b--", "colon" },
+        { "--b\r\nContent-Disposition: form-data; name=\"a\"\r\nContent-Disposition: form-data; name=\"b\"\r\n\r\n"
+          "1\r\n--b--",
+          "two" },
+        { "--bX\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--b--", "closing" },
+        { "--b\r\n\r\n1\r\n--b--", "Content-Disposition" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        parts ps;
+        const char *why;
+        cr_assert(parse(bad[i].body, strlen(bad[i].body), "b", &ps, &why) == -1, "accepted: %s", bad[i].body);
+        cr_assert(why && strstr(why, bad[i].why), "%s: \"%s\" does not say %s", bad[i].body, why, bad[i].why);
+    }
+    /* headers past MP_HEAD_MAX */
+    char big[MP_HEAD_MAX + 200];
+    int n = snprintf(big, sizeof big, "--b\r\nContent-Disposition: form-data; name=\"a\"\r\nX-Pad: ");
+    memset(big + n, 'p', sizeof big - (size_t)n - 1);
+    big[sizeof big - 1] = 0;
+    parts ps;
+    const char *why;
+    cr_assert(parse(big, strlen(big), "b", &ps, &why) == -1 && strstr(why, "headers"));
+    /* a cut at every length of a valid body: refused or whole, never a crash */
+    static const char ok[] = "--b\r\nContent-Disposition: form-data; name=\"media\"; filename=\"x\"\r\n\r\n"
+                             "\xff\xd8\r\n--b\r\nContent-Disposition: form-data; name=\"k\"\r\n\r\nv\r\n--b--\r\n";
+    for (size_t cut = 0; cut < sizeof ok - 1; cut++) {
+        char *copy = malloc(cut ? cut : 1);
+        memcpy(copy, ok, cut);
+        int rc = parse(copy, cut, "b", &ps, &why);
+        cr_assert(rc == -1 || (rc == 0 && cut >= sizeof ok - 3), "a body cut at %zu was accepted", cut);
+        free(copy);
+    }
 }

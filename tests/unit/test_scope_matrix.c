@@ -13,6 +13,7 @@
 #include "helpers.h"
 
 #include "authz.h"
+#include "photo_record.h"
 #include "whistle/client.h"
 
 TestSuite(matrix, .init = h_setup, .fini = h_teardown, .timeout = 120);
@@ -122,6 +123,10 @@ static const struct expect {
     { "sign_minutes", DELIB, true },
     { "rate_decision", DELIB, true },
     { "delib_report", DELIB, true },
+    /* photos (docs/photos.md) */
+    { "photo_put", ALL_ROLES, false },
+    { "photo_upload", ALL_ROLES, false },
+    { "get_photo", ALL_ROLES & ~B(S), true },
 };
 #define N_EXPECT (sizeof expect / sizeof *expect)
 
@@ -164,6 +169,8 @@ static unsigned hidden_for(const char *call_name)
         { "put_archive_unit", B(O) | B(G) | B(C) },
         { "import_archive", B(O) | B(G) | B(C) },
         { "record_visit", B(O) | B(G) | B(C) },
+        /* a photo of a case the caller may not read reads like a missing one */
+        { "get_photo", B(O) | B(D) | B(G) | B(C) | B(I) | B(K) },
     };
     for (size_t i = 0; i < sizeof hidden / sizeof *hidden; i++)
         if (strcmp(hidden[i].call, call_name) == 0)
@@ -412,6 +419,68 @@ static uint64_t push(const char *community)
     return resp->task->id;
 }
 
+/* A photo attached to each case of the fixture, as the report that
+ * attaches it would store it (photo_record.h): its upload's record and
+ * files, then the attachment; get_photo reads it by the case's id. */
+static struct {
+    const char *ticket;
+    uint64_t id;
+} photos[8];
+static int n_photos;
+
+static void attach_photo(const char *ticket)
+{
+    char err[256];
+    cr_assert_eq(blobs_init(h_st->dir, err, sizeof err), 0, "%s", err);
+    MDB_txn *txn;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    uint8_t h[BLOB_HASH_LEN];
+    memset(h, 0x10 + n_photos, sizeof h);
+    char path[4096];
+    for (int t = 0; t < 2; t++) {
+        blob_path(h_st->dir, h, t == 1, path, sizeof path);
+        cr_assert_eq(blob_write_file(path, "photo", 5), 0);
+    }
+    uint8_t fh[BLOB_HASH_LEN];
+    blob_sha256("photo", 5, fh);
+    Whistled__PhotoUpload u = WHISTLED__PHOTO_UPLOAD__INIT;
+    u.sha256 = (ProtobufCBinaryData){ BLOB_HASH_LEN, h };
+    u.size = 5;
+    u.mime = "image/jpeg";
+    u.image_sha256 = u.thumb_sha256 = (ProtobufCBinaryData){ BLOB_HASH_LEN, fh };
+    u.image_bytes = u.thumb_bytes = 5;
+    cr_assert_eq(photo_upload_register(h_st, txn, &u, h_now, "admin"), 0);
+    uint64_t id;
+    cr_assert_eq(store_next_seq(txn, h_st, "photo_att_seq", &id), 0);
+    Whistle__V1__PhotoAttachment at = WHISTLE__V1__PHOTO_ATTACHMENT__INIT;
+    at.id = id;
+    at.stage = WHISTLE__V1__PHOTO_STAGE__PHOTO_STAGE_REPORT;
+    at.mime = "image/jpeg";
+    at.bytes = at.thumb_bytes = 5;
+    at.has_thumbnail = true;
+    uint8_t packed[256];
+    size_t plen = whistle__v1__photo_attachment__pack(&at, packed);
+    Whistled__PhotoAttachmentRecord rec = WHISTLED__PHOTO_ATTACHMENT_RECORD__INIT;
+    rec.att = (ProtobufCBinaryData){ plen, packed };
+    rec.upload = (ProtobufCBinaryData){ BLOB_HASH_LEN, h };
+    rec.ticket = (char *)ticket;
+    uint8_t k[8];
+    store_be64(k, id);
+    cr_assert_eq(store_put(txn, h_st->photo_att, k, 8, &rec.base), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    photos[n_photos].ticket = ticket;
+    photos[n_photos++].id = id;
+}
+
+static uint64_t photo_of(const char *ticket)
+{
+    for (int i = 0; i < n_photos; i++)
+        if (photos[i].ticket == ticket)
+            return photos[i].id;
+    cr_assert_fail("the fixture attached no photo to %s", ticket);
+    return 0;
+}
+
 static void fixture(void)
 {
     Whistle__V1__Request *r = h_req();
@@ -457,6 +526,10 @@ static void fixture(void)
     fx.cm = report("comm-yonganli", GRID2, NULL);
     file_assign(fx.cm, "comm-yonganli");
     fx.i = report("hotline", GRID1, "13600136000");
+    n_photos = 0;
+    const char *with_photo[] = { fx.w, fx.c, fx.x, fx.g, fx.cm, fx.i };
+    for (size_t i = 0; i < sizeof with_photo / sizeof *with_photo; i++)
+        attach_photo(with_photo[i]);
     fx.t_in = push(YONGANLI);
     fx.t_out = push(JIXIANGLI);
     fx.t_other = push(COMM_OTHER);
@@ -732,6 +805,19 @@ static Whistle__V1__Request *build(const char *call_name, const reach *x, bool i
     } else if (!strcmp(call_name, "backup_read")) {
         Whistle__V1__BackupRead *b = SET(backup_read, Whistle__V1__BackupRead, whistle__v1__backup_read__init);
         b->name = "nightly.mdb";
+    } else if (!strcmp(call_name, "photo_put")) {
+        Whistle__V1__PhotoPut *p = SET(photo_put, Whistle__V1__PhotoPut, whistle__v1__photo_put__init);
+        p->sha256 = "00";
+    } else if (!strcmp(call_name, "photo_upload")) {
+        SET(photo_upload, Whistle__V1__PhotoUploadQuery, whistle__v1__photo_upload_query__init)->sha256 = "00";
+    } else if (!strcmp(call_name, "get_photo")) {
+        Whistle__V1__GetPhoto *g = SET(get_photo, Whistle__V1__GetPhoto, whistle__v1__get_photo__init);
+        g->attachment_id = photo_of(ticket);
+        /* a kiosk proves the case as for a look-up */
+        if (x->role == K) {
+            g->ticket = (char *)ticket;
+            g->phone_last4 = (char *)digits_of(ticket);
+        }
     } else if (!strcmp(call_name, "set_log_level")) {
         SET(set_log_level, Whistle__V1__SetLogLevel, whistle__v1__set_log_level__init);
     } else if (!strcmp(call_name, "query_audit")) {
@@ -989,6 +1075,8 @@ static Whistle__V1__Response *run(const char *who, Whistle__V1__Request *req)
     case CALL(BACKUP):
     case CALL(BACKUP_READ):
     case CALL(SET_LOG_LEVEL):
+    case CALL(PHOTO_PUT):
+    case CALL(PHOTO_UPLOAD):
     case CALL(SUBSCRIBE):
         if (api_authorize(h_st, p, req, h_now, h_a, resp)) {
             if (req->call_case == CALL(SUBSCRIBE) && !stream_allowed(p, req->subscribe->stream))
