@@ -1,0 +1,355 @@
+/* whistle-router: the 12345 hotline's router (docs/federation.md).
+ *
+ * One thread, a simple blocking loop (the load is a city's hotline, about a
+ * case a second at peak; a loop that waits on JetStream is easy to prove):
+ *
+ *   fetch a batch from HOTLINE (durable pull consumer "router", explicit
+ *   ack) -> place each FedIntake (grid code prefix, else location in a
+ *   district's boundary, from the KV city_dir) -> publish it to
+ *   intake.<district> or intake.unrouted with Nats-Msg-Id 12345:<external_id>
+ *   -> wait for JetStream's PubAck -> ack the hotline message.
+ *
+ * A crash between the publish and the ack redelivers the hotline message;
+ * the republish carries the same Msg-Id (JetStream drops it within its
+ * duplicate window) and the district keeps external_id -> ticket forever
+ * (it answers the same ticket), so a case is never placed twice.
+ *
+ * The same loop watches the bridges' gapless numbering: every EV message
+ * has Nats-Msg-Id <district>:<seq>; a hole in a district's seqs that stays
+ * for gap_ms (a message lost by the brokers) is asked for again on
+ * replay.<district> ({"from_seq":N,"to_seq":M}), which that district's
+ * bridge answers from its daemon's stream. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "citydir.h"
+#include "citynats.h"
+#include "whistle/v1/whistle.pb-c.h"
+
+#define PROG "whistle-router"
+
+static volatile sig_atomic_t stopping;
+static void on_stop(int sig)
+{
+    (void)sig;
+    stopping = 1;
+}
+
+/* ---- gap watch ---------------------------------------------------------- */
+
+typedef struct gapd {
+    char code[16];
+    uint64_t floor;   /* every seq <= floor has been seen */
+    uint64_t *above;  /* seen seqs > floor + 1, sorted */
+    size_t nabove, cap;
+    int64_t hole_since; /* when the current hole was first seen (0: none) */
+    int64_t asked_at;   /* last replay asked */
+} gapd;
+
+typedef struct gapwatch {
+    gapd *d;
+    size_t n;
+    int64_t gap_ms;
+    uint64_t asked;
+} gapwatch;
+
+static gapd *gap_find(gapwatch *g, const char *code)
+{
+    for (size_t i = 0; i < g->n; i++)
+        if (strcmp(g->d[i].code, code) == 0)
+            return &g->d[i];
+    gapd *nd = realloc(g->d, (g->n + 1) * sizeof *nd);
+    if (!nd)
+        return NULL;
+    g->d = nd;
+    gapd *e = &g->d[g->n++];
+    memset(e, 0, sizeof *e);
+    snprintf(e->code, sizeof e->code, "%s", code);
+    return e;
+}
+
+/* Notes seq of district e. The first seq seen sets the floor below it (a
+ * router that starts late cannot know what came before). */
+static void gap_note(gapd *e, uint64_t seq, bool first)
+{
+    if (first) {
+        e->floor = seq;
+        return;
+    }
+    if (seq <= e->floor)
+        return;
+    if (seq == e->floor + 1) {
+        e->floor = seq;
+        size_t k = 0;
+        while (k < e->nabove && e->above[k] <= e->floor + 1) {
+            if (e->above[k] == e->floor + 1)
+                e->floor++;
+            k++;
+        }
+        memmove(e->above, e->above + k, (e->nabove - k) * sizeof *e->above);
+        e->nabove -= k;
+        if (e->nabove == 0)
+            e->hole_since = 0;
+        return;
+    }
+    size_t i = 0;
+    while (i < e->nabove && e->above[i] < seq)
+        i++;
+    if (i < e->nabove && e->above[i] == seq)
+        return;
+    if (e->nabove == e->cap) {
+        size_t nc = e->cap ? e->cap * 2 : 64;
+        uint64_t *na = realloc(e->above, nc * sizeof *na);
+        if (!na)
+            return; /* a hole we fail to record is asked for later */
+        e->above = na;
+        e->cap = nc;
+    }
+    memmove(e->above + i + 1, e->above + i, (e->nabove - i) * sizeof *e->above);
+    e->above[i] = seq;
+    e->nabove++;
+    if (!e->hole_since)
+        e->hole_since = city_now_ms();
+}
+
+static void gap_check(gapwatch *g, city_conn *c)
+{
+    int64_t now = city_now_ms();
+    for (size_t i = 0; i < g->n; i++) {
+        gapd *e = &g->d[i];
+        if (!e->nabove || now - e->hole_since < g->gap_ms || now - e->asked_at < 5 * g->gap_ms / 3)
+            continue;
+        char subj[64], body[128];
+        snprintf(subj, sizeof subj, "replay.%s", e->code);
+        snprintf(body, sizeof body, "{\"from_seq\":%" PRIu64 ",\"to_seq\":%" PRIu64 "}", e->floor + 1,
+                 e->above[0] - 1);
+        natsStatus s = natsConnection_PublishString(c->nc, subj, body);
+        if (s == NATS_OK) {
+            fprintf(stderr, PROG ": district %s: seqs %" PRIu64 "..%" PRIu64 " missing from EV; asked for a replay\n",
+                    e->code, e->floor + 1, e->above[0] - 1);
+            e->asked_at = now;
+            g->asked++;
+        }
+    }
+}
+
+static void gap_free(gapwatch *g)
+{
+    for (size_t i = 0; i < g->n; i++)
+        free(g->d[i].above);
+    free(g->d);
+}
+
+/* ---- routing ------------------------------------------------------------ */
+
+typedef struct stats {
+    uint64_t routed, unrouted, bad;
+} stats;
+
+/* Routes one hotline message. Returns 0 when it may be acked (published
+ * and acknowledged by JetStream, or not a case at all), -1 to leave it for
+ * redelivery. */
+static int route_one(city_conn *c, const citydir *dir, natsMsg *m, stats *st)
+{
+    Whistle__V1__FedIntake *in =
+        whistle__v1__fed_intake__unpack(NULL, (size_t)natsMsg_GetDataLength(m), (const uint8_t *)natsMsg_GetData(m));
+    if (!in || !in->external_id[0]) {
+        fprintf(stderr, PROG ": a hotline message that is not a FedIntake with an external_id: dropped\n");
+        if (in)
+            whistle__v1__fed_intake__free_unpacked(in, NULL);
+        st->bad++;
+        return 0;
+    }
+    const char *d = citydir_place(dir, in->node, in->has_location, in->lat, in->lon);
+    char subj[64], msgid[300];
+    if (d)
+        snprintf(subj, sizeof subj, "intake.%s", d);
+    else
+        snprintf(subj, sizeof subj, "%s", CITY_SUBJ_UNROUTED);
+    /* An unrouted case has an id of its own in INTAKE: the one it gets
+     * when a person places it (12345:<external_id>) must not be taken for
+     * a duplicate of it. */
+    snprintf(msgid, sizeof msgid, "%s:%s%s", CITY_HOTLINE_ORIGIN, in->external_id, d ? "" : ":unrouted");
+    whistle__v1__fed_intake__free_unpacked(in, NULL);
+
+    natsMsg *out = NULL;
+    natsStatus s = natsMsg_Create(&out, subj, NULL, natsMsg_GetData(m), natsMsg_GetDataLength(m));
+    if (s == NATS_OK)
+        s = natsMsgHeader_Set(out, "Nats-Msg-Id", msgid);
+    jsPubAck *pa = NULL;
+    jsErrCode jerr = 0;
+    if (s == NATS_OK) {
+        jsPubOptions po;
+        jsPubOptions_Init(&po);
+        po.MaxWait = 5000;
+        s = js_PublishMsg(&pa, c->js, out, &po, &jerr);
+    }
+    natsMsg_Destroy(out);
+    if (s != NATS_OK) {
+        city_nats_err(PROG, subj, s, jerr);
+        return -1;
+    }
+    jsPubAck_Destroy(pa);
+    if (d)
+        st->routed++;
+    else
+        st->unrouted++;
+    return 0;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: " PROG " [--nats URLS] [--cert FILE] [--key FILE] [--ca FILE] [--batch N]\n"
+               "                      [--gap-ms MS] [--reload-s S] [--quiet]\n"
+               "Routes the 12345 hotline's cases (stream HOTLINE) to their districts' intake\n"
+               "(docs/federation.md). Connection settings also from WHISTLE_NATS_SERVERS,\n"
+               "WHISTLE_NATS_CERT, WHISTLE_NATS_KEY, WHISTLE_NATS_CA.\n");
+}
+
+int main(int argc, char **argv)
+{
+    city_opts o = { .prog = PROG };
+    int batch = 64;
+    int64_t gap_ms = 3000, reload_ms = 30000;
+    static const struct option lo[] = { { "nats", 1, 0, 'n' },   { "cert", 1, 0, 'c' },   { "key", 1, 0, 'k' },
+                                        { "ca", 1, 0, 'a' },     { "batch", 1, 0, 'b' },  { "gap-ms", 1, 0, 'g' },
+                                        { "reload-s", 1, 0, 'r' }, { "quiet", 0, 0, 'q' }, { "help", 0, 0, 'h' },
+                                        { 0, 0, 0, 0 } };
+    int ch;
+    while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (ch) {
+        case 'n': o.servers = optarg; break;
+        case 'c': o.cert = optarg; break;
+        case 'k': o.key = optarg; break;
+        case 'a': o.ca = optarg; break;
+        case 'b': batch = atoi(optarg); break;
+        case 'g': gap_ms = atoll(optarg); break;
+        case 'r': reload_ms = atoll(optarg) * 1000; break;
+        case 'q': o.quiet = true; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc || batch < 1 || batch > 1000 || gap_ms < 100 || reload_ms < 1000) {
+        usage(stderr);
+        return 2;
+    }
+    if (city_opts_env(&o) != 0)
+        return 2;
+    struct sigaction sa = { .sa_handler = on_stop };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    city_conn c;
+    if (city_connect(&o, 30000, 5000, &c) != 0)
+        return 1;
+    int rc = 0;
+    citydir *dir = NULL;
+    natsSubscription *hot = NULL, *ev = NULL;
+    gapwatch gw = { .gap_ms = gap_ms };
+    stats st = { 0 };
+    jsErrCode jerr = 0;
+    natsStatus s;
+    /* The consumers exist (whistle-city setup): bind to them. A broker
+     * that is electing a leader answers slowly: retry for a while. */
+    for (int tries = 0;; tries++) {
+        jsSubOptions so;
+        jsSubOptions_Init(&so);
+        so.Stream = CITY_STREAM_HOTLINE;
+        so.Consumer = "router";
+        s = js_PullSubscribe(&hot, c.js, "hotline.in", "router", NULL, &so, &jerr);
+        if (s == NATS_OK) {
+            jsSubOptions_Init(&so);
+            so.Stream = CITY_STREAM_EV;
+            so.Consumer = "gapwatch";
+            s = js_PullSubscribe(&ev, c.js, "ev.>", "gapwatch", NULL, &so, &jerr);
+        }
+        if (s == NATS_OK || tries >= 60 || stopping)
+            break;
+        natsSubscription_Destroy(hot);
+        hot = NULL;
+        usleep(500 * 1000);
+    }
+    if (s != NATS_OK) {
+        city_nats_err(PROG, "binding to the consumers HOTLINE/router and EV/gapwatch (run whistle-city setup)", s,
+                      jerr);
+        rc = 1;
+        goto out;
+    }
+    int64_t loaded_at = 0, said_at = city_now_ms();
+    fprintf(stderr, PROG ": routing hotline.in as %s\n", c.name);
+    while (!stopping) {
+        if (!dir || city_now_ms() - loaded_at >= reload_ms) {
+            citydir *nd = citydir_load(&c, PROG);
+            if (nd) {
+                citydir_free(dir);
+                dir = nd;
+                loaded_at = city_now_ms();
+            } else if (!dir) {
+                usleep(500 * 1000);
+                continue;
+            } else {
+                loaded_at = city_now_ms(); /* keep the last good one; try again later */
+            }
+        }
+        natsMsgList list = { 0 };
+        s = natsSubscription_Fetch(&list, hot, batch, 500, &jerr);
+        if (s == NATS_OK) {
+            for (int i = 0; i < list.Count && !stopping; i++) {
+                if (route_one(&c, dir, list.Msgs[i], &st) == 0) {
+                    natsMsg_Ack(list.Msgs[i], NULL);
+                } else {
+                    /* leave it: JetStream redelivers it after ack_wait, and
+                     * the rest after it too (order is kept by the retry) */
+                    break;
+                }
+            }
+            natsMsgList_Destroy(&list);
+        } else if (s != NATS_TIMEOUT) {
+            usleep(200 * 1000);
+        }
+        s = natsSubscription_Fetch(&list, ev, 256, list.Count ? 1 : 100, &jerr);
+        if (s == NATS_OK) {
+            for (int i = 0; i < list.Count; i++) {
+                const char *id = NULL;
+                char d[16];
+                uint64_t seq;
+                if (natsMsgHeader_Get(list.Msgs[i], "Nats-Msg-Id", &id) == NATS_OK &&
+                    city_msgid_seq(id, d, sizeof d, &seq) == 0) {
+                    size_t before = gw.n;
+                    gapd *e = gap_find(&gw, d);
+                    if (e)
+                        gap_note(e, seq, gw.n != before);
+                }
+                natsMsg_Ack(list.Msgs[i], NULL);
+            }
+            natsMsgList_Destroy(&list);
+        }
+        gap_check(&gw, &c);
+        if (city_now_ms() - said_at >= 60000) {
+            said_at = city_now_ms();
+            fprintf(stderr, PROG ": routed %" PRIu64 ", unrouted %" PRIu64 ", bad %" PRIu64 ", replays asked %" PRIu64
+                            "\n",
+                    st.routed, st.unrouted, st.bad, gw.asked);
+        }
+    }
+    fprintf(stderr, PROG ": stopping: routed %" PRIu64 ", unrouted %" PRIu64 ", bad %" PRIu64 ", replays asked %" PRIu64
+                    "\n",
+            st.routed, st.unrouted, st.bad, gw.asked);
+out:
+    natsSubscription_Destroy(ev);
+    natsSubscription_Destroy(hot);
+    citydir_free(dir);
+    gap_free(&gw);
+    /* no nats_Close(): libnats 3.4's tears OpenSSL down, and OpenSSL's
+     * own exit handler then crashes on what it freed */
+    city_close(&c);
+    return rc;
+}
