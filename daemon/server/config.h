@@ -54,6 +54,13 @@ typedef struct config {
     /* [places]: outside = street files a report by location outside every
      * grid at the street or community holding it (else it is refused) */
     bool places_outside_street;
+    /* [federation] (docs/federation.md): this daemon is district
+     * fed_district of a federated city; when enabled its writes append to the
+     * stream fed:<district> that whistle-bridge carries to NATS. */
+    bool fed_enabled;
+    char *fed_district;
+    char *fed_intake_node;     /* where an intake with no place goes (a street), "" none */
+    char *fed_intake_category; /* the category of an intake without one, "" none */
     /* [calendar], [deadline], [emergency]: calendar.c */
     deadline_policy policy;
     struct delib_defaults delib; /* [deliberation] */

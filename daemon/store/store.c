@@ -101,7 +101,9 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
                          &st->delib_bodies, &st->delib_proposals, &st->delib_meetings,
                          /* volrec.c */
                          &st->vol_config, &st->vol_people, &st->vol_wishes, &st->vol_ledger, &st->vol_balances,
-                         &st->vol_shop, &st->vol_mtasks, &st->vol_index };
+                         &st->vol_shop, &st->vol_mtasks, &st->vol_index,
+                         /* fed.c */
+                         &st->fed_keys, &st->fed_ext };
     return i < sizeof slots / sizeof *slots ? slots[i] : NULL;
 }
 static const char *const dbi_names[] = { "meta",
@@ -156,7 +158,9 @@ static const char *const dbi_names[] = { "meta",
                                          "vol_balances",
                                          "vol_shop",
                                          "vol_mtasks",
-                                         "vol_index" };
+                                         "vol_index",
+                                         "fed_keys",
+                                         "fed_ext" };
 #define N_DBIS (sizeof dbi_names / sizeof *dbi_names)
 
 /* Reads (or, for a new store, writes) the schema version into *have. */

@@ -89,6 +89,10 @@
  *   vol_mtasks   u64 BE id -> whistle.v1.MemberTask
  *   vol_index    one letter | key -> "" or u64 BE: the volunteers' indexes
  *                (model/volrec.h names them)
+ *   federation (domain/fed.c, docs/federation.md), both kept forever:
+ *   fed_keys     key -> whistled.FedKeyRecord (what a fed_apply with that
+ *                key answered, stored with its change)
+ *   fed_ext      external id -> ticket (the case a hotline id became here)
  */
 #ifndef WHISTLED_STORE_H
 #define WHISTLED_STORE_H
@@ -140,6 +144,13 @@ typedef struct store {
     MDB_dbi delib_bodies, delib_proposals, delib_meetings; /* deliberation.c */
     /* the volunteers' side (model/volrec.h) */
     MDB_dbi vol_config, vol_people, vol_wishes, vol_ledger, vol_balances, vol_shop, vol_mtasks, vol_index;
+    MDB_dbi fed_keys, fed_ext; /* domain/fed.c */
+    /* [federation] (docs/federation.md), set once at start (main.c):
+     * when fed_district is not empty, the saves of cases and of orders to
+     * city departments append to the stream fed:<fed_district>. */
+    char fed_district[8];
+    char fed_intake_node[20];
+    char fed_intake_category[8];
     /* loop thread's cached read transaction (MDB_NOTLS, reset/renew) */
     MDB_txn *rtxn;
     bool rtxn_live;
