@@ -370,8 +370,10 @@ int city_unrouted(city_conn *c, int argc, char **argv)
 
 typedef struct place_arg {
     city_conn *c;
-    const char *ext, *district;
-    int done;
+    char **pairs; /* EXT_ID DISTRICT ... */
+    int npairs;
+    int *done; /* per pair */
+    int failed;
 } place_arg;
 
 static int place_one(natsMsg *m, uint64_t seq, void *arg)
@@ -379,17 +381,24 @@ static int place_one(natsMsg *m, uint64_t seq, void *arg)
     place_arg *p = arg;
     Whistle__V1__FedIntake *in =
         whistle__v1__fed_intake__unpack(NULL, (size_t)natsMsg_GetDataLength(m), (const uint8_t *)natsMsg_GetData(m));
-    bool match = in && strcmp(in->external_id, p->ext) == 0;
+    int k = -1;
+    for (int i = 0; in && i < p->npairs && k < 0; i++)
+        if (strcmp(in->external_id, p->pairs[2 * i]) == 0)
+            k = i;
     if (in)
         whistle__v1__fed_intake__free_unpacked(in, NULL);
-    if (!match)
+    if (k < 0)
         return 0;
+    const char *ext = p->pairs[2 * k], *district = p->pairs[2 * k + 1];
     char subj[64], msgid[300];
-    snprintf(subj, sizeof subj, "intake.%s", p->district);
-    snprintf(msgid, sizeof msgid, "%s:%s", CITY_HOTLINE_ORIGIN, p->ext);
+    snprintf(subj, sizeof subj, "intake.%s", district);
+    snprintf(msgid, sizeof msgid, "%s:%s", CITY_HOTLINE_ORIGIN, ext);
     bool dup = false;
-    if (city_publish(p->c, subj, msgid, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 10000, &dup, NULL) != 0)
-        return -1;
+    if (city_publish(p->c, subj, msgid, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 10000, &dup, NULL) !=
+        0) {
+        p->failed++;
+        return 0;
+    }
     /* Placed and acknowledged: now it leaves the unrouted list. A failure
      * here leaves it listed; placing it again is harmless (the same
      * Msg-Id, and the district knows the external id). */
@@ -398,30 +407,35 @@ static int place_one(natsMsg *m, uint64_t seq, void *arg)
     if (s != NATS_OK)
         city_nats_err(CITY_PROG, "removing the case from intake.unrouted (it was placed)", s, jerr);
     if (dup)
-        fprintf(stderr, CITY_PROG ": %s was already placed (JetStream had it): removed from the unrouted list\n",
-                p->ext);
-    p->done++;
+        fprintf(stderr, CITY_PROG ": %s was already placed (JetStream had it): removed from the unrouted list\n", ext);
+    if (!p->done[k])
+        printf("placed %s in %s\n", ext, district);
+    p->done[k]++;
     return 0; /* the same id sent twice is two unrouted messages: place both */
 }
 
 int city_place(city_conn *c, int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: " CITY_PROG " place EXT_ID DISTRICT\n");
+    if (argc < 3 || (argc - 1) % 2 != 0) {
+        fprintf(stderr, "usage: " CITY_PROG " place EXT_ID DISTRICT [EXT_ID DISTRICT ...]\n");
         return 2;
     }
-    if (!city_is_district(argv[2])) {
-        fprintf(stderr, CITY_PROG ": district '%s': a district's code is 6 digits\n", argv[2]);
-        return 2;
-    }
-    place_arg p = { .c = c, .ext = argv[1], .district = argv[2] };
-    if (walk_unrouted(c, place_one, &p) < 0)
+    place_arg p = { .c = c, .pairs = argv + 1, .npairs = (argc - 1) / 2 };
+    for (int i = 0; i < p.npairs; i++)
+        if (!city_is_district(p.pairs[2 * i + 1])) {
+            fprintf(stderr, CITY_PROG ": district '%s': a district's code is 6 digits\n", p.pairs[2 * i + 1]);
+            return 2;
+        }
+    p.done = calloc((size_t)p.npairs, sizeof *p.done);
+    if (!p.done)
         return 1;
-    if (!p.done) {
-        fprintf(stderr, CITY_PROG ": no unrouted case has the external id '%s' (see whistle-city unrouted)\n",
-                argv[1]);
-        return 1;
-    }
-    printf("placed %s in %s\n", argv[1], argv[2]);
-    return 0;
+    int rc = walk_unrouted(c, place_one, &p) < 0 || p.failed ? 1 : 0;
+    for (int i = 0; i < p.npairs; i++)
+        if (!p.done[i]) {
+            fprintf(stderr, CITY_PROG ": no unrouted case has the external id '%s' (see whistle-city unrouted)\n",
+                    p.pairs[2 * i]);
+            rc = 1;
+        }
+    free(p.done);
+    return rc;
 }
