@@ -33,7 +33,7 @@
 set -eu
 
 DEFAULT_NAMES="admin operator operator2 district police urban market emergency environment
-health fire housing gridworker community kiosk hotline sensor gateway volunteer member"
+health fire housing gridworker community kiosk hotline sensor gateway volunteer member bridge"
 CA_DAYS=3650
 LEAF_DAYS=825
 CRL_DAYS=3650

@@ -311,13 +311,16 @@ static void on_puback(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, v
     (void)pa;
     bridge *b = closure;
     const char *id = NULL;
-    if (!msg || natsMsgHeader_Get(msg, MSG_ID, &id) != NATS_OK || !id)
+    const char *colon = NULL;
+    if (msg && natsMsgHeader_Get(msg, MSG_ID, &id) == NATS_OK && id)
+        colon = strrchr(id, ':');
+    if (!colon) {
+        natsMsg_Destroy(msg);
         return;
-    const char *colon = strrchr(id, ':');
-    if (!colon)
-        return;
+    }
     bev *e = bev_new(EV_PUBACK);
     e->seq = strtoull(colon + 1, NULL, 10);
+    natsMsg_Destroy(msg); /* ours (jsPubAckHandler's contract) */
     e->ok = pae == NULL;
     if (pae)
         snprintf(e->why, sizeof e->why, "%s", pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
@@ -543,8 +546,7 @@ static void on_dir_put(whistle_conn *c, int status, Whistle__V1__Response *resp,
     int code = status < 0 ? CODE(UNAVAILABLE) : whistle_response_code(resp);
     if (e && (code == 0 || !transient(code))) {
         if (code)
-            blog(0, "city_dir %s refused by whistled (%d: %s); skipped", e->key, code,
-                 whistle_response_message(resp));
+            blog(0, "city_dir %s refused by whistled (%d: %s); skipped", e->key, code, whistle_response_message(resp));
         else
             blog(3, "city_dir %s put (revision %llu)", e->key, (unsigned long long)e->rev);
         b->dir_head = e->next;
@@ -619,8 +621,8 @@ static void on_stats(whistle_conn *c, int status, Whistle__V1__Response *resp, v
         if (!rb)
             abort();
         protobuf_c_message_pack(&row->base, rb);
-        int slot = strcmp(b->last_month[0], month) == 0   ? 0
-                   : strcmp(b->last_month[1], month) == 0 ? 1
+        int slot = strcmp(b->last_month[0], month) == 0             ? 0
+                   : strcmp(b->last_month[1], month) == 0           ? 1
                    : strcmp(b->last_month[0], b->last_month[1]) < 0 ? 0
                                                                     : 1;
         bool same = strcmp(b->last_month[slot], month) == 0 && b->last_len[slot] == rl &&

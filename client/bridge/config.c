@@ -62,16 +62,16 @@ void bridge_config_defaults(bridge_config *c)
 
 void bridge_config_free(bridge_config *c)
 {
-    char **s[] = { &c->path,    &c->district, &c->intake_durable, &c->cmd_durable, &c->wd_host,
-                   &c->wd_ca,   &c->wd_cert,  &c->wd_key,         &c->nats_url,    &c->nats_ca,
+    char **s[] = { &c->path,      &c->district, &c->intake_durable, &c->cmd_durable, &c->wd_host,
+                   &c->wd_ca,     &c->wd_cert,  &c->wd_key,         &c->nats_url,    &c->nats_ca,
                    &c->nats_cert, &c->nats_key, &c->nats_name };
     for (size_t i = 0; i < sizeof s / sizeof *s; i++)
         free(*s[i]);
     memset(c, 0, sizeof *c);
 }
 
-static int num(const char *section, const char *key, const char *v, unsigned long lo, unsigned long hi,
-               uint32_t *out, char *err, size_t errlen)
+static int num(const char *section, const char *key, const char *v, unsigned long lo, unsigned long hi, uint32_t *out,
+               char *err, size_t errlen)
 {
     char *end;
     unsigned long n = strtoul(v, &end, 10);

@@ -37,14 +37,12 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-    static const struct option longs[] = { { "config", required_argument, NULL, 'c' },
-                                           { "district", required_argument, NULL, 'd' },
-                                           { "nats", required_argument, NULL, 'n' },
-                                           { "log-level", required_argument, NULL, 'l' },
-                                           { "check-config", no_argument, NULL, 'k' },
-                                           { "help", no_argument, NULL, 'h' },
-                                           { "version", no_argument, NULL, 'V' },
-                                           { 0, 0, 0, 0 } };
+    static const struct option longs[] = {
+        { "config", required_argument, NULL, 'c' }, { "district", required_argument, NULL, 'd' },
+        { "nats", required_argument, NULL, 'n' },   { "log-level", required_argument, NULL, 'l' },
+        { "check-config", no_argument, NULL, 'k' }, { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },      { 0, 0, 0, 0 }
+    };
     const char *path = NULL, *district = NULL, *nats = NULL, *level = NULL;
     int check = 0, o;
     while ((o = getopt_long(argc, argv, "c:d:hV", longs, NULL)) != -1) {
