@@ -49,7 +49,7 @@
 set -eu
 
 DEFAULT_NAMES="admin operator operator2 district police urban market emergency environment
-health fire housing gridworker community kiosk hotline sensor gateway volunteer member"
+health fire housing gridworker community kiosk hotline sensor gateway volunteer member bridge"
 # The NATS side of a city (docs/federation.md): three servers, the city's
 # programs, the demo districts' bridges and one city department's desk.
 NATS_NAMES="nats-1 nats-2 nats-3 city router feeder bridge-110105 bridge-110108 desk-city_water"

@@ -48,8 +48,8 @@ static Whistle__V1__FedApplyResult *key_get(call *c, const char *key, int *err)
 {
     *err = 0;
     Whistled__FedKeyRecord *r = NULL;
-    int rc = store_get(c->txn, c->st->fed_keys, key, strlen(key), &whistled__fed_key_record__descriptor, c->a,
-                       (void **)&r);
+    int rc =
+        store_get(c->txn, c->st->fed_keys, key, strlen(key), &whistled__fed_key_record__descriptor, c->a, (void **)&r);
     if (rc == MDB_NOTFOUND || !r)
         return NULL;
     if (rc) {
@@ -257,8 +257,8 @@ static void apply_order_act(call *c, const char *key, const Whistle__V1__FedOrde
 /* The timeline of the case in the district it came from, in a note. */
 static const char *history_note(call *c, const Whistle__V1__FedTransfer *t)
 {
-    char *s = arena_printf(c->a, "from district %.6s case %.32s: %.400s", str0(t->from_district),
-                           str0(t->from_ticket), str0(t->reason));
+    char *s = arena_printf(c->a, "from district %.6s case %.32s: %.400s", str0(t->from_district), str0(t->from_ticket),
+                           str0(t->reason));
     for (size_t i = 0; i < t->n_history && strlen(s) < NOTE_MAX - 120; i++) {
         const Whistle__V1__TimelineEntry *e = t->history[i];
         s = arena_printf(c->a, "%s; %.24s by %.40s", s, str0(e->action), str0(e->actor));
@@ -310,9 +310,9 @@ static void apply_transfer_in(call *c, const char *key, const Whistle__V1__FedTr
     Whistle__V1__Category *k = *cat ? directory_category_get(c->st, c->txn, cat, c->a) : NULL;
     if (!k || !directory_serves(k->scope, *node ? node : c->st->fed_district))
         cat = c->st->fed_intake_category;
-    const char *ticket = report_case(c, ext, node, cat, ev->priority, str0(ev->description), str0(ev->contact),
-                                     ev->has_location, ev->lat, ev->lon, k && *cat ? ev->attributes : NULL,
-                                     k && *cat ? ev->n_attributes : 0);
+    const char *ticket =
+        report_case(c, ext, node, cat, ev->priority, str0(ev->description), str0(ev->contact), ev->has_location,
+                    ev->lat, ev->lon, k && *cat ? ev->attributes : NULL, k && *cat ? ev->n_attributes : 0);
     if (!ticket)
         return;
     /* where it came from: a field and a timeline entry with its history */
@@ -542,8 +542,8 @@ static int put_city_department(call *c, const Whistle__V1__FedDirEntry *e, bool 
     }
     rc = store_put(c->txn, c->st->departments, code, strlen(code), &d->base);
     if (!rc)
-        rc = audit_append(c->st, c->txn, c->now, str0(c->who->name), c->name, code, old ? bytes : NULL,
-                          old ? len : 0, &d->base);
+        rc = audit_append(c->st, c->txn, c->now, str0(c->who->name), c->name, code, old ? bytes : NULL, old ? len : 0,
+                          &d->base);
     if (rc)
         return call_store_fail(c, rc, "storing the department");
     *changed = true;

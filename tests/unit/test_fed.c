@@ -405,7 +405,7 @@ Test(fed, a_transfer_out_closes_the_case_and_carries_all_of_it)
     t->transfer->reason = "it is in Dongcheng";
     assert_code(h_write("op-jianwai", t), INVALID_ARGUMENT); /* not to itself */
     t->transfer->to_district = OTHER;
-    assert_code(h_write("op-chaowai", t), NOT_FOUND);        /* another street's operator */
+    assert_code(h_write("op-chaowai", t), NOT_FOUND); /* another street's operator */
     r = h_write("op-jianwai", t);
     assert_ok(r);
     cr_assert_eq(r->event->state, WHISTLE__V1__EVENT_STATE__EVENT_STATE_CLOSED);
@@ -533,12 +533,12 @@ Test(fed, a_bridge_is_refused_everything_but_its_own_calls_and_district)
 
     /* the cases' calls, the orders', the admin's: refused naming the rule */
     Whistle__V1__Request *refused[] = {
-        rq_report(GRID1, "0102", "x"), rq_ticket(CALL(GET_EVENT), ticket), rq_ticket(CALL(FILE), ticket),
+        rq_report(GRID1, "0102", "x"),  rq_ticket(CALL(GET_EVENT), ticket), rq_ticket(CALL(FILE), ticket),
         rq_ticket(CALL(CLOSE), ticket), rq_order(CALL(CHECK_IN), 1, "x"),
     };
     for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
-        Whistle__V1__Response *r = api_is_write(refused[i]) ? h_write("bridge-cy", refused[i])
-                                                            : h_read("bridge-cy", refused[i]);
+        Whistle__V1__Response *r =
+            api_is_write(refused[i]) ? h_write("bridge-cy", refused[i]) : h_read("bridge-cy", refused[i]);
         assert_code(r, PERMISSION_DENIED);
         assert_msg_has(r, "rule");
     }

@@ -1,0 +1,389 @@
+/* test_bridge.c: whistle-bridge between a real whistled and a real
+ * nats-server with JetStream, on loopback (docs/federation.md).
+ *
+ * Each test starts its own nats-server (a free port, a temp store, stopped
+ * by its PID), a federated whistled (the harness), and the bridge as a
+ * ROLE_BRIDGE principal. Without nats-server the tests are skipped with a
+ * message saying so (scripts/deps.sh installs it). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <nats/nats.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define DISTRICT "110105"
+#define GRID "110105001001001"
+
+typedef struct city {
+    daemon_h d;
+    pid_t nats_pid, bridge_pid;
+    int nats_port;
+    char url[64];
+    char bridge_conf[400], bridge_log[400];
+    natsConnection *nc;
+    jsCtx *js;
+} city;
+
+static const char *nats_server(void)
+{
+    static const char *const paths[] = { "/usr/bin/nats-server", "/usr/sbin/nats-server", "/usr/local/bin/nats-server" };
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
+        if (access(paths[i], X_OK) == 0)
+            return paths[i];
+    return NULL;
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t l = sizeof a;
+    cr_assert(bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &l) == 0);
+    int port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+static pid_t spawn(char *const argv[], const char *log)
+{
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+static void nats_start(city *c)
+{
+    c->nats_port = free_port();
+    char port[16], store[400], log[400];
+    snprintf(port, sizeof port, "%d", c->nats_port);
+    snprintf(store, sizeof store, "%s/jetstream", c->d.dir);
+    snprintf(log, sizeof log, "%s/nats.log", c->d.dir);
+    char *argv[] = { (char *)nats_server(), "-js", "-a", "127.0.0.1", "-p", port, "-sd", store, NULL };
+    c->nats_pid = spawn(argv, log);
+    snprintf(c->url, sizeof c->url, "nats://127.0.0.1:%d", c->nats_port);
+    for (int i = 0; i < 100; i++) {
+        if (natsConnection_ConnectTo(&c->nc, c->url) == NATS_OK)
+            break;
+        c->nc = NULL;
+        sleep_ms(100);
+    }
+    cr_assert(c->nc, "nats-server did not come up on %s (see %s)", c->url, log);
+    cr_assert_eq(natsConnection_JetStream(&c->js, c->nc, NULL), NATS_OK);
+    /* the streams and buckets the city's set-up makes (one replica here) */
+    const char *streams[][2] = { { "INTAKE", "intake.>" }, { "EV", "ev.>" }, { "CMD", "cmd.>" } };
+    for (size_t i = 0; i < 3; i++) {
+        jsStreamConfig cfg;
+        jsStreamConfig_Init(&cfg);
+        cfg.Name = streams[i][0];
+        const char *subj[] = { streams[i][1] };
+        cfg.Subjects = subj;
+        cfg.SubjectsLen = 1;
+        cfg.Storage = js_FileStorage;
+        cfg.Duplicates = (int64_t)120 * 1000000000;
+        jsErrCode jerr = 0;
+        cr_assert_eq(js_AddStream(NULL, c->js, &cfg, NULL, &jerr), NATS_OK, "stream %s: %d", cfg.Name, (int)jerr);
+    }
+    const char *buckets[] = { "city_dir", "city_stats" };
+    for (size_t i = 0; i < 2; i++) {
+        kvConfig kc;
+        kvConfig_Init(&kc);
+        kc.Bucket = buckets[i];
+        kvStore *kv = NULL;
+        cr_assert_eq(js_CreateKeyValue(&kv, c->js, &kc), NATS_OK);
+        kvStore_Destroy(kv);
+    }
+}
+
+static void bridge_start(city *c)
+{
+    char *argv[] = { WHISTLE_BRIDGE_BIN, "--config", c->bridge_conf, NULL };
+    c->bridge_pid = spawn(argv, c->bridge_log);
+}
+
+static void bridge_kill(city *c, int sig)
+{
+    if (c->bridge_pid > 0) {
+        kill(c->bridge_pid, sig);
+        int st;
+        waitpid(c->bridge_pid, &st, 0);
+        if (sig == SIGTERM)
+            cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the bridge did not stop cleanly (see %s)",
+                      c->bridge_log);
+        c->bridge_pid = 0;
+    }
+}
+
+static void city_start(city *c)
+{
+    if (!nats_server())
+        cr_skip_test("nats-server is not installed (scripts/deps.sh installs it): the bridge is not tested");
+    memset(c, 0, sizeof *c);
+    harness_start(&c->d, "[federation]\nenabled = true\ndistrict = " DISTRICT "\n");
+    /* the district's bridge */
+    whistle_client *admin = harness_connect(&c->d, "admin");
+    Whistle__V1__Principal p = WHISTLE__V1__PRINCIPAL__INIT;
+    p.name = "bridge";
+    p.role = WHISTLE__V1__ROLE__ROLE_BRIDGE;
+    p.scope = DISTRICT;
+    p.enabled = true;
+    Whistle__V1__AddPrincipal ap = WHISTLE__V1__ADD_PRINCIPAL__INIT;
+    ap.principal = &p;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_ADD_PRINCIPAL;
+    req.add_principal = &ap;
+    whistle_response_free(harness_call_ok(admin, &req));
+    whistle_close(admin);
+    nats_start(c);
+    const char *pki = harness_pki();
+    snprintf(c->bridge_conf, sizeof c->bridge_conf, "%s/bridge.conf", c->d.dir);
+    snprintf(c->bridge_log, sizeof c->bridge_log, "%s/bridge.log", c->d.dir);
+    FILE *f = fopen(c->bridge_conf, "w");
+    cr_assert(f);
+    fprintf(f,
+            "[bridge]\ndistrict = %s\nstats_interval = 1\n"
+            "[whistled]\nhost = 127.0.0.1\nport = %d\nca = %s/ca.crt\ncert = %s/clients/bridge.crt\n"
+            "key = %s/clients/bridge.key\n"
+            "[nats]\nurl = %s\n[log]\nlevel = debug\n",
+            DISTRICT, c->d.port, pki, pki, pki, c->url);
+    fclose(f);
+    bridge_start(c);
+}
+
+static void city_stop(city *c)
+{
+    if (c->bridge_pid)
+        bridge_kill(c, SIGTERM);
+    jsCtx_Destroy(c->js);
+    if (c->nc) {
+        natsConnection_Close(c->nc);
+        natsConnection_Destroy(c->nc);
+    }
+    if (c->nats_pid > 0) {
+        kill(c->nats_pid, SIGTERM);
+        waitpid(c->nats_pid, NULL, 0);
+    }
+    FILE *f = fopen(c->bridge_log, "r");
+    if (f) {
+        char line[1024];
+        while (fgets(line, sizeof line, f))
+            cr_assert(!strstr(line, "ERROR: AddressSanitizer") && !strstr(line, "runtime error:") &&
+                          !strstr(line, "ERROR: LeakSanitizer"),
+                      "the bridge's log: %s", line);
+        fclose(f);
+    }
+    harness_cleanup(&c->d);
+    nats_Close();
+}
+
+/* An intake as the router sends it. */
+static void send_intake(city *c, const char *ext, const char *msg_id)
+{
+    Whistle__V1__FedIntake in = WHISTLE__V1__FED_INTAKE__INIT;
+    in.external_id = (char *)ext;
+    in.origin = "12345";
+    in.node = GRID;
+    in.category = "0102";
+    in.description = "rubbish by the gate";
+    in.contact = "13800001111";
+    uint8_t buf[512];
+    size_t n = whistle__v1__fed_intake__pack(&in, buf);
+    natsMsg *m = NULL;
+    cr_assert_eq(natsMsg_Create(&m, "intake." DISTRICT, NULL, (const char *)buf, (int)n), NATS_OK);
+    natsMsgHeader_Set(m, "Nats-Msg-Id", msg_id);
+    jsErrCode jerr = 0;
+    cr_assert_eq(js_PublishMsg(NULL, c->js, m, NULL, &jerr), NATS_OK);
+    natsMsg_Destroy(m);
+}
+
+/* Every message of stream EV so far, in order: each one's Msg-Id seq and
+ * packed payload. Returns how many. */
+typedef struct ev_msg {
+    uint64_t seq;
+    char subject[128];
+    Whistle__V1__FedCaseEvent *fc;
+} ev_msg;
+
+static size_t read_ev(city *c, ev_msg *out, size_t max)
+{
+    jsStreamInfo *si = NULL;
+    cr_assert_eq(js_GetStreamInfo(&si, c->js, "EV", NULL, NULL), NATS_OK);
+    uint64_t first = si->State.FirstSeq, last = si->State.LastSeq;
+    jsStreamInfo_Destroy(si);
+    size_t n = 0;
+    for (uint64_t s = first; s && s <= last && n < max; s++) {
+        natsMsg *m = NULL;
+        if (js_GetMsg(&m, c->js, "EV", s, NULL, NULL) != NATS_OK)
+            continue;
+        const char *id = NULL;
+        cr_assert_eq(natsMsgHeader_Get(m, "Nats-Msg-Id", &id), NATS_OK);
+        cr_assert_eq(strncmp(id, DISTRICT ":", 7), 0, "Msg-Id %s", id);
+        out[n].seq = strtoull(id + 7, NULL, 10);
+        snprintf(out[n].subject, sizeof out[n].subject, "%s", natsMsg_GetSubject(m));
+        out[n].fc = strstr(out[n].subject, ".case.")
+                        ? whistle__v1__fed_case_event__unpack(NULL, (size_t)natsMsg_GetDataLength(m),
+                                                               (const uint8_t *)natsMsg_GetData(m))
+                        : NULL;
+        natsMsg_Destroy(m);
+        n++;
+    }
+    return n;
+}
+
+static void free_ev(ev_msg *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (m[i].fc)
+            whistle__v1__fed_case_event__free_unpacked(m[i].fc, NULL);
+}
+
+/* The federation stream's newest seq and cursor in whistled. */
+static void fed_positions(city *c, uint64_t *last, uint64_t *cursor)
+{
+    whistle_client *admin = harness_connect(&c->d, "admin");
+    Whistle__V1__Subscribe s = WHISTLE__V1__SUBSCRIBE__INIT;
+    s.stream = "fed:" DISTRICT;
+    s.from_cursor = true;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_SUBSCRIBE;
+    req.subscribe = &s;
+    Whistle__V1__Response *r = harness_call_ok(admin, &req);
+    *last = r->subscribe->last_seq;
+    *cursor = r->subscribe->cursor;
+    whistle_response_free(r);
+    whistle_close(admin);
+}
+
+/* Waits until JetStream holds every entry of the stream and whistled's
+ * cursor reached it. */
+static void wait_caught_up(city *c, int timeout_ms, uint64_t *last_out)
+{
+    uint64_t last = 0, cursor = 0;
+    for (int t = 0; t < timeout_ms; t += 200) {
+        fed_positions(c, &last, &cursor);
+        if (last && cursor == last)
+            break;
+        sleep_ms(200);
+    }
+    cr_assert_eq(cursor, last, "whistled's cursor %llu never reached %llu (see %s)", (unsigned long long)cursor,
+                 (unsigned long long)last, c->bridge_log);
+    *last_out = last;
+}
+
+TestSuite(bridge, .timeout = 180);
+
+Test(bridge, an_intake_becomes_one_case_and_its_changes_reach_the_city_with_their_msg_id)
+{
+    city c;
+    city_start(&c);
+    /* the same hotline case three times: twice under one Msg-Id (JetStream
+     * drops the second) and once more under another (as a redelivery by
+     * another router would be): one case */
+    send_intake(&c, "H-1", "12345:H-1");
+    send_intake(&c, "H-1", "12345:H-1");
+    send_intake(&c, "H-1", "router-2:H-1");
+    /* every intake applied and acknowledged */
+    for (int t = 0; t < 200; t++) {
+        jsConsumerInfo *ci = NULL;
+        bool done = js_GetConsumerInfo(&ci, c.js, "INTAKE", "bridge_" DISTRICT "_intake", NULL, NULL) == NATS_OK &&
+                    ci->NumPending == 0 && ci->NumAckPending == 0 && ci->Delivered.Stream >= 2;
+        jsConsumerInfo_Destroy(ci);
+        if (done)
+            break;
+        sleep_ms(100);
+    }
+    uint64_t last;
+    wait_caught_up(&c, 20000, &last);
+    ev_msg ev[64];
+    size_t n = read_ev(&c, ev, 64);
+    int reports = 0;
+    const char *ticket = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (ev[i].fc && strcmp(ev[i].fc->external_id, "H-1") == 0 && strcmp(ev[i].fc->action, "report") == 0) {
+            reports++;
+            ticket = ev[i].fc->ticket;
+        }
+    cr_assert_eq(reports, 1, "one case for H-1, %d reported", reports);
+    char want[128];
+    snprintf(want, sizeof want, "ev." DISTRICT ".case.%s", ticket);
+    /* its status change: the operator files it */
+    whistle_client *op = harness_connect(&c.d, "operator");
+    whistle_response_free(h_simple(op, WHISTLE__V1__REQUEST__CALL_FILE, ticket, "accepted"));
+    whistle_close(op);
+    wait_caught_up(&c, 20000, &last);
+    ev_msg ev2[64];
+    size_t n2 = read_ev(&c, ev2, 64);
+    bool filed = false;
+    for (size_t i = 0; i < n2; i++) {
+        cr_assert_leq(ev2[i].seq, last);
+        if (ev2[i].fc && strcmp(ev2[i].subject, want) == 0 &&
+            ev2[i].fc->state == WHISTLE__V1__EVENT_STATE__EVENT_STATE_FILED) {
+            filed = true;
+            cr_assert_eq(ev2[i].seq, last, "the filing is the stream's newest entry, Msg-Id " DISTRICT ":%llu",
+                         (unsigned long long)last);
+            cr_assert_eq(ev2[i].fc->version, 2);
+        }
+    }
+    cr_assert(filed, "no FILED event on %s", want);
+    /* one message per entry, Msg-Ids 1..last */
+    cr_assert_eq(n2, last);
+    for (size_t i = 0; i < n2; i++)
+        cr_assert_eq(ev2[i].seq, i + 1);
+    free_ev(ev, n);
+    free_ev(ev2, n2);
+    city_stop(&c);
+}
+
+Test(bridge, kill_9_of_the_bridge_mid_stream_loses_nothing_and_duplicates_nothing)
+{
+    city c;
+    city_start(&c);
+    whistle_client *op = harness_connect(&c.d, "operator");
+    enum { N = 150 };
+    for (int i = 0; i < N; i++) {
+        char *t = h_report(op, GRID, "0102", "kill test");
+        free(t);
+        if (i == N / 3 || i == 2 * N / 3) {
+            /* mid-stream: whatever it published and had not acknowledged
+             * comes again after the restart, under the same Msg-Id */
+            bridge_kill(&c, SIGKILL);
+            bridge_start(&c);
+        }
+    }
+    whistle_close(op);
+    uint64_t last;
+    wait_caught_up(&c, 60000, &last);
+    cr_assert_geq(last, N);
+    static ev_msg ev[4 * N];
+    size_t n = read_ev(&c, ev, 4 * N);
+    cr_assert_eq(n, last, "JetStream holds %zu messages for %llu entries", n, (unsigned long long)last);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(ev[i].seq, i + 1, "message %zu has Msg-Id seq %llu", i + 1, (unsigned long long)ev[i].seq);
+    free_ev(ev, n);
+    city_stop(&c);
+}
