@@ -61,7 +61,8 @@ def users(city):
     districts = [d["code"] for d in city["districts"]]
     depts = [d["code"] for d in city["departments"]]
     out = [("city", [">"], [], [">"])]
-    out.append(("router", ["intake.>", "replay.*", "$JS.API.INFO"] + _pull("HOTLINE", "router") +
+    # the router reads EV's deleted sequences (the gap watch)
+    out.append(("router", ["intake.>", "replay.*", "$JS.API.INFO", "$JS.API.STREAM.INFO.EV"] + _pull("HOTLINE", "router") +
                 _pull("EV", "gapwatch") + _pull("CMD", "gapwatch_cmd") + _kv_read("city_dir"), [],
                 ["_I.router.>"]))
     out.append(("feeder", ["hotline.in", "replay.*", "$JS.API.INFO"] + _pull("EV", "feeder"), [],

@@ -110,20 +110,19 @@ int city_bind(city_conn *c, const char *stream, const char *consumer, int64_t wa
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: " CITY_PROG " [--nats URLS] [--cert FILE] [--key FILE] [--ca FILE] COMMAND ...\n"
-            "  setup CITY.json                   streams, buckets, consumers, the city directory\n"
-            "  place EXT_ID DISTRICT             place an unrouted hotline case in a district\n"
-            "  unrouted                          list the cases waiting to be placed (JSON lines)\n"
-            "  stats [--month YYYYMM] [--json]   the districts ranked by the three rates, and the city\n"
-            "  orders [--dept D] [--follow] [--json] [--auto]\n"
-            "                                    a city department's orders from every district\n"
-            "  checkin DISTRICT:ORDER [--note T] a city department checks in on an order\n"
-            "  feedback DISTRICT:ORDER TEXT      ... and feeds back (the order is done)\n"
-            "  feed [FILE]                       publish hotline cases (FedIntake as JSON lines)\n"
-            "  events [--follow] [--idle-ms MS]  the hotline's view: case status changes (JSON lines)\n"
-            "  admin leader STREAM | delete-msg STREAM SEQ | dump STREAM | consumer STREAM NAME\n"
-            "Connection settings also from WHISTLE_NATS_SERVERS, _CERT, _KEY, _CA (docs/federation.md).\n");
+    fprintf(f, "usage: " CITY_PROG " [--nats URLS] [--cert FILE] [--key FILE] [--ca FILE] COMMAND ...\n"
+               "  setup CITY.json                   streams, buckets, consumers, the city directory\n"
+               "  place EXT_ID DISTRICT             place an unrouted hotline case in a district\n"
+               "  unrouted                          list the cases waiting to be placed (JSON lines)\n"
+               "  stats [--month YYYYMM] [--json]   the districts ranked by the three rates, and the city\n"
+               "  orders [--dept D] [--follow] [--json] [--auto]\n"
+               "                                    a city department's orders from every district\n"
+               "  checkin DISTRICT:ORDER [--note T] a city department checks in on an order\n"
+               "  feedback DISTRICT:ORDER TEXT      ... and feeds back (the order is done)\n"
+               "  feed [FILE]                       publish hotline cases (FedIntake as JSON lines)\n"
+               "  events [--follow] [--idle-ms MS]  the hotline's view: case status changes (JSON lines)\n"
+               "  admin leader STREAM | delete-msg STREAM SEQ | dump STREAM | consumer STREAM NAME\n"
+               "Connection settings also from WHISTLE_NATS_SERVERS, _CERT, _KEY, _CA (docs/federation.md).\n");
 }
 
 int main(int argc, char **argv)
@@ -165,9 +164,9 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(city_conn *, int, char **);
-    } cmds[] = { { "setup", city_setup },       { "place", city_place },   { "unrouted", city_unrouted },
-                 { "stats", city_stats },       { "orders", city_orders }, { "checkin", city_act },
-                 { "feedback", city_act },      { "feed", city_feed },     { "events", city_events },
+    } cmds[] = { { "setup", city_setup },  { "place", city_place },   { "unrouted", city_unrouted },
+                 { "stats", city_stats },  { "orders", city_orders }, { "checkin", city_act },
+                 { "feedback", city_act }, { "feed", city_feed },     { "events", city_events },
                  { "admin", city_admin } };
     int (*fn)(city_conn *, int, char **) = NULL;
     for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)

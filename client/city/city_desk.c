@@ -77,7 +77,8 @@ static int seen_add(seen *s, const char *d, uint64_t seq)
         e->v = nv;
         e->cap = nc;
     }
-    memmove(e->v + lo + 1, e->v + lo, (e->n - lo) * sizeof *e->v);
+    if (e->n > lo)
+        memmove(e->v + lo + 1, e->v + lo, (e->n - lo) * sizeof *e->v);
     e->v[lo] = seq;
     e->n++;
     return 1;

@@ -62,8 +62,7 @@ static int add_consumer(city_conn *c, const char *stream, const char *durable, c
     jsConsumerInfo *ci = NULL;
     jsErrCode jerr = 0;
     natsStatus s = js_AddConsumer(&ci, c->js, stream, &cc, NULL, &jerr);
-    if (s != NATS_OK && (jerr == JSConsumerNameExistErr || jerr == JSConsumerExistingActiveErr))
-    {
+    if (s != NATS_OK && (jerr == JSConsumerNameExistErr || jerr == JSConsumerExistingActiveErr)) {
         jerr = 0;
         s = js_UpdateConsumer(&ci, c->js, stream, &cc, NULL, &jerr);
     }
@@ -394,8 +393,7 @@ static int place_one(natsMsg *m, uint64_t seq, void *arg)
     snprintf(subj, sizeof subj, "intake.%s", district);
     snprintf(msgid, sizeof msgid, "%s:%s", CITY_HOTLINE_ORIGIN, ext);
     bool dup = false;
-    if (city_publish(p->c, subj, msgid, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 10000, &dup, NULL) !=
-        0) {
+    if (city_publish(p->c, subj, msgid, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), 10000, &dup, NULL) != 0) {
         p->failed++;
         return 0;
     }

@@ -115,8 +115,7 @@ int city_stats(city_conn *c, int argc, char **argv)
         kvEntry *e = NULL;
         if (kvStore_Get(&e, kv, k) != NATS_OK)
             continue;
-        Whistle__V1__FedStats *fs =
-            whistle__v1__fed_stats__unpack(NULL, (size_t)kvEntry_ValueLen(e), kvEntry_Value(e));
+        Whistle__V1__FedStats *fs = whistle__v1__fed_stats__unpack(NULL, (size_t)kvEntry_ValueLen(e), kvEntry_Value(e));
         kvEntry_Destroy(e);
         if (!fs || !fs->row) {
             fprintf(stderr, CITY_PROG ": %s is not a FedStats with a row: left out\n", k);
@@ -179,8 +178,8 @@ int city_stats(city_conn *c, int argc, char **argv)
     } else {
         printf("month %s: %d district%s (ranked by response rate; the rank of each rate in brackets)\n", mon, n,
                n == 1 ? "" : "s");
-        printf("%-8s %8s %8s %8s %8s %14s %14s %14s\n", "district", "filed", "orders", "rated", "verified",
-               "response", "resolution", "satisfaction");
+        printf("%-8s %8s %8s %8s %8s %14s %14s %14s\n", "district", "filed", "orders", "rated", "verified", "response",
+               "resolution", "satisfaction");
         g_k = 0;
         if (order) {
             for (int i = 0; i < n; i++)

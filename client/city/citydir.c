@@ -80,8 +80,8 @@ static int add_district(citydir *d, const Whistle__V1__FedDistrict *fd, const ch
         if (rd)
             GEOSGeoJSONReader_destroy_r(d->h, rd);
         if (!g) {
-            fprintf(stderr, "%s: city_dir: district %s: its boundary is not GeoJSON; placed by grid code only\n",
-                    prog, fd->code);
+            fprintf(stderr, "%s: city_dir: district %s: its boundary is not GeoJSON; placed by grid code only\n", prog,
+                    fd->code);
         } else {
             e->geom = g;
             e->prep = GEOSPrepare_r(d->h, g);

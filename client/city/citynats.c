@@ -125,8 +125,7 @@ static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err, 
     const city_opts *o = closure;
     const char *last = nats_GetLastError(NULL);
     if (!o->quiet || err == NATS_NOT_PERMITTED)
-        fprintf(stderr, "%s: NATS: %s%s%s\n", o->prog, natsStatus_GetText(err), last ? ": " : "",
-                last ? last : "");
+        fprintf(stderr, "%s: NATS: %s%s%s\n", o->prog, natsStatus_GetText(err), last ? ": " : "", last ? last : "");
 }
 
 /* What libnats's callbacks see: they run on its threads, possibly after

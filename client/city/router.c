@@ -15,10 +15,11 @@
  * (it answers the same ticket), so a case is never placed twice.
  *
  * The same loop watches the bridges' gapless numbering: every EV message
- * has Nats-Msg-Id <district>:<seq>; a hole in a district's seqs that stays
- * for gap_ms (a message lost by the brokers) is asked for again on
- * replay.<district> ({"from_seq":N,"to_seq":M}), which that district's
- * bridge answers from its daemon's stream. */
+ * has Nats-Msg-Id <district>:<seq>; an entry missing from EV (a hole in a
+ * district's seqs that stays for gap_ms, or a message the stream lost
+ * after it was read) is asked for again on replay.<district>
+ * ({"from_seq":N,"to_seq":M}), which that district's bridge answers from
+ * its daemon's stream (see "gap watch" below). */
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -40,22 +41,50 @@ static void on_stop(int sig)
     stopping = 1;
 }
 
-/* ---- gap watch ---------------------------------------------------------- */
+/* ---- gap watch ----------------------------------------------------------
+ *
+ * Two ways a bridge's entry can go missing from EV, and how each is seen:
+ * - it never arrived (or was lost before this watcher read it): a hole in
+ *   the district's seqs that stays for gap_ms;
+ * - it was read, then lost from the stream (a broker's loss; an operator's
+ *   delete): the stream reports the sequence as deleted inside it, and the
+ *   watcher remembers which (district, seq) recent stream sequences held.
+ * Either way the (district, seq) is asked for on replay.<district> (its
+ * bridge republishes it from its daemon's stream), again every 5 s until
+ * it is seen in EV again. */
 
 typedef struct gapd {
     char code[16];
-    uint64_t floor;   /* every seq <= floor has been seen */
-    uint64_t *above;  /* seen seqs > floor + 1, sorted */
+    uint64_t floor;  /* every seq <= floor has been seen */
+    uint64_t *above; /* seen seqs > floor + 1, sorted */
     size_t nabove, cap;
     int64_t hole_since; /* when the current hole was first seen (0: none) */
     int64_t asked_at;   /* last replay asked */
 } gapd;
+
+/* what a recent stream sequence held */
+typedef struct recent {
+    uint64_t sseq, seq;
+    char code[8];
+} recent;
+#define RECENT_MAX 65536
+
+/* a (district, seq) lost from the stream, asked for until seen again */
+typedef struct lost {
+    char code[8];
+    uint64_t seq;
+    int64_t asked_at;
+} lost;
 
 typedef struct gapwatch {
     gapd *d;
     size_t n;
     int64_t gap_ms;
     uint64_t asked;
+    recent *ring; /* RECENT_MAX, by stream sequence modulo */
+    lost *lost;
+    size_t nlost, caplost;
+    int64_t checked_at;
 } gapwatch;
 
 static gapd *gap_find(gapwatch *g, const char *code)
@@ -91,8 +120,10 @@ static void gap_note(gapd *e, uint64_t seq, bool first)
                 e->floor++;
             k++;
         }
-        memmove(e->above, e->above + k, (e->nabove - k) * sizeof *e->above);
-        e->nabove -= k;
+        if (k) {
+            memmove(e->above, e->above + k, (e->nabove - k) * sizeof *e->above);
+            e->nabove -= k;
+        }
         if (e->nabove == 0)
             e->hole_since = 0;
         return;
@@ -110,31 +141,98 @@ static void gap_note(gapd *e, uint64_t seq, bool first)
         e->above = na;
         e->cap = nc;
     }
-    memmove(e->above + i + 1, e->above + i, (e->nabove - i) * sizeof *e->above);
+    if (e->nabove > i)
+        memmove(e->above + i + 1, e->above + i, (e->nabove - i) * sizeof *e->above);
     e->above[i] = seq;
     e->nabove++;
     if (!e->hole_since)
         e->hole_since = city_now_ms();
 }
 
+static void ask_replay(gapwatch *g, city_conn *c, const char *code, uint64_t from, uint64_t to, const char *why)
+{
+    char subj[64], body[128];
+    snprintf(subj, sizeof subj, "replay.%s", code);
+    snprintf(body, sizeof body, "{\"from_seq\":%" PRIu64 ",\"to_seq\":%" PRIu64 "}", from, to);
+    if (natsConnection_PublishString(c->nc, subj, body) == NATS_OK) {
+        fprintf(stderr, PROG ": district %s: seqs %" PRIu64 "..%" PRIu64 " %s; asked for a replay\n", code, from, to,
+                why);
+        g->asked++;
+    }
+}
+
+/* One EV message: (code, seq) at stream sequence sseq. */
+static void gap_seen(gapwatch *g, const char *code, uint64_t seq, uint64_t sseq)
+{
+    size_t before = g->n;
+    gapd *e = gap_find(g, code);
+    if (e)
+        gap_note(e, seq, g->n != before);
+    for (size_t i = 0; i < g->nlost; i++)
+        if (g->lost[i].seq == seq && strcmp(g->lost[i].code, code) == 0) {
+            fprintf(stderr, PROG ": district %s: seq %" PRIu64 " is back in EV\n", code, seq);
+            g->lost[i] = g->lost[--g->nlost];
+            break;
+        }
+    if (g->ring && strlen(code) < sizeof g->ring[0].code) {
+        recent *r = &g->ring[sseq % RECENT_MAX];
+        r->sseq = sseq;
+        r->seq = seq;
+        snprintf(r->code, sizeof r->code, "%s", code);
+    }
+}
+
+/* The stream's interior deletions that held entries we read: lost. */
+static void gap_deleted(gapwatch *g, city_conn *c)
+{
+    jsOptions o;
+    jsOptions_Init(&o);
+    o.Stream.Info.DeletedDetails = true;
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    if (js_GetStreamInfo(&si, c->js, CITY_STREAM_EV, &o, &jerr) != NATS_OK)
+        return; /* an election: next time */
+    for (int i = 0; g->ring && i < si->State.DeletedLen; i++) {
+        uint64_t sseq = si->State.Deleted[i];
+        recent *r = &g->ring[sseq % RECENT_MAX];
+        if (r->sseq != sseq || !r->seq)
+            continue;
+        if (g->nlost == g->caplost) {
+            size_t nc = g->caplost ? g->caplost * 2 : 16;
+            lost *nl = realloc(g->lost, nc * sizeof *nl);
+            if (!nl)
+                break;
+            g->lost = nl;
+            g->caplost = nc;
+        }
+        lost *l = &g->lost[g->nlost++];
+        snprintf(l->code, sizeof l->code, "%s", r->code);
+        l->seq = r->seq;
+        l->asked_at = 0;
+        fprintf(stderr, PROG ": EV #%" PRIu64 " (%s:%" PRIu64 ") is gone from the stream\n", sseq, r->code, r->seq);
+        r->seq = 0; /* noted once */
+    }
+    jsStreamInfo_Destroy(si);
+}
+
 static void gap_check(gapwatch *g, city_conn *c)
 {
     int64_t now = city_now_ms();
+    if (now - g->checked_at >= g->gap_ms) {
+        g->checked_at = now;
+        gap_deleted(g, c);
+    }
+    for (size_t i = 0; i < g->nlost; i++)
+        if (now - g->lost[i].asked_at >= 5000) {
+            ask_replay(g, c, g->lost[i].code, g->lost[i].seq, g->lost[i].seq, "lost from EV");
+            g->lost[i].asked_at = now;
+        }
     for (size_t i = 0; i < g->n; i++) {
         gapd *e = &g->d[i];
-        if (!e->nabove || now - e->hole_since < g->gap_ms || now - e->asked_at < 5 * g->gap_ms / 3)
+        if (!e->nabove || now - e->hole_since < g->gap_ms || now - e->asked_at < 5000)
             continue;
-        char subj[64], body[128];
-        snprintf(subj, sizeof subj, "replay.%s", e->code);
-        snprintf(body, sizeof body, "{\"from_seq\":%" PRIu64 ",\"to_seq\":%" PRIu64 "}", e->floor + 1,
-                 e->above[0] - 1);
-        natsStatus s = natsConnection_PublishString(c->nc, subj, body);
-        if (s == NATS_OK) {
-            fprintf(stderr, PROG ": district %s: seqs %" PRIu64 "..%" PRIu64 " missing from EV; asked for a replay\n",
-                    e->code, e->floor + 1, e->above[0] - 1);
-            e->asked_at = now;
-            g->asked++;
-        }
+        ask_replay(g, c, e->code, e->floor + 1, e->above[0] - 1, "missing from EV");
+        e->asked_at = now;
     }
 }
 
@@ -143,6 +241,8 @@ static void gap_free(gapwatch *g)
     for (size_t i = 0; i < g->n; i++)
         free(g->d[i].above);
     free(g->d);
+    free(g->ring);
+    free(g->lost);
 }
 
 /* ---- routing ------------------------------------------------------------ */
@@ -177,19 +277,30 @@ static int route_one(city_conn *c, const citydir *dir, natsMsg *m, stats *st)
     snprintf(msgid, sizeof msgid, "%s:%s%s", CITY_HOTLINE_ORIGIN, in->external_id, d ? "" : ":unrouted");
     whistle__v1__fed_intake__free_unpacked(in, NULL);
 
-    natsMsg *out = NULL;
-    natsStatus s = natsMsg_Create(&out, subj, NULL, natsMsg_GetData(m), natsMsg_GetDataLength(m));
-    if (s == NATS_OK)
-        s = natsMsgHeader_Set(out, "Nats-Msg-Id", msgid);
+    /* A stream electing its leader answers "no responders" for a few
+     * seconds: try again for up to 10 s before leaving the message for
+     * redelivery. The same Msg-Id makes a retry of a publish that did land
+     * harmless. */
+    natsStatus s = NATS_OK;
     jsPubAck *pa = NULL;
     jsErrCode jerr = 0;
-    if (s == NATS_OK) {
-        jsPubOptions po;
-        jsPubOptions_Init(&po);
-        po.MaxWait = 5000;
-        s = js_PublishMsg(&pa, c->js, out, &po, &jerr);
+    for (int tries = 0; tries < 40 && !stopping; tries++) {
+        natsMsg *out = NULL;
+        s = natsMsg_Create(&out, subj, NULL, natsMsg_GetData(m), natsMsg_GetDataLength(m));
+        if (s == NATS_OK)
+            s = natsMsgHeader_Set(out, "Nats-Msg-Id", msgid);
+        jerr = 0;
+        if (s == NATS_OK) {
+            jsPubOptions po;
+            jsPubOptions_Init(&po);
+            po.MaxWait = 5000;
+            s = js_PublishMsg(&pa, c->js, out, &po, &jerr);
+        }
+        natsMsg_Destroy(out);
+        if (s == NATS_OK || s == NATS_NOT_PERMITTED)
+            break;
+        usleep(250 * 1000);
     }
-    natsMsg_Destroy(out);
     if (s != NATS_OK) {
         city_nats_err(PROG, subj, s, jerr);
         return -1;
@@ -216,10 +327,11 @@ int main(int argc, char **argv)
     city_opts o = { .prog = PROG };
     int batch = 64;
     int64_t gap_ms = 3000, reload_ms = 30000;
-    static const struct option lo[] = { { "nats", 1, 0, 'n' },   { "cert", 1, 0, 'c' },   { "key", 1, 0, 'k' },
-                                        { "ca", 1, 0, 'a' },     { "batch", 1, 0, 'b' },  { "gap-ms", 1, 0, 'g' },
-                                        { "reload-s", 1, 0, 'r' }, { "quiet", 0, 0, 'q' }, { "help", 0, 0, 'h' },
-                                        { 0, 0, 0, 0 } };
+    static const struct option lo[] = { { "nats", 1, 0, 'n' },     { "cert", 1, 0, 'c' },
+                                        { "key", 1, 0, 'k' },      { "ca", 1, 0, 'a' },
+                                        { "batch", 1, 0, 'b' },    { "gap-ms", 1, 0, 'g' },
+                                        { "reload-s", 1, 0, 'r' }, { "quiet", 0, 0, 'q' },
+                                        { "help", 0, 0, 'h' },     { 0, 0, 0, 0 } };
     int ch;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (ch) {
@@ -253,7 +365,7 @@ int main(int argc, char **argv)
     int rc = 0;
     citydir *dir = NULL;
     natsSubscription *hot = NULL, *ev = NULL;
-    gapwatch gw = { .gap_ms = gap_ms };
+    gapwatch gw = { .gap_ms = gap_ms, .ring = calloc(RECENT_MAX, sizeof(recent)) };
     stats st = { 0 };
     jsErrCode jerr = 0;
     natsStatus s;
@@ -306,8 +418,10 @@ int main(int argc, char **argv)
                 if (route_one(&c, dir, list.Msgs[i], &st) == 0) {
                     natsMsg_Ack(list.Msgs[i], NULL);
                 } else {
-                    /* leave it: JetStream redelivers it after ack_wait, and
-                     * the rest after it too (order is kept by the retry) */
+                    /* JetStream redelivers it and the rest of the batch
+                     * in a second (in order) */
+                    for (int k = i; k < list.Count; k++)
+                        natsMsg_NakWithDelay(list.Msgs[k], 1000, NULL);
                     break;
                 }
             }
@@ -321,13 +435,12 @@ int main(int argc, char **argv)
                 const char *id = NULL;
                 char d[16];
                 uint64_t seq;
+                jsMsgMetaData *md = NULL;
                 if (natsMsgHeader_Get(list.Msgs[i], "Nats-Msg-Id", &id) == NATS_OK &&
-                    city_msgid_seq(id, d, sizeof d, &seq) == 0) {
-                    size_t before = gw.n;
-                    gapd *e = gap_find(&gw, d);
-                    if (e)
-                        gap_note(e, seq, gw.n != before);
-                }
+                    city_msgid_seq(id, d, sizeof d, &seq) == 0 && natsMsg_GetMetaData(&md, list.Msgs[i]) == NATS_OK)
+                    gap_seen(&gw, d, seq, md->Sequence.Stream);
+                if (md)
+                    jsMsgMetaData_Destroy(md);
                 natsMsg_Ack(list.Msgs[i], NULL);
             }
             natsMsgList_Destroy(&list);
@@ -335,13 +448,13 @@ int main(int argc, char **argv)
         gap_check(&gw, &c);
         if (city_now_ms() - said_at >= 60000) {
             said_at = city_now_ms();
-            fprintf(stderr, PROG ": routed %" PRIu64 ", unrouted %" PRIu64 ", bad %" PRIu64 ", replays asked %" PRIu64
-                            "\n",
+            fprintf(stderr,
+                    PROG ": routed %" PRIu64 ", unrouted %" PRIu64 ", bad %" PRIu64 ", replays asked %" PRIu64 "\n",
                     st.routed, st.unrouted, st.bad, gw.asked);
         }
     }
-    fprintf(stderr, PROG ": stopping: routed %" PRIu64 ", unrouted %" PRIu64 ", bad %" PRIu64 ", replays asked %" PRIu64
-                    "\n",
+    fprintf(stderr,
+            PROG ": stopping: routed %" PRIu64 ", unrouted %" PRIu64 ", bad %" PRIu64 ", replays asked %" PRIu64 "\n",
             st.routed, st.unrouted, st.bad, gw.asked);
 out:
     natsSubscription_Destroy(ev);

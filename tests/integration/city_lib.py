@@ -201,6 +201,18 @@ class City:
             raise Fail("whistle-city %s (as %s): %s" % (" ".join(args), who, r.stderr.strip()[-2000:]))
         return r
 
+    def admin(self, *args, seconds=30):
+        """whistle-city admin ARGS as the city, retried while JetStream is
+        electing (an answer "temporarily unavailable", a timeout)."""
+        end = time.time() + seconds
+        while True:
+            r = self.city_run("city", "admin", *args, check=False)
+            if r.returncode == 0:
+                return r
+            if time.time() > end:
+                raise Fail("whistle-city admin %s: %s" % (" ".join(args), r.stderr.strip()[-1000:]))
+            time.sleep(0.5)
+
     def city_json_lines(self, who, *args, timeout=120):
         out = self.city_run(who, *args, timeout=timeout).stdout
         return [json.loads(l) for l in out.splitlines() if l.strip()]
@@ -277,12 +289,12 @@ class City:
         d = os.path.join(self.work, code)
         conf = os.path.join(d, "bridge.conf")
         with open(conf, "w") as f:
-            f.write("[bridge]\ndistrict = %s\nstats_interval = 1\n"
+            f.write("[bridge]\ndistrict = %s\nstats_interval = 1\nintake_durable = intake_%s\ncmd_durable = cmd_%s\n"
                     "[whistled]\nhost = 127.0.0.1\nport = %d\nca = %s/ca.crt\ncert = %s/clients/bridge-%s.crt\n"
                     "key = %s/clients/bridge-%s.key\n"
                     "[nats]\nurl = %s\nca = %s/ca.crt\ncert = %s/clients/bridge-%s.crt\nkey = %s/clients/bridge-%s.key\n"
                     "[log]\nlevel = info\n"
-                    % (code, self.wd_ports[code], self.pki, self.pki, code, self.pki, code, self.servers, self.npki,
+                    % (code, code, code, self.wd_ports[code], self.pki, self.pki, code, self.pki, code, self.servers, self.npki,
                        self.npki, code, self.npki, code))
         key = "bridge-" + code
         self.procs[key] = Proc(key, [self.bridge_bin(), "--config", conf], os.path.join(d, "bridge.log")).start()
