@@ -10,7 +10,8 @@ libssl-dev openssl libcriterion-dev libncurses-dev libinih-dev
 libsystemd-dev libjansson-dev libgeos-dev gettext tmux locales python3 clang-format
 libh2o-dev libxml2-dev python3-jsonschema python3-lxml curl
 help2man debhelper dpkg-dev fakeroot lintian python3-prometheus-client
-libargon2-dev chromium chromium-driver python3-selenium"
+libargon2-dev chromium chromium-driver python3-selenium
+nats-server libnats-dev"
 
 missing=""
 for p in $PKGS; do

@@ -310,6 +310,20 @@ class City:
 
     # ---- the end
 
+    def sanitizer_reports(self):
+        """The logs in which AddressSanitizer, LeakSanitizer or UBSan reported."""
+        bad = []
+        for root, _, files in os.walk(self.work):
+            for fn in files:
+                if fn.endswith(".log"):
+                    path = os.path.join(root, fn)
+                    with open(path, errors="replace") as f:
+                        text = f.read()
+                    if ("ERROR: AddressSanitizer" in text or "ERROR: LeakSanitizer" in text
+                            or "runtime error:" in text):
+                        bad.append(os.path.relpath(path, self.work))
+        return bad
+
     def stop(self, key, seconds=15):
         p = self.procs.pop(key, None)
         return p.stop(seconds) if p else None

@@ -428,6 +428,15 @@ def main():
 
         wait_for("city statistics equal to the sum of the districts'", stats_sum, 60, step=2)
         log("city statistics are the sum of the districts'")
+
+        # ---- every program stops cleanly, and no sanitizer spoke in any log
+        for key in ["desk", "events", "router", "bridge-" + A, "bridge-" + B, "whistled-" + A, "whistled-" + B]:
+            rc = city.stop(key, 30)
+            if rc != 0:
+                raise Fail("%s exited %s on SIGTERM (see its log)" % (key, rc))
+        bad = city.sanitizer_reports()
+        if bad:
+            raise Fail("sanitizer reports in %s" % ", ".join(bad))
         ok = True
         print("PASS: federation under faults (%d cases, %d orders)" % (n, len(want_orders)))
         return 0
