@@ -37,7 +37,8 @@ typedef struct city {
 
 static const char *nats_server(void)
 {
-    static const char *const paths[] = { "/usr/bin/nats-server", "/usr/sbin/nats-server", "/usr/local/bin/nats-server" };
+    static const char *const paths[] = { "/usr/bin/nats-server", "/usr/sbin/nats-server",
+                                         "/usr/local/bin/nats-server" };
     for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
         if (access(paths[i], X_OK) == 0)
             return paths[i];
@@ -133,8 +134,7 @@ static void bridge_kill(city *c, int sig)
         int st;
         waitpid(c->bridge_pid, &st, 0);
         if (sig == SIGTERM)
-            cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the bridge did not stop cleanly (see %s)",
-                      c->bridge_log);
+            cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the bridge did not stop cleanly (see %s)", c->bridge_log);
         c->bridge_pid = 0;
     }
 }
@@ -247,7 +247,7 @@ static size_t read_ev(city *c, ev_msg *out, size_t max)
         snprintf(out[n].subject, sizeof out[n].subject, "%s", natsMsg_GetSubject(m));
         out[n].fc = strstr(out[n].subject, ".case.")
                         ? whistle__v1__fed_case_event__unpack(NULL, (size_t)natsMsg_GetDataLength(m),
-                                                               (const uint8_t *)natsMsg_GetData(m))
+                                                              (const uint8_t *)natsMsg_GetData(m))
                         : NULL;
         natsMsg_Destroy(m);
         n++;
