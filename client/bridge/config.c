@@ -99,7 +99,7 @@ int bridge_config_set(bridge_config *c, const char *section, const char *key, co
     uint32_t n;
     if (strcmp(section, "bridge") == 0) {
         if (strcmp(key, "district") == 0) {
-            if (!digits6(value)) {
+            if (*value && !digits6(value)) {
                 snprintf(err, errlen, "bridge.district = \"%s\": expected the district's 6-digit code", value);
                 return -1;
             }
