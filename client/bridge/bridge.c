@@ -99,7 +99,7 @@ typedef struct bridge {
     replay_req *replays;
     whistle_conn *rconn;
     uint64_t r_to, r_n;
-    bool r_subscribed;
+    int64_t r_started;
     /* statistics: the last row put per month (packed), and when */
     char last_month[2][8];
     void *last_row[2];
@@ -312,8 +312,11 @@ static void on_puback(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, v
     bridge *b = closure;
     const char *id = NULL;
     const char *colon = NULL;
-    if (msg && natsMsgHeader_Get(msg, MSG_ID, &id) == NATS_OK && id)
-        colon = strrchr(id, ':');
+    /* "<district>:<seq>"; a replay's "<district>:<seq>:r<ms>" is not the
+     * main stream's and is left alone */
+    if (msg && natsMsgHeader_Get(msg, MSG_ID, &id) == NATS_OK && id &&
+        !strchr(strchr(id, ':') ? strchr(id, ':') + 1 : "", ':'))
+        colon = strchr(id, ':');
     if (!colon) {
         natsMsg_Destroy(msg);
         return;
@@ -714,8 +717,12 @@ static void replay_publish(bridge *b, Whistle__V1__Push *p)
     size_t len;
     if (!b->js || !entry_of(b, p, &subject, &data, &len))
         return;
-    char id[48];
-    snprintf(id, sizeof id, "%s:%llu", b->cfg->district, (unsigned long long)p->seq);
+    /* A Msg-Id of its own: JetStream's duplicate window remembers the
+     * first copy's id even when that copy is gone (the gap being
+     * repaired), and would drop this one. The seq stays the second field;
+     * consumers keep one copy per seq. */
+    char id[64];
+    snprintf(id, sizeof id, "%s:%llu:r%lld", b->cfg->district, (unsigned long long)p->seq, (long long)b->r_started);
     natsMsg *m = NULL;
     natsStatus st = natsMsg_Create(&m, subject, NULL, data, (int)len);
     if (st == NATS_OK)
@@ -798,6 +805,7 @@ static void replay_next(bridge *b)
         return;
     b->r_n = 0;
     b->r_to = b->replays->to;
+    b->r_started = now_ms();
     whistle_conn_cbs cbs = { .on_connect = on_rconnect, .on_push = on_rpush, .on_close = on_rclose };
     char err[256];
     if (whistle_conn_open(b->loop, &b->wopts, &cbs, b, &b->rconn, err, sizeof err)) {

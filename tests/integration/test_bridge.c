@@ -78,22 +78,41 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-static void nats_start(city *c)
+/* tls: the server asks for client certificates (the fixture PKI's CA and
+ * server certificate), as a city's servers do. */
+static void nats_start(city *c, bool tls)
 {
     c->nats_port = free_port();
-    char port[16], store[400], log[400];
+    char port[16], store[400], log[400], ca[400], cert[400], key[400];
+    const char *pki = harness_pki();
     snprintf(port, sizeof port, "%d", c->nats_port);
     snprintf(store, sizeof store, "%s/jetstream", c->d.dir);
     snprintf(log, sizeof log, "%s/nats.log", c->d.dir);
-    char *argv[] = { (char *)nats_server(), "-js", "-a", "127.0.0.1", "-p", port, "-sd", store, NULL };
-    c->nats_pid = spawn(argv, log);
-    snprintf(c->url, sizeof c->url, "nats://127.0.0.1:%d", c->nats_port);
+    snprintf(ca, sizeof ca, "%s/ca.crt", pki);
+    snprintf(cert, sizeof cert, "%s/server.crt", pki);
+    snprintf(key, sizeof key, "%s/server.key", pki);
+    char *plain[] = { (char *)nats_server(), "-js", "-a", "127.0.0.1", "-p", port, "-sd", store, NULL };
+    char *secure[] = { (char *)nats_server(), "-js",       "-a", "127.0.0.1", "-p", port,          "-sd", store,
+                       "--tlsverify",         "--tlscert", cert, "--tlskey",  key,  "--tlscacert", ca,    NULL };
+    c->nats_pid = spawn(tls ? secure : plain, log);
+    snprintf(c->url, sizeof c->url, "%s://127.0.0.1:%d", tls ? "tls" : "nats", c->nats_port);
+    natsOptions *o = NULL;
+    cr_assert_eq(natsOptions_Create(&o), NATS_OK);
+    natsOptions_SetURL(o, c->url);
+    if (tls) {
+        char ccert[400], ckey[400];
+        harness_cert("admin", ccert, sizeof ccert, ckey, sizeof ckey);
+        cr_assert_eq(natsOptions_SetSecure(o, true), NATS_OK);
+        cr_assert_eq(natsOptions_LoadCATrustedCertificates(o, ca), NATS_OK);
+        cr_assert_eq(natsOptions_LoadCertificatesChain(o, ccert, ckey), NATS_OK);
+    }
     for (int i = 0; i < 100; i++) {
-        if (natsConnection_ConnectTo(&c->nc, c->url) == NATS_OK)
+        if (natsConnection_Connect(&c->nc, o) == NATS_OK)
             break;
         c->nc = NULL;
         sleep_ms(100);
     }
+    natsOptions_Destroy(o);
     cr_assert(c->nc, "nats-server did not come up on %s (see %s)", c->url, log);
     cr_assert_eq(natsConnection_JetStream(&c->js, c->nc, NULL), NATS_OK);
     /* the streams and buckets the city's set-up makes (one replica here) */
@@ -139,7 +158,7 @@ static void bridge_kill(city *c, int sig)
     }
 }
 
-static void city_start(city *c)
+static void city_start(city *c, bool tls)
 {
     if (!nats_server())
         cr_skip_test("nats-server is not installed (scripts/deps.sh installs it): the bridge is not tested");
@@ -159,7 +178,7 @@ static void city_start(city *c)
     req.add_principal = &ap;
     whistle_response_free(harness_call_ok(admin, &req));
     whistle_close(admin);
-    nats_start(c);
+    nats_start(c, tls);
     const char *pki = harness_pki();
     snprintf(c->bridge_conf, sizeof c->bridge_conf, "%s/bridge.conf", c->d.dir);
     snprintf(c->bridge_log, sizeof c->bridge_log, "%s/bridge.log", c->d.dir);
@@ -171,6 +190,9 @@ static void city_start(city *c)
             "key = %s/clients/bridge.key\n"
             "[nats]\nurl = %s\n[log]\nlevel = debug\n",
             DISTRICT, c->d.port, pki, pki, pki, c->url);
+    if (tls) /* the bridge's own certificate, for NATS too */
+        fprintf(f, "[nats]\nca = %s/ca.crt\ncert = %s/clients/bridge.crt\nkey = %s/clients/bridge.key\n", pki, pki,
+                pki);
     fclose(f);
     bridge_start(c);
 }
@@ -198,7 +220,8 @@ static void city_stop(city *c)
         fclose(f);
     }
     harness_cleanup(&c->d);
-    nats_Close();
+    /* not nats_Close: libnats' TLS teardown and OpenSSL's own at exit
+     * (this process also has libwhistle's contexts) do not mix */
 }
 
 /* An intake as the router sends it. */
@@ -300,7 +323,7 @@ TestSuite(bridge, .timeout = 180);
 Test(bridge, an_intake_becomes_one_case_and_its_changes_reach_the_city_with_their_msg_id)
 {
     city c;
-    city_start(&c);
+    city_start(&c, false);
     /* the same hotline case three times: twice under one Msg-Id (JetStream
      * drops the second) and once more under another (as a redelivery by
      * another router would be): one case */
@@ -362,7 +385,7 @@ Test(bridge, an_intake_becomes_one_case_and_its_changes_reach_the_city_with_thei
 Test(bridge, kill_9_of_the_bridge_mid_stream_loses_nothing_and_duplicates_nothing)
 {
     city c;
-    city_start(&c);
+    city_start(&c, false);
     whistle_client *op = harness_connect(&c.d, "operator");
     enum { N = 150 };
     for (int i = 0; i < N; i++) {
@@ -385,5 +408,179 @@ Test(bridge, kill_9_of_the_bridge_mid_stream_loses_nothing_and_duplicates_nothin
     for (size_t i = 0; i < n; i++)
         cr_assert_eq(ev[i].seq, i + 1, "message %zu has Msg-Id seq %llu", i + 1, (unsigned long long)ev[i].seq);
     free_ev(ev, n);
+    city_stop(&c);
+}
+
+/* The next message on a core subscription whose subject is subj (others
+ * are skipped), or NULL after timeout_ms. */
+static natsMsg *next_on(natsSubscription *sub, const char *subj, int timeout_ms)
+{
+    for (int t = 0; t < timeout_ms; t += 100) {
+        natsMsg *m = NULL;
+        if (natsSubscription_NextMsg(&m, sub, 100) != NATS_OK || !m)
+            continue;
+        if (strcmp(natsMsg_GetSubject(m), subj) == 0)
+            return m;
+        natsMsg_Destroy(m);
+    }
+    return NULL;
+}
+
+static Whistle__V1__FedOrder *wait_order(natsSubscription *sub, const char *action, int timeout_ms)
+{
+    for (int t = 0; t < timeout_ms; t += 100) {
+        natsMsg *m = next_on(sub, "ev." DISTRICT ".order.citywater", 100);
+        if (!m)
+            continue;
+        Whistle__V1__FedOrder *o =
+            whistle__v1__fed_order__unpack(NULL, (size_t)natsMsg_GetDataLength(m), (const uint8_t *)natsMsg_GetData(m));
+        natsMsg_Destroy(m);
+        cr_assert(o);
+        if (strcmp(o->action, action) == 0)
+            return o;
+        whistle__v1__fed_order__free_unpacked(o, NULL);
+    }
+    return NULL;
+}
+
+Test(bridge, over_tls_a_city_department_gets_its_order_and_checks_in_and_the_city_sees_statistics_and_a_replay)
+{
+    city c;
+    city_start(&c, true);
+    /* the city directory: a city department */
+    Whistle__V1__Department dep = WHISTLE__V1__DEPARTMENT__INIT;
+    dep.code = "citywater";
+    dep.name_zh = "市水务局";
+    dep.name_en = "City water authority";
+    Whistle__V1__FedDirEntry de = WHISTLE__V1__FED_DIR_ENTRY__INIT;
+    de.key = "dept.citywater";
+    de.department = &dep;
+    uint8_t buf[512];
+    size_t n = whistle__v1__fed_dir_entry__pack(&de, buf);
+    kvStore *dir = NULL;
+    cr_assert_eq(js_KeyValue(&dir, c.js, "city_dir"), NATS_OK);
+    cr_assert_eq(kvStore_Put(NULL, dir, "dept.citywater", buf, (int)n), NATS_OK);
+    kvStore_Destroy(dir);
+    whistle_client *admin = harness_connect(&c.d, "admin");
+    bool city_dept = false;
+    for (int t = 0; t < 100 && !city_dept; t++) {
+        Whistle__V1__ListDepartments ld = WHISTLE__V1__LIST_DEPARTMENTS__INIT;
+        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+        req.call_case = WHISTLE__V1__REQUEST__CALL_LIST_DEPARTMENTS;
+        req.list_departments = &ld;
+        Whistle__V1__Response *r = harness_call_ok(admin, &req);
+        for (size_t i = 0; i < r->departments->n_departments; i++)
+            city_dept |=
+                strcmp(r->departments->departments[i]->code, "citywater") == 0 && r->departments->departments[i]->city;
+        whistle_response_free(r);
+        if (!city_dept)
+            sleep_ms(100);
+    }
+    cr_assert(city_dept, "city_dir's department never reached whistled (see %s)", c.bridge_log);
+
+    /* a case whistled to it: the city desk sees the order */
+    natsSubscription *orders = NULL;
+    cr_assert_eq(natsConnection_SubscribeSync(&orders, c.nc, "ev." DISTRICT ".order.>"), NATS_OK);
+    whistle_client *op = harness_connect(&c.d, "operator");
+    char *ticket = h_report(op, GRID, "0102", "a water main burst");
+    whistle_response_free(h_simple(op, WHISTLE__V1__REQUEST__CALL_FILE, ticket, "accepted"));
+    const char *depts[] = { "citywater" };
+    Whistle__V1__Response *w = h_whistle(op, ticket, depts, 1);
+    uint64_t order = w->whistle->orders[0]->id;
+    whistle_response_free(w);
+    Whistle__V1__FedOrder *o = wait_order(orders, "dispatch", 20000);
+    cr_assert(o, "no dispatch on ev." DISTRICT ".order.citywater (see %s)", c.bridge_log);
+    cr_assert_eq(o->order->id, order);
+    whistle__v1__fed_order__free_unpacked(o, NULL);
+
+    /* the department checks in from the city desk: a command to the district */
+    Whistle__V1__FedOrderAct act = WHISTLE__V1__FED_ORDER_ACT__INIT;
+    act.department = "citywater";
+    act.order_id = order;
+    act.note = "crew on the way";
+    act.actor = "desk-3";
+    Whistle__V1__FedCommand cmd = WHISTLE__V1__FED_COMMAND__INIT;
+    cmd.command_id = "dept:citywater:1";
+    cmd.origin = "dept:citywater";
+    cmd.kind_case = WHISTLE__V1__FED_COMMAND__KIND_CHECK_IN;
+    cmd.check_in = &act;
+    n = whistle__v1__fed_command__pack(&cmd, buf);
+    for (int i = 0; i < 2; i++) /* twice: the second is the same command again */
+        cr_assert_eq(js_Publish(NULL, c.js, "cmd." DISTRICT ".checkin", buf, (int)n, NULL, NULL), NATS_OK);
+    o = wait_order(orders, "check_in", 20000);
+    cr_assert(o, "no check_in on ev." DISTRICT ".order.citywater (see %s)", c.bridge_log);
+    cr_assert_eq(o->order->state, WHISTLE__V1__ORDER_STATE__ORDER_STATE_CHECKED_IN);
+    whistle__v1__fed_order__free_unpacked(o, NULL);
+    natsSubscription_Destroy(orders);
+
+    /* statistics: the district's month in city_stats */
+    kvStore *stats = NULL;
+    cr_assert_eq(js_KeyValue(&stats, c.js, "city_stats"), NATS_OK);
+    char key[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    snprintf(key, sizeof key, DISTRICT ".%04d%02d", (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100);
+    Whistle__V1__FedStats *fs = NULL;
+    for (int t = 0; t < 100; t++) {
+        kvEntry *e = NULL;
+        if (kvStore_Get(&e, stats, key) == NATS_OK && e) {
+            Whistle__V1__FedStats *got =
+                whistle__v1__fed_stats__unpack(NULL, (size_t)kvEntry_ValueLen(e), kvEntry_Value(e));
+            kvEntry_Destroy(e);
+            cr_assert(got);
+            if (got->row && got->row->reported >= 1 && got->row->dispatched >= 1) {
+                fs = got;
+                break;
+            }
+            whistle__v1__fed_stats__free_unpacked(got, NULL);
+        }
+        sleep_ms(200);
+    }
+    cr_assert(fs, "no statistics under city_stats %s (see %s)", key, c.bridge_log);
+    cr_assert_str_eq(fs->district, DISTRICT);
+    whistle__v1__fed_stats__free_unpacked(fs, NULL);
+    kvStore_Destroy(stats);
+
+    /* a message lost by the broker (deleted): the gap is replayed on request */
+    uint64_t last;
+    wait_caught_up(&c, 20000, &last);
+    jsStreamInfo *si = NULL;
+    cr_assert_eq(js_GetStreamInfo(&si, c.js, "EV", NULL, NULL), NATS_OK);
+    uint64_t lost = si->State.FirstSeq + 1, msgs = si->State.Msgs;
+    jsStreamInfo_Destroy(si);
+    natsMsg *m = NULL;
+    cr_assert_eq(js_GetMsg(&m, c.js, "EV", lost, NULL, NULL), NATS_OK);
+    const char *id = NULL;
+    natsMsgHeader_Get(m, "Nats-Msg-Id", &id);
+    uint64_t gap = strtoull(strchr(id, ':') + 1, NULL, 10);
+    natsMsg_Destroy(m);
+    cr_assert_eq(js_DeleteMsg(c.js, "EV", lost, NULL, NULL), NATS_OK);
+    char ask[64];
+    snprintf(ask, sizeof ask, "{\"from_seq\":%llu,\"to_seq\":%llu}", (unsigned long long)gap, (unsigned long long)gap);
+    natsMsg *reply = NULL;
+    cr_assert_eq(natsConnection_RequestString(&reply, c.nc, "replay." DISTRICT, ask, 10000), NATS_OK,
+                 "no answer to the replay request (see %s)", c.bridge_log);
+    cr_assert(strstr(natsMsg_GetData(reply), "\"republished\":1"), "replay answered %s", natsMsg_GetData(reply));
+    natsMsg_Destroy(reply);
+    bool back = false;
+    for (int t = 0; t < 50 && !back; t++) {
+        cr_assert_eq(js_GetStreamInfo(&si, c.js, "EV", NULL, NULL), NATS_OK);
+        uint64_t lastseq = si->State.LastSeq;
+        back = si->State.Msgs == msgs;
+        jsStreamInfo_Destroy(si);
+        if (back) {
+            cr_assert_eq(js_GetMsg(&m, c.js, "EV", lastseq, NULL, NULL), NATS_OK);
+            natsMsgHeader_Get(m, "Nats-Msg-Id", &id);
+            cr_assert_eq(strtoull(strchr(id, ':') + 1, NULL, 10), gap, "the replayed entry is %s", id);
+            natsMsg_Destroy(m);
+        } else {
+            sleep_ms(100);
+        }
+    }
+    cr_assert(back, "the lost entry did not come back");
+    free(ticket);
+    whistle_close(op);
+    whistle_close(admin);
     city_stop(&c);
 }
