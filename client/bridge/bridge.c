@@ -884,10 +884,19 @@ static void worker_setup(bridge *b, wstate *w)
     char subj[64], durable[96];
     jsErrCode jerr = 0;
     natsStatus st;
+    /* A consumer the city made is bound as it is (only its info is read:
+     * the city need not let a district create consumers, which could
+     * filter on another district's subjects); else the bridge makes its
+     * own durable. */
     jsSubOptions so;
     jsSubOptions_Init(&so);
-    so.Config.AckWait = (int64_t)30 * 1000000000; /* ns: a message not acked in 30 s comes again */
-    so.Config.MaxAckPending = (int64_t)b->cfg->in_flight * 2;
+    if (!*b->cfg->intake_durable) {
+        so.Config.AckWait = (int64_t)30 * 1000000000; /* ns: a message not acked in 30 s comes again */
+        so.Config.MaxAckPending = (int64_t)b->cfg->in_flight * 2;
+    } else {
+        so.Stream = b->cfg->intake_stream;
+        so.Consumer = b->cfg->intake_durable;
+    }
     if (!w->isub) {
         snprintf(subj, sizeof subj, "intake.%s", d);
         snprintf(durable, sizeof durable, "%s", *b->cfg->intake_durable ? b->cfg->intake_durable : "");
@@ -901,6 +910,14 @@ static void worker_setup(bridge *b, wstate *w)
         } else {
             blog(2, "pulling %s (durable %s)", subj, durable);
         }
+    }
+    jsSubOptions_Init(&so);
+    if (!*b->cfg->cmd_durable) {
+        so.Config.AckWait = (int64_t)30 * 1000000000;
+        so.Config.MaxAckPending = (int64_t)b->cfg->in_flight * 2;
+    } else {
+        so.Stream = b->cfg->cmd_stream;
+        so.Consumer = b->cfg->cmd_durable;
     }
     if (!w->csub) {
         snprintf(subj, sizeof subj, "cmd.%s.>", d);
@@ -1175,6 +1192,12 @@ static int nats_start(bridge *b)
         st = natsOptions_LoadCATrustedCertificates(b->nopts, c->nats_ca);
     if (st == NATS_OK && *c->nats_cert)
         st = natsOptions_LoadCertificatesChain(b->nopts, c->nats_cert, c->nats_key);
+    /* the inbox of replies and pull deliveries: the city lets each user
+     * subscribe only below its own prefix */
+    char inbox[96];
+    snprintf(inbox, sizeof inbox, "_I.bridge-%s", c->district);
+    if (st == NATS_OK)
+        st = natsOptions_SetCustomInboxPrefix(b->nopts, *c->nats_inbox ? c->nats_inbox : inbox);
     if (st == NATS_OK)
         st = natsOptions_SetMaxReconnect(b->nopts, -1);
     if (st == NATS_OK)

@@ -129,6 +129,20 @@ static void nats_start(city *c, bool tls)
         jsErrCode jerr = 0;
         cr_assert_eq(js_AddStream(NULL, c->js, &cfg, NULL, &jerr), NATS_OK, "stream %s: %d", cfg.Name, (int)jerr);
     }
+    /* the consumers the city's set-up makes, for a bridge that binds them */
+    const char *consumers[][3] = { { "INTAKE", "intake_" DISTRICT, "intake." DISTRICT },
+                                   { "CMD", "cmd_" DISTRICT, "cmd." DISTRICT ".>" } };
+    for (size_t i = 0; i < 2; i++) {
+        jsConsumerConfig cc;
+        jsConsumerConfig_Init(&cc);
+        cc.Durable = consumers[i][1];
+        cc.FilterSubject = consumers[i][2];
+        cc.AckPolicy = js_AckExplicit;
+        cc.AckWait = (int64_t)10 * 1000000000;
+        jsErrCode jerr = 0;
+        cr_assert_eq(js_AddConsumer(NULL, c->js, consumers[i][0], &cc, NULL, &jerr), NATS_OK, "consumer %s: %d",
+                     cc.Durable, (int)jerr);
+    }
     const char *buckets[] = { "city_dir", "city_stats" };
     for (size_t i = 0; i < 2; i++) {
         kvConfig kc;
@@ -190,9 +204,11 @@ static void city_start(city *c, bool tls)
             "key = %s/clients/bridge.key\n"
             "[nats]\nurl = %s\n[log]\nlevel = debug\n",
             DISTRICT, c->d.port, pki, pki, pki, c->url);
-    if (tls) /* the bridge's own certificate, for NATS too */
-        fprintf(f, "[nats]\nca = %s/ca.crt\ncert = %s/clients/bridge.crt\nkey = %s/clients/bridge.key\n", pki, pki,
-                pki);
+    if (tls) /* the bridge's own certificate, for NATS too, and the city's consumers */
+        fprintf(f,
+                "[nats]\nca = %s/ca.crt\ncert = %s/clients/bridge.crt\nkey = %s/clients/bridge.key\n"
+                "[bridge]\nintake_durable = intake_" DISTRICT "\ncmd_durable = cmd_" DISTRICT "\n",
+                pki, pki, pki);
     fclose(f);
     bridge_start(c);
 }
