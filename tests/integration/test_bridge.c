@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -61,6 +62,8 @@ static pid_t spawn(char *const argv[], const char *log)
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
+        /* a test that fails half-way leaves no server or bridge behind */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fd >= 0) {
             dup2(fd, 1);
@@ -177,7 +180,11 @@ static void city_start(city *c, bool tls)
     if (!nats_server())
         cr_skip_test("nats-server is not installed (scripts/deps.sh installs it): the bridge is not tested");
     memset(c, 0, sizeof *c);
-    harness_start(&c->d, "[federation]\nenabled = true\ndistrict = " DISTRICT "\n");
+    /* a port of its own, kept across a restart, which the bridge's config names */
+    char extra[160];
+    snprintf(extra, sizeof extra, "[server]\nport = %d\n[federation]\nenabled = true\ndistrict = " DISTRICT "\n",
+             free_port());
+    harness_start(&c->d, extra);
     /* the district's bridge */
     whistle_client *admin = harness_connect(&c->d, "admin");
     Whistle__V1__Principal p = WHISTLE__V1__PRINCIPAL__INIT;
@@ -598,5 +605,93 @@ Test(bridge, over_tls_a_city_department_gets_its_order_and_checks_in_and_the_cit
     free(ticket);
     whistle_close(op);
     whistle_close(admin);
+    city_stop(&c);
+}
+
+/* kill -9 and start again the same nats-server (same port, same store). */
+static void nats_restart(city *c)
+{
+    kill(c->nats_pid, SIGKILL);
+    waitpid(c->nats_pid, NULL, 0);
+    char port[16], store[400], log[400];
+    snprintf(port, sizeof port, "%d", c->nats_port);
+    snprintf(store, sizeof store, "%s/jetstream", c->d.dir);
+    snprintf(log, sizeof log, "%s/nats.log", c->d.dir);
+    char *plain[] = { (char *)nats_server(), "-js", "-a", "127.0.0.1", "-p", port, "-sd", store, NULL };
+    c->nats_pid = spawn(plain, log);
+}
+
+static void report_some(city *c, int n)
+{
+    whistle_client *op = harness_connect(&c->d, "operator");
+    for (int i = 0; i < n; i++)
+        free(h_report(op, GRID, "0102", "restart test"));
+    whistle_close(op);
+}
+
+/* The whole EV stream holds entries 1..last once each (after a wait). */
+static void assert_ev_complete(city *c, uint64_t last)
+{
+    static ev_msg ev[512];
+    size_t n = 0;
+    for (int t = 0; t < 100; t++) {
+        n = read_ev(c, ev, 512);
+        free_ev(ev, n);
+        if (n >= last)
+            break;
+        sleep_ms(200);
+    }
+    n = read_ev(c, ev, 512);
+    cr_assert_eq(n, last, "JetStream holds %zu messages for %llu entries (see %s)", n, (unsigned long long)last,
+                 c->bridge_log);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(ev[i].seq, i + 1, "message %zu has Msg-Id seq %llu", i + 1, (unsigned long long)ev[i].seq);
+    free_ev(ev, n);
+}
+
+Test(bridge, the_bridge_comes_back_after_whistled_and_nats_server_are_killed)
+{
+    city c;
+    city_start(&c, false);
+    uint64_t last;
+    report_some(&c, 10);
+    wait_caught_up(&c, 20000, &last);
+    /* whistled killed and started again: the bridge reconnects and goes on
+     * from the cursor */
+    harness_kill(&c.d);
+    harness_restart(&c.d);
+    report_some(&c, 10);
+    wait_caught_up(&c, 30000, &last);
+    cr_assert_eq(last, 20);
+    /* nats-server killed: whistled keeps the entries, the cursor waits */
+    kill(c.nats_pid, SIGSTOP);
+    report_some(&c, 5);
+    uint64_t cursor;
+    fed_positions(&c, &last, &cursor);
+    cr_assert_eq(last, 25);
+    cr_assert_leq(cursor, 20, "acknowledged %llu while JetStream could not have them", (unsigned long long)cursor);
+    kill(c.nats_pid, SIGCONT);
+    nats_restart(&c);
+    report_some(&c, 5);
+    wait_caught_up(&c, 60000, &last);
+    cr_assert_eq(last, 30);
+    assert_ev_complete(&c, last);
+    /* and the city's side comes back too: an intake after the restart */
+    for (int t = 0; t < 100; t++) {
+        natsStatus st = natsConnection_Status(c.nc) == NATS_CONN_STATUS_CONNECTED ? NATS_OK : NATS_ERR;
+        if (st == NATS_OK)
+            break;
+        sleep_ms(100);
+    }
+    send_intake(&c, "AFTER-1", "12345:AFTER-1");
+    bool applied = false;
+    for (int t = 0; t < 300 && !applied; t++) {
+        uint64_t l2, c2;
+        fed_positions(&c, &l2, &c2);
+        applied = l2 > last && c2 == l2;
+        if (!applied)
+            sleep_ms(100);
+    }
+    cr_assert(applied, "the intake after nats-server's restart was not applied (see %s)", c.bridge_log);
     city_stop(&c);
 }
