@@ -4,7 +4,7 @@
 # no package index is fetched.
 set -eu
 
-PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
+PKGS="libnats-dev nats-server build-essential cmake pkg-config clang libclang-rt-14-dev
 libuv1-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev lmdb-utils
 libssl-dev openssl libcriterion-dev libncurses-dev libinih-dev
 libsystemd-dev libjansson-dev libgeos-dev gettext tmux locales python3 clang-format

@@ -99,7 +99,7 @@ typedef struct bridge {
     replay_req *replays;
     whistle_conn *rconn;
     uint64_t r_to, r_n;
-    bool r_subscribed;
+    int64_t r_started;
     /* statistics: the last row put per month (packed), and when */
     char last_month[2][8];
     void *last_row[2];
@@ -312,8 +312,11 @@ static void on_puback(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, v
     bridge *b = closure;
     const char *id = NULL;
     const char *colon = NULL;
-    if (msg && natsMsgHeader_Get(msg, MSG_ID, &id) == NATS_OK && id)
-        colon = strrchr(id, ':');
+    /* "<district>:<seq>"; a replay's "<district>:<seq>:r<ms>" is not the
+     * main stream's and is left alone */
+    if (msg && natsMsgHeader_Get(msg, MSG_ID, &id) == NATS_OK && id &&
+        !strchr(strchr(id, ':') ? strchr(id, ':') + 1 : "", ':'))
+        colon = strchr(id, ':');
     if (!colon) {
         natsMsg_Destroy(msg);
         return;
@@ -714,8 +717,12 @@ static void replay_publish(bridge *b, Whistle__V1__Push *p)
     size_t len;
     if (!b->js || !entry_of(b, p, &subject, &data, &len))
         return;
-    char id[48];
-    snprintf(id, sizeof id, "%s:%llu", b->cfg->district, (unsigned long long)p->seq);
+    /* A Msg-Id of its own: JetStream's duplicate window remembers the
+     * first copy's id even when that copy is gone (the gap being
+     * repaired), and would drop this one. The seq stays the second field;
+     * consumers keep one copy per seq. */
+    char id[64];
+    snprintf(id, sizeof id, "%s:%llu:r%lld", b->cfg->district, (unsigned long long)p->seq, (long long)b->r_started);
     natsMsg *m = NULL;
     natsStatus st = natsMsg_Create(&m, subject, NULL, data, (int)len);
     if (st == NATS_OK)
@@ -798,6 +805,7 @@ static void replay_next(bridge *b)
         return;
     b->r_n = 0;
     b->r_to = b->replays->to;
+    b->r_started = now_ms();
     whistle_conn_cbs cbs = { .on_connect = on_rconnect, .on_push = on_rpush, .on_close = on_rclose };
     char err[256];
     if (whistle_conn_open(b->loop, &b->wopts, &cbs, b, &b->rconn, err, sizeof err)) {
@@ -876,10 +884,19 @@ static void worker_setup(bridge *b, wstate *w)
     char subj[64], durable[96];
     jsErrCode jerr = 0;
     natsStatus st;
+    /* A consumer the city made is bound as it is (only its info is read:
+     * the city need not let a district create consumers, which could
+     * filter on another district's subjects); else the bridge makes its
+     * own durable. */
     jsSubOptions so;
     jsSubOptions_Init(&so);
-    so.Config.AckWait = (int64_t)30 * 1000000000; /* ns: a message not acked in 30 s comes again */
-    so.Config.MaxAckPending = (int64_t)b->cfg->in_flight * 2;
+    if (!*b->cfg->intake_durable) {
+        so.Config.AckWait = (int64_t)30 * 1000000000; /* ns: a message not acked in 30 s comes again */
+        so.Config.MaxAckPending = (int64_t)b->cfg->in_flight * 2;
+    } else {
+        so.Stream = b->cfg->intake_stream;
+        so.Consumer = b->cfg->intake_durable;
+    }
     if (!w->isub) {
         snprintf(subj, sizeof subj, "intake.%s", d);
         snprintf(durable, sizeof durable, "%s", *b->cfg->intake_durable ? b->cfg->intake_durable : "");
@@ -893,6 +910,14 @@ static void worker_setup(bridge *b, wstate *w)
         } else {
             blog(2, "pulling %s (durable %s)", subj, durable);
         }
+    }
+    jsSubOptions_Init(&so);
+    if (!*b->cfg->cmd_durable) {
+        so.Config.AckWait = (int64_t)30 * 1000000000;
+        so.Config.MaxAckPending = (int64_t)b->cfg->in_flight * 2;
+    } else {
+        so.Stream = b->cfg->cmd_stream;
+        so.Consumer = b->cfg->cmd_durable;
     }
     if (!w->csub) {
         snprintf(subj, sizeof subj, "cmd.%s.>", d);
@@ -1167,6 +1192,12 @@ static int nats_start(bridge *b)
         st = natsOptions_LoadCATrustedCertificates(b->nopts, c->nats_ca);
     if (st == NATS_OK && *c->nats_cert)
         st = natsOptions_LoadCertificatesChain(b->nopts, c->nats_cert, c->nats_key);
+    /* the inbox of replies and pull deliveries: the city lets each user
+     * subscribe only below its own prefix */
+    char inbox[96];
+    snprintf(inbox, sizeof inbox, "_I.bridge-%s", c->district);
+    if (st == NATS_OK)
+        st = natsOptions_SetCustomInboxPrefix(b->nopts, *c->nats_inbox ? c->nats_inbox : inbox);
     if (st == NATS_OK)
         st = natsOptions_SetMaxReconnect(b->nopts, -1);
     if (st == NATS_OK)

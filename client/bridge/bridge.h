@@ -32,7 +32,11 @@ typedef struct bridge_config {
     uint32_t in_flight;      /* inbound messages being applied at once */
     uint32_t publish_window; /* outbound publishes awaiting JetStream's ack */
     uint32_t stats_interval; /* s between statistics puts */
+    /* The pull consumers: given, they are bound (made by the city's
+     * set-up, on intake_stream and cmd_stream); empty, the bridge makes
+     * bridge_<district>_intake and bridge_<district>_cmd itself. */
     char *intake_durable, *cmd_durable;
+    char *intake_stream, *cmd_stream;
     /* [whistled] */
     char *wd_host;
     uint16_t wd_port;
@@ -41,6 +45,7 @@ typedef struct bridge_config {
     char *nats_url; /* comma-separated nats:// or tls:// URLs */
     char *nats_ca, *nats_cert, *nats_key;
     char *nats_name;
+    char *nats_inbox; /* the inbox prefix ("" : _I.bridge-<district>) */
     /* [log] */
     int log_level; /* 0 error, 1 warning, 2 info, 3 debug */
 } bridge_config;

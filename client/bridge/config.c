@@ -47,6 +47,9 @@ void bridge_config_defaults(bridge_config *c)
     c->stats_interval = 10;
     set_str(&c->intake_durable, "");
     set_str(&c->cmd_durable, "");
+    set_str(&c->intake_stream, "INTAKE");
+    set_str(&c->cmd_stream, "CMD");
+    set_str(&c->nats_inbox, "");
     set_str(&c->wd_host, "localhost");
     c->wd_port = 7730;
     set_str(&c->wd_ca, "");
@@ -62,9 +65,9 @@ void bridge_config_defaults(bridge_config *c)
 
 void bridge_config_free(bridge_config *c)
 {
-    char **s[] = { &c->path,      &c->district, &c->intake_durable, &c->cmd_durable, &c->wd_host,
-                   &c->wd_ca,     &c->wd_cert,  &c->wd_key,         &c->nats_url,    &c->nats_ca,
-                   &c->nats_cert, &c->nats_key, &c->nats_name };
+    char **s[] = { &c->path,      &c->district,      &c->intake_durable, &c->cmd_durable, &c->wd_host,   &c->wd_ca,
+                   &c->wd_cert,   &c->wd_key,        &c->nats_url,       &c->nats_ca,     &c->nats_cert, &c->nats_key,
+                   &c->nats_name, &c->intake_stream, &c->cmd_stream,     &c->nats_inbox };
     for (size_t i = 0; i < sizeof s / sizeof *s; i++)
         free(*s[i]);
     memset(c, 0, sizeof *c);
@@ -99,7 +102,7 @@ int bridge_config_set(bridge_config *c, const char *section, const char *key, co
     uint32_t n;
     if (strcmp(section, "bridge") == 0) {
         if (strcmp(key, "district") == 0) {
-            if (!digits6(value)) {
+            if (*value && !digits6(value)) {
                 snprintf(err, errlen, "bridge.district = \"%s\": expected the district's 6-digit code", value);
                 return -1;
             }
@@ -118,6 +121,14 @@ int bridge_config_set(bridge_config *c, const char *section, const char *key, co
         }
         if (strcmp(key, "cmd_durable") == 0) {
             set_str(&c->cmd_durable, value);
+            return 0;
+        }
+        if (strcmp(key, "intake_stream") == 0 || strcmp(key, "cmd_stream") == 0) {
+            if (!*value) {
+                snprintf(err, errlen, "bridge.%s is empty: give the JetStream stream's name", key);
+                return -1;
+            }
+            set_str(key[0] == 'i' ? &c->intake_stream : &c->cmd_stream, value);
             return 0;
         }
     } else if (strcmp(section, "whistled") == 0) {
@@ -140,12 +151,13 @@ int bridge_config_set(bridge_config *c, const char *section, const char *key, co
             return 0;
         }
     } else if (strcmp(section, "nats") == 0) {
-        char **f = strcmp(key, "url") == 0    ? &c->nats_url
-                   : strcmp(key, "ca") == 0   ? &c->nats_ca
-                   : strcmp(key, "cert") == 0 ? &c->nats_cert
-                   : strcmp(key, "key") == 0  ? &c->nats_key
-                   : strcmp(key, "name") == 0 ? &c->nats_name
-                                              : NULL;
+        char **f = strcmp(key, "url") == 0            ? &c->nats_url
+                   : strcmp(key, "ca") == 0           ? &c->nats_ca
+                   : strcmp(key, "cert") == 0         ? &c->nats_cert
+                   : strcmp(key, "key") == 0          ? &c->nats_key
+                   : strcmp(key, "name") == 0         ? &c->nats_name
+                   : strcmp(key, "inbox_prefix") == 0 ? &c->nats_inbox
+                                                      : NULL;
         if (f) {
             set_str(f, value);
             return 0;

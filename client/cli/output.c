@@ -74,6 +74,7 @@ static const char *const words[] = {
     N_("grid_worker"),
     N_("integration"),
     N_("gateway"),
+    N_("bridge"),
     N_("representative"),
 };
 

@@ -14,6 +14,7 @@
 #include "fed_rows.h"
 #include "field_limits.h"
 #include "order_record.h"
+#include "places.h"
 #include "supervision_record.h"
 
 #define ES(s) WHISTLE__V1__EVENT_STATE__EVENT_STATE_##s
@@ -117,6 +118,27 @@ static Whistle__V1__FedApplyResult *result_new(call *c)
 
 /* ------------------------------------------------------------ intake */
 
+/* Where a case from the city goes: its node when it is a live node of
+ * this district; else the grid holding its location; else the district's
+ * intake street ([federation] intake_node), where a person places it, so
+ * that a case the city sent is never refused for its place when the
+ * district has said where such cases go. "" when there is none. */
+static const char *place_for(call *c, const char *node, bool has_location, double lat, double lon)
+{
+    if (*node && has_prefix(node, c->st->fed_district)) {
+        Whistle__V1__Node *n = directory_node_get(c->st, c->txn, node, c->a);
+        if ((n && !n->retired) || !*c->st->fed_intake_node)
+            return node;
+    }
+    if (has_location && places_point_ok(lat, lon)) {
+        const char *code = NULL, *why = NULL;
+        if (places_locate(c->st, c->txn, lat, lon, WHISTLE__V1__NODE_KIND__NODE_KIND_GRID, c->a, &code, &why) == 0 &&
+            code && has_prefix(code, c->st->fed_district))
+            return code;
+    }
+    return *c->st->fed_intake_node || !*node ? c->st->fed_intake_node : node;
+}
+
 /* Reports a new case from the city through event_report, as the bridge
  * (reporter = the bridge, source hotline, audited as fed_apply); the
  * external id is kept with its ticket. The ticket, or NULL with the call
@@ -126,14 +148,15 @@ static const char *report_case(call *c, const char *ext, const char *node, const
                                bool has_location, double lat, double lon, Whistle__V1__AttributeAnswer **attrs,
                                size_t n_attrs)
 {
-    if (!*node && !has_location)
-        node = c->st->fed_intake_node;
-    if (!*node && !has_location) {
+    node = place_for(c, node, has_location, lat, lon);
+    if (!*node) {
         call_fail(c, CODE(FAILED_PRECONDITION),
-                  "the case has no place (node) and no location, and [federation] intake_node is not set");
+                  "the case has no place (node) of district %s and no location inside its grids, and [federation] "
+                  "intake_node is not set",
+                  c->st->fed_district);
         return NULL;
     }
-    if (*node && !has_prefix(node, c->st->fed_district)) {
+    if (!has_prefix(node, c->st->fed_district)) {
         call_fail(c, CODE(FAILED_PRECONDITION), "node %.40s is not in district %s: the case was routed wrongly", node,
                   c->st->fed_district);
         return NULL;
@@ -148,7 +171,7 @@ static const char *report_case(call *c, const char *ext, const char *node, const
     r.contact = (char *)contact;
     r.external_id = (char *)ext;
     r.source = WHISTLE__V1__SOURCE__SOURCE_HOTLINE;
-    r.has_location = has_location;
+    r.has_location = has_location && places_point_ok(lat, lon);
     r.lat = lat;
     r.lon = lon;
     r.attributes = attrs;
@@ -502,6 +525,18 @@ void fed_transfer_out(call *c, const Whistle__V1__TransferEvent *req)
     event_timeline(c, ev, "transfer_out", arena_printf(c->a, "to district %s: %s", to, req->reason), 0, NULL);
     if (event_save(c, ev, &snap) || event_push(c, ev, "transfer_out", NULL) || fed_rows_transfer(c, t))
         return;
+    /* The hotline's id now belongs to the receiving district: should the
+     * case ever come back (transferred again), it is a new case here. The
+     * keys of what was applied stay, so a message delivered again still
+     * answers what it did. */
+    if (*str0(ev->external_id)) {
+        MDB_val k = { strlen(ev->external_id), ev->external_id };
+        int rc = mdb_del(c->txn, c->st->fed_ext, &k, NULL);
+        if (rc && rc != MDB_NOTFOUND) {
+            call_store_fail(c, rc, "forgetting the external id");
+            return;
+        }
+    }
     event_reply(c, ev);
 }
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -37,7 +38,8 @@ typedef struct city {
 
 static const char *nats_server(void)
 {
-    static const char *const paths[] = { "/usr/bin/nats-server", "/usr/sbin/nats-server", "/usr/local/bin/nats-server" };
+    static const char *const paths[] = { "/usr/bin/nats-server", "/usr/sbin/nats-server",
+                                         "/usr/local/bin/nats-server" };
     for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
         if (access(paths[i], X_OK) == 0)
             return paths[i];
@@ -60,6 +62,8 @@ static pid_t spawn(char *const argv[], const char *log)
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
+        /* a test that fails half-way leaves no server or bridge behind */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fd >= 0) {
             dup2(fd, 1);
@@ -77,22 +81,41 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-static void nats_start(city *c)
+/* tls: the server asks for client certificates (the fixture PKI's CA and
+ * server certificate), as a city's servers do. */
+static void nats_start(city *c, bool tls)
 {
     c->nats_port = free_port();
-    char port[16], store[400], log[400];
+    char port[16], store[400], log[400], ca[400], cert[400], key[400];
+    const char *pki = harness_pki();
     snprintf(port, sizeof port, "%d", c->nats_port);
     snprintf(store, sizeof store, "%s/jetstream", c->d.dir);
     snprintf(log, sizeof log, "%s/nats.log", c->d.dir);
-    char *argv[] = { (char *)nats_server(), "-js", "-a", "127.0.0.1", "-p", port, "-sd", store, NULL };
-    c->nats_pid = spawn(argv, log);
-    snprintf(c->url, sizeof c->url, "nats://127.0.0.1:%d", c->nats_port);
+    snprintf(ca, sizeof ca, "%s/ca.crt", pki);
+    snprintf(cert, sizeof cert, "%s/server.crt", pki);
+    snprintf(key, sizeof key, "%s/server.key", pki);
+    char *plain[] = { (char *)nats_server(), "-js", "-a", "127.0.0.1", "-p", port, "-sd", store, NULL };
+    char *secure[] = { (char *)nats_server(), "-js",       "-a", "127.0.0.1", "-p", port,          "-sd", store,
+                       "--tlsverify",         "--tlscert", cert, "--tlskey",  key,  "--tlscacert", ca,    NULL };
+    c->nats_pid = spawn(tls ? secure : plain, log);
+    snprintf(c->url, sizeof c->url, "%s://127.0.0.1:%d", tls ? "tls" : "nats", c->nats_port);
+    natsOptions *o = NULL;
+    cr_assert_eq(natsOptions_Create(&o), NATS_OK);
+    natsOptions_SetURL(o, c->url);
+    if (tls) {
+        char ccert[400], ckey[400];
+        harness_cert("admin", ccert, sizeof ccert, ckey, sizeof ckey);
+        cr_assert_eq(natsOptions_SetSecure(o, true), NATS_OK);
+        cr_assert_eq(natsOptions_LoadCATrustedCertificates(o, ca), NATS_OK);
+        cr_assert_eq(natsOptions_LoadCertificatesChain(o, ccert, ckey), NATS_OK);
+    }
     for (int i = 0; i < 100; i++) {
-        if (natsConnection_ConnectTo(&c->nc, c->url) == NATS_OK)
+        if (natsConnection_Connect(&c->nc, o) == NATS_OK)
             break;
         c->nc = NULL;
         sleep_ms(100);
     }
+    natsOptions_Destroy(o);
     cr_assert(c->nc, "nats-server did not come up on %s (see %s)", c->url, log);
     cr_assert_eq(natsConnection_JetStream(&c->js, c->nc, NULL), NATS_OK);
     /* the streams and buckets the city's set-up makes (one replica here) */
@@ -108,6 +131,20 @@ static void nats_start(city *c)
         cfg.Duplicates = (int64_t)120 * 1000000000;
         jsErrCode jerr = 0;
         cr_assert_eq(js_AddStream(NULL, c->js, &cfg, NULL, &jerr), NATS_OK, "stream %s: %d", cfg.Name, (int)jerr);
+    }
+    /* the consumers the city's set-up makes, for a bridge that binds them */
+    const char *consumers[][3] = { { "INTAKE", "intake_" DISTRICT, "intake." DISTRICT },
+                                   { "CMD", "cmd_" DISTRICT, "cmd." DISTRICT ".>" } };
+    for (size_t i = 0; i < 2; i++) {
+        jsConsumerConfig cc;
+        jsConsumerConfig_Init(&cc);
+        cc.Durable = consumers[i][1];
+        cc.FilterSubject = consumers[i][2];
+        cc.AckPolicy = js_AckExplicit;
+        cc.AckWait = (int64_t)10 * 1000000000;
+        jsErrCode jerr = 0;
+        cr_assert_eq(js_AddConsumer(NULL, c->js, consumers[i][0], &cc, NULL, &jerr), NATS_OK, "consumer %s: %d",
+                     cc.Durable, (int)jerr);
     }
     const char *buckets[] = { "city_dir", "city_stats" };
     for (size_t i = 0; i < 2; i++) {
@@ -133,18 +170,21 @@ static void bridge_kill(city *c, int sig)
         int st;
         waitpid(c->bridge_pid, &st, 0);
         if (sig == SIGTERM)
-            cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the bridge did not stop cleanly (see %s)",
-                      c->bridge_log);
+            cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the bridge did not stop cleanly (see %s)", c->bridge_log);
         c->bridge_pid = 0;
     }
 }
 
-static void city_start(city *c)
+static void city_start(city *c, bool tls)
 {
     if (!nats_server())
         cr_skip_test("nats-server is not installed (scripts/deps.sh installs it): the bridge is not tested");
     memset(c, 0, sizeof *c);
-    harness_start(&c->d, "[federation]\nenabled = true\ndistrict = " DISTRICT "\n");
+    /* a port of its own, kept across a restart, which the bridge's config names */
+    char extra[160];
+    snprintf(extra, sizeof extra, "[server]\nport = %d\n[federation]\nenabled = true\ndistrict = " DISTRICT "\n",
+             free_port());
+    harness_start(&c->d, extra);
     /* the district's bridge */
     whistle_client *admin = harness_connect(&c->d, "admin");
     Whistle__V1__Principal p = WHISTLE__V1__PRINCIPAL__INIT;
@@ -159,7 +199,7 @@ static void city_start(city *c)
     req.add_principal = &ap;
     whistle_response_free(harness_call_ok(admin, &req));
     whistle_close(admin);
-    nats_start(c);
+    nats_start(c, tls);
     const char *pki = harness_pki();
     snprintf(c->bridge_conf, sizeof c->bridge_conf, "%s/bridge.conf", c->d.dir);
     snprintf(c->bridge_log, sizeof c->bridge_log, "%s/bridge.log", c->d.dir);
@@ -171,6 +211,11 @@ static void city_start(city *c)
             "key = %s/clients/bridge.key\n"
             "[nats]\nurl = %s\n[log]\nlevel = debug\n",
             DISTRICT, c->d.port, pki, pki, pki, c->url);
+    if (tls) /* the bridge's own certificate, for NATS too, and the city's consumers */
+        fprintf(f,
+                "[nats]\nca = %s/ca.crt\ncert = %s/clients/bridge.crt\nkey = %s/clients/bridge.key\n"
+                "[bridge]\nintake_durable = intake_" DISTRICT "\ncmd_durable = cmd_" DISTRICT "\n",
+                pki, pki, pki);
     fclose(f);
     bridge_start(c);
 }
@@ -198,7 +243,8 @@ static void city_stop(city *c)
         fclose(f);
     }
     harness_cleanup(&c->d);
-    nats_Close();
+    /* not nats_Close: libnats' TLS teardown and OpenSSL's own at exit
+     * (this process also has libwhistle's contexts) do not mix */
 }
 
 /* An intake as the router sends it. */
@@ -247,7 +293,7 @@ static size_t read_ev(city *c, ev_msg *out, size_t max)
         snprintf(out[n].subject, sizeof out[n].subject, "%s", natsMsg_GetSubject(m));
         out[n].fc = strstr(out[n].subject, ".case.")
                         ? whistle__v1__fed_case_event__unpack(NULL, (size_t)natsMsg_GetDataLength(m),
-                                                               (const uint8_t *)natsMsg_GetData(m))
+                                                              (const uint8_t *)natsMsg_GetData(m))
                         : NULL;
         natsMsg_Destroy(m);
         n++;
@@ -260,6 +306,21 @@ static void free_ev(ev_msg *m, size_t n)
     for (size_t i = 0; i < n; i++)
         if (m[i].fc)
             whistle__v1__fed_case_event__free_unpacked(m[i].fc, NULL);
+}
+
+/* The messages' seqs are 1..n, each once (in any order: after a fault,
+ * an entry published again comes after later ones). */
+static void assert_each_once(const ev_msg *ev, size_t n)
+{
+    unsigned char *seen = calloc(n + 1, 1);
+    cr_assert(seen);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert(ev[i].seq >= 1 && ev[i].seq <= n, "message %zu has Msg-Id seq %llu, outside 1..%zu", i + 1,
+                  (unsigned long long)ev[i].seq, n);
+        cr_assert(!seen[ev[i].seq], "Msg-Id seq %llu is in the stream twice", (unsigned long long)ev[i].seq);
+        seen[ev[i].seq] = 1;
+    }
+    free(seen);
 }
 
 /* The federation stream's newest seq and cursor in whistled. */
@@ -300,7 +361,7 @@ TestSuite(bridge, .timeout = 180);
 Test(bridge, an_intake_becomes_one_case_and_its_changes_reach_the_city_with_their_msg_id)
 {
     city c;
-    city_start(&c);
+    city_start(&c, false);
     /* the same hotline case three times: twice under one Msg-Id (JetStream
      * drops the second) and once more under another (as a redelivery by
      * another router would be): one case */
@@ -362,7 +423,7 @@ Test(bridge, an_intake_becomes_one_case_and_its_changes_reach_the_city_with_thei
 Test(bridge, kill_9_of_the_bridge_mid_stream_loses_nothing_and_duplicates_nothing)
 {
     city c;
-    city_start(&c);
+    city_start(&c, false);
     whistle_client *op = harness_connect(&c.d, "operator");
     enum { N = 150 };
     for (int i = 0; i < N; i++) {
@@ -382,8 +443,268 @@ Test(bridge, kill_9_of_the_bridge_mid_stream_loses_nothing_and_duplicates_nothin
     static ev_msg ev[4 * N];
     size_t n = read_ev(&c, ev, 4 * N);
     cr_assert_eq(n, last, "JetStream holds %zu messages for %llu entries", n, (unsigned long long)last);
-    for (size_t i = 0; i < n; i++)
-        cr_assert_eq(ev[i].seq, i + 1, "message %zu has Msg-Id seq %llu", i + 1, (unsigned long long)ev[i].seq);
+    assert_each_once(ev, n);
     free_ev(ev, n);
+    city_stop(&c);
+}
+
+/* The next message on a core subscription whose subject is subj (others
+ * are skipped), or NULL after timeout_ms. */
+static natsMsg *next_on(natsSubscription *sub, const char *subj, int timeout_ms)
+{
+    for (int t = 0; t < timeout_ms; t += 100) {
+        natsMsg *m = NULL;
+        if (natsSubscription_NextMsg(&m, sub, 100) != NATS_OK || !m)
+            continue;
+        if (strcmp(natsMsg_GetSubject(m), subj) == 0)
+            return m;
+        natsMsg_Destroy(m);
+    }
+    return NULL;
+}
+
+static Whistle__V1__FedOrder *wait_order(natsSubscription *sub, const char *action, int timeout_ms)
+{
+    for (int t = 0; t < timeout_ms; t += 100) {
+        natsMsg *m = next_on(sub, "ev." DISTRICT ".order.citywater", 100);
+        if (!m)
+            continue;
+        Whistle__V1__FedOrder *o =
+            whistle__v1__fed_order__unpack(NULL, (size_t)natsMsg_GetDataLength(m), (const uint8_t *)natsMsg_GetData(m));
+        natsMsg_Destroy(m);
+        cr_assert(o);
+        if (strcmp(o->action, action) == 0)
+            return o;
+        whistle__v1__fed_order__free_unpacked(o, NULL);
+    }
+    return NULL;
+}
+
+Test(bridge, over_tls_a_city_department_gets_its_order_and_checks_in_and_the_city_sees_statistics_and_a_replay)
+{
+    city c;
+    city_start(&c, true);
+    /* the city directory: a city department */
+    Whistle__V1__Department dep = WHISTLE__V1__DEPARTMENT__INIT;
+    dep.code = "citywater";
+    dep.name_zh = "市水务局";
+    dep.name_en = "City water authority";
+    Whistle__V1__FedDirEntry de = WHISTLE__V1__FED_DIR_ENTRY__INIT;
+    de.key = "dept.citywater";
+    de.department = &dep;
+    uint8_t buf[512];
+    size_t n = whistle__v1__fed_dir_entry__pack(&de, buf);
+    kvStore *dir = NULL;
+    cr_assert_eq(js_KeyValue(&dir, c.js, "city_dir"), NATS_OK);
+    cr_assert_eq(kvStore_Put(NULL, dir, "dept.citywater", buf, (int)n), NATS_OK);
+    kvStore_Destroy(dir);
+    whistle_client *admin = harness_connect(&c.d, "admin");
+    bool city_dept = false;
+    for (int t = 0; t < 100 && !city_dept; t++) {
+        Whistle__V1__ListDepartments ld = WHISTLE__V1__LIST_DEPARTMENTS__INIT;
+        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+        req.call_case = WHISTLE__V1__REQUEST__CALL_LIST_DEPARTMENTS;
+        req.list_departments = &ld;
+        Whistle__V1__Response *r = harness_call_ok(admin, &req);
+        for (size_t i = 0; i < r->departments->n_departments; i++)
+            city_dept |=
+                strcmp(r->departments->departments[i]->code, "citywater") == 0 && r->departments->departments[i]->city;
+        whistle_response_free(r);
+        if (!city_dept)
+            sleep_ms(100);
+    }
+    cr_assert(city_dept, "city_dir's department never reached whistled (see %s)", c.bridge_log);
+
+    /* a case whistled to it: the city desk sees the order */
+    natsSubscription *orders = NULL;
+    cr_assert_eq(natsConnection_SubscribeSync(&orders, c.nc, "ev." DISTRICT ".order.>"), NATS_OK);
+    whistle_client *op = harness_connect(&c.d, "operator");
+    char *ticket = h_report(op, GRID, "0102", "a water main burst");
+    whistle_response_free(h_simple(op, WHISTLE__V1__REQUEST__CALL_FILE, ticket, "accepted"));
+    const char *depts[] = { "citywater" };
+    Whistle__V1__Response *w = h_whistle(op, ticket, depts, 1);
+    uint64_t order = w->whistle->orders[0]->id;
+    whistle_response_free(w);
+    Whistle__V1__FedOrder *o = wait_order(orders, "dispatch", 20000);
+    cr_assert(o, "no dispatch on ev." DISTRICT ".order.citywater (see %s)", c.bridge_log);
+    cr_assert_eq(o->order->id, order);
+    whistle__v1__fed_order__free_unpacked(o, NULL);
+
+    /* the department checks in from the city desk: a command to the district */
+    Whistle__V1__FedOrderAct act = WHISTLE__V1__FED_ORDER_ACT__INIT;
+    act.department = "citywater";
+    act.order_id = order;
+    act.note = "crew on the way";
+    act.actor = "desk-3";
+    Whistle__V1__FedCommand cmd = WHISTLE__V1__FED_COMMAND__INIT;
+    cmd.command_id = "dept:citywater:1";
+    cmd.origin = "dept:citywater";
+    cmd.kind_case = WHISTLE__V1__FED_COMMAND__KIND_CHECK_IN;
+    cmd.check_in = &act;
+    n = whistle__v1__fed_command__pack(&cmd, buf);
+    for (int i = 0; i < 2; i++) /* twice: the second is the same command again */
+        cr_assert_eq(js_Publish(NULL, c.js, "cmd." DISTRICT ".checkin", buf, (int)n, NULL, NULL), NATS_OK);
+    o = wait_order(orders, "check_in", 20000);
+    cr_assert(o, "no check_in on ev." DISTRICT ".order.citywater (see %s)", c.bridge_log);
+    cr_assert_eq(o->order->state, WHISTLE__V1__ORDER_STATE__ORDER_STATE_CHECKED_IN);
+    whistle__v1__fed_order__free_unpacked(o, NULL);
+    natsSubscription_Destroy(orders);
+
+    /* statistics: the district's month in city_stats */
+    kvStore *stats = NULL;
+    cr_assert_eq(js_KeyValue(&stats, c.js, "city_stats"), NATS_OK);
+    char key[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    snprintf(key, sizeof key, DISTRICT ".%04d%02d", (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100);
+    Whistle__V1__FedStats *fs = NULL;
+    for (int t = 0; t < 100; t++) {
+        kvEntry *e = NULL;
+        if (kvStore_Get(&e, stats, key) == NATS_OK && e) {
+            Whistle__V1__FedStats *got =
+                whistle__v1__fed_stats__unpack(NULL, (size_t)kvEntry_ValueLen(e), kvEntry_Value(e));
+            kvEntry_Destroy(e);
+            cr_assert(got);
+            if (got->row && got->row->reported >= 1 && got->row->dispatched >= 1) {
+                fs = got;
+                break;
+            }
+            whistle__v1__fed_stats__free_unpacked(got, NULL);
+        }
+        sleep_ms(200);
+    }
+    cr_assert(fs, "no statistics under city_stats %s (see %s)", key, c.bridge_log);
+    cr_assert_str_eq(fs->district, DISTRICT);
+    whistle__v1__fed_stats__free_unpacked(fs, NULL);
+    kvStore_Destroy(stats);
+
+    /* a message lost by the broker (deleted): the gap is replayed on request */
+    uint64_t last;
+    wait_caught_up(&c, 20000, &last);
+    jsStreamInfo *si = NULL;
+    cr_assert_eq(js_GetStreamInfo(&si, c.js, "EV", NULL, NULL), NATS_OK);
+    uint64_t lost = si->State.FirstSeq + 1, msgs = si->State.Msgs;
+    jsStreamInfo_Destroy(si);
+    natsMsg *m = NULL;
+    cr_assert_eq(js_GetMsg(&m, c.js, "EV", lost, NULL, NULL), NATS_OK);
+    const char *id = NULL;
+    natsMsgHeader_Get(m, "Nats-Msg-Id", &id);
+    uint64_t gap = strtoull(strchr(id, ':') + 1, NULL, 10);
+    natsMsg_Destroy(m);
+    cr_assert_eq(js_DeleteMsg(c.js, "EV", lost, NULL, NULL), NATS_OK);
+    char ask[64];
+    snprintf(ask, sizeof ask, "{\"from_seq\":%llu,\"to_seq\":%llu}", (unsigned long long)gap, (unsigned long long)gap);
+    natsMsg *reply = NULL;
+    cr_assert_eq(natsConnection_RequestString(&reply, c.nc, "replay." DISTRICT, ask, 10000), NATS_OK,
+                 "no answer to the replay request (see %s)", c.bridge_log);
+    cr_assert(strstr(natsMsg_GetData(reply), "\"republished\":1"), "replay answered %s", natsMsg_GetData(reply));
+    natsMsg_Destroy(reply);
+    bool back = false;
+    for (int t = 0; t < 50 && !back; t++) {
+        cr_assert_eq(js_GetStreamInfo(&si, c.js, "EV", NULL, NULL), NATS_OK);
+        uint64_t lastseq = si->State.LastSeq;
+        back = si->State.Msgs == msgs;
+        jsStreamInfo_Destroy(si);
+        if (back) {
+            cr_assert_eq(js_GetMsg(&m, c.js, "EV", lastseq, NULL, NULL), NATS_OK);
+            natsMsgHeader_Get(m, "Nats-Msg-Id", &id);
+            cr_assert_eq(strtoull(strchr(id, ':') + 1, NULL, 10), gap, "the replayed entry is %s", id);
+            natsMsg_Destroy(m);
+        } else {
+            sleep_ms(100);
+        }
+    }
+    cr_assert(back, "the lost entry did not come back");
+    free(ticket);
+    whistle_close(op);
+    whistle_close(admin);
+    city_stop(&c);
+}
+
+/* kill -9 and start again the same nats-server (same port, same store). */
+static void nats_restart(city *c)
+{
+    kill(c->nats_pid, SIGKILL);
+    waitpid(c->nats_pid, NULL, 0);
+    char port[16], store[400], log[400];
+    snprintf(port, sizeof port, "%d", c->nats_port);
+    snprintf(store, sizeof store, "%s/jetstream", c->d.dir);
+    snprintf(log, sizeof log, "%s/nats.log", c->d.dir);
+    char *plain[] = { (char *)nats_server(), "-js", "-a", "127.0.0.1", "-p", port, "-sd", store, NULL };
+    c->nats_pid = spawn(plain, log);
+}
+
+static void report_some(city *c, int n)
+{
+    whistle_client *op = harness_connect(&c->d, "operator");
+    for (int i = 0; i < n; i++)
+        free(h_report(op, GRID, "0102", "restart test"));
+    whistle_close(op);
+}
+
+/* The whole EV stream holds entries 1..last once each (after a wait). */
+static void assert_ev_complete(city *c, uint64_t last)
+{
+    static ev_msg ev[512];
+    size_t n = 0;
+    for (int t = 0; t < 100; t++) {
+        n = read_ev(c, ev, 512);
+        free_ev(ev, n);
+        if (n >= last)
+            break;
+        sleep_ms(200);
+    }
+    n = read_ev(c, ev, 512);
+    cr_assert_eq(n, last, "JetStream holds %zu messages for %llu entries (see %s)", n, (unsigned long long)last,
+                 c->bridge_log);
+    assert_each_once(ev, n);
+    free_ev(ev, n);
+}
+
+Test(bridge, the_bridge_comes_back_after_whistled_and_nats_server_are_killed)
+{
+    city c;
+    city_start(&c, false);
+    uint64_t last;
+    report_some(&c, 10);
+    wait_caught_up(&c, 20000, &last);
+    /* whistled killed and started again: the bridge reconnects and goes on
+     * from the cursor */
+    harness_kill(&c.d);
+    harness_restart(&c.d);
+    report_some(&c, 10);
+    wait_caught_up(&c, 30000, &last);
+    cr_assert_eq(last, 20);
+    /* nats-server killed: whistled keeps the entries, the cursor waits */
+    kill(c.nats_pid, SIGSTOP);
+    report_some(&c, 5);
+    uint64_t cursor;
+    fed_positions(&c, &last, &cursor);
+    cr_assert_eq(last, 25);
+    cr_assert_leq(cursor, 20, "acknowledged %llu while JetStream could not have them", (unsigned long long)cursor);
+    kill(c.nats_pid, SIGCONT);
+    nats_restart(&c);
+    report_some(&c, 5);
+    wait_caught_up(&c, 60000, &last);
+    cr_assert_eq(last, 30);
+    assert_ev_complete(&c, last);
+    /* and the city's side comes back too: an intake after the restart */
+    for (int t = 0; t < 100; t++) {
+        natsStatus st = natsConnection_Status(c.nc) == NATS_CONN_STATUS_CONNECTED ? NATS_OK : NATS_ERR;
+        if (st == NATS_OK)
+            break;
+        sleep_ms(100);
+    }
+    send_intake(&c, "AFTER-1", "12345:AFTER-1");
+    bool applied = false;
+    for (int t = 0; t < 300 && !applied; t++) {
+        uint64_t l2, c2;
+        fed_positions(&c, &l2, &c2);
+        applied = l2 > last && c2 == l2;
+        if (!applied)
+            sleep_ms(100);
+    }
+    cr_assert(applied, "the intake after nats-server's restart was not applied (see %s)", c.bridge_log);
     city_stop(&c);
 }

@@ -594,3 +594,65 @@ Test(fed, a_bridge_is_refused_everything_but_its_own_calls_and_district)
     for (size_t i = 0; i < sizeof others / sizeof *others; i++)
         assert_code(h_write(others[i], rq_intake("12345:W", "W", GRID1, "x")), PERMISSION_DENIED);
 }
+
+Test(fed, with_an_intake_street_a_case_that_cannot_be_placed_goes_there)
+{
+    snprintf(h_st->fed_intake_node, sizeof h_st->fed_intake_node, "%s", "110105001");
+    /* a retired grid, another district's node, a point outside every grid */
+    Whistle__V1__Request *reqs[] = { rq_intake("12345:P1", "P1", "110105001001003", "x"),
+                                     rq_intake("12345:P2", "P2", OTHER "001", "x"),
+                                     rq_intake("12345:P3", "P3", "", "x") };
+    reqs[2]->fed_apply->intake->has_location = true;
+    reqs[2]->fed_apply->intake->lat = 10;
+    reqs[2]->fed_apply->intake->lon = 10;
+    for (size_t i = 0; i < 3; i++) {
+        Whistle__V1__Response *r = h_write("bridge-cy", reqs[i]);
+        assert_ok(r);
+        cr_assert_str_eq(get_case(r->fed_apply->ticket)->node, "110105001");
+    }
+    /* a point inside a grid: that grid */
+    Whistle__V1__Request *q = rq_intake("12345:P4", "P4", "", "x");
+    q->fed_apply->intake->has_location = true;
+    q->fed_apply->intake->lat = 39.900;
+    q->fed_apply->intake->lon = 116.460;
+    Whistle__V1__Response *r = h_write("bridge-cy", q);
+    assert_ok(r);
+    cr_assert_str_eq(get_case(r->fed_apply->ticket)->node, GRID1);
+}
+
+Test(fed, a_case_transferred_away_and_sent_back_is_a_new_case_here)
+{
+    Whistle__V1__Response *a = h_write("bridge-cy", rq_intake("12345:R1", "R1", GRID1, "misplaced"));
+    assert_ok(a);
+    Whistle__V1__Request *t = h_req();
+    t->call_case = CALL(TRANSFER);
+    t->transfer = NEW(Whistle__V1__TransferEvent, whistle__v1__transfer_event__init);
+    t->transfer->ticket = a->fed_apply->ticket;
+    t->transfer->to_district = OTHER;
+    t->transfer->reason = "it is in Dongcheng";
+    assert_ok(h_write("op-jianwai", t));
+    /* the same message again still answers what it did */
+    Whistle__V1__Response *again = h_write("bridge-cy", rq_intake("12345:R1", "R1", GRID1, "misplaced"));
+    assert_ok(again);
+    cr_assert(again->fed_apply->duplicate);
+    cr_assert_str_eq(again->fed_apply->ticket, a->fed_apply->ticket);
+    /* transferred back from there: a new case */
+    Whistle__V1__FedCommand *cmd = NEW(Whistle__V1__FedCommand, whistle__v1__fed_command__init);
+    Whistle__V1__FedTransfer *tr = NEW(Whistle__V1__FedTransfer, whistle__v1__fed_transfer__init);
+    tr->from_district = OTHER;
+    tr->from_ticket = "E2026120300009";
+    tr->to_district = DISTRICT;
+    tr->reason = "it is in Chaoyang after all";
+    tr->node = GRID1;
+    tr->event = NEW(Whistle__V1__Event, whistle__v1__event__init);
+    tr->event->category = "0102";
+    tr->event->description = "misplaced";
+    tr->event->external_id = "R1";
+    cmd->kind_case = WHISTLE__V1__FED_COMMAND__KIND_TRANSFER;
+    cmd->transfer = tr;
+    Whistle__V1__Response *b = h_write("bridge-cy", rq_command("cmd." DISTRICT ".transfer", OTHER ":transfer:E9", cmd));
+    assert_ok(b);
+    cr_assert(!b->fed_apply->duplicate);
+    cr_assert_str_neq(b->fed_apply->ticket, a->fed_apply->ticket);
+    cr_assert_eq(get_case(b->fed_apply->ticket)->state, WHISTLE__V1__EVENT_STATE__EVENT_STATE_REPORTED);
+}
