@@ -174,7 +174,7 @@ static void gap_seen(gapwatch *g, const char *code, uint64_t seq, uint64_t sseq)
             g->lost[i] = g->lost[--g->nlost];
             break;
         }
-    if (g->ring && strlen(code) < sizeof g->ring[0].code) {
+    if (g->ring && sseq && strlen(code) < sizeof g->ring[0].code) {
         recent *r = &g->ring[sseq % RECENT_MAX];
         r->sseq = sseq;
         r->seq = seq;
@@ -243,6 +243,29 @@ static void gap_free(gapwatch *g)
     free(g->d);
     free(g->ring);
     free(g->lost);
+}
+
+/* Reads what the consumer has (waiting up to wait_ms) into the gap watch.
+ * in_ev: the stream is EV (its sequences are remembered). */
+static void watch(gapwatch *gw, natsSubscription *sub, int64_t wait_ms, bool in_ev)
+{
+    natsMsgList list = { 0 };
+    jsErrCode jerr = 0;
+    if (natsSubscription_Fetch(&list, sub, 256, wait_ms, &jerr) != NATS_OK)
+        return;
+    for (int i = 0; i < list.Count; i++) {
+        const char *id = NULL;
+        char d[16];
+        uint64_t seq;
+        jsMsgMetaData *md = NULL;
+        if (natsMsgHeader_Get(list.Msgs[i], "Nats-Msg-Id", &id) == NATS_OK &&
+            city_msgid_seq(id, d, sizeof d, &seq) == 0 && natsMsg_GetMetaData(&md, list.Msgs[i]) == NATS_OK)
+            gap_seen(gw, d, seq, in_ev ? md->Sequence.Stream : 0);
+        if (md)
+            jsMsgMetaData_Destroy(md);
+        natsMsg_Ack(list.Msgs[i], NULL);
+    }
+    natsMsgList_Destroy(&list);
 }
 
 /* ---- routing ------------------------------------------------------------ */
@@ -364,7 +387,7 @@ int main(int argc, char **argv)
         return 1;
     int rc = 0;
     citydir *dir = NULL;
-    natsSubscription *hot = NULL, *ev = NULL;
+    natsSubscription *hot = NULL, *ev = NULL, *xfer = NULL;
     gapwatch gw = { .gap_ms = gap_ms, .ring = calloc(RECENT_MAX, sizeof(recent)) };
     stats st = { 0 };
     jsErrCode jerr = 0;
@@ -383,15 +406,24 @@ int main(int argc, char **argv)
             so.Consumer = "gapwatch";
             s = js_PullSubscribe(&ev, c.js, "ev.>", "gapwatch", NULL, &so, &jerr);
         }
+        if (s == NATS_OK) {
+            /* a district's transfers out are its entries too (on CMD) */
+            jsSubOptions_Init(&so);
+            so.Stream = CITY_STREAM_CMD;
+            so.Consumer = "gapwatch_cmd";
+            s = js_PullSubscribe(&xfer, c.js, "cmd.*.transfer", "gapwatch_cmd", NULL, &so, &jerr);
+        }
         if (s == NATS_OK || tries >= 60 || stopping)
             break;
         natsSubscription_Destroy(hot);
-        hot = NULL;
+        natsSubscription_Destroy(ev);
+        hot = ev = NULL;
         usleep(500 * 1000);
     }
     if (s != NATS_OK) {
-        city_nats_err(PROG, "binding to the consumers HOTLINE/router and EV/gapwatch (run whistle-city setup)", s,
-                      jerr);
+        city_nats_err(PROG,
+                      "binding to the consumers HOTLINE/router, EV/gapwatch, CMD/gapwatch_cmd (run whistle-city setup)",
+                      s, jerr);
         rc = 1;
         goto out;
     }
@@ -412,8 +444,10 @@ int main(int argc, char **argv)
             }
         }
         natsMsgList list = { 0 };
+        int got = 0;
         s = natsSubscription_Fetch(&list, hot, batch, 500, &jerr);
         if (s == NATS_OK) {
+            got = list.Count;
             for (int i = 0; i < list.Count && !stopping; i++) {
                 if (route_one(&c, dir, list.Msgs[i], &st) == 0) {
                     natsMsg_Ack(list.Msgs[i], NULL);
@@ -429,22 +463,9 @@ int main(int argc, char **argv)
         } else if (s != NATS_TIMEOUT) {
             usleep(200 * 1000);
         }
-        s = natsSubscription_Fetch(&list, ev, 256, list.Count ? 1 : 100, &jerr);
-        if (s == NATS_OK) {
-            for (int i = 0; i < list.Count; i++) {
-                const char *id = NULL;
-                char d[16];
-                uint64_t seq;
-                jsMsgMetaData *md = NULL;
-                if (natsMsgHeader_Get(list.Msgs[i], "Nats-Msg-Id", &id) == NATS_OK &&
-                    city_msgid_seq(id, d, sizeof d, &seq) == 0 && natsMsg_GetMetaData(&md, list.Msgs[i]) == NATS_OK)
-                    gap_seen(&gw, d, seq, md->Sequence.Stream);
-                if (md)
-                    jsMsgMetaData_Destroy(md);
-                natsMsg_Ack(list.Msgs[i], NULL);
-            }
-            natsMsgList_Destroy(&list);
-        }
+        /* busy routing: a short look at the watch; idle: a longer one */
+        watch(&gw, ev, got ? 1 : 100, true);
+        watch(&gw, xfer, 1, false);
         gap_check(&gw, &c);
         if (city_now_ms() - said_at >= 60000) {
             said_at = city_now_ms();
@@ -457,6 +478,7 @@ int main(int argc, char **argv)
             PROG ": stopping: routed %" PRIu64 ", unrouted %" PRIu64 ", bad %" PRIu64 ", replays asked %" PRIu64 "\n",
             st.routed, st.unrouted, st.bad, gw.asked);
 out:
+    natsSubscription_Destroy(xfer);
     natsSubscription_Destroy(ev);
     natsSubscription_Destroy(hot);
     citydir_free(dir);

@@ -248,6 +248,10 @@ int cli_run(cli *x, const cmd *c, int argc, char **argv)
         return cli_group_main(x, argc, argv);
     if (strcmp(c->name, "stats") == 0 && argc > 1 && strcmp(argv[1], "archive") == 0)
         return cli_group_main(x, argc, argv); /* the archive's counts (archive.c) */
+    if (strcmp(c->name, "stats") == 0)
+        for (int i = 1; i < argc; i++)
+            if (strcmp(argv[i], "--city") == 0)
+                return cli_city_stats(x, argc, argv); /* the city's, from NATS (city.c) */
     args a;
     memset(&a, 0, sizeof a);
     a.c = c;

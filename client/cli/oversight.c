@@ -369,6 +369,11 @@ static const cmd_opt extension_opts[] = {
     { NULL, NULL, NULL },
 };
 static const cmd_opt reason_opts[] = { { "reason", "TEXT", N_("why (required)") }, { NULL, NULL, NULL } };
+static const cmd_opt transfer_opts[] = {
+    { "reason", "TEXT", N_("why it belongs there (required)") },
+    { "node", "CODE", N_("a place of the receiving district, if known") },
+    { NULL, NULL, NULL },
+};
 static const cmd_opt note_opts[] = { { "note", "TEXT", N_("a note for the timeline") }, { NULL, NULL, NULL } };
 static const cmd_opt merge_opts[] = {
     { "into", "TICKET", N_("the earlier case this one duplicates (required)") },
@@ -439,7 +444,12 @@ const cmd cli_oversight_commands[] = {
       .bind = BINDS(B_OPT("node", "node"), B_OPT("device", "device"), B_OPT("contact", "contact"),
                     B_TEXT(0, "description")),
       .print = print_oversight },
-    { "stats", "[--by DIM] [--period P] [--from DATE] [--to DATE] [--code C] [--csv]",
+    { "transfer", "TICKET DISTRICT --reason TEXT [--node CODE]",
+      N_("Hand a case placed in the wrong district to that district (a federated city); it closes here."),
+      transfer_opts, 2, 2, .call = CALL(TRANSFER),
+      .bind = BINDS(B_TICKET(0, "ticket"), B_POS(1, "to_district"), B_NEED("reason", "reason"), B_OPT("node", "node")),
+      .print = print_oversight },
+    { "stats", "[--by DIM] [--period P] [--from DATE] [--to DATE] [--code C] [--csv] | --city [--month YYYYMM]",
       N_("Response, resolution, satisfaction, close and on-time rates, and more."), stats_opts, 0, 0,
       .call = CALL(GET_STATS), .bind = BINDS(B_OPT("from", "from"), B_OPT("to", "to"), B_FLAG("totals", "totals")),
       .build = build_stats, .result = RESULT(STATS), .print = print_stats },
