@@ -94,6 +94,9 @@ def authorization_block(city):
         if deny:
             perm += ", deny: %s" % _list(deny)
         perm += "}, subscribe: {allow: %s}" % _list(sub)
+        if name.startswith("bridge-"):
+            # a bridge answers replay.<district> requests on the asker's inbox
+            perm += ", allow_responses: true"
         lines.append("    {user: %s, permissions: {%s}}" % (_q("CN=" + name), perm))
     lines += ["  ]", "}"]
     return "\n".join(lines)
