@@ -74,13 +74,17 @@ int city_publish(city_conn *c, const char *subj, const char *msgid, const void *
             return 0;
         }
         /* a permission or a bad subject does not get better by waiting */
-        if (s == NATS_NOT_PERMITTED || s == NATS_INVALID_SUBJECT || city_now_ms() >= until)
+        if (s == NATS_NOT_PERMITTED || s == NATS_INVALID_SUBJECT || city_denied() || city_now_ms() >= until)
             break;
         usleep(100 * 1000);
     }
     char what[300];
     snprintf(what, sizeof what, "publishing to %s", subj);
-    city_nats_err(CITY_PROG, what, s, jerr);
+    if (city_denied())
+        fprintf(stderr, CITY_PROG ": %s: refused: this certificate's user may not (permissions of the city's NATS)\n",
+                what);
+    else
+        city_nats_err(CITY_PROG, what, s, jerr);
     return -1;
 }
 
@@ -97,11 +101,16 @@ int city_bind(city_conn *c, const char *stream, const char *consumer, int64_t wa
         s = js_PullSubscribe(sub, c->js, NULL, consumer, NULL, &so, &jerr);
         if (s == NATS_OK)
             return 0;
-        if (s == NATS_NOT_PERMITTED || city_now_ms() >= until)
+        if (s == NATS_NOT_PERMITTED || city_denied() || city_now_ms() >= until)
             break;
         usleep(300 * 1000);
     }
     char what[300];
+    if (city_denied()) {
+        fprintf(stderr, CITY_PROG ": the consumer %s of %s: refused: this certificate's user may not read it\n",
+                consumer, stream);
+        return -1;
+    }
     snprintf(what, sizeof what, "binding to the consumer %s of %s (does it exist? whistle-city setup makes it)",
              consumer, stream);
     city_nats_err(CITY_PROG, what, s, jerr);
@@ -121,7 +130,7 @@ static void usage(FILE *f)
                "  feedback DISTRICT:ORDER TEXT      ... and feeds back (the order is done)\n"
                "  feed [FILE]                       publish hotline cases (FedIntake as JSON lines)\n"
                "  events [--follow] [--idle-ms MS]  the hotline's view: case status changes (JSON lines)\n"
-               "  admin leader STREAM | delete-msg STREAM SEQ | dump STREAM | consumer STREAM NAME\n"
+               "  admin leader|info|consumer|delete-msg|dump|publish|read ...   for operators and tests\n"
                "Connection settings also from WHISTLE_NATS_SERVERS, _CERT, _KEY, _CA (docs/federation.md).\n");
 }
 

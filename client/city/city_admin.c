@@ -8,7 +8,14 @@
  *   delete-msg STREAM SEQ  removes one message (what a broker's loss looks
  *                          like: the gap replay must repair it)
  *   dump STREAM            every message as a JSON line: stream_seq,
- *                          subject, msg_id (an ordered consumer; no acks) */
+ *                          subject, msg_id (an ordered consumer; no acks)
+ *   publish SUBJECT [MSGID]
+ *                          stdin to SUBJECT (with MSGID: through JetStream,
+ *                          waiting for its PubAck; without: a plain publish,
+ *                          refused or not within a round trip: the
+ *                          permissions test)
+ *   read STREAM CONSUMER   one fetch from a durable consumer, not acked
+ *                          (what a user may read: the permissions test) */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,8 +166,79 @@ static int dump(city_conn *c, const char *stream)
     return rc;
 }
 
+/* Whether the server refuses this user a publish to subj: the refusal (an
+ * -ERR) comes before the answer to a flush, so this takes one round trip,
+ * not a request's time-out. A publish that is allowed goes out (a core
+ * publish: into the stream that binds subj, if any, without a PubAck). */
+static bool refused(city_conn *c, const char *subj, const void *data, size_t len)
+{
+    if (natsConnection_Publish(c->nc, subj, data, (int)len) != NATS_OK)
+        return true;
+    natsConnection_FlushTimeout(c->nc, 2000);
+    /* the reader thread records the -ERR before it reads the flush's PONG;
+     * the error callback runs later, on another thread */
+    const char *txt = NULL;
+    return natsConnection_GetLastError(c->nc, &txt) == NATS_NOT_PERMITTED || city_denied();
+}
+
+static int publish(city_conn *c, const char *subj, const char *msgid)
+{
+    char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf, stdin);
+    if (msgid) {
+        uint64_t sseq = 0;
+        bool dup = false;
+        if (city_publish(c, subj, msgid, buf, n, 5000, &dup, &sseq) != 0)
+            return 1;
+        printf("published to %s: stream seq %llu%s\n", subj, (unsigned long long)sseq, dup ? " (a duplicate)" : "");
+        return 0;
+    }
+    if (refused(c, subj, buf, n)) {
+        fprintf(stderr, CITY_PROG ": publishing to %s: refused: this certificate's user may not\n", subj);
+        return 1;
+    }
+    printf("published to %s\n", subj);
+    return 0;
+}
+
+static int read1(city_conn *c, const char *stream, const char *consumer)
+{
+    char probe[256];
+    snprintf(probe, sizeof probe, "$JS.API.CONSUMER.INFO.%s.%s", stream, consumer);
+    if (refused(c, probe, "", 0)) {
+        fprintf(stderr, CITY_PROG ": reading %s/%s: refused: this certificate's user may not read it\n", stream,
+                consumer);
+        return 1;
+    }
+    natsSubscription *sub = NULL;
+    if (city_bind(c, stream, consumer, 3000, &sub) != 0)
+        return 1;
+    natsMsgList list = { 0 };
+    jsErrCode jerr = 0;
+    natsStatus s = natsSubscription_Fetch(&list, sub, 1, 2000, &jerr);
+    int rc = 0;
+    if (s == NATS_OK) {
+        printf("read %d message(s) from %s/%s\n", list.Count, stream, consumer);
+        for (int i = 0; i < list.Count; i++)
+            natsMsg_Nak(list.Msgs[i], NULL);
+        natsMsgList_Destroy(&list);
+    } else if (s == NATS_TIMEOUT && !city_denied()) {
+        printf("read nothing from %s/%s (nothing waiting)\n", stream, consumer);
+    } else {
+        fprintf(stderr, CITY_PROG ": reading %s/%s: %s\n", stream, consumer,
+                city_denied() ? "refused: this certificate's user may not read it" : natsStatus_GetText(s));
+        rc = 1;
+    }
+    natsSubscription_Destroy(sub);
+    return rc;
+}
+
 int city_admin(city_conn *c, int argc, char **argv)
 {
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "publish") == 0)
+        return publish(c, argv[2], argc == 4 ? argv[3] : NULL);
+    if (argc == 4 && strcmp(argv[1], "read") == 0)
+        return read1(c, argv[2], argv[3]);
     if (argc == 3 && strcmp(argv[1], "leader") == 0)
         return info(c, argv[2], true);
     if (argc == 3 && strcmp(argv[1], "info") == 0)
@@ -172,6 +250,7 @@ int city_admin(city_conn *c, int argc, char **argv)
     if (argc == 3 && strcmp(argv[1], "dump") == 0)
         return dump(c, argv[2]);
     fprintf(stderr, "usage: " CITY_PROG " admin leader STREAM | info STREAM | consumer STREAM NAME |\n"
-                    "                          delete-msg STREAM SEQ | dump STREAM\n");
+                    "                          delete-msg STREAM SEQ | dump STREAM | publish SUBJECT [MSGID] |\n"
+                    "                          read STREAM CONSUMER\n");
     return 2;
 }

@@ -118,11 +118,18 @@ static void on_reconnected(natsConnection *nc, void *closure)
         fprintf(stderr, "%s: NATS reconnected to %s\n", o->prog, url);
 }
 
+/* Set (from a libnats thread) when the server refused this user something. */
+static _Atomic int denied;
+
+bool city_denied(void) { return denied != 0; }
+
 static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *closure)
 {
     (void)nc;
     (void)sub;
     const city_opts *o = closure;
+    if (err == NATS_NOT_PERMITTED)
+        denied = 1;
     const char *last = nats_GetLastError(NULL);
     if (!o->quiet || err == NATS_NOT_PERMITTED)
         fprintf(stderr, "%s: NATS: %s%s%s\n", o->prog, natsStatus_GetText(err), last ? ": " : "", last ? last : "");

@@ -50,6 +50,11 @@ int city_opts_env(city_opts *o);
 int city_connect(const city_opts *o, int64_t wait_ms, int64_t api_wait_ms, city_conn *c);
 void city_close(city_conn *c);
 
+/* Whether the server refused this connection's user a publish or a
+ * subscription (a permissions violation; reported asynchronously, so a
+ * request that was refused only times out): then waiting is useless. */
+bool city_denied(void);
+
 /* The certificate's subject CN into out. Returns 0 or -1. */
 int city_cert_cn(const char *path, char *out, size_t outlen);
 

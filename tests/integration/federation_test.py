@@ -240,6 +240,33 @@ def inject_faults(city):
     return deleted
 
 
+def check_permissions(city):
+    """Each user of the city's cluster may do what its role needs and no
+    more: a district cannot write another's subjects nor read its intake."""
+    checks = [
+        # (user, admin args, allowed?)
+        ("bridge-" + A, ["publish", "$KV.city_stats.%s.209901" % A], True),
+        ("bridge-" + A, ["publish", "$KV.city_stats.%s.209901" % B], False),
+        ("bridge-" + A, ["publish", "ev.%s.case.E1" % B], False),
+        ("bridge-" + A, ["publish", "cmd.%s.checkin" % B], False),
+        ("bridge-" + A, ["publish", "cmd.%s.transfer" % A], False),
+        ("bridge-" + A, ["publish", "intake.%s" % A], False),
+        ("bridge-" + A, ["read", "INTAKE", "intake_" + A], True),
+        ("bridge-" + A, ["read", "INTAKE", "intake_" + B], False),
+        ("bridge-" + A, ["read", "CMD", "cmd_" + B], False),
+        ("desk-" + DEPT, ["publish", "hotline.in"], False),
+        ("desk-" + DEPT, ["read", "EV", "feeder"], False),
+        ("feeder", ["publish", "intake.%s" % A], False),
+        ("router", ["publish", "ev.%s.case.E1" % A], False),
+    ]
+    for who, args, allowed in checks:
+        r = city.city_run(who, "admin", *args, check=False, input="x", timeout=60)
+        if (r.returncode == 0) != allowed:
+            raise Fail("%s: admin %s was %s (%s)" % (who, " ".join(args), "allowed" if r.returncode == 0 else
+                                                      "refused", (r.stdout + r.stderr).strip()[-300:]))
+    log("permissions: %d checks of what each user may publish and read" % len(checks))
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     n = 2000
@@ -261,6 +288,7 @@ def main():
     try:
         city.start_cluster()
         log("cluster up, streams and directory set up")
+        check_permissions(city)
         for code in (A, B):
             city.start_whistled(code)
             city.start_bridge(code)
