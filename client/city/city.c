@@ -144,6 +144,10 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         }
+        if (strcmp(a, "--version") == 0) {
+            printf(CITY_PROG " " WHISTLE_VERSION "\n");
+            return 0;
+        }
         if (strcmp(a, "--verbose") == 0) {
             o.quiet = false;
             continue;

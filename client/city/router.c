@@ -339,7 +339,7 @@ static int route_one(city_conn *c, const citydir *dir, natsMsg *m, stats *st)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: " PROG " [--nats URLS] [--cert FILE] [--key FILE] [--ca FILE] [--batch N]\n"
-               "                      [--gap-ms MS] [--reload-s S] [--quiet]\n"
+               "                      [--gap-ms MS] [--reload-s S] [--quiet] [--version]\n"
                "Routes the 12345 hotline's cases (stream HOTLINE) to their districts' intake\n"
                "(docs/federation.md). Connection settings also from WHISTLE_NATS_SERVERS,\n"
                "WHISTLE_NATS_CERT, WHISTLE_NATS_KEY, WHISTLE_NATS_CA.\n");
@@ -350,11 +350,10 @@ int main(int argc, char **argv)
     city_opts o = { .prog = PROG };
     int batch = 64;
     int64_t gap_ms = 3000, reload_ms = 30000;
-    static const struct option lo[] = { { "nats", 1, 0, 'n' },     { "cert", 1, 0, 'c' },
-                                        { "key", 1, 0, 'k' },      { "ca", 1, 0, 'a' },
-                                        { "batch", 1, 0, 'b' },    { "gap-ms", 1, 0, 'g' },
-                                        { "reload-s", 1, 0, 'r' }, { "quiet", 0, 0, 'q' },
-                                        { "help", 0, 0, 'h' },     { 0, 0, 0, 0 } };
+    static const struct option lo[] = { { "nats", 1, 0, 'n' },     { "cert", 1, 0, 'c' },  { "key", 1, 0, 'k' },
+                                        { "ca", 1, 0, 'a' },       { "batch", 1, 0, 'b' }, { "gap-ms", 1, 0, 'g' },
+                                        { "reload-s", 1, 0, 'r' }, { "quiet", 0, 0, 'q' }, { "help", 0, 0, 'h' },
+                                        { "version", 0, 0, 'V' },  { 0, 0, 0, 0 } };
     int ch;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (ch) {
@@ -367,6 +366,7 @@ int main(int argc, char **argv)
         case 'r': reload_ms = atoll(optarg) * 1000; break;
         case 'q': o.quiet = true; break;
         case 'h': usage(stdout); return 0;
+        case 'V': printf(PROG " " WHISTLE_VERSION "\n"); return 0;
         default: usage(stderr); return 2;
         }
     }
