@@ -656,3 +656,19 @@ Test(fed, a_case_transferred_away_and_sent_back_is_a_new_case_here)
     cr_assert_str_neq(b->fed_apply->ticket, a->fed_apply->ticket);
     cr_assert_eq(get_case(b->fed_apply->ticket)->state, WHISTLE__V1__EVENT_STATE__EVENT_STATE_REPORTED);
 }
+
+Test(fed, a_directory_of_more_than_1000_entries_is_refused_whole)
+{
+    Whistle__V1__Request *r = rq_dir_dept("citywater", false);
+    size_t n = 1001;
+    r->fed_directory->entries = arena_alloc(h_a, n * sizeof(void *));
+    for (size_t i = 0; i < n; i++)
+        r->fed_directory->entries[i] = rq_dir_dept("citywater", false)->fed_directory->entries[0];
+    r->fed_directory->n_entries = n;
+    Whistle__V1__Response *resp = h_write("bridge-cy", r);
+    assert_code(resp, INVALID_ARGUMENT);
+    assert_msg_has(resp, "at most 1000");
+    MDB_txn *txn = store_read_begin(h_st);
+    cr_assert_null(directory_department_get(h_st, txn, "citywater", h_a));
+    store_read_end(h_st);
+}
