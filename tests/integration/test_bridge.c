@@ -445,6 +445,10 @@ Test(bridge, kill_9_of_the_bridge_mid_stream_loses_nothing_and_duplicates_nothin
     cr_assert_eq(n, last, "JetStream holds %zu messages for %llu entries", n, (unsigned long long)last);
     assert_each_once(ev, n);
     free_ev(ev, n);
+    /* and whistled's store is whole: the stream, the keys, the cursor */
+    harness_stop(&c.d);
+    char out[2048];
+    cr_assert_eq(harness_check_store(&c.d, out, sizeof out), 0, "whistled --check: %s", out);
     city_stop(&c);
 }
 
