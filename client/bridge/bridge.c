@@ -876,6 +876,7 @@ typedef struct wstate {
     kvWatcher *watch;
     int64_t next_try;
     int fails;
+    int fetch_errors[2]; /* in a row, per subscription */
 } wstate;
 
 static void worker_setup(bridge *b, wstate *w)
@@ -984,24 +985,36 @@ static void *worker_main(void *arg)
             free(p);
         }
         /* inbound, bounded: no more than in_flight handed over at once */
-        natsSubscription *subs[2] = { w.isub, w.csub };
+        natsSubscription **subs[2] = { &w.isub, &w.csub };
         bool fetched = false;
         for (int i = 0; i < 2; i++) {
             pthread_mutex_lock(&b->mu);
             int room = (int)b->cfg->in_flight - b->inflight;
             pthread_mutex_unlock(&b->mu);
-            if (!subs[i] || room <= 0)
+            if (!*subs[i] || room <= 0)
                 continue;
             natsMsgList list = { 0 };
             jsErrCode jerr = 0;
-            natsStatus st = natsSubscription_Fetch(&list, subs[i], room > 64 ? 64 : room, 100, &jerr);
+            natsStatus st = natsSubscription_Fetch(&list, *subs[i], room > 64 ? 64 : room, 100, &jerr);
             if (st == NATS_OK && list.Count > 0) {
                 fetched = true;
+                w.fetch_errors[i] = 0;
                 worker_enqueue_inbound(b, &list, i == 1);
             } else {
                 natsMsgList_Destroy(&list);
-                if (st != NATS_OK && st != NATS_TIMEOUT)
+                if (st == NATS_OK || st == NATS_TIMEOUT) {
+                    w.fetch_errors[i] = 0;
+                } else if (++w.fetch_errors[i] >= 50) {
+                    /* the consumer went away (deleted, its stream recreated):
+                     * subscribe again, as at the start */
+                    blog(1, "fetch keeps failing (%s, %d); subscribing again", natsStatus_GetText(st), (int)jerr);
+                    natsSubscription_Destroy(*subs[i]);
+                    *subs[i] = NULL;
+                    w.fetch_errors[i] = 0;
+                    w.fails = 0;
+                } else {
                     blog(3, "fetch: %s (%d)", natsStatus_GetText(st), (int)jerr);
+                }
             }
         }
         /* the directory's changes (the first round replays every key) */
