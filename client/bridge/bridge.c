@@ -54,6 +54,7 @@ typedef struct out_entry {
     void *data;
     size_t len;
     bool published, done;
+    uint32_t fails; /* publishes JetStream refused or did not answer */
 } out_entry;
 
 typedef struct replay_req {
@@ -354,9 +355,13 @@ static void handle_puback(bridge *b, bev *ev)
         e->done = true;
         out_advance(b);
     } else {
-        /* published again, under the same Msg-Id: JetStream keeps one */
-        blog(1, "JetStream refused or lost %s:%llu (%s); publishing it again", b->cfg->district,
-             (unsigned long long)e->seq, ev->why);
+        /* published again, under the same Msg-Id: JetStream keeps one.
+         * Said at the 1st, 2nd, 4th, 8th... failure: a stream that is
+         * missing refuses every second, for as long as it is missing. */
+        e->fails++;
+        if ((e->fails & (e->fails - 1)) == 0)
+            blog(1, "JetStream refused or lost %s:%llu (%s; %u time%s); publishing it again", b->cfg->district,
+                 (unsigned long long)e->seq, ev->why, e->fails, e->fails == 1 ? "" : "s");
         e->published = false;
         size_t idx = (size_t)(e - b->out);
         if (idx < b->out_scan)
