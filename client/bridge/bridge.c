@@ -1026,13 +1026,13 @@ static void *worker_main(void *arg)
                 blog(level, "key-value bucket city_dir: not there yet; trying again");
                 dir = NULL;
             }
-            if (dir && !watch) {
+            if (dir && !watch && !w_stopping(b)) {
                 if (kvStore_WatchAll(&watch, dir, NULL) != NATS_OK)
                     watch = NULL;
                 else
                     blog(2, "watching city_dir");
             }
-            if (!stats && js_KeyValue(&stats, b->js, "city_stats") != NATS_OK) {
+            if (!stats && !w_stopping(b) && js_KeyValue(&stats, b->js, "city_stats") != NATS_OK) {
                 blog(level, "key-value bucket city_stats: not there yet; trying again");
                 stats = NULL;
             }
@@ -1269,6 +1269,9 @@ static int nats_start(bridge *b)
         blog(1, "NATS %s: not reachable yet; retrying", c->nats_url);
     jsOptions jo;
     jsOptions_Init(&jo);
+    /* JetStream's API answers within this, or the call is tried again
+     * later: a stop never waits long behind one */
+    jo.Wait = 3000;
     jo.PublishAsync.AckHandler = on_puback;
     jo.PublishAsync.AckHandlerClosure = b;
     /* our own window (publish_window) bounds what is in flight; libnats's
