@@ -372,12 +372,6 @@ static const cmd_opt extension_opts[] = {
     { NULL, NULL, NULL },
 };
 static const cmd_opt reason_opts[] = { { "reason", "TEXT", N_("why (required)") }, { NULL, NULL, NULL } };
-static const cmd_opt transfer_opts[] = {
-    { "to-district", "CODE", N_("the 6-digit code of the district where the problem is (required)") },
-    { "reason", "TEXT", N_("why (required)") },
-    { "node", "CODE", N_("the place in that district, if you know it") },
-    { NULL, NULL, NULL },
-};
 static const cmd_opt note_opts[] = { { "note", "TEXT", N_("a note for the timeline") }, { NULL, NULL, NULL } };
 static const cmd_opt merge_opts[] = {
     { "into", "TICKET", N_("the earlier case this one duplicates (required)") },
@@ -437,12 +431,6 @@ const cmd cli_oversight_commands[] = {
     { "merge", "TICKET --into EARLIER [--note TEXT]",
       N_("Merge a duplicate into the earlier case; its reporter follows that one."), merge_opts, 1, 1,
       .call = CALL(MERGE), .bind = BINDS(B_TICKET_NEED("into", "into"), B_TICKET(0, "ticket"), B_OPT("note", "note")),
-      .print = print_oversight },
-    { "transfer", "TICKET --to-district CODE --reason TEXT [--node CODE]",
-      N_("Hand a case placed in the wrong district to the district where it is (a federated city)."), transfer_opts, 1,
-      1, .call = CALL(TRANSFER),
-      .bind = BINDS(B_NEED("to-district", "to_district"), B_NEED("reason", "reason"), B_TICKET(0, "ticket"),
-                    B_OPT("node", "node")),
       .print = print_oversight },
     { "supervision", "[--open] [--dept D] [--node CODE] [--all]",
       N_("List supervision records (督办) of missed deadlines."), supervision_opts, 0, 0,

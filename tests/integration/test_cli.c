@@ -686,39 +686,3 @@ Test(cli, gcj02_coordinates_are_converted_when_said_so)
     free(out);
     free(err);
 }
-
-/* A federated district's operator hands a case to another district
- * (docs/federation.md): closed here, with where it went. */
-Test(cli, transfer_hands_a_case_to_another_district)
-{
-    char *out, *err;
-    char *t0 = report();
-    /* not federated: refused, saying so */
-    int rc = run(&out, &err, "--as operator transfer %s --to-district 110106 --reason 'it is in Dongcheng'", t0);
-    cr_assert_eq(rc, 1, "exit %d: %s", rc, err);
-    cr_assert(strstr(err, "FAILED_PRECONDITION") && strstr(err, "federat"), "%s", err);
-    free(out);
-    free(err);
-    free(t0);
-    harness_cleanup(&d);
-    harness_start(&d, "[federation]\nenabled = true\ndistrict = 110105\n");
-    char port[16];
-    snprintf(port, sizeof port, "%d", d.port);
-    setenv("WHISTLE_PORT", port, 1);
-    char *t = report();
-    rc = run(&out, &err, "--as operator transfer %s --reason x", t);
-    cr_assert_eq(rc, 2, "no --to-district: exit %d: %s", rc, err);
-    free(out);
-    free(err);
-    rc = run(&out, &err, "--as operator transfer %s --to-district 110106 --reason 'it is in Dongcheng'", t);
-    cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
-    cr_assert(strstr(out, t) && strstr(out, "closed") && strstr(out, "110106"), "%s", out);
-    free(out);
-    free(err);
-    rc = run(&out, &err, "--as operator show %s", t);
-    cr_assert_eq(rc, 0, "%s", err);
-    cr_assert(strstr(out, "transfer_out") && strstr(out, "to district 110106"), "%s", out);
-    free(out);
-    free(err);
-    free(t);
-}
