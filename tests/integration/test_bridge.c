@@ -415,6 +415,28 @@ Test(bridge, an_intake_becomes_one_case_and_its_changes_reach_the_city_with_thei
         }
     }
     cr_assert(filed, "no FILED event on %s", want);
+    /* its subscription is a read of personal data (a transfer carries the
+     * reporter's phone): in the audit log */
+    whistle_client *admin = harness_connect(&c.d, "admin");
+    bool audited = false;
+    for (int t = 0; t < 50 && !audited; t++) {
+        Whistle__V1__QueryAudit q = WHISTLE__V1__QUERY_AUDIT__INIT;
+        q.principal = "bridge";
+        q.brief = true;
+        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+        req.call_case = WHISTLE__V1__REQUEST__CALL_QUERY_AUDIT;
+        req.query_audit = &q;
+        Whistle__V1__Response *r = harness_call_ok(admin, &req);
+        for (size_t i = 0; i < r->audit->n_entries; i++) {
+            const Whistle__V1__AuditEntry *e = r->audit->entries[i];
+            audited |= strcmp(e->call, "subscribe") == 0 && strcmp(e->target, "fed:" DISTRICT) == 0 && *e->read;
+        }
+        whistle_response_free(r);
+        if (!audited)
+            sleep_ms(200);
+    }
+    whistle_close(admin);
+    cr_assert(audited, "the bridge's subscription to fed:" DISTRICT " is not in the audit log as a read");
     /* one message per entry, Msg-Ids 1..last */
     cr_assert_eq(n2, last);
     for (size_t i = 0; i < n2; i++)
