@@ -54,6 +54,7 @@ typedef struct out_entry {
     void *data;
     size_t len;
     bool published, done;
+    uint32_t fails; /* publishes JetStream refused or did not answer */
 } out_entry;
 
 typedef struct replay_req {
@@ -354,9 +355,13 @@ static void handle_puback(bridge *b, bev *ev)
         e->done = true;
         out_advance(b);
     } else {
-        /* published again, under the same Msg-Id: JetStream keeps one */
-        blog(1, "JetStream refused or lost %s:%llu (%s); publishing it again", b->cfg->district,
-             (unsigned long long)e->seq, ev->why);
+        /* published again, under the same Msg-Id: JetStream keeps one.
+         * Said at the 1st, 2nd, 4th, 8th... failure: a stream that is
+         * missing refuses every second, for as long as it is missing. */
+        e->fails++;
+        if ((e->fails & (e->fails - 1)) == 0)
+            blog(1, "JetStream refused or lost %s:%llu (%s; %u time%s); publishing it again", b->cfg->district,
+                 (unsigned long long)e->seq, ev->why, e->fails, e->fails == 1 ? "" : "s");
         e->published = false;
         size_t idx = (size_t)(e - b->out);
         if (idx < b->out_scan)
@@ -414,7 +419,7 @@ static void inbound_done(bridge *b)
 {
     pthread_mutex_lock(&b->mu);
     b->inflight--;
-    pthread_cond_signal(&b->cv);
+    pthread_cond_broadcast(&b->cv);
     pthread_mutex_unlock(&b->mu);
 }
 
@@ -656,7 +661,7 @@ static void on_stats(whistle_conn *c, int status, Whistle__V1__Response *resp, v
         pthread_mutex_lock(&b->mu);
         p->next = b->puts;
         b->puts = p;
-        pthread_cond_signal(&b->cv);
+        pthread_cond_broadcast(&b->cv);
         pthread_mutex_unlock(&b->mu);
     }
     whistle_response_free(resp);
@@ -870,84 +875,58 @@ static void worker_enqueue_inbound(bridge *b, natsMsgList *list, bool is_cmd)
     natsMsgList_Destroy(list);
 }
 
-typedef struct wstate {
-    natsSubscription *isub, *csub;
-    kvStore *dir, *stats;
-    kvWatcher *watch;
-    int64_t next_try;
-    int fails;
-} wstate;
-
-static void worker_setup(bridge *b, wstate *w)
+/* The pull consumer of intake.<district> (is_cmd false) or of
+ * cmd.<district>.> (true): bound when the config names it, else made. NULL
+ * when it cannot be had yet (logged at warning the first time). */
+static natsSubscription *pull_subscribe(bridge *b, bool is_cmd, bool quiet)
 {
     const char *d = b->cfg->district;
+    const char *named = is_cmd ? b->cfg->cmd_durable : b->cfg->intake_durable;
     char subj[64], durable[96];
-    jsErrCode jerr = 0;
-    natsStatus st;
+    snprintf(subj, sizeof subj, is_cmd ? "cmd.%s.>" : "intake.%s", d);
+    if (*named)
+        snprintf(durable, sizeof durable, "%s", named);
+    else
+        snprintf(durable, sizeof durable, is_cmd ? "bridge_%s_cmd" : "bridge_%s_intake", d);
     /* A consumer the city made is bound as it is (only its info is read:
      * the city need not let a district create consumers, which could
      * filter on another district's subjects); else the bridge makes its
      * own durable. */
     jsSubOptions so;
     jsSubOptions_Init(&so);
-    if (!*b->cfg->intake_durable) {
+    if (*named) {
+        so.Stream = is_cmd ? b->cfg->cmd_stream : b->cfg->intake_stream;
+        so.Consumer = named;
+    } else {
         so.Config.AckWait = (int64_t)30 * 1000000000; /* ns: a message not acked in 30 s comes again */
         so.Config.MaxAckPending = (int64_t)b->cfg->in_flight * 2;
-    } else {
-        so.Stream = b->cfg->intake_stream;
-        so.Consumer = b->cfg->intake_durable;
     }
-    if (!w->isub) {
-        snprintf(subj, sizeof subj, "intake.%s", d);
-        snprintf(durable, sizeof durable, "%s", *b->cfg->intake_durable ? b->cfg->intake_durable : "");
-        if (!*durable)
-            snprintf(durable, sizeof durable, "bridge_%s_intake", d);
-        st = js_PullSubscribe(&w->isub, b->js, subj, durable, NULL, &so, &jerr);
-        if (st != NATS_OK) {
-            blog(w->fails ? 3 : 1, "pull consumer %s on %s: %s (%d); trying again", durable, subj,
-                 natsStatus_GetText(st), (int)jerr);
-            w->isub = NULL;
-        } else {
-            blog(2, "pulling %s (durable %s)", subj, durable);
-        }
+    natsSubscription *sub = NULL;
+    jsErrCode jerr = 0;
+    natsStatus st = js_PullSubscribe(&sub, b->js, subj, durable, NULL, &so, &jerr);
+    if (st != NATS_OK) {
+        blog(quiet ? 3 : 1, "pull consumer %s on %s: %s (%d); trying again", durable, subj, natsStatus_GetText(st),
+             (int)jerr);
+        return NULL;
     }
-    jsSubOptions_Init(&so);
-    if (!*b->cfg->cmd_durable) {
-        so.Config.AckWait = (int64_t)30 * 1000000000;
-        so.Config.MaxAckPending = (int64_t)b->cfg->in_flight * 2;
-    } else {
-        so.Stream = b->cfg->cmd_stream;
-        so.Consumer = b->cfg->cmd_durable;
+    blog(2, "pulling %s (durable %s)", subj, durable);
+    return sub;
+}
+
+/* Waits (briefly) for room, a statistics put or the stop. */
+static void worker_nap(bridge *b, int ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += (long)ms * 1000000;
+    while (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
     }
-    if (!w->csub) {
-        snprintf(subj, sizeof subj, "cmd.%s.>", d);
-        snprintf(durable, sizeof durable, "%s", *b->cfg->cmd_durable ? b->cfg->cmd_durable : "");
-        if (!*durable)
-            snprintf(durable, sizeof durable, "bridge_%s_cmd", d);
-        st = js_PullSubscribe(&w->csub, b->js, subj, durable, NULL, &so, &jerr);
-        if (st != NATS_OK) {
-            blog(w->fails ? 3 : 1, "pull consumer %s on %s: %s (%d); trying again", durable, subj,
-                 natsStatus_GetText(st), (int)jerr);
-            w->csub = NULL;
-        } else {
-            blog(2, "pulling %s (durable %s)", subj, durable);
-        }
-    }
-    if (!w->dir && js_KeyValue(&w->dir, b->js, "city_dir") != NATS_OK) {
-        blog(w->fails ? 3 : 1, "key-value bucket city_dir: not there yet; trying again");
-        w->dir = NULL;
-    }
-    if (w->dir && !w->watch) {
-        if (kvStore_WatchAll(&w->watch, w->dir, NULL) != NATS_OK)
-            w->watch = NULL;
-        else
-            blog(2, "watching city_dir");
-    }
-    if (!w->stats && js_KeyValue(&w->stats, b->js, "city_stats") != NATS_OK) {
-        blog(w->fails ? 3 : 1, "key-value bucket city_stats: not there yet; trying again");
-        w->stats = NULL;
-    }
-    w->fails++;
+    pthread_mutex_lock(&b->mu);
+    if (!b->worker_stop)
+        pthread_cond_timedwait(&b->cv, &b->mu, &until);
+    pthread_mutex_unlock(&b->mu);
 }
 
 static bool w_stopping(bridge *b)
@@ -958,14 +937,106 @@ static bool w_stopping(bridge *b)
     return s;
 }
 
+typedef struct puller {
+    bridge *b;
+    bool is_cmd;
+    pthread_t thread;
+    bool started;
+} puller;
+
+/* One thread per consumer, so that one waiting for its next message never
+ * delays the other's. A fetch that found nothing is followed by one of a
+ * single message, which returns as soon as one comes (a batch waits for
+ * its whole size or its time); then a batch takes what came behind it. */
+static void *puller_main(void *arg)
+{
+    puller *p = arg;
+    bridge *b = p->b;
+    natsSubscription *sub = NULL;
+    int64_t next_try = 0;
+    int tries = 0, errors = 0;
+    bool idle = false;
+    while (!w_stopping(b)) {
+        if (!sub) {
+            if (now_ms() >= next_try) {
+                sub = pull_subscribe(b, p->is_cmd, tries++ > 0);
+                next_try = now_ms() + 2000;
+            }
+            if (!sub) {
+                worker_nap(b, 100);
+                continue;
+            }
+        }
+        pthread_mutex_lock(&b->mu);
+        int room = (int)b->cfg->in_flight - b->inflight;
+        pthread_mutex_unlock(&b->mu);
+        if (room <= 0) {
+            worker_nap(b, 50); /* woken when one is done */
+            continue;
+        }
+        natsMsgList list = { 0 };
+        jsErrCode jerr = 0;
+        natsStatus st = natsSubscription_Fetch(&list, sub, idle ? 1 : (room > 64 ? 64 : room), idle ? 250 : 100, &jerr);
+        if (st == NATS_OK && list.Count > 0) {
+            errors = 0;
+            idle = false;
+            worker_enqueue_inbound(b, &list, p->is_cmd);
+            continue;
+        }
+        natsMsgList_Destroy(&list);
+        idle = true;
+        if (st == NATS_OK || st == NATS_TIMEOUT) {
+            errors = 0;
+        } else if (++errors >= 50) {
+            /* the consumer went away (deleted, its stream made again):
+             * subscribe again, as at the start */
+            blog(1, "fetch keeps failing (%s, %d); subscribing again", natsStatus_GetText(st), (int)jerr);
+            natsSubscription_Destroy(sub);
+            sub = NULL;
+            errors = 0;
+            tries = 0;
+        } else {
+            blog(3, "fetch: %s (%d)", natsStatus_GetText(st), (int)jerr);
+            worker_nap(b, 20);
+        }
+    }
+    natsSubscription_Destroy(sub);
+    return NULL;
+}
+
+/* The worker: the key-value buckets (the directory's watcher, the
+ * statistics' puts) and the two pullers' threads, joined before it says
+ * it is done. */
 static void *worker_main(void *arg)
 {
     bridge *b = arg;
-    wstate w = { 0 };
+    puller pullers[2] = { { .b = b, .is_cmd = false }, { .b = b, .is_cmd = true } };
+    for (int i = 0; i < 2; i++)
+        pullers[i].started = pthread_create(&pullers[i].thread, NULL, puller_main, &pullers[i]) == 0;
+    if (!pullers[0].started || !pullers[1].started)
+        blog(0, "cannot start a puller thread: inbound messages are not applied");
+    kvStore *dir = NULL, *stats = NULL;
+    kvWatcher *watch = NULL;
+    int64_t next_try = 0;
+    int tries = 0;
     while (!w_stopping(b)) {
-        if ((!w.isub || !w.csub || !w.watch || !w.stats) && now_ms() >= w.next_try) {
-            worker_setup(b, &w);
-            w.next_try = now_ms() + 2000;
+        if ((!watch || !stats) && now_ms() >= next_try) {
+            int level = tries++ ? 3 : 1;
+            if (!dir && js_KeyValue(&dir, b->js, "city_dir") != NATS_OK) {
+                blog(level, "key-value bucket city_dir: not there yet; trying again");
+                dir = NULL;
+            }
+            if (dir && !watch && !w_stopping(b)) {
+                if (kvStore_WatchAll(&watch, dir, NULL) != NATS_OK)
+                    watch = NULL;
+                else
+                    blog(2, "watching city_dir");
+            }
+            if (!stats && !w_stopping(b) && js_KeyValue(&stats, b->js, "city_stats") != NATS_OK) {
+                blog(level, "key-value bucket city_stats: not there yet; trying again");
+                stats = NULL;
+            }
+            next_try = now_ms() + 2000;
         }
         /* statistics puts */
         pthread_mutex_lock(&b->mu);
@@ -975,7 +1046,7 @@ static void *worker_main(void *arg)
         while (puts) {
             put_req *p = puts;
             puts = p->next;
-            natsStatus st = w.stats ? kvStore_Put(NULL, w.stats, p->key, p->val, (int)p->len) : NATS_ERR;
+            natsStatus st = stats ? kvStore_Put(NULL, stats, p->key, p->val, (int)p->len) : NATS_ERR;
             if (st != NATS_OK)
                 blog(1, "city_stats %s: %s (put again later)", p->key, natsStatus_GetText(st));
             else
@@ -983,34 +1054,15 @@ static void *worker_main(void *arg)
             free(p->val);
             free(p);
         }
-        /* inbound, bounded: no more than in_flight handed over at once */
-        natsSubscription *subs[2] = { w.isub, w.csub };
-        bool fetched = false;
-        for (int i = 0; i < 2; i++) {
-            pthread_mutex_lock(&b->mu);
-            int room = (int)b->cfg->in_flight - b->inflight;
-            pthread_mutex_unlock(&b->mu);
-            if (!subs[i] || room <= 0)
-                continue;
-            natsMsgList list = { 0 };
-            jsErrCode jerr = 0;
-            natsStatus st = natsSubscription_Fetch(&list, subs[i], room > 64 ? 64 : room, 100, &jerr);
-            if (st == NATS_OK && list.Count > 0) {
-                fetched = true;
-                worker_enqueue_inbound(b, &list, i == 1);
-            } else {
-                natsMsgList_Destroy(&list);
-                if (st != NATS_OK && st != NATS_TIMEOUT)
-                    blog(3, "fetch: %s (%d)", natsStatus_GetText(st), (int)jerr);
-            }
-        }
         /* the directory's changes (the first round replays every key) */
-        for (int n = 0; w.watch && n < 100; n++) {
+        bool got = false;
+        for (int n = 0; watch && n < 100; n++) {
             kvEntry *e = NULL;
-            if (kvWatcher_Next(&e, w.watch, 1) != NATS_OK)
+            if (kvWatcher_Next(&e, watch, n ? 1 : 100) != NATS_OK)
                 break;
             if (!e)
                 continue; /* "caught up" marker */
+            got = true;
             bev *ev = bev_new(EV_DIR);
             ev->key = strdup(kvEntry_Key(e));
             ev->len = (size_t)kvEntry_ValueLen(e);
@@ -1024,26 +1076,15 @@ static void *worker_main(void *arg)
             kvEntry_Destroy(e);
             hand_over(b, ev);
         }
-        if (!fetched) {
-            /* nothing came (or no room): wait for room or a put, briefly */
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += 50 * 1000000;
-            if (until.tv_nsec >= 1000000000) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000;
-            }
-            pthread_mutex_lock(&b->mu);
-            if (!b->worker_stop && !b->puts)
-                pthread_cond_timedwait(&b->cv, &b->mu, &until);
-            pthread_mutex_unlock(&b->mu);
-        }
+        if (!got && !watch)
+            worker_nap(b, 100);
     }
-    natsSubscription_Destroy(w.isub);
-    natsSubscription_Destroy(w.csub);
-    kvWatcher_Destroy(w.watch);
-    kvStore_Destroy(w.dir);
-    kvStore_Destroy(w.stats);
+    for (int i = 0; i < 2; i++)
+        if (pullers[i].started)
+            pthread_join(pullers[i].thread, NULL);
+    kvWatcher_Destroy(watch);
+    kvStore_Destroy(dir);
+    kvStore_Destroy(stats);
     hand_over(b, bev_new(EV_WORKER_DONE));
     return NULL;
 }
@@ -1107,7 +1148,7 @@ static void stop_begin(bridge *b)
     blog(2, "stopping");
     pthread_mutex_lock(&b->mu);
     b->worker_stop = true;
-    pthread_cond_signal(&b->cv);
+    pthread_cond_broadcast(&b->cv);
     pthread_mutex_unlock(&b->mu);
     uv_timer_stop(&b->stats_timer);
     uv_timer_stop(&b->retry_timer);
@@ -1228,6 +1269,9 @@ static int nats_start(bridge *b)
         blog(1, "NATS %s: not reachable yet; retrying", c->nats_url);
     jsOptions jo;
     jsOptions_Init(&jo);
+    /* JetStream's API answers within this, or the call is tried again
+     * later: a stop never waits long behind one */
+    jo.Wait = 3000;
     jo.PublishAsync.AckHandler = on_puback;
     jo.PublishAsync.AckHandlerClosure = b;
     /* our own window (publish_window) bounds what is in flight; libnats's

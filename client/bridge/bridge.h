@@ -6,10 +6,11 @@
  * socket (libnats on its libuv adapter). libnats calls back from threads of
  * its own (publish acknowledgements, the replay subscription); those
  * callbacks only queue what they got and wake the loop with uv_async. The
- * calls of libnats that wait for an answer (pull fetches, the key-value
- * watcher and puts, consumer set-up) run on one worker thread, which hands
- * what it got to the loop the same way: the loop never blocks, and the
- * libnats socket it reads is what those waits wait for.
+ * calls of libnats that wait for an answer run on threads of their own,
+ * which hand what they got to the loop the same way: one per pull consumer
+ * (set-up and fetches), one for the key-value watcher and puts. The loop
+ * never blocks, and the libnats socket it reads is what those waits wait
+ * for.
  *
  * Outbound: the stream fed:<district> is followed from its acknowledged
  * cursor and each entry published with Nats-Msg-Id "<district>:<seq>";

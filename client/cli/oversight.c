@@ -19,10 +19,13 @@
  * extension) a write left, -q or not. */
 static void print_oversight(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp)
 {
-    if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT)
-        printf("%s  %s%s\n", resp->event->ticket, cli_word(whistle_state_name(resp->event->state)),
+    if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT) {
+        printf("%s  %s%s", resp->event->ticket, cli_word(whistle_state_name(resp->event->state)),
                resp->event->parked ? _("  (parked)") : "");
-    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_ORDER) {
+        if (*(resp->event->transferred_to ? resp->event->transferred_to : ""))
+            printf(_("  (transferred to district %s)"), resp->event->transferred_to);
+        printf("\n");
+    } else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_ORDER) {
         const Whistle__V1__Order *o = resp->order;
         char t[64];
         printf(_("order %llu  %s  %s  %s"), (unsigned long long)o->id, o->ticket,

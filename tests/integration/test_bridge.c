@@ -175,7 +175,9 @@ static void bridge_kill(city *c, int sig)
     }
 }
 
-static void city_start(city *c, bool tls)
+/* bind: the bridge binds the consumers the city made (ack wait 10 s)
+ * rather than making its own (30 s); always with tls. */
+static void city_start_as(city *c, bool tls, bool bind)
 {
     if (!nats_server())
         cr_skip_test("nats-server is not installed (scripts/deps.sh installs it): the bridge is not tested");
@@ -211,14 +213,16 @@ static void city_start(city *c, bool tls)
             "key = %s/clients/bridge.key\n"
             "[nats]\nurl = %s\n[log]\nlevel = debug\n",
             DISTRICT, c->d.port, pki, pki, pki, c->url);
-    if (tls) /* the bridge's own certificate, for NATS too, and the city's consumers */
-        fprintf(f,
-                "[nats]\nca = %s/ca.crt\ncert = %s/clients/bridge.crt\nkey = %s/clients/bridge.key\n"
-                "[bridge]\nintake_durable = intake_" DISTRICT "\ncmd_durable = cmd_" DISTRICT "\n",
-                pki, pki, pki);
+    if (tls) /* the bridge's own certificate, for NATS too */
+        fprintf(f, "[nats]\nca = %s/ca.crt\ncert = %s/clients/bridge.crt\nkey = %s/clients/bridge.key\n", pki, pki,
+                pki);
+    if (tls || bind) /* the city's consumers */
+        fprintf(f, "[bridge]\nintake_durable = intake_" DISTRICT "\ncmd_durable = cmd_" DISTRICT "\n");
     fclose(f);
     bridge_start(c);
 }
+
+static void city_start(city *c, bool tls) { city_start_as(c, tls, false); }
 
 static void city_stop(city *c)
 {
@@ -411,6 +415,28 @@ Test(bridge, an_intake_becomes_one_case_and_its_changes_reach_the_city_with_thei
         }
     }
     cr_assert(filed, "no FILED event on %s", want);
+    /* its subscription is a read of personal data (a transfer carries the
+     * reporter's phone): in the audit log */
+    whistle_client *admin = harness_connect(&c.d, "admin");
+    bool audited = false;
+    for (int t = 0; t < 50 && !audited; t++) {
+        Whistle__V1__QueryAudit q = WHISTLE__V1__QUERY_AUDIT__INIT;
+        q.principal = "bridge";
+        q.brief = true;
+        Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+        req.call_case = WHISTLE__V1__REQUEST__CALL_QUERY_AUDIT;
+        req.query_audit = &q;
+        Whistle__V1__Response *r = harness_call_ok(admin, &req);
+        for (size_t i = 0; i < r->audit->n_entries; i++) {
+            const Whistle__V1__AuditEntry *e = r->audit->entries[i];
+            audited |= strcmp(e->call, "subscribe") == 0 && strcmp(e->target, "fed:" DISTRICT) == 0 && *e->read;
+        }
+        whistle_response_free(r);
+        if (!audited)
+            sleep_ms(200);
+    }
+    whistle_close(admin);
+    cr_assert(audited, "the bridge's subscription to fed:" DISTRICT " is not in the audit log as a read");
     /* one message per entry, Msg-Ids 1..last */
     cr_assert_eq(n2, last);
     for (size_t i = 0; i < n2; i++)
@@ -445,6 +471,10 @@ Test(bridge, kill_9_of_the_bridge_mid_stream_loses_nothing_and_duplicates_nothin
     cr_assert_eq(n, last, "JetStream holds %zu messages for %llu entries", n, (unsigned long long)last);
     assert_each_once(ev, n);
     free_ev(ev, n);
+    /* and whistled's store is whole: the stream, the keys, the cursor */
+    harness_stop(&c.d);
+    char out[2048];
+    cr_assert_eq(harness_check_store(&c.d, out, sizeof out), 0, "whistled --check: %s", out);
     city_stop(&c);
 }
 
@@ -706,5 +736,60 @@ Test(bridge, the_bridge_comes_back_after_whistled_and_nats_server_are_killed)
             sleep_ms(100);
     }
     cr_assert(applied, "the intake after nats-server's restart was not applied (see %s)", c.bridge_log);
+    city_stop(&c);
+}
+
+Test(bridge, kill_9_while_intakes_are_applied_makes_each_one_case_exactly_once)
+{
+    city c;
+    city_start_as(&c, false, true);
+    enum { N = 200 };
+    for (int i = 0; i < N; i++) {
+        char ext[32], id[48];
+        snprintf(ext, sizeof ext, "K-%d", i);
+        snprintf(id, sizeof id, "12345:%s", ext);
+        send_intake(&c, ext, id);
+    }
+    /* once it is applying them: some applied, some applied and not yet
+     * acknowledged, some fetched and not applied; JetStream delivers the
+     * unacknowledged again (ack wait 10 s) */
+    for (int t = 0; t < 3000; t++) {
+        jsConsumerInfo *ci = NULL;
+        bool going = js_GetConsumerInfo(&ci, c.js, "INTAKE", "intake_" DISTRICT, NULL, NULL) == NATS_OK &&
+                     ci->AckFloor.Stream >= 10 && ci->NumAckPending > 0;
+        jsConsumerInfo_Destroy(ci);
+        if (going)
+            break;
+        sleep_ms(1);
+    }
+    bridge_kill(&c, SIGKILL);
+    jsConsumerInfo *at = NULL;
+    if (js_GetConsumerInfo(&at, c.js, "INTAKE", "intake_" DISTRICT, NULL, NULL) == NATS_OK) {
+        fprintf(stderr, "bridge killed: delivered %llu, acknowledged %llu, in flight %lld\n",
+                (unsigned long long)at->Delivered.Stream, (unsigned long long)at->AckFloor.Stream,
+                (long long)at->NumAckPending);
+        jsConsumerInfo_Destroy(at);
+    }
+    bridge_start(&c);
+    for (int t = 0; t < 600; t++) {
+        jsConsumerInfo *ci = NULL;
+        bool done = js_GetConsumerInfo(&ci, c.js, "INTAKE", "intake_" DISTRICT, NULL, NULL) == NATS_OK &&
+                    ci->NumPending == 0 && ci->NumAckPending == 0 && ci->Delivered.Stream >= N;
+        jsConsumerInfo_Destroy(ci);
+        if (done)
+            break;
+        sleep_ms(100);
+    }
+    uint64_t last;
+    wait_caught_up(&c, 60000, &last);
+    static ev_msg ev[4 * N];
+    size_t n = read_ev(&c, ev, 4 * N);
+    int reports[N] = { 0 };
+    for (size_t i = 0; i < n; i++)
+        if (ev[i].fc && strncmp(ev[i].fc->external_id, "K-", 2) == 0 && strcmp(ev[i].fc->action, "report") == 0)
+            reports[atoi(ev[i].fc->external_id + 2)]++;
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(reports[i], 1, "K-%d became %d cases (see %s)", i, reports[i], c.bridge_log);
+    free_ev(ev, n);
     city_stop(&c);
 }

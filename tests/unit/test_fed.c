@@ -656,3 +656,51 @@ Test(fed, a_case_transferred_away_and_sent_back_is_a_new_case_here)
     cr_assert_str_neq(b->fed_apply->ticket, a->fed_apply->ticket);
     cr_assert_eq(get_case(b->fed_apply->ticket)->state, WHISTLE__V1__EVENT_STATE__EVENT_STATE_REPORTED);
 }
+
+Test(fed, a_directory_of_more_than_1000_entries_is_refused_whole)
+{
+    Whistle__V1__Request *r = rq_dir_dept("citywater", false);
+    size_t n = 1001;
+    r->fed_directory->entries = arena_alloc(h_a, n * sizeof(void *));
+    for (size_t i = 0; i < n; i++)
+        r->fed_directory->entries[i] = rq_dir_dept("citywater", false)->fed_directory->entries[0];
+    r->fed_directory->n_entries = n;
+    Whistle__V1__Response *resp = h_write("bridge-cy", r);
+    assert_code(resp, INVALID_ARGUMENT);
+    assert_msg_has(resp, "at most 1000");
+    MDB_txn *txn = store_read_begin(h_st);
+    cr_assert_null(directory_department_get(h_st, txn, "citywater", h_a));
+    store_read_end(h_st);
+}
+
+static int64_t district_reported(void)
+{
+    Whistle__V1__Request *s = h_req();
+    s->call_case = CALL(GET_STATS);
+    s->get_stats = NEW(Whistle__V1__GetStats, whistle__v1__get_stats__init);
+    s->get_stats->by = WHISTLE__V1__STATS_DIMENSION__STATS_DIMENSION_DISTRICT;
+    s->get_stats->totals = true;
+    Whistle__V1__Response *r = h_read("admin", s);
+    assert_ok(r);
+    int64_t n = 0;
+    for (size_t i = 0; i < r->stats->n_rows; i++)
+        if (strcmp(r->stats->rows[i]->code, DISTRICT) == 0 && strcmp(r->stats->rows[i]->bucket, "total") == 0)
+            n = r->stats->rows[i]->reported + 1000 * r->stats->rows[i]->closed;
+    return n;
+}
+
+Test(fed, a_case_transferred_away_no_longer_counts_here)
+{
+    int64_t before = district_reported();
+    Whistle__V1__Response *r = h_write("op-jianwai", rq_report(GRID1, "0102", "misplaced"));
+    assert_ok(r);
+    cr_assert_eq(district_reported(), before + 1);
+    Whistle__V1__Request *t = h_req();
+    t->call_case = CALL(TRANSFER);
+    t->transfer = NEW(Whistle__V1__TransferEvent, whistle__v1__transfer_event__init);
+    t->transfer->ticket = r->event->ticket;
+    t->transfer->to_district = OTHER;
+    t->transfer->reason = "it is in Dongcheng";
+    assert_ok(h_write("op-jianwai", t));
+    cr_assert_eq(district_reported(), before, "neither reported nor closed here once transferred");
+}
