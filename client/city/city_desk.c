@@ -27,23 +27,24 @@
 
 #include "city.h"
 #include "pbjson.h"
+#include "seqset.h"
 #include "whistle/v1/whistle.pb-c.h"
 
 extern volatile sig_atomic_t city_stopping;
 
-/* ---- seen (district, seq): a set kept as a sorted array per district ---- */
+/* ---- seen (district, seq) ------------------------------------------------ */
 
 typedef struct seen_d {
     char code[16];
-    uint64_t *v;
-    size_t n, cap;
+    seqset s;
 } seen_d;
 typedef struct seen {
     seen_d *d;
     size_t n;
 } seen;
 
-/* Returns 1 when (d, seq) was new (and records it), 0 when seen before. */
+/* Returns 1 when (d, seq) was new (and records it), 0 when seen before. A
+ * reader starts empty: a replay of an entry it never printed is new. */
 static int seen_add(seen *s, const char *d, uint64_t seq)
 {
     seen_d *e = NULL;
@@ -56,38 +57,16 @@ static int seen_add(seen *s, const char *d, uint64_t seq)
             return 1;
         s->d = nd;
         e = &s->d[s->n++];
-        memset(e, 0, sizeof *e);
         snprintf(e->code, sizeof e->code, "%s", d);
+        seqset_init(&e->s, false);
     }
-    size_t lo = 0, hi = e->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (e->v[mid] < seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < e->n && e->v[lo] == seq)
-        return 0;
-    if (e->n == e->cap) {
-        size_t nc = e->cap ? e->cap * 2 : 256;
-        uint64_t *nv = realloc(e->v, nc * sizeof *nv);
-        if (!nv)
-            return 1;
-        e->v = nv;
-        e->cap = nc;
-    }
-    if (e->n > lo)
-        memmove(e->v + lo + 1, e->v + lo, (e->n - lo) * sizeof *e->v);
-    e->v[lo] = seq;
-    e->n++;
-    return 1;
+    return seqset_add(&e->s, seq) != 0; /* out of memory: printed again rather than lost */
 }
 
 static void seen_free(seen *s)
 {
     for (size_t i = 0; i < s->n; i++)
-        free(s->d[i].v);
+        seqset_free(&s->d[i].s);
     free(s->d);
 }
 

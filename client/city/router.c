@@ -30,6 +30,7 @@
 
 #include "citydir.h"
 #include "citynats.h"
+#include "seqset.h"
 #include "whistle/v1/whistle.pb-c.h"
 
 #define PROG "whistle-router"
@@ -55,9 +56,7 @@ static void on_stop(int sig)
 
 typedef struct gapd {
     char code[16];
-    uint64_t floor;  /* every seq <= floor has been seen */
-    uint64_t *above; /* seen seqs > floor + 1, sorted */
-    size_t nabove, cap;
+    seqset seen;
     int64_t hole_since; /* when the current hole was first seen (0: none) */
     int64_t asked_at;   /* last replay asked */
 } gapd;
@@ -99,54 +98,10 @@ static gapd *gap_find(gapwatch *g, const char *code)
     gapd *e = &g->d[g->n++];
     memset(e, 0, sizeof *e);
     snprintf(e->code, sizeof e->code, "%s", code);
+    /* a router that starts late cannot know what came before the first
+     * seq it sees */
+    seqset_init(&e->seen, true);
     return e;
-}
-
-/* Notes seq of district e. The first seq seen sets the floor below it (a
- * router that starts late cannot know what came before). */
-static void gap_note(gapd *e, uint64_t seq, bool first)
-{
-    if (first) {
-        e->floor = seq;
-        return;
-    }
-    if (seq <= e->floor)
-        return;
-    if (seq == e->floor + 1) {
-        e->floor = seq;
-        size_t k = 0;
-        while (k < e->nabove && e->above[k] <= e->floor + 1) {
-            if (e->above[k] == e->floor + 1)
-                e->floor++;
-            k++;
-        }
-        if (k) {
-            memmove(e->above, e->above + k, (e->nabove - k) * sizeof *e->above);
-            e->nabove -= k;
-        }
-        if (e->nabove == 0)
-            e->hole_since = 0;
-        return;
-    }
-    size_t i = 0;
-    while (i < e->nabove && e->above[i] < seq)
-        i++;
-    if (i < e->nabove && e->above[i] == seq)
-        return;
-    if (e->nabove == e->cap) {
-        size_t nc = e->cap ? e->cap * 2 : 64;
-        uint64_t *na = realloc(e->above, nc * sizeof *na);
-        if (!na)
-            return; /* a hole we fail to record is asked for later */
-        e->above = na;
-        e->cap = nc;
-    }
-    if (e->nabove > i)
-        memmove(e->above + i + 1, e->above + i, (e->nabove - i) * sizeof *e->above);
-    e->above[i] = seq;
-    e->nabove++;
-    if (!e->hole_since)
-        e->hole_since = city_now_ms();
 }
 
 static void ask_replay(gapwatch *g, city_conn *c, const char *code, uint64_t from, uint64_t to, const char *why)
@@ -164,10 +119,15 @@ static void ask_replay(gapwatch *g, city_conn *c, const char *code, uint64_t fro
 /* One EV message: (code, seq) at stream sequence sseq. */
 static void gap_seen(gapwatch *g, const char *code, uint64_t seq, uint64_t sseq)
 {
-    size_t before = g->n;
     gapd *e = gap_find(g, code);
-    if (e)
-        gap_note(e, seq, g->n != before);
+    if (e) {
+        seqset_add(&e->seen, seq); /* out of memory: the hole is asked for again later */
+        uint64_t from, to;
+        if (!seqset_hole(&e->seen, &from, &to))
+            e->hole_since = 0;
+        else if (!e->hole_since)
+            e->hole_since = city_now_ms();
+    }
     for (size_t i = 0; i < g->nlost; i++)
         if (g->lost[i].seq == seq && strcmp(g->lost[i].code, code) == 0) {
             fprintf(stderr, PROG ": district %s: seq %" PRIu64 " is back in EV\n", code, seq);
@@ -229,9 +189,10 @@ static void gap_check(gapwatch *g, city_conn *c)
         }
     for (size_t i = 0; i < g->n; i++) {
         gapd *e = &g->d[i];
-        if (!e->nabove || now - e->hole_since < g->gap_ms || now - e->asked_at < 5000)
+        uint64_t from, to;
+        if (!seqset_hole(&e->seen, &from, &to) || now - e->hole_since < g->gap_ms || now - e->asked_at < 5000)
             continue;
-        ask_replay(g, c, e->code, e->floor + 1, e->above[0] - 1, "missing from EV");
+        ask_replay(g, c, e->code, from, to, "missing from EV");
         e->asked_at = now;
     }
 }
@@ -239,7 +200,7 @@ static void gap_check(gapwatch *g, city_conn *c)
 static void gap_free(gapwatch *g)
 {
     for (size_t i = 0; i < g->n; i++)
-        free(g->d[i].above);
+        seqset_free(&g->d[i].seen);
     free(g->d);
     free(g->ring);
     free(g->lost);
