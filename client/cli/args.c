@@ -244,6 +244,8 @@ static int args_parse(cli *x, const cmd *c, int argc, char **argv, args *a)
 
 int cli_run(cli *x, const cmd *c, int argc, char **argv)
 {
+    if (strcmp(c->name, "city") == 0) /* whistle-city's options and words, as they are (city.c) */
+        return cli_city(x, argc, argv);
     if (!c->opts && !c->run) /* a group: its words name the subcommand */
         return cli_group_main(x, argc, argv);
     if (strcmp(c->name, "stats") == 0 && argc > 1 && strcmp(argv[1], "archive") == 0)

@@ -1,10 +1,11 @@
-/* city.c: `whistle stats --city`, the city's ranking of its districts
- * (docs/federation.md). The figures are not whistled's: they are the
- * districts' counters in the city's NATS cluster (KV bucket city_stats),
- * which whistle-city reads. The CLI does not link libnats for one command:
- * it runs whistle-city (beside this program, else on PATH) with the
- * command's arguments; the connection comes from WHISTLE_NATS_SERVERS,
- * _CERT, _KEY and _CA. */
+/* city.c: the city's side of a federation from the CLI
+ * (docs/federation.md): `whistle stats --city` (the city's ranking of its
+ * districts) and `whistle city COMMAND ...` (a city department's desk,
+ * placing an unrouted case, ...). None of it is whistled's: it is the
+ * city's NATS cluster, which whistle-city speaks to. The CLI does not link
+ * libnats for these: it runs whistle-city (beside this program, else on
+ * PATH) with the command's arguments; the connection comes from
+ * WHISTLE_NATS_SERVERS, _CERT, _KEY and _CA. */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -12,6 +13,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+
+static int exec_city(char **av);
 
 int cli_city_stats(cli *x, int argc, char **argv)
 {
@@ -43,6 +46,24 @@ int cli_city_stats(cli *x, int argc, char **argv)
     if (json)
         av[n++] = "--json";
     av[n] = NULL;
+    int rc = exec_city(av);
+    free(av);
+    return rc;
+}
+
+int cli_city(cli *x, int argc, char **argv)
+{
+    (void)x;
+    if (argc < 2) {
+        return cli_usage_error(_("city: which command? (whistle city --help, or whistle-city --help: orders, "
+                                 "checkin, feedback, unrouted, place, stats, ...)"));
+    }
+    argv[0] = "whistle-city";
+    return exec_city(argv);
+}
+
+static int exec_city(char **av)
+{
     fflush(stdout);
     /* beside this program first: a build tree, or /usr/bin */
     char self[PATH_MAX];
@@ -57,7 +78,6 @@ int cli_city_stats(cli *x, int argc, char **argv)
     }
     execvp("whistle-city", av);
     int e = errno;
-    free(av);
     fprintf(stderr, _("whistle: stats --city needs whistle-city (%s): install the whistle package's city programs\n"),
             strerror(e));
     return EXIT_CONN;

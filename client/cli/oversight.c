@@ -372,6 +372,16 @@ static const cmd_opt extension_opts[] = {
     { NULL, NULL, NULL },
 };
 static const cmd_opt reason_opts[] = { { "reason", "TEXT", N_("why (required)") }, { NULL, NULL, NULL } };
+/* `whistle city ...` never parses its arguments here: cli_run hands them
+ * to whistle-city as they are (city.c); this row names it in the help. */
+static const cmd_opt city_opts[] = { { NULL, NULL, NULL } };
+static int run_city(cli *x, args *a)
+{
+    (void)a;
+    char *argv[] = { "city", NULL };
+    return cli_city(x, 1, argv);
+}
+
 static const cmd_opt transfer_opts[] = {
     { "reason", "TEXT", N_("why it belongs there (required)") },
     { "node", "CODE", N_("a place of the receiving district, if known") },
@@ -452,6 +462,10 @@ const cmd cli_oversight_commands[] = {
       transfer_opts, 2, 2, .call = CALL(TRANSFER),
       .bind = BINDS(B_TICKET(0, "ticket"), B_POS(1, "to_district"), B_NEED("reason", "reason"), B_OPT("node", "node")),
       .print = print_oversight },
+    { "city", "COMMAND ...",
+      N_("The city's side of a federation (runs whistle-city): a city department's orders, checkin, feedback; "
+         "unrouted and place."),
+      city_opts, 0, -1, .run = run_city },
     { "stats", "[--by DIM] [--period P] [--from DATE] [--to DATE] [--code C] [--csv] | --city [--month YYYYMM]",
       N_("Response, resolution, satisfaction, close and on-time rates, and more."), stats_opts, 0, 0,
       .call = CALL(GET_STATS), .bind = BINDS(B_OPT("from", "from"), B_OPT("to", "to"), B_FLAG("totals", "totals")),

@@ -201,6 +201,17 @@ class City:
             raise Fail("whistle-city %s (as %s): %s" % (" ".join(args), who, r.stderr.strip()[-2000:]))
         return r
 
+    def whistle_city(self, who, *args, timeout=60):
+        """The CLI's city commands (whistle stats --city, whistle city ...),
+        which run whistle-city, as `who` of the city's NATS PKI."""
+        env = dict(self.env, WHISTLE_NATS_CERT=os.path.join(self.npki, "clients", who + ".crt"),
+                   WHISTLE_NATS_KEY=os.path.join(self.npki, "clients", who + ".key"))
+        r = subprocess.run([os.path.join(self.build, "whistle")] + list(args), env=env, capture_output=True,
+                           text=True, timeout=timeout)
+        if r.returncode != 0:
+            raise Fail("whistle %s (as %s): %s" % (" ".join(args), who, r.stderr.strip()[-1000:]))
+        return r.stdout
+
     def admin(self, *args, seconds=30):
         """whistle-city admin ARGS as the city, retried while JetStream is
         electing (an answer "temporarily unavailable", a timeout)."""
