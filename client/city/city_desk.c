@@ -28,6 +28,7 @@
 #include "city.h"
 #include "pbjson.h"
 #include "seqset.h"
+#include "whistle/names.h"
 #include "whistle/v1/whistle.pb-c.h"
 
 extern volatile sig_atomic_t city_stopping;
@@ -200,9 +201,7 @@ static void order_line(city_conn *c, reader *r, const char *d, uint64_t seq, Whi
     } else {
         const Whistle__V1__Order *od = o->order;
         printf("%s:%" PRIu64 "  %-10s %-12s %s  %s\n", d, od ? od->id : 0, o->action,
-               od ? protobuf_c_enum_descriptor_get_value(&whistle__v1__order_state__descriptor, (int)od->state)->name
-                  : "-",
-               od ? od->ticket : "", od ? od->description : "");
+               od ? whistle_order_state_name(od->state) : "-", od ? od->ticket : "", od ? od->description : "");
         fflush(stdout);
     }
     if (!r->auto_act || !o->order)
@@ -229,7 +228,7 @@ static void event_line(reader *r, const char *d, uint64_t seq, Whistle__V1__FedC
         city_print_json(j);
     } else {
         printf("%s:%" PRIu64 "  %s %s %s %s\n", d, seq, e->ticket, e->external_id, e->action,
-               protobuf_c_enum_descriptor_get_value(&whistle__v1__event_state__descriptor, (int)e->state)->name);
+               whistle_state_name(e->state));
         fflush(stdout);
     }
 }
