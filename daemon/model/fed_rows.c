@@ -29,7 +29,8 @@ int fed_rows_case(call *c, const Whistle__V1__Event *old, const Whistle__V1__Eve
     if (!c->st->fed_district[0])
         return 0;
     if (old && old->state == ev->state && old->rating == ev->rating && old->reopen_count == ev->reopen_count &&
-        strcmp(str0(old->transferred_to), str0(ev->transferred_to)) == 0)
+        strcmp(str0(old->transferred_to), str0(ev->transferred_to)) == 0 &&
+        strcmp(str0(old->transferred_from), str0(ev->transferred_from)) == 0)
         return 0;
     Whistle__V1__FedCaseEvent *f = arena_alloc(c->a, sizeof *f);
     whistle__v1__fed_case_event__init(f);
@@ -50,6 +51,7 @@ int fed_rows_case(call *c, const Whistle__V1__Event *old, const Whistle__V1__Eve
     f->rating = ev->rating;
     f->due_passed = ev->due_passed;
     f->transferred_to = (char *)str0(ev->transferred_to);
+    f->transferred_from = (char *)str0(ev->transferred_from);
     Whistle__V1__Push p = WHISTLE__V1__PUSH__INIT;
     p.action = "fed_case";
     p.fed_case = f;

@@ -17,7 +17,8 @@ const char *fed_stream_name(const store *st, char *buf, size_t len);
 
 /* After a case is saved (old: the stored record before, NULL for a new
  * one; ev->timeline: the entries this call appended): a FedCaseEvent when
- * its state or rating changed or it is new. 0, or -1 with the status set. */
+ * it is new, or its state, rating, reopenings or transfer changed. 0, or
+ * -1 with the status set. */
 int fed_rows_case(call *c, const Whistle__V1__Event *old, const Whistle__V1__Event *ev);
 
 /* After an order is saved (old: before, NULL for a new one): a FedOrder

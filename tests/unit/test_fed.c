@@ -457,6 +457,14 @@ Test(fed, a_transfer_in_is_a_new_case_with_where_it_came_from)
     cr_assert_str_eq(ev->contact, "13900001111");
     cr_assert_str_eq(ev->timeline[ev->n_timeline - 1]->action, "transfer_in");
     cr_assert(strstr(ev->timeline[ev->n_timeline - 1]->note, "E2026120300007"));
+    /* the city hears of it with where it came from, at its latest version */
+    uint64_t last;
+    stream_last(FED_STREAM, &last);
+    Whistle__V1__Push *p = stream_entry(FED_STREAM, last);
+    cr_assert(p->fed_case);
+    cr_assert_str_eq(p->fed_case->action, "transfer_in");
+    cr_assert_str_eq(p->fed_case->transferred_from, OTHER ":E2026120300007");
+    cr_assert_eq(p->fed_case->version, ev->version);
     /* again, under its key or as its external id: the same case */
     size_t cases = count_db(h_st->events);
     Whistle__V1__Response *b = h_write("bridge-cy", rq_command("cmd." DISTRICT ".transfer", OTHER ":transfer:E7", cmd));
