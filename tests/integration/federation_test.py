@@ -439,9 +439,7 @@ def main():
             behind = []
             for (code, ticket), c in tickets.items():
                 e = last.get((code, ticket))
-                # the state is what the hotline follows (a change that is not
-                # one of state, a note added, moves the version alone)
-                if not e or e["state"] != c["state"] or int(e["version"]) > int(c["version"]):
+                if not e or e["state"] != c["state"] or int(e["version"]) != int(c["version"]):
                     behind.append((code, ticket, c["state"], c["version"], e and e["state"], e and e["version"]))
             return True if not behind else "%d cases whose last event is not their state: %s" % (
                 len(behind), behind[:3])
