@@ -16,6 +16,7 @@
 #include "city.h"
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,23 @@ static void on_stop(int sig)
 {
     (void)sig;
     city_stopping = 1;
+}
+
+void city_err(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", CITY_PROG);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+}
+
+int city_usage(const char *synopsis)
+{
+    char line[512];
+    snprintf(line, sizeof line, "%s %s", CITY_PROG, synopsis);
+    fprintf(stderr, _("usage: %s\n"), line);
+    return 2;
 }
 
 void city_print_json(json_t *j)
@@ -81,8 +99,7 @@ int city_publish(city_conn *c, const char *subj, const char *msgid, const void *
     char what[300];
     snprintf(what, sizeof what, "publishing to %s", subj);
     if (city_denied())
-        fprintf(stderr, CITY_PROG ": %s: refused: this certificate's user may not (permissions of the city's NATS)\n",
-                what);
+        city_err(_("%s: refused: this certificate's user may not (permissions of the city's NATS)\n"), what);
     else
         city_nats_err(CITY_PROG, what, s, jerr);
     return -1;
@@ -107,8 +124,7 @@ int city_bind(city_conn *c, const char *stream, const char *consumer, int64_t wa
     }
     char what[300];
     if (city_denied()) {
-        fprintf(stderr, CITY_PROG ": the consumer %s of %s: refused: this certificate's user may not read it\n",
-                consumer, stream);
+        city_err(_("the consumer %s of %s: refused: this certificate's user may not read it\n"), consumer, stream);
         return -1;
     }
     snprintf(what, sizeof what, "binding to the consumer %s of %s (does it exist? whistle-city setup makes it)",
@@ -119,23 +135,30 @@ int city_bind(city_conn *c, const char *stream, const char *consumer, int64_t wa
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: " CITY_PROG " [--nats URLS] [--cert FILE] [--key FILE] [--ca FILE] COMMAND ...\n"
-               "  setup CITY.json                   streams, buckets, consumers, the city directory\n"
-               "  place EXT_ID DISTRICT             place an unrouted hotline case in a district\n"
-               "  unrouted                          list the cases waiting to be placed (JSON lines)\n"
-               "  stats [--month YYYYMM] [--json]   the districts ranked by the three rates, and the city\n"
-               "  orders [--dept D] [--follow] [--json] [--auto]\n"
-               "                                    a city department's orders from every district\n"
-               "  checkin DISTRICT:ORDER [--note T] a city department checks in on an order\n"
-               "  feedback DISTRICT:ORDER TEXT      ... and feeds back (the order is done)\n"
-               "  feed [FILE]                       publish hotline cases (FedIntake as JSON lines)\n"
-               "  events [--follow] [--idle-ms MS]  the hotline's view: case status changes (JSON lines)\n"
-               "  admin leader|info|consumer|delete-msg|dump|publish|read ...   for operators and tests\n"
-               "Connection settings also from WHISTLE_NATS_SERVERS, _CERT, _KEY, _CA (docs/federation.md).\n");
+    fprintf(f, _("usage: %s\n"), CITY_PROG " [--nats URLS] [--cert FILE] [--key FILE] [--ca FILE] COMMAND ...");
+    fprintf(f, "%s\n", _("The city's side of a federation of whistled districts on NATS JetStream."));
+    static const struct {
+        const char *cmd, *what;
+    } rows[] = {
+        { "setup CITY.json", N_("streams, buckets, consumers and the city directory") },
+        { "place EXT_ID DISTRICT ...", N_("place unrouted hotline cases in their districts") },
+        { "unrouted", N_("the cases waiting to be placed (JSON lines)") },
+        { "stats [--month YYYYMM] [--json]", N_("the districts ranked by the three rates, and the city") },
+        { "orders [--dept D] [--follow] [--json] [--auto]", N_("a city department's orders from every district") },
+        { "checkin DISTRICT:ORDER [--note T]", N_("a city department checks in on an order") },
+        { "feedback DISTRICT:ORDER TEXT", N_("... and feeds back (the order is done)") },
+        { "feed [FILE]", N_("publish hotline cases (FedIntake as JSON lines)") },
+        { "events [--follow] [--json]", N_("the hotline's view: the status changes of cases (JSON lines)") },
+        { "admin leader|info|consumer|delete-msg|dump|publish|read ...", N_("for operators and tests") },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        fprintf(f, "  %s\n      %s\n", rows[i].cmd, _(rows[i].what));
+    fprintf(f, "%s\n", _("Connection settings also from WHISTLE_NATS_SERVERS, _CERT, _KEY, _CA (docs/federation.md)."));
 }
 
 int main(int argc, char **argv)
 {
+    uitext_locale_init("whistle"); /* in English when no catalogue or locale fits */
     city_opts o = { .prog = CITY_PROG, .quiet = true };
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
@@ -165,7 +188,7 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--ca") == 0)
             o.ca = argv[++i];
         else {
-            fprintf(stderr, CITY_PROG ": unknown option %s\n", a);
+            city_err(_("unknown option %s\n"), a);
             usage(stderr);
             return 2;
         }
@@ -186,7 +209,7 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], cmds[k].name) == 0)
             fn = cmds[k].fn;
     if (!fn) {
-        fprintf(stderr, CITY_PROG ": unknown command '%s'\n", argv[i]);
+        city_err(_("unknown command '%s'\n"), argv[i]);
         usage(stderr);
         return 2;
     }

@@ -9,6 +9,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "citynats.h"
+#include "uitext.h" /* _(): whistle-city speaks through the CLI's catalogue (po/whistle) */
 
 #define CITY_PROG "whistle-city"
 
@@ -32,6 +33,12 @@ int city_publish(city_conn *c, const char *subj, const char *msgid, const void *
 /* Binds a pull subscription to the existing durable consumer of stream,
  * retrying for up to wait_ms. */
 int city_bind(city_conn *c, const char *stream, const char *consumer, int64_t wait_ms, natsSubscription **sub);
+
+/* "whistle-city: " and the message (translated by the caller) on stderr. */
+void city_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "usage: whistle-city SYNOPSIS" on stderr; returns 2. The synopsis names
+ * options and words: the same in every language. */
+int city_usage(const char *synopsis);
 
 /* Prints j as one line on stdout and frees it; flushes. */
 void city_print_json(json_t *j);

@@ -15,7 +15,10 @@
  *                          refused or not within a round trip: the
  *                          permissions test)
  *   read STREAM CONSUMER   one fetch from a durable consumer, not acked
- *                          (what a user may read: the permissions test) */
+ *                          (what a user may read: the permissions test)
+ *
+ * Its messages are in English, like whistled's logs: it is the operators'
+ * and the tests' tool; what the city's people use is translated. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

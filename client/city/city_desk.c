@@ -83,7 +83,7 @@ static int dept_of(city_conn *c, const char *given, char *out, size_t len)
         snprintf(out, len, "%s", c->name + 5);
         return 0;
     }
-    fprintf(stderr, CITY_PROG ": which department? give --dept (a desk's certificate, CN=desk-<dept>, names it)\n");
+    city_err(_("which department? give --dept (a desk's certificate, CN=desk-<dept>, names it)\n"));
     return -1;
 }
 
@@ -135,7 +135,7 @@ static int parse_order_ref(const char *ref, char *d, size_t dlen, uint64_t *id)
     *id = v;
     return 0;
 bad:
-    fprintf(stderr, CITY_PROG ": order '%s': write DISTRICT:ORDER_ID (as the desk lists it, e.g. 110105:42)\n", ref);
+    city_err(_("order '%s': write DISTRICT:ORDER_ID (as the desk lists it, e.g. 110105:42)\n"), ref);
     return -1;
 }
 
@@ -158,8 +158,8 @@ int city_act(city_conn *c, int argc, char **argv)
             ref = NULL, i = argc;
     }
     if (!ref || (fb && (!text || !text[0]))) {
-        fprintf(stderr, fb ? "usage: " CITY_PROG " feedback DISTRICT:ORDER TEXT [--dept D] [--actor NAME]\n"
-                           : "usage: " CITY_PROG " checkin DISTRICT:ORDER [--note TEXT] [--dept D] [--actor NAME]\n");
+        city_usage(fb ? "feedback DISTRICT:ORDER TEXT [--dept D] [--actor NAME]"
+                      : "checkin DISTRICT:ORDER [--note TEXT] [--dept D] [--actor NAME]");
         return 2;
     }
     char dept[96], d[16];
@@ -176,8 +176,9 @@ int city_act(city_conn *c, int argc, char **argv)
         snprintf(cmd_id, sizeof cmd_id, "dept:%s:checkin:%s:%" PRIu64, dept, d, id);
     if (send_act(c, dept, d, id, note, fb ? text : NULL, actor, cmd_id) != 0)
         return 1;
-    printf("%s sent to district %s for order %" PRIu64 " (it applies it once: %s)\n", fb ? "feedback" : "check-in", d,
-           id, cmd_id);
+    printf(fb ? _("feedback sent to district %s for order %llu (it applies it once: %s)\n")
+              : _("check-in sent to district %s for order %llu (it applies it once: %s)\n"),
+           d, (unsigned long long)id, cmd_id);
     return 0;
 }
 
@@ -261,8 +262,7 @@ static int read_consumer(city_conn *c, const char *stream, const char *consumer,
             char d[16];
             uint64_t seq = 0;
             if (natsMsgHeader_Get(m, "Nats-Msg-Id", &id) != NATS_OK || city_msgid_seq(id, d, sizeof d, &seq) != 0) {
-                fprintf(stderr, CITY_PROG ": %s: a message without a <district>:<seq> Msg-Id: skipped\n",
-                        natsMsg_GetSubject(m));
+                city_err(_("%s: a message without a <district>:<seq> Msg-Id: skipped\n"), natsMsg_GetSubject(m));
                 natsMsg_Ack(m, NULL);
                 continue;
             }
@@ -292,8 +292,8 @@ static int read_consumer(city_conn *c, const char *stream, const char *consumer,
         natsMsgList_Destroy(&list);
     }
     natsSubscription_Destroy(sub);
-    fprintf(stderr, CITY_PROG ": %" PRIu64 " read, %" PRIu64 " repeats dropped, %" PRIu64 " acted on\n", r->printed,
-            r->repeats, r->acted);
+    city_err(_("%llu read, %llu repeats dropped, %llu acted on\n"), (unsigned long long)r->printed,
+             (unsigned long long)r->repeats, (unsigned long long)r->acted);
     seen_free(&r->seen);
     return 0;
 }
@@ -323,7 +323,7 @@ int city_orders(city_conn *c, int argc, char **argv)
     reader r = { 0 };
     const char *dept_opt = NULL;
     if (reader_args(&r, argc, argv, &dept_opt) != 0) {
-        fprintf(stderr, "usage: " CITY_PROG " orders [--dept D] [--follow] [--json] [--auto] [--idle-ms MS]\n");
+        city_usage("orders [--dept D] [--follow] [--json] [--auto] [--idle-ms MS]");
         return 2;
     }
     char dept[96], consumer[128];
@@ -338,7 +338,7 @@ int city_events(city_conn *c, int argc, char **argv)
 {
     reader r = { 0 };
     if (reader_args(&r, argc, argv, NULL) != 0) {
-        fprintf(stderr, "usage: " CITY_PROG " events [--follow] [--json] [--idle-ms MS]\n");
+        city_usage("events [--follow] [--json] [--idle-ms MS]");
         return 2;
     }
     return read_consumer(c, CITY_STREAM_EV, "feeder", 'e', &r);
@@ -349,7 +349,7 @@ int city_events(city_conn *c, int argc, char **argv)
 int city_feed(city_conn *c, int argc, char **argv)
 {
     if (argc > 2) {
-        fprintf(stderr, "usage: " CITY_PROG " feed [FILE]   (FedIntake as JSON, one object a line)\n");
+        city_usage("feed [FILE]");
         return 2;
     }
     FILE *f = argc == 2 && strcmp(argv[1], "-") != 0 ? fopen(argv[1], "r") : stdin;
@@ -371,7 +371,7 @@ int city_feed(city_conn *c, int argc, char **argv)
         ProtobufCMessage *m = NULL;
         char err[256] = "";
         if (!j || pbj_from_json(&whistle__v1__fed_intake__descriptor, j, &m, err, sizeof err) != 0) {
-            fprintf(stderr, CITY_PROG ": line %lu: %s\n", lineno, j ? err : je.text);
+            city_err(_("line %lu: %s\n"), lineno, j ? err : je.text);
             json_decref(j);
             rc = 1;
             continue;
@@ -379,7 +379,7 @@ int city_feed(city_conn *c, int argc, char **argv)
         json_decref(j);
         Whistle__V1__FedIntake *in = (Whistle__V1__FedIntake *)m;
         if (!in->external_id[0]) {
-            fprintf(stderr, CITY_PROG ": line %lu: external_id is required\n", lineno);
+            city_err(_("line %lu: external_id is required\n"), lineno);
             protobuf_c_message_free_unpacked(m, NULL);
             rc = 1;
             continue;

@@ -45,7 +45,7 @@ static int add_stream(city_conn *c, const char *name, const char *subject)
         return -1;
     }
     jsStreamInfo_Destroy(si);
-    printf("stream %s (%s): ready\n", name, subject);
+    printf(_("stream %s (%s): ready\n"), name, subject);
     return 0;
 }
 
@@ -73,7 +73,7 @@ static int add_consumer(city_conn *c, const char *stream, const char *durable, c
         return -1;
     }
     jsConsumerInfo_Destroy(ci);
-    printf("consumer %s/%s (%s): ready\n", stream, durable, filter);
+    printf(_("consumer %s/%s (%s): ready\n"), stream, durable, filter);
     return 0;
 }
 
@@ -94,7 +94,7 @@ static int open_kv(city_conn *c, const char *bucket, int64_t history, kvStore **
         city_nats_err(CITY_PROG, what, s, 0);
         return -1;
     }
-    printf("bucket %s: ready\n", bucket);
+    printf(_("bucket %s: ready\n"), bucket);
     return 0;
 }
 
@@ -137,7 +137,7 @@ static int check_code(const char *what, const char *code)
             goto bad;
     return 0;
 bad:
-    fprintf(stderr, CITY_PROG ": %s code '%s': use 1-64 letters, digits, '_' or '-'\n", what, code ? code : "");
+    city_err(_("%s code '%s': use 1-64 letters, digits, '_' or '-'\n"), what, code ? code : "");
     return -1;
 }
 
@@ -150,7 +150,7 @@ static int load_directory(kvStore *kv, json_t *city, int *changed)
         Whistle__V1__FedDistrict d = WHISTLE__V1__FED_DISTRICT__INIT;
         d.code = (char *)json_string_value(json_object_get(v, "code"));
         if (!city_is_district(d.code)) {
-            fprintf(stderr, CITY_PROG ": district %zu: code must be 6 digits\n", i + 1);
+            city_err(_("district %zu: code must be 6 digits\n"), i + 1);
             return -1;
         }
         const char *zh = json_string_value(json_object_get(v, "name_zh"));
@@ -190,7 +190,7 @@ static int load_directory(kvStore *kv, json_t *city, int *changed)
         char err[256];
         ProtobufCMessage *m = NULL;
         if (pbj_from_json(&whistle__v1__department__descriptor, v, &m, err, sizeof err) != 0) {
-            fprintf(stderr, CITY_PROG ": department %zu: %s\n", i + 1, err);
+            city_err(_("department %zu: %s\n"), i + 1, err);
             return -1;
         }
         Whistle__V1__Department *dep = (Whistle__V1__Department *)m;
@@ -214,7 +214,7 @@ static int load_directory(kvStore *kv, json_t *city, int *changed)
         char err[256];
         ProtobufCMessage *m = NULL;
         if (pbj_from_json(&whistle__v1__category__descriptor, v, &m, err, sizeof err) != 0) {
-            fprintf(stderr, CITY_PROG ": category %zu: %s\n", i + 1, err);
+            city_err(_("category %zu: %s\n"), i + 1, err);
             return -1;
         }
         Whistle__V1__Category *cat = (Whistle__V1__Category *)m;
@@ -238,19 +238,19 @@ static int load_directory(kvStore *kv, json_t *city, int *changed)
 int city_setup(city_conn *c, int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: " CITY_PROG " setup CITY.json\n");
+        city_usage("setup CITY.json");
         return 2;
     }
     json_error_t je;
     json_t *city = json_load_file(argv[1], 0, &je);
     if (!city) {
-        fprintf(stderr, CITY_PROG ": %s:%d: %s\n", argv[1], je.line, je.text);
+        city_err(_("%s:%d: %s\n"), argv[1], je.line, je.text);
         return 1;
     }
     int rc = 1;
     kvStore *dir = NULL, *st = NULL;
     if (!json_is_array(json_object_get(city, "districts")) || !json_array_size(json_object_get(city, "districts"))) {
-        fprintf(stderr, CITY_PROG ": %s: \"districts\" must list the city's districts\n", argv[1]);
+        city_err(_("%s: \"districts\" must list the city's districts\n"), argv[1]);
         goto out;
     }
     if (add_stream(c, CITY_STREAM_HOTLINE, "hotline.in") || add_stream(c, CITY_STREAM_INTAKE, "intake.>") ||
@@ -270,7 +270,7 @@ int city_setup(city_conn *c, int argc, char **argv)
     {
         const char *d = json_string_value(json_object_get(v, "code"));
         if (!city_is_district(d)) {
-            fprintf(stderr, CITY_PROG ": district %zu: code must be 6 digits\n", i + 1);
+            city_err(_("district %zu: code must be 6 digits\n"), i + 1);
             goto out;
         }
         char name[64], filter[64];
@@ -297,7 +297,8 @@ int city_setup(city_conn *c, int argc, char **argv)
     int changed = 0;
     if (load_directory(dir, city, &changed) != 0)
         goto out;
-    printf("directory: %d entr%s written\n", changed, changed == 1 ? "y" : "ies");
+    printf(ngettext("directory: %d entry written\n", "directory: %d entries written\n", (unsigned long)changed),
+           changed);
     rc = 0;
 out:
     kvStore_Destroy(dir);
@@ -332,7 +333,7 @@ static int walk_unrouted(city_conn *c, int (*fn)(natsMsg *, uint64_t, void *), v
             at = strtoull(sq, NULL, 10);
         if (at < seq) {
             natsMsg_Destroy(m);
-            fprintf(stderr, CITY_PROG ": reading intake.unrouted: no sequence in the answer\n");
+            city_err(_("reading intake.unrouted: no sequence in the answer\n"));
             return -1;
         }
         int r = fn(m, at, arg);
@@ -361,7 +362,7 @@ int city_unrouted(city_conn *c, int argc, char **argv)
 {
     (void)argv;
     if (argc != 1) {
-        fprintf(stderr, "usage: " CITY_PROG " unrouted\n");
+        city_usage("unrouted");
         return 2;
     }
     return walk_unrouted(c, print_unrouted, NULL) < 0 ? 1 : 0;
@@ -405,9 +406,9 @@ static int place_one(natsMsg *m, uint64_t seq, void *arg)
     if (s != NATS_OK)
         city_nats_err(CITY_PROG, "removing the case from intake.unrouted (it was placed)", s, jerr);
     if (dup)
-        fprintf(stderr, CITY_PROG ": %s was already placed (JetStream had it): removed from the unrouted list\n", ext);
+        city_err(_("%s was already placed (JetStream had it): removed from the unrouted list\n"), ext);
     if (!p->done[k])
-        printf("placed %s in %s\n", ext, district);
+        printf(_("placed %s in %s\n"), ext, district);
     p->done[k]++;
     return 0; /* the same id sent twice is two unrouted messages: place both */
 }
@@ -415,13 +416,13 @@ static int place_one(natsMsg *m, uint64_t seq, void *arg)
 int city_place(city_conn *c, int argc, char **argv)
 {
     if (argc < 3 || (argc - 1) % 2 != 0) {
-        fprintf(stderr, "usage: " CITY_PROG " place EXT_ID DISTRICT [EXT_ID DISTRICT ...]\n");
+        city_usage("place EXT_ID DISTRICT [EXT_ID DISTRICT ...]");
         return 2;
     }
     place_arg p = { .c = c, .pairs = argv + 1, .npairs = (argc - 1) / 2 };
     for (int i = 0; i < p.npairs; i++)
         if (!city_is_district(p.pairs[2 * i + 1])) {
-            fprintf(stderr, CITY_PROG ": district '%s': a district's code is 6 digits\n", p.pairs[2 * i + 1]);
+            city_err(_("district '%s': a district's code is 6 digits\n"), p.pairs[2 * i + 1]);
             return 2;
         }
     p.done = calloc((size_t)p.npairs, sizeof *p.done);
@@ -430,8 +431,7 @@ int city_place(city_conn *c, int argc, char **argv)
     int rc = walk_unrouted(c, place_one, &p) < 0 || p.failed ? 1 : 0;
     for (int i = 0; i < p.npairs; i++)
         if (!p.done[i]) {
-            fprintf(stderr, CITY_PROG ": no unrouted case has the external id '%s' (see whistle-city unrouted)\n",
-                    p.pairs[2 * i]);
+            city_err(_("no unrouted case has the external id '%s' (see whistle-city unrouted)\n"), p.pairs[2 * i]);
             rc = 1;
         }
     free(p.done);

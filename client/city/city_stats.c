@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "city.h"
+#include "uitext.h"
 #include "whistle/v1/whistle.pb-c.h"
 
 typedef struct drow {
@@ -21,6 +22,17 @@ typedef struct drow {
     double rate[3];
     int rank[3];
 } drow;
+
+/* s in cols display columns, padded (right: aligned right, after a space). */
+static void cell(const char *s, int cols, bool right)
+{
+    char b[256];
+    if (right)
+        uitext_fit_right(b, sizeof b, s, cols);
+    else
+        uitext_fit(b, sizeof b, s, cols, true);
+    fputs(b, stdout);
+}
 
 static double ratio(int64_t a, int64_t b) { return b > 0 ? (double)a / (double)b : -1; }
 
@@ -75,12 +87,12 @@ int city_stats(city_conn *c, int argc, char **argv)
         else if (strcmp(argv[i], "--month") == 0 && i + 1 < argc)
             month = argv[++i];
         else {
-            fprintf(stderr, "usage: " CITY_PROG " stats [--month YYYYMM] [--json]\n");
+            city_usage("stats [--month YYYYMM] [--json]");
             return 2;
         }
     }
     if (month && (strlen(month) != 6 || strspn(month, "0123456789") != 6)) {
-        fprintf(stderr, CITY_PROG ": --month %s: write it YYYYMM (202611)\n", month);
+        city_err(_("--month %s: write it YYYYMM (202611)\n"), month);
         return 2;
     }
     kvStore *kv = NULL;
@@ -118,7 +130,7 @@ int city_stats(city_conn *c, int argc, char **argv)
         Whistle__V1__FedStats *fs = whistle__v1__fed_stats__unpack(NULL, (size_t)kvEntry_ValueLen(e), kvEntry_Value(e));
         kvEntry_Destroy(e);
         if (!fs || !fs->row) {
-            fprintf(stderr, CITY_PROG ": %s is not a FedStats with a row: left out\n", k);
+            city_err(_("%s is not a FedStats with a row: left out\n"), k);
             if (fs)
                 whistle__v1__fed_stats__free_unpacked(fs, NULL);
             continue;
@@ -174,12 +186,25 @@ int city_stats(city_conn *c, int argc, char **argv)
         json_object_set_new(o, "districts", arr);
         city_print_json(o);
     } else if (n == 0) {
-        printf("no district has statistics for %s yet\n", mon[0] ? mon : "any month");
+        if (mon[0])
+            printf(_("no district has statistics for %s yet\n"), mon);
+        else
+            printf(_("no district has statistics yet\n"));
     } else {
-        printf("month %s: %d district%s (ranked by response rate; the rank of each rate in brackets)\n", mon, n,
-               n == 1 ? "" : "s");
-        printf("%-8s %8s %8s %8s %8s %14s %14s %14s\n", "district", "filed", "orders", "rated", "verified", "response",
-               "resolution", "satisfaction");
+        printf(ngettext("month %s: %d district (ranked by response rate; the rank of each rate in brackets)\n",
+                        "month %s: %d districts (ranked by response rate; the rank of each rate in brackets)\n",
+                        (unsigned long)n),
+               mon, n);
+        /* the heads by display width: a Chinese character takes two columns */
+        cell(_("district"), 8, false);
+        cell(_("filed"), 9, true);
+        cell(_("orders"), 9, true);
+        cell(_("rated"), 9, true);
+        cell(_("verified"), 9, true);
+        cell(_("response"), 15, true);
+        cell(_("resolution"), 15, true);
+        cell(_("satisfaction"), 15, true);
+        putchar('\n');
         g_k = 0;
         if (order) {
             for (int i = 0; i < n; i++)
@@ -202,7 +227,8 @@ int city_stats(city_conn *c, int argc, char **argv)
         pct(a, sizeof a, crate[0]);
         pct(b, sizeof b, crate[1]);
         pct(cc, sizeof cc, crate[2]);
-        printf("%-8s %8lld %8lld %8lld %8lld %14s %14s %14s\n", "city", (long long)city.filed, (long long)city.orders,
+        cell(_("city"), 8, false);
+        printf(" %8lld %8lld %8lld %8lld %14s %14s %14s\n", (long long)city.filed, (long long)city.orders,
                (long long)city.rated, (long long)city.verified, a, b, cc);
     }
     free(order);

@@ -1,5 +1,9 @@
-/* citynats.c: see citynats.h. */
+/* citynats.c: see citynats.h. What people read goes through gettext (the
+ * CLI's catalogue, po/whistle); whistle-router, a service, never binds one
+ * and logs in English. */
 #include "citynats.h"
+
+#define _(s) gettext(s)
 
 #include <ctype.h>
 #include <errno.h>
@@ -10,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libintl.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -80,7 +85,7 @@ int city_opts_env(city_opts *o)
                           : !o->ca    ? "--ca (or WHISTLE_NATS_CA)"
                                       : NULL;
     if (missing) {
-        fprintf(stderr, "%s: %s is required: the city's NATS servers and this program's certificate\n", o->prog,
+        fprintf(stderr, _("%s: %s is required: the city's NATS servers and this program's certificate\n"), o->prog,
                 missing);
         return -1;
     }
@@ -146,7 +151,7 @@ int city_connect(const city_opts *caller, int64_t wait_ms, int64_t api_wait_ms, 
     const city_opts *o = &cb_opts;
     memset(c, 0, sizeof *c);
     if (city_cert_cn(o->cert, c->name, sizeof c->name) != 0) {
-        fprintf(stderr, "%s: cannot read the subject of %s: a PEM certificate of the city's NATS CA is needed\n",
+        fprintf(stderr, _("%s: cannot read the subject of %s: a PEM certificate of the city's NATS CA is needed\n"),
                 o->prog, o->cert);
         return -1;
     }
@@ -205,7 +210,7 @@ int city_connect(const city_opts *caller, int64_t wait_ms, int64_t api_wait_ms, 
     natsOptions_Destroy(opts);
     if (s != NATS_OK) {
         char what[512];
-        snprintf(what, sizeof what, "cannot connect to %s", o->servers);
+        snprintf(what, sizeof what, _("cannot connect to %s"), o->servers);
         city_nats_err(o->prog, what, s, 0);
         return -1;
     }
