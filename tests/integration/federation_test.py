@@ -451,6 +451,30 @@ def main():
         dd, dseq = deleted["msg_id"].split(":")[:2] if deleted else ("", "0")
         if deleted and int(dseq) not in seqs.get(dd, set()):
             raise Fail("the deleted message %s never reached the hotline's side (no gap replay)" % deleted["msg_id"])
+        # every entry of each district is in the streams (after the replay),
+        # gapless from 1, and every case event among them reached the
+        # hotline's side
+        def dump(stream):
+            return [json.loads(l) for l in city.admin("dump", stream).stdout.splitlines() if l.strip()]
+
+        stored, case_seqs = {}, {}
+        for m in dump("EV") + [x for x in dump("CMD") if x["subject"].endswith(".transfer")]:
+            if not m.get("msg_id") or ":" not in m["msg_id"]:
+                continue
+            d, q = m["msg_id"].split(":")[:2]
+            stored.setdefault(d, set()).add(int(q))
+            if m["subject"].startswith("ev.%s.case." % d):
+                case_seqs.setdefault(d, set()).add(int(q))
+        for d in (A, B):
+            have = stored.get(d, set())
+            if not have or have != set(range(1, max(have) + 1)):
+                missing = sorted(set(range(1, max(have or {0}) + 1)) - have)
+                raise Fail("district %s: its entries in EV/CMD are not gapless from 1 (missing %s)" % (d, missing[:10]))
+            if case_seqs.get(d, set()) != seqs.get(d, set()):
+                raise Fail("district %s: %d case events in EV, %d reached the hotline's side" % (
+                    d, len(case_seqs.get(d, set())), len(seqs.get(d, set()))))
+        log("every district's entries are in the streams, 1..%d and 1..%d, and every case event reached the "
+            "hotline's side" % (max(stored[A]), max(stored[B])))
         log("the hotline's side has every status change once%s" % (
             "; the deleted %s was replayed" % deleted["msg_id"] if deleted else ""))
 
