@@ -177,7 +177,10 @@ static bool refused(city_conn *c, const char *subj, const void *data, size_t len
 {
     if (natsConnection_Publish(c->nc, subj, data, (int)len) != NATS_OK)
         return true;
-    natsConnection_FlushTimeout(c->nc, 2000);
+    if (natsConnection_FlushTimeout(c->nc, 10000) != NATS_OK) {
+        fprintf(stderr, CITY_PROG ": no answer from the server within 10 s: cannot tell\n");
+        return true; /* unknown: never reported as allowed */
+    }
     /* the reader thread records the -ERR before it reads the flush's PONG;
      * the error callback runs later, on another thread */
     const char *txt = NULL;
