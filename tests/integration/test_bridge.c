@@ -793,3 +793,76 @@ Test(bridge, kill_9_while_intakes_are_applied_makes_each_one_case_exactly_once)
     free_ev(ev, n);
     city_stop(&c);
 }
+
+/* Runs cmd (a shell line) and returns its exit status and output. */
+static int run_out(const char *cmd, char *out, size_t len)
+{
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t n = fread(out, 1, len - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+Test(bridge, the_federation_settings_are_checked_before_anything_starts)
+{
+    char dir[] = "/tmp/whistle-fedconf-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    const char *pki = harness_pki();
+    char conf[300], cmd[1200], out[2048];
+    snprintf(conf, sizeof conf, "%s/x.conf", dir);
+    static const struct {
+        const char *lines, *want;
+    } daemon_bad[] = {
+        { "enabled = true", "federation.district is not set" },
+        { "enabled = true\ndistrict = 11010", "6-digit" },
+        { "enabled = true\ndistrict = 110105\nintake_node = 110106001", "not in district" },
+        { "enabled = true\ndistrict = 110105\nintake_category = 12", "4-digit" },
+        { "distrcit = 110105", "unknown key federation.distrcit" },
+    };
+    for (size_t i = 0; i < sizeof daemon_bad / sizeof *daemon_bad; i++) {
+        FILE *f = fopen(conf, "w");
+        cr_assert_not_null(f);
+        fprintf(f, "[tls]\nca = %s/ca.crt\ncert = %s/server.crt\nkey = %s/server.key\n[federation]\n%s\n", pki, pki,
+                pki, daemon_bad[i].lines);
+        fclose(f);
+        snprintf(cmd, sizeof cmd, "%s --config %s --check-config 2>&1", WHISTLED_BIN, conf);
+        cr_assert_neq(run_out(cmd, out, sizeof out), 0, "accepted: %s", daemon_bad[i].lines);
+        cr_assert(strstr(out, daemon_bad[i].want), "%s: the error lacks \"%s\": %s", daemon_bad[i].lines,
+                  daemon_bad[i].want, out);
+    }
+    static const struct {
+        const char *lines, *want;
+    } bridge_bad[] = {
+        { "[bridge]\n", "bridge.district is required" },
+        { "[bridge]\ndistrict = abc\n", "6-digit" },
+        { "[bridge]\ndistrict = 110105\nin_flight = 0\n", "bridge.in_flight" },
+        { "[bridge]\ndistrict = 110105\n[nats]\ncert = /etc/hostname\n", "go together" },
+        { "[bridge]\ndistrict = 110105\n[nats]\nurll = x\n", "unknown key nats.urll" },
+        { "[bridge]\ndistrict = 110105\n[whistled]\ncert = /nonexistent\n", "whistled.cert" },
+    };
+    for (size_t i = 0; i < sizeof bridge_bad / sizeof *bridge_bad; i++) {
+        FILE *f = fopen(conf, "w");
+        cr_assert_not_null(f);
+        fprintf(f, "[whistled]\nca = %s/ca.crt\ncert = %s/clients/bridge.crt\nkey = %s/clients/bridge.key\n%s", pki,
+                pki, pki, bridge_bad[i].lines);
+        fclose(f);
+        snprintf(cmd, sizeof cmd, "%s --config %s --check-config 2>&1", WHISTLE_BRIDGE_BIN, conf);
+        cr_assert_eq(run_out(cmd, out, sizeof out), 1, "accepted: %s", bridge_bad[i].lines);
+        cr_assert(strstr(out, bridge_bad[i].want), "%s: the error lacks \"%s\": %s", bridge_bad[i].lines,
+                  bridge_bad[i].want, out);
+    }
+    /* and a good one passes */
+    FILE *f = fopen(conf, "w");
+    cr_assert_not_null(f);
+    fprintf(f,
+            "[whistled]\nca = %s/ca.crt\ncert = %s/clients/bridge.crt\nkey = %s/clients/bridge.key\n"
+            "[bridge]\ndistrict = 110105\n",
+            pki, pki, pki);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s --config %s --check-config 2>&1", WHISTLE_BRIDGE_BIN, conf);
+    cr_assert_eq(run_out(cmd, out, sizeof out), 0, "%s", out);
+    unlink(conf);
+    rmdir(dir);
+}
