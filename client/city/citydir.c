@@ -90,14 +90,28 @@ static int add_district(citydir *d, const Whistle__V1__FedDistrict *fd, const ch
     return 0;
 }
 
-citydir *citydir_load(city_conn *c, const char *prog)
+citydir *citydir_new(void)
 {
     citydir *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
     d->h = GEOS_init_r();
+    if (!d->h) {
+        free(d);
+        return NULL;
+    }
     GEOSContext_setErrorHandler_r(d->h, geos_quiet);
     GEOSContext_setNoticeHandler_r(d->h, geos_quiet);
+    return d;
+}
+
+int citydir_add(citydir *d, const Whistle__V1__FedDistrict *fd, const char *prog) { return add_district(d, fd, prog); }
+
+citydir *citydir_load(city_conn *c, const char *prog)
+{
+    citydir *d = citydir_new();
+    if (!d)
+        return NULL;
     kvStore *kv = NULL;
     natsStatus s = js_KeyValue(&kv, c->js, CITY_KV_DIR);
     if (s != NATS_OK) {

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "citynats.h"
+#include "whistle/v1/whistle.pb-c.h"
 
 typedef struct citydir citydir;
 
@@ -17,6 +18,12 @@ typedef struct citydir citydir;
  * parse is left out of placement by location, with a line on stderr. */
 citydir *citydir_load(city_conn *c, const char *prog);
 void citydir_free(citydir *d);
+
+/* An empty directory, and one district added to it (what citydir_load
+ * does for each entry; a bad code or boundary is left out with a line on
+ * stderr, prefixed prog). citydir_add returns 0, or -1 out of memory. */
+citydir *citydir_new(void);
+int citydir_add(citydir *d, const Whistle__V1__FedDistrict *fd, const char *prog);
 size_t citydir_count(const citydir *d);
 
 /* The district of a node code (longest prefix among the districts' grid
