@@ -268,7 +268,8 @@ static int route_one(city_conn *c, const citydir *dir, natsMsg *m, stats *st)
     natsStatus s = NATS_OK;
     jsPubAck *pa = NULL;
     jsErrCode jerr = 0;
-    for (int tries = 0; tries < 40 && !stopping; tries++) {
+    int64_t until = city_now_ms() + 10000;
+    for (;;) {
         natsMsg *out = NULL;
         s = natsMsg_Create(&out, subj, NULL, natsMsg_GetData(m), natsMsg_GetDataLength(m));
         if (s == NATS_OK)
@@ -277,11 +278,11 @@ static int route_one(city_conn *c, const citydir *dir, natsMsg *m, stats *st)
         if (s == NATS_OK) {
             jsPubOptions po;
             jsPubOptions_Init(&po);
-            po.MaxWait = 5000;
+            po.MaxWait = 3000;
             s = js_PublishMsg(&pa, c->js, out, &po, &jerr);
         }
         natsMsg_Destroy(out);
-        if (s == NATS_OK || s == NATS_NOT_PERMITTED)
+        if (s == NATS_OK || s == NATS_NOT_PERMITTED || city_denied() || stopping || city_now_ms() >= until)
             break;
         usleep(250 * 1000);
     }
