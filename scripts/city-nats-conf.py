@@ -16,6 +16,7 @@ names the districts and the city departments (the same file
                       intake.> and replay.*
   CN=feeder           the 12345 hotline system: publishes hotline.in, reads
                       ev.*.case.> (consumer feeder)
+  CN=stats            the city's leadership: reads city_stats, nothing else
   CN=bridge-<d>       district d's bridge: publishes only ev.<d>.>,
                       cmd.<other>.transfer, its own statistics key; reads its
                       own intake_<d> and cmd_<d> consumers, the directory,
@@ -67,6 +68,8 @@ def users(city):
                 ["_I.router.>"]))
     out.append(("feeder", ["hotline.in", "replay.*", "$JS.API.INFO"] + _pull("EV", "feeder"), [],
                 ["_I.feeder.>"]))
+    # the city's leadership: reads the districts' statistics, nothing else
+    out.append(("stats", ["$JS.API.INFO"] + _kv_read("city_stats"), [], ["_I.stats.>"]))
     for d in districts:
         pub = ["ev.%s.>" % d, "cmd.*.transfer", "$KV.city_stats.%s.>" % d, "$JS.API.INFO"]
         pub += _pull("INTAKE", "intake_" + d) + _pull("CMD", "cmd_" + d)

@@ -52,7 +52,7 @@ DEFAULT_NAMES="admin operator operator2 district police urban market emergency e
 health fire housing gridworker community kiosk hotline sensor gateway volunteer member bridge"
 # The NATS side of a city (docs/federation.md): three servers, the city's
 # programs, the demo districts' bridges and one city department's desk.
-NATS_NAMES="nats-1 nats-2 nats-3 city router feeder bridge-110105 bridge-110108 desk-city_water desk-city_transport"
+NATS_NAMES="nats-1 nats-2 nats-3 city router feeder stats bridge-110105 bridge-110108 desk-city_water desk-city_transport"
 CA_DAYS=3650
 LEAF_DAYS=825
 CRL_DAYS=3650

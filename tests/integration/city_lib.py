@@ -132,7 +132,7 @@ class City:
             names += ["admin-" + c, "district-" + c, "operator-" + c, "hotline-" + c, "bridge-" + c]
         subprocess.run(["sh", os.path.join(src, "scripts/dev-pki.sh"), self.pki] + names, check=True,
                        stdout=subprocess.DEVNULL)
-        nats_names = ["nats-1", "nats-2", "nats-3", "city", "router", "feeder"]
+        nats_names = ["nats-1", "nats-2", "nats-3", "city", "router", "feeder", "stats"]
         nats_names += ["bridge-" + c for c in self.codes] + ["desk-" + d for d in self.departments]
         subprocess.run(["sh", os.path.join(src, "scripts/dev-pki.sh"), "nats", self.pki] + nats_names, check=True,
                        stdout=subprocess.DEVNULL)

@@ -258,6 +258,8 @@ def check_permissions(city):
         ("desk-" + DEPT, ["read", "EV", "feeder"], False),
         ("feeder", ["publish", "intake.%s" % A], False),
         ("router", ["publish", "ev.%s.case.E1" % A], False),
+        ("stats", ["publish", "$KV.city_stats.%s.209901" % A], False),
+        ("stats", ["read", "EV", "feeder"], False),
     ]
     for who, args, allowed in checks:
         r = city.city_run(who, "admin", *args, check=False, input="x", timeout=60)
@@ -483,7 +485,7 @@ def main():
 
         def stats_sum():
             # through the CLI, as the city's office asks for it
-            st = json.loads(city.whistle_city("city", "stats", "--city", "--month", month, "--json"))
+            st = json.loads(city.whistle_city("stats", "stats", "--city", "--month", month, "--json"))
             rows = {d["district"]: d["row"] for d in st["districts"]}
             if set(rows) != {A, B}:
                 return "districts in city_stats: %s" % sorted(rows)
