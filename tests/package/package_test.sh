@@ -96,6 +96,8 @@ for p in whistle-console whistle-kiosk whistle-bench; do
 done
 /usr/sbin/whistle-gateway --version >/dev/null || fail "/usr/sbin/whistle-gateway --version"
 /usr/sbin/whistle-bridge --version >/dev/null || fail "/usr/sbin/whistle-bridge --version"
+/usr/bin/whistle-city --version >/dev/null || fail "/usr/bin/whistle-city --version"
+/usr/sbin/whistle-router --version >/dev/null || fail "/usr/sbin/whistle-router --version"
 [ "$(stat -c '%G %a' /etc/whistle/whistle-gateway.conf)" = "whistle 640" ] ||
     fail "whistle-gateway.conf: $(stat -c '%G %a' /etc/whistle/whistle-gateway.conf), expected group whistle, 0640"
 man -w whistled >/dev/null 2>&1 || [ -s /usr/share/man/man8/whistled.8.gz ] || fail "no man page for whistled"
