@@ -7,6 +7,7 @@
  *   stats                   the districts ranked by the three rates, and the city's sums
  *   orders                  a city department's desk: its orders from every district
  *   checkin / feedback      the desk acts on an order (a command to its district)
+ *   supervise               city-level supervision (市级督办) of a case or an order
  *   feed                    the 12345 hotline's side: publish cases, print what was acked
  *   events                  the hotline's side: the status changes of cases
  *   admin ...               for operators and the fault test: leader, delete-msg, dump, consumer
@@ -147,6 +148,7 @@ static void usage(FILE *f)
         { "orders [--dept D] [--follow] [--json] [--auto]", N_("a city department's orders from every district") },
         { "checkin DISTRICT:ORDER [--note T]", N_("a city department checks in on an order") },
         { "feedback DISTRICT:ORDER TEXT", N_("... and feeds back (the order is done)") },
+        { "supervise DISTRICT TICKET NOTE [--order ID]", N_("city-level supervision of a case or one of its orders") },
         { "feed [FILE]", N_("publish hotline cases (FedIntake as JSON lines)") },
         { "events [--follow] [--json]", N_("the hotline's view: the status changes of cases (JSON lines)") },
         { "admin leader|info|consumer|delete-msg|dump|publish|read ...", N_("for operators and tests") },
@@ -200,10 +202,10 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(city_conn *, int, char **);
-    } cmds[] = { { "setup", city_setup },  { "place", city_place },   { "unrouted", city_unrouted },
-                 { "stats", city_stats },  { "orders", city_orders }, { "checkin", city_act },
-                 { "feedback", city_act }, { "feed", city_feed },     { "events", city_events },
-                 { "admin", city_admin } };
+    } cmds[] = { { "setup", city_setup },         { "place", city_place },   { "unrouted", city_unrouted },
+                 { "stats", city_stats },         { "orders", city_orders }, { "checkin", city_act },
+                 { "feedback", city_act },        { "feed", city_feed },     { "events", city_events },
+                 { "supervise", city_supervise }, { "admin", city_admin } };
     int (*fn)(city_conn *, int, char **) = NULL;
     for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
         if (strcmp(argv[i], cmds[k].name) == 0)

@@ -19,6 +19,7 @@ int city_unrouted(city_conn *c, int argc, char **argv);
 int city_stats(city_conn *c, int argc, char **argv);
 int city_orders(city_conn *c, int argc, char **argv);
 int city_act(city_conn *c, int argc, char **argv); /* checkin, feedback */
+int city_supervise(city_conn *c, int argc, char **argv);
 int city_feed(city_conn *c, int argc, char **argv);
 int city_events(city_conn *c, int argc, char **argv);
 int city_admin(city_conn *c, int argc, char **argv); /* leader, delete-msg, dump, consumer */

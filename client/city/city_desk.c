@@ -182,6 +182,65 @@ int city_act(city_conn *c, int argc, char **argv)
     return 0;
 }
 
+/* ---- city-level supervision (市级督办) --------------------------------------- */
+
+int city_supervise(city_conn *c, int argc, char **argv)
+{
+    const char *d = NULL, *ticket = NULL, *note = NULL, *actor = NULL;
+    uint64_t order = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--order") == 0 && i + 1 < argc) {
+            char *end;
+            order = strtoull(argv[++i], &end, 10);
+            if (*end || !order)
+                return city_usage("supervise DISTRICT TICKET NOTE [--order ID] [--actor NAME]");
+        } else if (strcmp(argv[i], "--actor") == 0 && i + 1 < argc) {
+            actor = argv[++i];
+        } else if (!d) {
+            d = argv[i];
+        } else if (!ticket) {
+            ticket = argv[i];
+        } else if (!note) {
+            note = argv[i];
+        } else {
+            return city_usage("supervise DISTRICT TICKET NOTE [--order ID] [--actor NAME]");
+        }
+    }
+    if (!d || !ticket || !note || !note[0])
+        return city_usage("supervise DISTRICT TICKET NOTE [--order ID] [--actor NAME]");
+    if (!city_is_district(d)) {
+        city_err(_("district '%s': a district's code is 6 digits\n"), d);
+        return 2;
+    }
+    Whistle__V1__FedSupervise sv = WHISTLE__V1__FED_SUPERVISE__INIT;
+    sv.ticket = (char *)ticket;
+    sv.order_id = order;
+    sv.note = (char *)note;
+    sv.actor = (char *)(actor ? actor : c->name);
+    /* each supervision is its own (the city may supervise a case again):
+     * the time makes the id, a retry of this publish keeps it */
+    char cmd_id[200];
+    snprintf(cmd_id, sizeof cmd_id, "city:supervise:%s:%s:%" PRIu64 ":%" PRId64, d, ticket, order, city_now_ms());
+    Whistle__V1__FedCommand cmd = WHISTLE__V1__FED_COMMAND__INIT;
+    cmd.command_id = cmd_id;
+    cmd.origin = "city";
+    cmd.kind_case = WHISTLE__V1__FED_COMMAND__KIND_SUPERVISE;
+    cmd.supervise = &sv;
+    size_t len = protobuf_c_message_get_packed_size(&cmd.base);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return 1;
+    protobuf_c_message_pack(&cmd.base, buf);
+    char subj[64];
+    snprintf(subj, sizeof subj, "cmd.%s.supervise", d);
+    int rc = city_publish(c, subj, cmd_id, buf, len, 15000, NULL, NULL);
+    free(buf);
+    if (rc != 0)
+        return 1;
+    printf(_("supervision of %s sent to district %s (it applies it once: %s)\n"), ticket, d, cmd_id);
+    return 0;
+}
+
 /* ---- a reader of a durable consumer ---------------------------------------- */
 
 typedef struct reader {

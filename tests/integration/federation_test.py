@@ -426,6 +426,14 @@ def main():
         wait_for("the desk's check-ins and feedback applied in the districts", orders_done, 90, step=2)
         log("the desk saw all %d orders to %s and fed back on each" % (len(want_orders), DEPT))
 
+        # ---- city-level supervision (市级督办) of a case, from the CLI
+        sup = [c for c in district_cases(city, A) if c["state"] == "reported" and not c.get("transferred_to")][0]
+        city.whistle_city("city", "city", "supervise", A, sup["ticket"], "the city asks: why is this not filed?")
+        wait_for("the city's supervision in %s" % A,
+                 lambda: sup["ticket"] in city.cli(A, "admin", "--json", "supervision", "--all") or "not yet", 60,
+                 step=1)
+        log("the city's supervision of %s reached district %s" % (sup["ticket"], A))
+
         # ---- every status change reached the hotline's side once per (district, seq)
         def events_converged():
             last = {}
