@@ -265,6 +265,11 @@ int main(int argc, char **argv)
     st->idem_keep_ms = (int64_t)cfg.idempotency_days * 24 * 3600 * 1000;
     st->stream_keep_ms = (int64_t)cfg.stream_keep_days * 24 * 3600 * 1000;
     st->places_outside_street = cfg.places_outside_street;
+    if (cfg.fed_enabled) {
+        snprintf(st->fed_district, sizeof st->fed_district, "%s", cfg.fed_district);
+        snprintf(st->fed_intake_node, sizeof st->fed_intake_node, "%s", cfg.fed_intake_node);
+        snprintf(st->fed_intake_category, sizeof st->fed_intake_category, "%s", cfg.fed_intake_category);
+    }
     st->delib_defaults = cfg.delib;
     st->photos = (struct photo_limits){ .max_bytes = cfg.photo_max_bytes,
                                         .max_per_action = cfg.photo_max_per_action,

@@ -4,14 +4,14 @@
 # no package index is fetched.
 set -eu
 
-PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
+PKGS="libnats-dev nats-server build-essential cmake pkg-config clang libclang-rt-14-dev
 libuv1-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev lmdb-utils
 libssl-dev openssl libcriterion-dev libncurses-dev libinih-dev
 libsystemd-dev libjansson-dev libgeos-dev gettext tmux locales python3 clang-format
 libh2o-dev libxml2-dev python3-jsonschema python3-lxml curl
 help2man debhelper dpkg-dev fakeroot lintian python3-prometheus-client
 libargon2-dev chromium chromium-driver python3-selenium
-libvips-dev libexif-dev libvips-tools"
+libvips-dev libexif-dev libvips-tools nats-server libnats-dev"
 
 missing=""
 for p in $PKGS; do

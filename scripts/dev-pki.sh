@@ -17,6 +17,16 @@
 #   scripts/dev-pki.sh foreign DIR NAME  DIR/foreign/NAME.{crt,key}: CN=NAME,
 #                                        signed by a throwaway CA
 #                                        (DIR/foreign/ca.{crt,key})
+#   scripts/dev-pki.sh nats DIR [NAME...]
+#                                        the city's NATS PKI under DIR/nats/
+#                                        (docs/federation.md): a CA of its
+#                                        own; a NAME nats-* is a server
+#                                        (DIR/nats/servers/NAME.{crt,key}),
+#                                        any other a client
+#                                        (DIR/nats/clients/NAME.{crt,key});
+#                                        default: nats-1..3, city, router,
+#                                        feeder and the demo's bridges and
+#                                        desk
 #
 # Idempotent: only what is missing (or no longer valid: absent key, a cert
 # that does not verify against the CA or does not match its key) is made,
@@ -28,12 +38,21 @@
 #   DIR/clients/NAME.crt NAME.key      CN=NAME, clientAuth (825 days)
 #   DIR/crl.pem                        the CA's CRL (revoked serials)
 #   DIR/ca-db/                         the `openssl ca` database
+#   DIR/nats/...                       the same layout for the NATS CA
+#                                      ("whistle dev NATS CA"), with
+#                                      servers/NAME.{crt,key}: CN=NAME,
+#                                      SAN localhost, 127.0.0.1, ::1,
+#                                      serverAuth + clientAuth (cluster
+#                                      routes authenticate both ways)
 #
 # Keys are 0600. Needs a POSIX sh and the openssl CLI (1.1.1 or 3.x).
 set -eu
 
 DEFAULT_NAMES="admin operator operator2 district police urban market emergency environment
-health fire housing gridworker community kiosk hotline sensor gateway volunteer member"
+health fire housing gridworker community kiosk hotline sensor gateway volunteer member bridge"
+# The NATS side of a city (docs/federation.md): three servers, the city's
+# programs, the demo districts' bridges and one city department's desk.
+NATS_NAMES="nats-1 nats-2 nats-3 city router feeder stats bridge-110105 bridge-110108 desk-city_water desk-city_transport"
 CA_DAYS=3650
 LEAF_DAYS=825
 CRL_DAYS=3650
@@ -77,11 +96,24 @@ revoke | expired | future | foreign)
     [ $# -eq 3 ] || usage 2 >&2
     shift
     ;;
+nats)
+    cmd=nats
+    shift
+    ;;
 esac
 
 dir=${1:-var/pki}
 [ $# -gt 0 ] && shift
 names=${*:-$DEFAULT_NAMES}
+ca_cn="whistle dev CA"
+if [ "$cmd" = nats ]; then
+    # The city's NATS cluster trusts a CA of its own, not the district's:
+    # a district's whistled certificates open nothing on NATS, and a NATS
+    # certificate opens nothing on a whistled.
+    names=${*:-$NATS_NAMES}
+    dir="$dir/nats"
+    ca_cn="whistle dev NATS CA"
+fi
 for n in $names; do check_name "$n"; done
 
 command -v openssl >/dev/null 2>&1 || die "openssl not found: install it (apt-get install openssl)"
@@ -151,6 +183,13 @@ subjectKeyIdentifier   = hash
 basicConstraints       = critical, CA:FALSE
 keyUsage               = critical, digitalSignature
 extendedKeyUsage       = serverAuth
+subjectAltName         = DNS:localhost, IP:127.0.0.1, IP:::1
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid
+[ v3_nats_server ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, digitalSignature
+extendedKeyUsage       = serverAuth, clientAuth
 subjectAltName         = DNS:localhost, IP:127.0.0.1, IP:::1
 subjectKeyIdentifier   = hash
 authorityKeyIdentifier = keyid
@@ -231,7 +270,7 @@ ensure_base() {
         die "only one of $dir/ca.crt and $dir/ca.key exists: remove $dir and run again"
     else
         new_key "$dir/ca.key"
-        ossl req -new -x509 -config "$cnf" -key "$dir/ca.key" -subj "/CN=whistle dev CA" \
+        ossl req -new -x509 -config "$cnf" -key "$dir/ca.key" -subj "/CN=$ca_cn" \
             -extensions v3_ca -sha256 -days "$CA_DAYS" -set_serial "0x$(openssl rand -hex 8)" \
             -out "$dir/ca.crt.tmp"
         mv -f "$dir/ca.crt.tmp" "$dir/ca.crt"
@@ -240,7 +279,7 @@ ensure_base() {
         rm -f "$dir/crl.pem"
         made "$dir/ca.crt $dir/ca.key"
     fi
-    leaf "$dir/server" whistled v3_server
+    [ "$cmd" = nats ] || leaf "$dir/server" whistled v3_server
     if ! [ -s "$dir/crl.pem" ] ||
         ! openssl crl -in "$dir/crl.pem" -CAfile "$dir/ca.crt" -noout >/dev/null 2>&1; then
         gen_crl
@@ -254,6 +293,16 @@ case $cmd in
 issue)
     for n in $names; do
         leaf "$dir/clients/$n" "$n" v3_client
+    done
+    ;;
+
+nats)
+    mkdir -p "$dir/servers"
+    for n in $names; do
+        case $n in
+        nats-*) leaf "$dir/servers/$n" "$n" v3_nats_server ;;
+        *) leaf "$dir/clients/$n" "$n" v3_client ;;
+        esac
     done
     ;;
 

@@ -32,7 +32,7 @@ failed=0
 
 sources() {
     case $1 in
-    whistle) echo client/cli ;;
+    whistle) echo client/cli client/city ;; # whistle-city: `whistle city`, `whistle stats --city`
     whistle-console) echo client/console ;;
     whistle-kiosk) echo client/kiosk ;;
     *) echo "update-po: no domain '$1' (whistle, whistle-console, whistle-kiosk)" >&2; return 1 ;;
@@ -42,7 +42,8 @@ sources() {
 update() {
     domain=$1
     dir=$(sources "$domain")
-    if [ -z "$(find "$dir" -name '*.[ch]' 2>/dev/null)" ]; then
+    # shellcheck disable=SC2086 # a domain may have several folders
+    if [ -z "$(find $dir -name '*.[ch]' 2>/dev/null)" ]; then
         echo "update-po: $domain: no sources in $dir, skipped" >&2
         return 0
     fi
@@ -50,7 +51,8 @@ update() {
     new=$tmp/$domain.pot
     # File names only (no line numbers), sorted: the template changes when
     # a message does, not when code moves.
-    find "$dir" -name '*.[ch]' | LC_ALL=C sort | xargs xgettext \
+    # shellcheck disable=SC2086
+    find $dir -name '*.[ch]' | LC_ALL=C sort | xargs xgettext \
         --language=C --from-code=UTF-8 \
         --keyword=_ --keyword=N_ --keyword=C_:1c,2 --keyword=NC_:1c,2 \
         --add-comments=TRANSLATORS: --add-location=file --sort-by-file \

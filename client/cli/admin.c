@@ -1075,8 +1075,8 @@ static const cmd_opt category_opts[] = {
 };
 static const cmd_opt principal_add_opts[] = {
     { "role", "R",
-      N_("admin, operator, department, grid_worker, community, kiosk, integration, sensor, gateway, volunteer, "
-         "representative") },
+      N_("admin, operator, department, grid_worker, community, kiosk, integration, sensor, gateway, bridge, "
+         "volunteer, representative") },
     { "scope", "CODE", N_("the place whose subtree it reaches (A,B: several, a worker with several grids)") },
     { "dept", "D", N_("for a department principal: its department") },
     { "act-for", "NAMES", N_("for a gateway: the principals it may act for (A,B)") },

@@ -247,10 +247,16 @@ static int args_parse(cli *x, const cmd *c, int argc, char **argv, args *a)
 
 int cli_run(cli *x, const cmd *c, int argc, char **argv)
 {
+    if (strcmp(c->name, "city") == 0) /* whistle-city's options and words, as they are (city.c) */
+        return cli_city(x, argc, argv);
     if (!c->opts && !c->run) /* a group: its words name the subcommand */
         return cli_group_main(x, argc, argv);
     if (strcmp(c->name, "stats") == 0 && argc > 1 && strcmp(argv[1], "archive") == 0)
         return cli_group_main(x, argc, argv); /* the archive's counts (archive.c) */
+    if (strcmp(c->name, "stats") == 0)
+        for (int i = 1; i < argc; i++)
+            if (strcmp(argv[i], "--city") == 0)
+                return cli_city_stats(x, argc, argv); /* the city's, from NATS (city.c) */
     args a;
     memset(&a, 0, sizeof a);
     a.c = c;

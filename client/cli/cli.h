@@ -201,6 +201,10 @@ struct cmd {
  * commands.c's cases, orders, directory and session; oversight.c's
  * deadlines, supervision, exceptions, statistics; services.c's guide. */
 extern const cmd cli_commands[];
+/* `whistle stats --city ...`: runs whistle-city stats (city.c). */
+int cli_city_stats(cli *x, int argc, char **argv);
+/* `whistle city COMMAND ...`: runs whistle-city COMMAND ... (city.c). */
+int cli_city(cli *x, int argc, char **argv);
 extern const cmd cli_oversight_commands[];
 extern const cmd cli_services_commands[];
 /* archive.c: the groups archive, visit and board, and `stats archive` */

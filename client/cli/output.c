@@ -74,6 +74,7 @@ static const char *const words[] = {
     N_("grid_worker"),
     N_("integration"),
     N_("gateway"),
+    N_("bridge"),
     N_("representative"),
 };
 
@@ -119,6 +120,9 @@ const char *cli_action_word(const char *w)
         "merge",
         "resolved",
         "visit_overdue",
+        "transfer_out",
+        "transfer_in",
+        "city_supervise",
     };
     const char *const tr[] = {
         C_("action", "report"),
@@ -150,6 +154,12 @@ const char *cli_action_word(const char *w)
         C_("action", "resolved"),
         /* TRANSLATORS: a special-care household's visit is overdue (docs/archive.md) */
         C_("action", "visit_overdue"),
+        /* TRANSLATORS: handed to another district of the city (docs/federation.md) */
+        C_("action", "transfer_out"),
+        /* TRANSLATORS: received from another district of the city */
+        C_("action", "transfer_in"),
+        /* TRANSLATORS: the city's supervision (市级督办) */
+        C_("action", "city_supervise"),
     };
     _Static_assert(sizeof actions / sizeof *actions == sizeof tr / sizeof *tr, "one translation per action");
     if (!w)

@@ -19,10 +19,13 @@
  * extension) a write left, -q or not. */
 static void print_oversight(cli *x, const args *a, const Whistle__V1__Request *req, const Whistle__V1__Response *resp)
 {
-    if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT)
-        printf("%s  %s%s\n", resp->event->ticket, cli_word(whistle_state_name(resp->event->state)),
+    if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT) {
+        printf("%s  %s%s", resp->event->ticket, cli_word(whistle_state_name(resp->event->state)),
                resp->event->parked ? _("  (parked)") : "");
-    else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_ORDER) {
+        if (*(resp->event->transferred_to ? resp->event->transferred_to : ""))
+            printf(_("  (transferred to district %s)"), resp->event->transferred_to);
+        printf("\n");
+    } else if (resp->result_case == WHISTLE__V1__RESPONSE__RESULT_ORDER) {
         const Whistle__V1__Order *o = resp->order;
         char t[64];
         printf(_("order %llu  %s  %s  %s"), (unsigned long long)o->id, o->ticket,
@@ -369,6 +372,21 @@ static const cmd_opt extension_opts[] = {
     { NULL, NULL, NULL },
 };
 static const cmd_opt reason_opts[] = { { "reason", "TEXT", N_("why (required)") }, { NULL, NULL, NULL } };
+/* `whistle city ...` never parses its arguments here: cli_run hands them
+ * to whistle-city as they are (city.c); this row names it in the help. */
+static const cmd_opt city_opts[] = { { NULL, NULL, NULL } };
+static int run_city(cli *x, args *a)
+{
+    (void)a;
+    char *argv[] = { "city", NULL };
+    return cli_city(x, 1, argv);
+}
+
+static const cmd_opt transfer_opts[] = {
+    { "reason", "TEXT", N_("why it belongs there (required)") },
+    { "node", "CODE", N_("a place of the receiving district, if known") },
+    { NULL, NULL, NULL },
+};
 static const cmd_opt note_opts[] = { { "note", "TEXT", N_("a note for the timeline") }, { NULL, NULL, NULL } };
 static const cmd_opt merge_opts[] = {
     { "into", "TICKET", N_("the earlier case this one duplicates (required)") },
@@ -439,7 +457,16 @@ const cmd cli_oversight_commands[] = {
       .bind = BINDS(B_OPT("node", "node"), B_OPT("device", "device"), B_OPT("contact", "contact"),
                     B_TEXT(0, "description")),
       .print = print_oversight },
-    { "stats", "[--by DIM] [--period P] [--from DATE] [--to DATE] [--code C] [--csv]",
+    { "transfer", "TICKET DISTRICT --reason TEXT [--node CODE]",
+      N_("Hand a case placed in the wrong district to that district (a federated city); it closes here."),
+      transfer_opts, 2, 2, .call = CALL(TRANSFER),
+      .bind = BINDS(B_TICKET(0, "ticket"), B_POS(1, "to_district"), B_NEED("reason", "reason"), B_OPT("node", "node")),
+      .print = print_oversight },
+    { "city", "COMMAND ...",
+      N_("The city's side of a federation (runs whistle-city): a city department's orders, checkin, feedback; "
+         "unrouted and place."),
+      city_opts, 0, -1, .run = run_city },
+    { "stats", "[--by DIM] [--period P] [--from DATE] [--to DATE] [--code C] [--csv] | --city [--month YYYYMM]",
       N_("Response, resolution, satisfaction, close and on-time rates, and more."), stats_opts, 0, 0,
       .call = CALL(GET_STATS), .bind = BINDS(B_OPT("from", "from"), B_OPT("to", "to"), B_FLAG("totals", "totals")),
       .build = build_stats, .result = RESULT(STATS), .print = print_stats },

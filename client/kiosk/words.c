@@ -100,6 +100,17 @@ void words_timeline(const Whistle__V1__TimelineEntry *t, const char *dept, char 
                  has_dept ? dept : _("past its due time; the street is following it up"));
     else if (strcmp(a, "escalate") == 0)
         snprintf(out, len, _("%s is late again; the district is following it up"), dept);
+    else if (strcmp(a, "transfer_out") == 0) {
+        /* "to district 110106: why": the district's code, not the why */
+        char code[8] = "";
+        if (strncmp(note, "to district ", 12) == 0)
+            snprintf(code, sizeof code, "%.6s", note + 12);
+        snprintf(out, len, *code ? _("handed over to district %s, which handles it from now on") : "%s",
+                 *code ? code : _("handed over to the district where the problem is"));
+    } else if (strcmp(a, "transfer_in") == 0)
+        snprintf(out, len, "%s", _("received from another district, where it was reported first"));
+    else if (strcmp(a, "city_supervise") == 0)
+        snprintf(out, len, "%s", _("the city is following it up"));
     else
         snprintf(out, len, "%s", _("the case was updated"));
 }

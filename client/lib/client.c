@@ -372,7 +372,10 @@ int whistle_request_is_write(const Whistle__V1__Request *req)
     case WHISTLE__V1__REQUEST__CALL_PUT_SHOP_ITEM:
     case WHISTLE__V1__REQUEST__CALL_REDEEM:
     case WHISTLE__V1__REQUEST__CALL_PUBLISH_MEMBER_TASK:
-    case WHISTLE__V1__REQUEST__CALL_MEMBER_TASK_ACT: return 1;
+    case WHISTLE__V1__REQUEST__CALL_MEMBER_TASK_ACT:
+    case WHISTLE__V1__REQUEST__CALL_FED_APPLY:
+    case WHISTLE__V1__REQUEST__CALL_TRANSFER:
+    case WHISTLE__V1__REQUEST__CALL_FED_DIRECTORY: return 1;
     default: return 0;
     }
 }

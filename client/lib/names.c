@@ -24,9 +24,9 @@ static const name_entry order_states[] = {
     { 0, "unspecified" }, { 1, "pending" }, { 2, "checked_in" }, { 3, "done" }, { 4, "returned" },
 };
 static const name_entry roles[] = {
-    { 0, "unspecified" }, { 1, "admin" },     { 2, "operator" },   { 3, "department" },
-    { 4, "grid_worker" }, { 5, "community" }, { 6, "kiosk" },      { 7, "integration" },
-    { 8, "sensor" },      { 9, "gateway" },   { 11, "volunteer" }, { 12, "representative" },
+    { 0, "unspecified" }, { 1, "admin" },      { 2, "operator" },        { 3, "department" }, { 4, "grid_worker" },
+    { 5, "community" },   { 6, "kiosk" },      { 7, "integration" },     { 8, "sensor" },     { 9, "gateway" },
+    { 10, "bridge" },     { 11, "volunteer" }, { 12, "representative" },
 };
 static const name_entry sources[] = {
     { 0, "unspecified" }, { 1, "kiosk" },  { 2, "patrol" },         { 3, "resident" },

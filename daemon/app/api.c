@@ -16,6 +16,7 @@
 #include "dirio.h"
 #include "dispatch.h"
 #include "event.h"
+#include "fed.h"
 #include "oversight.h"
 #include "photo.h"
 #include "places.h"
@@ -287,6 +288,9 @@ int api_write(store *st, MDB_txn *txn, const Whistle__V1__Principal *who, const 
     case WHISTLE__V1__REQUEST__CALL_REDEEM: points_redeem(&c, req->redeem); break;
     case WHISTLE__V1__REQUEST__CALL_PUBLISH_MEMBER_TASK: volunteer_publish_task(&c, req->publish_member_task); break;
     case WHISTLE__V1__REQUEST__CALL_MEMBER_TASK_ACT: volunteer_task_act(&c, req->member_task_act); break;
+    case WHISTLE__V1__REQUEST__CALL_FED_APPLY: fed_apply(&c, req->fed_apply); break;
+    case WHISTLE__V1__REQUEST__CALL_TRANSFER: fed_transfer_out(&c, req->transfer); break;
+    case WHISTLE__V1__REQUEST__CALL_FED_DIRECTORY: fed_directory(&c, req->fed_directory); break;
     default:
         if (!oversight_write(&c, req) && !community_write(&c, req))
             call_fail(&c, CODE(INTERNAL), "%s is not a write; it is answered from a read transaction", c.name);

@@ -720,12 +720,17 @@ static int check_act_for(call *c, const Whistle__V1__Principal *p)
 /* Role, scope and department agree with each other and the directory. */
 static int check_principal(call *c, const Whistle__V1__Principal *p)
 {
-    if (p->role < WHISTLE__V1__ROLE__ROLE_ADMIN ||
-        (p->role > WHISTLE__V1__ROLE__ROLE_GATEWAY && p->role != WHISTLE__V1__ROLE__ROLE_VOLUNTEER &&
-         p->role != WHISTLE__V1__ROLE__ROLE_REPRESENTATIVE))
+    if (p->role < WHISTLE__V1__ROLE__ROLE_ADMIN || p->role > WHISTLE__V1__ROLE__ROLE_REPRESENTATIVE)
         return call_fail(c, CODE(INVALID_ARGUMENT),
                          "role is required: admin, operator, department, grid_worker, "
-                         "community, kiosk, integration, sensor, gateway, volunteer or representative");
+                         "community, kiosk, integration, sensor, gateway, bridge, volunteer or representative");
+    /* A bridge is bound to one district: its scope is the district's
+     * node, and only the district this server is ([federation] district)
+     * when it is federated. */
+    if (p->role == WHISTLE__V1__ROLE__ROLE_BRIDGE &&
+        (strlen(str0(p->scope)) != 6 || (c->st->fed_district[0] && strcmp(p->scope, c->st->fed_district) != 0)))
+        return call_fail(c, CODE(INVALID_ARGUMENT), "a bridge's scope is its district (6 digits%s%s), not \"%.40s\"",
+                         c->st->fed_district[0] ? ": " : "", c->st->fed_district, str0(p->scope));
     if (!digits(p->scope) || !directory_node_get(c->st, c->txn, p->scope, c->a))
         return call_fail(c, CODE(NOT_FOUND), "scope \"%s\" is not a place in the directory", str0(p->scope));
     if (p->n_extra_scopes > 64)
@@ -886,11 +891,10 @@ void admin_list_principals(call *c, const Whistle__V1__ListPrincipals *req)
     const char *under = str0(req->under), *after = str0(req->after);
     if (*under && check_code(c, "under", under))
         return;
-    if (req->role < 0 ||
-        (req->role > WHISTLE__V1__ROLE__ROLE_GATEWAY && req->role != WHISTLE__V1__ROLE__ROLE_VOLUNTEER &&
-         req->role != WHISTLE__V1__ROLE__ROLE_REPRESENTATIVE)) {
+    if (req->role < 0 || req->role > WHISTLE__V1__ROLE__ROLE_REPRESENTATIVE) {
         call_fail(c, CODE(INVALID_ARGUMENT),
-                  "role %d is not a role (1 admin .. 9 gateway, 11 volunteer, 12 representative; 0: any)", req->role);
+                  "role %d is not a role (1 admin .. 9 gateway, 10 bridge, 11 volunteer, 12 representative; 0: any)",
+                  req->role);
         return;
     }
     if (strlen(after) > 64) {

@@ -17,10 +17,10 @@
 
 static const authz_rule rules[] = {
     /* the session (answered by the server) */
-    { C(HELLO), "hello", false, AUTHZ_ALL_GW | R(REPRESENTATIVE), "any enabled principal opens a session" },
-    { C(PING), "ping", false, AUTHZ_ALL_GW | R(REPRESENTATIVE), "any enabled principal may ping" },
-    { C(SUBSCRIBE), "subscribe", false, AUTHZ_ALL | R(REPRESENTATIVE),
-      "a principal reads its own stream; operators their street's; admins any" },
+    { C(HELLO), "hello", false, AUTHZ_ALL_GW | R(REPRESENTATIVE) | R(BRIDGE), "any enabled principal opens a session" },
+    { C(PING), "ping", false, AUTHZ_ALL_GW | R(REPRESENTATIVE) | R(BRIDGE), "any enabled principal may ping" },
+    { C(SUBSCRIBE), "subscribe", false, AUTHZ_ALL | R(REPRESENTATIVE) | R(BRIDGE),
+      "a principal reads its own stream; operators their street's; a bridge its district's fed:; admins any" },
 
     /* cases */
     { C(REPORT), "report", true,
@@ -113,9 +113,18 @@ static const authz_rule rules[] = {
     { C(LIST_SUPERVISIONS), "list_supervisions", false, R(ADMIN) | R(OPERATOR) | R(DEPARTMENT),
       "supervision records are read by operators (their scope), departments (their own) and admins" },
     { C(GET_STATS), "stats", false,
-      R(ADMIN) | R(OPERATOR) | R(DEPARTMENT) | R(GRID_WORKER) | R(COMMUNITY) | R(INTEGRATION),
-      "statistics are read by operators, departments (their own), grid and community workers and integrations "
-      "(places in their scope), and admins" },
+      R(ADMIN) | R(OPERATOR) | R(DEPARTMENT) | R(GRID_WORKER) | R(COMMUNITY) | R(INTEGRATION) | R(BRIDGE),
+      "statistics are read by operators, departments (their own), grid and community workers, integrations and "
+      "a district's bridge (places in their scope), and admins" },
+
+    /* federation (docs/federation.md): a district's bridge applies what
+     * the city sends, to its own district only (domain/fed.c) */
+    { C(FED_APPLY), "fed_apply", true, R(BRIDGE),
+      "what the city sends a district is applied by that district's bridge only" },
+    { C(FED_DIRECTORY), "fed_directory", true, R(BRIDGE),
+      "the city directory (city departments, shared categories) is put by the district's bridge only" },
+    { C(TRANSFER), "transfer", true, R(ADMIN) | R(OPERATOR),
+      "a case is handed to another district by the operators of its street (or a district center) and admins" },
 
     /* deliberation (docs/deliberation.md): the role gate lets in those who
      * may hold a seat; deliberation.c then asks for the seat (or, to set up

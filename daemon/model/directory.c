@@ -46,11 +46,9 @@ const char *directory_street_of(store *st, MDB_txn *txn, const char *code, arena
     return NULL;
 }
 
-/* 10 is reserved (whistle.proto): "" until it is a role. */
-static const char *const role_names[] = { "unspecified",   "admin",     "operator", "department",
-                                          "grid_worker",   "community", "kiosk",    "integration",
-                                          "sensor",        "gateway",   "",         "volunteer",
-                                          "representative" };
+static const char *const role_names[] = { "unspecified", "admin",     "operator",      "department", "grid_worker",
+                                          "community",   "kiosk",     "integration",   "sensor",     "gateway",
+                                          "bridge",      "volunteer", "representative" };
 static const char *const kind_names[] = { "unspecified", "district", "street", "community", "grid", "building" };
 static const size_t kind_code_len[] = { 0, 6, 9, 12, 15, 18 };
 
@@ -60,7 +58,7 @@ static const struct {
     int value;
 } role_alias[] = {
     {"管理员", 1}, {"值班员", 2}, {"指挥中心", 2}, {"部门", 3}, {"网格员", 4}, {"社区", 5}, {"社区工作者", 5},
-    {"自助终端", 6}, {"终端", 6}, {"对接系统", 7}, {"集成", 7}, {"传感器", 8}, {"网关", 9}, {"志愿者", 11}, {"报到党员", 11},
+    {"自助终端", 6}, {"终端", 6}, {"对接系统", 7}, {"集成", 7}, {"传感器", 8}, {"网关", 9}, {"联邦桥", 10}, {"志愿者", 11}, {"报到党员", 11},
     {"议事代表", 12}, {"居民代表", 12},
 }, kind_alias[] = {
     {"区", 1}, {"县", 1}, {"区县", 1}, {"街道", 2}, {"乡镇", 2}, {"镇", 2}, {"乡", 2},
@@ -350,9 +348,8 @@ const char *role_name(Whistle__V1__Role r)
 const char *role_a(Whistle__V1__Role r)
 {
     static const char *const with_article[] = {
-        "an unspecified role", "an admin",    "an operator",     "a department", "a grid_worker",
-        "a community",         "a kiosk",     "an integration",  "a sensor",     "a gateway",
-        "an unknown role",     "a volunteer", "a representative"
+        "an unspecified role", "an admin", "an operator", "a department", "a grid_worker", "a community",     "a kiosk",
+        "an integration",      "a sensor", "a gateway",   "a bridge",     "a volunteer",   "a representative"
     };
     _Static_assert(sizeof with_article == sizeof role_names, "one for each role");
     return (size_t)r < sizeof with_article / sizeof *with_article ? with_article[r] : "an unknown role";

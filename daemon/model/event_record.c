@@ -8,6 +8,7 @@
 #include "authz.h"
 #include "deadline_rows.h"
 #include "directory.h"
+#include "fed_rows.h"
 #include "field_limits.h"
 #include "order_record.h"
 #include "stats_rows.h"
@@ -337,7 +338,10 @@ int event_save(call *c, Whistle__V1__Event *ev, const event_snap *snap)
     ev->timeline = tl;
     ev->n_timeline = ntl;
     ev->timeline_from = from;
-    return rc ? call_store_fail(c, rc, "saving the case") : 0;
+    if (rc)
+        return call_store_fail(c, rc, "saving the case");
+    /* a district of a federated city tells the city (fed_rows.h) */
+    return fed_rows_case(c, old, ev);
 }
 
 void event_timeline(call *c, Whistle__V1__Event *ev, const char *action, const char *note, uint64_t order_id,
@@ -438,6 +442,18 @@ static int timeline_window(MDB_txn *txn, MDB_dbi dbi, arena *a, Whistle__V1__Eve
     e->timeline = tl;
     e->n_timeline = got;
     e->timeline_from = start;
+    return 0;
+}
+
+int event_history(call *c, const Whistle__V1__Event *ev, size_t max, Whistle__V1__TimelineEntry ***out, size_t *n)
+{
+    Whistle__V1__Event e = *ev;
+    int rc = timeline_window(c->txn, c->st->ev_timeline, c->a, &e, 0);
+    if (rc)
+        return call_store_fail(c, rc, "reading the timeline");
+    size_t skip = e.n_timeline > max ? e.n_timeline - max : 0;
+    *out = e.timeline + skip;
+    *n = e.n_timeline - skip;
     return 0;
 }
 

@@ -82,6 +82,10 @@ Whistle__V1__Event *event_load_for_operator(call *c, const char *ticket, event_s
  * not a kiosk), else NULL. */
 const char *event_reporter_stream(call *c, const Whistle__V1__Event *ev);
 
+/* The newest max entries of the case's stored timeline (at most 200), in
+ * order, into *out (in c->a): what a transfer to another district carries
+ * (domain/fed.c). 0, or -1 with the status set. */
+int event_history(call *c, const Whistle__V1__Event *ev, size_t max, Whistle__V1__TimelineEntry ***out, size_t *n);
 /* Whether name follows the case (merged into it: exception.c). */
 bool event_is_follower(const Whistle__V1__Event *ev, const char *name);
 /* Pushes to the streams of the case's followers that follow their cases. */

@@ -5,6 +5,7 @@
 
 #include "audit.h"
 #include "deadline_rows.h"
+#include "fed_rows.h"
 #include "stats_rows.h"
 #include "supervision_record.h"
 
@@ -91,7 +92,10 @@ int order_save(call *c, Whistle__V1__Order *o, const void *before, size_t blen)
         rc = move_state_row(c, c->st->ord_by_street_state, o->street, was, o->state, o->id);
     if (!rc)
         rc = audit_append(c->st, c->txn, c->now, c->who->name, c->name, order_target(c, o->id), before, blen, &o->base);
-    return rc ? call_store_fail(c, rc, "saving the order") : 0;
+    if (rc)
+        return call_store_fail(c, rc, "saving the order");
+    /* an order to a city department goes to the city (fed_rows.h) */
+    return fed_rows_order(c, old, o);
 }
 
 int order_load(call *c, uint64_t id, Whistle__V1__Order **out, void **bytes, size_t *len)

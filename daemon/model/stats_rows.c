@@ -90,7 +90,10 @@ const char *const stats_metric_names[STATS_METRICS] = {
 void stats_event_contribution(const Whistle__V1__Event *ev, int64_t m[STATS_METRICS])
 {
     memset(m, 0, STATS_METRICS * sizeof *m);
-    if (!ev)
+    /* A case handed to another district (docs/federation.md) is counted
+     * there, from its arrival, and no longer here: the city's sums count
+     * it once, and no district's rates count a transfer as a close. */
+    if (!ev || *str0(ev->transferred_to))
         return;
     bool closed = ev->state == ES(CLOSED);
     m[M_REPORTED] = 1;

@@ -284,6 +284,14 @@ static void handle_subscribe(conn *c, Whistle__V1__Request *req, const Whistle__
         audit_read_queue(hb->st, hub_now_ms(hb), who->name, "subscribe", name, "contacts in the street's case feed");
         audit_via_set(was_via);
     }
+    /* So does a federated district's stream: a case transferred to another
+     * district goes with its reporter's phone (docs/federation.md). */
+    if (strncmp(name, "fed:", 4) == 0) {
+        const char *was_via = audit_via_set(via);
+        audit_read_queue(hb->st, hub_now_ms(hb), who->name, "subscribe", name,
+                         "contacts of the cases transferred to other districts");
+        audit_via_set(was_via);
+    }
     uint64_t after = sb->from_cursor ? cursor : sb->after_seq;
     Whistle__V1__SubscribeResult *r = arena_alloc(a, sizeof *r);
     whistle__v1__subscribe_result__init(r);

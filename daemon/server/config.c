@@ -39,6 +39,9 @@ void config_defaults(config *c)
     set_str(&c->cert, "");
     set_str(&c->key, "");
     set_str(&c->crl, "");
+    set_str(&c->fed_district, "");
+    set_str(&c->fed_intake_node, "");
+    set_str(&c->fed_intake_category, "");
     set_str(&c->store_dir, "var/state");
     c->sync = STORE_SYNC_FULL;
     c->sync_interval_ms = 1000;
@@ -90,8 +93,23 @@ void config_free(config *c)
     free(c->backup_dir);
     free(c->metrics_listen);
     free(c->test_clock);
+    free(c->fed_district);
+    free(c->fed_intake_node);
+    free(c->fed_intake_category);
     policy_free(&c->policy);
     memset(c, 0, sizeof *c);
+}
+
+/* Whether s is between min and max ASCII digits. */
+static bool fed_digits(const char *s, size_t min, size_t max)
+{
+    size_t n = strlen(s);
+    if (n < min || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
 }
 
 static int parse_bool(const char *section, const char *key, const char *v, bool *out, char *err, size_t errlen)
@@ -325,6 +343,33 @@ int config_set(config *c, const char *section, const char *key, const char *valu
             NUM(photo_max_pixels, 1000, 200u * 1000u * 1000u);
         if (strcmp(key, "grace_hours") == 0)
             NUM(photo_grace_hours, 1, 24 * 30);
+    } else if (strcmp(section, "federation") == 0) {
+        if (strcmp(key, "enabled") == 0)
+            return parse_bool(section, key, value, &c->fed_enabled, err, errlen);
+        if (strcmp(key, "district") == 0) {
+            if (!fed_digits(value, 6, 6)) {
+                snprintf(err, errlen, "federation.district = \"%s\": expected the district's 6-digit code", value);
+                return -1;
+            }
+            set_str(&c->fed_district, value);
+            return 0;
+        }
+        if (strcmp(key, "intake_node") == 0) {
+            if (*value && !fed_digits(value, 9, 18)) {
+                snprintf(err, errlen, "federation.intake_node = \"%s\": expected a node code (9 to 18 digits)", value);
+                return -1;
+            }
+            set_str(&c->fed_intake_node, value);
+            return 0;
+        }
+        if (strcmp(key, "intake_category") == 0) {
+            if (*value && !fed_digits(value, 4, 4)) {
+                snprintf(err, errlen, "federation.intake_category = \"%s\": expected a 4-digit category", value);
+                return -1;
+            }
+            set_str(&c->fed_intake_category, value);
+            return 0;
+        }
     } else if (strcmp(section, "deliberation") == 0) {
         return delib_set(&c->delib, key, value, err, errlen);
     } else if (strcmp(section, "kiosk") == 0) {
@@ -347,7 +392,7 @@ int config_set(config *c, const char *section, const char *key, const char *valu
             return prc;
         snprintf(err, errlen,
                  "unknown section [%s]: expected [server], [tls], [store], [log], [metrics], [kiosk], [places], "
-                 "[archive], [calendar], [deadline], [emergency] or [deliberation]",
+                 "[archive], [calendar], [deadline], [emergency], [deliberation] or [federation]",
                  section);
         return -1;
     }
@@ -429,6 +474,14 @@ int config_validate(const config *c, char *err, size_t errlen)
     }
     if (policy_validate(&c->policy, err, errlen) < 0)
         return -1;
+    if (c->fed_enabled && !*c->fed_district) {
+        snprintf(err, errlen, "federation.enabled is on but federation.district is not set: give the district's code");
+        return -1;
+    }
+    if (c->fed_enabled && *c->fed_intake_node && strncmp(c->fed_intake_node, c->fed_district, 6) != 0) {
+        snprintf(err, errlen, "federation.intake_node = %s is not in district %s", c->fed_intake_node, c->fed_district);
+        return -1;
+    }
     unsigned char addr[sizeof(struct in6_addr)];
     if (c->metrics && inet_pton(AF_INET, c->metrics_listen, addr) != 1 &&
         inet_pton(AF_INET6, c->metrics_listen, addr) != 1) {

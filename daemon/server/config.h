@@ -59,6 +59,13 @@ typedef struct config {
     uint32_t photo_max_per_action; /* photos one call attaches */
     uint32_t photo_max_pixels;     /* larger images are refused before decoding */
     uint32_t photo_grace_hours;    /* an upload never attached is removed after */
+    /* [federation] (docs/federation.md): this daemon is district
+     * fed_district of a federated city; when enabled its writes append to the
+     * stream fed:<district> that whistle-bridge carries to NATS. */
+    bool fed_enabled;
+    char *fed_district;
+    char *fed_intake_node;     /* where an intake with no place goes (a street), "" none */
+    char *fed_intake_category; /* the category of an intake without one, "" none */
     /* [calendar], [deadline], [emergency]: calendar.c */
     deadline_policy policy;
     struct delib_defaults delib; /* [deliberation] */

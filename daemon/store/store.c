@@ -100,7 +100,9 @@ static MDB_dbi *dbi_slot(store *st, size_t i)
                          &st->vol_config, &st->vol_people, &st->vol_wishes, &st->vol_ledger, &st->vol_balances,
                          &st->vol_shop, &st->vol_mtasks, &st->vol_index,
                          /* photo_record.c */
-                         &st->photo_uploads, &st->photo_up_by_time, &st->photo_att };
+                         &st->photo_uploads, &st->photo_up_by_time, &st->photo_att,
+                         /* fed.c */
+                         &st->fed_keys, &st->fed_ext };
     return i < sizeof slots / sizeof *slots ? slots[i] : NULL;
 }
 static const char *const dbi_names[] = { "meta",
@@ -154,7 +156,9 @@ static const char *const dbi_names[] = { "meta",
                                          "vol_index",
                                          "photo_uploads",
                                          "photo_up_by_time",
-                                         "photo_att" };
+                                         "photo_att",
+                                         "fed_keys",
+                                         "fed_ext" };
 #define N_DBIS (sizeof dbi_names / sizeof *dbi_names)
 
 /* Reads (or, for a new store, writes) the schema version into *have. */

@@ -107,6 +107,10 @@
  *                    looked at by the sweep: removed if never attached)
  *   photo_att        u64 BE id -> whistled.PhotoAttachmentRecord (ids from
  *                    meta's "photo_att_seq")
+ *   federation (domain/fed.c, docs/federation.md), both kept forever:
+ *   fed_keys     key -> whistled.FedKeyRecord (what a fed_apply with that
+ *                key answered, stored with its change)
+ *   fed_ext      external id -> ticket (the case a hotline id became here)
  */
 #ifndef WHISTLED_STORE_H
 #define WHISTLED_STORE_H
@@ -177,6 +181,13 @@ typedef struct store {
      * removed (the writer's sweep waits), so a backup's store never names
      * a file its copy lacks. */
     atomic_int photo_pins;
+    MDB_dbi fed_keys, fed_ext; /* domain/fed.c */
+    /* [federation] (docs/federation.md), set once at start (main.c):
+     * when fed_district is not empty, the saves of cases and of orders to
+     * city departments append to the stream fed:<fed_district>. */
+    char fed_district[8];
+    char fed_intake_node[20];
+    char fed_intake_category[8];
     /* loop thread's cached read transaction (MDB_NOTLS, reset/renew) */
     MDB_txn *rtxn;
     bool rtxn_live;

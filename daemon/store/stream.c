@@ -194,6 +194,10 @@ void stream_default_for(const Whistle__V1__Principal *who, char *buf, size_t len
     case WHISTLE__V1__ROLE__ROLE_DEPARTMENT:
         snprintf(buf, len, "dept:%s", who->department ? who->department : "");
         break;
+    case WHISTLE__V1__ROLE__ROLE_BRIDGE:
+        /* a district's federation link: what the district tells the city */
+        snprintf(buf, len, "fed:%s", who->scope ? who->scope : "");
+        break;
     case WHISTLE__V1__ROLE__ROLE_VOLUNTEER:
         /* a volunteer's work comes from its community: the members' feed */
         snprintf(buf, len, "members:%s", who->scope ? who->scope : "");
@@ -232,6 +236,10 @@ bool stream_allowed(const Whistle__V1__Principal *who, const char *name)
         /* its home community's tasks for registered members, or its own */
         return code_stream(name, "members:", 12, scope) ||
                (has_prefix(name, "principal:") && who->name && *who->name && strcmp(name + 10, who->name) == 0);
+    case WHISTLE__V1__ROLE__ROLE_BRIDGE:
+        /* its own district's federation stream only: exactly the district
+         * it is bound to, never a street's or another district's */
+        return code_stream(name, "fed:", 6, scope) && strlen(scope) == 6;
     case WHISTLE__V1__ROLE__ROLE_COMMUNITY:
         if (code_stream(name, "members:", 12, scope))
             return true;

@@ -8,6 +8,8 @@
  *   members:<community code>  the tasks a community whistles to its registered
  *                             members and the wishes it publishes
  *                             (docs/volunteers.md): its volunteers read it
+ *   fed:<district code>       a federated district's changes for the city
+ *                             (model/fed_rows.h): its bridge reads it
  *   principal:<name>          a reporter's own cases (kiosk, grid worker,
  *                             integration): status changes of what it reported,
  *                             and what was assigned to it

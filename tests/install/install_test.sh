@@ -27,7 +27,12 @@ sbin=$d$prefix/sbin bin=$d$prefix/bin
 "$sbin/whistle-gateway" --version >/dev/null || fail "whistle-gateway --version"
 [ -s "$d$sysconfdir/whistle/whistle-gateway.conf" ] || fail "no whistle-gateway.conf"
 [ "$(stat -c %a "$d$sysconfdir/whistle/whistle-gateway.conf")" = 640 ] || fail "whistle-gateway.conf readable by all"
-for p in whistle whistle-console whistle-kiosk whistle-bench; do
+"$sbin/whistle-bridge" --version >/dev/null || fail "whistle-bridge --version"
+[ -s "$d$sysconfdir/whistle/whistle-bridge.conf" ] || fail "no whistle-bridge.conf"
+[ -s "$d$prefix/lib/systemd/system/whistle-bridge.service" ] || fail "no whistle-bridge.service"
+"$sbin/whistle-router" --version >/dev/null || fail "whistle-router --version"
+[ -s "$d$prefix/lib/systemd/system/whistle-router.service" ] || fail "no whistle-router.service"
+for p in whistle whistle-console whistle-kiosk whistle-bench whistle-city; do
     [ -x "$bin/$p" ] || fail "$p not installed in $prefix/bin"
     "$bin/$p" --version >/dev/null 2>&1 || fail "$p --version"
 done
@@ -35,10 +40,11 @@ done
 
 # man pages: one per program, made from its own --help
 for m in man8/whistled.8 man1/whistle.1 man1/whistle-console.1 man1/whistle-kiosk.1 man1/whistle-bench.1 \
-    man8/whistle-gateway.8; do
+    man8/whistle-gateway.8 man8/whistle-bridge.8 man1/whistle-city.1 man8/whistle-router.8; do
     [ -s "$d$prefix/share/man/$m" ] || fail "man page $m missing"
 done
-for m in whistled.8 whistle.1 whistle-console.1 whistle-kiosk.1 whistle-bench.1 whistle-gateway.8; do
+for m in whistled.8 whistle.1 whistle-console.1 whistle-kiosk.1 whistle-bench.1 whistle-gateway.8 whistle-bridge.8 \
+    whistle-city.1 whistle-router.8; do
     name=${m%.*}
     # help2man took the version from the program's own --version
     grep -q "^\\.TH $(echo "$name" | tr a-z A-Z) .*\"$name [0-9][^\"]*\"" "$d$prefix/share/man/man${m##*.}/$m" ||

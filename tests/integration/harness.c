@@ -44,16 +44,17 @@ const char *harness_pki(void)
     char done[512];
     /* The marker names what the PKI holds, so that a build tree made
      * before a fixture was added makes the missing part. */
-    snprintf(done, sizeof done, "%s/.complete-future-district-gateway-volunteers", WHISTLE_TEST_PKI_DIR);
+    snprintf(done, sizeof done, "%s/.complete-future-district-gateway-volunteers-bridge", WHISTLE_TEST_PKI_DIR);
     if (access(done, F_OK) != 0) {
         char cmd[2048];
         const char *d = WHISTLE_TEST_PKI_DIR, *s = WHISTLE_SOURCE_DIR "/scripts/dev-pki.sh";
-        snprintf(cmd, sizeof cmd,
-                 "%s %s admin operator operator2 district police urban market emergency environment health fire "
-                 "housing gridworker community kiosk hotline sensor gateway volunteer member stranger >/dev/null && "
-                 "%s revoke %s revoked >/dev/null && %s expired %s police >/dev/null && "
-                 "%s future %s police >/dev/null && %s foreign %s police >/dev/null && touch %s",
-                 s, d, s, d, s, d, s, d, s, d, done);
+        snprintf(
+            cmd, sizeof cmd,
+            "%s %s admin operator operator2 district police urban market emergency environment health fire "
+            "housing gridworker community kiosk hotline sensor gateway volunteer member bridge stranger >/dev/null && "
+            "%s revoke %s revoked >/dev/null && %s expired %s police >/dev/null && "
+            "%s future %s police >/dev/null && %s foreign %s police >/dev/null && touch %s",
+            s, d, s, d, s, d, s, d, s, d, done);
         cr_assert_eq(run(cmd), 0, "making the fixture PKI failed: %s", cmd);
     }
     flock(lock, LOCK_UN);

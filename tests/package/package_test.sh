@@ -19,7 +19,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 out=$build/deb
 tmp=$(mktemp -d /tmp/whistle-pkg-XXXXXX)
-pkgs="whistled whistle whistle-gateway libwhistle-dev libwhistle0"
+pkgs="whistled whistle whistle-gateway whistle-bridge libwhistle-dev libwhistle0"
 had_user=false
 getent passwd whistle >/dev/null && had_user=true
 had_state=false
@@ -95,6 +95,9 @@ for p in whistle-console whistle-kiosk whistle-bench; do
     "/usr/bin/$p" --version >/dev/null || fail "/usr/bin/$p --version"
 done
 /usr/sbin/whistle-gateway --version >/dev/null || fail "/usr/sbin/whistle-gateway --version"
+/usr/sbin/whistle-bridge --version >/dev/null || fail "/usr/sbin/whistle-bridge --version"
+/usr/bin/whistle-city --version >/dev/null || fail "/usr/bin/whistle-city --version"
+/usr/sbin/whistle-router --version >/dev/null || fail "/usr/sbin/whistle-router --version"
 [ "$(stat -c '%G %a' /etc/whistle/whistle-gateway.conf)" = "whistle 640" ] ||
     fail "whistle-gateway.conf: $(stat -c '%G %a' /etc/whistle/whistle-gateway.conf), expected group whistle, 0640"
 man -w whistled >/dev/null 2>&1 || [ -s /usr/share/man/man8/whistled.8.gz ] || fail "no man page for whistled"
@@ -105,7 +108,7 @@ getent passwd whistle >/dev/null || fail "no whistle user"
 grep -q '^ExecStart=/usr/sbin/whistled --config /etc/whistle/whistled.conf$' /lib/systemd/system/whistled.service ||
     fail "whistled.service does not start /usr/sbin/whistled"
 if command -v systemd-analyze >/dev/null; then
-    for u in whistled.service whistled-backup.service whistled-backup.timer whistle-gateway.service; do
+    for u in whistled.service whistled-backup.service whistled-backup.timer whistle-gateway.service whistle-bridge.service; do
         systemd-analyze verify "/lib/systemd/system/$u" >"$tmp/verify.out" 2>&1 ||
             { cat "$tmp/verify.out"; fail "systemd-analyze verify $u"; }
     done
@@ -155,6 +158,6 @@ cp "$tmp/dpkg.last" "$tmp/purge.out"
 [ -f /var/lib/whistled/keep-me ] || fail "dpkg --purge removed the store"
 grep -q "kept /var/lib/whistled" "$tmp/purge.out" || { cat "$tmp/purge.out"; fail "purge does not say the data was kept"; }
 [ ! -e /etc/whistle/whistled.conf ] || fail "purge left the config"
-dpkg_retry --purge whistle whistle-gateway libwhistle-dev libwhistle0 || fail "dpkg --purge of the rest"
+dpkg_retry --purge whistle whistle-gateway whistle-bridge libwhistle-dev libwhistle0 || fail "dpkg --purge of the rest"
 [ ! -e /usr/sbin/whistled ] && [ ! -e /usr/bin/whistle ] || fail "programs left after purge"
 echo "package test: OK (build $((built - start)) s, total $(($(date +%s) - start)) s)"

@@ -127,6 +127,11 @@ static const struct expect {
     { "photo_put", ALL_ROLES, false },
     { "photo_upload", ALL_ROLES, false },
     { "get_photo", ALL_ROLES & ~B(S), true },
+    /* federation (docs/federation.md): fed_apply and fed_directory are a
+     * bridge's only (its own matrix: tests/unit/test_fed.c) */
+    { "fed_apply", 0, false },
+    { "fed_directory", 0, false },
+    { "transfer", B(A) | B(O), true },
 };
 #define N_EXPECT (sizeof expect / sizeof *expect)
 
@@ -160,6 +165,7 @@ static unsigned hidden_for(const char *call_name)
         { "unpark", B(O) },
         { "reopen", B(O) },
         { "merge", B(O) },
+        { "transfer", B(O) },
         /* a household, a resident or a place of the archive outside the
          * caller's scope reads like a missing one */
         { "put_household", B(O) | B(G) | B(C) },
@@ -876,6 +882,22 @@ static Whistle__V1__Request *build(const char *call_name, const reach *x, bool i
         Whistle__V1__MergeEvent *m = SET(merge, Whistle__V1__MergeEvent, whistle__v1__merge_event__init);
         m->ticket = (char *)ticket;
         m->into = (char *)ticket;
+    } else if (!strcmp(call_name, "transfer")) {
+        Whistle__V1__TransferEvent *t = SET(transfer, Whistle__V1__TransferEvent, whistle__v1__transfer_event__init);
+        t->ticket = (char *)ticket;
+        t->to_district = "110106";
+        t->reason = "placed in the wrong district";
+    } else if (!strcmp(call_name, "fed_apply")) {
+        Whistle__V1__FedApply *fa = SET(fed_apply, Whistle__V1__FedApply, whistle__v1__fed_apply__init);
+        fa->key = "12345:matrix";
+        fa->body_case = WHISTLE__V1__FED_APPLY__BODY_INTAKE;
+        fa->intake = NEW(Whistle__V1__FedIntake, whistle__v1__fed_intake__init);
+        fa->intake->external_id = "matrix";
+        fa->intake->node = (char *)node;
+        fa->intake->category = "0101";
+        fa->intake->description = "matrix";
+    } else if (!strcmp(call_name, "fed_directory")) {
+        SET(fed_directory, Whistle__V1__FedDirectory, whistle__v1__fed_directory__init);
     } else if (!strcmp(call_name, "report_stage")) {
         Whistle__V1__ReportStage *p = SET(report_stage, Whistle__V1__ReportStage, whistle__v1__report_stage__init);
         p->order_id = in ? x->order_in : x->order_out;
