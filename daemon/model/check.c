@@ -47,11 +47,11 @@ typedef struct checker {
     bool have_services;                                                   /* likewise */
     MDB_dbi arc_households, arc_hh_by_node, arc_residents, arc_res_by_hh; /* the resident archive */
     bool have_archive;                                                    /* likewise */
-    MDB_dbi ev_timeline;                                     /* schema 2: a case's timeline rows; 3: events itself */
-    MDB_dbi ord_by_street_state, idem_by_time;               /* schema 2 */
-    uint32_t schema;                                         /* the store's layout version */
-    MDB_dbi delib_bodies, delib_proposals, delib_meetings;   /* deliberation.c */
-    bool have_delib;                                         /* likewise */
+    MDB_dbi ev_timeline;                                   /* schema 2: a case's timeline rows; 3: events itself */
+    MDB_dbi ord_by_street_state, idem_by_time;             /* schema 2 */
+    uint32_t schema;                                       /* the store's layout version */
+    MDB_dbi delib_bodies, delib_proposals, delib_meetings; /* deliberation.c */
+    bool have_delib;                                       /* likewise */
     MDB_dbi delib_by_body; /* a body's records; checked once built (store_delib_index builds it at open) */
     bool have_delib_index;
     MDB_dbi vol_wishes, vol_ledger, vol_balances, vol_index; /* the volunteers' (volrec.h) */
@@ -1699,12 +1699,12 @@ int check_store_blobs(const char *dir, const char *blobs, bool hash, FILE *out, 
             places_check_all(ck.txn, ck.nodes, a, place_problem, &ck);
             arena_free(a);
         }
-    uint64_t audit_expect;            /* the seq the next audit record must have */
-    uint8_t *audit_bits;              /* schema 3: the seqs seen, one bit each */
-    MDB_dbi photo_uploads, photo_att; /* photo_record.h */
-    bool have_photos;
-    const char *blobs; /* the photos' files (NULL: not looked at) */
-    bool hash_photos;  /* hashed (else their sizes compared) */
+        uint64_t audit_expect;            /* the seq the next audit record must have */
+        uint8_t *audit_bits;              /* schema 3: the seqs seen, one bit each */
+        MDB_dbi photo_uploads, photo_att; /* photo_record.h */
+        bool have_photos;
+        const char *blobs; /* the photos' files (NULL: not looked at) */
+        bool hash_photos;  /* hashed (else their sizes compared) */
         if (!rc && ck.audit_expect != ck.audit_seq)
             violation(&ck, "meta", "audit_seq", "is %llu but the audit log ends at %llu (the next record would %s)",
                       (unsigned long long)ck.audit_seq, (unsigned long long)ck.audit_expect,
