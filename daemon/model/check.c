@@ -1699,12 +1699,26 @@ int check_store_blobs(const char *dir, const char *blobs, bool hash, FILE *out, 
             places_check_all(ck.txn, ck.nodes, a, place_problem, &ck);
             arena_free(a);
         }
-        uint64_t audit_expect;            /* the seq the next audit record must have */
-        uint8_t *audit_bits;              /* schema 3: the seqs seen, one bit each */
-        MDB_dbi photo_uploads, photo_att; /* photo_record.h */
-        bool have_photos;
-        const char *blobs; /* the photos' files (NULL: not looked at) */
-        bool hash_photos;  /* hashed (else their sizes compared) */
+        if (!rc && ck.schema >= 3) {
+            /* every seq up to audit_seq seen once (audit_seen) */
+            uint64_t first_gap = 0, seen = 0;
+            for (uint64_t q = 1; ck.audit_bits && q <= ck.audit_seq; q++) {
+                if (ck.audit_bits[q / 8] & (1u << (q % 8)))
+                    seen++;
+                else if (!first_gap)
+                    first_gap = q;
+            }
+            if (ck.audit_seq && !ck.audit_bits && rep->audit_records == 0)
+                first_gap = 1;
+            if (first_gap)
+                violation(&ck, "audit", "log",
+                          "has %llu of the records 1 to %llu (meta audit_seq): record %llu is missing",
+                          (unsigned long long)seen, (unsigned long long)ck.audit_seq, (unsigned long long)first_gap);
+            ck.audit_expect = ck.audit_seq;
+        }
+        free(ck.audit_bits);
+        if (!rc && (rc = check_photos(&ck)))
+            snprintf(err, errlen, "reading the photos' records failed: %s (the file is damaged)", mdb_strerror(rc));
         if (!rc && ck.audit_expect != ck.audit_seq)
             violation(&ck, "meta", "audit_seq", "is %llu but the audit log ends at %llu (the next record would %s)",
                       (unsigned long long)ck.audit_seq, (unsigned long long)ck.audit_expect,
