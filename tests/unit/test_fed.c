@@ -140,6 +140,24 @@ static size_t count_db(MDB_dbi dbi)
     return s.ms_entries;
 }
 
+/* The cases in the store: events holds each case's record and, from store
+ * schema 3, its timeline rows after it (ticket | 0x00 | index), which are
+ * not cases. */
+static size_t count_cases(void)
+{
+    MDB_txn *txn = store_read_begin(h_st);
+    MDB_cursor *cur;
+    cr_assert_eq(mdb_cursor_open(txn, h_st->events, &cur), 0);
+    MDB_val k, v;
+    size_t n = 0;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        if (!memchr(k.mv_data, 0, k.mv_size))
+            n++;
+    mdb_cursor_close(cur);
+    store_read_end(h_st);
+    return n;
+}
+
 static Whistle__V1__Event *get_case(const char *ticket)
 {
     Whistle__V1__Response *r = h_read("admin", rq_ticket(CALL(GET_EVENT), ticket));
@@ -183,7 +201,7 @@ static uint64_t city_order(const char **ticket)
 
 Test(fed, the_same_intake_twice_is_one_case)
 {
-    size_t cases = count_db(h_st->events);
+    size_t cases = count_cases();
     Whistle__V1__Response *a = h_write("bridge-cy", rq_intake("12345:A1", "A1", GRID1, "lamp out"));
     assert_ok(a);
     cr_assert_eq(a->result_case, WHISTLE__V1__RESPONSE__RESULT_FED_APPLY);
@@ -195,7 +213,7 @@ Test(fed, the_same_intake_twice_is_one_case)
     assert_ok(b);
     cr_assert(b->fed_apply->duplicate);
     cr_assert_str_eq(b->fed_apply->ticket, ticket);
-    cr_assert_eq(count_db(h_st->events), cases + 1, "one case, not two");
+    cr_assert_eq(count_cases(), cases + 1, "one case, not two");
     uint64_t seq2;
     stream_last(FED_STREAM, &seq2);
     cr_assert_eq(seq2, seq, "a redelivery appends nothing");
@@ -209,14 +227,14 @@ Test(fed, a_duplicate_external_id_under_another_key_answers_the_same_ticket)
 {
     Whistle__V1__Response *a = h_write("bridge-cy", rq_intake("12345:B1", "B1", GRID1, "noise"));
     assert_ok(a);
-    size_t cases = count_db(h_st->events), keys = count_db(h_st->fed_keys);
+    size_t cases = count_cases(), keys = count_db(h_st->fed_keys);
     uint64_t seq;
     stream_last(FED_STREAM, &seq);
     Whistle__V1__Response *b = h_write("bridge-cy", rq_intake("router:99", "B1", GRID1, "noise, again"));
     assert_ok(b);
     cr_assert(b->fed_apply->duplicate);
     cr_assert_str_eq(b->fed_apply->ticket, a->fed_apply->ticket);
-    cr_assert_eq(count_db(h_st->events), cases, "nothing changed");
+    cr_assert_eq(count_cases(), cases, "nothing changed");
     cr_assert_eq(count_db(h_st->fed_keys), keys, "nothing changed");
     uint64_t seq2;
     stream_last(FED_STREAM, &seq2);
@@ -225,11 +243,11 @@ Test(fed, a_duplicate_external_id_under_another_key_answers_the_same_ticket)
 
 Test(fed, a_refused_intake_leaves_no_trace_and_can_be_sent_again)
 {
-    size_t cases = count_db(h_st->events);
+    size_t cases = count_cases();
     /* a retired grid: event_report refuses it after the key was looked up */
     Whistle__V1__Response *r = h_write("bridge-cy", rq_intake("12345:C1", "C1", "110105001001003", "x"));
     assert_code(r, FAILED_PRECONDITION);
-    cr_assert_eq(count_db(h_st->events), cases);
+    cr_assert_eq(count_cases(), cases);
     cr_assert_eq(count_db(h_st->fed_ext), 0);
     cr_assert_eq(count_db(h_st->fed_keys), 0);
     uint64_t seq;
@@ -240,7 +258,7 @@ Test(fed, a_refused_intake_leaves_no_trace_and_can_be_sent_again)
     assert_code(r, FAILED_PRECONDITION);
     assert_msg_has(r, "not in district");
     assert_ok(h_write("bridge-cy", rq_intake("12345:C1", "C1", GRID1, "x")));
-    cr_assert_eq(count_db(h_st->events), cases + 1);
+    cr_assert_eq(count_cases(), cases + 1);
 }
 
 /* ------------------------------------------------------------ the stream */
@@ -466,7 +484,7 @@ Test(fed, a_transfer_in_is_a_new_case_with_where_it_came_from)
     cr_assert_str_eq(p->fed_case->transferred_from, OTHER ":E2026120300007");
     cr_assert_eq(p->fed_case->version, ev->version);
     /* again, under its key or as its external id: the same case */
-    size_t cases = count_db(h_st->events);
+    size_t cases = count_cases();
     Whistle__V1__Response *b = h_write("bridge-cy", rq_command("cmd." DISTRICT ".transfer", OTHER ":transfer:E7", cmd));
     assert_ok(b);
     cr_assert(b->fed_apply->duplicate);
@@ -474,7 +492,7 @@ Test(fed, a_transfer_in_is_a_new_case_with_where_it_came_from)
     assert_ok(c);
     cr_assert(c->fed_apply->duplicate);
     cr_assert_str_eq(c->fed_apply->ticket, r->fed_apply->ticket);
-    cr_assert_eq(count_db(h_st->events), cases);
+    cr_assert_eq(count_cases(), cases);
     /* one meant for another district is refused */
     t->to_district = OTHER;
     assert_code(h_write("bridge-cy", rq_command("cmd." DISTRICT ".transfer", "x:1", cmd)), FAILED_PRECONDITION);
