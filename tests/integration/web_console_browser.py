@@ -182,12 +182,26 @@ def run(env, users, report, check, tiles):
             ext[0].get("state") if ext else out[:200]))
         # the desk feeds back, with a photo of the work done; the board follows
         ur.wait("the feedback action", lambda: ur.css(sel + " .do-feedback"))
-        ur.d.execute_script("const t = document.querySelector(arguments[0]); t.value = 'cleaned up';"
-                            "t.dispatchEvent(new Event('input'));", sel + " textarea")
         photo = getattr(env, "photo_path", None)
-        if photo:
-            ur.css(sel + " input.photo-pick")[0].send_keys(photo)
-            ur.wait("the photo chosen", lambda: ur.css(sel + " .photo-picker .chosen"))
+
+        sent = [None]  # the file input the photo went to
+
+        # A live push may draw the card again while it is being filled in
+        # (the element found is then stale, or the text gone): fill in what
+        # the card lacks until it holds both.
+        def filled():
+            t = ur.css(sel + " textarea")[0]
+            if t.get_attribute("value") != "cleaned up":
+                ur.d.execute_script("const t = document.querySelector(arguments[0]); t.value = 'cleaned up';"
+                                    "t.dispatchEvent(new Event('input'));", sel + " textarea")
+            if photo and not ur.css(sel + " .photo-picker .chosen"):
+                pick = ur.css(sel + " input.photo-pick")[0]
+                if pick != sent[0]:  # a new input (the card drawn again): choose it there
+                    pick.send_keys(photo)
+                    sent[0] = pick
+            return (ur.css(sel + " textarea")[0].get_attribute("value") == "cleaned up"
+                    and (not photo or ur.css(sel + " .photo-picker .chosen")))
+        ur.wait("the feedback filled in" + (" with its photo" if photo else ""), filled)
         ur.click(sel + " .do-feedback")
         op.wait("the board updated to done", lambda: [
             r for r in op.css("#order-rows tr[data-order='%s'] td.ostate" % order_id) if r.text == "已办结"])
