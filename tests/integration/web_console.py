@@ -288,7 +288,8 @@ def test_api(env, tiles):
     check(st == 200 and op.cookie is None, "logout clears the cookie")
     th.join(40)
     check(not th.is_alive() and seen and seen[-1][1].get("event") == "logout",
-          "the session's live stream ends at logout, saying so")
+          "the session's live stream ends at logout, saying so (%s; %d events, the last %s)" % (
+              "still open" if th.is_alive() else "ended", len(seen), seen[-1][1] if seen else None))
     op.cookie = sc.split(";")[0]
     st, j, _ = op.req("GET", "/web/api/session")
     check(st == 401, "the old cookie is dead after logout")
