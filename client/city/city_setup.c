@@ -2,6 +2,9 @@
  * consumers and the directory; run it again at will: what exists is
  * checked or updated, a directory entry is rewritten only when it
  * changed), and the unrouted cases: `unrouted`, `place`. */
+#include <inttypes.h>
+#include <jansson.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,33 +312,71 @@ out:
 
 /* ---- unrouted cases ------------------------------------------------------ */
 
+/* The next message of intake.unrouted at or after seq, read from the
+ * stream's leader ($JS.API.STREAM.MSG.GET with next_by_subj). A direct get
+ * would be cheaper, but any replica answers it, and a follower that was
+ * away (a node stopped, then back) answers "no more" from where it lags,
+ * so a person would be shown part of the list. Returns 1 with *out (its
+ * seq in *at), 0 at the end, -1 after saying why. */
+static int unrouted_next(city_conn *c, uint64_t seq, natsMsg **out, uint64_t *at)
+{
+    char subj[128], req[192];
+    snprintf(subj, sizeof subj, "$JS.API.STREAM.MSG.GET.%s", CITY_STREAM_INTAKE);
+    int rl = snprintf(req, sizeof req, "{\"seq\":%" PRIu64 ",\"next_by_subj\":\"%s\"}", seq, CITY_SUBJ_UNROUTED);
+    natsMsg *reply = NULL;
+    natsStatus s = natsConnection_Request(&reply, c->nc, subj, req, rl, 10000);
+    if (s != NATS_OK) {
+        city_nats_err(CITY_PROG, "reading intake.unrouted", s, 0);
+        return -1;
+    }
+    json_error_t je;
+    json_t *j = json_loadb(natsMsg_GetData(reply), (size_t)natsMsg_GetDataLength(reply), 0, &je);
+    natsMsg_Destroy(reply);
+    json_t *err = json_object_get(j, "error"), *msg = json_object_get(j, "message");
+    int rc = -1;
+    if (err) {
+        if (json_integer_value(json_object_get(err, "code")) == 404)
+            rc = 0; /* no message at or after seq */
+        else
+            city_err(_("reading intake.unrouted: %s\n"), json_string_value(json_object_get(err, "description"))
+                                                             ? json_string_value(json_object_get(err, "description"))
+                                                             : "error");
+    } else if (!msg || !json_is_integer(json_object_get(msg, "seq"))) {
+        city_err(_("reading intake.unrouted: no sequence in the answer\n"));
+    } else {
+        const char *b64 = json_string_value(json_object_get(msg, "data"));
+        size_t n = b64 ? strlen(b64) : 0;
+        unsigned char *data = malloc(n / 4 * 3 + 4);
+        int len = data && n ? EVP_DecodeBlock(data, (const unsigned char *)b64, (int)n) : 0;
+        if (len >= 0 && n >= 2) /* EVP_DecodeBlock counts the padding as bytes */
+            len -= (b64[n - 1] == '=') + (b64[n - 2] == '=');
+        if (!data || len < 0) {
+            city_err(_("reading intake.unrouted: a message the server sent is not base64\n"));
+        } else if (natsMsg_Create(out, CITY_SUBJ_UNROUTED, NULL, (const char *)data, len) == NATS_OK) {
+            *at = (uint64_t)json_integer_value(json_object_get(msg, "seq"));
+            rc = *at >= seq ? 1 : -1;
+            if (rc < 0) {
+                natsMsg_Destroy(*out);
+                city_err(_("reading intake.unrouted: no sequence in the answer\n"));
+            }
+        }
+        free(data);
+    }
+    json_decref(j);
+    return rc;
+}
+
 /* Calls fn for each message of intake.unrouted (in order) until it
  * returns non-zero; returns that, 0 at the end, or -1. */
 static int walk_unrouted(city_conn *c, int (*fn)(natsMsg *, uint64_t, void *), void *arg)
 {
     uint64_t seq = 1;
     for (;;) {
-        jsDirectGetMsgOptions o;
-        jsDirectGetMsgOptions_Init(&o);
-        o.Sequence = seq;
-        o.NextBySubject = CITY_SUBJ_UNROUTED;
         natsMsg *m = NULL;
-        natsStatus s = js_DirectGetMsg(&m, c->js, CITY_STREAM_INTAKE, NULL, &o);
-        if (s == NATS_NOT_FOUND)
-            return 0;
-        if (s != NATS_OK) {
-            city_nats_err(CITY_PROG, "reading intake.unrouted", s, 0);
-            return -1;
-        }
-        const char *sq = NULL;
         uint64_t at = 0;
-        if (natsMsgHeader_Get(m, "Nats-Sequence", &sq) == NATS_OK && sq)
-            at = strtoull(sq, NULL, 10);
-        if (at < seq) {
-            natsMsg_Destroy(m);
-            city_err(_("reading intake.unrouted: no sequence in the answer\n"));
-            return -1;
-        }
+        int got = unrouted_next(c, seq, &m, &at);
+        if (got <= 0)
+            return got;
         int r = fn(m, at, arg);
         natsMsg_Destroy(m);
         if (r)
