@@ -1,5 +1,6 @@
 /* photo_fixtures.c: see photo_fixtures.h. */
 #include "photo_fixtures.h"
+#include "photo_exif.h"
 
 #include <criterion/criterion.h>
 #include <libexif/exif-data.h>
@@ -8,37 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <vips/vips.h>
-
-static ExifEntry *put(ExifData *ed, ExifIfd ifd, ExifTag tag, ExifFormat fmt, unsigned comps)
-{
-    ExifEntry *e = exif_entry_new();
-    cr_assert_not_null(e);
-    e->tag = tag;
-    e->format = fmt;
-    e->components = comps;
-    e->size = exif_format_get_size(fmt) * comps;
-    e->data = calloc(1, e->size);
-    cr_assert_not_null(e->data);
-    exif_content_add_entry(ed->ifd[ifd], e);
-    exif_entry_unref(e);
-    return e;
-}
-
-static void ascii(ExifData *ed, ExifIfd ifd, ExifTag tag, const char *s)
-{
-    ExifEntry *e = put(ed, ifd, tag, EXIF_FORMAT_ASCII, (unsigned)strlen(s) + 1);
-    memcpy(e->data, s, strlen(s) + 1);
-}
-
-static void dms(ExifData *ed, ExifTag tag, double deg)
-{
-    ExifEntry *e = put(ed, EXIF_IFD_GPS, tag, EXIF_FORMAT_RATIONAL, 3);
-    ExifByteOrder o = exif_data_get_byte_order(ed);
-    double d = floor(deg), m = floor((deg - d) * 60), s = ((deg - d) * 60 - m) * 60;
-    ExifRational r[3] = { { (ExifLong)d, 1 }, { (ExifLong)m, 1 }, { (ExifLong)llround(s * 10000), 10000 } };
-    for (int i = 0; i < 3; i++)
-        exif_set_rational(e->data + 8 * i, o, r[i]);
-}
 
 pf_bytes pf_image(bool png, int w, int h, bool gps)
 {
@@ -57,15 +27,15 @@ pf_bytes pf_image(bool png, int w, int h, bool gps)
     ExifData *ed = exif_data_new();
     exif_data_unset_option(ed, EXIF_DATA_OPTION_FOLLOW_SPECIFICATION);
     exif_data_set_byte_order(ed, EXIF_BYTE_ORDER_MOTOROLA);
-    ascii(ed, EXIF_IFD_0, EXIF_TAG_MAKE, "WhistleCam");
-    ascii(ed, EXIF_IFD_EXIF, EXIF_TAG_BODY_SERIAL_NUMBER, "SN-0042-7731");
-    ascii(ed, EXIF_IFD_EXIF, EXIF_TAG_DATE_TIME_ORIGINAL, "2026:12:01 09:30:00");
-    ascii(ed, EXIF_IFD_EXIF, EXIF_TAG_OFFSET_TIME_ORIGINAL, "+08:00");
+    pe_ascii(ed, EXIF_IFD_0, EXIF_TAG_MAKE, "WhistleCam");
+    pe_ascii(ed, EXIF_IFD_EXIF, EXIF_TAG_BODY_SERIAL_NUMBER, "SN-0042-7731");
+    pe_ascii(ed, EXIF_IFD_EXIF, EXIF_TAG_DATE_TIME_ORIGINAL, "2026:12:01 09:30:00");
+    pe_ascii(ed, EXIF_IFD_EXIF, EXIF_TAG_OFFSET_TIME_ORIGINAL, "+08:00");
     if (gps) {
-        ascii(ed, EXIF_IFD_GPS, (ExifTag)EXIF_TAG_GPS_LATITUDE_REF, "N");
-        dms(ed, (ExifTag)EXIF_TAG_GPS_LATITUDE, 39.9042);
-        ascii(ed, EXIF_IFD_GPS, (ExifTag)EXIF_TAG_GPS_LONGITUDE_REF, "E");
-        dms(ed, (ExifTag)EXIF_TAG_GPS_LONGITUDE, 116.4074);
+        pe_ascii(ed, EXIF_IFD_GPS, (ExifTag)EXIF_TAG_GPS_LATITUDE_REF, "N");
+        pe_dms(ed, (ExifTag)EXIF_TAG_GPS_LATITUDE, 39.9042);
+        pe_ascii(ed, EXIF_IFD_GPS, (ExifTag)EXIF_TAG_GPS_LONGITUDE_REF, "E");
+        pe_dms(ed, (ExifTag)EXIF_TAG_GPS_LONGITUDE, 116.4074);
     }
     unsigned char *eb = NULL;
     unsigned int el = 0;

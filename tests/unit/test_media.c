@@ -18,6 +18,7 @@
 #include <vips/vips.h>
 
 #include "media.h"
+#include "photo_exif.h"
 
 static void setup(void)
 {
@@ -40,37 +41,6 @@ static void bytes_free(bytes *b)
     b->p = NULL;
 }
 
-static ExifEntry *exif_put(ExifData *ed, ExifIfd ifd, ExifTag tag, ExifFormat fmt, unsigned comps)
-{
-    ExifEntry *e = exif_entry_new();
-    cr_assert_not_null(e);
-    e->tag = tag;
-    e->format = fmt;
-    e->components = comps;
-    e->size = exif_format_get_size(fmt) * comps;
-    e->data = calloc(1, e->size);
-    cr_assert_not_null(e->data);
-    exif_content_add_entry(ed->ifd[ifd], e);
-    exif_entry_unref(e);
-    return e;
-}
-
-static void exif_ascii(ExifData *ed, ExifIfd ifd, ExifTag tag, const char *s)
-{
-    ExifEntry *e = exif_put(ed, ifd, tag, EXIF_FORMAT_ASCII, (unsigned)strlen(s) + 1);
-    memcpy(e->data, s, strlen(s) + 1);
-}
-
-static void exif_dms(ExifData *ed, ExifTag tag, double deg)
-{
-    ExifEntry *e = exif_put(ed, EXIF_IFD_GPS, tag, EXIF_FORMAT_RATIONAL, 3);
-    ExifByteOrder o = exif_data_get_byte_order(ed);
-    double d = floor(deg), m = floor((deg - d) * 60), s = ((deg - d) * 60 - m) * 60;
-    ExifRational r[3] = { { (ExifLong)d, 1 }, { (ExifLong)m, 1 }, { (ExifLong)llround(s * 10000), 10000 } };
-    for (int i = 0; i < 3; i++)
-        exif_set_rational(e->data + 8 * i, o, r[i]);
-}
-
 typedef struct {
     const char *taken;  /* DateTimeOriginal, or NULL */
     const char *offset; /* OffsetTimeOriginal, or NULL */
@@ -89,24 +59,24 @@ static bytes make_exif(const exif_spec *s)
     cr_assert_not_null(ed);
     exif_data_unset_option(ed, EXIF_DATA_OPTION_FOLLOW_SPECIFICATION);
     exif_data_set_byte_order(ed, EXIF_BYTE_ORDER_MOTOROLA);
-    exif_ascii(ed, EXIF_IFD_0, EXIF_TAG_MAKE, "WhistleCam");
-    exif_ascii(ed, EXIF_IFD_0, EXIF_TAG_MODEL, "TestPhone-9");
-    exif_ascii(ed, EXIF_IFD_EXIF, EXIF_TAG_BODY_SERIAL_NUMBER, "SN-0042-7731");
+    pe_ascii(ed, EXIF_IFD_0, EXIF_TAG_MAKE, "WhistleCam");
+    pe_ascii(ed, EXIF_IFD_0, EXIF_TAG_MODEL, "TestPhone-9");
+    pe_ascii(ed, EXIF_IFD_EXIF, EXIF_TAG_BODY_SERIAL_NUMBER, "SN-0042-7731");
     if (s->orientation) {
-        ExifEntry *e = exif_put(ed, EXIF_IFD_0, EXIF_TAG_ORIENTATION, EXIF_FORMAT_SHORT, 1);
+        ExifEntry *e = pe_put(ed, EXIF_IFD_0, EXIF_TAG_ORIENTATION, EXIF_FORMAT_SHORT, 1);
         exif_set_short(e->data, exif_data_get_byte_order(ed), (ExifShort)s->orientation);
     }
     if (s->taken)
-        exif_ascii(ed, EXIF_IFD_EXIF, EXIF_TAG_DATE_TIME_ORIGINAL, s->taken);
+        pe_ascii(ed, EXIF_IFD_EXIF, EXIF_TAG_DATE_TIME_ORIGINAL, s->taken);
     if (s->offset)
-        exif_ascii(ed, EXIF_IFD_EXIF, EXIF_TAG_OFFSET_TIME_ORIGINAL, s->offset);
+        pe_ascii(ed, EXIF_IFD_EXIF, EXIF_TAG_OFFSET_TIME_ORIGINAL, s->offset);
     if (s->subsec)
-        exif_ascii(ed, EXIF_IFD_EXIF, EXIF_TAG_SUB_SEC_TIME_ORIGINAL, s->subsec);
+        pe_ascii(ed, EXIF_IFD_EXIF, EXIF_TAG_SUB_SEC_TIME_ORIGINAL, s->subsec);
     if (s->gps) {
-        exif_ascii(ed, EXIF_IFD_GPS, (ExifTag)EXIF_TAG_GPS_LATITUDE_REF, "N");
-        exif_dms(ed, (ExifTag)EXIF_TAG_GPS_LATITUDE, FIX_LAT);
-        exif_ascii(ed, EXIF_IFD_GPS, (ExifTag)EXIF_TAG_GPS_LONGITUDE_REF, "E");
-        exif_dms(ed, (ExifTag)EXIF_TAG_GPS_LONGITUDE, FIX_LON);
+        pe_ascii(ed, EXIF_IFD_GPS, (ExifTag)EXIF_TAG_GPS_LATITUDE_REF, "N");
+        pe_dms(ed, (ExifTag)EXIF_TAG_GPS_LATITUDE, FIX_LAT);
+        pe_ascii(ed, EXIF_IFD_GPS, (ExifTag)EXIF_TAG_GPS_LONGITUDE_REF, "E");
+        pe_dms(ed, (ExifTag)EXIF_TAG_GPS_LONGITUDE, FIX_LON);
     }
     unsigned char *buf = NULL;
     unsigned int len = 0;
