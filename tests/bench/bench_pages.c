@@ -2,7 +2,7 @@
  * the machine's load. A benchmark, not a test: it prints numbers and
  * asserts nothing.
  *
- *   bench_pages DIR [PREFILL [BATCH [OPS [idem|idem-random]]]]
+ *   bench_pages DIR [PREFILL [BATCH [OPS [idem|idem-random|none [DEPTS]]]]]
  *
  * Seeds tests/fixtures/seed-small.json into a new store in DIR (made if
  * missing; one holding a store is refused), fills it
@@ -22,6 +22,14 @@
  * kiosk's do (whistle_idempotency_key: the time, then random digits);
  * "idem-random": 32 random hex digits, as the clients made them before
  * (whistle-bench's calls carry none).
+ *
+ * With DEPTS (a number), the store is seeded instead with
+ * scripts/bench-seed.sh DEPTS (one street, DEPTS departments with a
+ * principal each), and the writes spread as whistle-bench's do: each
+ * whistle goes to two departments drawn at random, and the check-ins are
+ * made by each order's department, on the orders in a shuffled order. So
+ * a batch's rows fall where a city's would (many department streams,
+ * indexes and counters, old orders), not all in a few places.
  *
  * Per operation it prints the bytes handed to write() (/proc/self/io
  * wchar: LMDB's dirty pages and meta page at each commit), the bytes the
@@ -50,6 +58,19 @@
 #define GRID "110105001001001"
 
 static store *st;
+/* the spread mode (DEPTS): 0 for the seed-small layout */
+static long n_depts;
+static char (*dept_of)[24]; /* the department of orders[i] */
+static uint64_t rng = 0x2545F4914F6CDD1DULL;
+static uint64_t next_rand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+static const char *who_reports(void) { return n_depts ? "gridworker" : "gw-1"; }
+static const char *who_operates(void) { return n_depts ? "operator" : "op-jianwai"; }
 static int64_t now_ms = 1795249800000LL;
 static bool with_idem, idem_random;
 static unsigned long long idem_n;
@@ -141,9 +162,9 @@ static char *report(void)
     r->report = arena_alloc(ba, sizeof *r->report);
     whistle__v1__report_event__init(r->report);
     r->report->node = GRID;
-    r->report->category = "0101";
+    r->report->category = n_depts ? "0401" : "0101";
     r->report->description = "a shed built on the green by the north gate";
-    Whistle__V1__Response *resp = run_call("gw-1", r);
+    Whistle__V1__Response *resp = run_call(who_reports(), r);
     return strdup(resp->event->ticket);
 }
 
@@ -153,46 +174,60 @@ static void file(const char *ticket)
     r->file = arena_alloc(ba, sizeof *r->file);
     whistle__v1__file_event__init(r->file);
     r->file->ticket = (char *)ticket;
-    run_call("op-jianwai", r);
+    run_call(who_operates(), r);
 }
 
-/* The order to urban it made. */
-static uint64_t whistle(const char *ticket)
+/* The order to the first department it made (urban; spread: the first
+ * of two drawn at random, written into dept). */
+static uint64_t whistle(const char *ticket, char dept[24])
 {
-    static char *depts[] = { "urban", "housing" };
+    static char *fixed[] = { "urban", "housing" };
+    char a[24], b[24];
+    char *drawn[] = { a, b };
+    if (n_depts) {
+        long i = (long)(next_rand() % (uint64_t)n_depts), j = (long)(next_rand() % (uint64_t)(n_depts - 1));
+        if (j >= i)
+            j++;
+        snprintf(a, sizeof a, "d%04ld", i + 1);
+        snprintf(b, sizeof b, "d%04ld", j + 1);
+    }
     Whistle__V1__Request *r = req_new(WHISTLE__V1__REQUEST__CALL_WHISTLE);
     r->whistle = arena_alloc(ba, sizeof *r->whistle);
     whistle__v1__whistle_event__init(r->whistle);
     r->whistle->ticket = (char *)ticket;
     r->whistle->n_departments = 2;
-    r->whistle->departments = depts;
+    r->whistle->departments = n_depts ? drawn : fixed;
     r->whistle->note = "both of you, please";
-    Whistle__V1__Response *resp = run_call("op-jianwai", r);
+    Whistle__V1__Response *resp = run_call(who_operates(), r);
+    const char *first = r->whistle->departments[0];
     for (size_t i = 0; resp->whistle && i < resp->whistle->n_orders; i++)
-        if (strcmp(resp->whistle->orders[i]->department, "urban") == 0)
+        if (strcmp(resp->whistle->orders[i]->department, first) == 0) {
+            if (dept)
+                snprintf(dept, 24, "%s", first);
             return resp->whistle->orders[i]->id;
-    die("a whistle made no order to urban");
+        }
+    die("a whistle made no order to its first department");
     return 0;
 }
 
-static void check_in(uint64_t id)
+static void check_in(uint64_t id, const char *dept)
 {
     Whistle__V1__Request *r = req_new(WHISTLE__V1__REQUEST__CALL_CHECK_IN);
     r->check_in = arena_alloc(ba, sizeof *r->check_in);
     whistle__v1__check_in__init(r->check_in);
     r->check_in->order_id = id;
     r->check_in->note = "on the spot";
-    run_call("urban", r);
+    run_call(n_depts ? dept : "urban", r);
 }
 
-static void feedback(uint64_t id)
+static void feedback(uint64_t id, const char *dept)
 {
     Whistle__V1__Request *r = req_new(WHISTLE__V1__REQUEST__CALL_FEEDBACK);
     r->feedback = arena_alloc(ba, sizeof *r->feedback);
     whistle__v1__feedback__init(r->feedback);
     r->feedback->order_id = id;
     r->feedback->text = "the shed is gone";
-    run_call("urban", r);
+    run_call(n_depts ? dept : "urban", r);
 }
 
 /* ---- measuring */
@@ -278,7 +313,7 @@ static __attribute__((noinline)) void phase_whistle(void)
         batch_end();
         batch_begin();
         for (long i = 0; i < bsz; i++) {
-            orders[done + i] = whistle(tickets[i]);
+            orders[done + i] = whistle(tickets[i], dept_of[done + i]);
             free(tickets[i]);
         }
         batch_end();
@@ -291,18 +326,36 @@ static __attribute__((noinline)) void phase_checkin(void)
     for (long done = 0; done < ops; done += bsz) {
         batch_begin();
         for (long i = 0; i < bsz; i++)
-            check_in(orders[done + i]);
+            check_in(orders[done + i], dept_of[done + i]);
         batch_end();
         batch_begin();
         for (long i = 0; i < bsz; i++)
-            feedback(orders[done + i]);
+            feedback(orders[done + i], dept_of[done + i]);
         batch_end();
+    }
+}
+
+/* Spread: the check-ins come in no particular order of the orders. */
+static void shuffle_orders(void)
+{
+    for (long i = ops - 1; n_depts && i > 0; i--) {
+        long j = (long)(next_rand() % (uint64_t)(i + 1));
+        uint64_t o = orders[i];
+        orders[i] = orders[j];
+        orders[j] = o;
+        char d[24];
+        memcpy(d, dept_of[i], sizeof d);
+        memcpy(dept_of[i], dept_of[j], sizeof d);
+        memcpy(dept_of[j], d, sizeof d);
     }
 }
 
 static void measure(void)
 {
     orders = calloc((size_t)ops, sizeof *orders);
+    dept_of = calloc((size_t)ops, sizeof *dept_of);
+    if (!orders || !dept_of)
+        die("out of memory");
     struct sample a = sample();
     phase_report();
     struct sample b = sample();
@@ -311,17 +364,19 @@ static void measure(void)
     phase_whistle();
     b = sample();
     print("whistle", a, b, ops, 3 * ops / bsz);
+    shuffle_orders();
     a = sample();
     phase_checkin();
     b = sample();
     print("checkin", a, b, ops, 2 * ops / bsz);
     free(orders);
+    free(dept_of);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || argc > 6) {
-        fprintf(stderr, "usage: bench_pages DIR [PREFILL [BATCH [OPS [idem|idem-random]]]]\n");
+    if (argc < 2 || argc > 7) {
+        fprintf(stderr, "usage: bench_pages DIR [PREFILL [BATCH [OPS [idem|idem-random|none [DEPTS]]]]]\n");
         return 2;
     }
     const char *dir = argv[1];
@@ -340,7 +395,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_pages: %s\n", err);
         return 1;
     }
-    if (api_seed(st, SEED, now_ms, err, sizeof err) < 0) {
+    n_depts = argc > 6 ? atol(argv[6]) : 0;
+    if (argc > 6 && (n_depts < 2 || n_depts > 9999))
+        die("DEPTS must be from 2 to 9999");
+    char seed[1024];
+    snprintf(seed, sizeof seed, "%s", SEED);
+    if (n_depts) {
+        /* the bench's own seed, as scripts/bench-vs-redis.sh makes it */
+        snprintf(seed, sizeof seed, "%s/seed.json", dir);
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd, "sh '%s/scripts/bench-seed.sh' %ld > '%s'", WHISTLE_SOURCE_DIR, n_depts, seed);
+        if (system(cmd) != 0)
+            die("scripts/bench-seed.sh failed");
+    }
+    if (api_seed(st, seed, now_ms, err, sizeof err) < 0) {
         fprintf(stderr, "bench_pages: seed: %s\n", err);
         return 1;
     }
@@ -349,7 +417,7 @@ int main(int argc, char **argv)
         for (long i = 0; i < 2000 && done < prefill; i++, done++) {
             char *t = report();
             file(t);
-            whistle(t);
+            whistle(t, NULL);
             free(t);
         }
         batch_end();
@@ -357,8 +425,11 @@ int main(int argc, char **argv)
     mdb_env_sync(st->env, 1);
     with_idem = argc > 5 && (strcmp(argv[5], "idem") == 0 || strcmp(argv[5], "idem-random") == 0);
     idem_random = argc > 5 && strcmp(argv[5], "idem-random") == 0;
-    printf("bench_pages: store schema %u, %ld whistles before, batches of %ld calls%s; %zu MiB used\n",
-           STORE_SCHEMA_VERSION, prefill, bsz, with_idem ? ", idempotency keys" : "", store_used(st) >> 20);
+    printf("bench_pages: store schema %u, %ld whistles before, batches of %ld calls%s%s; %zu MiB used\n",
+           STORE_SCHEMA_VERSION, prefill, bsz, with_idem ? ", idempotency keys" : "",
+           n_depts ? ", spread over the departments" : "", store_used(st) >> 20);
+    if (n_depts)
+        printf("bench_pages: %ld departments, whistles to two of them at random, check-ins shuffled\n", n_depts);
     perf_open();
 
     measure();
