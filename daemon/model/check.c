@@ -608,11 +608,52 @@ static void walk_ev_timeline(checker *ck, const MDB_val *k, const MDB_val *v, ar
         violation(ck, "ev_timeline", key, "entry %u past the case's %u", idx, ev->timeline_total);
 }
 
+/* Schema 4: a row by target of the audit log beside its case (audit.h)
+ * names a record that exists, about that target, whose home is this case
+ * (the case itself, or one of its orders). */
+static void walk_case_audit_row(checker *ck, const MDB_val *k, arena *a)
+{
+    const uint8_t *p = k->mv_data;
+    const char *key = key_text(a, p, k->mv_size);
+    const uint8_t *nul = memchr(p, 0, k->mv_size);
+    size_t tn = (size_t)(nul - p), head = tn + 2;
+    const uint8_t *end = memchr(p + head, 0, k->mv_size - head);
+    if (!end || k->mv_size != (size_t)(end - p) + 1 + 16 || end == p + head) {
+        violation(ck, "events", key, "key is not ticket | 0x00 | 0xFF | target | 0x00 | at_ms | seq");
+        return;
+    }
+    size_t tl = (size_t)(end - p) - head;
+    uint64_t seq = store_get_be64(end + 1 + 8);
+    uint8_t rk[AUDIT_KEY_LEN];
+    rk[0] = AUDIT_LOG_TAG;
+    memcpy(rk + 1, end + 1, 16);
+    Whistled__AuditRecord *r = get(ck, ck->audit, rk, sizeof rk, &whistled__audit_record__descriptor, a);
+    if (!r) {
+        violation(ck, "events", key, "audit row of record %llu, which does not exist", (unsigned long long)seq);
+        return;
+    }
+    size_t sl = r->target ? strlen(r->target) : 0;
+    if ((sl > 400 ? 400 : sl) != tl || memcmp(r->target, p + head, tl) != 0) {
+        violation(ck, "events", key, "audit row does not match record %llu's target", (unsigned long long)seq);
+        return;
+    }
+    char home[AUDIT_HOME_MAX + 1];
+    if (!audit_target_home(ck->txn, ck->events, ck->orders, r->target, home) || strlen(home) != tn ||
+        memcmp(home, p, tn) != 0)
+        violation(ck, "events", key, "audit row of target %s, which is not this case's", r->target);
+}
+
 static void walk_event(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
 {
-    /* schema 3: a case's timeline rows follow its record in events */
+    /* schema 3: a case's timeline rows follow its record in events; 4:
+     * then the audit log's rows by target of the case and its orders */
     if (ck->schema >= 3 && memchr(k->mv_data, 0, k->mv_size)) {
-        walk_ev_timeline(ck, k, v, a);
+        const uint8_t *nul = memchr(k->mv_data, 0, k->mv_size);
+        size_t after = k->mv_size - (size_t)(nul - (const uint8_t *)k->mv_data);
+        if (ck->schema >= 4 && after > 5 && nul[1] == AUDIT_CASE_ROW)
+            walk_case_audit_row(ck, k, a);
+        else
+            walk_ev_timeline(ck, k, v, a);
         return;
     }
     const char *key = key_text(a, k->mv_data, k->mv_size);

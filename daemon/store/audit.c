@@ -2,6 +2,7 @@
 #include "audit.h"
 #include "log.h"
 #include "text.h"
+#include "whistle/v1/whistle.pb-c.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -244,6 +245,69 @@ static int put_index(MDB_txn *txn, MDB_dbi dbi, uint8_t tag, const char *str, in
     return mdb_put(txn, dbi, &k, &v, 0);
 }
 
+/* Schema 4: a case's rows by target (audit.h) are rows of events after
+ * the case's timeline, ticket | 0x00 | AUDIT_CASE_ROW | target (cut as in
+ * the index) | 0x00 | at_ms | seq. */
+static size_t case_row_key(uint8_t *key, const char *ticket, const char *target, int64_t at_ms, uint64_t seq)
+{
+    size_t tn = strlen(ticket);
+    memcpy(key, ticket, tn);
+    key[tn] = 0;
+    key[tn + 1] = AUDIT_CASE_ROW;
+    /* the rest is the index row's without its tag */
+    uint8_t ix[IDX_KEY_MAX];
+    size_t n = idx_key(ix, AUDIT_IX_TARGET, target, at_ms, seq);
+    memcpy(key + tn + 2, ix + 1, n - 1);
+    return tn + 2 + n - 1;
+}
+
+bool audit_target_home(MDB_txn *txn, MDB_dbi events, MDB_dbi orders, const char *target, char home[AUDIT_HOME_MAX + 1])
+{
+    if (!target || !*target)
+        return false;
+    size_t tl = strlen(target);
+    if (strncmp(target, "order:", 6) == 0) {
+        /* only the name order_target gives an order: "order:" and its id
+         * in decimal, no sign, no leading zero */
+        const char *d = target + 6;
+        if (*d < '1' || *d > '9' || tl - 6 > 20)
+            return false;
+        uint64_t id = 0;
+        for (; *d; d++) {
+            if (*d < '0' || *d > '9' || id > (UINT64_MAX - 9) / 10)
+                return false;
+            id = id * 10 + (uint64_t)(*d - '0');
+        }
+        uint8_t k8[8];
+        store_be64(k8, id);
+        MDB_val k = { 8, k8 }, v;
+        if (mdb_get(txn, orders, &k, &v))
+            return false;
+        Whistle__V1__Order *o = whistle__v1__order__unpack(NULL, v.mv_size, v.mv_data);
+        if (!o)
+            return false;
+        bool ok = o->ticket && *o->ticket && strlen(o->ticket) <= AUDIT_HOME_MAX;
+        if (ok)
+            memcpy(home, o->ticket, strlen(o->ticket) + 1);
+        whistle__v1__order__free_unpacked(o, NULL);
+        /* the case must be there too (an order always has one) */
+        if (ok) {
+            MDB_val ck = { strlen(home), home }, cv;
+            ok = mdb_get(txn, events, &ck, &cv) == 0;
+        }
+        return ok;
+    }
+    if (tl > AUDIT_HOME_MAX)
+        return false;
+    /* a case's ticket: the key of a record of events (a C string holds no
+     * NUL, so it is never one of the rows that follow a record) */
+    MDB_val k = { tl, (void *)target }, v;
+    if (mdb_get(txn, events, &k, &v))
+        return false;
+    memcpy(home, target, tl + 1);
+    return true;
+}
+
 static int put_record(store *st, MDB_txn *txn, Whistled__AuditRecord *r)
 {
     uint64_t seq;
@@ -257,8 +321,17 @@ static int put_record(store *st, MDB_txn *txn, Whistled__AuditRecord *r)
     rc = store_put_append(txn, st->audit, key, sizeof key, &r->base);
     if (!rc)
         rc = put_index(txn, st->audit, AUDIT_IX_PRINCIPAL, r->principal ? r->principal : "", r->at_ms, seq);
-    if (!rc && r->target && *r->target)
-        rc = put_index(txn, st->audit, AUDIT_IX_TARGET, r->target, r->at_ms, seq);
+    if (!rc && r->target && *r->target) {
+        /* a case's and its orders' rows beside the case, whose leaf the
+         * change has just written (schema 4); any other's in the log */
+        char home[AUDIT_HOME_MAX + 1];
+        if (audit_target_home(txn, st->events, st->orders, r->target, home)) {
+            uint8_t row[AUDIT_HOME_MAX + 2 + IDX_KEY_MAX];
+            MDB_val k = { case_row_key(row, home, r->target, r->at_ms, seq), row }, v = { 0, "" };
+            rc = mdb_put(txn, st->events, &k, &v, 0);
+        } else
+            rc = put_index(txn, st->audit, AUDIT_IX_TARGET, r->target, r->at_ms, seq);
+    }
     return rc;
 }
 
@@ -607,6 +680,76 @@ static uint8_t *unhex(arena *a, const char *s, size_t *n)
     return p;
 }
 
+/* One ordered run of rows a query reads: the rows of a database that
+ * start with prefix and end with at_ms | seq (an index's), or the log's
+ * records. A query by target reads two and merges them by time: its rows
+ * in the log's database, and those beside the case in events (schema 4). */
+typedef struct run {
+    MDB_cursor *cur;
+    const uint8_t *prefix;
+    size_t plen;
+    bool log; /* the records themselves (AUDIT_LOG_TAG) */
+    bool live;
+    MDB_val k, v;
+} run;
+
+static int run_take(run *r, int rc, const MDB_val *k, const MDB_val *v)
+{
+    r->live = false;
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    if (k->mv_size < r->plen + IDX_TAIL || memcmp(k->mv_data, r->prefix, r->plen) != 0 ||
+        (r->log && !audit_is_record_key(k->mv_data, k->mv_size)))
+        return 0;
+    r->k = *k;
+    r->v = *v;
+    r->live = true;
+    return 0;
+}
+
+/* To the first row at or after prefix | rest, or newest first the last
+ * one strictly before it. */
+static int run_seek(run *r, const uint8_t *rest, size_t rlen, bool desc, arena *a)
+{
+    uint8_t *key = arena_alloc(a, r->plen + rlen + 1);
+    memcpy(key, r->prefix, r->plen);
+    memcpy(key + r->plen, rest, rlen);
+    MDB_val k = { r->plen + rlen, key }, v;
+    int rc = mdb_cursor_get(r->cur, &k, &v, MDB_SET_RANGE);
+    if (desc)
+        rc = mdb_cursor_get(r->cur, &k, &v, rc == 0 ? MDB_PREV : MDB_LAST);
+    return run_take(r, rc, &k, &v);
+}
+
+static int run_step(run *r, bool desc)
+{
+    MDB_val k, v;
+    int rc = mdb_cursor_get(r->cur, &k, &v, desc ? MDB_PREV : MDB_NEXT);
+    return run_take(r, rc, &k, &v);
+}
+
+static const uint8_t *run_tail(const run *r) { return (const uint8_t *)r->k.mv_data + r->k.mv_size - IDX_TAIL; }
+
+/* Whether a target prefix takes in targets whose rows are beside their
+ * cases (schema 4): an order's ("order:<id>"), or a case's ticket (some
+ * case's key starts with it). */
+static bool prefix_takes_in_cases(store *st, MDB_txn *txn, const char *p)
+{
+    size_t pl = strlen(p);
+    if (strncmp(p, "order:", pl < 6 ? pl : 6) == 0)
+        return true;
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, st->events, &cur))
+        return true; /* the log: slower, never wrong */
+    MDB_val k = { pl, (void *)p }, v;
+    int rc = pl ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    bool yes = rc == 0 && k.mv_size >= pl && memcmp(k.mv_data, p, pl) == 0;
+    mdb_cursor_close(cur);
+    return yes || (rc != MDB_NOTFOUND && rc != 0);
+}
+
 /* audit_query and audit_query_newest: oldest first, or newest first
  * (desc). A newest-first cursor is marked with a leading '-', so that a
  * cursor of one order is refused by the other rather than misread. */
@@ -626,29 +769,31 @@ static int query(store *st, MDB_txn *txn, const char *principal, const char *tar
         from_ms = 0;
 
     /* The most selective index first: target, then principal, then time.
-     * A target ending in '*' is a prefix: its rows are in target order, so
-     * the scan cannot stop at to_ms and filters instead. Newest first, a
-     * prefix reads the log backwards and filters by target, so that the
-     * order is the time's. The log is its own index by time (its records'
+     * A target ending in '*' is a prefix: oldest first its rows in the
+     * log's table are read, in target order (the scan cannot stop at
+     * to_ms and filters instead), unless the prefix takes in cases'
+     * tickets or orders, whose rows are beside the cases (schema 4): then,
+     * and always newest first, the log itself is read in time order and
+     * filtered by target. The log is its own index by time (its records'
      * tag). */
     uint8_t tag;
     const char *str = NULL;
     bool prefix_mode = false;
     size_t tlen = strlen(target);
-    const char *tprefix = NULL; /* desc with a prefix: the records' target must start so */
-    if (tlen) {
+    const char *tprefix = NULL; /* the log read for a prefix: the records' target must start so */
+    if (tlen && target[tlen - 1] == '*') {
+        const char *p = arena_strndup(a, target, tlen - 1);
+        if (desc || prefix_takes_in_cases(st, txn, p)) {
+            tprefix = p;
+            tag = AUDIT_LOG_TAG;
+        } else {
+            tag = AUDIT_IX_TARGET;
+            str = p;
+            prefix_mode = true;
+        }
+    } else if (tlen) {
         tag = AUDIT_IX_TARGET;
         str = target;
-        if (target[tlen - 1] == '*') {
-            prefix_mode = true;
-            str = arena_strndup(a, target, tlen - 1);
-            if (desc) {
-                tprefix = str;
-                str = NULL;
-                prefix_mode = false;
-                tag = AUDIT_LOG_TAG;
-            }
-        }
     } else if (*principal) {
         tag = AUDIT_IX_PRINCIPAL;
         str = principal;
@@ -656,7 +801,8 @@ static int query(store *st, MDB_txn *txn, const char *principal, const char *tar
         tag = AUDIT_LOG_TAG;
     }
     /* the index's rows: tag str 0x00 (a target prefix: tag str); the
-     * log's: its tag */
+     * log's: its tag. Cursors are keys of this form (a row beside a case
+     * is named by its tail: the same record's row in the log's table). */
     uint8_t *prefix = arena_alloc(a, IDX_KEY_MAX);
     size_t plen = 1;
     prefix[0] = tag;
@@ -669,105 +815,144 @@ static int query(store *st, MDB_txn *txn, const char *principal, const char *tar
         if (!prefix_mode)
             prefix[plen++] = 0;
     }
-    uint8_t *start = arena_alloc(a, IDX_KEY_MAX);
-    size_t slen;
-    bool skip_equal = false;
+    /* where to start: just after the cursor's row, or at the bound; rest
+     * is what follows the prefix (at_ms | seq; a prefix's: the rest of the
+     * target, 0x00, at_ms | seq) */
+    uint8_t *rest = arena_alloc(a, IDX_KEY_MAX);
+    size_t rlen = 0;
+    bool resume = false;
     if (*cursor) {
         if (desc != (cursor[0] == '-'))
             return EINVAL;
-        uint8_t *c = unhex(a, cursor + desc, &slen);
-        if (!c || slen < plen + 16 || memcmp(c, prefix, plen) != 0 ||
-            (tag == AUDIT_LOG_TAG && !audit_is_record_key(c, slen)))
+        size_t clen;
+        uint8_t *c = unhex(a, cursor + desc, &clen);
+        if (!c || clen < plen + IDX_TAIL || clen > IDX_KEY_MAX || memcmp(c, prefix, plen) != 0 ||
+            (!prefix_mode && clen != plen + IDX_TAIL) || (tag == AUDIT_LOG_TAG && !audit_is_record_key(c, clen)))
             return EINVAL;
-        start = c;
-        skip_equal = true;
-    } else if (prefix_mode) {
-        memcpy(start, prefix, plen);
-        slen = plen;
-    } else {
-        memcpy(start, prefix, plen);
+        rlen = clen - plen;
+        memcpy(rest, c + plen, rlen);
+        resume = true;
+    } else if (!prefix_mode) {
         /* newest first: from just after to_ms's last row */
-        store_be64(start + plen, desc ? (uint64_t)to_ms : (uint64_t)from_ms);
-        store_be64(start + plen + 8, desc ? UINT64_MAX : 0);
-        slen = plen + 16;
+        store_be64(rest, desc ? (uint64_t)to_ms : (uint64_t)from_ms);
+        store_be64(rest + 8, desc ? UINT64_MAX : 0);
+        rlen = IDX_TAIL;
     }
 
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, st->audit, &cur);
+    run runs[2];
+    size_t nruns = 1;
+    memset(runs, 0, sizeof runs);
+    runs[0].prefix = prefix;
+    runs[0].plen = plen;
+    runs[0].log = tag == AUDIT_LOG_TAG;
+    int rc = mdb_cursor_open(txn, st->audit, &runs[0].cur);
     if (rc)
         return rc;
+    char home[AUDIT_HOME_MAX + 1];
+    if (tag == AUDIT_IX_TARGET && audit_target_home(txn, st->events, st->orders, target, home)) {
+        /* ticket | 0x00 | AUDIT_CASE_ROW | target 0x00, then the tail */
+        uint8_t *hp = arena_alloc(a, AUDIT_HOME_MAX + 2 + IDX_KEY_MAX);
+        size_t hn = strlen(home);
+        memcpy(hp, home, hn);
+        hp[hn] = 0;
+        hp[hn + 1] = AUDIT_CASE_ROW;
+        memcpy(hp + hn + 2, prefix + 1, plen - 1);
+        runs[1].prefix = hp;
+        runs[1].plen = hn + 2 + plen - 1;
+        rc = mdb_cursor_open(txn, st->events, &runs[1].cur);
+        if (rc) {
+            mdb_cursor_close(runs[0].cur);
+            return rc;
+        }
+        nruns = 2;
+    }
+    for (size_t i = 0; i < nruns && !rc; i++)
+        rc = run_seek(&runs[i], rest, rlen, desc, a);
+
     size_t cap = max < 64 ? max : 64, n = 0;
     Whistled__AuditRecord **recs = arena_alloc(a, (cap ? cap : 1) * sizeof *recs);
-    uint8_t *last = NULL;
+    uint8_t *last = arena_alloc(a, IDX_KEY_MAX);
     size_t last_len = 0;
-    bool more = false;
-    MDB_val k = { slen, start }, v;
-    if (desc) {
-        /* the last row strictly before start (the cursor, or the bound) */
-        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-        rc = mdb_cursor_get(cur, &k, &v, rc == 0 ? MDB_PREV : MDB_LAST);
-        skip_equal = false;
-    } else
-        rc = mdb_cursor_get(cur, &k, &v, slen ? MDB_SET_RANGE : MDB_FIRST);
-    for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, desc ? MDB_PREV : MDB_NEXT)) {
-        const uint8_t *kd = k.mv_data;
-        if (k.mv_size < plen + 16 || memcmp(kd, prefix, plen) != 0 ||
-            (tag == AUDIT_LOG_TAG && !audit_is_record_key(kd, k.mv_size)))
+    bool have_last = false, more = false;
+    while (!rc) {
+        /* the next row of the runs in time order (at_ms | seq: its tail) */
+        run *r = NULL;
+        for (size_t i = 0; i < nruns; i++)
+            if (runs[i].live && (!r || (memcmp(run_tail(&runs[i]), run_tail(r), IDX_TAIL) < 0) != desc))
+                r = &runs[i];
+        if (!r)
             break;
-        if (skip_equal && k.mv_size == slen && memcmp(kd, start, slen) == 0)
+        const uint8_t *tl = run_tail(r);
+        /* what follows the run's prefix: a row's name in a cursor */
+        const uint8_t *suffix = (const uint8_t *)r->k.mv_data + r->plen;
+        size_t sfx_len = r->k.mv_size - r->plen;
+        /* resuming oldest first lands on the cursor's own row: past it */
+        if (resume && !desc && sfx_len == rlen && memcmp(suffix, rest, rlen) == 0) {
+            rc = run_step(r, desc);
             continue;
-        int64_t at = (int64_t)store_get_be64(kd + k.mv_size - 16);
-        if (!prefix_mode && !desc && at > to_ms)
+        }
+        int64_t at = (int64_t)store_get_be64(tl);
+        if (prefix_mode && (at < from_ms || at > to_ms)) {
+            rc = run_step(r, desc);
+            continue;
+        }
+        if (!desc && at > to_ms)
             break;
         if (desc && at < from_ms)
             break;
-        if (prefix_mode && (at < from_ms || at > to_ms))
-            continue;
-        /* the record: here (the log), or under the key an index row ends with */
-        Whistled__AuditRecord *r = NULL;
+        /* the record: here (the log), or under the key a row ends with */
+        Whistled__AuditRecord *rec = NULL;
         int grc = 0;
-        if (tag == AUDIT_LOG_TAG) {
-            r = (Whistled__AuditRecord *)protobuf_c_message_unpack(&whistled__audit_record__descriptor,
-                                                                   arena_allocator(a), v.mv_size, v.mv_data);
-            grc = r ? 0 : MDB_CORRUPTED;
+        if (r->log) {
+            rec = (Whistled__AuditRecord *)protobuf_c_message_unpack(&whistled__audit_record__descriptor,
+                                                                     arena_allocator(a), r->v.mv_size, r->v.mv_data);
+            grc = rec ? 0 : MDB_CORRUPTED;
         } else {
             uint8_t rk[AUDIT_KEY_LEN];
             rk[0] = AUDIT_LOG_TAG;
-            memcpy(rk + 1, kd + k.mv_size - IDX_TAIL, IDX_TAIL);
-            grc = store_get(txn, st->audit, rk, sizeof rk, &whistled__audit_record__descriptor, a, (void **)&r);
+            memcpy(rk + 1, tl, IDX_TAIL);
+            grc = store_get(txn, st->audit, rk, sizeof rk, &whistled__audit_record__descriptor, a, (void **)&rec);
         }
-        if (grc == MDB_NOTFOUND)
-            continue;
-        if (grc) {
+        if (grc && grc != MDB_NOTFOUND) {
             rc = grc;
             break;
         }
-        if ((tlen || tprefix) && *principal && strcmp(r->principal, principal) != 0)
-            continue;
-        if (tprefix && strncmp(r->target ? r->target : "", tprefix, strlen(tprefix)) != 0)
-            continue;
-        if (n == max) {
-            more = true;
-            break;
+        bool keep = grc == 0;
+        if (keep && (tlen || tprefix) && *principal && strcmp(rec->principal, principal) != 0)
+            keep = false;
+        if (keep && tprefix && strncmp(rec->target ? rec->target : "", tprefix, strlen(tprefix)) != 0)
+            keep = false;
+        if (keep) {
+            if (n == max) {
+                more = true;
+                break;
+            }
+            if (n == cap) {
+                cap *= 2;
+                Whistled__AuditRecord **bigger = arena_alloc(a, cap * sizeof *bigger);
+                memcpy(bigger, recs, n * sizeof *recs);
+                recs = bigger;
+            }
+            recs[n++] = rec;
+            /* (the row's bytes stay valid: nothing is written in txn) */
+            memcpy(last, suffix, sfx_len);
+            last_len = sfx_len;
+            have_last = true;
         }
-        if (n == cap) {
-            cap *= 2;
-            Whistled__AuditRecord **bigger = arena_alloc(a, cap * sizeof *bigger);
-            memcpy(bigger, recs, n * sizeof *recs);
-            recs = bigger;
-        }
-        recs[n++] = r;
-        last = arena_alloc(a, k.mv_size);
-        memcpy(last, kd, k.mv_size);
-        last_len = k.mv_size;
+        rc = run_step(r, desc);
     }
-    mdb_cursor_close(cur);
-    if (rc && rc != MDB_NOTFOUND && !more)
+    for (size_t i = 0; i < nruns; i++)
+        mdb_cursor_close(runs[i].cur);
+    if (rc && !more)
         return rc;
     *out = recs;
     *count = n;
-    if (more && last)
-        *next = desc ? arena_printf(a, "-%s", hex_of(a, last, last_len)) : hex_of(a, last, last_len);
+    if (more && have_last) {
+        uint8_t *ck = arena_alloc(a, plen + last_len);
+        memcpy(ck, prefix, plen);
+        memcpy(ck + plen, last, last_len);
+        *next = desc ? arena_printf(a, "-%s", hex_of(a, ck, plen + last_len)) : hex_of(a, ck, plen + last_len);
+    }
     return 0;
 }
 

@@ -13,6 +13,18 @@
  * schema 2 (key u64 BE seq; tables audit_by_time, audit_by_principal and
  * audit_by_target) dirtied four.
  *
+ * Since schema 4 the rows by target of a case (its ticket) and of its
+ * orders ("order:<id>") are not in the log's database but beside the case
+ * in events: ticket | 0x00 | AUDIT_CASE_ROW | target | 0x00 | at_ms BE |
+ * seq BE, after its timeline rows (ticket | 0x00 | u32 BE index). The
+ * change a record tells has just rewritten the case or its order, and a
+ * check-in on an old order touched the leaves of three rows by target
+ * anywhere in the log (the order's, the case's, and its own record's);
+ * beside the case, they share the leaf the case's new timeline entry is
+ * written to. Where the row goes is decided when it is written
+ * (audit_target_home), so a record about a case or order that did not
+ * exist yet keeps its row in the log; a query by target reads both places.
+ *
  * Changes are audited inside the transaction that makes them, so a record
  * exists exactly when its change was committed. Denials are different: they
  * happen on the loop thread (reads) or inside a call whose nested
@@ -36,12 +48,23 @@
 #define AUDIT_IX_PRINCIPAL 2
 #define AUDIT_IX_TARGET 3
 #define AUDIT_LOG_TAG 0x80
+/* after ticket | 0x00 in events: a row by target (a timeline row's u32
+ * index never starts so: a case holds far fewer entries) */
+#define AUDIT_CASE_ROW 0xFF
+/* the longest ticket whose rows go beside it */
+#define AUDIT_HOME_MAX 64
 #define AUDIT_KEY_LEN 17
 /* A record's key: AUDIT_LOG_TAG, at_ms (0 if negative) and seq, big-endian
  * (an index row ends with the last 16 bytes of its record's key). */
 void audit_key(uint8_t key[AUDIT_KEY_LEN], int64_t at_ms, uint64_t seq);
 /* Whether a key of the database is a record's (not an index row). */
 bool audit_is_record_key(const void *key, size_t len);
+
+/* The case whose rows in events hold target's rows by target (schema 4):
+ * target itself when it is a case's ticket, the order's case for
+ * "order:<id>"; its ticket into home. False for any other target, or when
+ * the case or order is not in txn. */
+bool audit_target_home(MDB_txn *txn, MDB_dbi events, MDB_dbi orders, const char *target, char home[AUDIT_HOME_MAX + 1]);
 
 /* The gateway (Request.act_as, docs/protocol.md section 12) through which
  * the calling thread's current call is made, NULL or "" for none: every

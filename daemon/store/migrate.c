@@ -365,6 +365,64 @@ static int fold_tables(store *st, MDB_txn *txn, uint64_t *rows)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* 3 -> 4: the audit log's rows by target of a case or of an order of a
+ * case move beside the case in events (audit.h), after its timeline;
+ * every other target's stay. The rows are in target order, so a target's
+ * home is looked up once for all of its rows. */
+static int move_case_rows(store *st, MDB_txn *txn, uint64_t *rows)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, st->audit, &cur);
+    if (rc)
+        return rc;
+    uint8_t first = AUDIT_IX_TARGET;
+    MDB_val k = { 1, &first }, v;
+    char target[512] = "", home[AUDIT_HOME_MAX + 1];
+    bool has_home = false;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (!rc) {
+        const uint8_t *p = k.mv_data;
+        if (!k.mv_size || p[0] != AUDIT_IX_TARGET)
+            break; /* past the rows by target */
+        const uint8_t *nul = memchr(p + 1, 0, k.mv_size - 1);
+        size_t tl = nul ? (size_t)(nul - p) - 1 : 0;
+        if (!nul || k.mv_size != tl + 2 + 16) {
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT); /* --check reports it */
+            continue;
+        }
+        if (strlen(target) != tl || memcmp(target, p + 1, tl) != 0) {
+            memcpy(target, p + 1, tl);
+            target[tl] = 0;
+            has_home = audit_target_home(txn, st->events, st->orders, target, home);
+        }
+        if (!has_home) {
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+            continue;
+        }
+        /* ticket | 0x00 | AUDIT_CASE_ROW | target 0x00 at_ms seq: the row
+         * without its tag */
+        uint8_t old[1 + 400 + 1 + 16], nk[AUDIT_HOME_MAX + 2 + 400 + 1 + 16];
+        size_t ol = k.mv_size, hn = strlen(home);
+        memcpy(old, p, ol);
+        memcpy(nk, home, hn);
+        nk[hn] = 0;
+        nk[hn + 1] = AUDIT_CASE_ROW;
+        memcpy(nk + hn + 2, old + 1, ol - 1);
+        MDB_val nkv = { hn + 2 + ol - 1, nk }, empty = { 0, "" }, okv = { ol, old };
+        rc = mdb_put(txn, st->events, &nkv, &empty, 0);
+        if (!rc)
+            rc = mdb_del(txn, st->audit, &okv, NULL);
+        if (rc)
+            break;
+        (*rows)++;
+        /* on from where the old row was */
+        k = okv;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 int store_migrate(store *st, uint32_t from, char *err, size_t errlen)
 {
     char path[4096];
@@ -390,6 +448,9 @@ int store_migrate(store *st, uint32_t from, char *err, size_t errlen)
         rc = migrate_timeline_rows(st, txn, &rows);
     if (!rc && from < 3)
         rc = fold_tables(st, txn, &rows);
+    uint64_t case_rows = 0;
+    if (!rc && from < 4)
+        rc = move_case_rows(st, txn, &case_rows);
     if (!rc) {
         uint8_t b[4] = { 0, 0, 0, STORE_SCHEMA_VERSION };
         MDB_val k = { 6, "schema" }, v = { 4, b };
@@ -411,10 +472,10 @@ int store_migrate(store *st, uint32_t from, char *err, size_t errlen)
     }
     log_info("store: %s migrated to schema version %u: %llu cases' timelines (%llu entries) moved to their own rows, "
              "%llu orders indexed by state, %llu idempotency keys by age, %llu timeline, audit index and idempotency "
-             "rows moved into the "
-             "tables they index",
+             "rows moved into the tables they index, %llu audit rows by target moved beside their cases",
              st->dir, STORE_SCHEMA_VERSION, (unsigned long long)cases, (unsigned long long)entries,
-             (unsigned long long)orders, (unsigned long long)keys, (unsigned long long)rows);
+             (unsigned long long)orders, (unsigned long long)keys, (unsigned long long)rows,
+             (unsigned long long)case_rows);
     return 0;
 }
 

@@ -28,7 +28,10 @@
  *                ticket holds no NUL, so a case's entries follow its
  *                record: a write that changes a case and appends to its
  *                timeline dirties one leaf, not two in two trees. A walk
- *                of the cases skips the keys that hold a NUL.
+ *                of the cases skips the keys that hold a NUL. After the
+ *                timeline (schema 4), the audit log's rows by target of
+ *                the case and of its orders, ticket | 0x00 | 0xFF |
+ *                target | 0x00 | at_ms BE | seq BE -> "" (audit.h).
  *   ev_by_state  u8 state | street code | '/' | ticket -> ""   (a state's
  *                cases are the prefix state, one street's state | street)
  *   ev_by_node   node code | '/' | ticket -> ""   (prefix scan = subtree)
@@ -131,8 +134,11 @@
  * inside its record; 2: in ev_timeline, and the street/department by state
  * indexes; 3: the timeline rows in events after their case's record, the
  * audit's indexes in its log's database, the idempotency records' rows by
- * age in theirs (fewer trees, so fewer pages, written per write). */
-#define STORE_SCHEMA_VERSION 3u
+ * age in theirs (fewer trees, so fewer pages, written per write); 4: the
+ * audit's rows by target of a case and its orders beside the case in
+ * events (a change to a case or an order writes its rows by target into
+ * the leaf it writes anyway). */
+#define STORE_SCHEMA_VERSION 4u
 
 typedef enum { STORE_SYNC_FULL = 0, STORE_SYNC_NOMETASYNC, STORE_SYNC_NONE } store_sync;
 

@@ -416,6 +416,42 @@ Test(check, audit_index_rows_that_do_not_match)
     expect_violation("index row does not match record 1's target");
 }
 
+/* Schema 4: rows by target beside a case (audit.h) that name a record
+ * that is not there, a record of another target, and a record of a
+ * target whose case is another. */
+static void stray_case_audit_rows(MDB_txn *txn)
+{
+    uint8_t rk[AUDIT_KEY_LEN];
+    audit_record_key(txn, 1, rk); /* the report of ticket_a: target ticket_a */
+    const char *targets[] = { ticket_a, "nobody", ticket_a };
+    const char *homes[] = { ticket_a, ticket_a, ticket_b };
+    for (int i = 0; i < 3; i++) {
+        uint8_t k[128];
+        size_t hn = strlen(homes[i]), tn = strlen(targets[i]), n = 0;
+        memcpy(k, homes[i], hn);
+        n = hn;
+        k[n++] = 0;
+        k[n++] = AUDIT_CASE_ROW;
+        memcpy(k + n, targets[i], tn);
+        n += tn;
+        k[n++] = 0;
+        memcpy(k + n, rk + 1, 16);
+        if (i == 0)
+            store_be64(k + n + 8, 999999);
+        n += 16;
+        MDB_val kv = { n, k }, ev = { 0, "" };
+        cr_assert_eq(mdb_put(txn, h_st->events, &kv, &ev, 0), 0);
+    }
+}
+Test(check, case_audit_rows_that_do_not_match)
+{
+    build();
+    damage(stray_case_audit_rows);
+    expect_violation("audit row of record 999999, which does not exist");
+    expect_violation("audit row does not match record 1's target");
+    expect_violation("which is not this case's");
+}
+
 /* Issue 13: a stream whose acknowledged entries were let go checks clean;
  * one with a gap after them still does not. */
 static void trim_dept(MDB_txn *txn)

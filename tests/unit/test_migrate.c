@@ -1,10 +1,11 @@
 /* test_migrate.c: stores written by the releases before this layout are
  * migrated at open (the fixtures were made by those releases' whistled
  * with scripts/make-store-fixture.sh): schema 1, a case's timeline inside
- * its record; schema 2, the timeline in a table ev_timeline of its own. A
- * backup copy first, then the timelines move to rows after their case's
- * record in events, and whistled --check finds nothing wrong, before and
- * after. */
+ * its record; schema 2, the timeline in a table ev_timeline of its own;
+ * schema 3, the audit's rows by target all in the log's table. A backup
+ * copy first, then the timelines move to rows after their case's record
+ * in events, and the audit rows by target of a case and its orders after
+ * them, and whistled --check finds nothing wrong, before and after. */
 #include "helpers.h"
 
 #include <dirent.h>
@@ -15,6 +16,7 @@
 
 #define FIXTURE WHISTLE_SOURCE_DIR "/tests/fixtures/store-schema1.mdb"
 #define FIXTURE2 WHISTLE_SOURCE_DIR "/tests/fixtures/store-schema2.mdb"
+#define FIXTURE3 WHISTLE_SOURCE_DIR "/tests/fixtures/store-schema3.mdb"
 /* the fixture's cases (report, file, assign, resolve, failed verify; report,
  * file, whistle to police and urban, check-in, feedback; report, reject) */
 #define T1 "E2026120300001"
@@ -39,20 +41,45 @@ static void setup(void)
     copy_file(FIXTURE, arena_printf(h_a, "%s/data.mdb", h_dir));
 }
 
-/* After the suite's setup: the schema 2 fixture in place of the other. */
+/* After the suite's setup: the schema 2 (3) fixture in place of the other. */
 static void setup2(void) { copy_file(FIXTURE2, arena_printf(h_a, "%s/data.mdb", h_dir)); }
+static void setup3(void) { copy_file(FIXTURE3, arena_printf(h_a, "%s/data.mdb", h_dir)); }
 
 TestSuite(migrate, .init = setup, .fini = h_teardown);
 
-/* The timeline rows in events: the keys that hold a NUL (store.h). */
-static size_t timeline_rows(MDB_txn *txn)
+/* The rows after the cases' records in events (store.h): the keys that
+ * hold a NUL, ticket | 0x00 | u32 index for a timeline entry (audit
+ * false), ticket | 0x00 | AUDIT_CASE_ROW | ... for an audit row by target
+ * (audit true). */
+static size_t case_rows(MDB_txn *txn, bool audit)
 {
     MDB_cursor *cur;
     cr_assert_eq(mdb_cursor_open(txn, h_st->events, &cur), 0);
     MDB_val k, v;
     size_t n = 0;
-    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-        n += memchr(k.mv_data, 0, k.mv_size) != NULL;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const uint8_t *nul = memchr(k.mv_data, 0, k.mv_size);
+        if (!nul)
+            continue;
+        size_t after = k.mv_size - (size_t)(nul - (const uint8_t *)k.mv_data);
+        n += (after > 5 && nul[1] == AUDIT_CASE_ROW) == audit;
+    }
+    mdb_cursor_close(cur);
+    return n;
+}
+static size_t timeline_rows(MDB_txn *txn) { return case_rows(txn, false); }
+
+/* The audit log's rows by target left in its own table. */
+static size_t log_target_rows(MDB_txn *txn)
+{
+    MDB_cursor *cur;
+    cr_assert_eq(mdb_cursor_open(txn, h_st->audit, &cur), 0);
+    uint8_t first = AUDIT_IX_TARGET;
+    MDB_val k = { 1, &first }, v;
+    size_t n = 0;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && ((uint8_t *)k.mv_data)[0] == AUDIT_IX_TARGET;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        n++;
     mdb_cursor_close(cur);
     return n;
 }
@@ -223,6 +250,139 @@ Test(migrate, a_schema_2_store_gets_its_timelines_beside_their_cases, .init = se
     store_close(h_st);
     h_st = NULL;
     cr_assert_eq(run_check(h_dir, &out), 0, "the migrated store checks clean: %s", out);
+}
+
+/* A schema 3 store (made by the release before this one): the audit's
+ * rows by target of a case and of its orders move beside the case in
+ * events, after its timeline; the queries by target answer as before,
+ * from there, and new records' rows go there too. */
+Test(migrate, a_schema_3_store_gets_its_case_audit_rows_beside_the_case, .init = setup3)
+{
+    const char *out;
+    cr_assert_eq(run_check(h_dir, &out), 0, "the fixture checks clean as it is: %s", out);
+    h_open_opts(NULL);
+    MDB_txn *txn = store_read_begin(h_st);
+    cr_assert_eq(schema_of(txn), STORE_SCHEMA_VERSION);
+    cr_assert_eq(timeline_rows(txn), 5 + 7 + 2);
+    /* T1: report, file, assign, resolve, verify; T2: report, file,
+     * whistle, and its two orders' dispatch, check-in and feedback; T3:
+     * report, reject */
+    size_t moved = case_rows(txn, true);
+    cr_assert_geq(moved, 5 + 3 + 2 + 2 + 2, "%zu rows by target beside their cases", moved);
+    /* what stays in the log's table names no case or order (the seed's
+     * directory records) */
+    size_t left = log_target_rows(txn);
+    Whistled__AuditRecord **recs;
+    size_t n;
+    char *next;
+    cr_assert_eq(audit_query(h_st, txn, "", "E*", 0, 0, "", 1000, h_a, &recs, &n, &next), 0);
+    size_t of_cases = n;
+    cr_assert_eq(audit_query(h_st, txn, "", "order:*", 0, 0, "", 1000, h_a, &recs, &n, &next), 0);
+    cr_assert_eq(of_cases + n, moved, "every row of a case's or order's record moved: %zu + %zu, %zu moved", of_cases,
+                 n, moved);
+    cr_assert_gt(left, 0, "the directory's rows stay");
+
+    /* the queries by target answer from the moved rows */
+    cr_assert_eq(audit_query_newest(h_st, txn, "", T1, 0, 0, "", 100, h_a, &recs, &n, &next), 0);
+    cr_assert_eq(n, 5, "report, file, assign, resolve, verify: %zu", n);
+    cr_assert_str_eq(recs[0]->call, "verify");
+    cr_assert_str_eq(recs[4]->call, "report");
+    /* one of T2's orders: dispatched, checked in, fed back (by police) */
+    cr_assert_eq(audit_query(h_st, txn, "police", "order:*", 0, 0, "", 100, h_a, &recs, &n, &next), 0);
+    cr_assert_geq(n, 2);
+    const char *order = arena_strdup(h_a, recs[0]->target);
+    cr_assert_eq(audit_query(h_st, txn, "", order, 0, 0, "", 100, h_a, &recs, &n, &next), 0);
+    cr_assert_eq(n, 3, "%s: whistle, check_in, feedback: %zu", order, n);
+    cr_assert_str_eq(recs[0]->call, "whistle");
+    cr_assert_str_eq(recs[2]->call, "feedback");
+    /* paged, one at a time, in both orders */
+    const char *cursor = "";
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(audit_query(h_st, txn, "", T1, 0, 0, cursor, 1, h_a, &recs, &n, &next), 0);
+        cr_assert_eq(n, 1);
+        cr_assert_eq(*next != 0, i < 4, "page %d", i);
+        cursor = next;
+    }
+    cursor = "";
+    const char *calls[] = { "verify", "resolve", "assign", "file", "report" };
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(audit_query_newest(h_st, txn, "", T1, 0, 0, cursor, 1, h_a, &recs, &n, &next), 0);
+        cr_assert_eq(n, 1);
+        cr_assert_str_eq(recs[0]->call, calls[i]);
+        cursor = next;
+    }
+    store_read_end(h_st);
+    cr_assert(backup_dir_of("backup-schema3-"), "a backup copy is taken before migrating");
+
+    /* a new step: its record's row goes beside the case too */
+    Whistle__V1__Request *r = rq_ticket(CALL(RESOLVE), T1);
+    r->resolve->note = "filled again";
+    assert_ok(h_write("gw-1", r));
+    txn = store_read_begin(h_st);
+    cr_assert_eq(case_rows(txn, true), moved + 1);
+    cr_assert_eq(log_target_rows(txn), left);
+    cr_assert_eq(audit_query_newest(h_st, txn, "", T1, 0, 0, "", 100, h_a, &recs, &n, &next), 0);
+    cr_assert_eq(n, 6);
+    cr_assert_str_eq(recs[0]->call, "resolve");
+    store_read_end(h_st);
+    /* the cases newest first: one row each, whatever follows their records */
+    Whistle__V1__Request *q = rq_list_events(0, NULL, 0, NULL);
+    q->list_events->newest_first = true;
+    Whistle__V1__Response *l = h_read("admin", q);
+    assert_ok(l);
+    cr_assert_eq(l->events->n_events, 3);
+    cr_assert_str_eq(l->events->events[0]->ticket, T3);
+    cr_assert_str_eq(l->events->events[2]->ticket, T1);
+    store_close(h_st);
+    h_st = NULL;
+    cr_assert_eq(run_check(h_dir, &out), 0, "the migrated store checks clean: %s", out);
+}
+
+/* A record about an order that does not exist yet (a refused look-up)
+ * keeps its row in the log's table; once the order exists, its rows go
+ * beside its case, and a query by that order reads both, in time order. */
+Test(migrate, a_target_that_came_later_reads_from_both_places)
+{
+    h_open_opts(NULL);
+    MDB_txn *txn = store_read_begin(h_st);
+    MDB_stat ms;
+    cr_assert_eq(mdb_stat(txn, h_st->orders, &ms), 0);
+    store_read_end(h_st);
+    /* ids are given in order from 1, and none goes */
+    const char *order = arena_printf(h_a, "order:%llu", (unsigned long long)ms.ms_entries + 1);
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    cr_assert_eq(audit_append(h_st, txn, 1000, "nobody", "get_order", order, NULL, 0, NULL), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    const char *t = arena_strdup(h_a, h_report_as("gw-1", "110105001001001"));
+    assert_ok(h_write("op-jianwai", rq_ticket(CALL(FILE), t)));
+    Whistle__V1__Response *w = h_write("op-jianwai", rq_whistle(t, 1, "urban"));
+    assert_ok(w);
+    cr_assert_str_eq(arena_printf(h_a, "order:%llu", (unsigned long long)w->whistle->orders[0]->id), order);
+    assert_ok(h_write("urban", rq_order(CALL(CHECK_IN), w->whistle->orders[0]->id, "on the way")));
+
+    txn = store_read_begin(h_st);
+    Whistled__AuditRecord **recs;
+    size_t n;
+    char *next;
+    cr_assert_eq(audit_query(h_st, txn, "", order, 0, 0, "", 100, h_a, &recs, &n, &next), 0);
+    cr_assert_eq(n, 3, "%zu", n);
+    cr_assert_str_eq(recs[0]->call, "get_order");
+    cr_assert_str_eq(recs[1]->call, "whistle");
+    cr_assert_str_eq(recs[2]->call, "check_in");
+    const char *calls[] = { "check_in", "whistle", "get_order" };
+    const char *cursor = "";
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(audit_query_newest(h_st, txn, "", order, 0, 0, cursor, 1, h_a, &recs, &n, &next), 0);
+        cr_assert_eq(n, 1);
+        cr_assert_str_eq(recs[0]->call, calls[i]);
+        cursor = next;
+    }
+    cr_assert_str_eq(cursor, "", "no page after the last");
+    store_read_end(h_st);
+    store_close(h_st);
+    h_st = NULL;
+    const char *out;
+    cr_assert_eq(run_check(h_dir, &out), 0, "checks clean: %s", out);
 }
 
 /* A store newer than this whistled is refused, and left as it is. */
