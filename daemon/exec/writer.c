@@ -136,21 +136,6 @@ static void fail_intent(writer *w, intent *it, int code, const char *msg)
     set_response(w, it, &resp);
 }
 
-/* Keys are the principal's the call is made for (a gateway's call for
- * another principal uses that principal's keys, as if it made it). */
-static size_t idem_key(const char *principal, const char *key, uint8_t **out)
-{
-    size_t a = strlen(principal), b = strlen(key);
-    uint8_t *k = malloc(a + 1 + b);
-    if (!k)
-        log_oom("an idempotency key");
-    memcpy(k, principal, a);
-    k[a] = 0;
-    memcpy(k + a + 1, key, b);
-    *out = k;
-    return a + 1 + b;
-}
-
 /* Applies one request inside the batch transaction. */
 static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
 {
@@ -203,7 +188,10 @@ static void apply_request(writer *w, MDB_txn *batch, intent *it, int64_t now)
                         "idempotency_key is %zu bytes; at most 128 are allowed", strlen(req->idempotency_key));
             goto abort_child;
         }
-        iklen = idem_key(who->name, req->idempotency_key, &ik);
+        /* Keys are the principal's the call is made for (a gateway's
+         * call for another principal uses that principal's keys, as if
+         * it made it). */
+        iklen = store_idem_key(who->name, req->idempotency_key, &ik);
         Whistled__IdemRecord *rec = NULL;
         rc = store_get(child, w->st->idem, ik, iklen, &whistled__idem_record__descriptor, a, (void **)&rec);
         if (rc == 0 && rec) {

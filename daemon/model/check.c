@@ -1359,12 +1359,17 @@ static void walk_idem(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
     if (ck->schema >= 3 && k->mv_size && ((const uint8_t *)k->mv_data)[0] == 0) {
         if (k->mv_size <= 9 || !memchr((const uint8_t *)k->mv_data + 9, 0, k->mv_size - 9))
             violation(ck, "idem", key_text(a, k->mv_data, k->mv_size),
-                      "row by age is not 0x00 | u64 at_ms | principal | 0x00 | key");
+                      ck->schema >= 4 ? "row by age is not 0x00 | u64 at_ms | key | 0x00 | principal"
+                                      : "row by age is not 0x00 | u64 at_ms | principal | 0x00 | key");
         return;
     }
     const char *key = key_text(a, k->mv_data, k->mv_size);
+    /* schema 4: key | 0x00 | principal (store_idem_key); before, the
+     * principal first */
     if (!memchr(k->mv_data, 0, k->mv_size))
-        violation(ck, "idem", key, "key is not principal | 0x00 | idempotency key");
+        violation(ck, "idem", key,
+                  ck->schema >= 4 ? "key is not idempotency key | 0x00 | principal"
+                                  : "key is not principal | 0x00 | idempotency key");
     Whistled__IdemRecord *r = whistled__idem_record__unpack(arena_allocator(a), v->mv_size, v->mv_data);
     if (!r)
         violation(ck, "idem", key, "record does not unpack as whistled.IdemRecord");

@@ -1,14 +1,34 @@
 /* idem.c: the results of writes sent with an idempotency key, kept for a
  * while and then let go (store.h: store_idem_put, store_idem_due,
  * store_idem_expire). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon/records.pb-c.h"
+#include "log.h"
 #include "store.h"
 
+/* Schema 4: the key first. Keys are per principal ("the same key from two
+ * principals is two writes"), which the principal after the NUL keeps;
+ * neither holds a NUL (the router refuses strings with one), so no two
+ * pairs make one key. */
+size_t store_idem_key(const char *principal, const char *key, uint8_t **out)
+{
+    size_t a = strlen(key), b = strlen(principal);
+    uint8_t *k = malloc(a + 1 + b);
+    if (!k)
+        log_oom("an idempotency key");
+    memcpy(k, key, a);
+    k[a] = 0;
+    memcpy(k + a + 1, principal, b);
+    *out = k;
+    return a + 1 + b;
+}
+
 /* The row by age, in idem itself (schema 3): 0x00 | u64 BE at_ms | the
- * idem key. A record's key starts with its principal's name, never empty
- * and never NUL, so these rows sort before every record, oldest first,
+ * idem key. A record's key starts with its idempotency key (schema 4; 3:
+ * its principal's name), never empty and never NUL, so these rows sort
+ * before every record, oldest first,
  * and a record and its row share the tree (one root and branch path a
  * write dirties instead of two). */
 #define TIME_KEY_HEAD 9

@@ -423,6 +423,94 @@ static int move_case_rows(store *st, MDB_txn *txn, uint64_t *rows)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* principal | 0x00 | key (schema 3) -> key | 0x00 | principal (4), into
+ * out (at least len bytes); false for a key without its NUL (kept as it
+ * is: --check reports it). */
+static bool idem_key_v4(const uint8_t *old, size_t len, uint8_t *out)
+{
+    const uint8_t *nul = memchr(old, 0, len);
+    if (!nul)
+        return false;
+    size_t pl = (size_t)(nul - old), kl = len - pl - 1;
+    memcpy(out, nul + 1, kl);
+    out[kl] = 0;
+    memcpy(out + kl + 1, old, pl);
+    return true;
+}
+
+/* Copies what cur points at into *buf (grown as needed), for a put that
+ * may move the page it is on. */
+static int copy_val(const MDB_val *v, uint8_t **buf, size_t *cap)
+{
+    if (v->mv_size > *cap) {
+        uint8_t *b = realloc(*buf, v->mv_size);
+        if (!b)
+            return ENOMEM;
+        *buf = b;
+        *cap = v->mv_size;
+    }
+    if (v->mv_size)
+        memcpy(*buf, v->mv_data, v->mv_size);
+    return 0;
+}
+
+/* 3 -> 4: the idempotency records are keyed key | 0x00 | principal, and
+ * their rows by age name them so. Every key changes its place, so the
+ * rows go through a table of their own (idem_v4_moving) and come back in
+ * order. */
+static int rekey_idem(store *st, MDB_txn *txn, uint64_t *rows)
+{
+    MDB_dbi tmp;
+    int rc = mdb_dbi_open(txn, "idem_v4_moving", MDB_CREATE, &tmp);
+    if (!rc)
+        rc = mdb_drop(txn, tmp, 0); /* a crash midway left nothing: the transaction did not commit */
+    MDB_cursor *cur = NULL;
+    if (!rc)
+        rc = mdb_cursor_open(txn, st->idem, &cur);
+    uint8_t *val = NULL;
+    size_t cap = 0;
+    MDB_val k, v;
+    for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        uint8_t nk[512];
+        const uint8_t *p = k.mv_data;
+        size_t head = k.mv_size > 9 && p[0] == 0 ? 9 : 0; /* a row by age: 0x00 | at_ms first */
+        if (k.mv_size > sizeof nk || !k.mv_size)
+            continue;
+        memcpy(nk, p, head);
+        if (!idem_key_v4(p + head, k.mv_size - head, nk + head))
+            memcpy(nk, p, k.mv_size);
+        if ((rc = copy_val(&v, &val, &cap)) != 0)
+            break;
+        MDB_val nkv = { k.mv_size, nk }, nv = { v.mv_size, val };
+        if ((rc = mdb_put(txn, tmp, &nkv, &nv, 0)) != 0)
+            break;
+        (*rows)++;
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    cur = NULL;
+    if (rc == MDB_NOTFOUND)
+        rc = mdb_drop(txn, st->idem, 0);
+    if (!rc)
+        rc = mdb_cursor_open(txn, tmp, &cur);
+    for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        uint8_t kb[512];
+        memcpy(kb, k.mv_data, k.mv_size);
+        if ((rc = copy_val(&v, &val, &cap)) != 0)
+            break;
+        MDB_val kv = { k.mv_size, kb }, nv = { v.mv_size, val };
+        /* in key order: each the last so far */
+        if ((rc = mdb_put(txn, st->idem, &kv, &nv, MDB_APPEND)) != 0)
+            break;
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    free(val);
+    if (rc == MDB_NOTFOUND)
+        rc = mdb_drop(txn, tmp, 1);
+    return rc;
+}
+
 int store_migrate(store *st, uint32_t from, char *err, size_t errlen)
 {
     char path[4096];
@@ -448,9 +536,11 @@ int store_migrate(store *st, uint32_t from, char *err, size_t errlen)
         rc = migrate_timeline_rows(st, txn, &rows);
     if (!rc && from < 3)
         rc = fold_tables(st, txn, &rows);
-    uint64_t case_rows = 0;
+    uint64_t case_rows = 0, idem_rows = 0;
     if (!rc && from < 4)
         rc = move_case_rows(st, txn, &case_rows);
+    if (!rc && from < 4)
+        rc = rekey_idem(st, txn, &idem_rows);
     if (!rc) {
         uint8_t b[4] = { 0, 0, 0, STORE_SCHEMA_VERSION };
         MDB_val k = { 6, "schema" }, v = { 4, b };
@@ -472,10 +562,11 @@ int store_migrate(store *st, uint32_t from, char *err, size_t errlen)
     }
     log_info("store: %s migrated to schema version %u: %llu cases' timelines (%llu entries) moved to their own rows, "
              "%llu orders indexed by state, %llu idempotency keys by age, %llu timeline, audit index and idempotency "
-             "rows moved into the tables they index, %llu audit rows by target moved beside their cases",
+             "rows moved into the tables they index, %llu audit rows by target moved beside their cases, %llu "
+             "idempotency rows keyed by the key first",
              st->dir, STORE_SCHEMA_VERSION, (unsigned long long)cases, (unsigned long long)entries,
              (unsigned long long)orders, (unsigned long long)keys, (unsigned long long)rows,
-             (unsigned long long)case_rows);
+             (unsigned long long)case_rows, (unsigned long long)idem_rows);
     return 0;
 }
 

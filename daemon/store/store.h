@@ -43,11 +43,15 @@
  *                ev_by_state = state | ticket, ord_by_dept = dept | '/' | id)
  *   streams      stream name | 0x00 | u64 BE seq -> whistle.v1.Push
  *   stream_meta  stream name -> whistled.StreamMeta
- *   idem         principal | 0x00 | idempotency key -> whistled.IdemRecord
+ *   idem         idempotency key | 0x00 | principal -> whistled.IdemRecord
+ *                (schema 4; before: principal | 0x00 | key. Clients' keys
+ *                start with the time (whistle_idempotency_key), so the
+ *                records of one batch, whoever sent them, land together
+ *                instead of one leaf per principal: store_idem_key)
  *                and, in the same database (schema 3; schema 2 had them in
  *                a table idem_by_time), 0x00 | u64 BE at_ms | idem key -> ""
  *                (idem.c: expiry, oldest first, in bounded steps in the
- *                writer's batches; a principal's name is never empty, so
+ *                writer's batches; an idempotency key is never empty, so
  *                these rows sort first)
  *   nodes        code -> whistle.v1.Node
  *   departments  code -> whistle.v1.Department
@@ -137,7 +141,8 @@
  * age in theirs (fewer trees, so fewer pages, written per write); 4: the
  * audit's rows by target of a case and its orders beside the case in
  * events (a change to a case or an order writes its rows by target into
- * the leaf it writes anyway). */
+ * the leaf it writes anyway), and the idempotency records keyed by the
+ * key before the principal. */
 #define STORE_SCHEMA_VERSION 4u
 
 typedef enum { STORE_SYNC_FULL = 0, STORE_SYNC_NOMETASYNC, STORE_SYNC_NONE } store_sync;
@@ -310,6 +315,10 @@ uint64_t store_get_be64(const uint8_t in[8]);
 #define STORE_STREAM_KEEP_DEFAULT_MS (30LL * 24 * 3600 * 1000)
 int store_idem_put(store *st, MDB_txn *txn, const void *key, size_t klen, int64_t at_ms, const void *response,
                    size_t rlen);
+/* The key of the record of principal's write sent with idempotency key
+ * key (neither empty, neither holding a NUL): key | 0x00 | principal, in
+ * malloc'd *out (never NULL: out of memory ends the process); its length. */
+size_t store_idem_key(const char *principal, const char *key, uint8_t **out);
 /* Whether a record kept since before before_ms waits to be let go (a
  * look at the oldest row by age: cheap, for the writer to skip the
  * expiry's nested transaction when nothing is due). */

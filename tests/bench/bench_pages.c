@@ -140,15 +140,14 @@ static Whistle__V1__Response *run_call(const char *who, Whistle__V1__Request *r)
         exit(1);
     }
     if (r->idempotency_key && *r->idempotency_key) {
-        size_t n = strlen(who) + 1 + strlen(r->idempotency_key);
-        uint8_t *k = arena_alloc(ba, n);
-        memcpy(k, who, strlen(who) + 1);
-        memcpy(k + strlen(who) + 1, r->idempotency_key, strlen(r->idempotency_key));
+        uint8_t *k;
+        size_t n = store_idem_key(who, r->idempotency_key, &k);
         size_t rlen = whistle__v1__response__get_packed_size(resp);
         uint8_t *packed = arena_alloc(ba, rlen ? rlen : 1);
         whistle__v1__response__pack(resp, packed);
         if (store_idem_put(st, child, k, n, now_ms, packed, rlen))
             die("cannot keep an idempotency record");
+        free(k);
     }
     if (mdb_txn_commit(child))
         die("a call did not commit");

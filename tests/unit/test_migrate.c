@@ -311,6 +311,35 @@ Test(migrate, a_schema_3_store_gets_its_case_audit_rows_beside_the_case, .init =
         cr_assert_str_eq(recs[0]->call, calls[i]);
         cursor = next;
     }
+    /* the idempotency records (every write of the fixture had a key) are
+     * keyed key | 0x00 | principal now, and their rows by age name them so */
+    MDB_cursor *cur;
+    cr_assert_eq(mdb_cursor_open(txn, h_st->idem, &cur), 0);
+    MDB_val k, v;
+    size_t records = 0, by_age = 0;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const char *p = k.mv_data;
+        size_t len = k.mv_size;
+        if (p[0] == 0) {
+            by_age++;
+            cr_assert_gt(len, 9);
+            p += 9;
+            len -= 9;
+        } else
+            records++;
+        const char *nul = memchr(p, 0, len);
+        cr_assert(nul, "a NUL in the key");
+        const char *who = arena_strndup(h_a, nul + 1, len - (size_t)(nul - p) - 1);
+        cr_assert(strcmp(who, "gw-1") == 0 || strcmp(who, "op-jianwai") == 0 || strcmp(who, "police") == 0,
+                  "the principal after the key: \"%s\"", who);
+        uint8_t *want;
+        size_t wl = store_idem_key(who, arena_strndup(h_a, p, (size_t)(nul - p)), &want);
+        cr_assert(wl == len && memcmp(want, p, len) == 0);
+        free(want);
+    }
+    mdb_cursor_close(cur);
+    cr_assert_eq(records, 12, "%zu records", records);
+    cr_assert_eq(by_age, records);
     store_read_end(h_st);
     cr_assert(backup_dir_of("backup-schema3-"), "a backup copy is taken before migrating");
 
