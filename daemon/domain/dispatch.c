@@ -480,10 +480,11 @@ static int scan_ids(call *c, MDB_dbi dbi, const uint8_t *prefix, size_t plen, ui
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* A page of the orders under code in an index of code | '/' | state | id
- * (ord_by_dept, ord_by_street_state): of one state, or of every state with
- * the states merged in id order (each read for at most a page and one
- * more). Same outputs as scan_ids. */
+/* A page of the orders under code in an index of code | '/' | group of
+ * the state | id (ord_by_dept, ord_by_street_state; order_record.h): of
+ * one state's group, or of every group with the groups merged in id order
+ * (each read for at most a page and one more); the filter keeps the
+ * state's. Same outputs as scan_ids. */
 static int scan_states(call *c, MDB_dbi dbi, const char *code, Whistle__V1__OrderState state, uint64_t after_id,
                        const order_filter *f, uint32_t limit, ptr_vec *out, bool *more, uint64_t *resume)
 {
@@ -493,7 +494,8 @@ static int scan_states(call *c, MDB_dbi dbi, const char *code, Whistle__V1__Orde
     bool pmore[OS(RETURNED) + 1] = { false };
     int rc = 0;
     for (int s = OS(PENDING); !rc && s <= OS(RETURNED); s++) {
-        if (state && (int)state != s)
+        /* s is a group: pending's holds the checked-in too */
+        if ((int)order_state_group((Whistle__V1__OrderState)s) != s || (state && (int)order_state_group(state) != s))
             continue;
         uint8_t pre[ORDER_STATE_KEY_MAX];
         size_t pl = order_state_key(pre, code, (Whistle__V1__OrderState)s, 0) - 8;

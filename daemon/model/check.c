@@ -771,6 +771,22 @@ static void walk_ev_by_node(checker *ck, const MDB_val *k, const MDB_val *v, are
 
 /* ------------------------------------------------------------ orders */
 
+/* The byte of a state in the state indexes' rows: its group since schema
+ * 4 (order_record.h), the state itself in 2 and 3. */
+static uint8_t state_byte(const checker *ck, Whistle__V1__OrderState state)
+{
+    return (uint8_t)(ck->schema >= 4 ? order_state_group(state) : state);
+}
+
+/* An order's row in a state index, in the store's layout. */
+static size_t state_row_key(const checker *ck, uint8_t *key, const char *code, Whistle__V1__OrderState state,
+                            uint64_t id)
+{
+    size_t n = order_state_key(key, code, state, id);
+    key[strlen(code) + 1] = state_byte(ck, state);
+    return n;
+}
+
 static void walk_order(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
 {
     const char *key = key_text(a, k->mv_data, k->mv_size);
@@ -818,11 +834,11 @@ static void walk_order(checker *ck, const MDB_val *k, const MDB_val *v, arena *a
     }
     if (ck->schema >= 2) {
         uint8_t sk[ORDER_STATE_KEY_MAX];
-        if (dl <= ORDER_CODE_MAX && !has(ck, ck->ord_by_dept, sk, order_state_key(sk, o->department, o->state, id)))
+        if (dl <= ORDER_CODE_MAX && !has(ck, ck->ord_by_dept, sk, state_row_key(ck, sk, o->department, o->state, id)))
             violation(ck, "orders", key, "ord_by_dept has no row %s/%d/%llu", o->department, o->state,
                       (unsigned long long)id);
         if (*o->street && strlen(o->street) <= ORDER_CODE_MAX &&
-            !has(ck, ck->ord_by_street_state, sk, order_state_key(sk, o->street, o->state, id)))
+            !has(ck, ck->ord_by_street_state, sk, state_row_key(ck, sk, o->street, o->state, id)))
             violation(ck, "orders", key, "ord_by_street_state has no row for %s in state %d", o->street, o->state);
     }
     uint8_t keys[DEADLINE_ROWS_MAX][DEADLINE_KEY_MAX];
@@ -1167,7 +1183,7 @@ static void walk_ord_state(checker *ck, const char *db, bool dept, const MDB_val
     const char *code = o ? (dept ? o->department : o->street) : "";
     if (!o)
         violation(ck, db, key, "row without its order");
-    else if ((int)o->state != slash[1] || strlen(code) != cl || memcmp(code, k->mv_data, cl) != 0)
+    else if (state_byte(ck, o->state) != slash[1] || strlen(code) != cl || memcmp(code, k->mv_data, cl) != 0)
         violation(ck, db, key, "row, but the order is in state %d under %s", o->state, code);
 }
 

@@ -45,12 +45,17 @@ static int order_saving(call *c, Whistle__V1__Order *o, Whistle__V1__Order **old
     return deadline_order_changed(c, old, o);
 }
 
+Whistle__V1__OrderState order_state_group(Whistle__V1__OrderState state)
+{
+    return state == OS(CHECKED_IN) ? OS(PENDING) : state;
+}
+
 size_t order_state_key(uint8_t *key, const char *code, Whistle__V1__OrderState state, uint64_t id)
 {
     size_t n = strlen(code);
     memcpy(key, code, n);
     key[n] = '/';
-    key[n + 1] = (uint8_t)state;
+    key[n + 1] = (uint8_t)order_state_group(state);
     store_be64(key + n + 2, id);
     return n + 10;
 }
@@ -86,9 +91,10 @@ int order_save(call *c, Whistle__V1__Order *o, const void *before, size_t blen)
     /* the state indexes: a department's and a street's orders in a state,
      * without reading the others (dispatch_list_orders) */
     Whistle__V1__OrderState was = old ? old->state : 0;
-    if (!rc && was != o->state)
+    bool moves = !old || order_state_group(was) != order_state_group(o->state);
+    if (!rc && moves)
         rc = move_state_row(c, c->st->ord_by_dept, str0(o->department), was, o->state, o->id);
-    if (!rc && was != o->state && *str0(o->street))
+    if (!rc && moves && *str0(o->street))
         rc = move_state_row(c, c->st->ord_by_street_state, o->street, was, o->state, o->id);
     if (!rc)
         rc = audit_append(c->st, c->txn, c->now, c->who->name, c->name, order_target(c, o->id), before, blen, &o->base);

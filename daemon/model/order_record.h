@@ -22,11 +22,22 @@ int order_save(call *c, Whistle__V1__Order *o, const void *before, size_t blen);
 /* Whether one of the case's orders belongs to the department. */
 bool order_case_has_dept(call *c, const Whistle__V1__Event *ev, const char *dept);
 /* The rows of ord_by_dept and ord_by_street_state: code | '/' | u8
- * state | u64 BE id (code: a department's, at most ORDER_CODE_MAX bytes,
- * or a street's). Returns the key's length. */
+ * group of the state | u64 BE id (code: a department's, at most
+ * ORDER_CODE_MAX bytes, or a street's). Returns the key's length.
+ *
+ * Schema 4: the open states, pending and checked in, are one group (the
+ * byte of ORDER_STATE_PENDING); done and returned each their own. A
+ * check-in so moves no row (each move was a row deleted and one put, on
+ * two leaves of each index, for every check-in), and a listing of the
+ * pending or the checked-in orders reads the open ones and keeps those in
+ * that state (it reads every order it lists anyway, and at most
+ * LIST_SCAN_MAX rows a page). Schema 2 and 3 had a group per state. */
 #define ORDER_CODE_MAX 64
 #define ORDER_STATE_KEY_MAX (ORDER_CODE_MAX + 10)
 size_t order_state_key(uint8_t *key, const char *code, Whistle__V1__OrderState state, uint64_t id);
+/* The group of a state in those rows (the state itself but for checked
+ * in, which is pending's). */
+Whistle__V1__OrderState order_state_group(Whistle__V1__OrderState state);
 
 /* "order:7": how the audit log and the denials name an order. */
 char *order_target(call *c, uint64_t id);

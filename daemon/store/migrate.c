@@ -423,6 +423,52 @@ static int move_case_rows(store *st, MDB_txn *txn, uint64_t *rows)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* 3 -> 4: in ord_by_dept and ord_by_street_state (code | '/' | u8 state |
+ * u64 BE id), the checked-in orders' rows join the pending ones' (the
+ * open group, order_record.h: byte ORDER_STATE_PENDING), so that a
+ * check-in moves no row. */
+static int group_open_orders(store *st, MDB_txn *txn, uint64_t *rows)
+{
+    MDB_dbi dbis[2] = { st->ord_by_dept, st->ord_by_street_state };
+    int rc = 0;
+    for (int i = 0; !rc && i < 2; i++) {
+        MDB_cursor *cur;
+        if ((rc = mdb_cursor_open(txn, dbis[i], &cur)) != 0)
+            break;
+        MDB_val k, v;
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;) {
+            const uint8_t *p = k.mv_data;
+            if (k.mv_size < 11 || p[k.mv_size - 10] != '/' ||
+                p[k.mv_size - 9] != WHISTLE__V1__ORDER_STATE__ORDER_STATE_CHECKED_IN) {
+                rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+                continue;
+            }
+            uint8_t old[128], nk[128];
+            if (k.mv_size > sizeof old) {
+                rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+                continue;
+            }
+            memcpy(old, p, k.mv_size);
+            memcpy(nk, p, k.mv_size);
+            nk[k.mv_size - 9] = WHISTLE__V1__ORDER_STATE__ORDER_STATE_PENDING;
+            MDB_val ok = { k.mv_size, old }, nkv = { k.mv_size, nk }, empty = { 0, "" };
+            rc = mdb_put(txn, dbis[i], &nkv, &empty, 0);
+            if (!rc)
+                rc = mdb_del(txn, dbis[i], &ok, NULL);
+            if (rc)
+                break;
+            (*rows)++;
+            /* on from where the old row was */
+            k = ok;
+            rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        }
+        mdb_cursor_close(cur);
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+    }
+    return rc;
+}
+
 /* principal | 0x00 | key (schema 3) -> key | 0x00 | principal (4), into
  * out (at least len bytes); false for a key without its NUL (kept as it
  * is: --check reports it). */
@@ -541,6 +587,9 @@ int store_migrate(store *st, uint32_t from, char *err, size_t errlen)
         rc = move_case_rows(st, txn, &case_rows);
     if (!rc && from < 4)
         rc = rekey_idem(st, txn, &idem_rows);
+    uint64_t open_rows = 0;
+    if (!rc && from < 4)
+        rc = group_open_orders(st, txn, &open_rows);
     if (!rc) {
         uint8_t b[4] = { 0, 0, 0, STORE_SCHEMA_VERSION };
         MDB_val k = { 6, "schema" }, v = { 4, b };
@@ -563,10 +612,10 @@ int store_migrate(store *st, uint32_t from, char *err, size_t errlen)
     log_info("store: %s migrated to schema version %u: %llu cases' timelines (%llu entries) moved to their own rows, "
              "%llu orders indexed by state, %llu idempotency keys by age, %llu timeline, audit index and idempotency "
              "rows moved into the tables they index, %llu audit rows by target moved beside their cases, %llu "
-             "idempotency rows keyed by the key first",
+             "idempotency rows keyed by the key first, %llu checked-in orders' rows grouped with the pending ones",
              st->dir, STORE_SCHEMA_VERSION, (unsigned long long)cases, (unsigned long long)entries,
              (unsigned long long)orders, (unsigned long long)keys, (unsigned long long)rows,
-             (unsigned long long)case_rows, (unsigned long long)idem_rows);
+             (unsigned long long)case_rows, (unsigned long long)idem_rows, (unsigned long long)open_rows);
     return 0;
 }
 

@@ -40,7 +40,10 @@
  *   ord_by_street_state  street code | '/' | u8 state | u64 BE id -> ""
  *                (schema 2: a listing of one street's or department's
  *                orders in a state reads only those; schema 1 had
- *                ev_by_state = state | ticket, ord_by_dept = dept | '/' | id)
+ *                ev_by_state = state | ticket, ord_by_dept = dept | '/' | id;
+ *                schema 4: the byte is the state's group, pending and
+ *                checked in being one, so a check-in moves no row:
+ *                order_record.h)
  *   streams      stream name | 0x00 | u64 BE seq -> whistle.v1.Push
  *   stream_meta  stream name -> whistled.StreamMeta
  *   idem         idempotency key | 0x00 | principal -> whistled.IdemRecord
