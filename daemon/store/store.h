@@ -44,7 +44,9 @@
  *                schema 4: the byte is the state's group, pending and
  *                checked in being one, so a check-in moves no row:
  *                order_record.h)
- *   streams      stream name | 0x00 | u64 BE seq -> whistle.v1.Push
+ *   streams      stream name | 0x00 | u64 BE seq -> whistle.v1.Push (schema
+ *                4: without its stream and seq, which the key holds;
+ *                stream_read gives the whole Push)
  *   stream_meta  stream name -> whistled.StreamMeta
  *   idem         idempotency key | 0x00 | principal -> whistled.IdemRecord
  *                (schema 4; before: principal | 0x00 | key. Clients' keys
@@ -144,8 +146,9 @@
  * age in theirs (fewer trees, so fewer pages, written per write); 4: the
  * audit's rows by target of a case and its orders beside the case in
  * events (a change to a case or an order writes its rows by target into
- * the leaf it writes anyway), and the idempotency records keyed by the
- * key before the principal. */
+ * the leaf it writes anyway), the idempotency records keyed by the key
+ * before the principal, the open orders' state rows in one group, the
+ * push entries stored without the stream and seq their key holds. */
 #define STORE_SCHEMA_VERSION 4u
 
 typedef enum { STORE_SYNC_FULL = 0, STORE_SYNC_NOMETASYNC, STORE_SYNC_NONE } store_sync;

@@ -1,8 +1,11 @@
 /* stream.c: see stream.h. An entry's key is name | 0x00 | u64 BE seq, so
  * one stream's entries are contiguous and in seq order; names never hold
- * a NUL, so no stream's range overlaps another's. */
+ * a NUL, so no stream's range overlaps another's. Since schema 4 an
+ * entry's value is its Push without the stream and the seq (the key's),
+ * some 20 bytes of a few hundred; stream_read hands out the whole Push. */
 #include "stream.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,7 +110,13 @@ int stream_append(store *st, MDB_txn *txn, const char *name, int64_t now_ms, Whi
     size_t nlen = strlen(name);
     uint8_t key[NAME_MAX_LEN + 9];
     size_t klen = entry_key(key, name, nlen, m.last_seq);
+    /* Stored without its stream and seq, which the key holds (schema 4):
+     * stream_read puts them back. The caller's push keeps them. */
+    push->stream = NULL;
+    push->seq = 0;
     rc = store_put(txn, st->streams, key, klen, &push->base);
+    push->stream = (char *)name;
+    push->seq = m.last_seq;
     if (!rc)
         rc = store_put(txn, st->stream_meta, name, nlen, &m.base);
     /* The caller's name may be a temporary; the push keeps pointing at it
@@ -146,6 +155,51 @@ int stream_ack(store *st, MDB_txn *txn, const char *name, uint64_t seq)
     return store_put(txn, st->stream_meta, name, strlen(name), &m.base);
 }
 
+/* A stored entry as the Push it is (schema 4 stores it without fields 1,
+ * stream, and 2, seq: the key holds them): those two fields first, as
+ * protobuf-c packs them, then the stored bytes, into buf (cap bytes) or,
+ * when it is too small, into *big (malloc'd, the caller frees it). An
+ * entry stored with them (schema 3 and before: it starts with field 1's
+ * tag) is returned as it is. NULL when out of memory. */
+static const uint8_t *entry_bytes(const char *name, size_t nlen, uint64_t seq, const MDB_val *v, uint8_t *buf,
+                                  size_t cap, uint8_t **big, size_t *len)
+{
+    const uint8_t *stored = v->mv_data;
+    if (v->mv_size && stored[0] == ((1 << 3) | 2)) {
+        *len = v->mv_size;
+        return stored;
+    }
+    uint8_t head[1 + 10 + NAME_MAX_LEN + 1 + 10];
+    size_t h = 0;
+    head[h++] = (1 << 3) | 2; /* stream: length-delimited */
+    for (size_t x = nlen;; x >>= 7) {
+        head[h++] = (uint8_t)((x & 0x7f) | (x > 0x7f ? 0x80 : 0));
+        if (x <= 0x7f)
+            break;
+    }
+    memcpy(head + h, name, nlen);
+    h += nlen;
+    if (seq) {
+        head[h++] = (2 << 3) | 0; /* seq: varint */
+        for (uint64_t x = seq;; x >>= 7) {
+            head[h++] = (uint8_t)((x & 0x7f) | (x > 0x7f ? 0x80 : 0));
+            if (x <= 0x7f)
+                break;
+        }
+    }
+    *len = h + v->mv_size;
+    uint8_t *out = buf;
+    if (*len > cap) {
+        out = *big = malloc(*len);
+        if (!out)
+            return NULL;
+    }
+    memcpy(out, head, h);
+    if (v->mv_size)
+        memcpy(out + h, stored, v->mv_size);
+    return out;
+}
+
 int stream_read(store *st, MDB_txn *txn, const char *name, uint64_t after_seq, size_t max, stream_visit_fn fn,
                 void *ctx)
 {
@@ -166,7 +220,16 @@ int stream_read(store *st, MDB_txn *txn, const char *name, uint64_t after_seq, s
             break;
         uint64_t seq = store_get_be64((uint8_t *)k.mv_data + nlen + 1);
         n++;
-        if (fn(ctx, seq, v.mv_data, v.mv_size) || (size_t)n >= max)
+        uint8_t buf[4096], *big = NULL;
+        size_t len;
+        const uint8_t *bytes = entry_bytes(name, nlen, seq, &v, buf, sizeof buf, &big, &len);
+        if (!bytes) {
+            rc = ENOMEM;
+            break;
+        }
+        int stop = fn(ctx, seq, bytes, len);
+        free(big);
+        if (stop || (size_t)n >= max)
             break;
     }
     mdb_cursor_close(cur);

@@ -231,3 +231,55 @@ Test(stream, acknowledged_old_entries_are_let_go_in_bounded_steps)
     cr_assert_eq(gone, 2);
     cr_assert_eq(mdb_txn_commit(txn), 0);
 }
+
+/* Schema 4: an entry is stored without its stream and seq (the key holds
+ * them), and read back whole, as is one stored with them (before). */
+Test(stream, an_entry_is_stored_without_what_its_key_says_and_read_whole)
+{
+    append("dept:police", "first", NULL);
+    /* one as schema 3 stored it: with its stream and seq */
+    MDB_txn *txn;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    Whistle__V1__Push *old = NEW(Whistle__V1__Push, whistle__v1__push__init);
+    old->stream = "dept:police";
+    old->seq = 2;
+    old->action = "second";
+    uint8_t key[64];
+    size_t n = strlen("dept:police");
+    memcpy(key, "dept:police", n + 1);
+    store_be64(key + n + 1, 2);
+    cr_assert_eq(store_put(txn, h_st->streams, key, n + 9, &old->base), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    append("dept:police", "third", NULL); /* seq 2 by the meta: overwrites the hand-made one */
+    append("dept:police", "fourth", NULL);
+
+    txn = store_read_begin(h_st);
+    store_be64(key + n + 1, 1);
+    MDB_val k = { n + 9, key }, v;
+    cr_assert_eq(mdb_get(txn, h_st->streams, &k, &v), 0);
+    Whistle__V1__Push *raw = whistle__v1__push__unpack(arena_allocator(h_a), v.mv_size, v.mv_data);
+    cr_assert(raw);
+    cr_assert_str_eq(raw->stream, "", "stored without its stream");
+    cr_assert_eq(raw->seq, 0, "stored without its seq");
+    cr_assert_str_eq(raw->action, "first");
+    store_read_end(h_st);
+
+    h_pushes *ps = h_stream("dept:police", 0);
+    cr_assert_eq(ps->n, 3);
+    for (size_t i = 0; i < ps->n; i++) {
+        cr_assert_str_eq(ps->p[i]->stream, "dept:police");
+        cr_assert_eq(ps->p[i]->seq, i + 1); /* h_collect checks it against the key too */
+    }
+    cr_assert_str_eq(ps->p[2]->action, "fourth");
+
+    /* an entry stored with them reads as it was stored */
+    store_be64(key + n + 1, 3);
+    old->seq = 3;
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    cr_assert_eq(store_put(txn, h_st->streams, key, n + 9, &old->base), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    ps = h_stream("dept:police", 2);
+    cr_assert_eq(ps->n, 1);
+    cr_assert_str_eq(ps->p[0]->action, "second");
+    cr_assert_eq(ps->p[0]->seq, 3);
+}
