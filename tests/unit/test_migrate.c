@@ -9,6 +9,7 @@
 #include "helpers.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <sys/stat.h>
 
 #include "audit.h"
@@ -409,6 +410,19 @@ Test(migrate, a_target_that_came_later_reads_from_both_places)
         cursor = next;
     }
     cr_assert_str_eq(cursor, "", "no page after the last");
+    /* oldest first, a page of one at a time, across both places */
+    const char *asc[] = { "get_order", "whistle", "check_in" };
+    cursor = "";
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(audit_query(h_st, txn, "", order, 0, 0, cursor, 1, h_a, &recs, &n, &next), 0);
+        cr_assert_eq(n, 1);
+        cr_assert_str_eq(recs[0]->call, asc[i]);
+        cursor = next;
+    }
+    cr_assert_str_eq(cursor, "", "no page after the last");
+    /* a cursor of one order is refused by the other */
+    cr_assert_eq(audit_query(h_st, txn, "", order, 0, 0, "", 1, h_a, &recs, &n, &next), 0);
+    cr_assert_eq(audit_query_newest(h_st, txn, "", order, 0, 0, next, 1, h_a, &recs, &n, &next), EINVAL);
     store_read_end(h_st);
     store_close(h_st);
     h_st = NULL;
