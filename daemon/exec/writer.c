@@ -701,6 +701,8 @@ static void run_batch(writer *w, intent *batch, wbatch *wb, uint64_t *before_id,
     expire_idem(w, txn, now);
     trim_streams(w, txn, now);
     sweep_photos(w, txn, now);
+    /* the audit's rows by principal, in bulk once enough wait (audit.h) */
+    audit_index_flush(w->st, txn, 0);
     if (map_full && !w->out_of_space) {
         log_error("store: the map is full at map_max (%zu MiB): writes are refused until there is room (reads go "
                   "on); raise store.map_max and restart",

@@ -1286,10 +1286,27 @@ static void walk_stream_meta(checker *ck, const MDB_val *k, const MDB_val *v, ar
 
 /* Schema 3: an index row of the audit log (audit.h) names a record that
  * exists, with that principal or target. */
-static void walk_audit_index(checker *ck, const MDB_val *k, arena *a)
+static void walk_audit_index(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
 {
     const uint8_t *p = k->mv_data;
     const char *key = key_text(a, p, k->mv_size);
+    /* schema 4: a record whose row by principal waits (audit.h):
+     * AUDIT_IX_PENDING | at_ms | seq -> its principal */
+    if (ck->schema >= 4 && k->mv_size == AUDIT_KEY_LEN && p[0] == AUDIT_IX_PENDING) {
+        uint8_t rk[AUDIT_KEY_LEN];
+        memcpy(rk, p, sizeof rk);
+        rk[0] = AUDIT_LOG_TAG;
+        uint64_t seq = store_get_be64(p + 9);
+        Whistled__AuditRecord *r = get(ck, ck->audit, rk, sizeof rk, &whistled__audit_record__descriptor, a);
+        size_t sl = r && r->principal ? strlen(r->principal) : 0;
+        if (!r)
+            violation(ck, "audit", key, "row waiting for its row by principal, of record %llu, which does not exist",
+                      (unsigned long long)seq);
+        else if ((sl > 400 ? 400 : sl) != v->mv_size || (sl && memcmp(r->principal, v->mv_data, v->mv_size) != 0))
+            violation(ck, "audit", key, "row waiting for its row by principal does not match record %llu's principal",
+                      (unsigned long long)seq);
+        return;
+    }
     const uint8_t *nul = k->mv_size > 1 ? memchr(p + 1, 0, k->mv_size - 1) : NULL;
     size_t head = nul ? (size_t)(nul - p) + 1 : k->mv_size;
     if ((p[0] != AUDIT_IX_PRINCIPAL && p[0] != AUDIT_IX_TARGET) || k->mv_size != head + 16) {
@@ -1335,7 +1352,7 @@ static void audit_seen(checker *ck, uint64_t seq, const char *key)
 static void walk_audit(checker *ck, const MDB_val *k, const MDB_val *v, arena *a)
 {
     if (ck->schema >= 3 && !audit_is_record_key(k->mv_data, k->mv_size)) {
-        walk_audit_index(ck, k, a);
+        walk_audit_index(ck, k, v, a);
         return;
     }
     ck->rep->audit_records++;

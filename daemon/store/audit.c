@@ -319,8 +319,17 @@ static int put_record(store *st, MDB_txn *txn, Whistled__AuditRecord *r)
     audit_key(key, r->at_ms, seq);
     /* the records sort after the index rows: a new one is the last key */
     rc = store_put_append(txn, st->audit, key, sizeof key, &r->base);
-    if (!rc)
-        rc = put_index(txn, st->audit, AUDIT_IX_PRINCIPAL, r->principal ? r->principal : "", r->at_ms, seq);
+    /* its row by principal waits, with the others of the batch, for
+     * audit_index_flush */
+    if (!rc) {
+        uint8_t pk[AUDIT_KEY_LEN];
+        audit_key(pk, r->at_ms, seq);
+        pk[0] = AUDIT_IX_PENDING;
+        const char *who = r->principal ? r->principal : "";
+        size_t wl = strlen(who);
+        MDB_val k = { sizeof pk, pk }, v = { wl > IDX_STR_MAX ? IDX_STR_MAX : wl, (void *)who };
+        rc = mdb_put(txn, st->audit, &k, &v, 0);
+    }
     if (!rc && r->target && *r->target) {
         /* a case's and its orders' rows beside the case, whose leaf the
          * change has just written (schema 4); any other's in the log */
@@ -333,6 +342,79 @@ static int put_record(store *st, MDB_txn *txn, Whistled__AuditRecord *r)
             rc = put_index(txn, st->audit, AUDIT_IX_TARGET, r->target, r->at_ms, seq);
     }
     return rc;
+}
+
+/* The first row waiting for its row by principal: its seq, 0 for none. */
+static uint64_t first_pending(MDB_cursor *cur)
+{
+    uint8_t first = AUDIT_IX_PENDING;
+    MDB_val k = { 1, &first }, v;
+    if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) || k.mv_size != AUDIT_KEY_LEN ||
+        ((const uint8_t *)k.mv_data)[0] != AUDIT_IX_PENDING)
+        return 0;
+    return store_get_be64((const uint8_t *)k.mv_data + 9);
+}
+
+long audit_index_flush(store *st, MDB_txn *txn, size_t min)
+{
+    if (!min)
+        min = AUDIT_PIX_BATCH;
+    MDB_txn *child;
+    if (mdb_txn_begin(st->env, txn, 0, &child))
+        return -1;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(child, st->audit, &cur);
+    long n = 0;
+    if (!rc) {
+        /* how many wait: from the oldest waiting seq to the newest record
+         * (a cheap look, not a count; the rows come in seq order) */
+        uint64_t oldest = first_pending(cur), last = 0;
+        MDB_val mk = { 9, "audit_seq" }, mv;
+        if (oldest && mdb_get(child, st->meta, &mk, &mv) == 0 && mv.mv_size == 8)
+            last = store_get_be64(mv.mv_data);
+        if (!oldest || last + 1 < oldest + min) {
+            mdb_cursor_close(cur);
+            mdb_txn_abort(child);
+            return 0;
+        }
+        for (;;) {
+            uint8_t first = AUDIT_IX_PENDING;
+            MDB_val k = { 1, &first }, v;
+            rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+            if (rc == MDB_NOTFOUND ||
+                (!rc && (k.mv_size != AUDIT_KEY_LEN || ((const uint8_t *)k.mv_data)[0] != AUDIT_IX_PENDING))) {
+                rc = 0;
+                break;
+            }
+            if (rc)
+                break;
+            /* copied: the puts below move what the cursor points at */
+            uint8_t tl[IDX_TAIL];
+            char who[IDX_STR_MAX + 1];
+            memcpy(tl, (const uint8_t *)k.mv_data + 1, IDX_TAIL);
+            size_t wl = v.mv_size > IDX_STR_MAX ? IDX_STR_MAX : v.mv_size;
+            memcpy(who, v.mv_data, wl);
+            who[wl] = 0;
+            if ((rc = mdb_cursor_del(cur, 0)) != 0)
+                break;
+            rc = put_index(child, st->audit, AUDIT_IX_PRINCIPAL, who, (int64_t)store_get_be64(tl),
+                           store_get_be64(tl + 8));
+            if (rc)
+                break;
+            n++;
+        }
+        mdb_cursor_close(cur);
+    }
+    if (!rc)
+        rc = mdb_txn_commit(child);
+    else
+        mdb_txn_abort(child);
+    if (rc) {
+        log_error("audit: the rows by principal could not be written (they wait for the next batch): %s",
+                  mdb_strerror(rc));
+        return -1;
+    }
+    return n;
 }
 
 /* ------------------------------------------------------------ deltas */
@@ -688,11 +770,16 @@ typedef struct run {
     MDB_cursor *cur;
     const uint8_t *prefix;
     size_t plen;
-    bool log; /* the records themselves (AUDIT_LOG_TAG) */
+    bool log;         /* the records themselves (AUDIT_LOG_TAG) */
+    const char *want; /* the waiting rows by principal: only this one's */
+    size_t want_len;
     bool live;
     MDB_val k, v;
 } run;
 
+/* Takes the row the cursor landed on (rc: how it went): live when it is
+ * one of the run's; 1 when it is of the run but filtered out (the caller
+ * steps on), 0 otherwise, or an error. */
 static int run_take(run *r, int rc, const MDB_val *k, const MDB_val *v)
 {
     r->live = false;
@@ -703,10 +790,23 @@ static int run_take(run *r, int rc, const MDB_val *k, const MDB_val *v)
     if (k->mv_size < r->plen + IDX_TAIL || memcmp(k->mv_data, r->prefix, r->plen) != 0 ||
         (r->log && !audit_is_record_key(k->mv_data, k->mv_size)))
         return 0;
+    if (r->want && (v->mv_size != r->want_len || memcmp(v->mv_data, r->want, r->want_len) != 0))
+        return 1;
     r->k = *k;
     r->v = *v;
     r->live = true;
     return 0;
+}
+
+/* To the next row of the run (newest first: the one before). */
+static int run_step(run *r, bool desc)
+{
+    int rc;
+    do {
+        MDB_val k, v;
+        rc = run_take(r, mdb_cursor_get(r->cur, &k, &v, desc ? MDB_PREV : MDB_NEXT), &k, &v);
+    } while (rc == 1);
+    return rc;
 }
 
 /* To the first row at or after prefix | rest, or newest first the last
@@ -720,14 +820,8 @@ static int run_seek(run *r, const uint8_t *rest, size_t rlen, bool desc, arena *
     int rc = mdb_cursor_get(r->cur, &k, &v, MDB_SET_RANGE);
     if (desc)
         rc = mdb_cursor_get(r->cur, &k, &v, rc == 0 ? MDB_PREV : MDB_LAST);
-    return run_take(r, rc, &k, &v);
-}
-
-static int run_step(run *r, bool desc)
-{
-    MDB_val k, v;
-    int rc = mdb_cursor_get(r->cur, &k, &v, desc ? MDB_PREV : MDB_NEXT);
-    return run_take(r, rc, &k, &v);
+    rc = run_take(r, rc, &k, &v);
+    return rc == 1 ? run_step(r, desc) : rc;
 }
 
 static const uint8_t *run_tail(const run *r) { return (const uint8_t *)r->k.mv_data + r->k.mv_size - IDX_TAIL; }
@@ -860,6 +954,22 @@ static int query(store *st, MDB_txn *txn, const char *principal, const char *tar
         runs[1].prefix = hp;
         runs[1].plen = hn + 2 + plen - 1;
         rc = mdb_cursor_open(txn, st->events, &runs[1].cur);
+        if (rc) {
+            mdb_cursor_close(runs[0].cur);
+            return rc;
+        }
+        nruns = 2;
+    }
+    static const uint8_t pending_tag = AUDIT_IX_PENDING;
+    if (tag == AUDIT_IX_PRINCIPAL) {
+        /* the principal's records whose rows by principal wait
+         * (audit_index_flush): their rows AUDIT_IX_PENDING | at_ms | seq,
+         * in the same time order */
+        runs[1].prefix = &pending_tag;
+        runs[1].plen = 1;
+        runs[1].want = principal;
+        runs[1].want_len = strlen(principal) > IDX_STR_MAX ? IDX_STR_MAX : strlen(principal);
+        rc = mdb_cursor_open(txn, st->audit, &runs[1].cur);
         if (rc) {
             mdb_cursor_close(runs[0].cur);
             return rc;

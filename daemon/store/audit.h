@@ -45,6 +45,17 @@
 #include "daemon/records.pb-c.h"
 #include "store.h"
 
+/* Schema 4: a record's row by principal is written in bulk, behind the
+ * log. Until then the record has a row AUDIT_IX_PENDING | at_ms | seq ->
+ * its principal (cut at 400 bytes): such rows sort before every other of
+ * the table and mostly come in time order, so a batch's land together on
+ * the last leaf of their run instead of each on its principal's leaf.
+ * Once AUDIT_PIX_BATCH of them wait, a writer batch turns them all into
+ * rows by principal (audit_index_flush), a principal's together; a query
+ * by principal reads its rows and the waiting ones, merged in time
+ * order. */
+#define AUDIT_IX_PENDING 1
+#define AUDIT_PIX_BATCH 2048
 #define AUDIT_IX_PRINCIPAL 2
 #define AUDIT_IX_TARGET 3
 #define AUDIT_LOG_TAG 0x80
@@ -99,6 +110,13 @@ void audit_read_queue(store *st, int64_t now_ms, const char *principal, const ch
  * that carries it is sent). */
 int audit_read_append(store *st, MDB_txn *txn, int64_t now_ms, const char *principal, const char *call,
                       const char *target, const char *what);
+
+/* Turns the rows waiting for their row by principal into rows by
+ * principal, when at least min of them wait (0: AUDIT_PIX_BATCH), in a
+ * nested transaction of txn (a failure is logged and leaves them waiting;
+ * txn stays usable). The writer calls it in every batch. Returns how many
+ * rows it wrote, or -1. */
+long audit_index_flush(store *st, MDB_txn *txn, size_t min);
 
 /* Writes the queued denials into txn (in a nested transaction, so that a
  * failure leaves txn usable; the denials are then dropped with a log line). */

@@ -94,7 +94,7 @@ static void batch_begin(void)
 
 static void batch_end(void)
 {
-    if (stats_batch_flush(st, batch) || mdb_txn_commit(batch))
+    if (audit_index_flush(st, batch, 0) < 0 || stats_batch_flush(st, batch) || mdb_txn_commit(batch))
         die("a batch did not commit");
     stats_batch_end(st);
     /* sync = full (MDB_NOMETASYNC): the commit flushes its data pages and

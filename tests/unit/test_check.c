@@ -458,6 +458,26 @@ Test(check, case_audit_rows_that_do_not_match)
     expect_violation("which is not this case's");
 }
 
+/* Schema 4: rows waiting for their row by principal that name a record
+ * that is not there, or another principal. */
+static void stray_pending_rows(MDB_txn *txn)
+{
+    uint8_t k[AUDIT_KEY_LEN];
+    audit_record_key(txn, 1, k);
+    k[0] = AUDIT_IX_PENDING;
+    MDB_val kv = { sizeof k, k }, wrong = { 6, "nobody" };
+    cr_assert_eq(mdb_put(txn, h_st->audit, &kv, &wrong, 0), 0);
+    store_be64(k + 9, 999999);
+    cr_assert_eq(mdb_put(txn, h_st->audit, &kv, &wrong, 0), 0);
+}
+Test(check, rows_waiting_for_their_row_by_principal_that_do_not_match)
+{
+    build();
+    damage(stray_pending_rows);
+    expect_violation("of record 999999, which does not exist");
+    expect_violation("does not match record 1's principal");
+}
+
 /* Issue 13: a stream whose acknowledged entries were let go checks clean;
  * one with a gap after them still does not. */
 static void trim_dept(MDB_txn *txn)

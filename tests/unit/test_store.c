@@ -329,3 +329,76 @@ Test(store, idempotency_records_expire_oldest_first_in_bounded_steps)
     cr_assert_eq(mdb_get(txn, h_st->idem, &k, &v), MDB_NOTFOUND);
     store_read_end(h_st);
 }
+
+/* Schema 4: a record's row by principal waits, with its batch's, until
+ * enough wait; then audit_index_flush writes them all, a principal's
+ * together. A query by principal reads both, merged in time order, and
+ * pages across them either way. */
+Test(store, rows_by_principal_are_written_in_bulk_and_read_from_both_places)
+{
+    const char *who[] = { "urban", "police", "urban" };
+    MDB_txn *txn;
+    /* three records each in two rounds: the first round written in bulk */
+    for (int round = 0; round < 2; round++) {
+        cr_assert_eq(store_write_begin(h_st, &txn), 0);
+        for (int i = 0; i < 3; i++)
+            cr_assert_eq(audit_append(h_st, txn, T0 + round * 10 + i, who[i], arena_printf(h_a, "c%d", round * 3 + i),
+                                      "t", NULL, 0, NULL),
+                         0);
+        /* fewer wait than asked: nothing written */
+        cr_assert_eq(audit_index_flush(h_st, txn, 100), 0);
+        if (round == 0)
+            cr_assert_eq(audit_index_flush(h_st, txn, 3), 3);
+        cr_assert_eq(mdb_txn_commit(txn), 0);
+    }
+    txn = store_read_begin(h_st);
+    MDB_cursor *cur;
+    cr_assert_eq(mdb_cursor_open(txn, h_st->audit, &cur), 0);
+    MDB_val k, v;
+    int waiting = 0, written = 0;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        uint8_t tag = ((uint8_t *)k.mv_data)[0];
+        waiting += tag == AUDIT_IX_PENDING;
+        written += tag == AUDIT_IX_PRINCIPAL;
+    }
+    mdb_cursor_close(cur);
+    cr_assert_eq(waiting, 3, "the second round waits");
+    cr_assert_eq(written, 3, "the first round was written");
+
+    Whistled__AuditRecord **recs;
+    size_t n;
+    char *next;
+    cr_assert_eq(audit_query(h_st, txn, "urban", "", 0, 0, "", 100, h_a, &recs, &n, &next), 0);
+    cr_assert_eq(n, 4);
+    const char *want[] = { "c0", "c2", "c3", "c5" };
+    for (size_t i = 0; i < n; i++)
+        cr_assert_str_eq(recs[i]->call, want[i]);
+    /* a page at a time, both ways */
+    const char *cursor = "";
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(audit_query(h_st, txn, "urban", "", 0, 0, cursor, 1, h_a, &recs, &n, &next), 0);
+        cr_assert_eq(n, 1);
+        cr_assert_str_eq(recs[0]->call, want[i]);
+        cursor = next;
+    }
+    cr_assert_str_eq(cursor, "");
+    for (int i = 3; i >= 0; i--) {
+        cr_assert_eq(audit_query_newest(h_st, txn, "urban", "", 0, 0, cursor, 1, h_a, &recs, &n, &next), 0);
+        cr_assert_eq(n, 1);
+        cr_assert_str_eq(recs[0]->call, want[i]);
+        cursor = next;
+    }
+    cr_assert_eq(audit_query(h_st, txn, "police", "", 0, 0, "", 100, h_a, &recs, &n, &next), 0);
+    cr_assert_eq(n, 2);
+    store_read_end(h_st);
+
+    /* the rest once enough wait: none is left waiting, the answers stay */
+    cr_assert_eq(store_write_begin(h_st, &txn), 0);
+    cr_assert_eq(audit_index_flush(h_st, txn, 1), 3);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    txn = store_read_begin(h_st);
+    cr_assert_eq(audit_query_newest(h_st, txn, "urban", "", 0, 0, "", 100, h_a, &recs, &n, &next), 0);
+    cr_assert_eq(n, 4);
+    cr_assert_str_eq(recs[0]->call, "c5");
+    store_read_end(h_st);
+}
