@@ -64,7 +64,10 @@
  *   principals   name -> whistle.v1.Principal
  *   audit        0x80 | u64 BE at_ms | u64 BE seq -> whistled.AuditRecord
  *                (schema 3; 2: u64 BE seq), so in time order, and before
- *                the records its rows by principal and by target (audit.h)
+ *                the records its rows by principal and by target (audit.h;
+ *                schema 4: the rows by principal written in bulk, the
+ *                records' waiting ones 0x01 | at_ms | seq -> principal, and
+ *                the rows by target of cases and orders in events)
  *   admission    community code -> whistle.v1.AdmissionList
  *   tasks        u64 BE id -> whistle.v1.Task
  *   task_by_comm community code | '/' | u64 BE id -> ""
