@@ -194,6 +194,7 @@ typedef struct phase_res {
     uint64_t ops, errors, calls;
     uint64_t cpu_ops; /* operations the server's CPU time is divided by */
     double seconds;
+    uint64_t t1; /* the last answer of the measured part */
     lat lat;
     lat push_e2e, push_after, push_from_at;
     uint64_t pushes_expected, pushes_received, push_before_answer;
