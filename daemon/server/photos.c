@@ -309,11 +309,12 @@ static void job_answer(put_job *j, int status)
 static void ingest_priorities(void)
 {
     pid_t tid = (pid_t)syscall(SYS_gettid);
-    /* SCHED_IDLE: runs only when no other thread wants the CPU, and is
-     * preempted at once when one wakes (nice 19 still takes a slice of a
-     * few milliseconds before a woken thread gets the CPU). The libvips
-     * threads it starts inherit it. Allowed to anyone (lowering one's
-     * own priority); nice 19 is the fallback. */
+    /* SCHED_IDLE: the scheduler counts a core running only it as idle, so
+     * a thread that wakes (the loop, the writer, the kernel's) is placed
+     * there and preempts it at once, and beside runnable threads it gets
+     * a fifth of what nice 19 gets. The libvips threads it starts inherit
+     * it. Allowed to anyone (lowering one's own priority); nice 19 is the
+     * fallback. */
     struct sched_param sp = { .sched_priority = 0 };
     int rc = pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
     if (rc != 0)

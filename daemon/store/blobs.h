@@ -47,9 +47,10 @@ void blob_part_path(const char *dir, const uint8_t h[BLOB_HASH_LEN], char *out, 
  * "Sharing the machine"). A file is written in steps of BLOB_STEP bytes, each
  * sent to the disk and waited for (sync_file_range) before the next, so
  * that no more than a step of a photo is ever in flight or dirty: a
- * commit of the store's, on the same file system, never waits behind a
- * whole photo's data (ext4's ordered mode makes a journal commit wait for
- * the data of the blocks it allocates). With bytes_per_s > 0, the steps
+ * commit of the store's, on the same disk, never waits behind a whole
+ * photo's data (the flush of the disk's cache that ends a commit writes
+ * out what came before it; ext4's ordered mode without dioread_nolock
+ * makes a journal commit wait for the data of the blocks it allocates). With bytes_per_s > 0, the steps
  * are also spaced so that the files are written at most that fast over
  * time (no credit is saved up while idle). One per thread. */
 #define BLOB_STEP (256u << 10)
