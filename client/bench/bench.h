@@ -103,7 +103,7 @@ typedef struct bopts {
     unsigned seed;
     const char *redis_auth_cert; /* principal whose certificate Redis clients show */
     size_t photo_bytes;          /* --ops photo: the photo's size (2 MiB) */
-    int rounds;                  /* --mix --rounds N: each round, the mix without photo, then the mix */
+    int rounds;                  /* --mix --rounds N: the mix without photo, then the mix, N times, then without */
 } bopts;
 
 /* --rounds: at most this many (each two phases) */

@@ -585,16 +585,19 @@ static json_t *beside_photos_json(bench *b)
         int n = 0;
         json_t *ratios = json_array();
         for (int r = 1; r <= o->rounds; r++) {
-            phase_res *a = round_res(b, r, true, kind), *w = round_res(b, r, false, kind),
-                      *ph = round_res(b, r, false, OP_PHOTO);
-            if (!a || !w || !ph || a->seconds <= 0 || w->seconds <= 0 || a->ops == 0)
+            /* the phase with photos against the mean of the phases
+             * without them just before and just after: a load that
+             * drifts steadily over the round weighs on both alike */
+            phase_res *a = round_res(b, r, true, kind), *z = round_res(b, r + 1, true, kind),
+                      *w = round_res(b, r, false, kind), *ph = round_res(b, r, false, OP_PHOTO);
+            if (!a || !z || !w || !ph || a->seconds <= 0 || z->seconds <= 0 || w->seconds <= 0 || !a->ops || !z->ops)
                 continue;
-            a_ops[n] = (double)a->ops / a->seconds;
+            a_ops[n] = ((double)a->ops / a->seconds + (double)z->ops / z->seconds) / 2;
             w_ops[n] = (double)w->ops / w->seconds;
             ratio[n] = w_ops[n] / a_ops[n];
-            a50[n] = (double)lat_pct(&a->lat, 0.50);
+            a50[n] = ((double)lat_pct(&a->lat, 0.50) + (double)lat_pct(&z->lat, 0.50)) / 2;
             w50[n] = (double)lat_pct(&w->lat, 0.50);
-            a99[n] = (double)lat_pct(&a->lat, 0.99);
+            a99[n] = ((double)lat_pct(&a->lat, 0.99) + (double)lat_pct(&z->lat, 0.99)) / 2;
             w99[n] = (double)lat_pct(&w->lat, 0.99);
             photos[n] = ph->seconds > 0 ? (double)ph->ops / ph->seconds : 0;
             json_array_append_new(ratios, json_real(ratio[n]));
@@ -721,10 +724,11 @@ int bench_run(const bopts *o, json_t **out, char *err, size_t errlen)
     }
 
     /* One phase per operation; with --mix one phase running them all;
-     * with --rounds, each round the mix without its photo connections
-     * (the others exactly as in the mix), then the whole mix, so that
-     * both see the machine's load of the same minute. */
-    int n_phases = o->rounds ? 2 * o->rounds : o->mix ? 1 : o->n_ops;
+     * with --rounds, the mix without its photo connections (the others
+     * exactly as in the mix), then the whole mix, N times, and once more
+     * without: each phase with photos lies between two without, and all
+     * three see the machine's load of the same minute. */
+    int n_phases = o->rounds ? 2 * o->rounds + 1 : o->mix ? 1 : o->n_ops;
     for (int p = 0; p < n_phases; p++) {
         const int *deal = o->mix ? o->ops : &o->ops[p]; /* how the connections are dealt out */
         int n_deal = o->mix ? o->n_ops : 1;
@@ -754,8 +758,11 @@ int bench_run(const bopts *o, json_t **out, char *err, size_t errlen)
         if (!o->json) {
             if (o->rounds)
                 fprintf(stderr, "whistle-bench: %s: round %d of %d, %s: %s, %d connections x %d in flight, %.1f s\n",
-                        b->be->name, p / 2 + 1, o->rounds, omit >= 0 ? "without photos" : "with photos", what,
-                        b->n_conns, o->pipeline, o->duration);
+                        b->be->name, p / 2 + 1 > o->rounds ? o->rounds : p / 2 + 1, o->rounds,
+                        p == n_phases - 1 ? "closing, without photos"
+                        : omit >= 0       ? "without photos"
+                                          : "with photos",
+                        what, b->n_conns, o->pipeline, o->duration);
             else
                 fprintf(stderr, "whistle-bench: %s: %s, %d connections x %d in flight, %.1f s\n", b->be->name, what,
                         b->n_conns, o->pipeline, o->duration);

@@ -48,8 +48,8 @@ static void print_beside_photos(FILE *f, json_t *j)
         if (!n)
             continue;
         fprintf(f,
-                "\n%s beside photo uploads: %d rounds of %.1f s, each first without photos, then with %d connections "
-                "uploading %.1f MiB photos\n",
+                "\n%s beside photo uploads: %d rounds of %.1f s with %d connections uploading %.1f MiB photos, each "
+                "against the mean of the phases without photos just before and after it\n",
                 jstr(b, "op"), n, jnum(j, "duration_s"), photo_conns, jnum(j, "photo_bytes") / 1048576.0);
         fprintf(f,
                 "  %s/s: median %.1f without, %.1f with photos (%.1f photos/s); p50 %.2f / %.2f ms, p99 %.2f / "
