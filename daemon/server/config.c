@@ -62,7 +62,7 @@ void config_defaults(config *c)
     c->photo_max_per_action = 9;
     c->photo_max_pixels = 40u * 1000u * 1000u;
     c->photo_grace_hours = 24;
-    c->photo_ingest_mib_per_s = 16;
+    c->photo_ingest_mib_per_s = 8;
     set_str(&c->photo_dir, "");
     c->lookup_failures = GUARD_DEFAULT_MAX;
     c->lookup_window = GUARD_DEFAULT_WINDOW_MS / 1000;
