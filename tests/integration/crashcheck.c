@@ -20,7 +20,14 @@
  *     must find no violation, and starts the daemon again.
  *
  * After the last cycle every case is verified once more, the daemon is
- * stopped with SIGTERM and checked again. Exit 0 when nothing was lost and
+ * stopped with SIGTERM and checked again.
+ *
+ * With --power-loss the daemon runs under plshim.so (tests/powerloss),
+ * and after it ends (kill -9 or SIGTERM) plrestore undoes every change to
+ * the store that no flush covered, as a power cut would, before the check
+ * and the restart: then nothing acknowledged may be lost to a power cut
+ * either. The last daemon, which the final round reads everything back
+ * from, runs without the shim. Exit 0 when nothing was lost and
  * every check was clean; 1 with the first failure on stderr. The last line
  * of output sums it up (docs/reliability.md quotes it). */
 #include <errno.h>
@@ -103,12 +110,15 @@ enum phase { PH_CONNECT, PH_VERIFY, PH_RETRY, PH_LOAD };
 typedef struct run {
     /* options */
     const char *whistled, *pki, *seed, *sync;
-    int cycles, term_every, fresh_every, parallel, min_ms, max_ms;
+    const char *preload, *restore; /* --power-loss, --restore */
+    int cycles, term_every, fresh_every, parallel, min_ms, max_ms, keep_chance;
     unsigned long rng_seed;
     bool keep, verbose;
     /* the daemon */
-    char dir[256], conf[320], log[320], portfile[320], state[320];
+    char dir[256], conf[320], log[320], portfile[320], state[320], journal[320];
     pid_t pid;
+    bool shimmed;    /* the daemon runs under plshim.so */
+    bool last_plain; /* the last one does not (--power-loss) */
     int port;
     /* the client side */
     uv_loop_t loop;
@@ -126,9 +136,11 @@ typedef struct run {
     int cycle;
     uint64_t rng;
     char failure[1024];
+    bool lost_ack; /* the failure is an acknowledged write missing */
     /* figures */
     uint64_t acked, verified, final_verified, lost, retried, answered_after_signal, kills, terms, checks, check_records,
         reads, stores, cases_total, cases_complete;
+    uint64_t cuts, cut_changes, cut_bytes, cut_entries, cut_pages_kept;
 } run;
 
 /* ------------------------------------------------------------ helpers */
@@ -144,6 +156,15 @@ static void failf(run *r, const char *fmt, ...)
     va_end(ap);
     uv_stop(&r->loop);
 }
+
+/* A failure that is a lost acknowledged write (what --power-loss with a
+ * broken durability must find: test_crash checks it does). */
+#define lostf(r, ...)                                                                                                  \
+    do {                                                                                                               \
+        if (!(r)->failure[0])                                                                                          \
+            (r)->lost_ack = true;                                                                                      \
+        failf(r, __VA_ARGS__);                                                                                         \
+    } while (0)
 
 static uint64_t rnd(run *r)
 {
@@ -183,6 +204,7 @@ static kase *new_case(run *r)
 static void spawn(run *r)
 {
     unlink(r->portfile);
+    r->shimmed = r->preload && !r->last_plain;
     pid_t pid = fork();
     if (pid < 0) {
         perror("fork");
@@ -194,6 +216,11 @@ static void spawn(run *r)
             dup2(fd, 1);
             dup2(fd, 2);
             close(fd);
+        }
+        if (r->shimmed) {
+            setenv("LD_PRELOAD", r->preload, 1);
+            setenv("WHISTLE_PLSHIM_ROOT", r->state, 1);
+            setenv("WHISTLE_PLSHIM_JOURNAL", r->journal, 1);
         }
         execl(r->whistled, "whistled", "--config", r->conf, "--port-file", r->portfile, (char *)NULL);
         _exit(127);
@@ -279,6 +306,59 @@ static int run_check(run *r)
     if (r->verbose)
         printf("  %s", last);
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* --power-loss: the power cut, once the daemon under the shim has
+ * ended: plrestore takes away every change to the store that no flush
+ * covered. Odd cycles keep each unflushed page with --keep-chance (as if
+ * the kernel had written it back on its own), the others lose them all. */
+static void power_cut(run *r)
+{
+    if (!r->shimmed)
+        return;
+    r->shimmed = false;
+    char out[400], keep[16], seed[32];
+    snprintf(out, sizeof out, "%s/restore.out", r->dir);
+    snprintf(keep, sizeof keep, "%d", r->cycle % 2 ? r->keep_chance : 0);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)(rnd(r) >> 1));
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        execl(r->restore, "plrestore", "--root", r->state, "--journal", r->journal, "--keep-chance", keep, "--seed",
+              seed, (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    FILE *f = fopen(out, "r");
+    char line[1024], last[1024] = "";
+    while (f && fgets(line, sizeof line, f))
+        snprintf(last, sizeof last, "%s", line);
+    if (f)
+        fclose(f);
+    unsigned long undone = 0, files = 0, kept = 0, flushed = 0, gone = 0, removed = 0;
+    unsigned long long bytes = 0;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
+        sscanf(last,
+               "plrestore: %lu unflushed changes undone (%llu bytes) in %lu files, %lu pages kept at an unflushed "
+               "version, %lu flushed changes kept, %lu changes to files since removed; %lu entries removed",
+               &undone, &bytes, &files, &kept, &flushed, &gone, &removed) != 7) {
+        r->keep = true;
+        failf(r, "cycle %d: plrestore failed (wait status 0x%x); see %s", r->cycle, st, out);
+        return;
+    }
+    r->cuts++;
+    r->cut_changes += undone;
+    r->cut_bytes += bytes;
+    r->cut_entries += removed;
+    r->cut_pages_kept += kept;
+    if (r->verbose)
+        printf("  power cut: %s", last);
 }
 
 /* ------------------------------------------------------------ connections */
@@ -534,19 +614,19 @@ static void on_read_answer(whistle_conn *c, int status, Whistle__V1__Response *r
     }
     int code = whistle_response_code(resp);
     if (code != 0) {
-        failf(r, "cycle %d: case %s, acknowledged through \"%s\", reads %s: %s (acknowledged write lost)", r->cycle,
+        lostf(r, "cycle %d: case %s, acknowledged through \"%s\", reads %s: %s (acknowledged write lost)", r->cycle,
               k->ticket, steps[k->step - 1].name, whistle_code_name(code), whistle_response_message(resp));
         goto out;
     }
     if (!x->orders) {
         int got = resp->event->state;
         if (!state_ok(got, k->step, k->lost, ev_after, 0))
-            failf(r, "cycle %d: case %s is %s, but \"%s\" was acknowledged (expected %s)%s", r->cycle, k->ticket,
+            lostf(r, "cycle %d: case %s is %s, but \"%s\" was acknowledged (expected %s)%s", r->cycle, k->ticket,
                   whistle_state_name(got), steps[k->step - 1].name, whistle_state_name(event_state_after(k->step)),
                   k->lost ? " or the next step's state" : "");
     } else {
         if (resp->orders->n_orders != 2)
-            failf(r, "cycle %d: case %s has %zu orders, whistled to 2", r->cycle, k->ticket, resp->orders->n_orders);
+            lostf(r, "cycle %d: case %s has %zu orders, whistled to 2", r->cycle, k->ticket, resp->orders->n_orders);
         for (size_t i = 0; i < resp->orders->n_orders; i++) {
             Whistle__V1__Order *o = resp->orders->orders[i];
             int d = strcmp(o->department, "police") == 0 ? 0 : 1;
@@ -554,7 +634,7 @@ static void on_read_answer(whistle_conn *c, int status, Whistle__V1__Response *r
                 failf(r, "cycle %d: case %s: order %llu of %s is not the acknowledged %llu", r->cycle, k->ticket,
                       (unsigned long long)o->id, o->department, (unsigned long long)k->orders[d]);
             else if (!state_ok(o->state, k->step, k->lost, order_state_after, d))
-                failf(r, "cycle %d: case %s: order %llu (%s) is %s, expected %s", r->cycle, k->ticket,
+                lostf(r, "cycle %d: case %s: order %llu (%s) is %s, expected %s", r->cycle, k->ticket,
                       (unsigned long long)o->id, o->department, whistle_order_state_name(o->state),
                       whistle_order_state_name(order_state_after(k->step, d)));
         }
@@ -697,6 +777,8 @@ static void final_round(run *r)
     int st = reap(r, 30000);
     if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
         failf(r, "final SIGTERM: whistled did not exit 0 (wait status %d); see %s", st, r->log);
+    else if (power_cut(r), r->failure[0])
+        return;
     else if (run_check(r) != 0)
         failf(r, "final whistled --check found violations (above)");
 }
@@ -717,6 +799,9 @@ static void fresh_store(run *r)
     r->stores++;
     snprintf(r->key_prefix, sizeof r->key_prefix, "cc%lx-%d", r->rng_seed, r->cycle);
     fprintf(r->acks, "# fresh store at cycle %d\n", r->cycle);
+    /* the shim needs its root there (as a package makes /var/lib/whistle) */
+    if (r->preload && mkdir(r->state, 0700) != 0)
+        failf(r, "cannot make %s: %s", r->state, strerror(errno));
 }
 
 /* ------------------------------------------------------------ main */
@@ -738,6 +823,13 @@ static void usage(FILE *f)
                "                   (default 30 to 400)\n"
                "  --sync MODE      store.sync of the daemon (default full)\n"
                "  --rng-seed N     reproduce a run (default: from the clock)\n"
+               "  --power-loss PRELOAD  run the daemon with LD_PRELOAD=PRELOAD (plshim.so,\n"
+               "                   after the ASan runtime for an ASan build) and cut the power\n"
+               "                   after each kill and stop: --restore undoes every change\n"
+               "                   to the store no flush covered (the last daemon runs plain)\n"
+               "  --restore BIN    plrestore, for --power-loss\n"
+               "  --keep-chance N  with --power-loss: on odd cycles each unflushed page\n"
+               "                   survives the cut with this chance in percent (default 0)\n"
                "  --keep           keep the work directory (store, logs, acks.log)\n"
                "  --verbose        a line per cycle\n");
 }
@@ -764,6 +856,9 @@ int main(int argc, char **argv)
         { "max-ms", required_argument, 0, 'b' },
         { "sync", required_argument, 0, 'y' },
         { "rng-seed", required_argument, 0, 'r' },
+        { "power-loss", required_argument, 0, 'P' },
+        { "restore", required_argument, 0, 'R' },
+        { "keep-chance", required_argument, 0, 'K' },
         { "keep", no_argument, 0, 'k' },
         { "verbose", no_argument, 0, 'v' },
         { "help", no_argument, 0, 'h' },
@@ -783,6 +878,9 @@ int main(int argc, char **argv)
         case 'b': r->max_ms = atoi(optarg); break;
         case 'y': r->sync = optarg; break;
         case 'r': r->rng_seed = strtoul(optarg, NULL, 10); break;
+        case 'P': r->preload = optarg; break;
+        case 'R': r->restore = optarg; break;
+        case 'K': r->keep_chance = atoi(optarg); break;
         case 'k': r->keep = true; break;
         case 'v': r->verbose = true; break;
         case 'h': usage(stdout); return 0;
@@ -790,7 +888,7 @@ int main(int argc, char **argv)
         }
     }
     if (!r->whistled || !r->pki || !r->seed || r->cycles < 1 || r->parallel < 1 || r->min_ms < 0 ||
-        r->max_ms < r->min_ms) {
+        r->max_ms < r->min_ms || !r->preload != !r->restore || r->keep_chance < 0 || r->keep_chance > 100) {
         usage(stderr);
         return 2;
     }
@@ -807,6 +905,11 @@ int main(int argc, char **argv)
     snprintf(r->log, sizeof r->log, "%s/whistled.log", r->dir);
     snprintf(r->portfile, sizeof r->portfile, "%s/port", r->dir);
     snprintf(r->state, sizeof r->state, "%s/state", r->dir);
+    snprintf(r->journal, sizeof r->journal, "%s/journal", r->dir);
+    if (r->preload && mkdir(r->state, 0700) != 0) {
+        perror(r->state);
+        return 1;
+    }
     char acks[400];
     snprintf(acks, sizeof acks, "%s/acks.log", r->dir);
     r->acks = fopen(acks, "w");
@@ -862,15 +965,19 @@ int main(int argc, char **argv)
             r->kills++;
         }
         fflush(r->acks);
+        power_cut(r);
+        if (r->failure[0])
+            break;
         if (run_check(r) != 0) {
-            failf(r, "cycle %d: whistled --check found violations after the %s (above); store kept in %s", r->cycle,
-                  term ? "SIGTERM" : "kill -9", r->state);
+            failf(r, "cycle %d: whistled --check found violations after the %s%s (above); store kept in %s", r->cycle,
+                  term ? "SIGTERM" : "kill -9", r->preload ? " and the power cut" : "", r->state);
             r->keep = true;
             break;
         }
         if (r->verbose)
             printf("cycle %d: %s, %llu acknowledged so far, %llu lost answers\n", r->cycle,
                    term ? "SIGTERM" : "kill -9", (unsigned long long)r->acked, (unsigned long long)r->lost);
+        r->last_plain = r->cycle == r->cycles;
         spawn(r);
         if (r->fresh_every > 0 && r->cycle % r->fresh_every == 0 && r->cycle < r->cycles) {
             final_round(r);
@@ -902,6 +1009,9 @@ int main(int argc, char **argv)
     if (r->failure[0]) {
         fprintf(stderr, "crashcheck: FAILED (rng seed %lu): %s\ncrashcheck: work directory kept: %s\n", r->rng_seed,
                 r->failure, r->dir);
+        if (r->lost_ack)
+            fprintf(stderr, "crashcheck: LOST: a write was acknowledged and is not in the store%s\n",
+                    r->preload ? " after a power cut" : "");
         return 1;
     }
     printf("crashcheck: OK: %llu kill -9 + %llu SIGTERM cycles on %llu store%s in %llds; %llu writes acknowledged, "
@@ -914,6 +1024,11 @@ int main(int argc, char **argv)
            (unsigned long long)r->cases_total, (unsigned long long)r->cases_complete,
            (unsigned long long)r->answered_after_signal, (unsigned long long)r->checks,
            (unsigned long long)r->check_records);
+    if (r->preload)
+        printf("crashcheck: power cuts: %llu, undoing %llu unflushed changes (%llu bytes) and removing %llu "
+               "directory entries never flushed; %llu unflushed pages kept\n",
+               (unsigned long long)r->cuts, (unsigned long long)r->cut_changes, (unsigned long long)r->cut_bytes,
+               (unsigned long long)r->cut_entries, (unsigned long long)r->cut_pages_kept);
     if (!r->keep) {
         char cmd[400];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", r->dir);

@@ -45,9 +45,9 @@ typedef struct file {
     uint64_t dev, ino;
     char *path;
     int fd;
-    uint64_t synced;        /* every change up to this seq is on disk */
-    uint64_t base;          /* the size before the oldest change undone or kept */
-    uint64_t final;         /* the size after the newest change of which a page was kept */
+    uint64_t synced; /* every change up to this seq is on disk */
+    uint64_t base;   /* the size before the oldest change undone or kept */
+    uint64_t final;  /* the size after the newest change of which a page was kept */
     bool touched, has_final;
 } file;
 
@@ -279,9 +279,12 @@ int main(int argc, char **argv)
     const char *root_arg = NULL, *journal_path = NULL;
     int keep_pct = 0;
     static const struct option opts[] = {
-        { "root", required_argument, 0, 'r' },        { "journal", required_argument, 0, 'j' },
-        { "keep-chance", required_argument, 0, 'k' }, { "seed", required_argument, 0, 's' },
-        { "verbose", no_argument, 0, 'v' },           { "help", no_argument, 0, 'h' },
+        { "root", required_argument, 0, 'r' },
+        { "journal", required_argument, 0, 'j' },
+        { "keep-chance", required_argument, 0, 'k' },
+        { "seed", required_argument, 0, 's' },
+        { "verbose", no_argument, 0, 'v' },
+        { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
     int ch;
@@ -396,8 +399,8 @@ int main(int argc, char **argv)
              * sync_file_range, put the page on disk as it was then */
             for (size_t k = 0; !keep && k < nranges && ranges[k] > i; k++) {
                 const pl_rec *r = &recs[ranges[k]].h;
-                if (r->dev == h->dev && r->ino == h->ino && r->seq >= h->seq &&
-                    r->off < (page + 1) * PL_PAGE && (r->len >= UINT64_MAX - r->off || r->off + r->len > page * PL_PAGE))
+                if (r->dev == h->dev && r->ino == h->ino && r->seq >= h->seq && r->off < (page + 1) * PL_PAGE &&
+                    (r->len >= UINT64_MAX - r->off || r->off + r->len > page * PL_PAGE))
                     keep = true;
             }
             if (!keep && keep_pct > 0 && rnd() % 100 < (uint64_t)keep_pct)

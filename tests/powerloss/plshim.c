@@ -539,11 +539,9 @@ static int flush_through(int fd, int (*call)(int))
     int r = call(fd);
     int e = errno;
     if (r == 0) {
-        pl_rec h = { .magic = PL_MAGIC,
-                     .type = PL_SYNC,
-                     .seq = upto,
-                     .dev = (uint64_t)st.st_dev,
-                     .ino = (uint64_t)st.st_ino };
+        pl_rec h = {
+            .magic = PL_MAGIC, .type = PL_SYNC, .seq = upto, .dev = (uint64_t)st.st_dev, .ino = (uint64_t)st.st_ino
+        };
         pthread_mutex_lock(&mu);
         journal(&h, NULL, 0, NULL, 0);
         pthread_mutex_unlock(&mu);

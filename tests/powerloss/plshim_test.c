@@ -206,8 +206,8 @@ static void round_trip(const char *self, const char *shim, const char *restore, 
     char keeps[16], seed[16];
     snprintf(keeps, sizeof keeps, "%d", keep);
     snprintf(seed, sizeof seed, "%d", (int)getpid());
-    char *rargv[] = { (char *)restore, "--root", root, "--journal", journal, "--keep-chance", keeps, "--seed", seed,
-                      NULL };
+    char *rargv[] = { (char *)restore, "--root", root,     "--journal", journal,
+                      "--keep-chance", keeps,    "--seed", seed,        NULL };
     st = run(rargv, NULL, NULL, NULL);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         fail(what, "plrestore failed (wait status 0x%x)", st);
