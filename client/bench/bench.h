@@ -62,10 +62,16 @@ typedef struct srv_snap {
      * caused to be sent to the disk (write_bytes); Redis: its append-only
      * file's size (INFO aof_current_size) */
     int64_t wchar, write_bytes, aof_bytes;
+    /* bytes the block device holding the server's files has written
+     * (/sys/dev/block/M:m/stat), from every process on the machine:
+     * write_bytes counts whole page-cache folios dirtied, which kernels
+     * with large folios make many times what reaches the device */
+    int64_t dev_bytes;
     char sync[16];
 } srv_snap;
 
-/* /proc/PID/io (wchar, write_bytes; -1 each when unreadable). */
+/* /proc/PID/io (wchar, write_bytes) and the device's written bytes
+ * (dev_bytes); -1 each when unreadable. */
 void proc_io(int pid, srv_snap *s);
 /* /proc/PID/stat (utime + stime) and /proc/PID/status (VmRSS, RssAnon). */
 int proc_snap(int pid, srv_snap *s);

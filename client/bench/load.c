@@ -483,6 +483,8 @@ static json_t *server_json(const srv_snap *a, const srv_snap *z, uint64_t ops)
     if (a->write_bytes >= 0 && z->write_bytes >= 0 && ops)
         json_object_set_new(j, "write_bytes_per_op",
                             json_real((double)(z->write_bytes - a->write_bytes) / (double)ops));
+    if (a->dev_bytes >= 0 && z->dev_bytes >= 0 && ops)
+        json_object_set_new(j, "device_bytes_per_op", json_real((double)(z->dev_bytes - a->dev_bytes) / (double)ops));
     if (a->aof_bytes >= 0 && z->aof_bytes >= 0 && ops)
         json_object_set_new(j, "aof_bytes_per_op", json_real((double)(z->aof_bytes - a->aof_bytes) / (double)ops));
     if (a->run_delay_us >= 0 && z->run_delay_us >= 0 && secs > 0)

@@ -422,7 +422,7 @@ static void r_stats(bench *b, srv_snap *s)
     if (b->o->daemon_pid)
         proc_io(b->o->daemon_pid, s);
     else
-        s->wchar = s->write_bytes = -1;
+        s->wchar = s->write_bytes = s->dev_bytes = -1;
     s->run_delay_us = b->o->daemon_pid ? proc_run_delay(b->o->daemon_pid) : -1;
     s->at_ns = now_ns();
 }

@@ -50,9 +50,9 @@ static void print_load(FILE *f, json_t *j)
             (int)jnum(j, "connections"), (int)jnum(j, "pipeline"),
             json_is_true(json_object_get(j, "mix")) ? ", operations at once" : "", (int)jnum(j, "subscribers"),
             (int)jnum(m, "cpus"), json_real_value(json_array_get(json_object_get(m, "load"), 0)));
-    fprintf(f, "%-8s %9s %9s %8s %8s %8s %6s %9s %9s %9s %8s %8s %8s %8s %8s %8s\n", "op", "ops/s", "calls/s", "p50 ms",
+    fprintf(f, "%-8s %9s %9s %8s %8s %8s %6s %9s %9s %9s %8s %8s %8s %8s %8s %9s\n", "op", "ops/s", "calls/s", "p50 ms",
             "p99 ms", "p99.9 ms", "errors", "cpu us/op", "commits/s", "fsyncs/s", "wr/commit", "commit ms", "rss MiB",
-            "cpu wait", "wKiB/op", "dKiB/op");
+            "cpu wait", "wKiB/op", "devKiB/op");
     json_array_foreach(ops, i, op)
     {
         json_t *sv = json_object_get(op, "server");
@@ -70,9 +70,10 @@ static void print_load(FILE *f, json_t *j)
         col(f, 8, 2, jnum(sv, "commit_ms_avg"));
         col(f, 8, 1, jnum(sv, "rss_bytes") / 1048576.0);
         col(f, 8, 2, jnum(sv, "waiting_for_cpu"));
-        /* bytes per operation to write() and to the disk (/proc/PID/io) */
+        /* bytes per operation to write() (/proc/PID/io) and written by the
+         * device holding the server's files (all the machine's writers) */
         col(f, 8, 1, jnum(sv, "wchar_per_op") / 1024);
-        col(f, 8, 1, jnum(sv, "write_bytes_per_op") / 1024);
+        col(f, 9, 1, jnum(sv, "device_bytes_per_op") / 1024);
         fputc('\n', f);
         if (json_is_true(json_object_get(op, "ran_out_of_orders")))
             fprintf(f,
@@ -237,11 +238,11 @@ int report_summary(int argc, char **argv)
             putchar('\n');
             /* what each wrote per operation (issue 13's target: bytes) */
             if (a && json_object_get(json_object_get(a, "server"), "wchar_per_op"))
-                printf("         bytes/op: whistled %.1f KiB to write(), %.1f KiB to disk; Redis %.1f KiB to write(), "
-                       "%.1f KiB to disk, AOF +%.0f B\n",
-                       jnum(a, "server.wchar_per_op") / 1024, jnum(a, "server.write_bytes_per_op") / 1024,
+                printf("         bytes/op: whistled %.1f KiB to write(), %.1f KiB by the disk; Redis %.1f KiB to "
+                       "write(), %.1f KiB by the disk, AOF +%.0f B\n",
+                       jnum(a, "server.wchar_per_op") / 1024, jnum(a, "server.device_bytes_per_op") / 1024,
                        b ? jnum(b, "server.wchar_per_op") / 1024 : NAN,
-                       b ? jnum(b, "server.write_bytes_per_op") / 1024 : NAN,
+                       b ? jnum(b, "server.device_bytes_per_op") / 1024 : NAN,
                        b ? jnum(b, "server.aof_bytes_per_op") : NAN);
         }
         json_t *rep = find_op(w, "report");

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -71,10 +73,55 @@ json_t *lat_json(lat *l)
 
 /* ---------------------------------------------------------------- /proc */
 
+/* The block device of the process's largest open regular file (whistled's
+ * data.mdb, Redis's append-only file): its /sys stat file, or "" if none. */
+static void dev_stat_path(int pid, char *out, size_t len)
+{
+    out[0] = 0;
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/fd", pid);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    off_t best = -1;
+    dev_t dev = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char p[sizeof dir + sizeof e->d_name + 1];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (stat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > best) {
+            best = st.st_size;
+            dev = st.st_dev;
+        }
+    }
+    closedir(d);
+    if (best >= 0)
+        snprintf(out, len, "/sys/dev/block/%u:%u/stat", major(dev), minor(dev));
+}
+
+static int64_t dev_written(int pid)
+{
+    static int cached_pid;
+    static char path[96];
+    if (cached_pid != pid) {
+        dev_stat_path(pid, path, sizeof path);
+        cached_pid = pid;
+    }
+    FILE *f = path[0] ? fopen(path, "r") : NULL;
+    if (!f)
+        return -1; /* tmpfs, overlay: no block device of its own */
+    unsigned long long v[7];
+    int n = fscanf(f, "%llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]);
+    fclose(f);
+    return n == 7 ? (int64_t)v[6] * 512 : -1; /* the 7th field: sectors written */
+}
+
 void proc_io(int pid, srv_snap *s)
 {
     char path[64], buf[256];
     s->wchar = s->write_bytes = -1;
+    s->dev_bytes = dev_written(pid);
     snprintf(path, sizeof path, "/proc/%d/io", pid);
     FILE *f = fopen(path, "r");
     if (!f)
