@@ -126,6 +126,11 @@ static void spawn(daemon_h *d)
             setenv("LD_PRELOAD", preload, 1);
             setenv("WHISTLE_PLSHIM_ROOT", state, 1);
             setenv("WHISTLE_PLSHIM_JOURNAL", journal, 1);
+            if (d->flush_delay_ms) {
+                char ms[16];
+                snprintf(ms, sizeof ms, "%d", d->flush_delay_ms);
+                setenv("WHISTLE_PLSHIM_FLUSH_DELAY_MS", ms, 1);
+            }
         }
         if (d->clock[0])
             execl(WHISTLED_BIN, "whistled", "--config", d->conf, "--port-file", portfile, "--test-clock", d->clock,

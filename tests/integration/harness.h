@@ -22,9 +22,10 @@ typedef struct daemon_h {
     char dir[256]; /* the test's temp dir: state/, whistled.conf, whistled.log, port */
     char conf[320];
     char log[320];
-    char extra[1024]; /* extra config lines, kept for restarts */
-    char clock[320];  /* the --test-clock file, or "" for the real clock */
-    bool power_loss;  /* (re)starts run under plshim.so: harness_power_cut */
+    char extra[1024];   /* extra config lines, kept for restarts */
+    char clock[320];    /* the --test-clock file, or "" for the real clock */
+    bool power_loss;    /* (re)starts run under plshim.so: harness_power_cut */
+    int flush_delay_ms; /* and each flush of a file takes this much longer */
 } daemon_h;
 
 /* The fixture PKI directory (made on first use): the demo principals plus

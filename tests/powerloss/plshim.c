@@ -29,6 +29,10 @@
  * flush notes the last seq before it started, so a write racing it is
  * counted as not flushed (a power cut may take it: a valid outcome).
  *
+ * WHISTLE_PLSHIM_FLUSH_DELAY_MS=N makes each flush of a file take N ms
+ * more (a slow disk), which holds open the moments between a change and
+ * its flush for a test to reach into.
+ *
  * The variables are removed from the environment at start, so programs
  * the process runs do not write to its journal. Built without
  * sanitizers; under an ASan-built program the ASan runtime goes first in
@@ -76,6 +80,7 @@ static int jfd = -1; /* the journal; -1: the shim is off */
 static char root[PATH_MAX];
 static size_t rootlen;
 static uint64_t seq;
+static unsigned flush_delay_ms;
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
@@ -122,6 +127,9 @@ static void init(void)
     jfd = open(j, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
     if (jfd < 0)
         die("cannot open the journal %s: %s", j, strerror(errno));
+    const char *delay = getenv("WHISTLE_PLSHIM_FLUSH_DELAY_MS");
+    flush_delay_ms = delay ? (unsigned)strtoul(delay, NULL, 10) : 0;
+    unsetenv("WHISTLE_PLSHIM_FLUSH_DELAY_MS");
     unsetenv("WHISTLE_PLSHIM_ROOT");
     unsetenv("WHISTLE_PLSHIM_JOURNAL");
     /* What is there now is what the disk holds: the state a previous cut
@@ -536,6 +544,8 @@ static int flush_through(int fd, int (*call)(int))
     pthread_mutex_lock(&mu);
     uint64_t upto = seq;
     pthread_mutex_unlock(&mu);
+    if (flush_delay_ms)
+        usleep(flush_delay_ms * 1000u);
     int r = call(fd);
     int e = errno;
     if (r == 0) {
