@@ -26,8 +26,11 @@
  * and after it ends (kill -9 or SIGTERM) plrestore undoes every change to
  * the store that no flush covered, as a power cut would, before the check
  * and the restart: then nothing acknowledged may be lost to a power cut
- * either. The last daemon, which the final round reads everything back
- * from, runs without the shim. Exit 0 when nothing was lost and
+ * either; and after each restart the last acknowledged write of every
+ * case that moved on is sent again with its idempotency key, and must be
+ * answered as it was (the same case, the same orders). The last daemon,
+ * which the final round reads everything back from, runs without the
+ * shim. Exit 0 when nothing was lost and
  * every check was clean; 1 with the first failure on stderr. The last line
  * of output sums it up (docs/reliability.md quotes it). */
 #include <errno.h>
@@ -101,11 +104,12 @@ typedef struct kase {
     uint64_t orders[2]; /* police, urban */
     int step;           /* steps acknowledged */
     int verified;       /* steps verified after a restart */
+    int replayed;       /* steps whose last one was sent again with its key (--power-loss) */
     bool in_flight;
     bool lost; /* the write of step `step` was sent; its answer never came */
 } kase;
 
-enum phase { PH_CONNECT, PH_VERIFY, PH_RETRY, PH_LOAD };
+enum phase { PH_CONNECT, PH_VERIFY, PH_RETRY, PH_REPLAY, PH_LOAD };
 
 typedef struct run {
     /* options */
@@ -140,7 +144,7 @@ typedef struct run {
     /* figures */
     uint64_t acked, verified, final_verified, lost, retried, answered_after_signal, kills, terms, checks, check_records,
         reads, stores, cases_total, cases_complete;
-    uint64_t cuts, cut_changes, cut_bytes, cut_entries, cut_pages_kept;
+    uint64_t cuts, cut_changes, cut_bytes, cut_entries, cut_pages_kept, replayed;
 } run;
 
 /* ------------------------------------------------------------ helpers */
@@ -367,7 +371,7 @@ static void maybe_end_phase(run *r)
 {
     if (r->phase == PH_CONNECT && r->connected == NROLES * PER_ROLE)
         uv_stop(&r->loop);
-    else if ((r->phase == PH_VERIFY || r->phase == PH_RETRY) && r->pending == 0)
+    else if ((r->phase == PH_VERIFY || r->phase == PH_RETRY || r->phase == PH_REPLAY) && r->pending == 0)
         uv_stop(&r->loop);
     else if (r->phase == PH_LOAD && r->alive == 0)
         uv_stop(&r->loop);
@@ -514,12 +518,11 @@ out:
     maybe_end_phase(r);
 }
 
-static void send_step(run *r, kase *k, bool retry)
+/* Sends step k->step of the case on c, with its idempotency key; the
+ * result of whistle_conn_send. */
+static int send_request(run *r, kase *k, whistle_conn *c, whistle_response_cb cb, void *ud)
 {
     int s = k->step;
-    whistle_conn *c = r->conns[steps[s].role][k->idx % PER_ROLE];
-    if (!c)
-        return; /* closed under us: the crash will be noticed anyway */
     char key[64], note[64];
     snprintf(key, sizeof key, "%s-%zu-%d", r->key_prefix, k->idx, s);
     snprintf(note, sizeof note, "crashcheck case %zu step %d", k->idx, s);
@@ -569,11 +572,20 @@ static void send_step(run *r, kase *k, bool retry)
         req.feedback = &fb;
         break;
     }
+    return whistle_conn_send(c, &req, cb, ud);
+}
+
+static void send_step(run *r, kase *k, bool retry)
+{
+    int s = k->step;
+    whistle_conn *c = r->conns[steps[s].role][k->idx % PER_ROLE];
+    if (!c)
+        return; /* closed under us: the crash will be noticed anyway */
     wctx *w = malloc(sizeof *w);
     if (!w)
         abort();
     *w = (wctx){ r, k, s, retry };
-    if (whistle_conn_send(c, &req, on_write_answer, w) != 0) {
+    if (send_request(r, k, c, on_write_answer, w) != 0) {
         free(w);
         return;
     }
@@ -696,6 +708,84 @@ static void verify(run *r, bool final)
         uv_run(&r->loop, UV_RUN_DEFAULT);
 }
 
+/* --power-loss: the last acknowledged write of each case that moved on
+ * since, sent again with its idempotency key, must answer as the first
+ * time did (replayed: the key's record survived the cut with the write),
+ * the same case and orders; the next verify sees that it changed nothing. */
+typedef struct pctx {
+    run *r;
+    kase *k;
+    int step;
+} pctx;
+
+static void on_replay_answer(whistle_conn *c, int status, Whistle__V1__Response *resp, void *ud)
+{
+    (void)c;
+    pctx *x = ud;
+    run *r = x->r;
+    kase *k = x->k;
+    r->pending--;
+    if (status < 0) {
+        failf(r, "cycle %d: the replay of %s of %s failed: connection closed", r->cycle, steps[x->step].name,
+              k->ticket);
+        goto out;
+    }
+    int code = whistle_response_code(resp);
+    if (code != 0)
+        lostf(r, "cycle %d: %s of %s, acknowledged, sent again with its key answers %s: %s", r->cycle,
+              steps[x->step].name, k->ticket, whistle_code_name(code), whistle_response_message(resp));
+    else if (x->step == 0 && (resp->result_case != WHISTLE__V1__RESPONSE__RESULT_EVENT || !resp->event->ticket ||
+                              strcmp(resp->event->ticket, k->ticket) != 0))
+        lostf(r, "cycle %d: the report acknowledged as %s, sent again with its key, answers another case (%s)",
+              r->cycle, k->ticket,
+              resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT && resp->event->ticket ? resp->event->ticket
+                                                                                              : "none");
+    else if (x->step == 2) {
+        bool same = resp->result_case == WHISTLE__V1__RESPONSE__RESULT_WHISTLE && resp->whistle->n_orders == 2;
+        for (size_t i = 0; same && i < 2; i++)
+            same = resp->whistle->orders[i]->id ==
+                   k->orders[strcmp(resp->whistle->orders[i]->department, "police") == 0 ? 0 : 1];
+        if (!same)
+            lostf(r, "cycle %d: the whistle of %s, sent again with its key, answers other orders than acknowledged",
+                  r->cycle, k->ticket);
+    }
+    if (!r->failure[0])
+        r->replayed++;
+out:
+    whistle_response_free(resp);
+    free(x);
+    maybe_end_phase(r);
+}
+
+static void replay_acked(run *r)
+{
+    r->phase = PH_REPLAY;
+    r->pending = 0;
+    for (size_t i = 0; i < r->ncases && !r->failure[0]; i++) {
+        kase *k = r->cases[i];
+        if (k->step == 0 || k->replayed == k->step || k->lost)
+            continue;
+        k->replayed = k->step;
+        int s = k->step - 1;
+        /* send_step sends step k->step: the same request, built for s */
+        k->step = s;
+        whistle_conn *c = r->conns[steps[s].role][k->idx % PER_ROLE];
+        pctx *x = malloc(sizeof *x);
+        if (!x)
+            abort();
+        *x = (pctx){ r, k, s };
+        if (!c || send_request(r, k, c, on_replay_answer, x) != 0) {
+            free(x);
+            failf(r, "cycle %d: cannot send a replay", r->cycle);
+        } else {
+            r->pending++;
+        }
+        k->step = s + 1;
+    }
+    if (r->pending)
+        uv_run(&r->loop, UV_RUN_DEFAULT);
+}
+
 static void retry_lost(run *r)
 {
     r->phase = PH_RETRY;
@@ -760,6 +850,8 @@ static void final_round(run *r)
     connect_all(r);
     if (!r->failure[0])
         verify(r, false);
+    if (!r->failure[0] && r->preload)
+        replay_acked(r);
     if (!r->failure[0])
         retry_lost(r);
     if (!r->failure[0])
@@ -942,6 +1034,8 @@ int main(int argc, char **argv)
         connect_all(r);
         if (!r->failure[0])
             verify(r, false);
+        if (!r->failure[0] && r->preload)
+            replay_acked(r);
         if (!r->failure[0])
             retry_lost(r);
         bool term = r->term_every > 0 && r->cycle % r->term_every == 0;
@@ -1026,9 +1120,11 @@ int main(int argc, char **argv)
            (unsigned long long)r->check_records);
     if (r->preload)
         printf("crashcheck: power cuts: %llu, undoing %llu unflushed changes (%llu bytes) and removing %llu "
-               "directory entries never flushed; %llu unflushed pages kept\n",
+               "directory entries never flushed; %llu unflushed pages kept; %llu acknowledged writes sent again "
+               "with their keys after a cut, each answered as the first time\n",
                (unsigned long long)r->cuts, (unsigned long long)r->cut_changes, (unsigned long long)r->cut_bytes,
-               (unsigned long long)r->cut_entries, (unsigned long long)r->cut_pages_kept);
+               (unsigned long long)r->cut_entries, (unsigned long long)r->cut_pages_kept,
+               (unsigned long long)r->replayed);
     if (!r->keep) {
         char cmd[400];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", r->dir);
