@@ -17,6 +17,9 @@
  *            with every PL_WRITE of them up to seq (a write through an
  *            O_DSYNC or O_SYNC descriptor, sync_file_range with WAIT_AFTER).
  *  PL_ALL    sync() or syncfs(): every PL_WRITE up to seq is on disk.
+ *  PL_GONE   the inode's last name was removed (unlink, or a rename over
+ *            it): its changes up to seq belong to no file now, even if
+ *            its number is given to a new one.
  *  PL_DIR    a directory's entries on disk (payload: its path, a NUL, then
  *            each name and a NUL): taken at start for every directory
  *            under the root, and before each fsync of a directory that
@@ -29,7 +32,7 @@
 #define PL_MAGIC 0x314a4c50u /* "PLJ1" */
 #define PL_PAGE 4096u        /* the unit the kernel writes back */
 
-enum { PL_WRITE = 1, PL_SYNC = 2, PL_RANGE = 3, PL_ALL = 4, PL_DIR = 5 };
+enum { PL_WRITE = 1, PL_SYNC = 2, PL_RANGE = 3, PL_ALL = 4, PL_DIR = 5, PL_GONE = 6 };
 
 typedef struct pl_rec {
     uint32_t magic;

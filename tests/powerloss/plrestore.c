@@ -46,6 +46,7 @@ typedef struct file {
     char *path;
     int fd;
     uint64_t synced; /* every change up to this seq is on disk */
+    uint64_t gone;   /* its last name went at this seq: older changes are to no file now */
     uint64_t base;   /* the size before the oldest change undone or kept */
     uint64_t final;  /* the size after the newest change of which a page was kept */
     bool touched, has_final;
@@ -349,6 +350,10 @@ int main(int argc, char **argv)
             file *f = find_file(h.dev, h.ino, true);
             if (h.seq > f->synced)
                 f->synced = h.seq;
+        } else if (h.type == PL_GONE) {
+            file *f = find_file(h.dev, h.ino, true);
+            if (h.seq > f->gone)
+                f->gone = h.seq;
         } else if (h.type == PL_ALL && h.seq > all) {
             all = h.seq;
         } else if (h.type == PL_WRITE) {
@@ -379,7 +384,7 @@ int main(int argc, char **argv)
             flushed++;
             continue;
         }
-        if (!f->path) {
+        if (!f->path || h->seq < f->gone) {
             gone++; /* removed or replaced since: nothing to undo in */
             continue;
         }

@@ -17,7 +17,9 @@
  *
  * Calls seen: write, pwrite, pwrite64, writev, pwritev, pwritev64,
  * pwritev2, ftruncate, ftruncate64, truncate, fallocate, posix_fallocate,
- * fsync, fdatasync, sync_file_range, sync, syncfs. Not seen: writes through
+ * fsync, fdatasync, sync_file_range, sync, syncfs; and unlink, unlinkat,
+ * rename and renameat, only to note an inode that lost its last name
+ * (its number may then be given to a new file). Not seen: writes through
  * a shared writable map (only LMDB's lock file, which holds nothing that
  * must survive), stdio (glibc writes through its own internal calls; no
  * store file uses it), copy_file_range/sendfile/splice, and creating,
@@ -73,6 +75,10 @@ static int (*real_fdatasync)(int);
 static int (*real_sync_file_range)(int, off64_t, off64_t, unsigned int);
 static void (*real_sync)(void);
 static int (*real_syncfs)(int);
+static int (*real_unlink)(const char *);
+static int (*real_unlinkat)(int, const char *, int);
+static int (*real_rename)(const char *, const char *);
+static int (*real_renameat)(int, const char *, int, const char *);
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -118,6 +124,10 @@ static void init(void)
     LOAD(sync_file_range);
     LOAD(sync);
     LOAD(syncfs);
+    LOAD(unlink);
+    LOAD(unlinkat);
+    LOAD(rename);
+    LOAD(renameat);
     const char *r = getenv("WHISTLE_PLSHIM_ROOT"), *j = getenv("WHISTLE_PLSHIM_JOURNAL");
     if (!r || !j)
         return;
@@ -643,4 +653,58 @@ int syncfs(int fd)
         note_all(upto);
     errno = e;
     return r;
+}
+
+/* ------------------------------------------------------------ names */
+
+/* Runs call, which removes the name at (dirfd, path); when it was the last
+ * name of a regular file under root, notes the inode gone. */
+#define GONE_THROUGH(dirfd, path, call)                                                                                \
+    do {                                                                                                               \
+        ensure();                                                                                                      \
+        struct stat st_;                                                                                               \
+        char rp_[PATH_MAX];                                                                                            \
+        int watch_ = jfd >= 0 && fstatat(dirfd, path, &st_, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st_.st_mode) &&       \
+                     st_.st_nlink == 1;                                                                                \
+        if (watch_) {                                                                                                  \
+            int fd_ = openat(dirfd, path, O_PATH | O_CLOEXEC | O_NOFOLLOW);                                            \
+            watch_ = fd_ >= 0 && under_root(fd_, rp_, sizeof rp_);                                                     \
+            if (fd_ >= 0)                                                                                              \
+                close(fd_);                                                                                            \
+        }                                                                                                              \
+        if (!watch_)                                                                                                   \
+            return call;                                                                                               \
+        pthread_mutex_lock(&mu);                                                                                       \
+        int r_ = call;                                                                                                 \
+        int e_ = errno;                                                                                                \
+        if (r_ == 0) {                                                                                                 \
+            pl_rec h_ = { .magic = PL_MAGIC,                                                                           \
+                          .type = PL_GONE,                                                                             \
+                          .seq = ++seq,                                                                                \
+                          .dev = (uint64_t)st_.st_dev,                                                                 \
+                          .ino = (uint64_t)st_.st_ino };                                                               \
+            journal(&h_, NULL, 0, NULL, 0);                                                                            \
+        }                                                                                                              \
+        pthread_mutex_unlock(&mu);                                                                                     \
+        errno = e_;                                                                                                    \
+        return r_;                                                                                                     \
+    } while (0)
+
+int unlink(const char *path) { GONE_THROUGH(AT_FDCWD, path, real_unlink(path)); }
+
+int unlinkat(int dirfd, const char *path, int flags)
+{
+    if (flags & AT_REMOVEDIR) {
+        ensure();
+        return real_unlinkat(dirfd, path, flags);
+    }
+    GONE_THROUGH(dirfd, path, real_unlinkat(dirfd, path, flags));
+}
+
+/* A rename over an existing file removes that file's name. */
+int rename(const char *from, const char *to) { GONE_THROUGH(AT_FDCWD, to, real_rename(from, to)); }
+
+int renameat(int fromfd, const char *from, int tofd, const char *to)
+{
+    GONE_THROUGH(tofd, to, real_renameat(fromfd, from, tofd, to));
 }

@@ -109,6 +109,16 @@ static void child(const char *root, const char *out)
     must(fd >= 0 && write(fd, "dddd", 4) == 4, d);
     /* e: flushed, then cut short without a flush */
     put(e, "eeee");
+    /* r2/g: flushed, changed without a flush, removed; then r2/h made
+     * (likely on g's inode number) and written without a flush, and r2
+     * flushed: g's change must not be undone into h */
+    char r2[512], g[600], hh[600];
+    snprintf(r2, sizeof r2, "%s/r2", root);
+    snprintf(g, sizeof g, "%s/g", r2);
+    snprintf(hh, sizeof hh, "%s/h", r2);
+    must(mkdir(r2, 0755) == 0, r2);
+    put(g, "G0");
+    dirsync(r2);
     /* f: pages hammered by threads, flushed now and then */
     int ff = open(f, O_RDWR | O_CREAT, 0644);
     must(ff >= 0 && ftruncate(ff, NTHREADS * PAGE) == 0 && fsync(ff) == 0, f);
@@ -119,6 +129,11 @@ static void child(const char *root, const char *out)
     must(fc >= 0 && write(fc, "more", 4) == 4, c);
     int fe = open(e, O_RDWR);
     must(fe >= 0 && ftruncate(fe, 2) == 0, e);
+    int fg = open(g, O_WRONLY);
+    must(fg >= 0 && pwrite(fg, "gggg", 4, 0) == 4 && close(fg) == 0 && unlink(g) == 0, g);
+    int fh = open(hh, O_WRONLY | O_CREAT, 0644);
+    must(fh >= 0 && write(fh, "hhhh", 4) == 4, hh);
+    dirsync(r2);
     /* sub: made, with a file flushed in it, never named */
     must(mkdir(sub, 0755) == 0, sub);
     put(x, "x");
@@ -223,6 +238,10 @@ static void round_trip(const char *self, const char *shim, const char *restore, 
     expect_file(what, path, "dddd");
     snprintf(path, sizeof path, "%s/e", root);
     expect_file(what, path, keep ? "ee" : "eeee");
+    snprintf(path, sizeof path, "%s/r2/g", root);
+    expect_file(what, path, NULL);
+    snprintf(path, sizeof path, "%s/r2/h", root);
+    expect_file(what, path, keep ? "hhhh" : "");
     snprintf(path, sizeof path, "%s/sub", root);
     struct stat sst;
     if (stat(path, &sst) == 0)
