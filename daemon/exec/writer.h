@@ -88,6 +88,9 @@ typedef int64_t (*clock_fn)(void *ctx);
 extern const uint64_t writer_commit_bounds_ns[WRITER_COMMIT_BUCKETS];
 typedef struct writer_stats {
     atomic_uint_fast64_t batches, commits, failed_commits, intents, writes, commit_ns, max_batch, syncs;
+    /* batches whose optimistic pass a failing call dropped, run again with
+     * each call in a nested transaction of its own (run_batch) */
+    atomic_uint_fast64_t reruns;
     /* Histograms for the metrics (not cumulative: [i] counts the
      * observations in bucket i; the last is above every bound). */
     atomic_uint_fast64_t batch_hist[WRITER_BATCH_BUCKETS + 1];

@@ -954,7 +954,7 @@ static void nodes_pass2(imp *m)
             continue;
         }
         if (has(r, N_RETIRED)) {
-            bool b;
+            bool b = false; /* checked above: the word is one parse_bool knows */
             parse_bool(fv(r, N_RETIRED), &b);
             n->retired = b;
         }

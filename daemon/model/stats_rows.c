@@ -180,9 +180,13 @@ void stats_buckets(const store *st, int64_t ms, char out[3][16])
     int y, m, d, iy;
     calendar_civil(day, &y, &m, &d);
     int w = stats_iso_week(day, &iy);
-    snprintf(out[0], 16, "D%04d-%02d-%02d", y, m, d);
-    snprintf(out[1], 16, "W%04d-W%02d", iy, w);
-    snprintf(out[2], 16, "M%04d-%02d", y, m);
+    /* The calendar's days have four-digit years; the remainders only tell
+     * the compiler so (an optimised build proves no bound otherwise). */
+    unsigned uy = (unsigned)y % 10000u, uiy = (unsigned)iy % 10000u;
+    unsigned um = (unsigned)m % 100u, ud = (unsigned)d % 100u, uw = (unsigned)w % 100u;
+    snprintf(out[0], 16, "D%04u-%02u-%02u", uy, um, ud);
+    snprintf(out[1], 16, "W%04u-W%02u", uiy, uw);
+    snprintf(out[2], 16, "M%04u-%02u", uy, um);
 }
 
 /* ------------------------------------------------------------ applying */

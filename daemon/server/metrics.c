@@ -131,6 +131,9 @@ static void render(metrics *m, FILE *out)
         (double)commits);
     one(out, "whistle_commits_failed_total", "counter", "Write transactions whose commit failed.",
         (double)atomic_load(&ws->failed_commits));
+    one(out, "whistle_writer_reruns_total", "counter",
+        "Batches run a second time, each call on its own, because one of their calls failed.",
+        (double)atomic_load(&ws->reruns));
     uint64_t fsyncs = s->cfg->sync == STORE_SYNC_FULL         ? commits + syncs
                       : s->cfg->sync == STORE_SYNC_NOMETASYNC ? commits
                                                               : s->periodic_syncs;

@@ -115,6 +115,7 @@ static void stats_reply(conn *c, uint64_t id)
     r.uptime_ms = (uint64_t)(mono_ms(s) - s->started_mono_ms);
     r.commits = atomic_load(&ws->commits);
     r.failed_commits = atomic_load(&ws->failed_commits);
+    r.reruns = atomic_load(&ws->reruns);
     r.batches = atomic_load(&ws->batches);
     r.intents = atomic_load(&ws->intents);
     r.writes = atomic_load(&ws->writes);

@@ -265,6 +265,84 @@ Test(protocol, a_write_whose_answer_would_not_fit_is_refused_and_changes_nothing
     whistle_close(op);
 }
 
+static uint64_t writer_reruns(void)
+{
+    whistle_client *admin = harness_connect(&d, "admin");
+    Whistle__V1__ServerStats ss = WHISTLE__V1__SERVER_STATS__INIT;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_SERVER_STATS;
+    req.server_stats = &ss;
+    Whistle__V1__Response *r = harness_call_ok(admin, &req);
+    uint64_t n = r->server_stats->reruns;
+    whistle_response_free(r);
+    whistle_close(admin);
+    return n;
+}
+
+/* The writer runs a batch's calls in one nested transaction, and runs the
+ * batch again, each call on its own, when one fails: a call refused after
+ * it wrote (its answer would not fit a frame, as above) must leave nothing
+ * behind while the calls before and after it in the same batch commit,
+ * each answered as if alone. The calls go back to back on one connection
+ * so that they share a batch; a few rounds make sure one of them did
+ * (the rerun counter says so). */
+Test(protocol, a_call_refused_half_way_through_a_batch_leaves_nothing_and_the_rest_commit)
+{
+    char big[3991];
+    memset(big, 'b', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    uint64_t before = writer_reruns();
+    raw_conn r;
+    raw_open_hello(&r, &d, "operator");
+    enum { N = 9, BIG = 4 };
+    int rounds = 0, made = 0;
+    while (rounds < 8 && writer_reruns() == before) {
+        char text[N][48];
+        for (int i = 0; i < N; i++) {
+            snprintf(text[i], sizeof text[i], "round %d call %d", rounds, i);
+            Whistle__V1__ReportEvent rep = WHISTLE__V1__REPORT_EVENT__INIT;
+            rep.node = FIRST_GRID;
+            rep.category = "0102";
+            rep.description = i == BIG ? big : text[i];
+            Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+            req.id = (uint64_t)(1000 + rounds * N + i);
+            req.call_case = WHISTLE__V1__REQUEST__CALL_REPORT;
+            req.report = &rep;
+            cr_assert_eq(raw_send_request(&r, &req), 0);
+        }
+        for (int i = 0; i < N; i++) {
+            Whistle__V1__Frame *f = NULL;
+            cr_assert_eq(raw_read_frame(&r, 10000, &f), 1);
+            int at = (int)(f->response->id - 1000) % N;
+            int code = f->response->status ? f->response->status->code : 0;
+            if (at == BIG) {
+                cr_assert_eq(code, WHISTLE__V1__STATUS__CODE__RESOURCE_EXHAUSTED);
+            } else {
+                cr_assert_eq(code, 0, "call %d: %s", at, f->response->status->message);
+                cr_assert_str_eq(f->response->event->description, text[at]);
+                made++;
+            }
+            whistle__v1__frame__free_unpacked(f, NULL);
+        }
+        rounds++;
+    }
+    raw_close(&r);
+    cr_assert_gt(writer_reruns(), before, "in %d rounds no batch held the refused call with others", rounds);
+    /* every other report is there once, the refused one nowhere */
+    whistle_client *op = harness_connect(&d, "operator");
+    Whistle__V1__ListEvents le = WHISTLE__V1__LIST_EVENTS__INIT;
+    le.limit = 100;
+    Whistle__V1__Request lr = WHISTLE__V1__REQUEST__INIT;
+    lr.call_case = WHISTLE__V1__REQUEST__CALL_LIST_EVENTS;
+    lr.list_events = &le;
+    Whistle__V1__Response *l = harness_call_ok(op, &lr);
+    cr_assert_eq((int)l->events->n_events, made, "%zu cases for %d reports answered OK", l->events->n_events, made);
+    for (size_t i = 0; i < l->events->n_events; i++)
+        cr_assert(strncmp(l->events->events[i]->description, "round ", 6) == 0, "a case of the refused call stayed");
+    whistle_response_free(l);
+    whistle_close(op);
+}
+
 Test(protocol, responses_to_pipelined_requests_match_by_id)
 {
     raw_conn r;

@@ -255,8 +255,12 @@ def run(env, users, report, check, tiles):
             check(before == ["report"] and sorted(after) == ["feedback", "verify"],
                   "the card shows the report's photo before, the feedback's and the verification's after, side by "
                   "side: %s | %s" % (before, after))
-            xb = op.css("#card .before-after .before")[0].location["x"]
-            xa = op.css("#card .before-after .after")[0].location["x"]
+            # both read in one script: the card may be drawn again between
+            # two element look-ups (a live push), leaving one stale
+            xb, xa = op.wait("the card's before and after columns", lambda: op.d.execute_script(
+                "const b = document.querySelector('#card .before-after .before'), "
+                "a = document.querySelector('#card .before-after .after'); "
+                "return b && a ? [b.getBoundingClientRect().left, a.getBoundingClientRect().left] : null;"))
             check(xa > xb, "before on the left, after on the right (%d < %d)" % (xb, xa))
             op.shot("card-photos")
             op.d.find_element(By.ID, "card-close").click()
