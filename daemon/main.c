@@ -42,6 +42,8 @@ static void usage(FILE *out)
                  "      --listen ADDR     address to bind (server.listen)\n"
                  "  -p, --port N          port (server.port; 0 picks a free one)\n"
                  "      --state-dir DIR   LMDB directory (store.dir)\n"
+                 "      --photo-dir DIR   where the photos' files are (photos.dir; default\n"
+                 "                        store.dir): for --check, --backup and --restore too\n"
                  "      --seed FILE       directory seed for an empty store (store.seed)\n"
                  "      --log-level L     error, warn, info or debug (log.level)\n"
                  "      --port-file FILE  write the bound port there once listening\n"
@@ -136,13 +138,15 @@ int main(int argc, char **argv)
         OPT_CHECK_STORE,
         OPT_TESTCLOCK,
         OPT_BACKUP,
-        OPT_RESTORE
+        OPT_RESTORE,
+        OPT_PHOTO_DIR
     };
     static const struct option opts[] = {
         { "config", required_argument, 0, 'c' },
         { "listen", required_argument, 0, OPT_LISTEN },
         { "port", required_argument, 0, 'p' },
         { "state-dir", required_argument, 0, OPT_STATE },
+        { "photo-dir", required_argument, 0, OPT_PHOTO_DIR },
         { "seed", required_argument, 0, OPT_SEED },
         { "log-level", required_argument, 0, OPT_LOG },
         { "check-config", no_argument, 0, OPT_CHECK },
@@ -166,6 +170,7 @@ int main(int argc, char **argv)
         case 'p': add_override(overrides, &n_over, "server", "port", optarg); break;
         case OPT_LISTEN: add_override(overrides, &n_over, "server", "listen", optarg); break;
         case OPT_STATE: add_override(overrides, &n_over, "store", "dir", optarg); break;
+        case OPT_PHOTO_DIR: add_override(overrides, &n_over, "photos", "dir", optarg); break;
         case OPT_SEED: add_override(overrides, &n_over, "store", "seed", optarg); break;
         case OPT_LOG: add_override(overrides, &n_over, "log", "level", optarg); break;
         case OPT_CHECK: check_only = true; break;
@@ -206,7 +211,9 @@ int main(int argc, char **argv)
         /* The checker reads the store only: no certificates needed, so an
          * admin can run it on a copy or on a stopped daemon's directory. */
         check_report rep;
-        int rc = check_store(cfg.store_dir, stdout, &rep, err, sizeof err);
+        char blobs[4200];
+        snprintf(blobs, sizeof blobs, "%s/blobs", config_photo_dir(&cfg));
+        int rc = check_store_blobs(cfg.store_dir, blobs, true, stdout, &rep, err, sizeof err);
         if (rc == 2)
             fprintf(stderr, "whistled: check: %s\n", err);
         else
@@ -264,7 +271,9 @@ int main(int argc, char **argv)
         return 1;
     }
     store *st = NULL;
-    store_opts so = { .map_size = cfg.map_size, .map_max = cfg.map_max, .sync = cfg.sync };
+    store_opts so = {
+        .map_size = cfg.map_size, .map_max = cfg.map_max, .sync = cfg.sync, .photo_dir = config_photo_dir(&cfg)
+    };
     if (store_open(&st, cfg.store_dir, &so, err, sizeof err) < 0) {
         fprintf(stderr, "whistled: %s\n", err);
         config_free(&cfg);
@@ -303,7 +312,7 @@ int main(int argc, char **argv)
                                         .max_per_action = cfg.photo_max_per_action,
                                         .grace_ms = (int64_t)cfg.photo_grace_hours * 3600 * 1000 };
     /* the photos' files beside the store, and the image library */
-    if (blobs_init(cfg.store_dir, err, sizeof err) < 0 || media_init(err, sizeof err) < 0) {
+    if (blobs_init(config_photo_dir(&cfg), err, sizeof err) < 0 || media_init(err, sizeof err) < 0) {
         fprintf(stderr, "whistled: %s\n", err);
         store_close(st);
         guard_free(lookups);

@@ -103,7 +103,11 @@ typedef struct bopts {
     unsigned seed;
     const char *redis_auth_cert; /* principal whose certificate Redis clients show */
     size_t photo_bytes;          /* --ops photo: the photo's size (2 MiB) */
+    int rounds;                  /* --mix --rounds N: the mix without photo, then the mix, N times, then without */
 } bopts;
+
+/* --rounds: at most this many (each two phases) */
+#define BENCH_MAX_ROUNDS 20
 
 /* ---------------------------------------------------------------- the driver */
 
@@ -196,12 +200,18 @@ typedef struct phase_res {
     uint64_t ops, errors, calls;
     uint64_t cpu_ops; /* operations the server's CPU time is divided by */
     double seconds;
+    uint64_t t1; /* the last answer of the measured part */
     lat lat;
     lat push_e2e, push_after, push_from_at;
     uint64_t pushes_expected, pushes_received, push_before_answer;
     srv_snap before, after;
     char first_error[300];
     bool starved; /* check-in: orders ran out */
+    /* --rounds: which round, and whether its phase left the photos out */
+    int round;
+    bool alone;
+    double load1;      /* the machine's load average at the phase's start */
+    double client_cpu; /* CPUs the benchmark itself used in the measured part */
 } phase_res;
 
 struct bench {
@@ -223,7 +233,7 @@ struct bench {
     uint64_t phase_t0, phase_t1;
     int waiting; /* connections to hear from before the loop stops */
     uint64_t seq;
-    phase_res res[OP_KINDS];
+    phase_res res[OP_KINDS * (2 * BENCH_MAX_ROUNDS + 1)];
     int n_res;
     int res_of_kind[OP_KINDS]; /* where an operation's results go now, -1: nowhere */
     bool mixing;

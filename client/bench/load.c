@@ -1,12 +1,16 @@
 /* load.c: the phase driver (see bench.h). Runs on the main thread's loop;
  * the subscriber desks run on thread B. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
+
+static double tv_s(const struct timeval *t) { return (double)t->tv_sec + (double)t->tv_usec / 1e6; }
 
 #define OPEN_AT_ONCE 100 /* desks connecting at the same time */
 
@@ -324,6 +328,8 @@ void bench_op_done(bop *o, const char *err)
             r->calls += (uint64_t)op_calls[o->kind];
             if (t > b->phase_t1)
                 b->phase_t1 = t;
+            if (t > r->t1)
+                r->t1 = t;
         } else {
             r->errors++;
             if (!r->first_error[0])
@@ -401,21 +407,24 @@ static const char *principal_for(bench *b, int kind, int i, int *dept)
     return b->o->as_operator;
 }
 
-/* Opens the load connections, running kinds[] round robin. */
-static int open_conns(bench *b, const int *kinds, int n_kinds)
+/* Opens the load connections, running kinds[] round robin; those that
+ * would run omit (-1: none) are left out, the others are as without it. */
+static int open_conns(bench *b, const int *kinds, int n_kinds, int omit)
 {
     const bopts *o = b->o;
-    b->n_conns = o->conns;
-    b->conns = calloc((size_t)b->n_conns, sizeof *b->conns);
+    b->n_conns = 0;
+    b->conns = calloc((size_t)o->conns, sizeof *b->conns);
     if (!b->conns)
         return -1;
+    for (int i = 0; i < o->conns; i++)
+        if (kinds[i % n_kinds] != omit)
+            b->conns[b->n_conns++].kind = kinds[i % n_kinds];
     b->waiting = b->n_conns;
     int checkins = 0;
     for (int i = 0; i < b->n_conns; i++) {
         bconn *lc = &b->conns[i];
         lc->b = b;
         lc->idx = i;
-        lc->kind = kinds[i % n_kinds];
         int nth = lc->kind == OP_CHECKIN ? checkins++ : i;
         snprintf(lc->principal, sizeof lc->principal, "%s", principal_for(b, lc->kind, nth, &lc->dept));
         if (b->be->open(b, lc) != 0) {
@@ -524,10 +533,101 @@ static json_t *phase_json(bench *b, phase_res *r)
         json_object_set_new(j, "push", p);
     }
     json_object_set_new(j, "server", server_json(&r->before, &r->after, r->cpu_ops));
+    if (r->round) {
+        json_object_set_new(j, "round", json_integer(r->round));
+        json_object_set_new(j, "without_photos", json_boolean(r->alone));
+    }
+    if (!isnan(r->load1))
+        json_object_set_new(j, "load1", json_real(r->load1));
+    if (!isnan(r->client_cpu))
+        json_object_set_new(j, "client_cpu_util", json_real(r->client_cpu));
     return j;
 }
 
 /* ---------------------------------------------------------------- the run */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The median of v[0..n) (sorted in place); NAN when n is 0. */
+static double median_of(double *v, int n)
+{
+    if (n <= 0)
+        return NAN;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static phase_res *round_res(bench *b, int round, bool alone, int kind)
+{
+    for (int i = 0; i < b->n_res; i++)
+        if (b->res[i].round == round && b->res[i].alone == alone && b->res[i].kind == kind)
+            return &b->res[i];
+    return NULL;
+}
+
+/* --rounds: each operation but photo, its rate beside photo uploads
+ * against its rate without them in the same round; the medians of the
+ * rounds (the machine's load drifts between rounds, not within one). */
+static json_t *beside_photos_json(bench *b)
+{
+    const bopts *o = b->o;
+    json_t *all = json_array();
+    for (int k = 0; k < o->n_ops; k++) {
+        int kind = o->ops[k];
+        if (kind == OP_PHOTO)
+            continue;
+        double ratio[BENCH_MAX_ROUNDS], a_ops[BENCH_MAX_ROUNDS], w_ops[BENCH_MAX_ROUNDS], a50[BENCH_MAX_ROUNDS],
+            w50[BENCH_MAX_ROUNDS], a99[BENCH_MAX_ROUNDS], w99[BENCH_MAX_ROUNDS], photos[BENCH_MAX_ROUNDS];
+        int n = 0;
+        json_t *ratios = json_array();
+        for (int r = 1; r <= o->rounds; r++) {
+            /* the phase with photos against the mean of the phases
+             * without them just before and just after: a load that
+             * drifts steadily over the round weighs on both alike */
+            phase_res *a = round_res(b, r, true, kind), *z = round_res(b, r + 1, true, kind),
+                      *w = round_res(b, r, false, kind), *ph = round_res(b, r, false, OP_PHOTO);
+            if (!a || !z || !w || !ph || a->seconds <= 0 || z->seconds <= 0 || w->seconds <= 0 || !a->ops || !z->ops)
+                continue;
+            a_ops[n] = ((double)a->ops / a->seconds + (double)z->ops / z->seconds) / 2;
+            w_ops[n] = (double)w->ops / w->seconds;
+            ratio[n] = w_ops[n] / a_ops[n];
+            a50[n] = ((double)lat_pct(&a->lat, 0.50) + (double)lat_pct(&z->lat, 0.50)) / 2;
+            w50[n] = (double)lat_pct(&w->lat, 0.50);
+            a99[n] = ((double)lat_pct(&a->lat, 0.99) + (double)lat_pct(&z->lat, 0.99)) / 2;
+            w99[n] = (double)lat_pct(&w->lat, 0.99);
+            photos[n] = ph->seconds > 0 ? (double)ph->ops / ph->seconds : 0;
+            json_array_append_new(ratios, json_real(ratio[n]));
+            n++;
+        }
+        json_t *j = json_object();
+        json_object_set_new(j, "op", json_string(op_names[kind]));
+        json_object_set_new(j, "rounds", json_integer(n));
+        json_object_set_new(j, "ratios", ratios);
+        if (n) {
+            double lo = ratio[0], hi = ratio[0];
+            for (int i = 1; i < n; i++) {
+                lo = ratio[i] < lo ? ratio[i] : lo;
+                hi = ratio[i] > hi ? ratio[i] : hi;
+            }
+            json_object_set_new(j, "ratio_median", json_real(median_of(ratio, n)));
+            json_object_set_new(j, "ratio_min", json_real(lo));
+            json_object_set_new(j, "ratio_max", json_real(hi));
+            json_object_set_new(j, "without_ops_per_s_median", json_real(median_of(a_ops, n)));
+            json_object_set_new(j, "with_ops_per_s_median", json_real(median_of(w_ops, n)));
+            json_object_set_new(j, "without_p50_us_median", json_real(median_of(a50, n) / 1e3));
+            json_object_set_new(j, "with_p50_us_median", json_real(median_of(w50, n) / 1e3));
+            json_object_set_new(j, "without_p99_us_median", json_real(median_of(a99, n) / 1e3));
+            json_object_set_new(j, "with_p99_us_median", json_real(median_of(w99, n) / 1e3));
+            json_object_set_new(j, "photos_per_s_median", json_real(median_of(photos, n)));
+        }
+        json_array_append_new(all, j);
+    }
+    return all;
+}
 
 static void wait_pushes(bench *b, phase_res *r)
 {
@@ -623,27 +723,49 @@ int bench_run(const bopts *o, json_t **out, char *err, size_t errlen)
         }
     }
 
-    /* One phase per operation; with --mix one phase running them all. */
-    for (int p = 0; p < (o->mix ? 1 : o->n_ops); p++) {
-        const int *kinds = o->mix ? o->ops : &o->ops[p];
-        int n_kinds = o->mix ? o->n_ops : 1;
+    /* One phase per operation; with --mix one phase running them all;
+     * with --rounds, the mix without its photo connections (the others
+     * exactly as in the mix), then the whole mix, N times, and once more
+     * without: each phase with photos lies between two without, and all
+     * three see the machine's load of the same minute. */
+    int n_phases = o->rounds ? 2 * o->rounds + 1 : o->mix ? 1 : o->n_ops;
+    for (int p = 0; p < n_phases; p++) {
+        const int *deal = o->mix ? o->ops : &o->ops[p]; /* how the connections are dealt out */
+        int n_deal = o->mix ? o->n_ops : 1;
+        int omit = o->rounds && p % 2 == 0 ? OP_PHOTO : -1;
+        int kinds[OP_KINDS], n_kinds = 0; /* the operations that run */
+        for (int k = 0; k < n_deal; k++)
+            if (deal[k] != omit)
+                kinds[n_kinds++] = deal[k];
         for (int k = 0; k < OP_KINDS; k++)
             b->res_of_kind[k] = -1;
         for (int k = 0; k < n_kinds; k++) {
             b->res_of_kind[kinds[k]] = b->n_res;
-            b->res[b->n_res++].kind = kinds[k];
+            phase_res *r = &b->res[b->n_res++];
+            r->kind = kinds[k];
+            r->round = o->rounds ? p / 2 + 1 : 0;
+            r->alone = omit >= 0;
         }
         b->mixing = o->mix;
         char what[128] = "";
         for (int k = 0; k < n_kinds; k++)
             snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s", k ? "+" : "", op_names[kinds[k]]);
-        if (!o->json)
-            fprintf(stderr, "whistle-bench: %s: %s, %d connections x %d in flight, %.1f s\n", b->be->name, what,
-                    o->conns, o->pipeline, o->duration);
-        if (open_conns(b, kinds, n_kinds) != 0) {
+        if (open_conns(b, deal, n_deal, omit) != 0) {
             snprintf(err, errlen, "%s", b->err[0] ? b->err : "cannot open the load connections");
             close_conns(b);
             goto out;
+        }
+        if (!o->json) {
+            if (o->rounds)
+                fprintf(stderr, "whistle-bench: %s: round %d of %d, %s: %s, %d connections x %d in flight, %.1f s\n",
+                        b->be->name, p / 2 + 1 > o->rounds ? o->rounds : p / 2 + 1, o->rounds,
+                        p == n_phases - 1 ? "closing, without photos"
+                        : omit >= 0       ? "without photos"
+                                          : "with photos",
+                        what, b->n_conns, o->pipeline, o->duration);
+            else
+                fprintf(stderr, "whistle-bench: %s: %s, %d connections x %d in flight, %.1f s\n", b->be->name, what,
+                        b->n_conns, o->pipeline, o->duration);
         }
         bool reads = false;
         for (int k = 0; k < n_kinds; k++)
@@ -668,11 +790,18 @@ int bench_run(const bopts *o, json_t **out, char *err, size_t errlen)
                     b->conns[i].starved = false; /* try again in the measured part */
         }
         srv_snap before, after;
+        double load[3] = { NAN, NAN, NAN };
+        getloadavg(load, 3);
         b->be->stats(b, &before);
+        struct rusage ru0, ru1;
+        getrusage(RUSAGE_SELF, &ru0);
+        uint64_t t0 = now_ns();
         b->recording = true;
-        b->phase_t0 = now_ns();
+        b->phase_t0 = t0;
         b->phase_t1 = b->phase_t0;
         run_for(b, o->duration);
+        getrusage(RUSAGE_SELF, &ru1);
+        uint64_t t1 = now_ns();
         /* Operations still waiting 30 s after the end got no answer: a
          * server that stalls must not look like one that was merely slow. */
         for (int i = 0; i < b->n_conns; i++) {
@@ -697,12 +826,18 @@ int bench_run(const bopts *o, json_t **out, char *err, size_t errlen)
         uint64_t all_ops = 0;
         for (int k = 0; k < n_kinds; k++)
             all_ops += b->res[b->res_of_kind[kinds[k]]].ops;
+        double cpu_s = tv_s(&ru1.ru_utime) + tv_s(&ru1.ru_stime) - tv_s(&ru0.ru_utime) - tv_s(&ru0.ru_stime);
         for (int k = 0; k < n_kinds; k++) {
             phase_res *r = &b->res[b->res_of_kind[kinds[k]]];
             r->cpu_ops = all_ops; /* a mix's CPU time is shared by all its operations */
-            r->seconds = (double)(b->phase_t1 - b->phase_t0) / 1e9;
+            /* each operation over its own time: in a mix, photos still
+             * being stored seconds after the end must not stretch the
+             * time of the reports, long answered */
+            r->seconds = (double)((r->t1 ? r->t1 : b->phase_t1) - b->phase_t0) / 1e9;
             r->before = before;
             r->after = after;
+            r->load1 = load[0];
+            r->client_cpu = t1 > t0 ? cpu_s / ((double)(t1 - t0) / 1e9) : NAN;
             if (!o->json)
                 fprintf(stderr, "whistle-bench: %s: %llu ops, %llu errors%s%s\n", op_names[kinds[k]],
                         (unsigned long long)r->ops, (unsigned long long)r->errors, r->first_error[0] ? ": " : "",
@@ -720,6 +855,19 @@ int bench_run(const bopts *o, json_t **out, char *err, size_t errlen)
     json_object_set_new(run, "connections", json_integer(o->conns));
     json_object_set_new(run, "pipeline", json_integer(o->pipeline));
     json_object_set_new(run, "mix", json_boolean(o->mix));
+    if (o->rounds) {
+        json_object_set_new(run, "rounds", json_integer(o->rounds));
+        json_object_set_new(run, "beside_photos", beside_photos_json(b));
+    }
+    int photo_conns = 0;
+    for (int i = 0; i < o->conns; i++)
+        photo_conns += (o->mix ? o->ops[i % o->n_ops] : OP_KINDS) == OP_PHOTO;
+    for (int k = 0; k < o->n_ops; k++)
+        if (o->ops[k] == OP_PHOTO) {
+            json_object_set_new(run, "photo_bytes", json_integer((json_int_t)o->photo_bytes));
+            if (o->mix)
+                json_object_set_new(run, "photo_connections", json_integer(photo_conns));
+        }
     json_object_set_new(run, "subscribers", json_integer(b->n_desks));
     json_object_set_new(run, "target_departments", json_integer(b->n_targets));
     json_object_set_new(run, "whistle_departments", json_integer(o->whistle_depts));

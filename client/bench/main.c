@@ -55,6 +55,12 @@ static void usage(FILE *f)
             "      --mix               run the operations at once instead of one after the\n"
             "                          other: the connections are dealt out among them; the\n"
             "                          server's CPU time is per operation of the whole mix\n"
+            "      --rounds N          with --mix and photo in --ops: the mix without its photo\n"
+            "                          connections (the others as in the mix), then the whole\n"
+            "                          mix, N times, and once more without; prints each phase\n"
+            "                          and the other operations' rate beside photo uploads\n"
+            "                          against the mean of their rate just before and after\n"
+            "                          without (median and range of the N rounds' ratios)\n"
             "  -S, --subscribers S     department desks subscribed for the whole run (0); each\n"
             "                          is its department's principal (its certificate must exist)\n"
             "      --targets N         departments the whistles go to (default S, else C)\n"
@@ -169,7 +175,8 @@ int main(int argc, char **argv)
         O_THREADS,
         O_MIX,
         O_ACKI,
-        O_PHOTO_BYTES
+        O_PHOTO_BYTES,
+        O_ROUNDS
     };
     static const struct option lo[] = {
         { "host", required_argument, 0, 'H' },
@@ -193,6 +200,7 @@ int main(int argc, char **argv)
         { "mix", no_argument, 0, O_MIX },
         { "ack-interval", required_argument, 0, O_ACKI },
         { "photo-bytes", required_argument, 0, O_PHOTO_BYTES },
+        { "rounds", required_argument, 0, O_ROUNDS },
         { "json", no_argument, 0, O_JSON },
         { "out", required_argument, 0, O_OUT },
         { "label", required_argument, 0, O_LABEL },
@@ -279,6 +287,11 @@ int main(int argc, char **argv)
                 return 2;
             o.photo_bytes = (size_t)d;
             break;
+        case O_ROUNDS:
+            if (num("--rounds", optarg, 1, BENCH_MAX_ROUNDS, &d))
+                return 2;
+            o.rounds = (int)d;
+            break;
         case O_SEED:
             if (num("--seed", optarg, 1, 4e9, &d))
                 return 2;
@@ -323,6 +336,16 @@ int main(int argc, char **argv)
         }
     if (!o.photo_bytes)
         o.photo_bytes = 2u << 20;
+    if (o.rounds) {
+        bool photo = false;
+        for (int i = 0; i < o.n_ops; i++)
+            photo |= o.ops[i] == OP_PHOTO;
+        if (!o.mix || !photo || o.n_ops < 2) {
+            fprintf(stderr, "whistle-bench: --rounds compares operations with and without photo uploads beside "
+                            "them: give --mix and --ops with photo and another (--mix --ops report,photo)\n");
+            return 2;
+        }
+    }
     /* libuv writes with write(2): a server that goes away must not kill us */
     signal(SIGPIPE, SIG_IGN);
     /* ten thousand connections need as many descriptors */

@@ -32,6 +32,41 @@ static void col(FILE *f, int w, int prec, double v)
         fprintf(f, " %*.*f", w, prec, v);
 }
 
+/* --rounds: the proof asked of photos (docs/performance.md, Photos): each
+ * other operation's rate with photo uploads beside it against without. */
+static void print_beside_photos(FILE *f, json_t *j)
+{
+    json_t *all = json_object_get(j, "beside_photos");
+    size_t i;
+    json_t *b;
+    if (!all)
+        return;
+    int photo_conns = (int)jnum(j, "photo_connections");
+    json_array_foreach(all, i, b)
+    {
+        int n = (int)jnum(b, "rounds");
+        if (!n)
+            continue;
+        fprintf(f,
+                "\n%s beside photo uploads: %d rounds of %.1f s with %d connections uploading %.1f MiB photos, each "
+                "against the mean of the phases without photos just before and after it\n",
+                jstr(b, "op"), n, jnum(j, "duration_s"), photo_conns, jnum(j, "photo_bytes") / 1048576.0);
+        fprintf(f,
+                "  %s/s: median %.1f without, %.1f with photos (%.1f photos/s); p50 %.2f / %.2f ms, p99 %.2f / "
+                "%.2f ms\n",
+                jstr(b, "op"), jnum(b, "without_ops_per_s_median"), jnum(b, "with_ops_per_s_median"),
+                jnum(b, "photos_per_s_median"), jnum(b, "without_p50_us_median") / 1e3,
+                jnum(b, "with_p50_us_median") / 1e3, jnum(b, "without_p99_us_median") / 1e3,
+                jnum(b, "with_p99_us_median") / 1e3);
+        fprintf(f, "  rate with photos / without, round by round:");
+        size_t k;
+        json_t *r;
+        json_array_foreach(json_object_get(b, "ratios"), k, r) fprintf(f, " %.2f", json_real_value(r));
+        fprintf(f, "\n  ratio: median %.2f (range %.2f-%.2f)\n", jnum(b, "ratio_median"), jnum(b, "ratio_min"),
+                jnum(b, "ratio_max"));
+    }
+}
+
 static void print_load(FILE *f, json_t *j)
 {
     json_t *m = json_object_get(j, "machine");
@@ -50,12 +85,24 @@ static void print_load(FILE *f, json_t *j)
             (int)jnum(j, "connections"), (int)jnum(j, "pipeline"),
             json_is_true(json_object_get(j, "mix")) ? ", operations at once" : "", (int)jnum(j, "subscribers"),
             (int)jnum(m, "cpus"), json_real_value(json_array_get(json_object_get(m, "load"), 0)));
-    fprintf(f, "%-8s %9s %9s %8s %8s %8s %6s %9s %9s %9s %8s %8s %8s %8s %8s %9s\n", "op", "ops/s", "calls/s", "p50 ms",
+    bool rounds = json_object_get(j, "rounds") != NULL;
+    if (rounds)
+        fprintf(f, "%-14s", "round");
+    fprintf(f, "%-8s %9s %9s %8s %8s %8s %6s %9s %9s %9s %8s %8s %8s %8s %8s %9s", "op", "ops/s", "calls/s", "p50 ms",
             "p99 ms", "p99.9 ms", "errors", "cpu us/op", "commits/s", "fsyncs/s", "wr/commit", "commit ms", "rss MiB",
             "cpu wait", "wKiB/op", "devKiB/op");
+    if (rounds)
+        fprintf(f, " %6s %9s", "load", "bench cpu");
+    fputc('\n', f);
     json_array_foreach(ops, i, op)
     {
         json_t *sv = json_object_get(op, "server");
+        if (rounds) {
+            char r[32];
+            snprintf(r, sizeof r, "%d %s", (int)jnum(op, "round"),
+                     json_is_true(json_object_get(op, "without_photos")) ? "without" : "with photos");
+            fprintf(f, "%-14s", r);
+        }
         fprintf(f, "%-8s", jstr(op, "op"));
         col(f, 9, 1, jnum(op, "ops_per_s"));
         col(f, 9, 1, jnum(op, "calls_per_s"));
@@ -74,6 +121,10 @@ static void print_load(FILE *f, json_t *j)
          * device holding the server's files (all the machine's writers) */
         col(f, 8, 1, jnum(sv, "wchar_per_op") / 1024);
         col(f, 9, 1, jnum(sv, "device_bytes_per_op") / 1024);
+        if (rounds) {
+            col(f, 6, 2, jnum(op, "load1"));
+            col(f, 9, 2, jnum(op, "client_cpu_util"));
+        }
         fputc('\n', f);
         if (json_is_true(json_object_get(op, "ran_out_of_orders")))
             fprintf(f,
@@ -82,6 +133,7 @@ static void print_load(FILE *f, json_t *j)
         if (json_string_value(json_object_get(op, "first_error")))
             fprintf(f, "         first error: %s\n", jstr(op, "first_error"));
     }
+    print_beside_photos(f, j);
     json_array_foreach(ops, i, op)
     {
         json_t *p = json_object_get(op, "push");

@@ -133,7 +133,7 @@ void photo_get(call *c, const Whistle__V1__GetPhoto *req)
     if (want > PHOTO_CHUNK_MAX)
         want = PHOTO_CHUNK_MAX;
     char path[4096];
-    blob_path(c->st->dir, rec->upload.data, thumb, path, sizeof path);
+    blob_path(c->st->photo_dir, rec->upload.data, thumb, path, sizeof path);
     uint8_t *buf = arena_alloc(c->a, want ? want : 1);
     size_t got = 0;
     uint64_t size = 0;

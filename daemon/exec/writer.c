@@ -436,7 +436,7 @@ static void after_commit_photos(writer *w, bool committed)
         return;
     size_t n = w->photo_ngone;
     for (size_t i = 0; i < n; i++) {
-        int rc = blob_remove(w->st->dir, w->photo_gone[i]);
+        int rc = blob_remove(w->st->photo_dir, w->photo_gone[i]);
         if (rc) {
             char hex[BLOB_HEX_LEN + 1];
             blob_hex(w->photo_gone[i], hex);

@@ -76,7 +76,7 @@ int photo_upload_register(store *st, MDB_txn *txn, const Whistled__PhotoUpload *
     char p[4096];
     struct stat sb;
     for (int t = 0; t < 2; t++) {
-        blob_path(st->dir, rec->sha256.data, t == 1, p, sizeof p);
+        blob_path(st->photo_dir, rec->sha256.data, t == 1, p, sizeof p);
         if (stat(p, &sb) != 0)
             return ENOENT;
     }

@@ -62,6 +62,8 @@ void config_defaults(config *c)
     c->photo_max_per_action = 9;
     c->photo_max_pixels = 40u * 1000u * 1000u;
     c->photo_grace_hours = 24;
+    c->photo_ingest_mib_per_s = 8;
+    set_str(&c->photo_dir, "");
     c->lookup_failures = GUARD_DEFAULT_MAX;
     c->lookup_window = GUARD_DEFAULT_WINDOW_MS / 1000;
     /* the seed's written rules (上会前须公示3天, 两个三分之二, 8 minutes) */
@@ -86,6 +88,7 @@ void config_free(config *c)
     free(c->key);
     free(c->crl);
     free(c->store_dir);
+    free(c->photo_dir);
     free(c->seed);
     free(c->seed_volunteers);
     free(c->archive_key_file);
@@ -343,6 +346,12 @@ int config_set(config *c, const char *section, const char *key, const char *valu
             NUM(photo_max_pixels, 1000, 200u * 1000u * 1000u);
         if (strcmp(key, "grace_hours") == 0)
             NUM(photo_grace_hours, 1, 24 * 30);
+        if (strcmp(key, "ingest_mib_per_s") == 0)
+            NUM(photo_ingest_mib_per_s, 0, 4096);
+        if (strcmp(key, "dir") == 0) {
+            set_str(&c->photo_dir, value);
+            return 0;
+        }
     } else if (strcmp(section, "federation") == 0) {
         if (strcmp(key, "enabled") == 0)
             return parse_bool(section, key, value, &c->fed_enabled, err, errlen);
@@ -498,3 +507,5 @@ int config_validate(const config *c, char *err, size_t errlen)
     }
     return 0;
 }
+
+const char *config_photo_dir(const config *c) { return c->photo_dir && *c->photo_dir ? c->photo_dir : c->store_dir; }

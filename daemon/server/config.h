@@ -55,10 +55,12 @@ typedef struct config {
      * grid at the street or community holding it (else it is refused) */
     bool places_outside_street;
     /* [photos] (docs/photos.md) */
-    uint64_t photo_max_bytes;      /* an upload's largest size */
-    uint32_t photo_max_per_action; /* photos one call attaches */
-    uint32_t photo_max_pixels;     /* larger images are refused before decoding */
-    uint32_t photo_grace_hours;    /* an upload never attached is removed after */
+    uint64_t photo_max_bytes;        /* an upload's largest size */
+    uint32_t photo_max_per_action;   /* photos one call attaches */
+    uint32_t photo_max_pixels;       /* larger images are refused before decoding */
+    uint32_t photo_grace_hours;      /* an upload never attached is removed after */
+    uint32_t photo_ingest_mib_per_s; /* the ingest thread writes at most this fast (0: no bound) */
+    char *photo_dir;                 /* blobs/ and uploads/ under it; "": store_dir */
     /* [federation] (docs/federation.md): this daemon is district
      * fed_district of a federated city; when enabled its writes append to the
      * stream fed:<district> that whistle-bridge carries to NATS. */
@@ -83,5 +85,8 @@ int config_set(config *c, const char *section, const char *key, const char *valu
 /* Checks that required keys are present and files readable. */
 int config_validate(const config *c, char *err, size_t errlen);
 void config_free(config *c);
+
+/* Where the photos' files are: photos.dir, else store.dir. */
+const char *config_photo_dir(const config *c);
 
 #endif

@@ -130,7 +130,7 @@ static void backup_work(uv_work_t *w)
     if (!j->rc && !j->streamed) {
         char blobs[4200];
         snprintf(blobs, sizeof blobs, "%s.blobs", j->partial);
-        j->rc = blob_copy_all(j->o->h->st->dir, blobs, &j->blob_files);
+        j->rc = blob_copy_all(j->o->h->st->photo_dir, blobs, &j->blob_files);
     }
 }
 
@@ -485,7 +485,7 @@ int ops_backup_offline(const config *cfg, const char *file, char *err, size_t er
         /* the photos' files, after the snapshot (docs/photos.md: a sweep
          * by the daemon meanwhile fails the check below; run it again) */
         uint64_t n = 0;
-        int brc = blob_copy_all(cfg->store_dir, pblobs, &n);
+        int brc = blob_copy_all(config_photo_dir(cfg), pblobs, &n);
         if (brc) {
             snprintf(err, errlen, "copying the photos to %s: %s", pblobs, strerror(brc));
             rc = -1;
@@ -622,7 +622,7 @@ int ops_restore(const config *cfg, const char *file, char *err, size_t errlen)
     struct stat sb;
     if (stat(blobs, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         uint64_t n = 0;
-        int brc = blob_restore_from(blobs, dir, &n);
+        int brc = blob_restore_from(blobs, config_photo_dir(cfg), &n);
         if (brc) {
             snprintf(err, errlen, "restoring the photos from %s: %s", blobs, strerror(brc));
             return -1;
@@ -631,7 +631,9 @@ int ops_restore(const config *cfg, const char *file, char *err, size_t errlen)
     }
     /* The normal open path: what whistled does at start. */
     store *st = NULL;
-    store_opts so = { .map_size = cfg->map_size, .map_max = cfg->map_max, .sync = cfg->sync };
+    store_opts so = {
+        .map_size = cfg->map_size, .map_max = cfg->map_max, .sync = cfg->sync, .photo_dir = config_photo_dir(cfg)
+    };
     if (store_open(&st, dir, &so, err, errlen) < 0)
         return -1;
     store_close(st);

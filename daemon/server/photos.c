@@ -2,7 +2,9 @@
 #include "photos.h"
 
 #include <errno.h>
+#include <linux/ioprio.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,10 +158,10 @@ static void put_finish(put_job *j)
     }
     char path[4096];
     blob_path(j->dir, j->h, false, path, sizeof path);
-    rc = blob_write_file(path, m.data, m.len);
+    rc = blob_write_file(path, m.data, m.len, &j->p->pace);
     if (!rc) {
         blob_path(j->dir, j->h, true, path, sizeof path);
-        rc = blob_write_file(path, m.thumb, m.thumb_len);
+        rc = blob_write_file(path, m.thumb, m.thumb_len, &j->p->pace);
     }
     if (rc) {
         media_result_free(&m);
@@ -300,15 +302,36 @@ static void job_answer(put_job *j, int status)
 /* Checking, cleaning and thumbnailing a photo costs about 0.1 s of CPU a
  * megapixel; on libuv's pool it would take the cores the loop and the
  * writer need, and every write would wait behind the photos. So whole
- * uploads go to one thread of their own, at nice 19: photos use the CPU
- * that the calls leave, one at a time (bounding the memory to one
- * photo's), and a report without a photo is not slowed by them. */
+ * uploads go to one thread of their own, one at a time (bounding the
+ * memory to one photo's), that yields to every other thread of the
+ * machine for the CPU and the disk (docs/photos.md, "Sharing the machine"):
+ * a report without a photo is not slowed by them. */
+static void ingest_priorities(void)
+{
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    /* SCHED_IDLE: the scheduler counts a core running only it as idle, so
+     * a thread that wakes (the loop, the writer, the kernel's) is placed
+     * there and preempts it at once, and beside runnable threads it gets
+     * a fifth of what nice 19 gets. The libvips threads it starts inherit
+     * it. Allowed to anyone (lowering one's own priority); nice 19 is the
+     * fallback. */
+    struct sched_param sp = { .sched_priority = 0 };
+    int rc = pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+    if (rc != 0)
+        log_warn("photos: the ingest thread stays in the normal scheduling class: %s", strerror(rc));
+    if (setpriority(PRIO_PROCESS, (id_t)tid, 19) != 0)
+        log_warn("photos: the ingest thread keeps its priority: %s", strerror(errno));
+    /* The idle I/O class: its own reads and writes (the paced steps, the
+     * flushes) go to the disk when nothing else waits for it (mq-deadline
+     * and BFQ honour it; others ignore it). */
+    if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, tid, IOPRIO_PRIO_VALUE(IOPRIO_CLASS_IDLE, 0)) != 0)
+        log_warn("photos: the ingest thread keeps its I/O priority: %s", strerror(errno));
+}
+
 static void *ingest_main(void *arg)
 {
     photo_state *p = arg;
-    /* raising one's own nice is always allowed; on Linux it is the thread's */
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) != 0)
-        log_warn("photos: the ingest thread keeps its priority: %s", strerror(errno));
+    ingest_priorities();
     pthread_mutex_lock(&p->ing_mu);
     for (;;) {
         while (!p->ing_head && !p->ing_stop)
@@ -350,6 +373,7 @@ int photos_start(photo_state *p, uv_loop_t *loop, char *err, size_t errlen)
 {
     p->ing_tail = &p->ing_head;
     p->ing_done_tail = &p->ing_done;
+    p->pace = (blob_pace){ .bytes_per_s = p->cfg->photo_ingest_mib_per_s * 1048576.0 };
     pthread_mutex_init(&p->ing_mu, NULL);
     pthread_cond_init(&p->ing_cv, NULL);
     uv_async_init(loop, &p->ing_async, on_ingested);
@@ -505,7 +529,7 @@ static void do_put(photo_state *p, conn *c, uint64_t id, const Whistle__V1__Phot
     if (j) {
         j->data = malloc(put->data.len ? put->data.len : 1);
         j->principal = strdup(who->name);
-        j->dir = strdup(p->h->st->dir);
+        j->dir = strdup(p->h->st->photo_dir);
         if (via)
             j->via = strdup(via);
     }
@@ -565,7 +589,7 @@ static void do_query(photo_state *p, conn *c, uint64_t id, const Whistle__V1__Ph
     if (rc == 0)
         status_of(&st, u, photo_limits_of(p->h->st).grace_ms);
     else if (rc == MDB_NOTFOUND)
-        st.received = blob_part_size(p->h->st->dir, h);
+        st.received = blob_part_size(p->h->st->photo_dir, h);
     if (rc == 0 || rc == MDB_NOTFOUND) {
         reply(c, id, 0, "", &st);
     } else {
@@ -622,7 +646,7 @@ void photos_expire_parts(photo_state *p)
     if (p->expiring)
         return;
     expire_job *j = calloc(1, sizeof *j);
-    if (!j || !(j->dir = strdup(p->h->st->dir))) {
+    if (!j || !(j->dir = strdup(p->h->st->photo_dir))) {
         free(j);
         return;
     }

@@ -3,19 +3,21 @@
  * work in libuv's thread pool and then a record through the writer.
  *
  * A chunk is appended to the upload's partial file in the thread pool
- * (never on the loop thread). The chunk that completes it has the whole
- * file hashed there (SHA-256, announced by the client), decoded and
- * re-encoded by the media module (model/media.h: metadata stripped, a
- * thumbnail made), and the image and thumbnail written and flushed (file
- * and directory) under store.dir/blobs/; only then does the loop hand the
- * record to the writer (INTENT_PHOTO), and the client is told "complete"
- * once that record is committed. The record is thus never on disk without
- * its files. */
+ * (never on the loop thread). The chunk that completes it hands the upload
+ * to the ingest thread, which hashes the whole file (SHA-256, announced by
+ * the client), has it decoded and re-encoded by the media module
+ * (model/media.h: metadata stripped, a thumbnail made), and writes and
+ * flushes the image and thumbnail (file and directory) under blobs/ of
+ * the photos' directory; only then does the loop hand the record to the
+ * writer (INTENT_PHOTO), and the client is told "complete" once that
+ * record is committed. The record is thus never on disk without its
+ * files. */
 #ifndef WHISTLED_PHOTOS_H
 #define WHISTLED_PHOTOS_H
 
 #include <pthread.h>
 
+#include "blobs.h"
 #include "config.h"
 #include "conn.h"
 #include "media.h"
@@ -31,7 +33,7 @@ typedef struct photo_state {
     bool expiring;      /* the expiry of partial uploads is running */
     uint64_t completed; /* uploads stored since start */
     uint64_t refused;   /* uploads refused (bad hash, not an image) */
-    /* the ingest thread (nice 19): whole uploads to check and store, and
+    /* the ingest thread (SCHED_IDLE): whole uploads to check and store, and
      * those done, for the loop (ing_async) */
     pthread_t ing_thread;
     pthread_mutex_t ing_mu;
@@ -39,6 +41,7 @@ typedef struct photo_state {
     put_job *ing_head, **ing_tail, *ing_done, **ing_done_tail;
     uv_async_t ing_async;
     bool ing_started, ing_stop;
+    blob_pace pace; /* the ingest thread's writes ([photos] ingest_mib_per_s) */
 } photo_state;
 
 /* Starts the ingest thread (server start): 0, or -1 with err. */

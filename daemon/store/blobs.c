@@ -35,8 +35,10 @@ int blobs_init(const char *dir, char *err, size_t errlen)
         int rc = mkdir(p, 0700) == 0 ? 0 : errno;
         made |= rc == 0;
         if (rc && rc != EEXIST) {
-            snprintf(err, errlen, "store: cannot make %s for the photos: %s; check store.dir is writable", p,
-                     strerror(rc));
+            snprintf(err, errlen,
+                     "store: cannot make %s for the photos: %s; check that photos.dir (else store.dir) exists and is "
+                     "writable",
+                     p, strerror(rc));
             return -1;
         }
     }
@@ -141,7 +143,57 @@ static int write_all(int fd, const void *data, size_t len, uint64_t at)
     return 0;
 }
 
-int blob_write_file(const char *path, const void *data, size_t len)
+static uint64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Waits until pace allows the next step of n bytes, and books it. */
+static void pace_step(blob_pace *pace, size_t n)
+{
+    if (!pace || pace->bytes_per_s <= 0)
+        return;
+    uint64_t now = mono_ns();
+    if (pace->next_ns > now) {
+        uint64_t wait = pace->next_ns - now;
+        struct timespec ts = { .tv_sec = (time_t)(wait / 1000000000u), .tv_nsec = (long)(wait % 1000000000u) };
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        pace->slept_ns += wait;
+        now = pace->next_ns;
+    }
+    pace->next_ns = now + (uint64_t)((double)n / pace->bytes_per_s * 1e9);
+}
+
+/* Writes data at 0 in steps, each on its way to the disk and waited for
+ * before the next (blobs.h, blob_pace). sync_file_range is only a means to
+ * spread the writing: the caller's fsync is what makes the file durable,
+ * so a file system that does not support it (EINVAL, ENOSYS, ESPIPE) is
+ * simply written in one go. */
+static int write_paced(int fd, const uint8_t *data, size_t len, blob_pace *pace)
+{
+    bool ranges = true;
+    for (size_t off = 0; off < len;) {
+        size_t n = len - off < BLOB_STEP ? len - off : BLOB_STEP;
+        pace_step(pace, n);
+        int rc = write_all(fd, data + off, n, off);
+        if (rc)
+            return rc;
+        if (ranges &&
+            sync_file_range(fd, (off64_t)off, (off64_t)n,
+                            SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0) {
+            if (errno == EIO || errno == ENOSPC || errno == ENOMEM)
+                return errno;
+            ranges = false;
+        }
+        off += n;
+    }
+    return 0;
+}
+
+int blob_write_file(const char *path, const void *data, size_t len, blob_pace *pace)
 {
     char dir[4096], tmp[4200];
     parent_of(path, dir, sizeof dir);
@@ -152,7 +204,7 @@ int blob_write_file(const char *path, const void *data, size_t len)
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return errno;
-    rc = write_all(fd, data, len, 0);
+    rc = write_paced(fd, data, len, pace);
     if (!rc && fsync(fd) != 0)
         rc = errno;
     if (close(fd) != 0 && !rc)
@@ -420,7 +472,7 @@ static int copy_file(const char *from, const char *to)
     int rc = blob_read_file(from, (size_t)1 << 30, &data, &len);
     if (rc)
         return rc;
-    rc = blob_write_file(to, data, len);
+    rc = blob_write_file(to, data, len, NULL);
     free(data);
     return rc;
 }
@@ -498,7 +550,7 @@ static int restore_one(void *ud, const uint8_t *h, const char *name)
         size_t len;
         int rc = blob_read_file(from, (size_t)1 << 30, &data, &len);
         if (!rc) {
-            rc = blob_write_file(to, data, len);
+            rc = blob_write_file(to, data, len, NULL);
             free(data);
         }
         if (rc)

@@ -1,7 +1,7 @@
 /* blobs.h: the photo files beside the LMDB environment (docs/photos.md).
  *
  * A photo's bytes stay out of LMDB: a completed upload is two files under
- * <store dir>/blobs/, named by the SHA-256 of the bytes uploaded (the
+ * <photos dir>/blobs/ ([photos] dir, by default the store's directory), named by the SHA-256 of the bytes uploaded (the
  * content's address): blobs/ab/abcdef... (the stored image, re-encoded,
  * metadata stripped) and blobs/ab/abcdef....thumb (its JPEG thumbnail).
  * An upload in progress is one file, uploads/abcdef....part, that grows
@@ -27,8 +27,10 @@
 #define BLOB_HASH_LEN 32
 #define BLOB_HEX_LEN 64
 
-/* The two directories under dir (the store's), made if missing. 0, or -1
- * with a line for people in err (start-up). */
+/* The two directories under dir (the photos' directory: [photos] dir, else
+ * the store's), made if missing; dir itself must exist (a file system
+ * not mounted must not be replaced unnoticed by an empty directory). 0,
+ * or -1 with a line for people in err (start-up). */
 int blobs_init(const char *dir, char *err, size_t errlen);
 
 /* hex: 64 lowercase digits and a NUL. */
@@ -41,10 +43,27 @@ void blob_sha256(const void *data, size_t len, uint8_t h[BLOB_HASH_LEN]);
 void blob_path(const char *dir, const uint8_t h[BLOB_HASH_LEN], bool thumb, char *out, size_t len);
 void blob_part_path(const char *dir, const uint8_t h[BLOB_HASH_LEN], char *out, size_t len);
 
+/* How fast blob_write_file writes (the ingest thread's: docs/photos.md,
+ * "Sharing the machine"). A file is written in steps of BLOB_STEP bytes, each
+ * sent to the disk and waited for (sync_file_range) before the next, so
+ * that no more than a step of a photo is ever in flight or dirty: a
+ * commit of the store's, on the same disk, never waits behind a whole
+ * photo's data (the flush of the disk's cache that ends a commit writes
+ * out what came before it; ext4's ordered mode without dioread_nolock
+ * makes a journal commit wait for the data of the blocks it allocates). With bytes_per_s > 0, the steps
+ * are also spaced so that the files are written at most that fast over
+ * time (no credit is saved up while idle). One per thread. */
+#define BLOB_STEP (256u << 10)
+typedef struct blob_pace {
+    double bytes_per_s; /* 0: as fast as the disk takes them */
+    uint64_t next_ns;   /* CLOCK_MONOTONIC: the next step not before */
+    uint64_t slept_ns;  /* time spent waiting for the rate, in all */
+} blob_pace;
+
 /* Writes data as path, durably and whole or not at all: a temporary file
- * beside it, written, flushed, renamed over path, the directory flushed
- * (its parent made if missing). */
-int blob_write_file(const char *path, const void *data, size_t len);
+ * beside it, written in steps (pace: at its rate; NULL: unpaced), flushed,
+ * renamed over path, the directory flushed (its parent made if missing). */
+int blob_write_file(const char *path, const void *data, size_t len, blob_pace *pace);
 /* Reads the whole file (at most max bytes: EFBIG past it) into a malloc'd
  * buffer. */
 int blob_read_file(const char *path, size_t max, uint8_t **data, size_t *len);

@@ -202,6 +202,7 @@ int store_open(store **out, const char *dir, const store_opts *opts, char *err, 
         return -ENOMEM;
     }
     st->dir = strdup(dir ? dir : "");
+    st->photo_dir = strdup(opts && opts->photo_dir && *opts->photo_dir ? opts->photo_dir : dir ? dir : "");
     st->map_size = opts && opts->map_size ? opts->map_size : DEFAULT_MAP;
     st->map_max = opts && opts->map_max ? opts->map_max : DEFAULT_MAP_MAX;
     if (st->map_max < st->map_size)
@@ -321,6 +322,7 @@ void store_close(store *st)
         mdb_env_close(st->env);
     pthread_rwlock_destroy(&st->map_lock);
     free(st->dir);
+    free(st->photo_dir);
     free(st);
 }
 

@@ -140,6 +140,7 @@ typedef struct store_opts {
     size_t map_size; /* initial map size in bytes (0: 64 MiB) */
     size_t map_max;  /* grow the map up to this (0: 16 GiB) */
     store_sync sync;
+    const char *photo_dir; /* the photos' files (blobs/, uploads/) under it; NULL: the store's dir */
 } store_opts;
 
 typedef struct store {
@@ -237,6 +238,9 @@ typedef struct store {
     void *places;
     void (*places_free)(void *places);
     char *dir;
+    /* Where the photos' files are (blobs.h: blobs/ and uploads/ under it):
+     * [photos] dir, else dir. */
+    char *photo_dir;
 } store;
 
 /* Opens (creating if needed) the environment in dir, which must exist.

@@ -729,3 +729,128 @@ Test(photos, backups_carry_the_photos_and_a_restore_brings_them_back)
     pf_free(&img);
     free(t);
 }
+
+/* [photos] dir: the photos' files on another directory (in a city, another
+ * file system), and everything that touches them follows it: uploads in
+ * progress, stored photos, reads, the sweep, whistled --check, both
+ * backups and the restore. Nothing of them is left under store.dir. */
+Test(photos, photos_dir_holds_every_photo_file_and_check_backups_restore_and_the_sweep_follow_it)
+{
+    int64_t t0 = 1796000000000LL; /* 2026-11-29 */
+    harness_start_clock(&d, NULL, t0);
+    harness_stop(&d);
+    char pdir[400];
+    snprintf(pdir, sizeof pdir, "%s/elsewhere", d.dir);
+    cr_assert_eq(mkdir(pdir, 0700), 0);
+    snprintf(d.extra, sizeof d.extra, "[photos]\ndir = %s\ngrace_hours = 1\n[store]\nbackup_dir = %s/backups\n", pdir,
+             d.dir);
+    harness_restart(&d);
+
+    whistle_client *grid = harness_connect(&d, "gridworker");
+    pf_bytes kept = pf_image(false, 640, 480, false), lost = pf_image(true, 300, 200, false),
+             half = pf_image(false, 900, 900, false);
+    char hk[65], hl[65], hh[65], msg[256];
+    pf_upload(grid, &kept, hk);
+    pf_upload(grid, &lost, hl);
+    /* half an upload: its partial file is under photos.dir too */
+    pf_sha256_hex(half.p, half.n, hh);
+    Whistle__V1__PhotoPut put = WHISTLE__V1__PHOTO_PUT__INIT;
+    put.sha256 = hh;
+    put.size = half.n;
+    put.data.data = half.p;
+    put.data.len = half.n / 2;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(PHOTO_PUT);
+    req.photo_put = &put;
+    whistle_response_free(harness_call_ok(grid, &req));
+    cr_assert_eq(sh("test -s %s/uploads/%s.part", pdir, hh), 0, "the partial upload is not under photos.dir");
+    char *ph[] = { hk };
+    int code;
+    Whistle__V1__Response *r = report_with(grid, ph, 1, &code, msg, sizeof msg);
+    cr_assert_eq(code, 0, "%s", msg);
+    uint64_t id = r->event->photos[0]->id;
+    char stored[65];
+    snprintf(stored, sizeof stored, "%s", r->event->photos[0]->sha256);
+    whistle_response_free(r);
+    char sub[512];
+    snprintf(sub, sizeof sub, "%s/blobs", pdir);
+    cr_assert_eq(count_files(sub), 4, "two uploads, an image and a thumbnail each, under photos.dir");
+    cr_assert_eq(blob_files() + part_files(), 0, "photo files under store.dir");
+    /* read back from there */
+    pf_bytes got;
+    cr_assert_eq(pf_get_photo(grid, id, false, 0, NULL, NULL, &got, msg, sizeof msg), 0, "%s", msg);
+    char gh[65];
+    pf_sha256_hex(got.p, got.n, gh);
+    cr_assert_str_eq(gh, stored);
+    pf_free(&got);
+
+    /* the check looks there (--photo-dir, or the config's photos.dir) */
+    char out[8192], cmd[1200];
+    snprintf(cmd, sizeof cmd, "%s --check --state-dir %s/state --photo-dir %s 2>&1", WHISTLED_BIN, d.dir, pdir);
+    cr_assert_eq(sh("%s >/dev/null", cmd), 0, "whistled --check --photo-dir is not clean");
+    cr_assert_eq(sh("%s --check --config %s >/dev/null 2>&1", WHISTLED_BIN, d.conf), 0,
+                 "whistled --check with the config's photos.dir is not clean");
+    cr_assert_neq(harness_check_store(&d, out, sizeof out), 0,
+                  "a check that looks under store.dir finds the photos there:\n%s", out);
+
+    /* the backup call and whistled --backup copy them from there */
+    whistle_client *admin = harness_connect(&d, "admin");
+    Whistle__V1__Backup b = WHISTLE__V1__BACKUP__INIT;
+    b.name = "elsewhere.mdb";
+    req = (Whistle__V1__Request)WHISTLE__V1__REQUEST__INIT;
+    req.call_case = CALL(BACKUP);
+    req.backup = &b;
+    whistle_response_free(harness_call_ok(admin, &req));
+    whistle_close(admin);
+    cr_assert_eq(
+        sh("test -s %s/backups/elsewhere.mdb.blobs/%.2s/%s && test -s %s/backups/elsewhere.mdb.blobs/%.2s/%s.thumb",
+           d.dir, hk, hk, d.dir, hk, hk),
+        0, "the backup's .blobs lacks the photo");
+    cr_assert_eq(sh("%s --config %s --backup %s/offline.mdb >/dev/null 2>&1", WHISTLED_BIN, d.conf, d.dir), 0,
+                 "whistled --backup failed");
+    cr_assert_eq(sh("test -s %s/offline.mdb.blobs/%.2s/%s", d.dir, hk, hk), 0, "whistled --backup lacks the photo");
+
+    /* past the grace, the sweep removes the unattached upload from there */
+    harness_set_clock(&d, t0 + 2 * 3600 * 1000);
+    for (int i = 0; i < 3; i++) {
+        whistle_response_free(report_with(grid, NULL, 0, &code, msg, sizeof msg));
+        cr_assert_eq(code, 0, "%s", msg);
+    }
+    cr_assert(harness_log_wait(&d, "never attached within the grace removed", 10000), "no sweep was logged");
+    cr_assert_eq(count_files(sub), 2, "the unattached upload's files are still under photos.dir");
+    cr_assert_eq(sh("test -e %s/blobs/%.2s/%s", pdir, hl, hl), 1, "the swept upload's image is still there");
+    whistle_close(grid);
+
+    /* the photos lost, the store restored from the backup: back under photos.dir */
+    harness_stop(&d);
+    cr_assert_eq(sh("rm -rf %s/blobs", pdir), 0);
+    cr_assert_eq(sh("%s --config %s --restore %s/backups/elsewhere.mdb >/dev/null 2>&1", WHISTLED_BIN, d.conf, d.dir),
+                 0, "the restore failed");
+    cr_assert_eq(sh("test -s %s/blobs/%.2s/%s", pdir, hk, hk), 0, "the restore did not bring the photo back there");
+    cr_assert_eq(blob_files(), 0, "the restore put photos under store.dir");
+    cr_assert_eq(sh("%s >/dev/null", cmd), 0, "the restored store is not clean");
+
+    /* a photos.dir that does not exist (a file system not mounted) stops
+     * the start, rather than an empty directory taking its place */
+    snprintf(cmd, sizeof cmd, "timeout 60 %s --config %s --photo-dir %s/not-mounted --port-file %s/port2 2>&1",
+             WHISTLED_BIN, d.conf, d.dir, d.dir);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "whistled started without its photos.dir:\n%s", out);
+    cr_assert(strstr(out, "not-mounted/blobs") && strstr(out, "photos.dir"), "the refusal does not say why:\n%s", out);
+    cr_assert_eq(sh("test -e %s/not-mounted", d.dir), 1, "the missing photos.dir was made");
+
+    harness_restart(&d);
+    whistle_client *op = harness_connect(&d, "operator");
+    cr_assert_eq(pf_get_photo(op, id, false, 0, NULL, NULL, &got, msg, sizeof msg), 0, "%s", msg);
+    pf_sha256_hex(got.p, got.n, gh);
+    cr_assert_str_eq(gh, stored, "the restored photo is not the one stored");
+    pf_free(&got);
+    whistle_close(op);
+    pf_free(&kept);
+    pf_free(&lost);
+    pf_free(&half);
+}

@@ -5,6 +5,9 @@
  * photo; an upload that is not stored refuses the call, which then
  * changes nothing. Case photos are tested end to end in
  * tests/integration/test_photos.c. */
+#include <sys/stat.h>
+#include <time.h>
+
 #include "helpers.h"
 
 #include "blobs.h"
@@ -26,7 +29,7 @@ static void stored_upload(int n, char hex[65])
     char path[4096];
     for (int t = 0; t < 2; t++) {
         blob_path(h_st->dir, h, t == 1, path, sizeof path);
-        cr_assert_eq(blob_write_file(path, "photo", 5), 0);
+        cr_assert_eq(blob_write_file(path, "photo", 5, NULL), 0);
     }
     blob_sha256("photo", 5, fh);
     Whistled__PhotoUpload u = WHISTLED__PHOTO_UPLOAD__INIT;
@@ -180,4 +183,80 @@ Test(photo, a_wish_photo_is_read_by_its_community_never_by_volunteers_and_keeps_
     cr_assert_eq(photo_att_load(h_st, txn, id, h_a, &rec, &back), 0);
     cr_assert_eq(rec->wish_id, wish);
     store_read_end(h_st);
+}
+
+/* ------------------------------------------------------------ paced writing (blobs.h, blob_pace) */
+
+static uint64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* A file written in steps, at a rate or not, is the bytes given, whole,
+ * with no temporary file left; the rate books each step's time, so the
+ * next write may not start before the bytes written allow (no timing is
+ * measured here: what is booked is computed). */
+Test(blobs, a_file_written_in_paced_steps_is_whole_and_its_rate_books_the_time_its_bytes_take)
+{
+    char dir[] = "/tmp/whistle-blobs-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    size_t len = 3 * BLOB_STEP + 12345; /* not a multiple of a step */
+    uint8_t *data = malloc(len);
+    cr_assert(data);
+    for (size_t i = 0; i < len; i++)
+        data[i] = (uint8_t)(i * 131 + (i >> 11));
+    char path[4200];
+    snprintf(path, sizeof path, "%s/ab/abc", dir);
+    blob_pace pace = { .bytes_per_s = 64.0 * 1048576 };
+    uint64_t before = mono_ns();
+    cr_assert_eq(blob_write_file(path, data, len, &pace), 0);
+    /* 3.05 steps of 256 KiB at 64 MiB/s: the next write is booked at least
+     * 12.2 ms after the first step began */
+    uint64_t need = (uint64_t)((double)len / pace.bytes_per_s * 1e9);
+    cr_assert_geq(pace.next_ns, before + need - 1000, "booked %llu ns, the bytes take %llu",
+                  (unsigned long long)(pace.next_ns - before), (unsigned long long)need);
+    uint8_t *back;
+    size_t n;
+    cr_assert_eq(blob_read_file(path, len, &back, &n), 0);
+    cr_assert_eq(n, len);
+    cr_assert_eq(memcmp(back, data, len), 0, "the paced file is not the bytes written");
+    free(back);
+    /* unpaced (NULL): the same bytes, over the old file */
+    data[len - 1] ^= 0xff;
+    cr_assert_eq(blob_write_file(path, data, len, NULL), 0);
+    cr_assert_eq(blob_read_file(path, len, &back, &n), 0);
+    cr_assert(n == len && memcmp(back, data, len) == 0);
+    free(back);
+    /* an empty file is a file */
+    snprintf(path, sizeof path, "%s/ab/empty", dir);
+    cr_assert_eq(blob_write_file(path, "", 0, &pace), 0);
+    struct stat st;
+    cr_assert(stat(path, &st) == 0 && st.st_size == 0);
+    /* nothing but the two files: no temporary left behind */
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "test $(ls -A %s/ab | wc -l) -eq 2", dir);
+    cr_assert_eq(system(cmd), 0, "a temporary file was left in %s/ab", dir);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+    free(data);
+}
+
+/* The rate books from when a step starts, not from the last booking: time
+ * spent idle is not saved up for a burst later. */
+Test(blobs, an_idle_pace_saves_up_no_credit)
+{
+    char dir[] = "/tmp/whistle-blobs-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char path[4200];
+    snprintf(path, sizeof path, "%s/f", dir);
+    blob_pace pace = { .bytes_per_s = 1048576.0, .next_ns = 1 }; /* long past */
+    uint64_t before = mono_ns();
+    cr_assert_eq(blob_write_file(path, "0123456789", 10, &pace), 0);
+    cr_assert_geq(pace.next_ns, before, "a step was booked in the past, as credit");
+    cr_assert_eq(pace.slept_ns, 0, "a pace with nothing booked waited");
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
 }

@@ -445,7 +445,7 @@ static void attach_photo(const char *ticket)
     char path[4096];
     for (int t = 0; t < 2; t++) {
         blob_path(h_st->dir, h, t == 1, path, sizeof path);
-        cr_assert_eq(blob_write_file(path, "photo", 5), 0);
+        cr_assert_eq(blob_write_file(path, "photo", 5, NULL), 0);
     }
     uint8_t fh[BLOB_HASH_LEN];
     blob_sha256("photo", 5, fh);
