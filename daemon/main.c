@@ -1,11 +1,15 @@
 /* main.c: whistled's entry point: flags, config, store, seed, serve. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "audit.h"
@@ -67,21 +71,45 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The name of a directory just made, flushed in its parent (a power cut
+ * must not take the store's directory with the store). */
+static void flush_parent(char *buf, char *slash)
+{
+    char keep = slash ? *slash : 0;
+    if (slash)
+        *slash = 0;
+    const char *parent = !slash ? "." : slash == buf ? "/" : buf;
+    int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (fsync(fd) != 0)
+            fprintf(stderr, "whistled: cannot flush the directory %s: %s\n", parent, strerror(errno));
+        close(fd);
+    }
+    if (slash)
+        *slash = keep;
+}
+
 static int mkdir_p(const char *path)
 {
     char buf[4096];
     snprintf(buf, sizeof buf, "%s", path);
+    char *last = buf[0] == '/' ? buf : NULL; /* the slash before the component */
     for (char *p = buf + 1; *p; p++) {
         if (*p == '/') {
             *p = 0;
-            mkdir(buf, 0750);
+            bool made = mkdir(buf, 0750) == 0;
             *p = '/';
+            if (made)
+                flush_parent(buf, last);
+            last = p;
         }
     }
     if (mkdir(buf, 0750) != 0) {
         struct stat st;
         if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
             return -1;
+    } else {
+        flush_parent(buf, last);
     }
     return 0;
 }

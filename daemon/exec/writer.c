@@ -321,6 +321,13 @@ static bool answers(const intent *it)
  * on disk; the answer in it->out goes out only if this commits. */
 static void apply_photo(writer *w, MDB_txn *batch, intent *it, int64_t now)
 {
+    /* No record: an upload already stored, asked for again; nothing to
+     * write, and its answer waits, as every answer does, for what the loop
+     * read to be durable (server/photos.c answer_stored). */
+    if (!it->frame_len) {
+        it->code = 0;
+        return;
+    }
     arena *a = arena_new();
     Whistled__PhotoUpload *rec = whistled__photo_upload__unpack(arena_allocator(a), it->frame_len, it->frame);
     /* The same bytes, uploaded again while the files of their swept

@@ -40,7 +40,9 @@ enum {
     INTENT_TICK = 6,
     /* PHOTO: a completed upload whose files are on disk (server/photos.c):
      * frame holds its packed whistled.PhotoUpload, out the answer the loop
-     * packed, sent only once the record is committed (else an error) */
+     * packed, sent only once the record is committed (else an error) and
+     * durable; with no frame, an upload already stored, whose answer waits
+     * for what the loop read to be durable */
     INTENT_PHOTO = 7
 };
 

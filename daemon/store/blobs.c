@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,20 +23,30 @@ static int mkdir_if(const char *path)
     return errno;
 }
 
+static int fsync_dir(const char *dir);
+
 int blobs_init(const char *dir, char *err, size_t errlen)
 {
     char p[4096];
     const char *subs[] = { "blobs", "uploads" };
+    bool made = false;
     for (size_t i = 0; i < 2; i++) {
         snprintf(p, sizeof p, "%s/%s", dir, subs[i]);
-        int rc = mkdir_if(p);
-        if (rc) {
+        int rc = mkdir(p, 0700) == 0 ? 0 : errno;
+        made |= rc == 0;
+        if (rc && rc != EEXIST) {
             snprintf(err, errlen,
                      "store: cannot make %s for the photos: %s; check that photos.dir (else store.dir) exists and is "
                      "writable",
                      p, strerror(rc));
             return -1;
         }
+    }
+    /* their names, flushed: the photos' files are flushed into them */
+    int rc = made ? fsync_dir(dir) : 0;
+    if (rc) {
+        snprintf(err, errlen, "store: cannot flush the directory %s: %s", dir, strerror(rc));
+        return -1;
     }
     return 0;
 }

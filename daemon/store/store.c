@@ -239,6 +239,19 @@ int store_open(store **out, const char *dir, const store_opts *opts, char *err, 
                  mdb_strerror(rc));
         goto fail;
     }
+    /* LMDB makes data.mdb and lock.mdb but never flushes their names: a
+     * power cut could otherwise take the file, with every commit in it,
+     * however well each commit was flushed (the power-loss test finds it). */
+    int dfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || fsync(dfd) != 0) {
+        rc = errno;
+        if (dfd >= 0)
+            close(dfd);
+        snprintf(err, errlen, "store: cannot flush the directory %s: %s", st->dir, strerror(rc));
+        rc = -rc;
+        goto fail;
+    }
+    close(dfd);
     /* An existing environment may be larger than asked: adopt its size. */
     MDB_envinfo info;
     mdb_env_info(st->env, &info);

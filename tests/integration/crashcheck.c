@@ -20,7 +20,17 @@
  *     must find no violation, and starts the daemon again.
  *
  * After the last cycle every case is verified once more, the daemon is
- * stopped with SIGTERM and checked again. Exit 0 when nothing was lost and
+ * stopped with SIGTERM and checked again.
+ *
+ * With --power-loss the daemon runs under plshim.so (tests/powerloss),
+ * and after it ends (kill -9 or SIGTERM) plrestore undoes every change to
+ * the store that no flush covered, as a power cut would, before the check
+ * and the restart: then nothing acknowledged may be lost to a power cut
+ * either; and after each restart the last acknowledged write of every
+ * case that moved on is sent again with its idempotency key, and must be
+ * answered as it was (the same case, the same orders). The last daemon,
+ * which the final round reads everything back from, runs without the
+ * shim. Exit 0 when nothing was lost and
  * every check was clean; 1 with the first failure on stderr. The last line
  * of output sums it up (docs/reliability.md quotes it). */
 #include <errno.h>
@@ -94,21 +104,25 @@ typedef struct kase {
     uint64_t orders[2]; /* police, urban */
     int step;           /* steps acknowledged */
     int verified;       /* steps verified after a restart */
+    int replayed;       /* steps whose last one was sent again with its key (--power-loss) */
     bool in_flight;
     bool lost; /* the write of step `step` was sent; its answer never came */
 } kase;
 
-enum phase { PH_CONNECT, PH_VERIFY, PH_RETRY, PH_LOAD };
+enum phase { PH_CONNECT, PH_VERIFY, PH_RETRY, PH_REPLAY, PH_LOAD };
 
 typedef struct run {
     /* options */
     const char *whistled, *pki, *seed, *sync;
-    int cycles, term_every, fresh_every, parallel, min_ms, max_ms;
+    const char *preload, *restore; /* --power-loss, --restore */
+    int cycles, term_every, fresh_every, parallel, min_ms, max_ms, keep_chance;
     unsigned long rng_seed;
     bool keep, verbose;
     /* the daemon */
-    char dir[256], conf[320], log[320], portfile[320], state[320];
+    char dir[256], conf[320], log[320], portfile[320], state[320], journal[320];
     pid_t pid;
+    bool shimmed;    /* the daemon runs under plshim.so */
+    bool last_plain; /* the last one does not (--power-loss) */
     int port;
     /* the client side */
     uv_loop_t loop;
@@ -126,9 +140,11 @@ typedef struct run {
     int cycle;
     uint64_t rng;
     char failure[1024];
+    bool lost_ack; /* the failure is an acknowledged write missing */
     /* figures */
     uint64_t acked, verified, final_verified, lost, retried, answered_after_signal, kills, terms, checks, check_records,
         reads, stores, cases_total, cases_complete;
+    uint64_t cuts, cut_changes, cut_bytes, cut_entries, cut_pages_kept, replayed;
 } run;
 
 /* ------------------------------------------------------------ helpers */
@@ -144,6 +160,15 @@ static void failf(run *r, const char *fmt, ...)
     va_end(ap);
     uv_stop(&r->loop);
 }
+
+/* A failure that is a lost acknowledged write (what --power-loss with a
+ * broken durability must find: test_crash checks it does). */
+#define lostf(r, ...)                                                                                                  \
+    do {                                                                                                               \
+        if (!(r)->failure[0])                                                                                          \
+            (r)->lost_ack = true;                                                                                      \
+        failf(r, __VA_ARGS__);                                                                                         \
+    } while (0)
 
 static uint64_t rnd(run *r)
 {
@@ -183,6 +208,7 @@ static kase *new_case(run *r)
 static void spawn(run *r)
 {
     unlink(r->portfile);
+    r->shimmed = r->preload && !r->last_plain;
     pid_t pid = fork();
     if (pid < 0) {
         perror("fork");
@@ -194,6 +220,11 @@ static void spawn(run *r)
             dup2(fd, 1);
             dup2(fd, 2);
             close(fd);
+        }
+        if (r->shimmed) {
+            setenv("LD_PRELOAD", r->preload, 1);
+            setenv("WHISTLE_PLSHIM_ROOT", r->state, 1);
+            setenv("WHISTLE_PLSHIM_JOURNAL", r->journal, 1);
         }
         execl(r->whistled, "whistled", "--config", r->conf, "--port-file", r->portfile, (char *)NULL);
         _exit(127);
@@ -281,13 +312,66 @@ static int run_check(run *r)
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
+/* --power-loss: the power cut, once the daemon under the shim has
+ * ended: plrestore takes away every change to the store that no flush
+ * covered. Odd cycles keep each unflushed page with --keep-chance (as if
+ * the kernel had written it back on its own), the others lose them all. */
+static void power_cut(run *r)
+{
+    if (!r->shimmed)
+        return;
+    r->shimmed = false;
+    char out[400], keep[16], seed[32];
+    snprintf(out, sizeof out, "%s/restore.out", r->dir);
+    snprintf(keep, sizeof keep, "%d", r->cycle % 2 ? r->keep_chance : 0);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)(rnd(r) >> 1));
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        execl(r->restore, "plrestore", "--root", r->state, "--journal", r->journal, "--keep-chance", keep, "--seed",
+              seed, (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    FILE *f = fopen(out, "r");
+    char line[1024], last[1024] = "";
+    while (f && fgets(line, sizeof line, f))
+        snprintf(last, sizeof last, "%s", line);
+    if (f)
+        fclose(f);
+    unsigned long undone = 0, files = 0, kept = 0, flushed = 0, gone = 0, removed = 0;
+    unsigned long long bytes = 0;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
+        sscanf(last,
+               "plrestore: %lu unflushed changes undone (%llu bytes) in %lu files, %lu pages kept at an unflushed "
+               "version, %lu flushed changes kept, %lu changes to files since removed; %lu entries removed",
+               &undone, &bytes, &files, &kept, &flushed, &gone, &removed) != 7) {
+        r->keep = true;
+        failf(r, "cycle %d: plrestore failed (wait status 0x%x); see %s", r->cycle, st, out);
+        return;
+    }
+    r->cuts++;
+    r->cut_changes += undone;
+    r->cut_bytes += bytes;
+    r->cut_entries += removed;
+    r->cut_pages_kept += kept;
+    if (r->verbose)
+        printf("  power cut: %s", last);
+}
+
 /* ------------------------------------------------------------ connections */
 
 static void maybe_end_phase(run *r)
 {
     if (r->phase == PH_CONNECT && r->connected == NROLES * PER_ROLE)
         uv_stop(&r->loop);
-    else if ((r->phase == PH_VERIFY || r->phase == PH_RETRY) && r->pending == 0)
+    else if ((r->phase == PH_VERIFY || r->phase == PH_RETRY || r->phase == PH_REPLAY) && r->pending == 0)
         uv_stop(&r->loop);
     else if (r->phase == PH_LOAD && r->alive == 0)
         uv_stop(&r->loop);
@@ -434,12 +518,11 @@ out:
     maybe_end_phase(r);
 }
 
-static void send_step(run *r, kase *k, bool retry)
+/* Sends step k->step of the case on c, with its idempotency key; the
+ * result of whistle_conn_send. */
+static int send_request(run *r, kase *k, whistle_conn *c, whistle_response_cb cb, void *ud)
 {
     int s = k->step;
-    whistle_conn *c = r->conns[steps[s].role][k->idx % PER_ROLE];
-    if (!c)
-        return; /* closed under us: the crash will be noticed anyway */
     char key[64], note[64];
     snprintf(key, sizeof key, "%s-%zu-%d", r->key_prefix, k->idx, s);
     snprintf(note, sizeof note, "crashcheck case %zu step %d", k->idx, s);
@@ -489,11 +572,20 @@ static void send_step(run *r, kase *k, bool retry)
         req.feedback = &fb;
         break;
     }
+    return whistle_conn_send(c, &req, cb, ud);
+}
+
+static void send_step(run *r, kase *k, bool retry)
+{
+    int s = k->step;
+    whistle_conn *c = r->conns[steps[s].role][k->idx % PER_ROLE];
+    if (!c)
+        return; /* closed under us: the crash will be noticed anyway */
     wctx *w = malloc(sizeof *w);
     if (!w)
         abort();
     *w = (wctx){ r, k, s, retry };
-    if (whistle_conn_send(c, &req, on_write_answer, w) != 0) {
+    if (send_request(r, k, c, on_write_answer, w) != 0) {
         free(w);
         return;
     }
@@ -534,19 +626,19 @@ static void on_read_answer(whistle_conn *c, int status, Whistle__V1__Response *r
     }
     int code = whistle_response_code(resp);
     if (code != 0) {
-        failf(r, "cycle %d: case %s, acknowledged through \"%s\", reads %s: %s (acknowledged write lost)", r->cycle,
+        lostf(r, "cycle %d: case %s, acknowledged through \"%s\", reads %s: %s (acknowledged write lost)", r->cycle,
               k->ticket, steps[k->step - 1].name, whistle_code_name(code), whistle_response_message(resp));
         goto out;
     }
     if (!x->orders) {
         int got = resp->event->state;
         if (!state_ok(got, k->step, k->lost, ev_after, 0))
-            failf(r, "cycle %d: case %s is %s, but \"%s\" was acknowledged (expected %s)%s", r->cycle, k->ticket,
+            lostf(r, "cycle %d: case %s is %s, but \"%s\" was acknowledged (expected %s)%s", r->cycle, k->ticket,
                   whistle_state_name(got), steps[k->step - 1].name, whistle_state_name(event_state_after(k->step)),
                   k->lost ? " or the next step's state" : "");
     } else {
         if (resp->orders->n_orders != 2)
-            failf(r, "cycle %d: case %s has %zu orders, whistled to 2", r->cycle, k->ticket, resp->orders->n_orders);
+            lostf(r, "cycle %d: case %s has %zu orders, whistled to 2", r->cycle, k->ticket, resp->orders->n_orders);
         for (size_t i = 0; i < resp->orders->n_orders; i++) {
             Whistle__V1__Order *o = resp->orders->orders[i];
             int d = strcmp(o->department, "police") == 0 ? 0 : 1;
@@ -554,7 +646,7 @@ static void on_read_answer(whistle_conn *c, int status, Whistle__V1__Response *r
                 failf(r, "cycle %d: case %s: order %llu of %s is not the acknowledged %llu", r->cycle, k->ticket,
                       (unsigned long long)o->id, o->department, (unsigned long long)k->orders[d]);
             else if (!state_ok(o->state, k->step, k->lost, order_state_after, d))
-                failf(r, "cycle %d: case %s: order %llu (%s) is %s, expected %s", r->cycle, k->ticket,
+                lostf(r, "cycle %d: case %s: order %llu (%s) is %s, expected %s", r->cycle, k->ticket,
                       (unsigned long long)o->id, o->department, whistle_order_state_name(o->state),
                       whistle_order_state_name(order_state_after(k->step, d)));
         }
@@ -611,6 +703,84 @@ static void verify(run *r, bool final)
         else
             r->verified += (uint64_t)(k->step - k->verified);
         k->verified = k->step;
+    }
+    if (r->pending)
+        uv_run(&r->loop, UV_RUN_DEFAULT);
+}
+
+/* --power-loss: the last acknowledged write of each case that moved on
+ * since, sent again with its idempotency key, must answer as the first
+ * time did (replayed: the key's record survived the cut with the write),
+ * the same case and orders; the next verify sees that it changed nothing. */
+typedef struct pctx {
+    run *r;
+    kase *k;
+    int step;
+} pctx;
+
+static void on_replay_answer(whistle_conn *c, int status, Whistle__V1__Response *resp, void *ud)
+{
+    (void)c;
+    pctx *x = ud;
+    run *r = x->r;
+    kase *k = x->k;
+    r->pending--;
+    if (status < 0) {
+        failf(r, "cycle %d: the replay of %s of %s failed: connection closed", r->cycle, steps[x->step].name,
+              k->ticket);
+        goto out;
+    }
+    int code = whistle_response_code(resp);
+    if (code != 0)
+        lostf(r, "cycle %d: %s of %s, acknowledged, sent again with its key answers %s: %s", r->cycle,
+              steps[x->step].name, k->ticket, whistle_code_name(code), whistle_response_message(resp));
+    else if (x->step == 0 && (resp->result_case != WHISTLE__V1__RESPONSE__RESULT_EVENT || !resp->event->ticket ||
+                              strcmp(resp->event->ticket, k->ticket) != 0))
+        lostf(r, "cycle %d: the report acknowledged as %s, sent again with its key, answers another case (%s)",
+              r->cycle, k->ticket,
+              resp->result_case == WHISTLE__V1__RESPONSE__RESULT_EVENT && resp->event->ticket ? resp->event->ticket
+                                                                                              : "none");
+    else if (x->step == 2) {
+        bool same = resp->result_case == WHISTLE__V1__RESPONSE__RESULT_WHISTLE && resp->whistle->n_orders == 2;
+        for (size_t i = 0; same && i < 2; i++)
+            same = resp->whistle->orders[i]->id ==
+                   k->orders[strcmp(resp->whistle->orders[i]->department, "police") == 0 ? 0 : 1];
+        if (!same)
+            lostf(r, "cycle %d: the whistle of %s, sent again with its key, answers other orders than acknowledged",
+                  r->cycle, k->ticket);
+    }
+    if (!r->failure[0])
+        r->replayed++;
+out:
+    whistle_response_free(resp);
+    free(x);
+    maybe_end_phase(r);
+}
+
+static void replay_acked(run *r)
+{
+    r->phase = PH_REPLAY;
+    r->pending = 0;
+    for (size_t i = 0; i < r->ncases && !r->failure[0]; i++) {
+        kase *k = r->cases[i];
+        if (k->step == 0 || k->replayed == k->step || k->lost)
+            continue;
+        k->replayed = k->step;
+        int s = k->step - 1;
+        /* send_step sends step k->step: the same request, built for s */
+        k->step = s;
+        whistle_conn *c = r->conns[steps[s].role][k->idx % PER_ROLE];
+        pctx *x = malloc(sizeof *x);
+        if (!x)
+            abort();
+        *x = (pctx){ r, k, s };
+        if (!c || send_request(r, k, c, on_replay_answer, x) != 0) {
+            free(x);
+            failf(r, "cycle %d: cannot send a replay", r->cycle);
+        } else {
+            r->pending++;
+        }
+        k->step = s + 1;
     }
     if (r->pending)
         uv_run(&r->loop, UV_RUN_DEFAULT);
@@ -680,6 +850,8 @@ static void final_round(run *r)
     connect_all(r);
     if (!r->failure[0])
         verify(r, false);
+    if (!r->failure[0] && r->preload)
+        replay_acked(r);
     if (!r->failure[0])
         retry_lost(r);
     if (!r->failure[0])
@@ -697,6 +869,8 @@ static void final_round(run *r)
     int st = reap(r, 30000);
     if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
         failf(r, "final SIGTERM: whistled did not exit 0 (wait status %d); see %s", st, r->log);
+    else if (power_cut(r), r->failure[0])
+        return;
     else if (run_check(r) != 0)
         failf(r, "final whistled --check found violations (above)");
 }
@@ -717,6 +891,9 @@ static void fresh_store(run *r)
     r->stores++;
     snprintf(r->key_prefix, sizeof r->key_prefix, "cc%lx-%d", r->rng_seed, r->cycle);
     fprintf(r->acks, "# fresh store at cycle %d\n", r->cycle);
+    /* the shim needs its root there (as a package makes /var/lib/whistle) */
+    if (r->preload && mkdir(r->state, 0700) != 0)
+        failf(r, "cannot make %s: %s", r->state, strerror(errno));
 }
 
 /* ------------------------------------------------------------ main */
@@ -738,6 +915,13 @@ static void usage(FILE *f)
                "                   (default 30 to 400)\n"
                "  --sync MODE      store.sync of the daemon (default full)\n"
                "  --rng-seed N     reproduce a run (default: from the clock)\n"
+               "  --power-loss PRELOAD  run the daemon with LD_PRELOAD=PRELOAD (plshim.so,\n"
+               "                   after the ASan runtime for an ASan build) and cut the power\n"
+               "                   after each kill and stop: --restore undoes every change\n"
+               "                   to the store no flush covered (the last daemon runs plain)\n"
+               "  --restore BIN    plrestore, for --power-loss\n"
+               "  --keep-chance N  with --power-loss: on odd cycles each unflushed page\n"
+               "                   survives the cut with this chance in percent (default 0)\n"
                "  --keep           keep the work directory (store, logs, acks.log)\n"
                "  --verbose        a line per cycle\n");
 }
@@ -764,6 +948,9 @@ int main(int argc, char **argv)
         { "max-ms", required_argument, 0, 'b' },
         { "sync", required_argument, 0, 'y' },
         { "rng-seed", required_argument, 0, 'r' },
+        { "power-loss", required_argument, 0, 'P' },
+        { "restore", required_argument, 0, 'R' },
+        { "keep-chance", required_argument, 0, 'K' },
         { "keep", no_argument, 0, 'k' },
         { "verbose", no_argument, 0, 'v' },
         { "help", no_argument, 0, 'h' },
@@ -783,6 +970,9 @@ int main(int argc, char **argv)
         case 'b': r->max_ms = atoi(optarg); break;
         case 'y': r->sync = optarg; break;
         case 'r': r->rng_seed = strtoul(optarg, NULL, 10); break;
+        case 'P': r->preload = optarg; break;
+        case 'R': r->restore = optarg; break;
+        case 'K': r->keep_chance = atoi(optarg); break;
         case 'k': r->keep = true; break;
         case 'v': r->verbose = true; break;
         case 'h': usage(stdout); return 0;
@@ -790,7 +980,7 @@ int main(int argc, char **argv)
         }
     }
     if (!r->whistled || !r->pki || !r->seed || r->cycles < 1 || r->parallel < 1 || r->min_ms < 0 ||
-        r->max_ms < r->min_ms) {
+        r->max_ms < r->min_ms || !r->preload != !r->restore || r->keep_chance < 0 || r->keep_chance > 100) {
         usage(stderr);
         return 2;
     }
@@ -807,6 +997,11 @@ int main(int argc, char **argv)
     snprintf(r->log, sizeof r->log, "%s/whistled.log", r->dir);
     snprintf(r->portfile, sizeof r->portfile, "%s/port", r->dir);
     snprintf(r->state, sizeof r->state, "%s/state", r->dir);
+    snprintf(r->journal, sizeof r->journal, "%s/journal", r->dir);
+    if (r->preload && mkdir(r->state, 0700) != 0) {
+        perror(r->state);
+        return 1;
+    }
     char acks[400];
     snprintf(acks, sizeof acks, "%s/acks.log", r->dir);
     r->acks = fopen(acks, "w");
@@ -839,6 +1034,8 @@ int main(int argc, char **argv)
         connect_all(r);
         if (!r->failure[0])
             verify(r, false);
+        if (!r->failure[0] && r->preload)
+            replay_acked(r);
         if (!r->failure[0])
             retry_lost(r);
         bool term = r->term_every > 0 && r->cycle % r->term_every == 0;
@@ -862,15 +1059,19 @@ int main(int argc, char **argv)
             r->kills++;
         }
         fflush(r->acks);
+        power_cut(r);
+        if (r->failure[0])
+            break;
         if (run_check(r) != 0) {
-            failf(r, "cycle %d: whistled --check found violations after the %s (above); store kept in %s", r->cycle,
-                  term ? "SIGTERM" : "kill -9", r->state);
+            failf(r, "cycle %d: whistled --check found violations after the %s%s (above); store kept in %s", r->cycle,
+                  term ? "SIGTERM" : "kill -9", r->preload ? " and the power cut" : "", r->state);
             r->keep = true;
             break;
         }
         if (r->verbose)
             printf("cycle %d: %s, %llu acknowledged so far, %llu lost answers\n", r->cycle,
                    term ? "SIGTERM" : "kill -9", (unsigned long long)r->acked, (unsigned long long)r->lost);
+        r->last_plain = r->cycle == r->cycles;
         spawn(r);
         if (r->fresh_every > 0 && r->cycle % r->fresh_every == 0 && r->cycle < r->cycles) {
             final_round(r);
@@ -902,6 +1103,9 @@ int main(int argc, char **argv)
     if (r->failure[0]) {
         fprintf(stderr, "crashcheck: FAILED (rng seed %lu): %s\ncrashcheck: work directory kept: %s\n", r->rng_seed,
                 r->failure, r->dir);
+        if (r->lost_ack)
+            fprintf(stderr, "crashcheck: LOST: a write was acknowledged and is not in the store%s\n",
+                    r->preload ? " after a power cut" : "");
         return 1;
     }
     printf("crashcheck: OK: %llu kill -9 + %llu SIGTERM cycles on %llu store%s in %llds; %llu writes acknowledged, "
@@ -914,6 +1118,13 @@ int main(int argc, char **argv)
            (unsigned long long)r->cases_total, (unsigned long long)r->cases_complete,
            (unsigned long long)r->answered_after_signal, (unsigned long long)r->checks,
            (unsigned long long)r->check_records);
+    if (r->preload)
+        printf("crashcheck: power cuts: %llu, undoing %llu unflushed changes (%llu bytes) and removing %llu "
+               "directory entries never flushed; %llu unflushed pages kept; %llu acknowledged writes sent again "
+               "with their keys after a cut, each answered as the first time\n",
+               (unsigned long long)r->cuts, (unsigned long long)r->cut_changes, (unsigned long long)r->cut_bytes,
+               (unsigned long long)r->cut_entries, (unsigned long long)r->cut_pages_kept,
+               (unsigned long long)r->replayed);
     if (!r->keep) {
         char cmd[400];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", r->dir);

@@ -116,6 +116,22 @@ static void spawn(daemon_h *d)
             dup2(fd, 2);
             close(fd);
         }
+        if (d->power_loss) {
+            char state[400], journal[400], preload[2048];
+            snprintf(state, sizeof state, "%s/state", d->dir);
+            snprintf(journal, sizeof journal, "%s/journal", d->dir);
+            /* the ASan runtime, when whistled has one, must come first */
+            snprintf(preload, sizeof preload, "%s%s%s", WHISTLE_ASAN_RUNTIME, WHISTLE_ASAN_RUNTIME[0] ? ":" : "",
+                     PLSHIM_SO);
+            setenv("LD_PRELOAD", preload, 1);
+            setenv("WHISTLE_PLSHIM_ROOT", state, 1);
+            setenv("WHISTLE_PLSHIM_JOURNAL", journal, 1);
+            if (d->flush_delay_ms) {
+                char ms[16];
+                snprintf(ms, sizeof ms, "%d", d->flush_delay_ms);
+                setenv("WHISTLE_PLSHIM_FLUSH_DELAY_MS", ms, 1);
+            }
+        }
         if (d->clock[0])
             execl(WHISTLED_BIN, "whistled", "--config", d->conf, "--port-file", portfile, "--test-clock", d->clock,
                   (char *)NULL);
@@ -298,6 +314,22 @@ void harness_signal(daemon_h *d, int sig)
 {
     cr_assert(d->pid > 0);
     kill(d->pid, sig);
+}
+
+void harness_power_cut(daemon_h *d, int keep_chance, unsigned seed, char *out, size_t outlen)
+{
+    cr_assert_eq(d->pid, 0, "cut the power once the daemon is gone (harness_kill)");
+    char cmd[1200], line[1024], last[1024] = "";
+    snprintf(cmd, sizeof cmd, "%s --root %s/state --journal %s/journal --keep-chance %d --seed %u 2>&1", PLRESTORE_BIN,
+             d->dir, d->dir, keep_chance, seed);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    while (fgets(line, sizeof line, p))
+        snprintf(last, sizeof last, "%s", line);
+    int st = pclose(p);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "plrestore failed: %s", last);
+    if (out)
+        snprintf(out, outlen, "%s", last);
 }
 
 int harness_check_store(daemon_h *d, char *out, size_t outlen)

@@ -22,8 +22,10 @@ typedef struct daemon_h {
     char dir[256]; /* the test's temp dir: state/, whistled.conf, whistled.log, port */
     char conf[320];
     char log[320];
-    char extra[1024]; /* extra config lines, kept for restarts */
-    char clock[320];  /* the --test-clock file, or "" for the real clock */
+    char extra[1024];   /* extra config lines, kept for restarts */
+    char clock[320];    /* the --test-clock file, or "" for the real clock */
+    bool power_loss;    /* (re)starts run under plshim.so: harness_power_cut */
+    int flush_delay_ms; /* and each flush of a file takes this much longer */
 } daemon_h;
 
 /* The fixture PKI directory (made on first use): the demo principals plus
@@ -55,6 +57,14 @@ bool harness_log_wait(daemon_h *d, const char *needle, int timeout_ms);
 long harness_rss_kb(daemon_h *d);
 /* Sends the daemon a signal (SIGHUP: reload certificates). */
 void harness_signal(daemon_h *d, int sig);
+/* The power-loss test's tools (tests/powerloss; docs/reliability.md):
+ * with d->power_loss set, harness_restart runs whistled under plshim.so
+ * (its store must exist: start it plain first), which journals every
+ * change to the store that is not yet flushed. After harness_kill,
+ * harness_power_cut takes those changes away, as a power cut would
+ * (plrestore; keep_chance: the percentage of unflushed pages kept),
+ * and returns plrestore's summary line in out. Asserts it ran. */
+void harness_power_cut(daemon_h *d, int keep_chance, unsigned seed, char *out, size_t outlen);
 /* Runs `whistled --check` on the daemon's store; returns its exit code and
  * leaves its output in out (may be NULL). */
 int harness_check_store(daemon_h *d, char *out, size_t outlen);
