@@ -691,8 +691,9 @@ static void run_batch(writer *w, intent *batch, wbatch *wb, uint64_t *before_id,
                 it->tick_fired = 0;
                 it->tick_more = false;
             }
-            if (failed) {
-                log_debug("writer: a call failed in a batch of many: the batch runs again, each call on its own");
+            if (failed && (failed != batch || failed->next)) {
+                /* a lone call that failed leaves nothing to run again */
+                log_debug("writer: a call failed in a batch with others: the batch runs again, each call on its own");
                 atomic_fetch_add(&w->stats.reruns, 1);
             }
         }
