@@ -505,6 +505,18 @@ Whistle__V1__Response *harness_call_ok(whistle_client *c, Whistle__V1__Request *
     return resp;
 }
 
+Whistle__V1__ServerStatsResult *harness_server_stats(whistle_client *c, Whistle__V1__Response **keep)
+{
+    Whistle__V1__ServerStats ss = WHISTLE__V1__SERVER_STATS__INIT;
+    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
+    req.call_case = WHISTLE__V1__REQUEST__CALL_SERVER_STATS;
+    req.server_stats = &ss;
+    Whistle__V1__Response *resp = harness_call_ok(c, &req);
+    cr_assert_eq(resp->result_case, WHISTLE__V1__RESPONSE__RESULT_SERVER_STATS);
+    *keep = resp;
+    return resp->server_stats;
+}
+
 const char *harness_call_fail(whistle_client *c, Whistle__V1__Request *req, int code)
 {
     harness_capture_request(c, req);

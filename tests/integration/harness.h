@@ -91,6 +91,9 @@ void harness_capture_request(whistle_client *c, const Whistle__V1__Request *req)
 Whistle__V1__Response *harness_call_ok(whistle_client *c, Whistle__V1__Request *req);
 /* A call expected to fail with code; returns the message (static buffer). */
 const char *harness_call_fail(whistle_client *c, Whistle__V1__Request *req, int code);
+/* The server's counters (server_stats, an admin's call, which must
+ * succeed): *keep holds the response to free. */
+Whistle__V1__ServerStatsResult *harness_server_stats(whistle_client *c, Whistle__V1__Response **keep);
 
 /* ---- raw TLS connections with hand-built frames ---- */
 typedef struct raw_conn {

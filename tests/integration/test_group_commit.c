@@ -15,24 +15,14 @@ static void setup(void) { harness_start(&d, NULL); }
 static void teardown(void) { harness_cleanup(&d); }
 TestSuite(group_commit, .init = setup, .fini = teardown, .timeout = 120);
 
-static Whistle__V1__ServerStatsResult *stats(whistle_client *c, Whistle__V1__Response **keep)
-{
-    Whistle__V1__ServerStats ss = WHISTLE__V1__SERVER_STATS__INIT;
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_SERVER_STATS;
-    req.server_stats = &ss;
-    *keep = harness_call_ok(c, &req);
-    return (*keep)->server_stats;
-}
-
 Test(group_commit, a_lone_write_is_answered_after_its_data_and_meta_page_are_flushed)
 {
     whistle_client *admin = harness_connect(&d, "admin");
     whistle_client *op = harness_connect(&d, "operator");
     Whistle__V1__Response *r1, *r2;
-    Whistle__V1__ServerStatsResult *a = stats(admin, &r1);
+    Whistle__V1__ServerStatsResult *a = harness_server_stats(admin, &r1);
     free(h_report(op, FIRST_GRID, "0401", "stall at the gate"));
-    Whistle__V1__ServerStatsResult *b = stats(admin, &r2);
+    Whistle__V1__ServerStatsResult *b = harness_server_stats(admin, &r2);
     /* nothing else was written: one commit, and one more flush for its meta
      * page, both done before the answer came */
     cr_expect_eq(b->commits - a->commits, 1);

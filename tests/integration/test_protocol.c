@@ -268,12 +268,8 @@ Test(protocol, a_write_whose_answer_would_not_fit_is_refused_and_changes_nothing
 static uint64_t writer_reruns(void)
 {
     whistle_client *admin = harness_connect(&d, "admin");
-    Whistle__V1__ServerStats ss = WHISTLE__V1__SERVER_STATS__INIT;
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_SERVER_STATS;
-    req.server_stats = &ss;
-    Whistle__V1__Response *r = harness_call_ok(admin, &req);
-    uint64_t n = r->server_stats->reruns;
+    Whistle__V1__Response *r;
+    uint64_t n = harness_server_stats(admin, &r)->reruns;
     whistle_response_free(r);
     whistle_close(admin);
     return n;

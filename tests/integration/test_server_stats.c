@@ -14,24 +14,12 @@ static void setup(void) { harness_start(&d, NULL); }
 static void teardown(void) { harness_cleanup(&d); }
 TestSuite(server_stats, .init = setup, .fini = teardown, .timeout = 60);
 
-static Whistle__V1__ServerStatsResult *stats(whistle_client *c, Whistle__V1__Response **keep)
-{
-    Whistle__V1__ServerStats ss = WHISTLE__V1__SERVER_STATS__INIT;
-    Whistle__V1__Request req = WHISTLE__V1__REQUEST__INIT;
-    req.call_case = WHISTLE__V1__REQUEST__CALL_SERVER_STATS;
-    req.server_stats = &ss;
-    Whistle__V1__Response *resp = harness_call_ok(c, &req);
-    cr_assert_eq(resp->result_case, WHISTLE__V1__RESPONSE__RESULT_SERVER_STATS);
-    *keep = resp;
-    return resp->server_stats;
-}
-
 Test(server_stats, admin_reads_counters_that_follow_the_writes)
 {
     whistle_client *admin = harness_connect(&d, "admin");
     whistle_client *op = harness_connect(&d, "operator");
     Whistle__V1__Response *r1, *r2;
-    Whistle__V1__ServerStatsResult *a = stats(admin, &r1);
+    Whistle__V1__ServerStatsResult *a = harness_server_stats(admin, &r1);
     cr_expect_geq(a->connections, 2, "both connections are counted");
     cr_expect_gt(a->rss_bytes, 0);
     cr_expect_gt(a->rss_anon_bytes, 0);
@@ -44,7 +32,7 @@ Test(server_stats, admin_reads_counters_that_follow_the_writes)
     free(t);
     t = h_report(op, FIRST_GRID, "0401", "another stall");
     free(t);
-    Whistle__V1__ServerStatsResult *b = stats(admin, &r2);
+    Whistle__V1__ServerStatsResult *b = harness_server_stats(admin, &r2);
     cr_expect_geq(b->writes, a->writes + 2, "two reports are two writes");
     cr_expect_geq(b->commits, a->commits + 1, "they were committed");
     cr_expect_geq(b->batches, b->commits);
