@@ -25,23 +25,19 @@ const uint64_t writer_commit_bounds_ns[WRITER_COMMIT_BUCKETS] = { 500000,    100
 #include "sweep.h"
 #include "whistle/frame.h"
 
-/* Durability with store.sync = full (LMDB opened with MDB_NOMETASYNC).
+/* Durability with store.sync = full: LMDB's own. A commit flushes the
+ * transaction's data pages, then writes its meta page through an O_DSYNC
+ * descriptor, which makes it the current state on disk; mdb_txn_commit
+ * returns after both, and the batch's answers go then. (Letting the next
+ * commit's flush carry the meta page saved a flush per commit but made
+ * every answer wait for the next commit: slower at 50 waiting clients on
+ * a disk whose flush takes tens of microseconds, docs/performance.md.)
  *
- * An LMDB commit flushes the transaction's data pages, then writes its meta
- * page, which makes it the current state. A commit is durable once that
- * meta page is on disk too. LMDB's default does a second flush for it,
- * inside every commit. Here the writer does not wait for it: the next
- * commit's own data flush carries the previous meta page to the disk
- * (LMDB documents this for MDB_NOMETASYNC), and when no commit follows,
- * the syncer thread flushes once more. So a batch is answered after two
- * flushes, as before, but under load every commit costs one.
- *
- * Batches are answered in order, each once the LMDB transaction its answers
- * depend on (its own commit, or the last one before it when it changed
- * nothing) is durable. Meanwhile the loop may read the new state, but must
- * not push what is not durable: each pending batch registers, before its
- * commit, the first seq it appended to every stream (a "cap"), and the loop
- * pushes a stream only up to its oldest pending cap (writer_stream_cap). */
+ * Readers see a commit as soon as its meta page is written, while its
+ * flush is under way; pushes must not: each batch registers, before its
+ * commit, the first seq it appended to every stream (a "cap"), and the
+ * loop pushes a stream only up to its oldest pending cap
+ * (writer_stream_cap) until the commit has returned. */
 typedef struct cap {
     char *name;
     uint64_t first;            /* the first seq the batch appended to the stream */
@@ -50,10 +46,7 @@ typedef struct cap {
 } cap;
 
 typedef struct wbatch {
-    intent *list;
-    uint64_t txnid; /* answered once this LMDB transaction is durable */
     cap *caps;
-    struct wbatch *next;
 } wbatch;
 
 #define CAP_BUCKETS 1024
@@ -77,14 +70,9 @@ struct writer {
     writer_done_fn done_cb;
     void *ud;
     writer_stats stats;
-    /* store.sync = full; all under mu */
-    bool chain;
-    wbatch *pend, **pend_tail;   /* committed, not yet durable, in order */
-    uint64_t committed, durable; /* LMDB transaction ids */
-    uint64_t sync_target;        /* what the syncer's flush in progress carries */
-    bool want_sync, syncing, sync_stop, syncer_started;
-    pthread_t syncer;
-    pthread_cond_t sync_cv;
+    /* store.sync = full: each batch's caps are kept until its commit
+     * returns; the caps are under mu */
+    bool hold_pushes;
     /* writer_stop_async: the thread has ended (under mu), and what the
      * loop calls once it has delivered the last intents */
     bool exited;
@@ -533,7 +521,7 @@ static void caps_drop_locked(wbatch *wb)
 
 bool writer_stream_cap(writer *w, const char *name, uint64_t *last)
 {
-    if (!w || !w->chain)
+    if (!w || !w->hold_pushes)
         return false;
     bool capped = false;
     uint64_t first = 0;
@@ -547,26 +535,6 @@ bool writer_stream_cap(writer *w, const char *name, uint64_t *last)
     if (capped)
         *last = first - 1;
     return capped;
-}
-
-/* Hands every pending batch that is now durable to the loop, in order. */
-static void release_locked(writer *w)
-{
-    bool any = false;
-    while (w->pend && w->pend->txnid <= w->durable) {
-        wbatch *wb = w->pend;
-        w->pend = wb->next;
-        if (!w->pend)
-            w->pend_tail = &w->pend;
-        caps_drop_locked(wb);
-        *w->done_tail = wb->list;
-        while (*w->done_tail)
-            w->done_tail = &(*w->done_tail)->next;
-        free(wb);
-        any = true;
-    }
-    if (any)
-        uv_async_send(&w->async);
 }
 
 /* Idempotency records older than the store's keep time go, a few per
@@ -782,42 +750,6 @@ static void run_batch(writer *w, intent *batch, wbatch *wb, uint64_t *before_id,
         atomic_fetch_add(&w->stats.commits, 1);
 }
 
-/* The syncer: flushes once more when the writer has gone idle with
- * batches whose meta page is not on disk yet. */
-static void *syncer_main(void *arg)
-{
-    writer *w = arg;
-    pthread_mutex_lock(&w->mu);
-    for (;;) {
-        while (!w->sync_stop && !w->want_sync)
-            pthread_cond_wait(&w->sync_cv, &w->mu);
-        if (!w->want_sync)
-            break;
-        w->want_sync = false;
-        w->syncing = true;
-        uint64_t target = w->sync_target = w->committed;
-        pthread_mutex_unlock(&w->mu);
-        int rc = mdb_env_sync(w->st->env, 1);
-        atomic_fetch_add(&w->stats.syncs, 1);
-        if (rc != 0) {
-            /* The answers wait: nothing is acknowledged that is not on
-             * disk. Try again shortly (the next commit may also do it). */
-            log_error("store: flushing to disk failed: %s; answers wait until a flush succeeds", mdb_strerror(rc));
-            struct timespec ts = { 0, 100 * 1000000 };
-            nanosleep(&ts, NULL);
-        }
-        pthread_mutex_lock(&w->mu);
-        w->syncing = false;
-        if (rc == 0 && target > w->durable)
-            w->durable = target;
-        else if (rc != 0)
-            w->want_sync = true;
-        release_locked(w);
-    }
-    pthread_mutex_unlock(&w->mu);
-    return NULL;
-}
-
 #define WRITER_BATCH_MAX 2048
 #define WRITER_BATCH_BYTES ((size_t)16 << 20)
 
@@ -826,17 +758,8 @@ static void *writer_main(void *arg)
     writer *w = arg;
     for (;;) {
         pthread_mutex_lock(&w->mu);
-        while (!w->queue && !w->stop) {
-            /* Idle with answers waiting for a flush: let the syncer do it,
-             * again after the flush it is doing if that one began before
-             * the last commit (it would not carry that commit's meta page,
-             * and nothing else would: nobody writes while all wait). */
-            if (w->pend && !w->want_sync && (!w->syncing || w->sync_target < w->committed)) {
-                w->want_sync = true;
-                pthread_cond_signal(&w->sync_cv);
-            }
+        while (!w->queue && !w->stop)
             pthread_cond_wait(&w->cv, &w->mu);
-        }
         /* A batch takes what is queued, up to WRITER_BATCH_MAX intents and
          * WRITER_BATCH_BYTES of requests (at least one): one batch's
          * transaction, memory and answers stay bounded under any backlog,
@@ -865,7 +788,7 @@ static void *writer_main(void *arg)
                 writes += it->kind == INTENT_REQUEST;
             }
             wbatch *wb = NULL;
-            if (w->chain && !(wb = calloc(1, sizeof *wb)))
+            if (w->hold_pushes && !(wb = calloc(1, sizeof *wb)))
                 log_oom("a batch waiting for its flush");
             uint64_t before_id, after_id;
             run_batch(w, batch, wb, &before_id, &after_id);
@@ -885,53 +808,21 @@ static void *writer_main(void *arg)
                     w->done_tail = &(*w->done_tail)->next;
                 uv_async_send(&w->async);
             } else {
-                wb->list = batch;
-                if (after_id != before_id) {
-                    /* This commit flushed its data, and with it the meta
-                     * page of the one before. */
-                    if (before_id > w->durable)
-                        w->durable = before_id;
-                    w->committed = after_id;
-                }
-                /* A batch that wrote nothing answered from the state of the
-                 * last commit: it waits for that one. */
-                wb->txnid = w->committed;
-                *w->pend_tail = wb;
-                w->pend_tail = &wb->next;
-                release_locked(w);
+                /* Its commit returned: it is on disk, data and meta page
+                 * (a batch that wrote nothing answered from the state of a
+                 * commit that had returned before it ran). */
+                caps_drop_locked(wb);
+                free(wb);
+                *w->done_tail = batch;
+                while (*w->done_tail)
+                    w->done_tail = &(*w->done_tail)->next;
+                uv_async_send(&w->async);
             }
             pthread_mutex_unlock(&w->mu);
             continue; /* stop only once the queue is empty */
         }
         if (stop)
             break;
-    }
-    if (w->chain) {
-        /* Stopping: make the last commit durable before its answers go. */
-        pthread_mutex_lock(&w->mu);
-        uint64_t target = w->committed;
-        bool need = w->pend != NULL;
-        pthread_mutex_unlock(&w->mu);
-        int rc = need ? mdb_env_sync(w->st->env, 1) : 0;
-        if (need)
-            atomic_fetch_add(&w->stats.syncs, 1);
-        if (rc != 0)
-            log_error("store: the last flush failed: %s; the last answers may not be durable", mdb_strerror(rc));
-        pthread_mutex_lock(&w->mu);
-        if (target > w->durable)
-            w->durable = target; /* answered either way: the process is ending */
-        release_locked(w);
-        pthread_mutex_unlock(&w->mu);
-    }
-    /* The syncer goes too, here: its flush in progress, if any, is waited
-     * for on this thread, not the loop's. */
-    if (w->syncer_started) {
-        pthread_mutex_lock(&w->mu);
-        w->sync_stop = true;
-        pthread_cond_signal(&w->sync_cv);
-        pthread_mutex_unlock(&w->mu);
-        pthread_join(w->syncer, NULL);
-        w->syncer_started = false;
     }
     pthread_mutex_lock(&w->mu);
     w->exited = true;
@@ -981,30 +872,18 @@ writer *writer_start(store *st, uv_loop_t *loop, uint32_t max_frame, clock_fn cl
     w->ud = ud;
     w->queue_tail = &w->queue;
     w->done_tail = &w->done;
-    w->pend_tail = &w->pend;
-    w->chain = st->sync == STORE_SYNC_FULL;
+    w->hold_pushes = st->sync == STORE_SYNC_FULL;
     /* Whatever was committed before (the seed, say) goes to disk now, so
      * that the writer can start from a durable state. */
-    if (w->chain && mdb_env_sync(st->env, 1) != 0)
+    if (w->hold_pushes && mdb_env_sync(st->env, 1) != 0)
         log_warn("store: the first flush to disk failed");
-    MDB_envinfo info;
-    mdb_env_info(st->env, &info);
-    w->committed = w->durable = info.me_last_txnid;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
-    pthread_cond_init(&w->sync_cv, NULL);
     if (uv_async_init(loop, &w->async, on_async) != 0) {
         free(w);
         return NULL;
     }
     w->async.data = w;
-    if (w->chain) {
-        if (pthread_create(&w->syncer, NULL, syncer_main, w) != 0) {
-            uv_close((uv_handle_t *)&w->async, NULL);
-            return NULL;
-        }
-        w->syncer_started = true;
-    }
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
         uv_close((uv_handle_t *)&w->async, NULL);
         return NULL;
@@ -1045,7 +924,7 @@ void writer_stop(writer *w)
     w->stop = true;
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
-    pthread_join(w->thread, NULL); /* it stops the syncer too */
+    pthread_join(w->thread, NULL);
     w->started = false;
     on_async(&w->async); /* deliver what finished last */
     uv_close((uv_handle_t *)&w->async, NULL);
@@ -1071,7 +950,6 @@ void writer_free(writer *w)
         return;
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
-    pthread_cond_destroy(&w->sync_cv);
     free(w);
 }
 

@@ -80,14 +80,13 @@ typedef int64_t (*clock_fn)(void *ctx);
 /* Counters since start, read by the loop thread (ServerStats) while the
  * writer updates them. batches: every batch run; commits: those whose
  * commit wrote something (LMDB's transaction id moved: only these reach
- * the disk); syncs: flushes made only to put a commit's meta page on disk
- * (store.sync = full, when no commit followed it); commit_ns: time spent
+ * the disk); commit_ns: time spent
  * in mdb_txn_commit, which is mostly waiting for the disk. */
 #define WRITER_BATCH_BUCKETS 9   /* batch sizes: 1, 2, 4, ... 256, then more */
 #define WRITER_COMMIT_BUCKETS 12 /* commit times: writer_commit_bounds, then more */
 extern const uint64_t writer_commit_bounds_ns[WRITER_COMMIT_BUCKETS];
 typedef struct writer_stats {
-    atomic_uint_fast64_t batches, commits, failed_commits, intents, writes, commit_ns, max_batch, syncs;
+    atomic_uint_fast64_t batches, commits, failed_commits, intents, writes, commit_ns, max_batch;
     /* batches whose optimistic pass a failing call dropped, run again with
      * each call in a nested transaction of its own (run_batch) */
     atomic_uint_fast64_t reruns;

@@ -126,7 +126,7 @@ static void render(metrics *m, FILE *out)
         }
 
     /* the writer */
-    uint64_t commits = atomic_load(&ws->commits), syncs = atomic_load(&ws->syncs);
+    uint64_t commits = atomic_load(&ws->commits);
     one(out, "whistle_commits_total", "counter", "Write transactions committed that changed the store.",
         (double)commits);
     one(out, "whistle_commits_failed_total", "counter", "Write transactions whose commit failed.",
@@ -134,7 +134,7 @@ static void render(metrics *m, FILE *out)
     one(out, "whistle_writer_reruns_total", "counter",
         "Batches run a second time, each call on its own, because one of their calls failed.",
         (double)atomic_load(&ws->reruns));
-    uint64_t fsyncs = s->cfg->sync == STORE_SYNC_FULL         ? commits + syncs
+    uint64_t fsyncs = s->cfg->sync == STORE_SYNC_FULL         ? 2 * commits
                       : s->cfg->sync == STORE_SYNC_NOMETASYNC ? commits
                                                               : s->periodic_syncs;
     one(out, "whistle_fsyncs_total", "counter", "Disk flushes of the store.", (double)fsyncs);

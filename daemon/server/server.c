@@ -121,13 +121,12 @@ static void stats_reply(conn *c, uint64_t id)
     r.writes = atomic_load(&ws->writes);
     r.commit_us = atomic_load(&ws->commit_ns) / 1000;
     r.max_batch = atomic_load(&ws->max_batch);
-    /* Each commit flushes its data pages once; in full mode a commit's meta
-     * page goes to disk with the next commit's flush, or with a flush of
-     * its own (syncs) when none follows; with none only the periodic
-     * mdb_env_sync flushes. */
+    /* Each commit flushes its data pages once; in full mode LMDB then
+     * writes its meta page through an O_DSYNC descriptor, a second flush;
+     * with none only the periodic mdb_env_sync flushes. */
     switch (s->cfg->sync) {
     case STORE_SYNC_FULL:
-        r.fsyncs = r.commits + atomic_load(&ws->syncs);
+        r.fsyncs = 2 * r.commits;
         r.sync = "full";
         break;
     case STORE_SYNC_NOMETASYNC:

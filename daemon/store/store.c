@@ -217,11 +217,11 @@ int store_open(store **out, const char *dir, const store_opts *opts, char *err, 
     pthread_rwlock_init(&st->map_lock, &ra);
     pthread_rwlockattr_destroy(&ra);
 
-    /* full: the writer, not LMDB, puts each commit's meta page on disk
-     * before anything of it is acknowledged (writer.c), so that under load
-     * one flush per commit does for both. */
+    /* full: LMDB's own durability, each commit's data flushed and then its
+     * meta page written through an O_DSYNC descriptor before the commit
+     * returns (writer.c answers then). */
     unsigned flags = MDB_NOTLS;
-    if (st->sync == STORE_SYNC_NOMETASYNC || st->sync == STORE_SYNC_FULL)
+    if (st->sync == STORE_SYNC_NOMETASYNC)
         flags |= MDB_NOMETASYNC;
     else if (st->sync == STORE_SYNC_NONE)
         flags |= MDB_NOSYNC;
@@ -315,7 +315,8 @@ void store_close(store *st)
     if (st->rtxn)
         mdb_txn_abort(st->rtxn);
     /* The last commit's meta page may still be only in the page cache
-     * (MDB_NOMETASYNC): a clean stop leaves everything on disk. */
+     * (store.sync = nometasync or none): a clean stop leaves everything
+     * on disk. */
     if (st->env && mdb_env_sync(st->env, 1) != 0)
         log_error("store: the last flush to disk failed");
     if (st->env)

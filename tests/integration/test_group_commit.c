@@ -1,9 +1,9 @@
 /* Group commit with store.sync = full (docs/operations.md, Durability):
- * a write is answered once its commit's data and meta page are on disk;
- * under load the next commit's flush carries the previous meta page, and a
- * push goes out only once its entry is durable. What a test can see of
- * that: the flushes counted, every answer and every push arriving, pushes
- * gapless and in order while commits overlap their answers. */
+ * a write is answered once its commit's data and meta page are on disk,
+ * and a push goes out only once its entry is durable. What a test can see
+ * of that: the commits and flushes counted, every answer and every push
+ * arriving, pushes gapless and in order while commits follow each other.
+ * The power-loss test (test_crash.c) is what proves the flushes. */
 #include <criterion/criterion.h>
 #include <string.h>
 #include <time.h>
@@ -23,10 +23,10 @@ Test(group_commit, a_lone_write_is_answered_after_its_data_and_meta_page_are_flu
     Whistle__V1__ServerStatsResult *a = harness_server_stats(admin, &r1);
     free(h_report(op, FIRST_GRID, "0401", "stall at the gate"));
     Whistle__V1__ServerStatsResult *b = harness_server_stats(admin, &r2);
-    /* nothing else was written: one commit, and one more flush for its meta
-     * page, both done before the answer came */
+    /* nothing else was written: one commit, its data flushed and then its
+     * meta page, both before the answer came */
     cr_expect_eq(b->commits - a->commits, 1);
-    cr_expect_eq(b->fsyncs - a->fsyncs, 2, "a commit with no successor costs two flushes, got %llu",
+    cr_expect_eq(b->fsyncs - a->fsyncs, 2, "a commit costs two flushes, got %llu",
                  (unsigned long long)(b->fsyncs - a->fsyncs));
     whistle_response_free(r1);
     whistle_response_free(r2);
@@ -74,7 +74,7 @@ Test(group_commit, pipelined_writes_are_all_answered_and_their_pushes_come_once_
     raw_open_hello(&a, &d, "operator");
     raw_open_hello(&b, &d, "operator");
     /* both connections keep the writer busy, so commits follow each other
-     * and answers wait for the next commit's flush */
+     * while the loop reads and pushes what the last one committed */
     send_reports(&a, PER_CONN, 0);
     send_reports(&b, PER_CONN, PER_CONN);
     cr_expect_eq(read_answers(&a, PER_CONN), PER_CONN);
@@ -99,10 +99,9 @@ Test(group_commit, pipelined_writes_are_all_answered_and_their_pushes_come_once_
     whistle_close(sub);
 }
 
-/* A write that commits while the flush for the previous one is under way,
- * just before the writer goes idle, must still be flushed and answered
- * (the syncer is asked again once it is done). Writes land at varying
- * distances from each other so that some fall in that window. */
+/* Writes that land at varying distances from each other (0 to 2.75 ms:
+ * some while the commit of the one before is flushing, some as the writer
+ * goes idle) are each answered: no write waits on a flush nobody makes. */
 Test(group_commit, a_write_committed_during_a_flush_is_answered_too)
 {
     raw_conn a, b;
