@@ -1696,7 +1696,20 @@ int check_store_blobs(const char *dir, const char *blobs, bool hash, FILE *out, 
     if (!rc)
         rc = mdb_env_open(ck.env, dir, MDB_RDONLY | MDB_NOTLS, 0600);
     if (rc) {
-        snprintf(err, errlen, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
+        /* LMDB's own words for the two cases people meet are not helpful
+         * (an empty file is "Bad file descriptor") */
+        char data[4200];
+        snprintf(data, sizeof data, "%s/data.mdb", dir);
+        struct stat sb;
+        if (stat(data, &sb) != 0 && errno == ENOENT)
+            snprintf(err, errlen, "there is no store in %s (no data.mdb): check store.dir", dir);
+        else if (rc == EBADF || (stat(data, &sb) == 0 && sb.st_size == 0))
+            snprintf(err, errlen,
+                     "the store in %s is empty (data.mdb has no pages: made, then stopped before its first "
+                     "commit reached the disk); nothing to check, and whistled starts it afresh",
+                     dir);
+        else
+            snprintf(err, errlen, "cannot open the store in %s: %s", dir, mdb_strerror(rc));
         mdb_env_close(ck.env);
         return 2;
     }

@@ -3,6 +3,9 @@
  * api, closes it, damages it behind the daemon's back, and runs the
  * checker over it (LMDB forbids one process opening an environment twice,
  * so the store is closed while the checker looks). */
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "audit.h"
 #include "helpers.h"
 
@@ -104,6 +107,33 @@ Test(check, missing_store_is_exit_2)
     check_report rep;
     cr_assert_eq(check_store("/nonexistent/whistle-store", stdout, &rep, err, sizeof err), 2);
     cr_assert(strstr(err, "/nonexistent/whistle-store"), "err: %s", err);
+    cr_assert(strstr(err, "no store"), "says there is no store: %s", err);
+}
+
+/* A store whose data.mdb never got a page to the disk (made, then a power
+ * cut before its first commit was flushed) is named as such, not with
+ * LMDB's "Bad file descriptor". */
+Test(check, empty_data_file_is_exit_2_and_says_empty)
+{
+    store_close(h_st);
+    h_st = NULL;
+    char dir[] = "/tmp/whistle-check-empty-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char data[64];
+    snprintf(data, sizeof data, "%s/data.mdb", dir);
+    FILE *f = fopen(data, "w");
+    cr_assert(f);
+    fclose(f);
+    char err[512] = "";
+    check_report rep;
+    int rc = check_store(dir, stdout, &rep, err, sizeof err);
+    char lock[64];
+    snprintf(lock, sizeof lock, "%s/lock.mdb", dir);
+    unlink(lock);
+    unlink(data);
+    rmdir(dir);
+    cr_assert_eq(rc, 2);
+    cr_assert(strstr(err, "is empty"), "err: %s", err);
 }
 
 static void drop_state_row(MDB_txn *txn)
