@@ -589,14 +589,13 @@ static void trim_streams(writer *w, MDB_txn *batch, int64_t now)
         log_warn("store: trimming stream %s failed at its commit (tried again later)", w->trim_pos);
 }
 
-/* Applies and commits a batch. *before and *after are LMDB's last
- * transaction id around the commit: they differ when it wrote (and so
+/* Applies and commits a batch; counts the commit when it wrote (and so
  * flushed) something. */
-static void run_batch(writer *w, intent *batch, wbatch *wb, uint64_t *before_id, uint64_t *after_id)
+static void run_batch(writer *w, intent *batch, wbatch *wb)
 {
     MDB_envinfo info;
     mdb_env_info(w->st->env, &info);
-    *before_id = *after_id = info.me_last_txnid;
+    uint64_t before_id = info.me_last_txnid;
     int64_t now = w->clock(w->clock_ctx);
     MDB_txn *txn = NULL;
     /* A large write (a directory import) gets room before its transaction:
@@ -745,8 +744,7 @@ static void run_batch(writer *w, intent *batch, wbatch *wb, uint64_t *before_id,
     /* LMDB skips an empty commit entirely (no write, no flush): a batch of
      * barriers, or of requests that all failed, costs no disk time. */
     mdb_env_info(w->st->env, &info);
-    *after_id = info.me_last_txnid;
-    if (*after_id != *before_id)
+    if (info.me_last_txnid != before_id)
         atomic_fetch_add(&w->stats.commits, 1);
 }
 
@@ -789,9 +787,8 @@ static void *writer_main(void *arg)
             }
             wbatch *wb = NULL;
             if (w->hold_pushes && !(wb = calloc(1, sizeof *wb)))
-                log_oom("a batch waiting for its flush");
-            uint64_t before_id, after_id;
-            run_batch(w, batch, wb, &before_id, &after_id);
+                log_oom("a batch's hold on the streams it appends to");
+            run_batch(w, batch, wb);
             atomic_fetch_add(&w->stats.batches, 1);
             atomic_fetch_add(&w->stats.intents, n);
             atomic_fetch_add(&w->stats.writes, writes);

@@ -1701,9 +1701,10 @@ int check_store_blobs(const char *dir, const char *blobs, bool hash, FILE *out, 
         char data[4200];
         snprintf(data, sizeof data, "%s/data.mdb", dir);
         struct stat sb;
-        if (stat(data, &sb) != 0 && errno == ENOENT)
+        int st = stat(data, &sb) == 0 ? 0 : errno;
+        if (st == ENOENT)
             snprintf(err, errlen, "there is no store in %s (no data.mdb): check store.dir", dir);
-        else if (rc == EBADF || (stat(data, &sb) == 0 && sb.st_size == 0))
+        else if (rc == EBADF || (st == 0 && sb.st_size == 0))
             snprintf(err, errlen,
                      "the store in %s is empty (data.mdb has no pages: made, then stopped before its first "
                      "commit reached the disk); nothing to check, and whistled starts it afresh",
